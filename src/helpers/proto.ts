@@ -1,0 +1,76 @@
+/**
+ * Helper prototypes: what the verifier checks at each `call` to a helper.
+ *
+ * The names follow the kernel's `enum bpf_arg_type` / `enum bpf_return_type`
+ * (include/linux/bpf.h), so a prototype here reads like the kernel's
+ * `struct bpf_func_proto` for the same helper.
+ */
+
+export type ArgType =
+  /** any value, unchecked */
+  | 'ANYTHING'
+  /** a map pointer loaded with lddw (pseudo map fd/idx) */
+  | 'CONST_MAP_PTR'
+  /** pointer to key_size initialised bytes (stack, map value, packet) */
+  | 'PTR_TO_MAP_KEY'
+  /** pointer to value_size initialised bytes */
+  | 'PTR_TO_MAP_VALUE'
+  /** pointer to value_size bytes the helper will write (may be uninitialised) */
+  | 'PTR_TO_UNINIT_MAP_VALUE'
+  /** readable memory whose size is the next argument */
+  | 'PTR_TO_MEM'
+  /** like PTR_TO_MEM, but NULL is allowed */
+  | 'PTR_TO_MEM_OR_NULL'
+  /** writable memory the helper fills, size in the next argument (need not be initialised) */
+  | 'PTR_TO_UNINIT_MEM'
+  /** size of the preceding memory argument, a known-bounded scalar > 0 */
+  | 'CONST_SIZE'
+  /** size of the preceding memory argument, may be 0 */
+  | 'CONST_SIZE_OR_ZERO'
+  /** allocation size (ringbuf_reserve), a known constant */
+  | 'CONST_ALLOC_SIZE_OR_ZERO'
+  /** the program's context pointer */
+  | 'PTR_TO_CTX'
+  | 'PTR_TO_CTX_OR_NULL'
+  /** a pointer to a bpf function (lddw src=4), for callbacks */
+  | 'PTR_TO_FUNC'
+  /** pointer into the stack */
+  | 'PTR_TO_STACK'
+  | 'PTR_TO_STACK_OR_NULL'
+  /** a pointer previously returned by ringbuf_reserve (released by the call) */
+  | 'PTR_TO_RINGBUF_MEM'
+  /** a NUL-terminated string in a read-only map value */
+  | 'PTR_TO_CONST_STR'
+  /** pointer to an 8-byte aligned writable long */
+  | 'PTR_TO_LONG'
+  /** pointer to a struct bpf_spin_lock inside a map value */
+  | 'PTR_TO_SPIN_LOCK'
+  /** pointer to a struct bpf_timer inside a map value */
+  | 'PTR_TO_TIMER'
+  /** pointer to a dynptr on the stack */
+  | 'PTR_TO_DYNPTR'
+  /** a socket, task or other kernel object: tsbpf programs cannot obtain these */
+  | 'PTR_TO_BTF_ID';
+
+export type RetType =
+  | 'INTEGER'
+  | 'VOID'
+  | 'PTR_TO_MAP_VALUE_OR_NULL'
+  | 'PTR_TO_MAP_VALUE'
+  /** ringbuf_reserve: pointer to `size` bytes (the constant arg 2) or NULL; acquires a reference */
+  | 'PTR_TO_RINGBUF_MEM_OR_NULL'
+  | 'PTR_TO_MEM_OR_NULL';
+
+export interface HelperProto {
+  ret: RetType;
+  /** up to five arguments, r1..r5 */
+  args: ArgType[];
+  /** the helper is GPL-only (the kernel refuses it to non-GPL programs) */
+  gplOnly?: boolean;
+  /** the helper may change packet data, so packet pointers are invalidated after the call */
+  changesPktData?: boolean;
+  /** index of the argument whose pointer the helper releases (ringbuf submit/discard) */
+  releasesArg?: number;
+  /** the helper may sleep (only sleepable programs may call it) */
+  mightSleep?: boolean;
+}

@@ -1,0 +1,68 @@
+/**
+ * The calling convention between execution engines and helpers.
+ *
+ * A helper receives its five arguments as unsigned 64-bit bigints (r1..r5) and
+ * returns r0 the same way: the natural form for a WebAssembly import taking
+ * i64, so the interpreter and the JIT call the very same function. Pointers
+ * arrive as addresses in the runtime's {@link AddressSpace}.
+ */
+import type { AddressSpace } from '../vm/memory.js';
+import type { HelperProto } from './proto.js';
+
+/** What an engine offers a helper for the duration of one program run. */
+export interface ExecEnv {
+  readonly space: AddressSpace;
+  /** The CPU (worker slot) this run executes on: selects the per-CPU map slot. */
+  readonly cpu: number;
+  /**
+   * Call a bpf function of the running program (a callback for bpf_loop,
+   * bpf_for_each_map_elem, ...) by its instruction index, with up to 5
+   * arguments; returns its r0.
+   */
+  callFunc(insnIndex: number, args: readonly bigint[]): bigint;
+  /** Program-type and runtime state (packet bounds, maps by address, ...), set by the runtime. */
+  readonly run: unknown;
+}
+
+export type HelperFn = (env: ExecEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+
+export interface HelperDef {
+  /** the kernel's helper id (enum bpf_func_id) */
+  id: number;
+  /** the kernel's name without the bpf_ prefix, e.g. "map_lookup_elem" */
+  name: string;
+  proto: HelperProto;
+  fn: HelperFn;
+}
+
+/** Helpers by id, as an engine looks them up at a `call imm`. */
+export class HelperRegistry {
+  private readonly byId = new Map<number, HelperDef>();
+  private readonly byName = new Map<string, HelperDef>();
+
+  constructor(defs: Iterable<HelperDef> = []) {
+    for (const d of defs) this.register(d);
+  }
+
+  register(def: HelperDef): this {
+    this.byId.set(def.id, def);
+    this.byName.set(def.name, def);
+    return this;
+  }
+
+  get(id: number): HelperDef | undefined {
+    return this.byId.get(id);
+  }
+
+  byNameOf(name: string): HelperDef | undefined {
+    return this.byName.get(name.replace(/^bpf_/, ''));
+  }
+
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  [Symbol.iterator](): IterableIterator<HelperDef> {
+    return this.byId.values();
+  }
+}

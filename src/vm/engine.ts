@@ -1,0 +1,67 @@
+/**
+ * What an execution engine (the interpreter or the JIT) is given and what it
+ * returns. The runtime prepares a {@link ProgramImage} — instructions whose
+ * lddw map references are already resolved to addresses, as the kernel's
+ * resolve_pseudo_ldimm64 does — and an engine turns it into an
+ * {@link Executable}.
+ */
+import type { Insn } from '../isa/insn.js';
+import type { HelperRegistry } from '../helpers/types.js';
+import type { AddressSpace } from './memory.js';
+
+/** Per-instruction facts the verifier proved, which an engine may exploit (or ignore). */
+export interface InsnAux {
+  /** for a `call map_lookup_elem` etc.: the one map the call can see, when the verifier proved it */
+  mapAddr?: number;
+  /** the access at this instruction is proven in bounds: no runtime check needed */
+  safeAccess?: boolean;
+  /** the divisor of this div/mod is proven non-zero */
+  nonZeroDivisor?: boolean;
+}
+
+export interface ProgramImage {
+  name: string;
+  /**
+   * Instruction slots. lddw carries plain 64-bit values (map addresses
+   * included); `src` may still say which pseudo kind it was, for disassembly.
+   */
+  insns: readonly Insn[];
+  helpers: HelperRegistry;
+  space: AddressSpace;
+  /** Stack bytes per frame (512, the kernel's MAX_BPF_STACK). */
+  stackSize?: number;
+  /** Verifier results indexed by slot. */
+  aux?: ReadonlyArray<InsnAux | undefined>;
+  /**
+   * Resolve a tail call: the program at `index` of the prog_array whose map
+   * pointer is `mapAddr`, or undefined when the slot is empty or out of range
+   * (the helper then returns and execution continues, as in the kernel).
+   */
+  tailCallTarget?: (mapAddr: number, index: number) => Executable | undefined;
+}
+
+export interface RunArgs {
+  /** r1..r5 at entry (r1 is the context pointer for real program types) */
+  args?: readonly bigint[];
+  /** the CPU (worker slot) this run is on */
+  cpu?: number;
+  /** runtime state handed to helpers through ExecEnv.run */
+  run?: unknown;
+  /**
+   * Maximum instructions to execute before a {@link BudgetExceeded} fault
+   * (for programs run without verification). Default: unlimited for verified
+   * programs, 1e9 otherwise.
+   */
+  budget?: number;
+}
+
+export interface Executable {
+  readonly image: ProgramImage;
+  /** Run once; returns r0 as an unsigned 64-bit value. */
+  run(args?: RunArgs): bigint;
+}
+
+export interface Engine {
+  readonly kind: 'interpreter' | 'jit';
+  prepare(image: ProgramImage): Executable;
+}

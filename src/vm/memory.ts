@@ -1,0 +1,269 @@
+/**
+ * The address space of one runtime (DESIGN.md, "Memory model").
+ *
+ * Everything a program can point at — stacks, context structs, packet buffers,
+ * map values, ring buffers, global data — lives in one WebAssembly.Memory, and
+ * every pointer a program holds is a 32-bit offset into it. The interpreter,
+ * the JIT and host-side map access all see the same bytes.
+ *
+ * The first page is never handed out, so that address 0 (NULL) and small
+ * offsets from it always fault.
+ *
+ * Allocation: power-of-two size classes from 16 bytes to 64 KiB with free
+ * lists (hash map elements, ring buffer pages), and page-granular first-fit
+ * runs for larger blocks (array maps, ring buffers). Blocks are never moved,
+ * so an address handed to a program or to the host stays valid until freed.
+ */
+import { TsbpfError } from '../errors.js';
+
+export const WASM_PAGE = 65536;
+/** Addresses below this are never allocated: NULL plus small offsets always fault. */
+export const NULL_GUARD = 4096;
+
+export type RegionKind =
+  | 'stack'
+  | 'ctx'
+  | 'packet'
+  | 'map_value'
+  | 'map_key'
+  | 'map'
+  | 'global'
+  | 'ringbuf'
+  | 'input'
+  | 'heap';
+
+/** A named span of the address space, used to report faults and (in checked mode) to police accesses. */
+export interface Region {
+  base: number;
+  size: number;
+  kind: RegionKind;
+  name: string;
+  writable: boolean;
+}
+
+export interface AddressSpaceOptions {
+  /** Initial size in 64 KiB pages (default 256 = 16 MiB). */
+  initialPages?: number;
+  /** Maximum size in pages (default 65536 = 4 GiB). */
+  maximumPages?: number;
+  /** Back the space with a shared memory so worker threads can run programs over it. */
+  shared?: boolean;
+}
+
+const MIN_CLASS = 4; // 16 bytes
+const MAX_CLASS = 16; // 64 KiB
+
+export class AddressSpace {
+  readonly memory: WebAssembly.Memory;
+  readonly shared: boolean;
+  /** Bumped whenever the memory grows: cached views of the buffer must be rebuilt. */
+  generation = 0;
+  private _u8: Uint8Array;
+  private _dv: DataView;
+  /** Top of the bump area (everything above is untouched). */
+  private brk = NULL_GUARD;
+  private readonly freeLists: number[][] = [];
+  /** Size of each live small block, keyed by address; large blocks by page run. */
+  private readonly blockSize = new Map<number, number>();
+  /** Free large runs, [addr, size] sorted by address. */
+  private freeRuns: Array<[number, number]> = [];
+  private readonly regions: Region[] = [];
+  private lastRegion: Region | undefined;
+
+  constructor(opts: AddressSpaceOptions = {}) {
+    const initial = opts.initialPages ?? 256;
+    const maximum = opts.maximumPages ?? 65536;
+    this.shared = opts.shared ?? false;
+    this.memory = new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
+    this._u8 = new Uint8Array(this.memory.buffer);
+    this._dv = new DataView(this.memory.buffer);
+    for (let c = 0; c <= MAX_CLASS; c++) this.freeLists.push([]);
+  }
+
+  /** The bytes of the whole space (rebuilt after growth; do not keep across allocations). */
+  get u8(): Uint8Array {
+    if (this._u8.buffer !== this.memory.buffer || this._u8.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this._u8;
+  }
+
+  get view(): DataView {
+    if (this._dv.buffer !== this.memory.buffer || this._dv.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    return this._dv;
+  }
+
+  get size(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  private refresh(): void {
+    this._u8 = new Uint8Array(this.memory.buffer);
+    this._dv = new DataView(this.memory.buffer);
+    this.generation++;
+  }
+
+  /**
+   * Allocate `size` bytes aligned to at least 8 (and to `align` if larger; a
+   * power of two up to 64 KiB). The block is zeroed. Throws ENOMEM when the
+   * space cannot grow any further.
+   */
+  alloc(size: number, align = 8): number {
+    if (!Number.isInteger(size) || size < 0) throw new TsbpfError('EINVAL', `invalid allocation size ${size}`);
+    const need = Math.max(size, align, 1 << MIN_CLASS);
+    if (need <= 1 << MAX_CLASS) {
+      const cls = Math.max(MIN_CLASS, 32 - Math.clz32(need - 1));
+      const list = this.freeLists[cls]!;
+      let addr = list.pop();
+      if (addr === undefined) {
+        const sz = 1 << cls;
+        // Size classes are naturally aligned, which satisfies any align <= size.
+        addr = this.bump(sz, sz);
+      }
+      this.blockSize.set(addr, 1 << cls);
+      this.u8.fill(0, addr, addr + (1 << cls));
+      return addr;
+    }
+    const sz = Math.ceil(need / WASM_PAGE) * WASM_PAGE;
+    for (let i = 0; i < this.freeRuns.length; i++) {
+      const run = this.freeRuns[i]!;
+      if (run[1] >= sz) {
+        const addr = run[0];
+        if (run[1] === sz) this.freeRuns.splice(i, 1);
+        else {
+          run[0] += sz;
+          run[1] -= sz;
+        }
+        this.blockSize.set(addr, sz);
+        this.u8.fill(0, addr, addr + sz);
+        return addr;
+      }
+    }
+    const addr = this.bump(sz, WASM_PAGE);
+    this.blockSize.set(addr, sz);
+    return addr;
+  }
+
+  /** Return a block to the allocator. Freeing an address that is not a live block throws EINVAL. */
+  free(addr: number): void {
+    const sz = this.blockSize.get(addr);
+    if (sz === undefined) throw new TsbpfError('EINVAL', `free of unallocated address 0x${addr.toString(16)}`);
+    this.blockSize.delete(addr);
+    if (sz <= 1 << MAX_CLASS) {
+      this.freeLists[31 - Math.clz32(sz)]!.push(addr);
+      return;
+    }
+    // Insert sorted and coalesce with neighbours.
+    const runs = this.freeRuns;
+    let i = 0;
+    while (i < runs.length && runs[i]![0] < addr) i++;
+    runs.splice(i, 0, [addr, sz]);
+    if (i + 1 < runs.length && runs[i]![0] + runs[i]![1] === runs[i + 1]![0]) {
+      runs[i]![1] += runs[i + 1]![1];
+      runs.splice(i + 1, 1);
+    }
+    if (i > 0 && runs[i - 1]![0] + runs[i - 1]![1] === runs[i]![0]) {
+      runs[i - 1]![1] += runs[i]![1];
+      runs.splice(i, 1);
+    }
+  }
+
+  /** The usable size of a live block. */
+  sizeOf(addr: number): number | undefined {
+    return this.blockSize.get(addr);
+  }
+
+  private bump(size: number, align: number): number {
+    const addr = Math.ceil(this.brk / align) * align;
+    const end = addr + size;
+    if (end > this.memory.buffer.byteLength) {
+      const pages = Math.ceil((end - this.memory.buffer.byteLength) / WASM_PAGE);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        throw new TsbpfError('ENOMEM', `address space exhausted (need ${end} bytes)`);
+      }
+      this.refresh();
+    }
+    this.brk = end;
+    return addr;
+  }
+
+  /** Register a region for fault reports and checked-mode access control. */
+  addRegion(r: Region): Region {
+    this.regions.push(r);
+    return r;
+  }
+
+  removeRegion(r: Region): void {
+    const i = this.regions.indexOf(r);
+    if (i >= 0) this.regions.splice(i, 1);
+    if (this.lastRegion === r) this.lastRegion = undefined;
+  }
+
+  /** The registered region that wholly contains [addr, addr+len), if any. */
+  regionOf(addr: number, len = 1): Region | undefined {
+    const last = this.lastRegion;
+    if (last && addr >= last.base && addr + len <= last.base + last.size) return last;
+    for (let i = this.regions.length - 1; i >= 0; i--) {
+      const r = this.regions[i]!;
+      if (addr >= r.base && addr + len <= r.base + r.size) {
+        this.lastRegion = r;
+        return r;
+      }
+    }
+    return undefined;
+  }
+
+  /** The registered region nearest to `addr` (for fault messages). */
+  nearestRegion(addr: number): Region | undefined {
+    let best: Region | undefined;
+    let bestDist = Infinity;
+    for (const r of this.regions) {
+      const d = addr < r.base ? r.base - addr : addr >= r.base + r.size ? addr - (r.base + r.size) + 1 : 0;
+      if (d < bestDist) {
+        best = r;
+        bestDist = d;
+      }
+    }
+    return best;
+  }
+
+  // Little-endian accessors (eBPF on tsbpf is little-endian, like x86-64 and arm64 Linux).
+  readU8(a: number): number {
+    return this.u8[a]!;
+  }
+  readU16(a: number): number {
+    return this.view.getUint16(a, true);
+  }
+  readU32(a: number): number {
+    return this.view.getUint32(a, true);
+  }
+  readU64(a: number): bigint {
+    return this.view.getBigUint64(a, true);
+  }
+  writeU8(a: number, v: number): void {
+    this.u8[a] = v;
+  }
+  writeU16(a: number, v: number): void {
+    this.view.setUint16(a, v, true);
+  }
+  writeU32(a: number, v: number): void {
+    this.view.setUint32(a, v, true);
+  }
+  writeU64(a: number, v: bigint): void {
+    this.view.setBigUint64(a, BigInt.asUintN(64, v), true);
+  }
+  /** A view (not a copy) of [addr, addr+len). Invalidated if the space grows. */
+  bytes(addr: number, len: number): Uint8Array {
+    return this.u8.subarray(addr, addr + len);
+  }
+  write(addr: number, data: Uint8Array): void {
+    this.u8.set(data, addr);
+  }
+  /** Read a NUL-terminated string of at most `max` bytes. */
+  readCString(addr: number, max = 4096): string {
+    const u8 = this.u8;
+    let end = addr;
+    while (end < addr + max && end < u8.length && u8[end] !== 0) end++;
+    return new TextDecoder().decode(u8.subarray(addr, end));
+  }
+}
