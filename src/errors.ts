@@ -24,7 +24,10 @@ export type Errno =
   | 'ELOOP'
   | 'ERANGE'
   | 'EAGAIN'
-  | 'ENOSYS';
+  | 'ENOSYS'
+  | 'ENODEV'
+  | 'ENXIO'
+  | 'EBADMSG';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
 export const ERRNO_VALUES: Record<Errno, number> = {
@@ -43,6 +46,9 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ENOSPC: 28,
   ERANGE: 34,
   ENOSYS: 38,
+  ENXIO: 6,
+  ENODEV: 19,
+  EBADMSG: 74,
   ELOOP: 40,
   EOPNOTSUPP: 95,
   // ENOTSUPP is kernel-internal (524), but bpf(2) does leak it for some map ops.

@@ -5,6 +5,7 @@
  * them into live maps and programs.
  */
 import type { Insn } from '../isa/insn.js';
+import type { Btf } from './btf/index.js';
 
 /** Map types by the kernel's `enum bpf_map_type` values. */
 export const MapType = {
@@ -153,8 +154,18 @@ export interface ProgramSpec {
   /** BTF func_info / line_info for this program (instruction offsets in slots), when the object has BTF.ext */
   funcInfo?: Array<{ insnOff: number; typeId: number }>;
   lineInfo?: Array<{ insnOff: number; fileName: string; line: string; lineNum: number; lineCol: number }>;
+  /** CO-RE relocation records (insnOff in slots of `insns`), when the object has BTF.ext */
+  coreRelos?: Array<{ insnOff: number; typeId: number; accessStr: string; kind: string }>;
   /** section-flag and BTF-derived traits */
   sleepable?: boolean;
+  /** `xdp.frags`: the program accepts multi-buffer packets (BPF_F_XDP_HAS_FRAGS) */
+  xdpFrags?: boolean;
+  /**
+   * Set when the section name maps to no program type (`type` is then
+   * 'unspec'): the reason, for the error the runtime gives if this program
+   * is loaded. The rest of the object stays usable, as with libbpf.
+   */
+  typeError?: string;
 }
 
 export interface CollectionSpec {
@@ -162,7 +173,7 @@ export interface CollectionSpec {
   objectName: string;
   programs: Map<string, ProgramSpec>;
   maps: Map<string, MapSpec>;
-  /** the object's BTF, when it has a .BTF section (type from object/btf) */
-  btf?: unknown;
+  /** the object's BTF, when it has a .BTF section (DATASEC sizes and offsets filled in, as libbpf does) */
+  btf?: Btf;
   endian: 'le' | 'be';
 }

@@ -30,6 +30,12 @@ export interface ProgramImage {
   space: AddressSpace;
   /** Stack bytes per frame (512, the kernel's MAX_BPF_STACK). */
   stackSize?: number;
+  /**
+   * The verifier accepted this program. Engines then default to bounds-only
+   * memory checks and an unlimited budget; unverified images get checked mode
+   * (every access inside a registered region) and a budget of 1e9.
+   */
+  verified?: boolean;
   /** Verifier results indexed by slot. */
   aux?: ReadonlyArray<InsnAux | undefined>;
   /**

@@ -1,0 +1,60 @@
+/**
+ * `tsbpf btf dump [file] FILE [format c|raw] [-j]`: print the BTF of an object
+ * file (its `.BTF` section) or of a raw BTF blob such as
+ * /sys/kernel/btf/vmlinux, exactly as `bpftool btf dump file FILE` prints it.
+ */
+import { readFileSync } from 'node:fs';
+import { parse, JSON_OPTS, CliUsageError } from '../args.js';
+import { Btf } from '../../object/btf/btf.js';
+import { BtfError } from '../../object/btf/error.js';
+import { dumpRaw, dumpRawJson } from '../../object/btf/dump-raw.js';
+import { dumpC } from '../../object/btf/dump-c.js';
+import { toJson } from '../../object/btf/json.js';
+import { loadBtfFile } from '../../object/btf/file.js';
+
+export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-j]
+  FILE is a BPF object (.o with a .BTF section) or a raw BTF blob (/sys/kernel/btf/vmlinux).
+  For split BTF (e.g. /sys/kernel/btf/<module>) give the base: base /sys/kernel/btf/vmlinux.
+`;
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parse(args, JSON_OPTS);
+  const words = [...positionals];
+  if (words[0] === 'file') words.shift();
+  const file = words.shift();
+  if (!file) throw new CliUsageError('missing FILE');
+  let format: 'raw' | 'c' = 'raw';
+  let baseFile: string | undefined;
+  while (words.length) {
+    const w = words.shift()!;
+    const v = words.shift();
+    if (w === 'format') {
+      if (v !== 'raw' && v !== 'c') throw new CliUsageError(`unknown format '${v ?? ''}' (expected c or raw)`);
+      format = v;
+    } else if (w === 'base') {
+      if (!v) throw new CliUsageError('base needs a file');
+      baseFile = v;
+    } else throw new CliUsageError(`unexpected '${w}'`);
+  }
+  const readOrFail = (f: string): Uint8Array => {
+    try {
+      return new Uint8Array(readFileSync(f));
+    } catch (e) {
+      throw new BtfError(-1, `cannot read ${f}: ${(e as Error).message}`, 'ENOENT');
+    }
+  };
+  const base = baseFile ? loadBtfFile(readOrFail(baseFile)) : undefined;
+  const btf: Btf = loadBtfFile(readOrFail(file), base);
+  const json = values.json === true || values.pretty === true;
+  if (format === 'c') {
+    if (json) {
+      process.stdout.write(toJson({ error: 'JSON output for C-syntax dump is not supported' }) + '\n');
+      return 1;
+    }
+    process.stdout.write(dumpC(btf));
+    return 0;
+  }
+  if (json) process.stdout.write(toJson(dumpRawJson(btf), values.pretty === true) + '\n');
+  else process.stdout.write(dumpRaw(btf));
+  return 0;
+}

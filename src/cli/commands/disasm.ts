@@ -1,0 +1,127 @@
+/**
+ * `tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [-j]`: print a
+ * program as bpftool's `prog dump xlated` does (`   0: (b7) r0 = 0`), or in
+ * llvm-objdump's layout with `--dialect llvm`.
+ *
+ * FILE is raw bytecode (a multiple of 8 bytes), a text file of hex bytes
+ * (the conformance suite's bytecode/*.hex, `tsbpf asm` output), or an ELF
+ * object (it starts with \x7fELF): then every program is listed under its
+ * name, with the map or kfunc each relocated instruction refers to as a
+ * comment.
+ */
+import { readFileSync } from 'node:fs';
+import { TsbpfError } from '../../errors.js';
+import { CliUsageError, parse, JSON_OPTS } from '../args.js';
+import { decode, fromHex, toHex, type Insn } from '../../isa/insn.js';
+import { disassembleLines, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
+
+export const usage = `Usage: tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [-j]
+  FILE: raw bytecode, hex text, or an ELF object file.
+  --hex    also print each instruction's bytes
+  --alu32  llvm dialect: as llvm-objdump --mcpu=v3 prints (w registers in 32-bit stores)
+`;
+
+interface Listing {
+  name?: string;
+  section?: string;
+  insns: Insn[];
+  notes: Map<number, string>;
+}
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
+
+async function loadListings(bytes: Uint8Array): Promise<Listing[]> {
+  if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
+    let readObject: (b: Uint8Array) => import('../../object/spec.js').CollectionSpec;
+    try {
+      ({ readObject } = (await import(new URL('../../object/reader.js', import.meta.url).href)) as {
+        readObject: typeof readObject;
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND')
+        throw new TsbpfError('EOPNOTSUPP', 'reading ELF objects is not available in this build (src/object/reader.ts is missing)');
+      throw e;
+    }
+    const spec = readObject(bytes);
+    return [...spec.programs.values()].map((p) => {
+      const notes = new Map<number, string>();
+      for (const r of p.references) {
+        if (r.kind === 'map') notes.set(r.index, `map ${r.map}`);
+        else if (r.kind === 'map_value') notes.set(r.index, `map ${r.map} value`);
+        else if (r.kind === 'kfunc' || r.kind === 'btf_id') notes.set(r.index, `${r.kind} ${r.symbol ?? ''}`.trim());
+      }
+      return { name: p.name, section: p.section, insns: p.insns, notes };
+    });
+  }
+  // Hex text: only hex digits, 0x prefixes, separators.
+  const text = Buffer.from(bytes).toString('latin1');
+  if (/^[\s0-9a-fA-Fx,]*$/.test(text) && /[0-9a-fA-F]/.test(text)) return [{ insns: fromHex(text), notes: new Map() }];
+  if (bytes.length % 8 !== 0)
+    throw new TsbpfError('EINVAL', `raw bytecode must be a multiple of 8 bytes, got ${bytes.length}`);
+  return [{ insns: decode(bytes), notes: new Map() }];
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parse(args, {
+    ...JSON_OPTS,
+    dialect: { type: 'string' },
+    hex: { type: 'boolean' },
+    alu32: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new CliUsageError('expected one input FILE');
+  const dialect = (values.dialect ?? 'kernel') as DisasmDialect;
+  if (dialect !== 'kernel' && dialect !== 'llvm') throw new CliUsageError('--dialect must be kernel or llvm');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(positionals[0] === '-' ? 0 : positionals[0]!);
+  } catch (e) {
+    throw new TsbpfError('ENOENT', `cannot read ${positionals[0]}: ${(e as Error).message}`);
+  }
+  const listings = await loadListings(bytes);
+  const opts: DisasmOptions = { dialect, alu32: values.alu32 === true };
+
+  if (values.json) {
+    const out = listings.map((l) => ({
+      ...(l.name !== undefined ? { name: l.name, section: l.section } : {}),
+      insns: disassembleLines(l.insns, opts).map((d) => ({
+        index: d.index,
+        code: d.code,
+        bytes: toHex(l.insns.slice(d.index, d.index + d.slots), ''),
+        text: d.text,
+        ...(l.notes.has(d.index) ? { note: l.notes.get(d.index) } : {}),
+      })),
+    }));
+    process.stdout.write(`${JSON.stringify(l1(out), null, values.pretty ? 2 : undefined)}\n`);
+    return 0;
+  }
+
+  const lines: string[] = [];
+  for (const l of listings) {
+    if (l.name !== undefined) {
+      if (lines.length) lines.push('');
+      lines.push(`; section ${l.section}`, `${l.name}:`);
+    }
+    for (const d of disassembleLines(l.insns, opts)) {
+      const hex = toHex(l.insns.slice(d.index, d.index + d.slots));
+      const note = l.notes.has(d.index) ? `\t; ${l.notes.get(d.index)}` : '';
+      // A slot printed as two `.raw` lines (an lddw with no syntax) keeps one line per slot.
+      d.text.split('\n').forEach((t, k) => {
+        const idx = d.index + k;
+        if (dialect === 'llvm') {
+          lines.push(`${String(idx).padStart(8)}:\t${hex}\t${t}${note}`);
+        } else {
+          const code = t.startsWith('.raw') ? '' : `(${d.code.toString(16).padStart(2, '0')}) `;
+          lines.push(`${String(idx).padStart(4)}: ${code}${t}${note}`);
+          if (values.hex && k === 0) lines.push(`      ${hex}`);
+        }
+      });
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** A single program prints as one object, several as an array. */
+function l1<T>(a: T[]): T | T[] {
+  return a.length === 1 ? a[0]! : a;
+}

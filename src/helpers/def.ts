@@ -1,0 +1,7 @@
+/** A compact way to declare a helper: id, name, prototype and function. */
+import type { HelperDef, HelperFn } from './types.js';
+import type { ArgType, HelperProto, RetType } from './proto.js';
+
+export function helper(id: number, name: string, ret: RetType, args: ArgType[], fn: HelperFn, extra: Omit<HelperProto, 'ret' | 'args'> = {}): HelperDef {
+  return { id, name, proto: { ret, args, ...extra }, fn };
+}

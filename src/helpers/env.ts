@@ -1,0 +1,181 @@
+/**
+ * What helpers see of the runtime while a program runs (`ExecEnv.run`).
+ *
+ * Helpers sit below the runtime (DESIGN.md: runtime -> helpers), so they do
+ * not import it: they describe here, structurally, the few things they need —
+ * maps by descriptor address, a clock, the task identity, the trace sink, the
+ * packet being processed — and the runtime provides objects of these shapes.
+ * The same helper functions therefore serve the interpreter, the JIT, and any
+ * host that builds its own run state (tests, hooks).
+ */
+import { TsbpfError, ERRNO_VALUES, type Errno } from '../errors.js';
+import type { ExecEnv } from './types.js';
+import type { Executable } from '../vm/engine.js';
+import { NULL_GUARD } from '../vm/memory.js';
+
+/** A map as helpers drive it: all pointers are addresses in the runtime's space. */
+export interface HelperMap {
+  /** descriptor address: what a program's map pointer holds */
+  readonly addr: number;
+  /** enum bpf_map_type name (`hash`, `ringbuf`, ...) */
+  readonly type: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** value address for the key at `keyAddr` (this CPU's slot for per-CPU maps), 0 when absent */
+  lookup(keyAddr: number, cpu: number): number;
+  /** 0 or -errno */
+  update(keyAddr: number, valueAddr: number, flags: bigint, cpu: number): number;
+  /** 0 or -errno */
+  delete(keyAddr: number, cpu: number): number;
+  /** queue/stack/bloom_filter: 0 or -errno */
+  push?(valueAddr: number, flags: bigint): number;
+  /** queue/stack: copy the head into valueAddr and remove it; 0 or -errno */
+  pop?(valueAddr: number): number;
+  /** queue/stack/bloom_filter: 0 or -errno */
+  peek?(valueAddr: number): number;
+  /** ringbuf: record address or 0 */
+  reserve?(size: number, flags: bigint): number;
+  submit?(recordAddr: number, flags: bigint): void;
+  discard?(recordAddr: number, flags: bigint): void;
+  /** ringbuf: 0 or -errno */
+  output?(dataAddr: number, size: number, flags: bigint): number;
+  query?(flags: bigint): bigint;
+  /**
+   * Visit elements in the kernel's order for bpf_for_each_map_elem: the key
+   * and this CPU's value as addresses; the visitor returns true to stop.
+   * Returns the number of elements visited. Missing for types the kernel
+   * refuses (queue, ringbuf, ...).
+   */
+  forEach?(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number;
+  /** perf_event_array: deliver a sample to the reader at `index`; 0 or -errno (-ENOENT with no reader) */
+  perfOutput?(index: number, data: Uint8Array): number;
+  /** prog_array: the program in slot `index` */
+  progAt?(index: number): Executable | undefined;
+}
+
+/** Time sources, in nanoseconds (CLOCK_MONOTONIC, CLOCK_BOOTTIME, coarse monotonic) and jiffies. */
+export interface HelperClock {
+  monotonicNs(): bigint;
+  boottimeNs(): bigint;
+  coarseNs(): bigint;
+  jiffies64(): bigint;
+}
+
+/** The "current task" that get_current_pid_tgid / uid_gid / comm report. */
+export interface TaskIdentity {
+  pid: number;
+  tgid: number;
+  uid: number;
+  gid: number;
+  /** up to 15 bytes (TASK_COMM_LEN 16 with the NUL) */
+  comm: string;
+}
+
+/** One bpf_trace_printk call: the formatted text plus where it came from. */
+export interface TraceRecord {
+  message: string;
+  program: string;
+  cpu: number;
+  pid: number;
+  comm: string;
+  timestampNs: bigint;
+}
+
+/** What the runtime offers every helper, for the life of a loaded collection. */
+export interface HelperHost {
+  /** the map whose descriptor is at `addr` */
+  mapAt(addr: number): HelperMap | undefined;
+  readonly clock: HelperClock;
+  readonly task: TaskIdentity;
+  /** bpf_trace_printk output */
+  trace(rec: TraceRecord): void;
+  /** 32 random bits (bpf_get_prandom_u32) */
+  prandomU32(): number;
+  readonly numCpus: number;
+  /** Running unprivileged: %p prints hashed pointers, probe_read of kernel memory is refused. */
+  readonly privileged: boolean;
+}
+
+/**
+ * The packet of a networking program, as the kernel's xdp_buff / sk_buff hold
+ * it. The program sees `data`, `data_end` (and `data_meta`) through its
+ * context struct, which lives in the address space; helpers that move them
+ * (xdp_adjust_*) write the context fields, so the program's next context load
+ * sees the new bounds without any rewriting.
+ */
+export interface XdpPacket {
+  kind: 'xdp';
+  /** address of the struct xdp_md */
+  ctx: number;
+  /** data_hard_start: the first byte of the frame (headroom included) */
+  hardStart: number;
+  /** xdp->frame_sz: bytes from hardStart to the end of the frame (tailroom included) */
+  frameSize: number;
+  /** bytes reserved at the end of the frame (skb_shared_info) */
+  tailroom: number;
+}
+
+export interface SkbPacket {
+  kind: 'skb';
+  /** address of the struct __sk_buff */
+  ctx: number;
+  /** skb->head */
+  head: number;
+  /** skb->end: the linear buffer's end */
+  end: number;
+  /** ip_summed == CHECKSUM_COMPLETE, with the running skb->csum */
+  csumComplete?: { csum: number };
+  /** set by helpers that invalidate skb->hash (BPF_F_INVALIDATE_HASH) */
+  hashCleared?: boolean;
+}
+
+/** Where a redirect helper asked the packet to go. */
+export interface RedirectTarget {
+  helper: 'redirect' | 'redirect_map';
+  ifindex: number;
+  flags: bigint;
+  /** for redirect_map: the map descriptor address and key */
+  map?: number;
+  key?: number;
+}
+
+/** Per-run state: `ExecEnv.run` during one program run. */
+export interface HelperRun {
+  host: HelperHost;
+  /** enum bpf_prog_type name of the running program */
+  progType: string;
+  progName: string;
+  ctx: number;
+  packet?: XdpPacket | SkbPacket;
+  redirect?: RedirectTarget;
+  /** scratch memory (in the space) helpers may use for keys they pass to callbacks */
+  scratch?: number;
+}
+
+/** The run state of `env`; a helper called outside a runtime-prepared run is a host error. */
+export function runOf(env: ExecEnv): HelperRun {
+  const r = env.run as HelperRun | undefined;
+  if (!r || typeof r !== 'object' || !('host' in r)) throw new TsbpfError('EINVAL', 'helper called without runtime state (ExecEnv.run)');
+  return r;
+}
+
+/** A negative errno as the unsigned 64-bit r0 a helper returns. */
+export function err(e: Errno): bigint {
+  return BigInt.asUintN(64, BigInt(-ERRNO_VALUES[e]));
+}
+
+/** A signed result (0 or -errno from a map operation) as r0. */
+export function ret(v: number | bigint): bigint {
+  return BigInt.asUintN(64, BigInt(v));
+}
+
+/** Low 32 bits as an unsigned number (helpers declare u32 arguments). */
+export const u32 = (v: bigint): number => Number(v & 0xffffffffn);
+/** Low 32 bits as a signed number (int arguments). */
+export const s32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+
+/** Whether [addr, addr+len) lies inside the space and past the NULL guard. */
+export function inSpace(env: ExecEnv, addr: bigint, len: number): boolean {
+  return addr >= BigInt(NULL_GUARD) && addr + BigInt(len) <= BigInt(env.space.size);
+}

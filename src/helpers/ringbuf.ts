@@ -1,0 +1,47 @@
+/**
+ * BPF ring buffer helpers (kernel/bpf/ringbuf.c): output, reserve, submit,
+ * discard, query. The map implements the ring; reserved records are
+ * addresses in the space, so the program writes them in place.
+ */
+import { TsbpfError } from '../errors.js';
+import type { ExecEnv, HelperDef } from './types.js';
+import { helper } from './def.js';
+import { err, ret, runOf, u32, type HelperMap } from './env.js';
+import { mapArg } from './maps.js';
+
+function ringOf(env: ExecEnv, r: bigint): HelperMap | undefined {
+  const m = mapArg(env, r);
+  return m.type === 'ringbuf' ? m : undefined;
+}
+
+/** The ring buffer a reserved record belongs to: the one whose reserve handed it out. */
+function ringOfRecord(env: ExecEnv, rec: bigint): HelperMap {
+  const owner = (runOf(env).host as { ringOfRecord?: (addr: number) => HelperMap | undefined }).ringOfRecord?.(Number(rec));
+  if (!owner) throw new TsbpfError('EINVAL', `0x${rec.toString(16)} is not a reserved ring buffer record`);
+  return owner;
+}
+
+export const ringbufHelpers: HelperDef[] = [
+  helper(130, 'ringbuf_output', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4) => {
+    const m = ringOf(env, r1);
+    if (!m?.output) return err('EINVAL');
+    return ret(m.output(Number(r2), u32(r3), r4));
+  }),
+  helper(131, 'ringbuf_reserve', 'PTR_TO_RINGBUF_MEM_OR_NULL', ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3) => {
+    const m = ringOf(env, r1);
+    if (!m?.reserve) return 0n;
+    return BigInt(m.reserve(Number(r2 > 0xffffffffn ? 0xffffffffn : r2), r3) >>> 0);
+  }),
+  helper(132, 'ringbuf_submit', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+    ringOfRecord(env, r1).submit?.(Number(r1), r2);
+    return 0n;
+  }, { releasesArg: 0 }),
+  helper(133, 'ringbuf_discard', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+    ringOfRecord(env, r1).discard?.(Number(r1), r2);
+    return 0n;
+  }, { releasesArg: 0 }),
+  helper(134, 'ringbuf_query', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], (env, r1, r2) => {
+    const m = ringOf(env, r1);
+    return m?.query ? m.query(r2) : 0n;
+  }),
+];

@@ -1,0 +1,178 @@
+/**
+ * sk_buff helpers (net/core/filter.c): bpf_skb_load_bytes,
+ * bpf_skb_store_bytes, bpf_l3_csum_replace, bpf_l4_csum_replace and
+ * bpf_csum_diff, with the kernel's argument checks and its exact
+ * one's-complement arithmetic (csum.ts). Offsets count from skb->data: the
+ * network header for socket filters, the Ethernet header for tc.
+ */
+import type { ExecEnv, HelperDef } from './types.js';
+import { helper } from './def.js';
+import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
+import { csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff } from './csum.js';
+
+export const BPF_F_RECOMPUTE_CSUM = 1n << 0n;
+export const BPF_F_INVALIDATE_HASH = 1n << 1n;
+export const BPF_F_HDR_FIELD_MASK = 0xfn;
+export const BPF_F_PSEUDO_HDR = 1n << 4n;
+export const BPF_F_MARK_MANGLED_0 = 1n << 5n;
+export const BPF_F_MARK_ENFORCE = 1n << 6n;
+export const BPF_F_IPV6 = 1n << 7n;
+/** CSUM_MANGLED_0: a computed UDP checksum of 0 is sent as all ones (RFC 768). */
+const CSUM_MANGLED_0 = 0xffff;
+const INT_MAX = 0x7fffffff;
+
+/** __sk_buff field offsets (include/uapi/linux/bpf.h). */
+export const SKB = {
+  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
+  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
+  data_end: 80, napi_id: 84, family: 88, remote_ip4: 92, local_ip4: 96, remote_ip6: 100, local_ip6: 116,
+  remote_port: 132, local_port: 136, data_meta: 140, flow_keys: 144, tstamp: 152, wire_len: 160, gso_segs: 164,
+  sk: 168, gso_size: 176, tstamp_type: 180, hwtstamp: 184, SIZE: 192,
+} as const;
+
+function skbOf(env: ExecEnv): SkbPacket | undefined {
+  const p = runOf(env).packet;
+  return p && p.kind === 'skb' ? p : undefined;
+}
+
+/** skb->data and skb->len, as the context struct holds them. */
+function dataLen(env: ExecEnv, p: SkbPacket): [number, number] {
+  return [env.space.readU32(p.ctx + SKB.data), env.space.readU32(p.ctx + SKB.len)];
+}
+
+/** The checksum-field helpers' shared checks; the field's address, or an errno. */
+function csumField(env: ExecEnv, offset: number): number | 'EFAULT' | 'EINVAL' {
+  const p = skbOf(env);
+  if (!p) return 'EINVAL';
+  if (offset > 0xffff || offset & 1) return 'EFAULT';
+  const [data, len] = dataLen(env, p);
+  // bpf_try_make_writable: pskb_may_pull(skb, offset + 2) fails past the packet.
+  if (offset + 2 > len) return 'EFAULT';
+  return data + offset;
+}
+
+export const skbHelpers: HelperDef[] = [
+  helper(26, 'skb_load_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) => {
+    const len = u32(r4);
+    const offset = u32(r2);
+    if (!inSpace(env, r3, len)) return err('EFAULT');
+    const to = Number(r3);
+    const p = skbOf(env);
+    if (p && offset <= INT_MAX) {
+      const [data, plen] = dataLen(env, p);
+      // skb_header_pointer: the bytes must lie within skb->len.
+      if (offset + len <= plen) {
+        env.space.u8.copyWithin(to, data + offset, data + offset + len);
+        return 0n;
+      }
+    }
+    env.space.u8.fill(0, to, to + len);
+    return err('EFAULT');
+  }),
+  helper(9, 'skb_store_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+    if (r5 & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return err('EINVAL');
+    const offset = u32(r2);
+    const len = u32(r4);
+    if (offset > INT_MAX) return err('EFAULT');
+    const p = skbOf(env);
+    if (!p) return err('EINVAL');
+    const [data, plen] = dataLen(env, p);
+    if (offset + len > plen) return err('EFAULT');
+    if (!inSpace(env, r3, len)) return err('EFAULT');
+    const dst = data + offset;
+    const u8 = env.space.u8;
+    // BPF_F_RECOMPUTE_CSUM keeps a CHECKSUM_COMPLETE skb->csum in step: subtract the old bytes, add the new.
+    if (r5 & BPF_F_RECOMPUTE_CSUM && p.csumComplete) p.csumComplete.csum = csumSubBytes(p.csumComplete.csum, u8.subarray(dst, dst + len), offset);
+    u8.copyWithin(dst, Number(r3), Number(r3) + len);
+    if (r5 & BPF_F_RECOMPUTE_CSUM && p.csumComplete) p.csumComplete.csum = csumAddBytes(p.csumComplete.csum, u8.subarray(dst, dst + len), offset);
+    if (r5 & BPF_F_INVALIDATE_HASH) {
+      env.space.writeU32(p.ctx + SKB.hash, 0);
+      p.hashCleared = true;
+    }
+    return 0n;
+  }, { changesPktData: true }),
+  helper(10, 'l3_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+    if (r5 & ~BPF_F_HDR_FIELD_MASK) return err('EINVAL');
+    const at = csumField(env, u32(r2));
+    if (typeof at === 'string') return err(at);
+    const sum = env.space.readU16(at);
+    switch (Number(r5 & BPF_F_HDR_FIELD_MASK)) {
+      case 0:
+        if (r3 !== 0n) return err('EINVAL');
+        env.space.writeU16(at, csumReplaceByDiff(sum, u32(r4)));
+        break;
+      case 2:
+        env.space.writeU16(at, csumReplace2(sum, Number(r3 & 0xffffn), Number(r4 & 0xffffn)));
+        break;
+      case 4:
+        env.space.writeU16(at, csumReplace4(sum, u32(r3), u32(r4)));
+        break;
+      default:
+        return err('EINVAL');
+    }
+    return 0n;
+  }, { changesPktData: true }),
+  helper(11, 'l4_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+    if (r5 & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return err('EINVAL');
+    const at = csumField(env, u32(r2));
+    if (typeof at === 'string') return err(at);
+    const mmzero = (r5 & BPF_F_MARK_MANGLED_0) !== 0n;
+    const enforce = (r5 & BPF_F_MARK_ENFORCE) !== 0n;
+    const sum = env.space.readU16(at);
+    // A zero UDP checksum means "none": leave it alone unless told to enforce.
+    if (mmzero && !enforce && sum === 0) return 0n;
+    // ip_summed is never CHECKSUM_PARTIAL in a test run, so the field itself is always updated
+    // (inet_proto_csum_replace4 / _by_diff); BPF_F_PSEUDO_HDR only affects skb->csum.
+    let next: number;
+    switch (Number(r5 & BPF_F_HDR_FIELD_MASK)) {
+      case 0:
+        if (r3 !== 0n) return err('EINVAL');
+        next = csumReplaceByDiff(sum, u32(r4));
+        break;
+      case 2:
+        next = csumReplace4(sum, Number(r3 & 0xffffn), Number(r4 & 0xffffn));
+        break;
+      case 4:
+        next = csumReplace4(sum, u32(r3), u32(r4));
+        break;
+      default:
+        return err('EINVAL');
+    }
+    if (mmzero && next === 0) next = CSUM_MANGLED_0;
+    env.space.writeU16(at, next);
+    return 0n;
+  }, { changesPktData: true }),
+  helper(28, 'csum_diff', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4, r5) => {
+    const fromSize = u32(r2);
+    const toSize = u32(r4);
+    const diffSize = (fromSize + toSize) >>> 0;
+    // The per-CPU scratchpad holds 128 words (struct bpf_scratchpad).
+    if ((fromSize | toSize) & 3 || diffSize > 512) return err('EINVAL');
+    if ((fromSize && !inSpace(env, r1, fromSize)) || (toSize && !inSpace(env, r3, toSize))) return err('EFAULT');
+    const diff = new Uint8Array(diffSize);
+    const u8 = env.space.u8;
+    const f = Number(r1);
+    for (let i = 0; i < fromSize; i++) diff[i] = ~u8[f + i]! & 0xff;
+    diff.set(u8.subarray(Number(r3), Number(r3) + toSize), fromSize);
+    return BigInt(csumPartial(diff, u32(r5)));
+  }),
+];
+
+/** skb_postpull_rcsum's effect on a CHECKSUM_COMPLETE sum: remove the bytes at `offset`. */
+function csumSubBytes(csum: number, bytes: Uint8Array, offset: number): number {
+  const part = csumPartial(shiftToOffset(bytes, offset), 0);
+  return csumPartial(new Uint8Array(0), (csum + (~part >>> 0)) % 0xffffffff);
+}
+
+function csumAddBytes(csum: number, bytes: Uint8Array, offset: number): number {
+  const part = csumPartial(shiftToOffset(bytes, offset), 0);
+  return csumPartial(new Uint8Array(0), (csum + part) % 0xffffffff);
+}
+
+/** Bytes at an odd offset contribute byte-swapped to the 16-bit sum (csum_block_add). */
+function shiftToOffset(bytes: Uint8Array, offset: number): Uint8Array {
+  if ((offset & 1) === 0) return bytes;
+  const b = new Uint8Array(bytes.length + 1);
+  b.set(bytes, 1);
+  return b;
+}

@@ -1,0 +1,18 @@
+/**
+ * bpf_tail_call: the engine performs it (it replaces the running program
+ * without returning), so the registry entry is here for its id and
+ * prototype. An engine that reaches this function did not implement tail
+ * calls; the kernel semantics on failure (slot empty, index out of range,
+ * 33 calls already made) are "return and continue", so it returns -ENOENT
+ * like a failed call.
+ */
+import type { HelperDef } from './types.js';
+import { helper } from './def.js';
+import { err } from './env.js';
+
+/** MAX_TAIL_CALL_CNT */
+export const MAX_TAIL_CALL_CNT = 33;
+
+export const tailCallHelpers: HelperDef[] = [
+  helper(12, 'tail_call', 'INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], () => err('ENOENT')),
+];

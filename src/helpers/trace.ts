@@ -1,0 +1,82 @@
+/**
+ * bpf_trace_printk, bpf_trace_vprintk and bpf_snprintf. The text goes to the
+ * runtime's trace sink (the kernel writes it to the trace_pipe), formatted
+ * with the kernel's format rules (see printf.ts).
+ */
+import type { ExecEnv, HelperDef } from './types.js';
+import { helper } from './def.js';
+import { err, inSpace, runOf, u32 } from './env.js';
+import { bpfFormat } from './printf.js';
+
+/** MAX_BPRINTF_BUF: the trace buffer bstr_printf writes into. */
+const MAX_BPRINTF_BUF = 512;
+/** MAX_BPRINTF_VARARGS */
+const MAX_VARARGS = 12;
+
+function emit(env: ExecEnv, fmtAddr: bigint, fmtSize: number, args: bigint[]): bigint {
+  if (!inSpace(env, fmtAddr, fmtSize)) return err('EFAULT');
+  const r = bpfFormat(env.space, env.space.bytes(Number(fmtAddr), fmtSize).slice(), args);
+  if (!r.ok) return err(r.errno);
+  const run = runOf(env);
+  const bytes = latin1(r.text);
+  // vsnprintf into a 512-byte buffer: the message is cut there, the length returned is the full one.
+  const message = r.text.slice(0, MAX_BPRINTF_BUF - 1);
+  run.host.trace({
+    message,
+    program: run.progName,
+    cpu: env.cpu,
+    pid: run.host.task.pid,
+    comm: run.host.task.comm,
+    timestampNs: run.host.clock.monotonicNs(),
+  });
+  return BigInt(bytes.length);
+}
+
+function latin1(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+function readArgs(env: ExecEnv, addr: bigint, len: number): bigint[] | undefined {
+  if (len === 0) return [];
+  if (!inSpace(env, addr, len)) return undefined;
+  const out: bigint[] = [];
+  for (let i = 0; i < len; i += 8) out.push(env.space.readU64(Number(addr) + i));
+  return out;
+}
+
+export const traceHelpers: HelperDef[] = [
+  helper(6, 'trace_printk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, r1, r2, r3, r4, r5) =>
+    emit(env, r1, u32(r2), [r3, r4, r5]), { gplOnly: true }),
+  helper(177, 'trace_vprintk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], (env, r1, r2, r3, r4) => {
+    const len = u32(r4);
+    if (len % 8 !== 0 || len > MAX_VARARGS * 8 || (len !== 0 && r3 === 0n)) return err('EINVAL');
+    const args = readArgs(env, r3, len);
+    if (!args) return err('EFAULT');
+    return emit(env, r1, u32(r2), args);
+  }, { gplOnly: true }),
+  helper(165, 'snprintf', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], (env, r1, r2, r3, r4, r5) => {
+    const len = u32(r5);
+    if (len % 8 !== 0 || len > MAX_VARARGS * 8 || (len !== 0 && r4 === 0n)) return err('EINVAL');
+    const args = readArgs(env, r4, len);
+    if (!args) return err('EFAULT');
+    if (!inSpace(env, r3, 1)) return err('EFAULT');
+    const fa = Number(r3);
+    const u8 = env.space.u8;
+    let end = fa;
+    while (end < u8.length && u8[end] !== 0) end++;
+    const r = bpfFormat(env.space, u8.slice(fa, end + 1), args);
+    if (!r.ok) return err(r.errno);
+    const text = latin1(r.text);
+    const size = u32(r2);
+    if (size > 0) {
+      if (!inSpace(env, r1, size)) return err('EFAULT');
+      const n = Math.min(text.length, size - 1);
+      env.space.u8.set(text.subarray(0, n), Number(r1));
+      env.space.u8[Number(r1) + n] = 0;
+    }
+    // bstr_printf's return (the untruncated length) plus the NUL.
+    return BigInt(text.length + 1);
+  }),
+];

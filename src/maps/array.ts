@@ -1,0 +1,164 @@
+/**
+ * BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (kernel/bpf/arraymap.c).
+ *
+ * Values are preallocated and contiguous: element `i` of CPU `c` is at
+ * `valuesAddr + (i * slots + c) * elemSize` with `elemSize =
+ * roundUp(valueSize, 8)` (the kernel's elem_size) and `slots` = 1 for plain
+ * arrays, numCpus for per-CPU ones. The JIT may inline lookups from
+ * `valuesAddr`, `elemSize`, `maxEntries` (and `numCpus` for per-CPU).
+ *
+ * Kernel rules kept here: every index always exists (lookup never fails in
+ * range; BPF_NOEXIST is EEXIST; delete is EINVAL); an index past the end is
+ * E2BIG on update and ENOENT on lookup; get-next-key returns index+1, 0 for a
+ * missing or out-of-range key, ENOENT after the last index.
+ */
+import type { MapSpec } from '../object/spec.js';
+import type { Region } from '../vm/memory.js';
+import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, roundUp } from './flags.js';
+
+abstract class ArrayBase<V> extends BpfMap<V> {
+  readonly valuesAddr: number;
+  readonly elemSize: number;
+  /** value slots per index: 1, or numCpus for per-CPU arrays */
+  readonly slots: number;
+  private region: Region | undefined;
+
+  constructor(spec: MapSpec, ctx: MapContext, perCpu: boolean) {
+    super(spec, ctx);
+    this.elemSize = roundUp(this.valueSize, 8);
+    this.slots = perCpu ? this.numCpus : 1;
+    const bytes = this.maxEntries * this.slots * this.elemSize;
+    try {
+      this.valuesAddr = this.space.alloc(bytes, 8);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.region = this.space.addRegion({ base: this.valuesAddr, size: bytes, kind: 'map_value', name: `map ${this.name} values`, writable: true });
+    this.setDescriptorValues(this.valuesAddr, this.elemSize);
+  }
+
+  /** Address of element `index` for `cpu`. */
+  slotAddr(index: number, cpu = 0): number {
+    return this.valuesAddr + (index * this.slots + (this.slots === 1 ? 0 : cpu)) * this.elemSize;
+  }
+
+  override lookupElem(keyAddr: number, cpu = 0): number {
+    const index = this.space.readU32(keyAddr);
+    if (index >= this.maxEntries) return 0;
+    return this.slotAddr(index, cpu);
+  }
+
+  override updateElem(keyAddr: number, valueAddr: number, flags: number, cpu = 0): number {
+    if (this.progWriteDenied()) return errno('EPERM');
+    const rc = this.checkFlagsIndex(flags, this.space.readU32(keyAddr));
+    if (rc !== 0) return rc;
+    const index = this.space.readU32(keyAddr);
+    const u8 = this.space.u8;
+    const dst = this.slotAddr(index, cpu);
+    u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    return 0;
+  }
+
+  override deleteElem(): number {
+    return errno('EINVAL');
+  }
+
+  /** array_map_update_elem's checks, in its order. */
+  private checkFlagsIndex(flags: number, index: number): number {
+    if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
+    if (index >= this.maxEntries) return errno('E2BIG');
+    if (flags & BPF_NOEXIST) return errno('EEXIST');
+    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    return 0;
+  }
+
+  protected index(key: KeyInput): number {
+    const k = this.key(key);
+    return (k[0]! | (k[1]! << 8) | (k[2]! << 16) | (k[3]! << 24)) >>> 0;
+  }
+
+  protected hostWriteCheck(key: KeyInput, flags: number): number {
+    this.checkHostWrite();
+    if (flags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    const index = this.index(key);
+    const rc = this.checkFlagsIndex(flags, index);
+    if (rc !== 0) this.throwErrno(rc, rc === errno('E2BIG') ? `index ${index} >= max_entries ${this.maxEntries}` : rc === errno('EEXIST') ? 'array elements always exist (BPF_NOEXIST)' : `bad update flags ${flags}`);
+    return index;
+  }
+
+  override getView(key: KeyInput, cpu = 0): Uint8Array | undefined {
+    this.checkHostRead();
+    const index = this.index(key);
+    if (index >= this.maxEntries) return undefined;
+    return this.space.bytes(this.slotAddr(index, cpu), this.valueSize);
+  }
+
+  override delete(key: KeyInput): void {
+    this.checkHostWrite();
+    this.key(key);
+    throw this.err('EINVAL', 'array elements cannot be deleted');
+  }
+
+  override nextKey(key?: KeyInput): Uint8Array | undefined {
+    this.checkHostRead();
+    const index = key === undefined ? 0xffffffff : this.index(key);
+    let next: number;
+    if (index >= this.maxEntries) next = 0;
+    else if (index === this.maxEntries - 1) return undefined;
+    else next = index + 1;
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(0, next, true);
+    return out;
+  }
+
+  override *keys(): IterableIterator<Uint8Array> {
+    for (let i = 0; i < this.maxEntries; i++) {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setUint32(0, i, true);
+      yield out;
+    }
+  }
+
+  protected override freeStorage(): void {
+    if (this.valuesAddr) this.space.free(this.valuesAddr);
+    if (this.region) this.space.removeRegion(this.region);
+  }
+}
+
+export class ArrayMap extends ArrayBase<Uint8Array> {
+  constructor(spec: MapSpec, ctx: MapContext) {
+    super(spec, ctx, false);
+  }
+  override get(key: KeyInput): Uint8Array | undefined {
+    return this.getView(key)?.slice();
+  }
+  override set(key: KeyInput, value: ValueInput, flags = 0): void {
+    const v = this.value(value);
+    const index = this.hostWriteCheck(key, flags);
+    this.space.write(this.slotAddr(index), v);
+  }
+}
+
+export class PerCpuArrayMap extends ArrayBase<Uint8Array[]> {
+  constructor(spec: MapSpec, ctx: MapContext) {
+    super(spec, ctx, true);
+  }
+  override get perCpu(): boolean {
+    return true;
+  }
+  override get(key: KeyInput): Uint8Array[] | undefined {
+    this.checkHostRead();
+    const index = this.index(key);
+    if (index >= this.maxEntries) return undefined;
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.numCpus; c++) out.push(this.space.bytes(this.slotAddr(index, c), this.valueSize).slice());
+    return out;
+  }
+  override set(key: KeyInput, value: Uint8Array[] | ValueInput, flags = 0): void {
+    const vs = this.perCpuValues(value);
+    const index = this.hostWriteCheck(key, flags);
+    for (let c = 0; c < this.numCpus; c++) this.space.write(this.slotAddr(index, c), vs[c]!);
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The bucketed hash table under every hash-kind map (kernel/bpf/hashtab.c's
+ * struct bpf_htab): `roundup_pow_of_two(max_entries)` buckets of singly
+ * linked elements, new elements at the head of their bucket, iteration in
+ * bucket order then chain order — which is the order get-next-key and the
+ * batch commands walk, with the kernel's rules.
+ *
+ * Elements live in the AddressSpace: key at +0, value area at
+ * +roundUp(keySize, 8) (one 8-aligned value per CPU for per-CPU maps).
+ * Without BPF_F_NO_PREALLOC the elements are one preallocated block, as the
+ * kernel preallocates; with it each element is allocated on insert and freed
+ * on delete. Chain links, hashes and the LRU list are JS typed arrays indexed
+ * by element number, so lookups allocate nothing.
+ *
+ * LRU (lru_hash, lru_percpu_hash): one recency list; a program lookup or any
+ * update moves the element to the front, and inserting into a full map evicts
+ * the element at the back instead of failing with E2BIG. The kernel instead
+ * approximates LRU with active/inactive lists, reference bits (a lookup sets
+ * a bit rather than moving the node), per-CPU free lists (so it can evict
+ * before the map is completely full, and with BPF_F_NO_COMMON_LRU each CPU
+ * evicts only from its own share of the elements) and a node popped before
+ * the key is looked up (so even updating an existing key of a full map may
+ * evict another one). tsbpf evicts exactly the least recently used element
+ * and only when the map is full: a program that works on the kernel's LRU
+ * works here, and never sees an eviction the kernel would not allow.
+ */
+import type { AddressSpace } from '../vm/memory.js';
+import { errno } from './map.js';
+import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
+
+export interface HashTableOptions {
+  keySize: number;
+  /** bytes of value storage per element (all CPUs) */
+  valueArea: number;
+  maxEntries: number;
+  prealloc: boolean;
+  lru: boolean;
+  seed: number;
+  name: string;
+}
+
+/** A 32-bit hash of key bytes (murmur3-style mixing; the kernel uses jhash with a random seed). */
+export function hashBytes(b: Uint8Array, off: number, len: number, seed: number): number {
+  let h = seed ^ len;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    let k = b[off + i]! | (b[off + i + 1]! << 8) | (b[off + i + 2]! << 16) | (b[off + i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let s = 0; i < len; i++, s += 8) k |= b[off + i]! << s;
+  if (k !== 0 || (len & 3) !== 0) {
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class HashTable {
+  readonly keySize: number;
+  readonly keyRound: number;
+  readonly slotSize: number;
+  readonly maxEntries: number;
+  readonly nBuckets: number;
+  private readonly mask: number;
+  readonly buckets: Int32Array;
+  readonly next: Int32Array;
+  private readonly hashes: Uint32Array;
+  /** element number -> address of its slot (0 while free, NO_PREALLOC) */
+  readonly elemAddr: Int32Array;
+  private readonly freeStack: Int32Array;
+  private freeTop: number;
+  count = 0;
+  /** set by insert(): whether the last successful insert created the element */
+  created = false;
+  /** set by insert(): the key evicted to make room (LRU), or -1 */
+  evicted = -1;
+  private readonly pool: number;
+  private readonly region: import('../vm/memory.js').Region | undefined;
+  private readonly lruPrev: Int32Array | undefined;
+  private readonly lruNext: Int32Array | undefined;
+  private lruHead = -1;
+  private lruTail = -1;
+  private readonly seed: number;
+
+  constructor(
+    private readonly space: AddressSpace,
+    readonly opts: HashTableOptions,
+  ) {
+    this.keySize = opts.keySize;
+    this.keyRound = roundUp(opts.keySize, 8);
+    this.slotSize = this.keyRound + opts.valueArea;
+    this.maxEntries = opts.maxEntries;
+    this.nBuckets = roundUpPow2(opts.maxEntries);
+    this.mask = this.nBuckets - 1;
+    this.seed = opts.seed;
+    this.buckets = new Int32Array(this.nBuckets).fill(-1);
+    this.next = new Int32Array(this.maxEntries).fill(-1);
+    this.hashes = new Uint32Array(this.maxEntries);
+    this.elemAddr = new Int32Array(this.maxEntries);
+    this.freeStack = new Int32Array(this.maxEntries);
+    for (let i = 0; i < this.maxEntries; i++) this.freeStack[i] = this.maxEntries - 1 - i;
+    this.freeTop = this.maxEntries;
+    if (opts.prealloc) {
+      this.pool = space.alloc(this.maxEntries * this.slotSize, 8);
+      this.region = space.addRegion({ base: this.pool, size: this.maxEntries * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: true });
+      for (let i = 0; i < this.maxEntries; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
+    } else {
+      this.pool = 0;
+      this.region = undefined;
+    }
+    if (opts.lru) {
+      this.lruPrev = new Int32Array(this.maxEntries).fill(-1);
+      this.lruNext = new Int32Array(this.maxEntries).fill(-1);
+    }
+  }
+
+  keyAddr(i: number): number {
+    return this.elemAddr[i]!;
+  }
+  valueAddr(i: number): number {
+    return this.elemAddr[i]! + this.keyRound;
+  }
+
+  hash(kb: Uint8Array, ko: number): number {
+    return hashBytes(kb, ko, this.keySize, this.seed);
+  }
+
+  /** Element number of the key at kb[ko..], or -1. `kb` null means the address space. */
+  find(kb: Uint8Array | null, ko: number, h = this.hash(kb ?? this.space.u8, ko)): number {
+    const u8 = this.space.u8;
+    const k = kb ?? u8;
+    const n = this.keySize;
+    for (let i = this.buckets[h & this.mask]!; i >= 0; i = this.next[i]!) {
+      if (this.hashes[i] !== h) continue;
+      const a = this.elemAddr[i]!;
+      let j = 0;
+      while (j < n && u8[a + j] === k[ko + j]) j++;
+      if (j === n) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * Find or create the element for a key, with BPF_NOEXIST/BPF_EXIST and the
+   * full-map rule (E2BIG, or eviction for LRU). Returns the element number or
+   * a negative errno; `created` tells whether it is new (value area zeroed).
+   */
+  insert(kb: Uint8Array | null, ko: number, flags: number): number {
+    this.created = false;
+    this.evicted = -1;
+    const h = this.hash(kb ?? this.space.u8, ko);
+    const found = this.find(kb, ko, h);
+    if (found >= 0) {
+      if (flags === BPF_NOEXIST) return errno('EEXIST');
+      this.touch(found);
+      return found;
+    }
+    if (flags === BPF_EXIST) return errno('ENOENT');
+    if (this.freeTop === 0) {
+      if (!this.opts.lru || this.lruTail < 0) return errno('E2BIG');
+      this.evicted = this.lruTail;
+      this.removeIndex(this.lruTail);
+    }
+    const i = this.freeStack[--this.freeTop]!;
+    let addr: number;
+    if (this.opts.prealloc) {
+      addr = this.elemAddr[i]!;
+      this.space.u8.fill(0, addr, addr + this.slotSize);
+    } else {
+      try {
+        addr = this.space.alloc(this.slotSize, 8);
+      } catch {
+        this.freeTop++;
+        return errno('ENOMEM');
+      }
+      this.elemAddr[i] = addr;
+    }
+    // Re-read the space's bytes: an allocation may have grown (and detached) the old buffer.
+    const u8 = this.space.u8;
+    const k = kb ?? u8;
+    u8.set(k.subarray(ko, ko + this.keySize), addr);
+    this.hashes[i] = h;
+    const b = h & this.mask;
+    this.next[i] = this.buckets[b]!;
+    this.buckets[b] = i;
+    this.count++;
+    this.created = true;
+    if (this.lruPrev) this.lruPushFront(i);
+    return i;
+  }
+
+  /** Delete the key at kb[ko..]: 0 or -ENOENT. */
+  remove(kb: Uint8Array | null, ko: number): number {
+    const i = this.find(kb, ko);
+    if (i < 0) return errno('ENOENT');
+    this.removeIndex(i);
+    return 0;
+  }
+
+  removeIndex(i: number): void {
+    const b = this.hashes[i]! & this.mask;
+    let p = this.buckets[b]!;
+    if (p === i) this.buckets[b] = this.next[i]!;
+    else {
+      while (p >= 0 && this.next[p] !== i) p = this.next[p]!;
+      if (p >= 0) this.next[p] = this.next[i]!;
+    }
+    this.next[i] = -1;
+    if (this.lruPrev) this.lruUnlink(i);
+    if (!this.opts.prealloc) {
+      this.space.free(this.elemAddr[i]!);
+      this.elemAddr[i] = 0;
+    }
+    this.freeStack[this.freeTop++] = i;
+    this.count--;
+  }
+
+  /** First element in walk order, starting at bucket `from`; -1 when none. */
+  firstFrom(from: number): number {
+    for (let b = from; b < this.nBuckets; b++) if (this.buckets[b]! >= 0) return this.buckets[b]!;
+    return -1;
+  }
+  /** The element after `i` in walk order, or -1. */
+  after(i: number): number {
+    if (this.next[i]! >= 0) return this.next[i]!;
+    return this.firstFrom((this.hashes[i]! & this.mask) + 1);
+  }
+  bucketOf(i: number): number {
+    return this.hashes[i]! & this.mask;
+  }
+
+  /** Mark an element most recently used (LRU only). */
+  touch(i: number): void {
+    if (!this.lruPrev || this.lruHead === i) return;
+    this.lruUnlink(i);
+    this.lruPushFront(i);
+  }
+  private lruPushFront(i: number): void {
+    const prev = this.lruPrev!;
+    const next = this.lruNext!;
+    prev[i] = -1;
+    next[i] = this.lruHead;
+    if (this.lruHead >= 0) prev[this.lruHead] = i;
+    this.lruHead = i;
+    if (this.lruTail < 0) this.lruTail = i;
+  }
+  private lruUnlink(i: number): void {
+    const prev = this.lruPrev!;
+    const next = this.lruNext!;
+    const p = prev[i]!;
+    const n = next[i]!;
+    if (p >= 0) next[p] = n;
+    else if (this.lruHead === i) this.lruHead = n;
+    if (n >= 0) prev[n] = p;
+    else if (this.lruTail === i) this.lruTail = p;
+    prev[i] = -1;
+    next[i] = -1;
+  }
+
+  /** Release every block (map close). */
+  destroy(): void {
+    if (this.opts.prealloc) {
+      this.space.free(this.pool);
+      if (this.region) this.space.removeRegion(this.region);
+      return;
+    }
+    for (let i = 0; i < this.maxEntries; i++) if (this.elemAddr[i]) this.space.free(this.elemAddr[i]!);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (kernel/bpf/hashtab.c), on
+ * the bucketed HashTable. The LRU kinds (lru-hash.ts) reuse this with
+ * eviction turned on.
+ *
+ * Kernel rules kept: update flags ANY/NOEXIST/EXIST (EEXIST, ENOENT), E2BIG
+ * when a new key does not fit, ENOENT on delete of a missing key,
+ * get-next-key returns the first key when the given key is missing, the
+ * batch commands walk bucket by bucket with a bucket-index cursor and fail
+ * with ENOSPC when the first bucket does not fit in `count`.
+ *
+ * Differences: an update of an existing key rewrites its value in place (the
+ * kernel swaps in a fresh element for non-per-CPU hashes, so a pointer a
+ * program got from an earlier lookup keeps the old value there; here it sees
+ * the new one). The hash function is tsbpf's, so the walk order differs from
+ * a given kernel's (which is random per map unless BPF_F_ZERO_SEED anyway).
+ */
+import type { MapSpec } from '../object/spec.js';
+import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
+import { HashTable } from './hash-table.js';
+import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, roundUp } from './flags.js';
+
+export abstract class HashBase<V> extends BpfMap<V> {
+  readonly table_: HashTable;
+  readonly elemSize: number;
+  readonly slots: number;
+
+  constructor(spec: MapSpec, ctx: MapContext, perCpu: boolean, lru: boolean, maxEntries = spec.maxEntries) {
+    super(spec, ctx, maxEntries);
+    this.elemSize = roundUp(this.valueSize, 8);
+    this.slots = perCpu ? this.numCpus : 1;
+    try {
+      this.table_ = new HashTable(this.space, {
+        keySize: this.keySize,
+        valueArea: this.elemSize * this.slots,
+        maxEntries: this.maxEntries,
+        prealloc: lru || !(this.flags & BPF_F_NO_PREALLOC),
+        lru,
+        seed: this.flags & BPF_F_ZERO_SEED ? 0 : (Math.random() * 0x100000000) >>> 0,
+        name: this.name,
+      });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Number of elements (not a bpf(2) command; handy for the host and tests). */
+  get size(): number {
+    return this.table_.count;
+  }
+
+  protected valueAddrOf(i: number, cpu: number): number {
+    return this.table_.valueAddr(i) + (this.slots === 1 ? 0 : cpu * this.elemSize);
+  }
+
+  // ---- program side
+
+  override lookupElem(keyAddr: number, cpu = 0): number {
+    const i = this.table_.find(null, keyAddr);
+    if (i < 0) return 0;
+    this.table_.touch(i);
+    return this.valueAddrOf(i, cpu);
+  }
+
+  override updateElem(keyAddr: number, valueAddr: number, flags: number, cpu = 0): number {
+    if (this.progWriteDenied()) return errno('EPERM');
+    if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
+    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    const i = this.table_.insert(null, keyAddr, flags);
+    if (i < 0) return i;
+    // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
+    const dst = this.valueAddrOf(i, cpu);
+    this.space.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    return 0;
+  }
+
+  override deleteElem(keyAddr: number): number {
+    if (this.progWriteDenied()) return errno('EPERM');
+    return this.table_.remove(null, keyAddr);
+  }
+
+  // ---- host side
+
+  protected findHost(key: KeyInput): number {
+    this.checkHostRead();
+    return this.table_.find(this.key(key), 0);
+  }
+
+  override getView(key: KeyInput, cpu = 0): Uint8Array | undefined {
+    const i = this.findHost(key);
+    if (i < 0) return undefined;
+    return this.space.bytes(this.valueAddrOf(i, cpu), this.valueSize);
+  }
+
+  override has(key: KeyInput): boolean {
+    return this.findHost(key) >= 0;
+  }
+
+  /** Insert from the host: returns the element number (value area still to write). */
+  protected insertHost(key: KeyInput, flags: number): number {
+    this.checkHostWrite();
+    this.checkUpdateFlags(flags);
+    const k = this.key(key);
+    const i = this.table_.insert(k, 0, flags);
+    if (i < 0) {
+      const what = i === errno('EEXIST') ? 'key exists (BPF_NOEXIST)' : i === errno('ENOENT') ? 'key does not exist (BPF_EXIST)' : i === errno('E2BIG') ? `map is full (max_entries ${this.maxEntries})` : 'update failed';
+      this.throwErrno(i, what);
+    }
+    return i;
+  }
+
+  override delete(key: KeyInput): void {
+    this.checkHostWrite();
+    const rc = this.table_.remove(this.key(key), 0);
+    if (rc < 0) throw this.err('ENOENT', 'no such key');
+  }
+
+  override nextKey(key?: KeyInput): Uint8Array | undefined {
+    this.checkHostRead();
+    const t = this.table_;
+    let n: number;
+    if (key === undefined) n = t.firstFrom(0);
+    else {
+      const i = t.find(this.key(key), 0);
+      n = i < 0 ? t.firstFrom(0) : t.after(i);
+    }
+    if (n < 0) return undefined;
+    return this.space.bytes(t.keyAddr(n), this.keySize).slice();
+  }
+
+  override *keys(): IterableIterator<Uint8Array> {
+    this.checkHostRead();
+    const t = this.table_;
+    for (let i = t.firstFrom(0); i >= 0; ) {
+      const k = this.space.bytes(t.keyAddr(i), this.keySize).slice();
+      const n = t.after(i);
+      yield k;
+      i = n;
+    }
+  }
+
+  protected abstract readValue(i: number): V;
+
+  override get(key: KeyInput): V | undefined {
+    const i = this.findHost(key);
+    return i < 0 ? undefined : this.readValue(i);
+  }
+
+  override lookupAndDelete(key: KeyInput): V | undefined {
+    this.checkHostWrite();
+    const i = this.findHost(key);
+    if (i < 0) return undefined;
+    const v = this.readValue(i);
+    this.table_.removeIndex(i);
+    return v;
+  }
+
+  override lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
+    return this.bucketBatch(count, cursor, elemFlags, false);
+  }
+  override lookupAndDeleteBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
+    this.checkHostWrite();
+    return this.bucketBatch(count, cursor, elemFlags, true);
+  }
+
+  /**
+   * __htab_map_lookup_and_delete_batch: the cursor is a u32 bucket index;
+   * whole buckets are copied; a bucket larger than the room left ends the
+   * batch (ENOSPC when nothing was copied yet); `done` (ENOENT) once the last
+   * bucket has been passed.
+   */
+  private bucketBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number, del: boolean): BatchResult<V> {
+    this.checkHostRead();
+    if (elemFlags & ~BPF_F_LOCK) throw this.err('EINVAL', `bad elem_flags ${elemFlags}`);
+    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    const keys: Uint8Array[] = [];
+    const values: V[] = [];
+    const t = this.table_;
+    let batch = 0;
+    if (cursor !== undefined) {
+      if (cursor.length !== 4) throw this.err('EINVAL', 'hash batch cursor is a 4-byte bucket index');
+      batch = new DataView(cursor.buffer, cursor.byteOffset, 4).getUint32(0, true);
+    }
+    if (count <= 0) return { keys, values, cursor, done: false };
+    const enc = (b: number): Uint8Array => {
+      const c = new Uint8Array(4);
+      new DataView(c.buffer).setUint32(0, b >>> 0, true);
+      return c;
+    };
+    if (batch >= t.nBuckets) throw this.err('ENOENT', 'batch cursor is past the last bucket');
+    let done = false;
+    for (;;) {
+      let cnt = 0;
+      for (let i = t.buckets[batch]!; i >= 0; i = t.next[i]!) cnt++;
+      if (cnt > count - keys.length) {
+        if (keys.length === 0) throw this.err('ENOSPC', `bucket ${batch} holds ${cnt} elements, more than count ${count}`);
+        break;
+      }
+      const members: number[] = [];
+      for (let i = t.buckets[batch]!; i >= 0; i = t.next[i]!) members.push(i);
+      for (const i of members) {
+        keys.push(this.space.bytes(t.keyAddr(i), this.keySize).slice());
+        values.push(this.readValue(i));
+        if (del) t.removeIndex(i);
+      }
+      batch++;
+      if (batch >= t.nBuckets) {
+        done = true;
+        break;
+      }
+    }
+    return { keys, values, cursor: enc(batch), done };
+  }
+
+  protected override freeStorage(): void {
+    this.table_?.destroy();
+  }
+}
+
+export class HashMap extends HashBase<Uint8Array> {
+  constructor(spec: MapSpec, ctx: MapContext, lru = false) {
+    super(spec, ctx, false, lru);
+  }
+  protected readValue(i: number): Uint8Array {
+    return this.space.bytes(this.valueAddrOf(i, 0), this.valueSize).slice();
+  }
+  override set(key: KeyInput, value: ValueInput, flags = 0): void {
+    const v = this.value(value);
+    const i = this.insertHost(key, flags);
+    this.space.write(this.valueAddrOf(i, 0), v);
+  }
+}
+
+export class PerCpuHashMap extends HashBase<Uint8Array[]> {
+  constructor(spec: MapSpec, ctx: MapContext, lru = false, maxEntries = spec.maxEntries) {
+    super(spec, ctx, true, lru, maxEntries);
+  }
+  override get perCpu(): boolean {
+    return true;
+  }
+  protected readValue(i: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let c = 0; c < this.numCpus; c++) out.push(this.space.bytes(this.valueAddrOf(i, c), this.valueSize).slice());
+    return out;
+  }
+  override set(key: KeyInput, value: Uint8Array[] | ValueInput, flags = 0): void {
+    const vs = this.perCpuValues(value);
+    const i = this.insertHost(key, flags);
+    for (let c = 0; c < this.numCpus; c++) this.space.write(this.valueAddrOf(i, c), vs[c]!);
+  }
+}

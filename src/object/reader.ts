@@ -1,0 +1,246 @@
+/**
+ * Reading a BPF object file into a CollectionSpec, as libbpf's
+ * bpf_object__open does (and cilium/ebpf's LoadCollectionSpec):
+ *
+ * 1. the ELF structure (elf.ts), license and kernel version;
+ * 2. BTF and BTF.ext (object/btf), with DATASEC sizes and variable offsets
+ *    filled in from the ELF sections and symbols, as libbpf's
+ *    btf_fixup_datasec does (clang leaves them 0 in objects);
+ * 3. maps (maps.ts): `.maps`, the legacy `maps` section, global data;
+ * 4. functions: every STT_FUNC symbol of an executable section; those
+ *    outside `.text` are programs, the others subprograms;
+ * 5. relocations and linking (relocate.ts): each program gets the
+ *    subprograms it reaches, with func_info / line_info / CO-RE records
+ *    carried along to where the code landed.
+ */
+import { TsbpfError } from '../errors.js';
+import { decode } from '../isa/insn.js';
+import { Btf, parseBtfExt, type BtfExt, type BtfExtSection } from './btf/index.js';
+import {
+  EM_BPF,
+  EM_NONE,
+  ET_REL,
+  ElfError,
+  SHF_EXECINSTR,
+  SHT_PROGBITS,
+  STB_LOCAL,
+  STT_FUNC,
+  parseElf,
+  sectionHeaderOffset,
+  type ElfFile,
+  type ElfRelocation,
+} from './elf.js';
+import { btfMaps, globalDataMaps, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { linkProgram, relocateFunc, type Func, type RelocContext } from './relocate.js';
+import { matchSection } from './sections.js';
+import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
+
+export { objectNameFromPath, internalMapName } from './maps.js';
+
+export interface ReadObjectOptions {
+  /**
+   * The object name (libbpf's bpf_object name): the prefix of global-data
+   * map names (`<name>.rodata`). `loadObjectFile` derives it from the path.
+   * Default: none, so global-data maps are called `.data`, `.rodata`, ...
+   */
+  name?: string;
+  /** Throw for a program whose section names no program type, instead of recording `typeError`. */
+  strict?: boolean;
+}
+
+/** Parse a BPF ELF object (the bytes are untrusted: every failure is a TsbpfError). */
+export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): CollectionSpec {
+  if (!(bytes instanceof Uint8Array)) throw new TsbpfError('EINVAL', 'readObject: expected a Uint8Array');
+  const elf = parseElf(bytes);
+  if (elf.type !== ET_REL) throw new ElfError(16, `e_type ${elf.type} is not ET_REL: BPF objects are relocatable (clang -c)`, 'ENOEXEC');
+  if (elf.machine !== EM_BPF && elf.machine !== EM_NONE)
+    throw new ElfError(18, `e_machine ${elf.machine} is not EM_BPF (${EM_BPF})`, 'ENOEXEC');
+  const objectName = (opts.name ?? '').slice(0, BPF_OBJ_NAME_LEN - 1);
+
+  const license = readLicense(elf);
+  const kernelVersion = readVersion(elf);
+  const { btf, ext } = readBtf(elf);
+
+  // Maps
+  const maps: MapLocation[] = [];
+  const mapsSec = elf.sections.find((s) => s.name === '.maps');
+  if (mapsSec) maps.push(...btfMaps(elf, mapsSec, btf));
+  const legacySec = elf.sections.find((s) => s.name === 'maps');
+  if (legacySec) maps.push(...legacyMaps(elf, legacySec));
+  const data = globalDataMaps(elf, objectName, btf);
+  const seen = new Set<string>();
+  for (const m of [...maps, ...data]) {
+    if (seen.has(m.spec.name)) throw new TsbpfError('EEXIST', `two maps are named '${m.spec.name}'`);
+    seen.add(m.spec.name);
+  }
+
+  // Functions
+  const funcs = collectFuncs(elf);
+  const ctx: RelocContext = { elf, funcs, maps, dataMaps: new Map(data.map((d) => [d.section, d])) };
+  if (btf) {
+    const kc = btf.typeByName('.kconfig', 'datasec');
+    if (kc && kc.kind === 'datasec') ctx.kconfigExterns = new Set(kc.vars.map((v) => btf.nameOf(v.typeId)));
+  }
+  for (const [secIdx, list] of funcs) {
+    const relocs = codeRelocations(elf, secIdx);
+    for (const fn of list) relocateFunc(fn, relocs, ctx);
+  }
+  if (mapsSec) {
+    mapInitialValues(elf, mapsSec, maps, (sym) => sym.type === STT_FUNC && (funcs.get(sym.shndx)?.some((f) => f.isProgram && f.symbol === sym) ?? false));
+  }
+
+  // Programs
+  const programs = new Map<string, ProgramSpec>();
+  for (const list of funcs.values()) {
+    for (const fn of list) {
+      if (!fn.isProgram) continue;
+      if (programs.has(fn.name)) throw new TsbpfError('EEXIST', `two programs are named '${fn.name}'`);
+      programs.set(fn.name, makeProgram(fn, license, kernelVersion, ext, opts.strict ?? false));
+    }
+  }
+
+  const mapSpecs = new Map<string, MapSpec>();
+  for (const m of [...maps, ...data]) mapSpecs.set(m.spec.name, m.spec);
+  const spec: CollectionSpec = { objectName, programs, maps: mapSpecs, endian: elf.endian };
+  if (btf) spec.btf = btf;
+  return spec;
+}
+
+function readLicense(elf: ElfFile): string {
+  const sec = elf.sections.find((s) => s.name === 'license');
+  if (!sec) return '';
+  // libbpf copies up to the first NUL or the section's end.
+  const end = sec.data.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? sec.data.subarray(0, end) : sec.data);
+}
+
+function readVersion(elf: ElfFile): number | undefined {
+  const sec = elf.sections.find((s) => s.name === 'version');
+  if (!sec) return undefined;
+  if (sec.size !== 4) throw new ElfError(sectionHeaderOffset(elf, sec.index), `section 'version' is ${sec.size} bytes, expected 4`);
+  return new DataView(sec.data.buffer, sec.data.byteOffset, 4).getUint32(0, elf.endian === 'le');
+}
+
+function readBtf(elf: ElfFile): { btf?: Btf; ext?: BtfExt } {
+  const sec = elf.sections.find((s) => s.name === '.BTF');
+  if (!sec) return {};
+  const btf = Btf.parse(sec.data, elf.endian);
+  fixupDatasecs(elf, btf);
+  const extSec = elf.sections.find((s) => s.name === '.BTF.ext');
+  return extSec ? { btf, ext: parseBtfExt(extSec.data, elf.endian, btf) } : { btf };
+}
+
+/**
+ * clang writes DATASEC size 0 and (for global variables) offset 0 into
+ * objects; the section and symbol tables have the truth. libbpf patches the
+ * BTF the same way before loading it.
+ */
+function fixupDatasecs(elf: ElfFile, btf: Btf): void {
+  for (const t of btf.types) {
+    if (t.kind !== 'datasec') continue;
+    const sec = elf.sections.find((s) => s.name === t.name);
+    if (!sec) continue;
+    if (t.size === 0) t.size = sec.size;
+    for (const v of t.vars) {
+      const vt = btf.types[v.typeId];
+      if (!vt || vt.kind !== 'var') continue;
+      const sym = elf.symbols.find((s) => s.shndx === sec.index && s.name === vt.name && s.type !== STT_FUNC);
+      if (sym) v.offset = sym.value;
+    }
+  }
+}
+
+/** Every STT_FUNC symbol of every non-empty executable section, by section. */
+function collectFuncs(elf: ElfFile): Map<number, Func[]> {
+  const out = new Map<number, Func[]>();
+  for (const sec of elf.sections) {
+    if (sec.type !== SHT_PROGBITS || !(sec.flags & SHF_EXECINSTR) || sec.size === 0) continue;
+    const hdr = sectionHeaderOffset(elf, sec.index);
+    if (sec.size % 8 !== 0) throw new ElfError(hdr + 32, `code section '${sec.name}' is ${sec.size} bytes, not a multiple of 8`);
+    const code = decode(sec.data, elf.endian);
+    const isText = sec.name === '.text';
+    const list: Func[] = [];
+    for (const sym of elf.symbols) {
+      if (sym.shndx !== sec.index || sym.type !== STT_FUNC) continue;
+      const where = `function '${sym.name}' in '${sec.name}'`;
+      if (sym.value % 8 !== 0 || sym.size % 8 !== 0) throw new ElfError(hdr, `${where} at byte ${sym.value}, ${sym.size} bytes, is not slot-aligned`);
+      if (sym.size === 0) throw new ElfError(hdr, `${where} has size 0`);
+      if (sym.value > sec.size || sym.size > sec.size - sym.value) throw new ElfError(hdr, `${where} [${sym.value}, +${sym.size}) crosses the section's end (${sec.size} bytes)`);
+      // libbpf refuses static functions as programs: nothing outside the object could name them.
+      if (!isText && sym.bind === STB_LOCAL)
+        throw new TsbpfError('ENOTSUPP', `program '${sym.name}' in section '${sec.name}' is static: programs must be global functions`);
+      const start = sym.value / 8;
+      const length = sym.size / 8;
+      list.push({
+        name: sym.name,
+        section: sec,
+        start,
+        length,
+        isProgram: !isText,
+        symbol: sym,
+        insns: code.slice(start, start + length).map((i) => ({ ...i })),
+        references: [],
+        calls: [],
+      });
+    }
+    list.sort((a, b) => a.start - b.start);
+    if (list.length) out.set(sec.index, list);
+  }
+  return out;
+}
+
+/** The relocations of a code section by slot index. */
+function codeRelocations(elf: ElfFile, secIdx: number): Map<number, ElfRelocation> {
+  const out = new Map<number, ElfRelocation>();
+  const sec = elf.sections[secIdx]!;
+  for (const rs of elf.relocations.get(secIdx) ?? []) {
+    for (const rel of rs.entries) {
+      if (rel.offset % 8 !== 0 || rel.offset >= sec.size)
+        throw new ElfError(rel.fileOffset, `relocation at byte ${rel.offset} of '${sec.name}' is not on an instruction of the section (${sec.size} bytes)`);
+      const slot = rel.offset / 8;
+      if (out.has(slot)) throw new ElfError(rel.fileOffset, `two relocations for instruction ${slot} of '${sec.name}'`);
+      out.set(slot, rel);
+    }
+  }
+  return out;
+}
+
+function makeProgram(fn: Func, license: string, kernelVersion: number | undefined, ext: BtfExt | undefined, strict: boolean): ProgramSpec {
+  const linked = linkProgram(fn);
+  const match = matchSection(fn.section.name);
+  if (!match && strict)
+    throw new TsbpfError('EINVAL', `program '${fn.name}': section '${fn.section.name}' names no program type`);
+  const prog: ProgramSpec = {
+    name: fn.name,
+    section: fn.section.name,
+    type: match?.def.type ?? 'unspec',
+    license,
+    insns: linked.insns,
+    references: linked.references,
+  };
+  if (!match) prog.typeError = `section '${fn.section.name}' names no program type (as libbpf names them: xdp, tc, kprobe/..., ...)`;
+  if (match?.def.attachType) prog.attachType = match.def.attachType;
+  if (match?.attachTo) prog.attachTo = match.attachTo;
+  if (match?.def.sleepable) prog.sleepable = true;
+  if (match?.def.xdpFrags) prog.xdpFrags = true;
+  if (kernelVersion !== undefined) prog.kernelVersion = kernelVersion;
+  if (ext) {
+    const funcInfo: NonNullable<ProgramSpec['funcInfo']> = [];
+    const lineInfo: NonNullable<ProgramSpec['lineInfo']> = [];
+    const coreRelos: NonNullable<ProgramSpec['coreRelos']> = [];
+    for (const { func, offset } of linked.layout) {
+      const recs: BtfExtSection | undefined = ext.sections.get(func.section.name);
+      if (!recs) continue;
+      const lo = func.start;
+      const hi = func.start + func.length;
+      const at = (insnOff: number): number => insnOff - lo + offset;
+      for (const r of recs.funcInfo) if (r.insnOff >= lo && r.insnOff < hi) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of recs.lineInfo) if (r.insnOff >= lo && r.insnOff < hi) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of recs.coreRelos) if (r.insnOff >= lo && r.insnOff < hi) coreRelos.push({ ...r, insnOff: at(r.insnOff) });
+    }
+    if (funcInfo.length) prog.funcInfo = funcInfo;
+    if (lineInfo.length) prog.lineInfo = lineInfo;
+    if (coreRelos.length) prog.coreRelos = coreRelos;
+  }
+  return prog;
+}

@@ -1,0 +1,74 @@
+/**
+ * The maps layer's BpfMap seen through the helper ABI (helpers/env.ts
+ * HelperMap). The maps layer takes numeric flags and names its program-side
+ * operations after the kernel's map_ops (lookupElem, updateElem, ...); this
+ * thin view adapts them and adds what helpers need on top: for_each
+ * iteration over the kernel's get-next-key order, perf samples, prog_array
+ * slots.
+ */
+import type { BpfMap } from '../maps/map.js';
+import type { HelperMap } from '../helpers/env.js';
+import type { Executable } from '../vm/engine.js';
+import { ERRNO_VALUES } from '../errors.js';
+
+type AnyMap = BpfMap<unknown> & Record<string, unknown>;
+
+/** Flags above 32 bits are never valid for map ops: pass them through as an impossible value so the map refuses them. */
+const flagNum = (f: bigint): number => (f > 0x7fffffffn ? 0x7fffffff : Number(f));
+
+export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>, index: number) => Executable | undefined): HelperMap {
+  const m = map as AnyMap;
+  const call = <T>(name: string, ...args: unknown[]): T => (m[name] as (...a: unknown[]) => T).apply(m, args);
+  const has = (name: string): boolean => typeof m[name] === 'function';
+  const view: HelperMap = {
+    addr: map.addr,
+    type: map.type,
+    keySize: map.keySize,
+    valueSize: map.valueSize,
+    maxEntries: map.maxEntries,
+    lookup: (k, cpu) => map.lookupElem(k, cpu),
+    update: (k, v, flags, cpu) => map.updateElem(k, v, flagNum(flags), cpu),
+    delete: (k, cpu) => map.deleteElem(k, cpu),
+    push: (v, flags) => map.pushElem(v, flagNum(flags)),
+    pop: (v) => map.popElem(v),
+    peek: (v) => map.peekElem(v),
+  };
+  if (map.type === 'ringbuf') {
+    view.reserve = (size, flags) => call<number>('reserve', size, flagNum(flags));
+    view.submit = (rec, flags) => call<void>('submit', rec, flagNum(flags));
+    view.discard = (rec, flags) => call<void>('discard', rec, flagNum(flags));
+    view.output = (data, size, flags) => call<number>('output', data, size, flagNum(flags));
+    view.query = (flags) => call<bigint>('query', flagNum(flags));
+  }
+  if (map.type === 'perf_event_array' && has('buffer')) {
+    view.perfOutput = (index, data) => {
+      const b = call<{ push(d: Uint8Array): boolean } | undefined>('buffer', index);
+      if (!b) return -ERRNO_VALUES.ENOENT;
+      return b.push(data) ? 0 : -ERRNO_VALUES.ENOSPC;
+    };
+  }
+  if (map.type === 'prog_array') view.progAt = (i) => programAt(map, i);
+  // bpf_for_each_map_elem: array, per-CPU array, hash kinds (kernel: map_ops->map_for_each_callback).
+  if (FOR_EACH_TYPES.has(map.type)) {
+    view.forEach = (cpu, visit) => {
+      const space = map.space;
+      const key = space.alloc(Math.max(8, map.keySize));
+      try {
+        let n = 0;
+        for (const k of map.keys()) {
+          space.write(key, k);
+          const v = map.lookupElem(key, cpu);
+          if (v === 0) continue;
+          n++;
+          if (visit(key, v)) break;
+        }
+        return n;
+      } finally {
+        space.free(key);
+      }
+    };
+  }
+  return view;
+}
+
+const FOR_EACH_TYPES = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash']);

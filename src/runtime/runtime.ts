@@ -1,0 +1,387 @@
+/**
+ * The runtime: tsbpf's "kernel". One address space, one execution engine,
+ * the maps and programs loaded into it with kernel-style ids, and the
+ * services helpers call (clock, identity, trace sink).
+ *
+ * `load(spec)` does what bpf_object__load does with the kernel's help:
+ * create the maps (fill initial contents, freeze .rodata), resolve each lddw
+ * map reference to the map's descriptor or value address
+ * (resolve_pseudo_ldimm64), check the program (the verifier when present,
+ * else the structural checks), prepare it in the engine, and fill prog_array
+ * and map-in-map slots named in the object.
+ */
+import { TsbpfError } from '../errors.js';
+import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
+import type { Engine, Executable, ProgramImage } from '../vm/engine.js';
+import { Interpreter } from '../vm/interpreter.js';
+import { HelperRegistry } from '../helpers/types.js';
+import { defaultHelpers } from '../helpers/index.js';
+import type { HelperClock, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
+import { createMap, MapTable, type BpfMap, type ProgramRef } from '../maps/index.js';
+import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import { ProgType } from '../object/spec.js';
+import type { Insn } from '../isa/insn.js';
+import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
+import { helperMapOf } from './map-adapter.js';
+import { LOOPBACK, type NetDevice } from './netdev.js';
+import { prepareInsns, type ProgramCheck } from './loader.js';
+import { testRun, type TestRunEnv } from './testrun/run.js';
+import type { TestRunOptions, TestRunResult } from './testrun/types.js';
+
+export interface RuntimeOptions {
+  /** the execution engine: 'interpreter' (default), 'jit', or an Engine instance */
+  engine?: 'interpreter' | 'jit' | Engine;
+  /** CPUs (per-CPU map slots, bpf_get_smp_processor_id range); default 1 */
+  numCpus?: number;
+  /** run as root: every program type may load. Unprivileged runtimes load only socket filters and cgroup_skb (like kernel.unprivileged_bpf_disabled=0). Default true. */
+  privileged?: boolean;
+  /** the address space, or options for a new one */
+  space?: AddressSpace | AddressSpaceOptions;
+  /** where bpf_trace_printk output goes; default: kept in `runtime.trace` (last 1000 records) */
+  trace?: TraceSink;
+  clock?: HelperClock;
+  /** the "current task" for get_current_pid_tgid / uid_gid / comm (default: this process) */
+  identity?: Partial<TaskIdentity>;
+  /** seed of bpf_get_prandom_u32 (default: random) */
+  seed?: number;
+  /** helpers by id (default: every helper tsbpf implements) */
+  helpers?: HelperRegistry;
+  /** network devices by ifindex, beyond the loopback device (ifindex 1) */
+  devices?: NetDevice[];
+  /**
+   * 'auto' (default): the verifier when the build has one, else the
+   * structural checks; 'structural': structural checks only (the engines then
+   * run the program in checked mode with an instruction budget).
+   */
+  verify?: 'auto' | 'structural';
+}
+
+export interface LoadOptions {
+  /** load only these programs (by name); default all */
+  programs?: string[];
+  /** override map specs by name (max_entries, flags, ...) before creation */
+  mapOverrides?: Record<string, Partial<MapSpec>>;
+  /** reuse existing maps by name instead of creating them (libbpf's bpf_map__reuse_fd) */
+  replaceMaps?: Record<string, BpfMap<unknown>>;
+}
+
+/** A raw program for `loadProgram`: instructions whose map lddws carry a map id in imm (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
+export interface RawProgram {
+  name?: string;
+  type: ProgTypeName;
+  insns: readonly Insn[];
+  license?: string;
+  expectedAttachType?: string;
+}
+
+const MAX_TRACE = 1000;
+
+export class Runtime {
+  readonly space: AddressSpace;
+  readonly engine: Engine;
+  readonly numCpus: number;
+  readonly privileged: boolean;
+  readonly helpers: HelperRegistry;
+  readonly maps: MapTable;
+  readonly host: RuntimeHost;
+  readonly devices: Map<number, NetDevice>;
+  /** bpf_trace_printk records (when no trace sink was given) */
+  readonly trace: TraceRecord[] = [];
+  private readonly verifyMode: 'auto' | 'structural';
+  private readonly programs = new Map<number, Program>();
+  private lastProgId = 0;
+  private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
+  private readonly scratch: number;
+  private closed = false;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace(opts.space ?? {});
+    this.engine = typeof opts.engine === 'object' ? opts.engine : engineByName(opts.engine ?? 'interpreter');
+    this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? 1));
+    this.privileged = opts.privileged ?? true;
+    this.helpers = opts.helpers ?? defaultHelpers();
+    this.verifyMode = opts.verify ?? 'auto';
+    this.maps = new MapTable();
+    this.devices = new Map([[LOOPBACK.ifindex, LOOPBACK], ...(opts.devices ?? []).map((d) => [d.ifindex, d] as [number, NetDevice])]);
+    const sink: TraceSink =
+      opts.trace ??
+      ((rec) => {
+        this.trace.push(rec);
+        if (this.trace.length > MAX_TRACE) this.trace.splice(0, this.trace.length - MAX_TRACE);
+      });
+    this.host = new RuntimeHost(
+      opts.clock ?? systemClock(),
+      { ...defaultIdentity(), ...opts.identity },
+      sink,
+      prandom(opts.seed),
+      this.numCpus,
+      this.privileged,
+      (addr) => this.mapView(addr),
+      (addr) => {
+        const m = this.maps.ringbufFor(addr);
+        return m ? this.viewOf(m) : undefined;
+      },
+    );
+    this.scratch = this.space.alloc(64);
+  }
+
+  /** The helper view of the map whose descriptor is at `addr`. */
+  private mapView(addr: number): HelperMap | undefined {
+    const m = this.maps.byAddr(addr);
+    return m ? this.viewOf(m) : undefined;
+  }
+
+  private viewOf(m: BpfMap<unknown>): HelperMap {
+    let v = this.views.get(m);
+    if (!v) {
+      v = helperMapOf(m, (pa, i) => this.tailCallTarget(pa, i));
+      this.views.set(m, v);
+    }
+    return v;
+  }
+
+  /** Create a map in this runtime (ids and descriptor as the kernel's BPF_MAP_CREATE). */
+  createMap(spec: MapSpec): BpfMap<unknown> {
+    this.checkOpen();
+    return createMap(spec, { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) } });
+  }
+
+  /** A program by id (kernel: bpf_prog_get_fd_by_id). */
+  programById(id: number): Program | undefined {
+    return this.programs.get(id);
+  }
+
+  /** The prog_array slot's program, for tail calls. */
+  private tailCallTarget(m: BpfMap<unknown>, index: number): Executable | undefined {
+    const pa = m as unknown as { getProgram?(i: number): ProgramRef | undefined };
+    const ref = pa.getProgram?.(index);
+    return ref ? this.programs.get(ref.id)?.executable : undefined;
+  }
+
+  /** Load a collection: maps first, then programs, then prog_array / map-in-map contents. */
+  async load(spec: CollectionSpec, opts: LoadOptions = {}): Promise<Collection> {
+    this.checkOpen();
+    const maps = new Map<string, BpfMap<unknown>>();
+    const created: BpfMap<unknown>[] = [];
+    const programs = new Map<string, Program>();
+    try {
+      for (const [name, ms0] of spec.maps) {
+        const reuse = opts.replaceMaps?.[name];
+        if (reuse) {
+          maps.set(name, reuse);
+          continue;
+        }
+        const ms = { ...ms0, ...opts.mapOverrides?.[name] };
+        const m = this.createMap(ms);
+        created.push(m);
+        maps.set(name, m);
+        for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
+      }
+      // Inner maps must exist before outer slots refer to them.
+      for (const [name, ms] of spec.maps) {
+        const m = maps.get(name)!;
+        if (opts.replaceMaps?.[name]) continue;
+        for (const c of ms.contents ?? []) {
+          if ('map' in c) {
+            const inner = maps.get(c.map);
+            if (!inner) throw new TsbpfError('EINVAL', `map ${name}: slot ${c.index} names unknown map ${c.map}`);
+            m.set(c.index, inner.id);
+          }
+        }
+      }
+      const check = await this.programCheck();
+      const wanted = opts.programs ? new Set(opts.programs) : undefined;
+      for (const [name, ps] of spec.programs) {
+        if (wanted && !wanted.has(name)) continue;
+        programs.set(name, this.loadSpec(ps, (n) => maps.get(n), check, spec));
+      }
+      if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
+      for (const [name, ms] of spec.maps) {
+        const m = maps.get(name)!;
+        for (const c of ms.contents ?? []) {
+          if ('program' in c) {
+            const p = programs.get(c.program);
+            // libbpf fills slots only with programs that were loaded.
+            if (!p) continue;
+            (m as unknown as { setProgram(i: number, p: ProgramRef): void }).setProgram(c.index, p);
+          }
+        }
+      }
+      // BPF_MAP_FREEZE for .rodata, after its contents are written (libbpf bpf_object__populate_internal_map).
+      for (const [name, ms] of spec.maps) if (ms.freeze && !opts.replaceMaps?.[name]) maps.get(name)!.freeze();
+    } catch (e) {
+      for (const p of programs.values()) p.close();
+      for (const m of created) m.close();
+      throw e;
+    }
+    return new Collection(this, spec.objectName, programs, maps, new Set(created));
+  }
+
+  /** Load one program from raw instructions (maps referenced by id in lddw imm with src BPF_PSEUDO_MAP_FD/VALUE). */
+  async loadProgram(raw: RawProgram): Promise<Program> {
+    this.checkOpen();
+    const check = await this.programCheck();
+    const spec: ProgramSpec = {
+      name: raw.name ?? 'prog',
+      section: raw.type,
+      type: raw.type,
+      license: raw.license ?? 'GPL',
+      insns: raw.insns.map((i) => ({ ...i })),
+      references: [],
+      ...(raw.expectedAttachType ? { attachType: raw.expectedAttachType } : {}),
+    };
+    return this.loadSpec(spec, () => undefined, check);
+  }
+
+  private verifierModule: ProgramCheck | null | undefined;
+
+  /** The verifier, when this build has one and the runtime uses it. */
+  private async programCheck(): Promise<ProgramCheck | null> {
+    if (this.verifyMode === 'structural') return null;
+    if (this.verifierModule !== undefined) return this.verifierModule;
+    this.verifierModule = await loadVerifier();
+    return this.verifierModule;
+  }
+
+  private loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec): Program {
+    if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
+    if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
+      throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
+    const prepared = prepareInsns(ps, {
+      helpers: this.helpers,
+      mapByName,
+      mapById: (id) => this.maps.byId(id),
+      check,
+      spec: coll,
+      numCpus: this.numCpus,
+      space: this.space,
+    });
+    const id = ++this.lastProgId;
+    const image: ProgramImage = {
+      name: ps.name,
+      insns: prepared.insns,
+      helpers: this.helpers,
+      space: this.space,
+      verified: prepared.verified,
+      ...(prepared.aux ? { aux: prepared.aux } : {}),
+      tailCallTarget: (mapAddr, index) => {
+        const m = this.maps.byAddr(mapAddr);
+        return m && m.type === 'prog_array' ? this.tailCallTarget(m, index) : undefined;
+      },
+    };
+    const exe = this.engine.prepare(image);
+    const p = new Program(this, id, ps, prepared.insns, exe, prepared.log);
+    this.programs.set(id, p);
+    return p;
+  }
+
+  /** @internal */
+  forgetProgram(p: Program): void {
+    if (this.programs.get(p.id) !== p) return;
+    this.programs.delete(p.id);
+    for (const m of this.maps.values()) if (m.type === 'prog_array') (m as unknown as { forget(id: number): void }).forget(p.id);
+  }
+
+  /** @internal */
+  testRunEnv(): TestRunEnv {
+    return { space: this.space, host: this.host, devices: this.devices, numCpus: this.numCpus, scratch: this.scratch };
+  }
+
+  /** Every program and map of this runtime is released; the runtime cannot load any more. */
+  close(): void {
+    if (this.closed) return;
+    for (const p of [...this.programs.values()]) p.close();
+    for (const m of [...this.maps.values()]) m.close();
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TsbpfError('EBADF', 'runtime is closed');
+  }
+}
+
+function engineByName(name: 'interpreter' | 'jit'): Engine {
+  if (name === 'interpreter') return new Interpreter();
+  if (name === 'jit') return jitEngine();
+  throw new TsbpfError('EINVAL', `unknown engine ${String(name)}`);
+}
+
+let jitCtor: (new () => Engine) | undefined;
+/** The JIT is imported on first use so that interpreter-only users do not pay for it. */
+export async function preloadJit(): Promise<void> {
+  const mod = (await import('../vm/jit/index.js')) as { JitEngine: new () => Engine };
+  jitCtor = mod.JitEngine;
+}
+function jitEngine(): Engine {
+  if (!jitCtor) throw new TsbpfError('EINVAL', "the JIT is not loaded: await preloadJit() first, or use Runtime.create({ engine: 'jit' })");
+  return new jitCtor();
+}
+
+async function loadVerifier(): Promise<ProgramCheck | null> {
+  try {
+    const mod = (await import('../verifier/index.js' as string)) as { verify?: unknown };
+    return typeof mod.verify === 'function' ? (mod.verify as ProgramCheck) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A loaded program: its id, type, resolved instructions and the engine's executable. */
+export class Program implements ProgramRef {
+  readonly name: string;
+  readonly type: ProgTypeName;
+  readonly expectedAttachType?: string;
+  private closed = false;
+  constructor(
+    readonly runtime: Runtime,
+    readonly id: number,
+    readonly spec: ProgramSpec,
+    /** the instructions as loaded (map references resolved to addresses) */
+    readonly insns: readonly Insn[],
+    readonly executable: Executable,
+    /** the verifier log, when the verifier ran */
+    readonly verifierLog?: string,
+  ) {
+    this.name = spec.name;
+    this.type = spec.type;
+    if (spec.attachType) this.expectedAttachType = spec.attachType;
+  }
+
+  /** BPF_PROG_TEST_RUN: run on a packet / context and report r0, the output and the average duration. */
+  run(opts: TestRunOptions = {}): TestRunResult {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+    return testRun(this.runtime.testRunEnv(), { name: this.name, type: this.type, ...(this.expectedAttachType ? { expectedAttachType: this.expectedAttachType } : {}), exec: this.executable }, opts);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.runtime.forgetProgram(this);
+  }
+}
+
+/** The programs and maps of one loaded object. */
+export class Collection {
+  constructor(
+    readonly runtime: Runtime,
+    readonly name: string,
+    readonly programs: Map<string, Program>,
+    readonly maps: Map<string, BpfMap<unknown>>,
+    private readonly owned: Set<BpfMap<unknown>>,
+  ) {}
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
+    return p;
+  }
+  map(name: string): BpfMap<unknown> {
+    const m = this.maps.get(name);
+    if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    return m;
+  }
+  /** Unload the programs and close the maps this collection created (maps passed in with replaceMaps stay). */
+  close(): void {
+    for (const p of this.programs.values()) p.close();
+    for (const m of this.owned) m.close();
+  }
+}

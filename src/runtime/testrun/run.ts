@@ -1,0 +1,102 @@
+/**
+ * The test-run driver shared by every program type: prepare the context and
+ * packet in the address space, run the program `repeat` times on the same
+ * state (as the kernel does: adjustments accumulate across repetitions),
+ * time it, and read the outputs back.
+ */
+import type { Executable } from '../../vm/engine.js';
+import type { HelperHost, HelperRun, RedirectTarget, SkbPacket, XdpPacket } from '../../helpers/env.js';
+import type { AddressSpace } from '../../vm/memory.js';
+import type { NetDevice } from '../netdev.js';
+import { prepareXdp } from './xdp.js';
+import { prepareSkb } from './skb.js';
+import { prepareCtxBuffer } from './ctxbuf.js';
+import { TestRunError, type TestRunOptions, type TestRunResult } from './types.js';
+
+export interface PreparedRun {
+  /** address of the context (r1) */
+  ctx: number;
+  packet?: XdpPacket | SkbPacket;
+  /** the CPU to run on */
+  cpu?: number;
+  /** where LD_ABS/LD_IND read (socket filters) */
+  legacyPacket?: (ctx: bigint) => { data: number; len: number } | undefined;
+  finish(retval: number, duration: number): TestRunResult;
+  release(): void;
+}
+
+/** The per-run state helpers see as ExecEnv.run; also the interpreter's legacy packet source. */
+export class RunState implements HelperRun {
+  redirect?: RedirectTarget;
+  constructor(
+    readonly host: HelperHost,
+    readonly progType: string,
+    readonly progName: string,
+    readonly ctx: number,
+    readonly packet: XdpPacket | SkbPacket | undefined,
+    readonly scratch: number,
+    private readonly legacy?: (ctx: bigint) => { data: number; len: number } | undefined,
+  ) {}
+  legacyPacket(ctx: bigint): { data: number; len: number } | undefined {
+    return this.legacy?.(ctx);
+  }
+}
+
+export interface TestRunTarget {
+  name: string;
+  type: string;
+  expectedAttachType?: string;
+  exec: Executable;
+}
+
+export interface TestRunEnv {
+  space: AddressSpace;
+  host: HelperHost;
+  devices: ReadonlyMap<number, NetDevice>;
+  numCpus: number;
+  /** scratch block for helpers (redirect_map keys) */
+  scratch: number;
+}
+
+const SKB_TYPES = new Set(['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit']);
+const CTX_TYPES = new Set(['raw_tracepoint', 'raw_tracepoint_writable', 'syscall', 'kprobe', 'tracepoint']);
+
+/** The kernel caps the reported average at U32_MAX ns. */
+const U32_MAX = 0xffffffff;
+
+const now: () => number = () => performance.now();
+
+export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptions = {}): TestRunResult {
+  const repeat = opts.repeat ?? 0;
+  if (!Number.isInteger(repeat) || repeat < 0 || repeat > U32_MAX) throw new TestRunError('EINVAL', `invalid repeat ${repeat}`);
+  let prep: PreparedRun;
+  if (prog.type === 'xdp') prep = prepareXdp(env.space, opts, env.devices, prog.expectedAttachType);
+  else if (SKB_TYPES.has(prog.type)) {
+    if (prog.type === 'lwt_xmit') throw new TestRunError('EOPNOTSUPP', 'lwt_xmit test runs need IPv6 routing');
+    prep = prepareSkb(env.space, prog.type, opts, env.devices);
+  } else if (CTX_TYPES.has(prog.type)) prep = prepareCtxBuffer(env.space, prog.type, opts, env.numCpus);
+  // The kernel's BPF_PROG_TEST_RUN: program types without a test_run op give ENOTSUPP.
+  else throw new TestRunError('ENOTSUPP', `program type ${prog.type} has no test run`);
+  try {
+    const state = new RunState(env.host, prog.type, prog.name, prep.ctx, prep.packet, env.scratch, prep.legacyPacket);
+    const runs = Math.max(1, repeat);
+    const args = [BigInt(prep.ctx)];
+    const cpu = prep.cpu ?? 0;
+    let r0 = 0n;
+    const t0 = now();
+    for (let i = 0; i < runs; i++) {
+      state.redirect = undefined;
+      r0 = prog.exec.run({ args, cpu, run: state });
+    }
+    const elapsed = now() - t0;
+    const duration = Math.min(U32_MAX, Math.floor((elapsed * 1e6) / runs));
+    const result = prep.finish(Number(r0 & 0xffffffffn), duration);
+    if (state.redirect) result.redirect = state.redirect;
+    if (opts.dataSizeOut !== undefined && result.data && result.data.length > opts.dataSizeOut) {
+      throw Object.assign(new TestRunError('ENOSPC', `output of ${result.data.length} bytes exceeds data_size_out ${opts.dataSizeOut}`), { result });
+    }
+    return result;
+  } finally {
+    prep.release();
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Control-flow checks before abstract interpretation (the kernel's
+ * check_subprogs and check_cfg): subprogram boundaries, jumps that leave
+ * their function, code that falls off a function's end, unreachable
+ * instructions and, for unprivileged programs, back-edges (loops). It also
+ * marks the prune points where states are remembered, and computes which
+ * registers are live before each instruction so that pruning can ignore
+ * dead ones (as the kernel's compute_live_registers does).
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+
+export class CfgError extends Error {
+  constructor(readonly insn: number, message: string) {
+    super(message);
+  }
+}
+
+export interface Cfg {
+  /** sorted first instructions of the functions (0 is the main program) */
+  subprogStarts: number[];
+  /** function index of each slot */
+  subprogOf: Int32Array;
+  prunePoint: Uint8Array;
+  /** registers live before each instruction (bit n = rn) */
+  liveIn: Uint16Array;
+  /** static call graph: function index -> callee function indices (calls and callbacks) */
+  callees: Array<Set<number>>;
+}
+
+export interface CfgOptions {
+  /** bounded loops are allowed (bpf_capable) */
+  allowLoops: boolean;
+  /** number of arguments a helper reads (for liveness) */
+  helperArgs: (id: number) => number;
+}
+
+const isCond = (ins: Insn): boolean => {
+  const cls = op.classOf(ins.code);
+  if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) return false;
+  const o = op.opOf(ins.code);
+  return o !== op.BPF_JA && o !== op.BPF_CALL && o !== op.BPF_EXIT;
+};
+
+/** Successor slots of instruction i (not following calls into the callee). */
+export function successors(insns: readonly Insn[], i: number): number[] {
+  const ins = insns[i]!;
+  const cls = op.classOf(ins.code);
+  if (ins.code === op.OP_LDDW) return [i + 2];
+  if (cls === op.BPF_JMP || cls === op.BPF_JMP32) {
+    const o = op.opOf(ins.code);
+    if (o === op.BPF_EXIT) return [];
+    if (o === op.BPF_CALL) return [i + 1];
+    if (o === op.BPF_JA) return [i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off)];
+    return [i + 1, i + 1 + ins.off];
+  }
+  return [i + 1];
+}
+
+const bit = (r: number): number => 1 << r;
+const ARGS = 0b111110; // r1..r5
+const CALLER_SAVED = 0b111111; // r0..r5
+
+function useDef(ins: Insn, helperArgs: (id: number) => number): [number, number] {
+  const cls = op.classOf(ins.code);
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  switch (cls) {
+    case op.BPF_ALU:
+    case op.BPF_ALU64:
+      if (o === op.BPF_MOV) return [x ? bit(ins.src) : 0, bit(ins.dst)];
+      if (o === op.BPF_END || o === op.BPF_NEG) return [bit(ins.dst), bit(ins.dst)];
+      return [bit(ins.dst) | (x ? bit(ins.src) : 0), bit(ins.dst)];
+    case op.BPF_LDX:
+      return [bit(ins.src), bit(ins.dst)];
+    case op.BPF_ST:
+      return [bit(ins.dst), 0];
+    case op.BPF_STX:
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
+        if (ins.imm === op.BPF_CMPXCHG) return [bit(ins.dst) | bit(ins.src) | 1, 1];
+        if (ins.imm & op.BPF_FETCH) return [bit(ins.dst) | bit(ins.src), bit(ins.src)];
+        if (ins.imm === op.BPF_LOAD_ACQ) return [bit(ins.src), bit(ins.dst)];
+      }
+      return [bit(ins.dst) | bit(ins.src), 0];
+    case op.BPF_LD:
+      if (ins.code === op.OP_LDDW) return [0, bit(ins.dst)];
+      return [bit(6) | (op.modeOf(ins.code) === op.BPF_IND ? bit(ins.src) : 0), CALLER_SAVED];
+    case op.BPF_JMP:
+    case op.BPF_JMP32:
+      if (o === op.BPF_EXIT) return [1, 0];
+      if (o === op.BPF_JA) return [0, 0];
+      if (o === op.BPF_CALL) {
+        if (x) return [ARGS | bit(ins.dst), CALLER_SAVED];
+        if (ins.src === op.BPF_PSEUDO_HELPER) {
+          const n = Math.min(5, helperArgs(ins.imm));
+          return [((1 << (n + 1)) - 1) & ~1, CALLER_SAVED];
+        }
+        return [ARGS, CALLER_SAVED];
+      }
+      return [bit(ins.dst) | (x ? bit(ins.src) : 0), 0];
+  }
+  return [0, 0];
+}
+
+export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
+  const n = insns.length;
+  // Function boundaries: bpf-to-bpf call targets and function-pointer lddw targets.
+  const starts = new Set<number>([0]);
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
+      const t = i + ins.imm + 1;
+      if (t < 0 || t >= n) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
+      starts.add(t);
+    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) {
+      const t = i + ins.imm + 1;
+      if (t < 0 || t >= n) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
+      starts.add(t);
+    }
+    if (ins.code === op.OP_LDDW) i++;
+  }
+  const subprogStarts = [...starts].sort((a, b) => a - b);
+  const subprogOf = new Int32Array(n);
+  for (let k = 0; k < subprogStarts.length; k++) {
+    const end = k + 1 < subprogStarts.length ? subprogStarts[k + 1]! : n;
+    subprogOf.fill(k, subprogStarts[k]!, end);
+  }
+  // Jumps must stay inside their function; a function must not run off its end.
+  for (let k = 0; k < subprogStarts.length; k++) {
+    const end = k + 1 < subprogStarts.length ? subprogStarts[k + 1]! : n;
+    let last = end - 1;
+    if (last > 0 && insns[last - 1]!.code === op.OP_LDDW) last--;
+    const lc = insns[last]!.code;
+    if (lc !== op.OP_EXIT && lc !== op.OP_JA && lc !== op.OP_JA32) throw new CfgError(last, 'last insn is not an exit or jmp');
+  }
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    const cls = op.classOf(ins.code);
+    if ((cls === op.BPF_JMP || cls === op.BPF_JMP32) && op.opOf(ins.code) !== op.BPF_CALL && op.opOf(ins.code) !== op.BPF_EXIT) {
+      for (const t of successors(insns, i)) {
+        if (t < 0 || t >= n || subprogOf[t] !== subprogOf[i]) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
+      }
+    }
+    if (ins.code === op.OP_LDDW) i++;
+  }
+  // Depth-first search from insn 0 through calls: reachability and back-edges.
+  const prunePoint = new Uint8Array(n);
+  const state = new Uint8Array(n); // 0 unseen, 1 on stack, 2 done
+  const callees: Array<Set<number>> = subprogStarts.map(() => new Set<number>());
+  const edgesOf = (i: number): number[] => {
+    const ins = insns[i]!;
+    const out = successors(insns, i);
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
+      const t = i + ins.imm + 1;
+      callees[subprogOf[i]!]!.add(subprogOf[t]!);
+      out.push(t);
+    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) {
+      const t = i + ins.imm + 1;
+      callees[subprogOf[i]!]!.add(subprogOf[t]!);
+      out.push(t);
+    }
+    return out;
+  };
+  const stack: Array<{ i: number; succ: number[]; k: number }> = [{ i: 0, succ: edgesOf(0), k: 0 }];
+  state[0] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.k >= top.succ.length) {
+      state[top.i] = 2;
+      stack.pop();
+      continue;
+    }
+    const w = top.succ[top.k++]!;
+    if (state[w] === 0) {
+      state[w] = 1;
+      stack.push({ i: w, succ: edgesOf(w), k: 0 });
+    } else if (state[w] === 1) {
+      const isCall = insns[top.i]!.code === op.OP_CALL || insns[top.i]!.code === op.OP_LDDW;
+      if (!opts.allowLoops && !isCall) throw new CfgError(top.i, `back-edge from insn ${top.i} to ${w}`);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (state[i] === 0) throw new CfgError(i, `unreachable insn ${i}`);
+    if (insns[i]!.code === op.OP_LDDW) i++;
+  }
+  // Prune points, where the kernel's visit_insn puts them.
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (isCond(ins)) prunePoint[i] = 1;
+    else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[successors(insns, i)[0]!] = 1;
+    else if (ins.code === op.OP_CALL) {
+      if (i + 1 < n) prunePoint[i + 1] = 1;
+      if (ins.src === op.BPF_PSEUDO_CALL) prunePoint[i] = 1;
+    }
+    if (ins.code === op.OP_LDDW) i++;
+  }
+  for (const s of subprogStarts) if (s !== 0) prunePoint[s] = 1;
+  // Liveness: backward fixpoint over the successor relation.
+  const use = new Uint16Array(n), def = new Uint16Array(n), liveIn = new Uint16Array(n);
+  const succ: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const [u, d] = useDef(insns[i]!, opts.helperArgs);
+    use[i] = u;
+    def[i] = d;
+    succ[i] = insns[i]!.code === 0 && i > 0 && insns[i - 1]!.code === op.OP_LDDW ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      let out = 0;
+      for (const t of succ[i]!) out |= liveIn[t]!;
+      const v = use[i]! | (out & ~def[i]!);
+      if (v !== liveIn[i]) {
+        liveIn[i] = v;
+        changed = true;
+      }
+    }
+  }
+  return { subprogStarts, subprogOf, prunePoint, liveIn, callees };
+}

@@ -1,0 +1,64 @@
+/**
+ * The prototypes of the helpers tsbpf implements, keyed by the kernel's
+ * helper id (enum bpf_func_id), written after each helper's
+ * `struct bpf_func_proto` in the kernel (kernel/bpf/helpers.c,
+ * kernel/trace/bpf_trace.c, net/core/filter.c, kernel/bpf/ringbuf.c). The
+ * verifier uses these when the caller gives no helper registry; a registry's
+ * protos take precedence.
+ */
+import type { HelperProto } from '../helpers/proto.js';
+
+export interface NamedProto {
+  name: string;
+  proto: HelperProto;
+}
+
+const P = (name: string, proto: HelperProto): NamedProto => ({ name, proto });
+const probeRead = (name: string): NamedProto => P(name, { ret: 'INTEGER', args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], gplOnly: true });
+const int0 = (name: string, gplOnly = false): NamedProto => P(name, { ret: 'INTEGER', args: [], gplOnly });
+
+export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, NamedProto>([
+  [1, P('map_lookup_elem', { ret: 'PTR_TO_MAP_VALUE_OR_NULL', args: ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'] })],
+  [2, P('map_update_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'ANYTHING'] })],
+  [3, P('map_delete_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'] })],
+  [4, probeRead('probe_read')],
+  [5, int0('ktime_get_ns')],
+  [6, P('trace_printk', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING', 'ANYTHING'], gplOnly: true })],
+  [7, int0('get_prandom_u32')],
+  [8, int0('get_smp_processor_id')],
+  [9, P('skb_store_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], changesPktData: true })],
+  [10, P('l3_csum_replace', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [11, P('l4_csum_replace', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [12, P('tail_call', { ret: 'VOID', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'] })],
+  [14, int0('get_current_pid_tgid')],
+  [15, int0('get_current_uid_gid')],
+  [16, P('get_current_comm', { ret: 'INTEGER', args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [23, P('redirect', { ret: 'INTEGER', args: ['ANYTHING', 'ANYTHING'] })],
+  [25, P('perf_event_output', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'] })],
+  [26, P('skb_load_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [28, P('csum_diff', { ret: 'INTEGER', args: ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] })],
+  [44, P('xdp_adjust_head', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], changesPktData: true })],
+  [45, probeRead('probe_read_str')],
+  [51, P('redirect_map', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING'] })],
+  [54, P('xdp_adjust_meta', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], changesPktData: true })],
+  [65, P('xdp_adjust_tail', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], changesPktData: true })],
+  [87, P('map_push_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_MAP_VALUE', 'ANYTHING'] })],
+  [88, P('map_pop_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE'] })],
+  [89, P('map_peek_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE'] })],
+  [112, probeRead('probe_read_user')],
+  [113, probeRead('probe_read_kernel')],
+  [114, probeRead('probe_read_user_str')],
+  [115, probeRead('probe_read_kernel_str')],
+  [125, int0('ktime_get_boot_ns')],
+  [130, P('ringbuf_output', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] })],
+  [131, P('ringbuf_reserve', { ret: 'PTR_TO_RINGBUF_MEM_OR_NULL', args: ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING'] })],
+  [132, P('ringbuf_submit', { ret: 'VOID', args: ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], releasesArg: 0 })],
+  [133, P('ringbuf_discard', { ret: 'VOID', args: ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], releasesArg: 0 })],
+  [134, P('ringbuf_query', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'ANYTHING'] })],
+  [160, int0('ktime_get_coarse_ns')],
+  [164, P('for_each_map_elem', { ret: 'INTEGER', args: ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'] })],
+  [165, P('snprintf', { ret: 'INTEGER', args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'] })],
+  [181, P('loop', { ret: 'INTEGER', args: ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'] })],
+  [182, P('strncmp', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR'] })],
+  [203, int0('jiffies64')],
+]);

@@ -1,0 +1,56 @@
+/**
+ * Program-type rules: the context each type receives, which context bytes
+ * it may read or write and what a read yields, the range its return value
+ * must lie in, and what else differs per type (the kernel's
+ * bpf_verifier_ops.is_valid_access, check_return_code,
+ * may_access_direct_pkt_data, bpf_prog_load's unprivileged list).
+ *
+ * The runtime builds contexts with the same layouts.
+ */
+import type { ProgTypeName } from '../../object/spec.js';
+import { XDP } from './xdp.js';
+import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT } from './skb.js';
+import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
+import { SYSCALL } from './syscall.js';
+
+/** What a context read yields: a scalar or one of the packet pointers. */
+export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta';
+
+export interface CtxAccessQuery {
+  off: number;
+  size: number;
+  write: boolean;
+  /** a sign-extending load (ldsx) */
+  signExtend: boolean;
+}
+
+export interface ProgTypeRules {
+  name: ProgTypeName;
+  /** bytes of the context struct (the runtime allocates this many) */
+  ctxSize: number;
+  /** null when the access is refused */
+  ctxAccess(q: CtxAccessQuery): CtxField | null;
+  /** the inclusive range the program's return value must lie in, when the kernel enforces one */
+  retRange?: [number, number];
+  /** BPF_LD_ABS / BPF_LD_IND are allowed (socket filters and tc) */
+  ldAbs: boolean;
+  /** direct packet access through ctx->data may write (may_access_direct_pkt_data) */
+  pktWrite: boolean;
+  /** an unprivileged user may load this type (socket filters and cgroup skb) */
+  unprivileged: boolean;
+}
+
+/** The kernel's bpf_ctx_narrow_access_ok: a narrower power-of-two read of a field. */
+export function narrowOk(size: number, fieldSize: number): boolean {
+  return size <= fieldSize && (size & (size - 1)) === 0;
+}
+
+const RULES = new Map<ProgTypeName, ProgTypeRules>(
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL].map((r) => [r.name, r]),
+);
+
+export function progTypeRules(name: ProgTypeName): ProgTypeRules | undefined {
+  return RULES.get(name);
+}
+
+export const SUPPORTED_PROG_TYPES: readonly ProgTypeName[] = [...RULES.keys()];

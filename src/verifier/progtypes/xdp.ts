@@ -1,0 +1,37 @@
+/**
+ * XDP: the context is `struct xdp_md` (include/uapi/linux/bpf.h), six
+ * 32-bit fields. Every access is a whole aligned u32 read
+ * (__is_valid_xdp_access); nothing is writable; egress_ifindex belongs to
+ * devmap programs only. The return value is not range-checked: unknown
+ * actions are treated as XDP_ABORTED at run time.
+ */
+import type { ProgTypeRules } from './index.js';
+
+export const XDP_MD = {
+  data: 0,
+  data_end: 4,
+  data_meta: 8,
+  ingress_ifindex: 12,
+  rx_queue_index: 16,
+  egress_ifindex: 20,
+  size: 24,
+} as const;
+
+export const XDP: ProgTypeRules = {
+  name: 'xdp',
+  ctxSize: XDP_MD.size,
+  ldAbs: false,
+  pktWrite: true,
+  unprivileged: false,
+  ctxAccess({ off, size, write, signExtend }) {
+    if (off === XDP_MD.egress_ifindex) return null;
+    if (write) return null;
+    if (off < 0 || off >= XDP_MD.size || off % size !== 0 || size !== 4) return null;
+    switch (off) {
+      case XDP_MD.data: return signExtend ? null : 'pkt';
+      case XDP_MD.data_end: return signExtend ? null : 'pkt_end';
+      case XDP_MD.data_meta: return signExtend ? null : 'pkt_meta';
+      default: return 'scalar';
+    }
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * State equivalence for pruning (the kernel's states_equal / regsafe /
+ * stacksafe / refsafe). A path that reaches a prune point in a state
+ * contained in one already proven safe from that point on need not be
+ * explored again.
+ *
+ * tsbpf compares every live register with full precision (the kernel
+ * relaxes this for scalars never used in a decision, via precision
+ * tracking; we do not track precision, so we prune a little less but never
+ * unsoundly). Dead registers (by the static liveness of cfg.ts) are ignored.
+ */
+import type { Reg } from './types.js';
+import { type VerifierState, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+
+class IdMap {
+  private readonly o2c = new Map<number, number>();
+  private readonly c2o = new Map<number, number>();
+  private tmp = 1 << 30;
+
+  /** old and cur ids must correspond one to one (check_ids). */
+  check(oldId: number, curId: number): boolean {
+    if (!oldId && !curId) return true;
+    if (!oldId) oldId = ++this.tmp;
+    if (!curId) curId = ++this.tmp;
+    const a = this.o2c.get(oldId);
+    const b = this.c2o.get(curId);
+    if (a === undefined && b === undefined) {
+      this.o2c.set(oldId, curId);
+      this.c2o.set(curId, oldId);
+      return true;
+    }
+    return a === curId && b === oldId;
+  }
+}
+
+function regsafe(o: Reg, c: Reg, ids: IdMap): boolean {
+  if (o.type === 'not_init') return true;
+  if (o.type !== c.type) return false;
+  if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id);
+  if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
+    o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog)
+    return false;
+  if (!o.s.includes(c.s)) return false;
+  if (o.isPkt && o.range > c.range) return false;
+  return ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
+}
+
+export interface PruneContext {
+  /** registers live in frame k of a state at instruction `insn` (bit n = rn) */
+  liveMask(st: VerifierState, frame: number): number;
+  /** uninitialised stack reads are allowed (privileged) */
+  allowUninitStack: boolean;
+}
+
+/** Whether every concrete state described by `cur` is described by `old`. */
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < old.frames.length; k++) {
+    const fo = old.frames[k]!, fc = cur.frames[k]!;
+    if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
+    const live = ctx.liveMask(cur, k);
+    for (let r = 0; r < 10; r++) {
+      if (!(live & (1 << r))) continue;
+      if (!regsafe(fo.regs[r]!, fc.regs[r]!, ids)) return false;
+    }
+    for (let spi = 0; spi < fo.stack.length; spi++) {
+      const so = fo.stack[spi];
+      if (!so) continue;
+      const sc = fc.stack[spi];
+      for (let j = 0; j < 8; j++) {
+        const to = so.t[j]!;
+        const tc = sc ? sc.t[j]! : STACK_INVALID;
+        if (to === STACK_INVALID) continue;
+        if (ctx.allowUninitStack && to === STACK_MISC) continue;
+        if (to === STACK_MISC && tc === STACK_ZERO) continue;
+        if (to !== tc) return false;
+      }
+      if (so.t[7] === STACK_SPILL && so.spilled) {
+        if (!sc?.spilled || !regsafe(so.spilled, sc.spilled, ids)) return false;
+      }
+    }
+  }
+  for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  return true;
+}

@@ -1,0 +1,139 @@
+/**
+ * Register types and the abstract register, as the kernel's
+ * `enum bpf_reg_type` / `struct bpf_reg_state` describe them.
+ *
+ * A pointer is a base (ctx, a map value, the stack of frame N, the packet,
+ * ...) plus a fixed offset `off` plus a variable offset whose bounds live in
+ * `s` (the same Scalar a scalar register uses for its value). `id` links
+ * registers that must be refined together: copies of one map_value_or_null
+ * (a null check applies to all of them), packet pointers derived from the
+ * same variable offset (a comparison with data_end grants all of them the
+ * range), copies of one scalar (a bounds check applies to all).
+ */
+import { Scalar } from './scalar.js';
+
+export type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'map_ptr'
+  | 'map_value'
+  | 'map_key'
+  | 'fp'
+  | 'pkt'
+  | 'pkt_meta'
+  | 'pkt_end'
+  | 'mem'
+  | 'func';
+
+export class Reg {
+  type: RegType = 'not_init';
+  /** PTR_MAYBE_NULL: the pointer must be compared with 0 before use */
+  maybeNull = false;
+  /** fixed offset of a pointer */
+  off = 0;
+  /** a scalar's value, or a pointer's variable offset */
+  s: Scalar = Scalar.unknown();
+  id = 0;
+  /** the reference this pointer holds (ringbuf reservation), 0 for none */
+  refObjId = 0;
+  /** map index into VerifierInput.maps (map_ptr, map_value, map_key) */
+  map = -1;
+  /** packet: bytes [0, range) past the pointer are known to be inside the packet */
+  range = 0;
+  /** mem: size of the memory region */
+  memSize = 0;
+  /** mem came from bpf_ringbuf_reserve */
+  ringbuf = false;
+  /** mem is read-only */
+  rdonly = false;
+  /** fp: the frame whose stack this points into */
+  frameno = 0;
+  /** func: instruction index of the function */
+  subprog = 0;
+
+  clone(): Reg {
+    const r = new Reg();
+    r.type = this.type;
+    r.maybeNull = this.maybeNull;
+    r.off = this.off;
+    r.s = this.s.clone();
+    r.id = this.id;
+    r.refObjId = this.refObjId;
+    r.map = this.map;
+    r.range = this.range;
+    r.memSize = this.memSize;
+    r.ringbuf = this.ringbuf;
+    r.rdonly = this.rdonly;
+    r.frameno = this.frameno;
+    r.subprog = this.subprog;
+    return r;
+  }
+
+  static notInit(): Reg {
+    return new Reg();
+  }
+
+  static unknown(): Reg {
+    const r = new Reg();
+    r.type = 'scalar';
+    return r;
+  }
+
+  static known(v: bigint): Reg {
+    const r = new Reg();
+    r.type = 'scalar';
+    r.s = Scalar.known(v);
+    return r;
+  }
+
+  static scalar(s: Scalar): Reg {
+    const r = new Reg();
+    r.type = 'scalar';
+    r.s = s;
+    return r;
+  }
+
+  static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly'>> = {}): Reg {
+    const r = new Reg();
+    r.type = type;
+    r.s = Scalar.known(0n);
+    Object.assign(r, fields);
+    return r;
+  }
+
+  get isPointer(): boolean {
+    return this.type !== 'scalar' && this.type !== 'not_init';
+  }
+
+  get isPkt(): boolean {
+    return this.type === 'pkt' || this.type === 'pkt_meta';
+  }
+
+  /** A scalar that is the known constant 0 (register_is_null). */
+  get isNull(): boolean {
+    return this.type === 'scalar' && this.s.isConst() && this.s.varOff.value === 0n;
+  }
+}
+
+/** The kernel's names of the register types, as its log prints them (reg_type_str). */
+export function regTypeStr(r: Reg): string {
+  const base: Record<RegType, string> = {
+    not_init: '?',
+    scalar: 'scalar',
+    ctx: 'ctx',
+    map_ptr: 'map_ptr',
+    map_value: 'map_value',
+    map_key: 'map_key',
+    fp: 'fp',
+    pkt: 'pkt',
+    pkt_meta: 'pkt_meta',
+    pkt_end: 'pkt_end',
+    mem: 'mem',
+    func: 'func',
+  };
+  let s = base[r.type];
+  if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
+  if (r.maybeNull) s += '_or_null';
+  return s;
+}

@@ -1,0 +1,123 @@
+/**
+ * The state of one program run in the interpreter: budget, call frames, the
+ * stack block, cached views of the address space, and the access-check
+ * windows. One {@link RunState} per top-level run (pooled by the executable);
+ * an {@link Activation} per entry into the dispatch loop (the program itself,
+ * or a callback entered through ExecEnv.callFunc).
+ */
+import { MAX_CALL_FRAMES } from '../../isa/opcodes.js';
+import type { ExecEnv, HelperRegistry } from '../../helpers/types.js';
+import type { AddressSpace, Region } from '../memory.js';
+import { NULL_GUARD } from '../memory.js';
+import type { Executable, ProgramImage } from '../engine.js';
+import type { DecodedProgram } from './decode.js';
+
+/** Registers r0..r10 as lo/hi int32 pairs (room for the 4-bit encodings up to r15). */
+export const REG_WORDS = 32;
+/** Per frame: r6..r9 (lo/hi) and the return slot. */
+export const FRAME_WORDS = 9;
+/** Budget is handed to the dispatch loop in chunks that stay small integers (V8 Smis). */
+export const BUDGET_CHUNK = 1 << 30;
+/** Unregistered bytes between stack frames, so that in checked mode overruns fault. */
+export const STACK_GUARD = 512;
+
+/** Executables the dispatch loop can continue into directly on a tail call. */
+export interface InterpTarget extends Executable {
+  readonly decoded: DecodedProgram;
+}
+
+export class Activation {
+  pc: number;
+  /** current frame depth (0-based, absolute in the run) */
+  depth: number;
+  constructor(
+    public prog: DecodedProgram,
+    public exe: InterpTarget,
+    readonly R: Int32Array,
+    /** frame depth this activation started at; exiting it ends the activation */
+    readonly base: number,
+    pc: number,
+    /** a debugger activation: running out of `left` pauses instead of refilling */
+    readonly pausable: boolean,
+  ) {
+    this.pc = pc;
+    this.depth = base;
+  }
+}
+
+export class RunState {
+  /** instructions the loop may still execute before consulting `reserve` */
+  left = 0;
+  /** the rest of the budget */
+  reserve = 0;
+  /** the budget the run started with (for the error message) */
+  budget = 0;
+  tailCalls = 0;
+  readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
+  /** innermost running activation (what callFunc nests under) */
+  cur: Activation | undefined;
+  env!: ExecEnv;
+  runArg: unknown = undefined;
+  cpu = 0;
+  // Views of the address space, rebuilt when it grows.
+  buf!: ArrayBufferLike;
+  dv!: DataView;
+  u8!: Uint8Array;
+  // Access windows: an access [a, a+size) inside [rLo, rHi) (reads) or
+  // [wLo, wHi) (writes) needs no further check. Unchecked mode: the whole
+  // space above the NULL guard. Checked mode: the last region that matched.
+  rLo = 0;
+  rHi = 0;
+  wLo = 0;
+  wHi = 0;
+  readonly stackBase: number;
+  readonly stride: number;
+  readonly stackRegions: Region[] = [];
+
+  constructor(
+    readonly space: AddressSpace,
+    readonly helpers: HelperRegistry,
+    readonly image: ProgramImage,
+    readonly checked: boolean,
+    readonly stackSize: number,
+  ) {
+    this.stride = stackSize + STACK_GUARD;
+    this.stackBase = space.alloc(this.stride * MAX_CALL_FRAMES, 16);
+    for (let k = 0; k < MAX_CALL_FRAMES; k++) {
+      const top = this.stackTop(k);
+      this.stackRegions.push(
+        space.addRegion({ base: top - stackSize, size: stackSize, kind: 'stack', name: `${image.name} frame ${k}`, writable: true }),
+      );
+    }
+    this.refreshViews();
+  }
+
+  /** r10 of frame `depth`: one past the frame's highest byte. */
+  stackTop(depth: number): number {
+    return this.stackBase + (depth + 1) * this.stride;
+  }
+
+  refreshViews(): void {
+    const buf = this.space.memory.buffer;
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.dv = new DataView(buf);
+      this.u8 = new Uint8Array(buf);
+    }
+    this.resetWindows();
+  }
+
+  resetWindows(): void {
+    if (this.checked) {
+      this.rLo = this.rHi = this.wLo = this.wHi = 0;
+    } else {
+      this.rLo = this.wLo = NULL_GUARD;
+      this.rHi = this.wHi = this.buf.byteLength;
+    }
+  }
+
+  release(): void {
+    for (const r of this.stackRegions) this.space.removeRegion(r);
+    this.space.free(this.stackBase);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The reference interpreter: an {@link Engine} that runs eBPF instruction by
+ * instruction over the runtime's {@link AddressSpace}.
+ *
+ * `prepare` validates the program (src/isa/validate.ts: the structural checks
+ * the kernel makes before verification), pre-decodes it into typed arrays
+ * (./interp/decode.ts) and returns an executable; each `run` executes the
+ * dispatch loop of ./interp/exec.ts.
+ *
+ * Memory safety has two modes. Unchecked ("bounds") mode, the default for
+ * verified programs, checks every access against the address space (above
+ * the NULL guard page). Checked mode, the default for unverified programs,
+ * requires each access to lie inside one registered region (stack frame,
+ * context, packet, map value, ...) with the right permission. Either way a
+ * bad access is a typed VmFault (./fault.ts), never a JavaScript crash.
+ */
+import { MAX_BPF_STACK } from '../isa/opcodes.js';
+import { validateProgram } from '../isa/validate.js';
+import type { ExecEnv } from '../helpers/types.js';
+import type { Engine, Executable, ProgramImage, RunArgs } from './engine.js';
+import { decodeProgram, type DecodedProgram } from './interp/decode.js';
+import { exec } from './interp/exec.js';
+import { EXIT, callFunc, regU64 } from './interp/slow.js';
+import { Activation, REG_WORDS, RunState, type InterpTarget } from './interp/state.js';
+import { UnsupportedInsn } from './fault.js';
+
+export { VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, HelperError, UnsupportedInsn, ExecError } from './fault.js';
+export type { LegacyPacketSource } from './interp/slow.js';
+
+/** Default budget of unverified programs (RunArgs.budget). */
+export const DEFAULT_UNVERIFIED_BUDGET = 1e9;
+
+export interface InterpreterOptions {
+  /**
+   * Police accesses against the address space's registered regions. Default:
+   * on for images not marked `verified`, off for verified ones.
+   */
+  checked?: boolean;
+}
+
+export class Interpreter implements Engine {
+  readonly kind = 'interpreter' as const;
+  constructor(readonly options: InterpreterOptions = {}) {}
+
+  prepare(image: ProgramImage): InterpExecutable {
+    validateProgram(image.insns);
+    return new InterpExecutable(image, decodeProgram(image.insns), this.options.checked ?? !image.verified);
+  }
+}
+
+class RunEnv implements ExecEnv {
+  constructor(
+    private readonly st: RunState,
+    readonly space: ExecEnv['space'],
+  ) {}
+  get cpu(): number {
+    return this.st.cpu;
+  }
+  get run(): unknown {
+    return this.st.runArg;
+  }
+  callFunc(insnIndex: number, args: readonly bigint[]): bigint {
+    return callFunc(this.st, exec, insnIndex, args);
+  }
+}
+
+export class InterpExecutable implements Executable, InterpTarget {
+  /** Idle run states (each owns a stack block); more than one only for re-entrant runs. */
+  private readonly pool: RunState[] = [];
+
+  constructor(
+    readonly image: ProgramImage,
+    readonly decoded: DecodedProgram,
+    readonly checked: boolean,
+  ) {}
+
+  /** @internal A run state with its stack, from the pool. */
+  acquire(args: RunArgs): RunState {
+    const st =
+      this.pool.pop() ??
+      new RunState(this.image.space, this.image.helpers, this.image, this.checked, this.image.stackSize ?? MAX_BPF_STACK);
+    if (st.env === undefined) st.env = new RunEnv(st, this.image.space);
+    const budget = args.budget ?? (this.image.verified ? Number.MAX_SAFE_INTEGER : DEFAULT_UNVERIFIED_BUDGET);
+    if (!(budget >= 0)) throw new UnsupportedInsn(-1, `invalid budget ${budget}`);
+    st.budget = budget;
+    st.left = 0;
+    st.reserve = Math.floor(budget);
+    st.tailCalls = 0;
+    st.cpu = args.cpu ?? 0;
+    st.runArg = args.run;
+    st.cur = undefined;
+    st.refreshViews();
+    return st;
+  }
+
+  /** @internal */
+  releaseState(st: RunState): void {
+    st.runArg = undefined;
+    st.cur = undefined;
+    this.pool.push(st);
+  }
+
+  /** @internal The entry activation: r1..r5 from args, r10 the top of frame 0. */
+  entry(st: RunState, args: RunArgs, pausable: boolean, prog: DecodedProgram = this.decoded): Activation {
+    const R = new Int32Array(REG_WORDS);
+    const a = args.args ?? [];
+    for (let i = 0; i < 5 && i < a.length; i++) {
+      const v = BigInt.asUintN(64, a[i]!);
+      R[2 + 2 * i] = Number(BigInt.asIntN(32, v));
+      R[3 + 2 * i] = Number(BigInt.asIntN(32, v >> 32n));
+    }
+    R[20] = st.stackTop(0);
+    return new Activation(prog, this, R, 0, 0, pausable);
+  }
+
+  run(args: RunArgs = {}): bigint {
+    const st = this.acquire(args);
+    try {
+      const act = this.entry(st, args, false);
+      const status = exec(st, act);
+      if (status !== EXIT) throw new UnsupportedInsn(act.pc, 'program stopped without exiting');
+      return regU64(act.R, 0);
+    } finally {
+      this.releaseState(st);
+    }
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * Control-flow graphs of eBPF functions: basic blocks, reverse postorder,
+ * dominators and the reducibility test the structuring step needs.
+ *
+ * A program is split into functions the way the kernel splits it into
+ * subprograms (check_subprogs): slot 0 and every target of a bpf-to-bpf call
+ * or of a function-pointer lddw start one. Each function's blocks are the
+ * ones reachable from its entry along jumps and fall-through, so code the
+ * entry cannot reach is never compiled (the verifier rejects it anyway,
+ * and an unverified program can never execute it).
+ */
+import type { Insn } from '../../isa/insn.js';
+import * as op from '../../isa/opcodes.js';
+
+export type Terminator =
+  /** `exit`: return r0 */
+  | 'exit'
+  /** unconditional jump (ja/gotol) or fall-through into the next block */
+  | 'goto'
+  /** conditional jump: succ[0] taken, succ[1] fall-through */
+  | 'cond';
+
+export interface BasicBlock {
+  id: number;
+  /** first slot */
+  start: number;
+  /** one past the last slot (an lddw's second slot included) */
+  end: number;
+  /** slot of the last instruction (the jump or exit when there is one) */
+  last: number;
+  term: Terminator;
+  succ: number[];
+  preds: number[];
+}
+
+export interface FunctionCfg {
+  /** slot of the function's first instruction */
+  entry: number;
+  /** blocks[0] is the entry block; ids are indices into this array */
+  blocks: BasicBlock[];
+  /** block ids in reverse postorder */
+  rpo: number[];
+  /** position of each block in {@link rpo} */
+  rpoNum: Int32Array;
+  /** immediate dominator of each block (the entry's is itself) */
+  idom: Int32Array;
+  /** dominator-tree children of each block, in reverse postorder */
+  domChildren: number[][];
+  /** every retreating edge goes to a block that dominates its source */
+  reducible: boolean;
+  /** target of a back edge */
+  loopHeader: Uint8Array;
+  /** two or more forward in-edges (Ramsey's "merge node") */
+  mergeNode: Uint8Array;
+}
+
+export const isJump = (ins: Insn): boolean => {
+  const cls = op.classOf(ins.code);
+  if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) return false;
+  const o = op.opOf(ins.code);
+  return o !== op.BPF_CALL && o !== op.BPF_EXIT;
+};
+
+export const isCondJump = (ins: Insn): boolean => isJump(ins) && op.opOf(ins.code) !== op.BPF_JA;
+
+/** Jump target slot of a jump at `i` (gotol takes its offset from imm, RFC 9669 4.3). */
+export function jumpTarget(ins: Insn, i: number): number {
+  return i + 1 + (ins.code === op.OP_JA32 ? ins.imm : ins.off);
+}
+
+/** Slots that start a function: 0, bpf-to-bpf call targets and function-pointer (callback) targets. */
+export function functionEntries(insns: readonly Insn[]): number[] {
+  const set = new Set<number>([0]);
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) set.add(i + 1 + ins.imm);
+    else if (ins.code === op.OP_LDDW) {
+      if (ins.src === op.BPF_PSEUDO_FUNC) set.add(i + 1 + ins.imm);
+      i++;
+    }
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+/**
+ * Slots that begin a basic block anywhere in the program: jump targets, the
+ * slot after a jump or exit, and function entries. A superset per function is
+ * harmless (it only splits a block in two).
+ */
+export function blockLeaders(insns: readonly Insn[], entries: readonly number[]): Uint8Array {
+  const n = insns.length;
+  const lead = new Uint8Array(n + 1);
+  for (const e of entries) lead[e] = 1;
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_LDDW) {
+      i++;
+      continue;
+    }
+    if (isJump(ins)) {
+      const t = jumpTarget(ins, i);
+      if (t >= 0 && t <= n) lead[t] = 1;
+      lead[i + 1] = 1;
+    } else if (ins.code === op.OP_EXIT) lead[i + 1] = 1;
+  }
+  return lead;
+}
+
+/** Build the CFG of the function starting at `entry`. */
+export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array): FunctionCfg {
+  const n = insns.length;
+  const blocks: BasicBlock[] = [];
+  const idOf = new Map<number, number>();
+  const work: number[] = [];
+  const blockAt = (start: number): number => {
+    let id = idOf.get(start);
+    if (id === undefined) {
+      if (start < 0 || start >= n) throw new RangeError(`control flow leaves the program at slot ${start}`);
+      id = blocks.length;
+      idOf.set(start, id);
+      blocks.push({ id, start, end: start, last: start, term: 'goto', succ: [], preds: [] });
+      work.push(id);
+    }
+    return id;
+  };
+  blockAt(entry);
+  while (work.length) {
+    const b = blocks[work.pop()!]!;
+    let i = b.start;
+    for (;;) {
+      const ins = insns[i]!;
+      const width = ins.code === op.OP_LDDW ? 2 : 1;
+      b.last = i;
+      if (ins.code === op.OP_EXIT) {
+        b.end = i + 1;
+        b.term = 'exit';
+        break;
+      }
+      if (isJump(ins)) {
+        b.end = i + 1;
+        const t = jumpTarget(ins, i);
+        if (op.opOf(ins.code) === op.BPF_JA) {
+          b.term = 'goto';
+          b.succ = [blockAt(t)];
+        } else {
+          b.term = 'cond';
+          const taken = blockAt(t);
+          b.succ = [taken, blockAt(i + 1)];
+        }
+        break;
+      }
+      i += width;
+      if (i >= n) throw new RangeError(`control flow falls off the end of the program after slot ${b.last}`);
+      if (leaders[i]) {
+        b.end = i;
+        b.term = 'goto';
+        b.succ = [blockAt(i)];
+        break;
+      }
+    }
+  }
+  for (const b of blocks) for (const s of b.succ) blocks[s]!.preds.push(b.id);
+  return analyze(entry, blocks);
+}
+
+/** Orders, dominators, reducibility, loop headers and merge nodes of a block graph. */
+export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
+  const nb = blocks.length;
+  // Iterative DFS for the postorder (deep programs would overflow a recursive one).
+  const post: number[] = [];
+  const state = new Uint8Array(nb); // 0 new, 1 on stack, 2 done
+  const stack: number[] = [0];
+  const next: number[] = new Array(nb).fill(0);
+  state[0] = 1;
+  while (stack.length) {
+    const b = stack[stack.length - 1]!;
+    const succ = blocks[b]!.succ;
+    // Visit the fall-through successor first so that, in reverse postorder,
+    // taken-branch targets come after straight-line code where possible.
+    const k = next[b]!;
+    if (k < succ.length) {
+      next[b] = k + 1;
+      const s = succ[succ.length - 1 - k]!;
+      if (state[s] === 0) {
+        state[s] = 1;
+        stack.push(s);
+      }
+    } else {
+      state[b] = 2;
+      post.push(b);
+      stack.pop();
+    }
+  }
+  const rpo = post.reverse();
+  const rpoNum = new Int32Array(nb).fill(-1);
+  rpo.forEach((b, i) => (rpoNum[b] = i));
+
+  // Cooper, Harvey & Kennedy, "A Simple, Fast Dominance Algorithm" (2001):
+  // iterate idom over reverse postorder until nothing changes.
+  const idom = new Int32Array(nb).fill(-1);
+  idom[0] = 0;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let k = 1; k < rpo.length; k++) {
+      const b = rpo[k]!;
+      let nd = -1;
+      for (const p of blocks[b]!.preds) {
+        if (idom[p] === -1) continue;
+        if (nd === -1) {
+          nd = p;
+          continue;
+        }
+        let f1 = p;
+        let f2 = nd;
+        while (f1 !== f2) {
+          while (rpoNum[f1]! > rpoNum[f2]!) f1 = idom[f1]!;
+          while (rpoNum[f2]! > rpoNum[f1]!) f2 = idom[f2]!;
+        }
+        nd = f1;
+      }
+      if (idom[b] !== nd) {
+        idom[b] = nd;
+        changed = true;
+      }
+    }
+  }
+
+  const domChildren: number[][] = Array.from({ length: nb }, () => []);
+  for (const b of rpo) if (b !== 0) domChildren[idom[b]!]!.push(b);
+
+  // Pre/post numbers of the dominator tree make "a dominates b" O(1).
+  const pre = new Int32Array(nb);
+  const postN = new Int32Array(nb);
+  {
+    let clock = 0;
+    const st: Array<[number, number]> = [[0, 0]];
+    pre[0] = clock++;
+    while (st.length) {
+      const top = st[st.length - 1]!;
+      const kids = domChildren[top[0]]!;
+      if (top[1] < kids.length) {
+        const c = kids[top[1]++]!;
+        pre[c] = clock++;
+        st.push([c, 0]);
+      } else {
+        postN[top[0]] = clock++;
+        st.pop();
+      }
+    }
+  }
+  const dominates = (a: number, b: number): boolean => pre[a]! <= pre[b]! && postN[b]! <= postN[a]!;
+
+  const loopHeader = new Uint8Array(nb);
+  const mergeNode = new Uint8Array(nb);
+  let reducible = true;
+  for (const b of rpo) {
+    let forwardIn = 0;
+    for (const p of blocks[b]!.preds) {
+      if (rpoNum[p] === -1) continue;
+      if (rpoNum[p]! >= rpoNum[b]!) {
+        // A retreating edge. Reducible graphs have only back edges, whose
+        // target dominates the source (a natural loop with a single entry).
+        loopHeader[b] = 1;
+        if (!dominates(b, p)) reducible = false;
+      } else forwardIn++;
+    }
+    if (forwardIn >= 2) mergeNode[b] = 1;
+  }
+  return { entry, blocks, rpo, rpoNum, idom, domChildren, reducible, loopHeader, mergeNode };
+}

@@ -1,0 +1,1053 @@
+/**
+ * eBPF to WebAssembly: one module per program, one function per eBPF
+ * function (subprogram), written in one pass per function straight into
+ * bytes.
+ *
+ * Module layout (the JS side in jit.ts supplies the imports):
+ *   imports  e.fault(kind i32, pc i32, arg i64)           raise a typed fault (never returns)
+ *            e.tail(pc i32, ctx i64, map i64, idx i64) -> i32   1 = tail call taken
+ *            e.callx(pc i32, id i64, r1..r5 i64) -> i64   call a helper by run-time id
+ *            e.ldpkt(pc i32, r6 i64, off i32, size i32) -> i64   legacy packet load, -1 = out of bounds
+ *            h.<id>(pc i32, r1..r5 i64) -> i64            one per helper the program calls
+ *            e.mem                                        the runtime's address space
+ *   globals  sp (i32): lowest byte of the innermost frame; a call takes the next 512 bytes below
+ *            tail (i32): set while a taken tail call unwinds the wasm stack
+ *            cpu (i32): the CPU of this run (inlined bpf_get_smp_processor_id)
+ *            budget (i64): instructions left (only in the budgeted variant)
+ *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
+ *
+ * Registers are locals: r1..r5 are the parameters (a bpf-to-bpf call passes
+ * them exactly like the kernel's calling convention), r0 and r6..r10 plain
+ * locals. Each function owns its own r6..r9, so the caller's callee-saved
+ * registers survive a call for free.
+ */
+import type { Insn } from '../../isa/insn.js';
+import * as op from '../../isa/opcodes.js';
+import type { InsnAux } from '../engine.js';
+import { buildCfg, blockLeaders, functionEntries, isJump, type FunctionCfg } from './cfg.js';
+import { structure, type Stmt } from './structure.js';
+import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
+
+/** Reasons the generated code calls e.fault. */
+export const enum FaultKind {
+  CallDepth = 1,
+  Budget = 2,
+  UnknownHelper = 3,
+  Unsupported = 4,
+}
+
+export const HELPER_TAIL_CALL = 12;
+export const HELPER_SMP_PROCESSOR_ID = 8;
+
+/**
+ * What a helper inliner sees: it may emit code that computes r0 from r1..r5
+ * (and the globals) instead of an import call. Returns false to decline.
+ * This is the hook for the hot helpers (array map lookups proven by the
+ * verifier through InsnAux.mapAddr, ktime, processor id).
+ */
+export interface InlineSite {
+  readonly body: FuncBody;
+  readonly pc: number;
+  readonly helperId: number;
+  readonly aux: InsnAux | undefined;
+  /** local index of eBPF register r */
+  reg(r: number): number;
+  /** global index of the per-run CPU number (i32) */
+  readonly cpuGlobal: number;
+  /** scratch locals the inlined code may clobber */
+  readonly tmp32: number;
+  readonly tmp64: number;
+}
+export type HelperInliner = (site: InlineSite) => boolean;
+
+export interface CompileOptions {
+  /** the memory is shared: atomics become WebAssembly atomic instructions */
+  shared: boolean;
+  /** charge instructions against the budget global at every basic block */
+  budget: boolean;
+  /** bytes per stack frame */
+  stackSize: number;
+  /** lowest address of the stack region (8 frames); deeper calls fault */
+  stackBase: number;
+  memMinPages: number;
+  memMaxPages: number | undefined;
+  aux?: ReadonlyArray<InsnAux | undefined>;
+  inliners?: ReadonlyMap<number, HelperInliner>;
+}
+
+export interface CompiledFunction {
+  entry: number;
+  name: string;
+  /** function index in the module */
+  index: number;
+  /** the CFG was irreducible and went through the dispatch loop */
+  dispatch: boolean;
+  blocks: number;
+  /** byte offset in the body -> eBPF slot */
+  marks: ReadonlyArray<[number, number]>;
+}
+
+export interface CompiledModule {
+  bytes: Uint8Array;
+  functions: CompiledFunction[];
+  /** helper ids imported as h.<id>, in import order */
+  helperIds: number[];
+}
+
+// Import and global indices (fixed layout).
+const F_FAULT = 0;
+const F_TAIL = 1;
+const F_CALLX = 2;
+const F_LDPKT = 3;
+export const G_SP = 0;
+export const G_TAIL = 1;
+export const G_CPU = 2;
+export const G_BUDGET = 3;
+
+// Local layout: r1..r5 are parameters 0..4.
+const L_R0 = 5;
+const L_T64 = 11;
+const L_T64B = 12;
+const L_ADDR = 13;
+const L_FP = 14;
+const L_LABEL = 15;
+const L_T32 = 16;
+const LOCALS: ReadonlyArray<[number, ValType]> = [
+  [8, I64], // r0, r6..r10, t64, t64b
+  [4, I32], // addr, fp, label, t32
+];
+/** eBPF register -> local index */
+const REG = [L_R0, 0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
+
+/** i64 comparison for each conditional jump op, and its negation. */
+const CMP64: Record<number, [number, number]> = {
+  [op.BPF_JEQ]: [Op.i64_eq, Op.i64_ne],
+  [op.BPF_JNE]: [Op.i64_ne, Op.i64_eq],
+  [op.BPF_JGT]: [Op.i64_gt_u, Op.i64_le_u],
+  [op.BPF_JGE]: [Op.i64_ge_u, Op.i64_lt_u],
+  [op.BPF_JLT]: [Op.i64_lt_u, Op.i64_ge_u],
+  [op.BPF_JLE]: [Op.i64_le_u, Op.i64_gt_u],
+  [op.BPF_JSGT]: [Op.i64_gt_s, Op.i64_le_s],
+  [op.BPF_JSGE]: [Op.i64_ge_s, Op.i64_lt_s],
+  [op.BPF_JSLT]: [Op.i64_lt_s, Op.i64_ge_s],
+  [op.BPF_JSLE]: [Op.i64_le_s, Op.i64_gt_s],
+};
+const CMP32: Record<number, [number, number]> = {
+  [op.BPF_JEQ]: [Op.i32_eq, Op.i32_ne],
+  [op.BPF_JNE]: [Op.i32_ne, Op.i32_eq],
+  [op.BPF_JGT]: [Op.i32_gt_u, Op.i32_le_u],
+  [op.BPF_JGE]: [Op.i32_ge_u, Op.i32_lt_u],
+  [op.BPF_JLT]: [Op.i32_lt_u, Op.i32_ge_u],
+  [op.BPF_JLE]: [Op.i32_le_u, Op.i32_gt_u],
+  [op.BPF_JSGT]: [Op.i32_gt_s, Op.i32_le_s],
+  [op.BPF_JSGE]: [Op.i32_ge_s, Op.i32_lt_s],
+  [op.BPF_JSLT]: [Op.i32_lt_s, Op.i32_ge_s],
+  [op.BPF_JSLE]: [Op.i32_le_s, Op.i32_gt_s],
+};
+/** ALU ops that map to one WebAssembly instruction: [i64 op, i32 op] */
+const SIMPLE_ALU: Record<number, [number, number]> = {
+  [op.BPF_ADD]: [Op.i64_add, Op.i32_add],
+  [op.BPF_SUB]: [Op.i64_sub, Op.i32_sub],
+  [op.BPF_MUL]: [Op.i64_mul, Op.i32_mul],
+  [op.BPF_OR]: [Op.i64_or, Op.i32_or],
+  [op.BPF_AND]: [Op.i64_and, Op.i32_and],
+  [op.BPF_XOR]: [Op.i64_xor, Op.i32_xor],
+  // WebAssembly shifts take the count modulo the width, exactly the masking
+  // eBPF specifies (RFC 9669 4.1: "masked to 63 / 31").
+  [op.BPF_LSH]: [Op.i64_shl, Op.i32_shl],
+  [op.BPF_RSH]: [Op.i64_shr_u, Op.i32_shr_u],
+  [op.BPF_ARSH]: [Op.i64_shr_s, Op.i32_shr_s],
+};
+const LOAD: Record<number, [number, number]> = {
+  // size -> [zero-extending load, sign-extending load (MEMSX)]
+  [op.BPF_B]: [Op.i64_load8_u, Op.i64_load8_s],
+  [op.BPF_H]: [Op.i64_load16_u, Op.i64_load16_s],
+  [op.BPF_W]: [Op.i64_load32_u, Op.i64_load32_s],
+  [op.BPF_DW]: [Op.i64_load, Op.i64_load],
+};
+const STORE: Record<number, number> = {
+  [op.BPF_B]: Op.i64_store8,
+  [op.BPF_H]: Op.i64_store16,
+  [op.BPF_W]: Op.i64_store32,
+  [op.BPF_DW]: Op.i64_store,
+};
+const ATOMIC_LOAD: Record<number, number> = {
+  [op.BPF_B]: Atomic.i64_load8_u,
+  [op.BPF_H]: Atomic.i64_load16_u,
+  [op.BPF_W]: Atomic.i64_load32_u,
+  [op.BPF_DW]: Atomic.i64_load,
+};
+const ATOMIC_STORE: Record<number, number> = {
+  [op.BPF_B]: Atomic.i64_store8,
+  [op.BPF_H]: Atomic.i64_store16,
+  [op.BPF_W]: Atomic.i64_store32,
+  [op.BPF_DW]: Atomic.i64_store,
+};
+const ALIGN: Record<number, number> = { [op.BPF_B]: 0, [op.BPF_H]: 1, [op.BPF_W]: 2, [op.BPF_DW]: 3 };
+
+export class CompileError extends Error {}
+
+/** Compile a whole program. Throws RangeError if control flow leaves the program (not validated). */
+export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
+  const entries = functionEntries(insns);
+  const leaders = blockLeaders(insns, entries);
+  const cfgs = entries.map((e) => buildCfg(insns, e, leaders));
+
+  // Helpers the program names by id (imported once each).
+  const helperIds: number[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_LDDW) {
+      i++;
+      continue;
+    }
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm !== HELPER_TAIL_CALL) {
+      if (opts.inliners?.has(ins.imm)) continue; // may still decline; imported below if so
+      if (!seen.has(ins.imm)) {
+        seen.add(ins.imm);
+        helperIds.push(ins.imm);
+      }
+    }
+  }
+  // Inlinable helpers are imported too, in case the inliner declines at a site.
+  if (opts.inliners) {
+    for (let i = 0; i < insns.length; i++) {
+      const ins = insns[i]!;
+      if (ins.code === op.OP_LDDW) i++;
+      else if (ins.code === op.OP_CALL && ins.src === 0 && opts.inliners.has(ins.imm) && !seen.has(ins.imm)) {
+        seen.add(ins.imm);
+        helperIds.push(ins.imm);
+      }
+    }
+  }
+
+  const m = new ModuleBuilder();
+  const tHelper = m.type([I32, I64, I64, I64, I64, I64], [I64]);
+  m.importFunc('e', 'fault', m.type([I32, I32, I64], []));
+  m.importFunc('e', 'tail', m.type([I32, I64, I64, I64], [I32]));
+  m.importFunc('e', 'callx', m.type([I32, I64, I64, I64, I64, I64, I64], [I64]));
+  m.importFunc('e', 'ldpkt', m.type([I32, I64, I32, I32], [I64]));
+  const helperFunc = new Map<number, number>();
+  for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
+  m.importMemory('e', 'mem', opts.memMinPages, opts.memMaxPages, opts.shared);
+  m.global(I32, true, 0); // sp
+  m.global(I32, true, 0); // tail
+  m.global(I32, true, 0); // cpu
+  if (opts.budget) m.global(I64, true, 0);
+  m.exportGlobal('sp', G_SP);
+  m.exportGlobal('tail', G_TAIL);
+  m.exportGlobal('cpu', G_CPU);
+  if (opts.budget) m.exportGlobal('budget', G_BUDGET);
+
+  const tFunc = m.type([I64, I64, I64, I64, I64], [I64]);
+  const funcIndex = new Map<number, number>();
+  for (const e of entries) {
+    const idx = m.declareFunc(tFunc);
+    funcIndex.set(e, idx);
+    m.exportFunc(`f${e}`, idx);
+  }
+
+  // Which functions may take a tail call (directly, through callx, or in a
+  // callee): calls into them are followed by an unwind check.
+  const mayTail = new Set<number>();
+  {
+    const calls = new Map<number, number[]>();
+    for (const cfg of cfgs) {
+      const callees: number[] = [];
+      for (const b of cfg.blocks) {
+        for (let i = b.start; i < b.end; i++) {
+          const ins = insns[i]!;
+          if (ins.code === op.OP_LDDW) i++;
+          else if (ins.code === op.OP_CALLX || (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL))
+            mayTail.add(cfg.entry);
+          else if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) callees.push(i + 1 + ins.imm);
+        }
+      }
+      calls.set(cfg.entry, callees);
+    }
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const [f, callees] of calls)
+        if (!mayTail.has(f) && callees.some((c) => mayTail.has(c))) {
+          mayTail.add(f);
+          changed = true;
+        }
+    }
+  }
+
+  const functions: CompiledFunction[] = [];
+  cfgs.forEach((cfg, n) => {
+    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail);
+    const { body, dispatch } = fc.compile();
+    m.setBody(n, body);
+    functions.push({
+      entry: cfg.entry,
+      name: `f${cfg.entry}`,
+      index: funcIndex.get(cfg.entry)!,
+      dispatch,
+      blocks: cfg.blocks.length,
+      marks: body.marks,
+    });
+  });
+  return { bytes: m.toBytes(), functions, helperIds };
+}
+
+class FunctionCompiler {
+  private readonly c: FuncBody;
+  constructor(
+    private readonly insns: readonly Insn[],
+    private readonly cfg: FunctionCfg,
+    private readonly opts: CompileOptions,
+    private readonly helperFunc: ReadonlyMap<number, number>,
+    private readonly funcIndex: ReadonlyMap<number, number>,
+    private readonly mayTail: ReadonlySet<number>,
+  ) {
+    this.c = new FuncBody(LOCALS);
+  }
+
+  compile(): { body: FuncBody; dispatch: boolean } {
+    const c = this.c;
+    const { stackSize } = this.opts;
+    // Prologue: this frame is [sp - stackSize, sp); r10 points at its top.
+    c.globalGet(G_SP);
+    c.localTee(L_FP);
+    c.op(Op.i64_extend_i32_u);
+    c.localSet(REG[10]!);
+    // Callers check the depth (at the call site, so that the fault names it).
+    c.localGet(L_FP);
+    c.i32Const(stackSize);
+    c.op(Op.i32_sub);
+    c.globalSet(G_SP);
+    const { body, dispatch } = structure(this.cfg);
+    this.stmts(body);
+    // Every path ends in a return or branch; the validator needs to know the end is unreachable.
+    c.op(Op.unreachable);
+    c.end();
+    return { body: c, dispatch };
+  }
+
+  private stmts(list: readonly Stmt[]): void {
+    const c = this.c;
+    for (const s of list) {
+      switch (s.k) {
+        case 'block':
+          c.blockStart(Op.block);
+          this.stmts(s.body);
+          c.end();
+          break;
+        case 'loop':
+          c.blockStart(Op.loop);
+          this.stmts(s.body);
+          c.end();
+          break;
+        case 'code':
+          this.blockCode(s.b);
+          break;
+        case 'if':
+          this.cond(s.b, s.negate);
+          c.blockStart(Op.if);
+          this.stmts(s.then);
+          c.end();
+          break;
+        case 'brIf':
+          this.cond(s.b, s.negate);
+          c.brIf(s.depth);
+          break;
+        case 'br':
+          c.br(s.depth);
+          break;
+        case 'exit':
+          c.mark(this.cfg.blocks[s.b]!.last);
+          this.ret(L_R0);
+          break;
+        case 'setLabel':
+          c.i32Const(s.value);
+          c.localSet(L_LABEL);
+          break;
+        case 'brTable':
+          c.localGet(L_LABEL);
+          c.brTable(s.depths, s.depths[s.depths.length - 1]!);
+          break;
+      }
+    }
+  }
+
+  /** Restore the caller's sp and return the i64 in local `l`. */
+  private ret(l: number): void {
+    const c = this.c;
+    c.localGet(L_FP);
+    c.globalSet(G_SP);
+    c.localGet(l);
+    c.op(Op.return);
+  }
+
+  private fault(kind: FaultKind, pc: number, arg = 0): void {
+    const c = this.c;
+    c.i32Const(kind);
+    c.i32Const(pc);
+    c.i64Const32(arg);
+    c.call(F_FAULT);
+    c.op(Op.unreachable);
+  }
+
+  private blockCode(b: number): void {
+    const bb = this.cfg.blocks[b]!;
+    const insns = this.insns;
+    const c = this.c;
+    if (this.opts.budget) {
+      let count = 0;
+      for (let i = bb.start; i < bb.end; i += insns[i]!.code === op.OP_LDDW ? 2 : 1) count++;
+      // budget -= count; if (budget < 0) fault. Charged per block on entry.
+      c.globalGet(G_BUDGET);
+      c.i64Const32(count);
+      c.op(Op.i64_sub);
+      c.localTee(L_T64);
+      c.globalSet(G_BUDGET);
+      c.localGet(L_T64);
+      c.i64Const32(0);
+      c.op(Op.i64_lt_s);
+      c.blockStart(Op.if);
+      this.fault(FaultKind.Budget, bb.start);
+      c.end();
+    }
+    for (let i = bb.start; i < bb.end; ) {
+      const ins = insns[i]!;
+      if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
+      c.mark(i);
+      this.insn(ins, i);
+      i += ins.code === op.OP_LDDW ? 2 : 1;
+    }
+  }
+
+  /** Push the i32 condition of block b's conditional jump (negated if asked). */
+  private cond(b: number, negate: boolean): void {
+    const bb = this.cfg.blocks[b]!;
+    const ins = this.insns[bb.last]!;
+    const c = this.c;
+    c.mark(bb.last);
+    const o = op.opOf(ins.code);
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const is32 = op.classOf(ins.code) === op.BPF_JMP32;
+    c.localGet(REG[ins.dst]!);
+    if (is32) c.op(Op.i32_wrap_i64);
+    if (x) {
+      c.localGet(REG[ins.src]!);
+      if (is32) c.op(Op.i32_wrap_i64);
+    } else if (is32) c.i32Const(ins.imm);
+    else c.i64Const32(ins.imm);
+    if (o === op.BPF_JSET) {
+      if (is32) {
+        c.op(Op.i32_and);
+        if (negate) c.op(Op.i32_eqz);
+      } else {
+        c.op(Op.i64_and);
+        c.op(Op.i64_eqz);
+        if (!negate) c.op(Op.i32_eqz);
+      }
+      return;
+    }
+    const pair = (is32 ? CMP32 : CMP64)[o]!;
+    c.op(pair[negate ? 1 : 0]);
+  }
+
+  /** Push the i32 address of [reg + off] and return the memarg offset to use with it. */
+  private addr(reg: number, off: number): number {
+    const c = this.c;
+    c.localGet(REG[reg]!);
+    c.op(Op.i32_wrap_i64);
+    if (off >= 0) return off;
+    c.i32Const(off);
+    c.op(Op.i32_add);
+    return 0;
+  }
+
+  private insn(ins: Insn, pc: number): void {
+    const c = this.c;
+    const cls = op.classOf(ins.code);
+    switch (cls) {
+      case op.BPF_ALU64:
+        return this.alu64(ins, pc);
+      case op.BPF_ALU:
+        return this.alu32(ins, pc);
+      case op.BPF_LDX: {
+        const size = op.sizeOf(ins.code);
+        const sx = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
+        const off = this.addr(ins.src, ins.off);
+        c.mem(LOAD[size]![sx]!, ALIGN[size]!, off);
+        c.localSet(REG[ins.dst]!);
+        return;
+      }
+      case op.BPF_ST: {
+        const size = op.sizeOf(ins.code);
+        const off = this.addr(ins.dst, ins.off);
+        c.i64Const32(ins.imm);
+        c.mem(STORE[size]!, ALIGN[size]!, off);
+        return;
+      }
+      case op.BPF_STX: {
+        if (op.modeOf(ins.code) === op.BPF_ATOMIC) return this.atomic(ins);
+        const size = op.sizeOf(ins.code);
+        const off = this.addr(ins.dst, ins.off);
+        c.localGet(REG[ins.src]!);
+        c.mem(STORE[size]!, ALIGN[size]!, off);
+        return;
+      }
+      case op.BPF_LD: {
+        if (ins.code === op.OP_LDDW) {
+          const hi = this.insns[pc + 1]!.imm;
+          if (ins.src === op.BPF_PSEUDO_FUNC) c.i64Const32(pc + 1 + ins.imm); // callbacks are named by slot
+          else if ((hi === 0 && ins.imm >= 0) || (hi === -1 && ins.imm < 0)) c.i64Const32(ins.imm);
+          else c.i64Const((BigInt(hi) << 32n) | BigInt(ins.imm >>> 0));
+          c.localSet(REG[ins.dst]!);
+          return;
+        }
+        return this.ldPacket(ins, pc);
+      }
+      case op.BPF_JMP:
+        return this.call(ins, pc);
+    }
+    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+  }
+
+  /**
+   * Legacy LD_ABS/LD_IND (RFC 9669 5.5): r0 = ntoh(packet[imm (+ src)]),
+   * the packet being found from r6 by the run-time (e.ldpkt, which returns
+   * -1 when the load is out of bounds). An out-of-bounds load ends the
+   * function with r0 = 0, as the kernel's ld_abs/ld_ind end the program
+   * (they are only valid in the main function).
+   */
+  private ldPacket(ins: Insn, pc: number): void {
+    const c = this.c;
+    c.i32Const(pc);
+    c.localGet(REG[6]!);
+    if (op.modeOf(ins.code) === op.BPF_IND) {
+      c.localGet(REG[ins.src]!);
+      c.op(Op.i32_wrap_i64);
+      c.i32Const(ins.imm);
+      c.op(Op.i32_add);
+    } else c.i32Const(ins.imm);
+    c.i32Const(op.sizeBytes(op.sizeOf(ins.code)));
+    c.call(F_LDPKT);
+    c.localTee(L_T64);
+    c.i64Const32(0);
+    c.op(Op.i64_lt_s);
+    c.blockStart(Op.if);
+    c.i64Const32(0);
+    c.localSet(L_R0);
+    this.ret(L_R0);
+    c.end();
+    c.localGet(L_T64);
+    c.localSet(L_R0);
+  }
+
+  private alu64(ins: Insn, pc: number): void {
+    const c = this.c;
+    const o = op.opOf(ins.code);
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const d = REG[ins.dst]!;
+    const src = (): void => (x ? c.localGet(REG[ins.src]!) : c.i64Const32(ins.imm));
+    const simple = SIMPLE_ALU[o];
+    if (simple) {
+      c.localGet(d);
+      src();
+      c.op(simple[0]);
+      c.localSet(d);
+      return;
+    }
+    switch (o) {
+      case op.BPF_MOV:
+        if (x) {
+          c.localGet(REG[ins.src]!);
+          // MOVSX (v4): sign-extend the low 8/16/32 bits (RFC 9669 4.1).
+          if (ins.off === 8) c.op(Op.i64_extend8_s);
+          else if (ins.off === 16) c.op(Op.i64_extend16_s);
+          else if (ins.off === 32) c.op(Op.i64_extend32_s);
+        } else c.i64Const32(ins.imm);
+        c.localSet(d);
+        return;
+      case op.BPF_NEG:
+        c.i64Const32(0);
+        c.localGet(d);
+        c.op(Op.i64_sub);
+        c.localSet(d);
+        return;
+      case op.BPF_DIV:
+      case op.BPF_MOD:
+        return this.divmod64(ins, pc);
+      case op.BPF_END:
+        // ALU64|END (v4 bswap) swaps unconditionally.
+        this.bswap(d, ins.imm);
+        return;
+    }
+    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+  }
+
+  /**
+   * 64-bit division and modulo with eBPF's total semantics (RFC 9669 4.1 and
+   * the kernel's fixups in do_misc_fixups): x/0 = 0, x%0 = x, and signed
+   * LLONG_MIN/-1 = LLONG_MIN, LLONG_MIN%-1 = 0, where WebAssembly would trap.
+   */
+  private divmod64(ins: Insn, pc: number): void {
+    const c = this.c;
+    const d = REG[ins.dst]!;
+    const div = op.opOf(ins.code) === op.BPF_DIV;
+    const signed = ins.off === 1;
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const wop = div ? (signed ? Op.i64_div_s : Op.i64_div_u) : signed ? Op.i64_rem_s : Op.i64_rem_u;
+    if (!x) {
+      const v = ins.imm; // sign-extended to 64 bits
+      if (v === 0) {
+        if (div) {
+          c.i64Const32(0);
+          c.localSet(d);
+        }
+        return; // x % 0 leaves x
+      }
+      if (signed && v === -1) {
+        if (div) {
+          c.i64Const32(0);
+          c.localGet(d);
+          c.op(Op.i64_sub);
+        } else c.i64Const32(0);
+        c.localSet(d);
+        return;
+      }
+      c.localGet(d);
+      c.i64Const32(v);
+      c.op(wop);
+      c.localSet(d);
+      return;
+    }
+    const s = REG[ins.src]!;
+    if (this.opts.aux?.[pc]?.nonZeroDivisor && !(signed && div)) {
+      c.localGet(d);
+      c.localGet(s);
+      c.op(wop);
+      c.localSet(d);
+      return;
+    }
+    if (!div) {
+      // rem_s does not trap on LLONG_MIN % -1 (it gives 0); only the zero divisor needs a guard.
+      c.localGet(s);
+      c.op(Op.i64_eqz);
+      c.op(Op.i32_eqz);
+      c.blockStart(Op.if);
+      c.localGet(d);
+      c.localGet(s);
+      c.op(wop);
+      c.localSet(d);
+      c.end();
+      return;
+    }
+    if (!signed) {
+      c.localGet(s);
+      c.op(Op.i64_eqz);
+      c.u8(Op.if);
+      c.u8(I64);
+      c.i64Const32(0);
+      c.op(Op.else);
+      c.localGet(d);
+      c.localGet(s);
+      c.op(Op.i64_div_u);
+      c.end();
+      c.localSet(d);
+      return;
+    }
+    // Signed division: divisors 0 and -1 (src + 1 <u 2) take the slow path.
+    c.localGet(s);
+    c.i64Const32(1);
+    c.op(Op.i64_add);
+    c.i64Const32(2);
+    c.op(Op.i64_lt_u);
+    c.u8(Op.if);
+    c.u8(I64);
+    c.i64Const32(0); // src == 0 -> 0
+    c.i64Const32(0); // src == -1 -> -dst (wrapping)
+    c.localGet(d);
+    c.op(Op.i64_sub);
+    c.localGet(s);
+    c.op(Op.i64_eqz);
+    c.op(Op.select);
+    c.op(Op.else);
+    c.localGet(d);
+    c.localGet(s);
+    c.op(Op.i64_div_s);
+    c.end();
+    c.localSet(d);
+  }
+
+  private alu32(ins: Insn, pc: number): void {
+    const c = this.c;
+    const o = op.opOf(ins.code);
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const d = REG[ins.dst]!;
+    const src = (): void => {
+      if (x) {
+        c.localGet(REG[ins.src]!);
+        c.op(Op.i32_wrap_i64);
+      } else c.i32Const(ins.imm);
+    };
+    const dst32 = (): void => {
+      c.localGet(d);
+      c.op(Op.i32_wrap_i64);
+    };
+    // Every 32-bit result is zero-extended into the 64-bit register (RFC 9669 4.1).
+    const done = (): void => {
+      c.op(Op.i64_extend_i32_u);
+      c.localSet(d);
+    };
+    const simple = SIMPLE_ALU[o];
+    if (simple) {
+      dst32();
+      src();
+      c.op(simple[1]);
+      done();
+      return;
+    }
+    switch (o) {
+      case op.BPF_MOV:
+        if (x) {
+          src();
+          if (ins.off === 8) c.op(Op.i32_extend8_s);
+          else if (ins.off === 16) c.op(Op.i32_extend16_s);
+          done();
+        } else {
+          c.i64ConstNum(ins.imm >>> 0);
+          c.localSet(d);
+        }
+        return;
+      case op.BPF_NEG:
+        c.i32Const(0);
+        dst32();
+        c.op(Op.i32_sub);
+        done();
+        return;
+      case op.BPF_DIV:
+      case op.BPF_MOD:
+        return this.divmod32(ins, pc, dst32, src, done);
+      case op.BPF_END: {
+        if (!x) {
+          // TO_LE on a little-endian machine: truncate to the width (RFC 9669 4.2).
+          if (ins.imm === 16 || ins.imm === 32) {
+            c.localGet(d);
+            c.i64ConstNum(ins.imm === 16 ? 0xffff : 0xffffffff);
+            c.op(Op.i64_and);
+            c.localSet(d);
+          }
+          return;
+        }
+        this.bswap(d, ins.imm);
+        return;
+      }
+    }
+    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+  }
+
+  /** 32-bit div/mod: as {@link divmod64} on the low halves; x%0 leaves the low half of x, zero-extended. */
+  private divmod32(ins: Insn, pc: number, dst32: () => void, src: () => void, done: () => void): void {
+    const c = this.c;
+    const div = op.opOf(ins.code) === op.BPF_DIV;
+    const signed = ins.off === 1;
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const wop = div ? (signed ? Op.i32_div_s : Op.i32_div_u) : signed ? Op.i32_rem_s : Op.i32_rem_u;
+    if (!x) {
+      const v = ins.imm;
+      if (v === 0) {
+        if (div) c.i32Const(0);
+        else dst32();
+      } else if (signed && v === -1) {
+        if (div) {
+          c.i32Const(0);
+          dst32();
+          c.op(Op.i32_sub);
+        } else c.i32Const(0);
+      } else {
+        dst32();
+        c.i32Const(v);
+        c.op(wop);
+      }
+      return done();
+    }
+    if (this.opts.aux?.[pc]?.nonZeroDivisor && !(signed && div)) {
+      dst32();
+      src();
+      c.op(wop);
+      return done();
+    }
+    if (!div || !signed) {
+      src();
+      c.op(Op.i32_eqz);
+      c.u8(Op.if);
+      c.u8(I32);
+      if (div) c.i32Const(0);
+      else dst32();
+      c.op(Op.else);
+      dst32();
+      src();
+      c.op(wop);
+      c.end();
+      return done();
+    }
+    src();
+    c.localTee(L_T32);
+    c.i32Const(1);
+    c.op(Op.i32_add);
+    c.i32Const(2);
+    c.op(Op.i32_lt_u);
+    c.u8(Op.if);
+    c.u8(I32);
+    c.i32Const(0);
+    c.i32Const(0);
+    dst32();
+    c.op(Op.i32_sub);
+    c.localGet(L_T32);
+    c.op(Op.i32_eqz);
+    c.op(Op.select);
+    c.op(Op.else);
+    dst32();
+    c.localGet(L_T32);
+    c.op(Op.i32_div_s);
+    c.end();
+    done();
+  }
+
+  /** Reverse the low `width` bits' bytes of local d, zero-extending (WebAssembly has no bswap). */
+  private bswap(d: number, width: number): void {
+    const c = this.c;
+    if (width === 16) {
+      c.localGet(d);
+      c.op(Op.i32_wrap_i64);
+      c.localTee(L_T32);
+      c.i32Const(0xff);
+      c.op(Op.i32_and);
+      c.i32Const(8);
+      c.op(Op.i32_shl);
+      c.localGet(L_T32);
+      c.i32Const(8);
+      c.op(Op.i32_shr_u);
+      c.i32Const(0xff);
+      c.op(Op.i32_and);
+      c.op(Op.i32_or);
+      c.op(Op.i64_extend_i32_u);
+      c.localSet(d);
+    } else if (width === 32) {
+      c.localGet(d);
+      c.op(Op.i32_wrap_i64);
+      this.bswap32Top();
+      c.op(Op.i64_extend_i32_u);
+      c.localSet(d);
+    } else {
+      // Swap the two halves' bytes: bswap32(lo) << 32 | bswap32(hi).
+      c.localGet(d);
+      c.op(Op.i32_wrap_i64);
+      this.bswap32Top();
+      c.op(Op.i64_extend_i32_u);
+      c.i64Const32(32);
+      c.op(Op.i64_shl);
+      c.localGet(d);
+      c.i64Const32(32);
+      c.op(Op.i64_shr_u);
+      c.op(Op.i32_wrap_i64);
+      this.bswap32Top();
+      c.op(Op.i64_extend_i32_u);
+      c.op(Op.i64_or);
+      c.localSet(d);
+    }
+  }
+
+  /** i32 on the stack -> its bytes reversed: rotr(x & 0x00ff00ff, 8) | rotl(x & 0xff00ff00, 8). */
+  private bswap32Top(): void {
+    const c = this.c;
+    c.localTee(L_T32);
+    c.i32Const(0x00ff00ff);
+    c.op(Op.i32_and);
+    c.i32Const(8);
+    c.op(Op.i32_rotr);
+    c.localGet(L_T32);
+    c.i32Const(0xff00ff00 | 0);
+    c.op(Op.i32_and);
+    c.i32Const(8);
+    c.op(Op.i32_rotl);
+    c.op(Op.i32_or);
+  }
+
+  /**
+   * BPF_ATOMIC (RFC 9669 5.3) and Linux's load-acquire/store-release. On a
+   * shared memory these are WebAssembly atomics (sequentially consistent,
+   * stronger than the kernel needs); on an unshared one only this thread can
+   * see the memory, so a plain load/op/store is indistinguishable.
+   */
+  private atomic(ins: Insn): void {
+    const c = this.c;
+    const size = op.sizeOf(ins.code);
+    const shared = this.opts.shared;
+    const s = REG[ins.src]!;
+    const align = ALIGN[size]!;
+    if (ins.imm === op.BPF_LOAD_ACQ) {
+      const off = this.addr(ins.src, ins.off);
+      if (shared) c.atomic(ATOMIC_LOAD[size]!, align, off);
+      else c.mem(LOAD[size]![0]!, align, off);
+      c.localSet(REG[ins.dst]!);
+      return;
+    }
+    if (ins.imm === op.BPF_STORE_REL) {
+      const off = this.addr(ins.dst, ins.off);
+      c.localGet(s);
+      if (shared) c.atomic(ATOMIC_STORE[size]!, align, off);
+      else c.mem(STORE[size]!, align, off);
+      return;
+    }
+    const dw = size === op.BPF_DW;
+    const aop = ins.imm & ~op.BPF_FETCH;
+    const fetch = (ins.imm & op.BPF_FETCH) !== 0;
+    if (shared) {
+      const base =
+        ins.imm === op.BPF_CMPXCHG ? Atomic.rmw_cmpxchg
+        : ins.imm === op.BPF_XCHG ? Atomic.rmw_xchg
+        : aop === op.BPF_ADD ? Atomic.rmw_add
+        : aop === op.BPF_AND ? Atomic.rmw_and
+        : aop === op.BPF_OR ? Atomic.rmw_or
+        : Atomic.rmw_xor;
+      // i64.atomic.rmw.* is base+1; i64.atomic.rmw32.*_u (zero-extending the old value) is base+6.
+      const sub = base + (dw ? 1 : 6);
+      const off = this.addr(ins.dst, ins.off);
+      if (ins.imm === op.BPF_CMPXCHG) {
+        c.localGet(L_R0);
+        c.localGet(s);
+        c.atomic(sub, align, off);
+        c.localSet(L_R0);
+        return;
+      }
+      c.localGet(s);
+      c.atomic(sub, align, off);
+      if (fetch) c.localSet(s);
+      else c.op(Op.drop);
+      return;
+    }
+    const ld = dw ? Op.i64_load : Op.i64_load32_u;
+    const st = dw ? Op.i64_store : Op.i64_store32;
+    const off = this.addr(ins.dst, ins.off);
+    c.localSet(L_ADDR);
+    // old value -> t64
+    c.localGet(L_ADDR);
+    c.mem(ld, align, off);
+    c.localSet(L_T64);
+    if (ins.imm === op.BPF_CMPXCHG) {
+      c.localGet(L_T64);
+      c.localGet(L_R0);
+      if (!dw) {
+        c.op(Op.i32_wrap_i64);
+        c.localSet(L_T32);
+        c.op(Op.i32_wrap_i64);
+        c.localGet(L_T32);
+        c.op(Op.i32_eq);
+      } else c.op(Op.i64_eq);
+      c.blockStart(Op.if);
+      c.localGet(L_ADDR);
+      c.localGet(s);
+      c.mem(st, align, off);
+      c.end();
+      c.localGet(L_T64);
+      c.localSet(L_R0);
+      return;
+    }
+    c.localGet(L_ADDR);
+    if (ins.imm === op.BPF_XCHG) c.localGet(s);
+    else {
+      c.localGet(L_T64);
+      c.localGet(s);
+      c.op(aop === op.BPF_ADD ? Op.i64_add : aop === op.BPF_AND ? Op.i64_and : aop === op.BPF_OR ? Op.i64_or : Op.i64_xor);
+    }
+    c.mem(st, align, off);
+    if (fetch) {
+      c.localGet(L_T64);
+      c.localSet(s);
+    }
+  }
+
+  private call(ins: Insn, pc: number): void {
+    const c = this.c;
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
+      const target = pc + 1 + ins.imm;
+      // A ninth frame would start below the stack region (kernel: MAX_CALL_FRAMES).
+      c.globalGet(G_SP);
+      c.i32Const(this.opts.stackBase + this.opts.stackSize);
+      c.op(Op.i32_lt_u);
+      c.blockStart(Op.if);
+      this.fault(FaultKind.CallDepth, pc);
+      c.end();
+      for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
+      c.call(this.funcIndex.get(target)!);
+      c.localSet(L_R0);
+      if (this.mayTail.has(target)) this.unwindIfTail();
+      return;
+    }
+    if (ins.code === op.OP_CALLX) {
+      // callx: the helper id is in the register named by dst (as the conformance suite encodes it).
+      c.i32Const(pc);
+      c.localGet(REG[ins.dst]!);
+      for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
+      c.call(F_CALLX);
+      c.localSet(L_R0);
+      this.unwindIfTail();
+      return;
+    }
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER) {
+      const id = ins.imm;
+      if (id === HELPER_TAIL_CALL) {
+        // bpf_tail_call(ctx, prog_array, index): when taken, this program is
+        // finished; unwind every wasm frame and let the trampoline in jit.ts
+        // start the target with the same ctx. When not taken, execution
+        // continues and r0 is left as it was (the kernel's JITs do not set it).
+        c.i32Const(pc);
+        c.localGet(REG[1]!);
+        c.localGet(REG[2]!);
+        c.localGet(REG[3]!);
+        c.call(F_TAIL);
+        c.blockStart(Op.if);
+        c.i32Const(1);
+        c.globalSet(G_TAIL);
+        this.ret(L_R0);
+        c.end();
+        return;
+      }
+      const inl = this.opts.inliners?.get(id);
+      if (inl) {
+        const site: InlineSite = {
+          body: c,
+          pc,
+          helperId: id,
+          aux: this.opts.aux?.[pc],
+          reg: (r) => REG[r]!,
+          cpuGlobal: G_CPU,
+          tmp32: L_T32,
+          tmp64: L_T64,
+        };
+        if (inl(site)) return;
+      }
+      const f = this.helperFunc.get(id);
+      if (f === undefined) throw new CompileError(`insn ${pc}: helper ${id} not imported`);
+      c.i32Const(pc);
+      for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
+      c.call(f);
+      c.localSet(L_R0);
+      return;
+    }
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
+      this.fault(FaultKind.Unsupported, pc, 2);
+      return;
+    }
+    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+  }
+
+  /** After a call that may have taken a tail call: keep unwinding to the trampoline. */
+  private unwindIfTail(): void {
+    const c = this.c;
+    c.globalGet(G_TAIL);
+    c.blockStart(Op.if);
+    this.ret(L_R0);
+    c.end();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Helpers the JIT compiles inline instead of calling through an import (a
+ * JS<->wasm crossing costs tens of nanoseconds; these helpers are a few
+ * instructions each).
+ *
+ * An inliner receives the call site and either emits code that leaves the
+ * helper's result in r0 and returns true, or declines (returns false) and
+ * the call goes through the import as usual. r1..r5 are clobbered by a
+ * helper call in the eBPF calling convention, so inlined code may leave them
+ * as they are.
+ */
+import type { HelperInliner, InlineSite } from './compile.js';
+import { HELPER_SMP_PROCESSOR_ID } from './compile.js';
+import { Op } from './wasm.js';
+
+/** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
+export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
+  s.body.globalGet(s.cpuGlobal);
+  s.body.op(Op.i64_extend_i32_u);
+  s.body.localSet(s.reg(0));
+  return true;
+};
+
+/** Where an array map keeps its values, as the map implementation lays them out. */
+export interface ArrayMapLayout {
+  /** address of element 0's value */
+  values: number;
+  /** bytes from one element's value to the next (value_size rounded up to 8, as the kernel does) */
+  stride: number;
+  maxEntries: number;
+}
+
+export const HELPER_MAP_LOOKUP_ELEM = 1;
+
+/**
+ * bpf_map_lookup_elem on an array map the verifier pinned to the call
+ * (InsnAux.mapAddr), the kernel's own array_map_gen_lookup: r0 = key <
+ * max_entries ? values + key * stride : NULL, with the key the u32 at r2.
+ * `layoutOf` maps a map descriptor address to its layout, or undefined for
+ * maps that are not plain arrays (the site then calls the helper).
+ */
+export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | undefined): HelperInliner {
+  return (s: InlineSite): boolean => {
+    const mapAddr = s.aux?.mapAddr;
+    if (mapAddr === undefined) return false;
+    const l = layoutOf(mapAddr);
+    if (!l) return false;
+    const c = s.body;
+    c.localGet(s.reg(2));
+    c.op(Op.i32_wrap_i64);
+    c.mem(0x28 /* i32.load */, 2, 0);
+    c.localTee(s.tmp32);
+    c.i32Const(l.maxEntries | 0);
+    c.op(Op.i32_lt_u);
+    c.u8(Op.if);
+    c.u8(0x7e); // (result i64)
+    c.localGet(s.tmp32);
+    c.op(Op.i64_extend_i32_u);
+    c.i64ConstNum(l.stride);
+    c.op(Op.i64_mul);
+    c.i64ConstNum(l.values);
+    c.op(Op.i64_add);
+    c.op(Op.else);
+    c.i64Const32(0);
+    c.op(Op.end);
+    c.localSet(s.reg(0));
+    return true;
+  };
+}
+
+/** The inliners every JitEngine uses unless told otherwise. */
+export const defaultInliners: ReadonlyMap<number, HelperInliner> = new Map([[HELPER_SMP_PROCESSOR_ID, smpProcessorId]]);

@@ -1,0 +1,171 @@
+/**
+ * From an unstructured CFG to WebAssembly's structured control flow.
+ *
+ * Reducible graphs follow Norman Ramsey, "Beyond Relooper: Recursive
+ * Translation of Unstructured Control Flow to Structured Control Flow"
+ * (ICFP 2022): walk the dominator tree; a node's code is wrapped in one
+ * `block` per dominator-tree child that is a merge node (children with
+ * higher reverse-postorder numbers outermost), and in a `loop` if it is a
+ * loop header. A branch to a merge node is a `br` out of the block that the
+ * merge node follows; a branch back to a loop header is a `br` to its loop;
+ * any other branch goes to a node the source immediately dominates, whose
+ * code is placed right there.
+ *
+ * Two refinements keep the output flat: a conditional whose one side is a
+ * plain `br` becomes a `br_if`, and an `if` never gets an `else` because the
+ * then-side always ends in a branch, so the else-side simply follows the
+ * `if`. Both matter for programs that are long chains of checks (a parser
+ * with an early exit per field), where nesting would otherwise grow with
+ * program length.
+ *
+ * The translation is iterative over an explicit work list: label positions
+ * are absolute nesting depths, so a `br` depth is (current depth - 1 -
+ * position of the target's label), computed in O(1).
+ *
+ * Irreducible graphs (possible in eBPF: the kernel verifier explores paths,
+ * it does not require reducibility) go through a dispatch loop: a `loop`
+ * around one `block` per basic block and a `br_table` on a label local;
+ * a jump sets the label and branches to the loop head, a fall-through to
+ * the next block in order costs nothing.
+ */
+import type { FunctionCfg } from './cfg.js';
+
+export type Stmt =
+  | { k: 'block'; body: Stmt[] }
+  | { k: 'loop'; body: Stmt[] }
+  /** the straight-line instructions of basic block `b` (all but its jump/exit) */
+  | { k: 'code'; b: number }
+  /** if b's condition holds (negated: does not hold), run `then` (which never falls through) */
+  | { k: 'if'; b: number; negate: boolean; then: Stmt[] }
+  /** branch `depth` labels out if b's condition holds (negated: does not hold) */
+  | { k: 'brIf'; b: number; negate: boolean; depth: number }
+  | { k: 'br'; depth: number }
+  /** b ends in `exit`: return r0 */
+  | { k: 'exit'; b: number }
+  /** dispatch loop: label := value */
+  | { k: 'setLabel'; value: number }
+  /** dispatch loop: br_table over the label local */
+  | { k: 'brTable'; depths: number[] };
+
+export interface Structured {
+  body: Stmt[];
+  /** the dispatch loop was used (the graph is irreducible) */
+  dispatch: boolean;
+}
+
+export function structure(cfg: FunctionCfg): Structured {
+  return cfg.reducible ? { body: relooper(cfg), dispatch: false } : { body: dispatchLoop(cfg), dispatch: true };
+}
+
+interface Task {
+  x: number;
+  depth: number;
+  out: Stmt[];
+}
+
+function relooper(cfg: FunctionCfg): Stmt[] {
+  const { blocks, rpoNum, domChildren, loopHeader, mergeNode } = cfg;
+  const nb = blocks.length;
+  /** nesting position of the `loop` headed by a node */
+  const loopPos = new Int32Array(nb).fill(-1);
+  /** nesting position of the `block` a merge node follows */
+  const followPos = new Int32Array(nb).fill(-1);
+  const root: Stmt[] = [];
+  const tasks: Task[] = [{ x: 0, depth: 0, out: root }];
+
+  while (tasks.length) {
+    const t = tasks.pop()!;
+    let { x, depth, out } = t;
+    // doTree(x): a loop header's code sits in a loop labelled by it.
+    if (loopHeader[x]) {
+      const body: Stmt[] = [];
+      out.push({ k: 'loop', body });
+      loopPos[x] = depth;
+      out = body;
+      depth++;
+    }
+    // nodeWithin(x, merge children): the highest-numbered merge child's
+    // block is outermost, so its code comes last.
+    const merges = domChildren[x]!.filter((c) => mergeNode[c]);
+    merges.sort((a, b) => rpoNum[b]! - rpoNum[a]!);
+    for (const y of merges) {
+      const inner: Stmt[] = [];
+      out.push({ k: 'block', body: inner });
+      followPos[y] = depth;
+      // y's code follows the block, at the block's own depth.
+      tasks.push({ x: y, depth, out });
+      out = inner;
+      depth++;
+    }
+    const bb = blocks[x]!;
+    out.push({ k: 'code', b: x });
+    const brDepth = (y: number, d: number): number | undefined => {
+      if (rpoNum[y]! <= rpoNum[x]!) return d - 1 - loopPos[y]!; // back edge
+      if (mergeNode[y]) return d - 1 - followPos[y]!;
+      return undefined; // x immediately dominates y: place y's code here
+    };
+    if (bb.term === 'exit') {
+      out.push({ k: 'exit', b: x });
+    } else if (bb.term === 'goto') {
+      const y = bb.succ[0]!;
+      const d = brDepth(y, depth);
+      if (d !== undefined) out.push({ k: 'br', depth: d });
+      else tasks.push({ x: y, depth, out });
+    } else {
+      const [taken, fall] = bb.succ as [number, number];
+      const dt = brDepth(taken, depth);
+      const df = brDepth(fall, depth);
+      if (taken === fall) {
+        // Both edges agree: the condition does not matter.
+        if (dt !== undefined) out.push({ k: 'br', depth: dt });
+        else tasks.push({ x: taken, depth, out });
+      } else if (dt !== undefined) {
+        out.push({ k: 'brIf', b: x, negate: false, depth: dt });
+        if (df !== undefined) out.push({ k: 'br', depth: df });
+        else tasks.push({ x: fall, depth, out });
+      } else if (df !== undefined) {
+        out.push({ k: 'brIf', b: x, negate: true, depth: df });
+        tasks.push({ x: taken, depth, out });
+      } else {
+        // Both successors are immediately dominated by x: the taken side
+        // inside an `if`, the fall-through side after it.
+        const then: Stmt[] = [];
+        out.push({ k: 'if', b: x, negate: false, then });
+        tasks.push({ x: taken, depth: depth + 1, out: then });
+        tasks.push({ x: fall, depth, out });
+      }
+    }
+  }
+  return root;
+}
+
+function dispatchLoop(cfg: FunctionCfg): Stmt[] {
+  const { blocks, rpo, rpoNum } = cfg;
+  const n = rpo.length;
+  // Order blocks by reverse postorder so that fall-through edges mostly go to the next block.
+  // Structure: loop { block_{n-1} { ... block_0 { br_table } code_0 } ... code_{n-1} }.
+  // code_i sits inside the loop and blocks i+1..n-1, at depth n - i.
+  let inner: Stmt[] = [{ k: 'brTable', depths: Array.from({ length: n }, (_, i) => i) }];
+  for (let i = 0; i < n; i++) {
+    const seq: Stmt[] = [{ k: 'block', body: inner }];
+    const x = rpo[i]!;
+    const bb = blocks[x]!;
+    const depth = n - i; // open labels around code_i: loop + blocks i+1..n-1
+    const jump = (y: number, d: number, out: Stmt[]): void => {
+      const j = rpoNum[y]!;
+      if (j === i + 1 && d === depth) return; // falls into the next block
+      out.push({ k: 'setLabel', value: j }, { k: 'br', depth: d - 1 });
+    };
+    seq.push({ k: 'code', b: x });
+    if (bb.term === 'exit') seq.push({ k: 'exit', b: x });
+    else if (bb.term === 'goto') jump(bb.succ[0]!, depth, seq);
+    else {
+      const then: Stmt[] = [];
+      seq.push({ k: 'if', b: x, negate: false, then });
+      jump(bb.succ[0]!, depth + 1, then); // never a fall-through: the if adds a level
+      jump(bb.succ[1]!, depth, seq);
+    }
+    inner = seq;
+  }
+  return [{ k: 'loop', body: inner }];
+}
