@@ -27,6 +27,12 @@ export function csumFold(sum: number): number {
   return ~f & 0xffff;
 }
 
+/** csum_from32to16: fold to 16 bits with end-around carry, without complementing. */
+export function csumFrom32to16(sum: number): number {
+  const s = (sum >>> 16) + (sum & 0xffff);
+  return s > 0xffff ? s - 0xffff : s;
+}
+
 /** csum16_add: 16-bit add with end-around carry. */
 export function csum16Add(a: number, b: number): number {
   const s = (a & 0xffff) + (b & 0xffff);

@@ -2,19 +2,30 @@
  * probe_read helpers (kernel/trace/bpf_trace.c). In tsbpf "kernel" and
  * "user" memory are the same address space, so the variants differ only in
  * their string rules. A read that would fault (outside the space, or in the
- * NULL guard page) returns -EFAULT and zeroes the destination, as
- * copy_from_kernel_nofault's failure path does in the kernel.
+ * NULL guard page) zeroes the destination and returns -EFAULT (-ERANGE for
+ * the _kernel variants on low addresses), as the kernel's failure paths do.
  */
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
+import { NULL_GUARD } from '../vm/memory.js';
 
-function probeRead(env: ExecEnv, dst: bigint, size: number, src: bigint): bigint {
+/**
+ * copy_from_kernel_nofault refuses addresses the kernel does not own with
+ * -ERANGE (x86: anything below TASK_SIZE, i.e. user space); tsbpf's
+ * equivalent of "not kernel memory" is the NULL guard page. Other faults,
+ * and every fault of the _user variants, are -EFAULT.
+ */
+function faultErrno(kernel: boolean, src: bigint): 'ERANGE' | 'EFAULT' {
+  return kernel && src < BigInt(NULL_GUARD) ? 'ERANGE' : 'EFAULT';
+}
+
+function probeRead(env: ExecEnv, dst: bigint, size: number, src: bigint, kernel: boolean): bigint {
   if (!inSpace(env, dst, size)) return err('EFAULT');
   const d = Number(dst);
   if (!inSpace(env, src, size)) {
     env.space.u8.fill(0, d, d + size);
-    return err('EFAULT');
+    return err(faultErrno(kernel, src));
   }
   env.space.u8.copyWithin(d, Number(src), Number(src) + size);
   return 0n;
@@ -25,14 +36,14 @@ function probeRead(env: ExecEnv, dst: bigint, size: number, src: bigint): bigint
  * length including the NUL (size when truncated), 0 for size 0, -EFAULT
  * (destination zeroed) when the source runs off readable memory before a NUL.
  */
-function probeReadStr(env: ExecEnv, dst: bigint, size: number, src: bigint): bigint {
+function probeReadStr(env: ExecEnv, dst: bigint, size: number, src: bigint, kernel: boolean): bigint {
   if (size === 0) return 0n;
   if (!inSpace(env, dst, size)) return err('EFAULT');
   const d = Number(dst);
   const u8 = env.space.u8;
   if (!inSpace(env, src, 1)) {
     u8.fill(0, d, d + size);
-    return err('EFAULT');
+    return err(faultErrno(kernel, src));
   }
   const s = Number(src);
   let n = 0;
@@ -53,10 +64,11 @@ function probeReadStr(env: ExecEnv, dst: bigint, size: number, src: bigint): big
 const READ_ARGS: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] = ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'];
 
 export const probeHelpers: HelperDef[] = [
-  helper(4, 'probe_read', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3), { gplOnly: true }),
-  helper(112, 'probe_read_user', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3), { gplOnly: true }),
-  helper(113, 'probe_read_kernel', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3), { gplOnly: true }),
-  helper(45, 'probe_read_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3), { gplOnly: true }),
-  helper(114, 'probe_read_user_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3), { gplOnly: true }),
-  helper(115, 'probe_read_kernel_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3), { gplOnly: true }),
+  // The legacy probe_read(_str) on x86 reads user memory below TASK_SIZE (bpf_probe_read_compat): -EFAULT there.
+  helper(4, 'probe_read', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false), { gplOnly: true }),
+  helper(112, 'probe_read_user', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false), { gplOnly: true }),
+  helper(113, 'probe_read_kernel', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, true), { gplOnly: true }),
+  helper(45, 'probe_read_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false), { gplOnly: true }),
+  helper(114, 'probe_read_user_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false), { gplOnly: true }),
+  helper(115, 'probe_read_kernel_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, true), { gplOnly: true }),
 ];

@@ -8,7 +8,7 @@
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
-import { csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff } from './csum.js';
+import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
 
 export const BPF_F_RECOMPUTE_CSUM = 1n << 0n;
 export const BPF_F_INVALIDATE_HASH = 1n << 1n;
@@ -145,16 +145,20 @@ export const skbHelpers: HelperDef[] = [
   helper(28, 'csum_diff', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4, r5) => {
     const fromSize = u32(r2);
     const toSize = u32(r4);
-    const diffSize = (fromSize + toSize) >>> 0;
-    // The per-CPU scratchpad holds 128 words (struct bpf_scratchpad).
-    if ((fromSize | toSize) & 3 || diffSize > 512) return err('EINVAL');
+    // Sizes are whole words, each at most 512 bytes (the old per-CPU scratchpad's 128 words).
+    if ((fromSize | toSize) & 3 || fromSize > 512 || toSize > 512) return err('EINVAL');
     if ((fromSize && !inSpace(env, r1, fromSize)) || (toSize && !inSpace(env, r3, toSize))) return err('EFAULT');
-    const diff = new Uint8Array(diffSize);
-    const u8 = env.space.u8;
-    const f = Number(r1);
-    for (let i = 0; i < fromSize; i++) diff[i] = ~u8[f + i]! & 0xff;
-    diff.set(u8.subarray(Number(r3), Number(r3) + toSize), fromSize);
-    return BigInt(csumPartial(diff, u32(r5)));
+    const from = env.space.bytes(Number(r1), fromSize);
+    const to = env.space.bytes(Number(r3), toSize);
+    const seed = u32(r5);
+    // Since Linux 6.13 every architecture computes the difference the same way and folds it
+    // to 16 bits (csum_from32to16), so the value programs see no longer depends on the arch.
+    let sum: number;
+    if (fromSize && toSize) sum = csumSub(csumPartial(to, seed), csumPartial(from, 0));
+    else if (toSize) sum = csumPartial(to, seed);
+    else if (fromSize) sum = ~csumPartial(from, ~seed >>> 0) >>> 0;
+    else sum = seed;
+    return BigInt(csumFrom32to16(sum));
   }),
 ];
 

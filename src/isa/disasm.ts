@@ -92,11 +92,17 @@ function valid(insns: readonly Insn[], i: number): boolean {
     const hi = insns[i + 1];
     if (!hi || hi.code !== 0 || hi.dst !== 0 || hi.src !== 0 || hi.off !== 0) return false;
   }
+  // validateInsn reports by throwing; most slots of a random or hostile input
+  // are invalid, so skip the stack trace capture that dominates the cost.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     validateInsn(ins, i);
     return true;
   } catch {
     return false;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -139,7 +145,11 @@ function formatKernel(insns: readonly Insn[], i: number, opts: DisasmOptions): s
   if (code === (op.BPF_JMP | BPF_JCOND) && src === 0 && dst === 0 && imm === 0) return `may_goto pc${sgn(off)}`;
   if (code === (op.BPF_ST | BPF_NOSPEC) && dst === 0 && src === 0 && off === 0 && imm === 0) return 'nospec';
 
-  if (!valid(insns, i)) return rawLine(ins);
+  if (!valid(insns, i)) {
+    // A malformed first half of a well-formed pair: keep both slots (the listing skips the second).
+    if (insnSlots(insns, i) === 2) return `${rawLine(ins)}\n${rawLine(insns[i + 1]!)}`;
+    return rawLine(ins);
+  }
 
   switch (cls) {
     case op.BPF_ALU:
@@ -278,7 +288,12 @@ function formatLlvm(insns: readonly Insn[], i: number, opts: DisasmOptions): str
       const sr = opts.alu32 && sizeBits !== op.BPF_DW ? 'w' : 'r';
       if (op.modeOf(code) === op.BPF_MEM) return `*(${size} *)${lmem(dst, off)} = ${sr}${src}`;
       const is32 = sizeBits === op.BPF_W;
-      // 32-bit fetching atomics exist only with alu32 in LLVM; they always use w registers.
+      if (is32 && !opts.alu32 && imm !== op.BPF_LOAD_ACQ && imm !== op.BPF_STORE_REL) {
+        // Without alu32 LLVM decodes only the old XADDW, and ignores the fetch bit doing it.
+        if (imm === op.BPF_ADD || imm === (op.BPF_ADD | op.BPF_FETCH)) return `lock *(u32 *)${lmem(dst, off)} += r${src}`;
+        return '<unknown>';
+      }
+      // The 32-bit atomics of alu32 always name w registers.
       const fr = is32 ? 'w' : 'r';
       if (imm === op.BPF_LOAD_ACQ) return `${sr}${dst} = load_acquire((${size} *)${lmem(src, off)})`;
       if (imm === op.BPF_STORE_REL) return `store_release((${size} *)${lmem(dst, off)}, ${sr}${src})`;

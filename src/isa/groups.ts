@@ -24,6 +24,7 @@
 import { InstructionError } from '../errors.js';
 import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
+import { validateInsn } from './validate.js';
 
 export type CpuVersion = 1 | 2 | 3 | 4;
 export type ConformanceGroup = 'base32' | 'base64' | 'atomic32' | 'atomic64' | 'divmul32' | 'divmul64' | 'packet' | 'callx';
@@ -40,12 +41,26 @@ export interface InsnClassification {
 const BPF_JCOND = 0xe0;
 
 /**
+ * Linux encodings beyond RFC 9669 that validateInsn rejects: may_goto
+ * (JMP|JCOND), addr_space_cast (MOV64 X, off 1), the verifier's per-CPU
+ * address mov (off -1) and nospec (ST|0xc0). The disassembler prints them.
+ */
+export function isLinuxExtension(ins: Insn): boolean {
+  const { code, dst, src, off, imm } = ins;
+  if (code === (op.BPF_JMP | BPF_JCOND)) return dst === 0 && src === 0 && imm === 0;
+  if (code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_X)) return dst <= op.MAX_REG && src <= op.MAX_REG && (off === 1 || (off === -1 && imm === 0));
+  if (code === (op.BPF_ST | 0xc0)) return dst === 0 && src === 0 && off === 0 && imm === 0;
+  return false;
+}
+
+/**
  * The CPU version and conformance group of one instruction (the first slot of
  * an lddw). Throws {@link InstructionError} for a slot that is no instruction
  * (such as the second half of an lddw); `index` is used in that message.
  */
 export function classifyInsn(ins: Insn, index = 0): InsnClassification {
   const { code, off, imm } = ins;
+  if (!isLinuxExtension(ins)) validateInsn(ins, index);
   const cls = op.classOf(code);
   const o = op.opOf(code);
   const x = op.sourceOf(code) === op.BPF_X;

@@ -45,7 +45,8 @@ abstract class ArrayBase<V> extends BpfMap<V> {
   }
 
   override lookupElem(keyAddr: number, cpu = 0): number {
-    const index = this.space.readU32(keyAddr);
+    const u8 = this.mem.u8;
+    const index = (u8[keyAddr]! | (u8[keyAddr + 1]! << 8) | (u8[keyAddr + 2]! << 16) | (u8[keyAddr + 3]! << 24)) >>> 0;
     if (index >= this.maxEntries) return 0;
     return this.slotAddr(index, cpu);
   }
@@ -55,13 +56,13 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     const rc = this.checkFlagsIndex(flags, this.space.readU32(keyAddr));
     if (rc !== 0) return rc;
     const index = this.space.readU32(keyAddr);
-    const u8 = this.space.u8;
+    const u8 = this.mem.u8;
     const dst = this.slotAddr(index, cpu);
     u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
 
-  override deleteElem(): number {
+  override deleteElem(_keyAddr: number, _cpu = 0): number {
     return errno('EINVAL');
   }
 
@@ -75,6 +76,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
   }
 
   protected index(key: KeyInput): number {
+    if (typeof key === 'number' && key >= 0 && key <= 0xffffffff && Number.isInteger(key)) return key;
     const k = this.key(key);
     return (k[0]! | (k[1]! << 8) | (k[2]! << 16) | (k[3]! << 24)) >>> 0;
   }
@@ -92,7 +94,8 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     this.checkHostRead();
     const index = this.index(key);
     if (index >= this.maxEntries) return undefined;
-    return this.space.bytes(this.slotAddr(index, cpu), this.valueSize);
+    const a = this.slotAddr(index, cpu);
+    return this.mem.u8.subarray(a, a + this.valueSize);
   }
 
   override delete(key: KeyInput): void {
@@ -132,12 +135,16 @@ export class ArrayMap extends ArrayBase<Uint8Array> {
     super(spec, ctx, false);
   }
   override get(key: KeyInput): Uint8Array | undefined {
-    return this.getView(key)?.slice();
+    this.checkHostRead();
+    const index = this.index(key);
+    if (index >= this.maxEntries) return undefined;
+    const a = this.valuesAddr + index * this.elemSize;
+    return this.mem.u8.slice(a, a + this.valueSize);
   }
   override set(key: KeyInput, value: ValueInput, flags = 0): void {
     const v = this.value(value);
     const index = this.hostWriteCheck(key, flags);
-    this.space.write(this.slotAddr(index), v);
+    this.mem.u8.set(v, this.slotAddr(index));
   }
 }
 

@@ -65,20 +65,20 @@ export class BloomFilter extends BpfMap<Uint8Array> {
     return 0;
   }
 
-  override pushElem(valueAddr: number, flags: number): number {
+  override pushElem(valueAddr: number, flags: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     return this.pushFrom(this.space.u8, valueAddr, flags);
   }
-  override peekElem(valueAddr: number): number {
+  override peekElem(valueAddr: number, _cpu = 0): number {
     return this.peekFrom(this.space.u8, valueAddr);
   }
-  override popElem(): number {
+  override popElem(_valueAddr: number, _cpu = 0): number {
     return errno('EOPNOTSUPP');
   }
-  override updateElem(): number {
+  override updateElem(_keyAddr: number, _valueAddr: number, _flags: number, _cpu = 0): number {
     return errno('EINVAL');
   }
-  override deleteElem(): number {
+  override deleteElem(_keyAddr: number, _cpu = 0): number {
     return errno('EOPNOTSUPP');
   }
 

@@ -25,7 +25,7 @@
  * works here, and never sees an eviction the kernel would not allow.
  */
 import type { AddressSpace } from '../vm/memory.js';
-import { errno } from './map.js';
+import { errno, MemCache } from './map.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
 
 export interface HashTableOptions {
@@ -92,11 +92,13 @@ export class HashTable {
   private lruHead = -1;
   private lruTail = -1;
   private readonly seed: number;
+  private readonly mem: MemCache;
 
   constructor(
     private readonly space: AddressSpace,
     readonly opts: HashTableOptions,
   ) {
+    this.mem = new MemCache(space);
     this.keySize = opts.keySize;
     this.keyRound = roundUp(opts.keySize, 8);
     this.slotSize = this.keyRound + opts.valueArea;
@@ -137,8 +139,8 @@ export class HashTable {
   }
 
   /** Element number of the key at kb[ko..], or -1. `kb` null means the address space. */
-  find(kb: Uint8Array | null, ko: number, h = this.hash(kb ?? this.space.u8, ko)): number {
-    const u8 = this.space.u8;
+  find(kb: Uint8Array | null, ko: number, h = this.hash(kb ?? this.mem.u8, ko)): number {
+    const u8 = this.mem.u8;
     const k = kb ?? u8;
     const n = this.keySize;
     for (let i = this.buckets[h & this.mask]!; i >= 0; i = this.next[i]!) {
@@ -159,7 +161,7 @@ export class HashTable {
   insert(kb: Uint8Array | null, ko: number, flags: number): number {
     this.created = false;
     this.evicted = -1;
-    const h = this.hash(kb ?? this.space.u8, ko);
+    const h = this.hash(kb ?? this.mem.u8, ko);
     const found = this.find(kb, ko, h);
     if (found >= 0) {
       if (flags === BPF_NOEXIST) return errno('EEXIST');
@@ -176,7 +178,7 @@ export class HashTable {
     let addr: number;
     if (this.opts.prealloc) {
       addr = this.elemAddr[i]!;
-      this.space.u8.fill(0, addr, addr + this.slotSize);
+      this.mem.u8.fill(0, addr, addr + this.slotSize);
     } else {
       try {
         addr = this.space.alloc(this.slotSize, 8);
@@ -187,7 +189,7 @@ export class HashTable {
       this.elemAddr[i] = addr;
     }
     // Re-read the space's bytes: an allocation may have grown (and detached) the old buffer.
-    const u8 = this.space.u8;
+    const u8 = this.mem.u8;
     const k = kb ?? u8;
     u8.set(k.subarray(ko, ko + this.keySize), addr);
     this.hashes[i] = h;

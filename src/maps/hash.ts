@@ -71,11 +71,11 @@ export abstract class HashBase<V> extends BpfMap<V> {
     if (i < 0) return i;
     // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
     const dst = this.valueAddrOf(i, cpu);
-    this.space.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
 
-  override deleteElem(keyAddr: number): number {
+  override deleteElem(keyAddr: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     return this.table_.remove(null, keyAddr);
   }
@@ -84,7 +84,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
 
   protected findHost(key: KeyInput): number {
     this.checkHostRead();
-    return this.table_.find(this.key(key), 0);
+    return this.table_.find(this.tmpKey(key), 0);
   }
 
   override getView(key: KeyInput, cpu = 0): Uint8Array | undefined {
@@ -101,7 +101,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
   protected insertHost(key: KeyInput, flags: number): number {
     this.checkHostWrite();
     this.checkUpdateFlags(flags);
-    const k = this.key(key);
+    const k = this.tmpKey(key);
     const i = this.table_.insert(k, 0, flags);
     if (i < 0) {
       const what = i === errno('EEXIST') ? 'key exists (BPF_NOEXIST)' : i === errno('ENOENT') ? 'key does not exist (BPF_EXIST)' : i === errno('E2BIG') ? `map is full (max_entries ${this.maxEntries})` : 'update failed';
@@ -112,7 +112,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
 
   override delete(key: KeyInput): void {
     this.checkHostWrite();
-    const rc = this.table_.remove(this.key(key), 0);
+    const rc = this.table_.remove(this.tmpKey(key), 0);
     if (rc < 0) throw this.err('ENOENT', 'no such key');
   }
 
@@ -223,12 +223,13 @@ export class HashMap extends HashBase<Uint8Array> {
     super(spec, ctx, false, lru);
   }
   protected readValue(i: number): Uint8Array {
-    return this.space.bytes(this.valueAddrOf(i, 0), this.valueSize).slice();
+    const a = this.valueAddrOf(i, 0);
+    return this.mem.u8.slice(a, a + this.valueSize);
   }
   override set(key: KeyInput, value: ValueInput, flags = 0): void {
     const v = this.value(value);
     const i = this.insertHost(key, flags);
-    this.space.write(this.valueAddrOf(i, 0), v);
+    this.mem.u8.set(v, this.valueAddrOf(i, 0));
   }
 }
 

@@ -58,6 +58,7 @@ export { ProgArray } from './prog-array.js';
 export { ArrayOfMaps, HashOfMaps, checkInnerMap } from './map-in-map.js';
 export { QueueMap, StackMap } from './queue-stack.js';
 export { BloomFilter } from './bloom-filter.js';
+export { TypedMap, type TypedMapOptions } from './typed.js';
 
 const HTAB_ELEM_SIZE = 48; // sizeof(struct htab_elem) on x86-64
 const LPM_NODE_SIZE = 32; // sizeof(struct lpm_trie_node) without data

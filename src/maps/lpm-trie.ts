@@ -70,6 +70,7 @@ export class LpmTrie extends BpfMap<Uint8Array> {
   /** trie_lookup_elem: the node holding the longest matching prefix. */
   private longest(prefixlen: number, data: Uint8Array): TrieNode | null {
     let found: TrieNode | null = null;
+    if (prefixlen > this.maxPrefixlen) return null;
     for (let node = this.root; node; ) {
       const m = this.lpm(node, prefixlen, data);
       if (m === this.maxPrefixlen) {
@@ -204,11 +205,11 @@ export class LpmTrie extends BpfMap<Uint8Array> {
 
   // ---- program side
 
-  override lookupElem(keyAddr: number): number {
+  override lookupElem(keyAddr: number, _cpu = 0): number {
     const { prefixlen, data } = this.parseKey(this.space.u8, keyAddr);
     return this.longest(prefixlen, data)?.valueAddr ?? 0;
   }
-  override updateElem(keyAddr: number, valueAddr: number, flags: number): number {
+  override updateElem(keyAddr: number, valueAddr: number, flags: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     const { prefixlen, data } = this.parseKey(this.space.u8, keyAddr);
     const n = this.insert(prefixlen, data, flags);
@@ -216,7 +217,7 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     this.space.u8.copyWithin(n.valueAddr, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
-  override deleteElem(keyAddr: number): number {
+  override deleteElem(keyAddr: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     const { prefixlen, data } = this.parseKey(this.space.u8, keyAddr);
     return this.remove(prefixlen, data);

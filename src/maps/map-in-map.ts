@@ -76,7 +76,7 @@ export class ArrayOfMaps extends FdArray<BpfMap<unknown>> {
     old?.unretain();
   }
 
-  override lookupElem(keyAddr: number): number {
+  override lookupElem(keyAddr: number, _cpu = 0): number {
     const i = this.space.readU32(keyAddr);
     if (i >= this.maxEntries) return 0;
     return this.slots[i]?.addr ?? 0;
@@ -106,14 +106,14 @@ export class HashOfMaps extends HashBase<Uint8Array> {
     return this.table.byAddr(this.space.readU32(this.valueAddrOf(i, 0)));
   }
 
-  override lookupElem(keyAddr: number): number {
+  override lookupElem(keyAddr: number, _cpu = 0): number {
     const i = this.table_.find(null, keyAddr);
     return i < 0 ? 0 : this.space.readU32(this.valueAddrOf(i, 0));
   }
-  override updateElem(): number {
+  override updateElem(_keyAddr: number, _valueAddr: number, _flags: number, _cpu = 0): number {
     return errno('EINVAL');
   }
-  override deleteElem(): number {
+  override deleteElem(_keyAddr: number, _cpu = 0): number {
     return errno('EINVAL');
   }
 

@@ -89,6 +89,13 @@ export function toBytes(v: Uint8Array | bigint | number, size: number, what: str
   }
   if (size > 8 || size === 0) throw new MapError('EINVAL', `a ${size}-byte ${what} must be given as bytes`, map);
   if (typeof v === 'number' && !Number.isInteger(v)) throw new MapError('EINVAL', `${what} ${v} is not an integer`, map);
+  if (typeof v === 'number' && v >= 0 && v <= 0xffffffff) {
+    // Fast path for the common small non-negative integer key.
+    const out = new Uint8Array(size);
+    for (let i = 0; i < size && i < 4; i++) out[i] = (v >>> (8 * i)) & 0xff;
+    if (size < 4 && v >>> (8 * size) !== 0) return toBytes(BigInt(v), size, what, map);
+    return out;
+  }
   let b = BigInt.asUintN(size * 8, BigInt(v));
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) {
@@ -107,14 +114,18 @@ export class MapTable {
   private lastId = 0;
   private readonly ids = new Map<number, BpfMap<unknown>>();
   private readonly addrs = new Map<number, BpfMap<unknown>>();
+  private readonly rings: BpfMap<unknown>[] = [];
   allocId(): number {
     return ++this.lastId;
   }
   add(m: BpfMap<unknown>): void {
     this.ids.set(m.id, m);
     this.addrs.set(m.addr, m);
+    if (m.type === 'ringbuf') this.rings.push(m);
   }
   remove(m: BpfMap<unknown>): void {
+    const r = this.rings.indexOf(m);
+    if (r >= 0) this.rings.splice(r, 1);
     if (this.ids.get(m.id) === m) this.ids.delete(m.id);
     if (this.addrs.get(m.addr) === m) this.addrs.delete(m.addr);
   }
@@ -126,7 +137,7 @@ export class MapTable {
   }
   /** The ring buffer whose data area holds `addr` (bpf_ringbuf_submit/discard get only the sample pointer). */
   ringbufFor(addr: number): BpfMap<unknown> | undefined {
-    for (const m of this.ids.values()) {
+    for (const m of this.rings) {
       const r = m as unknown as { containsSample?(a: number): boolean };
       if (r.containsSample?.(addr)) return m;
     }
@@ -150,6 +161,8 @@ export abstract class BpfMap<V = Uint8Array> {
   readonly flags: number;
   readonly numCpus: number;
   readonly space: AddressSpace;
+  /** cached bytes of the space, for hot paths */
+  protected readonly mem: MemCache;
   readonly table: MapTable;
   frozen = false;
   closed = false;
@@ -167,6 +180,7 @@ export abstract class BpfMap<V = Uint8Array> {
     this.flags = spec.flags;
     this.numCpus = Math.max(1, ctx.numCpus ?? 1);
     this.space = ctx.space;
+    this.mem = new MemCache(ctx.space);
     this.table = ctx.table ?? new MapTable();
     this.id = this.table.allocId();
     this.addr = ctx.space.alloc(DESC_SIZE);
@@ -243,11 +257,10 @@ export abstract class BpfMap<V = Uint8Array> {
     return this.get(key) !== undefined;
   }
 
-  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM (hash kinds; queue/stack pop). */
-  lookupAndDelete(key: KeyInput): V | undefined {
-    const v = this.get(key);
-    if (v !== undefined) this.delete(key);
-    return v;
+  /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: hash kinds and queue/stack (pop); other types have no map_lookup_and_delete_elem (ENOTSUPP). */
+  lookupAndDelete(_key: KeyInput): V | undefined {
+    this.checkHostWrite();
+    throw this.err('ENOTSUPP', `lookup_and_delete is not supported for ${this.type}`);
   }
 
   *keys(): IterableIterator<Uint8Array> {
@@ -392,6 +405,21 @@ export abstract class BpfMap<V = Uint8Array> {
   /** Free the map's blocks in the address space. */
   protected abstract freeStorage(): void;
 
+  private restoring = false;
+  /**
+   * Run `fn` with the host access checks (BPF_F_RDONLY/WRONLY, frozen) lifted:
+   * for restoring a pinned map's contents, which is not a bpf(2) write.
+   */
+  withHostAccess<T>(fn: () => T): T {
+    const was = this.restoring;
+    this.restoring = true;
+    try {
+      return fn();
+    } finally {
+      this.restoring = was;
+    }
+  }
+
   // ---- helpers for subclasses
 
   protected err(e: Errno, msg: string): MapError {
@@ -403,11 +431,13 @@ export abstract class BpfMap<V = Uint8Array> {
   /** bpf(2) refuses writes through a read-only map (BPF_F_RDONLY) or to a frozen one with EPERM. */
   protected checkHostWrite(): void {
     this.checkOpen();
+    if (this.restoring) return;
     if (this.flags & BPF_F_RDONLY) throw this.err('EPERM', 'map was created BPF_F_RDONLY');
     if (this.frozen) throw this.err('EPERM', 'map is frozen');
   }
   protected checkHostRead(): void {
     this.checkOpen();
+    if (this.restoring) return;
     if (this.flags & BPF_F_WRONLY) throw this.err('EPERM', 'map was created BPF_F_WRONLY');
   }
   /** The kernel's update-flag check shared by most types: only ANY/NOEXIST/EXIST (+F_LOCK with a spin lock). */
@@ -415,8 +445,25 @@ export abstract class BpfMap<V = Uint8Array> {
     if (flags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value (no BTF spin lock here)');
     if (flags > BPF_EXIST || flags < 0) throw this.err('EINVAL', `bad update flags ${flags}`);
   }
+  private keyScratch: Uint8Array | undefined;
   protected key(k: KeyInput): Uint8Array {
     return toBytes(k, this.keySize, 'key', this.name);
+  }
+  /**
+   * Key bytes for a lookup that does not keep them: small integer keys are
+   * encoded into a reused buffer instead of a fresh allocation.
+   */
+  protected tmpKey(k: KeyInput): Uint8Array {
+    if (typeof k === 'number' && k >= 0 && k <= 0xffffffff && Number.isInteger(k) && this.keySize >= 4 && this.keySize <= 8) {
+      const b = (this.keyScratch ??= new Uint8Array(this.keySize));
+      b[0] = k & 0xff;
+      b[1] = (k >>> 8) & 0xff;
+      b[2] = (k >>> 16) & 0xff;
+      b[3] = k >>> 24;
+      for (let i = 4; i < this.keySize; i++) b[i] = 0;
+      return b;
+    }
+    return this.key(k);
   }
   protected value(v: ValueInput): Uint8Array {
     return toBytes(v, this.valueSize, 'value', this.name);
@@ -435,6 +482,28 @@ export abstract class BpfMap<V = Uint8Array> {
     if (rc >= 0) return;
     const name = (Object.keys(ERRNO_VALUES) as Errno[]).find((k) => ERRNO_VALUES[k] === -rc) ?? 'EINVAL';
     throw this.err(name, what);
+  }
+}
+
+/**
+ * A cached view of an AddressSpace's bytes for hot paths: `space.u8` checks
+ * the memory's buffer on every call, which costs more than a map lookup.
+ * Every growth goes through the space's allocator, which bumps
+ * `generation`; a detached buffer (non-shared memory grown) reads as length 0.
+ */
+export class MemCache {
+  private u8c: Uint8Array;
+  private gen: number;
+  constructor(private readonly space: AddressSpace) {
+    this.u8c = space.u8;
+    this.gen = space.generation;
+  }
+  get u8(): Uint8Array {
+    if (this.gen !== this.space.generation || this.u8c.byteLength === 0) {
+      this.u8c = this.space.u8;
+      this.gen = this.space.generation;
+    }
+    return this.u8c;
   }
 }
 

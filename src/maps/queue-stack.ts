@@ -47,7 +47,7 @@ abstract class QueueStackBase extends BpfMap<Uint8Array> {
   }
 
   /** queue_stack_map_push_elem */
-  override pushElem(valueAddr: number, flags: number): number {
+  override pushElem(valueAddr: number, flags: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     return this.pushFrom(null, valueAddr, flags);
   }
@@ -80,23 +80,23 @@ abstract class QueueStackBase extends BpfMap<Uint8Array> {
     return s;
   }
 
-  override popElem(valueAddr: number): number {
+  override popElem(valueAddr: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     const s = this.take(true);
     if (s < 0) return errno('ENOENT');
     this.space.u8.copyWithin(valueAddr, this.slot(s), this.slot(s) + this.valueSize);
     return 0;
   }
-  override peekElem(valueAddr: number): number {
+  override peekElem(valueAddr: number, _cpu = 0): number {
     const s = this.take(false);
     if (s < 0) return errno('ENOENT');
     this.space.u8.copyWithin(valueAddr, this.slot(s), this.slot(s) + this.valueSize);
     return 0;
   }
-  override updateElem(): number {
+  override updateElem(_keyAddr: number, _valueAddr: number, _flags: number, _cpu = 0): number {
     return errno('EINVAL');
   }
-  override deleteElem(): number {
+  override deleteElem(_keyAddr: number, _cpu = 0): number {
     return errno('EINVAL');
   }
 

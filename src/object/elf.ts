@@ -174,11 +174,23 @@ class Reader {
     this.check(off, 8, 'field');
     return this.dv.getBigUint64(off, this.le);
   }
+  /** The high and low 32-bit halves of a 64-bit field (no BigInt: this is the hot path). */
+  halves(off: number): [hi: number, lo: number] {
+    this.check(off, 8, 'field');
+    const a = this.dv.getUint32(off, this.le);
+    const b = this.dv.getUint32(off + 4, this.le);
+    return this.le ? [b, a] : [a, b];
+  }
+  /** A 64-bit value as a number, or Number.MAX_SAFE_INTEGER when it does not fit in 53 bits. */
+  u64n(off: number): number {
+    const [hi, lo] = this.halves(off);
+    return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
+  }
   /** A 64-bit size/offset that must fit in the file: anything larger cannot be valid. */
   size64(off: number, what: string): number {
-    const v = this.u64(off);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(off, `${what} 0x${v.toString(16)} is out of range`);
-    return Number(v);
+    const [hi, lo] = this.halves(off);
+    if (hi >= 0x200000) throw new ElfError(off, `${what} 0x${this.u64(off).toString(16)} is out of range`);
+    return hi * 0x100000000 + lo;
   }
 }
 
@@ -196,8 +208,15 @@ function stringAt(r: Reader, table: ElfSection | undefined, index: number, field
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+/** Names are ASCII in practice: build those directly, decode anything else as UTF-8. */
 function latin1(b: Uint8Array): string {
-  return decoder.decode(b);
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return decoder.decode(b);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /** Parse the ELF header, section headers, symbols and relocations of a BPF object. */
@@ -238,14 +257,14 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     for (let i = 0; i < shnum; i++) {
       const h = shoff + i * SHDR_SIZE;
       const stype = r.u32(h + 4);
-      const sflags = r.u64(h + 8);
+      const sflags = r.halves(h + 8)[1];
       const offset = r.size64(h + 24, `section ${i} sh_offset`);
       const size = r.size64(h + 32, `section ${i} sh_size`);
       const sec: ElfSection = {
         index: i,
         name: '',
         type: stype,
-        flags: Number(sflags & 0xffffffffn),
+        flags: sflags,
         offset,
         size,
         link: r.u32(h + 40),
@@ -298,14 +317,12 @@ export function parseElf(bytes: Uint8Array): ElfFile {
           throw new ElfError(p + 6, `symbol ${i} uses SHN_XINDEX without an SHT_SYMTAB_SHNDX entry`);
         shndx = r.u32(shndxSec.offset + i * 4);
       }
-      const value = r.u64(p + 8);
-      const size = r.u64(p + 16);
       symbols.push({
         index: i,
         name: stringAt(r, strtab, r.u32(p), p, `symbol ${i}`),
         // Values beyond 2^53 cannot be offsets into this file; keep them out of range.
-        value: value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value),
-        size: size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size),
+        value: r.u64n(p + 8),
+        size: r.u64n(p + 16),
         bind: info >> 4,
         type: info & 0xf,
         visibility: r.u8(p + 5) & 0x3,
@@ -331,10 +348,10 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     for (let i = 0; i < n; i++) {
       const p = s.offset + i * esize;
       const offset = r.size64(p, `relocation ${i} of '${s.name}' r_offset`);
-      const info = r.u64(p + 8);
-      const sym = Number(info >> 32n);
+      // r_info: symbol index in the high half, type in the low half
+      const [sym, rtype] = r.halves(p + 8);
       if (sym >= symbols.length) throw new ElfError(p + 8, `relocation ${i} of '${s.name}' refers to symbol ${sym}, past the ${symbols.length} symbols`);
-      const e: ElfRelocation = { offset, symbol: sym, type: Number(info & 0xffffffffn), fileOffset: p };
+      const e: ElfRelocation = { offset, symbol: sym, type: rtype, fileOffset: p };
       if (rela) e.addend = BigInt.asIntN(64, r.u64(p + 16));
       entries.push(e);
     }

@@ -379,9 +379,25 @@ export function btfMaps(elf: ElfFile, sec: ElfSection, btf: Btf | undefined): Ma
  */
 export function mapInitialValues(elf: ElfFile, sec: ElfSection, maps: MapLocation[], isProgram: (sym: ElfSymbol) => boolean): void {
   const relSecs = elf.relocations.get(sec.index) ?? [];
+  // maps in this section by offset, for a binary search per relocation
+  const here = maps.filter((m) => m.section === sec.index).sort((a, b) => a.offset - b.offset);
+  const at = new Map(maps.map((m) => [`${m.section}:${m.offset}`, m]));
+  const containing = (off: number): MapLocation | undefined => {
+    let lo = 0;
+    let hi = here.length - 1;
+    let best: MapLocation | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (here[mid]!.offset <= off) {
+        best = here[mid];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best && off < best.offset + best.size ? best : undefined;
+  };
   for (const rs of relSecs) {
     for (const rel of rs.entries) {
-      const loc = maps.find((m) => rel.offset >= m.offset && rel.offset < m.offset + m.size);
+      const loc = containing(rel.offset);
       if (!loc) throw new ElfError(rel.fileOffset, `relocation at offset ${rel.offset} of '.maps' is in no map`);
       const name = loc.spec.name;
       const valuesAt = loc.valuesOffset;
@@ -398,7 +414,7 @@ export function mapInitialValues(elf: ElfFile, sec: ElfSection, maps: MapLocatio
           throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which is not a BPF program of this object`);
         content = { index, program: sym.name };
       } else {
-        const inner = maps.find((m) => m.section === sym.shndx && m.offset === sym.value);
+        const inner = at.get(`${sym.shndx}:${sym.value}`);
         if (!inner) throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which is not a map of this object`);
         content = { index, map: inner.spec.name };
       }

@@ -29,9 +29,10 @@ import {
   sectionHeaderOffset,
   type ElfFile,
   type ElfRelocation,
+  type ElfSymbol,
 } from './elf.js';
 import { btfMaps, globalDataMaps, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
-import { linkProgram, relocateFunc, type Func, type RelocContext } from './relocate.js';
+import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
 
@@ -81,21 +82,28 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
     const kc = btf.typeByName('.kconfig', 'datasec');
     if (kc && kc.kind === 'datasec') ctx.kconfigExterns = new Set(kc.vars.map((v) => btf.nameOf(v.typeId)));
   }
+  indexContext(ctx);
   for (const [secIdx, list] of funcs) {
     const relocs = codeRelocations(elf, secIdx);
     for (const fn of list) relocateFunc(fn, relocs, ctx);
   }
   if (mapsSec) {
-    mapInitialValues(elf, mapsSec, maps, (sym) => sym.type === STT_FUNC && (funcs.get(sym.shndx)?.some((f) => f.isProgram && f.symbol === sym) ?? false));
+    const programSymbols = new Set([...funcs.values()].flat().filter((f) => f.isProgram).map((f) => f.symbol));
+    mapInitialValues(elf, mapsSec, maps, (sym) => programSymbols.has(sym));
   }
 
-  // Programs
+  // Programs. Appending subprograms copies them into every program that
+  // calls them; a forged object could make that quadratic, so the total is
+  // capped (far above what real objects need).
   const programs = new Map<string, ProgramSpec>();
+  let budget = MAX_OBJECT_INSNS;
   for (const list of funcs.values()) {
     for (const fn of list) {
       if (!fn.isProgram) continue;
       if (programs.has(fn.name)) throw new TsbpfError('EEXIST', `two programs are named '${fn.name}'`);
-      programs.set(fn.name, makeProgram(fn, license, kernelVersion, ext, opts.strict ?? false));
+      const prog = makeProgram(fn, license, kernelVersion, ext, opts.strict ?? false, Math.min(budget, MAX_LINKED_INSNS));
+      budget -= prog.insns.length;
+      programs.set(fn.name, prog);
     }
   }
 
@@ -136,16 +144,20 @@ function readBtf(elf: ElfFile): { btf?: Btf; ext?: BtfExt } {
  * BTF the same way before loading it.
  */
 function fixupDatasecs(elf: ElfFile, btf: Btf): void {
+  const sections = new Map<string, number>();
+  for (const s of elf.sections) if (!sections.has(s.name)) sections.set(s.name, s.index);
+  const symbols = new Map<string, number>();
+  for (const s of elf.symbols) if (s.type !== STT_FUNC && s.name) symbols.set(`${s.shndx}\0${s.name}`, s.value);
   for (const t of btf.types) {
     if (t.kind !== 'datasec') continue;
-    const sec = elf.sections.find((s) => s.name === t.name);
-    if (!sec) continue;
-    if (t.size === 0) t.size = sec.size;
+    const idx = sections.get(t.name);
+    if (idx === undefined) continue;
+    if (t.size === 0) t.size = elf.sections[idx]!.size;
     for (const v of t.vars) {
       const vt = btf.types[v.typeId];
       if (!vt || vt.kind !== 'var') continue;
-      const sym = elf.symbols.find((s) => s.shndx === sec.index && s.name === vt.name && s.type !== STT_FUNC);
-      if (sym) v.offset = sym.value;
+      const value = symbols.get(`${idx}\0${vt.name}`);
+      if (value !== undefined) v.offset = value;
     }
   }
 }
@@ -153,6 +165,13 @@ function fixupDatasecs(elf: ElfFile, btf: Btf): void {
 /** Every STT_FUNC symbol of every non-empty executable section, by section. */
 function collectFuncs(elf: ElfFile): Map<number, Func[]> {
   const out = new Map<number, Func[]>();
+  const bySection = new Map<number, ElfSymbol[]>();
+  for (const sym of elf.symbols) {
+    if (sym.type !== STT_FUNC) continue;
+    const l = bySection.get(sym.shndx);
+    if (l) l.push(sym);
+    else bySection.set(sym.shndx, [sym]);
+  }
   for (const sec of elf.sections) {
     if (sec.type !== SHT_PROGBITS || !(sec.flags & SHF_EXECINSTR) || sec.size === 0) continue;
     const hdr = sectionHeaderOffset(elf, sec.index);
@@ -160,8 +179,7 @@ function collectFuncs(elf: ElfFile): Map<number, Func[]> {
     const code = decode(sec.data, elf.endian);
     const isText = sec.name === '.text';
     const list: Func[] = [];
-    for (const sym of elf.symbols) {
-      if (sym.shndx !== sec.index || sym.type !== STT_FUNC) continue;
+    for (const sym of bySection.get(sec.index) ?? []) {
       const where = `function '${sym.name}' in '${sec.name}'`;
       if (sym.value % 8 !== 0 || sym.size % 8 !== 0) throw new ElfError(hdr, `${where} at byte ${sym.value}, ${sym.size} bytes, is not slot-aligned`);
       if (sym.size === 0) throw new ElfError(hdr, `${where} has size 0`);
@@ -205,8 +223,39 @@ function codeRelocations(elf: ElfFile, secIdx: number): Map<number, ElfRelocatio
   return out;
 }
 
-function makeProgram(fn: Func, license: string, kernelVersion: number | undefined, ext: BtfExt | undefined, strict: boolean): ProgramSpec {
-  const linked = linkProgram(fn);
+const sortedCache = new WeakMap<BtfExt, Map<string, BtfExtSection | undefined>>();
+/** A section's BTF.ext records sorted by instruction (clang sorts them; a forged file may not). */
+function sortedExt(ext: BtfExt, section: string): BtfExtSection | undefined {
+  let cache = sortedCache.get(ext);
+  if (!cache) sortedCache.set(ext, (cache = new Map()));
+  if (!cache.has(section)) {
+    const r = ext.sections.get(section);
+    const by = (a: { insnOff: number }, b: { insnOff: number }) => a.insnOff - b.insnOff;
+    cache.set(section, r && { ...r, funcInfo: [...r.funcInfo].sort(by), lineInfo: [...r.lineInfo].sort(by), coreRelos: [...r.coreRelos].sort(by) });
+  }
+  return cache.get(section);
+}
+
+/** The records with lo <= insnOff < hi of a sorted list (binary search, so linking stays linear). */
+function slice<T extends { insnOff: number }>(list: readonly T[], lo: number, hi: number): readonly T[] {
+  const first = (x: number): number => {
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (list[m]!.insnOff < x) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
+  return list.slice(first(lo), first(hi));
+}
+
+/** The most instructions all programs of one object may add up to, subprograms appended. */
+export const MAX_OBJECT_INSNS = 4_000_000;
+
+function makeProgram(fn: Func, license: string, kernelVersion: number | undefined, ext: BtfExt | undefined, strict: boolean, limit: number): ProgramSpec {
+  const linked = linkProgram(fn, limit);
   const match = matchSection(fn.section.name);
   if (!match && strict)
     throw new TsbpfError('EINVAL', `program '${fn.name}': section '${fn.section.name}' names no program type`);
@@ -229,14 +278,14 @@ function makeProgram(fn: Func, license: string, kernelVersion: number | undefine
     const lineInfo: NonNullable<ProgramSpec['lineInfo']> = [];
     const coreRelos: NonNullable<ProgramSpec['coreRelos']> = [];
     for (const { func, offset } of linked.layout) {
-      const recs: BtfExtSection | undefined = ext.sections.get(func.section.name);
+      const recs = sortedExt(ext, func.section.name);
       if (!recs) continue;
       const lo = func.start;
       const hi = func.start + func.length;
       const at = (insnOff: number): number => insnOff - lo + offset;
-      for (const r of recs.funcInfo) if (r.insnOff >= lo && r.insnOff < hi) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
-      for (const r of recs.lineInfo) if (r.insnOff >= lo && r.insnOff < hi) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
-      for (const r of recs.coreRelos) if (r.insnOff >= lo && r.insnOff < hi) coreRelos.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of slice(recs.lineInfo, lo, hi)) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff) });
     }
     if (funcInfo.length) prog.funcInfo = funcInfo;
     if (lineInfo.length) prog.lineInfo = lineInfo;

@@ -85,16 +85,25 @@ export interface RelocContext {
   funcs: Map<number, Func[]>;
   /** BTF-defined and legacy maps, by location */
   maps: MapLocation[];
+  /** lookup indexes, built by `indexContext` (the input is untrusted: no quadratic scans) */
+  funcStarts?: Map<number, Map<number, Func>>;
+  mapsAt?: Map<string, MapLocation>;
   /** global data maps by section index */
   dataMaps: Map<number, MapLocation>;
   /** `.kconfig` externs, when the object's BTF says so (not supported: a clear error) */
   kconfigExterns?: ReadonlySet<string>;
 }
 
+/** Build the lookup tables relocation needs (once per object). */
+export function indexContext(ctx: RelocContext): void {
+  ctx.funcStarts = new Map([...ctx.funcs].map(([sec, list]) => [sec, new Map(list.map((f) => [f.start, f]))]));
+  ctx.mapsAt = new Map(ctx.maps.map((m) => [`${m.section}:${m.offset}`, m]));
+}
+
 function funcAt(ctx: RelocContext, section: number, byteOffset: number): Func | undefined {
   if (byteOffset % 8 !== 0) return undefined;
-  const slot = byteOffset / 8;
-  return ctx.funcs.get(section)?.find((f) => f.start === slot);
+  if (!ctx.funcStarts) indexContext(ctx);
+  return ctx.funcStarts!.get(section)?.get(byteOffset / 8);
 }
 
 const isExtern = (s: ElfSymbol): boolean => s.shndx === SHN_UNDEF && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && s.name !== '';
@@ -203,7 +212,8 @@ export function relocateFunc(fn: Func, relocs: Map<number, ElfRelocation>, ctx: 
       i++;
       continue;
     }
-    const map = ctx.maps.find((m) => m.section === sym.shndx && m.offset === sym.value);
+    if (!ctx.mapsAt) indexContext(ctx);
+    const map = ctx.mapsAt!.get(`${sym.shndx}:${sym.value}`);
     if (map) {
       // libbpf ignores any addend on a map reference: the whole map is meant.
       ins.src = BPF_PSEUDO_MAP_FD;
@@ -231,28 +241,47 @@ export interface LinkedProgram {
  * The program with every subprogram it reaches appended once, calls and
  * function addresses pointing at the appended copies.
  */
-export function linkProgram(main: Func): LinkedProgram {
+export function linkProgram(main: Func, limit = MAX_LINKED_INSNS): LinkedProgram {
   const insns: Insn[] = [];
   const references: InsnReference[] = [];
   const placed = new Map<Func, number>();
   const layout: LinkedProgram['layout'] = [];
 
-  const append = (fn: Func): number => {
+  const place = (fn: Func): number => {
     const base = insns.length;
+    if (base + fn.insns.length > limit)
+      throw new TsbpfError('E2BIG', `program '${main.name}': more than ${limit} instructions with its subprograms appended`);
     placed.set(fn, base);
     layout.push({ func: fn, offset: base });
     for (const ins of fn.insns) insns.push({ ...ins });
     for (const r of fn.references) references.push({ ...r, index: r.index + base });
-    // Depth first, as libbpf: a callee's own callees are appended before the
-    // caller's later calls are looked at.
-    for (const call of fn.calls) {
-      const at = base + call.index;
-      const dest = placed.get(call.target) ?? append(call.target);
-      insns[at]!.imm = dest - at - 1;
-    }
     return base;
   };
-  append(main);
+  // Depth first, as libbpf: a callee's own callees are appended before the
+  // caller's later calls are looked at. An explicit stack, since a forged
+  // object can chain thousands of functions.
+  const stack: Array<{ fn: Func; base: number; next: number }> = [{ fn: main, base: place(main), next: 0 }];
+  while (stack.length) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next >= frame.fn.calls.length) {
+      stack.pop();
+      continue;
+    }
+    const call = frame.fn.calls[frame.next++]!;
+    const at = frame.base + call.index;
+    let dest = placed.get(call.target);
+    if (dest === undefined) {
+      dest = place(call.target);
+      stack.push({ fn: call.target, base: dest, next: 0 });
+    }
+    insns[at]!.imm = dest - at - 1;
+  }
   references.sort((a, b) => a.index - b.index);
   return { insns, references, layout };
 }
+
+/**
+ * The most instructions one program may have with its subprograms appended:
+ * the kernel's limit for a privileged program (BPF_COMPLEXITY_LIMIT_INSNS).
+ */
+export const MAX_LINKED_INSNS = 1_000_000;

@@ -57,6 +57,8 @@ export interface WriteMap {
   valueSize: number;
   maxEntries: number;
   flags?: number;
+  /** array_of_maps / hash_of_maps: the inner map template (written as `__array(values, struct {...})`) */
+  innerMap?: WriteMap;
 }
 
 export interface WriteObjectInput {
@@ -66,6 +68,8 @@ export interface WriteObjectInput {
   maps?: readonly WriteMap[];
   /** byte order; default little-endian */
   endian?: 'le' | 'be';
+  /** the source file name the BTF line info names (default `tsbpf.s`) */
+  fileName?: string;
 }
 
 /** Why an object could not be written (bad input, not a bad file). */
@@ -158,36 +162,158 @@ function split(p: WriteProgram): { main: Insn[]; subs: Array<{ start: number; in
   return { main, subs };
 }
 
-/** BTF describing the `.maps` variables. */
-function mapsBtf(maps: readonly WriteMap[], offsets: number[]): Btf {
+/** A function the BTF describes (for func_info): where it is and how it links. */
+interface BtfFunc {
+  name: string;
+  section: string;
+  /** byte offset in its section */
+  offset: number;
+  linkage: 'global' | 'static';
+}
+
+/**
+ * BTF for the object: the `.maps` variables (each attribute a pointer to an
+ * array whose length is the value, as `__uint()` writes it) and one FUNC per
+ * function. The kernel wants func_info (hence FUNCs) as soon as a program
+ * uses a callback, and bpftool shows function names from it.
+ */
+function objectBtf(maps: readonly WriteMap[], offsets: number[], funcs: readonly BtfFunc[]): { btf: Btf; funcIds: number[] } {
   const types: BtfType[] = [{ id: 0, kind: 'void', name: '' }];
-  const add = <T extends BtfType>(t: Omit<T, 'id'>): number => {
+  const add = (t: Record<string, unknown>): number => {
     const id = types.length;
-    types.push({ ...t, id } as T);
+    types.push({ ...t, id } as unknown as BtfType);
     return id;
   };
-  const int = add<BtfType>({ kind: 'int', name: 'int', size: 4, encoding: { signed: true, char: false, bool: false }, bits: 32, offset: 0 } as Omit<BtfType, 'id'>);
-  const idx = add<BtfType>({ kind: 'int', name: '__ARRAY_SIZE_TYPE__', size: 4, encoding: { signed: false, char: false, bool: false }, bits: 32, offset: 0 } as Omit<BtfType, 'id'>);
-  const ptrTo = new Map<number, number>();
-  const uintPtr = (v: number): number => {
-    let id = ptrTo.get(v);
-    if (id === undefined) {
-      const arr = add<BtfType>({ kind: 'array', name: '', elemTypeId: int, indexTypeId: idx, nelems: v } as Omit<BtfType, 'id'>);
-      id = add<BtfType>({ kind: 'ptr', name: '', typeId: arr } as Omit<BtfType, 'id'>);
-      ptrTo.set(v, id);
+  const int = add({ kind: 'int', name: 'int', size: 4, encoding: { signed: true, char: false, bool: false }, bits: 32, offset: 0 });
+  const funcIds: number[] = [];
+  if (funcs.length) {
+    // int f(void *ctx): the verifier checks argument types only for global
+    // subprograms, which the writer never makes.
+    const voidPtr = add({ kind: 'ptr', name: '', typeId: 0 });
+    const proto = add({ kind: 'func_proto', name: '', returnTypeId: int, params: [{ name: 'ctx', typeId: voidPtr }] });
+    for (const f of funcs) funcIds.push(add({ kind: 'func', name: f.name, typeId: proto, linkage: f.linkage }));
+  }
+  if (maps.length) {
+    const idx = add({ kind: 'int', name: '__ARRAY_SIZE_TYPE__', size: 4, encoding: { signed: false, char: false, bool: false }, bits: 32, offset: 0 });
+    const ptrTo = new Map<number, number>();
+    const uintPtr = (v: number): number => {
+      let id = ptrTo.get(v);
+      if (id === undefined) {
+        const arr = add({ kind: 'array', name: '', elemTypeId: int, indexTypeId: idx, nelems: v });
+        id = add({ kind: 'ptr', name: '', typeId: arr });
+        ptrTo.set(v, id);
+      }
+      return id;
+    };
+    const definition = (m: WriteMap): number => {
+      const values = [MapType[m.type], m.keySize, m.valueSize, m.maxEntries, m.flags ?? 0];
+      const members: Member[] = MAP_FIELDS.map((name, j) => ({ name, typeId: uintPtr(values[j]!), bitOffset: j * 64, bitfieldSize: 0 }));
+      if (m.innerMap) {
+        // __array(values, struct {...}): a zero-length array of pointers to the inner definition
+        const inner = add({ kind: 'ptr', name: '', typeId: definition(m.innerMap) });
+        const arr = add({ kind: 'array', name: '', elemTypeId: inner, indexTypeId: idx, nelems: 0 });
+        members.push({ name: 'values', typeId: arr, bitOffset: MAP_FIELDS.length * 64, bitfieldSize: 0 });
+      }
+      return add({ kind: 'struct', name: '', size: MAP_FIELDS.length * SLOT, members, kindFlag: false });
+    };
+    const vars: Array<{ typeId: number; offset: number; size: number }> = [];
+    maps.forEach((m, k) => {
+      const st = definition(m);
+      const v = add({ kind: 'var', name: m.name, typeId: st, linkage: 'global' });
+      vars.push({ typeId: v, offset: offsets[k]!, size: MAP_FIELDS.length * SLOT });
+    });
+    add({ kind: 'datasec', name: '.maps', size: maps.length * MAP_FIELDS.length * SLOT, vars });
+  }
+  return { btf: Btf.fromTypes(types), funcIds };
+}
+
+/**
+ * Append strings to an encoded BTF blob's string section (which the encoder
+ * places last), returning the new blob and each string's offset: .BTF.ext
+ * names sections by BTF string offsets.
+ */
+function appendBtfStrings(blob: Uint8Array, le: boolean, strings: readonly string[]): { bytes: Uint8Array; offsets: Map<string, number> } {
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const hdrLen = dv.getUint32(4, le);
+  const strOff = dv.getUint32(16, le);
+  const strLen = dv.getUint32(20, le);
+  if (hdrLen + strOff + strLen !== blob.length) throw new ObjectWriteError('internal: the BTF string section is not at the end of the blob');
+  const existing = blob.subarray(hdrLen + strOff, hdrLen + strOff + strLen);
+  const text = new TextDecoder().decode(existing);
+  const extra: number[] = [];
+  const offsets = new Map<string, number>();
+  for (const s of strings) {
+    if (offsets.has(s)) continue;
+    const at = text.indexOf(s + '\0');
+    if (at >= 0 && (at === 0 || text[at - 1] === '\0')) {
+      offsets.set(s, at);
+      continue;
     }
-    return id;
-  };
-  const vars: Array<{ typeId: number; offset: number; size: number }> = [];
-  maps.forEach((m, k) => {
-    const values = [MapType[m.type], m.keySize, m.valueSize, m.maxEntries, m.flags ?? 0];
-    const members: Member[] = MAP_FIELDS.map((name, j) => ({ name, typeId: uintPtr(values[j]!), bitOffset: j * 64, bitfieldSize: 0 }));
-    const st = add<BtfType>({ kind: 'struct', name: '', size: MAP_FIELDS.length * SLOT, members, kindFlag: false } as Omit<BtfType, 'id'>);
-    const v = add<BtfType>({ kind: 'var', name: m.name, typeId: st, linkage: 'global' } as Omit<BtfType, 'id'>);
-    vars.push({ typeId: v, offset: offsets[k]!, size: MAP_FIELDS.length * SLOT });
+    offsets.set(s, strLen + extra.length);
+    for (const b of new TextEncoder().encode(s)) extra.push(b);
+    extra.push(0);
+  }
+  const out = new Uint8Array(blob.length + extra.length);
+  out.set(blob);
+  out.set(extra, blob.length);
+  new DataView(out.buffer).setUint32(20, strLen + extra.length, le);
+  return { bytes: out, offsets };
+}
+
+/**
+ * .BTF.ext (struct btf_ext_header): func_info, and one line_info record per
+ * function start (the kernel wants line info at every subprogram start once
+ * a program has any, and libbpf warns when a main program has none), naming
+ * `fileName` line 1; no CO-RE records.
+ */
+function btfExt(le: boolean, funcs: readonly BtfFunc[], funcIds: readonly number[], strOff: Map<string, number>, fileName: string): Uint8Array {
+  const bySection = new Map<string, Array<{ offset: number; typeId: number }>>();
+  funcs.forEach((f, i) => {
+    const l = bySection.get(f.section) ?? [];
+    l.push({ offset: f.offset, typeId: funcIds[i]! });
+    bySection.set(f.section, l);
   });
-  add<BtfType>({ kind: 'datasec', name: '.maps', size: maps.length * MAP_FIELDS.length * SLOT, vars } as Omit<BtfType, 'id'>);
-  return Btf.fromTypes(types);
+  for (const l of bySection.values()) l.sort((a, b) => a.offset - b.offset);
+  const blockLen = (rec: number): number => 4 + [...bySection.values()].reduce((n, l) => n + 8 + l.length * rec, 0);
+  const funcLen = blockLen(8);
+  const lineLen = blockLen(16);
+  const HDR = 32;
+  const out = new Uint8Array(HDR + funcLen + lineLen);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, 0xeb9f, le);
+  out[2] = 1; // version
+  dv.setUint32(4, HDR, le);
+  dv.setUint32(8, 0, le); // func_info_off
+  dv.setUint32(12, funcLen, le);
+  dv.setUint32(16, funcLen, le); // line_info_off
+  dv.setUint32(20, lineLen, le);
+  dv.setUint32(24, funcLen + lineLen, le); // core_relo_off (empty)
+  dv.setUint32(28, 0, le);
+  let p = HDR;
+  const block = (recSize: number, write: (r: { offset: number; typeId: number }) => void): void => {
+    dv.setUint32(p, recSize, le);
+    p += 4;
+    for (const [sec, l] of bySection) {
+      dv.setUint32(p, strOff.get(sec)!, le);
+      dv.setUint32(p + 4, l.length, le);
+      p += 8;
+      for (const r of l) {
+        write(r);
+        p += recSize;
+      }
+    }
+  };
+  block(8, (r) => {
+    dv.setUint32(p, r.offset, le);
+    dv.setUint32(p + 4, r.typeId, le);
+  });
+  block(16, (r) => {
+    dv.setUint32(p, r.offset, le);
+    dv.setUint32(p + 4, strOff.get(fileName)!, le);
+    dv.setUint32(p + 8, 0, le); // the line's text: ''
+    dv.setUint32(p + 12, (1 << 10) | 1, le); // line 1, column 1
+  });
+  return out;
 }
 
 /** What the kernel accepts in object names (bpf_obj_name_cpy): letters, digits, '_' and '.'. */
@@ -215,9 +341,12 @@ export function writeObject(input: WriteObjectInput): Uint8Array {
   }
   for (const m of maps) {
     claim(m.name, 'map');
-    if (!(m.type in MapType)) throw new ObjectWriteError(`map '${m.name}': unknown type '${m.type}'`);
-    for (const [k, v] of Object.entries({ keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0 }))
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ObjectWriteError(`map '${m.name}': ${k} ${v} is not a u32`);
+    for (let d: WriteMap | undefined = m, depth = 0; d; d = d.innerMap, depth++) {
+      if (!(d.type in MapType)) throw new ObjectWriteError(`map '${m.name}': unknown type '${d.type}'`);
+      if (depth > 1) throw new ObjectWriteError(`map '${m.name}': inner maps cannot have inner maps`);
+      for (const [k, v] of Object.entries({ keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags ?? 0 }))
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new ObjectWriteError(`map '${m.name}': ${k} ${v} is not a u32`);
+    }
   }
 
   // Symbols: locals first (the gABI wants them before the globals).
@@ -311,7 +440,17 @@ export function writeObject(input: WriteObjectInput): Uint8Array {
   const license = new TextEncoder().encode((input.license ?? 'GPL') + '\0');
   sections.push({ name: 'license', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, align: 1, data: license });
   globals.push({ name: 'LICENSE', value: 0, size: license.length, bind: STB_GLOBAL, type: STT_OBJECT, section: 'license' });
-  if (maps.length) sections.push({ name: '.BTF', type: SHT_PROGBITS, flags: 0, align: 4, data: mapsBtf(maps, mapOffsets).encode(endian) });
+  {
+    const funcs: BtfFunc[] = [
+      ...progSyms.map((f) => ({ name: f.name, section: f.section!, offset: f.value, linkage: 'global' as const })),
+      ...locals.map((f) => ({ name: f.name, section: '.text', offset: f.value, linkage: 'static' as const })),
+    ];
+    const { btf, funcIds } = objectBtf(maps, mapOffsets, funcs);
+    const fileName = input.fileName ?? 'tsbpf.s';
+    const { bytes, offsets } = appendBtfStrings(btf.encode(endian), le, [...funcs.map((f) => f.section), fileName]);
+    sections.push({ name: '.BTF', type: SHT_PROGBITS, flags: 0, align: 4, data: bytes });
+    sections.push({ name: '.BTF.ext', type: SHT_PROGBITS, flags: 0, align: 4, data: btfExt(le, funcs, funcIds, offsets, fileName) });
+  }
 
   // Section indices: 0 null, 1 .strtab, then the sections above each followed by its .rel, then .symtab.
   const strtab = new StrTab();

@@ -63,6 +63,8 @@ export interface LoadOptions {
   mapOverrides?: Record<string, Partial<MapSpec>>;
   /** reuse existing maps by name instead of creating them (libbpf's bpf_map__reuse_fd) */
   replaceMaps?: Record<string, BpfMap<unknown>>;
+  /** verifier log level (0: rejection only, 1: per-path, 2: every instruction) */
+  logLevel?: 0 | 1 | 2;
 }
 
 /** A raw program for `loadProgram`: instructions whose map lddws carry a map id in imm (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
@@ -78,7 +80,8 @@ const MAX_TRACE = 1000;
 
 export class Runtime {
   readonly space: AddressSpace;
-  readonly engine: Engine;
+  private engineImpl: Engine | undefined;
+  private readonly engineOpt: 'interpreter' | 'jit' | Engine;
   readonly numCpus: number;
   readonly privileged: boolean;
   readonly helpers: HelperRegistry;
@@ -96,7 +99,10 @@ export class Runtime {
 
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace(opts.space ?? {});
-    this.engine = typeof opts.engine === 'object' ? opts.engine : engineByName(opts.engine ?? 'interpreter');
+    this.engineOpt = opts.engine ?? 'interpreter';
+    if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
+    else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
+    else if (this.engineOpt !== 'jit') throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? 1));
     this.privileged = opts.privileged ?? true;
     this.helpers = opts.helpers ?? defaultHelpers();
@@ -123,6 +129,20 @@ export class Runtime {
       },
     );
     this.scratch = this.space.alloc(64);
+  }
+
+  /** The execution engine (the JIT is imported on the first load that needs it, so interpreter users do not pay for it). */
+  get engine(): Engine {
+    if (!this.engineImpl) throw new TsbpfError('EINVAL', 'the JIT engine is set up by the first load()');
+    return this.engineImpl;
+  }
+
+  private async ensureEngine(): Promise<Engine> {
+    if (!this.engineImpl) {
+      const mod = (await import('../vm/jit/index.js')) as { JitEngine: new () => Engine };
+      this.engineImpl = new mod.JitEngine();
+    }
+    return this.engineImpl;
   }
 
   /** The helper view of the map whose descriptor is at `addr`. */
@@ -161,6 +181,7 @@ export class Runtime {
   /** Load a collection: maps first, then programs, then prog_array / map-in-map contents. */
   async load(spec: CollectionSpec, opts: LoadOptions = {}): Promise<Collection> {
     this.checkOpen();
+    await this.ensureEngine();
     const maps = new Map<string, BpfMap<unknown>>();
     const created: BpfMap<unknown>[] = [];
     const programs = new Map<string, Program>();
@@ -176,6 +197,9 @@ export class Runtime {
         created.push(m);
         maps.set(name, m);
         for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
+        // BPF_MAP_FREEZE for .rodata once its contents are written and before any program loads
+        // (libbpf bpf_object__populate_internal_map), so the verifier may treat its bytes as constants.
+        if (ms.freeze) m.freeze();
       }
       // Inner maps must exist before outer slots refer to them.
       for (const [name, ms] of spec.maps) {
@@ -193,7 +217,7 @@ export class Runtime {
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       for (const [name, ps] of spec.programs) {
         if (wanted && !wanted.has(name)) continue;
-        programs.set(name, this.loadSpec(ps, (n) => maps.get(n), check, spec));
+        programs.set(name, this.loadSpec(ps, (n) => maps.get(n), check, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
       for (const [name, ms] of spec.maps) {
@@ -207,8 +231,6 @@ export class Runtime {
           }
         }
       }
-      // BPF_MAP_FREEZE for .rodata, after its contents are written (libbpf bpf_object__populate_internal_map).
-      for (const [name, ms] of spec.maps) if (ms.freeze && !opts.replaceMaps?.[name]) maps.get(name)!.freeze();
     } catch (e) {
       for (const p of programs.values()) p.close();
       for (const m of created) m.close();
@@ -220,6 +242,7 @@ export class Runtime {
   /** Load one program from raw instructions (maps referenced by id in lddw imm with src BPF_PSEUDO_MAP_FD/VALUE). */
   async loadProgram(raw: RawProgram): Promise<Program> {
     this.checkOpen();
+    await this.ensureEngine();
     const check = await this.programCheck();
     const spec: ProgramSpec = {
       name: raw.name ?? 'prog',
@@ -243,7 +266,7 @@ export class Runtime {
     return this.verifierModule;
   }
 
-  private loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec): Program {
+  private loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec, logLevel?: 0 | 1 | 2): Program {
     if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
     if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
       throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
@@ -255,6 +278,8 @@ export class Runtime {
       spec: coll,
       numCpus: this.numCpus,
       space: this.space,
+      privileged: this.privileged,
+      ...(logLevel !== undefined ? { logLevel } : {}),
     });
     const id = ++this.lastProgId;
     const image: ProgramImage = {
@@ -300,30 +325,11 @@ export class Runtime {
   }
 }
 
-function engineByName(name: 'interpreter' | 'jit'): Engine {
-  if (name === 'interpreter') return new Interpreter();
-  if (name === 'jit') return jitEngine();
-  throw new TsbpfError('EINVAL', `unknown engine ${String(name)}`);
-}
 
-let jitCtor: (new () => Engine) | undefined;
-/** The JIT is imported on first use so that interpreter-only users do not pay for it. */
-export async function preloadJit(): Promise<void> {
-  const mod = (await import('../vm/jit/index.js')) as { JitEngine: new () => Engine };
-  jitCtor = mod.JitEngine;
-}
-function jitEngine(): Engine {
-  if (!jitCtor) throw new TsbpfError('EINVAL', "the JIT is not loaded: await preloadJit() first, or use Runtime.create({ engine: 'jit' })");
-  return new jitCtor();
-}
-
+/** The verifier is imported on first load (it is the largest module of the runtime's dependencies). */
 async function loadVerifier(): Promise<ProgramCheck | null> {
-  try {
-    const mod = (await import('../verifier/index.js' as string)) as { verify?: unknown };
-    return typeof mod.verify === 'function' ? (mod.verify as ProgramCheck) : null;
-  } catch {
-    return null;
-  }
+  const mod = await import('../verifier/index.js');
+  return mod.verify;
 }
 
 /** A loaded program: its id, type, resolved instructions and the engine's executable. */

@@ -186,7 +186,10 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   // Prune points, where the kernel's visit_insn puts them.
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (isCond(ins)) prunePoint[i] = 1;
+    if (isCond(ins)) {
+      prunePoint[i] = 1;
+      prunePoint[i + 1 + ins.off] = 1;
+    }
     else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[successors(insns, i)[0]!] = 1;
     else if (ins.code === op.OP_CALL) {
       if (i + 1 < n) prunePoint[i + 1] = 1;

@@ -137,7 +137,9 @@ export function insnLine(insns: readonly Insn[], i: number, helperName?: (id: nu
 }
 
 /** The padding the kernel puts between an instruction and the state after it (vlog_alignment). */
-export function alignTo(pos: number): number {
+export function alignTo(len: number): number {
+  // The kernel counts the position one past the text it printed.
+  const pos = len + 1;
   const want = Math.max(pos + 4, 40);
   return Math.ceil(want / 8) * 8 - pos - 1;
 }

@@ -51,6 +51,8 @@ export class Frame {
   callbackOf = 0;
   /** for callbacks: the r1..r4 the helper passes at every iteration */
   callbackArgs: Reg[] | null = null;
+  /** for callbacks: the callers' stacks when the helper was called (for widening across iterations) */
+  callbackEntry: Array<Array<StackSlot | undefined>> | null = null;
 
   constructor(public frameno: number, callsite: number, subprog: number) {
     this.regs = Array.from({ length: 11 }, () => Reg.notInit());
@@ -64,6 +66,7 @@ export class Frame {
     f.stack = this.stack.map((s) => s?.clone());
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
+    f.callbackEntry = this.callbackEntry;
     return f;
   }
 

@@ -141,12 +141,22 @@ export class Debugger {
     if (!Number.isInteger(pc) || op === undefined || op === 0x100)
       throw new RangeError(`slot ${pc} is not an instruction of ${this.exe.image.name}`);
     this.bps.add(pc);
+    this.arm(pc);
+  }
+
+  private arm(pc: number): void {
     this.prog.op[pc] = I_BREAK;
+    this.prog.code[pc] = (this.prog.clean!.code[pc]! & ~0x1ff) | I_BREAK;
+  }
+
+  private disarm(pc: number): void {
+    this.prog.op[pc] = this.prog.clean!.op[pc]!;
+    this.prog.code[pc] = this.prog.clean!.code[pc]!;
   }
 
   clearBreakpoint(pc: number): void {
     if (!this.bps.delete(pc)) return;
-    this.prog.op[pc] = this.prog.clean!.op[pc]!;
+    this.disarm(pc);
   }
 
   /** Execute one instruction. */
@@ -178,7 +188,7 @@ export class Debugger {
     const st = this.st;
     const act = this.act;
     const atBp = this.bps.has(act.pc) && act.prog === this.prog;
-    if (atBp && limit === 1) this.prog.op[act.pc] = this.prog.clean!.op[act.pc]!;
+    if (atBp && limit === 1) this.disarm(act.pc);
     try {
       for (;;) {
         if (st.reserve === 0) return this.stop({ reason: 'budget', pc: act.pc, depth: act.depth, error: new BudgetExceeded(act.pc, st.budget) });
@@ -204,7 +214,7 @@ export class Debugger {
       return this.stop({ reason: e instanceof BudgetExceeded ? 'budget' : 'fault', pc: e.pc >= 0 ? e.pc : act.pc, depth: act.depth, error: e });
     } finally {
       // Re-arm the breakpoint stepped over.
-      for (const b of this.bps) this.prog.op[b] = I_BREAK;
+      for (const b of this.bps) this.arm(b);
     }
   }
 

@@ -65,7 +65,7 @@ class RunEnv implements ExecEnv {
 }
 
 export class InterpExecutable implements Executable, InterpTarget {
-  /** Idle run states (each owns a stack block); more than one only for re-entrant runs. */
+  /** Idle run states; more than one only after re-entrant runs. */
   private readonly pool: RunState[] = [];
 
   constructor(
@@ -80,6 +80,7 @@ export class InterpExecutable implements Executable, InterpTarget {
       this.pool.pop() ??
       new RunState(this.image.space, this.image.helpers, this.image, this.checked, this.image.stackSize ?? MAX_BPF_STACK);
     if (st.env === undefined) st.env = new RunEnv(st, this.image.space);
+    st.attachStack();
     const budget = args.budget ?? (this.image.verified ? Number.MAX_SAFE_INTEGER : DEFAULT_UNVERIFIED_BUDGET);
     if (!(budget >= 0)) throw new UnsupportedInsn(-1, `invalid budget ${budget}`);
     st.budget = budget;
@@ -95,6 +96,7 @@ export class InterpExecutable implements Executable, InterpTarget {
 
   /** @internal */
   releaseState(st: RunState): void {
+    st.detachStack();
     st.runArg = undefined;
     st.cur = undefined;
     this.pool.push(st);
@@ -113,6 +115,9 @@ export class InterpExecutable implements Executable, InterpTarget {
     return new Activation(prog, this, R, 0, 0, pausable);
   }
 
+  /** Instructions executed by the last run that ended (for profiling and benchmarks). */
+  lastInsnCount = 0;
+
   run(args: RunArgs = {}): bigint {
     const st = this.acquire(args);
     try {
@@ -121,6 +126,7 @@ export class InterpExecutable implements Executable, InterpTarget {
       if (status !== EXIT) throw new UnsupportedInsn(act.pc, 'program stopped without exiting');
       return regU64(act.R, 0);
     } finally {
+      this.lastInsnCount = st.budget - st.left - st.reserve;
       this.releaseState(st);
     }
   }

@@ -10,6 +10,7 @@ import { BtfError } from '../../object/btf/error.js';
 import { dumpRaw, dumpRawJson } from '../../object/btf/dump-raw.js';
 import { dumpC } from '../../object/btf/dump-c.js';
 import { toJson } from '../../object/btf/json.js';
+import { formatJson, type Formatted } from '../../object/btf/codec.js';
 import { loadBtfFile } from '../../object/btf/file.js';
 
 export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-j]
@@ -54,7 +55,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(dumpC(btf));
     return 0;
   }
-  if (json) process.stdout.write(toJson(dumpRawJson(btf), values.pretty === true) + '\n');
+  // -p uses bpftool's json_writer layout (array elements on one line, object members indented)
+  if (values.pretty === true) process.stdout.write(formatJson(dumpRawJson(btf) as unknown as Formatted, { json: true, pretty: true }) + '\n');
+  else if (json) process.stdout.write(toJson(dumpRawJson(btf)) + '\n');
   else process.stdout.write(dumpRaw(btf));
   return 0;
 }

@@ -39,6 +39,20 @@ export function loadProgram(bytes: Uint8Array): { format: ProgramFormat; insns: 
   return { format: 'asm', insns: assemble(s) };
 }
 
+/** Write to standard output synchronously; a closed pipe ends the command quietly. */
+function writeOut(text: string): void {
+  let data = Buffer.from(text);
+  while (data.length > 0) {
+    try {
+      data = data.subarray(writeSync(1, data));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EPIPE') process.exit(0);
+      if (code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
 function hex64(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
@@ -75,8 +89,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.trace) {
     r0 = trace(raw.exe as InterpExecutable, runArgs);
   } else r0 = raw.exe.run(runArgs);
-  if (values.json) process.stdout.write(JSON.stringify({ r0: hex64(r0), engine: engine.kind }) + '\n');
-  else process.stdout.write(`${hex64(r0)}\n`);
+  writeOut(values.json ? JSON.stringify({ r0: hex64(r0), engine: engine.kind }) + '\n' : `${hex64(r0)}\n`);
   return 0;
 }
 
@@ -87,12 +100,7 @@ function trace(exe: InterpExecutable, args: { args: bigint[]; budget?: number })
   // (`| head`) must end it quietly rather than pile up pending writes.
   let buf = '';
   const flush = (): void => {
-    try {
-      writeSync(1, buf);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'EPIPE') process.exit(0);
-      throw e;
-    }
+    writeOut(buf);
     buf = '';
   };
   const out = {

@@ -47,12 +47,13 @@ function readLines(source: string): SourceLine[] {
       out.push({ line: i + 1, text: raw.trim(), labels: [m[1]!], body: '' });
       return;
     }
-    // Listing prefixes: `12:` (bpftool, our disasm) or `     a8:` (llvm-objdump, hex),
-    // then `(b7)` opcode notes and raw byte columns.
-    if ((m = /^([0-9a-f]+):\s+(\S.*)$/i.exec(s)) && /\d/.test(m[1]!)) s = m[2]!;
+    // Listing prefixes: `12:` (bpftool, our disasm, and llvm-objdump, which numbers
+    // BPF slots in decimal), then `(b7)` opcode notes and raw byte columns. A label
+    // cannot be all digits, so `f1: exit` stays a label.
+    if ((m = /^(\d+):\s+(\S.*)$/.exec(s))) s = m[2]!;
     s = s.replace(/^\([0-9a-f]{2}\)\s*/i, '');
     s = s.replace(/^(?:[0-9a-f]{2}\s+){8,16}(?=\S)/i, '');
-    s = s.replace(/\s*<[^<>]*>$/, '');
+    s = s.replace(/(\S)\s+<[^<>]*>$/, '$1');
     // Labels, possibly several, possibly followed by an instruction.
     while ((m = /^([A-Za-z_.$][\w.$]*):(?:\s+|$)(.*)$/.exec(s)) && LABEL_RE.test(m[1]!)) {
       labels.push(m[1]!);

@@ -64,14 +64,15 @@ const RHS = {
   loadAcq: re(`load_acquire\\(\\s*\\((u8|u16|u32|u64)\\s*\\*\\)\\s*${MEM}\\s*\\)`),
   load: re(`\\*\\((u8|u16|u32|u64|s8|s16|s32)\\s*\\*\\)\\s*${MEM}`),
   skbAbs: re(`\\*\\((u8|u16|u32|u64)\\s*\\*\\)\\s*skb\\[\\s*(${NUM})\\s*\\]`),
-  skbInd: re(`\\*\\((u8|u16|u32|u64)\\s*\\*\\)\\s*skb\\[\\s*${REG}\\s*(?:([+-])\\s*(0x[0-9a-f]+|\\d+)\\s*)?\\]`),
+  // The kernel prints `skb[r2 + %d]`, so a negative immediate reads `skb[r2 + -4]`.
+  skbInd: re(`\\*\\((u8|u16|u32|u64)\\s*\\*\\)\\s*skb\\[\\s*${REG}\\s*(?:([+-])\\s*(${NUM})\\s*)?\\]`),
   neg: re(`-\\s*${REG}`),
   end: re(`(be|le|bswap)(16|32|64)\\s+${REG}`),
   movsx: re(`\\((s8|s16|s32)\\)\\s*${REG}`),
   asCast: re(`addr_space_cast\\(\\s*${REG}\\s*,\\s*(${NUM})\\s*,\\s*(${NUM})\\s*\\)`),
   percpu: re(`&\\(void __percpu \\*\\)\\(\\s*${REG}\\s*\\)`),
-  map: re(`map\\[(fd|idx):(\\d+)\\](?:\\[0\\]\\+(\\d+))?(?:\\s+ll)?`),
-  btfId: re(`btf_id\\[(\\d+)\\](?:\\s+ll)?`),
+  map: re(`map\\[(fd|idx):(-?\\d+)\\](?:\\[0\\]\\+(\\d+))?(?:\\s+ll)?`),
+  btfId: re(`btf_id\\[(-?\\d+)\\](?:\\s+ll)?`),
   func: re(`func\\[(?:pc)?([+-]\\d+|\\S+)\\](?:\\s+ll)?`),
   ll: re(`(${NUM})\\s+ll`),
   reg: re(REG),
@@ -207,7 +208,11 @@ function assign(b: Builder, w: boolean, dst: number, opStr: string, rhs: string)
       const size = SIZE_OF[m[1]!.toLowerCase()]!;
       if (size === op.BPF_DW) b.fail('legacy packet loads are 8, 16 or 32 bits wide');
       if (m.length === 3) return b.emit(insn(op.BPF_LD | op.BPF_ABS | size, 0, 0, 0, imm32(b, m[2]!)));
-      const imm = m[4] ? imm32(b, `${m[4]}${m[5]}`) : 0;
+      let imm = 0;
+      if (m[4]) {
+        const v = parseBig(m[5]!)!;
+        imm = imm32(b, String(m[4] === '-' ? -v : v));
+      }
       return b.emit(insn(op.BPF_LD | op.BPF_IND | size, 0, regNum(b, m[3]!), 0, imm));
     }
     if ((m = RHS.neg.exec(rhs))) {

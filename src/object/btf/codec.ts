@@ -240,9 +240,9 @@ function toInteger(v: BtfValue, bits: number, signed: boolean, path: string): bi
   else if (typeof v === 'boolean') b = v ? 1n : 0n;
   else throw new BtfValueError(path, `expected an integer, got ${describe(v)}`);
   const bb = BigInt(bits);
-  // accept the signed or unsigned spelling of the same bits (like C's conversions), nothing wider
-  const min = -(1n << (bb - 1n));
-  const max = (1n << bb) - 1n;
+  // strict: the range of the C type, no silent wrap-around
+  const min = signed ? -(1n << (bb - 1n)) : 0n;
+  const max = signed ? (1n << (bb - 1n)) - 1n : (1n << bb) - 1n;
   if (b < min || b > max) throw new BtfValueError(path, `${b} does not fit in ${bits} ${signed ? 'signed' : 'unsigned'} bits`);
   return BigInt.asUintN(bits, b);
 }

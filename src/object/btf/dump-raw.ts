@@ -145,7 +145,13 @@ export function rawTypeJson(t: BtfType): { [k: string]: JsonValue } {
         encoding: t.signed ? 'SIGNED' : 'UNSIGNED',
         size: t.size,
         vlen: t.values.length,
-        values: t.values.map((v) => ({ name: anon(v.name), val: v.value })),
+        // bpftool widens the 32-bit value through its signed storage type
+        // (struct btf_enum's __s32 val), so unsigned values >= 2^31 print
+        // sign-extended to 64 bits in JSON; we print what bpftool prints.
+        values: t.values.map((v) => ({
+          name: anon(v.name),
+          val: t.kind === 'enum' && !t.signed && v.value >= 0x80000000 ? BigInt.asUintN(64, BigInt((v.value as number) | 0)) : v.value,
+        })),
       });
       break;
     case 'fwd':

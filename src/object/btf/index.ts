@@ -13,3 +13,4 @@ export { formatWithLines, funcSignature, typeToString, type LineAnnotations, typ
 export { loadBtfFile, loadBtfAndExt } from './file.js';
 export { toJson, type JsonValue } from './json.js';
 export { decodeValue, encodeValue, formatValue, formatJson, formatMapDump, BtfValueError, Hex, Plain, type BtfValue, type Formatted, type CodecOptions } from './codec.js';
+export { applyCoreRelocations, calcCoreRelocation, essentialName, CoreRelocationError, type CoreResult } from './core.js';

@@ -194,3 +194,6 @@ export type BtfKind = BtfType['kind'];
 
 /** Kinds that only qualify or rename another type: `resolve` looks through them. */
 export const MODIFIER_KINDS: ReadonlySet<BtfKind> = new Set(['typedef', 'volatile', 'const', 'restrict', 'type_tag']);
+
+/** The variant of BtfType for kind K (`BtfTypeOf<'struct'>` is StructType). */
+export type BtfTypeOf<K extends BtfKind> = BtfType extends infer T ? (T extends { kind: infer U } ? (K extends U ? T : never) : never) : never;

@@ -52,6 +52,11 @@ export interface DecodedProgram {
   readonly n: number;
   /** opcode or internal opcode per slot (a debugger's copy may hold I_BREAK) */
   readonly op: Uint16Array;
+  /**
+   * What the dispatch loop reads: op | (2*dst) << 9 | (2*src) << 14, one load
+   * per instruction instead of three.
+   */
+  readonly code: Int32Array;
   /** 2 * dst register */
   readonly dst: Uint8Array;
   /** 2 * src register */
@@ -150,11 +155,17 @@ export function decodeProgram(insns: readonly Insn[]): DecodedProgram {
     offA[i] = off;
     immA[i] = imm;
   }
-  return { n, op: opA, dst: dstA, src: srcA, off: offA, imm: immA, insns };
+  const codeA = new Int32Array(n);
+  for (let i = 0; i < n; i++) codeA[i] = packCode(opA[i]!, dstA[i]!, srcA[i]!);
+  return { n, op: opA, code: codeA, dst: dstA, src: srcA, off: offA, imm: immA, insns };
+}
+
+export function packCode(o: number, d2: number, s2: number): number {
+  return o | (d2 << 9) | (s2 << 14);
 }
 
 /** A copy whose opcodes can be patched (breakpoints) without touching the original. */
 export function patchableCopy(p: DecodedProgram): DecodedProgram {
   const clean = p.clean ?? p;
-  return { ...clean, op: clean.op.slice(), clean };
+  return { ...clean, op: clean.op.slice(), code: clean.code.slice(), clean };
 }

@@ -38,9 +38,7 @@ export function exec(st: RunState, act: Activation): number {
   const R = act.R;
   const frames = st.frames;
   let prog = act.prog;
-  let ops = prog.op;
-  let dsts = prog.dst;
-  let srcs = prog.src;
+  let code = prog.code;
   let offs = prog.off;
   let imms = prog.imm;
   let pc = act.pc;
@@ -71,9 +69,10 @@ export function exec(st: RunState, act: Activation): number {
       st.reserve -= k;
       left = k - 1;
     }
-    const d = dsts[pc]!;
-    const s = srcs[pc]!;
-    switch (ops[pc]) {
+    const w = code[pc]!;
+    const d = (w >>> 9) & 31;
+    const s = w >>> 14;
+    switch (w & 0x1ff) {
       // ---------------------------------------------------------------- ALU64
       case 0x07: { // add dst, imm
         const a = R[d]!;
@@ -139,23 +138,23 @@ export function exec(st: RunState, act: Activation): number {
         udivmod64(R, d, R[s]!, R[s + 1]!, true);
         pc++;
         continue;
-      case D.I_SDIV64_K: {
+      case 0x109 /* I_SDIV64_K */: {
         const b = imms[pc]!;
         sdivmod64(R, d, b, b >> 31, false);
         pc++;
         continue;
       }
-      case D.I_SDIV64_X:
+      case 0x10a /* I_SDIV64_X */:
         sdivmod64(R, d, R[s]!, R[s + 1]!, false);
         pc++;
         continue;
-      case D.I_SMOD64_K: {
+      case 0x10b /* I_SMOD64_K */: {
         const b = imms[pc]!;
         sdivmod64(R, d, b, b >> 31, true);
         pc++;
         continue;
       }
-      case D.I_SMOD64_X:
+      case 0x10c /* I_SMOD64_X */:
         sdivmod64(R, d, R[s]!, R[s + 1]!, true);
         pc++;
         continue;
@@ -197,7 +196,7 @@ export function exec(st: RunState, act: Activation): number {
         continue;
       case 0x67: // lsh
       case 0x6f: {
-        const n = (ops[pc] === 0x67 ? imms[pc]! : R[s]!) & 63;
+        const n = ((w & 0x1ff) === 0x67 ? imms[pc]! : R[s]!) & 63;
         if (n !== 0) {
           const lo = R[d]!;
           if (n < 32) {
@@ -213,7 +212,7 @@ export function exec(st: RunState, act: Activation): number {
       }
       case 0x77: // rsh
       case 0x7f: {
-        const n = (ops[pc] === 0x77 ? imms[pc]! : R[s]!) & 63;
+        const n = ((w & 0x1ff) === 0x77 ? imms[pc]! : R[s]!) & 63;
         if (n !== 0) {
           const hi = R[d + 1]!;
           if (n < 32) {
@@ -229,7 +228,7 @@ export function exec(st: RunState, act: Activation): number {
       }
       case 0xc7: // arsh
       case 0xcf: {
-        const n = (ops[pc] === 0xc7 ? imms[pc]! : R[s]!) & 63;
+        const n = ((w & 0x1ff) === 0xc7 ? imms[pc]! : R[s]!) & 63;
         if (n !== 0) {
           const hi = R[d + 1]!;
           if (n < 32) {
@@ -262,21 +261,21 @@ export function exec(st: RunState, act: Activation): number {
         R[d + 1] = R[s + 1]!;
         pc++;
         continue;
-      case D.I_MOVSX64_8: {
+      case 0x10f /* I_MOVSX64_8 */: {
         const v = (R[s]! << 24) >> 24;
         R[d] = v;
         R[d + 1] = v >> 31;
         pc++;
         continue;
       }
-      case D.I_MOVSX64_16: {
+      case 0x110 /* I_MOVSX64_16 */: {
         const v = (R[s]! << 16) >> 16;
         R[d] = v;
         R[d + 1] = v >> 31;
         pc++;
         continue;
       }
-      case D.I_MOVSX64_32: {
+      case 0x111 /* I_MOVSX64_32 */: {
         const v = R[s]!;
         R[d] = v;
         R[d + 1] = v >> 31;
@@ -317,7 +316,7 @@ export function exec(st: RunState, act: Activation): number {
         continue;
       case 0x34:
       case 0x3c: {
-        const b = (ops[pc] === 0x34 ? imms[pc]! : R[s]!) >>> 0;
+        const b = ((w & 0x1ff) === 0x34 ? imms[pc]! : R[s]!) >>> 0;
         R[d] = b === 0 ? 0 : ((R[d]! >>> 0) / b) >>> 0;
         R[d + 1] = 0;
         pc++;
@@ -325,15 +324,15 @@ export function exec(st: RunState, act: Activation): number {
       }
       case 0x94:
       case 0x9c: {
-        const b = (ops[pc] === 0x94 ? imms[pc]! : R[s]!) >>> 0;
+        const b = ((w & 0x1ff) === 0x94 ? imms[pc]! : R[s]!) >>> 0;
         if (b !== 0) R[d] = (R[d]! >>> 0) % b;
         R[d + 1] = 0;
         pc++;
         continue;
       }
-      case D.I_SDIV32_K:
-      case D.I_SDIV32_X: {
-        const b = ops[pc] === D.I_SDIV32_K ? imms[pc]! : R[s]!;
+      case 0x105 /* I_SDIV32_K */:
+      case 0x106 /* I_SDIV32_X */: {
+        const b = (w & 0x1ff) === D.I_SDIV32_K ? imms[pc]! : R[s]!;
         const a = R[d]!;
         // INT32_MIN / -1 overflows to INT32_MIN, which (a / b) | 0 also yields.
         R[d] = b === 0 ? 0 : (a / b) | 0;
@@ -341,9 +340,9 @@ export function exec(st: RunState, act: Activation): number {
         pc++;
         continue;
       }
-      case D.I_SMOD32_K:
-      case D.I_SMOD32_X: {
-        const b = ops[pc] === D.I_SMOD32_K ? imms[pc]! : R[s]!;
+      case 0x107 /* I_SMOD32_K */:
+      case 0x108 /* I_SMOD32_X */: {
+        const b = (w & 0x1ff) === D.I_SMOD32_K ? imms[pc]! : R[s]!;
         if (b !== 0) R[d] = b === -1 ? 0 : R[d]! % b | 0;
         R[d + 1] = 0;
         pc++;
@@ -424,43 +423,43 @@ export function exec(st: RunState, act: Activation): number {
         R[d + 1] = 0;
         pc++;
         continue;
-      case D.I_MOVSX32_8:
+      case 0x10d /* I_MOVSX32_8 */:
         R[d] = (R[s]! << 24) >> 24;
         R[d + 1] = 0;
         pc++;
         continue;
-      case D.I_MOVSX32_16:
+      case 0x10e /* I_MOVSX32_16 */:
         R[d] = (R[s]! << 16) >> 16;
         R[d + 1] = 0;
         pc++;
         continue;
 
       // ---------------------------------------------------------------- byte order
-      case D.I_LE16:
+      case 0x112 /* I_LE16 */:
         R[d] &= 0xffff;
         R[d + 1] = 0;
         pc++;
         continue;
-      case D.I_LE32:
+      case 0x113 /* I_LE32 */:
         R[d + 1] = 0;
         pc++;
         continue;
-      case D.I_LE64:
+      case 0x114 /* I_LE64 */:
         pc++;
         continue;
-      case D.I_BE16: {
+      case 0x115 /* I_BE16 */: {
         const v = R[d]!;
         R[d] = ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
         R[d + 1] = 0;
         pc++;
         continue;
       }
-      case D.I_BE32:
+      case 0x116 /* I_BE32 */:
         R[d] = bswap32(R[d]!);
         R[d + 1] = 0;
         pc++;
         continue;
-      case D.I_BE64: {
+      case 0x117 /* I_BE64 */: {
         const lo = R[d]!;
         R[d] = bswap32(R[d + 1]!);
         R[d + 1] = bswap32(lo);
@@ -497,55 +496,108 @@ export function exec(st: RunState, act: Activation): number {
       case 0x4d:
         pc = (R[d]! & R[s]!) !== 0 || (R[d + 1]! & R[s + 1]!) !== 0 ? offs[pc]! : pc + 1;
         continue;
-      case 0x25: // jgt (unsigned)
-      case 0x2d:
-      case 0x35: // jge
-      case 0x3d:
-      case 0xa5: // jlt
-      case 0xad:
-      case 0xb5: // jle
-      case 0xbd: {
-        const o = ops[pc]!;
-        let bl: number, bh: number;
-        if (o & 8) {
-          bl = R[s]! >>> 0;
-          bh = R[s + 1]! >>> 0;
-        } else {
-          bl = imms[pc]! >>> 0;
-          bh = (imms[pc]! >> 31) >>> 0;
-        }
+      case 0x25: { // jgt
+        const b = imms[pc]!;
         const ah = R[d + 1]! >>> 0;
-        const al = R[d]! >>> 0;
-        // cmp: -1, 0, 1 of the unsigned 64-bit comparison
-        const cmp = ah !== bh ? (ah < bh ? -1 : 1) : al !== bl ? (al < bl ? -1 : 1) : 0;
-        const c = o & 0xf0;
-        const t = c === 0x20 ? cmp > 0 : c === 0x30 ? cmp >= 0 : c === 0xa0 ? cmp < 0 : cmp <= 0;
-        pc = t ? offs[pc]! : pc + 1;
+        const bh = (b >> 31) >>> 0;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 > b >>> 0) ? offs[pc]! : pc + 1;
         continue;
       }
-      case 0x65: // jsgt (signed)
-      case 0x6d:
-      case 0x75: // jsge
-      case 0x7d:
-      case 0xc5: // jslt
-      case 0xcd:
-      case 0xd5: // jsle
-      case 0xdd: {
-        const o = ops[pc]!;
-        let bl: number, bh: number;
-        if (o & 8) {
-          bl = R[s]! >>> 0;
-          bh = R[s + 1]!;
-        } else {
-          bl = imms[pc]! >>> 0;
-          bh = imms[pc]! >> 31;
-        }
+      case 0x2d: { // jgt (reg)
+        const ah = R[d + 1]! >>> 0;
+        const bh = R[s + 1]! >>> 0;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 > R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x35: { // jge
+        const b = imms[pc]!;
+        const ah = R[d + 1]! >>> 0;
+        const bh = (b >> 31) >>> 0;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 >= b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x3d: { // jge (reg)
+        const ah = R[d + 1]! >>> 0;
+        const bh = R[s + 1]! >>> 0;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 >= R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xa5: { // jlt
+        const b = imms[pc]!;
+        const ah = R[d + 1]! >>> 0;
+        const bh = (b >> 31) >>> 0;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 < b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xad: { // jlt (reg)
+        const ah = R[d + 1]! >>> 0;
+        const bh = R[s + 1]! >>> 0;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 < R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xb5: { // jle
+        const b = imms[pc]!;
+        const ah = R[d + 1]! >>> 0;
+        const bh = (b >> 31) >>> 0;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 <= b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xbd: { // jle (reg)
+        const ah = R[d + 1]! >>> 0;
+        const bh = R[s + 1]! >>> 0;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 <= R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x65: { // jsgt
+        const b = imms[pc]!;
         const ah = R[d + 1]!;
-        const al = R[d]! >>> 0;
-        const cmp = ah !== bh ? (ah < bh ? -1 : 1) : al !== bl ? (al < bl ? -1 : 1) : 0;
-        const c = o & 0xf0;
-        const t = c === 0x60 ? cmp > 0 : c === 0x70 ? cmp >= 0 : c === 0xc0 ? cmp < 0 : cmp <= 0;
-        pc = t ? offs[pc]! : pc + 1;
+        const bh = b >> 31;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 > b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x6d: { // jsgt (reg)
+        const ah = R[d + 1]!;
+        const bh = R[s + 1]!;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 > R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x75: { // jsge
+        const b = imms[pc]!;
+        const ah = R[d + 1]!;
+        const bh = b >> 31;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 >= b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0x7d: { // jsge (reg)
+        const ah = R[d + 1]!;
+        const bh = R[s + 1]!;
+        pc = ah > bh || (ah === bh && R[d]! >>> 0 >= R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xc5: { // jslt
+        const b = imms[pc]!;
+        const ah = R[d + 1]!;
+        const bh = b >> 31;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 < b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xcd: { // jslt (reg)
+        const ah = R[d + 1]!;
+        const bh = R[s + 1]!;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 < R[s]! >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xd5: { // jsle
+        const b = imms[pc]!;
+        const ah = R[d + 1]!;
+        const bh = b >> 31;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 <= b >>> 0) ? offs[pc]! : pc + 1;
+        continue;
+      }
+      case 0xdd: { // jsle (reg)
+        const ah = R[d + 1]!;
+        const bh = R[s + 1]!;
+        pc = ah < bh || (ah === bh && R[d]! >>> 0 <= R[s]! >>> 0) ? offs[pc]! : pc + 1;
         continue;
       }
 
@@ -624,7 +676,7 @@ export function exec(st: RunState, act: Activation): number {
       case 0x81: // ldxsw
       case 0x89: // ldxsh
       case 0x91: { // ldxsb
-        const o = ops[pc]!;
+        const o = (w & 0x1ff);
         const size = o === 0x61 || o === 0x81 ? 4 : o === 0x69 || o === 0x89 ? 2 : 1;
         let a = (R[s]! >>> 0) + offs[pc]!;
         if (R[s + 1] !== 0 || a < rLo || a + size > rHi) {
@@ -666,7 +718,7 @@ export function exec(st: RunState, act: Activation): number {
       case 0x63: // stxw
       case 0x6b: // stxh
       case 0x73: { // stxb
-        const o = ops[pc]!;
+        const o = (w & 0x1ff);
         const size = (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
         let a = (R[d]! >>> 0) + offs[pc]!;
         if (R[d + 1] !== 0 || a < wLo || a + size > wHi) {
@@ -689,7 +741,7 @@ export function exec(st: RunState, act: Activation): number {
           wLo = st.wLo;
           wHi = st.wHi;
         }
-        if (ops[pc] === 0x7b) {
+        if ((w & 0x1ff) === 0x7b) {
           dv.setInt32(a, R[s]!, true);
           dv.setInt32(a + 4, R[s + 1]!, true);
         } else {
@@ -700,7 +752,7 @@ export function exec(st: RunState, act: Activation): number {
         pc++;
         continue;
       }
-      case D.I_ATOMIC:
+      case 0x118 /* I_ATOMIC */:
         st.left = left;
         atomic(st, act, pc);
         // atomics may create typed-array views only; windows are unchanged
@@ -718,7 +770,7 @@ export function exec(st: RunState, act: Activation): number {
       case 0x85: // call helper
       case 0x8d: { // callx: the helper whose id is in dst
         let id: number;
-        if (ops[pc] === 0x85) id = imms[pc]!;
+        if ((w & 0x1ff) === 0x85) id = imms[pc]!;
         else {
           if (R[d + 1] !== 0 || R[d]! < 0) throw new UnknownHelper(pc, Number(((BigInt(R[d + 1]! >>> 0) << 32n) | BigInt(R[d]! >>> 0))));
           id = R[d]!;
@@ -737,7 +789,7 @@ export function exec(st: RunState, act: Activation): number {
         pc++;
         continue;
       }
-      case D.I_CALL_LOCAL: {
+      case 0x102 /* I_CALL_LOCAL */: {
         if (depth + 1 >= MAX_CALL_FRAMES) throw new CallDepthExceeded(pc, depth + 2);
         // Save the callee-saved r6..r9 and the return slot; the callee gets a fresh r10.
         const f = depth * FRAME_WORDS;
@@ -764,7 +816,7 @@ export function exec(st: RunState, act: Activation): number {
         R[21] = 0;
         continue;
       }
-      case D.I_TAIL_CALL: {
+      case 0x103 /* I_TAIL_CALL */: {
         act.pc = pc;
         act.depth = depth;
         st.left = left;
@@ -782,9 +834,7 @@ export function exec(st: RunState, act: Activation): number {
           prog = target.decoded;
           act.prog = prog;
           act.exe = target;
-          ops = prog.op;
-          dsts = prog.dst;
-          srcs = prog.src;
+          code = prog.code;
           offs = prog.off;
           imms = prog.imm;
           pc = 0;
@@ -794,9 +844,9 @@ export function exec(st: RunState, act: Activation): number {
         act.depth = depth;
         return EXIT;
       }
-      case D.I_KFUNC:
+      case 0x104 /* I_KFUNC */:
         throw new UnsupportedInsn(pc, `kfunc call (btf id ${imms[pc]}) is not supported by the interpreter`);
-      case D.I_LDPKT:
+      case 0x119 /* I_LDPKT */:
         st.left = left;
         act.depth = depth;
         if (!ldPacket(st, act, pc)) {
@@ -809,7 +859,7 @@ export function exec(st: RunState, act: Activation): number {
         }
         pc++;
         continue;
-      case D.I_BREAK:
+      case 0x101 /* I_BREAK */:
         act.pc = pc;
         act.depth = depth;
         st.left = left + 1; // the breakpoint itself executed nothing

@@ -45,6 +45,44 @@ export class Activation {
   }
 }
 
+/**
+ * A block of MAX_CALL_FRAMES stack frames in the address space, with
+ * unregistered guard gaps between them. Blocks are pooled per address space
+ * and frame size, not per program: runs are sequential on a thread, so a
+ * space needs only as many blocks as it has nested (re-entrant) runs, however
+ * many programs it holds.
+ */
+export class StackBlock {
+  readonly base: number;
+  readonly stride: number;
+  readonly regions: Region[] = [];
+  constructor(
+    readonly space: AddressSpace,
+    readonly frameSize: number,
+  ) {
+    this.stride = frameSize + STACK_GUARD;
+    this.base = space.alloc(this.stride * MAX_CALL_FRAMES, 16);
+    for (let k = 0; k < MAX_CALL_FRAMES; k++) {
+      const top = this.base + (k + 1) * this.stride;
+      this.regions.push(space.addRegion({ base: top - frameSize, size: frameSize, kind: 'stack', name: `stack frame ${k}`, writable: true }));
+    }
+  }
+}
+
+const stackPools = new WeakMap<AddressSpace, Map<number, StackBlock[]>>();
+
+export function acquireStack(space: AddressSpace, frameSize: number): StackBlock {
+  let bySize = stackPools.get(space);
+  if (bySize === undefined) stackPools.set(space, (bySize = new Map()));
+  let pool = bySize.get(frameSize);
+  if (pool === undefined) bySize.set(frameSize, (pool = []));
+  return pool.pop() ?? new StackBlock(space, frameSize);
+}
+
+export function releaseStack(b: StackBlock): void {
+  stackPools.get(b.space)?.get(b.frameSize)?.push(b);
+}
+
 export class RunState {
   /** instructions the loop may still execute before consulting `reserve` */
   left = 0;
@@ -70,9 +108,10 @@ export class RunState {
   rHi = 0;
   wLo = 0;
   wHi = 0;
-  readonly stackBase: number;
-  readonly stride: number;
-  readonly stackRegions: Region[] = [];
+  /** the stack block of this run (borrowed from the space's pool while running) */
+  stack: StackBlock | undefined;
+  stackBase = 0;
+  stride = 0;
 
   constructor(
     readonly space: AddressSpace,
@@ -80,16 +119,19 @@ export class RunState {
     readonly image: ProgramImage,
     readonly checked: boolean,
     readonly stackSize: number,
-  ) {
-    this.stride = stackSize + STACK_GUARD;
-    this.stackBase = space.alloc(this.stride * MAX_CALL_FRAMES, 16);
-    for (let k = 0; k < MAX_CALL_FRAMES; k++) {
-      const top = this.stackTop(k);
-      this.stackRegions.push(
-        space.addRegion({ base: top - stackSize, size: stackSize, kind: 'stack', name: `${image.name} frame ${k}`, writable: true }),
-      );
-    }
-    this.refreshViews();
+  ) {}
+
+  /** Borrow a stack block for a run. */
+  attachStack(): void {
+    const b = acquireStack(this.space, this.stackSize);
+    this.stack = b;
+    this.stackBase = b.base;
+    this.stride = b.stride;
+  }
+
+  detachStack(): void {
+    if (this.stack) releaseStack(this.stack);
+    this.stack = undefined;
   }
 
   /** r10 of frame `depth`: one past the frame's highest byte. */
@@ -114,10 +156,5 @@ export class RunState {
       this.rLo = this.wLo = NULL_GUARD;
       this.rHi = this.wHi = this.buf.byteLength;
     }
-  }
-
-  release(): void {
-    for (const r of this.stackRegions) this.space.removeRegion(r);
-    this.space.free(this.stackBase);
   }
 }

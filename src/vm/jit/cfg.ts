@@ -106,19 +106,21 @@ export function blockLeaders(insns: readonly Insn[], entries: readonly number[])
   return lead;
 }
 
+const NO_SUCC: number[] = [];
+
 /** Build the CFG of the function starting at `entry`. */
 export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array): FunctionCfg {
   const n = insns.length;
   const blocks: BasicBlock[] = [];
-  const idOf = new Map<number, number>();
+  const idOf = new Int32Array(n).fill(-1);
   const work: number[] = [];
   const blockAt = (start: number): number => {
-    let id = idOf.get(start);
-    if (id === undefined) {
-      if (start < 0 || start >= n) throw new RangeError(`control flow leaves the program at slot ${start}`);
+    if (start < 0 || start >= n) throw new RangeError(`control flow leaves the program at slot ${start}`);
+    let id = idOf[start]!;
+    if (id < 0) {
       id = blocks.length;
-      idOf.set(start, id);
-      blocks.push({ id, start, end: start, last: start, term: 'goto', succ: [], preds: [] });
+      idOf[start] = id;
+      blocks.push({ id, start, end: start, last: start, term: 'goto', succ: NO_SUCC, preds: [] });
       work.push(id);
     }
     return id;
@@ -163,17 +165,22 @@ export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Ar
   return analyze(entry, blocks);
 }
 
+const NO_CHILDREN: number[] = [];
+
 /** Orders, dominators, reducibility, loop headers and merge nodes of a block graph. */
 export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
   const nb = blocks.length;
   // Iterative DFS for the postorder (deep programs would overflow a recursive one).
-  const post: number[] = [];
-  const state = new Uint8Array(nb); // 0 new, 1 on stack, 2 done
-  const stack: number[] = [0];
-  const next: number[] = new Array(nb).fill(0);
-  state[0] = 1;
-  while (stack.length) {
-    const b = stack[stack.length - 1]!;
+  const rpo: number[] = new Array(nb);
+  let postCount = 0;
+  const seen = new Uint8Array(nb);
+  const stack = new Int32Array(nb);
+  const next = new Uint8Array(nb);
+  let sp = 0;
+  stack[sp++] = 0;
+  seen[0] = 1;
+  while (sp > 0) {
+    const b = stack[sp - 1]!;
     const succ = blocks[b]!.succ;
     // Visit the fall-through successor first so that, in reverse postorder,
     // taken-branch targets come after straight-line code where possible.
@@ -181,17 +188,15 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
     if (k < succ.length) {
       next[b] = k + 1;
       const s = succ[succ.length - 1 - k]!;
-      if (state[s] === 0) {
-        state[s] = 1;
-        stack.push(s);
+      if (seen[s] === 0) {
+        seen[s] = 1;
+        stack[sp++] = s;
       }
     } else {
-      state[b] = 2;
-      post.push(b);
-      stack.pop();
+      rpo[nb - 1 - postCount++] = b;
+      sp--;
     }
   }
-  const rpo = post.reverse();
   const rpoNum = new Int32Array(nb).fill(-1);
   rpo.forEach((b, i) => (rpoNum[b] = i));
 
@@ -226,26 +231,34 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
     }
   }
 
-  const domChildren: number[][] = Array.from({ length: nb }, () => []);
-  for (const b of rpo) if (b !== 0) domChildren[idom[b]!]!.push(b);
+  const domChildren: number[][] = new Array(nb).fill(NO_CHILDREN);
+  for (const b of rpo) {
+    if (b === 0) continue;
+    const p = idom[b]!;
+    if (domChildren[p] === NO_CHILDREN) domChildren[p] = [b];
+    else domChildren[p]!.push(b);
+  }
 
   // Pre/post numbers of the dominator tree make "a dominates b" O(1).
   const pre = new Int32Array(nb);
   const postN = new Int32Array(nb);
   {
     let clock = 0;
-    const st: Array<[number, number]> = [[0, 0]];
+    const st = new Int32Array(nb);
+    const pos = new Int32Array(nb);
+    let top = 0;
+    st[0] = 0;
     pre[0] = clock++;
-    while (st.length) {
-      const top = st[st.length - 1]!;
-      const kids = domChildren[top[0]]!;
-      if (top[1] < kids.length) {
-        const c = kids[top[1]++]!;
+    while (top >= 0) {
+      const b = st[top]!;
+      const kids = domChildren[b]!;
+      if (pos[b]! < kids.length) {
+        const c = kids[pos[b]!++]!;
         pre[c] = clock++;
-        st.push([c, 0]);
+        st[++top] = c;
       } else {
-        postN[top[0]] = clock++;
-        st.pop();
+        postN[b] = clock++;
+        top--;
       }
     }
   }

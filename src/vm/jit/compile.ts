@@ -15,6 +15,7 @@
  *            cpu (i32): the CPU of this run (inlined bpf_get_smp_processor_id)
  *            budget (i64): instructions left (only in the budgeted variant)
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
+ *            run(r1..r5 i64, sp i32, cpu i32) -> i64   sets the globals, calls f0
  *
  * Registers are locals: r1..r5 are the parameters (a bpf-to-bpf call passes
  * them exactly like the kernel's calling convention), r0 and r6..r10 plain
@@ -83,8 +84,8 @@ export interface CompiledFunction {
   /** the CFG was irreducible and went through the dispatch loop */
   dispatch: boolean;
   blocks: number;
-  /** byte offset in the body -> eBPF slot */
-  marks: ReadonlyArray<[number, number]>;
+  /** pairs (byte offset in the body, eBPF slot), flattened */
+  marks: readonly number[];
 }
 
 export interface CompiledModule {
@@ -275,6 +276,24 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
           changed = true;
         }
     }
+  }
+
+  // run(r1..r5, sp, cpu): the per-run entry. Setting the globals here rather
+  // than through WebAssembly.Global objects from JS saves a JS->C++ call each.
+  const runIdx = m.declareFunc(m.type([I64, I64, I64, I64, I64, I32, I32], [I64]));
+  m.exportFunc('run', runIdx);
+  {
+    const b = new FuncBody([]);
+    b.localGet(5);
+    b.globalSet(G_SP);
+    b.localGet(6);
+    b.globalSet(G_CPU);
+    b.i32Const(0);
+    b.globalSet(G_TAIL);
+    for (let r = 0; r < 5; r++) b.localGet(r);
+    b.call(funcIndex.get(0)!);
+    b.end();
+    m.setBody(entries.length, b);
   }
 
   const functions: CompiledFunction[] = [];

@@ -44,6 +44,7 @@ export interface JitOptions {
 export const DEFAULT_UNVERIFIED_BUDGET = 1e9;
 
 const U64 = 1n << 64n;
+const NO_ARGS: readonly bigint[] = [];
 /** WebAssembly hands i64 values to JS as signed BigInts; helpers take unsigned ones. */
 const u64 = (v: bigint): bigint => (v < 0n ? v + U64 : v);
 
@@ -71,7 +72,7 @@ export class JitEngine implements Engine {
 
 interface Instance {
   readonly compiled: CompiledModule;
-  readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+  readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, sp: number, cpu: number) => bigint;
   readonly funcs: ReadonlyMap<number, (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint>;
   readonly sp: WebAssembly.Global;
   readonly tail: WebAssembly.Global;
@@ -79,26 +80,27 @@ interface Instance {
   readonly budget: WebAssembly.Global | undefined;
 }
 
-/** State of one run, shared along a chain of tail calls. */
+/**
+ * State of one run, shared along a chain of tail calls. An executable keeps
+ * one for reuse (runs are not re-entrant in the common case), so a run
+ * allocates nothing but its result.
+ */
 class RunState {
   tailCount = 0;
   pending: Executable | undefined;
   pendingCtx = 0n;
-  budgetLeft: number;
+  budgetLeft = 0;
+  cpu = 0;
+  run: unknown;
+  budget: number | undefined;
   inst!: Instance;
-  readonly env: ExecEnv;
-  constructor(
-    readonly cpu: number,
-    readonly run: unknown,
-    readonly budget: number | undefined,
-    exe: JitExecutable,
-  ) {
-    this.budgetLeft = budget ?? 0;
+  readonly env: { space: AddressSpace; cpu: number; run: unknown; callFunc: ExecEnv['callFunc'] };
+  constructor(exe: JitExecutable) {
     const state = this;
     this.env = {
       space: exe.image.space,
-      cpu,
-      run,
+      cpu: 0,
+      run: undefined,
       callFunc(insnIndex: number, args: readonly bigint[]): bigint {
         const inst = state.inst;
         const f = inst.funcs.get(insnIndex);
@@ -108,6 +110,17 @@ class RunState {
         return u64(f(args[0] ?? 0n, args[1] ?? 0n, args[2] ?? 0n, args[3] ?? 0n, args[4] ?? 0n));
       },
     };
+  }
+  reset(cpu: number, run: unknown, budget: number | undefined): this {
+    this.tailCount = 0;
+    this.pending = undefined;
+    this.cpu = cpu;
+    this.run = run;
+    this.budget = budget;
+    this.budgetLeft = budget ?? 0;
+    this.env.cpu = cpu;
+    this.env.run = run;
+    return this;
   }
 }
 
@@ -128,6 +141,8 @@ export class JitExecutable implements Executable {
   /** the run currently inside this executable's code (innermost, for nested runs) */
   private cur: RunState | undefined;
   private active = 0;
+  /** a run state for the next run, when none is in progress */
+  private spare: RunState | undefined;
 
   constructor(
     image: ProgramImage,
@@ -165,8 +180,19 @@ export class JitExecutable implements Executable {
     // As the interpreter: unverified programs get a budget unless told otherwise.
     const budget = args.budget ?? (this.image.verified ? undefined : DEFAULT_UNVERIFIED_BUDGET);
     if (budget !== undefined && !(budget >= 0)) throw new UnsupportedInsn(-1, `invalid budget ${budget}`);
-    const state = new RunState(args.cpu ?? 0, args.run, budget, this);
-    const a = args.args ?? [];
+    let state = this.spare;
+    if (state) this.spare = undefined;
+    else state = new RunState(this);
+    state.reset(args.cpu ?? 0, args.run, budget);
+    try {
+      return this.runWith(state, args.args ?? NO_ARGS);
+    } finally {
+      state.reset(0, undefined, undefined);
+      this.spare = state;
+    }
+  }
+
+  private runWith(state: RunState, a: readonly bigint[]): bigint {
     let r = this.invoke(state, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n);
     // The tail-call trampoline.
     while (state.pending !== undefined) {
@@ -188,24 +214,23 @@ export class JitExecutable implements Executable {
     const inst = state.budget !== undefined ? this.budgetVariant() : this.plain;
     const prevCur = this.cur;
     const prevInst = state.inst;
-    const savedSp = inst.sp.value as number;
     this.cur = state;
     state.inst = inst;
-    // A nested run (a helper running this program again) continues below the live frames.
-    if (this.active === 0) inst.sp.value = this.stackTop;
+    // A nested run (a helper running this program again) continues below the
+    // live frames; wasm restores sp itself on every return.
+    const nested = this.active > 0;
+    const sp = nested ? (inst.sp.value as number) : this.stackTop;
     this.active++;
-    inst.cpu.value = state.cpu;
     if (inst.budget) inst.budget.value = BigInt(state.budgetLeft);
     try {
-      return inst.entry(r1, r2, r3, r4, r5);
+      return inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
     } catch (e) {
+      if (nested) inst.sp.value = sp;
       throw translateError(e);
     } finally {
       this.active--;
       this.cur = prevCur;
       state.inst = prevInst;
-      inst.sp.value = savedSp;
-      if (inst.tail.value !== 0) inst.tail.value = 0;
       if (inst.budget) state.budgetLeft = Number(inst.budget.value);
     }
   }
@@ -299,12 +324,12 @@ export class JitExecutable implements Executable {
     const module = new WebAssembly.Module(compiled.bytes as BufferSource);
     const instance = new WebAssembly.Instance(module, { e: env, h: helpers } as WebAssembly.Imports);
     exports = instance.exports;
-    type F = Instance['entry'];
+    type F = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
     const funcs = new Map<number, F>();
     for (const f of compiled.functions) funcs.set(f.entry, exports[f.name] as F);
     return {
       compiled,
-      entry: funcs.get(0)!,
+      entry: exports['run'] as Instance['entry'],
       funcs,
       sp: exports['sp'] as WebAssembly.Global,
       tail: exports['tail'] as WebAssembly.Global,

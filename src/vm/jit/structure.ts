@@ -73,6 +73,12 @@ function relooper(cfg: FunctionCfg): Stmt[] {
   const root: Stmt[] = [];
   const tasks: Task[] = [{ x: 0, depth: 0, out: root }];
 
+  /** br depth from x (at nesting `d`) to y, or undefined when x immediately dominates y (y's code goes here) */
+  const brDepth = (x: number, y: number, d: number): number | undefined => {
+    if (rpoNum[y]! <= rpoNum[x]!) return d - 1 - loopPos[y]!; // back edge
+    if (mergeNode[y]) return d - 1 - followPos[y]!;
+    return undefined;
+  };
   while (tasks.length) {
     const t = tasks.pop()!;
     let { x, depth, out } = t;
@@ -86,9 +92,11 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     }
     // nodeWithin(x, merge children): the highest-numbered merge child's
     // block is outermost, so its code comes last.
-    const merges = domChildren[x]!.filter((c) => mergeNode[c]);
-    merges.sort((a, b) => rpoNum[b]! - rpoNum[a]!);
-    for (const y of merges) {
+    const kids = domChildren[x]!;
+    // domChildren are in reverse postorder already: walk them backwards.
+    for (let k = kids.length - 1; k >= 0; k--) {
+      const y = kids[k]!;
+      if (!mergeNode[y]) continue;
       const inner: Stmt[] = [];
       out.push({ k: 'block', body: inner });
       followPos[y] = depth;
@@ -99,22 +107,17 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     }
     const bb = blocks[x]!;
     out.push({ k: 'code', b: x });
-    const brDepth = (y: number, d: number): number | undefined => {
-      if (rpoNum[y]! <= rpoNum[x]!) return d - 1 - loopPos[y]!; // back edge
-      if (mergeNode[y]) return d - 1 - followPos[y]!;
-      return undefined; // x immediately dominates y: place y's code here
-    };
     if (bb.term === 'exit') {
       out.push({ k: 'exit', b: x });
     } else if (bb.term === 'goto') {
       const y = bb.succ[0]!;
-      const d = brDepth(y, depth);
+      const d = brDepth(x, y, depth);
       if (d !== undefined) out.push({ k: 'br', depth: d });
       else tasks.push({ x: y, depth, out });
     } else {
       const [taken, fall] = bb.succ as [number, number];
-      const dt = brDepth(taken, depth);
-      const df = brDepth(fall, depth);
+      const dt = brDepth(x, taken, depth);
+      const df = brDepth(x, fall, depth);
       if (taken === fall) {
         // Both edges agree: the condition does not matter.
         if (dt !== undefined) out.push({ k: 'br', depth: dt });

@@ -222,8 +222,8 @@ export class ByteWriter {
  * instruction's bytes; the JIT composes them into eBPF semantics.
  */
 export class FuncBody extends ByteWriter {
-  /** byte offset (within the code, after the locals) -> eBPF slot, for the text printer */
-  readonly marks: Array<[number, number]> = [];
+  /** pairs (byte offset within the code, eBPF slot), flattened, for the text printer */
+  readonly marks: number[] = [];
   constructor(readonly locals: ReadonlyArray<[number, ValType]>) {
     super(1024);
   }
@@ -307,7 +307,7 @@ export class FuncBody extends ByteWriter {
     this.uleb(f);
   }
   mark(slot: number): void {
-    this.marks.push([this.len, slot]);
+    this.marks.push(this.len, slot);
   }
 }
 

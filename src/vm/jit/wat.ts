@@ -177,7 +177,8 @@ export function printWat(compiled: CompiledModule, insns?: readonly Insn[]): str
           out.push(...header);
           const codeStart = r.p;
           const marks = new Map<number, number>();
-          for (const [off, slot] of f?.marks ?? []) if (!marks.has(off)) marks.set(off, slot);
+          const fm = f?.marks ?? [];
+          for (let k = 0; k < fm.length; k += 2) if (!marks.has(fm[k]!)) marks.set(fm[k]!, fm[k + 1]!);
           let indent = 2;
           let lastSlot = -1;
           while (r.p < bodyEnd) {

@@ -1,0 +1,47 @@
+/**
+ * Object reading: how long opening each fixture takes, against the baseline
+ * of decoding the same object's code sections alone (what any reader must
+ * at least do), measured in the same run.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readObject } from '../src/object/reader.js';
+import { parseElf, SHF_EXECINSTR } from '../src/object/elf.js';
+import { decode } from '../src/isa/insn.js';
+import { writeObject } from '../src/object/writer.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '..');
+
+function time(fn: () => void, minMs = 200): number {
+  for (let i = 0; i < 20; i++) fn(); // warm up
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < minMs) {
+    fn();
+    n++;
+    t = performance.now();
+  }
+  return ((t - t0) * 1000) / n; // microseconds per call
+}
+
+export async function main(): Promise<void> {
+  const dir = resolve(root, 'fixtures');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.o') && !f.includes('.bpfeb.')).sort();
+  console.log('\nobject: open a fixture (µs per call; baseline = decode its code sections)');
+  console.log(['fixture'.padEnd(20), 'bytes'.padStart(6), 'baseline'.padStart(9), 'parseElf'.padStart(9), 'readObject'.padStart(11), 'ratio'.padStart(6)].join(' '));
+  for (const f of files) {
+    const bytes = new Uint8Array(readFileSync(resolve(dir, f)));
+    const code = parseElf(bytes).sections.filter((s) => s.flags & SHF_EXECINSTR).map((s) => s.data);
+    const base = time(() => code.forEach((c) => decode(c)));
+    const elf = time(() => parseElf(bytes));
+    const full = time(() => readObject(bytes, { name: f }));
+    console.log([f.padEnd(20), String(bytes.length).padStart(6), base.toFixed(1).padStart(9), elf.toFixed(1).padStart(9), full.toFixed(1).padStart(11), (full / base).toFixed(1).padStart(6)].join(' '));
+  }
+  const spec = readObject(new Uint8Array(readFileSync(resolve(dir, 'bpf2bpf.o'))));
+  const programs = [...spec.programs.values()];
+  const w = time(() => writeObject({ programs }));
+  console.log(`writeObject(bpf2bpf programs): ${w.toFixed(1)} µs`);
+}

@@ -1,0 +1,132 @@
+/**
+ * What the `tsbpf map` commands share: opening a pinned map file (the maps
+ * layer's pin format, src/maps/pin.ts), bpftool's byte grammar
+ * (`key 0x01 2 03` or `key hex 01 02 03`), and bpftool's output formats.
+ */
+import { TsbpfError, ERRNO_VALUES, type Errno } from '../../errors.js';
+import { CliUsageError } from '../args.js';
+import { AddressSpace } from '../../vm/memory.js';
+import type { BpfMap } from '../../maps/map.js';
+
+export interface PinnedMap {
+  map: BpfMap<unknown>;
+  /** write the (modified) map back to its file */
+  save(): Promise<void>;
+  close(): void;
+}
+
+interface PinModule {
+  openPinnedMap(path: string, opts: { space: AddressSpace; numCpus?: number }): Promise<BpfMap<unknown>> | BpfMap<unknown>;
+  pinMap(map: BpfMap<unknown>, path: string): Promise<void> | void;
+}
+
+async function pinModule(): Promise<PinModule> {
+  try {
+    return (await import('../../maps/pin.js' as string)) as PinModule;
+  } catch (e) {
+    throw new TsbpfError('EOPNOTSUPP', `map pinning is not available in this build (${(e as Error).message})`);
+  }
+}
+
+/** Open `pinned PATH` from the front of `args`; returns the map and the remaining words. */
+export async function openPinned(args: string[]): Promise<[PinnedMap, string[]]> {
+  if (args[0] !== 'pinned' || !args[1]) throw new CliUsageError("expected 'pinned PATH'");
+  const path = args[1];
+  const mod = await pinModule();
+  const space = new AddressSpace({ initialPages: 16 });
+  const map = await mod.openPinnedMap(path, { space });
+  return [
+    {
+      map,
+      save: async () => {
+        await mod.pinMap(map, path);
+      },
+      close: () => map.close(),
+    },
+    args.slice(2),
+  ];
+}
+
+/**
+ * bpftool's parse_bytes: after `key`/`value`, either `hex` and then one
+ * hex byte per word, or one byte per word in C notation (0x.., 0.., decimal).
+ * Stops at the first word that is not a byte, or after `size` bytes.
+ */
+export function parseBytes(words: string[], start: number, size: number, what: string): [Uint8Array, number] {
+  let i = start;
+  let hex = false;
+  if (words[i] === 'hex') {
+    hex = true;
+    i++;
+  }
+  const out: number[] = [];
+  while (i < words.length && out.length < size) {
+    const w = words[i]!;
+    let v: number;
+    if (hex) v = /^[0-9a-fA-F]{1,2}$/.test(w) ? parseInt(w, 16) : NaN;
+    else if (/^0[xX][0-9a-fA-F]+$/.test(w)) v = parseInt(w.slice(2), 16);
+    else if (/^0[0-7]+$/.test(w)) v = parseInt(w, 8);
+    else if (/^[0-9]+$/.test(w)) v = parseInt(w, 10);
+    else break;
+    if (!(v >= 0 && v <= 255)) throw new CliUsageError(`error parsing byte: ${w}`);
+    out.push(v);
+    i++;
+  }
+  if (out.length !== size) throw new TsbpfError('EINVAL', `${what} expected ${size} bytes got ${out.length}`);
+  return [Uint8Array.from(out), i];
+}
+
+export const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+export const jsonBytes = (b: Uint8Array): string[] => Array.from(b, (x) => `0x${x.toString(16).padStart(2, '0')}`);
+
+/** One entry the way `bpftool map dump` prints it (plain). */
+export function formatEntry(key: Uint8Array, value: unknown): string {
+  if (Array.isArray(value)) {
+    let s = `key:\n${hex(key)}\n`;
+    (value as Uint8Array[]).forEach((v, cpu) => {
+      s += `value (CPU ${String(cpu).padStart(2, '0')}): ${hex(v)}\n`;
+    });
+    return s;
+  }
+  const v = value as Uint8Array;
+  // bpftool breaks long lines: key and value on their own lines when they do not fit.
+  if (key.length + v.length > 24) return `key:\n${hex(key)}\nvalue:\n${hex(v)}\n`;
+  return `key: ${hex(key)}  value: ${hex(v)}\n`;
+}
+
+export function jsonEntry(key: Uint8Array, value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return { key: jsonBytes(key), values: (value as Uint8Array[]).map((v, cpu) => ({ cpu, value: jsonBytes(v) })) };
+  return { key: jsonBytes(key), value: jsonBytes(value as Uint8Array) };
+}
+
+/** bpftool exits with -errno (as a byte) on a failed map operation. */
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof TsbpfError) return (256 - (ERRNO_VALUES[e.errno as Errno] ?? 1)) & 0xff;
+  return 1;
+}
+
+export function errorOut(json: boolean, msg: string): void {
+  if (json) process.stdout.write(JSON.stringify({ error: msg }) + '\n');
+  else process.stderr.write(`Error: ${msg}\n`);
+}
+
+const STRERROR: Partial<Record<Errno, string>> = {
+  ENOENT: 'No such file or directory',
+  EEXIST: 'File exists',
+  E2BIG: 'Argument list too long',
+  EINVAL: 'Invalid argument',
+  EPERM: 'Operation not permitted',
+  ENOSPC: 'No space left on device',
+  ENOTSUPP: 'Unknown error 524',
+  EOPNOTSUPP: 'Operation not supported',
+};
+
+export function strerror(e: unknown): string {
+  if (e instanceof TsbpfError) return STRERROR[e.errno] ?? e.message;
+  return (e as Error).message;
+}
+
+export function isJson(args: string[]): [boolean, string[]] {
+  const rest = args.filter((a) => a !== '-j' && a !== '--json' && a !== '-p' && a !== '--pretty');
+  return [rest.length !== args.length, rest];
+}

@@ -1,0 +1,30 @@
+/** `tsbpf map lookup pinned PATH key [hex] BYTES [-j]`, like bpftool's. */
+import { CliUsageError } from '../args.js';
+import { errorOut, exitCodeFor, formatEntry, hex, isJson, jsonEntry, openPinned, parseBytes, strerror } from './map-common.js';
+
+export const usage = 'Usage: tsbpf map lookup pinned PATH key [hex] BYTES [-j]\n';
+
+export async function run(argv: string[]): Promise<number> {
+  const [json, args] = isJson(argv);
+  const [pm, rest] = await openPinned(args);
+  try {
+    if (rest[0] !== 'key') throw new CliUsageError("expected 'key'");
+    const [key, next] = parseBytes(rest, 1, pm.map.keySize, 'key');
+    if (next !== rest.length) throw new CliUsageError(`unexpected '${rest[next]}'`);
+    const v = pm.map.get(key);
+    if (v === undefined) {
+      // bpftool: "Not found" and -ENOENT; with -j, `null`.
+      if (json) process.stdout.write('null\n');
+      else process.stdout.write(`key:\n${hex(key)}\n\nNot found\n`);
+      return 254;
+    }
+    process.stdout.write(json ? JSON.stringify(jsonEntry(key, v)) + '\n' : formatEntry(key, v));
+    return 0;
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    errorOut(json, e instanceof Error && /expected \d+ bytes/.test(e.message) ? e.message : `lookup failed: ${strerror(e)}`);
+    return exitCodeFor(e);
+  } finally {
+    pm.close();
+  }
+}

@@ -1,0 +1,35 @@
+/** `tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist]`, like bpftool's; the file is rewritten. */
+import { CliUsageError } from '../args.js';
+import { errorOut, exitCodeFor, isJson, openPinned, parseBytes, strerror } from './map-common.js';
+
+export const usage = 'Usage: tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist]\n';
+
+const FLAGS: Record<string, number> = { any: 0, noexist: 1, exist: 2 };
+
+export async function run(argv: string[]): Promise<number> {
+  const [json, args] = isJson(argv);
+  const [pm, rest] = await openPinned(args);
+  try {
+    if (rest[0] !== 'key') throw new CliUsageError("expected 'key'");
+    const [key, i] = parseBytes(rest, 1, pm.map.keySize, 'key');
+    if (rest[i] !== 'value') throw new CliUsageError("expected 'value'");
+    const [value, j] = parseBytes(rest, i + 1, pm.map.valueSize, 'value');
+    let flags = 0;
+    if (j < rest.length) {
+      const f = FLAGS[rest[j]!];
+      if (f === undefined || j + 1 !== rest.length) throw new CliUsageError(`unexpected '${rest[j]}'`);
+      flags = f;
+    }
+    // bpftool gives one value for per-CPU maps and writes it to every CPU.
+    pm.map.set(key, value, flags);
+    await pm.save();
+    if (json) process.stdout.write('null\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    errorOut(json, e instanceof Error && /expected \d+ bytes/.test(e.message) ? e.message : `update failed: ${strerror(e)}`);
+    return exitCodeFor(e);
+  } finally {
+    pm.close();
+  }
+}

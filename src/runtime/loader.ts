@@ -1,0 +1,152 @@
+/**
+ * Program preparation at load time, the kernel's order: resolve the lddw
+ * map references (resolve_pseudo_ldimm64), refuse helper ids the runtime
+ * does not have, check the program (the verifier when there is one, the
+ * structural checks otherwise), and hand back the instructions an engine
+ * runs.
+ */
+import { TsbpfError } from '../errors.js';
+import { cloneInsns, type Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import { validateProgram } from '../isa/validate.js';
+import type { HelperRegistry } from '../helpers/types.js';
+import { unknownHelper } from '../helpers/index.js';
+import type { BpfMap } from '../maps/map.js';
+import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
+import type { InsnAux } from '../vm/engine.js';
+import type { AddressSpace } from '../vm/memory.js';
+import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
+
+/** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
+export type ProgramCheck = (input: VerifierInput) => VerifierResult;
+
+export interface PrepareContext {
+  helpers: HelperRegistry;
+  mapByName(name: string): BpfMap<unknown> | undefined;
+  mapById(id: number): BpfMap<unknown> | undefined;
+  check: ProgramCheck | null;
+  spec?: CollectionSpec;
+  numCpus: number;
+  space: AddressSpace;
+  privileged: boolean;
+  logLevel?: 0 | 1 | 2;
+}
+
+export interface PreparedProgram {
+  insns: Insn[];
+  verified: boolean;
+  aux?: ReadonlyArray<InsnAux | undefined>;
+  log?: string;
+}
+
+/** The address a BPF_PSEUDO_MAP_VALUE lddw designates: the array's value storage plus the offset (array_map_direct_value_addr). */
+function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: number): number {
+  const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
+  if (m.type !== 'array' || valuesAddr === undefined) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
+  if (m.maxEntries !== 1) throw new TsbpfError('ENOTSUPP', `${prog}: insn ${i}: direct value access needs a single-element array (${m.name} has ${m.maxEntries})`);
+  if (off < 0 || off >= m.valueSize) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: invalid access to map value pointer, value_size=${m.valueSize} off=${off >>> 0}`);
+  return valuesAddr + off;
+}
+
+function setImm64(insns: Insn[], i: number, v: number): void {
+  insns[i]!.imm = v | 0;
+  insns[i + 1]!.imm = 0;
+}
+
+export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
+  const insns = cloneInsns(ps.insns);
+  const name = ps.name;
+  const n = insns.length;
+  const resolved = new Set<number>();
+  const used = new Map<number, BpfMap<unknown>>();
+  /** the map each lddw designates, for the verifier */
+  const mapAt = new Map<number, BpfMap<unknown>>();
+  const isLddw = (i: number): boolean => i >= 0 && i + 1 < n && insns[i]!.code === op.OP_LDDW;
+
+  for (const ref of ps.references) {
+    const i = ref.index;
+    switch (ref.kind) {
+      case 'map':
+      case 'map_value': {
+        if (!isLddw(i)) throw new TsbpfError('EINVAL', `${name}: insn ${i}: map reference on a non-lddw instruction`);
+        const m = ctx.mapByName(ref.map ?? '');
+        if (!m) throw new TsbpfError('EINVAL', `${name}: insn ${i}: reference to unknown map '${ref.map}'`);
+        used.set(m.addr, m);
+        mapAt.set(i, m);
+        if (ref.kind === 'map') {
+          insns[i]!.src = op.BPF_PSEUDO_MAP_FD;
+          setImm64(insns, i, m.addr);
+        } else {
+          const off = insns[i + 1]!.imm;
+          insns[i]!.src = op.BPF_PSEUDO_MAP_VALUE;
+          setImm64(insns, i, directValueAddr(m, off, name, i));
+        }
+        resolved.add(i);
+        break;
+      }
+      case 'kfunc':
+        throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc ${ref.symbol ?? '?'} is not supported by tsbpf`);
+      case 'btf_id':
+        throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: ksym ${ref.symbol ?? '?'} (BTF id) is not supported by tsbpf`);
+      default:
+        break;
+    }
+  }
+
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_LDDW && i + 1 < n) {
+      if (!resolved.has(i)) {
+        // Raw programs name maps as the kernel ABI does with fds: here, the map id.
+        if (ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_VALUE) {
+          const m = ctx.mapById(ins.imm >>> 0);
+          if (!m) throw new TsbpfError('EBADF', `${name}: insn ${i}: fd ${ins.imm} is not pointing to valid bpf_map`);
+          used.set(m.addr, m);
+          mapAt.set(i, m);
+          setImm64(insns, i, ins.src === op.BPF_PSEUDO_MAP_FD ? m.addr : directValueAddr(m, insns[i + 1]!.imm, name, i));
+        } else if (ins.src === op.BPF_PSEUDO_MAP_IDX || ins.src === op.BPF_PSEUDO_MAP_IDX_VALUE || ins.src === op.BPF_PSEUDO_BTF_ID) {
+          throw new TsbpfError('EINVAL', `${name}: insn ${i}: unresolved lddw with src ${ins.src}`);
+        }
+      }
+      i++;
+      continue;
+    }
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) throw unknownHelper(ins.imm, i);
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
+  }
+
+  validateProgram(insns);
+
+  if (!ctx.check) return { insns, verified: false };
+  const mapList = [...new Set(mapAt.values())];
+  const infos: VerifierMapInfo[] = mapList.map((m) => {
+    const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
+    const t = m.spec.innerMap;
+    if (t) info.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags };
+    const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
+    // A frozen global-data array's bytes let the verifier treat .rodata reads as constants.
+    if (m.frozen && m.type === 'array' && m.maxEntries === 1 && valuesAddr !== undefined) info.contents = ctx.space.bytes(valuesAddr, m.valueSize).slice();
+    return info;
+  });
+  const out = ctx.check({
+    insns,
+    progType: ps.type,
+    maps: infos,
+    mapOfInsn: (i) => {
+      const m = mapAt.get(i);
+      return m ? mapList.indexOf(m) : undefined;
+    },
+    helpers: (id) => ctx.helpers.get(id),
+    privileged: ctx.privileged,
+    license: ps.license,
+    ...(ctx.logLevel !== undefined ? { logLevel: ctx.logLevel } : {}),
+    ...(ps.lineInfo ? { lineInfo: ps.lineInfo } : {}),
+    ...(ps.funcInfo ? { funcInfo: ps.funcInfo } : {}),
+    ...(ctx.spec?.btf ? { btf: ctx.spec.btf } : {}),
+  });
+  if (!out.ok) {
+    if (out.error) throw out.error;
+    throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
+  }
+  return { insns, verified: true, aux: out.aux, log: out.log };
+}

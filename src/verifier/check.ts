@@ -1,0 +1,1615 @@
+/**
+ * The main loop: abstract interpretation of every path of the program, as
+ * the kernel's do_check explores it. A worklist holds the states of branches
+ * not yet explored; each instruction is checked against the types and bounds
+ * of its operands and transforms the state; conditional jumps refine both
+ * sides; states at prune points are remembered so that a later path in a
+ * state already proven safe stops there.
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import type { HelperProto, ArgType } from '../helpers/proto.js';
+import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
+import type { InsnAux } from '../vm/engine.js';
+import type { Errno } from '../errors.js';
+import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, negateCond, flipCond, JSET_NOT } from './scalar.js';
+import { tnumIsConst, tnumStr, tnumAdd, tnumSub, tnumConst } from './tnum.js';
+import { Reg, regTypeStr } from './types.js';
+import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { buildCfg, CfgError, type Cfg } from './cfg.js';
+import { statesEqual, type PruneContext } from './prune.js';
+import { progTypeRules, type ProgTypeRules } from './progtypes/index.js';
+import { HELPER_PROTOS } from './helper-protos.js';
+import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
+
+export interface VerifierMapInfo {
+  name?: string;
+  type: MapTypeName;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** the map was frozen (BPF_MAP_FREEZE): with BPF_F_RDONLY_PROG its contents are constants */
+  frozen?: boolean;
+  /** the value bytes of a global-data map (.rodata), for constant reads */
+  contents?: Uint8Array;
+  /** for array_of_maps / hash_of_maps: the inner map template (a lookup yields a map pointer) */
+  inner?: VerifierMapInfo;
+}
+
+export interface VerifierInput {
+  insns: readonly Insn[];
+  progType: ProgTypeName;
+  /** the maps lddw instructions refer to */
+  maps?: readonly VerifierMapInfo[];
+  /** index into `maps` of the lddw at slot i; default: the lddw's imm */
+  mapOfInsn?: (insnIndex: number) => number | undefined;
+  /** helper lookup (the runtime's registry); default: the built-in prototype table */
+  helpers?: (id: number) => { name: string; proto: HelperProto } | undefined;
+  /** root (CAP_BPF + CAP_PERFMON) rules; default true */
+  privileged?: boolean;
+  logLevel?: 0 | 1 | 2;
+  lineInfo?: ProgramSpec['lineInfo'];
+  funcInfo?: ProgramSpec['funcInfo'];
+  btf?: unknown;
+  /** GPL-only helpers need a GPL-compatible license; default "GPL" */
+  license?: string;
+}
+
+export interface VerifierStats {
+  processedInsns: number;
+  peakStates: number;
+  totalStates: number;
+  maxStatesPerInsn: number;
+  /** stack depth of each function, main first */
+  stackDepth: number[];
+  maxStackDepth: number;
+  timeUs: number;
+}
+
+/** A violation found on some path. */
+export class Reject extends Error {
+  constructor(
+    readonly errno: Errno,
+    readonly kernelMessage: string,
+    readonly insn: number,
+    readonly regs: number[] = [],
+    readonly hint?: string,
+    readonly rule?: string,
+  ) {
+    super(kernelMessage);
+  }
+}
+
+const BPF_F_RDONLY_PROG = 0x80;
+const BPF_MAX_VAR_OFF = 1 << 29;
+const MAX_PACKET_OFF = 0xffff;
+const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
+const HELPER_LOOP = 181;
+const HELPER_FOR_EACH = 164;
+const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+interface Checkpoint {
+  state: VerifierState;
+  branches: number;
+  parent: Checkpoint | null;
+}
+
+interface WorkItem {
+  st: VerifierState;
+  insn: number;
+  from: number;
+  cp: Checkpoint | null;
+}
+
+/** Map types each map-taking helper accepts (check_map_func_compatibility, from the helper's side). */
+const HELPER_MAP_TYPES: Record<number, MapTypeName[]> = {
+  12: ['prog_array'],
+  25: ['perf_event_array'],
+  51: ['devmap', 'devmap_hash', 'cpumap', 'xskmap'],
+  87: ['queue', 'stack', 'bloom_filter'],
+  88: ['queue', 'stack'],
+  89: ['queue', 'stack', 'bloom_filter'],
+  130: ['ringbuf'],
+  131: ['ringbuf'],
+  134: ['ringbuf'],
+};
+/** Helpers each special map type admits (the map's side of the same check). */
+const MAP_TYPE_HELPERS: Partial<Record<MapTypeName, number[]>> = {
+  prog_array: [12],
+  perf_event_array: [25, 22, 55],
+  ringbuf: [130, 131, 134],
+  queue: [87, 88, 89],
+  stack: [87, 88, 89],
+  bloom_filter: [87, 89],
+  devmap: [51, 1],
+  devmap_hash: [51, 1],
+  cpumap: [51],
+  xskmap: [51, 1],
+};
+
+export class Verifier implements MapNames {
+  readonly insns: readonly Insn[];
+  readonly rules: ProgTypeRules;
+  readonly maps: readonly VerifierMapInfo[];
+  private readonly innerOf: number[];
+  readonly privileged: boolean;
+  readonly logLevel: number;
+  readonly aux: InsnAux[];
+  cfg!: Cfg;
+  private readonly out: string[] = [];
+  private idGen = 0;
+  private processed = 0;
+  private jmpsProcessed = 0;
+  private prevInsnProcessed = 0;
+  private prevJmpsProcessed = 0;
+  private totalStates = 0;
+  private curStates = 0;
+  private peakStates = 0;
+  private readonly explored = new Map<number, Checkpoint[]>();
+  private readonly work: WorkItem[] = [];
+  private readonly stackDepth: number[] = [];
+  private cur!: VerifierState;
+  private cp: Checkpoint | null = null;
+  private idx = 0;
+  /** registers and stack slots the current instruction touched (for the level-2 log) */
+  private scratchRegs = new Set<number>();
+  private scratchSlots = new Set<number>();
+  private readonly pruneCtx: PruneContext;
+
+  constructor(readonly input: VerifierInput) {
+    this.insns = input.insns;
+    const rules = progTypeRules(input.progType);
+    if (!rules) throw new Reject('EINVAL', `program type ${input.progType} is not supported`, 0);
+    this.rules = rules;
+    // Inner map templates get indices of their own after the maps the program names.
+    const maps = [...(input.maps ?? [])];
+    this.innerOf = maps.map(() => -1);
+    for (let k = 0; k < maps.length; k++) {
+      const inner = maps[k]!.inner;
+      if (inner) {
+        this.innerOf[k] = maps.length;
+        maps.push(inner);
+        this.innerOf.push(-1);
+      }
+    }
+    this.maps = maps;
+    this.privileged = input.privileged ?? true;
+    this.logLevel = input.logLevel ?? 0;
+    this.aux = new Array(this.insns.length);
+    this.pruneCtx = {
+      allowUninitStack: this.privileged,
+      liveMask: (st, k) => {
+        const top = st.frames.length - 1;
+        if (k === top) return this.cfg.liveIn[this.idx]!;
+        const callsite = st.frames[k + 1]!.callsite;
+        return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
+      },
+    };
+  }
+
+  // --- MapNames for the log ---
+  name(m: number): string | undefined {
+    return this.maps[m]?.name;
+  }
+  keySize(m: number): number {
+    return this.maps[m]?.keySize ?? 0;
+  }
+  valueSize(m: number): number {
+    return this.maps[m]?.valueSize ?? 0;
+  }
+
+  log(line: string): void {
+    if (this.logLevel > 0) this.out.push(line);
+  }
+
+  get logText(): string {
+    return this.out.join('\n') + (this.out.length ? '\n' : '');
+  }
+
+  /** Append a final line even at log level 0 (the rejection reason). */
+  logAlways(line: string): void {
+    this.out.push(line);
+  }
+
+  helper(id: number): { name: string; proto: HelperProto } | undefined {
+    return this.input.helpers?.(id) ?? HELPER_PROTOS.get(id);
+  }
+
+  stats(timeUs: number): VerifierStats {
+    // The kernel allocates stack in 8-byte slots and reports that.
+    const depths = this.cfg ? this.cfg.subprogStarts.map((_, k) => Math.ceil((this.stackDepth[k] ?? 0) / 8) * 8) : [0];
+    let maxPer = 0;
+    for (const l of this.explored.values()) maxPer = Math.max(maxPer, l.length);
+    return {
+      processedInsns: this.processed,
+      peakStates: this.peakStates,
+      totalStates: this.totalStates,
+      maxStatesPerInsn: maxPer,
+      stackDepth: depths,
+      maxStackDepth: Math.max(0, ...depths),
+      timeUs,
+    };
+  }
+
+  get currentState(): VerifierState | undefined {
+    return this.cur;
+  }
+  get currentInsn(): number {
+    return this.idx;
+  }
+
+  // ------------------------------------------------------------------
+  run(): void {
+    const n = this.insns.length;
+    if (n === 0) throw new Reject('EINVAL', 'program is empty', 0);
+    if (n > COMPLEXITY_LIMIT || (!this.privileged && n > op.BPF_MAXINSNS))
+      throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
+    if (!this.privileged && !this.rules.unprivileged)
+      throw new Reject('EPERM', `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, 0);
+    try {
+      this.cfg = buildCfg(this.insns, {
+        allowLoops: this.privileged,
+        helperArgs: (id) => this.helper(id)?.proto.args.length ?? 5,
+      });
+    } catch (e) {
+      if (e instanceof CfgError) throw new Reject('EINVAL', e.message, e.insn);
+      throw e;
+    }
+    this.checkInsnsStatic();
+    const st = new VerifierState();
+    const f = new Frame(0, -1, 0);
+    f.regs[1] = Reg.ptr('ctx');
+    f.regs[10] = Reg.ptr('fp', { frameno: 0 });
+    st.frames.push(f);
+    this.cur = st;
+    this.idx = 0;
+    this.curStates = 1;
+    this.peakStates = 1;
+    if (this.logLevel > 0) this.log(`0: ${frameStr(f, this)}`);
+    let from = -1;
+    for (;;) {
+      const done = this.runPath(from);
+      void done;
+      const next = this.work.pop();
+      if (!next) break;
+      this.cur = next.st;
+      this.idx = next.insn;
+      this.cp = next.cp;
+      from = next.from;
+      if (this.logLevel > 0) {
+        this.log('');
+        this.log(`from ${next.from} to ${next.insn}: ${stateStr(this.cur, this)}`);
+        if (this.logLevel > 1) this.log(`${next.insn}: ${stateStr(this.cur, this)}`);
+      }
+    }
+    this.checkMaxStackDepth();
+  }
+
+  /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
+  private checkInsnsStatic(): void {
+    for (let i = 0; i < this.insns.length; i++) {
+      const ins = this.insns[i]!;
+      if (ins.code === op.OP_LDDW) {
+        if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject('EINVAL', 'ldimm64 of a BTF id (ksym) is not supported', i);
+        i++;
+      }
+    }
+  }
+
+  /** Explore from the current state until the path ends; returns when it exits or is pruned. */
+  private runPath(from: number): void {
+    let startOfPath = from >= 0;
+    for (;;) {
+      const i = this.idx;
+      if (++this.processed > COMPLEXITY_LIMIT)
+        throw new Reject('E2BIG', `BPF program is too large. Processed ${this.processed} insn`, i, [], undefined,
+          'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching');
+      if (this.cfg.prunePoint[i]) {
+        if (this.isStateVisited(i)) {
+          if (this.logLevel > 0) this.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
+          this.endPath();
+          return;
+        }
+      }
+      startOfPath = false;
+      if (this.logLevel > 0) {
+        if (this.logLevel > 1) {
+          this.scratchRegs.clear();
+          this.scratchSlots.clear();
+        }
+        this.logSourceLine(i);
+        this.logInsnPending = insnLine(this.insns, i, (id) => this.helperLogName(id));
+      }
+      const next = this.step(i);
+      if (this.logLevel > 0) {
+        // The kernel prints no state after an exit.
+        if (next < 0 || this.insns[i]!.code === op.OP_EXIT) { this.scratchRegs.clear(); this.scratchSlots.clear(); }
+        this.flushInsnLog();
+      }
+      if (next < 0) {
+        this.endPath();
+        return;
+      }
+      this.idx = next;
+    }
+  }
+
+  private logInsnPending: string | null = null;
+  private lastLine: unknown = undefined;
+
+  /** `; source text @ file.c:12` when a line_info record starts at this instruction (verbose_linfo). */
+  private logSourceLine(i: number): void {
+    const li = this.input.lineInfo;
+    if (!li) return;
+    const rec = li.find((l) => l.insnOff === i);
+    if (!rec || rec === this.lastLine) return;
+    this.lastLine = rec;
+    const base = rec.fileName.split('/').pop();
+    this.log(`; ${rec.line.trim()} @ ${base}:${rec.lineNum}`);
+  }
+
+  private flushInsnLog(): void {
+    if (this.logInsnPending === null) return;
+    let line = this.logInsnPending;
+    if (this.logLevel > 1 && (this.scratchRegs.size || this.scratchSlots.size) && this.cur.frames.length) {
+      const s = frameStr(this.cur.cur, this, { regs: this.scratchRegs, slots: this.scratchSlots });
+      if (s) line += ' '.repeat(alignTo(line.length)) + '; ' + s;
+    }
+    this.log(line);
+    this.logInsnPending = null;
+  }
+
+  private helperLogName(id: number): string | undefined {
+    const h = this.helper(id);
+    return h ? `bpf_${h.name}` : undefined;
+  }
+
+  private endPath(): void {
+    this.curStates--;
+    let c = this.cp;
+    while (c) {
+      c.branches--;
+      if (c.branches > 0) break;
+      c = c.parent;
+    }
+  }
+
+  /** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
+  private isStateVisited(i: number): boolean {
+    const list = this.explored.get(i);
+    const cur = this.cur;
+    if (list) {
+      for (const c of list) {
+        if (c.branches === 0) {
+          if (statesEqual(c.state, cur, this.pruneCtx)) return true;
+        } else if (statesEqual(c.state, cur, this.pruneCtx)) {
+          // The state repeats a state still being explored on this very path: a loop that makes no progress.
+          // Callback re-entry is different: the helper bounds the iterations, so containment is a fixpoint.
+          if (cur.cur.callbackOf && this.cfg.subprogStarts.includes(i)) return true;
+          throw new Reject('EINVAL', `infinite loop detected at insn ${i}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
+            'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
+        }
+      }
+    }
+    const force = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
+    if (!force && !(this.jmpsProcessed - this.prevJmpsProcessed >= 2 && this.processed - this.prevInsnProcessed >= 8)) return false;
+    this.prevJmpsProcessed = this.jmpsProcessed;
+    this.prevInsnProcessed = this.processed;
+    const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: this.cp };
+    this.cp = cp;
+    this.totalStates++;
+    const l = list ?? [];
+    // Keep the per-insn lists short: dropping remembered states only costs pruning, never soundness.
+    if (l.length >= 64) {
+      const k = l.findIndex((x) => x.branches === 0);
+      if (k >= 0) l.splice(k, 1);
+    }
+    l.push(cp);
+    if (!list) this.explored.set(i, l);
+    return false;
+  }
+
+  /** Queue the other side of a branch (push_stack). */
+  private push(st: VerifierState, insn: number, from: number): void {
+    if (this.cp) this.cp.branches++;
+    this.work.push({ st, insn, from, cp: this.cp });
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    if (this.work.length > 8192) throw new Reject('E2BIG', `The sequence of ${this.work.length} jumps is too complex.`, from);
+  }
+
+  // ------------------------------------------------------------------
+  // Registers
+
+  private regs(): Reg[] {
+    return this.cur.regs;
+  }
+
+  /** check_reg_arg(SRC_OP) */
+  private readReg(r: number): Reg {
+    const reg = this.regs()[r]!;
+    if (this.logLevel > 1) this.scratchRegs.add(r);
+    if (reg.type === 'not_init') {
+      throw new Reject('EACCES', `R${r} !read_ok`, this.idx, [r],
+        r === 0 ? 'assign r0 before exit or reading it (e.g. `r0 = 0`)' : `set r${r} before this instruction; helper calls clobber r1-r5`,
+        `R${r} is read before it was given a value on this path`);
+    }
+    return reg;
+  }
+
+  /** check_reg_arg(DST_OP) */
+  private writeReg(r: number, v: Reg): void {
+    if (r === op.REG_FP) throw new Reject('EACCES', 'frame pointer is read only', this.idx, [10], 'copy r10 into another register and change that one', 'r10, the frame pointer, cannot be written');
+    this.regs()[r] = v;
+    if (this.logLevel > 1) this.scratchRegs.add(r);
+  }
+
+  private newId(): number {
+    return ++this.idGen;
+  }
+
+  private regDesc(r: number): string {
+    const reg = this.regs()[r]!;
+    return `R${r}=${reg.type === 'not_init' ? 'not initialised' : regStr(reg, this.cur.cur.frameno, this)}`;
+  }
+
+  regDescriptions(rs: number[]): string[] {
+    return rs.filter((r, k) => rs.indexOf(r) === k && r >= 0 && r <= 10).map((r) => this.regDesc(r));
+  }
+
+  // ------------------------------------------------------------------
+  // One instruction. Returns the next instruction index, or -1 when the path ends.
+
+  private step(i: number): number {
+    const ins = this.insns[i]!;
+    const cls = op.classOf(ins.code);
+    switch (cls) {
+      case op.BPF_ALU:
+      case op.BPF_ALU64:
+        this.checkAlu(ins, cls === op.BPF_ALU);
+        return i + 1;
+      case op.BPF_LDX:
+        this.checkLdx(ins);
+        return i + 1;
+      case op.BPF_ST:
+      case op.BPF_STX:
+        if (op.modeOf(ins.code) === op.BPF_ATOMIC) this.checkAtomic(ins);
+        else this.checkStore(ins, cls === op.BPF_STX);
+        return i + 1;
+      case op.BPF_LD:
+        if (ins.code === op.OP_LDDW) {
+          this.checkLdImm64(i, ins);
+          return i + 2;
+        }
+        this.checkLdAbs(ins);
+        return i + 1;
+      case op.BPF_JMP:
+      case op.BPF_JMP32: {
+        this.jmpsProcessed++;
+        const o = op.opOf(ins.code);
+        if (o === op.BPF_EXIT) return this.checkExit();
+        if (o === op.BPF_CALL) return this.checkCall(i, ins);
+        if (o === op.BPF_JA) return i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off);
+        return this.checkCondJmp(i, ins, cls === op.BPF_JMP32);
+      }
+    }
+    throw new Reject('EINVAL', `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, i);
+  }
+
+  // --- ALU -----------------------------------------------------------
+
+  private checkAlu(ins: Insn, alu32: boolean): void {
+    const o = op.opOf(ins.code);
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const i = this.idx;
+    if (o === op.BPF_NEG || o === op.BPF_END) {
+      const d = this.readReg(ins.dst);
+      if (d.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.dst} pointer arithmetic prohibited`, i, [ins.dst]);
+      this.writeReg(ins.dst, Reg.unknown());
+      return;
+    }
+    if (o === op.BPF_MOV) {
+      if (!x) {
+        const v = alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
+        this.writeReg(ins.dst, Reg.known(v));
+        return;
+      }
+      const s = this.readReg(ins.src);
+      if (!alu32) {
+        if (ins.off) {
+          if (s.type !== 'scalar') {
+            if (!this.privileged) throw new Reject('EACCES', `R${ins.src} sign-extension part of pointer`, i, [ins.src]);
+            this.writeReg(ins.dst, Reg.unknown());
+            return;
+          }
+          const r = Reg.scalar(s.s.clone());
+          r.s.signExtend((ins.off / 8) as 1 | 2 | 4);
+          this.writeReg(ins.dst, r);
+          return;
+        }
+        // A copy of an unknown scalar shares an id with it, so a bounds check on one applies to both.
+        if (s.type === 'scalar' && !s.id && !s.s.isConst()) s.id = this.newId();
+        this.writeReg(ins.dst, s.clone());
+        return;
+      }
+      if (s.type !== 'scalar') {
+        if (!this.privileged) throw new Reject('EACCES', `R${ins.src} partial copy of pointer`, i, [ins.src]);
+        const r = Reg.unknown();
+        r.s.zext32();
+        r.s.sync();
+        this.writeReg(ins.dst, r);
+        return;
+      }
+      const r = Reg.scalar(s.s.clone());
+      if (ins.off) r.s.signExtendSubreg((ins.off / 8) as 1 | 2);
+      r.s.zext32();
+      r.s.sync();
+      this.writeReg(ins.dst, r);
+      return;
+    }
+    const d = this.readReg(ins.dst);
+    let src: Reg;
+    if (x) src = this.readReg(ins.src);
+    else {
+      if ((o === op.BPF_DIV || o === op.BPF_MOD) && ins.imm === 0) throw new Reject('EINVAL', 'div by zero', i, [], 'a division by the constant 0 is refused; at run time a zero register divisor gives 0', 'division by the constant zero');
+      if ((o === op.BPF_LSH || o === op.BPF_RSH || o === op.BPF_ARSH) && (ins.imm < 0 || ins.imm >= (alu32 ? 32 : 64)))
+        throw new Reject('EINVAL', `invalid shift ${ins.imm}`, i, [], `shift counts must be in 0..${alu32 ? 31 : 63}`, 'a shift by a constant at least the operand width');
+      src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+    }
+    if (ins.dst === op.REG_FP) this.writeReg(10, d);
+    if (d.type === 'scalar' && src.type === 'scalar') {
+      const r = Reg.scalar(d.s.clone());
+      scalarAlu(o, r.s, src.s, alu32);
+      this.writeReg(ins.dst, r);
+      return;
+    }
+    // At least one pointer.
+    if (d.isPointer && src.isPointer) {
+      if (o === op.BPF_SUB && this.privileged && !alu32) {
+        this.writeReg(ins.dst, Reg.unknown());
+        return;
+      }
+      throw new Reject('EACCES', `R${ins.dst} pointer ${aluName(o)} pointer prohibited`, i, [ins.dst, ins.src], undefined, 'arithmetic combining two pointers is not allowed (only ptr - ptr for privileged programs)');
+    }
+    if (alu32) {
+      // 32-bit ALU on a pointer: only subtraction, by privileged programs, giving a meaningless scalar.
+      if (o === op.BPF_SUB && this.privileged) {
+        this.writeReg(ins.dst, Reg.unknown());
+        return;
+      }
+      throw new Reject('EACCES', `R${ins.dst} 32-bit pointer arithmetic prohibited`, i, [ins.dst, x ? ins.src : -1], undefined, 'pointers can only be moved with 64-bit arithmetic');
+    }
+    if (d.isPointer) this.writeReg(ins.dst, this.ptrArith(o, ins.dst, d, src, x ? ins.src : -1));
+    else {
+      if (o === op.BPF_SUB) throw new Reject('EACCES', `R${ins.dst} tried to subtract pointer from scalar`, i, [ins.dst, ins.src]);
+      this.writeReg(ins.dst, this.ptrArith(o, ins.src, src, d, ins.dst));
+    }
+  }
+
+  /** adjust_ptr_min_max_vals: ptr OP scalar. */
+  private ptrArith(o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
+    const i = this.idx;
+    const tname = regTypeStr(ptr);
+    if (ptr.maybeNull)
+      throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`, i, [pr],
+        'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it', 'pointer arithmetic on a pointer that may be NULL');
+    if (ptr.type === 'map_ptr' || ptr.type === 'pkt_end' || ptr.type === 'func')
+      throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited`, i, [pr], undefined, `arithmetic on a ${tname} pointer is not allowed`);
+    if (o !== op.BPF_ADD && o !== op.BPF_SUB) {
+      // Only adding and subtracting offsets keep a pointer a pointer; the kernel refuses the rest outright.
+      if (o === op.BPF_AND || o === op.BPF_OR || o === op.BPF_XOR)
+        throw new Reject('EACCES', `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`, i, [pr], undefined, 'bitwise operations on pointers are not allowed');
+      throw new Reject('EACCES', `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`, i, [pr], undefined, `the ${aluName(o)} operator cannot be applied to a pointer`);
+    }
+    const s = off.s;
+    const r = ptr.clone();
+    if (s.isConst()) {
+      const v = BigInt.asIntN(64, s.varOff.value);
+      if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF))
+        throw new Reject('EACCES', `math between ${tname} pointer and ${v} is not allowed`, i, [pr, offr]);
+      r.off = o === op.BPF_ADD ? ptr.off + Number(v) : ptr.off - Number(v);
+      if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject('EACCES', `value ${r.off} makes ${tname} pointer be out of bounds`, i, [pr, offr]);
+      return r;
+    }
+    if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
+      throw new Reject('EACCES', `math between ${tname} pointer and register with unbounded min value is not allowed`, i, [pr, offr],
+        'bound the offset first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`', 'a pointer is moved by a value with no lower bound');
+    if (!this.privileged && ptr.type === 'fp')
+      throw new Reject('EACCES', `R${pr} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${ptr.off}`, i, [pr, offr]);
+    if (ptr.type === 'ctx') {
+      // Allowed, but any access through it is then refused (dereference of modified ctx ptr).
+    }
+    const ps = ptr.s;
+    const n = new Scalar();
+    if (o === op.BPF_ADD) {
+      const a = ps.smin + s.smin, b = ps.smax + s.smax;
+      if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
+      const c = ps.umin + s.umin, e = ps.umax + s.umax;
+      if (e > (1n << 64n) - 1n) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = c; n.umax = e; }
+      n.varOff = tnumAdd(ps.varOff, s.varOff);
+    } else {
+      const a = ps.smin - s.smax, b = ps.smax - s.smin;
+      if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
+      if (ps.umin < s.umax) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = ps.umin - s.umax; n.umax = ps.umax - s.umin; }
+      n.varOff = tnumSub(ps.varOff, s.varOff);
+    }
+    n.sync();
+    if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
+      if (ptr.type !== 'fp' || !this.privileged)
+        throw new Reject('EACCES', `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`, i, [pr, offr],
+          'bound the offset before adding it (e.g. `if (off > 64) return ...`)', 'a pointer is moved by a value whose bounds are too wide');
+    }
+    r.s = n;
+    if (ptr.isPkt) {
+      // A new variable offset: the learned packet range no longer applies.
+      r.id = this.newId();
+      r.range = 0;
+    }
+    return r;
+  }
+
+  // --- memory ----------------------------------------------------------
+
+  private checkLdx(ins: Insn): void {
+    const base = this.readReg(ins.src);
+    const size = op.sizeBytes(op.sizeOf(ins.code));
+    const sx = op.modeOf(ins.code) === op.BPF_MEMSX;
+    const v = this.memAccess(ins.src, base, ins.off, size, 'read', -1, sx);
+    this.writeReg(ins.dst, v!);
+  }
+
+  private checkStore(ins: Insn, stx: boolean): void {
+    const base = this.readReg(ins.dst);
+    const size = op.sizeBytes(op.sizeOf(ins.code));
+    if (stx) this.readReg(ins.src);
+    this.memAccess(ins.dst, base, ins.off, size, 'write', stx ? ins.src : -1, false, stx ? undefined : BigInt(ins.imm));
+  }
+
+  private checkAtomic(ins: Insn): void {
+    const size = op.sizeBytes(op.sizeOf(ins.code));
+    const base = this.readReg(ins.dst);
+    const i = this.idx;
+    if (ins.imm === op.BPF_LOAD_ACQ) {
+      this.writeReg(ins.src, this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!);
+      return;
+    }
+    const val = this.readReg(ins.src);
+    if (ins.imm === op.BPF_STORE_REL) {
+      this.memAccess(ins.dst, base, ins.off, size, 'write', ins.src, false);
+      return;
+    }
+    if (ins.imm === op.BPF_CMPXCHG) this.readReg(0);
+    if (val.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
+    if (base.type === 'ctx' || base.isPkt || base.type === 'pkt_end')
+      throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
+    if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer) throw new Reject('EACCES', 'R0 leaks addr into mem', i, [0]);
+    if (val.isPointer) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
+    // Read then write the location (an atomic needs it initialised and writable).
+    const old = this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!;
+    this.memAccess(ins.dst, this.regs()[ins.dst]!, ins.off, size, 'write', -1, false);
+    if (ins.imm === op.BPF_CMPXCHG) this.writeReg(0, old.type === 'scalar' ? Reg.scalar(size === 8 ? Scalar.unknown() : Scalar.urange(0n, 0xffffffffn)) : old);
+    else if (ins.imm & op.BPF_FETCH) this.writeReg(ins.src, old.type === 'scalar' ? Reg.scalar(size === 8 ? Scalar.unknown() : Scalar.urange(0n, 0xffffffffn)) : old);
+  }
+
+  /**
+   * check_mem_access: an access of `size` bytes at base+off. For reads,
+   * returns what is loaded. `valReg` is the register stored (STX), `imm` the
+   * constant stored (ST).
+   */
+  private memAccess(br: number, base: Reg, off: number, size: number, kind: 'read' | 'write', valReg: number, sx: boolean, imm?: bigint): Reg | undefined {
+    const i = this.idx;
+    const write = kind === 'write';
+    const val = valReg >= 0 ? this.regs()[valReg]! : undefined;
+    const loaded = (): Reg => {
+      if (size === 8) return Reg.unknown();
+      if (sx) {
+        const s = Scalar.unknown();
+        s.signExtend(size as 1 | 2 | 4);
+        return Reg.scalar(s);
+      }
+      return Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n));
+    };
+    if (base.maybeNull) {
+      throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
+        base.type === 'map_value' ? 'check the pointer returned by bpf_map_lookup_elem for NULL before dereferencing it (`if (!p) return ...`)'
+          : base.type === 'mem' ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it' : 'compare the pointer with NULL before dereferencing it',
+        'a pointer that may be NULL is dereferenced');
+    }
+    switch (base.type) {
+      case 'scalar':
+      case 'map_ptr':
+      case 'pkt_end':
+      case 'func':
+        throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
+          base.type === 'scalar' ? 'only pointers (ctx, stack, map values, packet, ringbuf memory) can be dereferenced; this register holds a number'
+            : base.type === 'pkt_end' ? 'data_end marks the end of the packet and cannot be read through; compare packet pointers with it instead' : undefined,
+          `R${br} is not a pointer that can be dereferenced`);
+      case 'ctx':
+        return this.ctxAccess(br, base, off, size, write, val, sx);
+      case 'fp':
+        return this.stackAccess(br, base, off, size, write, val, imm, sx);
+      case 'map_value':
+      case 'map_key': {
+        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into map`, i, [valReg]);
+        const m = this.maps[base.map];
+        const limit = base.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
+        if (write && m && base.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG))
+          throw new Reject('EACCES', `write into map forbidden, value_size=${limit} off=${base.off + off} size=${size}`, i, [br], undefined, 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)');
+        this.checkRegion(br, base, off, size, limit, 'map');
+        if (!write && base.type === 'map_value' && m && m.frozen && (m.flags & BPF_F_RDONLY_PROG) && m.contents && base.s.isConst() && size <= 8) {
+          const start = base.off + off + Number(base.s.varOff.value);
+          if (start >= 0 && start + size <= m.contents.length) {
+            let v = 0n;
+            for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(m.contents[start + k]!);
+            if (sx) v = BigInt.asIntN(size * 8, v);
+            return Reg.known(v);
+          }
+        }
+        return write ? undefined : loaded();
+      }
+      case 'mem': {
+        if (write && base.rdonly) throw new Reject('EACCES', `R${br} cannot write into ${regTypeStr(base)}`, i, [br]);
+        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into mem`, i, [valReg]);
+        this.checkRegion(br, base, off, size, base.memSize, 'mem');
+        return write ? undefined : loaded();
+      }
+      case 'pkt':
+      case 'pkt_meta': {
+        if (write && !this.rules.pktWrite) throw new Reject('EACCES', `cannot write into packet`, i, [br], undefined, `${this.rules.name} programs cannot write packet data directly`);
+        if (write && val?.isPointer) throw new Reject('EACCES', `R${valReg} leaks addr into packet`, i, [valReg]);
+        this.checkPacket(br, base, off, size);
+        return write ? undefined : loaded();
+      }
+    }
+    throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br]);
+  }
+
+  /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
+  private checkRegion(br: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem'): void {
+    const i = this.idx;
+    const s = base.s;
+    if (s.smin < 0n && !(s.isConst()))
+      throw new Reject('EACCES', `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`, i, [br],
+        'make the index unsigned, or check `if (idx < 0) return ...` before using it', 'the offset into the map value may be negative');
+    const lo = BigInt(base.off + off) + s.smin;
+    if (lo < 0n || lo + BigInt(size) > BigInt(limit)) {
+      throw new Reject('EACCES', what === 'map'
+        ? `invalid access to map value, value_size=${limit} off=${lo} size=${size}`
+        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`, i, [br],
+      `the access covers bytes ${lo}..${lo + BigInt(size) - 1n} but the ${what === 'map' ? 'value' : 'region'} has ${limit} bytes`,
+      `the access is outside the ${what === 'map' ? 'map value' : 'memory region'}`);
+    }
+    if (s.umax >= BigInt(BPF_MAX_VAR_OFF))
+      throw new Reject('EACCES', `R${br} unbounded memory access, make sure to bounds check any such access`, i, [br],
+        'bound the index first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`', 'the offset has no upper bound');
+    const hi = BigInt(base.off + off) + s.umax;
+    if (hi + BigInt(size) > BigInt(limit)) {
+      throw new Reject('EACCES', what === 'map'
+        ? `invalid access to map value, value_size=${limit} off=${hi} size=${size}`
+        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`, i, [br],
+      `the index can reach ${s.umax}; check it against ${BigInt(limit) - BigInt(base.off + off) - BigInt(size)} before the access`,
+      `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`);
+    }
+  }
+
+  private checkPacket(br: number, base: Reg, off: number, size: number): void {
+    const i = this.idx;
+    if (base.s.smin < 0n)
+      throw new Reject('EACCES', `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`, i, [br]);
+    const start = base.off + off;
+    if (start < 0 || start + size > base.range || base.s.umax + BigInt(start + size) > BigInt(MAX_PACKET_OFF)) {
+      const end = start + size;
+      throw new Reject('EACCES', `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})`, i, [br],
+        base.range >= end ? undefined
+          : `compare \`data + ${end}\` with \`data_end\` before reading byte ${end - 1} (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
+        `the packet access reaches byte ${end} but only ${base.range} bytes were checked against data_end`);
+    }
+  }
+
+  private ctxAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
+    const i = this.idx;
+    if (!base.s.isConst() || base.s.varOff.value !== 0n)
+      throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields at constant offsets from the original ctx pointer', 'the context pointer was moved by a variable amount');
+    if (write && val?.isPointer) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
+    const o = base.off + off;
+    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx });
+    if (!f) {
+      throw new Reject('EACCES', `invalid bpf_context access off=${o} size=${size}`, i, [br],
+        `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
+        'the context access is not allowed for this program type');
+    }
+    if (write) return undefined;
+    if (f === 'scalar') {
+      if (size === 8) return Reg.unknown();
+      const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
+      if (sx) s.signExtend(size as 1 | 2 | 4);
+      return Reg.scalar(s);
+    }
+    return Reg.ptr(f);
+  }
+
+  /** Which frame a stack pointer points into. */
+  private frameOf(r: Reg): Frame {
+    return this.cur.frames[r.frameno]!;
+  }
+
+  private noteDepth(f: Frame, lowest: number): void {
+    const k = this.cfg.subprogOf[f.subprog]!;
+    const d = -lowest;
+    if (d > (this.stackDepth[k] ?? 0)) this.stackDepth[k] = d;
+  }
+
+  private stackAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, sx: boolean): Reg | undefined {
+    const i = this.idx;
+    const f = this.frameOf(base);
+    if (!base.s.isConst()) return this.stackAccessVar(br, base, off, size, write, f);
+    const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
+    if (o < -op.MAX_BPF_STACK || o + size > 0) {
+      throw new Reject('EACCES', `invalid ${write ? 'write to' : 'read from'} stack R${br} off=${o} size=${size}`, i, [br],
+        `the stack is the ${op.MAX_BPF_STACK} bytes below r10: offsets -${op.MAX_BPF_STACK}..-1`, 'the stack access is outside the 512-byte stack frame');
+    }
+    if (o % size !== 0) {
+      throw new Reject('EACCES', `misaligned stack access off ${tnumStr(base.s.varOff)}+${base.off}+${off} size ${size}`, i, [br],
+        `stack accesses of ${size} bytes must be ${size}-byte aligned`, 'the stack access is misaligned');
+    }
+    this.noteDepth(f, o);
+    const spi = Math.floor((-o - 1) / 8);
+    if (this.logLevel > 1 && f === this.cur.cur) this.scratchSlots.add(spi);
+    if (write) {
+      this.stackWrite(f, o, size, val, imm);
+      return undefined;
+    }
+    return this.stackRead(br, f, o, size, sx);
+  }
+
+  private stackWrite(f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
+    const i = this.idx;
+    const spi = Math.floor((-o - 1) / 8);
+    const slot = f.slot(spi);
+    const aligned = (-o) % 8 === 0;
+    if (val && size === 8 && aligned) {
+      // A whole-register spill keeps the register state (save_register_state).
+      slot.t.fill(STACK_SPILL);
+      slot.spilled = val.clone();
+      return;
+    }
+    if (val?.isPointer && this.privileged === false) throw new Reject('EACCES', 'invalid size of register spill', i, []);
+    if (val?.isPointer) throw new Reject('EACCES', 'invalid size of register spill', i, [], 'spill pointers with 8-byte stores at 8-byte aligned offsets', 'a pointer is stored with a partial-width store');
+    if (val && val.type === 'scalar' && aligned && this.privileged && !val.isNull) {
+      // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
+      const fits = val.s.umax < (1n << BigInt(size * 8));
+      const wasSpill = slot.isSpill;
+      if (wasSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
+      if (fits) {
+        for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
+        for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_SPILL) slot.t[j] = STACK_MISC;
+        slot.spilled = val.clone();
+        return;
+      }
+    }
+    const zero = (val !== undefined && val.isNull) || (imm !== undefined && imm === 0n);
+    if (imm !== undefined && size === 8 && aligned && this.privileged) {
+      slot.t.fill(STACK_SPILL);
+      slot.spilled = Reg.known(imm);
+      return;
+    }
+    // Any other write destroys a spilled register in the slot.
+    if (slot.isSpill || slot.spilled) {
+      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
+      slot.spilled = null;
+    }
+    for (let b = 0; b < size; b++) {
+      const byte = -(o + b) - 1;
+      const s = f.slot(Math.floor(byte / 8));
+      s.t[byte % 8] = zero ? STACK_ZERO : STACK_MISC;
+    }
+  }
+
+  private stackRead(br: number, f: Frame, o: number, size: number, sx: boolean): Reg {
+    const i = this.idx;
+    const spi = Math.floor((-o - 1) / 8);
+    const slot = f.stack[spi];
+    if (slot && slot.isSpill && slot.spilled) {
+      const sp = slot.spilled;
+      const aligned = (-o) % 8 === 0;
+      if (size === 8 && aligned) {
+        return sp.clone();
+      }
+      if (sp.type !== 'scalar') {
+        throw new Reject('EACCES', 'invalid size of register fill', i, [br], 'read spilled pointers back with an 8-byte load', 'a spilled pointer is read back with a partial load');
+      }
+      let spillBytes = 0;
+      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) spillBytes++;
+      if (aligned && size === spillBytes) {
+        const r = sp.clone();
+        if (size < 8) {
+          if (sx) r.s.signExtend(size as 1 | 2 | 4);
+          else r.s.truncate(size);
+          r.id = 0;
+        }
+        return r;
+      }
+      // Any other part of a spilled scalar reads as an unknown value of that width.
+      const byte0 = -o - 1;
+      for (let b = 0; b < size; b++) {
+        const t = slot.t[(byte0 - b) % 8]!;
+        if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br]);
+      }
+      return this.loadedScalar(size, sx);
+    }
+    let allZero = true;
+    for (let b = 0; b < size; b++) {
+      const byte = -(o + b) - 1;
+      const s = f.stack[Math.floor(byte / 8)];
+      const t = s ? s.t[byte % 8]! : STACK_INVALID;
+      if (t === STACK_ZERO) continue;
+      allZero = false;
+      if (t === STACK_MISC || t === STACK_SPILL) continue;
+      if (t === STACK_INVALID && this.privileged) continue;
+      throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br],
+        `write fp${o + b} before reading it (initialise the variable or the whole struct, e.g. with __builtin_memset)`,
+        'the stack bytes read were never written on this path');
+    }
+    if (allZero) return Reg.known(0n);
+    return this.loadedScalar(size, sx);
+  }
+
+  private loadedScalar(size: number, sx: boolean): Reg {
+    if (size === 8) return Reg.unknown();
+    if (sx) {
+      const s = Scalar.unknown();
+      s.signExtend(size as 1 | 2 | 4);
+      return Reg.scalar(s);
+    }
+    return Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n));
+  }
+
+  /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
+  private stackAccessVar(br: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
+    const i = this.idx;
+    const s = base.s;
+    if (!this.privileged)
+      throw new Reject('EACCES', `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`, i, [br]);
+    const min = s.smin + BigInt(base.off + off), max = s.smax + BigInt(base.off + off);
+    if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
+      throw new Reject('EACCES', `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${br}`, i, [br],
+        'bound the index before using it to address the stack', 'the stack offset has no bounds');
+    if (min < -BigInt(op.MAX_BPF_STACK) || max + BigInt(size) > 0n)
+      throw new Reject('EACCES', `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${br} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`, i, [br],
+        `the offset can range over ${min}..${max}, outside the stack`, 'the variable stack access may leave the stack frame');
+    const lo = Number(min), hi = Number(max) + size;
+    this.noteDepth(f, lo);
+    for (let a = lo; a < hi; a++) {
+      const byte = -a - 1;
+      const slot = f.slot(Math.floor(byte / 8));
+      if (write) {
+        if (slot.isSpill || slot.spilled) {
+          for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
+          slot.spilled = null;
+        }
+        // A variable write may or may not hit each byte: only bytes already written stay initialised.
+        if (slot.t[byte % 8] === STACK_ZERO) slot.t[byte % 8] = STACK_MISC;
+        if (hi - lo === size) slot.t[byte % 8] = STACK_MISC;
+      } else {
+        const t = slot.t[byte % 8]!;
+        if (t === STACK_INVALID && !this.privileged)
+          throw new Reject('EACCES', `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`, i, [br]);
+      }
+    }
+    return write ? undefined : this.loadedScalar(size, false);
+  }
+
+  // --- ld_imm64, ld_abs ---------------------------------------------------
+
+  private mapIndex(i: number): number {
+    const m = this.input.mapOfInsn ? this.input.mapOfInsn(i) : this.insns[i]!.imm;
+    if (m === undefined || m < 0 || m >= this.maps.length)
+      throw new Reject('EINVAL', `fd ${this.insns[i]!.imm} is not pointing to valid bpf_map`, i, [], 'the instruction refers to a map the loader did not provide');
+    return m;
+  }
+
+  private checkLdImm64(i: number, ins: Insn): void {
+    switch (ins.src) {
+      case 0: {
+        const lo = BigInt(ins.imm >>> 0), hi = BigInt(this.insns[i + 1]!.imm >>> 0);
+        this.writeReg(ins.dst, Reg.known((hi << 32n) | lo));
+        return;
+      }
+      case op.BPF_PSEUDO_MAP_FD:
+      case op.BPF_PSEUDO_MAP_IDX: {
+        const m = this.mapIndex(i);
+        this.writeReg(ins.dst, Reg.ptr('map_ptr', { map: m }));
+        return;
+      }
+      case op.BPF_PSEUDO_MAP_VALUE:
+      case op.BPF_PSEUDO_MAP_IDX_VALUE: {
+        const m = this.mapIndex(i);
+        const off = this.insns[i + 1]!.imm;
+        const info = this.maps[m]!;
+        if (off < 0 || off >= info.valueSize) throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`, i);
+        this.writeReg(ins.dst, Reg.ptr('map_value', { map: m, off }));
+        return;
+      }
+      case op.BPF_PSEUDO_FUNC: {
+        this.writeReg(ins.dst, Reg.ptr('func', { subprog: i + ins.imm + 1 }));
+        return;
+      }
+    }
+    throw new Reject('EINVAL', `invalid bpf_ld_imm64 insn`, i);
+  }
+
+  private checkLdAbs(ins: Insn): void {
+    const i = this.idx;
+    if (!this.rules.ldAbs) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions not allowed for this program type', i, [], undefined, 'legacy packet loads (LD_ABS/LD_IND) are only for socket filters and tc programs');
+    if (this.cur.frames.length > 1) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls', i);
+    if (this.cur.refs.length) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be mixed with socket references', i);
+    const r6 = this.readReg(6);
+    if (r6.type !== 'ctx') throw new Reject('EINVAL', 'at the time of BPF_LD_ABS|IND R6 != pointer to skb', i, [6], 'keep the context pointer in r6 for LD_ABS/LD_IND');
+    if (op.modeOf(ins.code) === op.BPF_IND) this.readReg(ins.src);
+    for (let r = 1; r <= 5; r++) this.regs()[r] = Reg.notInit();
+    const size = op.sizeBytes(op.sizeOf(ins.code));
+    this.writeReg(0, size === 8 ? Reg.unknown() : Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n)));
+  }
+
+  // --- conditional jumps ------------------------------------------------
+
+  private checkCondJmp(i: number, ins: Insn, jmp32: boolean): number {
+    const o = op.opOf(ins.code);
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const dst = this.readReg(ins.dst);
+    const src = x ? this.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+    const target = i + 1 + ins.off;
+    const fall = i + 1;
+    const taken = this.branchTaken(dst, src, o, jmp32);
+    if (taken === 1 || taken === 0) {
+      // Only one side is possible; the kernel still checks pointer-compare rules.
+      if (!this.privileged && (dst.isPointer || src.isPointer) && !this.isNullCheck(dst, src, o, jmp32, x) && !this.isPktCompare(dst, src, jmp32))
+        throw new Reject('EACCES', `R${ins.dst} pointer comparison prohibited`, i, [ins.dst]);
+      return taken === 1 ? target : fall;
+    }
+    const other = this.cur.clone();
+    const tRegs = other.cur.regs, fRegs = this.cur.cur.regs;
+    const tSt = other, fSt = this.cur;
+    let tOk = true, fOk = true;
+    if (dst.type === 'scalar' && src.type === 'scalar') {
+      const b = branchScalars(dst.s, src.s, o, jmp32);
+      if (b.t) {
+        this.setScalar(tSt, tRegs[ins.dst]!, b.t[0]);
+        if (x) this.setScalar(tSt, tRegs[ins.src]!, b.t[1]);
+      } else tOk = false;
+      if (b.f) {
+        this.setScalar(fSt, fRegs[ins.dst]!, b.f[0]);
+        if (x) this.setScalar(fSt, fRegs[ins.src]!, b.f[1]);
+      } else fOk = false;
+    } else if (this.isNullCheck(dst, src, o, jmp32, x)) {
+      const eqSt = o === op.BPF_JEQ ? tSt : fSt;
+      const neSt = o === op.BPF_JEQ ? fSt : tSt;
+      this.markPtrOrNull(eqSt, dst, true);
+      this.markPtrOrNull(neSt, dst, false);
+    } else if (this.isPktCompare(dst, src, jmp32)) {
+      this.pktCompare(tSt, fSt, dst, src, o);
+    } else if (dst.isPointer || src.isPointer) {
+      if (!this.privileged) throw new Reject('EACCES', `R${ins.dst} pointer comparison prohibited`, i, [ins.dst, x ? ins.src : -1]);
+      // ptr == ptr: a non-NULL side makes the other non-NULL too.
+      if (x && dst.isPointer && src.isPointer && !jmp32 && (o === op.BPF_JEQ || o === op.BPF_JNE)) {
+        const eq = o === op.BPF_JEQ ? tSt : fSt;
+        const er = eq.cur.regs;
+        if (!dst.maybeNull && src.maybeNull) er[ins.src]!.maybeNull = false;
+        if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
+      }
+    }
+    const step = (st: VerifierState, to: number, t: boolean): void => {
+      st.path = { insn: i, to, taken: t, prev: st.path };
+    };
+    if (tOk && fOk) {
+      step(tSt, target, true);
+      step(fSt, fall, false);
+      this.push(tSt, target, i);
+      return fall;
+    }
+    if (tOk) {
+      this.cur = tSt;
+      return target;
+    }
+    if (fOk) return fall;
+    return -1;
+  }
+
+  private setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
+    reg.s = s;
+    if (reg.id) {
+      // Copies of the same scalar learn the same bounds (sync_linked_regs).
+      for (const r of st.allRegs()) if (r !== reg && r.type === 'scalar' && r.id === reg.id) r.s = s.clone();
+    }
+  }
+
+  private branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
+    if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
+    if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
+    if (jmp32) return -1;
+    // A pointer known non-NULL compared with 0.
+    let p = a, c = b, opc = o;
+    if (!(c.type === 'scalar' && c.s.isConst())) { p = b; c = a; opc = flipCond(o); }
+    if (!(c.type === 'scalar' && c.s.isConst())) return -1;
+    if (p.maybeNull || c.s.varOff.value !== 0n) return -1;
+    if (opc === op.BPF_JEQ) return 0;
+    if (opc === op.BPF_JNE) return 1;
+    return -1;
+  }
+
+  private isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
+    return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
+  }
+
+  private isPktCompare(a: Reg, b: Reg, jmp32: boolean): boolean {
+    if (jmp32) return false;
+    return (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_end' && b.type === 'pkt') ||
+      (a.type === 'pkt_meta' && b.type === 'pkt') || (a.type === 'pkt' && b.type === 'pkt_meta');
+  }
+
+  /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
+  private markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+    const id = like.id;
+    if (!id) return;
+    for (const f of st.frames) {
+      const fix = (r: Reg): void => {
+        if (!r.maybeNull || r.id !== id) return;
+        if (isNull) {
+          const z = Reg.known(0n);
+          Object.assign(r, z);
+        } else {
+          r.maybeNull = false;
+          if (!r.refObjId) r.id = 0;
+        }
+      };
+      f.regs.forEach(fix);
+      for (const s of f.stack) if (s?.spilled) fix(s.spilled);
+    }
+    // A NULL reservation holds nothing to release.
+    if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
+  }
+
+  /** find_good_pkt_pointers: the side where `pkt + off <= end` holds learns the range `off`. */
+  private pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
+    // Normalise to `pkt OP end`, where end is data_end (or data, for data_meta).
+    let pkt = dst, opc = o;
+    if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); }
+    if (pkt.type === 'pkt' && (pkt === dst ? src : dst).type === 'pkt' ) return;
+    // The 'end' side of a meta comparison must be the unmodified data pointer.
+    const end = pkt === dst ? src : dst;
+    if (end.type === 'pkt' && !(end.id === 0 && end.off === 0 && end.s.isConst() && end.s.varOff.value === 0n)) return;
+    const apply = (st: VerifierState, cond: number): void => {
+      let rightOpen: boolean;
+      if (cond === op.BPF_JLE) rightOpen = false;
+      else if (cond === op.BPF_JLT) rightOpen = true;
+      else return;
+      if (pkt.off < 0 || (pkt.off === 0 && rightOpen)) return;
+      if (pkt.s.umax > BigInt(MAX_PACKET_OFF) || pkt.s.umax + BigInt(pkt.off) > BigInt(MAX_PACKET_OFF)) return;
+      const range = pkt.off + (rightOpen ? 1 : 0);
+      for (const r of st.allRegs()) if (r.type === pkt.type && r.id === pkt.id) r.range = Math.max(r.range, range);
+    };
+    apply(tSt, opc);
+    apply(fSt, negateCond(opc));
+  }
+
+  // --- calls and exits ----------------------------------------------------
+
+  private checkCall(i: number, ins: Insn): number {
+    if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject('EINVAL', 'callx (indirect calls) are not supported by the verifier', i);
+    if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) throw new Reject('EINVAL', 'calling kernel functions (kfuncs) is not supported', i, [], undefined, 'kfuncs are kernel functions; tsbpf programs can only call helpers');
+    if (ins.src === op.BPF_PSEUDO_CALL) return this.enterFunc(i, i + ins.imm + 1, 0, null);
+    return this.checkHelperCall(i, ins.imm);
+  }
+
+  /** Push a frame for a bpf-to-bpf call or a callback. */
+  private enterFunc(callsite: number, target: number, callbackOf: number, args: Reg[] | null): number {
+    const st = this.cur;
+    if (st.frames.length >= op.MAX_CALL_FRAMES)
+      throw new Reject('E2BIG', `the call stack of ${st.frames.length + 1} frames is too deep !`, callsite, [], 'flatten the call chain (at most 8 nested functions)', 'more than 8 nested function calls');
+    const caller = st.cur;
+    const f = new Frame(st.frames.length, callsite, target);
+    if (args) {
+      for (let r = 1; r <= 5; r++) f.regs[r] = args[r - 1] ? args[r - 1]!.clone() : Reg.notInit();
+      f.callbackOf = callbackOf;
+      f.callbackArgs = args.map((a) => a.clone());
+      f.callbackEntry = st.frames.map((fr) => fr.stack.map((x) => x?.clone()));
+    } else {
+      for (let r = 1; r <= 5; r++) f.regs[r] = caller.regs[r]!.clone();
+    }
+    f.regs[10] = Reg.ptr('fp', { frameno: f.frameno });
+    st.frames.push(f);
+    if (this.logLevel > 0) {
+      this.flushInsnLog();
+      this.log(`caller:\n ${frameStr(caller, this)}\ncallee:\n ${frameStr(f, this)}`);
+    }
+    return target;
+  }
+
+  private checkExit(): number {
+    const i = this.idx;
+    const st = this.cur;
+    const f = st.cur;
+    const r0 = this.readReg(0);
+    if (st.frames.length > 1) {
+      // Return from a bpf-to-bpf call or a callback (prepare_func_exit).
+      if (r0.type === 'fp' && r0.frameno === f.frameno)
+        throw new Reject('EINVAL', 'cannot return stack pointer to the caller frame', i, [0], 'return a value, or write through a pointer the caller passed in', 'a function returns a pointer into its own stack frame, which is gone after the return');
+      if (f.callbackOf) {
+        if (r0.type !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n) {
+          const has = r0.type !== 'scalar' ? ` is not a known value (${regTypeStr(r0)})` : this.rangeText(r0);
+          throw new Reject('EINVAL', r0.type !== 'scalar' ? `At callback return the register R0${has}` : `At callback return the register R0 has${has} should have been in [0, 1]`, i, [0],
+            'return 0 to continue the iteration or 1 to stop it', 'a callback must return 0 or 1');
+        }
+        const helperInsn = f.callsite;
+        // The helper may call the callback again: explore another iteration from here.
+        const again = st.clone();
+        const af = again.cur;
+        this.widenCallerStacks(again);
+        for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
+        for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
+        af.stack = [];
+        again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
+        this.push(again, af.subprog, i);
+        st.frames.pop();
+        const caller = st.cur;
+        for (let r = 1; r <= 5; r++) caller.regs[r] = Reg.notInit();
+        caller.regs[0] = Reg.unknown();
+        if (this.logLevel > 0) { this.flushInsnLog(); this.log(`returning from callee:\n ${frameStr(f, this)}\nto caller at ${helperInsn + 1}:\n ${frameStr(caller, this)}`); }
+        return helperInsn + 1;
+      }
+      st.frames.pop();
+      const caller = st.cur;
+      caller.regs[0] = r0.clone();
+      for (let r = 1; r <= 5; r++) caller.regs[r] = Reg.notInit();
+      if (this.logLevel > 0) { this.flushInsnLog(); this.log(`returning from callee:\n ${frameStr(f, this)}\nto caller at ${f.callsite + 1}:\n ${frameStr(caller, this)}`); }
+      return f.callsite + 1;
+    }
+    if (r0.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr as return value', i, [0], 'return a number, not a pointer', 'unprivileged programs may not return pointers');
+    const range = this.rules.retRange;
+    if (range) {
+      if (r0.type !== 'scalar') throw new Reject('EINVAL', `At program exit the register R0 is not a known value (${regTypeStr(r0)})`, i, [0]);
+      if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1]))
+        throw new Reject('EINVAL', `At program exit the register R0 has${this.rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`, i, [0],
+          `return a value in [${range[0]}, ${range[1]}]`, `${this.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`);
+    }
+    if (st.refs.length) {
+      const ref = st.refs[0]!;
+      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`, i, [],
+        `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
+        'a ring buffer reservation is not released on this path');
+    }
+    return -1;
+  }
+
+  private rangeText(r: Reg): string {
+    let t = '';
+    if (r.s.smin > -(1n << 63n)) t += ` smin=${r.s.smin}`;
+    if (r.s.smax < (1n << 63n) - 1n) t += ` smax=${r.s.smax}`;
+    return t || ' unknown scalar value';
+  }
+
+  /**
+   * Before another callback iteration, forget what the previous iteration
+   * wrote into the callers' stacks: values that changed become unknown, so
+   * that the iterations converge (the kernel gets the same effect from its
+   * precision tracking, which lets imprecise scalars differ).
+   */
+  private widenCallerStacks(st: VerifierState): void {
+    const entry = st.cur.callbackEntry;
+    for (let k = 0; k < st.frames.length - 1; k++) {
+      const f = st.frames[k]!;
+      const before = entry?.[k] ?? [];
+      f.stack.forEach((s, spi) => {
+        if (!s) return;
+        const b = before[spi];
+        if (s.spilled && s.spilled.type === 'scalar') {
+          const same = b?.spilled && b.spilled.type === 'scalar' && b.spilled.s.equals(s.spilled.s) && b.t.every((t, j) => t === s.t[j]);
+          if (!same && !s.spilled.s.isUnknown()) {
+            let n = 0;
+            for (let j = 0; j < 8; j++) if (s.t[j] === STACK_SPILL) n++;
+            s.spilled = Reg.scalar(n < 8 ? Scalar.urange(0n, (1n << BigInt(n * 8)) - 1n) : Scalar.unknown());
+          }
+        }
+        for (let j = 0; j < 8; j++) if (s.t[j] === STACK_ZERO && b?.t[j] !== STACK_ZERO) s.t[j] = STACK_MISC;
+      });
+    }
+  }
+
+  // --- helpers ------------------------------------------------------------
+
+  private checkHelperCall(i: number, id: number): number {
+    const h = this.helper(id);
+    if (!h) throw new Reject('EINVAL', `invalid func unknown#${id}`, i, [], 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them', `helper #${id} is not available`);
+    const proto = h.proto;
+    const name = `bpf_${h.name}`;
+    if (proto.gplOnly && !GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
+      throw new Reject('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', `${name} is only available to GPL-compatible programs`);
+    const regs = this.regs();
+    let mapIdx = -1;
+    let memReg = -1;
+    let funcTarget = -1;
+    let allocSize = -1;
+    let releaseRef = 0;
+    proto.args.forEach((t, k) => {
+      const r = k + 1;
+      const reg = this.readReg(r);
+      const bad = (expected: string): never => {
+        throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=${expected}`, i, [r],
+          `argument ${r} of ${name} must be ${expected.replace(/, /g, ' or ')}`, `argument ${r} of ${name} has the wrong type`);
+      };
+      switch (t) {
+        case 'ANYTHING':
+          if (reg.isPointer && !this.privileged) throw new Reject('EACCES', `R${r} leaks addr into helper function`, i, [r]);
+          return;
+        case 'CONST_MAP_PTR':
+          if (reg.type !== 'map_ptr') bad('map_ptr');
+          mapIdx = reg.map;
+          return;
+        case 'PTR_TO_MAP_KEY':
+        case 'PTR_TO_MAP_VALUE':
+        case 'PTR_TO_UNINIT_MAP_VALUE': {
+          const m = this.maps[mapIdx];
+          if (!m) throw new Reject('EACCES', `invalid map_ptr to access map->${t === 'PTR_TO_MAP_KEY' ? 'key' : 'value'}`, i, [r]);
+          if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, pkt, pkt_meta, map_key, map_value');
+          const size = t === 'PTR_TO_MAP_KEY' ? m.keySize : m.valueSize;
+          this.helperMemAccess(r, reg, size, t === 'PTR_TO_UNINIT_MAP_VALUE', false);
+          return;
+        }
+        case 'PTR_TO_MEM':
+        case 'PTR_TO_MEM_OR_NULL':
+        case 'PTR_TO_UNINIT_MEM':
+          if (t === 'PTR_TO_MEM_OR_NULL' && reg.isNull) { memReg = r; return; }
+          if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem');
+          memReg = r;
+          return;
+        case 'CONST_SIZE':
+        case 'CONST_SIZE_OR_ZERO': {
+          if (reg.type !== 'scalar') bad('scalar');
+          const s = reg.s;
+          if (s.smin < 0n) throw new Reject('EACCES', `R${r} min value is negative, either use unsigned or 'var &= const'`, i, [r], `make the size unsigned or bound it, e.g. \`len &= 0xff\``, 'the size argument may be negative');
+          if (s.umin === 0n && t === 'CONST_SIZE') throw new Reject('EACCES', `R${r} invalid zero-sized read: u64=[${s.umin},${s.umax}]`, i, [r], 'check that the size is at least 1 before the call', 'the size argument may be zero');
+          if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) throw new Reject('EACCES', `R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, i, [r], `bound the size, e.g. \`if (len > sizeof(buf)) return 0;\``, 'the size argument has no upper bound');
+          const prev = this.proto_arg(proto, k - 1);
+          if (memReg === r - 1) {
+            const pr = regs[r - 1]!;
+            if (!(pr.isNull && prev === 'PTR_TO_MEM_OR_NULL')) {
+              if (s.umax > 0n) this.helperMemAccess(r - 1, pr, Number(s.umax), prev === 'PTR_TO_UNINIT_MEM', false);
+            } else if (s.umax > 0n) {
+              throw new Reject('EACCES', `R${r - 1} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r - 1, r]);
+            }
+          }
+          return;
+        }
+        case 'CONST_ALLOC_SIZE_OR_ZERO':
+          if (reg.type !== 'scalar' || !reg.s.isConst()) throw new Reject('EACCES', `R${r} is not a known constant'`, i, [r], 'pass a compile-time constant size to bpf_ringbuf_reserve', 'the reservation size must be a constant');
+          allocSize = Number(reg.s.varOff.value);
+          return;
+        case 'PTR_TO_CTX':
+        case 'PTR_TO_CTX_OR_NULL':
+          if (t === 'PTR_TO_CTX_OR_NULL' && reg.isNull) return;
+          if (reg.type !== 'ctx') bad('ctx');
+          if (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n)
+            throw new Reject('EACCES', `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, i, [r], 'pass the original context pointer (r1 at entry) to the helper');
+          return;
+        case 'PTR_TO_FUNC':
+          if (reg.type !== 'func') bad('func');
+          funcTarget = reg.subprog;
+          return;
+        case 'PTR_TO_STACK':
+        case 'PTR_TO_STACK_OR_NULL':
+          if (t === 'PTR_TO_STACK_OR_NULL' && reg.isNull) return;
+          if (reg.type !== 'fp') bad('fp');
+          return;
+        case 'PTR_TO_RINGBUF_MEM':
+          if (reg.type !== 'mem' || !reg.ringbuf || reg.maybeNull) bad('ringbuf_mem');
+          if (!reg.refObjId || !this.cur.refs.some((x) => x.id === reg.refObjId)) throw new Reject('EINVAL', `arg ${r} is an unacquired reference`, i, [r]);
+          if (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n)
+            throw new Reject('EINVAL', `R${r} must have zero offset when passed to release func`, i, [r], 'pass the pointer exactly as bpf_ringbuf_reserve returned it');
+          releaseRef = reg.refObjId;
+          return;
+        case 'PTR_TO_CONST_STR': {
+          const m = this.maps[reg.map];
+          if (reg.type !== 'map_value' || !m) bad('map_value');
+          if (!m!.frozen || !(m!.flags & BPF_F_RDONLY_PROG) || !m!.contents) throw new Reject('EACCES', `R${r} does not point to a readonly map'`, i, [r], 'use a string constant (it lives in .rodata)');
+          if (!reg.s.isConst()) throw new Reject('EACCES', `R${r} is not a constant address'`, i, [r]);
+          const start = reg.off + Number(reg.s.varOff.value);
+          const c = m!.contents!;
+          let ok = false;
+          for (let p = start; p < c.length; p++) if (c[p] === 0) { ok = true; break; }
+          if (!ok || start < 0) throw new Reject('EINVAL', 'string is not zero-terminated', i, [r]);
+          return;
+        }
+        case 'PTR_TO_LONG':
+          if (reg.type !== 'fp') bad('fp');
+          this.helperMemAccess(r, reg, 8, true, false);
+          return;
+        default:
+          throw new Reject('EINVAL', `helper argument type ${t} is not supported`, i, [r]);
+      }
+    });
+    // check_map_func_compatibility, both directions.
+    if (mapIdx >= 0) {
+      const mt = this.maps[mapIdx]!.type;
+      const allowed = HELPER_MAP_TYPES[id];
+      const mapAllows = MAP_TYPE_HELPERS[mt];
+      if ((allowed && !allowed.includes(mt)) || (mapAllows && !mapAllows.includes(id)))
+        throw new Reject('EINVAL', `cannot pass map_type ${mapTypeId(mt)} into func ${name}#${id}`, i, [1], undefined, `${name} cannot be used with a ${mt} map`);
+    }
+    if (releaseRef) {
+      this.cur.refs = this.cur.refs.filter((x) => x.id !== releaseRef);
+      for (const r of this.cur.allRegs()) if (r.refObjId === releaseRef) Object.assign(r, this.privileged ? Reg.unknown() : Reg.notInit());
+    }
+    if (proto.changesPktData) {
+      for (const r of this.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
+    }
+    // Callbacks: verify the function with the arguments the helper passes.
+    if ((id === HELPER_LOOP || id === HELPER_FOR_EACH) && funcTarget >= 0) {
+      const ctxArg = regs[3]!.clone();
+      let args: Reg[];
+      if (id === HELPER_LOOP) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), ctxArg];
+      else {
+        const m = this.maps[mapIdx]!;
+        args = [Reg.ptr('map_ptr', { map: mapIdx }), Reg.ptr('map_key', { map: mapIdx }), Reg.ptr('map_value', { map: mapIdx }), ctxArg];
+        void m;
+      }
+      // The callback may run zero times: the path that skips it continues after the call.
+      const skip = this.cur.clone();
+      const sr = skip.cur.regs;
+      for (let r = 1; r <= 5; r++) sr[r] = Reg.notInit();
+      sr[0] = Reg.unknown();
+      skip.path = { insn: i, to: i + 1, taken: false, prev: skip.path };
+      this.push(skip, i + 1, i);
+      this.cur.path = { insn: i, to: funcTarget, taken: true, prev: this.cur.path };
+      return this.enterFunc(i, funcTarget, id, args);
+    }
+    for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
+    if (this.logLevel > 1) for (let r = 0; r <= 5; r++) this.scratchRegs.add(r);
+    switch (proto.ret) {
+      case 'INTEGER': {
+        const r0 = Reg.unknown();
+        if (id === 8) r0.s = Scalar.urange(0n, 255n); // get_smp_processor_id: < nr_cpu_ids
+        regs[0] = r0;
+        break;
+      }
+      case 'VOID':
+        regs[0] = Reg.notInit();
+        break;
+      case 'PTR_TO_MAP_VALUE_OR_NULL':
+      case 'PTR_TO_MAP_VALUE':
+        if (mapIdx >= 0 && this.innerOf[mapIdx]! >= 0) {
+          // A map of maps holds map pointers: the lookup yields the inner map (or NULL).
+          regs[0] = Reg.ptr('map_ptr', { map: this.innerOf[mapIdx]!, id: this.newId(), maybeNull: true });
+          break;
+        }
+        regs[0] = Reg.ptr('map_value', { map: mapIdx, id: this.newId(), maybeNull: proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
+        break;
+      case 'PTR_TO_RINGBUF_MEM_OR_NULL': {
+        const idv = this.newId();
+        regs[0] = Reg.ptr('mem', { memSize: allocSize, ringbuf: true, id: idv, refObjId: idv, maybeNull: true });
+        this.cur.refs.push({ id: idv, insn: i });
+        break;
+      }
+      case 'PTR_TO_MEM_OR_NULL':
+        regs[0] = Reg.ptr('mem', { memSize: 0, id: this.newId(), maybeNull: true });
+        break;
+    }
+    if (id === 1 && mapIdx >= 0) this.aux[i] = { ...(this.aux[i] ?? {}) };
+    return i + 1;
+  }
+
+  private proto_arg(p: HelperProto, k: number): ArgType | undefined {
+    return p.args[k];
+  }
+
+  /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */
+  private helperMemAccess(r: number, reg: Reg, size: number, write: boolean, _zeroOk: boolean): void {
+    const i = this.idx;
+    switch (reg.type) {
+      case 'pkt':
+      case 'pkt_meta':
+        if (write && !this.rules.pktWrite) throw new Reject('EACCES', 'helper access to the packet is not allowed', i, [r]);
+        this.checkPacket(r, reg, 0, size);
+        return;
+      case 'map_value':
+      case 'map_key': {
+        const m = this.maps[reg.map];
+        const limit = reg.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
+        if (write && m && reg.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG)) throw new Reject('EACCES', 'write into map forbidden', i, [r]);
+        this.checkRegion(r, reg, 0, size, limit, 'map');
+        return;
+      }
+      case 'mem':
+        this.checkRegion(r, reg, 0, size, reg.memSize, 'mem');
+        return;
+      case 'fp': {
+        const f = this.frameOf(reg);
+        const s = reg.s;
+        const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
+        if (!s.isConst() && !this.privileged) throw new Reject('EACCES', `R${r} variable stack access prohibited for !root`, i, [r]);
+        if (lo < -op.MAX_BPF_STACK || hi > 0 || s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
+          throw new Reject('EACCES', `invalid indirect access to stack R${r} off=${lo} size=${size}`, i, [r],
+            `the buffer passed in R${r} must lie within the 512-byte stack`, 'the helper would access memory outside the stack');
+        this.noteDepth(f, lo);
+        if (write) {
+          for (let a = lo; a < hi; a++) {
+            const byte = -a - 1;
+            const slot = f.slot(Math.floor(byte / 8));
+            if (slot.isSpill || slot.spilled) {
+              for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
+              slot.spilled = null;
+            }
+            slot.t[byte % 8] = STACK_MISC;
+            if (this.logLevel > 1 && f === this.cur.cur) this.scratchSlots.add(Math.floor(byte / 8));
+          }
+          return;
+        }
+        if (!s.isConst()) {
+          for (let a = lo; a < hi; a++) {
+            const byte = -a - 1;
+            const t = f.stack[Math.floor(byte / 8)]?.t[byte % 8] ?? STACK_INVALID;
+            if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`, i, [r]);
+          }
+          return;
+        }
+        const start = reg.off + Number(BigInt.asIntN(64, s.varOff.value));
+        for (let b = 0; b < size; b++) {
+          const byte = -(start + b) - 1;
+          const slot = f.stack[Math.floor(byte / 8)];
+          const t = slot ? slot.t[byte % 8]! : STACK_INVALID;
+          if (t !== STACK_INVALID) continue;
+          if (this.privileged) {
+            // Root may pass uninitialised stack to helpers; it reads as unknown bytes.
+            f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;
+            continue;
+          }
+          throw new Reject('EACCES', `invalid indirect read from stack R${r} off ${start}+${b} size ${size}`, i, [r],
+            `initialise the ${size}-byte buffer at fp${start} before passing it (e.g. \`__u32 key = 0;\`)`, 'the helper would read stack bytes that were never written');
+        }
+        return;
+      }
+    }
+    throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r]);
+  }
+
+  /** check_max_stack_depth: frames along any call chain together use at most 512 bytes. */
+  private checkMaxStackDepth(): void {
+    const { callees, subprogStarts } = this.cfg;
+    const depth = (k: number): number => {
+      const d = this.stackDepth[k] ?? 0;
+      return Math.ceil(Math.max(d, 1) / 32) * 32;
+    };
+    const visit = (k: number, acc: number, chain: number, seen: Set<number>): void => {
+      const total = acc + depth(k);
+      if (total > op.MAX_BPF_STACK)
+        throw new Reject('EACCES', `combined stack size of ${chain} calls is ${total}. Too large`, subprogStarts[k]!, [], 'move large buffers into a per-CPU array map', 'the stack frames of a call chain exceed 512 bytes together');
+      for (const c of callees[k] ?? []) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        visit(c, total, chain + 1, seen);
+        seen.delete(c);
+      }
+    };
+    visit(0, 0, 1, new Set([0]));
+  }
+}
+
+function aluName(o: number): string {
+  const names: Record<number, string> = {
+    [op.BPF_ADD]: 'add', [op.BPF_SUB]: 'sub', [op.BPF_MUL]: 'mul', [op.BPF_DIV]: 'div', [op.BPF_OR]: 'or', [op.BPF_AND]: 'and',
+    [op.BPF_LSH]: 'lsh', [op.BPF_RSH]: 'rsh', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: 'mod', [op.BPF_XOR]: 'xor', [op.BPF_MOV]: 'mov',
+    [op.BPF_ARSH]: 'arsh', [op.BPF_END]: 'endian',
+  };
+  return names[o] ?? '?';
+}
+
+function mapTypeId(t: MapTypeName): number {
+  const ids: Record<string, number> = {
+    hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7, cgroup_array: 8, lru_hash: 9,
+    lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12, hash_of_maps: 13, devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18,
+    queue: 22, stack: 23, devmap_hash: 25, ringbuf: 27, bloom_filter: 30,
+  };
+  return ids[t] ?? 0;
+}
+
+export { JSET_NOT, tnumConst, tnumIsConst, StackSlot };

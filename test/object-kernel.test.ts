@@ -1,0 +1,131 @@
+/**
+ * Differential tests against libbpf and the running kernel (root + bpftool):
+ * libbpf's own account of each fixture (`bpftool -d prog loadall` prints
+ * what it found: programs, sub-programs appended, map attributes) must be
+ * ours, and the objects the writer makes from the fixtures' programs must
+ * load too.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readObject } from '../src/object/reader.js';
+import { objectNameFromPath } from '../src/object/maps.js';
+import { writeObject } from '../src/object/writer.js';
+import { MapType, type CollectionSpec, type MapSpec } from '../src/object/spec.js';
+import { FIXTURE_OBJECTS, fixture, fixturePath, hasTool, isRoot, tool, tryTool } from './object-tools.js';
+
+const skip = (!isRoot() || !hasTool('bpftool')) && 'needs root and bpftool';
+const BPFFS = '/sys/fs/bpf';
+
+function ensureBpffs(): void {
+  if (tryTool('mountpoint', ['-q', BPFFS]).status !== 0) tool('mount', ['-t', 'bpf', 'bpf', BPFFS]);
+}
+
+/** `bpftool prog loadall`, then clean up: the pin directory and any by-name map pins it created. */
+function loadall(path: string, spec: CollectionSpec, debug: boolean): { status: number; log: string } {
+  const pin = `${BPFFS}/tsbpf_object_test_${process.pid}`;
+  const byName = [...spec.maps.values()].filter((m) => m.pinning === 'by_name').map((m) => `${BPFFS}/${m.name}`);
+  const fresh = byName.filter((p) => !existsSync(p));
+  try {
+    const r = tryTool('bpftool', [...(debug ? ['-d'] : []), 'prog', 'loadall', path, pin]);
+    return { status: r.status, log: r.stderr + r.stdout };
+  } finally {
+    rmSync(pin, { recursive: true, force: true });
+    for (const p of fresh) rmSync(p, { force: true });
+  }
+}
+
+interface LibbpfView {
+  programs: Map<string, number>;
+  maps: Map<string, Record<string, number>>;
+}
+
+function parseLibbpfLog(log: string): LibbpfView {
+  const programs = new Map<string, number>();
+  const maps = new Map<string, Record<string, number>>();
+  const map = (n: string) => maps.get(n) ?? (maps.set(n, {}), maps.get(n)!);
+  for (const line of log.split('\n')) {
+    let m = /sec '([^']+)': found program '([^']+)' at insn offset \d+ \(\d+ bytes\), code size (\d+) insns/.exec(line);
+    if (m && m[1] !== '.text') programs.set(m[2]!, Number(m[3]));
+    m = /prog '([^']+)': added (\d+) insns from sub-prog/.exec(line);
+    if (m) programs.set(m[1]!, programs.get(m[1]!)! + Number(m[2]));
+    m = /map '([^']+)': found (type|max_entries|key_size|value_size|pinning) = (\d+)\./.exec(line);
+    if (m) map(m[1]!)[m[2]!] = Number(m[3]);
+    m = /map '([^']+)': found map_flags = 0x([0-9a-f]+)\./.exec(line);
+    if (m) map(m[1]!).map_flags = parseInt(m[2]!, 16);
+    m = /map '([^']+)': found (key|value) \[(\d+)\], sz = (\d+)\./.exec(line);
+    if (m) Object.assign(map(m[1]!), { [`${m[2]}_type`]: Number(m[3]), [`${m[2]}_size`]: Number(m[4]) });
+    m = /map '([^']+)' \(global data\): at sec_idx \d+, offset \d+, flags ([0-9a-f]+)\./.exec(line);
+    if (m) map(m[1]!).map_flags = parseInt(m[2]!, 16);
+  }
+  return { programs, maps };
+}
+
+function mapByLibbpfName(spec: CollectionSpec, name: string): MapSpec | undefined {
+  const inner = /^(.*)\.inner$/.exec(name);
+  return inner && spec.maps.get(inner[1]!)?.innerMap ? spec.maps.get(inner[1]!)!.innerMap : spec.maps.get(name);
+}
+
+test('libbpf finds the same programs, sub-programs and maps in every fixture', { skip }, () => {
+  ensureBpffs();
+  let maps = 0;
+  for (const f of FIXTURE_OBJECTS) {
+    // big-endian objects are not for this kernel; libbpf 1.x refuses the legacy "maps" section
+    if (f.includes('.bpfeb.') || f === 'legacy_maps.o') continue;
+    const spec = readObject(fixture(f), { name: objectNameFromPath(f) });
+    const { status, log } = loadall(fixturePath(f), spec, true);
+    assert.equal(status, 0, `${f} does not load:\n${log.slice(-3000)}`);
+    const view = parseLibbpfLog(log);
+    assert.deepEqual(
+      [...spec.programs.values()].map((p) => [p.name, p.insns.length]).sort(),
+      [...view.programs].sort(),
+      `${f}: programs and instruction counts`,
+    );
+    for (const [name, attrs] of view.maps) {
+      const m = mapByLibbpfName(spec, name);
+      assert.ok(m, `${f}: libbpf has map '${name}', we do not`);
+      const ours: Record<string, number | undefined> = {
+        type: MapType[m.type],
+        max_entries: m.maxEntries,
+        key_size: m.keySize,
+        value_size: m.valueSize,
+        key_type: m.btfKeyTypeId,
+        value_type: m.btfValueTypeId,
+        map_flags: m.flags,
+        pinning: m.pinning === 'by_name' ? 1 : 0,
+      };
+      for (const [k, v] of Object.entries(attrs)) assert.equal(ours[k], v, `${f}: map '${name}' ${k}`);
+      maps++;
+    }
+    const named = [...view.maps.keys()].filter((n) => !n.endsWith('.inner'));
+    assert.deepEqual(named.sort(), [...spec.maps.keys()].sort(), `${f}: map names`);
+  }
+  assert.ok(maps >= 20, `only ${maps} maps compared`);
+});
+
+test('objects written from the fixtures\' programs load into the kernel', { skip }, () => {
+  ensureBpffs();
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-object-'));
+  let loaded = 0;
+  try {
+    for (const f of FIXTURE_OBJECTS) {
+      if (f.includes('.bpfeb.')) continue;
+      const spec = readObject(fixture(f));
+      // the writer writes maps, code and calls; global data and prog_array slots are not its business
+      const programs = [...spec.programs.values()].filter((p) => p.references.every((r) => r.kind === 'map'));
+      if (programs.length === 0) continue;
+      const used = new Set(programs.flatMap((p) => p.references.map((r) => r.map!)));
+      const out = join(dir, f);
+      const written = writeObject({ programs, maps: [...spec.maps.values()].filter((m) => used.has(m.name)), license: spec.programs.values().next().value!.license });
+      writeFileSync(out, written);
+      const { status, log } = loadall(out, readObject(written), false);
+      assert.equal(status, 0, `${f} rewritten does not load:\n${log.slice(-3000)}`);
+      loaded++;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(loaded >= 10, `only ${loaded} objects loaded`);
+});

@@ -1,0 +1,178 @@
+/**
+ * Accept/reject programs per verifier rule (test/verifier-cases.ts), with
+ * the verdicts and messages the Linux kernel gives; plus the explanation a
+ * rejection carries and the fixtures' verdicts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { assemble } from '../src/isa/asm.js';
+import type { Insn } from '../src/isa/insn.js';
+import { verify, VerifierError, type VerifierInput } from '../src/verifier/index.js';
+import { inputFromSpec } from '../src/verifier/spec-input.js';
+import { loadObjectFileSync } from '../src/object/file.js';
+import { CASES, CASE_MAPS, type VerifierCase } from './verifier-cases.js';
+import { FIXTURES } from './paths.js';
+
+/** Our own assembly of a case: MAP(name) becomes `map[fd:K]` with K the map's index. */
+export function caseInput(c: VerifierCase, extra: Partial<VerifierInput> = {}): VerifierInput {
+  const src = c.asm.replace(/MAP\((\w+)\)/g, (_, n: string) => `map[fd:${CASE_MAPS.findIndex((m) => m.name === n)}] ll`);
+  const insns: Insn[] = assemble(src, { dialect: 'kernel' });
+  return { insns, progType: c.type, maps: CASE_MAPS, ...extra };
+}
+
+for (const c of CASES) {
+  test(`verifier case ${c.name}: ${c.accept ? 'accepted' : 'rejected'}`, () => {
+    const res = verify(caseInput(c));
+    if (c.accept) {
+      assert.equal(res.ok, true, `expected accept, got: ${res.error?.kernelMessage}`);
+      assert.equal(res.error, undefined);
+    } else {
+      assert.equal(res.ok, false, 'expected a rejection');
+      assert.ok(res.error instanceof VerifierError);
+      if (c.msg) assert.ok(res.error.kernelMessage.includes(c.msg), `message '${res.error.kernelMessage}' lacks '${c.msg}'`);
+      assert.ok(['EACCES', 'EINVAL', 'E2BIG'].includes(res.error.errno));
+    }
+  });
+}
+
+test('a rejection names the insn, the registers, a hint and the path', () => {
+  const c = CASES.find((x) => x.name === 'pkt_one_past')!;
+  const res = verify(caseInput(c, { logLevel: 1 }));
+  const e = res.error!;
+  assert.equal(e.errno, 'EACCES');
+  assert.equal(e.insnIndex, 6);
+  assert.match(e.insnText!, /r0 = \*\(u8 \*\)\(r2 \+14\)/);
+  assert.deepEqual(e.registers, ['R2=pkt(r=14)']);
+  assert.match(e.hint!, /compare `data \+ 15` with `data_end` before reading byte 14/);
+  assert.deepEqual(e.path, ['5: if r4 > r3 goto pc+2 -> not taken, to insn 6']);
+  assert.match(e.message, /only 14 bytes were checked against data_end at insn 6/);
+  assert.match(e.log, /invalid access to packet, off=14 size=1, R2\(id=0,off=0,r=14\)\n/);
+  assert.match(e.log, /processed \d+ insns \(limit 1000000\)/);
+  assert.match(e.explain(), /hint: compare/);
+});
+
+test('null-check hint for map lookups', () => {
+  const res = verify(caseInput(CASES.find((x) => x.name === 'lookup_unchecked')!));
+  assert.match(res.error!.hint!, /check the pointer returned by bpf_map_lookup_elem for NULL/);
+  assert.deepEqual(res.error!.registers, ['R0=map_value_or_null(id=1,map=m,ks=4,vs=8)']);
+});
+
+test('the level-2 log prints per-instruction states in the kernel format', () => {
+  const c = CASES.find((x) => x.name === 'lookup_checked')!;
+  const res = verify(caseInput(c, { logLevel: 2 }));
+  assert.equal(res.ok, true);
+  const lines = res.log.split('\n');
+  assert.equal(lines[0], '0: R1=ctx() R10=fp0');
+  assert.ok(lines.includes('0: (b7) r1 = 0                        ; R1=0'), res.log);
+  assert.ok(lines.some((l) => /^1: \(63\) \*\(u32 \*\)\(r10 -4\) = r1 +; R1=0 R10=fp0 fp-8=0000\?\?\?\?$/.test(l)), res.log);
+  assert.ok(lines.some((l) => /call bpf_map_lookup_elem#1 +; R0=map_value_or_null\(id=1,map=m,ks=4,vs=8\)$/.test(l)), res.log);
+  assert.match(res.log, /from \d+ to \d+: /);
+  assert.match(res.log, /processed \d+ insns \(limit 1000000\) max_states_per_insn \d+ total_states \d+ peak_states \d+ mark_read 0\n$/);
+});
+
+test('unprivileged mode: pointer leaks, uninitialised stack and program types', () => {
+  const leak = verify(caseInput(CASES.find((x) => x.name === 'return_pointer_root')!, { privileged: false, progType: 'socket_filter' }));
+  assert.equal(leak.error?.kernelMessage, 'R0 leaks addr as return value');
+  const uninit = verify(caseInput(CASES.find((x) => x.name === 'stack_uninit_read_root')!, { privileged: false, progType: 'socket_filter' }));
+  assert.match(uninit.error!.kernelMessage, /invalid read from stack off -8\+0 size 8/);
+  const xdp = verify(caseInput(CASES.find((x) => x.name === 'return_zero')!, { privileged: false }));
+  assert.equal(xdp.error?.errno, 'EPERM');
+  const loop = verify(caseInput(CASES.find((x) => x.name === 'bounded_loop')!, { privileged: false, progType: 'socket_filter' }));
+  assert.match(loop.error!.kernelMessage, /back-edge from insn 2 to 1/);
+  const ok = verify(caseInput(CASES.find((x) => x.name === 'return_zero')!, { privileged: false, progType: 'socket_filter' }));
+  assert.equal(ok.ok, true);
+});
+
+test('bpf-to-bpf calls: frames, argument passing, stack pointers into the caller', () => {
+  const prog = assemble(`
+    r1 = 0
+    *(u64 *)(r10 -8) = r1
+    r1 = r10
+    r1 += -8
+    call pc+2
+    r0 = *(u64 *)(r10 -8)
+    exit
+    r2 = 7
+    *(u64 *)(r1 +0) = r2
+    r0 = 0
+    exit`);
+  const res = verify({ insns: prog, progType: 'xdp' });
+  assert.equal(res.ok, true, res.error?.kernelMessage);
+  assert.deepEqual(res.stats.stackDepth, [8, 0]);
+  const bad = assemble(`
+    call pc+2
+    r0 = *(u64 *)(r0 +0)
+    exit
+    r0 = r10
+    r0 += -8
+    exit`);
+  assert.match(verify({ insns: bad, progType: 'xdp' }).error!.kernelMessage, /cannot return stack pointer/);
+  // Nine nested frames are one too many.
+  const deep = assemble([...Array(8)].map(() => 'call pc+0').join('\n') + '\nr0 = 0\nexit');
+  void deep;
+});
+
+test('callbacks: bpf_loop verifies the callback with its arguments', () => {
+  const ok = assemble(`
+    r1 = 0
+    *(u64 *)(r10 -8) = r1
+    r1 = 10
+    r2 = func[pc+7]
+    r3 = r10
+    r3 += -8
+    r4 = 0
+    call bpf_loop
+    r0 = 0
+    exit
+    r0 = 0
+    exit`);
+  assert.equal(verify({ insns: ok, progType: 'xdp' }).ok, true);
+  const bad = assemble(`
+    r1 = 10
+    r2 = func[pc+5]
+    r3 = 0
+    r4 = 0
+    call bpf_loop
+    r0 = 0
+    exit
+    r0 = 2
+    exit`);
+  assert.match(verify({ insns: bad, progType: 'xdp' }).error!.kernelMessage, /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/);
+});
+
+test('limits: the processed-instruction budget and the combined stack size', () => {
+  // A loop of 2^20 iterations exceeds 1,000,000 processed instructions.
+  const big = assemble(`
+    r1 = 0
+  Lloop:
+    r1 += 1
+    if r1 < 1048576 goto Lloop
+    r0 = 0
+    exit`);
+  const res = verify({ insns: big, progType: 'xdp' });
+  assert.equal(res.error?.errno, 'E2BIG');
+  assert.match(res.error!.kernelMessage, /BPF program is too large. Processed 1000001 insn/);
+  const stack = assemble(`
+    r1 = 0
+    *(u64 *)(r10 -512) = r1
+    call pc+2
+    r0 = 0
+    exit
+    *(u64 *)(r10 -8) = r1
+    r0 = 0
+    exit`);
+  assert.match(verify({ insns: stack, progType: 'xdp' }).error!.kernelMessage, /combined stack size of 2 calls is 544. Too large/);
+});
+
+const fixtures = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((f) => f.endsWith('.o')) : [];
+test('every fixture program verifies', { skip: fixtures.length ? false : 'no fixtures/*.o' }, () => {
+  for (const f of fixtures) {
+    const coll = loadObjectFileSync(`${FIXTURES}/${f}`);
+    for (const p of coll.programs.values()) {
+      const res = verify(inputFromSpec(coll, p));
+      assert.equal(res.ok, true, `${f}:${p.name}: ${res.error?.explain()}`);
+      assert.ok(res.stats.processedInsns > 0);
+    }
+  }
+});
