@@ -41,17 +41,17 @@ export async function main(): Promise<void> {
   rows.push(['hash set (u32 key, 8-byte value)', rate(N, (i) => h.set(i, val)), rate(N, (i) => jm.set(i, val.slice())), 'Map.set(number, copy)']);
   rows.push(['hash get (copy)', rate(N, (i) => { sink += h.get(i)!.length; }), rate(N, (i) => { sink += jm.get(i)!.slice().length; }), 'Map.get + copy']);
   const keyAddr = space.alloc(8);
+  const u8 = space.u8;
   rows.push([
     'hash lookupElem (helper path, key in memory)',
     rate(N, (i) => {
-      const u8 = space.u8; // what a program's stack store would have done
+      // what a program's stack store would have done (no allocation happens during lookups)
       u8[keyAddr] = i & 255;
       u8[keyAddr + 1] = (i >>> 8) & 255;
       u8[keyAddr + 2] = (i >>> 16) & 255;
       sink += h.lookupElem(keyAddr, 0);
     }),
     rate(N, (i) => {
-      const u8 = space.u8;
       u8[keyAddr] = i & 255;
       u8[keyAddr + 1] = (i >>> 8) & 255;
       u8[keyAddr + 2] = (i >>> 16) & 255;

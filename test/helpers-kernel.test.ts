@@ -2,7 +2,7 @@
  * Helpers against the kernel: test/kernel-progs/helpers.c (built here with
  * clang) calls xdp_adjust_meta/head/tail, l3/l4_csum_replace, csum_diff,
  * skb_load_bytes/store_bytes, snprintf, bpf_loop, strncmp and
- * probe_read_kernel(_str) with parameters taken from the packet and writes
+ * probe_read_kernel(_str) — and tail-calls itself to the limit — with parameters taken from the packet and writes
  * the results into the packet. Seeded random parameter sets (edge values
  * included) run through `bpftool prog run` and through tsbpf's interpreter
  * and JIT; return values and output packets must be identical. Needs root,
@@ -111,6 +111,8 @@ const GENERATORS: Record<string, Gen> = {
   },
 };
 
+GENERATORS.tailself = (r) => packet(r, int(r, 14, 80));
+
 const CASES = 36;
 const skip = skipReason();
 if (skip) console.log(`# helpers-kernel: skipped: ${skip}`);
@@ -119,11 +121,14 @@ test('helpers against the kernel', { skip: skip ? `skipped: ${skip}` : false }, 
   const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-hk-'));
   const obj = join(tmp, 'helpers.o');
   const pinDir = join(BPFFS, `tsbpf-helpers-${process.pid}`);
+  // Pinned maps keep a user reference, so the prog_array keeps its slot after bpftool exits.
+  const mapDir = `${pinDir}-maps`;
   rmSync(pinDir, { recursive: true, force: true });
+  rmSync(mapDir, { recursive: true, force: true });
   const rts = (['interpreter', 'jit'] as const).map((engine) => new Runtime({ engine, numCpus: possibleCpus() }));
   try {
     execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', SOURCE, '-o', obj], { stdio: 'pipe' });
-    const load = bpftool(['prog', 'loadall', obj, pinDir]);
+    const load = bpftool(['prog', 'loadall', obj, pinDir, 'pinmaps', mapDir]);
     assert.ok(load.ok, `bpftool prog loadall: ${JSON.stringify(load.json)}`);
     const spec = readObject(new Uint8Array(readFileSync(obj)), { name: 'helpers' });
     const colls = await Promise.all(rts.map((rt) => rt.load(spec)));
@@ -167,6 +172,7 @@ test('helpers against the kernel', { skip: skip ? `skipped: ${skip}` : false }, 
   } finally {
     for (const rt of rts) rt.close();
     rmSync(pinDir, { recursive: true, force: true });
+    rmSync(mapDir, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble, detectDialect } from '../src/isa/asm.js';
+import { disassemble } from '../src/isa/disasm.js';
 import { decode, fromHex, insn, toHex, type Insn } from '../src/isa/insn.js';
 import { classifyInsn, requiredCpu, requiredGroups } from '../src/isa/groups.js';
 import { AsmError } from '../src/errors.js';
@@ -356,3 +357,46 @@ test('tsbpf asm: hex lines, raw bytes, ELF object, and errors', (t) => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('mutated source only ever raises AsmError', () => {
+  // Lines from the suite in both dialects, with 1-3 random character edits each.
+  const lines: string[] = [];
+  for (const f of suiteFiles().slice(0, 120)) {
+    const src = asmSource(readFileSync(`${CONFORMANCE_DIR}/tests/${f}`, 'utf8'));
+    lines.push(...src.split('\n'));
+    lines.push(...disassembleForFuzz(reference(f.replace(/\.data$/, ''))));
+  }
+  let x = 0x9e3779b9;
+  const r = (): number => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+  const alphabet = ' %r0123456789abcdefx+-*/()[],:;#=<>&|^sw.lLuipcgoto\t';
+  let errors = 0;
+  for (let n = 0; n < 6000; n++) {
+    let s = lines[r() % lines.length]!;
+    for (let j = 1 + (r() % 3); j > 0; j--) {
+      const p = r() % (s.length + 1);
+      const ch = alphabet[r() % alphabet.length]!;
+      const op = r() % 3;
+      s = op === 0 ? s.slice(0, p) + ch + s.slice(p) : op === 1 ? s.slice(0, p) + s.slice(p + 1) : s.slice(0, p) + ch + s.slice(p + 1);
+    }
+    for (const dialect of ['kernel', 'conformance', 'auto'] as const) {
+      try {
+        assemble(s, { dialect });
+      } catch (e) {
+        assert.ok(e instanceof AsmError, `${dialect} ${JSON.stringify(s)}: ${String(e)}`);
+        errors++;
+      }
+    }
+  }
+  assert.ok(errors > 1000, `only ${errors} of the mutations were rejected`);
+});
+
+function disassembleForFuzz(insns: Insn[]): string[] {
+  return disassemble(insns).split('\n');
+}

@@ -84,6 +84,7 @@ test('kernel dialect prints what kernel/bpf/disasm.c prints', () => {
   ];
   for (const [insns, want] of cases) assert.equal(k(insns), want, toHex(insns));
   assert.equal(k(lddw(1, 0x1122334455667788n), { ll: false }), 'r1 = 0x1122334455667788');
+  assert.throws(() => formatInsn([], 0), /insn 0: no instruction at index 0/);
 });
 
 test('resolvers name helpers, kfuncs and map references', () => {
@@ -263,8 +264,14 @@ interface Built {
 function buildFixtures(dir: string): Built[] {
   const out: Built[] = [];
   for (const c of readdirSync(FIXTURES_ASM).filter((f) => f.endsWith('.c'))) {
-    // subprog_atomics uses signed division and 32-bit atomics: v4 only.
-    const cpus = c.startsWith('subprog_atomics') ? ['v4'] : ['v1', 'v2', 'v3', 'v4'];
+    // subprog_atomics uses signed division and 32-bit atomics: v4 only. jumps
+    // shows each CPU's branches (v2: jlt/jle, v3: jmp32); the others need fewer.
+    const CPUS: Record<string, string[]> = {
+      'subprog_atomics.c': ['v4'],
+      'jumps.c': ['v1', 'v2', 'v3', 'v4'],
+      'legacy_packet.c': ['v1'],
+    };
+    const cpus = CPUS[c] ?? ['v1', 'v3', 'v4'];
     for (const mcpu of cpus) {
       const obj = join(dir, `${c.replace(/\.c$/, '')}.${mcpu}.o`);
       execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-mcpu=${mcpu}`, '-I/usr/include/x86_64-linux-gnu', '-c', join(FIXTURES_ASM, c), '-o', obj], {
@@ -324,6 +331,16 @@ test('clang-19 objects: kernel dialect round-trips, llvm dialect matches llvm-ob
       }
     }
     assert.ok(compared > 300, `compared only ${compared} instructions`);
+    // `tsbpf disasm` on an object: relocated map loads named, C source from BTF line_info, and
+    // the listing assembles back to the relocated instructions.
+    const obj = join(dir, 'maps_helpers.v3.o');
+    const listing = execFileSync(BIN, ['disasm', obj], { encoding: 'utf8' });
+    assert.match(listing, /^; section xdp\ncount_packets:\n/);
+    assert.match(listing, /\n; __u64 \*v = bpf_map_lookup_elem\(&counts, &key\);\n +\d+: \(18\) r1 = map\[fd:0\]\t; map counts\n +\d+: \(85\) call bpf_map_lookup_elem#1\n/);
+    const relocated = assemble(listing);
+    assert.equal(relocated.length, sectionBytes(obj, 'xdp', dir).length);
+    // map fd (lookup), map value (.rodata), map fd (update)
+    assert.deepEqual(relocated.filter((i) => i.code === 0x18).map((i) => i.src), [1, 2, 1]);
     t.diagnostic(`${compared} instructions compared with llvm-objdump-19`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -337,6 +354,10 @@ test('kernel dialect matches the verifier log of the running kernel', (t) => {
     return t.skip('bpffs is not mounted at /sys/fs/bpf');
   // Every instruction the kernel verifies in a socket filter without maps, v1 to v4.
   const src = `
+    r6 = r1
+    r0 = *(u8 *)skb[14]
+    r7 = 4
+    r0 = *(u16 *)skb[r7 + -2]
     r0 = 0
     w1 = -5
     r2 = 2147483647
@@ -433,6 +454,16 @@ test('tsbpf disasm: raw, hex text, -j, and both dialects', () => {
       insns: Array<{ index: number; code: number; bytes: string; text: string }>;
     };
     assert.deepEqual(j.insns[0], { index: 0, code: 0x18, bytes: '18000000f0debc9a0000000078563412', text: 'r0 = 0x123456789abcdef0 ll' });
+    // A conformance test: its -- asm section, or (when it has only that) its -- raw words.
+    assert.equal(
+      execFileSync(BIN, ['disasm', `${CONFORMANCE_DIR}/tests/callx.data`], { encoding: 'utf8' }),
+      '   0: (b7) r1 = -1\n   1: (b7) r2 = 5\n   2: (8d) callx r2\n   3: (b7) r0 = 2\n   4: (95) exit\n',
+    );
+    writeFileSync(join(dir, 'raw.data'), '-- raw\n0x5566778800000018\n0x1122334400000000\n0x0000000000000095\n-- result\n0x1\n');
+    assert.equal(
+      execFileSync(BIN, ['disasm', join(dir, 'raw.data')], { encoding: 'utf8' }),
+      '   0: (18) r0 = 0x1122334455667788 ll\n   2: (95) exit\n',
+    );
     writeFileSync(join(dir, 'odd.bin'), new Uint8Array(12));
     const bad = spawnSync(BIN, ['disasm', join(dir, 'odd.bin')], { encoding: 'utf8' });
     assert.equal(bad.status, 1);

@@ -13,7 +13,9 @@ import { AddressSpace } from '../src/vm/memory.js';
 import { HelperRegistry, type HelperDef } from '../src/helpers/types.js';
 import { BudgetExceeded, CallDepthExceeded, HelperError, UnknownHelper, VmFault } from '../src/vm/fault.js';
 import type { Executable, ProgramImage } from '../src/vm/engine.js';
-import { JitEngine, JitExecutable, dumpJited } from '../src/vm/jit/index.js';
+import { JitEngine, JitExecutable, dumpJited, printWat } from '../src/vm/jit/index.js';
+import { createMap, MapTable, type BpfMap } from '../src/maps/index.js';
+import type { MapSpec } from '../src/object/spec.js';
 import { blockLeaders, buildCfg, functionEntries } from '../src/vm/jit/cfg.js';
 import { structure } from '../src/vm/jit/structure.js';
 
@@ -305,6 +307,15 @@ test('deep nesting and big programs compile: 3000 chained checks and a 4000-inst
   for (let i = 0; i < 1500; i++) d.push(`if r1 > ${i} goto t${i}`, 'r0 += 1', `goto j${i}`, `t${i}:`, 'r0 += 2', `j${i}:`);
   d.push('exit');
   assert.equal(run(d.join('\n'), [700n]), 700n * 2n + 800n);
+  // One irreducible cycle makes the whole function a dispatch loop: 3000+ blocks, one nested block each.
+  const irr = ['r0 = 0', 'r2 = 3', 'if r1 == 0 goto b', 'a:', 'r0 += 1', 'r2 -= 1', 'if r2 == 0 goto out', 'b:', 'r0 += 10', 'r2 -= 1', 'if r2 != 0 goto a', 'out:'];
+  for (let i = 0; i < 3000; i++) irr.push(`if r1 == ${i + 7} goto e`, 'r0 += 100');
+  irr.push('exit', 'e:', 'exit');
+  const exeIrr = prep(irr.join('\n'));
+  assert.equal(exeIrr.compiled.functions[0]!.dispatch, true);
+  assert.ok(exeIrr.compiled.functions[0]!.blocks > 3000);
+  assert.equal(exeIrr.run({ args: [0n] }), 10n + 1n + 10n + 300000n);
+  assert.equal(exeIrr.run({ args: [9n] }), 1n + 10n + 1n + 200n);
 });
 
 test('tail calls run the target with the same ctx, fall through on a miss, and stop after 33', () => {
@@ -433,3 +444,53 @@ test('shared memory: the module imports it as shared and atomics use the atomic 
   assert.match(wat, /i64\.atomic\.rmw\.add/);
   assert.doesNotMatch(dumpJited(image(prog)), /atomic/);
 });
+
+test('array map lookups are inlined from the map descriptor and agree with the map; other maps call the helper', () => {
+  const table = new MapTable();
+  const mk = (type: 'array' | 'hash' | 'percpu_array'): BpfMap<unknown> =>
+    createMap({ name: type, type, keySize: 4, valueSize: 12, maxEntries: 10, flags: 0, pinning: 'none' } as MapSpec, { space, table });
+  const arr = mk('array');
+  const hash = mk('hash');
+  const calls: number[] = [];
+  const helpers = new HelperRegistry([
+    def(1, 'map_lookup_elem', (_env, map, key) => {
+      calls.push(Number(map));
+      return BigInt(table.byAddr(Number(map))!.lookupElem(Number(key)));
+    }),
+  ]);
+  // r0 = lookup(map, &key) ? *(u64 *)value : 0xdead
+  const prog = (mapAddr: number): Insn[] =>
+    assemble(`
+      r6 = r1
+      r1 = ${mapAddr} ll
+      r2 = r10
+      r2 += -4
+      *(u32 *)(r10 -4) = r6
+      call 1
+      if r0 == 0 goto miss
+      r0 = *(u64 *)(r0 +0)
+      exit
+    miss:
+      r0 = 0xdead
+      exit`);
+  for (let i = 0; i < 10; i++) space.writeU64((arr as unknown as { slotAddr(i: number): number }).slotAddr(i), BigInt(1000 + i));
+  const exe = prep(prog(arr.addr), { helpers });
+  assert.doesNotMatch(printWatOf(exe), /call \$h\.1/);
+  for (const key of [0, 3, 9, 10, 0xffffffff]) {
+    const want = key < 10 ? BigInt(1000 + key) : 0xdeadn;
+    assert.equal(exe.run({ args: [BigInt(key)] }), want, `key ${key}`);
+  }
+  assert.deepEqual(calls, []);
+  const exeHash = prep(prog(hash.addr), { helpers });
+  assert.match(printWatOf(exeHash), /call \$h\.1/);
+  assert.equal(exeHash.run({ args: [3n] }), 0xdeadn); // empty hash map
+  assert.deepEqual(calls, [hash.addr]);
+  // With no inliners every lookup is a call.
+  const plain = new JitEngine({ inliners: new Map() }).prepare(image(prog(arr.addr), { helpers }));
+  assert.equal(plain.run({ args: [4n] }), 1004n);
+  assert.deepEqual(calls, [hash.addr, arr.addr]);
+});
+
+function printWatOf(exe: JitExecutable): string {
+  return printWat(exe.compiled, exe.image.insns);
+}

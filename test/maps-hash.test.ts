@@ -208,3 +208,22 @@ test('hash: frozen maps refuse host writes and deletes, programs may still write
   assert.equal(m.updateElem(place(m, u32(2)), place(m, u32(2)), BPF_ANY, 0), 0);
   assert.equal(readU32(m.get(2)!), 2);
 });
+
+test('hash: NO_PREALLOC tables grow with the elements; huge max_entries cost nothing up front', () => {
+  const m = make<HashMap>(spec('hash', 4, 4, 5000, BPF_F_NO_PREALLOC));
+  for (let i = 0; i < 3000; i++) m.set(i, i);
+  for (let i = 0; i < 3000; i += 2) m.delete(i);
+  for (let i = 3000; i < 4500; i++) m.set(i, i);
+  assert.equal(m.size, 3000);
+  for (let i = 1; i < 3000; i += 2) assert.equal(readU32(m.get(i)!), i);
+  for (let i = 3000; i < 4500; i++) assert.equal(readU32(m.get(i)!), i);
+  assert.equal([...m.keys()].length, 3000);
+  for (let i = 4500; i < 6500; i++) m.set(i, i);
+  assert.equal(m.size, 5000);
+  assert.throws(() => m.set(99999, 1), E('E2BIG'));
+  const big = make<HashMap>(spec('hash', 4, 4, 1 << 27, BPF_F_NO_PREALLOC));
+  big.set(123456789, 1);
+  assert.equal(readU32(big.get(123456789)!), 1);
+  big.close();
+  assert.throws(() => checkMapSpec(spec('hash', 4, 4, (1 << 27) + 1, BPF_F_NO_PREALLOC)), E('E2BIG'));
+});

@@ -297,6 +297,8 @@ test('kernel: map creation checks give the kernel errno', { skip: SKIP }, () => 
     spec('perf_event_array', 4, 4, 4),
     spec('perf_event_array', 4, 4, 4, 1 << 11),
     spec('array', 4, 4, 4, 1 << 11),
+    spec('hash', 4, 4, (1 << 27) + 1, 1),
+    spec('hash', 4, 4, 0xffffffff, 1),
   ];
   for (const s of cases) {
     const { k, err } = kcreate(s);
@@ -465,3 +467,77 @@ test('kernel: lpm_trie keys built with LpmTrie.key round-trip through get-next-k
 
 // Keep the unused imports honest for type-checking of the queue helpers.
 void StackMap;
+
+test('kernel: BPF_F_RDONLY / BPF_F_WRONLY set the creating handle\'s mode; a reopened handle reads and writes', { skip: SKIP }, () => {
+  for (const [type, key] of [['hash', le(1, 4)], ['array', le(1, 4)]] as const) {
+    for (const flags of [8, 16, 0x80]) {
+      const s = spec(type, 4, 4, 4, flags);
+      const ops: Op[] = [
+        { op: 'update', key, value: [1, 2, 3, 4], flag: 'any' },
+        { op: 'lookup', key },
+        { op: 'getnext' },
+        { op: 'delete', key },
+        { op: 'freeze' },
+        { op: 'freeze' },
+      ];
+      const { k, err } = kcreate(s);
+      assert.equal(err, undefined);
+      const t = make<BpfMap<unknown>>(s, ctx(possibleCpus()));
+      // The creating handle has the mode BPF_F_RDONLY/WRONLY ask for; bpftool reopens the pin read-write.
+      if (flags === 8) assert.throws(() => t.set(Uint8Array.from(key), new Uint8Array(4)), (e: unknown) => e instanceof MapError && e.errno === 'EPERM');
+      if (flags === 16) assert.throws(() => t.get(Uint8Array.from(key)), (e: unknown) => e instanceof MapError && e.errno === 'EPERM');
+      t.fileMode = 'rw';
+      try {
+        for (const o of ops) assert.deepEqual(tsOp(t, o), kernelOp(k!, o), `${type} flags ${flags} ${JSON.stringify(o)}`);
+      } finally {
+        kdestroy(k!);
+        t.close();
+      }
+    }
+  }
+});
+
+test('kernel: hash_of_maps — hash flags on keys, template checks on values, lookup returns a map id', { skip: SKIP }, () => {
+  const innerSpec = spec('hash', 4, 4, 4);
+  const tmpl = kcreate(innerSpec).k!;
+  const good = kcreate(innerSpec).k!;
+  const badFlags = kcreate(spec('hash', 4, 4, 4, 1)).k!;
+  const bigger = kcreate(spec('hash', 4, 4, 8)).k!;
+  const outerSpec: MapSpec = { ...spec('hash_of_maps', 4, 4, 2), innerMap: innerSpec };
+  const outer = kcreate(outerSpec, tmpl.path).k!;
+  const c = ctx(possibleCpus());
+  const t = make<BpfMap<unknown>>(outerSpec, c);
+  const tGood = make<BpfMap<unknown>>(innerSpec, c);
+  const tBadFlags = make<BpfMap<unknown>>(spec('hash', 4, 4, 4, 1), c);
+  const tBigger = make<BpfMap<unknown>>(spec('hash', 4, 4, 8), c);
+  const kput = (key: number, inner: KMap, flag = 'any'): Res => noValue(bpftool(['map', 'update', 'pinned', outer.path, 'key', ...bytesArg(le(key, 4)), 'value', 'pinned', inner.path, flag]));
+  const tput = (key: number, inner: BpfMap<unknown>, flag = 0): Res => {
+    try {
+      t.set(key, inner.id, flag);
+      return {};
+    } catch (e) {
+      return { err: (e as MapError).errno };
+    }
+  };
+  try {
+    const steps: Array<[number, [KMap, BpfMap<unknown>], number, string]> = [
+      [0, [good, tGood], 0, 'any'],
+      [0, [good, tGood], 1, 'noexist'],
+      [1, [badFlags, tBadFlags], 0, 'any'],
+      [1, [bigger, tBigger], 0, 'any'], // hash inner maps may differ in max_entries
+      [2, [good, tGood], 0, 'any'], // full: E2BIG
+      [3, [good, tGood], 2, 'exist'],
+    ];
+    for (const [key, [km, tm], tf, kf] of steps) assert.deepEqual(tput(key, tm, tf), kput(key, km, kf), `key ${key} flag ${kf}`);
+    for (const key of [0, 1, 5]) {
+      const a = tsOp(t, { op: 'lookup', key: le(key, 4) });
+      const b = kernelOp(outer, { op: 'lookup', key: le(key, 4) });
+      assert.equal(a.err, b.err, `lookup ${key}`);
+    }
+    assert.deepEqual(tsOp(t, { op: 'delete', key: le(7, 4) }), kernelOp(outer, { op: 'delete', key: le(7, 4) }));
+    assert.deepEqual(tsOp(t, { op: 'delete', key: le(0, 4) }), kernelOp(outer, { op: 'delete', key: le(0, 4) }));
+  } finally {
+    for (const x of [outer, tmpl, good, badFlags, bigger]) kdestroy(x);
+    t.close();
+  }
+});

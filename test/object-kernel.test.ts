@@ -129,3 +129,53 @@ test('objects written from the fixtures\' programs load into the kernel', { skip
   }
   assert.ok(loaded >= 10, `only ${loaded} objects loaded`);
 });
+
+/**
+ * Objects tsbpf has never seen: point TSBPF_EXTRA_OBJECTS at a directory of
+ * clang-built objects (e.g. the kernel's BPF selftests) and every one that
+ * libbpf loads must open here with the same programs, instruction counts and
+ * maps. Objects libbpf cannot load are only counted.
+ */
+test('extra objects (TSBPF_EXTRA_OBJECTS) read as libbpf reads them', { skip: skip || (!process.env.TSBPF_EXTRA_OBJECTS && 'TSBPF_EXTRA_OBJECTS not set') }, async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  ensureBpffs();
+  const dir = process.env.TSBPF_EXTRA_OBJECTS!;
+  const stats = { compared: 0, libbpfFailed: 0, ours: new Map<string, number>() };
+  const mismatches: string[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.o')).sort()) {
+    const path = join(dir, f);
+    let spec: CollectionSpec | undefined;
+    let ourError: string | undefined;
+    try {
+      spec = readObject(new Uint8Array(readFileSync(path)), { name: objectNameFromPath(f) });
+    } catch (e) {
+      ourError = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    const { status, log } = loadall(path, spec ?? { objectName: '', programs: new Map(), maps: new Map(), endian: 'le' }, true);
+    if (status !== 0) {
+      stats.libbpfFailed++;
+      if (ourError) stats.ours.set(ourError.split(':')[0]!, (stats.ours.get(ourError.split(':')[0]!) ?? 0) + 1);
+      continue;
+    }
+    if (!spec) {
+      mismatches.push(`${f}: libbpf loads it, we do not: ${ourError}`);
+      continue;
+    }
+    const view = parseLibbpfLog(log);
+    const ours = [...spec.programs.values()].map((p) => `${p.name}:${p.insns.length}`).sort().join(' ');
+    const theirs = [...view.programs].map(([n, c]) => `${n}:${c}`).sort().join(' ');
+    if (ours !== theirs) mismatches.push(`${f}: programs ours [${ours}] libbpf [${theirs}]`);
+    for (const [name, attrs] of view.maps) {
+      const m = mapByLibbpfName(spec, name);
+      if (!m) {
+        mismatches.push(`${f}: no map '${name}'`);
+        continue;
+      }
+      const o: Record<string, number | undefined> = { type: MapType[m.type], max_entries: m.maxEntries, key_size: m.keySize, value_size: m.valueSize, key_type: m.btfKeyTypeId, value_type: m.btfValueTypeId, map_flags: m.flags, pinning: m.pinning === 'by_name' ? 1 : 0 };
+      for (const [k, v] of Object.entries(attrs)) if (o[k] !== v) mismatches.push(`${f}: map '${name}' ${k} ours ${o[k]} libbpf ${v}`);
+    }
+    stats.compared++;
+  }
+  console.log(`# extra objects: ${stats.compared} compared with libbpf, ${stats.libbpfFailed} libbpf could not load (our errors on those: ${JSON.stringify(Object.fromEntries(stats.ours))})`);
+  assert.deepEqual(mismatches, []);
+});

@@ -24,6 +24,10 @@ const EXPECTED: Record<string, { programs: [string, string, string, number][]; m
     programs: [['loop_sum', 'xdp', 'xdp', 34]],
     maps: [['result', 'array', 4, 8, 1], ['.rodata.cst16', 'array', 4, 16, 1]],
   },
+  'externs.o': {
+    programs: [['kernel_version', 'xdp', 'xdp', 21], ['new_task', 'tp_btf/task_newtask', 'tracing', 9]],
+    maps: [['externs.bss', 'array', 4, 8, 1], ['externs.kconfig', 'array', 4, 9, 1]],
+  },
   'global_data.o': {
     programs: [['global_data', 'xdp', 'xdp', 43]],
     maps: [
@@ -203,6 +207,30 @@ test('legacy maps section: struct bpf_map_def records sized by their symbols', (
   assert.deepEqual(p.references.map((r) => [r.kind, r.map]), [['map', 'legacy_counts'], ['map', 'legacy_counts'], ['map', 'legacy_array']]);
   assert.equal(p.kernelVersion, 0x060c00);
   assert.equal(p.license, 'GPL');
+});
+
+test('__kconfig externs live in the .kconfig map as libbpf lays it out; __ksym functions are kfunc calls', () => {
+  const s = open('externs.o');
+  const kc = s.maps.get('externs.kconfig')!;
+  // libbpf: "extern (kcfg) #0: off 0, CONFIG_HZ", "#1: off 4, LINUX_KERNEL_VERSION", "#2: off 8, CONFIG_BPF_SYSCALL"
+  assert.deepEqual(kc.externs, [
+    { name: 'CONFIG_HZ', offset: 0, size: 4 },
+    { name: 'LINUX_KERNEL_VERSION', offset: 4, size: 4 },
+    { name: 'CONFIG_BPF_SYSCALL', offset: 8, size: 1 },
+  ]);
+  assert.deepEqual([kc.flags, kc.freeze, kc.section], [0x480, true, '.kconfig']);
+  const p = s.programs.get('kernel_version')!;
+  const kref = p.references.filter((r) => r.map === 'externs.kconfig');
+  assert.ok(kref.length >= 2);
+  for (const r of kref) {
+    assert.equal(p.insns[r.index]!.src, BPF_PSEUDO_MAP_VALUE);
+    assert.ok([0, 4, 8].includes(p.insns[r.index + 1]!.imm), `offset ${p.insns[r.index + 1]!.imm}`);
+  }
+  const t = s.programs.get('new_task')!;
+  assert.deepEqual(t.references.filter((r) => r.kind === 'kfunc').map((r) => r.symbol), ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock']);
+  for (const r of t.references.filter((x) => x.kind === 'kfunc')) assert.deepEqual([t.insns[r.index]!.code, t.insns[r.index]!.src], [OP_CALL, 2]);
+  assert.equal(t.attachTo, 'task_newtask');
+  assert.equal(t.attachType, 'trace_raw_tp');
 });
 
 test('prog arrays and map-in-maps carry their initial slots and inner map', () => {

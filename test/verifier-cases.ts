@@ -7,7 +7,10 @@
  * Maps: m (hash, key 4, value 8, 16 entries), a (array, key 4, value 16,
  * 4 entries), rb (ringbuf, 4096 bytes), pa (prog_array, 4 entries).
  */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import type { ProgTypeName } from '../src/object/spec.js';
+import { helperId } from '../src/isa/helper-names.js';
 
 export interface VerifierCase {
   name: string;
@@ -20,7 +23,7 @@ export interface VerifierCase {
 
 export const CASE_MAPS = [
   { name: 'm', type: 'hash' as const, keySize: 4, valueSize: 8, maxEntries: 16, flags: 0, c: 'BPF_MAP_TYPE_HASH', key: '__u32', value: '__u64' },
-  { name: 'a', type: 'array' as const, keySize: 4, valueSize: 16, maxEntries: 4, flags: 0, c: 'BPF_MAP_TYPE_ARRAY', key: '__u32', value: 'struct { __u64 x, y; }' },
+  { name: 'a', type: 'array' as const, keySize: 4, valueSize: 16, maxEntries: 4, flags: 0, c: 'BPF_MAP_TYPE_ARRAY', key: '__u32', value: 'struct v16' },
   { name: 'rb', type: 'ringbuf' as const, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, c: 'BPF_MAP_TYPE_RINGBUF' },
   { name: 'pa', type: 'prog_array' as const, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, c: 'BPF_MAP_TYPE_PROG_ARRAY', key: '__u32', value: '__u32' },
 ];
@@ -48,8 +51,8 @@ export const CASES: VerifierCase[] = [
   { name: 'div_by_reg', type: 'xdp', accept: true, asm: `call bpf_get_prandom_u32\nr1 = r0\nr0 = 10\nr0 /= r1\nexit` },
   { name: 'shift_too_far', type: 'xdp', accept: false, msg: 'invalid shift 64', asm: `r0 = 1\nr0 <<= 64\nexit` },
   { name: 'shift32_too_far', type: 'xdp', accept: false, msg: 'invalid shift 32', asm: `w0 = 1\nw0 <<= 32\nexit` },
-  { name: 'ptr_and', type: 'xdp', accept: false, msg: 'bitwise operator and on pointer prohibited', asm: `r1 &= 255\nr0 = 0\nexit` },
-  { name: 'ptr_mul', type: 'xdp', accept: false, msg: 'pointer arithmetic with mul operator prohibited', asm: `r1 *= 2\nr0 = 0\nexit` },
+  { name: 'ptr_and', type: 'xdp', accept: false, msg: 'R1 bitwise operator &= on pointer prohibited', asm: `r1 &= 255\nr0 = 0\nexit` },
+  { name: 'ptr_mul', type: 'xdp', accept: false, msg: 'R1 pointer arithmetic with *= operator prohibited', asm: `r1 *= 2\nr0 = 0\nexit` },
   { name: 'ptr_add32', type: 'xdp', accept: false, msg: '32-bit pointer arithmetic prohibited', asm: `w1 += 2\nr0 = 0\nexit` },
   { name: 'scalar_minus_ptr', type: 'xdp', accept: false, msg: 'tried to subtract pointer from scalar', asm: `r0 = 0\nr0 -= r1\nexit` },
   { name: 'ptr_minus_ptr_root', type: 'xdp', accept: true, asm: `r0 = r10\nr0 -= r1\nexit` },
@@ -60,7 +63,7 @@ export const CASES: VerifierCase[] = [
   { name: 'xdp_ctx_past_end', type: 'xdp', accept: false, msg: 'invalid bpf_context access off=24 size=4', asm: `r0 = *(u32 *)(r1 +24)\nexit` },
   { name: 'xdp_ctx_narrow', type: 'xdp', accept: false, msg: 'invalid bpf_context access off=12 size=2', asm: `r0 = *(u16 *)(r1 +12)\nexit` },
   { name: 'xdp_egress_ifindex', type: 'xdp', accept: false, msg: 'invalid bpf_context access off=20 size=4', asm: `r0 = *(u32 *)(r1 +20)\nexit` },
-  { name: 'ctx_modified_var', type: 'xdp', accept: false, msg: 'dereference of modified ctx ptr', asm: `r6 = r1\ncall bpf_get_prandom_u32\nr0 &= 4\nr6 += r0\nr0 = *(u32 *)(r6 +0)\nexit` },
+  { name: 'ctx_modified_var', type: 'xdp', accept: false, msg: 'variable ctx access var_off=(0x0; 0x4) disallowed', asm: `r6 = r1\ncall bpf_get_prandom_u32\nr0 &= 4\nr6 += r0\nr0 = *(u32 *)(r6 +0)\nexit` },
   { name: 'tc_write_mark', type: 'sched_cls', accept: true, asm: `r2 = 7\n*(u32 *)(r1 +8) = r2\nr0 = 0\nexit` },
   { name: 'tc_write_len', type: 'sched_cls', accept: false, msg: 'invalid bpf_context access off=0 size=4', asm: `r2 = 7\n*(u32 *)(r1 +0) = r2\nr0 = 0\nexit` },
   { name: 'tc_narrow_read', type: 'sched_cls', accept: true, asm: `r0 = *(u8 *)(r1 +16)\nexit` },
@@ -80,7 +83,7 @@ export const CASES: VerifierCase[] = [
   r0 = *(u8 *)(r2 +13)
 Lout:
   exit` },
-  { name: 'pkt_one_past', type: 'xdp', accept: false, msg: 'invalid access to packet, off=14 size=1', asm: `${PKT}
+  { name: 'pkt_one_past', type: 'xdp', accept: false, msg: 'R2 offset is outside of the packet', asm: `${PKT}
   r0 = 1
   r4 = r2
   r4 += 14
@@ -180,7 +183,7 @@ Lout:
   r0 += 4
   r0 = 2
   exit` },
-  { name: 'lookup_past_value', type: 'xdp', accept: false, msg: 'invalid access to map value, value_size=8 off=8 size=1', asm: `${LOOKUP('m')}
+  { name: 'lookup_past_value', type: 'xdp', accept: false, msg: 'invalid access to map value, value_size=8 off=8 size=1\nR0 min value is outside of the allowed memory range', asm: `${LOOKUP('m')}
   if r0 == 0 goto Lout
   r1 = *(u8 *)(r0 +8)
 Lout:
@@ -195,7 +198,7 @@ Lout:
 Lout:
   r0 = 2
   exit` },
-  { name: 'array_var_index_too_big', type: 'xdp', accept: false, msg: 'invalid access to map value', asm: `${LOOKUP('a')}
+  { name: 'array_var_index_too_big', type: 'xdp', accept: false, msg: 'R0 max value is outside of the allowed memory range', asm: `${LOOKUP('a')}
   if r0 == 0 goto Lout
   r1 = *(u32 *)(r0 +0)
   r1 &= 15
@@ -213,7 +216,7 @@ Lout:
 Lout:
   r0 = 2
   exit` },
-  { name: 'array_index_signed_unchecked', type: 'xdp', accept: false, msg: 'min value is negative', asm: `${LOOKUP('a')}
+  { name: 'array_index_signed_unchecked', type: 'xdp', accept: false, msg: 'math between map_value pointer and register with unbounded min value is not allowed', asm: `${LOOKUP('a')}
   if r0 == 0 goto Lout
   r1 = *(u64 *)(r0 +0)
   if r1 s> 8 goto Lout
@@ -268,7 +271,7 @@ Lout:
   r0 = 2
   exit` },
   { name: 'map_arg_not_map', type: 'xdp', accept: false, msg: 'R1 type=scalar expected=map_ptr', asm: `r1 = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
-  { name: 'map_key_out_of_stack', type: 'xdp', accept: false, msg: 'invalid indirect access to stack', asm: `r2 = r10\nr2 += -2\nr1 = MAP(m)\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
+  { name: 'map_key_out_of_stack', type: 'xdp', accept: false, msg: 'invalid read from stack R2 off=-2 size=4', asm: `r2 = r10\nr2 += -2\nr1 = MAP(m)\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
   { name: 'map_key_uninit_root', type: 'xdp', accept: true, asm: `r2 = r10\nr2 += -8\nr1 = MAP(m)\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
   { name: 'map_update', type: 'xdp', accept: true, asm: `r1 = 0
   *(u32 *)(r10 -4) = r1
@@ -282,15 +285,15 @@ Lout:
   call bpf_map_update_elem
   r0 = 0
   exit` },
-  { name: 'lookup_ringbuf_map', type: 'xdp', accept: false, msg: 'cannot pass map_type 27 into func bpf_map_lookup_elem#1', asm: `${LOOKUP('rb')}\n  r0 = 0\n  exit` },
+  { name: 'lookup_ringbuf_map', type: 'xdp', accept: false, msg: 'invalid zero-sized read', asm: `${LOOKUP('rb')}\n  r0 = 0\n  exit` },
   { name: 'tail_call', type: 'xdp', accept: true, asm: `r2 = MAP(pa)\nr3 = 0\ncall bpf_tail_call\nr0 = 0\nexit` },
-  { name: 'tail_call_wrong_map', type: 'xdp', accept: false, msg: 'cannot pass map_type 1 into func bpf_tail_call#12', asm: `r2 = MAP(m)\nr3 = 0\ncall bpf_tail_call\nr0 = 0\nexit` },
+  { name: 'tail_call_wrong_map', type: 'xdp', accept: false, msg: 'expected prog array map for tail call', asm: `r2 = MAP(m)\nr3 = 0\ncall bpf_tail_call\nr0 = 0\nexit` },
   // --- helpers
   { name: 'unknown_helper', type: 'xdp', accept: false, msg: 'invalid func unknown#9999', asm: `call 9999\nr0 = 0\nexit` },
   { name: 'helper_clobbers_r1', type: 'xdp', accept: false, msg: 'R1 !read_ok', asm: `call bpf_get_prandom_u32\nr0 = r1\nexit` },
   { name: 'probe_read_kernel', type: 'kprobe', accept: true, asm: `r3 = *(u64 *)(r1 +112)\nr1 = r10\nr1 += -16\nr2 = 16\ncall bpf_probe_read_kernel\nr0 = 0\nexit` },
-  { name: 'probe_read_size_unbounded', type: 'kprobe', accept: false, msg: 'unbounded memory access', asm: `r6 = r1\ncall bpf_get_prandom_u32\nr2 = r0\nr3 = *(u64 *)(r6 +112)\nr1 = r10\nr1 += -16\ncall bpf_probe_read_kernel\nr0 = 0\nexit` },
-  { name: 'probe_read_size_too_big', type: 'kprobe', accept: false, msg: 'invalid indirect access to stack', asm: `r3 = *(u64 *)(r1 +112)\nr1 = r10\nr1 += -16\nr2 = 17\ncall bpf_probe_read_kernel\nr0 = 0\nexit` },
+  { name: 'probe_read_size_unbounded', type: 'kprobe', accept: false, msg: "R2 min value is negative, either use unsigned or 'var &= const'", asm: `r6 = r1\ncall bpf_get_prandom_u32\nr2 = r0\nr3 = *(u64 *)(r6 +112)\nr1 = r10\nr1 += -16\ncall bpf_probe_read_kernel\nr0 = 0\nexit` },
+  { name: 'probe_read_size_too_big', type: 'kprobe', accept: false, msg: 'invalid write to stack R1 off=-16 size=17', asm: `r3 = *(u64 *)(r1 +112)\nr1 = r10\nr1 += -16\nr2 = 17\ncall bpf_probe_read_kernel\nr0 = 0\nexit` },
   // --- ring buffer references
   { name: 'ringbuf_submit', type: 'xdp', accept: true, asm: `r1 = MAP(rb)
   r2 = 16
@@ -305,7 +308,7 @@ Lout:
 Lout:
   r0 = 2
   exit` },
-  { name: 'ringbuf_leak', type: 'xdp', accept: false, msg: 'Unreleased reference', asm: `r1 = MAP(rb)
+  { name: 'ringbuf_leak', type: 'xdp', accept: false, msg: 'Unreleased reference id=2 alloc_insn=4\nBPF_EXIT instruction in main prog would lead to reference leak', asm: `r1 = MAP(rb)
   r2 = 16
   r3 = 0
   call bpf_ringbuf_reserve
@@ -315,7 +318,7 @@ Lout:
 Lout:
   r0 = 2
   exit` },
-  { name: 'ringbuf_past_reservation', type: 'xdp', accept: false, msg: 'invalid access to memory', asm: `r1 = MAP(rb)
+  { name: 'ringbuf_past_reservation', type: 'xdp', accept: false, msg: 'invalid access to memory, mem_size=16 off=16 size=8\nR0 min value is outside of the allowed memory range', asm: `r1 = MAP(rb)
   r2 = 16
   r3 = 0
   call bpf_ringbuf_reserve
@@ -356,7 +359,7 @@ Lloop:
   if r1 < 10 goto Lloop
   r0 = 0
   exit` },
-  { name: 'infinite_loop', type: 'xdp', accept: false, msg: 'infinite loop detected', asm: `r0 = 0
+  { name: 'infinite_loop', type: 'xdp', accept: false, msg: 'infinite loop detected at insn 1', asm: `r0 = 0
 Lloop:
   if r0 == 0 goto Lloop
   exit` },
@@ -373,3 +376,60 @@ Lbad:
   exit` },
   { name: 'unreachable_insn', type: 'xdp', accept: false, msg: 'unreachable insn 2', asm: `r0 = 0\nexit\nr0 = 1\nexit` },
 ];
+
+const SECTION: Record<string, string> = {
+  xdp: 'xdp', sched_cls: 'tc', socket_filter: 'socket', kprobe: 'kprobe/do_nanosleep', tracepoint: 'tracepoint/syscalls/sys_enter_openat',
+};
+
+/** The case as C: maps, license and a naked function holding the assembly. */
+export function caseToC(c: VerifierCase): string {
+  const lines = c.asm.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+    let s = l.replace(/MAP\((\w+)\)/g, '%[$1] ll');
+    s = s.replace(/\b(L\w+)\b/g, '$1_%=');
+    s = s.replace(/^call (bpf_\w+)$/, (_, n: string) => `call ${helperId(n.replace(/^bpf_/, '')) ?? helperId(n)}`);
+    return `"${s}\\n"`;
+  });
+  const maps = CASE_MAPS.map((m) => {
+    const kv = m.key ? `__type(key, ${m.key}); __type(value, ${m.value});` : '';
+    return `struct { __uint(type, ${m.c}); __uint(max_entries, ${m.maxEntries}); ${kv} } ${m.name} SEC(".maps");`;
+  });
+  return `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct v16 { __u64 x, y; };
+${maps.join('\n')}
+char _license[] SEC("license") = "GPL";
+SEC("${SECTION[c.type]}") __attribute__((naked)) int ${c.name}(void)
+{
+  asm volatile (
+${lines.join('\n')}
+  : : ${CASE_MAPS.map((m) => `[${m.name}]"i"(&${m.name})`).join(', ')} : "memory");
+}
+`;
+}
+
+export interface KernelVerdict {
+  accepted: boolean;
+  /** the line before `processed N insns`: the kernel's rejection message */
+  message: string;
+}
+
+export function kernelLoad(obj: string, pin: string): KernelVerdict {
+  const r = spawnSync('bpftool', ['-d', 'prog', 'load', obj, pin], { encoding: 'utf8' });
+  rmSync(pin, { force: true });
+  const out = (r.stdout ?? '') + (r.stderr ?? '');
+  const lines = out.split('\n');
+  // The rejection is the block before the statistics (`verification time`, `stack depth`, `processed`):
+  // its last lines, from the last instruction or state line on.
+  let k = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+  while (k > 0 && /^(verification time|stack depth)/.test(lines[k - 1]!)) k--;
+  let message = '';
+  if (k > 0) {
+    let j = k - 1;
+    while (j > 0 && k - j < 4 && !/^\d+: (\(|R\d)/.test(lines[j - 1]!) && lines[j - 1] !== '') j--;
+    message = lines.slice(j, k).join('\n').replace(/verification time \d+ usec/, '').trim();
+  } else {
+    message = lines.find((l) => /libbpf: prog '.*': BPF program load failed/.test(l)) ?? '';
+  }
+  return { accepted: r.status === 0, message };
+}
+

@@ -521,3 +521,43 @@ test('verified images run in bounds-only mode; checked mode can be forced', () =
   assert.throws(() => prepare(src, { space, verified: true, checked: true }).run({ args: [BigInt(a)] }), VmFault);
   assert.throws(() => prepare(src, { space }).run({ args: [BigInt(a)] }), VmFault);
 });
+
+test('the dispatch loop\'s literal case labels agree with the internal opcodes of decode.ts', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { ROOT } = await import('./paths.js');
+  const D = await import('../src/vm/interp/decode.js');
+  const src = readFileSync(`${ROOT}/src/vm/interp/exec.ts`, 'utf8');
+  const labels = [...src.matchAll(/case (0x[0-9a-f]+) \/\* (I_\w+) \*\//g)];
+  assert.ok(labels.length >= 25);
+  for (const [, value, name] of labels) assert.equal(Number(value), (D as unknown as Record<string, number>)[name!], name);
+});
+
+test('re-entrant runs: a helper running a program (even the same one) gets its own stack', () => {
+  const space = new AddressSpace({ initialPages: 2 });
+  let inner: InterpExecutable | undefined;
+  let depth = 0;
+  const reenter = helper(60, (_env, r1) => {
+    if (depth > 0) return r1 * 2n;
+    depth++;
+    try {
+      return inner!.run({ args: [r1 + 1n] });
+    } finally {
+      depth--;
+    }
+  });
+  // stores r1 on its stack, calls helper 60 (which runs this same program), then adds its stack slot
+  inner = prepare(asm('*(u64 *)(r10 -8) = r1\ncall 60\nr1 = *(u64 *)(r10 -8)\nr0 += r1\nexit'), { space, helpers: [reenter] });
+  // outer: r1 = 5, stack 5; inner run: r1 = 6 -> helper returns 12 -> 12 + 6 = 18; outer: 18 + 5 = 23
+  assert.equal(inner.run({ args: [5n] }), 23n);
+});
+
+test('a shared address space (worker threads): atomics use Atomics on the SharedArrayBuffer', () => {
+  const space = new AddressSpace({ initialPages: 1, maximumPages: 4, shared: true });
+  const a = space.alloc(16);
+  space.addRegion({ base: a, size: 16, kind: 'map_value', name: 'counter', writable: true });
+  const exe = prepare(asm('r2 = 3\nlock *(u64 *)(r1 +0) += r2\nw2 = 1\nw2 = atomic_fetch_add((u32 *)(r1 +8), w2)\nr0 = *(u64 *)(r1 +0)\nr0 += r2\nexit'), { space });
+  assert.equal(exe.run({ args: [BigInt(a)] }), 3n);
+  assert.equal(exe.run({ args: [BigInt(a)] }), 7n);
+  assert.equal(space.readU32(a + 8), 2);
+  assert.ok(space.memory.buffer instanceof SharedArrayBuffer);
+});

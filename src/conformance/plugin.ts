@@ -36,6 +36,8 @@ export async function plugin(argv: readonly string[], stdin: string): Promise<Pl
         if (w === '--jit') kind = 'jit';
         else if (w === '--interpret') kind = 'interpret';
         else if (w === '-h' || w === '--help') return { status: 0, stdout: PLUGIN_USAGE, stderr: '' };
+        else if (w === '--elf')
+          return { status: 2, stdout: '', stderr: 'tsbpf-conformance-plugin: --elf (programs as ELF objects) is not supported; pass raw bytecode\n' };
         else return { status: 2, stdout: '', stderr: `tsbpf-conformance-plugin: unknown option '${w}'\n${PLUGIN_USAGE}` };
       }
     } else {

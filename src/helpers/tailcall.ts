@@ -2,9 +2,9 @@
  * bpf_tail_call: the engine performs it (it replaces the running program
  * without returning), so the registry entry is here for its id and
  * prototype. An engine that reaches this function did not implement tail
- * calls; the kernel semantics on failure (slot empty, index out of range,
- * 33 calls already made) are "return and continue", so it returns -ENOENT
- * like a failed call.
+ * calls; on failure (slot empty, index out of range, 33 calls already
+ * made) the kernel returns and the program continues, so it returns.
+ * The kernel declares it RET_VOID: r0 is not defined after the call.
  */
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
@@ -14,5 +14,5 @@ import { err } from './env.js';
 export const MAX_TAIL_CALL_CNT = 33;
 
 export const tailCallHelpers: HelperDef[] = [
-  helper(12, 'tail_call', 'INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], () => err('ENOENT')),
+  helper(12, 'tail_call', 'VOID', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], () => err('ENOENT')),
 ];

@@ -20,6 +20,7 @@
  * helper call, and an LD_IND without its immediate); round trips go through
  * the kernel dialect.
  */
+import { InstructionError } from '../errors.js';
 import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
 import { validateInsn } from './validate.js';
@@ -43,6 +44,11 @@ export interface DisasmOptions {
   ll?: boolean;
   /** LLVM dialect: print as llvm-objdump does with the alu32 feature (--mcpu=v3 or v4). */
   alu32?: boolean;
+  /**
+   * Kernel dialect: the label of slot `index`, if it has one; jumps and calls
+   * to it print the label instead of `pc+N` ({@link disassemble}'s `labels`).
+   */
+  labelOf?: (index: number) => string | undefined;
 }
 
 export interface ListingOptions extends DisasmOptions {
@@ -50,6 +56,12 @@ export interface ListingOptions extends DisasmOptions {
   lineNumbers?: boolean;
   /** Prefix each instruction with its opcode byte `(b7) `, as bpftool does. */
   opcodes?: boolean;
+  /**
+   * Kernel dialect: name every jump and call target `L<slot>` and print a
+   * `L<slot>:` line before it, instead of `pc+N` offsets. Easier to read;
+   * assembles to the same bytes.
+   */
+  labels?: boolean;
 }
 
 const SIZE_NAME: Record<number, string> = { [op.BPF_W]: 'u32', [op.BPF_H]: 'u16', [op.BPF_B]: 'u8', [op.BPF_DW]: 'u64' };
@@ -120,7 +132,7 @@ export function insnSlots(insns: readonly Insn[], i: number): 1 | 2 {
  */
 export function formatInsn(insns: readonly Insn[], i: number, opts: DisasmOptions = {}): string {
   const ins = insns[i];
-  if (!ins) throw new RangeError(`no instruction at ${i}`);
+  if (!ins) throw new InstructionError(i, `no instruction at index ${i} (program has ${insns.length} slots)`);
   return opts.dialect === 'llvm' ? formatLlvm(insns, i, opts) : formatKernel(insns, i, opts);
 }
 
@@ -128,6 +140,9 @@ export function formatInsn(insns: readonly Insn[], i: number, opts: DisasmOption
 // Kernel dialect (kernel/bpf/disasm.c)
 
 const sgn = (n: number): string => (n < 0 ? `${n}` : `+${n}`);
+/** A jump or call target: `pc+N` as the kernel prints it, or a label when the listing has one there. */
+const target = (opts: DisasmOptions, i: number, rel: number): string =>
+  opts.labelOf?.(i + rel + 1) ?? `pc${sgn(rel)}`;
 const kmem = (reg: number, off: number): string => `(r${reg} ${sgn(off)})`;
 const hex32 = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
@@ -142,7 +157,7 @@ function formatKernel(insns: readonly Insn[], i: number, opts: DisasmOptions): s
     if (off === BPF_ADDR_SPACE_CAST) return `r${dst} = addr_space_cast(r${src}, ${imm >>> 16}, ${imm & 0xffff})`;
     if (off === BPF_ADDR_PERCPU && imm === 0) return `r${dst} = &(void __percpu *)(r${src})`;
   }
-  if (code === (op.BPF_JMP | BPF_JCOND) && src === 0 && dst === 0 && imm === 0) return `may_goto pc${sgn(off)}`;
+  if (code === (op.BPF_JMP | BPF_JCOND) && src === 0 && dst === 0 && imm === 0) return `may_goto ${target(opts, i, off)}`;
   if (code === (op.BPF_ST | BPF_NOSPEC) && dst === 0 && src === 0 && off === 0 && imm === 0) return 'nospec';
 
   if (!valid(insns, i)) {
@@ -200,7 +215,7 @@ function formatKernel(insns: readonly Insn[], i: number, opts: DisasmOptions): s
       // BPF_JMP, BPF_JMP32
       if (o === op.BPF_CALL) {
         if (op.sourceOf(code) === op.BPF_X) return `callx r${dst}`;
-        if (src === op.BPF_PSEUDO_CALL) return `call pc${sgn(imm)}`;
+        if (src === op.BPF_PSEUDO_CALL) return `call ${target(opts, i, imm)}`;
         if (src === op.BPF_PSEUDO_KFUNC_CALL) {
           if (off !== 0) return rawLine(ins); // module BTF index: no kernel syntax for it
           return `call ${opts.kfuncName?.(ins) ?? 'kernel-function'}#${imm}`;
@@ -208,10 +223,10 @@ function formatKernel(insns: readonly Insn[], i: number, opts: DisasmOptions): s
         return `call ${opts.helperName?.(imm) ?? defaultHelperName(imm) ?? 'unknown'}#${imm}`;
       }
       if (o === op.BPF_EXIT) return 'exit';
-      if (o === op.BPF_JA) return cls === op.BPF_JMP ? `goto pc${sgn(off)}` : `gotol pc${sgn(imm)}`;
+      if (o === op.BPF_JA) return cls === op.BPF_JMP ? `goto ${target(opts, i, off)}` : `gotol ${target(opts, i, imm)}`;
       const r = cls === op.BPF_JMP32 ? 'w' : 'r';
       const rhs = op.sourceOf(code) === op.BPF_X ? `${r}${src}` : hex32(imm);
-      return `if ${r}${dst} ${JMP_OP[o]} ${rhs} goto pc${sgn(off)}`;
+      return `if ${r}${dst} ${JMP_OP[o]} ${rhs} goto ${target(opts, i, off)}`;
     }
   }
 }
@@ -242,7 +257,7 @@ function kernelImm64(insns: readonly Insn[], i: number, opts: DisasmOptions): st
     case op.BPF_PSEUDO_BTF_ID:
       return hi === 0 ? `btf_id[${lo}]` : undefined;
     case op.BPF_PSEUDO_FUNC:
-      return hi === 0 ? `func[pc${sgn(lo)}]` : undefined;
+      return hi === 0 ? `func[${target(opts, i, lo)}]` : undefined;
     default:
       return undefined;
   }
@@ -364,10 +379,13 @@ export function disassembleLines(insns: readonly Insn[], opts: DisasmOptions = {
  * the next line is numbered two slots on, as in bpftool's listings).
  */
 export function disassemble(insns: readonly Insn[], opts: ListingOptions = {}): string {
-  return disassembleLines(insns, opts)
+  let fmt: DisasmOptions = opts;
+  const labels = opts.labels && opts.dialect !== 'llvm' ? jumpTargets(insns) : undefined;
+  if (labels) fmt = { ...opts, labelOf: (t) => (labels.has(t) ? `L${t}` : undefined) };
+  return disassembleLines(insns, fmt)
     .map((l) => {
       const lines = l.text.split('\n');
-      return lines
+      const body = lines
         .map((t, k) => {
           let prefix = '';
           if (opts.lineNumbers) prefix += `${String(l.index + k).padStart(4)}: `;
@@ -375,6 +393,31 @@ export function disassemble(insns: readonly Insn[], opts: ListingOptions = {}): 
           return prefix + t;
         })
         .join('\n');
+      return labels?.has(l.index) ? `L${l.index}:\n${body}` : body;
     })
     .join('\n');
+}
+
+/**
+ * The slots that jumps, bpf-to-bpf calls and function-pointer lddws of a
+ * well-formed program target (only targets that start an instruction).
+ */
+function jumpTargets(insns: readonly Insn[]): Set<number> {
+  const starts = new Set<number>();
+  for (let i = 0; i < insns.length; i += insnSlots(insns, i)) starts.add(i);
+  const out = new Set<number>();
+  for (const i of starts) {
+    const { code, src, off, imm } = insns[i]!;
+    if (!valid(insns, i) && !(code === (op.BPF_JMP | BPF_JCOND) && src === 0)) continue;
+    const cls = op.classOf(code);
+    const o = op.opOf(code);
+    let rel: number | undefined;
+    if (code === op.OP_LDDW) rel = src === op.BPF_PSEUDO_FUNC ? imm : undefined;
+    else if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) rel = undefined;
+    else if (o === op.BPF_CALL) rel = op.sourceOf(code) === op.BPF_K && src === op.BPF_PSEUDO_CALL ? imm : undefined;
+    else if (o === op.BPF_EXIT) rel = undefined;
+    else rel = cls === op.BPF_JMP32 && o === op.BPF_JA ? imm : off;
+    if (rel !== undefined && starts.has(i + rel + 1)) out.add(i + rel + 1);
+  }
+  return out;
 }

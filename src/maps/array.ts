@@ -15,7 +15,7 @@
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../vm/memory.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, roundUp } from './flags.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
 
 abstract class ArrayBase<V> extends BpfMap<V> {
   readonly valuesAddr: number;
@@ -35,7 +35,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
       this.close();
       throw e;
     }
-    this.region = this.space.addRegion({ base: this.valuesAddr, size: bytes, kind: 'map_value', name: `map ${this.name} values`, writable: true });
+    this.region = this.space.addRegion({ base: this.valuesAddr, size: bytes, kind: 'map_value', name: `map ${this.name} values`, writable: !(this.flags & BPF_F_RDONLY_PROG) });
     this.setDescriptorValues(this.valuesAddr, this.elemSize);
   }
 

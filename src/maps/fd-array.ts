@@ -11,11 +11,11 @@ import { BpfMap, type KeyInput, type MapContext, type ValueInput } from './map.j
 import { BPF_ANY } from './flags.js';
 
 export abstract class FdArray<T> extends BpfMap<Uint8Array> {
-  protected readonly slots: Array<T | undefined>;
+  /** occupied slots only (max_entries may be large and mostly empty) */
+  protected readonly slots = new Map<number, T>();
 
   constructor(spec: MapSpec, ctx: MapContext) {
     super(spec, ctx);
-    this.slots = new Array<T | undefined>(this.maxEntries).fill(undefined);
   }
 
   protected index(key: KeyInput): number {
@@ -34,7 +34,7 @@ export abstract class FdArray<T> extends BpfMap<Uint8Array> {
   override get(key: KeyInput): Uint8Array | undefined {
     this.checkHostRead();
     const i = this.index(key);
-    const v = i < this.maxEntries ? this.slots[i] : undefined;
+    const v = this.slots.get(i);
     if (v === undefined) return undefined;
     const out = new Uint8Array(4);
     new DataView(out.buffer).setUint32(0, this.handleOf(v), true);
@@ -54,8 +54,9 @@ export abstract class FdArray<T> extends BpfMap<Uint8Array> {
   /** Put an object in a slot directly (the runtime's initial contents). */
   store(i: number, obj: T | undefined): void {
     if (i >= this.maxEntries) throw this.err('E2BIG', `index ${i} >= max_entries ${this.maxEntries}`);
-    const old = this.slots[i];
-    this.slots[i] = obj;
+    const old = this.slots.get(i);
+    if (obj === undefined) this.slots.delete(i);
+    else this.slots.set(i, obj);
     this.onStore(i, obj, old);
   }
 
@@ -63,7 +64,7 @@ export abstract class FdArray<T> extends BpfMap<Uint8Array> {
     this.checkHostWrite();
     const i = this.index(key);
     if (i >= this.maxEntries) throw this.err('E2BIG', `index ${i} >= max_entries ${this.maxEntries}`);
-    if (this.slots[i] === undefined) throw this.err('ENOENT', `slot ${i} is empty`);
+    if (!this.slots.has(i)) throw this.err('ENOENT', `slot ${i} is empty`);
     this.store(i, undefined);
   }
 
@@ -81,13 +82,10 @@ export abstract class FdArray<T> extends BpfMap<Uint8Array> {
 
   /** Occupied slots (for dumps and pinning). */
   *occupied(): IterableIterator<[number, T]> {
-    for (let i = 0; i < this.maxEntries; i++) {
-      const v = this.slots[i];
-      if (v !== undefined) yield [i, v];
-    }
+    yield* [...this.slots.entries()].sort((a, b) => a[0] - b[0]);
   }
 
   protected override freeStorage(): void {
-    for (let i = 0; i < this.maxEntries; i++) if (this.slots[i] !== undefined) this.store(i, undefined);
+    for (const i of [...this.slots.keys()]) this.store(i, undefined);
   }
 }

@@ -24,11 +24,13 @@
  * and only when the map is full: a program that works on the kernel's LRU
  * works here, and never sees an eviction the kernel would not allow.
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../vm/memory.js';
 import { errno, MemCache } from './map.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
 
 export interface HashTableOptions {
+  /** may programs write values (false for BPF_F_RDONLY_PROG): the regions' writable bit for checked mode */
+  progWritable?: boolean;
   keySize: number;
   /** bytes of value storage per element (all CPUs) */
   valueArea: number;
@@ -66,6 +68,8 @@ export function hashBytes(b: Uint8Array, off: number, len: number, seed: number)
   return h >>> 0;
 }
 
+const MAX_BUCKETS = 1 << 20;
+
 export class HashTable {
   readonly keySize: number;
   readonly keyRound: number;
@@ -74,11 +78,13 @@ export class HashTable {
   readonly nBuckets: number;
   private readonly mask: number;
   readonly buckets: Int32Array;
-  readonly next: Int32Array;
-  private readonly hashes: Uint32Array;
+  next: Int32Array;
+  private hashes: Uint32Array;
   /** element number -> address of its slot (0 while free, NO_PREALLOC) */
-  readonly elemAddr: Int32Array;
-  private readonly freeStack: Int32Array;
+  elemAddr: Int32Array;
+  private freeStack: Int32Array;
+  /** elements the tables can hold now (max_entries when preallocated) */
+  private cap: number;
   private freeTop: number;
   count = 0;
   /** set by insert(): whether the last successful insert created the element */
@@ -86,7 +92,9 @@ export class HashTable {
   /** set by insert(): the key evicted to make room (LRU), or -1 */
   evicted = -1;
   private readonly pool: number;
-  private readonly region: import('../vm/memory.js').Region | undefined;
+  private readonly region: Region | undefined;
+  /** NO_PREALLOC: one region per live element's value area, so checked-mode accesses find it */
+  private readonly elemRegions = new Map<number, Region>();
   private readonly lruPrev: Int32Array | undefined;
   private readonly lruNext: Int32Array | undefined;
   private lruHead = -1;
@@ -103,29 +111,56 @@ export class HashTable {
     this.keyRound = roundUp(opts.keySize, 8);
     this.slotSize = this.keyRound + opts.valueArea;
     this.maxEntries = opts.maxEntries;
-    this.nBuckets = roundUpPow2(opts.maxEntries);
+    // The kernel sizes the bucket array to roundup_pow_of_two(max_entries); past 2^20 buckets
+    // tsbpf keeps 2^20 and lets chains grow (the walk order is unspecified either way).
+    this.nBuckets = Math.min(roundUpPow2(opts.maxEntries), MAX_BUCKETS);
     this.mask = this.nBuckets - 1;
     this.seed = opts.seed;
-    this.buckets = new Int32Array(this.nBuckets).fill(-1);
-    this.next = new Int32Array(this.maxEntries).fill(-1);
-    this.hashes = new Uint32Array(this.maxEntries);
-    this.elemAddr = new Int32Array(this.maxEntries);
-    this.freeStack = new Int32Array(this.maxEntries);
-    for (let i = 0; i < this.maxEntries; i++) this.freeStack[i] = this.maxEntries - 1 - i;
-    this.freeTop = this.maxEntries;
     if (opts.prealloc) {
+      // Allocate the elements first: a map too large for the space fails here with ENOMEM.
       this.pool = space.alloc(this.maxEntries * this.slotSize, 8);
-      this.region = space.addRegion({ base: this.pool, size: this.maxEntries * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: true });
-      for (let i = 0; i < this.maxEntries; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
+      this.region = space.addRegion({ base: this.pool, size: this.maxEntries * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: opts.progWritable !== false });
     } else {
       this.pool = 0;
       this.region = undefined;
     }
+    this.buckets = new Int32Array(this.nBuckets).fill(-1);
+    // Without preallocation the per-element tables start small and double as elements come.
+    this.cap = opts.prealloc ? this.maxEntries : Math.min(this.maxEntries, 256);
+    this.next = new Int32Array(this.cap).fill(-1);
+    this.hashes = new Uint32Array(this.cap);
+    this.elemAddr = new Int32Array(this.cap);
+    this.freeStack = new Int32Array(this.cap);
+    for (let i = 0; i < this.cap; i++) this.freeStack[i] = this.cap - 1 - i;
+    this.freeTop = this.cap;
+    if (opts.prealloc) for (let i = 0; i < this.maxEntries; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
     if (opts.lru) {
       this.lruPrev = new Int32Array(this.maxEntries).fill(-1);
       this.lruNext = new Int32Array(this.maxEntries).fill(-1);
     }
   }
+
+  /** NO_PREALLOC: double the per-element tables (up to max_entries). */
+  private grow(): void {
+    const cap = Math.min(this.maxEntries, this.cap * 2);
+    const next = new Int32Array(cap).fill(-1);
+    next.set(this.next);
+    const hashes = new Uint32Array(cap);
+    hashes.set(this.hashes);
+    const elemAddr = new Int32Array(cap);
+    elemAddr.set(this.elemAddr);
+    const free = new Int32Array(cap);
+    free.set(this.freeStack.subarray(0, this.freeTop));
+    let top = this.freeTop;
+    for (let i = cap - 1; i >= this.cap; i--) free[top++] = i;
+    this.next = next;
+    this.hashes = hashes;
+    this.elemAddr = elemAddr;
+    this.freeStack = free;
+    this.freeTop = top;
+    this.cap = cap;
+  }
+
 
   keyAddr(i: number): number {
     return this.elemAddr[i]!;
@@ -169,6 +204,7 @@ export class HashTable {
       return found;
     }
     if (flags === BPF_EXIST) return errno('ENOENT');
+    if (this.freeTop === 0 && this.cap < this.maxEntries) this.grow();
     if (this.freeTop === 0) {
       if (!this.opts.lru || this.lruTail < 0) return errno('E2BIG');
       this.evicted = this.lruTail;
@@ -187,6 +223,7 @@ export class HashTable {
         return errno('ENOMEM');
       }
       this.elemAddr[i] = addr;
+      this.elemRegions.set(i, this.space.addRegion({ base: addr + this.keyRound, size: this.opts.valueArea, kind: 'map_value', name: `map ${this.opts.name} value`, writable: this.opts.progWritable !== false }));
     }
     // Re-read the space's bytes: an allocation may have grown (and detached) the old buffer.
     const u8 = this.mem.u8;
@@ -223,6 +260,9 @@ export class HashTable {
     if (!this.opts.prealloc) {
       this.space.free(this.elemAddr[i]!);
       this.elemAddr[i] = 0;
+      const r = this.elemRegions.get(i);
+      if (r) this.space.removeRegion(r);
+      this.elemRegions.delete(i);
     }
     this.freeStack[this.freeTop++] = i;
     this.count--;
@@ -277,6 +317,8 @@ export class HashTable {
       if (this.region) this.space.removeRegion(this.region);
       return;
     }
-    for (let i = 0; i < this.maxEntries; i++) if (this.elemAddr[i]) this.space.free(this.elemAddr[i]!);
+    for (let i = 0; i < this.cap; i++) if (this.elemAddr[i]) this.space.free(this.elemAddr[i]!);
+    for (const r of this.elemRegions.values()) this.space.removeRegion(r);
+    this.elemRegions.clear();
   }
 }

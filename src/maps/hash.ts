@@ -18,7 +18,7 @@
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { HashTable } from './hash-table.js';
-import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_ZERO_SEED, roundUp } from './flags.js';
+import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
   readonly table_: HashTable;
@@ -36,6 +36,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
         maxEntries: this.maxEntries,
         prealloc: lru || !(this.flags & BPF_F_NO_PREALLOC),
         lru,
+        progWritable: !(this.flags & BPF_F_RDONLY_PROG),
         seed: this.flags & BPF_F_ZERO_SEED ? 0 : (Math.random() * 0x100000000) >>> 0,
         name: this.name,
       });

@@ -111,6 +111,8 @@ export function checkMapSpec(spec: MapSpec): void {
     if (flags & BPF_F_NUMA_NODE && (percpu || flags & BPF_F_NO_COMMON_LRU)) fail('EINVAL', 'per-CPU maps cannot be bound to a NUMA node');
     if (me === 0 || ks === 0 || vs === 0) fail('EINVAL', `${type} needs key_size, value_size and max_entries > 0`);
     if (ks + vs >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) fail('E2BIG', 'key_size + value_size too large');
+    // htab_map_alloc: roundup_pow_of_two(max_entries) buckets of 16 bytes must fit in a u32 size
+    if (me > 1 << 27) fail('E2BIG', `max_entries ${me} needs more than 2^28 buckets`);
     if (percpu && roundUp(vs, 8) > PCPU_MIN_UNIT_SIZE) fail('E2BIG', `per-CPU value_size ${vs} > ${PCPU_MIN_UNIT_SIZE}`);
   };
   switch (type) {

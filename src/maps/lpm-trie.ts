@@ -21,7 +21,8 @@
  */
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, roundUp } from './flags.js';
+import type { Region } from '../vm/memory.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
 
 interface TrieNode {
   prefixlen: number;
@@ -89,8 +90,18 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     return { prefixlen, data: u8.slice(off + 4, off + 4 + this.dataSize) };
   }
 
+  /** value address -> its region (checked-mode accesses look values up by region) */
+  private readonly regions = new Map<number, Region>();
   private newValue(): number {
-    return this.space.alloc(roundUp(this.valueSize, 8), 8);
+    const a = this.space.alloc(roundUp(this.valueSize, 8), 8);
+    this.regions.set(a, this.space.addRegion({ base: a, size: this.valueSize, kind: 'map_value', name: `lpm_trie ${this.name} value`, writable: !(this.flags & BPF_F_RDONLY_PROG) }));
+    return a;
+  }
+  private freeValue(a: number): void {
+    this.space.free(a);
+    const r = this.regions.get(a);
+    if (r) this.space.removeRegion(r);
+    this.regions.delete(a);
   }
 
   /** trie_update_elem; returns the node whose value to write, or a negative errno. */
@@ -189,7 +200,7 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     }
     if (!node || node.prefixlen !== prefixlen || node.prefixlen !== m || node.im) return errno('ENOENT');
     this.nEntries--;
-    this.space.free(node.valueAddr);
+    this.freeValue(node.valueAddr);
     node.valueAddr = 0;
     if (node.child[0] && node.child[1]) {
       node.im = true;
@@ -304,7 +315,7 @@ export class LpmTrie extends BpfMap<Uint8Array> {
       if (!n) return;
       walk(n.child[0]);
       walk(n.child[1]);
-      if (n.valueAddr) this.space.free(n.valueAddr);
+      if (n.valueAddr) this.freeValue(n.valueAddr);
     };
     walk(this.root);
     this.root = null;

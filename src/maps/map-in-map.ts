@@ -79,12 +79,12 @@ export class ArrayOfMaps extends FdArray<BpfMap<unknown>> {
   override lookupElem(keyAddr: number, _cpu = 0): number {
     const i = this.space.readU32(keyAddr);
     if (i >= this.maxEntries) return 0;
-    return this.slots[i]?.addr ?? 0;
+    return this.slots.get(i)?.addr ?? 0;
   }
 
   /** The inner map in slot `index`. */
   inner(index: number): BpfMap<unknown> | undefined {
-    return this.slots[index >>> 0];
+    return this.slots.get(index >>> 0);
   }
 
   protected override freeStorage(): void {

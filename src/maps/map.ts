@@ -166,6 +166,13 @@ export abstract class BpfMap<V = Uint8Array> {
   readonly table: MapTable;
   frozen = false;
   closed = false;
+  /**
+   * The host access mode of this handle, as a map fd's f_mode. As in the
+   * kernel (bpf_get_file_flag), BPF_F_RDONLY / BPF_F_WRONLY in map_flags set
+   * the mode of the handle map creation returns, not of the map: a handle
+   * reopened from a pin (BPF_OBJ_GET) is read-write unless asked otherwise.
+   */
+  fileMode: 'rw' | 'r' | 'w';
   /** references from map-in-map slots: storage is released when the map is closed and unreferenced */
   private refs = 0;
   private descRegion: Region | undefined;
@@ -179,6 +186,7 @@ export abstract class BpfMap<V = Uint8Array> {
     this.maxEntries = maxEntries;
     this.flags = spec.flags;
     this.numCpus = Math.max(1, ctx.numCpus ?? 1);
+    this.fileMode = spec.flags & BPF_F_RDONLY ? 'r' : spec.flags & BPF_F_WRONLY ? 'w' : 'rw';
     this.space = ctx.space;
     this.mem = new MemCache(ctx.space);
     this.table = ctx.table ?? new MapTable();
@@ -364,7 +372,7 @@ export abstract class BpfMap<V = Uint8Array> {
    */
   freeze(): void {
     this.checkOpen();
-    if (this.flags & BPF_F_RDONLY || this.frozen) {
+    if (this.fileMode === 'r' || this.frozen) {
       // kernel order: the FMODE_CAN_WRITE check (frozen masks it) comes before the EBUSY check
       throw this.err('EPERM', 'map is not writable from the host');
     }
@@ -432,13 +440,13 @@ export abstract class BpfMap<V = Uint8Array> {
   protected checkHostWrite(): void {
     this.checkOpen();
     if (this.restoring) return;
-    if (this.flags & BPF_F_RDONLY) throw this.err('EPERM', 'map was created BPF_F_RDONLY');
+    if (this.fileMode === 'r') throw this.err('EPERM', 'handle is read-only (BPF_F_RDONLY)');
     if (this.frozen) throw this.err('EPERM', 'map is frozen');
   }
   protected checkHostRead(): void {
     this.checkOpen();
     if (this.restoring) return;
-    if (this.flags & BPF_F_WRONLY) throw this.err('EPERM', 'map was created BPF_F_WRONLY');
+    if (this.fileMode === 'w') throw this.err('EPERM', 'handle is write-only (BPF_F_WRONLY)');
   }
   /** The kernel's update-flag check shared by most types: only ANY/NOEXIST/EXIST (+F_LOCK with a spin lock). */
   protected checkUpdateFlags(flags: number): void {

@@ -86,7 +86,7 @@ export class PerfEventArray extends FdArray<PerfBuffer> {
     for (let i = 0; i < Math.min(this.maxEntries, this.numCpus); i++) this.open(i, bytes);
   }
   buffer(index: number): PerfBuffer | undefined {
-    return this.slots[index >>> 0];
+    return this.slots.get(index >>> 0);
   }
 
   /** bpf_perf_event_output(ctx, map, flags, data, size): 0 or a negative errno. */
@@ -95,7 +95,7 @@ export class PerfEventArray extends FdArray<PerfBuffer> {
     let index = Number(flags & BPF_F_INDEX_MASK);
     if (BigInt(index) === BPF_F_CURRENT_CPU) index = cpu;
     if (index >= this.maxEntries) return errno('E2BIG');
-    const b = this.slots[index];
+    const b = this.slots.get(index);
     if (!b) return errno('ENOENT');
     if (!b.push(this.space.bytes(dataAddr, size).slice())) return errno('ENOSPC');
     for (const cb of this.listeners) queueMicrotask(() => cb(index));
@@ -106,9 +106,7 @@ export class PerfEventArray extends FdArray<PerfBuffer> {
   read(): { records: PerfRecord[]; lost: number } {
     const records: PerfRecord[] = [];
     let lost = 0;
-    for (let i = 0; i < this.maxEntries; i++) {
-      const b = this.slots[i];
-      if (!b) continue;
+    for (const [i, b] of this.occupied()) {
       for (const data of b.drain()) records.push({ cpu: i, data });
       lost += b.lost;
       b.lost = 0;
@@ -124,6 +122,6 @@ export class PerfEventArray extends FdArray<PerfBuffer> {
 
   protected override freeStorage(): void {
     this.listeners.clear();
-    this.slots.fill(undefined);
+    this.slots.clear();
   }
 }

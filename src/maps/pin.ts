@@ -190,11 +190,12 @@ export function parsePin(path: string, b: Uint8Array): { header: PinHeader; payl
 }
 
 /**
- * Reopen a pinned map in `ctx`'s runtime. Per-CPU maps need the same CPU
+ * Reopen a pinned map in `ctx`'s runtime, with a read-write handle unless
+ * `mode` says otherwise (BPF_OBJ_GET's file_flags). Per-CPU maps need the same CPU
  * count: when ctx.numCpus is given and differs, EINVAL; when absent, the
  * pinned count is used.
  */
-export function openPinnedMap(path: string, ctx: MapContext): BpfMap<unknown> {
+export function openPinnedMap(path: string, ctx: MapContext, opts: { mode?: 'rw' | 'r' | 'w' } = {}): BpfMap<unknown> {
   let raw: Uint8Array;
   try {
     raw = readFileSync(path);
@@ -215,6 +216,8 @@ export function openPinnedMap(path: string, ctx: MapContext): BpfMap<unknown> {
     throw e;
   }
   if (header.frozen) map.freeze();
+  // Like BPF_OBJ_GET: the reopened handle's mode comes from the opener, not from the creation flags.
+  map.fileMode = opts.mode ?? 'rw';
   return map;
 }
 

@@ -45,7 +45,8 @@ export class ProgArray extends FdArray<ProgramRef> {
   protected override onStore(i: number, p: ProgramRef | undefined, old: ProgramRef | undefined): void {
     if (p?.type !== undefined) {
       if (this.ownerType !== undefined && this.ownerType !== p.type) {
-        this.slots[i] = old;
+        if (old === undefined) this.slots.delete(i);
+        else this.slots.set(i, old);
         throw this.err('EINVAL', `prog_array holds ${this.ownerType} programs, not ${p.type}`);
       }
       this.ownerType = p.type;
@@ -55,7 +56,7 @@ export class ProgArray extends FdArray<ProgramRef> {
 
   /** The program in slot `index` (tail calls), or undefined. */
   getProgram(index: number): ProgramRef | undefined {
-    return index >>> 0 < this.maxEntries ? this.slots[index >>> 0] : undefined;
+    return this.slots.get(index >>> 0);
   }
   setProgram(index: number, p: ProgramRef | undefined): void {
     this.store(index, p);
@@ -63,11 +64,11 @@ export class ProgArray extends FdArray<ProgramRef> {
 
   /** Drop every slot that refers to program `id` (the program was unloaded). */
   forget(id: number): void {
-    for (let i = 0; i < this.maxEntries; i++) if (this.slots[i]?.id === id) this.store(i, undefined);
+    for (const [i, p] of [...this.slots]) if (p.id === id) this.store(i, undefined);
   }
 
   protected override freeStorage(): void {
-    this.slots.fill(undefined);
+    this.slots.clear();
     if (this.slotsAddr) this.space.free(this.slotsAddr);
     if (this.region) this.space.removeRegion(this.region);
   }

@@ -422,3 +422,42 @@ export function mapInitialValues(elf: ElfFile, sec: ElfSection, maps: MapLocatio
     }
   }
 }
+
+/**
+ * The `.kconfig` map: libbpf gathers the `__kconfig` externs (listed in the
+ * BTF DATASEC `.kconfig`) into one read-only single-entry array, laid out by
+ * descending alignment, then ascending size, then name, and fills in their
+ * values (from the kernel config and version) before freezing it. The
+ * runtime fills `externs`; the object only knows the layout.
+ */
+export function kconfigMap(objectName: string, btf: Btf | undefined): { spec: MapSpec; offsets: Map<string, number> } | undefined {
+  const ds = btf?.typeByName('.kconfig', 'datasec');
+  if (!btf || !ds || ds.kind !== 'datasec' || ds.vars.length === 0) return undefined;
+  const ext = ds.vars.map((v) => {
+    const t = btf.typeById(v.typeId);
+    if (t.kind !== 'var') throw new MapDefinitionError('.kconfig', `DATASEC entry [${v.typeId}] is a ${t.kind}, not a var`);
+    return { name: t.name, size: btf.sizeof(t.typeId), align: btf.alignof(t.typeId) };
+  });
+  ext.sort((a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let off = 0;
+  const externs: NonNullable<MapSpec['externs']> = [];
+  for (const e of ext) {
+    const at = Math.ceil(off / Math.max(1, e.align)) * Math.max(1, e.align);
+    externs.push({ name: e.name, offset: at, size: e.size });
+    off = at + e.size;
+  }
+  const spec: MapSpec = {
+    name: internalMapName(objectName, '.kconfig'),
+    type: 'array',
+    keySize: 4,
+    valueSize: off,
+    maxEntries: 1,
+    flags: BPF_F_MMAPABLE | BPF_F_RDONLY_PROG,
+    pinning: 'none',
+    section: '.kconfig',
+    freeze: true,
+    btfValueTypeId: ds.id,
+    externs,
+  };
+  return { spec, offsets: new Map(externs.map((e) => [e.name, e.offset])) };
+}

@@ -31,7 +31,7 @@ import {
   type ElfRelocation,
   type ElfSymbol,
 } from './elf.js';
-import { btfMaps, globalDataMaps, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { btfMaps, globalDataMaps, kconfigMap, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
 import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
@@ -69,8 +69,9 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   const legacySec = elf.sections.find((s) => s.name === 'maps');
   if (legacySec) maps.push(...legacyMaps(elf, legacySec));
   const data = globalDataMaps(elf, objectName, btf);
+  const kconfig = kconfigMap(objectName, btf);
   const seen = new Set<string>();
-  for (const m of [...maps, ...data]) {
+  for (const m of [...maps, ...data, ...(kconfig ? [{ spec: kconfig.spec }] : [])]) {
     if (seen.has(m.spec.name)) throw new TsbpfError('EEXIST', `two maps are named '${m.spec.name}'`);
     seen.add(m.spec.name);
   }
@@ -78,10 +79,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   // Functions
   const funcs = collectFuncs(elf);
   const ctx: RelocContext = { elf, funcs, maps, dataMaps: new Map(data.map((d) => [d.section, d])) };
-  if (btf) {
-    const kc = btf.typeByName('.kconfig', 'datasec');
-    if (kc && kc.kind === 'datasec') ctx.kconfigExterns = new Set(kc.vars.map((v) => btf.nameOf(v.typeId)));
-  }
+  if (kconfig) ctx.kconfig = { map: kconfig.spec.name, offsets: kconfig.offsets };
   indexContext(ctx);
   for (const [secIdx, list] of funcs) {
     const relocs = codeRelocations(elf, secIdx);
@@ -109,6 +107,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
 
   const mapSpecs = new Map<string, MapSpec>();
   for (const m of [...maps, ...data]) mapSpecs.set(m.spec.name, m.spec);
+  if (kconfig) mapSpecs.set(kconfig.spec.name, kconfig.spec);
   const spec: CollectionSpec = { objectName, programs, maps: mapSpecs, endian: elf.endian };
   if (btf) spec.btf = btf;
   return spec;

@@ -90,8 +90,8 @@ export interface RelocContext {
   mapsAt?: Map<string, MapLocation>;
   /** global data maps by section index */
   dataMaps: Map<number, MapLocation>;
-  /** `.kconfig` externs, when the object's BTF says so (not supported: a clear error) */
-  kconfigExterns?: ReadonlySet<string>;
+  /** `.kconfig` externs: the map and each extern's offset in its value */
+  kconfig?: { map: string; offsets: Map<string, number> };
 }
 
 /** Build the lookup tables relocation needs (once per object). */
@@ -156,7 +156,17 @@ export function relocateFunc(fn: Func, relocs: Map<number, ElfRelocation>, ctx: 
     const addend = rel.addend !== undefined ? Number(BigInt.asIntN(32, rel.addend)) : ins.imm;
 
     if (isExtern(sym)) {
-      if (ctx.kconfigExterns?.has(sym.name)) fail('.kconfig externs (CONFIG_*, LINUX_KERNEL_VERSION) are not supported', 'ENOTSUPP');
+      const kc = ctx.kconfig?.offsets.get(sym.name);
+      if (kc !== undefined) {
+        // libbpf points the load at the extern's slot in the .kconfig map (ignoring any addend)
+        if (isCall) fail('a .kconfig extern cannot be called');
+        ins.src = BPF_PSEUDO_MAP_VALUE;
+        ins.imm = 0;
+        insns[i + 1]!.imm = kc;
+        fn.references.push({ index: i, kind: 'map_value', map: ctx.kconfig!.map });
+        i++;
+        continue;
+      }
       if (isCall) {
         // An extern function is a kernel function the verifier resolves by BTF id.
         ins.src = BPF_PSEUDO_KFUNC_CALL;

@@ -168,8 +168,13 @@ function matches(pattern: string, name: string): { ok: boolean; rest?: string } 
   return { ok: name === pattern };
 }
 
-/** The program type a section name gives, or undefined when libbpf would not know it either. */
-export function matchSection(name: string): SectionMatch | undefined {
+/**
+ * The program type a section name gives, or undefined when libbpf would not
+ * know it either. A leading `?` (libbpf: do not load automatically) does not
+ * change the type.
+ */
+export function matchSection(section: string): SectionMatch | undefined {
+  const name = section.startsWith('?') ? section.slice(1) : section;
   for (const def of SECTION_DEFS) {
     const m = matches(def.pattern, name);
     if (!m.ok) continue;

@@ -108,6 +108,11 @@ export interface MapSpec {
   section?: string;
   /** .rodata and .rodata.* are frozen after their contents are written (BPF_MAP_FREEZE) */
   freeze?: boolean;
+  /**
+   * `.kconfig`: where each extern (CONFIG_*, LINUX_KERNEL_VERSION) lives in
+   * the value, for the runtime to fill in before freezing (libbpf's layout).
+   */
+  externs?: Array<{ name: string; offset: number; size: number }>;
   /** map_extra (bloom filter hash count, arena address) */
   mapExtra?: bigint;
   numaNode?: number;

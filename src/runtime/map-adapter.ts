@@ -53,6 +53,8 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
     view.forEach = (cpu, visit) => {
       const space = map.space;
       const key = space.alloc(Math.max(8, map.keySize));
+      // The callback reads the key through its pointer: a read-only region in checked mode.
+      const region = space.addRegion({ base: key, size: map.keySize, kind: 'map_key', name: `${map.name} key`, writable: false });
       try {
         let n = 0;
         for (const k of map.keys()) {
@@ -64,6 +66,7 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
         }
         return n;
       } finally {
+        space.removeRegion(region);
         space.free(key);
       }
     };

@@ -17,7 +17,7 @@ import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
 import type { HelperClock, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
-import { createMap, MapTable, type BpfMap, type ProgramRef } from '../maps/index.js';
+import { createMap, MapTable, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
@@ -160,10 +160,15 @@ export class Runtime {
     return v;
   }
 
+  /** What the maps layer needs to make a map that lives in this runtime (also for reopening pins). */
+  mapContext(): MapContext {
+    return { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) } };
+  }
+
   /** Create a map in this runtime (ids and descriptor as the kernel's BPF_MAP_CREATE). */
   createMap(spec: MapSpec): BpfMap<unknown> {
     this.checkOpen();
-    return createMap(spec, { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) } });
+    return createMap(spec, this.mapContext());
   }
 
   /** A program by id (kernel: bpf_prog_get_fd_by_id). */

@@ -54,6 +54,8 @@ export interface VerifierInput {
   btf?: unknown;
   /** GPL-only helpers need a GPL-compatible license; default "GPL" */
   license?: string;
+  /** processed-instruction budget; default (and maximum) the kernel's 1,000,000 */
+  complexityLimit?: number;
 }
 
 export interface VerifierStats {
@@ -156,6 +158,7 @@ export class Verifier implements MapNames {
   private scratchRegs = new Set<number>();
   private scratchSlots = new Set<number>();
   private readonly pruneCtx: PruneContext;
+  private readonly limit: number;
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
@@ -177,6 +180,7 @@ export class Verifier implements MapNames {
     this.privileged = input.privileged ?? true;
     this.logLevel = input.logLevel ?? 0;
     this.aux = new Array(this.insns.length);
+    this.limit = Math.min(COMPLEXITY_LIMIT, input.complexityLimit ?? COMPLEXITY_LIMIT);
     this.pruneCtx = {
       allowUninitStack: this.privileged,
       liveMask: (st, k) => {
@@ -302,7 +306,7 @@ export class Verifier implements MapNames {
     let startOfPath = from >= 0;
     for (;;) {
       const i = this.idx;
-      if (++this.processed > COMPLEXITY_LIMIT)
+      if (++this.processed > this.limit)
         throw new Reject('E2BIG', `BPF program is too large. Processed ${this.processed} insn`, i, [], undefined,
           'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching');
       if (this.cfg.prunePoint[i]) {
@@ -353,7 +357,7 @@ export class Verifier implements MapNames {
     if (this.logInsnPending === null) return;
     let line = this.logInsnPending;
     if (this.logLevel > 1 && (this.scratchRegs.size || this.scratchSlots.size) && this.cur.frames.length) {
-      const s = frameStr(this.cur.cur, this, { regs: this.scratchRegs, slots: this.scratchSlots });
+      const s = frameStr(this.cur.cur, this, { regs: this.scratchRegs, slots: this.scratchSlots }, this.cur.refs.map((r) => r.id));
       if (s) line += ' '.repeat(alignTo(line.length)) + '; ' + s;
     }
     this.log(line);
@@ -387,7 +391,7 @@ export class Verifier implements MapNames {
           // The state repeats a state still being explored on this very path: a loop that makes no progress.
           // Callback re-entry is different: the helper bounds the iterations, so containment is a fixpoint.
           if (cur.cur.callbackOf && this.cfg.subprogStarts.includes(i)) return true;
-          throw new Reject('EINVAL', `infinite loop detected at insn ${i}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
+          throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
             'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
         }
       }
@@ -774,9 +778,9 @@ export class Verifier implements MapNames {
         'make the index unsigned, or check `if (idx < 0) return ...` before using it', 'the offset into the map value may be negative');
     const lo = BigInt(base.off + off) + s.smin;
     if (lo < 0n || lo + BigInt(size) > BigInt(limit)) {
-      throw new Reject('EACCES', what === 'map'
+      throw new Reject('EACCES', (what === 'map'
         ? `invalid access to map value, value_size=${limit} off=${lo} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`, i, [br],
+        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`) + `\nR${br} min value is outside of the allowed memory range`, i, [br],
       `the access covers bytes ${lo}..${lo + BigInt(size) - 1n} but the ${what === 'map' ? 'value' : 'region'} has ${limit} bytes`,
       `the access is outside the ${what === 'map' ? 'map value' : 'memory region'}`);
     }
@@ -785,9 +789,9 @@ export class Verifier implements MapNames {
         'bound the index first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`', 'the offset has no upper bound');
     const hi = BigInt(base.off + off) + s.umax;
     if (hi + BigInt(size) > BigInt(limit)) {
-      throw new Reject('EACCES', what === 'map'
+      throw new Reject('EACCES', (what === 'map'
         ? `invalid access to map value, value_size=${limit} off=${hi} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`, i, [br],
+        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`) + `\nR${br} max value is outside of the allowed memory range`, i, [br],
       `the index can reach ${s.umax}; check it against ${BigInt(limit) - BigInt(base.off + off) - BigInt(size)} before the access`,
       `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`);
     }
@@ -800,7 +804,7 @@ export class Verifier implements MapNames {
     const start = base.off + off;
     if (start < 0 || start + size > base.range || base.s.umax + BigInt(start + size) > BigInt(MAX_PACKET_OFF)) {
       const end = start + size;
-      throw new Reject('EACCES', `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})`, i, [br],
+      throw new Reject('EACCES', `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`, i, [br],
         base.range >= end ? undefined
           : `compare \`data + ${end}\` with \`data_end\` before reading byte ${end - 1} (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
         `the packet access reaches byte ${end} but only ${base.range} bytes were checked against data_end`);
@@ -809,8 +813,10 @@ export class Verifier implements MapNames {
 
   private ctxAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
     const i = this.idx;
-    if (!base.s.isConst() || base.s.varOff.value !== 0n)
-      throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields at constant offsets from the original ctx pointer', 'the context pointer was moved by a variable amount');
+    if (!base.s.isConst())
+      throw new Reject('EACCES', `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`, i, [br], 'access context fields at constant offsets from the original ctx pointer', 'the context pointer was moved by a variable amount');
+    if (base.off !== 0 || base.s.varOff.value !== 0n)
+      throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields through the original ctx pointer, with the field offset in the instruction', 'the context pointer was moved before the access');
     if (write && val?.isPointer) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
     const o = base.off + off;
     const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx });
@@ -1275,7 +1281,7 @@ export class Verifier implements MapNames {
     }
     if (st.refs.length) {
       const ref = st.refs[0]!;
-      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`, i, [],
+      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, i, [],
         `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
         'a ring buffer reservation is not released on this path');
     }
@@ -1353,6 +1359,7 @@ export class Verifier implements MapNames {
           if (!m) throw new Reject('EACCES', `invalid map_ptr to access map->${t === 'PTR_TO_MAP_KEY' ? 'key' : 'value'}`, i, [r]);
           if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, pkt, pkt_meta, map_key, map_value');
           const size = t === 'PTR_TO_MAP_KEY' ? m.keySize : m.valueSize;
+          if (size === 0) throw new Reject('EACCES', 'invalid zero-sized read', i, [r], undefined, `the ${m.type} map has no ${t === 'PTR_TO_MAP_KEY' ? 'keys' : 'values'} to pass`);
           this.helperMemAccess(r, reg, size, t === 'PTR_TO_UNINIT_MAP_VALUE', false);
           return;
         }
@@ -1433,6 +1440,8 @@ export class Verifier implements MapNames {
       const mt = this.maps[mapIdx]!.type;
       const allowed = HELPER_MAP_TYPES[id];
       const mapAllows = MAP_TYPE_HELPERS[mt];
+      if (id === 12 && mt !== 'prog_array')
+        throw new Reject('EINVAL', 'expected prog array map for tail call', i, [2], 'bpf_tail_call takes a BPF_MAP_TYPE_PROG_ARRAY map', 'tail calls go through a program array');
       if ((allowed && !allowed.includes(mt)) || (mapAllows && !mapAllows.includes(id)))
         throw new Reject('EINVAL', `cannot pass map_type ${mapTypeId(mt)} into func ${name}#${id}`, i, [1], undefined, `${name} cannot be used with a ${mt} map`);
     }
@@ -1485,9 +1494,11 @@ export class Verifier implements MapNames {
         regs[0] = Reg.ptr('map_value', { map: mapIdx, id: this.newId(), maybeNull: proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
         break;
       case 'PTR_TO_RINGBUF_MEM_OR_NULL': {
+        // As the kernel does: a fresh id for null-check propagation, another for the reference.
         const idv = this.newId();
-        regs[0] = Reg.ptr('mem', { memSize: allocSize, ringbuf: true, id: idv, refObjId: idv, maybeNull: true });
-        this.cur.refs.push({ id: idv, insn: i });
+        const ref = this.newId();
+        regs[0] = Reg.ptr('mem', { memSize: allocSize, ringbuf: true, id: idv, refObjId: ref, maybeNull: true });
+        this.cur.refs.push({ id: ref, insn: i });
         break;
       }
       case 'PTR_TO_MEM_OR_NULL':
@@ -1528,7 +1539,7 @@ export class Verifier implements MapNames {
         const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
         if (!s.isConst() && !this.privileged) throw new Reject('EACCES', `R${r} variable stack access prohibited for !root`, i, [r]);
         if (lo < -op.MAX_BPF_STACK || hi > 0 || s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
-          throw new Reject('EACCES', `invalid indirect access to stack R${r} off=${lo} size=${size}`, i, [r],
+          throw new Reject('EACCES', `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${lo} size=${size}`, i, [r],
             `the buffer passed in R${r} must lie within the 512-byte stack`, 'the helper would access memory outside the stack');
         this.noteDepth(f, lo);
         if (write) {
@@ -1563,7 +1574,7 @@ export class Verifier implements MapNames {
             f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;
             continue;
           }
-          throw new Reject('EACCES', `invalid indirect read from stack R${r} off ${start}+${b} size ${size}`, i, [r],
+          throw new Reject('EACCES', `invalid read from stack R${r} off ${start}+${b} size ${size}`, i, [r],
             `initialise the ${size}-byte buffer at fp${start} before passing it (e.g. \`__u32 key = 0;\`)`, 'the helper would read stack bytes that were never written');
         }
         return;
@@ -1594,11 +1605,12 @@ export class Verifier implements MapNames {
   }
 }
 
+/** The kernel's bpf_alu_string: operators as its messages print them. */
 function aluName(o: number): string {
   const names: Record<number, string> = {
-    [op.BPF_ADD]: 'add', [op.BPF_SUB]: 'sub', [op.BPF_MUL]: 'mul', [op.BPF_DIV]: 'div', [op.BPF_OR]: 'or', [op.BPF_AND]: 'and',
-    [op.BPF_LSH]: 'lsh', [op.BPF_RSH]: 'rsh', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: 'mod', [op.BPF_XOR]: 'xor', [op.BPF_MOV]: 'mov',
-    [op.BPF_ARSH]: 'arsh', [op.BPF_END]: 'endian',
+    [op.BPF_ADD]: '+=', [op.BPF_SUB]: '-=', [op.BPF_MUL]: '*=', [op.BPF_DIV]: '/=', [op.BPF_OR]: '|=', [op.BPF_AND]: '&=',
+    [op.BPF_LSH]: '<<=', [op.BPF_RSH]: '>>=', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: '%=', [op.BPF_XOR]: '^=', [op.BPF_MOV]: '=',
+    [op.BPF_ARSH]: 's>>=', [op.BPF_END]: 'endian',
   };
   return names[o] ?? '?';
 }

@@ -23,6 +23,7 @@ import { exec } from './interp/exec.js';
 import { EXIT, callFunc, regU64 } from './interp/slow.js';
 import { Activation, REG_WORDS, RunState, type InterpTarget } from './interp/state.js';
 import { UnsupportedInsn } from './fault.js';
+import { TsbpfError } from '../errors.js';
 
 export { VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, HelperError, UnsupportedInsn, ExecError } from './fault.js';
 export type { LegacyPacketSource } from './interp/slow.js';
@@ -82,7 +83,7 @@ export class InterpExecutable implements Executable, InterpTarget {
     if (st.env === undefined) st.env = new RunEnv(st, this.image.space);
     st.attachStack();
     const budget = args.budget ?? (this.image.verified ? Number.MAX_SAFE_INTEGER : DEFAULT_UNVERIFIED_BUDGET);
-    if (!(budget >= 0)) throw new UnsupportedInsn(-1, `invalid budget ${budget}`);
+    if (!(budget >= 0)) throw new TsbpfError('EINVAL', `invalid instruction budget ${budget}`);
     st.budget = budget;
     st.left = 0;
     st.reserve = Math.floor(budget);
@@ -104,12 +105,24 @@ export class InterpExecutable implements Executable, InterpTarget {
 
   /** @internal The entry activation: r1..r5 from args, r10 the top of frame 0. */
   entry(st: RunState, args: RunArgs, pausable: boolean, prog: DecodedProgram = this.decoded): Activation {
-    const R = new Int32Array(REG_WORDS);
-    const a = args.args ?? [];
-    for (let i = 0; i < 5 && i < a.length; i++) {
-      const v = BigInt.asUintN(64, a[i]!);
-      R[2 + 2 * i] = Number(BigInt.asIntN(32, v));
-      R[3 + 2 * i] = Number(BigInt.asIntN(32, v >> 32n));
+    // A debugger keeps its activation; a plain run reuses the state's register file.
+    let R: Int32Array;
+    if (pausable) R = new Int32Array(REG_WORDS);
+    else {
+      R = st.entryR;
+      R.fill(0);
+    }
+    const a = args.args;
+    if (a !== undefined) {
+      for (let i = 0; i < 5 && i < a.length; i++) {
+        const v = a[i]!;
+        if (v >= 0n && v <= 0xffffffffn) R[2 + 2 * i] = Number(v); // the common case: a 32-bit address or a small value
+        else {
+          const u = BigInt.asUintN(64, v);
+          R[2 + 2 * i] = Number(BigInt.asIntN(32, u));
+          R[3 + 2 * i] = Number(BigInt.asIntN(32, u >> 32n));
+        }
+      }
     }
     R[20] = st.stackTop(0);
     return new Activation(prog, this, R, 0, 0, pausable);

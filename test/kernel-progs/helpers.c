@@ -158,4 +158,29 @@ int misc(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* A program that tail-calls itself until the kernel's limit stops it: the
+ * first byte of the packet counts the executions (1 + MAX_TAIL_CALL_CNT). */
+int tailself(struct xdp_md *ctx);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int (void *));
+} self_table SEC(".maps") = {
+	.values = { [0] = (void *)&tailself },
+};
+
+SEC("xdp")
+int tailself(struct xdp_md *ctx)
+{
+	__u8 *data = (void *)(long)ctx->data;
+
+	if ((void *)(data + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	data[0]++;
+	bpf_tail_call(ctx, &self_table, 0);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -6,7 +6,7 @@
  * program (via the object layer's writer).
  *
  * FILE may be `-` for standard input. A bpf_conformance `.data` file is
- * accepted as it is: its `-- asm` section is assembled.
+ * accepted as it is: its `-- asm` (or `-- raw`) section is the program.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -24,10 +24,27 @@ export const usage = `Usage: tsbpf asm FILE [-o OUT] [--dialect auto|kernel|conf
 
 const DIALECTS: readonly AsmDialect[] = ['auto', 'kernel', 'conformance'];
 
-/** The `-- asm` section of a conformance .data file, or the whole text. */
+function section(text: string, name: string): string | undefined {
+  const m = new RegExp(`^-- ${name}[^\\n]*\\n([\\s\\S]*?)(?=^-- |(?![\\s\\S]))`, 'm').exec(text);
+  return m ? m[1]! : undefined;
+}
+
+/**
+ * The program of a conformance .data file: its `-- asm` section, else its
+ * `-- raw` section (64-bit words, turned into `.raw` lines, which both
+ * dialects read); any other text is returned as it is.
+ */
 export function asmSource(text: string): string {
-  const m = /^-- asm[^\n]*\n([\s\S]*?)(?=^-- |(?![\s\S]))/m.exec(text);
-  return m ? m[1]! : text;
+  const asm = section(text, 'asm');
+  if (asm !== undefined) return asm;
+  const raw = section(text, 'raw');
+  if (raw === undefined) return text;
+  return raw
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l !== '')
+    .map((w) => `.raw ${w}`)
+    .join('\n');
 }
 
 function readInput(file: string): string {

@@ -4,21 +4,27 @@
  * llvm-objdump's layout with `--dialect llvm`.
  *
  * FILE is raw bytecode (a multiple of 8 bytes), a text file of hex bytes
- * (the conformance suite's bytecode/*.hex, `tsbpf asm` output), or an ELF
+ * (the conformance suite's bytecode/*.hex, `tsbpf asm` output), a
+ * conformance test (.data: its -- asm or -- raw section), or an ELF
  * object (it starts with \x7fELF): then every program is listed under its
  * name, with the map or kfunc each relocated instruction refers to as a
- * comment.
+ * comment, and the C source lines of BTF line_info as `; ...` lines before
+ * the instructions they produced (as bpftool prints them). The listing
+ * re-assembles: comments are skipped.
  */
 import { readFileSync } from 'node:fs';
 import { TsbpfError } from '../../errors.js';
 import { CliUsageError, parse, JSON_OPTS } from '../args.js';
 import { decode, fromHex, toHex, type Insn } from '../../isa/insn.js';
 import { disassembleLines, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
+import { assemble } from '../../isa/asm.js';
+import { asmSource } from './asm.js';
 
 export const usage = `Usage: tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [-j]
-  FILE: raw bytecode, hex text, or an ELF object file.
+  FILE: raw bytecode, hex text, a conformance .data test, or an ELF object file.
   --hex    also print each instruction's bytes
   --alu32  llvm dialect: as llvm-objdump --mcpu=v3 prints (w registers in 32-bit stores)
+  --no-source  objects: leave out the C source lines (from BTF line_info)
 `;
 
 interface Listing {
@@ -26,6 +32,8 @@ interface Listing {
   section?: string;
   insns: Insn[];
   notes: Map<number, string>;
+  /** source lines from BTF line_info, by slot (printed before the instruction, as bpftool does) */
+  source?: Map<number, string>;
 }
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -50,11 +58,15 @@ async function loadListings(bytes: Uint8Array): Promise<Listing[]> {
         else if (r.kind === 'map_value') notes.set(r.index, `map ${r.map} value`);
         else if (r.kind === 'kfunc' || r.kind === 'btf_id') notes.set(r.index, `${r.kind} ${r.symbol ?? ''}`.trim());
       }
-      return { name: p.name, section: p.section, insns: p.insns, notes };
+      const source = new Map<number, string>();
+      for (const li of p.lineInfo ?? []) if (li.line.trim()) source.set(li.insnOff, li.line.trim());
+      return { name: p.name, section: p.section, insns: p.insns, notes, source };
     });
   }
   // Hex text: only hex digits, 0x prefixes, separators.
   const text = Buffer.from(bytes).toString('latin1');
+  // A conformance .data test: its -- asm or -- raw section.
+  if (/^-- (asm|raw)\b/m.test(text)) return [{ insns: assemble(asmSource(text)), notes: new Map() }];
   if (/^[\s0-9a-fA-Fx,]*$/.test(text) && /[0-9a-fA-F]/.test(text)) return [{ insns: fromHex(text), notes: new Map() }];
   if (bytes.length % 8 !== 0)
     throw new TsbpfError('EINVAL', `raw bytecode must be a multiple of 8 bytes, got ${bytes.length}`);
@@ -67,6 +79,7 @@ export async function run(args: string[]): Promise<number> {
     dialect: { type: 'string' },
     hex: { type: 'boolean' },
     alu32: { type: 'boolean' },
+    'no-source': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new CliUsageError('expected one input FILE');
   const dialect = (values.dialect ?? 'kernel') as DisasmDialect;
@@ -97,11 +110,15 @@ export async function run(args: string[]): Promise<number> {
 
   const lines: string[] = [];
   for (const l of listings) {
+    let lastSource: string | undefined;
     if (l.name !== undefined) {
       if (lines.length) lines.push('');
       lines.push(`; section ${l.section}`, `${l.name}:`);
     }
     for (const d of disassembleLines(l.insns, opts)) {
+      const src = l.source?.get(d.index);
+      if (src !== undefined && src !== lastSource && !values['no-source']) lines.push(`; ${src}`);
+      if (src !== undefined) lastSource = src;
       const hex = toHex(l.insns.slice(d.index, d.index + d.slots));
       const note = l.notes.has(d.index) ? `\t; ${l.notes.get(d.index)}` : '';
       // A slot printed as two `.raw` lines (an lddw with no syntax) keeps one line per slot.

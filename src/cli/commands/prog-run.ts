@@ -7,7 +7,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { CliUsageError, parse } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
-import { Runtime } from '../../runtime/runtime.js';
+import { Runtime, type Collection } from '../../runtime/runtime.js';
+import { TsbpfError } from '../../errors.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 
 export const usage = `Usage: tsbpf prog run FILE PROG --data-in F [--data-out F] [--ctx-in F] [--ctx-out F]
@@ -53,7 +54,15 @@ export async function run(argv: string[]): Promise<number> {
   const spec = await loadObjectFile(file);
   const rt = new Runtime({ engine: values.jit ? 'jit' : 'interpreter' });
   try {
-    const coll = await rt.load(spec, { programs: [progName] });
+    if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file}`);
+    // Load the whole object, like `bpftool prog loadall`, so prog_array slots naming the other
+    // programs are filled; if another program fails to load, fall back to this one alone.
+    let coll: Collection;
+    try {
+      coll = await rt.load(spec);
+    } catch {
+      coll = await rt.load(spec, { programs: [progName] });
+    }
     const res = coll.program(progName).run(opts);
     const json = values.json || values.pretty;
     const out = (dest: unknown, bytes: Uint8Array | undefined, label: string): Promise<void> | void => {

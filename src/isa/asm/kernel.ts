@@ -93,15 +93,17 @@ function memOff(b: Builder, sign: string, v: string): number {
 export function kernelLine(b: Builder, line: string, opts: KernelAsmOptions): void {
   const s = line.replace(/\s+/g, ' ').trim();
   let m: RegExpExecArray | null;
-  if (/^exit$/i.test(s)) return b.emit(insn(op.OP_EXIT));
-  if (/^nospec$/i.test(s)) return b.emit(insn(op.BPF_ST | BPF_NOSPEC));
-  if ((m = R.goto.exec(s))) {
+  // Dispatch on the first character so each line meets only the patterns that can match.
+  const c0 = s[0]?.toLowerCase();
+  if (c0 === 'e' && /^exit$/i.test(s)) return b.emit(insn(op.OP_EXIT));
+  if (c0 === 'n' && /^nospec$/i.test(s)) return b.emit(insn(op.BPF_ST | BPF_NOSPEC));
+  if ((c0 === 'g' || c0 === 'm') && (m = R.goto.exec(s))) {
     const kind = m[1]!.toLowerCase();
     const t = parseTarget(b, m[2]!);
     if (kind === 'gotol') return b.emit(insn(op.OP_JA32), 'imm', t);
     return b.emit(insn(kind === 'goto' ? op.OP_JA : op.BPF_JMP | BPF_JCOND), 'off', t);
   }
-  if ((m = R.cond.exec(s))) {
+  if (c0 === 'i' && (m = R.cond.exec(s))) {
     const cls = m[1]!.toLowerCase() === 'w' ? op.BPF_JMP32 : op.BPF_JMP;
     const dst = regNum(b, m[2]!);
     const o = JMP_OF[m[3]!.toLowerCase()]!;
@@ -114,19 +116,19 @@ export function kernelLine(b: Builder, line: string, opts: KernelAsmOptions): vo
     // The kernel prints the immediate as 0x%x (unsigned), LLVM as signed hex: accept both.
     return b.emit(insn(cls | o | op.BPF_K, dst, 0, 0, imm32(b, m[4]!)), 'off', t);
   }
-  if ((m = R.callx.exec(s))) return b.emit(insn(op.OP_CALLX, regNum(b, m[2]!)));
-  if ((m = R.call.exec(s))) return call(b, m[1]!, opts);
-  if ((m = R.lock.exec(s))) {
+  if (c0 === 'c' && (m = R.callx.exec(s))) return b.emit(insn(op.OP_CALLX, regNum(b, m[2]!)));
+  if (c0 === 'c' && (m = R.call.exec(s))) return call(b, m[1]!, opts);
+  if (c0 === 'l' && (m = R.lock.exec(s))) {
     const size = SIZE_OF[m[1]!.toLowerCase()]!;
     if (size !== op.BPF_W && size !== op.BPF_DW) b.fail('atomic operations are 32 or 64 bits wide');
     const code = op.BPF_STX | op.BPF_ATOMIC | size;
     return b.emit(insn(code, regNum(b, m[2]!), regNum(b, m[7]!), memOff(b, m[3]!, m[4]!), LOCK_OF[m[5]!]!));
   }
-  if ((m = R.storeRel.exec(s))) {
+  if (c0 === 's' && (m = R.storeRel.exec(s))) {
     const code = op.BPF_STX | op.BPF_ATOMIC | SIZE_OF[m[1]!.toLowerCase()]!;
     return b.emit(insn(code, regNum(b, m[2]!), regNum(b, m[6]!), memOff(b, m[3]!, m[4]!), op.BPF_STORE_REL));
   }
-  if ((m = R.store.exec(s))) {
+  if (c0 === '*' && (m = R.store.exec(s))) {
     const size = SIZE_OF[m[1]!.toLowerCase()]!;
     const dst = regNum(b, m[2]!);
     const off = memOff(b, m[3]!, m[4]!);
@@ -164,46 +166,47 @@ function assign(b: Builder, w: boolean, dst: number, opStr: string, rhs: string)
   };
   if (opStr === '=') {
     // Loads, atomics with a result, lddw and unary forms: all `dst = <expr>`.
-    if ((m = RHS.load.exec(rhs))) {
+    const c = rhs[0]?.toLowerCase();
+    if (c === '*' && (m = RHS.load.exec(rhs))) {
       const t = m[1]!.toLowerCase();
       const sx = t.startsWith('s');
       const code = op.BPF_LDX | (sx ? op.BPF_MEMSX : op.BPF_MEM) | (sx ? SX_SIZE_OF[t]! : SIZE_OF[t]!);
       return b.emit(insn(code, dst, regNum(b, m[2]!), memOff(b, m[3]!, m[4]!)));
     }
-    if ((m = RHS.fetch.exec(rhs))) {
+    if (c === 'a' && (m = RHS.fetch.exec(rhs))) {
       const size = SIZE_OF[m[3]!.toLowerCase()]!;
       const src = regNum(b, m[8]!);
       if (src !== dst) b.fail('atomic fetch writes the old value back to its source register');
       const imm = ATOMIC_OF[m[2]!.toLowerCase()]! | op.BPF_FETCH;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, regNum(b, m[4]!), src, memOff(b, m[5]!, m[6]!), imm));
     }
-    if ((m = RHS.xchg.exec(rhs))) {
+    if (c === 'a' && (m = RHS.xchg.exec(rhs))) {
       const src = regNum(b, m[7]!);
       if (src !== dst) b.fail('xchg writes the old value back to its source register');
       const size = SIZE_OF[m[2]!.toLowerCase()]!;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, regNum(b, m[3]!), src, memOff(b, m[4]!, m[5]!), op.BPF_XCHG));
     }
-    if ((m = RHS.cmpxchg.exec(rhs))) {
+    if (c === 'a' && (m = RHS.cmpxchg.exec(rhs))) {
       if (dst !== 0) b.fail('cmpxchg returns the old value in r0');
       const size = SIZE_OF[m[2]!.toLowerCase()]!;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, regNum(b, m[3]!), regNum(b, m[7]!), memOff(b, m[4]!, m[5]!), op.BPF_CMPXCHG));
     }
-    if ((m = RHS.llXchg.exec(rhs))) {
+    if (c === 'x' && (m = RHS.llXchg.exec(rhs))) {
       const src = regNum(b, m[6]!);
       if (src !== dst) b.fail('xchg writes the old value back to its source register');
       const size = m[1]!.toLowerCase() === 'xchg_64' ? op.BPF_DW : op.BPF_W;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, regNum(b, m[2]!), src, memOff(b, m[3]!, m[4]!), op.BPF_XCHG));
     }
-    if ((m = RHS.llCmpxchg.exec(rhs))) {
+    if (c === 'c' && (m = RHS.llCmpxchg.exec(rhs))) {
       if (dst !== 0) b.fail('cmpxchg returns the old value in r0');
       const size = m[1]!.toLowerCase() === 'cmpxchg_64' ? op.BPF_DW : op.BPF_W;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, regNum(b, m[2]!), regNum(b, m[6]!), memOff(b, m[3]!, m[4]!), op.BPF_CMPXCHG));
     }
-    if ((m = RHS.loadAcq.exec(rhs))) {
+    if (c === 'l' && (m = RHS.loadAcq.exec(rhs))) {
       const size = SIZE_OF[m[1]!.toLowerCase()]!;
       return b.emit(insn(op.BPF_STX | op.BPF_ATOMIC | size, dst, regNum(b, m[2]!), memOff(b, m[3]!, m[4]!), op.BPF_LOAD_ACQ));
     }
-    if ((m = RHS.skbAbs.exec(rhs)) || (m = RHS.skbInd.exec(rhs))) {
+    if (c === '*' && ((m = RHS.skbAbs.exec(rhs)) || (m = RHS.skbInd.exec(rhs)))) {
       if (dst !== 0 || w) b.fail('legacy packet loads write r0');
       const size = SIZE_OF[m[1]!.toLowerCase()]!;
       if (size === op.BPF_DW) b.fail('legacy packet loads are 8, 16 or 32 bits wide');
@@ -215,12 +218,12 @@ function assign(b: Builder, w: boolean, dst: number, opStr: string, rhs: string)
       }
       return b.emit(insn(op.BPF_LD | op.BPF_IND | size, 0, regNum(b, m[3]!), 0, imm));
     }
-    if ((m = RHS.neg.exec(rhs))) {
+    if (c === '-' && (m = RHS.neg.exec(rhs))) {
       checkW(m[1]!, 'neg');
       if (regNum(b, m[2]!) !== dst) b.fail('neg negates its destination register');
       return b.emit(insn(cls | op.BPF_NEG, dst));
     }
-    if ((m = RHS.end.exec(rhs))) {
+    if ((c === 'b' || c === 'l') && (m = RHS.end.exec(rhs))) {
       if (w) b.fail('byte swaps write a 64-bit register: use r');
       if (regNum(b, m[4]!) !== dst) b.fail('byte swaps operate on their destination register');
       const kind = m[1]!.toLowerCase();
@@ -228,30 +231,30 @@ function assign(b: Builder, w: boolean, dst: number, opStr: string, rhs: string)
         : op.BPF_ALU | op.BPF_END | (kind === 'be' ? op.BPF_TO_BE : op.BPF_TO_LE);
       return b.emit(insn(code, dst, 0, 0, Number(m[2])));
     }
-    if ((m = RHS.movsx.exec(rhs))) {
+    if (c === '(' && (m = RHS.movsx.exec(rhs))) {
       checkW(m[2]!, 'movsx');
       const bits = Number(m[1]!.slice(1));
       if (w && bits === 32) b.fail('(s32) sign extension needs a 64-bit destination');
       return b.emit(insn(cls | op.BPF_MOV | op.BPF_X, dst, regNum(b, m[3]!), bits));
     }
-    if ((m = RHS.asCast.exec(rhs))) {
+    if (c === 'a' && (m = RHS.asCast.exec(rhs))) {
       const hi = Number(parseBig(m[3]!));
       const lo = Number(parseBig(m[4]!));
       if (hi < 0 || hi > 0xffff || lo < 0 || lo > 0xffff) b.fail('address spaces are 16-bit numbers');
       return b.emit(insn(op.BPF_ALU64 | op.BPF_MOV | op.BPF_X, dst, regNum(b, m[2]!), 1, (hi << 16) | lo));
     }
-    if ((m = RHS.percpu.exec(rhs))) return b.emit(insn(op.BPF_ALU64 | op.BPF_MOV | op.BPF_X, dst, regNum(b, m[2]!), -1));
+    if (c === '&' && (m = RHS.percpu.exec(rhs))) return b.emit(insn(op.BPF_ALU64 | op.BPF_MOV | op.BPF_X, dst, regNum(b, m[2]!), -1));
     // 64-bit immediates and the pseudo sources of lddw (RFC 9669 5.4).
     if ((m = RHS.ll.exec(rhs))) return emitLddw(b, w, dst, imm64(b, m[1]!), 0);
-    if ((m = RHS.map.exec(rhs))) {
+    if (c === 'm' && (m = RHS.map.exec(rhs))) {
       const idx = m[1]!.toLowerCase() === 'idx';
       const lo = imm32(b, m[2]!);
       if (m[3] === undefined) return emitLddw(b, w, dst, BigInt(lo >>> 0), idx ? op.BPF_PSEUDO_MAP_IDX : op.BPF_PSEUDO_MAP_FD);
       const hi = BigInt(imm32(b, m[3]) >>> 0);
       return emitLddw(b, w, dst, (hi << 32n) | BigInt(lo >>> 0), idx ? op.BPF_PSEUDO_MAP_IDX_VALUE : op.BPF_PSEUDO_MAP_VALUE);
     }
-    if ((m = RHS.btfId.exec(rhs))) return emitLddw(b, w, dst, BigInt(imm32(b, m[1]!) >>> 0), op.BPF_PSEUDO_BTF_ID);
-    if ((m = RHS.func.exec(rhs))) {
+    if (c === 'b' && (m = RHS.btfId.exec(rhs))) return emitLddw(b, w, dst, BigInt(imm32(b, m[1]!) >>> 0), op.BPF_PSEUDO_BTF_ID);
+    if (c === 'f' && (m = RHS.func.exec(rhs))) {
       if (w) b.fail('lddw writes a 64-bit register: use r');
       const [lo, hi] = lddw(dst, 0n, op.BPF_PSEUDO_FUNC);
       b.emit(lo, 'imm', parseTarget(b, m[1]!));

@@ -136,10 +136,10 @@ export function imm64(b: Builder, s: string): bigint {
   return BigInt.asUintN(64, v);
 }
 
-/** A jump target: `+N`, `-N`, `pc+N`, `pc-N`, or a label. */
+/** A jump target: `+N`, `-N`, `N`, `pc+N`, `pc-N` (relative), or a label (labels never start with a digit). */
 export function parseTarget(b: Builder, s: string): Target {
   const t = s.trim();
-  const m = /^(?:pc)?([+-](?:0x[0-9a-f]+|\d+))$/i.exec(t);
+  const m = /^(?:pc)?([+-]?(?:0x[0-9a-f]+|\d+))$/i.exec(t);
   if (m) return { rel: Number(parseBig(m[1]!)) };
   if (LABEL_RE.test(t)) return { label: t };
   return b.fail(`bad jump target '${s}'`);

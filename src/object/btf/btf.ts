@@ -51,6 +51,7 @@ export class Btf {
   /** byte offset of each of our own types' `struct btf_type` in the blob (for error messages) */
   private readonly typeOffsets: number[];
   private byName?: Map<string, number[]>;
+  private readonly alignCache = new Map<number, number>();
   readonly base?: Btf;
   /** pointer size of the target (BPF is 64-bit) */
   readonly pointerSize = 8;
@@ -473,6 +474,16 @@ export class Btf {
   /** The alignment in bytes of type `id`, as libbpf's btf__align_of computes it (1 for packed structs). */
   alignof(id: number, depth = 0): number {
     if (depth > MAX_RESOLVE_DEPTH) throw new BtfError(this.offsetOf(id), `type [${id}]: type nesting deeper than ${MAX_RESOLVE_DEPTH} (a loop?)`, 'ELOOP');
+    // memoized: a struct's alignment needs its members', and dumping asks for
+    // every member of every struct, so without it the walk is exponential
+    const hit = this.alignCache.get(id);
+    if (hit !== undefined) return hit;
+    const a = this.computeAlign(id, depth);
+    this.alignCache.set(id, a);
+    return a;
+  }
+
+  private computeAlign(id: number, depth: number): number {
     const t = this.typeById(this.resolveStorage(id));
     switch (t.kind) {
       case 'int':

@@ -44,6 +44,19 @@ export class BtfValueError extends BtfError {
 
 const MAX_DEPTH = 64;
 
+/**
+ * Work bound per call. Union members and zero-sized elements overlap, so a
+ * hostile BTF can make a small value's tree exponentially large; each call
+ * may visit at most this many type nodes.
+ */
+let budget = 0;
+function startBudget(size: number): void {
+  budget = Math.max(1 << 20, 16 * size);
+}
+function spend(path: string): void {
+  if (--budget < 0) throw new BtfValueError(path, 'value too complex for its size (overlapping members nested too deeply?)');
+}
+
 /** Does this int type hold text (bpftool: `char` by name, or BTF_INT_CHAR)? */
 function isCharInt(t: BtfType): boolean {
   return t.kind === 'int' && t.size === 1 && (t.encoding.char || t.name === 'char');
@@ -118,11 +131,13 @@ export function decodeValue(btf: Btf, typeId: number, bytes: Uint8Array, options
   const le = (options.endian ?? btf.endian) === 'le';
   const size = btf.sizeof(typeId);
   check(bytes, 0, size, 'value');
+  startBudget(size);
   return decodeAt(btf, typeId, bytes, 0, le, 'value', 0);
 }
 
 function decodeAt(btf: Btf, typeId: number, bytes: Uint8Array, off: number, le: boolean, path: string, depth: number): BtfValue {
   if (depth > MAX_DEPTH) throw new BtfValueError(path, `type nesting deeper than ${MAX_DEPTH}`);
+  spend(path);
   const id = btf.resolve(typeId);
   const t = btf.typeById(id);
   switch (t.kind) {
@@ -189,7 +204,9 @@ function isAnonComposite(btf: Btf, typeId: number): boolean {
 }
 
 function decodeMembers(btf: Btf, t: StructType, bytes: Uint8Array, off: number, le: boolean, path: string, depth: number, obj: { [k: string]: BtfValue }): void {
+  if (depth > MAX_DEPTH) throw new BtfValueError(path, `type nesting deeper than ${MAX_DEPTH}`);
   for (const m of t.members) {
+    spend(path);
     if (m.name === '') {
       // anonymous struct/union: its members belong to the parent, as in C; unnamed padding bitfields carry nothing
       if (m.bitfieldSize === 0 && m.bitOffset % 8 === 0 && isAnonComposite(btf, m.typeId)) {
@@ -220,7 +237,10 @@ function decodeMembers(btf: Btf, t: StructType, bytes: Uint8Array, off: number, 
 
 export function encodeValue(btf: Btf, typeId: number, value: BtfValue, options: CodecOptions = {}): Uint8Array {
   const le = (options.endian ?? btf.endian) === 'le';
-  const out = new Uint8Array(btf.sizeof(typeId));
+  const size = btf.sizeof(typeId);
+  if (size > 1 << 30) throw new BtfValueError('value', `a ${size}-byte value is too large to encode`);
+  const out = new Uint8Array(size);
+  startBudget(size);
   encodeAt(btf, typeId, value, out, 0, le, 'value', 0, options.partial === true);
   return out;
 }
@@ -249,6 +269,7 @@ function toInteger(v: BtfValue, bits: number, signed: boolean, path: string): bi
 
 function encodeAt(btf: Btf, typeId: number, v: BtfValue, out: Uint8Array, off: number, le: boolean, path: string, depth: number, partial: boolean): void {
   if (depth > MAX_DEPTH) throw new BtfValueError(path, `type nesting deeper than ${MAX_DEPTH}`);
+  spend(path);
   const id = btf.resolve(typeId);
   const t = btf.typeById(id);
   switch (t.kind) {
@@ -346,7 +367,9 @@ function encodeMembers(
   used: Set<string>,
   inUnion: boolean,
 ): void {
+  if (depth > MAX_DEPTH) throw new BtfValueError(path, `type nesting deeper than ${MAX_DEPTH}`);
   for (const m of t.members) {
+    spend(path);
     if (m.name === '') {
       if (m.bitfieldSize === 0 && m.bitOffset % 8 === 0 && isAnonComposite(btf, m.typeId)) {
         const inner = btf.typeById(btf.resolve(m.typeId)) as StructType;
@@ -412,11 +435,13 @@ function isStrArray(bytes: Uint8Array, off: number, n: number): boolean {
 
 /** Render the value of type `typeId` held in `bytes` as bpftool's map dump shows it. */
 export function formatValue(btf: Btf, typeId: number, bytes: Uint8Array, endian: 'le' | 'be' = btf.endian): Formatted {
+  startBudget(bytes.length);
   return fmtAt(btf, typeId, bytes, 0, endian === 'le', 0);
 }
 
 function fmtAt(btf: Btf, typeId: number, bytes: Uint8Array, off: number, le: boolean, depth: number): Formatted {
   if (depth > MAX_DEPTH) throw new BtfValueError('value', `type nesting deeper than ${MAX_DEPTH}`);
+  spend('value');
   const id = btf.resolve(typeId);
   const t = btf.typeById(id);
   switch (t.kind) {

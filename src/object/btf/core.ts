@@ -28,6 +28,9 @@ import { classOf, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_ALU64, BPF_K, s
 /** BPF_CORE_SPEC_MAX_LEN: the deepest access path libbpf accepts. */
 const MAX_SPEC_LEN = 64;
 const MAX_DEPTH = 32;
+/** member-search steps per relocation: anonymous members can nest exponentially in hostile BTF */
+const MAX_STEPS = 1 << 20;
+let steps = 0;
 
 /** A CO-RE relocation that cannot be applied; names the type and access string. */
 export class CoreRelocationError extends BtfError {
@@ -147,6 +150,7 @@ function isFlexArray(btf: Btf, acc: Accessor, nelems: number): boolean {
 /** Compatible field types (bpf_core_fields_are_compat): same broad kind, sizes may differ. */
 function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
   if (depth > MAX_DEPTH) return false;
+  if (++steps > MAX_STEPS) throw new BtfError(-1, `CO-RE: type comparison exceeds ${MAX_STEPS} steps`, 'E2BIG');
   const l = skip(lb, lid).t;
   const t = skip(tb, tid).t;
   const composite = (x: BtfType): boolean => x.kind === 'struct' || x.kind === 'union' || x.kind === 'fwd';
@@ -172,6 +176,7 @@ function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): bo
 /** Compatible types for type-based relocations (bpf_core_types_are_compat). */
 function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
   if (depth > MAX_DEPTH) return false;
+  if (++steps > MAX_STEPS) throw new BtfError(-1, `CO-RE: type comparison exceeds ${MAX_STEPS} steps`, 'E2BIG');
   const l = skip(lb, lid).t;
   const t = skip(tb, tid).t;
   const enumish = (x: BtfType): boolean => x.kind === 'enum' || x.kind === 'enum64';
@@ -204,6 +209,7 @@ function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boo
 /** Structural match for `bpf_core_type_matches` (libbpf's bpf_core_types_match, simplified to its core rules). */
 function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): boolean {
   if (depth > MAX_DEPTH) return false;
+  if (++steps > MAX_STEPS) throw new BtfError(-1, `CO-RE: type comparison exceeds ${MAX_STEPS} steps`, 'E2BIG');
   const l = skip(lb, lid).t;
   const t = skip(tb, tid).t;
   if (l.name && t.name && essentialName(l.name) !== essentialName(t.name)) return false;
@@ -217,9 +223,9 @@ function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): bool
       return t.kind === 'int' && t.size === l.size && t.encoding.signed === l.encoding.signed;
     case 'enum':
     case 'enum64': {
-      if (t.kind !== 'enum' && t.kind !== 'enum64') return false;
-      const names = new Set(t.values.map((v) => v.name));
-      return l.values.every((v) => names.has(v.name));
+      if ((t.kind !== 'enum' && t.kind !== 'enum64') || t.size !== l.size) return false;
+      const names = new Set(t.values.map((v) => essentialName(v.name)));
+      return l.values.every((v) => names.has(essentialName(v.name)));
     }
     case 'ptr':
       return t.kind === 'ptr' && typesMatch(lb, l.typeId, tb, t.typeId, depth + 1);
@@ -227,7 +233,7 @@ function typesMatch(lb: Btf, lid: number, tb: Btf, tid: number, depth = 0): bool
       return t.kind === 'array' && t.nelems === l.nelems && typesMatch(lb, l.elemTypeId, tb, t.elemTypeId, depth + 1);
     case 'struct':
     case 'union': {
-      if (t.kind !== l.kind) return false;
+      if (t.kind !== l.kind || l.members.length > t.members.length) return false;
       return l.members.every((m) => {
         const tm = t.members.find((x) => x.name === m.name);
         return tm !== undefined && tm.bitfieldSize === m.bitfieldSize && typesMatch(lb, m.typeId, tb, tm.typeId, depth + 1);
@@ -257,6 +263,7 @@ function matchMember(ls: Spec, acc: Accessor, tb: Btf, tid: number, spec: Spec, 
   const { id, t } = skip(tb, tid);
   if (t.kind !== 'struct' && t.kind !== 'union') return undefined;
   for (let i = 0; i < t.members.length; i++) {
+    if (++steps > MAX_STEPS) throw new BtfError(-1, `CO-RE: member search in [${id}] exceeds ${MAX_STEPS} steps`, 'E2BIG');
     const m = t.members[i]!;
     spec.bitOffset += m.bitOffset;
     spec.raw.push(i);
@@ -428,6 +435,7 @@ export interface CoreResult {
 export function calcCoreRelocation(relo: CoreRelo, local: Btf, target: Btf): CoreResult {
   const root = local.typeById(relo.typeId);
   const tn = kindName(root);
+  steps = 0;
   const ls = parseSpec(local, relo);
   if (relo.kind === 'type_id_local') {
     return { relo, local: relo.typeId, target: relo.typeId, localSize: 0, targetSize: 0, validate: true, targetTypeId: relo.typeId };

@@ -30,7 +30,11 @@ const NOT = 0;
 const DOING = 1;
 const DONE = 2;
 /** bound on recursion through type references: corrupted BTF may have cycles */
-const MAX_DEPTH = 2048;
+const MAX_DEPTH = 512;
+/** bound on output pieces: anonymous types are printed inline at every use, which a hostile BTF can nest exponentially */
+const MAX_PIECES = 1 << 23;
+/** 1 MiB of padding between two members */
+const MAX_PAD_BITS = 1 << 23;
 
 const HEADER = `#ifndef __VMLINUX_H__
 #define __VMLINUX_H__
@@ -149,7 +153,7 @@ class CDumper {
   }
 
   private p(s: string): void {
-    this.out.push(s);
+    if (this.out.push(s) > MAX_PIECES) throw new BtfError(-1, 'C dump too large (nested anonymous types?)', 'E2BIG');
   }
 
   dumpType(id: number): void {
@@ -428,6 +432,8 @@ class CDumper {
       ['char', 8],
     ];
     if (cur >= next) return;
+    // a gap this big is corruption, not layout; printing it would be millions of lines
+    if (next - cur > MAX_PAD_BITS) throw new BtfError(-1, `struct padding of ${next - cur} bits is too large to print`, 'E2BIG');
     let padType = '';
     let padBits = 0;
     let newOff = 0;

@@ -133,7 +133,7 @@ export function prepareSkb(space: AddressSpace, progType: string, opts: TestRunO
   w32(SKB.remote_ip4, remoteIp4);
   if (localIp6) space.write(ctx + SKB.local_ip6, localIp6);
   if (remoteIp6) space.write(ctx + SKB.remote_ip6, remoteIp6);
-  w32(SKB.wire_len, len);
+  // wire_len is qdisc_skb_cb->pkt_len, which only convert___skb_to_skb sets: 0 without ctx_in.
   if (cv) {
     w32(SKB.mark, cv.getUint32(SKB.mark, true));
     w32(SKB.priority, cv.getUint32(SKB.priority, true));

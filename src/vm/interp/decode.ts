@@ -18,6 +18,8 @@
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 
+// exec.ts repeats these values as literal case labels: V8 compiles a switch to
+// a jump table only when its labels are literals. Change both together.
 export const I_INVALID = 0x100;
 export const I_BREAK = 0x101;
 export const I_CALL_LOCAL = 0x102;

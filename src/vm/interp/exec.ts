@@ -72,6 +72,8 @@ export function exec(st: RunState, act: Activation): number {
     const w = code[pc]!;
     const d = (w >>> 9) & 31;
     const s = w >>> 14;
+    // Case labels are literals (internal opcodes from decode.ts written out with
+    // their names in comments) so that V8 compiles the switch to a jump table.
     switch (w & 0x1ff) {
       // ---------------------------------------------------------------- ALU64
       case 0x07: { // add dst, imm
@@ -670,30 +672,81 @@ export function exec(st: RunState, act: Activation): number {
         continue;
 
       // ---------------------------------------------------------------- loads (LDX, MEMSX)
-      case 0x61: // ldxw
-      case 0x69: // ldxh
-      case 0x71: // ldxb
-      case 0x81: // ldxsw
-      case 0x89: // ldxsh
-      case 0x91: { // ldxsb
-        const o = (w & 0x1ff);
-        const size = o === 0x61 || o === 0x81 ? 4 : o === 0x69 || o === 0x89 ? 2 : 1;
+      case 0x61: { // ldxw
         let a = (R[s]! >>> 0) + offs[pc]!;
-        if (R[s + 1] !== 0 || a < rLo || a + size > rHi) {
-          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, size, false);
+        if (R[s + 1] !== 0 || a < rLo || a + 4 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 4, false);
           rLo = st.rLo;
           rHi = st.rHi;
         }
-        let v: number;
-        switch (o) {
-          case 0x61: v = dv.getInt32(a, true); R[d + 1] = 0; break;
-          case 0x69: v = dv.getUint16(a, true); R[d + 1] = 0; break;
-          case 0x71: v = u8[a]!; R[d + 1] = 0; break;
-          case 0x81: v = dv.getInt32(a, true); R[d + 1] = v >> 31; break;
-          case 0x89: v = dv.getInt16(a, true); R[d + 1] = v >> 31; break;
-          default: v = (u8[a]! << 24) >> 24; R[d + 1] = v >> 31; break;
-        }
+        const v = dv.getInt32(a, true);
         R[d] = v;
+        R[d + 1] = 0;
+        pc++;
+        continue;
+      }
+      case 0x69: { // ldxh
+        let a = (R[s]! >>> 0) + offs[pc]!;
+        if (R[s + 1] !== 0 || a < rLo || a + 2 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 2, false);
+          rLo = st.rLo;
+          rHi = st.rHi;
+        }
+        const v = dv.getUint16(a, true);
+        R[d] = v;
+        R[d + 1] = 0;
+        pc++;
+        continue;
+      }
+      case 0x71: { // ldxb
+        let a = (R[s]! >>> 0) + offs[pc]!;
+        if (R[s + 1] !== 0 || a < rLo || a + 1 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 1, false);
+          rLo = st.rLo;
+          rHi = st.rHi;
+        }
+        const v = u8[a]!;
+        R[d] = v;
+        R[d + 1] = 0;
+        pc++;
+        continue;
+      }
+      case 0x81: { // ldxsw
+        let a = (R[s]! >>> 0) + offs[pc]!;
+        if (R[s + 1] !== 0 || a < rLo || a + 4 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 4, false);
+          rLo = st.rLo;
+          rHi = st.rHi;
+        }
+        const v = dv.getInt32(a, true);
+        R[d] = v;
+        R[d + 1] = v >> 31;
+        pc++;
+        continue;
+      }
+      case 0x89: { // ldxsh
+        let a = (R[s]! >>> 0) + offs[pc]!;
+        if (R[s + 1] !== 0 || a < rLo || a + 2 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 2, false);
+          rLo = st.rLo;
+          rHi = st.rHi;
+        }
+        const v = dv.getInt16(a, true);
+        R[d] = v;
+        R[d + 1] = v >> 31;
+        pc++;
+        continue;
+      }
+      case 0x91: { // ldxsb
+        let a = (R[s]! >>> 0) + offs[pc]!;
+        if (R[s + 1] !== 0 || a < rLo || a + 1 > rHi) {
+          a = resolveAccess(st, pc, R[s]!, R[s + 1]!, offs[pc]!, 1, false);
+          rLo = st.rLo;
+          rHi = st.rHi;
+        }
+        const v = (u8[a]! << 24) >> 24;
+        R[d] = v;
+        R[d + 1] = v >> 31;
         pc++;
         continue;
       }
@@ -712,24 +765,69 @@ export function exec(st: RunState, act: Activation): number {
       }
 
       // ---------------------------------------------------------------- stores (ST imm, STX reg)
-      case 0x62: // stw
-      case 0x6a: // sth
-      case 0x72: // stb
-      case 0x63: // stxw
-      case 0x6b: // stxh
-      case 0x73: { // stxb
-        const o = (w & 0x1ff);
-        const size = (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
+      case 0x62: { // stw
         let a = (R[d]! >>> 0) + offs[pc]!;
-        if (R[d + 1] !== 0 || a < wLo || a + size > wHi) {
-          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, size, true);
+        if (R[d + 1] !== 0 || a < wLo || a + 4 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 4, true);
           wLo = st.wLo;
           wHi = st.wHi;
         }
-        const v = o & 1 ? R[s]! : imms[pc]!;
-        if (size === 4) dv.setInt32(a, v, true);
-        else if (size === 2) dv.setInt16(a, v, true);
-        else u8[a] = v;
+        dv.setInt32(a, imms[pc]!, true);
+        pc++;
+        continue;
+      }
+      case 0x6a: { // sth
+        let a = (R[d]! >>> 0) + offs[pc]!;
+        if (R[d + 1] !== 0 || a < wLo || a + 2 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 2, true);
+          wLo = st.wLo;
+          wHi = st.wHi;
+        }
+        dv.setInt16(a, imms[pc]!, true);
+        pc++;
+        continue;
+      }
+      case 0x72: { // stb
+        let a = (R[d]! >>> 0) + offs[pc]!;
+        if (R[d + 1] !== 0 || a < wLo || a + 1 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 1, true);
+          wLo = st.wLo;
+          wHi = st.wHi;
+        }
+        u8[a] = imms[pc]!;
+        pc++;
+        continue;
+      }
+      case 0x63: { // stxw
+        let a = (R[d]! >>> 0) + offs[pc]!;
+        if (R[d + 1] !== 0 || a < wLo || a + 4 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 4, true);
+          wLo = st.wLo;
+          wHi = st.wHi;
+        }
+        dv.setInt32(a, R[s]!, true);
+        pc++;
+        continue;
+      }
+      case 0x6b: { // stxh
+        let a = (R[d]! >>> 0) + offs[pc]!;
+        if (R[d + 1] !== 0 || a < wLo || a + 2 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 2, true);
+          wLo = st.wLo;
+          wHi = st.wHi;
+        }
+        dv.setInt16(a, R[s]!, true);
+        pc++;
+        continue;
+      }
+      case 0x73: { // stxb
+        let a = (R[d]! >>> 0) + offs[pc]!;
+        if (R[d + 1] !== 0 || a < wLo || a + 1 > wHi) {
+          a = resolveAccess(st, pc, R[d]!, R[d + 1]!, offs[pc]!, 1, true);
+          wLo = st.wLo;
+          wHi = st.wHi;
+        }
+        u8[a] = R[s]!;
         pc++;
         continue;
       }

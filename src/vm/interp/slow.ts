@@ -304,7 +304,8 @@ export function regU64(R: Int32Array, i: number): bigint {
 
 /** Call helper `id` with r1..r5; r0 receives its result. */
 export function callHelper(st: RunState, act: Activation, id: number, pc: number): void {
-  const def = st.image.helpers.get(id);
+  // The running program's registry (after a tail call: the target's).
+  const def = act.exe.image.helpers.get(id);
   if (def === undefined) throw new UnknownHelper(pc, id);
   const R = act.R;
   let r: bigint;

@@ -92,6 +92,8 @@ export class RunState {
   budget = 0;
   tailCalls = 0;
   readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
+  /** the register file of top-level runs, reused from run to run */
+  readonly entryR = new Int32Array(REG_WORDS);
   /** innermost running activation (what callFunc nests under) */
   cur: Activation | undefined;
   env!: ExecEnv;

@@ -28,6 +28,7 @@ import type { InsnAux } from '../engine.js';
 import { buildCfg, blockLeaders, functionEntries, isJump, type FunctionCfg } from './cfg.js';
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
+import { NULL_GUARD } from '../memory.js';
 
 /** Reasons the generated code calls e.fault. */
 export const enum FaultKind {
@@ -35,6 +36,8 @@ export const enum FaultKind {
   Budget = 2,
   UnknownHelper = 3,
   Unsupported = 4,
+  /** checked variant: an access outside the space or into the NULL guard page (arg = address) */
+  Memory = 5,
 }
 
 export const HELPER_TAIL_CALL = 12;
@@ -55,6 +58,12 @@ export interface InlineSite {
   reg(r: number): number;
   /** global index of the per-run CPU number (i32) */
   readonly cpuGlobal: number;
+  /**
+   * The value register r holds here if it was loaded by an lddw earlier in
+   * the same basic block and not written since (how a map pointer reaches
+   * a helper call in clang's code), else undefined.
+   */
+  constReg(r: number): number | undefined;
   /** scratch locals the inlined code may clobber */
   readonly tmp32: number;
   readonly tmp64: number;
@@ -64,7 +73,11 @@ export type HelperInliner = (site: InlineSite) => boolean;
 export interface CompileOptions {
   /** the memory is shared: atomics become WebAssembly atomic instructions */
   shared: boolean;
-  /** charge instructions against the budget global at every basic block */
+  /**
+   * The checked variant, for unverified programs: charge instructions
+   * against the budget global at every basic block, and check every memory
+   * access against the space (with the faulting instruction's pc).
+   */
   budget: boolean;
   /** bytes per stack frame */
   stackSize: number;
@@ -283,7 +296,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   const runIdx = m.declareFunc(m.type([I64, I64, I64, I64, I64, I32, I32], [I64]));
   m.exportFunc('run', runIdx);
   {
-    const b = new FuncBody([]);
+    const b = new FuncBody([], 32);
     b.localGet(5);
     b.globalSet(G_SP);
     b.localGet(6);
@@ -315,6 +328,8 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
 
 class FunctionCompiler {
   private readonly c: FuncBody;
+  /** per register: the 32-bit constant an lddw put there in the current block */
+  private readonly known: Array<number | undefined> = new Array(11).fill(undefined);
   constructor(
     private readonly insns: readonly Insn[],
     private readonly cfg: FunctionCfg,
@@ -323,7 +338,9 @@ class FunctionCompiler {
     private readonly funcIndex: ReadonlyMap<number, number>,
     private readonly mayTail: ReadonlySet<number>,
   ) {
-    this.c = new FuncBody(LOCALS);
+    let slots = 0;
+    for (const b of cfg.blocks) slots += b.end - b.start;
+    this.c = new FuncBody(LOCALS, 64 + slots * 12);
   }
 
   compile(): { body: FuncBody; dispatch: boolean } {
@@ -347,28 +364,38 @@ class FunctionCompiler {
     return { body: c, dispatch };
   }
 
-  private stmts(list: readonly Stmt[]): void {
+  /** Emit a structured statement list (iteratively: a dispatch loop nests one block per basic block). */
+  private stmts(root: readonly Stmt[]): void {
     const c = this.c;
-    for (const s of list) {
+    const lists: Array<readonly Stmt[]> = [root];
+    const pos: number[] = [0];
+    while (lists.length) {
+      const top = lists.length - 1;
+      const list = lists[top]!;
+      const i = pos[top]!;
+      if (i === list.length) {
+        lists.pop();
+        pos.pop();
+        if (lists.length) c.end(); // closes the block/loop/if that opened this list
+        continue;
+      }
+      pos[top] = i + 1;
+      const s = list[i]!;
       switch (s.k) {
         case 'block':
-          c.blockStart(Op.block);
-          this.stmts(s.body);
-          c.end();
-          break;
         case 'loop':
-          c.blockStart(Op.loop);
-          this.stmts(s.body);
-          c.end();
-          break;
-        case 'code':
-          this.blockCode(s.b);
+          c.blockStart(s.k === 'block' ? Op.block : Op.loop);
+          lists.push(s.body);
+          pos.push(0);
           break;
         case 'if':
           this.cond(s.b, s.negate);
           c.blockStart(Op.if);
-          this.stmts(s.then);
-          c.end();
+          lists.push(s.then);
+          pos.push(0);
+          break;
+        case 'code':
+          this.blockCode(s.b);
           break;
         case 'brIf':
           this.cond(s.b, s.negate);
@@ -431,12 +458,34 @@ class FunctionCompiler {
       this.fault(FaultKind.Budget, bb.start);
       c.end();
     }
+    const known = this.known;
+    known.fill(undefined);
     for (let i = bb.start; i < bb.end; ) {
       const ins = insns[i]!;
       if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
       c.mark(i);
       this.insn(ins, i);
+      this.track(ins, i);
       i += ins.code === op.OP_LDDW ? 2 : 1;
+    }
+  }
+
+  /** Update {@link known} after `ins`: lddw defines a constant, anything that writes a register forgets it. */
+  private track(ins: Insn, pc: number): void {
+    const known = this.known;
+    const cls = op.classOf(ins.code);
+    if (ins.code === op.OP_LDDW) {
+      const hi = this.insns[pc + 1]!.imm;
+      known[ins.dst] = hi === 0 && ins.src !== op.BPF_PSEUDO_FUNC ? ins.imm >>> 0 : undefined;
+    } else if (cls === op.BPF_ALU || cls === op.BPF_ALU64 || cls === op.BPF_LDX || cls === op.BPF_LD) {
+      known[ins.dst] = undefined;
+      if (cls === op.BPF_LD) known[0] = undefined; // LD_ABS/IND write r0
+    } else if (cls === op.BPF_STX && op.modeOf(ins.code) === op.BPF_ATOMIC) {
+      known[ins.src] = undefined;
+      known[ins.dst] = undefined;
+      known[0] = undefined;
+    } else if (cls === op.BPF_JMP) {
+      for (let r = 0; r <= 5; r++) known[r] = undefined; // calls clobber r0..r5
     }
   }
 
@@ -471,9 +520,43 @@ class FunctionCompiler {
     c.op(pair[negate ? 1 : 0]);
   }
 
-  /** Push the i32 address of [reg + off] and return the memarg offset to use with it. */
-  private addr(reg: number, off: number): number {
+  /**
+   * Push the i32 address of [reg + off] and return the memarg offset to use
+   * with it. Verified programs need nothing more: WebAssembly's bounds
+   * (guard pages, no code) keep even a verifier bug inside the space. The
+   * checked variant (unverified programs) also computes the full 64-bit
+   * address and faults, naming the instruction, unless the access lies
+   * inside the space and above the NULL guard page.
+   */
+  private addr(reg: number, off: number, pc: number, size: number): number {
     const c = this.c;
+    if (this.opts.budget) {
+      c.localGet(REG[reg]!);
+      c.i64Const32(off);
+      c.op(Op.i64_add);
+      c.localTee(L_T64B);
+      // (addr - NULL_GUARD) >u (memory bytes - NULL_GUARD - size): below the guard or past the end
+      c.i64Const32(NULL_GUARD);
+      c.op(Op.i64_sub);
+      c.u8(Op.memory_size);
+      c.u8(0);
+      c.op(Op.i64_extend_i32_u);
+      c.i64Const32(16);
+      c.op(Op.i64_shl);
+      c.i64Const32(NULL_GUARD + size);
+      c.op(Op.i64_sub);
+      c.op(Op.i64_gt_u);
+      c.blockStart(Op.if);
+      c.i32Const(FaultKind.Memory);
+      c.i32Const(pc);
+      c.localGet(L_T64B);
+      c.call(F_FAULT);
+      c.op(Op.unreachable);
+      c.end();
+      c.localGet(L_T64B);
+      c.op(Op.i32_wrap_i64);
+      return 0;
+    }
     c.localGet(REG[reg]!);
     c.op(Op.i32_wrap_i64);
     if (off >= 0) return off;
@@ -493,22 +576,22 @@ class FunctionCompiler {
       case op.BPF_LDX: {
         const size = op.sizeOf(ins.code);
         const sx = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
-        const off = this.addr(ins.src, ins.off);
+        const off = this.addr(ins.src, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
         c.mem(LOAD[size]![sx]!, ALIGN[size]!, off);
         c.localSet(REG[ins.dst]!);
         return;
       }
       case op.BPF_ST: {
         const size = op.sizeOf(ins.code);
-        const off = this.addr(ins.dst, ins.off);
+        const off = this.addr(ins.dst, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
         c.i64Const32(ins.imm);
         c.mem(STORE[size]!, ALIGN[size]!, off);
         return;
       }
       case op.BPF_STX: {
-        if (op.modeOf(ins.code) === op.BPF_ATOMIC) return this.atomic(ins);
+        if (op.modeOf(ins.code) === op.BPF_ATOMIC) return this.atomic(ins, pc);
         const size = op.sizeOf(ins.code);
-        const off = this.addr(ins.dst, ins.off);
+        const off = this.addr(ins.dst, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
         c.localGet(REG[ins.src]!);
         c.mem(STORE[size]!, ALIGN[size]!, off);
         return;
@@ -898,21 +981,21 @@ class FunctionCompiler {
    * stronger than the kernel needs); on an unshared one only this thread can
    * see the memory, so a plain load/op/store is indistinguishable.
    */
-  private atomic(ins: Insn): void {
+  private atomic(ins: Insn, pc: number): void {
     const c = this.c;
     const size = op.sizeOf(ins.code);
     const shared = this.opts.shared;
     const s = REG[ins.src]!;
     const align = ALIGN[size]!;
     if (ins.imm === op.BPF_LOAD_ACQ) {
-      const off = this.addr(ins.src, ins.off);
+      const off = this.addr(ins.src, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
       if (shared) c.atomic(ATOMIC_LOAD[size]!, align, off);
       else c.mem(LOAD[size]![0]!, align, off);
       c.localSet(REG[ins.dst]!);
       return;
     }
     if (ins.imm === op.BPF_STORE_REL) {
-      const off = this.addr(ins.dst, ins.off);
+      const off = this.addr(ins.dst, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
       c.localGet(s);
       if (shared) c.atomic(ATOMIC_STORE[size]!, align, off);
       else c.mem(STORE[size]!, align, off);
@@ -931,7 +1014,7 @@ class FunctionCompiler {
         : Atomic.rmw_xor;
       // i64.atomic.rmw.* is base+1; i64.atomic.rmw32.*_u (zero-extending the old value) is base+6.
       const sub = base + (dw ? 1 : 6);
-      const off = this.addr(ins.dst, ins.off);
+      const off = this.addr(ins.dst, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
       if (ins.imm === op.BPF_CMPXCHG) {
         c.localGet(L_R0);
         c.localGet(s);
@@ -947,7 +1030,7 @@ class FunctionCompiler {
     }
     const ld = dw ? Op.i64_load : Op.i64_load32_u;
     const st = dw ? Op.i64_store : Op.i64_store32;
-    const off = this.addr(ins.dst, ins.off);
+    const off = this.addr(ins.dst, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
     c.localSet(L_ADDR);
     // old value -> t64
     c.localGet(L_ADDR);
@@ -1041,6 +1124,7 @@ class FunctionCompiler {
           aux: this.opts.aux?.[pc],
           reg: (r) => REG[r]!,
           cpuGlobal: G_CPU,
+          constReg: (r) => this.known[r],
           tmp32: L_T32,
           tmp64: L_T64,
         };

@@ -15,7 +15,8 @@
  * shared across the chain as in the kernel.
  */
 import { validateProgram } from '../../isa/validate.js';
-import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT } from '../../isa/opcodes.js';
+import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
+import { NULL_GUARD } from '../memory.js';
 import type { Engine, Executable, ProgramImage, RunArgs } from '../engine.js';
 import type { ExecEnv, HelperFn } from '../../helpers/types.js';
 import type { AddressSpace, Region } from '../memory.js';
@@ -34,8 +35,8 @@ import { defaultInliners } from './inline.js';
 export interface JitOptions {
   /**
    * Helpers compiled inline instead of called through an import, by helper
-   * id. Defaults to {@link defaultInliners}; pass an empty map to call every
-   * helper.
+   * id. Defaults to {@link defaultInliners} of the image's space; pass an
+   * empty map to call every helper.
    */
   inliners?: ReadonlyMap<number, HelperInliner>;
 }
@@ -251,7 +252,7 @@ export class JitExecutable implements Executable {
       memMinPages: 0,
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
-      inliners: this.options.inliners ?? defaultInliners,
+      inliners: this.options.inliners ?? defaultInliners(space),
     });
     const self = this;
     const st = (): RunState => self.cur!;
@@ -285,6 +286,21 @@ export class JitExecutable implements Executable {
             throw new BudgetExceeded(pc, st().budget ?? 0);
           case FaultKind.UnknownHelper:
             throw new UnknownHelper(pc, Number(arg));
+          case FaultKind.Memory: {
+            const ins = image.insns[pc]!;
+            const cls = ins.code & 7;
+            const write = cls === 2 || (cls === 3 && !(ins.code & 0xe0 && ins.imm === 0x100));
+            const address = u64(arg);
+            const a = Number(address & 0xffffffffn);
+            throw new VmFault(
+              pc,
+              address,
+              sizeBytes(sizeOf(ins.code)),
+              write ? 'write' : 'read',
+              address < 0x100000000n ? space.regionOf(a) ?? space.nearestRegion(a) : undefined,
+              address < NULL_GUARD ? 'NULL pointer dereference' : 'outside the address space',
+            );
+          }
           default:
             throw new UnsupportedInsn(
               pc,

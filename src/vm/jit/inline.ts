@@ -12,6 +12,7 @@
 import type { HelperInliner, InlineSite } from './compile.js';
 import { HELPER_SMP_PROCESSOR_ID } from './compile.js';
 import { Op } from './wasm.js';
+import { NULL_GUARD, type AddressSpace } from '../memory.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
@@ -33,15 +34,16 @@ export interface ArrayMapLayout {
 export const HELPER_MAP_LOOKUP_ELEM = 1;
 
 /**
- * bpf_map_lookup_elem on an array map the verifier pinned to the call
- * (InsnAux.mapAddr), the kernel's own array_map_gen_lookup: r0 = key <
+ * bpf_map_lookup_elem on an array map known at the call (InsnAux.mapAddr
+ * from the verifier, or an lddw of the map pointer into r1 earlier in the
+ * block), as the kernel's own array_map_gen_lookup does: r0 = key <
  * max_entries ? values + key * stride : NULL, with the key the u32 at r2.
  * `layoutOf` maps a map descriptor address to its layout, or undefined for
  * maps that are not plain arrays (the site then calls the helper).
  */
 export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | undefined): HelperInliner {
   return (s: InlineSite): boolean => {
-    const mapAddr = s.aux?.mapAddr;
+    const mapAddr = s.aux?.mapAddr ?? s.constReg(1);
     if (mapAddr === undefined) return false;
     const l = layoutOf(mapAddr);
     if (!l) return false;
@@ -68,5 +70,36 @@ export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | u
   };
 }
 
-/** The inliners every JitEngine uses unless told otherwise. */
-export const defaultInliners: ReadonlyMap<number, HelperInliner> = new Map([[HELPER_SMP_PROCESSOR_ID, smpProcessorId]]);
+/** BPF_MAP_TYPE_ARRAY (include/uapi/linux/bpf.h) */
+const MAP_TYPE_ARRAY = 2;
+
+/**
+ * The layout of an array map read from its descriptor in the address space
+ * (src/maps/map.ts: u32 type at +0, max_entries at +12, the values' address
+ * at +24 and the element stride at +28, written for the JIT). Blocks never
+ * move, so what is read at compile time stays true while the map lives.
+ * Only plain arrays: per-CPU arrays and every other type are called.
+ */
+export function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => ArrayMapLayout | undefined {
+  return (mapAddr) => {
+    if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
+    if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;
+    if (space.readU32(mapAddr) !== MAP_TYPE_ARRAY) return undefined;
+    const values = space.readU32(mapAddr + 24);
+    const stride = space.readU32(mapAddr + 28);
+    const maxEntries = space.readU32(mapAddr + 12);
+    if (values === 0 || stride === 0 || maxEntries === 0 || maxEntries > 0x7fffffff) return undefined;
+    return { values, stride, maxEntries };
+  };
+}
+
+/**
+ * The inliners every JitEngine uses unless told otherwise:
+ * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps.
+ */
+export function defaultInliners(space: AddressSpace): ReadonlyMap<number, HelperInliner> {
+  return new Map([
+    [HELPER_SMP_PROCESSOR_ID, smpProcessorId],
+    [HELPER_MAP_LOOKUP_ELEM, arrayMapLookup(arrayLayoutFromDescriptor(space))],
+  ]);
+}

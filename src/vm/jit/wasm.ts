@@ -46,6 +46,7 @@ export const Op = {
   i64_store8: 0x3c,
   i64_store16: 0x3d,
   i64_store32: 0x3e,
+  memory_size: 0x3f,
   i32_const: 0x41,
   i64_const: 0x42,
   i32_eqz: 0x45,
@@ -130,6 +131,9 @@ export const Atomic = {
   rmw_cmpxchg: 0x48,
 } as const;
 
+const UTF8 = new TextEncoder();
+const PAD5 = new Uint8Array(5);
+
 /** A growable byte buffer with the LEB128 encodings of Core Spec 5.2.2. */
 export class ByteWriter {
   buf: Uint8Array;
@@ -208,7 +212,14 @@ export class ByteWriter {
     }
   }
   name(s: string): void {
-    const enc = new TextEncoder().encode(s);
+    // Import and export names are short ASCII; TextEncoder is a slow native call.
+    if (/^[\x00-\x7f]*$/.test(s)) {
+      this.uleb(s.length);
+      if (this.len + s.length > this.buf.length) this.grow(s.length);
+      for (let i = 0; i < s.length; i++) this.buf[this.len++] = s.charCodeAt(i);
+      return;
+    }
+    const enc = UTF8.encode(s);
     this.uleb(enc.length);
     this.bytes(enc);
   }
@@ -224,8 +235,11 @@ export class ByteWriter {
 export class FuncBody extends ByteWriter {
   /** pairs (byte offset within the code, eBPF slot), flattened, for the text printer */
   readonly marks: number[] = [];
-  constructor(readonly locals: ReadonlyArray<[number, ValType]>) {
-    super(1024);
+  constructor(
+    readonly locals: ReadonlyArray<[number, ValType]>,
+    capacity = 1024,
+  ) {
+    super(capacity);
   }
   op(o: number): void {
     this.u8(o);
@@ -344,7 +358,10 @@ export class ModuleBuilder {
   private readonly exports: Array<{ name: string; kind: 0 | 3; index: number }> = [];
 
   type(params: readonly ValType[], results: readonly ValType[]): number {
-    const key = `${params.join(',')}:${results.join(',')}`;
+    let key = '';
+    for (const p of params) key += p === I32 ? 'i' : 'l';
+    key += ':';
+    for (const r of results) key += r === I32 ? 'i' : 'l';
     let i = this.typeKeys.get(key);
     if (i === undefined) {
       i = this.types.length;
@@ -393,14 +410,22 @@ export class ModuleBuilder {
   }
 
   toBytes(): Uint8Array {
-    const out = new ByteWriter(4096);
+    let estimate = 256;
+    for (const b of this.bodies) estimate += b.len + 16;
+    const out = new ByteWriter(estimate);
     out.bytes(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    // Each section's size is written as a 5-byte padded LEB128 (valid per
+    // Core Spec 5.2.2) and patched afterwards, so sections need no buffers of their own.
     const section = (id: number, fill: (w: ByteWriter) => void): void => {
-      const w = new ByteWriter(256);
-      fill(w);
       out.u8(id);
-      out.uleb(w.len);
-      out.bytes(w.buf.subarray(0, w.len));
+      const at = out.len;
+      out.bytes(PAD5);
+      fill(out);
+      let size = out.len - at - 5;
+      for (let k = 0; k < 5; k++) {
+        out.buf[at + k] = (size & 0x7f) | (k < 4 ? 0x80 : 0);
+        size >>>= 7;
+      }
     };
     section(1, (w) => {
       w.uleb(this.types.length);
@@ -458,17 +483,26 @@ export class ModuleBuilder {
     section(10, (w) => {
       w.uleb(this.bodies.length);
       for (const b of this.bodies) {
-        const head = new ByteWriter(16);
-        head.uleb(b.locals.length);
+        let head = lebSize(b.locals.length);
+        for (const [n] of b.locals) head += lebSize(n) + 1;
+        w.uleb(head + b.len);
+        w.uleb(b.locals.length);
         for (const [n, t] of b.locals) {
-          head.uleb(n);
-          head.u8(t);
+          w.uleb(n);
+          w.u8(t);
         }
-        w.uleb(head.len + b.len);
-        w.bytes(head.buf.subarray(0, head.len));
         w.bytes(b.buf.subarray(0, b.len));
       }
     });
     return out.toBytes();
   }
+}
+
+function lebSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    n++;
+  }
+  return n;
 }

@@ -228,6 +228,10 @@ export function printWat(compiled: CompiledModule, insns?: readonly Insn[]): str
                 text = `br_table ${ls.join(' ')}`;
                 break;
               }
+              case Op.memory_size:
+                r.u8();
+                text = 'memory.size';
+                break;
               case Op.i32_const:
               case Op.i64_const:
                 text = `${OP_NAMES.get(o)} ${r.sleb()}`;

@@ -1,0 +1,226 @@
+/**
+ * The control-flow analyses behind the JIT's structuring, checked against
+ * slow textbook definitions on random graphs: dominators (iterative set
+ * intersection) and reducibility (Hecht and Ullman's T1/T2 reduction); and
+ * the structured output, checked by executing it as a walk over the graph.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyze, type BasicBlock, type FunctionCfg } from '../src/vm/jit/cfg.js';
+import { structure, type Stmt } from '../src/vm/jit/structure.js';
+
+function rng(seed: number): () => number {
+  let s = (Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0 || 1;
+  const next = (): number => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 0x100000000;
+  };
+  for (let i = 0; i < 4; i++) next(); // small seeds start with small outputs
+  return next;
+}
+
+/** A random graph of blocks reachable from 0 (unreachable ones dropped), each with 0..2 successors. */
+function randomGraph(seed: number): BasicBlock[] {
+  const rand = rng(seed);
+  const n = 2 + Math.floor(rand() * 14);
+  const succ: number[][] = [];
+  for (let b = 0; b < n; b++) {
+    const k = rand() < 0.15 ? 0 : rand() < 0.4 ? 1 : 2;
+    const s: number[] = [];
+    for (let i = 0; i < k; i++) s.push(Math.floor(rand() * n));
+    if (k === 2 && s[0] === s[1]) s.pop();
+    succ.push(s);
+  }
+  // Keep what 0 reaches, renumbered.
+  const id = new Map<number, number>();
+  const order: number[] = [];
+  const work = [0];
+  id.set(0, 0);
+  while (work.length) {
+    const b = work.pop()!;
+    order.push(b);
+    for (const s of succ[b]!)
+      if (!id.has(s)) {
+        id.set(s, id.size);
+        work.push(s);
+      }
+  }
+  const blocks: BasicBlock[] = [];
+  for (const [old, nid] of [...id].sort((a, b) => a[1] - b[1])) {
+    const s = succ[old]!.map((x) => id.get(x)!);
+    blocks[nid] = { id: nid, start: nid, end: nid + 1, last: nid, term: s.length === 0 ? 'exit' : s.length === 1 ? 'goto' : 'cond', succ: s, preds: [] };
+  }
+  for (const b of blocks) for (const s of b.succ) blocks[s]!.preds.push(b.id);
+  return blocks;
+}
+
+function naiveDominators(blocks: BasicBlock[]): Set<number>[] {
+  const n = blocks.length;
+  const all = new Set(blocks.map((b) => b.id));
+  const dom = blocks.map((b) => (b.id === 0 ? new Set([0]) : new Set(all)));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const b of blocks) {
+      if (b.id === 0) continue;
+      let inter: Set<number> | undefined;
+      for (const p of b.preds) inter = inter ? new Set([...inter].filter((x) => dom[p]!.has(x))) : new Set(dom[p]);
+      const next = new Set(inter ?? []);
+      next.add(b.id);
+      if (next.size !== dom[b.id]!.size || [...next].some((x) => !dom[b.id]!.has(x))) {
+        dom[b.id] = next;
+        changed = true;
+      }
+    }
+  }
+  void n;
+  return dom;
+}
+
+/** T1 (drop self loops) and T2 (fold a node with one predecessor into it) until nothing changes. */
+function naiveReducible(blocks: BasicBlock[]): boolean {
+  const succ = new Map<number, Set<number>>(blocks.map((b) => [b.id, new Set(b.succ)]));
+  for (;;) {
+    let changed = false;
+    for (const [v, s] of succ) s.delete(v); // T1
+    for (const v of [...succ.keys()]) {
+      if (v === 0) continue;
+      const preds = [...succ].filter(([u, s]) => u !== v && s.has(v)).map(([u]) => u);
+      if (preds.length === 1) {
+        const u = preds[0]!;
+        const su = succ.get(u)!;
+        su.delete(v);
+        for (const w of succ.get(v)!) su.add(w === v ? u : w);
+        succ.delete(v);
+        for (const s of succ.values()) if (s.has(v)) (s.delete(v), s.add(u));
+        changed = true;
+      }
+    }
+    if (!changed) return succ.size === 1;
+  }
+}
+
+test('Cooper-Harvey-Kennedy dominators equal the set-intersection definition on random graphs', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const blocks = randomGraph(seed);
+    const cfg = analyze(0, blocks);
+    const dom = naiveDominators(blocks);
+    for (const b of blocks) {
+      // idom(b) is the dominator of b (other than b) that every other dominator dominates.
+      const strict = [...dom[b.id]!].filter((d) => d !== b.id);
+      if (b.id === 0) continue;
+      const idom = strict.find((d) => strict.every((e) => dom[d]!.has(e)));
+      assert.equal(cfg.idom[b.id], idom, `seed ${seed} block ${b.id}`);
+    }
+  }
+});
+
+test('the reducibility test agrees with T1/T2 reduction on random graphs', () => {
+  let reducible = 0;
+  let irreducible = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const blocks = randomGraph(seed);
+    const want = naiveReducible(blocks);
+    assert.equal(analyze(0, blocks).reducible, want, `seed ${seed}: ${JSON.stringify(blocks.map((b) => b.succ))}`);
+    if (want) reducible++;
+    else irreducible++;
+  }
+  assert.ok(reducible > 50 && irreducible > 10, `${reducible} reducible, ${irreducible} irreducible`);
+});
+
+/**
+ * Execute structured code as WebAssembly would, with a scripted choice at
+ * every conditional, and record the blocks visited; it must be a walk of the
+ * graph along edges (taken = succ[0]).
+ */
+function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: number): number[] {
+  const path: number[] = [];
+  let label = 0;
+  let pending: boolean | undefined; // the decision made for the current block's condition
+  type Out = { br: number } | 'exit' | undefined;
+  const decide = (b: number, negate: boolean): boolean => {
+    if (pending === undefined) throw new Error(`condition of block ${b} evaluated before its code`);
+    const taken = pending;
+    return negate ? !taken : taken;
+  };
+  const run = (list: readonly Stmt[]): Out => {
+    for (const s of list) {
+      if (path.length > maxSteps) return 'exit';
+      switch (s.k) {
+        case 'code':
+          path.push(s.b);
+          pending = cfg.blocks[s.b]!.term === 'cond' ? choices() : undefined;
+          break;
+        case 'exit':
+          return 'exit';
+        case 'br':
+          return { br: s.depth };
+        case 'brIf':
+          if (decide(s.b, s.negate)) return { br: s.depth };
+          break;
+        case 'if':
+          if (decide(s.b, s.negate)) {
+            const o = run(s.then);
+            if (o === 'exit') return o;
+            if (o !== undefined) {
+              if (o.br > 0) return { br: o.br - 1 };
+              break; // br 0 out of the if
+            }
+          }
+          break;
+        case 'setLabel':
+          label = s.value;
+          break;
+        case 'brTable':
+          return { br: s.depths[label] ?? s.depths[s.depths.length - 1]! };
+        case 'block': {
+          const o = run(s.body);
+          if (o === 'exit') return o;
+          if (o !== undefined && o.br > 0) return { br: o.br - 1 };
+          break;
+        }
+        case 'loop': {
+          for (;;) {
+            const o = run(s.body);
+            if (o === 'exit') return o;
+            if (o === undefined) break;
+            if (o.br > 0) return { br: o.br - 1 };
+            // br 0 continues the loop
+          }
+          break;
+        }
+      }
+    }
+    return undefined;
+  };
+  const o = run(body);
+  assert.ok(o === 'exit' || path.length > maxSteps, `fell off the end or branched out (${JSON.stringify(o)})`);
+  return path;
+}
+
+test('structured output walks the graph: every step follows an edge chosen by the condition', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const blocks = randomGraph(seed);
+    const cfg = analyze(0, blocks);
+    const { body } = structure(cfg);
+    for (let trial = 0; trial < 4; trial++) {
+      const rand = rng(seed * 7 + trial);
+      const decisions: boolean[] = [];
+      const path = walk(cfg, body, () => {
+        const d = rand() < 0.5;
+        decisions.push(d);
+        return d;
+      }, 200);
+      assert.equal(path[0], 0);
+      let di = 0;
+      for (let k = 0; k + 1 < path.length; k++) {
+        const b = cfg.blocks[path[k]!]!;
+        const expect = b.term === 'cond' ? b.succ[decisions[di++]! ? 0 : 1] : b.succ[0];
+        assert.equal(path[k + 1], expect, `seed ${seed}: step ${k} from ${b.id}, path ${path.join(',')}`);
+      }
+      if (path.length <= 200) assert.equal(cfg.blocks[path[path.length - 1]!]!.term, 'exit', `seed ${seed}: ended in a non-exit block`);
+    }
+  }
+});
