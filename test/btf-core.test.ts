@@ -10,6 +10,9 @@ import {
   calcCoreRelocation,
   essentialName,
   CoreRelocationError,
+  contextBtf,
+  CONTEXT_TYPES,
+  btfSubset,
   type BtfType,
   type CoreRelo,
 } from '../src/object/btf/index.js';
@@ -200,3 +203,37 @@ test(
     }
   },
 );
+
+test('tsbpf context types are a CO-RE target: pt_regs relocates, task_struct is reported unknown', () => {
+  const { btf, relos, insns } = openCore();
+  const ctx = contextBtf();
+  for (const name of CONTEXT_TYPES) assert.ok(ctx.typeByName(name.replace(/^struct /, ''), 'struct'), `${name} in the context BTF`);
+  const regs = relos.filter((r) => btf.nameOf(r.typeId) === 'pt_regs' && r.kind === 'field_byte_offset');
+  assert.equal(regs.length, 2);
+  const out = applyCoreRelocations(insns, regs, btf, ctx);
+  // x86-64 struct pt_regs: si is the 14th and di the 15th unsigned long
+  assert.deepEqual([out[4]!.off, out[23]!.off], [104, 112]);
+  const task = relos.find((r) => btf.nameOf(r.typeId) === 'task_struct' && r.kind === 'field_byte_offset')!;
+  assert.throws(() => applyCoreRelocations(insns, [task], btf, ctx), /struct task_struct, access "0:\d+": no struct 'task_struct' in the target BTF/);
+  const xdp = ctx.typeByName('xdp_md', 'struct')!;
+  assert.equal(ctx.sizeof(xdp.id), 24);
+  const skb = ctx.typeByName('__sk_buff', 'struct')!;
+  assert.equal(ctx.sizeof(skb.id), 192);
+});
+
+test('a subset of the kernel BTF keeps the layouts of its roots', { skip: !existsSync('/sys/kernel/btf/vmlinux') && 'no /sys/kernel/btf/vmlinux' }, () => {
+  const vm = Btf.parse(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
+  const sub = btfSubset(vm, ['struct task_struct', 'struct pt_regs']);
+  for (const name of ['task_struct', 'pt_regs']) {
+    const a = vm.typeByName(name, 'struct')!;
+    const b = sub.typeByName(name, 'struct')!;
+    assert.equal(sub.sizeof(b.id), vm.sizeof(a.id));
+    assert.deepEqual(
+      (b as { members: Array<{ name: string; bitOffset: number }> }).members.map((m) => [m.name, m.bitOffset]),
+      (a as { members: Array<{ name: string; bitOffset: number }> }).members.map((m) => [m.name, m.bitOffset]),
+    );
+  }
+  // pointers to other records became forward declarations: the subset stays small
+  assert.ok(sub.types.length < 2000, `${sub.types.length} types`);
+  assert.ok(sub.types.some((t) => t.kind === 'fwd' && t.name === 'mm_struct'));
+});

@@ -181,3 +181,32 @@ test('type references must exist; cycles are errors, not hangs', () => {
     (e: unknown) => e instanceof BtfError && /prototype refers to void/.test(e.message),
   );
 });
+
+test('split BTF (module BTF on top of a base) numbers its types after the base', () => {
+  const base = kinds();
+  // header + one PTR to base type 2 named by a split string, + the split string section
+  const strs = new Uint8Array([0, ...new TextEncoder().encode('pint'), 0]);
+  const blob = new Uint8Array(24 + 12 + strs.length);
+  const dv = new DataView(blob.buffer);
+  dv.setUint16(0, 0xeb9f, true);
+  blob[2] = 1;
+  dv.setUint32(4, 24, true);
+  dv.setUint32(8, 0, true);
+  dv.setUint32(12, 12, true);
+  dv.setUint32(16, 12, true);
+  dv.setUint32(20, strs.length, true);
+  dv.setUint32(24, base.strings.length + 1, true); // name 'pint' in the split strings
+  dv.setUint32(28, 8 << 24, true); // typedef
+  dv.setUint32(32, 2, true); // -> base type 2 (int)
+  blob.set(strs, 36);
+  const split = Btf.parse(blob, 'le', { base });
+  const id = base.types.length;
+  assert.equal(split.types.length, id + 1);
+  assert.deepEqual(split.typeById(id), { id, kind: 'typedef', name: 'pint', typeId: 2 });
+  assert.equal(split.sizeof(id), 4);
+  assert.equal(split.typeByName('flags', 'struct')!.id, base.typeByName('flags', 'struct')!.id);
+  // encode writes only the split part; it parses back on the same base
+  assert.deepEqual(Btf.parse(split.encode(), 'le', { base }).types, split.types);
+  // without its base, the reference to type 2 and the name are out of range
+  assert.throws(() => Btf.parse(blob), BtfError);
+});

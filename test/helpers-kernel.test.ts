@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { ROOT } from './paths.js';
 import { BPFFS, bpftool, errnoOf, kernelSkipReason, possibleCpus, toHex, which } from './runtime-kerneltools.js';
 import { readObject } from '../src/object/reader.js';
+import { packetSet } from './runtime-packets.js';
 import { Runtime } from '../src/runtime/index.js';
 import { TsbpfError } from '../src/errors.js';
 
@@ -112,6 +113,40 @@ const GENERATORS: Record<string, Gen> = {
 };
 
 GENERATORS.tailself = (r) => packet(r, int(r, 14, 80));
+const PACKETS = packetSet();
+GENERATORS.skbfields = (_r, i) => PACKETS[i % PACKETS.length]!.data;
+GENERATORS.xdpfields = (r, i) => (i < PACKETS.length ? PACKETS[i]!.data : packet(r, int(r, 14, 5000)));
+
+/** Context inputs: some cases run with a ctx_in (ctx_out compared too). */
+const CONTEXTS: Record<string, (r: () => number, i: number, data: Uint8Array) => Uint8Array | undefined> = {
+  skbfields: (r, i) => {
+    if (i % 3 === 0) return undefined;
+    const c = new Uint8Array(192);
+    const dv = new DataView(c.buffer);
+    dv.setUint32(8, u32(r), true); // mark
+    dv.setUint32(32, u32(r), true); // priority
+    dv.setUint32(36, pick(r, [0, 1, 5]), true); // ingress_ifindex
+    dv.setUint32(40, pick(r, [0, 1]), true); // ifindex
+    for (let k = 0; k < 5; k++) dv.setUint32(48 + 4 * k, u32(r), true); // cb[]
+    dv.setBigUint64(152, BigInt(u32(r)), true); // tstamp
+    dv.setUint32(160, pick(r, [0, 0, 100, 1500, 70000]), true); // wire_len
+    dv.setUint32(164, pick(r, [0, 1, 70000]), true); // gso_segs
+    dv.setUint32(176, pick(r, [0, 1400]), true); // gso_size
+    if (i % 7 === 0) dv.setUint32(pick(r, [0, 16, 68, 80, 140, 180]), 1, true); // a field ctx_in may not set
+    return c;
+  },
+  xdpfields: (r, i, data) => {
+    if (i % 2 === 0) return undefined;
+    const c = new Uint8Array(24);
+    const dv = new DataView(c.buffer);
+    const meta = pick(r, [0, 4, 8, 32, 2]);
+    dv.setUint32(0, meta, true);
+    dv.setUint32(4, pick(r, [data.length, data.length - 1, meta + 14, data.length + 1]), true);
+    dv.setUint32(12, pick(r, [0, 1, 1, 99]), true);
+    dv.setUint32(16, pick(r, [0, 0, 1]), true);
+    return c;
+  },
+};
 
 const CASES = 36;
 const skip = skipReason();
@@ -133,22 +168,31 @@ test('helpers against the kernel', { skip: skip ? `skipped: ${skip}` : false }, 
     const spec = readObject(new Uint8Array(readFileSync(obj)), { name: 'helpers' });
     const colls = await Promise.all(rts.map((rt) => rt.load(spec)));
     const inFile = join(tmp, 'in');
+    const ctxIn = join(tmp, 'ctx');
+    const ctxOut = join(tmp, 'ctx.out');
     const outFile = join(tmp, 'out');
     for (const [name, gen] of Object.entries(GENERATORS)) {
       await t.test(name, () => {
         const r = rng(0x5eed + name.length * 7919);
         for (let i = 0; i < CASES; i++) {
           const data = gen(r, i);
+          const ctx = CONTEXTS[name]?.(r, i, data);
+          const ctxArgs: string[] = [];
+          if (ctx) {
+            writeFileSync(ctxIn, ctx);
+            rmSync(ctxOut, { force: true });
+            ctxArgs.push('ctx_in', ctxIn, 'ctx_out', ctxOut);
+          }
           // Repeated runs share one buffer in the kernel (adjustments accumulate): check that too.
           for (const repeat of name === 'adjust' ? [1, 3] : [1]) {
           writeFileSync(inFile, data);
           rmSync(outFile, { force: true });
-          const k = bpftool(['prog', 'run', 'pinned', join(pinDir, name), 'data_in', inFile, 'data_out', outFile, 'repeat', String(repeat)]);
+          const k = bpftool(['prog', 'run', 'pinned', join(pinDir, name), 'data_in', inFile, 'data_out', outFile, ...ctxArgs, 'repeat', String(repeat)]);
           for (const [ci, c] of colls.entries()) {
             const where = `${name} [${ci ? 'jit' : 'interpreter'}] case ${i} repeat ${repeat} (${toHex(data.subarray(14, 46))})`;
-            let mine: { retval: number; data?: Uint8Array } | TsbpfError;
+            let mine: { retval: number; data?: Uint8Array; ctx?: Uint8Array } | TsbpfError;
             try {
-              mine = c.program(name).run({ data, repeat });
+              mine = c.program(name).run({ data, repeat, ...(ctx ? { ctx } : {}) });
             } catch (e) {
               if (!(e instanceof TsbpfError)) throw e;
               mine = e;
@@ -163,6 +207,7 @@ test('helpers against the kernel', { skip: skip ? `skipped: ${skip}` : false }, 
             assert.equal(mine.retval, (k.json as { retval: number }).retval, `${where}: retval`);
             const kout = existsSync(outFile) ? new Uint8Array(readFileSync(outFile)) : new Uint8Array(0);
             assert.equal(toHex(mine.data ?? new Uint8Array(0)), toHex(kout), `${where}: output`);
+            if (ctx) assert.equal(toHex((mine as { ctx?: Uint8Array }).ctx ?? new Uint8Array(0)), toHex(new Uint8Array(readFileSync(ctxOut))), `${where}: ctx_out`);
           }
           }
         }

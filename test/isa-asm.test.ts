@@ -4,12 +4,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assemble, detectDialect } from '../src/isa/asm.js';
+import { assemble, dataFileSource as asmSource, detectDialect } from '../src/isa/asm.js';
 import { disassemble } from '../src/isa/disasm.js';
 import { decode, fromHex, insn, toHex, type Insn } from '../src/isa/insn.js';
 import { classifyInsn, requiredCpu, requiredGroups } from '../src/isa/groups.js';
 import { AsmError } from '../src/errors.js';
-import { asmSource } from '../src/cli/commands/asm.js';
 import { CONFORMANCE_DIR, BIN } from './paths.js';
 
 const suiteFiles = (): string[] => readdirSync(`${CONFORMANCE_DIR}/tests`).filter((f) => f.endsWith('.data')).sort();

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/isa/asm.js';
-import { disassemble, disassembleLines, formatInsn, type DisasmOptions } from '../src/isa/disasm.js';
+import { disassemble, disassembleLines, formatInsn, type DisasmOptions, type ListingOptions } from '../src/isa/disasm.js';
 import { decode, encode, fromHex, insn, lddw, toHex, type Insn } from '../src/isa/insn.js';
 import { validateInsn } from '../src/isa/validate.js';
 import { isLinuxExtension } from '../src/isa/groups.js';
@@ -15,7 +15,7 @@ import { BIN, CONFORMANCE_DIR, ROOT } from './paths.js';
 
 const k = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, opts);
 const l = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, { ...opts, dialect: 'llvm' });
-const roundTrip = (insns: Insn[], opts: DisasmOptions = {}): void => {
+const roundTrip = (insns: Insn[], opts: ListingOptions = {}): void => {
   const text = disassemble(insns, opts);
   assert.equal(toHex(assemble(text, { dialect: 'kernel' })), toHex(insns), text);
 };
@@ -154,6 +154,9 @@ test('every conformance program disassembles and re-assembles to the same bytes'
     roundTrip(insns);
     const listing = disassemble(insns, { lineNumbers: true, opcodes: true });
     assert.equal(toHex(assemble(listing)), toHex(insns), listing);
+    const labelled = disassemble(insns, { labels: true });
+    assert.equal(toHex(assemble(labelled)), toHex(insns), labelled);
+    if (insns.some((i) => (i.code & 0x07) === 0x05 && ![0x85, 0x8d, 0x95].includes(i.code))) assert.match(labelled, /^L\d+:$/m, f);
     // The LLVM dialect re-assembles too wherever it is not lossy (no bpf-to-bpf calls here but call_local).
     if (!insns.some((i) => i.code === 0x85 && i.src === 1)) {
       const text = disassemble(insns, { dialect: 'llvm', alu32: true });
@@ -238,6 +241,7 @@ test('sweep: every valid opcode and field combination round-trips', () => {
     return insn(a & 0xff, (a >>> 8) & 0xf, (a >>> 12) & 0xf, a >>> 16, b | 0);
   });
   roundTrip(random);
+  roundTrip(random, { labels: true });
 });
 
 test('llvm dialect agrees with itself through the assembler on every valid instruction it can express', () => {
@@ -448,6 +452,10 @@ test('tsbpf disasm: raw, hex text, -j, and both dialects', () => {
     assert.equal(toHex(assemble(out)), toHex(insns));
     const fromHexFile = execFileSync(BIN, ['disasm', `${CONFORMANCE_DIR}/bytecode/lock_fetch_and32.hex`], { encoding: 'utf8' });
     assert.equal(fromHexFile, out);
+    const labelled = execFileSync(BIN, ['disasm', '--labels', `${CONFORMANCE_DIR}/bytecode/call_local.hex`], { encoding: 'utf8' });
+    assert.match(labelled, / {2}10: \(85\) call L20\n {2}11: \(55\) if r0 != 0xf goto L18\n/);
+    assert.match(labelled, /\nL20:\n {2}20: \(b7\) r0 = 0\n/);
+    assert.equal(toHex(assemble(labelled)), toHex(fromHex(readFileSync(`${CONFORMANCE_DIR}/bytecode/call_local.hex`, 'utf8'))));
     const llvm = execFileSync(BIN, ['disasm', join(dir, 'p.bin'), '--dialect', 'llvm', '--alu32'], { encoding: 'utf8' });
     assert.match(llvm, / {7}5:\tc3 1a f8 ff 51 00 00 00\tw1 = atomic_fetch_and\(\(u32 \*\)\(r10 - 0x8\), w1\)\n/);
     const j = JSON.parse(execFileSync(BIN, ['disasm', '-j', join(dir, 'p.bin')], { encoding: 'utf8' })) as {

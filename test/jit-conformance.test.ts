@@ -15,8 +15,9 @@ test('the conformance suite is present', () => {
   assert.equal(names.length, 313);
 });
 
-for (const shared of [false, true]) {
-  test(`all 313 conformance tests pass through the JIT (${shared ? 'shared' : 'unshared'} memory)`, () => {
+// Unverified images compile to the checked variant (budget, address checks); verified ones to the plain one.
+for (const [shared, verified] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+  test(`all 313 conformance tests pass through the JIT (${shared ? 'shared' : 'unshared'} memory, ${verified ? 'plain' : 'checked'} code)`, () => {
     const space = new AddressSpace({ initialPages: 16, maximumPages: shared ? 256 : undefined, shared });
     const engine = new JitEngine();
     const helpers = helper5();
@@ -29,7 +30,7 @@ for (const shared of [false, true]) {
         space.write(addr, c.mem);
       }
       try {
-        const exe = engine.prepare({ name, insns: c.insns, helpers, space });
+        const exe = engine.prepare({ name, insns: c.insns, helpers, space, verified });
         try {
           const r = exe.run({ args: [BigInt(addr), BigInt(c.mem.length)] });
           if (r !== c.result) failures.push(`${name}: got 0x${r.toString(16)}, want 0x${c.result.toString(16)}`);

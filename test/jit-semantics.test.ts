@@ -424,6 +424,20 @@ test('memory outside the address space is a typed fault, and the executable stay
   const ok = space.alloc(8);
   space.writeU64(ok, 0x1234n);
   assert.equal(exe.run({ args: [BigInt(ok)] }), 0x1234n);
+  // Unverified programs run checked: the fault names the instruction, the address and the access.
+  const unverified = new JitEngine().prepare({ ...image(assemble('r2 = 1\n*(u32 *)(r1 +8) = r2\nr0 = 0\nexit')), verified: false });
+  for (const [addr, reason] of [
+    [0n, /NULL pointer/],
+    [0x1_0000_0000n + BigInt(ok), /outside the address space/],
+    [BigInt(space.size) - 8n, /outside the address space/],
+  ] as const) {
+    assert.throws(
+      () => unverified.run({ args: [addr] }),
+      (e: unknown) => e instanceof VmFault && e.pc === 1 && e.address === addr + 8n && e.size === 4 && e.access === 'write' && reason.test(e.message),
+    );
+  }
+  assert.equal(unverified.run({ args: [BigInt(ok) - 8n] }), 0n);
+  assert.equal(space.readU32(ok), 1);
   space.free(ok);
 });
 

@@ -121,8 +121,10 @@ test('hash: batch — bucket cursor, ENOSPC when a bucket does not fit, lookup_a
   assert.equal(r.keys.length, 12);
   assert.equal(r.done, true);
   assert.equal(m.size, 0);
-  assert.equal(m.updateBatch([1, 2], [u32(1), u32(2)], BPF_NOEXIST), 2);
-  assert.throws(() => m.updateBatch([3, 2], [u32(1), u32(2)], BPF_NOEXIST), (e: unknown) => E('EEXIST')(e) && (e as MapError).count === 1);
+  assert.equal(m.updateBatch([1, 2], [u32(1), u32(2)]), 2);
+  assert.throws(() => m.updateBatch([3, 2], [u32(1), u32(2)], BPF_NOEXIST), E('EINVAL'));
+  assert.throws(() => m.updateBatch([3, 4], [u32(1), new Uint8Array(2)]), (e: unknown) => E('EINVAL')(e) && (e as MapError).count === 1);
+  m.delete(3);
   assert.throws(() => m.deleteBatch([1, 9, 2]), (e: unknown) => E('ENOENT')(e) && (e as MapError).count === 1);
   assert.equal(m.has(1), false);
   assert.equal(m.has(2), true);

@@ -22,6 +22,7 @@ test('queue: FIFO; full is E2BIG; BPF_EXIST overwrites the oldest; NOEXIST is EI
   assert.equal(q.peek(), undefined);
   assert.throws(() => q.delete(), E('EINVAL'));
   assert.throws(() => q.nextKey(), E('EINVAL'));
+  assert.throws(() => q.lookupBatch(4), E('ENOTSUPP'));
 });
 
 test('stack: LIFO; BPF_EXIST overwrites the oldest (bottom)', () => {

@@ -363,9 +363,10 @@ Lloop:
 Lloop:
   if r0 == 0 goto Lloop
   exit` },
-  { name: 'unbounded_countdown', type: 'xdp', accept: false, asm: `call bpf_get_prandom_u32
+  { name: 'shrinking_loop', type: 'xdp', accept: true, asm: `call bpf_get_prandom_u32
+  r0 &= 255
 Lloop:
-  r0 -= 1
+  r0 >>= 1
   if r0 != 0 goto Lloop
   exit` },
   { name: 'dead_branch_pruned', type: 'xdp', accept: true, asm: `r0 = 0

@@ -402,7 +402,7 @@ export function disassemble(insns: readonly Insn[], opts: ListingOptions = {}): 
  * The slots that jumps, bpf-to-bpf calls and function-pointer lddws of a
  * well-formed program target (only targets that start an instruction).
  */
-function jumpTargets(insns: readonly Insn[]): Set<number> {
+export function jumpTargets(insns: readonly Insn[]): Set<number> {
   const starts = new Set<number>();
   for (let i = 0; i < insns.length; i += insnSlots(insns, i)) starts.add(i);
   const out = new Set<number>();

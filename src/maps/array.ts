@@ -41,7 +41,8 @@ abstract class ArrayBase<V> extends BpfMap<V> {
 
   /** Address of element `index` for `cpu`. */
   slotAddr(index: number, cpu = 0): number {
-    return this.valuesAddr + (index * this.slots + (this.slots === 1 ? 0 : cpu)) * this.elemSize;
+    // A CPU number past the map's (a runtime bug, never a program's doing) wraps instead of reaching the next element.
+    return this.valuesAddr + (index * this.slots + (this.slots === 1 ? 0 : (cpu >>> 0) % this.slots)) * this.elemSize;
   }
 
   override lookupElem(keyAddr: number, cpu = 0): number {

@@ -52,7 +52,8 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   protected valueAddrOf(i: number, cpu: number): number {
-    return this.table_.valueAddr(i) + (this.slots === 1 ? 0 : cpu * this.elemSize);
+    // A CPU number past the map's wraps instead of reaching into the next element.
+    return this.table_.valueAddr(i) + (this.slots === 1 ? 0 : ((cpu >>> 0) % this.slots) * this.elemSize);
   }
 
   // ---- program side
@@ -153,17 +154,22 @@ export abstract class HashBase<V> extends BpfMap<V> {
     const i = this.findHost(key);
     if (i < 0) return undefined;
     const v = this.readValue(i);
+    this.onRemove(i);
     this.table_.removeIndex(i);
     return v;
   }
 
   override lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
+    this.checkBatch('l');
     return this.bucketBatch(count, cursor, elemFlags, false);
   }
   override lookupAndDeleteBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
-    this.checkHostWrite();
+    this.checkBatch('x');
     return this.bucketBatch(count, cursor, elemFlags, true);
   }
+
+  /** An element is about to be removed by the host (map-in-map releases its inner map). */
+  protected onRemove(_i: number): void {}
 
   /**
    * __htab_map_lookup_and_delete_batch: the cursor is a u32 bucket index;
@@ -172,9 +178,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
    * bucket has been passed.
    */
   private bucketBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number, del: boolean): BatchResult<V> {
-    this.checkHostRead();
-    if (elemFlags & ~BPF_F_LOCK) throw this.err('EINVAL', `bad elem_flags ${elemFlags}`);
-    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    this.checkElemFlags(elemFlags);
     const keys: Uint8Array[] = [];
     const values: V[] = [];
     const t = this.table_;
@@ -203,7 +207,10 @@ export abstract class HashBase<V> extends BpfMap<V> {
       for (const i of members) {
         keys.push(this.space.bytes(t.keyAddr(i), this.keySize).slice());
         values.push(this.readValue(i));
-        if (del) t.removeIndex(i);
+        if (del) {
+          this.onRemove(i);
+          t.removeIndex(i);
+        }
       }
       batch++;
       if (batch >= t.nBuckets) {

@@ -140,15 +140,14 @@ export class HashOfMaps extends HashBase<Uint8Array> {
     this.checkHostWrite();
     const i = this.table_.find(this.key(key), 0);
     if (i < 0) throw this.err('ENOENT', 'no such key');
-    const old = this.innerAt(i);
+    this.onRemove(i);
     this.table_.removeIndex(i);
-    old?.unretain();
   }
   override lookupAndDelete(): never {
     throw this.err('ENOTSUPP', 'lookup_and_delete is not supported for hash_of_maps');
   }
-  override lookupAndDeleteBatch(): never {
-    throw this.err('ENOTSUPP', 'lookup_and_delete_batch is not supported for hash_of_maps');
+  protected override onRemove(i: number): void {
+    this.innerAt(i)?.unretain();
   }
 
   /** The inner map stored under `key`. */

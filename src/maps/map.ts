@@ -77,6 +77,20 @@ export interface BatchResult<V> {
 
 export const DESC_SIZE = 32;
 
+/** Batch commands per type: l = lookup, x = lookup_and_delete, u = update, d = delete. */
+const BATCH_OPS: Partial<Record<MapTypeName, string>> = {
+  array: 'lu',
+  percpu_array: 'lu',
+  array_of_maps: 'lu',
+  lpm_trie: 'lud',
+  hash: 'lxud',
+  percpu_hash: 'lxud',
+  lru_hash: 'lxud',
+  lru_percpu_hash: 'lxud',
+  hash_of_maps: 'lxud',
+};
+const BATCH_NAMES = { l: 'lookup', x: 'lookup_and_delete', u: 'update', d: 'delete' } as const;
+
 export function errno(e: Errno): number {
   return -ERRNO_VALUES[e];
 }
@@ -295,24 +309,52 @@ export abstract class BpfMap<V = Uint8Array> {
   }
 
   /**
+   * Which batch commands the type has (kernel: map_ops->map_*_batch; a
+   * missing one is ENOTSUPP): arrays and array_of_maps lookup and update,
+   * lpm_trie also delete, hash kinds all four, other types none.
+   */
+  protected batchOps(): string {
+    return BATCH_OPS[this.type] ?? '';
+  }
+  /** bpf_map_do_batch's checks, in its order: access mode (EPERM), then the op's presence (ENOTSUPP). */
+  protected checkBatch(op: 'l' | 'x' | 'u' | 'd'): void {
+    this.checkOpen();
+    if (op !== 'u' && op !== 'd') this.checkHostRead();
+    if (op !== 'l') this.checkHostWrite();
+    if (!this.batchOps().includes(op)) throw this.err('ENOTSUPP', `${this.type} maps have no ${BATCH_NAMES[op]} batch command`);
+  }
+  /** elem_flags of every batch command: only BPF_F_LOCK, and that only with a spin lock (none here). */
+  protected checkElemFlags(elemFlags: number): void {
+    if (elemFlags & ~BPF_F_LOCK || elemFlags < 0) throw this.err('EINVAL', `bad batch elem_flags ${elemFlags}`);
+    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+  }
+
+  /**
    * BPF_MAP_LOOKUP_BATCH, generic form (kernel: generic_map_lookup_batch):
    * walks next-key from `cursor` (the last key of the previous batch), at
    * most `count` elements; `done` when the walk hit the end (ENOENT).
    */
   lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
-    return this.genericLookupBatch(count, cursor, elemFlags, false);
+    this.checkBatch('l');
+    return this.genericLookupBatch(count, cursor, elemFlags);
   }
-  /** BPF_MAP_LOOKUP_AND_DELETE_BATCH: only hash kinds support it (others EINVAL... kernel: ENOTSUPP). */
+  /** BPF_MAP_LOOKUP_AND_DELETE_BATCH: hash kinds only (others ENOTSUPP). */
   lookupAndDeleteBatch(_count: number, _cursor?: Uint8Array, _elemFlags = 0): BatchResult<V> {
+    this.checkBatch('x');
     throw this.err('ENOTSUPP', 'lookup_and_delete_batch is not supported by this map type');
   }
-  /** BPF_MAP_UPDATE_BATCH: stops at the first failure, which is thrown with `count` = elements done. */
-  updateBatch(keys: KeyInput[], values: Array<V | ValueInput>, elemFlags = BPF_ANY): number {
-    this.checkBatchFlags(elemFlags, true);
+  /**
+   * BPF_MAP_UPDATE_BATCH (generic_map_update_batch): every element with
+   * BPF_ANY (elem_flags take only BPF_F_LOCK); stops at the first failure,
+   * which is thrown with `count` = elements done.
+   */
+  updateBatch(keys: KeyInput[], values: Array<V | ValueInput>, elemFlags = 0): number {
+    this.checkBatch('u');
+    this.checkElemFlags(elemFlags);
     if (keys.length !== values.length) throw this.err('EINVAL', 'keys and values differ in length');
     for (let i = 0; i < keys.length; i++) {
       try {
-        this.set(keys[i]!, values[i]!, elemFlags);
+        this.set(keys[i]!, values[i]!, BPF_ANY);
       } catch (e) {
         if (e instanceof TsbpfError) throw new MapError(e.errno, e.message, undefined, i);
         throw e;
@@ -320,10 +362,10 @@ export abstract class BpfMap<V = Uint8Array> {
     }
     return keys.length;
   }
-  /** BPF_MAP_DELETE_BATCH: stops at the first failure, thrown with `count`. */
+  /** BPF_MAP_DELETE_BATCH (generic_map_delete_batch): stops at the first failure, thrown with `count`. */
   deleteBatch(keys: KeyInput[], elemFlags = 0): number {
-    this.checkBatchFlags(elemFlags, false);
-    this.checkHostWrite();
+    this.checkBatch('d');
+    this.checkElemFlags(elemFlags);
     for (let i = 0; i < keys.length; i++) {
       try {
         this.delete(keys[i]!);
@@ -335,16 +377,8 @@ export abstract class BpfMap<V = Uint8Array> {
     return keys.length;
   }
 
-  protected checkBatchFlags(elemFlags: number, update: boolean): void {
-    this.checkOpen();
-    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
-    if (update ? elemFlags > BPF_EXIST : elemFlags !== 0) throw this.err('EINVAL', `bad batch flags ${elemFlags}`);
-  }
-
-  protected genericLookupBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number, del: boolean): BatchResult<V> {
-    this.checkOpen();
-    if (elemFlags & ~BPF_F_LOCK) throw this.err('EINVAL', `bad elem_flags ${elemFlags}`);
-    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+  protected genericLookupBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number): BatchResult<V> {
+    this.checkElemFlags(elemFlags);
     const keys: Uint8Array[] = [];
     const values: V[] = [];
     if (count <= 0) return { keys, values, cursor, done: false };
@@ -362,7 +396,6 @@ export abstract class BpfMap<V = Uint8Array> {
       keys.push(k);
       values.push(v);
     }
-    if (del) for (const k of keys) this.delete(k);
     return { keys, values, cursor: keys.length > 0 ? keys[keys.length - 1] : cursor, done };
   }
 

@@ -149,16 +149,6 @@ abstract class QueueStackBase extends BpfMap<Uint8Array> {
   override *keys(): IterableIterator<Uint8Array> {
     this.nextKey();
   }
-  override lookupBatch(): never {
-    throw this.err('EINVAL', `${this.type} maps do not support batches`);
-  }
-  override updateBatch(): never {
-    throw this.err('EINVAL', `${this.type} maps do not support batches`);
-  }
-  override deleteBatch(): never {
-    throw this.err('EINVAL', `${this.type} maps do not support batches`);
-  }
-
   protected override freeStorage(): void {
     if (this.elemsAddr) this.space.free(this.elemsAddr);
     if (this.region) this.space.removeRegion(this.region);

@@ -5,13 +5,30 @@
 import { loadObjectFile } from '../object/file.js';
 import { openPinnedMap, pinMap } from '../maps/pin.js';
 import type { BpfMap } from '../maps/map.js';
-import { Runtime, type Collection, type LoadOptions, type RuntimeOptions } from './runtime.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Runtime, type Collection, type LoadOptions, type PinStore, type RuntimeOptions } from './runtime.js';
 
-/** Read `path` and load it into `runtime` (or a new Runtime made from options). */
-export async function loadCollectionFile(path: string, runtime: Runtime | RuntimeOptions = {}, opts: LoadOptions = {}): Promise<Collection> {
+/**
+ * Read `path` and load it into `runtime` (or a new Runtime made from
+ * options). With `pinPath`, maps declared `LIBBPF_PIN_BY_NAME` are reused
+ * from `<pinPath>/<name>` when pinned there, and pinned there otherwise
+ * (libbpf's pin_root_path, default /sys/fs/bpf in libbpf).
+ */
+export async function loadCollectionFile(path: string, runtime: Runtime | RuntimeOptions = {}, opts: LoadOptions & { pinPath?: string } = {}): Promise<Collection> {
   const rt = runtime instanceof Runtime ? runtime : new Runtime(runtime);
   const spec = await loadObjectFile(path);
-  return rt.load(spec, opts);
+  const { pinPath, ...load } = opts;
+  if (pinPath !== undefined && !load.pins) load.pins = directoryPins(pinPath);
+  return rt.load(spec, load);
+}
+
+/** A PinStore over a directory of pin files named after the maps. */
+export function directoryPins(dir: string): PinStore {
+  return {
+    get: (name, rt) => (existsSync(join(dir, name)) ? openPinnedMap(join(dir, name), rt.mapContext()) : undefined),
+    put: (name, map) => pinMap(map, join(dir, name)),
+  };
 }
 
 /**

@@ -29,9 +29,15 @@ import { testRun, type TestRunEnv } from './testrun/run.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
 
 export interface RuntimeOptions {
-  /** the execution engine: 'interpreter' (default), 'jit', or an Engine instance */
+  /**
+   * The execution engine: 'jit' (the default when programs are verified: it
+   * relies on the verifier and WebAssembly's sandbox and emits no per-access
+   * checks), 'interpreter' (the default with verify: 'structural': unverified
+   * programs run in checked mode, every access inside a registered region),
+   * or an Engine instance.
+   */
   engine?: 'interpreter' | 'jit' | Engine;
-  /** CPUs (per-CPU map slots, bpf_get_smp_processor_id range); default 1 */
+  /** CPUs (per-CPU map slots, bpf_get_smp_processor_id range); default: the machine's (hardwareConcurrency / availableParallelism) */
   numCpus?: number;
   /** run as root: every program type may load. Unprivileged runtimes load only socket filters and cgroup_skb (like kernel.unprivileged_bpf_disabled=0). Default true. */
   privileged?: boolean;
@@ -65,6 +71,21 @@ export interface LoadOptions {
   replaceMaps?: Record<string, BpfMap<unknown>>;
   /** verifier log level (0: rejection only, 1: per-path, 2: every instruction) */
   logLevel?: 0 | 1 | 2;
+  /**
+   * Where maps declared with `pinning: LIBBPF_PIN_BY_NAME` live (libbpf's
+   * pin_root_path): an existing pin is reused if it matches the declaration
+   * (else EINVAL, as libbpf's "couldn't reuse pinned map"), otherwise the new
+   * map is pinned there after the load. Node's loadCollectionFile provides a
+   * directory-backed store (`pinPath`).
+   */
+  pins?: PinStore;
+}
+
+/** Named map pins (see LoadOptions.pins). */
+export interface PinStore {
+  /** the pinned map `name` reopened in `runtime`, or undefined when there is none */
+  get(name: string, runtime: Runtime): BpfMap<unknown> | undefined;
+  put(name: string, map: BpfMap<unknown>): void;
 }
 
 /** A raw program for `loadProgram`: instructions whose map lddws carry a map id in imm (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
@@ -99,14 +120,14 @@ export class Runtime {
 
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace(opts.space ?? {});
-    this.engineOpt = opts.engine ?? 'interpreter';
+    this.verifyMode = opts.verify ?? 'auto';
+    this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
     else if (this.engineOpt !== 'jit') throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
-    this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? 1));
+    this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
     this.privileged = opts.privileged ?? true;
     this.helpers = opts.helpers ?? defaultHelpers();
-    this.verifyMode = opts.verify ?? 'auto';
     this.maps = new MapTable();
     this.devices = new Map([[LOOPBACK.ifindex, LOOPBACK], ...(opts.devices ?? []).map((d) => [d.ifindex, d] as [number, NetDevice])]);
     const sink: TraceSink =
@@ -189,6 +210,8 @@ export class Runtime {
     await this.ensureEngine();
     const maps = new Map<string, BpfMap<unknown>>();
     const created: BpfMap<unknown>[] = [];
+    const toPin: Array<[string, BpfMap<unknown>]> = [];
+    const reused = new Set<BpfMap<unknown>>();
     const programs = new Map<string, Program>();
     try {
       for (const [name, ms0] of spec.maps) {
@@ -198,9 +221,20 @@ export class Runtime {
           continue;
         }
         const ms = { ...ms0, ...opts.mapOverrides?.[name] };
+        const pinned = ms.pinning === 'by_name' && opts.pins ? opts.pins.get(ms.name, this) : undefined;
+        if (pinned) {
+          created.push(pinned);
+          reused.add(pinned);
+          maps.set(name, pinned);
+          // libbpf map_is_reuse_compat: the pin must match the declaration.
+          const same = pinned.type === ms.type && pinned.keySize === ms.keySize && pinned.valueSize === ms.valueSize && pinned.maxEntries === ms.maxEntries && pinned.flags === ms.flags;
+          if (!same) throw new TsbpfError('EINVAL', `couldn't reuse pinned map ${ms.name}: its type, sizes or flags differ from the object's`);
+          continue;
+        }
         const m = this.createMap(ms);
         created.push(m);
         maps.set(name, m);
+        if (ms.pinning === 'by_name') toPin.push([ms.name, m]);
         for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
         // BPF_MAP_FREEZE for .rodata once its contents are written and before any program loads
         // (libbpf bpf_object__populate_internal_map), so the verifier may treat its bytes as constants.
@@ -209,7 +243,8 @@ export class Runtime {
       // Inner maps must exist before outer slots refer to them.
       for (const [name, ms] of spec.maps) {
         const m = maps.get(name)!;
-        if (opts.replaceMaps?.[name]) continue;
+        // Reused maps (replaceMaps, existing pins) keep their slots as they are.
+        if (opts.replaceMaps?.[name] || reused.has(m)) continue;
         for (const c of ms.contents ?? []) {
           if ('map' in c) {
             const inner = maps.get(c.map);
@@ -225,6 +260,7 @@ export class Runtime {
         programs.set(name, this.loadSpec(ps, (n) => maps.get(n), check, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
+      for (const [n, m] of toPin) opts.pins!.put(n, m);
       for (const [name, ms] of spec.maps) {
         const m = maps.get(name)!;
         for (const c of ms.contents ?? []) {
@@ -330,6 +366,15 @@ export class Runtime {
   }
 }
 
+
+/** The machine's CPU count without importing Node modules (the runtime also runs in browsers). */
+function machineCpus(): number {
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } | undefined };
+  };
+  return g.navigator?.hardwareConcurrency ?? g.process?.getBuiltinModule?.('node:os')?.availableParallelism?.() ?? 1;
+}
 
 /** The verifier is imported on first load (it is the largest module of the runtime's dependencies). */
 async function loadVerifier(): Promise<ProgramCheck | null> {

@@ -387,10 +387,12 @@ export class Verifier implements MapNames {
       for (const c of list) {
         if (c.branches === 0) {
           if (statesEqual(c.state, cur, this.pruneCtx)) return true;
-        } else if (statesEqual(c.state, cur, this.pruneCtx)) {
-          // The state repeats a state still being explored on this very path: a loop that makes no progress.
-          // Callback re-entry is different: the helper bounds the iterations, so containment is a fixpoint.
-          if (cur.cur.callbackOf && this.cfg.subprogStarts.includes(i)) return true;
+        } else if (cur.cur.callbackOf && this.cfg.subprogStarts.includes(i)) {
+          // Callback re-entry: the helper bounds the iterations, so containment in an
+          // iteration still being explored is a fixpoint (the kernel's calls_callback case).
+          if (statesEqual(c.state, cur, this.pruneCtx)) return true;
+        } else if (statesEqual(c.state, cur, this.pruneCtx, true)) {
+          // The very same state again on this path: a loop that makes no progress.
           throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
             'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
         }

@@ -33,7 +33,15 @@ class IdMap {
   }
 }
 
-function regsafe(o: Reg, c: Reg, ids: IdMap): boolean {
+/** Exact equality (the kernel's regs_exact), for loop detection. */
+function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
+  return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off && o.map === c.map && o.frameno === c.frameno &&
+    o.memSize === c.memSize && o.ringbuf === c.ringbuf && o.rdonly === c.rdonly && o.subprog === c.subprog && o.range === c.range &&
+    o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
+}
+
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact = false): boolean {
+  if (exact) return regsExact(o, c, ids);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id);
@@ -52,18 +60,29 @@ export interface PruneContext {
   allowUninitStack: boolean;
 }
 
-/** Whether every concrete state described by `cur` is described by `old`. */
-export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext): boolean {
+/**
+ * Whether every concrete state described by `cur` is described by `old`;
+ * with `exact`, whether they are the same abstract state (every register,
+ * live or not, and every stack byte), which on the same path means a loop
+ * that cannot make progress (the kernel's EXACT mode).
+ */
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
-    const live = ctx.liveMask(cur, k);
+    // A callback's next iteration starts from the arguments the helper passes: they must match too.
+    if (fo.callbackArgs || fc.callbackArgs) {
+      const ao = fo.callbackArgs ?? [], ac = fc.callbackArgs ?? [];
+      if (ao.length !== ac.length) return false;
+      for (let a = 0; a < ao.length; a++) if (!regsafe(ao[a]!, ac[a]!, ids)) return false;
+    }
+    const live = exact ? 0x7ff : ctx.liveMask(cur, k);
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
-      if (!regsafe(fo.regs[r]!, fc.regs[r]!, ids)) return false;
+      if (!regsafe(fo.regs[r]!, fc.regs[r]!, ids, exact)) return false;
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
@@ -72,13 +91,17 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       for (let j = 0; j < 8; j++) {
         const to = so.t[j]!;
         const tc = sc ? sc.t[j]! : STACK_INVALID;
+        if (exact) {
+          if (to !== tc) return false;
+          continue;
+        }
         if (to === STACK_INVALID) continue;
         if (ctx.allowUninitStack && to === STACK_MISC) continue;
         if (to === STACK_MISC && tc === STACK_ZERO) continue;
         if (to !== tc) return false;
       }
       if (so.t[7] === STACK_SPILL && so.spilled) {
-        if (!sc?.spilled || !regsafe(so.spilled, sc.spilled, ids)) return false;
+        if (!sc?.spilled || !regsafe(so.spilled, sc.spilled, ids, exact)) return false;
       }
     }
   }

@@ -158,6 +158,60 @@ int misc(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Every __sk_buff field a tc program may read, written into the packet
+ * after the Ethernet header (the context the test run builds). */
+SEC("tc")
+int skbfields(struct __sk_buff *skb)
+{
+	__u32 f[24];
+	__u64 t[2];
+
+	f[0] = skb->len;
+	f[1] = skb->pkt_type;
+	f[2] = skb->mark;
+	f[3] = skb->queue_mapping;
+	f[4] = skb->protocol;
+	f[5] = skb->vlan_present;
+	f[6] = skb->vlan_tci;
+	f[7] = skb->vlan_proto;
+	f[8] = skb->priority;
+	f[9] = skb->ingress_ifindex;
+	f[10] = skb->ifindex;
+	f[11] = skb->tc_index;
+	f[12] = skb->cb[0];
+	f[13] = skb->cb[4];
+	f[14] = skb->hash;
+	f[15] = skb->tc_classid;
+	f[16] = skb->napi_id;
+	f[17] = skb->wire_len;
+	f[18] = skb->gso_segs;
+	f[19] = skb->gso_size;
+	f[20] = skb->data_end - skb->data;
+	f[21] = skb->data - skb->data_meta;
+	f[22] = skb->tstamp_type;
+	f[23] = 0x7e57;
+	t[0] = skb->tstamp;
+	t[1] = skb->hwtstamp;
+	/* and change what ctx_out reports */
+	skb->mark = skb->mark * 3 + 1;
+	skb->priority += 2;
+	skb->cb[1] = 0xc0ffee;
+	skb->tstamp = 0;
+	bpf_skb_store_bytes(skb, 14, f, sizeof(f), 0);
+	bpf_skb_store_bytes(skb, 14 + sizeof(f), t, sizeof(t), 0);
+	return TC_ACT_OK;
+}
+
+/* The struct xdp_md fields, returned packed in r0. */
+SEC("xdp")
+int xdpfields(struct xdp_md *ctx)
+{
+	__u32 len = ctx->data_end - ctx->data;
+	__u32 meta = ctx->data - ctx->data_meta;
+
+	return (len & 0xffff) | (meta & 0xff) << 16 | (ctx->ingress_ifindex & 0xf) << 24 | (ctx->rx_queue_index & 0xf) << 28;
+}
+
 /* A program that tail-calls itself until the kernel's limit stops it: the
  * first byte of the packet counts the executions (1 + MAX_TAIL_CALL_CNT). */
 int tailself(struct xdp_md *ctx);

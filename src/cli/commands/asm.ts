@@ -12,9 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TsbpfError } from '../../errors.js';
 import { CliUsageError, parse, JSON_OPTS } from '../args.js';
-import { assemble, type AsmDialect } from '../../isa/asm.js';
+import { assemble, dataFileSource, type AsmDialect } from '../../isa/asm.js';
 import { encode, toHex, type Insn } from '../../isa/insn.js';
-import { writeObject } from '../../object/writer.js';
 
 export const usage = `Usage: tsbpf asm FILE [-o OUT] [--dialect auto|kernel|conformance] [--section NAME]
   Assembles FILE (kernel verifier-log / LLVM syntax, or the conformance suite's %r dialect).
@@ -24,29 +23,6 @@ export const usage = `Usage: tsbpf asm FILE [-o OUT] [--dialect auto|kernel|conf
 
 const DIALECTS: readonly AsmDialect[] = ['auto', 'kernel', 'conformance'];
 
-function section(text: string, name: string): string | undefined {
-  const m = new RegExp(`^-- ${name}[^\\n]*\\n([\\s\\S]*?)(?=^-- |(?![\\s\\S]))`, 'm').exec(text);
-  return m ? m[1]! : undefined;
-}
-
-/**
- * The program of a conformance .data file: its `-- asm` section, else its
- * `-- raw` section (64-bit words, turned into `.raw` lines, which both
- * dialects read); any other text is returned as it is.
- */
-export function asmSource(text: string): string {
-  const asm = section(text, 'asm');
-  if (asm !== undefined) return asm;
-  const raw = section(text, 'raw');
-  if (raw === undefined) return text;
-  return raw
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l !== '')
-    .map((w) => `.raw ${w}`)
-    .join('\n');
-}
-
 function readInput(file: string): string {
   try {
     return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
@@ -55,7 +31,9 @@ function readInput(file: string): string {
   }
 }
 
-function writeElf(out: string, insns: Insn[], section: string, name: string): void {
+/** Loaded only for `-o X.o`, so plain assembly does not load the object layer. */
+async function writeElf(out: string, insns: Insn[], section: string, name: string): Promise<void> {
+  const { writeObject } = await import('../../object/writer.js');
   writeFileSync(out, writeObject({ programs: [{ name, section, insns }], license: 'GPL' }));
 }
 
@@ -70,12 +48,12 @@ export async function run(args: string[]): Promise<number> {
   const dialect = (values.dialect ?? 'auto') as AsmDialect;
   if (!DIALECTS.includes(dialect)) throw new CliUsageError(`--dialect must be one of ${DIALECTS.join('|')}`);
   const file = positionals[0]!;
-  const insns = assemble(asmSource(readInput(file)), { dialect });
+  const insns = assemble(dataFileSource(readInput(file)), { dialect });
   const out = values.output as string | undefined;
   if (out !== undefined) {
     if (out.endsWith('.o')) {
       const name = (file === '-' ? 'prog' : basename(file).replace(/\.[^.]*$/, '')).replace(/[^A-Za-z0-9_]/g, '_') || 'prog';
-      writeElf(out, insns, (values.section as string | undefined) ?? 'socket', name);
+      await writeElf(out, insns, (values.section as string | undefined) ?? 'socket', name);
     } else {
       writeFileSync(out, encode(insns));
     }

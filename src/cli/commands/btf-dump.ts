@@ -13,19 +13,19 @@ import { toJson } from '../../object/btf/json.js';
 import { formatJson, type Formatted } from '../../object/btf/codec.js';
 import { loadBtfFile } from '../../object/btf/file.js';
 
-export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-j]
+export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [-B BASE_FILE] [-j|-p]
   FILE is a BPF object (.o with a .BTF section) or a raw BTF blob (/sys/kernel/btf/vmlinux).
-  For split BTF (e.g. /sys/kernel/btf/<module>) give the base: base /sys/kernel/btf/vmlinux.
+  For split BTF (e.g. /sys/kernel/btf/<module>) give the base: -B /sys/kernel/btf/vmlinux.
 `;
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, JSON_OPTS);
+  const { positionals, values } = parse(args, { ...JSON_OPTS, 'base-btf': { type: 'string', short: 'B' } });
   const words = [...positionals];
   if (words[0] === 'file') words.shift();
   const file = words.shift();
   if (!file) throw new CliUsageError('missing FILE');
   let format: 'raw' | 'c' = 'raw';
-  let baseFile: string | undefined;
+  let baseFile = typeof values['base-btf'] === 'string' ? values['base-btf'] : undefined;
   while (words.length) {
     const w = words.shift()!;
     const v = words.shift();
@@ -37,6 +37,11 @@ export async function run(args: string[]): Promise<number> {
       baseFile = v;
     } else throw new CliUsageError(`unexpected '${w}'`);
   }
+  // `tsbpf btf dump vmlinux | head` closes the pipe early: stop quietly, as bpftool does
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const readOrFail = (f: string): Uint8Array => {
     try {
       return new Uint8Array(readFileSync(f));

@@ -16,15 +16,15 @@ import { readFileSync } from 'node:fs';
 import { TsbpfError } from '../../errors.js';
 import { CliUsageError, parse, JSON_OPTS } from '../args.js';
 import { decode, fromHex, toHex, type Insn } from '../../isa/insn.js';
-import { disassembleLines, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
-import { assemble } from '../../isa/asm.js';
-import { asmSource } from './asm.js';
+import { disassembleLines, jumpTargets, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
+import { assemble, dataFileSource } from '../../isa/asm.js';
 
 export const usage = `Usage: tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [-j]
   FILE: raw bytecode, hex text, a conformance .data test, or an ELF object file.
   --hex    also print each instruction's bytes
   --alu32  llvm dialect: as llvm-objdump --mcpu=v3 prints (w registers in 32-bit stores)
   --no-source  objects: leave out the C source lines (from BTF line_info)
+  --labels     kernel dialect: jump and call targets as labels L<slot> instead of pc+N
 `;
 
 interface Listing {
@@ -66,7 +66,7 @@ async function loadListings(bytes: Uint8Array): Promise<Listing[]> {
   // Hex text: only hex digits, 0x prefixes, separators.
   const text = Buffer.from(bytes).toString('latin1');
   // A conformance .data test: its -- asm or -- raw section.
-  if (/^-- (asm|raw)\b/m.test(text)) return [{ insns: assemble(asmSource(text)), notes: new Map() }];
+  if (/^-- (asm|raw)\b/m.test(text)) return [{ insns: assemble(dataFileSource(text)), notes: new Map() }];
   if (/^[\s0-9a-fA-Fx,]*$/.test(text) && /[0-9a-fA-F]/.test(text)) return [{ insns: fromHex(text), notes: new Map() }];
   if (bytes.length % 8 !== 0)
     throw new TsbpfError('EINVAL', `raw bytecode must be a multiple of 8 bytes, got ${bytes.length}`);
@@ -80,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
     hex: { type: 'boolean' },
     alu32: { type: 'boolean' },
     'no-source': { type: 'boolean' },
+    labels: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new CliUsageError('expected one input FILE');
   const dialect = (values.dialect ?? 'kernel') as DisasmDialect;
@@ -115,7 +116,10 @@ export async function run(args: string[]): Promise<number> {
       if (lines.length) lines.push('');
       lines.push(`; section ${l.section}`, `${l.name}:`);
     }
-    for (const d of disassembleLines(l.insns, opts)) {
+    const targets = values.labels && dialect === 'kernel' ? jumpTargets(l.insns) : new Set<number>();
+    const lopts: DisasmOptions = targets.size ? { ...opts, labelOf: (t) => (targets.has(t) ? `L${t}` : undefined) } : opts;
+    for (const d of disassembleLines(l.insns, lopts)) {
+      if (targets.has(d.index)) lines.push(`L${d.index}:`);
       const src = l.source?.get(d.index);
       if (src !== undefined && src !== lastSource && !values['no-source']) lines.push(`; ${src}`);
       if (src !== undefined) lastSource = src;

@@ -52,7 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     opts.repeat = n;
   }
   const spec = await loadObjectFile(file);
-  const rt = new Runtime({ engine: values.jit ? 'jit' : 'interpreter' });
+  // Default: the runtime's (the JIT for verified programs).
+  const rt = new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
   try {
     if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file}`);
     // Load the whole object, like `bpftool prog loadall`, so prog_array slots naming the other

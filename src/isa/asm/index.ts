@@ -121,3 +121,26 @@ function raw(b: Builder, body: string): void {
     imm: Number(BigInt.asIntN(32, w >> 32n)),
   });
 }
+
+function section(text: string, name: string): string | undefined {
+  const m = new RegExp(`^-- ${name}[^\\n]*\\n([\\s\\S]*?)(?=^-- |(?![\\s\\S]))`, 'm').exec(text);
+  return m ? m[1]! : undefined;
+}
+
+/**
+ * The program of a bpf_conformance `.data` file: its `-- asm` section, else
+ * its `-- raw` section (64-bit words, turned into `.raw` lines, which both
+ * dialects read). Text without either section is returned as it is.
+ */
+export function dataFileSource(text: string): string {
+  const asm = section(text, 'asm');
+  if (asm !== undefined) return asm;
+  const raw = section(text, 'raw');
+  if (raw === undefined) return text;
+  return raw
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l !== '')
+    .map((w) => `.raw ${w}`)
+    .join('\n');
+}

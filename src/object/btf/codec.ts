@@ -43,6 +43,8 @@ export class BtfValueError extends BtfError {
 }
 
 const MAX_DEPTH = 64;
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 /**
  * Work bound per call. Union members and zero-sized elements overlap, so a
@@ -50,6 +52,9 @@ const MAX_DEPTH = 64;
  * may visit at most this many type nodes.
  */
 let budget = 0;
+/** DataView over the buffer of the current call (set at each entry point) */
+let view: DataView = new DataView(new ArrayBuffer(0));
+const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
 function startBudget(size: number): void {
   budget = Math.max(1 << 20, 16 * size);
 }
@@ -132,6 +137,7 @@ export function decodeValue(btf: Btf, typeId: number, bytes: Uint8Array, options
   const size = btf.sizeof(typeId);
   check(bytes, 0, size, 'value');
   startBudget(size);
+  view = viewOf(bytes);
   return decodeAt(btf, typeId, bytes, 0, le, 'value', 0);
 }
 
@@ -143,6 +149,20 @@ function decodeAt(btf: Btf, typeId: number, bytes: Uint8Array, off: number, le: 
   switch (t.kind) {
     case 'int': {
       check(bytes, off, t.size, path);
+      // whole, byte-aligned ints (nearly all of them) go through DataView
+      if (t.offset === 0 && t.bits === t.size * 8 && !t.encoding.bool) {
+        const sg = t.encoding.signed;
+        switch (t.size) {
+          case 1:
+            return sg ? view.getInt8(off) : bytes[off]!;
+          case 2:
+            return sg ? view.getInt16(off, le) : view.getUint16(off, le);
+          case 4:
+            return sg ? view.getInt32(off, le) : view.getUint32(off, le);
+          case 8:
+            return sg ? view.getBigInt64(off, le) : view.getBigUint64(off, le);
+        }
+      }
       return decodeInt(t, readBits(bytes, off, t.offset, t.bits, le));
     }
     case 'enum':
@@ -169,7 +189,7 @@ function decodeAt(btf: Btf, typeId: number, bytes: Uint8Array, off: number, le: 
       if (charElem(btf, t.elemTypeId)) {
         const s = bytes.subarray(off, off + t.nelems);
         const nul = s.indexOf(0);
-        return new TextDecoder().decode(nul < 0 ? s : s.subarray(0, nul));
+        return textDecoder.decode(nul < 0 ? s : s.subarray(0, nul));
       }
       const out: BtfValue[] = new Array(t.nelems);
       for (let i = 0; i < t.nelems; i++) out[i] = decodeAt(btf, t.elemTypeId, bytes, off + i * esz, le, `${path}[${i}]`, depth + 1);
@@ -241,6 +261,7 @@ export function encodeValue(btf: Btf, typeId: number, value: BtfValue, options: 
   if (size > 1 << 30) throw new BtfValueError('value', `a ${size}-byte value is too large to encode`);
   const out = new Uint8Array(size);
   startBudget(size);
+  view = viewOf(out);
   encodeAt(btf, typeId, value, out, 0, le, 'value', 0, options.partial === true);
   return out;
 }
@@ -276,11 +297,39 @@ function encodeAt(btf: Btf, typeId: number, v: BtfValue, out: Uint8Array, off: n
     case 'int': {
       if (t.encoding.bool && typeof v !== 'boolean' && v !== 0 && v !== 1)
         throw new BtfValueError(path, `expected a boolean, got ${describe(v)}`);
+      // fast path: a JS number into a whole int of up to 32 bits
+      if (typeof v === 'number' && t.offset === 0 && t.bits === t.size * 8 && t.size <= 4 && Number.isInteger(v)) {
+        const bits = t.size * 8;
+        const min = t.encoding.signed ? -(2 ** (bits - 1)) : 0;
+        const max = t.encoding.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+        if (v < min || v > max) throw new BtfValueError(path, `${v} does not fit in ${bits} ${t.encoding.signed ? 'signed' : 'unsigned'} bits`);
+        if (t.size === 1) out[off] = v & 0xff;
+        else if (t.size === 2) view.setUint16(off, v & 0xffff, le);
+        else view.setUint32(off, v >>> 0, le);
+        return;
+      }
+      if (typeof v === 'bigint' && t.offset === 0 && t.bits === 64 && t.size === 8) {
+        const ok = t.encoding.signed ? v >= -(1n << 63n) && v < 1n << 63n : v >= 0n && v < 1n << 64n;
+        if (!ok) throw new BtfValueError(path, `${v} does not fit in 64 ${t.encoding.signed ? 'signed' : 'unsigned'} bits`);
+        view.setBigUint64(off, BigInt.asUintN(64, v), le);
+        return;
+      }
       writeBits(out, off, t.offset, t.bits, toInteger(v, t.bits, t.encoding.signed, path), le);
       return;
     }
     case 'enum':
     case 'enum64': {
+      if (t.kind === 'enum' && t.size === 4) {
+        // fast path for the common 32-bit enum
+        let n: number;
+        if (typeof v === 'string') {
+          const e = t.values.find((x) => x.name === v);
+          if (!e) throw new BtfValueError(path, `'${v}' is not an enumerator of enum ${t.name || '(anon)'}`);
+          n = e.value;
+        } else n = Number(toInteger(v, 32, t.signed, path));
+        view.setUint32(off, n >>> 0, le);
+        return;
+      }
       let raw: bigint;
       if (typeof v === 'string') {
         const e = (t.values as Array<{ name: string; value: number | bigint }>).find((x) => x.name === v);
@@ -310,7 +359,7 @@ function encodeAt(btf: Btf, typeId: number, v: BtfValue, out: Uint8Array, off: n
       const esz = btf.sizeof(t.elemTypeId);
       if (typeof v === 'string') {
         if (!charElem(btf, t.elemTypeId)) throw new BtfValueError(path, 'a string is only accepted for a char array');
-        const b = new TextEncoder().encode(v);
+        const b = textEncoder.encode(v);
         if (b.length > t.nelems) throw new BtfValueError(path, `string of ${b.length} bytes does not fit char[${t.nelems}]`);
         out.set(b, off);
         return;

@@ -14,3 +14,5 @@ export { loadBtfFile, loadBtfAndExt } from './file.js';
 export { toJson, type JsonValue } from './json.js';
 export { decodeValue, encodeValue, formatValue, formatJson, formatMapDump, BtfValueError, Hex, Plain, type BtfValue, type Formatted, type CodecOptions } from './codec.js';
 export { applyCoreRelocations, calcCoreRelocation, essentialName, CoreRelocationError, type CoreResult } from './core.js';
+export { btfSubset } from './subset.js';
+export { contextBtf, CONTEXT_TYPES } from './context.js';

@@ -11,6 +11,7 @@
  */
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
+import { InstructionError } from '../../errors.js';
 
 export type Terminator =
   /** `exit`: return r0 */
@@ -115,7 +116,7 @@ export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Ar
   const idOf = new Int32Array(n).fill(-1);
   const work: number[] = [];
   const blockAt = (start: number): number => {
-    if (start < 0 || start >= n) throw new RangeError(`control flow leaves the program at slot ${start}`);
+    if (start < 0 || start >= n) throw new InstructionError(start, `control flow leaves the program at slot ${start}`);
     let id = idOf[start]!;
     if (id < 0) {
       id = blocks.length;
@@ -152,7 +153,7 @@ export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Ar
         break;
       }
       i += width;
-      if (i >= n) throw new RangeError(`control flow falls off the end of the program after slot ${b.last}`);
+      if (i >= n) throw new InstructionError(b.last, 'last insn is not an exit or jmp');
       if (leaders[i]) {
         b.end = i;
         b.term = 'goto';

@@ -3,7 +3,7 @@
  * function (subprogram), written in one pass per function straight into
  * bytes.
  *
- * Module layout (the JS side in jit.ts supplies the imports):
+ * Module layout (the JS side in engine.ts supplies the imports):
  *   imports  e.fault(kind i32, pc i32, arg i64)           raise a typed fault (never returns)
  *            e.tail(pc i32, ctx i64, map i64, idx i64) -> i32   1 = tail call taken
  *            e.callx(pc i32, id i64, r1..r5 i64) -> i64   call a helper by run-time id
@@ -13,7 +13,7 @@
  *   globals  sp (i32): lowest byte of the innermost frame; a call takes the next 512 bytes below
  *            tail (i32): set while a taken tail call unwinds the wasm stack
  *            cpu (i32): the CPU of this run (inlined bpf_get_smp_processor_id)
- *            budget (i64): instructions left (only in the budgeted variant)
+ *            budget (i64): instructions left (only in the checked variant)
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
  *            run(r1..r5 i64, sp i32, cpu i32) -> i64   sets the globals, calls f0
  *
@@ -21,6 +21,11 @@
  * them exactly like the kernel's calling convention), r0 and r6..r10 plain
  * locals. Each function owns its own r6..r9, so the caller's callee-saved
  * registers survive a call for free.
+ *
+ * Two variants: the plain one for verified programs (no checks beyond
+ * WebAssembly's own bounds), and the checked one for unverified programs or
+ * runs with a budget (instruction budget per basic block, every memory
+ * access checked against the space with the faulting pc).
  */
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
@@ -29,6 +34,7 @@ import { buildCfg, blockLeaders, functionEntries, isJump, type FunctionCfg } fro
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../memory.js';
+import { TsbpfError } from '../../errors.js';
 
 /** Reasons the generated code calls e.fault. */
 export const enum FaultKind {
@@ -199,9 +205,17 @@ const ATOMIC_STORE: Record<number, number> = {
 };
 const ALIGN: Record<number, number> = { [op.BPF_B]: 0, [op.BPF_H]: 1, [op.BPF_W]: 2, [op.BPF_DW]: 3 };
 
-export class CompileError extends Error {}
+/** An instruction the JIT cannot translate (validateProgram rejects all of these first). */
+export class CompileError extends TsbpfError {
+  constructor(
+    readonly pc: number,
+    reason: string,
+  ) {
+    super('EINVAL', `insn ${pc}: ${reason}`);
+  }
+}
 
-/** Compile a whole program. Throws RangeError if control flow leaves the program (not validated). */
+/** Compile a whole program (validated by validateProgram: control flow stays inside it). */
 export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
   const entries = functionEntries(insns);
   const leaders = blockLeaders(insns, entries);
@@ -369,6 +383,8 @@ class FunctionCompiler {
     const c = this.c;
     const lists: Array<readonly Stmt[]> = [root];
     const pos: number[] = [0];
+    /** the list is the body of a block or if: a trailing `br 0` there is a plain fall-through */
+    const forward: boolean[] = [false];
     while (lists.length) {
       const top = lists.length - 1;
       const list = lists[top]!;
@@ -376,6 +392,7 @@ class FunctionCompiler {
       if (i === list.length) {
         lists.pop();
         pos.pop();
+        forward.pop();
         if (lists.length) c.end(); // closes the block/loop/if that opened this list
         continue;
       }
@@ -387,12 +404,14 @@ class FunctionCompiler {
           c.blockStart(s.k === 'block' ? Op.block : Op.loop);
           lists.push(s.body);
           pos.push(0);
+          forward.push(s.k === 'block');
           break;
         case 'if':
           this.cond(s.b, s.negate);
           c.blockStart(Op.if);
           lists.push(s.then);
           pos.push(0);
+          forward.push(true);
           break;
         case 'code':
           this.blockCode(s.b);
@@ -402,7 +421,7 @@ class FunctionCompiler {
           c.brIf(s.depth);
           break;
         case 'br':
-          c.br(s.depth);
+          if (!(s.depth === 0 && i === list.length - 1 && forward[top])) c.br(s.depth);
           break;
         case 'exit':
           c.mark(this.cfg.blocks[s.b]!.last);
@@ -610,7 +629,7 @@ class FunctionCompiler {
       case op.BPF_JMP:
         return this.call(ins, pc);
     }
-    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+    throw new CompileError(pc, `cannot compile opcode 0x${ins.code.toString(16)}`);
   }
 
   /**
@@ -683,7 +702,7 @@ class FunctionCompiler {
         this.bswap(d, ins.imm);
         return;
     }
-    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+    throw new CompileError(pc, `cannot compile opcode 0x${ins.code.toString(16)}`);
   }
 
   /**
@@ -844,7 +863,7 @@ class FunctionCompiler {
         return;
       }
     }
-    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+    throw new CompileError(pc, `cannot compile opcode 0x${ins.code.toString(16)}`);
   }
 
   /** 32-bit div/mod: as {@link divmod64} on the low halves; x%0 leaves the low half of x, zero-extended. */
@@ -1131,7 +1150,7 @@ class FunctionCompiler {
         if (inl(site)) return;
       }
       const f = this.helperFunc.get(id);
-      if (f === undefined) throw new CompileError(`insn ${pc}: helper ${id} not imported`);
+      if (f === undefined) throw new CompileError(pc, `helper ${id} not imported`);
       c.i32Const(pc);
       for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
       c.call(f);
@@ -1142,7 +1161,7 @@ class FunctionCompiler {
       this.fault(FaultKind.Unsupported, pc, 2);
       return;
     }
-    throw new CompileError(`insn ${pc}: cannot compile opcode 0x${ins.code.toString(16)}`);
+    throw new CompileError(pc, `cannot compile opcode 0x${ins.code.toString(16)}`);
   }
 
   /** After a call that may have taken a tail call: keep unwinding to the trampoline. */

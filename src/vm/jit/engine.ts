@@ -3,9 +3,10 @@
  * over the runtime's address space.
  *
  * One module per program, instantiated with the runtime's memory, the
- * program's helpers as imports, and three runtime services (fault, tail,
- * callx). A variant with instruction accounting is compiled on first use
- * when a run asks for a budget, so verified programs never pay for it.
+ * program's helpers as imports, and four runtime services (fault, tail,
+ * callx, ldpkt). The checked variant (instruction budget, address checks) is
+ * compiled on first use, when a run has a budget (always, for unverified
+ * images, as in the interpreter), so verified programs never pay for it.
  *
  * Tail calls (bpf_tail_call, helper 12) use a trampoline: the wasm code of
  * the caller returns all the way out (a global flag makes every frame return
@@ -16,10 +17,9 @@
  */
 import { validateProgram } from '../../isa/validate.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
-import { NULL_GUARD } from '../memory.js';
+import { NULL_GUARD, type AddressSpace, type Region } from '../memory.js';
 import type { Engine, Executable, ProgramImage, RunArgs } from '../engine.js';
 import type { ExecEnv, HelperFn } from '../../helpers/types.js';
-import type { AddressSpace, Region } from '../memory.js';
 import {
   BudgetExceeded,
   CallDepthExceeded,
@@ -166,7 +166,12 @@ export class JitExecutable implements Executable {
       name: `${image.name || 'prog'} stack`,
       writable: true,
     });
-    this.plain = this.instantiate(false);
+    try {
+      this.plain = this.instantiate(false);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
     this.compiled = this.plain.compiled;
     this.compileNs = Math.round((performance.now() - t0) * 1e6);
   }

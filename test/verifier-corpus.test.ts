@@ -1,0 +1,89 @@
+/**
+ * The verifier corpus against the kernel's recorded verdicts (issue 5, part 6).
+ *
+ * Every case of test/verifier-corpus/*.txt goes through tsbpf's verify(); its
+ * verdict must equal the one Linux gave (test/verifier-corpus/verdicts.json,
+ * recorded by scripts/record-verifier-verdicts.sh and re-checked against the
+ * live kernel by .ci/suites/40-verifier-kernel.sh). Unprivileged cases the
+ * kernel would not judge (kernel.unprivileged_bpf_disabled set when they were
+ * recorded) are held to the verdict the corpus intends, and must be refused
+ * unprivileged whenever root is refused too. No root needed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { verify } from '../src/verifier/index.js';
+import { loadCorpus, readVerdicts, verifierInput, type CorpusCase } from './verifier-corpus/corpus.js';
+
+const cases = loadCorpus();
+const recorded = readVerdicts();
+
+test('the corpus is large, covers every rule group, and each group accepts and rejects', () => {
+  assert.ok(cases.length >= 300, `only ${cases.length} cases`);
+  const groups = new Map<string, Set<string>>();
+  for (const c of cases) {
+    const g = groups.get(c.group) ?? new Set<string>();
+    g.add(c.expect);
+    groups.set(c.group, g);
+  }
+  for (const [g, verdicts] of groups) assert.deepEqual([...verdicts].sort(), ['accept', 'reject'], `group ${g} needs both accepting and rejecting cases`);
+});
+
+test('every case has a recorded kernel verdict, and the corpus states it', () => {
+  const problems: string[] = [];
+  for (const c of cases) {
+    const r = recorded.cases[c.name];
+    if (!r) {
+      problems.push(`${c.group}.txt:${c.line} ${c.name}: not recorded (run scripts/record-verifier-verdicts.sh --only ${c.name})`);
+      continue;
+    }
+    const kv = r.verdict === 'unpriv: kernel disabled' ? undefined : r.verdict;
+    if (kv && kv !== c.expect) problems.push(`${c.group}.txt:${c.line} ${c.name}: says ${c.expect}, the kernel ${kv}s`);
+    if (!kv && r.privileged?.verdict === 'reject' && c.expect === 'accept')
+      problems.push(`${c.group}.txt:${c.line} ${c.name}: says accept unprivileged, but the kernel refuses it even to root`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+function tsbpfVerdict(c: CorpusCase): { verdict: 'accept' | 'reject'; message: string } {
+  try {
+    const r = verify(verifierInput(c));
+    return { verdict: r.ok ? 'accept' : 'reject', message: r.ok ? '' : (r.error?.kernelMessage ?? '?') };
+  } catch (e) {
+    // A crash is a disagreement too (the verifier must answer every input).
+    return { verdict: 'reject', message: `CRASH ${(e as Error).stack?.split('\n').slice(0, 2).join(' ')}` };
+  }
+}
+
+test('tsbpf verify() agrees with the kernel on every corpus case', () => {
+  let agree = 0;
+  const disagree: string[] = [];
+  let errnoSame = 0;
+  let errnoCompared = 0;
+  for (const c of cases) {
+    const r = recorded.cases[c.name];
+    if (!r) continue;
+    const t = tsbpfVerdict(c);
+    let want: 'accept' | 'reject';
+    let kmsg = r.kernelMessage;
+    if (r.verdict === 'unpriv: kernel disabled') {
+      want = c.expect;
+      kmsg = `(unprivileged: kernel disabled; corpus intends ${c.expect})`;
+    } else want = r.verdict;
+    if (t.verdict === want && !t.message.startsWith('CRASH')) {
+      agree++;
+      if (want === 'reject' && r.errno && r.verdict !== 'unpriv: kernel disabled') {
+        errnoCompared++;
+        try {
+          if (verify(verifierInput(c)).error?.errno === r.errno) errnoSame++;
+        } catch {
+          /* counted as a crash above */
+        }
+      }
+    } else {
+      disagree.push(`  ${c.group}.txt:${c.line} ${c.name}: kernel ${want}${kmsg && want === 'reject' ? ` (${r.errno}: ${kmsg})` : ''}, tsbpf ${t.verdict}${t.message ? ` (${t.message})` : ''}`);
+    }
+  }
+  console.log(`corpus: ${agree} agree, ${disagree.length} disagree (of ${cases.length}; errno equal on ${errnoSame} of ${errnoCompared} agreed rejections)`);
+  if (disagree.length) console.log(`disagreements:\n${disagree.join('\n')}`);
+  assert.equal(disagree.length, 0, `${disagree.length} corpus cases disagree with the kernel:\n${disagree.join('\n')}`);
+});

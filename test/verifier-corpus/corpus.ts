@@ -1,0 +1,271 @@
+/**
+ * The verifier corpus: small programs grouped by rule in test/verifier-corpus/*.txt
+ * (format in README.md there), each with the verdict its author intended and,
+ * in verdicts.json, the verdict the Linux kernel gave (the truth).
+ *
+ * This module parses the corpus, assembles each case with tsbpf's assembler
+ * (kernel dialect) and builds what both oracles take: the kloader's input
+ * for the kernel and a VerifierInput for tsbpf's verify().
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { assemble } from '../../src/isa/asm.js';
+import type { Insn } from '../../src/isa/insn.js';
+import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../../src/object/spec.js';
+import type { VerifierInput, VerifierMapInfo } from '../../src/verifier/index.js';
+import { ROOT } from '../paths.js';
+
+export const CORPUS_DIR = join(ROOT, 'test/verifier-corpus');
+export const VERDICTS_FILE = join(CORPUS_DIR, 'verdicts.json');
+
+export interface CorpusMap {
+  type: MapTypeName;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  freeze: boolean;
+  inner?: Omit<CorpusMap, 'inner' | 'freeze'>;
+}
+
+export interface CorpusCase {
+  name: string;
+  /** the file (group) it came from, without .txt */
+  group: string;
+  /** 1-based line of the @case header */
+  line: number;
+  type: ProgTypeName;
+  privileged: boolean;
+  /** the verdict the author intended (verdicts.json holds the kernel's) */
+  expect: 'accept' | 'reject';
+  expectedAttachType: number;
+  progFlags: number;
+  license: string;
+  maps: CorpusMap[];
+  /** the assembly as written */
+  source: string;
+  /** assembled slots; lddw map references carry the map's index in imm */
+  insns: Insn[];
+}
+
+export interface KernelVerdict {
+  verdict: 'accept' | 'reject' | 'unpriv: kernel disabled';
+  errno: string | null;
+  kernelMessage: string | null;
+  /** for unprivileged cases the kernel would not judge: its privileged verdict on the same program */
+  privileged?: { verdict: 'accept' | 'reject'; errno: string | null; kernelMessage: string | null };
+}
+
+export interface VerdictsFile {
+  kernel: string;
+  unprivilegedBpfDisabled: number | null;
+  cases: Record<string, KernelVerdict>;
+}
+
+export class CorpusError extends Error {}
+
+/** Attach types a case may name (enum bpf_attach_type). */
+const ATTACH: Record<string, number> = { none: 0, xdp: 37, trace_raw_tp: 23 };
+
+interface Opts {
+  type?: ProgTypeName;
+  privileged?: boolean;
+  expectedAttachType?: number;
+  progFlags?: number;
+  license?: string;
+}
+
+function parseMap(file: string, line: number, words: string[]): CorpusMap {
+  const [typeName, ...rest] = words;
+  if (!typeName || !(typeName in MapType)) throw new CorpusError(`${file}:${line}: unknown map type '${typeName}'`);
+  const m: CorpusMap = { type: typeName as MapTypeName, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, freeze: false };
+  for (const w of rest) {
+    const [k, v] = w.split('=') as [string, string | undefined];
+    const num = (): number => {
+      const n = Number(v);
+      if (v === undefined || !Number.isInteger(n)) throw new CorpusError(`${file}:${line}: bad number in '${w}'`);
+      return n;
+    };
+    if (k === 'key') m.keySize = num();
+    else if (k === 'value') m.valueSize = num();
+    else if (k === 'max') m.maxEntries = num();
+    else if (k === 'flags') m.flags = num();
+    else if (k === 'freeze' && v === undefined) m.freeze = true;
+    else if (k === 'inner' && v) {
+      const [it, ik, iv, im] = v.split(':');
+      if (!it || !(it in MapType)) throw new CorpusError(`${file}:${line}: bad inner map '${v}'`);
+      m.inner = { type: it as MapTypeName, keySize: Number(ik), valueSize: Number(iv), maxEntries: Number(im), flags: 0 };
+    } else throw new CorpusError(`${file}:${line}: unknown map attribute '${w}'`);
+  }
+  return m;
+}
+
+function parseOpts(file: string, line: number, words: string[], into: Opts): void {
+  for (const w of words) {
+    const [k, v] = w.split('=') as [string, string | undefined];
+    if (k === 'type' && v) {
+      if (!(v in ProgType)) throw new CorpusError(`${file}:${line}: unknown program type '${v}'`);
+      into.type = v as ProgTypeName;
+    } else if (k === 'unpriv' && v === undefined) into.privileged = false;
+    else if (k === 'priv' && v === undefined) into.privileged = true;
+    else if (k === 'attach' && v) {
+      const n = ATTACH[v] ?? Number(v);
+      if (!Number.isInteger(n)) throw new CorpusError(`${file}:${line}: unknown attach type '${v}'`);
+      into.expectedAttachType = n;
+    } else if (k === 'flags' && v) into.progFlags = Number(v);
+    else if (k === 'license' && v) into.license = v.replace(/_/g, ' ');
+    else throw new CorpusError(`${file}:${line}: unknown option '${w}'`);
+  }
+}
+
+/**
+ * Expand the corpus's shorthands into the assembler's syntax:
+ *   map[N]          the lddw of map N's pointer   (`r1 = map[0] ll`)
+ *   map_value[N]+O  the lddw of the address of byte O of map N's value (array maps)
+ *   @rept N ... @endr  the lines between, N times (for size and complexity limits)
+ */
+export function expandSource(src: string): string {
+  const lines = src.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const m = /^\s*@rept\s+(\d+)\s*$/.exec(l);
+    if (m) {
+      const body: string[] = [];
+      let depth = 1;
+      for (i++; i < lines.length; i++) {
+        if (/^\s*@rept\b/.test(lines[i]!)) depth++;
+        if (/^\s*@endr\s*$/.test(lines[i]!) && --depth === 0) break;
+        body.push(lines[i]!);
+      }
+      const inner = expandSource(body.join('\n'));
+      for (let k = 0; k < Number(m[1]); k++) out.push(inner);
+      continue;
+    }
+    out.push(
+      l
+        .replace(/\bmap_value\[(\d+)\]\s*\+\s*(\d+)/g, 'map[fd:$1][0]+$2')
+        .replace(/\bmap\[(\d+)\]/g, 'map[fd:$1]'),
+    );
+  }
+  return out.join('\n');
+}
+
+/** Parse one corpus file. */
+export function parseCorpusFile(path: string, group: string): CorpusCase[] {
+  const text = readFileSync(path, 'utf8');
+  const file = `${group}.txt`;
+  const defaults: Opts = {};
+  let defaultMaps: CorpusMap[] = [];
+  const cases: CorpusCase[] = [];
+  let cur: { name: string; line: number; expect: 'accept' | 'reject'; opts: Opts; maps: CorpusMap[] | null; body: string[] } | null = null;
+
+  const finish = (): void => {
+    if (!cur) return;
+    const source = cur.body.join('\n');
+    let insns: Insn[];
+    try {
+      insns = assemble(expandSource(source), { dialect: 'kernel' });
+    } catch (e) {
+      throw new CorpusError(`${file}:${cur.line}: case ${cur.name}: ${(e as Error).message}`);
+    }
+    const o = { ...defaults, ...cur.opts };
+    if (!o.type) throw new CorpusError(`${file}:${cur.line}: case ${cur.name} has no program type`);
+    cases.push({
+      name: cur.name,
+      group,
+      line: cur.line,
+      type: o.type,
+      privileged: o.privileged ?? true,
+      expect: cur.expect,
+      expectedAttachType: o.expectedAttachType ?? 0,
+      progFlags: o.progFlags ?? 0,
+      license: o.license ?? 'GPL',
+      maps: cur.maps ?? defaultMaps,
+      source,
+      insns,
+    });
+    cur = null;
+  };
+
+  text.split('\n').forEach((raw, idx) => {
+    const line = idx + 1;
+    const t = raw.trim();
+    if (t.startsWith('@case')) {
+      finish();
+      const [, name, expect, ...rest] = t.split(/\s+/);
+      if (!name || !/^[A-Za-z0-9_]+$/.test(name)) throw new CorpusError(`${file}:${line}: bad case name '${name}'`);
+      if (expect !== 'accept' && expect !== 'reject') throw new CorpusError(`${file}:${line}: case ${name}: say accept or reject after the name`);
+      const opts: Opts = {};
+      parseOpts(file, line, rest, opts);
+      cur = { name, line, expect, opts, maps: null, body: [] };
+    } else if (t.startsWith('@map')) {
+      const m = parseMap(file, line, t.split(/\s+/).slice(1));
+      if (cur) (cur.maps ??= []).push(m);
+      else defaultMaps = [...defaultMaps, m];
+    } else if (t.startsWith('@defaults')) {
+      if (cur) throw new CorpusError(`${file}:${line}: @defaults must come before the first @case`);
+      parseOpts(file, line, t.split(/\s+/).slice(1), defaults);
+    } else if (t.startsWith('@nomaps')) {
+      if (cur) cur.maps = [];
+    } else if (cur) cur.body.push(raw);
+    else if (t !== '' && !t.startsWith('#')) throw new CorpusError(`${file}:${line}: text outside a case: '${t}'`);
+  });
+  finish();
+  return cases;
+}
+
+/** Every case of the corpus, in file order; names are unique across files. */
+export function loadCorpus(dir = CORPUS_DIR): CorpusCase[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.txt')).sort();
+  const all: CorpusCase[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const group = f.slice(0, -4);
+    for (const c of parseCorpusFile(join(dir, f), group)) {
+      const prev = seen.get(c.name);
+      if (prev) throw new CorpusError(`case name ${c.name} is used in ${prev}.txt and ${group}.txt`);
+      seen.set(c.name, group);
+      all.push(c);
+    }
+  }
+  return all;
+}
+
+function mapInfo(m: CorpusMap | Omit<CorpusMap, 'inner' | 'freeze'>, i: number): VerifierMapInfo {
+  const info: VerifierMapInfo = { name: `m${i}`, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags };
+  if ('freeze' in m && m.freeze) {
+    info.frozen = true;
+    // kloader writes nothing before freezing: the contents are zeros.
+    info.contents = new Uint8Array(m.valueSize);
+  }
+  if ('inner' in m && m.inner) info.inner = mapInfo(m.inner, i);
+  return info;
+}
+
+/** tsbpf's verifier input for a case (privileged as the case says, unless overridden). */
+export function verifierInput(c: CorpusCase, privileged = c.privileged): VerifierInput {
+  return {
+    insns: c.insns,
+    progType: c.type,
+    maps: c.maps.map(mapInfo),
+    privileged,
+    license: c.license,
+  };
+}
+
+/** The case in kloader's input format (kloader.c). */
+export function kloaderInput(c: CorpusCase, name = c.name, privileged = c.privileged): string {
+  const out = [`case ${name}`, `prog ${ProgType[c.type]} ${c.expectedAttachType} ${c.progFlags} ${privileged ? 0 : 1}`, `license ${c.license}`];
+  for (const m of c.maps) {
+    if (m.inner) out.push(`inner ${MapType[m.inner.type]} ${m.inner.keySize} ${m.inner.valueSize} ${m.inner.maxEntries} ${m.inner.flags}`);
+    out.push(`map ${MapType[m.type]} ${m.keySize} ${m.valueSize} ${m.maxEntries} ${m.flags} ${m.freeze ? 1 : 0}`);
+  }
+  for (const i of c.insns) out.push(`insn ${i.code} ${i.dst} ${i.src} ${i.off} ${i.imm}`);
+  out.push('end');
+  return out.join('\n') + '\n';
+}
+
+export function readVerdicts(path = VERDICTS_FILE): VerdictsFile {
+  return JSON.parse(readFileSync(path, 'utf8')) as VerdictsFile;
+}

@@ -1,0 +1,143 @@
+/**
+ * Ask the running kernel for the verdict on every corpus case (through
+ * kloader.c) and either write them to verdicts.json (--write) or check the
+ * recorded ones still hold (--check). Run through
+ * scripts/record-verifier-verdicts.sh, which builds kloader first; needs root.
+ *
+ *   node dist/test/verifier-corpus/record.js --kloader PATH (--write | --check) [--only a,b,c]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { loadCorpus, kloaderInput, readVerdicts, VERDICTS_FILE, type CorpusCase, type KernelVerdict, type VerdictsFile } from './corpus.js';
+
+interface Raw {
+  verdict: 'accept' | 'reject' | 'error';
+  errno: string | null;
+  message: string | null;
+}
+
+function unprivDisabled(): number | null {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/unprivileged_bpf_disabled', 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+const PRIV_SUFFIX = '__as_root';
+
+/** Run the cases through kloader; unprivileged cases also run as root (name + PRIV_SUFFIX). */
+export function kernelVerdicts(kloader: string, cases: readonly CorpusCase[]): Map<string, KernelVerdict> {
+  let input = '';
+  for (const c of cases) {
+    input += kloaderInput(c);
+    if (!c.privileged) input += kloaderInput(c, c.name + PRIV_SUFFIX, true);
+  }
+  const r = spawnSync(kloader, [], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`kloader exited with ${r.status}: ${r.stderr}`);
+  const raw = new Map<string, Raw>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line.startsWith('RESULT ')) continue;
+    const [name, verdict, errno, message] = line.slice(7).split('\t') as [string, Raw['verdict'], string, string];
+    raw.set(name, { verdict, errno: errno === '-' ? null : errno, message: message === '-' ? null : message });
+  }
+  const disabled = unprivDisabled();
+  const out = new Map<string, KernelVerdict>();
+  for (const c of cases) {
+    const k = raw.get(c.name);
+    if (!k || k.verdict === 'error') {
+      console.log(`ERROR ${c.group}.txt:${c.line} ${c.name}: kloader could not run it: ${k ? `${k.errno} ${k.message}` : 'no result'}`);
+      continue;
+    }
+    if (!c.privileged && disabled !== 0 && k.verdict === 'reject' && k.errno === 'EPERM') {
+      const p = raw.get(c.name + PRIV_SUFFIX);
+      if (!p || p.verdict === 'error') throw new Error(`kloader could not run ${c.name} as root`);
+      out.set(c.name, {
+        verdict: 'unpriv: kernel disabled',
+        errno: 'EPERM',
+        kernelMessage: null,
+        privileged: { verdict: p.verdict, errno: p.errno, kernelMessage: p.message },
+      });
+    } else out.set(c.name, { verdict: k.verdict, errno: k.errno, kernelMessage: k.message });
+  }
+  return out;
+}
+
+function main(argv: string[]): number {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const kloader = arg('--kloader');
+  const write = argv.includes('--write');
+  const check = argv.includes('--check');
+  const only = arg('--only')?.split(',');
+  if (!kloader || !existsSync(kloader) || write === check) {
+    console.error('usage: record.js --kloader PATH (--write | --check) [--only a,b,c]');
+    return 2;
+  }
+  let cases = loadCorpus();
+  if (only) cases = cases.filter((c) => only.includes(c.name));
+  const got = kernelVerdicts(kloader, cases);
+  const kernel = release();
+  if (write) {
+    const prev: VerdictsFile | undefined = existsSync(VERDICTS_FILE) ? readVerdicts() : undefined;
+    const file: VerdictsFile = { kernel, unprivilegedBpfDisabled: unprivDisabled(), cases: only && prev ? { ...prev.cases } : {} };
+    let surprises = 0;
+    for (const c of cases) {
+      const k = got.get(c.name);
+      if (!k) continue;
+      file.cases[c.name] = k;
+      const v = k.verdict === 'unpriv: kernel disabled' ? undefined : k.verdict;
+      if (v && v !== c.expect) {
+        surprises++;
+        console.log(`surprise: ${c.group}.txt:${c.line} ${c.name}: intended ${c.expect}, kernel ${v}${k.kernelMessage ? ` (${k.errno}: ${k.kernelMessage})` : ''}`);
+      }
+      if (!v && k.privileged?.verdict === 'reject' && c.expect === 'accept')
+        console.log(`surprise: ${c.group}.txt:${c.line} ${c.name}: intended accept unprivileged, but root is refused (${k.privileged.kernelMessage})`);
+    }
+    // Keep corpus order, so diffs of the file stay readable.
+    const order = loadCorpus().map((c) => c.name);
+    const sorted: Record<string, KernelVerdict> = {};
+    for (const n of order) if (file.cases[n]) sorted[n] = file.cases[n]!;
+    file.cases = sorted;
+    writeFileSync(VERDICTS_FILE, JSON.stringify(file, null, 1) + '\n');
+    console.log(`recorded ${cases.length} verdicts from Linux ${kernel} into ${VERDICTS_FILE} (${surprises} differ from the intended verdict)`);
+    return 0;
+  }
+  const rec = readVerdicts();
+  let bad = 0;
+  let errnoDiffs = 0;
+  for (const c of cases) {
+    const r = rec.cases[c.name];
+    const k = got.get(c.name);
+    if (!k) {
+      bad++;
+      continue;
+    }
+    if (!r) {
+      console.log(`MISSING ${c.name}: no recorded verdict (kernel: ${k.verdict})`);
+      bad++;
+      continue;
+    }
+    // Where unprivileged loading is disabled, compare the privileged verdicts of those cases.
+    const rv = r.verdict === 'unpriv: kernel disabled' ? r.privileged : r;
+    const kv = k.verdict === 'unpriv: kernel disabled' ? k.privileged : k;
+    if (r.verdict !== k.verdict && (r.verdict === 'unpriv: kernel disabled') !== (k.verdict === 'unpriv: kernel disabled')) {
+      console.log(`note ${c.name}: recorded '${r.verdict}', this kernel '${k.verdict}' (unprivileged_bpf_disabled differs)`);
+      continue;
+    }
+    if (rv?.verdict !== kv?.verdict) {
+      console.log(`DIFFERS ${c.group}.txt:${c.line} ${c.name}: recorded ${rv?.verdict}, kernel ${kv?.verdict} (${kv?.errno ?? ''} ${kv?.kernelMessage ?? ''})`);
+      bad++;
+    } else if (rv?.errno !== kv?.errno) {
+      console.log(`note ${c.name}: errno recorded ${rv?.errno}, kernel ${kv?.errno}`);
+      errnoDiffs++;
+    }
+  }
+  console.log(`kernel ${kernel} (recorded on ${rec.kernel}): ${cases.length - bad} of ${cases.length} recorded verdicts hold, ${bad} differ, ${errnoDiffs} errno notes`);
+  return bad ? 1 : 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
