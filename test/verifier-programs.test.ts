@@ -186,3 +186,32 @@ test('every fixture program verifies (or is refused clearly when tsbpf cannot ru
   }
   assert.ok(accepted >= 10, `only ${accepted} fixture programs verified`);
 });
+
+test('random programs never crash the verifier (robustness)', () => {
+  let s = 0x2545f4914f6cdd1dn;
+  const rnd = (n: number): number => {
+    s ^= s << 13n; s &= (1n << 64n) - 1n; s ^= s >> 7n; s ^= s << 17n; s &= (1n << 64n) - 1n;
+    return Number(s % BigInt(n));
+  };
+  const codes = [0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f, 0x77, 0x7f, 0x87, 0x97, 0x9f, 0xa7, 0xaf,
+    0xb7, 0xbf, 0xc7, 0xcf, 0x04, 0x0c, 0x14, 0xb4, 0xbc, 0x61, 0x69, 0x71, 0x79, 0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xdb, 0xc3,
+    0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, 0x55, 0x5d, 0x65, 0x6d, 0xa5, 0xad, 0x16, 0x1e, 0x26, 0x85, 0x95, 0x18, 0xd4, 0xdc, 0x87];
+  const progTypes = ['xdp', 'socket_filter', 'sched_cls', 'kprobe'] as const;
+  let accepted = 0;
+  for (let n = 0; n < 1500; n++) {
+    const len = 2 + rnd(14);
+    const insns: Insn[] = [];
+    for (let k = 0; k < len; k++) {
+      const code = codes[rnd(codes.length)]!;
+      const imm = [0, 1, 4, 8, -8, 14, 255, 1, 12, 2][rnd(10)]!;
+      const off = [0, 0, 1, 2, -8, -4, 4, 8, -1][rnd(9)]!;
+      insns.push({ code, dst: rnd(11), src: code === 0x85 ? 0 : rnd(11), off: code === 0x85 ? 0 : off, imm: code === 0x85 ? [1, 5, 7, 12, 131, 181][rnd(6)]! : imm });
+      if (code === 0x18) insns.push({ code: 0, dst: 0, src: 0, off: 0, imm: 0 });
+    }
+    insns.push({ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
+    const res = verify({ insns, progType: progTypes[rnd(progTypes.length)]!, maps: CASE_MAPS, complexityLimit: 20000 });
+    assert.notEqual(res.error?.errno, 'EFAULT', `internal error: ${res.error?.kernelMessage}`);
+    if (res.ok) accepted++;
+  }
+  assert.ok(accepted > 10, `only ${accepted} random programs were accepted; the generator is too hostile to test much`);
+});

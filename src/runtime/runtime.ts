@@ -234,7 +234,7 @@ export class Runtime {
         const m = this.createMap(ms);
         created.push(m);
         maps.set(name, m);
-        if (ms.pinning === 'by_name') toPin.push([ms.name, m]);
+        if (ms.pinning === 'by_name' && opts.pins) toPin.push([ms.name, m]);
         for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
         // BPF_MAP_FREEZE for .rodata once its contents are written and before any program loads
         // (libbpf bpf_object__populate_internal_map), so the verifier may treat its bytes as constants.
@@ -407,6 +407,12 @@ export class Program implements ProgramRef {
   run(opts: TestRunOptions = {}): TestRunResult {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
     return testRun(this.runtime.testRunEnv(), { name: this.name, type: this.type, ...(this.expectedAttachType ? { expectedAttachType: this.expectedAttachType } : {}), exec: this.executable }, opts);
+  }
+
+  /** Attach to a hook point (src/hooks: tracepoints, probes, packet and policy hooks); returns the link (bpf_link). */
+  attach<L>(hook: { attachProgram(p: Program): L }): L {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+    return hook.attachProgram(this);
   }
 
   close(): void {

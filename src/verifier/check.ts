@@ -11,7 +11,8 @@ import * as op from '../isa/opcodes.js';
 import type { HelperProto, ArgType } from '../helpers/proto.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../vm/engine.js';
-import type { Errno } from '../errors.js';
+import { InstructionError, type Errno } from '../errors.js';
+import { validateProgram } from '../isa/validate.js';
 import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, negateCond, flipCond, JSET_NOT } from './scalar.js';
 import { tnumIsConst, tnumStr, tnumAdd, tnumSub, tnumConst } from './tnum.js';
 import { Reg, regTypeStr } from './types.js';
@@ -251,6 +252,13 @@ export class Verifier implements MapNames {
       throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
     if (!this.privileged && !this.rules.unprivileged)
       throw new Reject('EPERM', `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, 0);
+    try {
+      // Malformed encodings first (reserved fields, registers past r10, broken lddw pairs, jumps into the middle of one).
+      validateProgram(this.insns);
+    } catch (e) {
+      if (e instanceof InstructionError) throw new Reject('EINVAL', e.reason, e.index, [], undefined, `malformed instruction: ${e.reason}`);
+      throw e;
+    }
     try {
       this.cfg = buildCfg(this.insns, {
         allowLoops: this.privileged,

@@ -56,8 +56,10 @@ export function verify(input: VerifierInput): VerifierResult {
       v.logAlways(statsLine(stats));
     }
     return { ok: true, log: v.logText, aux: v.aux, stats };
-  } catch (e) {
-    if (!(e instanceof Reject)) throw e;
+  } catch (caught) {
+    // A verifier bug must not crash the caller or let the program through: refuse it, saying why.
+    const e = caught instanceof Reject ? caught
+      : new Reject('EFAULT', `verifier internal error: ${(caught as Error)?.message ?? String(caught)}`, v?.currentInsn ?? 0, [], 'this is a tsbpf bug; please report it with the object file');
     const timeUs = Math.round((performance.now() - t0) * 1000);
     const stats = v ? v.stats(timeUs) : emptyStats(timeUs);
     if (v) {

@@ -41,6 +41,8 @@ export interface CorpusCase {
   expectedAttachType: number;
   progFlags: number;
   license: string;
+  /** load with BTF func_info (one FUNC per function), as clang-built objects have */
+  btf: boolean;
   maps: CorpusMap[];
   /** the assembly as written */
   source: string;
@@ -73,6 +75,7 @@ interface Opts {
   expectedAttachType?: number;
   progFlags?: number;
   license?: string;
+  btf?: boolean;
 }
 
 function parseMap(file: string, line: number, words: string[]): CorpusMap {
@@ -114,6 +117,7 @@ function parseOpts(file: string, line: number, words: string[], into: Opts): voi
       into.expectedAttachType = n;
     } else if (k === 'flags' && v) into.progFlags = Number(v);
     else if (k === 'license' && v) into.license = v.replace(/_/g, ' ');
+    else if (k === 'btf' && v === undefined) into.btf = true;
     else throw new CorpusError(`${file}:${line}: unknown option '${w}'`);
   }
 }
@@ -181,6 +185,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       expectedAttachType: o.expectedAttachType ?? 0,
       progFlags: o.progFlags ?? 0,
       license: o.license ?? 'GPL',
+      btf: o.btf ?? false,
       maps: cur.maps ?? defaultMaps,
       source,
       insns,
@@ -243,6 +248,18 @@ function mapInfo(m: CorpusMap | Omit<CorpusMap, 'inner' | 'freeze'>, i: number):
   return info;
 }
 
+/** Where each function starts: 0, and every bpf-to-bpf call or callback (lddw func) target. */
+export function functionStarts(insns: readonly Insn[]): number[] {
+  const starts = new Set<number>([0]);
+  for (let i = 0; i < insns.length; i++) {
+    const x = insns[i]!;
+    if (x.code === 0x85 && x.src === 1) starts.add(i + x.imm + 1);
+    if (x.code === 0x18 && x.src === 4) starts.add(i + x.imm + 1);
+    if (x.code === 0x18) i++;
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
 /** tsbpf's verifier input for a case (privileged as the case says, unless overridden). */
 export function verifierInput(c: CorpusCase, privileged = c.privileged): VerifierInput {
   return {
@@ -251,6 +268,8 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged): Verifie
     maps: c.maps.map(mapInfo),
     privileged,
     license: c.license,
+    // kloader's BTF: type 1 int, 2 the prototype, 3.. one FUNC per function in order.
+    ...(c.btf ? { funcInfo: functionStarts(c.insns).map((insnOff, k) => ({ insnOff, typeId: 3 + k })) } : {}),
   };
 }
 
@@ -262,6 +281,7 @@ export function kloaderInput(c: CorpusCase, name = c.name, privileged = c.privil
     out.push(`map ${MapType[m.type]} ${m.keySize} ${m.valueSize} ${m.maxEntries} ${m.flags} ${m.freeze ? 1 : 0}`);
   }
   for (const i of c.insns) out.push(`insn ${i.code} ${i.dst} ${i.src} ${i.off} ${i.imm}`);
+  if (c.btf) for (const f of functionStarts(c.insns)) out.push(`func ${f}`);
   out.push('end');
   return out.join('\n') + '\n';
 }

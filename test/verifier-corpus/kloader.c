@@ -15,6 +15,7 @@
  *   inner TYPE KEY VALUE MAX FLAGS       (template for the next map, a map-in-map)
  *   map TYPE KEY VALUE MAX FLAGS FREEZE
  *   insn CODE DST SRC OFF IMM
+ *   func INSN_OFF                         (with BTF: a function starts here; the first is main)
  *   end                                   (load, print, close everything)
  *
  * Unprivileged loads follow the kernel selftests' approach: maps are created
@@ -120,6 +121,45 @@ static void last_line(const char *log, char *out, size_t outsz)
 	out[bestlen] = 0;
 }
 
+/*
+ * Minimal program BTF for func_info, as clang emits for every object: an
+ * `int` type, one FUNC_PROTO `int (void)` and a FUNC per function (main
+ * global, the others static). Static functions' prototypes are not checked
+ * against their use, so one prototype serves every function.
+ */
+static int load_func_btf(int nfuncs)
+{
+	static unsigned char blob[65536];
+	__u32 *t;
+	char *str;
+	size_t tlen, slen = 0, off = 0;
+	if (nfuncs > 1000)
+		return -1;
+	t = (__u32 *)(blob + 24);
+	char strs[16384];
+	strs[slen++] = 0;
+	size_t int_name = slen;
+	slen += sprintf(strs + slen, "int") + 1;
+	/* [1] int */
+	t[off++] = int_name; t[off++] = 1u << 24; t[off++] = 4; t[off++] = (1u << 24) | 32;
+	/* [2] int (void) */
+	t[off++] = 0; t[off++] = 13u << 24; t[off++] = 1;
+	for (int i = 0; i < nfuncs; i++) {
+		size_t name = slen;
+		slen += sprintf(strs + slen, "f%d", i) + 1;
+		t[off++] = name; t[off++] = (12u << 24) | (i == 0 ? 1 : 0); t[off++] = 2;
+	}
+	tlen = off * 4;
+	str = (char *)blob + 24 + tlen;
+	memcpy(str, strs, slen);
+	__u16 magic = 0xeB9F;
+	memcpy(blob, &magic, 2);
+	blob[2] = 1; blob[3] = 0;
+	__u32 hdr[5] = { 24, 0, (__u32)tlen, (__u32)tlen, (__u32)slen };
+	memcpy(blob + 4, hdr, sizeof hdr);
+	return bpf_btf_load(blob, 24 + tlen + slen, NULL);
+}
+
 static int create_map(struct mapdef *m, int idx)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o);
@@ -151,7 +191,8 @@ int main(void)
 {
 	char line[512], name[512] = "", license[512] = "GPL", msg[1024];
 	struct mapdef maps[MAX_MAPS], pending = { 0 };
-	int nmaps = 0, ninsns = 0, ptype = 0, attach = 0, pflags = 0, unpriv = 0, bad = 0;
+	int nmaps = 0, ninsns = 0, ptype = 0, attach = 0, pflags = 0, unpriv = 0, bad = 0, nfuncs = 0;
+	static struct bpf_func_info funcs[1000];
 
 	insns = calloc(MAX_INSNS, sizeof(*insns));
 	logbuf = malloc(LOG_SIZE);
@@ -162,7 +203,7 @@ int main(void)
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "case ", 5)) {
 			snprintf(name, sizeof name, "%s", line + 5);
-			nmaps = ninsns = ptype = attach = pflags = unpriv = bad = 0;
+			nmaps = ninsns = ptype = attach = pflags = unpriv = bad = nfuncs = 0;
 			memset(&pending, 0, sizeof pending);
 			snprintf(license, sizeof license, "GPL");
 		} else if (!strncmp(line, "prog ", 5)) {
@@ -194,8 +235,16 @@ int main(void)
 			i->src_reg = src;
 			i->off = off;
 			i->imm = imm;
+		} else if (!strncmp(line, "func ", 5)) {
+			if (nfuncs == 1000) {
+				bad = 1;
+				continue;
+			}
+			funcs[nfuncs].insn_off = atoi(line + 5);
+			funcs[nfuncs].type_id = 3 + nfuncs;
+			nfuncs++;
 		} else if (!strcmp(line, "end")) {
-			int fds[MAX_MAPS], ok = 1, fd, err = 0;
+			int fds[MAX_MAPS], ok = 1, fd, err = 0, btf_fd = -1;
 			if (bad) {
 				printf("RESULT %s\terror\t-\tkloader: malformed case\n", name);
 				continue;
@@ -225,7 +274,22 @@ int main(void)
 				}
 				i++;
 			}
+			if (nfuncs) {
+				btf_fd = load_func_btf(nfuncs);
+				if (btf_fd < 0) {
+					printf("RESULT %s\terror\t%s\tkloader: BTF load failed\n", name, errno_name(errno));
+					for (int i = 0; i < nmaps; i++)
+						close(fds[i]);
+					continue;
+				}
+			}
 			LIBBPF_OPTS(bpf_prog_load_opts, po);
+			if (nfuncs) {
+				po.prog_btf_fd = btf_fd;
+				po.func_info = funcs;
+				po.func_info_cnt = nfuncs;
+				po.func_info_rec_size = sizeof(funcs[0]);
+			}
 			po.expected_attach_type = attach;
 			po.prog_flags = pflags;
 			po.attempts = 1;
@@ -243,6 +307,12 @@ int main(void)
 			} else {
 				/* Again with the log, for the message (the verdict and errno come from the first load). */
 				LIBBPF_OPTS(bpf_prog_load_opts, lo);
+				if (nfuncs) {
+					lo.prog_btf_fd = btf_fd;
+					lo.func_info = funcs;
+					lo.func_info_cnt = nfuncs;
+					lo.func_info_rec_size = sizeof(funcs[0]);
+				}
 				lo.expected_attach_type = attach;
 				lo.prog_flags = pflags;
 				lo.attempts = 1;
@@ -260,6 +330,8 @@ int main(void)
 			}
 			for (int i = 0; i < nmaps; i++)
 				close(fds[i]);
+			if (btf_fd >= 0)
+				close(btf_fd);
 		}
 	}
 	return 0;

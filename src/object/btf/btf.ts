@@ -363,6 +363,19 @@ export class Btf {
         case 'decl_tag':
           ref(t.typeId, 'type_id', false);
           if (t.componentIdx < -1) throw new BtfError(at, `type [${id}] decl_tag: invalid component_idx ${t.componentIdx}`);
+          if (t.componentIdx >= 0) {
+            // a component is a member (struct/union) or a parameter (func)
+            const target = this.types[t.typeId]!;
+            const proto = target.kind === 'func' ? this.types[target.typeId] : undefined;
+            const n =
+              target.kind === 'struct' || target.kind === 'union'
+                ? target.members.length
+                : proto?.kind === 'func_proto'
+                  ? proto.params.length
+                  : 0;
+            if (t.componentIdx >= n)
+              throw new BtfError(at, `type [${id}] decl_tag: component_idx ${t.componentIdx} out of range for a ${target.kind} with ${n} components`);
+          }
           break;
         default:
           break;

@@ -1,0 +1,180 @@
+/**
+ * Links: the attachment of a loaded program to a hook point (the kernel's
+ * struct bpf_link). A hook point keeps its programs in an array that is
+ * replaced, never mutated, on attach and detach (copy-on-write, as the
+ * kernel's bpf_prog_array is swapped under RCU): an event that is being
+ * delivered keeps running the list it started with, so attaching or
+ * detaching while events flow neither loses nor duplicates an event.
+ * Programs on one hook run in attach order. Maps belong to the programs'
+ * collections, not to links: detaching leaves every map entry in place.
+ */
+import { TsbpfError } from '../errors.js';
+import type { Program } from '../runtime/runtime.js';
+import type { HelperRun } from '../helpers/env.js';
+import type { AddressSpace, Region } from '../vm/memory.js';
+
+/** Something `program.attach(hook)` accepts. */
+export interface Attachable<L = Link> {
+  attachProgram(p: Program): L;
+}
+
+/** One program attached to one hook; `detach()` takes it off (idempotent). */
+export class Link {
+  private detached = false;
+  /** events this program ran on */
+  runs = 0;
+  /** runs that faulted (the event went on; see lastError) */
+  errors = 0;
+  lastError: unknown;
+  constructor(
+    readonly hook: HookPoint,
+    readonly program: Program,
+  ) {}
+  get attached(): boolean {
+    return !this.detached;
+  }
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.hook.remove(this);
+  }
+  /** `using link = prog.attach(hook)` detaches at scope exit. */
+  [Symbol.dispose](): void {
+    this.detach();
+  }
+}
+
+/** Per-run state helpers see (ExecEnv.run), for programs run by hooks. */
+class HookRun implements HelperRun {
+  constructor(
+    readonly host: HelperRun['host'],
+    readonly progType: string,
+    readonly progName: string,
+    public ctx: number,
+    readonly scratch: number,
+  ) {}
+}
+
+interface CtxBuffer {
+  space: AddressSpace;
+  addr: number;
+  size: number;
+  busy: boolean;
+  region?: Region;
+}
+
+/**
+ * A hook point: an ordered, copy-on-write list of links. `types` names the
+ * program types that may attach (EINVAL otherwise, as BPF_LINK_CREATE with a
+ * mismatched attach type).
+ */
+export class HookPoint implements Attachable<Link> {
+  /** the current programs, in attach order; replaced (never mutated) by attach/detach */
+  links: readonly Link[] = [];
+  private readonly runs = new WeakMap<Program, HookRun>();
+  private readonly buffers = new WeakMap<AddressSpace, CtxBuffer>();
+
+  constructor(
+    readonly name: string,
+    readonly types: readonly string[],
+    /** context bytes each run gets (the struct the programs read) */
+    readonly ctxSize: number,
+    private readonly onFirst?: () => void,
+    private readonly onLast?: () => void,
+  ) {}
+
+  attachProgram(p: Program): Link {
+    if (!this.types.includes(p.type)) throw new TsbpfError('EINVAL', `program ${p.name} (${p.type}) cannot attach to ${this.name}: it takes ${this.types.join(' or ')} programs`);
+    const link = new Link(this, p);
+    const was = this.links.length;
+    this.links = [...this.links, link];
+    if (was === 0) this.onFirst?.();
+    return link;
+  }
+
+  /** @internal (Link.detach) */
+  remove(link: Link): void {
+    const next = this.links.filter((l) => l !== link);
+    if (next.length === this.links.length) return;
+    this.links = next;
+    if (next.length === 0) this.onLast?.();
+  }
+
+  /** Whether any program is attached (hooks check this before building a context). */
+  get active(): boolean {
+    return this.links.length > 0;
+  }
+
+  /**
+   * Run every attached program on a context that `fill` writes into the
+   * program's address space (once per space, so programs of one runtime share
+   * it); returns each program's r0 (as a signed 32-bit int) in attach order.
+   */
+  run(fill: (space: AddressSpace, addr: number, p: Program) => void, each?: (r0: number, link: Link) => boolean | void): void {
+    const list = this.links;
+    let buf: CtxBuffer | undefined;
+    try {
+      for (const link of list) {
+        const p = link.program;
+        const space = p.runtime.space;
+        if (!buf || space !== buf.space) {
+          if (buf) this.release(buf);
+          buf = this.buffer(space);
+          space.u8.fill(0, buf.addr, buf.addr + buf.size);
+          fill(space, buf.addr, p);
+        }
+        let r0: number;
+        try {
+          r0 = this.exec(p, buf.addr);
+        } catch (e) {
+          // A program fault must not break the application's operation: it is counted on the link.
+          link.errors++;
+          link.lastError = e;
+          continue;
+        }
+        link.runs++;
+        if (each && each(r0, link) === true) break;
+      }
+    } finally {
+      if (buf) this.release(buf);
+    }
+  }
+
+  private release(b: CtxBuffer): void {
+    b.busy = false;
+    if (this.buffers.get(b.space) !== b) {
+      if (b.region) b.space.removeRegion(b.region);
+      b.space.free(b.addr);
+    }
+  }
+
+  /** The context buffer of this hook in `space`: one kept per space, a fresh one when it is in use (a nested event). */
+  private buffer(space: AddressSpace): CtxBuffer {
+    let b = this.buffers.get(space);
+    if (!b || b.busy) {
+      const addr = space.alloc(this.ctxSize);
+      const region = space.addRegion({ base: addr, size: this.ctxSize, kind: 'ctx', name: `${this.name} context`, writable: false });
+      const nb: CtxBuffer = { space, addr, size: this.ctxSize, busy: true, region };
+      if (!b) this.buffers.set(space, nb);
+      return nb;
+    }
+    b.busy = true;
+    return b;
+  }
+
+  /** Run `p` with r1 = ctx; r0 as a signed 32-bit value (the int programs return). */
+  exec(p: Program, ctx: number): number {
+    let run = this.runs.get(p);
+    if (!run) {
+      run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+      this.runs.set(p, run);
+    }
+    run.ctx = ctx;
+    return Number(BigInt.asIntN(32, p.executable.run({ args: [BigInt(ctx)], cpu: 0, run })));
+  }
+}
+
+/** `attach(program, hook)`: the same as `program.attach(hook)`. */
+export function attach<L>(p: Program, hook: Attachable<L>): L {
+  return hook.attachProgram(p);
+}
