@@ -174,3 +174,24 @@ test(
     }
   },
 );
+
+test('global data (a datasec) formats as bpftool prints a .bss map', () => {
+  const int = { id: 1, kind: 'int' as const, name: 'int', size: 4, bits: 32, offset: 0, encoding: { signed: true, char: false, bool: false } };
+  const char = { id: 2, kind: 'int' as const, name: 'char', size: 1, bits: 8, offset: 0, encoding: { signed: true, char: false, bool: false } };
+  const ds = Btf.fromTypes([
+    int,
+    char,
+    { id: 3, kind: 'enum', name: 'neg', size: 4, signed: true, values: [{ name: 'NEG_A', value: -3 }] },
+    { id: 4, kind: 'var', name: 'last_neg', typeId: 3, linkage: 'global' },
+    { id: 5, kind: 'array', name: '', elemTypeId: 2, indexTypeId: 1, nelems: 4 },
+    { id: 6, kind: 'var', name: 'bss_buf', typeId: 5, linkage: 'global' },
+    { id: 7, kind: 'datasec', name: '.bss', size: 8, vars: [{ typeId: 4, offset: 0, size: 4 }, { typeId: 6, offset: 4, size: 4 }] },
+  ]);
+  const bytes = new Uint8Array(8);
+  // recorded from `bpftool map dump` of a zeroed .bss with these variables
+  assert.equal(
+    formatMapDump([{ value: formatValue(ds, 7, bytes) }]),
+    '[{\n        "value": {\n            ".bss": [{\n                    "last_neg": 0\n                },{\n                    "bss_buf": ""\n                }\n            ]\n        }\n    }\n]\n',
+  );
+  assert.deepEqual(decodeValue(ds, 7, encodeValue(ds, 7, { last_neg: 'NEG_A', bss_buf: 'ab' })), { last_neg: 'NEG_A', bss_buf: 'ab' });
+});

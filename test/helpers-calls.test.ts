@@ -384,3 +384,47 @@ test('registry: every helper has a unique id and a prototype; the verifier table
     assert.equal(h.proto.args.length, v.proto.args.length, `${h.name} argument count`);
   }
 });
+
+test('ringbuf_output copies a record; discard leaves nothing to read; flags are checked', async () => {
+  const rb = map({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096 });
+  const out = (flags: number): Promise<Program> =>
+    load(`r2 = 0x77\n*(u64 *)(r10 -8) = r2\nr1 = 0 ll\nr2 = r10\nr2 += -8\nr3 = 8\nr4 = ${flags}\ncall 130\nexit`, [rb]);
+  assert.equal(run(await out(0)), 0n);
+  assert.equal(run(await out(4)), err(22));
+  const discard = await load('r1 = 0 ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto +3\nr1 = r0\nr2 = 0\ncall 133\nr0 = 1\nexit', [rb]);
+  assert.equal(run(discard), 1n);
+  const reader = new RingBufReader(rb as RingBuf);
+  const got: Uint8Array[] = [];
+  reader.consume((b) => got.push(b.slice()));
+  assert.deepEqual(got, [Uint8Array.of(0x77, 0, 0, 0, 0, 0, 0, 0)]);
+  reader.close();
+});
+
+test('peek on a stack sees the top without removing it; trace_vprintk takes an argument array', async () => {
+  const st = map({ type: 'stack', keySize: 0, valueSize: 4, maxEntries: 4 });
+  st.set(undefined as never, 5);
+  st.set(undefined as never, 6);
+  const peek = await load('r1 = 0 ll\nr2 = r10\nr2 += -4\ncall 89\nif r0 != 0 goto +1\nr0 = *(u32 *)(r10 -4)\nexit', [st]);
+  assert.equal(run(peek), 6n);
+  assert.equal(run(peek), 6n);
+  // "%d%d" with args [4, 2]
+  const vp = await load(`
+    r1 = 0x6425642500 ll
+    r1 >>= 8
+    *(u64 *)(r10 -8) = r1
+    r1 = 4
+    *(u64 *)(r10 -24) = r1
+    r1 = 2
+    *(u64 *)(r10 -16) = r1
+    r1 = r10
+    r1 += -8
+    r2 = 5
+    r3 = r10
+    r3 += -24
+    r4 = 16
+    call 177
+    exit`);
+  traces.length = 0;
+  assert.equal(run(vp), 2n);
+  assert.deepEqual(traces, ['42']);
+});

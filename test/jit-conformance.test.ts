@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AddressSpace } from '../src/vm/memory.js';
-import { JitEngine } from '../src/vm/jit/index.js';
+import { JitEngine, printWat } from '../src/vm/jit/index.js';
 import { conformanceNames, helper5, readCase } from './jit-support.js';
 
 const names = conformanceNames();
@@ -34,6 +34,9 @@ for (const [shared, verified] of [[false, false], [true, true]] as const) {
         try {
           const r = exe.run({ args: [BigInt(addr), BigInt(c.mem.length)] });
           if (r !== c.result) failures.push(`${name}: got 0x${r.toString(16)}, want 0x${c.result.toString(16)}`);
+          // The text printer decodes every instruction the compiler emitted.
+          const wat = printWat(exe.compiled, c.insns);
+          if (/unknown opcode|atomic\.0x|load\/store\.0x/.test(wat)) failures.push(`${name}: the printer could not decode the module`);
         } finally {
           exe.close();
         }

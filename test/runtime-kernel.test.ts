@@ -159,6 +159,16 @@ for (const fixture of FIXTURE_NAMES) {
         }
       }
 
+      // One repeated run per program: every repetition updates the maps, in both.
+      for (const [name, prog0] of coll.programs) {
+        if (!RUNNABLE.has(prog0.type)) continue;
+        const pkt = packetSet()[0]!.data;
+        writeFileSync(inFile, pkt);
+        const k = bpftool(['prog', 'run', 'pinned', join(pinDir, name), 'data_in', inFile, 'repeat', '7']);
+        assert.ok(k.ok, `${fixture}/${name} repeat 7: ${JSON.stringify(k.json)}`);
+        for (const c of colls) assert.equal(c.program(name).run({ data: pkt, repeat: 7 }).retval, (k.json as { retval: number }).retval);
+      }
+
       for (const [ei, c] of colls.entries()) {
         for (const m of c.maps.values()) {
           const km = kernelMapFor(m);

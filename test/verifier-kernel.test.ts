@@ -10,13 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verify } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { CASES, caseToC, kernelLoad } from './verifier-cases.js';
+import { ROOT } from './paths.js';
 
 function which(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -73,6 +74,39 @@ test('verdicts agree with the running kernel on every case', { skip: reason }, a
       if (ours.ok !== k.accepted) problems.push(`${c.name}: kernel ${k.accepted ? 'accepts' : `rejects (${k.message})`}, tsbpf ${ours.ok ? 'accepts' : `rejects (${ours.error?.kernelMessage})`}`);
       if (!k.accepted && c.msg && !k.message.includes(c.msg)) problems.push(`${c.name}: kernel message '${k.message}' lacks '${c.msg}'`);
       if (!ours.ok && c.msg && !ours.error!.kernelMessage.includes(c.msg)) problems.push(`${c.name}: tsbpf message '${ours.error!.kernelMessage}' lacks '${c.msg}'`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** C programs (test/verifier-c/*.c): what the kernel accepts or rejects as a whole object, tsbpf must too. */
+test('verdicts agree with the kernel on C programs compiled with clang-19', { skip: reason }, async () => {
+  const srcDir = join(ROOT, 'test', 'verifier-c');
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-vkc-'));
+  const problems: string[] = [];
+  try {
+    const jobs = readdirSync(srcDir).filter((f) => f.endsWith('.c')).map((f) => ({ src: join(srcDir, f), obj: join(dir, f.replace(/\.c$/, '.o')) }));
+    const built = await compileAll(jobs);
+    for (const { src, obj } of jobs) {
+      if (built.get(src)) {
+        problems.push(`${src}: clang failed: ${built.get(src)}`);
+        continue;
+      }
+      const pin = `/sys/fs/bpf/tsbpf_vkc_${process.pid}`;
+      rmSync(pin, { recursive: true, force: true });
+      mkdirSync(pin, { recursive: true });
+      const k = spawnSync('bpftool', ['prog', 'loadall', obj, pin], { encoding: 'utf8' });
+      rmSync(pin, { recursive: true, force: true });
+      const coll = loadObjectFileSync(obj);
+      const results = [...coll.programs.values()].map((p) => verify(inputFromSpec(coll, p)));
+      const oursOk = results.every((r) => r.ok);
+      if (oursOk !== (k.status === 0)) {
+        problems.push(`${src}: kernel ${k.status === 0 ? 'accepts' : 'rejects'}, tsbpf ${oursOk ? 'accepts' : `rejects (${results.find((r) => !r.ok)?.error?.kernelMessage})`}`);
+      }
+      const expectBad = /\/bad_/.test(src);
+      if (expectBad === oursOk) problems.push(`${src}: expected ${expectBad ? 'a rejection' : 'acceptance'}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

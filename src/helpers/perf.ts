@@ -42,5 +42,5 @@ export const perfHelpers: HelperDef[] = [
     }
     if (!m.perfOutput) return err('ENOENT');
     return ret(m.perfOutput(index, sample));
-  }),
+  }, { gplOnly: true }),
 ];

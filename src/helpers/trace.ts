@@ -78,5 +78,5 @@ export const traceHelpers: HelperDef[] = [
     }
     // bstr_printf's return (the untruncated length) plus the NUL.
     return BigInt(text.length + 1);
-  }),
+  }, { gplOnly: true }),
 ];

@@ -77,7 +77,9 @@ export function encode(insns: readonly Insn[], endian: Endian = 'le'): Uint8Arra
 export function fromHex(text: string): Insn[] {
   const clean = text.replace(/0x/gi, '').replace(/[^0-9a-fA-F]/g, '');
   if (clean.length % 2 !== 0) throw new InstructionError(0, 'odd number of hex digits');
-  return decode(Uint8Array.from(Buffer.from(clean, 'hex')));
+  const bytes = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(clean.substr(i * 2, 2), 16);
+  return decode(bytes);
 }
 
 export function toHex(insns: readonly Insn[], sep = ' '): string {

@@ -1,4 +1,15 @@
-/** The runtime layer: Runtime, Collection, Program, test runs. */
+/**
+ * The runtime layer: tsbpf's "kernel".
+ *
+ *   const rt = new Runtime();                       // JIT for verified programs
+ *   const coll = await rt.load(readObject(bytes));  // maps, verification, engine
+ *   const r = coll.program('xdp_prog').run({ data: packet, repeat: 1000 });
+ *   r.retval; r.data; r.duration;                   // BPF_PROG_TEST_RUN's answers
+ *   coll.map('counts').get(key);                    // the same bytes the program wrote
+ *   coll.close(); rt.close();
+ *
+ * Node-only conveniences (object files, pins on disk) are in ./node.js.
+ */
 export { Runtime, Program, Collection, type RuntimeOptions, type LoadOptions, type RawProgram, type PinStore } from './runtime.js';
 export { ManualClock, systemClock, defaultIdentity, type TraceSink } from './host.js';
 export { TestRunError, type TestRunOptions, type TestRunResult, BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES, BPF_F_TEST_SKB_CHECKSUM_COMPLETE } from './testrun/types.js';

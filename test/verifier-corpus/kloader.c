@@ -114,6 +114,12 @@ static void last_line(const char *log, char *out, size_t outsz)
 		snprintf(out, outsz, "-");
 		return;
 	}
+	/* The statistics line sometimes follows the message without a newline. */
+	for (size_t i = 1; i + 10 <= bestlen; i++)
+		if (!strncmp(best + i, "processed ", 10)) {
+			bestlen = i;
+			break;
+		}
 	if (bestlen >= outsz)
 		bestlen = outsz - 1;
 	for (size_t i = 0; i < bestlen; i++)

@@ -224,20 +224,28 @@ export class JitExecutable implements Executable {
     state.inst = inst;
     // A nested run (a helper running this program again) continues below the
     // live frames; wasm restores sp itself on every return.
-    const nested = this.active > 0;
-    const sp = nested ? (inst.sp.value as number) : this.stackTop;
+    // The outer run may be in the other variant's instance: take sp from the
+    // instance it runs in, and give back the globals it had (slow path only).
+    const outer = this.active > 0 ? prevCur?.inst : undefined;
+    const sp = outer ? (outer.sp.value as number) : this.stackTop;
+    const saved = outer ? { sp, cpu: inst.cpu.value as number, budget: inst.budget?.value as bigint | undefined } : undefined;
     this.active++;
-    if (inst.budget) inst.budget.value = BigInt(state.budgetLeft);
+    if (inst.budget) inst.budget.value = BigInt(Math.floor(state.budgetLeft));
     try {
       return inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
     } catch (e) {
-      if (nested) inst.sp.value = sp;
       throw translateError(e);
     } finally {
       this.active--;
       this.cur = prevCur;
       state.inst = prevInst;
       if (inst.budget) state.budgetLeft = Number(inst.budget.value);
+      if (saved) {
+        inst.sp.value = saved.sp;
+        outer!.sp.value = saved.sp;
+        inst.cpu.value = saved.cpu;
+        if (inst.budget && saved.budget !== undefined) inst.budget.value = saved.budget;
+      }
     }
   }
 
