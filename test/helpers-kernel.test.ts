@@ -113,6 +113,15 @@ const GENERATORS: Record<string, Gen> = {
 };
 
 GENERATORS.tailself = (r) => packet(r, int(r, 14, 80));
+const redir: Gen = (r) => {
+  const p = packet(r, 64);
+  const dv = new DataView(p.buffer);
+  dv.setUint32(14, pick(r, [1, 2, 7, u32(r)]), true);
+  dv.setBigUint64(22, pick(r, [0n, 0n, 1n, 2n, 8n, 1n << 40n]), true);
+  return p;
+};
+GENERATORS.xdpredir = redir;
+GENERATORS.tcredir = redir;
 const PACKETS = packetSet();
 GENERATORS.skbfields = (_r, i) => PACKETS[i % PACKETS.length]!.data;
 GENERATORS.xdpfields = (r, i) => (i < PACKETS.length ? PACKETS[i]!.data : packet(r, int(r, 14, 5000)));

@@ -51,7 +51,7 @@ exit
 
 async function setup(): Promise<{ rt: Runtime; map: ReturnType<Runtime['createMap']> }> {
   const rt = new Runtime();
-  const map = rt.createMap({ name: 'counts', type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, flags: 0 });
+  const map = rt.createMap({ name: 'counts', type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, pinning: 'none' });
   return { rt, map };
 }
 

@@ -508,3 +508,49 @@ test('array map lookups are inlined from the map descriptor and agree with the m
 function printWatOf(exe: JitExecutable): string {
   return printWat(exe.compiled, exe.image.insns);
 }
+
+test('a helper may run the same program again: frames, CPU and budget of the outer run survive', () => {
+  let exe: JitExecutable | undefined;
+  const helpers = new HelperRegistry([def(77, 'reenter', (_env, r1) => exe!.run({ args: [r1], cpu: 9, budget: 1000 }))]);
+  // f(n) = n == 0 ? cpu : f'(n - 1) + stack marker n + cpu * 100, the inner runs on CPU 9 with a budget
+  exe = prep(
+    `
+    *(u64 *)(r10 -8) = r1
+    if r1 == 0 goto leaf
+    r1 -= 1
+    call 77
+    r6 = r0
+    r2 = *(u64 *)(r10 -8)
+    r6 += r2
+    call 8
+    r0 *= 100
+    r0 += r6
+    exit
+  leaf:
+    call 8
+    exit`,
+    { helpers },
+  );
+  // outer (cpu 3, no budget): f(2) = [inner on cpu 9: f(1) = (9) + 1 + 900] + 2 + 300
+  assert.equal(exe.run({ args: [2n], cpu: 3 }), 9n + 1n + 900n + 2n + 300n);
+  assert.equal(exe.run({ args: [0n], cpu: 4 }), 4n);
+});
+
+test('legacy LD_ABS/LD_IND read big-endian packet bytes from the region r6 points into; out of bounds returns 0', () => {
+  const pkt = space.alloc(16);
+  space.write(pkt, Uint8Array.from([0x45, 0x00, 0x12, 0x34, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8]));
+  const region = space.addRegion({ base: pkt, size: 16, kind: 'packet', name: 'pkt', writable: true });
+  const ldAbs = (size: number, imm: number): Insn => insn(op.BPF_LD | op.BPF_ABS | size, 0, 0, 0, imm);
+  const ldInd = (size: number, src: number, imm: number): Insn => insn(op.BPF_LD | op.BPF_IND | size, 0, src, 0, imm);
+  const mov6 = insn(op.BPF_ALU64 | op.BPF_MOV | op.BPF_X, 6, 1);
+  const exit = insn(op.OP_EXIT);
+  const args = { args: [BigInt(pkt)] };
+  assert.equal(prep([mov6, ldAbs(op.BPF_H, 2), exit]).run(args), 0x1234n);
+  assert.equal(prep([mov6, ldAbs(op.BPF_W, 4), exit]).run(args), 0xdeadbeefn);
+  assert.equal(prep([mov6, ldAbs(op.BPF_B, 0), exit]).run(args), 0x45n);
+  assert.equal(prep([mov6, insn(op.BPF_ALU64 | op.BPF_MOV, 2, 0, 0, 8), ldInd(op.BPF_W, 2, 4), exit]).run(args), 0x05060708n);
+  // Past the end of the packet: the program ends with r0 = 0.
+  assert.equal(prep([mov6, insn(op.BPF_ALU64 | op.BPF_MOV, 0, 0, 0, 7), ldAbs(op.BPF_W, 14), insn(op.BPF_ALU64 | op.BPF_MOV, 0, 0, 0, 9), exit]).run(args), 0n);
+  space.removeRegion(region);
+  space.free(pkt);
+});

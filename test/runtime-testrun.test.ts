@@ -195,3 +195,29 @@ test('data_size_out smaller than the output gives ENOSPC', async () => {
   const p = await load('xdp', 'r0 = 2\nexit');
   refuses(p, { data: pkt64(), dataSizeOut: 10 }, 'ENOSPC');
 });
+
+test('invoke: a program run on a context the host built (what hooks use)', async () => {
+  const p = await load('xdp', 'r2 = *(u32 *)(r1 +0)\nr0 = *(u32 *)(r1 +4)\nr0 -= r2\nexit');
+  const space = rt.space;
+  const frame = space.alloc(4096, 4096);
+  const ctx = space.alloc(24);
+  space.writeU32(ctx, frame + 256);
+  space.writeU32(ctx + 4, frame + 256 + 100);
+  space.writeU32(ctx + 8, frame + 256);
+  const r = p.invoke(ctx, { packet: { kind: 'xdp', ctx, hardStart: frame, frameSize: 4096, tailroom: 320 } });
+  assert.equal(r.r0, 100n);
+  space.free(frame);
+  space.free(ctx);
+});
+
+test('BPF_F_TEST_SKB_CHECKSUM_COMPLETE: skb->csum must follow the packet (BPF_F_RECOMPUTE_CSUM), else EBADMSG', async () => {
+  const store = (flags: number): Promise<Program> =>
+    load('sched_cls', `r6 = r1\nr1 = 0x55aa\n*(u16 *)(r10 -2) = r1\nr1 = r6\nr2 = 31\nr3 = r10\nr3 += -2\nr4 = 2\nr5 = ${flags}\ncall 9\nr0 = 0\nexit`);
+  const data = eth(0x0800, ip4l4({}, 17, udp(1, 2)));
+  const ok = await store(1);
+  const res = ok.run({ data, flags: 4 });
+  assert.equal(res.data![31], 0xaa);
+  assert.equal(res.data![32], 0x55);
+  refuses(await store(0), { data, flags: 4 }, 'EBADMSG');
+  assert.equal((await store(0)).run({ data }).retval, 0);
+});

@@ -270,6 +270,30 @@ Lout:
 Lout:
   r0 = 2
   exit` },
+  { name: 'linked_scalar_plus_const', type: 'xdp', accept: true, asm: `${LOOKUP('a')}
+  if r0 == 0 goto Lout
+  r6 = r0
+  r1 = *(u32 *)(r6 +0)
+  r2 = r1
+  r2 += 4
+  if r2 > 12 goto Lout
+  r6 += r1
+  r1 = *(u64 *)(r6 +0)
+Lout:
+  r0 = 2
+  exit` },
+  { name: 'linked_scalar_plus_const_too_far', type: 'xdp', accept: false, msg: 'R6 max value is outside of the allowed memory range', asm: `${LOOKUP('a')}
+  if r0 == 0 goto Lout
+  r6 = r0
+  r1 = *(u32 *)(r6 +0)
+  r2 = r1
+  r2 += 4
+  if r2 > 13 goto Lout
+  r6 += r1
+  r1 = *(u64 *)(r6 +0)
+Lout:
+  r0 = 2
+  exit` },
   { name: 'map_arg_not_map', type: 'xdp', accept: false, msg: 'R1 type=scalar expected=map_ptr', asm: `r1 = 0\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
   { name: 'map_key_out_of_stack', type: 'xdp', accept: false, msg: 'invalid read from stack R2 off=-2 size=4', asm: `r2 = r10\nr2 += -2\nr1 = MAP(m)\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },
   { name: 'map_key_uninit_root', type: 'xdp', accept: true, asm: `r2 = r10\nr2 += -8\nr1 = MAP(m)\ncall bpf_map_lookup_elem\nr0 = 0\nexit` },

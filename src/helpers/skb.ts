@@ -8,7 +8,7 @@
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
-import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
+import { csumAdd, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
 
 export const BPF_F_RECOMPUTE_CSUM = 1n << 0n;
 export const BPF_F_INVALIDATE_HASH = 1n << 1n;
@@ -162,21 +162,18 @@ export const skbHelpers: HelperDef[] = [
   }),
 ];
 
-/** skb_postpull_rcsum's effect on a CHECKSUM_COMPLETE sum: remove the bytes at `offset`. */
+/** csum_shift: a block at an odd offset contributes its sum rotated by 8 bits (csum_block_add/sub). */
+function blockSum(bytes: Uint8Array, offset: number): number {
+  const sum = csumPartial(bytes, 0);
+  return offset & 1 ? ((sum >>> 8) | (sum << 24)) >>> 0 : sum;
+}
+
+/** __skb_postpull_rcsum: remove the bytes at `offset` from a CHECKSUM_COMPLETE skb->csum. */
 function csumSubBytes(csum: number, bytes: Uint8Array, offset: number): number {
-  const part = csumPartial(shiftToOffset(bytes, offset), 0);
-  return csumPartial(new Uint8Array(0), (csum + (~part >>> 0)) % 0xffffffff);
+  return csumSub(csum, blockSum(bytes, offset));
 }
 
+/** __skb_postpush_rcsum: add the bytes at `offset` back. */
 function csumAddBytes(csum: number, bytes: Uint8Array, offset: number): number {
-  const part = csumPartial(shiftToOffset(bytes, offset), 0);
-  return csumPartial(new Uint8Array(0), (csum + part) % 0xffffffff);
-}
-
-/** Bytes at an odd offset contribute byte-swapped to the 16-bit sum (csum_block_add). */
-function shiftToOffset(bytes: Uint8Array, offset: number): Uint8Array {
-  if ((offset & 1) === 0) return bytes;
-  const b = new Uint8Array(bytes.length + 1);
-  b.set(bytes, 1);
-  return b;
+  return csumAdd(csum, blockSum(bytes, offset));
 }

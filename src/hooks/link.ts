@@ -88,7 +88,15 @@ export class HookPoint implements Attachable<Link> {
     const link = new Link(this, p);
     const was = this.links.length;
     this.links = [...this.links, link];
-    if (was === 0) this.onFirst?.();
+    if (was === 0) {
+      try {
+        this.onFirst?.();
+      } catch (e) {
+        // The hook could not be installed (EPERM on a frozen target, ...): no link.
+        this.links = this.links.filter((l) => l !== link);
+        throw e;
+      }
+    }
     return link;
   }
 

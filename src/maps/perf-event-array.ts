@@ -102,6 +102,15 @@ export class PerfEventArray extends FdArray<PerfBuffer> {
     return 0;
   }
 
+  /** A sample the helper built (bpf_perf_event_output, context bytes included) to slot `index`, waking the readers: 0 or a negative errno. */
+  deliver(index: number, data: Uint8Array): number {
+    const b = this.slots.get(index >>> 0);
+    if (!b) return errno('ENOENT');
+    if (!b.push(data)) return errno('ENOSPC');
+    for (const cb of this.listeners) queueMicrotask(() => cb(index));
+    return 0;
+  }
+
   /** Drain every open buffer: records in slot order, and the lost counts (reset). */
   read(): { records: PerfRecord[]; lost: number } {
     const records: PerfRecord[] = [];

@@ -362,9 +362,9 @@ export function btfMaps(elf: ElfFile, sec: ElfSection, btf: Btf | undefined): Ma
       if (spec.valueSize !== 0 && spec.valueSize !== 4) throw new MapDefinitionError(name, `conflicting value size ${spec.valueSize}: slots hold 4-byte ids`);
       spec.valueSize = 4;
       if (spec.keySize === 0) spec.keySize = 4;
-    } else if (isMapInMap(spec.type)) {
-      throw new MapDefinitionError(name, "a map-in-map needs an inner map definition (__array(values, ...))");
     }
+    // A map-in-map without `values` is allowed, as in libbpf: the inner map
+    // template is then given at load time (bpf_map__set_inner_map_fd).
     const loc: MapLocation = { spec, section: sec.index, offset: sym.value, size };
     if (def.values) loc.valuesOffset = def.values.byteOffset;
     out.push(loc);

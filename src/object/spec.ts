@@ -128,7 +128,7 @@ export interface InsnReference {
   /** slot index of the lddw or call */
   index: number;
   kind: 'map' | 'map_value' | 'call' | 'func' | 'kfunc' | 'btf_id';
-  /** map name for 'map'/'map_value' (the lddw's imm is the byte offset into the value for 'map_value') */
+  /** map name for 'map'/'map_value' (for 'map_value' the byte offset into the value is the imm of the lddw's second slot) */
   map?: string;
   /** kfunc / extern symbol name */
   symbol?: string;

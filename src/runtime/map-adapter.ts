@@ -42,6 +42,8 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
   }
   if (map.type === 'perf_event_array' && has('buffer')) {
     view.perfOutput = (index, data) => {
+      // deliver() also wakes the map's readers (PerfEventArray.onRecord), as output() does.
+      if (has('deliver')) return call<number>('deliver', index, data);
       const b = call<{ push(d: Uint8Array): boolean } | undefined>('buffer', index);
       if (!b) return -ERRNO_VALUES.ENOENT;
       return b.push(data) ? 0 : -ERRNO_VALUES.ENOSPC;

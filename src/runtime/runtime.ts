@@ -16,7 +16,7 @@ import type { Engine, Executable, ProgramImage } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
-import type { HelperClock, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
+import type { HelperClock, HelperMap, RedirectTarget, SkbPacket, TaskIdentity, TraceRecord, XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
@@ -25,7 +25,7 @@ import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } fr
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
 import { prepareInsns, type ProgramCheck } from './loader.js';
-import { testRun, type TestRunEnv } from './testrun/run.js';
+import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
 
 export interface RuntimeOptions {
@@ -413,6 +413,19 @@ export class Program implements ProgramRef {
   attach<L>(hook: { attachProgram(p: Program): L }): L {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
     return hook.attachProgram(this);
+  }
+
+  /**
+   * Run once on a context the caller built in the runtime's address space
+   * (hooks: a packet arriving, a probed call). `packet` tells the packet
+   * helpers where the frame is; the result is r0 (64 bits) and any redirect.
+   */
+  invoke(ctx: number, opts: { packet?: XdpPacket | SkbPacket; cpu?: number } = {}): { r0: bigint; redirect?: RedirectTarget } {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+    const env = this.runtime.testRunEnv();
+    const state = new RunState(env.host, this.type, this.name, ctx, opts.packet, env.scratch);
+    const r0 = this.executable.run({ args: [BigInt(ctx)], cpu: opts.cpu ?? 0, run: state });
+    return state.redirect ? { r0, redirect: state.redirect } : { r0 };
   }
 
   close(): void {

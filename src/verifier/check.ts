@@ -574,6 +574,15 @@ export class Verifier implements MapNames {
     if (ins.dst === op.REG_FP) this.writeReg(10, d);
     if (d.type === 'scalar' && src.type === 'scalar') {
       const r = Reg.scalar(d.s.clone());
+      // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
+      if (this.privileged && o === op.BPF_ADD && !alu32 && d.id && src.s.isConst()) {
+        const val = src.s.varOff.value;
+        if (!d.addConst && val <= 0x7fffffffn) {
+          r.id = d.id;
+          r.addConst = true;
+          r.linkOff = Number(val);
+        }
+      }
       scalarAlu(o, r.s, src.s, alu32);
       this.writeReg(ins.dst, r);
       return;
@@ -1135,8 +1144,13 @@ export class Verifier implements MapNames {
   private setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
     reg.s = s;
     if (reg.id) {
-      // Copies of the same scalar learn the same bounds (sync_linked_regs).
-      for (const r of st.allRegs()) if (r !== reg && r.type === 'scalar' && r.id === reg.id) r.s = s.clone();
+      // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
+      for (const r of st.allRegs()) {
+        if (r === reg || r.type !== 'scalar' || r.id !== reg.id) continue;
+        const v = s.clone();
+        if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
+        r.s = v;
+      }
     }
   }
 

@@ -74,7 +74,7 @@ export class VerifierError extends TsbpfError {
       lines.push('  path:');
       for (const p of this.path) lines.push(`    ${p}`);
     }
-    lines.push(`  kernel: ${this.kernelMessage}`);
+    lines.push(`  kernel: ${this.kernelMessage.split('\n').join('\n          ')}`);
     return lines.join('\n');
   }
 }

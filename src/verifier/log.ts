@@ -69,7 +69,7 @@ export function regStr(r: Reg, frameno: number, maps: MapNames): string {
     if (tnumIsConst(r.s.varOff)) return out + snum(r.s.varOff.value + BigInt(r.off));
   }
   const parts: string[] = [];
-  if (r.id) parts.push(`id=${r.id}`);
+  if (r.id) parts.push(`id=${r.id}${r.addConst ? (r.linkOff >= 0 ? '+' : '') + r.linkOff : ''}`);
   if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
   if (r.type === 'map_ptr' || r.type === 'map_value' || r.type === 'map_key') {
     const n = maps.name(r.map);

@@ -37,14 +37,14 @@ class IdMap {
 function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
   return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off && o.map === c.map && o.frameno === c.frameno &&
     o.memSize === c.memSize && o.ringbuf === c.ringbuf && o.rdonly === c.rdonly && o.subprog === c.subprog && o.range === c.range &&
-    o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
+    o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId) && o.linkOff === c.linkOff && o.addConst === c.addConst;
 }
 
 function regsafe(o: Reg, c: Reg, ids: IdMap, exact = false): boolean {
   if (exact) return regsExact(o, c, ids);
   if (o.type === 'not_init') return true;
   if (o.type !== c.type) return false;
-  if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id);
+  if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
   if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
     o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog)
     return false;

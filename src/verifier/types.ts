@@ -49,6 +49,13 @@ export class Reg {
   rdonly = false;
   /** fp: the frame whose stack this points into */
   frameno = 0;
+  /**
+   * scalar linked to the registers sharing `id` plus this constant (the
+   * kernel's BPF_ADD_CONST): `r2 = r1; r2 += 4` keeps r2 == r1 + 4, so a
+   * bounds check on either refines both
+   */
+  linkOff = 0;
+  addConst = false;
   /** func: instruction index of the function */
   subprog = 0;
 
@@ -67,6 +74,8 @@ export class Reg {
     r.rdonly = this.rdonly;
     r.frameno = this.frameno;
     r.subprog = this.subprog;
+    r.linkOff = this.linkOff;
+    r.addConst = this.addConst;
     return r;
   }
 

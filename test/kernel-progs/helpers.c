@@ -212,6 +212,33 @@ int xdpfields(struct xdp_md *ctx)
 	return (len & 0xffff) | (meta & 0xff) << 16 | (ctx->ingress_ifindex & 0xf) << 24 | (ctx->rx_queue_index & 0xf) << 28;
 }
 
+struct redir_params {
+	__u32 ifindex, pad;
+	__u64 flags;
+};
+
+SEC("xdp")
+int xdpredir(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct redir_params p;
+
+	if (data + 14 + sizeof(p) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(&p, data + 14, sizeof(p));
+	return bpf_redirect(p.ifindex, p.flags);
+}
+
+SEC("tc")
+int tcredir(struct __sk_buff *skb)
+{
+	struct redir_params p;
+
+	if (bpf_skb_load_bytes(skb, 14, &p, sizeof(p)))
+		return TC_ACT_UNSPEC;
+	return bpf_redirect(p.ifindex, p.flags);
+}
+
 /* A program that tail-calls itself until the kernel's limit stops it: the
  * first byte of the packet counts the executions (1 + MAX_TAIL_CALL_CNT). */
 int tailself(struct xdp_md *ctx);

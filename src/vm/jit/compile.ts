@@ -663,16 +663,40 @@ class FunctionCompiler {
     c.localSet(L_R0);
   }
 
+  /** The 64-bit source operand: register, or the immediate sign-extended (RFC 9669 4.1). */
+  private src64(ins: Insn): void {
+    if (op.sourceOf(ins.code) === op.BPF_X) this.c.localGet(REG[ins.src]!);
+    else this.c.i64Const32(ins.imm);
+  }
+
+  /** The 32-bit source operand: the register's low half, or the immediate. */
+  private src32(ins: Insn): void {
+    if (op.sourceOf(ins.code) === op.BPF_X) {
+      this.c.localGet(REG[ins.src]!);
+      this.c.op(Op.i32_wrap_i64);
+    } else this.c.i32Const(ins.imm);
+  }
+
+  private dst32(ins: Insn): void {
+    this.c.localGet(REG[ins.dst]!);
+    this.c.op(Op.i32_wrap_i64);
+  }
+
+  /** Every 32-bit result is zero-extended into the 64-bit register (RFC 9669 4.1). */
+  private done32(ins: Insn): void {
+    this.c.op(Op.i64_extend_i32_u);
+    this.c.localSet(REG[ins.dst]!);
+  }
+
   private alu64(ins: Insn, pc: number): void {
     const c = this.c;
     const o = op.opOf(ins.code);
     const x = op.sourceOf(ins.code) === op.BPF_X;
     const d = REG[ins.dst]!;
-    const src = (): void => (x ? c.localGet(REG[ins.src]!) : c.i64Const32(ins.imm));
     const simple = SIMPLE_ALU[o];
     if (simple) {
       c.localGet(d);
-      src();
+      this.src64(ins);
       c.op(simple[0]);
       c.localSet(d);
       return;
@@ -804,36 +828,21 @@ class FunctionCompiler {
     const o = op.opOf(ins.code);
     const x = op.sourceOf(ins.code) === op.BPF_X;
     const d = REG[ins.dst]!;
-    const src = (): void => {
-      if (x) {
-        c.localGet(REG[ins.src]!);
-        c.op(Op.i32_wrap_i64);
-      } else c.i32Const(ins.imm);
-    };
-    const dst32 = (): void => {
-      c.localGet(d);
-      c.op(Op.i32_wrap_i64);
-    };
-    // Every 32-bit result is zero-extended into the 64-bit register (RFC 9669 4.1).
-    const done = (): void => {
-      c.op(Op.i64_extend_i32_u);
-      c.localSet(d);
-    };
     const simple = SIMPLE_ALU[o];
     if (simple) {
-      dst32();
-      src();
+      this.dst32(ins);
+      this.src32(ins);
       c.op(simple[1]);
-      done();
+      this.done32(ins);
       return;
     }
     switch (o) {
       case op.BPF_MOV:
         if (x) {
-          src();
+          this.src32(ins);
           if (ins.off === 8) c.op(Op.i32_extend8_s);
           else if (ins.off === 16) c.op(Op.i32_extend16_s);
-          done();
+          this.done32(ins);
         } else {
           c.i64ConstNum(ins.imm >>> 0);
           c.localSet(d);
@@ -841,13 +850,13 @@ class FunctionCompiler {
         return;
       case op.BPF_NEG:
         c.i32Const(0);
-        dst32();
+        this.dst32(ins);
         c.op(Op.i32_sub);
-        done();
+        this.done32(ins);
         return;
       case op.BPF_DIV:
       case op.BPF_MOD:
-        return this.divmod32(ins, pc, dst32, src, done);
+        return this.divmod32(ins, pc);
       case op.BPF_END: {
         if (!x) {
           // TO_LE on a little-endian machine: truncate to the width (RFC 9669 4.2).
@@ -867,7 +876,7 @@ class FunctionCompiler {
   }
 
   /** 32-bit div/mod: as {@link divmod64} on the low halves; x%0 leaves the low half of x, zero-extended. */
-  private divmod32(ins: Insn, pc: number, dst32: () => void, src: () => void, done: () => void): void {
+  private divmod32(ins: Insn, pc: number): void {
     const c = this.c;
     const div = op.opOf(ins.code) === op.BPF_DIV;
     const signed = ins.off === 1;
@@ -877,41 +886,41 @@ class FunctionCompiler {
       const v = ins.imm;
       if (v === 0) {
         if (div) c.i32Const(0);
-        else dst32();
+        else this.dst32(ins);
       } else if (signed && v === -1) {
         if (div) {
           c.i32Const(0);
-          dst32();
+          this.dst32(ins);
           c.op(Op.i32_sub);
         } else c.i32Const(0);
       } else {
-        dst32();
+        this.dst32(ins);
         c.i32Const(v);
         c.op(wop);
       }
-      return done();
+      return this.done32(ins);
     }
     if (this.opts.aux?.[pc]?.nonZeroDivisor && !(signed && div)) {
-      dst32();
-      src();
+      this.dst32(ins);
+      this.src32(ins);
       c.op(wop);
-      return done();
+      return this.done32(ins);
     }
     if (!div || !signed) {
-      src();
+      this.src32(ins);
       c.op(Op.i32_eqz);
       c.u8(Op.if);
       c.u8(I32);
       if (div) c.i32Const(0);
-      else dst32();
+      else this.dst32(ins);
       c.op(Op.else);
-      dst32();
-      src();
+      this.dst32(ins);
+      this.src32(ins);
       c.op(wop);
       c.end();
-      return done();
+      return this.done32(ins);
     }
-    src();
+    this.src32(ins);
     c.localTee(L_T32);
     c.i32Const(1);
     c.op(Op.i32_add);
@@ -921,17 +930,17 @@ class FunctionCompiler {
     c.u8(I32);
     c.i32Const(0);
     c.i32Const(0);
-    dst32();
+    this.dst32(ins);
     c.op(Op.i32_sub);
     c.localGet(L_T32);
     c.op(Op.i32_eqz);
     c.op(Op.select);
     c.op(Op.else);
-    dst32();
+    this.dst32(ins);
     c.localGet(L_T32);
     c.op(Op.i32_div_s);
     c.end();
-    done();
+    this.done32(ins);
   }
 
   /** Reverse the low `width` bits' bytes of local d, zero-extending (WebAssembly has no bswap). */
