@@ -122,6 +122,16 @@ const redir: Gen = (r) => {
 };
 GENERATORS.xdpredir = redir;
 GENERATORS.tcredir = redir;
+GENERATORS.frags = (r) => {
+  const len = pick(r, [int(r, 64, 3520), int(r, 3521, 9000), int(r, 8000, 14000), 4096 - 256 - 320 + 1]);
+  const p = packet(r, len);
+  const dv = new DataView(p.buffer);
+  const total = len;
+  dv.setInt32(14, pick(r, [0, 1, -1, 100, -100, 4096, -(total - 14), -(total - 13), int(r, -5000, 5000)]), true);
+  dv.setUint32(18, pick(r, [0, 3510, 3518, 3520, total - 8, total - 7, int(r, 0, total), 0x10000]), true);
+  dv.setUint32(22, pick(r, [40, 3516, 3520, total - 8, total - 4, int(r, 40, total), 0x10000]), true);
+  return p;
+};
 const PACKETS = packetSet();
 GENERATORS.skbfields = (_r, i) => PACKETS[i % PACKETS.length]!.data;
 GENERATORS.xdpfields = (r, i) => (i < PACKETS.length ? PACKETS[i]!.data : packet(r, int(r, 14, 5000)));

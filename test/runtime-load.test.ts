@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { FIXTURES } from './paths.js';
 import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
 import { loadObjectFile } from '../src/object/file.js';
-import { Runtime } from '../src/runtime/index.js';
+import { ManualClock, Runtime } from '../src/runtime/index.js';
+import { RingBufReader, type RingBuf } from '../src/maps/index.js';
 import { loadCollectionFile, pinMapFile } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 import { eth, ip4l4, tcp, udp } from './runtime-packets.js';
@@ -204,4 +205,26 @@ test('maps pinned by name (LIBBPF_PIN_BY_NAME): pinned at load, reused by the ne
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('tracer_ringbuf: tracepoint and kprobe programs test-run on a context buffer, events read from the ring', async () => {
+  const clock = new ManualClock(123_456_789n);
+  const rt = new Runtime({ clock, identity: { pid: 4242, tgid: 4240, uid: 0, gid: 0, comm: 'nginx' } });
+  const c = await loadCollectionFile(join(FIXTURES, 'tracer_ringbuf.o'), rt);
+  const reader = new RingBufReader(c.map('events') as RingBuf);
+  assert.equal(c.program('trace_openat').run({ ctx: new Uint8Array(64) }).retval, 0);
+  assert.equal(c.program('kprobe_openat').run({}).retval, 0);
+  const events: Uint8Array[] = [];
+  reader.consume((e) => events.push(e.slice()));
+  assert.equal(events.length, 2);
+  const ev = events.map((e) => {
+    const dv = new DataView(e.buffer);
+    return { pid: dv.getUint32(0, true), source: dv.getUint32(4, true), ts: dv.getBigUint64(8, true), comm: Buffer.from(e.subarray(16, 32)).toString('latin1').replace(/\0+$/, '') };
+  });
+  assert.deepEqual(ev, [
+    { pid: 4240, source: 1, ts: 123_456_789n, comm: 'nginx' },
+    { pid: 4240, source: 2, ts: 123_456_789n, comm: 'nginx' },
+  ]);
+  reader.close();
+  rt.close();
 });

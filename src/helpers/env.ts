@@ -114,6 +114,12 @@ export interface XdpPacket {
   frameSize: number;
   /** bytes reserved at the end of the frame (skb_shared_info) */
   tailroom: number;
+  /**
+   * Multi-buffer frames: the fragments after the linear part (page-sized
+   * buffers and the bytes used in each), outside the program's reach except
+   * through bpf_xdp_load_bytes / store_bytes / adjust_tail.
+   */
+  frags?: Array<{ page: Uint8Array; size: number }>;
 }
 
 export interface SkbPacket {

@@ -9,7 +9,7 @@
  */
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
-import { err, runOf, s32, type XdpPacket } from './env.js';
+import { err, runOf, s32, u32, type XdpPacket } from './env.js';
 
 /** sizeof(struct xdp_frame) on 64-bit: the frame descriptor stored at the start of the headroom. */
 export const XDP_FRAME_SIZE = 40;
@@ -42,7 +42,79 @@ function writeXdp(env: ExecEnv, p: XdpPacket, b: XdpBounds): void {
   env.space.writeU32(p.ctx + XDP_MD.data_meta, b.dataMeta);
 }
 
+/** xdp_get_buff_len: the linear part plus every fragment. */
+function buffLen(p: XdpPacket, b: XdpBounds): number {
+  let n = b.dataEnd - b.data;
+  for (const f of p.frags ?? []) n += f.size;
+  return n;
+}
+
+/** bpf_xdp_frags_increase_tail: only the last fragment grows, within its page. */
+function fragsIncreaseTail(p: XdpPacket, off: number): bigint {
+  const f = p.frags![p.frags!.length - 1]!;
+  if (off > f.page.length - f.size) return err('EINVAL');
+  f.page.fill(0, f.size, f.size + off);
+  f.size += off;
+  return 0n;
+}
+
+/** bpf_xdp_frags_shrink_tail: fragments shrink from the last, emptied ones are released; the linear part shrinks only when none is left. */
+function fragsShrinkTail(env: ExecEnv, p: XdpPacket, b: XdpBounds, off: number): bigint {
+  if (off > buffLen(p, b) - ETH_HLEN) return err('EINVAL');
+  const frags = p.frags!;
+  while (frags.length && off > 0) {
+    const f = frags[frags.length - 1]!;
+    const shrink = Math.min(off, f.size);
+    off -= shrink;
+    if (shrink === f.size) frags.pop();
+    else {
+      f.size -= shrink;
+      break;
+    }
+  }
+  if (!frags.length) writeXdp(env, p, { ...b, dataEnd: b.dataEnd - off });
+  return 0n;
+}
+
+/**
+ * Copy between `buf` (an address) and the frame at `offset` from data, across
+ * the linear part and the fragments (bpf_xdp_pointer + bpf_xdp_copy_buf).
+ */
+function xdpCopy(env: ExecEnv, offset: number, buf: number, len: number, store: boolean): bigint {
+  const p = xdpOf(env);
+  if (!p) return err('EINVAL');
+  if (offset > 0xffff || len > 0xffff) return err('EFAULT');
+  const b = readXdp(env, p);
+  if (offset + len > buffLen(p, b)) return err('EINVAL');
+  const u8 = env.space.u8;
+  const regions: Array<{ bytes: Uint8Array }> = [{ bytes: u8.subarray(b.data, b.dataEnd) }, ...(p.frags ?? []).map((f) => ({ bytes: f.page.subarray(0, f.size) }))];
+  let pos = 0;
+  let done = 0;
+  for (const r of regions) {
+    const n = r.bytes.length;
+    if (offset < pos + n && done < len) {
+      const from = Math.max(0, offset + done - pos);
+      const k = Math.min(n - from, len - done);
+      if (store) r.bytes.set(u8.subarray(buf + done, buf + done + k), from);
+      else u8.set(r.bytes.subarray(from, from + k), buf + done);
+      done += k;
+    }
+    pos += n;
+  }
+  return 0n;
+}
+
 export const xdpHelpers: HelperDef[] = [
+  helper(188, 'xdp_get_buff_len', 'INTEGER', ['PTR_TO_CTX'], (env) => {
+    const p = xdpOf(env);
+    return p ? BigInt(buffLen(p, readXdp(env, p))) : err('EINVAL');
+  }),
+  helper(189, 'xdp_load_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) =>
+    xdpCopy(env, u32(r2), Number(r3), u32(r4), false),
+  ),
+  helper(190, 'xdp_store_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) =>
+    xdpCopy(env, u32(r2), Number(r3), u32(r4), true),
+  ),
   helper(44, 'xdp_adjust_head', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING'], (env, _r1, r2) => {
     const p = xdpOf(env);
     if (!p) return err('EINVAL');
@@ -62,6 +134,7 @@ export const xdpHelpers: HelperDef[] = [
     if (!p) return err('EINVAL');
     const off = s32(r2);
     const b = readXdp(env, p);
+    if (p.frags?.length) return off < 0 ? fragsShrinkTail(env, p, b, -off) : fragsIncreaseTail(p, off);
     const hardEnd = p.hardStart + p.frameSize - p.tailroom;
     const dataEnd = b.dataEnd + off;
     if (dataEnd > hardEnd || dataEnd < b.data + ETH_HLEN) return err('EINVAL');

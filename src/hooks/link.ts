@@ -44,15 +44,39 @@ export class Link {
   }
 }
 
-/** Per-run state helpers see (ExecEnv.run), for programs run by hooks. */
+/** Per-run state helpers see (ExecEnv.run), for programs run by hooks; it also keeps the engine's RunArgs so a hit allocates nothing. */
 class HookRun implements HelperRun {
+  readonly args: { args: bigint[]; cpu: number; run: HookRun };
   constructor(
     readonly host: HelperRun['host'],
     readonly progType: string,
     readonly progName: string,
     public ctx: number,
     readonly scratch: number,
-  ) {}
+  ) {
+    this.args = { args: [BigInt(ctx)], cpu: 0, run: this };
+  }
+}
+
+/**
+ * Cached views of a space's bytes. AddressSpace.u8/view check the memory's
+ * buffer on every access (a WebAssembly.Memory.buffer read costs tens of ns);
+ * here we rely on growth detaching the old buffer (byteLength 0) for a
+ * non-shared memory, and on a shared memory's old buffer staying valid for
+ * the addresses it covered.
+ */
+export interface SpaceMem {
+  u8: Uint8Array;
+  dv: DataView;
+}
+const mems = new WeakMap<AddressSpace, SpaceMem>();
+export function memOf(space: AddressSpace): SpaceMem {
+  let m = mems.get(space);
+  if (!m || m.dv.byteLength === 0) {
+    m = { u8: space.u8, dv: space.view };
+    mems.set(space, m);
+  }
+  return m;
 }
 
 interface CtxBuffer {
@@ -128,7 +152,7 @@ export class HookPoint implements Attachable<Link> {
         if (!buf || space !== buf.space) {
           if (buf) this.release(buf);
           buf = this.buffer(space);
-          space.u8.fill(0, buf.addr, buf.addr + buf.size);
+          memOf(space).u8.fill(0, buf.addr, buf.addr + buf.size);
           fill(space, buf.addr, p);
         }
         let r0: number;
@@ -177,8 +201,11 @@ export class HookPoint implements Attachable<Link> {
       run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
       this.runs.set(p, run);
     }
-    run.ctx = ctx;
-    return Number(BigInt.asIntN(32, p.executable.run({ args: [BigInt(ctx)], cpu: 0, run })));
+    if (run.ctx !== ctx) {
+      run.ctx = ctx;
+      run.args.args[0] = BigInt(ctx);
+    }
+    return Number(BigInt.asIntN(32, p.executable.run(run.args)));
   }
 }
 

@@ -36,7 +36,7 @@ import type { AddressSpace } from '../vm/memory.js';
 import type { HelperDef } from '../helpers/types.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';
-import { HookPoint, type Link } from './link.js';
+import { HookPoint, memOf, type Link } from './link.js';
 
 /** sizeof(struct pt_regs) on x86-64 */
 export const PT_REGS_SIZE = 168;
@@ -146,9 +146,16 @@ export class ProbePoint extends HookPoint {
     try {
       this.run((space, a) => {
         const n = Math.min(args.length, ARG_REGS.length);
-        for (let i = 0; i < n; i++) space.writeU64(a + ARG_REGS[i]!, this.value(space, args[i], (c) => (copies ??= []).push(c)));
-        if (isReturn) space.writeU64(a + PT_REGS.rax, this.value(space, rv, (c) => (copies ??= []).push(c)));
-        space.writeU64(a + PT_REGS.rip, this.probe.ip);
+        const keep = (c: [AddressSpace, number]): void => void (copies ??= []).push(c);
+        for (let i = 0; i < n; i++) {
+          const v = this.value(space, args[i], keep);
+          memOf(space).dv.setBigUint64(a + ARG_REGS[i]!, v, true);
+        }
+        if (isReturn) {
+          const v = this.value(space, rv, keep);
+          memOf(space).dv.setBigUint64(a + PT_REGS.rax, v, true);
+        }
+        memOf(space).dv.setBigUint64(a + PT_REGS.rip, this.probe.ip, true);
       });
     } finally {
       if (copies) for (const [s, addr] of copies) s.free(addr);

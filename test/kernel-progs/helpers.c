@@ -239,6 +239,36 @@ int tcredir(struct __sk_buff *skb)
 	return bpf_redirect(p.ifindex, p.flags);
 }
 
+struct frags_params {
+	__s32 tail;
+	__u32 load_off, store_off;
+	__u8 buf[8];
+};
+
+/* Multi-buffer frames: tail adjustment, length and byte access across fragments. */
+SEC("xdp.frags")
+int frags(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct frags_params p;
+	__s64 r[4];
+	__u8 got[8] = {};
+
+	if (data + 14 + sizeof(p) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(&p, data + 14, sizeof(p));
+	r[0] = bpf_xdp_adjust_tail(ctx, p.tail);
+	r[1] = bpf_xdp_get_buff_len(ctx);
+	r[2] = bpf_xdp_load_bytes(ctx, p.load_off, got, sizeof(got));
+	r[3] = bpf_xdp_store_bytes(ctx, p.store_off, p.buf, sizeof(p.buf));
+	data = (void *)(long)ctx->data;
+	if (data + sizeof(r) + sizeof(got) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	__builtin_memcpy(data, r, sizeof(r));
+	__builtin_memcpy(data + sizeof(r), got, sizeof(got));
+	return XDP_PASS;
+}
+
 /* A program that tail-calls itself until the kernel's limit stops it: the
  * first byte of the packet counts the executions (1 + MAX_TAIL_CALL_CNT). */
 int tailself(struct xdp_md *ctx);

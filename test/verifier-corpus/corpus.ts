@@ -122,37 +122,47 @@ function parseOpts(file: string, line: number, words: string[], into: Opts): voi
   }
 }
 
+/** The corpus's map shorthands in the assembler's syntax. */
+function expandMaps(line: string): string {
+  return line.replace(/\bmap_value\[(\d+)\]\s*\+\s*(\d+)/g, 'map[fd:$1][0]+$2').replace(/\bmap\[(\d+)\]/g, 'map[fd:$1]');
+}
+
 /**
- * Expand the corpus's shorthands into the assembler's syntax:
+ * Assemble a case's program, with the corpus's shorthands:
  *   map[N]          the lddw of map N's pointer   (`r1 = map[0] ll`)
  *   map_value[N]+O  the lddw of the address of byte O of map N's value (array maps)
- *   @rept N ... @endr  the lines between, N times (for size and complexity limits)
+ *   @rept N ... @endr  the lines between, N times (for size and complexity limits).
+ * A repeated body is assembled once and its slots copied (a million-slot program
+ * assembles in milliseconds), so the pieces around and inside @rept are assembled
+ * separately: labels must not cross a @rept boundary (use `goto pc+N` there).
  */
-export function expandSource(src: string): string {
+export function assembleCase(src: string): Insn[] {
   const lines = src.split('\n');
-  const out: string[] = [];
+  const out: Insn[] = [];
+  let text: string[] = [];
+  const flush = (): void => {
+    if (text.some((l) => l.trim() !== '')) out.push(...assemble(text.join('\n'), { dialect: 'kernel' }));
+    text = [];
+  };
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    const m = /^\s*@rept\s+(\d+)\s*$/.exec(l);
-    if (m) {
-      const body: string[] = [];
-      let depth = 1;
-      for (i++; i < lines.length; i++) {
-        if (/^\s*@rept\b/.test(lines[i]!)) depth++;
-        if (/^\s*@endr\s*$/.test(lines[i]!) && --depth === 0) break;
-        body.push(lines[i]!);
-      }
-      const inner = expandSource(body.join('\n'));
-      for (let k = 0; k < Number(m[1]); k++) out.push(inner);
+    const m = /^\s*@rept\s+(\d+)\s*$/.exec(lines[i]!);
+    if (!m) {
+      text.push(expandMaps(lines[i]!));
       continue;
     }
-    out.push(
-      l
-        .replace(/\bmap_value\[(\d+)\]\s*\+\s*(\d+)/g, 'map[fd:$1][0]+$2')
-        .replace(/\bmap\[(\d+)\]/g, 'map[fd:$1]'),
-    );
+    flush();
+    const body: string[] = [];
+    let depth = 1;
+    for (i++; i < lines.length; i++) {
+      if (/^\s*@rept\b/.test(lines[i]!)) depth++;
+      if (/^\s*@endr\s*$/.test(lines[i]!) && --depth === 0) break;
+      body.push(lines[i]!);
+    }
+    const slots = assembleCase(body.join('\n'));
+    for (let k = 0; k < Number(m[1]); k++) for (const x of slots) out.push({ ...x });
   }
-  return out.join('\n');
+  flush();
+  return out;
 }
 
 /** Parse one corpus file. */
@@ -169,7 +179,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
     const source = cur.body.join('\n');
     let insns: Insn[];
     try {
-      insns = assemble(expandSource(source), { dialect: 'kernel' });
+      insns = assembleCase(source);
     } catch (e) {
       throw new CorpusError(`${file}:${cur.line}: case ${cur.name}: ${(e as Error).message}`);
     }

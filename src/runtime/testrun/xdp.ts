@@ -78,8 +78,15 @@ export function prepareXdp(space: AddressSpace, opts: TestRunOptions, devices: R
   space.writeU32(ctx + XDP_MD.ingress_ifindex, ingress);
   space.writeU32(ctx + XDP_MD.rx_queue_index, rxQueue);
   space.writeU32(ctx + XDP_MD.egress_ifindex, 0);
-  const frags = data.slice(linear);
-  const packet: XdpPacket = { kind: 'xdp', ctx, hardStart: frame, frameSize: PAGE_SIZE, tailroom: SKB_SHINFO_SIZE };
+  // The rest of the input in page-sized fragments, as the kernel fills them.
+  const frags: Array<{ page: Uint8Array; size: number }> = [];
+  for (let off = linear; off < sizeIn; off += PAGE_SIZE) {
+    const page = new Uint8Array(PAGE_SIZE);
+    const chunk = data.subarray(off, Math.min(sizeIn, off + PAGE_SIZE));
+    page.set(chunk);
+    frags.push({ page, size: chunk.length });
+  }
+  const packet: XdpPacket = { kind: 'xdp', ctx, hardStart: frame, frameSize: PAGE_SIZE, tailroom: SKB_SHINFO_SIZE, frags };
 
   return {
     ctx,
@@ -88,9 +95,14 @@ export function prepareXdp(space: AddressSpace, opts: TestRunOptions, devices: R
       const d = space.readU32(ctx + XDP_MD.data);
       const end = space.readU32(ctx + XDP_MD.data_end);
       const meta = space.readU32(ctx + XDP_MD.data_meta);
-      const out = new Uint8Array(end - meta + frags.length);
+      const fragBytes = frags.reduce((n, f) => n + f.size, 0);
+      const out = new Uint8Array(end - meta + fragBytes);
       out.set(space.bytes(meta, end - meta));
-      out.set(frags, end - meta);
+      let o = end - meta;
+      for (const f of frags) {
+        out.set(f.page.subarray(0, f.size), o);
+        o += f.size;
+      }
       let ctxOut: Uint8Array | undefined;
       if (ctxIn) {
         // xdp_convert_buff_to_md: offsets relative to data_meta; the rest as given.

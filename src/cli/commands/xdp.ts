@@ -1,0 +1,77 @@
+/**
+ * `tsbpf xdp FILE PROG --pcap IN [--write OUT] [-j]`: run an xdp program on
+ * every packet of a pcap or pcapng capture (Ethernet link type), write the
+ * packets it passes — as it left them — to OUT (pcap), and print the count
+ * of each action. Long captures show progress on stderr when it is a TTY.
+ * The program's maps keep their state across the packets, as on a NIC.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { TsbpfError } from '../../errors.js';
+import { CliUsageError, JSON_OPTS, parse } from '../args.js';
+import { Runtime } from '../../runtime/runtime.js';
+import { loadCollectionFile } from '../../runtime/node.js';
+import { LINKTYPE_ETHERNET, PcapWriter, readCapture } from '../../hooks/packet/pcap.js';
+import { runXdp, XDP_ACTION_NAMES, XDP_PASS } from '../../hooks/packet/xdp.js';
+
+export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [--write OUT] [-j]
+  Run xdp program PROG of object FILE on every packet of IN (pcap or pcapng),
+  write the packets it passes (as modified) to OUT (pcap), print counts per action.
+`;
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parse(args, { ...JSON_OPTS, pcap: { type: 'string' }, write: { type: 'string', short: 'w' } });
+  const [file, progName] = positionals;
+  const inPath = values.pcap as string | undefined;
+  if (!file || !progName || !inPath || positionals.length > 2) throw new CliUsageError(usage);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(inPath);
+  } catch (e) {
+    throw new TsbpfError((e as { code?: string }).code === 'ENOENT' ? 'ENOENT' : 'EINVAL', `${inPath}: ${(e as Error).message}`);
+  }
+  const rt = new Runtime();
+  try {
+    const coll = await loadCollectionFile(file, rt, { programs: [progName] });
+    const prog = coll.program(progName);
+    if (prog.type !== 'xdp') throw new TsbpfError('EINVAL', `program ${progName} is ${prog.type}, not xdp`);
+    const counts = [0, 0, 0, 0, 0];
+    const out = values.write ? new PcapWriter(LINKTYPE_ETHERNET) : undefined;
+    const tty = process.stderr.isTTY === true;
+    const total = bytes.length;
+    let packets = 0;
+    let lastDraw = 0;
+    const t0 = performance.now();
+    for (const pkt of readCapture(bytes)) {
+      if (pkt.linkType !== LINKTYPE_ETHERNET) throw new TsbpfError('EINVAL', `${inPath}: packet ${packets + 1} has link type ${pkt.linkType}; xdp programs take Ethernet frames (link type 1)`);
+      const v = runXdp(prog, pkt.data);
+      counts[v.action]!++;
+      if (v.action === XDP_PASS && out) out.add(v.data, pkt.tsNs, pkt.origLen - pkt.data.length + v.data.length);
+      packets++;
+      if (tty && (packets & 1023) === 0) {
+        const now = performance.now();
+        if (now - lastDraw > 100) {
+          lastDraw = now;
+          const pos = Math.min(1, (pkt.data.byteOffset - bytes.byteOffset) / total);
+          const w = 30;
+          const done = Math.round(pos * w);
+          process.stderr.write(`\r[${'#'.repeat(done)}${' '.repeat(w - done)}] ${(pos * 100).toFixed(0).padStart(3)}% ${packets} packets`);
+        }
+      }
+    }
+    if (tty && lastDraw) process.stderr.write('\r\x1b[K');
+    const ms = performance.now() - t0;
+    if (out) writeFileSync(values.write as string, out.bytes());
+    if (values.json) {
+      const actions: Record<string, number> = {};
+      XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = counts[i]!));
+      process.stdout.write(JSON.stringify({ packets, actions, written: out?.count ?? 0, ms: Math.round(ms) }, null, values.pretty ? 2 : undefined) + '\n');
+    } else {
+      process.stdout.write(`${packets} packets through ${progName} in ${ms.toFixed(0)} ms\n`);
+      XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(counts[i]).padStart(10)}\n`));
+      if (out) process.stdout.write(`wrote ${out.count} packets to ${values.write as string}\n`);
+    }
+    return 0;
+  } finally {
+    rt.close();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Ethernet / IPv4 / IPv6 / UDP frames synthesised around a datagram (what a
+ * program attached to a UDP socket sees, since a dgram socket gives only
+ * the payload and the peer), and parsed back after a program rewrote them.
+ * Checksums follow RFC 791 (IPv4 header), RFC 768 and RFC 8200 8.1 (UDP
+ * with the pseudo-header; mandatory over IPv6).
+ */
+import { isIPv4 } from 'node:net';
+import { addrBytes } from '../tracepoint.js';
+
+export const ETH_HLEN = 14;
+export const ETH_P_IP = 0x0800;
+export const ETH_P_IPV6 = 0x86dd;
+export const IPPROTO_UDP = 17;
+
+/** Locally administered MACs: the "peer" and "this host" of synthesised frames. */
+export const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
+export const HOST_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x02);
+
+export interface UdpDatagram {
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+  payload: Uint8Array;
+}
+
+function sum16(b: Uint8Array, off: number, len: number, acc = 0): number {
+  for (let i = 0; i + 1 < len; i += 2) acc += (b[off + i]! << 8) | b[off + i + 1]!;
+  if (len & 1) acc += b[off + len - 1]! << 8;
+  return acc;
+}
+function fold(acc: number): number {
+  while (acc > 0xffff) acc = (acc & 0xffff) + Math.floor(acc / 0x10000);
+  return acc;
+}
+
+/** The frame of `d` as it would arrive on an Ethernet link (IPv4 or IPv6 from the addresses). */
+export function buildUdpFrame(d: UdpDatagram): Uint8Array {
+  const v4 = isIPv4(d.srcAddr) || /^::ffff:\d/i.test(d.srcAddr);
+  const ipLen = v4 ? 20 : 40;
+  const udpLen = 8 + d.payload.length;
+  const f = new Uint8Array(ETH_HLEN + ipLen + udpLen);
+  const dv = new DataView(f.buffer);
+  f.set(HOST_MAC, 0);
+  f.set(PEER_MAC, 6);
+  dv.setUint16(12, v4 ? ETH_P_IP : ETH_P_IPV6);
+  const ip = ETH_HLEN;
+  const src = addrBytes(d.srcAddr) ?? new Uint8Array(16);
+  const dst = addrBytes(d.dstAddr) ?? new Uint8Array(16);
+  if (v4) {
+    f[ip] = 0x45;
+    dv.setUint16(ip + 2, ipLen + udpLen);
+    dv.setUint16(ip + 6, 0x4000); // DF
+    f[ip + 8] = 64;
+    f[ip + 9] = IPPROTO_UDP;
+    f.set(src.subarray(0, 4), ip + 12);
+    f.set(dst.subarray(0, 4), ip + 16);
+    dv.setUint16(ip + 10, ~fold(sum16(f, ip, 20)) & 0xffff);
+  } else {
+    dv.setUint32(ip, 0x60000000);
+    dv.setUint16(ip + 4, udpLen);
+    f[ip + 6] = IPPROTO_UDP;
+    f[ip + 7] = 64;
+    f.set(src, ip + 8);
+    f.set(dst, ip + 24);
+  }
+  const u = ip + ipLen;
+  dv.setUint16(u, d.srcPort);
+  dv.setUint16(u + 2, d.dstPort);
+  dv.setUint16(u + 4, udpLen);
+  f.set(d.payload, u + 8);
+  // Pseudo-header: addresses, protocol, UDP length.
+  let acc = v4 ? sum16(f, ip + 12, 8) : sum16(f, ip + 8, 32);
+  acc += IPPROTO_UDP + udpLen;
+  acc = sum16(f, u, udpLen, acc);
+  const c = ~fold(acc) & 0xffff;
+  dv.setUint16(u + 6, c === 0 ? 0xffff : c);
+  return f;
+}
+
+function addrText(b: Uint8Array, v4: boolean): string {
+  if (v4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return g.join(':');
+}
+
+/** The UDP datagram in a frame (after a program rewrote it), or undefined when it is no longer Ethernet/IP/UDP. */
+export function parseUdpFrame(f: Uint8Array): UdpDatagram | undefined {
+  if (f.length < ETH_HLEN + 28) return undefined;
+  const dv = new DataView(f.buffer, f.byteOffset, f.byteLength);
+  const proto = dv.getUint16(12);
+  let ip = ETH_HLEN;
+  let u: number;
+  let src: string;
+  let dst: string;
+  if (proto === ETH_P_IP) {
+    const ihl = (f[ip]! & 0x0f) * 4;
+    if (f[ip + 9] !== IPPROTO_UDP || ihl < 20) return undefined;
+    src = addrText(f.subarray(ip + 12, ip + 16), true);
+    dst = addrText(f.subarray(ip + 16, ip + 20), true);
+    u = ip + ihl;
+  } else if (proto === ETH_P_IPV6) {
+    if (f[ip + 6] !== IPPROTO_UDP || f.length < ETH_HLEN + 48) return undefined;
+    src = addrText(f.subarray(ip + 8, ip + 24), false);
+    dst = addrText(f.subarray(ip + 24, ip + 40), false);
+    u = ip + 40;
+  } else return undefined;
+  if (u + 8 > f.length) return undefined;
+  const len = Math.min(dv.getUint16(u + 4), f.length - u);
+  return { srcAddr: src, srcPort: dv.getUint16(u), dstAddr: dst, dstPort: dv.getUint16(u + 2), payload: f.slice(u + 8, u + Math.max(8, len)) };
+}
