@@ -10,11 +10,12 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { ROOT } from './paths.js';
 
-const CORE = ['src/isa', 'src/object', 'src/verifier', 'src/vm', 'src/maps', 'src/helpers', 'src/runtime'];
+const CORE = ['src/core.ts', 'src/isa', 'src/object', 'src/verifier', 'src/vm', 'src/maps', 'src/helpers', 'src/runtime'];
 /** Node bridges: file access, pin files, stdin/stdout of the conformance plugin. */
 const NODE_ONLY = new Set(['src/object/file.ts', 'src/maps/pin.ts', 'src/runtime/node.ts']);
 
 function walk(dir: string): string[] {
+  if (dir.endsWith('.ts')) return [dir];
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];

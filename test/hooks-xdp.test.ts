@@ -68,9 +68,10 @@ test('tsbpf xdp --pcap: counts per action, passed packets written as the program
     frames.forEach((f, i) => w.add(f, BigInt(i) * 1_000_000_000n));
     writeFileSync(join(dir, 'in.pcap'), w.bytes());
     const { stdout } = await run(process.execPath, [BIN, 'xdp', OBJ, 'xdp_udp', '--pcap', join(dir, 'in.pcap'), '--write', join(dir, 'out.pcap'), '-j']);
-    const r = JSON.parse(stdout) as { packets: number; actions: Record<string, number>; written: number };
+    const r = JSON.parse(stdout) as { packets: number; actions: Record<string, number>; written: number; runts: number };
     assert.equal(r.packets, 5);
-    assert.deepEqual(r.actions, { XDP_ABORTED: 0, XDP_DROP: 2, XDP_PASS: 2, XDP_TX: 1, XDP_REDIRECT: 0 });
+    assert.deepEqual(r.actions, { XDP_ABORTED: 0, XDP_DROP: 1, XDP_PASS: 2, XDP_TX: 1, XDP_REDIRECT: 0 });
+    assert.equal(r.runts, 1);
     assert.equal(r.written, 2);
     const out = [...readCapture(readFileSync(join(dir, 'out.pcap')))];
     assert.equal(out.length, 2);
@@ -85,7 +86,8 @@ test('tsbpf xdp --pcap: counts per action, passed packets written as the program
     writeFileSync(join(dir, 'in.pcapng'), pcapng(frames));
     const t = await run(process.execPath, [BIN, 'xdp', OBJ, 'xdp_udp', '--pcap', join(dir, 'in.pcapng')]);
     assert.match(t.stdout, /^5 packets through xdp_udp/);
-    assert.match(t.stdout, /XDP_DROP +2\n/);
+    assert.match(t.stdout, /XDP_DROP +1\n/);
+    assert.match(t.stdout, /1 frames shorter than an Ethernet header/);
     assert.match(t.stdout, /XDP_TX +1\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,10 @@ import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
+import type { Btf } from '../object/btf/btf.js';
+import { applyCoreRelocations } from '../object/btf/core.js';
+import { contextBtf } from '../object/btf/context.js';
+import type { CoreRelo } from '../object/btf/ext.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -30,6 +34,8 @@ export interface PrepareContext {
   space: AddressSpace;
   privileged: boolean;
   logLevel?: 0 | 1 | 2;
+  /** the BTF CO-RE relocations are resolved against (RuntimeOptions.coreTarget); default contextBtf() */
+  coreTarget?: Btf;
 }
 
 export interface PreparedProgram {
@@ -48,13 +54,27 @@ function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: numbe
   return valuesAddr + off;
 }
 
+/** The program's instructions with its CO-RE relocations applied (patched copy). */
+function coreRelocate(ps: ProgramSpec, ctx: PrepareContext): Insn[] {
+  const local = ctx.spec?.btf;
+  // the records name types of the object's BTF: without it they cannot be read
+  if (!local) throw new TsbpfError('EINVAL', `${ps.name}: CO-RE relocations without the object's BTF`);
+  return applyCoreRelocations(ps.insns, ps.coreRelos as CoreRelo[], local, ctx.coreTarget ?? contextBtf());
+}
+
 function setImm64(insns: Insn[], i: number, v: number): void {
   insns[i]!.imm = v | 0;
   insns[i + 1]!.imm = 0;
 }
 
 export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
-  const insns = cloneInsns(ps.insns);
+  // CO-RE first, as libbpf's bpf_object__relocate_core runs before map
+  // resolution and the kernel's verifier sees only relocated offsets. The
+  // target is tsbpf's own types (contextBtf) unless the runtime was given one;
+  // a relocation the target cannot satisfy is a CoreRelocationError (ENOENT)
+  // naming the type and access string, except the existence checks, which
+  // become 0 (calcCoreRelocation).
+  const insns = ps.coreRelos?.length ? coreRelocate(ps, ctx) : cloneInsns(ps.insns);
   const name = ps.name;
   const n = insns.length;
   const resolved = new Set<number>();

@@ -21,6 +21,7 @@ import { createMap, MapTable, type BpfMap, type MapContext, type ProgramRef } fr
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
+import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
@@ -60,6 +61,8 @@ export interface RuntimeOptions {
    * run the program in checked mode with an instruction budget).
    */
   verify?: 'auto' | 'structural';
+  /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: tsbpf's context and tracepoint types, contextBtf() */
+  coreTarget?: Btf;
 }
 
 export interface LoadOptions {
@@ -112,6 +115,8 @@ export class Runtime {
   /** bpf_trace_printk records (when no trace sink was given) */
   readonly trace: TraceRecord[] = [];
   private readonly verifyMode: 'auto' | 'structural';
+  /** CO-RE target (RuntimeOptions.coreTarget); undefined: the loader uses contextBtf() */
+  private readonly coreTarget: Btf | undefined;
   private readonly programs = new Map<number, Program>();
   private lastProgId = 0;
   private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
@@ -121,6 +126,7 @@ export class Runtime {
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace(opts.space ?? {});
     this.verifyMode = opts.verify ?? 'auto';
+    this.coreTarget = opts.coreTarget;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
@@ -321,6 +327,7 @@ export class Runtime {
       space: this.space,
       privileged: this.privileged,
       ...(logLevel !== undefined ? { logLevel } : {}),
+      ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
     });
     const id = ++this.lastProgId;
     const image: ProgramImage = {

@@ -18,7 +18,7 @@ import { tnumIsConst, tnumStr, tnumAdd, tnumSub, tnumConst } from './tnum.js';
 import { Reg, regTypeStr } from './types.js';
 import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { buildCfg, CfgError, type Cfg } from './cfg.js';
-import { statesEqual, type PruneContext } from './prune.js';
+import { statesEqual, statesMaybeLooping, type PruneContext } from './prune.js';
 import { progTypeRules, type ProgTypeRules } from './progtypes/index.js';
 import { HELPER_PROTOS } from './helper-protos.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
@@ -96,6 +96,8 @@ interface Checkpoint {
   state: VerifierState;
   branches: number;
   parent: Checkpoint | null;
+  hit: number;
+  miss: number;
 }
 
 interface WorkItem {
@@ -389,35 +391,54 @@ export class Verifier implements MapNames {
 
   /** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
   private isStateVisited(i: number): boolean {
-    const list = this.explored.get(i);
+    let list = this.explored.get(i);
     const cur = this.cur;
+    let inLoop = false;
     if (list) {
+      const isCallbackEntry = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
       for (const c of list) {
         if (c.branches === 0) {
-          if (statesEqual(c.state, cur, this.pruneCtx)) return true;
-        } else if (cur.cur.callbackOf && this.cfg.subprogStarts.includes(i)) {
+          if (statesEqual(c.state, cur, this.pruneCtx)) {
+            c.hit++;
+            return true;
+          }
+        } else if (isCallbackEntry) {
           // Callback re-entry: the helper bounds the iterations, so containment in an
           // iteration still being explored is a fixpoint (the kernel's calls_callback case).
-          if (statesEqual(c.state, cur, this.pruneCtx)) return true;
-        } else if (statesEqual(c.state, cur, this.pruneCtx, true)) {
-          // The very same state again on this path: a loop that makes no progress.
-          throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
-            'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
+          if (statesEqual(c.state, cur, this.pruneCtx)) {
+            c.hit++;
+            return true;
+          }
+        } else {
+          inLoop = true;
+          if (statesMaybeLooping(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true)) {
+            // The very same state again on this path: a loop that makes no progress.
+            throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
+              'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
+          }
         }
+        c.miss++;
+      }
+      // States that keep failing to match cost time and never prune: drop them, as the kernel does
+      // (losing a state only costs pruning, never soundness).
+      if (list.length > 8) {
+        list = list.filter((c) => c.miss <= c.hit * 3 + 3);
+        this.explored.set(i, list);
       }
     }
     const force = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
-    if (!force && !(this.jmpsProcessed - this.prevJmpsProcessed >= 2 && this.processed - this.prevInsnProcessed >= 8)) return false;
+    // Inside a loop, iterations rarely match each other: remember states less often.
+    const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
+    if (!force && !(this.jmpsProcessed - this.prevJmpsProcessed >= minJmps && this.processed - this.prevInsnProcessed >= minInsns)) return false;
     this.prevJmpsProcessed = this.jmpsProcessed;
     this.prevInsnProcessed = this.processed;
-    const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: this.cp };
+    const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: this.cp, hit: 0, miss: 0 };
     this.cp = cp;
     this.totalStates++;
     const l = list ?? [];
-    // Keep the per-insn lists short: dropping remembered states only costs pruning, never soundness.
     if (l.length >= 64) {
       const k = l.findIndex((x) => x.branches === 0);
-      if (k >= 0) l.splice(k, 1);
+      l.splice(k >= 0 ? k : 0, 1);
     }
     l.push(cp);
     if (!list) this.explored.set(i, l);
@@ -1110,8 +1131,10 @@ export class Verifier implements MapNames {
     } else if (this.isNullCheck(dst, src, o, jmp32, x)) {
       const eqSt = o === op.BPF_JEQ ? tSt : fSt;
       const neSt = o === op.BPF_JEQ ? fSt : tSt;
-      this.markPtrOrNull(eqSt, dst, true);
-      this.markPtrOrNull(neSt, dst, false);
+      // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
+      const like = dst.clone();
+      this.markPtrOrNull(eqSt, like, true);
+      this.markPtrOrNull(neSt, like, false);
     } else if (this.isPktCompare(dst, src, jmp32)) {
       this.pktCompare(tSt, fSt, dst, src, o);
     } else if (dst.isPointer || src.isPointer) {

@@ -108,3 +108,14 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   return true;
 }
+
+/** A cheap first test for the loop check (the kernel's states_maybe_looping): the top frames' registers are identical. */
+export function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const ro = old.frames[old.frames.length - 1]!.regs, rc = cur.frames[cur.frames.length - 1]!.regs;
+  for (let r = 0; r < 10; r++) {
+    const a = ro[r]!, b = rc[r]!;
+    if (a.type !== b.type || a.off !== b.off || !a.s.equals(b.s)) return false;
+  }
+  return true;
+}

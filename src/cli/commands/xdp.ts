@@ -39,14 +39,20 @@ export async function run(args: string[]): Promise<number> {
     const tty = process.stderr.isTTY === true;
     const total = bytes.length;
     let packets = 0;
+    let runts = 0;
     let lastDraw = 0;
     const t0 = performance.now();
     for (const pkt of readCapture(bytes)) {
       if (pkt.linkType !== LINKTYPE_ETHERNET) throw new TsbpfError('EINVAL', `${inPath}: packet ${packets + 1} has link type ${pkt.linkType}; xdp programs take Ethernet frames (link type 1)`);
+      packets++;
+      // A frame shorter than an Ethernet header never reaches XDP on a NIC (and BPF_PROG_TEST_RUN refuses it): counted, not run.
+      if (pkt.data.length < 14) {
+        runts++;
+        continue;
+      }
       const v = runXdp(prog, pkt.data);
       counts[v.action]!++;
       if (v.action === XDP_PASS && out) out.add(v.data, pkt.tsNs, pkt.origLen - pkt.data.length + v.data.length);
-      packets++;
       if (tty && (packets & 1023) === 0) {
         const now = performance.now();
         if (now - lastDraw > 100) {
@@ -64,10 +70,11 @@ export async function run(args: string[]): Promise<number> {
     if (values.json) {
       const actions: Record<string, number> = {};
       XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = counts[i]!));
-      process.stdout.write(JSON.stringify({ packets, actions, written: out?.count ?? 0, ms: Math.round(ms) }, null, values.pretty ? 2 : undefined) + '\n');
+      process.stdout.write(JSON.stringify({ packets, actions, runts, written: out?.count ?? 0, ms: Math.round(ms) }, null, values.pretty ? 2 : undefined) + '\n');
     } else {
       process.stdout.write(`${packets} packets through ${progName} in ${ms.toFixed(0)} ms\n`);
       XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(counts[i]).padStart(10)}\n`));
+      if (runts) process.stdout.write(`${runts} frames shorter than an Ethernet header were not run\n`);
       if (out) process.stdout.write(`wrote ${out.count} packets to ${values.write as string}\n`);
     }
     return 0;

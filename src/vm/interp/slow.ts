@@ -11,6 +11,7 @@ import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
 import { Activation, REG_WORDS, type InterpTarget, type RunState } from './state.js';
 import { I_INVALID } from './decode.js';
+import { mapLookupElem32, mapLookupElemFn } from '../../helpers/maps.js';
 
 const TWO32 = 4294967296;
 
@@ -311,6 +312,13 @@ export function callHelper(st: RunState, act: Activation, id: number, pc: number
   let r: bigint;
   const prev = st.cur;
   try {
+    if (def.fn === mapLookupElemFn && R[3] === 0 && R[5] === 0) {
+      // The stock map_lookup_elem on 32-bit arguments (every verified call):
+      // the same operation without BigInt conversions.
+      R[0] = mapLookupElem32(st.env, R[2]! >>> 0, R[4]! >>> 0) | 0;
+      R[1] = 0;
+      return;
+    }
     r = def.fn(st.env, regU64(R, 2), regU64(R, 4), regU64(R, 6), regU64(R, 8), regU64(R, 10));
   } catch (e) {
     if (e instanceof ExecError) throw e; // a fault inside a callback: already typed

@@ -93,7 +93,18 @@ export interface CompileOptions {
   memMaxPages: number | undefined;
   aux?: ReadonlyArray<InsnAux | undefined>;
   inliners?: ReadonlyMap<number, HelperInliner>;
+  /**
+   * Helper 1 (map_lookup_elem) is the stock one: besides h.1, import
+   * h.lookup32 (pc, map, key: i32) -> i32 and call it when r1 and r2 fit in
+   * 32 bits (always, for a verified program: a map pointer and a key
+   * address), sparing the BigInt conversions of the i64 helper ABI.
+   */
+  lookup32?: boolean;
 }
+
+/** helperFunc key of the h.lookup32 import (helper ids are >= 0) */
+const LOOKUP32 = -1;
+const HELPER_MAP_LOOKUP = 1;
 
 export interface CompiledFunction {
   entry: number;
@@ -112,6 +123,8 @@ export interface CompiledModule {
   functions: CompiledFunction[];
   /** helper ids imported as h.<id>, in import order */
   helperIds: number[];
+  /** h.lookup32 is imported too (CompileOptions.lookup32) */
+  lookup32: boolean;
 }
 
 // Import and global indices (fixed layout).
@@ -258,6 +271,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   m.importFunc('e', 'ldpkt', m.type([I32, I64, I32, I32], [I64]));
   const helperFunc = new Map<number, number>();
   for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
+  if (opts.lookup32 && helperFunc.has(HELPER_MAP_LOOKUP)) helperFunc.set(LOOKUP32, m.importFunc('h', 'lookup32', m.type([I32, I32, I32], [I32])));
   m.importMemory('e', 'mem', opts.memMinPages, opts.memMaxPages, opts.shared);
   m.global(I32, true, 0); // sp
   m.global(I32, true, 0); // tail
@@ -337,7 +351,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       marks: body.marks,
     });
   });
-  return { bytes: m.toBytes(), functions, helperIds };
+  return { bytes: m.toBytes(), functions, helperIds, lookup32: helperFunc.has(LOOKUP32) };
 }
 
 class FunctionCompiler {
@@ -1160,9 +1174,30 @@ class FunctionCompiler {
       }
       const f = this.helperFunc.get(id);
       if (f === undefined) throw new CompileError(pc, `helper ${id} not imported`);
+      const f32 = id === HELPER_MAP_LOOKUP ? this.helperFunc.get(LOOKUP32) : undefined;
+      if (f32 !== undefined) {
+        // (r1 | r2) >> 32 == 0: both fit in 32 bits, take the i32 import.
+        c.localGet(REG[1]!);
+        c.localGet(REG[2]!);
+        c.op(Op.i64_or);
+        c.i64Const32(32);
+        c.op(Op.i64_shr_u);
+        c.op(Op.i64_eqz);
+        c.u8(Op.if);
+        c.u8(0x7e); // (result i64)
+        c.i32Const(pc);
+        c.localGet(REG[1]!);
+        c.op(Op.i32_wrap_i64);
+        c.localGet(REG[2]!);
+        c.op(Op.i32_wrap_i64);
+        c.call(f32);
+        c.op(Op.i64_extend_i32_u);
+        c.op(Op.else);
+      }
       c.i32Const(pc);
       for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
       c.call(f);
+      if (f32 !== undefined) c.op(Op.end);
       c.localSet(L_R0);
       return;
     }

@@ -31,6 +31,7 @@ import {
 } from '../fault.js';
 import { compileProgram, FaultKind, HELPER_TAIL_CALL, type CompiledModule, type HelperInliner } from './compile.js';
 import { defaultInliners } from './inline.js';
+import { mapLookupElem32, mapLookupElemFn } from '../../helpers/maps.js';
 
 export interface JitOptions {
   /**
@@ -266,6 +267,7 @@ export class JitExecutable implements Executable {
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
       inliners: this.options.inliners ?? defaultInliners(space),
+      lookup32: image.helpers.get(1)?.fn === mapLookupElemFn,
     });
     const self = this;
     const st = (): RunState => self.cur!;
@@ -285,6 +287,16 @@ export class JitExecutable implements Executable {
           return fn(st().env, u64(a), u64(b), u64(c), u64(d), u64(e));
         } catch (err) {
           throw err instanceof ExecError ? err : new HelperError(pc, id, name, err);
+        }
+      };
+    }
+    if (compiled.lookup32) {
+      const def = image.helpers.get(1)!;
+      helpers['lookup32'] = (pc: number, map: number, key: number): number => {
+        try {
+          return mapLookupElem32(st().env, map >>> 0, key >>> 0);
+        } catch (err) {
+          throw err instanceof ExecError ? err : new HelperError(pc, 1, def.name, err);
         }
       };
     }

@@ -1,0 +1,51 @@
+/**
+ * tsbpf's core: everything that runs without Node.js (DESIGN.md: nothing below
+ * `runtime` knows about Node-only APIs), for browsers and other hosts. The
+ * package's main entry adds the Node bridges (files, pins) on top.
+ */
+export * from './errors.js';
+export * as isa from './isa/index.js';
+export { assemble } from './isa/asm.js';
+export { disassemble, formatInsn } from './isa/disasm.js';
+export { AddressSpace } from './vm/memory.js';
+export type { Region, RegionKind, AddressSpaceOptions } from './vm/memory.js';
+export type { Engine, Executable, ProgramImage, RunArgs, InsnAux } from './vm/engine.js';
+export { Interpreter } from './vm/interpreter.js';
+export { JitEngine, dumpJited } from './vm/jit/index.js';
+export { Debugger } from './vm/debugger.js';
+export { ExecError, VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper } from './vm/fault.js';
+export type { HelperDef, HelperFn, ExecEnv } from './helpers/types.js';
+export { HelperRegistry } from './helpers/types.js';
+export type { HelperProto, ArgType, RetType } from './helpers/proto.js';
+export { defaultHelpers } from './helpers/index.js';
+export type { HelperHost, HelperRun, HelperMap, TaskIdentity, TraceRecord } from './helpers/index.js';
+export { readObject, writeObject, ElfError, RelocationError, MapType, ProgType } from './object/index.js';
+export type { CollectionSpec, ProgramSpec, MapSpec, MapTypeName, ProgTypeName } from './object/index.js';
+export { Btf } from './object/btf/index.js';
+export { verify, VerifierError } from './verifier/index.js';
+export type { VerifierInput, VerifierResult } from './verifier/index.js';
+export {
+  createMap,
+  BpfMap,
+  MapError,
+  MapTable,
+  RingBufReader,
+  TypedMap,
+  ArrayMap,
+  PerCpuArrayMap,
+  HashMap,
+  PerCpuHashMap,
+  LruHashMap,
+  LruPerCpuHashMap,
+  LpmTrie,
+  RingBuf,
+  PerfEventArray,
+  ProgArray,
+  ArrayOfMaps,
+  HashOfMaps,
+  QueueMap,
+  StackMap,
+  BloomFilter,
+} from './maps/index.js';
+export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
+export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';
