@@ -90,6 +90,8 @@ test('a relocation against a type tsbpf lacks fails the load, naming it', async 
       assert.match(e.message, /task_struct/);
       assert.match(e.message, /access "0:1"/);
       assert.equal(e.relo.kind, 'field_byte_offset');
+      // insn 0 (pt_regs->di, a type tsbpf has) relocated; insn 1 (task_struct->tgid) did not
+      assert.equal(e.insnOff, 1);
       return true;
     });
     // loading the whole object fails the same way and leaves nothing behind
@@ -101,6 +103,7 @@ test('a relocation against a type tsbpf lacks fails the load, naming it', async 
 
 test('RuntimeOptions.coreTarget replaces the default target', async () => {
   assert.ok(contextBtf().types.some((t) => t.name === 'xdp_md'));
+  assert.ok(!contextBtf().types.some((t) => t.name === 'task_struct'));
   // core.o's BTF has no xdp_md: xdp_core cannot relocate against it
   const noXdp = new Runtime({ coreTarget: (await loadObjectFile(join(FIX, 'core.o'))).btf!, verify: 'structural' });
   try {
@@ -112,11 +115,12 @@ test('RuntimeOptions.coreTarget replaces the default target', async () => {
   } finally {
     noXdp.close();
   }
-  // core_ctx.o's own BTF has struct task_struct { int pid; int tgid; }: task_core's relocation now resolves
+  // core_ctx.o's own BTF has struct task_struct { int pid; int tgid; } and its one-member pt_regs: task_core now relocates
   const withTask = new Runtime({ coreTarget: (await spec()).btf!, verify: 'structural' });
   try {
     const coll = await withTask.load(await spec(), { programs: ['task_core'] });
-    assert.equal(coll.program('task_core').insns[1]!.imm, 4);
+    const insns = coll.program('task_core').insns;
+    assert.deepEqual([insns[0]!.off, insns[1]!.imm], [0, 4]);
   } finally {
     withTask.close();
   }

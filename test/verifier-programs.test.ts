@@ -113,6 +113,9 @@ test('bpf-to-bpf calls: frames, argument passing, stack pointers into the caller
   void deep;
 });
 
+/** func_info records: callbacks need BTF for their function (the kernel refuses them without). */
+const FUNC_INFO = [{ insnOff: 0, typeId: 1 }];
+
 test('callbacks: bpf_loop verifies the callback with its arguments', () => {
   const ok = assemble(`
     r1 = 0
@@ -127,7 +130,8 @@ test('callbacks: bpf_loop verifies the callback with its arguments', () => {
     exit
     r0 = 0
     exit`);
-  assert.equal(verify({ insns: ok, progType: 'xdp' }).ok, true);
+  assert.equal(verify({ insns: ok, progType: 'xdp', funcInfo: FUNC_INFO }).ok, true);
+  assert.equal(verify({ insns: ok, progType: 'xdp' }).error?.kernelMessage, 'missing btf func_info');
   const bad = assemble(`
     r1 = 10
     r2 = func[pc+6]
@@ -138,7 +142,7 @@ test('callbacks: bpf_loop verifies the callback with its arguments', () => {
     exit
     r0 = 2
     exit`);
-  assert.match(verify({ insns: bad, progType: 'xdp' }).error!.kernelMessage, /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/);
+  assert.match(verify({ insns: bad, progType: 'xdp', funcInfo: FUNC_INFO }).error!.kernelMessage, /At callback return the register R0 has smin=2 smax=2 should have been in \[0, 1\]/);
 });
 
 test('limits: the processed-instruction budget and the combined stack size', () => {

@@ -55,6 +55,10 @@ export interface VerifierInput {
   btf?: unknown;
   /** GPL-only helpers need a GPL-compatible license; default "GPL" */
   license?: string;
+  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be) */
+  sleepable?: boolean;
+  /** the kernel's prog_flags (BPF_F_SLEEPABLE = 16 is the one the verifier reads) */
+  progFlags?: number;
   /** processed-instruction budget; default (and maximum) the kernel's 1,000,000 */
   complexityLimit?: number;
 }
@@ -85,6 +89,8 @@ export class Reject extends Error {
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
+const BPF_F_WRONLY_PROG = 0x100;
+const m0 = (m: VerifierMapInfo | undefined): number => m?.flags ?? 0;
 const BPF_MAX_VAR_OFF = 1 << 29;
 const MAX_PACKET_OFF = 0xffff;
 const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
@@ -252,6 +258,8 @@ export class Verifier implements MapNames {
     if (n === 0) throw new Reject('EINVAL', 'program is empty', 0);
     if (n > COMPLEXITY_LIMIT || (!this.privileged && n > op.BPF_MAXINSNS))
       throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
+    if (this.rules.name === 'syscall' && !this.input.sleepable && !((this.input.progFlags ?? 0) & 16))
+      throw new Reject('EINVAL', 'Syscall programs can only be sleepable', 0, [], 'use the SEC("syscall") section, which libbpf loads as sleepable');
     if (!this.privileged && !this.rules.unprivileged)
       throw new Reject('EPERM', `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, 0);
     try {
@@ -646,6 +654,8 @@ export class Verifier implements MapNames {
         throw new Reject('EACCES', `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`, i, [pr], undefined, 'bitwise operations on pointers are not allowed');
       throw new Reject('EACCES', `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`, i, [pr], undefined, `the ${aluName(o)} operator cannot be applied to a pointer`);
     }
+    if (o === op.BPF_SUB && ptr.type === 'fp')
+      throw new Reject('EACCES', `R${pr} subtraction from stack pointer prohibited`, i, [pr], 'add a negative offset instead (`r2 += -16`)', 'a stack pointer can only be moved by adding');
     const s = off.s;
     const r = ptr.clone();
     if (s.isConst()) {
@@ -727,8 +737,7 @@ export class Verifier implements MapNames {
     if (val.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
     if (base.type === 'ctx' || base.isPkt || base.type === 'pkt_end')
       throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
-    if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer) throw new Reject('EACCES', 'R0 leaks addr into mem', i, [0]);
-    if (val.isPointer) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
+    if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr into mem', i, [0]);
     // Read then write the location (an atomic needs it initialised and writable).
     const old = this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!;
     this.memAccess(ins.dst, this.regs()[ins.dst]!, ins.off, size, 'write', -1, false);
@@ -775,6 +784,9 @@ export class Verifier implements MapNames {
         return this.stackAccess(br, base, off, size, write, val, imm, sx);
       case 'map_value':
       case 'map_key': {
+        if (write && base.type === 'map_key') throw new Reject('EACCES', `write to change key R${br} not allowed`, i, [br], undefined, 'the key passed to a for_each_map_elem callback is read-only');
+        if (!write && m0(this.maps[base.map]) & BPF_F_WRONLY_PROG && base.type === 'map_value')
+          throw new Reject('EACCES', `read from map forbidden, value_size=${this.maps[base.map]!.valueSize} off=${base.off + off} size=${size}`, i, [br], undefined, 'the map is write-only for programs (BPF_F_WRONLY_PROG)');
         if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into map`, i, [valReg]);
         const m = this.maps[base.map];
         const limit = base.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
@@ -859,7 +871,7 @@ export class Verifier implements MapNames {
       throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields through the original ctx pointer, with the field offset in the instruction', 'the context pointer was moved before the access');
     if (write && val?.isPointer) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
     const o = base.off + off;
-    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx });
+    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: this.privileged });
     if (!f) {
       throw new Reject('EACCES', `invalid bpf_context access off=${o} size=${size}`, i, [br],
         `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
@@ -1073,11 +1085,14 @@ export class Verifier implements MapNames {
         const m = this.mapIndex(i);
         const off = this.insns[i + 1]!.imm;
         const info = this.maps[m]!;
+        if (info.type !== 'array') throw new Reject('EINVAL', 'no direct value access support for this map type', i, [], 'global data lives in single-entry array maps');
+        if (info.maxEntries !== 1) throw new Reject('ENOTSUPP', `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`, i);
         if (off < 0 || off >= info.valueSize) throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`, i);
         this.writeReg(ins.dst, Reg.ptr('map_value', { map: m, off }));
         return;
       }
       case op.BPF_PSEUDO_FUNC: {
+        if (!this.input.funcInfo?.length) throw new Reject('EINVAL', 'missing btf func_info', i, [], 'callbacks need BTF: build with `clang -g`', 'a function pointer needs the BTF func_info of the program');
         this.writeReg(ins.dst, Reg.ptr('func', { subprog: i + ins.imm + 1 }));
         return;
       }
@@ -1109,9 +1124,7 @@ export class Verifier implements MapNames {
     const fall = i + 1;
     const taken = this.branchTaken(dst, src, o, jmp32);
     if (taken === 1 || taken === 0) {
-      // Only one side is possible; the kernel still checks pointer-compare rules.
-      if (!this.privileged && (dst.isPointer || src.isPointer) && !this.isNullCheck(dst, src, o, jmp32, x) && !this.isPktCompare(dst, src, jmp32))
-        throw new Reject('EACCES', `R${ins.dst} pointer comparison prohibited`, i, [ins.dst]);
+      // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
       return taken === 1 ? target : fall;
     }
     const other = this.cur.clone();
@@ -1251,7 +1264,10 @@ export class Verifier implements MapNames {
   private checkCall(i: number, ins: Insn): number {
     if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject('EINVAL', 'callx (indirect calls) are not supported by the verifier', i);
     if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) throw new Reject('EINVAL', 'calling kernel functions (kfuncs) is not supported', i, [], undefined, 'kfuncs are kernel functions; tsbpf programs can only call helpers');
-    if (ins.src === op.BPF_PSEUDO_CALL) return this.enterFunc(i, i + ins.imm + 1, 0, null);
+    if (ins.src === op.BPF_PSEUDO_CALL) {
+      if (!this.privileged) throw new Reject('EPERM', 'function calls to other bpf functions are allowed for CAP_BPF and CAP_SYS_ADMIN', i, [], undefined, 'bpf-to-bpf calls need privileges');
+      return this.enterFunc(i, i + ins.imm + 1, 0, null);
+    }
     return this.checkHelperCall(i, ins.imm);
   }
 
@@ -1376,6 +1392,12 @@ export class Verifier implements MapNames {
     if (!h) throw new Reject('EINVAL', `invalid func unknown#${id}`, i, [], 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them', `helper #${id} is not available`);
     const proto = h.proto;
     const name = `bpf_${h.name}`;
+    if (!this.privileged && UNPRIV_FORBIDDEN_HELPERS.has(id))
+      throw new Reject('EINVAL', `unknown func ${name}#${id}`, i, [], undefined, `${name} needs privileges (CAP_PERFMON)`);
+    if (!helperAllowed(this.rules.name, id))
+      throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} is not available to ${this.rules.name} programs`);
+    if (id === 12 && this.cur.refs.length)
+      throw new Reject('EINVAL', 'tail_call would lead to reference leak', i, [], 'submit or discard ring buffer reservations before a tail call', 'a tail call never returns, so held references would leak');
     if (proto.gplOnly && !GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
       throw new Reject('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', `${name} is only available to GPL-compatible programs`);
     const regs = this.regs();
@@ -1384,6 +1406,7 @@ export class Verifier implements MapNames {
     let funcTarget = -1;
     let allocSize = -1;
     let releaseRef = 0;
+    const keyReg = regs[2]!.clone();
     proto.args.forEach((t, k) => {
       const r = k + 1;
       const reg = this.readReg(r);
@@ -1538,6 +1561,11 @@ export class Verifier implements MapNames {
           regs[0] = Reg.ptr('map_ptr', { map: this.innerOf[mapIdx]!, id: this.newId(), maybeNull: true });
           break;
         }
+        if (id === 1 && this.constKeyInRange(mapIdx, keyReg)) {
+          // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check).
+          regs[0] = Reg.ptr('map_value', { map: mapIdx });
+          break;
+        }
         regs[0] = Reg.ptr('map_value', { map: mapIdx, id: this.newId(), maybeNull: proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
         break;
       case 'PTR_TO_RINGBUF_MEM_OR_NULL': {
@@ -1554,6 +1582,28 @@ export class Verifier implements MapNames {
     }
     if (id === 1 && mapIdx >= 0) this.aux[i] = { ...(this.aux[i] ?? {}) };
     return i + 1;
+  }
+
+  /** The key at `key` is a known constant below the array's max_entries. */
+  private constKeyInRange(mapIdx: number, key: Reg): boolean {
+    const m = this.maps[mapIdx];
+    if (!m || (m.type !== 'array' && m.type !== 'percpu_array') || key.type !== 'fp' || !key.s.isConst()) return false;
+    const o = key.off + Number(BigInt.asIntN(64, key.s.varOff.value));
+    if (o < -op.MAX_BPF_STACK || o + 4 > 0) return false;
+    const f = this.cur.frames[key.frameno]!;
+    const slot = f.stack[Math.floor((-o - 1) / 8)];
+    if (!slot) return false;
+    let v: bigint | undefined;
+    if ((-o) % 8 === 0 && slot.isSpill && slot.spilled?.type === 'scalar' && slot.spilled.s.isConst()) v = slot.spilled.s.varOff.value & 0xffffffffn;
+    else {
+      let zero = true;
+      for (let b = 0; b < 4; b++) {
+        const byte = -(o + b) - 1;
+        if (f.stack[Math.floor(byte / 8)]?.t[byte % 8] !== STACK_ZERO) zero = false;
+      }
+      if (zero) v = 0n;
+    }
+    return v !== undefined && v < BigInt(m.maxEntries);
   }
 
   private proto_arg(p: HelperProto, k: number): ArgType | undefined {
@@ -1660,6 +1710,19 @@ function aluName(o: number): string {
     [op.BPF_ARSH]: 's>>=', [op.BPF_END]: 'endian',
   };
   return names[o] ?? '?';
+}
+
+/** Tracing helpers bpf_base_func_proto offers only with CAP_PERFMON. */
+const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 14, 15, 16]);
+
+/** Helpers only some program types may call (the kernel's per-type get_func_proto). */
+function helperAllowed(type: ProgTypeName, id: number): boolean {
+  switch (id) {
+    case 44: case 54: case 65: return type === 'xdp';
+    case 9: case 10: case 11: return type === 'sched_cls' || type === 'sched_act';
+    case 26: return type === 'sched_cls' || type === 'sched_act' || type === 'socket_filter';
+    default: return true;
+  }
 }
 
 function mapTypeId(t: MapTypeName): number {

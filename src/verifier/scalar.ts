@@ -126,7 +126,7 @@ export class Scalar {
   /** No concrete value satisfies every view (an infeasible branch). */
   isEmpty(): boolean {
     return this.umin > this.umax || this.smin > this.smax || this.u32min > this.u32max || this.s32min > this.s32max ||
-      (tnumIsConst(this.varOff) && (this.varOff.value < this.umin || this.varOff.value > this.umax));
+      (tnumIsConst(this.varOff) && !this.contains(this.varOff.value));
   }
 
   /** Every value of `other` is a value of this (range_within + tnum_in, as regsafe uses it). */
@@ -261,6 +261,15 @@ export class Scalar {
 
   /** reg_bounds_sync */
   sync(): void {
+    // Fast path: a known constant consistent with every view is exactly that constant
+    // (the full reconciliation reaches the same result, more slowly).
+    if (this.varOff.mask === 0n) {
+      const v = this.varOff.value;
+      if (this.contains(v)) {
+        this.markKnown(v);
+        return;
+      }
+    }
     this.updateBounds();
     this.deduceBounds();
     this.deduceBounds();

@@ -54,6 +54,7 @@ export function inputFromSpec(
     ...opts,
   };
   if (prog.lineInfo) input.lineInfo = prog.lineInfo;
+  if (prog.sleepable) input.sleepable = true;
   if (prog.funcInfo) input.funcInfo = prog.funcInfo;
   if (coll.btf !== undefined) input.btf = coll.btf;
   return input;

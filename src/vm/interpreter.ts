@@ -125,7 +125,16 @@ export class InterpExecutable implements Executable, InterpTarget {
       }
     }
     R[20] = st.stackTop(0);
-    return new Activation(prog, this, R, 0, 0, pausable);
+    if (pausable) return new Activation(prog, this, R, 0, 0, true);
+    // A plain run reuses its state's entry activation (a state serves one run
+    // at a time; a nested run takes another state from the pool).
+    const act = st.entryAct;
+    if (act === undefined) return (st.entryAct = new Activation(prog, this, R, 0, 0, false));
+    act.prog = prog;
+    act.exe = this;
+    act.pc = 0;
+    act.depth = 0;
+    return act;
   }
 
   /** Instructions executed by the last run that ended (for profiling and benchmarks). */

@@ -13,6 +13,8 @@ for c in kinds.c core.c lines.c; do
   "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. "${INC[@]}" -c "$c" -o "${c%.c}.o"
   "$CLANG" -O2 -g -target bpfeb -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. "${INC[@]}" -c "$c" -o "${c%.c}.be.o"
 done
+# CO-RE against tsbpf's own context types (test/runtime-core.test.ts); little-endian only
+"$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. "${INC[@]}" -c core_ctx.c -o core_ctx.o
 if command -v bpftool >/dev/null; then
   for o in kinds core lines; do
     bpftool btf dump file "$o.o" > "$o.raw.txt"

@@ -5,7 +5,7 @@
  * different order (and one of which the target lacks): the loader must move
  * every offset to the target's layout. task_core reads struct task_struct,
  * which tsbpf's target does not have: loading it must fail with a CO-RE
- * error naming the type. Build: ./core_ctx.sh
+ * error naming the type. Built by build.sh (the .o is committed).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -60,6 +60,8 @@ export class VerifierFuzzer {
       progType: program.type,
       maps: program.maps.map((m, i) => ({ name: `m${i}`, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0 })),
       logLevel: 1,
+      // The generator's programs are small: a lower budget only rejects more, and keeps runs fast.
+      complexityLimit: 200_000,
     });
     const outcome: FuzzOutcome = { seed, program, accepted: res.ok };
     if (!res.ok) return outcome;

@@ -31,6 +31,7 @@ export class DgramXdpHook extends HookPoint {
   /** XDP_TX answers that could not be sent, or PASS frames that no longer parse as UDP (counted as drops) */
   malformed = 0;
   private origEmit: Emit | undefined;
+  private local: { address: string; port: number } | undefined;
 
   constructor(readonly socket: Socket) {
     super('xdp/dgram', ['xdp'], 0, () => this.install(), () => this.uninstall());
@@ -55,11 +56,14 @@ export class DgramXdpHook extends HookPoint {
   /** Run the programs on one datagram and act on the verdict; returns what emit returns. */
   deliver(msg: Buffer, rinfo: RemoteInfo): boolean {
     const emit = this.origEmit!;
-    let local: { address: string; port: number };
-    try {
-      local = this.socket.address();
-    } catch {
-      return emit.call(this.socket, 'message', msg, rinfo);
+    // The local address is asked once (a bound socket keeps it; Socket#address is a system call).
+    let local = this.local;
+    if (!local) {
+      try {
+        local = this.local = this.socket.address();
+      } catch {
+        return emit.call(this.socket, 'message', msg, rinfo);
+      }
     }
     let frame = buildUdpFrame({ srcAddr: rinfo.address, srcPort: rinfo.port, dstAddr: local.address, dstPort: local.port, payload: msg });
     let action = XDP_PASS;

@@ -83,10 +83,12 @@ export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptio
     const args = [BigInt(prep.ctx)];
     const cpu = prep.cpu ?? 0;
     let r0 = 0n;
+    // One RunArgs for every repetition (engines only read it).
+    const runArgs = { args, cpu, run: state };
     const t0 = now();
     for (let i = 0; i < runs; i++) {
       state.redirect = undefined;
-      r0 = prog.exec.run({ args, cpu, run: state });
+      r0 = prog.exec.run(runArgs);
     }
     const elapsed = now() - t0;
     const duration = Math.min(U32_MAX, Math.floor((elapsed * 1e6) / runs));

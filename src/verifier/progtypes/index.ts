@@ -9,7 +9,7 @@
  */
 import type { ProgTypeName } from '../../object/spec.js';
 import { XDP } from './xdp.js';
-import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT } from './skb.js';
+import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB } from './skb.js';
 import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
 import { SYSCALL } from './syscall.js';
 
@@ -22,6 +22,8 @@ export interface CtxAccessQuery {
   write: boolean;
   /** a sign-extending load (ldsx) */
   signExtend: boolean;
+  /** the loader has CAP_BPF (some fields are for privileged programs only) */
+  privileged?: boolean;
 }
 
 export interface ProgTypeRules {
@@ -46,7 +48,7 @@ export function narrowOk(size: number, fieldSize: number): boolean {
 }
 
 const RULES = new Map<ProgTypeName, ProgTypeRules>(
-  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL].map((r) => [r.name, r]),
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL].map((r) => [r.name, r]),
 );
 
 export function progTypeRules(name: ProgTypeName): ProgTypeRules | undefined {

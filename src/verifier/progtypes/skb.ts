@@ -34,8 +34,9 @@ function skbValid(q: CtxAccessQuery): CtxField | null {
   if (within(off, B.flow_keys, 8)) return null;
   if (within(off, B.hwtstamp, 8)) return write || size !== 8 ? null : 'scalar';
   if (within(off, B.tstamp, 8)) return size === 8 ? 'scalar' : null;
-  // The socket pointer is a PTR_TO_SOCK_COMMON_OR_NULL in the kernel; tsbpf programs cannot use sockets.
-  if (within(off, B.sk, 8)) return null;
+  // The socket pointer is a PTR_TO_SOCK_COMMON_OR_NULL in the kernel; tsbpf has no sockets, so it
+  // reads as a number (any dereference of it is then refused).
+  if (within(off, B.sk, 8)) return write || size !== 8 ? null : 'scalar';
   if (off === B.tstamp_type) return null;
   if (off > B.tstamp_type && off < B.hwtstamp) return null;
   if (write) return size === 4 ? 'scalar' : null;
@@ -72,3 +73,28 @@ function tcAccess(q: CtxAccessQuery): CtxField | null {
 
 export const SCHED_CLS: ProgTypeRules = { name: 'sched_cls', ctxSize: B.size, ldAbs: true, pktWrite: true, unprivileged: false, ctxAccess: tcAccess };
 export const SCHED_ACT: ProgTypeRules = { ...SCHED_CLS, name: 'sched_act' };
+
+/**
+ * cgroup skb programs (cg_skb_is_valid_access): no tc_classid, data_meta or
+ * wire_len; packet pointers for privileged loaders only; mark, priority and
+ * cb[] writable (tstamp too when privileged); the return value is 0 (drop)
+ * or 1 (allow).
+ */
+export const CGROUP_SKB: ProgTypeRules = {
+  name: 'cgroup_skb',
+  ctxSize: B.size,
+  ldAbs: false,
+  pktWrite: false,
+  unprivileged: true,
+  retRange: [0, 1],
+  ctxAccess(q) {
+    const { off, write, privileged } = q;
+    if (within(off, B.tc_classid, 4) || within(off, B.data_meta, 4) || within(off, B.wire_len, 4)) return null;
+    if ((within(off, B.data, 4) || within(off, B.data_end, 4)) && !privileged) return null;
+    if (write) {
+      const ok = within(off, B.mark, 4) || within(off, B.priority, 4) || within(off, B.cb, 20) || (within(off, B.tstamp, 8) && privileged);
+      if (!ok) return null;
+    }
+    return skbValid(q);
+  },
+};

@@ -71,12 +71,17 @@ export class StackBlock {
 
 const stackPools = new WeakMap<AddressSpace, Map<number, StackBlock[]>>();
 
-export function acquireStack(space: AddressSpace, frameSize: number): StackBlock {
+/** The pool of idle stack blocks of `frameSize` in `space` (run states keep a reference: one lookup per state, not per run). */
+export function stackPool(space: AddressSpace, frameSize: number): StackBlock[] {
   let bySize = stackPools.get(space);
   if (bySize === undefined) stackPools.set(space, (bySize = new Map()));
   let pool = bySize.get(frameSize);
   if (pool === undefined) bySize.set(frameSize, (pool = []));
-  return pool.pop() ?? new StackBlock(space, frameSize);
+  return pool;
+}
+
+export function acquireStack(space: AddressSpace, frameSize: number): StackBlock {
+  return stackPool(space, frameSize).pop() ?? new StackBlock(space, frameSize);
 }
 
 export function releaseStack(b: StackBlock): void {
@@ -114,6 +119,10 @@ export class RunState {
   stack: StackBlock | undefined;
   stackBase = 0;
   stride = 0;
+  /** the space's pool of stack blocks of this size */
+  private readonly stacks: StackBlock[];
+  /** the entry activation of plain (non-debugger) runs, reused from run to run */
+  entryAct: Activation | undefined;
 
   constructor(
     readonly space: AddressSpace,
@@ -121,18 +130,20 @@ export class RunState {
     readonly image: ProgramImage,
     readonly checked: boolean,
     readonly stackSize: number,
-  ) {}
+  ) {
+    this.stacks = stackPool(space, stackSize);
+  }
 
   /** Borrow a stack block for a run. */
   attachStack(): void {
-    const b = acquireStack(this.space, this.stackSize);
+    const b = this.stacks.pop() ?? new StackBlock(this.space, this.stackSize);
     this.stack = b;
     this.stackBase = b.base;
     this.stride = b.stride;
   }
 
   detachStack(): void {
-    if (this.stack) releaseStack(this.stack);
+    if (this.stack) this.stacks.push(this.stack);
     this.stack = undefined;
   }
 
@@ -142,6 +153,15 @@ export class RunState {
   }
 
   refreshViews(): void {
+    // A non-shared memory detaches its old buffer when it grows (byteLength
+    // becomes 0), so a live non-empty buffer is still current and the
+    // Memory.buffer getter (a call into the engine) can be skipped. Shared
+    // memories keep old buffers alive: always ask.
+    const cur = this.buf as ArrayBufferLike | undefined;
+    if (cur !== undefined && cur.byteLength !== 0 && !this.space.shared) {
+      this.resetWindows();
+      return;
+    }
     const buf = this.space.memory.buffer;
     if (buf !== this.buf) {
       this.buf = buf;
