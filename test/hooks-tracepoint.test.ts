@@ -13,7 +13,7 @@ import { ROOT } from './paths.js';
 const u64 = (b: unknown): bigint => new DataView((b as Uint8Array).buffer, (b as Uint8Array).byteOffset).getBigUint64(0, true);
 
 /** A tracepoint program adding the event's first data word (ctx+16) to slot `slot` of array map `mapId`, after copying slot 0 into slot `copyTo` when given. */
-function adder(mapId: number, slot: number, copyTo?: number): string {
+function adder(mapId: number, slot: number, copyTo?: number, off = 16): string {
   const copy =
     copyTo === undefined
       ? ''
@@ -33,7 +33,7 @@ if r0 == 0 goto out
 *(u64 *)(r0 + 0) = r8
 `;
   return `r6 = r1
-r7 = *(u64 *)(r6 + 16)
+r7 = *(u64 *)(r6 + ${off})
 ${copy}*(u32 *)(r10 - 4) = ${slot}
 r2 = r10
 r2 += -4
@@ -82,6 +82,19 @@ test('app tracepoint: programs run in attach order, detach stops a program, maps
   assert.equal(tp.enabled, false);
   tp.fire([100]);
   assert.equal(u64(map.get(2)), 13n);
+  rt.close();
+});
+
+test('app tracepoint payloads: bytes past a shorter event read as zero', async () => {
+  const { rt, map } = await setup();
+  const second = await rt.loadProgram({ name: 'w2', type: 'tracepoint', insns: assemble(adder(map.id, 0, undefined, 24)) });
+  const tp = appTracepoint('zero_test');
+  const l = second.attach(tp.tracepoint);
+  tp.fire([1n, 10n]);
+  tp.fire([1n]);
+  tp.fire(new Uint8Array(0));
+  assert.equal(u64(map.get(0)), 10n, 'the second word of the later, shorter events is 0');
+  l.detach();
   rt.close();
 });
 

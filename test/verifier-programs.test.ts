@@ -235,3 +235,18 @@ test('random programs never crash the verifier (robustness)', () => {
   }
   assert.ok(accepted > 10, `only ${accepted} random programs were accepted; the generator is too hostile to test much`);
 });
+
+test('aux: divisions proven non-zero on every path are marked for the engines', () => {
+  const prog = assemble(`
+    call bpf_get_prandom_u32
+    r1 = r0
+    r1 |= 1
+    r2 = r0
+    r0 /= r1
+    r0 /= r2
+    exit`);
+  const res = verify({ insns: prog, progType: 'xdp' });
+  assert.equal(res.ok, true);
+  assert.equal(res.aux[4]?.nonZeroDivisor, true);
+  assert.equal(res.aux[5]?.nonZeroDivisor, false);
+});

@@ -9,3 +9,4 @@ export { runXdp, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTI
 export { readCapture, PcapWriter, LINKTYPE_ETHERNET, type CapturedPacket } from './packet/pcap.js';
 export { buildUdpFrame, parseUdpFrame, type UdpDatagram } from './packet/frame.js';
 export { formatLog2Hist, formatCounts, histSlots, log2Slot, log2Label } from './print.js';
+export { socketFilter, SocketFilterHook } from './packet/socket-filter.js';

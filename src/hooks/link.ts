@@ -95,6 +95,8 @@ interface CtxBuffer {
 export class HookPoint implements Attachable<Link> {
   /** the current programs, in attach order; replaced (never mutated) by attach/detach */
   links: readonly Link[] = [];
+  /** zero the context before each event (hooks whose fill writes every field it ever writes turn this off) */
+  protected zeroCtx = true;
   private readonly runs = new WeakMap<Program, HookRun>();
   private readonly buffers = new WeakMap<AddressSpace, CtxBuffer>();
 
@@ -152,7 +154,7 @@ export class HookPoint implements Attachable<Link> {
         if (!buf || space !== buf.space) {
           if (buf) this.release(buf);
           buf = this.buffer(space);
-          memOf(space).u8.fill(0, buf.addr, buf.addr + buf.size);
+          if (this.zeroCtx) memOf(space).u8.fill(0, buf.addr, buf.addr + buf.size);
           fill(space, buf.addr, p);
         }
         let r0: number;

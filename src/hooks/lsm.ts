@@ -71,7 +71,6 @@ export class PolicyHook extends HookPoint {
     try {
       this.run(
         (space, a) => {
-          const dv = memOf(space).dv;
           args.forEach((v, i) => {
             let x: bigint;
             if (typeof v === 'string') {
@@ -81,7 +80,8 @@ export class PolicyHook extends HookPoint {
               (copies ??= []).push([space, addr]);
               x = BigInt(addr);
             } else x = BigInt.asUintN(64, BigInt(v ?? 0));
-            dv.setBigUint64(a + i * 8, x, true);
+            // (a fresh view: the string copy may have grown the space)
+            memOf(space).dv.setBigUint64(a + i * 8, x, true);
           });
         },
         (r0) => {

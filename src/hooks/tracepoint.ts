@@ -13,7 +13,7 @@ import dc from 'node:diagnostics_channel';
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import type { AddressSpace } from '../vm/memory.js';
-import { HookPoint, type Link } from './link.js';
+import { HookPoint, memOf, type Link } from './link.js';
 
 /** sizeof(struct tsbpf_tp_common): the kernel's trace_entry, unreadable by programs. */
 const COMMON = 8;
@@ -57,12 +57,24 @@ export class Tracepoint extends HookPoint {
   emit(fill: (space: AddressSpace, addr: number, p: Program) => void): void {
     if (!this.active) return;
     this.run((space, addr, p) => {
-      space.writeU16(addr, this.id & 0xffff);
-      space.view.setInt32(addr + 4, process.pid, true);
-      space.writeU64(addr + 8, p.runtime.host.clock.monotonicNs());
+      const dv = memOf(space).dv;
+      dv.setUint16(addr, this.id & 0xffff, true);
+      dv.setInt32(addr + 4, process.pid, true);
+      dv.setBigUint64(addr + 8, p.runtime.host.clock.monotonicNs(), true);
       fill(space, addr, p);
     });
   }
+
+  /**
+   * For app tracepoints (8 KiB contexts): skip zeroing the whole context per
+   * event; the firer zeroes what an earlier, longer event left (AppTracepoint.fire).
+   */
+  manualZeroing(): this {
+    this.zeroCtx = false;
+    return this;
+  }
+  /** @internal the longest payload written so far (AppTracepoint) */
+  written = 0;
 }
 
 const ids = new WeakMap<object, bigint>();
@@ -273,7 +285,7 @@ export function tracepoint(category: string, event: string): Tracepoint {
     const handler = (msg: unknown): void => tp.emit((s, a) => b.fill(s, a, msg));
     tp = new Tracepoint(category, event, b.size, () => dc.subscribe(b.channel, handler), () => void dc.unsubscribe(b.channel, handler));
   } else if (category === 'app') {
-    tp = new Tracepoint(category, event, MAX_TRACE_SIZE);
+    tp = new Tracepoint(category, event, MAX_TRACE_SIZE).manualZeroing();
   } else {
     throw new TsbpfError('ENOENT', `no tracepoint category ${category} (tsbpf has node/ and app/)`);
   }
@@ -301,7 +313,15 @@ export class AppTracepoint {
     if (!this.tracepoint.active) return;
     const bytes = data instanceof Uint8Array ? data : u64s(data);
     if (bytes.length > MAX_TRACE_SIZE - APP_EVENT_HEADER) throw new TsbpfError('E2BIG', `app tracepoint ${this.tracepoint.event}: ${bytes.length} bytes exceed ${MAX_TRACE_SIZE - APP_EVENT_HEADER}`);
-    this.tracepoint.emit((s, a) => s.u8.set(bytes, a + APP_EVENT_HEADER));
+    const tp = this.tracepoint;
+    const prev = tp.written;
+    if (bytes.length > prev) tp.written = bytes.length;
+    // Bytes past this event's payload that an earlier, longer event wrote are zeroed: programs read zeros there, as after a fresh context.
+    tp.emit((s, a) => {
+      const u8 = memOf(s).u8;
+      u8.set(bytes, a + APP_EVENT_HEADER);
+      if (prev > bytes.length) u8.fill(0, a + APP_EVENT_HEADER + bytes.length, a + APP_EVENT_HEADER + prev);
+    });
   }
 }
 

@@ -138,6 +138,7 @@ export class ProbePoint extends HookPoint {
     onLast: () => void,
   ) {
     super(name, ['kprobe'], PT_REGS_SIZE, onFirst, onLast);
+    this.zeroCtx = false;
   }
 
   /** @internal: run the programs on one call. */
@@ -145,17 +146,18 @@ export class ProbePoint extends HookPoint {
     let copies: Array<[AddressSpace, number]> | undefined;
     try {
       this.run((space, a) => {
-        const n = Math.min(args.length, ARG_REGS.length);
+        // Every register this hook ever writes is written on every event (0 when absent), so the
+        // context needs no zeroing between events (HookPoint.zeroCtx off).
         const keep = (c: [AddressSpace, number]): void => void (copies ??= []).push(c);
-        for (let i = 0; i < n; i++) {
-          const v = this.value(space, args[i], keep);
+        // (memOf after each value: copying a string may grow the space and detach older views)
+        for (let i = 0; i < ARG_REGS.length; i++) {
+          const v = i < args.length ? this.value(space, args[i], keep) : 0n;
           memOf(space).dv.setBigUint64(a + ARG_REGS[i]!, v, true);
         }
-        if (isReturn) {
-          const v = this.value(space, rv, keep);
-          memOf(space).dv.setBigUint64(a + PT_REGS.rax, v, true);
-        }
-        memOf(space).dv.setBigUint64(a + PT_REGS.rip, this.probe.ip, true);
+        const rax = isReturn ? this.value(space, rv, keep) : 0n;
+        const dv = memOf(space).dv;
+        dv.setBigUint64(a + PT_REGS.rax, rax, true);
+        dv.setBigUint64(a + PT_REGS.rip, this.probe.ip, true);
       });
     } finally {
       if (copies) for (const [s, addr] of copies) s.free(addr);

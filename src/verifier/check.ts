@@ -55,7 +55,7 @@ export interface VerifierInput {
   btf?: unknown;
   /** GPL-only helpers need a GPL-compatible license; default "GPL" */
   license?: string;
-  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be) */
+  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be). Default: from progFlags, else true for syscall */
   sleepable?: boolean;
   /** the kernel's prog_flags (BPF_F_SLEEPABLE = 16 is the one the verifier reads) */
   progFlags?: number;
@@ -258,7 +258,9 @@ export class Verifier implements MapNames {
     if (n === 0) throw new Reject('EINVAL', 'program is empty', 0);
     if (n > COMPLEXITY_LIMIT || (!this.privileged && n > op.BPF_MAXINSNS))
       throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
-    if (this.rules.name === 'syscall' && !this.input.sleepable && !((this.input.progFlags ?? 0) & 16))
+    // libbpf always loads SEC("syscall") programs sleepable; refuse only when told otherwise.
+    const sleepable = this.input.sleepable ?? (this.input.progFlags === undefined ? true : (this.input.progFlags & 16) !== 0);
+    if (this.rules.name === 'syscall' && !sleepable)
       throw new Reject('EINVAL', 'Syscall programs can only be sleepable', 0, [], 'use the SEC("syscall") section, which libbpf loads as sleepable');
     if (!this.privileged && !this.rules.unprivileged)
       throw new Reject('EPERM', `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, 0);
@@ -365,8 +367,11 @@ export class Verifier implements MapNames {
     const li = this.input.lineInfo;
     if (!li) return;
     const rec = li.find((l) => l.insnOff === i);
-    if (!rec || rec === this.lastLine) return;
-    this.lastLine = rec;
+    if (!rec) return;
+    // Like verbose_linfo: print a line once until another line is printed.
+    const key = `${rec.fileName}:${rec.lineNum}:${rec.line}`;
+    if (key === this.lastLine) return;
+    this.lastLine = key;
     const base = rec.fileName.split('/').pop();
     this.log(`; ${rec.line.trim()} @ ${base}:${rec.lineNum}`);
   }
@@ -601,6 +606,12 @@ export class Verifier implements MapNames {
       src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
     }
     if (ins.dst === op.REG_FP) this.writeReg(10, d);
+    if (x && (o === op.BPF_DIV || o === op.BPF_MOD) && src.type === 'scalar') {
+      // For the engines: whether every path reaching this division has a non-zero divisor.
+      const nz = alu32 ? src.s.u32min > 0n : src.s.umin > 0n;
+      const a = (this.aux[i] ??= {});
+      a.nonZeroDivisor = (a.nonZeroDivisor ?? true) && nz;
+    }
     if (d.type === 'scalar' && src.type === 'scalar') {
       const r = Reg.scalar(d.s.clone());
       // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
@@ -1409,6 +1420,7 @@ export class Verifier implements MapNames {
     const keyReg = regs[2]!.clone();
     proto.args.forEach((t, k) => {
       const r = k + 1;
+      if (k >= (VARIADIC_CHECKED_ARGS[id] ?? 5)) return;
       const reg = this.readReg(r);
       const bad = (expected: string): never => {
         throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=${expected}`, i, [r],
@@ -1711,6 +1723,9 @@ function aluName(o: number): string {
   };
   return names[o] ?? '?';
 }
+
+/** Variadic helpers whose kernel proto covers only the leading arguments (trace_printk: fmt, fmt_size). */
+const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
 
 /** Tracing helpers bpf_base_func_proto offers only with CAP_PERFMON. */
 const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 14, 15, 16]);

@@ -86,8 +86,18 @@ class Gen {
   /** An initialised scalar register (or, rarely, any register: a deliberate mistake). */
   scalarReg(): number {
     const known = [...this.init];
-    if (!known.length || this.r.chance(0.02)) return this.r.int(0, 5);
+    if (!known.length) {
+      // after a call only r0 survives (and it may be a pointer here): make a fresh scalar
+      const k = this.r.int(1, 5);
+      this.initReg(k);
+      return k;
+    }
+    if (this.r.chance(0.02)) return this.r.int(0, 5);
     return this.r.pick(known);
+  }
+  initReg(reg: number): void {
+    this.emit(`r${reg} = ${this.imm()}`);
+    this.setScalar(reg);
   }
   setScalar(reg: number): void {
     this.init.add(reg);
@@ -149,6 +159,8 @@ class Gen {
     let off = this.r.int(0, len - size);
     if (this.r.chance(0.04)) off = len - size + 1; // one past the checked range
     const variable = this.r.chance(0.3);
+    if (variable) this.init.delete(1);
+    const before = new Set(this.init);
     if (variable) {
       // data + (scalar & mask), then the check against data_end
       const src = this.scalarReg();
@@ -167,6 +179,8 @@ class Gen {
       this.accessVia('r7', size, off);
     }
     this.place(skip);
+    // what the access loaded exists only where the check passed
+    this.init = new Set([...this.init].filter((x) => before.has(x)));
   }
 
   private accessVia(base: string, size: number, off: number): void {
@@ -208,6 +222,7 @@ class Gen {
     this.emit('call bpf_map_lookup_elem');
     this.clobberCall();
     this.init.delete(0);
+    const before = new Set(this.init);
     if (this.r.chance(0.95)) this.emit(`if r0 == 0 goto ${skip}`);
     const n = this.r.int(1, 3);
     for (let k = 0; k < n; k++) {
@@ -235,6 +250,8 @@ class Gen {
       } else this.emit(`*(${SZ[size]} *)(r0 +${off}) = r${this.scalarReg()}`);
     }
     this.place(skip);
+    this.init = new Set([...this.init].filter((x) => before.has(x)));
+    this.init.delete(4);
     this.emit('r0 = 0');
     this.setScalar(0);
   }
@@ -300,8 +317,9 @@ export function generate(seed: number): GenProgram {
     g.emit('r7 = *(u32 *)(r6 +0)');
     g.emit('r8 = *(u32 *)(r6 +4)');
   }
+  // Scalars to work with (a register left out is uninitialised: reading it is a mistake the verifier must catch).
+  for (let k = 0; k <= 5; k++) if (r.chance(0.85)) g.initReg(k);
   const n = r.int(3, 14);
-  for (let i = 0; i < r.int(0, 3); i++) g.alu();
   for (let i = 0; i < n; i++) g.block(0);
   if (r.chance(0.5)) g.emit(`r0 = ${r.int(0, 3)}`);
   else g.emit(`r0 = r${g.scalarReg()}`);

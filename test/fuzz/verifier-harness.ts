@@ -53,7 +53,15 @@ export class VerifierFuzzer {
   readonly rt = new Runtime({ verify: 'structural', engine: 'interpreter', seed: 1 });
 
   async one(seed: number, packets = 4): Promise<FuzzOutcome> {
-    const program = generate(seed);
+    return this.check(generate(seed), seed, packets);
+  }
+
+  /**
+   * Verify `program`; if accepted (or `force`: run it even when rejected, to
+   * show the oracle catches what the verifier should), run it on `packets`
+   * random packets in checked mode.
+   */
+  async check(program: GenProgram, seed: number, packets = 4, force = false): Promise<FuzzOutcome> {
     const insns = assemble(expandMaps(program.source), { dialect: 'kernel' });
     const res = verify({
       insns,
@@ -64,7 +72,7 @@ export class VerifierFuzzer {
       complexityLimit: 200_000,
     });
     const outcome: FuzzOutcome = { seed, program, accepted: res.ok };
-    if (!res.ok) return outcome;
+    if (!res.ok && !force) return outcome;
     const maps = program.maps.map((m, i) => this.rt.createMap({ name: `m${i}`, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: 0, pinning: 'none' }));
     const rng = new Rng(seed ^ 0x5eed);
     try {

@@ -18,6 +18,10 @@ export const usage = `Usage: tsbpf prog load FILE [PROG] [--log-level 1|2] [--un
 `;
 
 export async function run(args: string[]): Promise<number> {
+  // `tsbpf prog load X --log-level 2 | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   const { positionals, values } = parse(args, {
     ...JSON_OPTS,
     'log-level': { type: 'string', short: 'l' },

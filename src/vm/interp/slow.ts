@@ -186,6 +186,31 @@ export function atomic(st: RunState, act: Activation, pc: number): void {
     return;
   }
   const a = checkedAddr(st, pc, R, d, off, size, true);
+  if ((imm & ~op.BPF_FETCH) === op.BPF_ADD && !st.space.shared && (size === 8 || size === 4)) {
+    // The common counter update (__sync_fetch_and_add). A non-shared memory
+    // has no other thread: a plain read-modify-write is atomic, and 32-bit
+    // halves with a carry spare the BigInt and typed-array allocations.
+    const lo = dv.getInt32(a, true);
+    if (size === 4) {
+      dv.setInt32(a, (lo + R[s]!) | 0, true);
+      if (imm & op.BPF_FETCH) {
+        R[s] = lo;
+        R[s + 1] = 0;
+      }
+      return;
+    }
+    const hi = dv.getInt32(a + 4, true);
+    const sumLo = (lo >>> 0) + (R[s]! >>> 0);
+    const carry = sumLo > 0xffffffff ? 1 : 0;
+    const nhi = (hi + R[s + 1]! + carry) | 0;
+    dv.setInt32(a, sumLo | 0, true);
+    dv.setInt32(a + 4, nhi, true);
+    if (imm & op.BPF_FETCH) {
+      R[s] = lo;
+      R[s + 1] = hi;
+    }
+    return;
+  }
   // Programs running on several workers over a shared memory need real atomics;
   // Atomics.* require natural alignment (the verifier requires it too). An
   // unverified misaligned access gets the same result without atomicity.
