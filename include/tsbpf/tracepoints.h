@@ -89,11 +89,11 @@ struct tsbpf_net_socket {
 	__u8 remote_addr[16];            /*  48 */
 };
 
-/* A child process was spawned (152 bytes). */
+/* A child process has started (152 bytes): fires at the ChildProcess 'spawn' event, not for failed spawns. */
 struct tsbpf_child_process {
 	struct tsbpf_tp_common common;   /*   0 */
 	__u64 ts_ns;                     /*   8 */
-	__u32 child_pid;                 /*  16: 0 when the spawn failed */
+	__u32 child_pid;                 /*  16 */
 	__u32 argc;                      /*  20 */
 	char file[TSBPF_FILE_LEN];       /*  24: the program spawned */
 };

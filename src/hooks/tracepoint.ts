@@ -282,7 +282,15 @@ export function tracepoint(category: string, event: string): Tracepoint {
   if (category === 'node') {
     const b = BUILTINS[event];
     if (!b) throw new TsbpfError('ENOENT', `no tracepoint node/${event} (known: ${builtinTracepoints().join(', ')})`);
-    const handler = (msg: unknown): void => tp.emit((s, a) => b.fill(s, a, msg));
+    const handler =
+      event === 'child_process'
+        ? // The channel publishes from the ChildProcess constructor, before pid and file exist: the
+          // tracepoint fires once the process has started (its 'spawn' event).
+          (msg: unknown): void => {
+            const proc = (msg as { process?: { once?: (e: string, f: () => void) => void } }).process;
+            proc?.once?.('spawn', () => tp.emit((s, a) => b.fill(s, a, msg)));
+          }
+        : (msg: unknown): void => tp.emit((s, a) => b.fill(s, a, msg));
     tp = new Tracepoint(category, event, b.size, () => dc.subscribe(b.channel, handler), () => void dc.unsubscribe(b.channel, handler));
   } else if (category === 'app') {
     tp = new Tracepoint(category, event, MAX_TRACE_SIZE).manualZeroing();

@@ -869,8 +869,8 @@ export class Verifier implements MapNames {
       const end = start + size;
       throw new Reject('EACCES', `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`, i, [br],
         base.range >= end ? undefined
-          : `compare \`data + ${end}\` with \`data_end\` before reading byte ${end - 1} (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
-        `the packet access reaches byte ${end} but only ${base.range} bytes were checked against data_end`);
+          : `compare \`data + ${end}\` with \`data_end\` before this read (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
+        `the ${size}-byte packet read at offset ${start} needs ${end} bytes, but only ${base.range} were checked against data_end`);
     }
   }
 
