@@ -13,7 +13,7 @@ import { helper } from '../src/helpers/def.js';
 import { mapHelpers } from '../src/helpers/maps.js';
 import { HelperError } from '../src/vm/fault.js';
 import type { Engine, ProgramImage } from '../src/vm/engine.js';
-import { JitEngine } from '../src/vm/jit/index.js';
+import { JitEngine, JitExecutable } from '../src/vm/jit/index.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 
 const space = new AddressSpace({ initialPages: 32 });
@@ -48,7 +48,9 @@ test('stock map_lookup_elem: value address or NULL, the run CPU, in both engines
   for (const e of engines) {
     for (const verified of [true, false]) {
       lookups.length = 0;
-      const hit = e.prepare(image(prog(7, BigInt(MAP)), helpers, verified)).run({ cpu: 1, run });
+      const exe = e.prepare(image(prog(7, BigInt(MAP)), helpers, verified));
+      if (exe instanceof JitExecutable) assert.equal(exe.compiled.lookup32, true, 'the stock helper gets the i32 import');
+      const hit = exe.run({ cpu: 1, run });
       assert.equal(lookups.length, 1);
       const [key, cpu] = lookups[0]!;
       assert.equal(cpu, 1);
@@ -84,7 +86,9 @@ test('a registry with its own helper 1 keeps it (no fast path)', () => {
   ]);
   for (const e of engines) {
     seen.length = 0;
-    assert.equal(e.prepare(image(prog(7, BigInt(MAP)), helpers)).run({ run }), 42n, e.kind);
+    const exe = e.prepare(image(prog(7, BigInt(MAP)), helpers));
+    if (exe instanceof JitExecutable) assert.equal(exe.compiled.lookup32, false);
+    assert.equal(exe.run({ run }), 42n, e.kind);
     assert.deepEqual(seen, [BigInt(MAP)]);
   }
 });

@@ -47,7 +47,9 @@ function readArgs(env: ExecEnv, addr: bigint, len: number): bigint[] | undefined
 }
 
 export const traceHelpers: HelperDef[] = [
-  helper(6, 'trace_printk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, r1, r2, r3, r4, r5) =>
+  // The kernel declares only the format and its size (bpf_trace_printk_proto): r3..r5 are
+  // ARG_DONTCARE, so `bpf_printk("x %d", v)` with r4, r5 never written is accepted.
+  helper(6, 'trace_printk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE'], (env, r1, r2, r3, r4, r5) =>
     emit(env, r1, u32(r2), [r3, r4, r5]), { gplOnly: true }),
   helper(177, 'trace_vprintk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], (env, r1, r2, r3, r4) => {
     const len = u32(r4);

@@ -25,7 +25,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [5, int0('ktime_get_ns')],
   // Variadic: the helper reads r3..r5, but the kernel's proto checks only the format and its size
   // (the verifier skips the rest, see VARIADIC_CHECKED_ARGS in check.ts).
-  [6, P('trace_printk', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING', 'ANYTHING'], gplOnly: true })],
+  [6, P('trace_printk', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE'], gplOnly: true })],
   [7, int0('get_prandom_u32')],
   [8, int0('get_smp_processor_id')],
   [9, P('skb_store_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], changesPktData: true })],
