@@ -15,6 +15,17 @@ import { Worker } from 'node:worker_threads';
 import { loadCorpus, readVerdicts } from './verifier-corpus/corpus.js';
 
 const cases = loadCorpus();
+
+/**
+ * Kernel features tsbpf deliberately does not offer (its maps have no struct
+ * bpf_map to read). Linux accepts these cases; tsbpf must refuse them with
+ * ENOTSUPP and a message naming the feature. The summary lists them as
+ * divergences: they never count as agreement, and any other outcome fails.
+ */
+const UNSUPPORTED: Record<string, RegExp> = {
+  lookup_map_in_map_deref_map_ptr: /struct bpf_map/,
+  ptr_map_ptr_deref: /struct bpf_map/,
+};
 const recorded = readVerdicts();
 
 test('the corpus is large, covers every rule group, and each group accepts and rejects', () => {
@@ -90,6 +101,7 @@ test('tsbpf verify() agrees with the kernel on every corpus case', { timeout: 60
   const outcomes = await runAll();
   let agree = 0;
   const disagree: string[] = [];
+  const diverge: string[] = [];
   let errnoSame = 0;
   let errnoCompared = 0;
   cases.forEach((c, i) => {
@@ -102,6 +114,12 @@ test('tsbpf verify() agrees with the kernel on every corpus case', { timeout: 60
       want = c.expect;
       kmsg = `unprivileged: kernel disabled; corpus intends ${c.expect}`;
     } else want = r.verdict;
+    const unsupported = UNSUPPORTED[c.name];
+    if (unsupported) {
+      if (t.verdict === 'reject' && t.errno === 'ENOTSUPP' && unsupported.test(t.message)) diverge.push(`  ${c.name}: kernel ${want}, tsbpf ENOTSUPP (${t.message})`);
+      else disagree.push(`  ${c.group}.txt:${c.line} ${c.name}: expected tsbpf's ENOTSUPP matching ${unsupported}, got ${t.verdict} ${t.errno ?? ''} (${t.message})`);
+      return;
+    }
     if (t.verdict === want) {
       agree++;
       if (want === 'reject' && r.errno && r.verdict !== 'unpriv: kernel disabled') {
@@ -112,7 +130,8 @@ test('tsbpf verify() agrees with the kernel on every corpus case', { timeout: 60
       disagree.push(`  ${c.group}.txt:${c.line} ${c.name}: kernel ${want}${kmsg && want === 'reject' ? ` (${r.errno ?? ''}: ${kmsg})` : ''}, tsbpf ${t.verdict}${t.message ? ` (${t.message})` : ''}`);
     }
   });
-  console.log(`corpus: ${agree} agree, ${disagree.length} disagree (of ${cases.length}; errno equal on ${errnoSame} of ${errnoCompared} agreed rejections)`);
+  console.log(`corpus: ${agree} agree, ${disagree.length} disagree, ${diverge.length} unsupported by tsbpf (of ${cases.length}; errno equal on ${errnoSame} of ${errnoCompared} agreed rejections)`);
+  if (diverge.length) console.log(`unsupported by tsbpf (refused with ENOTSUPP):\n${diverge.join('\n')}`);
   if (disagree.length) console.log(`disagreements:\n${disagree.join('\n')}`);
   assert.equal(disagree.length, 0, `${disagree.length} corpus cases disagree with the kernel (listed above)`);
 });

@@ -780,6 +780,12 @@ export class Verifier implements MapNames {
           : base.type === 'mem' ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it' : 'compare the pointer with NULL before dereferencing it',
         'a pointer that may be NULL is dereferenced');
     }
+    if (base.type === 'map_ptr' && this.privileged && !write)
+      // Linux lets root read struct bpf_map fields through vmlinux BTF (check_ptr_to_map_access);
+      // tsbpf's maps have no struct bpf_map, so say so rather than pretend the read is unsafe.
+      throw new Reject('ENOTSUPP', `R${br} reads struct bpf_map through a map pointer, which tsbpf does not support`, i, [br],
+        'read the map\'s properties from the host, or pass them in a global variable',
+        'reading struct bpf_map fields through a map pointer is not supported by tsbpf (Linux allows it to root, through vmlinux BTF)');
     switch (base.type) {
       case 'scalar':
       case 'map_ptr':
