@@ -170,7 +170,8 @@ test('raw_tracepoint: ctx buffer of u64 args; data, repeat and oversized ctx ref
 });
 
 test('syscall: the context is written back; repeat refused', async () => {
-  const p = await load('syscall', 'r2 = *(u32 *)(r1 +0)\nr2 *= 3\n*(u32 *)(r1 +4) = r2\nr0 = 0\nexit');
+  // the kernel refuses a syscall program loaded without BPF_F_SLEEPABLE (libbpf always sets it)
+  const p = await rt.loadProgram({ type: 'syscall', sleepable: true, insns: assemble('r2 = *(u32 *)(r1 +0)\nr2 *= 3\n*(u32 *)(r1 +4) = r2\nr0 = 0\nexit') });
   const res = p.run({ ctx: u32le(5, 0) });
   assert.deepEqual(res.ctx, u32le(5, 15));
   refuses(p, { ctx: u32le(5, 0), repeat: 1 }, 'EINVAL');

@@ -159,6 +159,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     helpers: (id) => ctx.helpers.get(id),
     privileged: ctx.privileged,
     license: ps.license,
+    // BPF_F_SLEEPABLE: libbpf sets it for the sleepable sections (SEC("syscall"), ".s" ones)
+    sleepable: ps.sleepable === true,
     ...(ctx.logLevel !== undefined ? { logLevel: ctx.logLevel } : {}),
     ...(ps.lineInfo ? { lineInfo: ps.lineInfo } : {}),
     ...(ps.funcInfo ? { funcInfo: ps.funcInfo } : {}),

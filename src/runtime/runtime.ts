@@ -98,6 +98,8 @@ export interface RawProgram {
   insns: readonly Insn[];
   license?: string;
   expectedAttachType?: string;
+  /** load with BPF_F_SLEEPABLE (the kernel requires it of syscall programs) */
+  sleepable?: boolean;
 }
 
 const MAX_TRACE = 1000;
@@ -299,6 +301,7 @@ export class Runtime {
       insns: raw.insns.map((i) => ({ ...i })),
       references: [],
       ...(raw.expectedAttachType ? { attachType: raw.expectedAttachType } : {}),
+      ...(raw.sleepable ? { sleepable: true } : {}),
     };
     return this.loadSpec(spec, () => undefined, check);
   }

@@ -55,7 +55,7 @@ export interface VerifierInput {
   btf?: unknown;
   /** GPL-only helpers need a GPL-compatible license; default "GPL" */
   license?: string;
-  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be). Default: from progFlags, else true for syscall */
+  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be). Default: from progFlags, else false, as the kernel */
   sleepable?: boolean;
   /** the kernel's prog_flags (BPF_F_SLEEPABLE = 16 is the one the verifier reads) */
   progFlags?: number;
@@ -258,8 +258,10 @@ export class Verifier implements MapNames {
     if (n === 0) throw new Reject('EINVAL', 'program is empty', 0);
     if (n > COMPLEXITY_LIMIT || (!this.privileged && n > op.BPF_MAXINSNS))
       throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
-    // libbpf always loads SEC("syscall") programs sleepable; refuse only when told otherwise.
-    const sleepable = this.input.sleepable ?? (this.input.progFlags === undefined ? true : (this.input.progFlags & 16) !== 0);
+    // The kernel (check_attach_btf_id) refuses a syscall program loaded without
+    // BPF_F_SLEEPABLE (1 << 4); libbpf sets the flag for SEC("syscall"), and the
+    // object reader marks such programs sleepable (ProgramSpec.sleepable).
+    const sleepable = this.input.sleepable ?? ((this.input.progFlags ?? 0) & 16) !== 0;
     if (this.rules.name === 'syscall' && !sleepable)
       throw new Reject('EINVAL', 'Syscall programs can only be sleepable', 0, [], 'use the SEC("syscall") section, which libbpf loads as sleepable');
     if (!this.privileged && !this.rules.unprivileged)

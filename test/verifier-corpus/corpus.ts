@@ -278,6 +278,7 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged): Verifie
     maps: c.maps.map(mapInfo),
     privileged,
     license: c.license,
+    progFlags: c.progFlags,
     // kloader's BTF: type 1 int, 2 the prototype, 3.. one FUNC per function in order.
     ...(c.btf ? { funcInfo: functionStarts(c.insns).map((insnOff, k) => ({ insnOff, typeId: 3 + k })) } : {}),
   };
