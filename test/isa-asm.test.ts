@@ -399,3 +399,18 @@ test('mutated source only ever raises AsmError', () => {
 function disassembleForFuzz(insns: Insn[]): string[] {
   return disassemble(insns).split('\n');
 }
+
+test('may_goto (Linux 6.9): labels assemble, disassemble back, validate; reserved fields refused', async () => {
+  const { validateInsn, validateProgram } = await import('../src/isa/validate.js');
+  const insns = assemble('r0 = 0\nl: may_goto out\nr0 += 1\ngoto l\nout: exit', { dialect: 'kernel' });
+  assert.deepEqual(insns[1], insn(0xe5, 0, 0, 2));
+  assert.deepEqual(insns[3], insn(0x05, 0, 0, -3));
+  assert.match(disassemble(insns), /may_goto pc\+2/);
+  assert.deepEqual(assemble(disassemble(insns), { dialect: 'kernel' }), insns);
+  validateProgram(insns);
+  assert.throws(() => validateInsn(insn(0xe5, 1, 0, 2), 0), /reserved/); // dst
+  assert.throws(() => validateInsn(insn(0xe5, 0, 1, 2), 0), /reserved/); // src other than BPF_MAY_GOTO
+  assert.throws(() => validateInsn(insn(0xe5, 0, 0, 2, 1), 0), /reserved/); // imm
+  assert.throws(() => validateInsn(insn(0xed, 0, 0, 2), 0), /unknown opcode/); // X source
+  assert.throws(() => validateInsn(insn(0xe6, 0, 0, 2), 0), /unknown opcode/); // JMP32 class
+});

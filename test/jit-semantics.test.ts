@@ -554,3 +554,16 @@ test('legacy LD_ABS/LD_IND read big-endian packet bytes from the region r6 point
   space.removeRegion(region);
   space.free(pkt);
 });
+
+test('may_goto: falls through BPF_MAX_LOOPS (8M) times per invocation, then jumps (Linux 6.9)', () => {
+  const exe = prep('r0 = 0\nl: may_goto out\nr0 += 1\ngoto l\nout: exit');
+  try {
+    assert.equal(exe.run({ args: [] }), 8n * 1024n * 1024n);
+    assert.equal(exe.run({ args: [] }), 8n * 1024n * 1024n);
+  } finally {
+    exe.close();
+  }
+  // the budget is per function invocation: a subprogram's loop gets its own
+  const nested = 'r6 = 0\ncall f\nr6 += r0\nr0 = r6\nexit\nf: r0 = 0\nl: may_goto out\nr0 += 1\ngoto l\nout: exit';
+  assert.equal(run(nested), 8n * 1024n * 1024n);
+});

@@ -250,3 +250,26 @@ test('aux: divisions proven non-zero on every path are marked for the engines', 
   assert.equal(res.aux[4]?.nonZeroDivisor, true);
   assert.equal(res.aux[5]?.nonZeroDivisor, false);
 });
+
+test('may_goto (Linux 6.9): a loop through may_goto is accepted; without it, the same loop is an infinite loop', () => {
+  const run = (src: string, extra: Partial<VerifierInput> = {}) =>
+    verify({ insns: assemble(src, { dialect: 'kernel' }), progType: 'socket_filter', maps: [], ...extra });
+  const ok = run('r0 = 0\nl: may_goto out\nr0 += 1\ngoto l\nout: exit');
+  assert.equal(ok.ok, true, ok.error?.kernelMessage);
+  const inf = run('r0 = 0\nl: r1 = 0\nif r1 == 0 goto l\nexit');
+  assert.equal(inf.ok, false);
+  assert.match(inf.error!.kernelMessage, /infinite loop detected/);
+  // the kernel refuses may_goto +0 (check_cond_jmp_op)
+  const zero = verify({ insns: [{ code: 0xe5, dst: 0, src: 0, off: 0, imm: 0 }, ...assemble('r0 = 0\nexit', { dialect: 'kernel' })], progType: 'socket_filter', maps: [] });
+  assert.equal(zero.ok, false);
+  assert.match(zero.error!.kernelMessage, /invalid may_goto off 0/);
+});
+
+test('syscall programs must be loaded sleepable (BPF_F_SLEEPABLE), as the kernel requires', () => {
+  const insns = assemble('r0 = 0\nexit', { dialect: 'kernel' });
+  const no = verify({ insns, progType: 'syscall', maps: [] });
+  assert.equal(no.ok, false);
+  assert.match(no.error!.kernelMessage, /Syscall programs can only be sleepable/);
+  assert.equal(verify({ insns, progType: 'syscall', maps: [], progFlags: 1 << 4 }).ok, true);
+  assert.equal(verify({ insns, progType: 'syscall', maps: [], sleepable: true }).ok, true);
+});

@@ -561,3 +561,11 @@ test('a shared address space (worker threads): atomics use Atomics on the Shared
   assert.equal(space.readU32(a + 8), 2);
   assert.ok(space.memory.buffer instanceof SharedArrayBuffer);
 });
+
+test('may_goto: falls through BPF_MAX_LOOPS (8M) times per invocation, then jumps (Linux 6.9)', () => {
+  const src = 'r0 = 0\nl: may_goto out\nr0 += 1\ngoto l\nout: exit';
+  const exe = prepare(asm(src), { verified: true });
+  assert.equal(exe.run({ args: [] }), 8n * 1024n * 1024n);
+  // the budget is per invocation: a second run starts afresh
+  assert.equal(exe.run({ args: [] }), 8n * 1024n * 1024n);
+});

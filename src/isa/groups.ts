@@ -41,9 +41,10 @@ export interface InsnClassification {
 const BPF_JCOND = 0xe0;
 
 /**
- * Linux encodings beyond RFC 9669 that validateInsn rejects: may_goto
- * (JMP|JCOND), addr_space_cast (MOV64 X, off 1), the verifier's per-CPU
- * address mov (off -1) and nospec (ST|0xc0). The disassembler prints them.
+ * Linux encodings beyond RFC 9669: may_goto (JMP|JCOND; validateInsn accepts
+ * it, as the VM runs it) and those validateInsn rejects: addr_space_cast
+ * (MOV64 X, off 1), the verifier's per-CPU address mov (off -1) and nospec
+ * (ST|0xc0). The disassembler prints them.
  */
 export function isLinuxExtension(ins: Insn): boolean {
   const { code, dst, src, off, imm } = ins;

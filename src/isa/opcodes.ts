@@ -58,6 +58,12 @@ export const BPF_JLT = 0xa0;
 export const BPF_JLE = 0xb0;
 export const BPF_JSLT = 0xc0;
 export const BPF_JSLE = 0xd0;
+/** Linux 6.9+ (not in RFC 9669): JMP|JCOND with src BPF_MAY_GOTO is `may_goto` */
+export const BPF_JCOND = 0xe0;
+export const BPF_MAY_GOTO = 0;
+export const OP_MAY_GOTO = 0x05 | BPF_JCOND; // BPF_JMP | BPF_JCOND | BPF_K
+/** may_goto's per-invocation budget (the kernel's BPF_MAX_LOOPS) */
+export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 
 // Load/store sizes (RFC 9669 5.1)
 export const BPF_W = 0x00;

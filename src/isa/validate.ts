@@ -96,6 +96,13 @@ export function validateInsn(ins: Insn, i: number, opts: ValidateOptions = {}): 
         if (src !== op.BPF_PSEUDO_KFUNC_CALL && off !== 0) fail('BPF_CALL uses reserved fields');
         return;
       }
+      if (o === op.BPF_JCOND) {
+        // may_goto (Linux 6.9, kernel check_cond_jmp_op): JMP class, K source,
+        // src BPF_MAY_GOTO, dst and imm zero; off is the jump offset.
+        if (code !== op.OP_MAY_GOTO) fail(`unknown opcode 0x${hex2(code)}`);
+        if (src !== op.BPF_MAY_GOTO || dst !== 0 || imm !== 0) fail('BPF_JCOND uses reserved fields');
+        return;
+      }
       if (o === op.BPF_EXIT) {
         if (cls !== op.BPF_JMP || x || dst !== 0 || src !== 0 || off !== 0 || imm !== 0)
           fail('BPF_EXIT uses reserved fields');

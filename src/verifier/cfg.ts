@@ -88,7 +88,7 @@ function useDef(ins: Insn, helperArgs: (id: number) => number): [number, number]
     case op.BPF_JMP:
     case op.BPF_JMP32:
       if (o === op.BPF_EXIT) return [1, 0];
-      if (o === op.BPF_JA) return [0, 0];
+      if (o === op.BPF_JA || o === op.BPF_JCOND) return [0, 0]; // may_goto reads no register
       if (o === op.BPF_CALL) {
         if (x) return [ARGS | bit(ins.dst), CALLER_SAVED];
         if (ins.src === op.BPF_PSEUDO_HELPER) {

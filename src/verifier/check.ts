@@ -409,6 +409,8 @@ export class Verifier implements MapNames {
     let list = this.explored.get(i);
     const cur = this.cur;
     let inLoop = false;
+    // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
+    const isMayGoto = this.insns[i]?.code === op.OP_MAY_GOTO;
     if (list) {
       const isCallbackEntry = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
       for (const c of list) {
@@ -426,7 +428,13 @@ export class Verifier implements MapNames {
           }
         } else {
           inLoop = true;
-          if (statesMaybeLooping(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true)) {
+          // A loop through a may_goto ends (the counter runs out): a state
+          // contained in an earlier one at another may_goto depth has converged.
+          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, this.pruneCtx)) {
+            c.hit++;
+            return true;
+          }
+          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && statesEqual(c.state, cur, this.pruneCtx, true)) {
             // The very same state again on this path: a loop that makes no progress.
             throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
               'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
@@ -441,7 +449,7 @@ export class Verifier implements MapNames {
         this.explored.set(i, list);
       }
     }
-    const force = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
+    const force = isMayGoto || (cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i));
     // Inside a loop, iterations rarely match each other: remember states less often.
     const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
     if (!force && !(this.jmpsProcessed - this.prevJmpsProcessed >= minJmps && this.processed - this.prevInsnProcessed >= minInsns)) return false;
@@ -541,6 +549,7 @@ export class Verifier implements MapNames {
         if (o === op.BPF_EXIT) return this.checkExit();
         if (o === op.BPF_CALL) return this.checkCall(i, ins);
         if (o === op.BPF_JA) return i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off);
+        if (o === op.BPF_JCOND) return this.checkMayGoto(i, ins);
         return this.checkCondJmp(i, ins, cls === op.BPF_JMP32);
       }
     }
@@ -1133,6 +1142,41 @@ export class Verifier implements MapNames {
   }
 
   // --- conditional jumps ------------------------------------------------
+
+  /**
+   * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
+   * possible. The jump is followed first; the fall-through is queued one
+   * may_goto level deeper, which lets isStateVisited treat a loop through
+   * the may_goto as converged once its state is contained in an earlier one.
+   */
+  private checkMayGoto(i: number, ins: Insn): number {
+    if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
+      throw new Reject('EINVAL', `invalid may_goto off ${ins.off} imm ${ins.imm}`, i);
+    const target = i + 1 + ins.off;
+    const fall = this.cur.clone();
+    // Widen (widen_imprecise_scalars): a scalar that changed since the previous
+    // pass through this may_goto on this path becomes unknown in the next
+    // iteration, so that the loop's states converge; tsbpf has no precision
+    // marks, so every changed scalar register is widened (sound, maybe coarser).
+    let prev: VerifierState | undefined;
+    for (const c of this.explored.get(i) ?? []) {
+      if (c.branches !== 0 && c.state.mayGotoDepth < fall.mayGotoDepth && (!prev || c.state.mayGotoDepth > prev.mayGotoDepth)) prev = c.state;
+    }
+    if (prev && prev.frames.length === fall.frames.length) {
+      for (let k = 0; k < fall.frames.length; k++) {
+        const regs = fall.frames[k]!.regs, old = prev.frames[k]!.regs;
+        for (let r = 0; r < 10; r++) {
+          const a = regs[r]!, b = old[r]!;
+          if (a.type === 'scalar' && b.type === 'scalar' && !a.s.equals(b.s)) regs[r] = Reg.unknown();
+        }
+      }
+    }
+    fall.mayGotoDepth++;
+    fall.path = { insn: i, to: i + 1, taken: false, prev: fall.path };
+    this.cur.path = { insn: i, to: target, taken: true, prev: this.cur.path };
+    this.push(fall, i + 1, i);
+    return target;
+  }
 
   private checkCondJmp(i: number, ins: Insn, jmp32: boolean): number {
     const o = op.opOf(ins.code);

@@ -98,6 +98,8 @@ export class VerifierState {
   refs: RefState[] = [];
   /** the branch decisions that led here, newest first */
   path: PathStep | null = null;
+  /** may_goto fall-throughs taken on this path (the kernel's may_goto_depth) */
+  mayGotoDepth = 0;
 
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
@@ -112,6 +114,7 @@ export class VerifierState {
     s.frames = this.frames.map((f) => f.clone());
     s.refs = this.refs.map((r) => ({ ...r }));
     s.path = this.path;
+    s.mayGotoDepth = this.mayGotoDepth;
     return s;
   }
 

@@ -14,7 +14,7 @@
  * context, packet, map value, ...) with the right permission. Either way a
  * bad access is a typed VmFault (./fault.ts), never a JavaScript crash.
  */
-import { MAX_BPF_STACK } from '../isa/opcodes.js';
+import { BPF_MAX_LOOPS, MAX_BPF_STACK } from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
 import type { ExecEnv } from '../helpers/types.js';
 import type { Engine, Executable, ProgramImage, RunArgs } from './engine.js';
@@ -133,6 +133,7 @@ export class InterpExecutable implements Executable, InterpTarget {
     act.prog = prog;
     act.exe = this;
     act.pc = 0;
+    act.mayGoto = BPF_MAX_LOOPS; // may_goto's budget is per invocation
     act.depth = 0;
     return act;
   }

@@ -23,7 +23,7 @@ import {
   BREAK, EXIT, STOP, atomic, callHelper, isInterpTarget, ldPacket, mul64, resolveAccess, runForeign, sdivmod64,
   tailCallTarget, udivmod64,
 } from './slow.js';
-import { MAX_CALL_FRAMES } from '../../isa/opcodes.js';
+import { BPF_MAX_LOOPS, MAX_CALL_FRAMES } from '../../isa/opcodes.js';
 
 function bswap32(v: number): number {
   return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
@@ -474,6 +474,13 @@ export function exec(st: RunState, act: Activation): number {
       case 0x06: // gotol: target precomputed from imm
         pc = offs[pc]!;
         continue;
+      case 0xe5: // may_goto (Linux 6.9): fall through while the budget lasts, then jump
+        if (act.mayGoto === 0) pc = offs[pc]!;
+        else {
+          act.mayGoto--;
+          pc++;
+        }
+        continue;
       case 0x15: {
         const b = imms[pc]!;
         pc = R[d] === b && R[d + 1] === b >> 31 ? offs[pc]! : pc + 1;
@@ -893,6 +900,10 @@ export function exec(st: RunState, act: Activation): number {
         const f = depth * FRAME_WORDS;
         for (let i = 0; i < 8; i++) frames[f + i] = R[12 + i]!;
         frames[f + 8] = pc + 1;
+        // each function invocation has its own may_goto budget (the kernel
+        // initialises the hidden slot in every subprogram's prologue)
+        frames[f + 9] = act.mayGoto;
+        act.mayGoto = BPF_MAX_LOOPS;
         depth++;
         R[20] = stackBase + (depth + 1) * stride;
         R[21] = 0;
@@ -910,6 +921,7 @@ export function exec(st: RunState, act: Activation): number {
         const f = depth * FRAME_WORDS;
         for (let i = 0; i < 8; i++) R[12 + i] = frames[f + i]!;
         pc = frames[f + 8]!;
+        act.mayGoto = frames[f + 9]!;
         R[20] = stackBase + (depth + 1) * stride;
         R[21] = 0;
         continue;
@@ -926,6 +938,7 @@ export function exec(st: RunState, act: Activation): number {
         // The target replaces the running program: same r1 (and, as in the
         // kernel's interpreter, the other registers), the frame stack reset.
         depth = base;
+        act.mayGoto = BPF_MAX_LOOPS;
         R[20] = stackBase + (depth + 1) * stride;
         R[21] = 0;
         if (isInterpTarget(target)) {

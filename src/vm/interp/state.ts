@@ -5,7 +5,7 @@
  * an {@link Activation} per entry into the dispatch loop (the program itself,
  * or a callback entered through ExecEnv.callFunc).
  */
-import { MAX_CALL_FRAMES } from '../../isa/opcodes.js';
+import { BPF_MAX_LOOPS, MAX_CALL_FRAMES } from '../../isa/opcodes.js';
 import type { ExecEnv, HelperRegistry } from '../../helpers/types.js';
 import type { AddressSpace, Region } from '../memory.js';
 import { NULL_GUARD } from '../memory.js';
@@ -14,8 +14,8 @@ import type { DecodedProgram } from './decode.js';
 
 /** Registers r0..r10 as lo/hi int32 pairs (room for the 4-bit encodings up to r15). */
 export const REG_WORDS = 32;
-/** Per frame: r6..r9 (lo/hi) and the return slot. */
-export const FRAME_WORDS = 9;
+/** Per frame: r6..r9 (lo/hi), the return slot and the caller's may_goto budget. */
+export const FRAME_WORDS = 10;
 /** Budget is handed to the dispatch loop in chunks that stay small integers (V8 Smis). */
 export const BUDGET_CHUNK = 1 << 30;
 /** Unregistered bytes between stack frames, so that in checked mode overruns fault. */
@@ -30,6 +30,12 @@ export class Activation {
   pc: number;
   /** current frame depth (0-based, absolute in the run) */
   depth: number;
+  /**
+   * may_goto's budget: each may_goto falls through while it is non-zero
+   * (decrementing it) and jumps once it is zero, as the kernel's hidden
+   * stack slot initialised to BPF_MAX_LOOPS per invocation.
+   */
+  mayGoto = BPF_MAX_LOOPS;
   constructor(
     public prog: DecodedProgram,
     public exe: InterpTarget,

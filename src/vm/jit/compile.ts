@@ -145,9 +145,11 @@ const L_ADDR = 13;
 const L_FP = 14;
 const L_LABEL = 15;
 const L_T32 = 16;
+/** may_goto's budget, per function invocation (the kernel's hidden stack slot) */
+const L_MAYGOTO = 17;
 const LOCALS: ReadonlyArray<[number, ValType]> = [
   [8, I64], // r0, r6..r10, t64, t64b
-  [4, I32], // addr, fp, label, t32
+  [5, I32], // addr, fp, label, t32, may_goto budget
 ];
 /** eBPF register -> local index */
 const REG = [L_R0, 0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
@@ -384,6 +386,12 @@ class FunctionCompiler {
     c.i32Const(stackSize);
     c.op(Op.i32_sub);
     c.globalSet(G_SP);
+    // may_goto (Linux 6.9): the kernel initialises its counter to
+    // BPF_MAX_LOOPS in the prologue of every function that uses it.
+    if (this.insns.some((x) => x.code === op.OP_MAY_GOTO)) {
+      c.i32Const(op.BPF_MAX_LOOPS);
+      c.localSet(L_MAYGOTO);
+    }
     const { body, dispatch } = structure(this.cfg);
     this.stmts(body);
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
@@ -528,6 +536,20 @@ class FunctionCompiler {
     const ins = this.insns[bb.last]!;
     const c = this.c;
     c.mark(bb.last);
+    if (ins.code === op.OP_MAY_GOTO) {
+      // Taken once the budget is spent; otherwise it falls through and the
+      // budget drops by one: push (budget == 0), then budget -= (budget != 0).
+      c.localGet(L_MAYGOTO);
+      c.op(Op.i32_eqz);
+      if (negate) c.op(Op.i32_eqz);
+      c.localGet(L_MAYGOTO);
+      c.localGet(L_MAYGOTO);
+      c.i32Const(0);
+      c.op(Op.i32_ne);
+      c.op(Op.i32_sub);
+      c.localSet(L_MAYGOTO);
+      return;
+    }
     const o = op.opOf(ins.code);
     const x = op.sourceOf(ins.code) === op.BPF_X;
     const is32 = op.classOf(ins.code) === op.BPF_JMP32;
