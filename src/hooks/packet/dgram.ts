@@ -17,55 +17,23 @@
  * XDP_PASS (libxdp's multi-program dispatcher semantics).
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { TsbpfError } from '../../errors.js';
 import type { Program } from '../../runtime/runtime.js';
-import { HookPoint, type Link } from '../link.js';
-import { buildUdpFrame, parseUdpFrame } from './frame.js';
+import type { Link } from '../link.js';
+import { parseUdpFrame } from './frame.js';
+import { DgramHook, hookOf } from './dgram-hook.js';
 import { runXdp, XDP_ABORTED, XDP_PASS, XDP_TX } from './xdp.js';
 
-type Emit = (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
-
-export class DgramXdpHook extends HookPoint {
+export class DgramXdpHook extends DgramHook {
   /** datagrams by final action (index: XDP_ABORTED..XDP_REDIRECT) */
   readonly counts = [0, 0, 0, 0, 0];
   /** XDP_TX answers that could not be sent, or PASS frames that no longer parse as UDP (counted as drops) */
   malformed = 0;
-  private origEmit: Emit | undefined;
-  private local: { address: string; port: number } | undefined;
 
-  constructor(readonly socket: Socket) {
-    super('xdp/dgram', ['xdp'], 0, () => this.install(), () => this.uninstall());
+  constructor(socket: Socket) {
+    super(socket, 'xdp/dgram', ['xdp']);
   }
 
-  private install(): void {
-    const sock = this.socket;
-    const orig = sock.emit as unknown as Emit;
-    this.origEmit = orig;
-    const hook = this;
-    sock.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'message' && hook.links.length > 0) return hook.deliver(args[0] as Buffer, args[1] as RemoteInfo);
-      return orig.call(this, event, ...args);
-    } as unknown as Socket['emit'];
-  }
-
-  private uninstall(): void {
-    if (this.origEmit) this.socket.emit = this.origEmit as unknown as Socket['emit'];
-    this.origEmit = undefined;
-  }
-
-  /** Run the programs on one datagram and act on the verdict; returns what emit returns. */
-  deliver(msg: Buffer, rinfo: RemoteInfo): boolean {
-    const emit = this.origEmit!;
-    // The local address is asked once (a bound socket keeps it; Socket#address is a system call).
-    let local = this.local;
-    if (!local) {
-      try {
-        local = this.local = this.socket.address();
-      } catch {
-        return emit.call(this.socket, 'message', msg, rinfo);
-      }
-    }
-    let frame = buildUdpFrame({ srcAddr: rinfo.address, srcPort: rinfo.port, dstAddr: local.address, dstPort: local.port, payload: msg });
+  protected handle(frame: Uint8Array, _msg: Buffer, rinfo: RemoteInfo, emit: (payload: Buffer, rinfo: RemoteInfo) => boolean): boolean {
     let action = XDP_PASS;
     for (const link of this.links) {
       try {
@@ -87,7 +55,7 @@ export class DgramXdpHook extends HookPoint {
         this.malformed++;
         return false;
       }
-      return emit.call(this.socket, 'message', Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.length), rinfo);
+      return emit(Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.length), rinfo);
     }
     if (action === XDP_TX) {
       const d = parseUdpFrame(frame);
@@ -107,10 +75,7 @@ const hooks = new WeakMap<Socket, DgramXdpHook>();
 
 /** The xdp hook of a UDP socket: `program.attach(dgramXdp(socket))`. */
 export function dgramXdp(socket: Socket): DgramXdpHook {
-  if (!socket || typeof (socket as { send?: unknown }).send !== 'function') throw new TsbpfError('EINVAL', 'dgramXdp wants a dgram.Socket');
-  let h = hooks.get(socket);
-  if (!h) hooks.set(socket, (h = new DgramXdpHook(socket)));
-  return h;
+  return hookOf(hooks, socket, 'dgramXdp', (s) => new DgramXdpHook(s));
 }
 
 /** `attach(program, socket)` for xdp programs. */

@@ -12,49 +12,19 @@
  * Several filters run in attach order, each on what the previous kept.
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { TsbpfError } from '../../errors.js';
-import { HookPoint } from '../link.js';
-import { buildUdpFrame, ETH_HLEN, parseUdpFrame } from './frame.js';
+import { ETH_HLEN, parseUdpFrame } from './frame.js';
+import { DgramHook, hookOf } from './dgram-hook.js';
 
-type Emit = (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
-
-export class SocketFilterHook extends HookPoint {
+export class SocketFilterHook extends DgramHook {
   /** datagrams dropped (return 0) and truncated */
   dropped = 0;
   truncated = 0;
-  private origEmit: Emit | undefined;
-  private local: { address: string; port: number } | undefined;
 
-  constructor(readonly socket: Socket) {
-    super('socket_filter/dgram', ['socket_filter'], 0, () => this.install(), () => this.uninstall());
+  constructor(socket: Socket) {
+    super(socket, 'socket_filter/dgram', ['socket_filter']);
   }
 
-  private install(): void {
-    const orig = this.socket.emit as unknown as Emit;
-    this.origEmit = orig;
-    const hook = this;
-    this.socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'message' && hook.links.length > 0) return hook.deliver(args[0] as Buffer, args[1] as RemoteInfo);
-      return orig.call(this, event, ...args);
-    } as unknown as Socket['emit'];
-  }
-
-  private uninstall(): void {
-    if (this.origEmit) this.socket.emit = this.origEmit as unknown as Socket['emit'];
-    this.origEmit = undefined;
-  }
-
-  deliver(msg: Buffer, rinfo: RemoteInfo): boolean {
-    const emit = this.origEmit!;
-    let local = this.local;
-    if (!local) {
-      try {
-        local = this.local = this.socket.address();
-      } catch {
-        return emit.call(this.socket, 'message', msg, rinfo);
-      }
-    }
-    const frame = buildUdpFrame({ srcAddr: rinfo.address, srcPort: rinfo.port, dstAddr: local.address, dstPort: local.port, payload: msg });
+  protected handle(frame: Uint8Array, msg: Buffer, rinfo: RemoteInfo, emit: (payload: Buffer, rinfo: RemoteInfo) => boolean): boolean {
     const headers = frame.length - ETH_HLEN - msg.length;
     let keep = frame.length - ETH_HLEN;
     for (const link of this.links) {
@@ -78,7 +48,7 @@ export class SocketFilterHook extends HookPoint {
     if (payloadLen < msg.length) this.truncated++;
     const d = parseUdpFrame(frame);
     const payload = d ? d.payload.subarray(0, payloadLen) : new Uint8Array(0);
-    return emit.call(this.socket, 'message', Buffer.from(payload.buffer, payload.byteOffset, payload.length), { ...rinfo, size: payload.length });
+    return emit(Buffer.from(payload.buffer, payload.byteOffset, payload.length), { ...rinfo, size: payload.length });
   }
 }
 
@@ -86,8 +56,5 @@ const hooks = new WeakMap<Socket, SocketFilterHook>();
 
 /** The socket filter hook of a UDP socket: `program.attach(socketFilter(socket))`. */
 export function socketFilter(socket: Socket): SocketFilterHook {
-  if (!socket || typeof (socket as { send?: unknown }).send !== 'function') throw new TsbpfError('EINVAL', 'socketFilter wants a dgram.Socket');
-  let h = hooks.get(socket);
-  if (!h) hooks.set(socket, (h = new SocketFilterHook(socket)));
-  return h;
+  return hookOf(hooks, socket, 'socketFilter', (s) => new SocketFilterHook(s));
 }
