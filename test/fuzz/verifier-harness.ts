@@ -33,12 +33,12 @@ export interface FuzzOutcome {
 const BUDGET = 2_000_000;
 const XDP_MD_SIZE = 24;
 
-function expandMaps(src: string): string {
+export function expandMaps(src: string): string {
   return src.replace(/\bmap\[(\d+)\]/g, 'map[fd:$1]');
 }
 
 /** lddw map references: from map index (for verify) to the runtime's map id (for loading). */
-function withMapIds(insns: readonly Insn[], maps: readonly BpfMap<unknown>[]): Insn[] {
+export function withMapIds(insns: readonly Insn[], maps: readonly BpfMap<unknown>[]): Insn[] {
   const out = insns.map((i) => ({ ...i }));
   for (let i = 0; i < out.length; i++) {
     const x = out[i]!;
