@@ -412,6 +412,22 @@ export abstract class BpfMap<V = Uint8Array> {
     this.frozen = true;
   }
 
+  /**
+   * Where `pin()` writes: installed by the Node entry (src/index.ts, from
+   * maps/pin.ts), since the core has no file system (it also runs in browsers).
+   */
+  static pinWriter: ((map: BpfMap<unknown>, path: string) => void) | undefined;
+
+  /**
+   * Pin the map to `path` (BPF_OBJ_PIN): every entry is written atomically, and
+   * `openPinnedMap` (or `tsbpf map dump pinned PATH`) reopens it in a later process.
+   */
+  pin(path: string): void {
+    this.checkOpen();
+    if (!BpfMap.pinWriter) throw this.err('EOPNOTSUPP', 'pinning needs a file system: import it from the Node entry (tsbpf), not tsbpf/core');
+    BpfMap.pinWriter(this as BpfMap<unknown>, path);
+  }
+
   /** Release the map's storage and its id. Closing twice is harmless. */
   close(): void {
     if (this.closed) return;
