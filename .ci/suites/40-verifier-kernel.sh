@@ -16,6 +16,8 @@ command -v gcc >/dev/null || skip "gcc is not installed"
 [ -f /usr/include/bpf/bpf.h ] || skip "libbpf-dev is not installed"
 
 echo "kernel $(uname -r); kernel.unprivileged_bpf_disabled=$(cat /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null || echo '?')"
+# The unprivileged cases' verdicts are the kernel's own: the script lowers
+# kernel.unprivileged_bpf_disabled to 0 for the check (where root may) and restores it on exit.
 scripts/record-verifier-verdicts.sh --check
 
 if command -v bpftool >/dev/null; then

@@ -26,6 +26,8 @@ export class Link {
   /** runs that faulted (the event went on; see lastError) */
   errors = 0;
   lastError: unknown;
+  /** @internal the helper-visible run state of this link's program on its hook (made on first event) */
+  hookRun: HookRun | undefined;
   constructor(
     readonly hook: HookPoint,
     readonly program: Program,
@@ -45,7 +47,7 @@ export class Link {
 }
 
 /** Per-run state helpers see (ExecEnv.run), for programs run by hooks; it also keeps the engine's RunArgs so a hit allocates nothing. */
-class HookRun implements HelperRun {
+export class HookRun implements HelperRun {
   readonly args: { args: bigint[]; cpu: number; run: HookRun };
   constructor(
     readonly host: HelperRun['host'],
@@ -56,6 +58,8 @@ class HookRun implements HelperRun {
   ) {
     this.args = { args: [BigInt(ctx)], cpu: 0, run: this };
   }
+  /** runs of this state in progress (more than one: a nested event re-entered the program) */
+  active = 0;
 }
 
 /**
@@ -84,6 +88,8 @@ interface CtxBuffer {
   addr: number;
   size: number;
   busy: boolean;
+  /** the hook's buffer for this space (kept across events), rather than one made for a nested event */
+  kept: boolean;
   region?: Region;
 }
 
@@ -99,6 +105,8 @@ export class HookPoint implements Attachable<Link> {
   protected zeroCtx = true;
   private readonly runs = new WeakMap<Program, HookRun>();
   private readonly buffers = new WeakMap<AddressSpace, CtxBuffer>();
+  /** the kept buffer used last (most hooks see one space: no WeakMap look-up per event) */
+  private lastBuf: CtxBuffer | undefined;
 
   constructor(
     readonly name: string,
@@ -148,7 +156,8 @@ export class HookPoint implements Attachable<Link> {
     const list = this.links;
     let buf: CtxBuffer | undefined;
     try {
-      for (const link of list) {
+      for (let i = 0; i < list.length; i++) {
+        const link = list[i]!;
         const p = link.program;
         const space = p.runtime.space;
         if (!buf || space !== buf.space) {
@@ -159,7 +168,7 @@ export class HookPoint implements Attachable<Link> {
         }
         let r0: number;
         try {
-          r0 = this.exec(p, buf.addr);
+          r0 = this.execLink(link, buf.addr);
         } catch (e) {
           // A program fault must not break the application's operation: it is counted on the link.
           link.errors++;
@@ -176,7 +185,7 @@ export class HookPoint implements Attachable<Link> {
 
   private release(b: CtxBuffer): void {
     b.busy = false;
-    if (this.buffers.get(b.space) !== b) {
+    if (!b.kept) {
       if (b.region) b.space.removeRegion(b.region);
       b.space.free(b.addr);
     }
@@ -184,12 +193,19 @@ export class HookPoint implements Attachable<Link> {
 
   /** The context buffer of this hook in `space`: one kept per space, a fresh one when it is in use (a nested event). */
   private buffer(space: AddressSpace): CtxBuffer {
-    let b = this.buffers.get(space);
+    let b = this.lastBuf;
+    if (!b || b.space !== space) {
+      b = this.buffers.get(space);
+      if (b) this.lastBuf = b;
+    }
     if (!b || b.busy) {
       const addr = space.alloc(this.ctxSize);
       const region = space.addRegion({ base: addr, size: this.ctxSize, kind: 'ctx', name: `${this.name} context`, writable: false });
-      const nb: CtxBuffer = { space, addr, size: this.ctxSize, busy: true, region };
-      if (!b) this.buffers.set(space, nb);
+      const nb: CtxBuffer = { space, addr, size: this.ctxSize, busy: true, kept: !b, region };
+      if (!b) {
+        this.buffers.set(space, nb);
+        this.lastBuf = nb;
+      }
       return nb;
     }
     b.busy = true;
@@ -203,11 +219,41 @@ export class HookPoint implements Attachable<Link> {
       run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
       this.runs.set(p, run);
     }
-    if (run.ctx !== ctx) {
+    return this.execRun(p, run, ctx);
+  }
+
+  /** exec for a link: its run state is kept on the link (no look-up per event). */
+  private execLink(link: Link, ctx: number): number {
+    let run = link.hookRun;
+    if (!run) {
+      const p = link.program;
+      run = this.runs.get(p);
+      if (!run) {
+        run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+        this.runs.set(p, run);
+      }
+      link.hookRun = run;
+    }
+    return this.execRun(link.program, run, ctx);
+  }
+
+  private execRun(p: Program, run: HookRun, ctx: number): number {
+    const prev = run.ctx;
+    if (prev !== ctx) {
       run.ctx = ctx;
       run.args.args[0] = BigInt(ctx);
     }
-    return Number(BigInt.asIntN(32, p.executable.run(run.args)));
+    run.active++;
+    try {
+      return Number(BigInt.asIntN(32, p.executable.run(run.args)));
+    } finally {
+      // A nested event (another buffer) inside a run still going: the outer
+      // run's helpers (bpf_get_func_ip reads run.ctx) must find its context again.
+      if (--run.active > 0 && prev !== ctx) {
+        run.ctx = prev;
+        run.args.args[0] = BigInt(prev);
+      }
+    }
   }
 }
 

@@ -67,6 +67,9 @@ export function enableProbeHelpers(rt: Runtime): Runtime {
 /** One probed function: the wrapper, and the entry and return hook points. */
 class Probe {
   readonly ip = FUNC_IP_BASE + (nextFunc++ << 4n);
+  /** ip as 32-bit halves (written per event without a BigInt) */
+  readonly ipLo = Number(this.ip & 0xffffffffn);
+  readonly ipHi = Number(this.ip >> 32n);
   readonly entry: ProbePoint;
   readonly ret: ProbePoint;
   private installed = false;
@@ -143,59 +146,85 @@ export class ProbePoint extends HookPoint {
 
   /** @internal: run the programs on one call. */
   fire(args: readonly unknown[], rv: unknown, isReturn: boolean): void {
-    let copies: Array<[AddressSpace, number]> | undefined;
+    const copies: Array<[AddressSpace, number]> = [];
     try {
       this.run((space, a) => {
         // Every register this hook ever writes is written on every event (0 when absent), so the
-        // context needs no zeroing between events (HookPoint.zeroCtx off).
-        const keep = (c: [AddressSpace, number]): void => void (copies ??= []).push(c);
-        // (memOf after each value: copying a string may grow the space and detach older views)
+        // context needs no zeroing between events (HookPoint.zeroCtx off). Plain numbers are
+        // written as 32-bit halves: no BigInt per register (the cost of a probe hit is mostly here).
+        let dv = memOf(space).dv;
         for (let i = 0; i < ARG_REGS.length; i++) {
-          const v = i < args.length ? this.value(space, args[i], keep) : 0n;
-          memOf(space).dv.setBigUint64(a + ARG_REGS[i]!, v, true);
+          // (a copied string/buffer may grow the space and detach the older view: fetch it again)
+          if (i < args.length && putReg(dv, a + ARG_REGS[i]!, args[i], space, copies)) dv = memOf(space).dv;
+          else if (i >= args.length) putZero(dv, a + ARG_REGS[i]!);
         }
-        const rax = isReturn ? this.value(space, rv, keep) : 0n;
-        const dv = memOf(space).dv;
-        dv.setBigUint64(a + PT_REGS.rax, rax, true);
-        dv.setBigUint64(a + PT_REGS.rip, this.probe.ip, true);
+        if (!isReturn) putZero(dv, a + PT_REGS.rax);
+        else if (putReg(dv, a + PT_REGS.rax, rv, space, copies)) dv = memOf(space).dv;
+        dv.setUint32(a + PT_REGS.rip, this.probe.ipLo, true);
+        dv.setUint32(a + PT_REGS.rip + 4, this.probe.ipHi, true);
       });
     } finally {
-      if (copies) for (const [s, addr] of copies) s.free(addr);
-    }
-  }
-
-  private value(space: AddressSpace, v: unknown, keep: (c: [AddressSpace, number]) => void): bigint {
-    switch (typeof v) {
-      case 'number':
-        if (Number.isInteger(v)) return BigInt.asUintN(64, BigInt(v));
-        f64.setFloat64(0, v, true);
-        return f64.getBigUint64(0, true);
-      case 'bigint':
-        return BigInt.asUintN(64, v);
-      case 'boolean':
-        return v ? 1n : 0n;
-      case 'string': {
-        const b = enc.encode(v);
-        const addr = space.alloc(b.length + 1);
-        space.u8.set(b, addr);
-        space.u8[addr + b.length] = 0;
-        keep([space, addr]);
-        return BigInt(addr);
-      }
-      default:
-        if (v instanceof Uint8Array) {
-          const addr = space.alloc(Math.max(1, v.length));
-          space.u8.set(v, addr);
-          keep([space, addr]);
-          return BigInt(addr);
-        }
-        return 0n;
+      for (let i = 0; i < copies.length; i++) copies[i]![0].free(copies[i]![1]);
     }
   }
 }
 
+function putZero(dv: DataView, at: number): void {
+  dv.setUint32(at, 0, true);
+  dv.setUint32(at + 4, 0, true);
+}
+
+/**
+ * Write one value as a 64-bit register at `at`; true when it copied bytes into
+ * the space (which may have grown it: the caller's view may be stale).
+ * Integers as 64-bit two's complement, other numbers as their IEEE-754 bits,
+ * bigints modulo 2^64, booleans 0/1, strings and byte arrays as pointers to a
+ * copy, anything else 0.
+ */
+function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copies: Array<[AddressSpace, number]>): boolean {
+  switch (typeof v) {
+    case 'number':
+      if ((v | 0) === v) {
+        dv.setInt32(at, v, true);
+        dv.setInt32(at + 4, v >> 31, true);
+      } else if (Number.isSafeInteger(v)) {
+        const hi = Math.floor(v / 4294967296);
+        dv.setUint32(at, v - hi * 4294967296, true);
+        dv.setInt32(at + 4, hi, true);
+      } else if (Number.isInteger(v)) dv.setBigUint64(at, BigInt.asUintN(64, BigInt(v)), true);
+      else dv.setFloat64(at, v, true);
+      return false;
+    case 'bigint':
+      dv.setBigUint64(at, BigInt.asUintN(64, v), true);
+      return false;
+    case 'boolean':
+      dv.setUint32(at, v ? 1 : 0, true);
+      dv.setUint32(at + 4, 0, true);
+      return false;
+    case 'string': {
+      const b = enc.encode(v);
+      const addr = space.alloc(b.length + 1);
+      copies.push([space, addr]);
+      const u8 = space.u8;
+      u8.set(b, addr);
+      u8[addr + b.length] = 0;
+      space.view.setBigUint64(at, BigInt(addr), true);
+      return true;
+    }
+    default:
+      if (v instanceof Uint8Array) {
+        const addr = space.alloc(Math.max(1, v.length));
+        copies.push([space, addr]);
+        space.u8.set(v, addr);
+        space.view.setBigUint64(at, BigInt(addr), true);
+        return true;
+      }
+      putZero(dv, at);
+      return false;
+  }
+}
+
 const enc = new TextEncoder();
-const f64 = new DataView(new ArrayBuffer(8));
 
 const probes = new WeakMap<object, Map<string | symbol, Probe>>();
 
