@@ -791,6 +791,12 @@ export class Verifier implements MapNames {
           : base.type === 'mem' ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it' : 'compare the pointer with NULL before dereferencing it',
         'a pointer that may be NULL is dereferenced');
     }
+    if (base.type === 'map_ptr' && !this.privileged && !write) {
+      // check_ptr_to_map_access: without CAP_PERFMON the read is refused before any layout question.
+      const t = this.maps[base.map]?.type ?? 'array';
+      throw new Reject('EPERM', `'struct ${MAP_STRUCT[t] ?? 'bpf_map'}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, i, [br], undefined,
+        'unprivileged programs cannot read a map\'s kernel structure');
+    }
     if (base.type === 'map_ptr' && this.privileged && !write)
       // Linux lets root read struct bpf_map fields through vmlinux BTF (check_ptr_to_map_access);
       // tsbpf's maps have no struct bpf_map, so say so rather than pretend the read is unsafe.
@@ -1778,6 +1784,13 @@ function aluName(o: number): string {
 
 /** Variadic helpers whose kernel proto covers only the leading arguments (trace_printk: fmt, fmt_size). */
 const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
+
+/** The kernel struct behind each map type (its ops' map_btf_id), as check_ptr_to_map_access names it. */
+const MAP_STRUCT: Partial<Record<string, string>> = {
+  array: 'bpf_array', percpu_array: 'bpf_array', prog_array: 'bpf_array', perf_event_array: 'bpf_array', array_of_maps: 'bpf_array',
+  hash: 'bpf_htab', percpu_hash: 'bpf_htab', lru_hash: 'bpf_htab', lru_percpu_hash: 'bpf_htab', hash_of_maps: 'bpf_htab',
+  lpm_trie: 'lpm_trie', ringbuf: 'bpf_ringbuf_map', queue: 'bpf_queue_stack', stack: 'bpf_queue_stack', bloom_filter: 'bpf_bloom_filter',
+};
 
 /** Tracing helpers bpf_base_func_proto offers only with CAP_PERFMON. */
 const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 14, 15, 16]);
