@@ -72,12 +72,17 @@ export class HookRun implements HelperRun {
 export interface SpaceMem {
   u8: Uint8Array;
   dv: DataView;
+  /** 32-bit words (host byte order: see LITTLE_ENDIAN), for hot aligned stores */
+  i32: Int32Array;
 }
+/** Whether the host stores words little-endian, as eBPF memory here is (Int32Array views are host order). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const mems = new WeakMap<AddressSpace, SpaceMem>();
 export function memOf(space: AddressSpace): SpaceMem {
   let m = mems.get(space);
   if (!m || m.dv.byteLength === 0) {
-    m = { u8: space.u8, dv: space.view };
+    const u8 = space.u8;
+    m = { u8, dv: space.view, i32: new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2) };
     mems.set(space, m);
   }
   return m;
@@ -245,7 +250,8 @@ export class HookPoint implements Attachable<Link> {
     }
     run.active++;
     try {
-      return Number(BigInt.asIntN(32, p.executable.run(run.args)));
+      const exe = p.executable;
+      return exe.runCtx !== undefined ? exe.runCtx(ctx, 0, run) : Number(BigInt.asIntN(32, exe.run(run.args)));
     } finally {
       // A nested event (another buffer) inside a run still going: the outer
       // run's helpers (bpf_get_func_ip reads run.ctx) must find its context again.

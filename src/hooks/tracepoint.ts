@@ -319,7 +319,28 @@ export class AppTracepoint {
    */
   fire(data: Uint8Array | readonly (number | bigint)[]): void {
     if (!this.tracepoint.active) return;
-    const bytes = data instanceof Uint8Array ? data : u64s(data);
+    // Values are snapshot into a reused buffer (allocating an ArrayBuffer per event costs
+    // hundreds of ns); a nested fire (from inside a program run) finds it busy and takes a fresh one.
+    let pooled = false;
+    let bytes: Uint8Array;
+    if (data instanceof Uint8Array) bytes = data;
+    else if (!poolBusy && data.length <= POOL_VALUES) {
+      pooled = poolBusy = true;
+      try {
+        bytes = u64s(data, pool.subarray(0, data.length * 8));
+      } catch (e) {
+        poolBusy = false;
+        throw e;
+      }
+    } else bytes = u64s(data);
+    try {
+      this.deliver(bytes);
+    } finally {
+      if (pooled) poolBusy = false;
+    }
+  }
+
+  private deliver(bytes: Uint8Array): void {
     if (bytes.length > MAX_TRACE_SIZE - APP_EVENT_HEADER) throw new TsbpfError('E2BIG', `app tracepoint ${this.tracepoint.event}: ${bytes.length} bytes exceed ${MAX_TRACE_SIZE - APP_EVENT_HEADER}`);
     const tp = this.tracepoint;
     const prev = tp.written;
@@ -333,12 +354,31 @@ export class AppTracepoint {
   }
 }
 
-function u64s(vals: readonly (number | bigint)[]): Uint8Array {
-  const b = new Uint8Array(vals.length * 8);
-  const v = new DataView(b.buffer);
-  vals.forEach((x, i) => v.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(x)), true));
+/** The reused snapshot buffer of AppTracepoint.fire (values, u64 each). */
+const POOL_VALUES = 64;
+const pool = new Uint8Array(POOL_VALUES * 8);
+const poolWords = new Int32Array(pool.buffer);
+const poolView = new DataView(pool.buffer);
+let poolBusy = false;
+
+function u64s(vals: readonly (number | bigint)[], into?: Uint8Array): Uint8Array {
+  // The snapshot of the values (taken before any program runs). Safe integers are
+  // written as two 32-bit halves: no BigInt, DataView or closure per event.
+  const b = into ?? new Uint8Array(vals.length * 8);
+  const w = into ? poolWords : new Int32Array(b.buffer);
+  let v: DataView | undefined = into ? poolView : undefined;
+  for (let i = 0; i < vals.length; i++) {
+    const x = vals[i]!;
+    if (LE && typeof x === 'number' && Number.isSafeInteger(x)) {
+      const hi = Math.floor(x / 4294967296);
+      w[2 * i] = x - hi * 4294967296;
+      w[2 * i + 1] = hi;
+    } else (v ??= new DataView(b.buffer)).setBigUint64(i * 8, typeof x === 'bigint' ? x : BigInt(x), true);
+  }
   return b;
 }
+/** Host byte order is little-endian (Int32Array stores then match the little-endian u64 layout). */
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The tracepoint a section name designates: `tracepoint/node/<name>`, `tp/app/<name>`; undefined for other sections. */
 export function tracepointOfSection(section: string): Tracepoint | undefined {

@@ -36,7 +36,7 @@ import type { AddressSpace } from '../vm/memory.js';
 import type { HelperDef } from '../helpers/types.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';
-import { HookPoint, memOf, type Link } from './link.js';
+import { HookPoint, LITTLE_ENDIAN, memOf, type Link, type SpaceMem } from './link.js';
 
 /** sizeof(struct pt_regs) on x86-64 */
 export const PT_REGS_SIZE = 168;
@@ -144,8 +144,51 @@ export class ProbePoint extends HookPoint {
     this.zeroCtx = false;
   }
 
+  /** the event being delivered, for fastFill (saved and restored around a nested event) */
+  private evArgs: readonly unknown[] = [];
+  private evRv: unknown;
+  private evRet = false;
+  private mem: SpaceMem | undefined;
+  private memSpace: AddressSpace | undefined;
+  /** fill for an event whose values are all 32-bit integers: made once, so such an event allocates no closure */
+  private readonly fastFill = (space: AddressSpace, a: number): void => {
+    if (LITTLE_ENDIAN && (a & 7) === 0) {
+      // The space's words, cached here (memOf is a WeakMap look-up); growth of a non-shared memory detaches them (length 0).
+      let m = this.mem;
+      if (m === undefined || this.memSpace !== space || m.i32.length === 0) {
+        m = this.mem = memOf(space);
+        this.memSpace = space;
+      }
+      fastRegs(m.i32, a >> 2, this.evArgs, this.evRv, this.evRet, this.probe);
+    }
+    else {
+      const dv = memOf(space).dv;
+      const args = this.evArgs;
+      for (let i = 0; i < ARG_REGS.length; i++) putReg(dv, a + ARG_REGS[i]!, i < args.length ? args[i] : 0, space, []);
+      putReg(dv, a + PT_REGS.rax, this.evRet ? this.evRv : 0, space, []);
+      dv.setUint32(a + PT_REGS.rip, this.probe.ipLo, true);
+      dv.setUint32(a + PT_REGS.rip + 4, this.probe.ipHi, true);
+    }
+  };
+
   /** @internal: run the programs on one call. */
   fire(args: readonly unknown[], rv: unknown, isReturn: boolean): void {
+    if (smallInts(args, rv, isReturn)) {
+      const pa = this.evArgs;
+      const pr = this.evRv;
+      const pi = this.evRet;
+      this.evArgs = args;
+      this.evRv = rv;
+      this.evRet = isReturn;
+      try {
+        this.run(this.fastFill);
+      } finally {
+        this.evArgs = pa;
+        this.evRv = pr;
+        this.evRet = pi;
+      }
+      return;
+    }
     const copies: Array<[AddressSpace, number]> = [];
     try {
       this.run((space, a) => {
@@ -167,6 +210,39 @@ export class ProbePoint extends HookPoint {
       for (let i = 0; i < copies.length; i++) copies[i]![0].free(copies[i]![1]);
     }
   }
+}
+
+/** Word indexes (of 4 bytes) of the argument registers in struct pt_regs. */
+const ARG_WORDS = ARG_REGS.map((o) => o >> 2);
+
+/** Whether every value of the event is a 32-bit integer, absent, or (a return value) undefined: the common case. */
+function smallInts(args: readonly unknown[], rv: unknown, isReturn: boolean): boolean {
+  const n = args.length;
+  if (n > 6) return false;
+  for (let i = 0; i < n; i++) {
+    const v = args[i];
+    if (typeof v !== 'number' || (v | 0) !== v) return false;
+  }
+  return !isReturn || rv === undefined || (typeof rv === 'number' && (rv | 0) === rv);
+}
+
+/**
+ * The registers of a smallInts event: each two aligned word stores
+ * (little-endian host, 8-aligned context).
+ */
+function fastRegs(i32: Int32Array, w: number, args: readonly unknown[], rv: unknown, isReturn: boolean, probe: { ipLo: number; ipHi: number }): void {
+  const n = args.length;
+  for (let i = 0; i < 6; i++) {
+    const v = i < n ? (args[i] as number) : 0;
+    const k = w + ARG_WORDS[i]!;
+    i32[k] = v;
+    i32[k + 1] = v >> 31;
+  }
+  const r = isReturn && rv !== undefined ? (rv as number) : 0;
+  i32[w + (PT_REGS.rax >> 2)] = r;
+  i32[w + (PT_REGS.rax >> 2) + 1] = r >> 31;
+  i32[w + (PT_REGS.rip >> 2)] = probe.ipLo | 0;
+  i32[w + (PT_REGS.rip >> 2) + 1] = probe.ipHi | 0;
 }
 
 function putZero(dv: DataView, at: number): void {

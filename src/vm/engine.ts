@@ -65,6 +65,11 @@ export interface Executable {
   readonly image: ProgramImage;
   /** Run once; returns r0 as an unsigned 64-bit value. */
   run(args?: RunArgs): bigint;
+  /**
+   * Optional fast entry for hooks: the same as `run({ args: [BigInt(ctx)], cpu, run })`
+   * but returning r0's low 32 bits as a signed int (what hook programs return).
+   */
+  runCtx?(ctx: number, cpu: number, run: unknown): number;
 }
 
 export interface Engine {

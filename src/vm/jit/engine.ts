@@ -82,6 +82,31 @@ interface Instance {
   readonly budget: WebAssembly.Global | undefined;
 }
 
+type CtxEntry = (ctx: number, sp: number, cpu: number) => number;
+
+/**
+ * A tiny module that calls a program's entry with r1 = ctx (an i32 widened
+ * unsigned), r2..r5 = 0, and returns r0's low 32 bits as an i32: calling it
+ * from JS passes and returns plain numbers, where the entry's i64 parameters
+ * and result cost a BigInt conversion each (wasm-to-wasm calls take i64 free).
+ *   (func (import "m" "f") (param i64 i64 i64 i64 i64 i32 i32) (result i64))
+ *   (func (export "r") (param i32 i32 i32) (result i32)
+ *     local.get 0  i64.extend_i32_u  i64.const 0 (x4)  local.get 1  local.get 2  call 0  i32.wrap_i64)
+ */
+const CTX_ENTRY_WASM = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x13, 0x02, 0x60, 0x07, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7f, 0x01, 0x7e, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7f,
+  0x02, 0x07, 0x01, 0x01, 0x6d, 0x01, 0x66, 0x00, 0x00,
+  0x03, 0x02, 0x01, 0x01,
+  0x07, 0x05, 0x01, 0x01, 0x72, 0x00, 0x01,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0x20, 0x00, 0xad, 0x42, 0x00, 0x42, 0x00, 0x42, 0x00, 0x42, 0x00, 0x20, 0x01, 0x20, 0x02, 0x10, 0x00, 0xa7, 0x0b,
+]);
+let ctxEntryModule: WebAssembly.Module | undefined;
+function ctxEntryOf(entry: Instance['entry']): CtxEntry {
+  ctxEntryModule ??= new WebAssembly.Module(CTX_ENTRY_WASM);
+  return new WebAssembly.Instance(ctxEntryModule, { m: { f: entry } }).exports['r'] as CtxEntry;
+}
+
 /**
  * State of one run, shared along a chain of tail calls. An executable keeps
  * one for reuse (runs are not re-entrant in the common case), so a run
@@ -143,6 +168,8 @@ export class JitExecutable implements Executable {
   /** the run currently inside this executable's code (innermost, for nested runs) */
   private cur: RunState | undefined;
   private active = 0;
+  /** the plain entry behind an i32 wrapper (see ctxEntryOf), made on the first runCtx */
+  private ctxEntry: CtxEntry | undefined;
   /** a run state for the next run, when none is in progress */
   private spare: RunState | undefined;
 
@@ -199,8 +226,56 @@ export class JitExecutable implements Executable {
     }
   }
 
+  /**
+   * The hooks' entry (Executable.runCtx): r1 = ctx, r2..r5 = 0, no budget for
+   * a verified program; r0's low 32 bits as a signed int. Allocates no RunArgs
+   * and converts r0 once (run's u64 result would be narrowed again by the caller).
+   */
+  runCtx(ctx: number, cpu: number, run: unknown): number {
+    const state = this.spare;
+    if (state === undefined || !this.image.verified) return Number(BigInt.asIntN(32, this.run({ args: [BigInt(ctx)], cpu, run })));
+    this.spare = undefined;
+    // A spare state is always reset (run's finally): only cpu and run change.
+    state.cpu = cpu;
+    state.run = run;
+    state.env.cpu = cpu;
+    state.env.run = run;
+    try {
+      if (this.active > 0) {
+        // Nested in a run of this program: the general entry (it keeps the outer frames).
+        const r = this.invoke(state, BigInt(ctx), 0n, 0n, 0n, 0n);
+        return Number(BigInt.asIntN(32, state.pending === undefined ? r : this.trampoline(state, r)));
+      }
+      const inst = this.plain;
+      const entry = (this.ctxEntry ??= ctxEntryOf(inst.entry));
+      const prevCur = this.cur;
+      const prevInst = state.inst;
+      this.cur = state;
+      state.inst = inst;
+      this.active++;
+      let r: number;
+      try {
+        r = entry(ctx, this.stackTop, cpu);
+      } catch (e) {
+        throw translateError(e);
+      } finally {
+        this.active--;
+        this.cur = prevCur;
+        state.inst = prevInst;
+      }
+      // A tail call replaces r0 with its target's (the trampoline never reads the first r0).
+      return state.pending === undefined ? r : Number(BigInt.asIntN(32, this.trampoline(state, 0n)));
+    } finally {
+      state.reset(0, undefined, undefined);
+      this.spare = state;
+    }
+  }
+
   private runWith(state: RunState, a: readonly bigint[]): bigint {
-    let r = this.invoke(state, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n);
+    return this.trampoline(state, this.invoke(state, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n));
+  }
+
+  private trampoline(state: RunState, r: bigint): bigint {
     // The tail-call trampoline.
     while (state.pending !== undefined) {
       const target = state.pending;
