@@ -14,7 +14,7 @@
  */
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../vm/memory.js';
-import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
+import { arrayNextKey, BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
 
 abstract class ArrayBase<V> extends BpfMap<V> {
@@ -107,14 +107,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
 
   override nextKey(key?: KeyInput): Uint8Array | undefined {
     this.checkHostRead();
-    const index = key === undefined ? 0xffffffff : this.index(key);
-    let next: number;
-    if (index >= this.maxEntries) next = 0;
-    else if (index === this.maxEntries - 1) return undefined;
-    else next = index + 1;
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(0, next, true);
-    return out;
+    return arrayNextKey(key === undefined ? 0xffffffff : this.index(key), this.maxEntries);
   }
 
   override *keys(): IterableIterator<Uint8Array> {

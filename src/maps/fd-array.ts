@@ -7,7 +7,7 @@
  * get-next-key follows the array rules.
  */
 import type { MapSpec } from '../object/spec.js';
-import { BpfMap, type KeyInput, type MapContext, type ValueInput } from './map.js';
+import { arrayNextKey, BpfMap, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_ANY } from './flags.js';
 
 export abstract class FdArray<T> extends BpfMap<Uint8Array> {
@@ -70,14 +70,7 @@ export abstract class FdArray<T> extends BpfMap<Uint8Array> {
 
   override nextKey(key?: KeyInput): Uint8Array | undefined {
     this.checkHostRead();
-    const index = key === undefined ? 0xffffffff : this.index(key);
-    let next: number;
-    if (index >= this.maxEntries) next = 0;
-    else if (index === this.maxEntries - 1) return undefined;
-    else next = index + 1;
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(0, next, true);
-    return out;
+    return arrayNextKey(key === undefined ? 0xffffffff : this.index(key), this.maxEntries);
   }
 
   /** Occupied slots (for dumps and pinning). */

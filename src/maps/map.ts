@@ -162,6 +162,20 @@ export class MapTable {
   }
 }
 
+/**
+ * get_next_key of every index-keyed map (array_map_get_next_key): a missing
+ * or out-of-range key restarts at index 0, the last index ends the walk.
+ */
+export function arrayNextKey(index: number, maxEntries: number): Uint8Array | undefined {
+  let next: number;
+  if (index >= maxEntries) next = 0;
+  else if (index === maxEntries - 1) return undefined;
+  else next = index + 1;
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, next, true);
+  return out;
+}
+
 export abstract class BpfMap<V = Uint8Array> {
   readonly spec: MapSpec;
   readonly type: MapTypeName;
