@@ -130,3 +130,25 @@ export function isJson(args: string[]): [boolean, string[]] {
   const rest = args.filter((a) => a !== '-j' && a !== '--json' && a !== '-p' && a !== '--pretty');
   return [rest.length !== args.length, rest];
 }
+
+/**
+ * A command that changes a pinned map (`update`, `delete`): open the pin, let
+ * `change` parse the rest of the words and apply it, write the file back.
+ * Errors print as bpftool's do (`<verb> failed: ...`); usage errors go up.
+ */
+export async function changePinned(argv: string[], verb: string, change: (map: PinnedMap['map'], rest: string[]) => void): Promise<number> {
+  const [json, args] = isJson(argv);
+  const [pm, rest] = await openPinned(args);
+  try {
+    change(pm.map, rest);
+    await pm.save();
+    if (json) process.stdout.write('null\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    errorOut(json, e instanceof Error && /expected \d+ bytes/.test(e.message) ? e.message : `${verb} failed: ${strerror(e)}`);
+    return exitCodeFor(e);
+  } finally {
+    pm.close();
+  }
+}

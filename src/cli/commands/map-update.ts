@@ -1,19 +1,17 @@
 /** `tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist]`, like bpftool's; the file is rewritten. */
 import { CliUsageError } from '../args.js';
-import { errorOut, exitCodeFor, isJson, openPinned, parseBytes, strerror } from './map-common.js';
+import { changePinned, parseBytes } from './map-common.js';
 
 export const usage = 'Usage: tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist]\n';
 
 const FLAGS: Record<string, number> = { any: 0, noexist: 1, exist: 2 };
 
 export async function run(argv: string[]): Promise<number> {
-  const [json, args] = isJson(argv);
-  const [pm, rest] = await openPinned(args);
-  try {
+  return changePinned(argv, 'update', (map, rest) => {
     if (rest[0] !== 'key') throw new CliUsageError("expected 'key'");
-    const [key, i] = parseBytes(rest, 1, pm.map.keySize, 'key');
+    const [key, i] = parseBytes(rest, 1, map.keySize, 'key');
     if (rest[i] !== 'value') throw new CliUsageError("expected 'value'");
-    const [value, j] = parseBytes(rest, i + 1, pm.map.valueSize, 'value');
+    const [value, j] = parseBytes(rest, i + 1, map.valueSize, 'value');
     let flags = 0;
     if (j < rest.length) {
       const f = FLAGS[rest[j]!];
@@ -21,15 +19,6 @@ export async function run(argv: string[]): Promise<number> {
       flags = f;
     }
     // bpftool gives one value for per-CPU maps and writes it to every CPU.
-    pm.map.set(key, value, flags);
-    await pm.save();
-    if (json) process.stdout.write('null\n');
-    return 0;
-  } catch (e) {
-    if (e instanceof CliUsageError) throw e;
-    errorOut(json, e instanceof Error && /expected \d+ bytes/.test(e.message) ? e.message : `update failed: ${strerror(e)}`);
-    return exitCodeFor(e);
-  } finally {
-    pm.close();
-  }
+    map.set(key, value, flags);
+  });
 }
