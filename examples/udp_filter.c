@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * A socket filter for a UDP socket (src/hooks/packet/socket-filter.ts):
- * the packet starts at the IPv4 header. Datagrams whose payload starts with
- * '#' are dropped (return 0); the others are cut to at most 8 payload
- * bytes (return the header length + 8).
+ * A socket filter for a UDP socket (src/hooks/packet/socket-filter.ts, or
+ * SO_ATTACH_BPF on Linux): the packet starts at the UDP header and skb->len
+ * is the UDP length. Datagrams whose payload starts with '#' are dropped
+ * (return 0); the others are cut to at most 8 payload bytes (return the
+ * header length + 8).
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
-#include <linux/ip.h>
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 
@@ -15,7 +15,7 @@ SEC("socket")
 int udp_filter(struct __sk_buff *skb)
 {
 	__u8 first;
-	const __u32 hdrs = sizeof(struct iphdr) + sizeof(struct udphdr);
+	const __u32 hdrs = sizeof(struct udphdr);
 
 	if (skb->len <= hdrs)
 		return skb->len;

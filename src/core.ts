@@ -46,6 +46,8 @@ export {
   QueueMap,
   StackMap,
   BloomFilter,
+  DevMap,
+  DevMapHash,
 } from './maps/index.js';
 export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
 export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';

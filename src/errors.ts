@@ -27,7 +27,8 @@ export type Errno =
   | 'ENOSYS'
   | 'ENODEV'
   | 'ENXIO'
-  | 'EBADMSG';
+  | 'EBADMSG'
+  | 'ETIMEDOUT';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
 export const ERRNO_VALUES: Record<Errno, number> = {
@@ -49,6 +50,7 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ENXIO: 6,
   ENODEV: 19,
   EBADMSG: 74,
+  ETIMEDOUT: 110,
   ELOOP: 40,
   EOPNOTSUPP: 95,
   // ENOTSUPP is kernel-internal (524), but bpf(2) does leak it for some map ops.

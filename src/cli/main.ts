@@ -43,6 +43,7 @@ const USAGE = `Usage: tsbpf [-j] COMMAND ...
   tsbpf prog run FILE PROG --data-in F [--data-out F] [--ctx-in F] [--repeat N] [-j]
   tsbpf map dump|lookup|update|delete PINNED ...
   tsbpf xdp FILE PROG --pcap IN [--write OUT]
+  tsbpf xdp FILE PROG --tap NAME [--pass-to NAME2]   xdp on a TAP device as a NIC (root)
   tsbpf demo                              an HTTP server with bundled probes attached
 `;
 

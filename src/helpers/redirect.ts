@@ -43,7 +43,9 @@ export const redirectHelpers: HelperDef[] = [
     if (r3 & ~(actionMask | flagMask)) return XDP_ABORTED;
     const key = Number(r2 & 0xffffffffn);
     let present = false;
-    if (r2 <= 0xffffffffn && key < m.maxEntries && run.scratch) {
+    // The key is truncated to u32 (__bpf_xdp_redirect_map's lookup takes a u32; checked against
+    // Linux 6.18) and the map's own lookup judges it (devmap: index < max_entries; devmap_hash: any u32).
+    if (run.scratch) {
       env.space.writeU32(run.scratch, key);
       present = m.lookup(run.scratch, env.cpu) !== 0;
     }

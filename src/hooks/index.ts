@@ -10,3 +10,5 @@ export { readCapture, PcapWriter, LINKTYPE_ETHERNET, type CapturedPacket } from 
 export { buildUdpFrame, parseUdpFrame, type UdpDatagram } from './packet/frame.js';
 export { formatLog2Hist, formatCounts, histSlots, log2Slot, log2Label } from './print.js';
 export { socketFilter, SocketFilterHook } from './packet/socket-filter.js';
+export { TapDevice, type TapOptions, type TapStats } from './packet/tap.js';
+export { tapXdp, TapXdpHook, type TapXdpOptions, type TapXdpStats, type PassTarget } from './packet/tap-xdp.js';

@@ -88,7 +88,7 @@ export function memOf(space: AddressSpace): SpaceMem {
   return m;
 }
 
-interface CtxBuffer {
+export interface CtxBuffer {
   space: AddressSpace;
   addr: number;
   size: number;
@@ -127,23 +127,29 @@ export class HookPoint implements Attachable<Link> {
     const link = new Link(this, p);
     const was = this.links.length;
     this.links = [...this.links, link];
+    this.linksChanged();
     if (was === 0) {
       try {
         this.onFirst?.();
       } catch (e) {
         // The hook could not be installed (EPERM on a frozen target, ...): no link.
         this.links = this.links.filter((l) => l !== link);
+        this.linksChanged();
         throw e;
       }
     }
     return link;
   }
 
+  /** Called after `links` was replaced (subclasses derive per-list facts here, once, rather than per event). */
+  protected linksChanged(): void {}
+
   /** @internal (Link.detach) */
   remove(link: Link): void {
     const next = this.links.filter((l) => l !== link);
     if (next.length === this.links.length) return;
     this.links = next;
+    this.linksChanged();
     if (next.length === 0) this.onLast?.();
   }
 
@@ -188,7 +194,7 @@ export class HookPoint implements Attachable<Link> {
     }
   }
 
-  private release(b: CtxBuffer): void {
+  protected release(b: CtxBuffer): void {
     b.busy = false;
     if (!b.kept) {
       if (b.region) b.space.removeRegion(b.region);
@@ -197,7 +203,7 @@ export class HookPoint implements Attachable<Link> {
   }
 
   /** The context buffer of this hook in `space`: one kept per space, a fresh one when it is in use (a nested event). */
-  private buffer(space: AddressSpace): CtxBuffer {
+  protected buffer(space: AddressSpace): CtxBuffer {
     let b = this.lastBuf;
     if (!b || b.space !== space) {
       b = this.buffers.get(space);
@@ -221,28 +227,38 @@ export class HookPoint implements Attachable<Link> {
   exec(p: Program, ctx: number): number {
     let run = this.runs.get(p);
     if (!run) {
-      run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+      run = this.makeRun(p, ctx);
       this.runs.set(p, run);
     }
     return this.execRun(p, run, ctx);
   }
 
-  /** exec for a link: its run state is kept on the link (no look-up per event). */
-  private execLink(link: Link, ctx: number): number {
+  /** The helper-visible run state for `p` on this hook (subclasses add what their helpers need, e.g. the packet). */
+  protected makeRun(p: Program, ctx: number): HookRun {
+    return new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+  }
+
+  /** The run state of a link's program on this hook: kept on the link (no look-up per event). */
+  protected runOfLink(link: Link, ctx: number): HookRun {
     let run = link.hookRun;
     if (!run) {
       const p = link.program;
       run = this.runs.get(p);
       if (!run) {
-        run = new HookRun(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+        run = this.makeRun(p, ctx);
         this.runs.set(p, run);
       }
       link.hookRun = run;
     }
-    return this.execRun(link.program, run, ctx);
+    return run;
   }
 
-  private execRun(p: Program, run: HookRun, ctx: number): number {
+  /** exec for a link. */
+  protected execLink(link: Link, ctx: number): number {
+    return this.execRun(link.program, this.runOfLink(link, ctx), ctx);
+  }
+
+  protected execRun(p: Program, run: HookRun, ctx: number): number {
     const prev = run.ctx;
     if (prev !== ctx) {
       run.ctx = ctx;

@@ -36,7 +36,8 @@ import type { AddressSpace } from '../vm/memory.js';
 import type { HelperDef } from '../helpers/types.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';
-import { HookPoint, LITTLE_ENDIAN, memOf, type Link, type SpaceMem } from './link.js';
+import { HookPoint, LITTLE_ENDIAN, memOf, type CtxBuffer, type Link, type SpaceMem } from './link.js';
+import { ALL_WORDS, ctxWordsRead, type HelperCtxReads } from './ctx-reads.js';
 
 /** sizeof(struct pt_regs) on x86-64 */
 export const PT_REGS_SIZE = 168;
@@ -103,12 +104,17 @@ class Probe {
     this.hadOwn = desc !== undefined;
     this.original = t[this.method] as (...a: unknown[]) => unknown;
     const orig = this.original;
-    const probe = this;
+    const { entry, ret } = this;
     // A plain function keeps `this` and `new.target`-less calls working for methods and functions alike.
-    const wrapper = function (this: unknown, ...args: unknown[]): unknown {
-      if (probe.entry.active) probe.entry.fire(args, undefined, false);
-      const r = orig.apply(this, args);
-      if (probe.ret.active) probe.ret.fire(args, r, true);
+    // The first six arguments (the ones that have registers) are named and the call forwards
+    // `arguments` as is: V8 then allocates neither an array nor an arguments object per call.
+    const wrapper = function (this: unknown, a0?: unknown, a1?: unknown, a2?: unknown, a3?: unknown, a4?: unknown, a5?: unknown): unknown {
+      // eslint-disable-next-line prefer-rest-params
+      const n = arguments.length;
+      if (entry.links.length !== 0) entry.hit(n, a0, a1, a2, a3, a4, a5, undefined, false);
+      // eslint-disable-next-line prefer-rest-params
+      const r = orig.apply(this, arguments as unknown as unknown[]);
+      if (ret.links.length !== 0) ret.hit(n, a0, a1, a2, a3, a4, a5, r, true);
       return r;
     };
     Object.defineProperty(wrapper, 'name', { value: orig.name });
@@ -144,105 +150,164 @@ export class ProbePoint extends HookPoint {
     this.zeroCtx = false;
   }
 
-  /** the event being delivered, for fastFill (saved and restored around a nested event) */
-  private evArgs: readonly unknown[] = [];
-  private evRv: unknown;
-  private evRet = false;
+  /** bit i set: word i (bytes 8i..8i+7) of pt_regs is read by some attached program (ctx-reads.ts) */
+  private words = ALL_WORDS;
+  /** the space words cached for the fast fill (memOf is a WeakMap look-up) */
   private mem: SpaceMem | undefined;
   private memSpace: AddressSpace | undefined;
-  /** fill for an event whose values are all 32-bit integers: made once, so such an event allocates no closure */
-  private readonly fastFill = (space: AddressSpace, a: number): void => {
-    if (LITTLE_ENDIAN && (a & 7) === 0) {
-      // The space's words, cached here (memOf is a WeakMap look-up); growth of a non-shared memory detaches them (length 0).
-      let m = this.mem;
-      if (m === undefined || this.memSpace !== space || m.i32.length === 0) {
-        m = this.mem = memOf(space);
-        this.memSpace = space;
-      }
-      fastRegs(m.i32, a >> 2, this.evArgs, this.evRv, this.evRet, this.probe);
-    }
-    else {
-      const dv = memOf(space).dv;
-      const args = this.evArgs;
-      for (let i = 0; i < ARG_REGS.length; i++) putReg(dv, a + ARG_REGS[i]!, i < args.length ? args[i] : 0, space, []);
-      putReg(dv, a + PT_REGS.rax, this.evRet ? this.evRv : 0, space, []);
-      dv.setUint32(a + PT_REGS.rip, this.probe.ipLo, true);
-      dv.setUint32(a + PT_REGS.rip + 4, this.probe.ipHi, true);
-    }
-  };
 
-  /** @internal: run the programs on one call. */
-  fire(args: readonly unknown[], rv: unknown, isReturn: boolean): void {
-    if (smallInts(args, rv, isReturn)) {
-      const pa = this.evArgs;
-      const pr = this.evRv;
-      const pi = this.evRet;
-      this.evArgs = args;
-      this.evRv = rv;
-      this.evRet = isReturn;
-      try {
-        this.run(this.fastFill);
-      } finally {
-        this.evArgs = pa;
-        this.evRv = pr;
-        this.evRet = pi;
-      }
+  protected override linksChanged(): void {
+    let m = 0;
+    for (const l of this.links) m |= ptRegsReadBy(l.program);
+    this.words = m;
+  }
+
+  /**
+   * @internal: run the programs on one call: `n` arguments, the first six in
+   * a0..a5, and the return value `rv` (isReturn). Only the registers an
+   * attached program reads are written; when those all hold 32-bit integers
+   * (or undefined) the event allocates nothing.
+   */
+  hit(n: number, a0: unknown, a1: unknown, a2: unknown, a3: unknown, a4: unknown, a5: unknown, rv: unknown, isReturn: boolean): void {
+    const w = this.words;
+    if (
+      !LITTLE_ENDIAN ||
+      w === ALL_WORDS ||
+      ((w & W_RDI) !== 0 && !small(a0)) ||
+      ((w & W_RSI) !== 0 && !small(a1)) ||
+      ((w & W_RDX) !== 0 && !small(a2)) ||
+      ((w & W_RCX) !== 0 && !small(a3)) ||
+      ((w & W_R8) !== 0 && !small(a4)) ||
+      ((w & W_R9) !== 0 && !small(a5)) ||
+      ((w & W_RAX) !== 0 && !small(rv))
+    ) {
+      const all = [a0, a1, a2, a3, a4, a5];
+      all.length = Math.min(n, 6);
+      this.fire(all, rv, isReturn);
       return;
     }
+    const list = this.links;
+    let buf: CtxBuffer | undefined;
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const link = list[i]!;
+        const space = link.program.runtime.space;
+        if (buf === undefined || space !== buf.space) {
+          if (buf !== undefined) this.release(buf);
+          buf = this.buffer(space);
+          if (w !== 0) {
+            const a = buf.addr;
+            if ((a & 7) !== 0) {
+              // (contexts come 8-aligned from the allocator; a general fill otherwise, of the values
+              // checked above: the registers no program reads get 0, so nothing is copied in)
+              const vals = [a0, a1, a2, a3, a4, a5].slice(0, Math.min(n, 6)).map((v) => (small(v) ? v : 0));
+              this.fillSlow(space, a, vals, small(rv) ? rv : 0, isReturn);
+            } else {
+              let m = this.mem;
+              if (m === undefined || this.memSpace !== space || m.i32.length === 0) {
+                m = this.mem = memOf(space);
+                this.memSpace = space;
+              }
+              const i32 = m.i32;
+              const k = a >> 2;
+              // Absent arguments are undefined: `undefined | 0` and `undefined >> 31` are both 0.
+              if ((w & W_RDI) !== 0) put32(i32, k + (PT_REGS.rdi >> 2), a0 as number);
+              if ((w & W_RSI) !== 0) put32(i32, k + (PT_REGS.rsi >> 2), a1 as number);
+              if ((w & W_RDX) !== 0) put32(i32, k + (PT_REGS.rdx >> 2), a2 as number);
+              if ((w & W_RCX) !== 0) put32(i32, k + (PT_REGS.rcx >> 2), a3 as number);
+              if ((w & W_R8) !== 0) put32(i32, k + (PT_REGS.r8 >> 2), a4 as number);
+              if ((w & W_R9) !== 0) put32(i32, k + (PT_REGS.r9 >> 2), a5 as number);
+              if ((w & W_RAX) !== 0) put32(i32, k + (PT_REGS.rax >> 2), isReturn ? (rv as number) : 0);
+              if ((w & W_RIP) !== 0) {
+                i32[k + (PT_REGS.rip >> 2)] = this.probe.ipLo | 0;
+                i32[k + (PT_REGS.rip >> 2) + 1] = this.probe.ipHi | 0;
+              }
+            }
+          }
+        }
+        try {
+          this.execLink(link, buf.addr);
+        } catch (e) {
+          // A program fault must not break the application's call: it is counted on the link.
+          link.errors++;
+          link.lastError = e;
+          continue;
+        }
+        link.runs++;
+      }
+    } finally {
+      if (buf !== undefined) this.release(buf);
+    }
+  }
+
+  /** @internal: run the programs on one call (any values: strings and buffers are copied in for the call). */
+  fire(args: readonly unknown[], rv: unknown, isReturn: boolean): void {
     const copies: Array<[AddressSpace, number]> = [];
     try {
-      this.run((space, a) => {
-        // Every register this hook ever writes is written on every event (0 when absent), so the
-        // context needs no zeroing between events (HookPoint.zeroCtx off). Plain numbers are
-        // written as 32-bit halves: no BigInt per register (the cost of a probe hit is mostly here).
-        let dv = memOf(space).dv;
-        for (let i = 0; i < ARG_REGS.length; i++) {
-          // (a copied string/buffer may grow the space and detach the older view: fetch it again)
-          if (i < args.length && putReg(dv, a + ARG_REGS[i]!, args[i], space, copies)) dv = memOf(space).dv;
-          else if (i >= args.length) putZero(dv, a + ARG_REGS[i]!);
-        }
-        if (!isReturn) putZero(dv, a + PT_REGS.rax);
-        else if (putReg(dv, a + PT_REGS.rax, rv, space, copies)) dv = memOf(space).dv;
-        dv.setUint32(a + PT_REGS.rip, this.probe.ipLo, true);
-        dv.setUint32(a + PT_REGS.rip + 4, this.probe.ipHi, true);
-      });
+      this.run((space, a) => this.fillSlow(space, a, args, rv, isReturn, copies));
     } finally {
       for (let i = 0; i < copies.length; i++) copies[i]![0].free(copies[i]![1]);
     }
   }
+
+  /**
+   * Every register this hook ever writes, on every event (0 when absent), so
+   * the context needs no zeroing between events (HookPoint.zeroCtx off).
+   * Plain numbers are written as 32-bit halves: no BigInt per register.
+   */
+  private fillSlow(space: AddressSpace, a: number, args: readonly unknown[], rv: unknown, isReturn: boolean, copies: Array<[AddressSpace, number]> = []): void {
+    let dv = memOf(space).dv;
+    for (let i = 0; i < ARG_REGS.length; i++) {
+      // (a copied string/buffer may grow the space and detach the older view: fetch it again)
+      if (i < args.length && putReg(dv, a + ARG_REGS[i]!, args[i], space, copies)) dv = memOf(space).dv;
+      else if (i >= args.length) putZero(dv, a + ARG_REGS[i]!);
+    }
+    if (!isReturn) putZero(dv, a + PT_REGS.rax);
+    else if (putReg(dv, a + PT_REGS.rax, rv, space, copies)) dv = memOf(space).dv;
+    dv.setUint32(a + PT_REGS.rip, this.probe.ipLo, true);
+    dv.setUint32(a + PT_REGS.rip + 4, this.probe.ipHi, true);
+  }
 }
 
-/** Word indexes (of 4 bytes) of the argument registers in struct pt_regs. */
-const ARG_WORDS = ARG_REGS.map((o) => o >> 2);
+/** Word bits (ctx-reads.ts) of the registers the hook fills. */
+const W_RDI = 1 << (PT_REGS.rdi >> 3);
+const W_RSI = 1 << (PT_REGS.rsi >> 3);
+const W_RDX = 1 << (PT_REGS.rdx >> 3);
+const W_RCX = 1 << (PT_REGS.rcx >> 3);
+const W_R8 = 1 << (PT_REGS.r8 >> 3);
+const W_R9 = 1 << (PT_REGS.r9 >> 3);
+const W_RAX = 1 << (PT_REGS.rax >> 3);
+const W_RIP = 1 << (PT_REGS.rip >> 3);
 
-/** Whether every value of the event is a 32-bit integer, absent, or (a return value) undefined: the common case. */
-function smallInts(args: readonly unknown[], rv: unknown, isReturn: boolean): boolean {
-  const n = args.length;
-  if (n > 6) return false;
-  for (let i = 0; i < n; i++) {
-    const v = args[i];
-    if (typeof v !== 'number' || (v | 0) !== v) return false;
+/** Helpers of kprobe programs that read the context passed to them: bpf_get_func_ip reads regs->ip here. */
+const KPROBE_HELPER_READS: HelperCtxReads = new Map<number, ReadonlyArray<readonly [number, number]>>([
+  [173, [[PT_REGS.rip, 8]]],
+  // perf_event_output, get_stackid, get_stack: the context names the event, no byte of it is read.
+  [25, []],
+  [27, []],
+  [67, []],
+]);
+
+const regsRead = new WeakMap<Program, number>();
+/** The pt_regs words `p` can read: all of them unless the verifier accepted it (the scan trusts its checks). */
+function ptRegsReadBy(p: Program): number {
+  let m = regsRead.get(p);
+  if (m === undefined) {
+    m = p.executable.image.verified ? ctxWordsRead(p.insns, PT_REGS_SIZE, KPROBE_HELPER_READS) : ALL_WORDS;
+    regsRead.set(p, m);
   }
-  return !isReturn || rv === undefined || (typeof rv === 'number' && (rv | 0) === rv);
+  return m;
 }
 
-/**
- * The registers of a smallInts event: each two aligned word stores
- * (little-endian host, 8-aligned context).
- */
-function fastRegs(i32: Int32Array, w: number, args: readonly unknown[], rv: unknown, isReturn: boolean, probe: { ipLo: number; ipHi: number }): void {
-  const n = args.length;
-  for (let i = 0; i < 6; i++) {
-    const v = i < n ? (args[i] as number) : 0;
-    const k = w + ARG_WORDS[i]!;
-    i32[k] = v;
-    i32[k + 1] = v >> 31;
-  }
-  const r = isReturn && rv !== undefined ? (rv as number) : 0;
-  i32[w + (PT_REGS.rax >> 2)] = r;
-  i32[w + (PT_REGS.rax >> 2) + 1] = r >> 31;
-  i32[w + (PT_REGS.rip >> 2)] = probe.ipLo | 0;
-  i32[w + (PT_REGS.rip >> 2) + 1] = probe.ipHi | 0;
+/** A value the fast fill writes: a 32-bit integer, or undefined (an absent argument, 0). */
+function small(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && (v | 0) === v);
+}
+
+/** A 32-bit integer (or undefined: 0) as a 64-bit register, sign-extended, in two aligned word stores. */
+function put32(i32: Int32Array, k: number, v: number): void {
+  i32[k] = v | 0;
+  i32[k + 1] = v >> 31;
 }
 
 function putZero(dv: DataView, at: number): void {

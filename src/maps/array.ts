@@ -4,7 +4,8 @@
  * Values are preallocated and contiguous: element `i` of CPU `c` is at
  * `valuesAddr + (i * slots + c) * elemSize` with `elemSize =
  * roundUp(valueSize, 8)` (the kernel's elem_size) and `slots` = 1 for plain
- * arrays, numCpus for per-CPU ones. The JIT may inline lookups from
+ * arrays, numCpus for per-CPU ones (per-CPU arrays in a shared space are
+ * laid out CPU by CPU instead: see `cpuStride`). The JIT may inline lookups from
  * `valuesAddr`, `elemSize`, `maxEntries` (and `numCpus` for per-CPU).
  *
  * Kernel rules kept here: every index always exists (lookup never fails in
@@ -22,26 +23,38 @@ abstract class ArrayBase<V> extends BpfMap<V> {
   readonly elemSize: number;
   /** value slots per index: 1, or numCpus for per-CPU arrays */
   readonly slots: number;
+  /**
+   * Per-CPU arrays in a shared space (programs on several threads): each
+   * CPU's values are one block, `cpuStride` bytes (a multiple of 64) from the
+   * next, so threads counting in their own slots do not contend for a cache
+   * line (the kernel's per-CPU areas are apart too). 0: the layout above.
+   */
+  readonly cpuStride: number;
   private region: Region | undefined;
 
   constructor(spec: MapSpec, ctx: MapContext, perCpu: boolean) {
     super(spec, ctx);
     this.elemSize = roundUp(this.valueSize, 8);
     this.slots = perCpu ? this.numCpus : 1;
-    const bytes = this.maxEntries * this.slots * this.elemSize;
+    this.cpuStride = perCpu && this.space.shared ? Math.ceil((this.maxEntries * this.elemSize) / 64) * 64 : 0;
+    const bytes = this.cpuStride ? this.cpuStride * this.slots : this.maxEntries * this.slots * this.elemSize;
+    this.attached = ctx.attach !== undefined;
     try {
-      this.valuesAddr = this.space.alloc(bytes, 8);
+      // A thread attaching to another's array (shared address space) finds the values in the descriptor.
+      this.valuesAddr = this.attached ? this.space.readU32(this.addr + 24) : this.space.alloc(bytes, this.cpuStride ? 64 : 8);
     } catch (e) {
       this.close();
       throw e;
     }
     this.region = this.space.addRegion({ base: this.valuesAddr, size: bytes, kind: 'map_value', name: `map ${this.name} values`, writable: !(this.flags & BPF_F_RDONLY_PROG) });
-    this.setDescriptorValues(this.valuesAddr, this.elemSize);
+    if (!this.attached) this.setDescriptorValues(this.valuesAddr, this.elemSize);
   }
+  private readonly attached: boolean;
 
   /** Address of element `index` for `cpu`. */
   slotAddr(index: number, cpu = 0): number {
     // A CPU number past the map's (a runtime bug, never a program's doing) wraps instead of reaching the next element.
+    if (this.cpuStride !== 0) return this.valuesAddr + ((cpu >>> 0) % this.slots) * this.cpuStride + index * this.elemSize;
     return this.valuesAddr + (index * this.slots + (this.slots === 1 ? 0 : (cpu >>> 0) % this.slots)) * this.elemSize;
   }
 
@@ -119,7 +132,8 @@ abstract class ArrayBase<V> extends BpfMap<V> {
   }
 
   protected override freeStorage(): void {
-    if (this.valuesAddr) this.space.free(this.valuesAddr);
+    // The thread that made a shared array frees it, not one that attached.
+    if (this.valuesAddr && !this.attached) this.space.free(this.valuesAddr);
     if (this.region) this.space.removeRegion(this.region);
   }
 }

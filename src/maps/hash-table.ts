@@ -9,8 +9,20 @@
  * +roundUp(keySize, 8) (one 8-aligned value per CPU for per-CPU maps).
  * Without BPF_F_NO_PREALLOC the elements are one preallocated block, as the
  * kernel preallocates; with it each element is allocated on insert and freed
- * on delete. Chain links, hashes and the LRU list are JS typed arrays indexed
+ * on delete. Chain links, hashes and the LRU list are typed arrays indexed
  * by element number, so lookups allocate nothing.
+ *
+ * Shared address spaces (programs on several threads, src/runtime/shared.ts):
+ * the typed arrays and the counters (count, free-list top, LRU ends) live in
+ * one block of the shared memory instead of the JS heap, next to a lock word
+ * and a sequence count (lock.ts), so every thread's HashTable over the same
+ * block sees one table; elements are always preallocated (a worker cannot
+ * allocate). Callers (hash.ts) take `lock` around changes and use `findShared`
+ * for lock-free lookups. One lock per map rather than the kernel's one per
+ * bucket: the free list, the count and the LRU list are map-wide here (the
+ * kernel splits them per CPU), so a change takes a map-wide lock anyway.
+ * The block: header words (below), then buckets, next, hashes, free stack
+ * and, for LRU, prev/next links: all i32, n = max_entries.
  *
  * LRU (lru_hash, lru_percpu_hash): one recency list; a program lookup or any
  * update moves the element to the front, and inserting into a full map evicts
@@ -26,6 +38,7 @@
  */
 import type { AddressSpace, Region } from '../vm/memory.js';
 import { errno, MemCache } from './map.js';
+import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
 
 export interface HashTableOptions {
@@ -39,7 +52,20 @@ export interface HashTableOptions {
   lru: boolean;
   seed: number;
   name: string;
+  /** attach to the table whose shared block is at this address (made by another thread) instead of making one */
+  attachAt?: number;
 }
+
+// Header words of a table's state (in the shared block, or a private Int32Array).
+const H_LOCK = 0;
+const H_SEQ = 1;
+const H_COUNT = 2;
+const H_FREE_TOP = 3;
+const H_LRU_HEAD = 4;
+const H_LRU_TAIL = 5;
+const H_SEED = 6;
+const H_POOL = 7;
+const HDR_WORDS = 8;
 
 /** A 32-bit hash of key bytes (murmur3-style mixing; the kernel uses jhash with a random seed). */
 export function hashBytes(b: Uint8Array, off: number, len: number, seed: number): number {
@@ -85,8 +111,13 @@ export class HashTable {
   private freeStack: Int32Array;
   /** elements the tables can hold now (max_entries when preallocated) */
   private cap: number;
-  private freeTop: number;
-  count = 0;
+  /** counters: H_COUNT, H_FREE_TOP, H_LRU_HEAD, H_LRU_TAIL (in the shared block when shared) */
+  private readonly hdr: Int32Array;
+  /** shared tables: the map's lock (taken by callers around changes) and the lookups' sequence count */
+  readonly lock: MapLock | undefined;
+  readonly seq: SeqCount | undefined;
+  /** shared tables: address of the state block (what another thread attaches to) */
+  readonly stateAddr: number = 0;
   /** set by insert(): whether the last successful insert created the element */
   created = false;
   /** set by insert(): the key evicted to make room (LRU), or -1 */
@@ -97,8 +128,6 @@ export class HashTable {
   private readonly elemRegions = new Map<number, Region>();
   private readonly lruPrev: Int32Array | undefined;
   private readonly lruNext: Int32Array | undefined;
-  private lruHead = -1;
-  private lruTail = -1;
   private readonly seed: number;
   private readonly mem: MemCache;
 
@@ -115,6 +144,61 @@ export class HashTable {
     // tsbpf keeps 2^20 and lets chains grow (the walk order is unspecified either way).
     this.nBuckets = Math.min(roundUpPow2(opts.maxEntries), MAX_BUCKETS);
     this.mask = this.nBuckets - 1;
+    if (space.shared) {
+      const n = this.maxEntries;
+      const words = HDR_WORDS + this.nBuckets + 3 * n + (opts.lru ? 2 * n : 0);
+      const attach = opts.attachAt !== undefined;
+      const st = attach ? opts.attachAt! : space.alloc(words * 4, 8);
+      this.stateAddr = st;
+      const buf = space.memory.buffer;
+      let off = st;
+      const take = (len: number): Int32Array => {
+        const a = new Int32Array(buf, off, len);
+        off += len * 4;
+        return a;
+      };
+      this.hdr = take(HDR_WORDS);
+      this.buckets = take(this.nBuckets);
+      this.next = take(n);
+      this.hashes = new Uint32Array(buf, off, n);
+      off += n * 4;
+      this.freeStack = take(n);
+      if (opts.lru) {
+        this.lruPrev = take(n);
+        this.lruNext = take(n);
+      }
+      this.lock = new MapLock(this.hdr, H_LOCK, `map ${opts.name} lock`);
+      this.seq = new SeqCount(this.hdr, H_SEQ);
+      this.cap = n;
+      if (attach) {
+        this.seed = this.hdr[H_SEED]! >>> 0;
+        this.pool = this.hdr[H_POOL]! >>> 0;
+      } else {
+        // A worker cannot allocate: shared tables always preallocate their elements.
+        this.seed = opts.seed;
+        // Cache-line aligned, so per-CPU slots 64 bytes apart (hash.ts) never share a line.
+        this.pool = space.alloc(n * this.slotSize, 64);
+        this.hdr[H_SEED] = this.seed | 0;
+        this.hdr[H_POOL] = this.pool;
+        this.buckets.fill(-1);
+        this.next.fill(-1);
+        for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i;
+        this.hdr[H_FREE_TOP] = n;
+        this.hdr[H_LRU_HEAD] = -1;
+        this.hdr[H_LRU_TAIL] = -1;
+        this.lruPrev?.fill(-1);
+        this.lruNext?.fill(-1);
+      }
+      this.region = space.addRegion({ base: this.pool, size: n * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: opts.progWritable !== false });
+      this.elemAddr = new Int32Array(n);
+      for (let i = 0; i < n; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
+      return;
+    }
+    this.lock = undefined;
+    this.seq = undefined;
+    this.hdr = new Int32Array(HDR_WORDS);
+    this.hdr[H_LRU_HEAD] = -1;
+    this.hdr[H_LRU_TAIL] = -1;
     this.seed = opts.seed;
     if (opts.prealloc) {
       // Allocate the elements first: a map too large for the space fails here with ENOMEM.
@@ -132,7 +216,7 @@ export class HashTable {
     this.elemAddr = new Int32Array(this.cap);
     this.freeStack = new Int32Array(this.cap);
     for (let i = 0; i < this.cap; i++) this.freeStack[i] = this.cap - 1 - i;
-    this.freeTop = this.cap;
+    this.hdr[H_FREE_TOP] = this.cap;
     if (opts.prealloc) for (let i = 0; i < this.maxEntries; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
     if (opts.lru) {
       this.lruPrev = new Int32Array(this.maxEntries).fill(-1);
@@ -150,15 +234,69 @@ export class HashTable {
     const elemAddr = new Int32Array(cap);
     elemAddr.set(this.elemAddr);
     const free = new Int32Array(cap);
-    free.set(this.freeStack.subarray(0, this.freeTop));
-    let top = this.freeTop;
+    free.set(this.freeStack.subarray(0, this.hdr[H_FREE_TOP]));
+    let top = this.hdr[H_FREE_TOP]!;
     for (let i = cap - 1; i >= this.cap; i--) free[top++] = i;
     this.next = next;
     this.hashes = hashes;
     this.elemAddr = elemAddr;
     this.freeStack = free;
-    this.freeTop = top;
+    this.hdr[H_FREE_TOP] = top;
     this.cap = cap;
+  }
+
+  /** Number of elements. */
+  get count(): number {
+    return this.hdr[H_COUNT]!;
+  }
+
+  /**
+   * `find` without the lock, for shared tables: the walk is retried (then
+   * done under the lock) when a writer changed the table meanwhile, and is
+   * cut short if a concurrent change sends it round a chain more than
+   * max_entries times.
+   */
+  findShared(kb: Uint8Array | null, ko: number): number {
+    const seq = this.seq!;
+    const h = this.hash(kb ?? this.mem.u8, ko);
+    for (let tries = 0; tries < 4; tries++) {
+      const s = seq.begin();
+      if (s & 1) continue;
+      const i = this.findBounded(kb, ko, h);
+      if (!seq.retry(s)) return i;
+    }
+    const lock = this.lock!;
+    lock.acquire();
+    try {
+      return this.find(kb, ko, h);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private findBounded(kb: Uint8Array | null, ko: number, h: number): number {
+    const u8 = this.mem.u8;
+    const k = kb ?? u8;
+    const n = this.keySize;
+    let steps = this.maxEntries + 1;
+    for (let i = this.buckets[h & this.mask]!; i >= 0 && i < this.maxEntries && steps-- > 0; i = this.next[i]!) {
+      if (this.hashes[i] !== h) continue;
+      const a = this.elemAddr[i]!;
+      let j = 0;
+      while (j < n && u8[a + j] === k[ko + j]) j++;
+      if (j === n) return i;
+    }
+    return -1;
+  }
+
+  /** Shared tables: take the lock and open a change (lock-free readers retry). */
+  beginWrite(): void {
+    this.lock!.acquire();
+    this.seq!.writeBegin();
+  }
+  endWrite(): void {
+    this.seq!.writeEnd();
+    this.lock!.release();
   }
 
 
@@ -204,22 +342,24 @@ export class HashTable {
       return found;
     }
     if (flags === BPF_EXIST) return errno('ENOENT');
-    if (this.freeTop === 0 && this.cap < this.maxEntries) this.grow();
-    if (this.freeTop === 0) {
-      if (!this.opts.lru || this.lruTail < 0) return errno('E2BIG');
-      this.evicted = this.lruTail;
-      this.removeIndex(this.lruTail);
+    const hdr = this.hdr;
+    if (hdr[H_FREE_TOP] === 0 && this.cap < this.maxEntries) this.grow();
+    if (hdr[H_FREE_TOP] === 0) {
+      const tail = hdr[H_LRU_TAIL]!;
+      if (!this.opts.lru || tail < 0) return errno('E2BIG');
+      this.evicted = tail;
+      this.removeIndex(tail);
     }
-    const i = this.freeStack[--this.freeTop]!;
+    const i = this.freeStack[--hdr[H_FREE_TOP]!]!;
     let addr: number;
-    if (this.opts.prealloc) {
+    if (this.opts.prealloc || this.lock) {
       addr = this.elemAddr[i]!;
       this.mem.u8.fill(0, addr, addr + this.slotSize);
     } else {
       try {
         addr = this.space.alloc(this.slotSize, 8);
       } catch {
-        this.freeTop++;
+        hdr[H_FREE_TOP]!++;
         return errno('ENOMEM');
       }
       this.elemAddr[i] = addr;
@@ -233,7 +373,7 @@ export class HashTable {
     const b = h & this.mask;
     this.next[i] = this.buckets[b]!;
     this.buckets[b] = i;
-    this.count++;
+    hdr[H_COUNT]!++;
     this.created = true;
     if (this.lruPrev) this.lruPushFront(i);
     return i;
@@ -257,15 +397,15 @@ export class HashTable {
     }
     this.next[i] = -1;
     if (this.lruPrev) this.lruUnlink(i);
-    if (!this.opts.prealloc) {
+    if (!this.opts.prealloc && !this.lock) {
       this.space.free(this.elemAddr[i]!);
       this.elemAddr[i] = 0;
       const r = this.elemRegions.get(i);
       if (r) this.space.removeRegion(r);
       this.elemRegions.delete(i);
     }
-    this.freeStack[this.freeTop++] = i;
-    this.count--;
+    this.freeStack[this.hdr[H_FREE_TOP]!++] = i;
+    this.hdr[H_COUNT]!--;
   }
 
   /** First element in walk order, starting at bucket `from`; -1 when none. */
@@ -284,34 +424,45 @@ export class HashTable {
 
   /** Mark an element most recently used (LRU only). */
   touch(i: number): void {
-    if (!this.lruPrev || this.lruHead === i) return;
+    if (!this.lruPrev || this.hdr[H_LRU_HEAD] === i) return;
     this.lruUnlink(i);
     this.lruPushFront(i);
   }
   private lruPushFront(i: number): void {
     const prev = this.lruPrev!;
     const next = this.lruNext!;
+    const hdr = this.hdr;
+    const head = hdr[H_LRU_HEAD]!;
     prev[i] = -1;
-    next[i] = this.lruHead;
-    if (this.lruHead >= 0) prev[this.lruHead] = i;
-    this.lruHead = i;
-    if (this.lruTail < 0) this.lruTail = i;
+    next[i] = head;
+    if (head >= 0) prev[head] = i;
+    hdr[H_LRU_HEAD] = i;
+    if (hdr[H_LRU_TAIL]! < 0) hdr[H_LRU_TAIL] = i;
   }
   private lruUnlink(i: number): void {
     const prev = this.lruPrev!;
     const next = this.lruNext!;
+    const hdr = this.hdr;
     const p = prev[i]!;
     const n = next[i]!;
     if (p >= 0) next[p] = n;
-    else if (this.lruHead === i) this.lruHead = n;
+    else if (hdr[H_LRU_HEAD] === i) hdr[H_LRU_HEAD] = n;
     if (n >= 0) prev[n] = p;
-    else if (this.lruTail === i) this.lruTail = p;
+    else if (hdr[H_LRU_TAIL] === i) hdr[H_LRU_TAIL] = p;
     prev[i] = -1;
     next[i] = -1;
   }
 
   /** Release every block (map close). */
   destroy(): void {
+    if (this.lock) {
+      if (this.region) this.space.removeRegion(this.region);
+      // A thread that attached to another's table frees nothing: the creator does.
+      if (this.opts.attachAt !== undefined) return;
+      this.space.free(this.pool);
+      this.space.free(this.stateAddr);
+      return;
+    }
     if (this.opts.prealloc) {
       this.space.free(this.pool);
       if (this.region) this.space.removeRegion(this.region);

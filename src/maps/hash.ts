@@ -14,36 +14,62 @@
  * program got from an earlier lookup keeps the old value there; here it sees
  * the new one). The hash function is tsbpf's, so the walk order differs from
  * a given kernel's (which is random per map unless BPF_F_ZERO_SEED anyway).
+ *
+ * In a shared address space (programs on worker threads) the table lives in
+ * the shared memory with a per-map lock (hash-table.ts): every change — and
+ * the value copy that goes with it — happens under the lock, program lookups
+ * of non-LRU maps take none (a sequence count tells them to retry), LRU
+ * lookups do (they move the element in the recency list), and host reads
+ * hold it so a copied value belongs to the key asked for. BPF_F_NO_PREALLOC
+ * maps are preallocated there (a worker cannot allocate; the kernel's
+ * semantics are the same apart from memory use).
  */
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { HashTable } from './hash-table.js';
+import type { MapLock } from './lock.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
   readonly table_: HashTable;
   readonly elemSize: number;
   readonly slots: number;
+  /**
+   * Bytes from one CPU's value to the next in a per-CPU element: elemSize,
+   * or in a shared space a multiple of 64 so that threads updating their own
+   * slots do not contend for a cache line.
+   */
+  readonly cpuStride: number;
+  /** the map's lock when the table is shared between threads, else undefined */
+  protected readonly lock: MapLock | undefined;
 
   constructor(spec: MapSpec, ctx: MapContext, perCpu: boolean, lru: boolean, maxEntries = spec.maxEntries) {
     super(spec, ctx, maxEntries);
     this.elemSize = roundUp(this.valueSize, 8);
     this.slots = perCpu ? this.numCpus : 1;
+    this.cpuStride = perCpu && this.space.shared ? Math.ceil(this.elemSize / 64) * 64 : this.elemSize;
     try {
       this.table_ = new HashTable(this.space, {
         keySize: this.keySize,
-        valueArea: this.elemSize * this.slots,
+        valueArea: this.cpuStride * this.slots,
         maxEntries: this.maxEntries,
         prealloc: lru || !(this.flags & BPF_F_NO_PREALLOC),
         lru,
         progWritable: !(this.flags & BPF_F_RDONLY_PROG),
         seed: this.flags & BPF_F_ZERO_SEED ? 0 : (Math.random() * 0x100000000) >>> 0,
         name: this.name,
+        ...(ctx.attach ? { attachAt: ctx.attach.state } : {}),
       });
     } catch (e) {
       this.close();
       throw e;
     }
+    this.lock = this.table_.lock;
+  }
+
+  /** Shared tables: the address of the table's state block (what a worker attaches to). */
+  get stateAddr(): number {
+    return this.table_.stateAddr;
   }
 
   /** Number of elements (not a bpf(2) command; handy for the host and tests). */
@@ -53,33 +79,77 @@ export abstract class HashBase<V> extends BpfMap<V> {
 
   protected valueAddrOf(i: number, cpu: number): number {
     // A CPU number past the map's wraps instead of reaching into the next element.
-    return this.table_.valueAddr(i) + (this.slots === 1 ? 0 : ((cpu >>> 0) % this.slots) * this.elemSize);
+    return this.table_.valueAddr(i) + (this.slots === 1 ? 0 : ((cpu >>> 0) % this.slots) * this.cpuStride);
   }
 
   // ---- program side
 
   override lookupElem(keyAddr: number, cpu = 0): number {
+    if (this.lock !== undefined) return this.lookupShared(keyAddr, cpu);
     const i = this.table_.find(null, keyAddr);
     if (i < 0) return 0;
     this.table_.touch(i);
     return this.valueAddrOf(i, cpu);
   }
 
+  private lookupShared(keyAddr: number, cpu: number): number {
+    const t = this.table_;
+    if (!t.opts.lru) {
+      const i = t.findShared(null, keyAddr);
+      return i < 0 ? 0 : this.valueAddrOf(i, cpu);
+    }
+    t.beginWrite();
+    try {
+      const i = t.find(null, keyAddr);
+      if (i < 0) return 0;
+      t.touch(i);
+      return this.valueAddrOf(i, cpu);
+    } finally {
+      t.endWrite();
+    }
+  }
+
   override updateElem(keyAddr: number, valueAddr: number, flags: number, cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (flags & BPF_F_LOCK) return errno('EINVAL');
-    const i = this.table_.insert(null, keyAddr, flags);
-    if (i < 0) return i;
-    // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
-    const dst = this.valueAddrOf(i, cpu);
-    this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
-    return 0;
+    if (this.lock !== undefined) this.table_.beginWrite();
+    try {
+      const i = this.table_.insert(null, keyAddr, flags);
+      if (i < 0) return i;
+      // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
+      const dst = this.valueAddrOf(i, cpu);
+      this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+      return 0;
+    } finally {
+      if (this.lock !== undefined) this.table_.endWrite();
+    }
   }
 
   override deleteElem(keyAddr: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
-    return this.table_.remove(null, keyAddr);
+    if (this.lock === undefined) return this.table_.remove(null, keyAddr);
+    this.table_.beginWrite();
+    try {
+      return this.table_.remove(null, keyAddr);
+    } finally {
+      this.table_.endWrite();
+    }
+  }
+
+  /**
+   * Run a host operation under the map's lock when the table is shared (a
+   * change: lock-free readers retry after it). Host operations are not the
+   * hot path; programs' are, and they do not come through here.
+   */
+  protected locked<T>(fn: () => T): T {
+    if (this.lock === undefined) return fn();
+    this.table_.beginWrite();
+    try {
+      return fn();
+    } finally {
+      this.table_.endWrite();
+    }
   }
 
   // ---- host side
@@ -90,12 +160,13 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   override getView(key: KeyInput, cpu = 0): Uint8Array | undefined {
-    const i = this.findHost(key);
+    const i = this.lock === undefined ? this.findHost(key) : this.locked(() => this.findHost(key));
     if (i < 0) return undefined;
     return this.space.bytes(this.valueAddrOf(i, cpu), this.valueSize);
   }
 
   override has(key: KeyInput): boolean {
+    if (this.lock !== undefined) return this.locked(() => this.findHost(key) >= 0);
     return this.findHost(key) >= 0;
   }
 
@@ -114,11 +185,24 @@ export abstract class HashBase<V> extends BpfMap<V> {
 
   override delete(key: KeyInput): void {
     this.checkHostWrite();
-    const rc = this.table_.remove(this.tmpKey(key), 0);
+    let rc: number;
+    if (this.lock !== undefined) {
+      this.table_.beginWrite();
+      try {
+        rc = this.table_.remove(this.tmpKey(key), 0);
+      } finally {
+        this.table_.endWrite();
+      }
+    } else rc = this.table_.remove(this.tmpKey(key), 0);
     if (rc < 0) throw this.err('ENOENT', 'no such key');
   }
 
   override nextKey(key?: KeyInput): Uint8Array | undefined {
+    if (this.lock !== undefined) return this.locked(() => this.nextKeyUnlocked(key));
+    return this.nextKeyUnlocked(key);
+  }
+
+  private nextKeyUnlocked(key?: KeyInput): Uint8Array | undefined {
     this.checkHostRead();
     const t = this.table_;
     let n: number;
@@ -134,6 +218,10 @@ export abstract class HashBase<V> extends BpfMap<V> {
   override *keys(): IterableIterator<Uint8Array> {
     this.checkHostRead();
     const t = this.table_;
+    if (this.lock !== undefined) {
+      yield* this.keysShared();
+      return;
+    }
     for (let i = t.firstFrom(0); i >= 0; ) {
       const k = this.space.bytes(t.keyAddr(i), this.keySize).slice();
       const n = t.after(i);
@@ -142,30 +230,64 @@ export abstract class HashBase<V> extends BpfMap<V> {
     }
   }
 
+  /**
+   * Shared tables: bucket by bucket, each bucket's keys copied under the lock
+   * (as the kernel's batch commands walk). A key other threads leave in the
+   * map stays in its bucket, so it is returned exactly once however the
+   * others insert and delete meanwhile.
+   */
+  private *keysShared(): IterableIterator<Uint8Array> {
+    const t = this.table_;
+    for (let b = 0; b < t.nBuckets; ) {
+      const found = this.locked((): [Uint8Array[], number] => {
+        const first = t.firstFrom(b);
+        if (first < 0) return [[], t.nBuckets];
+        const bucket = t.bucketOf(first);
+        const keys: Uint8Array[] = [];
+        for (let i = first; i >= 0 && t.bucketOf(i) === bucket; i = t.next[i]!) keys.push(this.space.bytes(t.keyAddr(i), this.keySize).slice());
+        return [keys, bucket + 1];
+      });
+      yield* found[0];
+      b = found[1];
+    }
+  }
+
   protected abstract readValue(i: number): V;
 
   override get(key: KeyInput): V | undefined {
+    if (this.lock !== undefined) {
+      // Under the lock (no change, so lock-free readers need not retry): the copy is of this key's value.
+      this.lock.acquire();
+      try {
+        const i = this.findHost(key);
+        return i < 0 ? undefined : this.readValue(i);
+      } finally {
+        this.lock.release();
+      }
+    }
     const i = this.findHost(key);
     return i < 0 ? undefined : this.readValue(i);
   }
 
   override lookupAndDelete(key: KeyInput): V | undefined {
     this.checkHostWrite();
-    const i = this.findHost(key);
-    if (i < 0) return undefined;
-    const v = this.readValue(i);
-    this.onRemove(i);
-    this.table_.removeIndex(i);
-    return v;
+    return this.locked(() => {
+      const i = this.findHost(key);
+      if (i < 0) return undefined;
+      const v = this.readValue(i);
+      this.onRemove(i);
+      this.table_.removeIndex(i);
+      return v;
+    });
   }
 
   override lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
     this.checkBatch('l');
-    return this.bucketBatch(count, cursor, elemFlags, false);
+    return this.locked(() => this.bucketBatch(count, cursor, elemFlags, false));
   }
   override lookupAndDeleteBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
     this.checkBatch('x');
-    return this.bucketBatch(count, cursor, elemFlags, true);
+    return this.locked(() => this.bucketBatch(count, cursor, elemFlags, true));
   }
 
   /** An element is about to be removed by the host (map-in-map releases its inner map). */
@@ -236,6 +358,15 @@ export class HashMap extends HashBase<Uint8Array> {
   }
   override set(key: KeyInput, value: ValueInput, flags = 0): void {
     const v = this.value(value);
+    if (this.lock !== undefined) {
+      this.table_.beginWrite();
+      try {
+        this.mem.u8.set(v, this.valueAddrOf(this.insertHost(key, flags), 0));
+      } finally {
+        this.table_.endWrite();
+      }
+      return;
+    }
     const i = this.insertHost(key, flags);
     this.mem.u8.set(v, this.valueAddrOf(i, 0));
   }
@@ -255,7 +386,9 @@ export class PerCpuHashMap extends HashBase<Uint8Array[]> {
   }
   override set(key: KeyInput, value: Uint8Array[] | ValueInput, flags = 0): void {
     const vs = this.perCpuValues(value);
-    const i = this.insertHost(key, flags);
-    for (let c = 0; c < this.numCpus; c++) this.space.write(this.valueAddrOf(i, c), vs[c]!);
+    this.locked(() => {
+      const i = this.insertHost(key, flags);
+      for (let c = 0; c < this.numCpus; c++) this.space.write(this.valueAddrOf(i, c), vs[c]!);
+    });
   }
 }

@@ -25,6 +25,7 @@ import { ProgArray } from './prog-array.js';
 import { ArrayOfMaps, HashOfMaps } from './map-in-map.js';
 import { QueueMap, StackMap } from './queue-stack.js';
 import { BloomFilter } from './bloom-filter.js';
+import { DevMap, DevMapHash } from './devmap.js';
 import {
   BPF_F_ACCESS_MASK,
   BPF_F_INNER_MAP,
@@ -58,6 +59,7 @@ export { ProgArray } from './prog-array.js';
 export { ArrayOfMaps, HashOfMaps, checkInnerMap } from './map-in-map.js';
 export { QueueMap, StackMap } from './queue-stack.js';
 export { BloomFilter } from './bloom-filter.js';
+export { DevMap, DevMapHash } from './devmap.js';
 export { TypedMap, type TypedMapOptions } from './typed.js';
 
 const HTAB_ELEM_SIZE = 48; // sizeof(struct htab_elem) on x86-64
@@ -149,6 +151,13 @@ export function checkMapSpec(spec: MapSpec): void {
       if (ks !== 0 || vs === 0 || me === 0 || flags & ~BLOOM_CREATE_FLAG_MASK || (spec.mapExtra ?? 0n) & ~0xfn)
         fail('EINVAL', 'bloom_filter needs key_size 0, value_size > 0, max_entries > 0, map_extra (hash count) 0..15');
       return;
+    case 'devmap':
+    case 'devmap_hash':
+      // dev_map_alloc_check: key u32, value struct bpf_devmap_val up to ifindex or up to bpf_prog.fd.
+      if (me === 0 || ks !== 4 || (vs !== 4 && vs !== 8) || flags & ~(BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY))
+        fail('EINVAL', `${type} needs key_size 4, value_size 4 or 8, max_entries > 0, map_flags within NUMA_NODE|RDONLY|WRONLY`);
+      if (type === 'devmap_hash' && me > 2 ** 31) fail('EINVAL', 'devmap_hash max_entries > 2^31');
+      return;
     case 'ringbuf':
       if (flags & ~RINGBUF_CREATE_FLAG_MASK) fail('EINVAL', `map_flags 0x${flags.toString(16)} not allowed for ringbuf`);
       if (ks || vs || !isPowerOf2(me) || me % PAGE_SIZE !== 0)
@@ -200,6 +209,10 @@ export function createMap(spec: MapSpec, ctx: MapContext): BpfMap<unknown> {
       return new StackMap(spec, ctx);
     case 'bloom_filter':
       return new BloomFilter(spec, ctx);
+    case 'devmap':
+      return new DevMap(spec, ctx);
+    case 'devmap_hash':
+      return new DevMapHash(spec, ctx);
     default:
       throw new MapError('EOPNOTSUPP', `map type ${spec.type} is not supported by tsbpf`, spec.name);
   }

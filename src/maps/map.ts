@@ -64,6 +64,23 @@ export interface MapContext {
   table?: MapTable;
   /** prog_array: resolves a program id given from the host. */
   programs?: { byId(id: number): ProgramRef | undefined };
+  /**
+   * Open a map another thread made in this (shared) address space instead of
+   * making one: its id, descriptor address and the type's state block
+   * (src/runtime/shared.ts). Nothing is allocated or initialised.
+   */
+  attach?: MapAttach;
+  /** devmap: the network devices an update may name (by ifindex); absent: any ifindex is taken. */
+  devices?: { has(ifindex: number): boolean };
+}
+
+/** Where an existing map lives in a shared address space (MapContext.attach). */
+export interface MapAttach {
+  id: number;
+  /** descriptor address (the map pointer programs hold) */
+  addr: number;
+  /** the type's state block (hash table block, ring control block), 0 when the descriptor says it all */
+  state: number;
 }
 
 export interface BatchResult<V> {
@@ -75,7 +92,21 @@ export interface BatchResult<V> {
   done: boolean;
 }
 
-export const DESC_SIZE = 32;
+/**
+ * The fields of the kernel's `struct bpf_map` that a program may read through
+ * its map pointer (Linux's check_ptr_to_map_access; verifier/check.ts admits
+ * exactly these), at their offsets in the layout of Linux 6.18 (vmlinux BTF;
+ * src/verifier/kernel-btf.ts ships the same layout and
+ * test/verifier-semantics.test.ts checks that the two agree). The descriptor
+ * is as large as struct bpf_map; the tsbpf words above overlay its leading
+ * `sha` bytes.
+ */
+export const BPF_MAP_FIELDS = {
+  map_type: 64, key_size: 68, value_size: 72, max_entries: 76, map_extra: 80, map_flags: 88, id: 92,
+  numa_node: 104, btf_key_type_id: 108, btf_value_type_id: 112, name: 136, frozen: 257,
+} as const;
+
+export const DESC_SIZE = 296;
 
 /** Batch commands per type: l = lookup, x = lookup_and_delete, u = update, d = delete. */
 const BATCH_OPS: Partial<Record<MapTypeName, string>> = {
@@ -218,6 +249,14 @@ export abstract class BpfMap<V = Uint8Array> {
     this.space = ctx.space;
     this.mem = new MemCache(ctx.space);
     this.table = ctx.table ?? new MapTable();
+    if (ctx.attach) {
+      // Another thread's map: same id and descriptor (already written there).
+      this.id = ctx.attach.id;
+      this.addr = ctx.attach.addr;
+      this.descRegion = ctx.space.addRegion({ base: this.addr, size: DESC_SIZE, kind: 'map', name: `map ${spec.name}`, writable: false });
+      this.table.add(this as BpfMap<unknown>);
+      return;
+    }
     this.id = this.table.allocId();
     this.addr = ctx.space.alloc(DESC_SIZE);
     this.descRegion = ctx.space.addRegion({ base: this.addr, size: DESC_SIZE, kind: 'map', name: `map ${spec.name}`, writable: false });
@@ -228,6 +267,19 @@ export abstract class BpfMap<V = Uint8Array> {
     s.writeU32(this.addr + 12, maxEntries);
     s.writeU32(this.addr + 16, this.flags >>> 0);
     s.writeU32(this.addr + 20, this.id);
+    // struct bpf_map's readable fields (see BPF_MAP_FIELDS)
+    const F = BPF_MAP_FIELDS;
+    s.writeU32(this.addr + F.map_type, MapType[spec.type]);
+    s.writeU32(this.addr + F.key_size, this.keySize);
+    s.writeU32(this.addr + F.value_size, this.valueSize);
+    s.writeU32(this.addr + F.max_entries, maxEntries);
+    s.writeU64(this.addr + F.map_extra, BigInt.asUintN(64, spec.mapExtra ?? 0n));
+    s.writeU32(this.addr + F.map_flags, this.flags >>> 0);
+    s.writeU32(this.addr + F.id, this.id);
+    s.writeU32(this.addr + F.numa_node, (spec.numaNode ?? -1) >>> 0); // NUMA_NO_NODE unless asked
+    s.writeU32(this.addr + F.btf_key_type_id, spec.btfKeyTypeId ?? 0);
+    s.writeU32(this.addr + F.btf_value_type_id, spec.btfValueTypeId ?? 0);
+    s.write(this.addr + F.name, new TextEncoder().encode(spec.name).subarray(0, 15)); // BPF_OBJ_NAME_LEN - 1, NUL-terminated
     this.table.add(this as BpfMap<unknown>);
   }
 
@@ -424,6 +476,7 @@ export abstract class BpfMap<V = Uint8Array> {
       throw this.err('EPERM', 'map is not writable from the host');
     }
     this.frozen = true;
+    this.space.writeU8(this.addr + BPF_MAP_FIELDS.frozen, 1);
   }
 
   /**

@@ -20,10 +20,21 @@
  * reader when BPF_RB_FORCE_WAKEUP is given, or when the reader has caught up
  * to this record and BPF_RB_NO_WAKEUP is not given (the kernel's adaptive
  * notification); wakeups are delivered as a microtask, like irq_work.
+ *
+ * In a shared address space (producers on worker threads) the rest of the
+ * ring's state lives in the control block too, so that every thread's RingBuf
+ * over it is one ring:
+ *   +16 lock (lock.ts; the kernel's rb->spinlock, taken by reservations)
+ *   +20 wakeup word (bumped and notified on every wakeup: readers on other
+ *       threads wait on it with Atomics.waitAsync)
+ *   +24 pending_pos (u64)   +32 six u32 counters (RingBufStats, in order)
+ * Record headers are then written with Atomics.store, so a reader that sees
+ * a record committed also sees the sample written before the commit.
  */
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../vm/memory.js';
 import { BpfMap, errno, type KeyInput, type MapContext } from './map.js';
+import { MapLock } from './lock.js';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,
@@ -39,6 +50,13 @@ import {
 /** kernel: RINGBUF_MAX_RECORD_SZ */
 export const RINGBUF_MAX_RECORD_SZ = 0xffffffff / 4;
 const DATA_OFF = 64;
+// Shared rings: control block words (i32 index from ctrlAddr).
+const W_LOCK = 4;
+const W_WAKE = 5;
+const W_PENDING = 6;
+const W_STATS = 8;
+const STAT_NAMES = ['submitted', 'discarded', 'dropped', 'wakeups', 'noWakeup', 'forceWakeup'] as const;
+type StatName = (typeof STAT_NAMES)[number];
 
 export interface RingBufStats {
   /** records committed */
@@ -61,38 +79,92 @@ export class RingBuf extends BpfMap<never> {
   /** ring size in bytes (max_entries) */
   readonly ringSize: number;
   readonly mask: number;
-  private pendingPos = 0;
-  readonly stats: RingBufStats = { submitted: 0, discarded: 0, dropped: 0, wakeups: 0, noWakeup: 0, forceWakeup: 0 };
+  private pendingPosLocal = 0;
+  readonly stats: RingBufStats;
   private readonly listeners = new Set<() => void>();
   private wakeScheduled = false;
   private region: Region | undefined;
+  /** shared rings: the control block's words, the reservation lock */
+  private readonly words: Int32Array | undefined;
+  private readonly lock: MapLock | undefined;
+  private readonly attached: boolean;
+  /** shared rings: a wait for other threads' wakeups is pending */
+  private watching = false;
 
   constructor(spec: MapSpec, ctx: MapContext) {
     super(spec, ctx);
     this.ringSize = this.maxEntries;
     this.mask = this.ringSize - 1;
+    this.attached = ctx.attach !== undefined;
     try {
-      this.ctrlAddr = this.space.alloc(DATA_OFF + 2 * this.ringSize, 64);
+      this.ctrlAddr = ctx.attach ? ctx.attach.state : this.space.alloc(DATA_OFF + 2 * this.ringSize, 64);
     } catch (e) {
       this.close();
       throw e;
     }
     this.dataAddr = this.ctrlAddr + DATA_OFF;
     this.region = this.space.addRegion({ base: this.dataAddr, size: 2 * this.ringSize, kind: 'ringbuf', name: `ringbuf ${this.name}`, writable: true });
+    if (this.space.shared) {
+      const words = new Int32Array(this.space.memory.buffer, this.ctrlAddr, (DATA_OFF + 2 * this.ringSize) >>> 2);
+      this.words = words;
+      this.lock = new MapLock(words, W_LOCK, `ringbuf ${this.name} lock`);
+      const stats = {} as RingBufStats;
+      STAT_NAMES.forEach((k, i) => Object.defineProperty(stats, k, { enumerable: true, get: () => Atomics.load(words, W_STATS + i) >>> 0 }));
+      this.stats = stats;
+    } else {
+      this.stats = { submitted: 0, discarded: 0, dropped: 0, wakeups: 0, noWakeup: 0, forceWakeup: 0 };
+    }
+  }
+
+  private count(k: StatName): void {
+    if (this.words) Atomics.add(this.words, W_STATS + STAT_NAMES.indexOf(k), 1);
+    else this.stats[k]++;
+  }
+
+  // The oldest record not yet known to be committed (kernel: rb->pending_pos), shared when the ring is.
+  private get pendingPos(): number {
+    const w = this.words;
+    return w ? (w[W_PENDING]! >>> 0) + (w[W_PENDING + 1]! >>> 0) * 0x100000000 : this.pendingPosLocal;
+  }
+  private set pendingPos(v: number) {
+    const w = this.words;
+    if (!w) this.pendingPosLocal = v;
+    else {
+      w[W_PENDING] = v | 0;
+      w[W_PENDING + 1] = Math.floor(v / 0x100000000) | 0;
+    }
   }
 
   // Positions are u64 in the space; JS numbers hold them exactly up to 2^53 bytes written.
+  // Shared rings read them through the control block's words: AddressSpace's
+  // accessors check the memory's buffer, which costs ~35 ns on a shared memory.
   get consumerPos(): number {
+    const w = this.words;
+    if (w) return (Atomics.load(w, 0) >>> 0) + (Atomics.load(w, 1) >>> 0) * 0x100000000;
     return this.space.readU32(this.ctrlAddr) + this.space.readU32(this.ctrlAddr + 4) * 0x100000000;
   }
   set consumerPos(v: number) {
+    const w = this.words;
+    if (w) {
+      Atomics.store(w, 1, Math.floor(v / 0x100000000) | 0);
+      Atomics.store(w, 0, v | 0);
+      return;
+    }
     this.space.writeU32(this.ctrlAddr, v >>> 0);
     this.space.writeU32(this.ctrlAddr + 4, Math.floor(v / 0x100000000));
   }
   get producerPos(): number {
+    const w = this.words;
+    if (w) return (Atomics.load(w, 2) >>> 0) + (Atomics.load(w, 3) >>> 0) * 0x100000000;
     return this.space.readU32(this.ctrlAddr + 8) + this.space.readU32(this.ctrlAddr + 12) * 0x100000000;
   }
   private set producerPos(v: number) {
+    const w = this.words;
+    if (w) {
+      Atomics.store(w, 3, Math.floor(v / 0x100000000) | 0);
+      Atomics.store(w, 2, v | 0);
+      return;
+    }
     this.space.writeU32(this.ctrlAddr + 8, v >>> 0);
     this.space.writeU32(this.ctrlAddr + 12, Math.floor(v / 0x100000000));
   }
@@ -111,8 +183,10 @@ export class RingBuf extends BpfMap<never> {
     let pend = this.pendingPos;
     const prod = this.producerPos;
     const s = this.space;
+    const w = this.words;
     while (prod - pend > 0) {
-      const hl = s.readU32(this.dataAddr + (pend & this.mask));
+      const at = this.dataAddr + (pend & this.mask);
+      const hl = w ? Atomics.load(w, (at - this.ctrlAddr) >>> 2) : s.readU32(at);
       if (hl & BPF_RINGBUF_BUSY_BIT) break;
       pend += Math.ceil((((hl & ~BPF_RINGBUF_DISCARD_BIT) >>> 0) + BPF_RINGBUF_HDR_SZ) / 8) * 8;
     }
@@ -120,9 +194,11 @@ export class RingBuf extends BpfMap<never> {
     const newProd = prod + len;
     if (newProd - cons > this.mask || newProd - pend > this.mask) return 0;
     const hdr = this.dataAddr + (prod & this.mask);
-    s.writeU32(hdr, (size | BPF_RINGBUF_BUSY_BIT) >>> 0);
+    if (w) Atomics.store(w, (hdr - this.ctrlAddr) >>> 2, size | BPF_RINGBUF_BUSY_BIT);
+    else s.writeU32(hdr, (size | BPF_RINGBUF_BUSY_BIT) >>> 0);
     // pg_off: the kernel stores the header's page offset from the ring struct to find the ring on commit.
-    s.writeU32(hdr + 4, Math.floor((hdr - this.ctrlAddr) / 4096));
+    if (w) w[((hdr - this.ctrlAddr) >>> 2) + 1] = Math.floor((hdr - this.ctrlAddr) / 4096);
+    else s.writeU32(hdr + 4, Math.floor((hdr - this.ctrlAddr) / 4096));
     this.producerPos = newProd;
     return hdr + BPF_RINGBUF_HDR_SZ;
   }
@@ -130,8 +206,16 @@ export class RingBuf extends BpfMap<never> {
   /** bpf_ringbuf_reserve(map, size, flags): sample address or 0 (flags must be 0). */
   reserve(size: number, flags = 0): number {
     if (flags !== 0) return 0;
-    const a = this.reserveRaw(size);
-    if (a === 0) this.stats.dropped++;
+    let a: number;
+    if (this.lock) {
+      this.lock.acquire();
+      try {
+        a = this.reserveRaw(size);
+      } finally {
+        this.lock.release();
+      }
+    } else a = this.reserveRaw(size);
+    if (a === 0) this.count('dropped');
     return a;
   }
 
@@ -139,13 +223,15 @@ export class RingBuf extends BpfMap<never> {
   commit(sampleAddr: number, flags: number, discard: boolean): void {
     const hdr = sampleAddr - BPF_RINGBUF_HDR_SZ;
     const s = this.space;
-    let len = (s.readU32(hdr) ^ BPF_RINGBUF_BUSY_BIT) >>> 0;
+    const w = this.words;
+    let len = ((w ? Atomics.load(w, (hdr - this.ctrlAddr) >>> 2) : s.readU32(hdr)) ^ BPF_RINGBUF_BUSY_BIT) >>> 0;
     if (discard) len = (len | BPF_RINGBUF_DISCARD_BIT) >>> 0;
-    s.writeU32(hdr, len);
-    if (discard) this.stats.discarded++;
-    else this.stats.submitted++;
-    if (flags & BPF_RB_NO_WAKEUP) this.stats.noWakeup++;
-    if (flags & BPF_RB_FORCE_WAKEUP) this.stats.forceWakeup++;
+    // Shared: the store that commits is atomic, so the sample written before it is visible with it.
+    if (w) Atomics.store(w, (hdr - this.ctrlAddr) >>> 2, len | 0);
+    else s.writeU32(hdr, len);
+    this.count(discard ? 'discarded' : 'submitted');
+    if (flags & BPF_RB_NO_WAKEUP) this.count('noWakeup');
+    if (flags & BPF_RB_FORCE_WAKEUP) this.count('forceWakeup');
     const recPos = hdr - this.dataAddr;
     const cons = this.consumerPos & this.mask;
     if (flags & BPF_RB_FORCE_WAKEUP) this.wake();
@@ -163,7 +249,7 @@ export class RingBuf extends BpfMap<never> {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return errno('EINVAL');
     const rec = this.reserve(size);
     if (rec === 0) return errno('EAGAIN');
-    this.space.u8.copyWithin(rec, dataAddr, dataAddr + size);
+    this.mem.u8.copyWithin(rec, dataAddr, dataAddr + size);
     this.commit(rec, flags, false);
     return 0;
   }
@@ -194,13 +280,49 @@ export class RingBuf extends BpfMap<never> {
     }
   }
 
-  /** Subscribe to wakeups (the reader's epoll); returns an unsubscribe function. */
+  /**
+   * Subscribe to wakeups (the reader's epoll); returns an unsubscribe
+   * function. On a shared ring, wakeups by producers on other threads arrive
+   * too (as a task, through Atomics.waitAsync on the wakeup word).
+   */
   onWakeup(cb: () => void): () => void {
     this.listeners.add(cb);
+    if (this.words) this.watch();
     return () => this.listeners.delete(cb);
   }
+
+  /** Shared rings: wait for the wakeup word to change while anyone listens. */
+  private watch(): void {
+    const w = this.words!;
+    if (this.watching) return;
+    const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    if (!waitAsync) return;
+    this.watching = true;
+    let seen = Atomics.load(w, W_WAKE);
+    const loop = (): void => {
+      if (this.listeners.size === 0 || this.closed) {
+        this.watching = false;
+        return;
+      }
+      const now = Atomics.load(w, W_WAKE);
+      if (now !== seen) {
+        seen = now;
+        for (const cb of [...this.listeners]) cb();
+      }
+      // A pending waitAsync does not keep Node's event loop alive, so it may wait for ever.
+      const r = waitAsync(w, W_WAKE, seen);
+      if (r.async) (r.value as Promise<string>).then(loop, loop);
+      else queueMicrotask(loop);
+    };
+    loop();
+  }
+
   private wake(): void {
-    this.stats.wakeups++;
+    this.count('wakeups');
+    if (this.words) {
+      Atomics.add(this.words, W_WAKE, 1);
+      Atomics.notify(this.words, W_WAKE);
+    }
     if (this.wakeScheduled) return;
     this.wakeScheduled = true;
     queueMicrotask(() => {
@@ -225,7 +347,8 @@ export class RingBuf extends BpfMap<never> {
 
   protected override freeStorage(): void {
     this.listeners.clear();
-    if (this.ctrlAddr) this.space.free(this.ctrlAddr);
+    // The thread that made a shared ring frees it, not one that attached.
+    if (this.ctrlAddr && !this.attached) this.space.free(this.ctrlAddr);
     if (this.region) this.space.removeRegion(this.region);
   }
 }

@@ -15,3 +15,4 @@ export { ManualClock, systemClock, defaultIdentity, type TraceSink } from './hos
 export { TestRunError, type TestRunOptions, type TestRunResult, BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES, BPF_F_TEST_SKB_CHECKSUM_COMPLETE } from './testrun/types.js';
 export type { NetDevice } from './netdev.js';
 export { RunState } from './testrun/run.js';
+export { SharedCollection, type SharedRuntime, type SharedMapInfo, type SharedProgramInfo, type ShareOptions, type AttachOptions } from './shared.js';

@@ -6,7 +6,7 @@
  * runs.
  */
 import { TsbpfError } from '../errors.js';
-import { cloneInsns, type Insn } from '../isa/insn.js';
+import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
 import type { HelperRegistry } from '../helpers/types.js';
@@ -17,9 +17,8 @@ import type { InsnAux } from '../vm/engine.js';
 import type { AddressSpace } from '../vm/memory.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';
-import { applyCoreRelocations } from '../object/btf/core.js';
-import { contextBtf } from '../object/btf/context.js';
-import type { CoreRelo } from '../object/btf/ext.js';
+import { coreRelocated } from '../verifier/spec-input.js';
+import { KFUNCS } from '../verifier/kfuncs.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -54,27 +53,16 @@ function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: numbe
   return valuesAddr + off;
 }
 
-/** The program's instructions with its CO-RE relocations applied (patched copy). */
-function coreRelocate(ps: ProgramSpec, ctx: PrepareContext): Insn[] {
-  const local = ctx.spec?.btf;
-  // the records name types of the object's BTF: without it they cannot be read
-  if (!local) throw new TsbpfError('EINVAL', `${ps.name}: CO-RE relocations without the object's BTF`);
-  return applyCoreRelocations(ps.insns, ps.coreRelos as CoreRelo[], local, ctx.coreTarget ?? contextBtf());
-}
-
 function setImm64(insns: Insn[], i: number, v: number): void {
   insns[i]!.imm = v | 0;
   insns[i + 1]!.imm = 0;
 }
 
 export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
-  // CO-RE first, as libbpf's bpf_object__relocate_core runs before map
-  // resolution and the kernel's verifier sees only relocated offsets. The
-  // target is tsbpf's own types (contextBtf) unless the runtime was given one;
-  // a relocation the target cannot satisfy is a CoreRelocationError (ENOENT)
-  // naming the type and access string, except the existence checks, which
-  // become 0 (calcCoreRelocation).
-  const insns = ps.coreRelos?.length ? coreRelocate(ps, ctx) : cloneInsns(ps.insns);
+  // CO-RE first (verifier/spec-input.ts coreRelocated): the target is the
+  // runtime's coreTarget or tsbpf's own types; existence checks the target
+  // cannot satisfy become 0 (calcCoreRelocation), other misses are errors.
+  const insns = coreRelocated(ps, ctx.spec?.btf, ctx.coreTarget);
   const name = ps.name;
   const n = insns.length;
   const resolved = new Set<number>();
@@ -82,6 +70,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
   /** the map each lddw designates, for the verifier */
   const mapAt = new Map<number, BpfMap<unknown>>();
   const isLddw = (i: number): boolean => i >= 0 && i + 1 < n && insns[i]!.code === op.OP_LDDW;
+  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops */
+  const kfuncs = new Map<number, string>();
 
   for (const ref of ps.references) {
     const i = ref.index;
@@ -105,6 +95,10 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
         break;
       }
       case 'kfunc':
+        if (ctx.check && ref.symbol && KFUNCS.get(ref.symbol)?.runtime === 'nop') {
+          kfuncs.set(i, ref.symbol);
+          break;
+        }
         throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc ${ref.symbol ?? '?'} is not supported by tsbpf`);
       case 'btf_id':
         throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: ksym ${ref.symbol ?? '?'} (BTF id) is not supported by tsbpf`);
@@ -132,7 +126,7 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
       continue;
     }
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) throw unknownHelper(ins.imm, i);
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
   }
 
   validateProgram(insns);
@@ -165,10 +159,16 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     ...(ps.lineInfo ? { lineInfo: ps.lineInfo } : {}),
     ...(ps.funcInfo ? { funcInfo: ps.funcInfo } : {}),
     ...(ctx.spec?.btf ? { btf: ctx.spec.btf } : {}),
+    // tracing programs' targets and kfunc names (verifier/progtypes/tracing.ts, verifier/kfuncs.ts)
+    ...(ps.attachType ? { attachType: ps.attachType } : {}),
+    ...(ps.attachTo ? { attachTo: ps.attachTo } : {}),
+    ...(kfuncs.size ? { kfuncOfInsn: (i: number) => kfuncs.get(i) } : {}),
   });
   if (!out.ok) {
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // The kfuncs tsbpf implements do nothing at run time (verifier/kfuncs.ts): once verified, a no-op jump.
+  for (const i of kfuncs.keys()) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   return { insns, verified: true, aux: out.aux, log: out.log };
 }

@@ -27,6 +27,8 @@ import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
 import { prepareInsns, type ProgramCheck } from './loader.js';
 import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
+import { checkShareable } from '../maps/shareable.js';
+import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
 
 export interface RuntimeOptions {
@@ -44,6 +46,15 @@ export interface RuntimeOptions {
   privileged?: boolean;
   /** the address space, or options for a new one */
   space?: AddressSpace | AddressSpaceOptions;
+  /**
+   * Put the whole runtime in a shared memory so worker threads can run its
+   * programs over the same maps (`runtime.share()`, `Runtime.attachShared`;
+   * src/runtime/shared.ts). Map types that keep state outside the memory are
+   * refused (ENOTSUPP). numCpus is then the number of threads that may run
+   * programs (the main thread and the workers), fixed as the kernel's
+   * possible CPUs are.
+   */
+  shared?: boolean;
   /** where bpf_trace_printk output goes; default: kept in `runtime.trace` (last 1000 records) */
   trace?: TraceSink;
   clock?: HelperClock;
@@ -126,7 +137,7 @@ export class Runtime {
   private closed = false;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace(opts.space ?? {});
+    this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
     this.verifyMode = opts.verify ?? 'auto';
     this.coreTarget = opts.coreTarget;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
@@ -191,13 +202,40 @@ export class Runtime {
 
   /** What the maps layer needs to make a map that lives in this runtime (also for reopening pins). */
   mapContext(): MapContext {
-    return { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) } };
+    return { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
   }
 
   /** Create a map in this runtime (ids and descriptor as the kernel's BPF_MAP_CREATE). */
   createMap(spec: MapSpec): BpfMap<unknown> {
     this.checkOpen();
+    if (this.space.shared) checkShareable(spec);
     return createMap(spec, this.mapContext());
+  }
+
+  /**
+   * A structured-clonable description of this shared runtime (its memory,
+   * maps and verified programs, by name) for `Runtime.attachShared` in a
+   * worker thread (src/runtime/shared.ts).
+   */
+  share(opts: ShareOptions = {}): SharedRuntime {
+    this.checkOpen();
+    return shareRuntime(this, opts);
+  }
+
+  /** In a worker thread: the programs and maps of a shared runtime, running as CPU `opts.cpu` (src/runtime/shared.ts). */
+  static attachShared(desc: SharedRuntime, opts: AttachOptions): Promise<SharedCollection> {
+    return attachShared(desc, opts);
+  }
+
+  /** @internal every loaded program (for share()) */
+  programList(): Program[] {
+    return [...this.programs.values()];
+  }
+
+  /** @internal register a program made from another thread's image under its id (src/runtime/shared.ts) */
+  adoptProgram(p: Program): void {
+    this.programs.set(p.id, p);
+    this.lastProgId = Math.max(this.lastProgId, p.id);
   }
 
   /** A program by id (kernel: bpf_prog_get_fd_by_id). */

@@ -19,8 +19,17 @@ import { Reg, regTypeStr } from './types.js';
 import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { buildCfg, CfgError, type Cfg } from './cfg.js';
 import { statesEqual, statesMaybeLooping, type PruneContext } from './prune.js';
+import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
 import { progTypeRules, type ProgTypeRules } from './progtypes/index.js';
+import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
+import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
+import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
+import type { Btf } from '../object/btf/btf.js';
 import { HELPER_PROTOS } from './helper-protos.js';
+import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS } from './func-compat.js';
+import { strictAlignError } from './align.js';
+import { checkMaxStackDepth } from './stack-depth.js';
+import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
 
 export interface VerifierMapInfo {
@@ -61,6 +70,17 @@ export interface VerifierInput {
   progFlags?: number;
   /** processed-instruction budget; default (and maximum) the kernel's 1,000,000 */
   complexityLimit?: number;
+  /**
+   * The expected attach type as libbpf names it (`trace_fentry`, `trace_fexit`,
+   * `modify_return`, `trace_raw_tp`): for tracing programs, with `attachTo`.
+   */
+  attachType?: string;
+  /** tracing programs: the kernel function or raw tracepoint attached to (the kernel's attach_btf_id, by name) */
+  attachTo?: string;
+  /** the kfunc each BPF_PSEUDO_KFUNC_CALL at slot i calls, by name (from the object's `__ksym` relocations) */
+  kfuncOfInsn?: (insnIndex: number) => string | undefined;
+  /** kernel BTF to find tracing targets in (e.g. /sys/kernel/btf/vmlinux); default: the subset tsbpf ships (kernel-btf.ts) */
+  kernelBtf?: Btf;
 }
 
 export interface VerifierStats {
@@ -113,32 +133,6 @@ interface WorkItem {
   cp: Checkpoint | null;
 }
 
-/** Map types each map-taking helper accepts (check_map_func_compatibility, from the helper's side). */
-const HELPER_MAP_TYPES: Record<number, MapTypeName[]> = {
-  12: ['prog_array'],
-  25: ['perf_event_array'],
-  51: ['devmap', 'devmap_hash', 'cpumap', 'xskmap'],
-  87: ['queue', 'stack', 'bloom_filter'],
-  88: ['queue', 'stack'],
-  89: ['queue', 'stack', 'bloom_filter'],
-  130: ['ringbuf'],
-  131: ['ringbuf'],
-  134: ['ringbuf'],
-};
-/** Helpers each special map type admits (the map's side of the same check). */
-const MAP_TYPE_HELPERS: Partial<Record<MapTypeName, number[]>> = {
-  prog_array: [12],
-  perf_event_array: [25, 22, 55],
-  ringbuf: [130, 131, 134],
-  queue: [87, 88, 89],
-  stack: [87, 88, 89],
-  bloom_filter: [87, 89],
-  devmap: [51, 1],
-  devmap_hash: [51, 1],
-  cpumap: [51],
-  xskmap: [51, 1],
-};
-
 export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
   readonly rules: ProgTypeRules;
@@ -150,6 +144,7 @@ export class Verifier implements MapNames {
   cfg!: Cfg;
   private readonly out: string[] = [];
   private idGen = 0;
+  private preciseIn: Precision | undefined;
   private processed = 0;
   private jmpsProcessed = 0;
   private prevInsnProcessed = 0;
@@ -171,7 +166,7 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
-    const rules = progTypeRules(input.progType);
+    const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType);
     if (!rules) throw new Reject('EINVAL', `program type ${input.progType} is not supported`, 0);
     this.rules = rules;
     // Inner map templates get indices of their own after the maps the program names.
@@ -198,6 +193,17 @@ export class Verifier implements MapNames {
         const callsite = st.frames[k + 1]!.callsite;
         return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
       },
+      // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
+      ...(this.privileged ? {
+        preciseMask: (st: VerifierState, k: number): number => {
+          const p = (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto)));
+          const top = st.frames.length - 1;
+          if (k === top) return p.regs[this.idx]!;
+          return p.regs[st.frames[k + 1]!.callsite + 1]! & 0b1111000000;
+        },
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean =>
+          k !== st.frames.length - 1 || !this.preciseIn || slotMatters(this.preciseIn, this.idx, spi),
+      } : {}),
     };
   }
 
@@ -283,16 +289,94 @@ export class Verifier implements MapNames {
       throw e;
     }
     this.checkInsnsStatic();
+    this.findGlobalFuncs();
     const st = new VerifierState();
     const f = new Frame(0, -1, 0);
     f.regs[1] = Reg.ptr('ctx');
     f.regs[10] = Reg.ptr('fp', { frameno: 0 });
     st.frames.push(f);
-    this.cur = st;
-    this.idx = 0;
     this.curStates = 1;
     this.peakStates = 1;
-    if (this.logLevel > 0) this.log(`0: ${frameStr(f, this)}`);
+    this.explore(st, 0);
+    // do_check_subprogs: then each global function a verified path called, once, on its own
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const [k, g] of this.globals) {
+        if (!g.called || g.verified) continue;
+        g.verified = progress = true;
+        this.verifyGlobalFunc(k, g);
+      }
+    }
+    this.checkMaxStackDepth();
+  }
+
+  /** Functions with global linkage in the program's BTF func_info (static ones are followed into at each call). */
+  private readonly globals = new Map<number, { start: number; typeId: number; proto?: GlobalProto; called: boolean; verified: boolean; changesPkt: boolean }>();
+
+  private findGlobalFuncs(): void {
+    const fi = this.input.funcInfo;
+    const btf = this.input.btf as Btf | undefined;
+    if (!fi?.length || !btf || typeof (btf as { typeById?: unknown }).typeById !== 'function') return;
+    const starts = this.cfg.subprogStarts;
+    // which functions (transitively) call a helper that moves the packet (the kernel's changes_pkt_data)
+    const own = starts.map(() => false);
+    for (let i = 0; i < this.insns.length; i++) {
+      const ins = this.insns[i]!;
+      if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && this.helper(ins.imm)?.proto.changesPktData) own[this.cfg.subprogOf[i]!] = true;
+    }
+    const changes = (k: number, seen = new Set<number>()): boolean => {
+      if (own[k]) return true;
+      seen.add(k);
+      for (const c of this.cfg.callees[k] ?? []) if (!seen.has(c) && changes(c, seen)) return true;
+      return false;
+    };
+    for (let k = 1; k < starts.length; k++) {
+      const typeId = fi.find((x) => x.insnOff === starts[k])?.typeId;
+      if (typeId !== undefined && isGlobalFunc(btf, typeId)) this.globals.set(k, { start: starts[k]!, typeId, called: false, verified: false, changesPkt: changes(k) });
+    }
+  }
+
+  /** The argument types of global function k (btf_prepare_func_args), or a Reject with the kernel's reason. */
+  private globalProto(k: number, at: number): GlobalProto {
+    const g = this.globals.get(k)!;
+    if (g.proto) return g.proto;
+    const p = prepareGlobalFunc(this.input.btf as Btf, g.typeId, this.rules.name, k);
+    if ('message' in p) {
+      const name = funcName(this.input.btf as Btf, g.typeId, k);
+      throw new Reject(p.errno, at === g.start ? p.message : `${p.message}\nCaller passes invalid args into func#${k} ('${name}')`, at, [],
+        p.errno === 'ENOTSUPP' ? undefined : 'global functions must return an integer and take integers, the context, or pointers to sized types',
+        `the BTF prototype of global function ${name}() is not one Linux can verify`);
+    }
+    g.proto = p;
+    return p;
+  }
+
+  /** do_check_common for a global function: its own state, arguments typed from its prototype. */
+  private verifyGlobalFunc(k: number, g: { start: number; typeId: number }): void {
+    const p = this.globalProto(k, g.start);
+    if (this.logLevel > 0) {
+      this.log('');
+      this.log(`Validating ${p.name}() func#${k}...`);
+    }
+    const st = new VerifierState();
+    const f = new Frame(0, -1, g.start);
+    p.args.forEach((a, j) => {
+      f.regs[j + 1] = a.kind === 'ctx' ? Reg.ptr('ctx') : a.kind === 'scalar' ? Reg.unknown()
+        : Reg.ptr('mem', { memSize: a.size, maybeNull: a.nullable, id: this.newId() });
+    });
+    f.regs[10] = Reg.ptr('fp', { frameno: 0 });
+    st.frames.push(f);
+    this.cp = null;
+    this.curStates++;
+    this.explore(st, g.start);
+    if (this.logLevel > 0) this.log(`Func#${k} ('${p.name}') is safe for any args that match its prototype`);
+  }
+
+  /** Explore every path from `st` at instruction `start` (do_check). */
+  private explore(st: VerifierState, start: number): void {
+    this.cur = st;
+    this.idx = start;
+    if (this.logLevel > 0) this.log(`${start}: ${frameStr(st.cur, this)}`);
     let from = -1;
     for (;;) {
       const done = this.runPath(from);
@@ -309,13 +393,22 @@ export class Verifier implements MapNames {
         if (this.logLevel > 1) this.log(`${next.insn}: ${stateStr(this.cur, this)}`);
       }
     }
-    this.checkMaxStackDepth();
   }
 
   /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
   private checkInsnsStatic(): void {
     for (let i = 0; i < this.insns.length; i++) {
       const ins = this.insns[i]!;
+      // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
+      if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
+        if (!this.privileged)
+          throw new Reject('EPERM', 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN', i, [], undefined, 'kfunc calls need privileges');
+        if (!GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
+          throw new Reject('EINVAL', 'cannot call kernel function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', 'kfuncs are only available to GPL-compatible programs');
+        if (!this.input.kfuncOfInsn?.(i))
+          throw new Reject('EINVAL', `kernel btf_id ${ins.imm >>> 0} is not a function`, i, [], 'name kfuncs with `extern ... __ksym` declarations so that the loader can resolve them',
+            'the call names no kernel function tsbpf knows');
+      }
       if (ins.code === op.OP_LDDW) {
         if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject('EINVAL', 'ldimm64 of a BTF id (ksym) is not supported', i);
         i++;
@@ -345,7 +438,7 @@ export class Verifier implements MapNames {
           this.scratchSlots.clear();
         }
         this.logSourceLine(i);
-        this.logInsnPending = insnLine(this.insns, i, (id) => this.helperLogName(id));
+        this.logInsnPending = insnLine(this.insns, i, (id) => this.helperLogName(id), () => this.input.kfuncOfInsn?.(i));
       }
       const next = this.step(i);
       if (this.logLevel > 0) {
@@ -600,6 +693,16 @@ export class Verifier implements MapNames {
         this.writeReg(ins.dst, r);
         return;
       }
+      if (!ins.off && s.s.umax <= 0xffffffffn) {
+        // w1 = w2 with r2 known to fit in 32 bits copies r2 exactly: the copy shares r2's id, so a
+        // bounds check on either refines both (check_alu_op: is_src_reg_u32, copy_register_state)
+        if (!s.id && !s.s.isConst()) s.id = this.newId();
+        const c = s.clone();
+        c.s.zext32();
+        c.s.sync();
+        this.writeReg(ins.dst, c);
+        return;
+      }
       const r = Reg.scalar(s.s.clone());
       if (ins.off) r.s.signExtendSubreg((ins.off / 8) as 1 | 2);
       r.s.zext32();
@@ -668,7 +771,9 @@ export class Verifier implements MapNames {
     if (ptr.maybeNull)
       throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`, i, [pr],
         'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it', 'pointer arithmetic on a pointer that may be NULL');
-    if (ptr.type === 'map_ptr' || ptr.type === 'pkt_end' || ptr.type === 'func')
+    // adjust_ptr_min_max_vals: data_end never moves; a map pointer only by adding a known 0 (the kernel
+    // allows `r = 0; r += map_ptr`); a function pointer may move (it must be back at offset 0 to be called)
+    if (ptr.type === 'pkt_end' || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
       throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited`, i, [pr], undefined, `arithmetic on a ${tname} pointer is not allowed`);
     if (o !== op.BPF_ADD && o !== op.BPF_SUB) {
       // Only adding and subtracting offsets keep a pointer a pointer; the kernel refuses the rest outright.
@@ -732,7 +837,26 @@ export class Verifier implements MapNames {
     const size = op.sizeBytes(op.sizeOf(ins.code));
     const sx = op.modeOf(ins.code) === op.BPF_MEMSX;
     const v = this.memAccess(ins.src, base, ins.off, size, 'read', -1, sx);
+    this.saveAuxPtrType(base);
     this.writeReg(ins.dst, v!);
+  }
+
+  /** Per load/store instruction: whether its pointer was the context, on the paths seen so far (insn_aux_data.ptr_type). */
+  private readonly ctxPtrAt = new Map<number, boolean>();
+
+  /**
+   * save_aux_ptr_type: Linux rewrites context accesses into accesses of the
+   * real kernel struct (convert_ctx_accesses), one rewrite per instruction,
+   * so one instruction may not access the context on one path and other
+   * memory on another (reg_type_mismatch: the context is never interchangeable).
+   */
+  private saveAuxPtrType(base: Reg): void {
+    const isCtx = base.type === 'ctx';
+    const prev = this.ctxPtrAt.get(this.idx);
+    if (prev === undefined) this.ctxPtrAt.set(this.idx, isCtx);
+    else if (prev !== isCtx)
+      throw new Reject('EINVAL', 'same insn cannot be used with different pointers', this.idx, [], 'use separate loads or stores for the context and for other memory',
+        'one instruction accesses the context on one path and other memory on another');
   }
 
   private checkStore(ins: Insn, stx: boolean): void {
@@ -740,25 +864,42 @@ export class Verifier implements MapNames {
     const size = op.sizeBytes(op.sizeOf(ins.code));
     if (stx) this.readReg(ins.src);
     this.memAccess(ins.dst, base, ins.off, size, 'write', stx ? ins.src : -1, false, stx ? undefined : BigInt(ins.imm));
+    this.saveAuxPtrType(base);
   }
 
   private checkAtomic(ins: Insn): void {
     const size = op.sizeBytes(op.sizeOf(ins.code));
-    const base = this.readReg(ins.dst);
     const i = this.idx;
+    // atomic_ptr_type_ok: no atomics on the context or the packet
+    const atomicPtrOk = (r: Reg): boolean => !(r.type === 'ctx' || r.isPkt || r.type === 'pkt_end');
+    // check_mem_access(..., strict_alignment_once): atomics are naturally aligned on every pointer type
+    const align = (br: number, r: Reg): void => {
+      if (!r.isPointer || r.type === 'fp' || r.maybeNull) return;
+      const e = strictAlignError(r, ins.off, size);
+      if (e) throw new Reject('EACCES', e, i, [br], `align the ${size}-byte atomic access to a multiple of ${size}`, 'an atomic access must be naturally aligned');
+    };
     if (ins.imm === op.BPF_LOAD_ACQ) {
-      this.writeReg(ins.src, this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!);
+      // dst = load_acquire(src + off): the pointer is src (check_atomic_load -> check_load_mem)
+      const ptr = this.readReg(ins.src);
+      align(ins.src, ptr);
+      const v = this.memAccess(ins.src, ptr, ins.off, size, 'read', -1, false)!;
+      if (!atomicPtrOk(ptr)) throw new Reject('EACCES', `BPF_ATOMIC loads from R${ins.src} ${regTypeStr(ptr)} is not allowed`, i, [ins.src]);
+      this.writeReg(ins.dst, v);
       return;
     }
+    const base = this.readReg(ins.dst);
     const val = this.readReg(ins.src);
     if (ins.imm === op.BPF_STORE_REL) {
+      align(ins.dst, base);
       this.memAccess(ins.dst, base, ins.off, size, 'write', ins.src, false);
+      if (!atomicPtrOk(base)) throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
       return;
     }
     if (ins.imm === op.BPF_CMPXCHG) this.readReg(0);
     if (val.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
-    if (base.type === 'ctx' || base.isPkt || base.type === 'pkt_end')
+    if (!atomicPtrOk(base))
       throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
+    align(ins.dst, base);
     if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr into mem', i, [0]);
     // Read then write the location (an atomic needs it initialised and writable).
     const old = this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!;
@@ -788,24 +929,14 @@ export class Verifier implements MapNames {
     if (base.maybeNull) {
       throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
         base.type === 'map_value' ? 'check the pointer returned by bpf_map_lookup_elem for NULL before dereferencing it (`if (!p) return ...`)'
-          : base.type === 'mem' ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it' : 'compare the pointer with NULL before dereferencing it',
+          : base.type === 'mem' && base.ringbuf ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it'
+            : base.type === 'mem' ? 'a global function\'s pointer argument may be NULL whatever its callers pass: check it (`if (!p) return 0;`), or make the function static'
+              : 'compare the pointer with NULL before dereferencing it',
         'a pointer that may be NULL is dereferenced');
     }
-    if (base.type === 'map_ptr' && !this.privileged && !write) {
-      // check_ptr_to_map_access: without CAP_PERFMON the read is refused before any layout question.
-      const t = this.maps[base.map]?.type ?? 'array';
-      throw new Reject('EPERM', `'struct ${MAP_STRUCT[t] ?? 'bpf_map'}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, i, [br], undefined,
-        'unprivileged programs cannot read a map\'s kernel structure');
-    }
-    if (base.type === 'map_ptr' && this.privileged && !write)
-      // Linux lets root read struct bpf_map fields through vmlinux BTF (check_ptr_to_map_access);
-      // tsbpf's maps have no struct bpf_map, so say so rather than pretend the read is unsafe.
-      throw new Reject('ENOTSUPP', `R${br} reads struct bpf_map through a map pointer, which tsbpf does not support`, i, [br],
-        'read the map\'s properties from the host, or pass them in a global variable',
-        'reading struct bpf_map fields through a map pointer is not supported by tsbpf (Linux allows it to root, through vmlinux BTF)');
+    if (base.type === 'map_ptr') return this.mapPtrAccess(br, base, off, size, write, sx);
     switch (base.type) {
       case 'scalar':
-      case 'map_ptr':
       case 'pkt_end':
       case 'func':
         throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
@@ -847,12 +978,46 @@ export class Verifier implements MapNames {
       case 'pkt':
       case 'pkt_meta': {
         if (write && !this.rules.pktWrite) throw new Reject('EACCES', `cannot write into packet`, i, [br], undefined, `${this.rules.name} programs cannot write packet data directly`);
-        if (write && val?.isPointer) throw new Reject('EACCES', `R${valReg} leaks addr into packet`, i, [valReg]);
+        // is_pointer_value: only unprivileged programs may not store pointers (allow_ptr_leaks)
+        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into packet`, i, [valReg]);
         this.checkPacket(br, base, off, size);
         return write ? undefined : loaded();
       }
     }
     throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br]);
+  }
+
+  /**
+   * check_ptr_to_map_access: root may read the kernel's struct of the map
+   * (struct bpf_array, bpf_htab, ... each starting with struct bpf_map)
+   * through the map pointer, as a PTR_TO_BTF_ID walked with vmlinux BTF.
+   * tsbpf walks the same layout (kernel-btf.ts) and so refuses what Linux
+   * refuses; of what Linux allows, it serves the struct bpf_map fields its
+   * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
+   * for the rest (kernel pointers, locks and reference counts it does not have).
+   */
+  private mapPtrAccess(br: number, base: Reg, off: number, size: number, write: boolean, sx: boolean): Reg | undefined {
+    const i = this.idx;
+    const m = this.maps[base.map];
+    const sname = MAP_BTF_STRUCT[m?.type ?? ''];
+    if (!sname)
+      throw new Reject('ENOTSUPP', `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`, i, [br], undefined,
+        `reading the kernel structure of a ${m?.type} map through its pointer is not supported`);
+    if (!this.privileged)
+      throw new Reject('EPERM', `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, i, [br], undefined,
+        'unprivileged programs cannot read a map\'s kernel structure');
+    const o = base.off + off;
+    if (o < 0) throw new Reject('EACCES', `R${br} is ${sname} invalid negative access: off=${o}`, i, [br]);
+    if (write) throw new Reject('EACCES', `only read from ${sname} is supported`, i, [br], undefined, 'a map\'s kernel structure is read-only to programs');
+    const w = structWalk(kernelBtf(), sname, o, size);
+    if (w.kind === 'error') throw new Reject(w.errno, w.message, i, [br], `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
+      `the read is not a field of struct ${sname}`);
+    const field = w.field.replace(/^map\./, '');
+    if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
+      throw new Reject('ENOTSUPP', `R${br} reads ${w.field} of struct ${sname}, which tsbpf does not provide`, i, [br],
+        `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
+        `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`);
+    return this.loadedScalar(size, sx);
   }
 
   /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
@@ -903,22 +1068,28 @@ export class Verifier implements MapNames {
       throw new Reject('EACCES', `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`, i, [br], 'access context fields at constant offsets from the original ctx pointer', 'the context pointer was moved by a variable amount');
     if (base.off !== 0 || base.s.varOff.value !== 0n)
       throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields through the original ctx pointer, with the field offset in the instruction', 'the context pointer was moved before the access');
-    if (write && val?.isPointer) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
+    if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
     const o = base.off + off;
-    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: this.privileged });
+    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: this.privileged, ...(this.input.attachType ? { attachType: this.input.attachType } : {}) });
     if (!f) {
       throw new Reject('EACCES', `invalid bpf_context access off=${o} size=${size}`, i, [br],
         `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
         'the context access is not allowed for this program type');
     }
     if (write) return undefined;
+    if (f === 'btf_ptr') {
+      const arg = o / 8;
+      throw new Reject('ENOTSUPP', `R${br} reads arg${arg} of ${this.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`, i, [br],
+        'read the integer arguments only; tsbpf has no kernel objects to point to',
+        'a pointer argument into kernel memory is not supported by tsbpf');
+    }
     if (f === 'scalar') {
       if (size === 8) return Reg.unknown();
       const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
       if (sx) s.signExtend(size as 1 | 2 | 4);
       return Reg.scalar(s);
     }
-    return Reg.ptr(f);
+    return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');
   }
 
   /** Which frame a stack pointer points into. */
@@ -1137,8 +1308,12 @@ export class Verifier implements MapNames {
   private checkLdAbs(ins: Insn): void {
     const i = this.idx;
     if (!this.rules.ldAbs) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions not allowed for this program type', i, [], undefined, 'legacy packet loads (LD_ABS/LD_IND) are only for socket filters and tc programs');
-    if (this.cur.frames.length > 1) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls', i);
+    // check_ld_abs: allowed in bpf-to-bpf functions (an out-of-bounds load returns 0 from the function,
+    // as the kernel's rewrite does), but not in callbacks
+    if (this.cur.frames.some((f) => f.callbackOf !== 0)) throw new Reject('EINVAL', 'cannot use BPF_LD_[ABS|IND] within callback', i, [], 'read packet bytes with bpf_skb_load_bytes() inside callbacks');
     if (this.cur.refs.length) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be mixed with socket references', i);
+    if (this.cur.rcuLock) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region', i);
+    if (this.cur.preemptLock) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be used inside bpf_preempt_disable-ed region', i);
     const r6 = this.readReg(6);
     if (r6.type !== 'ctx') throw new Reject('EINVAL', 'at the time of BPF_LD_ABS|IND R6 != pointer to skb', i, [6], 'keep the context pointer in r6 for LD_ABS/LD_IND');
     if (op.modeOf(ins.code) === op.BPF_IND) this.readReg(ins.src);
@@ -1268,6 +1443,10 @@ export class Verifier implements MapNames {
     if (!(c.type === 'scalar' && c.s.isConst())) { p = b; c = a; opc = flipCond(o); }
     if (!(c.type === 'scalar' && c.s.isConst())) return -1;
     if (p.maybeNull || c.s.varOff.value !== 0n) return -1;
+    // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
+    // comparisons with 0 Linux explores both ways), and only while base + offset cannot wrap to 0
+    if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr')) return -1;
+    if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
     if (opc === op.BPF_JEQ) return 0;
     if (opc === op.BPF_JNE) return 1;
     return -1;
@@ -1332,12 +1511,69 @@ export class Verifier implements MapNames {
 
   private checkCall(i: number, ins: Insn): number {
     if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject('EINVAL', 'callx (indirect calls) are not supported by the verifier', i);
-    if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) throw new Reject('EINVAL', 'calling kernel functions (kfuncs) is not supported', i, [], undefined, 'kfuncs are kernel functions; tsbpf programs can only call helpers');
+    if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return this.checkKfuncCall(i, ins);
     if (ins.src === op.BPF_PSEUDO_CALL) {
       if (!this.privileged) throw new Reject('EPERM', 'function calls to other bpf functions are allowed for CAP_BPF and CAP_SYS_ADMIN', i, [], undefined, 'bpf-to-bpf calls need privileges');
+      const k = this.cfg.subprogOf[i + ins.imm + 1]!;
+      if (this.globals.has(k)) return this.checkGlobalCall(i, k);
       return this.enterFunc(i, i + ins.imm + 1, 0, null);
     }
     return this.checkHelperCall(i, ins.imm);
+  }
+
+  /**
+   * check_func_call for a global function: the caller's registers are
+   * checked against the prototype (btf_check_func_arg_match), the function
+   * is queued for its own verification, and the caller continues with r0 an
+   * unknown number and r1-r5 clobbered.
+   */
+  private checkGlobalCall(i: number, k: number): number {
+    const g = this.globals.get(k)!;
+    const name = funcName(this.input.btf as Btf, g.typeId, k);
+    const invalid = (detail: string, errno: Errno = 'EINVAL', regs: number[] = [], hint?: string): never => {
+      throw new Reject(errno === 'EACCES' ? 'EINVAL' : errno, `${detail}\nCaller passes invalid args into func#${k} ('${name}')`, i, regs, hint,
+        `the arguments do not match the BTF prototype of global function ${name}()`);
+    };
+    const p = this.globalProto(k, i);
+    // Linux 6.12 refused global calls with preemption disabled; 6.18 allows them (tsbpf's
+    // global functions cannot sleep: it implements no sleepable helper or kfunc).
+    const regs = this.regs();
+    p.args.forEach((a, j) => {
+      const r = j + 1;
+      const reg = this.readReg(r);
+      if (a.kind === 'scalar') {
+        if (reg.type !== 'scalar') invalid(`R${r} is not a scalar`, 'EINVAL', [r], `argument ${j} of ${name}() is an integer in its prototype`);
+        return;
+      }
+      if (a.kind === 'ctx') {
+        if (reg.type === 'ctx' && (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n))
+          invalid(`dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, 'EINVAL', [r], 'pass the context pointer the program received, unmoved');
+        if (reg.type !== 'ctx') invalid(`arg#${j} expects pointer to ctx`, 'EINVAL', [r], `argument ${j} of ${name}() is the program's context in its prototype`);
+        return;
+      }
+      // check_mem_reg: NULL is fine; otherwise `size` bytes the callee may read and write
+      if (reg.isNull) return;
+      const asNonNull = reg.clone();
+      asNonNull.maybeNull = false;
+      try {
+        this.helperMemAccess(r, asNonNull, a.size, false, true);
+        if (reg.type !== 'fp') this.helperMemAccess(r, asNonNull, a.size, true, true);
+      } catch (e) {
+        if (e instanceof Reject) invalid(e.kernelMessage, 'EINVAL', [r], `argument ${j} of ${name}() points to ${a.size} bytes the function may read and write`);
+        throw e;
+      }
+      if (!a.nullable && reg.maybeNull) invalid(`arg#${j} is expected to be non-NULL`, 'EINVAL', [r]);
+    });
+    if (this.logLevel > 0) {
+      this.flushInsnLog();
+      this.log(`Func#${k} ('${name}') is global and assumed valid.`);
+    }
+    g.called = true;
+    if (g.changesPkt) for (const r of this.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
+    for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
+    regs[0] = Reg.unknown();
+    if (this.logLevel > 1) for (let r = 0; r <= 5; r++) this.scratchRegs.add(r);
+    return i + 1;
   }
 
   /** Push a frame for a bpf-to-bpf call or a callback. */
@@ -1368,10 +1604,13 @@ export class Verifier implements MapNames {
     const i = this.idx;
     const st = this.cur;
     const f = st.cur;
-    const r0 = this.readReg(0);
+    // prepare_func_exit hands r0 to the caller whatever it holds, uninitialised included (the caller's
+    // own use or exit then checks it); only the main program's and a callback's exit read it here.
+    const r0 = st.frames.length > 1 && !f.callbackOf ? this.regs()[0]! : this.readReg(0);
     if (st.frames.length > 1) {
-      // Return from a bpf-to-bpf call or a callback (prepare_func_exit).
-      if (r0.type === 'fp' && r0.frameno === f.frameno)
+      // Return from a bpf-to-bpf call or a callback (prepare_func_exit), which refuses any stack pointer
+      // (only the callee's own frame dies, but Linux is conservative).
+      if (r0.type === 'fp')
         throw new Reject('EINVAL', 'cannot return stack pointer to the caller frame', i, [0], 'return a value, or write through a pointer the caller passed in', 'a function returns a pointer into its own stack frame, which is gone after the return');
       if (f.callbackOf) {
         if (r0.type !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n) {
@@ -1403,6 +1642,13 @@ export class Verifier implements MapNames {
       if (this.logLevel > 0) { this.flushInsnLog(); this.log(`returning from callee:\n ${frameStr(f, this)}\nto caller at ${f.callsite + 1}:\n ${frameStr(caller, this)}`); }
       return f.callsite + 1;
     }
+    if (f.subprog !== 0) return this.checkGlobalExit(i, r0);
+    if (st.rcuLock)
+      throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() on every path before returning', 'the program returns inside a bpf_rcu_read_lock() section');
+    if (st.preemptLock)
+      // Linux 6.18's words (6.12 said "N bpf_preempt_enable(s) are missing")
+      throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region', i, [],
+        'match every bpf_preempt_disable() with a bpf_preempt_enable() on every path', 'the program returns with preemption disabled');
     if (r0.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr as return value', i, [0], 'return a number, not a pointer', 'unprivileged programs may not return pointers');
     const range = this.rules.retRange;
     if (range) {
@@ -1417,6 +1663,22 @@ export class Verifier implements MapNames {
         `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
         'a ring buffer reservation is not released on this path');
     }
+    return -1;
+  }
+
+  /** The end of a global function verified on its own: its sections closed, its references released, a number returned. */
+  private checkGlobalExit(i: number, r0: Reg): number {
+    const st = this.cur;
+    if (st.rcuLock) throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() before returning');
+    if (st.preemptLock) throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region', i, [], 'call bpf_preempt_enable() before returning');
+    if (st.refs.length) {
+      const ref = st.refs[0]!;
+      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, i, [],
+        `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`);
+    }
+    if (r0.type !== 'scalar')
+      throw new Reject('EINVAL', `At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`, i, [0], 'global functions return a number',
+        'a global function returns a pointer');
     return -1;
   }
 
@@ -1454,6 +1716,49 @@ export class Verifier implements MapNames {
     }
   }
 
+  // --- kfuncs ---------------------------------------------------------------
+
+  /**
+   * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
+   * comes from the object's `__ksym` relocation; their signature is
+   * `void (void)`, so no argument is read, r0-r5 are clobbered and r0 is left
+   * uninitialised; the RCU and preemption sections they open and close are
+   * tracked as the kernel tracks them.
+   */
+  private checkKfuncCall(i: number, _ins: Insn): number {
+    const name = this.input.kfuncOfInsn!(i)!;
+    const k = KFUNCS.get(name);
+    if (!k) {
+      if (LINUX_ONLY_KFUNCS.has(name))
+        throw new Reject('ENOTSUPP', `calling kernel function ${name} is not supported by tsbpf`, i, [], `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+          `${name} is a Linux kfunc that tsbpf does not implement`);
+      throw new Reject('EACCES', `calling kernel function ${name} is not allowed`, i, [], `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+        `${name} is not a kfunc programs may call`);
+    }
+    const st = this.cur;
+    switch (k.effect) {
+      case 'rcu_lock':
+        if (st.rcuLock) throw new Reject('EINVAL', `nested rcu read lock (kernel function ${name})`, i, [], 'RCU read sections do not nest: unlock before locking again');
+        st.rcuLock = true;
+        break;
+      case 'rcu_unlock':
+        if (!st.rcuLock) throw new Reject('EINVAL', `unmatched rcu read unlock (kernel function ${name})`, i, [], 'call bpf_rcu_read_lock() first on every path reaching this unlock');
+        st.rcuLock = false;
+        break;
+      case 'preempt_disable':
+        st.preemptLock++;
+        break;
+      case 'preempt_enable':
+        if (!st.preemptLock) throw new Reject('EINVAL', `unmatched attempt to enable preemption (kernel function ${name})`, i, [], 'call bpf_preempt_disable() first on every path reaching this call');
+        st.preemptLock--;
+        break;
+    }
+    const regs = this.regs();
+    for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+    if (this.logLevel > 1) for (let r = 0; r <= 5; r++) this.scratchRegs.add(r);
+    return i + 1;
+  }
+
   // --- helpers ------------------------------------------------------------
 
   private checkHelperCall(i: number, id: number): number {
@@ -1467,6 +1772,10 @@ export class Verifier implements MapNames {
       throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} is not available to ${this.rules.name} programs`);
     if (id === 12 && this.cur.refs.length)
       throw new Reject('EINVAL', 'tail_call would lead to reference leak', i, [], 'submit or discard ring buffer reservations before a tail call', 'a tail call never returns, so held references would leak');
+    if (id === 12 && this.cur.rcuLock)
+      throw new Reject('EINVAL', 'tail_call cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() before the tail call');
+    if (id === 12 && this.cur.preemptLock)
+      throw new Reject('EINVAL', 'tail_call cannot be used inside bpf_preempt_disable-ed region', i, [], 'call bpf_preempt_enable() before the tail call');
     if (proto.gplOnly && !GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
       throw new Reject('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', `${name} is only available to GPL-compatible programs`);
     const regs = this.regs();
@@ -1480,6 +1789,10 @@ export class Verifier implements MapNames {
       const r = k + 1;
       if (k >= (VARIADIC_CHECKED_ARGS[id] ?? 5)) return;
       const reg = this.readReg(r);
+      // check_func_arg: a packet pointer may go only to helpers whose proto sets pkt_access (may_access_direct_pkt_data with a meta)
+      if (t !== 'ANYTHING' && reg.isPkt && !PKT_ACCESS_HELPERS.has(id))
+        throw new Reject('EACCES', 'helper access to the packet is not allowed', i, [r], 'copy the bytes with bpf_skb_load_bytes / bpf_xdp_load_bytes, or pass a stack buffer',
+          `${name} cannot take a pointer into the packet`);
       const bad = (expected: string): never => {
         throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=${expected}`, i, [r],
           `argument ${r} of ${name} must be ${expected.replace(/, /g, ' or ')}`, `argument ${r} of ${name} has the wrong type`);
@@ -1489,7 +1802,8 @@ export class Verifier implements MapNames {
           if (reg.isPointer && !this.privileged) throw new Reject('EACCES', `R${r} leaks addr into helper function`, i, [r]);
           return;
         case 'CONST_MAP_PTR':
-          if (reg.type !== 'map_ptr') bad('map_ptr');
+          // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
+          if (reg.type !== 'map_ptr' || reg.maybeNull) bad('map_ptr');
           mapIdx = reg.map;
           return;
         case 'PTR_TO_MAP_KEY':
@@ -1521,7 +1835,8 @@ export class Verifier implements MapNames {
           if (memReg === r - 1) {
             const pr = regs[r - 1]!;
             if (!(pr.isNull && prev === 'PTR_TO_MEM_OR_NULL')) {
-              if (s.umax > 0n) this.helperMemAccess(r - 1, pr, Number(s.umax), prev === 'PTR_TO_UNINIT_MEM', false);
+              // check_mem_size_reg checks the region even for a size of 0 (a stack pointer must still be inside the stack).
+              this.helperMemAccess(r - 1, pr, Number(s.umax), prev === 'PTR_TO_UNINIT_MEM', false);
             } else if (s.umax > 0n) {
               throw new Reject('EACCES', `R${r - 1} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r - 1, r]);
             }
@@ -1541,6 +1856,9 @@ export class Verifier implements MapNames {
           return;
         case 'PTR_TO_FUNC':
           if (reg.type !== 'func') bad('func');
+          // check_func_arg_reg_off -> __check_ptr_off_reg: the function pointer exactly as ld_imm64 made it
+          if (reg.off !== 0) throw new Reject('EACCES', `${reg.off < 0 ? 'negative offset' : 'dereference of modified'} func ptr R${r} off=${reg.off} disallowed`, i, [r]);
+          if (!reg.s.isConst() || reg.s.varOff.value !== 0n) throw new Reject('EACCES', `variable func access var_off=${tnumStr(reg.s.varOff)} disallowed`, i, [r]);
           funcTarget = reg.subprog;
           return;
         case 'PTR_TO_STACK':
@@ -1575,15 +1893,13 @@ export class Verifier implements MapNames {
           throw new Reject('EINVAL', `helper argument type ${t} is not supported`, i, [r]);
       }
     });
-    // check_map_func_compatibility, both directions.
+    // check_map_func_compatibility, both directions (func-compat.ts).
     if (mapIdx >= 0) {
       const mt = this.maps[mapIdx]!.type;
-      const allowed = HELPER_MAP_TYPES[id];
-      const mapAllows = MAP_TYPE_HELPERS[mt];
       if (id === 12 && mt !== 'prog_array')
         throw new Reject('EINVAL', 'expected prog array map for tail call', i, [2], 'bpf_tail_call takes a BPF_MAP_TYPE_PROG_ARRAY map', 'tail calls go through a program array');
-      if ((allowed && !allowed.includes(mt)) || (mapAllows && !mapAllows.includes(id)))
-        throw new Reject('EINVAL', `cannot pass map_type ${mapTypeId(mt)} into func ${name}#${id}`, i, [1], undefined, `${name} cannot be used with a ${mt} map`);
+      const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
+      if (why) throw new Reject('EINVAL', why, i, [1], undefined, `${name} cannot be used with a ${mt} map${why.startsWith('cannot update sockmap') ? ` in ${this.rules.name} programs` : ''}`);
     }
     if (releaseRef) {
       this.cur.refs = this.cur.refs.filter((x) => x.id !== releaseRef);
@@ -1693,11 +2009,17 @@ export class Verifier implements MapNames {
       case 'map_key': {
         const m = this.maps[reg.map];
         const limit = reg.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
-        if (write && m && reg.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG)) throw new Reject('EACCES', 'write into map forbidden', i, [r]);
+        // check_helper_mem_access: a callback's key is read-only; check_map_access_type: the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
+        if (write && reg.type === 'map_key') throw new Reject('EACCES', `R${r} cannot write into ${regTypeStr(reg)}`, i, [r], undefined, 'the key passed to a for_each_map_elem callback is read-only');
+        if (write && m && reg.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG))
+          throw new Reject('EACCES', `write into map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`, i, [r], undefined, 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)');
+        if (!write && m && reg.type === 'map_value' && (m.flags & BPF_F_WRONLY_PROG))
+          throw new Reject('EACCES', `read from map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`, i, [r], undefined, 'the map is write-only for programs (BPF_F_WRONLY_PROG)');
         this.checkRegion(r, reg, 0, size, limit, 'map');
         return;
       }
       case 'mem':
+        if (write && reg.rdonly) throw new Reject('EACCES', `R${r} cannot write into ${regTypeStr(reg)}`, i, [r]);
         this.checkRegion(r, reg, 0, size, reg.memSize, 'mem');
         return;
       case 'fp': {
@@ -1705,7 +2027,8 @@ export class Verifier implements MapNames {
         const s = reg.s;
         const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
         if (!s.isConst() && !this.privileged) throw new Reject('EACCES', `R${r} variable stack access prohibited for !root`, i, [r]);
-        if (lo < -op.MAX_BPF_STACK || hi > 0 || s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
+        // check_stack_access_within_bounds: the lowest byte within [-512, -1] and the end at most 0 (so a zero-sized access at fp+0 is refused too)
+        if (lo < -op.MAX_BPF_STACK || lo > -1 || hi > 0 || s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
           throw new Reject('EACCES', `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${lo} size=${size}`, i, [r],
             `the buffer passed in R${r} must lie within the 512-byte stack`, 'the helper would access memory outside the stack');
         this.noteDepth(f, lo);
@@ -1750,25 +2073,14 @@ export class Verifier implements MapNames {
     throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r]);
   }
 
-  /** check_max_stack_depth: frames along any call chain together use at most 512 bytes. */
+  /** check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack. */
   private checkMaxStackDepth(): void {
-    const { callees, subprogStarts } = this.cfg;
     const depth = (k: number): number => {
       const d = this.stackDepth[k] ?? 0;
       return Math.ceil(Math.max(d, 1) / 32) * 32;
     };
-    const visit = (k: number, acc: number, chain: number, seen: Set<number>): void => {
-      const total = acc + depth(k);
-      if (total > op.MAX_BPF_STACK)
-        throw new Reject('EACCES', `combined stack size of ${chain} calls is ${total}. Too large`, subprogStarts[k]!, [], 'move large buffers into a per-CPU array map', 'the stack frames of a call chain exceed 512 bytes together');
-      for (const c of callees[k] ?? []) {
-        if (seen.has(c)) continue;
-        seen.add(c);
-        visit(c, total, chain + 1, seen);
-        seen.delete(c);
-      }
-    };
-    visit(0, 0, 1, new Set([0]));
+    const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, depth);
+    if (e) throw new Reject(e.errno, e.message, e.insn, [], e.hint, e.rule);
   }
 }
 
@@ -1782,27 +2094,42 @@ function aluName(o: number): string {
   return names[o] ?? '?';
 }
 
+const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
+
+/**
+ * The rules of a tracing program (fentry/fexit/fmod_ret/tp_btf): its context
+ * is its target's arguments (bpf_check_attach_target, btf_ctx_access).
+ */
+function tracingRulesFor(input: VerifierInput): ProgTypeRules {
+  const attach = input.attachType;
+  if (!attach || !input.attachTo) throw new Reject('EINVAL', 'Tracing programs must provide btf_id', 0, [], 'name the target in the section, e.g. SEC("fentry/bpf_fentry_test1") or SEC("tp_btf/task_newtask")');
+  if (!TRACING_ATTACH.has(attach))
+    throw new Reject('ENOTSUPP', `tracing programs of attach type ${attach} are not supported by tsbpf`, 0, [], undefined, 'tsbpf supports fentry, fexit, fmod_ret and tp_btf tracing programs');
+  const btf = input.kernelBtf ?? kernelBtf();
+  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, input.attachTo);
+  if (typeof t === 'string') throw new Reject('ENOENT', `failed to find kernel BTF type ID of '${input.attachTo}': ${t}`, 0, [], 'tsbpf knows the targets its kernel BTF subset holds (src/verifier/kernel-btf.ts)');
+  return tracingRules(t);
+}
+
 /** Variadic helpers whose kernel proto covers only the leading arguments (trace_printk: fmt, fmt_size). */
 const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
 
-/** The kernel struct behind each map type (its ops' map_btf_id), as check_ptr_to_map_access names it. */
-const MAP_STRUCT: Partial<Record<string, string>> = {
-  array: 'bpf_array', percpu_array: 'bpf_array', prog_array: 'bpf_array', perf_event_array: 'bpf_array', array_of_maps: 'bpf_array',
-  hash: 'bpf_htab', percpu_hash: 'bpf_htab', lru_hash: 'bpf_htab', lru_percpu_hash: 'bpf_htab', hash_of_maps: 'bpf_htab',
-  lpm_trie: 'lpm_trie', ringbuf: 'bpf_ringbuf_map', queue: 'bpf_queue_stack', stack: 'bpf_queue_stack', bloom_filter: 'bpf_bloom_filter',
-};
+/**
+ * The struct bpf_map fields a tsbpf map descriptor holds (BPF_MAP_FIELDS in
+ * maps/map.ts). `sha` is admitted because Linux admits it and programs read
+ * it as plain bytes: there tsbpf's descriptor holds its own words (type,
+ * sizes, id, storage address), not a SHA-256, which Linux computes only on
+ * request; the verifier types the read as an unknown scalar either way.
+ */
+const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
+  'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
 
 /** Tracing helpers bpf_base_func_proto offers only with CAP_PERFMON. */
 const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 14, 15, 16]);
 
 /** Helpers only some program types may call (the kernel's per-type get_func_proto). */
 function helperAllowed(type: ProgTypeName, id: number): boolean {
-  switch (id) {
-    case 44: case 54: case 65: return type === 'xdp';
-    case 9: case 10: case 11: return type === 'sched_cls' || type === 'sched_act';
-    case 26: return type === 'sched_cls' || type === 'sched_act' || type === 'socket_filter';
-    default: return true;
-  }
+  return helperAvailable(type, id);
 }
 
 function mapTypeId(t: MapTypeName): number {

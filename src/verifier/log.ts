@@ -125,11 +125,11 @@ export function stateStr(st: VerifierState, maps: MapNames): string {
 }
 
 /** `N: (op) text`, as the kernel's print_bpf_insn with the insn index. */
-export function insnLine(insns: readonly Insn[], i: number, helperName?: (id: number) => string | undefined): string {
+export function insnLine(insns: readonly Insn[], i: number, helperName?: (id: number) => string | undefined, kfuncName?: (insn: Insn) => string | undefined): string {
   const code = insns[i]!.code.toString(16).padStart(2, '0');
   let text: string;
   try {
-    text = formatInsn(insns, i, { dialect: 'kernel', ll: false, ...(helperName ? { helperName } : {}) });
+    text = formatInsn(insns, i, { dialect: 'kernel', ll: false, ...(helperName ? { helperName } : {}), ...(kfuncName ? { kfuncName } : {}) });
   } catch {
     text = `.raw`;
   }

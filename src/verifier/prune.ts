@@ -4,10 +4,10 @@
  * contained in one already proven safe from that point on need not be
  * explored again.
  *
- * tsbpf compares every live register with full precision (the kernel
- * relaxes this for scalars never used in a decision, via precision
- * tracking; we do not track precision, so we prune a little less but never
- * unsoundly). Dead registers (by the static liveness of cfg.ts) are ignored.
+ * Dead registers (by the static liveness of cfg.ts) are ignored. Like the
+ * kernel, scalars whose value cannot matter from this instruction on (see
+ * precision.ts: a static, conservative form of the kernel's precision
+ * tracking) are compared by type only; every other register in full.
  */
 import type { Reg } from './types.js';
 import { type VerifierState, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
@@ -58,6 +58,13 @@ export interface PruneContext {
   liveMask(st: VerifierState, frame: number): number;
   /** uninitialised stack reads are allowed (privileged) */
   allowUninitStack: boolean;
+  /**
+   * registers of frame k whose scalar value may matter from the state's
+   * instruction on (bit n = rn); absent: all of them
+   */
+  preciseMask?(st: VerifierState, frame: number): number;
+  /** whether the value spilled in slot spi of frame k may matter (absent: all of them do) */
+  preciseSlot?(st: VerifierState, frame: number, spi: number): boolean;
 }
 
 /**
@@ -69,6 +76,8 @@ export interface PruneContext {
 export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
+  // bpf_rcu_read_lock / bpf_preempt_disable sections (the kernel's states_equal compares them too)
+  if (old.rcuLock !== cur.rcuLock || old.preemptLock !== cur.preemptLock) return false;
   const ids = new IdMap();
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
@@ -80,9 +89,13 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       for (let a = 0; a < ao.length; a++) if (!regsafe(ao[a]!, ac[a]!, ids)) return false;
     }
     const live = exact ? 0x7ff : ctx.liveMask(cur, k);
+    const precise = exact || !ctx.preciseMask ? 0x7ff : ctx.preciseMask(cur, k);
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
-      if (!regsafe(fo.regs[r]!, fc.regs[r]!, ids, exact)) return false;
+      const o = fo.regs[r]!, c = fc.regs[r]!;
+      // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's !precise case).
+      if (!(precise & (1 << r)) && o.type === 'scalar' && c.type === 'scalar') continue;
+      if (!regsafe(o, c, ids, exact)) return false;
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
@@ -101,7 +114,10 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
         if (to !== tc) return false;
       }
       if (so.t[7] === STACK_SPILL && so.spilled) {
-        if (!sc?.spilled || !regsafe(so.spilled, sc.spilled, ids, exact)) return false;
+        if (!sc?.spilled) return false;
+        // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
+        if (!exact && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
+        if (!regsafe(so.spilled, sc.spilled, ids, exact)) return false;
       }
     }
   }

@@ -27,6 +27,9 @@ const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+// Hoisted so that the hot paths below do not rebuild them on every call.
+const BIT63 = 1n << 63n;
+const HI32 = U64 ^ U32;
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export class Scalar {
@@ -102,6 +105,13 @@ export class Scalar {
     return tnumIsConst(this.varOff);
   }
 
+  /** A constant in every view (tnum and all four ranges agree on one value). */
+  isExactConst(): boolean {
+    const v = this.varOff.value;
+    return this.varOff.mask === 0n && this.umin === v && this.umax === v && this.smin === s64(v) && this.smax === this.smin &&
+      this.u32min === u32(v) && this.u32max === this.u32min && this.s32min === s32(v) && this.s32max === this.s32min;
+  }
+
   /** The kernel's is_reg_const: a constant in the 64- or 32-bit view. */
   isConstIn(jmp32: boolean): boolean {
     return jmp32 ? tnumSubregIsConst(this.varOff) : tnumIsConst(this.varOff);
@@ -154,7 +164,7 @@ export class Scalar {
 
   updateBounds64(): void {
     const v = this.varOff;
-    this.smin = max(this.smin, s64(v.value | (v.mask & (1n << 63n))));
+    this.smin = max(this.smin, s64(v.value | (v.mask & BIT63)));
     this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
     this.umin = max(this.umin, v.value);
     this.umax = min(this.umax, v.value | v.mask);
@@ -229,7 +239,7 @@ export class Scalar {
   }
 
   private deduceMixed(): void {
-    const HI = U64 ^ U32;
+    const HI = HI32;
     const newUmin = (this.umin & HI) | this.u32min;
     const newUmax = (this.umax & HI) | this.u32max;
     this.umin = max(this.umin, newUmin);
@@ -261,6 +271,9 @@ export class Scalar {
 
   /** reg_bounds_sync */
   sync(): void {
+    // Fast path: nothing known in any view stays so (every step below would be a no-op).
+    if (this.varOff.mask === U64 && this.umin === 0n && this.umax === U64 && this.smin === S64_MIN && this.smax === S64_MAX &&
+      this.u32min === 0n && this.u32max === U32 && this.s32min === S32_MIN && this.s32max === S32_MAX) return;
     // Fast path: a known constant consistent with every view is exactly that constant
     // (the full reconciliation reaches the same result, more slowly).
     if (this.varOff.mask === 0n) {
@@ -271,9 +284,15 @@ export class Scalar {
       }
     }
     this.updateBounds();
-    this.deduceBounds();
-    this.deduceBounds();
-    this.deduceBounds();
+    // Up to three rounds of deduction, as the kernel runs them; a round is a function of the
+    // bounds and the tnum alone, so once one changes nothing the remaining rounds would not either.
+    for (let round = 0; round < 3; round++) {
+      const { varOff, smin, smax, umin, umax, s32min, s32max, u32min, u32max } = this;
+      this.deduceBounds();
+      if (this.umin === umin && this.umax === umax && this.smin === smin && this.smax === smax &&
+        this.u32min === u32min && this.u32max === u32max && this.s32min === s32min && this.s32max === s32max &&
+        this.varOff.value === varOff.value && this.varOff.mask === varOff.mask) break;
+    }
     this.boundOffset();
     this.updateBounds();
   }
@@ -551,6 +570,16 @@ export function scalarAlu(opc: number, dst: Scalar, src: Scalar, alu32: boolean)
     dst.markUnknown();
     return;
   }
+  // Constant OP constant: the tnum result is exact and the (sound) bounds contain it, so the
+  // full computation below ends, after reg_bounds_sync, in exactly this constant. Most ALU
+  // instructions of real programs compute offsets and flags from constants.
+  if (dst.isExactConst() && src.isExactConst()) {
+    const r = constAlu(opc, dst.varOff.value, src.varOff.value, alu32);
+    if (r !== undefined) {
+      dst.markKnown(r);
+      return;
+    }
+  }
   switch (opc) {
     case op.BPF_ADD:
       add32(dst, src); add64(dst, src);
@@ -588,6 +617,37 @@ export function scalarAlu(opc: number, dst: Scalar, src: Scalar, alu32: boolean)
   }
   if (alu32) dst.zext32();
   dst.sync();
+}
+
+/** The concrete result of a tracked ALU op on two constants (undefined for ops not tracked). */
+function constAlu(opc: number, a: bigint, b: bigint, alu32: boolean): bigint | undefined {
+  if (alu32) {
+    const x = u32(a), y = u32(b);
+    switch (opc) {
+      case op.BPF_ADD: return u32(x + y);
+      case op.BPF_SUB: return u32(x - y);
+      case op.BPF_MUL: return u32(x * y);
+      case op.BPF_AND: return x & y;
+      case op.BPF_OR: return x | y;
+      case op.BPF_XOR: return x ^ y;
+      case op.BPF_LSH: return u32(x << y);
+      case op.BPF_RSH: return x >> y;
+      case op.BPF_ARSH: return u32(s32(x) >> y);
+    }
+    return undefined;
+  }
+  switch (opc) {
+    case op.BPF_ADD: return u64(a + b);
+    case op.BPF_SUB: return u64(a - b);
+    case op.BPF_MUL: return u64(a * b);
+    case op.BPF_AND: return a & b;
+    case op.BPF_OR: return a | b;
+    case op.BPF_XOR: return a ^ b;
+    case op.BPF_LSH: return u64(a << b);
+    case op.BPF_RSH: return a >> b;
+    case op.BPF_ARSH: return u64(s64(a) >> b);
+  }
+  return undefined;
 }
 
 // --- conditional jumps (is_scalar_branch_taken, regs_refine_cond_op) ---

@@ -4,7 +4,28 @@
  * creates them) and which map each lddw names.
  */
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
+import type { Btf } from '../object/btf/btf.js';
+import { applyCoreRelocations } from '../object/btf/core.js';
+import { contextBtf } from '../object/btf/context.js';
+import type { CoreRelo } from '../object/btf/ext.js';
+import { cloneInsns, type Insn } from '../isa/insn.js';
+import { TsbpfError } from '../errors.js';
 import type { VerifierInput, VerifierMapInfo } from './check.js';
+
+/**
+ * A program's instructions with its CO-RE relocations applied (a patched
+ * copy). libbpf's bpf_object__relocate_core runs before map resolution, so
+ * the kernel's verifier only ever sees relocated offsets; `tsbpf prog load`
+ * and the runtime's loader both go through here. The target is tsbpf's own
+ * types (contextBtf) unless one is given. A relocation the target cannot
+ * satisfy is a CoreRelocationError (ENOENT) naming the type and access string.
+ */
+export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?: Btf): Insn[] {
+  if (!prog.coreRelos?.length) return cloneInsns(prog.insns);
+  // the records name types of the object's BTF: without it they cannot be read
+  if (!local) throw new TsbpfError('EINVAL', `${prog.name}: CO-RE relocations without the object's BTF`);
+  return applyCoreRelocations(prog.insns, prog.coreRelos as CoreRelo[], local, target ?? contextBtf());
+}
 
 const BPF_F_RDONLY_PROG = 0x80;
 
@@ -28,8 +49,9 @@ export function mapInfoOf(m: MapSpec): VerifierMapInfo {
 export function inputFromSpec(
   coll: CollectionSpec,
   prog: ProgramSpec,
-  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers'> = {},
+  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf } = {},
 ): VerifierInput {
+  const { coreTarget, ...rest } = opts;
   const maps: VerifierMapInfo[] = [];
   const index = new Map<string, number>();
   const byInsn = new Map<number, number>();
@@ -45,14 +67,19 @@ export function inputFromSpec(
     }
     byInsn.set(ref.index, k);
   }
+  const kfuncs = new Map<number, string>();
+  for (const ref of prog.references) if (ref.kind === 'kfunc' && ref.symbol) kfuncs.set(ref.index, ref.symbol);
   const input: VerifierInput = {
-    insns: prog.insns,
+    insns: coreRelocated(prog, coll.btf, coreTarget),
     progType: prog.type,
     maps,
     mapOfInsn: (i) => byInsn.get(i),
     license: prog.license,
-    ...opts,
+    ...rest,
   };
+  if (kfuncs.size) input.kfuncOfInsn = (i) => kfuncs.get(i);
+  if (prog.attachType) input.attachType = prog.attachType;
+  if (prog.attachTo) input.attachTo = prog.attachTo;
   if (prog.lineInfo) input.lineInfo = prog.lineInfo;
   if (prog.sleepable) input.sleepable = true;
   if (prog.funcInfo) input.funcInfo = prog.funcInfo;

@@ -19,12 +19,21 @@ export const STACK_ZERO = 3;
 export const SLOT_CHAR = ['?', 'r', 'm', '0'];
 
 export class StackSlot {
-  readonly t = new Uint8Array(8);
+  /**
+   * The 8 byte types. A plain array rather than a Uint8Array: states are cloned at every
+   * branch and checkpoint, and a small array literal costs far less to allocate and collect
+   * than a typed array's backing store.
+   */
+  readonly t: number[];
   spilled: Reg | null = null;
 
+  constructor(t?: number[]) {
+    this.t = t ?? [STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID];
+  }
+
   clone(): StackSlot {
-    const s = new StackSlot();
-    s.t.set(this.t);
+    const t = this.t;
+    const s = new StackSlot([t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!]);
     s.spilled = this.spilled ? this.spilled.clone() : null;
     return s;
   }
@@ -54,16 +63,23 @@ export class Frame {
   /** for callbacks: the callers' stacks when the helper was called (for widening across iterations) */
   callbackEntry: Array<Array<StackSlot | undefined>> | null = null;
 
-  constructor(public frameno: number, callsite: number, subprog: number) {
-    this.regs = Array.from({ length: 11 }, () => Reg.notInit());
+  constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[]) {
+    this.regs = regs ?? Array.from({ length: 11 }, () => Reg.notInit());
     this.callsite = callsite;
     this.subprog = subprog;
   }
 
   clone(): Frame {
-    const f = new Frame(this.frameno, this.callsite, this.subprog);
-    f.regs = this.regs.map((r) => r.clone());
-    f.stack = this.stack.map((s) => s?.clone());
+    // Clones happen at every branch and checkpoint: build the copies directly, with no
+    // throw-away registers and no closures.
+    const src = this.regs;
+    const regs = new Array<Reg>(src.length);
+    for (let r = 0; r < src.length; r++) regs[r] = src[r]!.clone();
+    const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
+    const st = this.stack;
+    const stack = new Array<StackSlot | undefined>(st.length);
+    for (let k = 0; k < st.length; k++) stack[k] = st[k]?.clone();
+    f.stack = stack;
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
     f.callbackEntry = this.callbackEntry;
@@ -100,6 +116,10 @@ export class VerifierState {
   path: PathStep | null = null;
   /** may_goto fall-throughs taken on this path (the kernel's may_goto_depth) */
   mayGotoDepth = 0;
+  /** inside a bpf_rcu_read_lock() section (the kernel's active_rcu_lock) */
+  rcuLock = false;
+  /** bpf_preempt_disable() calls not yet matched by bpf_preempt_enable() (active_preempt_lock) */
+  preemptLock = 0;
 
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
@@ -115,6 +135,8 @@ export class VerifierState {
     s.refs = this.refs.map((r) => ({ ...r }));
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
+    s.rcuLock = this.rcuLock;
+    s.preemptLock = this.preemptLock;
     return s;
   }
 

@@ -18,6 +18,10 @@ export interface Tnum {
 
 const u64 = (v: bigint): bigint => v & U64;
 const TN = (value: bigint, mask: bigint): Tnum => ({ value: value & U64, mask: mask & U64 });
+/** For results already in [0, 2^64) (and/or/xor/intersect/truncate/right shift of normalised inputs). */
+const TNraw = (value: bigint, mask: bigint): Tnum => ({ value, mask });
+/** Masks of the low 1, 2, 4, 8 bytes, by size (built once: tnumCast runs on every subregister view). */
+const BYTE_MASKS: readonly bigint[] = [0n, 0xffn, 0xffffn, 0xffffffn, 0xffffffffn, 0xffffffffffn, 0xffffffffffffn, 0xffffffffffffffn, U64];
 
 export const tnumUnknown: Tnum = Object.freeze({ value: 0n, mask: U64 });
 
@@ -27,11 +31,16 @@ export function tnumConst(v: bigint): Tnum {
 
 /** Position of the highest set bit, 1-based (fls64); 0 for 0. */
 function fls64(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
+  // On the two 32-bit halves as numbers: v.toString(2) allocates a string on a hot path
+  // (tnumRange runs on every bounds sync).
+  const hi = Number(v >> 32n);
+  if (hi) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(v & 0xffffffffn));
 }
 
 /** The smallest tnum covering every value in [min, max] (unsigned). */
 export function tnumRange(min: bigint, max: bigint): Tnum {
+  if (min === max) return TN(min, 0n);
   const chi = u64(min) ^ u64(max);
   const bits = fls64(chi);
   if (bits > 63) return tnumUnknown;
@@ -40,7 +49,7 @@ export function tnumRange(min: bigint, max: bigint): Tnum {
 }
 
 export const tnumLshift = (a: Tnum, s: number): Tnum => TN(a.value << BigInt(s), a.mask << BigInt(s));
-export const tnumRshift = (a: Tnum, s: number): Tnum => TN(a.value >> BigInt(s), a.mask >> BigInt(s));
+export const tnumRshift = (a: Tnum, s: number): Tnum => TNraw(a.value >> BigInt(s), a.mask >> BigInt(s));
 
 /**
  * Arithmetic shift: a negative value's sign bit is known 1 and shifts in
@@ -77,19 +86,19 @@ export function tnumAnd(a: Tnum, b: Tnum): Tnum {
   const alpha = a.value | a.mask;
   const beta = b.value | b.mask;
   const v = a.value & b.value;
-  return TN(v, alpha & beta & ~v);
+  return TNraw(v, alpha & beta & ~v);
 }
 
 export function tnumOr(a: Tnum, b: Tnum): Tnum {
   const v = a.value | b.value;
   const mu = a.mask | b.mask;
-  return TN(v, mu & ~v);
+  return TNraw(v, mu & ~v);
 }
 
 export function tnumXor(a: Tnum, b: Tnum): Tnum {
   const v = a.value ^ b.value;
   const mu = a.mask | b.mask;
-  return TN(v & ~mu, mu);
+  return TNraw(v & ~mu, mu);
 }
 
 /**
@@ -114,13 +123,13 @@ export function tnumMul(a: Tnum, b: Tnum): Tnum {
 export function tnumIntersect(a: Tnum, b: Tnum): Tnum {
   const v = a.value | b.value;
   const mu = a.mask & b.mask;
-  return TN(v & ~mu, mu);
+  return TNraw(v & ~mu, mu);
 }
 
 /** Truncate to `size` bytes. */
 export function tnumCast(a: Tnum, size: number): Tnum {
-  const m = size >= 8 ? U64 : (1n << BigInt(size * 8)) - 1n;
-  return TN(a.value & m, a.mask & m);
+  const m = size >= 8 ? U64 : BYTE_MASKS[size] ?? (1n << BigInt(size * 8)) - 1n;
+  return TNraw(a.value & m, a.mask & m);
 }
 
 export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;

@@ -143,6 +143,9 @@ export function regTypeStr(r: Reg): string {
   };
   let s = base[r.type];
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
+  // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check
+  // turns it into CONST_PTR_TO_MAP (mark_ptr_or_null_reg): its log says map_value_or_null.
+  if (r.maybeNull && r.type === 'map_ptr') s = 'map_value';
   if (r.maybeNull) s += '_or_null';
   return s;
 }

@@ -48,6 +48,11 @@ export interface AddressSpaceOptions {
   maximumPages?: number;
   /** Back the space with a shared memory so worker threads can run programs over it. */
   shared?: boolean;
+  /**
+   * Adopt an existing memory instead of making one (a worker thread wrapping
+   * the shared memory another thread created; src/runtime/shared.ts).
+   */
+  memory?: WebAssembly.Memory;
 }
 
 const MIN_CLASS = 4; // 16 bytes
@@ -73,8 +78,8 @@ export class AddressSpace {
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = opts.initialPages ?? 256;
     const maximum = opts.maximumPages ?? 65536;
-    this.shared = opts.shared ?? false;
-    this.memory = new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
+    this.shared = opts.memory ? typeof SharedArrayBuffer !== 'undefined' && opts.memory.buffer instanceof SharedArrayBuffer : (opts.shared ?? false);
+    this.memory = opts.memory ?? new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
     this._u8 = new Uint8Array(this.memory.buffer);
     this._dv = new DataView(this.memory.buffer);
     for (let c = 0; c <= MAX_CLASS; c++) this.freeLists.push([]);

@@ -43,6 +43,10 @@ export interface CorpusCase {
   license: string;
   /** load with BTF func_info (one FUNC per function), as clang-built objects have */
   btf: boolean;
+  /** tracing programs: the target (kernel function, or raw tracepoint name) the kernel's attach_btf_id names */
+  attachBtf?: string;
+  /** kfunc calls (`call kfunc:NAME`): slot index -> kernel function name */
+  kfuncs: Map<number, string>;
   maps: CorpusMap[];
   /** the assembly as written */
   source: string;
@@ -67,7 +71,16 @@ export interface VerdictsFile {
 export class CorpusError extends Error {}
 
 /** Attach types a case may name (enum bpf_attach_type). */
-const ATTACH: Record<string, number> = { none: 0, xdp: 37, trace_raw_tp: 23 };
+const ATTACH: Record<string, number> = { none: 0, xdp: 37, xdp_devmap: 33, trace_raw_tp: 23, trace_fentry: 24, trace_fexit: 25, modify_return: 26 };
+const ATTACH_NAME = new Map(Object.entries(ATTACH).map(([k, v]) => [v, k]));
+
+/**
+ * `call kfunc:NAME`: a BPF_PSEUDO_KFUNC_CALL whose imm, until the oracles
+ * resolve it (kloader by vmlinux BTF id, tsbpf by name), is KFUNC_MARK plus
+ * the name's index here.
+ */
+const KFUNC_MARK = 0x7e000000;
+const kfuncNames: string[] = [];
 
 interface Opts {
   type?: ProgTypeName;
@@ -76,6 +89,7 @@ interface Opts {
   progFlags?: number;
   license?: string;
   btf?: boolean;
+  attachBtf?: string;
 }
 
 function parseMap(file: string, line: number, words: string[]): CorpusMap {
@@ -118,12 +132,20 @@ function parseOpts(file: string, line: number, words: string[], into: Opts): voi
     } else if (k === 'flags' && v) into.progFlags = Number(v);
     else if (k === 'license' && v) into.license = v.replace(/_/g, ' ');
     else if (k === 'btf' && v === undefined) into.btf = true;
+    else if (k === 'attach_btf' && v) into.attachBtf = v === 'none' ? '' : v; // none: no attach_btf_id (overrides @defaults)
     else throw new CorpusError(`${file}:${line}: unknown option '${w}'`);
   }
 }
 
 /** The corpus's map shorthands in the assembler's syntax. */
 function expandMaps(line: string): string {
+  const kf = /^(\s*)call\s+kfunc:(\w+)\s*(?:[;#].*)?$/.exec(line);
+  if (kf) {
+    let k = kfuncNames.indexOf(kf[2]!);
+    if (k < 0) k = kfuncNames.push(kf[2]!) - 1;
+    // code 0x85 (call), src 2 (BPF_PSEUDO_KFUNC_CALL), imm = the mark
+    return `${kf[1]}.raw 0x${(BigInt(KFUNC_MARK + k) << 32n | 0x2085n).toString(16)}`;
+  }
   return line.replace(/\bmap_value\[(\d+)\]\s*\+\s*(\d+)/g, 'map[fd:$1][0]+$2').replace(/\bmap\[(\d+)\]/g, 'map[fd:$1]');
 }
 
@@ -165,6 +187,18 @@ export function assembleCase(src: string): Insn[] {
   return out;
 }
 
+/** The kfunc calls of a case, with their marks reset to 0 (an unresolved kfunc call, as in an object file). */
+function kfuncsOf(insns: Insn[]): Map<number, string> {
+  const out = new Map<number, string>();
+  insns.forEach((x, i) => {
+    if (x.code === 0x85 && x.src === 2 && x.imm >= KFUNC_MARK && x.imm - KFUNC_MARK < kfuncNames.length) {
+      out.set(i, kfuncNames[x.imm - KFUNC_MARK]!);
+      x.imm = 0;
+    }
+  });
+  return out;
+}
+
 /** Parse one corpus file. */
 export function parseCorpusFile(path: string, group: string): CorpusCase[] {
   const text = readFileSync(path, 'utf8');
@@ -196,6 +230,8 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       progFlags: o.progFlags ?? 0,
       license: o.license ?? 'GPL',
       btf: o.btf ?? false,
+      ...(o.attachBtf ? { attachBtf: o.attachBtf } : {}),
+      kfuncs: kfuncsOf(insns),
       maps: cur.maps ?? defaultMaps,
       source,
       insns,
@@ -281,6 +317,9 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged): Verifie
     progFlags: c.progFlags,
     // kloader's BTF: type 1 int, 2 the prototype, 3.. one FUNC per function in order.
     ...(c.btf ? { funcInfo: functionStarts(c.insns).map((insnOff, k) => ({ insnOff, typeId: 3 + k })) } : {}),
+    ...(c.kfuncs.size ? { kfuncOfInsn: (i: number) => c.kfuncs.get(i) } : {}),
+    ...(ATTACH_NAME.has(c.expectedAttachType) && c.expectedAttachType ? { attachType: ATTACH_NAME.get(c.expectedAttachType)! } : {}),
+    ...(c.attachBtf ? { attachTo: c.attachBtf.replace(/^btf_trace_/, '') } : {}),
   };
 }
 
@@ -293,6 +332,8 @@ export function kloaderInput(c: CorpusCase, name = c.name, privileged = c.privil
   }
   for (const i of c.insns) out.push(`insn ${i.code} ${i.dst} ${i.src} ${i.off} ${i.imm}`);
   if (c.btf) for (const f of functionStarts(c.insns)) out.push(`func ${f}`);
+  if (c.attachBtf) out.push(`attach_btf ${c.attachBtf}`);
+  for (const [i, n] of c.kfuncs) out.push(`kfunc ${i} ${n}`);
   out.push('end');
   return out.join('\n') + '\n';
 }

@@ -16,6 +16,8 @@
  *   map TYPE KEY VALUE MAX FLAGS FREEZE
  *   insn CODE DST SRC OFF IMM
  *   func INSN_OFF                         (with BTF: a function starts here; the first is main)
+ *   attach_btf NAME                       (attach_btf_id: vmlinux FUNC NAME, or typedef NAME for btf_trace_*)
+ *   kfunc INSN_OFF NAME                   (the kfunc call at INSN_OFF gets vmlinux FUNC NAME's BTF id)
  *   end                                   (load, print, close everything)
  *
  * Unprivileged loads follow the kernel selftests' approach: maps are created
@@ -27,6 +29,7 @@
  * Build: gcc -O2 -o kloader kloader.c -lbpf
  */
 #include <errno.h>
+#include <bpf/btf.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +202,8 @@ int main(void)
 	struct mapdef maps[MAX_MAPS], pending = { 0 };
 	int nmaps = 0, ninsns = 0, ptype = 0, attach = 0, pflags = 0, unpriv = 0, bad = 0, nfuncs = 0;
 	static struct bpf_func_info funcs[1000];
+	int attach_btf_id = 0;
+	struct btf *vmlinux = NULL;
 
 	insns = calloc(MAX_INSNS, sizeof(*insns));
 	logbuf = malloc(LOG_SIZE);
@@ -209,7 +214,7 @@ int main(void)
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "case ", 5)) {
 			snprintf(name, sizeof name, "%s", line + 5);
-			nmaps = ninsns = ptype = attach = pflags = unpriv = bad = nfuncs = 0;
+			nmaps = ninsns = ptype = attach = pflags = unpriv = bad = nfuncs = attach_btf_id = 0;
 			memset(&pending, 0, sizeof pending);
 			snprintf(license, sizeof license, "GPL");
 		} else if (!strncmp(line, "prog ", 5)) {
@@ -241,6 +246,31 @@ int main(void)
 			i->src_reg = src;
 			i->off = off;
 			i->imm = imm;
+		} else if (!strncmp(line, "attach_btf ", 11) || !strncmp(line, "kfunc ", 6)) {
+			/* Kernel BTF ids by name: tracing targets and kfuncs. */
+			char nm[512];
+			int at = -1, id;
+			if (!vmlinux)
+				vmlinux = btf__load_vmlinux_btf();
+			if (!vmlinux) {
+				bad = 1;
+				continue;
+			}
+			if (line[0] == 'a') {
+				snprintf(nm, sizeof nm, "%s", line + 11);
+				id = btf__find_by_name_kind(vmlinux, nm, strncmp(nm, "btf_trace_", 10) ? BTF_KIND_FUNC : BTF_KIND_TYPEDEF);
+				if (id < 0)
+					bad = 1;
+				else
+					attach_btf_id = id;
+			} else if (sscanf(line + 6, "%d %511s", &at, nm) == 2 && at >= 0 && at < ninsns) {
+				id = btf__find_by_name_kind(vmlinux, nm, BTF_KIND_FUNC);
+				if (id < 0)
+					bad = 1;
+				else
+					insns[at].imm = id;
+			} else
+				bad = 1;
 		} else if (!strncmp(line, "func ", 5)) {
 			if (nfuncs == 1000) {
 				bad = 1;
@@ -297,6 +327,7 @@ int main(void)
 				po.func_info_rec_size = sizeof(funcs[0]);
 			}
 			po.expected_attach_type = attach;
+			po.attach_btf_id = attach_btf_id;
 			po.prog_flags = pflags;
 			po.attempts = 1;
 			if (unpriv && set_caps(0)) {
@@ -320,6 +351,7 @@ int main(void)
 					lo.func_info_rec_size = sizeof(funcs[0]);
 				}
 				lo.expected_attach_type = attach;
+				lo.attach_btf_id = attach_btf_id;
 				lo.prog_flags = pflags;
 				lo.attempts = 1;
 				lo.log_level = 1;

@@ -12,17 +12,37 @@ import { Runtime } from '../../runtime/runtime.js';
 import { loadCollectionFile } from '../../runtime/node.js';
 import { LINKTYPE_ETHERNET, PcapWriter, readCapture } from '../../hooks/packet/pcap.js';
 import { runXdp, XDP_ACTION_NAMES, XDP_PASS } from '../../hooks/packet/xdp.js';
+import { TapDevice } from '../../hooks/packet/tap.js';
+import { tapXdp } from '../../hooks/packet/tap-xdp.js';
 
 export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [--write OUT] [-j]
+       tsbpf xdp FILE PROG --tap NAME [--netns NS] [--pass-to NAME2 [--pass-netns NS2]]
+                 [--frames N] [--duration SECONDS] [-j]
   Run xdp program PROG of object FILE on every packet of IN (pcap or pcapng),
   write the packets it passes (as modified) to OUT (pcap), print counts per action.
+  With --tap (Linux, root): create TAP device NAME (moved into namespace NS and
+  brought up) and run PROG on every frame it carries, as on a NIC: XDP_TX
+  answers on NAME, XDP_REDIRECT sends to the TAP the program names, XDP_PASS
+  hands frames to TAP NAME2 (the host side; its frames go out through NAME).
+  Runs until Ctrl-C, N frames or SECONDS, then prints counts per action.
 `;
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, { ...JSON_OPTS, pcap: { type: 'string' }, write: { type: 'string', short: 'w' } });
+  const { positionals, values } = parse(args, {
+    ...JSON_OPTS,
+    pcap: { type: 'string' },
+    write: { type: 'string', short: 'w' },
+    tap: { type: 'string' },
+    netns: { type: 'string' },
+    'pass-to': { type: 'string' },
+    'pass-netns': { type: 'string' },
+    frames: { type: 'string' },
+    duration: { type: 'string' },
+  });
   const [file, progName] = positionals;
+  if (file && progName && positionals.length === 2 && values.tap !== undefined && values.pcap === undefined) return runTap(file, progName, values);
   const inPath = values.pcap as string | undefined;
-  if (!file || !progName || !inPath || positionals.length > 2) throw new CliUsageError(usage);
+  if (!file || !progName || !inPath || positionals.length > 2 || values.tap !== undefined) throw new CliUsageError(usage);
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(inPath);
@@ -79,6 +99,75 @@ export async function run(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    rt.close();
+  }
+}
+
+/** `--tap`: an XDP NIC on a TAP device, until a signal, --frames or --duration. */
+async function runTap(file: string, progName: string, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const num = (k: string): number | undefined => {
+    const v = values[k];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) throw new CliUsageError(`--${k} wants a positive number\n${usage}`);
+    return n;
+  };
+  const maxFrames = num('frames');
+  const seconds = num('duration');
+  if (values['pass-netns'] !== undefined && values['pass-to'] === undefined) throw new CliUsageError(`--pass-netns needs --pass-to\n${usage}`);
+  const devs: TapDevice[] = [];
+  const rt = new Runtime();
+  try {
+    const open = (name: string, netns: string | boolean | undefined): TapDevice => {
+      const t = TapDevice.open({ name, up: true, ...(typeof netns === 'string' ? { netns } : {}) });
+      devs.push(t);
+      rt.devices.set(t.ifindex, t);
+      return t;
+    };
+    const tap = open(values.tap as string, values.netns);
+    const host = values['pass-to'] !== undefined ? open(values['pass-to'] as string, values['pass-netns']) : undefined;
+    const coll = await loadCollectionFile(file, rt, { programs: [progName] });
+    const prog = coll.program(progName);
+    if (prog.type !== 'xdp') throw new TsbpfError('EINVAL', `program ${progName} is ${prog.type}, not xdp`);
+    const nic = tapXdp(tap, host ? { pass: host } : {});
+    const link = prog.attach(nic);
+    if (!values.json) process.stderr.write(`${progName} on ${tap.name} (ifindex ${tap.ifindex}${tap.netns ? `, netns ${tap.netns}` : ''})${host ? `, passing to ${host.name}` : ''}; Ctrl-C to stop\n`);
+    const t0 = performance.now();
+    let frames = 0;
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        if (timer) clearTimeout(timer);
+        nic.onFrame = undefined;
+        resolve();
+      };
+      const timer = seconds !== undefined ? setTimeout(stop, seconds * 1000) : undefined;
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      nic.onFrame = () => {
+        if (maxFrames !== undefined && ++frames >= maxFrames) stop();
+      };
+    });
+    const ms = performance.now() - t0;
+    link.detach();
+    nic.close();
+    const s = nic.stats;
+    const total = s.actions.reduce((a, b) => a + b, 0);
+    if (values.json) {
+      const actions: Record<string, number> = {};
+      XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = s.actions[i]!));
+      const out = { device: tap.name, ifindex: tap.ifindex, frames: total, actions, exceptions: s.exceptions, redirect_errors: s.redirectErrors, pass_dropped: s.passDropped, ms: Math.round(ms) };
+      process.stdout.write(JSON.stringify(out, null, values.pretty ? 2 : undefined) + '\n');
+    } else {
+      process.stdout.write(`${total} frames through ${progName} on ${tap.name} in ${ms.toFixed(0)} ms\n`);
+      XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(s.actions[i]).padStart(10)}\n`));
+      if (s.redirectErrors) process.stdout.write(`${s.redirectErrors} redirected frames had no TAP to go to\n`);
+      if (s.passDropped) process.stdout.write(`${s.passDropped} passed frames had no host side (--pass-to)\n`);
+    }
+    return 0;
+  } finally {
+    for (const d of devs) d.close();
     rt.close();
   }
 }

@@ -2,20 +2,79 @@
  * The part every hook on a live UDP socket shares: it wraps the socket's
  * `emit` for 'message' events while programs are attached (the socket object
  * is the application's; nothing else changes), and hands each datagram to the
- * subclass as the Ethernet/IP/UDP frame it would have been on the wire
- * (frame.ts), synthesised from the peer and the socket's local address.
+ * subclass, which runs the programs on the Ethernet/IP/UDP frame it would
+ * have been on the wire (frame.ts), synthesised from the peer and the
+ * socket's local address.
+ *
+ * The per-datagram path allocates as little as it can: the frame headers of
+ * a flow are built once (udpFrameTemplate) and written with the payload
+ * straight into a packet buffer that the hook keeps in the programs' address
+ * space, with its context struct, from one datagram to the next (the
+ * kernel's drivers recycle their rx buffers the same way); the programs run
+ * through the engine's hook entry (Executable.runCtx) with a run state kept
+ * per link. A datagram arriving while the buffer is in use (a program's
+ * helper re-entering the socket) gets a buffer of its own.
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { TsbpfError } from '../../errors.js';
 import type { ProgTypeName } from '../../object/spec.js';
-import { HookPoint } from '../link.js';
-import { buildUdpFrame } from './frame.js';
+import type { Program } from '../../runtime/runtime.js';
+import type { RedirectTarget, SkbPacket, XdpPacket } from '../../helpers/env.js';
+import type { AddressSpace, Region } from '../../vm/memory.js';
+import { HookPoint, HookRun, memOf } from '../link.js';
+import { udpFrameTemplate, writeUdpFrame, type UdpFrameTemplate } from './frame.js';
 
 export type Emit = (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+
+/** Run state of a program on a packet hook: the packet helpers (and LD_ABS/LD_IND for skb programs) find the packet here. */
+export class PacketRun extends HookRun {
+  packet: XdpPacket | SkbPacket | undefined;
+  redirect: RedirectTarget | undefined;
+  constructor(
+    p: Program,
+    ctx: number,
+    private readonly space: AddressSpace,
+  ) {
+    super(p.runtime.host, p.type, p.name, ctx, p.runtime.testRunEnv().scratch);
+  }
+  /** Where LD_ABS/LD_IND read: from skb->data, skb->len bytes (the engines call this; see vm/jit/engine.ts). */
+  legacyPacket(_ctx: bigint): { data: number; len: number } | undefined {
+    const p = this.packet;
+    if (p === undefined || p.kind !== 'skb') return undefined;
+    const dv = memOf(this.space).dv;
+    return { data: dv.getUint32(p.ctx + SKB_DATA, true), len: dv.getUint32(p.ctx + SKB_LEN, true) };
+  }
+}
+/** __sk_buff offsets of len and data (helpers/skb.ts SKB), here to keep this module light */
+const SKB_LEN = 0;
+const SKB_DATA = 76;
+
+/** A packet buffer and its context struct in one space, kept by a hook across datagrams. */
+export interface PacketBuf {
+  readonly space: AddressSpace;
+  /** first byte of the buffer (headroom included) */
+  readonly base: number;
+  readonly size: number;
+  /** the context struct (xdp_md, __sk_buff) */
+  readonly ctx: number;
+  readonly regions: Region[];
+  /** the hook's buffer for this space (kept), rather than one made for a nested datagram */
+  readonly kept: boolean;
+  busy: boolean;
+  /** what the helpers see (made by the subclass once per buffer) */
+  packet: XdpPacket | SkbPacket | undefined;
+}
 
 export abstract class DgramHook extends HookPoint {
   private origEmit: Emit | undefined;
   private local: { address: string; port: number } | undefined;
+  /** the flow of the last datagram (most sockets talk to few peers), and the others by address and port */
+  private lastTmpl: UdpFrameTemplate | undefined;
+  private readonly tmpls = new Map<string, Map<number, UdpFrameTemplate>>();
+  private tmplCount = 0;
+  private readonly bufs = new Map<AddressSpace, PacketBuf>();
+  /** the one space of every attached program, or undefined (none, or several) */
+  protected soleSpace: AddressSpace | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -25,39 +84,138 @@ export abstract class DgramHook extends HookPoint {
     super(name, types, 0, () => this.install(), () => this.uninstall());
   }
 
+  protected override linksChanged(): void {
+    let s: AddressSpace | undefined;
+    for (let i = 0; i < this.links.length; i++) {
+      const sp = this.links[i]!.program.runtime.space;
+      if (i === 0) s = sp;
+      else if (sp !== s) s = undefined;
+    }
+    this.soleSpace = s;
+  }
+
+  protected override makeRun(p: Program, ctx: number): HookRun {
+    return new PacketRun(p, ctx, p.runtime.space);
+  }
+
   private install(): void {
     const orig = this.socket.emit as unknown as Emit;
     this.origEmit = orig;
     const hook = this;
-    this.socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'message' && hook.links.length > 0) return hook.deliver(args[0] as Buffer, args[1] as RemoteInfo);
-      return orig.call(this, event, ...args);
+    // Named parameters and `arguments` forwarded as is: no rest array per event.
+    this.socket.emit = function (this: Socket, event: string | symbol, a?: unknown, b?: unknown): boolean {
+      if (event === 'message' && hook.links.length > 0) return hook.deliver(a as Buffer, b as RemoteInfo);
+      // eslint-disable-next-line prefer-rest-params
+      return orig.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
     } as unknown as Socket['emit'];
   }
 
   private uninstall(): void {
     if (this.origEmit) this.socket.emit = this.origEmit as unknown as Socket['emit'];
     this.origEmit = undefined;
+    // The buffers go back to their spaces (a buffer in use is freed by its release).
+    for (const b of this.bufs.values()) if (!b.busy) this.freeBuf(b);
+    this.bufs.clear();
   }
 
   /** Run the programs on one datagram and act on the verdict; returns what emit returns. */
   deliver(msg: Buffer, rinfo: RemoteInfo): boolean {
-    const emit = (...args: unknown[]): boolean => this.origEmit!.call(this.socket, 'message', ...args);
     // The local address is asked once (a bound socket keeps it; Socket#address is a system call).
-    let local = this.local;
-    if (!local) {
+    if (this.local === undefined) {
       try {
-        local = this.local = this.socket.address();
+        this.local = this.socket.address();
       } catch {
-        return emit(msg, rinfo);
+        return this.emitMessage(msg, rinfo);
       }
     }
-    const frame = buildUdpFrame({ srcAddr: rinfo.address, srcPort: rinfo.port, dstAddr: local.address, dstPort: local.port, payload: msg });
-    return this.handle(frame, msg, rinfo, emit);
+    return this.handle(msg, rinfo);
   }
 
-  /** Run the attached programs on `frame`; `emit(payload, rinfo)` delivers to the application. */
-  protected abstract handle(frame: Uint8Array, msg: Buffer, rinfo: RemoteInfo, emit: (payload: Buffer, rinfo: RemoteInfo) => boolean): boolean;
+  /** Hand a datagram to the application's 'message' listeners. */
+  protected emitMessage(payload: Buffer, rinfo: RemoteInfo): boolean {
+    return this.origEmit!.call(this.socket, 'message', payload, rinfo);
+  }
+
+  /** The frame template of the flow `rinfo` -> this socket (cached per peer address and port). */
+  protected templateOf(rinfo: RemoteInfo): UdpFrameTemplate {
+    const t = this.lastTmpl;
+    if (t !== undefined && t.srcPort === rinfo.port && t.srcAddr === rinfo.address) return t;
+    let byPort = this.tmpls.get(rinfo.address);
+    let nt = byPort?.get(rinfo.port);
+    if (nt === undefined) {
+      // A socket talking to very many peers: start the cache afresh rather than grow without bound.
+      if (this.tmplCount >= 4096) {
+        this.tmpls.clear();
+        this.tmplCount = 0;
+        byPort = undefined;
+      }
+      const local = this.local!;
+      nt = udpFrameTemplate(rinfo.address, rinfo.port, local.address, local.port);
+      if (!byPort) this.tmpls.set(rinfo.address, (byPort = new Map()));
+      byPort.set(rinfo.port, nt);
+      this.tmplCount++;
+    }
+    this.lastTmpl = nt;
+    return nt;
+  }
+
+  /** The frame of a datagram as a standalone array (the general path). */
+  protected frameOf(msg: Uint8Array, rinfo: RemoteInfo, checksum: 'full' | 'partial'): Uint8Array {
+    const t = this.templateOf(rinfo);
+    const f = new Uint8Array(t.headers.length + msg.length);
+    writeUdpFrame(f, 0, t, msg, checksum);
+    return f;
+  }
+
+  /**
+   * A packet buffer of at least `size` bytes (aligned to `align`) with a
+   * `ctxSize`-byte context in `space`, marked busy: the kept one when it is
+   * free and large enough (a larger one replaces it otherwise), else a
+   * temporary one. Give it back with releaseBuf. `init` sets `packet` on a
+   * new buffer.
+   */
+  protected acquireBuf(space: AddressSpace, size: number, align: number, ctxSize: number, init: (b: PacketBuf) => void): PacketBuf {
+    let b = this.bufs.get(space);
+    if (b !== undefined && !b.busy && b.size >= size) {
+      b.busy = true;
+      return b;
+    }
+    const keep = b === undefined || !b.busy;
+    if (keep && b !== undefined) this.freeBuf(b);
+    const base = space.alloc(size, align);
+    const ctx = space.alloc(ctxSize);
+    const regions = [
+      space.addRegion({ base, size, kind: 'packet', name: `${this.name} packet`, writable: true }),
+      space.addRegion({ base: ctx, size: ctxSize, kind: 'ctx', name: `${this.name} context`, writable: true }),
+    ];
+    const nb: PacketBuf = { space, base, size, ctx, regions, kept: keep, busy: true, packet: undefined };
+    init(nb);
+    if (keep) this.bufs.set(space, nb);
+    return nb;
+  }
+
+  protected releaseBuf(b: PacketBuf): void {
+    b.busy = false;
+    // A temporary buffer, or a kept one the hook let go of while it was in use (the last detach).
+    if (!b.kept || this.bufs.get(b.space) !== b) this.freeBuf(b);
+  }
+
+  private freeBuf(b: PacketBuf): void {
+    for (const r of b.regions) b.space.removeRegion(r);
+    b.space.free(b.base);
+    b.space.free(b.ctx);
+  }
+
+  /** Run `link`'s program on the packet in `b`; r0 (low 32 bits, unsigned). Throws what the program throws. */
+  protected runOn(b: PacketBuf, link: (typeof this.links)[number]): number {
+    const run = this.runOfLink(link, b.ctx) as PacketRun;
+    run.packet = b.packet;
+    run.redirect = undefined;
+    return this.execRun(link.program, run, b.ctx) >>> 0;
+  }
+
+  /** Run the attached programs on a datagram and deliver it (or not). */
+  protected abstract handle(msg: Buffer, rinfo: RemoteInfo): boolean;
 }
 
 /** One hook per socket and kind, made on first use: `program.attach(kind(socket))`. */

@@ -19,21 +19,127 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
 import type { Program } from '../../runtime/runtime.js';
 import type { Link } from '../link.js';
-import { parseUdpFrame } from './frame.js';
-import { DgramHook, hookOf } from './dgram-hook.js';
-import { runXdp, XDP_ABORTED, XDP_PASS, XDP_TX } from './xdp.js';
+import { memOf } from '../link.js';
+import { XDP_MD } from '../../helpers/xdp.js';
+import { parseUdpFrame, udpPayloadSpan, writeUdpFrame } from './frame.js';
+import { DgramHook, hookOf, type PacketBuf } from './dgram-hook.js';
+import { runXdp, XDP_ABORTED, XDP_PASS, XDP_REDIRECT, XDP_TX } from './xdp.js';
+
+/** The driver's frame, as BPF_PROG_TEST_RUN lays it out (runtime/testrun/xdp.ts): a page, 256 bytes of headroom, 320 of tailroom. */
+const PAGE_SIZE = 4096;
+const XDP_PACKET_HEADROOM = 256;
+const SKB_SHINFO_SIZE = 320;
+/** The largest frame the kept page holds; larger datagrams take the general path (multi-buffer frames). */
+const MAX_LINEAR = PAGE_SIZE - XDP_PACKET_HEADROOM - SKB_SHINFO_SIZE;
+/** The loopback device's ifindex: xdp_md.ingress_ifindex of a datagram (as a test run's default). */
+const INGRESS_IFINDEX = 1;
 
 export class DgramXdpHook extends DgramHook {
   /** datagrams by final action (index: XDP_ABORTED..XDP_REDIRECT) */
   readonly counts = [0, 0, 0, 0, 0];
   /** XDP_TX answers that could not be sent, or PASS frames that no longer parse as UDP (counted as drops) */
   malformed = 0;
+  private readonly initBuf = (b: PacketBuf): void => {
+    b.packet = { kind: 'xdp', ctx: b.ctx, hardStart: b.base, frameSize: PAGE_SIZE, tailroom: SKB_SHINFO_SIZE };
+  };
 
   constructor(socket: Socket) {
     super(socket, 'xdp/dgram', ['xdp']);
   }
 
-  protected handle(frame: Uint8Array, _msg: Buffer, rinfo: RemoteInfo, emit: (payload: Buffer, rinfo: RemoteInfo) => boolean): boolean {
+  /**
+   * The fast path: the frame written into the hook's kept page in the
+   * programs' space, the programs run on it in place, and on XDP_PASS the
+   * application gets the datagram's own Buffer back when the program left
+   * the payload as it was (a copy of the rewritten bytes otherwise).
+   */
+  protected handle(msg: Buffer, rinfo: RemoteInfo): boolean {
+    const space = this.soleSpace;
+    const t = this.templateOf(rinfo);
+    const len = t.headers.length + msg.length;
+    if (space === undefined || len > MAX_LINEAR) return this.handleGeneral(msg, rinfo);
+    const b = this.acquireBuf(space, PAGE_SIZE, PAGE_SIZE, XDP_MD.SIZE, this.initBuf);
+    let action = XDP_PASS;
+    let payload: Buffer | undefined;
+    let answer: Uint8Array | undefined;
+    try {
+      const start = b.base + XDP_PACKET_HEADROOM;
+      let m = memOf(space);
+      writeUdpFrame(m.u8, start, t, msg, 'full');
+      const dv = m.dv;
+      const c = b.ctx;
+      dv.setUint32(c + XDP_MD.data, start, true);
+      dv.setUint32(c + XDP_MD.data_end, start + len, true);
+      dv.setUint32(c + XDP_MD.data_meta, start, true);
+      dv.setUint32(c + XDP_MD.ingress_ifindex, INGRESS_IFINDEX, true);
+      dv.setUint32(c + XDP_MD.rx_queue_index, 0, true);
+      dv.setUint32(c + XDP_MD.egress_ifindex, 0, true);
+      const list = this.links;
+      for (let i = 0; i < list.length; i++) {
+        const link = list[i]!;
+        try {
+          const r = this.runOn(b, link);
+          link.runs++;
+          // Unknown actions count as XDP_ABORTED (bpf_warn_invalid_xdp_action).
+          action = r <= XDP_REDIRECT ? r : XDP_ABORTED;
+        } catch (e) {
+          link.errors++;
+          link.lastError = e;
+          action = XDP_ABORTED;
+        }
+        if (action !== XDP_PASS) break;
+      }
+      if (action === XDP_PASS || action === XDP_TX) {
+        // (the space may have grown during the run: fresh views)
+        m = memOf(space);
+        const d = m.dv.getUint32(c + XDP_MD.data, true);
+        const e = m.dv.getUint32(c + XDP_MD.data_end, true);
+        if (action === XDP_TX) answer = m.u8.slice(d, e);
+        else {
+          const span = udpPayloadSpan(m.u8, d, e);
+          if (span >= 0) {
+            const off = Math.floor(span / 65536);
+            const n = span % 65536;
+            payload = n === msg.length && msg.compare(m.u8, off, off + n) === 0 ? msg : Buffer.from(m.u8.slice(off, off + n).buffer);
+          }
+        }
+      }
+    } finally {
+      this.releaseBuf(b);
+    }
+    return this.verdict(action, payload, answer, msg, rinfo);
+  }
+
+  /** Act on the final action; `payload` is what PASS delivers (undefined: the frame is no longer UDP), `answer` the frame TX sends. */
+  private verdict(action: number, payload: Buffer | undefined, answer: Uint8Array | undefined, msg: Buffer, rinfo: RemoteInfo): boolean {
+    this.counts[action]!++;
+    if (action === XDP_PASS) {
+      if (payload === undefined) {
+        this.malformed++;
+        return false;
+      }
+      return this.emitMessage(payload, payload === msg || payload.length === rinfo.size ? rinfo : { ...rinfo, size: payload.length });
+    }
+    if (action === XDP_TX) {
+      const d = answer && parseUdpFrame(answer);
+      if (!d) {
+        this.malformed++;
+        return false;
+      }
+      this.socket.send(d.payload, d.dstPort, d.dstAddr.includes(':') && rinfo.family === 'IPv4' ? rinfo.address : d.dstAddr, (err) => {
+        if (err) this.malformed++;
+      });
+    }
+    return false;
+  }
+
+  /**
+   * The general path (programs of several runtimes on one socket, or a frame
+   * larger than a page holds): each program gets a test run of the frame the
+   * previous one left, as a multi-buffer frame when it is large.
+   */
+  private handleGeneral(msg: Buffer, rinfo: RemoteInfo): boolean {
+    let frame = this.frameOf(msg, rinfo, 'full');
     let action = XDP_PASS;
     for (const link of this.links) {
       try {
@@ -48,26 +154,15 @@ export class DgramXdpHook extends DgramHook {
       }
       if (action !== XDP_PASS) break;
     }
-    this.counts[action]!++;
+    let payload: Buffer | undefined;
     if (action === XDP_PASS) {
-      const d = parseUdpFrame(frame);
-      if (!d) {
-        this.malformed++;
-        return false;
+      const span = udpPayloadSpan(frame, 0, frame.length);
+      if (span >= 0) {
+        const off = Math.floor(span / 65536);
+        payload = Buffer.from(frame.slice(off, off + (span % 65536)).buffer);
       }
-      return emit(Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.length), rinfo);
     }
-    if (action === XDP_TX) {
-      const d = parseUdpFrame(frame);
-      if (!d) {
-        this.malformed++;
-        return false;
-      }
-      this.socket.send(d.payload, d.dstPort, d.dstAddr.includes(':') && rinfo.family === 'IPv4' ? rinfo.address : d.dstAddr, (err) => {
-        if (err) this.malformed++;
-      });
-    }
-    return false;
+    return this.verdict(action, payload, frame, msg, rinfo);
   }
 }
 

@@ -6,6 +6,7 @@
  * with the pseudo-header; mandatory over IPv6).
  */
 import { isIPv4 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { addrBytes } from '../tracepoint.js';
 
 export const ETH_HLEN = 14;
@@ -110,4 +111,126 @@ export function parseUdpFrame(f: Uint8Array): UdpDatagram | undefined {
   if (u + 8 > f.length) return undefined;
   const len = Math.min(dv.getUint16(u + 4), f.length - u);
   return { srcAddr: src, srcPort: dv.getUint16(u), dstAddr: dst, dstPort: dv.getUint16(u + 2), payload: f.slice(u + 8, u + Math.max(8, len)) };
+}
+
+/**
+ * The headers of the frames of one flow (peer and local address and port),
+ * built once and then written in front of each datagram's payload straight
+ * into a packet buffer (writeUdpFrame): the per-datagram work is the length
+ * fields, the two checksums and the payload copy, with nothing allocated.
+ */
+export interface UdpFrameTemplate {
+  readonly srcAddr: string;
+  readonly srcPort: number;
+  readonly dstAddr: string;
+  readonly dstPort: number;
+  readonly v4: boolean;
+  /** bytes of the IP header (20 or 40) */
+  readonly ipLen: number;
+  /** Ethernet + IP + UDP headers, with the length and checksum fields 0 */
+  readonly headers: Uint8Array;
+  /** one's-complement sum (unfolded) of the IPv4 header without its length (0 for IPv6) */
+  readonly ipSum: number;
+  /** one's-complement sum of the pseudo-header's addresses and protocol (RFC 768, RFC 8200 8.1) */
+  readonly pseudoSum: number;
+  /** sum of the UDP ports */
+  readonly portSum: number;
+  /** the peer is an address of this host: Linux delivers it over loopback (see writeUdpFrame) */
+  readonly local: boolean;
+}
+
+/** The template for datagrams from src to dst (addresses as dgram's rinfo / address() give them). */
+export function udpFrameTemplate(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): UdpFrameTemplate {
+  const headers = buildUdpFrame({ srcAddr, srcPort, dstAddr, dstPort, payload: new Uint8Array(0) });
+  const v4 = headers[12] === ETH_P_IP >> 8 && headers[13] === (ETH_P_IP & 0xff);
+  const ipLen = v4 ? 20 : 40;
+  const ip = ETH_HLEN;
+  const u = ip + ipLen;
+  // Zero the fields writeUdpFrame fills per datagram.
+  if (v4) headers.fill(0, ip + 2, ip + 4), headers.fill(0, ip + 10, ip + 12);
+  else headers.fill(0, ip + 4, ip + 6);
+  headers.fill(0, u + 4, u + 8);
+  const ipSum = v4 ? sum16(headers, ip, 20) : 0;
+  const pseudoSum = (v4 ? sum16(headers, ip + 12, 8) : sum16(headers, ip + 8, 32)) + IPPROTO_UDP;
+  return { srcAddr, srcPort, dstAddr, dstPort, v4, ipLen, headers, ipSum, pseudoSum, portSum: (srcPort & 0xffff) + (dstPort & 0xffff), local: isLocalAddress(srcAddr) };
+}
+
+/**
+ * Write the frame of `payload` (template `t`) at `u8[at]`; returns its
+ * length. `checksum` says what the UDP checksum field holds: 'full', as on
+ * the wire (RFC 768); or 'partial', as on a datagram Linux sends over
+ * loopback, where the checksum is offloaded (CHECKSUM_PARTIAL) and the
+ * field holds only the pseudo-header sum (~csum_tcpudp_magic(..., 0), what
+ * udp4_hwcsum / udp6_hwcsum leave for the device to complete).
+ */
+export function writeUdpFrame(u8: Uint8Array, at: number, t: UdpFrameTemplate, payload: Uint8Array, checksum: 'full' | 'partial'): number {
+  const hl = t.headers.length;
+  const udpLen = 8 + payload.length;
+  u8.set(t.headers, at);
+  u8.set(payload, at + hl);
+  const ip = at + ETH_HLEN;
+  const u = ip + t.ipLen;
+  if (t.v4) {
+    const total = t.ipLen + udpLen;
+    u8[ip + 2] = total >> 8;
+    u8[ip + 3] = total & 0xff;
+    const c = ~fold(t.ipSum + total) & 0xffff;
+    u8[ip + 10] = c >> 8;
+    u8[ip + 11] = c & 0xff;
+  } else {
+    u8[ip + 4] = udpLen >> 8;
+    u8[ip + 5] = udpLen & 0xff;
+  }
+  u8[u + 4] = udpLen >> 8;
+  u8[u + 5] = udpLen & 0xff;
+  let c: number;
+  if (checksum === 'partial') c = fold(t.pseudoSum + udpLen);
+  else {
+    // Pseudo-header (with the UDP length), the header (ports and length again), the payload.
+    c = ~fold(sum16(payload, 0, payload.length, t.pseudoSum + udpLen + t.portSum + udpLen)) & 0xffff;
+    if (c === 0) c = 0xffff;
+  }
+  u8[u + 6] = c >> 8;
+  u8[u + 7] = c & 0xff;
+  return hl + payload.length;
+}
+
+/**
+ * Where the UDP payload of the frame at u8[start, end) is: its offset
+ * (from 0 of u8) times 65536 plus its length, or -1 when the frame is no
+ * longer Ethernet/IPv4-or-IPv6/UDP (the same rules as parseUdpFrame, without
+ * building strings or copies).
+ */
+export function udpPayloadSpan(u8: Uint8Array, start: number, end: number): number {
+  if (end - start < ETH_HLEN + 28) return -1;
+  const proto = (u8[start + 12]! << 8) | u8[start + 13]!;
+  const ip = start + ETH_HLEN;
+  let u: number;
+  if (proto === ETH_P_IP) {
+    const ihl = (u8[ip]! & 0x0f) * 4;
+    if (u8[ip + 9] !== IPPROTO_UDP || ihl < 20) return -1;
+    u = ip + ihl;
+  } else if (proto === ETH_P_IPV6) {
+    if (u8[ip + 6] !== IPPROTO_UDP || end - start < ETH_HLEN + 48) return -1;
+    u = ip + 40;
+  } else return -1;
+  if (u + 8 > end) return -1;
+  const len = Math.min((u8[u + 4]! << 8) | u8[u + 5]!, end - u);
+  return (u + 8) * 65536 + Math.max(0, len - 8);
+}
+
+let localAddrs: Set<string> | undefined;
+/** Whether `addr` is this host's (loopback, or an address of one of its interfaces): Linux routes it over lo. */
+export function isLocalAddress(addr: string): boolean {
+  const a = addr.toLowerCase().replace(/^::ffff:(?=\d)/, '');
+  if (/^127\./.test(a) || a === '::1') return true;
+  if (!localAddrs) {
+    localAddrs = new Set();
+    try {
+      for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) localAddrs.add(i.address.toLowerCase());
+    } catch {
+      /* no interface list (sandboxed): loopback addresses only */
+    }
+  }
+  return localAddrs.has(a);
 }

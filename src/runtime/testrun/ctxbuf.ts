@@ -23,7 +23,8 @@ export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: Te
   const ctxIn = opts.ctx ?? new Uint8Array(0);
   let size = ctxIn.length;
   let writeBack = false;
-  if (progType === 'raw_tracepoint' || progType === 'raw_tracepoint_writable') {
+  // tracing (tp_btf, fentry, ...): the context is the target's u64 argument array, like a raw tracepoint's
+  if (progType === 'raw_tracepoint' || progType === 'raw_tracepoint_writable' || progType === 'tracing') {
     if (opts.data || opts.repeat) throw new TestRunError('EINVAL', 'raw tracepoint test runs take no data_in and no repeat');
     if (size > RAW_TP_MAX_CTX) throw new TestRunError('EINVAL', `ctx_in of ${size} bytes exceeds ${RAW_TP_MAX_CTX}`);
     const flags = opts.flags ?? 0;

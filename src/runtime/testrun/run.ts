@@ -59,7 +59,7 @@ export interface TestRunEnv {
 }
 
 const SKB_TYPES = new Set(['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit']);
-const CTX_TYPES = new Set(['raw_tracepoint', 'raw_tracepoint_writable', 'syscall', 'kprobe', 'tracepoint']);
+const CTX_TYPES = new Set(['raw_tracepoint', 'raw_tracepoint_writable', 'syscall', 'kprobe', 'tracepoint', 'tracing']);
 
 /** The kernel caps the reported average at U32_MAX ns. */
 const U32_MAX = 0xffffffff;

@@ -13,8 +13,12 @@ import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB } from './skb.js';
 import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
 import { SYSCALL } from './syscall.js';
 
-/** What a context read yields: a scalar or one of the packet pointers. */
-export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta';
+/**
+ * What a context read yields: a scalar or one of the packet pointers; or,
+ * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID),
+ * which tsbpf cannot offer.
+ */
+export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr';
 
 export interface CtxAccessQuery {
   off: number;
@@ -24,6 +28,8 @@ export interface CtxAccessQuery {
   signExtend: boolean;
   /** the loader has CAP_BPF (some fields are for privileged programs only) */
   privileged?: boolean;
+  /** the expected attach type as libbpf names it (`xdp_devmap`, ...): some fields belong to one attach type */
+  attachType?: string;
 }
 
 export interface ProgTypeRules {
@@ -55,4 +61,5 @@ export function progTypeRules(name: ProgTypeName): ProgTypeRules | undefined {
   return RULES.get(name);
 }
 
-export const SUPPORTED_PROG_TYPES: readonly ProgTypeName[] = [...RULES.keys()];
+/** Program types the verifier judges ('tracing': fentry/fexit/fmod_ret/tp_btf, its rules built per attach target). */
+export const SUPPORTED_PROG_TYPES: readonly ProgTypeName[] = [...RULES.keys(), 'tracing'];

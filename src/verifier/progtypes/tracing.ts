@@ -63,3 +63,71 @@ export const PERF_EVENT: ProgTypeRules = {
     return 'scalar';
   },
 };
+
+/**
+ * BPF_PROG_TYPE_TRACING (fentry, fexit, fmod_ret, tp_btf): the context is
+ * the u64 argument array of the attach target, typed by its BTF prototype
+ * (btf_ctx_access). Each argument is one aligned u64 slot, read-only: an
+ * integer, enum or struct-by-value argument reads as a number, as does a
+ * `void *` or a pointer to an integer; a pointer to a struct is, in Linux,
+ * a PTR_TO_BTF_ID into kernel memory, which tsbpf does not have (the read is
+ * refused as unsupported rather than typed as something it is not). fexit
+ * and fmod_ret may also read the target's return value in the slot after
+ * the last argument. fentry and fexit must return 0; fmod_ret and tp_btf
+ * may return anything (check_return_code).
+ */
+export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp';
+
+/** An argument (or return value) of a tracing target, as btf_ctx_access classifies it. */
+export interface TracingArg {
+  /** scalar: int, enum, struct by value, void *, int *; btf_ptr: pointer to a struct; other: refused */
+  kind: 'scalar' | 'btf_ptr' | 'other';
+  /** C spelling of the type, for messages */
+  type: string;
+  /** the kernel's btf_type_str of the type (for `has type %s`) */
+  kindStr: string;
+  /** a pointer (void *, int *, struct *): read whole (8 bytes) only */
+  ptr?: boolean;
+}
+
+export interface TracingTarget {
+  attach: TracingAttach;
+  /** function or tracepoint name (attach_func_name) */
+  name: string;
+  args: TracingArg[];
+  /** the return value's type; undefined for void */
+  ret?: TracingArg;
+}
+
+export function tracingRules(t: TracingTarget): ProgTypeRules {
+  const nr = t.args.length;
+  return {
+    name: 'tracing',
+    ctxSize: 8 * MAX_BPF_FUNC_ARGS,
+    ldAbs: false,
+    pktWrite: false,
+    unprivileged: false,
+    ...(t.attach === 'trace_fentry' || t.attach === 'trace_fexit' ? { retRange: [0, 0] as [number, number] } : {}),
+    ctxAccess({ off, size, write }) {
+      // bpf_tracing_ctx_access, then btf_ctx_access
+      if (off < 0 || off >= 8 * MAX_BPF_FUNC_ARGS || write || off % size !== 0) return null;
+      if (off % 8 !== 0) return null;
+      const arg = off / 8;
+      if (arg > nr) return null;
+      let a: TracingArg | undefined;
+      if (arg === nr) {
+        if (t.attach === 'trace_fexit') {
+          if (!t.ret) return null; // a void function has no return value to read
+          a = t.ret;
+        } else if (t.attach === 'modify_return') {
+          if (!t.ret || t.ret.kind !== 'scalar' || t.ret.kindStr !== 'INT') return null;
+          a = t.ret;
+        } else return null;
+      } else a = t.args[arg]!;
+      if (a.kind === 'other') return null;
+      if (a.ptr && size !== 8) return null;
+      if (a.kind === 'btf_ptr') return 'btf_ptr';
+      return 'scalar';
+    },
+  };
+}

@@ -23,8 +23,9 @@ export const XDP: ProgTypeRules = {
   ldAbs: false,
   pktWrite: true,
   unprivileged: false,
-  ctxAccess({ off, size, write, signExtend }) {
-    if (off === XDP_MD.egress_ifindex) return null;
+  ctxAccess({ off, size, write, signExtend, attachType }) {
+    // xdp_is_valid_access: egress_ifindex only for programs run by a devmap (BPF_XDP_DEVMAP)
+    if (off === XDP_MD.egress_ifindex && attachType !== 'xdp_devmap') return null;
     if (write) return null;
     if (off < 0 || off >= XDP_MD.size || off % size !== 0 || size !== 4) return null;
     switch (off) {

@@ -16,6 +16,7 @@
  *            budget (i64): instructions left (only in the checked variant)
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
  *            run(r1..r5 i64, sp i32, cpu i32) -> i64   sets the globals, calls f0
+ *            runctx(ctx i32, sp i32, cpu i32) -> i32     the same with r1 = ctx, r2..r5 = 0, r0's low half
  *
  * Registers are locals: r1..r5 are the parameters (a bpf-to-bpf call passes
  * them exactly like the kernel's calling convention), r0 and r6..r10 plain
@@ -337,6 +338,27 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
     b.call(funcIndex.get(0)!);
     b.end();
     m.setBody(entries.length, b);
+  }
+  // runctx(ctx i32, sp i32, cpu i32) -> i32: run with r1 = ctx (zero-extended), r2..r5 = 0,
+  // returning r0's low 32 bits. The hooks' entry (engine.ts runCtx): a JS caller passes and
+  // gets plain numbers, where run's i64 parameters and result cost a BigInt conversion each.
+  const runCtxIdx = m.declareFunc(m.type([I32, I32, I32], [I32]));
+  m.exportFunc('runctx', runCtxIdx);
+  {
+    const b = new FuncBody([], 32);
+    b.localGet(1);
+    b.globalSet(G_SP);
+    b.localGet(2);
+    b.globalSet(G_CPU);
+    b.i32Const(0);
+    b.globalSet(G_TAIL);
+    b.localGet(0);
+    b.op(Op.i64_extend_i32_u);
+    for (let r = 1; r < 5; r++) b.i64Const32(0);
+    b.call(funcIndex.get(0)!);
+    b.op(Op.i32_wrap_i64);
+    b.end();
+    m.setBody(entries.length + 1, b);
   }
 
   const functions: CompiledFunction[] = [];

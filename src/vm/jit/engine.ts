@@ -75,6 +75,7 @@ export class JitEngine implements Engine {
 interface Instance {
   readonly compiled: CompiledModule;
   readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, sp: number, cpu: number) => bigint;
+  readonly ctxEntry: CtxEntry;
   readonly funcs: ReadonlyMap<number, (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint>;
   readonly sp: WebAssembly.Global;
   readonly tail: WebAssembly.Global;
@@ -82,30 +83,8 @@ interface Instance {
   readonly budget: WebAssembly.Global | undefined;
 }
 
+/** The module's i32 entry (compile.ts `runctx`): r1 = ctx, r2..r5 = 0, r0's low 32 bits. */
 type CtxEntry = (ctx: number, sp: number, cpu: number) => number;
-
-/**
- * A tiny module that calls a program's entry with r1 = ctx (an i32 widened
- * unsigned), r2..r5 = 0, and returns r0's low 32 bits as an i32: calling it
- * from JS passes and returns plain numbers, where the entry's i64 parameters
- * and result cost a BigInt conversion each (wasm-to-wasm calls take i64 free).
- *   (func (import "m" "f") (param i64 i64 i64 i64 i64 i32 i32) (result i64))
- *   (func (export "r") (param i32 i32 i32) (result i32)
- *     local.get 0  i64.extend_i32_u  i64.const 0 (x4)  local.get 1  local.get 2  call 0  i32.wrap_i64)
- */
-const CTX_ENTRY_WASM = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-  0x01, 0x13, 0x02, 0x60, 0x07, 0x7e, 0x7e, 0x7e, 0x7e, 0x7e, 0x7f, 0x7f, 0x01, 0x7e, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x01, 0x7f,
-  0x02, 0x07, 0x01, 0x01, 0x6d, 0x01, 0x66, 0x00, 0x00,
-  0x03, 0x02, 0x01, 0x01,
-  0x07, 0x05, 0x01, 0x01, 0x72, 0x00, 0x01,
-  0x0a, 0x16, 0x01, 0x14, 0x00, 0x20, 0x00, 0xad, 0x42, 0x00, 0x42, 0x00, 0x42, 0x00, 0x42, 0x00, 0x20, 0x01, 0x20, 0x02, 0x10, 0x00, 0xa7, 0x0b,
-]);
-let ctxEntryModule: WebAssembly.Module | undefined;
-function ctxEntryOf(entry: Instance['entry']): CtxEntry {
-  ctxEntryModule ??= new WebAssembly.Module(CTX_ENTRY_WASM);
-  return new WebAssembly.Instance(ctxEntryModule, { m: { f: entry } }).exports['r'] as CtxEntry;
-}
 
 /**
  * State of one run, shared along a chain of tail calls. An executable keeps
@@ -121,6 +100,9 @@ class RunState {
   run: unknown;
   budget: number | undefined;
   inst!: Instance;
+  /** what enter() replaced, put back by leave() (a state is in one run at a time: the slots are its own) */
+  savedCur: RunState | undefined;
+  savedInst: Instance | undefined;
   readonly env: { space: AddressSpace; cpu: number; run: unknown; callFunc: ExecEnv['callFunc'] };
   constructor(exe: JitExecutable) {
     const state = this;
@@ -168,8 +150,6 @@ export class JitExecutable implements Executable {
   /** the run currently inside this executable's code (innermost, for nested runs) */
   private cur: RunState | undefined;
   private active = 0;
-  /** the plain entry behind an i32 wrapper (see ctxEntryOf), made on the first runCtx */
-  private ctxEntry: CtxEntry | undefined;
   /** a run state for the next run, when none is in progress */
   private spare: RunState | undefined;
 
@@ -228,18 +208,21 @@ export class JitExecutable implements Executable {
 
   /**
    * The hooks' entry (Executable.runCtx): r1 = ctx, r2..r5 = 0, no budget for
-   * a verified program; r0's low 32 bits as a signed int. Allocates no RunArgs
-   * and converts r0 once (run's u64 result would be narrowed again by the caller).
+   * a verified program; r0's low 32 bits as a signed int. The common case (a
+   * verified program not already running) calls the module's i32 entry with
+   * the kept run state: no RunArgs, no BigInt, and the state's cpu/run are
+   * only rewritten when they change (a hook passes the same ones every event).
    */
   runCtx(ctx: number, cpu: number, run: unknown): number {
     const state = this.spare;
     if (state === undefined || !this.image.verified) return Number(BigInt.asIntN(32, this.run({ args: [BigInt(ctx)], cpu, run })));
     this.spare = undefined;
-    // A spare state is always reset (run's finally): only cpu and run change.
-    state.cpu = cpu;
-    state.run = run;
-    state.env.cpu = cpu;
-    state.env.run = run;
+    if (state.run !== run || state.cpu !== cpu) {
+      state.cpu = cpu;
+      state.run = run;
+      state.env.cpu = cpu;
+      state.env.run = run;
+    }
     try {
       if (this.active > 0) {
         // Nested in a run of this program: the general entry (it keeps the outer frames).
@@ -247,28 +230,39 @@ export class JitExecutable implements Executable {
         return Number(BigInt.asIntN(32, state.pending === undefined ? r : this.trampoline(state, r)));
       }
       const inst = this.plain;
-      const entry = (this.ctxEntry ??= ctxEntryOf(inst.entry));
-      const prevCur = this.cur;
-      const prevInst = state.inst;
-      this.cur = state;
-      state.inst = inst;
-      this.active++;
+      this.enter(state, inst);
       let r: number;
       try {
-        r = entry(ctx, this.stackTop, cpu);
+        r = inst.ctxEntry(ctx, this.stackTop, cpu);
       } catch (e) {
         throw translateError(e);
       } finally {
-        this.active--;
-        this.cur = prevCur;
-        state.inst = prevInst;
+        this.leave(state);
       }
       // A tail call replaces r0 with its target's (the trampoline never reads the first r0).
       return state.pending === undefined ? r : Number(BigInt.asIntN(32, this.trampoline(state, 0n)));
     } finally {
-      state.reset(0, undefined, undefined);
+      // run and cpu stay (the next event likely brings the same); the chain's state is reset.
+      state.tailCount = 0;
+      state.pending = undefined;
       this.spare = state;
     }
+  }
+
+  /** Make `state` the innermost run of this executable, in `inst` (undone by leave; nests). */
+  private enter(state: RunState, inst: Instance): void {
+    state.savedCur = this.cur;
+    state.savedInst = state.inst;
+    this.cur = state;
+    state.inst = inst;
+    this.active++;
+  }
+
+  private leave(state: RunState): void {
+    this.active--;
+    this.cur = state.savedCur;
+    state.inst = state.savedInst!;
+    state.savedCur = undefined;
   }
 
   private runWith(state: RunState, a: readonly bigint[]): bigint {
@@ -295,9 +289,6 @@ export class JitExecutable implements Executable {
   private invoke(state: RunState, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint {
     const inst = state.budget !== undefined ? this.budgetVariant() : this.plain;
     const prevCur = this.cur;
-    const prevInst = state.inst;
-    this.cur = state;
-    state.inst = inst;
     // A nested run (a helper running this program again) continues below the
     // live frames; wasm restores sp itself on every return.
     // The outer run may be in the other variant's instance: take sp from the
@@ -305,16 +296,14 @@ export class JitExecutable implements Executable {
     const outer = this.active > 0 ? prevCur?.inst : undefined;
     const sp = outer ? (outer.sp.value as number) : this.stackTop;
     const saved = outer ? { sp, cpu: inst.cpu.value as number, budget: inst.budget?.value as bigint | undefined } : undefined;
-    this.active++;
+    this.enter(state, inst);
     if (inst.budget) inst.budget.value = BigInt(Math.floor(state.budgetLeft));
     try {
       return inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
     } catch (e) {
       throw translateError(e);
     } finally {
-      this.active--;
-      this.cur = prevCur;
-      state.inst = prevInst;
+      this.leave(state);
       if (inst.budget) state.budgetLeft = Number(inst.budget.value);
       if (saved) {
         inst.sp.value = saved.sp;
@@ -446,6 +435,7 @@ export class JitExecutable implements Executable {
     return {
       compiled,
       entry: exports['run'] as Instance['entry'],
+      ctxEntry: exports['runctx'] as CtxEntry,
       funcs,
       sp: exports['sp'] as WebAssembly.Global,
       tail: exports['tail'] as WebAssembly.Global,

@@ -1,0 +1,153 @@
+/**
+ * Which helper a program may call, and with which maps: the kernel's
+ * per-program-type get_func_proto tables (net/core/filter.c,
+ * kernel/trace/bpf_trace.c, kernel/bpf/helpers.c bpf_base_func_proto),
+ * check_map_func_compatibility and may_update_sockmap (kernel/bpf/verifier.c),
+ * and the helpers whose proto sets `pkt_access` (may a packet pointer be
+ * passed as their memory argument, may_access_direct_pkt_data with a meta).
+ *
+ * Only the helpers tsbpf implements (helper-protos.ts) need an answer here;
+ * the tables are written per helper, naming the kernel function each
+ * program type's lookup reaches.
+ */
+import type { MapTypeName, ProgTypeName } from '../object/spec.js';
+
+/** bpf_trace.c's program types, whose lookups end in bpf_tracing_func_proto (syscall goes through tracing_prog_func_proto). */
+const TRACING_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall']);
+/** Program types whose lookups end in bpf_sk_base_func_proto (filter.c). */
+const NET_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp']);
+
+const TC: readonly ProgTypeName[] = ['sched_cls', 'sched_act'];
+
+/**
+ * Helpers that only some program types reach. A helper not listed here is in
+ * bpf_base_func_proto (map operations, ktime, prandom, tail_call, ringbuf,
+ * strncmp, get_current_pid_tgid; for CAP_BPF jiffies64, loop,
+ * for_each_map_elem; for CAP_PERFMON trace_printk, snprintf,
+ * probe_read_{user,kernel}[_str]), which every program type falls back to.
+ */
+const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, (t: ProgTypeName) => boolean>([
+  // probe_read, probe_read_str: bpf_tracing_func_proto (CONFIG_ARCH_HAS_NON_OVERLAPPING_ADDRESS_SPACE, as on x86-64)
+  [4, (t) => TRACING_TYPES.has(t)],
+  [45, (t) => TRACING_TYPES.has(t)],
+  // get_current_uid_gid, get_current_comm: bpf_tracing_func_proto (and the cgroup sock types' cgroup_current_func_proto)
+  [15, (t) => TRACING_TYPES.has(t)],
+  [16, (t) => TRACING_TYPES.has(t)],
+  // skb_store_bytes, l3/l4_csum_replace: tc_cls_act_func_proto
+  [9, (t) => TC.includes(t)],
+  [10, (t) => TC.includes(t)],
+  [11, (t) => TC.includes(t)],
+  // skb_load_bytes: tc, and sk_filter_func_proto (socket filters; cgroup_skb falls back to it)
+  [26, (t) => TC.includes(t) || t === 'socket_filter' || t === 'cgroup_skb'],
+  // redirect, csum_diff: tc and xdp
+  [23, (t) => TC.includes(t) || t === 'xdp'],
+  [28, (t) => TC.includes(t) || t === 'xdp'],
+  // xdp_adjust_head/meta/tail, redirect_map: xdp_func_proto
+  [44, (t) => t === 'xdp'],
+  [54, (t) => t === 'xdp'],
+  [65, (t) => t === 'xdp'],
+  [51, (t) => t === 'xdp'],
+  // ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it)
+  [160, (t) => NET_TYPES.has(t)],
+]);
+
+/** Does `type`'s get_func_proto return a proto for helper `id` (root's view; the unprivileged limits are separate)? */
+export function helperAvailable(type: ProgTypeName, id: number): boolean {
+  const only = ONLY.get(id);
+  return only ? only(type) : true;
+}
+
+/**
+ * Helpers whose proto sets pkt_access: only these may take a packet pointer
+ * as an argument (check_func_arg: "helper access to the packet is not allowed").
+ * map_lookup/update/delete_elem, map_push_elem, map_lookup_percpu_elem
+ * (helpers.c), csum_diff and the socket lookup / syncookie helpers (filter.c).
+ */
+export const PKT_ACCESS_HELPERS: ReadonlySet<number> = new Set([1, 2, 3, 87, 195, 28, 84, 85, 99, 100, 110, 204, 205, 206, 207]);
+
+/** Helpers that take a map, by kernel id, with the map types each accepts (check_map_func_compatibility, the function's side). */
+const FUNC_MAPS: ReadonlyMap<number, readonly MapTypeName[]> = new Map<number, readonly MapTypeName[]>([
+  [12, ['prog_array']],
+  [22, ['perf_event_array']], [25, ['perf_event_array']], [55, ['perf_event_array']], [111, ['perf_event_array']], [121, ['perf_event_array']],
+  [130, ['ringbuf']], [131, ['ringbuf']], [134, ['ringbuf']], [198, ['ringbuf']], [199, ['ringbuf']], [200, ['ringbuf']],
+  [209, ['user_ringbuf']],
+  [27, ['stack_trace']],
+  [33, ['cgroup_array']], [37, ['cgroup_array']],
+  [51, ['devmap', 'devmap_hash', 'cpumap', 'xskmap']],
+  [52, ['sockmap']], [60, ['sockmap']], [53, ['sockmap']],
+  [72, ['sockhash']], [71, ['sockhash']], [70, ['sockhash']],
+  [81, ['cgroup_storage', 'percpu_cgroup_storage']],
+  [82, ['reuseport_sockarray', 'sockmap', 'sockhash']],
+  [88, ['queue', 'stack']],
+  [89, ['queue', 'stack', 'bloom_filter']], [87, ['queue', 'stack', 'bloom_filter']],
+  [195, ['percpu_array', 'percpu_hash', 'lru_percpu_hash']],
+  [107, ['sk_storage']], [108, ['sk_storage']],
+  [145, ['inode_storage']], [146, ['inode_storage']],
+  [156, ['task_storage']], [157, ['task_storage']],
+  [210, ['cgrp_storage']], [211, ['cgrp_storage']],
+]);
+
+/** Map types that admit only some helpers, with those helpers (check_map_func_compatibility, the map's side). */
+const MAP_FUNCS: Partial<Record<MapTypeName, readonly number[]>> = {
+  prog_array: [12],
+  perf_event_array: [22, 25, 111, 55, 121],
+  ringbuf: [130, 131, 134, 198, 199, 200],
+  user_ringbuf: [209],
+  stack_trace: [27],
+  cgroup_array: [33, 37],
+  cgroup_storage: [81],
+  percpu_cgroup_storage: [81],
+  devmap: [51, 1],
+  devmap_hash: [51, 1],
+  cpumap: [51],
+  xskmap: [51, 1],
+  array_of_maps: [1],
+  hash_of_maps: [1],
+  sockmap: [52, 53, 60, 82, 1],
+  sockhash: [72, 70, 71, 82, 1],
+  reuseport_sockarray: [82],
+  queue: [89, 88, 87],
+  stack: [89, 88, 87],
+  sk_storage: [107, 108, 194],
+  inode_storage: [145, 146, 194],
+  task_storage: [156, 157, 194],
+  cgrp_storage: [210, 211, 194],
+  bloom_filter: [89, 87],
+};
+
+/**
+ * may_update_sockmap: map_update_elem / map_delete_elem on a sockmap or
+ * sockhash only where no locked struct sock can be reached (socket filters,
+ * tc, xdp, ...; sock_ops may delete; iterators may do both).
+ */
+function mayUpdateSockmap(type: ProgTypeName, id: number, attachType?: string): boolean {
+  if (id !== 2 && id !== 3) return false;
+  switch (type) {
+    case 'tracing':
+      return attachType === 'trace_iter';
+    case 'sock_ops':
+      return id === 3;
+    case 'socket_filter': case 'sched_cls': case 'sched_act': case 'xdp': case 'sk_reuseport': case 'flow_dissector': case 'sk_lookup':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * check_map_func_compatibility, both directions: undefined when helper `id`
+ * may be called with a map of type `mt` from a program of type `type`,
+ * else the kernel's log lines for the refusal (EINVAL).
+ */
+export function mapFuncIncompatibility(mt: MapTypeName, mapTypeId: number, id: number, helperName: string, type: ProgTypeName, attachType?: string): string | undefined {
+  const err = `cannot pass map_type ${mapTypeId} into func ${helperName}#${id}`;
+  const mapAllows = MAP_FUNCS[mt];
+  if (mapAllows && !mapAllows.includes(id)) {
+    if (mt === 'sockmap' || mt === 'sockhash') {
+      if (!mayUpdateSockmap(type, id, attachType)) return (id === 2 || id === 3 ? 'cannot update sockmap in this context\n' : '') + err;
+    } else return err;
+  }
+  const funcAllows = FUNC_MAPS.get(id);
+  if (funcAllows && !funcAllows.includes(mt)) return err;
+  return undefined;
+}

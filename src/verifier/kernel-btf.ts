@@ -1,0 +1,215 @@
+/**
+ * The few kernel types the verifier judges programs against, cut out of the
+ * kernel's own BTF (/sys/kernel/btf/vmlinux of the Linux the corpus is
+ * recorded on; regenerate with test/verifier-corpus/gen-kernel-btf.ts):
+ *
+ * - `struct bpf_map` and the struct of each map type: Linux lets a
+ *   privileged program read a map's fields through the map pointer
+ *   (check_ptr_to_map_access), walking these types with btf_struct_walk;
+ * - the FUNCs of the kfuncs tsbpf implements, for their signatures;
+ * - the tracing targets tsbpf knows by name (fentry/fexit/fmod_ret FUNCs,
+ *   tp_btf `btf_trace_<name>` typedefs), for the argument count and types
+ *   of their context.
+ *
+ * The browser has no /sys: shipping the subset keeps the verifier's answer
+ * the same everywhere. Layouts are the recorded kernel's (x86-64); a program
+ * built with CO-RE against vmlinux.h gets its offsets from the same source.
+ */
+import { Btf } from '../object/btf/btf.js';
+import type { BtfType, StructType } from '../object/btf/types.js';
+import { KERNEL_BTF_BASE64, KERNEL_BTF_RELEASE } from './kernel-btf-data.js';
+import type { TracingArg, TracingAttach, TracingTarget } from './progtypes/tracing.js';
+
+/** Map-type structs (each map type's ops->map_btf_id), as check_ptr_to_map_access names them. */
+export const MAP_BTF_STRUCT: Readonly<Record<string, string>> = {
+  array: 'bpf_array', percpu_array: 'bpf_array', prog_array: 'bpf_array', perf_event_array: 'bpf_array', array_of_maps: 'bpf_array',
+  hash: 'bpf_htab', percpu_hash: 'bpf_htab', lru_hash: 'bpf_htab', lru_percpu_hash: 'bpf_htab', hash_of_maps: 'bpf_htab',
+  lpm_trie: 'lpm_trie', ringbuf: 'bpf_ringbuf_map', queue: 'bpf_queue_stack', stack: 'bpf_queue_stack', bloom_filter: 'bpf_bloom_filter',
+};
+
+/** The kfuncs tsbpf implements (see kfuncs.ts); their FUNCs are copied for the signatures. */
+export const KFUNC_NAMES: readonly string[] = ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_preempt_disable', 'bpf_preempt_enable'];
+
+/** Kernel functions and tracepoints tsbpf knows as fentry/fexit and tp_btf targets. */
+export const TRACING_TARGETS: readonly string[] = [
+  'bpf_fentry_test1', 'bpf_fentry_test2', 'bpf_fentry_test3', 'bpf_fentry_test7', 'bpf_modify_return_test',
+  'typedef btf_trace_task_newtask', 'typedef btf_trace_sched_switch',
+];
+
+export const KERNEL_BTF_TYPES: readonly string[] = [
+  'struct bpf_map',
+  ...[...new Set(Object.values(MAP_BTF_STRUCT))].map((s) => `struct ${s}`),
+  ...KFUNC_NAMES,
+  ...TRACING_TARGETS,
+];
+
+let cached: Btf | undefined;
+
+/** The kernel types above as a Btf (parsed once). */
+export function kernelBtf(): Btf {
+  if (!cached) {
+    const bin = atob(KERNEL_BTF_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    cached = Btf.parse(bytes, 'le');
+  }
+  return cached;
+}
+
+/** The Linux release the shipped layouts come from. */
+export const KERNEL_BTF_FROM = KERNEL_BTF_RELEASE;
+
+export type StructWalk =
+  | { kind: 'scalar'; field: string }
+  | { kind: 'ptr'; field: string }
+  | { kind: 'error'; errno: 'EACCES' | 'EINVAL'; message: string };
+
+/**
+ * btf_struct_walk + btf_struct_access for a read of `size` bytes at `off`
+ * of struct `structName`: what the kernel finds there (a scalar, a pointer
+ * member) or the message it refuses the access with. Nested structs are
+ * entered; arrays are addressed by element but an int array may be read
+ * across elements up to its end (the kernel's mtrue_end rule).
+ */
+export function structWalk(btf: Btf, structName: string, off0: number, size: number): StructWalk {
+  let t = btf.typeByName(structName, 'struct') as StructType | undefined;
+  if (!t) return { kind: 'error', errno: 'EINVAL', message: `Type '${structName}' is not a struct` };
+  let off = off0;
+  const path: string[] = [];
+  for (let depth = 0; depth < 32; depth++) {
+    const tname = t.name;
+    if (off + size > t.size) {
+      // Only a trailing flexible array may be read past the struct's size (walk_flex_arrays).
+      const last = t.members[t.members.length - 1];
+      const lt = last ? btf.typeById(btf.resolve(last.typeId)) : undefined;
+      if (last && lt?.kind === 'array' && lt.nelems === 0 && off >= last.bitOffset / 8) {
+        const et = btf.typeById(btf.resolve(lt.elemTypeId));
+        if (et.kind === 'int') return { kind: 'scalar', field: [...path, last.name].join('.') };
+        if ((et.kind === 'struct' || et.kind === 'union') && et.size) {
+          off = (off - last.bitOffset / 8) % et.size;
+          t = et;
+          path.push(last.name);
+          continue;
+        }
+      }
+      return { kind: 'error', errno: 'EACCES', message: `access beyond struct ${tname} at off ${off} size ${size}` };
+    }
+    let next: StructType | undefined;
+    for (const m of t.members) {
+      let moff = Math.floor(m.bitOffset / 8);
+      if (off + size <= moff) break;
+      if (m.bitfieldSize) {
+        const endBit = m.bitOffset + m.bitfieldSize;
+        if (off <= moff && Math.ceil(endBit / 8) <= off + size) return { kind: 'scalar', field: [...path, m.name].join('.') };
+        continue;
+      }
+      if (off < moff) break;
+      // __btf_resolve_size: arrays (of arrays) flatten to their element type.
+      let mt: BtfType = btf.typeById(btf.resolve(m.typeId));
+      let msize = btf.sizeof(m.typeId);
+      const trueEnd = moff + msize;
+      if (off >= trueEnd) continue;
+      if (mt.kind === 'array') {
+        let n = 1;
+        while (mt.kind === 'array') {
+          n *= mt.nelems;
+          mt = btf.typeById(btf.resolve(mt.elemTypeId));
+        }
+        if (moff === trueEnd) continue;
+        msize = msize / n;
+        moff += Math.floor((off - moff) / msize) * msize;
+      }
+      const field = [...path, m.name].join('.');
+      if (mt.kind === 'struct' || mt.kind === 'union') {
+        next = mt;
+        off -= moff;
+        path.push(m.name);
+        break;
+      }
+      if (mt.kind === 'ptr') {
+        if (msize !== size || off !== moff)
+          return { kind: 'error', errno: 'EACCES', message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
+        const target = btf.typeById(btf.resolve(mt.typeId));
+        if (target.kind === 'struct' || target.kind === 'fwd' || target.kind === 'union') return { kind: 'ptr', field };
+      }
+      if (off + size > trueEnd)
+        return { kind: 'error', errno: 'EACCES', message: `access beyond the end of member ${m.name} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}` };
+      return { kind: 'scalar', field };
+    }
+    if (!next) return { kind: 'error', errno: 'EINVAL', message: `struct ${tname} doesn't have field at offset ${off}` };
+    t = next;
+  }
+  return { kind: 'error', errno: 'EINVAL', message: `struct ${structName}: nesting too deep` };
+}
+
+/** Byte offset and size of a member of `struct bpf_map` (for the runtime's map descriptor). */
+export function bpfMapField(name: string): { offset: number; size: number } | undefined {
+  const t = kernelBtf().typeByName('bpf_map', 'struct') as StructType | undefined;
+  const m = t?.members.find((x) => x.name === name);
+  if (!t || !m) return undefined;
+  return { offset: m.bitOffset / 8, size: kernelBtf().sizeof(m.typeId) };
+}
+
+/** sizeof(struct bpf_map) on the recorded kernel. */
+export function bpfMapSize(): number {
+  const t = kernelBtf().typeByName('bpf_map', 'struct') as StructType | undefined;
+  return t?.size ?? 0;
+}
+
+/** btf_ctx_access's classification of one argument or return type. */
+function tracingArg(btf: Btf, id: number): TracingArg {
+  const raw = btf.typeById(id);
+  const t = btf.typeById(btf.resolve(id));
+  const type = cName(btf, id);
+  const kindStr = t.kind === 'void' ? 'UNKN' : t.kind.toUpperCase();
+  if ((t.kind === 'int' && t.size <= 8) || t.kind === 'enum' || t.kind === 'enum64' || t.kind === 'struct' || t.kind === 'union')
+    return { kind: 'scalar', type, kindStr };
+  if (t.kind !== 'ptr') return { kind: 'other', type, kindStr };
+  void raw;
+  // `void *` (the pointee id is 0) and pointers to integers read as numbers; other pointers are PTR_TO_BTF_ID
+  if (t.typeId === 0) return { kind: 'scalar', type, kindStr, ptr: true };
+  const p = btf.typeById(btf.resolve(t.typeId));
+  if (p.kind === 'int') return { kind: 'scalar', type, kindStr, ptr: true };
+  return { kind: 'btf_ptr', type, kindStr, ptr: true };
+}
+
+/** A short C spelling of a type, for messages. */
+export function cName(btf: Btf, id: number, depth = 0): string {
+  if (depth > 8) return '?';
+  const t = btf.typeById(id);
+  switch (t.kind) {
+    case 'void': return 'void';
+    case 'ptr': return `${cName(btf, t.typeId, depth + 1)} *`;
+    case 'const': case 'volatile': case 'restrict': return `${t.kind} ${cName(btf, t.typeId, depth + 1)}`;
+    case 'type_tag': return cName(btf, t.typeId, depth + 1);
+    case 'struct': case 'union': case 'enum': return `${t.kind} ${t.name || '(anon)'}`;
+    case 'enum64': return `enum ${t.name || '(anon)'}`;
+    default: return t.name || t.kind;
+  }
+}
+
+/**
+ * The attach target of a tracing program, found by name in the kernel's
+ * BTF: a FUNC for fentry/fexit/fmod_ret, the `btf_trace_<name>` typedef of
+ * a raw tracepoint for tp_btf (whose first `void *__data` argument the
+ * program does not see). A string is the reason there is none.
+ */
+export function tracingTarget(btf: Btf, attach: TracingAttach, name: string): TracingTarget | string {
+  let proto: BtfType | undefined;
+  if (attach === 'trace_raw_tp') {
+    const td = btf.typeByName(`btf_trace_${name}`, 'typedef');
+    if (!td) return `no raw tracepoint ${name} (typedef btf_trace_${name}) in the kernel BTF tsbpf ships`;
+    const p = btf.typeById(btf.resolve(td.id));
+    if (p.kind === 'ptr') proto = btf.typeById(btf.resolve(p.typeId));
+  } else {
+    const f = btf.typeByName(name, 'func');
+    if (!f || f.kind !== 'func') return `no kernel function ${name} in the kernel BTF tsbpf ships`;
+    proto = btf.typeById(f.typeId);
+  }
+  if (!proto || proto.kind !== 'func_proto') return `${name} has no function prototype in the kernel BTF`;
+  let params = proto.params;
+  if (attach === 'trace_raw_tp') params = params.slice(1);
+  const out: TracingTarget = { attach, name, args: params.map((p) => tracingArg(btf, p.typeId)) };
+  if (proto.returnTypeId !== 0) out.ret = tracingArg(btf, proto.returnTypeId);
+  return out;
+}

@@ -1,0 +1,50 @@
+/**
+ * Kernel functions (kfuncs) a program may call with BPF_PSEUDO_KFUNC_CALL,
+ * the ones tsbpf implements and what the verifier knows of them.
+ *
+ * A kfunc is named by its BTF id in the kernel's BTF; libbpf resolves the
+ * `extern ... __ksym` declaration by name, and so does tsbpf (the object's
+ * relocation gives the name). tsbpf implements the kfuncs whose effect is
+ * nil in its runtime yet whose rules the verifier must enforce:
+ * bpf_rcu_read_lock/unlock (tsbpf frees nothing under a program's feet, so
+ * an RCU read section has nothing to hold back; Linux still insists sections
+ * are balanced, not nested, and free of sleepable calls) and
+ * bpf_preempt_disable/enable (a tsbpf program is never preempted by another
+ * on its thread; Linux counts the nesting and wants it back to 0 at exit).
+ * Their BTF signature is `void (void)`. The runtime runs them as no-ops.
+ *
+ * Other kfuncs Linux offers to every program type (kernel/bpf/helpers.c,
+ * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
+ * a kernel function that is no kfunc at all is refused as Linux refuses it.
+ */
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable';
+
+export interface Kfunc {
+  name: string;
+  effect: KfuncEffect;
+  /** what the call does at run time: nothing (the loader replaces it with a no-op once verified) */
+  runtime: 'nop';
+}
+
+export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>(
+  ([
+    ['bpf_rcu_read_lock', 'rcu_lock'],
+    ['bpf_rcu_read_unlock', 'rcu_unlock'],
+    ['bpf_preempt_disable', 'preempt_disable'],
+    ['bpf_preempt_enable', 'preempt_enable'],
+  ] as Array<[string, KfuncEffect]>).map(([name, effect]): [string, Kfunc] => [name, { name, effect, runtime: 'nop' }]),
+);
+
+/** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
+export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
+  ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
+    'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back bpf_task_acquire bpf_task_release ' +
+    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_acquire bpf_cgroup_release bpf_cgroup_ancestor ' +
+    'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_task_from_pid bpf_throw ' +
+    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr bpf_iter_num_new bpf_iter_num_next ' +
+    'bpf_iter_num_destroy bpf_iter_task_vma_new bpf_iter_task_vma_next bpf_iter_task_vma_destroy bpf_iter_css_task_new ' +
+    'bpf_iter_css_task_next bpf_iter_css_task_destroy bpf_iter_css_new bpf_iter_css_next bpf_iter_css_destroy ' +
+    'bpf_iter_task_new bpf_iter_task_next bpf_iter_task_destroy bpf_dynptr_adjust bpf_dynptr_is_null bpf_dynptr_is_rdonly ' +
+    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start bpf_iter_bits_new ' +
+    'bpf_iter_bits_next bpf_iter_bits_destroy bpf_copy_from_user_str').split(' '),
+);

@@ -1,0 +1,430 @@
+/**
+ * Which scalar registers need to be compared precisely when pruning: a
+ * static, path-insensitive counterpart of the kernel's precision tracking
+ * (mark_chain_precision and __mark_chain_precision's backtracking).
+ *
+ * The kernel marks a scalar "precise" when its value decided something on
+ * some path: a branch it predicted, a pointer offset, a helper's size or
+ * flags argument, the return value. states_equal() then compares imprecise
+ * scalars by type only: any value would have been just as safe. Here the same
+ * question is answered before the walk, by a backward data-flow analysis:
+ * the value of rN before instruction i "matters" if, on some path from i, it
+ * flows (through moves and ALU operations) into a *sink*:
+ *
+ * - an operand of a conditional jump (more than the kernel, which counts only
+ *   predicted branches: never less precise, so pruning stays sound);
+ * - the base of a memory access, any atomic operand, and the value of a
+ *   store through a pointer that may point to the stack other than r10 itself
+ *   (stores elsewhere — map values, context, packet — are not tracked by the
+ *   verifier, whose loads from there give unknown scalars);
+ * - a helper argument the helper's prototype checks (anything but
+ *   ANYTHING; every argument of helpers that take a callback), every argument
+ *   of a kfunc or bpf-to-bpf call, r0 at any exit;
+ * - the register operand of LD_IND (and r6, the context, of LD_ABS/LD_IND);
+ * - the divisor of a register division (the engines rely on the verifier's
+ *   non-zero proof);
+ * - either operand of a 64-bit add or subtract where the other may be a
+ *   pointer (the scalar becomes the pointer's offset).
+ *
+ * "May be a pointer" comes from a forward must-analysis of registers that are
+ * certainly scalar (or uninitialised) before each instruction: constants, the
+ * results of ALU operations that the kernel only allows on scalars, copies of
+ * scalars, and loads narrower than 8 bytes through a pointer that cannot be
+ * the context (only context reads of 4 bytes give packet pointers; a narrow
+ * read anywhere else is a scalar or refused). Other loads, call results and
+ * function arguments may be pointers; "may be the context" is a may-analysis
+ * like the stack one below (r1 at entry, function arguments, copies, offsets
+ * and 8-byte loads).
+ * "May point to the stack" is a forward may-analysis: r10, copies of it and
+ * offsets from it, 8-byte loads (a spilled stack pointer) and function
+ * arguments (a caller's stack pointer).
+ *
+ * Stack slots of the current function are tracked too, for the accesses
+ * clang emits for spills (r10 plus a constant): a spilled scalar matters if
+ * it is loaded back into a register that matters. A load through any other
+ * pointer that may reach the stack, a call to a function, a kfunc or a helper
+ * that reads stack contents for its checks (a map key, a callback's context)
+ * makes every slot matter. The caller frames' stacks are always compared in
+ * full.
+ *
+ * The result is sound whatever the actual path: a scalar whose value reaches
+ * no sink cannot change a branch decision, a memory access, a helper's
+ * checks, a return-value check or any per-instruction fact the engines use,
+ * so a state that differs from a verified one only in such registers (and
+ * such spilled scalars) is safe too.
+ */
+import type { Insn } from '../isa/insn.js';
+import type { HelperProto } from '../helpers/proto.js';
+import * as op from '../isa/opcodes.js';
+import { successors } from './cfg.js';
+
+const bit = (r: number): number => 1 << r;
+const ARGS = 0b111110; // r1..r5
+const CALLER_SAVED = 0b111111; // r0..r5
+const ALL = 0x7ff;
+const NO_SLOTS = 0;
+const ALL_SLOTS = 0xffffffff;
+
+/** Argument types whose stack contents, if any, no check reads (only their byte types matter). */
+const ARGS_NOT_READING_STACK_VALUES = new Set<string>([
+  'ANYTHING', 'CONST_MAP_PTR', 'PTR_TO_MAP_VALUE', 'PTR_TO_UNINIT_MAP_VALUE', 'PTR_TO_MEM', 'PTR_TO_MEM_OR_NULL',
+  'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'CONST_SIZE_OR_ZERO', 'CONST_ALLOC_SIZE_OR_ZERO', 'PTR_TO_CTX', 'PTR_TO_CTX_OR_NULL',
+]);
+
+/** What a helper's checks read: r1..r5 (bits 1-5) and, in bit 0, whether it reads values spilled on the stack. */
+export interface HelperUse {
+  args: number;
+  readsStack: boolean;
+}
+
+/** Registers certainly scalar (or not initialised) at a function's entry: all but the arguments and r10. */
+const ENTRY_SCALARS = ALL & ~ARGS & ~bit(10);
+
+function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
+  return i > 0 && insns[i - 1]!.code === op.OP_LDDW && insns[i]!.code === 0;
+}
+
+/** r1..r5 as far as a helper's checks read their values (see the header); all five when the helper is unknown. */
+export function helperArgSinks(proto: HelperProto | undefined): HelperUse {
+  if (!proto) return { args: ARGS, readsStack: true };
+  const readsStack = proto.args.some((t) => !ARGS_NOT_READING_STACK_VALUES.has(t));
+  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true };
+  let m = 0;
+  proto.args.forEach((t, k) => {
+    if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
+  });
+  return { args: m, readsStack };
+}
+
+/** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
+function slotsOf(off: number, size: number): [number, number] | undefined {
+  if (off >= 0 || off < -512 || off + size > 0) return undefined;
+  let lo = 0, hi = 0;
+  for (let b = off; b < off + size; b++) {
+    const spi = (-b - 1) >> 3;
+    if (spi < 32) lo |= 1 << spi;
+    else hi |= 1 << (spi - 32);
+  }
+  return [lo >>> 0, hi >>> 0];
+}
+
+const SIZE_BYTES: Record<number, number> = { [op.BPF_B]: 1, [op.BPF_H]: 2, [op.BPF_W]: 4, [op.BPF_DW]: 8 };
+
+/** Forward transfer of the "may point to the stack" set over instruction i. */
+function stackPtrsAfter(ins: Insn, inSet: number): number {
+  const cls = op.classOf(ins.code);
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  const d = bit(ins.dst);
+  switch (cls) {
+    case op.BPF_ALU:
+      return inSet & ~d;
+    case op.BPF_ALU64:
+      if (o === op.BPF_MOV) return x && !ins.off && inSet & bit(ins.src) ? inSet | d : inSet & ~d;
+      if (o === op.BPF_ADD || o === op.BPF_SUB) return inSet & d || (x && inSet & bit(ins.src)) ? inSet | d : inSet;
+      return inSet & ~d;
+    case op.BPF_LDX:
+      return op.sizeOf(ins.code) === op.BPF_DW ? inSet | d : inSet & ~d;
+    case op.BPF_STX:
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
+        if (ins.imm === op.BPF_CMPXCHG) return inSet | 1;
+        if (ins.imm & op.BPF_FETCH) return inSet | bit(ins.src);
+        if (ins.imm === op.BPF_LOAD_ACQ) return inSet | d;
+      }
+      return inSet;
+    case op.BPF_LD:
+      return ins.code === op.OP_LDDW ? inSet & ~d : inSet & ~CALLER_SAVED;
+    case op.BPF_JMP:
+    case op.BPF_JMP32:
+      // No helper returns a stack pointer, and a function may not return one to its caller.
+      return o === op.BPF_CALL ? inSet & ~CALLER_SAVED : inSet;
+  }
+  return inSet;
+}
+
+/**
+ * Forward transfer of the "certainly scalar" set over instruction i. `mp`
+ * (in and out) holds the stack slots that may hold a spilled pointer: an
+ * 8-byte fill from any other slot through r10 is a scalar.
+ */
+function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: number, mp: Slots): number {
+  const cls = op.classOf(ins.code);
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  const d = bit(ins.dst);
+  switch (cls) {
+    case op.BPF_ALU:
+      // 32-bit results are scalars (32-bit pointer arithmetic is refused; a 32-bit copy of a pointer is a scalar).
+      return inSet | d;
+    case op.BPF_ALU64:
+      if (o === op.BPF_MOV) {
+        if (!x) return inSet | d;
+        if (ins.off) return inSet | d; // movsx: sign extension yields a scalar
+        return inSet & bit(ins.src) ? inSet | d : inSet & ~d;
+      }
+      if (o === op.BPF_ADD || o === op.BPF_SUB) {
+        if (!x) return inSet; // pointer +/- constant stays a pointer
+        return (inSet & d) && (inSet & bit(ins.src)) ? inSet : inSet & ~d;
+      }
+      // Every other operation on a pointer is refused: an accepted result is a scalar.
+      return inSet | d;
+    case op.BPF_LDX: {
+      if (op.sizeOf(ins.code) !== op.BPF_DW) return !(ctxPtrs & bit(ins.src)) ? inSet | d : inSet & ~d;
+      const slots = ins.src === 10 ? slotsOf(ins.off, 8) : undefined;
+      return slots && !(mp.lo & slots[0]) && !(mp.hi & slots[1]) ? inSet | d : inSet & ~d;
+    }
+    case op.BPF_ST: {
+      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+      if (slots) {
+        mp.lo = (mp.lo & ~slots[0]) >>> 0;
+        mp.hi = (mp.hi & ~slots[1]) >>> 0;
+      }
+      return inSet;
+    }
+    case op.BPF_STX:
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
+        if (stackPtrs & d) mp.lo = mp.hi = ALL_SLOTS;
+        if (ins.imm === op.BPF_CMPXCHG) return inSet & ~1;
+        if (ins.imm & op.BPF_FETCH) return inSet & ~bit(ins.src);
+        if (ins.imm === op.BPF_LOAD_ACQ) return inSet & ~d;
+        return inSet;
+      }
+      if (ins.dst === 10) {
+        const slots = op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+        if (slots && inSet & bit(ins.src)) {
+          mp.lo = (mp.lo & ~slots[0]) >>> 0;
+          mp.hi = (mp.hi & ~slots[1]) >>> 0;
+        } else if (slots) {
+          mp.lo = (mp.lo | slots[0]) >>> 0;
+          mp.hi = (mp.hi | slots[1]) >>> 0;
+        }
+        // (a narrower spill cannot hold a pointer: the kernel refuses partial pointer spills)
+      } else if (stackPtrs & d && !(inSet & bit(ins.src))) mp.lo = mp.hi = ALL_SLOTS;
+      return inSet;
+    case op.BPF_LD:
+      if (ins.code === op.OP_LDDW) return ins.src === 0 ? inSet | d : inSet & ~d;
+      // LD_ABS/LD_IND: r0 is the loaded scalar, r1..r5 are clobbered.
+      return inSet | CALLER_SAVED;
+    case op.BPF_JMP:
+    case op.BPF_JMP32:
+      // A call leaves r1..r5 uninitialised and r0 possibly a pointer. A function, kfunc or
+      // indirect call may spill pointers into this stack through a pointer to it; helpers do not.
+      if (o === op.BPF_CALL) {
+        if (x || ins.src !== op.BPF_PSEUDO_HELPER) mp.lo = mp.hi = ALL_SLOTS;
+        return (inSet | ARGS) & ~1;
+      }
+      return inSet;
+  }
+  return inSet;
+}
+
+/** Slot words in and out of the backward transfer (lo: slots 0..31, hi: 32..63). */
+interface Slots {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Backward transfer: what matters before instruction i, given what matters
+ * after it (`out`, and the slots in `sl`, updated in place) and the
+ * certainly-scalar and may-point-to-stack sets before it.
+ */
+function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse): number {
+  const cls = op.classOf(ins.code);
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  const d = bit(ins.dst), s = bit(ins.src);
+  const allSlots = (): void => {
+    sl.lo = ALL_SLOTS;
+    sl.hi = ALL_SLOTS;
+  };
+  switch (cls) {
+    case op.BPF_ALU:
+    case op.BPF_ALU64: {
+      const live = out & d;
+      if (o === op.BPF_MOV) return (out & ~d) | (live && x ? s : 0);
+      if (o === op.BPF_NEG || o === op.BPF_END) return out | (live ? d : 0);
+      let m = (out & ~d) | (live ? d | (x ? s : 0) : 0);
+      if (x && (o === op.BPF_DIV || o === op.BPF_MOD)) m |= s;
+      if (cls === op.BPF_ALU64 && x && (o === op.BPF_ADD || o === op.BPF_SUB)) {
+        // pointer +/- scalar: the scalar is the new offset; scalar + pointer: likewise.
+        if (!(sc & d)) m |= s;
+        if (!(sc & s)) m |= d;
+      }
+      return m;
+    }
+    case op.BPF_LDX: {
+      if (out & d) {
+        // The loaded value matters: so does what it was loaded from, when that may be the stack.
+        const slots = ins.src === 10 ? slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) : undefined;
+        if (slots) {
+          sl.lo = (sl.lo | slots[0]) >>> 0;
+          sl.hi = (sl.hi | slots[1]) >>> 0;
+        } else if (stackPtrs & s) allSlots();
+      }
+      return (out & ~d) | s;
+    }
+    case op.BPF_ST: {
+      // An 8-byte constant store to a slot replaces the whole slot.
+      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+      if (slots) {
+        sl.lo = (sl.lo & ~slots[0]) >>> 0;
+        sl.hi = (sl.hi & ~slots[1]) >>> 0;
+      }
+      return out | d;
+    }
+    case op.BPF_STX: {
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
+        if (stackPtrs & d) allSlots();
+        if (ins.imm === op.BPF_LOAD_ACQ) return (out & ~d) | s;
+        return out | d | s | (ins.imm === op.BPF_CMPXCHG ? 1 : 0);
+      }
+      if (ins.dst === 10) {
+        // A spill through r10: an 8-byte one replaces the slot, and its value matters if the slot does.
+        const slots = op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+        if (slots) {
+          const m = (sl.lo & slots[0]) | (sl.hi & slots[1]);
+          sl.lo = (sl.lo & ~slots[0]) >>> 0;
+          sl.hi = (sl.hi & ~slots[1]) >>> 0;
+          return out | d | (m ? s : 0);
+        }
+        return out | d | s; // a narrower spill: kept as a sink
+      }
+      // Through another pointer that may reach the stack: the value is a sink.
+      return out | d | (stackPtrs & d ? s : 0);
+    }
+    case op.BPF_LD:
+      if (ins.code === op.OP_LDDW) return out & ~d;
+      return (out & ~CALLER_SAVED) | bit(6) | (op.modeOf(ins.code) === op.BPF_IND ? s : 0);
+    case op.BPF_JMP:
+    case op.BPF_JMP32:
+      if (o === op.BPF_EXIT) {
+        sl.lo = NO_SLOTS;
+        sl.hi = NO_SLOTS;
+        return 1;
+      }
+      if (o === op.BPF_JA || o === op.BPF_JCOND) return out;
+      if (o === op.BPF_CALL) {
+        let args = ARGS;
+        if (!x && ins.src === op.BPF_PSEUDO_HELPER) {
+          const h = helperUse(ins.imm);
+          args = h.args;
+          if (h.readsStack) allSlots();
+        } else allSlots(); // a function, kfunc or indirect call may read this stack through a pointer
+        return (out & ~CALLER_SAVED) | args | (x ? d : 0);
+      }
+      return out | d | (x ? s : 0);
+  }
+  // Unknown classes: everything matters.
+  allSlots();
+  return ALL;
+}
+
+/** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
+export interface Precision {
+  /** bit n = rn */
+  regs: Uint16Array;
+  /** bit spi of word 2*i (spi < 32) or 2*i+1 (spi - 32) */
+  slots: Uint32Array;
+}
+
+/** Whether stack slot `spi` (fp-8*(spi+1) .. fp-8*spi-1) may matter before instruction i. */
+export function slotMatters(p: Precision, i: number, spi: number): boolean {
+  if (spi < 0 || spi >= 64) return true;
+  const w = p.slots[2 * i + (spi >> 5)]!;
+  return ((w >>> (spi & 31)) & 1) === 1;
+}
+
+/**
+ * For each instruction, the registers (bit n = rn) and stack slots whose value
+ * before it may matter on some path from it. Registers and spilled values
+ * outside the masks, when they hold scalars in both states, need not be
+ * compared.
+ */
+export function computePrecise(
+  insns: readonly Insn[],
+  subprogStarts: readonly number[],
+  helperUse: (helperId: number) => HelperUse = () => ({ args: ARGS, readsStack: true }),
+): Precision {
+  const n = insns.length;
+  const succ: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) succ[i] = isSecondLddwSlot(insns, i) ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
+
+  // Forward: certainly-scalar registers before each instruction (must-analysis, greatest fixpoint).
+  const scIn = new Uint16Array(n).fill(ALL);
+  const isEntry = new Uint8Array(n);
+  for (const s of subprogStarts) if (s >= 0 && s < n) isEntry[s] = 1;
+  for (let i = 0; i < n; i++) if (isEntry[i]) scIn[i] = i === 0 ? ALL & ~bit(1) & ~bit(10) : ENTRY_SCALARS;
+  // Forward: registers that may point to the stack, and those that may point to the context
+  // (may-analyses, least fixpoints; the same transfer: copies, offsets, 8-byte loads).
+  const mayPoint = (entryMain: number, entrySub: number, always: number): Uint16Array => {
+    const at = new Uint16Array(n);
+    for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : entrySub;
+    for (let changed = true; changed;) {
+      changed = false;
+      for (let i = 0; i < n; i++) {
+        if (isSecondLddwSlot(insns, i)) continue;
+        const after = stackPtrsAfter(insns[i]!, at[i]!) | always;
+        for (const t of succ[i]!) {
+          const v = at[t]! | after;
+          if (v !== at[t]) {
+            at[t] = v;
+            changed = true;
+          }
+        }
+      }
+    }
+    return at;
+  };
+  const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
+  const ctxIn = mayPoint(bit(1), ARGS, 0);
+  // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
+  const mpIn = new Uint32Array(2 * n);
+  const mp: Slots = { lo: 0, hi: 0 };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = 0; i < n; i++) {
+      if (isSecondLddwSlot(insns, i)) continue;
+      mp.lo = mpIn[2 * i]!;
+      mp.hi = mpIn[2 * i + 1]!;
+      const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp) & ~bit(10);
+      for (const t of succ[i]!) {
+        const v = scIn[t]! & after;
+        const lo = (mpIn[2 * t]! | mp.lo) >>> 0, hi = (mpIn[2 * t + 1]! | mp.hi) >>> 0;
+        if (v !== scIn[t] || lo !== mpIn[2 * t] || hi !== mpIn[2 * t + 1]) {
+          scIn[t] = v;
+          mpIn[2 * t] = lo;
+          mpIn[2 * t + 1] = hi;
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Backward: registers and slots whose value may reach a sink (least fixpoint).
+  const matters = new Uint16Array(n);
+  const slots = new Uint32Array(2 * n);
+  const sl: Slots = { lo: 0, hi: 0 };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      if (isSecondLddwSlot(insns, i)) continue;
+      let out = 0;
+      sl.lo = 0;
+      sl.hi = 0;
+      for (const t of succ[i]!) {
+        out |= matters[t]!;
+        sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
+        sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
+      }
+      const v = mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse) & ALL;
+      if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1]) {
+        matters[i] = v;
+        slots[2 * i] = sl.lo;
+        slots[2 * i + 1] = sl.hi;
+        changed = true;
+      }
+    }
+  }
+  return { regs: matters, slots };
+}

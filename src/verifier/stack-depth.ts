@@ -1,0 +1,101 @@
+/**
+ * The kernel's check_max_stack_depth(_subprog), run after every path has
+ * been verified: a static walk of the call graph from the main program that
+ * follows, in instruction order, every bpf-to-bpf call and every callback
+ * reference (ld_imm64 of a function) in each function's body, reachable or
+ * not. Along each chain it checks
+ * - at most 8 frames: the walk does not know the run-time bound of a
+ *   recursion, so any recursive call ends in "the call stack of 8 frames is
+ *   too deep !" even when the paths explored stop earlier;
+ * - the combined stack of the chain is at most 512 bytes;
+ * - a function that makes a tail call is not entered with 256 or more bytes
+ *   of callers' stack below it (32 tail calls x 256 bytes bound the stack);
+ * - no LD_ABS/LD_IND in a callback or a function a callback calls.
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+
+export interface StackDepthError {
+  errno: 'E2BIG' | 'EACCES' | 'EINVAL';
+  message: string;
+  insn: number;
+  hint: string;
+  rule: string;
+}
+
+export function checkMaxStackDepth(
+  insns: readonly Insn[],
+  starts: readonly number[],
+  /** the stack bytes function k uses, rounded as the kernel rounds them */
+  depthOf: (k: number) => number,
+): StackDepthError | undefined {
+  const n = insns.length;
+  const subprogOf = (insn: number): number => {
+    let k = starts.length - 1;
+    while (k > 0 && starts[k]! > insn) k--;
+    return k;
+  };
+  const end = (k: number): number => (k + 1 < starts.length ? starts[k + 1]! : n);
+  const isPseudoCall = (ins: Insn): boolean => ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL;
+  const isPseudoFunc = (ins: Insn): boolean => ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC;
+  const isCb = new Array<boolean>(starts.length).fill(false);
+  const hasLdAbs = new Array<boolean>(starts.length).fill(false);
+  const hasTailCall = new Array<boolean>(starts.length).fill(false);
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    const cls = op.classOf(ins.code);
+    if (isPseudoFunc(ins)) isCb[subprogOf(i + ins.imm + 1)] = true;
+    if (cls === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND)) hasLdAbs[subprogOf(i)] = true;
+    if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) hasTailCall[subprogOf(i)] = true;
+    if (ins.code === op.OP_LDDW) i++;
+  }
+
+  // An explicit stack, as the kernel's (recursion would follow a recursive program forever).
+  const retInsn: number[] = [];
+  const retProg: number[] = [];
+  let idx = 0;
+  let i = starts[0]!;
+  let depth = 0;
+  let frame = 0;
+  for (;;) {
+    // process_func: entering function idx
+    if (hasLdAbs[idx] && (isCb[idx] || retProg.slice(0, frame).some((k) => isCb[k])))
+      return { errno: 'EINVAL', message: 'cannot use BPF_LD_[ABS|IND] within callback', insn: starts[idx]!, hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
+        rule: 'legacy packet loads cannot be used in a callback, which has no way to end the program' };
+    if (idx && hasTailCall[idx] && depth >= 256)
+      return { errno: 'EACCES', message: `tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, insn: starts[idx]!,
+        hint: 'use less stack in the functions that call this one, or move the tail call to a shallower function',
+        rule: 'a function that tail-calls must be entered with less than 256 bytes of stack below it' };
+    depth += depthOf(idx);
+    if (depth > op.MAX_BPF_STACK)
+      return { errno: 'EACCES', message: `combined stack size of ${frame + 1} calls is ${depth}. Too large`, insn: starts[idx]!,
+        hint: 'move large buffers into a per-CPU array map', rule: 'the stack frames of a call chain exceed 512 bytes together' };
+    // continue_func: scan the rest of function idx for calls
+    let entered = false;
+    while (!entered) {
+      for (; i < end(idx); i++) {
+        const ins = insns[i]!;
+        if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
+        retInsn[frame] = i + 1;
+        retProg[frame] = idx;
+        const next = i + ins.imm + 1;
+        i = next;
+        idx = subprogOf(next);
+        frame++;
+        if (frame >= op.MAX_CALL_FRAMES)
+          return { errno: 'E2BIG', message: `the call stack of ${frame} frames is too deep !`, insn: retInsn[frame - 1]! - 1,
+            hint: 'flatten the call chain (at most 8 nested functions); recursion is never allowed, whatever its run-time bound',
+            rule: 'the static call graph has a chain of more than 8 functions (or a recursive call)' };
+        entered = true;
+        break;
+      }
+      if (entered) break;
+      // the end of function idx: return to the caller
+      if (frame === 0) return undefined;
+      depth -= depthOf(idx);
+      frame--;
+      i = retInsn[frame]!;
+      idx = retProg[frame]!;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Static precision (src/verifier/precision.ts): pruning compares a scalar
+ * only when its value can matter later. Each program below reaches the same
+ * join with r2 = 0 on one path and r2 = 104 on the other, with a checkpoint
+ * at the join (enough instructions and jumps since the last one). When r2 is
+ * dead weight the second path is pruned there; when r2 later becomes a stack
+ * offset (directly, through a copy, through a spill), a helper's size, a
+ * branch condition or the return value, the second path must be explored
+ * and rejected. Verdicts checked against Linux 6.18 (bpftool/libbpf load of
+ * the same instructions): benign accepted; every other one rejected.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble } from '../src/isa/asm.js';
+import { verify } from '../src/verifier/index.js';
+import { computePrecise, slotMatters } from '../src/verifier/precision.js';
+import type { ProgTypeName } from '../src/object/spec.js';
+
+const PREFIX = `
+  r5 = 1
+  r5 = 2
+  r5 = 3
+  r5 = 4
+  r5 = 5
+  r5 = 6
+  r6 = r1
+  call bpf_get_prandom_u32
+  r7 = r0
+  if r7 == 1234 goto +0
+  if r7 > 10 goto big
+  r2 = 0
+  r5 = 7
+  r5 = 8
+  r5 = 9
+  r5 = 10
+  r5 = 11
+  r5 = 12
+  goto join
+big:
+  r2 = 104
+join:
+`;
+/** Instruction index of `join:` in PREFIX. */
+const JOIN = 20;
+
+const CASES: Array<{ name: string; tail: string; accept: boolean; type?: ProgTypeName }> = [
+  { name: 'benign', accept: true, tail: 'r2 += 1\nr2 = 0\nr0 = 0\nexit' },
+  { name: 'stack offset', accept: false, tail: 'r3 = r10\nr3 += -8\nr3 += r2\nr1 = 0\n*(u64 *)(r3 +0) = r1\nr0 = 0\nexit' },
+  { name: 'offset through a copy', accept: false, tail: 'r3 = r2\nr3 += 1\nr4 = r10\nr4 += -8\nr4 += r3\nr1 = 0\n*(u64 *)(r4 -1) = r1\nr0 = 0\nexit' },
+  { name: 'offset through a spill', accept: false, tail: '*(u64 *)(r10 -16) = r2\nr3 = *(u64 *)(r10 -16)\nr4 = r10\nr4 += -8\nr4 += r3\nr1 = 0\n*(u64 *)(r4 +0) = r1\nr0 = 0\nexit' },
+  { name: 'branch condition', accept: false, tail: 'if r2 > 50 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u64 *)(r10 +8)\nexit' },
+  { name: 'helper size', accept: false, tail: 'r1 = r6\nr3 = r10\nr3 += -16\nr4 = r2\nr4 += 8\nr2 = 0\ncall bpf_skb_load_bytes\nr0 = 0\nexit' },
+  { name: 'return value', accept: false, type: 'cgroup_skb', tail: 'r0 = r2\nexit' },
+];
+
+for (const c of CASES) {
+  test(`precision: r2 ${c.name} → ${c.accept ? 'accepted (pruned at the join)' : 'rejected'}`, () => {
+    const insns = assemble(PREFIX + c.tail, { dialect: 'kernel' });
+    const res = verify({ insns, progType: c.type ?? 'socket_filter', logLevel: 1 });
+    assert.equal(res.ok, c.accept, res.error?.kernelMessage ?? 'accepted');
+    const mask = computePrecise(insns, [0]).regs[JOIN]!;
+    assert.equal(Boolean(mask & (1 << 2)), !c.accept, `r2 precise at the join: mask ${mask.toString(2)}`);
+    // The benign case is pruned at the join although r2 differs (0 and 104) between the paths.
+    if (c.accept) assert.match(res.log, new RegExp(`^${JOIN}: safe$`, 'm'));
+  });
+}
+
+/** The same join, with r2 spilled to fp-16 on both paths before it (r2 itself is dead after the join). */
+const SPILL_PREFIX = PREFIX.replace('  goto join\n', '  *(u64 *)(r10 -16) = r2\n  goto join\n').replace('  r2 = 104\n', '  r2 = 104\n  *(u64 *)(r10 -16) = r2\n');
+const SPILL_JOIN = 22;
+const SPILL_CASES = [
+  { name: 'never read back', accept: true, tail: 'r0 = 0\nexit' },
+  { name: 'read back into a stack offset', accept: false, tail: 'r3 = *(u64 *)(r10 -16)\nr4 = r10\nr4 += -8\nr4 += r3\nr1 = 0\n*(u64 *)(r4 +0) = r1\nr0 = 0\nexit' },
+  { name: 'read back in part into a branch', accept: false, tail: 'r3 = *(u32 *)(r10 -16)\nif r3 > 50 goto bad\nr0 = 0\nexit\nbad:\nr0 = *(u64 *)(r10 +8)\nexit' },
+];
+for (const c of SPILL_CASES) {
+  test(`precision: a spilled value ${c.name} → ${c.accept ? 'accepted (pruned at the join)' : 'rejected'}`, () => {
+    const insns = assemble(SPILL_PREFIX + c.tail, { dialect: 'kernel' });
+    const res = verify({ insns, progType: 'socket_filter', logLevel: 1 });
+    assert.equal(res.ok, c.accept, res.error?.kernelMessage ?? 'accepted');
+    const p = computePrecise(insns, [0]);
+    assert.equal(slotMatters(p, SPILL_JOIN, 1), !c.accept, 'fp-16 (slot 1) matters at the join');
+    if (c.accept) assert.match(res.log, new RegExp(`^${SPILL_JOIN}: safe$`, 'm'));
+  });
+}
+
+test('precision: a loop accumulator and what feeds it are imprecise; the counter and a divisor are precise', () => {
+  const insns = assemble(`
+    r6 = r1
+    r7 = *(u32 *)(r6 +0)
+    r1 = 0
+    r2 = 0
+    r8 = 1
+  loop:
+    r3 = r7
+    r3 &= 7
+    r2 += r3
+    r2 &= 4095
+    r4 = r7
+    r4 /= r8
+    r1 += 1
+    if r1 < 100 goto loop
+    r0 = 0
+    exit`, { dialect: 'kernel' });
+  const m = computePrecise(insns, [0]).regs[5]!; // the loop head
+  assert.equal(m & (1 << 1), 1 << 1, 'the counter decides the loop branch');
+  assert.equal(m & (1 << 2), 0, 'the accumulator never reaches a decision');
+  assert.equal(m & (1 << 8), 1 << 8, 'a register divisor matters (the engines use the non-zero proof)');
+  assert.equal(m & (1 << 7), 0, 'r7 only feeds the accumulator and a dividend whose quotient is never used');
+});

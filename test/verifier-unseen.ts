@@ -1,0 +1,303 @@
+/**
+ * Differential verdicts on objects the project has never seen (issue 5,
+ * "Done when"): every program of every clang-built object in the given
+ * directories goes through the Linux kernel (one program at a time, loaded
+ * as libbpf loads it, by test/verifier-unseen/oloader.c) and through tsbpf's
+ * verify(); the verdicts are compared.
+ *
+ *   node dist/test/verifier-unseen.js DIR... [--md FILE] [--json FILE] [--only NAME]
+ *
+ * Each program lands in one row of the summary:
+ * - agree-accept / agree-reject: same verdict;
+ * - tsbpf-unsupported: tsbpf refuses a program type or feature it does not
+ *   model (ENOTSUPP-like messages, or the object cannot be read), by reason;
+ * - kernel-load-error: the kernel's load failed outside the verifier (a map
+ *   type, attach target or kfunc libbpf could not set up) — no verdict to
+ *   compare;
+ * - DISAGREE: a verdict differs (both first lines are printed).
+ * The selftests' verifier_*.c programs carry __success/__failure annotations
+ * (BTF decl tags "comment:test_expect_*"); where present they are printed
+ * beside the kernel's verdict as a sanity check of the loader.
+ *
+ * Needs root, cc and libbpf-dev for the kernel side. Kernel verdicts are
+ * cached per object (by size and mtime) under $TMPDIR/tsbpf-unseen-kernel.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { verify, HELPER_PROTOS } from '../src/verifier/index.js';
+import { inputFromSpec } from '../src/verifier/spec-input.js';
+import { loadObjectFileSync } from '../src/object/file.js';
+import type { CollectionSpec } from '../src/object/spec.js';
+import { ROOT } from './paths.js';
+
+export type Outcome = 'agree-accept' | 'agree-reject' | 'tsbpf-unsupported' | 'kernel-load-error' | 'core-target-differs' | 'DISAGREE';
+
+export interface ProgResult {
+  object: string;
+  prog: string;
+  section: string;
+  kernel: 'accept' | 'reject' | 'error';
+  kernelErrno: string;
+  kernelMsg: string;
+  tsbpf: 'accept' | 'reject' | 'unsupported';
+  tsbpfErrno: string;
+  tsbpfMsg: string;
+  /** the selftest's own expectation (__success / __failure), when annotated */
+  expect?: 'success' | 'failure';
+  outcome: Outcome;
+  timeUs: number;
+}
+
+/** Messages by which tsbpf says "this is outside what I model", not "this is unsafe". */
+const UNSUPPORTED = /not supported|does not support|unsupported|tsbpf does not|no program type|no kernel function .* in the kernel|no raw tracepoint/i;
+
+interface KernelLine { prog: string; section: string; verdict: 'accept' | 'reject' | 'error'; errno: string; msg: string }
+
+const LOADER_SRC = join(ROOT, 'test/verifier-unseen/oloader.c');
+
+/** Build the kernel-side loader once per source version; undefined (with a reason) when it cannot be built. */
+export function buildLoader(): { path?: string; why?: string } {
+  if (!existsSync(LOADER_SRC)) return { why: `${LOADER_SRC} is missing` };
+  const src = readFileSync(LOADER_SRC);
+  const h = createHash('sha1').update(src).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), 'tsbpf-unseen-kernel');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `oloader-${h}`);
+  if (existsSync(out)) return { path: out };
+  for (const cc of ['cc', 'gcc', 'clang', 'clang-19']) {
+    const r = spawnSync(cc, ['-O2', '-o', out, LOADER_SRC, '-lbpf'], { encoding: 'utf8' });
+    if (r.error) continue;
+    if (r.status === 0) return { path: out };
+    return { why: `${cc} could not build the loader (libbpf-dev missing?): ${r.stderr.split('\n')[0]}` };
+  }
+  return { why: 'no C compiler (cc, gcc, clang) found' };
+}
+
+function kernelVerdicts(loader: string, obj: string): KernelLine[] | { openFail: string } {
+  const st = statSync(obj);
+  const cacheDir = join(tmpdir(), 'tsbpf-unseen-kernel');
+  const key = createHash('sha1').update(`${obj}\0${st.size}\0${st.mtimeMs}\0${basename(loader)}`).digest('hex').slice(0, 16);
+  const cache = join(cacheDir, `${basename(obj)}-${key}.txt`);
+  let text: string;
+  if (existsSync(cache)) text = readFileSync(cache, 'utf8');
+  else {
+    const r = spawnSync(loader, [obj], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    text = r.stdout ?? '';
+    if (r.status !== 0 && !text) text = `OPENFAIL\tE?\tloader exited ${r.status ?? r.signal}: ${(r.stderr ?? '').split('\n')[0]}\n`;
+    writeFileSync(cache, text);
+  }
+  const out: KernelLine[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('OPENFAIL\t')) return { openFail: line.split('\t').slice(1).join(' ') };
+    if (!line.startsWith('RESULT ')) continue;
+    const [prog, section, verdict, errno, msg] = line.slice(7).split('\t') as [string, string, KernelLine['verdict'], string, string];
+    out.push({ prog, section, verdict, errno, msg: msg ?? '' });
+  }
+  return out;
+}
+
+/** The selftests' per-function expectations (bpf_misc.h's __success / __failure decl tags). */
+function expectations(coll: CollectionSpec): Map<string, 'success' | 'failure'> {
+  const m = new Map<string, 'success' | 'failure'>();
+  const btf = coll.btf;
+  if (!btf) return m;
+  for (const t of btf.types) {
+    if (t.kind !== 'decl_tag' || t.componentIdx !== -1) continue;
+    const target = btf.types[t.typeId];
+    if (!target || target.kind !== 'func') continue;
+    if (t.name === 'comment:test_expect_success') m.set(target.name, 'success');
+    else if (t.name === 'comment:test_expect_failure') m.set(target.name, 'failure');
+  }
+  return m;
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n').find((l) => l.trim()) ?? '').trim().slice(0, 200);
+}
+
+export function runObject(loader: string, obj: string, only?: string): ProgResult[] {
+  const name = basename(obj);
+  const kv = kernelVerdicts(loader, obj);
+  let coll: CollectionSpec | undefined;
+  let openErr = '';
+  try {
+    coll = loadObjectFileSync(obj);
+  } catch (e) {
+    openErr = `${(e as { errno?: string }).errno ?? 'E?'} ${(e as Error).message}`;
+  }
+  if (!Array.isArray(kv)) {
+    // libbpf could not even open it: nothing the kernel verified.
+    return [{ object: name, prog: '*', section: '', kernel: 'error', kernelErrno: 'E?', kernelMsg: kv.openFail, tsbpf: coll ? 'accept' : 'unsupported', tsbpfErrno: '', tsbpfMsg: openErr, outcome: 'kernel-load-error', timeUs: 0 }];
+  }
+  const expect = coll ? expectations(coll) : new Map<string, 'success' | 'failure'>();
+  const results: ProgResult[] = [];
+  for (const k of kv) {
+    if (only !== undefined && k.prog !== only) continue;
+    const r: ProgResult = {
+      object: name, prog: k.prog, section: k.section, kernel: k.verdict, kernelErrno: k.errno, kernelMsg: k.msg,
+      tsbpf: 'unsupported', tsbpfErrno: '', tsbpfMsg: '', outcome: 'DISAGREE', timeUs: 0,
+    };
+    const ex = expect.get(k.prog);
+    if (ex) r.expect = ex;
+    if (!coll) {
+      r.tsbpfErrno = openErr.split(' ')[0]!;
+      r.tsbpfMsg = `object: ${openErr.slice(r.tsbpfErrno.length + 1)}`;
+    } else {
+      const prog = coll.programs.get(k.prog);
+      if (!prog) {
+        r.tsbpfMsg = 'object: program not found by tsbpf\'s reader';
+      } else {
+        try {
+          const res = verify(inputFromSpec(coll, prog));
+          r.timeUs = res.stats.timeUs;
+          if (res.ok) r.tsbpf = 'accept';
+          else {
+            r.tsbpfErrno = res.error!.errno;
+            r.tsbpfMsg = firstLine(res.error!.kernelMessage);
+            r.tsbpf = UNSUPPORTED.test(r.tsbpfMsg) || res.error!.errno === 'ENOTSUPP' || unmodelledHelper(r.tsbpfMsg) ? 'unsupported' : 'reject';
+          }
+        } catch (e) {
+          const errno = (e as { errno?: string }).errno;
+          if (errno) {
+            // A typed error before verification (e.g. a CO-RE relocation with no target in
+            // tsbpf's context BTF): the program uses something tsbpf does not provide.
+            r.tsbpfErrno = errno;
+            r.tsbpfMsg = `load: ${firstLine((e as Error).message).replace(/#insn \d+/, '#insn N')}`;
+          } else {
+            r.tsbpf = 'reject';
+            r.tsbpfErrno = 'CRASH';
+            r.tsbpfMsg = firstLine(String((e as Error)?.stack ?? e));
+          }
+        }
+      }
+    }
+    if (r.kernel === 'error') r.outcome = 'kernel-load-error';
+    // libbpf relocates CO-RE against the running kernel's vmlinux BTF, tsbpf against its own
+    // context types: a relocation that has no target in vmlinux is no verdict on the code.
+    else if (r.kernel === 'reject' && /failed to resolve CO-RE relocation/.test(r.kernelMsg) && r.tsbpf === 'accept') r.outcome = 'core-target-differs';
+    else if (r.tsbpf === 'unsupported') r.outcome = 'tsbpf-unsupported';
+    // A kfunc the kernel has and tsbpf does not provide (tsbpf's own message for an unknown kfunc).
+    else if (r.kernel === 'accept' && r.tsbpf === 'reject' && /^calling kernel function \S+ is not allowed$/.test(r.tsbpfMsg)) {
+      r.tsbpf = 'unsupported';
+      r.outcome = 'tsbpf-unsupported';
+    }
+    else if (r.kernel === r.tsbpf) r.outcome = r.kernel === 'accept' ? 'agree-accept' : 'agree-reject';
+    else r.outcome = 'DISAGREE';
+    results.push(r);
+  }
+  return results;
+}
+
+/**
+ * "invalid func unknown#N" for a helper id the kernel has (ids below 212 in
+ * 6.12's enum bpf_func_id) but tsbpf has no prototype for: a helper tsbpf
+ * does not implement, not a verdict on the program.
+ */
+function unmodelledHelper(msg: string): boolean {
+  const m = /^invalid func unknown#(\d+)$/.exec(msg);
+  return !!m && Number(m[1]) > 0 && Number(m[1]) < 212 && !HELPER_PROTOS.has(Number(m[1]));
+}
+
+/** "program type tracing is not supported" and "R3 ... not supported" group under one reason. */
+function reasonOf(msg: string): string {
+  if (unmodelledHelper(msg)) return 'helper not implemented by tsbpf (invalid func unknown#N)';
+  if (/CO-RE relocation .* in the target BTF/.test(msg)) return 'load: CO-RE relocation against a kernel struct tsbpf\'s context BTF does not have';
+  if (/no kernel function .* in the kernel|no raw tracepoint/.test(msg)) return 'attach target (kernel function / raw tracepoint) not in tsbpf\'s BTF';
+  return msg.replace(/^R\d+ /, 'Rn ').replace(/\b\d+\b/g, 'N').replace(/'[^']*'/g, "'…'").slice(0, 110);
+}
+
+export function summarize(results: ProgResult[], dirs: string[]): string {
+  const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
+  const lines: string[] = [];
+  lines.push(`Objects: ${new Set(results.map((r) => r.object)).size} from ${dirs.join(', ')}; programs: ${results.length}`);
+  lines.push('');
+  lines.push('| outcome | programs |');
+  lines.push('|---|---|');
+  for (const o of ['agree-accept', 'agree-reject', 'tsbpf-unsupported', 'kernel-load-error', 'core-target-differs', 'DISAGREE'] as Outcome[]) lines.push(`| ${o} | ${count(o)} |`);
+  const annotated = results.filter((r) => r.expect && r.kernel !== 'error');
+  if (annotated.length) {
+    const kOk = annotated.filter((r) => (r.expect === 'success') === (r.kernel === 'accept')).length;
+    const tOk = annotated.filter((r) => r.tsbpf !== 'unsupported' && (r.expect === 'success') === (r.tsbpf === 'accept')).length;
+    const tN = annotated.filter((r) => r.tsbpf !== 'unsupported').length;
+    lines.push('');
+    lines.push(`Selftest annotations (__success/__failure): kernel matches ${kOk}/${annotated.length}; tsbpf matches ${tOk}/${tN} of those it models.`);
+  }
+  const byReason = (o: Outcome, pick: (r: ProgResult) => string) => {
+    const m = new Map<string, number>();
+    for (const r of results) if (r.outcome === o) m.set(pick(r), (m.get(pick(r)) ?? 0) + 1);
+    return [...m].sort((a, b) => b[1] - a[1]);
+  };
+  lines.push('');
+  lines.push('### tsbpf-unsupported, by reason');
+  lines.push('');
+  for (const [why, n] of byReason('tsbpf-unsupported', (r) => reasonOf(r.tsbpfMsg))) lines.push(`- ${n} × ${why}`);
+  lines.push('');
+  lines.push('### kernel-load-error (no verifier verdict), by reason');
+  lines.push('');
+  for (const [why, n] of byReason('kernel-load-error', (r) => reasonOf(`${r.kernelErrno} ${r.kernelMsg}`))) lines.push(`- ${n} × ${why}`);
+  lines.push('');
+  lines.push('### core-target-differs (CO-RE relocations libbpf cannot resolve against vmlinux)');
+  lines.push('');
+  for (const r of results) if (r.outcome === 'core-target-differs') lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.kernelMsg}`);
+  lines.push('');
+  lines.push('### DISAGREE');
+  lines.push('');
+  const dis = results.filter((r) => r.outcome === 'DISAGREE');
+  if (!dis.length) lines.push('(none)');
+  for (const r of dis) {
+    lines.push(`- \`${r.object}\` \`${r.prog}\` (${r.section})${r.expect ? ` [selftest expects ${r.expect}]` : ''}`);
+    lines.push(`  - kernel ${r.kernel}${r.kernel !== 'accept' ? ` ${r.kernelErrno}: ${r.kernelMsg}` : ''}`);
+    lines.push(`  - tsbpf ${r.tsbpf}${r.tsbpf !== 'accept' ? ` ${r.tsbpfErrno}: ${r.tsbpfMsg}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function objectsIn(dirs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of dirs) for (const f of readdirSync(d).sort()) if (f.endsWith('.o')) out.push(join(d, f));
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const dirs: string[] = [];
+  let md: string | undefined;
+  let json: string | undefined;
+  let only: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--md') md = argv[++i];
+    else if (a === '--json') json = argv[++i];
+    else if (a === '--only') only = argv[++i];
+    else dirs.push(a);
+  }
+  if (!dirs.length) {
+    process.stderr.write('usage: node dist/test/verifier-unseen.js DIR... [--md FILE] [--json FILE] [--only PROG]\n');
+    return 2;
+  }
+  const loader = buildLoader();
+  if (!loader.path) {
+    process.stderr.write(`cannot get the kernel's verdicts: ${loader.why}\n`);
+    return 2;
+  }
+  const results: ProgResult[] = [];
+  const objs = objectsIn(dirs);
+  for (const o of objs) {
+    if (only !== undefined && !basename(o).startsWith(only.split(':')[0]!)) continue;
+    results.push(...runObject(loader.path, o, only?.includes(':') ? only.split(':')[1] : undefined));
+  }
+  const text = summarize(results, dirs);
+  process.stdout.write(text);
+  if (md) writeFileSync(md, text);
+  if (json) writeFileSync(json, JSON.stringify(results, null, 1));
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).then((c) => process.exit(c), (e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

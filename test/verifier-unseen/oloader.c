@@ -1,0 +1,199 @@
+/*
+ * oloader: the Linux kernel's verdict on each program of a BPF object file,
+ * one program at a time (test/verifier-unseen.ts is its only user).
+ *
+ *   oloader FILE.o [PROG]      (with PROG: only that one, its whole log on stderr)
+ *
+ * `bpftool prog load` loads every program of an object at once, so one
+ * rejected program hides the verdict on the others. Here the object is opened
+ * once per program with libbpf (maps, relocations and CO-RE as libbpf does
+ * them), autoload is switched off for every other program, and the one left
+ * is loaded with a log buffer. One line is printed per program:
+ *
+ *   RESULT <name>\t<section>\t<accept|reject|error>\t<errno name>\t<message>\t<usec>
+ *
+ * `reject` means the kernel's verifier said no (the log has the reason; the
+ * message is its last line before the statistics). `error` means the load
+ * failed before or outside the verifier (libbpf could not create a map,
+ * resolve a kfunc or attach target, or the kernel refused the load with an
+ * empty log); the message is then libbpf's last warning.
+ *
+ * Build: cc -O2 -o oloader oloader.c -lbpf
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#define LOG_SIZE (64u << 20)
+
+static char *logbuf;
+static char lastwarn[512];
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case 0: return "-";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case ESRCH: return "ESRCH";
+	case E2BIG: return "E2BIG";
+	case EBADF: return "EBADF";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EACCES: return "EACCES";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case ERANGE: return "ERANGE";
+	case ENOSYS: return "ENOSYS";
+	case ELOOP: return "ELOOP";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case 524: return "ENOTSUPP";
+	default: return "E?";
+	}
+}
+
+/* Keep libbpf's last warning: it says why a load failed outside the verifier. */
+static int on_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	char tmp[512];
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	size_t n = strlen(tmp);
+	while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == ' '))
+		tmp[--n] = 0;
+	/* libbpf echoes the verifier log between these markers: not a reason of its own. */
+	if (n && !strstr(tmp, "-- BEGIN PROG LOAD LOG --") && !strstr(tmp, "-- END PROG LOAD LOG --") &&
+	    !strstr(tmp, "failed to load object"))
+		snprintf(lastwarn, sizeof lastwarn, "%s", tmp);
+	return 0;
+}
+
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\t' || *s == '\n')
+			*s = ' ';
+}
+
+/* The verifier's message: the last log line that is not a statistic. */
+static void last_line(const char *log, char *out, size_t outsz)
+{
+	const char *best = NULL;
+	size_t bestlen = 0;
+	for (const char *p = log; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
+		    strncmp(p, "stack depth", 11))
+			best = p, bestlen = len;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (!best) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	for (size_t i = 1; i + 10 <= bestlen; i++)
+		if (!strncmp(best + i, "processed ", 10)) {
+			bestlen = i;
+			break;
+		}
+	if (bestlen >= outsz)
+		bestlen = outsz - 1;
+	memcpy(out, best, bestlen);
+	out[bestlen] = 0;
+	clean(out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: oloader FILE.o [PROG]\n");
+		return 2;
+	}
+	logbuf = malloc(LOG_SIZE);
+	if (!logbuf)
+		return 1;
+	libbpf_set_print(on_print);
+	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj) {
+		clean(lastwarn);
+		printf("OPENFAIL\t%s\t%s\n", errno_name(errno), lastwarn);
+		return 0;
+	}
+	int n = 0;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, obj) n++;
+	bpf_object__close(obj);
+
+	for (int k = 0; k < n; k++) {
+		obj = bpf_object__open_file(argv[1], NULL);
+		if (!obj)
+			return 1;
+		struct bpf_program *mine = NULL;
+		int i = 0;
+		if (argc == 3) {
+			bpf_object__for_each_program(p, obj) if (i++ == k && strcmp(bpf_program__name(p), argv[2]))
+				mine = p;
+			i = 0;
+			if (mine) {
+				bpf_object__close(obj);
+				continue;
+			}
+		}
+		bpf_object__for_each_program(p, obj) {
+			if (i++ == k)
+				mine = p;
+			else
+				bpf_program__set_autoload(p, false);
+		}
+		logbuf[0] = 0;
+		lastwarn[0] = 0;
+		bpf_program__set_log_buf(mine, logbuf, LOG_SIZE);
+		/* OLOADER_LOG_LEVEL=4 (stats only) times the verifier without the cost of its log. */
+		const char *lv = getenv("OLOADER_LOG_LEVEL");
+		bpf_program__set_log_level(mine, lv ? atoi(lv) : 1);
+		int err = bpf_object__load(obj);
+		char msg[512];
+		const char *verdict = "accept";
+		if (err) {
+			err = -err;
+			last_line(logbuf, msg, sizeof msg);
+			if (logbuf[0] && strcmp(msg, "-")) {
+				verdict = "reject";
+			} else if (logbuf[0]) {
+				/* Only the statistics: the verifier accepted it and a later
+				 * step failed (libbpf filling a prog_array with programs
+				 * whose autoload is off gives EBADF). */
+				verdict = "accept";
+				snprintf(msg, sizeof msg, "verifier accepted; libbpf failed after the load");
+			} else {
+				verdict = "error";
+				snprintf(msg, sizeof msg, "%s", lastwarn[0] ? lastwarn : "-");
+				clean(msg);
+			}
+		} else {
+			snprintf(msg, sizeof msg, "-");
+		}
+		if (argc == 3)
+			fputs(logbuf, stderr);
+		/* The kernel's own "verification time N usec" (log level 4 adds it). */
+		long usec = -1;
+		const char *vt = strstr(logbuf, "verification time ");
+		if (vt)
+			usec = strtol(vt + 18, NULL, 10);
+		printf("RESULT %s\t%s\t%s\t%s\t%s\t%ld\n", bpf_program__name(mine), bpf_program__section_name(mine), verdict,
+		       errno_name(err), msg, usec);
+		fflush(stdout);
+		bpf_object__close(obj);
+	}
+	return 0;
+}
