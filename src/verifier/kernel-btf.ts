@@ -1,7 +1,8 @@
 /**
  * The few kernel types the verifier judges programs against, cut out of the
  * kernel's own BTF (/sys/kernel/btf/vmlinux of the Linux the corpus is
- * recorded on; regenerate with test/verifier-corpus/gen-kernel-btf.ts):
+ * recorded on) into the same shipped subset as the context types
+ * (object/btf/context.ts; regenerate with test/fixtures-btf/gen-context.ts):
  *
  * - `struct bpf_map` and the struct of each map type: Linux lets a
  *   privileged program read a map's fields through the map pointer
@@ -15,9 +16,9 @@
  * the same everywhere. Layouts are the recorded kernel's (x86-64); a program
  * built with CO-RE against vmlinux.h gets its offsets from the same source.
  */
-import { Btf } from '../object/btf/btf.js';
+import type { Btf } from '../object/btf/btf.js';
+import { contextBtf, CONTEXT_BTF_FROM } from '../object/btf/context.js';
 import type { BtfType, StructType } from '../object/btf/types.js';
-import { KERNEL_BTF_BASE64, KERNEL_BTF_RELEASE } from './kernel-btf-data.js';
 import type { TracingArg, TracingAttach, TracingTarget } from './progtypes/tracing.js';
 
 /** Map-type structs (each map type's ops->map_btf_id), as check_ptr_to_map_access names them. */
@@ -43,21 +44,13 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
   ...TRACING_TARGETS,
 ];
 
-let cached: Btf | undefined;
-
-/** The kernel types above as a Btf (parsed once). */
+/** The kernel types above (with the context types: one shipped subset, parsed once). */
 export function kernelBtf(): Btf {
-  if (!cached) {
-    const bin = atob(KERNEL_BTF_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    cached = Btf.parse(bytes, 'le');
-  }
-  return cached;
+  return contextBtf();
 }
 
 /** The Linux release the shipped layouts come from. */
-export const KERNEL_BTF_FROM = KERNEL_BTF_RELEASE;
+export const KERNEL_BTF_FROM = CONTEXT_BTF_FROM;
 
 export type StructWalk =
   | { kind: 'scalar'; field: string }
