@@ -26,6 +26,10 @@ test('ctx reads: anything the scan cannot follow means every word', () => {
   assert.equal(words('*(u64 *)(r10 -8) = r1\nr2 = *(u64 *)(r10 -8)\nr0 = *(u64 *)(r2 +0)\nexit\n'), ALL_WORDS, 'a spill');
   assert.equal(words('r6 = r1\nr1 = 1\ncall 5\nr1 = r10\ncall 14\nr0 = *(u64 *)(r6 +112)\nexit\n'), bit(112), 'helpers without the context are harmless');
   assert.equal(words('call 14\nexit\n'), ALL_WORDS, 'a helper given the context (r1 at entry) may read it');
+  const args = (id: number): number | undefined => (id === 14 ? 0 : id === 113 ? 3 : undefined);
+  assert.equal(ctxWordsRead(assemble('call 14\nr0 = *(u64 *)(r1 +0)\nexit\n'), PT, new Map(), args), 0, 'get_current_pid_tgid takes no argument: r1 is not passed (and is clobbered)');
+  assert.equal(ctxWordsRead(assemble('r4 = r1\nr1 = r10\ncall 113\nexit\n'), PT, new Map(), args), 0, 'r4 is not an argument of a 3-argument helper');
+  assert.equal(ctxWordsRead(assemble('r3 = r1\nr1 = r10\ncall 113\nexit\n'), PT, new Map(), args), ALL_WORDS, 'r3 is');
   assert.equal(words('r3 = r1\nr1 = r10\nr1 += -8\nr2 = 8\ncall 113\nexit\n'), ALL_WORDS, 'probe_read_kernel of the context');
   assert.equal(words('call 173\nexit\n', new Map([[173, [[128, 8]]]])), bit(128), 'a listed helper reads what its entry says');
   assert.equal(words('r2 = r1\nr2 &= 255\nexit\n'), ALL_WORDS, 'other arithmetic on the pointer');
@@ -76,6 +80,15 @@ test('uprobe fills exactly the registers its programs read, across attach and de
   assert.equal(get(2), 42n, 'the return value in rax');
   t.f('x', 0);
   assert.equal(get(2), -1n);
+  // A program reading pt_regs through a helper: the scan gives up, every register is written.
+  const viaHelper = await load(
+    'via',
+    `r3 = r1\nr3 += ${PT_REGS.rdx}\nr1 = r10\nr1 += -16\nr2 = 8\ncall 112\nr6 = *(u64 *)(r10 -16)\n*(u32 *)(r10 -4) = 3\nr1 = map[fd:${out.id}] ll\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto +1\n*(u64 *)(r0 +0) = r6\nr0 = 0\nexit\n`,
+  );
+  const l4 = viaHelper.attach(uprobe(t, 'f'));
+  (t.f as (...a: unknown[]) => number)(1, 2, -3);
+  assert.equal(get(3), -3n, 'bpf_probe_read_user of regs->dx');
+  l4.detach();
   for (const l of [l0, l2, l3]) {
     assert.equal(l.errors, 0);
     l.detach();

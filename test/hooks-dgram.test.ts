@@ -7,6 +7,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
 import { dgramXdp } from '../src/hooks/packet/dgram.js';
 import { socketFilter } from '../src/hooks/packet/socket-filter.js';
+import { assemble } from '../src/isa/asm.js';
 import { ROOT } from './paths.js';
 
 const u64 = (b: unknown): bigint => new DataView((b as Uint8Array).buffer, (b as Uint8Array).byteOffset).getBigUint64(0, true);
@@ -54,7 +55,7 @@ test('xdp on a live UDP socket: drop, pass, and answer with XDP_TX (loopback)', 
   }
 });
 
-test('socket filter on a live UDP socket: 0 drops, n truncates (SO_ATTACH_BPF semantics)', async () => {
+test('socket filter on a live UDP socket: 0 drops, n truncates (examples/udp_filter.o)', async () => {
   const rt = new Runtime();
   const coll = await loadCollectionFile(resolve(ROOT, 'examples/udp_filter.o'), rt);
   const server = dgram.createSocket('udp4');
@@ -87,5 +88,116 @@ test('socket filter on a live UDP socket: 0 drops, n truncates (SO_ATTACH_BPF se
     server.close();
     client.close();
     rt.close();
+  }
+});
+
+test('socket filter on a UDP socket sees the datagram from its UDP header, as on Linux; trims stop at the header', async () => {
+  const rt = new Runtime();
+  // LD_ABS 4 (the UDP length) must equal skb->len, skb->protocol is htons(ETH_P_IP) and pkt_type
+  // PACKET_HOST; the first payload byte (LD_ABS 8: an empty datagram ends the run with 0, a drop)
+  // picks the verdict: '1' returns 1 (below the 8-byte cap), 'c' returns 12, anything else skb->len + 100.
+  const prog = await rt.loadProgram({
+    name: 'sf',
+    type: 'socket_filter',
+    insns: assemble(`r6 = r1
+r7 = *(u32 *)(r6 +0)
+r0 = *(u16 *)skb[4]
+if r0 != r7 goto drop
+r0 = *(u32 *)(r6 +16)
+if r0 != 8 goto drop
+r0 = *(u32 *)(r6 +4)
+if r0 != 0 goto drop
+r0 = *(u8 *)skb[8]
+if r0 == 0x31 goto one
+if r0 == 0x63 goto cut
+r0 = r7
+r0 += 100
+exit
+one:
+r0 = 1
+exit
+cut:
+r0 = 12
+exit
+drop:
+r0 = 0
+exit
+`),
+  });
+  const server = dgram.createSocket('udp4');
+  const client = dgram.createSocket('udp4');
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const got: Array<[string, number]> = [];
+  server.on('message', (m, r) => got.push([m.toString(), r.size]));
+  const hook = socketFilter(server);
+  const link = prog.attach(hook);
+  try {
+    const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+    for (const d of ['hello', '1 trimmed to nothing', 'cut to four', '', 'last']) await send(d);
+    while (got.length < 4) await once(server, 'message');
+    assert.deepEqual(got, [['hello', 5], ['', 0], ['cut ', 4], ['last', 4]]);
+    assert.equal(link.runs, 5);
+    assert.equal(hook.dropped, 1, 'the empty datagram: LD_ABS past the end ends the program with 0');
+    assert.equal(hook.truncated, 2);
+  } finally {
+    link.detach();
+    server.close();
+    client.close();
+    rt.close();
+  }
+});
+
+test('xdp on a UDP socket: rewrites and tail adjustments reach the application; large frames and several runtimes take the general path', async () => {
+  const rt = new Runtime();
+  const rt2 = new Runtime();
+  // Subtract 32 from the first payload byte (offset 14 + 20 + 8), bounds-checked as the verifier wants.
+  const upper = `r2 = *(u32 *)(r1 +0)
+r3 = *(u32 *)(r1 +4)
+r4 = r2
+r4 += 43
+if r4 > r3 goto out
+r5 = *(u8 *)(r2 +42)
+r5 -= 32
+*(u8 *)(r2 +42) = r5
+out:
+r0 = 2
+exit
+`;
+  const up = await rt.loadProgram({ name: 'up', type: 'xdp', insns: assemble(upper) });
+  const up2 = await rt2.loadProgram({ name: 'up2', type: 'xdp', insns: assemble(upper) });
+  const trim = await rt.loadProgram({ name: 'trim', type: 'xdp', insns: assemble('r2 = -4\ncall 65\nr0 = 2\nexit\n') });
+  const server = dgram.createSocket('udp4');
+  const client = dgram.createSocket('udp4');
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const got: Array<[string, number]> = [];
+  server.on('message', (m, r) => got.push([m.toString(), r.size]));
+  const hook = dgramXdp(server);
+  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  const next = async (s: string): Promise<[string, number]> => {
+    const want = got.length + 1;
+    await send(s);
+    while (got.length < want) await once(server, 'message');
+    return got[want - 1]!;
+  };
+  let link = up.attach(hook);
+  try {
+    assert.deepEqual(await next('hello'), ['Hello', 5], 'the rewritten payload');
+    const big = 'b'.repeat(5000);
+    assert.deepEqual(await next(big), ['B' + big.slice(1), 5000], 'a frame larger than the page (fragments)');
+    const link2 = up2.attach(hook);
+    assert.deepEqual(await next('hello'), ['(ello', 5], 'two runtimes: the second program sees the first one\'s rewrite');
+    link2.detach();
+    link.detach();
+    link = trim.attach(hook);
+    assert.deepEqual(await next('hello world'), ['hello w', 7], 'bpf_xdp_adjust_tail(-4) shortens the payload');
+    assert.deepEqual(hook.counts, [0, 0, 4, 0, 0]);
+  } finally {
+    link.detach();
+    server.close();
+    client.close();
+    rt.close();
+    rt2.close();
   }
 });

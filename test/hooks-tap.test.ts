@@ -42,7 +42,7 @@ const SKIP = skipReason();
 if (SKIP) console.log(`# hooks-tap: skipped: ${SKIP}`);
 
 const tag = `${process.pid % 100000}`;
-const NS = { a: `tsbpf-a-${tag}`, b: `tsbpf-b-${tag}`, c: `tsbpf-c-${tag}`, d: `tsbpf-d-${tag}` };
+const NS = { a: `tsbpf-a-${tag}`, b: `tsbpf-b-${tag}`, c: `tsbpf-c-${tag}`, d: `tsbpf-d-${tag}`, e: `tsbpf-e-${tag}` };
 const IF = { a: `tsbA${tag}`, b: `tsbB${tag}`, c: `tsbC${tag}` };
 const NET = '10.77.0';
 
@@ -167,7 +167,7 @@ before(async () => {
     script = join(tmp, 'udp.cjs');
     writeFileSync(script, UDP_SCRIPT);
     // Namespaces an earlier, killed run left behind (its pid is gone).
-    for (const m of spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.matchAll(/^(tsbpf-[abcd]-(\d+))/gm)) {
+    for (const m of spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.matchAll(/^(tsbpf-[a-e]-(\d+))/gm)) {
       let alive = true;
       try {
         process.kill(Number(m[2]), 0);
@@ -276,6 +276,36 @@ test('XDP_PASS: the program sees the frame (ingress ifindex, UDP port) and it re
     link.detach();
     l.stop();
   }
+});
+
+test('XDP_PASS into a real stack: B routes the datagram over a veth pair to namespace E, and the answer comes back through the NIC', { skip: SKIP }, async () => {
+  // B forwards between the NIC's host side (tapB) and a veth pair to E.
+  const vb = `tsbV${tag}`;
+  const ve = `tsbW${tag}`;
+  sh(['-n', NS.b, 'link', 'add', vb, 'type', 'veth', 'peer', 'name', ve, 'netns', NS.e]);
+  inNs(NS.b, 'echo 1 > /proc/sys/net/ipv4/ip_forward');
+  sh(['-n', NS.b, 'addr', 'add', '10.80.0.1/24', 'dev', vb]);
+  sh(['-n', NS.e, 'addr', 'add', '10.80.0.2/24', 'dev', ve]);
+  sh(['-n', NS.b, 'link', 'set', vb, 'up']);
+  sh(['-n', NS.e, 'link', 'set', ve, 'up']);
+  sh(['-n', NS.e, 'route', 'add', 'default', 'via', '10.80.0.1']);
+  sh(['-n', NS.a, 'route', 'replace', '10.80.0.0/24', 'via', `${NET}.2`]);
+  const link = coll!.program('xdp_pass').attach(nic!);
+  const l = new Listener(NS.e, [9017]);
+  try {
+    await l.ready;
+    const before = seen(9017);
+    const reply = await sendFromA('10.80.0.2', 9017, 'routed-1', true);
+    await l.waitFor('routed-1');
+    assert.deepEqual(JSON.parse(reply), { msg: 'ack:routed-1', from: '10.80.0.2', port: 9017 });
+    assert.equal(l.got.find((g) => g.msg === 'routed-1')!.from, `${NET}.1`);
+    assert.equal(seen(9017), before + 1n);
+  } finally {
+    link.detach();
+    l.stop();
+    spawnSync('ip', ['-n', NS.b, 'link', 'del', vb], { stdio: 'ignore' });
+  }
+  assert.ok(spawnSync('ip', ['-n', NS.e, 'link', 'show', ve]).status !== 0, 'deleting one end removed the pair');
 });
 
 test('XDP_DROP: the datagram never reaches B; one sent after the program is gone does', { skip: SKIP }, async () => {

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkMapSpec, DevMap, DevMapHash, MapError } from '../src/maps/index.js';
+import { openPinnedMap, pinMap } from '../src/maps/pin.js';
 import type { MapSpec } from '../src/object/spec.js';
 import { ctx, make, spec, u32 } from './maps-support.js';
 import { BPFFS, bpftool as bpftoolRaw, errnoOf as kernelErrno, kernelSkipReason, which } from './runtime-kerneltools.js';
@@ -263,5 +264,24 @@ test('kernel: bpf_redirect_map return values match Linux', { skip: KSKIP ?? CLAN
     }
   } finally {
     spawnSync('rm', ['-rf', dir, tmp]);
+  }
+});
+
+test('devmap pins keep their entries and reopen only where the devices exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-devmap-pin-'));
+  try {
+    const m = make<DevMapHash>(spec('devmap_hash', 4, 4, 4), ctx(1, { devices: devices(7) }));
+    m.set(3, 7);
+    m.set(9, 7);
+    const path = join(dir, 'dm');
+    pinMap(m, path);
+    const again = openPinnedMap(path, ctx(1, { devices: devices(7) }));
+    assert.ok(again instanceof DevMapHash);
+    assert.equal(again.flags, 0x80);
+    assert.deepEqual([...again.keys()], [...m.keys()]);
+    assert.equal((again as DevMapHash).target(9), 7);
+    assert.throws(() => openPinnedMap(path, ctx(1, { devices: devices(1) })), (e: unknown) => (e as { errno?: string }).errno === 'EINVAL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

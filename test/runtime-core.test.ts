@@ -103,7 +103,8 @@ test('a relocation against a type tsbpf lacks fails the load, naming it', async 
 
 test('RuntimeOptions.coreTarget replaces the default target', async () => {
   assert.ok(contextBtf().types.some((t) => t.name === 'xdp_md'));
-  assert.ok(!contextBtf().types.some((t) => t.name === 'task_struct'));
+  // task_struct is there only as a forward declaration (a tracing target's pointer argument): no layout to relocate against
+  assert.ok(!contextBtf().types.some((t) => t.name === 'task_struct' && t.kind === 'struct'));
   // core.o's BTF has no xdp_md: xdp_core cannot relocate against it
   const noXdp = new Runtime({ coreTarget: (await loadObjectFile(join(FIX, 'core.o'))).btf!, verify: 'structural' });
   try {

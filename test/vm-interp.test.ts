@@ -485,6 +485,8 @@ test('legacy LD_ABS/LD_IND: big-endian loads from the packet at r6, out of bound
   assert.equal(run('r6 = r1\nr2 = 3\nr0 = *(u8 *)skb[r2 + 2]\nexit', pkt), 0x66n);
   assert.equal(run('r6 = r1\nr0 = *(u32 *)skb[3]\nr0 = 9\nexit', pkt), 0n); // past the end: the program returns 0
   assert.equal(run('r6 = r1\nr2 = -1\nr0 = *(u8 *)skb[r2 + 0]\nr0 = 9\nexit', pkt), 0n);
+  // in a bpf-to-bpf function, out of bounds returns 0 from that function only (Linux 6.18 runs this to 100)
+  assert.equal(run('r6 = r1\ncall pc+2\nr0 += 100\nexit\nr0 = *(u32 *)skb[3]\nr0 = 9\nexit', pkt), 100n);
   // with a runtime hook
   const space = new AddressSpace({ initialPages: 2 });
   const data = space.alloc(8);

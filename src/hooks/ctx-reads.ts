@@ -10,7 +10,8 @@
  * any variable offset). A load from such a register at a constant offset
  * reads those bytes. Anything it cannot follow gives "every byte": the
  * pointer stored to memory (a spill), handed to a bpf-to-bpf call or to a
- * helper not listed in `helperReads`, any other arithmetic on it, an atomic
+ * helper not listed in `helperReads` (in an argument register the helper's
+ * prototype takes), any other arithmetic on it, an atomic
  * or legacy packet access, an unknown opcode, or the same register holding
  * the context at two different offsets where paths meet and then being used.
  * The answer is therefore only ever too large, never too small — for
@@ -41,7 +42,13 @@ type Val = number | undefined;
  * read, for a context of at most 31 words; {@link ALL_WORDS} when the scan
  * cannot tell.
  */
-export function ctxWordsRead(insns: readonly Insn[], ctxSize: number, helperReads: HelperCtxReads = new Map()): number {
+export function ctxWordsRead(
+  insns: readonly Insn[],
+  ctxSize: number,
+  helperReads: HelperCtxReads = new Map(),
+  /** how many of r1..r5 helper `id` takes (its prototype); undefined: all five */
+  helperArgs: (id: number) => number | undefined = () => undefined,
+): number {
   const words = Math.ceil(ctxSize / 8);
   if (words > 31) return ALL_WORDS;
   let mask = 0;
@@ -162,7 +169,9 @@ export function ctxWordsRead(insns: readonly Insn[], ctxSize: number, helperRead
         if (ins.code === op.OP_CALL) {
           if (ins.src === op.BPF_PSEUDO_HELPER) {
             const reads = helperReads.get(ins.imm);
-            for (let r = 1; r <= 5; r++) {
+            // A register the helper does not take is not passed to it (r1 often still holds the context).
+            const nargs = Math.min(5, helperArgs(ins.imm) ?? 5);
+            for (let r = 1; r <= nargs; r++) {
               const v = regs[r];
               if (!isCtx(v)) continue;
               if (!reads || v === TOP) all = true;

@@ -211,6 +211,8 @@ export class HookPoint implements Attachable<Link> {
     }
     if (!b || b.busy) {
       const addr = space.alloc(this.ctxSize);
+      // Fresh memory may hold a freed block's bytes: a hook that fills only some fields (zeroCtx off) starts from zeros.
+      memOf(space).u8.fill(0, addr, addr + this.ctxSize);
       const region = space.addRegion({ base: addr, size: this.ctxSize, kind: 'ctx', name: `${this.name} context`, writable: false });
       const nb: CtxBuffer = { space, addr, size: this.ctxSize, busy: true, kept: !b, region };
       if (!b) {

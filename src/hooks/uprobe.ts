@@ -28,6 +28,12 @@
  * bpf_probe_read_user(_str); null, undefined and other objects are 0. Unlike
  * the kernel's uretprobe, the argument registers still hold the arguments at
  * return. An async function's return probe fires when it returns its promise.
+ *
+ * Cost: a hit writes only the registers some attached program can read
+ * (ctx-reads.ts scans each verified program's context loads once, at
+ * attach), so a string argument no program reads is not even copied; when
+ * those registers hold 32-bit integers a hit allocates nothing, and the
+ * program runs through the JIT's i32 entry (Executable.runCtx).
  */
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
@@ -172,7 +178,6 @@ export class ProbePoint extends HookPoint {
     const w = this.words;
     if (
       !LITTLE_ENDIAN ||
-      w === ALL_WORDS ||
       ((w & W_RDI) !== 0 && !small(a0)) ||
       ((w & W_RSI) !== 0 && !small(a1)) ||
       ((w & W_RDX) !== 0 && !small(a2)) ||
@@ -293,7 +298,8 @@ const regsRead = new WeakMap<Program, number>();
 function ptRegsReadBy(p: Program): number {
   let m = regsRead.get(p);
   if (m === undefined) {
-    m = p.executable.image.verified ? ctxWordsRead(p.insns, PT_REGS_SIZE, KPROBE_HELPER_READS) : ALL_WORDS;
+    const helpers = p.executable.image.helpers;
+    m = p.executable.image.verified ? ctxWordsRead(p.insns, PT_REGS_SIZE, KPROBE_HELPER_READS, (id) => helpers.get(id)?.proto.args.length) : ALL_WORDS;
     regsRead.set(p, m);
   }
   return m;

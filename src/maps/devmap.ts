@@ -53,7 +53,11 @@ abstract class DevMapBase extends BpfMap<Uint8Array> {
   private readonly devices: MapContext['devices'];
 
   constructor(spec: MapSpec, ctx: MapContext) {
-    super({ ...spec, flags: spec.flags | BPF_F_RDONLY_PROG }, ctx);
+    super(spec, ctx);
+    // dev_map_init_map adds BPF_F_RDONLY_PROG to the map's flags; `spec` (what was asked for, what
+    // a pin records and re-creates from) stays as given, since map creation refuses that flag.
+    (this as { flags: number }).flags = spec.flags | BPF_F_RDONLY_PROG;
+    this.space.writeU32(this.addr + 16, this.flags >>> 0);
     this.devices = ctx.devices;
   }
 

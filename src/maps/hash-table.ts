@@ -177,7 +177,12 @@ export class HashTable {
         // A worker cannot allocate: shared tables always preallocate their elements.
         this.seed = opts.seed;
         // Cache-line aligned, so per-CPU slots 64 bytes apart (hash.ts) never share a line.
-        this.pool = space.alloc(n * this.slotSize, 64);
+        try {
+          this.pool = space.alloc(n * this.slotSize, 64);
+        } catch (e) {
+          space.free(st);
+          throw e;
+        }
         this.hdr[H_SEED] = this.seed | 0;
         this.hdr[H_POOL] = this.pool;
         this.buckets.fill(-1);

@@ -113,17 +113,24 @@ export abstract class HashBase<V> extends BpfMap<V> {
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (flags & BPF_F_LOCK) return errno('EINVAL');
-    if (this.lock !== undefined) this.table_.beginWrite();
-    try {
-      const i = this.table_.insert(null, keyAddr, flags);
-      if (i < 0) return i;
-      // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
-      const dst = this.valueAddrOf(i, cpu);
-      this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
-      return 0;
-    } finally {
-      if (this.lock !== undefined) this.table_.endWrite();
+    if (this.lock !== undefined) {
+      this.table_.beginWrite();
+      try {
+        return this.updateUnlocked(keyAddr, valueAddr, flags, cpu);
+      } finally {
+        this.table_.endWrite();
+      }
     }
+    return this.updateUnlocked(keyAddr, valueAddr, flags, cpu);
+  }
+
+  private updateUnlocked(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
+    const i = this.table_.insert(null, keyAddr, flags);
+    if (i < 0) return i;
+    // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
+    const dst = this.valueAddrOf(i, cpu);
+    this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    return 0;
   }
 
   override deleteElem(keyAddr: number, _cpu = 0): number {
@@ -152,6 +159,17 @@ export abstract class HashBase<V> extends BpfMap<V> {
     }
   }
 
+  /** The same for a host operation that changes nothing: the lock alone (lock-free readers need not retry). */
+  protected lockedRead<T>(fn: () => T): T {
+    if (this.lock === undefined) return fn();
+    this.lock.acquire();
+    try {
+      return fn();
+    } finally {
+      this.lock.release();
+    }
+  }
+
   // ---- host side
 
   protected findHost(key: KeyInput): number {
@@ -160,13 +178,13 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   override getView(key: KeyInput, cpu = 0): Uint8Array | undefined {
-    const i = this.lock === undefined ? this.findHost(key) : this.locked(() => this.findHost(key));
+    const i = this.lock === undefined ? this.findHost(key) : this.lockedRead(() => this.findHost(key));
     if (i < 0) return undefined;
     return this.space.bytes(this.valueAddrOf(i, cpu), this.valueSize);
   }
 
   override has(key: KeyInput): boolean {
-    if (this.lock !== undefined) return this.locked(() => this.findHost(key) >= 0);
+    if (this.lock !== undefined) return this.lockedRead(() => this.findHost(key) >= 0);
     return this.findHost(key) >= 0;
   }
 
@@ -198,7 +216,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   override nextKey(key?: KeyInput): Uint8Array | undefined {
-    if (this.lock !== undefined) return this.locked(() => this.nextKeyUnlocked(key));
+    if (this.lock !== undefined) return this.lockedRead(() => this.nextKeyUnlocked(key));
     return this.nextKeyUnlocked(key);
   }
 
@@ -239,7 +257,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
   private *keysShared(): IterableIterator<Uint8Array> {
     const t = this.table_;
     for (let b = 0; b < t.nBuckets; ) {
-      const found = this.locked((): [Uint8Array[], number] => {
+      const found = this.lockedRead((): [Uint8Array[], number] => {
         const first = t.firstFrom(b);
         if (first < 0) return [[], t.nBuckets];
         const bucket = t.bucketOf(first);
@@ -271,19 +289,22 @@ export abstract class HashBase<V> extends BpfMap<V> {
 
   override lookupAndDelete(key: KeyInput): V | undefined {
     this.checkHostWrite();
-    return this.locked(() => {
-      const i = this.findHost(key);
-      if (i < 0) return undefined;
-      const v = this.readValue(i);
-      this.onRemove(i);
-      this.table_.removeIndex(i);
-      return v;
-    });
+    if (this.lock !== undefined) return this.locked(() => this.lookupAndDeleteUnlocked(key));
+    return this.lookupAndDeleteUnlocked(key);
+  }
+
+  private lookupAndDeleteUnlocked(key: KeyInput): V | undefined {
+    const i = this.findHost(key);
+    if (i < 0) return undefined;
+    const v = this.readValue(i);
+    this.onRemove(i);
+    this.table_.removeIndex(i);
+    return v;
   }
 
   override lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
     this.checkBatch('l');
-    return this.locked(() => this.bucketBatch(count, cursor, elemFlags, false));
+    return this.lockedRead(() => this.bucketBatch(count, cursor, elemFlags, false));
   }
   override lookupAndDeleteBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
     this.checkBatch('x');
@@ -386,9 +407,11 @@ export class PerCpuHashMap extends HashBase<Uint8Array[]> {
   }
   override set(key: KeyInput, value: Uint8Array[] | ValueInput, flags = 0): void {
     const vs = this.perCpuValues(value);
-    this.locked(() => {
-      const i = this.insertHost(key, flags);
-      for (let c = 0; c < this.numCpus; c++) this.space.write(this.valueAddrOf(i, c), vs[c]!);
-    });
+    if (this.lock !== undefined) this.locked(() => this.setUnlocked(key, vs, flags));
+    else this.setUnlocked(key, vs, flags);
+  }
+  private setUnlocked(key: KeyInput, vs: Uint8Array[], flags: number): void {
+    const i = this.insertHost(key, flags);
+    for (let c = 0; c < this.numCpus; c++) this.space.write(this.valueAddrOf(i, c), vs[c]!);
   }
 }

@@ -102,6 +102,16 @@ export class MapLock {
   }
 }
 
+/**
+ * A word of this thread's own (each worker evaluates this module anew): a
+ * read-modify-write on it orders the reader's plain loads before its second
+ * look at the count, as the kernel's read_seqcount_retry does with smp_rmb()
+ * (JavaScript has no fence; an atomic RMW is one, and on a word no other
+ * thread touches it costs no cache-line traffic).
+ */
+// (Browsers without cross-origin isolation have no SharedArrayBuffer, and no shared runtime either.)
+const FENCE = typeof SharedArrayBuffer === 'function' ? new Int32Array(new SharedArrayBuffer(4)) : new Int32Array(1);
+
 /** A sequence count next to a MapLock (see the module comment). */
 export class SeqCount {
   constructor(
@@ -114,6 +124,7 @@ export class SeqCount {
   }
   /** Reader: did the structure change since `begin` returned `s`? */
   retry(s: number): boolean {
+    Atomics.add(FENCE, 0, 0);
     return (s & 1) !== 0 || Atomics.load(this.words, this.index) !== s;
   }
   /** Writer (holding the lock): entering and leaving a change. */

@@ -77,7 +77,7 @@ function specFromJson(j: PinHeader['spec']): MapSpec {
   return { ...rest, ...(mapExtra !== undefined ? { mapExtra: BigInt(mapExtra) } : {}), ...(innerMap ? { innerMap: specFromJson(innerMap) } : {}) } as MapSpec;
 }
 
-const ENTRY_TYPES = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'lpm_trie']);
+const ENTRY_TYPES = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'devmap', 'devmap_hash']);
 
 /** Serialize a map's state. */
 export function serializeMap(map: BpfMap<unknown>): Uint8Array {

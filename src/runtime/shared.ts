@@ -106,6 +106,11 @@ export interface AttachOptions {
   cpu: number;
   /** how this thread runs the programs: 'jit' (default) or 'interpreter' */
   engine?: 'jit' | 'interpreter';
+  /**
+   * Take the CPU number even if a thread holds it: for replacing a worker
+   * that exited or was terminated without close() (its arena is reused).
+   */
+  reclaim?: boolean;
   /** helpers (default: every helper tsbpf implements); functions cannot cross threads */
   helpers?: HelperRegistry;
   /** where bpf_trace_printk output of this thread's runs goes (default: kept in runtime.trace) */
@@ -201,7 +206,9 @@ export async function attachShared(desc: SharedRuntime, opts: AttachOptions): Pr
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= desc.numCpus) throw new TsbpfError('EINVAL', `cpu ${cpu} is not in 0..${desc.numCpus - 1} (the runtime's numCpus)`);
   const arena = desc.arenas[cpu]!;
   const claim = new Int32Array(desc.memory.buffer, arena.base, 1);
-  if (Atomics.compareExchange(claim, 0, 0, 1) !== 0) throw new TsbpfError('EBUSY', `cpu ${cpu} is already attached by another thread`);
+  if (Atomics.compareExchange(claim, 0, 0, 1) !== 0 && !opts.reclaim)
+    throw new TsbpfError('EBUSY', `cpu ${cpu} is already attached by another thread (close() it, or attach with reclaim: true if that thread is gone)`);
+  Atomics.store(claim, 0, 1);
   const release = (): void => {
     Atomics.store(claim, 0, 0);
   };

@@ -28,7 +28,7 @@ import type { Btf } from '../object/btf/btf.js';
 import { HELPER_PROTOS } from './helper-protos.js';
 import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
-import { checkMaxStackDepth } from './stack-depth.js';
+import { checkAbnormalReturn, checkMaxStackDepth } from './stack-depth.js';
 import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
 
@@ -145,6 +145,11 @@ export class Verifier implements MapNames {
   private readonly out: string[] = [];
   private idGen = 0;
   private preciseIn: Precision | undefined;
+
+  /** The static precision analysis, computed the first time pruning needs it. */
+  private precision(): Precision {
+    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto)));
+  }
   private processed = 0;
   private jmpsProcessed = 0;
   private prevInsnProcessed = 0;
@@ -196,13 +201,13 @@ export class Verifier implements MapNames {
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
         preciseMask: (st: VerifierState, k: number): number => {
-          const p = (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto)));
+          const p = this.precision();
           const top = st.frames.length - 1;
           if (k === top) return p.regs[this.idx]!;
           return p.regs[st.frames[k + 1]!.callsite + 1]! & 0b1111000000;
         },
         preciseSlot: (st: VerifierState, k: number, spi: number): boolean =>
-          k !== st.frames.length - 1 || !this.preciseIn || slotMatters(this.preciseIn, this.idx, spi),
+          k !== st.frames.length - 1 || slotMatters(this.precision(), this.idx, spi),
       } : {}),
     };
   }
@@ -289,6 +294,10 @@ export class Verifier implements MapNames {
       throw e;
     }
     this.checkInsnsStatic();
+    if (!this.input.funcInfo?.length) {
+      const e = checkAbnormalReturn(this.insns, this.cfg.subprogStarts);
+      if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'build with `clang -g` so that the object carries BTF func_info', 'a function other than the main program uses LD_ABS/LD_IND or a tail call without BTF');
+    }
     this.findGlobalFuncs();
     const st = new VerifierState();
     const f = new Frame(0, -1, 0);
@@ -419,6 +428,7 @@ export class Verifier implements MapNames {
   /** Explore from the current state until the path ends; returns when it exits or is pruned. */
   private runPath(from: number): void {
     let startOfPath = from >= 0;
+    this.arrivedFrom = from;
     for (;;) {
       const i = this.idx;
       if (++this.processed > this.limit)
@@ -450,9 +460,13 @@ export class Verifier implements MapNames {
         this.endPath();
         return;
       }
+      this.arrivedFrom = i;
       this.idx = next;
     }
   }
+
+  /** The instruction the current one was reached from (-1 at the start of the program). */
+  private arrivedFrom = -1;
 
   private logInsnPending: string | null = null;
   private lastLine: unknown = undefined;
@@ -505,7 +519,11 @@ export class Verifier implements MapNames {
     // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
     const isMayGoto = this.insns[i]?.code === op.OP_MAY_GOTO;
     if (list) {
-      const isCallbackEntry = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i);
+      // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
+      // calls_callback checkpoint) converges this way; a jump back to the callback's first
+      // instruction from inside it is an ordinary loop, checked for progress below.
+      const from = this.arrivedFrom >= 0 ? this.insns[this.arrivedFrom] : undefined;
+      const isCallbackEntry = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
       for (const c of list) {
         if (c.branches === 0) {
           if (statesEqual(c.state, cur, this.pruneCtx)) {
@@ -542,7 +560,10 @@ export class Verifier implements MapNames {
         this.explored.set(i, list);
       }
     }
-    const force = isMayGoto || (cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i));
+    // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
+    // at every pass of a loop inside the callback that jumps back to its first instruction)
+    const enteredBy = this.arrivedFrom >= 0 ? this.insns[this.arrivedFrom]!.code : -1;
+    const force = isMayGoto || (cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
     // Inside a loop, iterations rarely match each other: remember states less often.
     const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
     if (!force && !(this.jmpsProcessed - this.prevJmpsProcessed >= minJmps && this.processed - this.prevInsnProcessed >= minInsns)) return false;
@@ -939,6 +960,7 @@ export class Verifier implements MapNames {
       case 'scalar':
       case 'pkt_end':
       case 'func':
+        if (base.sock) throw this.sockUnsupported(br);
         throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
           base.type === 'scalar' ? 'only pointers (ctx, stack, map values, packet, ringbuf memory) can be dereferenced; this register holds a number'
             : base.type === 'pkt_end' ? 'data_end marks the end of the packet and cannot be read through; compare packet pointers with it instead' : undefined,
@@ -1083,6 +1105,11 @@ export class Verifier implements MapNames {
         'read the integer arguments only; tsbpf has no kernel objects to point to',
         'a pointer argument into kernel memory is not supported by tsbpf');
     }
+    if (f === 'sock') {
+      const r = Reg.unknown();
+      r.sock = true;
+      return r;
+    }
     if (f === 'scalar') {
       if (size === 8) return Reg.unknown();
       const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
@@ -1090,6 +1117,27 @@ export class Verifier implements MapNames {
       return Reg.scalar(s);
     }
     return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');
+  }
+
+  /**
+   * A sockmap/sockhash holds sockets: a lookup returns a referenced
+   * PTR_TO_SOCKET and an update takes one (resolve_map_arg_type), which tsbpf
+   * does not model. Where Linux would refuse the helper for that map anyway
+   * (check_map_func_compatibility), say so; otherwise refuse as unsupported.
+   */
+  private sockMapUnsupported(id: number, name: string, mapIdx: number): void {
+    const mt = this.maps[mapIdx]?.type;
+    if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
+    const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
+    if (why) throw new Reject('EINVAL', why, this.idx, [1], undefined, `${name} cannot be used with a ${mt} map in ${this.rules.name} programs`);
+    throw new Reject('ENOTSUPP', `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`, this.idx, [1],
+      'tsbpf has no sockets; sockmap and sockhash can only have elements deleted', 'socket pointers are not supported by tsbpf');
+  }
+
+  /** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
+  private sockUnsupported(r: number): Reject {
+    return new Reject('ENOTSUPP', `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`, this.idx, [r],
+      'tsbpf has no sockets: read the packet and the __sk_buff fields instead', 'socket pointers are not supported by tsbpf');
   }
 
   /** Which frame a stack pointer points into. */
@@ -1794,6 +1842,7 @@ export class Verifier implements MapNames {
         throw new Reject('EACCES', 'helper access to the packet is not allowed', i, [r], 'copy the bytes with bpf_skb_load_bytes / bpf_xdp_load_bytes, or pass a stack buffer',
           `${name} cannot take a pointer into the packet`);
       const bad = (expected: string): never => {
+        if (reg.sock) throw this.sockUnsupported(r);
         throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=${expected}`, i, [r],
           `argument ${r} of ${name} must be ${expected.replace(/, /g, ' or ')}`, `argument ${r} of ${name} has the wrong type`);
       };
@@ -1805,6 +1854,7 @@ export class Verifier implements MapNames {
           // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
           if (reg.type !== 'map_ptr' || reg.maybeNull) bad('map_ptr');
           mapIdx = reg.map;
+          this.sockMapUnsupported(id, name, mapIdx);
           return;
         case 'PTR_TO_MAP_KEY':
         case 'PTR_TO_MAP_VALUE':
@@ -2028,8 +2078,13 @@ export class Verifier implements MapNames {
         const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
         if (!s.isConst() && !this.privileged) throw new Reject('EACCES', `R${r} variable stack access prohibited for !root`, i, [r]);
         // check_stack_access_within_bounds: the lowest byte within [-512, -1] and the end at most 0 (so a zero-sized access at fp+0 is refused too)
-        if (lo < -op.MAX_BPF_STACK || lo > -1 || hi > 0 || s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
-          throw new Reject('EACCES', `invalid ${write ? 'write to' : 'read from'} stack R${r} off=${lo} size=${size}`, i, [r],
+        const how = write ? 'write to' : 'read from';
+        if (!s.isConst() && (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF)))
+          throw new Reject('EACCES', `invalid unbounded variable-offset ${how} stack R${r}`, i, [r], 'bound the offset before passing the pointer', 'the stack offset has no bounds');
+        if (lo < -op.MAX_BPF_STACK || lo > -1 || hi > 0)
+          // EACCES when the first byte is outside the stack (check_stack_slot_within_bounds), EINVAL when the end is past fp
+          throw new Reject(lo < -op.MAX_BPF_STACK || lo > -1 ? 'EACCES' : 'EINVAL',
+            s.isConst() ? `invalid ${how} stack R${r} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${r} var_off=${tnumStr(s.varOff)} off=${reg.off} size=${size}`, i, [r],
             `the buffer passed in R${r} must lie within the 512-byte stack`, 'the helper would access memory outside the stack');
         this.noteDepth(f, lo);
         if (write) {
@@ -2075,11 +2130,8 @@ export class Verifier implements MapNames {
 
   /** check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack. */
   private checkMaxStackDepth(): void {
-    const depth = (k: number): number => {
-      const d = this.stackDepth[k] ?? 0;
-      return Math.ceil(Math.max(d, 1) / 32) * 32;
-    };
-    const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, depth);
+    const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(this.rules.name);
+    const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, (k) => this.stackDepth[k] ?? 0, privStackType);
     if (e) throw new Reject(e.errno, e.message, e.insn, [], e.hint, e.rule);
   }
 }

@@ -24,15 +24,15 @@ const TC: readonly ProgTypeName[] = ['sched_cls', 'sched_act'];
  * bpf_base_func_proto (map operations, ktime, prandom, tail_call, ringbuf,
  * strncmp, get_current_pid_tgid; for CAP_BPF jiffies64, loop,
  * for_each_map_elem; for CAP_PERFMON trace_printk, snprintf,
- * probe_read_{user,kernel}[_str]), which every program type falls back to.
+ * probe_read_{user,kernel}[_str]; in 6.18 also get_current_uid_gid and
+ * get_current_comm), which every program type falls back to. Checked
+ * against the running 6.18 for each of these helpers and program types.
  */
 const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, (t: ProgTypeName) => boolean>([
   // probe_read, probe_read_str: bpf_tracing_func_proto (CONFIG_ARCH_HAS_NON_OVERLAPPING_ADDRESS_SPACE, as on x86-64)
   [4, (t) => TRACING_TYPES.has(t)],
   [45, (t) => TRACING_TYPES.has(t)],
-  // get_current_uid_gid, get_current_comm: bpf_tracing_func_proto (and the cgroup sock types' cgroup_current_func_proto)
-  [15, (t) => TRACING_TYPES.has(t)],
-  [16, (t) => TRACING_TYPES.has(t)],
+  // (get_current_uid_gid and get_current_comm were tracing-only in 6.12; Linux 6.18 offers them to every type)
   // skb_store_bytes, l3/l4_csum_replace: tc_cls_act_func_proto
   [9, (t) => TC.includes(t)],
   [10, (t) => TC.includes(t)],

@@ -62,5 +62,5 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [165, P('snprintf', { ret: 'INTEGER', args: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'] })],
   [181, P('loop', { ret: 'INTEGER', args: ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'] })],
   [182, P('strncmp', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR'] })],
-  [203, int0('jiffies64')],
+  [118, int0('jiffies64')],
 ]);

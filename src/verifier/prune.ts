@@ -13,8 +13,12 @@ import type { Reg } from './types.js';
 import { type VerifierState, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 
 class IdMap {
-  private readonly o2c = new Map<number, number>();
-  private readonly c2o = new Map<number, number>();
+  /**
+   * (old, cur) pairs seen so far, flat. A state comparison runs for every
+   * stored state at every prune point and usually meets a handful of ids, so
+   * a lazily created array beats a pair of Maps allocated per comparison.
+   */
+  private pairs: number[] | null = null;
   private tmp = 1 << 30;
 
   /** old and cur ids must correspond one to one (check_ids). */
@@ -22,14 +26,13 @@ class IdMap {
     if (!oldId && !curId) return true;
     if (!oldId) oldId = ++this.tmp;
     if (!curId) curId = ++this.tmp;
-    const a = this.o2c.get(oldId);
-    const b = this.c2o.get(curId);
-    if (a === undefined && b === undefined) {
-      this.o2c.set(oldId, curId);
-      this.c2o.set(curId, oldId);
-      return true;
+    const p = (this.pairs ??= []);
+    for (let k = 0; k < p.length; k += 2) {
+      const a = p[k]!, b = p[k + 1]!;
+      if (a === oldId || b === curId) return a === oldId && b === curId;
     }
-    return a === curId && b === oldId;
+    p.push(oldId, curId);
+    return true;
   }
 }
 
@@ -89,13 +92,19 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       for (let a = 0; a < ao.length; a++) if (!regsafe(ao[a]!, ac[a]!, ids)) return false;
     }
     const live = exact ? 0x7ff : ctx.liveMask(cur, k);
-    const precise = exact || !ctx.preciseMask ? 0x7ff : ctx.preciseMask(cur, k);
+    let precise = -1;
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
       const o = fo.regs[r]!, c = fc.regs[r]!;
-      // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's !precise case).
-      if (!(precise & (1 << r)) && o.type === 'scalar' && c.type === 'scalar') continue;
-      if (!regsafe(o, c, ids, exact)) return false;
+      if (regsafe(o, c, ids, exact)) continue;
+      // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's
+      // !precise case). Asked only on a mismatch, so that the analysis runs only where it helps
+      // (comparing it anyway only records more id pairs: never less safe).
+      if (!exact && o.type === 'scalar' && c.type === 'scalar' && ctx.preciseMask) {
+        if (precise < 0) precise = ctx.preciseMask(cur, k);
+        if (!(precise & (1 << r))) continue;
+      }
+      return false;
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
@@ -115,9 +124,10 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       }
       if (so.t[7] === STACK_SPILL && so.spilled) {
         if (!sc?.spilled) return false;
+        if (regsafe(so.spilled, sc.spilled, ids, exact)) continue;
         // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
         if (!exact && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
-        if (!regsafe(so.spilled, sc.spilled, ids, exact)) return false;
+        return false;
       }
     }
   }

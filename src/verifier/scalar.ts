@@ -283,6 +283,18 @@ export class Scalar {
         return;
       }
     }
+    // Values whose every 64-bit view lies in [0, 2^32): the same steps on numbers.
+    if (this.umin <= U32 && this.umax <= U32 && this.smin >= 0n && this.smin <= U32 && this.smax >= 0n && this.smax <= U32 &&
+      (this.varOff.value | this.varOff.mask) <= U32 && this.u32min <= U32 && this.u32max <= U32 &&
+      this.s32min >= S32_MIN && this.s32min <= S32_MAX && this.s32max >= S32_MIN && this.s32max <= S32_MAX && syncSmall(this)) return;
+    this.syncReference();
+  }
+
+  /**
+   * reg_bounds_sync on bigints, for any scalar (sync() takes a faster route
+   * for small non-negative ones; the domain tests check that both agree).
+   */
+  syncReference(): void {
     this.updateBounds();
     // Up to three rounds of deduction, as the kernel runs them; a round is a function of the
     // bounds and the tnum alone, so once one changes nothing the remaining rounds would not either.
@@ -386,6 +398,131 @@ export class Scalar {
     this.u32min = 0n; this.u32max = U32;
     this.varOff = tnumSubreg(tnumUnknown);
   }
+}
+
+/** The smallest tnum covering [min, max] for 0 <= min, max < 2^32 (tnumRange on numbers). */
+function rangeSmall(min: number, max: number): [number, number] {
+  if (min === max) return [min, 0];
+  const chi = (min ^ max) >>> 0;
+  const bits = chi === 0 ? 0 : 32 - Math.clz32(chi);
+  const delta = bits >= 32 ? 0xffffffff : ((1 << bits) - 1) >>> 0;
+  return [(min & ~delta) >>> 0, delta];
+}
+
+/**
+ * reg_bounds_sync for a scalar whose tnum, unsigned and signed 64-bit bounds
+ * all lie in [0, 2^32): every step of Scalar.syncReference transcribed onto
+ * numbers (exact: all values fit in 32 bits, the 64-bit views coincide with
+ * the value, and the upper halves are zero, so the steps that look at them
+ * reduce to constants). Bounds only tighten here, so the values stay in range.
+ * Most scalars in real programs are such (loads of 1, 2 or 4 bytes, masked
+ * and shifted values, lengths, offsets), and bigint arithmetic costs
+ * microseconds per sync. Returns false, leaving the scalar untouched, when a
+ * step would leave that range (an empty 32-bit signed range copied into the
+ * 64-bit one): the caller then takes the bigint route.
+ */
+function syncSmall(sc: Scalar): boolean {
+  let tv = Number(sc.varOff.value), tm = Number(sc.varOff.mask);
+  let umin = Number(sc.umin), umax = Number(sc.umax), smin = Number(sc.smin), smax = Number(sc.smax);
+  let u32min = Number(sc.u32min), u32max = Number(sc.u32max), s32min = Number(sc.s32min), s32max = Number(sc.s32max);
+  const updateBounds = (): void => {
+    // __update_reg32_bounds
+    s32min = Math.max(s32min, (tv | (tm & 0x80000000)) | 0);
+    s32max = Math.min(s32max, (tv | (tm & 0x7fffffff)) | 0);
+    u32min = Math.max(u32min, tv);
+    u32max = Math.min(u32max, (tv | tm) >>> 0);
+    // __update_reg64_bounds (the sign bit of the tnum is known 0)
+    smin = Math.max(smin, tv);
+    smax = Math.min(smax, (tv | tm) >>> 0);
+    umin = Math.max(umin, tv);
+    umax = Math.min(umax, (tv | tm) >>> 0);
+  };
+  const deduce = (): boolean => {
+    // __reg32_deduce_bounds: the upper halves are equal (zero) in both 64-bit ranges
+    u32min = Math.max(u32min, umin);
+    u32max = Math.min(u32max, umax);
+    if ((umin | 0) <= (umax | 0)) {
+      s32min = Math.max(s32min, umin | 0);
+      s32max = Math.min(s32max, umax | 0);
+    }
+    if (smin <= smax) {
+      u32min = Math.max(u32min, smin);
+      u32max = Math.min(u32max, smax);
+    }
+    if ((smin | 0) <= (smax | 0)) {
+      s32min = Math.max(s32min, smin | 0);
+      s32max = Math.min(s32max, smax | 0);
+    }
+    // (the two "upper halves differ by one" cases cannot apply: both are zero)
+    if ((u32min | 0) <= (u32max | 0)) {
+      s32min = Math.max(s32min, u32min | 0);
+      s32max = Math.min(s32max, u32max | 0);
+    }
+    if (s32min >>> 0 <= s32max >>> 0) {
+      u32min = Math.max(u32min, s32min >>> 0);
+      u32max = Math.min(u32max, s32max >>> 0);
+    } else if (u32max < s32min >>> 0) {
+      s32min = u32min | 0;
+      u32max = Math.min(u32max, s32max >>> 0);
+    } else if (s32max >>> 0 < u32min) {
+      s32max = u32max | 0;
+      u32min = Math.max(u32min, s32min >>> 0);
+    }
+    // __reg64_deduce_bounds: both 64-bit ranges are non-negative
+    if (umin <= umax) {
+      smin = Math.max(smin, umin);
+      smax = Math.min(smax, umax);
+    }
+    if (smin <= smax) {
+      umin = Math.max(umin, smin);
+      umax = Math.min(umax, smax);
+    } else if (umax < smin) {
+      smin = umin;
+      umax = Math.min(umax, smax);
+    } else if (smax < umin) {
+      smax = umax;
+      umin = Math.max(umin, smin);
+    }
+    // __reg_deduce_mixed_bounds: the upper halves are zero
+    umin = Math.max(umin, u32min);
+    umax = Math.min(umax, u32max);
+    smin = Math.max(smin, u32min);
+    smax = Math.min(smax, u32max);
+    if (s32min >= 0 && smax <= 0x7fffffff) {
+      if (s32max < 0) return false;
+      smin = s32min;
+      smax = s32max;
+      umin = s32min;
+      umax = s32max;
+      const [rv, rm] = rangeSmall(smin, smax);
+      const v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
+      tv = (v & ~mu) >>> 0;
+      tm = mu;
+    }
+    return true;
+  };
+  updateBounds();
+  for (let round = 0; round < 3; round++) {
+    const a = tv, b = tm, c = umin, d = umax, e = smin, f = smax, g = u32min, h = u32max, i = s32min, j = s32max;
+    if (!deduce()) return false;
+    if (a === tv && b === tm && c === umin && d === umax && e === smin && f === smax && g === u32min && h === u32max && i === s32min && j === s32max) break;
+  }
+  // __reg_bound_offset: the 64-bit and 32-bit tnums coincide
+  {
+    const [rv, rm] = rangeSmall(umin, umax);
+    let v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
+    const v64 = (v & ~mu) >>> 0, m64 = mu;
+    const [qv, qm] = rangeSmall(u32min, u32max);
+    v = (v64 | qv) >>> 0;
+    mu = (m64 & qm) >>> 0;
+    tv = (v & ~mu) >>> 0;
+    tm = mu;
+  }
+  updateBounds();
+  sc.varOff = { value: BigInt(tv), mask: BigInt(tm) };
+  sc.umin = BigInt(umin); sc.umax = BigInt(umax); sc.smin = BigInt(smin); sc.smax = BigInt(smax);
+  sc.u32min = BigInt(u32min); sc.u32max = BigInt(u32max); sc.s32min = BigInt(s32min); sc.s32max = BigInt(s32max);
+  return true;
 }
 
 // --- ALU (adjust_scalar_min_max_vals) ---

@@ -7,7 +7,12 @@
  * - at most 8 frames: the walk does not know the run-time bound of a
  *   recursion, so any recursive call ends in "the call stack of 8 frames is
  *   too deep !" even when the paths explored stop earlier;
- * - the combined stack of the chain is at most 512 bytes;
+ * - the combined stack of the chain is at most 512 bytes, each frame
+ *   rounded up to 16 bytes (round_up_stack_depth with the JIT, always on in
+ *   Linux 6.18 on x86-64); where the JIT gives a program type private
+ *   stacks (kprobe, tracepoint, perf_event, raw_tracepoint and tracing, when
+ *   no function tail-calls: bpf_enable_priv_stack), a frame of 64 bytes or
+ *   more lives on its own stack and does not count;
  * - a function that makes a tail call is not entered with 256 or more bytes
  *   of callers' stack below it (32 tail calls x 256 bytes bound the stack);
  * - no LD_ABS/LD_IND in a callback or a function a callback calls.
@@ -26,9 +31,12 @@ export interface StackDepthError {
 export function checkMaxStackDepth(
   insns: readonly Insn[],
   starts: readonly number[],
-  /** the stack bytes function k uses, rounded as the kernel rounds them */
-  depthOf: (k: number) => number,
+  /** the stack bytes function k uses (the deepest access on any verified path) */
+  stackDepth: (k: number) => number,
+  /** the program type has JIT private stacks (bpf_enable_priv_stack) */
+  privStackType = false,
 ): StackDepthError | undefined {
+  const depthOf = (k: number): number => Math.ceil(stackDepth(k) / 16) * 16;
   const n = insns.length;
   const subprogOf = (insn: number): number => {
     let k = starts.length - 1;
@@ -50,6 +58,9 @@ export function checkMaxStackDepth(
     if (ins.code === op.OP_LDDW) i++;
   }
 
+  const privStack = privStackType && !hasTailCall.some((x) => x);
+  /** PRIV_STACK_ADAPTIVE: the frame is on a private stack (BPF_PRIV_STACK_MIN_SIZE = 64) */
+  const adaptive = (k: number): boolean => privStack && depthOf(k) >= 64;
   // An explicit stack, as the kernel's (recursion would follow a recursive program forever).
   const retInsn: number[] = [];
   const retProg: number[] = [];
@@ -66,7 +77,7 @@ export function checkMaxStackDepth(
       return { errno: 'EACCES', message: `tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, insn: starts[idx]!,
         hint: 'use less stack in the functions that call this one, or move the tail call to a shallower function',
         rule: 'a function that tail-calls must be entered with less than 256 bytes of stack below it' };
-    depth += depthOf(idx);
+    if (!adaptive(idx)) depth += depthOf(idx);
     if (depth > op.MAX_BPF_STACK)
       return { errno: 'EACCES', message: `combined stack size of ${frame + 1} calls is ${depth}. Too large`, insn: starts[idx]!,
         hint: 'move large buffers into a per-CPU array map', rule: 'the stack frames of a call chain exceed 512 bytes together' };
@@ -92,10 +103,30 @@ export function checkMaxStackDepth(
       if (entered) break;
       // the end of function idx: return to the caller
       if (frame === 0) return undefined;
-      depth -= depthOf(idx);
+      if (!adaptive(idx)) depth -= depthOf(idx);
       frame--;
       i = retInsn[frame]!;
       idx = retProg[frame]!;
     }
   }
+}
+
+/**
+ * check_abnormal_return: without BTF func_info, Linux cannot describe a
+ * bpf-to-bpf function's frame to the JIT's unwinding, so no function but
+ * the main program may contain LD_ABS/LD_IND (which may end it early) or a
+ * tail call.
+ */
+export function checkAbnormalReturn(insns: readonly Insn[], starts: readonly number[]): { message: string; insn: number } | undefined {
+  for (let k = 1; k < starts.length; k++) {
+    const end = k + 1 < starts.length ? starts[k + 1]! : insns.length;
+    for (let i = starts[k]!; i < end; i++) {
+      const ins = insns[i]!;
+      if (op.classOf(ins.code) === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND))
+        return { message: 'LD_ABS is not allowed in subprogs without BTF', insn: i };
+      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) return { message: 'tail_call is not allowed in subprogs without BTF', insn: i };
+      if (ins.code === op.OP_LDDW) i++;
+    }
+  }
+  return undefined;
 }

@@ -58,6 +58,12 @@ export class Reg {
   addConst = false;
   /** func: instruction index of the function */
   subprog = 0;
+  /**
+   * A scalar read from a socket pointer field (skb->sk): Linux's
+   * PTR_TO_SOCK_COMMON_OR_NULL, which tsbpf does not model. It may be read,
+   * copied and compared; using it as a socket is refused as unsupported.
+   */
+  sock = false;
 
   clone(): Reg {
     const r = new Reg();
@@ -76,6 +82,7 @@ export class Reg {
     r.subprog = this.subprog;
     r.linkOff = this.linkOff;
     r.addConst = this.addConst;
+    r.sock = this.sock;
     return r;
   }
 

@@ -155,6 +155,8 @@ int main(int argc, char **argv)
 			else
 				bpf_program__set_autoload(p, false);
 		}
+		/* SEC("?...") programs are not loaded by default: this one must be. */
+		bpf_program__set_autoload(mine, true);
 		logbuf[0] = 0;
 		lastwarn[0] = 0;
 		bpf_program__set_log_buf(mine, logbuf, LOG_SIZE);

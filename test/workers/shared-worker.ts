@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Runtime, type SharedRuntime } from '../../src/runtime/index.js';
-import { uprobe } from '../../src/hooks/index.js';
+import { uprobe } from '../../src/hooks/uprobe.js';
 
 export interface WorkerTask {
   desc: SharedRuntime;
@@ -14,10 +14,12 @@ export interface WorkerTask {
   start: Int32Array;
   task: 'count' | 'churn' | 'emit' | 'emit_small' | 'tail' | 'probe' | 'bench_count' | 'bench_own';
   n: number;
+  /** the worker's engine (default: the JIT) */
+  engine?: 'jit' | 'interpreter';
 }
 
 const t = workerData as WorkerTask;
-const coll = await Runtime.attachShared(t.desc, { cpu: t.cpu });
+const coll = await Runtime.attachShared(t.desc, { cpu: t.cpu, ...(t.engine ? { engine: t.engine } : {}) });
 // The benchmark measures warm code, as its main-thread baseline is (best of 3).
 const benchProg = t.task === 'bench_count' ? 'count' : t.task === 'bench_own' ? 'own' : undefined;
 if (benchProg) coll.program(benchProg).run({ data: new Uint8Array(64), repeat: t.n });

@@ -1,8 +1,8 @@
 /**
  * The part every hook on a live UDP socket shares: it wraps the socket's
  * `emit` for 'message' events while programs are attached (the socket object
- * is the application's; nothing else changes), and hands each datagram to the
- * subclass, which runs the programs on the Ethernet/IP/UDP frame it would
+ * is the application's; nothing else changes; xdp runs before a socket
+ * filter, as on Linux), and hands each datagram to the subclass, which runs the programs on the Ethernet/IP/UDP frame it would
  * have been on the wire (frame.ts), synthesised from the peer and the
  * socket's local address.
  *
@@ -65,8 +65,23 @@ export interface PacketBuf {
   packet: XdpPacket | SkbPacket | undefined;
 }
 
+/**
+ * The hooks installed on one socket, in the order Linux runs them on a
+ * received datagram: xdp (in the driver) before the socket filter (in UDP's
+ * receive path), whatever the order they were attached in. One wrapper of
+ * `emit` serves them all; each hook hands what it passes to the next.
+ */
+interface SocketChain {
+  readonly orig: Emit;
+  readonly wrapper: Emit;
+  hooks: readonly DgramHook[];
+}
+const chains = new WeakMap<Socket, SocketChain>();
+
 export abstract class DgramHook extends HookPoint {
-  private origEmit: Emit | undefined;
+  /** where this hook runs on a received datagram: lower first (xdp 0, socket filter 1) */
+  protected abstract readonly stage: number;
+  private chain: SocketChain | undefined;
   private local: { address: string; port: number } | undefined;
   /** the flow of the last datagram (most sockets talk to few peers), and the others by address and port */
   private lastTmpl: UdpFrameTemplate | undefined;
@@ -99,20 +114,36 @@ export abstract class DgramHook extends HookPoint {
   }
 
   private install(): void {
-    const orig = this.socket.emit as unknown as Emit;
-    this.origEmit = orig;
-    const hook = this;
-    // Named parameters and `arguments` forwarded as is: no rest array per event.
-    this.socket.emit = function (this: Socket, event: string | symbol, a?: unknown, b?: unknown): boolean {
-      if (event === 'message' && hook.links.length > 0) return hook.deliver(a as Buffer, b as RemoteInfo);
-      // eslint-disable-next-line prefer-rest-params
-      return orig.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
-    } as unknown as Socket['emit'];
+    let chain = chains.get(this.socket);
+    if (chain === undefined) {
+      const orig = this.socket.emit as unknown as Emit;
+      // Named parameters and `arguments` forwarded as is: no rest array per event.
+      const wrapper = function (this: Socket, event: string | symbol, a?: unknown, b?: unknown): boolean {
+        const first = c.hooks[0];
+        if (event === 'message' && first !== undefined) return first.deliver(a as Buffer, b as RemoteInfo);
+        // eslint-disable-next-line prefer-rest-params
+        return orig.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
+      };
+      const c: SocketChain = { orig, wrapper, hooks: [] };
+      chain = c;
+      chains.set(this.socket, c);
+      this.socket.emit = wrapper as unknown as Socket['emit'];
+    }
+    chain.hooks = [...chain.hooks, this].sort((x, y) => x.stage - y.stage);
+    this.chain = chain;
   }
 
   private uninstall(): void {
-    if (this.origEmit) this.socket.emit = this.origEmit as unknown as Socket['emit'];
-    this.origEmit = undefined;
+    const chain = this.chain;
+    if (chain) {
+      chain.hooks = chain.hooks.filter((h) => h !== this);
+      if (chain.hooks.length === 0) {
+        // (if the application wrapped emit again since, its wrapper keeps calling ours, which passes everything through)
+        if ((this.socket.emit as unknown) === chain.wrapper) this.socket.emit = chain.orig as unknown as Socket['emit'];
+        chains.delete(this.socket);
+      }
+    }
+    this.chain = undefined;
     // The buffers go back to their spaces (a buffer in use is freed by its release).
     for (const b of this.bufs.values()) if (!b.busy) this.freeBuf(b);
     this.bufs.clear();
@@ -131,9 +162,14 @@ export abstract class DgramHook extends HookPoint {
     return this.handle(msg, rinfo);
   }
 
-  /** Hand a datagram to the application's 'message' listeners. */
+  /** Hand a datagram on: to the socket's next hook (a socket filter after xdp), or to the application's 'message' listeners. */
   protected emitMessage(payload: Buffer, rinfo: RemoteInfo): boolean {
-    return this.origEmit!.call(this.socket, 'message', payload, rinfo);
+    const chain = this.chain!;
+    const hooks = chain.hooks;
+    const i = hooks.indexOf(this);
+    const next = i >= 0 ? hooks[i + 1] : undefined;
+    if (next !== undefined) return next.deliver(payload, rinfo);
+    return chain.orig.call(this.socket, 'message', payload, rinfo);
   }
 
   /** The frame template of the flow `rinfo` -> this socket (cached per peer address and port). */
@@ -169,12 +205,13 @@ export abstract class DgramHook extends HookPoint {
 
   /**
    * A packet buffer of at least `size` bytes (aligned to `align`) with a
-   * `ctxSize`-byte context in `space`, marked busy: the kept one when it is
+   * `ctxSize`-byte context in `space` (`ctxWritable`: whether programs may
+   * store to it, which checked-mode runs enforce), marked busy: the kept one when it is
    * free and large enough (a larger one replaces it otherwise), else a
    * temporary one. Give it back with releaseBuf. `init` sets `packet` on a
    * new buffer.
    */
-  protected acquireBuf(space: AddressSpace, size: number, align: number, ctxSize: number, init: (b: PacketBuf) => void): PacketBuf {
+  protected acquireBuf(space: AddressSpace, size: number, align: number, ctxSize: number, ctxWritable: boolean, init: (b: PacketBuf) => void): PacketBuf {
     let b = this.bufs.get(space);
     if (b !== undefined && !b.busy && b.size >= size) {
       b.busy = true;
@@ -186,7 +223,7 @@ export abstract class DgramHook extends HookPoint {
     const ctx = space.alloc(ctxSize);
     const regions = [
       space.addRegion({ base, size, kind: 'packet', name: `${this.name} packet`, writable: true }),
-      space.addRegion({ base: ctx, size: ctxSize, kind: 'ctx', name: `${this.name} context`, writable: true }),
+      space.addRegion({ base: ctx, size: ctxSize, kind: 'ctx', name: `${this.name} context`, writable: ctxWritable }),
     ];
     const nb: PacketBuf = { space, base, size, ctx, regions, kept: keep, busy: true, packet: undefined };
     init(nb);

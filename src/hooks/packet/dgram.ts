@@ -14,7 +14,14 @@
  * Installing wraps the socket's `emit` for 'message' events only (the
  * socket object is the application's; nothing else changes); several
  * programs run in attach order until one returns something other than
- * XDP_PASS (libxdp's multi-program dispatcher semantics).
+ * XDP_PASS (libxdp's multi-program dispatcher semantics), on the same frame.
+ * The frame is the driver's page (256 bytes of headroom, 320 of tailroom,
+ * ingress_ifindex 1, rx queue 0, as BPF_PROG_TEST_RUN lays it out) with a
+ * complete UDP checksum, as a NIC receives it; the hook keeps that page in
+ * the programs' space across datagrams (dgram-hook.ts). A frame larger than
+ * the page holds (over 3520 bytes), or programs of several runtimes on one
+ * socket, take the general path: a test run per program, with the bytes
+ * past the page in fragments (multi-buffer frames).
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import type { Program } from '../../runtime/runtime.js';
@@ -35,6 +42,8 @@ const MAX_LINEAR = PAGE_SIZE - XDP_PACKET_HEADROOM - SKB_SHINFO_SIZE;
 const INGRESS_IFINDEX = 1;
 
 export class DgramXdpHook extends DgramHook {
+  /** in the driver, first */
+  protected readonly stage = 0;
   /** datagrams by final action (index: XDP_ABORTED..XDP_REDIRECT) */
   readonly counts = [0, 0, 0, 0, 0];
   /** XDP_TX answers that could not be sent, or PASS frames that no longer parse as UDP (counted as drops) */
@@ -58,7 +67,7 @@ export class DgramXdpHook extends DgramHook {
     const t = this.templateOf(rinfo);
     const len = t.headers.length + msg.length;
     if (space === undefined || len > MAX_LINEAR) return this.handleGeneral(msg, rinfo);
-    const b = this.acquireBuf(space, PAGE_SIZE, PAGE_SIZE, XDP_MD.SIZE, this.initBuf);
+    const b = this.acquireBuf(space, PAGE_SIZE, PAGE_SIZE, XDP_MD.SIZE, false, this.initBuf);
     let action = XDP_PASS;
     let payload: Buffer | undefined;
     let answer: Uint8Array | undefined;
@@ -100,7 +109,7 @@ export class DgramXdpHook extends DgramHook {
           if (span >= 0) {
             const off = Math.floor(span / 65536);
             const n = span % 65536;
-            payload = n === msg.length && msg.compare(m.u8, off, off + n) === 0 ? msg : Buffer.from(m.u8.slice(off, off + n).buffer);
+            payload = n === msg.length && sameBytes(msg, m.u8, off) ? msg : Buffer.from(m.u8.slice(off, off + n).buffer);
           }
         }
       }
@@ -164,6 +173,14 @@ export class DgramXdpHook extends DgramHook {
     }
     return this.verdict(action, payload, frame, msg, rinfo);
   }
+}
+
+/** Whether `u8[off...]` holds the bytes of `msg` (a loop for small datagrams: cheaper than a native call). */
+function sameBytes(msg: Buffer, u8: Uint8Array, off: number): boolean {
+  const n = msg.length;
+  if (n > 256) return msg.compare(u8, off, off + n) === 0;
+  for (let i = 0; i < n; i++) if (msg[i] !== u8[off + i]) return false;
+  return true;
 }
 
 const hooks = new WeakMap<Socket, DgramXdpHook>();

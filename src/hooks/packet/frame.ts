@@ -167,7 +167,10 @@ export function writeUdpFrame(u8: Uint8Array, at: number, t: UdpFrameTemplate, p
   const hl = t.headers.length;
   const udpLen = 8 + payload.length;
   u8.set(t.headers, at);
-  u8.set(payload, at + hl);
+  // The full checksum copies and sums the payload in one pass; the partial one needs no sum.
+  let psum = 0;
+  if (checksum === 'partial') u8.set(payload, at + hl);
+  else psum = copySum16(u8, at + hl, payload);
   const ip = at + ETH_HLEN;
   const u = ip + t.ipLen;
   if (t.v4) {
@@ -187,12 +190,32 @@ export function writeUdpFrame(u8: Uint8Array, at: number, t: UdpFrameTemplate, p
   if (checksum === 'partial') c = fold(t.pseudoSum + udpLen);
   else {
     // Pseudo-header (with the UDP length), the header (ports and length again), the payload.
-    c = ~fold(sum16(payload, 0, payload.length, t.pseudoSum + udpLen + t.portSum + udpLen)) & 0xffff;
+    c = ~fold(psum + t.pseudoSum + udpLen + t.portSum + udpLen) & 0xffff;
     if (c === 0) c = 0xffff;
   }
   u8[u + 6] = c >> 8;
   u8[u + 7] = c & 0xff;
   return hl + payload.length;
+}
+
+/** Copy `src` to `dst[at]` and return its one's-complement sum of big-endian 16-bit words (unfolded; RFC 1071). */
+function copySum16(dst: Uint8Array, at: number, src: Uint8Array): number {
+  const n = src.length;
+  let acc = 0;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const hi = src[i]!;
+    const lo = src[i + 1]!;
+    dst[at + i] = hi;
+    dst[at + i + 1] = lo;
+    acc += (hi << 8) | lo;
+  }
+  if (i < n) {
+    const hi = src[i]!;
+    dst[at + i] = hi;
+    acc += hi << 8;
+  }
+  return acc;
 }
 
 /**

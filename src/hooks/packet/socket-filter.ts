@@ -46,6 +46,8 @@ const LOOPBACK_IFINDEX = 1;
 const MIN_DATA = 1536;
 
 export class SocketFilterHook extends DgramHook {
+  /** in UDP's receive path, after xdp */
+  protected readonly stage = 1;
   /** datagrams dropped (return 0) and truncated */
   dropped = 0;
   truncated = 0;
@@ -74,7 +76,7 @@ export class SocketFilterHook extends DgramHook {
         if (b === undefined || b.space !== space) {
           // The packet in this program's space (once per space: filters cannot change its bytes).
           if (b !== undefined) this.releaseBuf(b);
-          b = this.acquireBuf(space, size, 64, SKB.SIZE, this.initBuf);
+          b = this.acquireBuf(space, size, 64, SKB.SIZE, true, this.initBuf);
           const m = memOf(space);
           writeUdpFrame(m.u8, b.base + SKB_HEADROOM, t, msg, t.local ? 'partial' : 'full');
           // skb->data at the UDP header: the IP layer pulled the Ethernet and IP headers.

@@ -34,7 +34,7 @@ import type { AddressSpace, Region } from '../../vm/memory.js';
 import { PAGE_SIZE, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM } from '../../runtime/testrun/types.js';
 import { DevMap, DevMapHash } from '../../maps/devmap.js';
 import type { Program } from '../../runtime/runtime.js';
-import { HookPoint, type Link } from '../link.js';
+import { HookPoint, memOf, type Link } from '../link.js';
 import { TapDevice } from './tap.js';
 import { XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from './xdp.js';
 
@@ -159,12 +159,12 @@ export class TapXdpHook extends HookPoint {
           }
           if (action !== XDP_PASS) break;
         }
-        // A copy: the page is reused by the next frame, and callbacks may keep what they get.
-        if (slot) frame = this.frameOf(slot).slice();
+        // A view of the page: TAP writes copy it synchronously; a pass callback gets a copy.
+        if (slot) frame = this.frameOf(slot);
+        return this.act(action, frame, redirect, slot !== undefined);
       } finally {
         this.inRx = false;
       }
-      return this.act(action, frame, redirect);
     }
     // Frames longer than a page's linear part (MTU above 3506) or a frame arriving while one is
     // being run (a pass callback re-entering): the test-run path, which handles fragments.
@@ -211,24 +211,27 @@ export class TapXdpHook extends HookPoint {
 
   /** The frame at XDP_PACKET_HEADROOM, and a fresh struct xdp_md (as the driver's xdp_prepare_buff). */
   private load(s: RxSlot, frame: Uint8Array): void {
+    // memOf: cached views of the space (AddressSpace's own getters re-check the memory's buffer on every access).
+    const { u8, dv } = memOf(s.space);
     const data = s.page + XDP_PACKET_HEADROOM;
-    s.space.write(data, frame);
-    s.space.writeU32(s.ctx + XDP_MD.data, data);
-    s.space.writeU32(s.ctx + XDP_MD.data_end, data + frame.length);
-    s.space.writeU32(s.ctx + XDP_MD.data_meta, data);
-    s.space.writeU32(s.ctx + XDP_MD.ingress_ifindex, this.tap.ifindex);
-    s.space.writeU32(s.ctx + XDP_MD.rx_queue_index, 0);
-    s.space.writeU32(s.ctx + XDP_MD.egress_ifindex, 0);
-    s.packet.frags = [];
+    u8.set(frame, data);
+    dv.setUint32(s.ctx + XDP_MD.data, data, true);
+    dv.setUint32(s.ctx + XDP_MD.data_end, data + frame.length, true);
+    dv.setUint32(s.ctx + XDP_MD.data_meta, data, true);
+    dv.setUint32(s.ctx + XDP_MD.ingress_ifindex, this.tap.ifindex, true);
+    dv.setUint32(s.ctx + XDP_MD.rx_queue_index, 0, true);
+    dv.setUint32(s.ctx + XDP_MD.egress_ifindex, 0, true);
+    if (s.packet.frags!.length) s.packet.frags = [];
   }
 
   /** The frame as the programs left it: data .. data_end (metadata is not sent). */
   private frameOf(s: RxSlot): Uint8Array {
-    const d = s.space.readU32(s.ctx + XDP_MD.data);
-    return s.space.bytes(d, s.space.readU32(s.ctx + XDP_MD.data_end) - d);
+    const { u8, dv } = memOf(s.space);
+    const d = dv.getUint32(s.ctx + XDP_MD.data, true);
+    return u8.subarray(d, dv.getUint32(s.ctx + XDP_MD.data_end, true));
   }
 
-  private act(action: number, frame: Uint8Array, redirect: Redirect | undefined): number {
+  private act(action: number, frame: Uint8Array, redirect: Redirect | undefined, isView = false): number {
     if (action < 0 || action === XDP_ABORTED) {
       this.stats.actions[XDP_ABORTED]!++;
       this.stats.exceptions++;
@@ -240,7 +243,7 @@ export class TapXdpHook extends HookPoint {
         const t = this.passTarget;
         if (t === undefined) this.stats.passDropped++;
         else if (t instanceof TapDevice) t.write(frame);
-        else t(frame, this);
+        else t(isView ? frame.slice() : frame, this);
         break;
       }
       case XDP_TX:
@@ -259,11 +262,11 @@ export class TapXdpHook extends HookPoint {
     const m = r.map !== undefined ? r.prog.runtime.maps.byAddr(r.map) : undefined;
     if (!(m instanceof DevMap || m instanceof DevMapHash)) return false;
     if (r.flags & BPF_F_BROADCAST) {
-      // dev_map_enqueue_multi: every device of the map (a copy each), less the ingress one if asked.
+      // dev_map_enqueue_multi: every device of the map (each write copies the frame), less the ingress one if asked.
       let sent = false;
       for (const t of m.targets()) {
         if (r.flags & BPF_F_EXCLUDE_INGRESS && t.ifindex === this.tap.ifindex) continue;
-        sent = this.sendTo(t.ifindex, frame.slice()) || sent;
+        sent = this.sendTo(t.ifindex, frame) || sent;
       }
       return sent;
     }

@@ -32,7 +32,7 @@
  * Frames are written with writeSync (one write, one frame: a stream's writev
  * would glue queued frames into one).
  */
-import { closeSync, constants as fsc, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { constants as osc, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,10 @@ export class TapDevice implements NetDevice {
         ipCmd(['link', 'set', 'dev', name, 'netns', opts.netns]);
         info = ipInfo(name, opts.netns);
       }
+      // Redirects name devices by ifindex (bpf_redirect, devmap values): two open TAPs with one
+      // ifindex (possible once one was moved into a namespace that had it) would be ambiguous.
+      const other = open.get(info.ifindex);
+      if (other) throw new TsbpfError('EEXIST', `${name} has ifindex ${info.ifindex} in ${opts.netns ?? 'this namespace'}, as the open TAP ${other.name} has: redirect targets would be ambiguous`);
       if (opts.up) ipCmd([...(opts.netns !== undefined ? ['-n', opts.netns] : []), 'link', 'set', 'dev', name, 'up']);
     } catch (e) {
       closeSync(fd);
@@ -333,20 +337,29 @@ function errnoName(n: number): Errno {
 
 /** The C helper, compiled once per user into the temp directory. */
 function cHelper(): string {
-  const dir = join(tmpdir(), `tsbpf-${process.getuid?.() ?? 0}`);
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `tsbpf-${uid}`);
   const bin = join(dir, 'tunsetiff-2');
-  if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // We run what is in there (as root, usually): the directory must be ours and closed to others,
+  // or someone could have planted the helper.
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) throw new TsbpfError('EPERM', `${dir} is not a private directory of this user: not running a helper from it`);
+  if (existsSync(bin)) return bin;
   const src = join(dir, `tunsetiff-${process.pid}.c`);
   writeFileSync(src, C_SETIFF);
   const tmpBin = `${bin}.${process.pid}`;
-  for (const cc of ['cc', 'gcc', 'clang', 'clang-19']) {
-    const r = spawnSync(cc, ['-O2', '-o', tmpBin, src], { stdio: 'pipe' });
-    if (r.status === 0) {
-      // rename is atomic: a concurrent process sees either no helper or a whole one
-      spawnSync('mv', ['-f', tmpBin, bin]);
-      return bin;
+  try {
+    for (const cc of ['cc', 'gcc', 'clang', 'clang-19']) {
+      const r = spawnSync(cc, ['-O2', '-o', tmpBin, src], { stdio: 'pipe' });
+      if (r.status === 0) {
+        // rename is atomic: a concurrent process sees either no helper or a whole one
+        renameSync(tmpBin, bin);
+        return bin;
+      }
     }
+  } finally {
+    rmSync(src, { force: true });
   }
   throw new TsbpfError('ENOENT', 'creating a TAP device needs perl or a C compiler (cc, gcc or clang) for the TUNSETIFF helper');
 }

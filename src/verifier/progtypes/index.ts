@@ -18,7 +18,7 @@ import { SYSCALL } from './syscall.js';
  * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID),
  * which tsbpf cannot offer.
  */
-export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr';
+export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock';
 
 export interface CtxAccessQuery {
   off: number;

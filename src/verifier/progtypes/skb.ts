@@ -35,8 +35,8 @@ function skbValid(q: CtxAccessQuery): CtxField | null {
   if (within(off, B.hwtstamp, 8)) return write || size !== 8 ? null : 'scalar';
   if (within(off, B.tstamp, 8)) return size === 8 ? 'scalar' : null;
   // The socket pointer is a PTR_TO_SOCK_COMMON_OR_NULL in the kernel; tsbpf has no sockets, so it
-  // reads as a number (any dereference of it is then refused).
-  if (within(off, B.sk, 8)) return write || size !== 8 ? null : 'scalar';
+  // reads as a number marked as a socket (using it as one is then refused as unsupported).
+  if (within(off, B.sk, 8)) return write || size !== 8 ? null : 'sock';
   if (off === B.tstamp_type) return null;
   if (off > B.tstamp_type && off < B.hwtstamp) return null;
   if (write) return size === 4 ? 'scalar' : null;

@@ -961,12 +961,24 @@ export function exec(st: RunState, act: Activation): number {
         st.left = left;
         act.depth = depth;
         if (!ldPacket(st, act, pc)) {
-          // Out of bounds: the program returns 0 (kernel's ld_abs/ld_ind).
+          // Out of bounds: the function returns 0, as the kernel's rewrite of ld_abs/ld_ind
+          // (bpf_gen_ld_abs: r0 = 0; exit) does; in the main program that ends the run.
           R[0] = 0;
           R[1] = 0;
-          act.pc = pc;
-          act.depth = base;
-          return EXIT;
+          if (depth === base) {
+            act.pc = pc;
+            act.depth = base;
+            return EXIT;
+          }
+          // inside a bpf-to-bpf function (allowed with BTF since Linux 5.x): return to its caller, as `exit` does
+          depth--;
+          const f = depth * FRAME_WORDS;
+          for (let i = 0; i < 8; i++) R[12 + i] = frames[f + i]!;
+          pc = frames[f + 8]!;
+          act.mayGoto = frames[f + 9]!;
+          R[20] = stackBase + (depth + 1) * stride;
+          R[21] = 0;
+          continue;
         }
         pc++;
         continue;
