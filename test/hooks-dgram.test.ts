@@ -201,3 +201,44 @@ exit
     rt2.close();
   }
 });
+
+test('xdp and a socket filter on one socket: xdp runs first, as on Linux, whatever the attach order', async () => {
+  const rt = new Runtime();
+  const up = await rt.loadProgram({
+    name: 'up',
+    type: 'xdp',
+    insns: assemble('r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr4 = r2\nr4 += 43\nif r4 > r3 goto +3\nr5 = *(u8 *)(r2 +42)\nr5 -= 32\n*(u8 *)(r2 +42) = r5\nr0 = 2\nexit\n'),
+  });
+  // Drop datagrams whose payload starts with a lowercase 'h'.
+  const noH = await rt.loadProgram({ name: 'noh', type: 'socket_filter', insns: assemble('r6 = r1\nr0 = *(u8 *)skb[8]\nif r0 == 0x68 goto +2\nr0 = 0xffff\nexit\nr0 = 0\nexit\n') });
+  const server = dgram.createSocket('udp4');
+  const client = dgram.createSocket('udp4');
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const emit = server.emit;
+  const got: string[] = [];
+  server.on('message', (m) => got.push(m.toString()));
+  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  const sf = socketFilter(server);
+  const lf = noH.attach(sf);
+  const lx = up.attach(dgramXdp(server));
+  try {
+    await send('hello');
+    while (got.length < 1) await once(server, 'message');
+    assert.deepEqual(got, ['Hello'], 'the filter saw what xdp passed');
+    lx.detach();
+    await send('hello');
+    await send('world');
+    while (got.length < 2) await once(server, 'message');
+    assert.deepEqual(got, ['Hello', 'world']);
+    assert.equal(sf.dropped, 1);
+    lf.detach();
+    assert.equal(server.emit, emit, 'the last detach puts the socket\'s emit back');
+  } finally {
+    lx.detach();
+    lf.detach();
+    server.close();
+    client.close();
+    rt.close();
+  }
+});

@@ -29,6 +29,7 @@ import { HELPER_PROTOS } from './helper-protos.js';
 import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
 import { checkAbnormalReturn, checkMaxStackDepth } from './stack-depth.js';
+import { exceptionCallbackName } from './exception-cb.js';
 import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
 
@@ -298,6 +299,10 @@ export class Verifier implements MapNames {
       const e = checkAbnormalReturn(this.insns, this.cfg.subprogStarts);
       if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'build with `clang -g` so that the object carries BTF func_info', 'a function other than the main program uses LD_ABS/LD_IND or a tail call without BTF');
     }
+    const exCb = exceptionCallbackName(this.input.btf, this.input.funcInfo?.find((x) => x.insnOff === 0)?.typeId);
+    if (exCb !== undefined)
+      throw new Reject('ENOTSUPP', `exception callback ${exCb} (bpf_throw unwinding) is not supported by tsbpf`, 0, [], 'remove the __exception_cb() tag; tsbpf has no bpf_throw',
+        'exception callbacks are not supported by tsbpf');
     this.findGlobalFuncs();
     const st = new VerifierState();
     const f = new Frame(0, -1, 0);

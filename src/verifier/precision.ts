@@ -97,7 +97,16 @@ export function helperArgSinks(proto: HelperProto | undefined): HelperUse {
 }
 
 /** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
-function slotsOf(off: number, size: number): [number, number] | undefined {
+const slotCache = new Map<number, readonly [number, number] | undefined>();
+function slotsOf(off: number, size: number): readonly [number, number] | undefined {
+  // The fixpoints below ask for the same few offsets over and over: remember the answers.
+  const key = off * 16 + size;
+  if (slotCache.has(key)) return slotCache.get(key);
+  const r = computeSlots(off, size);
+  slotCache.set(key, r);
+  return r;
+}
+function computeSlots(off: number, size: number): readonly [number, number] | undefined {
   if (off >= 0 || off < -512 || off + size > 0) return undefined;
   let lo = 0, hi = 0;
   for (let b = off; b < off + size; b++) {
