@@ -531,14 +531,14 @@ export class Verifier implements MapNames {
       const isCallbackEntry = cur.cur.callbackOf !== 0 && this.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
       for (const c of list) {
         if (c.branches === 0) {
-          if (statesEqual(c.state, cur, this.pruneCtx)) {
+          if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx))) {
             c.hit++;
             return true;
           }
         } else if (isCallbackEntry) {
           // Callback re-entry: the helper bounds the iterations, so containment in an
           // iteration still being explored is a fixpoint (the kernel's calls_callback case).
-          if (statesEqual(c.state, cur, this.pruneCtx)) {
+          if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx))) {
             c.hit++;
             return true;
           }
@@ -546,11 +546,11 @@ export class Verifier implements MapNames {
           inLoop = true;
           // A loop through a may_goto ends (the counter runs out): a state
           // contained in an earlier one at another may_goto depth has converged.
-          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, this.pruneCtx)) {
+          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx))) {
             c.hit++;
             return true;
           }
-          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && statesEqual(c.state, cur, this.pruneCtx, true)) {
+          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true))) {
             // The very same state again on this path: a loop that makes no progress.
             throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
               'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
@@ -1672,15 +1672,19 @@ export class Verifier implements MapNames {
             'return 0 to continue the iteration or 1 to stop it', 'a callback must return 0 or 1');
         }
         const helperInsn = f.callsite;
-        // The helper may call the callback again: explore another iteration from here.
-        const again = st.clone();
-        const af = again.cur;
-        this.widenCallerStacks(again);
-        for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
-        for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
-        af.stack = [];
-        again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
-        this.push(again, af.subprog, i);
+        // The helper may call the callback again (bpf_loop: while fewer than nr_loops calls were made):
+        // explore another iteration from here.
+        if (f.callbackMax < 0 || f.callbackIter < f.callbackMax) {
+          const again = st.clone();
+          const af = again.cur;
+          this.widenCallerStacks(again);
+          for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
+          for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
+          af.stack = [];
+          af.callbackIter++;
+          again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
+          this.push(again, af.subprog, i);
+        }
         st.frames.pop();
         const caller = st.cur;
         for (let r = 1; r <= 5; r++) caller.regs[r] = Reg.notInit();
@@ -1963,8 +1967,11 @@ export class Verifier implements MapNames {
     if (proto.changesPktData) {
       for (const r of this.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
     }
+    // bpf_loop calls its callback at most nr_loops (R1) times: Linux counts the calls along each path
+    // (callback_depth < umax(R1) in check_helper_call) and never calls it when R1 is 0.
+    const loopMax = id === HELPER_LOOP && regs[1]!.type === 'scalar' ? regs[1]!.s.umax : -1n;
     // Callbacks: verify the function with the arguments the helper passes.
-    if ((id === HELPER_LOOP || id === HELPER_FOR_EACH) && funcTarget >= 0) {
+    if ((id === HELPER_LOOP || id === HELPER_FOR_EACH) && funcTarget >= 0 && loopMax !== 0n) {
       const ctxArg = regs[3]!.clone();
       let args: Reg[];
       if (id === HELPER_LOOP) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), ctxArg];
@@ -1981,7 +1988,11 @@ export class Verifier implements MapNames {
       skip.path = { insn: i, to: i + 1, taken: false, prev: skip.path };
       this.push(skip, i + 1, i);
       this.cur.path = { insn: i, to: funcTarget, taken: true, prev: this.cur.path };
-      return this.enterFunc(i, funcTarget, id, args);
+      const next = this.enterFunc(i, funcTarget, id, args);
+      const cf = this.cur.cur;
+      cf.callbackIter = 1;
+      cf.callbackMax = loopMax > 0n && loopMax <= 0xffffffffn ? Number(loopMax) : -1;
+      return next;
     }
     for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
     if (this.logLevel > 1) for (let r = 0; r <= 5; r++) this.scratchRegs.add(r);
@@ -2139,6 +2150,22 @@ export class Verifier implements MapNames {
     const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, (k) => this.stackDepth[k] ?? 0, privStackType);
     if (e) throw new Reject(e.errno, e.message, e.insn, [], e.hint, e.rule);
   }
+}
+
+/**
+ * func_states_equal's callback_depth rule: an old state covers the current
+ * one only if every callback frame had at least as many calls of its
+ * callback left (bpf_loop's nr_loops bound), since the old state's
+ * exploration stopped iterating where it ran out.
+ */
+function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
+  const n = Math.min(old.frames.length, cur.frames.length);
+  for (let k = 0; k < n; k++) {
+    const o = old.frames[k]!, c = cur.frames[k]!;
+    if (c.callbackMax < 0) continue;
+    if (o.callbackMax >= 0 && o.callbackMax - o.callbackIter < c.callbackMax - c.callbackIter) return false;
+  }
+  return true;
 }
 
 /** The kernel's bpf_alu_string: operators as its messages print them. */

@@ -62,6 +62,9 @@ export class Frame {
   callbackArgs: Reg[] | null = null;
   /** for callbacks: the callers' stacks when the helper was called (for widening across iterations) */
   callbackEntry: Array<Array<StackSlot | undefined>> | null = null;
+  /** for callbacks: which call of the callback this is (1 = the first), and how many the helper makes at most (-1: no bound known) */
+  callbackIter = 0;
+  callbackMax = -1;
 
   constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[]) {
     this.regs = regs ?? Array.from({ length: 11 }, () => Reg.notInit());
@@ -83,6 +86,8 @@ export class Frame {
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
     f.callbackEntry = this.callbackEntry;
+    f.callbackIter = this.callbackIter;
+    f.callbackMax = this.callbackMax;
     return f;
   }
 
