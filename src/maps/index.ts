@@ -15,17 +15,7 @@
  */
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, MapError, type MapContext } from './map.js';
-import { ArrayMap, PerCpuArrayMap } from './array.js';
-import { HashMap, PerCpuHashMap } from './hash.js';
-import { LruHashMap, LruPerCpuHashMap } from './lru-hash.js';
-import { LpmTrie } from './lpm-trie.js';
-import { RingBuf } from './ringbuf.js';
-import { PerfEventArray } from './perf-event-array.js';
-import { ProgArray } from './prog-array.js';
-import { ArrayOfMaps, HashOfMaps } from './map-in-map.js';
-import { QueueMap, StackMap } from './queue-stack.js';
-import { BloomFilter } from './bloom-filter.js';
-import { DevMap, DevMapHash } from './devmap.js';
+import { MAP_CLASSES } from './classes.js';
 import {
   BPF_F_ACCESS_MASK,
   BPF_F_INNER_MAP,
@@ -178,42 +168,7 @@ function checkInnerTemplate(spec: MapSpec): void {
 /** Make a map from a spec (after checkMapSpec). Initial `contents` are the runtime's job. */
 export function createMap(spec: MapSpec, ctx: MapContext): BpfMap<unknown> {
   checkMapSpec(spec);
-  switch (spec.type) {
-    case 'array':
-      return new ArrayMap(spec, ctx);
-    case 'percpu_array':
-      return new PerCpuArrayMap(spec, ctx) as BpfMap<unknown>;
-    case 'hash':
-      return new HashMap(spec, ctx);
-    case 'percpu_hash':
-      return new PerCpuHashMap(spec, ctx) as BpfMap<unknown>;
-    case 'lru_hash':
-      return new LruHashMap(spec, ctx);
-    case 'lru_percpu_hash':
-      return new LruPerCpuHashMap(spec, ctx) as BpfMap<unknown>;
-    case 'lpm_trie':
-      return new LpmTrie(spec, ctx);
-    case 'ringbuf':
-      return new RingBuf(spec, ctx) as BpfMap<unknown>;
-    case 'perf_event_array':
-      return new PerfEventArray(spec, ctx);
-    case 'prog_array':
-      return new ProgArray(spec, ctx);
-    case 'array_of_maps':
-      return new ArrayOfMaps(spec, ctx);
-    case 'hash_of_maps':
-      return new HashOfMaps(spec, ctx);
-    case 'queue':
-      return new QueueMap(spec, ctx);
-    case 'stack':
-      return new StackMap(spec, ctx);
-    case 'bloom_filter':
-      return new BloomFilter(spec, ctx);
-    case 'devmap':
-      return new DevMap(spec, ctx);
-    case 'devmap_hash':
-      return new DevMapHash(spec, ctx);
-    default:
-      throw new MapError('EOPNOTSUPP', `map type ${spec.type} is not supported by tsbpf`, spec.name);
-  }
+  const cls = MAP_CLASSES[spec.type];
+  if (!cls) throw new MapError('EOPNOTSUPP', `map type ${spec.type} is not supported by tsbpf`, spec.name);
+  return new cls(spec, ctx);
 }

@@ -13,9 +13,7 @@
  */
 import type { MapSpec, MapTypeName } from '../object/spec.js';
 import { arrayNextKey, BpfMap, MapError, type KeyInput, type MapContext, type ProgramRef } from './map.js';
-import { ArrayMap, PerCpuArrayMap } from './array.js';
-import { HashMap, PerCpuHashMap } from './hash.js';
-import { LruHashMap, LruPerCpuHashMap } from './lru-hash.js';
+import { MAP_CLASSES } from './classes.js';
 import { RingBuf } from './ringbuf.js';
 
 /** Map types whose whole state lives in the address space. */
@@ -55,24 +53,9 @@ export function sharedStateOf(m: BpfMap<unknown>): number {
 export function attachMap(spec: MapSpec, ctx: MapContext): BpfMap<unknown> {
   if (!ctx.attach) throw new MapError('EINVAL', 'attachMap needs ctx.attach', spec.name);
   checkShareable(spec);
-  switch (spec.type) {
-    case 'array':
-      return new ArrayMap(spec, ctx);
-    case 'percpu_array':
-      return new PerCpuArrayMap(spec, ctx) as BpfMap<unknown>;
-    case 'hash':
-      return new HashMap(spec, ctx);
-    case 'percpu_hash':
-      return new PerCpuHashMap(spec, ctx) as BpfMap<unknown>;
-    case 'lru_hash':
-      return new LruHashMap(spec, ctx);
-    case 'lru_percpu_hash':
-      return new LruPerCpuHashMap(spec, ctx) as BpfMap<unknown>;
-    case 'ringbuf':
-      return new RingBuf(spec, ctx) as BpfMap<unknown>;
-    default:
-      return new SharedProgArray(spec, ctx);
-  }
+  // prog_array slots hold programs, which each thread compiles for itself: a worker gets its own view
+  if (spec.type === 'prog_array') return new SharedProgArray(spec, ctx);
+  return new MAP_CLASSES[spec.type]!(spec, ctx);
 }
 
 /**
