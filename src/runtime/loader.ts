@@ -19,6 +19,7 @@ import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../verifier/spec-input.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
+import { HELPER_PROTOS } from '../verifier/helper-protos.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -125,7 +126,12 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
       i++;
       continue;
     }
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) throw unknownHelper(ins.imm, i);
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) {
+      // A helper whose prototype the verifier knows (`tsbpf prog load` judges the program) but tsbpf cannot run.
+      const known = HELPER_PROTOS.get(ins.imm);
+      if (known) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${known.name}#${ins.imm} is known to the verifier but not implemented by tsbpf`);
+      throw unknownHelper(ins.imm, i);
+    }
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
   }
 

@@ -303,7 +303,7 @@ export class Runtime {
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       for (const [name, ps] of spec.programs) {
         if (wanted && !wanted.has(name)) continue;
-        programs.set(name, this.loadSpec(ps, (n) => maps.get(n), check, spec, opts.logLevel));
+        programs.set(name, await this.loadSpec(ps, (n) => maps.get(n), check, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
       for (const [n, m] of toPin) opts.pins!.put(n, m);
@@ -354,7 +354,7 @@ export class Runtime {
     return this.verifierModule;
   }
 
-  private loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec, logLevel?: 0 | 1 | 2): Program {
+  private async loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec, logLevel?: 0 | 1 | 2): Promise<Program> {
     if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
     if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
       throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
@@ -383,7 +383,8 @@ export class Runtime {
         return m && m.type === 'prog_array' ? this.tailCallTarget(m, index) : undefined;
       },
     };
-    const exe = this.engine.prepare(image);
+    // The async path when the engine has one: browser main threads refuse synchronous compilation of large modules.
+    const exe = this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
     const p = new Program(this, id, ps, prepared.insns, exe, prepared.log);
     this.programs.set(id, p);
     return p;

@@ -25,8 +25,8 @@ import { tracingRules, type TracingAttach, type TracingTarget } from './progtype
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
 import type { Btf } from '../object/btf/btf.js';
-import { HELPER_PROTOS } from './helper-protos.js';
-import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS } from './func-compat.js';
+import { HELPER_PROTOS, RET_BOUNDED_BY_SIZE } from './helper-protos.js';
+import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
 import { checkAbnormalReturn, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
@@ -172,7 +172,7 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
-    const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType);
+    const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject('EINVAL', `program type ${input.progType} is not supported`, 0);
     this.rules = rules;
     // Inner map templates get indices of their own after the maps the program names.
@@ -550,7 +550,7 @@ export class Verifier implements MapNames {
             c.hit++;
             return true;
           }
-          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true))) {
+          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true))) {
             // The very same state again on this path: a loop that makes no progress.
             throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
               'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
@@ -1110,6 +1110,9 @@ export class Verifier implements MapNames {
         'read the integer arguments only; tsbpf has no kernel objects to point to',
         'a pointer argument into kernel memory is not supported by tsbpf');
     }
+    if (f === 'sock_ptr')
+      throw new Reject('ENOTSUPP', `R${this.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${this.rules.name} context, which tsbpf does not support`, i, [br],
+        'tsbpf has no sockets: use the address and port fields of the context instead', 'socket pointers are not supported by tsbpf');
     if (f === 'sock') {
       const r = Reg.unknown();
       r.sock = true;
@@ -1664,7 +1667,7 @@ export class Verifier implements MapNames {
       // Return from a bpf-to-bpf call or a callback (prepare_func_exit), which refuses any stack pointer
       // (only the callee's own frame dies, but Linux is conservative).
       if (r0.type === 'fp')
-        throw new Reject('EINVAL', 'cannot return stack pointer to the caller frame', i, [0], 'return a value, or write through a pointer the caller passed in', 'a function returns a pointer into its own stack frame, which is gone after the return');
+        throw new Reject('EINVAL', 'cannot return stack pointer to the caller frame', i, [0], 'return a value, or write through a pointer the caller passed in', 'a function returns a stack pointer (Linux refuses any, even one into a caller\'s frame)');
       if (f.callbackOf) {
         if (r0.type !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n) {
           const has = r0.type !== 'scalar' ? ` is not a known value (${regTypeStr(r0)})` : this.rangeText(r0);
@@ -1677,7 +1680,12 @@ export class Verifier implements MapNames {
         if (f.callbackMax < 0 || f.callbackIter < f.callbackMax) {
           const again = st.clone();
           const af = again.cur;
-          this.widenCallerStacks(again);
+          // A callback called a known, small number of times, not itself inside a callback, is unrolled
+          // exactly, as Linux unrolls it keeping precise scalars exact; otherwise (tsbpf has no precision
+          // marks on the stack to tell which values matter) widen, so that the iterations converge.
+          const nested = st.frames.some((x) => x !== f && x.callbackOf !== 0);
+          // (Widening is always sound: past a quarter of the instruction budget, unrolling gives way to it.)
+          if (f.callbackMax < 0 || f.callbackMax > 256 || nested || this.processed > this.limit / 4) this.widenCallerStacks(again);
           for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
           for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
           af.stack = [];
@@ -1823,9 +1831,9 @@ export class Verifier implements MapNames {
     if (!h) throw new Reject('EINVAL', `invalid func unknown#${id}`, i, [], 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them', `helper #${id} is not available`);
     const proto = h.proto;
     const name = `bpf_${h.name}`;
-    if (!this.privileged && UNPRIV_FORBIDDEN_HELPERS.has(id))
-      throw new Reject('EINVAL', `unknown func ${name}#${id}`, i, [], undefined, `${name} needs privileges (CAP_PERFMON)`);
-    if (!helperAllowed(this.rules.name, id))
+    if (!this.privileged && (UNPRIV_FORBIDDEN_HELPERS.has(id) || PRIVILEGED_HELPERS.has(id)))
+      throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} needs privileges (CAP_BPF or CAP_PERFMON)`);
+    if (!helperAllowed(this.rules.name, id, this.input.attachType))
       throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} is not available to ${this.rules.name} programs`);
     if (id === 12 && this.cur.refs.length)
       throw new Reject('EINVAL', 'tail_call would lead to reference leak', i, [], 'submit or discard ring buffer reservations before a tail call', 'a tail call never returns, so held references would leak');
@@ -1841,6 +1849,7 @@ export class Verifier implements MapNames {
     let funcTarget = -1;
     let allocSize = -1;
     let releaseRef = 0;
+    let sizeMax = -1n;
     const keyReg = regs[2]!.clone();
     proto.args.forEach((t, k) => {
       const r = k + 1;
@@ -1891,6 +1900,7 @@ export class Verifier implements MapNames {
           if (s.umin === 0n && t === 'CONST_SIZE') throw new Reject('EACCES', `R${r} invalid zero-sized read: u64=[${s.umin},${s.umax}]`, i, [r], 'check that the size is at least 1 before the call', 'the size argument may be zero');
           if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) throw new Reject('EACCES', `R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, i, [r], `bound the size, e.g. \`if (len > sizeof(buf)) return 0;\``, 'the size argument has no upper bound');
           const prev = this.proto_arg(proto, k - 1);
+          sizeMax = s.umax;
           if (memReg === r - 1) {
             const pr = regs[r - 1]!;
             if (!(pr.isNull && prev === 'PTR_TO_MEM_OR_NULL')) {
@@ -1944,10 +1954,15 @@ export class Verifier implements MapNames {
           if (!ok || start < 0) throw new Reject('EINVAL', 'string is not zero-terminated', i, [r]);
           return;
         }
-        case 'PTR_TO_LONG':
-          if (reg.type !== 'fp') bad('fp');
+        case 'PTR_TO_LONG': {
+          // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED (strtol/strtoul): 8 writable bytes, strictly aligned
+          if (!['fp', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, map_key, map_value, mem');
+          // check_func_arg: the access first, then the alignment (MEM_ALIGNED)
           this.helperMemAccess(r, reg, 8, true, false);
+          const mis = strictAlignError(reg, 0, 8);
+          if (mis) throw new Reject('EACCES', mis, i, [r], 'pass an 8-byte aligned buffer', `argument ${r} of ${name} must be 8-byte aligned`);
           return;
+        }
         default:
           throw new Reject('EINVAL', `helper argument type ${t} is not supported`, i, [r]);
       }
@@ -2000,6 +2015,8 @@ export class Verifier implements MapNames {
       case 'INTEGER': {
         const r0 = Reg.unknown();
         if (id === 8) r0.s = Scalar.urange(0n, 255n); // get_smp_processor_id: < nr_cpu_ids
+        // do_refine_retval_range: get_stack and the *_str reads return [-MAX_ERRNO, size]
+        if (RET_BOUNDED_BY_SIZE.has(id) && sizeMax >= 0n) r0.s = retBoundedBySize(sizeMax);
         regs[0] = r0;
         break;
       }
@@ -2208,12 +2225,43 @@ const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
 const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
   'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
 
-/** Tracing helpers bpf_base_func_proto offers only with CAP_PERFMON. */
-const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 14, 15, 16]);
+/**
+ * Helpers bpf_base_func_proto offers only with CAP_BPF (jiffies64, for_each_map_elem, loop) or
+ * CAP_PERFMON (the tracing ones); probe_read/probe_read_str are tracing-only anyway. Checked against
+ * 6.18 for unprivileged socket filters and cgroup skb programs (get_current_pid_tgid and
+ * get_current_uid_gid are open to them).
+ */
+const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 16, 118, 164, 181]);
+
+/**
+ * The kernel's callback_unroll_depth, as far as the state's frames hold it:
+ * is_state_visited reports an infinite loop only between states at the same
+ * callback iteration (a bpf_loop callback entered again is progress).
+ */
+function callbackUnroll(st: VerifierState): number {
+  let n = 0;
+  for (const f of st.frames) n += f.callbackIter;
+  return n;
+}
+
+/**
+ * do_refine_retval_range for get_stack and the *_str reads: smax and s32max
+ * become the size argument's umax, smin and s32min -MAX_ERRNO (4095), then
+ * the bounds are synced (reg_bounds_sync).
+ */
+function retBoundedBySize(sizeMax: bigint): Scalar {
+  const s = Scalar.unknown();
+  s.smax = sizeMax;
+  s.s32max = sizeMax;
+  s.smin = -4095n;
+  s.s32min = -4095n;
+  s.sync();
+  return s;
+}
 
 /** Helpers only some program types may call (the kernel's per-type get_func_proto). */
-function helperAllowed(type: ProgTypeName, id: number): boolean {
-  return helperAvailable(type, id);
+function helperAllowed(type: ProgTypeName, id: number, attachType?: string): boolean {
+  return helperAvailable(type, id, attachType);
 }
 
 function mapTypeId(t: MapTypeName): number {

@@ -15,9 +15,12 @@ import type { MapTypeName, ProgTypeName } from '../object/spec.js';
 /** bpf_trace.c's program types, whose lookups end in bpf_tracing_func_proto (syscall goes through tracing_prog_func_proto). */
 const TRACING_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall']);
 /** Program types whose lookups end in bpf_sk_base_func_proto (filter.c). */
-const NET_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp']);
+const NET_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp',
+  'cgroup_sock_addr', 'sock_ops', 'sk_msg', 'sk_skb', 'flow_dissector', 'lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local', 'sk_lookup']);
 
 const TC: readonly ProgTypeName[] = ['sched_cls', 'sched_act'];
+/** lwt_out_func_proto and the types that fall back to it (lwt_in, lwt_xmit, lwt_seg6local) */
+const LWT: readonly ProgTypeName[] = ['lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local'];
 
 /**
  * Helpers that only some program types reach. A helper not listed here is in
@@ -34,25 +37,72 @@ const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, 
   [45, (t) => TRACING_TYPES.has(t)],
   // (get_current_uid_gid and get_current_comm were tracing-only in 6.12; Linux 6.18 offers them to every type)
   // skb_store_bytes, l3/l4_csum_replace: tc_cls_act_func_proto
-  [9, (t) => TC.includes(t)],
-  [10, (t) => TC.includes(t)],
-  [11, (t) => TC.includes(t)],
+  [9, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [10, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [11, (t) => TC.includes(t) || t === 'lwt_xmit'],
   // skb_load_bytes: tc, and sk_filter_func_proto (socket filters; cgroup_skb falls back to it)
-  [26, (t) => TC.includes(t) || t === 'socket_filter' || t === 'cgroup_skb'],
+  [26, (t) => TC.includes(t) || t === 'socket_filter' || t === 'cgroup_skb' || LWT.includes(t)],
   // redirect, csum_diff: tc and xdp
-  [23, (t) => TC.includes(t) || t === 'xdp'],
-  [28, (t) => TC.includes(t) || t === 'xdp'],
+  [23, (t) => TC.includes(t) || t === 'xdp' || t === 'lwt_xmit'],
+  [28, (t) => TC.includes(t) || t === 'xdp' || LWT.includes(t)],
   // xdp_adjust_head/meta/tail, redirect_map: xdp_func_proto
   [44, (t) => t === 'xdp'],
   [54, (t) => t === 'xdp'],
   [65, (t) => t === 'xdp'],
   [51, (t) => t === 'xdp'],
   // ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it)
-  [160, (t) => NET_TYPES.has(t)],
+  [160, (t) => NET_TYPES.has(t) || t === 'cgroup_sysctl' || t === 'cgroup_sock'], // cgroup_sock: checked on 6.18
+  // get_stack, get_stackid: kprobe/tp/raw_tp/perf_event_prog_func_proto (and tracing, syscall through raw_tp's)
+  [67, (t) => TRACING_TYPES.has(t)],
+  [27, (t) => TRACING_TYPES.has(t)],
+  // clone_redirect, skb_set_tunnel_key: tc and lwt_xmit; skb_pull_data: tc, sk_skb, lwt; redirect_neigh: tc only
+  [13, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [21, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [39, (t) => TC.includes(t) || t === 'sk_skb' || t === 'lwt_in' || t === 'lwt_out' || t === 'lwt_xmit' || t === 'lwt_seg6local'],
+  [152, (t) => TC.includes(t)],
+  // fib_lookup: tc_cls_act_func_proto and xdp_func_proto
+  [69, (t) => TC.includes(t) || t === 'xdp'],
+  // xdp_get_buff_len, xdp_load/store_bytes: xdp_func_proto
+  [188, (t) => t === 'xdp'],
+  [189, (t) => t === 'xdp'],
+  [190, (t) => t === 'xdp'],
 ]);
 
+/** Program types whose lookups go through cgroup_common_func_proto (kernel/bpf/cgroup.c). */
+const CGROUP_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt']);
+
+/**
+ * cgroup_common_func_proto's get_retval/set_retval: not for the hooks whose
+ * return value is a verdict rather than an errno (inet ingress/egress,
+ * sock_ops, recvmsg, getpeername, getsockname).
+ */
+const NO_RETVAL_ATTACH: ReadonlySet<string> = new Set(['cgroup_inet_ingress', 'cgroup_inet_egress', 'cgroup_sock_ops',
+  'cgroup_udp4_recvmsg', 'cgroup_udp6_recvmsg', 'cgroup_unix_recvmsg', 'cgroup_inet4_getpeername', 'cgroup_inet6_getpeername',
+  'cgroup_unix_getpeername', 'cgroup_inet4_getsockname', 'cgroup_inet6_getsockname', 'cgroup_unix_getsockname']);
+
+/** sock_addr_func_proto: no setsockopt/getsockopt for the unix getpeername/getsockname hooks. */
+const SOCKOPT_UNAVAILABLE: ReadonlySet<string> = new Set(['cgroup_unix_getpeername', 'cgroup_unix_getsockname']);
+
+/**
+ * Helpers bpf_base_func_proto offers only to a loader with CAP_BPF or
+ * CAP_PERFMON (the unprivileged check is UNPRIV_FORBIDDEN_HELPERS in
+ * check.ts; these are the ones this table adds).
+ */
+export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([35, 80, 177,
+  // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON
+  109, 117]);
+
 /** Does `type`'s get_func_proto return a proto for helper `id` (root's view; the unprivileged limits are separate)? */
-export function helperAvailable(type: ProgTypeName, id: number): boolean {
+export function helperAvailable(type: ProgTypeName, id: number, attachType?: string): boolean {
+  // get_func_ip (check_get_func_ip): kprobes; for tracing programs only fentry/fexit/fmod_ret
+  if (id === 173) return type === 'kprobe' || (type === 'tracing' && ['fentry', 'fexit', 'fmod_ret'].includes(attachType ?? ''));
+  if (id === 186 || id === 187) return CGROUP_TYPES.has(type) && !NO_RETVAL_ATTACH.has(attachType ?? 'cgroup_inet_ingress'); // no expected attach type is 0, BPF_CGROUP_INET_INGRESS
+  // The ctx-taking protos of the socket hooks (other program types get other protos, or none).
+  if (id === 46) return ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'sk_skb'].includes(type);
+  if (id === 122) return type === 'cgroup_sock_addr' || type === 'cgroup_sock';
+  if (id >= 101 && id <= 104) return type === 'cgroup_sysctl';
+  if (id === 49 || id === 57) return type === 'sock_ops' || (type === 'cgroup_sock_addr' && !SOCKOPT_UNAVAILABLE.has(attachType ?? ''));
+  if (id === 64) return type === 'cgroup_sock_addr' && (attachType === 'cgroup_inet4_connect' || attachType === 'cgroup_inet6_connect');
   const only = ONLY.get(id);
   return only ? only(type) : true;
 }

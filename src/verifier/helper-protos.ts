@@ -1,10 +1,17 @@
 /**
- * The prototypes of the helpers tsbpf implements, keyed by the kernel's
+ * The prototypes of the helpers the verifier knows, keyed by the kernel's
  * helper id (enum bpf_func_id), written after each helper's
  * `struct bpf_func_proto` in the kernel (kernel/bpf/helpers.c,
  * kernel/trace/bpf_trace.c, net/core/filter.c, kernel/bpf/ringbuf.c). The
  * verifier uses these when the caller gives no helper registry; a registry's
  * protos take precedence.
+ *
+ * This table is wider than what tsbpf runs: it also holds helpers tsbpf has
+ * no implementation of (stack traces, signals, tunnel keys, FIB lookups,
+ * ...), so that `tsbpf prog load` judges programs calling them as Linux
+ * does. The runtime refuses to load such a program with ENOTSUPP
+ * (runtime/loader.ts, `notImplementedHelper`). Which program types may call
+ * each helper is func-compat.ts's table.
  */
 import type { HelperProto } from '../helpers/proto.js';
 
@@ -63,4 +70,49 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [181, P('loop', { ret: 'INTEGER', args: ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'] })],
   [182, P('strncmp', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR'] })],
   [118, int0('jiffies64')],
+  // Known to the verifier, run by tsbpf's registry too (src/helpers): same prototypes.
+  [42, int0('get_numa_node_id')],
+  [177, P('trace_vprintk', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], gplOnly: true })],
+  [188, P('xdp_get_buff_len', { ret: 'INTEGER', args: ['PTR_TO_CTX'] })],
+  [189, P('xdp_load_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [190, P('xdp_store_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'] })],
+  [173, P('get_func_ip', { ret: 'INTEGER', args: ['PTR_TO_CTX'], gplOnly: true })],
+  // Known to the verifier only (no tsbpf implementation): kernel/bpf/stackmap.c, kernel/trace/bpf_trace.c,
+  // kernel/bpf/helpers.c, kernel/bpf/cgroup.c, net/core/filter.c.
+  // get_stackid (bpf_get_stackid_proto*): a stack_trace map (func-compat.ts FUNC_MAPS)
+  [27, P('get_stackid', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], gplOnly: true })],
+  // get_stack (bpf_get_stack_proto): R0 is refined to [-MAX_ERRNO, size] (do_refine_retval_range)
+  [67, P('get_stack', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], gplOnly: true })],
+  [35, int0('get_current_task', true)],
+  [80, int0('get_current_cgroup_id')],
+  // strtoul (bpf_strtoul_proto): arg 4 is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, an aligned writable u64
+  [106, P('strtoul', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'PTR_TO_LONG'] })],
+  [105, P('strtol', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'PTR_TO_LONG'] })],
+  [117, P('send_signal_thread', { ret: 'INTEGER', args: ['ANYTHING'] })],
+  [109, P('send_signal', { ret: 'INTEGER', args: ['ANYTHING'] })],
+  // get_retval (cgroup.c bpf_get_retval_proto): cgroup hooks whose return value is an errno
+  [186, int0('get_retval')],
+  [187, P('set_retval', { ret: 'INTEGER', args: ['ANYTHING'] })],
+  // tc (filter.c): clone_redirect, redirect_neigh, skb_pull_data, skb_set_tunnel_key, fib_lookup (tc and xdp)
+  [13, P('clone_redirect', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [152, P('redirect_neigh', { ret: 'INTEGER', args: ['ANYTHING', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] })],
+  [39, P('skb_pull_data', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], changesPktData: true })],
+  [21, P('skb_set_tunnel_key', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'] })],
+  [69, P('fib_lookup', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], gplOnly: true })],
+  // Socket hooks' helpers whose socket is the context (filter.c *_sock_addr_proto, bpf_sock_ops_*_proto,
+  // bpf_get_socket_cookie_proto); the program types given each of these protos are in func-compat.ts.
+  [46, P('get_socket_cookie', { ret: 'INTEGER', args: ['PTR_TO_CTX'] })],
+  [122, P('get_netns_cookie', { ret: 'INTEGER', args: ['PTR_TO_CTX_OR_NULL'] })],
+  [49, P('setsockopt', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'] })],
+  [57, P('getsockopt', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [64, P('bind', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE'] })],
+  // cgroup sysctl (kernel/bpf/cgroup.c sysctl_func_proto). get_name's buffer is written by the helper
+  // (6.18: ARG_PTR_TO_MEM | MEM_WRITE), so it need not be initialised.
+  [101, P('sysctl_get_name', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING'] })],
+  [102, P('sysctl_get_current_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [103, P('sysctl_get_new_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  [104, P('sysctl_set_new_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE'] })],
 ]);
+
+/** The helpers whose R0 the kernel bounds by the size argument (do_refine_retval_range): [-MAX_ERRNO, size]. */
+export const RET_BOUNDED_BY_SIZE: ReadonlySet<number> = new Set([45, 67, 114, 115, 141]);

@@ -75,4 +75,9 @@ export interface Executable {
 export interface Engine {
   readonly kind: 'interpreter' | 'jit';
   prepare(image: ProgramImage): Executable;
+  /**
+   * prepare() without synchronous compilation, for async load paths: browser
+   * main threads refuse to compile large WebAssembly modules synchronously.
+   */
+  prepareAsync?(image: ProgramImage): Promise<Executable>;
 }

@@ -12,13 +12,20 @@ import { XDP } from './xdp.js';
 import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB } from './skb.js';
 import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
 import { SYSCALL } from './syscall.js';
+import { CGROUP_SOCK_ADDR } from './sock-addr.js';
+import { CGROUP_SOCK } from './sock.js';
+import { CGROUP_SYSCTL } from './sysctl.js';
+import { LWT_IN, LWT_OUT, LWT_XMIT } from './lwt.js';
+import { CGROUP_DEVICE } from './device.js';
 
 /**
  * What a context read yields: a scalar or one of the packet pointers; or,
  * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID),
  * which tsbpf cannot offer.
  */
-export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock';
+export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock'
+  /** a non-NULL socket pointer (PTR_TO_SOCKET, e.g. bpf_sock_addr.sk): tsbpf refuses the read as unsupported */
+  | 'sock_ptr';
 
 export interface CtxAccessQuery {
   off: number;
@@ -46,6 +53,8 @@ export interface ProgTypeRules {
   pktWrite: boolean;
   /** an unprivileged user may load this type (socket filters and cgroup skb) */
   unprivileged: boolean;
+  /** the rules for one expected attach type, where they differ by hook (return ranges of the cgroup hooks) */
+  forAttach?(attachType: string | undefined): ProgTypeRules;
 }
 
 /** The kernel's bpf_ctx_narrow_access_ok: a narrower power-of-two read of a field. */
@@ -54,11 +63,12 @@ export function narrowOk(size: number, fieldSize: number): boolean {
 }
 
 const RULES = new Map<ProgTypeName, ProgTypeRules>(
-  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL].map((r) => [r.name, r]),
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE].map((r) => [r.name, r]),
 );
 
-export function progTypeRules(name: ProgTypeName): ProgTypeRules | undefined {
-  return RULES.get(name);
+export function progTypeRules(name: ProgTypeName, attachType?: string): ProgTypeRules | undefined {
+  const r = RULES.get(name);
+  return r?.forAttach ? r.forAttach(attachType) : r;
 }
 
 /** Program types the verifier judges ('tracing': fentry/fexit/fmod_ret/tp_btf, its rules built per attach target). */

@@ -21,7 +21,8 @@ const B = SK_BUFF;
 /** [start, end) of a field, as bpf_ctx_range covers every byte of it. */
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;
 
-function skbValid(q: CtxAccessQuery): CtxField | null {
+/** bpf_skb_is_valid_access: the rules every __sk_buff program type shares (lwt.ts uses them too). */
+export function skbValid(q: CtxAccessQuery): CtxField | null {
   const { off, size, write, signExtend } = q;
   if (off < 0 || off >= B.size || off % size !== 0) return null;
   if (within(off, B.cb, 20)) return off + size > B.cb + 20 ? null : 'scalar';

@@ -70,6 +70,15 @@ export class JitEngine implements Engine {
   prepare(image: ProgramImage): JitExecutable {
     return new JitExecutable(image, this.options);
   }
+  /**
+   * prepare() with the WebAssembly compiled and instantiated asynchronously.
+   * Browsers refuse synchronous compilation of large modules on their main
+   * thread (Chromium: over 8 MB on desktop, over 4 KB on Android and in
+   * older versions), and a long compile should not block an event loop.
+   */
+  prepareAsync(image: ProgramImage): Promise<JitExecutable> {
+    return JitExecutable.create(image, this.options);
+  }
 }
 
 interface Instance {
@@ -153,9 +162,33 @@ export class JitExecutable implements Executable {
   /** a run state for the next run, when none is in progress */
   private spare: RunState | undefined;
 
+  /**
+   * An executable whose modules are compiled with WebAssembly.instantiate
+   * (JitEngine.prepareAsync): the same module, never compiled synchronously.
+   */
+  static async create(image: ProgramImage, options: JitOptions = {}): Promise<JitExecutable> {
+    const t0 = performance.now();
+    const exe = new JitExecutable(image, options, true);
+    try {
+      const plain = await exe.instantiateAsync(false);
+      const self = exe as unknown as { plain: Instance; compiled: CompiledModule; compileNs: number };
+      self.plain = plain;
+      self.compiled = plain.compiled;
+      // Unverified images always run with a budget: compile that variant now too.
+      if (!image.verified) exe.budgeted = await exe.instantiateAsync(true);
+      self.compileNs = Math.round((performance.now() - t0) * 1e6);
+    } catch (e) {
+      exe.close();
+      throw e;
+    }
+    return exe;
+  }
+
   constructor(
     image: ProgramImage,
     private readonly options: JitOptions = {},
+    /** @internal set by create(): the modules are instantiated asynchronously, after construction */
+    deferred = false,
   ) {
     const t0 = performance.now();
     this.image = image;
@@ -175,12 +208,13 @@ export class JitExecutable implements Executable {
       writable: true,
     });
     try {
-      this.plain = this.instantiate(false);
+      // (create() fills these in when deferred: until then the executable does not run)
+      this.plain = deferred ? (undefined as unknown as Instance) : this.instantiate(false);
     } catch (e) {
       this.close();
       throw e;
     }
-    this.compiled = this.plain.compiled;
+    this.compiled = this.plain?.compiled;
     this.compileNs = Math.round((performance.now() - t0) * 1e6);
   }
 
@@ -319,6 +353,18 @@ export class JitExecutable implements Executable {
   }
 
   private instantiate(budget: boolean): Instance {
+    const { compiled, imports, finish } = this.link(budget);
+    return finish(new WebAssembly.Instance(new WebAssembly.Module(compiled.bytes as BufferSource), imports));
+  }
+
+  private async instantiateAsync(budget: boolean): Promise<Instance> {
+    const { compiled, imports, finish } = this.link(budget);
+    const { instance } = await WebAssembly.instantiate(compiled.bytes as BufferSource, imports);
+    return finish(instance);
+  }
+
+  /** The module's bytes and imports, and how to wrap its instance (the compile step is the caller's). */
+  private link(budget: boolean): { compiled: CompiledModule; imports: WebAssembly.Imports; finish: (instance: WebAssembly.Instance) => Instance } {
     const { image } = this;
     const space = image.space;
     const mem = space.memory;
@@ -426,22 +472,24 @@ export class JitExecutable implements Executable {
         }
       },
     };
-    const module = new WebAssembly.Module(compiled.bytes as BufferSource);
-    const instance = new WebAssembly.Instance(module, { e: env, h: helpers } as WebAssembly.Imports);
-    exports = instance.exports;
-    type F = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
-    const funcs = new Map<number, F>();
-    for (const f of compiled.functions) funcs.set(f.entry, exports[f.name] as F);
-    return {
-      compiled,
-      entry: exports['run'] as Instance['entry'],
-      ctxEntry: exports['runctx'] as CtxEntry,
-      funcs,
-      sp: exports['sp'] as WebAssembly.Global,
-      tail: exports['tail'] as WebAssembly.Global,
-      cpu: exports['cpu'] as WebAssembly.Global,
-      budget: budget ? (exports['budget'] as WebAssembly.Global) : undefined,
+    const imports = { e: env, h: helpers } as WebAssembly.Imports;
+    const finish = (instance: WebAssembly.Instance): Instance => {
+      exports = instance.exports;
+      type F = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+      const funcs = new Map<number, F>();
+      for (const f of compiled.functions) funcs.set(f.entry, exports[f.name] as F);
+      return {
+        compiled,
+        entry: exports['run'] as Instance['entry'],
+        ctxEntry: exports['runctx'] as CtxEntry,
+        funcs,
+        sp: exports['sp'] as WebAssembly.Global,
+        tail: exports['tail'] as WebAssembly.Global,
+        cpu: exports['cpu'] as WebAssembly.Global,
+        budget: budget ? (exports['budget'] as WebAssembly.Global) : undefined,
+      };
     };
+    return { compiled, imports, finish };
   }
 }
 
