@@ -694,8 +694,9 @@ class FunctionCompiler {
    * Legacy LD_ABS/LD_IND (RFC 9669 5.5): r0 = ntoh(packet[imm (+ src)]),
    * the packet being found from r6 by the run-time (e.ldpkt, which returns
    * -1 when the load is out of bounds). An out-of-bounds load ends the
-   * function with r0 = 0, as the kernel's ld_abs/ld_ind end the program
-   * (they are only valid in the main function).
+   * function it is in with r0 = 0, as the kernel's JIT does: in the main
+   * program that ends the run; in a bpf-to-bpf function (allowed since
+   * Linux 5.x where the function has BTF and returns int) the caller goes on.
    */
   private ldPacket(ins: Insn, pc: number): void {
     const c = this.c;
