@@ -23,12 +23,12 @@ import { computePrecise, helperArgSinks, slotMatters, type Precision } from './p
 import { progTypeRules, type ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
-import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
+import { prepareGlobalFunc, isGlobalFunc, funcName, returnsScalar, type GlobalProto } from './global-func.js';
 import type { Btf } from '../object/btf/btf.js';
 import { HELPER_PROTOS, RET_BOUNDED_BY_SIZE } from './helper-protos.js';
 import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
-import { checkAbnormalReturn, checkMaxStackDepth } from './stack-depth.js';
+import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
 import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
@@ -117,6 +117,15 @@ const MAX_PACKET_OFF = 0xffff;
 const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
 const HELPER_LOOP = 181;
 const HELPER_FOR_EACH = 164;
+/**
+ * Whether a function containing this helper call changes packet data for its callers (the kernel's
+ * subprog changes_pkt_data): the helpers that may move the packet, and bpf_tail_call (id 12), since a
+ * tail call made in a function returns to that function's caller after the tail-called program ran,
+ * which may have called any of them (selftest verifier_sock.c invalidate_pkt_pointers_by_tail_call).
+ */
+function callChangesPktData(id: number, proto: HelperProto | undefined): boolean {
+  return id === 12 || proto?.changesPktData === true;
+}
 const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
 interface Checkpoint {
@@ -298,6 +307,10 @@ export class Verifier implements MapNames {
     if (!this.input.funcInfo?.length) {
       const e = checkAbnormalReturn(this.insns, this.cfg.subprogStarts);
       if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'build with `clang -g` so that the object carries BTF func_info', 'a function other than the main program uses LD_ABS/LD_IND or a tail call without BTF');
+    } else {
+      const fi = this.input.funcInfo;
+      const e = checkAbnormalReturnType(this.insns, this.cfg.subprogStarts, (k) => returnsScalar(this.input.btf as Btf | undefined, fi.find((x) => x.insnOff === this.cfg.subprogStarts[k])?.typeId));
+      if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'declare the function to return int: LD_ABS/LD_IND and tail calls may return from it early with r0 = 0', 'a function that may return early (LD_ABS/LD_IND, tail call) must return an integer');
     }
     const exCb = exceptionCallbackName(this.input.btf, this.input.funcInfo?.find((x) => x.insnOff === 0)?.typeId);
     if (exCb !== undefined)
@@ -336,7 +349,7 @@ export class Verifier implements MapNames {
     const own = starts.map(() => false);
     for (let i = 0; i < this.insns.length; i++) {
       const ins = this.insns[i]!;
-      if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && this.helper(ins.imm)?.proto.changesPktData) own[this.cfg.subprogOf[i]!] = true;
+      if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && callChangesPktData(ins.imm, this.helper(ins.imm)?.proto)) own[this.cfg.subprogOf[i]!] = true;
     }
     const changes = (k: number, seen = new Set<number>()): boolean => {
       if (own[k]) return true;
@@ -659,8 +672,7 @@ export class Verifier implements MapNames {
           this.checkLdImm64(i, ins);
           return i + 2;
         }
-        this.checkLdAbs(ins);
-        return i + 1;
+        return this.checkLdAbs(ins);
       case op.BPF_JMP:
       case op.BPF_JMP32: {
         this.jmpsProcessed++;
@@ -1110,6 +1122,9 @@ export class Verifier implements MapNames {
         'read the integer arguments only; tsbpf has no kernel objects to point to',
         'a pointer argument into kernel memory is not supported by tsbpf');
     }
+    if (f === 'flow_keys')
+      throw new Reject('ENOTSUPP', `R${this.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`, i, [br],
+        undefined, 'the flow dissector\'s flow keys are not supported by tsbpf');
     if (f === 'sock_ptr')
       throw new Reject('ENOTSUPP', `R${this.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${this.rules.name} context, which tsbpf does not support`, i, [br],
         'tsbpf has no sockets: use the address and port fields of the context instead', 'socket pointers are not supported by tsbpf');
@@ -1187,6 +1202,11 @@ export class Verifier implements MapNames {
     const spi = Math.floor((-o - 1) / 8);
     const slot = f.slot(spi);
     const aligned = (-o) % 8 === 0;
+    // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
+    // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
+    // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
+    if (val && aligned && this.privileged && val.type === 'scalar' && !val.id && !val.s.isConst() && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
+      val.id = this.newId();
     if (val && size === 8 && aligned) {
       // A whole-register spill keeps the register state (save_register_state).
       slot.t.fill(STACK_SPILL);
@@ -1195,21 +1215,27 @@ export class Verifier implements MapNames {
     }
     if (val?.isPointer && this.privileged === false) throw new Reject('EACCES', 'invalid size of register spill', i, []);
     if (val?.isPointer) throw new Reject('EACCES', 'invalid size of register spill', i, [], 'spill pointers with 8-byte stores at 8-byte aligned offsets', 'a pointer is stored with a partial-width store');
-    if (val && val.type === 'scalar' && aligned && this.privileged && !val.isNull) {
+    if (val && val.type === 'scalar' && aligned && this.privileged) {
       // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
       const fits = val.s.umax < (1n << BigInt(size * 8));
       const wasSpill = slot.isSpill;
       if (wasSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
       if (fits) {
         for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
-        for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_SPILL) slot.t[j] = STACK_MISC;
+        // (mark_stack_slot_misc: the bytes below the spill keep STACK_ZERO and STACK_INVALID)
+        for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_ZERO) slot.t[j] = STACK_MISC;
         slot.spilled = val.clone();
         return;
       }
     }
     const zero = (val !== undefined && val.isNull) || (imm !== undefined && imm === 0n);
-    if (imm !== undefined && size === 8 && aligned && this.privileged) {
-      slot.t.fill(STACK_SPILL);
+    if (imm !== undefined && aligned && this.privileged) {
+      // check_stack_write_fixed_off: a privileged BPF_ST at a slot boundary spills the immediate
+      // (sign-extended) as a known scalar of the store's width, like a register spill, so that
+      // fills count its bytes as a spill, not as STACK_ZERO/STACK_MISC.
+      if (slot.isSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
+      for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
+      for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_ZERO) slot.t[j] = STACK_MISC;
       slot.spilled = Reg.known(imm);
       return;
     }
@@ -1232,29 +1258,41 @@ export class Verifier implements MapNames {
     if (slot && slot.isSpill && slot.spilled) {
       const sp = slot.spilled;
       const aligned = (-o) % 8 === 0;
-      if (size === 8 && aligned) {
+      let spillBytes = 0;
+      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) spillBytes++;
+      // check_stack_read_fixed_off: only a whole 8-byte spill read back whole is the register; an
+      // 8-byte read over a narrower spill is built from the slot's bytes below.
+      if (size === 8 && aligned && spillBytes === 8) {
         return sp.clone();
       }
       if (sp.type !== 'scalar') {
         throw new Reject('EACCES', 'invalid size of register fill', i, [br], 'read spilled pointers back with an 8-byte load', 'a spilled pointer is read back with a partial load');
       }
-      let spillBytes = 0;
-      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) spillBytes++;
-      if (aligned && size === spillBytes) {
+      // A narrower fill from the spill's first byte (bpf_stack_narrow_access_ok, little-endian) is the
+      // spilled scalar cut to the width; it stays linked to the spill while the value fits the width
+      // (check_stack_read_fixed_off breaks the relation only on a narrowing fill). A sign-extending
+      // fill may change the value, so it is never linked.
+      if (aligned && size <= spillBytes) {
         const r = sp.clone();
         if (size < 8) {
+          const fits = r.s.umax < (1n << BigInt(size * 8));
           if (sx) r.s.signExtend(size as 1 | 2 | 4);
           else r.s.truncate(size);
-          r.id = 0;
+          if (sx || !fits) { r.id = 0; r.addConst = false; r.linkOff = 0; }
         }
         return r;
       }
-      // Any other part of a spilled scalar reads as an unknown value of that width.
+      // Any other part of a spilled scalar reads as an unknown value of that width, but zero when every
+      // byte read is part of a spilled zero or every byte is STACK_ZERO (the kernel's spill_cnt/zero_cnt).
       const byte0 = -o - 1;
+      let spillCnt = 0, zeroCnt = 0;
       for (let b = 0; b < size; b++) {
         const t = slot.t[(byte0 - b) % 8]!;
-        if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br]);
+        if (t === STACK_SPILL) spillCnt++;
+        else if (t === STACK_ZERO) zeroCnt++;
+        else if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br]);
       }
+      if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
       return this.loadedScalar(size, sx);
     }
     let allZero = true;
@@ -1361,7 +1399,7 @@ export class Verifier implements MapNames {
     throw new Reject('EINVAL', `invalid bpf_ld_imm64 insn`, i);
   }
 
-  private checkLdAbs(ins: Insn): void {
+  private checkLdAbs(ins: Insn): number {
     const i = this.idx;
     if (!this.rules.ldAbs) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions not allowed for this program type', i, [], undefined, 'legacy packet loads (LD_ABS/LD_IND) are only for socket filters and tc programs');
     // check_ld_abs: allowed in bpf-to-bpf functions (an out-of-bounds load returns 0 from the function,
@@ -1376,6 +1414,19 @@ export class Verifier implements MapNames {
     for (let r = 1; r <= 5; r++) this.regs()[r] = Reg.notInit();
     const size = op.sizeBytes(op.sizeOf(ins.code));
     this.writeReg(0, size === 8 ? Reg.unknown() : Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n)));
+    // The rewrite (bpf_gen_ld_abs) returns 0 from the function when the load is out of the packet's
+    // bounds. In a bpf-to-bpf call (not a global function verified on its own, whose caller assumes
+    // any r0) Linux explores that hidden exit too (check_ld_abs: push_stack of the loaded path, then
+    // prepare_func_exit with r0 = 0), so the caller continues with r0 = 0 and its own registers.
+    if (this.cur.frames.length > 1) {
+      const loaded = this.cur.clone();
+      loaded.path = { insn: i, to: i + 1, taken: false, prev: loaded.path };
+      this.push(loaded, i + 1, i);
+      this.regs()[0] = Reg.known(0n);
+      this.cur.path = { insn: i, to: this.cur.cur.callsite + 1, taken: true, prev: this.cur.path };
+      return this.checkExit();
+    }
+    return i + 1;
   }
 
   // --- conditional jumps ------------------------------------------------
@@ -1975,6 +2026,9 @@ export class Verifier implements MapNames {
       const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
       if (why) throw new Reject('EINVAL', why, i, [1], undefined, `${name} cannot be used with a ${mt} map${why.startsWith('cannot update sockmap') ? ` in ${this.rules.name} programs` : ''}`);
     }
+    // get_local_storage cannot fail, so it takes no flags (check_helper_call)
+    if (id === 81 && !(regs[2]!.type === 'scalar' && regs[2]!.s.isConst() && regs[2]!.s.varOff.value === 0n))
+      throw new Reject('EINVAL', "get_local_storage() doesn't support non-zero flags", i, [2], 'pass 0 as the flags argument');
     if (releaseRef) {
       this.cur.refs = this.cur.refs.filter((x) => x.id !== releaseRef);
       for (const r of this.cur.allRegs()) if (r.refObjId === releaseRef) Object.assign(r, this.privileged ? Reg.unknown() : Reg.notInit());
@@ -2050,6 +2104,21 @@ export class Verifier implements MapNames {
         break;
     }
     if (id === 1 && mapIdx >= 0) this.aux[i] = { ...(this.aux[i] ?? {}) };
+    // A tail call made in a bpf-to-bpf function that succeeds returns to the function's caller, with
+    // the tail-called program's r0 and the packet possibly moved. Linux 6.18 explores that return
+    // beside the failed call's fall-through (which keeps the packet pointers): pkt pointers of every
+    // frame are cleared, r0 is unknown and the function exits. In the main program (or a global
+    // function verified on its own) a successful tail call never comes back, so only the
+    // fall-through is explored. (Not inside callbacks, whose return value the helper checks.)
+    if (id === 12 && this.cur.frames.length > 1 && !this.cur.frames.some((f) => f.callbackOf !== 0)) {
+      const failed = this.cur.clone();
+      failed.path = { insn: i, to: i + 1, taken: false, prev: failed.path };
+      this.push(failed, i + 1, i);
+      for (const r of this.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
+      this.regs()[0] = Reg.unknown();
+      this.cur.path = { insn: i, to: this.cur.cur.callsite + 1, taken: true, prev: this.cur.path };
+      return this.checkExit();
+    }
     return i + 1;
   }
 

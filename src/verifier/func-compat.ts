@@ -37,11 +37,18 @@ const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, 
   [45, (t) => TRACING_TYPES.has(t)],
   // (get_current_uid_gid and get_current_comm were tracing-only in 6.12; Linux 6.18 offers them to every type)
   // skb_store_bytes, l3/l4_csum_replace: tc_cls_act_func_proto
-  [9, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [9, (t) => TC.includes(t) || t === 'lwt_xmit' || t === 'sk_skb'],
   [10, (t) => TC.includes(t) || t === 'lwt_xmit'],
   [11, (t) => TC.includes(t) || t === 'lwt_xmit'],
   // skb_load_bytes: tc, and sk_filter_func_proto (socket filters; cgroup_skb falls back to it)
-  [26, (t) => TC.includes(t) || t === 'socket_filter' || t === 'cgroup_skb' || LWT.includes(t)],
+  [26, (t) => TC.includes(t) || t === 'socket_filter' || t === 'cgroup_skb' || LWT.includes(t) || t === 'sk_skb' || t === 'flow_dissector'],
+  // sockmap verdicts: sk_skb_func_proto (sk_redirect_*), sk_msg_func_proto (msg_*)
+  [52, (t) => t === 'sk_skb'],
+  [59, (t) => t === 'sock_ops'],
+  [53, (t) => t === 'sock_ops'],
+  [70, (t) => t === 'sock_ops'],
+  [72, (t) => t === 'sk_skb'],
+  ...[60, 71, 61, 62, 63, 90, 91].map((id): [number, (t: ProgTypeName) => boolean] => [id, (t) => t === 'sk_msg']),
   // redirect, csum_diff: tc and xdp
   [23, (t) => TC.includes(t) || t === 'xdp' || t === 'lwt_xmit'],
   [28, (t) => TC.includes(t) || t === 'xdp' || LWT.includes(t)],
@@ -60,6 +67,9 @@ const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, 
   [21, (t) => TC.includes(t) || t === 'lwt_xmit'],
   [39, (t) => TC.includes(t) || t === 'sk_skb' || t === 'lwt_in' || t === 'lwt_out' || t === 'lwt_xmit' || t === 'lwt_seg6local'],
   [152, (t) => TC.includes(t)],
+  [38, (t) => TC.includes(t) || t === 'lwt_xmit' || t === 'sk_skb'],
+  [43, (t) => TC.includes(t) || t === 'lwt_xmit' || t === 'sk_skb'],
+  [50, (t) => TC.includes(t) || t === 'sk_skb'],
   // fib_lookup: tc_cls_act_func_proto and xdp_func_proto
   [69, (t) => TC.includes(t) || t === 'xdp'],
   // xdp_get_buff_len, xdp_load/store_bytes: xdp_func_proto
@@ -99,6 +109,7 @@ export function helperAvailable(type: ProgTypeName, id: number, attachType?: str
   if (id === 186 || id === 187) return CGROUP_TYPES.has(type) && !NO_RETVAL_ATTACH.has(attachType ?? 'cgroup_inet_ingress'); // no expected attach type is 0, BPF_CGROUP_INET_INGRESS
   // The ctx-taking protos of the socket hooks (other program types get other protos, or none).
   if (id === 46) return ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'sk_skb'].includes(type);
+  if (id === 81) return CGROUP_TYPES.has(type); // cgroup_common_func_proto
   if (id === 122) return type === 'cgroup_sock_addr' || type === 'cgroup_sock';
   if (id >= 101 && id <= 104) return type === 'cgroup_sysctl';
   if (id === 49 || id === 57) return type === 'sock_ops' || (type === 'cgroup_sock_addr' && !SOCKOPT_UNAVAILABLE.has(attachType ?? ''));

@@ -121,6 +121,26 @@ export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | und
   return { name, args };
 }
 
+/**
+ * check_btf_func's scalar_return: the FUNC's prototype returns an integer of at most 8 bytes or an
+ * enum (modifiers and typedefs skipped). Unreadable BTF counts as scalar: the loader's own BTF
+ * checks report it.
+ */
+export function returnsScalar(btf: Btf | undefined, funcTypeId: number | undefined): boolean {
+  if (!btf || !funcTypeId) return true;
+  try {
+    const fn = btf.typeById(funcTypeId);
+    if (fn.kind !== 'func') return true;
+    const proto = btf.typeById(fn.typeId);
+    if (proto.kind !== 'func_proto') return true;
+    if (!proto.returnTypeId) return false;
+    const ret = btf.typeById(btf.resolve(proto.returnTypeId));
+    return (ret.kind === 'int' && ret.size <= 8) || ret.kind === 'enum' || ret.kind === 'enum64';
+  } catch {
+    return true;
+  }
+}
+
 /** Whether a FUNC type id names a global function. */
 export function isGlobalFunc(btf: Btf | undefined, funcTypeId: number | undefined): boolean {
   if (!btf || !funcTypeId) return false;

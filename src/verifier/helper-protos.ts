@@ -91,12 +91,18 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [117, P('send_signal_thread', { ret: 'INTEGER', args: ['ANYTHING'] })],
   [109, P('send_signal', { ret: 'INTEGER', args: ['ANYTHING'] })],
   // get_retval (cgroup.c bpf_get_retval_proto): cgroup hooks whose return value is an errno
+  // get_local_storage (cgroup.c bpf_get_local_storage_proto): the cgroup storage map's value, never NULL; flags must be 0
+  [81, P('get_local_storage', { ret: 'PTR_TO_MAP_VALUE', args: ['CONST_MAP_PTR', 'ANYTHING'] })],
   [186, int0('get_retval')],
   [187, P('set_retval', { ret: 'INTEGER', args: ['ANYTHING'] })],
   // tc (filter.c): clone_redirect, redirect_neigh, skb_pull_data, skb_set_tunnel_key, fib_lookup (tc and xdp)
   [13, P('clone_redirect', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
   [152, P('redirect_neigh', { ret: 'INTEGER', args: ['ANYTHING', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] })],
   [39, P('skb_pull_data', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], changesPktData: true })],
+  // skb_change_tail/head, skb_adjust_room: resize the packet (tc, sk_skb; change_* also lwt_xmit)
+  [38, P('skb_change_tail', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [43, P('skb_change_head', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [50, P('skb_adjust_room', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
   [21, P('skb_set_tunnel_key', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'] })],
   [69, P('fib_lookup', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], gplOnly: true })],
   // Socket hooks' helpers whose socket is the context (filter.c *_sock_addr_proto, bpf_sock_ops_*_proto,
@@ -112,6 +118,21 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [102, P('sysctl_get_current_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
   [103, P('sysctl_get_new_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
   [104, P('sysctl_set_new_value', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE'] })],
+  // sockmap programs (net/core/sock_map.c, filter.c sk_msg_func_proto / sk_skb_func_proto): verdicts that
+  // name a socket by its map slot (the socket itself never reaches the program)
+  [52, P('sk_redirect_map', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'ANYTHING'] })],
+  [72, P('sk_redirect_hash', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
+  [60, P('msg_redirect_map', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'ANYTHING'] })],
+  [71, P('msg_redirect_hash', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
+  [61, P('msg_apply_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
+  [62, P('msg_cork_bytes', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
+  [63, P('msg_pull_data', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [90, P('msg_push_data', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  [91, P('msg_pop_data', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], changesPktData: true })],
+  // sock_ops (sock_ops_func_proto): callback flags, and adding the context's socket to a sockmap/sockhash
+  [59, P('sock_ops_cb_flags_set', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
+  [53, P('sock_map_update', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
+  [70, P('sock_hash_update', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
 ]);
 
 /** The helpers whose R0 the kernel bounds by the size argument (do_refine_retval_range): [-MAX_ERRNO, size]. */

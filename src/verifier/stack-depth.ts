@@ -117,6 +117,28 @@ export function checkMaxStackDepth(
  * the main program may contain LD_ABS/LD_IND (which may end it early) or a
  * tail call.
  */
+/**
+ * check_btf_func: with BTF, a function other than the main program that contains LD_ABS/LD_IND or
+ * a tail call must return an integer or enum (btf_type_is_small_int / btf_is_any_enum), since
+ * both may return from it early with r0 = 0 (the LD_ABS rewrite's hidden exit; a tail-called
+ * program's return value).
+ */
+export function checkAbnormalReturnType(insns: readonly Insn[], starts: readonly number[], scalarReturn: (k: number) => boolean): { message: string; insn: number } | undefined {
+  for (let k = 1; k < starts.length; k++) {
+    const end = k + 1 < starts.length ? starts[k + 1]! : insns.length;
+    let ldAbs = false, tailCall = false;
+    for (let i = starts[k]!; i < end; i++) {
+      const ins = insns[i]!;
+      if (op.classOf(ins.code) === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND)) ldAbs = true;
+      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) tailCall = true;
+      if (ins.code === op.OP_LDDW) i++;
+    }
+    if ((ldAbs || tailCall) && !scalarReturn(k))
+      return { message: `${ldAbs ? 'LD_ABS' : 'tail_call'} is only allowed in functions that return 'int'.`, insn: starts[k]! };
+  }
+  return undefined;
+}
+
 export function checkAbnormalReturn(insns: readonly Insn[], starts: readonly number[]): { message: string; insn: number } | undefined {
   for (let k = 1; k < starts.length; k++) {
     const end = k + 1 < starts.length ? starts[k + 1]! : insns.length;

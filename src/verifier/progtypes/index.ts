@@ -17,6 +17,11 @@ import { CGROUP_SOCK } from './sock.js';
 import { CGROUP_SYSCTL } from './sysctl.js';
 import { LWT_IN, LWT_OUT, LWT_XMIT } from './lwt.js';
 import { CGROUP_DEVICE } from './device.js';
+import { SK_MSG } from './sk-msg.js';
+import { SK_SKB } from './sk-skb.js';
+import { SOCK_OPS } from './sock-ops.js';
+import { CGROUP_SOCKOPT } from './sockopt.js';
+import { FLOW_DISSECTOR } from './flow-dissector.js';
 
 /**
  * What a context read yields: a scalar or one of the packet pointers; or,
@@ -25,7 +30,9 @@ import { CGROUP_DEVICE } from './device.js';
  */
 export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock'
   /** a non-NULL socket pointer (PTR_TO_SOCKET, e.g. bpf_sock_addr.sk): tsbpf refuses the read as unsupported */
-  | 'sock_ptr';
+  | 'sock_ptr'
+  /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS): refused as unsupported */
+  | 'flow_keys';
 
 export interface CtxAccessQuery {
   off: number;
@@ -63,7 +70,7 @@ export function narrowOk(size: number, fieldSize: number): boolean {
 }
 
 const RULES = new Map<ProgTypeName, ProgTypeRules>(
-  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE].map((r) => [r.name, r]),
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE, SK_MSG, SK_SKB, SOCK_OPS, CGROUP_SOCKOPT, FLOW_DISSECTOR].map((r) => [r.name, r]),
 );
 
 export function progTypeRules(name: ProgTypeName, attachType?: string): ProgTypeRules | undefined {
