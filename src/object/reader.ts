@@ -78,6 +78,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
 
   // Functions
   const funcs = collectFuncs(elf);
+  if (btf) markHiddenFuncsStatic(elf, btf);
   const ctx: RelocContext = { elf, funcs, maps, dataMaps: new Map(data.map((d) => [d.section, d])) };
   if (kconfig) ctx.kconfig = { map: kconfig.spec.name, offsets: kconfig.offsets };
   indexContext(ctx);
@@ -158,6 +159,29 @@ function fixupDatasecs(elf: ElfFile, btf: Btf): void {
       const value = symbols.get(`${idx}\0${vt.name}`);
       if (value !== undefined) v.offset = value;
     }
+  }
+}
+
+const STV_INTERNAL = 1;
+const STV_HIDDEN = 2;
+
+/**
+ * A global function of `.text` with hidden (or internal) visibility —
+ * `__hidden`, as in libbpf's usdt.bpf.h — cannot be called from outside
+ * the object, so libbpf rewrites its BTF FUNC linkage to static before
+ * loading (bpf_object__add_programs sets mark_btf_static, applied when the
+ * BTF is sanitised). The kernel then verifies it with its caller's state,
+ * as a static function, not once on its own against its prototype as a
+ * global one. tsbpf follows, so its verdicts on such objects are Linux's.
+ */
+function markHiddenFuncsStatic(elf: ElfFile, btf: Btf): void {
+  const text = elf.sections.find((s) => s.name === '.text');
+  if (!text) return;
+  for (const sym of elf.symbols) {
+    if (sym.type !== STT_FUNC || sym.shndx !== text.index || sym.bind === STB_LOCAL) continue;
+    if (sym.visibility !== STV_HIDDEN && sym.visibility !== STV_INTERNAL) continue;
+    const t = btf.typeByName(sym.name, 'func');
+    if (t && t.kind === 'func') t.linkage = 'static';
   }
 }
 
