@@ -39,6 +39,7 @@
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
+#include "../kernel-errno.h"
 
 #define MAX_INSNS (1 << 20)
 #define MAX_MAPS 16
@@ -53,29 +54,6 @@ struct mapdef {
 	int itype, ikey, ivalue, imax, iflags;
 };
 
-static const char *errno_name(int e)
-{
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case E2BIG: return "E2BIG";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOSPC: return "ENOSPC";
-	case ERANGE: return "ERANGE";
-	case ENOSYS: return "ENOSYS";
-	case ELOOP: return "ELOOP";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case 524: return "ENOTSUPP";
-	default: return "E?";
-	}
-}
 
 /* Effective capabilities on (1) or off (0) for the unprivileged load. */
 static int set_caps(int on)

@@ -26,37 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "../kernel-errno.h"
 
 #define LOG_SIZE (64u << 20)
 
 static char *logbuf;
 static char lastwarn[512];
 
-static const char *errno_name(int e)
-{
-	switch (e) {
-	case 0: return "-";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case E2BIG: return "E2BIG";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOSPC: return "ENOSPC";
-	case ERANGE: return "ERANGE";
-	case ENOSYS: return "ENOSYS";
-	case ELOOP: return "ELOOP";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case 524: return "ENOTSUPP";
-	default: return "E?";
-	}
-}
 
 /* Keep libbpf's last warning: it says why a load failed outside the verifier. */
 static int on_print(enum libbpf_print_level level, const char *fmt, va_list ap)
