@@ -43,6 +43,8 @@ export type ArgType =
   | 'PTR_TO_CONST_STR'
   /** pointer to an 8-byte aligned writable long */
   | 'PTR_TO_LONG'
+  /** pointer to a 4-byte aligned writable u32 (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED, arg_size 4: check_mtu) */
+  | 'PTR_TO_U32'
   /** pointer to a struct bpf_spin_lock inside a map value */
   | 'PTR_TO_SPIN_LOCK'
   /** pointer to a struct bpf_timer inside a map value */

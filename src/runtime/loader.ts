@@ -19,7 +19,7 @@ import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../verifier/spec-input.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
-import { HELPER_PROTOS } from '../verifier/helper-protos.js';
+import { HELPER_PROTOS, UNMODELLED_HELPERS } from '../verifier/helper-protos.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -130,6 +130,9 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
       // A helper whose prototype the verifier knows (`tsbpf prog load` judges the program) but tsbpf cannot run.
       const known = HELPER_PROTOS.get(ins.imm);
       if (known) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${known.name}#${ins.imm} is known to the verifier but not implemented by tsbpf`);
+      // A helper Linux has whose state tsbpf's verifier does not model (spin locks, timers, dynptrs, sockets, ...).
+      const unmodelled = UNMODELLED_HELPERS.get(ins.imm);
+      if (unmodelled) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${unmodelled.name}#${ins.imm} is not supported by tsbpf: ${unmodelled.why}`);
       throw unknownHelper(ins.imm, i);
     }
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);

@@ -25,7 +25,7 @@ import { tracingRules, type TracingAttach, type TracingTarget } from './progtype
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, returnsScalar, type GlobalProto } from './global-func.js';
 import type { Btf } from '../object/btf/btf.js';
-import { HELPER_PROTOS, RET_BOUNDED_BY_SIZE } from './helper-protos.js';
+import { HELPER_PROTOS, RET_BOUNDED_BY_SIZE, UNMODELLED_HELPERS } from './helper-protos.js';
 import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
@@ -143,6 +143,9 @@ interface WorkItem {
   cp: Checkpoint | null;
 }
 
+/** may_goto passes on one path after which precise scalars are widened too (checkMayGoto) */
+const MAY_GOTO_EXACT_DEPTH = 2048;
+
 export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
   readonly rules: ProgTypeRules;
@@ -158,7 +161,7 @@ export class Verifier implements MapNames {
 
   /** The static precision analysis, computed the first time pruning needs it. */
   private precision(): Precision {
-    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto)));
+    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto), this.rules.retRange !== undefined));
   }
   private processed = 0;
   private jmpsProcessed = 0;
@@ -635,6 +638,20 @@ export class Verifier implements MapNames {
     if (this.logLevel > 1) this.scratchRegs.add(r);
   }
 
+  /**
+   * assign_scalar_id_before_mov: before rX = rY (or a spill of rY), a link of rY to another
+   * register plus a constant (BPF_ADD_CONST) is dropped, since a copy cannot carry a second
+   * offset; then rY gets an id, if it has none and is not constant, that the copy shares.
+   */
+  private idBeforeMov(r: Reg): void {
+    if (r.addConst) {
+      r.id = 0;
+      r.addConst = false;
+      r.linkOff = 0;
+    }
+    if (!r.id && !r.s.isConst()) r.id = this.newId();
+  }
+
   private newId(): number {
     return ++this.idGen;
   }
@@ -719,7 +736,7 @@ export class Verifier implements MapNames {
           return;
         }
         // A copy of an unknown scalar shares an id with it, so a bounds check on one applies to both.
-        if (s.type === 'scalar' && !s.id && !s.s.isConst()) s.id = this.newId();
+        if (s.type === 'scalar') this.idBeforeMov(s);
         this.writeReg(ins.dst, s.clone());
         return;
       }
@@ -734,7 +751,7 @@ export class Verifier implements MapNames {
       if (!ins.off && s.s.umax <= 0xffffffffn) {
         // w1 = w2 with r2 known to fit in 32 bits copies r2 exactly: the copy shares r2's id, so a
         // bounds check on either refines both (check_alu_op: is_src_reg_u32, copy_register_state)
-        if (!s.id && !s.s.isConst()) s.id = this.newId();
+        this.idBeforeMov(s);
         const c = s.clone();
         c.s.zext32();
         c.s.sync();
@@ -1205,8 +1222,8 @@ export class Verifier implements MapNames {
     // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
     // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
     // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
-    if (val && aligned && this.privileged && val.type === 'scalar' && !val.id && !val.s.isConst() && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
-      val.id = this.newId();
+    if (val && aligned && this.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
+      this.idBeforeMov(val);
     if (val && size === 8 && aligned) {
       // A whole-register spill keeps the register state (save_register_state).
       slot.t.fill(STACK_SPILL);
@@ -1444,16 +1461,31 @@ export class Verifier implements MapNames {
     const fall = this.cur.clone();
     // Widen (widen_imprecise_scalars): a scalar that changed since the previous
     // pass through this may_goto on this path becomes unknown in the next
-    // iteration, so that the loop's states converge; tsbpf has no precision
-    // marks, so every changed scalar register is widened (sound, maybe coarser).
+    // iteration, so that the loop's states converge. Like Linux, only
+    // *imprecise* scalars are widened: a register whose value may matter from
+    // the fall-through on (the static precision of precision.ts, a superset of
+    // the kernel's marks) stays exact, so `for (i = 0; i < N && can_loop; i++)
+    // a[i] = i;` unrolls with i known instead of losing its bound. Widening is
+    // always sound; keeping a value exact only costs iterations, which the
+    // may_goto depth check above or the instruction limit ends. The static
+    // marks are a superset of the kernel's (every branch operand counts, not
+    // only predicted ones), so a loop that keeps a value exact only here must
+    // still converge: past MAY_GOTO_EXACT_DEPTH passes on one path, or a
+    // quarter of the instruction budget, every changed scalar is widened.
+    // Unprivileged loads have no precision marks: every changed scalar is widened.
     let prev: VerifierState | undefined;
     for (const c of this.explored.get(i) ?? []) {
       if (c.branches !== 0 && c.state.mayGotoDepth < fall.mayGotoDepth && (!prev || c.state.mayGotoDepth > prev.mayGotoDepth)) prev = c.state;
     }
     if (prev && prev.frames.length === fall.frames.length) {
+      const p = this.privileged && fall.mayGotoDepth < MAY_GOTO_EXACT_DEPTH && this.processed <= this.limit / 4 ? this.precision() : undefined;
+      const top = fall.frames.length - 1;
       for (let k = 0; k < fall.frames.length; k++) {
         const regs = fall.frames[k]!.regs, old = prev.frames[k]!.regs;
+        // the same frame rule as the pruning masks: the top frame from i + 1, a caller from its return
+        const precise = !p ? 0 : k === top ? p.regs[i + 1]! : p.regs[fall.frames[k + 1]!.callsite + 1]! & 0b1111000000;
         for (let r = 0; r < 10; r++) {
+          if ((precise >> r) & 1) continue;
           const a = regs[r]!, b = old[r]!;
           if (a.type === 'scalar' && b.type === 'scalar' && !a.s.equals(b.s)) regs[r] = Reg.unknown();
         }
@@ -1879,6 +1911,9 @@ export class Verifier implements MapNames {
 
   private checkHelperCall(i: number, id: number): number {
     const h = this.helper(id);
+    // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
+    const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
+    if (unmodelled) throw new Reject('ENOTSUPP', `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`, i, [], undefined, `bpf_${unmodelled.name} is not supported by tsbpf`);
     if (!h) throw new Reject('EINVAL', `invalid func unknown#${id}`, i, [], 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them', `helper #${id} is not available`);
     const proto = h.proto;
     const name = `bpf_${h.name}`;
@@ -2005,13 +2040,15 @@ export class Verifier implements MapNames {
           if (!ok || start < 0) throw new Reject('EINVAL', 'string is not zero-terminated', i, [r]);
           return;
         }
-        case 'PTR_TO_LONG': {
-          // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED (strtol/strtoul): 8 writable bytes, strictly aligned
+        case 'PTR_TO_LONG':
+        case 'PTR_TO_U32': {
+          // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT (or MEM_WRITE) | MEM_ALIGNED (strtol/strtoul: 8 bytes; check_mtu: 4): writable, strictly aligned
+          const n = t === 'PTR_TO_LONG' ? 8 : 4;
           if (!['fp', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, map_key, map_value, mem');
           // check_func_arg: the access first, then the alignment (MEM_ALIGNED)
-          this.helperMemAccess(r, reg, 8, true, false);
-          const mis = strictAlignError(reg, 0, 8);
-          if (mis) throw new Reject('EACCES', mis, i, [r], 'pass an 8-byte aligned buffer', `argument ${r} of ${name} must be 8-byte aligned`);
+          this.helperMemAccess(r, reg, n, true, false);
+          const mis = strictAlignError(reg, 0, n);
+          if (mis) throw new Reject('EACCES', mis, i, [r], `pass a ${n}-byte aligned buffer`, `argument ${r} of ${name} must be ${n}-byte aligned`);
           return;
         }
         default:

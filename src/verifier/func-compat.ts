@@ -76,7 +76,21 @@ const ONLY: ReadonlyMap<number, (t: ProgTypeName) => boolean> = new Map<number, 
   [188, (t) => t === 'xdp'],
   [189, (t) => t === 'xdp'],
   [190, (t) => t === 'xdp'],
+  // check_mtu: tc_cls_act_func_proto (bpf_skb_check_mtu_proto) and xdp_func_proto (bpf_xdp_check_mtu_proto)
+  [163, (t) => TC.includes(t) || t === 'xdp'],
+  // csum_update, csum_level: tc_cls_act_func_proto and lwt_xmit_func_proto
+  [40, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  [135, (t) => TC.includes(t) || t === 'lwt_xmit'],
+  // load_hdr_opt: sock_ops_func_proto
+  [142, (t) => t === 'sock_ops'],
+  [143, (t) => t === 'sock_ops'],
+  [144, (t) => t === 'sock_ops'],
+  // override_return: kprobe_prog_func_proto under CONFIG_BPF_KPROBE_OVERRIDE, which the oracle 6.18 is built without
+  [58, () => false],
 ]);
+
+/** The attach types bpf_prog_has_trampoline is true for (tracing programs; LSM is not a program type tsbpf verifies). */
+const TRAMPOLINE_ATTACH: readonly string[] = ['trace_fentry', 'trace_fexit', 'modify_return'];
 
 /** Program types whose lookups go through cgroup_common_func_proto (kernel/bpf/cgroup.c). */
 const CGROUP_TYPES: ReadonlySet<ProgTypeName> = new Set<ProgTypeName>(['cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt']);
@@ -105,7 +119,11 @@ export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([35, 80, 177,
 /** Does `type`'s get_func_proto return a proto for helper `id` (root's view; the unprivileged limits are separate)? */
 export function helperAvailable(type: ProgTypeName, id: number, attachType?: string): boolean {
   // get_func_ip (check_get_func_ip): kprobes; for tracing programs only fentry/fexit/fmod_ret
-  if (id === 173) return type === 'kprobe' || (type === 'tracing' && ['fentry', 'fexit', 'fmod_ret'].includes(attachType ?? ''));
+  if (id === 173) return type === 'kprobe' || (type === 'tracing' && TRAMPOLINE_ATTACH.includes(attachType ?? ''));
+  // get_attach_cookie: kprobe/tp/pe/raw_tp_prog_func_proto; tracing_prog_func_proto for tp_btf (BPF_TRACE_RAW_TP)
+  // and trampoline programs, not for iterators or syscall programs
+  if (id === 174) return ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint'].includes(type)
+    || (type === 'tracing' && (attachType === 'trace_raw_tp' || TRAMPOLINE_ATTACH.includes(attachType ?? '')));
   if (id === 186 || id === 187) return CGROUP_TYPES.has(type) && !NO_RETVAL_ATTACH.has(attachType ?? 'cgroup_inet_ingress'); // no expected attach type is 0, BPF_CGROUP_INET_INGRESS
   // The ctx-taking protos of the socket hooks (other program types get other protos, or none).
   if (id === 46) return ['socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'sk_skb'].includes(type);

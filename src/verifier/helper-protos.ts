@@ -133,6 +133,59 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [59, P('sock_ops_cb_flags_set', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
   [53, P('sock_map_update', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
   [70, P('sock_hash_update', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING'] })],
+  // check_mtu (filter.c bpf_{skb,xdp}_check_mtu_proto): mtu_len is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE |
+  // MEM_ALIGNED with arg_size 4, an aligned u32 the helper writes (Linux 6.18 accepts it uninitialised).
+  [163, P('check_mtu', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_U32', 'ANYTHING', 'ANYTHING'], gplOnly: true })],
+  // get_attach_cookie (bpf_trace.c bpf_get_attach_cookie_proto_{trace,pe,tracing,kmulti,umulti}): every variant takes the context
+  [174, P('get_attach_cookie', { ret: 'INTEGER', args: ['PTR_TO_CTX'] })],
+  // get_ns_current_pid_tgid (helpers.c, bpf_base_func_proto): fills a struct bpf_pidns_info
+  [120, P('get_ns_current_pid_tgid', { ret: 'INTEGER', args: ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'] })],
+  // csum_update (filter.c bpf_csum_update_proto): folds a csum_diff result into skb->csum
+  [40, P('csum_update', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
+  // csum_level (filter.c bpf_csum_level_proto): reads or sets skb->csum_level, same program types as csum_update
+  [135, P('csum_level', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'] })],
+  // override_return (bpf_trace.c): kprobes, only in kernels built with CONFIG_BPF_KPROBE_OVERRIDE — not the
+  // oracle 6.18, so func-compat.ts offers it to no program type (the kernel's "cannot use helper").
+  [58, P('override_return', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING'], gplOnly: true })],
+  // load_hdr_opt (filter.c bpf_sock_ops_load_hdr_opt_proto): arg 2 is ARG_PTR_TO_MEM | MEM_WRITE, filled by the helper
+  [142, P('load_hdr_opt', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING'] })],
+  // store_hdr_opt (ARG_PTR_TO_MEM | MEM_RDONLY: read, so initialised; it may move the packet, bpf_helper_changes_pkt_data),
+  // reserve_hdr_opt: sock_ops_func_proto
+  [143, P('store_hdr_opt', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], changesPktData: true })],
+  [144, P('reserve_hdr_opt', { ret: 'INTEGER', args: ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'] })],
+]);
+
+/**
+ * Helpers Linux has whose arguments or results need state tsbpf's verifier
+ * does not model. A call to one is refused with ENOTSUPP naming the helper
+ * and what is missing (check.ts checkHelperCall), so that such a program is
+ * reported as unsupported rather than judged: "invalid func unknown#N"
+ * (EINVAL) would be a verdict Linux does not give. The reasons group the
+ * helpers by the kernel argument/return type they need (include/linux/bpf.h).
+ */
+const SPIN_LOCK = 'spin locks (ARG_PTR_TO_SPIN_LOCK, lock state across the program) are not modelled by tsbpf';
+const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
+const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
+const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON / PTR_TO_TCP_SOCK), which tsbpf does not model';
+const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
+const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
+const SLEEP = 'it might sleep, and tsbpf does not check that only sleepable programs call it';
+export const UNMODELLED_HELPERS: ReadonlyMap<number, { name: string; why: string }> = new Map<number, { name: string; why: string }>([
+  ...([[93, 'spin_lock'], [94, 'spin_unlock']] as const).map(([id, name]) => [id, { name, why: SPIN_LOCK }] as const),
+  ...([[169, 'timer_init'], [170, 'timer_set_callback'], [171, 'timer_start'], [172, 'timer_cancel']] as const).map(([id, name]) => [id, { name, why: TIMER }] as const),
+  ...([[197, 'dynptr_from_mem'], [198, 'ringbuf_reserve_dynptr'], [199, 'ringbuf_submit_dynptr'], [200, 'ringbuf_discard_dynptr'],
+    [201, 'dynptr_read'], [202, 'dynptr_write'], [203, 'dynptr_data'], [209, 'user_ringbuf_drain']] as const).map(([id, name]) => [id, { name, why: DYNPTR }] as const),
+  ...([[84, 'sk_lookup_tcp'], [85, 'sk_lookup_udp'], [86, 'sk_release'], [95, 'sk_fullsock'], [96, 'tcp_sock'],
+    [98, 'get_listener_sock'], [99, 'skc_lookup_tcp'], [100, 'tcp_check_syncookie'], [107, 'sk_storage_get'], [108, 'sk_storage_delete'],
+    [110, 'tcp_gen_syncookie'], [124, 'sk_assign'], [136, 'skc_to_tcp6_sock'], [137, 'skc_to_tcp_sock'], [138, 'skc_to_tcp_timewait_sock'],
+    [139, 'skc_to_tcp_request_sock'], [140, 'skc_to_udp6_sock'], [178, 'skc_to_unix_sock'], [196, 'skc_to_mptcp_sock'],
+    [204, 'tcp_raw_gen_syncookie_ipv4'], [205, 'tcp_raw_gen_syncookie_ipv6'], [206, 'tcp_raw_check_syncookie_ipv4'],
+    [207, 'tcp_raw_check_syncookie_ipv6']] as const).map(([id, name]) => [id, { name, why: SOCKET }] as const),
+  ...([[158, 'get_current_task_btf'], [156, 'task_storage_get'], [157, 'task_storage_delete'], [145, 'inode_storage_get'],
+    [146, 'inode_storage_delete'], [210, 'cgrp_storage_get'], [211, 'cgrp_storage_delete'], [175, 'task_pt_regs'],
+    [141, 'get_task_stack'], [147, 'd_path'], [153, 'per_cpu_ptr'], [154, 'this_cpu_ptr']] as const).map(([id, name]) => [id, { name, why: BTF_OBJ }] as const),
+  [194, { name: 'kptr_xchg', why: KPTR }],
+  ...([[148, 'copy_from_user'], [191, 'copy_from_user_task']] as const).map(([id, name]) => [id, { name, why: SLEEP }] as const),
 ]);
 
 /** The helpers whose R0 the kernel bounds by the size argument (do_refine_retval_range): [-MAX_ERRNO, size]. */

@@ -75,6 +75,8 @@ const ARGS_NOT_READING_STACK_VALUES = new Set<string>([
 export interface HelperUse {
   args: number;
   readsStack: boolean;
+  /** the arguments (bits 1-5) through which the helper reads stack values (absent: all five when readsStack) */
+  stackArgs?: number;
 }
 
 /** Registers certainly scalar (or not initialised) at a function's entry: all but the arguments and r10. */
@@ -88,12 +90,13 @@ function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
 export function helperArgSinks(proto: HelperProto | undefined): HelperUse {
   if (!proto) return { args: ARGS, readsStack: true };
   const readsStack = proto.args.some((t) => !ARGS_NOT_READING_STACK_VALUES.has(t));
-  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true };
-  let m = 0;
+  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS };
+  let m = 0, st = 0;
   proto.args.forEach((t, k) => {
     if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
+    if (k < 5 && !ARGS_NOT_READING_STACK_VALUES.has(t)) st |= bit(k + 1);
   });
-  return { args: m, readsStack };
+  return { args: m, readsStack, stackArgs: st };
 }
 
 /** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
@@ -231,6 +234,11 @@ function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: numb
 interface Slots {
   lo: number;
   hi: number;
+  /**
+   * (backward only) whether, on some path from here to the function's exit, a value read
+   * through a pointer that may point to a caller's stack may matter
+   */
+  rd?: boolean;
 }
 
 /**
@@ -238,7 +246,8 @@ interface Slots {
  * after it (`out`, and the slots in `sl`, updated in place) and the
  * certainly-scalar and may-point-to-stack sets before it.
  */
-function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse): number {
+function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse,
+  callerPtrs = ARGS, callee: { args: number; readsCaller: boolean } = { args: ARGS, readsCaller: true }): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -270,6 +279,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
           sl.lo = (sl.lo | slots[0]) >>> 0;
           sl.hi = (sl.hi | slots[1]) >>> 0;
         } else if (stackPtrs & s) allSlots();
+        if (callerPtrs & s) sl.rd = true;
       }
       return (out & ~d) | s;
     }
@@ -285,6 +295,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
     case op.BPF_STX: {
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
         if (stackPtrs & d) allSlots();
+        if (callerPtrs & d) sl.rd = true;
         if (ins.imm === op.BPF_LOAD_ACQ) return (out & ~d) | s;
         return out | d | s | (ins.imm === op.BPF_CMPXCHG ? 1 : 0);
       }
@@ -310,6 +321,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
       if (o === op.BPF_EXIT) {
         sl.lo = NO_SLOTS;
         sl.hi = NO_SLOTS;
+        sl.rd = false;
         return 1;
       }
       if (o === op.BPF_JA || o === op.BPF_JCOND) return out;
@@ -319,13 +331,29 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
           const h = helperUse(ins.imm);
           args = h.args;
           if (h.readsStack) allSlots();
-        } else allSlots(); // a function, kfunc or indirect call may read this stack through a pointer
+          if (h.readsStack && callerPtrs & (h.stackArgs ?? ARGS)) sl.rd = true;
+        } else if (x || ins.src !== op.BPF_PSEUDO_CALL) {
+          // a kfunc or an indirect call may read this stack, or a caller's, through a pointer
+          allSlots();
+          sl.rd = true;
+        } else if (callee.readsCaller && stackPtrs & callee.args) {
+          // a function that reads through an argument that may point to this stack
+          allSlots();
+          if (callerPtrs & callee.args) sl.rd = true;
+        }
+        // (A function reaches its caller's stack only through its arguments: stack pointers
+        // are never stored outside the stack, and a function cannot return one. `callee`: the
+        // arguments that matter at its entry — one outside them is never used as a pointer
+        // there — and whether it reads, for a check, a value through a pointer that may come
+        // from an argument (a load, an atomic, a helper or a call that reads through one).
+        // Writes through such a pointer (`*res = val`) read nothing.)
         return (out & ~CALLER_SAVED) | args | (x ? d : 0);
       }
       return out | d | (x ? s : 0);
   }
   // Unknown classes: everything matters.
   allSlots();
+  sl.rd = true;
   return ALL;
 }
 
@@ -335,6 +363,8 @@ export interface Precision {
   regs: Uint16Array;
   /** bit spi of word 2*i (spi < 32) or 2*i+1 (spi - 32) */
   slots: Uint32Array;
+  /** 1 where a value read through a pointer that may point to a caller's stack may matter on the way to the function's exit */
+  readsCaller: Uint8Array;
 }
 
 /** Whether stack slot `spi` (fp-8*(spi+1) .. fp-8*spi-1) may matter before instruction i. */
@@ -354,8 +384,14 @@ export function computePrecise(
   insns: readonly Insn[],
   subprogStarts: readonly number[],
   helperUse: (helperId: number) => HelperUse = () => ({ args: ARGS, readsStack: true }),
+  mainExitReadsR0 = true,
 ): Precision {
   const n = insns.length;
+  // The main program's own instructions end where the first other function starts. Its exits
+  // read r0's value only when the program type checks a return range (check_return_code; the
+  // kernel marks R0 precise only then); a function's exit hands r0 to its caller, where it may
+  // matter (the call's transfer above does not follow it), so those exits stay sinks.
+  const mainEnd = Math.min(n, ...subprogStarts.filter((s) => s > 0));
   const succ: number[][] = new Array(n);
   for (let i = 0; i < n; i++) succ[i] = isSecondLddwSlot(insns, i) ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
 
@@ -366,9 +402,9 @@ export function computePrecise(
   for (let i = 0; i < n; i++) if (isEntry[i]) scIn[i] = i === 0 ? ALL & ~bit(1) & ~bit(10) : ENTRY_SCALARS;
   // Forward: registers that may point to the stack, and those that may point to the context
   // (may-analyses, least fixpoints; the same transfer: copies, offsets, 8-byte loads).
-  const mayPoint = (entryMain: number, entrySub: number, always: number): Uint16Array => {
+  const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number): Uint16Array => {
     const at = new Uint16Array(n);
-    for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : entrySub;
+    for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : typeof entrySub === 'number' ? entrySub : entrySub(i);
     for (let changed = true; changed;) {
       changed = false;
       for (let i = 0; i < n; i++) {
@@ -387,6 +423,21 @@ export function computePrecise(
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
   const ctxIn = mayPoint(bit(1), ARGS, 0);
+  // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
+  // A function's arguments that may point to a caller's stack: those that may point to the stack
+  // at one of its call sites; all five for a function also called some other way (a callback).
+  const argsFromCallers = new Uint16Array(n), calledOtherwise = new Uint8Array(n), called = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (isSecondLddwSlot(insns, i)) continue;
+    const t = i + 1 + ins.imm;
+    if (t < 0 || t >= n) continue;
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
+      called[t] = 1;
+      argsFromCallers[t]! |= spIn[i]! & ARGS;
+    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) calledOtherwise[t] = 1;
+  }
+  const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
@@ -412,6 +463,15 @@ export function computePrecise(
 
   // Backward: registers and slots whose value may reach a sink (least fixpoint).
   const matters = new Uint16Array(n);
+  // The arguments a bpf-to-bpf call's target uses (what matters at its first instruction,
+  // from the same fixpoint: it only grows, so the slots it makes matter only grow too).
+  const readsCaller = new Uint8Array(n);
+  const calleeAt = (i: number): { args: number; readsCaller: boolean } => {
+    const ins = insns[i]!;
+    const t = i + 1 + ins.imm;
+    if (ins.code !== op.OP_CALL || ins.src !== op.BPF_PSEUDO_CALL || t < 0 || t >= n) return { args: ARGS, readsCaller: true };
+    return { args: matters[t]! & ARGS, readsCaller: readsCaller[t] === 1 };
+  };
   const slots = new Uint32Array(2 * n);
   const sl: Slots = { lo: 0, hi: 0 };
   for (let changed = true; changed;) {
@@ -421,13 +481,19 @@ export function computePrecise(
       let out = 0;
       sl.lo = 0;
       sl.hi = 0;
+      sl.rd = false;
       for (const t of succ[i]!) {
+        if (readsCaller[t]) sl.rd = true;
         out |= matters[t]!;
         sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
         sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
       }
-      const v = mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse) & ALL;
-      if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1]) {
+      const v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
+        ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
+        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, calleeAt(i)) & ALL;
+      const rd = sl.rd ? 1 : 0;
+      if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
+        readsCaller[i] = rd;
         matters[i] = v;
         slots[2 * i] = sl.lo;
         slots[2 * i + 1] = sl.hi;
@@ -435,5 +501,5 @@ export function computePrecise(
       }
     }
   }
-  return { regs: matters, slots };
+  return { regs: matters, slots, readsCaller };
 }

@@ -1,0 +1,69 @@
+/**
+ * Helpers Linux has but tsbpf's verifier cannot judge (spin locks, timers,
+ * dynptrs, sockets, kernel objects: src/verifier/helper-protos.ts
+ * UNMODELLED_HELPERS) are refused with ENOTSUPP naming the helper and what
+ * is missing, never with "invalid func unknown#N" (a wrong EINVAL verdict).
+ * The new prototypes' kernel verdicts are corpus cases
+ * (test/verifier-corpus/helper-protos-known.txt, check_mtu onwards).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble } from '../src/isa/index.js';
+import { verify, HELPER_PROTOS } from '../src/verifier/index.js';
+import { UNMODELLED_HELPERS } from '../src/verifier/helper-protos.js';
+
+const call = (id: number) => assemble(`r1 = 0\nr2 = 0\ncall ${id}\nr0 = 0\nexit`);
+
+test('a spin lock call is unsupported (ENOTSUPP) and says why', () => {
+  const r = verify({ insns: call(93), progType: 'sched_cls' });
+  assert.equal(r.ok, false);
+  assert.equal(r.error?.errno, 'ENOTSUPP');
+  assert.match(r.log, /bpf_spin_lock#93 is not supported by tsbpf: spin locks .* are not modelled/);
+  assert.doesNotMatch(r.log, /unknown#/);
+});
+
+test('every unmodelled helper is refused with ENOTSUPP, and none is also a prototype', () => {
+  for (const [id, { name }] of UNMODELLED_HELPERS) {
+    assert.equal(HELPER_PROTOS.has(id), false, `${name} (#${id}) is both a prototype and unmodelled`);
+    const r = verify({ insns: call(id), progType: 'kprobe' });
+    assert.equal(r.error?.errno, 'ENOTSUPP', `${name} #${id}: ${r.log}`);
+    assert.match(r.log, new RegExp(`bpf_${name}#${id}`));
+  }
+});
+
+test('check_mtu takes an aligned u32 the helper writes', () => {
+  const mtu = (off: number, type: 'xdp' | 'kprobe' = 'xdp') =>
+    verify({ insns: assemble(`r3 = r10\nr3 += ${off}\nr2 = 0\nr4 = 0\nr5 = 0\ncall 163\nr0 = 2\nexit`), progType: type });
+  assert.equal(mtu(-4).ok, true); // uninitialised is fine: MEM_WRITE
+  const mis = mtu(-6);
+  assert.equal(mis.ok, false);
+  assert.match(mis.log, /misaligned stack access/);
+  assert.equal(mtu(-2).ok, false); // 4 bytes from fp-2 run past the frame
+  assert.match(mtu(-4, 'kprobe').log, /cannot use helper bpf_check_mtu#163/);
+});
+
+test('get_attach_cookie: tracing program types only, with the unmodified context', () => {
+  const ok = (src: string, progType: 'kprobe' | 'perf_event' | 'xdp' | 'tracing', attachType?: string) =>
+    verify({ insns: assemble(src), progType, attachType }).ok;
+  assert.equal(ok('call 174\nr0 = 0\nexit', 'kprobe'), true);
+  assert.equal(ok('call 174\nr0 = 0\nexit', 'perf_event'), true);
+  assert.equal(ok('call 174\nr0 = 2\nexit', 'xdp'), false);
+  assert.equal(ok('r1 += 8\ncall 174\nr0 = 0\nexit', 'kprobe'), false);
+});
+
+test('a Runtime refuses the new prototypes (not run by tsbpf) and the unmodelled helpers with ENOTSUPP', async () => {
+  const { Runtime } = await import('../src/runtime/index.js');
+  const { defaultHelpers } = await import('../src/helpers/index.js');
+  const { TsbpfError } = await import('../src/errors.js');
+  assert.equal(defaultHelpers().has(163), false, 'the test assumes tsbpf does not run bpf_check_mtu');
+  const rt = new Runtime();
+  try {
+    const mtu = assemble('r3 = r10\nr3 += -4\nr2 = 0\nr4 = 0\nr5 = 0\ncall 163\nr0 = 2\nexit');
+    await assert.rejects(rt.loadProgram({ type: 'xdp', insns: mtu }), (e: unknown) =>
+      e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_check_mtu#163 is known to the verifier but not implemented/.test(e.message));
+    await assert.rejects(rt.loadProgram({ type: 'sched_cls', insns: call(93) }), (e: unknown) =>
+      e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_spin_lock/.test(e.message));
+  } finally {
+    rt.close();
+  }
+});
