@@ -39,7 +39,7 @@
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
-#include "../kernel-errno.h"
+#include "../kernel-oracle.h"
 
 #define MAX_INSNS (1 << 20)
 #define MAX_MAPS 16
@@ -73,40 +73,6 @@ static int set_caps(int on)
 	return syscall(SYS_capset, &hdr, data);
 }
 
-/* The line that says why: the last one that is not the statistics trailer. */
-static void last_line(const char *log, char *out, size_t outsz)
-{
-	const char *best = NULL;
-	size_t bestlen = 0;
-	const char *p = log;
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
-		    strncmp(p, "stack depth", 11)) {
-			best = p;
-			bestlen = len;
-		}
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	if (!best) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	/* The statistics line sometimes follows the message without a newline. */
-	for (size_t i = 1; i + 10 <= bestlen; i++)
-		if (!strncmp(best + i, "processed ", 10)) {
-			bestlen = i;
-			break;
-		}
-	if (bestlen >= outsz)
-		bestlen = outsz - 1;
-	for (size_t i = 0; i < bestlen; i++)
-		out[i] = best[i] == '\t' ? ' ' : best[i];
-	out[bestlen] = 0;
-}
 
 /*
  * Minimal program BTF for func_info, as clang emits for every object: an

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "../kernel-errno.h"
+#include "../kernel-oracle.h"
 
 #define LOG_SIZE (64u << 20)
 
@@ -58,36 +58,6 @@ static void clean(char *s)
 			*s = ' ';
 }
 
-/* The verifier's message: the last log line that is not a statistic. */
-static void last_line(const char *log, char *out, size_t outsz)
-{
-	const char *best = NULL;
-	size_t bestlen = 0;
-	for (const char *p = log; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17) &&
-		    strncmp(p, "stack depth", 11))
-			best = p, bestlen = len;
-		if (!nl)
-			break;
-		p = nl + 1;
-	}
-	if (!best) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	for (size_t i = 1; i + 10 <= bestlen; i++)
-		if (!strncmp(best + i, "processed ", 10)) {
-			bestlen = i;
-			break;
-		}
-	if (bestlen >= outsz)
-		bestlen = outsz - 1;
-	memcpy(out, best, bestlen);
-	out[bestlen] = 0;
-	clean(out);
-}
 
 int main(int argc, char **argv)
 {
