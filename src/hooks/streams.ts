@@ -15,6 +15,7 @@
  */
 import { Readable } from 'node:stream';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
+import { Wakeup } from '../maps/wakeup.js';
 import type { RingBuf } from '../maps/ringbuf.js';
 import type { PerfEventArray, PerfRecord } from '../maps/perf-event-array.js';
 import type { TraceRecord } from '../helpers/env.js';
@@ -70,7 +71,7 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
   lost = 0;
   records = 0;
   private queue: PerfRecord[] = [];
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private closed = false;
   private readonly unsubscribe: () => void;
 
@@ -82,9 +83,7 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
     this.unsubscribe = map.onRecord(() => {
       this.pull();
       if (opts.onRecord) for (const r of this.queue.splice(0)) opts.onRecord(r);
-      const w = this.waiter;
-      this.waiter = undefined;
-      w?.();
+      this.wakeup.wake();
     });
   }
 
@@ -111,7 +110,7 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
         yield r;
         continue;
       }
-      await new Promise<void>((res) => (this.waiter = res));
+      await this.wakeup.wait();
     }
   }
 
@@ -119,9 +118,7 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    this.wakeup.wake();
   }
 }
 

@@ -14,6 +14,7 @@
 import type { RingBuf } from './ringbuf.js';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from './flags.js';
 import { MapError } from './map.js';
+import { Wakeup } from './wakeup.js';
 
 export interface RingBufReaderOptions {
   /** callback mode: called with each record on every wakeup */
@@ -26,7 +27,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
   /** discarded records skipped */
   discarded = 0;
   private closed = false;
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private readonly unsubscribe: () => void;
   private readonly lostBase: number;
 
@@ -38,9 +39,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
     this.lostBase = ring.stats.dropped;
     this.unsubscribe = ring.onWakeup(() => {
       if (this.opts.onRecord) this.consume(this.opts.onRecord);
-      const w = this.waiter;
-      this.waiter = undefined;
-      w?.();
+      this.wakeup.wake();
     });
   }
 
@@ -91,9 +90,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
   /** Resolve at the next wakeup (or at once when data is already there). */
   wait(): Promise<void> {
     if (this.closed || this.hasCommitted()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-    });
+    return this.wakeup.wait();
   }
 
   private hasCommitted(): boolean {
@@ -119,8 +116,6 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    this.wakeup.wake();
   }
 }

@@ -1,0 +1,23 @@
+/**
+ * One consumer's place in a wait queue: what a reader's async iterator
+ * sleeps on until a producer's wakeup (bpf_ringbuf_submit,
+ * bpf_perf_event_output) or its own close(). At most one wait is pending,
+ * since a reader is iterated by one loop at a time.
+ */
+export class Wakeup {
+  private waiter: (() => void) | undefined;
+
+  /** Resolves at the next wake(). */
+  wait(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  /** Release the pending wait, if any. */
+  wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+}
