@@ -42,7 +42,7 @@ import type { Insn } from '../isa/insn.js';
 import type { Executable, InsnAux, ProgramImage, RunArgs } from '../vm/engine.js';
 import type { HelperRegistry } from '../helpers/types.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
-import type { MapSpec, MapTypeName, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { BpfMap } from '../maps/map.js';
 import { attachMap, sharedStateOf, SharedProgArray } from '../maps/shareable.js';
 import { ArenaSpace } from './arena-space.js';
@@ -57,14 +57,8 @@ export interface ShareOptions {
   arenaSize?: number;
 }
 
-/** One map of a shared runtime. */
-export interface SharedMapInfo {
-  name: string;
-  type: MapTypeName;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
+/** One map of a shared runtime: its spec's shape, and where it lives in the memory. */
+export interface SharedMapInfo extends Pick<MapSpec, 'name' | 'type' | 'keySize' | 'valueSize' | 'maxEntries' | 'flags'> {
   frozen: boolean;
   id: number;
   /** descriptor address: the map pointer programs hold */
