@@ -195,7 +195,7 @@ class Reader {
 }
 
 /** A NUL-terminated name from a string table section. */
-function stringAt(r: Reader, table: ElfSection | undefined, index: number, fieldOffset: number, what: string): string {
+function stringAt(table: ElfSection | undefined, index: number, fieldOffset: number, what: string): string {
   if (index === 0) return '';
   if (!table) throw new ElfError(fieldOffset, `${what} name refers to a missing string table`);
   if (table.type !== SHT_STRTAB) throw new ElfError(fieldOffset, `${what} name table (section ${table.index}) is not SHT_STRTAB`);
@@ -291,7 +291,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     const strtab = shstrndx === 0 ? undefined : sections[shstrndx];
     for (const s of sections) {
       const nameOff = r.u32(shoff + s.index * SHDR_SIZE);
-      s.name = stringAt(r, strtab, nameOff, shoff + s.index * SHDR_SIZE, `section ${s.index}`);
+      s.name = stringAt(strtab, nameOff, shoff + s.index * SHDR_SIZE, `section ${s.index}`);
     }
   }
 
@@ -319,7 +319,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       }
       symbols.push({
         index: i,
-        name: stringAt(r, strtab, r.u32(p), p, `symbol ${i}`),
+        name: stringAt(strtab, r.u32(p), p, `symbol ${i}`),
         // Values beyond 2^53 cannot be offsets into this file; keep them out of range.
         value: r.u64n(p + 8),
         size: r.u64n(p + 16),

@@ -30,7 +30,6 @@ import {
   OP_LDDW,
 } from '../isa/opcodes.js';
 import {
-  ElfError,
   R_BPF_64_32,
   R_BPF_64_64,
   R_BPF_NONE,
