@@ -402,12 +402,22 @@ export class Runtime {
     return { space: this.space, host: this.host, devices: this.devices, numCpus: this.numCpus, scratch: this.scratch };
   }
 
-  /** Every program and map of this runtime is released; the runtime cannot load any more. */
+  /**
+   * Every program and map of this runtime is released, and the runtime's own
+   * blocks (the helpers' scratch); the runtime cannot load any more. The
+   * address space itself (a WebAssembly.Memory) has no explicit free: it is
+   * returned when nothing references the runtime any longer.
+   */
   close(): void {
     if (this.closed) return;
     for (const p of [...this.programs.values()]) p.close();
     for (const m of [...this.maps.values()]) m.close();
+    this.space.free(this.scratch);
     this.closed = true;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   private checkOpen(): void {
@@ -477,10 +487,16 @@ export class Program implements ProgramRef {
     return state.redirect ? { r0, redirect: state.redirect } : { r0 };
   }
 
+  /** Unload: the runtime forgets the program and the engine frees what it holds (the JIT's stack frames). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.runtime.forgetProgram(this);
+    this.executable.close?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
@@ -507,5 +523,8 @@ export class Collection {
   close(): void {
     for (const p of this.programs.values()) p.close();
     for (const m of this.owned) m.close();
+  }
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

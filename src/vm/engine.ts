@@ -70,6 +70,11 @@ export interface Executable {
    * but returning r0's low 32 bits as a signed int (what hook programs return).
    */
   runCtx?(ctx: number, cpu: number, run: unknown): number;
+  /**
+   * Release what the executable holds in the address space (the JIT's stack
+   * frames). Runs after close() throw EBADF. Idempotent.
+   */
+  close?(): void;
 }
 
 export interface Engine {

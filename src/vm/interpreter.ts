@@ -75,8 +75,17 @@ export class InterpExecutable implements Executable, InterpTarget {
     readonly checked: boolean,
   ) {}
 
+  private closed = false;
+
+  /** Runs after close() throw EBADF (the interpreter holds no memory between runs: stacks are the space's pool). */
+  close(): void {
+    this.closed = true;
+    this.pool.length = 0;
+  }
+
   /** @internal A run state with its stack, from the pool. */
   acquire(args: RunArgs): RunState {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.image.name} is closed`);
     const st =
       this.pool.pop() ??
       new RunState(this.image.space, this.image.helpers, this.image, this.checked, this.image.stackSize ?? MAX_BPF_STACK);

@@ -79,7 +79,7 @@ export class AddressSpace {
     const initial = opts.initialPages ?? 256;
     const maximum = opts.maximumPages ?? 65536;
     this.shared = opts.memory ? typeof SharedArrayBuffer !== 'undefined' && opts.memory.buffer instanceof SharedArrayBuffer : (opts.shared ?? false);
-    this.memory = opts.memory ?? new WebAssembly.Memory({ initial, maximum, shared: this.shared } as WebAssembly.MemoryDescriptor);
+    this.memory = opts.memory ?? newMemory(initial, maximum, this.shared);
     this._u8 = new Uint8Array(this.memory.buffer);
     this._dv = new DataView(this.memory.buffer);
     for (let c = 0; c <= MAX_CLASS; c++) this.freeLists.push([]);
@@ -169,6 +169,13 @@ export class AddressSpace {
       runs[i - 1]![1] += runs[i]![1];
       runs.splice(i, 1);
     }
+  }
+
+  /** Live blocks and their bytes (size classes and page runs as allocated): what a leak test watches. */
+  allocation(): { blocks: number; bytes: number } {
+    let bytes = 0;
+    for (const n of this.blockSize.values()) bytes += n;
+    return { blocks: this.blockSize.size, bytes };
   }
 
   /** The usable size of a live block. */
@@ -270,5 +277,27 @@ export class AddressSpace {
     let end = addr;
     while (end < addr + max && end < u8.length && u8[end] !== 0) end++;
     return new TextDecoder().decode(u8.subarray(addr, end));
+  }
+}
+
+/**
+ * A new WebAssembly.Memory. Engines reserve virtual address space per memory
+ * (V8 on 64-bit hosts: about 10 GiB, for bounds checks without code), so
+ * some ten thousand live ones exhaust the process's address space and the
+ * constructor throws a RangeError: report it as ENOMEM with what to do.
+ */
+function newMemory(initial: number, maximum: number, shared: boolean): WebAssembly.Memory {
+  if (!Number.isInteger(initial) || !Number.isInteger(maximum) || initial < 0 || initial > maximum || maximum > 65536)
+    throw new TsbpfError('EINVAL', `invalid address space size: ${initial} initial and ${maximum} maximum 64 KiB pages (at most 65536)`);
+  try {
+    return new WebAssembly.Memory({ initial, maximum, shared } as WebAssembly.MemoryDescriptor);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new TsbpfError(
+      'ENOMEM',
+      `cannot reserve a new address space (${initial * 64} KiB, up to ${maximum * 64} KiB): too many live runtimes or memories; ` +
+        'close() the runtimes you no longer use and drop references to them so they can be collected',
+      { cause: e },
+    );
   }
 }

@@ -16,6 +16,7 @@
  * shared across the chain as in the kernel.
  */
 import { validateProgram } from '../../isa/validate.js';
+import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
 import { NULL_GUARD, type AddressSpace, type Region } from '../memory.js';
 import type { Engine, Executable, ProgramImage, RunArgs } from '../engine.js';
@@ -221,13 +222,26 @@ export class JitExecutable implements Executable {
     this.compileNs = Math.round((performance.now() - t0) * 1e6);
   }
 
-  /** Release the stack frames (the executable must not run afterwards). */
+  private closed = false;
+
+  /**
+   * Release the stack frames. Later runs throw EBADF rather than run on
+   * frames the allocator may have handed to someone else (a map's values).
+   */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.spare = undefined;
     this.image.space.removeRegion(this.stackRegion);
     this.image.space.free(this.stackBase);
   }
 
+  private checkOpen(): void {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.image.name} is closed`);
+  }
+
   run(args: RunArgs = {}): bigint {
+    this.checkOpen();
     // As the interpreter: unverified programs get a budget unless told otherwise.
     const budget = args.budget ?? (this.image.verified ? undefined : DEFAULT_UNVERIFIED_BUDGET);
     if (budget !== undefined && !(budget >= 0)) throw new UnsupportedInsn(-1, `invalid budget ${budget}`);
