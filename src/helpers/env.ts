@@ -95,6 +95,14 @@ export interface HelperHost {
   readonly numCpus: number;
   /** Running unprivileged: %p prints hashed pointers, probe_read of kernel memory is refused. */
   readonly privileged: boolean;
+  /**
+   * How far the probe-read helpers (and %s in the printf family) reach
+   * (reach.ts): 'collection' confines them to the running program's own
+   * memory and the host's kernel-object regions; 'space' (and a host that
+   * says nothing) lets them read the whole address space, as Linux lets
+   * privileged tracing programs read all kernel memory.
+   */
+  readonly probeReach?: 'collection' | 'space';
 }
 
 /**

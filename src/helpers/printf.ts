@@ -21,13 +21,29 @@ const isPunct = (c: number): boolean => (c >= 33 && c <= 47) || (c >= 58 && c <=
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
 const isPrint = (c: number): boolean => c >= 32 && c <= 126;
 
-/** Read up to `max` bytes of a NUL-terminated string; undefined when the pointer is outside the space. */
-function readStr(space: AddressSpace, addr: bigint, max: number): string | undefined {
-  if (addr < 4096n || addr >= BigInt(space.size)) return undefined;
+/**
+ * How many bytes from `addr` a conversion may read, up to `want` (0: none):
+ * the probe-read helpers' reach (reach.ts probeSpan), or the rest of the
+ * space when the caller gives none.
+ */
+export type Readable = (addr: bigint, want: number) => number;
+
+const wholeSpace = (space: AddressSpace): Readable => (addr, want) =>
+  addr < 4096n || addr >= BigInt(space.size) ? 0 : Math.min(want, space.size - Number(addr));
+
+/**
+ * Read up to `max` bytes of a NUL-terminated string; undefined when the
+ * pointer cannot be read, or the string runs into unreadable bytes before
+ * its NUL (strncpy_from_kernel_nofault failing: the kernel prints "").
+ */
+function readStr(space: AddressSpace, readable: Readable, addr: bigint, max: number): string | undefined {
+  const span = readable(addr, max);
+  if (span === 0) return undefined;
   const a = Number(addr);
   const u8 = space.u8;
   let end = a;
-  while (end < u8.length && end - a < max && u8[end] !== 0) end++;
+  while (end - a < span && u8[end] !== 0) end++;
+  if (end - a === span && span < max) return undefined;
   let s = '';
   for (let k = a; k < end; k++) s += String.fromCharCode(u8[k]!);
   return s;
@@ -44,7 +60,7 @@ function pad(body: string, width: number, left: boolean, zero: boolean, signLen 
  * Format `fmt` (bytes up to its NUL) with raw 64-bit arguments. The result
  * text is what vsnprintf would produce (before any truncation).
  */
-export function bpfFormat(space: AddressSpace, fmtBytes: Uint8Array, args: readonly bigint[]): PrintfResult {
+export function bpfFormat(space: AddressSpace, fmtBytes: Uint8Array, args: readonly bigint[], readable: Readable = wholeSpace(space)): PrintfResult {
   const nul = fmtBytes.indexOf(0);
   if (nul < 0) return { ok: false, errno: 'EINVAL' };
   const f = fmtBytes.subarray(0, nul);
@@ -97,7 +113,7 @@ export function bpfFormat(space: AddressSpace, fmtBytes: Uint8Array, args: reado
         i += 2;
         const n = at(i + 1);
         if (n !== 0 && !isSpace(n) && !isPunct(n)) return { ok: false, errno: 'EINVAL' };
-        out += pad(readStr(space, arg, 4096) ?? '', width, left, false);
+        out += pad(readStr(space, readable, arg, 4096) ?? '', width, left, false);
         spec++;
         continue;
       }
@@ -112,7 +128,7 @@ export function bpfFormat(space: AddressSpace, fmtBytes: Uint8Array, args: reado
       i += 2;
       const size = n2 === 0x34 ? 4 : 16;
       const a = Number(arg);
-      const ip = arg >= 4096n && a + size <= space.size ? space.bytes(a, size) : new Uint8Array(size);
+      const ip = readable(arg, size) === size ? space.bytes(a, size) : new Uint8Array(size);
       out += pad(formatIp(ip, n1 === 0x49, size), width, left, false);
       spec++;
       continue;
@@ -120,7 +136,7 @@ export function bpfFormat(space: AddressSpace, fmtBytes: Uint8Array, args: reado
     if (ch === 0x73 /* s */) {
       const n = at(i + 1);
       if (n !== 0 && !isSpace(n) && !isPunct(n)) return { ok: false, errno: 'EINVAL' };
-      out += pad(readStr(space, arg, 4096) ?? '', width, left, false);
+      out += pad(readStr(space, readable, arg, 4096) ?? '', width, left, false);
       spec++;
       continue;
     }

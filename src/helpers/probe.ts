@@ -1,14 +1,16 @@
 /**
  * probe_read helpers (kernel/trace/bpf_trace.c). In tsbpf "kernel" and
  * "user" memory are the same address space, so the variants differ only in
- * their string rules. A read that would fault (outside the space, or in the
- * NULL guard page) zeroes the destination and returns -EFAULT (-ERANGE for
- * the _kernel variants on low addresses), as the kernel's failure paths do.
+ * their string rules. A read that would fault (outside the space, in the
+ * NULL guard page, or in confined mode outside the program's reach:
+ * reach.ts) zeroes the destination and returns -EFAULT (-ERANGE for the
+ * _kernel variants on low addresses), as the kernel's failure paths do.
  */
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
 import { NULL_GUARD } from '../vm/memory.js';
+import { probeReadable, probeSpan } from './reach.js';
 
 /**
  * copy_from_kernel_nofault refuses addresses the kernel does not own with
@@ -23,7 +25,7 @@ function faultErrno(kernel: boolean, src: bigint): 'ERANGE' | 'EFAULT' {
 function probeRead(env: ExecEnv, dst: bigint, size: number, src: bigint, kernel: boolean): bigint {
   if (!inSpace(env, dst, size)) return err('EFAULT');
   const d = Number(dst);
-  if (!inSpace(env, src, size)) {
+  if (!probeReadable(env, src, size)) {
     env.space.u8.fill(0, d, d + size);
     return err(faultErrno(kernel, src));
   }
@@ -41,14 +43,16 @@ function probeReadStr(env: ExecEnv, dst: bigint, size: number, src: bigint, kern
   if (!inSpace(env, dst, size)) return err('EFAULT');
   const d = Number(dst);
   const u8 = env.space.u8;
-  if (!inSpace(env, src, 1)) {
+  // The bytes the source may be read through (the rest of the space, or of its region when confined).
+  const span = probeSpan(env, src, Math.max(1, size - 1));
+  if (span === 0) {
     u8.fill(0, d, d + size);
     return err(faultErrno(kernel, src));
   }
   const s = Number(src);
   let n = 0;
   while (n < size - 1) {
-    if (s + n >= u8.length) {
+    if (n >= span) {
       u8.fill(0, d, d + size);
       return err('EFAULT');
     }

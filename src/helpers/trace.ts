@@ -7,6 +7,7 @@ import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32 } from './env.js';
 import { bpfFormat } from './printf.js';
+import { probeSpan } from './reach.js';
 
 /** MAX_BPRINTF_BUF: the trace buffer bstr_printf writes into. */
 const MAX_BPRINTF_BUF = 512;
@@ -15,7 +16,7 @@ const MAX_VARARGS = 12;
 
 function emit(env: ExecEnv, fmtAddr: bigint, fmtSize: number, args: bigint[]): bigint {
   if (!inSpace(env, fmtAddr, fmtSize)) return err('EFAULT');
-  const r = bpfFormat(env.space, env.space.bytes(Number(fmtAddr), fmtSize).slice(), args);
+  const r = bpfFormat(env.space, env.space.bytes(Number(fmtAddr), fmtSize).slice(), args, (a, n) => probeSpan(env, a, n));
   if (!r.ok) return err(r.errno);
   const run = runOf(env);
   const bytes = latin1(r.text);
@@ -68,7 +69,7 @@ export const traceHelpers: HelperDef[] = [
     const u8 = env.space.u8;
     let end = fa;
     while (end < u8.length && u8[end] !== 0) end++;
-    const r = bpfFormat(env.space, u8.slice(fa, end + 1), args);
+    const r = bpfFormat(env.space, u8.slice(fa, end + 1), args, (a, n) => probeSpan(env, a, n));
     if (!r.ok) return err(r.errno);
     const text = latin1(r.text);
     const size = u32(r2);

@@ -22,6 +22,12 @@ export interface ExecEnv {
   callFunc(insnIndex: number, args: readonly bigint[]): bigint;
   /** Program-type and runtime state (packet bounds, maps by address, ...), set by the runtime. */
   readonly run: unknown;
+  /**
+   * The probe domain of the program running now (ProgramImage.owner: its
+   * collection's memory), for the probe-read helpers' confined mode
+   * (reach.ts). A tail call into another collection's program changes it.
+   */
+  readonly owner?: object;
 }
 
 export type HelperFn = (env: ExecEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;

@@ -32,7 +32,7 @@ import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../vm/memory.js';
 import { HookPoint, memOf, type Link } from './link.js';
 
 /** MAX_BPF_FUNC_ARGS u64 slots, what raw_tracepoint programs may read. */
@@ -67,7 +67,7 @@ export class PolicyHook extends HookPoint {
   check(args: readonly Arg[]): number {
     if (!this.active) return 0;
     let verdict = 0;
-    let copies: Array<[AddressSpace, number]> | undefined;
+    let copies: Array<[AddressSpace, number, Region]> | undefined;
     try {
       this.run(
         (space, a) => {
@@ -77,7 +77,9 @@ export class PolicyHook extends HookPoint {
               const b = new TextEncoder().encode(v);
               const addr = space.alloc(b.length + 1);
               memOf(space).u8.set(b, addr);
-              (copies ??= []).push([space, addr]);
+              // the program's to read with bpf_probe_read_user_str in every probe mode (helpers/reach.ts)
+              const region = space.addRegion({ base: addr, size: b.length + 1, kind: 'kernel', name: `${this.hookName} argument ${i}`, writable: false });
+              (copies ??= []).push([space, addr, region]);
               x = BigInt(addr);
             } else x = BigInt.asUintN(64, BigInt(v ?? 0));
             // (a fresh view: the string copy may have grown the space)
@@ -93,7 +95,11 @@ export class PolicyHook extends HookPoint {
         },
       );
     } finally {
-      if (copies) for (const [s, addr] of copies) s.free(addr);
+      if (copies)
+        for (const [s, addr, region] of copies) {
+          s.removeRegion(region);
+          s.free(addr);
+        }
     }
     if (verdict) this.denied++;
     return verdict;

@@ -38,7 +38,7 @@
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../vm/memory.js';
 import type { HelperDef } from '../helpers/types.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';
@@ -247,11 +247,15 @@ export class ProbePoint extends HookPoint {
 
   /** @internal: run the programs on one call (any values: strings and buffers are copied in for the call). */
   fire(args: readonly unknown[], rv: unknown, isReturn: boolean): void {
-    const copies: Array<[AddressSpace, number]> = [];
+    const copies: Array<[AddressSpace, number, Region]> = [];
     try {
       this.run((space, a) => this.fillSlow(space, a, args, rv, isReturn, copies));
     } finally {
-      for (let i = 0; i < copies.length; i++) copies[i]![0].free(copies[i]![1]);
+      for (let i = 0; i < copies.length; i++) {
+        const [sp, addr, region] = copies[i]!;
+        sp.removeRegion(region);
+        sp.free(addr);
+      }
     }
   }
 
@@ -260,7 +264,7 @@ export class ProbePoint extends HookPoint {
    * the context needs no zeroing between events (HookPoint.zeroCtx off).
    * Plain numbers are written as 32-bit halves: no BigInt per register.
    */
-  private fillSlow(space: AddressSpace, a: number, args: readonly unknown[], rv: unknown, isReturn: boolean, copies: Array<[AddressSpace, number]> = []): void {
+  private fillSlow(space: AddressSpace, a: number, args: readonly unknown[], rv: unknown, isReturn: boolean, copies: Array<[AddressSpace, number, Region]> = []): void {
     let dv = memOf(space).dv;
     for (let i = 0; i < ARG_REGS.length; i++) {
       // (a copied string/buffer may grow the space and detach the older view: fetch it again)
@@ -328,7 +332,7 @@ function putZero(dv: DataView, at: number): void {
  * bigints modulo 2^64, booleans 0/1, strings and byte arrays as pointers to a
  * copy, anything else 0.
  */
-function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copies: Array<[AddressSpace, number]>): boolean {
+function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copies: Array<[AddressSpace, number, Region]>): boolean {
   switch (typeof v) {
     case 'number':
       if ((v | 0) === v) {
@@ -351,7 +355,7 @@ function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copie
     case 'string': {
       const b = enc.encode(v);
       const addr = space.alloc(b.length + 1);
-      copies.push([space, addr]);
+      copies.push([space, addr, argRegion(space, addr, b.length + 1)]);
       const u8 = space.u8;
       u8.set(b, addr);
       u8[addr + b.length] = 0;
@@ -361,7 +365,7 @@ function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copie
     default:
       if (v instanceof Uint8Array) {
         const addr = space.alloc(Math.max(1, v.length));
-        copies.push([space, addr]);
+        copies.push([space, addr, argRegion(space, addr, Math.max(1, v.length))]);
         space.u8.set(v, addr);
         space.view.setBigUint64(at, BigInt(addr), true);
         return true;
@@ -372,6 +376,11 @@ function putReg(dv: DataView, at: number, v: unknown, space: AddressSpace, copie
 }
 
 const enc = new TextEncoder();
+
+/** A string or buffer argument is the program's to read with bpf_probe_read_user(_str) in every probe mode (helpers/reach.ts). */
+function argRegion(space: AddressSpace, base: number, size: number): Region {
+  return space.addRegion({ base, size, kind: 'kernel', name: 'probed function argument', writable: false });
+}
 
 const probes = new WeakMap<object, Map<string | symbol, Probe>>();
 

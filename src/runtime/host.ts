@@ -79,6 +79,7 @@ export class RuntimeHost implements HelperHost {
     readonly privileged: boolean,
     private readonly lookupMap: (addr: number) => HelperMap | undefined,
     private readonly lookupRecord: (addr: number) => HelperMap | undefined,
+    readonly probeReach: 'collection' | 'space' = 'collection',
   ) {}
   mapAt(addr: number): HelperMap | undefined {
     return this.lookupMap(addr);

@@ -10,14 +10,20 @@ import type { BpfMap } from '../maps/map.js';
 import type { HelperMap } from '../helpers/env.js';
 import type { Executable } from '../vm/engine.js';
 import { ERRNO_VALUES } from '../errors.js';
+import { owning } from './confine.js';
 
 type AnyMap = BpfMap<unknown> & Record<string, unknown>;
 
 /** Flags above 32 bits are never valid for map ops: pass them through as an impossible value so the map refuses them. */
 const flagNum = (f: bigint): number => (f > 0x7fffffffn ? 0x7fffffff : Number(f));
 
-export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>, index: number) => Executable | undefined): HelperMap {
+/**
+ * `tag`: the map's probe-domain tag (confine.ts): regions the map adds while
+ * a program updates it (elements allocated on insert) carry it.
+ */
+export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>, index: number) => Executable | undefined, tag?: object): HelperMap {
   const m = map as AnyMap;
+  const space = map.space;
   const call = <T>(name: string, ...args: unknown[]): T => (m[name] as (...a: unknown[]) => T).apply(m, args);
   const has = (name: string): boolean => typeof m[name] === 'function';
   const view: HelperMap = {
@@ -27,9 +33,9 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
     valueSize: map.valueSize,
     maxEntries: map.maxEntries,
     lookup: (k, cpu) => map.lookupElem(k, cpu),
-    update: (k, v, flags, cpu) => map.updateElem(k, v, flagNum(flags), cpu),
+    update: (k, v, flags, cpu) => owning(space, tag, () => map.updateElem(k, v, flagNum(flags), cpu)),
     delete: (k, cpu) => map.deleteElem(k, cpu),
-    push: (v, flags) => map.pushElem(v, flagNum(flags)),
+    push: (v, flags) => owning(space, tag, () => map.pushElem(v, flagNum(flags))),
     pop: (v) => map.popElem(v),
     peek: (v) => map.peekElem(v),
   };
@@ -53,10 +59,9 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
   // bpf_for_each_map_elem: array, per-CPU array, hash kinds (kernel: map_ops->map_for_each_callback).
   if (FOR_EACH_TYPES.has(map.type)) {
     view.forEach = (cpu, visit) => {
-      const space = map.space;
       const key = space.alloc(Math.max(8, map.keySize));
       // The callback reads the key through its pointer: a read-only region in checked mode.
-      const region = space.addRegion({ base: key, size: map.keySize, kind: 'map_key', name: `${map.name} key`, writable: false });
+      const region = space.addRegion({ base: key, size: map.keySize, kind: 'map_key', name: `${map.name} key`, writable: false, ...(tag ? { owner: tag } : {}) });
       try {
         let n = 0;
         for (const k of map.keys()) {

@@ -23,6 +23,8 @@ import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
 import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
+import { CollectionDomain, MapTags, owning } from './confine.js';
+import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from '../isa/opcodes.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
 import { prepareInsns, type ProgramCheck } from './loader.js';
@@ -74,6 +76,20 @@ export interface RuntimeOptions {
   verify?: 'auto' | 'structural';
   /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: tsbpf's context and tracepoint types, contextBtf() */
   coreTarget?: Btf;
+  /**
+   * What bpf_probe_read_kernel/_user(_str), probe_read(_str) and the printf
+   * family's %s / %pI read through an arbitrary pointer (docs/security.md):
+   * 'collection' (default): only the running program's collection (its
+   * maps, global data and stack), the current run's context and packet, and
+   * the memory hooks hand programs to read (probed functions' string and
+   * buffer arguments, policy hooks' paths); anything else fails with
+   * -EFAULT and a zeroed destination. 'space': the whole address space,
+   * every collection's maps included, as Linux lets a privileged tracing
+   * program read all kernel memory; for hosts whose programs all come from
+   * one trusted party that want Linux's behaviour exactly. Unprivileged
+   * runtimes cannot call these helpers at all (the verifier refuses them).
+   */
+  probeReach?: 'collection' | 'space';
 }
 
 export interface LoadOptions {
@@ -135,6 +151,9 @@ export class Runtime {
   private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
   private readonly scratch: number;
   private closed = false;
+  /** probe-domain tags of this runtime's maps (confine.ts) */
+  private readonly tags: MapTags;
+  readonly probeReach: 'collection' | 'space';
 
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
@@ -148,6 +167,9 @@ export class Runtime {
     this.privileged = opts.privileged ?? true;
     this.helpers = opts.helpers ?? defaultHelpers();
     this.maps = new MapTable();
+    this.tags = new MapTags(this.space);
+    this.probeReach = opts.probeReach ?? 'collection';
+    if (this.probeReach !== 'collection' && this.probeReach !== 'space') throw new TsbpfError('EINVAL', `unknown probeReach ${String(this.probeReach)}`);
     this.devices = new Map([[LOOPBACK.ifindex, LOOPBACK], ...(opts.devices ?? []).map((d) => [d.ifindex, d] as [number, NetDevice])]);
     const sink: TraceSink =
       opts.trace ??
@@ -167,6 +189,7 @@ export class Runtime {
         const m = this.maps.ringbufFor(addr);
         return m ? this.viewOf(m) : undefined;
       },
+      this.probeReach,
     );
     this.scratch = this.space.alloc(64);
   }
@@ -194,7 +217,7 @@ export class Runtime {
   private viewOf(m: BpfMap<unknown>): HelperMap {
     let v = this.views.get(m);
     if (!v) {
-      v = helperMapOf(m, (pa, i) => this.tailCallTarget(pa, i));
+      v = helperMapOf(m, (pa, i) => this.tailCallTarget(pa, i), this.tags.tagOf(m));
       this.views.set(m, v);
     }
     return v;
@@ -209,7 +232,17 @@ export class Runtime {
   createMap(spec: MapSpec): BpfMap<unknown> {
     this.checkOpen();
     if (this.space.shared) checkShareable(spec);
-    return createMap(spec, this.mapContext());
+    return this.tags.create(() => createMap(spec, this.mapContext()));
+  }
+
+  /** @internal make a map from mapContext() elsewhere (a worker's view of a shared map) with a probe-domain tag (confine.ts) */
+  tagMap(make: () => BpfMap<unknown>): BpfMap<unknown> {
+    return this.tags.create(make);
+  }
+
+  /** @internal the probe-domain tag of a map of this runtime */
+  mapTag(m: BpfMap<unknown>): object | undefined {
+    return this.tags.tagOf(m);
   }
 
   /**
@@ -267,7 +300,13 @@ export class Runtime {
           continue;
         }
         const ms = { ...ms0, ...opts.mapOverrides?.[name] };
-        const pinned = ms.pinning === 'by_name' && opts.pins ? opts.pins.get(ms.name, this) : undefined;
+        let pinned: BpfMap<unknown> | undefined;
+        if (ms.pinning === 'by_name' && opts.pins) {
+          const pins = opts.pins;
+          const tag = {};
+          pinned = owning(this.space, tag, () => pins.get(ms.name, this));
+          if (pinned) this.tags.adopt(pinned, tag);
+        }
         if (pinned) {
           created.push(pinned);
           reused.add(pinned);
@@ -300,10 +339,13 @@ export class Runtime {
         }
       }
       const check = await this.programCheck();
+      // The collection's own memory, for confined probe reads: every map it names (reused ones too).
+      const domain = new CollectionDomain(spec.objectName);
+      for (const m of maps.values()) domain.addMap(this.tags.tagOf(m));
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       for (const [name, ps] of spec.programs) {
         if (wanted && !wanted.has(name)) continue;
-        programs.set(name, await this.loadSpec(ps, (n) => maps.get(n), check, spec, opts.logLevel));
+        programs.set(name, await this.loadSpec(ps, (n) => maps.get(n), check, domain, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
       for (const [n, m] of toPin) opts.pins!.put(n, m);
@@ -341,7 +383,18 @@ export class Runtime {
       ...(raw.expectedAttachType ? { attachType: raw.expectedAttachType } : {}),
       ...(raw.sleepable ? { sleepable: true } : {}),
     };
-    return this.loadSpec(spec, () => undefined, check);
+    // A raw program's own memory: the maps its lddw instructions name.
+    const domain = new CollectionDomain(spec.name);
+    for (let i = 0; i < raw.insns.length; i++) {
+      const ins = raw.insns[i]!;
+      if (ins.code !== OP_LDDW) continue;
+      if (ins.src === BPF_PSEUDO_MAP_FD || ins.src === BPF_PSEUDO_MAP_VALUE) {
+        const m = this.maps.byId(ins.imm);
+        if (m) domain.addMap(this.tags.tagOf(m));
+      }
+      i++;
+    }
+    return this.loadSpec(spec, () => undefined, check, domain);
   }
 
   private verifierModule: ProgramCheck | null | undefined;
@@ -354,7 +407,14 @@ export class Runtime {
     return this.verifierModule;
   }
 
-  private async loadSpec(ps: ProgramSpec, mapByName: (n: string) => BpfMap<unknown> | undefined, check: ProgramCheck | null, coll?: CollectionSpec, logLevel?: 0 | 1 | 2): Promise<Program> {
+  private async loadSpec(
+    ps: ProgramSpec,
+    mapByName: (n: string) => BpfMap<unknown> | undefined,
+    check: ProgramCheck | null,
+    domain: CollectionDomain,
+    coll?: CollectionSpec,
+    logLevel?: 0 | 1 | 2,
+  ): Promise<Program> {
     if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
     if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
       throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
@@ -378,6 +438,8 @@ export class Runtime {
       space: this.space,
       verified: prepared.verified,
       ...(prepared.aux ? { aux: prepared.aux } : {}),
+      // Confined probe reads know the program's collection from this (helpers/reach.ts).
+      ...(this.probeReach === 'collection' ? { owner: domain } : {}),
       tailCallTarget: (mapAddr, index) => {
         const m = this.maps.byAddr(mapAddr);
         return m && m.type === 'prog_array' ? this.tailCallTarget(m, index) : undefined;

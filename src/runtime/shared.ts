@@ -40,6 +40,7 @@
 import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import type { Executable, InsnAux, ProgramImage, RunArgs } from '../vm/engine.js';
+import { CollectionDomain } from './confine.js';
 import type { HelperRegistry } from '../helpers/types.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
 import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
@@ -89,6 +90,8 @@ export interface SharedRuntime {
   readonly memory: WebAssembly.Memory;
   readonly numCpus: number;
   readonly privileged: boolean;
+  /** RuntimeOptions.probeReach of the sharing runtime (absent in descriptions from older builds: 'collection') */
+  readonly probeReach?: 'collection' | 'space';
   /** per CPU: the arena; its first word is the claim (0 free, 1 taken) */
   readonly arenas: ReadonlyArray<{ base: number; size: number }>;
   readonly maps: readonly SharedMapInfo[];
@@ -160,7 +163,7 @@ export function shareRuntime(rt: Runtime, opts: ShareOptions = {}): SharedRuntim
       ...(image.aux ? { aux: image.aux.map((a) => (a ? { ...a } : undefined)) } : {}),
     };
   });
-  return { kind: 'tsbpf.shared-runtime', version: 1, memory: rt.space.memory, numCpus: rt.numCpus, privileged: rt.privileged, arenas: arenas.map((a) => ({ ...a })), maps, programs };
+  return { kind: 'tsbpf.shared-runtime', version: 1, memory: rt.space.memory, numCpus: rt.numCpus, privileged: rt.privileged, probeReach: rt.probeReach, arenas: arenas.map((a) => ({ ...a })), maps, programs };
 }
 
 /** A worker's view of a shared runtime: its programs and maps by name, bound to one CPU. */
@@ -221,6 +224,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
     space,
     numCpus: desc.numCpus,
     privileged: desc.privileged,
+    ...(desc.probeReach ? { probeReach: desc.probeReach } : {}),
     engine: opts.engine ?? 'jit',
     ...(opts.helpers ? { helpers: opts.helpers } : {}),
     ...(opts.trace ? { trace: opts.trace } : {}),
@@ -231,9 +235,12 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
   try {
     const maps = new Map<string, BpfMap<unknown>>();
     const ctx = rt.mapContext();
+    // This thread's programs share one probe domain: every map of the shared runtime.
+    const domain = new CollectionDomain('shared runtime');
     for (const info of desc.maps) {
       const spec: MapSpec = { name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags, pinning: 'none' };
-      const m = attachMap(spec, { ...ctx, attach: { id: info.id, addr: info.addr, state: info.state } });
+      const m = rt.tagMap(() => attachMap(spec, { ...ctx, attach: { id: info.id, addr: info.addr, state: info.state } }));
+      domain.addMap(rt.mapTag(m));
       m.frozen = info.frozen;
       if (!maps.has(info.name)) maps.set(info.name, m);
     }
@@ -281,6 +288,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
         space,
         verified: info.verified,
         ...(info.aux ? { aux: info.aux } : {}),
+        ...(rt.probeReach === 'collection' ? { owner: domain } : {}),
         tailCallTarget,
       };
       const spec: ProgramSpec = {

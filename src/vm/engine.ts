@@ -44,6 +44,12 @@ export interface ProgramImage {
    * (the helper then returns and execution continues, as in the kernel).
    */
   tailCallTarget?: (mapAddr: number, index: number) => Executable | undefined;
+  /**
+   * The program's probe domain (its collection's memory): helpers see it as
+   * ExecEnv.owner while this program runs, and the engine gives its stack
+   * regions this owner (helpers/reach.ts).
+   */
+  owner?: object;
 }
 
 export interface RunArgs {

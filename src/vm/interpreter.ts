@@ -60,6 +60,10 @@ class RunEnv implements ExecEnv {
   get run(): unknown {
     return this.st.runArg;
   }
+  /** the probe domain of the program running now (a tail call may have moved to another) */
+  get owner(): object | undefined {
+    return (this.st.cur?.exe ?? this.st).image.owner;
+  }
   callFunc(insnIndex: number, args: readonly bigint[]): bigint {
     return callFunc(this.st, exec, insnIndex, args);
   }

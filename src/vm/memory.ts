@@ -30,7 +30,13 @@ export type RegionKind =
   | 'global'
   | 'ringbuf'
   | 'input'
-  | 'heap';
+  | 'heap'
+  /**
+   * Memory the host hands programs to read through the probe-read helpers,
+   * as tracing programs read kernel objects: strings and buffers passed to a
+   * probed function, a policy hook's path. Readable in every probe mode.
+   */
+  | 'kernel';
 
 /** A named span of the address space, used to report faults and (in checked mode) to police accesses. */
 export interface Region {
@@ -39,6 +45,13 @@ export interface Region {
   kind: RegionKind;
   name: string;
   writable: boolean;
+  /**
+   * Who the bytes belong to (a map, a collection), for the probe-read
+   * helpers' confined mode (docs/security.md); undefined: nobody in
+   * particular. Set by whoever adds the region, or from
+   * AddressSpace.regionOwner.
+   */
+  owner?: object;
 }
 
 export interface AddressSpaceOptions {
@@ -199,8 +212,16 @@ export class AddressSpace {
     return addr;
   }
 
+  /**
+   * While set, regions added without an owner get this one: the runtime sets
+   * it around what a map does (its creation, host and program updates), so
+   * the map's regions carry the map's tag without the map knowing.
+   */
+  regionOwner: object | undefined = undefined;
+
   /** Register a region for fault reports and checked-mode access control. */
   addRegion(r: Region): Region {
+    if (r.owner === undefined && this.regionOwner !== undefined) r.owner = this.regionOwner;
     this.regions.push(r);
     return r;
   }

@@ -62,6 +62,8 @@ export class StackBlock {
   readonly base: number;
   readonly stride: number;
   readonly regions: Region[] = [];
+  /** the probe domain of the run that borrowed the block last (its regions' owner) */
+  owner: object | undefined;
   constructor(
     readonly space: AddressSpace,
     readonly frameSize: number,
@@ -143,6 +145,12 @@ export class RunState {
   /** Borrow a stack block for a run. */
   attachStack(): void {
     const b = this.stacks.pop() ?? new StackBlock(this.space, this.stackSize);
+    // The frames are the running program's own memory while it holds them (helpers/reach.ts).
+    const owner = this.image.owner;
+    if (b.owner !== owner) {
+      b.owner = owner;
+      for (const r of b.regions) r.owner = owner;
+    }
     this.stack = b;
     this.stackBase = b.base;
     this.stride = b.stride;

@@ -116,13 +116,15 @@ class RunState {
   /** what enter() replaced, put back by leave() (a state is in one run at a time: the slots are its own) */
   savedCur: RunState | undefined;
   savedInst: Instance | undefined;
-  readonly env: { space: AddressSpace; cpu: number; run: unknown; callFunc: ExecEnv['callFunc'] };
+  readonly env: { space: AddressSpace; cpu: number; run: unknown; owner: object | undefined; callFunc: ExecEnv['callFunc'] };
+  savedOwner: object | undefined;
   constructor(exe: JitExecutable) {
     const state = this;
     this.env = {
       space: exe.image.space,
       cpu: 0,
       run: undefined,
+      owner: exe.image.owner,
       callFunc(insnIndex: number, args: readonly bigint[]): bigint {
         const inst = state.inst;
         const f = inst.funcs.get(insnIndex);
@@ -210,6 +212,7 @@ export class JitExecutable implements Executable {
       kind: 'stack',
       name: `${image.name || 'prog'} stack`,
       writable: true,
+      ...(image.owner ? { owner: image.owner } : {}),
     });
     try {
       // (create() fills these in when deferred: until then the executable does not run)
@@ -304,8 +307,11 @@ export class JitExecutable implements Executable {
   private enter(state: RunState, inst: Instance): void {
     state.savedCur = this.cur;
     state.savedInst = state.inst;
+    state.savedOwner = state.env.owner;
     this.cur = state;
     state.inst = inst;
+    // A tail call into another collection's program runs with that program's probe domain.
+    state.env.owner = this.image.owner;
     this.active++;
   }
 
@@ -313,6 +319,7 @@ export class JitExecutable implements Executable {
     this.active--;
     this.cur = state.savedCur;
     state.inst = state.savedInst!;
+    state.env.owner = state.savedOwner;
     state.savedCur = undefined;
   }
 
