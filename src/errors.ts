@@ -28,6 +28,7 @@ export type Errno =
   | 'ENODEV'
   | 'ENXIO'
   | 'EBADMSG'
+  | 'ETIME'
   | 'ETIMEDOUT';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
@@ -50,6 +51,7 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ENXIO: 6,
   ENODEV: 19,
   EBADMSG: 74,
+  ETIME: 62,
   ETIMEDOUT: 110,
   ELOOP: 40,
   EOPNOTSUPP: 95,

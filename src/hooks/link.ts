@@ -181,9 +181,10 @@ export class HookPoint implements Attachable<Link> {
         try {
           r0 = this.execLink(link, buf.addr);
         } catch (e) {
-          // A program fault must not break the application's operation: it is counted on the link.
+          // A program fault (or a run past its deadline) must not break the application's operation: it is counted on the link.
           link.errors++;
           link.lastError = e;
+          if (this.faulted(e)) break;
           continue;
         }
         link.runs++;
@@ -192,6 +193,11 @@ export class HookPoint implements Attachable<Link> {
     } finally {
       if (buf) this.release(buf);
     }
+  }
+
+  /** A run failed (counted on its link already): true stops the event's remaining programs. Policy hooks decide here whether to fail closed. */
+  protected faulted(_e: unknown): boolean {
+    return false;
   }
 
   protected release(b: CtxBuffer): void {

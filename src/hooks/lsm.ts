@@ -56,6 +56,15 @@ type Arg = number | bigint | string | undefined;
 export class PolicyHook extends HookPoint {
   /** operations refused */
   denied = 0;
+  /**
+   * What an operation does when a program's run fails (a fault, or a run
+   * past the runtime's runDeadline: RunDeadlineExceeded): 'deny' (default)
+   * refuses it with EPERM, as a policy that could not decide must not let
+   * the operation through; 'allow' lets the remaining programs decide. Either
+   * way the failure is counted on the link (errors, lastError).
+   */
+  onError: 'deny' | 'allow' = 'deny';
+  private faultVerdict = 0;
   constructor(
     readonly hookName: string,
     install: () => void,
@@ -67,6 +76,7 @@ export class PolicyHook extends HookPoint {
   check(args: readonly Arg[]): number {
     if (!this.active) return 0;
     let verdict = 0;
+    this.faultVerdict = 0;
     let copies: Array<[AddressSpace, number, Region]> | undefined;
     try {
       this.run(
@@ -101,8 +111,15 @@ export class PolicyHook extends HookPoint {
           s.free(addr);
         }
     }
+    verdict ||= this.faultVerdict;
     if (verdict) this.denied++;
     return verdict;
+  }
+
+  protected override faulted(_e: unknown): boolean {
+    if (this.onError !== 'deny') return false;
+    this.faultVerdict = ERRNO_VALUES.EPERM;
+    return true;
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
-import type { Engine, Executable, ProgramImage } from '../vm/engine.js';
+import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
@@ -90,6 +90,17 @@ export interface RuntimeOptions {
    * runtimes cannot call these helpers at all (the verifier refuses them).
    */
   probeReach?: 'collection' | 'space';
+  /**
+   * A limit on every run of this runtime's programs (hooks, invoke, test
+   * runs), in instructions and/or milliseconds, so that a host's thread stays
+   * responsive: a verified program may legally run for very long (nested
+   * bpf_loop calls; Linux accepts those too). A run past it stops with
+   * RunDeadlineExceeded (ETIME); what a hook then does is in
+   * docs/security.md. Default none: no checks are compiled in. The JIT
+   * counts at function entries and loop heads (an upper bound of the
+   * instructions run), the interpreter every instruction; see RunDeadline.
+   */
+  runDeadline?: RunDeadline;
 }
 
 export interface LoadOptions {
@@ -154,6 +165,7 @@ export class Runtime {
   /** probe-domain tags of this runtime's maps (confine.ts) */
   private readonly tags: MapTags;
   readonly probeReach: 'collection' | 'space';
+  readonly runDeadline: RunDeadline | undefined;
 
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
@@ -169,6 +181,7 @@ export class Runtime {
     this.maps = new MapTable();
     this.tags = new MapTags(this.space);
     this.probeReach = opts.probeReach ?? 'collection';
+    this.runDeadline = opts.runDeadline ? checkDeadline({ ...opts.runDeadline }) : undefined;
     if (this.probeReach !== 'collection' && this.probeReach !== 'space') throw new TsbpfError('EINVAL', `unknown probeReach ${String(this.probeReach)}`);
     this.devices = new Map([[LOOPBACK.ifindex, LOOPBACK], ...(opts.devices ?? []).map((d) => [d.ifindex, d] as [number, NetDevice])]);
     const sink: TraceSink =
@@ -440,6 +453,7 @@ export class Runtime {
       ...(prepared.aux ? { aux: prepared.aux } : {}),
       // Confined probe reads know the program's collection from this (helpers/reach.ts).
       ...(this.probeReach === 'collection' ? { owner: domain } : {}),
+      ...(this.runDeadline ? { deadline: this.runDeadline } : {}),
       tailCallTarget: (mapAddr, index) => {
         const m = this.maps.byAddr(mapAddr);
         return m && m.type === 'prog_array' ? this.tailCallTarget(m, index) : undefined;

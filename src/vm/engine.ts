@@ -8,6 +8,7 @@
 import type { Insn } from '../isa/insn.js';
 import type { HelperRegistry } from '../helpers/types.js';
 import type { AddressSpace } from './memory.js';
+import { TsbpfError } from '../errors.js';
 
 /** Per-instruction facts the verifier proved, which an engine may exploit (or ignore). */
 export interface InsnAux {
@@ -50,6 +51,36 @@ export interface ProgramImage {
    * regions this owner (helpers/reach.ts).
    */
   owner?: object;
+  /** the deadline of every run that names none (RuntimeOptions.runDeadline); engines then compile their checks in */
+  deadline?: RunDeadline;
+}
+
+/**
+ * A limit on one run, for hosts that must keep their thread responsive (a
+ * verified program with nested bpf_loop calls may run for a very long
+ * time, in Linux too). Exceeding it stops the run with RunDeadlineExceeded
+ * (ETIME). The interpreter counts instructions exactly; the JIT counts at
+ * function entries and loop heads, charging each the instructions of the
+ * whole function or loop body, so it never counts fewer than ran and may
+ * stop a little earlier. Time is read once per slice of 65,536 counted
+ * instructions, from the end of the first slice on: a run shorter than one
+ * slice never reads the clock, and a run is stopped at the first check
+ * after `ms` have passed since then.
+ */
+export interface RunDeadline {
+  instructions?: number;
+  ms?: number;
+}
+
+/** Counted instructions between two looks at the clock (and the JIT's refills). */
+export const DEADLINE_SLICE = 1 << 16;
+
+/** A deadline's limits must be positive numbers (instructions an integer); EINVAL otherwise. */
+export function checkDeadline(d: RunDeadline): RunDeadline {
+  const { instructions: n, ms } = d;
+  if (n !== undefined && !(Number.isSafeInteger(n) && n > 0)) throw new TsbpfError('EINVAL', `invalid run deadline: ${n} instructions`);
+  if (ms !== undefined && !(ms > 0 && Number.isFinite(ms))) throw new TsbpfError('EINVAL', `invalid run deadline: ${ms} ms`);
+  return d;
 }
 
 export interface RunArgs {
@@ -65,6 +96,8 @@ export interface RunArgs {
    * programs, 1e9 otherwise.
    */
   budget?: number;
+  /** stop the run when it passes this (default: ProgramImage.deadline) */
+  deadline?: RunDeadline;
 }
 
 export interface Executable {

@@ -68,6 +68,29 @@ export class BudgetExceeded extends ExecError {
   }
 }
 
+/**
+ * A run passed its deadline (RunArgs.deadline / RuntimeOptions.runDeadline):
+ * it was stopped at instruction `pc` (the check at a loop head, a function
+ * entry or a slice boundary) and its r0 is lost. ETIME, "timer expired".
+ */
+export class RunDeadlineExceeded extends ExecError {
+  constructor(
+    pc: number,
+    /** which limit was reached */
+    readonly limit: 'instructions' | 'time',
+    /** the deadline the run had */
+    readonly deadline: { instructions?: number; ms?: number },
+  ) {
+    super(
+      'ETIME',
+      pc,
+      limit === 'instructions'
+        ? `insn ${pc}: run deadline of ${deadline.instructions} instructions exceeded`
+        : `insn ${pc}: run deadline of ${deadline.ms} ms exceeded`,
+    );
+  }
+}
+
 /** A bpf-to-bpf call (or a callback) would need a ninth frame (kernel: MAX_CALL_FRAMES = 8). */
 export class CallDepthExceeded extends ExecError {
   constructor(

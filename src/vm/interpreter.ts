@@ -17,7 +17,7 @@
 import { BPF_MAX_LOOPS, MAX_BPF_STACK } from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
 import type { ExecEnv } from '../helpers/types.js';
-import type { Engine, Executable, ProgramImage, RunArgs } from './engine.js';
+import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunArgs } from './engine.js';
 import { decodeProgram, type DecodedProgram } from './interp/decode.js';
 import { exec } from './interp/exec.js';
 import { EXIT, callFunc, regU64 } from './interp/slow.js';
@@ -25,7 +25,7 @@ import { Activation, REG_WORDS, RunState, type InterpTarget } from './interp/sta
 import { UnsupportedInsn } from './fault.js';
 import { TsbpfError } from '../errors.js';
 
-export { VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, HelperError, UnsupportedInsn, ExecError } from './fault.js';
+export { VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, HelperError, UnsupportedInsn, ExecError, RunDeadlineExceeded } from './fault.js';
 export type { LegacyPacketSource } from './interp/slow.js';
 
 /** Default budget of unverified programs (RunArgs.budget). */
@@ -97,9 +97,8 @@ export class InterpExecutable implements Executable, InterpTarget {
     st.attachStack();
     const budget = args.budget ?? (this.image.verified ? Number.MAX_SAFE_INTEGER : DEFAULT_UNVERIFIED_BUDGET);
     if (!(budget >= 0)) throw new TsbpfError('EINVAL', `invalid instruction budget ${budget}`);
-    st.budget = budget;
-    st.left = 0;
-    st.reserve = Math.floor(budget);
+    const deadline = args.deadline ?? this.image.deadline;
+    st.limit(budget, deadline && checkDeadline(deadline));
     st.tailCalls = 0;
     st.cpu = args.cpu ?? 0;
     st.runArg = args.run;

@@ -84,7 +84,7 @@ export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptio
     const cpu = prep.cpu ?? 0;
     let r0 = 0n;
     // One RunArgs for every repetition (engines only read it).
-    const runArgs = { args, cpu, run: state };
+    const runArgs = { args, cpu, run: state, ...(opts.deadline ? { deadline: opts.deadline } : {}) };
     const t0 = now();
     for (let i = 0; i < runs; i++) {
       state.redirect = undefined;

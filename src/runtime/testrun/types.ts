@@ -4,6 +4,7 @@
  */
 import { TsbpfError, type Errno } from '../../errors.js';
 import type { RedirectTarget } from '../../helpers/env.js';
+import type { RunDeadline } from '../../vm/engine.js';
 
 export interface TestRunOptions {
   /** data_in: the packet (networking programs) */
@@ -18,6 +19,11 @@ export interface TestRunOptions {
   cpu?: number;
   /** data_size_out: a smaller output buffer than the packet gives ENOSPC, as the kernel's */
   dataSizeOut?: number;
+  /**
+   * Stop each repetition that runs past this (tsbpf's addition; default the
+   * runtime's runDeadline): the run throws RunDeadlineExceeded (ETIME).
+   */
+  deadline?: RunDeadline;
 }
 
 export interface TestRunResult {

@@ -63,11 +63,9 @@ export function exec(st: RunState, act: Activation): number {
         act.depth = depth;
         st.left = 0;
         if (act.pausable) return STOP;
-        throw new BudgetExceeded(pc, st.budget);
+        throw st.exhausted(pc);
       }
-      const k = Math.min(st.reserve, 1 << 30);
-      st.reserve -= k;
-      left = k - 1;
+      left = st.refill(pc) - 1;
     }
     const w = code[pc]!;
     const d = (w >>> 9) & 31;

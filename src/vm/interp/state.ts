@@ -9,7 +9,8 @@ import { BPF_MAX_LOOPS, MAX_CALL_FRAMES } from '../../isa/opcodes.js';
 import type { ExecEnv, HelperRegistry } from '../../helpers/types.js';
 import type { AddressSpace, Region } from '../memory.js';
 import { NULL_GUARD } from '../memory.js';
-import type { Executable, ProgramImage } from '../engine.js';
+import { DEADLINE_SLICE, type Executable, type ProgramImage, type RunDeadline } from '../engine.js';
+import { BudgetExceeded, RunDeadlineExceeded } from '../fault.js';
 import type { DecodedProgram } from './decode.js';
 
 /** Registers r0..r10 as lo/hi int32 pairs (room for the 4-bit encodings up to r15). */
@@ -103,6 +104,14 @@ export class RunState {
   reserve = 0;
   /** the budget the run started with (for the error message) */
   budget = 0;
+  /** the run's deadline (RunArgs.deadline); `budget` is its instruction limit when byDeadline */
+  deadline: RunDeadline | undefined;
+  byDeadline = false;
+  /** instructions handed to the dispatch loop at a time: a slice when the clock is watched */
+  chunk = BUDGET_CHUNK;
+  /** when the deadline's clock started (0: not yet; it starts at the second slice) */
+  clockStart = 0;
+  private sliced = false;
   tailCalls = 0;
   readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_WORDS);
   /** the register file of top-level runs, reused from run to run */
@@ -140,6 +149,41 @@ export class RunState {
     readonly stackSize: number,
   ) {
     this.stacks = stackPool(space, stackSize);
+  }
+
+  /** Set the budget and deadline of a new run. */
+  limit(budget: number, deadline: RunDeadline | undefined): void {
+    this.deadline = deadline;
+    this.byDeadline = deadline?.instructions !== undefined && deadline.instructions <= budget;
+    if (this.byDeadline) budget = deadline!.instructions!;
+    this.budget = budget;
+    this.left = 0;
+    this.reserve = Math.floor(budget);
+    this.chunk = deadline?.ms !== undefined ? DEADLINE_SLICE : BUDGET_CHUNK;
+    this.clockStart = 0;
+    this.sliced = false;
+  }
+
+  /** The next chunk of the budget for the dispatch loop (reserve > 0); the clock is checked here. */
+  refill(pc: number): number {
+    const ms = this.deadline?.ms;
+    if (ms !== undefined) {
+      // The first chunk is the run's start: the clock is first read a slice later.
+      if (!this.sliced) this.sliced = true;
+      else {
+        const now = performance.now();
+        if (this.clockStart === 0) this.clockStart = now;
+        else if (now - this.clockStart >= ms) throw new RunDeadlineExceeded(pc, 'time', this.deadline!);
+      }
+    }
+    const k = Math.min(this.reserve, this.chunk);
+    this.reserve -= k;
+    return k;
+  }
+
+  /** The error of a run whose budget is spent. */
+  exhausted(pc: number): Error {
+    return this.byDeadline ? new RunDeadlineExceeded(pc, 'instructions', this.deadline!) : new BudgetExceeded(pc, this.budget);
   }
 
   /** Borrow a stack block for a run. */

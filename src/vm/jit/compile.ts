@@ -14,6 +14,8 @@
  *            tail (i32): set while a taken tail call unwinds the wasm stack
  *            cpu (i32): the CPU of this run (inlined bpf_get_smp_processor_id)
  *            budget (i64): instructions left (only in the checked variant)
+ *            fuel (i32): instructions left in this deadline slice (only in the deadline variant)
+ *   (deadline variant) e.refuel(pc i32, fuel i32) -> i32      the slice is spent: throw RunDeadlineExceeded or give more
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
  *            run(r1..r5 i64, sp i32, cpu i32) -> i64   sets the globals, calls f0
  *            runctx(ctx i32, sp i32, cpu i32) -> i32     the same with r1 = ctx, r2..r5 = 0, r0's low half
@@ -86,6 +88,14 @@ export interface CompileOptions {
    * access against the space (with the faulting instruction's pc).
    */
   budget: boolean;
+  /**
+   * The deadline variant (RunArgs.deadline): charge the fuel global at every
+   * function entry (the function's instruction count) and loop head (the
+   * loop body's), or per basic block in a dispatch loop, and call e.refuel
+   * when it runs out. Straight-line code is bounded by the function's
+   * length, so this bounds every run at a few instructions per iteration.
+   */
+  fuel?: boolean;
   /** bytes per stack frame */
   stackSize: number;
   /** lowest address of the stack region (8 frames); deeper calls fault */
@@ -133,10 +143,14 @@ const F_FAULT = 0;
 const F_TAIL = 1;
 const F_CALLX = 2;
 const F_LDPKT = 3;
+/** imported only by the deadline variant */
+const F_REFUEL = 4;
 export const G_SP = 0;
 export const G_TAIL = 1;
 export const G_CPU = 2;
 export const G_BUDGET = 3;
+/** the fuel global follows budget when both are there */
+const fuelGlobal = (opts: CompileOptions): number => (opts.budget ? G_BUDGET + 1 : G_BUDGET);
 
 // Local layout: r1..r5 are parameters 0..4.
 const L_R0 = 5;
@@ -272,6 +286,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   m.importFunc('e', 'tail', m.type([I32, I64, I64, I64], [I32]));
   m.importFunc('e', 'callx', m.type([I32, I64, I64, I64, I64, I64, I64], [I64]));
   m.importFunc('e', 'ldpkt', m.type([I32, I64, I32, I32], [I64]));
+  if (opts.fuel) m.importFunc('e', 'refuel', m.type([I32, I32], [I32]));
   const helperFunc = new Map<number, number>();
   for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
   if (opts.lookup32 && helperFunc.has(HELPER_MAP_LOOKUP)) helperFunc.set(LOOKUP32, m.importFunc('h', 'lookup32', m.type([I32, I32, I32], [I32])));
@@ -280,10 +295,12 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   m.global(I32, true, 0); // tail
   m.global(I32, true, 0); // cpu
   if (opts.budget) m.global(I64, true, 0);
+  if (opts.fuel) m.global(I32, true, 0);
   m.exportGlobal('sp', G_SP);
   m.exportGlobal('tail', G_TAIL);
   m.exportGlobal('cpu', G_CPU);
   if (opts.budget) m.exportGlobal('budget', G_BUDGET);
+  if (opts.fuel) m.exportGlobal('fuel', fuelGlobal(opts));
 
   const tFunc = m.type([I64, I64, I64, I64, I64], [I64]);
   const funcIndex = new Map<number, number>();
@@ -415,6 +432,12 @@ class FunctionCompiler {
       c.localSet(L_MAYGOTO);
     }
     const { body, dispatch } = structure(this.cfg);
+    this.dispatch = dispatch;
+    if (this.opts.fuel) {
+      let n = 0;
+      for (const b of this.cfg.blocks) n += this.insnCount(b.start, b.end);
+      this.charge(n, this.cfg.entry);
+    }
     this.stmts(body);
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
@@ -446,6 +469,8 @@ class FunctionCompiler {
         case 'block':
         case 'loop':
           c.blockStart(s.k === 'block' ? Op.block : Op.loop);
+          // Every iteration passes its loop's head: charge the body there (a dispatch loop charges per block).
+          if (s.k === 'loop' && this.opts.fuel && !this.dispatch) this.charge(this.bodyCount(s.body), this.firstPc(s.body));
           lists.push(s.body);
           pos.push(0);
           forward.push(s.k === 'block');
@@ -458,6 +483,10 @@ class FunctionCompiler {
           forward.push(true);
           break;
         case 'code':
+          if (this.opts.fuel && this.dispatch) {
+            const bb = this.cfg.blocks[s.b]!;
+            this.charge(this.insnCount(bb.start, bb.end), bb.start);
+          }
           this.blockCode(s.b);
           break;
         case 'brIf':
@@ -481,6 +510,61 @@ class FunctionCompiler {
           break;
       }
     }
+  }
+
+  /** the function went through the dispatch loop */
+  private dispatch = false;
+
+  /** Instruction slots [start, end) as instructions (an lddw is one). */
+  private insnCount(start: number, end: number): number {
+    let n = 0;
+    for (let i = start; i < end; i += this.insns[i]!.code === op.OP_LDDW ? 2 : 1) n++;
+    return n;
+  }
+
+  /** The instructions of every basic block in a statement list, nested loops included (once each). */
+  private bodyCount(list: readonly Stmt[]): number {
+    let n = 0;
+    const todo: Array<readonly Stmt[]> = [list];
+    while (todo.length) {
+      for (const s of todo.pop()!) {
+        if (s.k === 'code') {
+          const bb = this.cfg.blocks[s.b]!;
+          n += this.insnCount(bb.start, bb.end);
+        } else if (s.k === 'block' || s.k === 'loop') todo.push(s.body);
+        else if (s.k === 'if') todo.push(s.then);
+      }
+    }
+    return Math.max(n, 1);
+  }
+
+  /** The first instruction a statement list runs (for the deadline error's pc). */
+  private firstPc(list: readonly Stmt[]): number {
+    for (const s of list) {
+      if (s.k === 'code' || s.k === 'if' || s.k === 'brIf' || s.k === 'exit') return this.cfg.blocks[s.b]!.start;
+      if (s.k === 'block' || s.k === 'loop') return this.firstPc(s.body);
+    }
+    return this.cfg.entry;
+  }
+
+  /** fuel -= n; if (fuel < 0) fuel = e.refuel(pc, fuel), which throws when the deadline is reached. */
+  private charge(n: number, pc: number): void {
+    const c = this.c;
+    const g = fuelGlobal(this.opts);
+    c.globalGet(g);
+    c.i32Const(n);
+    c.op(Op.i32_sub);
+    c.localTee(L_T32);
+    c.globalSet(g);
+    c.localGet(L_T32);
+    c.i32Const(0);
+    c.op(Op.i32_lt_s);
+    c.blockStart(Op.if);
+    c.i32Const(pc);
+    c.localGet(L_T32);
+    c.call(F_REFUEL);
+    c.globalSet(g);
+    c.end();
   }
 
   /** Restore the caller's sp and return the i64 in local `l`. */

@@ -19,13 +19,14 @@ import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
 import { NULL_GUARD, type AddressSpace, type Region } from '../memory.js';
-import type { Engine, Executable, ProgramImage, RunArgs } from '../engine.js';
+import { checkDeadline, DEADLINE_SLICE, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
 import type { ExecEnv, HelperFn } from '../../helpers/types.js';
 import {
   BudgetExceeded,
   CallDepthExceeded,
   ExecError,
   HelperError,
+  RunDeadlineExceeded,
   UnknownHelper,
   UnsupportedInsn,
   VmFault,
@@ -94,6 +95,7 @@ interface Instance {
   readonly tail: WebAssembly.Global;
   readonly cpu: WebAssembly.Global;
   readonly budget: WebAssembly.Global | undefined;
+  readonly fuel: WebAssembly.Global | undefined;
 }
 
 /** The module's i32 entry (compile.ts `runctx`): r1 = ctx, r2..r5 = 0, r0's low 32 bits. */
@@ -112,6 +114,11 @@ class RunState {
   cpu = 0;
   run: unknown;
   budget: number | undefined;
+  /** the run's deadline, and what is left of its instructions beyond the slice in the fuel global */
+  deadline: RunDeadline | undefined;
+  fuelLeft = 0;
+  /** when the deadline's clock started (0: at the first refill) */
+  clockStart = 0;
   inst!: Instance;
   /** what enter() replaced, put back by leave() (a state is in one run at a time: the slots are its own) */
   savedCur: RunState | undefined;
@@ -135,7 +142,8 @@ class RunState {
       },
     };
   }
-  reset(cpu: number, run: unknown, budget: number | undefined): this {
+  reset(cpu: number, run: unknown, budget: number | undefined, deadline?: RunDeadline): this {
+    this.startDeadline(deadline);
     this.tailCount = 0;
     this.pending = undefined;
     this.cpu = cpu;
@@ -145,6 +153,39 @@ class RunState {
     this.env.cpu = cpu;
     this.env.run = run;
     return this;
+  }
+
+  startDeadline(deadline: RunDeadline | undefined): void {
+    this.deadline = deadline;
+    this.fuelLeft = deadline?.instructions ?? Infinity;
+    this.clockStart = 0;
+  }
+
+  /** The next slice of fuel for an instance's global. */
+  takeFuel(): number {
+    const g = Math.min(DEADLINE_SLICE, this.fuelLeft);
+    this.fuelLeft -= g;
+    return g;
+  }
+
+  /**
+   * e.refuel: the slice in the fuel global is spent (`fuel` < 0 by the charge
+   * that spent it). Stop the run when its instructions or its time are up,
+   * else hand out another slice.
+   */
+  refuel(pc: number, fuel: number): number {
+    const d = this.deadline!;
+    let f = fuel;
+    while (f < 0) {
+      if (this.fuelLeft <= 0) throw new RunDeadlineExceeded(pc, 'instructions', d);
+      f += this.takeFuel();
+    }
+    if (d.ms !== undefined) {
+      const now = performance.now();
+      if (this.clockStart === 0) this.clockStart = now;
+      else if (now - this.clockStart >= d.ms) throw new RunDeadlineExceeded(pc, 'time', d);
+    }
+    return f;
   }
 }
 
@@ -162,6 +203,9 @@ export class JitExecutable implements Executable {
   private readonly stackRegion: Region;
   private readonly plain: Instance;
   private budgeted: Instance | undefined;
+  /** the deadline variants (fuel checks), without and with the budget's checks */
+  private fueled: Instance | undefined;
+  private fueledBudgeted: Instance | undefined;
   /** the run currently inside this executable's code (innermost, for nested runs) */
   private cur: RunState | undefined;
   private active = 0;
@@ -182,6 +226,11 @@ export class JitExecutable implements Executable {
       self.compiled = plain.compiled;
       // Unverified images always run with a budget: compile that variant now too.
       if (!image.verified) exe.budgeted = await exe.instantiateAsync(true);
+      // A runtime-wide deadline: every run takes the deadline variant.
+      if (image.deadline) {
+        if (image.verified) exe.fueled = await exe.instantiateAsync(false, true);
+        else exe.fueledBudgeted = await exe.instantiateAsync(true, true);
+      }
       self.compileNs = Math.round((performance.now() - t0) * 1e6);
     } catch (e) {
       exe.close();
@@ -251,7 +300,8 @@ export class JitExecutable implements Executable {
     let state = this.spare;
     if (state) this.spare = undefined;
     else state = new RunState(this);
-    state.reset(args.cpu ?? 0, args.run, budget);
+    const deadline = args.deadline ?? this.image.deadline;
+    state.reset(args.cpu ?? 0, args.run, budget, deadline && checkDeadline(deadline));
     try {
       return this.runWith(state, args.args ?? NO_ARGS);
     } finally {
@@ -277,14 +327,17 @@ export class JitExecutable implements Executable {
       state.env.cpu = cpu;
       state.env.run = run;
     }
+    const deadline = this.image.deadline;
+    if (deadline !== undefined) state.startDeadline(deadline);
     try {
       if (this.active > 0) {
         // Nested in a run of this program: the general entry (it keeps the outer frames).
         const r = this.invoke(state, BigInt(ctx), 0n, 0n, 0n, 0n);
         return Number(BigInt.asIntN(32, state.pending === undefined ? r : this.trampoline(state, r)));
       }
-      const inst = this.plain;
+      const inst = deadline === undefined ? this.plain : this.variant(false, true);
       this.enter(state, inst);
+      if (inst.fuel) inst.fuel.value = state.takeFuel();
       let r: number;
       try {
         r = inst.ctxEntry(ctx, this.stackTop, cpu);
@@ -292,6 +345,7 @@ export class JitExecutable implements Executable {
         throw translateError(e);
       } finally {
         this.leave(state);
+        if (inst.fuel) state.fuelLeft += Math.max(0, inst.fuel.value as number);
       }
       // A tail call replaces r0 with its target's (the trampoline never reads the first r0).
       return state.pending === undefined ? r : Number(BigInt.asIntN(32, this.trampoline(state, 0n)));
@@ -299,6 +353,7 @@ export class JitExecutable implements Executable {
       // run and cpu stay (the next event likely brings the same); the chain's state is reset.
       state.tailCount = 0;
       state.pending = undefined;
+      state.deadline = undefined;
       this.spare = state;
     }
   }
@@ -338,6 +393,7 @@ export class JitExecutable implements Executable {
         // tail-call count starts afresh).
         const rest: RunArgs = { args: [state.pendingCtx], cpu: state.cpu, run: state.run };
         if (state.budget !== undefined) rest.budget = state.budgetLeft;
+        if (state.deadline !== undefined) rest.deadline = state.deadline;
         return target.run(rest);
       }
     }
@@ -345,7 +401,7 @@ export class JitExecutable implements Executable {
   }
 
   private invoke(state: RunState, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint {
-    const inst = state.budget !== undefined ? this.budgetVariant() : this.plain;
+    const inst = this.variant(state.budget !== undefined, state.deadline !== undefined);
     const prevCur = this.cur;
     // A nested run (a helper running this program again) continues below the
     // live frames; wasm restores sp itself on every return.
@@ -353,9 +409,12 @@ export class JitExecutable implements Executable {
     // instance it runs in, and give back the globals it had (slow path only).
     const outer = this.active > 0 ? prevCur?.inst : undefined;
     const sp = outer ? (outer.sp.value as number) : this.stackTop;
-    const saved = outer ? { sp, cpu: inst.cpu.value as number, budget: inst.budget?.value as bigint | undefined } : undefined;
+    const saved = outer
+      ? { sp, cpu: inst.cpu.value as number, budget: inst.budget?.value as bigint | undefined, fuel: inst.fuel?.value as number | undefined }
+      : undefined;
     this.enter(state, inst);
     if (inst.budget) inst.budget.value = BigInt(Math.floor(state.budgetLeft));
+    if (inst.fuel) inst.fuel.value = state.takeFuel();
     try {
       return inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
     } catch (e) {
@@ -363,26 +422,31 @@ export class JitExecutable implements Executable {
     } finally {
       this.leave(state);
       if (inst.budget) state.budgetLeft = Number(inst.budget.value);
+      // Unspent fuel goes back (an overdraft was spent: refuel covered it).
+      if (inst.fuel) state.fuelLeft += Math.max(0, inst.fuel.value as number);
       if (saved) {
         inst.sp.value = saved.sp;
         outer!.sp.value = saved.sp;
         inst.cpu.value = saved.cpu;
         if (inst.budget && saved.budget !== undefined) inst.budget.value = saved.budget;
+        if (inst.fuel && saved.fuel !== undefined) inst.fuel.value = saved.fuel;
       }
     }
   }
 
-  private budgetVariant(): Instance {
-    return (this.budgeted ??= this.instantiate(true));
+  /** The instance for a run with (or without) a budget and a deadline, compiled on first use. */
+  private variant(budget: boolean, fuel: boolean): Instance {
+    if (!fuel) return budget ? (this.budgeted ??= this.instantiate(true)) : this.plain;
+    return budget ? (this.fueledBudgeted ??= this.instantiate(true, true)) : (this.fueled ??= this.instantiate(false, true));
   }
 
-  private instantiate(budget: boolean): Instance {
-    const { compiled, imports, finish } = this.link(budget);
+  private instantiate(budget: boolean, fuel = false): Instance {
+    const { compiled, imports, finish } = this.link(budget, fuel);
     return finish(new WebAssembly.Instance(new WebAssembly.Module(compiled.bytes as BufferSource), imports));
   }
 
-  private async instantiateAsync(budget: boolean): Promise<Instance> {
-    const { compiled, imports, finish } = this.link(budget);
+  private async instantiateAsync(budget: boolean, fuel = false): Promise<Instance> {
+    const { compiled, imports, finish } = this.link(budget, fuel);
     // Up to 4 KB (Chromium's smallest main-thread limit) every host compiles
     // synchronously, and that skips the async round trip (about 0.15 ms per
     // program on Node 20).
@@ -392,13 +456,14 @@ export class JitExecutable implements Executable {
   }
 
   /** The module's bytes and imports, and how to wrap its instance (the compile step is the caller's). */
-  private link(budget: boolean): { compiled: CompiledModule; imports: WebAssembly.Imports; finish: (instance: WebAssembly.Instance) => Instance } {
+  private link(budget: boolean, fuel = false): { compiled: CompiledModule; imports: WebAssembly.Imports; finish: (instance: WebAssembly.Instance) => Instance } {
     const { image } = this;
     const space = image.space;
     const mem = space.memory;
     const compiled = compileProgram(image.insns, {
       shared: space.shared,
       budget,
+      fuel,
       stackSize: this.stackSize,
       stackBase: this.stackBase,
       memMinPages: 0,
@@ -485,6 +550,7 @@ export class JitExecutable implements Executable {
         return 1;
       },
       ldpkt: (_pc: number, ctx: bigint, off: number, size: number): bigint => legacyPacketLoad(space, st().run, u64(ctx), off, size),
+      refuel: (pc: number, f: number): number => st().refuel(pc, f),
       callx: (pc: number, id: bigint, a: bigint, b: bigint, c: bigint, d: bigint, e: bigint): bigint => {
         const hid = u64(id);
         if (hid === BigInt(HELPER_TAIL_CALL)) {
@@ -515,6 +581,7 @@ export class JitExecutable implements Executable {
         tail: exports['tail'] as WebAssembly.Global,
         cpu: exports['cpu'] as WebAssembly.Global,
         budget: budget ? (exports['budget'] as WebAssembly.Global) : undefined,
+        fuel: fuel ? (exports['fuel'] as WebAssembly.Global) : undefined,
       };
     };
     return { compiled, imports, finish };

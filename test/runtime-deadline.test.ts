@@ -1,0 +1,87 @@
+/**
+ * Run deadlines (issue 11, finding 6): a verified program with nested
+ * bpf_loop calls (Linux accepts it; 2^46 callback runs) is stopped by an
+ * instruction or time deadline with RunDeadlineExceeded (ETIME), under both
+ * engines, from a test run and from hooks; without a deadline nothing
+ * changes. No timed assertions: a time deadline only has to stop the run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble, type Insn } from '../src/isa/index.js';
+import { Runtime } from '../src/runtime/index.js';
+import { RunDeadlineExceeded } from '../src/vm/fault.js';
+import { TsbpfError } from '../src/errors.js';
+import { uprobe } from '../src/hooks/index.js';
+import { fileOpenHook } from '../src/hooks/lsm.js';
+import { loadObjectFile } from '../src/object/file.js';
+import { FIXTURES } from './paths.js';
+import { join } from 'node:path';
+import { openSync, closeSync } from 'node:fs';
+
+const NESTED = join(FIXTURES, 'nested_loop.o');
+
+/** A loop of n iterations in one function (a back edge, no helper). */
+function counted(n: number): Insn[] {
+  return assemble(`
+    r0 = 0
+    r1 = ${n}
+  top:
+    r0 += 1
+    r1 -= 1
+    if r1 != 0 goto top
+    exit`);
+}
+
+const isDeadline = (limit: 'instructions' | 'time') => (e: unknown): boolean =>
+  e instanceof RunDeadlineExceeded && e instanceof TsbpfError && e.errno === 'ETIME' && e.limit === limit;
+
+for (const engine of ['jit', 'interpreter'] as const) {
+  test(`${engine}: nested bpf_loop is stopped by an instruction deadline and by a time deadline`, async () => {
+    const rt = new Runtime({ engine });
+    const p = (await rt.load(await loadObjectFile(NESTED), { programs: ['nested_xdp'] })).program('nested_xdp');
+    assert.ok(p.executable.image.verified, 'the verifier accepted it');
+    assert.throws(() => p.run({ data: new Uint8Array(64), deadline: { instructions: 1_000_000 } }), isDeadline('instructions'));
+    assert.throws(() => p.run({ data: new Uint8Array(64), deadline: { ms: 20 } }), isDeadline('time'));
+    // The program still runs normally afterwards (no state left behind), here on a bounded loop.
+    const q = await rt.loadProgram({ name: 'counted', type: 'xdp', insns: counted(1000) });
+    assert.equal(q.run({ data: new Uint8Array(64), deadline: { instructions: 100_000 } }).retval, 1000);
+    assert.equal(q.run({ data: new Uint8Array(64) }).retval, 1000);
+    assert.throws(() => q.run({ data: new Uint8Array(64), deadline: { instructions: 500 } }), isDeadline('instructions'));
+    assert.throws(() => q.run({ data: new Uint8Array(64), deadline: { instructions: 0 } }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL');
+    rt.close();
+  });
+
+  test(`${engine}: the runtime's runDeadline stops a probe's run; the probed call goes on and the link counts the error`, async () => {
+    const rt = new Runtime({ engine, runDeadline: { instructions: 200_000 } });
+    const p = (await rt.load(await loadObjectFile(NESTED), { programs: ['nested_probe'] })).program('nested_probe');
+    const target = { work(x: number): number { return x * 2; } };
+    const link = p.attach(uprobe(target, 'work'));
+    assert.equal(target.work(21), 42, 'the application call completes');
+    assert.equal(link.errors, 1);
+    assert.ok(isDeadline('instructions')(link.lastError), String(link.lastError));
+    link.detach();
+    // A bounded program under the same deadline runs to its end.
+    const q = await rt.loadProgram({ name: 'counted', type: 'xdp', insns: counted(1000) });
+    assert.equal(q.run({ data: new Uint8Array(64) }).retval, 1000);
+    rt.close();
+  });
+}
+
+test('a policy hook fails closed when a program runs past its deadline (EPERM), or open when told to', async () => {
+  const rt = new Runtime({ runDeadline: { ms: 5 } });
+  const p = (await rt.load(await loadObjectFile(NESTED), { programs: ['nested_policy'] })).program('nested_policy');
+  const hook = fileOpenHook();
+  const link = p.attach(hook);
+  try {
+    assert.throws(() => openSync(NESTED, 'r'), (e: NodeJS.ErrnoException) => e.code === 'EPERM');
+    assert.equal(link.errors, 1);
+    assert.ok(isDeadline('time')(link.lastError));
+    hook.onError = 'allow';
+    closeSync(openSync(NESTED, 'r'));
+    assert.equal(link.errors, 2);
+  } finally {
+    hook.onError = 'deny';
+    link.detach();
+    rt.close();
+  }
+});
