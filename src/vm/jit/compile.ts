@@ -17,8 +17,8 @@
  *            fuel (i32): instructions left in this deadline slice (only in the deadline variant)
  *   (deadline variant) e.refuel(pc i32, fuel i32) -> i32      the slice is spent: throw RunDeadlineExceeded or give more
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
- *            run(r1..r5 i64, sp i32, cpu i32) -> i64   sets the globals, calls f0
- *            runctx(ctx i32, sp i32, cpu i32) -> i32     the same with r1 = ctx, r2..r5 = 0, r0's low half
+ *            run(r1..r5 i64, sp i32, cpu i32 [, fuel i32]) -> i64   sets the globals, calls f0
+ *            runctx(ctx i32, sp i32, cpu i32 [, fuel i32]) -> i32     the same with r1 = ctx, r2..r5 = 0, r0's low half
  *
  * Registers are locals: r1..r5 are the parameters (a bpf-to-bpf call passes
  * them exactly like the kernel's calling convention), r0 and r6..r10 plain
@@ -341,7 +341,10 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
 
   // run(r1..r5, sp, cpu): the per-run entry. Setting the globals here rather
   // than through WebAssembly.Global objects from JS saves a JS->C++ call each.
-  const runIdx = m.declareFunc(m.type([I64, I64, I64, I64, I64, I32, I32], [I64]));
+  // The deadline variant's entries take the first slice of fuel as one more parameter
+  // (a parameter costs nothing, where setting the global from JS costs a call into the engine).
+  const fuelParam: ValType[] = opts.fuel ? [I32] : [];
+  const runIdx = m.declareFunc(m.type([I64, I64, I64, I64, I64, I32, I32, ...fuelParam], [I64]));
   m.exportFunc('run', runIdx);
   {
     const b = new FuncBody([], 32);
@@ -349,6 +352,10 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
     b.globalSet(G_SP);
     b.localGet(6);
     b.globalSet(G_CPU);
+    if (opts.fuel) {
+      b.localGet(7);
+      b.globalSet(fuelGlobal(opts));
+    }
     b.i32Const(0);
     b.globalSet(G_TAIL);
     for (let r = 0; r < 5; r++) b.localGet(r);
@@ -359,7 +366,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   // runctx(ctx i32, sp i32, cpu i32) -> i32: run with r1 = ctx (zero-extended), r2..r5 = 0,
   // returning r0's low 32 bits. The hooks' entry (engine.ts runCtx): a JS caller passes and
   // gets plain numbers, where run's i64 parameters and result cost a BigInt conversion each.
-  const runCtxIdx = m.declareFunc(m.type([I32, I32, I32], [I32]));
+  const runCtxIdx = m.declareFunc(m.type([I32, I32, I32, ...fuelParam], [I32]));
   m.exportFunc('runctx', runCtxIdx);
   {
     const b = new FuncBody([], 32);
@@ -367,6 +374,10 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
     b.globalSet(G_SP);
     b.localGet(2);
     b.globalSet(G_CPU);
+    if (opts.fuel) {
+      b.localGet(3);
+      b.globalSet(fuelGlobal(opts));
+    }
     b.i32Const(0);
     b.globalSet(G_TAIL);
     b.localGet(0);

@@ -88,7 +88,8 @@ export class JitEngine implements Engine {
 
 interface Instance {
   readonly compiled: CompiledModule;
-  readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, sp: number, cpu: number) => bigint;
+  /** (the deadline variant takes the first slice of fuel as an eighth argument) */
+  readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, sp: number, cpu: number, fuel?: number) => bigint;
   readonly ctxEntry: CtxEntry;
   readonly funcs: ReadonlyMap<number, (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint>;
   readonly sp: WebAssembly.Global;
@@ -99,7 +100,7 @@ interface Instance {
 }
 
 /** The module's i32 entry (compile.ts `runctx`): r1 = ctx, r2..r5 = 0, r0's low 32 bits. */
-type CtxEntry = (ctx: number, sp: number, cpu: number) => number;
+type CtxEntry = (ctx: number, sp: number, cpu: number, fuel?: number) => number;
 
 /**
  * State of one run, shared along a chain of tail calls. An executable keeps
@@ -337,15 +338,15 @@ export class JitExecutable implements Executable {
       }
       const inst = deadline === undefined ? this.plain : this.variant(false, true);
       this.enter(state, inst);
-      if (inst.fuel) inst.fuel.value = state.takeFuel();
       let r: number;
       try {
-        r = inst.ctxEntry(ctx, this.stackTop, cpu);
+        r = inst.fuel ? inst.ctxEntry(ctx, this.stackTop, cpu, state.takeFuel()) : inst.ctxEntry(ctx, this.stackTop, cpu);
       } catch (e) {
         throw translateError(e);
       } finally {
         this.leave(state);
-        if (inst.fuel) state.fuelLeft += Math.max(0, inst.fuel.value as number);
+        // Unspent fuel goes back only when a tail call follows (the run ends otherwise).
+        if (inst.fuel && state.pending !== undefined) state.fuelLeft += Math.max(0, inst.fuel.value as number);
       }
       // A tail call replaces r0 with its target's (the trampoline never reads the first r0).
       return state.pending === undefined ? r : Number(BigInt.asIntN(32, this.trampoline(state, 0n)));
@@ -414,16 +415,15 @@ export class JitExecutable implements Executable {
       : undefined;
     this.enter(state, inst);
     if (inst.budget) inst.budget.value = BigInt(Math.floor(state.budgetLeft));
-    if (inst.fuel) inst.fuel.value = state.takeFuel();
     try {
-      return inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
+      return inst.fuel ? inst.entry(r1, r2, r3, r4, r5, sp, state.cpu, state.takeFuel()) : inst.entry(r1, r2, r3, r4, r5, sp, state.cpu);
     } catch (e) {
       throw translateError(e);
     } finally {
       this.leave(state);
       if (inst.budget) state.budgetLeft = Number(inst.budget.value);
-      // Unspent fuel goes back (an overdraft was spent: refuel covered it).
-      if (inst.fuel) state.fuelLeft += Math.max(0, inst.fuel.value as number);
+      // Unspent fuel goes back when a tail call or an outer run continues (a run that ends needs no count).
+      if (inst.fuel && (state.pending !== undefined || saved)) state.fuelLeft += Math.max(0, inst.fuel.value as number);
       if (saved) {
         inst.sp.value = saved.sp;
         outer!.sp.value = saved.sp;
