@@ -17,6 +17,9 @@ import { loadObjectFile } from '../src/object/file.js';
 import { FIXTURES } from './paths.js';
 import { join } from 'node:path';
 import { openSync, closeSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { dgramXdp } from '../src/hooks/packet/dgram.js';
 
 const NESTED = join(FIXTURES, 'nested_loop.o');
 
@@ -82,6 +85,38 @@ test('a policy hook fails closed when a program runs past its deadline (EPERM), 
   } finally {
     hook.onError = 'deny';
     link.detach();
+    rt.close();
+  }
+});
+
+test('XDP on a UDP socket counts a run past its deadline as XDP_ABORTED: the datagram is dropped', async () => {
+  const rt = new Runtime({ runDeadline: { instructions: 100_000 } });
+  const p = (await rt.load(await loadObjectFile(NESTED), { programs: ['nested_xdp'] })).program('nested_xdp');
+  const server = dgram.createSocket('udp4');
+  const client = dgram.createSocket('udp4');
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const got: string[] = [];
+  server.on('message', (m) => got.push(m.toString()));
+  const hook = dgramXdp(server);
+  const link = p.attach(hook);
+  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+  try {
+    await send('stopped');
+    // Wait until the hook has seen it (no timing assumption: poll the counter between turns of the event loop).
+    while (hook.counts[0] === 0) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(hook.counts, [1, 0, 0, 0, 0], 'XDP_ABORTED');
+    assert.equal(link.errors, 1);
+    assert.ok(isDeadline('instructions')(link.lastError));
+    link.detach();
+    await send('after');
+    while (got.length < 1) await once(server, 'message');
+    assert.deepEqual(got, ['after'], 'the aborted datagram never reached the application');
+  } finally {
+    link.detach();
+    server.close();
+    client.close();
     rt.close();
   }
 });
