@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble, type Insn } from '../src/isa/index.js';
+import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { RingBufReader, type RingBuf } from '../src/maps/index.js';
 import { Runtime } from '../src/runtime/index.js';
 import { RunDeadlineExceeded } from '../src/vm/fault.js';
 import { TsbpfError } from '../src/errors.js';
@@ -120,3 +121,53 @@ test('XDP on a UDP socket counts a run past its deadline as XDP_ABORTED: the dat
     rt.close();
   }
 });
+
+for (const engine of ['jit', 'interpreter'] as const) {
+  test(`${engine}: a run stopped with a ring buffer record reserved gives the record back (the reader is not stalled)`, async () => {
+    const rt = new Runtime({ engine });
+    const rb = rt.createMap({ name: 'rb', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, pinning: 'none' });
+    const withRef = (insns: Insn[]): Insn[] => {
+      for (const i of insns) if (i.code === OP_LDDW) (i.src = BPF_PSEUDO_MAP_FD), (i.imm = rb.id);
+      return insns;
+    };
+    // reserve 8 bytes, loop 2000 times, then submit: a 1,000-instruction deadline stops it in the loop.
+    const stuck = await rt.loadProgram({ type: 'xdp', insns: withRef(assemble(`
+      r1 = 0 ll
+      r2 = 8
+      r3 = 0
+      call 131
+      if r0 == 0 goto out
+      r6 = r0
+      r7 = 2000
+    top:
+      r7 -= 1
+      if r7 != 0 goto top
+      r1 = 0x11
+      *(u64 *)(r6 + 0) = r1
+      r1 = r6
+      r2 = 0
+      call 132
+    out:
+      r0 = 2
+      exit`)) });
+    assert.throws(() => stuck.run({ data: new Uint8Array(64), deadline: { instructions: 1000 } }), isDeadline('instructions'));
+    const out = await rt.loadProgram({ type: 'xdp', insns: withRef(assemble(`
+      r1 = 0x22
+      *(u64 *)(r10 - 8) = r1
+      r1 = 0 ll
+      r2 = r10
+      r2 += -8
+      r3 = 8
+      r4 = 0
+      call 130
+      r0 = 2
+      exit`)) });
+    assert.equal(out.run({ data: new Uint8Array(64) }).retval, 2);
+    const reader = new RingBufReader(rb as RingBuf);
+    const got: Uint8Array[] = [];
+    reader.consume((b) => got.push(b.slice()));
+    assert.deepEqual(got, [Uint8Array.of(0x22, 0, 0, 0, 0, 0, 0, 0)], 'the stopped run\'s record was discarded, the next one is read');
+    reader.close();
+    rt.close();
+  });
+}

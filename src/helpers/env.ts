@@ -165,6 +165,22 @@ export interface HelperRun {
   redirect?: RedirectTarget;
   /** scratch memory (in the space) helpers may use for keys they pass to callbacks */
   scratch?: number;
+  /**
+   * Ring buffer records this run reserved and has not yet submitted or
+   * discarded. The verifier makes a program release them before it exits;
+   * a run stopped before that (a deadline, a fault) would leave them busy
+   * and stall the ring's reader for good, so whoever ran it calls
+   * releaseHeld (the kernel never stops a program half-way, tsbpf may).
+   */
+  held?: Array<{ ring: HelperMap; rec: number }>;
+}
+
+/** Discard the records a stopped run still held (HelperRun.held). */
+export function releaseHeld(run: HelperRun): void {
+  const held = run.held;
+  if (!held) return;
+  run.held = undefined;
+  for (const h of held) h.ring.discard?.(h.rec, 0n);
 }
 
 /** The run state of `env`; a helper called outside a runtime-prepared run is a host error. */

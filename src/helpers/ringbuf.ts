@@ -21,6 +21,12 @@ function ringOfRecord(env: ExecEnv, rec: bigint): HelperMap {
   return owner;
 }
 
+function unhold(env: ExecEnv, rec: bigint): void {
+  const held = runOf(env).held;
+  const i = held ? held.findIndex((h) => h.rec === Number(rec)) : -1;
+  if (i >= 0) held!.splice(i, 1);
+}
+
 export const ringbufHelpers: HelperDef[] = [
   helper(130, 'ringbuf_output', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4) => {
     const m = ringOf(env, r1);
@@ -30,14 +36,19 @@ export const ringbufHelpers: HelperDef[] = [
   helper(131, 'ringbuf_reserve', 'PTR_TO_RINGBUF_MEM_OR_NULL', ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3) => {
     const m = ringOf(env, r1);
     if (!m?.reserve) return 0n;
-    return BigInt(m.reserve(Number(r2 > 0xffffffffn ? 0xffffffffn : r2), r3) >>> 0);
+    const rec = m.reserve(Number(r2 > 0xffffffffn ? 0xffffffffn : r2), r3) >>> 0;
+    // Held until submit or discard: a run stopped before either releases it (env.ts releaseHeld).
+    if (rec !== 0) (runOf(env).held ??= []).push({ ring: m, rec });
+    return BigInt(rec);
   }),
   helper(132, 'ringbuf_submit', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
     ringOfRecord(env, r1).submit?.(Number(r1), r2);
+    unhold(env, r1);
     return 0n;
   }, { releasesArg: 0 }),
   helper(133, 'ringbuf_discard', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
     ringOfRecord(env, r1).discard?.(Number(r1), r2);
+    unhold(env, r1);
     return 0n;
   }, { releasesArg: 0 }),
   helper(134, 'ringbuf_query', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], (env, r1, r2) => {

@@ -10,7 +10,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
-import type { HelperRun } from '../helpers/env.js';
+import { releaseHeld, type HelperRun } from '../helpers/env.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
 
 /** Something `program.attach(hook)` accepts. */
@@ -60,6 +60,8 @@ export class HookRun implements HelperRun {
   }
   /** runs of this state in progress (more than one: a nested event re-entered the program) */
   active = 0;
+  /** ring buffer records reserved and not yet released (HelperRun.held) */
+  held: HelperRun['held'] = undefined;
 }
 
 /**
@@ -277,6 +279,8 @@ export class HookPoint implements Attachable<Link> {
       const exe = p.executable;
       return exe.runCtx !== undefined ? exe.runCtx(ctx, 0, run) : Number(BigInt.asIntN(32, exe.run(run.args)));
     } finally {
+      // A run stopped half-way (a deadline) gives back the ring buffer records it reserved.
+      if (run.held !== undefined && run.active === 1) releaseHeld(run);
       // A nested event (another buffer) inside a run still going: the outer
       // run's helpers (bpf_get_func_ip reads run.ctx) must find its context again.
       if (--run.active > 0 && prev !== ctx) {

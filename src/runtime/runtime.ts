@@ -16,7 +16,7 @@ import { checkDeadline, type Engine, type Executable, type ProgramImage, type Ru
 import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
-import type { HelperClock, HelperMap, RedirectTarget, SkbPacket, TaskIdentity, TraceRecord, XdpPacket } from '../helpers/env.js';
+import { releaseHeld, type HelperClock, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
@@ -559,7 +559,12 @@ export class Program implements ProgramRef {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
     const env = this.runtime.testRunEnv();
     const state = new RunState(env.host, this.type, this.name, ctx, opts.packet, env.scratch);
-    const r0 = this.executable.run({ args: [BigInt(ctx)], cpu: opts.cpu ?? 0, run: state });
+    let r0: bigint;
+    try {
+      r0 = this.executable.run({ args: [BigInt(ctx)], cpu: opts.cpu ?? 0, run: state });
+    } finally {
+      releaseHeld(state);
+    }
     return state.redirect ? { r0, redirect: state.redirect } : { r0 };
   }
 

@@ -5,7 +5,7 @@
  * time it, and read the outputs back.
  */
 import type { Executable } from '../../vm/engine.js';
-import type { HelperHost, HelperRun, RedirectTarget, SkbPacket, XdpPacket } from '../../helpers/env.js';
+import { releaseHeld, type HelperHost, type HelperRun, type RedirectTarget, type SkbPacket, type XdpPacket } from '../../helpers/env.js';
 import type { AddressSpace } from '../../vm/memory.js';
 import type { NetDevice } from '../netdev.js';
 import { prepareXdp } from './xdp.js';
@@ -86,9 +86,14 @@ export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptio
     // One RunArgs for every repetition (engines only read it).
     const runArgs = { args, cpu, run: state, ...(opts.deadline ? { deadline: opts.deadline } : {}) };
     const t0 = now();
-    for (let i = 0; i < runs; i++) {
-      state.redirect = undefined;
-      r0 = prog.exec.run(runArgs);
+    try {
+      for (let i = 0; i < runs; i++) {
+        state.redirect = undefined;
+        r0 = prog.exec.run(runArgs);
+      }
+    } finally {
+      // A repetition stopped half-way (a deadline) gives back the ring buffer records it reserved.
+      releaseHeld(state);
     }
     const elapsed = now() - t0;
     const duration = Math.min(U32_MAX, Math.floor((elapsed * 1e6) / runs));
