@@ -601,8 +601,7 @@ class FunctionCompiler {
     const insns = this.insns;
     const c = this.c;
     if (this.opts.budget) {
-      let count = 0;
-      for (let i = bb.start; i < bb.end; i += insns[i]!.code === op.OP_LDDW ? 2 : 1) count++;
+      const count = this.insnCount(bb.start, bb.end);
       // budget -= count; if (budget < 0) fault. Charged per block on entry.
       c.globalGet(G_BUDGET);
       c.i64Const32(count);
