@@ -11,7 +11,7 @@ import { validateInsn } from '../src/isa/validate.js';
 import { isLinuxExtension } from '../src/isa/groups.js';
 import { HELPER_NAMES, helperId, helperName } from '../src/isa/helper-names.js';
 import { writeObject } from '../src/object/writer.js';
-import { BIN, CONFORMANCE_DIR, CONFORMANCE_MISSING, ROOT } from './paths.js';
+import { BIN, CONFORMANCE_DIR, CONFORMANCE_MISSING, MULTIARCH_INCLUDE, ROOT } from './paths.js';
 
 const k = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, opts);
 const l = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, { ...opts, dialect: 'llvm' });
@@ -280,7 +280,7 @@ function buildFixtures(dir: string): Built[] {
     const cpus = CPUS[c] ?? ['v1', 'v3', 'v4'];
     for (const mcpu of cpus) {
       const obj = join(dir, `${c.replace(/\.c$/, '')}.${mcpu}.o`);
-      execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-mcpu=${mcpu}`, '-I/usr/include/x86_64-linux-gnu', '-c', join(FIXTURES_ASM, c), '-o', obj], {
+      execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', `-mcpu=${mcpu}`, MULTIARCH_INCLUDE, '-c', join(FIXTURES_ASM, c), '-o', obj], {
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       out.push({ obj, mcpu });

@@ -10,6 +10,11 @@ export const SHARED = process.env.TSBPF_SHARED ?? resolve(ROOT, '../shared');
 export const CONFORMANCE_DIR = resolve(SHARED, 'bpf-conformance');
 export const FIXTURES = resolve(ROOT, 'fixtures');
 export const BIN = resolve(ROOT, 'bin/tsbpf');
+/**
+ * clang's flag for Debian's multiarch headers (asm/types.h, which linux/bpf.h includes), named
+ * after the machine as `-I/usr/include/$(uname -m)-linux-gnu` is in the README.
+ */
+export const MULTIARCH_INCLUDE = `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : process.arch === 'x64' ? 'x86_64' : process.arch}-linux-gnu`;
 
 /**
  * Why the tests that read the bpf_conformance suite cannot run here, or false when they can.
