@@ -1,7 +1,7 @@
 /**
  * The README's library example, checked step by step, then every TypeScript and JavaScript
- * snippet of README.md and docs/hooks.md run as written: each is transpiled (TypeScript's
- * transpileModule strips the types, nothing else), written under dist/test/snippets/ inside the
+ * snippet of README.md and docs/hooks.md run as written: each is transpiled (scripts/snippet.mjs:
+ * TypeScript's transpileModule strips the types, nothing else), written under dist/test/snippets/ inside the
  * repository so that `import ... from 'tsbpf'` resolves through package.json's exports as a
  * user's would (a package may import itself by name), and run by node from the repository root
  * (the snippets' relative paths: fixtures/, examples/). So the docs cannot drift from the API.
@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import ts from 'typescript';
+import { pathToFileURL } from 'node:url';
 import { Runtime, loadObjectFile } from '../src/index.js';
 import { FIXTURES, ROOT } from './paths.js';
 
@@ -47,27 +47,12 @@ test('README: load an object, run a program, read and write its maps from the ho
   rt.close();
 });
 
-interface Snippet {
-  file: string;
-  line: number;
-  lang: string;
-  code: string;
+/** scripts/snippet.mjs: the Markdown snippets and their JavaScript (one extractor for the test and CI). */
+interface SnippetTools {
+  snippets(markdown: string): Array<{ line: number; code: string }>;
+  toJs(code: string): { js: string; diagnostics: string[] };
 }
-
-/** The fenced ```ts / ```js blocks of a Markdown file, with the line each starts on. */
-export function snippetsOf(file: string): Snippet[] {
-  const out: Snippet[] = [];
-  const lines = readFileSync(resolve(ROOT, file), 'utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^```(ts|js|typescript|javascript)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const start = i + 1;
-    while (i + 1 < lines.length && !/^```\s*$/.test(lines[i + 1]!)) i++;
-    out.push({ file, line: start, lang: open[1]!, code: lines.slice(start, i + 1).join('\n') });
-    i++;
-  }
-  return out;
-}
+const { snippets, toJs } = (await import(pathToFileURL(resolve(ROOT, 'scripts/snippet.mjs')).href)) as SnippetTools;
 
 /**
  * The browser snippet fetches the object by a relative URL; under Node a fetch that serves such
@@ -76,17 +61,17 @@ export function snippetsOf(file: string): Snippet[] {
 const FETCH_FIXTURES = `{ const f = globalThis.fetch; globalThis.fetch = async (url) => (/^[a-z]+:/.test(String(url)) ? f(url) : new Response((await import('node:fs')).readFileSync('fixtures/' + url))); }\n`;
 
 for (const file of ['README.md', 'docs/hooks.md']) {
-  const snippets = snippetsOf(file);
-  test(`${file}: every TypeScript and JavaScript snippet runs as written (${snippets.length})`, () => {
-    assert.ok(snippets.length > 0, `${file} has snippets`);
+  const all = snippets(readFileSync(resolve(ROOT, file), 'utf8'));
+  test(`${file}: every TypeScript and JavaScript snippet runs as written (${all.length})`, () => {
+    assert.ok(all.length > 0, `${file} has snippets`);
     const dir = resolve(ROOT, 'dist/test/snippets');
     mkdirSync(dir, { recursive: true });
-    for (const s of snippets) {
+    for (const s of all) {
       const where = `${file}:${s.line}`;
-      const js = ts.transpileModule(s.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
-      assert.deepEqual(js.diagnostics?.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), [], `${where}: does not parse`);
+      const { js, diagnostics } = toJs(s.code);
+      assert.deepEqual(diagnostics, [], `${where}: does not parse`);
       const path = resolve(dir, `${file.replace(/[/.]/g, '_')}_${s.line}.mjs`);
-      writeFileSync(path, (s.code.includes('fetch(') ? FETCH_FIXTURES : '') + js.outputText);
+      writeFileSync(path, (s.code.includes('fetch(') ? FETCH_FIXTURES : '') + js);
       const r = spawnSync(process.execPath, [path], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
       assert.equal(r.status, 0, `${where}: exit ${r.status}\n${r.stderr}`);
     }
