@@ -49,10 +49,26 @@ export class MapError extends TsbpfError {
 export type KeyInput = Uint8Array | bigint | number;
 export type ValueInput = Uint8Array | bigint | number;
 
-/** An opaque program reference the runtime stores in a prog_array (its id and type). */
+/**
+ * A program reference the runtime stores in a prog_array: its id and the
+ * facts prog_array ownership compares (prog-array.ts, the kernel's
+ * __bpf_prog_map_compatible). A reference without `type` is opaque (maps
+ * made outside a runtime) and takes no part in ownership.
+ */
 export interface ProgramRef {
   readonly id: number;
+  readonly name?: string;
   readonly type?: string;
+  /** expected_attach_type (the section's attach type), when the program has one */
+  readonly expectedAttachType?: string | undefined;
+  /** compiled by the JIT (the kernel's fp->jited); false for the interpreter */
+  readonly jited?: boolean;
+  /** BPF_F_XDP_HAS_FRAGS (SEC("xdp.frags")) */
+  readonly xdpHasFrags?: boolean;
+  /** BPF_F_SLEEPABLE */
+  readonly sleepable?: boolean;
+  /** tracing programs: identity of the attach target's BTF function prototype (aux->attach_func_proto) */
+  readonly attachFuncProto?: number | undefined;
 }
 
 /** What a map needs from the runtime that creates it. */
