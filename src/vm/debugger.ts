@@ -66,6 +66,8 @@ export class Debugger {
     this.prog = patchableCopy(exe.decoded);
     this.st = exe.acquire(args);
     this.act = exe.entry(this.st, args, true, this.prog);
+    // A debugged run is in flight from here to close(): memory it may point at waits (memory.ts, grace period).
+    exe.image.space.enterRun();
   }
 
   /** True once the program exited, faulted or ran out of budget. */
@@ -181,6 +183,7 @@ export class Debugger {
     if (this.closed) return;
     this.closed = true;
     this.exe.releaseState(this.st);
+    this.exe.image.space.exitRun();
   }
 
   private resume(limit: number): StopEvent {

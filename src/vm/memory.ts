@@ -10,9 +10,20 @@
  * offsets from it always fault.
  *
  * Allocation: power-of-two size classes from 16 bytes to 64 KiB with free
- * lists (hash map elements, ring buffer pages), and page-granular first-fit
- * runs for larger blocks (array maps, ring buffers). Blocks are never moved,
- * so an address handed to a program or to the host stays valid until freed.
+ * lists (contexts, descriptors, map element slabs), and page-granular
+ * first-fit runs for larger blocks (array maps, ring buffers). Blocks are
+ * never moved, so an address handed to a program or to the host stays valid
+ * until freed.
+ *
+ * The grace period (the kernel's RCU, docs/map-memory.md): a program may
+ * still hold a pointer into memory its map, element or program gave up
+ * while it runs (a value pointer kept after bpf_map_delete_elem, an inner
+ * map replaced by the host from a helper callback, a map or program closed
+ * from a trace sink). The engines bracket every run with enterRun/exitRun;
+ * memory given up with `retire` (or work queued with `afterGracePeriod`)
+ * waits until no run of this space is in flight — nested runs and tail
+ * calls included — and is reused only then. Memory only the runtime itself
+ * points at (test-run buffers, helper scratch) is freed at once with `free`.
  */
 import { TsbpfError } from '../errors.js';
 
@@ -74,6 +85,10 @@ export class AddressSpace {
   private freeRuns: Array<[number, number]> = [];
   private readonly regions: Region[] = [];
   private lastRegion: Region | undefined;
+  /** runs of programs over this space in flight on this thread (nested runs count each) */
+  private runDepth = 0;
+  /** work waiting for the end of the grace period (retired blocks, released maps) */
+  private deferred: Array<() => void> = [];
 
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = opts.initialPages ?? 256;
@@ -169,6 +184,60 @@ export class AddressSpace {
       runs[i - 1]![1] += runs[i]![1];
       runs.splice(i, 1);
     }
+  }
+
+  /** A program run over this space begins (engines call this; runs nest). */
+  enterRun(): void {
+    this.runDepth++;
+  }
+
+  /** A run ends: when it was the last one in flight, the grace period is over and deferred work runs. */
+  exitRun(): void {
+    if (--this.runDepth > 0) return;
+    this.runDepth = 0;
+    if (this.deferred.length > 0) this.endGracePeriod();
+  }
+
+  /** Runs in flight on this thread. */
+  get runsInFlight(): number {
+    return this.runDepth;
+  }
+
+  /** Blocks and callbacks waiting for the grace period to end. */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /**
+   * Run `fn` once no run that could hold a pointer into memory given up now
+   * is in flight: at once when no run is, else when the last one ends
+   * (call_rcu).
+   */
+  afterGracePeriod(fn: () => void): void {
+    if (this.runDepth === 0) fn();
+    else this.deferred.push(fn);
+  }
+
+  /** Free a block a program may still point at: after the grace period (kfree_rcu). */
+  retire(addr: number): void {
+    this.afterGracePeriod(() => this.free(addr));
+  }
+
+  private endGracePeriod(): void {
+    // Callbacks may queue more (a released map retiring its blocks): those run now too, as no run is in flight.
+    let failure: unknown;
+    while (this.deferred.length > 0 && this.runDepth === 0) {
+      const batch = this.deferred;
+      this.deferred = [];
+      for (const fn of batch) {
+        try {
+          fn();
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** The usable size of a live block. */
