@@ -16,6 +16,7 @@ import { assemble } from '../src/isa/asm.js';
 import type { BpfMap } from '../src/maps/map.js';
 import type { MapSpec } from '../src/object/spec.js';
 import { BPF_F_NO_PREALLOC } from '../src/maps/flags.js';
+import { ArenaSpace } from '../src/runtime/arena-space.js';
 
 const ENGINES = ['jit', 'interpreter'] as const;
 
@@ -260,6 +261,28 @@ test("each map's elements come from its own memory: a freed element is never ano
     // The same map takes its own freed elements back (no run in flight: no grace period to wait for).
     a.set(100, v);
     assert.ok(freedA.includes(addrOf(a, 100)), "a reuses its own freed elements");
+  } finally {
+    rt.close();
+  }
+});
+
+test('a shared space counts the runs of every thread: a map closed while another thread runs is freed after that run', () => {
+  const rt = new Runtime({ shared: true, numCpus: 2, engine: 'interpreter' });
+  try {
+    const m = rt.createMap(mapSpec('shared_arr', 'array', 4, 64, 16));
+    const values = (m as unknown as { valuesAddr: number }).valuesAddr;
+    // Another thread's view of the memory (as a worker's, src/runtime/shared.ts), running a program.
+    const arenaBase = rt.space.alloc(65536, 4096);
+    const worker = new ArenaSpace(rt.space.memory, arenaBase, 65536);
+    worker.enterRun();
+    m.close();
+    assert.equal(rt.maps.byId(m.id), undefined, 'the id goes at once');
+    rt.space.alloc(16);
+    assert.notEqual(rt.space.sizeOf(values), undefined, "the storage stays while the other thread's run is in flight");
+    worker.exitRun();
+    rt.space.alloc(16);
+    assert.equal(rt.space.sizeOf(values), undefined, 'and is freed once no thread runs');
+    assert.equal(rt.space.deferredCount, 0);
   } finally {
     rt.close();
   }
