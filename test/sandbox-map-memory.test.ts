@@ -32,6 +32,19 @@ function load(rt: Runtime, src: string, name = 'stale'): Promise<Program> {
 /** trace_printk("hi") as instructions: the host's trace sink runs in the middle of the program. */
 const TRACE = ['r1 = 0x6968', '*(u64 *)(r10 -40) = r1', 'r1 = r10', 'r1 += -40', 'r2 = 3', 'call 6'].join('\n');
 
+/** bpf_map_lookup_elem(MAP, &key) with the u32 key at r10-4; to `out` when absent. */
+const lookup = (map: string): string => `r1 = ${map}\nr2 = r10\nr2 += -4\ncall 1\nif r0 == 0 goto out`;
+
+/**
+ * A program that takes a pointer with `get` (left in r0, key 0 at r10-4),
+ * lets the host act (trace sink), then writes 8 bytes through the pointer at
+ * each of `offsets`, and runs `after`.
+ */
+function staleWriter(get: string, offsets: number[], after = ''): string {
+  const writes = offsets.map((o) => `*(u64 *)(r7 +${o}) = r1`);
+  return ['*(u32 *)(r10 -4) = 0', get, 'r7 = r0', TRACE, 'r1 = 0x4141414141414141 ll', ...writes, after, 'out:', 'r0 = 2', 'exit'].join('\n');
+}
+
 const key16 = new Uint8Array(16).fill(0x11);
 const val8 = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
 
@@ -47,11 +60,7 @@ for (const engine of ENGINES) {
       const prog = await load(
         rt,
         `*(u32 *)(r10 -4) = 1
-        r1 = map[fd:${a.id}] ll
-        r2 = r10
-        r2 += -4
-        call 1
-        if r0 == 0 goto out
+        ${lookup(`map[fd:${a.id}] ll`)}
         r6 = r0
         r1 = map[fd:${a.id}] ll
         r2 = r10
@@ -107,28 +116,7 @@ out:
     let victim: BpfMap<unknown> | undefined;
     try {
       outer.set(0, inner.id);
-      const prog = await load(
-        rt,
-        `*(u32 *)(r10 -4) = 0
-        r1 = map[fd:${outer.id}] ll
-        r2 = r10
-        r2 += -4
-        call 1
-        if r0 == 0 goto out
-        r1 = r0
-        r2 = r10
-        r2 += -4
-        call 1
-        if r0 == 0 goto out
-        r7 = r0
-        ${TRACE}
-        r1 = 0x4141414141414141 ll
-        *(u64 *)(r7 +0) = r1
-        *(u64 *)(r7 +56) = r1
-out:
-        r0 = 2
-        exit`,
-      );
+      const prog = await load(rt, staleWriter(`${lookup(`map[fd:${outer.id}] ll`)}\n${lookup('r0')}`, [0, 56]));
       const innerValues = (inner as unknown as { valuesAddr: number }).valuesAddr;
       prog.run({ data: new Uint8Array(64) });
       assert.ok(victim, 'the trace sink ran during the program');
@@ -159,23 +147,7 @@ out:
     try {
       h.set(0, new Uint8Array(48));
       nested = await load(rt, 'r0 = 2\nexit', 'nested');
-      prog = await load(
-        rt,
-        `*(u32 *)(r10 -4) = 0
-        r1 = map[fd:${h.id}] ll
-        r2 = r10
-        r2 += -4
-        call 1
-        if r0 == 0 goto out
-        r7 = r0
-        ${TRACE}
-        r1 = 0x4141414141414141 ll
-        *(u64 *)(r7 +0) = r1
-        *(u64 *)(r7 +40) = r1
-out:
-        r0 = 2
-        exit`,
-      );
+      prog = await load(rt, staleWriter(lookup(`map[fd:${h.id}] ll`), [0, 40]));
       prog.run({ data: new Uint8Array(64) });
       assert.ok(victim, 'the trace sink ran during the program');
       for (let k = 0; k < 4; k++) assert.deepEqual(victim.get(k), new Uint8Array(48).fill(0x5a), `victim[${k}] is untouched`);
@@ -199,25 +171,7 @@ out:
     });
     const rb = rt.createMap(mapSpec('rb', 'ringbuf', 0, 0, 4096));
     try {
-      prog = await load(
-        rt,
-        `r1 = map[fd:${rb.id}] ll
-        r2 = 64
-        r3 = 0
-        call 131
-        if r0 == 0 goto out
-        r7 = r0
-        ${TRACE}
-        r1 = 0x4141414141414141 ll
-        *(u64 *)(r7 +0) = r1
-        *(u64 *)(r7 +56) = r1
-        r1 = r7
-        r2 = 0
-        call 132
-out:
-        r0 = 2
-        exit`,
-      );
+      prog = await load(rt, staleWriter(`r1 = map[fd:${rb.id}] ll\nr2 = 64\nr3 = 0\ncall 131\nif r0 == 0 goto out`, [0, 56], 'r1 = r7\nr2 = 0\ncall 132'));
       prog.run({ data: new Uint8Array(64) });
       assert.ok(victim, 'the trace sink ran during the program');
       assert.deepEqual(victim.get(0), new Uint8Array(4096).fill(0x5a), 'the victim map is untouched');
