@@ -241,3 +241,47 @@ test('a shared space counts the runs of every thread: a map closed while another
     rt.close();
   }
 });
+
+for (const engine of ENGINES) {
+  test(`${engine}: a run that deletes and inserts 10000 times keeps the element cache within twice max_entries`, async () => {
+    // Structural checks only: a raw program has no BTF func_info for its callback (the verifier would refuse it as Linux does).
+    const rt = new Runtime({ engine, verify: 'structural' });
+    try {
+      const h = rt.createMap(mapSpec('churn', 'hash', 4, 8, 4, BPF_F_NO_PREALLOC));
+      const cb = [
+        '*(u32 *)(r10 -4) = 7',
+        'r1 = 0',
+        '*(u64 *)(r10 -16) = r1',
+        `r1 = map[fd:${h.id}] ll`,
+        'r2 = r10',
+        'r2 += -4',
+        'r3 = r10',
+        'r3 += -16',
+        'r4 = 0',
+        'call 2',
+        'if r0 != 0 goto fail',
+        `r1 = map[fd:${h.id}] ll`,
+        'r2 = r10',
+        'r2 += -4',
+        'call 3',
+        'r0 = 0',
+        'exit',
+        'fail:',
+        'r0 = 1',
+        'exit',
+      ];
+      // main: return bpf_loop(10000, cb, NULL, 0), the iterations done (a failed update stops the loop); cb at slot 7
+      const insns = assemble(['r1 = 10000', 'r2 = 0 ll', 'r3 = 0', 'r4 = 0', 'call 181', 'exit', ...cb].join('\n'), { dialect: 'kernel' });
+      insns[1]!.src = 4; // BPF_PSEUDO_FUNC: imm relative to the next instruction
+      insns[1]!.imm = 7 - 2;
+      const prog = await rt.loadProgram({ name: 'churn', type: 'xdp', insns });
+      assert.equal(prog.run({ data: new Uint8Array(64) }).retval, 10000, 'every update succeeded');
+      const cache = (h as unknown as { table_: { cache: { bytes: number; elemSize: number } } }).table_.cache;
+      assert.ok(cache.bytes <= 2 * 4 * cache.elemSize, `the cache holds ${cache.bytes} bytes after 10000 deletes in one run`);
+      assert.equal(rt.space.deferredCount, 0, 'nothing waits once the run ended');
+      assert.equal([...h.keys()].length, 0);
+    } finally {
+      rt.close();
+    }
+  });
+}
