@@ -127,6 +127,31 @@ out:
     }
   });
 
+  test(`${engine}: an inner map deleted from a hash_of_maps and closed during a run keeps its memory until the run ends`, async () => {
+    let victim: BpfMap<unknown> | undefined;
+    const rt = new Runtime({
+      engine,
+      trace: () => {
+        outer.delete(0);
+        inner.close();
+        victim = rt.createMap(mapSpec('victim', 'array', 4, 64, 1));
+        victim.set(0, new Uint8Array(64).fill(0x5a));
+      },
+    });
+    const template = mapSpec('inner', 'array', 4, 64, 1);
+    const inner = rt.createMap(template);
+    const outer = rt.createMap(mapSpec('outer', 'hash_of_maps', 4, 4, 4, 0, { innerMap: template }));
+    try {
+      outer.set(0, inner.id);
+      const prog = await load(rt, staleWriter(`${lookup(`map[fd:${outer.id}] ll`)}\n${lookup('r0')}`, [0, 56]));
+      prog.run({ data: new Uint8Array(64) });
+      assert.ok(victim, 'the trace sink ran during the program');
+      assert.deepEqual(victim.get(0), new Uint8Array(64).fill(0x5a), 'the victim map is untouched');
+    } finally {
+      rt.close();
+    }
+  });
+
   test(`${engine}: a program and its map closed during its own run (and a nested run) keep their memory until the outer run ends`, async () => {
     let prog: Program | undefined;
     let nested: Program | undefined;
