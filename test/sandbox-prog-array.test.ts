@@ -178,6 +178,68 @@ test('Linux refuses the XDP-into-tc object at slot initialisation and loads the 
   assert.equal(good.status, 0, good.stderr);
 });
 
+/** The scenario of test/kernel-progs/prog_array_owner.c, through tsbpf: the same lines. */
+async function ownerScenario(engine: 'jit' | 'interpreter'): Promise<string[]> {
+  const rt = new Runtime({ engine });
+  const out: string[] = [];
+  const step = async (what: string, fn: () => unknown): Promise<void> => {
+    try {
+      await fn();
+      out.push(`${what}: ok`);
+    } catch (e) {
+      out.push(`${what}: ${e instanceof TsbpfError ? e.errno : String(e)}`);
+    }
+  };
+  const ret2 = (type: 'xdp' | 'sched_cls', eat?: string): Promise<Program> =>
+    rt.loadProgram({ type, insns: assemble('r0 = 2\nexit', { dialect: 'kernel' }), ...(eat ? { expectedAttachType: eat } : {}) });
+  try {
+    const pa = rt.createMap({ name: 'pa', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 2, flags: 0, pinning: 'none' });
+    const user = (type: 'xdp' | 'sched_cls', eat?: string): Promise<Program> =>
+      rt.loadProgram({ type, insns: assemble(`r2 = map[fd:${pa.id}] ll\nr3 = 0\ncall 12\nr0 = 2\nexit`, { dialect: 'kernel' }), ...(eat ? { expectedAttachType: eat } : {}) });
+    await step('load xdp (BPF_XDP) using the array', () => user('xdp', 'xdp'));
+    await step('load sched_cls using the array', () => user('sched_cls'));
+    await step('load xdp (no attach type) using the array', () => user('xdp'));
+    const [bare, xdp, tc] = [await ret2('xdp'), await ret2('xdp', 'xdp'), await ret2('sched_cls')];
+    await step('insert xdp (no attach type)', () => pa.set(0, bare.id));
+    await step('insert xdp (BPF_XDP)', () => pa.set(0, xdp.id));
+    await step('insert sched_cls', () => pa.set(1, tc.id));
+  } finally {
+    rt.close();
+  }
+  return out;
+}
+
+const ownerSkip = kernelSkip || (!which('clang-19') ? 'clang-19 not installed (it builds the host program)' : false);
+
+test('prog_array ownership: tsbpf gives the running kernel\'s answers, step by step (raw bpf(2) loads and updates)', { skip: ownerSkip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-owner-'));
+  try {
+    const exe = join(dir, 'prog_array_owner');
+    const b = spawnSync('clang-19', ['-O1', '-Wall', '-Werror', '-o', exe, join(ROOT, 'test/kernel-progs/prog_array_owner.c')], { encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    const k = spawnSync(exe, [], { encoding: 'utf8' });
+    assert.equal(k.status, 0, k.stderr);
+    const kernel = k.stdout.trim().split('\n');
+    assert.equal(kernel.length, 6, k.stdout);
+    for (const engine of ENGINES) assert.deepEqual(await ownerScenario(engine), kernel, `${engine} and Linux differ`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prog_array ownership scenario: the answers tsbpf gives without a kernel to ask', async () => {
+  // What Linux 6.18 answered when this was recorded (the test above re-asks it where it can).
+  const recorded = [
+    'load xdp (BPF_XDP) using the array: ok',
+    'load sched_cls using the array: EINVAL',
+    'load xdp (no attach type) using the array: EINVAL',
+    'insert xdp (no attach type): EINVAL',
+    'insert xdp (BPF_XDP): ok',
+    'insert sched_cls: EINVAL',
+  ];
+  for (const engine of ENGINES) assert.deepEqual(await ownerScenario(engine), recorded, engine);
+});
+
 const clangSkip = !which('clang-19') ? 'clang-19 not installed' : !existsSync('/usr/include/bpf/bpf_helpers.h') ? 'libbpf-dev headers not installed' : false;
 
 test('the committed sandbox objects are what their C source builds to (code and relocations)', { skip: clangSkip }, () => {
