@@ -17,6 +17,8 @@ import type { BpfMap } from '../src/maps/map.js';
 import type { MapSpec } from '../src/object/spec.js';
 import { BPF_F_NO_PREALLOC } from '../src/maps/flags.js';
 import { ArenaSpace } from '../src/runtime/arena-space.js';
+import { Debugger } from '../src/vm/debugger.js';
+import type { InterpExecutable } from '../src/vm/interpreter.js';
 
 const ENGINES = ['jit', 'interpreter'] as const;
 
@@ -310,3 +312,23 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+test('a debugged run holds the grace period until it ends, not until the session is closed', async () => {
+  const rt = new Runtime({ engine: 'interpreter' });
+  try {
+    const m = rt.createMap(mapSpec('dbg_arr', 'array', 4, 64, 1));
+    const values = (m as unknown as { valuesAddr: number }).valuesAddr;
+    const prog = await load(rt, 'r0 = 1\nr0 += 1\nexit', 'dbg');
+    const dbg = new Debugger(prog.executable as InterpExecutable, { args: [0n] });
+    assert.equal(dbg.step().reason, 'step');
+    m.close();
+    assert.notEqual(rt.space.sizeOf(values), undefined, 'a map closed while the debugged run is stopped keeps its memory');
+    assert.equal(dbg.continue().reason, 'exit');
+    assert.equal(rt.space.sizeOf(values), undefined, 'and gives it back when the run exits');
+    assert.equal(rt.space.runsInFlight, 0);
+    dbg.close();
+    assert.equal(rt.space.runsInFlight, 0, 'closing after the end does not count the run twice');
+  } finally {
+    rt.close();
+  }
+});
