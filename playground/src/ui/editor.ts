@@ -53,6 +53,7 @@ export function createEditor(parent: HTMLElement, doc: string, hooks: EditorHook
     basicSetup,
     cpp(),
     marksField,
+    EditorView.lineWrapping,
     tooltip,
     keymap.of([{ key: 'F9', run: (v) => (hooks.onToggleBreakpoint(v.state.doc.lineAt(v.state.selection.main.head).number), true) }]),
     EditorView.contentAttributes.of({ 'aria-label': label }),

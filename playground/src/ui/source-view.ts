@@ -51,7 +51,7 @@ export class SourceView {
     if (row) {
       row.setAttribute('aria-selected', 'true');
       this.el.setAttribute('aria-activedescendant', row.id);
-      row.scrollIntoView({ block: 'nearest' });
+      this.reveal(row);
     }
     if (fromUser) this.onSelect(n);
   }
@@ -62,6 +62,13 @@ export class SourceView {
       row.classList.toggle('pc', n === m.pc);
       row.classList.toggle('reject', n === m.reject);
     }
-    if (m.pc !== undefined) this.rows.get(m.pc)?.scrollIntoView({ block: 'nearest' });
+    const row = m.pc !== undefined ? this.rows.get(m.pc) : undefined;
+    if (row) this.reveal(row);
+  }
+
+  /** Scroll the list (not the page) so that `row` is in view. */
+  private reveal(row: HTMLElement): void {
+    const el = this.el;
+    if (row.offsetTop < el.scrollTop || row.offsetTop + row.offsetHeight > el.scrollTop + el.clientHeight) el.scrollTop = row.offsetTop - el.clientHeight / 2;
   }
 }
