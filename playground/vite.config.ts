@@ -16,5 +16,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 2000,
     // Every asset a file of its own: the page fetches the objects it shows, nothing else.
     assetsInlineLimit: 0,
+    // The editor and tsbpf in two chunks the browser fetches and compiles in parallel.
+    rollupOptions: { output: { manualChunks: (id) => (id.includes('node_modules') ? 'editor' : undefined) } },
   },
 });

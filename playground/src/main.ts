@@ -264,4 +264,8 @@ function setup(): void {
 }
 
 setup();
-void restore(location.hash).then(() => document.body.setAttribute('data-ready', 'true'));
+void restore(location.hash).then(() => {
+  // The first view is interactive: the example is verified and shown (the browser test reports this time).
+  performance.mark('playground-ready');
+  document.body.setAttribute('data-ready', 'true');
+});

@@ -6,7 +6,7 @@
  * pointer.
  */
 import { EditorView, basicSetup } from 'codemirror';
-import { cpp } from '@codemirror/lang-cpp';
+import { bpfAsm } from './asm-language.js';
 import { Decoration, hoverTooltip, keymap, type DecorationSet } from '@codemirror/view';
 import { EditorState, StateEffect, StateField, RangeSetBuilder, type Extension } from '@codemirror/state';
 
@@ -51,7 +51,7 @@ export function createEditor(parent: HTMLElement, doc: string, hooks: EditorHook
   });
   const extensions: Extension[] = [
     basicSetup,
-    cpp(),
+    bpfAsm,
     marksField,
     EditorView.lineWrapping,
     tooltip,
