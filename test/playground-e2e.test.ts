@@ -151,6 +151,25 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
       await page.screenshot({ path: join(SHOTS, 'jit.png') });
     });
 
+    await t.test('an uploaded object, and a program typed from scratch', async () => {
+      await page.setInputFiles('#upload', join(ROOT, 'fixtures', 'bpf2bpf.o'));
+      await page.waitForFunction(() => /bpf2bpf\.o/.test(document.querySelector('#lesson')?.textContent ?? ''));
+      await page.waitForFunction(() => /accepted/.test(document.querySelector('#verdict-text')?.textContent ?? ''));
+      assert.ok((await page.locator('.cline.has-code').count()) > 3, 'C lines from BTF line_info');
+      await page.click('#scratch');
+      await page.waitForFunction(() => /prog: accepted/.test(document.querySelector('#verdict-text')?.textContent ?? ''));
+      // Typing a read through an unchecked register: rejected as soon as it is typed.
+      await page.locator('.cm-line', { hasText: 'r0 = 2' }).click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('r0 = *(u64 *)(r2 +0)');
+      await page.waitForFunction(() => /prog: rejected/.test(document.querySelector('#verdict-text')?.textContent ?? ''));
+      assert.match(await page.locator('#verdict').innerText(), /R2 !read_ok/);
+      await page.keyboard.type(' +');
+      await page.waitForFunction(() => /does not assemble/.test(document.querySelector('#asm-error')?.textContent ?? ''));
+      assert.match(await page.locator('#asm-error').innerText(), /does not assemble: line 3/);
+    });
+
     await t.test('keyboard and narrow screens', async () => {
       await page.focus('#tab-jit');
       await page.keyboard.press('ArrowLeft');
