@@ -5,7 +5,7 @@
  * state worth sharing goes into the URL fragment (lib/url-state.ts).
  */
 import { readObject, TsbpfError, type CollectionSpec, type ProgramSpec } from 'tsbpf/core';
-import type { EditorView } from 'codemirror';
+import type { EditorView } from '@codemirror/view';
 import { $, h } from './ui/dom.js';
 import { createEditor, cursorLine, markLines, replaceDoc, scrollToLine, type LineMarks } from './ui/editor.js';
 import { EXAMPLES, exampleById } from './lib/examples.js';
@@ -87,7 +87,10 @@ function onCursor(line: number): void {
   const spec = cur?.spec;
   if (slot === undefined || !spec) return;
   const li = lineInfoAt(spec.lineInfo, slot);
-  if (li) sourceView.highlight(li.lineNum);
+  if (li && li.lineNum !== sourceView.selected) {
+    sourceView.highlight(li.lineNum);
+    refreshMarks();
+  }
   renderInsnState($('insn-state'), slot, cur?.verdict);
 }
 
