@@ -59,6 +59,16 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
       await page.locator('.cm-line', { hasText: 'call bpf_map_lookup_elem' }).first().click();
       assert.match(await page.locator('#insn-state-title').innerText(), /State at insn 22/);
       assert.match(await page.locator('#insn-state').innerText(), /map_value_or_null/);
+      // Pointing at an instruction shows the state after it.
+      await page.locator('.cm-line', { hasText: 'r6 = *(u32 *)(r1 +0)' }).hover();
+      const tip = page.locator('.cm-tooltip .tip');
+      await tip.waitFor();
+      assert.match(await tip.innerText(), /insn 2[\s\S]*R6=pkt\(r=0\)/);
+      // The C source list by keyboard: the arrow keys move the chosen line and its instructions.
+      await page.locator('#c-43').click();
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await page.locator('.cline[aria-selected=true]').getAttribute('data-line'), '44');
+      assert.match(await page.locator('.cm-line.cm-linked').first().innerText(), /r1 = map\[idx:0\]/);
       await page.screenshot({ path: join(SHOTS, 'accepted.png') });
     });
 

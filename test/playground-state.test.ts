@@ -3,6 +3,9 @@
  * reader of the verifier log (playground/src/lib/verifier-log.ts).
  */
 import { test } from 'node:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './paths.js';
 import assert from 'node:assert/strict';
 import { decodeState, encodeState, normalizeState, DEFAULT_STATE, type PlaygroundState } from '../playground/src/lib/url-state.js';
 import { parseVerifierLog, pathInsns, stateTokens } from '../playground/src/lib/verifier-log.js';
@@ -83,4 +86,14 @@ test('the log read back into states per instruction', () => {
   assert.equal(v.get(7)!.length, 2);
   assert.deepEqual(v.get(7)![1]!.before.regs, [['R0', '1'], ['R10', 'fp0']]);
   assert.deepEqual(pathInsns(['5: if r3 > r2 goto pc+4 -> not taken, to insn 6', '  16: if r4 > r3 goto pc+5 -> taken']), [5, 16]);
+});
+
+test('the page imports no Node API (it runs in browsers only)', () => {
+  const files = readdirSync(join(ROOT, 'playground/src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 5);
+  for (const f of files) {
+    const text = readFileSync(join(ROOT, 'playground/src', f), 'utf8');
+    assert.doesNotMatch(text, /from ['"](node:|fs|path|os|child_process|worker_threads)['"/]/, f);
+    assert.doesNotMatch(text, /\bprocess\.|\bBuffer\./, f);
+  }
 });
