@@ -158,6 +158,7 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
     await t.test('the JIT tab shows the WebAssembly module', async () => {
       await page.click('#tab-jit');
       assert.match(await page.locator('#wat').innerText(), /\(module/);
+      assert.match(await page.locator('#jit-timing').innerText(), /xdp_firewall: \d+ ns per run, mean of 2000 runs/);
       await page.screenshot({ path: join(SHOTS, 'jit.png') });
     });
 

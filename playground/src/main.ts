@@ -260,8 +260,9 @@ function setup(): void {
   run = new RunPanel(hooks);
   debug = new DebugPanel(hooks, () => run.packet());
   setupTabs($('tabs'), (id) => {
-    if (id === 'tab-jit' && cur?.verdict?.ok) $('wat').textContent = session.wat(cur.program);
-    else if (id === 'tab-jit') $('wat').textContent = 'The program was not accepted: there is no JIT output.';
+    if (id !== 'tab-jit') return;
+    $('wat').textContent = cur?.verdict?.ok ? session.wat(cur.program) : 'The program was not accepted: there is no JIT output.';
+    $('jit-timing').textContent = run.lastTiming ?? 'Time it (Run tab) runs the program many times and reports the mean time per run here.';
   });
   window.addEventListener('hashchange', () => void restore(location.hash));
 }

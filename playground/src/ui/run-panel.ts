@@ -34,6 +34,8 @@ export class RunPanel {
   private mode: 'builder' | 'hex' = 'builder';
   private hex = '';
   private mapEdits: PlaygroundState['mapEdits'] = [];
+  /** the last timed run, for the JIT tab */
+  lastTiming: string | undefined;
 
   constructor(private readonly page: PageHooks) {
     $('run').addEventListener('click', () => this.run(1));
@@ -108,6 +110,7 @@ export class RunPanel {
       const data = this.packet();
       const { result, before, after } = this.page.session.run(cur.program, data, repeat);
       const action = cur.orig.type === 'xdp' ? XDP_ACTIONS[result.retval] : undefined;
+      if (repeat > 1) this.lastTiming = `${cur.program}: ${result.duration} ns per run, mean of ${repeat} runs of the JIT-compiled program`;
       fill(out,
         h('p', { class: 'retval' }, 'Return value: ', h('strong', { id: 'retval' }, `${result.retval}${action ? ` (${action})` : ''}`)),
         h('p', {}, `${repeat > 1 ? `${repeat} runs, ` : ''}${result.duration} ns per run (JIT-compiled WebAssembly${repeat === 1 ? '; use Time it for a steadier figure' : ''})`),
