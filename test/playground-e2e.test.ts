@@ -151,6 +151,11 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
       assert.match(await page.locator('#dbg-status').innerText(), /breakpoint at insn 22/);
       assert.match(await page.locator('#dbg-state').innerText(), /r1/);
       await page.screenshot({ path: join(SHOTS, 'debugger.png') });
+      // Run to a C line: choosing it puts the cursor on its first instruction.
+      await page.locator('#c-48').click();
+      await page.click('#dbg-cursor');
+      assert.match(await page.locator('#dbg-status').innerText(), /breakpoint at insn 26, .*xdp_firewall\.c:48/);
+      assert.equal(await page.locator('.cline.pc').getAttribute('data-line'), '48');
       await page.click('#dbg-continue');
       assert.match(await page.locator('#dbg-status').innerText(), /exited: r0 = 1 \(XDP_DROP\)/);
     });
@@ -179,6 +184,7 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
       await page.keyboard.type(' +');
       await page.waitForFunction(() => /does not assemble/.test(document.querySelector('#asm-error')?.textContent ?? ''));
       assert.match(await page.locator('#asm-error').innerText(), /does not assemble: line 3/);
+      assert.match(await page.locator('#verdict-text').innerText(), /does not assemble/);
     });
 
     await t.test('keyboard and narrow screens', async () => {

@@ -55,7 +55,7 @@ function slotOfEditorLine(line: number): number | undefined {
 function editorLinesOfSlots(pred: (slot: number) => boolean): number[] {
   const out: number[] = [];
   for (const [line, slot] of cur?.slotOfLine ?? []) if (pred(slot)) out.push(line + 1);
-  return out;
+  return out.sort((a, b) => a - b);
 }
 
 /** Recompute every mark in the editor and the source from the verdict, the C line chosen and the debugger. */
@@ -110,8 +110,15 @@ async function verifyText(text: string, edited: boolean): Promise<void> {
     cur.slotOfLine = parsed.slotOfLine;
     $('asm-error').textContent = '';
   } catch (e) {
+    // Nothing runs while the text does not assemble: the last verdict was about other text.
     cur.spec = undefined;
+    cur.verdict = undefined;
+    session.close();
     $('asm-error').textContent = `does not assemble: ${(e as Error).message}`;
+    $('verdict').replaceChildren(h('p', { class: 'verdict bad', id: 'verdict-text' }, `${cur.program}: the assembly does not assemble`));
+    status('does not assemble');
+    run.refresh();
+    refreshMarks();
     return;
   }
   if (edited) state.asm = text;
@@ -238,7 +245,10 @@ function setup(): void {
   sourceView = new SourceView($('source'), (line) => {
     refreshMarks();
     const [first] = editorLinesOfSlots((s) => cur?.spec !== undefined && lineInfoAt(cur.spec.lineInfo, s)?.lineNum === line);
-    if (first) scrollToLine(editor, first);
+    if (first === undefined) return;
+    // The cursor goes to the line's first instruction: "Run to cursor" then runs to the C line.
+    editor.dispatch({ selection: { anchor: editor.state.doc.line(first).from } });
+    scrollToLine(editor, first);
   });
   editor = createEditor($('asm-editor'), '', {
     onChange: scheduleVerify,
