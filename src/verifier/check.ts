@@ -32,6 +32,7 @@ import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from
 import { exceptionCallbackName } from './exception-cb.js';
 import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
+import { Reject } from './reject.js';
 
 export interface VerifierMapInfo {
   name?: string;
@@ -93,20 +94,6 @@ export interface VerifierStats {
   stackDepth: number[];
   maxStackDepth: number;
   timeUs: number;
-}
-
-/** A violation found on some path. */
-export class Reject extends Error {
-  constructor(
-    readonly errno: Errno,
-    readonly kernelMessage: string,
-    readonly insn: number,
-    readonly regs: number[] = [],
-    readonly hint?: string,
-    readonly rule?: string,
-  ) {
-    super(kernelMessage);
-  }
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -185,7 +172,7 @@ export class Verifier implements MapNames {
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
     const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
-    if (!rules) throw new Reject('EINVAL', `program type ${input.progType} is not supported`, 0);
+    if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
     this.rules = rules;
     // Inner map templates get indices of their own after the maps the program names.
     const maps = [...(input.maps ?? [])];
@@ -279,22 +266,36 @@ export class Verifier implements MapNames {
   // ------------------------------------------------------------------
   run(): void {
     const n = this.insns.length;
-    if (n === 0) throw new Reject('EINVAL', 'program is empty', 0);
+    if (n === 0) throw new Reject({ errno: 'EINVAL', message: 'program is empty', insn: 0 });
     if (n > COMPLEXITY_LIMIT || (!this.privileged && n > op.BPF_MAXINSNS))
-      throw new Reject('E2BIG', `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`, 0);
+      throw new Reject({
+        errno: 'E2BIG',
+        message: `program of ${n} insns is too large (limit ${this.privileged ? COMPLEXITY_LIMIT : op.BPF_MAXINSNS})`,
+        insn: 0,
+      });
     // The kernel (check_attach_btf_id) refuses a syscall program loaded without
     // BPF_F_SLEEPABLE (1 << 4); libbpf sets the flag for SEC("syscall"), and the
     // object reader marks such programs sleepable (ProgramSpec.sleepable).
     const sleepable = this.input.sleepable ?? ((this.input.progFlags ?? 0) & 16) !== 0;
     if (this.rules.name === 'syscall' && !sleepable)
-      throw new Reject('EINVAL', 'Syscall programs can only be sleepable', 0, [], 'use the SEC("syscall") section, which libbpf loads as sleepable');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'Syscall programs can only be sleepable',
+        insn: 0,
+        hint: 'use the SEC("syscall") section, which libbpf loads as sleepable',
+      });
     if (!this.privileged && !this.rules.unprivileged)
-      throw new Reject('EPERM', `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, 0);
+      throw new Reject({ errno: 'EPERM', message: `program type ${this.rules.name} needs privileges (CAP_BPF) to load`, insn: 0 });
     try {
       // Malformed encodings first (reserved fields, registers past r10, broken lddw pairs, jumps into the middle of one).
       validateProgram(this.insns);
     } catch (e) {
-      if (e instanceof InstructionError) throw new Reject('EINVAL', e.reason, e.index, [], undefined, `malformed instruction: ${e.reason}`);
+      if (e instanceof InstructionError) throw new Reject({
+        errno: 'EINVAL',
+        message: e.reason,
+        insn: e.index,
+        rule: `malformed instruction: ${e.reason}`,
+      });
       throw e;
     }
     try {
@@ -303,22 +304,39 @@ export class Verifier implements MapNames {
         helperArgs: (id) => this.helper(id)?.proto.args.length ?? 5,
       });
     } catch (e) {
-      if (e instanceof CfgError) throw new Reject('EINVAL', e.message, e.insn);
+      if (e instanceof CfgError) throw new Reject({ errno: 'EINVAL', message: e.message, insn: e.insn });
       throw e;
     }
     this.checkInsnsStatic();
     if (!this.input.funcInfo?.length) {
       const e = checkAbnormalReturn(this.insns, this.cfg.subprogStarts);
-      if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'build with `clang -g` so that the object carries BTF func_info', 'a function other than the main program uses LD_ABS/LD_IND or a tail call without BTF');
+      if (e) throw new Reject({
+        errno: 'EINVAL',
+        message: e.message,
+        insn: e.insn,
+        hint: 'build with `clang -g` so that the object carries BTF func_info',
+        rule: 'a function other than the main program uses LD_ABS/LD_IND or a tail call without BTF',
+      });
     } else {
       const fi = this.input.funcInfo;
       const e = checkAbnormalReturnType(this.insns, this.cfg.subprogStarts, (k) => returnsScalar(this.input.btf as Btf | undefined, fi.find((x) => x.insnOff === this.cfg.subprogStarts[k])?.typeId));
-      if (e) throw new Reject('EINVAL', e.message, e.insn, [], 'declare the function to return int: LD_ABS/LD_IND and tail calls may return from it early with r0 = 0', 'a function that may return early (LD_ABS/LD_IND, tail call) must return an integer');
+      if (e) throw new Reject({
+        errno: 'EINVAL',
+        message: e.message,
+        insn: e.insn,
+        hint: 'declare the function to return int: LD_ABS/LD_IND and tail calls may return from it early with r0 = 0',
+        rule: 'a function that may return early (LD_ABS/LD_IND, tail call) must return an integer',
+      });
     }
     const exCb = exceptionCallbackName(this.input.btf, this.input.funcInfo?.find((x) => x.insnOff === 0)?.typeId);
     if (exCb !== undefined)
-      throw new Reject('ENOTSUPP', `exception callback ${exCb} (bpf_throw unwinding) is not supported by tsbpf`, 0, [], 'remove the __exception_cb() tag; tsbpf has no bpf_throw',
-        'exception callbacks are not supported by tsbpf');
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `exception callback ${exCb} (bpf_throw unwinding) is not supported by tsbpf`,
+        insn: 0,
+        hint: 'remove the __exception_cb() tag; tsbpf has no bpf_throw',
+        rule: 'exception callbacks are not supported by tsbpf',
+      });
     this.findGlobalFuncs();
     const st = new VerifierState();
     const f = new Frame(0, -1, 0);
@@ -373,9 +391,13 @@ export class Verifier implements MapNames {
     const p = prepareGlobalFunc(this.input.btf as Btf, g.typeId, this.rules.name, k);
     if ('message' in p) {
       const name = funcName(this.input.btf as Btf, g.typeId, k);
-      throw new Reject(p.errno, at === g.start ? p.message : `${p.message}\nCaller passes invalid args into func#${k} ('${name}')`, at, [],
-        p.errno === 'ENOTSUPP' ? undefined : 'global functions must return an integer and take integers, the context, or pointers to sized types',
-        `the BTF prototype of global function ${name}() is not one Linux can verify`);
+      throw new Reject({
+        errno: p.errno,
+        message: at === g.start ? p.message : `${p.message}\nCaller passes invalid args into func#${k} ('${name}')`,
+        insn: at,
+        hint: p.errno === 'ENOTSUPP' ? undefined : 'global functions must return an integer and take integers, the context, or pointers to sized types',
+        rule: `the BTF prototype of global function ${name}() is not one Linux can verify`,
+      });
     }
     g.proto = p;
     return p;
@@ -432,15 +454,31 @@ export class Verifier implements MapNames {
       // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
       if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
         if (!this.privileged)
-          throw new Reject('EPERM', 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN', i, [], undefined, 'kfunc calls need privileges');
+          throw new Reject({
+            errno: 'EPERM',
+            message: 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+            insn: i,
+            rule: 'kfunc calls need privileges',
+          });
         if (!GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
-          throw new Reject('EINVAL', 'cannot call kernel function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', 'kfuncs are only available to GPL-compatible programs');
+          throw new Reject({
+            errno: 'EINVAL',
+            message: 'cannot call kernel function from non-GPL compatible program',
+            insn: i,
+            hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
+            rule: 'kfuncs are only available to GPL-compatible programs',
+          });
         if (!this.input.kfuncOfInsn?.(i))
-          throw new Reject('EINVAL', `kernel btf_id ${ins.imm >>> 0} is not a function`, i, [], 'name kfuncs with `extern ... __ksym` declarations so that the loader can resolve them',
-            'the call names no kernel function tsbpf knows');
+          throw new Reject({
+            errno: 'EINVAL',
+            message: `kernel btf_id ${ins.imm >>> 0} is not a function`,
+            insn: i,
+            hint: 'name kfuncs with `extern ... __ksym` declarations so that the loader can resolve them',
+            rule: 'the call names no kernel function tsbpf knows',
+          });
       }
       if (ins.code === op.OP_LDDW) {
-        if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject('EINVAL', 'ldimm64 of a BTF id (ksym) is not supported', i);
+        if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({ errno: 'EINVAL', message: 'ldimm64 of a BTF id (ksym) is not supported', insn: i });
         i++;
       }
     }
@@ -453,8 +491,12 @@ export class Verifier implements MapNames {
     for (;;) {
       const i = this.idx;
       if (++this.processed > this.limit)
-        throw new Reject('E2BIG', `BPF program is too large. Processed ${this.processed} insn`, i, [], undefined,
-          'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching');
+        throw new Reject({
+          errno: 'E2BIG',
+          message: `BPF program is too large. Processed ${this.processed} insn`,
+          insn: i,
+          rule: 'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching',
+        });
       if (this.cfg.prunePoint[i]) {
         if (this.isStateVisited(i)) {
           if (this.logLevel > 0) this.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
@@ -568,8 +610,13 @@ export class Verifier implements MapNames {
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, this.pruneCtx, true))) {
             // The very same state again on this path: a loop that makes no progress.
-            throw new Reject('EINVAL', `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`, i, [], 'make the loop condition depend on a counter that changes every iteration and is bounded',
-              'the loop can repeat in the same state forever: the verifier cannot prove that it terminates');
+            throw new Reject({
+              errno: 'EINVAL',
+              message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, this)}\nold state: ${stateStr(c.state, this)}`,
+              insn: i,
+              hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
+              rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
+            });
           }
         }
         c.miss++;
@@ -609,7 +656,11 @@ export class Verifier implements MapNames {
     this.work.push({ st, insn, from, cp: this.cp });
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
-    if (this.work.length > 8192) throw new Reject('E2BIG', `The sequence of ${this.work.length} jumps is too complex.`, from);
+    if (this.work.length > 8192) throw new Reject({
+      errno: 'E2BIG',
+      message: `The sequence of ${this.work.length} jumps is too complex.`,
+      insn: from,
+    });
   }
 
   // ------------------------------------------------------------------
@@ -624,16 +675,28 @@ export class Verifier implements MapNames {
     const reg = this.regs()[r]!;
     if (this.logLevel > 1) this.scratchRegs.add(r);
     if (reg.type === 'not_init') {
-      throw new Reject('EACCES', `R${r} !read_ok`, this.idx, [r],
-        r === 0 ? 'assign r0 before exit or reading it (e.g. `r0 = 0`)' : `set r${r} before this instruction; helper calls clobber r1-r5`,
-        `R${r} is read before it was given a value on this path`);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${r} !read_ok`,
+        insn: this.idx,
+        regs: [r],
+        hint: r === 0 ? 'assign r0 before exit or reading it (e.g. `r0 = 0`)' : `set r${r} before this instruction; helper calls clobber r1-r5`,
+        rule: `R${r} is read before it was given a value on this path`,
+      });
     }
     return reg;
   }
 
   /** check_reg_arg(DST_OP) */
   private writeReg(r: number, v: Reg): void {
-    if (r === op.REG_FP) throw new Reject('EACCES', 'frame pointer is read only', this.idx, [10], 'copy r10 into another register and change that one', 'r10, the frame pointer, cannot be written');
+    if (r === op.REG_FP) throw new Reject({
+      errno: 'EACCES',
+      message: 'frame pointer is read only',
+      insn: this.idx,
+      regs: [10],
+      hint: 'copy r10 into another register and change that one',
+      rule: 'r10, the frame pointer, cannot be written',
+    });
     this.regs()[r] = v;
     if (this.logLevel > 1) this.scratchRegs.add(r);
   }
@@ -701,7 +764,7 @@ export class Verifier implements MapNames {
         return this.checkCondJmp(i, ins, cls === op.BPF_JMP32);
       }
     }
-    throw new Reject('EINVAL', `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, i);
+    throw new Reject({ errno: 'EINVAL', message: `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, insn: i });
   }
 
   // --- ALU -----------------------------------------------------------
@@ -712,7 +775,12 @@ export class Verifier implements MapNames {
     const i = this.idx;
     if (o === op.BPF_NEG || o === op.BPF_END) {
       const d = this.readReg(ins.dst);
-      if (d.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.dst} pointer arithmetic prohibited`, i, [ins.dst]);
+      if (d.isPointer && !this.privileged) throw new Reject({
+        errno: 'EACCES',
+        message: `R${ins.dst} pointer arithmetic prohibited`,
+        insn: i,
+        regs: [ins.dst],
+      });
       this.writeReg(ins.dst, Reg.unknown());
       return;
     }
@@ -726,7 +794,12 @@ export class Verifier implements MapNames {
       if (!alu32) {
         if (ins.off) {
           if (s.type !== 'scalar') {
-            if (!this.privileged) throw new Reject('EACCES', `R${ins.src} sign-extension part of pointer`, i, [ins.src]);
+            if (!this.privileged) throw new Reject({
+              errno: 'EACCES',
+              message: `R${ins.src} sign-extension part of pointer`,
+              insn: i,
+              regs: [ins.src],
+            });
             this.writeReg(ins.dst, Reg.unknown());
             return;
           }
@@ -741,7 +814,7 @@ export class Verifier implements MapNames {
         return;
       }
       if (s.type !== 'scalar') {
-        if (!this.privileged) throw new Reject('EACCES', `R${ins.src} partial copy of pointer`, i, [ins.src]);
+        if (!this.privileged) throw new Reject({ errno: 'EACCES', message: `R${ins.src} partial copy of pointer`, insn: i, regs: [ins.src] });
         const r = Reg.unknown();
         r.s.zext32();
         r.s.sync();
@@ -769,9 +842,21 @@ export class Verifier implements MapNames {
     let src: Reg;
     if (x) src = this.readReg(ins.src);
     else {
-      if ((o === op.BPF_DIV || o === op.BPF_MOD) && ins.imm === 0) throw new Reject('EINVAL', 'div by zero', i, [], 'a division by the constant 0 is refused; at run time a zero register divisor gives 0', 'division by the constant zero');
+      if ((o === op.BPF_DIV || o === op.BPF_MOD) && ins.imm === 0) throw new Reject({
+        errno: 'EINVAL',
+        message: 'div by zero',
+        insn: i,
+        hint: 'a division by the constant 0 is refused; at run time a zero register divisor gives 0',
+        rule: 'division by the constant zero',
+      });
       if ((o === op.BPF_LSH || o === op.BPF_RSH || o === op.BPF_ARSH) && (ins.imm < 0 || ins.imm >= (alu32 ? 32 : 64)))
-        throw new Reject('EINVAL', `invalid shift ${ins.imm}`, i, [], `shift counts must be in 0..${alu32 ? 31 : 63}`, 'a shift by a constant at least the operand width');
+        throw new Reject({
+          errno: 'EINVAL',
+          message: `invalid shift ${ins.imm}`,
+          insn: i,
+          hint: `shift counts must be in 0..${alu32 ? 31 : 63}`,
+          rule: 'a shift by a constant at least the operand width',
+        });
       src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
     }
     if (ins.dst === op.REG_FP) this.writeReg(10, d);
@@ -802,7 +887,13 @@ export class Verifier implements MapNames {
         this.writeReg(ins.dst, Reg.unknown());
         return;
       }
-      throw new Reject('EACCES', `R${ins.dst} pointer ${aluName(o)} pointer prohibited`, i, [ins.dst, ins.src], undefined, 'arithmetic combining two pointers is not allowed (only ptr - ptr for privileged programs)');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${ins.dst} pointer ${aluName(o)} pointer prohibited`,
+        insn: i,
+        regs: [ins.dst, ins.src],
+        rule: 'arithmetic combining two pointers is not allowed (only ptr - ptr for privileged programs)',
+      });
     }
     if (alu32) {
       // 32-bit ALU on a pointer: only subtraction, by privileged programs, giving a meaningless scalar.
@@ -810,11 +901,22 @@ export class Verifier implements MapNames {
         this.writeReg(ins.dst, Reg.unknown());
         return;
       }
-      throw new Reject('EACCES', `R${ins.dst} 32-bit pointer arithmetic prohibited`, i, [ins.dst, x ? ins.src : -1], undefined, 'pointers can only be moved with 64-bit arithmetic');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${ins.dst} 32-bit pointer arithmetic prohibited`,
+        insn: i,
+        regs: [ins.dst, x ? ins.src : -1],
+        rule: 'pointers can only be moved with 64-bit arithmetic',
+      });
     }
     if (d.isPointer) this.writeReg(ins.dst, this.ptrArith(o, ins.dst, d, src, x ? ins.src : -1));
     else {
-      if (o === op.BPF_SUB) throw new Reject('EACCES', `R${ins.dst} tried to subtract pointer from scalar`, i, [ins.dst, ins.src]);
+      if (o === op.BPF_SUB) throw new Reject({
+        errno: 'EACCES',
+        message: `R${ins.dst} tried to subtract pointer from scalar`,
+        insn: i,
+        regs: [ins.dst, ins.src],
+      });
       this.writeReg(ins.dst, this.ptrArith(o, ins.src, src, d, ins.dst));
     }
   }
@@ -824,35 +926,82 @@ export class Verifier implements MapNames {
     const i = this.idx;
     const tname = regTypeStr(ptr);
     if (ptr.maybeNull)
-      throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`, i, [pr],
-        'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it', 'pointer arithmetic on a pointer that may be NULL');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`,
+        insn: i,
+        regs: [pr],
+        hint: 'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it',
+        rule: 'pointer arithmetic on a pointer that may be NULL',
+      });
     // adjust_ptr_min_max_vals: data_end never moves; a map pointer only by adding a known 0 (the kernel
     // allows `r = 0; r += map_ptr`); a function pointer may move (it must be back at offset 0 to be called)
     if (ptr.type === 'pkt_end' || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
-      throw new Reject('EACCES', `R${pr} pointer arithmetic on ${tname} prohibited`, i, [pr], undefined, `arithmetic on a ${tname} pointer is not allowed`);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} pointer arithmetic on ${tname} prohibited`,
+        insn: i,
+        regs: [pr],
+        rule: `arithmetic on a ${tname} pointer is not allowed`,
+      });
     if (o !== op.BPF_ADD && o !== op.BPF_SUB) {
       // Only adding and subtracting offsets keep a pointer a pointer; the kernel refuses the rest outright.
       if (o === op.BPF_AND || o === op.BPF_OR || o === op.BPF_XOR)
-        throw new Reject('EACCES', `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`, i, [pr], undefined, 'bitwise operations on pointers are not allowed');
-      throw new Reject('EACCES', `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`, i, [pr], undefined, `the ${aluName(o)} operator cannot be applied to a pointer`);
+        throw new Reject({
+          errno: 'EACCES',
+          message: `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`,
+          insn: i,
+          regs: [pr],
+          rule: 'bitwise operations on pointers are not allowed',
+        });
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`,
+        insn: i,
+        regs: [pr],
+        rule: `the ${aluName(o)} operator cannot be applied to a pointer`,
+      });
     }
     if (o === op.BPF_SUB && ptr.type === 'fp')
-      throw new Reject('EACCES', `R${pr} subtraction from stack pointer prohibited`, i, [pr], 'add a negative offset instead (`r2 += -16`)', 'a stack pointer can only be moved by adding');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} subtraction from stack pointer prohibited`,
+        insn: i,
+        regs: [pr],
+        hint: 'add a negative offset instead (`r2 += -16`)',
+        rule: 'a stack pointer can only be moved by adding',
+      });
     const s = off.s;
     const r = ptr.clone();
     if (s.isConst()) {
       const v = BigInt.asIntN(64, s.varOff.value);
       if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF))
-        throw new Reject('EACCES', `math between ${tname} pointer and ${v} is not allowed`, i, [pr, offr]);
+        throw new Reject({ errno: 'EACCES', message: `math between ${tname} pointer and ${v} is not allowed`, insn: i, regs: [pr, offr] });
       r.off = o === op.BPF_ADD ? ptr.off + Number(v) : ptr.off - Number(v);
-      if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject('EACCES', `value ${r.off} makes ${tname} pointer be out of bounds`, i, [pr, offr]);
+      if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject({
+        errno: 'EACCES',
+        message: `value ${r.off} makes ${tname} pointer be out of bounds`,
+        insn: i,
+        regs: [pr, offr],
+      });
       return r;
     }
     if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
-      throw new Reject('EACCES', `math between ${tname} pointer and register with unbounded min value is not allowed`, i, [pr, offr],
-        'bound the offset first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`', 'a pointer is moved by a value with no lower bound');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `math between ${tname} pointer and register with unbounded min value is not allowed`,
+        insn: i,
+        regs: [pr, offr],
+        hint: 'bound the offset first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`',
+        rule: 'a pointer is moved by a value with no lower bound',
+      });
     if (!this.privileged && ptr.type === 'fp')
-      throw new Reject('EACCES', `R${pr} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${ptr.off}`, i, [pr, offr]);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${ptr.off}`,
+        insn: i,
+        regs: [pr, offr],
+      });
     if (ptr.type === 'ctx') {
       // Allowed, but any access through it is then refused (dereference of modified ctx ptr).
     }
@@ -873,8 +1022,14 @@ export class Verifier implements MapNames {
     n.sync();
     if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
       if (ptr.type !== 'fp' || !this.privileged)
-        throw new Reject('EACCES', `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`, i, [pr, offr],
-          'bound the offset before adding it (e.g. `if (off > 64) return ...`)', 'a pointer is moved by a value whose bounds are too wide');
+        throw new Reject({
+          errno: 'EACCES',
+          message: `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`,
+          insn: i,
+          regs: [pr, offr],
+          hint: 'bound the offset before adding it (e.g. `if (off > 64) return ...`)',
+          rule: 'a pointer is moved by a value whose bounds are too wide',
+        });
     }
     r.s = n;
     if (ptr.isPkt) {
@@ -910,8 +1065,13 @@ export class Verifier implements MapNames {
     const prev = this.ctxPtrAt.get(this.idx);
     if (prev === undefined) this.ctxPtrAt.set(this.idx, isCtx);
     else if (prev !== isCtx)
-      throw new Reject('EINVAL', 'same insn cannot be used with different pointers', this.idx, [], 'use separate loads or stores for the context and for other memory',
-        'one instruction accesses the context on one path and other memory on another');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'same insn cannot be used with different pointers',
+        insn: this.idx,
+        hint: 'use separate loads or stores for the context and for other memory',
+        rule: 'one instruction accesses the context on one path and other memory on another',
+      });
   }
 
   private checkStore(ins: Insn, stx: boolean): void {
@@ -931,14 +1091,26 @@ export class Verifier implements MapNames {
     const align = (br: number, r: Reg): void => {
       if (!r.isPointer || r.type === 'fp' || r.maybeNull) return;
       const e = strictAlignError(r, ins.off, size);
-      if (e) throw new Reject('EACCES', e, i, [br], `align the ${size}-byte atomic access to a multiple of ${size}`, 'an atomic access must be naturally aligned');
+      if (e) throw new Reject({
+        errno: 'EACCES',
+        message: e,
+        insn: i,
+        regs: [br],
+        hint: `align the ${size}-byte atomic access to a multiple of ${size}`,
+        rule: 'an atomic access must be naturally aligned',
+      });
     };
     if (ins.imm === op.BPF_LOAD_ACQ) {
       // dst = load_acquire(src + off): the pointer is src (check_atomic_load -> check_load_mem)
       const ptr = this.readReg(ins.src);
       align(ins.src, ptr);
       const v = this.memAccess(ins.src, ptr, ins.off, size, 'read', -1, false)!;
-      if (!atomicPtrOk(ptr)) throw new Reject('EACCES', `BPF_ATOMIC loads from R${ins.src} ${regTypeStr(ptr)} is not allowed`, i, [ins.src]);
+      if (!atomicPtrOk(ptr)) throw new Reject({
+        errno: 'EACCES',
+        message: `BPF_ATOMIC loads from R${ins.src} ${regTypeStr(ptr)} is not allowed`,
+        insn: i,
+        regs: [ins.src],
+      });
       this.writeReg(ins.dst, v);
       return;
     }
@@ -947,15 +1119,35 @@ export class Verifier implements MapNames {
     if (ins.imm === op.BPF_STORE_REL) {
       align(ins.dst, base);
       this.memAccess(ins.dst, base, ins.off, size, 'write', ins.src, false);
-      if (!atomicPtrOk(base)) throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
+      if (!atomicPtrOk(base)) throw new Reject({
+        errno: 'EACCES',
+        message: `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`,
+        insn: i,
+        regs: [ins.dst],
+      });
       return;
     }
     if (ins.imm === op.BPF_CMPXCHG) this.readReg(0);
-    if (val.isPointer && !this.privileged) throw new Reject('EACCES', `R${ins.src} leaks addr into mem`, i, [ins.src]);
+    if (val.isPointer && !this.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.src} leaks addr into mem`,
+      insn: i,
+      regs: [ins.src],
+    });
     if (!atomicPtrOk(base))
-      throw new Reject('EACCES', `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`, i, [ins.dst]);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `BPF_ATOMIC stores into R${ins.dst} ${regTypeStr(base)} is not allowed`,
+        insn: i,
+        regs: [ins.dst],
+      });
     align(ins.dst, base);
-    if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr into mem', i, [0]);
+    if (ins.imm === op.BPF_CMPXCHG && this.regs()[0]!.isPointer && !this.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: 'R0 leaks addr into mem',
+      insn: i,
+      regs: [0],
+    });
     // Read then write the location (an atomic needs it initialised and writable).
     const old = this.memAccess(ins.dst, base, ins.off, size, 'read', -1, false)!;
     this.memAccess(ins.dst, this.regs()[ins.dst]!, ins.off, size, 'write', -1, false);
@@ -982,12 +1174,17 @@ export class Verifier implements MapNames {
       return Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n));
     };
     if (base.maybeNull) {
-      throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
-        base.type === 'map_value' ? 'check the pointer returned by bpf_map_lookup_elem for NULL before dereferencing it (`if (!p) return ...`)'
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${br} invalid mem access '${regTypeStr(base)}'`,
+        insn: i,
+        regs: [br],
+        hint: base.type === 'map_value' ? 'check the pointer returned by bpf_map_lookup_elem for NULL before dereferencing it (`if (!p) return ...`)'
           : base.type === 'mem' && base.ringbuf ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it'
             : base.type === 'mem' ? 'a global function\'s pointer argument may be NULL whatever its callers pass: check it (`if (!p) return 0;`), or make the function static'
               : 'compare the pointer with NULL before dereferencing it',
-        'a pointer that may be NULL is dereferenced');
+        rule: 'a pointer that may be NULL is dereferenced',
+      });
     }
     if (base.type === 'map_ptr') return this.mapPtrAccess(br, base, off, size, write, sx);
     switch (base.type) {
@@ -995,24 +1192,52 @@ export class Verifier implements MapNames {
       case 'pkt_end':
       case 'func':
         if (base.sock) throw this.sockUnsupported(br);
-        throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br],
-          base.type === 'scalar' ? 'only pointers (ctx, stack, map values, packet, ringbuf memory) can be dereferenced; this register holds a number'
+        throw new Reject({
+          errno: 'EACCES',
+          message: `R${br} invalid mem access '${regTypeStr(base)}'`,
+          insn: i,
+          regs: [br],
+          hint: base.type === 'scalar' ? 'only pointers (ctx, stack, map values, packet, ringbuf memory) can be dereferenced; this register holds a number'
             : base.type === 'pkt_end' ? 'data_end marks the end of the packet and cannot be read through; compare packet pointers with it instead' : undefined,
-          `R${br} is not a pointer that can be dereferenced`);
+          rule: `R${br} is not a pointer that can be dereferenced`,
+        });
       case 'ctx':
         return this.ctxAccess(br, base, off, size, write, val, sx);
       case 'fp':
         return this.stackAccess(br, base, off, size, write, val, imm, sx);
       case 'map_value':
       case 'map_key': {
-        if (write && base.type === 'map_key') throw new Reject('EACCES', `write to change key R${br} not allowed`, i, [br], undefined, 'the key passed to a for_each_map_elem callback is read-only');
+        if (write && base.type === 'map_key') throw new Reject({
+          errno: 'EACCES',
+          message: `write to change key R${br} not allowed`,
+          insn: i,
+          regs: [br],
+          rule: 'the key passed to a for_each_map_elem callback is read-only',
+        });
         if (!write && m0(this.maps[base.map]) & BPF_F_WRONLY_PROG && base.type === 'map_value')
-          throw new Reject('EACCES', `read from map forbidden, value_size=${this.maps[base.map]!.valueSize} off=${base.off + off} size=${size}`, i, [br], undefined, 'the map is write-only for programs (BPF_F_WRONLY_PROG)');
-        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into map`, i, [valReg]);
+          throw new Reject({
+            errno: 'EACCES',
+            message: `read from map forbidden, value_size=${this.maps[base.map]!.valueSize} off=${base.off + off} size=${size}`,
+            insn: i,
+            regs: [br],
+            rule: 'the map is write-only for programs (BPF_F_WRONLY_PROG)',
+          });
+        if (write && val?.isPointer && !this.privileged) throw new Reject({
+          errno: 'EACCES',
+          message: `R${valReg} leaks addr into map`,
+          insn: i,
+          regs: [valReg],
+        });
         const m = this.maps[base.map];
         const limit = base.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
         if (write && m && base.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG))
-          throw new Reject('EACCES', `write into map forbidden, value_size=${limit} off=${base.off + off} size=${size}`, i, [br], undefined, 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)');
+          throw new Reject({
+            errno: 'EACCES',
+            message: `write into map forbidden, value_size=${limit} off=${base.off + off} size=${size}`,
+            insn: i,
+            regs: [br],
+            rule: 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)',
+          });
         this.checkRegion(br, base, off, size, limit, 'map');
         if (!write && base.type === 'map_value' && m && m.frozen && (m.flags & BPF_F_RDONLY_PROG) && m.contents && base.s.isConst() && size <= 8) {
           const start = base.off + off + Number(base.s.varOff.value);
@@ -1026,21 +1251,37 @@ export class Verifier implements MapNames {
         return write ? undefined : loaded();
       }
       case 'mem': {
-        if (write && base.rdonly) throw new Reject('EACCES', `R${br} cannot write into ${regTypeStr(base)}`, i, [br]);
-        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into mem`, i, [valReg]);
+        if (write && base.rdonly) throw new Reject({ errno: 'EACCES', message: `R${br} cannot write into ${regTypeStr(base)}`, insn: i, regs: [br] });
+        if (write && val?.isPointer && !this.privileged) throw new Reject({
+          errno: 'EACCES',
+          message: `R${valReg} leaks addr into mem`,
+          insn: i,
+          regs: [valReg],
+        });
         this.checkRegion(br, base, off, size, base.memSize, 'mem');
         return write ? undefined : loaded();
       }
       case 'pkt':
       case 'pkt_meta': {
-        if (write && !this.rules.pktWrite) throw new Reject('EACCES', `cannot write into packet`, i, [br], undefined, `${this.rules.name} programs cannot write packet data directly`);
+        if (write && !this.rules.pktWrite) throw new Reject({
+          errno: 'EACCES',
+          message: `cannot write into packet`,
+          insn: i,
+          regs: [br],
+          rule: `${this.rules.name} programs cannot write packet data directly`,
+        });
         // is_pointer_value: only unprivileged programs may not store pointers (allow_ptr_leaks)
-        if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${valReg} leaks addr into packet`, i, [valReg]);
+        if (write && val?.isPointer && !this.privileged) throw new Reject({
+          errno: 'EACCES',
+          message: `R${valReg} leaks addr into packet`,
+          insn: i,
+          regs: [valReg],
+        });
         this.checkPacket(br, base, off, size);
         return write ? undefined : loaded();
       }
     }
-    throw new Reject('EACCES', `R${br} invalid mem access '${regTypeStr(base)}'`, i, [br]);
+    throw new Reject({ errno: 'EACCES', message: `R${br} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [br] });
   }
 
   /**
@@ -1057,22 +1298,49 @@ export class Verifier implements MapNames {
     const m = this.maps[base.map];
     const sname = MAP_BTF_STRUCT[m?.type ?? ''];
     if (!sname)
-      throw new Reject('ENOTSUPP', `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`, i, [br], undefined,
-        `reading the kernel structure of a ${m?.type} map through its pointer is not supported`);
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`,
+        insn: i,
+        regs: [br],
+        rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
+      });
     if (!this.privileged)
-      throw new Reject('EPERM', `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`, i, [br], undefined,
-        'unprivileged programs cannot read a map\'s kernel structure');
+      throw new Reject({
+        errno: 'EPERM',
+        message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
+        insn: i,
+        regs: [br],
+        rule: 'unprivileged programs cannot read a map\'s kernel structure',
+      });
     const o = base.off + off;
-    if (o < 0) throw new Reject('EACCES', `R${br} is ${sname} invalid negative access: off=${o}`, i, [br]);
-    if (write) throw new Reject('EACCES', `only read from ${sname} is supported`, i, [br], undefined, 'a map\'s kernel structure is read-only to programs');
+    if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${br} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [br] });
+    if (write) throw new Reject({
+      errno: 'EACCES',
+      message: `only read from ${sname} is supported`,
+      insn: i,
+      regs: [br],
+      rule: 'a map\'s kernel structure is read-only to programs',
+    });
     const w = structWalk(kernelBtf(), sname, o, size);
-    if (w.kind === 'error') throw new Reject(w.errno, w.message, i, [br], `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
-      `the read is not a field of struct ${sname}`);
+    if (w.kind === 'error') throw new Reject({
+      errno: w.errno,
+      message: w.message,
+      insn: i,
+      regs: [br],
+      hint: `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
+      rule: `the read is not a field of struct ${sname}`,
+    });
     const field = w.field.replace(/^map\./, '');
     if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
-      throw new Reject('ENOTSUPP', `R${br} reads ${w.field} of struct ${sname}, which tsbpf does not provide`, i, [br],
-        `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
-        `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`);
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `R${br} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
+        insn: i,
+        regs: [br],
+        hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
+        rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
+      });
     return this.loadedScalar(size, sx);
   }
 
@@ -1081,70 +1349,142 @@ export class Verifier implements MapNames {
     const i = this.idx;
     const s = base.s;
     if (s.smin < 0n && !(s.isConst()))
-      throw new Reject('EACCES', `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`, i, [br],
-        'make the index unsigned, or check `if (idx < 0) return ...` before using it', 'the offset into the map value may be negative');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+        insn: i,
+        regs: [br],
+        hint: 'make the index unsigned, or check `if (idx < 0) return ...` before using it',
+        rule: 'the offset into the map value may be negative',
+      });
     const lo = BigInt(base.off + off) + s.smin;
     if (lo < 0n || lo + BigInt(size) > BigInt(limit)) {
-      throw new Reject('EACCES', (what === 'map'
+      throw new Reject({
+        errno: 'EACCES',
+        message: (what === 'map'
         ? `invalid access to map value, value_size=${limit} off=${lo} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`) + `\nR${br} min value is outside of the allowed memory range`, i, [br],
-      `the access covers bytes ${lo}..${lo + BigInt(size) - 1n} but the ${what === 'map' ? 'value' : 'region'} has ${limit} bytes`,
-      `the access is outside the ${what === 'map' ? 'map value' : 'memory region'}`);
+        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`) + `\nR${br} min value is outside of the allowed memory range`,
+        insn: i,
+        regs: [br],
+        hint: `the access covers bytes ${lo}..${lo + BigInt(size) - 1n} but the ${what === 'map' ? 'value' : 'region'} has ${limit} bytes`,
+        rule: `the access is outside the ${what === 'map' ? 'map value' : 'memory region'}`,
+      });
     }
     if (s.umax >= BigInt(BPF_MAX_VAR_OFF))
-      throw new Reject('EACCES', `R${br} unbounded memory access, make sure to bounds check any such access`, i, [br],
-        'bound the index first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`', 'the offset has no upper bound');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${br} unbounded memory access, make sure to bounds check any such access`,
+        insn: i,
+        regs: [br],
+        hint: 'bound the index first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`',
+        rule: 'the offset has no upper bound',
+      });
     const hi = BigInt(base.off + off) + s.umax;
     if (hi + BigInt(size) > BigInt(limit)) {
-      throw new Reject('EACCES', (what === 'map'
+      throw new Reject({
+        errno: 'EACCES',
+        message: (what === 'map'
         ? `invalid access to map value, value_size=${limit} off=${hi} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`) + `\nR${br} max value is outside of the allowed memory range`, i, [br],
-      `the index can reach ${s.umax}; check it against ${BigInt(limit) - BigInt(base.off + off) - BigInt(size)} before the access`,
-      `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`);
+        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`) + `\nR${br} max value is outside of the allowed memory range`,
+        insn: i,
+        regs: [br],
+        hint: `the index can reach ${s.umax}; check it against ${BigInt(limit) - BigInt(base.off + off) - BigInt(size)} before the access`,
+        rule: `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`,
+      });
     }
   }
 
   private checkPacket(br: number, base: Reg, off: number, size: number): void {
     const i = this.idx;
     if (base.s.smin < 0n)
-      throw new Reject('EACCES', `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`, i, [br]);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+        insn: i,
+        regs: [br],
+      });
     const start = base.off + off;
     if (start < 0 || start + size > base.range || base.s.umax + BigInt(start + size) > BigInt(MAX_PACKET_OFF)) {
       const end = start + size;
-      throw new Reject('EACCES', `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`, i, [br],
-        base.range >= end ? undefined
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`,
+        insn: i,
+        regs: [br],
+        hint: base.range >= end ? undefined
           : `compare \`data + ${end}\` with \`data_end\` before this read (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
-        `the ${size}-byte packet read at offset ${start} needs ${end} bytes, but only ${base.range} were checked against data_end`);
+        rule: `the ${size}-byte packet read at offset ${start} needs ${end} bytes, but only ${base.range} were checked against data_end`,
+      });
     }
   }
 
   private ctxAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
     const i = this.idx;
     if (!base.s.isConst())
-      throw new Reject('EACCES', `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`, i, [br], 'access context fields at constant offsets from the original ctx pointer', 'the context pointer was moved by a variable amount');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`,
+        insn: i,
+        regs: [br],
+        hint: 'access context fields at constant offsets from the original ctx pointer',
+        rule: 'the context pointer was moved by a variable amount',
+      });
     if (base.off !== 0 || base.s.varOff.value !== 0n)
-      throw new Reject('EACCES', `dereference of modified ctx ptr R${br} off=${base.off} disallowed`, i, [br], 'access context fields through the original ctx pointer, with the field offset in the instruction', 'the context pointer was moved before the access');
-    if (write && val?.isPointer && !this.privileged) throw new Reject('EACCES', `R${this.insns[i]!.src} leaks addr into ctx`, i, [br]);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `dereference of modified ctx ptr R${br} off=${base.off} disallowed`,
+        insn: i,
+        regs: [br],
+        hint: 'access context fields through the original ctx pointer, with the field offset in the instruction',
+        rule: 'the context pointer was moved before the access',
+      });
+    if (write && val?.isPointer && !this.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: `R${this.insns[i]!.src} leaks addr into ctx`,
+      insn: i,
+      regs: [br],
+    });
     const o = base.off + off;
     const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: this.privileged, ...(this.input.attachType ? { attachType: this.input.attachType } : {}) });
     if (!f) {
-      throw new Reject('EACCES', `invalid bpf_context access off=${o} size=${size}`, i, [br],
-        `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
-        'the context access is not allowed for this program type');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid bpf_context access off=${o} size=${size}`,
+        insn: i,
+        regs: [br],
+        hint: `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
+        rule: 'the context access is not allowed for this program type',
+      });
     }
     if (write) return undefined;
     if (f === 'btf_ptr') {
       const arg = o / 8;
-      throw new Reject('ENOTSUPP', `R${br} reads arg${arg} of ${this.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`, i, [br],
-        'read the integer arguments only; tsbpf has no kernel objects to point to',
-        'a pointer argument into kernel memory is not supported by tsbpf');
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `R${br} reads arg${arg} of ${this.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
+        insn: i,
+        regs: [br],
+        hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
+        rule: 'a pointer argument into kernel memory is not supported by tsbpf',
+      });
     }
     if (f === 'flow_keys')
-      throw new Reject('ENOTSUPP', `R${this.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`, i, [br],
-        undefined, 'the flow dissector\'s flow keys are not supported by tsbpf');
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `R${this.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
+        insn: i,
+        regs: [br],
+        rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
+      });
     if (f === 'sock_ptr')
-      throw new Reject('ENOTSUPP', `R${this.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${this.rules.name} context, which tsbpf does not support`, i, [br],
-        'tsbpf has no sockets: use the address and port fields of the context instead', 'socket pointers are not supported by tsbpf');
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `R${this.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${this.rules.name} context, which tsbpf does not support`,
+        insn: i,
+        regs: [br],
+        hint: 'tsbpf has no sockets: use the address and port fields of the context instead',
+        rule: 'socket pointers are not supported by tsbpf',
+      });
     if (f === 'sock') {
       const r = Reg.unknown();
       r.sock = true;
@@ -1169,15 +1509,33 @@ export class Verifier implements MapNames {
     const mt = this.maps[mapIdx]?.type;
     if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
     const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
-    if (why) throw new Reject('EINVAL', why, this.idx, [1], undefined, `${name} cannot be used with a ${mt} map in ${this.rules.name} programs`);
-    throw new Reject('ENOTSUPP', `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`, this.idx, [1],
-      'tsbpf has no sockets; sockmap and sockhash can only have elements deleted', 'socket pointers are not supported by tsbpf');
+    if (why) throw new Reject({
+      errno: 'EINVAL',
+      message: why,
+      insn: this.idx,
+      regs: [1],
+      rule: `${name} cannot be used with a ${mt} map in ${this.rules.name} programs`,
+    });
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`,
+      insn: this.idx,
+      regs: [1],
+      hint: 'tsbpf has no sockets; sockmap and sockhash can only have elements deleted',
+      rule: 'socket pointers are not supported by tsbpf',
+    });
   }
 
   /** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
   private sockUnsupported(r: number): Reject {
-    return new Reject('ENOTSUPP', `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`, this.idx, [r],
-      'tsbpf has no sockets: read the packet and the __sk_buff fields instead', 'socket pointers are not supported by tsbpf');
+    return new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`,
+      insn: this.idx,
+      regs: [r],
+      hint: 'tsbpf has no sockets: read the packet and the __sk_buff fields instead',
+      rule: 'socket pointers are not supported by tsbpf',
+    });
   }
 
   /** Which frame a stack pointer points into. */
@@ -1197,12 +1555,24 @@ export class Verifier implements MapNames {
     if (!base.s.isConst()) return this.stackAccessVar(br, base, off, size, write, f);
     const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
     if (o < -op.MAX_BPF_STACK || o + size > 0) {
-      throw new Reject('EACCES', `invalid ${write ? 'write to' : 'read from'} stack R${br} off=${o} size=${size}`, i, [br],
-        `the stack is the ${op.MAX_BPF_STACK} bytes below r10: offsets -${op.MAX_BPF_STACK}..-1`, 'the stack access is outside the 512-byte stack frame');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid ${write ? 'write to' : 'read from'} stack R${br} off=${o} size=${size}`,
+        insn: i,
+        regs: [br],
+        hint: `the stack is the ${op.MAX_BPF_STACK} bytes below r10: offsets -${op.MAX_BPF_STACK}..-1`,
+        rule: 'the stack access is outside the 512-byte stack frame',
+      });
     }
     if (o % size !== 0) {
-      throw new Reject('EACCES', `misaligned stack access off ${tnumStr(base.s.varOff)}+${base.off}+${off} size ${size}`, i, [br],
-        `stack accesses of ${size} bytes must be ${size}-byte aligned`, 'the stack access is misaligned');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `misaligned stack access off ${tnumStr(base.s.varOff)}+${base.off}+${off} size ${size}`,
+        insn: i,
+        regs: [br],
+        hint: `stack accesses of ${size} bytes must be ${size}-byte aligned`,
+        rule: 'the stack access is misaligned',
+      });
     }
     this.noteDepth(f, o);
     const spi = Math.floor((-o - 1) / 8);
@@ -1230,8 +1600,14 @@ export class Verifier implements MapNames {
       slot.spilled = val.clone();
       return;
     }
-    if (val?.isPointer && this.privileged === false) throw new Reject('EACCES', 'invalid size of register spill', i, []);
-    if (val?.isPointer) throw new Reject('EACCES', 'invalid size of register spill', i, [], 'spill pointers with 8-byte stores at 8-byte aligned offsets', 'a pointer is stored with a partial-width store');
+    if (val?.isPointer && this.privileged === false) throw new Reject({ errno: 'EACCES', message: 'invalid size of register spill', insn: i });
+    if (val?.isPointer) throw new Reject({
+      errno: 'EACCES',
+      message: 'invalid size of register spill',
+      insn: i,
+      hint: 'spill pointers with 8-byte stores at 8-byte aligned offsets',
+      rule: 'a pointer is stored with a partial-width store',
+    });
     if (val && val.type === 'scalar' && aligned && this.privileged) {
       // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
       const fits = val.s.umax < (1n << BigInt(size * 8));
@@ -1283,7 +1659,14 @@ export class Verifier implements MapNames {
         return sp.clone();
       }
       if (sp.type !== 'scalar') {
-        throw new Reject('EACCES', 'invalid size of register fill', i, [br], 'read spilled pointers back with an 8-byte load', 'a spilled pointer is read back with a partial load');
+        throw new Reject({
+          errno: 'EACCES',
+          message: 'invalid size of register fill',
+          insn: i,
+          regs: [br],
+          hint: 'read spilled pointers back with an 8-byte load',
+          rule: 'a spilled pointer is read back with a partial load',
+        });
       }
       // A narrower fill from the spill's first byte (bpf_stack_narrow_access_ok, little-endian) is the
       // spilled scalar cut to the width; it stays linked to the spill while the value fits the width
@@ -1307,7 +1690,12 @@ export class Verifier implements MapNames {
         const t = slot.t[(byte0 - b) % 8]!;
         if (t === STACK_SPILL) spillCnt++;
         else if (t === STACK_ZERO) zeroCnt++;
-        else if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br]);
+        else if (t === STACK_INVALID && !this.privileged) throw new Reject({
+          errno: 'EACCES',
+          message: `invalid read from stack off ${o}+${b} size ${size}`,
+          insn: i,
+          regs: [br],
+        });
       }
       if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
       return this.loadedScalar(size, sx);
@@ -1321,9 +1709,14 @@ export class Verifier implements MapNames {
       allZero = false;
       if (t === STACK_MISC || t === STACK_SPILL) continue;
       if (t === STACK_INVALID && this.privileged) continue;
-      throw new Reject('EACCES', `invalid read from stack off ${o}+${b} size ${size}`, i, [br],
-        `write fp${o + b} before reading it (initialise the variable or the whole struct, e.g. with __builtin_memset)`,
-        'the stack bytes read were never written on this path');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid read from stack off ${o}+${b} size ${size}`,
+        insn: i,
+        regs: [br],
+        hint: `write fp${o + b} before reading it (initialise the variable or the whole struct, e.g. with __builtin_memset)`,
+        rule: 'the stack bytes read were never written on this path',
+      });
     }
     if (allZero) return Reg.known(0n);
     return this.loadedScalar(size, sx);
@@ -1344,14 +1737,31 @@ export class Verifier implements MapNames {
     const i = this.idx;
     const s = base.s;
     if (!this.privileged)
-      throw new Reject('EACCES', `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`, i, [br]);
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`,
+        insn: i,
+        regs: [br],
+      });
     const min = s.smin + BigInt(base.off + off), max = s.smax + BigInt(base.off + off);
     if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
-      throw new Reject('EACCES', `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${br}`, i, [br],
-        'bound the index before using it to address the stack', 'the stack offset has no bounds');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${br}`,
+        insn: i,
+        regs: [br],
+        hint: 'bound the index before using it to address the stack',
+        rule: 'the stack offset has no bounds',
+      });
     if (min < -BigInt(op.MAX_BPF_STACK) || max + BigInt(size) > 0n)
-      throw new Reject('EACCES', `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${br} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`, i, [br],
-        `the offset can range over ${min}..${max}, outside the stack`, 'the variable stack access may leave the stack frame');
+      throw new Reject({
+        errno: 'EACCES',
+        message: `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${br} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`,
+        insn: i,
+        regs: [br],
+        hint: `the offset can range over ${min}..${max}, outside the stack`,
+        rule: 'the variable stack access may leave the stack frame',
+      });
     const lo = Number(min), hi = Number(max) + size;
     this.noteDepth(f, lo);
     for (let a = lo; a < hi; a++) {
@@ -1368,7 +1778,12 @@ export class Verifier implements MapNames {
       } else {
         const t = slot.t[byte % 8]!;
         if (t === STACK_INVALID && !this.privileged)
-          throw new Reject('EACCES', `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`, i, [br]);
+          throw new Reject({
+            errno: 'EACCES',
+            message: `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
+            insn: i,
+            regs: [br],
+          });
       }
     }
     return write ? undefined : this.loadedScalar(size, false);
@@ -1379,7 +1794,12 @@ export class Verifier implements MapNames {
   private mapIndex(i: number): number {
     const m = this.input.mapOfInsn ? this.input.mapOfInsn(i) : this.insns[i]!.imm;
     if (m === undefined || m < 0 || m >= this.maps.length)
-      throw new Reject('EINVAL', `fd ${this.insns[i]!.imm} is not pointing to valid bpf_map`, i, [], 'the instruction refers to a map the loader did not provide');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `fd ${this.insns[i]!.imm} is not pointing to valid bpf_map`,
+        insn: i,
+        hint: 'the instruction refers to a map the loader did not provide',
+      });
     return m;
   }
 
@@ -1401,32 +1821,75 @@ export class Verifier implements MapNames {
         const m = this.mapIndex(i);
         const off = this.insns[i + 1]!.imm;
         const info = this.maps[m]!;
-        if (info.type !== 'array') throw new Reject('EINVAL', 'no direct value access support for this map type', i, [], 'global data lives in single-entry array maps');
-        if (info.maxEntries !== 1) throw new Reject('ENOTSUPP', `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`, i);
-        if (off < 0 || off >= info.valueSize) throw new Reject('EINVAL', `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`, i);
+        if (info.type !== 'array') throw new Reject({
+          errno: 'EINVAL',
+          message: 'no direct value access support for this map type',
+          insn: i,
+          hint: 'global data lives in single-entry array maps',
+        });
+        if (info.maxEntries !== 1) throw new Reject({
+          errno: 'ENOTSUPP',
+          message: `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`,
+          insn: i,
+        });
+        if (off < 0 || off >= info.valueSize) throw new Reject({
+          errno: 'EINVAL',
+          message: `invalid access to map value pointer, value_size=${info.valueSize} off=${off}`,
+          insn: i,
+        });
         this.writeReg(ins.dst, Reg.ptr('map_value', { map: m, off }));
         return;
       }
       case op.BPF_PSEUDO_FUNC: {
-        if (!this.input.funcInfo?.length) throw new Reject('EINVAL', 'missing btf func_info', i, [], 'callbacks need BTF: build with `clang -g`', 'a function pointer needs the BTF func_info of the program');
+        if (!this.input.funcInfo?.length) throw new Reject({
+          errno: 'EINVAL',
+          message: 'missing btf func_info',
+          insn: i,
+          hint: 'callbacks need BTF: build with `clang -g`',
+          rule: 'a function pointer needs the BTF func_info of the program',
+        });
         this.writeReg(ins.dst, Reg.ptr('func', { subprog: i + ins.imm + 1 }));
         return;
       }
     }
-    throw new Reject('EINVAL', `invalid bpf_ld_imm64 insn`, i);
+    throw new Reject({ errno: 'EINVAL', message: `invalid bpf_ld_imm64 insn`, insn: i });
   }
 
   private checkLdAbs(ins: Insn): number {
     const i = this.idx;
-    if (!this.rules.ldAbs) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] instructions not allowed for this program type', i, [], undefined, 'legacy packet loads (LD_ABS/LD_IND) are only for socket filters and tc programs');
+    if (!this.rules.ldAbs) throw new Reject({
+      errno: 'EINVAL',
+      message: 'BPF_LD_[ABS|IND] instructions not allowed for this program type',
+      insn: i,
+      rule: 'legacy packet loads (LD_ABS/LD_IND) are only for socket filters and tc programs',
+    });
     // check_ld_abs: allowed in bpf-to-bpf functions (an out-of-bounds load returns 0 from the function,
     // as the kernel's rewrite does), but not in callbacks
-    if (this.cur.frames.some((f) => f.callbackOf !== 0)) throw new Reject('EINVAL', 'cannot use BPF_LD_[ABS|IND] within callback', i, [], 'read packet bytes with bpf_skb_load_bytes() inside callbacks');
-    if (this.cur.refs.length) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be mixed with socket references', i);
-    if (this.cur.rcuLock) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region', i);
-    if (this.cur.preemptLock) throw new Reject('EINVAL', 'BPF_LD_[ABS|IND] cannot be used inside bpf_preempt_disable-ed region', i);
+    if (this.cur.frames.some((f) => f.callbackOf !== 0)) throw new Reject({
+      errno: 'EINVAL',
+      message: 'cannot use BPF_LD_[ABS|IND] within callback',
+      insn: i,
+      hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
+    });
+    if (this.cur.refs.length) throw new Reject({ errno: 'EINVAL', message: 'BPF_LD_[ABS|IND] cannot be mixed with socket references', insn: i });
+    if (this.cur.rcuLock) throw new Reject({
+      errno: 'EINVAL',
+      message: 'BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region',
+      insn: i,
+    });
+    if (this.cur.preemptLock) throw new Reject({
+      errno: 'EINVAL',
+      message: 'BPF_LD_[ABS|IND] cannot be used inside bpf_preempt_disable-ed region',
+      insn: i,
+    });
     const r6 = this.readReg(6);
-    if (r6.type !== 'ctx') throw new Reject('EINVAL', 'at the time of BPF_LD_ABS|IND R6 != pointer to skb', i, [6], 'keep the context pointer in r6 for LD_ABS/LD_IND');
+    if (r6.type !== 'ctx') throw new Reject({
+      errno: 'EINVAL',
+      message: 'at the time of BPF_LD_ABS|IND R6 != pointer to skb',
+      insn: i,
+      regs: [6],
+      hint: 'keep the context pointer in r6 for LD_ABS/LD_IND',
+    });
     if (op.modeOf(ins.code) === op.BPF_IND) this.readReg(ins.src);
     for (let r = 1; r <= 5; r++) this.regs()[r] = Reg.notInit();
     const size = op.sizeBytes(op.sizeOf(ins.code));
@@ -1456,7 +1919,7 @@ export class Verifier implements MapNames {
    */
   private checkMayGoto(i: number, ins: Insn): number {
     if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
-      throw new Reject('EINVAL', `invalid may_goto off ${ins.off} imm ${ins.imm}`, i);
+      throw new Reject({ errno: 'EINVAL', message: `invalid may_goto off ${ins.off} imm ${ins.imm}`, insn: i });
     const target = i + 1 + ins.off;
     const fall = this.cur.clone();
     // Widen (widen_imprecise_scalars): a scalar that changed since the previous
@@ -1534,7 +1997,12 @@ export class Verifier implements MapNames {
     } else if (this.isPktCompare(dst, src, jmp32)) {
       this.pktCompare(tSt, fSt, dst, src, o);
     } else if (dst.isPointer || src.isPointer) {
-      if (!this.privileged) throw new Reject('EACCES', `R${ins.dst} pointer comparison prohibited`, i, [ins.dst, x ? ins.src : -1]);
+      if (!this.privileged) throw new Reject({
+        errno: 'EACCES',
+        message: `R${ins.dst} pointer comparison prohibited`,
+        insn: i,
+        regs: [ins.dst, x ? ins.src : -1],
+      });
       // ptr == ptr: a non-NULL side makes the other non-NULL too.
       if (x && dst.isPointer && src.isPointer && !jmp32 && (o === op.BPF_JEQ || o === op.BPF_JNE)) {
         const eq = o === op.BPF_JEQ ? tSt : fSt;
@@ -1649,10 +2117,19 @@ export class Verifier implements MapNames {
   // --- calls and exits ----------------------------------------------------
 
   private checkCall(i: number, ins: Insn): number {
-    if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject('EINVAL', 'callx (indirect calls) are not supported by the verifier', i);
+    if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
+      errno: 'EINVAL',
+      message: 'callx (indirect calls) are not supported by the verifier',
+      insn: i,
+    });
     if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return this.checkKfuncCall(i, ins);
     if (ins.src === op.BPF_PSEUDO_CALL) {
-      if (!this.privileged) throw new Reject('EPERM', 'function calls to other bpf functions are allowed for CAP_BPF and CAP_SYS_ADMIN', i, [], undefined, 'bpf-to-bpf calls need privileges');
+      if (!this.privileged) throw new Reject({
+        errno: 'EPERM',
+        message: 'function calls to other bpf functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        insn: i,
+        rule: 'bpf-to-bpf calls need privileges',
+      });
       const k = this.cfg.subprogOf[i + ins.imm + 1]!;
       if (this.globals.has(k)) return this.checkGlobalCall(i, k);
       return this.enterFunc(i, i + ins.imm + 1, 0, null);
@@ -1670,8 +2147,14 @@ export class Verifier implements MapNames {
     const g = this.globals.get(k)!;
     const name = funcName(this.input.btf as Btf, g.typeId, k);
     const invalid = (detail: string, errno: Errno = 'EINVAL', regs: number[] = [], hint?: string): never => {
-      throw new Reject(errno === 'EACCES' ? 'EINVAL' : errno, `${detail}\nCaller passes invalid args into func#${k} ('${name}')`, i, regs, hint,
-        `the arguments do not match the BTF prototype of global function ${name}()`);
+      throw new Reject({
+        errno: errno === 'EACCES' ? 'EINVAL' : errno,
+        message: `${detail}\nCaller passes invalid args into func#${k} ('${name}')`,
+        insn: i,
+        regs: regs,
+        hint: hint,
+        rule: `the arguments do not match the BTF prototype of global function ${name}()`,
+      });
     };
     const p = this.globalProto(k, i);
     // Linux 6.12 refused global calls with preemption disabled; 6.18 allows them (tsbpf's
@@ -1719,7 +2202,13 @@ export class Verifier implements MapNames {
   private enterFunc(callsite: number, target: number, callbackOf: number, args: Reg[] | null): number {
     const st = this.cur;
     if (st.frames.length >= op.MAX_CALL_FRAMES)
-      throw new Reject('E2BIG', `the call stack of ${st.frames.length + 1} frames is too deep !`, callsite, [], 'flatten the call chain (at most 8 nested functions)', 'more than 8 nested function calls');
+      throw new Reject({
+        errno: 'E2BIG',
+        message: `the call stack of ${st.frames.length + 1} frames is too deep !`,
+        insn: callsite,
+        hint: 'flatten the call chain (at most 8 nested functions)',
+        rule: 'more than 8 nested function calls',
+      });
     const caller = st.cur;
     const f = new Frame(st.frames.length, callsite, target);
     if (args) {
@@ -1750,12 +2239,25 @@ export class Verifier implements MapNames {
       // Return from a bpf-to-bpf call or a callback (prepare_func_exit), which refuses any stack pointer
       // (only the callee's own frame dies, but Linux is conservative).
       if (r0.type === 'fp')
-        throw new Reject('EINVAL', 'cannot return stack pointer to the caller frame', i, [0], 'return a value, or write through a pointer the caller passed in', 'a function returns a stack pointer (Linux refuses any, even one into a caller\'s frame)');
+        throw new Reject({
+          errno: 'EINVAL',
+          message: 'cannot return stack pointer to the caller frame',
+          insn: i,
+          regs: [0],
+          hint: 'return a value, or write through a pointer the caller passed in',
+          rule: 'a function returns a stack pointer (Linux refuses any, even one into a caller\'s frame)',
+        });
       if (f.callbackOf) {
         if (r0.type !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n) {
           const has = r0.type !== 'scalar' ? ` is not a known value (${regTypeStr(r0)})` : this.rangeText(r0);
-          throw new Reject('EINVAL', r0.type !== 'scalar' ? `At callback return the register R0${has}` : `At callback return the register R0 has${has} should have been in [0, 1]`, i, [0],
-            'return 0 to continue the iteration or 1 to stop it', 'a callback must return 0 or 1');
+          throw new Reject({
+            errno: 'EINVAL',
+            message: r0.type !== 'scalar' ? `At callback return the register R0${has}` : `At callback return the register R0 has${has} should have been in [0, 1]`,
+            insn: i,
+            regs: [0],
+            hint: 'return 0 to continue the iteration or 1 to stop it',
+            rule: 'a callback must return 0 or 1',
+          });
         }
         const helperInsn = f.callsite;
         // The helper may call the callback again (bpf_loop: while fewer than nr_loops calls were made):
@@ -1792,24 +2294,57 @@ export class Verifier implements MapNames {
     }
     if (f.subprog !== 0) return this.checkGlobalExit(i, r0);
     if (st.rcuLock)
-      throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() on every path before returning', 'the program returns inside a bpf_rcu_read_lock() section');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region',
+        insn: i,
+        hint: 'call bpf_rcu_read_unlock() on every path before returning',
+        rule: 'the program returns inside a bpf_rcu_read_lock() section',
+      });
     if (st.preemptLock)
       // Linux 6.18's words (6.12 said "N bpf_preempt_enable(s) are missing")
-      throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region', i, [],
-        'match every bpf_preempt_disable() with a bpf_preempt_enable() on every path', 'the program returns with preemption disabled');
-    if (r0.isPointer && !this.privileged) throw new Reject('EACCES', 'R0 leaks addr as return value', i, [0], 'return a number, not a pointer', 'unprivileged programs may not return pointers');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region',
+        insn: i,
+        hint: 'match every bpf_preempt_disable() with a bpf_preempt_enable() on every path',
+        rule: 'the program returns with preemption disabled',
+      });
+    if (r0.isPointer && !this.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: 'R0 leaks addr as return value',
+      insn: i,
+      regs: [0],
+      hint: 'return a number, not a pointer',
+      rule: 'unprivileged programs may not return pointers',
+    });
     const range = this.rules.retRange;
     if (range) {
-      if (r0.type !== 'scalar') throw new Reject('EINVAL', `At program exit the register R0 is not a known value (${regTypeStr(r0)})`, i, [0]);
+      if (r0.type !== 'scalar') throw new Reject({
+        errno: 'EINVAL',
+        message: `At program exit the register R0 is not a known value (${regTypeStr(r0)})`,
+        insn: i,
+        regs: [0],
+      });
       if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1]))
-        throw new Reject('EINVAL', `At program exit the register R0 has${this.rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`, i, [0],
-          `return a value in [${range[0]}, ${range[1]}]`, `${this.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`);
+        throw new Reject({
+          errno: 'EINVAL',
+          message: `At program exit the register R0 has${this.rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`,
+          insn: i,
+          regs: [0],
+          hint: `return a value in [${range[0]}, ${range[1]}]`,
+          rule: `${this.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`,
+        });
     }
     if (st.refs.length) {
       const ref = st.refs[0]!;
-      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, i, [],
-        `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
-        'a ring buffer reservation is not released on this path');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
+        insn: i,
+        hint: `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
+        rule: 'a ring buffer reservation is not released on this path',
+      });
     }
     return -1;
   }
@@ -1817,16 +2352,36 @@ export class Verifier implements MapNames {
   /** The end of a global function verified on its own: its sections closed, its references released, a number returned. */
   private checkGlobalExit(i: number, r0: Reg): number {
     const st = this.cur;
-    if (st.rcuLock) throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() before returning');
-    if (st.preemptLock) throw new Reject('EINVAL', 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region', i, [], 'call bpf_preempt_enable() before returning');
+    if (st.rcuLock) throw new Reject({
+      errno: 'EINVAL',
+      message: 'BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region',
+      insn: i,
+      hint: 'call bpf_rcu_read_unlock() before returning',
+    });
+    if (st.preemptLock) throw new Reject({
+      errno: 'EINVAL',
+      message: 'BPF_EXIT instruction in main prog cannot be used inside bpf_preempt_disable-ed region',
+      insn: i,
+      hint: 'call bpf_preempt_enable() before returning',
+    });
     if (st.refs.length) {
       const ref = st.refs[0]!;
-      throw new Reject('EINVAL', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`, i, [],
-        `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`);
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
+        insn: i,
+        hint: `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
+      });
     }
     if (r0.type !== 'scalar')
-      throw new Reject('EINVAL', `At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`, i, [0], 'global functions return a number',
-        'a global function returns a pointer');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`,
+        insn: i,
+        regs: [0],
+        hint: 'global functions return a number',
+        rule: 'a global function returns a pointer',
+      });
     return -1;
   }
 
@@ -1878,26 +2433,51 @@ export class Verifier implements MapNames {
     const k = KFUNCS.get(name);
     if (!k) {
       if (LINUX_ONLY_KFUNCS.has(name))
-        throw new Reject('ENOTSUPP', `calling kernel function ${name} is not supported by tsbpf`, i, [], `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
-          `${name} is a Linux kfunc that tsbpf does not implement`);
-      throw new Reject('EACCES', `calling kernel function ${name} is not allowed`, i, [], `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
-        `${name} is not a kfunc programs may call`);
+        throw new Reject({
+          errno: 'ENOTSUPP',
+          message: `calling kernel function ${name} is not supported by tsbpf`,
+          insn: i,
+          hint: `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+          rule: `${name} is a Linux kfunc that tsbpf does not implement`,
+        });
+      throw new Reject({
+        errno: 'EACCES',
+        message: `calling kernel function ${name} is not allowed`,
+        insn: i,
+        hint: `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+        rule: `${name} is not a kfunc programs may call`,
+      });
     }
     const st = this.cur;
     switch (k.effect) {
       case 'rcu_lock':
-        if (st.rcuLock) throw new Reject('EINVAL', `nested rcu read lock (kernel function ${name})`, i, [], 'RCU read sections do not nest: unlock before locking again');
+        if (st.rcuLock) throw new Reject({
+          errno: 'EINVAL',
+          message: `nested rcu read lock (kernel function ${name})`,
+          insn: i,
+          hint: 'RCU read sections do not nest: unlock before locking again',
+        });
         st.rcuLock = true;
         break;
       case 'rcu_unlock':
-        if (!st.rcuLock) throw new Reject('EINVAL', `unmatched rcu read unlock (kernel function ${name})`, i, [], 'call bpf_rcu_read_lock() first on every path reaching this unlock');
+        if (!st.rcuLock) throw new Reject({
+          errno: 'EINVAL',
+          message: `unmatched rcu read unlock (kernel function ${name})`,
+          insn: i,
+          hint: 'call bpf_rcu_read_lock() first on every path reaching this unlock',
+        });
         st.rcuLock = false;
         break;
       case 'preempt_disable':
         st.preemptLock++;
         break;
       case 'preempt_enable':
-        if (!st.preemptLock) throw new Reject('EINVAL', `unmatched attempt to enable preemption (kernel function ${name})`, i, [], 'call bpf_preempt_disable() first on every path reaching this call');
+        if (!st.preemptLock) throw new Reject({
+          errno: 'EINVAL',
+          message: `unmatched attempt to enable preemption (kernel function ${name})`,
+          insn: i,
+          hint: 'call bpf_preempt_disable() first on every path reaching this call',
+        });
         st.preemptLock--;
         break;
     }
@@ -1913,22 +2493,65 @@ export class Verifier implements MapNames {
     const h = this.helper(id);
     // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
     const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
-    if (unmodelled) throw new Reject('ENOTSUPP', `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`, i, [], undefined, `bpf_${unmodelled.name} is not supported by tsbpf`);
-    if (!h) throw new Reject('EINVAL', `invalid func unknown#${id}`, i, [], 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them', `helper #${id} is not available`);
+    if (unmodelled) throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`,
+      insn: i,
+      rule: `bpf_${unmodelled.name} is not supported by tsbpf`,
+    });
+    if (!h) throw new Reject({
+      errno: 'EINVAL',
+      message: `invalid func unknown#${id}`,
+      insn: i,
+      hint: 'tsbpf implements the helpers listed by `tsbpf` docs; this id is not one of them',
+      rule: `helper #${id} is not available`,
+    });
     const proto = h.proto;
     const name = `bpf_${h.name}`;
     if (!this.privileged && (UNPRIV_FORBIDDEN_HELPERS.has(id) || PRIVILEGED_HELPERS.has(id)))
-      throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} needs privileges (CAP_BPF or CAP_PERFMON)`);
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `program of this type cannot use helper ${name}#${id}`,
+        insn: i,
+        rule: `${name} needs privileges (CAP_BPF or CAP_PERFMON)`,
+      });
     if (!helperAllowed(this.rules.name, id, this.input.attachType))
-      throw new Reject('EINVAL', `program of this type cannot use helper ${name}#${id}`, i, [], undefined, `${name} is not available to ${this.rules.name} programs`);
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `program of this type cannot use helper ${name}#${id}`,
+        insn: i,
+        rule: `${name} is not available to ${this.rules.name} programs`,
+      });
     if (id === 12 && this.cur.refs.length)
-      throw new Reject('EINVAL', 'tail_call would lead to reference leak', i, [], 'submit or discard ring buffer reservations before a tail call', 'a tail call never returns, so held references would leak');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'tail_call would lead to reference leak',
+        insn: i,
+        hint: 'submit or discard ring buffer reservations before a tail call',
+        rule: 'a tail call never returns, so held references would leak',
+      });
     if (id === 12 && this.cur.rcuLock)
-      throw new Reject('EINVAL', 'tail_call cannot be used inside bpf_rcu_read_lock-ed region', i, [], 'call bpf_rcu_read_unlock() before the tail call');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'tail_call cannot be used inside bpf_rcu_read_lock-ed region',
+        insn: i,
+        hint: 'call bpf_rcu_read_unlock() before the tail call',
+      });
     if (id === 12 && this.cur.preemptLock)
-      throw new Reject('EINVAL', 'tail_call cannot be used inside bpf_preempt_disable-ed region', i, [], 'call bpf_preempt_enable() before the tail call');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'tail_call cannot be used inside bpf_preempt_disable-ed region',
+        insn: i,
+        hint: 'call bpf_preempt_enable() before the tail call',
+      });
     if (proto.gplOnly && !GPL_COMPATIBLE.has(this.input.license ?? 'GPL'))
-      throw new Reject('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program', i, [], 'declare `char LICENSE[] SEC("license") = "GPL";`', `${name} is only available to GPL-compatible programs`);
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'cannot call GPL-restricted function from non-GPL compatible program',
+        insn: i,
+        hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
+        rule: `${name} is only available to GPL-compatible programs`,
+      });
     const regs = this.regs();
     let mapIdx = -1;
     let memReg = -1;
@@ -1943,16 +2566,33 @@ export class Verifier implements MapNames {
       const reg = this.readReg(r);
       // check_func_arg: a packet pointer may go only to helpers whose proto sets pkt_access (may_access_direct_pkt_data with a meta)
       if (t !== 'ANYTHING' && reg.isPkt && !PKT_ACCESS_HELPERS.has(id))
-        throw new Reject('EACCES', 'helper access to the packet is not allowed', i, [r], 'copy the bytes with bpf_skb_load_bytes / bpf_xdp_load_bytes, or pass a stack buffer',
-          `${name} cannot take a pointer into the packet`);
+        throw new Reject({
+          errno: 'EACCES',
+          message: 'helper access to the packet is not allowed',
+          insn: i,
+          regs: [r],
+          hint: 'copy the bytes with bpf_skb_load_bytes / bpf_xdp_load_bytes, or pass a stack buffer',
+          rule: `${name} cannot take a pointer into the packet`,
+        });
       const bad = (expected: string): never => {
         if (reg.sock) throw this.sockUnsupported(r);
-        throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=${expected}`, i, [r],
-          `argument ${r} of ${name} must be ${expected.replace(/, /g, ' or ')}`, `argument ${r} of ${name} has the wrong type`);
+        throw new Reject({
+          errno: 'EACCES',
+          message: `R${r} type=${regTypeStr(reg)} expected=${expected}`,
+          insn: i,
+          regs: [r],
+          hint: `argument ${r} of ${name} must be ${expected.replace(/, /g, ' or ')}`,
+          rule: `argument ${r} of ${name} has the wrong type`,
+        });
       };
       switch (t) {
         case 'ANYTHING':
-          if (reg.isPointer && !this.privileged) throw new Reject('EACCES', `R${r} leaks addr into helper function`, i, [r]);
+          if (reg.isPointer && !this.privileged) throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} leaks addr into helper function`,
+            insn: i,
+            regs: [r],
+          });
           return;
         case 'CONST_MAP_PTR':
           // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
@@ -1964,10 +2604,21 @@ export class Verifier implements MapNames {
         case 'PTR_TO_MAP_VALUE':
         case 'PTR_TO_UNINIT_MAP_VALUE': {
           const m = this.maps[mapIdx];
-          if (!m) throw new Reject('EACCES', `invalid map_ptr to access map->${t === 'PTR_TO_MAP_KEY' ? 'key' : 'value'}`, i, [r]);
+          if (!m) throw new Reject({
+            errno: 'EACCES',
+            message: `invalid map_ptr to access map->${t === 'PTR_TO_MAP_KEY' ? 'key' : 'value'}`,
+            insn: i,
+            regs: [r],
+          });
           if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) bad('fp, pkt, pkt_meta, map_key, map_value');
           const size = t === 'PTR_TO_MAP_KEY' ? m.keySize : m.valueSize;
-          if (size === 0) throw new Reject('EACCES', 'invalid zero-sized read', i, [r], undefined, `the ${m.type} map has no ${t === 'PTR_TO_MAP_KEY' ? 'keys' : 'values'} to pass`);
+          if (size === 0) throw new Reject({
+            errno: 'EACCES',
+            message: 'invalid zero-sized read',
+            insn: i,
+            regs: [r],
+            rule: `the ${m.type} map has no ${t === 'PTR_TO_MAP_KEY' ? 'keys' : 'values'} to pass`,
+          });
           this.helperMemAccess(r, reg, size, t === 'PTR_TO_UNINIT_MAP_VALUE', false);
           return;
         }
@@ -1982,9 +2633,30 @@ export class Verifier implements MapNames {
         case 'CONST_SIZE_OR_ZERO': {
           if (reg.type !== 'scalar') bad('scalar');
           const s = reg.s;
-          if (s.smin < 0n) throw new Reject('EACCES', `R${r} min value is negative, either use unsigned or 'var &= const'`, i, [r], `make the size unsigned or bound it, e.g. \`len &= 0xff\``, 'the size argument may be negative');
-          if (s.umin === 0n && t === 'CONST_SIZE') throw new Reject('EACCES', `R${r} invalid zero-sized read: u64=[${s.umin},${s.umax}]`, i, [r], 'check that the size is at least 1 before the call', 'the size argument may be zero');
-          if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) throw new Reject('EACCES', `R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`, i, [r], `bound the size, e.g. \`if (len > sizeof(buf)) return 0;\``, 'the size argument has no upper bound');
+          if (s.smin < 0n) throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} min value is negative, either use unsigned or 'var &= const'`,
+            insn: i,
+            regs: [r],
+            hint: `make the size unsigned or bound it, e.g. \`len &= 0xff\``,
+            rule: 'the size argument may be negative',
+          });
+          if (s.umin === 0n && t === 'CONST_SIZE') throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} invalid zero-sized read: u64=[${s.umin},${s.umax}]`,
+            insn: i,
+            regs: [r],
+            hint: 'check that the size is at least 1 before the call',
+            rule: 'the size argument may be zero',
+          });
+          if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} unbounded memory access, use 'var &= const' or 'if (var < const)'`,
+            insn: i,
+            regs: [r],
+            hint: `bound the size, e.g. \`if (len > sizeof(buf)) return 0;\``,
+            rule: 'the size argument has no upper bound',
+          });
           const prev = this.proto_arg(proto, k - 1);
           sizeMax = s.umax;
           if (memReg === r - 1) {
@@ -1993,13 +2665,25 @@ export class Verifier implements MapNames {
               // check_mem_size_reg checks the region even for a size of 0 (a stack pointer must still be inside the stack).
               this.helperMemAccess(r - 1, pr, Number(s.umax), prev === 'PTR_TO_UNINIT_MEM', false);
             } else if (s.umax > 0n) {
-              throw new Reject('EACCES', `R${r - 1} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r - 1, r]);
+              throw new Reject({
+                errno: 'EACCES',
+                message: `R${r - 1} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem`,
+                insn: i,
+                regs: [r - 1, r],
+              });
             }
           }
           return;
         }
         case 'CONST_ALLOC_SIZE_OR_ZERO':
-          if (reg.type !== 'scalar' || !reg.s.isConst()) throw new Reject('EACCES', `R${r} is not a known constant'`, i, [r], 'pass a compile-time constant size to bpf_ringbuf_reserve', 'the reservation size must be a constant');
+          if (reg.type !== 'scalar' || !reg.s.isConst()) throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} is not a known constant'`,
+            insn: i,
+            regs: [r],
+            hint: 'pass a compile-time constant size to bpf_ringbuf_reserve',
+            rule: 'the reservation size must be a constant',
+          });
           allocSize = Number(reg.s.varOff.value);
           return;
         case 'PTR_TO_CTX':
@@ -2007,13 +2691,29 @@ export class Verifier implements MapNames {
           if (t === 'PTR_TO_CTX_OR_NULL' && reg.isNull) return;
           if (reg.type !== 'ctx') bad('ctx');
           if (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n)
-            throw new Reject('EACCES', `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, i, [r], 'pass the original context pointer (r1 at entry) to the helper');
+            throw new Reject({
+              errno: 'EACCES',
+              message: `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`,
+              insn: i,
+              regs: [r],
+              hint: 'pass the original context pointer (r1 at entry) to the helper',
+            });
           return;
         case 'PTR_TO_FUNC':
           if (reg.type !== 'func') bad('func');
           // check_func_arg_reg_off -> __check_ptr_off_reg: the function pointer exactly as ld_imm64 made it
-          if (reg.off !== 0) throw new Reject('EACCES', `${reg.off < 0 ? 'negative offset' : 'dereference of modified'} func ptr R${r} off=${reg.off} disallowed`, i, [r]);
-          if (!reg.s.isConst() || reg.s.varOff.value !== 0n) throw new Reject('EACCES', `variable func access var_off=${tnumStr(reg.s.varOff)} disallowed`, i, [r]);
+          if (reg.off !== 0) throw new Reject({
+            errno: 'EACCES',
+            message: `${reg.off < 0 ? 'negative offset' : 'dereference of modified'} func ptr R${r} off=${reg.off} disallowed`,
+            insn: i,
+            regs: [r],
+          });
+          if (!reg.s.isConst() || reg.s.varOff.value !== 0n) throw new Reject({
+            errno: 'EACCES',
+            message: `variable func access var_off=${tnumStr(reg.s.varOff)} disallowed`,
+            insn: i,
+            regs: [r],
+          });
           funcTarget = reg.subprog;
           return;
         case 'PTR_TO_STACK':
@@ -2023,21 +2723,38 @@ export class Verifier implements MapNames {
           return;
         case 'PTR_TO_RINGBUF_MEM':
           if (reg.type !== 'mem' || !reg.ringbuf || reg.maybeNull) bad('ringbuf_mem');
-          if (!reg.refObjId || !this.cur.refs.some((x) => x.id === reg.refObjId)) throw new Reject('EINVAL', `arg ${r} is an unacquired reference`, i, [r]);
+          if (!reg.refObjId || !this.cur.refs.some((x) => x.id === reg.refObjId)) throw new Reject({
+            errno: 'EINVAL',
+            message: `arg ${r} is an unacquired reference`,
+            insn: i,
+            regs: [r],
+          });
           if (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n)
-            throw new Reject('EINVAL', `R${r} must have zero offset when passed to release func`, i, [r], 'pass the pointer exactly as bpf_ringbuf_reserve returned it');
+            throw new Reject({
+              errno: 'EINVAL',
+              message: `R${r} must have zero offset when passed to release func`,
+              insn: i,
+              regs: [r],
+              hint: 'pass the pointer exactly as bpf_ringbuf_reserve returned it',
+            });
           releaseRef = reg.refObjId;
           return;
         case 'PTR_TO_CONST_STR': {
           const m = this.maps[reg.map];
           if (reg.type !== 'map_value' || !m) bad('map_value');
-          if (!m!.frozen || !(m!.flags & BPF_F_RDONLY_PROG) || !m!.contents) throw new Reject('EACCES', `R${r} does not point to a readonly map'`, i, [r], 'use a string constant (it lives in .rodata)');
-          if (!reg.s.isConst()) throw new Reject('EACCES', `R${r} is not a constant address'`, i, [r]);
+          if (!m!.frozen || !(m!.flags & BPF_F_RDONLY_PROG) || !m!.contents) throw new Reject({
+            errno: 'EACCES',
+            message: `R${r} does not point to a readonly map'`,
+            insn: i,
+            regs: [r],
+            hint: 'use a string constant (it lives in .rodata)',
+          });
+          if (!reg.s.isConst()) throw new Reject({ errno: 'EACCES', message: `R${r} is not a constant address'`, insn: i, regs: [r] });
           const start = reg.off + Number(reg.s.varOff.value);
           const c = m!.contents!;
           let ok = false;
           for (let p = start; p < c.length; p++) if (c[p] === 0) { ok = true; break; }
-          if (!ok || start < 0) throw new Reject('EINVAL', 'string is not zero-terminated', i, [r]);
+          if (!ok || start < 0) throw new Reject({ errno: 'EINVAL', message: 'string is not zero-terminated', insn: i, regs: [r] });
           return;
         }
         case 'PTR_TO_LONG':
@@ -2048,24 +2765,50 @@ export class Verifier implements MapNames {
           // check_func_arg: the access first, then the alignment (MEM_ALIGNED)
           this.helperMemAccess(r, reg, n, true, false);
           const mis = strictAlignError(reg, 0, n);
-          if (mis) throw new Reject('EACCES', mis, i, [r], `pass a ${n}-byte aligned buffer`, `argument ${r} of ${name} must be ${n}-byte aligned`);
+          if (mis) throw new Reject({
+            errno: 'EACCES',
+            message: mis,
+            insn: i,
+            regs: [r],
+            hint: `pass a ${n}-byte aligned buffer`,
+            rule: `argument ${r} of ${name} must be ${n}-byte aligned`,
+          });
           return;
         }
         default:
-          throw new Reject('EINVAL', `helper argument type ${t} is not supported`, i, [r]);
+          throw new Reject({ errno: 'EINVAL', message: `helper argument type ${t} is not supported`, insn: i, regs: [r] });
       }
     });
     // check_map_func_compatibility, both directions (func-compat.ts).
     if (mapIdx >= 0) {
       const mt = this.maps[mapIdx]!.type;
       if (id === 12 && mt !== 'prog_array')
-        throw new Reject('EINVAL', 'expected prog array map for tail call', i, [2], 'bpf_tail_call takes a BPF_MAP_TYPE_PROG_ARRAY map', 'tail calls go through a program array');
+        throw new Reject({
+          errno: 'EINVAL',
+          message: 'expected prog array map for tail call',
+          insn: i,
+          regs: [2],
+          hint: 'bpf_tail_call takes a BPF_MAP_TYPE_PROG_ARRAY map',
+          rule: 'tail calls go through a program array',
+        });
       const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
-      if (why) throw new Reject('EINVAL', why, i, [1], undefined, `${name} cannot be used with a ${mt} map${why.startsWith('cannot update sockmap') ? ` in ${this.rules.name} programs` : ''}`);
+      if (why) throw new Reject({
+        errno: 'EINVAL',
+        message: why,
+        insn: i,
+        regs: [1],
+        rule: `${name} cannot be used with a ${mt} map${why.startsWith('cannot update sockmap') ? ` in ${this.rules.name} programs` : ''}`,
+      });
     }
     // get_local_storage cannot fail, so it takes no flags (check_helper_call)
     if (id === 81 && !(regs[2]!.type === 'scalar' && regs[2]!.s.isConst() && regs[2]!.s.varOff.value === 0n))
-      throw new Reject('EINVAL', "get_local_storage() doesn't support non-zero flags", i, [2], 'pass 0 as the flags argument');
+      throw new Reject({
+        errno: 'EINVAL',
+        message: "get_local_storage() doesn't support non-zero flags",
+        insn: i,
+        regs: [2],
+        hint: 'pass 0 as the flags argument',
+      });
     if (releaseRef) {
       this.cur.refs = this.cur.refs.filter((x) => x.id !== releaseRef);
       for (const r of this.cur.allRegs()) if (r.refObjId === releaseRef) Object.assign(r, this.privileged ? Reg.unknown() : Reg.notInit());
@@ -2191,7 +2934,12 @@ export class Verifier implements MapNames {
     switch (reg.type) {
       case 'pkt':
       case 'pkt_meta':
-        if (write && !this.rules.pktWrite) throw new Reject('EACCES', 'helper access to the packet is not allowed', i, [r]);
+        if (write && !this.rules.pktWrite) throw new Reject({
+          errno: 'EACCES',
+          message: 'helper access to the packet is not allowed',
+          insn: i,
+          regs: [r],
+        });
         this.checkPacket(r, reg, 0, size);
         return;
       case 'map_value':
@@ -2199,32 +2947,67 @@ export class Verifier implements MapNames {
         const m = this.maps[reg.map];
         const limit = reg.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
         // check_helper_mem_access: a callback's key is read-only; check_map_access_type: the map's BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG
-        if (write && reg.type === 'map_key') throw new Reject('EACCES', `R${r} cannot write into ${regTypeStr(reg)}`, i, [r], undefined, 'the key passed to a for_each_map_elem callback is read-only');
+        if (write && reg.type === 'map_key') throw new Reject({
+          errno: 'EACCES',
+          message: `R${r} cannot write into ${regTypeStr(reg)}`,
+          insn: i,
+          regs: [r],
+          rule: 'the key passed to a for_each_map_elem callback is read-only',
+        });
         if (write && m && reg.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG))
-          throw new Reject('EACCES', `write into map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`, i, [r], undefined, 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)');
+          throw new Reject({
+            errno: 'EACCES',
+            message: `write into map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`,
+            insn: i,
+            regs: [r],
+            rule: 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)',
+          });
         if (!write && m && reg.type === 'map_value' && (m.flags & BPF_F_WRONLY_PROG))
-          throw new Reject('EACCES', `read from map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`, i, [r], undefined, 'the map is write-only for programs (BPF_F_WRONLY_PROG)');
+          throw new Reject({
+            errno: 'EACCES',
+            message: `read from map forbidden, value_size=${m.valueSize} off=${reg.off} size=${size}`,
+            insn: i,
+            regs: [r],
+            rule: 'the map is write-only for programs (BPF_F_WRONLY_PROG)',
+          });
         this.checkRegion(r, reg, 0, size, limit, 'map');
         return;
       }
       case 'mem':
-        if (write && reg.rdonly) throw new Reject('EACCES', `R${r} cannot write into ${regTypeStr(reg)}`, i, [r]);
+        if (write && reg.rdonly) throw new Reject({ errno: 'EACCES', message: `R${r} cannot write into ${regTypeStr(reg)}`, insn: i, regs: [r] });
         this.checkRegion(r, reg, 0, size, reg.memSize, 'mem');
         return;
       case 'fp': {
         const f = this.frameOf(reg);
         const s = reg.s;
         const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
-        if (!s.isConst() && !this.privileged) throw new Reject('EACCES', `R${r} variable stack access prohibited for !root`, i, [r]);
+        if (!s.isConst() && !this.privileged) throw new Reject({
+          errno: 'EACCES',
+          message: `R${r} variable stack access prohibited for !root`,
+          insn: i,
+          regs: [r],
+        });
         // check_stack_access_within_bounds: the lowest byte within [-512, -1] and the end at most 0 (so a zero-sized access at fp+0 is refused too)
         const how = write ? 'write to' : 'read from';
         if (!s.isConst() && (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF)))
-          throw new Reject('EACCES', `invalid unbounded variable-offset ${how} stack R${r}`, i, [r], 'bound the offset before passing the pointer', 'the stack offset has no bounds');
+          throw new Reject({
+            errno: 'EACCES',
+            message: `invalid unbounded variable-offset ${how} stack R${r}`,
+            insn: i,
+            regs: [r],
+            hint: 'bound the offset before passing the pointer',
+            rule: 'the stack offset has no bounds',
+          });
         if (lo < -op.MAX_BPF_STACK || lo > -1 || hi > 0)
           // EACCES when the first byte is outside the stack (check_stack_slot_within_bounds), EINVAL when the end is past fp
-          throw new Reject(lo < -op.MAX_BPF_STACK || lo > -1 ? 'EACCES' : 'EINVAL',
-            s.isConst() ? `invalid ${how} stack R${r} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${r} var_off=${tnumStr(s.varOff)} off=${reg.off} size=${size}`, i, [r],
-            `the buffer passed in R${r} must lie within the 512-byte stack`, 'the helper would access memory outside the stack');
+          throw new Reject({
+            errno: lo < -op.MAX_BPF_STACK || lo > -1 ? 'EACCES' : 'EINVAL',
+            message: s.isConst() ? `invalid ${how} stack R${r} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${r} var_off=${tnumStr(s.varOff)} off=${reg.off} size=${size}`,
+            insn: i,
+            regs: [r],
+            hint: `the buffer passed in R${r} must lie within the 512-byte stack`,
+            rule: 'the helper would access memory outside the stack',
+          });
         this.noteDepth(f, lo);
         if (write) {
           for (let a = lo; a < hi; a++) {
@@ -2243,7 +3026,12 @@ export class Verifier implements MapNames {
           for (let a = lo; a < hi; a++) {
             const byte = -a - 1;
             const t = f.stack[Math.floor(byte / 8)]?.t[byte % 8] ?? STACK_INVALID;
-            if (t === STACK_INVALID && !this.privileged) throw new Reject('EACCES', `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`, i, [r]);
+            if (t === STACK_INVALID && !this.privileged) throw new Reject({
+              errno: 'EACCES',
+              message: `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`,
+              insn: i,
+              regs: [r],
+            });
           }
           return;
         }
@@ -2258,20 +3046,31 @@ export class Verifier implements MapNames {
             f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;
             continue;
           }
-          throw new Reject('EACCES', `invalid read from stack R${r} off ${start}+${b} size ${size}`, i, [r],
-            `initialise the ${size}-byte buffer at fp${start} before passing it (e.g. \`__u32 key = 0;\`)`, 'the helper would read stack bytes that were never written');
+          throw new Reject({
+            errno: 'EACCES',
+            message: `invalid read from stack R${r} off ${start}+${b} size ${size}`,
+            insn: i,
+            regs: [r],
+            hint: `initialise the ${size}-byte buffer at fp${start} before passing it (e.g. \`__u32 key = 0;\`)`,
+            rule: 'the helper would read stack bytes that were never written',
+          });
         }
         return;
       }
     }
-    throw new Reject('EACCES', `R${r} type=${regTypeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, i, [r]);
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${r} type=${regTypeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem`,
+      insn: i,
+      regs: [r],
+    });
   }
 
   /** check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack. */
   private checkMaxStackDepth(): void {
     const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(this.rules.name);
     const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, (k) => this.stackDepth[k] ?? 0, privStackType);
-    if (e) throw new Reject(e.errno, e.message, e.insn, [], e.hint, e.rule);
+    if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
   }
 }
 
@@ -2309,12 +3108,27 @@ const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexi
  */
 function tracingRulesFor(input: VerifierInput): ProgTypeRules {
   const attach = input.attachType;
-  if (!attach || !input.attachTo) throw new Reject('EINVAL', 'Tracing programs must provide btf_id', 0, [], 'name the target in the section, e.g. SEC("fentry/bpf_fentry_test1") or SEC("tp_btf/task_newtask")');
+  if (!attach || !input.attachTo) throw new Reject({
+    errno: 'EINVAL',
+    message: 'Tracing programs must provide btf_id',
+    insn: 0,
+    hint: 'name the target in the section, e.g. SEC("fentry/bpf_fentry_test1") or SEC("tp_btf/task_newtask")',
+  });
   if (!TRACING_ATTACH.has(attach))
-    throw new Reject('ENOTSUPP', `tracing programs of attach type ${attach} are not supported by tsbpf`, 0, [], undefined, 'tsbpf supports fentry, fexit, fmod_ret and tp_btf tracing programs');
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `tracing programs of attach type ${attach} are not supported by tsbpf`,
+      insn: 0,
+      rule: 'tsbpf supports fentry, fexit, fmod_ret and tp_btf tracing programs',
+    });
   const btf = input.kernelBtf ?? kernelBtf();
   const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, input.attachTo);
-  if (typeof t === 'string') throw new Reject('ENOENT', `failed to find kernel BTF type ID of '${input.attachTo}': ${t}`, 0, [], 'tsbpf knows the targets its kernel BTF subset holds (src/verifier/kernel-btf.ts)');
+  if (typeof t === 'string') throw new Reject({
+    errno: 'ENOENT',
+    message: `failed to find kernel BTF type ID of '${input.attachTo}': ${t}`,
+    insn: 0,
+    hint: 'tsbpf knows the targets its kernel BTF subset holds (src/verifier/kernel-btf.ts)',
+  });
   return tracingRules(t);
 }
 

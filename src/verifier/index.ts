@@ -10,7 +10,8 @@
  * progtypes/ for the per-program-type rules, log.ts for the log format.
  */
 import type { InsnAux } from '../vm/engine.js';
-import { Verifier, Reject, type VerifierInput, type VerifierStats } from './check.js';
+import { Verifier, type VerifierInput, type VerifierStats } from './check.js';
+import { Reject } from './reject.js';
 import { VerifierError, type SourceLocation } from './error.js';
 import { insnLine, stateStr } from './log.js';
 import { formatInsn } from '../isa/disasm.js';
@@ -59,7 +60,12 @@ export function verify(input: VerifierInput): VerifierResult {
   } catch (caught) {
     // A verifier bug must not crash the caller or let the program through: refuse it, saying why.
     const e = caught instanceof Reject ? caught
-      : new Reject('EFAULT', `verifier internal error: ${(caught as Error)?.message ?? String(caught)}`, v?.currentInsn ?? 0, [], 'this is a tsbpf bug; please report it with the object file');
+      : new Reject({
+        errno: 'EFAULT',
+        message: `verifier internal error: ${(caught as Error)?.message ?? String(caught)}`,
+        insn: v?.currentInsn ?? 0,
+        hint: 'this is a tsbpf bug; please report it with the object file',
+      });
     const timeUs = Math.round((performance.now() - t0) * 1000);
     const stats = v ? v.stats(timeUs) : emptyStats(timeUs);
     if (v) {
