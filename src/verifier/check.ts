@@ -13,7 +13,7 @@ import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../vm/engine.js';
 import { InstructionError, type Errno } from '../errors.js';
 import { validateProgram } from '../isa/validate.js';
-import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, negateCond, flipCond, JSET_NOT } from './scalar.js';
+import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond, JSET_NOT } from './scalar.js';
 import { tnumIsConst, tnumStr, tnumAdd, tnumSub, tnumConst } from './tnum.js';
 import { Reg, regTypeStr } from './types.js';
 import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
@@ -30,9 +30,14 @@ import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS, PRIVILEGED
 import { strictAlignError } from './align.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
-import { kernelBtf, structWalk, tracingTarget, MAP_BTF_STRUCT } from './kernel-btf.js';
+import { kernelBtf, tracingTarget } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
 import { Reject } from './reject.js';
+import { mapPtrAccess, sockMapUnsupported, sockUnsupported, mapTypeId } from './btf-access.js';
+import { checkRegion } from './map-value.js';
+import { checkPacket, isPktCompare, pktCompare } from './packet.js';
+import { ctxAccess } from './ctx.js';
+import { frameOf, noteDepth, stackAccess } from './stack.js';
 
 export interface VerifierMapInfo {
   name?: string;
@@ -96,26 +101,25 @@ export interface VerifierStats {
   timeUs: number;
 }
 
-const BPF_F_RDONLY_PROG = 0x80;
-const BPF_F_WRONLY_PROG = 0x100;
-const m0 = (m: VerifierMapInfo | undefined): number => m?.flags ?? 0;
-const BPF_MAX_VAR_OFF = 1 << 29;
-const MAX_PACKET_OFF = 0xffff;
-const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
-const HELPER_LOOP = 181;
-const HELPER_FOR_EACH = 164;
+export const BPF_F_RDONLY_PROG = 0x80;
+export const BPF_F_WRONLY_PROG = 0x100;
+export const BPF_MAX_VAR_OFF = 1 << 29;
+export const MAX_PACKET_OFF = 0xffff;
+export const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
+export const HELPER_LOOP = 181;
+export const HELPER_FOR_EACH = 164;
 /**
  * Whether a function containing this helper call changes packet data for its callers (the kernel's
  * subprog changes_pkt_data): the helpers that may move the packet, and bpf_tail_call (id 12), since a
  * tail call made in a function returns to that function's caller after the tail-called program ran,
  * which may have called any of them (selftest verifier_sock.c invalidate_pkt_pointers_by_tail_call).
  */
-function callChangesPktData(id: number, proto: HelperProto | undefined): boolean {
+export function callChangesPktData(id: number, proto: HelperProto | undefined): boolean {
   return id === 12 || proto?.changesPktData === true;
 }
-const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+export const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
-interface Checkpoint {
+export interface Checkpoint {
   state: VerifierState;
   branches: number;
   parent: Checkpoint | null;
@@ -123,7 +127,7 @@ interface Checkpoint {
   miss: number;
 }
 
-interface WorkItem {
+export interface WorkItem {
   st: VerifierState;
   insn: number;
   from: number;
@@ -137,37 +141,37 @@ export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
   readonly rules: ProgTypeRules;
   readonly maps: readonly VerifierMapInfo[];
-  private readonly innerOf: number[];
+  readonly innerOf: number[];
   readonly privileged: boolean;
   readonly logLevel: number;
   readonly aux: InsnAux[];
   cfg!: Cfg;
-  private readonly out: string[] = [];
-  private idGen = 0;
-  private preciseIn: Precision | undefined;
+  readonly out: string[] = [];
+  idGen = 0;
+  preciseIn: Precision | undefined;
 
   /** The static precision analysis, computed the first time pruning needs it. */
-  private precision(): Precision {
+  precision(): Precision {
     return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto), this.rules.retRange !== undefined));
   }
-  private processed = 0;
-  private jmpsProcessed = 0;
-  private prevInsnProcessed = 0;
-  private prevJmpsProcessed = 0;
-  private totalStates = 0;
-  private curStates = 0;
-  private peakStates = 0;
-  private readonly explored = new Map<number, Checkpoint[]>();
-  private readonly work: WorkItem[] = [];
-  private readonly stackDepth: number[] = [];
-  private cur!: VerifierState;
-  private cp: Checkpoint | null = null;
-  private idx = 0;
+  processed = 0;
+  jmpsProcessed = 0;
+  prevInsnProcessed = 0;
+  prevJmpsProcessed = 0;
+  totalStates = 0;
+  curStates = 0;
+  peakStates = 0;
+  readonly explored = new Map<number, Checkpoint[]>();
+  readonly work: WorkItem[] = [];
+  readonly stackDepth: number[] = [];
+  cur!: VerifierState;
+  cp: Checkpoint | null = null;
+  idx = 0;
   /** registers and stack slots the current instruction touched (for the level-2 log) */
-  private scratchRegs = new Set<number>();
-  private scratchSlots = new Set<number>();
-  private readonly pruneCtx: PruneContext;
-  private readonly limit: number;
+  scratchRegs = new Set<number>();
+  scratchSlots = new Set<number>();
+  readonly pruneCtx: PruneContext;
+  readonly limit: number;
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
@@ -359,9 +363,9 @@ export class Verifier implements MapNames {
   }
 
   /** Functions with global linkage in the program's BTF func_info (static ones are followed into at each call). */
-  private readonly globals = new Map<number, { start: number; typeId: number; proto?: GlobalProto; called: boolean; verified: boolean; changesPkt: boolean }>();
+  readonly globals = new Map<number, { start: number; typeId: number; proto?: GlobalProto; called: boolean; verified: boolean; changesPkt: boolean }>();
 
-  private findGlobalFuncs(): void {
+  findGlobalFuncs(): void {
     const fi = this.input.funcInfo;
     const btf = this.input.btf as Btf | undefined;
     if (!fi?.length || !btf || typeof (btf as { typeById?: unknown }).typeById !== 'function') return;
@@ -385,7 +389,7 @@ export class Verifier implements MapNames {
   }
 
   /** The argument types of global function k (btf_prepare_func_args), or a Reject with the kernel's reason. */
-  private globalProto(k: number, at: number): GlobalProto {
+  globalProto(k: number, at: number): GlobalProto {
     const g = this.globals.get(k)!;
     if (g.proto) return g.proto;
     const p = prepareGlobalFunc(this.input.btf as Btf, g.typeId, this.rules.name, k);
@@ -404,7 +408,7 @@ export class Verifier implements MapNames {
   }
 
   /** do_check_common for a global function: its own state, arguments typed from its prototype. */
-  private verifyGlobalFunc(k: number, g: { start: number; typeId: number }): void {
+  verifyGlobalFunc(k: number, g: { start: number; typeId: number }): void {
     const p = this.globalProto(k, g.start);
     if (this.logLevel > 0) {
       this.log('');
@@ -425,7 +429,7 @@ export class Verifier implements MapNames {
   }
 
   /** Explore every path from `st` at instruction `start` (do_check). */
-  private explore(st: VerifierState, start: number): void {
+  explore(st: VerifierState, start: number): void {
     this.cur = st;
     this.idx = start;
     if (this.logLevel > 0) this.log(`${start}: ${frameStr(st.cur, this)}`);
@@ -448,7 +452,7 @@ export class Verifier implements MapNames {
   }
 
   /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
-  private checkInsnsStatic(): void {
+  checkInsnsStatic(): void {
     for (let i = 0; i < this.insns.length; i++) {
       const ins = this.insns[i]!;
       // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
@@ -485,7 +489,7 @@ export class Verifier implements MapNames {
   }
 
   /** Explore from the current state until the path ends; returns when it exits or is pruned. */
-  private runPath(from: number): void {
+  runPath(from: number): void {
     let startOfPath = from >= 0;
     this.arrivedFrom = from;
     for (;;) {
@@ -529,13 +533,13 @@ export class Verifier implements MapNames {
   }
 
   /** The instruction the current one was reached from (-1 at the start of the program). */
-  private arrivedFrom = -1;
+  arrivedFrom = -1;
 
-  private logInsnPending: string | null = null;
-  private lastLine: unknown = undefined;
+  logInsnPending: string | null = null;
+  lastLine: unknown = undefined;
 
   /** `; source text @ file.c:12` when a line_info record starts at this instruction (verbose_linfo). */
-  private logSourceLine(i: number): void {
+  logSourceLine(i: number): void {
     const li = this.input.lineInfo;
     if (!li) return;
     const rec = li.find((l) => l.insnOff === i);
@@ -548,7 +552,7 @@ export class Verifier implements MapNames {
     this.log(`; ${rec.line.trim()} @ ${base}:${rec.lineNum}`);
   }
 
-  private flushInsnLog(): void {
+  flushInsnLog(): void {
     if (this.logInsnPending === null) return;
     let line = this.logInsnPending;
     if (this.logLevel > 1 && (this.scratchRegs.size || this.scratchSlots.size) && this.cur.frames.length) {
@@ -559,12 +563,12 @@ export class Verifier implements MapNames {
     this.logInsnPending = null;
   }
 
-  private helperLogName(id: number): string | undefined {
+  helperLogName(id: number): string | undefined {
     const h = this.helper(id);
     return h ? `bpf_${h.name}` : undefined;
   }
 
-  private endPath(): void {
+  endPath(): void {
     this.curStates--;
     let c = this.cp;
     while (c) {
@@ -575,7 +579,7 @@ export class Verifier implements MapNames {
   }
 
   /** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
-  private isStateVisited(i: number): boolean {
+  isStateVisited(i: number): boolean {
     let list = this.explored.get(i);
     const cur = this.cur;
     let inLoop = false;
@@ -651,7 +655,7 @@ export class Verifier implements MapNames {
   }
 
   /** Queue the other side of a branch (push_stack). */
-  private push(st: VerifierState, insn: number, from: number): void {
+  push(st: VerifierState, insn: number, from: number): void {
     if (this.cp) this.cp.branches++;
     this.work.push({ st, insn, from, cp: this.cp });
     this.curStates++;
@@ -666,12 +670,12 @@ export class Verifier implements MapNames {
   // ------------------------------------------------------------------
   // Registers
 
-  private regs(): Reg[] {
+  regs(): Reg[] {
     return this.cur.regs;
   }
 
   /** check_reg_arg(SRC_OP) */
-  private readReg(r: number): Reg {
+  readReg(r: number): Reg {
     const reg = this.regs()[r]!;
     if (this.logLevel > 1) this.scratchRegs.add(r);
     if (reg.type === 'not_init') {
@@ -688,7 +692,7 @@ export class Verifier implements MapNames {
   }
 
   /** check_reg_arg(DST_OP) */
-  private writeReg(r: number, v: Reg): void {
+  writeReg(r: number, v: Reg): void {
     if (r === op.REG_FP) throw new Reject({
       errno: 'EACCES',
       message: 'frame pointer is read only',
@@ -706,7 +710,7 @@ export class Verifier implements MapNames {
    * register plus a constant (BPF_ADD_CONST) is dropped, since a copy cannot carry a second
    * offset; then rY gets an id, if it has none and is not constant, that the copy shares.
    */
-  private idBeforeMov(r: Reg): void {
+  idBeforeMov(r: Reg): void {
     if (r.addConst) {
       r.id = 0;
       r.addConst = false;
@@ -715,11 +719,11 @@ export class Verifier implements MapNames {
     if (!r.id && !r.s.isConst()) r.id = this.newId();
   }
 
-  private newId(): number {
+  newId(): number {
     return ++this.idGen;
   }
 
-  private regDesc(r: number): string {
+  regDesc(r: number): string {
     const reg = this.regs()[r]!;
     return `R${r}=${reg.type === 'not_init' ? 'not initialised' : regStr(reg, this.cur.cur.frameno, this)}`;
   }
@@ -731,7 +735,7 @@ export class Verifier implements MapNames {
   // ------------------------------------------------------------------
   // One instruction. Returns the next instruction index, or -1 when the path ends.
 
-  private step(i: number): number {
+  step(i: number): number {
     const ins = this.insns[i]!;
     const cls = op.classOf(ins.code);
     switch (cls) {
@@ -769,7 +773,7 @@ export class Verifier implements MapNames {
 
   // --- ALU -----------------------------------------------------------
 
-  private checkAlu(ins: Insn, alu32: boolean): void {
+  checkAlu(ins: Insn, alu32: boolean): void {
     const o = op.opOf(ins.code);
     const x = op.sourceOf(ins.code) === op.BPF_X;
     const i = this.idx;
@@ -922,7 +926,7 @@ export class Verifier implements MapNames {
   }
 
   /** adjust_ptr_min_max_vals: ptr OP scalar. */
-  private ptrArith(o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
+  ptrArith(o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
     const i = this.idx;
     const tname = regTypeStr(ptr);
     if (ptr.maybeNull)
@@ -1042,7 +1046,7 @@ export class Verifier implements MapNames {
 
   // --- memory ----------------------------------------------------------
 
-  private checkLdx(ins: Insn): void {
+  checkLdx(ins: Insn): void {
     const base = this.readReg(ins.src);
     const size = op.sizeBytes(op.sizeOf(ins.code));
     const sx = op.modeOf(ins.code) === op.BPF_MEMSX;
@@ -1052,7 +1056,7 @@ export class Verifier implements MapNames {
   }
 
   /** Per load/store instruction: whether its pointer was the context, on the paths seen so far (insn_aux_data.ptr_type). */
-  private readonly ctxPtrAt = new Map<number, boolean>();
+  readonly ctxPtrAt = new Map<number, boolean>();
 
   /**
    * save_aux_ptr_type: Linux rewrites context accesses into accesses of the
@@ -1060,7 +1064,7 @@ export class Verifier implements MapNames {
    * so one instruction may not access the context on one path and other
    * memory on another (reg_type_mismatch: the context is never interchangeable).
    */
-  private saveAuxPtrType(base: Reg): void {
+  saveAuxPtrType(base: Reg): void {
     const isCtx = base.type === 'ctx';
     const prev = this.ctxPtrAt.get(this.idx);
     if (prev === undefined) this.ctxPtrAt.set(this.idx, isCtx);
@@ -1074,7 +1078,7 @@ export class Verifier implements MapNames {
       });
   }
 
-  private checkStore(ins: Insn, stx: boolean): void {
+  checkStore(ins: Insn, stx: boolean): void {
     const base = this.readReg(ins.dst);
     const size = op.sizeBytes(op.sizeOf(ins.code));
     if (stx) this.readReg(ins.src);
@@ -1082,7 +1086,7 @@ export class Verifier implements MapNames {
     this.saveAuxPtrType(base);
   }
 
-  private checkAtomic(ins: Insn): void {
+  checkAtomic(ins: Insn): void {
     const size = op.sizeBytes(op.sizeOf(ins.code));
     const i = this.idx;
     // atomic_ptr_type_ok: no atomics on the context or the packet
@@ -1160,7 +1164,7 @@ export class Verifier implements MapNames {
    * returns what is loaded. `valReg` is the register stored (STX), `imm` the
    * constant stored (ST).
    */
-  private memAccess(br: number, base: Reg, off: number, size: number, kind: 'read' | 'write', valReg: number, sx: boolean, imm?: bigint): Reg | undefined {
+  memAccess(br: number, base: Reg, off: number, size: number, kind: 'read' | 'write', valReg: number, sx: boolean, imm?: bigint): Reg | undefined {
     const i = this.idx;
     const write = kind === 'write';
     const val = valReg >= 0 ? this.regs()[valReg]! : undefined;
@@ -1186,12 +1190,12 @@ export class Verifier implements MapNames {
         rule: 'a pointer that may be NULL is dereferenced',
       });
     }
-    if (base.type === 'map_ptr') return this.mapPtrAccess(br, base, off, size, write, sx);
+    if (base.type === 'map_ptr') return mapPtrAccess(this, br, base, off, size, write, sx);
     switch (base.type) {
       case 'scalar':
       case 'pkt_end':
       case 'func':
-        if (base.sock) throw this.sockUnsupported(br);
+        if (base.sock) throw sockUnsupported(this, br);
         throw new Reject({
           errno: 'EACCES',
           message: `R${br} invalid mem access '${regTypeStr(base)}'`,
@@ -1202,9 +1206,9 @@ export class Verifier implements MapNames {
           rule: `R${br} is not a pointer that can be dereferenced`,
         });
       case 'ctx':
-        return this.ctxAccess(br, base, off, size, write, val, sx);
+        return ctxAccess(this, br, base, off, size, write, val, sx);
       case 'fp':
-        return this.stackAccess(br, base, off, size, write, val, imm, sx);
+        return stackAccess(this, br, base, off, size, write, val, imm, sx);
       case 'map_value':
       case 'map_key': {
         if (write && base.type === 'map_key') throw new Reject({
@@ -1214,7 +1218,7 @@ export class Verifier implements MapNames {
           regs: [br],
           rule: 'the key passed to a for_each_map_elem callback is read-only',
         });
-        if (!write && m0(this.maps[base.map]) & BPF_F_WRONLY_PROG && base.type === 'map_value')
+        if (!write && (this.maps[base.map]?.flags ?? 0) & BPF_F_WRONLY_PROG && base.type === 'map_value')
           throw new Reject({
             errno: 'EACCES',
             message: `read from map forbidden, value_size=${this.maps[base.map]!.valueSize} off=${base.off + off} size=${size}`,
@@ -1238,7 +1242,7 @@ export class Verifier implements MapNames {
             regs: [br],
             rule: 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)',
           });
-        this.checkRegion(br, base, off, size, limit, 'map');
+        checkRegion(this, br, base, off, size, limit, 'map');
         if (!write && base.type === 'map_value' && m && m.frozen && (m.flags & BPF_F_RDONLY_PROG) && m.contents && base.s.isConst() && size <= 8) {
           const start = base.off + off + Number(base.s.varOff.value);
           if (start >= 0 && start + size <= m.contents.length) {
@@ -1258,7 +1262,7 @@ export class Verifier implements MapNames {
           insn: i,
           regs: [valReg],
         });
-        this.checkRegion(br, base, off, size, base.memSize, 'mem');
+        checkRegion(this, br, base, off, size, base.memSize, 'mem');
         return write ? undefined : loaded();
       }
       case 'pkt':
@@ -1277,452 +1281,25 @@ export class Verifier implements MapNames {
           insn: i,
           regs: [valReg],
         });
-        this.checkPacket(br, base, off, size);
+        checkPacket(this, br, base, off, size);
         return write ? undefined : loaded();
       }
     }
     throw new Reject({ errno: 'EACCES', message: `R${br} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [br] });
   }
 
-  /**
-   * check_ptr_to_map_access: root may read the kernel's struct of the map
-   * (struct bpf_array, bpf_htab, ... each starting with struct bpf_map)
-   * through the map pointer, as a PTR_TO_BTF_ID walked with vmlinux BTF.
-   * tsbpf walks the same layout (kernel-btf.ts) and so refuses what Linux
-   * refuses; of what Linux allows, it serves the struct bpf_map fields its
-   * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
-   * for the rest (kernel pointers, locks and reference counts it does not have).
-   */
-  private mapPtrAccess(br: number, base: Reg, off: number, size: number, write: boolean, sx: boolean): Reg | undefined {
-    const i = this.idx;
-    const m = this.maps[base.map];
-    const sname = MAP_BTF_STRUCT[m?.type ?? ''];
-    if (!sname)
-      throw new Reject({
-        errno: 'ENOTSUPP',
-        message: `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`,
-        insn: i,
-        regs: [br],
-        rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
-      });
-    if (!this.privileged)
-      throw new Reject({
-        errno: 'EPERM',
-        message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
-        insn: i,
-        regs: [br],
-        rule: 'unprivileged programs cannot read a map\'s kernel structure',
-      });
-    const o = base.off + off;
-    if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${br} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [br] });
-    if (write) throw new Reject({
-      errno: 'EACCES',
-      message: `only read from ${sname} is supported`,
-      insn: i,
-      regs: [br],
-      rule: 'a map\'s kernel structure is read-only to programs',
-    });
-    const w = structWalk(kernelBtf(), sname, o, size);
-    if (w.kind === 'error') throw new Reject({
-      errno: w.errno,
-      message: w.message,
-      insn: i,
-      regs: [br],
-      hint: `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
-      rule: `the read is not a field of struct ${sname}`,
-    });
-    const field = w.field.replace(/^map\./, '');
-    if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
-      throw new Reject({
-        errno: 'ENOTSUPP',
-        message: `R${br} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
-        insn: i,
-        regs: [br],
-        hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
-        rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
-      });
-    return this.loadedScalar(size, sx);
-  }
-
-  /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
-  private checkRegion(br: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem'): void {
-    const i = this.idx;
-    const s = base.s;
-    if (s.smin < 0n && !(s.isConst()))
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`,
-        insn: i,
-        regs: [br],
-        hint: 'make the index unsigned, or check `if (idx < 0) return ...` before using it',
-        rule: 'the offset into the map value may be negative',
-      });
-    const lo = BigInt(base.off + off) + s.smin;
-    if (lo < 0n || lo + BigInt(size) > BigInt(limit)) {
-      throw new Reject({
-        errno: 'EACCES',
-        message: (what === 'map'
-        ? `invalid access to map value, value_size=${limit} off=${lo} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`) + `\nR${br} min value is outside of the allowed memory range`,
-        insn: i,
-        regs: [br],
-        hint: `the access covers bytes ${lo}..${lo + BigInt(size) - 1n} but the ${what === 'map' ? 'value' : 'region'} has ${limit} bytes`,
-        rule: `the access is outside the ${what === 'map' ? 'map value' : 'memory region'}`,
-      });
-    }
-    if (s.umax >= BigInt(BPF_MAX_VAR_OFF))
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${br} unbounded memory access, make sure to bounds check any such access`,
-        insn: i,
-        regs: [br],
-        hint: 'bound the index first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`',
-        rule: 'the offset has no upper bound',
-      });
-    const hi = BigInt(base.off + off) + s.umax;
-    if (hi + BigInt(size) > BigInt(limit)) {
-      throw new Reject({
-        errno: 'EACCES',
-        message: (what === 'map'
-        ? `invalid access to map value, value_size=${limit} off=${hi} size=${size}`
-        : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`) + `\nR${br} max value is outside of the allowed memory range`,
-        insn: i,
-        regs: [br],
-        hint: `the index can reach ${s.umax}; check it against ${BigInt(limit) - BigInt(base.off + off) - BigInt(size)} before the access`,
-        rule: `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`,
-      });
-    }
-  }
-
-  private checkPacket(br: number, base: Reg, off: number, size: number): void {
-    const i = this.idx;
-    if (base.s.smin < 0n)
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`,
-        insn: i,
-        regs: [br],
-      });
-    const start = base.off + off;
-    if (start < 0 || start + size > base.range || base.s.umax + BigInt(start + size) > BigInt(MAX_PACKET_OFF)) {
-      const end = start + size;
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`,
-        insn: i,
-        regs: [br],
-        hint: base.range >= end ? undefined
-          : `compare \`data + ${end}\` with \`data_end\` before this read (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
-        rule: `the ${size}-byte packet read at offset ${start} needs ${end} bytes, but only ${base.range} were checked against data_end`,
-      });
-    }
-  }
-
-  private ctxAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
-    const i = this.idx;
-    if (!base.s.isConst())
-      throw new Reject({
-        errno: 'EACCES',
-        message: `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`,
-        insn: i,
-        regs: [br],
-        hint: 'access context fields at constant offsets from the original ctx pointer',
-        rule: 'the context pointer was moved by a variable amount',
-      });
-    if (base.off !== 0 || base.s.varOff.value !== 0n)
-      throw new Reject({
-        errno: 'EACCES',
-        message: `dereference of modified ctx ptr R${br} off=${base.off} disallowed`,
-        insn: i,
-        regs: [br],
-        hint: 'access context fields through the original ctx pointer, with the field offset in the instruction',
-        rule: 'the context pointer was moved before the access',
-      });
-    if (write && val?.isPointer && !this.privileged) throw new Reject({
-      errno: 'EACCES',
-      message: `R${this.insns[i]!.src} leaks addr into ctx`,
-      insn: i,
-      regs: [br],
-    });
-    const o = base.off + off;
-    const f = this.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: this.privileged, ...(this.input.attachType ? { attachType: this.input.attachType } : {}) });
-    if (!f) {
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid bpf_context access off=${o} size=${size}`,
-        insn: i,
-        regs: [br],
-        hint: `${this.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
-        rule: 'the context access is not allowed for this program type',
-      });
-    }
-    if (write) return undefined;
-    if (f === 'btf_ptr') {
-      const arg = o / 8;
-      throw new Reject({
-        errno: 'ENOTSUPP',
-        message: `R${br} reads arg${arg} of ${this.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
-        insn: i,
-        regs: [br],
-        hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
-        rule: 'a pointer argument into kernel memory is not supported by tsbpf',
-      });
-    }
-    if (f === 'flow_keys')
-      throw new Reject({
-        errno: 'ENOTSUPP',
-        message: `R${this.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
-        insn: i,
-        regs: [br],
-        rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
-      });
-    if (f === 'sock_ptr')
-      throw new Reject({
-        errno: 'ENOTSUPP',
-        message: `R${this.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${this.rules.name} context, which tsbpf does not support`,
-        insn: i,
-        regs: [br],
-        hint: 'tsbpf has no sockets: use the address and port fields of the context instead',
-        rule: 'socket pointers are not supported by tsbpf',
-      });
-    if (f === 'sock') {
-      const r = Reg.unknown();
-      r.sock = true;
-      return r;
-    }
-    if (f === 'scalar') {
-      if (size === 8) return Reg.unknown();
-      const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
-      if (sx) s.signExtend(size as 1 | 2 | 4);
-      return Reg.scalar(s);
-    }
-    return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');
-  }
-
-  /**
-   * A sockmap/sockhash holds sockets: a lookup returns a referenced
-   * PTR_TO_SOCKET and an update takes one (resolve_map_arg_type), which tsbpf
-   * does not model. Where Linux would refuse the helper for that map anyway
-   * (check_map_func_compatibility), say so; otherwise refuse as unsupported.
-   */
-  private sockMapUnsupported(id: number, name: string, mapIdx: number): void {
-    const mt = this.maps[mapIdx]?.type;
-    if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
-    const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, this.rules.name, this.input.attachType);
-    if (why) throw new Reject({
-      errno: 'EINVAL',
-      message: why,
-      insn: this.idx,
-      regs: [1],
-      rule: `${name} cannot be used with a ${mt} map in ${this.rules.name} programs`,
-    });
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`,
-      insn: this.idx,
-      regs: [1],
-      hint: 'tsbpf has no sockets; sockmap and sockhash can only have elements deleted',
-      rule: 'socket pointers are not supported by tsbpf',
-    });
-  }
-
-  /** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
-  private sockUnsupported(r: number): Reject {
-    return new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`,
-      insn: this.idx,
-      regs: [r],
-      hint: 'tsbpf has no sockets: read the packet and the __sk_buff fields instead',
-      rule: 'socket pointers are not supported by tsbpf',
-    });
-  }
-
-  /** Which frame a stack pointer points into. */
-  private frameOf(r: Reg): Frame {
-    return this.cur.frames[r.frameno]!;
-  }
-
-  private noteDepth(f: Frame, lowest: number): void {
-    const k = this.cfg.subprogOf[f.subprog]!;
-    const d = -lowest;
-    if (d > (this.stackDepth[k] ?? 0)) this.stackDepth[k] = d;
-  }
-
-  private stackAccess(br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, sx: boolean): Reg | undefined {
-    const i = this.idx;
-    const f = this.frameOf(base);
-    if (!base.s.isConst()) return this.stackAccessVar(br, base, off, size, write, f);
-    const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
-    if (o < -op.MAX_BPF_STACK || o + size > 0) {
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid ${write ? 'write to' : 'read from'} stack R${br} off=${o} size=${size}`,
-        insn: i,
-        regs: [br],
-        hint: `the stack is the ${op.MAX_BPF_STACK} bytes below r10: offsets -${op.MAX_BPF_STACK}..-1`,
-        rule: 'the stack access is outside the 512-byte stack frame',
-      });
-    }
-    if (o % size !== 0) {
-      throw new Reject({
-        errno: 'EACCES',
-        message: `misaligned stack access off ${tnumStr(base.s.varOff)}+${base.off}+${off} size ${size}`,
-        insn: i,
-        regs: [br],
-        hint: `stack accesses of ${size} bytes must be ${size}-byte aligned`,
-        rule: 'the stack access is misaligned',
-      });
-    }
-    this.noteDepth(f, o);
-    const spi = Math.floor((-o - 1) / 8);
-    if (this.logLevel > 1 && f === this.cur.cur) this.scratchSlots.add(spi);
-    if (write) {
-      this.stackWrite(f, o, size, val, imm);
-      return undefined;
-    }
-    return this.stackRead(br, f, o, size, sx);
-  }
-
-  private stackWrite(f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
-    const i = this.idx;
-    const spi = Math.floor((-o - 1) / 8);
-    const slot = f.slot(spi);
-    const aligned = (-o) % 8 === 0;
-    // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
-    // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
-    // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
-    if (val && aligned && this.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
-      this.idBeforeMov(val);
-    if (val && size === 8 && aligned) {
-      // A whole-register spill keeps the register state (save_register_state).
-      slot.t.fill(STACK_SPILL);
-      slot.spilled = val.clone();
-      return;
-    }
-    if (val?.isPointer && this.privileged === false) throw new Reject({ errno: 'EACCES', message: 'invalid size of register spill', insn: i });
-    if (val?.isPointer) throw new Reject({
-      errno: 'EACCES',
-      message: 'invalid size of register spill',
-      insn: i,
-      hint: 'spill pointers with 8-byte stores at 8-byte aligned offsets',
-      rule: 'a pointer is stored with a partial-width store',
-    });
-    if (val && val.type === 'scalar' && aligned && this.privileged) {
-      // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
-      const fits = val.s.umax < (1n << BigInt(size * 8));
-      const wasSpill = slot.isSpill;
-      if (wasSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
-      if (fits) {
-        for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
-        // (mark_stack_slot_misc: the bytes below the spill keep STACK_ZERO and STACK_INVALID)
-        for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_ZERO) slot.t[j] = STACK_MISC;
-        slot.spilled = val.clone();
-        return;
-      }
-    }
-    const zero = (val !== undefined && val.isNull) || (imm !== undefined && imm === 0n);
-    if (imm !== undefined && aligned && this.privileged) {
-      // check_stack_write_fixed_off: a privileged BPF_ST at a slot boundary spills the immediate
-      // (sign-extended) as a known scalar of the store's width, like a register spill, so that
-      // fills count its bytes as a spill, not as STACK_ZERO/STACK_MISC.
-      if (slot.isSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
-      for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
-      for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_ZERO) slot.t[j] = STACK_MISC;
-      slot.spilled = Reg.known(imm);
-      return;
-    }
-    // Any other write destroys a spilled register in the slot.
-    if (slot.isSpill || slot.spilled) {
-      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
-      slot.spilled = null;
-    }
-    for (let b = 0; b < size; b++) {
-      const byte = -(o + b) - 1;
-      const s = f.slot(Math.floor(byte / 8));
-      s.t[byte % 8] = zero ? STACK_ZERO : STACK_MISC;
-    }
-  }
-
-  private stackRead(br: number, f: Frame, o: number, size: number, sx: boolean): Reg {
-    const i = this.idx;
-    const spi = Math.floor((-o - 1) / 8);
-    const slot = f.stack[spi];
-    if (slot && slot.isSpill && slot.spilled) {
-      const sp = slot.spilled;
-      const aligned = (-o) % 8 === 0;
-      let spillBytes = 0;
-      for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) spillBytes++;
-      // check_stack_read_fixed_off: only a whole 8-byte spill read back whole is the register; an
-      // 8-byte read over a narrower spill is built from the slot's bytes below.
-      if (size === 8 && aligned && spillBytes === 8) {
-        return sp.clone();
-      }
-      if (sp.type !== 'scalar') {
-        throw new Reject({
-          errno: 'EACCES',
-          message: 'invalid size of register fill',
-          insn: i,
-          regs: [br],
-          hint: 'read spilled pointers back with an 8-byte load',
-          rule: 'a spilled pointer is read back with a partial load',
-        });
-      }
-      // A narrower fill from the spill's first byte (bpf_stack_narrow_access_ok, little-endian) is the
-      // spilled scalar cut to the width; it stays linked to the spill while the value fits the width
-      // (check_stack_read_fixed_off breaks the relation only on a narrowing fill). A sign-extending
-      // fill may change the value, so it is never linked.
-      if (aligned && size <= spillBytes) {
-        const r = sp.clone();
-        if (size < 8) {
-          const fits = r.s.umax < (1n << BigInt(size * 8));
-          if (sx) r.s.signExtend(size as 1 | 2 | 4);
-          else r.s.truncate(size);
-          if (sx || !fits) { r.id = 0; r.addConst = false; r.linkOff = 0; }
-        }
-        return r;
-      }
-      // Any other part of a spilled scalar reads as an unknown value of that width, but zero when every
-      // byte read is part of a spilled zero or every byte is STACK_ZERO (the kernel's spill_cnt/zero_cnt).
-      const byte0 = -o - 1;
-      let spillCnt = 0, zeroCnt = 0;
-      for (let b = 0; b < size; b++) {
-        const t = slot.t[(byte0 - b) % 8]!;
-        if (t === STACK_SPILL) spillCnt++;
-        else if (t === STACK_ZERO) zeroCnt++;
-        else if (t === STACK_INVALID && !this.privileged) throw new Reject({
-          errno: 'EACCES',
-          message: `invalid read from stack off ${o}+${b} size ${size}`,
-          insn: i,
-          regs: [br],
-        });
-      }
-      if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
-      return this.loadedScalar(size, sx);
-    }
-    let allZero = true;
-    for (let b = 0; b < size; b++) {
-      const byte = -(o + b) - 1;
-      const s = f.stack[Math.floor(byte / 8)];
-      const t = s ? s.t[byte % 8]! : STACK_INVALID;
-      if (t === STACK_ZERO) continue;
-      allZero = false;
-      if (t === STACK_MISC || t === STACK_SPILL) continue;
-      if (t === STACK_INVALID && this.privileged) continue;
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid read from stack off ${o}+${b} size ${size}`,
-        insn: i,
-        regs: [br],
-        hint: `write fp${o + b} before reading it (initialise the variable or the whole struct, e.g. with __builtin_memset)`,
-        rule: 'the stack bytes read were never written on this path',
-      });
-    }
-    if (allZero) return Reg.known(0n);
-    return this.loadedScalar(size, sx);
-  }
-
-  private loadedScalar(size: number, sx: boolean): Reg {
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  loadedScalar(size: number, sx: boolean): Reg {
     if (size === 8) return Reg.unknown();
     if (sx) {
       const s = Scalar.unknown();
@@ -1732,66 +1309,10 @@ export class Verifier implements MapNames {
     return Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n));
   }
 
-  /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
-  private stackAccessVar(br: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
-    const i = this.idx;
-    const s = base.s;
-    if (!this.privileged)
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`,
-        insn: i,
-        regs: [br],
-      });
-    const min = s.smin + BigInt(base.off + off), max = s.smax + BigInt(base.off + off);
-    if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${br}`,
-        insn: i,
-        regs: [br],
-        hint: 'bound the index before using it to address the stack',
-        rule: 'the stack offset has no bounds',
-      });
-    if (min < -BigInt(op.MAX_BPF_STACK) || max + BigInt(size) > 0n)
-      throw new Reject({
-        errno: 'EACCES',
-        message: `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${br} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`,
-        insn: i,
-        regs: [br],
-        hint: `the offset can range over ${min}..${max}, outside the stack`,
-        rule: 'the variable stack access may leave the stack frame',
-      });
-    const lo = Number(min), hi = Number(max) + size;
-    this.noteDepth(f, lo);
-    for (let a = lo; a < hi; a++) {
-      const byte = -a - 1;
-      const slot = f.slot(Math.floor(byte / 8));
-      if (write) {
-        if (slot.isSpill || slot.spilled) {
-          for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
-          slot.spilled = null;
-        }
-        // A variable write may or may not hit each byte: only bytes already written stay initialised.
-        if (slot.t[byte % 8] === STACK_ZERO) slot.t[byte % 8] = STACK_MISC;
-        if (hi - lo === size) slot.t[byte % 8] = STACK_MISC;
-      } else {
-        const t = slot.t[byte % 8]!;
-        if (t === STACK_INVALID && !this.privileged)
-          throw new Reject({
-            errno: 'EACCES',
-            message: `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
-            insn: i,
-            regs: [br],
-          });
-      }
-    }
-    return write ? undefined : this.loadedScalar(size, false);
-  }
-
+  
   // --- ld_imm64, ld_abs ---------------------------------------------------
 
-  private mapIndex(i: number): number {
+  mapIndex(i: number): number {
     const m = this.input.mapOfInsn ? this.input.mapOfInsn(i) : this.insns[i]!.imm;
     if (m === undefined || m < 0 || m >= this.maps.length)
       throw new Reject({
@@ -1803,7 +1324,7 @@ export class Verifier implements MapNames {
     return m;
   }
 
-  private checkLdImm64(i: number, ins: Insn): void {
+  checkLdImm64(i: number, ins: Insn): void {
     switch (ins.src) {
       case 0: {
         const lo = BigInt(ins.imm >>> 0), hi = BigInt(this.insns[i + 1]!.imm >>> 0);
@@ -1855,7 +1376,7 @@ export class Verifier implements MapNames {
     throw new Reject({ errno: 'EINVAL', message: `invalid bpf_ld_imm64 insn`, insn: i });
   }
 
-  private checkLdAbs(ins: Insn): number {
+  checkLdAbs(ins: Insn): number {
     const i = this.idx;
     if (!this.rules.ldAbs) throw new Reject({
       errno: 'EINVAL',
@@ -1917,7 +1438,7 @@ export class Verifier implements MapNames {
    * may_goto level deeper, which lets isStateVisited treat a loop through
    * the may_goto as converged once its state is contained in an earlier one.
    */
-  private checkMayGoto(i: number, ins: Insn): number {
+  checkMayGoto(i: number, ins: Insn): number {
     if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
       throw new Reject({ errno: 'EINVAL', message: `invalid may_goto off ${ins.off} imm ${ins.imm}`, insn: i });
     const target = i + 1 + ins.off;
@@ -1961,7 +1482,7 @@ export class Verifier implements MapNames {
     return target;
   }
 
-  private checkCondJmp(i: number, ins: Insn, jmp32: boolean): number {
+  checkCondJmp(i: number, ins: Insn, jmp32: boolean): number {
     const o = op.opOf(ins.code);
     const x = op.sourceOf(ins.code) === op.BPF_X;
     const dst = this.readReg(ins.dst);
@@ -1994,8 +1515,8 @@ export class Verifier implements MapNames {
       const like = dst.clone();
       this.markPtrOrNull(eqSt, like, true);
       this.markPtrOrNull(neSt, like, false);
-    } else if (this.isPktCompare(dst, src, jmp32)) {
-      this.pktCompare(tSt, fSt, dst, src, o);
+    } else if (isPktCompare(this, dst, src, jmp32)) {
+      pktCompare(this, tSt, fSt, dst, src, o);
     } else if (dst.isPointer || src.isPointer) {
       if (!this.privileged) throw new Reject({
         errno: 'EACCES',
@@ -2028,7 +1549,7 @@ export class Verifier implements MapNames {
     return -1;
   }
 
-  private setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
+  setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
     reg.s = s;
     if (reg.id) {
       // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
@@ -2041,7 +1562,7 @@ export class Verifier implements MapNames {
     }
   }
 
-  private branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
+  branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
     if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
     if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
     if (jmp32) return -1;
@@ -2059,18 +1580,13 @@ export class Verifier implements MapNames {
     return -1;
   }
 
-  private isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
+  isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
     return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
   }
 
-  private isPktCompare(a: Reg, b: Reg, jmp32: boolean): boolean {
-    if (jmp32) return false;
-    return (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_end' && b.type === 'pkt') ||
-      (a.type === 'pkt_meta' && b.type === 'pkt') || (a.type === 'pkt' && b.type === 'pkt_meta');
-  }
-
+  
   /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-  private markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+  markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
     const id = like.id;
     if (!id) return;
     for (const f of st.frames) {
@@ -2091,32 +1607,10 @@ export class Verifier implements MapNames {
     if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
   }
 
-  /** find_good_pkt_pointers: the side where `pkt + off <= end` holds learns the range `off`. */
-  private pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
-    // Normalise to `pkt OP end`, where end is data_end (or data, for data_meta).
-    let pkt = dst, opc = o;
-    if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); }
-    if (pkt.type === 'pkt' && (pkt === dst ? src : dst).type === 'pkt' ) return;
-    // The 'end' side of a meta comparison must be the unmodified data pointer.
-    const end = pkt === dst ? src : dst;
-    if (end.type === 'pkt' && !(end.id === 0 && end.off === 0 && end.s.isConst() && end.s.varOff.value === 0n)) return;
-    const apply = (st: VerifierState, cond: number): void => {
-      let rightOpen: boolean;
-      if (cond === op.BPF_JLE) rightOpen = false;
-      else if (cond === op.BPF_JLT) rightOpen = true;
-      else return;
-      if (pkt.off < 0 || (pkt.off === 0 && rightOpen)) return;
-      if (pkt.s.umax > BigInt(MAX_PACKET_OFF) || pkt.s.umax + BigInt(pkt.off) > BigInt(MAX_PACKET_OFF)) return;
-      const range = pkt.off + (rightOpen ? 1 : 0);
-      for (const r of st.allRegs()) if (r.type === pkt.type && r.id === pkt.id) r.range = Math.max(r.range, range);
-    };
-    apply(tSt, opc);
-    apply(fSt, negateCond(opc));
-  }
-
+  
   // --- calls and exits ----------------------------------------------------
 
-  private checkCall(i: number, ins: Insn): number {
+  checkCall(i: number, ins: Insn): number {
     if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
       errno: 'EINVAL',
       message: 'callx (indirect calls) are not supported by the verifier',
@@ -2143,7 +1637,7 @@ export class Verifier implements MapNames {
    * is queued for its own verification, and the caller continues with r0 an
    * unknown number and r1-r5 clobbered.
    */
-  private checkGlobalCall(i: number, k: number): number {
+  checkGlobalCall(i: number, k: number): number {
     const g = this.globals.get(k)!;
     const name = funcName(this.input.btf as Btf, g.typeId, k);
     const invalid = (detail: string, errno: Errno = 'EINVAL', regs: number[] = [], hint?: string): never => {
@@ -2199,7 +1693,7 @@ export class Verifier implements MapNames {
   }
 
   /** Push a frame for a bpf-to-bpf call or a callback. */
-  private enterFunc(callsite: number, target: number, callbackOf: number, args: Reg[] | null): number {
+  enterFunc(callsite: number, target: number, callbackOf: number, args: Reg[] | null): number {
     const st = this.cur;
     if (st.frames.length >= op.MAX_CALL_FRAMES)
       throw new Reject({
@@ -2228,7 +1722,7 @@ export class Verifier implements MapNames {
     return target;
   }
 
-  private checkExit(): number {
+  checkExit(): number {
     const i = this.idx;
     const st = this.cur;
     const f = st.cur;
@@ -2350,7 +1844,7 @@ export class Verifier implements MapNames {
   }
 
   /** The end of a global function verified on its own: its sections closed, its references released, a number returned. */
-  private checkGlobalExit(i: number, r0: Reg): number {
+  checkGlobalExit(i: number, r0: Reg): number {
     const st = this.cur;
     if (st.rcuLock) throw new Reject({
       errno: 'EINVAL',
@@ -2385,7 +1879,7 @@ export class Verifier implements MapNames {
     return -1;
   }
 
-  private rangeText(r: Reg): string {
+  rangeText(r: Reg): string {
     let t = '';
     if (r.s.smin > -(1n << 63n)) t += ` smin=${r.s.smin}`;
     if (r.s.smax < (1n << 63n) - 1n) t += ` smax=${r.s.smax}`;
@@ -2398,7 +1892,7 @@ export class Verifier implements MapNames {
    * that the iterations converge (the kernel gets the same effect from its
    * precision tracking, which lets imprecise scalars differ).
    */
-  private widenCallerStacks(st: VerifierState): void {
+  widenCallerStacks(st: VerifierState): void {
     const entry = st.cur.callbackEntry;
     for (let k = 0; k < st.frames.length - 1; k++) {
       const f = st.frames[k]!;
@@ -2428,7 +1922,7 @@ export class Verifier implements MapNames {
    * uninitialised; the RCU and preemption sections they open and close are
    * tracked as the kernel tracks them.
    */
-  private checkKfuncCall(i: number, _ins: Insn): number {
+  checkKfuncCall(i: number, _ins: Insn): number {
     const name = this.input.kfuncOfInsn!(i)!;
     const k = KFUNCS.get(name);
     if (!k) {
@@ -2489,7 +1983,7 @@ export class Verifier implements MapNames {
 
   // --- helpers ------------------------------------------------------------
 
-  private checkHelperCall(i: number, id: number): number {
+  checkHelperCall(i: number, id: number): number {
     const h = this.helper(id);
     // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
     const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
@@ -2575,7 +2069,7 @@ export class Verifier implements MapNames {
           rule: `${name} cannot take a pointer into the packet`,
         });
       const bad = (expected: string): never => {
-        if (reg.sock) throw this.sockUnsupported(r);
+        if (reg.sock) throw sockUnsupported(this, r);
         throw new Reject({
           errno: 'EACCES',
           message: `R${r} type=${regTypeStr(reg)} expected=${expected}`,
@@ -2598,7 +2092,7 @@ export class Verifier implements MapNames {
           // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
           if (reg.type !== 'map_ptr' || reg.maybeNull) bad('map_ptr');
           mapIdx = reg.map;
-          this.sockMapUnsupported(id, name, mapIdx);
+          sockMapUnsupported(this, id, name, mapIdx);
           return;
         case 'PTR_TO_MAP_KEY':
         case 'PTR_TO_MAP_VALUE':
@@ -2903,7 +2397,7 @@ export class Verifier implements MapNames {
   }
 
   /** The key at `key` is a known constant below the array's max_entries. */
-  private constKeyInRange(mapIdx: number, key: Reg): boolean {
+  constKeyInRange(mapIdx: number, key: Reg): boolean {
     const m = this.maps[mapIdx];
     if (!m || (m.type !== 'array' && m.type !== 'percpu_array') || key.type !== 'fp' || !key.s.isConst()) return false;
     const o = key.off + Number(BigInt.asIntN(64, key.s.varOff.value));
@@ -2924,12 +2418,12 @@ export class Verifier implements MapNames {
     return v !== undefined && v < BigInt(m.maxEntries);
   }
 
-  private proto_arg(p: HelperProto, k: number): ArgType | undefined {
+  proto_arg(p: HelperProto, k: number): ArgType | undefined {
     return p.args[k];
   }
 
   /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */
-  private helperMemAccess(r: number, reg: Reg, size: number, write: boolean, _zeroOk: boolean): void {
+  helperMemAccess(r: number, reg: Reg, size: number, write: boolean, _zeroOk: boolean): void {
     const i = this.idx;
     switch (reg.type) {
       case 'pkt':
@@ -2940,7 +2434,7 @@ export class Verifier implements MapNames {
           insn: i,
           regs: [r],
         });
-        this.checkPacket(r, reg, 0, size);
+        checkPacket(this, r, reg, 0, size);
         return;
       case 'map_value':
       case 'map_key': {
@@ -2970,15 +2464,15 @@ export class Verifier implements MapNames {
             regs: [r],
             rule: 'the map is write-only for programs (BPF_F_WRONLY_PROG)',
           });
-        this.checkRegion(r, reg, 0, size, limit, 'map');
+        checkRegion(this, r, reg, 0, size, limit, 'map');
         return;
       }
       case 'mem':
         if (write && reg.rdonly) throw new Reject({ errno: 'EACCES', message: `R${r} cannot write into ${regTypeStr(reg)}`, insn: i, regs: [r] });
-        this.checkRegion(r, reg, 0, size, reg.memSize, 'mem');
+        checkRegion(this, r, reg, 0, size, reg.memSize, 'mem');
         return;
       case 'fp': {
-        const f = this.frameOf(reg);
+        const f = frameOf(this, reg);
         const s = reg.s;
         const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
         if (!s.isConst() && !this.privileged) throw new Reject({
@@ -3008,7 +2502,7 @@ export class Verifier implements MapNames {
             hint: `the buffer passed in R${r} must lie within the 512-byte stack`,
             rule: 'the helper would access memory outside the stack',
           });
-        this.noteDepth(f, lo);
+        noteDepth(this, f, lo);
         if (write) {
           for (let a = lo; a < hi; a++) {
             const byte = -a - 1;
@@ -3067,7 +2561,7 @@ export class Verifier implements MapNames {
   }
 
   /** check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack. */
-  private checkMaxStackDepth(): void {
+  checkMaxStackDepth(): void {
     const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(this.rules.name);
     const e = checkMaxStackDepth(this.insns, this.cfg.subprogStarts, (k) => this.stackDepth[k] ?? 0, privStackType);
     if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
@@ -3135,15 +2629,6 @@ function tracingRulesFor(input: VerifierInput): ProgTypeRules {
 /** Variadic helpers whose kernel proto covers only the leading arguments (trace_printk: fmt, fmt_size). */
 const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
 
-/**
- * The struct bpf_map fields a tsbpf map descriptor holds (BPF_MAP_FIELDS in
- * maps/map.ts). `sha` is admitted because Linux admits it and programs read
- * it as plain bytes: there tsbpf's descriptor holds its own words (type,
- * sizes, id, storage address), not a SHA-256, which Linux computes only on
- * request; the verifier types the read as an unknown scalar either way.
- */
-const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
-  'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
 
 /**
  * Helpers bpf_base_func_proto offers only with CAP_BPF (jiffies64, for_each_map_elem, loop) or
@@ -3184,13 +2669,5 @@ function helperAllowed(type: ProgTypeName, id: number, attachType?: string): boo
   return helperAvailable(type, id, attachType);
 }
 
-function mapTypeId(t: MapTypeName): number {
-  const ids: Record<string, number> = {
-    hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7, cgroup_array: 8, lru_hash: 9,
-    lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12, hash_of_maps: 13, devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18,
-    queue: 22, stack: 23, devmap_hash: 25, ringbuf: 27, bloom_filter: 30,
-  };
-  return ids[t] ?? 0;
-}
 
 export { JSET_NOT, tnumConst, tnumIsConst, StackSlot };
