@@ -9,7 +9,8 @@ import { Reg } from './types.js';
 import { mapFuncIncompatibility } from './func-compat.js';
 import { kernelBtf, structWalk, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { Reject } from './reject.js';
-import { Verifier } from './check.js';
+import type { Verifier } from './check.js';
+import { loadedScalar } from './ldst.js';
 
 /**
  * check_ptr_to_map_access: root may read the kernel's struct of the map
@@ -20,9 +21,9 @@ import { Verifier } from './check.js';
  * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
  * for the rest (kernel pointers, locks and reference counts it does not have).
  */
-export function mapPtrAccess(v: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, sx: boolean): Reg | undefined {
-  const i = v.idx;
-  const m = v.maps[base.map];
+export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, sx: boolean): Reg | undefined {
+  const i = env.idx;
+  const m = env.maps[base.map];
   const sname = MAP_BTF_STRUCT[m?.type ?? ''];
   if (!sname)
     throw new Reject({
@@ -32,7 +33,7 @@ export function mapPtrAccess(v: Verifier, br: number, base: Reg, off: number, si
       regs: [br],
       rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
     });
-  if (!v.privileged)
+  if (!env.privileged)
     throw new Reject({
       errno: 'EPERM',
       message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
@@ -68,7 +69,7 @@ export function mapPtrAccess(v: Verifier, br: number, base: Reg, off: number, si
       hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
       rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
     });
-  return v.loadedScalar(size, sx);
+  return loadedScalar(size, sx);
 }
 
 /**
@@ -77,21 +78,21 @@ export function mapPtrAccess(v: Verifier, br: number, base: Reg, off: number, si
  * does not model. Where Linux would refuse the helper for that map anyway
  * (check_map_func_compatibility), say so; otherwise refuse as unsupported.
  */
-export function sockMapUnsupported(v: Verifier, id: number, name: string, mapIdx: number): void {
-  const mt = v.maps[mapIdx]?.type;
+export function sockMapUnsupported(env: Verifier, id: number, name: string, mapIdx: number): void {
+  const mt = env.maps[mapIdx]?.type;
   if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
-  const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, v.rules.name, v.input.attachType);
+  const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, env.rules.name, env.input.attachType);
   if (why) throw new Reject({
     errno: 'EINVAL',
     message: why,
-    insn: v.idx,
+    insn: env.idx,
     regs: [1],
-    rule: `${name} cannot be used with a ${mt} map in ${v.rules.name} programs`,
+    rule: `${name} cannot be used with a ${mt} map in ${env.rules.name} programs`,
   });
   throw new Reject({
     errno: 'ENOTSUPP',
     message: `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`,
-    insn: v.idx,
+    insn: env.idx,
     regs: [1],
     hint: 'tsbpf has no sockets; sockmap and sockhash can only have elements deleted',
     rule: 'socket pointers are not supported by tsbpf',
@@ -99,11 +100,11 @@ export function sockMapUnsupported(v: Verifier, id: number, name: string, mapIdx
 }
 
 /** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
-export function sockUnsupported(v: Verifier, r: number): Reject {
+export function sockUnsupported(env: Verifier, r: number): Reject {
   return new Reject({
     errno: 'ENOTSUPP',
     message: `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`,
-    insn: v.idx,
+    insn: env.idx,
     regs: [r],
     hint: 'tsbpf has no sockets: read the packet and the __sk_buff fields instead',
     rule: 'socket pointers are not supported by tsbpf',

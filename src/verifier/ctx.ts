@@ -5,14 +5,14 @@
  * the per-type is_valid_access callbacks, which progtypes/ holds); what a
  * read yields (a scalar, a packet pointer, ...) comes from the same rules.
  */
-import { Scalar } from './scalar.js';
-import { tnumStr } from './tnum.js';
 import { Reg } from './types.js';
+import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
-import { Verifier } from './check.js';
+import type { Verifier } from './check.js';
+import { Scalar } from './scalar.js';
 
-export function ctxAccess(v: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
-  const i = v.idx;
+export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
+  const i = env.idx;
   if (!base.s.isConst())
     throw new Reject({
       errno: 'EACCES',
@@ -31,21 +31,21 @@ export function ctxAccess(v: Verifier, br: number, base: Reg, off: number, size:
       hint: 'access context fields through the original ctx pointer, with the field offset in the instruction',
       rule: 'the context pointer was moved before the access',
     });
-  if (write && val?.isPointer && !v.privileged) throw new Reject({
+  if (write && val?.isPointer && !env.privileged) throw new Reject({
     errno: 'EACCES',
-    message: `R${v.insns[i]!.src} leaks addr into ctx`,
+    message: `R${env.insns[i]!.src} leaks addr into ctx`,
     insn: i,
     regs: [br],
   });
   const o = base.off + off;
-  const f = v.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: v.privileged, ...(v.input.attachType ? { attachType: v.input.attachType } : {}) });
+  const f = env.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: env.privileged, ...(env.input.attachType ? { attachType: env.input.attachType } : {}) });
   if (!f) {
     throw new Reject({
       errno: 'EACCES',
       message: `invalid bpf_context access off=${o} size=${size}`,
       insn: i,
       regs: [br],
-      hint: `${v.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
+      hint: `${env.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
       rule: 'the context access is not allowed for this program type',
     });
   }
@@ -54,7 +54,7 @@ export function ctxAccess(v: Verifier, br: number, base: Reg, off: number, size:
     const arg = o / 8;
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `R${br} reads arg${arg} of ${v.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
+      message: `R${br} reads arg${arg} of ${env.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
       insn: i,
       regs: [br],
       hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
@@ -64,7 +64,7 @@ export function ctxAccess(v: Verifier, br: number, base: Reg, off: number, size:
   if (f === 'flow_keys')
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `R${v.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
+      message: `R${env.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
       insn: i,
       regs: [br],
       rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
@@ -72,7 +72,7 @@ export function ctxAccess(v: Verifier, br: number, base: Reg, off: number, size:
   if (f === 'sock_ptr')
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `R${v.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${v.rules.name} context, which tsbpf does not support`,
+      message: `R${env.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${env.rules.name} context, which tsbpf does not support`,
       insn: i,
       regs: [br],
       hint: 'tsbpf has no sockets: use the address and port fields of the context instead',

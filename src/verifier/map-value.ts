@@ -4,13 +4,14 @@
  * the lowest and the highest byte an access may touch, given the pointer's
  * fixed offset and the bounds of its variable offset, must lie inside it.
  */
-import { Reg } from './types.js';
+import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, Verifier } from './check.js';
+import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './check.js';
+import { loadedScalar } from './ldst.js';
 
 /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
-export function checkRegion(v: Verifier, br: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem'): void {
-  const i = v.idx;
+export function checkRegion(env: Verifier, br: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem'): void {
+  const i = env.idx;
   const s = base.s;
   if (s.smin < 0n && !(s.isConst()))
     throw new Reject({
@@ -56,4 +57,67 @@ export function checkRegion(v: Verifier, br: number, base: Reg, off: number, siz
       rule: `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`,
     });
   }
+}
+
+/** check_map_access_type and check_map_access: a load or store through a map value (or a callback's key) pointer. */
+export function mapValueAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, valReg: number, sx: boolean): Reg | undefined {
+  const i = env.idx;
+  const val = valReg >= 0 ? env.regs()[valReg]! : undefined;
+  if (write && base.type === 'map_key') throw new Reject({
+    errno: 'EACCES',
+    message: `write to change key R${br} not allowed`,
+    insn: i,
+    regs: [br],
+    rule: 'the key passed to a for_each_map_elem callback is read-only',
+  });
+  if (!write && (env.maps[base.map]?.flags ?? 0) & BPF_F_WRONLY_PROG && base.type === 'map_value')
+    throw new Reject({
+      errno: 'EACCES',
+      message: `read from map forbidden, value_size=${env.maps[base.map]!.valueSize} off=${base.off + off} size=${size}`,
+      insn: i,
+      regs: [br],
+      rule: 'the map is write-only for programs (BPF_F_WRONLY_PROG)',
+    });
+  if (write && val?.isPointer && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `R${valReg} leaks addr into map`,
+    insn: i,
+    regs: [valReg],
+  });
+  const m = env.maps[base.map];
+  const limit = base.type === 'map_key' ? (m?.keySize ?? 0) : (m?.valueSize ?? 0);
+  if (write && m && base.type === 'map_value' && (m.flags & BPF_F_RDONLY_PROG))
+    throw new Reject({
+      errno: 'EACCES',
+      message: `write into map forbidden, value_size=${limit} off=${base.off + off} size=${size}`,
+      insn: i,
+      regs: [br],
+      rule: 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)',
+    });
+  checkRegion(env, br, base, off, size, limit, 'map');
+  if (!write && base.type === 'map_value' && m && m.frozen && (m.flags & BPF_F_RDONLY_PROG) && m.contents && base.s.isConst() && size <= 8) {
+    const start = base.off + off + Number(base.s.varOff.value);
+    if (start >= 0 && start + size <= m.contents.length) {
+      let v = 0n;
+      for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(m.contents[start + k]!);
+      if (sx) v = BigInt.asIntN(size * 8, v);
+      return Reg.known(v);
+    }
+  }
+  return write ? undefined : loadedScalar(size, sx);
+}
+
+/** check_mem_region_access for PTR_TO_MEM (ring buffer records, a global function's sized pointer arguments). */
+export function memRegionAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, valReg: number, sx: boolean): Reg | undefined {
+  const i = env.idx;
+  const val = valReg >= 0 ? env.regs()[valReg]! : undefined;
+  if (write && base.rdonly) throw new Reject({ errno: 'EACCES', message: `R${br} cannot write into ${regTypeStr(base)}`, insn: i, regs: [br] });
+  if (write && val?.isPointer && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `R${valReg} leaks addr into mem`,
+    insn: i,
+    regs: [valReg],
+  });
+  checkRegion(env, br, base, off, size, base.memSize, 'mem');
+  return write ? undefined : loadedScalar(size, sx);
 }

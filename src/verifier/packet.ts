@@ -6,14 +6,15 @@
  * called from check_cond_jmp_op).
  */
 import * as op from '../isa/opcodes.js';
-import { negateCond, flipCond } from './scalar.js';
 import { Reg } from './types.js';
-import { VerifierState } from './state.js';
 import { Reject } from './reject.js';
-import { MAX_PACKET_OFF, Verifier } from './check.js';
+import { type Verifier, MAX_PACKET_OFF } from './check.js';
+import { loadedScalar } from './ldst.js';
+import { flipCond, negateCond } from './scalar.js';
+import { VerifierState } from './state.js';
 
-export function checkPacket(v: Verifier, br: number, base: Reg, off: number, size: number): void {
-  const i = v.idx;
+export function checkPacket(env: Verifier, br: number, base: Reg, off: number, size: number): void {
+  const i = env.idx;
   if (base.s.smin < 0n)
     throw new Reject({
       errno: 'EACCES',
@@ -36,14 +37,14 @@ export function checkPacket(v: Verifier, br: number, base: Reg, off: number, siz
   }
 }
 
-export function isPktCompare(v: Verifier, a: Reg, b: Reg, jmp32: boolean): boolean {
+export function isPktCompare(env: Verifier, a: Reg, b: Reg, jmp32: boolean): boolean {
   if (jmp32) return false;
   return (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_end' && b.type === 'pkt') ||
     (a.type === 'pkt_meta' && b.type === 'pkt') || (a.type === 'pkt' && b.type === 'pkt_meta');
 }
 
 /** find_good_pkt_pointers: the side where `pkt + off <= end` holds learns the range `off`. */
-export function pktCompare(v: Verifier, tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
+export function pktCompare(env: Verifier, tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
   // Normalise to `pkt OP end`, where end is data_end (or data, for data_meta).
   let pkt = dst, opc = o;
   if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); }
@@ -63,4 +64,26 @@ export function pktCompare(v: Verifier, tSt: VerifierState, fSt: VerifierState, 
   };
   apply(tSt, opc);
   apply(fSt, negateCond(opc));
+}
+
+/** A direct load or store through a packet pointer (check_mem_access's PTR_TO_PACKET case). */
+export function packetAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, valReg: number, sx: boolean): Reg | undefined {
+  const i = env.idx;
+  const val = valReg >= 0 ? env.regs()[valReg]! : undefined;
+  if (write && !env.rules.pktWrite) throw new Reject({
+    errno: 'EACCES',
+    message: `cannot write into packet`,
+    insn: i,
+    regs: [br],
+    rule: `${env.rules.name} programs cannot write packet data directly`,
+  });
+  // is_pointer_value: only unprivileged programs may not store pointers (allow_ptr_leaks)
+  if (write && val?.isPointer && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `R${valReg} leaks addr into packet`,
+    insn: i,
+    regs: [valReg],
+  });
+  checkPacket(env, br, base, off, size);
+  return write ? undefined : loadedScalar(size, sx);
 }

@@ -9,27 +9,28 @@
  * The slots themselves are state.ts's StackSlot.
  */
 import * as op from '../isa/opcodes.js';
-import { tnumStr } from './tnum.js';
 import { Reg } from './types.js';
-import { Frame, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, Verifier } from './check.js';
+import { type Verifier, BPF_MAX_VAR_OFF } from './check.js';
+import { loadedScalar } from './ldst.js';
+import { Frame, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 
 /** Which frame a stack pointer points into. */
-export function frameOf(v: Verifier, r: Reg): Frame {
-  return v.cur.frames[r.frameno]!;
+export function frameOf(env: Verifier, r: Reg): Frame {
+  return env.cur.frames[r.frameno]!;
 }
 
-export function noteDepth(v: Verifier, f: Frame, lowest: number): void {
-  const k = v.cfg.subprogOf[f.subprog]!;
+export function noteDepth(env: Verifier, f: Frame, lowest: number): void {
+  const k = env.cfg.subprogOf[f.subprog]!;
   const d = -lowest;
-  if (d > (v.stackDepth[k] ?? 0)) v.stackDepth[k] = d;
+  if (d > (env.stackDepth[k] ?? 0)) env.stackDepth[k] = d;
 }
 
-export function stackAccess(v: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, sx: boolean): Reg | undefined {
-  const i = v.idx;
-  const f = frameOf(v, base);
-  if (!base.s.isConst()) return stackAccessVar(v, br, base, off, size, write, f);
+export function stackAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, sx: boolean): Reg | undefined {
+  const i = env.idx;
+  const f = frameOf(env, base);
+  if (!base.s.isConst()) return stackAccessVar(env, br, base, off, size, write, f);
   const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
   if (o < -op.MAX_BPF_STACK || o + size > 0) {
     throw new Reject({
@@ -51,33 +52,33 @@ export function stackAccess(v: Verifier, br: number, base: Reg, off: number, siz
       rule: 'the stack access is misaligned',
     });
   }
-  noteDepth(v, f, o);
+  noteDepth(env, f, o);
   const spi = Math.floor((-o - 1) / 8);
-  if (v.logLevel > 1 && f === v.cur.cur) v.scratchSlots.add(spi);
+  if (env.logLevel > 1 && f === env.cur.cur) env.scratchSlots.add(spi);
   if (write) {
-    stackWrite(v, f, o, size, val, imm);
+    stackWrite(env, f, o, size, val, imm);
     return undefined;
   }
-  return stackRead(v, br, f, o, size, sx);
+  return stackRead(env, br, f, o, size, sx);
 }
 
-export function stackWrite(v: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
-  const i = v.idx;
+export function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
+  const i = env.idx;
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.slot(spi);
   const aligned = (-o) % 8 === 0;
   // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
   // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
   // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
-  if (val && aligned && v.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
-    v.idBeforeMov(val);
+  if (val && aligned && env.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
+    env.idBeforeMov(val);
   if (val && size === 8 && aligned) {
     // A whole-register spill keeps the register state (save_register_state).
     slot.t.fill(STACK_SPILL);
     slot.spilled = val.clone();
     return;
   }
-  if (val?.isPointer && v.privileged === false) throw new Reject({ errno: 'EACCES', message: 'invalid size of register spill', insn: i });
+  if (val?.isPointer && env.privileged === false) throw new Reject({ errno: 'EACCES', message: 'invalid size of register spill', insn: i });
   if (val?.isPointer) throw new Reject({
     errno: 'EACCES',
     message: 'invalid size of register spill',
@@ -85,7 +86,7 @@ export function stackWrite(v: Verifier, f: Frame, o: number, size: number, val: 
     hint: 'spill pointers with 8-byte stores at 8-byte aligned offsets',
     rule: 'a pointer is stored with a partial-width store',
   });
-  if (val && val.type === 'scalar' && aligned && v.privileged) {
+  if (val && val.type === 'scalar' && aligned && env.privileged) {
     // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
     const fits = val.s.umax < (1n << BigInt(size * 8));
     const wasSpill = slot.isSpill;
@@ -99,7 +100,7 @@ export function stackWrite(v: Verifier, f: Frame, o: number, size: number, val: 
     }
   }
   const zero = (val !== undefined && val.isNull) || (imm !== undefined && imm === 0n);
-  if (imm !== undefined && aligned && v.privileged) {
+  if (imm !== undefined && aligned && env.privileged) {
     // check_stack_write_fixed_off: a privileged BPF_ST at a slot boundary spills the immediate
     // (sign-extended) as a known scalar of the store's width, like a register spill, so that
     // fills count its bytes as a spill, not as STACK_ZERO/STACK_MISC.
@@ -121,8 +122,8 @@ export function stackWrite(v: Verifier, f: Frame, o: number, size: number, val: 
   }
 }
 
-export function stackRead(v: Verifier, br: number, f: Frame, o: number, size: number, sx: boolean): Reg {
-  const i = v.idx;
+export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: number, sx: boolean): Reg {
+  const i = env.idx;
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.stack[spi];
   if (slot && slot.isSpill && slot.spilled) {
@@ -167,7 +168,7 @@ export function stackRead(v: Verifier, br: number, f: Frame, o: number, size: nu
       const t = slot.t[(byte0 - b) % 8]!;
       if (t === STACK_SPILL) spillCnt++;
       else if (t === STACK_ZERO) zeroCnt++;
-      else if (t === STACK_INVALID && !v.privileged) throw new Reject({
+      else if (t === STACK_INVALID && !env.privileged) throw new Reject({
         errno: 'EACCES',
         message: `invalid read from stack off ${o}+${b} size ${size}`,
         insn: i,
@@ -175,7 +176,7 @@ export function stackRead(v: Verifier, br: number, f: Frame, o: number, size: nu
       });
     }
     if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
-    return v.loadedScalar(size, sx);
+    return loadedScalar(size, sx);
   }
   let allZero = true;
   for (let b = 0; b < size; b++) {
@@ -185,7 +186,7 @@ export function stackRead(v: Verifier, br: number, f: Frame, o: number, size: nu
     if (t === STACK_ZERO) continue;
     allZero = false;
     if (t === STACK_MISC || t === STACK_SPILL) continue;
-    if (t === STACK_INVALID && v.privileged) continue;
+    if (t === STACK_INVALID && env.privileged) continue;
     throw new Reject({
       errno: 'EACCES',
       message: `invalid read from stack off ${o}+${b} size ${size}`,
@@ -196,14 +197,14 @@ export function stackRead(v: Verifier, br: number, f: Frame, o: number, size: nu
     });
   }
   if (allZero) return Reg.known(0n);
-  return v.loadedScalar(size, sx);
+  return loadedScalar(size, sx);
 }
 
 /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
-export function stackAccessVar(v: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
-  const i = v.idx;
+export function stackAccessVar(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
+  const i = env.idx;
   const s = base.s;
-  if (!v.privileged)
+  if (!env.privileged)
     throw new Reject({
       errno: 'EACCES',
       message: `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`,
@@ -230,7 +231,7 @@ export function stackAccessVar(v: Verifier, br: number, base: Reg, off: number, 
       rule: 'the variable stack access may leave the stack frame',
     });
   const lo = Number(min), hi = Number(max) + size;
-  noteDepth(v, f, lo);
+  noteDepth(env, f, lo);
   for (let a = lo; a < hi; a++) {
     const byte = -a - 1;
     const slot = f.slot(Math.floor(byte / 8));
@@ -244,7 +245,7 @@ export function stackAccessVar(v: Verifier, br: number, base: Reg, off: number, 
       if (hi - lo === size) slot.t[byte % 8] = STACK_MISC;
     } else {
       const t = slot.t[byte % 8]!;
-      if (t === STACK_INVALID && !v.privileged)
+      if (t === STACK_INVALID && !env.privileged)
         throw new Reject({
           errno: 'EACCES',
           message: `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
@@ -253,5 +254,5 @@ export function stackAccessVar(v: Verifier, br: number, base: Reg, off: number, 
         });
     }
   }
-  return write ? undefined : v.loadedScalar(size, false);
+  return write ? undefined : loadedScalar(size, false);
 }
