@@ -8,14 +8,18 @@
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
-import type { HelperProto, ArgType } from '../helpers/proto.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
+import type { HelperProto, ArgType } from '../helpers/proto.js';
 import type { InsnAux } from '../vm/engine.js';
 import { InstructionError, type Errno } from '../errors.js';
 import { validateProgram } from '../isa/validate.js';
-import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond, JSET_NOT } from './scalar.js';
-import { tnumIsConst, tnumStr, tnumAdd, tnumSub, tnumConst } from './tnum.js';
+import type { Btf } from '../object/btf/btf.js';
 import { Reg, regTypeStr } from './types.js';
+import { tnumConst, tnumStr, tnumIsConst } from './tnum.js';
+import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond, JSET_NOT } from './scalar.js';
+import { Reject } from './reject.js';
+import { mapFuncIncompatibility, helperAvailable, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
+import { kernelBtf, tracingTarget } from './kernel-btf.js';
 import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { buildCfg, CfgError, type Cfg } from './cfg.js';
 import { statesEqual, statesMaybeLooping, type PruneContext } from './prune.js';
@@ -24,15 +28,11 @@ import { progTypeRules, type ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, returnsScalar, type GlobalProto } from './global-func.js';
-import type { Btf } from '../object/btf/btf.js';
 import { HELPER_PROTOS, RET_BOUNDED_BY_SIZE, UNMODELLED_HELPERS } from './helper-protos.js';
-import { helperAvailable, mapFuncIncompatibility, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
-import { kernelBtf, tracingTarget } from './kernel-btf.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
-import { Reject } from './reject.js';
 import { sockMapUnsupported, sockUnsupported, mapTypeId } from './btf-access.js';
 import { checkRegion } from './map-value.js';
 import { checkPacket, isPktCompare, pktCompare } from './packet.js';
@@ -40,6 +40,7 @@ import { frameOf, noteDepth } from './stack.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
+import { checkAlu } from './alu.js';
 
 export interface VerifierMapInfo {
   name?: string;
@@ -743,7 +744,7 @@ export class Verifier implements MapNames {
     switch (cls) {
       case op.BPF_ALU:
       case op.BPF_ALU64:
-        this.checkAlu(ins, cls === op.BPF_ALU);
+        checkAlu(this, ins, cls === op.BPF_ALU);
         return i + 1;
       case op.BPF_LDX:
         checkLdx(this, ins);
@@ -773,279 +774,8 @@ export class Verifier implements MapNames {
     throw new Reject({ errno: 'EINVAL', message: `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, insn: i });
   }
 
-  // --- ALU -----------------------------------------------------------
-
-  checkAlu(ins: Insn, alu32: boolean): void {
-    const o = op.opOf(ins.code);
-    const x = op.sourceOf(ins.code) === op.BPF_X;
-    const i = this.idx;
-    if (o === op.BPF_NEG || o === op.BPF_END) {
-      const d = this.readReg(ins.dst);
-      if (d.isPointer && !this.privileged) throw new Reject({
-        errno: 'EACCES',
-        message: `R${ins.dst} pointer arithmetic prohibited`,
-        insn: i,
-        regs: [ins.dst],
-      });
-      this.writeReg(ins.dst, Reg.unknown());
-      return;
-    }
-    if (o === op.BPF_MOV) {
-      if (!x) {
-        const v = alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
-        this.writeReg(ins.dst, Reg.known(v));
-        return;
-      }
-      const s = this.readReg(ins.src);
-      if (!alu32) {
-        if (ins.off) {
-          if (s.type !== 'scalar') {
-            if (!this.privileged) throw new Reject({
-              errno: 'EACCES',
-              message: `R${ins.src} sign-extension part of pointer`,
-              insn: i,
-              regs: [ins.src],
-            });
-            this.writeReg(ins.dst, Reg.unknown());
-            return;
-          }
-          const r = Reg.scalar(s.s.clone());
-          r.s.signExtend((ins.off / 8) as 1 | 2 | 4);
-          this.writeReg(ins.dst, r);
-          return;
-        }
-        // A copy of an unknown scalar shares an id with it, so a bounds check on one applies to both.
-        if (s.type === 'scalar') this.idBeforeMov(s);
-        this.writeReg(ins.dst, s.clone());
-        return;
-      }
-      if (s.type !== 'scalar') {
-        if (!this.privileged) throw new Reject({ errno: 'EACCES', message: `R${ins.src} partial copy of pointer`, insn: i, regs: [ins.src] });
-        const r = Reg.unknown();
-        r.s.zext32();
-        r.s.sync();
-        this.writeReg(ins.dst, r);
-        return;
-      }
-      if (!ins.off && s.s.umax <= 0xffffffffn) {
-        // w1 = w2 with r2 known to fit in 32 bits copies r2 exactly: the copy shares r2's id, so a
-        // bounds check on either refines both (check_alu_op: is_src_reg_u32, copy_register_state)
-        this.idBeforeMov(s);
-        const c = s.clone();
-        c.s.zext32();
-        c.s.sync();
-        this.writeReg(ins.dst, c);
-        return;
-      }
-      const r = Reg.scalar(s.s.clone());
-      if (ins.off) r.s.signExtendSubreg((ins.off / 8) as 1 | 2);
-      r.s.zext32();
-      r.s.sync();
-      this.writeReg(ins.dst, r);
-      return;
-    }
-    const d = this.readReg(ins.dst);
-    let src: Reg;
-    if (x) src = this.readReg(ins.src);
-    else {
-      if ((o === op.BPF_DIV || o === op.BPF_MOD) && ins.imm === 0) throw new Reject({
-        errno: 'EINVAL',
-        message: 'div by zero',
-        insn: i,
-        hint: 'a division by the constant 0 is refused; at run time a zero register divisor gives 0',
-        rule: 'division by the constant zero',
-      });
-      if ((o === op.BPF_LSH || o === op.BPF_RSH || o === op.BPF_ARSH) && (ins.imm < 0 || ins.imm >= (alu32 ? 32 : 64)))
-        throw new Reject({
-          errno: 'EINVAL',
-          message: `invalid shift ${ins.imm}`,
-          insn: i,
-          hint: `shift counts must be in 0..${alu32 ? 31 : 63}`,
-          rule: 'a shift by a constant at least the operand width',
-        });
-      src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
-    }
-    if (ins.dst === op.REG_FP) this.writeReg(10, d);
-    if (x && (o === op.BPF_DIV || o === op.BPF_MOD) && src.type === 'scalar') {
-      // For the engines: whether every path reaching this division has a non-zero divisor.
-      const nz = alu32 ? src.s.u32min > 0n : src.s.umin > 0n;
-      const a = (this.aux[i] ??= {});
-      a.nonZeroDivisor = (a.nonZeroDivisor ?? true) && nz;
-    }
-    if (d.type === 'scalar' && src.type === 'scalar') {
-      const r = Reg.scalar(d.s.clone());
-      // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
-      if (this.privileged && o === op.BPF_ADD && !alu32 && d.id && src.s.isConst()) {
-        const val = src.s.varOff.value;
-        if (!d.addConst && val <= 0x7fffffffn) {
-          r.id = d.id;
-          r.addConst = true;
-          r.linkOff = Number(val);
-        }
-      }
-      scalarAlu(o, r.s, src.s, alu32);
-      this.writeReg(ins.dst, r);
-      return;
-    }
-    // At least one pointer.
-    if (d.isPointer && src.isPointer) {
-      if (o === op.BPF_SUB && this.privileged && !alu32) {
-        this.writeReg(ins.dst, Reg.unknown());
-        return;
-      }
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${ins.dst} pointer ${aluName(o)} pointer prohibited`,
-        insn: i,
-        regs: [ins.dst, ins.src],
-        rule: 'arithmetic combining two pointers is not allowed (only ptr - ptr for privileged programs)',
-      });
-    }
-    if (alu32) {
-      // 32-bit ALU on a pointer: only subtraction, by privileged programs, giving a meaningless scalar.
-      if (o === op.BPF_SUB && this.privileged) {
-        this.writeReg(ins.dst, Reg.unknown());
-        return;
-      }
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${ins.dst} 32-bit pointer arithmetic prohibited`,
-        insn: i,
-        regs: [ins.dst, x ? ins.src : -1],
-        rule: 'pointers can only be moved with 64-bit arithmetic',
-      });
-    }
-    if (d.isPointer) this.writeReg(ins.dst, this.ptrArith(o, ins.dst, d, src, x ? ins.src : -1));
-    else {
-      if (o === op.BPF_SUB) throw new Reject({
-        errno: 'EACCES',
-        message: `R${ins.dst} tried to subtract pointer from scalar`,
-        insn: i,
-        regs: [ins.dst, ins.src],
-      });
-      this.writeReg(ins.dst, this.ptrArith(o, ins.src, src, d, ins.dst));
-    }
-  }
-
-  /** adjust_ptr_min_max_vals: ptr OP scalar. */
-  ptrArith(o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
-    const i = this.idx;
-    const tname = regTypeStr(ptr);
-    if (ptr.maybeNull)
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`,
-        insn: i,
-        regs: [pr],
-        hint: 'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it',
-        rule: 'pointer arithmetic on a pointer that may be NULL',
-      });
-    // adjust_ptr_min_max_vals: data_end never moves; a map pointer only by adding a known 0 (the kernel
-    // allows `r = 0; r += map_ptr`); a function pointer may move (it must be back at offset 0 to be called)
-    if (ptr.type === 'pkt_end' || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${pr} pointer arithmetic on ${tname} prohibited`,
-        insn: i,
-        regs: [pr],
-        rule: `arithmetic on a ${tname} pointer is not allowed`,
-      });
-    if (o !== op.BPF_ADD && o !== op.BPF_SUB) {
-      // Only adding and subtracting offsets keep a pointer a pointer; the kernel refuses the rest outright.
-      if (o === op.BPF_AND || o === op.BPF_OR || o === op.BPF_XOR)
-        throw new Reject({
-          errno: 'EACCES',
-          message: `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`,
-          insn: i,
-          regs: [pr],
-          rule: 'bitwise operations on pointers are not allowed',
-        });
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`,
-        insn: i,
-        regs: [pr],
-        rule: `the ${aluName(o)} operator cannot be applied to a pointer`,
-      });
-    }
-    if (o === op.BPF_SUB && ptr.type === 'fp')
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${pr} subtraction from stack pointer prohibited`,
-        insn: i,
-        regs: [pr],
-        hint: 'add a negative offset instead (`r2 += -16`)',
-        rule: 'a stack pointer can only be moved by adding',
-      });
-    const s = off.s;
-    const r = ptr.clone();
-    if (s.isConst()) {
-      const v = BigInt.asIntN(64, s.varOff.value);
-      if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF))
-        throw new Reject({ errno: 'EACCES', message: `math between ${tname} pointer and ${v} is not allowed`, insn: i, regs: [pr, offr] });
-      r.off = o === op.BPF_ADD ? ptr.off + Number(v) : ptr.off - Number(v);
-      if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject({
-        errno: 'EACCES',
-        message: `value ${r.off} makes ${tname} pointer be out of bounds`,
-        insn: i,
-        regs: [pr, offr],
-      });
-      return r;
-    }
-    if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
-      throw new Reject({
-        errno: 'EACCES',
-        message: `math between ${tname} pointer and register with unbounded min value is not allowed`,
-        insn: i,
-        regs: [pr, offr],
-        hint: 'bound the offset first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`',
-        rule: 'a pointer is moved by a value with no lower bound',
-      });
-    if (!this.privileged && ptr.type === 'fp')
-      throw new Reject({
-        errno: 'EACCES',
-        message: `R${pr} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${ptr.off}`,
-        insn: i,
-        regs: [pr, offr],
-      });
-    if (ptr.type === 'ctx') {
-      // Allowed, but any access through it is then refused (dereference of modified ctx ptr).
-    }
-    const ps = ptr.s;
-    const n = new Scalar();
-    if (o === op.BPF_ADD) {
-      const a = ps.smin + s.smin, b = ps.smax + s.smax;
-      if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
-      const c = ps.umin + s.umin, e = ps.umax + s.umax;
-      if (e > (1n << 64n) - 1n) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = c; n.umax = e; }
-      n.varOff = tnumAdd(ps.varOff, s.varOff);
-    } else {
-      const a = ps.smin - s.smax, b = ps.smax - s.smin;
-      if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
-      if (ps.umin < s.umax) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = ps.umin - s.umax; n.umax = ps.umax - s.umin; }
-      n.varOff = tnumSub(ps.varOff, s.varOff);
-    }
-    n.sync();
-    if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
-      if (ptr.type !== 'fp' || !this.privileged)
-        throw new Reject({
-          errno: 'EACCES',
-          message: `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`,
-          insn: i,
-          regs: [pr, offr],
-          hint: 'bound the offset before adding it (e.g. `if (off > 64) return ...`)',
-          rule: 'a pointer is moved by a value whose bounds are too wide',
-        });
-    }
-    r.s = n;
-    if (ptr.isPkt) {
-      // A new variable offset: the learned packet range no longer applies.
-      r.id = this.newId();
-      r.range = 0;
-    }
-    return r;
-  }
-
+  
+  
   
   /** Per load/store instruction: whether its pointer was the context, on the paths seen so far (insn_aux_data.ptr_type). */
   readonly ctxPtrAt = new Map<number, boolean>();
@@ -2224,15 +1954,6 @@ function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
   return true;
 }
 
-/** The kernel's bpf_alu_string: operators as its messages print them. */
-function aluName(o: number): string {
-  const names: Record<number, string> = {
-    [op.BPF_ADD]: '+=', [op.BPF_SUB]: '-=', [op.BPF_MUL]: '*=', [op.BPF_DIV]: '/=', [op.BPF_OR]: '|=', [op.BPF_AND]: '&=',
-    [op.BPF_LSH]: '<<=', [op.BPF_RSH]: '>>=', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: '%=', [op.BPF_XOR]: '^=', [op.BPF_MOV]: '=',
-    [op.BPF_ARSH]: 's>>=', [op.BPF_END]: 'endian',
-  };
-  return names[o] ?? '?';
-}
 
 const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
 

@@ -9,8 +9,6 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './check.js';
 
-// --- ld_imm64, ld_abs ---------------------------------------------------
-
 export function mapIndex(env: Verifier, i: number): number {
   const m = env.input.mapOfInsn ? env.input.mapOfInsn(i) : env.insns[i]!.imm;
   if (m === undefined || m < 0 || m >= env.maps.length)

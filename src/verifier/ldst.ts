@@ -19,8 +19,6 @@ import { stackAccess } from './stack.js';
 import { mapValueAccess, memRegionAccess } from './map-value.js';
 import { packetAccess } from './packet.js';
 
-// --- memory ----------------------------------------------------------
-
 export function checkLdx(env: Verifier, ins: Insn): void {
   const base = env.readReg(ins.src);
   const size = op.sizeBytes(op.sizeOf(ins.code));
