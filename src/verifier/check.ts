@@ -16,11 +16,11 @@ import { validateProgram } from '../isa/validate.js';
 import type { Btf } from '../object/btf/btf.js';
 import { Reg, regTypeStr } from './types.js';
 import { tnumConst, tnumStr, tnumIsConst } from './tnum.js';
-import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond, JSET_NOT } from './scalar.js';
+import { Scalar, JSET_NOT } from './scalar.js';
 import { Reject } from './reject.js';
+import { VerifierState, Frame, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { mapFuncIncompatibility, helperAvailable, PKT_ACCESS_HELPERS, PRIVILEGED_HELPERS } from './func-compat.js';
 import { kernelBtf, tracingTarget } from './kernel-btf.js';
-import { Frame, VerifierState, StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { buildCfg, CfgError, type Cfg } from './cfg.js';
 import { statesEqual, statesMaybeLooping, type PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
@@ -35,12 +35,13 @@ import { exceptionCallbackName } from './exception-cb.js';
 import { frameStr, stateStr, insnLine, alignTo, regStr, type MapNames } from './log.js';
 import { sockMapUnsupported, sockUnsupported, mapTypeId } from './btf-access.js';
 import { checkRegion } from './map-value.js';
-import { checkPacket, isPktCompare, pktCompare } from './packet.js';
+import { checkPacket } from './packet.js';
 import { frameOf, noteDepth } from './stack.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
 import { checkAlu } from './alu.js';
+import { checkMayGoto, checkCondJmp } from './branch.js';
 
 export interface VerifierMapInfo {
   name?: string;
@@ -137,8 +138,6 @@ export interface WorkItem {
   cp: Checkpoint | null;
 }
 
-/** may_goto passes on one path after which precise scalars are widened too (checkMayGoto) */
-const MAY_GOTO_EXACT_DEPTH = 2048;
 
 export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
@@ -767,8 +766,8 @@ export class Verifier implements MapNames {
         if (o === op.BPF_EXIT) return this.checkExit();
         if (o === op.BPF_CALL) return this.checkCall(i, ins);
         if (o === op.BPF_JA) return i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off);
-        if (o === op.BPF_JCOND) return this.checkMayGoto(i, ins);
-        return this.checkCondJmp(i, ins, cls === op.BPF_JMP32);
+        if (o === op.BPF_JCOND) return checkMayGoto(this, i, ins);
+        return checkCondJmp(this, i, ins, cls === op.BPF_JMP32);
       }
     }
     throw new Reject({ errno: 'EINVAL', message: `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, insn: i });
@@ -800,183 +799,13 @@ export class Verifier implements MapNames {
   
   
   
-  // --- conditional jumps ------------------------------------------------
-
-  /**
-   * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
-   * possible. The jump is followed first; the fall-through is queued one
-   * may_goto level deeper, which lets isStateVisited treat a loop through
-   * the may_goto as converged once its state is contained in an earlier one.
-   */
-  checkMayGoto(i: number, ins: Insn): number {
-    if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
-      throw new Reject({ errno: 'EINVAL', message: `invalid may_goto off ${ins.off} imm ${ins.imm}`, insn: i });
-    const target = i + 1 + ins.off;
-    const fall = this.cur.clone();
-    // Widen (widen_imprecise_scalars): a scalar that changed since the previous
-    // pass through this may_goto on this path becomes unknown in the next
-    // iteration, so that the loop's states converge. Like Linux, only
-    // *imprecise* scalars are widened: a register whose value may matter from
-    // the fall-through on (the static precision of precision.ts, a superset of
-    // the kernel's marks) stays exact, so `for (i = 0; i < N && can_loop; i++)
-    // a[i] = i;` unrolls with i known instead of losing its bound. Widening is
-    // always sound; keeping a value exact only costs iterations, which the
-    // may_goto depth check above or the instruction limit ends. The static
-    // marks are a superset of the kernel's (every branch operand counts, not
-    // only predicted ones), so a loop that keeps a value exact only here must
-    // still converge: past MAY_GOTO_EXACT_DEPTH passes on one path, or a
-    // quarter of the instruction budget, every changed scalar is widened.
-    // Unprivileged loads have no precision marks: every changed scalar is widened.
-    let prev: VerifierState | undefined;
-    for (const c of this.explored.get(i) ?? []) {
-      if (c.branches !== 0 && c.state.mayGotoDepth < fall.mayGotoDepth && (!prev || c.state.mayGotoDepth > prev.mayGotoDepth)) prev = c.state;
-    }
-    if (prev && prev.frames.length === fall.frames.length) {
-      const p = this.privileged && fall.mayGotoDepth < MAY_GOTO_EXACT_DEPTH && this.processed <= this.limit / 4 ? this.precision() : undefined;
-      const top = fall.frames.length - 1;
-      for (let k = 0; k < fall.frames.length; k++) {
-        const regs = fall.frames[k]!.regs, old = prev.frames[k]!.regs;
-        // the same frame rule as the pruning masks: the top frame from i + 1, a caller from its return
-        const precise = !p ? 0 : k === top ? p.regs[i + 1]! : p.regs[fall.frames[k + 1]!.callsite + 1]! & 0b1111000000;
-        for (let r = 0; r < 10; r++) {
-          if ((precise >> r) & 1) continue;
-          const a = regs[r]!, b = old[r]!;
-          if (a.type === 'scalar' && b.type === 'scalar' && !a.s.equals(b.s)) regs[r] = Reg.unknown();
-        }
-      }
-    }
-    fall.mayGotoDepth++;
-    fall.path = { insn: i, to: i + 1, taken: false, prev: fall.path };
-    this.cur.path = { insn: i, to: target, taken: true, prev: this.cur.path };
-    this.push(fall, i + 1, i);
-    return target;
-  }
-
-  checkCondJmp(i: number, ins: Insn, jmp32: boolean): number {
-    const o = op.opOf(ins.code);
-    const x = op.sourceOf(ins.code) === op.BPF_X;
-    const dst = this.readReg(ins.dst);
-    const src = x ? this.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
-    const target = i + 1 + ins.off;
-    const fall = i + 1;
-    const taken = this.branchTaken(dst, src, o, jmp32);
-    if (taken === 1 || taken === 0) {
-      // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
-      return taken === 1 ? target : fall;
-    }
-    const other = this.cur.clone();
-    const tRegs = other.cur.regs, fRegs = this.cur.cur.regs;
-    const tSt = other, fSt = this.cur;
-    let tOk = true, fOk = true;
-    if (dst.type === 'scalar' && src.type === 'scalar') {
-      const b = branchScalars(dst.s, src.s, o, jmp32);
-      if (b.t) {
-        this.setScalar(tSt, tRegs[ins.dst]!, b.t[0]);
-        if (x) this.setScalar(tSt, tRegs[ins.src]!, b.t[1]);
-      } else tOk = false;
-      if (b.f) {
-        this.setScalar(fSt, fRegs[ins.dst]!, b.f[0]);
-        if (x) this.setScalar(fSt, fRegs[ins.src]!, b.f[1]);
-      } else fOk = false;
-    } else if (this.isNullCheck(dst, src, o, jmp32, x)) {
-      const eqSt = o === op.BPF_JEQ ? tSt : fSt;
-      const neSt = o === op.BPF_JEQ ? fSt : tSt;
-      // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
-      const like = dst.clone();
-      this.markPtrOrNull(eqSt, like, true);
-      this.markPtrOrNull(neSt, like, false);
-    } else if (isPktCompare(this, dst, src, jmp32)) {
-      pktCompare(this, tSt, fSt, dst, src, o);
-    } else if (dst.isPointer || src.isPointer) {
-      if (!this.privileged) throw new Reject({
-        errno: 'EACCES',
-        message: `R${ins.dst} pointer comparison prohibited`,
-        insn: i,
-        regs: [ins.dst, x ? ins.src : -1],
-      });
-      // ptr == ptr: a non-NULL side makes the other non-NULL too.
-      if (x && dst.isPointer && src.isPointer && !jmp32 && (o === op.BPF_JEQ || o === op.BPF_JNE)) {
-        const eq = o === op.BPF_JEQ ? tSt : fSt;
-        const er = eq.cur.regs;
-        if (!dst.maybeNull && src.maybeNull) er[ins.src]!.maybeNull = false;
-        if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
-      }
-    }
-    const step = (st: VerifierState, to: number, t: boolean): void => {
-      st.path = { insn: i, to, taken: t, prev: st.path };
-    };
-    if (tOk && fOk) {
-      step(tSt, target, true);
-      step(fSt, fall, false);
-      this.push(tSt, target, i);
-      return fall;
-    }
-    if (tOk) {
-      this.cur = tSt;
-      return target;
-    }
-    if (fOk) return fall;
-    return -1;
-  }
-
-  setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
-    reg.s = s;
-    if (reg.id) {
-      // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
-      for (const r of st.allRegs()) {
-        if (r === reg || r.type !== 'scalar' || r.id !== reg.id) continue;
-        const v = s.clone();
-        if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
-        r.s = v;
-      }
-    }
-  }
-
-  branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
-    if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
-    if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
-    if (jmp32) return -1;
-    // A pointer known non-NULL compared with 0.
-    let p = a, c = b, opc = o;
-    if (!(c.type === 'scalar' && c.s.isConst())) { p = b; c = a; opc = flipCond(o); }
-    if (!(c.type === 'scalar' && c.s.isConst())) return -1;
-    if (p.maybeNull || c.s.varOff.value !== 0n) return -1;
-    // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
-    // comparisons with 0 Linux explores both ways), and only while base + offset cannot wrap to 0
-    if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr')) return -1;
-    if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
-    if (opc === op.BPF_JEQ) return 0;
-    if (opc === op.BPF_JNE) return 1;
-    return -1;
-  }
-
-  isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
-    return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
-  }
-
   
-  /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-  markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
-    const id = like.id;
-    if (!id) return;
-    for (const f of st.frames) {
-      const fix = (r: Reg): void => {
-        if (!r.maybeNull || r.id !== id) return;
-        if (isNull) {
-          const z = Reg.known(0n);
-          Object.assign(r, z);
-        } else {
-          r.maybeNull = false;
-          if (!r.refObjId) r.id = 0;
-        }
-      };
-      f.regs.forEach(fix);
-      for (const s of f.stack) if (s?.spilled) fix(s.spilled);
-    }
-    // A NULL reservation holds nothing to release.
-    if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
-  }
-
+  
+  
+  
+  
+  
+  
   
   // --- calls and exits ----------------------------------------------------
 

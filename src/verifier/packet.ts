@@ -9,9 +9,9 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import { type Verifier, MAX_PACKET_OFF } from './check.js';
-import { loadedScalar } from './ldst.js';
 import { flipCond, negateCond } from './scalar.js';
 import { VerifierState } from './state.js';
+import { loadedScalar } from './ldst.js';
 
 export function checkPacket(env: Verifier, br: number, base: Reg, off: number, size: number): void {
   const i = env.idx;
