@@ -7,9 +7,10 @@
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
+import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './check.js';
-import { Scalar } from './scalar.js';
+import { checkExit } from './call.js';
 
 export function checkLdAbs(env: Verifier, ins: Insn): number {
   const i = env.idx;
@@ -60,7 +61,7 @@ export function checkLdAbs(env: Verifier, ins: Insn): number {
     env.push(loaded, i + 1, i);
     env.regs()[0] = Reg.known(0n);
     env.cur.path = { insn: i, to: env.cur.cur.callsite + 1, taken: true, prev: env.cur.path };
-    return env.checkExit();
+    return checkExit(env);
   }
   return i + 1;
 }
