@@ -72,7 +72,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   const src = x ? env.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
   const target = i + 1 + ins.off;
   const fall = i + 1;
-  const taken = branchTaken(env, dst, src, o, jmp32);
+  const taken = branchTaken(dst, src, o, jmp32);
   if (taken === 1 || taken === 0) {
     // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
     return taken === 1 ? target : fall;
@@ -84,22 +84,22 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (dst.type === 'scalar' && src.type === 'scalar') {
     const b = branchScalars(dst.s, src.s, o, jmp32);
     if (b.t) {
-      setScalar(env, tSt, tRegs[ins.dst]!, b.t[0]);
-      if (x) setScalar(env, tSt, tRegs[ins.src]!, b.t[1]);
+      setScalar(tSt, tRegs[ins.dst]!, b.t[0]);
+      if (x) setScalar(tSt, tRegs[ins.src]!, b.t[1]);
     } else tOk = false;
     if (b.f) {
-      setScalar(env, fSt, fRegs[ins.dst]!, b.f[0]);
-      if (x) setScalar(env, fSt, fRegs[ins.src]!, b.f[1]);
+      setScalar(fSt, fRegs[ins.dst]!, b.f[0]);
+      if (x) setScalar(fSt, fRegs[ins.src]!, b.f[1]);
     } else fOk = false;
-  } else if (isNullCheck(env, dst, src, o, jmp32, x)) {
+  } else if (isNullCheck(dst, src, o, jmp32, x)) {
     const eqSt = o === op.BPF_JEQ ? tSt : fSt;
     const neSt = o === op.BPF_JEQ ? fSt : tSt;
     // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
     const like = dst.clone();
-    markPtrOrNull(env, eqSt, like, true);
-    markPtrOrNull(env, neSt, like, false);
-  } else if (isPktCompare(env, dst, src, jmp32)) {
-    pktCompare(env, tSt, fSt, dst, src, o);
+    markPtrOrNull(eqSt, like, true);
+    markPtrOrNull(neSt, like, false);
+  } else if (isPktCompare(dst, src, jmp32)) {
+    pktCompare(tSt, fSt, dst, src, o);
   } else if (dst.isPointer || src.isPointer) {
     if (!env.privileged) throw new Reject({
       errno: 'EACCES',
@@ -132,7 +132,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   return -1;
 }
 
-export function setScalar(env: Verifier, st: VerifierState, reg: Reg, s: Scalar): void {
+export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
   reg.s = s;
   if (reg.id) {
     // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
@@ -145,7 +145,7 @@ export function setScalar(env: Verifier, st: VerifierState, reg: Reg, s: Scalar)
   }
 }
 
-export function branchTaken(env: Verifier, a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
+export function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
   if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
   if (jmp32) return -1;
@@ -163,12 +163,12 @@ export function branchTaken(env: Verifier, a: Reg, b: Reg, o: number, jmp32: boo
   return -1;
 }
 
-export function isNullCheck(env: Verifier, dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
+export function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
   return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
 }
 
 /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-export function markPtrOrNull(env: Verifier, st: VerifierState, like: Reg, isNull: boolean): void {
+export function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
   const id = like.id;
   if (!id) return;
   for (const f of st.frames) {

@@ -1,5 +1,8 @@
 /**
- * TODO header: call-global.ts
+ * Global functions: verified once on their own, with arguments typed from
+ * their BTF prototype, instead of at every call (do_check_subprogs,
+ * btf_prepare_func_args); a call checks the caller's registers against the
+ * prototype (btf_check_func_arg_match) and goes on with r0 unknown.
  */
 import * as op from '../isa/opcodes.js';
 import type { Errno } from '../errors.js';
@@ -9,7 +12,8 @@ import { Reject } from './reject.js';
 import type { Verifier } from './check.js';
 import { VerifierState, Frame } from './state.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
-import { helperMemAccess, callChangesPktData } from './call-helper.js';
+import { helperMemAccess } from './helper-args.js';
+import { callChangesPktData } from './call-helper.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -115,8 +119,8 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
     const asNonNull = reg.clone();
     asNonNull.maybeNull = false;
     try {
-      helperMemAccess(env, r, asNonNull, a.size, false, true);
-      if (reg.type !== 'fp') helperMemAccess(env, r, asNonNull, a.size, true, true);
+      helperMemAccess(env, r, asNonNull, a.size, false);
+      if (reg.type !== 'fp') helperMemAccess(env, r, asNonNull, a.size, true);
     } catch (e) {
       if (e instanceof Reject) invalid(e.kernelMessage, 'EINVAL', [r], `argument ${j} of ${name}() points to ${a.size} bytes the function may read and write`);
       throw e;

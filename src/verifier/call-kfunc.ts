@@ -1,13 +1,12 @@
 /**
- * TODO header: call-kfunc.ts
+ * Calls of kernel functions (check_kfunc_call) for the few kfuncs tsbpf
+ * implements (kfuncs.ts): the RCU read and preemption sections they open
+ * and close are tracked as the kernel tracks them.
  */
-import type { Insn } from '../isa/insn.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './check.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
-
-// --- kfuncs ---------------------------------------------------------------
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -16,7 +15,7 @@ import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
  * uninitialised; the RCU and preemption sections they open and close are
  * tracked as the kernel tracks them.
  */
-export function checkKfuncCall(env: Verifier, i: number, _ins: Insn): number {
+export function checkKfuncCall(env: Verifier, i: number): number {
   const name = env.input.kfuncOfInsn!(i)!;
   const k = KFUNCS.get(name);
   if (!k) {

@@ -1,5 +1,10 @@
 /**
- * TODO header: call.ts
+ * Calls and exits: the dispatch of BPF_CALL by its kind (helper, kfunc,
+ * bpf-to-bpf, global function), a new frame for a bpf-to-bpf call
+ * (check_func_call / setup_func_entry), and BPF_EXIT, which returns to
+ * the caller (prepare_func_exit) or ends the program, where the return
+ * value, references and locked sections are checked (check_return_code,
+ * check_reference_leak).
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
@@ -9,11 +14,9 @@ import type { Verifier } from './check.js';
 import { Frame } from './state.js';
 import { frameStr } from './log.js';
 import { checkGlobalCall, checkGlobalExit } from './call-global.js';
-import { widenCallerStacks } from './callback.js';
 import { checkKfuncCall } from './call-kfunc.js';
 import { checkHelperCall } from './call-helper.js';
-
-// --- calls and exits ----------------------------------------------------
+import { callbackReturn } from './callback.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
   if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
@@ -21,7 +24,7 @@ export function checkCall(env: Verifier, i: number, ins: Insn): number {
     message: 'callx (indirect calls) are not supported by the verifier',
     insn: i,
   });
-  if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return checkKfuncCall(env, i, ins);
+  if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return checkKfuncCall(env, i);
   if (ins.src === op.BPF_PSEUDO_CALL) {
     if (!env.privileged) throw new Reject({
       errno: 'EPERM',
@@ -85,44 +88,7 @@ export function checkExit(env: Verifier): number {
         hint: 'return a value, or write through a pointer the caller passed in',
         rule: 'a function returns a stack pointer (Linux refuses any, even one into a caller\'s frame)',
       });
-    if (f.callbackOf) {
-      if (r0.type !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n) {
-        const has = r0.type !== 'scalar' ? ` is not a known value (${regTypeStr(r0)})` : rangeText(env, r0);
-        throw new Reject({
-          errno: 'EINVAL',
-          message: r0.type !== 'scalar' ? `At callback return the register R0${has}` : `At callback return the register R0 has${has} should have been in [0, 1]`,
-          insn: i,
-          regs: [0],
-          hint: 'return 0 to continue the iteration or 1 to stop it',
-          rule: 'a callback must return 0 or 1',
-        });
-      }
-      const helperInsn = f.callsite;
-      // The helper may call the callback again (bpf_loop: while fewer than nr_loops calls were made):
-      // explore another iteration from here.
-      if (f.callbackMax < 0 || f.callbackIter < f.callbackMax) {
-        const again = st.clone();
-        const af = again.cur;
-        // A callback called a known, small number of times, not itself inside a callback, is unrolled
-        // exactly, as Linux unrolls it keeping precise scalars exact; otherwise (tsbpf has no precision
-        // marks on the stack to tell which values matter) widen, so that the iterations converge.
-        const nested = st.frames.some((x) => x !== f && x.callbackOf !== 0);
-        // (Widening is always sound: past a quarter of the instruction budget, unrolling gives way to it.)
-        if (f.callbackMax < 0 || f.callbackMax > 256 || nested || env.processed > env.limit / 4) widenCallerStacks(env, again);
-        for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
-        for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
-        af.stack = [];
-        af.callbackIter++;
-        again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
-        env.push(again, af.subprog, i);
-      }
-      st.frames.pop();
-      const caller = st.cur;
-      for (let r = 1; r <= 5; r++) caller.regs[r] = Reg.notInit();
-      caller.regs[0] = Reg.unknown();
-      if (env.logLevel > 0) { env.flushInsnLog(); env.log(`returning from callee:\n ${frameStr(f, env)}\nto caller at ${helperInsn + 1}:\n ${frameStr(caller, env)}`); }
-      return helperInsn + 1;
-    }
+    if (f.callbackOf) return callbackReturn(env, r0);
     st.frames.pop();
     const caller = st.cur;
     caller.regs[0] = r0.clone();
@@ -167,7 +133,7 @@ export function checkExit(env: Verifier): number {
     if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1]))
       throw new Reject({
         errno: 'EINVAL',
-        message: `At program exit the register R0 has${rangeText(env, r0)} should have been in [${range[0]}, ${range[1]}]`,
+        message: `At program exit the register R0 has${rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`,
         insn: i,
         regs: [0],
         hint: `return a value in [${range[0]}, ${range[1]}]`,
@@ -187,7 +153,7 @@ export function checkExit(env: Verifier): number {
   return -1;
 }
 
-export function rangeText(env: Verifier, r: Reg): string {
+export function rangeText(r: Reg): string {
   let t = '';
   if (r.s.smin > -(1n << 63n)) t += ` smin=${r.s.smin}`;
   if (r.s.smax < (1n << 63n) - 1n) t += ` smax=${r.s.smax}`;

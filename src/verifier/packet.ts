@@ -37,14 +37,14 @@ export function checkPacket(env: Verifier, br: number, base: Reg, off: number, s
   }
 }
 
-export function isPktCompare(env: Verifier, a: Reg, b: Reg, jmp32: boolean): boolean {
+export function isPktCompare(a: Reg, b: Reg, jmp32: boolean): boolean {
   if (jmp32) return false;
   return (a.type === 'pkt' && b.type === 'pkt_end') || (a.type === 'pkt_end' && b.type === 'pkt') ||
     (a.type === 'pkt_meta' && b.type === 'pkt') || (a.type === 'pkt' && b.type === 'pkt_meta');
 }
 
 /** find_good_pkt_pointers: the side where `pkt + off <= end` holds learns the range `off`. */
-export function pktCompare(env: Verifier, tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
+export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
   // Normalise to `pkt OP end`, where end is data_end (or data, for data_meta).
   let pkt = dst, opc = o;
   if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); }

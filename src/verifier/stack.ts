@@ -12,9 +12,9 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
-import { type Verifier, BPF_MAX_VAR_OFF } from './check.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './check.js';
 import { loadedScalar } from './ldst.js';
-import { Frame, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { Frame, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID } from './state.js';
 
 /** Which frame a stack pointer points into. */
 export function frameOf(env: Verifier, r: Reg): Frame {
@@ -255,4 +255,90 @@ export function stackAccessVar(env: Verifier, br: number, base: Reg, off: number
     }
   }
   return write ? undefined : loadedScalar(size, false);
+}
+
+/**
+ * check_helper_mem_access for a stack pointer: `size` bytes from it, within the frame; a helper's
+ * write makes them STACK_MISC, a read needs them written (root may pass uninitialised bytes).
+ */
+export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: number, write: boolean): void {
+  const i = env.idx;
+  const f = frameOf(env, reg);
+  const s = reg.s;
+  const lo = Number(s.smin) + reg.off, hi = Number(s.smax) + reg.off + size;
+  if (!s.isConst() && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `R${r} variable stack access prohibited for !root`,
+    insn: i,
+    regs: [r],
+  });
+  // check_stack_access_within_bounds: the lowest byte within [-512, -1] and the end at most 0 (so a zero-sized access at fp+0 is refused too)
+  const how = write ? 'write to' : 'read from';
+  if (!s.isConst() && (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF)))
+    throw new Reject({
+      errno: 'EACCES',
+      message: `invalid unbounded variable-offset ${how} stack R${r}`,
+      insn: i,
+      regs: [r],
+      hint: 'bound the offset before passing the pointer',
+      rule: 'the stack offset has no bounds',
+    });
+  if (lo < -op.MAX_BPF_STACK || lo > -1 || hi > 0)
+    // EACCES when the first byte is outside the stack (check_stack_slot_within_bounds), EINVAL when the end is past fp
+    throw new Reject({
+      errno: lo < -op.MAX_BPF_STACK || lo > -1 ? 'EACCES' : 'EINVAL',
+      message: s.isConst() ? `invalid ${how} stack R${r} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${r} var_off=${tnumStr(s.varOff)} off=${reg.off} size=${size}`,
+      insn: i,
+      regs: [r],
+      hint: `the buffer passed in R${r} must lie within the 512-byte stack`,
+      rule: 'the helper would access memory outside the stack',
+    });
+  noteDepth(env, f, lo);
+  if (write) {
+    for (let a = lo; a < hi; a++) {
+      const byte = -a - 1;
+      const slot = f.slot(Math.floor(byte / 8));
+      if (slot.isSpill || slot.spilled) {
+        for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
+        slot.spilled = null;
+      }
+      slot.t[byte % 8] = STACK_MISC;
+      if (env.logLevel > 1 && f === env.cur.cur) env.scratchSlots.add(Math.floor(byte / 8));
+    }
+    return;
+  }
+  if (!s.isConst()) {
+    for (let a = lo; a < hi; a++) {
+      const byte = -a - 1;
+      const t = f.stack[Math.floor(byte / 8)]?.t[byte % 8] ?? STACK_INVALID;
+      if (t === STACK_INVALID && !env.privileged) throw new Reject({
+        errno: 'EACCES',
+        message: `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`,
+        insn: i,
+        regs: [r],
+      });
+    }
+    return;
+  }
+  const start = reg.off + Number(BigInt.asIntN(64, s.varOff.value));
+  for (let b = 0; b < size; b++) {
+    const byte = -(start + b) - 1;
+    const slot = f.stack[Math.floor(byte / 8)];
+    const t = slot ? slot.t[byte % 8]! : STACK_INVALID;
+    if (t !== STACK_INVALID) continue;
+    if (env.privileged) {
+      // Root may pass uninitialised stack to helpers; it reads as unknown bytes.
+      f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;
+      continue;
+    }
+    throw new Reject({
+      errno: 'EACCES',
+      message: `invalid read from stack R${r} off ${start}+${b} size ${size}`,
+      insn: i,
+      regs: [r],
+      hint: `initialise the ${size}-byte buffer at fp${start} before passing it (e.g. \`__u32 key = 0;\`)`,
+      rule: 'the helper would read stack bytes that were never written',
+    });
+  }
+  return;
 }
