@@ -12,7 +12,7 @@ import { Reg, regTypeStr } from './types.js';
 import { tnumAdd, tnumStr, tnumSub } from './tnum.js';
 import { Scalar, scalarAlu } from './scalar.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, type Verifier } from './check.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 
 export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
   const o = op.opOf(ins.code);

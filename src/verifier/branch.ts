@@ -11,9 +11,10 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond } from './scalar.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, type Verifier } from './check.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { VerifierState } from './state.js';
 import { isPktCompare, pktCompare } from './packet.js';
+import { pushStack } from './do-check.js';
 
 /**
  * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
@@ -61,7 +62,7 @@ export function checkMayGoto(env: Verifier, i: number, ins: Insn): number {
   fall.mayGotoDepth++;
   fall.path = { insn: i, to: i + 1, taken: false, prev: fall.path };
   env.cur.path = { insn: i, to: target, taken: true, prev: env.cur.path };
-  env.push(fall, i + 1, i);
+  pushStack(env, fall, i + 1, i);
   return target;
 }
 
@@ -121,7 +122,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (tOk && fOk) {
     step(tSt, target, true);
     step(fSt, fall, false);
-    env.push(tSt, target, i);
+    pushStack(env, tSt, target, i);
     return fall;
   }
   if (tOk) {

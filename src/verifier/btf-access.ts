@@ -6,10 +6,10 @@
  */
 import type { MapTypeName } from '../object/spec.js';
 import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
 import { mapFuncIncompatibility } from './func-compat.js';
 import { kernelBtf, structWalk, MAP_BTF_STRUCT } from './kernel-btf.js';
-import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
 import { loadedScalar } from './ldst.js';
 
 /**

@@ -9,11 +9,12 @@ import type { Errno } from '../errors.js';
 import type { Btf } from '../object/btf/btf.js';
 import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import { VerifierState, Frame } from './state.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
 import { helperMemAccess } from './helper-args.js';
 import { callChangesPktData } from './call-helper.js';
+import { explore } from './do-check.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -74,7 +75,7 @@ export function verifyGlobalFunc(env: Verifier, k: number, g: { start: number; t
   st.frames.push(f);
   env.cp = null;
   env.curStates++;
-  env.explore(st, g.start);
+  explore(env, st, g.start);
   if (env.logLevel > 0) env.log(`Func#${k} ('${p.name}') is safe for any args that match its prototype`);
 }
 

@@ -9,7 +9,8 @@
 import type { HelperProto } from '../helpers/proto.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
-import { type Verifier, GPL_COMPATIBLE } from './check.js';
+import { type Verifier, GPL_COMPATIBLE } from './env.js';
+import { pushStack } from './do-check.js';
 import { mapFuncIncompatibility, helperAvailable, PRIVILEGED_HELPERS } from './func-compat.js';
 import { UNMODELLED_HELPERS } from './helper-protos.js';
 import { mapTypeId } from './btf-access.js';
@@ -142,7 +143,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   if (id === 12 && env.cur.frames.length > 1 && !env.cur.frames.some((f) => f.callbackOf !== 0)) {
     const failed = env.cur.clone();
     failed.path = { insn: i, to: i + 1, taken: false, prev: failed.path };
-    env.push(failed, i + 1, i);
+    pushStack(env, failed, i + 1, i);
     for (const r of env.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
     env.regs()[0] = Reg.unknown();
     env.cur.path = { insn: i, to: env.cur.cur.callsite + 1, taken: true, prev: env.cur.path };

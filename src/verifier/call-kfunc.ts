@@ -5,7 +5,7 @@
  */
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
 
 /**

@@ -8,8 +8,9 @@
 import { Reg, regTypeStr } from './types.js';
 import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import { VerifierState, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { pushStack } from './do-check.js';
 import type { CallArgMeta } from './helper-args.js';
 import { frameStr } from './log.js';
 import { HELPER_LOOP, HELPER_FOR_EACH } from './call-helper.js';
@@ -67,7 +68,7 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
     for (let r = 1; r <= 5; r++) sr[r] = Reg.notInit();
     sr[0] = Reg.unknown();
     skip.path = { insn: i, to: i + 1, taken: false, prev: skip.path };
-    env.push(skip, i + 1, i);
+    pushStack(env, skip, i + 1, i);
     env.cur.path = { insn: i, to: meta.funcTarget, taken: true, prev: env.cur.path };
     const next = enterFunc(env, i, meta.funcTarget, id, args);
     const cf = env.cur.cur;
@@ -116,7 +117,7 @@ export function callbackReturn(env: Verifier, r0: Reg): number {
     af.stack = [];
     af.callbackIter++;
     again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
-    env.push(again, af.subprog, i);
+    pushStack(env, again, af.subprog, i);
   }
   st.frames.pop();
   const caller = st.cur;

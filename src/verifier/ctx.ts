@@ -7,9 +7,9 @@
  */
 import { Reg } from './types.js';
 import { tnumStr } from './tnum.js';
-import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
 import { Scalar } from './scalar.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
 
 export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
   const i = env.idx;

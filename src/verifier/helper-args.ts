@@ -10,7 +10,7 @@ import type { HelperProto, ArgType } from '../helpers/proto.js';
 import { Reg, regTypeStr } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './check.js';
+import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
 import { PKT_ACCESS_HELPERS } from './func-compat.js';
 import { strictAlignError } from './align.js';
 import { sockMapUnsupported, sockUnsupported } from './btf-access.js';

@@ -8,7 +8,7 @@ import * as op from '../isa/opcodes.js';
 import type { RetType } from '../helpers/proto.js';
 import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import type { CallArgMeta } from './helper-args.js';
 import { STACK_ZERO } from './state.js';
 import { RET_BOUNDED_BY_SIZE } from './helper-protos.js';

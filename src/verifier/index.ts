@@ -10,13 +10,14 @@
  * progtypes/ for the per-program-type rules, log.ts for the log format.
  */
 import type { InsnAux } from '../vm/engine.js';
-import { Verifier, type VerifierInput, type VerifierStats } from './check.js';
+import { Verifier, type VerifierInput, type VerifierStats } from './env.js';
+import { bpfCheck } from './check.js';
 import { Reject } from './reject.js';
 import { VerifierError, type SourceLocation } from './error.js';
 import { insnLine, stateStr } from './log.js';
 import { formatInsn } from '../isa/disasm.js';
 
-export type { VerifierInput, VerifierMapInfo, VerifierStats } from './check.js';
+export type { VerifierInput, VerifierMapInfo, VerifierStats } from './env.js';
 export { VerifierError, type SourceLocation, type VerifierErrorDetails } from './error.js';
 export { progTypeRules, SUPPORTED_PROG_TYPES, type ProgTypeRules } from './progtypes/index.js';
 export { HELPER_PROTOS } from './helper-protos.js';
@@ -48,7 +49,7 @@ export function verify(input: VerifierInput): VerifierResult {
   let v: Verifier | undefined;
   try {
     v = new Verifier(input);
-    v.run();
+    bpfCheck(v);
     const timeUs = Math.round((performance.now() - t0) * 1000);
     const stats = v.stats(timeUs);
     if ((input.logLevel ?? 0) > 0) {

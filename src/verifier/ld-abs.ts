@@ -9,8 +9,9 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import { checkExit } from './call.js';
+import { pushStack } from './do-check.js';
 
 export function checkLdAbs(env: Verifier, ins: Insn): number {
   const i = env.idx;
@@ -58,7 +59,7 @@ export function checkLdAbs(env: Verifier, ins: Insn): number {
   if (env.cur.frames.length > 1) {
     const loaded = env.cur.clone();
     loaded.path = { insn: i, to: i + 1, taken: false, prev: loaded.path };
-    env.push(loaded, i + 1, i);
+    pushStack(env, loaded, i + 1, i);
     env.regs()[0] = Reg.known(0n);
     env.cur.path = { insn: i, to: env.cur.cur.callsite + 1, taken: true, prev: env.cur.path };
     return checkExit(env);

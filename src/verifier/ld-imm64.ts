@@ -7,7 +7,7 @@ import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 
 export function mapIndex(env: Verifier, i: number): number {
   const m = env.input.mapOfInsn ? env.input.mapOfInsn(i) : env.insns[i]!.imm;

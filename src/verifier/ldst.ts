@@ -10,7 +10,7 @@ import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
-import type { Verifier } from './check.js';
+import type { Verifier } from './env.js';
 import { Scalar } from './scalar.js';
 import { strictAlignError } from './align.js';
 import { sockUnsupported, mapPtrAccess } from './btf-access.js';

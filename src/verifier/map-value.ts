@@ -6,7 +6,7 @@
  */
 import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
-import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './check.js';
+import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './env.js';
 import { loadedScalar } from './ldst.js';
 
 /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */

@@ -12,7 +12,7 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
-import { BPF_MAX_VAR_OFF, type Verifier } from './check.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { loadedScalar } from './ldst.js';
 import { Frame, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID } from './state.js';
 
