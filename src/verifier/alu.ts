@@ -10,7 +10,8 @@ import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg, regTypeStr } from './types.js';
 import { tnumAdd, tnumStr, tnumSub } from './tnum.js';
-import { Scalar, scalarAlu } from './scalar.js';
+import { Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 

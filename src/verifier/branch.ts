@@ -9,9 +9,11 @@
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
-import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, flipCond } from './scalar.js';
+import { Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
+import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { isPktCompare, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';

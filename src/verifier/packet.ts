@@ -9,7 +9,7 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import { type Verifier, MAX_PACKET_OFF } from './env.js';
-import { flipCond, negateCond } from './scalar.js';
+import { flipCond, negateCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { loadedScalar } from './ldst.js';
 
