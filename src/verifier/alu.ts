@@ -168,7 +168,7 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
 }
 
 /** adjust_ptr_min_max_vals: ptr OP scalar. */
-export function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
+function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
   const i = env.idx;
   const tname = regTypeStr(ptr);
   if (ptr.maybeNull)
@@ -287,7 +287,7 @@ export function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Re
 }
 
 /** The kernel's bpf_alu_string: operators as its messages print them. */
-export function aluName(o: number): string {
+function aluName(o: number): string {
   const names: Record<number, string> = {
     [op.BPF_ADD]: '+=', [op.BPF_SUB]: '-=', [op.BPF_MUL]: '*=', [op.BPF_DIV]: '/=', [op.BPF_OR]: '|=', [op.BPF_AND]: '&=',
     [op.BPF_LSH]: '<<=', [op.BPF_RSH]: '>>=', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: '%=', [op.BPF_XOR]: '^=', [op.BPF_MOV]: '=',

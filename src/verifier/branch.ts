@@ -148,7 +148,7 @@ export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
   }
 }
 
-export function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
+function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
   if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
   if (jmp32) return -1;
@@ -166,12 +166,12 @@ export function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | 
   return -1;
 }
 
-export function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
+function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
   return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
 }
 
 /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-export function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
   const id = like.id;
   if (!id) return;
   for (const f of st.frames) {
@@ -193,4 +193,4 @@ export function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): vo
 }
 
 /** may_goto passes on one path after which precise scalars are widened too (checkMayGoto) */
-export const MAY_GOTO_EXACT_DEPTH = 2048;
+const MAY_GOTO_EXACT_DEPTH = 2048;

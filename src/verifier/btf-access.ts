@@ -21,7 +21,7 @@ import { loadedScalar } from './ldst.js';
  * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
  * for the rest (kernel pointers, locks and reference counts it does not have).
  */
-export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, sx: boolean): Reg | undefined {
+export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   const m = env.maps[base.map];
   const sname = MAP_BTF_STRUCT[m?.type ?? ''];
@@ -30,7 +30,7 @@ export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, 
       errno: 'ENOTSUPP',
       message: `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
     });
   if (!env.privileged)
@@ -38,16 +38,16 @@ export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, 
       errno: 'EPERM',
       message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       rule: 'unprivileged programs cannot read a map\'s kernel structure',
     });
   const o = base.off + off;
-  if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${br} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [br] });
+  if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${ptrReg} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [ptrReg] });
   if (write) throw new Reject({
     errno: 'EACCES',
     message: `only read from ${sname} is supported`,
     insn: i,
-    regs: [br],
+    regs: [ptrReg],
     rule: 'a map\'s kernel structure is read-only to programs',
   });
   const w = structWalk(kernelBtf(), sname, o, size);
@@ -55,7 +55,7 @@ export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, 
     errno: w.errno,
     message: w.message,
     insn: i,
-    regs: [br],
+    regs: [ptrReg],
     hint: `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
     rule: `the read is not a field of struct ${sname}`,
   });
@@ -63,13 +63,13 @@ export function mapPtrAccess(env: Verifier, br: number, base: Reg, off: number, 
   if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `R${br} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
+      message: `R${ptrReg} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
       rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
     });
-  return loadedScalar(size, sx);
+  return loadedScalar(size, signExtend);
 }
 
 /**
@@ -118,7 +118,7 @@ export function sockUnsupported(env: Verifier, r: number): Reject {
  * sizes, id, storage address), not a SHA-256, which Linux computes only on
  * request; the verifier types the read as an unknown scalar either way.
  */
-export const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
+const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
   'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
 
 export function mapTypeId(t: MapTypeName): number {

@@ -40,7 +40,7 @@ export function findGlobalFuncs(env: Verifier): void {
 }
 
 /** The argument types of global function k (btf_prepare_func_args), or a Reject with the kernel's reason. */
-export function globalProto(env: Verifier, k: number, at: number): GlobalProto {
+function globalProto(env: Verifier, k: number, at: number): GlobalProto {
   const g = env.globals.get(k)!;
   if (g.proto) return g.proto;
   const p = prepareGlobalFunc(env.input.btf as Btf, g.typeId, env.rules.name, k);

@@ -22,7 +22,7 @@ import { enterFunc, rangeText } from './call.js';
  * that the iterations converge (the kernel gets the same effect from its
  * precision tracking, which lets imprecise scalars differ).
  */
-export function widenCallerStacks(st: VerifierState): void {
+function widenCallerStacks(st: VerifierState): void {
   const entry = st.cur.callbackEntry;
   for (let k = 0; k < st.frames.length - 1; k++) {
     const f = st.frames[k]!;

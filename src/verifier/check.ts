@@ -124,7 +124,7 @@ export function bpfCheck(env: Verifier): void {
 }
 
 /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
-export function checkInsnsStatic(env: Verifier): void {
+function checkInsnsStatic(env: Verifier): void {
   for (let i = 0; i < env.insns.length; i++) {
     const ins = env.insns[i]!;
     // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
@@ -160,7 +160,7 @@ export function checkInsnsStatic(env: Verifier): void {
   }
 }
 
-export const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
+const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
 
 /**
  * The rules of a tracing program (fentry/fexit/fmod_ret/tp_btf): its context

@@ -11,23 +11,23 @@ import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 
-export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, sx: boolean): Reg | undefined {
+export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   if (!base.s.isConst())
     throw new Reject({
       errno: 'EACCES',
       message: `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: 'access context fields at constant offsets from the original ctx pointer',
       rule: 'the context pointer was moved by a variable amount',
     });
   if (base.off !== 0 || base.s.varOff.value !== 0n)
     throw new Reject({
       errno: 'EACCES',
-      message: `dereference of modified ctx ptr R${br} off=${base.off} disallowed`,
+      message: `dereference of modified ctx ptr R${ptrReg} off=${base.off} disallowed`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: 'access context fields through the original ctx pointer, with the field offset in the instruction',
       rule: 'the context pointer was moved before the access',
     });
@@ -35,16 +35,16 @@ export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, siz
     errno: 'EACCES',
     message: `R${env.insns[i]!.src} leaks addr into ctx`,
     insn: i,
-    regs: [br],
+    regs: [ptrReg],
   });
   const o = base.off + off;
-  const f = env.rules.ctxAccess({ off: o, size, write, signExtend: sx, privileged: env.privileged, ...(env.input.attachType ? { attachType: env.input.attachType } : {}) });
+  const f = env.rules.ctxAccess({ off: o, size, write, signExtend, privileged: env.privileged, ...(env.input.attachType ? { attachType: env.input.attachType } : {}) });
   if (!f) {
     throw new Reject({
       errno: 'EACCES',
       message: `invalid bpf_context access off=${o} size=${size}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `${env.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
       rule: 'the context access is not allowed for this program type',
     });
@@ -54,9 +54,9 @@ export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, siz
     const arg = o / 8;
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `R${br} reads arg${arg} of ${env.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
+      message: `R${ptrReg} reads arg${arg} of ${env.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
       rule: 'a pointer argument into kernel memory is not supported by tsbpf',
     });
@@ -66,7 +66,7 @@ export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, siz
       errno: 'ENOTSUPP',
       message: `R${env.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
     });
   if (f === 'sock_ptr')
@@ -74,7 +74,7 @@ export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, siz
       errno: 'ENOTSUPP',
       message: `R${env.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${env.rules.name} context, which tsbpf does not support`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: 'tsbpf has no sockets: use the address and port fields of the context instead',
       rule: 'socket pointers are not supported by tsbpf',
     });
@@ -86,7 +86,7 @@ export function ctxAccess(env: Verifier, br: number, base: Reg, off: number, siz
   if (f === 'scalar') {
     if (size === 8) return Reg.unknown();
     const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
-    if (sx) s.signExtend(size as 1 | 2 | 4);
+    if (signExtend) s.signExtend(size as 1 | 2 | 4);
     return Reg.scalar(s);
   }
   return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');

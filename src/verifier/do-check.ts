@@ -27,8 +27,7 @@ export function explore(env: Verifier, st: VerifierState, start: number): void {
   if (env.logLevel > 0) env.log(`${start}: ${frameStr(st.cur, env)}`);
   let from = -1;
   for (;;) {
-    const done = runPath(env, from);
-    void done;
+    runPath(env, from);
     const next = env.work.pop();
     if (!next) break;
     env.cur = next.st;
@@ -44,7 +43,7 @@ export function explore(env: Verifier, st: VerifierState, start: number): void {
 }
 
 /** Explore from the current state until the path ends; returns when it exits or is pruned. */
-export function runPath(env: Verifier, from: number): void {
+function runPath(env: Verifier, from: number): void {
   let startOfPath = from >= 0;
   env.arrivedFrom = from;
   for (;;) {
@@ -87,7 +86,7 @@ export function runPath(env: Verifier, from: number): void {
   }
 }
 
-export function endPath(env: Verifier): void {
+function endPath(env: Verifier): void {
   env.curStates--;
   let c = env.cp;
   while (c) {
@@ -246,7 +245,7 @@ export interface WorkItem {
  * callback left (bpf_loop's nr_loops bound), since the old state's
  * exploration stopped iterating where it ran out.
  */
-export function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
+function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
   const n = Math.min(old.frames.length, cur.frames.length);
   for (let k = 0; k < n; k++) {
     const o = old.frames[k]!, c = cur.frames[k]!;
@@ -261,7 +260,7 @@ export function callbacksCovered(old: VerifierState, cur: VerifierState): boolea
  * is_state_visited reports an infinite loop only between states at the same
  * callback iteration (a bpf_loop callback entered again is progress).
  */
-export function callbackUnroll(st: VerifierState): number {
+function callbackUnroll(st: VerifierState): number {
   let n = 0;
   for (const f of st.frames) n += f.callbackIter;
   return n;

@@ -53,7 +53,7 @@ function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
 }
 
 /** The key at `key` is a known constant below the array's max_entries. */
-export function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolean {
+function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolean {
   const m = env.maps[mapIdx];
   if (!m || (m.type !== 'array' && m.type !== 'percpu_array') || key.type !== 'fp' || !key.s.isConst()) return false;
   const o = key.off + Number(BigInt.asIntN(64, key.s.varOff.value));
@@ -79,7 +79,7 @@ export function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolea
  * become the size argument's umax, smin and s32min -MAX_ERRNO (4095), then
  * the bounds are synced (reg_bounds_sync).
  */
-export function retBoundedBySize(sizeMax: bigint): Scalar {
+function retBoundedBySize(sizeMax: bigint): Scalar {
   const s = Scalar.unknown();
   s.smax = sizeMax;
   s.s32max = sizeMax;

@@ -14,7 +14,7 @@ import { Verifier, type VerifierInput, type VerifierStats } from './env.js';
 import { bpfCheck } from './check.js';
 import { Reject } from './reject.js';
 import { VerifierError, type SourceLocation } from './error.js';
-import { insnLine, stateStr } from './log.js';
+import { insnLine } from './log.js';
 import { formatInsn } from '../isa/disasm.js';
 
 export type { VerifierInput, VerifierMapInfo, VerifierStats } from './env.js';
@@ -106,7 +106,6 @@ export function verify(input: VerifierInput): VerifierResult {
       ...(src ? { sourceLine: src } : {}),
       log,
     });
-    void stateStr;
     return { ok: false, log, error, aux: v?.aux ?? [], stats };
   }
 }

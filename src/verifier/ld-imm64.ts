@@ -9,7 +9,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 
-export function mapIndex(env: Verifier, i: number): number {
+function mapIndex(env: Verifier, i: number): number {
   const m = env.input.mapOfInsn ? env.input.mapOfInsn(i) : env.insns[i]!.imm;
   if (m === undefined || m < 0 || m >= env.maps.length)
     throw new Reject({

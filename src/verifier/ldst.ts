@@ -22,8 +22,8 @@ import { packetAccess } from './packet.js';
 export function checkLdx(env: Verifier, ins: Insn): void {
   const base = env.readReg(ins.src);
   const size = op.sizeBytes(op.sizeOf(ins.code));
-  const sx = op.modeOf(ins.code) === op.BPF_MEMSX;
-  const v = memAccess(env, ins.src, base, ins.off, size, 'read', -1, sx);
+  const signExtend = op.modeOf(ins.code) === op.BPF_MEMSX;
+  const v = memAccess(env, ins.src, base, ins.off, size, 'read', -1, signExtend);
   saveAuxPtrType(env, base);
   env.writeReg(ins.dst, v!);
 }
@@ -34,7 +34,7 @@ export function checkLdx(env: Verifier, ins: Insn): void {
  * so one instruction may not access the context on one path and other
  * memory on another (reg_type_mismatch: the context is never interchangeable).
  */
-export function saveAuxPtrType(env: Verifier, base: Reg): void {
+function saveAuxPtrType(env: Verifier, base: Reg): void {
   const isCtx = base.type === 'ctx';
   const prev = env.ctxPtrAt.get(env.idx);
   if (prev === undefined) env.ctxPtrAt.set(env.idx, isCtx);
@@ -62,14 +62,14 @@ export function checkAtomic(env: Verifier, ins: Insn): void {
   // atomic_ptr_type_ok: no atomics on the context or the packet
   const atomicPtrOk = (r: Reg): boolean => !(r.type === 'ctx' || r.isPkt || r.type === 'pkt_end');
   // check_mem_access(..., strict_alignment_once): atomics are naturally aligned on every pointer type
-  const align = (br: number, r: Reg): void => {
+  const align = (ptrReg: number, r: Reg): void => {
     if (!r.isPointer || r.type === 'fp' || r.maybeNull) return;
     const e = strictAlignError(r, ins.off, size);
     if (e) throw new Reject({
       errno: 'EACCES',
       message: e,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `align the ${size}-byte atomic access to a multiple of ${size}`,
       rule: 'an atomic access must be naturally aligned',
     });
@@ -134,16 +134,16 @@ export function checkAtomic(env: Verifier, ins: Insn): void {
  * returns what is loaded. `valReg` is the register stored (STX), `imm` the
  * constant stored (ST).
  */
-export function memAccess(env: Verifier, br: number, base: Reg, off: number, size: number, kind: 'read' | 'write', valReg: number, sx: boolean, imm?: bigint): Reg | undefined {
+function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, kind: 'read' | 'write', valReg: number, signExtend: boolean, imm?: bigint): Reg | undefined {
   const i = env.idx;
   const write = kind === 'write';
   const val = valReg >= 0 ? env.regs()[valReg]! : undefined;
   if (base.maybeNull) {
     throw new Reject({
       errno: 'EACCES',
-      message: `R${br} invalid mem access '${regTypeStr(base)}'`,
+      message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: base.type === 'map_value' ? 'check the pointer returned by bpf_map_lookup_elem for NULL before dereferencing it (`if (!p) return ...`)'
         : base.type === 'mem' && base.ringbuf ? 'check the pointer returned by bpf_ringbuf_reserve for NULL before writing through it'
           : base.type === 'mem' ? 'a global function\'s pointer argument may be NULL whatever its callers pass: check it (`if (!p) return 0;`), or make the function static'
@@ -151,41 +151,41 @@ export function memAccess(env: Verifier, br: number, base: Reg, off: number, siz
       rule: 'a pointer that may be NULL is dereferenced',
     });
   }
-  if (base.type === 'map_ptr') return mapPtrAccess(env, br, base, off, size, write, sx);
+  if (base.type === 'map_ptr') return mapPtrAccess(env, ptrReg, base, off, size, write, signExtend);
   switch (base.type) {
     case 'scalar':
     case 'pkt_end':
     case 'func':
-      if (base.sock) throw sockUnsupported(env, br);
+      if (base.sock) throw sockUnsupported(env, ptrReg);
       throw new Reject({
         errno: 'EACCES',
-        message: `R${br} invalid mem access '${regTypeStr(base)}'`,
+        message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`,
         insn: i,
-        regs: [br],
+        regs: [ptrReg],
         hint: base.type === 'scalar' ? 'only pointers (ctx, stack, map values, packet, ringbuf memory) can be dereferenced; this register holds a number'
           : base.type === 'pkt_end' ? 'data_end marks the end of the packet and cannot be read through; compare packet pointers with it instead' : undefined,
-        rule: `R${br} is not a pointer that can be dereferenced`,
+        rule: `R${ptrReg} is not a pointer that can be dereferenced`,
       });
     case 'ctx':
-      return ctxAccess(env, br, base, off, size, write, val, sx);
+      return ctxAccess(env, ptrReg, base, off, size, write, val, signExtend);
     case 'fp':
-      return stackAccess(env, br, base, off, size, write, val, imm, sx);
+      return stackAccess(env, ptrReg, base, off, size, write, val, imm, signExtend);
     case 'map_value':
     case 'map_key':
-      return mapValueAccess(env, br, base, off, size, write, valReg, sx);
+      return mapValueAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'mem':
-      return memRegionAccess(env, br, base, off, size, write, valReg, sx);
+      return memRegionAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'pkt':
     case 'pkt_meta':
-      return packetAccess(env, br, base, off, size, write, valReg, sx);
+      return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
   }
-  throw new Reject({ errno: 'EACCES', message: `R${br} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [br] });
+  throw new Reject({ errno: 'EACCES', message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [ptrReg] });
 }
 
 /** What a load of `size` bytes the verifier knows nothing about yields: zero-extended, or sign-extended by BPF_MEMSX. */
-export function loadedScalar(size: number, sx: boolean): Reg {
+export function loadedScalar(size: number, signExtend: boolean): Reg {
   if (size === 8) return Reg.unknown();
-  if (sx) {
+  if (signExtend) {
     const s = Scalar.unknown();
     s.signExtend(size as 1 | 2 | 4);
     return Reg.scalar(s);

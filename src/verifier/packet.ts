@@ -13,23 +13,23 @@ import { flipCond, negateCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { loadedScalar } from './ldst.js';
 
-export function checkPacket(env: Verifier, br: number, base: Reg, off: number, size: number): void {
+export function checkPacket(env: Verifier, ptrReg: number, base: Reg, off: number, size: number): void {
   const i = env.idx;
   if (base.s.smin < 0n)
     throw new Reject({
       errno: 'EACCES',
-      message: `R${br} min value is negative, either use unsigned index or do a if (index >=0) check.`,
+      message: `R${ptrReg} min value is negative, either use unsigned index or do a if (index >=0) check.`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
     });
   const start = base.off + off;
   if (start < 0 || start + size > base.range || base.s.umax + BigInt(start + size) > BigInt(MAX_PACKET_OFF)) {
     const end = start + size;
     throw new Reject({
       errno: 'EACCES',
-      message: `invalid access to packet, off=${start} size=${size}, R${br}(id=${base.id},off=${base.off},r=${base.range})\nR${br} offset is outside of the packet`,
+      message: `invalid access to packet, off=${start} size=${size}, R${ptrReg}(id=${base.id},off=${base.off},r=${base.range})\nR${ptrReg} offset is outside of the packet`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: base.range >= end ? undefined
         : `compare \`data + ${end}\` with \`data_end\` before this read (e.g. \`if (data + ${end} > data_end) return XDP_PASS;\`)`,
       rule: `the ${size}-byte packet read at offset ${start} needs ${end} bytes, but only ${base.range} were checked against data_end`,
@@ -67,14 +67,14 @@ export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src
 }
 
 /** A direct load or store through a packet pointer (check_mem_access's PTR_TO_PACKET case). */
-export function packetAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, valReg: number, sx: boolean): Reg | undefined {
+export function packetAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, valReg: number, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   const val = valReg >= 0 ? env.regs()[valReg]! : undefined;
   if (write && !env.rules.pktWrite) throw new Reject({
     errno: 'EACCES',
     message: `cannot write into packet`,
     insn: i,
-    regs: [br],
+    regs: [ptrReg],
     rule: `${env.rules.name} programs cannot write packet data directly`,
   });
   // is_pointer_value: only unprivileged programs may not store pointers (allow_ptr_leaks)
@@ -84,6 +84,6 @@ export function packetAccess(env: Verifier, br: number, base: Reg, off: number, 
     insn: i,
     regs: [valReg],
   });
-  checkPacket(env, br, base, off, size);
-  return write ? undefined : loadedScalar(size, sx);
+  checkPacket(env, ptrReg, base, off, size);
+  return write ? undefined : loadedScalar(size, signExtend);
 }

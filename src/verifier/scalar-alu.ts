@@ -9,7 +9,7 @@ import { tnumAdd, tnumSub, U64, U32, tnumIsConst, tnumSubreg, tnumOr, tnumAnd, t
 import { Scalar, S64_MIN, S64_MAX, S32_MIN, S32_MAX, s64, u64, s32, u32, max, min } from './scalar.js';
 
 /** The kernel tracks ranges only for these ops, and for shifts only by a constant below the width. */
-export function canComputeRange(opc: number, src: Scalar, alu32: boolean): boolean {
+function canComputeRange(opc: number, src: Scalar, alu32: boolean): boolean {
   switch (opc) {
     case op.BPF_ADD: case op.BPF_SUB: case op.BPF_AND: case op.BPF_XOR: case op.BPF_OR: case op.BPF_MUL:
       return true;

@@ -23,7 +23,7 @@ export function flipCond(opc: number): number {
 }
 
 /** JSET negated; the kernel spells it JSET|X internally. */
-export const JSET_NOT = op.BPF_JSET | op.BPF_X;
+const JSET_NOT = op.BPF_JSET | op.BPF_X;
 
 /** The condition that holds on the fall-through side. */
 export function negateCond(opc: number): number {
@@ -91,7 +91,7 @@ export function scalarBranchTaken(a: Scalar, b: Scalar, opc: number, jmp32: bool
  * then reconcile their bounds. Either may be a constant made up for a K
  * operand.
  */
-export function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
+function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
   if (opc === op.BPF_JGE || opc === op.BPF_JGT || opc === op.BPF_JSGE || opc === op.BPF_JSGT) {
     opc = flipCond(opc);
     [r1, r2] = [r2, r1];

@@ -27,8 +27,8 @@ export const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 export const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 // Hoisted so that the hot paths below do not rebuild them on every call.
-export const BIT63 = 1n << 63n;
-export const HI32 = U64 ^ U32;
+const BIT63 = 1n << 63n;
+const HI32 = U64 ^ U32;
 export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export class Scalar {

@@ -21,23 +21,23 @@ export function frameOf(env: Verifier, r: Reg): Frame {
   return env.cur.frames[r.frameno]!;
 }
 
-export function noteDepth(env: Verifier, f: Frame, lowest: number): void {
+function noteDepth(env: Verifier, f: Frame, lowest: number): void {
   const k = env.cfg.subprogOf[f.subprog]!;
   const d = -lowest;
   if (d > (env.stackDepth[k] ?? 0)) env.stackDepth[k] = d;
 }
 
-export function stackAccess(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, sx: boolean): Reg | undefined {
+export function stackAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   const f = frameOf(env, base);
-  if (!base.s.isConst()) return stackAccessVar(env, br, base, off, size, write, f);
+  if (!base.s.isConst()) return stackAccessVar(env, ptrReg, base, off, size, write, f);
   const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
   if (o < -op.MAX_BPF_STACK || o + size > 0) {
     throw new Reject({
       errno: 'EACCES',
-      message: `invalid ${write ? 'write to' : 'read from'} stack R${br} off=${o} size=${size}`,
+      message: `invalid ${write ? 'write to' : 'read from'} stack R${ptrReg} off=${o} size=${size}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `the stack is the ${op.MAX_BPF_STACK} bytes below r10: offsets -${op.MAX_BPF_STACK}..-1`,
       rule: 'the stack access is outside the 512-byte stack frame',
     });
@@ -47,7 +47,7 @@ export function stackAccess(env: Verifier, br: number, base: Reg, off: number, s
       errno: 'EACCES',
       message: `misaligned stack access off ${tnumStr(base.s.varOff)}+${base.off}+${off} size ${size}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `stack accesses of ${size} bytes must be ${size}-byte aligned`,
       rule: 'the stack access is misaligned',
     });
@@ -59,10 +59,10 @@ export function stackAccess(env: Verifier, br: number, base: Reg, off: number, s
     stackWrite(env, f, o, size, val, imm);
     return undefined;
   }
-  return stackRead(env, br, f, o, size, sx);
+  return stackRead(env, ptrReg, f, o, size, signExtend);
 }
 
-export function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
+function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
   const i = env.idx;
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.slot(spi);
@@ -122,7 +122,7 @@ export function stackWrite(env: Verifier, f: Frame, o: number, size: number, val
   }
 }
 
-export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: number, sx: boolean): Reg {
+function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: number, signExtend: boolean): Reg {
   const i = env.idx;
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.stack[spi];
@@ -141,7 +141,7 @@ export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: 
         errno: 'EACCES',
         message: 'invalid size of register fill',
         insn: i,
-        regs: [br],
+        regs: [ptrReg],
         hint: 'read spilled pointers back with an 8-byte load',
         rule: 'a spilled pointer is read back with a partial load',
       });
@@ -154,9 +154,9 @@ export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: 
       const r = sp.clone();
       if (size < 8) {
         const fits = r.s.umax < (1n << BigInt(size * 8));
-        if (sx) r.s.signExtend(size as 1 | 2 | 4);
+        if (signExtend) r.s.signExtend(size as 1 | 2 | 4);
         else r.s.truncate(size);
-        if (sx || !fits) { r.id = 0; r.addConst = false; r.linkOff = 0; }
+        if (signExtend || !fits) { r.id = 0; r.addConst = false; r.linkOff = 0; }
       }
       return r;
     }
@@ -172,11 +172,11 @@ export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: 
         errno: 'EACCES',
         message: `invalid read from stack off ${o}+${b} size ${size}`,
         insn: i,
-        regs: [br],
+        regs: [ptrReg],
       });
     }
     if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
-    return loadedScalar(size, sx);
+    return loadedScalar(size, signExtend);
   }
   let allZero = true;
   for (let b = 0; b < size; b++) {
@@ -191,42 +191,42 @@ export function stackRead(env: Verifier, br: number, f: Frame, o: number, size: 
       errno: 'EACCES',
       message: `invalid read from stack off ${o}+${b} size ${size}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `write fp${o + b} before reading it (initialise the variable or the whole struct, e.g. with __builtin_memset)`,
       rule: 'the stack bytes read were never written on this path',
     });
   }
   if (allZero) return Reg.known(0n);
-  return loadedScalar(size, sx);
+  return loadedScalar(size, signExtend);
 }
 
 /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
-export function stackAccessVar(env: Verifier, br: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
+function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
   const i = env.idx;
   const s = base.s;
   if (!env.privileged)
     throw new Reject({
       errno: 'EACCES',
-      message: `R${br} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`,
+      message: `R${ptrReg} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${base.off + off}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
     });
   const min = s.smin + BigInt(base.off + off), max = s.smax + BigInt(base.off + off);
   if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) || s.smax >= BigInt(BPF_MAX_VAR_OFF))
     throw new Reject({
       errno: 'EACCES',
-      message: `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${br}`,
+      message: `invalid unbounded variable-offset ${write ? 'write to' : 'read from'} stack R${ptrReg}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: 'bound the index before using it to address the stack',
       rule: 'the stack offset has no bounds',
     });
   if (min < -BigInt(op.MAX_BPF_STACK) || max + BigInt(size) > 0n)
     throw new Reject({
       errno: 'EACCES',
-      message: `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${br} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`,
+      message: `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${ptrReg} var_off=${tnumStr(s.varOff)} off=${base.off + off} size=${size}`,
       insn: i,
-      regs: [br],
+      regs: [ptrReg],
       hint: `the offset can range over ${min}..${max}, outside the stack`,
       rule: 'the variable stack access may leave the stack frame',
     });
@@ -248,9 +248,9 @@ export function stackAccessVar(env: Verifier, br: number, base: Reg, off: number
       if (t === STACK_INVALID && !env.privileged)
         throw new Reject({
           errno: 'EACCES',
-          message: `invalid read from stack R${br} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
+          message: `invalid read from stack R${ptrReg} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
           insn: i,
-          regs: [br],
+          regs: [ptrReg],
         });
     }
   }
