@@ -4,10 +4,18 @@
  *   const res = verify({ insns, progType: 'xdp', maps });
  *   if (!res.ok) throw res.error;   // a VerifierError with the whole log
  *
- * The analysis follows the Linux verifier (kernel/bpf/verifier.c): see
- * check.ts for the main loop, scalar.ts/tnum.ts for the value domain,
- * prune.ts for state pruning, cfg.ts for the control-flow checks,
- * progtypes/ for the per-program-type rules, log.ts for the log format.
+ * The analysis follows the Linux verifier (kernel/bpf/verifier.c), split as
+ * PREVAIL separates what is known, what must hold and how a step changes it:
+ * what is known is state.ts/types.ts (registers, stack slots, references)
+ * with scalar*.ts/tnum.ts (the value domain); check.ts runs the stages in
+ * the kernel's order over the env (env.ts); do-check.ts explores the paths
+ * and prunes them (prune.ts); each instruction family (alu.ts, ldst.ts,
+ * ld-imm64.ts, ld-abs.ts, branch.ts), memory region (stack.ts, packet.ts,
+ * ctx.ts, map-value.ts, btf-access.ts) and kind of call (call*.ts,
+ * helper-args.ts, helper-ret.ts, callback.ts) has a module saying what
+ * must hold and what the step makes of the state; cfg.ts holds the
+ * control-flow checks, progtypes/ the per-program-type rules, log.ts the
+ * log format, reject.ts the value a violation throws.
  */
 import type { InsnAux } from '../vm/engine.js';
 import { Verifier, type VerifierInput, type VerifierStats } from './env.js';
