@@ -110,7 +110,7 @@ export interface BatchResult<V> {
 
 /**
  * The fields of the kernel's `struct bpf_map` that a program may read through
- * its map pointer (Linux's check_ptr_to_map_access; verifier/check.ts admits
+ * its map pointer (Linux's check_ptr_to_map_access; verifier/btf-access.ts admits
  * exactly these), at their offsets in the layout of Linux 6.18 (vmlinux BTF;
  * src/verifier/kernel-btf.ts ships the same layout and
  * test/verifier-semantics.test.ts checks that the two agree). The descriptor
