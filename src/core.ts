@@ -6,7 +6,8 @@
  */
 export * from './errors.js';
 export * as isa from './isa/index.js';
-export { assemble } from './isa/asm.js';
+export { assemble, assembleListing } from './isa/asm.js';
+export type { AssembledListing } from './isa/asm.js';
 export { disassemble, formatInsn } from './isa/disasm.js';
 export { AddressSpace } from './vm/memory.js';
 export type { Region, RegionKind, AddressSpaceOptions } from './vm/memory.js';
@@ -53,4 +54,8 @@ export {
 export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
 export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';
 export { SharedCollection } from './runtime/index.js';
+// A test run's context and packet, prepared without running (the playground's debugger steps through it).
+export { RunState } from './runtime/index.js';
+export { prepareXdp } from './runtime/testrun/xdp.js';
+export type { PreparedRun } from './runtime/testrun/run.js';
 export type { SharedRuntime, SharedMapInfo, SharedProgramInfo, ShareOptions, AttachOptions } from './runtime/index.js';

@@ -8,7 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as T from '../src/verifier/tnum.js';
-import { Scalar, scalarAlu, scalarBranchTaken, branchScalars, negateCond, S64_MIN, S64_MAX } from '../src/verifier/scalar.js';
+import { Scalar, S64_MIN, S64_MAX } from '../src/verifier/scalar.js';
+import { scalarAlu } from '../src/verifier/scalar-alu.js';
+import { scalarBranchTaken, branchScalars, negateCond } from '../src/verifier/scalar-branch.js';
 import { regStr } from '../src/verifier/log.js';
 import { Reg } from '../src/verifier/types.js';
 import * as op from '../src/isa/opcodes.js';

@@ -18,10 +18,7 @@ import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { CASES, caseToC, kernelLoad } from './verifier-cases.js';
 import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
-
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
+import { which } from './support/tools.js';
 
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return 'not root: cannot load programs into the kernel';

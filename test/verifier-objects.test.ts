@@ -17,6 +17,7 @@ import { verify } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { FIXTURES, ROOT } from './paths.js';
+import { which } from './support/tools.js';
 
 const CDIR = join(ROOT, 'test/verifier-corpus/c');
 const recorded = JSON.parse(readFileSync(join(CDIR, 'verdicts.json'), 'utf8')) as {
@@ -80,10 +81,6 @@ test('tsbpf agrees with Linux on the fixtures and the corpus C objects', () => {
   if (disagree.length) console.log(disagree.join('\n'));
   assert.equal(disagree.length, 0, disagree.join('\n'));
 });
-
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
 
 const kernelSkip =
   process.getuid?.() !== 0 ? 'not root: cannot load programs into the kernel' : !which('bpftool') ? 'bpftool not installed' : false;

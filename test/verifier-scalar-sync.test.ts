@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Scalar, S32_MIN, S32_MAX, scalarAlu } from '../src/verifier/scalar.js';
+import { Scalar, S32_MIN, S32_MAX } from '../src/verifier/scalar.js';
+import { scalarAlu } from '../src/verifier/scalar-alu.js';
 import * as op from '../src/isa/opcodes.js';
 
 /** mulberry32, seeded: the same cases on every run. */

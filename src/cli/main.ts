@@ -28,6 +28,7 @@ const COMMANDS: Record<string, string[] | null> = {
   map: ['dump', 'lookup', 'update', 'delete', 'show'],
   xdp: null,
   demo: null,
+  playground: null,
 };
 
 const USAGE = `Usage: tsbpf [-j] COMMAND ...
@@ -45,6 +46,7 @@ const USAGE = `Usage: tsbpf [-j] COMMAND ...
   tsbpf xdp FILE PROG --pcap IN [--write OUT]
   tsbpf xdp FILE PROG --tap NAME [--pass-to NAME2]   xdp on a TAP device as a NIC (root)
   tsbpf demo                              an HTTP server with bundled probes attached
+  tsbpf playground [--port N]             serve the browser playground locally
 `;
 
 async function load(name: string): Promise<CommandModule | undefined> {

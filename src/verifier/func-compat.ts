@@ -110,7 +110,7 @@ const SOCKOPT_UNAVAILABLE: ReadonlySet<string> = new Set(['cgroup_unix_getpeerna
 /**
  * Helpers bpf_base_func_proto offers only to a loader with CAP_BPF or
  * CAP_PERFMON (the unprivileged check is UNPRIV_FORBIDDEN_HELPERS in
- * check.ts; these are the ones this table adds).
+ * call-helper.ts; these are the ones this table adds).
  */
 export const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([35, 80, 177,
   // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON

@@ -31,7 +31,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
   [4, probeRead('probe_read')],
   [5, int0('ktime_get_ns')],
   // Variadic: the helper reads r3..r5, but the kernel's proto checks only the format and its size
-  // (the verifier skips the rest, see VARIADIC_CHECKED_ARGS in check.ts).
+  // (the verifier skips the rest, see VARIADIC_CHECKED_ARGS in call-helper.ts).
   [6, P('trace_printk', { ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE'], gplOnly: true })],
   [7, int0('get_prandom_u32')],
   [8, int0('get_smp_processor_id')],
@@ -158,7 +158,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map<number, Na
 /**
  * Helpers Linux has whose arguments or results need state tsbpf's verifier
  * does not model. A call to one is refused with ENOTSUPP naming the helper
- * and what is missing (check.ts checkHelperCall), so that such a program is
+ * and what is missing (call-helper.ts checkHelperCall), so that such a program is
  * reported as unsupported rather than judged: "invalid func unknown#N"
  * (EINVAL) would be a verdict Linux does not give. The reasons group the
  * helpers by the kernel argument/return type they need (include/linux/bpf.h).

@@ -4,18 +4,28 @@
  *   const res = verify({ insns, progType: 'xdp', maps });
  *   if (!res.ok) throw res.error;   // a VerifierError with the whole log
  *
- * The analysis follows the Linux verifier (kernel/bpf/verifier.c): see
- * check.ts for the main loop, scalar.ts/tnum.ts for the value domain,
- * prune.ts for state pruning, cfg.ts for the control-flow checks,
- * progtypes/ for the per-program-type rules, log.ts for the log format.
+ * The analysis follows the Linux verifier (kernel/bpf/verifier.c), split as
+ * PREVAIL separates what is known, what must hold and how a step changes it:
+ * what is known is state.ts/types.ts (registers, stack slots, references)
+ * with scalar*.ts/tnum.ts (the value domain); check.ts runs the stages in
+ * the kernel's order over the env (env.ts); do-check.ts explores the paths
+ * and prunes them (prune.ts); each instruction family (alu.ts, ldst.ts,
+ * ld-imm64.ts, ld-abs.ts, branch.ts), memory region (stack.ts, packet.ts,
+ * ctx.ts, map-value.ts, btf-access.ts) and kind of call (call*.ts,
+ * helper-args.ts, helper-ret.ts, callback.ts) has a module saying what
+ * must hold and what the step makes of the state; cfg.ts holds the
+ * control-flow checks, progtypes/ the per-program-type rules, log.ts the
+ * log format, reject.ts the value a violation throws.
  */
 import type { InsnAux } from '../vm/engine.js';
-import { Verifier, Reject, type VerifierInput, type VerifierStats } from './check.js';
+import { Verifier, type VerifierInput, type VerifierStats } from './env.js';
+import { bpfCheck } from './check.js';
+import { Reject } from './reject.js';
 import { VerifierError, type SourceLocation } from './error.js';
-import { insnLine, stateStr } from './log.js';
+import { insnLine } from './log.js';
 import { formatInsn } from '../isa/disasm.js';
 
-export type { VerifierInput, VerifierMapInfo, VerifierStats } from './check.js';
+export type { VerifierInput, VerifierMapInfo, VerifierStats } from './env.js';
 export { VerifierError, type SourceLocation, type VerifierErrorDetails } from './error.js';
 export { progTypeRules, SUPPORTED_PROG_TYPES, type ProgTypeRules } from './progtypes/index.js';
 export { HELPER_PROTOS } from './helper-protos.js';
@@ -47,7 +57,7 @@ export function verify(input: VerifierInput): VerifierResult {
   let v: Verifier | undefined;
   try {
     v = new Verifier(input);
-    v.run();
+    bpfCheck(v);
     const timeUs = Math.round((performance.now() - t0) * 1000);
     const stats = v.stats(timeUs);
     if ((input.logLevel ?? 0) > 0) {
@@ -59,7 +69,12 @@ export function verify(input: VerifierInput): VerifierResult {
   } catch (caught) {
     // A verifier bug must not crash the caller or let the program through: refuse it, saying why.
     const e = caught instanceof Reject ? caught
-      : new Reject('EFAULT', `verifier internal error: ${(caught as Error)?.message ?? String(caught)}`, v?.currentInsn ?? 0, [], 'this is a tsbpf bug; please report it with the object file');
+      : new Reject({
+        errno: 'EFAULT',
+        message: `verifier internal error: ${(caught as Error)?.message ?? String(caught)}`,
+        insn: v?.currentInsn ?? 0,
+        hint: 'this is a tsbpf bug; please report it with the object file',
+      });
     const timeUs = Math.round((performance.now() - t0) * 1000);
     const stats = v ? v.stats(timeUs) : emptyStats(timeUs);
     if (v) {
@@ -99,7 +114,6 @@ export function verify(input: VerifierInput): VerifierResult {
       ...(src ? { sourceLine: src } : {}),
       log,
     });
-    void stateStr;
     return { ok: false, log, error, aux: v?.aux ?? [], stats };
   }
 }

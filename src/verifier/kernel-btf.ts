@@ -17,7 +17,7 @@
  * built with CO-RE against vmlinux.h gets its offsets from the same source.
  */
 import type { Btf } from '../object/btf/btf.js';
-import { contextBtf, CONTEXT_BTF_FROM } from '../object/btf/context.js';
+import { contextBtf } from '../object/btf/context.js';
 import type { BtfType, StructType } from '../object/btf/types.js';
 import type { TracingArg, TracingAttach, TracingTarget } from './progtypes/tracing.js';
 
@@ -48,9 +48,6 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
 export function kernelBtf(): Btf {
   return contextBtf();
 }
-
-/** The Linux release the shipped layouts come from. */
-export const KERNEL_BTF_FROM = CONTEXT_BTF_FROM;
 
 export type StructWalk =
   | { kind: 'scalar'; field: string }
@@ -151,14 +148,12 @@ export function bpfMapSize(): number {
 
 /** btf_ctx_access's classification of one argument or return type. */
 function tracingArg(btf: Btf, id: number): TracingArg {
-  const raw = btf.typeById(id);
   const t = btf.typeById(btf.resolve(id));
   const type = cName(btf, id);
   const kindStr = t.kind === 'void' ? 'UNKN' : t.kind.toUpperCase();
   if ((t.kind === 'int' && t.size <= 8) || t.kind === 'enum' || t.kind === 'enum64' || t.kind === 'struct' || t.kind === 'union')
     return { kind: 'scalar', type, kindStr };
   if (t.kind !== 'ptr') return { kind: 'other', type, kindStr };
-  void raw;
   // `void *` (the pointee id is 0) and pointers to integers read as numbers; other pointers are PTR_TO_BTF_ID
   if (t.typeId === 0) return { kind: 'scalar', type, kindStr, ptr: true };
   const p = btf.typeById(btf.resolve(t.typeId));

@@ -10,7 +10,7 @@ import { contextBtf } from '../object/btf/context.js';
 import type { CoreRelo } from '../object/btf/ext.js';
 import { cloneInsns, type Insn } from '../isa/insn.js';
 import { TsbpfError } from '../errors.js';
-import type { VerifierInput, VerifierMapInfo } from './check.js';
+import type { VerifierInput, VerifierMapInfo } from './env.js';
 
 /**
  * A program's instructions with its CO-RE relocations applied (a patched

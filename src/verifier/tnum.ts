@@ -134,7 +134,6 @@ export function tnumCast(a: Tnum, size: number): Tnum {
 
 export const tnumIsConst = (a: Tnum): boolean => a.mask === 0n;
 export const tnumIsUnknown = (a: Tnum): boolean => a.mask === U64;
-export const tnumEqualsConst = (a: Tnum, v: bigint): boolean => a.mask === 0n && a.value === u64(v);
 
 export function tnumIsAligned(a: Tnum, size: number): boolean {
   if (!size) return true;
@@ -156,7 +155,6 @@ export function tnumOverlap(a: Tnum, b: Tnum): boolean {
 export const tnumSubreg = (a: Tnum): Tnum => tnumCast(a, 4);
 export const tnumClearSubreg = (a: Tnum): Tnum => tnumLshift(tnumRshift(a, 32), 32);
 export const tnumWithSubreg = (reg: Tnum, subreg: Tnum): Tnum => tnumOr(tnumClearSubreg(reg), tnumSubreg(subreg));
-export const tnumConstSubreg = (a: Tnum, v: bigint): Tnum => tnumWithSubreg(a, tnumConst(v));
 export const tnumSubregIsConst = (a: Tnum): boolean => (a.mask & U32) === 0n;
 
 /** Whether concrete `v` is a member of `a`. */

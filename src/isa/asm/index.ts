@@ -84,6 +84,26 @@ export function detectDialect(source: string): 'kernel' | 'conformance' {
  * {@link AsmError} with the 1-based line number and the reason.
  */
 export function assemble(source: string, opts: AsmOptions = {}): Insn[] {
+  return assembleListing(source, opts).insns;
+}
+
+/** What {@link assembleListing} returns: the slots, and where each source line and label landed. */
+export interface AssembledListing {
+  insns: Insn[];
+  /** 1-based source line -> the slot of the instruction on it (lines without one are absent) */
+  slotOfLine: Map<number, number>;
+  /** label -> the slot it names */
+  labels: Map<string, number>;
+}
+
+/**
+ * {@link assemble}, also saying which slot each source line became: editors
+ * (the playground) map their lines to instructions with it, for
+ * breakpoints, verifier states and source-line info of edited programs.
+ */
+export function assembleListing(source: string, opts: AsmOptions = {}): AssembledListing {
+  const slotOfLine = new Map<number, number>();
+  const labels = new Map<string, number>();
   const dialect = !opts.dialect || opts.dialect === 'auto' ? detectDialect(source) : opts.dialect;
   if (dialect !== 'kernel' && dialect !== 'conformance') throw new AsmError(0, `unknown dialect '${String(dialect)}'`);
   const b = new Builder();
@@ -91,8 +111,12 @@ export function assemble(source: string, opts: AsmOptions = {}): Insn[] {
   for (const l of readLines(source)) {
     b.line = l.line;
     b.text = l.text;
-    for (const name of l.labels) b.label(name);
+    for (const name of l.labels) {
+      b.label(name);
+      labels.set(name, b.insns.length);
+    }
     if (l.body === '') continue;
+    slotOfLine.set(l.line, b.insns.length);
     if (/^\.raw\b/i.test(l.body)) {
       raw(b, l.body);
       continue;
@@ -100,7 +124,7 @@ export function assemble(source: string, opts: AsmOptions = {}): Insn[] {
     if (dialect === 'conformance') conformanceLine(b, l.body);
     else kernelLine(b, l.body, opts);
   }
-  return b.finish();
+  return { insns: b.finish(), slotOfLine, labels };
 }
 
 /**

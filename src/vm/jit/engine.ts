@@ -286,7 +286,8 @@ export class JitExecutable implements Executable {
     this.closed = true;
     this.spare = undefined;
     this.image.space.removeRegion(this.stackRegion);
-    this.image.space.free(this.stackBase);
+    // After the grace period: a run still in flight (this program's, nested) keeps its frames until it ends.
+    this.image.space.retire(this.stackBase);
   }
 
   private checkOpen(): void {
@@ -303,11 +304,14 @@ export class JitExecutable implements Executable {
     else state = new RunState(this);
     const deadline = args.deadline ?? this.image.deadline;
     state.reset(args.cpu ?? 0, args.run, budget, deadline && checkDeadline(deadline));
+    const space = this.image.space;
+    space.enterRun();
     try {
       return this.runWith(state, args.args ?? NO_ARGS);
     } finally {
       state.reset(0, undefined, undefined);
       this.spare = state;
+      space.exitRun();
     }
   }
 
@@ -330,6 +334,8 @@ export class JitExecutable implements Executable {
     }
     const deadline = this.image.deadline;
     if (deadline !== undefined) state.startDeadline(deadline);
+    const space = this.image.space;
+    space.enterRun();
     try {
       if (this.active > 0) {
         // Nested in a run of this program: the general entry (it keeps the outer frames).
@@ -356,6 +362,7 @@ export class JitExecutable implements Executable {
       state.pending = undefined;
       state.deadline = undefined;
       this.spare = state;
+      space.exitRun();
     }
   }
 

@@ -1,0 +1,297 @@
+/**
+ * Arithmetic (BPF_ALU, BPF_ALU64): the operand checks (a register read
+ * before it was written, division by a constant zero, shift counts past the
+ * width, what may be done to a pointer and by whom) and the transfer, which
+ * scalar.ts computes for scalars and ptrArith here for a pointer moved by a
+ * scalar. Follows the kernel's check_alu_op, adjust_scalar_min_max_vals
+ * and adjust_ptr_min_max_vals.
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import { Reg, regTypeStr } from './types.js';
+import { tnumAdd, tnumStr, tnumSub } from './tnum.js';
+import { Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
+import { Reject } from './reject.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
+
+export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  const i = env.idx;
+  if (o === op.BPF_NEG || o === op.BPF_END) {
+    const d = env.readReg(ins.dst);
+    if (d.isPointer && !env.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.dst} pointer arithmetic prohibited`,
+      insn: i,
+      regs: [ins.dst],
+    });
+    env.writeReg(ins.dst, Reg.unknown());
+    return;
+  }
+  if (o === op.BPF_MOV) {
+    if (!x) {
+      const v = alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
+      env.writeReg(ins.dst, Reg.known(v));
+      return;
+    }
+    const s = env.readReg(ins.src);
+    if (!alu32) {
+      if (ins.off) {
+        if (s.type !== 'scalar') {
+          if (!env.privileged) throw new Reject({
+            errno: 'EACCES',
+            message: `R${ins.src} sign-extension part of pointer`,
+            insn: i,
+            regs: [ins.src],
+          });
+          env.writeReg(ins.dst, Reg.unknown());
+          return;
+        }
+        const r = Reg.scalar(s.s.clone());
+        r.s.signExtend((ins.off / 8) as 1 | 2 | 4);
+        env.writeReg(ins.dst, r);
+        return;
+      }
+      // A copy of an unknown scalar shares an id with it, so a bounds check on one applies to both.
+      if (s.type === 'scalar') env.idBeforeMov(s);
+      env.writeReg(ins.dst, s.clone());
+      return;
+    }
+    if (s.type !== 'scalar') {
+      if (!env.privileged) throw new Reject({ errno: 'EACCES', message: `R${ins.src} partial copy of pointer`, insn: i, regs: [ins.src] });
+      const r = Reg.unknown();
+      r.s.zext32();
+      r.s.sync();
+      env.writeReg(ins.dst, r);
+      return;
+    }
+    if (!ins.off && s.s.umax <= 0xffffffffn) {
+      // w1 = w2 with r2 known to fit in 32 bits copies r2 exactly: the copy shares r2's id, so a
+      // bounds check on either refines both (check_alu_op: is_src_reg_u32, copy_register_state)
+      env.idBeforeMov(s);
+      const c = s.clone();
+      c.s.zext32();
+      c.s.sync();
+      env.writeReg(ins.dst, c);
+      return;
+    }
+    const r = Reg.scalar(s.s.clone());
+    if (ins.off) r.s.signExtendSubreg((ins.off / 8) as 1 | 2);
+    r.s.zext32();
+    r.s.sync();
+    env.writeReg(ins.dst, r);
+    return;
+  }
+  const d = env.readReg(ins.dst);
+  let src: Reg;
+  if (x) src = env.readReg(ins.src);
+  else {
+    if ((o === op.BPF_DIV || o === op.BPF_MOD) && ins.imm === 0) throw new Reject({
+      errno: 'EINVAL',
+      message: 'div by zero',
+      insn: i,
+      hint: 'a division by the constant 0 is refused; at run time a zero register divisor gives 0',
+      rule: 'division by the constant zero',
+    });
+    if ((o === op.BPF_LSH || o === op.BPF_RSH || o === op.BPF_ARSH) && (ins.imm < 0 || ins.imm >= (alu32 ? 32 : 64)))
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `invalid shift ${ins.imm}`,
+        insn: i,
+        hint: `shift counts must be in 0..${alu32 ? 31 : 63}`,
+        rule: 'a shift by a constant at least the operand width',
+      });
+    src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+  }
+  if (ins.dst === op.REG_FP) env.writeReg(10, d);
+  if (x && (o === op.BPF_DIV || o === op.BPF_MOD) && src.type === 'scalar') {
+    // For the engines: whether every path reaching this division has a non-zero divisor.
+    const nz = alu32 ? src.s.u32min > 0n : src.s.umin > 0n;
+    const a = (env.aux[i] ??= {});
+    a.nonZeroDivisor = (a.nonZeroDivisor ?? true) && nz;
+  }
+  if (d.type === 'scalar' && src.type === 'scalar') {
+    const r = Reg.scalar(d.s.clone());
+    // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
+    if (env.privileged && o === op.BPF_ADD && !alu32 && d.id && src.s.isConst()) {
+      const val = src.s.varOff.value;
+      if (!d.addConst && val <= 0x7fffffffn) {
+        r.id = d.id;
+        r.addConst = true;
+        r.linkOff = Number(val);
+      }
+    }
+    scalarAlu(o, r.s, src.s, alu32);
+    env.writeReg(ins.dst, r);
+    return;
+  }
+  // At least one pointer.
+  if (d.isPointer && src.isPointer) {
+    if (o === op.BPF_SUB && env.privileged && !alu32) {
+      env.writeReg(ins.dst, Reg.unknown());
+      return;
+    }
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.dst} pointer ${aluName(o)} pointer prohibited`,
+      insn: i,
+      regs: [ins.dst, ins.src],
+      rule: 'arithmetic combining two pointers is not allowed (only ptr - ptr for privileged programs)',
+    });
+  }
+  if (alu32) {
+    // 32-bit ALU on a pointer: only subtraction, by privileged programs, giving a meaningless scalar.
+    if (o === op.BPF_SUB && env.privileged) {
+      env.writeReg(ins.dst, Reg.unknown());
+      return;
+    }
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.dst} 32-bit pointer arithmetic prohibited`,
+      insn: i,
+      regs: [ins.dst, x ? ins.src : -1],
+      rule: 'pointers can only be moved with 64-bit arithmetic',
+    });
+  }
+  if (d.isPointer) env.writeReg(ins.dst, ptrArith(env, o, ins.dst, d, src, x ? ins.src : -1));
+  else {
+    if (o === op.BPF_SUB) throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.dst} tried to subtract pointer from scalar`,
+      insn: i,
+      regs: [ins.dst, ins.src],
+    });
+    env.writeReg(ins.dst, ptrArith(env, o, ins.src, src, d, ins.dst));
+  }
+}
+
+/** adjust_ptr_min_max_vals: ptr OP scalar. */
+function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {
+  const i = env.idx;
+  const tname = regTypeStr(ptr);
+  if (ptr.maybeNull)
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${pr} pointer arithmetic on ${tname} prohibited, null-check it first`,
+      insn: i,
+      regs: [pr],
+      hint: 'compare the pointer with 0 (`if (!p) return ...`) before doing arithmetic on it',
+      rule: 'pointer arithmetic on a pointer that may be NULL',
+    });
+  // adjust_ptr_min_max_vals: data_end never moves; a map pointer only by adding a known 0 (the kernel
+  // allows `r = 0; r += map_ptr`); a function pointer may move (it must be back at offset 0 to be called)
+  if (ptr.type === 'pkt_end' || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${pr} pointer arithmetic on ${tname} prohibited`,
+      insn: i,
+      regs: [pr],
+      rule: `arithmetic on a ${tname} pointer is not allowed`,
+    });
+  if (o !== op.BPF_ADD && o !== op.BPF_SUB) {
+    // Only adding and subtracting offsets keep a pointer a pointer; the kernel refuses the rest outright.
+    if (o === op.BPF_AND || o === op.BPF_OR || o === op.BPF_XOR)
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${pr} bitwise operator ${aluName(o)} on pointer prohibited`,
+        insn: i,
+        regs: [pr],
+        rule: 'bitwise operations on pointers are not allowed',
+      });
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${pr} pointer arithmetic with ${aluName(o)} operator prohibited`,
+      insn: i,
+      regs: [pr],
+      rule: `the ${aluName(o)} operator cannot be applied to a pointer`,
+    });
+  }
+  if (o === op.BPF_SUB && ptr.type === 'fp')
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${pr} subtraction from stack pointer prohibited`,
+      insn: i,
+      regs: [pr],
+      hint: 'add a negative offset instead (`r2 += -16`)',
+      rule: 'a stack pointer can only be moved by adding',
+    });
+  const s = off.s;
+  const r = ptr.clone();
+  if (s.isConst()) {
+    const v = BigInt.asIntN(64, s.varOff.value);
+    if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF))
+      throw new Reject({ errno: 'EACCES', message: `math between ${tname} pointer and ${v} is not allowed`, insn: i, regs: [pr, offr] });
+    r.off = o === op.BPF_ADD ? ptr.off + Number(v) : ptr.off - Number(v);
+    if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject({
+      errno: 'EACCES',
+      message: `value ${r.off} makes ${tname} pointer be out of bounds`,
+      insn: i,
+      regs: [pr, offr],
+    });
+    return r;
+  }
+  if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
+    throw new Reject({
+      errno: 'EACCES',
+      message: `math between ${tname} pointer and register with unbounded min value is not allowed`,
+      insn: i,
+      regs: [pr, offr],
+      hint: 'bound the offset first, e.g. `if (idx >= N) return ...` or `idx &= N - 1`',
+      rule: 'a pointer is moved by a value with no lower bound',
+    });
+  if (!env.privileged && ptr.type === 'fp')
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${pr} variable stack access prohibited for !root, var_off=${tnumStr(s.varOff)} off=${ptr.off}`,
+      insn: i,
+      regs: [pr, offr],
+    });
+  if (ptr.type === 'ctx') {
+    // Allowed, but any access through it is then refused (dereference of modified ctx ptr).
+  }
+  const ps = ptr.s;
+  const n = new Scalar();
+  if (o === op.BPF_ADD) {
+    const a = ps.smin + s.smin, b = ps.smax + s.smax;
+    if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
+    const c = ps.umin + s.umin, e = ps.umax + s.umax;
+    if (e > (1n << 64n) - 1n) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = c; n.umax = e; }
+    n.varOff = tnumAdd(ps.varOff, s.varOff);
+  } else {
+    const a = ps.smin - s.smax, b = ps.smax - s.smin;
+    if (a < -(1n << 63n) || b > (1n << 63n) - 1n) { n.smin = -(1n << 63n); n.smax = (1n << 63n) - 1n; } else { n.smin = a; n.smax = b; }
+    if (ps.umin < s.umax) { n.umin = 0n; n.umax = (1n << 64n) - 1n; } else { n.umin = ps.umin - s.umax; n.umax = ps.umax - s.umin; }
+    n.varOff = tnumSub(ps.varOff, s.varOff);
+  }
+  n.sync();
+  if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
+    if (ptr.type !== 'fp' || !env.privileged)
+      throw new Reject({
+        errno: 'EACCES',
+        message: `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`,
+        insn: i,
+        regs: [pr, offr],
+        hint: 'bound the offset before adding it (e.g. `if (off > 64) return ...`)',
+        rule: 'a pointer is moved by a value whose bounds are too wide',
+      });
+  }
+  r.s = n;
+  if (ptr.isPkt) {
+    // A new variable offset: the learned packet range no longer applies.
+    r.id = env.newId();
+    r.range = 0;
+  }
+  return r;
+}
+
+/** The kernel's bpf_alu_string: operators as its messages print them. */
+function aluName(o: number): string {
+  const names: Record<number, string> = {
+    [op.BPF_ADD]: '+=', [op.BPF_SUB]: '-=', [op.BPF_MUL]: '*=', [op.BPF_DIV]: '/=', [op.BPF_OR]: '|=', [op.BPF_AND]: '&=',
+    [op.BPF_LSH]: '<<=', [op.BPF_RSH]: '>>=', [op.BPF_NEG]: 'neg', [op.BPF_MOD]: '%=', [op.BPF_XOR]: '^=', [op.BPF_MOV]: '=',
+    [op.BPF_ARSH]: 's>>=', [op.BPF_END]: 'endian',
+  };
+  return names[o] ?? '?';
+}

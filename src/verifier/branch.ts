@@ -1,0 +1,196 @@
+/**
+ * Conditional jumps and may_goto: whether a branch is decided by what is
+ * known (is_branch_taken), and otherwise what each side learns: scalar
+ * bounds (reg_set_min_max, with the copies sharing an id: sync_linked_regs),
+ * a pointer that is or is not NULL (mark_ptr_or_null_regs) and packet
+ * ranges (packet.ts). Both sides that are possible go on: one now, one on
+ * the explorer's stack (push_stack). Follows check_cond_jmp_op.
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import { Reg } from './types.js';
+import { Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
+import { Reject } from './reject.js';
+import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
+import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
+import { VerifierState } from './state.js';
+import { isPktCompare, pktCompare } from './packet.js';
+import { pushStack } from './do-check.js';
+
+/**
+ * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
+ * possible. The jump is followed first; the fall-through is queued one
+ * may_goto level deeper, which lets isStateVisited treat a loop through
+ * the may_goto as converged once its state is contained in an earlier one.
+ */
+export function checkMayGoto(env: Verifier, i: number, ins: Insn): number {
+  if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
+    throw new Reject({ errno: 'EINVAL', message: `invalid may_goto off ${ins.off} imm ${ins.imm}`, insn: i });
+  const target = i + 1 + ins.off;
+  const fall = env.cur.clone();
+  // Widen (widen_imprecise_scalars): a scalar that changed since the previous
+  // pass through this may_goto on this path becomes unknown in the next
+  // iteration, so that the loop's states converge. Like Linux, only
+  // *imprecise* scalars are widened: a register whose value may matter from
+  // the fall-through on (the static precision of precision.ts, a superset of
+  // the kernel's marks) stays exact, so `for (i = 0; i < N && can_loop; i++)
+  // a[i] = i;` unrolls with i known instead of losing its bound. Widening is
+  // always sound; keeping a value exact only costs iterations, which the
+  // may_goto depth check above or the instruction limit ends. The static
+  // marks are a superset of the kernel's (every branch operand counts, not
+  // only predicted ones), so a loop that keeps a value exact only here must
+  // still converge: past MAY_GOTO_EXACT_DEPTH passes on one path, or a
+  // quarter of the instruction budget, every changed scalar is widened.
+  // Unprivileged loads have no precision marks: every changed scalar is widened.
+  let prev: VerifierState | undefined;
+  for (const c of env.explored.get(i) ?? []) {
+    if (c.branches !== 0 && c.state.mayGotoDepth < fall.mayGotoDepth && (!prev || c.state.mayGotoDepth > prev.mayGotoDepth)) prev = c.state;
+  }
+  if (prev && prev.frames.length === fall.frames.length) {
+    const p = env.privileged && fall.mayGotoDepth < MAY_GOTO_EXACT_DEPTH && env.processed <= env.limit / 4 ? env.precision() : undefined;
+    const top = fall.frames.length - 1;
+    for (let k = 0; k < fall.frames.length; k++) {
+      const regs = fall.frames[k]!.regs, old = prev.frames[k]!.regs;
+      // the same frame rule as the pruning masks: the top frame from i + 1, a caller from its return
+      const precise = !p ? 0 : k === top ? p.regs[i + 1]! : p.regs[fall.frames[k + 1]!.callsite + 1]! & 0b1111000000;
+      for (let r = 0; r < 10; r++) {
+        if ((precise >> r) & 1) continue;
+        const a = regs[r]!, b = old[r]!;
+        if (a.type === 'scalar' && b.type === 'scalar' && !a.s.equals(b.s)) regs[r] = Reg.unknown();
+      }
+    }
+  }
+  fall.mayGotoDepth++;
+  fall.path = { insn: i, to: i + 1, taken: false, prev: fall.path };
+  env.cur.path = { insn: i, to: target, taken: true, prev: env.cur.path };
+  pushStack(env, fall, i + 1, i);
+  return target;
+}
+
+export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean): number {
+  const o = op.opOf(ins.code);
+  const x = op.sourceOf(ins.code) === op.BPF_X;
+  const dst = env.readReg(ins.dst);
+  const src = x ? env.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+  const target = i + 1 + ins.off;
+  const fall = i + 1;
+  const taken = branchTaken(dst, src, o, jmp32);
+  if (taken === 1 || taken === 0) {
+    // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
+    return taken === 1 ? target : fall;
+  }
+  const other = env.cur.clone();
+  const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
+  const tSt = other, fSt = env.cur;
+  let tOk = true, fOk = true;
+  if (dst.type === 'scalar' && src.type === 'scalar') {
+    const b = branchScalars(dst.s, src.s, o, jmp32);
+    if (b.t) {
+      setScalar(tSt, tRegs[ins.dst]!, b.t[0]);
+      if (x) setScalar(tSt, tRegs[ins.src]!, b.t[1]);
+    } else tOk = false;
+    if (b.f) {
+      setScalar(fSt, fRegs[ins.dst]!, b.f[0]);
+      if (x) setScalar(fSt, fRegs[ins.src]!, b.f[1]);
+    } else fOk = false;
+  } else if (isNullCheck(dst, src, o, jmp32, x)) {
+    const eqSt = o === op.BPF_JEQ ? tSt : fSt;
+    const neSt = o === op.BPF_JEQ ? fSt : tSt;
+    // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
+    const like = dst.clone();
+    markPtrOrNull(eqSt, like, true);
+    markPtrOrNull(neSt, like, false);
+  } else if (isPktCompare(dst, src, jmp32)) {
+    pktCompare(tSt, fSt, dst, src, o);
+  } else if (dst.isPointer || src.isPointer) {
+    if (!env.privileged) throw new Reject({
+      errno: 'EACCES',
+      message: `R${ins.dst} pointer comparison prohibited`,
+      insn: i,
+      regs: [ins.dst, x ? ins.src : -1],
+    });
+    // ptr == ptr: a non-NULL side makes the other non-NULL too.
+    if (x && dst.isPointer && src.isPointer && !jmp32 && (o === op.BPF_JEQ || o === op.BPF_JNE)) {
+      const eq = o === op.BPF_JEQ ? tSt : fSt;
+      const er = eq.cur.regs;
+      if (!dst.maybeNull && src.maybeNull) er[ins.src]!.maybeNull = false;
+      if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
+    }
+  }
+  const step = (st: VerifierState, to: number, t: boolean): void => {
+    st.path = { insn: i, to, taken: t, prev: st.path };
+  };
+  if (tOk && fOk) {
+    step(tSt, target, true);
+    step(fSt, fall, false);
+    pushStack(env, tSt, target, i);
+    return fall;
+  }
+  if (tOk) {
+    env.cur = tSt;
+    return target;
+  }
+  if (fOk) return fall;
+  return -1;
+}
+
+export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
+  reg.s = s;
+  if (reg.id) {
+    // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
+    for (const r of st.allRegs()) {
+      if (r === reg || r.type !== 'scalar' || r.id !== reg.id) continue;
+      const v = s.clone();
+      if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
+      r.s = v;
+    }
+  }
+}
+
+function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
+  if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
+  if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
+  if (jmp32) return -1;
+  // A pointer known non-NULL compared with 0.
+  let p = a, c = b, opc = o;
+  if (!(c.type === 'scalar' && c.s.isConst())) { p = b; c = a; opc = flipCond(o); }
+  if (!(c.type === 'scalar' && c.s.isConst())) return -1;
+  if (p.maybeNull || c.s.varOff.value !== 0n) return -1;
+  // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
+  // comparisons with 0 Linux explores both ways), and only while base + offset cannot wrap to 0
+  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr')) return -1;
+  if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
+  if (opc === op.BPF_JEQ) return 0;
+  if (opc === op.BPF_JNE) return 1;
+  return -1;
+}
+
+function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean): boolean {
+  return !jmp32 && !x && (o === op.BPF_JEQ || o === op.BPF_JNE) && dst.maybeNull && src.isNull;
+}
+
+/** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
+function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+  const id = like.id;
+  if (!id) return;
+  for (const f of st.frames) {
+    const fix = (r: Reg): void => {
+      if (!r.maybeNull || r.id !== id) return;
+      if (isNull) {
+        const z = Reg.known(0n);
+        Object.assign(r, z);
+      } else {
+        r.maybeNull = false;
+        if (!r.refObjId) r.id = 0;
+      }
+    };
+    f.regs.forEach(fix);
+    for (const s of f.stack) if (s?.spilled) fix(s.spilled);
+  }
+  // A NULL reservation holds nothing to release.
+  if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
+}
+
+/** may_goto passes on one path after which precise scalars are widened too (checkMayGoto) */
+const MAY_GOTO_EXACT_DEPTH = 2048;

@@ -1,0 +1,131 @@
+/**
+ * Kernel objects: reads of a map's own kernel structure through its pointer
+ * (check_ptr_to_map_access, walked with the kernel's BTF as btf_struct_access
+ * does), and the socket pointers (PTR_TO_SOCK_COMMON, PTR_TO_SOCKET) Linux
+ * types from BTF and tsbpf does not model, refused as unsupported.
+ */
+import type { MapTypeName } from '../object/spec.js';
+import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+import { mapFuncIncompatibility } from './func-compat.js';
+import { kernelBtf, structWalk, MAP_BTF_STRUCT } from './kernel-btf.js';
+import { loadedScalar } from './ldst.js';
+
+/**
+ * check_ptr_to_map_access: root may read the kernel's struct of the map
+ * (struct bpf_array, bpf_htab, ... each starting with struct bpf_map)
+ * through the map pointer, as a PTR_TO_BTF_ID walked with vmlinux BTF.
+ * tsbpf walks the same layout (kernel-btf.ts) and so refuses what Linux
+ * refuses; of what Linux allows, it serves the struct bpf_map fields its
+ * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
+ * for the rest (kernel pointers, locks and reference counts it does not have).
+ */
+export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean): Reg | undefined {
+  const i = env.idx;
+  const m = env.maps[base.map];
+  const sname = MAP_BTF_STRUCT[m?.type ?? ''];
+  if (!sname)
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `map_ptr access not supported for map type ${mapTypeId(m?.type ?? 'unspec')}`,
+      insn: i,
+      regs: [ptrReg],
+      rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
+    });
+  if (!env.privileged)
+    throw new Reject({
+      errno: 'EPERM',
+      message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
+      insn: i,
+      regs: [ptrReg],
+      rule: 'unprivileged programs cannot read a map\'s kernel structure',
+    });
+  const o = base.off + off;
+  if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${ptrReg} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [ptrReg] });
+  if (write) throw new Reject({
+    errno: 'EACCES',
+    message: `only read from ${sname} is supported`,
+    insn: i,
+    regs: [ptrReg],
+    rule: 'a map\'s kernel structure is read-only to programs',
+  });
+  const w = structWalk(kernelBtf(), sname, o, size);
+  if (w.kind === 'error') throw new Reject({
+    errno: w.errno,
+    message: w.message,
+    insn: i,
+    regs: [ptrReg],
+    hint: `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
+    rule: `the read is not a field of struct ${sname}`,
+  });
+  const field = w.field.replace(/^map\./, '');
+  if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${ptrReg} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
+      insn: i,
+      regs: [ptrReg],
+      hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
+      rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
+    });
+  return loadedScalar(size, signExtend);
+}
+
+/**
+ * A sockmap/sockhash holds sockets: a lookup returns a referenced
+ * PTR_TO_SOCKET and an update takes one (resolve_map_arg_type), which tsbpf
+ * does not model. Where Linux would refuse the helper for that map anyway
+ * (check_map_func_compatibility), say so; otherwise refuse as unsupported.
+ */
+export function sockMapUnsupported(env: Verifier, id: number, name: string, mapIdx: number): void {
+  const mt = env.maps[mapIdx]?.type;
+  if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
+  const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, env.rules.name, env.input.attachType);
+  if (why) throw new Reject({
+    errno: 'EINVAL',
+    message: why,
+    insn: env.idx,
+    regs: [1],
+    rule: `${name} cannot be used with a ${mt} map in ${env.rules.name} programs`,
+  });
+  throw new Reject({
+    errno: 'ENOTSUPP',
+    message: `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`,
+    insn: env.idx,
+    regs: [1],
+    hint: 'tsbpf has no sockets; sockmap and sockhash can only have elements deleted',
+    rule: 'socket pointers are not supported by tsbpf',
+  });
+}
+
+/** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
+export function sockUnsupported(env: Verifier, r: number): Reject {
+  return new Reject({
+    errno: 'ENOTSUPP',
+    message: `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`,
+    insn: env.idx,
+    regs: [r],
+    hint: 'tsbpf has no sockets: read the packet and the __sk_buff fields instead',
+    rule: 'socket pointers are not supported by tsbpf',
+  });
+}
+
+/**
+ * The struct bpf_map fields a tsbpf map descriptor holds (BPF_MAP_FIELDS in
+ * maps/map.ts). `sha` is admitted because Linux admits it and programs read
+ * it as plain bytes: there tsbpf's descriptor holds its own words (type,
+ * sizes, id, storage address), not a SHA-256, which Linux computes only on
+ * request; the verifier types the read as an unknown scalar either way.
+ */
+const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
+  'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
+
+export function mapTypeId(t: MapTypeName): number {
+  const ids: Record<string, number> = {
+    hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7, cgroup_array: 8, lru_hash: 9,
+    lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12, hash_of_maps: 13, devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18,
+    queue: 22, stack: 23, devmap_hash: 25, ringbuf: 27, bloom_filter: 30,
+  };
+  return ids[t] ?? 0;
+}

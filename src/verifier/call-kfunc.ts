@@ -1,0 +1,75 @@
+/**
+ * Calls of kernel functions (check_kfunc_call) for the few kfuncs tsbpf
+ * implements (kfuncs.ts): the RCU read and preemption sections they open
+ * and close are tracked as the kernel tracks them.
+ */
+import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
+
+/**
+ * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
+ * comes from the object's `__ksym` relocation; their signature is
+ * `void (void)`, so no argument is read, r0-r5 are clobbered and r0 is left
+ * uninitialised; the RCU and preemption sections they open and close are
+ * tracked as the kernel tracks them.
+ */
+export function checkKfuncCall(env: Verifier, i: number): number {
+  const name = env.input.kfuncOfInsn!(i)!;
+  const k = KFUNCS.get(name);
+  if (!k) {
+    if (LINUX_ONLY_KFUNCS.has(name))
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `calling kernel function ${name} is not supported by tsbpf`,
+        insn: i,
+        hint: `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+        rule: `${name} is a Linux kfunc that tsbpf does not implement`,
+      });
+    throw new Reject({
+      errno: 'EACCES',
+      message: `calling kernel function ${name} is not allowed`,
+      insn: i,
+      hint: `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+      rule: `${name} is not a kfunc programs may call`,
+    });
+  }
+  const st = env.cur;
+  switch (k.effect) {
+    case 'rcu_lock':
+      if (st.rcuLock) throw new Reject({
+        errno: 'EINVAL',
+        message: `nested rcu read lock (kernel function ${name})`,
+        insn: i,
+        hint: 'RCU read sections do not nest: unlock before locking again',
+      });
+      st.rcuLock = true;
+      break;
+    case 'rcu_unlock':
+      if (!st.rcuLock) throw new Reject({
+        errno: 'EINVAL',
+        message: `unmatched rcu read unlock (kernel function ${name})`,
+        insn: i,
+        hint: 'call bpf_rcu_read_lock() first on every path reaching this unlock',
+      });
+      st.rcuLock = false;
+      break;
+    case 'preempt_disable':
+      st.preemptLock++;
+      break;
+    case 'preempt_enable':
+      if (!st.preemptLock) throw new Reject({
+        errno: 'EINVAL',
+        message: `unmatched attempt to enable preemption (kernel function ${name})`,
+        insn: i,
+        hint: 'call bpf_preempt_disable() first on every path reaching this call',
+      });
+      st.preemptLock--;
+      break;
+  }
+  const regs = env.regs();
+  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  return i + 1;
+}

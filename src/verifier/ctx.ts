@@ -1,0 +1,93 @@
+/**
+ * The context's access rules: a field of the program type's context may be
+ * read or written only at a constant offset from the unmoved ctx pointer,
+ * with the size and direction the program type allows (check_ctx_access and
+ * the per-type is_valid_access callbacks, which progtypes/ holds); what a
+ * read yields (a scalar, a packet pointer, ...) comes from the same rules.
+ */
+import { Reg } from './types.js';
+import { tnumStr } from './tnum.js';
+import { Scalar } from './scalar.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+
+export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, signExtend: boolean): Reg | undefined {
+  const i = env.idx;
+  if (!base.s.isConst())
+    throw new Reject({
+      errno: 'EACCES',
+      message: `variable ctx access var_off=${tnumStr(base.s.varOff)} disallowed`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'access context fields at constant offsets from the original ctx pointer',
+      rule: 'the context pointer was moved by a variable amount',
+    });
+  if (base.off !== 0 || base.s.varOff.value !== 0n)
+    throw new Reject({
+      errno: 'EACCES',
+      message: `dereference of modified ctx ptr R${ptrReg} off=${base.off} disallowed`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'access context fields through the original ctx pointer, with the field offset in the instruction',
+      rule: 'the context pointer was moved before the access',
+    });
+  if (write && val?.isPointer && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `R${env.insns[i]!.src} leaks addr into ctx`,
+    insn: i,
+    regs: [ptrReg],
+  });
+  const o = base.off + off;
+  const f = env.rules.ctxAccess({ off: o, size, write, signExtend, privileged: env.privileged, ...(env.input.attachType ? { attachType: env.input.attachType } : {}) });
+  if (!f) {
+    throw new Reject({
+      errno: 'EACCES',
+      message: `invalid bpf_context access off=${o} size=${size}`,
+      insn: i,
+      regs: [ptrReg],
+      hint: `${env.rules.name} programs may not ${write ? 'write' : 'read'} ${size} byte(s) at offset ${o} of their context`,
+      rule: 'the context access is not allowed for this program type',
+    });
+  }
+  if (write) return undefined;
+  if (f === 'btf_ptr') {
+    const arg = o / 8;
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${ptrReg} reads arg${arg} of ${env.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
+      rule: 'a pointer argument into kernel memory is not supported by tsbpf',
+    });
+  }
+  if (f === 'flow_keys')
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${env.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
+      insn: i,
+      regs: [ptrReg],
+      rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
+    });
+  if (f === 'sock_ptr')
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${env.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${env.rules.name} context, which tsbpf does not support`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'tsbpf has no sockets: use the address and port fields of the context instead',
+      rule: 'socket pointers are not supported by tsbpf',
+    });
+  if (f === 'sock') {
+    const r = Reg.unknown();
+    r.sock = true;
+    return r;
+  }
+  if (f === 'scalar') {
+    if (size === 8) return Reg.unknown();
+    const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
+    if (signExtend) s.signExtend(size as 1 | 2 | 4);
+    return Reg.scalar(s);
+  }
+  return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');
+}

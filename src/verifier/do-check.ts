@@ -1,0 +1,267 @@
+/**
+ * The path explorer and its pruning hook (the kernel's do_check and
+ * is_state_visited): a path runs instruction by instruction, each family's
+ * module checking the instruction and changing the state; the other side of
+ * a branch goes on a stack (push_stack) to be explored after; at prune
+ * points a state contained in one already proven safe ends the path
+ * (prune.ts: states_equal), and a path that comes back to the same state
+ * with no progress is an infinite loop.
+ */
+import * as op from '../isa/opcodes.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+import { VerifierState } from './state.js';
+import { checkExit, checkCall } from './call.js';
+import { frameStr, stateStr, insnLine } from './log.js';
+import { statesEqual, statesMaybeLooping } from './prune.js';
+import { checkLdx, checkStore, checkAtomic } from './ldst.js';
+import { checkLdImm64 } from './ld-imm64.js';
+import { checkLdAbs } from './ld-abs.js';
+import { checkAlu } from './alu.js';
+import { checkMayGoto, checkCondJmp } from './branch.js';
+
+/** Explore every path from `st` at instruction `start` (do_check). */
+export function explore(env: Verifier, st: VerifierState, start: number): void {
+  env.cur = st;
+  env.idx = start;
+  if (env.logLevel > 0) env.log(`${start}: ${frameStr(st.cur, env)}`);
+  let from = -1;
+  for (;;) {
+    runPath(env, from);
+    const next = env.work.pop();
+    if (!next) break;
+    env.cur = next.st;
+    env.idx = next.insn;
+    env.cp = next.cp;
+    from = next.from;
+    if (env.logLevel > 0) {
+      env.log('');
+      env.log(`from ${next.from} to ${next.insn}: ${stateStr(env.cur, env)}`);
+      if (env.logLevel > 1) env.log(`${next.insn}: ${stateStr(env.cur, env)}`);
+    }
+  }
+}
+
+/** Explore from the current state until the path ends; returns when it exits or is pruned. */
+function runPath(env: Verifier, from: number): void {
+  let startOfPath = from >= 0;
+  env.arrivedFrom = from;
+  for (;;) {
+    const i = env.idx;
+    if (++env.processed > env.limit)
+      throw new Reject({
+        errno: 'E2BIG',
+        message: `BPF program is too large. Processed ${env.processed} insn`,
+        insn: i,
+        rule: 'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching',
+      });
+    if (env.cfg.prunePoint[i]) {
+      if (isStateVisited(env, i)) {
+        if (env.logLevel > 0) env.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
+        endPath(env);
+        return;
+      }
+    }
+    startOfPath = false;
+    if (env.logLevel > 0) {
+      if (env.logLevel > 1) {
+        env.scratchRegs.clear();
+        env.scratchSlots.clear();
+      }
+      env.logSourceLine(i);
+      env.logInsnPending = insnLine(env.insns, i, (id) => env.helperLogName(id), () => env.input.kfuncOfInsn?.(i));
+    }
+    const next = step(env, i);
+    if (env.logLevel > 0) {
+      // The kernel prints no state after an exit.
+      if (next < 0 || env.insns[i]!.code === op.OP_EXIT) { env.scratchRegs.clear(); env.scratchSlots.clear(); }
+      env.flushInsnLog();
+    }
+    if (next < 0) {
+      endPath(env);
+      return;
+    }
+    env.arrivedFrom = i;
+    env.idx = next;
+  }
+}
+
+function endPath(env: Verifier): void {
+  env.curStates--;
+  let c = env.cp;
+  while (c) {
+    c.branches--;
+    if (c.branches > 0) break;
+    c = c.parent;
+  }
+}
+
+/** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
+export function isStateVisited(env: Verifier, i: number): boolean {
+  let list = env.explored.get(i);
+  const cur = env.cur;
+  let inLoop = false;
+  // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
+  const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
+  if (list) {
+    // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
+    // calls_callback checkpoint) converges this way; a jump back to the callback's first
+    // instruction from inside it is an ordinary loop, checked for progress below.
+    const from = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom] : undefined;
+    const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
+    for (const c of list) {
+      if (c.branches === 0) {
+        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+          c.hit++;
+          return true;
+        }
+      } else if (isCallbackEntry) {
+        // Callback re-entry: the helper bounds the iterations, so containment in an
+        // iteration still being explored is a fixpoint (the kernel's calls_callback case).
+        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+          c.hit++;
+          return true;
+        }
+      } else {
+        inLoop = true;
+        // A loop through a may_goto ends (the counter runs out): a state
+        // contained in an earlier one at another may_goto depth has converged.
+        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+          c.hit++;
+          return true;
+        }
+        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
+          // The very same state again on this path: a loop that makes no progress.
+          throw new Reject({
+            errno: 'EINVAL',
+            message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
+            insn: i,
+            hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
+            rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
+          });
+        }
+      }
+      c.miss++;
+    }
+    // States that keep failing to match cost time and never prune: drop them, as the kernel does
+    // (losing a state only costs pruning, never soundness).
+    if (list.length > 8) {
+      list = list.filter((c) => c.miss <= c.hit * 3 + 3);
+      env.explored.set(i, list);
+    }
+  }
+  // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
+  // at every pass of a loop inside the callback that jumps back to its first instruction)
+  const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
+  const force = isMayGoto || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
+  // Inside a loop, iterations rarely match each other: remember states less often.
+  const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
+  if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
+  env.prevJmpsProcessed = env.jmpsProcessed;
+  env.prevInsnProcessed = env.processed;
+  const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0 };
+  env.cp = cp;
+  env.totalStates++;
+  const l = list ?? [];
+  if (l.length >= 64) {
+    const k = l.findIndex((x) => x.branches === 0);
+    l.splice(k >= 0 ? k : 0, 1);
+  }
+  l.push(cp);
+  if (!list) env.explored.set(i, l);
+  return false;
+}
+
+/** Queue the other side of a branch (push_stack). */
+export function pushStack(env: Verifier, st: VerifierState, insn: number, from: number): void {
+  if (env.cp) env.cp.branches++;
+  env.work.push({ st, insn, from, cp: env.cp });
+  env.curStates++;
+  if (env.curStates > env.peakStates) env.peakStates = env.curStates;
+  if (env.work.length > 8192) throw new Reject({
+    errno: 'E2BIG',
+    message: `The sequence of ${env.work.length} jumps is too complex.`,
+    insn: from,
+  });
+}
+
+// ------------------------------------------------------------------
+// One instruction. Returns the next instruction index, or -1 when the path ends.
+
+export function step(env: Verifier, i: number): number {
+  const ins = env.insns[i]!;
+  const cls = op.classOf(ins.code);
+  switch (cls) {
+    case op.BPF_ALU:
+    case op.BPF_ALU64:
+      checkAlu(env, ins, cls === op.BPF_ALU);
+      return i + 1;
+    case op.BPF_LDX:
+      checkLdx(env, ins);
+      return i + 1;
+    case op.BPF_ST:
+    case op.BPF_STX:
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC) checkAtomic(env, ins);
+      else checkStore(env, ins, cls === op.BPF_STX);
+      return i + 1;
+    case op.BPF_LD:
+      if (ins.code === op.OP_LDDW) {
+        checkLdImm64(env, i, ins);
+        return i + 2;
+      }
+      return checkLdAbs(env, ins);
+    case op.BPF_JMP:
+    case op.BPF_JMP32: {
+      env.jmpsProcessed++;
+      const o = op.opOf(ins.code);
+      if (o === op.BPF_EXIT) return checkExit(env);
+      if (o === op.BPF_CALL) return checkCall(env, i, ins);
+      if (o === op.BPF_JA) return i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off);
+      if (o === op.BPF_JCOND) return checkMayGoto(env, i, ins);
+      return checkCondJmp(env, i, ins, cls === op.BPF_JMP32);
+    }
+  }
+  throw new Reject({ errno: 'EINVAL', message: `unknown opcode ${ins.code.toString(16).padStart(2, '0')}`, insn: i });
+}
+
+export interface Checkpoint {
+  state: VerifierState;
+  branches: number;
+  parent: Checkpoint | null;
+  hit: number;
+  miss: number;
+}
+
+export interface WorkItem {
+  st: VerifierState;
+  insn: number;
+  from: number;
+  cp: Checkpoint | null;
+}
+
+/**
+ * func_states_equal's callback_depth rule: an old state covers the current
+ * one only if every callback frame had at least as many calls of its
+ * callback left (bpf_loop's nr_loops bound), since the old state's
+ * exploration stopped iterating where it ran out.
+ */
+function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
+  const n = Math.min(old.frames.length, cur.frames.length);
+  for (let k = 0; k < n; k++) {
+    const o = old.frames[k]!, c = cur.frames[k]!;
+    if (c.callbackMax < 0) continue;
+    if (o.callbackMax >= 0 && o.callbackMax - o.callbackIter < c.callbackMax - c.callbackIter) return false;
+  }
+  return true;
+}
+
+/**
+ * The kernel's callback_unroll_depth, as far as the state's frames hold it:
+ * is_state_visited reports an infinite loop only between states at the same
+ * callback iteration (a bpf_loop callback entered again is progress).
+ */
+function callbackUnroll(st: VerifierState): number {
+  let n = 0;
+  for (const f of st.frames) n += f.callbackIter;
+  return n;
+}

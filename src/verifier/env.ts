@@ -1,0 +1,396 @@
+/**
+ * The verifier's environment (the kernel's struct bpf_verifier_env): the
+ * program, its maps and program-type rules, the state of the path being
+ * explored (`cur`, `idx`), the explorer's stack and checkpoints, statistics,
+ * the log, and the register reads and writes every instruction makes
+ * (check_reg_arg). The stages are functions of it, as the kernel's take
+ * `env`: check.ts runs them in order, do-check.ts explores the paths, and
+ * one module per instruction family, memory region and kind of call says
+ * what must hold and how a step changes the state (state.ts, types.ts and
+ * scalar.ts hold what is known).
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
+import type { Btf } from '../object/btf/btf.js';
+import type { HelperProto } from '../helpers/proto.js';
+import type { InsnAux } from '../vm/engine.js';
+import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import { VerifierState } from './state.js';
+import type { GlobalProto } from './global-func.js';
+import { frameStr, alignTo, regStr, type MapNames } from './log.js';
+import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
+import type { Cfg } from './cfg.js';
+import type { PruneContext } from './prune.js';
+import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
+import { HELPER_PROTOS } from './helper-protos.js';
+import { tracingRulesFor } from './check.js';
+import type { Checkpoint, WorkItem } from './do-check.js';
+
+export interface VerifierMapInfo {
+  name?: string;
+  type: MapTypeName;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** the map was frozen (BPF_MAP_FREEZE): with BPF_F_RDONLY_PROG its contents are constants */
+  frozen?: boolean;
+  /** the value bytes of a global-data map (.rodata), for constant reads */
+  contents?: Uint8Array;
+  /** for array_of_maps / hash_of_maps: the inner map template (a lookup yields a map pointer) */
+  inner?: VerifierMapInfo;
+}
+
+export interface VerifierInput {
+  insns: readonly Insn[];
+  progType: ProgTypeName;
+  /** the maps lddw instructions refer to */
+  maps?: readonly VerifierMapInfo[];
+  /** index into `maps` of the lddw at slot i; default: the lddw's imm */
+  mapOfInsn?: (insnIndex: number) => number | undefined;
+  /** helper lookup (the runtime's registry); default: the built-in prototype table */
+  helpers?: (id: number) => { name: string; proto: HelperProto } | undefined;
+  /** root (CAP_BPF + CAP_PERFMON) rules; default true */
+  privileged?: boolean;
+  logLevel?: 0 | 1 | 2;
+  lineInfo?: ProgramSpec['lineInfo'];
+  funcInfo?: ProgramSpec['funcInfo'];
+  btf?: unknown;
+  /** GPL-only helpers need a GPL-compatible license; default "GPL" */
+  license?: string;
+  /** the program is sleepable (BPF_F_SLEEPABLE; syscall programs must be). Default: from progFlags, else false, as the kernel */
+  sleepable?: boolean;
+  /** the kernel's prog_flags (BPF_F_SLEEPABLE = 16 is the one the verifier reads) */
+  progFlags?: number;
+  /** processed-instruction budget; default (and maximum) the kernel's 1,000,000 */
+  complexityLimit?: number;
+  /**
+   * The expected attach type as libbpf names it (`trace_fentry`, `trace_fexit`,
+   * `modify_return`, `trace_raw_tp`): for tracing programs, with `attachTo`.
+   */
+  attachType?: string;
+  /** tracing programs: the kernel function or raw tracepoint attached to (the kernel's attach_btf_id, by name) */
+  attachTo?: string;
+  /** the kfunc each BPF_PSEUDO_KFUNC_CALL at slot i calls, by name (from the object's `__ksym` relocations) */
+  kfuncOfInsn?: (insnIndex: number) => string | undefined;
+  /** kernel BTF to find tracing targets in (e.g. /sys/kernel/btf/vmlinux); default: the subset tsbpf ships (kernel-btf.ts) */
+  kernelBtf?: Btf;
+}
+
+export interface VerifierStats {
+  processedInsns: number;
+  peakStates: number;
+  totalStates: number;
+  maxStatesPerInsn: number;
+  /** stack depth of each function, main first */
+  stackDepth: number[];
+  maxStackDepth: number;
+  timeUs: number;
+}
+
+export const BPF_F_RDONLY_PROG = 0x80;
+export const BPF_F_WRONLY_PROG = 0x100;
+export const BPF_MAX_VAR_OFF = 1 << 29;
+export const MAX_PACKET_OFF = 0xffff;
+export const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
+
+export const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
+
+
+export class Verifier implements MapNames {
+  readonly insns: readonly Insn[];
+  readonly rules: ProgTypeRules;
+  readonly maps: readonly VerifierMapInfo[];
+  readonly innerOf: number[];
+  readonly privileged: boolean;
+  readonly logLevel: number;
+  readonly aux: InsnAux[];
+  cfg!: Cfg;
+  readonly out: string[] = [];
+  idGen = 0;
+  preciseIn: Precision | undefined;
+
+  /** The static precision analysis, computed the first time pruning needs it. */
+  precision(): Precision {
+    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto), this.rules.retRange !== undefined));
+  }
+  processed = 0;
+  jmpsProcessed = 0;
+  prevInsnProcessed = 0;
+  prevJmpsProcessed = 0;
+  totalStates = 0;
+  curStates = 0;
+  peakStates = 0;
+  readonly explored = new Map<number, Checkpoint[]>();
+  readonly work: WorkItem[] = [];
+  readonly stackDepth: number[] = [];
+  cur!: VerifierState;
+  cp: Checkpoint | null = null;
+  idx = 0;
+  /** registers and stack slots the current instruction touched (for the level-2 log) */
+  scratchRegs = new Set<number>();
+  scratchSlots = new Set<number>();
+  readonly pruneCtx: PruneContext;
+  readonly limit: number;
+
+  constructor(readonly input: VerifierInput) {
+    this.insns = input.insns;
+    const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
+    if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
+    this.rules = rules;
+    // Inner map templates get indices of their own after the maps the program names.
+    const maps = [...(input.maps ?? [])];
+    this.innerOf = maps.map(() => -1);
+    for (let k = 0; k < maps.length; k++) {
+      const inner = maps[k]!.inner;
+      if (inner) {
+        this.innerOf[k] = maps.length;
+        maps.push(inner);
+        this.innerOf.push(-1);
+      }
+    }
+    this.maps = maps;
+    this.privileged = input.privileged ?? true;
+    this.logLevel = input.logLevel ?? 0;
+    this.aux = new Array(this.insns.length);
+    this.limit = Math.min(COMPLEXITY_LIMIT, input.complexityLimit ?? COMPLEXITY_LIMIT);
+    this.pruneCtx = {
+      allowUninitStack: this.privileged,
+      liveMask: (st, k) => {
+        const top = st.frames.length - 1;
+        if (k === top) return this.cfg.liveIn[this.idx]!;
+        const callsite = st.frames[k + 1]!.callsite;
+        return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
+      },
+      // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
+      ...(this.privileged ? {
+        preciseMask: (st: VerifierState, k: number): number => {
+          const p = this.precision();
+          const top = st.frames.length - 1;
+          if (k === top) return p.regs[this.idx]!;
+          return p.regs[st.frames[k + 1]!.callsite + 1]! & 0b1111000000;
+        },
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean =>
+          k !== st.frames.length - 1 || slotMatters(this.precision(), this.idx, spi),
+      } : {}),
+    };
+  }
+
+  // --- MapNames for the log ---
+  name(m: number): string | undefined {
+    return this.maps[m]?.name;
+  }
+  keySize(m: number): number {
+    return this.maps[m]?.keySize ?? 0;
+  }
+  valueSize(m: number): number {
+    return this.maps[m]?.valueSize ?? 0;
+  }
+
+  log(line: string): void {
+    if (this.logLevel > 0) this.out.push(line);
+  }
+
+  get logText(): string {
+    return this.out.join('\n') + (this.out.length ? '\n' : '');
+  }
+
+  /** Append a final line even at log level 0 (the rejection reason). */
+  logAlways(line: string): void {
+    this.out.push(line);
+  }
+
+  helper(id: number): { name: string; proto: HelperProto } | undefined {
+    return this.input.helpers?.(id) ?? HELPER_PROTOS.get(id);
+  }
+
+  stats(timeUs: number): VerifierStats {
+    // The kernel allocates stack in 8-byte slots and reports that.
+    const depths = this.cfg ? this.cfg.subprogStarts.map((_, k) => Math.ceil((this.stackDepth[k] ?? 0) / 8) * 8) : [0];
+    let maxPer = 0;
+    for (const l of this.explored.values()) maxPer = Math.max(maxPer, l.length);
+    return {
+      processedInsns: this.processed,
+      peakStates: this.peakStates,
+      totalStates: this.totalStates,
+      maxStatesPerInsn: maxPer,
+      stackDepth: depths,
+      maxStackDepth: Math.max(0, ...depths),
+      timeUs,
+    };
+  }
+
+  get currentState(): VerifierState | undefined {
+    return this.cur;
+  }
+  get currentInsn(): number {
+    return this.idx;
+  }
+
+  
+  /** Functions with global linkage in the program's BTF func_info (static ones are followed into at each call). */
+  readonly globals = new Map<number, { start: number; typeId: number; proto?: GlobalProto; called: boolean; verified: boolean; changesPkt: boolean }>();
+
+  
+  
+  
+  
+  
+  
+  /** The instruction the current one was reached from (-1 at the start of the program). */
+  arrivedFrom = -1;
+
+  logInsnPending: string | null = null;
+  lastLine: unknown = undefined;
+
+  /** `; source text @ file.c:12` when a line_info record starts at this instruction (verbose_linfo). */
+  logSourceLine(i: number): void {
+    const li = this.input.lineInfo;
+    if (!li) return;
+    const rec = li.find((l) => l.insnOff === i);
+    if (!rec) return;
+    // Like verbose_linfo: print a line once until another line is printed.
+    const key = `${rec.fileName}:${rec.lineNum}:${rec.line}`;
+    if (key === this.lastLine) return;
+    this.lastLine = key;
+    const base = rec.fileName.split('/').pop();
+    this.log(`; ${rec.line.trim()} @ ${base}:${rec.lineNum}`);
+  }
+
+  flushInsnLog(): void {
+    if (this.logInsnPending === null) return;
+    let line = this.logInsnPending;
+    if (this.logLevel > 1 && (this.scratchRegs.size || this.scratchSlots.size) && this.cur.frames.length) {
+      const s = frameStr(this.cur.cur, this, { regs: this.scratchRegs, slots: this.scratchSlots }, this.cur.refs.map((r) => r.id));
+      if (s) line += ' '.repeat(alignTo(line.length)) + '; ' + s;
+    }
+    this.log(line);
+    this.logInsnPending = null;
+  }
+
+  helperLogName(id: number): string | undefined {
+    const h = this.helper(id);
+    return h ? `bpf_${h.name}` : undefined;
+  }
+
+  
+  
+  
+  // ------------------------------------------------------------------
+  // Registers
+
+  regs(): Reg[] {
+    return this.cur.regs;
+  }
+
+  /** check_reg_arg(SRC_OP) */
+  readReg(r: number): Reg {
+    const reg = this.regs()[r]!;
+    if (this.logLevel > 1) this.scratchRegs.add(r);
+    if (reg.type === 'not_init') {
+      throw new Reject({
+        errno: 'EACCES',
+        message: `R${r} !read_ok`,
+        insn: this.idx,
+        regs: [r],
+        hint: r === 0 ? 'assign r0 before exit or reading it (e.g. `r0 = 0`)' : `set r${r} before this instruction; helper calls clobber r1-r5`,
+        rule: `R${r} is read before it was given a value on this path`,
+      });
+    }
+    return reg;
+  }
+
+  /** check_reg_arg(DST_OP) */
+  writeReg(r: number, v: Reg): void {
+    if (r === op.REG_FP) throw new Reject({
+      errno: 'EACCES',
+      message: 'frame pointer is read only',
+      insn: this.idx,
+      regs: [10],
+      hint: 'copy r10 into another register and change that one',
+      rule: 'r10, the frame pointer, cannot be written',
+    });
+    this.regs()[r] = v;
+    if (this.logLevel > 1) this.scratchRegs.add(r);
+  }
+
+  /**
+   * assign_scalar_id_before_mov: before rX = rY (or a spill of rY), a link of rY to another
+   * register plus a constant (BPF_ADD_CONST) is dropped, since a copy cannot carry a second
+   * offset; then rY gets an id, if it has none and is not constant, that the copy shares.
+   */
+  idBeforeMov(r: Reg): void {
+    if (r.addConst) {
+      r.id = 0;
+      r.addConst = false;
+      r.linkOff = 0;
+    }
+    if (!r.id && !r.s.isConst()) r.id = this.newId();
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  regDesc(r: number): string {
+    const reg = this.regs()[r]!;
+    return `R${r}=${reg.type === 'not_init' ? 'not initialised' : regStr(reg, this.cur.cur.frameno, this)}`;
+  }
+
+  regDescriptions(rs: number[]): string[] {
+    return rs.filter((r, k) => rs.indexOf(r) === k && r >= 0 && r <= 10).map((r) => this.regDesc(r));
+  }
+
+  
+  
+  
+  
+  /** Per load/store instruction: whether its pointer was the context, on the paths seen so far (insn_aux_data.ptr_type). */
+  readonly ctxPtrAt = new Map<number, boolean>();
+
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+  
+}
+
+

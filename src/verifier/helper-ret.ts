@@ -1,0 +1,90 @@
+/**
+ * r0 after a helper call, as a table keyed by the prototype's return type
+ * (check_helper_call's ret_type switch, do_refine_retval_range): a map
+ * value or NULL, ring buffer memory holding a new reference, a bounded
+ * integer, ...
+ */
+import * as op from '../isa/opcodes.js';
+import type { RetType } from '../helpers/proto.js';
+import { Reg } from './types.js';
+import { Scalar } from './scalar.js';
+import type { Verifier } from './env.js';
+import type { CallArgMeta } from './helper-args.js';
+import { STACK_ZERO } from './state.js';
+import { RET_BOUNDED_BY_SIZE } from './helper-protos.js';
+
+type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
+
+/** r0 after a helper call, by the prototype's return type (check_helper_call's switch on ret_type). */
+export const RET_TYPES: Record<RetType, RetSetter> = {
+  INTEGER: (_env, meta) => {
+    const r0 = Reg.unknown();
+    if (meta.id === 8) r0.s = Scalar.urange(0n, 255n); // get_smp_processor_id: < nr_cpu_ids
+    // do_refine_retval_range: get_stack and the *_str reads return [-MAX_ERRNO, size]
+    if (RET_BOUNDED_BY_SIZE.has(meta.id) && meta.sizeMax >= 0n) r0.s = retBoundedBySize(meta.sizeMax);
+    return r0;
+  },
+  VOID: () => Reg.notInit(),
+  PTR_TO_MAP_VALUE_OR_NULL: mapValueRet,
+  PTR_TO_MAP_VALUE: mapValueRet,
+  PTR_TO_RINGBUF_MEM_OR_NULL: (env, meta) => {
+    // As the kernel does: a fresh id for null-check propagation, another for the reference.
+    const idv = env.newId();
+    const ref = env.newId();
+    const r0 = Reg.ptr('mem', { memSize: meta.allocSize, ringbuf: true, id: idv, refObjId: ref, maybeNull: true });
+    env.cur.refs.push({ id: ref, insn: meta.insn });
+    return r0;
+  },
+  PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
+};
+
+/** A map lookup's value (or NULL), a map-in-map lookup's inner map. */
+function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
+  const mapIdx = meta.mapIdx;
+  if (mapIdx >= 0 && env.innerOf[mapIdx]! >= 0) {
+    // A map of maps holds map pointers: the lookup yields the inner map (or NULL).
+    return Reg.ptr('map_ptr', { map: env.innerOf[mapIdx]!, id: env.newId(), maybeNull: true });
+  }
+  if (meta.id === 1 && constKeyInRange(env, mapIdx, keyReg)) {
+    // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check).
+    return Reg.ptr('map_value', { map: mapIdx });
+  }
+  return Reg.ptr('map_value', { map: mapIdx, id: env.newId(), maybeNull: meta.proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
+}
+
+/** The key at `key` is a known constant below the array's max_entries. */
+function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolean {
+  const m = env.maps[mapIdx];
+  if (!m || (m.type !== 'array' && m.type !== 'percpu_array') || key.type !== 'fp' || !key.s.isConst()) return false;
+  const o = key.off + Number(BigInt.asIntN(64, key.s.varOff.value));
+  if (o < -op.MAX_BPF_STACK || o + 4 > 0) return false;
+  const f = env.cur.frames[key.frameno]!;
+  const slot = f.stack[Math.floor((-o - 1) / 8)];
+  if (!slot) return false;
+  let v: bigint | undefined;
+  if ((-o) % 8 === 0 && slot.isSpill && slot.spilled?.type === 'scalar' && slot.spilled.s.isConst()) v = slot.spilled.s.varOff.value & 0xffffffffn;
+  else {
+    let zero = true;
+    for (let b = 0; b < 4; b++) {
+      const byte = -(o + b) - 1;
+      if (f.stack[Math.floor(byte / 8)]?.t[byte % 8] !== STACK_ZERO) zero = false;
+    }
+    if (zero) v = 0n;
+  }
+  return v !== undefined && v < BigInt(m.maxEntries);
+}
+
+/**
+ * do_refine_retval_range for get_stack and the *_str reads: smax and s32max
+ * become the size argument's umax, smin and s32min -MAX_ERRNO (4095), then
+ * the bounds are synced (reg_bounds_sync).
+ */
+function retBoundedBySize(sizeMax: bigint): Scalar {
+  const s = Scalar.unknown();
+  s.smax = sizeMax;
+  s.s32max = sizeMax;
+  s.smin = -4095n;
+  s.s32min = -4095n;
+  s.sync();
+  return s;
+}
