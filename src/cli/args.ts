@@ -12,7 +12,7 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: false }>;
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: false }>;
 
 /** Parse `args` with Node's util.parseArgs; unknown flags are a usage error. */
 export function parse(args: string[], options: OptionSpec): ParsedArgs {

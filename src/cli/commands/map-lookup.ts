@@ -2,7 +2,10 @@
 import { CliUsageError } from '../args.js';
 import { errorOut, exitCodeFor, formatEntry, hex, isJson, jsonEntry, openPinned, parseBytes, strerror } from './map-common.js';
 
-export const usage = 'Usage: tsbpf map lookup pinned PATH key [hex] BYTES [-j]\n';
+export const usage = `Usage: tsbpf map lookup pinned PATH key [hex] BYTES [-j|-p]
+  The value of one key of the map pinned at PATH ("Not found", exit 254, when absent).
+  BYTES: one byte per word in C notation (0x01 1 01), or after 'hex' in hex (01 ff).
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const [json, args] = isJson(argv);

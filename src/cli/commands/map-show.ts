@@ -1,11 +1,16 @@
 /** `tsbpf map show pinned PATH [-j]`: the map's attributes, like bpftool's. */
 import { CliUsageError } from '../args.js';
 import { isJson, openPinned } from './map-common.js';
+import { noListing } from '../listing.js';
 
-export const usage = 'Usage: tsbpf map show pinned PATH [-j]\n';
+export const usage = `Usage: tsbpf map { show | list } pinned PATH [-j|-p]
+  The attributes of the map pinned at PATH (type, name, flags, sizes, max_entries).
+  Without PATH: the kernel's maps, when tsbpf's Linux backend is in the build.
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const [json, args] = isJson(argv);
+  if (args.length === 0) throw noListing('map');
   const [pm, rest] = await openPinned(args);
   try {
     if (rest.length) throw new CliUsageError(`unexpected '${rest[0]}'`);
