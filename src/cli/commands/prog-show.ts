@@ -36,7 +36,8 @@ export async function run(args: string[]): Promise<number> {
     if (!k) throw noListing('prog');
     infos = await k.programs();
   } else infos = await objectPrograms(file, progName, { interpret: values.interpret === true, json });
-  if (json) process.stdout.write(JSON.stringify(infos, null, values.pretty ? 4 : undefined) + '\n');
+  // bpftool: one program named prints as an object, a listing as an array
+  if (json) process.stdout.write(JSON.stringify(progName !== undefined && infos.length === 1 ? infos[0] : infos, null, values.pretty ? 4 : undefined) + '\n');
   else process.stdout.write(infos.map(progPlain).join(''));
   return 0;
 }
