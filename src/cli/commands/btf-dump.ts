@@ -38,11 +38,6 @@ export async function run(args: string[]): Promise<number> {
       baseFile = v;
     } else throw new CliUsageError(`unexpected '${w}'`);
   }
-  // `tsbpf btf dump vmlinux | head` closes the pipe early: stop quietly, as bpftool does
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
   const base = baseFile ? readBtfPath(baseFile) : undefined;
   const btf: Btf = readBtfPath(file, base);
   const json = values.json === true || values.pretty === true;

@@ -40,10 +40,6 @@ export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] 
 const PATH_SHOWN = 8;
 
 export async function run(args: string[]): Promise<number> {
-  // `tsbpf prog load X --log-level 2 | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-  });
   const { positionals, values } = parse(args, options);
   const debug = process.env.TSBPF_DEBUG === '1';
   if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
