@@ -88,8 +88,8 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new CliUsageError('expected one input FILE');
   const dialect = (values.dialect ?? 'kernel') as DisasmDialect;
   if (dialect !== 'kernel' && dialect !== 'llvm') throw new CliUsageError('--dialect must be kernel or llvm');
-  // objects are read with the object limit, anything else as program text
-  const bytes = readBounded(positionals[0] === '-' ? 0 : positionals[0]!, { kind: 'object' });
+  // with the program limit (64 MiB: eight times the bytecode of a million instructions), objects too
+  const bytes = readBounded(positionals[0] === '-' ? 0 : positionals[0]!, { kind: 'program' });
   const listings = await loadListings(bytes);
   const opts: DisasmOptions = { dialect, alu32: values.alu32 === true };
 
