@@ -158,4 +158,8 @@ test('bin/tsbpf: no stack trace, -j errors are bpftool\'s JSON, --debug shows th
   assert.equal(usage.stderr.split('\n').filter(Boolean).length, 1, usage.stderr);
   const conf = run('conformance', PKT);
   assert.match(conf.stderr, /\(ENOTDIR\)\n$/);
+  // the conformance plugin's standard input is bounded too
+  const plugin = spawnSync(process.execPath, [resolve(ROOT, 'bin/tsbpf-conformance-plugin')], { input: new Uint8Array(64 * 2 ** 20 + 1), encoding: 'utf8' });
+  assert.equal(plugin.status, 1);
+  assert.match(plugin.stderr, /^Error: standard input: .*\(E2BIG\)\n$/);
 });
