@@ -106,10 +106,50 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 const CHUNK = MiB;
 const displayName = (path: string | number): string => (typeof path === 'number' ? (path === 0 ? '<stdin>' : `fd ${path}`) : path);
 
+/** The read loop's state, shared by the sync and async readers: what to read next, and the checks on what came. */
+class Collector {
+  private readonly chunks: Uint8Array[] = [];
+  private total = 0;
+  private readonly limit: number;
+  private readonly regular: boolean;
+  private readonly size: number;
+
+  constructor(
+    private readonly name: string,
+    private readonly o: ReadOptions,
+    st: { isDirectory(): boolean; isFile(): boolean; size: number },
+  ) {
+    this.limit = o.limit ?? INPUT_LIMITS[o.kind];
+    if (st.isDirectory()) throw new FileError('EISDIR', name, 'read');
+    this.regular = st.isFile();
+    if (this.regular && st.size > this.limit) throw tooBig(name, o, st.size);
+    this.size = st.size;
+  }
+
+  /** The buffer for the next read: a regular file's whole size (plus a byte to notice growth), else a chunk. */
+  next(): Uint8Array {
+    const want = this.regular && this.chunks.length === 0 ? Math.min(this.size + 1, this.limit + 1) : Math.min(CHUNK, this.limit + 1 - this.total);
+    return new Uint8Array(Math.max(1, want));
+  }
+
+  /** Take what a read returned; true at the end of the file. */
+  take(buf: Uint8Array, n: number): boolean {
+    if (n === 0) return true;
+    this.chunks.push(buf.subarray(0, n));
+    this.total += n;
+    if (this.total > this.limit) throw tooBig(this.name, this.o);
+    if (!this.regular && this.chunks.length === 1) checkMagic(this.chunks[0]!, this.o);
+    return false;
+  }
+
+  bytes(): Uint8Array {
+    return concat(this.chunks, this.total);
+  }
+}
+
 /** Read a whole file (or `0` for standard input), refusing more than the kind's limit. */
 export function readBounded(path: string | number, o: ReadOptions): Uint8Array {
   const name = displayName(path);
-  const limit = o.limit ?? INPUT_LIMITS[o.kind];
   let fd: number;
   try {
     fd = typeof path === 'number' ? path : openSync(path, 'r');
@@ -117,33 +157,19 @@ export function readBounded(path: string | number, o: ReadOptions): Uint8Array {
     throw fileError(name, 'open', e);
   }
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new FileError('EISDIR', name, 'read');
-    const regular = st.isFile();
-    if (regular && st.size > limit) throw tooBig(name, o, st.size);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const c = new Collector(name, o, fstatSync(fd));
     for (;;) {
-      // A regular file is read into one buffer of its size (plus a byte to notice growth).
-      const want = regular && chunks.length === 0 ? Math.min(st.size + 1, limit + 1) : Math.min(CHUNK, limit + 1 - total);
-      const buf = new Uint8Array(Math.max(1, want));
+      const buf = c.next();
       let n: number;
       try {
         n = readSync(fd, buf, 0, buf.length, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // non-blocking stdin: wait for data
-          continue;
-        }
-        throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // non-blocking stdin: wait for data
+        continue;
       }
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      total += n;
-      if (total > limit) throw tooBig(name, o);
-      if (!regular && chunks.length === 1) checkMagic(chunks[0]!, o);
+      if (c.take(buf, n)) return c.bytes();
     }
-    return concat(chunks, total);
   } catch (e) {
     throw fileError(name, 'read', e);
   } finally {
@@ -153,7 +179,6 @@ export function readBounded(path: string | number, o: ReadOptions): Uint8Array {
 
 /** readBounded without blocking the event loop (for the library's async loaders). */
 export async function readBoundedAsync(path: string, o: ReadOptions): Promise<Uint8Array> {
-  const limit = o.limit ?? INPUT_LIMITS[o.kind];
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(path, 'r');
@@ -161,23 +186,11 @@ export async function readBoundedAsync(path: string, o: ReadOptions): Promise<Ui
     throw fileError(path, 'open', e);
   }
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw new FileError('EISDIR', path, 'read');
-    const regular = st.isFile();
-    if (regular && st.size > limit) throw tooBig(path, o, st.size);
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const c = new Collector(path, o, await fh.stat());
     for (;;) {
-      const want = regular && chunks.length === 0 ? Math.min(st.size + 1, limit + 1) : Math.min(CHUNK, limit + 1 - total);
-      const buf = new Uint8Array(Math.max(1, want));
-      const { bytesRead: n } = await fh.read(buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      total += n;
-      if (total > limit) throw tooBig(path, o);
-      if (!regular && chunks.length === 1) checkMagic(chunks[0]!, o);
+      const buf = c.next();
+      if (c.take(buf, (await fh.read(buf, 0, buf.length, null)).bytesRead)) return c.bytes();
     }
-    return concat(chunks, total);
   } catch (e) {
     throw fileError(path, 'read', e);
   } finally {

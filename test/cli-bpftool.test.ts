@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FIXTURES, ROOT } from './paths.js';
+import { COMMANDS } from '../src/cli/main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-cli-bpftool-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -39,19 +40,6 @@ function bpftoolMissing(): string | undefined {
   return undefined;
 }
 
-const COMMANDS: Record<string, string[] | null> = {
-  asm: null,
-  disasm: null,
-  run: null,
-  conformance: null,
-  xdp: null,
-  demo: null,
-  version: null,
-  object: ['show'],
-  btf: ['dump'],
-  prog: ['load', 'show', 'dump', 'run'],
-  map: ['create', 'pin', 'show', 'dump', 'lookup', 'update', 'delete'],
-};
 
 test('help on every command and subcommand, in every spelling', () => {
   const lines: string[][] = [['help'], ['--help'], ['-h']];

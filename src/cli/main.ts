@@ -22,7 +22,7 @@ interface CommandModule {
 }
 
 /** Top-level words, and for object/verb commands the verbs each object takes. */
-const COMMANDS: Record<string, string[] | null> = {
+export const COMMANDS: Record<string, string[] | null> = {
   asm: null,
   disasm: null,
   run: null,
