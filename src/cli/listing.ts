@@ -1,6 +1,6 @@
 /**
- * `prog show` (and later `map show`, `link show` without a FILE): what a
- * listing is, and bpftool's way of printing one.
+ * `prog show`, `map show`, `link show`: what a listing is, and bpftool's
+ * way of printing one.
  *
  * bpftool lists the objects the kernel holds. tsbpf's own programs live in
  * the process that loads them and are not pinned, so between two commands
@@ -35,9 +35,35 @@ export interface ProgInfo {
   pinned?: string[];
 }
 
+/** One map, with bpftool's JSON field names (bpf_map_info as `bpftool map show -j` prints it). */
+export interface MapInfo {
+  id: number;
+  type: string;
+  name: string;
+  flags: number;
+  bytes_key: number;
+  bytes_value: number;
+  max_entries: number;
+  bytes_memlock?: number;
+  frozen?: number;
+  btf_id?: number;
+  pinned?: string[];
+}
+
+/** One link (bpf_link_info as `bpftool link show -j` prints its common fields). */
+export interface LinkInfo {
+  id: number;
+  type: string;
+  prog_id: number;
+  /** the type-specific fields (attach_type, tp_name, ifindex, ...), printed as `key value` */
+  [field: string]: unknown;
+}
+
 /** A source of objects to list: the kernel's (src/kernel), or whatever else can enumerate them. */
 export interface Listing {
   programs(): Promise<ProgInfo[]>;
+  maps?(): Promise<MapInfo[]>;
+  links?(): Promise<LinkInfo[]>;
 }
 
 /**
@@ -80,6 +106,23 @@ export function progPlain(p: ProgInfo): string {
   if (p.btf_id !== undefined) s += `\tbtf_id ${p.btf_id}\n`;
   for (const path of p.pinned ?? []) s += `\tpinned ${path}\n`;
   return s;
+}
+
+/** show_map_plain's layout. */
+export function mapPlain(m: MapInfo): string {
+  let s = `${m.id}: ${m.type}  name ${m.name}  flags 0x${m.flags.toString(16)}\n`;
+  s += `\tkey ${m.bytes_key}B  value ${m.bytes_value}B  max_entries ${m.max_entries}`;
+  if (m.bytes_memlock !== undefined) s += `  memlock ${m.bytes_memlock}B`;
+  s += m.frozen ? '  frozen\n' : '\n';
+  if (m.btf_id !== undefined) s += `\tbtf_id ${m.btf_id}\n`;
+  for (const path of m.pinned ?? []) s += `\tpinned ${path}\n`;
+  return s;
+}
+
+/** show_link_plain's layout: `id: type  prog N`, then the type's fields. */
+export function linkPlain(l: LinkInfo): string {
+  const rest = Object.entries(l).filter(([k]) => k !== 'id' && k !== 'type' && k !== 'prog_id');
+  return `${l.id}: ${l.type}  prog ${l.prog_id}\n${rest.length ? `\t${rest.map(([k, v]) => `${k} ${String(v)}`).join('  ')}\n` : ''}`;
 }
 
 /** The kernel's listing when the Linux backend is in the build. */
