@@ -21,7 +21,10 @@ const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, '; ').trim();
 export function describe(e: unknown, command: string): Failure {
   if (e instanceof CliUsageError) return { code: 2, line: `tsbpf ${command}: ${oneLine(e.message)} (see 'tsbpf ${command} help')` };
   let err = e;
-  if (!(err instanceof TsbpfError) && isSystemError(err)) err = fileError((err as NodeJS.ErrnoException).path ?? command, 'open', err);
+  if (!(err instanceof TsbpfError) && isSystemError(err)) {
+    const { path, syscall } = err as NodeJS.ErrnoException;
+    err = fileError(path ?? command, syscall === 'write' || syscall === 'read' ? syscall : 'open', err);
+  }
   if (err instanceof TsbpfError) return { code: 1, line: `Error: ${oneLine(err.message)} (${err.errno})`, errno: err.errno };
   if (err instanceof RangeError && /allocat|memory|Array buffer/i.test(err.message))
     return { code: 1, line: `Error: out of memory: ${oneLine(err.message)} (ENOMEM)`, errno: 'ENOMEM' };
@@ -36,7 +39,8 @@ export function debugEnabled(args: readonly string[]): boolean {
 export function report(e: unknown, command: string, opts: { json: boolean; debug: boolean }): number {
   const f = describe(e, command);
   if (opts.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-  if (opts.json && f.code !== 2) {
+  if (opts.json) {
+    // bpftool -j reports every error, bad arguments included, as {"error": ...} on standard output
     const msg = f.line.replace(/^Error: /, '').replace(/ \(E[A-Z0-9]+\)$/, '');
     process.stdout.write(JSON.stringify({ error: msg, ...(f.errno ? { errno: f.errno } : {}) }) + '\n');
   } else process.stderr.write(`${f.line}\n`);
