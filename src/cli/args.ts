@@ -29,3 +29,8 @@ export const JSON_OPTS: OptionSpec = {
   json: { type: 'boolean', short: 'j' },
   pretty: { type: 'boolean', short: 'p' },
 };
+
+/** JSON output as bpftool's json_writer gives it: one line, or with -p indented by four spaces. */
+export function jsonText(value: unknown, pretty: unknown): string {
+  return JSON.stringify(value, null, pretty ? 4 : undefined) + '\n';
+}

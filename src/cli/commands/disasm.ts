@@ -13,7 +13,7 @@
  * re-assembles: comments are skipped.
  */
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, parse, JSON_OPTS, type OptionSpec } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { readBounded } from '../../bounded-read.js';
 import { decode, fromHex, toHex, type Insn } from '../../isa/insn.js';
 import { disassembleLines, jumpTargets, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
@@ -104,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
         ...(l.notes.has(d.index) ? { note: l.notes.get(d.index) } : {}),
       })),
     }));
-    process.stdout.write(`${JSON.stringify(l1(out), null, values.pretty ? 2 : undefined)}\n`);
+    process.stdout.write(jsonText(l1(out), values.pretty));
     return 0;
   }
 

@@ -4,7 +4,7 @@
  * `<object>.rodata`, ...). With -j, exactly one JSON object:
  * `{"programs":[{"name","section","type","insns"}],"maps":[{"name","type","key_size","value_size","max_entries"}]}`.
  */
-import { CliUsageError, JSON_OPTS, parse, type OptionSpec } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
 import type { CollectionSpec } from '../../object/spec.js';
 
@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
   const spec = await loadObjectFile(positionals[0]!);
   const s = summarize(spec);
   if (values.json || values.pretty) {
-    process.stdout.write(JSON.stringify(s, null, values.pretty ? 2 : undefined) + '\n');
+    process.stdout.write(jsonText(s, values.pretty));
     return 0;
   }
   let out = `object ${spec.objectName || '(unnamed)'}: ${s.programs.length} program(s), ${s.maps.length} map(s)\n\n`;

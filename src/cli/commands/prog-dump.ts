@@ -11,7 +11,7 @@
  * emits for it, in text form.
  */
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, parse, JSON_OPTS, type OptionSpec } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { formatInsn, disassembleLines } from '../../isa/disasm.js';
 import { lddwImm64, type Insn } from '../../isa/insn.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
@@ -69,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
     const opts = { imm64: mapImm(coll.maps.values()), ll: false };
     if (values.json) {
       const lines = disassembleLines(prog.insns, opts).map((l) => ({ index: l.index, code: l.code, text: l.text }));
-      process.stdout.write(`${JSON.stringify(lines, null, values.pretty ? 2 : undefined)}\n`);
+      process.stdout.write(jsonText(lines, values.pretty));
       return 0;
     }
     const ps = prog.spec;

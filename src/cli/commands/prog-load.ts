@@ -4,7 +4,7 @@
  * at BPF_PROG_LOAD, print the verdict (and the log at level 1 or 2), and
  * exit 0 when all are accepted.
  */
-import { CliUsageError, JSON_OPTS, parse, type OptionSpec } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
 import { verify } from '../../verifier/index.js';
@@ -122,6 +122,6 @@ export async function run(args: string[]): Promise<number> {
       if (e.path.length > PATH_SHOWN && !(level > 0)) process.stdout.write(`  (every branch decision and the whole log: -d, or --log-level 1)\n`);
     }
   }
-  if (json) process.stdout.write(JSON.stringify(name !== undefined && results.length === 1 ? results[0] : results, null, values.pretty ? 2 : undefined) + '\n');
+  if (json) process.stdout.write(jsonText(name !== undefined && results.length === 1 ? results[0] : results, values.pretty));
   return failed ? 1 : 0;
 }

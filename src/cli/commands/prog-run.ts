@@ -9,7 +9,7 @@
  * of byte values under "data_out" / "ctx_out"), then `Return value: N,
  * duration: Nns` or `{"retval":N,"duration":N}`.
  */
-import { CliUsageError, parse, JSON_OPTS, type OptionSpec } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
 import { Runtime, type Collection } from '../../runtime/runtime.js';
 import { TsbpfError } from '../../errors.js';
@@ -127,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
     if (json) {
       o.retval = res.retval;
       o.duration = res.duration;
-      process.stdout.write(JSON.stringify(o, null, values.pretty ? 4 : undefined) + '\n');
+      process.stdout.write(jsonText(o, values.pretty));
     } else {
       text += `Return value: ${res.retval}, duration${repeat !== undefined && repeat > 1 ? ' (average)' : ''}: ${res.duration}ns\n`;
       process.stdout.write(text);

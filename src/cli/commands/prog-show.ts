@@ -7,7 +7,7 @@
  * in the build (listing.ts), else an explanation of why there is nothing to
  * list.
  */
-import { CliUsageError, JSON_OPTS, parse, type OptionSpec } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
 import { Runtime } from '../../runtime/runtime.js';
@@ -37,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
     infos = await k.programs();
   } else infos = await objectPrograms(file, progName, { interpret: values.interpret === true, json });
   // bpftool: one program named prints as an object, a listing as an array
-  if (json) process.stdout.write(JSON.stringify(progName !== undefined && infos.length === 1 ? infos[0] : infos, null, values.pretty ? 4 : undefined) + '\n');
+  if (json) process.stdout.write(jsonText(progName !== undefined && infos.length === 1 ? infos[0] : infos, values.pretty));
   else process.stdout.write(infos.map(progPlain).join(''));
   return 0;
 }

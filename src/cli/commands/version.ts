@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { CliUsageError, JSON_OPTS, parse, type OptionSpec } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { packageRoot } from '../paths.js';
 
 export const options: OptionSpec = { ...JSON_OPTS };
@@ -31,7 +31,7 @@ export async function run(args: string[]): Promise<number> {
   const f = features();
   if (values.json || values.pretty) {
     const o = { version: pkg.version, node_version: process.versions.node, features: f };
-    process.stdout.write(JSON.stringify(o, null, values.pretty ? 4 : undefined) + '\n');
+    process.stdout.write(jsonText(o, values.pretty));
   } else {
     const on = Object.keys(f).filter((k) => f[k]);
     process.stdout.write(`tsbpf v${pkg.version}\nusing node v${process.versions.node}\nfeatures: ${on.join(', ')}\n`);

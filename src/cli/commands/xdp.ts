@@ -6,7 +6,7 @@
  * The program's maps keep their state across the packets, as on a NIC.
  */
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, JSON_OPTS, parse, type OptionSpec } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { MAGIC, readBounded, writeOutput } from '../../bounded-read.js';
 import { progress } from '../progress.js';
 import { Runtime } from '../../runtime/runtime.js';
@@ -82,7 +82,7 @@ export async function run(args: string[]): Promise<number> {
     if (values.json) {
       const actions: Record<string, number> = {};
       XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = counts[i]!));
-      process.stdout.write(JSON.stringify({ packets, actions, runts, written: out?.count ?? 0, ms: Math.round(ms) }, null, values.pretty ? 2 : undefined) + '\n');
+      process.stdout.write(jsonText({ packets, actions, runts, written: out?.count ?? 0, ms: Math.round(ms) }, values.pretty));
     } else {
       process.stdout.write(`${packets} packets through ${progName} in ${ms.toFixed(0)} ms\n`);
       XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(counts[i]).padStart(10)}\n`));
@@ -150,7 +150,7 @@ async function runTap(file: string, progName: string, values: Record<string, str
       const actions: Record<string, number> = {};
       XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = s.actions[i]!));
       const out = { device: tap.name, ifindex: tap.ifindex, frames: total, actions, exceptions: s.exceptions, redirect_errors: s.redirectErrors, pass_dropped: s.passDropped, ms: Math.round(ms) };
-      process.stdout.write(JSON.stringify(out, null, values.pretty ? 2 : undefined) + '\n');
+      process.stdout.write(jsonText(out, values.pretty));
     } else {
       process.stdout.write(`${total} frames through ${progName} on ${tap.name} in ${ms.toFixed(0)} ms\n`);
       XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(s.actions[i]).padStart(10)}\n`));
