@@ -497,6 +497,11 @@ export class Program implements ProgramRef {
   /** Attach to a hook point (src/hooks: tracepoints, probes, packet and policy hooks); returns the link (bpf_link). */
   attach<L>(hook: { attachProgram(p: Program): L }): L {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+    if (typeof (hook as { attachProgram?: unknown } | undefined)?.attachProgram !== 'function')
+      throw new TsbpfError(
+        'EINVAL',
+        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); attachTracepoint(program) and attachPolicy(program) attach where the program's section says`,
+      );
     return hook.attachProgram(this);
   }
 
