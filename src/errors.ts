@@ -28,7 +28,19 @@ export type Errno =
   | 'ENODEV'
   | 'ENXIO'
   | 'EBADMSG'
-  | 'ETIMEDOUT';
+  | 'ETIMEDOUT'
+  | 'ESRCH'
+  | 'EINTR'
+  | 'EIO'
+  | 'ENOTTY'
+  | 'EMFILE'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'EROFS'
+  | 'EOVERFLOW'
+  | 'ENOTSOCK'
+  | 'EADDRNOTAVAIL'
+  | 'ENOLINK';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
 export const ERRNO_VALUES: Record<Errno, number> = {
@@ -53,6 +65,18 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ETIMEDOUT: 110,
   ELOOP: 40,
   EOPNOTSUPP: 95,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENOTTY: 25,
+  EMFILE: 24,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EROFS: 30,
+  EOVERFLOW: 75,
+  ENOTSOCK: 88,
+  EADDRNOTAVAIL: 99,
+  ENOLINK: 67,
   // ENOTSUPP is kernel-internal (524), but bpf(2) does leak it for some map ops.
   ENOTSUPP: 524,
 };
