@@ -51,5 +51,6 @@ export {
 } from './maps/index.js';
 export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
 export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';
+export type { RuntimeApi, CollectionApi, ProgramApi, MapApi, LoadOptionsApi } from './runtime/index.js';
 export { SharedCollection } from './runtime/index.js';
 export type { SharedRuntime, SharedMapInfo, SharedProgramInfo, ShareOptions, AttachOptions } from './runtime/index.js';

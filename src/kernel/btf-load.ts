@@ -11,7 +11,7 @@ import type { CollectionSpec } from '../object/spec.js';
 import { appendBtfStrings } from '../object/writer.js';
 import { Attr, BTF_LOAD, nativeBuf } from './attr.js';
 import { BPF_CMD, KernelError, type Sys } from './ffi.js';
-import { sanitizeBtf } from './btf-sanitize.js';
+import { fixExterns, sanitizeBtf } from './btf-sanitize.js';
 import type { Features } from './probe.js';
 
 export interface LoadedBtf {
@@ -25,7 +25,8 @@ export type BtfOutcome = { ok: true; btf: LoadedBtf } | { ok: false; reason: str
 export function loadObjectBtf(sys: Sys, features: Features, spec: CollectionSpec, btf: Btf): BtfOutcome {
   const base = features.btf();
   if (!base.ok) return { ok: false, reason: base.reason ?? 'the kernel does not load BTF' };
-  const clean = sanitizeBtf(btf, features.btfFeatures());
+  const kconfig = [...spec.maps.values()].find((m) => m.section === '.kconfig');
+  const clean = sanitizeBtf(fixExterns(btf, kconfig), features.btfFeatures());
   const lineStrings: string[] = [];
   for (const p of spec.programs.values()) for (const l of p.lineInfo ?? []) lineStrings.push(l.fileName, l.line);
   const { bytes, offsets } = appendBtfStrings(clean.encode('le'), true, lineStrings);

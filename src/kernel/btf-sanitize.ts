@@ -98,3 +98,52 @@ function u64Type(btf: Btf): number {
   const t = btf.types.find((x) => x.kind === 'int' && x.size === 8);
   return t?.id ?? 0;
 }
+
+/**
+ * Extern declarations as the kernel accepts them (libbpf's
+ * bpf_object__collect_externs and btf_fixup_datasec): the kernel refuses
+ * extern linkage, so extern FUNCs (kfuncs) become global and extern VARs
+ * global variables; `.kconfig`'s vars get the offsets the object layer laid
+ * the map out with (`kconfig.externs`) and the map's size; `.ksyms` gets one
+ * 4-byte int VAR per entry (a function cannot sit in a DATASEC), 4 bytes
+ * apart, as libbpf's dummy variables.
+ */
+export function fixExterns(btf: Btf, kconfig: { valueSize: number; externs?: Array<{ name: string; offset: number }> } | undefined): Btf {
+  const types = btf.types.slice();
+  const has = types.some((t) => (t.kind === 'func' || t.kind === 'var') && t.linkage === 'extern');
+  if (!has) return btf;
+  let int4 = types.find((t) => t.kind === 'int' && t.size === 4 && t.bits === 32)?.id;
+  if (int4 === undefined) {
+    int4 = types.length;
+    types.push({ id: int4, kind: 'int', name: 'int', size: 4, encoding: { signed: true, char: false, bool: false }, bits: 32, offset: 0 });
+  }
+  for (let i = 1; i < types.length; i++) {
+    const t = types[i]!;
+    if (t.kind === 'func' && t.linkage === 'extern') types[i] = { ...t, linkage: 'global' };
+    if (t.kind === 'var' && t.linkage === 'extern') types[i] = { ...t, linkage: 'global' };
+  }
+  const offsets = new Map((kconfig?.externs ?? []).map((e) => [e.name, e.offset]));
+  for (let i = 1; i < types.length; i++) {
+    const t = types[i]!;
+    if (t.kind !== 'datasec') continue;
+    if (t.name === '.kconfig') {
+      const vars = t.vars.map((v) => ({ ...v, offset: offsets.get(types[v.typeId]!.name) ?? v.offset }));
+      vars.sort((a, b) => a.offset - b.offset);
+      types[i] = { ...t, size: kconfig?.valueSize ?? t.size, vars };
+    } else if (t.name === '.ksyms') {
+      const vars = t.vars.map((v, k) => {
+        let id = v.typeId;
+        const target = types[id]!;
+        if (target.kind === 'func') {
+          id = types.length;
+          types.push({ id, kind: 'var', name: target.name, typeId: int4!, linkage: 'global' });
+        } else if (target.kind === 'var') {
+          types[id] = { ...target, typeId: int4! };
+        }
+        return { typeId: id, offset: 4 * k, size: 4 };
+      });
+      types[i] = { ...t, size: 4 * vars.length, vars };
+    }
+  }
+  return Btf.fromTypes(types);
+}

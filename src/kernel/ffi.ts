@@ -77,6 +77,7 @@ export class Sys {
       setsockopt: libc.func('int setsockopt(int, int, int, void *, unsigned int)'),
       ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *)'),
       getpagesize: libc.func('int getpagesize()'),
+      setaffinity: libc.func('int sched_setaffinity(int, size_t, void *)'),
     };
   }
 
@@ -176,6 +177,16 @@ export class Sys {
   }
   setsockopt(fd: number, level: number, name: number, val: Uint8Array, what?: string): void {
     this.check('setsockopt', this.fn.setsockopt!(fd, level, name, val, val.length) as number, what);
+  }
+  /**
+   * Run the calling thread on `cpu` only (sched_setaffinity): test runs and
+   * map updates from this thread then land in that CPU's per-CPU slots, as
+   * `taskset -c N bpftool ...` does.
+   */
+  pinThreadToCpu(cpu: number): void {
+    const mask = new Uint8Array(new ArrayBuffer(128));
+    mask[cpu >> 3] = 1 << (cpu & 7);
+    this.check('sched_setaffinity', this.fn.setaffinity!(0, mask.length, mask) as number, `CPU ${cpu}`);
   }
   pageSize(): number {
     return this.fn.getpagesize!() as number;
