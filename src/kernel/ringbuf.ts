@@ -86,6 +86,8 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
       this.records++;
       n++;
       cb(rec);
+      // the callback may have closed the reader: the pages are gone
+      if (this.closed) break;
     }
     return n;
   }
