@@ -5,6 +5,9 @@ import { isJson, openPinned } from './map-common.js';
 export const usage = 'Usage: tsbpf map show pinned PATH [-j]\n';
 
 export async function run(argv: string[]): Promise<number> {
+  // without a pinned tsbpf map file: the kernel's maps (kernel-show.ts)
+  const kernel = await import('./kernel-show.js');
+  if (!argv.includes('pinned') || (await kernel.isBpffs(argv))) return kernel.showKernel('map', argv);
   const [json, args] = isJson(argv);
   const [pm, rest] = await openPinned(args);
   try {
