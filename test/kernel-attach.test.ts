@@ -21,7 +21,7 @@ import { Cleanup, kernelSkip, which } from './kernel-support.js';
 import { FIXTURES, ROOT } from './paths.js';
 import { loadObjectFile } from '../src/object/file.js';
 import { readObject } from '../src/object/reader.js';
-import { KernelRuntime, KernelRingBufReader, type KernelCollection, type KernelLink } from '../src/kernel/index.js';
+import { KernelRuntime, KernelRingBufReader, KernelPerfReader, TracePrintkReader, type KernelCollection, type KernelLink } from '../src/kernel/index.js';
 import { ids, fdById } from '../src/kernel/info.js';
 import type { Sys } from '../src/kernel/ffi.js';
 import type { CollectionSpec } from '../src/object/spec.js';
@@ -51,8 +51,13 @@ function attachSpec(): CollectionSpec {
   }
   const spec = built;
   const ro = [...spec.maps.values()].find((m) => m.section === '.rodata')!;
-  const v = new Uint8Array(ro.valueSize);
-  new DataView(v.buffer).setUint32(0, process.pid, true);
+  // target_pid's place in .rodata, from the DATASEC (the format strings of bpf_printk live there too)
+  const ds = spec.btf!.typeByName('.rodata', 'datasec');
+  const at = ds && ds.kind === 'datasec' ? ds.vars.find((v) => spec.btf!.typeById(v.typeId).name === 'target_pid')?.offset : undefined;
+  assert.ok(at !== undefined, 'target_pid in .rodata');
+  const c0 = ro.contents?.[0];
+  const v = c0 && 'value' in c0 ? c0.value.slice() : new Uint8Array(ro.valueSize);
+  new DataView(v.buffer).setUint32(at, process.pid, true);
   ro.contents = [{ key: new Uint8Array(4), value: v }];
   return spec;
 }
@@ -300,4 +305,49 @@ test('kernel links: a link fd closed by the process is gone from the kernel', as
     }
   }
   assert.ok(gone, `link ${id} was released when its process exited`);
+});
+
+test('kernel perf buffer and trace_pipe: records from a raw tracepoint of this process', { timeout: 60_000 }, async (t) => {
+  const why = await skipReason();
+  if (why) return t.skip(why);
+  const rt = new KernelRuntime();
+  const undo = new Cleanup();
+  try {
+    const c = await rt.load(attachSpec(), { programs: ['on_perf', 'on_printk'] });
+    undo.add(() => c.close());
+    const perf = new KernelPerfReader(c.map('perf'));
+    undo.add(() => perf.close());
+    const l = c.program('on_perf').attach();
+    undo.add(() => l.detach());
+    const timer = setInterval(openat, 20);
+    undo.add(() => clearInterval(timer));
+    let rec: { cpu: number; data: Uint8Array } | undefined;
+    for await (const r of perf) {
+      rec = r;
+      break;
+    }
+    l.detach();
+    assert.ok(rec);
+    // 8 bytes written; the kernel pads the raw sample so that its u32 size + data is a multiple of 8
+    assert.equal(new DataView(rec.data.buffer, rec.data.byteOffset).getBigUint64(0, true), 0x7473627066n);
+    assert.ok(rec.cpu >= 0);
+    assert.equal(perf.lost, 0);
+    // bpf_printk lines through tracefs's trace_pipe (shared by the machine: filter on our message)
+    const pipe = await TracePrintkReader.open();
+    undo.add(() => pipe.close());
+    const lp = c.program('on_printk').attach();
+    undo.add(() => lp.detach());
+    let line: { message: string; pid: number } | undefined;
+    for await (const tl of pipe) {
+      if (tl.message.includes(`tsbpf-printk ${process.pid}`)) {
+        line = tl;
+        break;
+      }
+    }
+    assert.ok(line);
+    assert.equal(line.pid, process.pid);
+  } finally {
+    undo.run();
+    rt.close();
+  }
 });

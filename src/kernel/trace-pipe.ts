@@ -30,8 +30,6 @@ export function parseTraceLine(line: string): TraceLine | undefined {
   return { comm: m[1]!.trim(), pid: Number(m[2]), cpu: Number(m[3]), timestamp: Number(m[4]), message: m[5]!, line };
 }
 
-const EAGAIN = 11;
-
 export class TracePrintkReader implements AsyncIterable<TraceLine> {
   private readonly fd: number;
   private readonly poller: Poller;
@@ -49,15 +47,17 @@ export class TracePrintkReader implements AsyncIterable<TraceLine> {
     return new TracePrintkReader(await openSys());
   }
 
-  /** The complete lines readable now. */
-  read(): TraceLine[] {
+  /**
+   * The complete lines readable now: at most `maxReads` reads of 64 KiB, so
+   * a program that prints on every system call (this read's own included)
+   * cannot keep the caller here forever.
+   */
+  read(maxReads = 4): TraceLine[] {
     const out: TraceLine[] = [];
-    while (!this.closed) {
+    for (let i = 0; i < maxReads && !this.closed; i++) {
       const n = this.sys.read(this.fd, this.buf);
-      if (n <= 0) {
-        if (n === -EAGAIN || n === 0) break;
-        break;
-      }
+      // -EAGAIN: nothing more now; 0: end of file; other errors end this read too
+      if (n <= 0) break;
       this.rest += new TextDecoder().decode(this.buf.subarray(0, n));
     }
     const lines = this.rest.split('\n');
@@ -73,7 +73,9 @@ export class TracePrintkReader implements AsyncIterable<TraceLine> {
     while (!this.closed) {
       const lines = this.read();
       for (const l of lines) yield l;
+      // between batches, give the event loop a turn even when the pipe never runs dry
       if (!lines.length) await this.poller.wait();
+      else await new Promise((r) => setImmediate(r));
     }
   }
 

@@ -13,6 +13,12 @@ struct {
 	__type(value, __u64);
 } hits SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} perf SEC(".maps");
+
 volatile const __u32 target_pid = 0;
 
 static __always_inline void hit(__u32 i)
@@ -60,5 +66,23 @@ int on_tracepoint(void *ctx) { if (mine()) hit(9); return 0; }
 
 SEC("fexit/do_sys_openat2")
 int on_fexit(__u64 *ctx) { if (mine()) hit(10); return 0; }
+
+SEC("raw_tp/sys_enter")
+int on_perf(void *ctx)
+{
+	__u64 v = 0x7473627066ULL; /* "fpbst" */
+
+	if (mine())
+		bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &v, sizeof(v));
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int on_printk(void *ctx)
+{
+	if (mine())
+		bpf_printk("tsbpf-printk %u", target_pid);
+	return 0;
+}
 
 char LICENSE[] SEC("license") = "GPL";
