@@ -28,7 +28,7 @@ import type { CollectionSpec } from '../src/object/spec.js';
 import type { TsbpfError } from '../src/errors.js';
 
 const SOURCE = join(ROOT, 'test/kernel-progs/attach.c');
-const HIT = { raw_tp: 0, tp_btf: 1, fentry: 2, kretprobe: 3, uprobe: 4, xdp: 5, tcx: 6, cgroup: 7, socket: 8, tracepoint: 9, fexit: 10 } as const;
+const HIT = { raw_tp: 0, tp_btf: 1, fentry: 2, kretprobe: 3, uprobe: 4, xdp: 5, tcx: 6, cgroup: 7, socket: 8, tracepoint: 9, fexit: 10, perf_event: 11 } as const;
 
 async function skipReason(): Promise<string | undefined> {
   const k = await kernelSkip();
@@ -124,6 +124,12 @@ test('kernel attach: each kind of hook fires its program, and detach stops it', 
     await check('fexit', (c) => c.program('on_fexit').attach(), () => openat());
     await check('kretprobe', (c) => c.program('on_kretprobe').attach(), () => openat());
     await check('tracepoint', (c) => c.program('on_tracepoint').attach(), () => void process.getuid!());
+    // perf-event sampling: the software cpu-clock on every CPU at 1 kHz, while this thread keeps a CPU busy
+    const busy = (): void => {
+      const end = Date.now() + 100;
+      while (Date.now() < end);
+    };
+    await check('perf_event', (c) => c.program('on_perf_event').attach({ perfEvent: { frequency: 1000 } }), busy);
     // uprobe on libc's getuid, which process.getuid() calls
     const libc = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5]).find((p) => p && /\/libc\.so\.6$/.test(p));
     assert.ok(libc, 'libc is mapped');

@@ -22,6 +22,7 @@ import { BPF_CMD, kernelError, type Sys } from './ffi.js';
 import { linkInfo, type LinkInfo } from './info.js';
 import { pinFd } from './map.js';
 import { symbolOffset } from './elf-symbols.js';
+import { PERF_COUNT_SW_CPU_CLOCK, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, PERF_FLAG_FD_CLOEXEC, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT, perfEventAttr, onlineCpus } from './perf-event.js';
 
 export type AttachTarget =
   | { kprobe: string; offset?: number; retprobe?: boolean }
@@ -31,7 +32,8 @@ export type AttachTarget =
   | { xdp: string | number; mode?: 'skb' | 'drv' | 'hw' }
   | { tcx: string | number; direction: 'ingress' | 'egress' }
   | { cgroup: string; attachType?: string }
-  | { socket: number | { _handle?: { fd?: number } } };
+  | { socket: number | { _handle?: { fd?: number } } }
+  | { perfEvent: { type?: number; config?: number; period?: number; frequency?: number; cpus?: number[] } };
 
 /** What attach needs of a program. */
 export interface AttachableProgram {
@@ -80,10 +82,6 @@ export class KernelLink {
   }
 }
 
-const PERF_TYPE_TRACEPOINT = 2;
-const PERF_FLAG_FD_CLOEXEC = 8;
-const PERF_EVENT_IOC_ENABLE = 0x2400;
-const PERF_EVENT_IOC_SET_BPF = 0x40042408;
 const XDP_FLAGS: Record<string, number> = { skb: 1 << 1, drv: 1 << 2, hw: 1 << 3 };
 const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
@@ -114,20 +112,6 @@ function pmu(kind: 'kprobe' | 'uprobe'): { type: number; retBit: number } {
   }
 }
 
-/** struct perf_event_attr (include/uapi/linux/perf_event.h), the fields probes and tracepoints set. */
-function perfAttr(type: number, config: bigint, config1 = 0n, config2 = 0n): Uint8Array {
-  const b = nativeBuf(136);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, type, true);
-  dv.setUint32(4, 136, true);
-  dv.setBigUint64(8, config, true);
-  dv.setBigUint64(16, 1n, true); // sample_period
-  dv.setUint32(48, 1, true); // wakeup_events
-  dv.setBigUint64(56, config1, true);
-  dv.setBigUint64(64, config2, true);
-  return b;
-}
-
 /** Link a perf event fd to the program: BPF_LINK_CREATE(BPF_PERF_EVENT), else the ioctls (kernels before 5.15). */
 function perfLink(sys: Sys, prog: AttachableProgram, pfd: number, target: string): KernelLink {
   const a = new Attr(sys);
@@ -156,7 +140,7 @@ function perfLink(sys: Sys, prog: AttachableProgram, pfd: number, target: string
 function kprobe(sys: Sys, prog: AttachableProgram, fn: string, offset: number, ret: boolean): KernelLink {
   const p = pmu('kprobe');
   const name = cstr(fn);
-  const attr = perfAttr(p.type, ret ? 1n << BigInt(p.retBit) : 0n, sys.address(name), BigInt(offset));
+  const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(name), config2: BigInt(offset) });
   const pfd = sys.perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'kretprobe' : 'kprobe'} ${fn}`);
   void name; // the name's bytes stay alive until perf_event_open has read them
   return perfLink(sys, prog, pfd, `${ret ? 'kretprobe' : 'kprobe'}/${fn}`);
@@ -165,7 +149,7 @@ function kprobe(sys: Sys, prog: AttachableProgram, fn: string, offset: number, r
 function uprobe(sys: Sys, prog: AttachableProgram, path: string, offset: number, ret: boolean, pid: number): KernelLink {
   const p = pmu('uprobe');
   const file = cstr(path);
-  const attr = perfAttr(p.type, ret ? 1n << BigInt(p.retBit) : 0n, sys.address(file), BigInt(offset));
+  const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(file), config2: BigInt(offset) });
   // libbpf: pid -1 with cpu 0 probes every process; a pid probes that one on any CPU
   const pfd = sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'uretprobe' : 'uprobe'} ${path}+${offset}`);
   void file;
@@ -182,7 +166,7 @@ function tracepoint(sys: Sys, prog: AttachableProgram, name: string): KernelLink
   } catch {
     throw new TsbpfError('ENOENT', `tracepoint ${name} does not exist (${idFile})`);
   }
-  const pfd = sys.perfEventOpen(perfAttr(PERF_TYPE_TRACEPOINT, BigInt(id)), -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `tracepoint ${name}`);
+  const pfd = sys.perfEventOpen(perfEventAttr({ type: PERF_TYPE_TRACEPOINT, config: BigInt(id) }), -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `tracepoint ${name}`);
   return perfLink(sys, prog, pfd, `tracepoint/${name}`);
 }
 
@@ -255,7 +239,37 @@ export function attachProgram(sys: Sys, prog: AttachableProgram, target?: Attach
       }
     });
   }
+  if ('perfEvent' in target) return perfSampling(sys, prog, target.perfEvent);
   throw new TsbpfError('EINVAL', `attach ${prog.name}: unknown target ${JSON.stringify(target)}`);
+}
+
+/**
+ * A perf_event program on a sampling event per CPU (default: the software
+ * cpu-clock at `frequency` Hz, 99 unless given), as libbpf's
+ * bpf_program__attach_perf_event over one event per CPU: one link whose
+ * detach() closes them all.
+ */
+function perfSampling(sys: Sys, prog: AttachableProgram, o: { type?: number; config?: number; period?: number; frequency?: number; cpus?: number[] }): KernelLink {
+  const cpus = o.cpus ?? onlineCpus();
+  const links: KernelLink[] = [];
+  try {
+    for (const cpu of cpus) {
+      const attr = perfEventAttr({
+        type: o.type ?? PERF_TYPE_SOFTWARE,
+        config: BigInt(o.config ?? PERF_COUNT_SW_CPU_CLOCK),
+        ...(o.period !== undefined ? { samplePeriod: BigInt(o.period) } : { sampleFreq: o.frequency ?? 99 }),
+      });
+      const pfd = sys.perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf event on CPU ${cpu}`);
+      links.push(perfLink(sys, prog, pfd, `perf_event/cpu${cpu}`));
+    }
+  } catch (e) {
+    for (const l of links) l.detach();
+    throw e;
+  }
+  // the per-CPU links as one: its fd is the first CPU's (info(), pin()), detach takes all
+  return new KernelLink(sys, `perf_event on CPUs ${cpus.join(',')}`, links[0]?.fd ?? -1, () => {
+    for (const l of links) l.detach();
+  });
 }
 
 /** libbpf's auto-attach: the section says where. */

@@ -16,7 +16,8 @@ const SYSCALLS: Record<string, { bpf: number; perfEventOpen: number }> = {
   arm64: { bpf: 280, perfEventOpen: 241 },
 };
 
-const ERRNO_NAMES = new Map<number, Errno>(Object.entries(ERRNO_VALUES).map(([k, v]) => [v, k as Errno]));
+/** errno numbers to names (the inverse of ERRNO_VALUES) */
+export const ERRNO_NAMES = new Map<number, Errno>(Object.entries(ERRNO_VALUES).map(([k, v]) => [v, k as Errno]));
 
 /** A failed system call, with the kernel's errno. */
 export class KernelError extends TsbpfError {

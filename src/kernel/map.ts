@@ -91,8 +91,9 @@ export class KernelMap implements MapApi<KernelValue> {
     return this.sys.bpfTry(cmd, a.bytes);
   }
 
-  private fail(rc: number, what: string): never {
-    throw new MapError(kernelError('', -rc).errno, `${what}: ${kernelError('', -rc).errno}`, this.name);
+  private fail(rc: number, what: string, count?: number): never {
+    const errno = kernelError('', -rc).errno;
+    throw new MapError(errno, `${what}: ${errno}`, this.name, count);
   }
 
   get(key: KeyInput): KernelValue | undefined {
@@ -210,10 +211,7 @@ export class KernelMap implements MapApi<KernelValue> {
     a.u32(BATCH.count, keys.length).u32(BATCH.map_fd, this.fd).u64(BATCH.elem_flags, elemFlags);
     const rc = this.sys.bpfTry(cmd, a.bytes);
     const n = a.getU32(BATCH.count);
-    if (rc < 0) {
-      const errno = kernelError('', -rc).errno;
-      throw new MapError(errno, `${cmd === BPF_CMD.MAP_UPDATE_BATCH ? 'update' : 'delete'}_batch: ${errno}`, this.name, n);
-    }
+    if (rc < 0) this.fail(rc, `${cmd === BPF_CMD.MAP_UPDATE_BATCH ? 'update' : 'delete'}_batch`, n);
     return n;
   }
 

@@ -7,17 +7,12 @@
  * that size + 4 is a multiple of 8) and PERF_RECORD_LOST (the count of
  * samples the kernel dropped because the ring was full), which `lost` sums.
  */
-import { readFileSync } from 'node:fs';
 import { MapError } from '../maps/map.js';
 import { PROT_READ, PROT_WRITE, type Sys } from './ffi.js';
 import type { KernelMap } from './map.js';
 import { Poller } from './poller.js';
+import { PERF_COUNT_SW_BPF_OUTPUT, PERF_EVENT_IOC_ENABLE, PERF_FLAG_FD_CLOEXEC, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE, perfEventAttr, onlineCpus } from './perf-event.js';
 
-const PERF_TYPE_SOFTWARE = 1;
-const PERF_COUNT_SW_BPF_OUTPUT = 10;
-const PERF_SAMPLE_RAW = 1 << 10;
-const PERF_FLAG_FD_CLOEXEC = 8;
-const PERF_EVENT_IOC_ENABLE = 0x2400;
 const PERF_RECORD_LOST = 2;
 const PERF_RECORD_SAMPLE = 9;
 /** struct perf_event_mmap_page: data_head, data_tail, data_offset, data_size */
@@ -44,20 +39,6 @@ interface CpuRing {
   pos: BigUint64Array;
 }
 
-/** The online CPUs, from /sys/devices/system/cpu/online ("0-3,5"). */
-function onlineCpus(n: number): number[] {
-  try {
-    const out: number[] = [];
-    for (const r of readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',')) {
-      const [a, b] = r.split('-').map(Number);
-      for (let c = a!; c <= (b ?? a!); c++) if (c < n) out.push(c);
-    }
-    return out;
-  } catch {
-    return Array.from({ length: n }, (_, i) => i);
-  }
-}
-
 export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   lost = 0;
   records = 0;
@@ -80,7 +61,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
     this.dataSize = pages * this.page;
     this.poller = new Poller(sys);
     try {
-      for (const cpu of onlineCpus(Math.min(map.maxEntries, map.numCpus > 1 ? map.numCpus : map.maxEntries))) this.open(sys, cpu);
+      for (const cpu of onlineCpus().filter((c) => c < map.maxEntries)) this.open(sys, cpu);
     } catch (e) {
       this.close();
       throw e;
@@ -89,14 +70,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   }
 
   private open(sys: Sys, cpu: number): void {
-    const attr = new Uint8Array(new ArrayBuffer(136));
-    const dv = new DataView(attr.buffer);
-    dv.setUint32(0, PERF_TYPE_SOFTWARE, true);
-    dv.setUint32(4, 136, true);
-    dv.setBigUint64(8, BigInt(PERF_COUNT_SW_BPF_OUTPUT), true);
-    dv.setBigUint64(16, 1n, true); // sample_period
-    dv.setBigUint64(24, BigInt(PERF_SAMPLE_RAW), true);
-    dv.setUint32(48, 1, true); // wakeup_events
+    const attr = perfEventAttr({ type: PERF_TYPE_SOFTWARE, config: BigInt(PERF_COUNT_SW_BPF_OUTPUT), sampleType: PERF_SAMPLE_RAW });
     const fd = sys.perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf buffer on CPU ${cpu}`);
     let mem: unknown;
     try {

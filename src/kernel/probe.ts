@@ -6,9 +6,8 @@
  */
 import { Btf, type BtfType } from '../object/btf/index.js';
 import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../object/spec.js';
-import { ERRNO_VALUES } from '../errors.js';
 import { Attr, BTF_LOAD, MAP_CREATE, PROG_LOAD, cstr } from './attr.js';
-import { BPF_CMD, type Sys } from './ffi.js';
+import { BPF_CMD, ERRNO_NAMES, type Sys } from './ffi.js';
 import type { BtfFeatures } from './btf-sanitize.js';
 
 export interface Feature {
@@ -17,7 +16,6 @@ export interface Feature {
   reason?: string;
 }
 
-const ERRNO_NAMES = new Map(Object.entries(ERRNO_VALUES).map(([k, v]) => [v, k]));
 const why = (rc: number): string => `the kernel answered ${ERRNO_NAMES.get(-rc) ?? `errno ${-rc}`}`;
 
 const INT: BtfType = { id: 1, kind: 'int', name: 'int', size: 4, encoding: { signed: true, char: false, bool: false }, bits: 32, offset: 0 };

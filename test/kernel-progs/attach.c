@@ -67,6 +67,9 @@ int on_tracepoint(void *ctx) { if (mine()) hit(9); return 0; }
 SEC("fexit/do_sys_openat2")
 int on_fexit(__u64 *ctx) { if (mine()) hit(10); return 0; }
 
+SEC("perf_event")
+int on_perf_event(void *ctx) { hit(11); return 0; }
+
 SEC("raw_tp/sys_enter")
 int on_perf(void *ctx)
 {
