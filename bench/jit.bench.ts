@@ -7,9 +7,9 @@
  * interpreter and the JIT and by `clang-19 -target bpf -c` for the kernel,
  * so the kernel runs exactly the instructions tsbpf runs. All are XDP
  * programs: r1 is a `struct xdp_md` whose data/data_end bound a packet (in
- * tsbpf the context holds real 32-bit addresses of the address space, as
- * DESIGN.md says). Loop counts are constants, so the kernel verifier can
- * bound every loop.
+ * tsbpf the context holds real 32-bit addresses of the address space:
+ * docs/architecture.md, "Memory model"). Loop counts are constants, so the
+ * kernel verifier can bound every loop.
  *
  * Times are the minimum over several batches (the machine is shared; the
  * minimum is the least disturbed measurement), per run of the program.

@@ -16,7 +16,7 @@ CLANG="${CLANG:-clang-19}"
 command -v "$CLANG" >/dev/null || { echo "build-examples: $CLANG not found (apt-get install -y clang-19 libbpf-dev)" >&2; exit 1; }
 [ -e /usr/include/bpf/bpf_helpers.h ] || { echo "build-examples: libbpf headers missing (apt-get install -y libbpf-dev)" >&2; exit 1; }
 
-FLAGS=(-O2 -g -Wall -Werror -target bpfel -I/usr/include/x86_64-linux-gnu -I../include -D__TARGET_ARCH_x86 -fdebug-compilation-dir=. -c)
+FLAGS=(-O2 -g -Wall -Werror -target bpfel -I/usr/include/$(uname -m)-linux-gnu -I../include -D__TARGET_ARCH_x86 -fdebug-compilation-dir=. -c)
 
 cd "$root/examples"
 for src in *.c; do

@@ -18,7 +18,7 @@ CLANG="${CLANG:-clang-19}"
 command -v "$CLANG" >/dev/null || { echo "build-fixtures: $CLANG not found (apt-get install -y clang-19 libbpf-dev)" >&2; exit 1; }
 [ -e /usr/include/bpf/bpf_helpers.h ] || { echo "build-fixtures: libbpf headers missing (apt-get install -y libbpf-dev)" >&2; exit 1; }
 
-FLAGS=(-O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -fdebug-compilation-dir=. -c)
+FLAGS=(-O2 -g -Wall -Werror -I/usr/include/$(uname -m)-linux-gnu -fdebug-compilation-dir=. -c)
 BIG_ENDIAN=(xdp_firewall global_data bpf2bpf)
 
 cd "$root/fixtures"

@@ -14,5 +14,5 @@ command -v "$CLANG" >/dev/null || { echo "build-verifier-c: $CLANG not found (ap
 [ -e /usr/include/bpf/bpf_helpers.h ] || { echo "build-verifier-c: libbpf headers missing (apt-get install -y libbpf-dev)" >&2; exit 1; }
 cd "$root/test/verifier-corpus/c"
 for src in *.c; do
-  "$CLANG" -target bpfel -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -fdebug-compilation-dir=. -c "$src" -o "$out/${src%.c}.o"
+  "$CLANG" -target bpfel -O2 -g -Wall -Werror -I/usr/include/$(uname -m)-linux-gnu -fdebug-compilation-dir=. -c "$src" -o "$out/${src%.c}.o"
 done

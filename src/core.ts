@@ -1,7 +1,8 @@
 /**
- * tsbpf's core: everything that runs without Node.js (DESIGN.md: nothing below
- * `runtime` knows about Node-only APIs), for browsers and other hosts. The
- * package's main entry adds the Node bridges (files, pins) on top.
+ * tsbpf's core: everything that runs without Node.js (docs/architecture.md,
+ * "Dependencies and the core": nothing below `runtime` knows about Node-only
+ * APIs), for browsers and other hosts. The package's main entry adds the Node
+ * bridges (files, pins) on top.
  */
 export * from './errors.js';
 export * as isa from './isa/index.js';

@@ -1,6 +1,6 @@
 /**
- * DESIGN.md: nothing below `runtime` knows about Node-only APIs, so the core
- * also runs in a browser. This test reads every core module and its relative
+ * docs/architecture.md, "Dependencies and the core": nothing below `runtime`
+ * knows about Node-only APIs, so the core also runs in a browser. This test reads every core module and its relative
  * imports and fails on a Node built-in, `process` or `Buffer` outside the few
  * modules that exist to bridge to Node (and are named so).
  */

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { Runtime } from '../src/runtime/runtime.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
 import { socketFilter } from '../src/hooks/packet/socket-filter.js';
-import { ROOT } from './paths.js';
+import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
 import { which } from './runtime-kerneltools.js';
 
 const DIR = resolve(ROOT, 'test/hooks-sockfilter');
@@ -102,7 +102,7 @@ test('socket filter on a UDP socket: tsbpf and Linux (SO_ATTACH_BPF) see and del
   try {
     const obj = join(tmp, 'fields.o');
     const harness = join(tmp, 'harness');
-    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(DIR, 'fields.c'), '-o', obj]);
+    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH_INCLUDE, '-c', join(DIR, 'fields.c'), '-o', obj]);
     // clang-19 builds the host program too (a fresh Debian with clang-19 may have no cc).
     execFileSync('clang-19', ['-O1', '-o', harness, join(DIR, 'harness.c'), '-lbpf']);
     const linux = kernelRun(obj, harness);

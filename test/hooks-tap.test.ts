@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BIN, ROOT } from './paths.js';
+import { BIN, MULTIARCH_INCLUDE, ROOT } from './paths.js';
 import { TapDevice } from '../src/hooks/packet/tap.js';
 import { tapXdp, type TapXdpHook } from '../src/hooks/packet/tap-xdp.js';
 import { XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX } from '../src/hooks/packet/xdp.js';
@@ -205,7 +205,7 @@ before(async () => {
     neigh(NS.c, IF.c, `${NET}.1`, tapA.mac);
 
     obj = join(tmp, 'xdp_tap.o');
-    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(ROOT, 'test/tap-progs/xdp_tap.c'), '-o', obj], { stdio: 'pipe' });
+    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH_INCLUDE, '-c', join(ROOT, 'test/tap-progs/xdp_tap.c'), '-o', obj], { stdio: 'pipe' });
     rt = new Runtime({ devices: [tapA, tapB, tapC] });
     coll = await loadCollectionFile(obj, rt);
     nic = tapXdp(tapA, { pass: tapB });

@@ -16,7 +16,7 @@ import { openPinnedMap, pinMap } from '../src/maps/pin.js';
 import type { MapSpec } from '../src/object/spec.js';
 import { ctx, make, spec, u32 } from './maps-support.js';
 import { BPFFS, bpftool as bpftoolRaw, errnoOf as kernelErrno, kernelSkipReason, which } from './runtime-kerneltools.js';
-import { ROOT } from './paths.js';
+import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
 import { Runtime } from '../src/runtime/index.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
 
@@ -181,7 +181,7 @@ let objDir: string | undefined;
 function buildObject(): string {
   objDir ??= mkdtempSync(join(tmpdir(), 'tsbpf-devmap-'));
   const obj = join(objDir, 'xdp_tap.o');
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(ROOT, 'test/tap-progs/xdp_tap.c'), '-o', obj], { stdio: 'pipe' });
+  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH_INCLUDE, '-c', join(ROOT, 'test/tap-progs/xdp_tap.c'), '-o', obj], { stdio: 'pipe' });
   return obj;
 }
 process.on('exit', () => {

@@ -10,12 +10,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { BPFFS, bpftool, errnoOf, kernelSkipReason, possibleCpus, STRERROR, toHex } from './runtime-kerneltools.js';
+import { BPFFS, bpftool, errnoOf, helperRefusal, kernelSkipReason, possibleCpus, STRERROR, toHex } from './runtime-kerneltools.js';
 import { join } from 'node:path';
 import { FIXTURES } from './paths.js';
 import { packetSet } from './runtime-packets.js';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
+import { assemble } from '../src/isa/asm/index.js';
+import { writeObject } from '../src/object/writer.js';
 import { TsbpfError, ERRNO_VALUES } from '../src/errors.js';
 import type { BpfMap } from '../src/maps/index.js';
 
@@ -80,7 +82,7 @@ if (skip) console.log(`# runtime-kernel: skipped: ${skip}`);
 
 for (const fixture of FIXTURE_NAMES) {
   const why = skip ?? KERNEL_CANNOT[fixture];
-  test(`kernel differential: ${fixture}`, { skip: why ? `skipped: ${why}` : false }, async () => {
+  test(`kernel differential: ${fixture}`, { skip: why ? `skipped: ${why}` : false }, async (t) => {
     const obj = join(FIXTURES, `${fixture}.o`);
     const spec = await loadObjectFile(obj);
     const byName = [...spec.maps.values()].filter((m) => m.pinning === 'by_name').map((m) => join(BPFFS, m.name));
@@ -99,6 +101,8 @@ for (const fixture of FIXTURE_NAMES) {
     const rts = engines.map((engine) => new Runtime({ numCpus: possibleCpus(), engine }));
     try {
       const load = bpftool(['prog', 'loadall', obj, pinDir, ...(mapDir ? ['pinmaps', mapDir] : [])]);
+      const refused = load.ok ? undefined : helperRefusal(load.stderr);
+      if (refused) return t.skip(`the running kernel refuses a helper of ${fixture}: ${refused}`);
       assert.ok(load.ok, `bpftool prog loadall ${fixture}: ${JSON.stringify(load.json)}`);
       const colls = await Promise.all(rts.map((rt) => rt.load(spec)));
       const coll = colls[0]!;
@@ -189,6 +193,24 @@ for (const fixture of FIXTURE_NAMES) {
     }
   });
 }
+
+test('a helper the kernel refuses for the program type is told apart (the differential tests skip on it)', { skip: skip ? `skipped: ${skip}` : false }, () => {
+  // bpf_xdp_adjust_head in a socket filter: sk_filter_func_proto has no such helper.
+  const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-krefuse-'));
+  const obj = join(tmp, 'refused.o');
+  const pin = join(BPFFS, `tsbpf-refused-${process.pid}`);
+  try {
+    const insns = assemble('r2 = 0\ncall 44\nr0 = 0\nexit', { dialect: 'kernel' });
+    writeFileSync(obj, writeObject({ programs: [{ name: 'refused', section: 'socket', insns }] }));
+    const load = bpftool(['prog', 'load', obj, pin]);
+    assert.equal(load.ok, false);
+    assert.equal(helperRefusal(load.stderr), 'program of this type cannot use helper bpf_xdp_adjust_head#44');
+    assert.equal(helperRefusal('R1 offset is outside of the packet'), undefined);
+  } finally {
+    rmSync(pin, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
 
 test('errno names used here are real errnos', () => {
   for (const e of Object.values(STRERROR)) assert.ok(ERRNO_VALUES[e] > 0);

@@ -55,13 +55,15 @@ export function possibleCpus(): number {
 export interface BpftoolResult {
   ok: boolean;
   json: unknown;
+  /** What bpftool (and libbpf, with the verifier's log) printed on stderr. */
+  stderr: string;
 }
 
 /** Run bpftool -j; pinned to CPU 0 so that per-CPU map slots are deterministic. */
 export function bpftool(args: string[]): BpftoolResult {
   try {
     const out = execFileSync(TASKSET ? 'taskset' : 'bpftool', [...(TASKSET ? ['-c', '0', 'bpftool'] : []), '-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ok: true, json: out.trim() ? JSON.parse(out) : null };
+    return { ok: true, json: out.trim() ? JSON.parse(out) : null, stderr: '' };
   } catch (e) {
     const out = String((e as { stdout?: string }).stdout ?? '').trim();
     let json: unknown = { error: String((e as Error).message) };
@@ -70,8 +72,18 @@ export function bpftool(args: string[]): BpftoolResult {
     } catch {
       /* keep the message */
     }
-    return { ok: false, json };
+    return { ok: false, json, stderr: String((e as { stderr?: string }).stderr ?? '') };
   }
+}
+
+/**
+ * The verifier's line when the running kernel refuses a helper the program calls
+ * (check_helper_call: "program of this type cannot use helper bpf_x#N" where the program
+ * type's get_func_proto has none -- an older kernel, lockdown, a missing capability -- or
+ * "unknown func bpf_x#N"). A differential test has no oracle then: it skips, naming the line.
+ */
+export function helperRefusal(log: string): string | undefined {
+  return /(program of this type cannot use helper \S+|unknown func \S+)/.exec(log)?.[1];
 }
 
 /** strerror text -> errno name, for the messages bpftool prints. */

@@ -17,7 +17,7 @@ import { verify } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { CASES, caseToC, kernelLoad } from './verifier-cases.js';
-import { ROOT } from './paths.js';
+import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
 
 function which(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -39,7 +39,7 @@ async function compileAll(jobs: Array<{ src: string; obj: string }>, width = 4):
     while (k < jobs.length) {
       const j = jobs[k++]!;
       const err = await new Promise<string | null>((res) => {
-        const p = spawn('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', j.src, '-o', j.obj]);
+        const p = spawn('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH_INCLUDE, '-c', j.src, '-o', j.obj]);
         let e = '';
         p.stderr.on('data', (d: Buffer) => (e += d.toString()));
         p.on('close', (code) => res(code === 0 ? null : e.split('\n').slice(0, 3).join(' ')));

@@ -1,18 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, encode } from '../src/isa/insn.js';
 import { loadProgram } from '../src/cli/commands/run.js';
-import { BIN, CONFORMANCE_DIR } from './paths.js';
+import { BIN } from './paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-run-'));
+/** `r0 = r2; exit` (r0 = the memory's length) as hex text, in the conformance suite's bytecode layout. */
+const MEM_LEN_HEX = 'bf  20  00  00  00  00  00  00  95  00  00  00  00  00  00  00  \n';
 const tsbpf = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
 test('tsbpf run detects raw bytecode, hex text and both assembly dialects', () => {
-  const hex = readFileSync(`${CONFORMANCE_DIR}/bytecode/mem-len.hex`, 'utf8');
+  const hex = MEM_LEN_HEX;
   const insns = fromHex(hex);
   assert.equal(loadProgram(Buffer.from(hex)).format, 'hex');
   assert.equal(loadProgram(encode(insns)).format, 'binary');
@@ -24,7 +26,7 @@ test('tsbpf run detects raw bytecode, hex text and both assembly dialects', () =
 
 test('tsbpf run prints r0 for each input kind, with --mem', () => {
   const bin = join(dir, 'prog.bin');
-  writeFileSync(bin, encode(fromHex(readFileSync(`${CONFORMANCE_DIR}/bytecode/mem-len.hex`, 'utf8'))));
+  writeFileSync(bin, encode(fromHex(MEM_LEN_HEX)));
   let r = tsbpf('run', bin, '--mem', '01 02 03 04 05');
   assert.equal(r.status, 0, String(r.stderr));
   assert.equal(r.stdout, '0x5\n');

@@ -81,12 +81,21 @@ export WORK OUT ARCH MULTIARCH SRC
 # not compile is skipped and counted (find_vma.c and profiler2.c use 6.12 struct fields the
 # running kernel's vmlinux.h may not have).
 compile_start=$SECONDS
+# On a terminal, a progress line (files compiled or failed so far) while clang runs; quiet in logs.
+ticker=""
+if [ -t 2 ]; then
+  ( while sleep 1; do
+      printf '\r\033[2Kcompiling: %d of %d files, %ds' "$(( $(find "$OUT" -name '*.o' | wc -l) + $(wc -l < "$WORK/failed") ))" "$total" "$((SECONDS - compile_start))" >&2
+    done ) &
+  ticker=$!
+fi
 xargs -P"$(nproc)" -I{} sh -c '
   f={}; o="$OUT/${f%.c}.o"
   if ! timeout 120 nice clang-19 -O2 -g -target bpfel -D__TARGET_ARCH_$ARCH -I"$WORK" -I"$SRC/tools/lib" \
       -I"$SRC/tools/include/uapi" -I.. -I/usr/include/$MULTIARCH -Wno-everything -c "$f" -o "$o" 2>/dev/null; then
     rm -f "$o"; echo "$f" >> "$WORK/failed"
   fi' < "$WORK/list"
+[ -z "$ticker" ] || { kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true; printf '\r\033[2K' >&2; }
 cd "$ROOT"
 built=$(find "$OUT" -name '*.o' | wc -l)
 failed=$(wc -l < "$WORK/failed")
@@ -99,6 +108,9 @@ echo
 # run loads every program afresh (and leaves nothing behind).
 run_start=$SECONDS
 rc=0
-TMPDIR=$WORK TSBPF_UNSEEN_OBJECTS=$OUT node --test --test-reporter=spec dist/test/verifier-unseen.test.js || rc=$?
+# On a terminal the test shows a progress line (objects done) on /dev/tty; in CI logs nothing.
+progress=0
+[ -t 2 ] && progress=1
+TMPDIR=$WORK TSBPF_UNSEEN_OBJECTS=$OUT TSBPF_PROGRESS=$progress node --test --test-reporter=spec dist/test/verifier-unseen.test.js || rc=$?
 echo "verdicts compared in $((SECONDS - run_start))s; suite took $((SECONDS - start))s"
 exit "$rc"

@@ -1,7 +1,7 @@
 /**
  * What helpers see of the runtime while a program runs (`ExecEnv.run`).
  *
- * Helpers sit below the runtime (DESIGN.md: runtime -> helpers), so they do
+ * Helpers sit below the runtime (docs/architecture.md, "Dependencies and the core"), so they do
  * not import it: they describe here, structurally, the few things they need —
  * maps by descriptor address, a clock, the task identity, the trace sink, the
  * packet being processed — and the runtime provides objects of these shapes.

@@ -1,7 +1,6 @@
 /**
- * Programs on worker threads over one shared address space (DESIGN.md,
- * "Memory model": "a shared one when programs run on several worker
- * threads").
+ * Programs on worker threads over one shared address space
+ * (docs/architecture.md, "Memory model").
  *
  * The main thread makes the runtime with `shared: true` (its memory is then
  * a shared WebAssembly.Memory, and every map it creates keeps all of its

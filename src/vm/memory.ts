@@ -1,5 +1,5 @@
 /**
- * The address space of one runtime (DESIGN.md, "Memory model").
+ * The address space of one runtime (docs/architecture.md, "Memory model").
  *
  * Everything a program can point at — stacks, context structs, packet buffers,
  * map values, ring buffers, global data — lives in one WebAssembly.Memory, and

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 CLANG=${CLANG:-clang-19}
 if ! command -v "$CLANG" >/dev/null; then echo "skip: $CLANG not installed"; exit 0; fi
 INC=()
-[ -d /usr/include/x86_64-linux-gnu ] && INC+=(-I/usr/include/x86_64-linux-gnu)
+[ -d "/usr/include/$(uname -m)-linux-gnu" ] && INC+=("-I/usr/include/$(uname -m)-linux-gnu")
 for c in kinds.c core.c lines.c; do
   # relative source path: line_info file names do not depend on the checkout location
   "$CLANG" -O2 -g -target bpf -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. "${INC[@]}" -c "$c" -o "${c%.c}.o"

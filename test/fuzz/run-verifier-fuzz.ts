@@ -6,9 +6,11 @@
  *
  * Prints the seed (for reproduction: the same --seed and --count replay the
  * same programs), the acceptance ratio and every soundness bug (program,
- * packet, fault, verifier log). Exits 1 on any bug or verifier crash.
+ * packet, fault, verifier log). Exits 1 on any bug or verifier crash. On a
+ * terminal a progress line counts the programs (test/progress.ts).
  */
 import { describeBug, fuzz } from './verifier-harness.js';
+import { Progress } from '../progress.js';
 
 async function main(argv: string[]): Promise<number> {
   const arg = (n: string): string | undefined => {
@@ -23,7 +25,17 @@ async function main(argv: string[]): Promise<number> {
   }
   console.log(`verifier fuzz: seed ${seed}, ${count} programs`);
   const t0 = performance.now();
-  const s = await fuzz(seed, count, (o) => console.log(`\n${describeBug(o)}\n`));
+  const progress = new Progress('verifier fuzz:', count);
+  const s = await fuzz(
+    seed,
+    count,
+    (o) => {
+      progress.clear();
+      console.log(`\n${describeBug(o)}\n`);
+    },
+    (done, sum) => progress.tick(done, `${sum.accepted} accepted, ${sum.bugs.length} bugs, ${sum.crashes.length} crashes`),
+  );
+  progress.end();
   const secs = (performance.now() - t0) / 1000;
   for (const c of s.crashes) console.log(`\nverifier crash: seed ${c.seed}\n${c.error}\nprogram:\n${c.source}\n`);
   console.log(

@@ -161,7 +161,8 @@ export interface FuzzSummary {
 }
 
 /** Run `count` programs with seeds seed, seed+1, ... */
-export async function fuzz(seed: number, count: number, onBug?: (o: FuzzOutcome) => void): Promise<FuzzSummary> {
+/** `onProgress(done)` is called after each program (the runner's terminal progress line). */
+export async function fuzz(seed: number, count: number, onBug?: (o: FuzzOutcome) => void, onProgress?: (done: number, s: FuzzSummary) => void): Promise<FuzzSummary> {
   const f = new VerifierFuzzer();
   const s: FuzzSummary = { seed, count, accepted: 0, bugs: [], crashes: [] };
   try {
@@ -172,6 +173,7 @@ export async function fuzz(seed: number, count: number, onBug?: (o: FuzzOutcome)
         o = await f.one(ps);
       } catch (e) {
         s.crashes.push({ seed: ps, error: (e as Error).stack ?? String(e), source: generate(ps).source });
+        onProgress?.(i + 1, s);
         continue;
       }
       if (o.accepted) s.accepted++;
@@ -179,6 +181,7 @@ export async function fuzz(seed: number, count: number, onBug?: (o: FuzzOutcome)
         s.bugs.push(o);
         onBug?.(o);
       }
+      onProgress?.(i + 1, s);
     }
   } finally {
     f.close();

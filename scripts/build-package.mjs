@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The package's build, run by `npm pack` and `npm publish` (prepack): dist/src afresh from src/
+// with tsconfig.build.json (no source maps, no tests), so the tarball ships exactly the built
+// library and no stale file of an earlier build. Installing the package builds nothing.
+import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(resolve(root, 'dist/src'), { recursive: true, force: true });
+const tsc = createRequire(resolve(root, 'package.json')).resolve('typescript/bin/tsc');
+const r = spawnSync(process.execPath, [tsc, '-p', resolve(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
