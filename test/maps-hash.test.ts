@@ -81,15 +81,26 @@ test('hash: program updates with a value pointer into the map itself', () => {
   assert.equal(readU64(m.get(2)!), 77n);
 });
 
-test('hash: NO_PREALLOC frees elements on delete', () => {
+test("hash: NO_PREALLOC elements come from the map's own cache: deletes recycle them, close frees them", () => {
   const c = ctx();
   const m = make<HashMap>(spec('hash', 4, 64, 100, BPF_F_NO_PREALLOC), c);
+  const cache = (m.table_ as unknown as { cache: { bytes: number; owns(a: number): boolean; slabs: number[] } }).cache;
+  assert.equal(cache.bytes, 0, 'nothing is allocated before the first insert');
   for (let i = 0; i < 100; i++) m.set(i, new Uint8Array(64).fill(i));
   const a = m.lookupElem(place(m, u32(50)), 0);
-  assert.equal(c.space.sizeOf(a - 8) !== undefined, true);
+  assert.ok(cache.owns(a), 'the element lives in the map cache');
+  const held = cache.bytes;
+  assert.ok(held >= 100 * 72 && held <= 2 * 100 * 72 + 16384, `cache holds ${held} bytes`);
   for (let i = 0; i < 100; i++) m.delete(i);
-  assert.equal(c.space.sizeOf(a - 8), undefined);
   assert.equal(m.size, 0);
+  // No run in flight: the freed elements are reusable at once, and only by this map.
+  for (let i = 0; i < 100; i++) m.set(i + 1000, new Uint8Array(64));
+  assert.equal(cache.bytes, held, 'reinserting reuses the freed elements');
+  const slabs = [...cache.slabs];
+  assert.ok(slabs.length > 0);
+  m.close();
+  assert.equal(cache.bytes, 0, 'close frees the slabs');
+  for (const s of slabs) assert.equal(c.space.sizeOf(s), undefined, 'every slab is back in the address space');
 });
 
 test('hash: batch — bucket cursor, ENOSPC when a bucket does not fit, lookup_and_delete', () => {

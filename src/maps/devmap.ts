@@ -30,6 +30,7 @@
  * in a read-only region, so bpf_map_lookup_elem hands programs a real
  * pointer; `target(key)` is bpf_redirect_map's lookup (__dev_map_lookup_elem).
  */
+import { ElemCache } from './elem-cache.js';
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../vm/memory.js';
 import { arrayNextKey, BpfMap, type KeyInput, type MapContext, type ValueInput } from './map.js';
@@ -79,8 +80,11 @@ abstract class DevMapBase extends BpfMap<Uint8Array> {
     if (progFd > 0) throw this.err('EOPNOTSUPP', 'devmap programs (struct bpf_devmap_val.bpf_prog) are not supported by tsbpf: give fd 0 or -1');
   }
 
+  /** the entries' memory: this map's own, reused after the grace period (elem-cache.ts) */
+  private cache: ElemCache | undefined;
+
   protected makeEntry(key: number, ifindex: number): DevEntry {
-    const addr = this.space.alloc(DEVMAP_VAL_SIZE, 8);
+    const addr = (this.cache ??= new ElemCache(this.space, DEVMAP_VAL_SIZE, this.maxEntries, this.name)).alloc();
     this.space.writeU32(addr, ifindex);
     this.space.writeU32(addr + 4, 0);
     const region = this.space.addRegion({ base: addr, size: DEVMAP_VAL_SIZE, kind: 'map', name: `${this.type} ${this.name}[${key}]`, writable: false });
@@ -88,8 +92,9 @@ abstract class DevMapBase extends BpfMap<Uint8Array> {
   }
 
   protected dropEntry(e: DevEntry): void {
-    this.space.removeRegion(e.region);
-    this.space.free(e.addr);
+    // A run may still hold the value pointer a lookup gave it (the kernel frees the entry after RCU).
+    this.cache!.retire(e.addr);
+    this.space.afterGracePeriod(() => this.space.removeRegion(e.region));
   }
 
   protected lookupKey(key: number): DevEntry | undefined {
@@ -130,8 +135,9 @@ abstract class DevMapBase extends BpfMap<Uint8Array> {
   }
 
   protected override freeStorage(): void {
-    for (const e of this.entries_.values()) this.dropEntry(e);
+    for (const e of this.entries_.values()) this.space.removeRegion(e.region);
     this.entries_.clear();
+    this.cache?.destroy();
   }
 }
 

@@ -8,8 +8,9 @@
  * Elements live in the AddressSpace: key at +0, value area at
  * +roundUp(keySize, 8) (one 8-aligned value per CPU for per-CPU maps).
  * Without BPF_F_NO_PREALLOC the elements are one preallocated block, as the
- * kernel preallocates; with it each element is allocated on insert and freed
- * on delete. Chain links, hashes and the LRU list are typed arrays indexed
+ * kernel preallocates; with it each element is allocated on insert from the
+ * map's own element cache and retired on delete (elem-cache.ts: reused only
+ * by this map, and only after the grace period). Chain links, hashes and the LRU list are typed arrays indexed
  * by element number, so lookups allocate nothing.
  *
  * Shared address spaces (programs on several threads, src/runtime/shared.ts):
@@ -40,6 +41,7 @@ import type { AddressSpace, Region } from '../vm/memory.js';
 import { errno, MemCache } from './map.js';
 import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
+import { ElemCache } from './elem-cache.js';
 
 export interface HashTableOptions {
   /** may programs write values (false for BPF_F_RDONLY_PROG): the regions' writable bit for checked mode */
@@ -123,6 +125,8 @@ export class HashTable {
   /** set by insert(): the key evicted to make room (LRU), or -1 */
   evicted = -1;
   private readonly pool: number;
+  /** NO_PREALLOC: the map's own element memory */
+  private readonly cache: ElemCache | undefined;
   private readonly region: Region | undefined;
   /** NO_PREALLOC: one region per live element's value area, so checked-mode accesses find it */
   private readonly elemRegions = new Map<number, Region>();
@@ -201,6 +205,7 @@ export class HashTable {
     }
     this.lock = undefined;
     this.seq = undefined;
+    this.cache = opts.prealloc ? undefined : new ElemCache(space, this.slotSize, opts.maxEntries, opts.name);
     this.hdr = new Int32Array(HDR_WORDS);
     this.hdr[H_LRU_HEAD] = -1;
     this.hdr[H_LRU_TAIL] = -1;
@@ -362,7 +367,7 @@ export class HashTable {
       this.mem.u8.fill(0, addr, addr + this.slotSize);
     } else {
       try {
-        addr = this.space.alloc(this.slotSize, 8);
+        addr = this.cache!.alloc();
       } catch {
         hdr[H_FREE_TOP]!++;
         return errno('ENOMEM');
@@ -402,11 +407,12 @@ export class HashTable {
     }
     this.next[i] = -1;
     if (this.lruPrev) this.lruUnlink(i);
-    if (!this.opts.prealloc && !this.lock) {
-      this.space.free(this.elemAddr[i]!);
+    if (this.cache) {
+      // A run may still hold the value pointer: the element (and its checked-mode region) outlives the grace period.
+      this.cache.retire(this.elemAddr[i]!);
       this.elemAddr[i] = 0;
       const r = this.elemRegions.get(i);
-      if (r) this.space.removeRegion(r);
+      if (r) this.space.afterGracePeriod(() => this.space.removeRegion(r));
       this.elemRegions.delete(i);
     }
     this.freeStack[this.hdr[H_FREE_TOP]!++] = i;
@@ -473,7 +479,7 @@ export class HashTable {
       if (this.region) this.space.removeRegion(this.region);
       return;
     }
-    for (let i = 0; i < this.cap; i++) if (this.elemAddr[i]) this.space.free(this.elemAddr[i]!);
+    this.cache?.destroy();
     for (const r of this.elemRegions.values()) this.space.removeRegion(r);
     this.elemRegions.clear();
   }

@@ -19,6 +19,7 @@
  * copies all data bytes, so get-next-key returns the bits past the prefix as
  * they were given.
  */
+import { ElemCache } from './elem-cache.js';
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import type { Region } from '../vm/memory.js';
@@ -92,15 +93,18 @@ export class LpmTrie extends BpfMap<Uint8Array> {
 
   /** value address -> its region (checked-mode accesses look values up by region) */
   private readonly regions = new Map<number, Region>();
+  /** the values' memory: this map's own, reused after the grace period (elem-cache.ts) */
+  private cache: ElemCache | undefined;
   private newValue(): number {
-    const a = this.space.alloc(roundUp(this.valueSize, 8), 8);
+    const a = (this.cache ??= new ElemCache(this.space, roundUp(this.valueSize, 8), this.maxEntries, this.name)).alloc();
     this.regions.set(a, this.space.addRegion({ base: a, size: this.valueSize, kind: 'map_value', name: `lpm_trie ${this.name} value`, writable: !(this.flags & BPF_F_RDONLY_PROG) }));
     return a;
   }
   private freeValue(a: number): void {
-    this.space.free(a);
+    // A run may still hold the value pointer (trie_delete_elem frees the node after RCU).
+    this.cache!.retire(a);
     const r = this.regions.get(a);
-    if (r) this.space.removeRegion(r);
+    if (r) this.space.afterGracePeriod(() => this.space.removeRegion(r));
     this.regions.delete(a);
   }
 
@@ -315,9 +319,12 @@ export class LpmTrie extends BpfMap<Uint8Array> {
       if (!n) return;
       walk(n.child[0]);
       walk(n.child[1]);
-      if (n.valueAddr) this.freeValue(n.valueAddr);
+      n.valueAddr = 0;
     };
     walk(this.root);
     this.root = null;
+    for (const r of this.regions.values()) this.space.removeRegion(r);
+    this.regions.clear();
+    this.cache?.destroy();
   }
 }

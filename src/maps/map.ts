@@ -49,10 +49,26 @@ export class MapError extends TsbpfError {
 export type KeyInput = Uint8Array | bigint | number;
 export type ValueInput = Uint8Array | bigint | number;
 
-/** An opaque program reference the runtime stores in a prog_array (its id and type). */
+/**
+ * A program reference the runtime stores in a prog_array: its id and the
+ * facts prog_array ownership compares (prog-array.ts, the kernel's
+ * __bpf_prog_map_compatible). A reference without `type` is opaque (maps
+ * made outside a runtime) and takes no part in ownership.
+ */
 export interface ProgramRef {
   readonly id: number;
+  readonly name?: string;
   readonly type?: string;
+  /** expected_attach_type (the section's attach type), when the program has one */
+  readonly expectedAttachType?: string | undefined;
+  /** compiled by the JIT (the kernel's fp->jited); false for the interpreter */
+  readonly jited?: boolean;
+  /** BPF_F_XDP_HAS_FRAGS (SEC("xdp.frags")) */
+  readonly xdpHasFrags?: boolean;
+  /** BPF_F_SLEEPABLE */
+  readonly sleepable?: boolean;
+  /** tracing programs: identity of the attach target's BTF function prototype (aux->attach_func_proto) */
+  readonly attachFuncProto?: number | undefined;
 }
 
 /** What a map needs from the runtime that creates it. */
@@ -168,10 +184,15 @@ export class MapTable {
     this.addrs.set(m.addr, m);
     if (m.type === 'ringbuf') this.rings.push(m);
   }
+  /** The map's id is gone (bpf_map_free_id): the host can no longer find it; programs still in flight still can by address. */
+  unpublish(m: BpfMap<unknown>): void {
+    if (this.ids.get(m.id) === m) this.ids.delete(m.id);
+  }
+  /** The map's memory is gone (after the grace period): nothing finds it any more. */
   remove(m: BpfMap<unknown>): void {
     const r = this.rings.indexOf(m);
     if (r >= 0) this.rings.splice(r, 1);
-    if (this.ids.get(m.id) === m) this.ids.delete(m.id);
+    this.unpublish(m);
     if (this.addrs.get(m.addr) === m) this.addrs.delete(m.addr);
   }
   byId(id: number): BpfMap<unknown> | undefined {
@@ -517,13 +538,22 @@ export abstract class BpfMap<V = Uint8Array> {
   get isReleased(): boolean {
     return this.released;
   }
+  /**
+   * The last reference is gone: the id at once, the memory after the grace
+   * period (the kernel's bpf_map_put: bpf_map_free_id, then the map is freed
+   * after RCU), since a run in flight may still hold a pointer into the map's
+   * storage (an inner map a program looked up, a value, a ring record).
+   */
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.table.remove(this as BpfMap<unknown>);
-    this.freeStorage();
-    this.space.free(this.addr);
-    if (this.descRegion) this.space.removeRegion(this.descRegion);
+    this.table.unpublish(this as BpfMap<unknown>);
+    this.space.afterGracePeriod(() => {
+      this.table.remove(this as BpfMap<unknown>);
+      this.freeStorage();
+      this.space.free(this.addr);
+      if (this.descRegion) this.space.removeRegion(this.descRegion);
+    });
   }
 
   /** Free the map's blocks in the address space. */

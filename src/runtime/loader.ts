@@ -19,6 +19,7 @@ import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../verifier/spec-input.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
+import { kernelBtf } from '../verifier/kernel-btf.js';
 import { HELPER_PROTOS, UNMODELLED_HELPERS } from '../verifier/helper-protos.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
@@ -40,6 +41,8 @@ export interface PrepareContext {
 
 export interface PreparedProgram {
   insns: Insn[];
+  /** the maps the program references (the kernel's used_maps): the program holds them while loaded */
+  maps: BpfMap<unknown>[];
   verified: boolean;
   aux?: ReadonlyArray<InsnAux | undefined>;
   log?: string;
@@ -140,7 +143,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
 
   validateProgram(insns);
 
-  if (!ctx.check) return { insns, verified: false };
+  const maps = [...used.values()];
+  if (!ctx.check) return { insns, maps, verified: false };
   const mapList = [...new Set(mapAt.values())];
   const infos: VerifierMapInfo[] = mapList.map((m) => {
     const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
@@ -179,5 +183,28 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
   }
   // The kfuncs tsbpf implements do nothing at run time (verifier/kfuncs.ts): once verified, a no-op jump.
   for (const i of kfuncs.keys()) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
-  return { insns, verified: true, aux: out.aux, log: out.log };
+  return { insns, maps, verified: true, aux: out.aux, log: out.log };
+}
+
+/** Program types whose attach target's prototype is part of their context (the kernel's attach_func_proto). */
+const TRACING_TYPES: ReadonlySet<string> = new Set(['tracing', 'lsm', 'ext', 'struct_ops']);
+
+/**
+ * The identity of a tracing program's attach prototype (aux->attach_func_proto):
+ * the BTF type id of the target function's FUNC_PROTO in the kernel BTF the
+ * verifier checks against (the tracepoint handler's prototype for tp_btf).
+ * vmlinux BTF is deduplicated, so targets with the same prototype share it,
+ * as they share the kernel's pointer. Undefined for other program types.
+ */
+export function attachFuncProto(ps: ProgramSpec): number | undefined {
+  if (!TRACING_TYPES.has(ps.type) || !ps.attachTo) return undefined;
+  const btf = kernelBtf();
+  if (ps.attachType === 'trace_raw_tp') {
+    const td = btf.typeByName(`btf_trace_${ps.attachTo}`, 'typedef');
+    if (!td) return undefined;
+    const p = btf.typeById(btf.resolve(td.id));
+    return p.kind === 'ptr' ? btf.resolve(p.typeId) : undefined;
+  }
+  const f = btf.typeByName(ps.attachTo, 'func');
+  return f && f.kind === 'func' ? f.typeId : undefined;
 }

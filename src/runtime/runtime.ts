@@ -17,7 +17,7 @@ import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
 import type { HelperClock, HelperMap, RedirectTarget, SkbPacket, TaskIdentity, TraceRecord, XdpPacket } from '../helpers/env.js';
-import { createMap, MapTable, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
+import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
@@ -25,7 +25,7 @@ import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
-import { prepareInsns, type ProgramCheck } from './loader.js';
+import { attachFuncProto, prepareInsns, type ProgramCheck } from './loader.js';
 import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import { checkShareable } from '../maps/shareable.js';
 import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
@@ -315,7 +315,13 @@ export class Runtime implements RuntimeApi {
             const p = programs.get(c.program);
             // libbpf fills slots only with programs that were loaded.
             if (!p) continue;
-            (m as unknown as { setProgram(i: number, p: ProgramRef): void }).setProgram(c.index, p);
+            try {
+              (m as unknown as { setProgram(i: number, p: ProgramRef): void }).setProgram(c.index, p);
+            } catch (e) {
+              // libbpf bpf_object__init_prog_array: the whole load fails.
+              if (e instanceof TsbpfError) throw new TsbpfError(e.errno, `map '${name}': failed to initialize slot [${c.index}] to prog '${p.name}': ${e.message}`);
+              throw e;
+            }
           }
         }
       }
@@ -371,6 +377,9 @@ export class Runtime implements RuntimeApi {
       ...(logLevel !== undefined ? { logLevel } : {}),
       ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
     });
+    const facts = programFacts(ps, this.engine.kind === 'jit');
+    // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.
+    for (const m of prepared.maps) if (m.type === 'prog_array') (m as unknown as ProgArray).claim(facts, 'load');
     const id = ++this.lastProgId;
     const image: ProgramImage = {
       name: ps.name,
@@ -386,7 +395,7 @@ export class Runtime implements RuntimeApi {
     };
     // The async path when the engine has one: browser main threads refuse synchronous compilation of large modules.
     const exe = this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
-    const p = new Program(this, id, ps, prepared.insns, exe, prepared.log);
+    const p = new Program(this, id, ps, prepared.insns, exe, prepared.log, facts, prepared.maps);
     this.programs.set(id, p);
     return p;
   }
@@ -432,11 +441,29 @@ async function loadVerifier(): Promise<ProgramCheck | null> {
   return mod.verify;
 }
 
+/** What prog_array ownership compares of a program (maps/prog-array.ts), from its spec and engine. */
+export function programFacts(ps: ProgramSpec, jited: boolean): ProgramRef & { name: string; type: ProgTypeName } {
+  return {
+    id: 0,
+    name: ps.name,
+    type: ps.type,
+    expectedAttachType: ps.attachType,
+    jited,
+    xdpHasFrags: ps.xdpFrags === true,
+    sleepable: ps.sleepable === true,
+    attachFuncProto: attachFuncProto(ps),
+  };
+}
+
 /** A loaded program: its id, type, resolved instructions and the engine's executable. */
 export class Program implements ProgramRef, ProgramApi {
   readonly name: string;
   readonly type: ProgTypeName;
   readonly expectedAttachType?: string;
+  readonly jited: boolean;
+  readonly xdpHasFrags: boolean;
+  readonly sleepable: boolean;
+  readonly attachFuncProto: number | undefined;
   private closed = false;
   constructor(
     readonly runtime: Runtime,
@@ -446,11 +473,20 @@ export class Program implements ProgramRef, ProgramApi {
     readonly insns: readonly Insn[],
     readonly executable: Executable,
     /** the verifier log, when the verifier ran */
-    readonly verifierLog?: string,
+    readonly verifierLog: string | undefined,
+    /** what prog_array ownership compares (programFacts) */
+    facts: ProgramRef,
+    /** the maps the program references: held (as the kernel's used_maps) until the program is closed */
+    private readonly usedMaps: readonly BpfMap<unknown>[] = [],
   ) {
     this.name = spec.name;
     this.type = spec.type;
     if (spec.attachType) this.expectedAttachType = spec.attachType;
+    this.jited = facts.jited ?? false;
+    this.xdpHasFrags = facts.xdpHasFrags ?? false;
+    this.sleepable = facts.sleepable ?? false;
+    this.attachFuncProto = facts.attachFuncProto;
+    for (const m of usedMaps) m.retain();
   }
 
   /** BPF_PROG_TEST_RUN: run on a packet / context and report r0, the output and the average duration. */
@@ -482,6 +518,8 @@ export class Program implements ProgramRef, ProgramApi {
     if (this.closed) return;
     this.closed = true;
     this.runtime.forgetProgram(this);
+    // A map whose handles are all closed is released with its last program (bpf_prog_put -> used_maps).
+    for (const m of this.usedMaps) m.unretain();
   }
 }
 

@@ -49,7 +49,7 @@ import { InterpExecutable } from '../vm/interpreter.js';
 import { decodeProgram } from '../vm/interp/decode.js';
 import { validateProgram } from '../isa/validate.js';
 import type { TraceSink } from './host.js';
-import { Program, Runtime } from './runtime.js';
+import { Program, programFacts, Runtime } from './runtime.js';
 
 export interface ShareOptions {
   /** bytes of each CPU's arena (program stacks, context and packet buffers); default 1 MiB */
@@ -292,7 +292,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
         ...(info.attachType ? { attachType: info.attachType } : {}),
         ...(info.sleepable ? { sleepable: true } : {}),
       };
-      const p = new Program(rt, info.id, spec, info.insns, prepare(image));
+      const p = new Program(rt, info.id, spec, info.insns, prepare(image), undefined, programFacts(spec, opts.engine !== 'interpreter'));
       rt.adoptProgram(p);
       if (!programs.has(info.name)) programs.set(info.name, p);
     }

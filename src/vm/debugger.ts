@@ -66,6 +66,16 @@ export class Debugger {
     this.prog = patchableCopy(exe.decoded);
     this.st = exe.acquire(args);
     this.act = exe.entry(this.st, args, true, this.prog);
+    // A debugged run is in flight until it ends or close(): memory it may point at waits (memory.ts, grace period).
+    exe.image.space.enterRun();
+    this.inRun = true;
+  }
+
+  private inRun = false;
+  private endRun(): void {
+    if (!this.inRun) return;
+    this.inRun = false;
+    this.exe.image.space.exitRun();
   }
 
   /** True once the program exited, faulted or ran out of budget. */
@@ -181,6 +191,7 @@ export class Debugger {
     if (this.closed) return;
     this.closed = true;
     this.exe.releaseState(this.st);
+    this.endRun();
   }
 
   private resume(limit: number): StopEvent {
@@ -220,6 +231,7 @@ export class Debugger {
 
   private stop(ev: StopEvent): StopEvent {
     this.last = ev;
+    if (ev.reason !== 'step' && ev.reason !== 'breakpoint') this.endRun();
     return ev;
   }
 }

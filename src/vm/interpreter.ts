@@ -143,6 +143,8 @@ export class InterpExecutable implements Executable, InterpTarget {
 
   run(args: RunArgs = {}): bigint {
     const st = this.acquire(args);
+    const space = this.image.space;
+    space.enterRun();
     try {
       const act = this.entry(st, args, false);
       const status = exec(st, act);
@@ -151,6 +153,7 @@ export class InterpExecutable implements Executable, InterpTarget {
     } finally {
       this.lastInsnCount = st.budget - st.left - st.reserve;
       this.releaseState(st);
+      space.exitRun();
     }
   }
 }

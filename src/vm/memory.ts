@@ -10,9 +10,24 @@
  * offsets from it always fault.
  *
  * Allocation: power-of-two size classes from 16 bytes to 64 KiB with free
- * lists (hash map elements, ring buffer pages), and page-granular first-fit
- * runs for larger blocks (array maps, ring buffers). Blocks are never moved,
- * so an address handed to a program or to the host stays valid until freed.
+ * lists (contexts, descriptors, map element slabs), and page-granular
+ * first-fit runs for larger blocks (array maps, ring buffers). Blocks are
+ * never moved, so an address handed to a program or to the host stays valid
+ * until freed.
+ *
+ * The grace period (the kernel's RCU, docs/map-memory.md): a program may
+ * still hold a pointer into memory its map, element or program gave up
+ * while it runs (a value pointer kept after bpf_map_delete_elem, an inner
+ * map replaced by the host from a helper callback, a map or program closed
+ * from a trace sink). The engines bracket every run with enterRun/exitRun;
+ * memory given up with `retire` (or work queued with `afterGracePeriod`)
+ * waits until no run of this space is in flight — nested runs and tail
+ * calls included — and is reused only then. Memory only the runtime itself
+ * points at (test-run buffers, helper scratch) is freed at once with `free`.
+ * In a shared space (programs on worker threads) the runs of every thread
+ * count, through one word of the shared memory; work deferred while another
+ * thread ran is done by the thread that deferred it, at its next run's end
+ * or allocation once no thread runs.
  */
 import { TsbpfError } from '../errors.js';
 
@@ -55,6 +70,9 @@ export interface AddressSpaceOptions {
   memory?: WebAssembly.Memory;
 }
 
+/** Shared spaces: the word counting the runs in flight on all threads (the first block allocated). */
+export const GRACE_WORD_ADDR = NULL_GUARD;
+
 const MIN_CLASS = 4; // 16 bytes
 const MAX_CLASS = 16; // 64 KiB
 
@@ -74,6 +92,16 @@ export class AddressSpace {
   private freeRuns: Array<[number, number]> = [];
   private readonly regions: Region[] = [];
   private lastRegion: Region | undefined;
+  /** runs of programs over this space in flight on this thread (nested runs count each) */
+  private runDepth = 0;
+  /**
+   * Shared spaces: the runs in flight on every thread, one word in the shared
+   * memory at GRACE_WORD_ADDR (the first block the creating thread allocates;
+   * worker threads adopting the memory find it there).
+   */
+  private readonly sharedRuns: Int32Array | undefined;
+  /** work waiting for the end of the grace period (retired blocks, released maps) */
+  private deferred: Array<() => void> = [];
 
   constructor(opts: AddressSpaceOptions = {}) {
     const initial = opts.initialPages ?? 256;
@@ -83,6 +111,10 @@ export class AddressSpace {
     this._u8 = new Uint8Array(this.memory.buffer);
     this._dv = new DataView(this.memory.buffer);
     for (let c = 0; c <= MAX_CLASS; c++) this.freeLists.push([]);
+    if (this.shared) {
+      if (!opts.memory && this.alloc(64, 64) !== GRACE_WORD_ADDR) throw new TsbpfError('EINVAL', 'the grace word must be the first block of a shared space');
+      this.sharedRuns = new Int32Array(this.memory.buffer, GRACE_WORD_ADDR, 1);
+    }
   }
 
   /** The bytes of the whole space (rebuilt after growth; do not keep across allocations). */
@@ -113,6 +145,8 @@ export class AddressSpace {
    */
   alloc(size: number, align = 8): number {
     if (!Number.isInteger(size) || size < 0) throw new TsbpfError('EINVAL', `invalid allocation size ${size}`);
+    // Work deferred while other threads ran: done as soon as none runs (polled here, on this thread).
+    if (this.deferred.length > 0 && this.quiescent()) this.endGracePeriod();
     const need = Math.max(size, align, 1 << MIN_CLASS);
     if (need <= 1 << MAX_CLASS) {
       const cls = Math.max(MIN_CLASS, 32 - Math.clz32(need - 1));
@@ -169,6 +203,75 @@ export class AddressSpace {
       runs[i - 1]![1] += runs[i]![1];
       runs.splice(i, 1);
     }
+  }
+
+  /** A program run over this space begins (engines call this; runs nest). */
+  enterRun(): void {
+    this.runDepth++;
+    if (this.sharedRuns) Atomics.add(this.sharedRuns, 0, 1);
+  }
+
+  /** A run ends: when it was the last one in flight, the grace period is over and deferred work runs. */
+  exitRun(): void {
+    if (this.sharedRuns) Atomics.sub(this.sharedRuns, 0, 1);
+    if (--this.runDepth > 0) return;
+    this.runDepth = 0;
+    if (this.deferred.length > 0 && this.quiescent()) this.endGracePeriod();
+  }
+
+  /**
+   * No run that could hold a pointer is in flight: none on this thread and,
+   * in a shared space, none on any thread. (A run that starts later finds
+   * only what is still published, so it cannot reach what was given up.)
+   */
+  private quiescent(): boolean {
+    return this.runDepth === 0 && (this.sharedRuns === undefined || Atomics.load(this.sharedRuns, 0) === 0);
+  }
+
+  /** Runs in flight on this thread. */
+  get runsInFlight(): number {
+    return this.runDepth;
+  }
+
+  /** Blocks and callbacks waiting for the grace period to end. */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /**
+   * Run `fn` once no run that could hold a pointer into memory given up now
+   * is in flight: at once when no run is, else when the last one ends
+   * (call_rcu).
+   */
+  afterGracePeriod(fn: () => void): void {
+    if (!this.quiescent()) {
+      this.deferred.push(fn);
+      return;
+    }
+    if (this.deferred.length > 0) this.endGracePeriod();
+    fn();
+  }
+
+  /** Free a block a program may still point at: after the grace period (kfree_rcu). */
+  retire(addr: number): void {
+    this.afterGracePeriod(() => this.free(addr));
+  }
+
+  private endGracePeriod(): void {
+    // Callbacks may queue more (a released map retiring its blocks): those run now too, as no run is in flight.
+    let failure: unknown;
+    while (this.deferred.length > 0 && this.quiescent()) {
+      const batch = this.deferred;
+      this.deferred = [];
+      for (const fn of batch) {
+        try {
+          fn();
+        } catch (e) {
+          failure ??= e;
+        }
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** The usable size of a live block. */

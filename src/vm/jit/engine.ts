@@ -235,11 +235,14 @@ export class JitExecutable implements Executable {
     if (state) this.spare = undefined;
     else state = new RunState(this);
     state.reset(args.cpu ?? 0, args.run, budget);
+    const space = this.image.space;
+    space.enterRun();
     try {
       return this.runWith(state, args.args ?? NO_ARGS);
     } finally {
       state.reset(0, undefined, undefined);
       this.spare = state;
+      space.exitRun();
     }
   }
 
@@ -260,6 +263,8 @@ export class JitExecutable implements Executable {
       state.env.cpu = cpu;
       state.env.run = run;
     }
+    const space = this.image.space;
+    space.enterRun();
     try {
       if (this.active > 0) {
         // Nested in a run of this program: the general entry (it keeps the outer frames).
@@ -283,6 +288,7 @@ export class JitExecutable implements Executable {
       state.tailCount = 0;
       state.pending = undefined;
       this.spare = state;
+      space.exitRun();
     }
   }
 
