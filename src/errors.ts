@@ -44,7 +44,15 @@ export type Errno =
   | 'EPIPE'
   | 'ENAMETOOLONG'
   | 'ENOTEMPTY'
-  | 'EDQUOT';
+  | 'EDQUOT'
+  // for the Linux backend's system calls
+  | 'ESRCH'
+  | 'EINTR'
+  | 'ENOTTY'
+  | 'EOVERFLOW'
+  | 'ENOTSOCK'
+  | 'EADDRNOTAVAIL'
+  | 'ENOLINK';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
 export const ERRNO_VALUES: Record<Errno, number> = {
@@ -84,6 +92,13 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ENOTEMPTY: 39,
   EDQUOT: 122,
   EOPNOTSUPP: 95,
+  ESRCH: 3,
+  EINTR: 4,
+  ENOTTY: 25,
+  EOVERFLOW: 75,
+  ENOTSOCK: 88,
+  EADDRNOTAVAIL: 99,
+  ENOLINK: 67,
   // ENOTSUPP is kernel-internal (524), but bpf(2) does leak it for some map ops.
   ENOTSUPP: 524,
 };

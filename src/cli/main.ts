@@ -28,10 +28,10 @@ export const COMMANDS: Record<string, string[] | null> = {
   run: null,
   conformance: null,
   object: ['show'],
-  btf: ['dump'],
+  btf: ['dump', 'show'],
+  link: ['show'],
   prog: ['load', 'show', 'dump', 'run'],
   map: ['create', 'pin', 'show', 'dump', 'lookup', 'update', 'delete'],
-  link: ['show'],
   xdp: null,
   demo: null,
   playground: null,
@@ -58,7 +58,7 @@ export const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
   tsbpf map pin OBJ name MAP FILE         pin a map of an object file (its initial contents)
   tsbpf map show|dump pinned FILE
   tsbpf map lookup|update|delete pinned FILE key BYTES [value BYTES]
-  tsbpf prog|map|link show                the kernel's, with tsbpf's Linux backend
+  tsbpf prog|map|link|btf show            the kernel's, with tsbpf's Linux backend
   tsbpf xdp FILE PROG --pcap IN [--write OUT]
   tsbpf xdp FILE PROG --tap NAME [--pass-to NAME2]   xdp on a TAP device as a NIC (root)
   tsbpf demo                              an HTTP server with bundled probes attached

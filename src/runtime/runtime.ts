@@ -30,6 +30,7 @@ import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import { checkShareable } from '../maps/shareable.js';
 import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
+import type { CollectionApi, ProgramApi, RuntimeApi } from './api.js';
 
 export interface RuntimeOptions {
   /**
@@ -115,7 +116,7 @@ export interface RawProgram {
 
 const MAX_TRACE = 1000;
 
-export class Runtime {
+export class Runtime implements RuntimeApi {
   readonly space: AddressSpace;
   private engineImpl: Engine | undefined;
   private readonly engineOpt: 'interpreter' | 'jit' | Engine;
@@ -455,7 +456,7 @@ export function programFacts(ps: ProgramSpec, jited: boolean): ProgramRef & { na
 }
 
 /** A loaded program: its id, type, resolved instructions and the engine's executable. */
-export class Program implements ProgramRef {
+export class Program implements ProgramRef, ProgramApi {
   readonly name: string;
   readonly type: ProgTypeName;
   readonly expectedAttachType?: string;
@@ -528,7 +529,7 @@ export class Program implements ProgramRef {
 }
 
 /** The programs and maps of one loaded object. */
-export class Collection {
+export class Collection implements CollectionApi {
   constructor(
     readonly runtime: Runtime,
     readonly name: string,

@@ -13,6 +13,9 @@ export const usage = `Usage: tsbpf map { show | list } [pinned PATH] [-j|-p]
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  // without a pinned tsbpf map file: the kernel's maps (kernel-show.ts)
+  const kernel = await import('./kernel-show.js');
+  if (!argv.includes('pinned') || (await kernel.isBpffs(argv))) return kernel.showKernel('map', argv);
   const [json, args] = isJson(argv);
   let infos: MapInfo[];
   if (args.length === 0) {
