@@ -22,4 +22,10 @@ cd "$root/examples"
 for src in *.c; do
   "$CLANG" "${FLAGS[@]}" "$src" -o "$out/${src%.c}.o"
 done
-echo "built $(ls "$out"/*.o | wc -l) objects into $out"
+# the kernel backend's examples (examples/kernel/, run as root)
+mkdir -p "$out/kernel"
+cd "$root/examples/kernel"
+for src in *.c; do
+  "$CLANG" "${FLAGS[@]}" "$src" -o "$out/kernel/${src%.c}.o"
+done
+echo "built $(ls "$out"/*.o "$out"/kernel/*.o | wc -l) objects into $out"

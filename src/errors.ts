@@ -29,7 +29,31 @@ export type Errno =
   | 'ENXIO'
   | 'EBADMSG'
   | 'ETIME'
-  | 'ETIMEDOUT';
+  | 'ETIMEDOUT'
+  // file-system errnos, for input and output files (as the system reports them)
+  | 'EIO'
+  | 'EXDEV'
+  | 'ENOTDIR'
+  | 'EISDIR'
+  | 'ENFILE'
+  | 'EMFILE'
+  | 'ETXTBSY'
+  | 'EFBIG'
+  | 'ESPIPE'
+  | 'EROFS'
+  | 'EMLINK'
+  | 'EPIPE'
+  | 'ENAMETOOLONG'
+  | 'ENOTEMPTY'
+  | 'EDQUOT'
+  // for the Linux backend's system calls
+  | 'ESRCH'
+  | 'EINTR'
+  | 'ENOTTY'
+  | 'EOVERFLOW'
+  | 'ENOTSOCK'
+  | 'EADDRNOTAVAIL'
+  | 'ENOLINK';
 
 /** Numeric values as in include/uapi/asm-generic/errno-base.h and errno.h (x86-64). */
 export const ERRNO_VALUES: Record<Errno, number> = {
@@ -54,10 +78,77 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ETIME: 62,
   ETIMEDOUT: 110,
   ELOOP: 40,
+  EIO: 5,
+  EXDEV: 18,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  ENFILE: 23,
+  EMFILE: 24,
+  ETXTBSY: 26,
+  EFBIG: 27,
+  ESPIPE: 29,
+  EROFS: 30,
+  EMLINK: 31,
+  EPIPE: 32,
+  ENAMETOOLONG: 36,
+  ENOTEMPTY: 39,
+  EDQUOT: 122,
   EOPNOTSUPP: 95,
+  ESRCH: 3,
+  EINTR: 4,
+  ENOTTY: 25,
+  EOVERFLOW: 75,
+  ENOTSOCK: 88,
+  EADDRNOTAVAIL: 99,
+  ENOLINK: 67,
   // ENOTSUPP is kernel-internal (524), but bpf(2) does leak it for some map ops.
   ENOTSUPP: 524,
 };
+
+/** The C library's strerror text for an errno (glibc's wording), as bpftool prints it. */
+const ERRNO_TEXT: Partial<Record<Errno, string>> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EIO: 'Input/output error',
+  ENXIO: 'No such device or address',
+  E2BIG: 'Argument list too long',
+  ENOEXEC: 'Exec format error',
+  EBADF: 'Bad file descriptor',
+  EAGAIN: 'Resource temporarily unavailable',
+  ENOMEM: 'Cannot allocate memory',
+  EACCES: 'Permission denied',
+  EFAULT: 'Bad address',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  EXDEV: 'Invalid cross-device link',
+  ENODEV: 'No such device',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  EINVAL: 'Invalid argument',
+  ENFILE: 'Too many open files in system',
+  EMFILE: 'Too many open files',
+  ETXTBSY: 'Text file busy',
+  EFBIG: 'File too large',
+  ENOSPC: 'No space left on device',
+  ESPIPE: 'Illegal seek',
+  EROFS: 'Read-only file system',
+  EMLINK: 'Too many links',
+  EPIPE: 'Broken pipe',
+  ERANGE: 'Numerical result out of range',
+  ENAMETOOLONG: 'File name too long',
+  ENOSYS: 'Function not implemented',
+  ENOTEMPTY: 'Directory not empty',
+  ELOOP: 'Too many levels of symbolic links',
+  EBADMSG: 'Bad message',
+  EOPNOTSUPP: 'Operation not supported',
+  ETIMEDOUT: 'Connection timed out',
+  EDQUOT: 'Disk quota exceeded',
+  ENOTSUPP: 'Unknown error 524',
+};
+
+export function strerror(errno: Errno): string {
+  return ERRNO_TEXT[errno] ?? errno;
+}
 
 export class TsbpfError extends Error {
   readonly errno: Errno;

@@ -40,3 +40,39 @@ test('core layers use no Node-only API, directly or through an import', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+/**
+ * The kernel backend (src/kernel, `tsbpf/kernel`) is Node-only and loads an
+ * FFI: no core module and no module the main entry (`import 'tsbpf'`) reaches
+ * may import it, statically or dynamically, and only src/kernel may import
+ * koffi.
+ */
+test('src/kernel is never imported by the core or the main entry, and only it imports koffi', () => {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const visit = (abs: string): void => {
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    const rel = relative(ROOT, abs);
+    const src = readFileSync(abs, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    for (const m of src.matchAll(/(?:from\s+|import\(\s*)'(\.[^']+)'/g)) {
+      const target = resolve(dirname(abs), m[1]!.replace(/\.js$/, '.ts'));
+      const trel = relative(ROOT, target);
+      if (trel.startsWith('src/kernel/')) problems.push(`${rel} imports the kernel backend ${trel}`);
+      else if (trel.startsWith('src/') && !trel.startsWith('src/cli/')) visit(target);
+    }
+  };
+  visit(resolve(ROOT, 'src/index.ts'));
+  visit(resolve(ROOT, 'src/core.ts'));
+  for (const dir of [...CORE, 'src/hooks', 'src/cli']) {
+    for (const abs of walk(resolve(ROOT, dir))) {
+      const src = readFileSync(abs, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      if (/from\s+'koffi'|import\(\s*'koffi'/.test(src)) problems.push(`${relative(ROOT, abs)} imports koffi`);
+    }
+  }
+  // the one module that imports koffi does it lazily
+  const ffi = readFileSync(resolve(ROOT, 'src/kernel/ffi.ts'), 'utf8');
+  assert.ok(/import\('koffi'\)/.test(ffi) && !/from\s+'koffi'/.test(ffi), 'src/kernel/ffi.ts imports koffi lazily');
+  assert.ok(seen.size > 20, `walked ${seen.size} modules from the entries`);
+  assert.deepEqual(problems, []);
+});

@@ -22,7 +22,7 @@ function tsbpf(...args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-test('prog run: -j prints {retval, duration_ns}; plain output like bpftool; packets in and out', () => {
+test('prog run: -j prints bpftool\'s {retval, duration}; plain output like bpftool; packets in and out', () => {
   const pkt = join(tmp, 'pkt');
   const out = join(tmp, 'out');
   const data = eth(0x0800, ip4l4({}, 6, tcp(1, 2)));
@@ -30,8 +30,8 @@ test('prog run: -j prints {retval, duration_ns}; plain output like bpftool; pack
   const fw = join(FIXTURES, 'xdp_firewall.o');
   const j = tsbpf('prog', 'run', fw, 'xdp_firewall', '--data-in', pkt, '--data-out', out, '-j');
   assert.equal(j.code, 0, j.err);
-  const o = JSON.parse(j.out) as { retval: number; duration_ns: number };
-  assert.deepEqual(Object.keys(o), ['retval', 'duration_ns']);
+  const o = JSON.parse(j.out) as { retval: number; duration: number };
+  assert.deepEqual(Object.keys(o), ['retval', 'duration']);
   assert.equal(o.retval, 2);
   assert.deepEqual(new Uint8Array(readFileSync(out)), data);
   const plain = tsbpf('prog', 'run', fw, 'xdp_pass', 'data_in', pkt, 'repeat', '10', '--jit');

@@ -47,7 +47,7 @@ test('a rejection names the insn, the registers, a hint and the path', () => {
   assert.match(e.hint!, /compare `data \+ 15` with `data_end` before this read/);
   assert.deepEqual(e.path, ['5: if r4 > r3 goto pc+1 -> not taken, to insn 6']);
   assert.match(e.message, /the 1-byte packet read at offset 14 needs 15 bytes, but only 14 were checked against data_end at insn 6/);
-  assert.match(e.log, /invalid access to packet, off=14 size=1, R2\(id=0,off=0,r=14\)\n/);
+  assert.match(e.log, /invalid access to packet, off=14 size=1, R2\(id=0,off=14,r=14\)\n/);
   assert.match(e.log, /processed \d+ insns \(limit 1000000\)/);
   assert.match(e.explain(), /hint: compare/);
 });

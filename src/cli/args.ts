@@ -12,7 +12,7 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: false }>;
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: false }>;
 
 /** Parse `args` with Node's util.parseArgs; unknown flags are a usage error. */
 export function parse(args: string[], options: OptionSpec): ParsedArgs {
@@ -29,3 +29,8 @@ export const JSON_OPTS: OptionSpec = {
   json: { type: 'boolean', short: 'j' },
   pretty: { type: 'boolean', short: 'p' },
 };
+
+/** JSON output as bpftool's json_writer gives it: one line, or with -p indented by four spaces. */
+export function jsonText(value: unknown, pretty: unknown): string {
+  return JSON.stringify(value, null, pretty ? 4 : undefined) + '\n';
+}

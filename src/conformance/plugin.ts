@@ -13,6 +13,7 @@
  * (possibly empty, possibly several options separated by spaces), so every
  * argument is split on whitespace and classified by its shape.
  */
+import { INPUT_LIMITS } from '../bounded-read.js';
 import { fromHex } from '../isa/insn.js';
 import { parseHexBytes } from './data.js';
 import { loadEngine, runRaw, CONFORMANCE_BUDGET, type EngineKind } from './runner.js';
@@ -61,7 +62,16 @@ export async function plugin(argv: readonly string[], stdin: string): Promise<Pl
 /** Entry point of bin/tsbpf-conformance-plugin. */
 export async function pluginMain(argv: readonly string[]): Promise<number> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let total = 0;
+  // standard input is untrusted: bounded like a program file (src/bounded-read.ts)
+  for await (const c of process.stdin) {
+    total += (c as Buffer).length;
+    if (total > INPUT_LIMITS.program) {
+      process.stderr.write(`Error: standard input: more than the ${INPUT_LIMITS.program}-byte limit for program files (E2BIG)\n`);
+      return 1;
+    }
+    chunks.push(c as Buffer);
+  }
   const r = await plugin(argv, Buffer.concat(chunks).toString('utf8'));
   if (r.stdout) process.stdout.write(r.stdout);
   if (r.stderr) process.stderr.write(r.stderr);

@@ -272,9 +272,17 @@ export function builtinTracepoints(): string[] {
  * The tracepoint `category/event`: `node/<name>` for the built-in
  * diagnostics_channel events, `app/<name>` for application tracepoints
  * (created on first use). Unknown node events are ENOENT, as attaching to a
- * tracepoint the kernel does not have.
+ * tracepoint the kernel does not have. Written as one word
+ * (`tracepoint('node/child_process')`, the section's form) or as two.
  */
-export function tracepoint(category: string, event: string): Tracepoint {
+export function tracepoint(category: string, event?: string): Tracepoint {
+  if (event === undefined) {
+    const slash = category.indexOf('/');
+    if (slash <= 0 || slash === category.length - 1 || category.indexOf('/', slash + 1) >= 0)
+      throw new TsbpfError('EINVAL', `tracepoint '${category}': want 'category/event' (e.g. 'node/child_process') or tracepoint(category, event)`);
+    event = category.slice(slash + 1);
+    category = category.slice(0, slash);
+  }
   const key = `${category}/${event}`;
   const have = registry.get(key);
   if (have) return have;

@@ -21,10 +21,12 @@
  * length | header JSON | u32 payload length | payload | u32 CRC-32 of all the
  * preceding bytes. A file that fails any check is a PinFileError (EINVAL).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { TsbpfError } from '../errors.js';
+import { TsbpfError, type Errno } from '../errors.js';
+import { FileError, readBounded } from '../bounded-read.js';
 import type { MapSpec } from '../object/spec.js';
+import { Btf } from '../object/btf/btf.js';
 import { createMap } from './index.js';
 import { BpfMap, MapError, type MapContext } from './map.js';
 import { QueueMap, StackMap } from './queue-stack.js';
@@ -38,14 +40,20 @@ export class PinFileError extends TsbpfError {
   constructor(
     readonly path: string,
     reason: string,
-    errno: 'EINVAL' | 'ENOENT' = 'EINVAL',
+    errno: Errno = 'EINVAL',
   ) {
     super(errno, `pinned map ${path}: ${reason}`);
   }
 }
 
-interface PinHeader {
+export interface PinHeader {
   spec: Omit<MapSpec, 'mapExtra' | 'innerMap' | 'contents'> & { mapExtra?: string; innerMap?: PinHeader['spec'] };
+  /**
+   * The BTF that spec.btfKeyTypeId / btfValueTypeId index (base64 of the
+   * encoded blob), when the pinner gave it: the kernel keeps a map's BTF
+   * with the map, and tools format its entries with it (bpftool map dump).
+   */
+  btf?: string;
   kind: 'entries' | 'queue' | 'bloom' | 'spec';
   numCpus: number;
   frozen: boolean;
@@ -80,7 +88,7 @@ function specFromJson(j: PinHeader['spec']): MapSpec {
 const ENTRY_TYPES = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'devmap', 'devmap_hash']);
 
 /** Serialize a map's state. */
-export function serializeMap(map: BpfMap<unknown>): Uint8Array {
+export function serializeMap(map: BpfMap<unknown>, btf?: Btf): Uint8Array {
   const chunks: Uint8Array[] = [];
   let count = 0;
   let kind: PinHeader['kind'] = 'spec';
@@ -108,6 +116,7 @@ export function serializeMap(map: BpfMap<unknown>): Uint8Array {
     }
   });
   const header: PinHeader = { spec: specToJson(map.spec), kind, numCpus: map.numCpus, frozen: map.frozen, count, ...(bloomSeed !== undefined ? { bloomSeed } : {}) };
+  if (btf && map.spec.btfValueTypeId !== undefined) header.btf = Buffer.from(btf.encode('le')).toString('base64');
   const hj = new TextEncoder().encode(JSON.stringify(header));
   const payloadLen = chunks.reduce((a, c) => a + c.length, 0);
   const total = 8 + 4 + 4 + hj.length + 4 + payloadLen + 4;
@@ -128,11 +137,14 @@ export function serializeMap(map: BpfMap<unknown>): Uint8Array {
   return out;
 }
 
-/** Pin `map` at `path` atomically. With `exclusive`, an existing file is EEXIST (like bpffs). */
-export function pinMap(map: BpfMap<unknown>, path: string, opts: { exclusive?: boolean } = {}): void {
+/**
+ * Pin `map` at `path` atomically. With `exclusive`, an existing file is EEXIST (like bpffs).
+ * With `btf` (the BTF its spec's key and value type ids index), the pin keeps it for tools.
+ */
+export function pinMap(map: BpfMap<unknown>, path: string, opts: { exclusive?: boolean; btf?: Btf } = {}): void {
   if (map.closed) throw new MapError('EBADF', 'map is closed', map.name);
   if (opts.exclusive && existsSync(path)) throw new MapError('EEXIST', `${path} exists`, map.name);
-  const data = serializeMap(map);
+  const data = serializeMap(map, opts.btf);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const fd = openSync(tmp, 'wx', 0o600);
   try {
@@ -189,6 +201,28 @@ export function parsePin(path: string, b: Uint8Array): { header: PinHeader; payl
   return { header, payload: b.subarray(16 + hl + 4, end) };
 }
 
+/** The BTF a pin file keeps for its key and value types, if any (a bad blob is a PinFileError). */
+export function pinnedBtf(path: string, header: PinHeader): Btf | undefined {
+  if (typeof header.btf !== 'string') return undefined;
+  try {
+    return Btf.parse(new Uint8Array(Buffer.from(header.btf, 'base64')));
+  } catch (e) {
+    throw new PinFileError(path, `its BTF does not parse: ${(e as Error).message}`);
+  }
+}
+
+/** Read a pin file (bounded: it is untrusted input) and check it; the header says what map it holds. */
+export function readPin(path: string): { header: PinHeader; payload: Uint8Array } {
+  let raw: Uint8Array;
+  try {
+    // a stream that is not a pin file is refused at its first bytes
+    raw = readBounded(path, { kind: 'pin', magic: { prefixes: [[...new TextEncoder().encode(MAGIC)]], error: () => new PinFileError(path, 'not a tsbpf pin file (bad magic)') } });
+  } catch (e) {
+    throw e instanceof FileError ? new PinFileError(path, `cannot ${e.op}: ${e.detail}`, e.errno) : e;
+  }
+  return parsePin(path, raw);
+}
+
 /**
  * Reopen a pinned map in `ctx`'s runtime, with a read-write handle unless
  * `mode` says otherwise (BPF_OBJ_GET's file_flags). Per-CPU maps need the same CPU
@@ -196,13 +230,7 @@ export function parsePin(path: string, b: Uint8Array): { header: PinHeader; payl
  * pinned count is used.
  */
 export function openPinnedMap(path: string, ctx: MapContext, opts: { mode?: 'rw' | 'r' | 'w' } = {}): BpfMap<unknown> {
-  let raw: Uint8Array;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new PinFileError(path, `cannot read: ${(e as Error).message}`, 'ENOENT');
-  }
-  const { header, payload } = parsePin(path, raw);
+  const { header, payload } = readPin(path);
   const spec = specFromJson(header.spec);
   const perCpu = /percpu/.test(spec.type);
   if (perCpu && ctx.numCpus !== undefined && ctx.numCpus !== header.numCpus)

@@ -18,12 +18,15 @@ export interface TypedMapOptions {
   partial?: boolean;
 }
 
+/** What a TypedMap needs of a map (the user-space BpfMap and the kernel backend's KernelMap both are one). */
+export type TypedMapTarget = Pick<BpfMap<unknown>, 'name' | 'spec' | 'keySize' | 'valueSize' | 'perCpu' | 'numCpus' | 'get' | 'set' | 'delete' | 'has' | 'keys' | 'entries'>;
+
 export class TypedMap {
   readonly keyTypeId: number | undefined;
   readonly valueTypeId: number;
 
   constructor(
-    readonly map: BpfMap<unknown>,
+    readonly map: TypedMapTarget,
     readonly btf: Btf,
     private readonly opts: TypedMapOptions = {},
   ) {

@@ -232,7 +232,7 @@ function objectBtf(maps: readonly WriteMap[], offsets: number[], funcs: readonly
  * places last), returning the new blob and each string's offset: .BTF.ext
  * names sections by BTF string offsets.
  */
-function appendBtfStrings(blob: Uint8Array, le: boolean, strings: readonly string[]): { bytes: Uint8Array; offsets: Map<string, number> } {
+export function appendBtfStrings(blob: Uint8Array, le: boolean, strings: readonly string[]): { bytes: Uint8Array; offsets: Map<string, number> } {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const hdrLen = dv.getUint32(4, le);
   const strOff = dv.getUint32(16, le);

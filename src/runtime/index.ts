@@ -14,5 +14,6 @@ export { Runtime, Program, Collection, type RuntimeOptions, type LoadOptions, ty
 export { ManualClock, systemClock, defaultIdentity, type TraceSink } from './host.js';
 export { TestRunError, type TestRunOptions, type TestRunResult, BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES, BPF_F_TEST_SKB_CHECKSUM_COMPLETE } from './testrun/types.js';
 export type { NetDevice } from './netdev.js';
+export type { RuntimeApi, CollectionApi, ProgramApi, MapApi, LoadOptionsApi } from './api.js';
 export { RunState } from './testrun/run.js';
 export { SharedCollection, type SharedRuntime, type SharedMapInfo, type SharedProgramInfo, type ShareOptions, type AttachOptions } from './shared.js';

@@ -32,6 +32,7 @@ import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import { checkShareable } from '../maps/shareable.js';
 import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
+import type { CollectionApi, ProgramApi, RuntimeApi } from './api.js';
 
 export interface RuntimeOptions {
   /**
@@ -142,7 +143,7 @@ export interface RawProgram {
 
 const MAX_TRACE = 1000;
 
-export class Runtime {
+export class Runtime implements RuntimeApi {
   readonly space: AddressSpace;
   private engineImpl: Engine | undefined;
   private readonly engineOpt: 'interpreter' | 'jit' | Engine;
@@ -541,7 +542,7 @@ export function programFacts(ps: ProgramSpec, jited: boolean): ProgramRef & { na
 }
 
 /** A loaded program: its id, type, resolved instructions and the engine's executable. */
-export class Program implements ProgramRef {
+export class Program implements ProgramRef, ProgramApi {
   readonly name: string;
   readonly type: ProgTypeName;
   readonly expectedAttachType?: string;
@@ -583,6 +584,11 @@ export class Program implements ProgramRef {
   /** Attach to a hook point (src/hooks: tracepoints, probes, packet and policy hooks); returns the link (bpf_link). */
   attach<L>(hook: { attachProgram(p: Program): L }): L {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+    if (typeof (hook as { attachProgram?: unknown } | undefined)?.attachProgram !== 'function')
+      throw new TsbpfError(
+        'EINVAL',
+        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); attachTracepoint(program) and attachPolicy(program) attach where the program's section says`,
+      );
     return hook.attachProgram(this);
   }
 
@@ -620,7 +626,7 @@ export class Program implements ProgramRef {
 }
 
 /** The programs and maps of one loaded object. */
-export class Collection {
+export class Collection implements CollectionApi {
   constructor(
     readonly runtime: Runtime,
     readonly name: string,

@@ -58,8 +58,14 @@ export class VerifierError extends TsbpfError {
     this.log = d.log;
   }
 
-  /** A readable multi-line report: rule, location, source, registers, hint, path. */
-  explain(): string {
+  /**
+   * A readable multi-line report: rule, location, source, registers, hint,
+   * and the last `maxPath` branch decisions of the path (default 8: a
+   * rejection after a million instructions has tens of thousands; all of
+   * them stay in `path` and `log`).
+   */
+  explain(opts: { maxPath?: number } = {}): string {
+    const maxPath = opts.maxPath ?? 8;
     const lines: string[] = [];
     lines.push(`error: ${this.rule}`);
     if (this.sourceLine) {
@@ -71,8 +77,10 @@ export class VerifierError extends TsbpfError {
     for (const r of this.registers) lines.push(`  ${r}`);
     if (this.hint) lines.push(`  hint: ${this.hint}`);
     if (this.path.length) {
-      lines.push('  path:');
-      for (const p of this.path) lines.push(`    ${p}`);
+      const shown = this.path.length > maxPath ? this.path.slice(this.path.length - maxPath) : this.path;
+      lines.push(shown.length < this.path.length ? `  path (the last ${shown.length} of ${this.path.length} branch decisions):` : '  path:');
+      if (shown.length < this.path.length) lines.push(`    ... ${this.path.length - shown.length} earlier`);
+      for (const p of shown) lines.push(`    ${p}`);
     }
     lines.push(`  kernel: ${this.kernelMessage.split('\n').join('\n          ')}`);
     return lines.join('\n');

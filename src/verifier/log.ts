@@ -147,3 +147,15 @@ export function alignTo(len: number): number {
 export function isStackInvalid(t: number): boolean {
   return t === STACK_INVALID;
 }
+
+/**
+ * __check_mem_access's refusal of a packet access (check_packet_access), as
+ * Linux 6.18 prints it: `off` is the access's offset from the packet
+ * pointer's base (the instruction's offset plus the register's fixed
+ * offset, which check_mem_access folds in) and appears twice, then the
+ * register's id and its checked range: `invalid access to packet, off=36
+ * size=2, R1(id=0,off=36,r=34)`, followed by `R1 offset is outside of the packet`.
+ */
+export function packetAccessMessage(regno: number, off: number, size: number, reg: { id: number; range: number }): string {
+  return `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${reg.range})\nR${regno} offset is outside of the packet`;
+}

@@ -12,6 +12,7 @@ import { type Verifier, MAX_PACKET_OFF } from './env.js';
 import { flipCond, negateCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { loadedScalar } from './ldst.js';
+import { packetAccessMessage } from './log.js';
 
 export function checkPacket(env: Verifier, ptrReg: number, base: Reg, off: number, size: number): void {
   const i = env.idx;
@@ -27,7 +28,7 @@ export function checkPacket(env: Verifier, ptrReg: number, base: Reg, off: numbe
     const end = start + size;
     throw new Reject({
       errno: 'EACCES',
-      message: `invalid access to packet, off=${start} size=${size}, R${ptrReg}(id=${base.id},off=${base.off},r=${base.range})\nR${ptrReg} offset is outside of the packet`,
+      message: packetAccessMessage(ptrReg, start, size, base),
       insn: i,
       regs: [ptrReg],
       hint: base.range >= end ? undefined

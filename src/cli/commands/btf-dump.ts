@@ -3,23 +3,24 @@
  * file (its `.BTF` section) or of a raw BTF blob such as
  * /sys/kernel/btf/vmlinux, exactly as `bpftool btf dump file FILE` prints it.
  */
-import { readFileSync } from 'node:fs';
-import { parse, JSON_OPTS, CliUsageError } from '../args.js';
+import { parse, JSON_OPTS, CliUsageError, type OptionSpec } from '../args.js';
+import { readBtfPath } from '../btf-input.js';
 import { Btf } from '../../object/btf/btf.js';
-import { BtfError } from '../../object/btf/error.js';
 import { dumpRaw, dumpRawJson } from '../../object/btf/dump-raw.js';
 import { dumpC } from '../../object/btf/dump-c.js';
 import { toJson } from '../../object/btf/json.js';
 import { formatJson, type Formatted } from '../../object/btf/codec.js';
-import { loadBtfFile } from '../../object/btf/file.js';
 
-export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [-B BASE_FILE] [-j|-p]
+export const options: OptionSpec = { ...JSON_OPTS, 'base-btf': { type: 'string', short: 'B' } };
+
+export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-B|--base-btf BASE_FILE] [-j|-p]
   FILE is a BPF object (.o with a .BTF section) or a raw BTF blob (/sys/kernel/btf/vmlinux).
   For split BTF (e.g. /sys/kernel/btf/<module>) give the base: -B /sys/kernel/btf/vmlinux.
+  format raw (default) prints bpftool's listing, format c a header of C declarations.
 `;
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, { ...JSON_OPTS, 'base-btf': { type: 'string', short: 'B' } });
+  const { positionals, values } = parse(args, options);
   const words = [...positionals];
   if (words[0] === 'file') words.shift();
   const file = words.shift();
@@ -37,20 +38,8 @@ export async function run(args: string[]): Promise<number> {
       baseFile = v;
     } else throw new CliUsageError(`unexpected '${w}'`);
   }
-  // `tsbpf btf dump vmlinux | head` closes the pipe early: stop quietly, as bpftool does
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  const readOrFail = (f: string): Uint8Array => {
-    try {
-      return new Uint8Array(readFileSync(f));
-    } catch (e) {
-      throw new BtfError(-1, `cannot read ${f}: ${(e as Error).message}`, 'ENOENT');
-    }
-  };
-  const base = baseFile ? loadBtfFile(readOrFail(baseFile)) : undefined;
-  const btf: Btf = loadBtfFile(readOrFail(file), base);
+  const base = baseFile ? readBtfPath(baseFile) : undefined;
+  const btf: Btf = readBtfPath(file, base);
   const json = values.json === true || values.pretty === true;
   if (format === 'c') {
     if (json) {

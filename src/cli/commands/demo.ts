@@ -11,7 +11,7 @@ import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { CliUsageError, parse } from '../args.js';
+import { CliUsageError, parse, type OptionSpec } from '../args.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { loadCollectionFile } from '../../runtime/node.js';
 import { RingBufReader } from '../../maps/ringbuf-reader.js';
@@ -20,10 +20,13 @@ import { attachTracepoint } from '../../hooks/tracepoint.js';
 import { formatCounts, formatLog2Hist, histSlots } from '../../hooks/print.js';
 import type { Link } from '../../hooks/link.js';
 
-export const usage = `Usage: tsbpf demo [--requests N] [--object FILE]
+export const options: OptionSpec = { requests: { type: 'string', short: 'n' }, object: { type: 'string' } };
+
+export const usage = `Usage: tsbpf demo [-n|--requests N] [--object FILE]
   Start an HTTP server with examples/http_latency.o attached (latency histogram,
   per-route counter, ring buffer of slow requests), send it N requests
   (default 40, a few of them slow), and print the maps as bpftrace does.
+  --object FILE   attach the programs of another object instead
 `;
 
 /** How slow the slow route is (ms): above the program's slow_us threshold of 20 ms. */
@@ -43,11 +46,7 @@ export function examplesDir(): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parse(args, { requests: { type: 'string', short: 'n' }, object: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const { values } = parse(args, options);
   const total = values.requests === undefined ? 40 : Number(values.requests);
   if (!Number.isInteger(total) || total < 1 || total > 100000) throw new CliUsageError(`--requests wants an integer from 1 to 100000, not ${String(values.requests)}`);
   const objPath = (values.object as string | undefined) ?? resolve(examplesDir(), 'http_latency.o');

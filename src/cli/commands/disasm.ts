@@ -12,15 +12,25 @@
  * the instructions they produced (as bpftool prints them). The listing
  * re-assembles: comments are skipped.
  */
-import { readFileSync } from 'node:fs';
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, parse, JSON_OPTS } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
+import { readBounded } from '../../bounded-read.js';
 import { decode, fromHex, toHex, type Insn } from '../../isa/insn.js';
 import { disassembleLines, jumpTargets, type DisasmDialect, type DisasmOptions } from '../../isa/disasm.js';
 import { assemble, dataFileSource } from '../../isa/asm.js';
 
-export const usage = `Usage: tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [-j]
-  FILE: raw bytecode, hex text, a conformance .data test, or an ELF object file.
+export const options: OptionSpec = {
+  ...JSON_OPTS,
+  dialect: { type: 'string' },
+  hex: { type: 'boolean' },
+  alu32: { type: 'boolean' },
+  'no-source': { type: 'boolean' },
+  labels: { type: 'boolean' },
+};
+
+export const usage = `Usage: tsbpf disasm FILE [--dialect kernel|llvm] [--hex] [--alu32] [--no-source] [--labels] [-j|-p]
+  FILE ('-': standard input): raw bytecode, hex text, a conformance .data test, or an ELF object file.
+  --dialect kernel (default: bpftool's prog dump xlated) or llvm (llvm-objdump's)
   --hex    also print each instruction's bytes
   --alu32  llvm dialect: as llvm-objdump --mcpu=v3 prints (w registers in 32-bit stores)
   --no-source  objects: leave out the C source lines (from BTF line_info)
@@ -74,23 +84,12 @@ async function loadListings(bytes: Uint8Array): Promise<Listing[]> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, {
-    ...JSON_OPTS,
-    dialect: { type: 'string' },
-    hex: { type: 'boolean' },
-    alu32: { type: 'boolean' },
-    'no-source': { type: 'boolean' },
-    labels: { type: 'boolean' },
-  });
+  const { positionals, values } = parse(args, options);
   if (positionals.length !== 1) throw new CliUsageError('expected one input FILE');
   const dialect = (values.dialect ?? 'kernel') as DisasmDialect;
   if (dialect !== 'kernel' && dialect !== 'llvm') throw new CliUsageError('--dialect must be kernel or llvm');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(positionals[0] === '-' ? 0 : positionals[0]!);
-  } catch (e) {
-    throw new TsbpfError('ENOENT', `cannot read ${positionals[0]}: ${(e as Error).message}`);
-  }
+  // with the program limit (64 MiB: eight times the bytecode of a million instructions), objects too
+  const bytes = readBounded(positionals[0] === '-' ? 0 : positionals[0]!, { kind: 'program' });
   const listings = await loadListings(bytes);
   const opts: DisasmOptions = { dialect, alu32: values.alu32 === true };
 
@@ -105,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
         ...(l.notes.has(d.index) ? { note: l.notes.get(d.index) } : {}),
       })),
     }));
-    process.stdout.write(`${JSON.stringify(l1(out), null, values.pretty ? 2 : undefined)}\n`);
+    process.stdout.write(jsonText(l1(out), values.pretty));
     return 0;
   }
 

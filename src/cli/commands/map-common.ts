@@ -1,50 +1,50 @@
 /**
  * What the `tsbpf map` commands share: opening a pinned map file (the maps
  * layer's pin format, src/maps/pin.ts), bpftool's byte grammar
- * (`key 0x01 2 03` or `key hex 01 02 03`), and bpftool's output formats.
+ * (`key 0x01 2 03` or `key hex 01 02 03`), and bpftool's output formats,
+ * formatted by BTF (bpftool's btf_dumper) when the pin keeps the map's BTF.
  */
-import { TsbpfError, ERRNO_VALUES, type Errno } from '../../errors.js';
+import { TsbpfError, ERRNO_VALUES, strerror as errnoText } from '../../errors.js';
 import { CliUsageError } from '../args.js';
 import { AddressSpace } from '../../vm/memory.js';
 import type { BpfMap } from '../../maps/map.js';
+import type { Btf } from '../../object/btf/btf.js';
+import { formatJson, formatValue, type Formatted } from '../../object/btf/codec.js';
+import { openPinnedMap, pinMap, pinnedBtf, readPin } from '../../maps/pin.js';
+import { fileError } from '../../bounded-read.js';
 
 export interface PinnedMap {
   map: BpfMap<unknown>;
+  /** the BTF of its key and value types, when the pin keeps it */
+  btf?: Btf;
   /** write the (modified) map back to its file */
-  save(): Promise<void>;
+  save(): void;
   close(): void;
 }
 
-interface PinModule {
-  openPinnedMap(path: string, opts: { space: AddressSpace; numCpus?: number }): Promise<BpfMap<unknown>> | BpfMap<unknown>;
-  pinMap(map: BpfMap<unknown>, path: string): Promise<void> | void;
+/** A map context of its own for each command: one small address space. */
+export const mapContext = (): { space: AddressSpace } => ({ space: new AddressSpace({ initialPages: 16 }) });
+
+/** Pin `map` (with `btf`) at `path`; a failure names the path and the system's errno. */
+export function savePin(map: BpfMap<unknown>, path: string, opts: { btf?: Btf; exclusive?: boolean } = {}): void {
+  try {
+    pinMap(map, path, opts);
+  } catch (e) {
+    throw fileError(path, 'write', e);
+  }
 }
 
-async function pinModule(): Promise<PinModule> {
-  try {
-    return (await import('../../maps/pin.js' as string)) as PinModule;
-  } catch (e) {
-    throw new TsbpfError('EOPNOTSUPP', `map pinning is not available in this build (${(e as Error).message})`);
-  }
+/** Open the pin at `path`, with its BTF. */
+export function openPinPath(path: string): PinnedMap {
+  const btf = pinnedBtf(path, readPin(path).header);
+  const map = openPinnedMap(path, mapContext());
+  return { map, ...(btf ? { btf } : {}), save: () => savePin(map, path, btf ? { btf } : {}), close: () => map.close() };
 }
 
 /** Open `pinned PATH` from the front of `args`; returns the map and the remaining words. */
 export async function openPinned(args: string[]): Promise<[PinnedMap, string[]]> {
   if (args[0] !== 'pinned' || !args[1]) throw new CliUsageError("expected 'pinned PATH'");
-  const path = args[1];
-  const mod = await pinModule();
-  const space = new AddressSpace({ initialPages: 16 });
-  const map = await mod.openPinnedMap(path, { space });
-  return [
-    {
-      map,
-      save: async () => {
-        await mod.pinMap(map, path);
-      },
-      close: () => map.close(),
-    },
-    args.slice(2),
-  ];
+  return [openPinPath(args[1]), args.slice(2)];
 }
 
 /**
@@ -101,7 +101,7 @@ export function jsonEntry(key: Uint8Array, value: unknown): Record<string, unkno
 
 /** bpftool exits with -errno (as a byte) on a failed map operation. */
 export function exitCodeFor(e: unknown): number {
-  if (e instanceof TsbpfError) return (256 - (ERRNO_VALUES[e.errno as Errno] ?? 1)) & 0xff;
+  if (e instanceof TsbpfError) return (256 - (ERRNO_VALUES[e.errno] ?? 1)) & 0xff;
   return 1;
 }
 
@@ -110,20 +110,29 @@ export function errorOut(json: boolean, msg: string): void {
   else process.stderr.write(`Error: ${msg}\n`);
 }
 
-const STRERROR: Partial<Record<Errno, string>> = {
-  ENOENT: 'No such file or directory',
-  EEXIST: 'File exists',
-  E2BIG: 'Argument list too long',
-  EINVAL: 'Invalid argument',
-  EPERM: 'Operation not permitted',
-  ENOSPC: 'No space left on device',
-  ENOTSUPP: 'Unknown error 524',
-  EOPNOTSUPP: 'Operation not supported',
-};
-
 export function strerror(e: unknown): string {
-  if (e instanceof TsbpfError) return STRERROR[e.errno] ?? e.message;
+  if (e instanceof TsbpfError) return errnoText(e.errno) === e.errno ? e.message : errnoText(e.errno);
   return (e as Error).message;
+}
+
+/**
+ * An entry formatted by BTF as bpftool's btf_dumper shows it: `{key, value}`
+ * or, per-CPU, `{key, values: [{cpu, value}]}`; entries without a key type
+ * (global data) show only the value.
+ */
+export function formattedEntry(map: BpfMap<unknown>, btf: Btf, key: Uint8Array, value: unknown): { [k: string]: Formatted } {
+  const o: { [k: string]: Formatted } = {};
+  if (map.spec.btfKeyTypeId) o.key = formatValue(btf, map.spec.btfKeyTypeId, key);
+  const vt = map.spec.btfValueTypeId!;
+  if (Array.isArray(value)) o.values = (value as Uint8Array[]).map((v, cpu) => ({ cpu, value: formatValue(btf, vt, v) }));
+  else o.value = formatValue(btf, vt, value as Uint8Array);
+  return o;
+}
+
+/** bpftool's -j entry with BTF: the bytes, then `"formatted"`. */
+export function jsonEntryWithBtf(map: BpfMap<unknown>, btf: Btf, key: Uint8Array, value: unknown): string {
+  const raw = JSON.stringify(jsonEntry(key, value));
+  return `${raw.slice(0, -1)},"formatted":${formatJson(formattedEntry(map, btf, key, value), { json: true, pretty: false })}}`;
 }
 
 export function isJson(args: string[]): [boolean, string[]] {
@@ -141,7 +150,7 @@ export async function changePinned(argv: string[], verb: string, change: (map: P
   const [pm, rest] = await openPinned(args);
   try {
     change(pm.map, rest);
-    await pm.save();
+    pm.save();
     if (json) process.stdout.write('null\n');
     return 0;
   } catch (e) {

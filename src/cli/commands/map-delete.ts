@@ -2,7 +2,9 @@
 import { CliUsageError } from '../args.js';
 import { changePinned, parseBytes } from './map-common.js';
 
-export const usage = 'Usage: tsbpf map delete pinned PATH key [hex] BYTES\n';
+export const usage = `Usage: tsbpf map delete pinned PATH key [hex] BYTES [-j]
+  Deletes one key of the map pinned at PATH and rewrites the pin.
+`;
 
 export async function run(argv: string[]): Promise<number> {
   return changePinned(argv, 'delete', (map, rest) => {

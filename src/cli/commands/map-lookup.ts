@@ -1,8 +1,12 @@
 /** `tsbpf map lookup pinned PATH key [hex] BYTES [-j]`, like bpftool's. */
 import { CliUsageError } from '../args.js';
-import { errorOut, exitCodeFor, formatEntry, hex, isJson, jsonEntry, openPinned, parseBytes, strerror } from './map-common.js';
+import { formatJson } from '../../object/btf/codec.js';
+import { errorOut, exitCodeFor, formatEntry, formattedEntry, hex, isJson, jsonEntry, jsonEntryWithBtf, openPinned, parseBytes, strerror } from './map-common.js';
 
-export const usage = 'Usage: tsbpf map lookup pinned PATH key [hex] BYTES [-j]\n';
+export const usage = `Usage: tsbpf map lookup pinned PATH key [hex] BYTES [-j|-p]
+  The value of one key of the map pinned at PATH ("Not found", exit 254, when absent).
+  BYTES: one byte per word in C notation (0x01 1 01), or after 'hex' in hex (01 ff).
+`;
 
 export async function run(argv: string[]): Promise<number> {
   const [json, args] = isJson(argv);
@@ -18,7 +22,10 @@ export async function run(argv: string[]): Promise<number> {
       else process.stdout.write(`key:\n${hex(key)}\n\nNot found\n`);
       return 254;
     }
-    process.stdout.write(json ? JSON.stringify(jsonEntry(key, v)) + '\n' : formatEntry(key, v));
+    const { btf, map } = pm;
+    // with BTF, as bpftool: the entry formatted by type (-j: the bytes plus "formatted")
+    if (json) process.stdout.write((btf ? jsonEntryWithBtf(map, btf, key, v) : JSON.stringify(jsonEntry(key, v))) + '\n');
+    else process.stdout.write(btf ? formatJson(formattedEntry(map, btf, key, v), { json: false, pretty: true }) + '\n' : formatEntry(key, v));
     return 0;
   } catch (e) {
     if (e instanceof CliUsageError) throw e;

@@ -2,7 +2,10 @@
 import { CliUsageError } from '../args.js';
 import { changePinned, parseBytes } from './map-common.js';
 
-export const usage = 'Usage: tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist]\n';
+export const usage = `Usage: tsbpf map update pinned PATH key [hex] BYTES value [hex] BYTES [any|noexist|exist] [-j]
+  Sets one entry of the map pinned at PATH and rewrites the pin (BPF_ANY, BPF_NOEXIST,
+  BPF_EXIST as the last word). Per-CPU maps get the value on every CPU, as bpftool does.
+`;
 
 const FLAGS: Record<string, number> = { any: 0, noexist: 1, exist: 2 };
 

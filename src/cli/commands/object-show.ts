@@ -4,11 +4,13 @@
  * `<object>.rodata`, ...). With -j, exactly one JSON object:
  * `{"programs":[{"name","section","type","insns"}],"maps":[{"name","type","key_size","value_size","max_entries"}]}`.
  */
-import { CliUsageError, JSON_OPTS, parse } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
 import type { CollectionSpec } from '../../object/spec.js';
 
-export const usage = `Usage: tsbpf object show FILE [-j] [-p]
+export const options: OptionSpec = JSON_OPTS;
+
+export const usage = `Usage: tsbpf object show FILE [-j|-p]
   Lists the programs (name, section, type, instruction count with subprograms
   appended) and maps (name, type, key/value size, max entries) of a BPF object.
 `;
@@ -38,12 +40,12 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, JSON_OPTS);
+  const { positionals, values } = parse(args, options);
   if (positionals.length !== 1) throw new CliUsageError('expected exactly one FILE');
   const spec = await loadObjectFile(positionals[0]!);
   const s = summarize(spec);
   if (values.json || values.pretty) {
-    process.stdout.write(JSON.stringify(s, null, values.pretty ? 2 : undefined) + '\n');
+    process.stdout.write(jsonText(s, values.pretty));
     return 0;
   }
   let out = `object ${spec.objectName || '(unnamed)'}: ${s.programs.length} program(s), ${s.maps.length} map(s)\n\n`;

@@ -11,7 +11,7 @@
  * emits for it, in text form.
  */
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, parse, JSON_OPTS } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { formatInsn, disassembleLines } from '../../isa/disasm.js';
 import { lddwImm64, type Insn } from '../../isa/insn.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
@@ -20,8 +20,13 @@ import { formatWithLines } from '../../object/btf/lines.js';
 import { Runtime } from '../../runtime/index.js';
 import type { BpfMap } from '../../maps/map.js';
 
-export const usage = `Usage: tsbpf prog dump xlated FILE PROG [linum] [-j]
+export const options: OptionSpec = JSON_OPTS;
+
+export const usage = `Usage: tsbpf prog dump xlated FILE PROG [linum] [-j|-p]
        tsbpf prog dump jited FILE PROG
+  xlated: program PROG of object FILE as loaded (map references as map[id:N]),
+  with its C source lines; linum adds [file:F line_num:N line_col:C].
+  jited: the WebAssembly module the JIT emits for it, as text.
 `;
 
 /** bpftool's text for a resolved map lddw: the map's id, and for direct value access the offset. */
@@ -44,7 +49,7 @@ function mapImm(maps: Iterable<BpfMap<unknown>>): (insns: readonly Insn[], i: nu
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, { ...JSON_OPTS });
+  const { positionals, values } = parse(args, options);
   const [kind, file, progName, ...rest] = positionals;
   if ((kind !== 'xlated' && kind !== 'jited') || !file || !progName) throw new CliUsageError('expected xlated|jited FILE PROG');
   const linum = rest.includes('linum');
@@ -64,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
     const opts = { imm64: mapImm(coll.maps.values()), ll: false };
     if (values.json) {
       const lines = disassembleLines(prog.insns, opts).map((l) => ({ index: l.index, code: l.code, text: l.text }));
-      process.stdout.write(`${JSON.stringify(lines, null, values.pretty ? 2 : undefined)}\n`);
+      process.stdout.write(jsonText(lines, values.pretty));
       return 0;
     }
     const ps = prog.spec;

@@ -4,44 +4,53 @@
  * at BPF_PROG_LOAD, print the verdict (and the log at level 1 or 2), and
  * exit 0 when all are accepted.
  */
-import { CliUsageError, JSON_OPTS, parse } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
 import { verify } from '../../verifier/index.js';
 import { inputFromSpec } from '../../verifier/spec-input.js';
-import { loadBtfFile } from '../../object/btf/file.js';
-import { readFile } from 'node:fs/promises';
+import { readBtfPath } from '../btf-input.js';
+import { progress } from '../progress.js';
 import { defaultHelpers } from '../../helpers/index.js';
 import { getFuncIp } from '../../hooks/uprobe.js';
 
-export const usage = `Usage: tsbpf prog load FILE [PROG] [--log-level 1|2] [--unprivileged] [--kernel-btf BTF] [-j]
-  Verifies the programs of a BPF object file. Prints the kernel-style
-  verifier log at --log-level 1 (path and rejection) or 2 (every
-  instruction's state), and for a rejected program an explanation: the
-  rule broken, the source line, the registers involved, a hint and the
-  branch decisions that led there. Exits 0 when every program is accepted.
-  CO-RE relocations are applied first, against tsbpf's own types or, with
-  --kernel-btf (bpftool's kernel_btf), against that BTF file (e.g.
-  /sys/kernel/btf/vmlinux), which also types fentry/fexit/tp_btf targets.
+export const options: OptionSpec = {
+  ...JSON_OPTS,
+  'log-level': { type: 'string', short: 'l' },
+  unprivileged: { type: 'boolean' },
+  'kernel-btf': { type: 'string' },
+};
+
+export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--kernel-btf BTF] [-d] [-j|-p]
+  Verifies the programs of a BPF object file (or the one named PROG, by name
+  or section) as the kernel does at BPF_PROG_LOAD. Exits 0 when every program
+  is accepted. For a rejected program: an explanation (the rule broken, the
+  source line, the registers involved, a hint, the last branch decisions
+  that led there).
+  --log-level 1   the kernel-style verifier log of every path (2: every instruction's state)
+  -d, --debug     the whole log of a rejected program and every branch decision of its path
+  --unprivileged  verify as for a caller without CAP_BPF / CAP_PERFMON
+  --kernel-btf F  CO-RE relocations against BTF file F (bpftool's kernel_btf; e.g.
+                  /sys/kernel/btf/vmlinux), which also types fentry/fexit/tp_btf
+                  targets; without it, against tsbpf's own types
+  A terminal shows progress on stderr while programs are verified.
 `;
 
+/** Branch decisions of a rejection's path shown without -d or a log level: the last few. */
+const PATH_SHOWN = 8;
+
 export async function run(args: string[]): Promise<number> {
-  // `tsbpf prog load X --log-level 2 | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-  });
-  const { positionals, values } = parse(args, {
-    ...JSON_OPTS,
-    'log-level': { type: 'string', short: 'l' },
-    unprivileged: { type: 'boolean' },
-    'kernel-btf': { type: 'string' },
-  });
+  const { positionals, values } = parse(args, options);
+  const debug = process.env.TSBPF_DEBUG === '1';
   if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
-  const level = values['log-level'] === undefined ? 0 : Number(values['log-level']);
-  if (![0, 1, 2].includes(level)) throw new CliUsageError('--log-level must be 0, 1 or 2');
+  const asked = values['log-level'] === undefined ? 0 : Number(values['log-level']);
+  if (![0, 1, 2].includes(asked)) throw new CliUsageError('--log-level must be 0, 1 or 2');
+  // -d, as bpftool's: the verifier's log (level 1 at least) and every branch of a rejection's path
+  const level = debug ? Math.max(asked, 1) : asked;
   const [file, name] = positionals as [string, string | undefined];
   const coll = await loadObjectFile(file);
-  const kernelBtf = values['kernel-btf'] === undefined ? undefined : loadBtfFile(new Uint8Array(await readFile(String(values['kernel-btf']))));
+  const btfPath = values['kernel-btf'];
+  const kernelBtf = typeof btfPath === 'string' ? readBtfPath(btfPath) : undefined;
   let progs = [...coll.programs.values()];
   if (name !== undefined) {
     progs = progs.filter((p) => p.name === name || p.section === name);
@@ -57,7 +66,9 @@ export async function run(args: string[]): Promise<number> {
   const json = Boolean(values.json || values.pretty);
   const results: unknown[] = [];
   let failed = 0;
-  for (const p of progs) {
+  const bar = progress('verifying', progs.length, { json });
+  for (const [n, p] of progs.entries()) {
+    bar.update(n, `${p.name} (${p.insns.length} insns)`);
     let input;
     try {
       input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
@@ -70,6 +81,7 @@ export async function run(args: string[]): Promise<number> {
       continue;
     }
     const res = verify(input);
+    bar.end();
     if (!res.ok) failed++;
     if (json) {
       results.push({
@@ -91,7 +103,8 @@ export async function run(args: string[]): Promise<number> {
                 rule: res.error.rule,
                 hint: res.error.hint,
                 registers: res.error.registers,
-                path: res.error.path,
+                path: level > 0 ? res.error.path : res.error.path.slice(-PATH_SHOWN),
+                path_length: res.error.path.length,
                 source: res.error.sourceLine,
               },
             }
@@ -104,9 +117,11 @@ export async function run(args: string[]): Promise<number> {
     if (res.ok) {
       process.stdout.write(`${p.name}: accepted (${res.stats.processedInsns} insns processed, stack ${res.stats.stackDepth.join('+')} bytes, ${res.stats.timeUs} us)\n`);
     } else {
-      process.stdout.write(`${p.name}: rejected (${res.error!.errno})\n${res.error!.explain()}\n`);
+      const e = res.error!;
+      process.stdout.write(`${p.name}: rejected (${e.errno})\n${e.explain({ maxPath: level > 0 ? Infinity : PATH_SHOWN })}\n`);
+      if (e.path.length > PATH_SHOWN && !(level > 0)) process.stdout.write(`  (every branch decision and the whole log: -d, or --log-level 1)\n`);
     }
   }
-  if (json) process.stdout.write(JSON.stringify(name !== undefined && results.length === 1 ? results[0] : results, null, values.pretty ? 2 : undefined) + '\n');
+  if (json) process.stdout.write(jsonText(name !== undefined && results.length === 1 ? results[0] : results, values.pretty));
   return failed ? 1 : 0;
 }

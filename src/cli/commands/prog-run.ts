@@ -1,61 +1,103 @@
 /**
- * `tsbpf prog run FILE PROG --data-in F [--data-out F] [--ctx-in F]
- * [--ctx-out F] [--repeat N] [--jit|--interpret] [-j]`: BPF_PROG_TEST_RUN
- * on a program of an object file, like `bpftool prog run`. bpftool's own
- * words (`data_in F data_out F ctx_in F ctx_out F repeat N`) work too.
+ * `tsbpf prog run FILE PROG data_in F [data_out F [data_size_out L]]
+ * [ctx_in F [ctx_out F]] [repeat N]`: BPF_PROG_TEST_RUN on a program of an
+ * object file, like `bpftool prog run` (whose PROG names a loaded program;
+ * here it is a program of FILE). The `--data-in F` spelling works too.
+ *
+ * Output is bpftool's: `-` as an output file prints the bytes (plain: its
+ * hex_print layout of 16 bytes a row with offsets and ASCII; -j: an array
+ * of byte values under "data_out" / "ctx_out"), then `Return value: N,
+ * duration: Nns` or `{"retval":N,"duration":N}`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { CliUsageError, parse } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
 import { Runtime, type Collection } from '../../runtime/runtime.js';
 import { TsbpfError } from '../../errors.js';
+import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
+import { progress } from '../progress.js';
 
-export const usage = `Usage: tsbpf prog run FILE PROG --data-in F [--data-out F] [--ctx-in F] [--ctx-out F]
-                      [--repeat N] [--jit | --interpret] [-j]
-  (bpftool's words also work: data_in F data_out F ctx_in F ctx_out F repeat N)
-  FILE '-' for --data-out / --ctx-out prints a hex dump.
+export const options: OptionSpec = {
+  ...JSON_OPTS,
+  'data-in': { type: 'string' },
+  'data-out': { type: 'string' },
+  'data-size-out': { type: 'string' },
+  'ctx-in': { type: 'string' },
+  'ctx-out': { type: 'string' },
+  repeat: { type: 'string' },
+  jit: { type: 'boolean' },
+  interpret: { type: 'boolean' },
+};
+
+export const usage = `Usage: tsbpf prog run FILE PROG data_in F [data_out F [data_size_out L]]
+                      [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret] [-j|-p]
+  Runs program PROG of object FILE once per repeat on the packet in data_in
+  and the context in ctx_in (BPF_PROG_TEST_RUN; the whole object is loaded
+  so prog_array slots are filled). The words may be spelled --data-in,
+  --data-out, --data-size-out, --ctx-in, --ctx-out, --repeat.
+  data_out F / ctx_out F   write the packet / context after the run to F;
+                           F '-' prints them (hex rows; -j: "data_out"/"ctx_out" byte arrays)
+  data_size_out L          the output buffer's size (smaller than the packet: ENOSPC)
+  repeat N                 runs, duration is their average (0 means 1)
+  --jit | --interpret      the engine (default: the JIT for verified programs)
+  Inputs are limited to 16 MiB (E2BIG above).
 `;
 
-const WORDS: Record<string, string> = { data_in: '--data-in', data_out: '--data-out', ctx_in: '--ctx-in', ctx_out: '--ctx-out', repeat: '--repeat' };
+const WORDS: Record<string, string> = {
+  data_in: '--data-in',
+  data_out: '--data-out',
+  data_size_out: '--data-size-out',
+  ctx_in: '--ctx-in',
+  ctx_out: '--ctx-out',
+  repeat: '--repeat',
+};
 
-/** A hex dump like bpftool's fprint_hex, 16 bytes a line. */
-function hexDump(b: Uint8Array): string {
-  const lines: string[] = [];
-  for (let i = 0; i < b.length; i += 16)
-    lines.push(Array.from(b.subarray(i, i + 16), (x) => x.toString(16).padStart(2, '0')).join(' '));
-  return lines.join('\n') + (lines.length ? '\n' : '');
+/** bpftool's hex_print: offset, 16 bytes in pairs, then the printable characters. */
+export function hexPrint(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 16) {
+    const row = b.subarray(i, i + 16);
+    let hex = '';
+    let text = '';
+    for (let j = 0; j < 16; j++) {
+      hex += j < row.length ? row[j]!.toString(16).padStart(2, '0') : '  ';
+      if (j % 2) hex += ' ';
+      if (j < row.length) {
+        const c = row[j]!;
+        text += c >= 0x20 && c <= 0x7e ? String.fromCharCode(c) : '.';
+        if (j === 7) text += ' ';
+      }
+    }
+    s += `${i.toString(16).padStart(7, '0')}\t${hex}| ${text}\n`;
+  }
+  return s;
+}
+
+function count(v: unknown, what: string, max: number): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n > max) throw new CliUsageError(`invalid ${what} '${v}'`);
+  return n;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = argv.map((a) => WORDS[a] ?? a);
-  const { positionals, values } = parse(args, {
-    json: { type: 'boolean', short: 'j' },
-    pretty: { type: 'boolean', short: 'p' },
-    'data-in': { type: 'string' },
-    'data-out': { type: 'string' },
-    'ctx-in': { type: 'string' },
-    'ctx-out': { type: 'string' },
-    repeat: { type: 'string' },
-    jit: { type: 'boolean' },
-    interpret: { type: 'boolean' },
-  });
+  const { positionals, values } = parse(argv.map((a) => WORDS[a] ?? a), options);
   const [file, progName] = positionals;
   if (!file || !progName || positionals.length > 2) throw new CliUsageError('expected FILE and PROG');
   if (values.jit && values.interpret) throw new CliUsageError('--jit and --interpret are exclusive');
+  const json = Boolean(values.json || values.pretty);
   const opts: TestRunOptions = {};
-  if (typeof values['data-in'] === 'string') opts.data = new Uint8Array(await readFile(values['data-in']));
-  if (typeof values['ctx-in'] === 'string') opts.ctx = new Uint8Array(await readFile(values['ctx-in']));
-  if (typeof values.repeat === 'string') {
-    const n = Number(values.repeat);
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new CliUsageError(`invalid repeat '${values.repeat}'`);
-    opts.repeat = n;
-  }
+  if (typeof values['data-in'] === 'string') opts.data = readBounded(values['data-in'], { kind: 'packet' });
+  if (typeof values['ctx-in'] === 'string') opts.ctx = readBounded(values['ctx-in'], { kind: 'packet' });
+  const repeat = count(values.repeat, 'repeat', 0xffffffff);
+  if (repeat !== undefined) opts.repeat = repeat;
+  const sizeOut = count(values['data-size-out'], 'data_size_out', 0xffffffff);
+  if (sizeOut !== undefined) opts.dataSizeOut = sizeOut;
   const spec = await loadObjectFile(file);
+  if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   // Default: the runtime's (the JIT for verified programs).
   const rt = new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
   try {
-    if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file}`);
     // Load the whole object, like `bpftool prog loadall`, so prog_array slots naming the other
     // programs are filled; if another program fails to load, fall back to this one alone.
     let coll: Collection;
@@ -64,23 +106,31 @@ export async function run(argv: string[]): Promise<number> {
     } catch {
       coll = await rt.load(spec, { programs: [progName] });
     }
-    const res = coll.program(progName).run(opts);
-    const json = values.json || values.pretty;
-    const out = (dest: unknown, bytes: Uint8Array | undefined, label: string): Promise<void> | void => {
+    const busy = repeat !== undefined && repeat > 100_000 ? progress(`running ${progName} ${repeat} times`, 0, { json }) : undefined;
+    busy?.update(0, '...');
+    let res;
+    try {
+      res = coll.program(progName).run(opts);
+    } finally {
+      busy?.end();
+    }
+    const o: Record<string, unknown> = {};
+    let text = '';
+    const out = (dest: unknown, bytes: Uint8Array | undefined, key: 'data_out' | 'ctx_out'): void => {
       if (typeof dest !== 'string' || !bytes) return;
-      if (dest === '-') {
-        if (!json) process.stdout.write(`${label}:\n${hexDump(bytes)}\n`);
-        return;
-      }
-      return writeFile(dest, bytes);
+      if (dest !== '-') return writeOutput(dest, bytes);
+      if (json) o[key] = Array.from(bytes);
+      else text += hexPrint(bytes);
     };
-    await out(values['data-out'], res.data, 'data_out');
-    await out(values['ctx-out'], res.ctx, 'context_out');
+    out(values['data-out'], res.data, 'data_out');
+    out(values['ctx-out'], res.ctx, 'ctx_out');
     if (json) {
-      const o: Record<string, unknown> = { retval: res.retval, duration_ns: res.duration };
-      process.stdout.write(JSON.stringify(o, null, values.pretty ? 2 : undefined) + '\n');
+      o.retval = res.retval;
+      o.duration = res.duration;
+      process.stdout.write(jsonText(o, values.pretty));
     } else {
-      process.stdout.write(`Return value: ${res.retval}, duration${opts.repeat && opts.repeat > 1 ? ' (average)' : ''}: ${res.duration}ns\n`);
+      text += `Return value: ${res.retval}, duration${repeat !== undefined && repeat > 1 ? ' (average)' : ''}: ${res.duration}ns\n`;
+      process.stdout.write(text);
     }
     return 0;
   } finally {

@@ -9,9 +9,10 @@
  * the kind is detected from the content. `--trace` (interpreter only) prints
  * every executed instruction followed by the registers it changed.
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, parse, JSON_OPTS } from '../args.js';
+import { CliUsageError, parse, JSON_OPTS, type OptionSpec } from '../args.js';
+import { readBounded } from '../../bounded-read.js';
 import { decode, fromHex, type Insn } from '../../isa/insn.js';
 import { assemble } from '../../isa/asm.js';
 import { formatInsn } from '../../isa/disasm.js';
@@ -20,8 +21,22 @@ import { loadEngine, prepareRaw } from '../../conformance/runner.js';
 import { Debugger } from '../../vm/debugger.js';
 import type { InterpExecutable } from '../../vm/interpreter.js';
 
-export const usage = `Usage: tsbpf run FILE [--mem HEX] [--interpret|--jit] [--trace] [--budget N] [-j]
-  FILE: raw bytecode, hex text, or assembly (detected). Prints r0.
+export const options: OptionSpec = {
+  ...JSON_OPTS,
+  mem: { type: 'string' },
+  jit: { type: 'boolean' },
+  interpret: { type: 'boolean' },
+  trace: { type: 'boolean' },
+  budget: { type: 'string' },
+};
+
+export const usage = `Usage: tsbpf run FILE [--mem HEX] [--interpret|--jit] [--trace] [--budget N] [-j|-p]
+  FILE: raw bytecode, hex text, or assembly (detected). Runs it as the conformance
+  suite does (r1 = a copy of --mem, r2 = its length) and prints r0.
+  --mem HEX      the memory r1 points to ("01 02 03")
+  --interpret (default) | --jit   the engine
+  --trace        interpreter: every executed instruction and the registers it changed
+  --budget N     stop with a fault after N instructions
 `;
 
 export type ProgramFormat = 'binary' | 'hex' | 'asm' | 'elf';
@@ -58,14 +73,7 @@ function hex64(v: bigint): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, {
-    ...JSON_OPTS,
-    mem: { type: 'string' },
-    jit: { type: 'boolean' },
-    interpret: { type: 'boolean' },
-    trace: { type: 'boolean' },
-    budget: { type: 'string' },
-  });
+  const { positionals, values } = parse(args, options);
   if (positionals.length !== 1) throw new CliUsageError('expected one FILE');
   if (values.jit && values.interpret) throw new CliUsageError('--jit and --interpret exclude each other');
   if (values.jit && values.trace) throw new CliUsageError('--trace needs the interpreter');
@@ -74,12 +82,7 @@ export async function run(args: string[]): Promise<number> {
     budget = Number(values.budget);
     if (!Number.isInteger(budget) || budget < 0) throw new CliUsageError(`invalid --budget '${values.budget}'`);
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(positionals[0]!);
-  } catch (e) {
-    throw new TsbpfError('ENOENT', `cannot read ${positionals[0]}: ${(e as Error).message}`);
-  }
+  const bytes = readBounded(positionals[0]!, { kind: 'program' });
   const { insns } = loadProgram(bytes);
   const mem = typeof values.mem === 'string' ? parseHexBytes(values.mem) : undefined;
   const engine = await loadEngine(values.jit ? 'jit' : 'interpret');

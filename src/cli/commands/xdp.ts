@@ -5,9 +5,10 @@
  * of each action. Long captures show progress on stderr when it is a TTY.
  * The program's maps keep their state across the packets, as on a NIC.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { TsbpfError } from '../../errors.js';
-import { CliUsageError, JSON_OPTS, parse } from '../args.js';
+import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
+import { MAGIC, readBounded, writeOutput } from '../../bounded-read.js';
+import { progress } from '../progress.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { loadCollectionFile } from '../../runtime/node.js';
 import { LINKTYPE_ETHERNET, PcapWriter, readCapture } from '../../hooks/packet/pcap.js';
@@ -15,11 +16,24 @@ import { runXdp, XDP_ACTION_NAMES, XDP_PASS } from '../../hooks/packet/xdp.js';
 import { TapDevice } from '../../hooks/packet/tap.js';
 import { tapXdp } from '../../hooks/packet/tap-xdp.js';
 
-export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [--write OUT] [-j]
+export const options: OptionSpec = {
+  ...JSON_OPTS,
+  pcap: { type: 'string' },
+  write: { type: 'string', short: 'w' },
+  tap: { type: 'string' },
+  netns: { type: 'string' },
+  'pass-to': { type: 'string' },
+  'pass-netns': { type: 'string' },
+  frames: { type: 'string' },
+  duration: { type: 'string' },
+};
+
+export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [-w|--write OUT] [-j|-p]
        tsbpf xdp FILE PROG --tap NAME [--netns NS] [--pass-to NAME2 [--pass-netns NS2]]
-                 [--frames N] [--duration SECONDS] [-j]
-  Run xdp program PROG of object FILE on every packet of IN (pcap or pcapng),
-  write the packets it passes (as modified) to OUT (pcap), print counts per action.
+                 [--frames N] [--duration SECONDS] [-j|-p]
+  Run xdp program PROG of object FILE on every packet of IN (pcap or pcapng,
+  at most 1 GiB), write the packets it passes (as modified) to OUT (pcap),
+  print counts per action; a progress bar on a terminal.
   With --tap (Linux, root): create TAP device NAME (moved into namespace NS and
   brought up) and run PROG on every frame it carries, as on a NIC: XDP_TX
   answers on NAME, XDP_REDIRECT sends to the TAP the program names, XDP_PASS
@@ -28,27 +42,16 @@ export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [--write OUT] [-j]
 `;
 
 export async function run(args: string[]): Promise<number> {
-  const { positionals, values } = parse(args, {
-    ...JSON_OPTS,
-    pcap: { type: 'string' },
-    write: { type: 'string', short: 'w' },
-    tap: { type: 'string' },
-    netns: { type: 'string' },
-    'pass-to': { type: 'string' },
-    'pass-netns': { type: 'string' },
-    frames: { type: 'string' },
-    duration: { type: 'string' },
-  });
+  const { positionals, values } = parse(args, options);
   const [file, progName] = positionals;
   if (file && progName && positionals.length === 2 && values.tap !== undefined && values.pcap === undefined) return runTap(file, progName, values);
   const inPath = values.pcap as string | undefined;
-  if (!file || !progName || !inPath || positionals.length > 2 || values.tap !== undefined) throw new CliUsageError(usage);
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(inPath);
-  } catch (e) {
-    throw new TsbpfError((e as { code?: string }).code === 'ENOENT' ? 'ENOENT' : 'EINVAL', `${inPath}: ${(e as Error).message}`);
-  }
+  if (!file || !progName || positionals.length > 2) throw new CliUsageError('expected FILE PROG');
+  if (!inPath || values.tap !== undefined) throw new CliUsageError('expected one of --pcap IN or --tap NAME');
+  const bytes = readBounded(inPath, {
+    kind: 'capture',
+    magic: { prefixes: MAGIC.pcap, error: () => new TsbpfError('EINVAL', `${inPath}: not a pcap or pcapng capture`) },
+  });
   const rt = new Runtime();
   try {
     const coll = await loadCollectionFile(file, rt, { programs: [progName] });
@@ -56,11 +59,9 @@ export async function run(args: string[]): Promise<number> {
     if (prog.type !== 'xdp') throw new TsbpfError('EINVAL', `program ${progName} is ${prog.type}, not xdp`);
     const counts = [0, 0, 0, 0, 0];
     const out = values.write ? new PcapWriter(LINKTYPE_ETHERNET) : undefined;
-    const tty = process.stderr.isTTY === true;
-    const total = bytes.length;
+    const bar = progress(`${progName}:`, bytes.length, { json: Boolean(values.json || values.pretty) });
     let packets = 0;
     let runts = 0;
-    let lastDraw = 0;
     const t0 = performance.now();
     for (const pkt of readCapture(bytes)) {
       if (pkt.linkType !== LINKTYPE_ETHERNET) throw new TsbpfError('EINVAL', `${inPath}: packet ${packets + 1} has link type ${pkt.linkType}; xdp programs take Ethernet frames (link type 1)`);
@@ -73,24 +74,15 @@ export async function run(args: string[]): Promise<number> {
       const v = runXdp(prog, pkt.data);
       counts[v.action]!++;
       if (v.action === XDP_PASS && out) out.add(v.data, pkt.tsNs, pkt.origLen - pkt.data.length + v.data.length);
-      if (tty && (packets & 1023) === 0) {
-        const now = performance.now();
-        if (now - lastDraw > 100) {
-          lastDraw = now;
-          const pos = Math.min(1, (pkt.data.byteOffset - bytes.byteOffset) / total);
-          const w = 30;
-          const done = Math.round(pos * w);
-          process.stderr.write(`\r[${'#'.repeat(done)}${' '.repeat(w - done)}] ${(pos * 100).toFixed(0).padStart(3)}% ${packets} packets`);
-        }
-      }
+      if ((packets & 1023) === 0) bar.update(pkt.data.byteOffset - bytes.byteOffset, `bytes, ${packets} packets`);
     }
-    if (tty && lastDraw) process.stderr.write('\r\x1b[K');
+    bar.end();
     const ms = performance.now() - t0;
-    if (out) writeFileSync(values.write as string, out.bytes());
+    if (out) writeOutput(values.write as string, out.bytes());
     if (values.json) {
       const actions: Record<string, number> = {};
       XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = counts[i]!));
-      process.stdout.write(JSON.stringify({ packets, actions, runts, written: out?.count ?? 0, ms: Math.round(ms) }, null, values.pretty ? 2 : undefined) + '\n');
+      process.stdout.write(jsonText({ packets, actions, runts, written: out?.count ?? 0, ms: Math.round(ms) }, values.pretty));
     } else {
       process.stdout.write(`${packets} packets through ${progName} in ${ms.toFixed(0)} ms\n`);
       XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(counts[i]).padStart(10)}\n`));
@@ -109,12 +101,12 @@ async function runTap(file: string, progName: string, values: Record<string, str
     const v = values[k];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) throw new CliUsageError(`--${k} wants a positive number\n${usage}`);
+    if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) throw new CliUsageError(`--${k} wants a positive number`);
     return n;
   };
   const maxFrames = num('frames');
   const seconds = num('duration');
-  if (values['pass-netns'] !== undefined && values['pass-to'] === undefined) throw new CliUsageError(`--pass-netns needs --pass-to\n${usage}`);
+  if (values['pass-netns'] !== undefined && values['pass-to'] === undefined) throw new CliUsageError('--pass-netns needs --pass-to');
   const devs: TapDevice[] = [];
   const rt = new Runtime();
   try {
@@ -158,7 +150,7 @@ async function runTap(file: string, progName: string, values: Record<string, str
       const actions: Record<string, number> = {};
       XDP_ACTION_NAMES.forEach((n, i) => (actions[n] = s.actions[i]!));
       const out = { device: tap.name, ifindex: tap.ifindex, frames: total, actions, exceptions: s.exceptions, redirect_errors: s.redirectErrors, pass_dropped: s.passDropped, ms: Math.round(ms) };
-      process.stdout.write(JSON.stringify(out, null, values.pretty ? 2 : undefined) + '\n');
+      process.stdout.write(jsonText(out, values.pretty));
     } else {
       process.stdout.write(`${total} frames through ${progName} on ${tap.name} in ${ms.toFixed(0)} ms\n`);
       XDP_ACTION_NAMES.forEach((n, i) => process.stdout.write(`${n.padEnd(14)}${String(s.actions[i]).padStart(10)}\n`));

@@ -1,0 +1,343 @@
+/**
+ * KernelRuntime: the user-space Runtime's shape over the Linux kernel.
+ * `load(spec)` does what libbpf's bpf_object__load does: the object's BTF
+ * (sanitised) first, then the maps with their BTF ids (inner-map templates
+ * for map-in-map, global data written and .rodata frozen, pins reused or
+ * made), map-in-map slots, the programs (prog-load.ts), then prog_array
+ * slots. A failure closes whatever this load made. Each object is an fd;
+ * the kernel frees what is not pinned when its last fd closes, at the
+ * latest when the process exits.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsbpfError } from '../errors.js';
+import { loadBtfFile, type Btf } from '../object/btf/index.js';
+import { MapType, type CollectionSpec, type MapSpec, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
+import type { CollectionApi, LoadOptionsApi, ProgramApi, RuntimeApi } from '../runtime/api.js';
+import { Attr, MAP_CREATE } from './attr.js';
+import { loadObjectBtf, type LoadedBtf } from './btf-load.js';
+import { BPF_CMD, KernelError, openSys, type Sys } from './ffi.js';
+import { mapInfo, progInfo } from './info.js';
+import { kconfigValue } from './kconfig.js';
+import { KernelMap, openPinned, pinFd } from './map.js';
+import { Features } from './probe.js';
+import { loadProgram, ProgLoadError } from './prog-load.js';
+import { runTest } from './test-run.js';
+import { attachProgram, type AttachTarget, type KernelLink } from './attach.js';
+import { explainRejection } from './verifier-error.js';
+import type { TestRunOptions, TestRunResult } from '../runtime/testrun/types.js';
+
+export interface KernelRuntimeOptions {
+  /** where maps with `pinning: LIBBPF_PIN_BY_NAME` are pinned and reused (libbpf's pin_root_path); default /sys/fs/bpf */
+  pinPath?: string;
+  /** the BTF CO-RE relocations, kfuncs and tracing targets resolve against; default /sys/kernel/btf/vmlinux */
+  kernelBtf?: Btf | string;
+}
+
+export interface KernelLoadOptions extends LoadOptionsApi {
+  /** reuse existing kernel maps by name instead of creating them (libbpf's bpf_map__reuse_fd) */
+  replaceMaps?: Record<string, KernelMap>;
+}
+
+/** The kernel's possible CPUs (per-CPU value slots), from /sys/devices/system/cpu/possible ("0-3"). */
+export function possibleCpus(): number {
+  try {
+    return readFileSync('/sys/devices/system/cpu/possible', 'utf8')
+      .trim()
+      .split(',')
+      .reduce((n, r) => {
+        const [a, b] = r.split('-').map(Number);
+        return n + (b === undefined ? 1 : b - a! + 1);
+      }, 0);
+  } catch {
+    return 1;
+  }
+}
+
+export class KernelRuntime implements RuntimeApi {
+  private sysP: Promise<Sys> | undefined;
+  private vmlinuxBtf: Btf | undefined;
+  private readonly collections = new Set<KernelCollection>();
+  readonly numCpus = possibleCpus();
+  /** the last load's BTF outcome, when the kernel refused the object's BTF: why (libbpf loads on without it) */
+  btfWarning: string | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: KernelRuntimeOptions = {}) {}
+
+  /** The system-call layer (koffi is imported here, on first use). */
+  sys(): Promise<Sys> {
+    this.sysP ??= openSys();
+    return this.sysP;
+  }
+
+  /** What the running kernel supports, with reasons (probe.ts). */
+  async features(): Promise<Features> {
+    return new Features(await this.sys());
+  }
+
+  /** The kernel's BTF, parsed once (CO-RE, kfuncs, tracing targets). */
+  vmlinux(): Btf {
+    if (this.vmlinuxBtf) return this.vmlinuxBtf;
+    const k = this.opts.kernelBtf ?? '/sys/kernel/btf/vmlinux';
+    if (typeof k !== 'string') return (this.vmlinuxBtf = k);
+    if (!existsSync(k)) throw new TsbpfError('ENOENT', `${k} does not exist: the kernel was built without CONFIG_DEBUG_INFO_BTF, so CO-RE and BTF-typed programs cannot be loaded`);
+    this.vmlinuxBtf = loadBtfFile(new Uint8Array(readFileSync(k)));
+    return this.vmlinuxBtf;
+  }
+
+  async load(spec: CollectionSpec, opts: KernelLoadOptions = {}): Promise<KernelCollection> {
+    if (this.closed) throw new TsbpfError('EBADF', 'runtime is closed');
+    const sys = await this.sys();
+    const features = new Features(sys);
+    const made: Array<{ close(): void }> = [];
+    let btf: LoadedBtf | undefined;
+    try {
+      if (spec.btf) {
+        const r = loadObjectBtf(sys, features, spec, spec.btf);
+        if (r.ok) btf = r.btf;
+        this.btfWarning = r.ok ? undefined : r.reason;
+      }
+      const maps = new Map<string, KernelMap>();
+      for (const [name, ms0] of spec.maps) {
+        const reuse = opts.replaceMaps?.[name];
+        if (reuse) {
+          maps.set(name, reuse);
+          continue;
+        }
+        const ms: MapSpec = { ...ms0, ...opts.mapOverrides?.[name] };
+        const m = this.pinnedMap(sys, ms) ?? this.createMap(sys, ms, btf);
+        if (!opts.replaceMaps?.[name]) made.push(m);
+        maps.set(name, m);
+      }
+      // map-in-map slots (libbpf init_map_in_map_slots), then every inner map exists
+      for (const [name, ms] of spec.maps) for (const c of ms.contents ?? []) if ('map' in c) maps.get(name)!.set(c.index, maps.get(c.map)?.fd ?? failSlot(name, c.map));
+      const programs = new Map<string, KernelProgram>();
+      const wanted = opts.programs ? new Set(opts.programs) : undefined;
+      for (const [name, ps] of spec.programs) {
+        if (wanted && !wanted.has(name)) continue;
+        const p = await this.loadOne(sys, spec, ps, maps, btf, opts.logLevel);
+        made.push(p);
+        programs.set(name, p);
+      }
+      if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
+      // prog_array slots: programs that were loaded (libbpf skips the others)
+      for (const [name, ms] of spec.maps) for (const c of ms.contents ?? []) if ('program' in c && programs.has(c.program)) maps.get(name)!.set(c.index, programs.get(c.program)!.fd);
+      const coll = new KernelCollection(this, spec.objectName, programs, maps, new Set(made));
+      this.collections.add(coll);
+      return coll;
+    } catch (e) {
+      for (const o of made.reverse()) o.close();
+      throw e;
+    } finally {
+      // the programs and maps hold their own references to the BTF object
+      if (btf) sys.close(btf.fd);
+    }
+  }
+
+  private pinnedMap(sys: Sys, ms: MapSpec): KernelMap | undefined {
+    if (ms.pinning !== 'by_name') return undefined;
+    const path = join(this.opts.pinPath ?? '/sys/fs/bpf', ms.name);
+    if (!existsSync(path)) return undefined;
+    const fd = openPinned(sys, path);
+    const info = mapInfo(sys, fd);
+    const same = info.type === ms.type && info.keySize === ms.keySize && info.valueSize === ms.valueSize && info.maxEntries === ms.maxEntries && info.flags === ms.flags;
+    if (!same) {
+      sys.close(fd);
+      throw new TsbpfError('EINVAL', `couldn't reuse pinned map ${ms.name} at ${path}: its type, sizes or flags differ from the object's`);
+    }
+    return new KernelMap(sys, fd, info.id, ms, this.numCpus);
+  }
+
+  /** BPF_MAP_CREATE (with BTF ids when the BTF loaded; retried without them, as libbpf does), then contents, freeze and pin. */
+  private createMap(sys: Sys, ms0: MapSpec, btf: LoadedBtf | undefined): KernelMap {
+    const ms = { ...ms0 };
+    // libbpf: perf_event_array with max_entries 0 gets one slot per possible CPU
+    if (ms.type === 'perf_event_array' && ms.maxEntries === 0) ms.maxEntries = this.numCpus;
+    let innerFd = -1;
+    if (ms.innerMap) innerFd = this.createMap(sys, { ...ms.innerMap, contents: [], pinning: 'none' }, undefined).fd;
+    const attr = (withBtf: boolean): Attr => {
+      const a = new Attr(sys);
+      a.u32(MAP_CREATE.map_type, MapType[ms.type]).u32(MAP_CREATE.key_size, ms.keySize).u32(MAP_CREATE.value_size, ms.valueSize);
+      a.u32(MAP_CREATE.max_entries, ms.maxEntries).u32(MAP_CREATE.map_flags, ms.flags);
+      if (innerFd >= 0) a.u32(MAP_CREATE.inner_map_fd, innerFd);
+      if (ms.numaNode !== undefined) a.u32(MAP_CREATE.numa_node, ms.numaNode);
+      a.name(MAP_CREATE.map_name, ms.name.replace(/[^A-Za-z0-9_.]/g, '_'));
+      if (ms.mapExtra) a.u64(MAP_CREATE.map_extra, ms.mapExtra);
+      if (withBtf && btf && ms.btfValueTypeId) {
+        a.u32(MAP_CREATE.btf_fd, btf.fd).u32(MAP_CREATE.btf_key_type_id, ms.btfKeyTypeId ?? 0).u32(MAP_CREATE.btf_value_type_id, ms.btfValueTypeId);
+      }
+      return a;
+    };
+    let fd: number;
+    try {
+      try {
+        fd = sys.bpf(BPF_CMD.MAP_CREATE, attr(true).bytes, `map ${ms.name} (${ms.type})`);
+      } catch (e) {
+        if (!(e instanceof KernelError) || !btf || !ms.btfValueTypeId || e.errno === 'EPERM') throw e;
+        // libbpf: "Error in bpf_create_map_xattr: retrying without BTF"
+        fd = sys.bpf(BPF_CMD.MAP_CREATE, attr(false).bytes, `map ${ms.name} (${ms.type})`);
+      }
+    } finally {
+      if (innerFd >= 0) sys.close(innerFd);
+    }
+    const m = new KernelMap(sys, fd, mapInfo(sys, fd).id, ms, this.numCpus);
+    try {
+      if (ms.externs?.length) m.set(0, kconfigValue(ms));
+      for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
+      if (ms.freeze) m.freeze();
+      if (ms.pinning === 'by_name') pinFd(sys, fd, join(this.opts.pinPath ?? '/sys/fs/bpf', ms.name), `map ${ms.name}`);
+    } catch (e) {
+      m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  private async loadOne(sys: Sys, spec: CollectionSpec, ps: ProgramSpec, maps: Map<string, KernelMap>, btf: LoadedBtf | undefined, logLevel: 0 | 1 | 2 | undefined): Promise<KernelProgram> {
+    try {
+      const r = loadProgram(ps, { sys, spec, mapFd: (n) => maps.get(n)?.fd, ...(btf ? { btf } : {}), vmlinux: () => this.vmlinux(), ...(logLevel !== undefined ? { logLevel } : {}) });
+      return new KernelProgram(sys, r.fd, progInfo(sys, r.fd).id, ps, r.log);
+    } catch (e) {
+      if (e instanceof ProgLoadError && e.kernelLog) {
+        let vm: Btf | undefined;
+        try {
+          vm = this.vmlinux();
+        } catch {
+          vm = undefined;
+        }
+        throw await explainRejection(e.errno, spec, ps, e.kernelLog, vm);
+      }
+      throw e;
+    }
+  }
+
+  /** A map pinned in a bpffs (BPF_OBJ_GET), with its kernel attributes. */
+  async openPinnedMap(path: string): Promise<KernelMap> {
+    const sys = await this.sys();
+    const fd = openPinned(sys, path);
+    const info = mapInfo(sys, fd);
+    if (typeof info.type === 'number') {
+      sys.close(fd);
+      throw new TsbpfError('ENOTSUPP', `${path}: map type ${info.type} is unknown to tsbpf`);
+    }
+    const spec: MapSpec = { name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags, pinning: 'none' };
+    return new KernelMap(sys, fd, info.id, spec, this.numCpus);
+  }
+
+  /** @internal */
+  forget(c: KernelCollection): void {
+    this.collections.delete(c);
+  }
+
+  /** Close every collection this runtime loaded (pinned objects stay in the kernel). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.collections]) c.close();
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function failSlot(map: string, inner: string): never {
+  throw new TsbpfError('EINVAL', `map ${map}: a slot names unknown map ${inner}`);
+}
+
+/** A program in the kernel, through its fd. */
+export class KernelProgram implements ProgramApi {
+  readonly name: string;
+  readonly type: ProgTypeName;
+  private closed = false;
+  private readonly links = new Set<KernelLink>();
+  constructor(
+    private readonly sys: Sys,
+    readonly fd: number,
+    readonly id: number,
+    readonly spec: ProgramSpec,
+    /** the kernel verifier's log, when a log level was asked for */
+    readonly verifierLog?: string,
+  ) {
+    this.name = spec.name;
+    this.type = spec.type;
+  }
+
+  private check(): void {
+    if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
+  }
+
+  /** BPF_PROG_TEST_RUN, with the user-space runtime's options and result. */
+  run(opts: TestRunOptions = {}): TestRunResult {
+    this.check();
+    return runTest(this.sys, this.fd, this.type, opts);
+  }
+
+  /**
+   * Attach: with no argument, where the section name says (libbpf's
+   * auto-attach: kprobe/, kretprobe/, tracepoint/, raw_tp/, tp_btf/, fentry/,
+   * fexit/, fmod_ret/, lsm/); otherwise to the hook named (attach.ts).
+   * The link is detached when this program is closed, unless pinned.
+   */
+  attach(target?: AttachTarget): KernelLink {
+    this.check();
+    const l = attachProgram(this.sys, this, target);
+    this.links.add(l);
+    l.onDetach(() => this.links.delete(l));
+    return l;
+  }
+
+  /** BPF_OBJ_PIN */
+  pin(path: string): void {
+    this.check();
+    pinFd(this.sys, this.fd, path, `program ${this.name}`);
+  }
+
+  /** kernel counters: run_cnt and run_time_ns (with kernel.bpf_stats_enabled), verified_insns, tag */
+  info(): ReturnType<typeof progInfo> {
+    this.check();
+    return progInfo(this.sys, this.fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const l of [...this.links]) if (!l.pinned) l.detach();
+    this.closed = true;
+    this.sys.close(this.fd);
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** The programs and maps of one object loaded into the kernel. */
+export class KernelCollection implements CollectionApi {
+  private closed = false;
+  constructor(
+    readonly runtime: KernelRuntime,
+    readonly name: string,
+    readonly programs: Map<string, KernelProgram>,
+    readonly maps: Map<string, KernelMap>,
+    private readonly owned: Set<{ close(): void }>,
+  ) {}
+  program(name: string): KernelProgram {
+    const p = this.programs.get(name);
+    if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
+    return p;
+  }
+  map(name: string): KernelMap {
+    const m = this.maps.get(name);
+    if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    return m;
+  }
+  /** Detach the links, close the programs and the maps this load made (replaceMaps stay open). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const o of this.owned) o.close();
+    this.runtime.forget(this);
+  }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

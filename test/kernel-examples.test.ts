@@ -1,0 +1,91 @@
+/**
+ * examples/kernel/*.mjs as a user runs them (as root): execsnoop sees an
+ * exec this test makes, xdp_count counts packets sent over a veth pair into
+ * a network namespace, syscount prints its histogram. Each example runs in
+ * its own process and is stopped in `finally`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { Cleanup, kernelSkip, which } from './kernel-support.js';
+import { ROOT } from './paths.js';
+
+const EX = join(ROOT, 'examples/kernel');
+
+/** Start an example; `output()` is what it printed so far. */
+function start(file: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(EX, file), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+const until = async (cond: () => boolean, step: () => void, tries = 300): Promise<boolean> => {
+  for (let i = 0; i < tries && !cond(); i++) {
+    step();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+};
+
+test('examples/kernel/execsnoop.mjs prints an exec as it happens', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const ex = start('execsnoop.mjs', []);
+  try {
+    assert.ok(await until(() => ex.output().includes('FILENAME'), () => {}), `started: ${ex.output()}`);
+    const seen = await until(() => /\/bin\/true/.test(ex.output()), () => void execFileSync('/bin/true'));
+    assert.ok(seen, `an exec of /bin/true was printed:\n${ex.output().slice(0, 2000)}`);
+    assert.match(ex.output(), /^\d+\s+\S+\s+\/bin\/true$/m);
+  } finally {
+    ex.child.kill('SIGINT');
+    await ex.exited;
+  }
+});
+
+test('examples/kernel/syscount.mjs prints the busiest processes and a log2 histogram', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const ex = start('syscount.mjs', ['--seconds', '1']);
+  try {
+    assert.equal(await ex.exited, 0, ex.output());
+    assert.match(ex.output(), /--- after 1s: \d+ processes/);
+    assert.match(ex.output(), /@syscalls_per_process:\n\[\d+, \d+\)\s+\d+ \|@+/);
+  } finally {
+    ex.child.kill();
+  }
+});
+
+test('examples/kernel/xdp_count.mjs counts packets on a veth into a namespace', { timeout: 60_000 }, async (t) => {
+  const why = (await kernelSkip()) ?? (which('ip') ? undefined : 'iproute2 (ip) is not installed');
+  if (why) return t.skip(why);
+  const undo = new Cleanup();
+  const ns = `tsbpfx${process.pid}`;
+  const dev = `vx0${process.pid % 100000}`;
+  const there = `10.203.${(process.pid >> 6) & 0xff}.${(process.pid & 0x3f) * 4 + 2}`;
+  const here = there.replace(/\d+$/, (x) => String(Number(x) - 1));
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    undo.add(() => execFileSync('ip', ['netns', 'del', ns]));
+    execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', 'eth0x', 'netns', ns]);
+    undo.add(() => execFileSync('ip', ['link', 'del', dev]));
+    execFileSync('ip', ['addr', 'add', `${here}/30`, 'dev', dev]);
+    execFileSync('ip', ['link', 'set', dev, 'up']);
+    execFileSync('ip', ['-n', ns, 'addr', 'add', `${there}/30`, 'dev', 'eth0x']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0x', 'up']);
+    const ex = start('xdp_count.mjs', [dev, '--seconds', '2']);
+    undo.add(() => ex.child.kill());
+    const tx = createSocket('udp4');
+    undo.add(() => tx.close());
+    // datagrams into the namespace: the ARP reply and ICMP port-unreachables come back in through `dev`
+    await until(() => /--- /.test(ex.output()), () => tx.send('x', 9, there));
+    assert.equal(await ex.exited, 0, ex.output());
+    assert.match(ex.output(), /^(icmp|non-IPv4)\s+[1-9]\d* packets\s+\d+ bytes$/m, ex.output());
+  } finally {
+    undo.run();
+  }
+});
