@@ -43,10 +43,6 @@ const EXPECTED: Record<string, { programs: [string, string, string, number][]; m
     maps: [['legacy_counts', 'hash', 4, 8, 64], ['legacy_array', 'array', 4, 4, 8]],
   },
   'lpm_trie.o': { programs: [['lpm_lookup', 'xdp', 'xdp', 28]], maps: [['routes', 'lpm_trie', 8, 4, 128]] },
-  'nested_loop.o': {
-    programs: [['nested_xdp', 'xdp', 'xdp', 18], ['nested_probe', 'uprobe', 'kprobe', 18], ['nested_policy', 'raw_tp/file_open', 'raw_tracepoint', 18]],
-    maps: [],
-  },
   'map_in_map.o': {
     programs: [['map_in_map', 'xdp', 'xdp', 34]],
     maps: [

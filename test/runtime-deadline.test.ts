@@ -15,14 +15,14 @@ import { TsbpfError } from '../src/errors.js';
 import { uprobe } from '../src/hooks/index.js';
 import { fileOpenHook } from '../src/hooks/lsm.js';
 import { loadObjectFile } from '../src/object/file.js';
-import { FIXTURES } from './paths.js';
+import { ROOT } from './paths.js';
 import { join } from 'node:path';
 import { openSync, closeSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { dgramXdp } from '../src/hooks/packet/dgram.js';
 
-const NESTED = join(FIXTURES, 'nested_loop.o');
+const NESTED = join(ROOT, 'test/deadline-progs/nested_loop.o');
 
 /** A loop of n iterations in one function (a back edge, no helper). */
 function counted(n: number): Insn[] {
