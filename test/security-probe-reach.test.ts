@@ -156,3 +156,25 @@ test('a collection loaded from an object reaches its own global data, not anothe
   assert.ok(d1.owns(r1) && !d1.owns(r2));
   rt.close();
 });
+
+test('interpreter: a stack block passed to another collection holds none of its leftovers', async () => {
+  // Privileged programs may read uninitialised stack (Linux's allow_uninit_stack),
+  // so a pooled stack block must not carry one collection's bytes into another's run.
+  const rt = new Runtime({ engine: 'interpreter' });
+  const writer = await rt.loadProgram({ name: 'w', type: 'xdp', insns: assemble(`
+    r1 = 0x5345435245540000 ll
+    *(u64 *)(r10 - 8) = r1
+    r0 = 2
+    exit`) });
+  const peek = `
+    r0 = *(u64 *)(r10 - 8)
+    r0 >>= 32
+    exit`;
+  const same = await rt.loadProgram({ name: 'same', type: 'xdp', insns: assemble(peek) });
+  const other = await rt.loadProgram({ name: 'other', type: 'xdp', insns: assemble(peek) });
+  writer.run({ data: new Uint8Array(64) });
+  // each loadProgram is a collection of its own: the block comes back zeroed
+  assert.equal(other.run({ data: new Uint8Array(64) }).retval, 0);
+  writer.run({ data: new Uint8Array(64) });
+  assert.equal(same.run({ data: new Uint8Array(64) }).retval, 0);
+});

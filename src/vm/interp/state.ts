@@ -192,6 +192,10 @@ export class RunState {
     // The frames are the running program's own memory while it holds them (helpers/reach.ts).
     const owner = this.image.owner;
     if (b.owner !== owner) {
+      // A block last used by another collection may hold its leftovers, which a
+      // privileged program could read as uninitialised stack: give it back
+      // zeroed, as the JIT's per-program stacks are (docs/security.md).
+      if (b.owner !== undefined) this.space.u8.fill(0, b.base, b.base + b.stride * MAX_CALL_FRAMES);
       b.owner = owner;
       for (const r of b.regions) r.owner = owner;
     }
