@@ -18,11 +18,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { chromiumPath } from './playground-chromium.js';
 import { FIXTURES, ROOT } from './paths.js';
 import * as core from '../src/core.js';
 import { LARGE_STEPS, runScenario, type ScenarioResult } from './browser/scenario.js';
@@ -30,26 +31,8 @@ import { LARGE_STEPS, runScenario, type ScenarioResult } from './browser/scenari
 /** Real-time limit for one Chromium run; it is killed (with its whole process group) past it. */
 const CHROMIUM_TIMEOUT_MS = 90_000;
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The Chromium binary to use, or the reason there is none. */
-export function findChromium(): { path: string } | { reason: string } {
-  const forced = process.env['TSBPF_CHROMIUM'];
-  if (forced) return executable(forced) ? { path: forced } : { reason: `TSBPF_CHROMIUM=${forced} is not an executable file` };
-  if (executable('/usr/bin/chromium')) return { path: '/usr/bin/chromium' };
-  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter(Boolean);
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    for (const d of dirs) if (executable(join(d, name))) return { path: join(d, name) };
-  }
-  return { reason: 'no Chromium found (/usr/bin/chromium, chromium, chromium-browser, google-chrome; set TSBPF_CHROMIUM or apt-get install chromium)' };
-}
+/** The Chromium binary to use, or the reason there is none (one finder for every browser test). */
+const findChromium = chromiumPath;
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
