@@ -64,6 +64,20 @@ export function kernelVerdicts(kloader: string, cases: readonly CorpusCase[]): M
   return out;
 }
 
+
+/**
+ * Cases whose verdict differs between builds of the same Linux version, with
+ * the reason. Both 6.18.44 builds this project has run on load the corpus;
+ * the one it was recorded on (fc-v769) gives kprobe programs JIT private
+ * stacks (bpf_enable_priv_stack: a frame of 64 bytes or more does not count
+ * toward the 512-byte combined stack), the later one (fc-v1272) does not and
+ * refuses "combined stack size of 3 calls is 768". tsbpf models the recorded
+ * build; a difference here is reported as a note, not a failure.
+ */
+const BUILD_DEPENDENT: Record<string, string> = {
+  uns_combined_stack_kprobe_three_256: 'JIT private stacks for kprobe programs',
+};
+
 function main(argv: string[]): number {
   const arg = (name: string): string | undefined => {
     const i = argv.indexOf(name);
@@ -108,6 +122,7 @@ function main(argv: string[]): number {
   }
   const rec = readVerdicts();
   let bad = 0;
+  let buildNotes = 0;
   let errnoDiffs = 0;
   for (const c of cases) {
     const r = rec.cases[c.name];
@@ -128,7 +143,10 @@ function main(argv: string[]): number {
       console.log(`note ${c.name}: recorded '${r.verdict}', this kernel '${k.verdict}' (unprivileged_bpf_disabled differs)`);
       continue;
     }
-    if (rv?.verdict !== kv?.verdict) {
+    if (rv?.verdict !== kv?.verdict && BUILD_DEPENDENT[c.name]) {
+      console.log(`note ${c.name}: recorded ${rv?.verdict}, this kernel ${kv?.verdict}: depends on the kernel's build (${BUILD_DEPENDENT[c.name]})`);
+      buildNotes++;
+    } else if (rv?.verdict !== kv?.verdict) {
       console.log(`DIFFERS ${c.group}.txt:${c.line} ${c.name}: recorded ${rv?.verdict}, kernel ${kv?.verdict} (${kv?.errno ?? ''} ${kv?.kernelMessage ?? ''})`);
       bad++;
     } else if (rv?.errno !== kv?.errno) {
@@ -136,7 +154,7 @@ function main(argv: string[]): number {
       errnoDiffs++;
     }
   }
-  console.log(`kernel ${kernel} (recorded on ${rec.kernel}): ${cases.length - bad} of ${cases.length} recorded verdicts hold, ${bad} differ, ${errnoDiffs} errno notes`);
+  console.log(`kernel ${kernel} (recorded on ${rec.kernel}): ${cases.length - bad} of ${cases.length} recorded verdicts hold, ${bad} differ, ${errnoDiffs} errno notes, ${buildNotes} build-dependent`);
   return bad ? 1 : 0;
 }
 
