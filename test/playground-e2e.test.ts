@@ -120,6 +120,10 @@ test('the playground, end to end in Chromium', { timeout: 300_000 }, async (t) =
       assert.match(await page.locator('#retval').innerText(), /^2 \(XDP_PASS\)/);
       assert.match(await page.locator('#map-changes').innerText(), /proto_count\[11 00 00 00 = 17\]: \(none\) → 01 00 00 00 00 00 00 00 = 1/);
       assert.match(await page.locator('#run-out').innerText(), /IPv4 10\.0\.0\.1 → 10\.0\.0\.2/);
+      // Loading an example is not an edit: nothing verifies it again later and clears the result
+      // (the editor's 250 ms typing debounce once did), and the link carries no assembly.
+      await page.waitForTimeout(600);
+      assert.match(await page.locator('#retval').innerText(), /^2 \(XDP_PASS\)/);
       await page.fill('#newkey-blocklist', '0a 00 00 01');
       await page.fill('#newval-blocklist', '01');
       await page.locator('[data-map=blocklist] form.add button').click();

@@ -11,7 +11,10 @@ import {
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { bpfAsm } from './asm-language.js';
-import { EditorState, StateEffect, StateField, RangeSetBuilder, type Extension } from '@codemirror/state';
+import { Annotation, EditorState, StateEffect, StateField, RangeSetBuilder, type Extension } from '@codemirror/state';
+
+/** Marks a change the page made itself (a new example, a restored link): not an edit to verify again. */
+const fromPage = Annotation.define<boolean>();
 
 export type LineMarks = Map<number, string[]>;
 
@@ -68,7 +71,8 @@ export function createEditor(parent: HTMLElement, doc: string, hooks: EditorHook
     keymap.of([{ key: 'F9', run: (v) => (hooks.onToggleBreakpoint(v.state.doc.lineAt(v.state.selection.main.head).number), true) }]),
     EditorView.contentAttributes.of({ 'aria-label': label }),
     EditorView.updateListener.of((u) => {
-      if (u.docChanged) hooks.onChange(u.state.doc.toString());
+      // Only a person's edit is verified again; the page verifies what it puts in itself.
+      if (u.docChanged && !u.transactions.some((tr) => tr.annotation(fromPage))) hooks.onChange(u.state.doc.toString());
       if (u.selectionSet || u.docChanged) hooks.onCursor(u.state.doc.lineAt(u.state.selection.main.head).number);
     }),
   ];
@@ -76,7 +80,7 @@ export function createEditor(parent: HTMLElement, doc: string, hooks: EditorHook
 }
 
 export function replaceDoc(view: EditorView, text: string): void {
-  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, selection: { anchor: 0 } });
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, selection: { anchor: 0 }, annotations: fromPage.of(true) });
 }
 
 export function markLines(view: EditorView, marks: LineMarks): void {
