@@ -28,6 +28,8 @@ import { RingBufReader } from '../src/maps/ringbuf-reader.js';
 import type { RingBuf } from '../src/maps/ringbuf.js';
 import type { PerfEventArray } from '../src/maps/perf-event-array.js';
 
+// Debian's multiarch headers (asm/types.h, which linux/bpf.h includes).
+const MULTIARCH = `-I/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
 const PER_RUN = 16;
 const REPEAT = 1024; // runs per batch: 16 Ki records, 384 KiB of ring buffer, 512 KiB of perf buffer
 const BATCHES = 40;
@@ -116,7 +118,7 @@ function build(dir: string): { obj: string; harness: string | undefined; why: st
   const src = join(dir, 'prog.c');
   const obj = join(dir, 'prog.o');
   writeFileSync(src, PROG_C);
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', src, '-o', obj], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH, '-c', src, '-o', obj], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (process.getuid?.() !== 0) return { obj, harness: undefined, why: 'not root' };
   if (!which('gcc')) return { obj, harness: undefined, why: 'gcc not found' };
   const hsrc = join(dir, 'harness.c');
