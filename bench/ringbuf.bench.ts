@@ -19,6 +19,7 @@
  * beside the figures, since the ratio is what a shared machine keeps.
  */
 import { execFileSync } from 'node:child_process';
+import { which } from './which.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,15 +104,6 @@ int main(int argc, char **argv) {
 	return 0;
 }
 `;
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Build the object, and the kernel harness where it can run; the reason when it cannot. */
 function build(dir: string): { obj: string; harness: string | undefined; why: string } {
