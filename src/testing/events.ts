@@ -92,7 +92,15 @@ export function argBits(model: KernelModel, v: ArgValue | undefined): bigint {
 }
 
 /** The context bytes of `ev` for program `ps`. */
-export function buildContext(model: KernelModel, arch: Arch, ps: ProgramSpec, ev: TracingEvent, commonPid = 0): Uint8Array {
+export interface ContextOptions {
+  /** struct trace_entry's pid: the current task's */
+  commonPid?: number;
+  /** CONFIG_ARCH_HAS_SYSCALL_WRAPPER: ksyscall contexts point at the user's pt_regs (default true, x86-64 and arm64) */
+  syscallWrapper?: boolean;
+}
+
+export function buildContext(model: KernelModel, arch: Arch, ps: ProgramSpec, ev: TracingEvent, opts: ContextOptions = {}): Uint8Array {
+  const commonPid = opts.commonPid ?? 0;
   if (ev.ctx) return ev.ctx;
   const kind = eventKind(ps);
   const ret = hasReturn(ps);
@@ -100,6 +108,7 @@ export function buildContext(model: KernelModel, arch: Arch, ps: ProgramSpec, ev
     case 'regs':
       return regsOf(model, arch, REGS[arch].params, ev, ret);
     case 'syscall-regs': {
+      if (opts.syscallWrapper === false) return regsOf(model, arch, REGS[arch].syscallParams, ev, ret);
       // The wrapper __x64_sys_NAME(const struct pt_regs *regs): the user's registers live in memory.
       const user = regsOf(model, arch, REGS[arch].syscallParams, { ...ev, ret: undefined }, false);
       const at = model.bytes(user, 'pt_regs');

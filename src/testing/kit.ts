@@ -40,6 +40,13 @@ export interface TestKitOptions {
   kernelBtf?: Btf | Uint8Array;
   /** the register layout of kprobe contexts (the program's __TARGET_ARCH); default x86_64 */
   arch?: Arch;
+  /**
+   * Values of the program's `__kconfig` externs (libbpf reads them from the
+   * kernel's config). Default: LINUX_HAS_SYSCALL_WRAPPER = 1, as on x86-64
+   * and arm64 kernels, so BPF_KSYSCALL programs read their arguments
+   * through the wrapper's pt_regs pointer, which ksyscall events provide.
+   */
+  kconfig?: Readonly<Record<string, number | bigint | boolean>>;
   /** CLOCK_MONOTONIC at the start, in ns (default 1 s) */
   startNs?: bigint;
   /** further runtime options (engine, numCpus, seed, probeReach, ...) */
@@ -89,12 +96,14 @@ export class TestKit {
   private readonly specs = new WeakMap<Collection, CollectionSpec>();
   private readonly readers = new Map<string, RingBufReader>();
   private running = '';
+  private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
 
   constructor(opts: TestKitOptions = {}) {
     const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : opts.kernelBtf ? loadBtfFile(opts.kernelBtf) : shippedKernelBtf();
     this.arch = opts.arch ?? 'x86_64';
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new TsbpfError('EINVAL', `unknown arch ${String(this.arch)}`);
     this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
+    this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
     const helpers = defaultHelpers();
     for (const h of tracingHelpers) helpers.register(h);
     const kernel = this.kernelView();
@@ -136,11 +145,30 @@ export class TestKit {
       const { loadObjectFile } = await import('../object/file.js');
       spec = await loadObjectFile(obj);
     } else spec = obj instanceof Uint8Array ? readObject(obj) : obj;
+    spec = this.withKconfig(spec);
     const coll = await this.runtime.load(spec, opts);
     this.collections.push(coll);
     this.specs.set(coll, spec);
     for (const [name, m] of coll.maps) if (m instanceof RingBuf && !this.readers.has(name)) this.readers.set(name, new RingBufReader(m));
     return coll;
+  }
+
+  /** The spec with its .kconfig map's externs set from the kit's kconfig (libbpf: bpf_object__read_kconfig_mem). */
+  private withKconfig(spec: CollectionSpec): CollectionSpec {
+    const maps = new Map(spec.maps);
+    for (const [name, ms] of spec.maps) {
+      if (ms.section !== '.kconfig' || !ms.externs) continue;
+      const value = new Uint8Array(ms.valueSize);
+      const dv = new DataView(value.buffer);
+      for (const e of ms.externs) {
+        const v = this.kconfig[e.name];
+        if (v === undefined) continue;
+        const n = BigInt.asUintN(64, typeof v === 'boolean' ? (v ? 1n : 0n) : BigInt(v));
+        for (let i = 0; i < e.size; i++) dv.setUint8(e.offset + i, Number((n >> BigInt(8 * i)) & 0xffn));
+      }
+      maps.set(name, { ...ms, contents: [{ key: new Uint8Array(4), value }] });
+    }
+    return { ...spec, maps };
   }
 
   /** The loaded programs a hook name reaches (libbpf's section names; `tp/` and `tracepoint/` alike). */
@@ -177,7 +205,8 @@ export class TestKit {
   }
 
   private runOne(p: Program, event: FireOptions): bigint {
-    const bytes = buildContext(this.model, this.arch, p.spec, event, Number(this.current.get('pid')));
+    const wrapper = BigInt(this.kconfig.LINUX_HAS_SYSCALL_WRAPPER ?? 0) !== 0n;
+    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper });
     const space = this.runtime.space;
     const ctx = space.alloc(Math.max(8, bytes.length));
     const region = space.addRegion({ base: ctx, size: Math.max(8, bytes.length), kind: 'ctx', name: `${p.name} context`, writable: false });
