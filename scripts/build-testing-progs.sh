@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the tracing programs the test kit's tests run (test/testing-progs/*.c)
-# against the small kernel's vmlinux.h (include/tsbpf/kernel-model.h).
+# and the guide's (examples/testing/*.bpf.c, docs/testing.md) against the
+# small kernel's vmlinux.h (include/tsbpf/kernel-model.h).
 #
 #   scripts/build-testing-progs.sh
 #
@@ -13,7 +14,9 @@ CLANG="${CLANG:-clang-19}"
 command -v "$CLANG" >/dev/null || { echo "build-testing-progs: $CLANG not found (apt-get install -y clang-19 libbpf-dev)" >&2; exit 1; }
 [ -e /usr/include/bpf/bpf_helpers.h ] || { echo "build-testing-progs: libbpf headers missing (apt-get install -y libbpf-dev)" >&2; exit 1; }
 FLAGS=(-O2 -g -Wall -Werror -target bpfel -I/usr/include/$(uname -m)-linux-gnu -D__TARGET_ARCH_x86 -fdebug-compilation-dir=. -c)
-cd "$root/test/testing-progs"
-for src in *.c; do
-  "$CLANG" "${FLAGS[@]}" "$src" -o "${src%.c}.o"
+for dir in test/testing-progs examples/testing; do
+  cd "$root/$dir"
+  for src in *.c; do
+    "$CLANG" "${FLAGS[@]}" "$src" -o "${src%.c}.o"
+  done
 done

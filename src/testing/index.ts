@@ -9,3 +9,4 @@ export { shippedKernelBtf } from './kernel-btf.js';
 export { buildContext, eventKind, type ContextOptions, type TracingEvent, type ArgValue, type EventKind } from './events.js';
 export { parseFormat, formatRecord, type TraceFormat, type FormatField } from './tracefs-format.js';
 export { REGS, type Arch, type RegsLayout } from './regs.js';
+export { ethernet, ipv4, ipv6, tcp, udp, mac, ip4, ip6, inetChecksum, ethernetHeader, ETH_P_IP, ETH_P_IPV6, IPPROTO_TCP, IPPROTO_UDP, type Segment, type L3Packet } from './packets.js';
