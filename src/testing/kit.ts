@@ -182,6 +182,8 @@ export class TestKit {
   /** Run a program (or every program at a hook) on one event; resolves after the run with what it produced. */
   async fire(target: Program | string, event: FireOptions = {}): Promise<FireResult> {
     const progs = typeof target === 'string' ? this.programsAt(target) : [target];
+    const cpu = event.cpu ?? 0;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.runtime.numCpus) throw new TsbpfError('ENXIO', `cpu ${cpu} is not online (the kit has ${this.runtime.numCpus}: runtime.numCpus)`);
     if (progs.length === 0) throw new TsbpfError('ENOENT', `no loaded program at ${String(target)}`);
     const prevTask = this.current;
     const prevStacks = this.stacks;

@@ -16,7 +16,7 @@ import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 import { progress } from '../progress.js';
-import { runWithKernel, type KernelRunFlags } from './prog-run-kernel.js';
+import { runWithKernel, type KernelRunFlags } from '../prog-run-kernel.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,

@@ -15,18 +15,18 @@
  * changed (-j: all as JSON).
  */
 import { readFileSync } from 'node:fs';
-import { CliUsageError, jsonText } from '../args.js';
-import { TsbpfError } from '../../errors.js';
-import { readBounded } from '../../bounded-read.js';
-import { loadObjectFile } from '../../object/file.js';
-import { readBtfPath } from '../btf-input.js';
-import { TestKit, type FireOptions } from '../../testing/kit.js';
-import type { ArgValue } from '../../testing/events.js';
-import type { KernelObject, ObjectInit } from '../../testing/model.js';
-import { shippedKernelBtf } from '../../testing/kernel-btf.js';
-import type { BpfMap } from '../../maps/map.js';
-import type { Collection } from '../../runtime/runtime.js';
-import { hexPrint } from './prog-run.js';
+import { CliUsageError, jsonText } from './args.js';
+import { TsbpfError } from '../errors.js';
+import { readBounded } from '../bounded-read.js';
+import { loadObjectFile } from '../object/file.js';
+import { readBtfPath } from './btf-input.js';
+import { TestKit, type FireOptions } from '../testing/kit.js';
+import type { ArgValue } from '../testing/events.js';
+import type { KernelObject, ObjectInit } from '../testing/model.js';
+import { shippedKernelBtf } from '../testing/kernel-btf.js';
+import type { BpfMap } from '../maps/map.js';
+import type { Collection } from '../runtime/runtime.js';
+import { hexPrint } from './commands/prog-run.js';
 
 export interface KernelRunFlags {
   'kernel-btf': string;
