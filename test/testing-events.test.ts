@@ -157,3 +157,15 @@ test('events: raw_tp and tp_btf on the same task_struct pointers', async (t) => 
   await kit.fire('tp_btf/sched_switch', { args: [true, a, b] });
   assert.deepEqual(slots(btf, 4), [1n, 11n, 12n, 99n]);
 });
+
+test('events: a CPU the kit lacks, and a program that is not a tracing program, are typed errors', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(PROGS, 'events.o'));
+  await assert.rejects(kit.fire(coll.program('kp'), { cpu: 1 }), (e: unknown) => e instanceof TsbpfError && e.errno === 'ENXIO');
+  const xdp = await kit.load(join(ROOT, 'examples/testing/xdp_lb.bpf.o'));
+  await assert.rejects(kit.fire(xdp.program('xdp_lb')), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL' && /not a tracing program: run it with program.run\(\)/.test(e.message));
+  // two CPUs: the event runs on the one it names
+  using two = new TestKit({ runtime: { numCpus: 2 } });
+  const c2 = await two.load(join(PROGS, 'events.o'));
+  assert.equal((await two.fire(c2.program('kp'), { cpu: 1 })).retval, 0n);
+});
