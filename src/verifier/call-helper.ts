@@ -18,6 +18,7 @@ import { checkExit } from './call.js';
 import { pushCallbackCall } from './callback.js';
 import { type CallArgMeta, checkFuncArg } from './helper-args.js';
 import { RET_TYPES } from './helper-ret.js';
+import { POISON_HELPER_ID } from '../object/btf/core.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
@@ -28,6 +29,14 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     message: `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`,
     insn: i,
     rule: `bpf_${unmodelled.name} is not supported by tsbpf`,
+  });
+  // libbpf's bpf_core_poison_insn: a CO-RE relocation the target could not satisfy, reached
+  if (!h && id === POISON_HELPER_ID) throw new Reject({
+    errno: 'EINVAL',
+    message: `invalid func unknown#${id}`,
+    insn: i,
+    hint: 'guard the access with bpf_core_field_exists() / bpf_core_type_exists() (or a flavoured type) so that this path is dead where the kernel lacks it; `prog load -d` prints the relocation',
+    rule: 'a CO-RE relocation that the kernel BTF cannot satisfy was poisoned (libbpf: "<invalid CO-RE relocation>"), and this path reaches it',
   });
   if (!h) throw new Reject({
     errno: 'EINVAL',
