@@ -19,9 +19,11 @@ import { pushCallbackCall } from './callback.js';
 import { type CallArgMeta, checkFuncArg } from './helper-args.js';
 import { RET_TYPES } from './helper-ret.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
+import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
+  if (!h && id === GET_CURRENT_TASK_BTF) return currentTaskBtf(env, i);
   // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
   const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
   if (unmodelled) throw new Reject({

@@ -23,6 +23,9 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct pt_regs',
   'struct cfs_rq',
   'enum bpf_func_id',
+  // tp_btf targets: the raw tracepoints' handler prototypes
+  'typedef btf_trace_sched_switch',
+  'typedef btf_trace_sched_process_fork',
 ];
 
 export interface Recorded {
