@@ -20,7 +20,7 @@ import { loadObjectFileSync } from '../src/object/file.js';
 import { Btf } from '../src/object/btf/btf.js';
 import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { TsbpfError } from '../src/errors.js';
-import { ROOT } from './paths.js';
+import { BIN, ROOT } from './paths.js';
 import { which } from './support/tools.js';
 import { DIR, corpusKernelBtf, recorded } from './real-progs/corpus.js';
 
@@ -105,5 +105,22 @@ test('freshly built corpus programs get the recorded verdicts', { skip: clangSki
     assert.deepEqual(disagree, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('prog dump and prog load take --kernel-btf and relocate against it', () => {
+  const kbtf = join(DIR, 'kernel.btf');
+  const obj = join(DIR, 'core_size_unsigned.o');
+  const dump = spawnSync(process.execPath, [BIN, 'prog', 'dump', 'xlated', obj, 'core_size_unsigned', '--kernel-btf', kbtf], { encoding: 'utf8' });
+  assert.equal(dump.status, 0, dump.stderr);
+  // pt_regs->di of the kernel: offset 112, 8 bytes (the local field was 4 bytes at 0)
+  assert.match(dump.stdout, /0: \(79\) r0 = \*\(u64 \*\)\(r1 \+112\)/);
+  const load = spawnSync(process.execPath, [BIN, 'prog', 'load', join(DIR, 'btf_walk_pointers.o'), '--kernel-btf', kbtf, '-l', '2'], { encoding: 'utf8' });
+  assert.equal(load.status, 0, load.stdout + load.stderr);
+  assert.match(load.stdout, /R1=rcu_ptr_task_struct\(\)/);
+  assert.match(load.stdout, /R1=untrusted_ptr_mm_struct\(\)/);
+  for (const cmd of [['prog', 'dump'], ['prog', 'load'], ['xdp']]) {
+    const help = spawnSync(process.execPath, [BIN, ...cmd, '--help'], { encoding: 'utf8' });
+    assert.match(help.stdout + help.stderr, /--kernel-btf F/, cmd.join(' '));
   }
 });

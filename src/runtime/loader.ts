@@ -47,6 +47,8 @@ export interface PrepareContext {
   logLevel?: 0 | 1 | 2;
   /** the BTF CO-RE relocations are resolved against (RuntimeOptions.coreTarget); default contextBtf() */
   coreTarget?: Btf;
+  /** the kernel's BTF for the verifier (RuntimeOptions.kernelBtf); default the shipped subset */
+  kernelBtf?: Btf;
 }
 
 export interface PreparedProgram {
@@ -186,6 +188,7 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     ...(ps.lineInfo ? { lineInfo: ps.lineInfo } : {}),
     ...(ps.funcInfo ? { funcInfo: ps.funcInfo } : {}),
     ...(ctx.spec?.btf ? { btf: ctx.spec.btf } : {}),
+    ...(ctx.kernelBtf ? { kernelBtf: ctx.kernelBtf } : {}),
     // tracing programs' targets and kfunc names (verifier/progtypes/tracing.ts, verifier/kfuncs.ts)
     ...(ps.attachType ? { attachType: ps.attachType } : {}),
     ...(ps.attachTo ? { attachTo: ps.attachTo } : {}),

@@ -78,6 +78,12 @@ export interface RuntimeOptions {
   /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: tsbpf's context and tracepoint types, contextBtf() */
   coreTarget?: Btf;
   /**
+   * The kernel's BTF (e.g. /sys/kernel/btf/vmlinux), parsed once and shared by every load: the
+   * CO-RE target unless coreTarget says otherwise, and the verifier's kernel types (tracing
+   * targets, the structs behind kernel-object pointers). Default: the subset tsbpf ships.
+   */
+  kernelBtf?: Btf;
+  /**
    * What bpf_probe_read_kernel/_user(_str), probe_read(_str) and the printf
    * family's %s / %pI read through an arbitrary pointer (docs/security.md):
    * 'collection' (default): only the running program's collection (its
@@ -158,6 +164,7 @@ export class Runtime implements RuntimeApi {
   private readonly verifyMode: 'auto' | 'structural';
   /** CO-RE target (RuntimeOptions.coreTarget); undefined: the loader uses contextBtf() */
   private readonly coreTarget: Btf | undefined;
+  private readonly kernelBtf: Btf | undefined;
   private readonly programs = new Map<number, Program>();
   private lastProgId = 0;
   private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
@@ -171,7 +178,8 @@ export class Runtime implements RuntimeApi {
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
     this.verifyMode = opts.verify ?? 'auto';
-    this.coreTarget = opts.coreTarget;
+    this.coreTarget = opts.coreTarget ?? opts.kernelBtf;
+    this.kernelBtf = opts.kernelBtf;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
@@ -449,6 +457,7 @@ export class Runtime implements RuntimeApi {
       privileged: this.privileged,
       ...(logLevel !== undefined ? { logLevel } : {}),
       ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
+      ...(this.kernelBtf ? { kernelBtf: this.kernelBtf } : {}),
     });
     const facts = programFacts(ps, this.engine.kind === 'jit');
     // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.
