@@ -5,9 +5,12 @@
 # accept, or reject with the verifier's last line. libbpf rewrites the kernel's
 # "invalid func unknown#195896080" (a reached poisoned CO-RE instruction) into
 # "failed to resolve CO-RE relocation ..."; the kernel's own words are recorded.
-# With --check, compare instead and exit 1 on a difference.
-# Needs root and bpftool. Usage: test/real-progs/record.sh [--check]
+# With --check, compare instead and exit 1 on a difference; with --one OBJ, print OBJ's verdict
+# (JSON) and nothing else.
+# Needs root and bpftool. Usage: test/real-progs/record.sh [--check | --one OBJ]
 set -euo pipefail
+one=""
+if [ "${1:-}" = --one ]; then one=$(realpath "$2"); fi
 cd "$(dirname "$0")"
 [ "$(id -u)" = 0 ] || { echo "real-progs/record: needs root" >&2; exit 2; }
 grep -qs " /sys/fs/bpf bpf " /proc/mounts || mount -t bpf bpf /sys/fs/bpf
@@ -26,6 +29,7 @@ verdict() {
   case "$msg" in "failed to resolve CO-RE relocation "*) msg="invalid func unknown#195896080" ;; esac
   printf '{ "verdict": "reject", "kernelMessage": %s }\n' "$(printf '%s' "$msg" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify(s)))')"
 }
+if [ -n "$one" ]; then verdict "$one"; exit 0; fi
 if [ "${1:-}" = --check ]; then
   bad=0
   for o in *.o; do
