@@ -30,14 +30,7 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   const i = env.idx;
   const btf = env.input.kernelBtf ?? kernelBtf();
   const tname = base.btfName;
-  if (!env.privileged)
-    throw new Reject({
-      errno: 'EACCES',
-      message: `'struct ${tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
-      insn: i,
-      regs: [ptrReg],
-      rule: 'kernel objects can be read only with CAP_PERFMON',
-    });
+  perfmonOnly(env, ptrReg, tname);
   if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
     throw new Reject({
       errno: 'EACCES',
@@ -94,6 +87,18 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   return Reg.ptr('btf_id', { btfId: w.targetId, btfName: t.name, btfFlags: flags, ...(maybeNull ? { maybeNull, id: env.newId() } : {}) });
 }
 
+/** check_ptr_to_btf_access / check_ptr_to_map_access: kernel structs are for CAP_PERFMON only (allow_ptr_leaks). */
+function perfmonOnly(env: Verifier, ptrReg: number, sname: string, errno: 'EACCES' | 'EPERM' = 'EACCES'): void {
+  if (!env.privileged)
+    throw new Reject({
+      errno,
+      message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
+      insn: env.idx,
+      regs: [ptrReg],
+      rule: `unprivileged programs cannot read a kernel struct (${sname})`,
+    });
+}
+
 /**
  * Pointer fields that keep their parent's trust (the kernel's BTF_TYPE_SAFE_TRUSTED,
  * BTF_TYPE_SAFE_RCU and their _OR_NULL lists in verifier.c); the rest walk to untrusted.
@@ -129,14 +134,7 @@ export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: numb
       regs: [ptrReg],
       rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
     });
-  if (!env.privileged)
-    throw new Reject({
-      errno: 'EPERM',
-      message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
-      insn: i,
-      regs: [ptrReg],
-      rule: 'unprivileged programs cannot read a map\'s kernel structure',
-    });
+  perfmonOnly(env, ptrReg, sname, 'EPERM');
   const o = base.off + off;
   if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${ptrReg} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [ptrReg] });
   if (write) throw new Reject({

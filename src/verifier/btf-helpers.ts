@@ -6,7 +6,8 @@
  */
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
-import { type Verifier, GPL_COMPATIBLE } from './env.js';
+import type { Verifier } from './env.js';
+import { requireGpl } from './call-helper.js';
 import { kernelBtf } from './kernel-btf.js';
 
 export const GET_CURRENT_TASK_BTF = 158;
@@ -24,14 +25,7 @@ export function currentTaskBtf(env: Verifier, i: number): number {
       insn: i,
       rule: `${name} is not available to ${env.rules.name} programs`,
     });
-  if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
-    throw new Reject({
-      errno: 'EINVAL',
-      message: 'cannot call GPL-restricted function from non-GPL compatible program',
-      insn: i,
-      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
-      rule: `${name} is only available to GPL-compatible programs`,
-    });
+  requireGpl(env, i, name);
   const btf = env.input.kernelBtf ?? kernelBtf();
   const task = btf.typeByName('task_struct', 'struct');
   if (!task)

@@ -86,14 +86,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       insn: i,
       hint: 'call bpf_preempt_enable() before the tail call',
     });
-  if (proto.gplOnly && !GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
-    throw new Reject({
-      errno: 'EINVAL',
-      message: 'cannot call GPL-restricted function from non-GPL compatible program',
-      insn: i,
-      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
-      rule: `${name} is only available to GPL-compatible programs`,
-    });
+  if (proto.gplOnly) requireGpl(env, i, name);
   const regs = env.regs();
   const meta: CallArgMeta = { id, name, proto, insn: i, mapIdx: -1, memReg: -1, funcTarget: -1, allocSize: -1, releaseRef: 0, sizeMax: -1n };
   const keyReg = regs[2]!.clone();
@@ -187,3 +180,15 @@ export const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
  * get_current_uid_gid are open to them).
  */
 export const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 16, 118, 164, 181]);
+
+/** check_helper_call: a gpl_only helper in a program whose license is not GPL-compatible. */
+export function requireGpl(env: Verifier, i: number, name: string): void {
+  if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'cannot call GPL-restricted function from non-GPL compatible program',
+      insn: i,
+      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
+      rule: `${name} is only available to GPL-compatible programs`,
+    });
+}
