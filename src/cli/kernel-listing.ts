@@ -10,7 +10,7 @@ import { hrtime } from 'node:process';
 import { TsbpfError } from '../errors.js';
 import { openSys, type Sys } from '../kernel/ffi.js';
 import { btfInfo, fdById, ids, linkInfo, mapInfo, progInfo, type ObjKind } from '../kernel/info.js';
-import { openPinned } from '../kernel/map.js';
+import { openRef } from '../kernel/objects.js';
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from './listing.js';
 
 /**
@@ -107,7 +107,7 @@ export class KernelListing {
   }
   /** One object by id or by pin path (a BTF object alone: no program or map tables). */
   one(kind: ObjKind, by: { id: number } | { pinned: string }): ProgInfo | MapInfo | LinkInfo | BtfInfo {
-    const fd = 'id' in by ? fdById(this.sys, kind, by.id) : openPinned(this.sys, by.pinned);
+    const fd = openRef(this.sys, kind, by);
     try {
       return { prog: progListed, map: mapListed, link: linkListed, btf: btfListed }[kind](this.sys, fd);
     } finally {
