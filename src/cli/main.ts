@@ -34,6 +34,7 @@ export const COMMANDS: Record<string, string[] | null> = {
   map: ['create', 'pin', 'show', 'dump', 'lookup', 'update', 'delete'],
   xdp: null,
   demo: null,
+  export: null,
   playground: null,
   version: null,
 };
@@ -63,6 +64,7 @@ export const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
   tsbpf prog|map|link|btf show [id N]     the running kernel's objects, as bpftool lists them
   tsbpf xdp FILE PROG --pcap IN [--write OUT]
   tsbpf xdp FILE PROG --tap NAME [--pass-to NAME2]   xdp on a TAP device as a NIC (root)
+  tsbpf export CONFIG [--port N]          serve maps and program stats as Prometheus metrics
   tsbpf demo                              an HTTP server with bundled probes attached
   tsbpf playground [--port N]             serve the browser playground locally
   tsbpf version                           tsbpf's version and features

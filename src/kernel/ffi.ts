@@ -231,6 +231,7 @@ export const BPF_CMD = {
   LINK_UPDATE: 29,
   LINK_GET_FD_BY_ID: 30,
   LINK_GET_NEXT_ID: 31,
+  ENABLE_STATS: 32,
   LINK_DETACH: 34,
 } as const;
 const BPF_CMD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(BPF_CMD).map(([k, v]) => [v, `BPF_${k}`]));

@@ -237,6 +237,17 @@ export class KernelRuntime implements RuntimeApi {
     }
   }
 
+  /**
+   * BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): the kernel counts run_cnt and
+   * run_time_ns of every program while the returned handle is open (as
+   * kernel.bpf_stats_enabled=1 does, without changing the sysctl for others).
+   */
+  async enableStats(): Promise<{ close(): void }> {
+    const sys = await this.sys();
+    const fd = sys.bpf(BPF_CMD.ENABLE_STATS, new Attr(sys).u32(0, 0 /* BPF_STATS_RUN_TIME */).bytes, 'run-time statistics');
+    return { close: () => sys.close(fd) };
+  }
+
   /** The BTF object the kernel keeps under `id` (a map's btf_id), parsed. */
   async btf(id: number): Promise<Btf> {
     return kernelBtf(await this.sys(), id);
