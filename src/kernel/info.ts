@@ -24,9 +24,10 @@ export function* ids(sys: Sys, kind: ObjKind): Generator<number> {
   for (;;) {
     const a = new Attr(sys).u32(ID.start_id, id);
     const rc = sys.bpfTry(NEXT_ID[kind], a.bytes);
-    // ENOENT ends the walk; anything else (EPERM without CAP_SYS_ADMIN) is an error, as in bpftool
+    // ENOENT ends the walk; anything else (EPERM without CAP_SYS_ADMIN) is an error, as bpftool
+    // says "can't get next program": never an empty listing that looks like a machine without programs.
     if (rc === -ERRNO_VALUES.ENOENT) return;
-    if (rc < 0) throw kernelError(`bpf(BPF_${kind.toUpperCase()}_GET_NEXT_ID)`, -rc);
+    if (rc < 0) throw kernelError(`bpf(BPF_${kind.toUpperCase()}_GET_NEXT_ID)`, -rc, `after ${kind} id ${id}`);
     id = a.getU32(ID.next_id);
     yield id;
   }
