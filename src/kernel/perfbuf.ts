@@ -10,7 +10,7 @@
 import { MapError } from '../maps/map.js';
 import { PROT_READ, PROT_WRITE, type Sys } from './ffi.js';
 import type { KernelMap } from './map.js';
-import { Poller } from './poller.js';
+import { nextTurn, Poller } from './poller.js';
 import { PERF_COUNT_SW_BPF_OUTPUT, PERF_EVENT_IOC_ENABLE, PERF_FLAG_FD_CLOEXEC, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE, perfEventAttr, onlineCpus } from './perf-event.js';
 
 const PERF_RECORD_LOST = 2;
@@ -133,6 +133,8 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   }
 
   private async loop(): Promise<void> {
+    // as KernelRingBufReader: nothing is delivered before the constructor has returned
+    await nextTurn();
     while (!this.closed) {
       for (const rec of this.read()) this.opts.onRecord!(rec);
       await this.poller.wait();

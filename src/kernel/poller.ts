@@ -48,3 +48,8 @@ export class Poller {
     else done();
   }
 }
+
+/** Resolve on the event loop's next turn (after the caller's synchronous code and its microtasks). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

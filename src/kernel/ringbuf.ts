@@ -14,7 +14,7 @@
 import { MapError } from '../maps/map.js';
 import { PROT_READ, PROT_WRITE } from './ffi.js';
 import type { KernelMap } from './map.js';
-import { Poller } from './poller.js';
+import { nextTurn, Poller } from './poller.js';
 
 const BUSY = 0x80000000;
 const DISCARD = 0x40000000;
@@ -111,6 +111,9 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
   }
 
   private async loop(cb: (rec: Uint8Array) => void): Promise<void> {
+    // records already waiting are delivered on the next turn of the event loop, not from the
+    // constructor: the callback may use the variable the caller is assigning the reader to
+    await nextTurn();
     while (!this.closed) {
       this.consume(cb);
       await this.wait();

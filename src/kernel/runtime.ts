@@ -20,6 +20,7 @@ import { BPF_CMD, KernelError, openSys, type Sys } from './ffi.js';
 import { mapInfo, progInfo } from './info.js';
 import { kconfigValue } from './kconfig.js';
 import { KernelMap, openPinned, pinFd } from './map.js';
+import { kernelBtf, kernelMapOf, kernelProgramSpec, openRef, type KernelRef } from './objects.js';
 import { Features } from './probe.js';
 import { loadProgram, ProgLoadError } from './prog-load.js';
 import { runTest } from './test-run.js';
@@ -214,15 +215,42 @@ export class KernelRuntime implements RuntimeApi {
 
   /** A map pinned in a bpffs (BPF_OBJ_GET), with its kernel attributes. */
   async openPinnedMap(path: string): Promise<KernelMap> {
+    return this.openMap({ pinned: path });
+  }
+
+  /** A map the kernel holds, by id or pin (`bpftool map dump id N`), with its BTF key/value type ids. */
+  async openMap(ref: KernelRef): Promise<KernelMap> {
     const sys = await this.sys();
-    const fd = openPinned(sys, path);
-    const info = mapInfo(sys, fd);
-    if (typeof info.type === 'number') {
+    return kernelMapOf(sys, openRef(sys, 'map', ref), this.numCpus, 'id' in ref ? `map id ${ref.id}` : ref.pinned);
+  }
+
+  /** A program the kernel holds, by id or pin: it runs (BPF_PROG_TEST_RUN) and attaches to explicit targets. */
+  async openProgram(ref: KernelRef): Promise<KernelProgram> {
+    const sys = await this.sys();
+    const fd = openRef(sys, 'prog', ref);
+    try {
+      const spec = kernelProgramSpec(sys, fd, 'id' in ref ? `prog id ${ref.id}` : ref.pinned);
+      return new KernelProgram(sys, fd, progInfo(sys, fd).id, spec);
+    } catch (e) {
       sys.close(fd);
-      throw new TsbpfError('ENOTSUPP', `${path}: map type ${info.type} is unknown to tsbpf`);
+      throw e;
     }
-    const spec: MapSpec = { name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags, pinning: 'none' };
-    return new KernelMap(sys, fd, info.id, spec, this.numCpus);
+  }
+
+  /**
+   * BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): the kernel counts run_cnt and
+   * run_time_ns of every program while the returned handle is open (as
+   * kernel.bpf_stats_enabled=1 does, without changing the sysctl for others).
+   */
+  async enableStats(): Promise<{ close(): void }> {
+    const sys = await this.sys();
+    const fd = sys.bpf(BPF_CMD.ENABLE_STATS, new Attr(sys).u32(0, 0 /* BPF_STATS_RUN_TIME */).bytes, 'run-time statistics');
+    return { close: () => sys.close(fd) };
+  }
+
+  /** The BTF object the kernel keeps under `id` (a map's btf_id), parsed. */
+  async btf(id: number): Promise<Btf> {
+    return kernelBtf(await this.sys(), id);
   }
 
   /** @internal */

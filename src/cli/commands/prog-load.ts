@@ -19,6 +19,7 @@ export const options: OptionSpec = {
   'log-level': { type: 'string', short: 'l' },
   unprivileged: { type: 'boolean' },
   ...KERNEL_BTF_OPTION,
+  kernel: { type: 'boolean' },
 };
 
 export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--kernel-btf BTF] [-d] [-j|-p]
@@ -32,6 +33,11 @@ export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] 
                   and libbpf's CO-RE relocation lines (on stderr, as bpftool -d prints them)
   --unprivileged  verify as for a caller without CAP_BPF / CAP_PERFMON
 ${KERNEL_BTF_USAGE}  A terminal shows progress on stderr while programs are verified.
+       tsbpf prog load FILE PATH --kernel [pinmaps DIR] [autoattach]
+                      [map { name NAME | idx N } { id N | pinned PATH }]... [-l 1|2] [-j]
+  Loads the object into the running kernel (root or CAP_BPF) and pins its first
+  program at PATH, as bpftool prog load ('tsbpf prog loadall' pins every program).
+  A program the kernel refuses: the kernel's message and tsbpf's explanation.
 `;
 
 /** Branch decisions of a rejection's path shown without -d or a log level: the last few. */
@@ -40,11 +46,16 @@ const PATH_SHOWN = 8;
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parse(args, options);
   const debug = process.env.TSBPF_DEBUG === '1';
-  if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const asked = values['log-level'] === undefined ? 0 : Number(values['log-level']);
   if (![0, 1, 2].includes(asked)) throw new CliUsageError('--log-level must be 0, 1 or 2');
   // -d, as bpftool's: the verifier's log (level 1 at least) and every branch of a rejection's path
   const level = debug ? Math.max(asked, 1) : asked;
+  if (values.kernel) {
+    if (values.unprivileged || values['kernel-btf'] !== undefined) throw new CliUsageError('--unprivileged and --kernel-btf are for tsbpf\'s verifier; the kernel uses its own BTF and your privileges');
+    const { loadKernel } = await import('../kernel-load.js');
+    return loadKernel(positionals, { all: false, json: Boolean(values.json || values.pretty), pretty: Boolean(values.pretty), logLevel: asked as 0 | 1 | 2, debug });
+  }
+  if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const [file, name] = positionals as [string, string | undefined];
   const coll = await loadObjectFile(file);
   const kernelBtf = kernelBtfOption(values);
