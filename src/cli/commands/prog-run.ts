@@ -17,7 +17,7 @@ import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 import { progress } from '../progress.js';
-import { runWithKernel, type KernelRunFlags } from '../prog-run-kernel.js';
+import type { KernelRunFlags } from '../prog-run-kernel.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
@@ -128,6 +128,8 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof values['ctx-in'] === 'string') flags['ctx-in'] = values['ctx-in'];
     if (values.jit) flags.engine = 'jit';
     if (values.interpret) flags.engine = 'interpreter';
+    // The modelled kernel (src/testing) only when asked for: a packet run does not load it.
+    const { runWithKernel } = await import('../prog-run-kernel.js');
     return runWithKernel(file, progName, flags);
   }
   for (const k of KERNEL_FLAGS) if (values[k] !== undefined) throw new CliUsageError(`--${k} describes an event of a modelled kernel: it needs --kernel-btf`);
