@@ -53,6 +53,7 @@ export {
 } from './maps/index.js';
 export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
 export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';
+export type { PinStore, PinOptions, OpenPinOptions } from './runtime/index.js';
 export type { RuntimeApi, CollectionApi, ProgramApi, MapApi, LoadOptionsApi } from './runtime/index.js';
 export { SharedCollection } from './runtime/index.js';
 // A test run's context and packet, prepared without running (the playground's debugger steps through it).

@@ -10,7 +10,8 @@
  *
  * Node-only conveniences (object files, pins on disk) are in ./node.js.
  */
-export { Runtime, Program, Collection, type RuntimeOptions, type LoadOptions, type RawProgram, type PinStore } from './runtime.js';
+export { Runtime, Program, Collection, type RuntimeOptions, type LoadOptions, type RawProgram } from './runtime.js';
+export type { PinStore, PinOptions, OpenPinOptions } from '../maps/pin-store.js';
 export { ManualClock, systemClock, defaultIdentity, type TraceSink } from './host.js';
 export { TestRunError, type TestRunOptions, type TestRunResult, BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES, BPF_F_TEST_SKB_CHECKSUM_COMPLETE } from './testrun/types.js';
 export type { NetDevice } from './netdev.js';

@@ -24,6 +24,7 @@ import type { Insn } from '../isa/insn.js';
 import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
 import { CollectionDomain, MapTags, owning } from './confine.js';
+import { pinPathOf, type OpenPinOptions, type PinStore } from '../maps/pin-store.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from '../isa/opcodes.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
@@ -75,6 +76,13 @@ export interface RuntimeOptions {
    * run the program in checked mode with an instruction budget).
    */
   verify?: 'auto' | 'structural';
+  /**
+   * Where `map.pin(path)`, `runtime.openPinnedMap(path)` and the maps a load
+   * pins by name (LoadOptions.pinPath) live: the one pin mechanism
+   * (maps/pin-store.ts). The core has none (pinning is EOPNOTSUPP); the Node
+   * entry's Runtime defaults to pin files (maps/pin.ts filePins).
+   */
+  pins?: PinStore;
   /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: tsbpf's context and tracepoint types, contextBtf() */
   coreTarget?: Btf;
   /**
@@ -115,19 +123,12 @@ export interface LoadOptions {
   logLevel?: 0 | 1 | 2;
   /**
    * Where maps declared with `pinning: LIBBPF_PIN_BY_NAME` live (libbpf's
-   * pin_root_path): an existing pin is reused if it matches the declaration
-   * (else EINVAL, as libbpf's "couldn't reuse pinned map"), otherwise the new
-   * map is pinned there after the load. Node's loadCollectionFile provides a
-   * directory-backed store (`pinPath`).
+   * pin_root_path), in the runtime's pin store: an existing pin at
+   * `<pinPath>/<name>` is reused if it matches the declaration (else EINVAL,
+   * as libbpf's "couldn't reuse pinned map"), otherwise the new map is pinned
+   * there after the load.
    */
-  pins?: PinStore;
-}
-
-/** Named map pins (see LoadOptions.pins). */
-export interface PinStore {
-  /** the pinned map `name` reopened in `runtime`, or undefined when there is none */
-  get(name: string, runtime: Runtime): BpfMap<unknown> | undefined;
-  put(name: string, map: BpfMap<unknown>): void;
+  pinPath?: string;
 }
 
 /** A raw program for `loadProgram`: instructions whose map lddws carry a map id in imm (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
@@ -158,6 +159,7 @@ export class Runtime implements RuntimeApi {
   private readonly verifyMode: 'auto' | 'structural';
   /** CO-RE target (RuntimeOptions.coreTarget); undefined: the loader uses contextBtf() */
   private readonly coreTarget: Btf | undefined;
+  private readonly pins: PinStore | undefined;
   private readonly programs = new Map<number, Program>();
   private lastProgId = 0;
   private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
@@ -172,6 +174,7 @@ export class Runtime implements RuntimeApi {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
     this.verifyMode = opts.verify ?? 'auto';
     this.coreTarget = opts.coreTarget;
+    this.pins = opts.pins;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
@@ -239,7 +242,40 @@ export class Runtime implements RuntimeApi {
 
   /** What the maps layer needs to make a map that lives in this runtime (also for reopening pins). */
   mapContext(): MapContext {
-    return { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
+    const ctx: MapContext = { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
+    if (this.pins) ctx.pins = this.pins;
+    return ctx;
+  }
+
+  /**
+   * Reopen the map pinned at `path` in this runtime (BPF_OBJ_GET), with a
+   * new id; programs loaded later share it through LoadOptions.replaceMaps.
+   * Nothing pinned there is ENOENT; a runtime without a pin store EOPNOTSUPP.
+   */
+  openPinnedMap(path: string, opts: OpenPinOptions = {}): BpfMap<unknown> {
+    this.checkOpen();
+    const pins = this.pinStore();
+    return this.tags.create(() => pins.open(path, this.mapContext(), opts));
+  }
+
+  private pinStore(): PinStore {
+    if (!this.pins) throw new TsbpfError('EOPNOTSUPP', 'this runtime has no pin store (RuntimeOptions.pins; the Node entry pins to files)');
+    return this.pins;
+  }
+
+  /** The map pinned at `path`, or undefined when nothing is (libbpf's reuse of a LIBBPF_PIN_BY_NAME pin). */
+  private pinnedAt(path: string): BpfMap<unknown> | undefined {
+    const pins = this.pinStore();
+    const tag = {};
+    let m: BpfMap<unknown>;
+    try {
+      m = owning(this.space, tag, () => pins.open(path, this.mapContext()));
+    } catch (e) {
+      if (e instanceof TsbpfError && e.errno === 'ENOENT') return undefined;
+      throw e;
+    }
+    this.tags.adopt(m, tag);
+    return m;
   }
 
   /** Create a map in this runtime (ids and descriptor as the kernel's BPF_MAP_CREATE). */
@@ -314,13 +350,8 @@ export class Runtime implements RuntimeApi {
           continue;
         }
         const ms = { ...ms0, ...opts.mapOverrides?.[name] };
-        let pinned: BpfMap<unknown> | undefined;
-        if (ms.pinning === 'by_name' && opts.pins) {
-          const pins = opts.pins;
-          const tag = {};
-          pinned = owning(this.space, tag, () => pins.get(ms.name, this));
-          if (pinned) this.tags.adopt(pinned, tag);
-        }
+        const pinPath = ms.pinning === 'by_name' && opts.pinPath !== undefined ? pinPathOf(opts.pinPath, ms.name) : undefined;
+        const pinned = pinPath !== undefined ? this.pinnedAt(pinPath) : undefined;
         if (pinned) {
           created.push(pinned);
           reused.add(pinned);
@@ -333,7 +364,7 @@ export class Runtime implements RuntimeApi {
         const m = this.createMap(ms);
         created.push(m);
         maps.set(name, m);
-        if (ms.pinning === 'by_name' && opts.pins) toPin.push([ms.name, m]);
+        if (pinPath !== undefined) toPin.push([pinPath, m]);
         for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
         // BPF_MAP_FREEZE for .rodata once its contents are written and before any program loads
         // (libbpf bpf_object__populate_internal_map), so the verifier may treat its bytes as constants.
@@ -362,7 +393,7 @@ export class Runtime implements RuntimeApi {
         programs.set(name, await this.loadSpec(ps, (n) => maps.get(n), check, domain, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
-      for (const [n, m] of toPin) opts.pins!.put(n, m);
+      for (const [path, m] of toPin) m.pin(path);
       for (const [name, ms] of spec.maps) {
         const m = maps.get(name)!;
         for (const c of ms.contents ?? []) {
