@@ -6,4 +6,16 @@
 export * from './core.js';
 export { Runtime, loadCollectionFile, pinMapFile, openPinnedMapFile } from './runtime/node.js';
 export { loadObjectFile, loadObjectFileSync } from './object/file.js';
-export { pinMap, openPinnedMap, filePins } from './maps/pin.js';
+export { filePins } from './maps/pin.js';
+import { pinMap as pinMapFn, openPinnedMap as openPinnedMapFn } from './maps/pin.js';
+
+/**
+ * Pin `map` to a file.
+ * @deprecated use `map.pin(path, opts)`, which pins through the map's runtime.
+ */
+export const pinMap: typeof pinMapFn = pinMapFn;
+/**
+ * Reopen a pin file with a map context.
+ * @deprecated use `runtime.openPinnedMap(path, opts)`.
+ */
+export const openPinnedMap: typeof openPinnedMapFn = openPinnedMapFn;

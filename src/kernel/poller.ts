@@ -47,4 +47,7 @@ export class Poller {
     if (this.waiting) void this.waiting.then(done, done);
     else done();
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }

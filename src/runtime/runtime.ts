@@ -14,11 +14,14 @@ import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
+import { JitEngine } from '../vm/jit/index.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
-import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import type { CollectionSpec, MapSpec, MapTypeName, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import type { MapTypes } from '../maps/classes.js';
+import { loadedVariables, type Variable } from './variables.js';
 import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
 import type { Btf } from '../object/btf/btf.js';
@@ -146,7 +149,7 @@ const MAX_TRACE = 1000;
 
 export class Runtime implements RuntimeApi {
   readonly space: AddressSpace;
-  private engineImpl: Engine | undefined;
+  private readonly engineImpl: Engine;
   private readonly engineOpt: 'interpreter' | 'jit' | Engine;
   readonly numCpus: number;
   readonly privileged: boolean;
@@ -178,7 +181,8 @@ export class Runtime implements RuntimeApi {
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
-    else if (this.engineOpt !== 'jit') throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
+    else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
+    else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
     this.privileged = opts.privileged ?? true;
     this.helpers = opts.helpers ?? defaultHelpers();
@@ -211,17 +215,8 @@ export class Runtime implements RuntimeApi {
     this.scratch = this.space.alloc(64);
   }
 
-  /** The execution engine (the JIT is imported on the first load that needs it, so interpreter users do not pay for it). */
+  /** The execution engine (RuntimeOptions.engine), from construction on. */
   get engine(): Engine {
-    if (!this.engineImpl) throw new TsbpfError('EINVAL', 'the JIT engine is set up by the first load()');
-    return this.engineImpl;
-  }
-
-  private async ensureEngine(): Promise<Engine> {
-    if (!this.engineImpl) {
-      const mod = (await import('../vm/jit/index.js')) as { JitEngine: new () => Engine };
-      this.engineImpl = new mod.JitEngine();
-    }
     return this.engineImpl;
   }
 
@@ -336,7 +331,6 @@ export class Runtime implements RuntimeApi {
   /** Load a collection: maps first, then programs, then prog_array / map-in-map contents. */
   async load(spec: CollectionSpec, opts: LoadOptions = {}): Promise<Collection> {
     this.checkOpen();
-    await this.ensureEngine();
     const maps = new Map<string, BpfMap<unknown>>();
     const created: BpfMap<unknown>[] = [];
     const toPin: Array<[string, BpfMap<unknown>]> = [];
@@ -416,13 +410,12 @@ export class Runtime implements RuntimeApi {
       for (const m of created) m.close();
       throw e;
     }
-    return new Collection(this, spec.objectName, programs, maps, new Set(created));
+    return new Collection(this, spec.objectName, programs, maps, new Set(created), spec);
   }
 
   /** Load one program from raw instructions (maps referenced by id in lddw imm with src BPF_PSEUDO_MAP_FD/VALUE). */
   async loadProgram(raw: RawProgram): Promise<Program> {
     this.checkOpen();
-    await this.ensureEngine();
     const check = await this.programCheck();
     const spec: ProgramSpec = {
       name: raw.name ?? 'prog',
@@ -618,7 +611,7 @@ export class Program implements ProgramRef, ProgramApi {
     if (typeof (hook as { attachProgram?: unknown } | undefined)?.attachProgram !== 'function')
       throw new TsbpfError(
         'EINVAL',
-        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); attachTracepoint(program) and attachPolicy(program) attach where the program's section says`,
+        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); sectionHook(program) is the hook the program's section names`,
       );
     return hook.attachProgram(this);
   }
@@ -658,22 +651,43 @@ export class Program implements ProgramRef, ProgramApi {
 
 /** The programs and maps of one loaded object. */
 export class Collection implements CollectionApi {
+  private vars: ReadonlyMap<string, Variable> | undefined;
   constructor(
     readonly runtime: Runtime,
     readonly name: string,
+    /** every program by name, for iteration; take one with `program(name)` */
     readonly programs: Map<string, Program>,
+    /** every map by name, for iteration; take one with `map(name, type)` */
     readonly maps: Map<string, BpfMap<unknown>>,
     private readonly owned: Set<BpfMap<unknown>>,
+    private readonly spec: Pick<CollectionSpec, 'maps' | 'btf'> = { maps: new Map() },
   ) {}
+  /** The program `name`; ENOENT when the collection has none. */
   program(name: string): Program {
     const p = this.programs.get(name);
     if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
     return p;
   }
-  map(name: string): BpfMap<unknown> {
+  /**
+   * The map `name`; ENOENT when the collection has none. With `type`, the map
+   * comes typed as that type's class (`map('counts', 'hash')` is a HashMap)
+   * and a map of another type is EINVAL.
+   */
+  map<T extends keyof MapTypes>(name: string, type: T): MapTypes[T];
+  map(name: string): BpfMap<unknown>;
+  map(name: string, type?: MapTypeName): BpfMap<unknown> {
     const m = this.maps.get(name);
     if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    if (type !== undefined && m.type !== type) throw new TsbpfError('EINVAL', `map ${name} of ${this.name} is a ${m.type} map, not ${type}`);
     return m;
+  }
+  /**
+   * The global variables (`.data`, `.bss`, `.rodata`) by name, typed from
+   * BTF: `get()` reads the loaded map, `set()` writes `.data` and `.bss`
+   * (`.rodata` is frozen: set it before load with `variablesOf(spec)`).
+   */
+  get variables(): ReadonlyMap<string, Variable> {
+    return (this.vars ??= loadedVariables(this.spec, (n) => this.maps.get(n)));
   }
   /** Unload the programs and close the maps this collection created (maps passed in with replaceMaps stay). */
   close(): void {
