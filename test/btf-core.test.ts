@@ -20,6 +20,7 @@ import {
 import { parseElf } from '../src/object/elf.js';
 import { decode, type Insn } from '../src/isa/insn.js';
 import { ROOT } from './paths.js';
+import { isRoot as isRootUser, which } from './support/tools.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
 const SEC = 'kprobe/do_nanosleep';
@@ -179,8 +180,8 @@ test('two flavors that disagree are ambiguous', () => {
   assert.throws(() => applyCoreRelocations(insns, [r], btf, tgt), /field offset ambiguity: 0 != 32/);
 });
 
-const isRoot = process.getuid?.() === 0;
-const bpftool = spawnSync('sh', ['-c', 'command -v bpftool']).status === 0;
+const isRoot = isRootUser();
+const bpftool = which('bpftool');
 test(
   'against the kernel BTF, every relocation gets the value libbpf patches in',
   {

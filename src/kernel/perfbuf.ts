@@ -8,6 +8,7 @@
  * samples the kernel dropped because the ring was full), which `lost` sums.
  */
 import { MapError } from '../maps/map.js';
+import { closeOnAbort, type ReaderOptions } from '../maps/wakeup.js';
 import { PROT_READ, PROT_WRITE, type Sys } from './ffi.js';
 import type { KernelMap } from './map.js';
 import { nextTurn, Poller } from './poller.js';
@@ -24,7 +25,7 @@ export interface KernelPerfRecord {
   data: Uint8Array;
 }
 
-export interface KernelPerfOptions {
+export interface KernelPerfOptions extends ReaderOptions {
   /** data pages per CPU, a power of two (libbpf's page_cnt); default 8 */
   pages?: number;
   onRecord?: (r: KernelPerfRecord) => void;
@@ -48,6 +49,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   private readonly poller: Poller;
   private queue: KernelPerfRecord[] = [];
   private closed = false;
+  private forgetSignal: () => void = () => {};
 
   constructor(
     readonly map: KernelMap,
@@ -67,6 +69,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
       throw e;
     }
     if (opts.onRecord) void this.loop();
+    this.forgetSignal = closeOnAbort(opts.signal, () => this.close());
   }
 
   private open(sys: Sys, cpu: number): void {
@@ -156,6 +159,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.forgetSignal();
     this.poller.close();
     const sys = this.map.sys;
     for (const r of this.rings) {

@@ -47,6 +47,9 @@ export class Poller {
     if (this.waiting) void this.waiting.then(done, done);
     else done();
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Resolve on the event loop's next turn (after the caller's synchronous code and its microtasks). */

@@ -12,8 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbpfError } from '../errors.js';
 import { loadBtfFile, type Btf } from '../object/btf/index.js';
-import { MapType, type CollectionSpec, type MapSpec, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
+import { MapType, type CollectionSpec, type MapSpec, type MapTypeName, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
 import type { CollectionApi, LoadOptionsApi, ProgramApi, RuntimeApi } from '../runtime/api.js';
+import { loadedVariables, type Variable } from '../runtime/variables.js';
 import { Attr, MAP_CREATE } from './attr.js';
 import { loadObjectBtf, type LoadedBtf } from './btf-load.js';
 import { BPF_CMD, KernelError, openSys, type Sys } from './ffi.js';
@@ -124,7 +125,7 @@ export class KernelRuntime implements RuntimeApi {
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
       // prog_array slots: programs that were loaded (libbpf skips the others)
       for (const [name, ms] of spec.maps) for (const c of ms.contents ?? []) if ('program' in c && programs.has(c.program)) maps.get(name)!.set(c.index, programs.get(c.program)!.fd);
-      const coll = new KernelCollection(this, spec.objectName, programs, maps, new Set(made));
+      const coll = new KernelCollection(this, spec.objectName, programs, maps, new Set(made), spec);
       this.collections.add(coll);
       return coll;
     } catch (e) {
@@ -347,16 +348,24 @@ export class KernelCollection implements CollectionApi {
     readonly programs: Map<string, KernelProgram>,
     readonly maps: Map<string, KernelMap>,
     private readonly owned: Set<{ close(): void }>,
+    private readonly spec: Pick<CollectionSpec, 'maps' | 'btf'> = { maps: new Map() },
   ) {}
+  private vars: ReadonlyMap<string, Variable> | undefined;
   program(name: string): KernelProgram {
     const p = this.programs.get(name);
     if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
     return p;
   }
-  map(name: string): KernelMap {
+  /** The map `name` (ENOENT when absent); with `type`, a map of another type is EINVAL. */
+  map(name: string, type?: MapTypeName): KernelMap {
     const m = this.maps.get(name);
     if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    if (type !== undefined && m.type !== type) throw new TsbpfError('EINVAL', `map ${name} of ${this.name} is a ${m.type} map, not ${type}`);
     return m;
+  }
+  /** The global variables by name, as the user-space Collection's (runtime/variables.ts). */
+  get variables(): ReadonlyMap<string, Variable> {
+    return (this.vars ??= loadedVariables(this.spec, (n) => this.maps.get(n)));
   }
   /** Detach the links, close the programs and the maps this load made (replaceMaps stay open). */
   close(): void {
