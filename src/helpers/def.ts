@@ -1,7 +1,14 @@
-/** A compact way to declare a helper: id, name, prototype and function. */
+/**
+ * Declaring a helper tsbpf implements: its kernel id and its function. The
+ * name and the prototype the verifier checks are the helper catalog's
+ * (src/uapi/helpers.ts), so a helper's prototype is written once.
+ */
+import { TsbpfError } from '../errors.js';
+import { HELPERS } from '../uapi/helpers.js';
 import type { HelperDef, HelperFn } from './types.js';
-import type { ArgType, HelperProto, RetType } from './proto.js';
 
-export function helper(id: number, name: string, ret: RetType, args: ArgType[], fn: HelperFn, extra: Omit<HelperProto, 'ret' | 'args'> = {}): HelperDef {
-  return { id, name, proto: { ret, args, ...extra }, fn };
+export function helper(id: number, fn: HelperFn): HelperDef {
+  const info = HELPERS.get(id);
+  if (!info) throw new TsbpfError('EINVAL', `helper #${id} is not one Linux defines`);
+  return { id, name: info.name, proto: info.proto, fn };
 }

@@ -4,6 +4,7 @@
  * BPF_F_INDEX_MASK`, or this CPU's with BPF_F_CURRENT_CPU. Networking
  * programs may append `(flags & BPF_F_CTXLEN_MASK) >> 32` packet bytes.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, ret, runOf, u32 } from './env.js';
@@ -16,7 +17,7 @@ export const BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
 export const BPF_F_CTXLEN_MASK = 0xfffffn << 32n;
 
 export const perfHelpers: HelperDef[] = [
-  helper(25, 'perf_event_output', 'INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], (env, _r1, r2, r3, r4, r5) => {
+  helper(BPF_FUNC.perf_event_output, (env, _r1, r2, r3, r4, r5) => {
     const run = runOf(env);
     const pkt = run.packet;
     const allowed = pkt ? BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK : BPF_F_INDEX_MASK;
@@ -42,5 +43,5 @@ export const perfHelpers: HelperDef[] = [
     }
     if (!m.perfOutput) return err('ENOENT');
     return ret(m.perfOutput(index, sample));
-  }, { gplOnly: true }),
+  }),
 ];

@@ -3,6 +3,7 @@
  * discard, query. The map implements the ring; reserved records are
  * addresses in the space, so the program writes them in place.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
@@ -28,12 +29,12 @@ function unhold(env: ExecEnv, rec: bigint): void {
 }
 
 export const ringbufHelpers: HelperDef[] = [
-  helper(130, 'ringbuf_output', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4) => {
+  helper(BPF_FUNC.ringbuf_output, (env, r1, r2, r3, r4) => {
     const m = ringOf(env, r1);
     if (!m?.output) return err('EINVAL');
     return ret(m.output(Number(r2), u32(r3), r4));
   }),
-  helper(131, 'ringbuf_reserve', 'PTR_TO_RINGBUF_MEM_OR_NULL', ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3) => {
+  helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
     const m = ringOf(env, r1);
     if (!m?.reserve) return 0n;
     const rec = m.reserve(Number(r2 > 0xffffffffn ? 0xffffffffn : r2), r3) >>> 0;
@@ -41,17 +42,17 @@ export const ringbufHelpers: HelperDef[] = [
     if (rec !== 0) (runOf(env).held ??= []).push({ ring: m, rec });
     return BigInt(rec);
   }),
-  helper(132, 'ringbuf_submit', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+  helper(BPF_FUNC.ringbuf_submit, (env, r1, r2) => {
     ringOfRecord(env, r1).submit?.(Number(r1), r2);
     unhold(env, r1);
     return 0n;
-  }, { releasesArg: 0 }),
-  helper(133, 'ringbuf_discard', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+  }),
+  helper(BPF_FUNC.ringbuf_discard, (env, r1, r2) => {
     ringOfRecord(env, r1).discard?.(Number(r1), r2);
     unhold(env, r1);
     return 0n;
-  }, { releasesArg: 0 }),
-  helper(134, 'ringbuf_query', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], (env, r1, r2) => {
+  }),
+  helper(BPF_FUNC.ringbuf_query, (env, r1, r2) => {
     const m = ringOf(env, r1);
     return m?.query ? m.query(r2) : 0n;
   }),

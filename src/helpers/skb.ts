@@ -5,6 +5,7 @@
  * one's-complement arithmetic (csum.ts). Offsets count from skb->data: the
  * network header for socket filters, the Ethernet header for tc.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
@@ -52,7 +53,7 @@ function csumField(env: ExecEnv, offset: number): number | 'EFAULT' | 'EINVAL' {
 }
 
 export const skbHelpers: HelperDef[] = [
-  helper(26, 'skb_load_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) => {
+  helper(BPF_FUNC.skb_load_bytes, (env, _r1, r2, r3, r4) => {
     const len = u32(r4);
     const offset = u32(r2);
     if (!inSpace(env, r3, len)) return err('EFAULT');
@@ -69,7 +70,7 @@ export const skbHelpers: HelperDef[] = [
     env.space.u8.fill(0, to, to + len);
     return err('EFAULT');
   }),
-  helper(9, 'skb_store_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  helper(BPF_FUNC.skb_store_bytes, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return err('EINVAL');
     const offset = u32(r2);
     const len = u32(r4);
@@ -90,8 +91,8 @@ export const skbHelpers: HelperDef[] = [
       p.hashCleared = true;
     }
     return 0n;
-  }, { changesPktData: true }),
-  helper(10, 'l3_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.l3_csum_replace, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~BPF_F_HDR_FIELD_MASK) return err('EINVAL');
     const at = csumField(env, u32(r2));
     if (typeof at === 'string') return err(at);
@@ -111,8 +112,8 @@ export const skbHelpers: HelperDef[] = [
         return err('EINVAL');
     }
     return 0n;
-  }, { changesPktData: true }),
-  helper(11, 'l4_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.l4_csum_replace, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return err('EINVAL');
     const at = csumField(env, u32(r2));
     if (typeof at === 'string') return err(at);
@@ -141,8 +142,8 @@ export const skbHelpers: HelperDef[] = [
     if (mmzero && next === 0) next = CSUM_MANGLED_0;
     env.space.writeU16(at, next);
     return 0n;
-  }, { changesPktData: true }),
-  helper(28, 'csum_diff', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.csum_diff, (env, r1, r2, r3, r4, r5) => {
     const fromSize = u32(r2);
     const toSize = u32(r4);
     // Sizes are whole words, each at most 512 bytes (the old per-CPU scratchpad's 128 words).

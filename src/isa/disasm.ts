@@ -24,7 +24,7 @@ import { InstructionError } from '../errors.js';
 import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
 import { validateInsn } from './validate.js';
-import { helperName as defaultHelperName } from './helper-names.js';
+import { helperName as defaultHelperName } from '../uapi/helper-ids.js';
 
 export type DisasmDialect = 'kernel' | 'llvm';
 

@@ -54,7 +54,7 @@
  * such spilled scalars) is safe too.
  */
 import type { Insn } from '../isa/insn.js';
-import type { HelperProto } from '../helpers/proto.js';
+import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { successors } from './cfg.js';
 

@@ -15,6 +15,7 @@
  *   lddw (src 4) yields the absolute instruction index of the function, which
  *   is what ExecEnv.callFunc takes.
  */
+import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 
@@ -46,9 +47,6 @@ export const I_BE32 = 0x116;
 export const I_BE64 = 0x117;
 export const I_ATOMIC = 0x118;
 export const I_LDPKT = 0x119;
-
-/** The kernel's helper id of bpf_tail_call, which engines implement themselves. */
-export const HELPER_TAIL_CALL = 12;
 
 export interface DecodedProgram {
   readonly n: number;

@@ -30,6 +30,7 @@
  * runs with a budget (instruction budget per basic block, every memory
  * access checked against the space with the faulting pc).
  */
+import { BPF_FUNC, HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 import type { InsnAux } from '../engine.js';
@@ -49,8 +50,6 @@ export const enum FaultKind {
   Memory = 5,
 }
 
-export const HELPER_TAIL_CALL = 12;
-export const HELPER_SMP_PROCESSOR_ID = 8;
 
 /**
  * What a helper inliner sees: it may emit code that computes r0 from r1..r5
@@ -115,7 +114,6 @@ export interface CompileOptions {
 
 /** helperFunc key of the h.lookup32 import (helper ids are >= 0) */
 const LOOKUP32 = -1;
-const HELPER_MAP_LOOKUP = 1;
 
 export interface CompiledFunction {
   entry: number;
@@ -289,7 +287,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   if (opts.fuel) m.importFunc('e', 'refuel', m.type([I32, I32], [I32]));
   const helperFunc = new Map<number, number>();
   for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
-  if (opts.lookup32 && helperFunc.has(HELPER_MAP_LOOKUP)) helperFunc.set(LOOKUP32, m.importFunc('h', 'lookup32', m.type([I32, I32, I32], [I32])));
+  if (opts.lookup32 && helperFunc.has(BPF_FUNC.map_lookup_elem)) helperFunc.set(LOOKUP32, m.importFunc('h', 'lookup32', m.type([I32, I32, I32], [I32])));
   m.importMemory('e', 'mem', opts.memMinPages, opts.memMaxPages, opts.shared);
   m.global(I32, true, 0); // sp
   m.global(I32, true, 0); // tail
@@ -1313,7 +1311,7 @@ class FunctionCompiler {
       }
       const f = this.helperFunc.get(id);
       if (f === undefined) throw new CompileError(pc, `helper ${id} not imported`);
-      const f32 = id === HELPER_MAP_LOOKUP ? this.helperFunc.get(LOOKUP32) : undefined;
+      const f32 = id === BPF_FUNC.map_lookup_elem ? this.helperFunc.get(LOOKUP32) : undefined;
       if (f32 !== undefined) {
         // (r1 | r2) >> 32 == 0: both fit in 32 bits, take the i32 import.
         c.localGet(REG[1]!);
