@@ -34,7 +34,8 @@ import { BPF_FUNC, HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 import type { InsnAux } from '../engine.js';
-import { buildCfg, blockLeaders, functionEntries, isJump, type FunctionCfg } from './cfg.js';
+import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
+import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../memory.js';
@@ -245,9 +246,9 @@ export class CompileError extends TsbpfError {
 
 /** Compile a whole program (validated by validateProgram: control flow stays inside it). */
 export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
-  const entries = functionEntries(insns);
+  const entries = functionStarts(insns);
   const leaders = blockLeaders(insns, entries);
-  const cfgs = entries.map((e) => buildCfg(insns, e, leaders));
+  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders));
 
   // Helpers the program names by id (imported once each).
   const helperIds: number[] = [];
@@ -321,7 +322,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
           if (ins.code === op.OP_LDDW) i++;
           else if (ins.code === op.OP_CALLX || (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL))
             mayTail.add(cfg.entry);
-          else if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) callees.push(i + 1 + ins.imm);
+          else if (isPseudoCall(ins)) callees.push(calleeStart(ins, i));
         }
       }
       calls.set(cfg.entry, callees);
@@ -768,7 +769,7 @@ class FunctionCompiler {
       case op.BPF_LD: {
         if (ins.code === op.OP_LDDW) {
           const hi = this.insns[pc + 1]!.imm;
-          if (ins.src === op.BPF_PSEUDO_FUNC) c.i64Const32(pc + 1 + ins.imm); // callbacks are named by slot
+          if (ins.src === op.BPF_PSEUDO_FUNC) c.i64Const32(calleeStart(ins, pc)); // callbacks are named by slot
           else if ((hi === 0 && ins.imm >= 0) || (hi === -1 && ins.imm < 0)) c.i64Const32(ins.imm);
           else c.i64Const((BigInt(hi) << 32n) | BigInt(ins.imm >>> 0));
           c.localSet(REG[ins.dst]!);
@@ -1250,8 +1251,8 @@ class FunctionCompiler {
 
   private call(ins: Insn, pc: number): void {
     const c = this.c;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
-      const target = pc + 1 + ins.imm;
+    if (isPseudoCall(ins)) {
+      const target = calleeStart(ins, pc);
       // A ninth frame would start below the stack region (kernel: MAX_CALL_FRAMES).
       c.globalGet(G_SP);
       c.i32Const(this.opts.stackBase + this.opts.stackSize);
