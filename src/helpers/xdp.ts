@@ -7,6 +7,7 @@
  * multiple of 4 bytes and at most 255. The bounds live in the program's
  * struct xdp_md, which these helpers rewrite.
  */
+import { XDP_MD } from '../uapi/ctx.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
@@ -15,8 +16,6 @@ import { err, runOf, s32, u32, type XdpPacket } from './env.js';
 /** sizeof(struct xdp_frame) on 64-bit: the frame descriptor stored at the start of the headroom. */
 export const XDP_FRAME_SIZE = 40;
 export const ETH_HLEN = 14;
-/** struct xdp_md field offsets */
-export const XDP_MD = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20, SIZE: 24 } as const;
 
 /** xdp_metalen_invalid: metadata must be u32-aligned and fit skb_shared_info.meta_len (a u8). */
 export const metalenInvalid = (n: number): boolean => n % 4 !== 0 || n > 255;

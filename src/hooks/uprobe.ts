@@ -35,6 +35,7 @@
  * those registers hold 32-bit integers a hit allocates nothing, and the
  * program runs through the JIT's i32 entry (Executable.runCtx).
  */
+import { PT_REGS, PT_REGS_SIZE } from '../uapi/ctx.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
@@ -46,10 +47,6 @@ import { runOf } from '../helpers/env.js';
 import { HookPoint, LITTLE_ENDIAN, memOf, type CtxBuffer, type Link, type SpaceMem } from './link.js';
 import { ALL_WORDS, ctxWordsRead, type HelperCtxReads } from './ctx-reads.js';
 
-/** sizeof(struct pt_regs) on x86-64 */
-export const PT_REGS_SIZE = 168;
-/** Offsets of struct pt_regs (arch/x86/include/asm/ptrace.h). */
-export const PT_REGS = { r9: 64, r8: 72, rax: 80, rcx: 88, rdx: 96, rsi: 104, rdi: 112, rip: 128, rsp: 152 } as const;
 /** Argument registers in the kprobe ABI's order (PT_REGS_PARM1..6). */
 const ARG_REGS = [PT_REGS.rdi, PT_REGS.rsi, PT_REGS.rdx, PT_REGS.rcx, PT_REGS.r8, PT_REGS.r9];
 
