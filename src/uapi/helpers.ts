@@ -320,11 +320,6 @@ export const HELPERS: ReadonlyMap<number, HelperInfo> = new Map(entries.map(([na
   return [info.id, info];
 }));
 
-/** The catalog entry of helper `id`, if Linux defines one. */
-export function helperInfo(id: number): HelperInfo | undefined {
-  return HELPERS.get(id);
-}
-
 /** The prototype program type `type` gets for helper `id` (most helpers have one for every type). */
 export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: string): HelperProto {
   return type !== undefined && info.variant?.types(type, attachType) ? info.variant.proto : info.proto;
@@ -333,9 +328,4 @@ export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: 
 /** Does `type`'s get_func_proto return a proto for helper `id` (root's view; `privileged` is separate)? */
 export function helperAvailable(type: ProgTypeName, id: number, attachType?: string): boolean {
   return HELPERS.get(id)?.progTypes(type, attachType) ?? false;
-}
-
-/** The helpers that may change packet data (the kernel's bpf_helper_changes_pkt_data, without tail_call). */
-export function changesPktData(id: number): boolean {
-  return HELPERS.get(id)?.proto.changesPktData === true;
 }
