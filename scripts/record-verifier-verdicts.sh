@@ -4,6 +4,8 @@
 #   scripts/record-verifier-verdicts.sh                 record every case
 #   scripts/record-verifier-verdicts.sh --only a,b      re-record some cases (others kept)
 #   scripts/record-verifier-verdicts.sh --check         compare the live kernel with the recorded file
+# Without --only it also records (or checks) which helpers each program type may call:
+# test/verifier-corpus/helper-availability.json.
 # Needs root (bpf(2) program loads), gcc and libbpf-dev (kloader.c is built into a temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +47,7 @@ fi
 gcc -O2 -Wall -o "$tmp/kloader" test/verifier-corpus/kloader.c -lbpf
 npx tsc -p . >/dev/null || true   # emits even when someone else's file has type errors
 node dist/test/verifier-corpus/record.js --kloader "$tmp/kloader" "$mode" ${args[@]+"${args[@]}"}
+# Which helpers each program type may call (the helper catalog's program types, src/uapi/helpers.ts).
+if [ ${#args[@]} = 0 ]; then
+  node dist/test/verifier-corpus/helper-availability.js --kloader "$tmp/kloader" "$mode"
+fi

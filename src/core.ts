@@ -18,7 +18,7 @@ export { Debugger } from './vm/debugger.js';
 export { ExecError, VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, RunDeadlineExceeded } from './vm/fault.js';
 export type { HelperDef, HelperFn, ExecEnv } from './helpers/types.js';
 export { HelperRegistry } from './helpers/types.js';
-export type { HelperProto, ArgType, RetType } from './helpers/proto.js';
+export type { HelperProto, ArgType, RetType } from './uapi/helper-proto.js';
 export { defaultHelpers } from './helpers/index.js';
 export type { HelperHost, HelperRun, HelperMap, TaskIdentity, TraceRecord } from './helpers/index.js';
 export { readObject, writeObject, ElfError, RelocationError, MapType, ProgType } from './object/index.js';

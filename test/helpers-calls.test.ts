@@ -13,6 +13,7 @@ import type { MapSpec, ProgTypeName } from '../src/object/spec.js';
 import { RingBufReader, type BpfMap, type RingBuf } from '../src/maps/index.js';
 import { defaultHelpers, ALL_HELPERS } from '../src/helpers/index.js';
 import { HELPER_PROTOS } from '../src/verifier/index.js';
+import { HELPERS } from '../src/uapi/helpers.js';
 
 const clock = new ManualClock(5_000_000_000n);
 const traces: string[] = [];
@@ -366,7 +367,7 @@ test('redirect: XDP_REDIRECT / TC_ACT_REDIRECT with the target recorded; bad fla
   assert.equal(run(await load('r1 = 0 ll\nr2 = 1\nr3 = 64\ncall 51\nexit', [h])), 0n);
 });
 
-test('registry: every helper has a unique id and a prototype; the verifier table agrees where both know a helper', () => {
+test('registry: every helper has a unique id, and its whole prototype is the helper catalog\'s', () => {
   const reg = defaultHelpers();
   const ids = new Set<number>();
   for (const h of ALL_HELPERS) {
@@ -377,11 +378,14 @@ test('registry: every helper has a unique id and a prototype; the verifier table
   }
   for (const name of ['map_lookup_elem', 'tail_call', 'xdp_adjust_head', 'csum_diff', 'ringbuf_reserve', 'loop', 'strncmp', 'snprintf']) assert.ok(reg.byNameOf(name), name);
   for (const h of ALL_HELPERS) {
-    const v = HELPER_PROTOS.get(h.id);
-    if (!v) continue;
-    assert.equal(v.name, h.name);
-    assert.equal(h.proto.ret, v.proto.ret, `${h.name} return type`);
-    assert.equal(h.proto.args.length, v.proto.args.length, `${h.name} argument count`);
+    const c = HELPERS.get(h.id);
+    assert.ok(c, `${h.name} (#${h.id}) is in the catalog`);
+    assert.equal(c.name, h.name);
+    // the whole prototype: return and argument types, GPL, packet changes, released argument, sleeping
+    assert.deepEqual(h.proto, c.proto, `${h.name}: the registry's prototype is the catalog's`);
+    assert.equal(c.unmodelled, undefined, `${h.name} is run by tsbpf, so the verifier must judge it`);
+    // and the verifier checks calls against that same prototype
+    assert.deepEqual(HELPER_PROTOS.get(h.id)?.proto, h.proto, `${h.name}: the verifier's prototype`);
   }
 });
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm.js';
 import { ALL_WORDS, ctxWordsRead } from '../src/hooks/ctx-reads.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import { enableProbeHelpers, uprobe, uretprobe, PT_REGS } from '../src/hooks/uprobe.js';
+import { enableProbeHelpers, uprobe, uretprobe } from '../src/hooks/uprobe.js';
+import { PT_REGS } from '../src/uapi/ctx.js';
 
 const PT = 168;
 const bit = (off: number): number => 1 << (off >> 3);

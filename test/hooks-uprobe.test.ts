@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { Runtime } from '../src/runtime/runtime.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
-import { enableProbeHelpers, funcIp, uprobe, uretprobe, PT_REGS } from '../src/hooks/uprobe.js';
+import { enableProbeHelpers, funcIp, uprobe, uretprobe } from '../src/hooks/uprobe.js';
+import { PT_REGS } from '../src/uapi/ctx.js';
 import { TsbpfError } from '../src/errors.js';
 import { ROOT } from './paths.js';
 

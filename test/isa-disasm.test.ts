@@ -9,7 +9,7 @@ import { disassemble, disassembleLines, formatInsn, type DisasmOptions, type Lis
 import { decode, encode, fromHex, insn, lddw, toHex, type Insn } from '../src/isa/insn.js';
 import { validateInsn } from '../src/isa/validate.js';
 import { isLinuxExtension } from '../src/isa/groups.js';
-import { HELPER_NAMES, helperId, helperName } from '../src/isa/helper-names.js';
+import { HELPER_NAMES, helperId, helperName } from '../src/uapi/helper-ids.js';
 import { writeObject } from '../src/object/writer.js';
 import { BIN, CONFORMANCE_DIR, CONFORMANCE_MISSING, MULTIARCH_INCLUDE, ROOT } from './paths.js';
 

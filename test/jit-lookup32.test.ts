@@ -16,6 +16,7 @@ import { HelperError } from '../src/vm/fault.js';
 import type { Engine, ProgramImage } from '../src/vm/engine.js';
 import { JitEngine, JitExecutable } from '../src/vm/jit/index.js';
 import { Interpreter } from '../src/vm/interpreter.js';
+import { BPF_FUNC } from '../src/uapi/helper-ids.js';
 
 const space = new AddressSpace({ initialPages: 32 });
 const MAP = 0x2000;
@@ -80,7 +81,7 @@ test('stock map_lookup_elem: a pointer that is no map, or has high bits set, is 
 test('a registry with its own helper 1 keeps it (no fast path)', () => {
   const seen: bigint[] = [];
   const helpers = new HelperRegistry([
-    helper(1, 'map_lookup_elem', 'PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'], (_env, r1) => {
+    helper(BPF_FUNC.map_lookup_elem, (_env, r1) => {
       seen.push(r1);
       return 42n;
     }),

@@ -16,7 +16,8 @@ import type { Executable, ProgramImage } from '../src/vm/engine.js';
 import { JitEngine, JitExecutable, dumpJited, printWat } from '../src/vm/jit/index.js';
 import { createMap, MapTable, type BpfMap } from '../src/maps/index.js';
 import type { MapSpec } from '../src/object/spec.js';
-import { blockLeaders, buildCfg, functionEntries } from '../src/vm/jit/cfg.js';
+import { blockLeaders, buildFunctionCfg } from '../src/vm/jit/cfg.js';
+import { functionStarts } from '../src/isa/control-flow.js';
 import { structure } from '../src/vm/jit/structure.js';
 
 const space = new AddressSpace({ initialPages: 32 });
@@ -262,8 +263,8 @@ test('an irreducible CFG compiles through the dispatch loop and runs correctly',
   out:
     exit`;
   const insns = assemble(src);
-  const entries = functionEntries(insns);
-  const cfg = buildCfg(insns, 0, blockLeaders(insns, entries));
+  const entries = functionStarts(insns);
+  const cfg = buildFunctionCfg(insns, 0, blockLeaders(insns, entries));
   assert.equal(cfg.reducible, false);
   assert.equal(structure(cfg).dispatch, true);
   const exe = prep(insns);

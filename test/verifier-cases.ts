@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type { ProgTypeName } from '../src/object/spec.js';
-import { helperId } from '../src/isa/helper-names.js';
+import { helperId } from '../src/uapi/helper-ids.js';
 
 export interface VerifierCase {
   name: string;

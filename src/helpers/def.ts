@@ -1,15 +1,16 @@
-/** A compact way to declare a helper: id, name, prototype and function. */
+/**
+ * Declaring a helper tsbpf implements: its kernel id, its function and, for
+ * the hot ones, its 32-bit form (HelperFn32). The name and the prototype the
+ * verifier checks are the helper catalog's (src/uapi/helpers.ts), so a
+ * helper's prototype is written once.
+ */
+import { TsbpfError } from '../errors.js';
+import { HELPERS } from '../uapi/helpers.js';
 import type { HelperDef, HelperFn, HelperFn32 } from './types.js';
-import type { ArgType, HelperProto, RetType } from './proto.js';
 
-export function helper(
-  id: number,
-  name: string,
-  ret: RetType,
-  args: ArgType[],
-  fn: HelperFn,
-  extra: Omit<HelperProto, 'ret' | 'args'> = {},
-  fn32?: HelperFn32,
-): HelperDef {
-  return fn32 ? { id, name, proto: { ret, args, ...extra }, fn, fn32 } : { id, name, proto: { ret, args, ...extra }, fn };
+export function helper(id: number, fn: HelperFn, fn32?: HelperFn32): HelperDef {
+  const info = HELPERS.get(id);
+  if (!info) throw new TsbpfError('EINVAL', `helper #${id} is not one Linux defines`);
+  const def: HelperDef = { id, name: info.name, proto: info.proto, fn };
+  return fn32 ? { ...def, fn32 } : def;
 }

@@ -1,6 +1,7 @@
 /**
  * The helper registry: every helper tsbpf implements, by its kernel id
- * (enum bpf_func_id), with the prototype the verifier checks.
+ * (enum bpf_func_id), with the prototype the verifier checks (the helper
+ * catalog's, src/uapi/helpers.ts).
  */
 import { TsbpfError } from '../errors.js';
 import { HelperRegistry, type HelperDef } from './types.js';
@@ -30,24 +31,14 @@ export function defaultHelpers(): HelperRegistry {
   return new HelperRegistry(ALL_HELPERS);
 }
 
-/** Names of the kernel's helper ids tsbpf does not implement, for load-time errors. */
-const KERNEL_NAMES: Record<number, string> = {
-  13: 'clone_redirect', 17: 'get_cgroup_classid', 18: 'skb_vlan_push', 19: 'skb_vlan_pop', 22: 'perf_event_read',
-  27: 'get_stackid', 31: 'skb_change_proto', 35: 'get_current_task', 36: 'probe_write_user', 38: 'skb_change_tail',
-  39: 'skb_pull_data', 43: 'skb_change_head', 50: 'skb_adjust_room', 67: 'get_stack', 69: 'fib_lookup',
-  93: 'spin_lock', 94: 'spin_unlock', 169: 'timer_init', 195: 'map_lookup_percpu_elem',
-  196: 'dynptr_from_mem', 197: 'ringbuf_reserve_dynptr',
-};
-
-/** The error for a `call imm` whose helper the registry lacks (the kernel: "invalid func unknown#N"). */
+/**
+ * The error for a `call imm` whose helper neither the registry nor the
+ * helper catalog has: an id Linux does not define ("invalid func unknown#N",
+ * as the kernel says). Helpers Linux defines that a runtime cannot run are
+ * refused by the loader (runtime/loader.ts) with ENOTSUPP naming them.
+ */
 export function unknownHelper(id: number, insnIndex: number): TsbpfError {
-  const name = KERNEL_NAMES[id];
-  return new TsbpfError(
-    'EINVAL',
-    name
-      ? `insn ${insnIndex}: helper bpf_${name}#${id} is not supported by tsbpf`
-      : `insn ${insnIndex}: invalid func unknown#${id}`,
-  );
+  return new TsbpfError('EINVAL', `insn ${insnIndex}: invalid func unknown#${id}`);
 }
 
 export type { HelperMap, HelperHost, HelperRun, HelperClock, TaskIdentity, TraceRecord, XdpPacket, SkbPacket, RedirectTarget } from './env.js';

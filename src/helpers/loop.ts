@@ -4,6 +4,7 @@
  * running program, called through ExecEnv.callFunc; the register holds its
  * instruction index (the runtime resolves BPF_PSEUDO_FUNC lddw that way).
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, u32 } from './env.js';
@@ -13,7 +14,7 @@ import { mapArg } from './maps.js';
 export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 
 export const loopHelpers: HelperDef[] = [
-  helper(181, 'loop', 'INTEGER', ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'], (env, r1, r2, r3, r4) => {
+  helper(BPF_FUNC.loop, (env, r1, r2, r3, r4) => {
     if (r4 !== 0n) return err('EINVAL');
     const n = u32(r1);
     if (n > BPF_MAX_LOOPS) return err('E2BIG');
@@ -25,7 +26,7 @@ export const loopHelpers: HelperDef[] = [
     }
     return BigInt(i);
   }),
-  helper(164, 'for_each_map_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'], (env, r1, r2, r3, r4) => {
+  helper(BPF_FUNC.for_each_map_elem, (env, r1, r2, r3, r4) => {
     if (r4 !== 0n) return err('EINVAL');
     const m = mapArg(env, r1);
     if (!m.forEach) return err('ENOTSUPP');

@@ -3,6 +3,7 @@
  * and the queue/stack trio push, pop, peek. The map's own operations carry
  * the semantics (flags, errors); these translate the calling convention.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
@@ -30,23 +31,23 @@ export function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number):
 const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
 export const mapHelpers: HelperDef[] = [
-  helper(1, 'map_lookup_elem', 'PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'], mapLookupElemFn, {}, mapLookupElem32),
-  helper(2, 'map_update_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'ANYTHING'], (env, r1, r2, r3, r4) =>
+  helper(BPF_FUNC.map_lookup_elem, mapLookupElemFn, mapLookupElem32),
+  helper(BPF_FUNC.map_update_elem, (env, r1, r2, r3, r4) =>
     ret(mapArg(env, r1).update(Number(r2), Number(r3), r4, env.cpu)),
   ),
-  helper(3, 'map_delete_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'], (env, r1, r2) =>
+  helper(BPF_FUNC.map_delete_elem, (env, r1, r2) =>
     ret(mapArg(env, r1).delete(Number(r2), env.cpu)),
   ),
   // Queue, stack and bloom filter: other map types do not implement these ops (the verifier refuses them).
-  helper(87, 'map_push_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_VALUE', 'ANYTHING'], (env, r1, r2, r3) => {
+  helper(BPF_FUNC.map_push_elem, (env, r1, r2, r3) => {
     const m = mapArg(env, r1);
     return m.push ? ret(m.push(Number(r2), r3)) : err('ENOTSUPP');
   }),
-  helper(88, 'map_pop_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE'], (env, r1, r2) => {
+  helper(BPF_FUNC.map_pop_elem, (env, r1, r2) => {
     const m = mapArg(env, r1);
     return m.pop ? ret(m.pop(Number(r2))) : err('ENOTSUPP');
   }),
-  helper(89, 'map_peek_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE'], (env, r1, r2) => {
+  helper(BPF_FUNC.map_peek_elem, (env, r1, r2) => {
     const m = mapArg(env, r1);
     return m.peek ? ret(m.peek(Number(r2))) : err('ENOTSUPP');
   }),

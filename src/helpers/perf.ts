@@ -4,19 +4,19 @@
  * BPF_F_INDEX_MASK`, or this CPU's with BPF_F_CURRENT_CPU. Networking
  * programs may append `(flags & BPF_F_CTXLEN_MASK) >> 32` packet bytes.
  */
+import { SK_BUFF, XDP_MD } from '../uapi/ctx.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, ret, runOf, u32 } from './env.js';
 import { mapArg } from './maps.js';
-import { SKB } from './skb.js';
-import { XDP_MD } from './xdp.js';
 
 export const BPF_F_INDEX_MASK = 0xffffffffn;
 export const BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK;
 export const BPF_F_CTXLEN_MASK = 0xfffffn << 32n;
 
 export const perfHelpers: HelperDef[] = [
-  helper(25, 'perf_event_output', 'INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], (env, _r1, r2, r3, r4, r5) => {
+  helper(BPF_FUNC.perf_event_output, (env, _r1, r2, r3, r4, r5) => {
     const run = runOf(env);
     const pkt = run.packet;
     const allowed = pkt ? BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK : BPF_F_INDEX_MASK;
@@ -32,8 +32,8 @@ export const perfHelpers: HelperDef[] = [
     let sample = env.space.bytes(Number(r4), size).slice();
     if (ctxLen && pkt) {
       const s = env.space;
-      const data = pkt.kind === 'skb' ? s.readU32(pkt.ctx + SKB.data) : s.readU32(pkt.ctx + XDP_MD.data);
-      const len = pkt.kind === 'skb' ? s.readU32(pkt.ctx + SKB.len) : s.readU32(pkt.ctx + XDP_MD.data_end) - data;
+      const data = pkt.kind === 'skb' ? s.readU32(pkt.ctx + SK_BUFF.data) : s.readU32(pkt.ctx + XDP_MD.data);
+      const len = pkt.kind === 'skb' ? s.readU32(pkt.ctx + SK_BUFF.len) : s.readU32(pkt.ctx + XDP_MD.data_end) - data;
       if (ctxLen > len) return err('EFAULT');
       const all = new Uint8Array(size + ctxLen);
       all.set(sample);
@@ -42,5 +42,5 @@ export const perfHelpers: HelperDef[] = [
     }
     if (!m.perfOutput) return err('ENOENT');
     return ret(m.perfOutput(index, sample));
-  }, { gplOnly: true }),
+  }),
 ];

@@ -6,6 +6,7 @@
  * reach.ts) zeroes the destination and returns -EFAULT (-ERANGE for the
  * _kernel variants on low addresses), as the kernel's failure paths do.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
@@ -65,14 +66,12 @@ function probeReadStr(env: ExecEnv, dst: bigint, size: number, src: bigint, kern
   return BigInt(n + 1);
 }
 
-const READ_ARGS: ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'] = ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'];
-
 export const probeHelpers: HelperDef[] = [
   // The legacy probe_read(_str) on x86 reads user memory below TASK_SIZE (bpf_probe_read_compat): -EFAULT there.
-  helper(4, 'probe_read', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false), { gplOnly: true }),
-  helper(112, 'probe_read_user', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false), { gplOnly: true }),
-  helper(113, 'probe_read_kernel', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, true), { gplOnly: true }),
-  helper(45, 'probe_read_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false), { gplOnly: true }),
-  helper(114, 'probe_read_user_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false), { gplOnly: true }),
-  helper(115, 'probe_read_kernel_str', 'INTEGER', [...READ_ARGS], (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, true), { gplOnly: true }),
+  helper(BPF_FUNC.probe_read, (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false)),
+  helper(BPF_FUNC.probe_read_user, (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, false)),
+  helper(BPF_FUNC.probe_read_kernel, (env, r1, r2, r3) => probeRead(env, r1, u32(r2), r3, true)),
+  helper(BPF_FUNC.probe_read_str, (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false)),
+  helper(BPF_FUNC.probe_read_user_str, (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, false)),
+  helper(BPF_FUNC.probe_read_kernel_str, (env, r1, r2, r3) => probeReadStr(env, r1, u32(r2), r3, true)),
 ];

@@ -1,8 +1,9 @@
 /** bpf_get_prandom_u32: 32 bits from the runtime's generator (seedable for reproducible runs). */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { runOf } from './env.js';
 
 export const randomHelpers: HelperDef[] = [
-  helper(7, 'get_prandom_u32', 'INTEGER', [], (env) => BigInt(runOf(env).host.prandomU32() >>> 0)),
+  helper(BPF_FUNC.get_prandom_u32, (env) => BigInt(runOf(env).host.prandomU32() >>> 0)),
 ];

@@ -4,6 +4,7 @@
  * TC_ACT_REDIRECT, or the failure value) and record the target in the run
  * state, where the test run and the hooks read it.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { runOf, u32 } from './env.js';
@@ -21,7 +22,7 @@ export const BPF_F_BROADCAST = 1n << 3n;
 export const BPF_F_EXCLUDE_INGRESS = 1n << 4n;
 
 export const redirectHelpers: HelperDef[] = [
-  helper(23, 'redirect', 'INTEGER', ['ANYTHING', 'ANYTHING'], (env, r1, r2) => {
+  helper(BPF_FUNC.redirect, (env, r1, r2) => {
     const run = runOf(env);
     const ifindex = u32(r1);
     if (run.progType === 'xdp') {
@@ -34,7 +35,7 @@ export const redirectHelpers: HelperDef[] = [
     run.redirect = { helper: 'redirect', ifindex, flags: r2 };
     return TC_ACT_REDIRECT;
   }),
-  helper(51, 'redirect_map', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING'], (env, r1, r2, r3) => {
+  helper(BPF_FUNC.redirect_map, (env, r1, r2, r3) => {
     const run = runOf(env);
     const m = mapArg(env, r1);
     const actionMask = XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX;

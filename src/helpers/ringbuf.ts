@@ -3,6 +3,7 @@
  * discard, query. The map implements the ring; reserved records are
  * addresses in the space, so the program writes them in place.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
@@ -70,27 +71,27 @@ const discard32 = commit32(true);
 const lo = (r: bigint): number => Number(r & 0xffffffffn);
 
 export const ringbufHelpers: HelperDef[] = [
-  helper(130, 'ringbuf_output', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4) => {
+  helper(BPF_FUNC.ringbuf_output, (env, r1, r2, r3, r4) => {
     const m = ringOf(env, r1);
     if (!m?.output) return err('EINVAL');
     return ret(m.output(Number(r2), u32(r3), r4));
-  }, {}, output32),
-  helper(131, 'ringbuf_reserve', 'PTR_TO_RINGBUF_MEM_OR_NULL', ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3) => {
+  }, output32),
+  helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
     if (!ringOf(env, r1)) return 0n;
     if (r3 > 0xffffffffn) return 0n; // flags must be 0
     return BigInt(reserve32(env, lo(r1), Number(r2 > 0xffffffffn ? 0xffffffffn : r2), lo(r3)));
-  }, {}, reserve32),
-  helper(132, 'ringbuf_submit', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+  }, reserve32),
+  helper(BPF_FUNC.ringbuf_submit, (env, r1, r2) => {
     ringOfRecord(env, Number(r1)).submit?.(Number(r1), r2);
     unhold(env, Number(r1));
     return 0n;
-  }, { releasesArg: 0 }, submit32),
-  helper(133, 'ringbuf_discard', 'VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], (env, r1, r2) => {
+  }, submit32),
+  helper(BPF_FUNC.ringbuf_discard, (env, r1, r2) => {
     ringOfRecord(env, Number(r1)).discard?.(Number(r1), r2);
     unhold(env, Number(r1));
     return 0n;
-  }, { releasesArg: 0 }, discard32),
-  helper(134, 'ringbuf_query', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], (env, r1, r2) => {
+  }, discard32),
+  helper(BPF_FUNC.ringbuf_query, (env, r1, r2) => {
     const m = ringOf(env, r1);
     return m?.query ? m.query(r2) : 0n;
   }),

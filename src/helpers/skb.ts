@@ -5,6 +5,8 @@
  * one's-complement arithmetic (csum.ts). Offsets count from skb->data: the
  * network header for socket filters, the Ethernet header for tc.
  */
+import { SK_BUFF } from '../uapi/ctx.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
@@ -21,14 +23,6 @@ export const BPF_F_IPV6 = 1n << 7n;
 const CSUM_MANGLED_0 = 0xffff;
 const INT_MAX = 0x7fffffff;
 
-/** __sk_buff field offsets (include/uapi/linux/bpf.h). */
-export const SKB = {
-  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
-  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
-  data_end: 80, napi_id: 84, family: 88, remote_ip4: 92, local_ip4: 96, remote_ip6: 100, local_ip6: 116,
-  remote_port: 132, local_port: 136, data_meta: 140, flow_keys: 144, tstamp: 152, wire_len: 160, gso_segs: 164,
-  sk: 168, gso_size: 176, tstamp_type: 180, hwtstamp: 184, SIZE: 192,
-} as const;
 
 function skbOf(env: ExecEnv): SkbPacket | undefined {
   const p = runOf(env).packet;
@@ -37,7 +31,7 @@ function skbOf(env: ExecEnv): SkbPacket | undefined {
 
 /** skb->data and skb->len, as the context struct holds them. */
 function dataLen(env: ExecEnv, p: SkbPacket): [number, number] {
-  return [env.space.readU32(p.ctx + SKB.data), env.space.readU32(p.ctx + SKB.len)];
+  return [env.space.readU32(p.ctx + SK_BUFF.data), env.space.readU32(p.ctx + SK_BUFF.len)];
 }
 
 /** The checksum-field helpers' shared checks; the field's address, or an errno. */
@@ -52,7 +46,7 @@ function csumField(env: ExecEnv, offset: number): number | 'EFAULT' | 'EINVAL' {
 }
 
 export const skbHelpers: HelperDef[] = [
-  helper(26, 'skb_load_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) => {
+  helper(BPF_FUNC.skb_load_bytes, (env, _r1, r2, r3, r4) => {
     const len = u32(r4);
     const offset = u32(r2);
     if (!inSpace(env, r3, len)) return err('EFAULT');
@@ -69,7 +63,7 @@ export const skbHelpers: HelperDef[] = [
     env.space.u8.fill(0, to, to + len);
     return err('EFAULT');
   }),
-  helper(9, 'skb_store_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  helper(BPF_FUNC.skb_store_bytes, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return err('EINVAL');
     const offset = u32(r2);
     const len = u32(r4);
@@ -86,12 +80,12 @@ export const skbHelpers: HelperDef[] = [
     u8.copyWithin(dst, Number(r3), Number(r3) + len);
     if (r5 & BPF_F_RECOMPUTE_CSUM && p.csumComplete) p.csumComplete.csum = csumAddBytes(p.csumComplete.csum, u8.subarray(dst, dst + len), offset);
     if (r5 & BPF_F_INVALIDATE_HASH) {
-      env.space.writeU32(p.ctx + SKB.hash, 0);
+      env.space.writeU32(p.ctx + SK_BUFF.hash, 0);
       p.hashCleared = true;
     }
     return 0n;
-  }, { changesPktData: true }),
-  helper(10, 'l3_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.l3_csum_replace, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~BPF_F_HDR_FIELD_MASK) return err('EINVAL');
     const at = csumField(env, u32(r2));
     if (typeof at === 'string') return err(at);
@@ -111,8 +105,8 @@ export const skbHelpers: HelperDef[] = [
         return err('EINVAL');
     }
     return 0n;
-  }, { changesPktData: true }),
-  helper(11, 'l4_csum_replace', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], (env, _r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.l4_csum_replace, (env, _r1, r2, r3, r4, r5) => {
     if (r5 & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6)) return err('EINVAL');
     const at = csumField(env, u32(r2));
     if (typeof at === 'string') return err(at);
@@ -141,8 +135,8 @@ export const skbHelpers: HelperDef[] = [
     if (mmzero && next === 0) next = CSUM_MANGLED_0;
     env.space.writeU16(at, next);
     return 0n;
-  }, { changesPktData: true }),
-  helper(28, 'csum_diff', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.csum_diff, (env, r1, r2, r3, r4, r5) => {
     const fromSize = u32(r2);
     const toSize = u32(r4);
     // Sizes are whole words, each at most 512 bytes (the old per-CPU scratchpad's 128 words).

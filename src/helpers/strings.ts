@@ -1,10 +1,11 @@
 /** bpf_strncmp (kernel/bpf/helpers.c): lib/string.c strncmp, returning -1, 0 or 1. */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
 
 export const stringHelpers: HelperDef[] = [
-  helper(182, 'strncmp', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR'], (env, r1, r2, r3) => {
+  helper(BPF_FUNC.strncmp, (env, r1, r2, r3) => {
     const n = u32(r2);
     if (!inSpace(env, r1, n) || !inSpace(env, r3, 1)) return err('EFAULT');
     const u8 = env.space.u8;

@@ -6,6 +6,7 @@
  * made) the kernel returns and the program continues, so it returns.
  * The kernel declares it RET_VOID: r0 is not defined after the call.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err } from './env.js';
@@ -14,5 +15,5 @@ import { err } from './env.js';
 export const MAX_TAIL_CALL_CNT = 33;
 
 export const tailCallHelpers: HelperDef[] = [
-  helper(12, 'tail_call', 'VOID', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], () => err('ENOENT')),
+  helper(BPF_FUNC.tail_call, () => err('ENOENT')),
 ];

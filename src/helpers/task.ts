@@ -5,20 +5,21 @@
  * bpf_get_current_comm (strscpy_pad into the buffer), plus
  * bpf_get_smp_processor_id and bpf_get_numa_node_id.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32 } from './env.js';
 
 export const taskHelpers: HelperDef[] = [
-  helper(14, 'get_current_pid_tgid', 'INTEGER', [], (env) => {
+  helper(BPF_FUNC.get_current_pid_tgid, (env) => {
     const t = runOf(env).host.task;
     return (BigInt(t.tgid >>> 0) << 32n) | BigInt(t.pid >>> 0);
   }),
-  helper(15, 'get_current_uid_gid', 'INTEGER', [], (env) => {
+  helper(BPF_FUNC.get_current_uid_gid, (env) => {
     const t = runOf(env).host.task;
     return (BigInt(t.gid >>> 0) << 32n) | BigInt(t.uid >>> 0);
   }),
-  helper(16, 'get_current_comm', 'INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, r1, r2) => {
+  helper(BPF_FUNC.get_current_comm, (env, r1, r2) => {
     const size = u32(r2);
     if (!inSpace(env, r1, size)) return err('EFAULT');
     const dst = env.space.bytes(Number(r1), size);
@@ -28,6 +29,6 @@ export const taskHelpers: HelperDef[] = [
     if (size > 0) dst.set(name.subarray(0, size - 1));
     return 0n;
   }),
-  helper(8, 'get_smp_processor_id', 'INTEGER', [], (env) => BigInt(env.cpu >>> 0)),
-  helper(42, 'get_numa_node_id', 'INTEGER', [], () => 0n),
+  helper(BPF_FUNC.get_smp_processor_id, (env) => BigInt(env.cpu >>> 0)),
+  helper(BPF_FUNC.get_numa_node_id, () => 0n),
 ];

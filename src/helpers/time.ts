@@ -4,13 +4,14 @@
  * clock), and bpf_jiffies64, read from the runtime's
  * clock (configurable, so tests can run on a fixed or stepped clock).
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { HelperDef } from './types.js';
 import { helper } from './def.js';
 import { runOf } from './env.js';
 
 export const timeHelpers: HelperDef[] = [
-  helper(5, 'ktime_get_ns', 'INTEGER', [], (env) => runOf(env).host.clock.monotonicNs()),
-  helper(125, 'ktime_get_boot_ns', 'INTEGER', [], (env) => runOf(env).host.clock.boottimeNs()),
-  helper(160, 'ktime_get_coarse_ns', 'INTEGER', [], (env) => runOf(env).host.clock.coarseNs()),
-  helper(118, 'jiffies64', 'INTEGER', [], (env) => runOf(env).host.clock.jiffies64()),
+  helper(BPF_FUNC.ktime_get_ns, (env) => runOf(env).host.clock.monotonicNs()),
+  helper(BPF_FUNC.ktime_get_boot_ns, (env) => runOf(env).host.clock.boottimeNs()),
+  helper(BPF_FUNC.ktime_get_coarse_ns, (env) => runOf(env).host.clock.coarseNs()),
+  helper(BPF_FUNC.jiffies64, (env) => runOf(env).host.clock.jiffies64()),
 ];

@@ -3,6 +3,7 @@
  * runtime's trace sink (the kernel writes it to the trace_pipe), formatted
  * with the kernel's format rules (see printf.ts).
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32 } from './env.js';
@@ -50,16 +51,16 @@ function readArgs(env: ExecEnv, addr: bigint, len: number): bigint[] | undefined
 export const traceHelpers: HelperDef[] = [
   // The kernel declares only the format and its size (bpf_trace_printk_proto): r3..r5 are
   // ARG_DONTCARE, so `bpf_printk("x %d", v)` with r4, r5 never written is accepted.
-  helper(6, 'trace_printk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE'], (env, r1, r2, r3, r4, r5) =>
-    emit(env, r1, u32(r2), [r3, r4, r5]), { gplOnly: true }),
-  helper(177, 'trace_vprintk', 'INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], (env, r1, r2, r3, r4) => {
+  helper(BPF_FUNC.trace_printk, (env, r1, r2, r3, r4, r5) =>
+    emit(env, r1, u32(r2), [r3, r4, r5])),
+  helper(BPF_FUNC.trace_vprintk, (env, r1, r2, r3, r4) => {
     const len = u32(r4);
     if (len % 8 !== 0 || len > MAX_VARARGS * 8 || (len !== 0 && r3 === 0n)) return err('EINVAL');
     const args = readArgs(env, r3, len);
     if (!args) return err('EFAULT');
     return emit(env, r1, u32(r2), args);
-  }, { gplOnly: true }),
-  helper(165, 'snprintf', 'INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], (env, r1, r2, r3, r4, r5) => {
+  }),
+  helper(BPF_FUNC.snprintf, (env, r1, r2, r3, r4, r5) => {
     const len = u32(r5);
     if (len % 8 !== 0 || len > MAX_VARARGS * 8 || (len !== 0 && r4 === 0n)) return err('EINVAL');
     const args = readArgs(env, r4, len);
@@ -81,5 +82,5 @@ export const traceHelpers: HelperDef[] = [
     }
     // bstr_printf's return (the untruncated length) plus the NUL.
     return BigInt(text.length + 1);
-  }, { gplOnly: true }),
+  }),
 ];

@@ -13,6 +13,7 @@
  */
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { err, inSpace, runOf, u32, type HelperKernel } from './env.js';
 import { mapArg } from './maps.js';
 import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK } from './perf.js';
@@ -94,16 +95,16 @@ function sendSignal(env: ExecEnv, sig: number, thread: boolean): bigint {
 }
 
 export const tracingHelpers: HelperDef[] = [
-  helper(35, 'get_current_task', 'INTEGER', [], (env) => kernelOf(env).currentTask(), { gplOnly: true }),
-  helper(80, 'get_current_cgroup_id', 'INTEGER', [], (env) => kernelOf(env).cgroupId()),
-  helper(67, 'get_stack', 'INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4), { gplOnly: true }),
-  helper(22, 'perf_event_read', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], (env, r1, r2) => {
+  helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
+  helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
+  helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
+  helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {
     const slot = perfSlot(env, r1, r2);
     if (typeof slot === 'bigint') return slot;
     const c = kernelOf(env).perfCounter(slot.map, slot.index);
     return c ? BigInt.asUintN(64, c.counter) : err('ENOENT');
-  }, { gplOnly: true }),
-  helper(55, 'perf_event_read_value', 'INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, r1, r2, r3, r4) => {
+  }),
+  helper(BPF_FUNC.perf_event_read_value, (env, r1, r2, r3, r4) => {
     const size = u32(r4);
     if (!inSpace(env, r3, size)) return err('EFAULT');
     const b = Number(r3);
@@ -120,7 +121,7 @@ export const tracingHelpers: HelperDef[] = [
     env.space.writeU64(b + 8, BigInt.asUintN(64, c.enabled));
     env.space.writeU64(b + 16, BigInt.asUintN(64, c.running));
     return 0n;
-  }, { gplOnly: true }),
-  helper(109, 'send_signal', 'INTEGER', ['ANYTHING'], (env, r1) => sendSignal(env, u32(r1), false)),
-  helper(117, 'send_signal_thread', 'INTEGER', ['ANYTHING'], (env, r1) => sendSignal(env, u32(r1), true)),
+  }),
+  helper(BPF_FUNC.send_signal, (env, r1) => sendSignal(env, u32(r1), false)),
+  helper(BPF_FUNC.send_signal_thread, (env, r1) => sendSignal(env, u32(r1), true)),
 ];

@@ -7,7 +7,7 @@
  * arrive as addresses in the runtime's {@link AddressSpace}.
  */
 import type { AddressSpace } from '../vm/memory.js';
-import type { HelperProto } from './proto.js';
+import type { HelperProto } from '../uapi/helper-proto.js';
 
 /** What an engine offers a helper for the duration of one program run. */
 export interface ExecEnv {

@@ -7,6 +7,8 @@
  * multiple of 4 bytes and at most 255. The bounds live in the program's
  * struct xdp_md, which these helpers rewrite.
  */
+import { XDP_MD } from '../uapi/ctx.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { err, runOf, s32, u32, type XdpPacket } from './env.js';
@@ -14,8 +16,6 @@ import { err, runOf, s32, u32, type XdpPacket } from './env.js';
 /** sizeof(struct xdp_frame) on 64-bit: the frame descriptor stored at the start of the headroom. */
 export const XDP_FRAME_SIZE = 40;
 export const ETH_HLEN = 14;
-/** struct xdp_md field offsets */
-export const XDP_MD = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20, SIZE: 24 } as const;
 
 /** xdp_metalen_invalid: metadata must be u32-aligned and fit skb_shared_info.meta_len (a u8). */
 export const metalenInvalid = (n: number): boolean => n % 4 !== 0 || n > 255;
@@ -105,17 +105,17 @@ function xdpCopy(env: ExecEnv, offset: number, buf: number, len: number, store: 
 }
 
 export const xdpHelpers: HelperDef[] = [
-  helper(188, 'xdp_get_buff_len', 'INTEGER', ['PTR_TO_CTX'], (env) => {
+  helper(BPF_FUNC.xdp_get_buff_len, (env) => {
     const p = xdpOf(env);
     return p ? BigInt(buffLen(p, readXdp(env, p))) : err('EINVAL');
   }),
-  helper(189, 'xdp_load_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) =>
+  helper(BPF_FUNC.xdp_load_bytes, (env, _r1, r2, r3, r4) =>
     xdpCopy(env, u32(r2), Number(r3), u32(r4), false),
   ),
-  helper(190, 'xdp_store_bytes', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], (env, _r1, r2, r3, r4) =>
+  helper(BPF_FUNC.xdp_store_bytes, (env, _r1, r2, r3, r4) =>
     xdpCopy(env, u32(r2), Number(r3), u32(r4), true),
   ),
-  helper(44, 'xdp_adjust_head', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING'], (env, _r1, r2) => {
+  helper(BPF_FUNC.xdp_adjust_head, (env, _r1, r2) => {
     const p = xdpOf(env);
     if (!p) return err('EINVAL');
     const off = s32(r2);
@@ -128,8 +128,8 @@ export const xdpHelpers: HelperDef[] = [
     if (metalen) env.space.u8.copyWithin(b.dataMeta + off, b.dataMeta, b.dataMeta + metalen);
     writeXdp(env, p, { data, dataEnd: b.dataEnd, dataMeta: b.dataMeta + off });
     return 0n;
-  }, { changesPktData: true }),
-  helper(65, 'xdp_adjust_tail', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING'], (env, _r1, r2) => {
+  }),
+  helper(BPF_FUNC.xdp_adjust_tail, (env, _r1, r2) => {
     const p = xdpOf(env);
     if (!p) return err('EINVAL');
     const off = s32(r2);
@@ -142,8 +142,8 @@ export const xdpHelpers: HelperDef[] = [
     if (off > 0) env.space.u8.fill(0, b.dataEnd, dataEnd);
     writeXdp(env, p, { ...b, dataEnd });
     return 0n;
-  }, { changesPktData: true }),
-  helper(54, 'xdp_adjust_meta', 'INTEGER', ['PTR_TO_CTX', 'ANYTHING'], (env, _r1, r2) => {
+  }),
+  helper(BPF_FUNC.xdp_adjust_meta, (env, _r1, r2) => {
     const p = xdpOf(env);
     if (!p) return err('EINVAL');
     const off = s32(r2);
@@ -153,5 +153,5 @@ export const xdpHelpers: HelperDef[] = [
     if (metalenInvalid(b.data - meta)) return err('EACCES');
     writeXdp(env, p, { ...b, dataMeta: meta });
     return 0n;
-  }, { changesPktData: true }),
+  }),
 ];

@@ -18,6 +18,7 @@
  * programs that passed the verifier; callers use it only for those (an
  * unverified program could reach the context through a forged address).
  */
+import { calleeStart, isPseudoCall, isPseudoFunc, jumpTarget } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 
@@ -93,8 +94,7 @@ export function ctxWordsRead(
   const none: Val[] = new Array(11).fill(NOT);
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) enter(i + 1 + ins.imm, none);
-    else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) enter(i + 1 + ins.imm, none);
+    if (isPseudoCall(ins) || isPseudoFunc(ins)) enter(calleeStart(ins, i), none);
     if (ins.code === op.OP_LDDW) i++;
   }
 
@@ -191,12 +191,12 @@ export function ctxWordsRead(
           break;
         }
         if (o === op.BPF_JA) {
-          enter(pc + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off), regs);
+          enter(jumpTarget(ins, pc), regs);
           break;
         }
         if (o === op.BPF_JCOND) {
           enter(pc + 1, regs);
-          enter(pc + 1 + ins.off, regs);
+          enter(jumpTarget(ins, pc), regs);
           break;
         }
         if (o > op.BPF_JSLE) {
@@ -204,7 +204,7 @@ export function ctxWordsRead(
           break;
         }
         enter(pc + 1, regs);
-        enter(pc + 1 + ins.off, regs);
+        enter(jumpTarget(ins, pc), regs);
         break;
       }
       default:

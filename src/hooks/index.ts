@@ -1,7 +1,8 @@
 /** Hook points of a Node.js application (Node only): links, tracepoints, probes, packet and policy hooks, event streams. */
 export { Link, HookPoint, attach, type Attachable } from './link.js';
 export { tracepoint, appTracepoint, AppTracepoint, Tracepoint, attachTracepoint, tracepointOfSection, builtinTracepoints } from './tracepoint.js';
-export { uprobe, uretprobe, funcIp, attachUprobe, enableProbeHelpers, getFuncIp, PT_REGS } from './uprobe.js';
+export { uprobe, uretprobe, funcIp, attachUprobe, enableProbeHelpers, getFuncIp } from './uprobe.js';
+export { PT_REGS } from '../uapi/ctx.js';
 export { ringbufRecords, consumeRingbuf, PerfReader, TracePipe, formatTraceLine, type Consumer } from './streams.js';
 export { sectionHook } from './section.js';
 export { fileOpenHook, socketConnectHook, taskSpawnHook, attachPolicy, policyHookOfSection, PolicyHook } from './lsm.js';

@@ -35,6 +35,8 @@
  * those registers hold 32-bit integers a hit allocates nothing, and the
  * program runs through the JIT's i32 entry (Executable.runCtx).
  */
+import { PT_REGS, PT_REGS_SIZE } from '../uapi/ctx.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -45,10 +47,6 @@ import { runOf } from '../helpers/env.js';
 import { HookPoint, LITTLE_ENDIAN, memOf, type CtxBuffer, type Link, type SpaceMem } from './link.js';
 import { ALL_WORDS, ctxWordsRead, type HelperCtxReads } from './ctx-reads.js';
 
-/** sizeof(struct pt_regs) on x86-64 */
-export const PT_REGS_SIZE = 168;
-/** Offsets of struct pt_regs (arch/x86/include/asm/ptrace.h). */
-export const PT_REGS = { r9: 64, r8: 72, rax: 80, rcx: 88, rdx: 96, rsi: 104, rdi: 112, rip: 128, rsp: 152 } as const;
 /** Argument registers in the kprobe ABI's order (PT_REGS_PARM1..6). */
 const ARG_REGS = [PT_REGS.rdi, PT_REGS.rsi, PT_REGS.rdx, PT_REGS.rcx, PT_REGS.r8, PT_REGS.r9];
 
@@ -60,7 +58,7 @@ let nextFunc = 1n;
  * bpf_get_func_ip (helper 173) for kprobe programs: the probed function's
  * address, which tsbpf keeps in regs->ip. Add it with `enableProbeHelpers`.
  */
-export const getFuncIp: HelperDef = helper(173, 'get_func_ip', 'INTEGER', ['PTR_TO_CTX'], (env) => {
+export const getFuncIp: HelperDef = helper(BPF_FUNC.get_func_ip, (env) => {
   const run = runOf(env);
   return env.space.readU64(run.ctx + PT_REGS.rip);
 });
@@ -290,11 +288,11 @@ const W_RIP = 1 << (PT_REGS.rip >> 3);
 
 /** Helpers of kprobe programs that read the context passed to them: bpf_get_func_ip reads regs->ip here. */
 const KPROBE_HELPER_READS: HelperCtxReads = new Map<number, ReadonlyArray<readonly [number, number]>>([
-  [173, [[PT_REGS.rip, 8]]],
+  [BPF_FUNC.get_func_ip, [[PT_REGS.rip, 8]]],
   // perf_event_output, get_stackid, get_stack: the context names the event, no byte of it is read.
-  [25, []],
-  [27, []],
-  [67, []],
+  [BPF_FUNC.perf_event_output, []],
+  [BPF_FUNC.get_stackid, []],
+  [BPF_FUNC.get_stack, []],
 ]);
 
 const regsRead = new WeakMap<Program, number>();

@@ -20,11 +20,12 @@
  * helper call, and an LD_IND without its immediate); round trips go through
  * the kernel dialect.
  */
+import { calleeStart, isJump, isPseudoCall, isPseudoFunc, jumpTarget } from './control-flow.js';
 import { InstructionError } from '../errors.js';
 import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
 import { validateInsn } from './validate.js';
-import { helperName as defaultHelperName } from './helper-names.js';
+import { helperName as defaultHelperName } from '../uapi/helper-ids.js';
 
 export type DisasmDialect = 'kernel' | 'llvm';
 
@@ -407,17 +408,10 @@ export function jumpTargets(insns: readonly Insn[]): Set<number> {
   for (let i = 0; i < insns.length; i += insnSlots(insns, i)) starts.add(i);
   const out = new Set<number>();
   for (const i of starts) {
-    const { code, src, off, imm } = insns[i]!;
-    if (!valid(insns, i) && !(code === (op.BPF_JMP | BPF_JCOND) && src === 0)) continue;
-    const cls = op.classOf(code);
-    const o = op.opOf(code);
-    let rel: number | undefined;
-    if (code === op.OP_LDDW) rel = src === op.BPF_PSEUDO_FUNC ? imm : undefined;
-    else if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) rel = undefined;
-    else if (o === op.BPF_CALL) rel = op.sourceOf(code) === op.BPF_K && src === op.BPF_PSEUDO_CALL ? imm : undefined;
-    else if (o === op.BPF_EXIT) rel = undefined;
-    else rel = cls === op.BPF_JMP32 && o === op.BPF_JA ? imm : off;
-    if (rel !== undefined && starts.has(i + rel + 1)) out.add(i + rel + 1);
+    const ins = insns[i]!;
+    if (!valid(insns, i) && !(ins.code === (op.BPF_JMP | BPF_JCOND) && ins.src === 0)) continue;
+    const t = isJump(ins) ? jumpTarget(ins, i) : (isPseudoCall(ins) || isPseudoFunc(ins)) ? calleeStart(ins, i) : undefined;
+    if (t !== undefined && starts.has(t)) out.add(t);
   }
   return out;
 }

@@ -3,5 +3,5 @@ export * from './insn.js';
 export * from './validate.js';
 export * from './asm.js';
 export * from './disasm.js';
-export * from './helper-names.js';
+export { HELPER_NAMES, HELPER_MAX_ID, helperName, helperId } from '../uapi/helper-ids.js';
 export * from './groups.js';

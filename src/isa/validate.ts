@@ -9,6 +9,7 @@
  * them. Value checks that need types (shift amounts, division by a constant
  * zero, writes to r10) belong to the verifier, not here.
  */
+import { calleeStart, isJump, isPseudoCall, isPseudoFunc, jumpTarget } from './control-flow.js';
 import { InstructionError } from '../errors.js';
 import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
@@ -185,25 +186,16 @@ export function validateProgram(insns: readonly Insn[], opts: ValidateOptions = 
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     validateInsn(ins, i, opts);
-    const cls = op.classOf(ins.code);
-    if (cls === op.BPF_JMP || cls === op.BPF_JMP32) {
-      const o = op.opOf(ins.code);
-      let target: number | undefined;
-      if (o === op.BPF_CALL) {
-        if (op.sourceOf(ins.code) === op.BPF_K && ins.src === op.BPF_PSEUDO_CALL) target = i + ins.imm + 1;
-      } else if (o !== op.BPF_EXIT) {
-        target = i + (cls === op.BPF_JMP32 && o === op.BPF_JA ? ins.imm : ins.off) + 1;
-      }
-      if (target !== undefined) {
-        if (target < 0 || target >= n) throw new InstructionError(i, `jump out of range from insn ${i} to ${target}`);
-        if (!isStart[target]) throw new InstructionError(i, `jump into the middle of ldimm64 insn ${target - 1}`);
-      }
+    const target = isJump(ins) ? jumpTarget(ins, i) : isPseudoCall(ins) ? calleeStart(ins, i) : undefined;
+    if (target !== undefined) {
+      if (target < 0 || target >= n) throw new InstructionError(i, `jump out of range from insn ${i} to ${target}`);
+      if (!isStart[target]) throw new InstructionError(i, `jump into the middle of ldimm64 insn ${target - 1}`);
     }
     if (ins.code === op.OP_LDDW) {
-      if (ins.src === op.BPF_PSEUDO_FUNC) {
-        const target = i + ins.imm + 1;
-        if (target < 0 || target >= n || !isStart[target])
-          throw new InstructionError(i, `bpf_ld_imm64 function pointer out of range: ${target}`);
+      if (isPseudoFunc(ins)) {
+        const callee = calleeStart(ins, i);
+        if (callee < 0 || callee >= n || !isStart[callee])
+          throw new InstructionError(i, `bpf_ld_imm64 function pointer out of range: ${callee}`);
       }
       i++;
     }

@@ -17,6 +17,7 @@
  * Map ids are not known here: `references` names the map of each lddw and
  * the runtime patches the imm when it creates the maps.
  */
+import { calleeStart, isPseudoCall } from '../isa/control-flow.js';
 import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import {
@@ -132,8 +133,8 @@ export function relocateFunc(fn: Func, relocs: Map<number, ElfRelocation>, ctx: 
       throw new TsbpfError('EINVAL', `${fn.name}: insn ${i}: lddw is the function's last slot`);
     if (!rel) {
       // A call with no relocation is pc-relative within its own section.
-      if (isCall && ins.src === BPF_PSEUDO_CALL) {
-        const targetSlot = fn.start + i + ins.imm + 1;
+      if (isPseudoCall(ins)) {
+        const targetSlot = fn.start + calleeStart(ins, i);
         const target = funcAt(ctx, fn.section.index, targetSlot * 8);
         if (!target)
           throw new TsbpfError('EINVAL', `${fn.name}: insn ${i}: call to slot ${targetSlot} of '${fn.section.name}', which starts no function`);

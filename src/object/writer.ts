@@ -17,9 +17,10 @@
  *   style pointer-to-array members), referenced by R_BPF_64_64 relocations
  *   on the `lddw` instructions the program's `references` name.
  */
+import { calleeStart, isJump, isPseudoCall, isPseudoFunc, jumpTarget } from '../isa/control-flow.js';
 import { TsbpfError } from '../errors.js';
 import { encode, type Insn } from '../isa/insn.js';
-import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, OP_CALL, OP_LDDW } from '../isa/opcodes.js';
+import { BPF_PSEUDO_MAP_FD, OP_LDDW } from '../isa/opcodes.js';
 import { Btf, type BtfType, type Member } from './btf/index.js';
 import {
   EM_BPF,
@@ -132,10 +133,9 @@ function split(p: WriteProgram): { main: Insn[]; subs: Array<{ start: number; in
   const targets = new Set<number>();
   for (let i = 0; i < n; i++) {
     const ins = p.insns[i]!;
-    const call = ins.code === OP_CALL && ins.src === BPF_PSEUDO_CALL;
-    const func = ins.code === OP_LDDW && ins.src === BPF_PSEUDO_FUNC;
-    if (!call && !func) continue;
-    const t = i + ins.imm + 1;
+    const call = isPseudoCall(ins);
+    if (!call && !isPseudoFunc(ins)) continue;
+    const t = calleeStart(ins, i);
     if (t <= 0 || t >= n)
       throw new ObjectWriteError(`program '${p.name}': insn ${i}: ${call ? 'call' : 'function address'} target ${t} is ${t === 0 ? 'the program itself' : 'outside the program'}`);
     targets.add(t);
@@ -150,10 +150,8 @@ function split(p: WriteProgram): { main: Insn[]; subs: Array<{ start: number; in
     const hi = bounds[f + 1]!;
     for (let i = lo; i < hi; i++) {
       const ins = p.insns[i]!;
-      const cls = ins.code & 7;
-      const op = ins.code & 0xf0;
-      if ((cls === 5 || cls === 6) && op !== 0x80 && op !== 0x90) {
-        const t = i + (ins.code === 0x06 ? ins.imm : ins.off) + 1;
+      if (isJump(ins)) {
+        const t = jumpTarget(ins, i);
         if (t < lo || t >= hi) throw new ObjectWriteError(`program '${p.name}': insn ${i}: jump to ${t} leaves its function [${lo}, ${hi})`);
       }
       if (ins.code === OP_LDDW) i++;
@@ -393,14 +391,14 @@ export function writeObject(input: WriteObjectInput): Uint8Array {
         const ins = code[j]!;
         const i = origin + j; // index in the caller's original program
         const ref = refs.get(i);
-        if (ins.code === OP_CALL && ins.src === BPF_PSEUDO_CALL) {
-          const dest = subAt.get(i + ins.imm + 1)!;
+        if (isPseudoCall(ins)) {
+          const dest = subAt.get(calleeStart(ins, i))!;
           ins.imm = dest - 1; // "section symbol + (imm + 1) slots"
           rels.push({ offset: (base + j) * SLOT, symbol: textSym, type: R_BPF_64_32 });
         } else if (ins.code === OP_LDDW) {
           if (j + 1 >= code.length) throw new ObjectWriteError(`program '${p.name}': insn ${i}: lddw without its second slot`);
-          if (ins.src === BPF_PSEUDO_FUNC) {
-            const dest = subAt.get(i + ins.imm + 1)!;
+          if (isPseudoFunc(ins)) {
+            const dest = subAt.get(calleeStart(ins, i))!;
             ins.src = 0;
             ins.imm = dest * SLOT; // byte offset, the addend of a section-symbol relocation
             rels.push({ offset: (base + j) * SLOT, symbol: textSym, type: R_BPF_64_64 });

@@ -21,18 +21,9 @@ import { coreRelocated } from '../verifier/spec-input.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
-import { HELPER_PROTOS, UNMODELLED_HELPERS } from '../verifier/helper-protos.js';
+import { HELPERS } from '../uapi/helpers.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
-/**
- * Helpers tsbpf has but registers only on request, and the call that does
- * (the registering function lives with the hooks that need the helper).
- */
-const OPT_IN_HELPERS: Record<number, string> = {
-  // src/hooks/uprobe.ts: bpf_get_func_ip for uprobe / kprobe programs
-  173: "enableProbeHelpers(runtime) from 'tsbpf/hooks'",
-};
-
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
 
 export interface PrepareContext {
@@ -144,14 +135,11 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     // A CO-RE relocation libbpf would poison: the verifier refuses it only where it is reachable.
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) continue;
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) {
-      // A helper whose prototype the verifier knows (`tsbpf prog load` judges the program) but tsbpf cannot run.
-      const known = HELPER_PROTOS.get(ins.imm);
-      const optIn = OPT_IN_HELPERS[ins.imm];
-      if (known && optIn) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${known.name}#${ins.imm} is not enabled in this runtime: call ${optIn} before loading`);
-      if (known) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${known.name}#${ins.imm} is known to the verifier but not implemented by tsbpf`);
-      // A helper Linux has whose state tsbpf's verifier does not model (spin locks, timers, dynptrs, sockets, ...).
-      const unmodelled = UNMODELLED_HELPERS.get(ins.imm);
-      if (unmodelled) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${unmodelled.name}#${ins.imm} is not supported by tsbpf: ${unmodelled.why}`);
+      // A helper Linux defines (the helper catalog) that this runtime cannot run: unsupported, naming it.
+      const info = HELPERS.get(ins.imm);
+      if (info?.optIn) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${info.name}#${ins.imm} is not enabled in this runtime: call ${info.optIn} before loading`);
+      if (info?.unmodelled) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${info.name}#${ins.imm} is not supported by tsbpf: ${info.unmodelled}`);
+      if (info) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${info.name}#${ins.imm} is known to the verifier but not implemented by tsbpf`);
       throw unknownHelper(ins.imm, i);
     }
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);

@@ -6,6 +6,7 @@
  * ranges (packet.ts). Both sides that are possible go on: one now, one on
  * the explorer's stack (push_stack). Follows check_cond_jmp_op.
  */
+import { jumpTarget } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
@@ -27,7 +28,7 @@ import { pushStack } from './do-check.js';
 export function checkMayGoto(env: Verifier, i: number, ins: Insn): number {
   if (ins.code !== op.OP_MAY_GOTO || ins.src !== op.BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0 || ins.off === 0)
     throw new Reject({ errno: 'EINVAL', message: `invalid may_goto off ${ins.off} imm ${ins.imm}`, insn: i });
-  const target = i + 1 + ins.off;
+  const target = jumpTarget(ins, i);
   const fall = env.cur.clone();
   // Widen (widen_imprecise_scalars): a scalar that changed since the previous
   // pass through this may_goto on this path becomes unknown in the next
@@ -73,7 +74,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   const x = op.sourceOf(ins.code) === op.BPF_X;
   const dst = env.readReg(ins.dst);
   const src = x ? env.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
-  const target = i + 1 + ins.off;
+  const target = jumpTarget(ins, i);
   const fall = i + 1;
   const taken = branchTaken(dst, src, o, jmp32);
   if (taken === 1 || taken === 0) {

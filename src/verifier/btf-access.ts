@@ -7,6 +7,7 @@
  * PTR_TO_SOCKET) Linux types from BTF and tsbpf does not model, refused as
  * unsupported.
  */
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import type { MapTypeName } from '../object/spec.js';
 import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
@@ -174,7 +175,7 @@ export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: numb
  */
 export function sockMapUnsupported(env: Verifier, id: number, name: string, mapIdx: number): void {
   const mt = env.maps[mapIdx]?.type;
-  if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== 1 && id !== 2)) return;
+  if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== BPF_FUNC.map_lookup_elem && id !== BPF_FUNC.map_update_elem)) return;
   const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, env.rules.name, env.input.attachType);
   if (why) throw new Reject({
     errno: 'EINVAL',

@@ -6,13 +6,14 @@
  * packet pointers invalidated by the call, the callback it may call
  * (callback.ts), and r0 from the return type (helper-ret.ts).
  */
-import type { HelperProto } from '../helpers/proto.js';
+import type { HelperProto } from '../uapi/helper-proto.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import { type Verifier, GPL_COMPATIBLE } from './env.js';
 import { pushStack } from './do-check.js';
-import { mapFuncIncompatibility, helperAvailable, PRIVILEGED_HELPERS } from './func-compat.js';
-import { UNMODELLED_HELPERS } from './helper-protos.js';
+import { mapFuncIncompatibility } from './func-compat.js';
+import { HELPERS, helperAvailable } from '../uapi/helpers.js';
+import { BPF_FUNC, HELPER_TAIL_CALL } from '../uapi/helper-ids.js';
 import { mapTypeId } from './btf-access.js';
 import { checkExit } from './call.js';
 import { pushCallbackCall } from './callback.js';
@@ -23,14 +24,15 @@ import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
-  if (!h && id === GET_CURRENT_TASK_BTF) return currentTaskBtf(env, i);
-  // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
-  const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
-  if (unmodelled) throw new Reject({
+  // Its return type (a trusted task_struct pointer) is modelled in btf-helpers.ts.
+  if (id === GET_CURRENT_TASK_BTF) return currentTaskBtf(env, i);
+  const info = HELPERS.get(id);
+  // A helper Linux has whose state tsbpf does not model (the catalog's `unmodelled`): unsupported, not a verdict.
+  if (!h && info?.unmodelled) throw new Reject({
     errno: 'ENOTSUPP',
-    message: `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`,
+    message: `bpf_${info.name}#${id} is not supported by tsbpf: ${info.unmodelled}`,
     insn: i,
-    rule: `bpf_${unmodelled.name} is not supported by tsbpf`,
+    rule: `bpf_${info.name} is not supported by tsbpf`,
   });
   // libbpf's bpf_core_poison_insn: a CO-RE relocation the target could not satisfy, reached
   if (!h && id === POISON_HELPER_ID) throw new Reject({
@@ -49,22 +51,23 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   });
   const proto = h.proto;
   const name = `bpf_${h.name}`;
-  if (!env.privileged && (UNPRIV_FORBIDDEN_HELPERS.has(id) || PRIVILEGED_HELPERS.has(id)))
+  // bpf_base_func_proto's capability checks: some helpers only for CAP_BPF or CAP_PERFMON
+  if (!env.privileged && info?.privileged)
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${id}`,
       insn: i,
       rule: `${name} needs privileges (CAP_BPF or CAP_PERFMON)`,
     });
-  // the per-type get_func_proto (func-compat.ts)
-  if (!helperAvailable(env.rules.name, id, env.input.attachType))
+  // the per-type get_func_proto (the catalog's program types; a host's own helper beyond Linux's ids has none)
+  if (info && !helperAvailable(env.rules.name, id, env.input.attachType))
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${id}`,
       insn: i,
       rule: `${name} is not available to ${env.rules.name} programs`,
     });
-  if (id === 12 && env.cur.refs.length)
+  if (id === HELPER_TAIL_CALL && env.cur.refs.length)
     throw new Reject({
       errno: 'EINVAL',
       message: 'tail_call would lead to reference leak',
@@ -72,14 +75,14 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       hint: 'submit or discard ring buffer reservations before a tail call',
       rule: 'a tail call never returns, so held references would leak',
     });
-  if (id === 12 && env.cur.rcuLock)
+  if (id === HELPER_TAIL_CALL && env.cur.rcuLock)
     throw new Reject({
       errno: 'EINVAL',
       message: 'tail_call cannot be used inside bpf_rcu_read_lock-ed region',
       insn: i,
       hint: 'call bpf_rcu_read_unlock() before the tail call',
     });
-  if (id === 12 && env.cur.preemptLock)
+  if (id === HELPER_TAIL_CALL && env.cur.preemptLock)
     throw new Reject({
       errno: 'EINVAL',
       message: 'tail_call cannot be used inside bpf_preempt_disable-ed region',
@@ -91,13 +94,13 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const meta: CallArgMeta = { id, name, proto, insn: i, mapIdx: -1, memReg: -1, funcTarget: -1, allocSize: -1, releaseRef: 0, sizeMax: -1n };
   const keyReg = regs[2]!.clone();
   proto.args.forEach((t, k) => {
-    if (k >= (VARIADIC_CHECKED_ARGS[id] ?? 5)) return;
+    if (k >= (info?.checkedArgs ?? 5)) return;
     checkFuncArg(env, meta, k + 1, t);
   });
   // check_map_func_compatibility, both directions (func-compat.ts).
   if (meta.mapIdx >= 0) {
     const mt = env.maps[meta.mapIdx]!.type;
-    if (id === 12 && mt !== 'prog_array')
+    if (id === HELPER_TAIL_CALL && mt !== 'prog_array')
       throw new Reject({
         errno: 'EINVAL',
         message: 'expected prog array map for tail call',
@@ -116,7 +119,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     });
   }
   // get_local_storage cannot fail, so it takes no flags (check_helper_call)
-  if (id === 81 && !(regs[2]!.type === 'scalar' && regs[2]!.s.isConst() && regs[2]!.s.varOff.value === 0n))
+  if (id === BPF_FUNC.get_local_storage && !(regs[2]!.type === 'scalar' && regs[2]!.s.isConst() && regs[2]!.s.varOff.value === 0n))
     throw new Reject({
       errno: 'EINVAL',
       message: "get_local_storage() doesn't support non-zero flags",
@@ -136,15 +139,17 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   if (callback >= 0) return callback;
   for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
-  regs[0] = RET_TYPES[proto.ret](env, meta, keyReg);
-  if (id === 1 && meta.mapIdx >= 0) env.aux[i] = { ...(env.aux[i] ?? {}) };
+  const ret = RET_TYPES[proto.ret];
+  if (!ret) throw new Reject({ errno: 'ENOTSUPP', message: `${name}#${id} returns ${proto.ret}, which tsbpf does not model`, insn: i });
+  regs[0] = ret(env, meta, keyReg);
+  if (id === BPF_FUNC.map_lookup_elem && meta.mapIdx >= 0) env.aux[i] = { ...(env.aux[i] ?? {}) };
   // A tail call made in a bpf-to-bpf function that succeeds returns to the function's caller, with
   // the tail-called program's r0 and the packet possibly moved. Linux 6.18 explores that return
   // beside the failed call's fall-through (which keeps the packet pointers): pkt pointers of every
   // frame are cleared, r0 is unknown and the function exits. In the main program (or a global
   // function verified on its own) a successful tail call never comes back, so only the
   // fall-through is explored. (Not inside callbacks, whose return value the helper checks.)
-  if (id === 12 && env.cur.frames.length > 1 && !env.cur.frames.some((f) => f.callbackOf !== 0)) {
+  if (id === HELPER_TAIL_CALL && env.cur.frames.length > 1 && !env.cur.frames.some((f) => f.callbackOf !== 0)) {
     const failed = env.cur.clone();
     failed.path = { insn: i, to: i + 1, taken: false, prev: failed.path };
     pushStack(env, failed, i + 1, i);
@@ -156,30 +161,15 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   return i + 1;
 }
 
-/** bpf_loop and bpf_for_each_map_elem, the helpers that call a callback (callback.ts). */
-export const HELPER_LOOP = 181;
-export const HELPER_FOR_EACH = 164;
-
 /**
  * Whether a function containing this helper call changes packet data for its callers (the kernel's
- * subprog changes_pkt_data): the helpers that may move the packet, and bpf_tail_call (id 12), since a
+ * subprog changes_pkt_data): the helpers that may move the packet, and bpf_tail_call, since a
  * tail call made in a function returns to that function's caller after the tail-called program ran,
  * which may have called any of them (selftest verifier_sock.c invalidate_pkt_pointers_by_tail_call).
  */
 export function callChangesPktData(id: number, proto: HelperProto | undefined): boolean {
-  return id === 12 || proto?.changesPktData === true;
+  return id === HELPER_TAIL_CALL || proto?.changesPktData === true;
 }
-
-/** Variadic helpers whose kernel proto covers only the leading arguments (trace_printk: fmt, fmt_size). */
-export const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
-
-/**
- * Helpers bpf_base_func_proto offers only with CAP_BPF (jiffies64, for_each_map_elem, loop) or
- * CAP_PERFMON (the tracing ones); probe_read/probe_read_str are tracing-only anyway. Checked against
- * 6.18 for unprivileged socket filters and cgroup skb programs (get_current_pid_tgid and
- * get_current_uid_gid are open to them).
- */
-export const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 16, 118, 164, 181]);
 
 /** check_helper_call: a gpl_only helper in a program whose license is not GPL-compatible. */
 export function requireGpl(env: Verifier, i: number, name: string): void {

@@ -6,6 +6,7 @@
  * value, references and locked sections are checked (check_return_code,
  * check_reference_leak).
  */
+import { calleeStart } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg, regTypeStr } from './types.js';
@@ -32,9 +33,9 @@ export function checkCall(env: Verifier, i: number, ins: Insn): number {
       insn: i,
       rule: 'bpf-to-bpf calls need privileges',
     });
-    const k = env.cfg.subprogOf[i + ins.imm + 1]!;
+    const k = env.cfg.subprogOf[calleeStart(ins, i)]!;
     if (env.globals.has(k)) return checkGlobalCall(env, i, k);
-    return enterFunc(env, i, i + ins.imm + 1, 0, null);
+    return enterFunc(env, i, calleeStart(ins, i), 0, null);
   }
   return checkHelperCall(env, i, ins.imm);
 }

@@ -13,7 +13,7 @@ import { VerifierState, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 import { pushStack } from './do-check.js';
 import type { CallArgMeta } from './helper-args.js';
 import { frameStr } from './log.js';
-import { HELPER_LOOP, HELPER_FOR_EACH } from './call-helper.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { enterFunc, rangeText } from './call.js';
 
 /**
@@ -53,12 +53,12 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
   const regs = env.regs();
   // bpf_loop calls its callback at most nr_loops (R1) times: Linux counts the calls along each path
   // (callback_depth < umax(R1) in check_helper_call) and never calls it when R1 is 0.
-  const loopMax = id === HELPER_LOOP && regs[1]!.type === 'scalar' ? regs[1]!.s.umax : -1n;
+  const loopMax = id === BPF_FUNC.loop && regs[1]!.type === 'scalar' ? regs[1]!.s.umax : -1n;
   // Callbacks: verify the function with the arguments the helper passes.
-  if ((id === HELPER_LOOP || id === HELPER_FOR_EACH) && meta.funcTarget >= 0 && loopMax !== 0n) {
+  if ((id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem) && meta.funcTarget >= 0 && loopMax !== 0n) {
     const ctxArg = regs[3]!.clone();
     let args: Reg[];
-    if (id === HELPER_LOOP) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), ctxArg];
+    if (id === BPF_FUNC.loop) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), ctxArg];
     else {
       args = [Reg.ptr('map_ptr', { map: meta.mapIdx }), Reg.ptr('map_key', { map: meta.mapIdx }), Reg.ptr('map_value', { map: meta.mapIdx }), ctxArg];
     }

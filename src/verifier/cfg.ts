@@ -9,6 +9,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
+import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors } from '../isa/control-flow.js';
 
 export class CfgError extends Error {
   constructor(readonly insn: number, message: string) {
@@ -33,28 +34,6 @@ export interface CfgOptions {
   allowLoops: boolean;
   /** number of arguments a helper reads (for liveness) */
   helperArgs: (id: number) => number;
-}
-
-const isCond = (ins: Insn): boolean => {
-  const cls = op.classOf(ins.code);
-  if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) return false;
-  const o = op.opOf(ins.code);
-  return o !== op.BPF_JA && o !== op.BPF_CALL && o !== op.BPF_EXIT;
-};
-
-/** Successor slots of instruction i (not following calls into the callee). */
-export function successors(insns: readonly Insn[], i: number): number[] {
-  const ins = insns[i]!;
-  const cls = op.classOf(ins.code);
-  if (ins.code === op.OP_LDDW) return [i + 2];
-  if (cls === op.BPF_JMP || cls === op.BPF_JMP32) {
-    const o = op.opOf(ins.code);
-    if (o === op.BPF_EXIT) return [];
-    if (o === op.BPF_CALL) return [i + 1];
-    if (o === op.BPF_JA) return [i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off)];
-    return [i + 1, i + 1 + ins.off];
-  }
-  return [i + 1];
 }
 
 const bit = (r: number): number => 1 << r;
@@ -108,12 +87,8 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   const starts = new Set<number>([0]);
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
-      const t = i + ins.imm + 1;
-      if (t < 0 || t >= n) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
-      starts.add(t);
-    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) {
-      const t = i + ins.imm + 1;
+    if (isPseudoCall(ins) || isPseudoFunc(ins)) {
+      const t = calleeStart(ins, i);
       if (t < 0 || t >= n) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
       starts.add(t);
     }
@@ -135,8 +110,7 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   }
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    const cls = op.classOf(ins.code);
-    if ((cls === op.BPF_JMP || cls === op.BPF_JMP32) && op.opOf(ins.code) !== op.BPF_CALL && op.opOf(ins.code) !== op.BPF_EXIT) {
+    if (isJump(ins)) {
       for (const t of successors(insns, i)) {
         if (t < 0 || t >= n || subprogOf[t] !== subprogOf[i]) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
       }
@@ -150,12 +124,8 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   const edgesOf = (i: number): number[] => {
     const ins = insns[i]!;
     const out = successors(insns, i);
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
-      const t = i + ins.imm + 1;
-      callees[subprogOf[i]!]!.add(subprogOf[t]!);
-      out.push(t);
-    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) {
-      const t = i + ins.imm + 1;
+    if (isPseudoCall(ins) || isPseudoFunc(ins)) {
+      const t = calleeStart(ins, i);
       callees[subprogOf[i]!]!.add(subprogOf[t]!);
       out.push(t);
     }
@@ -186,11 +156,11 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   // Prune points, where the kernel's visit_insn puts them.
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (isCond(ins)) {
+    if (isCondJump(ins)) {
       prunePoint[i] = 1;
-      prunePoint[i + 1 + ins.off] = 1;
+      prunePoint[jumpTarget(ins, i)] = 1;
     }
-    else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[successors(insns, i)[0]!] = 1;
+    else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[jumpTarget(ins, i)] = 1;
     else if (ins.code === op.OP_CALL) {
       if (i + 1 < n) prunePoint[i + 1] = 1;
       if (ins.src === op.BPF_PSEUDO_CALL) prunePoint[i] = 1;

@@ -7,6 +7,7 @@
  * (prune.ts: states_equal), and a path that comes back to the same state
  * with no progress is an infinite loop.
  */
+import { jumpTarget } from '../isa/control-flow.js';
 import * as op from '../isa/opcodes.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
@@ -216,7 +217,7 @@ export function step(env: Verifier, i: number): number {
       const o = op.opOf(ins.code);
       if (o === op.BPF_EXIT) return checkExit(env);
       if (o === op.BPF_CALL) return checkCall(env, i, ins);
-      if (o === op.BPF_JA) return i + 1 + (cls === op.BPF_JMP32 ? ins.imm : ins.off);
+      if (o === op.BPF_JA) return jumpTarget(ins, i);
       if (o === op.BPF_JCOND) return checkMayGoto(env, i, ins);
       return checkCondJmp(env, i, ins, cls === op.BPF_JMP32);
     }

@@ -13,7 +13,7 @@ import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
-import type { HelperProto } from '../helpers/proto.js';
+import type { HelperProto } from '../uapi/helper-proto.js';
 import type { InsnAux } from '../vm/engine.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
@@ -24,7 +24,7 @@ import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
-import { HELPER_PROTOS } from './helper-protos.js';
+import { modelledHelper } from './helper-protos.js';
 import { tracingRulesFor } from './check.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
 
@@ -203,7 +203,7 @@ export class Verifier implements MapNames {
   }
 
   helper(id: number): { name: string; proto: HelperProto } | undefined {
-    return this.input.helpers?.(id) ?? HELPER_PROTOS.get(id);
+    return this.input.helpers?.(id) ?? modelledHelper(id, this.input.progType, this.input.attachType);
   }
 
   stats(timeUs: number): VerifierStats {

@@ -6,12 +6,12 @@
  * argument bounds, the callback, the reference released). Prototypes come
  * from the verifier's helper lookup (Verifier.helper).
  */
-import type { HelperProto, ArgType } from '../helpers/proto.js';
+import type { HelperProto, ArgType } from '../uapi/helper-proto.js';
 import { Reg, regTypeStr } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
-import { PKT_ACCESS_HELPERS } from './func-compat.js';
+import { HELPERS } from '../uapi/helpers.js';
 import { strictAlignError } from './align.js';
 import { sockMapUnsupported, sockUnsupported } from './btf-access.js';
 import { checkRegion } from './map-value.js';
@@ -52,7 +52,7 @@ type ArgCheck = (env: Verifier, meta: CallArgMeta, a: HelperArg) => void;
 export function checkFuncArg(env: Verifier, meta: CallArgMeta, r: number, t: ArgType): void {
   const reg = env.readReg(r);
   // check_func_arg: a packet pointer may go only to helpers whose proto sets pkt_access (may_access_direct_pkt_data with a meta)
-  if (t !== 'ANYTHING' && reg.isPkt && !PKT_ACCESS_HELPERS.has(meta.id))
+  if (t !== 'ANYTHING' && reg.isPkt && !HELPERS.get(meta.id)?.pktAccess)
     throw new Reject({
       errno: 'EACCES',
       message: 'helper access to the packet is not allowed',

@@ -5,23 +5,27 @@
  * integer, ...
  */
 import * as op from '../isa/opcodes.js';
-import type { RetType } from '../helpers/proto.js';
+import type { RetType } from '../uapi/helper-proto.js';
 import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
 import type { Verifier } from './env.js';
 import type { CallArgMeta } from './helper-args.js';
 import { STACK_ZERO } from './state.js';
-import { RET_BOUNDED_BY_SIZE } from './helper-protos.js';
+import { HELPERS } from '../uapi/helpers.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
-/** r0 after a helper call, by the prototype's return type (check_helper_call's switch on ret_type). */
-export const RET_TYPES: Record<RetType, RetSetter> = {
+/**
+ * r0 after a helper call, by the prototype's return type (check_helper_call's switch on ret_type).
+ * A return type missing here (sockets, kernel objects, dynptr memory) is refused as unsupported.
+ */
+export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   INTEGER: (_env, meta) => {
     const r0 = Reg.unknown();
-    if (meta.id === 8) r0.s = Scalar.urange(0n, 255n); // get_smp_processor_id: < nr_cpu_ids
+    if (meta.id === BPF_FUNC.get_smp_processor_id) r0.s = Scalar.urange(0n, 255n); // get_smp_processor_id: < nr_cpu_ids
     // do_refine_retval_range: get_stack and the *_str reads return [-MAX_ERRNO, size]
-    if (RET_BOUNDED_BY_SIZE.has(meta.id) && meta.sizeMax >= 0n) r0.s = retBoundedBySize(meta.sizeMax);
+    if (HELPERS.get(meta.id)?.retBoundedBySize && meta.sizeMax >= 0n) r0.s = retBoundedBySize(meta.sizeMax);
     return r0;
   },
   VOID: () => Reg.notInit(),
@@ -45,7 +49,7 @@ function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
     // A map of maps holds map pointers: the lookup yields the inner map (or NULL).
     return Reg.ptr('map_ptr', { map: env.innerOf[mapIdx]!, id: env.newId(), maybeNull: true });
   }
-  if (meta.id === 1 && constKeyInRange(env, mapIdx, keyReg)) {
+  if (meta.id === BPF_FUNC.map_lookup_elem && constKeyInRange(env, mapIdx, keyReg)) {
     // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check).
     return Reg.ptr('map_value', { map: mapIdx });
   }

@@ -3,6 +3,7 @@
  * pointer, a pointer into a map's value (global data) or a function
  * pointer (check_ld_imm), by the pseudo source register it carries.
  */
+import { calleeStart } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
@@ -66,7 +67,7 @@ export function checkLdImm64(env: Verifier, i: number, ins: Insn): void {
         hint: 'callbacks need BTF: build with `clang -g`',
         rule: 'a function pointer needs the BTF func_info of the program',
       });
-      env.writeReg(ins.dst, Reg.ptr('func', { subprog: i + ins.imm + 1 }));
+      env.writeReg(ins.dst, Reg.ptr('func', { subprog: calleeStart(ins, i) }));
       return;
     }
   }

@@ -54,9 +54,9 @@
  * such spilled scalars) is safe too.
  */
 import type { Insn } from '../isa/insn.js';
-import type { HelperProto } from '../helpers/proto.js';
+import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
-import { successors } from './cfg.js';
+import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
 
 const bit = (r: number): number => 1 << r;
 const ARGS = 0b111110; // r1..r5
@@ -430,12 +430,12 @@ export function computePrecise(
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     if (isSecondLddwSlot(insns, i)) continue;
-    const t = i + 1 + ins.imm;
+    const t = calleeStart(ins, i);
     if (t < 0 || t >= n) continue;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
+    if (isPseudoCall(ins)) {
       called[t] = 1;
       argsFromCallers[t]! |= spIn[i]! & ARGS;
-    } else if (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC) calledOtherwise[t] = 1;
+    } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
   const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
@@ -468,8 +468,8 @@ export function computePrecise(
   const readsCaller = new Uint8Array(n);
   const calleeAt = (i: number): { args: number; readsCaller: boolean } => {
     const ins = insns[i]!;
-    const t = i + 1 + ins.imm;
-    if (ins.code !== op.OP_CALL || ins.src !== op.BPF_PSEUDO_CALL || t < 0 || t >= n) return { args: ARGS, readsCaller: true };
+    const t = calleeStart(ins, i);
+    if (!isPseudoCall(ins) || t < 0 || t >= n) return { args: ARGS, readsCaller: true };
     return { args: matters[t]! & ARGS, readsCaller: readsCaller[t] === 1 };
   };
   const slots = new Uint32Array(2 * n);

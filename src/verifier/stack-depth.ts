@@ -17,6 +17,8 @@
  *   of callers' stack below it (32 tail calls x 256 bytes bound the stack);
  * - no LD_ABS/LD_IND in a callback or a function a callback calls.
  */
+import { calleeStart, isPseudoCall, isPseudoFunc } from '../isa/control-flow.js';
+import { HELPER_TAIL_CALL } from '../uapi/helper-ids.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 
@@ -44,17 +46,15 @@ export function checkMaxStackDepth(
     return k;
   };
   const end = (k: number): number => (k + 1 < starts.length ? starts[k + 1]! : n);
-  const isPseudoCall = (ins: Insn): boolean => ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL;
-  const isPseudoFunc = (ins: Insn): boolean => ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC;
   const isCb = new Array<boolean>(starts.length).fill(false);
   const hasLdAbs = new Array<boolean>(starts.length).fill(false);
   const hasTailCall = new Array<boolean>(starts.length).fill(false);
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     const cls = op.classOf(ins.code);
-    if (isPseudoFunc(ins)) isCb[subprogOf(i + ins.imm + 1)] = true;
+    if (isPseudoFunc(ins)) isCb[subprogOf(calleeStart(ins, i))] = true;
     if (cls === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND)) hasLdAbs[subprogOf(i)] = true;
-    if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) hasTailCall[subprogOf(i)] = true;
+    if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL) hasTailCall[subprogOf(i)] = true;
     if (ins.code === op.OP_LDDW) i++;
   }
 
@@ -89,7 +89,7 @@ export function checkMaxStackDepth(
         if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
         retInsn[frame] = i + 1;
         retProg[frame] = idx;
-        const next = i + ins.imm + 1;
+        const next = calleeStart(ins, i);
         i = next;
         idx = subprogOf(next);
         frame++;
@@ -130,7 +130,7 @@ export function checkAbnormalReturnType(insns: readonly Insn[], starts: readonly
     for (let i = starts[k]!; i < end; i++) {
       const ins = insns[i]!;
       if (op.classOf(ins.code) === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND)) ldAbs = true;
-      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) tailCall = true;
+      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL) tailCall = true;
       if (ins.code === op.OP_LDDW) i++;
     }
     if ((ldAbs || tailCall) && !scalarReturn(k))
@@ -146,7 +146,7 @@ export function checkAbnormalReturn(insns: readonly Insn[], starts: readonly num
       const ins = insns[i]!;
       if (op.classOf(ins.code) === op.BPF_LD && (op.modeOf(ins.code) === op.BPF_ABS || op.modeOf(ins.code) === op.BPF_IND))
         return { message: 'LD_ABS is not allowed in subprogs without BTF', insn: i };
-      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === 12) return { message: 'tail_call is not allowed in subprogs without BTF', insn: i };
+      if (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL) return { message: 'tail_call is not allowed in subprogs without BTF', insn: i };
       if (ins.code === op.OP_LDDW) i++;
     }
   }

@@ -15,6 +15,7 @@
  * per link. A datagram arriving while the buffer is in use (a program's
  * helper re-entering the socket) gets a buffer of its own.
  */
+import { SK_BUFF } from '../../uapi/ctx.js';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { TsbpfError } from '../../errors.js';
 import type { ProgTypeName } from '../../object/spec.js';
@@ -42,12 +43,9 @@ export class PacketRun extends HookRun {
     const p = this.packet;
     if (p === undefined || p.kind !== 'skb') return undefined;
     const dv = memOf(this.space).dv;
-    return { data: dv.getUint32(p.ctx + SKB_DATA, true), len: dv.getUint32(p.ctx + SKB_LEN, true) };
+    return { data: dv.getUint32(p.ctx + SK_BUFF.data, true), len: dv.getUint32(p.ctx + SK_BUFF.len, true) };
   }
 }
-/** __sk_buff offsets of len and data (helpers/skb.ts SKB), here to keep this module light */
-const SKB_LEN = 0;
-const SKB_DATA = 76;
 
 /** A packet buffer and its context struct in one space, kept by a hook across datagrams. */
 export interface PacketBuf {

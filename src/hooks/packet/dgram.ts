@@ -23,11 +23,11 @@
  * socket, take the general path: a test run per program, with the bytes
  * past the page in fragments (multi-buffer frames).
  */
+import { XDP_MD } from '../../uapi/ctx.js';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import type { Program } from '../../runtime/runtime.js';
 import type { Link } from '../link.js';
 import { memOf } from '../link.js';
-import { XDP_MD } from '../../helpers/xdp.js';
 import { parseUdpFrame, udpPayloadSpan, writeUdpFrame } from './frame.js';
 import { DgramHook, hookOf, type PacketBuf } from './dgram-hook.js';
 import { runXdp, XDP_ABORTED, XDP_PASS, XDP_REDIRECT, XDP_TX } from './xdp.js';
@@ -67,7 +67,7 @@ export class DgramXdpHook extends DgramHook {
     const t = this.templateOf(rinfo);
     const len = t.headers.length + msg.length;
     if (space === undefined || len > MAX_LINEAR) return this.handleGeneral(msg, rinfo);
-    const b = this.acquireBuf(space, PAGE_SIZE, PAGE_SIZE, XDP_MD.SIZE, false, this.initBuf);
+    const b = this.acquireBuf(space, PAGE_SIZE, PAGE_SIZE, XDP_MD.size, false, this.initBuf);
     let action = XDP_PASS;
     let payload: Buffer | undefined;
     let answer: Uint8Array | undefined;

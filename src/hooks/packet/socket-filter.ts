@@ -27,9 +27,9 @@
  * Several filters run in attach order, each on what the previous kept
  * (Linux has one filter per socket); a filter that faults drops.
  */
+import { SK_BUFF } from '../../uapi/ctx.js';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { memOf } from '../link.js';
-import { SKB } from '../../helpers/skb.js';
 import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6, writeUdpFrame } from './frame.js';
 import { DgramHook, hookOf, type PacketBuf } from './dgram-hook.js';
 
@@ -76,28 +76,28 @@ export class SocketFilterHook extends DgramHook {
         if (b === undefined || b.space !== space) {
           // The packet in this program's space (once per space: filters cannot change its bytes).
           if (b !== undefined) this.releaseBuf(b);
-          b = this.acquireBuf(space, size, 64, SKB.SIZE, true, this.initBuf);
+          b = this.acquireBuf(space, size, 64, SK_BUFF.size, true, this.initBuf);
           const m = memOf(space);
           writeUdpFrame(m.u8, b.base + SKB_HEADROOM, t, msg, t.local ? 'partial' : 'full');
           // skb->data at the UDP header: the IP layer pulled the Ethernet and IP headers.
           data = b.base + SKB_HEADROOM + ETH_HLEN + t.ipLen;
           const c = b.ctx;
-          m.u8.fill(0, c, c + SKB.SIZE);
+          m.u8.fill(0, c, c + SK_BUFF.size);
           const dv = m.dv;
-          dv.setUint32(c + SKB.pkt_type, PACKET_HOST, true);
+          dv.setUint32(c + SK_BUFF.pkt_type, PACKET_HOST, true);
           // __sk_buff.protocol is skb->protocol, a __be16.
-          dv.setUint16(c + SKB.protocol, t.v4 ? ETH_P_IP : ETH_P_IPV6, false);
-          dv.setUint32(c + SKB.ingress_ifindex, LOOPBACK_IFINDEX, true);
-          dv.setUint32(c + SKB.ifindex, LOOPBACK_IFINDEX, true);
+          dv.setUint16(c + SK_BUFF.protocol, t.v4 ? ETH_P_IP : ETH_P_IPV6, false);
+          dv.setUint32(c + SK_BUFF.ingress_ifindex, LOOPBACK_IFINDEX, true);
+          dv.setUint32(c + SK_BUFF.ifindex, LOOPBACK_IFINDEX, true);
           // data/data_end/data_meta: not readable by socket filters; the helpers and LD_ABS use them.
-          dv.setUint32(c + SKB.data, data, true);
-          dv.setUint32(c + SKB.data_meta, data, true);
-        } else data = memOf(space).dv.getUint32(b.ctx + SKB.data, true);
+          dv.setUint32(c + SK_BUFF.data, data, true);
+          dv.setUint32(c + SK_BUFF.data_meta, data, true);
+        } else data = memOf(space).dv.getUint32(b.ctx + SK_BUFF.data, true);
         const m = memOf(space);
         const c = b.ctx;
-        m.dv.setUint32(c + SKB.len, keep, true);
-        m.dv.setUint32(c + SKB.data_end, data + keep, true);
-        m.u8.fill(0, c + SKB.cb, c + SKB.cb + 20);
+        m.dv.setUint32(c + SK_BUFF.len, keep, true);
+        m.dv.setUint32(c + SK_BUFF.data_end, data + keep, true);
+        m.u8.fill(0, c + SK_BUFF.cb, c + SK_BUFF.cb + 20);
         let r: number;
         try {
           r = this.runOn(b, link);

@@ -27,8 +27,8 @@
  * passes every frame. Frames the TAP reads before any consumer wait in the
  * kernel's queue.
  */
+import { XDP_MD } from '../../uapi/ctx.js';
 import { TsbpfError } from '../../errors.js';
-import { XDP_MD } from '../../helpers/xdp.js';
 import type { XdpPacket } from '../../helpers/env.js';
 import type { AddressSpace, Region } from '../../vm/memory.js';
 import { PAGE_SIZE, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM } from '../../runtime/testrun/types.js';
@@ -85,10 +85,10 @@ export class TapXdpHook extends HookPoint {
   onFrame: ((action: number) => void) | undefined;
   private passTarget: PassTarget | undefined;
   private closed = false;
-  private readonly ctxIn = new Uint8Array(XDP_MD.SIZE);
+  private readonly ctxIn = new Uint8Array(XDP_MD.size);
 
   constructor(readonly tap: TapDevice, opts: TapXdpOptions = {}) {
-    super(`xdp/tap ${tap.name}`, ['xdp'], XDP_MD.SIZE);
+    super(`xdp/tap ${tap.name}`, ['xdp'], XDP_MD.size);
     if (!(tap instanceof TapDevice) || !tap.isOpen) throw new TsbpfError('EINVAL', 'tapXdp wants an open TapDevice');
     const dv = new DataView(this.ctxIn.buffer);
     dv.setUint32(XDP_MD.ingress_ifindex, tap.ifindex, true);
@@ -198,10 +198,10 @@ export class TapXdpHook extends HookPoint {
     let s = this.slots.get(space);
     if (!s) {
       const page = space.alloc(PAGE_SIZE, PAGE_SIZE);
-      const ctx = space.alloc(XDP_MD.SIZE);
+      const ctx = space.alloc(XDP_MD.size);
       const regions = [
         space.addRegion({ base: page, size: PAGE_SIZE - SKB_SHINFO_SIZE, kind: 'packet', name: `xdp frame ${this.tap.name}`, writable: true }),
-        space.addRegion({ base: ctx, size: XDP_MD.SIZE, kind: 'ctx', name: `xdp_md ${this.tap.name}`, writable: false }),
+        space.addRegion({ base: ctx, size: XDP_MD.size, kind: 'ctx', name: `xdp_md ${this.tap.name}`, writable: false }),
       ];
       s = { space, page, ctx, regions, packet: { kind: 'xdp', ctx, hardStart: page, frameSize: PAGE_SIZE, tailroom: SKB_SHINFO_SIZE, frags: [] } };
       this.slots.set(space, s);

@@ -8,7 +8,7 @@
  */
 import * as op from '../opcodes.js';
 import { lddw } from '../insn.js';
-import { helperId as defaultHelperId } from '../helper-names.js';
+import { helperId as defaultHelperId } from '../../uapi/helper-ids.js';
 import { Builder, imm32, imm64, insn, off16, parseBig, parseTarget, LABEL_RE } from './source.js';
 
 export interface KernelAsmOptions {

@@ -10,14 +10,13 @@
  *   bytes on x86-64, zero-padded), the tracepoint's record for tracepoints —
  *   so that tracing programs can be tested without attaching them.
  */
+import { PT_REGS_SIZE } from '../../uapi/ctx.js';
 import type { AddressSpace } from '../../vm/memory.js';
 import { BPF_F_TEST_RUN_ON_CPU, TestRunError, type TestRunOptions, type TestRunResult } from './types.js';
 import type { PreparedRun } from './run.js';
 
 /** MAX_BPF_FUNC_ARGS * sizeof(u64) */
 const RAW_TP_MAX_CTX = 12 * 8;
-/** sizeof(struct pt_regs) on x86-64 */
-export const PT_REGS_SIZE = 168;
 
 export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: TestRunOptions, numCpus: number): PreparedRun {
   const ctxIn = opts.ctx ?? new Uint8Array(0);

@@ -14,7 +14,7 @@
  * - for socket filters the output packet's Ethernet header is zeroed (the
  *   kernel pushes back 14 zero bytes after the run).
  */
-import { SKB } from '../../helpers/skb.js';
+import { SK_BUFF } from '../../uapi/ctx.js';
 import type { SkbPacket } from '../../helpers/env.js';
 import type { AddressSpace } from '../../vm/memory.js';
 import type { NetDevice } from '../netdev.js';
@@ -39,12 +39,12 @@ const GSO_MAX_SEGS = 65535;
 
 /** The __sk_buff byte ranges ctx_in may set (convert___skb_to_skb); everything else must be zero. */
 const ALLOWED: Array<[number, number]> = [
-  [SKB.mark, SKB.mark + 4],
-  [SKB.priority, SKB.ifindex + 4],
-  [SKB.cb, SKB.cb + 20],
-  [SKB.tstamp, SKB.gso_segs + 4],
-  [SKB.gso_size, SKB.gso_size + 4],
-  [SKB.hwtstamp, SKB.hwtstamp + 8],
+  [SK_BUFF.mark, SK_BUFF.mark + 4],
+  [SK_BUFF.priority, SK_BUFF.ifindex + 4],
+  [SK_BUFF.cb, SK_BUFF.cb + 20],
+  [SK_BUFF.tstamp, SK_BUFF.gso_segs + 4],
+  [SK_BUFF.gso_size, SK_BUFF.gso_size + 4],
+  [SK_BUFF.hwtstamp, SK_BUFF.hwtstamp + 8],
 ];
 
 const l2Types = new Set(['sched_cls', 'sched_act']);
@@ -56,13 +56,13 @@ export function prepareSkb(space: AddressSpace, progType: string, opts: TestRunO
   const size = data.length;
   if (size < ETH_HLEN) throw new TestRunError('EINVAL', `packet of ${size} bytes is shorter than an Ethernet header`);
   if (size > PAGE_SIZE - SKB_HEADROOM - SKB_SHINFO_SIZE) throw new TestRunError('EINVAL', `packet of ${size} bytes exceeds the ${PAGE_SIZE - SKB_HEADROOM - SKB_SHINFO_SIZE}-byte limit`);
-  const ctxIn = opts.ctx ? ctxInit(opts.ctx, SKB.SIZE) : undefined;
+  const ctxIn = opts.ctx ? ctxInit(opts.ctx, SK_BUFF.size) : undefined;
   const isL2 = l2Types.has(progType);
 
   let dev = devices.get(1)!;
   const cv = ctxIn ? new DataView(ctxIn.buffer, ctxIn.byteOffset, ctxIn.byteLength) : undefined;
   if (cv) {
-    const ifindex = cv.getUint32(SKB.ifindex, true);
+    const ifindex = cv.getUint32(SK_BUFF.ifindex, true);
     if (ifindex > 1) {
       const d = devices.get(ifindex);
       if (!d) throw new TestRunError('ENODEV', `no device with ifindex ${ifindex}`);
@@ -100,51 +100,51 @@ export function prepareSkb(space: AddressSpace, progType: string, opts: TestRunO
   }
 
   if (cv) {
-    for (let i = 0; i < SKB.SIZE; i++) {
+    for (let i = 0; i < SK_BUFF.size; i++) {
       if (ctxIn![i] === 0) continue;
       if (!ALLOWED.some(([a, b]) => i >= a && i < b)) throw new TestRunError('EINVAL', `__sk_buff byte ${i} may not be set in ctx_in`);
     }
-    const wire = cv.getUint32(SKB.wire_len, true);
+    const wire = cv.getUint32(SK_BUFF.wire_len, true);
     const skbLen = isL2 ? size : l3len;
     // convert___skb_to_skb runs after the push for tc, so wire_len is checked against the length the program sees.
     if (wire !== 0 && (wire < skbLen || wire > GSO_LEGACY_MAX_SIZE)) throw new TestRunError('EINVAL', `wire_len ${wire} is out of range`);
-    if (cv.getUint32(SKB.gso_segs, true) > GSO_MAX_SEGS) throw new TestRunError('EINVAL', 'gso_segs is out of range');
+    if (cv.getUint32(SK_BUFF.gso_segs, true) > GSO_MAX_SEGS) throw new TestRunError('EINVAL', 'gso_segs is out of range');
   }
 
   const bufSize = SKB_HEADROOM + skbDataAlign(size) + SKB_SHINFO_SIZE;
   const head = space.alloc(bufSize);
-  const ctx = space.alloc(SKB.SIZE);
+  const ctx = space.alloc(SK_BUFF.size);
   const region = space.addRegion({ base: head, size: SKB_HEADROOM + skbDataAlign(size), kind: 'packet', name: 'skb data', writable: true });
-  const ctxRegion = space.addRegion({ base: ctx, size: SKB.SIZE, kind: 'ctx', name: '__sk_buff', writable: true });
+  const ctxRegion = space.addRegion({ base: ctx, size: SK_BUFF.size, kind: 'ctx', name: '__sk_buff', writable: true });
   space.write(head + SKB_HEADROOM, data);
   const dataAddr = head + SKB_HEADROOM + (isL2 ? 0 : ETH_HLEN);
   const len = isL2 ? size : l3len;
 
   const w32 = (off: number, v: number): void => space.writeU32(ctx + off, v >>> 0);
-  w32(SKB.len, len);
-  w32(SKB.pkt_type, pktType);
-  w32(SKB.protocol, ((proto & 0xff) << 8) | (proto >> 8));
-  w32(SKB.ifindex, dev.ifindex);
-  w32(SKB.data, dataAddr);
-  w32(SKB.data_end, dataAddr + len);
-  w32(SKB.data_meta, dataAddr);
-  w32(SKB.family, family);
-  w32(SKB.local_ip4, localIp4);
-  w32(SKB.remote_ip4, remoteIp4);
-  if (localIp6) space.write(ctx + SKB.local_ip6, localIp6);
-  if (remoteIp6) space.write(ctx + SKB.remote_ip6, remoteIp6);
+  w32(SK_BUFF.len, len);
+  w32(SK_BUFF.pkt_type, pktType);
+  w32(SK_BUFF.protocol, ((proto & 0xff) << 8) | (proto >> 8));
+  w32(SK_BUFF.ifindex, dev.ifindex);
+  w32(SK_BUFF.data, dataAddr);
+  w32(SK_BUFF.data_end, dataAddr + len);
+  w32(SK_BUFF.data_meta, dataAddr);
+  w32(SK_BUFF.family, family);
+  w32(SK_BUFF.local_ip4, localIp4);
+  w32(SK_BUFF.remote_ip4, remoteIp4);
+  if (localIp6) space.write(ctx + SK_BUFF.local_ip6, localIp6);
+  if (remoteIp6) space.write(ctx + SK_BUFF.remote_ip6, remoteIp6);
   // wire_len is qdisc_skb_cb->pkt_len, which only convert___skb_to_skb sets: 0 without ctx_in.
   if (cv) {
-    w32(SKB.mark, cv.getUint32(SKB.mark, true));
-    w32(SKB.priority, cv.getUint32(SKB.priority, true));
-    w32(SKB.ingress_ifindex, cv.getUint32(SKB.ingress_ifindex, true));
-    space.write(ctx + SKB.cb, ctxIn!.subarray(SKB.cb, SKB.cb + 20));
-    space.writeU64(ctx + SKB.tstamp, cv.getBigUint64(SKB.tstamp, true));
-    const wire = cv.getUint32(SKB.wire_len, true);
-    w32(SKB.wire_len, wire === 0 ? len : wire);
-    w32(SKB.gso_segs, cv.getUint32(SKB.gso_segs, true));
-    w32(SKB.gso_size, cv.getUint32(SKB.gso_size, true));
-    space.writeU64(ctx + SKB.hwtstamp, cv.getBigUint64(SKB.hwtstamp, true));
+    w32(SK_BUFF.mark, cv.getUint32(SK_BUFF.mark, true));
+    w32(SK_BUFF.priority, cv.getUint32(SK_BUFF.priority, true));
+    w32(SK_BUFF.ingress_ifindex, cv.getUint32(SK_BUFF.ingress_ifindex, true));
+    space.write(ctx + SK_BUFF.cb, ctxIn!.subarray(SK_BUFF.cb, SK_BUFF.cb + 20));
+    space.writeU64(ctx + SK_BUFF.tstamp, cv.getBigUint64(SK_BUFF.tstamp, true));
+    const wire = cv.getUint32(SK_BUFF.wire_len, true);
+    w32(SK_BUFF.wire_len, wire === 0 ? len : wire);
+    w32(SK_BUFF.gso_segs, cv.getUint32(SK_BUFF.gso_segs, true));
+    w32(SK_BUFF.gso_size, cv.getUint32(SK_BUFF.gso_size, true));
+    space.writeU64(ctx + SK_BUFF.hwtstamp, cv.getBigUint64(SK_BUFF.hwtstamp, true));
   }
   const packet: SkbPacket = { kind: 'skb', ctx, head, end: head + SKB_HEADROOM + skbDataAlign(size) };
   const csumComplete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
@@ -155,10 +155,10 @@ export function prepareSkb(space: AddressSpace, progType: string, opts: TestRunO
   return {
     ctx,
     packet,
-    legacyPacket: () => ({ data: space.readU32(ctx + SKB.data), len: space.readU32(ctx + SKB.len) }),
+    legacyPacket: () => ({ data: space.readU32(ctx + SK_BUFF.data), len: space.readU32(ctx + SK_BUFF.len) }),
     finish(retval: number, duration: number): TestRunResult {
-      const d = space.readU32(ctx + SKB.data);
-      const l = space.readU32(ctx + SKB.len);
+      const d = space.readU32(ctx + SK_BUFF.data);
+      const l = space.readU32(ctx + SK_BUFF.len);
       let out: Uint8Array;
       if (isL2) out = space.bytes(d, l).slice();
       else {
@@ -171,18 +171,18 @@ export function prepareSkb(space: AddressSpace, progType: string, opts: TestRunO
         if (csumFold(packet.csumComplete!.csum) !== csumFold(now)) throw new TestRunError('EBADMSG', 'skb->csum does not match the packet after the run');
       }
       // convert_skb_to___skb: these fields are copied back over ctx_in (or a zeroed struct).
-      const ctxOut = ctxIn ? ctxIn.slice() : new Uint8Array(SKB.SIZE);
+      const ctxOut = ctxIn ? ctxIn.slice() : new Uint8Array(SK_BUFF.size);
       const ov = new DataView(ctxOut.buffer);
       const r32 = (off: number): number => space.readU32(ctx + off);
-      ov.setUint32(SKB.mark, r32(SKB.mark), true);
-      ov.setUint32(SKB.priority, r32(SKB.priority), true);
-      ov.setUint32(SKB.ingress_ifindex, r32(SKB.ingress_ifindex), true);
-      ov.setUint32(SKB.ifindex, dev.ifindex, true);
-      ov.setBigUint64(SKB.tstamp, space.readU64(ctx + SKB.tstamp), true);
-      ctxOut.set(space.bytes(ctx + SKB.cb, 20), SKB.cb);
-      ov.setUint32(SKB.wire_len, r32(SKB.wire_len), true);
-      ov.setUint32(SKB.gso_segs, r32(SKB.gso_segs), true);
-      ov.setBigUint64(SKB.hwtstamp, space.readU64(ctx + SKB.hwtstamp), true);
+      ov.setUint32(SK_BUFF.mark, r32(SK_BUFF.mark), true);
+      ov.setUint32(SK_BUFF.priority, r32(SK_BUFF.priority), true);
+      ov.setUint32(SK_BUFF.ingress_ifindex, r32(SK_BUFF.ingress_ifindex), true);
+      ov.setUint32(SK_BUFF.ifindex, dev.ifindex, true);
+      ov.setBigUint64(SK_BUFF.tstamp, space.readU64(ctx + SK_BUFF.tstamp), true);
+      ctxOut.set(space.bytes(ctx + SK_BUFF.cb, 20), SK_BUFF.cb);
+      ov.setUint32(SK_BUFF.wire_len, r32(SK_BUFF.wire_len), true);
+      ov.setUint32(SK_BUFF.gso_segs, r32(SK_BUFF.gso_segs), true);
+      ov.setBigUint64(SK_BUFF.hwtstamp, space.readU64(ctx + SK_BUFF.hwtstamp), true);
       return { retval, data: out, ctx: ctxOut, duration };
     },
     release(): void {

@@ -7,7 +7,8 @@
  * program does not see and that are appended to the output, as with the
  * kernel's multi-buffer frames. The output starts at data_meta.
  */
-import { XDP_FRAME_SIZE, XDP_MD, metalenInvalid } from '../../helpers/xdp.js';
+import { XDP_MD } from '../../uapi/ctx.js';
+import { XDP_FRAME_SIZE, metalenInvalid } from '../../helpers/xdp.js';
 import type { XdpPacket } from '../../helpers/env.js';
 import type { AddressSpace } from '../../vm/memory.js';
 import type { NetDevice } from '../netdev.js';
@@ -30,7 +31,7 @@ export function prepareXdp(space: AddressSpace, opts: TestRunOptions, devices: R
   let metaSz = 0;
   let ctxIn: Uint8Array | undefined;
   if (opts.ctx) {
-    ctxIn = ctxInit(opts.ctx, XDP_MD.SIZE);
+    ctxIn = ctxInit(opts.ctx, XDP_MD.size);
     const dv = new DataView(ctxIn.buffer, ctxIn.byteOffset, ctxIn.byteLength);
     const cData = dv.getUint32(XDP_MD.data, true);
     const cEnd = dv.getUint32(XDP_MD.data_end, true);
@@ -67,9 +68,9 @@ export function prepareXdp(space: AddressSpace, opts: TestRunOptions, devices: R
 
   // Frame: data_hard_start at a page; the packet (with metadata) at hard_start + headroom.
   const frame = space.alloc(PAGE_SIZE, PAGE_SIZE);
-  const ctx = space.alloc(XDP_MD.SIZE);
+  const ctx = space.alloc(XDP_MD.size);
   const region = space.addRegion({ base: frame, size: PAGE_SIZE - SKB_SHINFO_SIZE, kind: 'packet', name: 'xdp frame', writable: true });
-  const ctxRegion = space.addRegion({ base: ctx, size: XDP_MD.SIZE, kind: 'ctx', name: 'xdp_md', writable: false });
+  const ctxRegion = space.addRegion({ base: ctx, size: XDP_MD.size, kind: 'ctx', name: 'xdp_md', writable: false });
   const dataMeta = frame + headroom;
   space.write(dataMeta, data.subarray(0, linear));
   space.writeU32(ctx + XDP_MD.data, dataMeta + metaSz);

@@ -7,9 +7,9 @@
  * (allow). No test run in Linux (ENOTSUPP), no hook in tsbpf: loaded,
  * verified, not run.
  */
+import { BPF_CGROUP_DEV_CTX } from '../../uapi/ctx.js';
 import { narrowOk, type ProgTypeRules } from './index.js';
 
-export const BPF_CGROUP_DEV_CTX = { access_type: 0, major: 4, minor: 8, size: 12 } as const;
 
 export const CGROUP_DEVICE: ProgTypeRules = {
   name: 'cgroup_device',

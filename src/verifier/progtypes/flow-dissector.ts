@@ -8,7 +8,7 @@
  * return-value check. Linux's test run for this type dissects a packet;
  * tsbpf has none, so the runtime refuses to run it (ENOTSUPP).
  */
-import { SK_BUFF as B } from './skb.js';
+import { SK_BUFF as B } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
 export const FLOW_DISSECTOR: ProgTypeRules = {

@@ -8,7 +8,8 @@
  * (may_access_direct_pkt_data). No LD_ABS (may_access_skb), no return-value
  * check (check_return_code has no case for them).
  */
-import { skbValid, SK_BUFF as B } from './skb.js';
+import { skbValid } from './skb.js';
+import { SK_BUFF as B } from '../../uapi/ctx.js';
 import type { CtxAccessQuery, CtxField, ProgTypeRules } from './index.js';
 
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;

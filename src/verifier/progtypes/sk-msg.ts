@@ -8,12 +8,9 @@
  * unsupported (tsbpf has no sockets). No return-value check. No test run in
  * Linux nor a hook in tsbpf: loaded, verified, not run.
  */
+import { SK_MSG_MD } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
-export const SK_MSG_MD = {
-  data: 0, data_end: 8, family: 16, remote_ip4: 20, local_ip4: 24, remote_ip6: 28, local_ip6: 44,
-  remote_port: 60, local_port: 64, size: 68, sk: 72, end: 80,
-} as const;
 
 const M = SK_MSG_MD;
 

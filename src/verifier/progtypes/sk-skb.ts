@@ -7,7 +7,8 @@
  * the rest is bpf_skb_is_valid_access (skb.ts). No LD_ABS, no return-value
  * check. No test run in Linux nor a hook in tsbpf: loaded, verified, not run.
  */
-import { skbValid, SK_BUFF as B } from './skb.js';
+import { skbValid } from './skb.js';
+import { SK_BUFF as B } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;

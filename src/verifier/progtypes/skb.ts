@@ -6,16 +6,9 @@
  * tc_cls_act_is_valid_access (packet pointers; mark, tc_index, priority,
  * tc_classid, cb[], tstamp and queue_mapping writable).
  */
+import { SK_BUFF } from '../../uapi/ctx.js';
 import { narrowOk, type CtxAccessQuery, type CtxField, type ProgTypeRules } from './index.js';
 
-/** Byte offsets of `struct __sk_buff` fields. */
-export const SK_BUFF = {
-  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
-  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
-  data_end: 80, napi_id: 84, family: 88, remote_ip4: 92, local_ip4: 96, remote_ip6: 100, local_ip6: 116,
-  remote_port: 132, local_port: 136, data_meta: 140, flow_keys: 144, tstamp: 152, wire_len: 160, gso_segs: 164,
-  sk: 168, gso_size: 176, tstamp_type: 180, hwtstamp: 184, size: 192,
-} as const;
 
 const B = SK_BUFF;
 /** [start, end) of a field, as bpf_ctx_range covers every byte of it. */

@@ -21,15 +21,11 @@
  * them (BPF_PROG_TEST_RUN gives ENOTSUPP), so the runtime loads them
  * verified and refuses to run them.
  */
+import { BPF_SOCK_ADDR } from '../../uapi/ctx.js';
 import { narrowOk, type CtxAccessQuery, type CtxField, type ProgTypeRules } from './index.js';
 
-/** Byte offsets of `struct bpf_sock_addr` fields. */
-export const SOCK_ADDR = {
-  user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36,
-  msg_src_ip4: 40, msg_src_ip6: 44, sk: 64, size: 72,
-} as const;
 
-const A = SOCK_ADDR;
+const A = BPF_SOCK_ADDR;
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;
 
 /** libbpf's expected attach type names (src/object/sections.ts) for each family's hooks. */

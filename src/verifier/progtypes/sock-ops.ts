@@ -13,12 +13,9 @@
  * The return value is 0 or 1 (check_return_code's default). No test run in
  * Linux nor a hook in tsbpf: loaded, verified, not run.
  */
+import { BPF_SOCK_OPS } from '../../uapi/ctx.js';
 import { narrowOk, type ProgTypeRules } from './index.js';
 
-export const BPF_SOCK_OPS = {
-  op: 0, reply: 4, sk_txhash: 164, bytes_received: 168, bytes_acked: 176, sk: 184, skb_data: 192, skb_data_end: 200,
-  skb_len: 208, skb_tcp_flags: 212, skb_hwtstamp: 216, size: 224,
-} as const;
 
 const O = BPF_SOCK_OPS;
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;

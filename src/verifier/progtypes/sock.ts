@@ -15,13 +15,9 @@
  * The return value is 0 (refuse) or 1 (allow). There is no test run in
  * Linux (ENOTSUPP) nor a hook in tsbpf: loaded, verified, not run.
  */
+import { BPF_SOCK } from '../../uapi/ctx.js';
 import { narrowOk, type CtxAccessQuery, type CtxField, type ProgTypeRules } from './index.js';
 
-/** Byte offsets of `struct bpf_sock` fields. */
-export const BPF_SOCK = {
-  bound_dev_if: 0, family: 4, type: 8, protocol: 12, mark: 16, priority: 20, src_ip4: 24, src_ip6: 28, src_port: 44,
-  dst_port: 48, dst_ip4: 52, dst_ip6: 56, state: 72, rx_queue_mapping: 76, size: 80,
-} as const;
 
 const S = BPF_SOCK;
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;

@@ -13,9 +13,9 @@
  * The return value is 0 or 1. No test run in Linux nor a hook in tsbpf:
  * loaded, verified, not run.
  */
+import { BPF_SOCKOPT } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
-export const BPF_SOCKOPT = { sk: 0, optval: 8, optval_end: 16, level: 24, optname: 28, optlen: 32, retval: 36, size: 40 } as const;
 
 const S = BPF_SOCKOPT;
 

@@ -7,9 +7,9 @@
  * and values are reached through helpers (bpf_sysctl_get_name, ...). No
  * test run in Linux (ENOTSUPP), no hook in tsbpf: loaded, verified, not run.
  */
+import { BPF_SYSCTL } from '../../uapi/ctx.js';
 import { narrowOk, type ProgTypeRules } from './index.js';
 
-export const BPF_SYSCTL = { write: 0, file_pos: 4, size: 8 } as const;
 
 export const CGROUP_SYSCTL: ProgTypeRules = {
   name: 'cgroup_sysctl',

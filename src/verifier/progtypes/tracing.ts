@@ -8,9 +8,9 @@
  * - raw_tracepoint: up to 12 u64 arguments (MAX_BPF_FUNC_ARGS).
  * - perf_event: `struct bpf_perf_event_data` (pt_regs, sample_period u64, addr u64).
  */
+import { PT_REGS_SIZE } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
-export const PT_REGS_SIZE = 168;
 export const PERF_MAX_TRACE_SIZE = 8192;
 export const MAX_BPF_FUNC_ARGS = 12;
 

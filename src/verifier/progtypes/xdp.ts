@@ -5,17 +5,9 @@
  * devmap programs only. The return value is not range-checked: unknown
  * actions are treated as XDP_ABORTED at run time.
  */
+import { XDP_MD } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';
 
-export const XDP_MD = {
-  data: 0,
-  data_end: 4,
-  data_meta: 8,
-  ingress_ifindex: 12,
-  rx_queue_index: 16,
-  egress_ifindex: 20,
-  size: 24,
-} as const;
 
 export const XDP: ProgTypeRules = {
   name: 'xdp',

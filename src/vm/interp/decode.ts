@@ -15,6 +15,8 @@
  *   lddw (src 4) yields the absolute instruction index of the function, which
  *   is what ExecEnv.callFunc takes.
  */
+import { calleeStart, isPseudoFunc, jumpTarget } from '../../isa/control-flow.js';
+import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 
@@ -46,9 +48,6 @@ export const I_BE32 = 0x116;
 export const I_BE64 = 0x117;
 export const I_ATOMIC = 0x118;
 export const I_LDPKT = 0x119;
-
-/** The kernel's helper id of bpf_tail_call, which engines implement themselves. */
-export const HELPER_TAIL_CALL = 12;
 
 export interface DecodedProgram {
   readonly n: number;
@@ -120,20 +119,20 @@ export function decodeProgram(insns: readonly Insn[]): DecodedProgram {
           else if (!x) {
             if (ins.src === op.BPF_PSEUDO_CALL) {
               o = I_CALL_LOCAL;
-              off = i + imm + 1;
+              off = calleeStart(ins, i);
             } else if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) o = I_KFUNC;
             else if (imm === HELPER_TAIL_CALL) o = I_TAIL_CALL;
           }
         } else if (a !== op.BPF_EXIT) {
-          off = i + (cls === op.BPF_JMP32 && a === op.BPF_JA ? imm : off) + 1;
+          off = jumpTarget(ins, i);
         }
         break;
       }
       case op.BPF_LD: {
         if (code === op.OP_LDDW && i + 1 < n) {
           off = insns[i + 1]!.imm;
-          if (ins.src === op.BPF_PSEUDO_FUNC) {
-            imm = i + imm + 1;
+          if (isPseudoFunc(ins)) {
+            imm = calleeStart(ins, i);
             off = 0;
           }
           opA[i] = o;

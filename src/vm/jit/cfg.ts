@@ -11,6 +11,7 @@
  */
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
+import { isJump, jumpTarget, slotsOf } from '../../isa/control-flow.js';
 import { InstructionError } from '../../errors.js';
 
 export type Terminator =
@@ -55,34 +56,6 @@ export interface FunctionCfg {
   mergeNode: Uint8Array;
 }
 
-export const isJump = (ins: Insn): boolean => {
-  const cls = op.classOf(ins.code);
-  if (cls !== op.BPF_JMP && cls !== op.BPF_JMP32) return false;
-  const o = op.opOf(ins.code);
-  return o !== op.BPF_CALL && o !== op.BPF_EXIT;
-};
-
-export const isCondJump = (ins: Insn): boolean => isJump(ins) && op.opOf(ins.code) !== op.BPF_JA;
-
-/** Jump target slot of a jump at `i` (gotol takes its offset from imm, RFC 9669 4.3). */
-export function jumpTarget(ins: Insn, i: number): number {
-  return i + 1 + (ins.code === op.OP_JA32 ? ins.imm : ins.off);
-}
-
-/** Slots that start a function: 0, bpf-to-bpf call targets and function-pointer (callback) targets. */
-export function functionEntries(insns: readonly Insn[]): number[] {
-  const set = new Set<number>([0]);
-  for (let i = 0; i < insns.length; i++) {
-    const ins = insns[i]!;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) set.add(i + 1 + ins.imm);
-    else if (ins.code === op.OP_LDDW) {
-      if (ins.src === op.BPF_PSEUDO_FUNC) set.add(i + 1 + ins.imm);
-      i++;
-    }
-  }
-  return [...set].sort((a, b) => a - b);
-}
-
 /**
  * Slots that begin a basic block anywhere in the program: jump targets, the
  * slot after a jump or exit, and function entries. A superset per function is
@@ -110,7 +83,7 @@ export function blockLeaders(insns: readonly Insn[], entries: readonly number[])
 const NO_SUCC: number[] = [];
 
 /** Build the CFG of the function starting at `entry`. */
-export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array): FunctionCfg {
+export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array): FunctionCfg {
   const n = insns.length;
   const blocks: BasicBlock[] = [];
   const idOf = new Int32Array(n).fill(-1);
@@ -132,7 +105,7 @@ export function buildCfg(insns: readonly Insn[], entry: number, leaders: Uint8Ar
     let i = b.start;
     for (;;) {
       const ins = insns[i]!;
-      const width = ins.code === op.OP_LDDW ? 2 : 1;
+      const width = slotsOf(ins);
       b.last = i;
       if (ins.code === op.OP_EXIT) {
         b.end = i + 1;

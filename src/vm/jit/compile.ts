@@ -30,10 +30,12 @@
  * runs with a budget (instruction budget per basic block, every memory
  * access checked against the space with the faulting pc).
  */
+import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 import type { InsnAux } from '../engine.js';
-import { buildCfg, blockLeaders, functionEntries, isJump, type FunctionCfg } from './cfg.js';
+import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
+import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../memory.js';
@@ -49,8 +51,6 @@ export const enum FaultKind {
   Memory = 5,
 }
 
-export const HELPER_TAIL_CALL = 12;
-export const HELPER_SMP_PROCESSOR_ID = 8;
 
 /**
  * What a helper inliner sees: it may emit code that computes r0 from r1..r5
@@ -253,9 +253,9 @@ export class CompileError extends TsbpfError {
 
 /** Compile a whole program (validated by validateProgram: control flow stays inside it). */
 export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
-  const entries = functionEntries(insns);
+  const entries = functionStarts(insns);
   const leaders = blockLeaders(insns, entries);
-  const cfgs = entries.map((e) => buildCfg(insns, e, leaders));
+  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders));
 
   // Helpers the program names by id (imported once each).
   const helperIds: number[] = [];
@@ -335,7 +335,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
           if (ins.code === op.OP_LDDW) i++;
           else if (ins.code === op.OP_CALLX || (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL))
             mayTail.add(cfg.entry);
-          else if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) callees.push(i + 1 + ins.imm);
+          else if (isPseudoCall(ins)) callees.push(calleeStart(ins, i));
         }
       }
       calls.set(cfg.entry, callees);
@@ -782,7 +782,7 @@ class FunctionCompiler {
       case op.BPF_LD: {
         if (ins.code === op.OP_LDDW) {
           const hi = this.insns[pc + 1]!.imm;
-          if (ins.src === op.BPF_PSEUDO_FUNC) c.i64Const32(pc + 1 + ins.imm); // callbacks are named by slot
+          if (ins.src === op.BPF_PSEUDO_FUNC) c.i64Const32(calleeStart(ins, pc)); // callbacks are named by slot
           else if ((hi === 0 && ins.imm >= 0) || (hi === -1 && ins.imm < 0)) c.i64Const32(ins.imm);
           else c.i64Const((BigInt(hi) << 32n) | BigInt(ins.imm >>> 0));
           c.localSet(REG[ins.dst]!);
@@ -1264,8 +1264,8 @@ class FunctionCompiler {
 
   private call(ins: Insn, pc: number): void {
     const c = this.c;
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_CALL) {
-      const target = pc + 1 + ins.imm;
+    if (isPseudoCall(ins)) {
+      const target = calleeStart(ins, pc);
       // A ninth frame would start below the stack region (kernel: MAX_CALL_FRAMES).
       c.globalGet(G_SP);
       c.i32Const(this.opts.stackBase + this.opts.stackSize);

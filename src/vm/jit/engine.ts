@@ -15,6 +15,7 @@
  * on Node 20) instead of a jump; the count of 33 (MAX_TAIL_CALL_CNT) is
  * shared across the chain as in the kernel.
  */
+import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
@@ -31,7 +32,7 @@ import {
   UnsupportedInsn,
   VmFault,
 } from '../fault.js';
-import { compileProgram, FaultKind, HELPER_TAIL_CALL, type CompiledModule, type HelperInliner } from './compile.js';
+import { compileProgram, FaultKind, type CompiledModule, type HelperInliner } from './compile.js';
 import { defaultInliners } from './inline.js';
 
 export interface JitOptions {

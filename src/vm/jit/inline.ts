@@ -10,7 +10,7 @@
  * as they are.
  */
 import type { HelperInliner, InlineSite } from './compile.js';
-import { HELPER_SMP_PROCESSOR_ID } from './compile.js';
+import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { Op } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../memory.js';
 
@@ -30,8 +30,6 @@ export interface ArrayMapLayout {
   stride: number;
   maxEntries: number;
 }
-
-export const HELPER_MAP_LOOKUP_ELEM = 1;
 
 /**
  * bpf_map_lookup_elem on an array map known at the call (InsnAux.mapAddr
@@ -99,7 +97,7 @@ export function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number
  */
 export function defaultInliners(space: AddressSpace): ReadonlyMap<number, HelperInliner> {
   return new Map([
-    [HELPER_SMP_PROCESSOR_ID, smpProcessorId],
-    [HELPER_MAP_LOOKUP_ELEM, arrayMapLookup(arrayLayoutFromDescriptor(space))],
+    [BPF_FUNC.get_smp_processor_id, smpProcessorId],
+    [BPF_FUNC.map_lookup_elem, arrayMapLookup(arrayLayoutFromDescriptor(space))],
   ]);
 }

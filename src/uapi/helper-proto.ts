@@ -1,5 +1,6 @@
 /**
- * Helper prototypes: what the verifier checks at each `call` to a helper.
+ * Helper prototypes: what the verifier checks at each `call` to a helper
+ * (the helper catalog, helpers.ts, holds one per helper).
  *
  * The names follow the kernel's `enum bpf_arg_type` / `enum bpf_return_type`
  * (include/linux/bpf.h), so a prototype here reads like the kernel's
@@ -52,7 +53,21 @@ export type ArgType =
   /** pointer to a dynptr on the stack */
   | 'PTR_TO_DYNPTR'
   /** a socket, task or other kernel object: tsbpf programs cannot obtain these */
-  | 'PTR_TO_BTF_ID';
+  | 'PTR_TO_BTF_ID'
+  /** a kernel object or NULL (the storage helpers' owner) */
+  | 'PTR_TO_BTF_ID_OR_NULL'
+  /** any socket pointer (struct sock_common and its relatives) */
+  | 'PTR_TO_BTF_ID_SOCK_COMMON'
+  /** a socket the program got from a socket helper (ARG_PTR_TO_SOCK_COMMON) */
+  | 'PTR_TO_SOCK_COMMON'
+  /** a per-CPU kernel variable (ksym) */
+  | 'PTR_TO_PERCPU_BTF_ID'
+  /** a kptr field of a map value (ARG_KPTR_XCHG_DEST) */
+  | 'PTR_TO_KPTR'
+  /** a map value or NULL (the storage helpers' initial value) */
+  | 'PTR_TO_MAP_VALUE_OR_NULL'
+  /** memory of a size fixed by the prototype (a packet header: ARG_PTR_TO_FIXED_SIZE_MEM with arg_size) */
+  | 'PTR_TO_FIXED_SIZE_MEM';
 
 export type RetType =
   | 'INTEGER'
@@ -61,7 +76,17 @@ export type RetType =
   | 'PTR_TO_MAP_VALUE'
   /** ringbuf_reserve: pointer to `size` bytes (the constant arg 2) or NULL; acquires a reference */
   | 'PTR_TO_RINGBUF_MEM_OR_NULL'
-  | 'PTR_TO_MEM_OR_NULL';
+  | 'PTR_TO_MEM_OR_NULL'
+  /** the return types of helpers tsbpf's verifier does not model (sockets, kernel objects, dynptr memory) */
+  | 'PTR_TO_SOCKET_OR_NULL'
+  | 'PTR_TO_TCP_SOCK_OR_NULL'
+  | 'PTR_TO_SOCK_COMMON_OR_NULL'
+  | 'PTR_TO_BTF_ID'
+  | 'PTR_TO_BTF_ID_OR_NULL'
+  | 'PTR_TO_BTF_ID_TRUSTED'
+  | 'PTR_TO_MEM_OR_BTF_ID'
+  | 'PTR_TO_MEM_OR_BTF_ID_OR_NULL'
+  | 'PTR_TO_DYNPTR_MEM_OR_NULL';
 
 export interface HelperProto {
   ret: RetType;

@@ -1,0 +1,132 @@
+/**
+ * Which program types may call a helper: the kernel's per-program-type
+ * get_func_proto tables (net/core/filter.c, kernel/trace/bpf_trace.c,
+ * kernel/bpf/cgroup.c, kernel/bpf/helpers.c bpf_base_func_proto), as
+ * predicates the helper catalog (helpers.ts) names per helper. Root's view:
+ * the privileged-only helpers are the catalog's `privileged` flag.
+ *
+ * Checked against the running Linux 6.18 for every helper id and the program
+ * types that load without an attach target (a one-call program per pair:
+ * "program of this type cannot use helper" means not available); tracing
+ * (fentry/fexit, iterators) and lsm follow the sources.
+ */
+import type { ProgTypeName } from '../object/spec.js';
+
+/** May a program of `type` (with expected attach type `attachType`) call the helper? */
+export type ProgTypeFilter = (type: ProgTypeName, attachType?: string) => boolean;
+
+/** bpf_base_func_proto: every program type falls back to it. */
+export const ANY: ProgTypeFilter = () => true;
+/** Offered to no program type by the oracle kernel (a config it is built without, or a program type tsbpf does not load). */
+export const NONE: ProgTypeFilter = () => false;
+
+const of = (...types: ProgTypeName[]): ProgTypeFilter => (t) => types.includes(t);
+const union = (...fs: ProgTypeFilter[]): ProgTypeFilter => (t, a) => fs.some((f) => f(t, a));
+
+/** bpf_trace.c's program types, whose lookups end in bpf_tracing_func_proto (syscall goes through tracing_prog_func_proto). */
+export const TRACING = of('kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall');
+/** Program types whose lookups end in bpf_sk_base_func_proto (filter.c). */
+export const NET = of('socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr', 'sock_ops', 'sk_msg',
+  'sk_skb', 'flow_dissector', 'lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local', 'sk_lookup');
+/** tc_cls_act_func_proto */
+export const TC = of('sched_cls', 'sched_act');
+/** lwt_out_func_proto and the types that fall back to it (lwt_in, lwt_xmit, lwt_seg6local) */
+export const LWT = of('lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local');
+export const XDP = of('xdp');
+export const SK_SKB = of('sk_skb');
+export const SK_MSG = of('sk_msg');
+export const SOCK_OPS = of('sock_ops');
+export const PERF_EVENT = of('perf_event');
+export const SK_REUSEPORT = of('sk_reuseport');
+export const CGROUP_SKB = of('cgroup_skb');
+export const CGROUP_SYSCTL = of('cgroup_sysctl');
+/** bpf_syscall_func_proto (kernel/bpf/syscall.c) */
+export const SYSCALL = of('syscall');
+/** lirc_mode2_func_proto (drivers/media/rc/bpf-lirc.c) */
+export const LIRC = of('lirc_mode2');
+/** tc, and lwt_xmit_func_proto */
+export const TC_LWT_XMIT = of('sched_cls', 'sched_act', 'lwt_xmit');
+/** tc, and sk_skb_func_proto */
+export const TC_SK_SKB = of('sched_cls', 'sched_act', 'sk_skb');
+/** tc, lwt_xmit and sk_skb (skb_store_bytes, skb_change_head/tail) */
+export const TC_LWT_XMIT_SK_SKB = of('sched_cls', 'sched_act', 'lwt_xmit', 'sk_skb');
+/** tc and xdp_func_proto (fib_lookup, check_mtu) */
+export const TC_XDP = of('sched_cls', 'sched_act', 'xdp');
+/** tc, xdp and lwt_xmit (redirect) */
+export const TC_XDP_LWT_XMIT = of('sched_cls', 'sched_act', 'xdp', 'lwt_xmit');
+/** tc, xdp and every lwt type (csum_diff) */
+export const TC_XDP_LWT = union(TC, XDP, LWT);
+/** tc and every lwt type (get_route_realm, skb_under_cgroup, get_hash_recalc) */
+export const TC_LWT = union(TC, LWT);
+/** tc, sk_skb and every lwt type (skb_pull_data) */
+export const TC_SK_SKB_LWT = union(TC, SK_SKB, LWT);
+/** tc and cg_skb_func_proto (skb_cgroup_id, skb_ancestor_cgroup_id, skb_ecn_set_ce) */
+export const TC_CGROUP_SKB = of('sched_cls', 'sched_act', 'cgroup_skb');
+/** lwt_in_func_proto and lwt_xmit_func_proto (lwt_push_encap) */
+export const LWT_IN_XMIT = of('lwt_in', 'lwt_xmit');
+/** skb_load_bytes: tc, sk_filter_func_proto (socket filters; cgroup_skb falls back to it), lwt, sk_skb, flow_dissector */
+export const SKB_LOAD_BYTES = union(TC, LWT, of('socket_filter', 'cgroup_skb', 'sk_skb', 'flow_dissector'));
+/** skb_load_bytes_relative: sk_filter_func_proto, tc, cgroup_skb and sk_reuseport */
+export const SKB_LOAD_BYTES_RELATIVE = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_reuseport');
+/** get_socket_uid: sk_filter_func_proto, tc, cgroup_skb, sk_skb */
+export const SOCKET_UID = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_skb');
+/** ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it); cgroup_sock and cgroup_sysctl checked on 6.18 */
+export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock'));
+
+/** The attach types bpf_prog_has_trampoline is true for (tracing programs; LSM is not a program type tsbpf verifies). */
+const TRAMPOLINE_ATTACH: readonly string[] = ['trace_fentry', 'trace_fexit', 'modify_return'];
+/** bpf_prog_has_trampoline: fentry, fexit and fmod_ret programs (get_func_arg, get_func_ret, get_func_arg_cnt) */
+export const TRAMPOLINE: ProgTypeFilter = (t, a) => t === 'tracing' && TRAMPOLINE_ATTACH.includes(a ?? '');
+/** get_func_ip (check_get_func_ip): kprobes; for tracing programs only fentry/fexit/fmod_ret */
+export const FUNC_IP: ProgTypeFilter = (t, a) => t === 'kprobe' || TRAMPOLINE(t, a);
+/**
+ * get_attach_cookie: kprobe/tp/pe/raw_tp_prog_func_proto; tracing_prog_func_proto for tp_btf
+ * (BPF_TRACE_RAW_TP) and trampoline programs, not for iterators or syscall programs
+ */
+export const ATTACH_COOKIE: ProgTypeFilter = (t, a) => ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint'].includes(t)
+  || (t === 'tracing' && (a === 'trace_raw_tp' || TRAMPOLINE_ATTACH.includes(a ?? '')));
+
+/** Program types whose lookups go through cgroup_common_func_proto (kernel/bpf/cgroup.c). */
+export const CGROUP = of('cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt');
+/**
+ * cgroup_common_func_proto's get_retval/set_retval: not for the hooks whose
+ * return value is a verdict rather than an errno (inet ingress/egress,
+ * sock_ops, recvmsg, getpeername, getsockname). No expected attach type is 0, BPF_CGROUP_INET_INGRESS.
+ */
+const NO_RETVAL_ATTACH: ReadonlySet<string> = new Set(['cgroup_inet_ingress', 'cgroup_inet_egress', 'cgroup_sock_ops',
+  'cgroup_udp4_recvmsg', 'cgroup_udp6_recvmsg', 'cgroup_unix_recvmsg', 'cgroup_inet4_getpeername', 'cgroup_inet6_getpeername',
+  'cgroup_unix_getpeername', 'cgroup_inet4_getsockname', 'cgroup_inet6_getsockname', 'cgroup_unix_getsockname']);
+export const RETVAL: ProgTypeFilter = (t, a) => CGROUP(t) && !NO_RETVAL_ATTACH.has(a ?? 'cgroup_inet_ingress');
+
+/** The ctx-taking get_socket_cookie protos of the socket hooks (other program types get other protos, or none). */
+export const SOCKET_COOKIE = of('socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'sk_skb');
+/** get_netns_cookie with a context that may be NULL (sock_addr_func_proto, sock_filter_func_proto) */
+export const NETNS_COOKIE = of('cgroup_sock_addr', 'cgroup_sock');
+/** sock_addr_func_proto: no setsockopt/getsockopt for the unix getpeername/getsockname hooks. */
+const SOCKOPT_UNAVAILABLE: ReadonlySet<string> = new Set(['cgroup_unix_getpeername', 'cgroup_unix_getsockname']);
+export const SOCKOPT: ProgTypeFilter = (t, a) => t === 'sock_ops' || (t === 'cgroup_sock_addr' && !SOCKOPT_UNAVAILABLE.has(a ?? ''));
+/** bind: the connect hooks of sock_addr_func_proto */
+export const BIND: ProgTypeFilter = (t, a) => t === 'cgroup_sock_addr' && (a === 'cgroup_inet4_connect' || a === 'cgroup_inet6_connect');
+
+// The helpers tsbpf's verifier does not model (the catalog's `unmodelled`): where the kernel offers them.
+/** sk_lookup_tcp/udp, skc_lookup_tcp: tc, xdp, cg_skb, sk_skb and sock_addr_func_proto */
+export const SOCK_LOOKUP = of('sched_cls', 'sched_act', 'xdp', 'cgroup_skb', 'sk_skb', 'cgroup_sock_addr');
+/** sk_release: the lookups' types and sk_lookup_func_proto */
+export const SK_RELEASE = union(SOCK_LOOKUP, of('sk_lookup'));
+/** tcp_sock: tc, cg_skb, sock_ops and cg_sockopt */
+export const TCP_SOCK = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'cgroup_sockopt');
+/** sk_storage_get/delete: the socket hooks and syscall programs (cgroup_sock: get only, bpf_sk_storage_get_cg_sock_proto) */
+export const SK_STORAGE_DELETE = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'syscall', 'tracing');
+export const SK_STORAGE_GET = union(SK_STORAGE_DELETE, of('cgroup_sock'));
+/** sk_assign: tc and sk_lookup */
+export const SK_ASSIGN = of('sched_cls', 'sched_act', 'sk_lookup');
+/** bpf_skc_to_*: bpf_sk_base_func_proto, and tracing_prog_func_proto (tracing, syscall) */
+export const SKC_TO = union(NET, of('tracing', 'syscall'));
+/** tracing_prog_func_proto's own helpers (skb_output, xdp_output, sock_from_file, d_path): tracing and syscall programs */
+export const TRACING_PROG = of('tracing', 'syscall');
+/** bpf_iter programs' seq_file helpers */
+export const ITER: ProgTypeFilter = (t, a) => t === 'tracing' && a === 'trace_iter';
+/** bpf_lsm_func_proto */
+export const LSM = of('lsm');
+/** bpf_tcp_ca's struct_ops programs */
+export const STRUCT_OPS = of('struct_ops');

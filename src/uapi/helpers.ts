@@ -1,0 +1,332 @@
+/**
+ * The helper catalog: every helper Linux 6.18 defines (enum bpf_func_id,
+ * ids 1..211), with what each layer needs to know about it, in one place:
+ *
+ * - its prototype, written after the helper's `struct bpf_func_proto` in the
+ *   kernel (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c, net/core/filter.c,
+ *   kernel/bpf/ringbuf.c, kernel/bpf/cgroup.c, ...): what the verifier checks;
+ * - which program types may call it (helper-progtypes.ts) and whether the
+ *   loader needs CAP_BPF/CAP_PERFMON for it;
+ * - the proto's verifier-facing flags (pkt_access, do_refine_retval_range);
+ * - why tsbpf's verifier cannot judge a call to it, where it cannot
+ *   (`unmodelled`: the program is refused with ENOTSUPP, never with a
+ *   verdict Linux does not give);
+ * - where tsbpf implements it (`impl`, a module under src/), if it does.
+ *
+ * The verifier (src/verifier/call-helper.ts and its tables), the runtime's
+ * helper registry (src/helpers), the loader, the disassembler (names) and
+ * docs/helpers.md (scripts/gen-helper-docs.ts) all read this table.
+ */
+import { BPF_FUNC, type HelperName } from './helper-ids.js';
+import type { ArgType, HelperProto, RetType } from './helper-proto.js';
+import * as T from './helper-progtypes.js';
+import type { ProgTypeFilter } from './helper-progtypes.js';
+import type { ProgTypeName } from '../object/spec.js';
+
+export interface HelperInfo {
+  readonly id: number;
+  /** the kernel's name without the bpf_ prefix */
+  readonly name: HelperName;
+  readonly proto: HelperProto;
+  /** a different prototype some program types get (the kernel's per-type protos of one helper) */
+  readonly variant?: { readonly types: ProgTypeFilter; readonly proto: HelperProto };
+  /** the program types whose get_func_proto returns a proto for it (root's view) */
+  readonly progTypes: ProgTypeFilter;
+  /** offered only to a loader with CAP_BPF or CAP_PERFMON (bpf_base_func_proto's capability checks) */
+  readonly privileged: boolean;
+  /** the proto sets pkt_access: a packet pointer may be passed as its memory argument */
+  readonly pktAccess: boolean;
+  /** R0 is refined to [-MAX_ERRNO, size] by the size argument (do_refine_retval_range) */
+  readonly retBoundedBySize: boolean;
+  /** a variadic helper whose proto checks only this many leading arguments */
+  readonly checkedArgs?: number;
+  /** why tsbpf's verifier cannot judge a call to it (the state it would need is not modelled) */
+  readonly unmodelled?: string;
+  /** where tsbpf implements it: a module path under src/ (the registry's helpers); absent if it does not */
+  readonly impl?: string;
+  /** the call a host makes to register an implemented helper the default registry leaves out */
+  readonly optIn?: string;
+}
+
+type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
+
+const SPIN_LOCK = 'spin locks (ARG_PTR_TO_SPIN_LOCK, lock state across the program) are not modelled by tsbpf';
+const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
+const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
+const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON / PTR_TO_TCP_SOCK), which tsbpf does not model';
+const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
+const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
+const SLEEP = 'it might sleep, and tsbpf does not check that only sleepable programs call it';
+
+const p = (ret: RetType, args: ArgType[], extra: Omit<HelperProto, 'ret' | 'args'> = {}): HelperProto => ({ ret, args, ...extra });
+const GPL = { gplOnly: true } as const;
+const PKT = { changesPktData: true } as const;
+const INT0 = p('INTEGER', []);
+const CTX = p('INTEGER', ['PTR_TO_CTX']);
+const CTX_ANY = p('INTEGER', ['PTR_TO_CTX', 'ANYTHING']);
+const CTX_ANY_PKT = p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], PKT);
+const PROBE_READ = p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL);
+
+const entries: Array<[HelperName, HelperProto, Extra?]> = [
+  // kernel/bpf/helpers.c: maps, time, identity, strings, loops (bpf_base_func_proto)
+  ['map_lookup_elem', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY']), { pktAccess: true, impl: 'helpers/maps' }],
+  ['map_update_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'ANYTHING']), { pktAccess: true, impl: 'helpers/maps' }],
+  ['map_delete_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY']), { pktAccess: true, impl: 'helpers/maps' }],
+  ['map_push_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_VALUE', 'ANYTHING']), { pktAccess: true, impl: 'helpers/maps' }],
+  ['map_pop_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE']), { impl: 'helpers/maps' }],
+  ['map_peek_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_UNINIT_MAP_VALUE']), { impl: 'helpers/maps' }],
+  ['map_lookup_percpu_elem', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { pktAccess: true }],
+  ['ktime_get_ns', INT0, { impl: 'helpers/time' }],
+  ['ktime_get_boot_ns', INT0, { impl: 'helpers/time' }],
+  ['ktime_get_coarse_ns', INT0, { progTypes: T.COARSE_NS, impl: 'helpers/time' }],
+  ['ktime_get_tai_ns', INT0],
+  ['jiffies64', INT0, { privileged: true, impl: 'helpers/time' }],
+  ['get_prandom_u32', INT0, { impl: 'helpers/random' }],
+  ['get_smp_processor_id', INT0, { impl: 'helpers/task' }],
+  ['get_numa_node_id', INT0, { impl: 'helpers/task' }],
+  ['get_current_pid_tgid', INT0, { impl: 'helpers/task' }],
+  ['get_current_uid_gid', INT0, { impl: 'helpers/task' }],
+  // (get_current_uid_gid and get_current_comm were tracing-only in 6.12; Linux 6.18 offers them to every type)
+  ['get_current_comm', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { privileged: true, impl: 'helpers/task' }],
+  ['get_current_task', p('INTEGER', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['get_current_cgroup_id', INT0, { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['get_current_ancestor_cgroup_id', p('INTEGER', ['ANYTHING']), { privileged: true }],
+  // get_ns_current_pid_tgid (bpf_base_func_proto): fills a struct bpf_pidns_info
+  ['get_ns_current_pid_tgid', p('INTEGER', ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'])],
+  ['tail_call', p('VOID', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']), { impl: 'helpers/tailcall' }],
+  ['strncmp', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR']), { impl: 'helpers/strings' }],
+  // strtol/strtoul: arg 4 is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, an aligned writable u64
+  ['strtol', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'PTR_TO_LONG'])],
+  ['strtoul', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'PTR_TO_LONG'])],
+  ['loop', p('INTEGER', ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, impl: 'helpers/loop' }],
+  ['for_each_map_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, impl: 'helpers/loop' }],
+  // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON
+  ['send_signal', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['send_signal_thread', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
+  ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
+  ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
+  ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true, unmodelled: TIMER }],
+  ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
+  ['timer_cancel', p('INTEGER', ['PTR_TO_TIMER'], GPL), { privileged: true, unmodelled: TIMER }],
+  ['dynptr_from_mem', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_DYNPTR']), { privileged: true, unmodelled: DYNPTR }],
+  ['ringbuf_reserve_dynptr', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING', 'PTR_TO_DYNPTR']), { privileged: true, unmodelled: DYNPTR }],
+  ['ringbuf_submit_dynptr', p('VOID', ['PTR_TO_DYNPTR', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, unmodelled: DYNPTR }],
+  ['ringbuf_discard_dynptr', p('VOID', ['PTR_TO_DYNPTR', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, unmodelled: DYNPTR }],
+  ['dynptr_read', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'PTR_TO_DYNPTR', 'ANYTHING', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
+  ['dynptr_write', p('INTEGER', ['PTR_TO_DYNPTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
+  ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, unmodelled: DYNPTR }],
+  ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
+  ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true, unmodelled: KPTR }],
+  ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
+  // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
+  ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true }],
+  ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], GPL), { privileged: true, unmodelled: BTF_OBJ }],
+  ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
+  ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
+  ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  ['inode_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+
+  // kernel/bpf/ringbuf.c
+  ['ringbuf_output', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { impl: 'helpers/ringbuf' }],
+  ['ringbuf_reserve', p('PTR_TO_RINGBUF_MEM_OR_NULL', ['CONST_MAP_PTR', 'CONST_ALLOC_SIZE_OR_ZERO', 'ANYTHING']), { impl: 'helpers/ringbuf' }],
+  ['ringbuf_submit', p('VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], { releasesArg: 0 }), { impl: 'helpers/ringbuf' }],
+  ['ringbuf_discard', p('VOID', ['PTR_TO_RINGBUF_MEM', 'ANYTHING'], { releasesArg: 0 }), { impl: 'helpers/ringbuf' }],
+  ['ringbuf_query', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { impl: 'helpers/ringbuf' }],
+
+  // kernel/trace/bpf_trace.c: printing and probing
+  // trace_printk is variadic: the helper reads r3..r5, but the kernel's proto checks only the format and its size.
+  ['trace_printk', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE'], GPL), { privileged: true, checkedArgs: 2, impl: 'helpers/trace' }],
+  ['trace_vprintk', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true, impl: 'helpers/trace' }],
+  // snprintf: arg 1 is ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE (checked on 6.18: NULL with size 0 passes, and it is GPL-only)
+  ['snprintf', p('INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true, impl: 'helpers/trace' }],
+  ['snprintf_btf', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING']), { privileged: true }],
+  // probe_read, probe_read_str: bpf_tracing_func_proto (CONFIG_ARCH_HAS_NON_OVERLAPPING_ADDRESS_SPACE, as on x86-64)
+  ['probe_read', PROBE_READ, { progTypes: T.TRACING, privileged: true, impl: 'helpers/probe' }],
+  ['probe_read_str', PROBE_READ, { progTypes: T.TRACING, privileged: true, retBoundedBySize: true, impl: 'helpers/probe' }],
+  ['probe_read_user', PROBE_READ, { privileged: true, impl: 'helpers/probe' }],
+  ['probe_read_kernel', PROBE_READ, { privileged: true, impl: 'helpers/probe' }],
+  ['probe_read_user_str', PROBE_READ, { privileged: true, retBoundedBySize: true, impl: 'helpers/probe' }],
+  ['probe_read_kernel_str', PROBE_READ, { privileged: true, retBoundedBySize: true, impl: 'helpers/probe' }],
+  // probe_write_user: the oracle's lockdown (LOCKDOWN_BPF_WRITE_USER) keeps it from every program type
+  ['probe_write_user', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.NONE }],
+  ['perf_event_output', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { impl: 'helpers/perf' }],
+  ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT }],
+  ['read_branch_records', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.PERF_EVENT }],
+  ['get_branch_snapshot', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true }],
+  ['current_task_under_cgroup', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { privileged: true }],
+  // get_stackid: a stack_trace map (verifier/func-compat.ts); get_stack: R0 is refined to [-MAX_ERRNO, size]
+  ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING }],
+  ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: "a modelled kernel (new TestKit() from 'tsbpf/testing')" }],
+  ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, retBoundedBySize: true, unmodelled: BTF_OBJ }],
+  ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'hooks/uprobe', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks'" }],
+  ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE }],
+  // get_func_arg/ret write an aligned u64 (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size 8)
+  ['get_func_arg', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],
+  ['get_func_ret', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],
+  ['get_func_arg_cnt', CTX, { progTypes: T.TRAMPOLINE }],
+  // override_return: kprobes, only in kernels built with CONFIG_BPF_KPROBE_OVERRIDE — not the oracle 6.18
+  ['override_return', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], GPL), { progTypes: T.NONE }],
+  ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
+  ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO']), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
+  ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
+  ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
+  ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID']), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
+  ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
+  ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
+  ['seq_printf_btf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
+  // kernel/bpf/bpf_lsm.c, security: LSM programs
+  ['bprm_opts_set', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  ['ima_inode_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  ['ima_file_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  // kernel/bpf/syscall.c: BPF_PROG_TYPE_SYSCALL programs (sleepable)
+  ['sys_bpf', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
+  ['btf_find_by_name_kind', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
+  ['sys_close', p('INTEGER', ['ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
+  ['kallsyms_lookup_name', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.SYSCALL }],
+
+  // kernel/bpf/cgroup.c
+  // get_local_storage: the cgroup storage map's value, never NULL; flags must be 0
+  ['get_local_storage', p('PTR_TO_MAP_VALUE', ['CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.CGROUP }],
+  ['get_retval', INT0, { progTypes: T.RETVAL }],
+  ['set_retval', p('INTEGER', ['ANYTHING']), { progTypes: T.RETVAL }],
+  // sysctl_get_name's buffer is written by the helper (6.18: ARG_PTR_TO_MEM | MEM_WRITE), so it need not be initialised
+  ['sysctl_get_name', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.CGROUP_SYSCTL }],
+  ['sysctl_get_current_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.CGROUP_SYSCTL }],
+  ['sysctl_get_new_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.CGROUP_SYSCTL }],
+  ['sysctl_set_new_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.CGROUP_SYSCTL }],
+
+  // net/core/filter.c: packets (tc, xdp, lwt, socket filters)
+  ['skb_load_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.SKB_LOAD_BYTES, impl: 'helpers/skb' }],
+  ['skb_load_bytes_relative', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.SKB_LOAD_BYTES_RELATIVE }],
+  ['skb_store_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT_SK_SKB, impl: 'helpers/skb' }],
+  ['l3_csum_replace', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT, impl: 'helpers/skb' }],
+  ['l4_csum_replace', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT, impl: 'helpers/skb' }],
+  ['csum_diff', p('INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { progTypes: T.TC_XDP_LWT, pktAccess: true, impl: 'helpers/skb' }],
+  // csum_update folds a csum_diff result into skb->csum; csum_level reads or sets skb->csum_level
+  ['csum_update', CTX_ANY, { progTypes: T.TC_LWT_XMIT }],
+  ['csum_level', CTX_ANY, { progTypes: T.TC_LWT_XMIT }],
+  ['redirect', p('INTEGER', ['ANYTHING', 'ANYTHING']), { progTypes: T.TC_XDP_LWT_XMIT, impl: 'helpers/redirect' }],
+  ['redirect_map', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING']), { progTypes: T.XDP, impl: 'helpers/redirect' }],
+  ['redirect_neigh', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { progTypes: T.TC }],
+  ['redirect_peer', p('INTEGER', ['ANYTHING', 'ANYTHING']), { progTypes: T.TC }],
+  ['clone_redirect', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT }],
+  ['skb_pull_data', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], PKT), { progTypes: T.TC_SK_SKB_LWT }],
+  ['skb_change_tail', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT_SK_SKB }],
+  ['skb_change_head', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_LWT_XMIT_SK_SKB }],
+  ['skb_adjust_room', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC_SK_SKB }],
+  ['skb_change_proto', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC }],
+  ['skb_change_type', CTX_ANY, { progTypes: T.TC }],
+  ['skb_vlan_push', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.TC }],
+  ['skb_vlan_pop', p('INTEGER', ['PTR_TO_CTX'], PKT), { progTypes: T.TC }],
+  ['skb_get_tunnel_key', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.TC_LWT_XMIT }],
+  ['skb_set_tunnel_key', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.TC_LWT_XMIT }],
+  ['skb_get_tunnel_opt', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.TC_LWT_XMIT }],
+  ['skb_set_tunnel_opt', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.TC_LWT_XMIT }],
+  ['skb_get_xfrm_state', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.TC }],
+  ['skb_set_tstamp', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING']), { progTypes: T.TC }],
+  ['skb_under_cgroup', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.TC_LWT }],
+  ['skb_cgroup_id', CTX, { progTypes: T.TC_CGROUP_SKB }],
+  ['skb_ancestor_cgroup_id', CTX_ANY, { progTypes: T.TC_CGROUP_SKB }],
+  ['skb_cgroup_classid', CTX, { progTypes: T.TC }],
+  ['skb_ecn_set_ce', CTX, { progTypes: T.TC_CGROUP_SKB }],
+  // get_cgroup_classid: tc and lwt_xmit read the skb's (ctx); every other type gets the current task's (no argument)
+  ['get_cgroup_classid', INT0, { privileged: true, variant: { types: T.TC_LWT_XMIT, proto: CTX } }],
+  ['get_route_realm', CTX, { progTypes: T.TC_LWT }],
+  ['get_hash_recalc', CTX, { progTypes: T.TC_LWT }],
+  ['set_hash_invalid', CTX, { progTypes: T.TC_LWT_XMIT }],
+  ['set_hash', CTX_ANY, { progTypes: T.TC }],
+  ['get_socket_uid', CTX, { progTypes: T.SOCKET_UID }],
+  ['lwt_push_encap', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], PKT), { progTypes: T.LWT_IN_XMIT }],
+  // lwt_seg6_*: lwt_seg6local programs, in kernels built with CONFIG_IPV6_SEG6_BPF — not the oracle 6.18
+  ['lwt_seg6_store_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], PKT), { progTypes: T.NONE }],
+  ['lwt_seg6_adjust_srh', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.NONE }],
+  ['lwt_seg6_action', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], PKT), { progTypes: T.NONE }],
+  ['xdp_adjust_head', CTX_ANY_PKT, { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['xdp_adjust_meta', CTX_ANY_PKT, { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['xdp_adjust_tail', CTX_ANY_PKT, { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['xdp_get_buff_len', CTX, { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['xdp_load_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['xdp_store_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.XDP, impl: 'helpers/xdp' }],
+  ['fib_lookup', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], GPL), { progTypes: T.TC_XDP }],
+  // check_mtu: mtu_len is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED with arg_size 4 (6.18 accepts it uninitialised)
+  ['check_mtu', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_U32', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.TC_XDP }],
+
+  // net/core/filter.c: socket hooks whose socket is the context
+  ['get_socket_cookie', CTX, { progTypes: T.SOCKET_COOKIE }],
+  ['get_netns_cookie', p('INTEGER', ['PTR_TO_CTX_OR_NULL']), { progTypes: T.NETNS_COOKIE }],
+  ['setsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.SOCKOPT }],
+  ['getsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.SOCKOPT }],
+  ['bind', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.BIND }],
+  ['sock_ops_cb_flags_set', CTX_ANY, { progTypes: T.SOCK_OPS }],
+  ['sock_map_update', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SOCK_OPS }],
+  ['sock_hash_update', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SOCK_OPS }],
+  // load_hdr_opt: arg 2 is ARG_PTR_TO_MEM | MEM_WRITE; store_hdr_opt reads its buffer and may move the packet
+  ['load_hdr_opt', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE', 'ANYTHING']), { progTypes: T.SOCK_OPS }],
+  ['store_hdr_opt', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], PKT), { progTypes: T.SOCK_OPS }],
+  ['reserve_hdr_opt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_OPS }],
+  // sockmap programs (net/core/sock_map.c, sk_msg_func_proto / sk_skb_func_proto): verdicts that name a socket by its map slot
+  ['sk_redirect_map', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'ANYTHING']), { progTypes: T.SK_SKB }],
+  ['sk_redirect_hash', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SK_SKB }],
+  ['msg_redirect_map', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'ANYTHING']), { progTypes: T.SK_MSG }],
+  ['msg_redirect_hash', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SK_MSG }],
+  ['msg_apply_bytes', CTX_ANY, { progTypes: T.SK_MSG }],
+  ['msg_cork_bytes', CTX_ANY, { progTypes: T.SK_MSG }],
+  ['msg_pull_data', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.SK_MSG }],
+  ['msg_push_data', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.SK_MSG }],
+  ['msg_pop_data', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.SK_MSG }],
+  ['sk_select_reuseport', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SK_REUSEPORT }],
+  // sockets as values: lookups, conversions, storage, syncookies
+  ['sk_lookup_tcp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
+  ['sk_lookup_udp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
+  ['skc_lookup_tcp', p('PTR_TO_SOCK_COMMON_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
+  ['sk_release', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON'], { releasesArg: 0 }), { progTypes: T.SK_RELEASE, unmodelled: SOCKET }],
+  ['sk_fullsock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB, unmodelled: SOCKET }],
+  ['tcp_sock', p('PTR_TO_TCP_SOCK_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TCP_SOCK, unmodelled: SOCKET }],
+  ['get_listener_sock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB, unmodelled: SOCKET }],
+  ['sk_assign', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.SK_ASSIGN, unmodelled: SOCKET }],
+  ['sk_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.CGROUP_SKB, unmodelled: SOCKET }],
+  ['sk_ancestor_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.CGROUP_SKB, unmodelled: SOCKET }],
+  ['sk_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.SK_STORAGE_GET, unmodelled: SOCKET }],
+  ['sk_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SK_STORAGE_DELETE, unmodelled: SOCKET }],
+  ...(['skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock', 'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock'] as const)
+    .map((n): [HelperName, HelperProto, Extra] => [n, p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SKC_TO, privileged: true, unmodelled: SOCKET }]),
+  ['tcp_check_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_gen_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  // tcp_raw_*: the headers are ARG_PTR_TO_FIXED_SIZE_MEM of sizeof(struct iphdr / ipv6hdr / tcphdr)
+  ['tcp_raw_gen_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_raw_gen_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_raw_check_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_raw_check_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_send_ack', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.STRUCT_OPS, unmodelled: BTF_OBJ }],
+
+  // drivers/media/rc/bpf-lirc.c: infrared decoders (lirc_mode2, a program type tsbpf does not load)
+  ['rc_repeat', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.LIRC }],
+  ['rc_keydown', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.LIRC }],
+  ['rc_pointer_rel', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.LIRC }],
+];
+
+/** Every helper Linux defines, by id. */
+export const HELPERS: ReadonlyMap<number, HelperInfo> = new Map(entries.map(([name, proto, extra = {}]) => {
+  const info: HelperInfo = {
+    id: BPF_FUNC[name], name, proto, progTypes: T.ANY, privileged: false, pktAccess: false, retBoundedBySize: false, ...extra,
+  };
+  return [info.id, info];
+}));
+
+/** The prototype program type `type` gets for helper `id` (most helpers have one for every type). */
+export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: string): HelperProto {
+  return type !== undefined && info.variant?.types(type, attachType) ? info.variant.proto : info.proto;
+}
+
+/** Does `type`'s get_func_proto return a proto for helper `id` (root's view; `privileged` is separate)? */
+export function helperAvailable(type: ProgTypeName, id: number, attachType?: string): boolean {
+  return HELPERS.get(id)?.progTypes(type, attachType) ?? false;
+}
