@@ -48,6 +48,7 @@ export function bpfCheck(env: Verifier): void {
     });
   if (!env.privileged && !env.rules.unprivileged)
     throw new Reject({ errno: 'EPERM', message: `program type ${env.rules.name} needs privileges (CAP_BPF) to load`, insn: 0 });
+  checkUnprivCalls(env);
   try {
     // Malformed encodings first (reserved fields, registers past r10, broken lddw pairs, jumps into the middle of one).
     validateProgram(env.insns);
@@ -123,19 +124,34 @@ export function bpfCheck(env: Verifier): void {
   if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
 }
 
+/**
+ * add_subprog_and_kfunc, the kernel's first pass over the program: without
+ * CAP_BPF, any bpf-to-bpf call, kfunc call or lddw of a function (a
+ * callback), reachable or not, refuses the load before anything else is
+ * looked at.
+ */
+function checkUnprivCalls(env: Verifier): void {
+  if (env.privileged) return;
+  for (let i = 0; i < env.insns.length; i++) {
+    const ins = env.insns[i]!;
+    const call = ins.code === op.OP_CALL && (ins.src === op.BPF_PSEUDO_CALL || ins.src === op.BPF_PSEUDO_KFUNC_CALL);
+    if (call || (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC))
+      throw new Reject({
+        errno: 'EPERM',
+        message: 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        insn: i,
+        hint: 'an unprivileged program is one function: inline the callee (`static __always_inline`)',
+        rule: 'bpf-to-bpf calls, kfunc calls and callbacks need CAP_BPF',
+      });
+  }
+}
+
 /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
 function checkInsnsStatic(env: Verifier): void {
   for (let i = 0; i < env.insns.length; i++) {
     const ins = env.insns[i]!;
     // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
-      if (!env.privileged)
-        throw new Reject({
-          errno: 'EPERM',
-          message: 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
-          insn: i,
-          rule: 'kfunc calls need privileges',
-        });
       if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
         throw new Reject({
           errno: 'EINVAL',
