@@ -171,6 +171,17 @@ function checkInsnsStatic(env: Verifier): void {
     }
     if (ins.code === op.OP_LDDW) {
       if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({ errno: 'EINVAL', message: 'ldimm64 of a BTF id (ksym) is not supported', insn: i });
+      // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
+      // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
+      const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;
+      if ((mapFd && env.insns[i + 1]!.imm !== 0) || ins.src > op.BPF_PSEUDO_MAP_IDX_VALUE)
+        throw new Reject({
+          errno: 'EINVAL',
+          message: 'unrecognized bpf_ld_imm64 insn',
+          insn: i,
+          hint: mapFd ? 'the second half of a map lddw must be zero: only BPF_PSEUDO_MAP_VALUE carries an offset there' : undefined,
+          rule: 'an lddw with a pseudo source Linux does not define, or a map lddw with a non-zero second immediate',
+        });
       i++;
     }
   }

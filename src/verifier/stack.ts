@@ -73,6 +73,15 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   if (val && aligned && env.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
     env.idBeforeMov(val);
   if (val && size === 8 && aligned) {
+    // check_stack_write_fixed_off: a stack pointer may not be spilled into a caller's frame
+    // (the caller's slot would outlive the callee's frame the pointer may point into).
+    if (val.type === 'fp' && f !== env.cur.cur) throw new Reject({
+      errno: 'EINVAL',
+      message: 'cannot spill pointers to stack into stack frame of the caller',
+      insn: i,
+      hint: 'store stack pointers only in the function\'s own stack frame',
+      rule: 'a stack pointer is written into a caller\'s stack frame',
+    });
     // A whole-register spill keeps the register state (save_register_state).
     slot.t.fill(STACK_SPILL);
     slot.spilled = val.clone();
