@@ -46,6 +46,18 @@ export function bpfCheck(env: Verifier): void {
       insn: 0,
       hint: 'use the SEC("syscall") section, which libbpf loads as sleepable',
     });
+  // check_attach_btf_id, can_be_sleepable: which programs may sleep at all
+  const attach = env.input.attachType ?? '';
+  const canSleep = env.rules.name === 'tracing' ? ['trace_fentry', 'trace_fexit', 'modify_return', 'trace_iter'].includes(attach)
+    : env.rules.name === 'lsm' ? attach !== 'lsm_cgroup'
+      : env.rules.name === 'kprobe' || env.rules.name === 'struct_ops' || env.rules.name === 'syscall';
+  if (sleepable && !canSleep)
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable',
+      insn: 0,
+      hint: 'drop BPF_F_SLEEPABLE (a `.s` section suffix), or attach with fentry/fexit/fmod_ret, lsm, iter or uprobe',
+    });
   if (!env.privileged && !env.rules.unprivileged)
     throw new Reject({ errno: 'EPERM', message: `program type ${env.rules.name} needs privileges (CAP_BPF) to load`, insn: 0 });
   checkUnprivCalls(env);
@@ -160,7 +172,9 @@ function checkInsnsStatic(env: Verifier): void {
           hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
           rule: 'kfuncs are only available to GPL-compatible programs',
         });
-      if (!env.input.kfuncOfInsn?.(i))
+      // add_kfunc_call: id 0 with offset 0 (a call the loader left unresolved) is only an error
+      // if the walk reaches it (checkKfuncCall), so that dead calls may stay in the program.
+      if (!env.input.kfuncOfInsn?.(i) && !(ins.imm === 0 && ins.off === 0))
         throw new Reject({
           errno: 'EINVAL',
           message: `kernel btf_id ${ins.imm >>> 0} is not a function`,
