@@ -28,7 +28,8 @@ import { findGlobalFuncs, verifyGlobalFunc } from './call-global.js';
 // ------------------------------------------------------------------
 export function bpfCheck(env: Verifier): void {
   const n = env.insns.length;
-  if (n === 0) throw new Reject({ errno: 'EINVAL', message: 'program is empty', insn: 0 });
+  // bpf_prog_load: insn_cnt 0 is E2BIG, as a program past the size limit
+  if (n === 0) throw new Reject({ errno: 'E2BIG', message: 'program is empty', insn: 0 });
   if (n > COMPLEXITY_LIMIT || (!env.privileged && n > op.BPF_MAXINSNS))
     throw new Reject({
       errno: 'E2BIG',
