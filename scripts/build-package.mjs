@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The package's build, run by `npm pack` and `npm publish` (prepack): dist/src afresh from src/
 // with tsconfig.build.json (no source maps, no tests), so the tarball ships exactly the built
-// library and no stale file of an earlier build. Installing the package builds nothing.
+// library and no stale file of an earlier build; then the browser playground's static site
+// (dist/playground-site, which `tsbpf playground` serves). Installing the package builds nothing.
 import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -12,4 +13,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 rmSync(resolve(root, 'dist/src'), { recursive: true, force: true });
 const tsc = createRequire(resolve(root, 'package.json')).resolve('typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', resolve(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+if (r.status !== 0) process.exit(r.status ?? 1);
+// The site's bundler writes dist/playground-site afresh (emptyOutDir); its output goes to stderr
+// so that `npm pack`'s stdout stays the tarball's name.
+const site = spawnSync('npm', ['run', '--silent', 'build:playground'], { cwd: root, stdio: ['ignore', 2, 'inherit'] });
+process.exit(site.status ?? 1);

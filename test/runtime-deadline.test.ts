@@ -19,6 +19,7 @@ import { ROOT } from './paths.js';
 import { join } from 'node:path';
 import { openSync, closeSync } from 'node:fs';
 import dgram from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { dgramXdp } from '../src/hooks/packet/dgram.js';
 
@@ -171,3 +172,28 @@ for (const engine of ['jit', 'interpreter'] as const) {
     rt.close();
   });
 }
+
+test("a worker's runs are bounded by the sharing runtime's runDeadline, or by its own", async () => {
+  const rt = new Runtime({ shared: true, numCpus: 2, runDeadline: { instructions: 1_000_000 } });
+  await rt.load(await loadObjectFile(NESTED), { programs: ['nested_xdp'] });
+  const desc = rt.share();
+  assert.deepEqual(desc.runDeadline, { instructions: 1_000_000 });
+  // On a worker thread: the description crossed the thread boundary with its deadline.
+  const w = new Worker(new URL('./workers/deadline-worker.js', import.meta.url), { workerData: { desc, cpu: 1 } });
+  // Were the deadline lost, the run would go on for days: stop the worker, and the assertion fails.
+  const timer = setTimeout(() => void w.terminate(), 30_000);
+  const exited = once(w, 'exit');
+  const outcome = await Promise.race([
+    once(w, 'message').then(([m]) => m as unknown),
+    exited.then(() => 'the worker ended without an answer (terminated: its run had no deadline)'),
+  ]);
+  clearTimeout(timer);
+  await exited;
+  assert.deepEqual(outcome, { errno: 'ETIME', limit: 'instructions' });
+  // Attached here, with a deadline of its own instead of the description's.
+  const own = await Runtime.attachShared(desc, { cpu: 1, engine: 'interpreter', runDeadline: { ms: 20 } });
+  assert.throws(() => own.program('nested_xdp').run({ data: new Uint8Array(64) }), isDeadline('time'));
+  own.close();
+  await assert.rejects(Runtime.attachShared(desc, { cpu: 1, runDeadline: { instructions: -1 } }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL');
+  rt.close();
+});

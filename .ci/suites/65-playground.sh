@@ -13,41 +13,14 @@ cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 
 status=0
-tmp="$(mktemp -d)"
 pindir=""
 cleanup() {
   [ -n "$pindir" ] && rm -rf "$pindir"
-  rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 echo "--- rebuild the examples and compare"
-if ! command -v clang-19 >/dev/null || [ ! -e /usr/include/bpf/bpf_helpers.h ]; then
-  echo "SKIP rebuild: clang-19 or libbpf-dev headers missing (apt-get install -y clang-19 libbpf-dev)"
-else
-  playground/examples/build.sh "$tmp" >/dev/null
-  same_clang=1
-  cmp -s playground/examples/CLANG_VERSION "$tmp/CLANG_VERSION" || same_clang=0
-  for f in playground/examples/*.o; do
-    n="$(basename "$f")"
-    if [ ! -e "$tmp/$n" ]; then echo "FAIL $n: committed but not built by the script"; status=1; continue; fi
-    if cmp -s "$f" "$tmp/$n"; then echo "ok   $n (byte for byte)"; continue; fi
-    if [ "$same_clang" = 1 ]; then
-      echo "FAIL $n: differs from a rebuild with the same clang; run playground/examples/build.sh"
-      status=1
-    elif command -v llvm-objdump-19 >/dev/null &&
-      diff <(llvm-objdump-19 -d -r --no-show-raw-insn "$f" | tail -n +3) \
-           <(llvm-objdump-19 -d -r --no-show-raw-insn "$tmp/$n" | tail -n +3) >/dev/null; then
-      echo "ok   $n (same code and relocations; clang differs: $(cat "$tmp/CLANG_VERSION"))"
-    else
-      echo "FAIL $n: code differs from a rebuild with $(cat "$tmp/CLANG_VERSION")"
-      status=1
-    fi
-  done
-  for f in "$tmp"/*.o; do
-    [ -e "playground/examples/$(basename "$f")" ] || { echo "FAIL $(basename "$f"): built but not committed"; status=1; }
-  done
-fi
+scripts/compare-objects.sh playground/examples playground/examples/build.sh || status=1
 
 echo "--- Linux's verdicts on the examples"
 if [ "$(id -u)" != 0 ] || ! command -v bpftool >/dev/null; then

@@ -16,7 +16,7 @@ tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
 tar -tzf "$tmp/$tarball" > "$tmp/contents"
 echo "$tarball: $(wc -l < "$tmp/contents") files, $(du -k "$tmp/$tarball" | cut -f1) KiB"
 fail=0
-for f in package/LICENSE package/README.md package/dist/src/index.js package/dist/src/core.d.ts package/bin/tsbpf package/examples/http_latency.o; do
+for f in package/LICENSE package/README.md package/dist/src/index.js package/dist/src/core.d.ts package/bin/tsbpf package/examples/http_latency.o package/dist/playground-site/index.html; do
   grep -qxF "$f" "$tmp/contents" || { echo "FAIL: $f is not in the package"; fail=1; }
 done
 if grep -E '\.map$|^package/(src|test|dist/test|dist/bench)/' "$tmp/contents"; then
@@ -45,6 +45,22 @@ v="$(npx --offline tsbpf --version)"
 echo "tsbpf --version: $(head -1 <<<"$v")"
 grep -q '^tsbpf v' <<<"$v" || { echo "FAIL: tsbpf --version printed: $v"; exit 1; }
 npx --offline tsbpf demo --requests 20 | tail -n 5
+
+echo "--- npx tsbpf playground serves the site the package ships"
+npx --offline tsbpf playground --port 0 > playground.out 2>&1 &
+pg=$!
+site=""
+for _ in $(seq 1 50); do
+  site="$(grep -o 'http://[^ ]*/' playground.out || true)"
+  [ -n "$site" ] && break
+  sleep 0.2
+done
+[ -n "$site" ] || { kill "$pg" 2>/dev/null || true; cat playground.out; echo "FAIL: tsbpf playground did not start"; exit 1; }
+page="$(node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })' "$site")" || { kill "$pg"; echo "FAIL: GET $site"; exit 1; }
+script="$(grep -o 'src="\./assets/[^"]*\.js"' <<<"$page" | head -1 | sed 's/^src="\.\///; s/"$//')"
+node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1))' "$site$script" || { kill "$pg"; echo "FAIL: GET $site$script"; exit 1; }
+kill "$pg"; wait "$pg" 2>/dev/null || true
+echo "ok   tsbpf playground served index.html and $script"
 
 echo "--- types: tsbpf/core without @types/node, the Node entries with it"
 TSC=("$REPO/node_modules/.bin/tsc")

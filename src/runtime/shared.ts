@@ -35,10 +35,14 @@
  * default helpers, or `AttachOptions.helpers`), the trace_printk sink, and
  * the map types that keep JS state (refused at creation, maps/shareable.ts).
  * The main thread must keep the maps open while workers use them.
+ *
+ * The sharing runtime's `runDeadline` travels in the description: a worker's
+ * runs are bounded as the main thread's are (docs/security.md, "Run
+ * deadlines"), unless `AttachOptions.runDeadline` sets another.
  */
 import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
-import type { Executable, InsnAux, ProgramImage, RunArgs } from '../vm/engine.js';
+import type { Executable, InsnAux, ProgramImage, RunArgs, RunDeadline } from '../vm/engine.js';
 import { CollectionDomain } from './confine.js';
 import type { HelperRegistry } from '../helpers/types.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
@@ -91,6 +95,8 @@ export interface SharedRuntime {
   readonly privileged: boolean;
   /** RuntimeOptions.probeReach of the sharing runtime (absent in descriptions from older builds: 'collection') */
   readonly probeReach?: 'collection' | 'space';
+  /** RuntimeOptions.runDeadline of the sharing runtime: every worker's runs are bounded by it too */
+  readonly runDeadline?: RunDeadline;
   /** per CPU: the arena; its first word is the claim (0 free, 1 taken) */
   readonly arenas: ReadonlyArray<{ base: number; size: number }>;
   readonly maps: readonly SharedMapInfo[];
@@ -114,6 +120,8 @@ export interface AttachOptions {
   clock?: HelperClock;
   identity?: Partial<TaskIdentity>;
   seed?: number;
+  /** this thread's run deadline, instead of the sharing runtime's (SharedRuntime.runDeadline) */
+  runDeadline?: RunDeadline;
 }
 
 const DEFAULT_ARENA = 1 << 20;
@@ -162,7 +170,7 @@ export function shareRuntime(rt: Runtime, opts: ShareOptions = {}): SharedRuntim
       ...(image.aux ? { aux: image.aux.map((a) => (a ? { ...a } : undefined)) } : {}),
     };
   });
-  return { kind: 'tsbpf.shared-runtime', version: 1, memory: rt.space.memory, numCpus: rt.numCpus, privileged: rt.privileged, probeReach: rt.probeReach, arenas: arenas.map((a) => ({ ...a })), maps, programs };
+  return { kind: 'tsbpf.shared-runtime', version: 1, memory: rt.space.memory, numCpus: rt.numCpus, privileged: rt.privileged, probeReach: rt.probeReach, ...(rt.runDeadline ? { runDeadline: { ...rt.runDeadline } } : {}), arenas: arenas.map((a) => ({ ...a })), maps, programs };
 }
 
 /** A worker's view of a shared runtime: its programs and maps by name, bound to one CPU. */
@@ -219,6 +227,8 @@ export async function attachShared(desc: SharedRuntime, opts: AttachOptions): Pr
 async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { base: number; size: number }, release: () => void): Promise<SharedCollection> {
   const cpu = opts.cpu;
   const space = new ArenaSpace(desc.memory, arena.base + ARENA_HEADER, arena.size - ARENA_HEADER);
+  // A description comes from another thread (or anyone): new Runtime checks its deadline (EINVAL) as any.
+  const deadline = opts.runDeadline ?? desc.runDeadline;
   const rt = new Runtime({
     space,
     numCpus: desc.numCpus,
@@ -230,6 +240,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(deadline ? { runDeadline: deadline } : {}),
   });
   try {
     const maps = new Map<string, BpfMap<unknown>>();
@@ -288,6 +299,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
         verified: info.verified,
         ...(info.aux ? { aux: info.aux } : {}),
         ...(rt.probeReach === 'collection' ? { owner: domain } : {}),
+        ...(rt.runDeadline ? { deadline: rt.runDeadline } : {}),
         tailCallTarget,
       };
       const spec: ProgramSpec = {
