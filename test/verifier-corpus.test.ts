@@ -48,13 +48,11 @@ const recorded = readVerdicts();
 const HELPER_17 = 'helper #17 (bpf_get_cgroup_classid) has no prototype in tsbpf yet: issue 14 part 3, the helper catalog';
 const HELPER_18 = 'helper #18 (bpf_skb_vlan_push) has no prototype in tsbpf yet: issue 14 part 3, the helper catalog';
 const SK_LOOKUP = 'program type sk_lookup is not modelled by tsbpf (context struct bpf_sk_lookup, bpf_sk_assign)';
-const PKT_END_MARK = 'a second `pkt > pkt_end` test after a taken one: Linux marks the packet pointer beyond pkt_end (mark_pkt_end) and knows the branch (is_pkt_ptr_branch_taken); tsbpf explores it';
 const ERROR_INJECTION = 'this kernel refuses sleepable fentry/fexit/fmod_ret on bpf_fentry_test1 with EPERM and no log: the target is not on its error-injection list (built without CONFIG_FUNCTION_ERROR_INJECTION); tsbpf does not model that list';
 export const LEGACY_PENDING: Record<string, string> = {
   lg_basic_call_4: HELPER_17, lg_jmp32_34: HELPER_17, lg_jmp32_35: HELPER_17, lg_jmp32_36: HELPER_17,
   lg_calls_55: HELPER_18, lg_ld_abs_6: HELPER_18, lg_ld_abs_15: HELPER_18,
   lg_bpf_st_mem_0: SK_LOOKUP, lg_bpf_st_mem_1: SK_LOOKUP, lg_bpf_st_mem_2: SK_LOOKUP, lg_bpf_st_mem_3: SK_LOOKUP, lg_ctx_sk_lookup_0: SK_LOOKUP,
-  lg_ctx_skb_79: PKT_END_MARK, lg_ctx_skb_80: PKT_END_MARK,
   lg_sleepable_0: ERROR_INJECTION, lg_sleepable_1: ERROR_INJECTION, lg_sleepable_2: ERROR_INJECTION,
   lg_sleepable_3: 'iter programs (here bpf_iter_task) are not modelled by tsbpf: kernel-object pointers, issue 14 part 2',
 };
