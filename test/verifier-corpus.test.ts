@@ -34,6 +34,8 @@ const UNSUPPORTED: Record<string, RegExp> = {
   // sockets: skb->sk is a PTR_TO_SOCK_COMMON, a sockmap's values are sockets
   uns_tc_sk_deref: /socket pointer \(PTR_TO_SOCK_COMMON, from skb->sk\), which tsbpf does not support/,
   uns_sockmap_update_sk: /bpf_map_update_elem on a sockmap takes or returns a socket \(PTR_TO_SOCKET\), which tsbpf does not support/,
+  // the legacy suite's sk_lookup context read: bpf_sk_lookup.sk is a PTR_TO_SOCKET_OR_NULL
+  lg_ctx_sk_lookup_0: /reads a socket pointer \(PTR_TO_SOCKET\) from the sk_lookup context, which tsbpf does not support/,
 };
 const recorded = readVerdicts();
 
@@ -47,12 +49,10 @@ const recorded = readVerdicts();
  */
 const HELPER_17 = 'helper #17 (bpf_get_cgroup_classid) has no prototype in tsbpf yet: issue 14 part 3, the helper catalog';
 const HELPER_18 = 'helper #18 (bpf_skb_vlan_push) has no prototype in tsbpf yet: issue 14 part 3, the helper catalog';
-const SK_LOOKUP = 'program type sk_lookup is not modelled by tsbpf (context struct bpf_sk_lookup, bpf_sk_assign)';
 const ERROR_INJECTION = 'this kernel refuses sleepable fentry/fexit/fmod_ret on bpf_fentry_test1 with EPERM and no log: the target is not on its error-injection list (built without CONFIG_FUNCTION_ERROR_INJECTION); tsbpf does not model that list';
 export const LEGACY_PENDING: Record<string, string> = {
   lg_basic_call_4: HELPER_17, lg_jmp32_34: HELPER_17, lg_jmp32_35: HELPER_17, lg_jmp32_36: HELPER_17,
   lg_calls_55: HELPER_18, lg_ld_abs_6: HELPER_18, lg_ld_abs_15: HELPER_18,
-  lg_bpf_st_mem_0: SK_LOOKUP, lg_bpf_st_mem_1: SK_LOOKUP, lg_bpf_st_mem_2: SK_LOOKUP, lg_bpf_st_mem_3: SK_LOOKUP, lg_ctx_sk_lookup_0: SK_LOOKUP,
   lg_sleepable_0: ERROR_INJECTION, lg_sleepable_1: ERROR_INJECTION, lg_sleepable_2: ERROR_INJECTION,
   lg_sleepable_3: 'iter programs (here bpf_iter_task) are not modelled by tsbpf: kernel-object pointers, issue 14 part 2',
 };
@@ -89,26 +89,6 @@ const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string
   lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'ENOTSUPP', why: 'fentry on bpf_fentry_test7: Linux refuses before verifying, tsbpf at its PTR_TO_BTF_ID argument' },
   lg_sleepable_4: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type lsm is not modelled yet (issue 14 part 4)' },
   lg_precise_6: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  lg_ctx_sk_lookup_1: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_2: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_3: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_4: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_5: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_6: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_7: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_8: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_9: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_10: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_11: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_12: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_13: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_14: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_15: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_16: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_17: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_18: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_19: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
-  lg_ctx_sk_lookup_20: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'program type sk_lookup is not modelled' },
 };
 
 test('the corpus is large, covers every rule group, and each group accepts and rejects', () => {

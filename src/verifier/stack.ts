@@ -30,7 +30,9 @@ function noteDepth(env: Verifier, f: Frame, lowest: number): void {
 export function stackAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   const f = frameOf(env, base);
-  if (!base.s.isConst()) return stackAccessVar(env, ptrReg, base, off, size, write, f);
+  // check_stack_write_var_off's writing_zero: a register known to be 0, or BPF_ST of 0
+  const zero = write && (val ? val.type === 'scalar' && val.s.isConst() && val.s.varOff.value === 0n : imm === 0n);
+  if (!base.s.isConst()) return stackAccessVar(env, ptrReg, base, off, size, write, f, zero);
   const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
   if (o < -op.MAX_BPF_STACK || o + size > 0) {
     throw new Reject({
@@ -210,7 +212,7 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
 }
 
 /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
-function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
+function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, f: Frame, zero = false): Reg | undefined {
   const i = env.idx;
   const s = base.s;
   if (!env.privileged)
@@ -245,13 +247,17 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
     const byte = -a - 1;
     const slot = f.slot(Math.floor(byte / 8));
     if (write) {
+      // a spilled scalar 0 stays a spilled 0 when the value written is zero
+      const sp = slot.spilled;
+      if (zero && sp && sp.type === 'scalar' && sp.s.isConst() && sp.s.varOff.value === 0n) continue;
       if (slot.isSpill || slot.spilled) {
         for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
         slot.spilled = null;
       }
-      // A variable write may or may not hit each byte: only bytes already written stay initialised.
-      if (slot.t[byte % 8] === STACK_ZERO) slot.t[byte % 8] = STACK_MISC;
-      if (hi - lo === size) slot.t[byte % 8] = STACK_MISC;
+      // A variable write may or may not hit each byte: only bytes already written stay initialised,
+      // and a byte known zero stays zero when the value written is zero too.
+      if (slot.t[byte % 8] === STACK_ZERO && !zero) slot.t[byte % 8] = STACK_MISC;
+      if (hi - lo === size && !(zero && slot.t[byte % 8] === STACK_ZERO)) slot.t[byte % 8] = STACK_MISC;
     } else {
       const t = slot.t[byte % 8]!;
       if (t === STACK_INVALID && !env.privileged)
