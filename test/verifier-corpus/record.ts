@@ -79,6 +79,12 @@ export function kernelVerdicts(kloader: string, cases: readonly CorpusCase[]): M
  */
 const BUILD_DEPENDENT: Record<string, string> = {
   uns_combined_stack_kprobe_three_256: 'JIT private stacks for kprobe programs',
+  // the legacy suite's sleepable programs: refused here with EPERM and no log (the fentry target is
+  // not on this build's error-injection list, the BPF LSM's hooks depend on the boot's lsm= list)
+  lg_sleepable_0: 'sleepable fentry targets: the error-injection list (CONFIG_FUNCTION_ERROR_INJECTION)',
+  lg_sleepable_1: 'sleepable fexit targets: the error-injection list (CONFIG_FUNCTION_ERROR_INJECTION)',
+  lg_sleepable_2: 'sleepable fmod_ret targets: the error-injection list (CONFIG_FUNCTION_ERROR_INJECTION)',
+  lg_sleepable_4: 'sleepable lsm programs: whether the BPF LSM is active (lsm= at boot)',
 };
 
 function main(argv: string[]): number {

@@ -173,8 +173,9 @@ function insnLines(t: LegacyTest, mapIndex: Map<number, number>): string[] {
     else if (m !== undefined && n === 2) {
       // The fixed-up lddw: BPF_PSEUDO_MAP_FD (or _VALUE, offset in the second imm) of map m.
       const second = insns[i + 1]!;
-      if (x.src === 1 && second.imm === 0) lines.push(`  r${x.dst} = map[${m}] ll`);
-      else if (x.src === 2) lines.push(`  r${x.dst} = map_value[${m}]+${second.imm >>> 0} ll`);
+      // The shorthands only where they give back the same bits (the suite also tests reserved fields).
+      if (x.src === 1 && x.off === 0 && second.imm === 0) lines.push(`  r${x.dst} = map[${m}] ll`);
+      else if (x.src === 2 && x.off === 0) lines.push(`  r${x.dst} = map_value[${m}]+${second.imm >>> 0} ll`);
       else lines.push(...rawLines([{ ...x, imm: m }, second]));
     } else {
       const slots = insns.slice(i, i + n);
