@@ -15,6 +15,7 @@
  * minimum is the least disturbed measurement), per run of the program.
  */
 import { execFileSync } from 'node:child_process';
+import { which } from './which.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -386,15 +387,6 @@ function timeIt(fn: () => void, batches = 7, budgetMs = 20): number {
     best = Math.min(best, (cpuNs() - t0) / n);
   }
   return best;
-}
-
-function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The C harness: each algorithm as a noinline function; loop bounds through a volatile so gcc cannot fold them. */

@@ -129,3 +129,40 @@ test('ringbuf: bpf(2) element commands are ENOTSUPP', () => {
   assert.throws(() => rb.get(0), E('ENOTSUPP'));
   assert.throws(() => rb.nextKey(), E('ENOTSUPP'));
 });
+
+test('ringbuf: the cached views follow the memory when it grows (header, positions and samples stay where the space has them)', () => {
+  const { rb } = ring(4096);
+  const reader = new RingBufReader(rb);
+  assert.equal(rb.write(Uint8Array.of(1, 2, 3)), 0);
+  const before = rb.space.memory.buffer.byteLength;
+  const big = rb.space.alloc(before); // more than is left: the memory grows, the old buffer detaches
+  assert.ok(rb.space.memory.buffer.byteLength > before, 'the memory grew');
+  assert.equal(rb.write(Uint8Array.of(4, 5)), 0);
+  assert.equal(rb.space.readU32(rb.dataAddr + 16), 2, 'second header, seen through the space');
+  assert.equal(rb.producerPos, 32);
+  assert.deepEqual(reader.read().map((r) => Array.from(r)), [[1, 2, 3], [4, 5]]);
+  assert.equal(rb.space.readU32(rb.ctrlAddr), 32, 'consumer_pos written where the space has it');
+  rb.space.free(big);
+  reader.close();
+});
+
+test('ringbuf reader: consumeInPlace hands out the samples in the ring, in batches of at most max, consumer_pos after each', () => {
+  const { rb } = ring(4096);
+  const reader = new RingBufReader(rb);
+  for (let i = 1; i <= 5; i++) assert.equal(rb.write(Uint8Array.of(i, i, i).subarray(0, i % 3 + 1)), 0);
+  const seen: number[][] = [];
+  const n = reader.consumeInPlace((block, off, len) => {
+    assert.equal(block.buffer, rb.space.memory.buffer, 'a view of the space, not a copy');
+    assert.equal(block.byteOffset + off, rb.dataAddr + (rb.consumerPos & rb.mask) + 8, 'the sample after its header, at consumer_pos');
+    seen.push(Array.from(block.subarray(off, off + len)));
+  }, 3);
+  assert.equal(n, 3);
+  assert.deepEqual(seen, [[1, 1], [2, 2, 2], [3]]);
+  assert.equal(rb.consumerPos, 3 * 16);
+  // A callback that throws: its record counts as consumed, the rest stay.
+  assert.throws(() => reader.consumeInPlace(() => { throw new Error('boom'); }), /boom/);
+  assert.equal(rb.consumerPos, 4 * 16);
+  assert.deepEqual(reader.read().map((r) => Array.from(r)), [[5, 5, 5]]);
+  assert.equal(reader.records, 5);
+  reader.close();
+});

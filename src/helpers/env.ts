@@ -82,6 +82,32 @@ export interface TraceRecord {
   timestampNs: bigint;
 }
 
+/** A perf event's counter as bpf_perf_event_read_value reports it (struct bpf_perf_event_value). */
+export interface PerfCounter {
+  counter: bigint;
+  enabled: bigint;
+  running: bigint;
+}
+
+/**
+ * The kernel a test kit models (src/testing): what the tracing helpers read
+ * beyond the task identity. Hosts without one refuse those helpers at load.
+ */
+export interface HelperKernel {
+  /** the current task's identity, a live view (get_current_pid_tgid, _uid_gid, _comm) */
+  readonly task: TaskIdentity;
+  /** address of the current task_struct in the space (bpf_get_current_task) */
+  currentTask(): bigint;
+  /** the current task's cgroup v2 id (bpf_get_current_cgroup_id) */
+  cgroupId(): bigint;
+  /** the current event's kernel or user call chain, innermost first (bpf_get_stack) */
+  stack(user: boolean): readonly bigint[];
+  /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */
+  perfCounter(mapAddr: number, index: number): PerfCounter | undefined;
+  /** a call with an effect outside the program (send_signal, override_return, ...), kept for the test to assert on */
+  record(helper: string, args: Record<string, bigint | number>): void;
+}
+
 /** What the runtime offers every helper, for the life of a loaded collection. */
 export interface HelperHost {
   /** the map whose descriptor is at `addr` */
@@ -103,6 +129,8 @@ export interface HelperHost {
    * privileged tracing programs read all kernel memory.
    */
   readonly probeReach?: 'collection' | 'space';
+  /** the modelled kernel of a test kit (src/testing), for the tracing helpers */
+  readonly kernel?: HelperKernel;
 }
 
 /**

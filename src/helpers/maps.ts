@@ -17,10 +17,8 @@ export function mapArg(env: ExecEnv, r: bigint): HelperMap {
 
 /**
  * bpf_map_lookup_elem with both arguments already known to fit in 32 bits
- * (a map pointer and a key address always do): the same operation as the
- * helper below without BigInt conversions, for the engines' fast paths
- * (the JIT's i32 import, the interpreter's call). Returns the value's
- * address, or 0.
+ * (a map pointer and a key address always do): the helper's HelperFn32, the
+ * same operation without BigInt conversions. Returns the value's address, or 0.
  */
 export function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number): number {
   const m = runOf(env).host.mapAt(mapAddr);
@@ -28,15 +26,11 @@ export function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number):
   return m.lookup(keyAddr, env.cpu) >>> 0;
 }
 
-/**
- * The function of the stock map_lookup_elem helper. Engines compare a
- * registry's helper 1 against it: only this exact helper may be replaced by
- * {@link mapLookupElem32} (a host may register its own helper 1).
- */
-export const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
+/** bpf_map_lookup_elem on the i64 helper ABI. */
+const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
 export const mapHelpers: HelperDef[] = [
-  helper(1, 'map_lookup_elem', 'PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'], mapLookupElemFn),
+  helper(1, 'map_lookup_elem', 'PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY'], mapLookupElemFn, {}, mapLookupElem32),
   helper(2, 'map_update_elem', 'INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'ANYTHING'], (env, r1, r2, r3, r4) =>
     ret(mapArg(env, r1).update(Number(r2), Number(r3), r4, env.cpu)),
   ),

@@ -32,6 +32,17 @@ export interface ExecEnv {
 
 export type HelperFn = (env: ExecEnv, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 
+/**
+ * The same helper on 32-bit arguments, without the BigInt conversions of the
+ * i64 ABI (which cost more than a map lookup or a ring buffer record): the
+ * engines call it instead of `fn` when every argument the prototype declares
+ * fits in 32 bits (always, for a verified program's pointers and sizes),
+ * passing them as unsigned numbers. It returns an i32 that the engine
+ * extends to r0: sign-extended for an INTEGER return (a negative errno),
+ * zero-extended for a pointer; 0 for VOID.
+ */
+export type HelperFn32 = (env: ExecEnv, r1: number, r2: number, r3: number, r4: number, r5: number) => number;
+
 export interface HelperDef {
   /** the kernel's helper id (enum bpf_func_id) */
   id: number;
@@ -39,7 +50,12 @@ export interface HelperDef {
   name: string;
   proto: HelperProto;
   fn: HelperFn;
+  /** the 32-bit fast path of `fn` (HelperFn32), where the helper has one */
+  fn32?: HelperFn32;
 }
+
+/** Does a helper's 32-bit result extend to r0 with its sign (an INTEGER return)? */
+export const fn32Signed = (def: HelperDef): boolean => def.proto.ret === 'INTEGER';
 
 /** Helpers by id, as an engine looks them up at a `call imm`. */
 export class HelperRegistry {

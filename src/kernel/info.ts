@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../object/spec.js';
 import { ATTACH_TYPE, Attr, BTF_INFO, ID, INFO, LINK_INFO, LINK_TYPE_NAMES, MAP_INFO, PROG_INFO, nativeBuf } from './attr.js';
-import { BPF_CMD, type Sys } from './ffi.js';
+import { ERRNO_VALUES } from '../errors.js';
+import { BPF_CMD, kernelError, type Sys } from './ffi.js';
 
 const PROG_NAMES = Object.fromEntries(Object.entries(ProgType).map(([k, v]) => [v, k])) as Record<number, ProgTypeName>;
 const MAP_NAMES = Object.fromEntries(Object.entries(MapType).map(([k, v]) => [v, k])) as Record<number, MapTypeName>;
@@ -23,7 +24,10 @@ export function* ids(sys: Sys, kind: ObjKind): Generator<number> {
   for (;;) {
     const a = new Attr(sys).u32(ID.start_id, id);
     const rc = sys.bpfTry(NEXT_ID[kind], a.bytes);
-    if (rc < 0) return;
+    // ENOENT ends the walk; anything else (EPERM without CAP_SYS_ADMIN) is an error, as bpftool
+    // says "can't get next program": never an empty listing that looks like a machine without programs.
+    if (rc === -ERRNO_VALUES.ENOENT) return;
+    if (rc < 0) throw kernelError(`bpf(BPF_${kind.toUpperCase()}_GET_NEXT_ID)`, -rc, `after ${kind} id ${id}`);
     id = a.getU32(ID.next_id);
     yield id;
   }

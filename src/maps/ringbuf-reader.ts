@@ -11,7 +11,7 @@
  *   - `new RingBufReader(rb, { onRecord })` calls back on every wakeup.
  * `lost` counts records producers could not reserve (the ring was full).
  */
-import type { RingBuf } from './ringbuf.js';
+import { DATA_OFF, type RingBuf } from './ringbuf.js';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from './flags.js';
 import { MapError } from './map.js';
 import { Wakeup } from './wakeup.js';
@@ -55,27 +55,51 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
 
   /** Consume committed records, calling `cb` with a copy of each; returns how many. */
   consume(cb: (rec: Uint8Array) => void, max = Infinity): number {
+    return this.consumeInPlace((block, off, len) => cb(block.slice(off, off + len)), max);
+  }
+
+  /**
+   * Consume committed records without copying them (libbpf's
+   * ring_buffer__consume hands its callback a pointer into the ring):
+   * `cb(block, offset, length)` gets the sample as `block[offset ..
+   * offset+length)`, valid only during the call, since the producers reuse
+   * the room once consumer_pos moves past it. producer_pos is read once per
+   * pass and consumer_pos written after each record (ringbuf_process_ring),
+   * through the ring's cached views. Returns the records delivered.
+   */
+  consumeInPlace(cb: (block: Uint8Array, offset: number, length: number) => void, max = Infinity): number {
     const rb = this.ring;
     if (rb.closed) return 0;
-    const s = rb.space;
-    let cons = rb.consumerPos;
-    const prod = rb.producerPos;
+    const shared = rb.space.shared;
+    const mask = rb.mask;
     let n = 0;
-    while (cons < prod && n < max) {
-      const hdr = rb.dataAddr + (cons & rb.mask);
-      const hl = s.readU32(hdr);
+    let cons = rb.consumerPos;
+    let prod = rb.producerPos;
+    while (n < max && !rb.closed) {
+      if (cons >= prod) {
+        prod = rb.producerPos;
+        if (cons >= prod) break;
+      }
+      // Views re-read each record: a callback may grow the memory.
+      const w = rb.words32();
+      const off = DATA_OFF + (cons & mask);
+      const hl = shared ? Atomics.load(w, off >>> 2) : w[off >>> 2]!;
       if (hl & BPF_RINGBUF_BUSY_BIT) break;
-      const len = (hl & ~BPF_RINGBUF_DISCARD_BIT) >>> 0;
-      const data = hl & BPF_RINGBUF_DISCARD_BIT ? undefined : s.bytes(hdr + BPF_RINGBUF_HDR_SZ, len).slice();
-      cons += Math.ceil((len + BPF_RINGBUF_HDR_SZ) / 8) * 8;
-      rb.consumerPos = cons;
-      if (data === undefined) {
+      const len = hl & ~BPF_RINGBUF_DISCARD_BIT;
+      cons += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7;
+      if (hl & BPF_RINGBUF_DISCARD_BIT) {
+        rb.consumerPos = cons;
         this.discarded++;
         continue;
       }
       this.records++;
       n++;
-      cb(data);
+      try {
+        cb(rb.bytes8(), off + BPF_RINGBUF_HDR_SZ, len);
+      } finally {
+        // A callback may close the ring: its block is gone then.
+        if (!rb.closed) rb.consumerPos = cons;
+      }
     }
     return n;
   }
@@ -97,7 +121,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
     const rb = this.ring;
     if (rb.closed) return false;
     if (rb.consumerPos >= rb.producerPos) return false;
-    return !(rb.space.readU32(rb.dataAddr + (rb.consumerPos & rb.mask)) & BPF_RINGBUF_BUSY_BIT);
+    return !(rb.words32()[(DATA_OFF + (rb.consumerPos & rb.mask)) >>> 2]! & BPF_RINGBUF_BUSY_BIT);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

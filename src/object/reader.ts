@@ -15,7 +15,9 @@
  */
 import { TsbpfError } from '../errors.js';
 import { decode } from '../isa/insn.js';
-import { Btf, parseBtfExt, type BtfExt, type BtfExtSection } from './btf/index.js';
+// The BTF parser and BTF.ext only, not the index: its dumpers and codec are for other commands.
+import { Btf } from './btf/btf.js';
+import { parseBtfExt, type BtfExt, type BtfExtSection } from './btf/ext.js';
 import {
   EM_BPF,
   EM_NONE,

@@ -3,7 +3,7 @@
  * the current task's identity, the trace_printk sink, the random source, and
  * maps by descriptor address.
  */
-import type { HelperClock, HelperHost, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
+import type { HelperClock, HelperHost, HelperKernel, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
 
 /** Jiffies tick at CONFIG_HZ=250 (Debian's kernels): 4 ms. */
 const TICK_NS = 4_000_000n;
@@ -80,6 +80,7 @@ export class RuntimeHost implements HelperHost {
     private readonly lookupMap: (addr: number) => HelperMap | undefined,
     private readonly lookupRecord: (addr: number) => HelperMap | undefined,
     readonly probeReach: 'collection' | 'space' = 'collection',
+    readonly kernel?: HelperKernel,
   ) {}
   mapAt(addr: number): HelperMap | undefined {
     return this.lookupMap(addr);

@@ -46,6 +46,8 @@ export interface PrepareContext {
   logLevel?: 0 | 1 | 2;
   /** the BTF CO-RE relocations are resolved against (RuntimeOptions.coreTarget); default contextBtf() */
   coreTarget?: Btf;
+  /** the kernel BTF tracing programs are judged against (RuntimeOptions.kernelBtf); default the verifier's shipped subset */
+  kernelBtf?: Btf;
 }
 
 export interface PreparedProgram {
@@ -176,6 +178,7 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     },
     helpers: (id) => ctx.helpers.get(id),
     privileged: ctx.privileged,
+    ...(ctx.kernelBtf ? { kernelBtf: ctx.kernelBtf } : {}),
     license: ps.license,
     // BPF_F_SLEEPABLE: libbpf sets it for the sleepable sections (SEC("syscall"), ".s" ones)
     sleepable: ps.sleepable === true,

@@ -13,6 +13,13 @@ import { ERRNO_VALUES } from '../errors.js';
 import { owning } from './confine.js';
 
 type AnyMap = BpfMap<unknown> & Record<string, unknown>;
+/** A ring buffer's program-side operations (maps/ringbuf.ts), with numeric flags. */
+interface RingOps {
+  reserve(size: number, flags: number): number;
+  submit(rec: number, flags: number): void;
+  discard(rec: number, flags: number): void;
+  output(data: number, size: number, flags: number): number;
+}
 
 /** Flags above 32 bits are never valid for map ops: pass them through as an impossible value so the map refuses them. */
 const flagNum = (f: bigint): number => (f > 0x7fffffffn ? 0x7fffffff : Number(f));
@@ -40,10 +47,12 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
     peek: (v) => map.peekElem(v),
   };
   if (map.type === 'ringbuf') {
-    view.reserve = (size, flags) => call<number>('reserve', size, flagNum(flags));
-    view.submit = (rec, flags) => call<void>('submit', rec, flagNum(flags));
-    view.discard = (rec, flags) => call<void>('discard', rec, flagNum(flags));
-    view.output = (data, size, flags) => call<number>('output', data, size, flagNum(flags));
+    // Bound directly (not through `call`): these run once per record.
+    const rb = m as unknown as RingOps;
+    view.reserve = (size, flags) => rb.reserve(size, flagNum(flags));
+    view.submit = (rec, flags) => rb.submit(rec, flagNum(flags));
+    view.discard = (rec, flags) => rb.discard(rec, flagNum(flags));
+    view.output = (data, size, flags) => rb.output(data, size, flagNum(flags));
     view.query = (flags) => call<bigint>('query', flagNum(flags));
   }
   if (map.type === 'perf_event_array' && has('buffer')) {

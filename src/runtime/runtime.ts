@@ -16,7 +16,7 @@ import { checkDeadline, type Engine, type Executable, type ProgramImage, type Ru
 import { Interpreter } from '../vm/interpreter.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
-import { releaseHeld, type HelperClock, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
+import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import { ProgType } from '../object/spec.js';
@@ -75,8 +75,18 @@ export interface RuntimeOptions {
    * run the program in checked mode with an instruction budget).
    */
   verify?: 'auto' | 'structural';
-  /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: tsbpf's context and tracepoint types, contextBtf() */
+  /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: kernelBtf, else tsbpf's context and tracepoint types, contextBtf() */
   coreTarget?: Btf;
+  /**
+   * The kernel BTF tracing programs are judged against (their fentry/tp_btf
+   * targets, the types of their kernel pointers: the verifier's kernelBtf)
+   * and, unless coreTarget says otherwise, relocated against: the running
+   * kernel's vmlinux, or the modelled kernel of a test kit (src/testing).
+   * Default: the subset tsbpf ships (verifier/kernel-btf.ts).
+   */
+  kernelBtf?: Btf;
+  /** a modelled kernel for the tracing helpers (current task, stacks, perf counters; src/testing): a test kit sets it */
+  kernel?: HelperKernel;
   /**
    * What bpf_probe_read_kernel/_user(_str), probe_read(_str) and the printf
    * family's %s / %pI read through an arbitrary pointer (docs/security.md):
@@ -158,6 +168,8 @@ export class Runtime implements RuntimeApi {
   private readonly verifyMode: 'auto' | 'structural';
   /** CO-RE target (RuntimeOptions.coreTarget); undefined: the loader uses contextBtf() */
   private readonly coreTarget: Btf | undefined;
+  /** RuntimeOptions.kernelBtf */
+  readonly kernelBtf: Btf | undefined;
   private readonly programs = new Map<number, Program>();
   private lastProgId = 0;
   private readonly views = new WeakMap<BpfMap<unknown>, HelperMap>();
@@ -171,7 +183,8 @@ export class Runtime implements RuntimeApi {
   constructor(opts: RuntimeOptions = {}) {
     this.space = opts.space instanceof AddressSpace ? opts.space : new AddressSpace({ ...opts.space, ...(opts.shared ? { shared: true } : {}) });
     this.verifyMode = opts.verify ?? 'auto';
-    this.coreTarget = opts.coreTarget;
+    this.kernelBtf = opts.kernelBtf;
+    this.coreTarget = opts.coreTarget ?? opts.kernelBtf;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
@@ -193,7 +206,8 @@ export class Runtime implements RuntimeApi {
       });
     this.host = new RuntimeHost(
       opts.clock ?? systemClock(),
-      { ...defaultIdentity(), ...opts.identity },
+      // A modelled kernel's identity is a live view of its current task: taken as it is.
+      opts.kernel ? opts.kernel.task : { ...defaultIdentity(), ...opts.identity },
       sink,
       prandom(opts.seed),
       this.numCpus,
@@ -204,6 +218,7 @@ export class Runtime implements RuntimeApi {
         return m ? this.viewOf(m) : undefined;
       },
       this.probeReach,
+      opts.kernel,
     );
     this.scratch = this.space.alloc(64);
   }
@@ -449,6 +464,7 @@ export class Runtime implements RuntimeApi {
       privileged: this.privileged,
       ...(logLevel !== undefined ? { logLevel } : {}),
       ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
+      ...(this.kernelBtf ? { kernelBtf: this.kernelBtf } : {}),
     });
     const facts = programFacts(ps, this.engine.kind === 'jit');
     // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.

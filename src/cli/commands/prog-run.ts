@@ -16,6 +16,7 @@ import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 import { progress } from '../progress.js';
+import { runWithKernel, type KernelRunFlags } from '../prog-run-kernel.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
@@ -27,7 +28,21 @@ export const options: OptionSpec = {
   repeat: { type: 'string' },
   jit: { type: 'boolean' },
   interpret: { type: 'boolean' },
+  'kernel-btf': { type: 'string' },
+  event: { type: 'string' },
+  args: { type: 'string' },
+  ret: { type: 'string' },
+  fields: { type: 'string' },
+  format: { type: 'string' },
+  pid: { type: 'string' },
+  tgid: { type: 'string' },
+  comm: { type: 'string' },
+  uid: { type: 'string' },
+  gid: { type: 'string' },
+  arch: { type: 'string' },
 };
+
+const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid', 'comm', 'uid', 'gid', 'arch'] as const;
 
 export const usage = `Usage: tsbpf prog run FILE PROG data_in F [data_out F [data_size_out L]]
                       [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret] [-j|-p]
@@ -41,6 +56,20 @@ export const usage = `Usage: tsbpf prog run FILE PROG data_in F [data_out F [dat
   repeat N                 runs, duration is their average (0 means 1)
   --jit | --interpret      the engine (default: the JIT for verified programs)
   Inputs are limited to 16 MiB (E2BIG above).
+
+       tsbpf prog run FILE PROG --kernel-btf BTF [--event F.json] [--args A,B,..] [--ret V]
+                      [--fields K=V,..] [--format F] [--ctx-in F] [--pid N] [--tgid N]
+                      [--comm S] [--uid N] [--gid N] [--arch x86_64|arm64] [-j|-p]
+  Runs a tracing program (kprobe, tracepoint, raw_tp, tp_btf, fentry, ...) on one
+  event of a kernel modelled from BTF (docs/testing.md): BTF is a file
+  (/sys/kernel/btf/vmlinux, a BTFHub file) or 'shipped' (tsbpf's small kernel).
+  Without event flags: the default current task (pid 1000, comm tsbpf-test) and
+  zeroed arguments. Values are integers (0x hex) or "quoted strings" (kernel
+  strings); --fields names tracepoint record fields; --format F reads the record's
+  layout from a tracefs format file; --event F is a JSON FireOptions (args may be
+  {"object": "task_struct", "fields": {...}}; "task" sets the current task's fields).
+  Prints the return value, ring buffer records, recorded helper calls (send_signal,
+  ...), bpf_printk lines and the maps the run changed (-j: JSON).
 `;
 
 const WORDS: Record<string, string> = {
@@ -86,6 +115,17 @@ export async function run(argv: string[]): Promise<number> {
   if (!file || !progName || positionals.length > 2) throw new CliUsageError('expected FILE and PROG');
   if (values.jit && values.interpret) throw new CliUsageError('--jit and --interpret are exclusive');
   const json = Boolean(values.json || values.pretty);
+  if (typeof values['kernel-btf'] === 'string') {
+    if (values['data-in'] !== undefined || values.repeat !== undefined || values['data-out'] !== undefined || values['ctx-out'] !== undefined)
+      throw new CliUsageError('--kernel-btf runs one event: data_in, data_out, ctx_out and repeat do not apply');
+    const flags: KernelRunFlags = { 'kernel-btf': values['kernel-btf'], json: Boolean(values.json), pretty: Boolean(values.pretty) };
+    for (const k of KERNEL_FLAGS) if (typeof values[k] === 'string') flags[k] = values[k] as string;
+    if (typeof values['ctx-in'] === 'string') flags['ctx-in'] = values['ctx-in'];
+    if (values.jit) flags.engine = 'jit';
+    if (values.interpret) flags.engine = 'interpreter';
+    return runWithKernel(file, progName, flags);
+  }
+  for (const k of KERNEL_FLAGS) if (values[k] !== undefined) throw new CliUsageError(`--${k} describes an event of a modelled kernel: it needs --kernel-btf`);
   const opts: TestRunOptions = {};
   if (typeof values['data-in'] === 'string') opts.data = readBounded(values['data-in'], { kind: 'packet' });
   if (typeof values['ctx-in'] === 'string') opts.ctx = readBounded(values['ctx-in'], { kind: 'packet' });

@@ -45,11 +45,15 @@ export const CONTEXT_BTF_FROM = CONTEXT_BTF_RELEASE;
  */
 export function contextBtf(): Btf {
   if (!cached) {
-    // atob exists in browsers and Node >= 16; no Buffer below the runtime layer
-    const bin = atob(CONTEXT_BTF_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    cached = Btf.parse(bytes, 'le');
+    cached = Btf.parse(base64Bytes(CONTEXT_BTF_BASE64), 'le');
   }
   return cached;
+}
+
+/** Bytes from base64 (BTF shipped as a data module): atob exists in browsers and Node >= 16; no Buffer below the runtime layer. */
+export function base64Bytes(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
 }

@@ -11,7 +11,7 @@ import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
 import { Activation, REG_WORDS, type InterpTarget, type RunState } from './state.js';
 import { I_INVALID } from './decode.js';
-import { mapLookupElem32, mapLookupElemFn } from '../../helpers/maps.js';
+import { fn32Signed } from '../../helpers/types.js';
 
 const TWO32 = 4294967296;
 
@@ -328,6 +328,12 @@ export function regU64(R: Int32Array, i: number): bigint {
   return hi === 0 ? BigInt(lo) : (BigInt(hi >>> 0) << 32n) | BigInt(lo);
 }
 
+/** Do r1..rN (high words at R[3], R[5], ...) all fit in 32 bits? */
+function argsFit32(R: Int32Array, n: number): boolean {
+  for (let r = 1; r <= n; r++) if (R[2 * r + 1] !== 0) return false;
+  return true;
+}
+
 /** Call helper `id` with r1..r5; r0 receives its result. */
 export function callHelper(st: RunState, act: Activation, id: number, pc: number): void {
   // The running program's registry (after a tail call: the target's).
@@ -337,11 +343,12 @@ export function callHelper(st: RunState, act: Activation, id: number, pc: number
   let r: bigint;
   const prev = st.cur;
   try {
-    if (def.fn === mapLookupElemFn && R[3] === 0 && R[5] === 0) {
-      // The stock map_lookup_elem on 32-bit arguments (every verified call):
-      // the same operation without BigInt conversions.
-      R[0] = mapLookupElem32(st.env, R[2]! >>> 0, R[4]! >>> 0) | 0;
-      R[1] = 0;
+    const fn32 = def.fn32;
+    if (fn32 !== undefined && argsFit32(R, def.proto.args.length)) {
+      // The helper's 32-bit form (every verified call's pointers and sizes fit): no BigInt conversions.
+      const v = fn32(st.env, R[2]! >>> 0, R[4]! >>> 0, R[6]! >>> 0, R[8]! >>> 0, R[10]! >>> 0) | 0;
+      R[0] = v;
+      R[1] = v < 0 && fn32Signed(def) ? -1 : 0;
       return;
     }
     r = def.fn(st.env, regU64(R, 2), regU64(R, 4), regU64(R, 6), regU64(R, 8), regU64(R, 10));

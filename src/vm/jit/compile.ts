@@ -105,17 +105,23 @@ export interface CompileOptions {
   aux?: ReadonlyArray<InsnAux | undefined>;
   inliners?: ReadonlyMap<number, HelperInliner>;
   /**
-   * Helper 1 (map_lookup_elem) is the stock one: besides h.1, import
-   * h.lookup32 (pc, map, key: i32) -> i32 and call it when r1 and r2 fit in
-   * 32 bits (always, for a verified program: a map pointer and a key
-   * address), sparing the BigInt conversions of the i64 helper ABI.
+   * Helpers with a 32-bit fast path (HelperDef.fn32): for those, besides
+   * h.<id>, import h.<id>_32 (pc, r1..rN: i32) -> i32 and call it when the
+   * N arguments the prototype declares fit in 32 bits (always, for a
+   * verified program's pointers and sizes), sparing the BigInt conversions
+   * of the i64 helper ABI; its result is sign-extended when `signed`.
    */
-  lookup32?: boolean;
+  fast32?: (id: number) => Fast32 | undefined;
 }
 
-/** helperFunc key of the h.lookup32 import (helper ids are >= 0) */
-const LOOKUP32 = -1;
-const HELPER_MAP_LOOKUP = 1;
+/** A helper's 32-bit import: how many arguments, and whether its result is signed. */
+export interface Fast32 {
+  arity: number;
+  signed: boolean;
+}
+
+/** helperFunc key of helper id's h.<id>_32 import (helper ids are >= 0) */
+const fast32Key = (id: number): number => -1 - id;
 
 export interface CompiledFunction {
   entry: number;
@@ -134,8 +140,8 @@ export interface CompiledModule {
   functions: CompiledFunction[];
   /** helper ids imported as h.<id>, in import order */
   helperIds: number[];
-  /** h.lookup32 is imported too (CompileOptions.lookup32) */
-  lookup32: boolean;
+  /** helper ids whose h.<id>_32 import is used too (CompileOptions.fast32) */
+  fast32Ids: number[];
 }
 
 // Import and global indices (fixed layout).
@@ -289,7 +295,13 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   if (opts.fuel) m.importFunc('e', 'refuel', m.type([I32, I32], [I32]));
   const helperFunc = new Map<number, number>();
   for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
-  if (opts.lookup32 && helperFunc.has(HELPER_MAP_LOOKUP)) helperFunc.set(LOOKUP32, m.importFunc('h', 'lookup32', m.type([I32, I32, I32], [I32])));
+  const fast32Ids: number[] = [];
+  for (const id of helperIds) {
+    const f = opts.fast32?.(id);
+    if (!f) continue;
+    fast32Ids.push(id);
+    helperFunc.set(fast32Key(id), m.importFunc('h', `${id}_32`, m.type(new Array<ValType>(f.arity + 1).fill(I32), [I32])));
+  }
   m.importMemory('e', 'mem', opts.memMinPages, opts.memMaxPages, opts.shared);
   m.global(I32, true, 0); // sp
   m.global(I32, true, 0); // tail
@@ -403,7 +415,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       marks: body.marks,
     });
   });
-  return { bytes: m.toBytes(), functions, helperIds, lookup32: helperFunc.has(LOOKUP32) };
+  return { bytes: m.toBytes(), functions, helperIds, fast32Ids };
 }
 
 class FunctionCompiler {
@@ -1313,30 +1325,36 @@ class FunctionCompiler {
       }
       const f = this.helperFunc.get(id);
       if (f === undefined) throw new CompileError(pc, `helper ${id} not imported`);
-      const f32 = id === HELPER_MAP_LOOKUP ? this.helperFunc.get(LOOKUP32) : undefined;
-      if (f32 !== undefined) {
-        // (r1 | r2) >> 32 == 0: both fit in 32 bits, take the i32 import.
-        c.localGet(REG[1]!);
-        c.localGet(REG[2]!);
-        c.op(Op.i64_or);
-        c.i64Const32(32);
-        c.op(Op.i64_shr_u);
-        c.op(Op.i64_eqz);
+      const f32 = this.helperFunc.get(fast32Key(id));
+      const fast = f32 !== undefined ? this.opts.fast32?.(id) : undefined;
+      if (f32 !== undefined && fast) {
+        // (r1 | ... | rN) >> 32 == 0: every argument fits in 32 bits, take the i32 import.
+        if (fast.arity === 0) c.i32Const(1);
+        else {
+          c.localGet(REG[1]!);
+          for (let r = 2; r <= fast.arity; r++) {
+            c.localGet(REG[r]!);
+            c.op(Op.i64_or);
+          }
+          c.i64Const32(32);
+          c.op(Op.i64_shr_u);
+          c.op(Op.i64_eqz);
+        }
         c.u8(Op.if);
         c.u8(0x7e); // (result i64)
         c.i32Const(pc);
-        c.localGet(REG[1]!);
-        c.op(Op.i32_wrap_i64);
-        c.localGet(REG[2]!);
-        c.op(Op.i32_wrap_i64);
+        for (let r = 1; r <= fast.arity; r++) {
+          c.localGet(REG[r]!);
+          c.op(Op.i32_wrap_i64);
+        }
         c.call(f32);
-        c.op(Op.i64_extend_i32_u);
+        c.op(fast.signed ? Op.i64_extend_i32_s : Op.i64_extend_i32_u);
         c.op(Op.else);
       }
       c.i32Const(pc);
       for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
       c.call(f);
-      if (f32 !== undefined) c.op(Op.end);
+      if (f32 !== undefined && fast) c.op(Op.end);
       c.localSet(L_R0);
       return;
     }

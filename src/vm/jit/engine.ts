@@ -20,7 +20,7 @@ import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
 import { NULL_GUARD, type AddressSpace, type Region } from '../memory.js';
 import { checkDeadline, DEADLINE_SLICE, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
-import type { ExecEnv, HelperFn } from '../../helpers/types.js';
+import { fn32Signed, type ExecEnv, type HelperFn } from '../../helpers/types.js';
 import {
   BudgetExceeded,
   CallDepthExceeded,
@@ -33,7 +33,6 @@ import {
 } from '../fault.js';
 import { compileProgram, FaultKind, HELPER_TAIL_CALL, type CompiledModule, type HelperInliner } from './compile.js';
 import { defaultInliners } from './inline.js';
-import { mapLookupElem32, mapLookupElemFn } from '../../helpers/maps.js';
 
 export interface JitOptions {
   /**
@@ -477,7 +476,10 @@ export class JitExecutable implements Executable {
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
       inliners: this.options.inliners ?? defaultInliners(space),
-      lookup32: image.helpers.get(1)?.fn === mapLookupElemFn,
+      fast32: (id) => {
+        const def = image.helpers.get(id);
+        return def?.fn32 ? { arity: def.proto.args.length, signed: fn32Signed(def) } : undefined;
+      },
     });
     const self = this;
     const st = (): RunState => self.cur!;
@@ -500,13 +502,16 @@ export class JitExecutable implements Executable {
         }
       };
     }
-    if (compiled.lookup32) {
-      const def = image.helpers.get(1)!;
-      helpers['lookup32'] = (pc: number, map: number, key: number): number => {
+    for (const id of compiled.fast32Ids) {
+      const def = image.helpers.get(id)!;
+      const fn32 = def.fn32!;
+      const name = def.name;
+      // The i32 values arrive signed: >>> 0 gives the unsigned register values HelperFn32 takes.
+      helpers[`${id}_32`] = (pc: number, a: number, b: number, c: number, d: number, e: number): number => {
         try {
-          return mapLookupElem32(st().env, map >>> 0, key >>> 0);
+          return fn32(st().env, a >>> 0, b >>> 0, c >>> 0, d >>> 0, e >>> 0);
         } catch (err) {
-          throw err instanceof ExecError ? err : new HelperError(pc, 1, def.name, err);
+          throw err instanceof ExecError ? err : new HelperError(pc, id, name, err);
         }
       };
     }

@@ -1,0 +1,413 @@
+#ifndef __VMLINUX_H__
+#define __VMLINUX_H__
+
+#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+#endif
+
+typedef unsigned int u32;
+
+typedef unsigned long long u64;
+
+struct qstr {
+	union {
+		struct {
+			u32 hash;
+			u32 len;
+		};
+		u64 hash_len;
+	};
+	const unsigned char *name;
+};
+
+typedef unsigned short umode_t;
+
+typedef unsigned int uid_t;
+
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef unsigned int gid_t;
+
+typedef struct {
+	gid_t val;
+} kgid_t;
+
+typedef long long loff_t;
+
+struct inode {
+	umode_t i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	unsigned int i_flags;
+	unsigned long i_ino;
+	loff_t i_size;
+};
+
+struct dentry {
+	unsigned int d_flags;
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+	unsigned char d_iname[40];
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+	int mnt_flags;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
+};
+
+struct file;
+
+struct mm_struct {
+	unsigned long start_code;
+	unsigned long end_code;
+	unsigned long start_data;
+	unsigned long end_data;
+	unsigned long start_brk;
+	unsigned long brk;
+	unsigned long start_stack;
+	unsigned long arg_start;
+	unsigned long arg_end;
+	unsigned long env_start;
+	unsigned long env_end;
+	unsigned long total_vm;
+	struct file *exe_file;
+};
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct mnt_namespace {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+	struct pid_namespace *pid_ns_for_children;
+};
+
+struct kernfs_node {
+	const char *name;
+	u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct files_struct {
+	int next_fd;
+};
+
+struct signal_struct {
+	int nr_threads;
+	int group_exit_code;
+};
+
+struct thread_info {
+	unsigned long flags;
+	u32 cpu;
+};
+
+struct request_queue {
+	int id;
+};
+
+struct gendisk {
+	int major;
+	int first_minor;
+	char disk_name[32];
+};
+
+typedef unsigned short u16;
+
+struct sock_common {
+	u32 skc_daddr;
+	u32 skc_rcv_saddr;
+	u16 skc_dport;
+	u16 skc_num;
+	u16 skc_family;
+	volatile unsigned char skc_state;
+};
+
+struct trace_entry {
+	unsigned short type;
+	unsigned char flags;
+	unsigned char preempt_count;
+	int pid;
+};
+
+typedef int pid_t;
+
+struct task_struct {
+	struct thread_info thread_info;
+	unsigned int __state;
+	unsigned int flags;
+	int on_cpu;
+	int prio;
+	int static_prio;
+	int normal_prio;
+	unsigned int policy;
+	unsigned int sched_reset_on_fork: 1;
+	unsigned int sched_contributes_to_load: 1;
+	unsigned int in_execve: 1;
+	unsigned int in_iowait: 1;
+	int exit_state;
+	int exit_code;
+	int exit_signal;
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct task_struct *parent;
+	struct task_struct *group_leader;
+	u64 utime;
+	u64 stime;
+	u64 start_time;
+	u64 start_boottime;
+	const struct cred *real_cred;
+	const struct cred *cred;
+	char comm[16];
+	struct mm_struct *mm;
+	struct mm_struct *active_mm;
+	struct files_struct *files;
+	struct nsproxy *nsproxy;
+	struct signal_struct *signal;
+	struct css_set *cgroups;
+	void *stack;
+};
+
+struct linux_binprm {
+	struct mm_struct *mm;
+	struct file *file;
+	const char *filename;
+	const char *interp;
+	int argc;
+	int envc;
+};
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	unsigned int f_flags;
+	unsigned int f_mode;
+	loff_t f_pos;
+};
+
+struct request {
+	struct request_queue *q;
+	unsigned int cmd_flags;
+	u64 __sector;
+	unsigned int __data_len;
+	u64 start_time_ns;
+	struct gendisk *rq_disk;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	int sk_rcvbuf;
+	int sk_sndbuf;
+	u16 sk_protocol;
+};
+
+struct pt_regs {
+	unsigned long r15;
+	unsigned long r14;
+	unsigned long r13;
+	unsigned long r12;
+	unsigned long bp;
+	unsigned long bx;
+	unsigned long r11;
+	unsigned long r10;
+	unsigned long r9;
+	unsigned long r8;
+	unsigned long ax;
+	unsigned long cx;
+	unsigned long dx;
+	unsigned long si;
+	unsigned long di;
+	unsigned long orig_ax;
+	unsigned long ip;
+	union {
+		u16 cs;
+		u64 csx;
+	};
+	unsigned long flags;
+	unsigned long sp;
+	union {
+		u16 ss;
+		u64 ssx;
+	};
+};
+
+struct user_pt_regs {
+	u64 regs[31];
+	u64 sp;
+	u64 pc;
+	u64 pstate;
+};
+
+struct trace_event_raw_sys_enter {
+	struct trace_entry ent;
+	long id;
+	unsigned long args[6];
+	char __data[0];
+};
+
+struct trace_event_raw_sys_exit {
+	struct trace_entry ent;
+	long id;
+	long ret;
+	char __data[0];
+};
+
+struct trace_event_raw_sched_process_exec {
+	struct trace_entry ent;
+	u32 __data_loc_filename;
+	pid_t pid;
+	pid_t old_pid;
+	char __data[0];
+};
+
+struct trace_event_raw_sched_switch {
+	struct trace_entry ent;
+	char prev_comm[16];
+	pid_t prev_pid;
+	int prev_prio;
+	long prev_state;
+	char next_comm[16];
+	pid_t next_pid;
+	int next_prio;
+	char __data[0];
+};
+
+struct trace_event_raw_sched_process_fork {
+	struct trace_entry ent;
+	u32 __data_loc_parent_comm;
+	pid_t parent_pid;
+	u32 __data_loc_child_comm;
+	pid_t child_pid;
+	char __data[0];
+};
+
+typedef _Bool bool;
+
+struct trace_event_raw_sched_process_exit {
+	struct trace_entry ent;
+	char comm[16];
+	pid_t pid;
+	int prio;
+	bool group_dead;
+	char __data[0];
+};
+
+struct trace_event_raw_sched_wakeup_template {
+	struct trace_entry ent;
+	char comm[16];
+	pid_t pid;
+	int prio;
+	int target_cpu;
+	char __data[0];
+};
+
+typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, unsigned int);
+
+typedef void (*btf_trace_sched_wakeup)(void *, struct task_struct *);
+
+typedef void (*btf_trace_sched_wakeup_new)(void *, struct task_struct *);
+
+typedef void (*btf_trace_sched_process_exec)(void *, struct task_struct *, pid_t, struct linux_binprm *);
+
+typedef void (*btf_trace_sched_process_fork)(void *, struct task_struct *, struct task_struct *);
+
+typedef void (*btf_trace_sched_process_exit)(void *, struct task_struct *, bool);
+
+typedef void (*btf_trace_sys_enter)(void *, struct pt_regs *, long);
+
+typedef void (*btf_trace_sys_exit)(void *, struct pt_regs *, long);
+
+typedef void (*btf_trace_block_rq_issue)(void *, struct request *);
+
+typedef void (*btf_trace_block_rq_complete)(void *, struct request *, int, unsigned int);
+
+struct kernel_model_types {
+	struct qstr qstr_;
+	struct inode inode_;
+	struct dentry dentry_;
+	struct vfsmount vfsmount_;
+	struct path path_;
+	struct cred cred_;
+	struct mm_struct mm_struct_;
+	struct ns_common ns_common_;
+	struct pid_namespace pid_namespace_;
+	struct mnt_namespace mnt_namespace_;
+	struct nsproxy nsproxy_;
+	struct kernfs_node kernfs_node_;
+	struct cgroup cgroup_;
+	struct css_set css_set_;
+	struct files_struct files_struct_;
+	struct signal_struct signal_struct_;
+	struct thread_info thread_info_;
+	struct request_queue request_queue_;
+	struct gendisk gendisk_;
+	struct sock_common sock_common_;
+	struct trace_entry trace_entry_;
+	struct task_struct task;
+	struct linux_binprm bprm;
+	struct file file;
+	struct request rq;
+	struct sock sk;
+	struct pt_regs regs;
+	struct user_pt_regs uregs;
+	struct trace_event_raw_sys_enter sys_enter;
+	struct trace_event_raw_sys_exit sys_exit;
+	struct trace_event_raw_sched_process_exec sched_process_exec;
+	struct trace_event_raw_sched_switch sched_switch;
+	struct trace_event_raw_sched_process_fork sched_process_fork;
+	struct trace_event_raw_sched_process_exit sched_process_exit;
+	struct trace_event_raw_sched_wakeup_template sched_wakeup;
+	btf_trace_sched_switch tp_sched_switch;
+	btf_trace_sched_wakeup tp_sched_wakeup;
+	btf_trace_sched_wakeup_new tp_sched_wakeup_new;
+	btf_trace_sched_process_exec tp_sched_process_exec;
+	btf_trace_sched_process_fork tp_sched_process_fork;
+	btf_trace_sched_process_exit tp_sched_process_exit;
+	btf_trace_sys_enter tp_sys_enter;
+	btf_trace_sys_exit tp_sys_exit;
+	btf_trace_block_rq_issue tp_block_rq_issue;
+	btf_trace_block_rq_complete tp_block_rq_complete;
+};
+
+#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+#pragma clang attribute pop
+#endif
+
+#endif /* __VMLINUX_H__ */

@@ -1,0 +1,171 @@
+/**
+ * `tsbpf prog run FILE PROG --kernel-btf BTF [...]`: a tracing program run on
+ * one event of a modelled kernel (src/testing), as the test kit fires it.
+ * The kernel is laid out as BTF says (`/sys/kernel/btf/vmlinux`, a BTFHub
+ * file, or `shipped`: the small kernel tsbpf ships); without --event, the
+ * event is synthetic: the kit's current task and zeroed arguments.
+ *
+ * The event as flags: --args A,B,.. (integers, 0x hex, or "strings"
+ * as kernel strings), --ret V, --fields k=v,.. (tracepoint fields), --format F
+ * (a tracefs format file), --pid/--tgid/--comm/--uid/--gid (the current
+ * task); or as a JSON file (--event F) of the kit's FireOptions, where an
+ * argument `{"object": "task_struct", "fields": {...}}` is a model object
+ * and `"task"` holds the current task's fields. Prints r0, the ring buffer
+ * records, the recorded helper calls, bpf_printk lines and the maps the run
+ * changed (-j: all as JSON).
+ */
+import { readFileSync } from 'node:fs';
+import { CliUsageError, jsonText } from './args.js';
+import { TsbpfError } from '../errors.js';
+import { readBounded } from '../bounded-read.js';
+import { loadObjectFile } from '../object/file.js';
+import { readBtfPath } from './btf-input.js';
+import { TestKit, type FireOptions } from '../testing/kit.js';
+import type { ArgValue } from '../testing/events.js';
+import type { KernelObject, ObjectInit } from '../testing/model.js';
+import { shippedKernelBtf } from '../testing/kernel-btf.js';
+import type { BpfMap } from '../maps/map.js';
+import type { Collection } from '../runtime/runtime.js';
+import { hexPrint } from './commands/prog-run.js';
+
+export interface KernelRunFlags {
+  'kernel-btf': string;
+  event?: string;
+  args?: string;
+  ret?: string;
+  fields?: string;
+  format?: string;
+  'ctx-in'?: string;
+  pid?: string;
+  tgid?: string;
+  comm?: string;
+  uid?: string;
+  gid?: string;
+  arch?: string;
+  json: boolean;
+  pretty: boolean;
+  engine?: 'jit' | 'interpreter';
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/** A value written on the command line: an integer (decimal, 0x, negative) or a "quoted" string. */
+function scalar(s: string, what: string): bigint | string {
+  const t = s.trim();
+  if (/^".*"$/.test(t)) return t.slice(1, -1);
+  if (/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) return t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t);
+  throw new CliUsageError(`${what}: '${s}' is neither an integer nor a "quoted string"`);
+}
+
+/** A value of the JSON event: an object description becomes a model object; strings stay kernel strings. */
+function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null && 'object' in v) {
+    const o = v as { object: unknown; fields?: unknown };
+    if (typeof o.object !== 'string') throw new CliUsageError(`${what}: "object" names a kernel type`);
+    return kit.model.object(o.object, (o.fields ?? {}) as ObjectInit);
+  }
+  throw new CliUsageError(`${what}: an argument is a number, a boolean, a string, null or {"object": TYPE, "fields": {...}}`);
+}
+
+function snapshot(coll: Collection): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [name, m] of coll.maps) {
+    if (['ringbuf', 'perf_event_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
+    const entries = new Map<string, string>();
+    for (const [k, v] of (m as BpfMap<unknown>).entries()) entries.set(hex(k), Array.isArray(v) ? v.map((x: Uint8Array) => hex(x)).join(' | ') : hex(v as Uint8Array));
+    out.set(name, entries);
+  }
+  return out;
+}
+
+export async function runWithKernel(file: string, progName: string, f: KernelRunFlags): Promise<number> {
+  const btf = f['kernel-btf'] === 'shipped' ? shippedKernelBtf() : readBtfPath(f['kernel-btf']);
+  const arch = f.arch ?? 'x86_64';
+  if (arch !== 'x86_64' && arch !== 'arm64') throw new CliUsageError(`unknown --arch ${arch} (x86_64, arm64)`);
+  using kit = new TestKit({ kernelBtf: btf, arch, ...(f.engine ? { runtime: { engine: f.engine } } : {}) });
+  const spec = await loadObjectFile(file);
+  if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
+  let coll: Collection;
+  try {
+    coll = await kit.load(spec);
+  } catch {
+    coll = await kit.load(spec, { programs: [progName] });
+  }
+  const ev: FireOptions = {};
+  let taskFields: Record<string, unknown> = {};
+  if (f.event !== undefined) {
+    let j: Record<string, unknown>;
+    try {
+      j = JSON.parse(new TextDecoder().decode(readBounded(f.event, { kind: 'packet' }))) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new CliUsageError(`--event ${f.event}: ${e.message}`);
+      throw e;
+    }
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CliUsageError(`--event ${f.event}: expected a JSON object`);
+    if (Array.isArray(j.args)) ev.args = j.args.map((a, i) => jsonArg(kit, a, `args[${i}]`));
+    if (j.ret !== undefined) ev.ret = jsonArg(kit, j.ret, 'ret');
+    if (j.regs !== undefined) ev.regs = Object.fromEntries(Object.entries(j.regs as object).map(([k, v]) => [k, jsonArg(kit, v, `regs.${k}`)]));
+    if (j.fields !== undefined) ev.fields = j.fields as ObjectInit;
+    if (typeof j.record === 'string') ev.record = j.record;
+    if (typeof j.format === 'string') ev.format = readFileSync(j.format, 'utf8');
+    if (typeof j.task === 'object' && j.task !== null) taskFields = j.task as Record<string, unknown>;
+    if (typeof j.cpu === 'number') ev.cpu = j.cpu;
+    if (typeof j.stack === 'object' && j.stack !== null) {
+      const s = j.stack as { kernel?: unknown[]; user?: unknown[] };
+      ev.stack = { kernel: (s.kernel ?? []).map((x) => BigInt(x as string)), user: (s.user ?? []).map((x) => BigInt(x as string)) };
+    }
+  }
+  if (f.args !== undefined) ev.args = f.args.split(',').filter((s) => s.trim() !== '').map((s, i) => scalar(s, `--args[${i}]`));
+  if (f.ret !== undefined) ev.ret = scalar(f.ret, '--ret');
+  if (f.fields !== undefined) {
+    const fields: Record<string, bigint | string> = {};
+    for (const kv of f.fields.split(',')) {
+      const at = kv.indexOf('=');
+      if (at <= 0) throw new CliUsageError(`--fields: '${kv}' is not NAME=VALUE`);
+      fields[kv.slice(0, at).trim()] = scalar(kv.slice(at + 1), `--fields ${kv.slice(0, at)}`);
+    }
+    ev.fields = { ...ev.fields, ...fields };
+  }
+  if (f.format !== undefined) ev.format = readFileSync(f.format, 'utf8');
+  if (f['ctx-in'] !== undefined) ev.ctx = readBounded(f['ctx-in'], { kind: 'packet' });
+  for (const k of ['pid', 'tgid', 'uid', 'gid'] as const) if (f[k] !== undefined) taskFields[k === 'uid' || k === 'gid' ? `cred.${k}` : k] = scalar(f[k], `--${k}`);
+  if (f.comm !== undefined) taskFields.comm = f.comm;
+  applyTask(kit.task, taskFields);
+  const before = snapshot(coll);
+  const r = await kit.fire(coll.program(progName), ev);
+  const after = snapshot(coll);
+  const changed: Record<string, Array<{ key: string; before: string | null; after: string | null }>> = {};
+  for (const [name, a] of after) {
+    const b = before.get(name)!;
+    const rows = [...new Set([...b.keys(), ...a.keys()])].filter((k) => b.get(k) !== a.get(k)).map((k) => ({ key: k, before: b.get(k) ?? null, after: a.get(k) ?? null }));
+    if (rows.length) changed[name] = rows;
+  }
+  const calls = r.calls.map((c) => ({ helper: c.helper, args: Object.fromEntries(Object.entries(c.args).map(([k, v]) => [k, Number(v)])) }));
+  if (f.json || f.pretty) {
+    const records = Object.fromEntries(Object.entries(r.records).map(([k, v]) => [k, v.map((x) => Array.from(x))]));
+    process.stdout.write(jsonText({ retval: r.retval.toString(), records, calls, trace: r.trace.map((t) => t.message), maps_changed: changed }, f.pretty));
+    return 0;
+  }
+  let text = `Return value: ${BigInt.asIntN(64, r.retval)}\n`;
+  for (const [name, recs] of Object.entries(r.records)) for (const rec of recs) text += `ring buffer ${name}: record of ${rec.length} bytes\n${hexPrint(rec)}`;
+  for (const c of calls) text += `call bpf_${c.helper}(${Object.entries(c.args).map(([k, v]) => `${k}=${v}`).join(', ')})\n`;
+  for (const t of r.trace) text += `bpf_trace_printk: ${t.message}\n`;
+  for (const [name, rows] of Object.entries(changed)) for (const row of rows) text += `map ${name}: key ${row.key}: ${row.before ?? '(none)'} -> ${row.after ?? '(deleted)'}\n`;
+  process.stdout.write(text);
+  return 0;
+}
+
+/** The current task's fields from flags or the JSON event (`cred.uid`-style paths reach nested objects). */
+function applyTask(task: KernelObject, fields: Record<string, unknown>): void {
+  const init: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const parts = k.split('.');
+    let at = init;
+    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]!] = v;
+  }
+  // A new cred keeps the ids the flags do not change.
+  if (init.cred) init.cred = { uid: task.get('cred.uid'), gid: task.get('cred.gid'), ...(init.cred as object) };
+  task.set(init as ObjectInit);
+}

@@ -1,0 +1,311 @@
+/**
+ * The test kit: a runtime whose "kernel" is a model made of BTF, for
+ * running tracing programs under the user's own test runner (node:test,
+ * Vitest, Jest: the kit has no runner of its own, only promises and
+ * plain values to assert on).
+ *
+ *   const kit = new TestKit();                    // the shipped small kernel, or { kernelBtf }
+ *   const coll = await kit.load('execsnoop.bpf.o');
+ *   const task = kit.model.object('task_struct', { pid: 42, tgid: 42, comm: 'bash' });
+ *   const r = await kit.fire('tracepoint/sched/sched_process_exec', { task, fields: { filename: '/bin/ls' } });
+ *   r.records.events;  r.calls;  coll.map('counts').get(...)
+ *
+ * One fact in one place: the current task is a task_struct of the model,
+ * and get_current_pid_tgid, _uid_gid, _comm, _cgroup_id and
+ * get_current_task all read it (through HelperKernel); the clock is a
+ * ManualClock the test advances; stacks and perf counters are what the
+ * test gives.
+ */
+import { TsbpfError } from '../errors.js';
+import { Btf } from '../object/btf/btf.js';
+import { loadBtfFile } from '../object/btf/file.js';
+import { decodeValue, type BtfValue } from '../object/btf/codec.js';
+import { readObject } from '../object/reader.js';
+import type { CollectionSpec } from '../object/spec.js';
+import { Runtime, type Collection, type LoadOptions, type Program, type RuntimeOptions } from '../runtime/runtime.js';
+import { ManualClock } from '../runtime/host.js';
+import { defaultHelpers } from '../helpers/index.js';
+import { tracingHelpers } from '../helpers/tracing.js';
+import type { HelperKernel, PerfCounter, TaskIdentity, TraceRecord } from '../helpers/env.js';
+import type { BpfMap } from '../maps/map.js';
+import { RingBuf } from '../maps/ringbuf.js';
+import { RingBufReader } from '../maps/ringbuf-reader.js';
+import { KernelModel, type KernelObject } from './model.js';
+import { shippedKernelBtf } from './kernel-btf.js';
+import { buildContext, type TracingEvent } from './events.js';
+import type { Arch } from './regs.js';
+
+export interface TestKitOptions {
+  /** the kernel's BTF (a Btf, or the bytes of a BTF blob or an ELF with .BTF); default the small kernel tsbpf ships */
+  kernelBtf?: Btf | Uint8Array;
+  /** the register layout of kprobe contexts (the program's __TARGET_ARCH); default x86_64 */
+  arch?: Arch;
+  /**
+   * Values of the program's `__kconfig` externs (libbpf reads them from the
+   * kernel's config). Default: LINUX_HAS_SYSCALL_WRAPPER = 1, as on x86-64
+   * and arm64 kernels, so BPF_KSYSCALL programs read their arguments
+   * through the wrapper's pt_regs pointer, which ksyscall events provide.
+   */
+  kconfig?: Readonly<Record<string, number | bigint | boolean>>;
+  /** CLOCK_MONOTONIC at the start, in ns (default 1 s) */
+  startNs?: bigint;
+  /** further runtime options (engine, numCpus, seed, probeReach, ...) */
+  runtime?: Omit<RuntimeOptions, 'kernel' | 'kernelBtf' | 'clock' | 'identity' | 'helpers'>;
+}
+
+/** A call with an effect outside the program, as the kit recorded it. */
+export interface RecordedCall {
+  helper: string;
+  program: string;
+  args: Record<string, bigint | number>;
+}
+
+export interface FireOptions extends TracingEvent {
+  /** the current task during the event (default: the kit's current task) */
+  task?: KernelObject;
+  /** the event's call chains, innermost first (bpf_get_stack) */
+  stack?: { kernel?: readonly bigint[]; user?: readonly bigint[] };
+  /** the CPU the event happens on (default 0) */
+  cpu?: number;
+}
+
+export interface FireResult {
+  /** r0 of the (last) program run, as the 64 bits it returned */
+  retval: bigint;
+  /** every program the event ran, in load order, with its r0 */
+  runs: Array<{ program: string; retval: bigint }>;
+  /** ring buffer records the event produced, by map name */
+  records: Record<string, Uint8Array[]>;
+  /** recorded helper calls of the event (send_signal, ...) */
+  calls: RecordedCall[];
+  /** bpf_printk output of the event */
+  trace: TraceRecord[];
+}
+
+export class TestKit {
+  readonly runtime: Runtime;
+  readonly model: KernelModel;
+  readonly clock: ManualClock;
+  readonly arch: Arch;
+  /** every recorded call since the kit was made */
+  readonly calls: RecordedCall[] = [];
+  private current: KernelObject;
+  private stacks: { kernel: readonly bigint[]; user: readonly bigint[] } = { kernel: [], user: [] };
+  private readonly counters = new Map<string, PerfCounter>();
+  private readonly collections: Collection[] = [];
+  private readonly specs = new WeakMap<Collection, CollectionSpec>();
+  private readonly readers = new Map<string, RingBufReader>();
+  private running = '';
+  private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
+
+  constructor(opts: TestKitOptions = {}) {
+    const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : opts.kernelBtf ? loadBtfFile(opts.kernelBtf) : shippedKernelBtf();
+    this.arch = opts.arch ?? 'x86_64';
+    if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new TsbpfError('EINVAL', `unknown arch ${String(this.arch)}`);
+    this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
+    this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
+    const helpers = defaultHelpers();
+    for (const h of tracingHelpers) helpers.register(h);
+    const kernel = this.kernelView();
+    this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
+    this.model = new KernelModel(this.runtime.space, btf);
+    const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {} });
+    init.set({ real_parent: init, parent: init, group_leader: init });
+    this.current = this.model.object('task_struct', { pid: 1000, tgid: 1000, comm: 'tsbpf-test', cred: { uid: 1000, gid: 1000 }, real_parent: init, parent: init });
+    this.current.set({ group_leader: this.current });
+  }
+
+  /** The current task: what get_current_task returns and the other get_current_* helpers read. */
+  get task(): KernelObject {
+    return this.current;
+  }
+
+  /** Make `task` (a task_struct of the model) the current task. */
+  setCurrent(task: KernelObject): void {
+    if (task.model !== this.model) throw new TsbpfError('EINVAL', 'the task belongs to another kit');
+    this.current = task;
+  }
+
+  /** The call chains bpf_get_stack reports from now on (innermost first). */
+  setStack(stack: { kernel?: readonly bigint[]; user?: readonly bigint[] }): void {
+    this.stacks = { kernel: stack.kernel ?? [], user: stack.user ?? [] };
+  }
+
+  /** Open a perf event in slot `index` of a perf_event_array, for bpf_perf_event_read(_value). */
+  perfCounter(map: BpfMap<unknown>, index: number, value: { counter: bigint | number; enabled?: bigint | number; running?: bigint | number }): void {
+    if (map.type !== 'perf_event_array') throw new TsbpfError('EINVAL', `${map.name} is a ${map.type}, not a perf_event_array`);
+    const c = BigInt(value.counter);
+    this.counters.set(`${map.addr}:${index}`, { counter: c, enabled: BigInt(value.enabled ?? 0), running: BigInt(value.running ?? 0) });
+  }
+
+  /** Load an object (a spec, its bytes, or in Node a file path) into the kit's runtime. */
+  async load(obj: CollectionSpec | Uint8Array | string, opts: LoadOptions = {}): Promise<Collection> {
+    let spec: CollectionSpec;
+    if (typeof obj === 'string') {
+      const { loadObjectFile } = await import('../object/file.js');
+      spec = await loadObjectFile(obj);
+    } else spec = obj instanceof Uint8Array ? readObject(obj) : obj;
+    spec = this.withKconfig(spec);
+    const coll = await this.runtime.load(spec, opts);
+    this.collections.push(coll);
+    this.specs.set(coll, spec);
+    for (const [name, m] of coll.maps) if (m instanceof RingBuf && !this.readers.has(name)) this.readers.set(name, new RingBufReader(m));
+    return coll;
+  }
+
+  /** The spec with its .kconfig map's externs set from the kit's kconfig (libbpf: bpf_object__read_kconfig_mem). */
+  private withKconfig(spec: CollectionSpec): CollectionSpec {
+    const maps = new Map(spec.maps);
+    for (const [name, ms] of spec.maps) {
+      if (ms.section !== '.kconfig' || !ms.externs) continue;
+      const value = new Uint8Array(ms.valueSize);
+      const dv = new DataView(value.buffer);
+      for (const e of ms.externs) {
+        const v = this.kconfig[e.name];
+        if (v === undefined) continue;
+        const n = BigInt.asUintN(64, typeof v === 'boolean' ? (v ? 1n : 0n) : BigInt(v));
+        for (let i = 0; i < e.size; i++) dv.setUint8(e.offset + i, Number((n >> BigInt(8 * i)) & 0xffn));
+      }
+      maps.set(name, { ...ms, contents: [{ key: new Uint8Array(4), value }] });
+    }
+    return { ...spec, maps };
+  }
+
+  /** The loaded programs a hook name reaches (libbpf's section names; `tp/` and `tracepoint/` alike). */
+  programsAt(hook: string): Program[] {
+    const want = canonicalSection(hook);
+    const out: Program[] = [];
+    for (const c of this.collections) for (const p of c.programs.values()) if (canonicalSection(p.spec.section) === want) out.push(p);
+    return out;
+  }
+
+  /** Run a program (or every program at a hook) on one event; resolves after the run with what it produced. */
+  async fire(target: Program | string, event: FireOptions = {}): Promise<FireResult> {
+    const progs = typeof target === 'string' ? this.programsAt(target) : [target];
+    const cpu = event.cpu ?? 0;
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.runtime.numCpus) throw new TsbpfError('ENXIO', `cpu ${cpu} is not online (the kit has ${this.runtime.numCpus}: runtime.numCpus)`);
+    if (progs.length === 0) throw new TsbpfError('ENOENT', `no loaded program at ${String(target)}`);
+    const prevTask = this.current;
+    const prevStacks = this.stacks;
+    if (event.task) this.setCurrent(event.task);
+    if (event.stack) this.setStack(event.stack);
+    const calls0 = this.calls.length;
+    const trace0 = this.runtime.trace.length;
+    const runs: FireResult['runs'] = [];
+    try {
+      for (const p of progs) runs.push({ program: p.name, retval: this.runOne(p, event) });
+    } finally {
+      this.current = prevTask;
+      this.stacks = prevStacks;
+    }
+    const records: Record<string, Uint8Array[]> = {};
+    for (const [name, r] of this.readers) {
+      const got = r.read();
+      if (got.length) records[name] = got;
+    }
+    return { retval: runs[runs.length - 1]!.retval, runs, records, calls: this.calls.slice(calls0), trace: this.runtime.trace.slice(trace0) };
+  }
+
+  private runOne(p: Program, event: FireOptions): bigint {
+    const wrapper = BigInt(this.kconfig.LINUX_HAS_SYSCALL_WRAPPER ?? 0) !== 0n;
+    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper });
+    const space = this.runtime.space;
+    const ctx = space.alloc(Math.max(8, bytes.length));
+    const region = space.addRegion({ base: ctx, size: Math.max(8, bytes.length), kind: 'ctx', name: `${p.name} context`, writable: false });
+    space.u8.set(bytes, ctx);
+    this.running = p.name;
+    try {
+      return p.invoke(ctx, { cpu: event.cpu ?? 0 }).r0;
+    } finally {
+      this.running = '';
+      space.removeRegion(region);
+      space.retire(ctx);
+    }
+  }
+
+  /**
+   * A record's bytes as the object's BTF type `typeName` (the program's
+   * `struct event`): integers as numbers (64-bit ones as bigints), char
+   * arrays as strings, as map values decode (object/btf/codec.ts).
+   */
+  decode(coll: Collection, typeName: string, bytes: Uint8Array): BtfValue {
+    const btf = this.specs.get(coll)?.btf;
+    if (!btf) throw new TsbpfError('ENOENT', `${coll.name} has no BTF (build it with clang -g)`);
+    const t = btf.typeByName(typeName.replace(/^struct\s+/, ''), 'struct') ?? btf.typeByName(typeName);
+    if (!t) throw new TsbpfError('ENOENT', `${coll.name} has no type ${typeName}`);
+    return decodeValue(btf, t.id, bytes);
+  }
+
+  /** Unload everything and free the model. */
+  close(): void {
+    for (const r of this.readers.values()) r.close();
+    for (const c of this.collections) c.close();
+    this.model.close();
+    this.runtime.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private kernelView(): HelperKernel {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const kit = this;
+    const num = (path: string): number => {
+      try {
+        const v = kit.current.get(path);
+        return typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : 0;
+      } catch (e) {
+        // A kernel BTF without the field (or a NULL cred): nothing to report.
+        if (e instanceof TsbpfError) return 0;
+        throw e;
+      }
+    };
+    const task: TaskIdentity = {
+      get pid() {
+        return num('pid');
+      },
+      get tgid() {
+        return num('tgid');
+      },
+      get uid() {
+        return num('cred.uid');
+      },
+      get gid() {
+        return num('cred.gid');
+      },
+      get comm() {
+        const c = kit.current.get('comm');
+        return typeof c === 'string' ? c : '';
+      },
+    };
+    return {
+      task,
+      currentTask: () => kit.current.ptr,
+      // cgroup_id(task_dfl_cgroup(current)): the kernfs node's id; the root cgroup's (1) when the model gives none.
+      cgroupId: () => {
+        try {
+          const v = kit.current.get('cgroups.dfl_cgrp.kn.id');
+          return typeof v === 'bigint' ? BigInt.asUintN(64, v) : 1n;
+        } catch (e) {
+          if (e instanceof TsbpfError) return 1n;
+          throw e;
+        }
+      },
+      stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
+      perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
+      record: (helper, args) => {
+        kit.calls.push({ helper, program: kit.running, args });
+      },
+    };
+  }
+}
+
+/** A section or hook name in one spelling: `tp/` is `tracepoint/`, `raw_tp/` is `raw_tracepoint/`, no leading `?`. */
+export function canonicalSection(s: string): string {
+  return s
+    .replace(/^\?/, '')
+    .replace(/^tp\//, 'tracepoint/')
+    .replace(/^raw_tp\//, 'raw_tracepoint/');
+}
+

@@ -1,0 +1,77 @@
+/**
+ * `tsbpf prog run FILE PROG --kernel-btf BTF` (src/cli/commands/prog-run-kernel.ts):
+ * a tracing program on one event of a modelled kernel, from flags, a JSON
+ * event file, or the default synthetic event; plain and -j output; the
+ * `tsbpf/testing` package entry.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT } from './paths.js';
+
+const PROGS = join(ROOT, 'test/testing-progs');
+const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', env: { ...process.env, TSBPF_DEBUG: '' } });
+
+test('cli: prog run --kernel-btf with the default event: the current task and zeroed arguments', () => {
+  const r = run('prog', 'run', join(PROGS, 'task_reader.o'), 'on_open', '--kernel-btf', 'shipped', '-j');
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { retval: string; records: Record<string, number[][]>; calls: unknown[] };
+  assert.equal(o.retval, '1000');
+  const rec = Uint8Array.from(o.records.events![0]!);
+  const dv = new DataView(rec.buffer);
+  assert.equal(dv.getUint32(0, true), 1000, 'pid of the default task');
+  assert.equal(dv.getUint32(12, true), 1000, 'its uid');
+  assert.equal(new TextDecoder().decode(rec.subarray(48, 58)), 'tsbpf-test');
+  assert.deepEqual(o.calls, []);
+});
+
+test('cli: prog run --kernel-btf with flags: arguments, the current task, signals and maps changed', () => {
+  const r = run('prog', 'run', join(PROGS, 'task_reader.o'), 'on_open', '--kernel-btf', 'shipped', '--args=-100,"/etc/passwd"', '--comm', 'bash', '--pid', '42', '--uid', '0');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Return value: 42\n/);
+  assert.match(r.stdout, /ring buffer events: record of 216 bytes/);
+  assert.match(r.stdout, /\/etc\/pas swd/);
+  assert.match(r.stdout, /call bpf_send_signal\(sig=9, pid=42, tgid=1000\)/);
+  const m = run('prog', 'run', join(PROGS, 'events.o'), 'tp_exec', '--kernel-btf', 'shipped', '--fields', 'filename="/bin/ls",pid=5,old_pid=4');
+  assert.equal(m.status, 0, m.stderr);
+  assert.match(m.stdout, /map seen: key 00 00 00 00: 00 00 .* -> 05 00 00 00 00 00 00 00 04 00/);
+});
+
+test('cli: prog run --kernel-btf with a JSON event of model objects', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ args: [true, { object: 'task_struct', fields: { pid: 7 } }, { object: 'task_struct', fields: { pid: 8, real_parent: { tgid: 3 } } }] }));
+    const r = run('prog', 'run', join(PROGS, 'btf_ptrs.o'), 'raw_switch', '--kernel-btf', 'shipped', '--event', ev, '-j');
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout) as { maps_changed: Record<string, Array<{ key: string; after: string }>> };
+    assert.deepEqual(o.maps_changed.seen!.map((x) => x.after.split(' ')[0]), ['01', '07', '08', '03']);
+    writeFileSync(ev, '{"args": [');
+    const bad = run('prog', 'run', join(PROGS, 'btf_ptrs.o'), 'raw_switch', '--kernel-btf', 'shipped', '--event', ev);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--event .*ev\.json: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cli: event flags without --kernel-btf, and bad values, are usage errors', () => {
+  const r = run('prog', 'run', join(PROGS, 'events.o'), 'tp_exec', '--args', '1');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--args describes an event of a modelled kernel: it needs --kernel-btf/);
+  const v = run('prog', 'run', join(PROGS, 'events.o'), 'kp', '--kernel-btf', 'shipped', '--args', 'x');
+  assert.equal(v.status, 2);
+  assert.match(v.stderr, /'x' is neither an integer nor a "quoted string"/);
+  const n = run('prog', 'run', join(PROGS, 'events.o'), 'kp', '--kernel-btf', '/nonexistent/btf');
+  assert.notEqual(n.status, 0);
+  assert.match(n.stderr, /nonexistent/);
+});
+
+test('package: tsbpf/testing resolves to the kit', async () => {
+  const mod = (await import('tsbpf/testing')) as typeof import('../src/testing/index.js');
+  assert.equal(typeof mod.TestKit, 'function');
+  assert.equal(typeof mod.KernelModel, 'function');
+});
