@@ -53,7 +53,13 @@ export {
 } from './maps/index.js';
 export { Runtime, Program, Collection, ManualClock, systemClock, TestRunError } from './runtime/index.js';
 export type { RuntimeOptions, LoadOptions, RawProgram, TestRunOptions, TestRunResult, NetDevice, TraceSink } from './runtime/index.js';
-export type { RuntimeApi, CollectionApi, ProgramApi, MapApi, LoadOptionsApi } from './runtime/index.js';
+export type { PinStore, PinOptions, OpenPinOptions } from './runtime/index.js';
+export type { RuntimeApi, CollectionApi, ProgramApi, MapApi, LoadOptionsApi, VariableApi, RingBufReaderApi, ReaderOptions } from './runtime/index.js';
+export { Variable } from './runtime/index.js';
+export { variablesOf, VariableSpec, type VariableLocation } from './object/variables.js';
+export type { MapTypes } from './maps/classes.js';
+export type { MapOps, MapOpsTable, MapDescriptor, KeyInput, ValueInput, BatchResult, TypedMapOptions, RingBufReaderOptions } from './maps/index.js';
+export type { BtfValue } from './object/btf/codec.js';
 export { SharedCollection } from './runtime/index.js';
 // A test run's context and packet, prepared without running (the playground's debugger steps through it).
 export { RunState } from './runtime/index.js';

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { loadBtfFile, decodeValue, encodeValue, formatValue, formatJson, formatMapDump, BtfValueError, Btf, type BtfValue } from '../src/object/btf/index.js';
 import { TsbpfError } from '../src/errors.js';
 import { ROOT } from './paths.js';
+import { isRoot as isRootUser, which } from './support/tools.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
 const btf = loadBtfFile(new Uint8Array(readFileSync(`${FIX}/kinds.o`)));
@@ -135,8 +136,8 @@ test('formatValue renders values exactly as the recorded bpftool map dump', () =
   assert.match(z, /"name":""/);
 });
 
-const isRoot = process.getuid?.() === 0;
-const bpftool = spawnSync('sh', ['-c', 'command -v bpftool']).status === 0;
+const isRoot = isRootUser();
+const bpftool = which('bpftool');
 test(
   'formatValue equals live `bpftool map dump` after the kernel stores our encoded bytes',
   { skip: (!isRoot && 'needs root') || (!bpftool && 'bpftool not installed') || (!existsSync('/sys/fs/bpf') && 'no bpffs') },

@@ -7,6 +7,7 @@ import { loadBtfAndExt, parseBtfExt, formatWithLines, funcSignature, BtfError, t
 import { parseElf } from '../src/object/elf.js';
 import { decode, type Insn } from '../src/isa/insn.js';
 import { ROOT } from './paths.js';
+import { isRoot as isRootUser, which } from './support/tools.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
 
@@ -94,8 +95,8 @@ test('formatWithLines prints the function header, source lines and instructions 
   assert.match(linum, /; int v = scale\(hits, 3\); \[file:(\.\/)?lines\.c line_num:\d+ line_col:\d+\]\n/);
 });
 
-const isRoot = process.getuid?.() === 0;
-const bpftool = spawnSync('sh', ['-c', 'command -v bpftool']).status === 0;
+const isRoot = isRootUser();
+const bpftool = which('bpftool');
 test(
   'formatWithLines equals `bpftool prog dump xlated [linum]` of the same program loaded in Linux',
   { skip: (!isRoot && 'needs root') || (!bpftool && 'bpftool not installed') || (!existsSync('/sys/fs/bpf') && 'no bpffs') },

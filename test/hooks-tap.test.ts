@@ -16,6 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { which } from './support/tools.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,6 @@ import { Runtime, type Collection } from '../src/runtime/index.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 
-const which = (c: string): boolean => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 function skipReason(): string | undefined {
   if (process.platform !== 'linux') return 'TAP devices are Linux only';
   if (process.getuid?.() !== 0) return 'not root (creating TAP devices and namespaces needs CAP_NET_ADMIN)';
@@ -450,10 +450,13 @@ test('TapDevice: without CAP_NET_ADMIN the error is EPERM, and says why', { skip
   assert.match(out.message!, /tun|CAP_NET_ADMIN/);
 });
 
-test('TapDevice: bad names are refused before anything is created; the C helper creates one too', { skip: SKIP }, () => {
+test('TapDevice: bad names are refused before anything is created; the C helper creates one too', { skip: SKIP }, (tc) => {
   assert.throws(() => TapDevice.open({ name: 'a name' }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL');
   assert.throws(() => TapDevice.open({ name: 'x'.repeat(16) }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL');
-  if (!which('cc') && !which('gcc') && !which('clang')) return;
+  if (!which('cc') && !which('gcc') && !which('clang')) {
+    tc.skip('the C helper needs a C compiler (cc, gcc or clang)');
+    return;
+  }
   const name = `tsbD${tag}`;
   const t = TapDevice.open({ name, helper: 'c' });
   try {

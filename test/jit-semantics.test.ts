@@ -469,7 +469,7 @@ test('array map lookups are inlined from the map descriptor and agree with the m
   const helpers = new HelperRegistry([
     def(1, 'map_lookup_elem', (_env, map, key) => {
       calls.push(Number(map));
-      return BigInt(table.byAddr(Number(map))!.lookupElem(Number(key)));
+      return BigInt(table.byAddr(Number(map))!.ops.lookupElem(Number(key)));
     }),
   ]);
   // r0 = lookup(map, &key) ? *(u64 *)value : 0xdead

@@ -13,7 +13,7 @@ import { BPFFS, Cleanup, kernelSkip, which } from './kernel-support.js';
 import { BIN, FIXTURES } from './paths.js';
 import { loadObjectFile } from '../src/object/file.js';
 import { KernelRuntime } from '../src/kernel/index.js';
-import { kernelListing } from '../src/kernel/listing.js';
+import { kernelListing } from '../src/cli/kernel-listing.js';
 
 const json = (cmd: string, args: string[]): unknown => JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }));
 const tsbpf = (...args: string[]): unknown => json(process.execPath, [BIN, ...args]);
@@ -60,9 +60,14 @@ test('kernel listings: tsbpf show prints what bpftool show prints', async (t) =>
     const ml = tsbpf('link', 'show', 'id', String(id), '-j') as Record<string, unknown>;
     const bl = bpftool('link', 'show', 'id', String(id)) as Record<string, unknown>;
     for (const k of ['id', 'type', 'prog_id']) assert.equal(ml[k], bl[k], `link ${k}`);
-    // plain output: bpftool's layout
-    const plain = execFileSync(process.execPath, [BIN, 'map', 'show', 'id', String(m.id)], { encoding: 'utf8' });
-    assert.equal(plain, execFileSync('bpftool', ['map', 'show', 'id', String(m.id)], { encoding: 'utf8' }));
+    // plain output: bpftool's layout, through the CLI's one formatter per kind (loaded_at may differ by a second)
+    const plain = (cmd: string, ...args: string[]): string =>
+      execFileSync(cmd, cmd === 'bpftool' ? args : [BIN, ...args], { encoding: 'utf8' }).replace(/loaded_at \S+/, 'loaded_at T');
+    assert.equal(plain(process.execPath, 'map', 'show', 'id', String(m.id)), plain('bpftool', 'map', 'show', 'id', String(m.id)));
+    assert.equal(plain(process.execPath, 'prog', 'show', 'id', String(p.id)), plain('bpftool', 'prog', 'show', 'id', String(p.id)));
+    assert.equal(plain(process.execPath, 'btf', 'show', 'id', String(btfId)), plain('bpftool', 'btf', 'show', 'id', String(btfId)).replace(/ {2}(prog|map)_ids \S+/g, ''));
+    const bl0 = plain('bpftool', 'link', 'show', 'id', String(id)).split('\n')[0];
+    assert.equal(plain(process.execPath, 'link', 'show', 'id', String(id)).split('\n')[0], bl0);
   } finally {
     undo.run();
     rt.close();

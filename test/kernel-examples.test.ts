@@ -1,6 +1,6 @@
 /**
  * examples/kernel/*.mjs as a user runs them (as root): execsnoop sees an
- * exec this test makes, xdp_count counts packets sent over a veth pair into
+ * exec this test makes, opensnoop this process's opens (one failing), xdp_count counts packets sent over a veth pair into
  * a network namespace, syscount prints its histogram. Each example runs in
  * its own process and is stopped in `finally`.
  */
@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cleanup, kernelSkip, which } from './kernel-support.js';
 import { ROOT } from './paths.js';
@@ -41,6 +42,33 @@ test('examples/kernel/execsnoop.mjs prints an exec as it happens', { timeout: 60
     const seen = await until(() => /\/bin\/true/.test(ex.output()), () => void execFileSync('/bin/true'));
     assert.ok(seen, `an exec of /bin/true was printed:\n${ex.output().slice(0, 2000)}`);
     assert.match(ex.output(), /^\d+\s+\S+\s+\/bin\/true$/m);
+  } finally {
+    ex.child.kill('SIGINT');
+    await ex.exited;
+  }
+});
+
+test('examples/kernel/opensnoop.mjs prints this process\'s openat() calls with their results', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const ex = start('opensnoop.mjs', ['--pid', String(process.pid)]);
+  const missing = `/tmp/tsbpf-opensnoop-missing-${process.pid}`;
+  try {
+    assert.ok(await until(() => ex.output().includes('PATH'), () => {}), `started: ${ex.output()}`);
+    const tryOpen = (): void => {
+      try {
+        closeSync(openSync(missing, 'r'));
+      } catch {
+        // ENOENT: the event to see
+      }
+      closeSync(openSync('/proc/self/stat', 'r'));
+    };
+    const seen = await until(() => ex.output().includes(missing) && ex.output().includes('/proc/self/stat'), tryOpen);
+    assert.ok(seen, `this process's opens were printed:\n${ex.output().slice(0, 2000)}`);
+    // a failed open: fd -1, errno 2 (ENOENT); a successful one: its fd, no error
+    assert.match(ex.output(), new RegExp(`^${process.pid}\\s+\\S+\\s+-1\\s+2 ${missing}$`, 'm'));
+    assert.match(ex.output(), new RegExp(`^${process.pid}\\s+\\S+\\s+\\d+\\s+0 /proc/self/stat$`, 'm'));
+    assert.ok(ex.output().split('\n').slice(1).filter(Boolean).every((l) => l.startsWith(`${process.pid} `)), '--pid shows only this process');
   } finally {
     ex.child.kill('SIGINT');
     await ex.exited;

@@ -40,14 +40,8 @@ async function probe(): Promise<string | undefined> {
   return undefined;
 }
 
-export function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { which } from './support/tools.js';
+export { which };
 
 /** Undo steps run last-in first-out; each runs even if an earlier one throws. */
 export class Cleanup {

@@ -58,18 +58,18 @@ test('array: get-next-key is index+1, 0 for a missing key, ENOENT at the end', (
 test('array: program side returns real addresses; the host sees program writes without a copy', () => {
   const m = make<ArrayMap>(spec('array', 4, 8, 4));
   const k = place(m, u32(2));
-  const v = m.lookupElem(k, 0);
+  const v = m.ops.lookupElem(k, 0);
   assert.equal(v, m.valuesAddr + 16);
   m.space.writeU64(v, 0x1122334455n);
   assert.equal(readU64(m.getView(2)!), 0x1122334455n);
-  assert.equal(m.lookupElem(place(m, u32(4)), 0), 0);
+  assert.equal(m.ops.lookupElem(place(m, u32(4)), 0), 0);
   const val = place(m, u64(99));
-  assert.equal(m.updateElem(k, val, BPF_ANY, 0), 0);
+  assert.equal(m.ops.updateElem(k, val, BPF_ANY, 0), 0);
   assert.equal(readU64(m.get(2)!), 99n);
-  assert.equal(m.updateElem(k, val, BPF_NOEXIST, 0), -17);
-  assert.equal(m.updateElem(place(m, u32(9)), val, BPF_ANY, 0), -7);
-  assert.equal(m.updateElem(k, val, 3, 0), -22);
-  assert.equal(m.deleteElem(k), -22);
+  assert.equal(m.ops.updateElem(k, val, BPF_NOEXIST, 0), -17);
+  assert.equal(m.ops.updateElem(place(m, u32(9)), val, BPF_ANY, 0), -7);
+  assert.equal(m.ops.updateElem(k, val, 3, 0), -22);
+  assert.equal(m.ops.deleteElem(k), -22);
 });
 
 test('array: frozen and read-only maps refuse host writes with EPERM; programs still write frozen maps', () => {
@@ -78,7 +78,7 @@ test('array: frozen and read-only maps refuse host writes with EPERM; programs s
   m.freeze();
   assert.throws(() => m.set(0, 2n), E('EPERM'));
   assert.throws(() => m.freeze(), E('EPERM'));
-  assert.equal(m.updateElem(place(m, u32(0)), place(m, u64(5)), BPF_ANY, 0), 0);
+  assert.equal(m.ops.updateElem(place(m, u32(0)), place(m, u64(5)), BPF_ANY, 0), 0);
   assert.equal(readU64(m.get(0)!), 5n);
   const ro = make<ArrayMap>(spec('array', 4, 8, 2, BPF_F_RDONLY));
   assert.throws(() => ro.set(0, 2n), E('EPERM'));
@@ -97,10 +97,10 @@ test('percpu_array: one slot per CPU; the program sees its CPU; host gets arrays
   assert.equal(m.perCpu, true);
   m.set(1, [u32(10), u32(11), u32(12), u32(13)]);
   const k = place(m, u32(1));
-  for (let cpu = 0; cpu < 4; cpu++) assert.equal(m.space.readU32(m.lookupElem(k, cpu)), 10 + cpu);
-  m.space.writeU32(m.lookupElem(k, 2), 99);
+  for (let cpu = 0; cpu < 4; cpu++) assert.equal(m.space.readU32(m.ops.lookupElem(k, cpu)), 10 + cpu);
+  m.space.writeU32(m.ops.lookupElem(k, 2), 99);
   assert.deepEqual(m.get(1)!.map(readU32), [10, 11, 99, 13]);
-  assert.equal(m.updateElem(k, place(m, u32(7)), BPF_ANY, 3), 0);
+  assert.equal(m.ops.updateElem(k, place(m, u32(7)), BPF_ANY, 3), 0);
   assert.deepEqual(m.get(1)!.map(readU32), [10, 11, 99, 7]);
   m.set(0, 5);
   assert.deepEqual(m.get(0)!.map(readU32), [5, 5, 5, 5]);

@@ -29,7 +29,7 @@ test('prog_array: host sets program ids; only BPF_ANY; type must agree; tail-cal
   assert.throws(() => pa.delete(2), E('ENOENT'));
   assert.equal(pa.space.readU32(pa.slotsAddr + 8), 0);
   assert.deepEqual(readU32(pa.nextKey(0)!), 1);
-  assert.equal(pa.lookupElem(place(pa, u32(0)), 0), 0, 'programs cannot look up a prog_array');
+  assert.equal(pa.ops.lookupElem(place(pa, u32(0)), 0), 0, 'programs cannot look up a prog_array');
   assert.throws(() => checkMapSpec(spec('prog_array', 4, 8, 4)), E('EINVAL'));
 });
 

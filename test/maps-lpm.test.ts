@@ -63,13 +63,13 @@ test('lpm_trie: get-next-key walks in postorder (children before parents), a mis
 test('lpm_trie: program side uses the same key layout', () => {
   const m = ipv4();
   m.set(K(16, 192, 168), 7);
-  const a = m.lookupElem(place(m, K(32, 192, 168, 4, 4)), 0);
+  const a = m.ops.lookupElem(place(m, K(32, 192, 168, 4, 4)), 0);
   assert.equal(m.space.readU32(a), 7);
-  assert.equal(m.lookupElem(place(m, K(32, 192, 169, 4, 4)), 0), 0);
-  assert.equal(m.updateElem(place(m, K(24, 192, 168, 4)), place(m, u32(24)), BPF_ANY, 0), 0);
-  assert.equal(m.space.readU32(m.lookupElem(place(m, K(32, 192, 168, 4, 4)), 0)), 24);
-  assert.equal(m.deleteElem(place(m, K(24, 192, 168, 4)), 0), 0);
-  assert.equal(m.deleteElem(place(m, K(24, 192, 168, 4)), 0), -2);
+  assert.equal(m.ops.lookupElem(place(m, K(32, 192, 169, 4, 4)), 0), 0);
+  assert.equal(m.ops.updateElem(place(m, K(24, 192, 168, 4)), place(m, u32(24)), BPF_ANY, 0), 0);
+  assert.equal(m.space.readU32(m.ops.lookupElem(place(m, K(32, 192, 168, 4, 4)), 0)), 24);
+  assert.equal(m.ops.deleteElem(place(m, K(24, 192, 168, 4)), 0), 0);
+  assert.equal(m.ops.deleteElem(place(m, K(24, 192, 168, 4)), 0), -2);
 });
 
 test('lpm_trie: random inserts and deletes agree with a brute-force longest match', () => {

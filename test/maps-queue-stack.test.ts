@@ -39,17 +39,17 @@ test('queue/stack: program side push/pop/peek return codes', () => {
   for (const type of ['queue', 'stack'] as const) {
     const q = make<QueueMap>(spec(type, 0, 4, 2));
     const out = place(q, u32(0));
-    assert.equal(q.popElem(out, 0), -2);
-    assert.equal(q.pushElem(place(q, u32(5)), BPF_ANY, 0), 0);
-    assert.equal(q.pushElem(place(q, u32(6)), BPF_ANY, 0), 0);
-    assert.equal(q.pushElem(place(q, u32(7)), BPF_ANY, 0), -7);
-    assert.equal(q.pushElem(place(q, u32(7)), 3, 0), -22);
-    assert.equal(q.peekElem(out, 0), 0);
+    assert.equal(q.ops.popElem(out, 0), -2);
+    assert.equal(q.ops.pushElem(place(q, u32(5)), BPF_ANY, 0), 0);
+    assert.equal(q.ops.pushElem(place(q, u32(6)), BPF_ANY, 0), 0);
+    assert.equal(q.ops.pushElem(place(q, u32(7)), BPF_ANY, 0), -7);
+    assert.equal(q.ops.pushElem(place(q, u32(7)), 3, 0), -22);
+    assert.equal(q.ops.peekElem(out, 0), 0);
     assert.equal(q.space.readU32(out), type === 'queue' ? 5 : 6);
-    assert.equal(q.popElem(out, 0), 0);
+    assert.equal(q.ops.popElem(out, 0), 0);
     assert.equal(q.space.readU32(out), type === 'queue' ? 5 : 6);
-    assert.equal(q.lookupElem(out, 0), 0);
-    assert.equal(q.updateElem(out, out, 0, 0), -22);
+    assert.equal(q.ops.lookupElem(out, 0), 0);
+    assert.equal(q.ops.updateElem(out, out, 0, 0), -22);
   }
   assert.throws(() => checkMapSpec(spec('queue', 4, 4, 2)), E('EINVAL'));
 });
@@ -69,11 +69,11 @@ test('bloom_filter: no false negatives, bounded false positives, only BPF_ANY, n
   assert.throws(() => b.push(1, BPF_EXIST), E('EINVAL'));
   assert.throws(() => b.delete(), E('EOPNOTSUPP'));
   assert.throws(() => b.nextKey(), E('EOPNOTSUPP'));
-  assert.equal(b.peekElem(place(b, u32(4)), 0), 0);
-  assert.equal(b.popElem(place(b, u32(4)), 0), -95);
+  assert.equal(b.ops.peekElem(place(b, u32(4)), 0), 0);
+  assert.equal(b.ops.popElem(place(b, u32(4)), 0), -95);
   const c = make<BloomFilter>(spec('bloom_filter', 0, 4, 100));
-  assert.equal(c.peekElem(place(c, u32(4)), 0), -2);
-  assert.equal(c.pushElem(place(c, u32(4)), BPF_ANY, 0), 0);
-  assert.equal(c.peekElem(place(c, u32(4)), 0), 0);
+  assert.equal(c.ops.peekElem(place(c, u32(4)), 0), -2);
+  assert.equal(c.ops.pushElem(place(c, u32(4)), BPF_ANY, 0), 0);
+  assert.equal(c.ops.peekElem(place(c, u32(4)), 0), 0);
   assert.deepEqual(c.get(4), u32(4));
 });

@@ -15,10 +15,8 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(fixturePath(name)));
 }
 
-/** Whether `cmd` is on PATH. */
-export function hasTool(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
+/** Whether `cmd` is on PATH (support/tools.ts). */
+export { which as hasTool } from './support/tools.js';
 
 export function tool(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });

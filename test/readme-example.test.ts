@@ -28,12 +28,12 @@ function udpPacket(): Uint8Array {
 test('README: load an object, run a program, read and write its maps from the host', async () => {
   const rt = new Runtime();
   const coll = await rt.load(await loadObjectFile(resolve(FIXTURES, 'xdp_firewall.o')));
-  const prog = coll.programs.get('xdp_firewall')!;
+  const prog = coll.program('xdp_firewall');
   const { retval, data } = prog.run({ data: udpPacket(), repeat: 100 });
   assert.equal(retval, 2); // XDP_PASS
   assert.equal(data?.length, 64);
 
-  const counts = coll.maps.get('proto_count')!;
+  const counts = coll.map('proto_count', 'array');
   const udp = counts.get(new Uint8Array([17, 0, 0, 0])) as Uint8Array;
   assert.equal(new DataView(udp.buffer, udp.byteOffset).getBigUint64(0, true), 100n);
   let nonZero = 0;
@@ -41,7 +41,7 @@ test('README: load an object, run a program, read and write its maps from the ho
   assert.equal(nonZero, 1);
 
   // The host blocks 10.0.0.1; the program now drops the same packet.
-  coll.maps.get('blocklist')!.set(new Uint8Array([10, 0, 0, 1]), new Uint8Array([1]));
+  coll.map('blocklist', 'hash').set(new Uint8Array([10, 0, 0, 1]), new Uint8Array([1]));
   assert.equal(prog.run({ data: udpPacket() }).retval, 1); // XDP_DROP
   coll.close();
   rt.close();

@@ -11,14 +11,8 @@ import type { Errno } from '../src/errors.js';
 export const BPFFS = '/sys/fs/bpf';
 let TASKSET = false;
 
-export function which(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { which } from './support/tools.js';
+export { which };
 
 /** Why the suite cannot talk to the kernel here, or undefined when it can. */
 export function kernelSkipReason(): string | undefined {

@@ -15,7 +15,7 @@ import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/inde
 import { loadObjectFile } from '../src/object/file.js';
 import { ManualClock, Runtime } from '../src/runtime/index.js';
 import { RingBufReader, type RingBuf } from '../src/maps/index.js';
-import { loadCollectionFile, pinMapFile } from '../src/runtime/node.js';
+import { loadCollectionFile, Runtime as NodeRuntime } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 import { eth, ip4l4, tcp, udp } from './runtime-packets.js';
 
@@ -187,19 +187,19 @@ test('maps pinned by name (LIBBPF_PIN_BY_NAME): pinned at load, reused by the ne
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-pins-'));
   try {
     const obj = join(FIXTURES, 'percpu.o');
-    const rt = new Runtime({ numCpus: 2 });
+    const rt = new NodeRuntime({ numCpus: 2 });
     const a = await loadCollectionFile(obj, rt, { pinPath: dir });
     assert.ok(existsSync(join(dir, 'cpu_by_queue')));
     // Pins are snapshots: save a host change, then a second load picks it up.
     a.map('cpu_by_queue').set(5, [Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0), Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0)]);
-    pinMapFile(a.map('cpu_by_queue'), join(dir, 'cpu_by_queue'));
+    a.map('cpu_by_queue').pin(join(dir, 'cpu_by_queue'));
     const b = await loadCollectionFile(obj, rt, { pinPath: dir });
     assert.notEqual(b.map('cpu_by_queue'), a.map('cpu_by_queue'));
     assert.deepEqual(b.map('cpu_by_queue').get(5), [Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0), Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0)]);
     // Maps without pinning are always new.
     assert.notEqual(b.map('cpu_stats').id, a.map('cpu_stats').id);
     const bad = rt.createMap({ name: 'cpu_by_queue', type: 'percpu_hash', keySize: 4, valueSize: 8, maxEntries: 3, flags: 0, pinning: 'none' });
-    pinMapFile(bad, join(dir, 'cpu_by_queue'));
+    bad.pin(join(dir, 'cpu_by_queue'));
     await assert.rejects(loadCollectionFile(obj, rt, { pinPath: dir }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL' && /reuse pinned map/.test(e.message));
     rt.close();
   } finally {

@@ -12,6 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { which } from './support/tools.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,9 +156,6 @@ test('every fact __bpf_prog_map_compatible compares refuses a mismatch (and the 
   pa.close();
 });
 
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
 
 const kernelSkip = process.getuid?.() !== 0 ? 'not root: cannot load programs into the kernel' : !which('bpftool') ? 'bpftool not installed' : false;
 

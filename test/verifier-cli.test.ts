@@ -33,14 +33,19 @@ test('prog load verifies CO-RE-relocated code: struct xdp_md offsets moved to th
   assert.match(r.out, /xdp_core: accepted/);
 });
 
-test('prog load: a CO-RE relocation the target lacks rejects that program (ENOENT), the others still load', () => {
+test('prog load: a CO-RE relocation the target lacks is poisoned and rejected where reached; the others still load', () => {
   const r = tsbpf('prog', 'load', CORE_CTX);
   assert.equal(r.code, 1);
   assert.match(r.out, /xdp_core: accepted/);
-  assert.match(r.out, /task_core: rejected \(ENOENT\)\n.*struct task_struct.*target BTF/);
+  assert.match(r.out, /task_core: rejected \(EINVAL\)\n.*CO-RE relocation .* was poisoned/);
+  assert.match(r.out, /kernel: invalid func unknown#195896080/);
   const j = tsbpf('prog', 'load', CORE_CTX, '-j');
   const rows = JSON.parse(j.out) as Array<{ name: string; accepted: boolean; error?: { errno: string } }>;
-  assert.deepEqual(rows.map((x) => [x.name, x.accepted, x.error?.errno]), [['xdp_core', true, undefined], ['task_core', false, 'ENOENT']]);
+  assert.deepEqual(rows.map((x) => [x.name, x.accepted, x.error?.errno]), [['xdp_core', true, undefined], ['task_core', false, 'EINVAL']]);
+  // -d: libbpf's relocation lines on stderr, as bpftool -d prints them
+  const d = tsbpf('prog', 'load', CORE_CTX, 'task_core', '-d');
+  assert.match(d.err, /^libbpf: prog 'task_core': relo #\d+: <byte_off> \[\d+\] struct task_struct\.tgid \(0:1 @ offset 4\)$/m);
+  assert.match(d.err, /^libbpf: prog 'task_core': relo #\d+: substituting insn #1 w\/ invalid insn$/m);
 });
 
 test('prog load --kernel-btf: relocations against the running kernel\'s BTF', { skip: existsSync(VMLINUX) ? false : `${VMLINUX} is missing` }, () => {

@@ -21,16 +21,13 @@ const cases = loadCorpus();
 /**
  * Kernel features tsbpf deliberately does not offer: a map's struct bpf_map
  * fields are readable through its pointer, but its kernel pointers (ops,
- * btf, ...) have no kernel object behind them in tsbpf; nor do a tracing
- * program's pointer-to-struct arguments. Linux accepts these
+ * btf, ...) have no kernel object behind them in tsbpf. Linux accepts these
  * cases; tsbpf must refuse them with ENOTSUPP and a message naming the
  * feature. The summary lists them as divergences: they never count as
  * agreement, and any other outcome fails.
  */
 const UNSUPPORTED: Record<string, RegExp> = {
   mapf_ops_pointer: /map\.ops of struct bpf_array, which tsbpf does not provide/,
-  // a tracing program's pointer argument is, in Linux, a PTR_TO_BTF_ID into kernel memory
-  tr_tp_struct_ptr_arg: /arg1 of sched_switch, a pointer to a kernel object \(PTR_TO_BTF_ID\)/,
   // sockets: skb->sk is a PTR_TO_SOCK_COMMON, a sockmap's values are sockets
   uns_tc_sk_deref: /socket pointer \(PTR_TO_SOCK_COMMON, from skb->sk\), which tsbpf does not support/,
   uns_sockmap_update_sk: /bpf_map_update_elem on a sockmap takes or returns a socket \(PTR_TO_SOCKET\), which tsbpf does not support/,

@@ -97,9 +97,10 @@ test('fentry: the target\'s arguments, read-only, and a return value of 0', () =
   // bpf_modify_return_test(int a, int *b): an int pointer reads as a number, whole
   assert.equal(tracing('trace_fentry', 'bpf_modify_return_test', 'r2 = *(u64 *)(r1 +8)\nr0 = 0\nexit').ok, true);
   assert.equal(tracing('trace_fentry', 'bpf_modify_return_test', 'r2 = *(u32 *)(r1 +8)\nr0 = 0\nexit').ok, false);
-  // a pointer to a kernel struct is not something tsbpf has
-  const p = tracing('trace_fentry', 'bpf_fentry_test7', 'r2 = *(u64 *)(r1 +0)\nr0 = 0\nexit');
-  assert.equal(p.error?.errno, 'ENOTSUPP');
+  // a pointer to a kernel struct is a trusted PTR_TO_BTF_ID, which programs may not write through
+  assert.equal(tracing('trace_fentry', 'bpf_fentry_test7', 'r2 = *(u64 *)(r1 +0)\nr0 = 0\nexit').ok, true);
+  const w = tracing('trace_fentry', 'bpf_fentry_test7', 'r2 = *(u64 *)(r1 +0)\nr3 = 0\n*(u64 *)(r2 +0) = r3\nr0 = 0\nexit');
+  assert.equal(w.error?.kernelMessage, 'only read is supported');
 });
 
 test('fexit and fmod_ret: the return value sits after the arguments', () => {

@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { verify, HELPER_PROTOS } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
+import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 import { ROOT } from './paths.js';
@@ -178,6 +179,8 @@ export function runObject(loader: string, obj: string, only?: string): ProgResul
     // libbpf relocates CO-RE against the running kernel's vmlinux BTF, tsbpf against its own
     // context types: a relocation that has no target in vmlinux is no verdict on the code.
     else if (r.kernel === 'reject' && /failed to resolve CO-RE relocation/.test(r.kernelMsg) && r.tsbpf === 'accept') r.outcome = 'core-target-differs';
+    // and the other way: a relocation tsbpf's own types cannot satisfy is poisoned (libbpf's rule) where vmlinux has the type
+    else if (r.kernel === 'accept' && r.tsbpf === 'reject' && r.tsbpfMsg === `invalid func unknown#${POISON_HELPER_ID}`) r.outcome = 'core-target-differs';
     else if (r.tsbpf === 'unsupported') r.outcome = 'tsbpf-unsupported';
     // A kfunc the kernel has and tsbpf does not provide (tsbpf's own message for an unknown kfunc).
     else if (r.kernel === 'accept' && r.tsbpf === 'reject' && /^calling kernel function \S+ is not allowed$/.test(r.tsbpfMsg)) {
@@ -204,7 +207,6 @@ function unmodelledHelper(msg: string): boolean {
 /** "program type tracing is not supported" and "R3 ... not supported" group under one reason. */
 function reasonOf(msg: string): string {
   if (unmodelledHelper(msg)) return 'helper not implemented by tsbpf (invalid func unknown#N)';
-  if (/CO-RE relocation .* in the target BTF/.test(msg)) return 'load: CO-RE relocation against a kernel struct tsbpf\'s context BTF does not have';
   if (/no kernel function .* in the kernel|no raw tracepoint/.test(msg)) return 'attach target (kernel function / raw tracepoint) not in tsbpf\'s BTF';
   return msg.replace(/^R\d+ /, 'Rn ').replace(/\b\d+\b/g, 'N').replace(/'[^']*'/g, "'…'").slice(0, 110);
 }
@@ -239,7 +241,7 @@ export function summarize(results: ProgResult[], dirs: string[]): string {
   lines.push('');
   for (const [why, n] of byReason('kernel-load-error', (r) => reasonOf(`${r.kernelErrno} ${r.kernelMsg}`))) lines.push(`- ${n} × ${why}`);
   lines.push('');
-  lines.push('### core-target-differs (CO-RE relocations libbpf cannot resolve against vmlinux)');
+  lines.push('### core-target-differs (CO-RE relocations one side cannot resolve: libbpf against vmlinux, tsbpf against its own types)');
   lines.push('');
   for (const r of results) if (r.outcome === 'core-target-differs') lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.kernelMsg}`);
   lines.push('');

@@ -11,3 +11,17 @@ export function readBtfPath(path: string, base?: Btf): Btf {
   });
   return loadBtfFile(bytes, base);
 }
+
+/** `--kernel-btf F`, shared by every command that relocates CO-RE or judges tracing programs. */
+export const KERNEL_BTF_OPTION = { 'kernel-btf': { type: 'string' } } as const;
+
+export const KERNEL_BTF_USAGE = `  --kernel-btf F  the kernel's BTF (bpftool's kernel_btf; e.g. /sys/kernel/btf/vmlinux): CO-RE
+                  relocations resolve against it, as libbpf's do, and it types tracing
+                  targets and kernel-object pointers; without it, tsbpf's own types
+`;
+
+/** The BTF `--kernel-btf` names, read and parsed once (undefined without the option). */
+export function kernelBtfOption(values: Record<string, unknown>): Btf | undefined {
+  const path = values['kernel-btf'];
+  return typeof path === 'string' ? readBtfPath(path) : undefined;
+}

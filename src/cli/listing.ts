@@ -1,17 +1,12 @@
 /**
- * `prog show`, `map show`, `link show`: what a listing is, and bpftool's
- * way of printing one.
- *
- * bpftool lists the objects the kernel holds. tsbpf's own programs live in
- * the process that loads them and are not pinned, so between two commands
- * there is nothing to list; `tsbpf prog show FILE` shows an object's
- * programs as loading makes them. The kernel's objects come from the Linux
- * backend: a module `src/kernel/listing.ts` exporting
- * `kernelListing(): Promise<Listing>` is picked up here when it is in the
- * build, and `tsbpf prog show` with no FILE prints what it returns.
+ * `prog show`, `map show`, `link show`, `btf show`: what a listing is, with
+ * bpftool's JSON field names, and bpftool's plain layouts (bpftool's
+ * prog.c, map.c, link.c, btf.c show_*_plain). Both sources fill these
+ * types: the object a FILE loads as (prog-show.ts), and the running
+ * kernel's objects (kernel-listing.ts, through the Linux backend), so there
+ * is one formatter per kind.
  */
 import { createHash } from 'node:crypto';
-import { TsbpfError } from '../errors.js';
 import { encode, type Insn } from '../isa/insn.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../isa/opcodes.js';
 
@@ -59,11 +54,14 @@ export interface LinkInfo {
   [field: string]: unknown;
 }
 
-/** A source of objects to list: the kernel's (src/kernel), or whatever else can enumerate them. */
-export interface Listing {
-  programs(): Promise<ProgInfo[]>;
-  maps?(): Promise<MapInfo[]>;
-  links?(): Promise<LinkInfo[]>;
+/** One BTF object (`bpftool btf show -j`): the programs and maps that use it. */
+export interface BtfInfo {
+  id: number;
+  size: number;
+  prog_ids: number[];
+  map_ids: number[];
+  kernel: boolean;
+  name?: string;
 }
 
 /**
@@ -86,11 +84,11 @@ export function progTag(insns: readonly Insn[]): string {
   return createHash('sha256').update(encode(copy)).digest('hex').slice(0, 16);
 }
 
-/** bpftool's loaded_at: local time with its UTC offset, `2026-12-06T12:23:35+0000`. */
+/** bpftool's loaded_at in plain output: local time with its UTC offset, `2026-12-06T12:23:35+0000`. */
 function timeStr(sec: number): string {
   const d = new Date(sec * 1000);
   const off = -d.getTimezoneOffset();
-  const p = (n: number, w = 2): string => String(Math.abs(n)).padStart(w, '0');
+  const p = (n: number): string => String(Math.abs(n)).padStart(2, '0');
   const local = new Date(d.getTime() + off * 60000);
   return `${local.toISOString().slice(0, 19)}${off < 0 ? '-' : '+'}${p(Math.trunc(off / 60))}${p(off % 60)}`;
 }
@@ -119,30 +117,21 @@ export function mapPlain(m: MapInfo): string {
   return s;
 }
 
-/** show_link_plain's layout: `id: type  prog N`, then the type's fields. */
+/**
+ * show_link_plain's layout: `id: type  prog N  `, then the type's fields on a
+ * tab-indented line, each followed by two spaces as bpftool prints them
+ * (a raw tracepoint's name as `tp 'NAME'`).
+ */
 export function linkPlain(l: LinkInfo): string {
   const rest = Object.entries(l).filter(([k]) => k !== 'id' && k !== 'type' && k !== 'prog_id');
-  return `${l.id}: ${l.type}  prog ${l.prog_id}\n${rest.length ? `\t${rest.map(([k, v]) => `${k} ${String(v)}`).join('  ')}\n` : ''}`;
+  const field = ([k, v]: [string, unknown]): string => (k === 'tp_name' ? `tp '${String(v)}'  ` : `${k} ${String(v)}  `);
+  return `${l.id}: ${l.type}  prog ${l.prog_id}  ${rest.length ? `\n\t${rest.map(field).join('')}` : ''}\n`;
 }
 
-/** The kernel's listing when the Linux backend is in the build. */
-export async function kernelListing(): Promise<Listing | undefined> {
-  let mod: { kernelListing?: () => Promise<Listing> };
-  try {
-    mod = (await import(new URL('../kernel/listing.js', import.meta.url).href)) as typeof mod;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-  return mod.kernelListing ? await mod.kernelListing() : undefined;
-}
-
-/** Why there is nothing to list without a FILE, when the kernel's listing is not available. */
-export function noListing(what: 'prog' | 'map' | 'link'): TsbpfError {
-  const plural = { prog: 'programs', map: 'maps', link: 'links' }[what];
-  const local = what === 'prog' ? `'tsbpf prog show FILE [PROG]' shows the programs of an object file as they load` : what === 'map' ? `'tsbpf map show pinned FILE' shows a pinned map` : 'links exist only while the process that attached them runs';
-  return new TsbpfError(
-    'EOPNOTSUPP',
-    `tsbpf keeps no ${plural} between commands (they live in the process that loads them${what === 'prog' ? ', and tsbpf does not pin programs' : ''}); ${local}; listing the kernel's ${plural} needs tsbpf's Linux backend, which is not in this build`,
-  );
+/** show_btf_plain: kernel BTF names in brackets. */
+export function btfPlain(b: BtfInfo): string {
+  let s = `${b.id}: name ${b.name ? (b.kernel ? `[${b.name}]` : b.name) : '<anon>'}  size ${b.size}B`;
+  if (b.prog_ids.length) s += `  prog_ids ${b.prog_ids.join(',')}`;
+  if (b.map_ids.length) s += `  map_ids ${b.map_ids.join(',')}`;
+  return `${s}\n`;
 }

@@ -30,10 +30,11 @@ export const COMMANDS: Record<string, string[] | null> = {
   object: ['show'],
   btf: ['dump', 'show'],
   link: ['show'],
-  prog: ['load', 'show', 'dump', 'run'],
+  prog: ['load', 'loadall', 'show', 'dump', 'run'],
   map: ['create', 'pin', 'show', 'dump', 'lookup', 'update', 'delete'],
   xdp: null,
   demo: null,
+  export: null,
   playground: null,
   version: null,
 };
@@ -53,14 +54,17 @@ export const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
   tsbpf prog load FILE [PROG]             verify, with the kernel's log and an explanation
   tsbpf prog show FILE [PROG]             the programs of an object as they load (id, tag, sizes, maps)
   tsbpf prog dump xlated|jited FILE PROG  the program as loaded; the WebAssembly the JIT emits
-  tsbpf prog run FILE PROG data_in F ...  BPF_PROG_TEST_RUN
+  tsbpf prog run FILE PROG data_in F ...  BPF_PROG_TEST_RUN (--kernel: in the running kernel)
+  tsbpf prog load FILE PATH --kernel      load into the kernel, pin the first program (loadall: every one)
   tsbpf map create FILE type TYPE key N value N entries N name NAME
   tsbpf map pin OBJ name MAP FILE         pin a map of an object file (its initial contents)
   tsbpf map show|dump pinned FILE
   tsbpf map lookup|update|delete pinned FILE key BYTES [value BYTES]
-  tsbpf prog|map|link|btf show            the kernel's, with tsbpf's Linux backend
+  tsbpf map dump|lookup|update|delete id N ...   a kernel map (also 'pinned PATH' in a bpffs)
+  tsbpf prog|map|link|btf show [id N]     the running kernel's objects, as bpftool lists them
   tsbpf xdp FILE PROG --pcap IN [--write OUT]
   tsbpf xdp FILE PROG --tap NAME [--pass-to NAME2]   xdp on a TAP device as a NIC (root)
+  tsbpf export CONFIG [--port N]          serve maps and program stats as Prometheus metrics
   tsbpf demo                              an HTTP server with bundled probes attached
   tsbpf playground [--port N]             serve the browser playground locally
   tsbpf version                           tsbpf's version and features

@@ -3,6 +3,7 @@ export { Link, HookPoint, attach, type Attachable } from './link.js';
 export { tracepoint, appTracepoint, AppTracepoint, Tracepoint, attachTracepoint, tracepointOfSection, builtinTracepoints } from './tracepoint.js';
 export { uprobe, uretprobe, funcIp, attachUprobe, enableProbeHelpers, getFuncIp, PT_REGS } from './uprobe.js';
 export { ringbufRecords, consumeRingbuf, PerfReader, TracePipe, formatTraceLine, type Consumer } from './streams.js';
+export { sectionHook } from './section.js';
 export { fileOpenHook, socketConnectHook, taskSpawnHook, attachPolicy, policyHookOfSection, PolicyHook } from './lsm.js';
 export { dgramXdp, attachXdpToSocket, DgramXdpHook } from './packet/dgram.js';
 export { runXdp, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT, XDP_ACTION_NAMES, type XdpVerdict } from './packet/xdp.js';

@@ -291,7 +291,10 @@ export class HookPoint implements Attachable<Link> {
   }
 }
 
-/** `attach(program, hook)`: the same as `program.attach(hook)`. */
+/**
+ * The same as `program.attach(hook)`.
+ * @deprecated use `program.attach(hook)`.
+ */
 export function attach<L>(p: Program, hook: Attachable<L>): L {
   return hook.attachProgram(p);
 }

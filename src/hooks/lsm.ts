@@ -268,7 +268,10 @@ export function policyHookOfSection(section: string): PolicyHook | undefined {
   return m[1] === 'file_open' ? fileOpenHook() : m[1] === 'socket_connect' ? socketConnectHook() : taskSpawnHook();
 }
 
-/** Attach a policy program where its section says. */
+/**
+ * Attach a policy program where its section says.
+ * @deprecated use `program.attach(sectionHook(program))`.
+ */
 export function attachPolicy(p: Program): Link {
   const h = policyHookOfSection(p.spec.section);
   if (!h) throw new TsbpfError('EINVAL', `program ${p.name}: section ${p.spec.section} names no policy hook (want raw_tp/file_open, raw_tp/socket_connect or raw_tp/task_spawn)`);

@@ -15,13 +15,16 @@
  */
 import { Readable } from 'node:stream';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
-import { Wakeup } from '../maps/wakeup.js';
+import { Wakeup, closeOnAbort, type ReaderOptions } from '../maps/wakeup.js';
 import type { RingBuf } from '../maps/ringbuf.js';
 import type { PerfEventArray, PerfRecord } from '../maps/perf-event-array.js';
 import type { TraceRecord } from '../helpers/env.js';
 import type { BpfMap } from '../maps/map.js';
 
-/** A ring buffer's records as an async iterable; `reader.lost` counts records producers dropped. */
+/**
+ * A ring buffer's records as an async iterable.
+ * @deprecated use `new RingBufReader(ring, { signal })` (maps/ringbuf-reader.ts), the same reader.
+ */
 export function ringbufRecords(ring: RingBuf | BpfMap<unknown>): RingBufReader {
   return new RingBufReader(ring as unknown as RingBuf);
 }
@@ -34,11 +37,13 @@ export interface Consumer {
   /** resolves when the consumer stops (close(), or the map closed) */
   readonly done: Promise<void>;
   close(): void;
+  [Symbol.dispose](): void;
 }
 
 /**
  * Call `cb` on each record of the ring. When `cb` returns a promise the next
  * record waits for it (back-pressure: records stay in the ring).
+ * @deprecated use `for await (const rec of new RingBufReader(ring, { signal }))`, which waits for the loop body the same way.
  */
 export function consumeRingbuf(ring: RingBuf | BpfMap<unknown>, cb: (rec: Uint8Array) => void | Promise<void>): Consumer {
   const reader = new RingBufReader(ring as unknown as RingBuf);
@@ -59,6 +64,7 @@ export function consumeRingbuf(ring: RingBuf | BpfMap<unknown>, cb: (rec: Uint8A
     },
     done,
     close: () => reader.close(),
+    [Symbol.dispose]: () => reader.close(),
   };
 }
 
@@ -74,10 +80,11 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
   private readonly wakeup = new Wakeup();
   private closed = false;
   private readonly unsubscribe: () => void;
+  private readonly forgetSignal: () => void;
 
   constructor(
     readonly map: PerfEventArray,
-    opts: { bytesPerCpu?: number; onRecord?: (r: PerfRecord) => void } = {},
+    opts: { bytesPerCpu?: number; onRecord?: (r: PerfRecord) => void } & ReaderOptions = {},
   ) {
     for (let i = 0; i < Math.min(map.maxEntries, map.numCpus); i++) if (!map.buffer(i)) map.open(i, opts.bytesPerCpu);
     this.unsubscribe = map.onRecord(() => {
@@ -85,6 +92,7 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
       if (opts.onRecord) for (const r of this.queue.splice(0)) opts.onRecord(r);
       this.wakeup.wake();
     });
+    this.forgetSignal = closeOnAbort(opts.signal, () => this.close());
   }
 
   /** Move what the buffers hold into the queue (draining them makes room for producers). */
@@ -118,7 +126,11 @@ export class PerfReader implements AsyncIterable<PerfRecord> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.forgetSignal();
     this.wakeup.wake();
+  }
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
@@ -181,5 +193,8 @@ export class TracePipe extends Readable {
     this.unreported = 0;
     for (const l of this.pending.splice(0)) this.push(l);
     this.push(null);
+  }
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -394,7 +394,10 @@ export function tracepointOfSection(section: string): Tracepoint | undefined {
   return m ? tracepoint(m[1]!, m[2]!) : undefined;
 }
 
-/** libbpf's bpf_program__attach for tracepoints: attach where the program's section says. */
+/**
+ * libbpf's bpf_program__attach for tracepoints: attach where the program's section says.
+ * @deprecated use `program.attach(sectionHook(program))`.
+ */
 export function attachTracepoint(p: Program): Link {
   const tp = tracepointOfSection(p.spec.section);
   if (!tp) throw new TsbpfError('EINVAL', `program ${p.name}: section ${p.spec.section} names no tracepoint (want tracepoint/<category>/<event>)`);

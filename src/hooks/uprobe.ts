@@ -407,7 +407,10 @@ export function funcIp(target: object, method: string | symbol): bigint {
   return probeOf(target, method).ip;
 }
 
-/** Attach `p` to the entry (or, with `ret`, the return) of `target[method]`. */
+/**
+ * Attach `p` to the entry (or, with `ret`, the return) of `target[method]`.
+ * @deprecated use `program.attach(uprobe(target, method))` or `uretprobe`.
+ */
 export function attachUprobe(p: Program, target: object, method: string | symbol, ret = false): Link {
   return p.attach(ret ? uretprobe(target, method) : uprobe(target, method));
 }

@@ -8,7 +8,7 @@
  * Every call that fails throws a KernelError with the errno name; EPERM
  * names the capability bpf(2) wanted, as libbpf's messages do.
  */
-import { TsbpfError, ERRNO_VALUES, type Errno } from '../errors.js';
+import { TsbpfError, ERRNO_VALUES, strerror, type Errno } from '../errors.js';
 
 /** __NR_bpf and __NR_perf_event_open per architecture (arch/x86/entry/syscalls, include/uapi/asm-generic/unistd.h). */
 const SYSCALLS: Record<string, { bpf: number; perfEventOpen: number }> = {
@@ -34,7 +34,7 @@ export class KernelError extends TsbpfError {
 export function kernelError(call: string, n: number, what?: string): KernelError {
   const name = ERRNO_NAMES.get(n);
   const hint = n === ERRNO_VALUES.EPERM ? ' (bpf(2) needs root or CAP_BPF, plus CAP_PERFMON for tracing and CAP_NET_ADMIN for networking programs)' : '';
-  return new KernelError(name ?? 'EINVAL', `${call}${what ? ` ${what}` : ''}: ${name ?? `errno ${n}`}${hint}`, n);
+  return new KernelError(name ?? 'EINVAL', `${call}${what ? ` ${what}` : ''}: ${name ? strerror(name) : `errno ${n}`}${hint}`, n);
 }
 
 type Fn = ((...args: unknown[]) => unknown) & { async(...args: unknown[]): void };
@@ -231,6 +231,7 @@ export const BPF_CMD = {
   LINK_UPDATE: 29,
   LINK_GET_FD_BY_ID: 30,
   LINK_GET_NEXT_ID: 31,
+  ENABLE_STATS: 32,
   LINK_DETACH: 34,
 } as const;
 const BPF_CMD_NAMES: Record<number, string> = Object.fromEntries(Object.entries(BPF_CMD).map(([k, v]) => [v, `BPF_${k}`]));

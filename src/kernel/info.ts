@@ -38,7 +38,8 @@ export function fdById(sys: Sys, kind: ObjKind, id: number): number {
   return sys.bpf(FD_BY_ID[kind], new Attr(sys).u32(ID.start_id, id).bytes, `${kind} id ${id}`);
 }
 
-function infoOf(sys: Sys, fd: number, size: number, fill?: (dv: DataView) => void): DataView {
+/** BPF_OBJ_GET_INFO_BY_FD into a zeroed struct of `size` bytes, `fill` setting its pointers first. */
+export function infoOf(sys: Sys, fd: number, size: number, fill?: (dv: DataView) => void): DataView {
   const info = nativeBuf(size);
   const dv = new DataView(info.buffer);
   fill?.(dv);

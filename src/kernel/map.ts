@@ -11,6 +11,7 @@ import type { MapSpec, MapTypeName } from '../object/spec.js';
 import type { MapApi } from '../runtime/api.js';
 import { Attr, BATCH, ELEM, OBJ, cstr, nativeBuf } from './attr.js';
 import { BPF_CMD, KernelError, kernelError, type Sys } from './ffi.js';
+import { mapInfo, type MapInfo } from './info.js';
 
 const PERCPU: ReadonlySet<MapTypeName> = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
 /** Types without keys (queue, stack, bloom filter: the value is the argument). */
@@ -216,6 +217,12 @@ export class KernelMap implements MapApi<KernelValue> {
   }
 
   /** BPF_MAP_FREEZE: bpf(2) writes are refused from now on (programs still write unless BPF_F_RDONLY_PROG). */
+  /** bpf_map_info as the kernel reports it now (btf_id, memlock, frozen, ...) */
+  info(): MapInfo {
+    this.check();
+    return mapInfo(this.sys, this.fd);
+  }
+
   freeze(): void {
     this.check();
     const a = new Attr(this.sys).u32(0, this.fd);

@@ -8,9 +8,10 @@
  * samples the kernel dropped because the ring was full), which `lost` sums.
  */
 import { MapError } from '../maps/map.js';
+import { closeOnAbort, type ReaderOptions } from '../maps/wakeup.js';
 import { PROT_READ, PROT_WRITE, type Sys } from './ffi.js';
 import type { KernelMap } from './map.js';
-import { Poller } from './poller.js';
+import { nextTurn, Poller } from './poller.js';
 import { PERF_COUNT_SW_BPF_OUTPUT, PERF_EVENT_IOC_ENABLE, PERF_FLAG_FD_CLOEXEC, PERF_SAMPLE_RAW, PERF_TYPE_SOFTWARE, perfEventAttr, onlineCpus } from './perf-event.js';
 
 const PERF_RECORD_LOST = 2;
@@ -24,7 +25,7 @@ export interface KernelPerfRecord {
   data: Uint8Array;
 }
 
-export interface KernelPerfOptions {
+export interface KernelPerfOptions extends ReaderOptions {
   /** data pages per CPU, a power of two (libbpf's page_cnt); default 8 */
   pages?: number;
   onRecord?: (r: KernelPerfRecord) => void;
@@ -48,6 +49,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   private readonly poller: Poller;
   private queue: KernelPerfRecord[] = [];
   private closed = false;
+  private forgetSignal: () => void = () => {};
 
   constructor(
     readonly map: KernelMap,
@@ -67,6 +69,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
       throw e;
     }
     if (opts.onRecord) void this.loop();
+    this.forgetSignal = closeOnAbort(opts.signal, () => this.close());
   }
 
   private open(sys: Sys, cpu: number): void {
@@ -133,6 +136,8 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   }
 
   private async loop(): Promise<void> {
+    // as KernelRingBufReader: nothing is delivered before the constructor has returned
+    await nextTurn();
     while (!this.closed) {
       for (const rec of this.read()) this.opts.onRecord!(rec);
       await this.poller.wait();
@@ -154,6 +159,7 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.forgetSignal();
     this.poller.close();
     const sys = this.map.sys;
     for (const r of this.rings) {

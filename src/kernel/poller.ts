@@ -47,4 +47,12 @@ export class Poller {
     if (this.waiting) void this.waiting.then(done, done);
     else done();
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Resolve on the event loop's next turn (after the caller's synchronous code and its microtasks). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

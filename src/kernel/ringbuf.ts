@@ -12,20 +12,22 @@
  * program sees bpf_ringbuf_reserve return NULL), so there is no `lost` here.
  */
 import { MapError } from '../maps/map.js';
+import { closeOnAbort, type ReaderOptions } from '../maps/wakeup.js';
+import type { RingBufReaderApi } from '../runtime/api.js';
 import { PROT_READ, PROT_WRITE } from './ffi.js';
 import type { KernelMap } from './map.js';
-import { Poller } from './poller.js';
+import { nextTurn, Poller } from './poller.js';
 
 const BUSY = 0x80000000;
 const DISCARD = 0x40000000;
 const HDR = 8;
 
-export interface KernelRingBufOptions {
+export interface KernelRingBufOptions extends ReaderOptions {
   /** callback mode: called with each record as it arrives (from the event loop) */
   onRecord?: (rec: Uint8Array) => void;
 }
 
-export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
+export class KernelRingBufReader implements RingBufReaderApi {
   records = 0;
   discarded = 0;
   private readonly page: number;
@@ -38,6 +40,7 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
   private readonly dataView: DataView;
   private readonly poller: Poller;
   private closed = false;
+  private forgetSignal: () => void = () => {};
 
   constructor(
     readonly map: KernelMap,
@@ -62,6 +65,7 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
     this.poller = new Poller(sys);
     this.poller.add(map.fd, 0);
     if (opts.onRecord) void this.loop(opts.onRecord);
+    this.forgetSignal = closeOnAbort(opts.signal, () => this.close());
   }
 
   /** Consume committed records, calling `cb` with a copy of each; returns how many. */
@@ -111,6 +115,9 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
   }
 
   private async loop(cb: (rec: Uint8Array) => void): Promise<void> {
+    // records already waiting are delivered on the next turn of the event loop, not from the
+    // constructor: the callback may use the variable the caller is assigning the reader to
+    await nextTurn();
     while (!this.closed) {
       this.consume(cb);
       await this.wait();
@@ -132,6 +139,7 @@ export class KernelRingBufReader implements AsyncIterable<Uint8Array> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.forgetSignal();
     this.poller.close();
     this.map.sys.munmap(this.cons, this.page);
     this.map.sys.munmap(this.prod, this.page + 2 * this.size);

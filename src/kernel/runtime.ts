@@ -12,14 +12,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbpfError } from '../errors.js';
 import { loadBtfFile, type Btf } from '../object/btf/index.js';
-import { MapType, type CollectionSpec, type MapSpec, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
+import { MapType, type CollectionSpec, type MapSpec, type MapTypeName, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
 import type { CollectionApi, LoadOptionsApi, ProgramApi, RuntimeApi } from '../runtime/api.js';
+import { loadedVariables, type Variable } from '../runtime/variables.js';
 import { Attr, MAP_CREATE } from './attr.js';
 import { loadObjectBtf, type LoadedBtf } from './btf-load.js';
 import { BPF_CMD, KernelError, openSys, type Sys } from './ffi.js';
 import { mapInfo, progInfo } from './info.js';
 import { kconfigValue } from './kconfig.js';
 import { KernelMap, openPinned, pinFd } from './map.js';
+import { kernelBtf, kernelMapOf, kernelProgramSpec, openRef, type KernelRef } from './objects.js';
 import { Features } from './probe.js';
 import { loadProgram, ProgLoadError } from './prog-load.js';
 import { runTest } from './test-run.js';
@@ -123,7 +125,7 @@ export class KernelRuntime implements RuntimeApi {
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
       // prog_array slots: programs that were loaded (libbpf skips the others)
       for (const [name, ms] of spec.maps) for (const c of ms.contents ?? []) if ('program' in c && programs.has(c.program)) maps.get(name)!.set(c.index, programs.get(c.program)!.fd);
-      const coll = new KernelCollection(this, spec.objectName, programs, maps, new Set(made));
+      const coll = new KernelCollection(this, spec.objectName, programs, maps, new Set(made), spec);
       this.collections.add(coll);
       return coll;
     } catch (e) {
@@ -214,15 +216,42 @@ export class KernelRuntime implements RuntimeApi {
 
   /** A map pinned in a bpffs (BPF_OBJ_GET), with its kernel attributes. */
   async openPinnedMap(path: string): Promise<KernelMap> {
+    return this.openMap({ pinned: path });
+  }
+
+  /** A map the kernel holds, by id or pin (`bpftool map dump id N`), with its BTF key/value type ids. */
+  async openMap(ref: KernelRef): Promise<KernelMap> {
     const sys = await this.sys();
-    const fd = openPinned(sys, path);
-    const info = mapInfo(sys, fd);
-    if (typeof info.type === 'number') {
+    return kernelMapOf(sys, openRef(sys, 'map', ref), this.numCpus, 'id' in ref ? `map id ${ref.id}` : ref.pinned);
+  }
+
+  /** A program the kernel holds, by id or pin: it runs (BPF_PROG_TEST_RUN) and attaches to explicit targets. */
+  async openProgram(ref: KernelRef): Promise<KernelProgram> {
+    const sys = await this.sys();
+    const fd = openRef(sys, 'prog', ref);
+    try {
+      const spec = kernelProgramSpec(sys, fd, 'id' in ref ? `prog id ${ref.id}` : ref.pinned);
+      return new KernelProgram(sys, fd, progInfo(sys, fd).id, spec);
+    } catch (e) {
       sys.close(fd);
-      throw new TsbpfError('ENOTSUPP', `${path}: map type ${info.type} is unknown to tsbpf`);
+      throw e;
     }
-    const spec: MapSpec = { name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags, pinning: 'none' };
-    return new KernelMap(sys, fd, info.id, spec, this.numCpus);
+  }
+
+  /**
+   * BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): the kernel counts run_cnt and
+   * run_time_ns of every program while the returned handle is open (as
+   * kernel.bpf_stats_enabled=1 does, without changing the sysctl for others).
+   */
+  async enableStats(): Promise<{ close(): void }> {
+    const sys = await this.sys();
+    const fd = sys.bpf(BPF_CMD.ENABLE_STATS, new Attr(sys).u32(0, 0 /* BPF_STATS_RUN_TIME */).bytes, 'run-time statistics');
+    return { close: () => sys.close(fd) };
+  }
+
+  /** The BTF object the kernel keeps under `id` (a map's btf_id), parsed. */
+  async btf(id: number): Promise<Btf> {
+    return kernelBtf(await this.sys(), id);
   }
 
   /** @internal */
@@ -319,16 +348,24 @@ export class KernelCollection implements CollectionApi {
     readonly programs: Map<string, KernelProgram>,
     readonly maps: Map<string, KernelMap>,
     private readonly owned: Set<{ close(): void }>,
+    private readonly spec: Pick<CollectionSpec, 'maps' | 'btf'> = { maps: new Map() },
   ) {}
+  private vars: ReadonlyMap<string, Variable> | undefined;
   program(name: string): KernelProgram {
     const p = this.programs.get(name);
     if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
     return p;
   }
-  map(name: string): KernelMap {
+  /** The map `name` (ENOENT when absent); with `type`, a map of another type is EINVAL. */
+  map(name: string, type?: MapTypeName): KernelMap {
     const m = this.maps.get(name);
     if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    if (type !== undefined && m.type !== type) throw new TsbpfError('EINVAL', `map ${name} of ${this.name} is a ${m.type} map, not ${type}`);
     return m;
+  }
+  /** The global variables by name, as the user-space Collection's (runtime/variables.ts). */
+  get variables(): ReadonlyMap<string, Variable> {
+    return (this.vars ??= loadedVariables(this.spec, (n) => this.maps.get(n)));
   }
   /** Detach the links, close the programs and the maps this load made (replaceMaps stay open). */
   close(): void {

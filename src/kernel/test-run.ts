@@ -38,7 +38,11 @@ export function runTest(sys: Sys, fd: number, type: ProgTypeName, opts: TestRunO
   try {
     sys.bpf(BPF_CMD.PROG_TEST_RUN, a.bytes);
   } catch (e) {
-    if (e instanceof KernelError) throw new TestRunError(e.errno, `BPF_PROG_TEST_RUN: ${e.errno}`);
+    if (e instanceof KernelError) {
+      // bpf_prog_test_run: a program type without a test_run op answers ENOTSUPP
+      const why = e.errno === 'ENOTSUPP' || e.errno === 'EOPNOTSUPP' ? `the kernel cannot test-run ${type} programs` : e.message.replace(/^[^:]*: /, '');
+      throw new TestRunError(e.errno, `BPF_PROG_TEST_RUN: ${why}`);
+    }
     throw e;
   }
   const out: TestRunResult = { retval: a.getU32(TEST.retval), duration: a.getU32(TEST.duration) };

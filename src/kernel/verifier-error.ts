@@ -17,7 +17,14 @@ export class KernelVerifierError extends VerifierError {
   readonly tsbpf: VerifierError | undefined;
   /** when tsbpf's verifier could not judge the program, why */
   readonly tsbpfNote: string | undefined;
-  constructor(errno: Errno, program: string, kernelLog: string, tsbpf: VerifierError | undefined, note: string | undefined) {
+  constructor(
+    errno: Errno,
+    /** the program's name */
+    readonly program: string,
+    kernelLog: string,
+    tsbpf: VerifierError | undefined,
+    note: string | undefined,
+  ) {
     const lines = kernelLog.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
     // the kernel's message: the last line before the statistics ("processed N insns ...")
     const stats = lines.findIndex((l) => /^processed \d+ insns/.test(l));

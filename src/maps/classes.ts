@@ -20,7 +20,32 @@ import { DevMap, DevMapHash } from './devmap.js';
 
 export type MapClass = new (spec: MapSpec, ctx: MapContext) => BpfMap<unknown>;
 
-export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> = {
+/**
+ * The class of each map type, for typed access by name:
+ * `coll.map('counts', 'hash')` is a HashMap, `coll.map('events', 'ringbuf')`
+ * a RingBuf. A type without an entry here has no tsbpf class.
+ */
+export interface MapTypes {
+  array: ArrayMap;
+  percpu_array: PerCpuArrayMap;
+  hash: HashMap;
+  percpu_hash: PerCpuHashMap;
+  lru_hash: LruHashMap;
+  lru_percpu_hash: LruPerCpuHashMap;
+  lpm_trie: LpmTrie;
+  ringbuf: RingBuf;
+  perf_event_array: PerfEventArray;
+  prog_array: ProgArray;
+  array_of_maps: ArrayOfMaps;
+  hash_of_maps: HashOfMaps;
+  queue: QueueMap;
+  stack: StackMap;
+  bloom_filter: BloomFilter;
+  devmap: DevMap;
+  devmap_hash: DevMapHash;
+}
+
+export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { readonly [K in keyof MapTypes]: MapClass } = {
   array: ArrayMap,
   percpu_array: PerCpuArrayMap as MapClass,
   hash: HashMap,

@@ -303,12 +303,12 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   override lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
-    this.checkBatch('l');
-    return this.lockedRead(() => this.bucketBatch(count, cursor, elemFlags, false));
+    this.checkBatch('lookup', elemFlags);
+    return this.lockedRead(() => this.bucketBatch(count, cursor, false));
   }
   override lookupAndDeleteBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
-    this.checkBatch('x');
-    return this.locked(() => this.bucketBatch(count, cursor, elemFlags, true));
+    this.checkBatch('lookup_and_delete', elemFlags);
+    return this.locked(() => this.bucketBatch(count, cursor, true));
   }
 
   /** An element is about to be removed by the host (map-in-map releases its inner map). */
@@ -320,8 +320,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
    * batch (ENOSPC when nothing was copied yet); `done` (ENOENT) once the last
    * bucket has been passed.
    */
-  private bucketBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number, del: boolean): BatchResult<V> {
-    this.checkElemFlags(elemFlags);
+  private bucketBatch(count: number, cursor: Uint8Array | undefined, del: boolean): BatchResult<V> {
     const keys: Uint8Array[] = [];
     const values: V[] = [];
     const t = this.table_;

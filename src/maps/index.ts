@@ -3,15 +3,16 @@
  * checks a MapSpec the way the kernel's map_create / map_alloc_check do
  * before making the map (EINVAL, E2BIG, ENOTSUPP as the kernel answers).
  *
- * Interface summary (see map.ts): a map has `id`, `addr` (descriptor address =
- * the map pointer programs hold), `keySize`, `valueSize`, `maxEntries`,
- * `flags`; program side `lookupElem/updateElem/deleteElem/pushElem/popElem/
- * peekElem` (addresses in, helper return values out, cpu argument for
- * per-CPU slots); host side `get/getView/set/delete/has/nextKey/keys/values/
- * entries/lookupBatch/lookupAndDeleteBatch/updateBatch/deleteBatch/freeze/
- * close`, throwing MapError with the kernel's errno. Array kinds expose
- * `valuesAddr`/`elemSize` for inlined lookups. `MapTable` maps ids and
- * descriptor addresses back to maps.
+ * A map is three things kept apart (see map.ts): its descriptor
+ * (descriptor.ts: `type`, `keySize`, `valueSize`, `maxEntries`, `flags`, BTF
+ * ids, and `addr`, the map pointer programs hold); its program-side
+ * operations (ops.ts, `map.ops`: lookupElem/updateElem/deleteElem/pushElem/
+ * popElem/peekElem, addresses in, helper return values out, as the kernel's
+ * bpf_map_ops); and the host API (`get/getView/set/delete/has/nextKey/keys/
+ * values/entries/freeze/pin/close`, throwing MapError with the kernel's
+ * errno), with the batch commands in batch.ts. Pins go through one PinStore
+ * (pin-store.ts). Array kinds expose `valuesAddr`/`elemSize` for inlined
+ * lookups. `MapTable` maps ids and descriptor addresses back to maps.
  */
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, MapError, type MapContext } from './map.js';
@@ -38,6 +39,10 @@ import {
 
 export * from './map.js';
 export * from './flags.js';
+export { type MapDescriptor } from './descriptor.js';
+export { UNSUPPORTED, opsOf, type MapOps, type MapOpsTable } from './ops.js';
+export { hasBatchOp, type BatchOp } from './batch.js';
+export { pinPathOf, type PinStore, type PinOptions, type OpenPinOptions } from './pin-store.js';
 export { ArrayMap, PerCpuArrayMap } from './array.js';
 export { HashMap, PerCpuHashMap, HashBase } from './hash.js';
 export { LruHashMap, LruPerCpuHashMap } from './lru-hash.js';

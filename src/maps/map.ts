@@ -1,30 +1,31 @@
 /**
- * The map interface every map type implements (kernel: struct bpf_map and
- * struct bpf_map_ops), in two halves:
+ * A map as the host holds it (kernel: struct bpf_map and the bpf(2) map
+ * commands). What a map is, what programs do to it and what the host does
+ * with it live apart:
  *
- * - the program side (`lookupElem`, `updateElem`, `deleteElem`, `pushElem`,
- *   `popElem`, `peekElem`): arguments are addresses in the runtime's
- *   AddressSpace and results are what the helper returns to the program (an
- *   address or 0; 0 or a negative errno). These never throw for conditions a
- *   program can cause.
- * - the host side (`get`, `set`, `delete`, `has`, `nextKey`, iteration,
- *   batches, `freeze`, `close`): the bpf(2) commands, with keys and values as
- *   bytes (or numbers/bigints for small ones). Conditions bpf(2) reports as an
- *   errno throw a `MapError` carrying that errno.
+ * - the descriptor (descriptor.ts): type, key and value size, max_entries,
+ *   flags, BTF ids, and its block in the AddressSpace, whose address is the
+ *   map "pointer" a program holds after `lddw r1, map`;
+ * - the program-side operations (ops.ts, the kernel's bpf_map_ops): each map
+ *   class implements those its type has; the runtime and the helpers reach
+ *   them through `map.ops`, which answers for the missing ones;
+ * - the host API below (`get`, `set`, `delete`, `has`, `nextKey`, iteration,
+ *   `freeze`, `pin`, `close`): the bpf(2) commands, with keys and values as
+ *   bytes (or numbers/bigints for small ones). Conditions bpf(2) reports as
+ *   an errno throw a `MapError` carrying that errno. The batch commands are
+ *   in batch.ts.
  *
  * Storage lives in the AddressSpace, so a value pointer handed to a program
  * is a real address and the host can read it without a copy (`getView`).
- * Every map also owns a small descriptor block there; its address (`addr`) is
- * the map "pointer" a program holds after `lddw r1, map`, and `MapTable.byAddr`
- * turns it back into the map. Descriptor layout (all u32, little-endian):
- *   +0 type  +4 key_size  +8 value_size  +12 max_entries  +16 map_flags
- *   +20 id   +24 values address (array kinds, else 0)  +28 elem size
  */
 import { TsbpfError, type Errno, ERRNO_VALUES } from '../errors.js';
 import type { AddressSpace, Region } from '../vm/memory.js';
-import { MapType, type MapSpec, type MapTypeName } from '../object/spec.js';
+import type { MapSpec, MapTypeName } from '../object/spec.js';
+import { BPF_MAP_FIELDS, DESC_SIZE, writeDescriptor, writeDescriptorValues, type MapDescriptor } from './descriptor.js';
+import { opsOf, type MapOps, type MapOpsTable } from './ops.js';
+import { batchElemFlagsError, genericDeleteBatch, genericLookupBatch, genericUpdateBatch, hasBatchOp, type BatchOp } from './batch.js';
+import type { PinStore, PinOptions } from './pin-store.js';
 import {
-  BPF_ANY,
   BPF_EXIST,
   BPF_F_LOCK,
   BPF_F_RDONLY,
@@ -88,6 +89,8 @@ export interface MapContext {
   attach?: MapAttach;
   /** devmap: the network devices an update may name (by ifindex); absent: any ifindex is taken. */
   devices?: { has(ifindex: number): boolean };
+  /** where `map.pin(path)` pins (the runtime's PinStore); absent: pin() is EOPNOTSUPP */
+  pins?: PinStore;
 }
 
 /** Where an existing map lives in a shared address space (MapContext.attach). */
@@ -99,6 +102,8 @@ export interface MapAttach {
   state: number;
 }
 
+export { BPF_MAP_FIELDS, DESC_SIZE };
+
 export interface BatchResult<V> {
   keys: Uint8Array[];
   values: V[];
@@ -108,35 +113,7 @@ export interface BatchResult<V> {
   done: boolean;
 }
 
-/**
- * The fields of the kernel's `struct bpf_map` that a program may read through
- * its map pointer (Linux's check_ptr_to_map_access; verifier/btf-access.ts admits
- * exactly these), at their offsets in the layout of Linux 6.18 (vmlinux BTF;
- * src/verifier/kernel-btf.ts ships the same layout and
- * test/verifier-semantics.test.ts checks that the two agree). The descriptor
- * is as large as struct bpf_map; the tsbpf words above overlay its leading
- * `sha` bytes.
- */
-export const BPF_MAP_FIELDS = {
-  map_type: 64, key_size: 68, value_size: 72, max_entries: 76, map_extra: 80, map_flags: 88, id: 92,
-  numa_node: 104, btf_key_type_id: 108, btf_value_type_id: 112, name: 136, frozen: 257,
-} as const;
 
-export const DESC_SIZE = 296;
-
-/** Batch commands per type: l = lookup, x = lookup_and_delete, u = update, d = delete. */
-const BATCH_OPS: Partial<Record<MapTypeName, string>> = {
-  array: 'lu',
-  percpu_array: 'lu',
-  array_of_maps: 'lu',
-  lpm_trie: 'lud',
-  hash: 'lxud',
-  percpu_hash: 'lxud',
-  lru_hash: 'lxud',
-  lru_percpu_hash: 'lxud',
-  hash_of_maps: 'lxud',
-};
-const BATCH_NAMES = { l: 'lookup', x: 'lookup_and_delete', u: 'update', d: 'delete' } as const;
 
 export function errno(e: Errno): number {
   return -ERRNO_VALUES[e];
@@ -228,7 +205,10 @@ export function arrayNextKey(index: number, maxEntries: number): Uint8Array | un
   return out;
 }
 
-export abstract class BpfMap<V = Uint8Array> {
+/** A map class's own program-side operations are declared on it (ops.ts); the merge lets subclasses mark them `override`. */
+export interface BpfMap<V = Uint8Array> extends MapOps {}
+
+export abstract class BpfMap<V = Uint8Array> implements MapDescriptor {
   readonly spec: MapSpec;
   readonly type: MapTypeName;
   readonly name: string;
@@ -256,6 +236,8 @@ export abstract class BpfMap<V = Uint8Array> {
   /** references from map-in-map slots: storage is released when the map is closed and unreferenced */
   private refs = 0;
   private descRegion: Region | undefined;
+  private readonly pins: PinStore | undefined;
+  private opsTable: MapOpsTable | undefined;
 
   constructor(spec: MapSpec, ctx: MapContext, maxEntries = spec.maxEntries) {
     this.spec = spec;
@@ -270,6 +252,7 @@ export abstract class BpfMap<V = Uint8Array> {
     this.space = ctx.space;
     this.mem = new MemCache(ctx.space);
     this.table = ctx.table ?? new MapTable();
+    this.pins = ctx.pins;
     if (ctx.attach) {
       // Another thread's map: same id and descriptor (already written there).
       this.id = ctx.attach.id;
@@ -281,26 +264,7 @@ export abstract class BpfMap<V = Uint8Array> {
     this.id = this.table.allocId();
     this.addr = ctx.space.alloc(DESC_SIZE);
     this.descRegion = ctx.space.addRegion({ base: this.addr, size: DESC_SIZE, kind: 'map', name: `map ${spec.name}`, writable: false });
-    const s = ctx.space;
-    s.writeU32(this.addr, MapType[spec.type]);
-    s.writeU32(this.addr + 4, this.keySize);
-    s.writeU32(this.addr + 8, this.valueSize);
-    s.writeU32(this.addr + 12, maxEntries);
-    s.writeU32(this.addr + 16, this.flags >>> 0);
-    s.writeU32(this.addr + 20, this.id);
-    // struct bpf_map's readable fields (see BPF_MAP_FIELDS)
-    const F = BPF_MAP_FIELDS;
-    s.writeU32(this.addr + F.map_type, MapType[spec.type]);
-    s.writeU32(this.addr + F.key_size, this.keySize);
-    s.writeU32(this.addr + F.value_size, this.valueSize);
-    s.writeU32(this.addr + F.max_entries, maxEntries);
-    s.writeU64(this.addr + F.map_extra, BigInt.asUintN(64, spec.mapExtra ?? 0n));
-    s.writeU32(this.addr + F.map_flags, this.flags >>> 0);
-    s.writeU32(this.addr + F.id, this.id);
-    s.writeU32(this.addr + F.numa_node, (spec.numaNode ?? -1) >>> 0); // NUMA_NO_NODE unless asked
-    s.writeU32(this.addr + F.btf_key_type_id, spec.btfKeyTypeId ?? 0);
-    s.writeU32(this.addr + F.btf_value_type_id, spec.btfValueTypeId ?? 0);
-    s.write(this.addr + F.name, new TextEncoder().encode(spec.name).subarray(0, 15)); // BPF_OBJ_NAME_LEN - 1, NUL-terminated
+    writeDescriptor(ctx.space, this.addr, this.id, spec, maxEntries);
     this.table.add(this as BpfMap<unknown>);
   }
 
@@ -311,35 +275,15 @@ export abstract class BpfMap<V = Uint8Array> {
 
   /** Record the values area in the descriptor (array kinds, for the JIT). */
   protected setDescriptorValues(valuesAddr: number, elemSize: number): void {
-    this.space.writeU32(this.addr + 24, valuesAddr);
-    this.space.writeU32(this.addr + 28, elemSize);
+    writeDescriptorValues(this.space, this.addr, valuesAddr, elemSize);
   }
 
-  // ---- program side (helpers). Defaults: the operation does not apply to this type.
-
-  /** bpf_map_lookup_elem: the value's address for `cpu`, or 0. */
-  lookupElem(_keyAddr: number, _cpu = 0): number {
-    return 0;
-  }
-  /** bpf_map_update_elem: 0 or a negative errno. */
-  updateElem(_keyAddr: number, _valueAddr: number, _flags: number, _cpu = 0): number {
-    return errno('EINVAL');
-  }
-  /** bpf_map_delete_elem: 0 or a negative errno. */
-  deleteElem(_keyAddr: number, _cpu = 0): number {
-    return errno('EINVAL');
-  }
-  /** bpf_map_push_elem (queue, stack, bloom filter). */
-  pushElem(_valueAddr: number, _flags: number, _cpu = 0): number {
-    return errno('ENOTSUPP');
-  }
-  /** bpf_map_pop_elem: copies the value to `valueAddr`. */
-  popElem(_valueAddr: number, _cpu = 0): number {
-    return errno('ENOTSUPP');
-  }
-  /** bpf_map_peek_elem (for bloom filters: 0 when maybe present, -ENOENT when surely absent). */
-  peekElem(_valueAddr: number, _cpu = 0): number {
-    return errno('ENOTSUPP');
+  /**
+   * The program-side operations (the kernel's map->ops): what the helpers
+   * call. Operations this map type lacks answer as ops.ts's UNSUPPORTED.
+   */
+  get ops(): MapOpsTable {
+    return (this.opsTable ??= opsOf(this));
   }
 
   /** Program-side write check: BPF_F_RDONLY_PROG maps refuse writes (the verifier rejects them at load; this is the runtime backstop). */
@@ -395,95 +339,43 @@ export abstract class BpfMap<V = Uint8Array> {
     return this.entries();
   }
 
-  /**
-   * Which batch commands the type has (kernel: map_ops->map_*_batch; a
-   * missing one is ENOTSUPP): arrays and array_of_maps lookup and update,
-   * lpm_trie also delete, hash kinds all four, other types none.
-   */
-  protected batchOps(): string {
-    return BATCH_OPS[this.type] ?? '';
-  }
-  /** bpf_map_do_batch's checks, in its order: access mode (EPERM), then the op's presence (ENOTSUPP). */
-  protected checkBatch(op: 'l' | 'x' | 'u' | 'd'): void {
+  /** bpf_map_do_batch's checks, in its order: access mode (EPERM), the op's presence (ENOTSUPP), then elem_flags (EINVAL). */
+  protected checkBatch(op: BatchOp, elemFlags: number): void {
     this.checkOpen();
-    if (op !== 'u' && op !== 'd') this.checkHostRead();
-    if (op !== 'l') this.checkHostWrite();
-    if (!this.batchOps().includes(op)) throw this.err('ENOTSUPP', `${this.type} maps have no ${BATCH_NAMES[op]} batch command`);
-  }
-  /** elem_flags of every batch command: only BPF_F_LOCK, and that only with a spin lock (none here). */
-  protected checkElemFlags(elemFlags: number): void {
-    if (elemFlags & ~BPF_F_LOCK || elemFlags < 0) throw this.err('EINVAL', `bad batch elem_flags ${elemFlags}`);
-    if (elemFlags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    if (op === 'lookup' || op === 'lookup_and_delete') this.checkHostRead();
+    if (op !== 'lookup') this.checkHostWrite();
+    if (!hasBatchOp(this.type, op)) throw this.err('ENOTSUPP', `${this.type} maps have no ${op} batch command`);
+    const bad = batchElemFlagsError(elemFlags);
+    if (bad !== undefined) throw this.err('EINVAL', bad);
   }
 
   /**
-   * BPF_MAP_LOOKUP_BATCH, generic form (kernel: generic_map_lookup_batch):
-   * walks next-key from `cursor` (the last key of the previous batch), at
-   * most `count` elements; `done` when the walk hit the end (ENOENT).
+   * BPF_MAP_LOOKUP_BATCH: at most `count` elements after `cursor` (the
+   * previous batch's cursor); `done` when the walk reached the end (ENOENT).
    */
   lookupBatch(count: number, cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
-    this.checkBatch('l');
-    return this.genericLookupBatch(count, cursor, elemFlags);
+    this.checkBatch('lookup', elemFlags);
+    return genericLookupBatch(this, count, cursor);
   }
   /** BPF_MAP_LOOKUP_AND_DELETE_BATCH: hash kinds only (others ENOTSUPP). */
-  lookupAndDeleteBatch(_count: number, _cursor?: Uint8Array, _elemFlags = 0): BatchResult<V> {
-    this.checkBatch('x');
+  lookupAndDeleteBatch(_count: number, _cursor?: Uint8Array, elemFlags = 0): BatchResult<V> {
+    this.checkBatch('lookup_and_delete', elemFlags);
     throw this.err('ENOTSUPP', 'lookup_and_delete_batch is not supported by this map type');
   }
   /**
-   * BPF_MAP_UPDATE_BATCH (generic_map_update_batch): every element with
-   * BPF_ANY (elem_flags take only BPF_F_LOCK); stops at the first failure,
-   * which is thrown with `count` = elements done.
+   * BPF_MAP_UPDATE_BATCH: every element with BPF_ANY (elem_flags take only
+   * BPF_F_LOCK); stops at the first failure, which is thrown with `count` =
+   * elements done.
    */
   updateBatch(keys: KeyInput[], values: Array<V | ValueInput>, elemFlags = 0): number {
-    this.checkBatch('u');
-    this.checkElemFlags(elemFlags);
+    this.checkBatch('update', elemFlags);
     if (keys.length !== values.length) throw this.err('EINVAL', 'keys and values differ in length');
-    for (let i = 0; i < keys.length; i++) {
-      try {
-        this.set(keys[i]!, values[i]!, BPF_ANY);
-      } catch (e) {
-        if (e instanceof TsbpfError) throw new MapError(e.errno, e.message, undefined, i);
-        throw e;
-      }
-    }
-    return keys.length;
+    return genericUpdateBatch(this, keys, values);
   }
-  /** BPF_MAP_DELETE_BATCH (generic_map_delete_batch): stops at the first failure, thrown with `count`. */
+  /** BPF_MAP_DELETE_BATCH: stops at the first failure, thrown with `count`. */
   deleteBatch(keys: KeyInput[], elemFlags = 0): number {
-    this.checkBatch('d');
-    this.checkElemFlags(elemFlags);
-    for (let i = 0; i < keys.length; i++) {
-      try {
-        this.delete(keys[i]!);
-      } catch (e) {
-        if (e instanceof TsbpfError) throw new MapError(e.errno, e.message, undefined, i);
-        throw e;
-      }
-    }
-    return keys.length;
-  }
-
-  protected genericLookupBatch(count: number, cursor: Uint8Array | undefined, elemFlags: number): BatchResult<V> {
-    this.checkElemFlags(elemFlags);
-    const keys: Uint8Array[] = [];
-    const values: V[] = [];
-    if (count <= 0) return { keys, values, cursor, done: false };
-    let prev = cursor;
-    let done = false;
-    while (keys.length < count) {
-      const k = this.nextKey(prev);
-      if (k === undefined) {
-        done = true;
-        break;
-      }
-      const v = this.get(k);
-      prev = k;
-      if (v === undefined) continue;
-      keys.push(k);
-      values.push(v);
-    }
-    return { keys, values, cursor: keys.length > 0 ? keys[keys.length - 1] : cursor, done };
+    this.checkBatch('delete', elemFlags);
+    return genericDeleteBatch(this, keys);
   }
 
   /**
@@ -501,19 +393,21 @@ export abstract class BpfMap<V = Uint8Array> {
   }
 
   /**
-   * Where `pin()` writes: installed by the Node entry (src/index.ts, from
-   * maps/pin.ts), since the core has no file system (it also runs in browsers).
+   * Pin the map to `path` (BPF_OBJ_PIN) through the PinStore of the runtime
+   * that made it (RuntimeOptions.pins; under Node, files in tsbpf's atomic
+   * snapshot format): `runtime.openPinnedMap(path)` (or `tsbpf map dump
+   * pinned PATH`) reopens it in a later process. `exclusive` refuses to
+   * replace an existing pin (EEXIST), as BPF_OBJ_PIN on an existing path.
    */
-  static pinWriter: ((map: BpfMap<unknown>, path: string) => void) | undefined;
-
-  /**
-   * Pin the map to `path` (BPF_OBJ_PIN): every entry is written atomically, and
-   * `openPinnedMap` (or `tsbpf map dump pinned PATH`) reopens it in a later process.
-   */
-  pin(path: string): void {
+  pin(path: string, opts: PinOptions = {}): void {
     this.checkOpen();
-    if (!BpfMap.pinWriter) throw this.err('EOPNOTSUPP', 'pinning needs a file system: import it from the Node entry (tsbpf), not tsbpf/core');
-    BpfMap.pinWriter(this as BpfMap<unknown>, path);
+    if (!this.pins) throw this.err('EOPNOTSUPP', 'this map\'s runtime has no pin store (RuntimeOptions.pins; the Node entry pins to files)');
+    this.pins.pin(this as BpfMap<unknown>, path, opts);
+  }
+
+  /** `using map = ...` closes the map at the end of the block. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** Release the map's storage and its id. Closing twice is harmless. */

@@ -30,6 +30,7 @@ import { Btf } from '../object/btf/btf.js';
 import { createMap } from './index.js';
 import { BpfMap, MapError, type MapContext } from './map.js';
 import { QueueMap, StackMap } from './queue-stack.js';
+import type { OpenPinOptions, PinOptions, PinStore } from './pin-store.js';
 import { BloomFilter } from './bloom-filter.js';
 
 const MAGIC = 'TSBPFPIN';
@@ -141,7 +142,7 @@ export function serializeMap(map: BpfMap<unknown>, btf?: Btf): Uint8Array {
  * Pin `map` at `path` atomically. With `exclusive`, an existing file is EEXIST (like bpffs).
  * With `btf` (the BTF its spec's key and value type ids index), the pin keeps it for tools.
  */
-export function pinMap(map: BpfMap<unknown>, path: string, opts: { exclusive?: boolean; btf?: Btf } = {}): void {
+export function pinMap(map: BpfMap<unknown>, path: string, opts: PinOptions = {}): void {
   if (map.closed) throw new MapError('EBADF', 'map is closed', map.name);
   if (opts.exclusive && existsSync(path)) throw new MapError('EEXIST', `${path} exists`, map.name);
   const data = serializeMap(map, opts.btf);
@@ -229,7 +230,7 @@ export function readPin(path: string): { header: PinHeader; payload: Uint8Array 
  * count: when ctx.numCpus is given and differs, EINVAL; when absent, the
  * pinned count is used.
  */
-export function openPinnedMap(path: string, ctx: MapContext, opts: { mode?: 'rw' | 'r' | 'w' } = {}): BpfMap<unknown> {
+export function openPinnedMap(path: string, ctx: MapContext, opts: OpenPinOptions = {}): BpfMap<unknown> {
   const { header, payload } = readPin(path);
   const spec = specFromJson(header.spec);
   const perCpu = /percpu/.test(spec.type);
@@ -275,3 +276,13 @@ function restore(map: BpfMap<unknown>, h: PinHeader, p: Uint8Array, path: string
     bf.restore(h.bloomSeed ?? 0, p);
   } else need(0);
 }
+
+/**
+ * The PinStore over files (pin-store.ts): what the Node entry gives its
+ * Runtime, so `map.pin(path)` writes a pin file and
+ * `runtime.openPinnedMap(path)` reads one.
+ */
+export const filePins: PinStore = {
+  pin: (map, path, opts) => pinMap(map, path, opts),
+  open: (path, ctx, opts) => openPinnedMap(path, ctx, opts),
+};

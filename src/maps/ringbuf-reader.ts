@@ -5,18 +5,19 @@
  * It walks records from consumer_pos: a busy record (reserved, not yet
  * committed) stops the walk, as in libbpf; discarded records are skipped and
  * counted; consumer_pos is advanced in the space after each record so
- * producers see the room immediately. Three ways to read:
- *   - `read()` drains what is there now;
- *   - `for await (const rec of reader)` waits for wakeups between records;
- *   - `new RingBufReader(rb, { onRecord })` calls back on every wakeup.
- * `lost` counts records producers could not reserve (the ring was full).
+ * producers see the room immediately. Read with `for await (const rec of
+ * reader)`, which waits for wakeups between records until `close()` or the
+ * `signal` aborts; `read()` drains what is there now (for a host that polls),
+ * and `onRecord` calls back on every wakeup instead. `lost` counts records
+ * producers could not reserve (the ring was full). The kernel backend's
+ * KernelRingBufReader has the same interface (runtime/api.ts RingBufReaderApi).
  */
 import { DATA_OFF, type RingBuf } from './ringbuf.js';
 import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ } from './flags.js';
 import { MapError } from './map.js';
-import { Wakeup } from './wakeup.js';
+import { Wakeup, closeOnAbort, type ReaderOptions } from './wakeup.js';
 
-export interface RingBufReaderOptions {
+export interface RingBufReaderOptions extends ReaderOptions {
   /** callback mode: called with each record on every wakeup */
   onRecord?: (rec: Uint8Array) => void;
 }
@@ -30,6 +31,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
   private readonly wakeup = new Wakeup();
   private readonly unsubscribe: () => void;
   private readonly lostBase: number;
+  private readonly forgetSignal: () => void;
 
   constructor(
     readonly ring: RingBuf,
@@ -41,6 +43,7 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
       if (this.opts.onRecord) this.consume(this.opts.onRecord);
       this.wakeup.wake();
     });
+    this.forgetSignal = closeOnAbort(opts.signal, () => this.close());
   }
 
   /** Records producers dropped for lack of room since this reader was made. */
@@ -140,6 +143,10 @@ export class RingBufReader implements AsyncIterable<Uint8Array> {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.forgetSignal();
     this.wakeup.wake();
+  }
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

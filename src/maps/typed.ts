@@ -5,6 +5,15 @@
  * (object/btf/codec.ts) and forwards to the map, so errors are the map's
  * MapError or the codec's BtfValueError (a value that does not fit its type).
  * Per-CPU maps decode to one value per CPU.
+ *
+ * The type parameters say what the BTF types decode to (the codec's BtfValue:
+ * integers of up to 4 bytes as numbers, wider ones as bigints, structs as
+ * objects by member name, arrays as arrays); they are the caller's promise,
+ * not checked at run time:
+ *
+ *   interface Stats { packets: bigint; bytes: bigint }
+ *   const stats = new TypedMap<number, Stats>(coll.map('stats', 'hash'), spec.btf!);
+ *   stats.get(6)?.packets;
  */
 import type { Btf } from '../object/btf/btf.js';
 import { decodeValue, encodeValue, type BtfValue } from '../object/btf/codec.js';
@@ -21,7 +30,7 @@ export interface TypedMapOptions {
 /** What a TypedMap needs of a map (the user-space BpfMap and the kernel backend's KernelMap both are one). */
 export type TypedMapTarget = Pick<BpfMap<unknown>, 'name' | 'spec' | 'keySize' | 'valueSize' | 'perCpu' | 'numCpus' | 'get' | 'set' | 'delete' | 'has' | 'keys' | 'entries'>;
 
-export class TypedMap {
+export class TypedMap<K extends BtfValue = BtfValue, V extends BtfValue = BtfValue> {
   readonly keyTypeId: number | undefined;
   readonly valueTypeId: number;
 
@@ -56,28 +65,29 @@ export class TypedMap {
     return decodeValue(this.btf, this.valueTypeId, v as Uint8Array);
   }
 
-  get(key: BtfValue): BtfValue | undefined {
+  /** The value (per-CPU maps: one per CPU), or undefined when the key is absent. */
+  get(key: K): V | undefined {
     const v = this.map.get(this.encKey(key));
-    return v === undefined ? undefined : this.decValue(v);
+    return v === undefined ? undefined : (this.decValue(v) as V);
   }
   /** Per-CPU maps take an array with one value per CPU, or one value for all CPUs. */
-  set(key: BtfValue, value: BtfValue, flags = 0): void {
+  set(key: K, value: V | V[], flags = 0): void {
     const enc = this.map.perCpu && Array.isArray(value) && value.length === this.map.numCpus && !this.isArrayType() ? value.map((x) => this.encValue(x)) : this.encValue(value);
     (this.map as BpfMap<Uint8Array | Uint8Array[]>).set(this.encKey(key), enc as Uint8Array, flags);
   }
-  delete(key: BtfValue): void {
+  delete(key: K): void {
     this.map.delete(this.encKey(key));
   }
-  has(key: BtfValue): boolean {
+  has(key: K): boolean {
     return this.map.has(this.encKey(key));
   }
-  *keys(): IterableIterator<BtfValue> {
-    for (const k of this.map.keys()) yield this.decKey(k);
+  *keys(): IterableIterator<K> {
+    for (const k of this.map.keys()) yield this.decKey(k) as K;
   }
-  *entries(): IterableIterator<[BtfValue, BtfValue]> {
-    for (const [k, v] of this.map.entries()) yield [this.decKey(k), this.decValue(v)];
+  *entries(): IterableIterator<[K, V]> {
+    for (const [k, v] of this.map.entries()) yield [this.decKey(k) as K, this.decValue(v) as V];
   }
-  [Symbol.iterator](): IterableIterator<[BtfValue, BtfValue]> {
+  [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
   }
 

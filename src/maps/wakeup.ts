@@ -21,3 +21,23 @@ export class Wakeup {
     w?.();
   }
 }
+
+/** Options every reader takes (both backends' ring buffer and perf buffer readers). */
+export interface ReaderOptions {
+  /** stop the reader (as close()) when the signal aborts: a pending `for await` ends */
+  signal?: AbortSignal;
+}
+
+/**
+ * Call `close` when `signal` aborts (at once when it already has). Returns
+ * the function that forgets the signal, for the reader's own close().
+ */
+export function closeOnAbort(signal: AbortSignal | undefined, close: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    queueMicrotask(close);
+    return () => {};
+  }
+  signal.addEventListener('abort', close, { once: true });
+  return () => signal.removeEventListener('abort', close);
+}

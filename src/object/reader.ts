@@ -310,7 +310,7 @@ function makeProgram(fn: Func, license: string, kernelVersion: number | undefine
       const at = (insnOff: number): number => insnOff - lo + offset;
       for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
       for (const r of slice(recs.lineInfo, lo, hi)) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
-      for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff) });
+      for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff), func: func.name });
     }
     if (funcInfo.length) prog.funcInfo = funcInfo;
     if (lineInfo.length) prog.lineInfo = lineInfo;

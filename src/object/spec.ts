@@ -160,7 +160,7 @@ export interface ProgramSpec {
   funcInfo?: Array<{ insnOff: number; typeId: number }>;
   lineInfo?: Array<{ insnOff: number; fileName: string; line: string; lineNum: number; lineCol: number }>;
   /** CO-RE relocation records (insnOff in slots of `insns`), when the object has BTF.ext */
-  coreRelos?: Array<{ insnOff: number; typeId: number; accessStr: string; kind: string }>;
+  coreRelos?: Array<{ insnOff: number; typeId: number; accessStr: string; kind: string; reloIdx?: number; func?: string }>;
   /** section-flag and BTF-derived traits */
   sleepable?: boolean;
   /** `xdp.frags`: the program accepts multi-buffer packets (BPF_F_XDP_HAS_FRAGS) */

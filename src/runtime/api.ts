@@ -8,6 +8,7 @@
  */
 import type { BatchResult, KeyInput, ValueInput } from '../maps/map.js';
 import type { CollectionSpec, MapSpec, MapTypeName, ProgTypeName } from '../object/spec.js';
+import type { BtfValue } from '../object/btf/codec.js';
 import type { TestRunOptions, TestRunResult } from './testrun/types.js';
 
 /** A map of either backend (kernel: a map fd; user space: a BpfMap). */
@@ -40,6 +41,7 @@ export interface MapApi<V = unknown> {
   freeze(): void;
   pin(path: string): void;
   close(): void;
+  [Symbol.dispose](): void;
 }
 
 /** A loaded program of either backend. */
@@ -50,6 +52,14 @@ export interface ProgramApi {
   /** BPF_PROG_TEST_RUN */
   run(opts?: TestRunOptions): TestRunResult;
   close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A global variable of a loaded object (runtime/variables.ts). */
+export interface VariableApi<T extends BtfValue = BtfValue> {
+  readonly name: string;
+  get(): T;
+  set(value: T | Uint8Array): void;
 }
 
 /** The programs and maps of one loaded object. */
@@ -57,9 +67,13 @@ export interface CollectionApi {
   readonly name: string;
   readonly programs: ReadonlyMap<string, ProgramApi>;
   readonly maps: ReadonlyMap<string, MapApi>;
+  /** global variables (.data, .bss, .rodata) by name */
+  readonly variables: ReadonlyMap<string, VariableApi>;
   program(name: string): ProgramApi;
-  map(name: string): MapApi;
+  /** the map `name`; with `type`, EINVAL when it is of another type */
+  map(name: string, type?: MapTypeName): MapApi;
   close(): void;
+  [Symbol.dispose](): void;
 }
 
 /** What `load` takes in both backends. */
@@ -75,4 +89,23 @@ export interface LoadOptionsApi {
 export interface RuntimeApi {
   load(spec: CollectionSpec, opts?: LoadOptionsApi): Promise<CollectionApi>;
   close(): void;
+  [Symbol.dispose](): void;
 }
+
+/**
+ * What the ring buffer readers of both backends offer (maps/ringbuf-reader.ts
+ * RingBufReader, kernel/ringbuf.ts KernelRingBufReader): records as an async
+ * iterable, drained by `read()`, until `close()` or the reader's AbortSignal.
+ * The user-space reader also counts what producers dropped (`lost`); Linux's
+ * ring buffer keeps no such count for user space.
+ */
+export interface RingBufReaderApi extends AsyncIterable<Uint8Array> {
+  /** records read */
+  readonly records: number;
+  /** drain the records available now */
+  read(max?: number): Uint8Array[];
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+export type { ReaderOptions } from '../maps/wakeup.js';

@@ -20,6 +20,7 @@ import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../verifier/spec-input.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
+import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { HELPER_PROTOS, UNMODELLED_HELPERS } from '../verifier/helper-protos.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
@@ -76,7 +77,7 @@ function setImm64(insns: Insn[], i: number, v: number): void {
 export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
   // CO-RE first (verifier/spec-input.ts coreRelocated): the target is the
   // runtime's coreTarget or tsbpf's own types; existence checks the target
-  // cannot satisfy become 0 (calcCoreRelocation), other misses are errors.
+  // cannot satisfy become 0, other misses poison their instruction (libbpf).
   const insns = coreRelocated(ps, ctx.spec?.btf, ctx.coreTarget);
   const name = ps.name;
   const n = insns.length;
@@ -140,6 +141,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
       i++;
       continue;
     }
+    // A CO-RE relocation libbpf would poison: the verifier refuses it only where it is reachable.
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) continue;
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && !ctx.helpers.has(ins.imm)) {
       // A helper whose prototype the verifier knows (`tsbpf prog load` judges the program) but tsbpf cannot run.
       const known = HELPER_PROTOS.get(ins.imm);
@@ -178,7 +181,6 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     },
     helpers: (id) => ctx.helpers.get(id),
     privileged: ctx.privileged,
-    ...(ctx.kernelBtf ? { kernelBtf: ctx.kernelBtf } : {}),
     license: ps.license,
     // BPF_F_SLEEPABLE: libbpf sets it for the sleepable sections (SEC("syscall"), ".s" ones)
     sleepable: ps.sleepable === true,
@@ -186,6 +188,7 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     ...(ps.lineInfo ? { lineInfo: ps.lineInfo } : {}),
     ...(ps.funcInfo ? { funcInfo: ps.funcInfo } : {}),
     ...(ctx.spec?.btf ? { btf: ctx.spec.btf } : {}),
+    ...(ctx.kernelBtf ? { kernelBtf: ctx.kernelBtf } : {}),
     // tracing programs' targets and kfunc names (verifier/progtypes/tracing.ts, verifier/kfuncs.ts)
     ...(ps.attachType ? { attachType: ps.attachType } : {}),
     ...(ps.attachTo ? { attachTo: ps.attachTo } : {}),
@@ -195,8 +198,16 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // Loads through kernel-object pointers (PTR_TO_BTF_ID; Linux's BPF_PROBE_MEM) read kernel memory
+  // this runtime does not have: the verdict stands, running it is the tracing test kit's business.
+  const probe = out.aux?.findIndex((a) => a?.probeMem) ?? -1;
+  if (probe >= 0)
+    throw new TsbpfError('ENOTSUPP', `${name}: insn ${probe}: reads a kernel object through a PTR_TO_BTF_ID pointer, which this runtime does not provide (the verifier accepts the program: \`tsbpf prog load\` judges it)`);
   // The kfuncs tsbpf implements do nothing at run time (verifier/kfuncs.ts): once verified, a no-op jump.
   for (const i of kfuncs.keys()) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
+  // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
+  for (const [i, ins] of insns.entries())
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   return { insns, maps, verified: true, aux: out.aux, log: out.log };
 }
 

@@ -14,16 +14,20 @@ import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
+import { JitEngine } from '../vm/jit/index.js';
 import { HelperRegistry } from '../helpers/types.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
-import type { CollectionSpec, MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import type { CollectionSpec, MapSpec, MapTypeName, ProgramSpec, ProgTypeName } from '../object/spec.js';
+import type { MapTypes } from '../maps/classes.js';
+import { loadedVariables, type Variable } from './variables.js';
 import { ProgType } from '../object/spec.js';
 import type { Insn } from '../isa/insn.js';
 import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
 import { CollectionDomain, MapTags, owning } from './confine.js';
+import { pinPathOf, type OpenPinOptions, type PinStore } from '../maps/pin-store.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from '../isa/opcodes.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
@@ -75,6 +79,13 @@ export interface RuntimeOptions {
    * run the program in checked mode with an instruction budget).
    */
   verify?: 'auto' | 'structural';
+  /**
+   * Where `map.pin(path)`, `runtime.openPinnedMap(path)` and the maps a load
+   * pins by name (LoadOptions.pinPath) live: the one pin mechanism
+   * (maps/pin-store.ts). The core has none (pinning is EOPNOTSUPP); the Node
+   * entry's Runtime defaults to pin files (maps/pin.ts filePins).
+   */
+  pins?: PinStore;
   /** the BTF CO-RE relocations resolve against (libbpf: the kernel's vmlinux BTF); default: kernelBtf, else tsbpf's context and tracepoint types, contextBtf() */
   coreTarget?: Btf;
   /**
@@ -125,19 +136,12 @@ export interface LoadOptions {
   logLevel?: 0 | 1 | 2;
   /**
    * Where maps declared with `pinning: LIBBPF_PIN_BY_NAME` live (libbpf's
-   * pin_root_path): an existing pin is reused if it matches the declaration
-   * (else EINVAL, as libbpf's "couldn't reuse pinned map"), otherwise the new
-   * map is pinned there after the load. Node's loadCollectionFile provides a
-   * directory-backed store (`pinPath`).
+   * pin_root_path), in the runtime's pin store: an existing pin at
+   * `<pinPath>/<name>` is reused if it matches the declaration (else EINVAL,
+   * as libbpf's "couldn't reuse pinned map"), otherwise the new map is pinned
+   * there after the load.
    */
-  pins?: PinStore;
-}
-
-/** Named map pins (see LoadOptions.pins). */
-export interface PinStore {
-  /** the pinned map `name` reopened in `runtime`, or undefined when there is none */
-  get(name: string, runtime: Runtime): BpfMap<unknown> | undefined;
-  put(name: string, map: BpfMap<unknown>): void;
+  pinPath?: string;
 }
 
 /** A raw program for `loadProgram`: instructions whose map lddws carry a map id in imm (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
@@ -155,7 +159,7 @@ const MAX_TRACE = 1000;
 
 export class Runtime implements RuntimeApi {
   readonly space: AddressSpace;
-  private engineImpl: Engine | undefined;
+  private readonly engineImpl: Engine;
   private readonly engineOpt: 'interpreter' | 'jit' | Engine;
   readonly numCpus: number;
   readonly privileged: boolean;
@@ -168,6 +172,7 @@ export class Runtime implements RuntimeApi {
   private readonly verifyMode: 'auto' | 'structural';
   /** CO-RE target (RuntimeOptions.coreTarget); undefined: the loader uses contextBtf() */
   private readonly coreTarget: Btf | undefined;
+  private readonly pins: PinStore | undefined;
   /** RuntimeOptions.kernelBtf */
   readonly kernelBtf: Btf | undefined;
   private readonly programs = new Map<number, Program>();
@@ -185,10 +190,12 @@ export class Runtime implements RuntimeApi {
     this.verifyMode = opts.verify ?? 'auto';
     this.kernelBtf = opts.kernelBtf;
     this.coreTarget = opts.coreTarget ?? opts.kernelBtf;
+    this.pins = opts.pins;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
-    else if (this.engineOpt !== 'jit') throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
+    else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
+    else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
     this.privileged = opts.privileged ?? true;
     this.helpers = opts.helpers ?? defaultHelpers();
@@ -223,17 +230,8 @@ export class Runtime implements RuntimeApi {
     this.scratch = this.space.alloc(64);
   }
 
-  /** The execution engine (the JIT is imported on the first load that needs it, so interpreter users do not pay for it). */
+  /** The execution engine (RuntimeOptions.engine), from construction on. */
   get engine(): Engine {
-    if (!this.engineImpl) throw new TsbpfError('EINVAL', 'the JIT engine is set up by the first load()');
-    return this.engineImpl;
-  }
-
-  private async ensureEngine(): Promise<Engine> {
-    if (!this.engineImpl) {
-      const mod = (await import('../vm/jit/index.js')) as { JitEngine: new () => Engine };
-      this.engineImpl = new mod.JitEngine();
-    }
     return this.engineImpl;
   }
 
@@ -254,7 +252,40 @@ export class Runtime implements RuntimeApi {
 
   /** What the maps layer needs to make a map that lives in this runtime (also for reopening pins). */
   mapContext(): MapContext {
-    return { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
+    const ctx: MapContext = { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
+    if (this.pins) ctx.pins = this.pins;
+    return ctx;
+  }
+
+  /**
+   * Reopen the map pinned at `path` in this runtime (BPF_OBJ_GET), with a
+   * new id; programs loaded later share it through LoadOptions.replaceMaps.
+   * Nothing pinned there is ENOENT; a runtime without a pin store EOPNOTSUPP.
+   */
+  openPinnedMap(path: string, opts: OpenPinOptions = {}): BpfMap<unknown> {
+    this.checkOpen();
+    const pins = this.pinStore();
+    return this.tags.create(() => pins.open(path, this.mapContext(), opts));
+  }
+
+  private pinStore(): PinStore {
+    if (!this.pins) throw new TsbpfError('EOPNOTSUPP', 'this runtime has no pin store (RuntimeOptions.pins; the Node entry pins to files)');
+    return this.pins;
+  }
+
+  /** The map pinned at `path`, or undefined when nothing is (libbpf's reuse of a LIBBPF_PIN_BY_NAME pin). */
+  private pinnedAt(path: string): BpfMap<unknown> | undefined {
+    const pins = this.pinStore();
+    const tag = {};
+    let m: BpfMap<unknown>;
+    try {
+      m = owning(this.space, tag, () => pins.open(path, this.mapContext()));
+    } catch (e) {
+      if (e instanceof TsbpfError && e.errno === 'ENOENT') return undefined;
+      throw e;
+    }
+    this.tags.adopt(m, tag);
+    return m;
   }
 
   /** Create a map in this runtime (ids and descriptor as the kernel's BPF_MAP_CREATE). */
@@ -315,7 +346,6 @@ export class Runtime implements RuntimeApi {
   /** Load a collection: maps first, then programs, then prog_array / map-in-map contents. */
   async load(spec: CollectionSpec, opts: LoadOptions = {}): Promise<Collection> {
     this.checkOpen();
-    await this.ensureEngine();
     const maps = new Map<string, BpfMap<unknown>>();
     const created: BpfMap<unknown>[] = [];
     const toPin: Array<[string, BpfMap<unknown>]> = [];
@@ -329,13 +359,8 @@ export class Runtime implements RuntimeApi {
           continue;
         }
         const ms = { ...ms0, ...opts.mapOverrides?.[name] };
-        let pinned: BpfMap<unknown> | undefined;
-        if (ms.pinning === 'by_name' && opts.pins) {
-          const pins = opts.pins;
-          const tag = {};
-          pinned = owning(this.space, tag, () => pins.get(ms.name, this));
-          if (pinned) this.tags.adopt(pinned, tag);
-        }
+        const pinPath = ms.pinning === 'by_name' && opts.pinPath !== undefined ? pinPathOf(opts.pinPath, ms.name) : undefined;
+        const pinned = pinPath !== undefined ? this.pinnedAt(pinPath) : undefined;
         if (pinned) {
           created.push(pinned);
           reused.add(pinned);
@@ -348,7 +373,7 @@ export class Runtime implements RuntimeApi {
         const m = this.createMap(ms);
         created.push(m);
         maps.set(name, m);
-        if (ms.pinning === 'by_name' && opts.pins) toPin.push([ms.name, m]);
+        if (pinPath !== undefined) toPin.push([pinPath, m]);
         for (const c of ms.contents ?? []) if ('key' in c) m.set(c.key, c.value);
         // BPF_MAP_FREEZE for .rodata once its contents are written and before any program loads
         // (libbpf bpf_object__populate_internal_map), so the verifier may treat its bytes as constants.
@@ -377,7 +402,7 @@ export class Runtime implements RuntimeApi {
         programs.set(name, await this.loadSpec(ps, (n) => maps.get(n), check, domain, spec, opts.logLevel));
       }
       if (wanted) for (const n of wanted) if (!programs.has(n)) throw new TsbpfError('ENOENT', `no program ${n} in ${spec.objectName}`);
-      for (const [n, m] of toPin) opts.pins!.put(n, m);
+      for (const [path, m] of toPin) m.pin(path);
       for (const [name, ms] of spec.maps) {
         const m = maps.get(name)!;
         for (const c of ms.contents ?? []) {
@@ -400,13 +425,12 @@ export class Runtime implements RuntimeApi {
       for (const m of created) m.close();
       throw e;
     }
-    return new Collection(this, spec.objectName, programs, maps, new Set(created));
+    return new Collection(this, spec.objectName, programs, maps, new Set(created), spec);
   }
 
   /** Load one program from raw instructions (maps referenced by id in lddw imm with src BPF_PSEUDO_MAP_FD/VALUE). */
   async loadProgram(raw: RawProgram): Promise<Program> {
     this.checkOpen();
-    await this.ensureEngine();
     const check = await this.programCheck();
     const spec: ProgramSpec = {
       name: raw.name ?? 'prog',
@@ -603,7 +627,7 @@ export class Program implements ProgramRef, ProgramApi {
     if (typeof (hook as { attachProgram?: unknown } | undefined)?.attachProgram !== 'function')
       throw new TsbpfError(
         'EINVAL',
-        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); attachTracepoint(program) and attachPolicy(program) attach where the program's section says`,
+        `program ${this.name} (section ${this.spec.section}): attach() takes the hook to attach to, from 'tsbpf/hooks': e.g. tracepoint('node/http_server_request_start'), uprobe(obj, 'method'), socketFilter(socket), fileOpenHook(); sectionHook(program) is the hook the program's section names`,
       );
     return hook.attachProgram(this);
   }
@@ -643,22 +667,43 @@ export class Program implements ProgramRef, ProgramApi {
 
 /** The programs and maps of one loaded object. */
 export class Collection implements CollectionApi {
+  private vars: ReadonlyMap<string, Variable> | undefined;
   constructor(
     readonly runtime: Runtime,
     readonly name: string,
+    /** every program by name, for iteration; take one with `program(name)` */
     readonly programs: Map<string, Program>,
+    /** every map by name, for iteration; take one with `map(name, type)` */
     readonly maps: Map<string, BpfMap<unknown>>,
     private readonly owned: Set<BpfMap<unknown>>,
+    private readonly spec: Pick<CollectionSpec, 'maps' | 'btf'> = { maps: new Map() },
   ) {}
+  /** The program `name`; ENOENT when the collection has none. */
   program(name: string): Program {
     const p = this.programs.get(name);
     if (!p) throw new TsbpfError('ENOENT', `no program ${name} in ${this.name}`);
     return p;
   }
-  map(name: string): BpfMap<unknown> {
+  /**
+   * The map `name`; ENOENT when the collection has none. With `type`, the map
+   * comes typed as that type's class (`map('counts', 'hash')` is a HashMap)
+   * and a map of another type is EINVAL.
+   */
+  map<T extends keyof MapTypes>(name: string, type: T): MapTypes[T];
+  map(name: string): BpfMap<unknown>;
+  map(name: string, type?: MapTypeName): BpfMap<unknown> {
     const m = this.maps.get(name);
     if (!m) throw new TsbpfError('ENOENT', `no map ${name} in ${this.name}`);
+    if (type !== undefined && m.type !== type) throw new TsbpfError('EINVAL', `map ${name} of ${this.name} is a ${m.type} map, not ${type}`);
     return m;
+  }
+  /**
+   * The global variables (`.data`, `.bss`, `.rodata`) by name, typed from
+   * BTF: `get()` reads the loaded map, `set()` writes `.data` and `.bss`
+   * (`.rodata` is frozen: set it before load with `variablesOf(spec)`).
+   */
+  get variables(): ReadonlyMap<string, Variable> {
+    return (this.vars ??= loadedVariables(this.spec, (n) => this.maps.get(n)));
   }
   /** Unload the programs and close the maps this collection created (maps passed in with replaceMaps stay). */
   close(): void {

@@ -201,6 +201,9 @@ export class SharedCollection {
     this.runtime.close();
     this.release();
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Runtime.attachShared: see the module comment. */

@@ -1,16 +1,117 @@
 /**
- * Kernel objects: reads of a map's own kernel structure through its pointer
- * (check_ptr_to_map_access, walked with the kernel's BTF as btf_struct_access
- * does), and the socket pointers (PTR_TO_SOCK_COMMON, PTR_TO_SOCKET) Linux
- * types from BTF and tsbpf does not model, refused as unsupported.
+ * Kernel objects: reads through a PTR_TO_BTF_ID (check_ptr_to_btf_access:
+ * tracing arguments, bpf_get_current_task_btf, pointers walked from them),
+ * reads of a map's own kernel structure through its pointer
+ * (check_ptr_to_map_access), both walked with the kernel's BTF as
+ * btf_struct_access does; and the socket pointers (PTR_TO_SOCK_COMMON,
+ * PTR_TO_SOCKET) Linux types from BTF and tsbpf does not model, refused as
+ * unsupported.
  */
 import type { MapTypeName } from '../object/spec.js';
-import { Reg } from './types.js';
+import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { mapFuncIncompatibility } from './func-compat.js';
-import { kernelBtf, structWalk, MAP_BTF_STRUCT } from './kernel-btf.js';
+import { kernelBtf, structWalk, structWalkId, MAP_BTF_STRUCT } from './kernel-btf.js';
+import { GPL_COMPATIBLE } from './env.js';
+import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
+
+/**
+ * check_ptr_to_btf_access for a tracing program: a read of `size` bytes at
+ * the pointer's offset plus `off`, which must be a field (or part of an
+ * integer field) of the kernel struct it points to; a pointer field read
+ * whole gives another PTR_TO_BTF_ID. Programs cannot write kernel objects
+ * ("only read is supported"). Loads through these pointers are marked for
+ * the engines (InsnAux.probeMem): in Linux they are BPF_PROBE_MEM loads that
+ * read 0 where the kernel memory is not there.
+ */
+export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean): Reg {
+  const i = env.idx;
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const tname = base.btfName;
+  perfmonOnly(env, ptrReg, tname);
+  if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
+    throw new Reject({
+      errno: 'EACCES',
+      message: `Cannot access kernel 'struct ${tname}' from non-GPL compatible program`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
+    });
+  const o = base.off + off;
+  if (o < 0)
+    throw new Reject({ errno: 'EACCES', message: `R${ptrReg} is ptr_${tname} invalid negative access: off=${o}`, insn: i, regs: [ptrReg] });
+  if (!base.s.isConst() || base.s.varOff.value !== 0n)
+    throw new Reject({
+      errno: 'EACCES',
+      message: `R${ptrReg} is ptr_${tname} invalid variable offset: off=${o}, var_off=${tnumStr(base.s.varOff)}`,
+      insn: i,
+      regs: [ptrReg],
+      hint: 'kernel objects are read at constant offsets: read the field whole, or copy it out with bpf_probe_read_kernel()',
+    });
+  if (write)
+    throw new Reject({
+      errno: 'EACCES',
+      message: 'only read is supported',
+      insn: i,
+      regs: [ptrReg],
+      rule: `tracing programs cannot write kernel objects (struct ${tname})`,
+    });
+  const w = structWalkId(btf, base.btfId, o, size);
+  if (w.kind === 'error')
+    throw new Reject({
+      errno: w.errno,
+      message: w.message,
+      insn: i,
+      regs: [ptrReg],
+      rule: `the read is not a field of struct ${tname}`,
+    });
+  env.aux[i] = { ...(env.aux[i] ?? {}), probeMem: true };
+  if (w.kind === 'scalar') return loadedScalar(size, signExtend);
+  // check_ptr_to_btf_access's flags for a walked pointer: from a trusted or RCU parent inside an
+  // RCU read section (every non-sleepable tracing program), the fields the kernel lists as
+  // inheriting trust keep it (BTF_TYPE_SAFE_TRUSTED / _RCU / _OR_NULL); any other pointer read
+  // is untrusted (Linux 6.18: `rcu_ptr_task_struct` -> mm gives `untrusted_ptr_mm_struct`)
+  const field = `${tname}.${w.field}`;
+  let flags: BtfPtrFlags = 'untrusted';
+  let maybeNull = false;
+  if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.input.sleepable) {
+    const safe = SAFE_FIELDS.get(field);
+    if (safe) {
+      flags = safe.flags;
+      maybeNull = safe.orNull;
+    }
+  }
+  const t = btf.typeById(w.targetId);
+  return Reg.ptr('btf_id', { btfId: w.targetId, btfName: t.name, btfFlags: flags, ...(maybeNull ? { maybeNull, id: env.newId() } : {}) });
+}
+
+/** check_ptr_to_btf_access / check_ptr_to_map_access: kernel structs are for CAP_PERFMON only (allow_ptr_leaks). */
+function perfmonOnly(env: Verifier, ptrReg: number, sname: string, errno: 'EACCES' | 'EPERM' = 'EACCES'): void {
+  if (!env.privileged)
+    throw new Reject({
+      errno,
+      message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
+      insn: env.idx,
+      regs: [ptrReg],
+      rule: `unprivileged programs cannot read a kernel struct (${sname})`,
+    });
+}
+
+/**
+ * Pointer fields that keep their parent's trust (the kernel's BTF_TYPE_SAFE_TRUSTED,
+ * BTF_TYPE_SAFE_RCU and their _OR_NULL lists in verifier.c); the rest walk to untrusted.
+ * The ones that real tracing tools walk; a field missing here only makes a pointer
+ * untrusted, which changes no load's verdict, only what helpers and kfuncs accept it.
+ */
+type SafeField = { flags: BtfPtrFlags; orNull: boolean };
+const safe = (fields: string[], flags: BtfPtrFlags, orNull: boolean): Array<[string, SafeField]> => fields.map((f) => [f, { flags, orNull }]);
+const SAFE_FIELDS: ReadonlyMap<string, SafeField> = new Map([
+  ...safe(['task_struct.cpus_ptr', 'task_struct.cgroups', 'task_struct.real_parent', 'task_struct.group_leader', 'css_set.dfl_cgrp'], 'rcu', false),
+  ...safe(['mm_struct.exe_file', 'sk_buff.sk', 'request_sock.sk'], 'rcu', true),
+  ...safe(['linux_binprm.file', 'file.f_inode', 'dentry.d_inode', 'bpf_iter_meta.seq'], 'trusted', false),
+]);
 
 /**
  * check_ptr_to_map_access: root may read the kernel's struct of the map
@@ -33,14 +134,7 @@ export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: numb
       regs: [ptrReg],
       rule: `reading the kernel structure of a ${m?.type} map through its pointer is not supported`,
     });
-  if (!env.privileged)
-    throw new Reject({
-      errno: 'EPERM',
-      message: `'struct ${sname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`,
-      insn: i,
-      regs: [ptrReg],
-      rule: 'unprivileged programs cannot read a map\'s kernel structure',
-    });
+  perfmonOnly(env, ptrReg, sname, 'EPERM');
   const o = base.off + off;
   if (o < 0) throw new Reject({ errno: 'EACCES', message: `R${ptrReg} is ${sname} invalid negative access: off=${o}`, insn: i, regs: [ptrReg] });
   if (write) throw new Reject({

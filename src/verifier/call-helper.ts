@@ -18,9 +18,12 @@ import { checkExit } from './call.js';
 import { pushCallbackCall } from './callback.js';
 import { type CallArgMeta, checkFuncArg } from './helper-args.js';
 import { RET_TYPES } from './helper-ret.js';
+import { POISON_HELPER_ID } from '../object/btf/core.js';
+import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
+  if (!h && id === GET_CURRENT_TASK_BTF) return currentTaskBtf(env, i);
   // A helper Linux has whose state tsbpf does not model (helper-protos.ts UNMODELLED_HELPERS): unsupported, not a verdict.
   const unmodelled = h ? undefined : UNMODELLED_HELPERS.get(id);
   if (unmodelled) throw new Reject({
@@ -28,6 +31,14 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     message: `bpf_${unmodelled.name}#${id} is not supported by tsbpf: ${unmodelled.why}`,
     insn: i,
     rule: `bpf_${unmodelled.name} is not supported by tsbpf`,
+  });
+  // libbpf's bpf_core_poison_insn: a CO-RE relocation the target could not satisfy, reached
+  if (!h && id === POISON_HELPER_ID) throw new Reject({
+    errno: 'EINVAL',
+    message: `invalid func unknown#${id}`,
+    insn: i,
+    hint: 'guard the access with bpf_core_field_exists() / bpf_core_type_exists() (or a flavoured type) so that this path is dead where the kernel lacks it; `prog load -d` prints the relocation',
+    rule: 'a CO-RE relocation that the kernel BTF cannot satisfy was poisoned (libbpf: "<invalid CO-RE relocation>"), and this path reaches it',
   });
   if (!h) throw new Reject({
     errno: 'EINVAL',
@@ -75,14 +86,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       insn: i,
       hint: 'call bpf_preempt_enable() before the tail call',
     });
-  if (proto.gplOnly && !GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
-    throw new Reject({
-      errno: 'EINVAL',
-      message: 'cannot call GPL-restricted function from non-GPL compatible program',
-      insn: i,
-      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
-      rule: `${name} is only available to GPL-compatible programs`,
-    });
+  if (proto.gplOnly) requireGpl(env, i, name);
   const regs = env.regs();
   const meta: CallArgMeta = { id, name, proto, insn: i, mapIdx: -1, memReg: -1, funcTarget: -1, allocSize: -1, releaseRef: 0, sizeMax: -1n };
   const keyReg = regs[2]!.clone();
@@ -176,3 +180,15 @@ export const VARIADIC_CHECKED_ARGS: Record<number, number> = { 6: 2 };
  * get_current_uid_gid are open to them).
  */
 export const UNPRIV_FORBIDDEN_HELPERS = new Set([4, 6, 45, 112, 113, 114, 115, 165, 16, 118, 164, 181]);
+
+/** check_helper_call: a gpl_only helper in a program whose license is not GPL-compatible. */
+export function requireGpl(env: Verifier, i: number, name: string): void {
+  if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'cannot call GPL-restricted function from non-GPL compatible program',
+      insn: i,
+      hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
+      rule: `${name} is only available to GPL-compatible programs`,
+    });
+}

@@ -51,15 +51,11 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
   }
   if (write) return undefined;
   if (f === 'btf_ptr') {
-    const arg = o / 8;
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${ptrReg} reads arg${arg} of ${env.input.attachTo}, a pointer to a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide`,
-      insn: i,
-      regs: [ptrReg],
-      hint: 'read the integer arguments only; tsbpf has no kernel objects to point to',
-      rule: 'a pointer argument into kernel memory is not supported by tsbpf',
-    });
+    // btf_ctx_access: a struct pointer argument of a tracing target is a trusted PTR_TO_BTF_ID
+    const t = env.rules.tracing;
+    const a = t ? (o / 8 < t.args.length ? t.args[o / 8] : t.ret) : undefined;
+    if (!a?.btfId) throw new Reject({ errno: 'EACCES', message: `invalid bpf_context access off=${o} size=${size}`, insn: i, regs: [ptrReg] });
+    return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: 'trusted' });
   }
   if (f === 'flow_keys')
     throw new Reject({

@@ -181,7 +181,7 @@ export const UNMODELLED_HELPERS: ReadonlyMap<number, { name: string; why: string
     [139, 'skc_to_tcp_request_sock'], [140, 'skc_to_udp6_sock'], [178, 'skc_to_unix_sock'], [196, 'skc_to_mptcp_sock'],
     [204, 'tcp_raw_gen_syncookie_ipv4'], [205, 'tcp_raw_gen_syncookie_ipv6'], [206, 'tcp_raw_check_syncookie_ipv4'],
     [207, 'tcp_raw_check_syncookie_ipv6']] as const).map(([id, name]) => [id, { name, why: SOCKET }] as const),
-  ...([[158, 'get_current_task_btf'], [156, 'task_storage_get'], [157, 'task_storage_delete'], [145, 'inode_storage_get'],
+  ...([[156, 'task_storage_get'], [157, 'task_storage_delete'], [145, 'inode_storage_get'],
     [146, 'inode_storage_delete'], [210, 'cgrp_storage_get'], [211, 'cgrp_storage_delete'], [175, 'task_pt_regs'],
     [141, 'get_task_stack'], [147, 'd_path'], [153, 'per_cpu_ptr'], [154, 'this_cpu_ptr']] as const).map(([id, name]) => [id, { name, why: BTF_OBJ }] as const),
   [194, { name: 'kptr_xchg', why: KPTR }],

@@ -51,7 +51,8 @@ export function kernelBtf(): Btf {
 
 export type StructWalk =
   | { kind: 'scalar'; field: string }
-  | { kind: 'ptr'; field: string }
+  /** a pointer member read whole: the id of the struct/union/fwd it points to */
+  | { kind: 'ptr'; field: string; targetId: number }
   | { kind: 'error'; errno: 'EACCES' | 'EINVAL'; message: string };
 
 /**
@@ -62,8 +63,17 @@ export type StructWalk =
  * across elements up to its end (the kernel's mtrue_end rule).
  */
 export function structWalk(btf: Btf, structName: string, off0: number, size: number): StructWalk {
-  let t = btf.typeByName(structName, 'struct') as StructType | undefined;
+  const t = btf.typeByName(structName, 'struct');
   if (!t) return { kind: 'error', errno: 'EINVAL', message: `Type '${structName}' is not a struct` };
+  return structWalkId(btf, t.id, off0, size);
+}
+
+/** structWalk from a type id (a PTR_TO_BTF_ID's btf_id): struct or union. */
+export function structWalkId(btf: Btf, id: number, off0: number, size: number): StructWalk {
+  const t0 = btf.typeById(btf.resolve(id));
+  if (t0.kind !== 'struct' && t0.kind !== 'union') return { kind: 'error', errno: 'EINVAL', message: `Type '${t0.name}' is not a struct` };
+  let t: StructType = t0;
+  const structName = t0.name;
   let off = off0;
   const path: string[] = [];
   for (let depth = 0; depth < 32; depth++) {
@@ -119,8 +129,9 @@ export function structWalk(btf: Btf, structName: string, off0: number, size: num
       if (mt.kind === 'ptr') {
         if (msize !== size || off !== moff)
           return { kind: 'error', errno: 'EACCES', message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
-        const target = btf.typeById(btf.resolve(mt.typeId));
-        if (target.kind === 'struct' || target.kind === 'fwd' || target.kind === 'union') return { kind: 'ptr', field };
+        const targetId = btf.resolve(mt.typeId);
+        const target = btf.typeById(targetId);
+        if (target.kind === 'struct' || target.kind === 'fwd' || target.kind === 'union') return { kind: 'ptr', field, targetId };
       }
       if (off + size > trueEnd)
         return { kind: 'error', errno: 'EACCES', message: `access beyond the end of member ${m.name} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}` };
@@ -158,7 +169,7 @@ function tracingArg(btf: Btf, id: number): TracingArg {
   if (t.typeId === 0) return { kind: 'scalar', type, kindStr, ptr: true };
   const p = btf.typeById(btf.resolve(t.typeId));
   if (p.kind === 'int') return { kind: 'scalar', type, kindStr, ptr: true };
-  return { kind: 'btf_ptr', type, kindStr, ptr: true };
+  return { kind: 'btf_ptr', type, kindStr, ptr: true, btfId: btf.resolve(t.typeId), btfName: p.name };
 }
 
 /** A short C spelling of a type, for messages. */

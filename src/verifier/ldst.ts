@@ -13,7 +13,7 @@ import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { Scalar } from './scalar.js';
 import { strictAlignError } from './align.js';
-import { sockUnsupported, mapPtrAccess } from './btf-access.js';
+import { sockUnsupported, mapPtrAccess, btfIdAccess } from './btf-access.js';
 import { ctxAccess } from './ctx.js';
 import { stackAccess } from './stack.js';
 import { mapValueAccess, memRegionAccess } from './map-value.js';
@@ -191,6 +191,8 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
     case 'pkt':
     case 'pkt_meta':
       return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
+    case 'btf_id':
+      return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
   }
   throw new Reject({ errno: 'EACCES', message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [ptrReg] });
 }

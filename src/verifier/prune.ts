@@ -40,6 +40,7 @@ class IdMap {
 function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
   return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off && o.map === c.map && o.frameno === c.frameno &&
     o.memSize === c.memSize && o.ringbuf === c.ringbuf && o.rdonly === c.rdonly && o.subprog === c.subprog && o.range === c.range &&
+    o.btfId === c.btfId && o.btfFlags === c.btfFlags &&
     o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId) && o.linkOff === c.linkOff && o.addConst === c.addConst;
 }
 
@@ -49,7 +50,8 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact = false): boolean {
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
   if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
-    o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog)
+    o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog ||
+    o.btfId !== c.btfId || o.btfFlags !== c.btfFlags)
     return false;
   if (!o.s.includes(c.s)) return false;
   if (o.isPkt && o.range > c.range) return false;

@@ -5,7 +5,7 @@
  */
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
-import { applyCoreRelocations } from '../object/btf/core.js';
+import { applyCoreRelocations, type CoreCandCache, type CoreLog } from '../object/btf/core.js';
 import { contextBtf } from '../object/btf/context.js';
 import type { CoreRelo } from '../object/btf/ext.js';
 import { cloneInsns, type Insn } from '../isa/insn.js';
@@ -17,14 +17,24 @@ import type { VerifierInput, VerifierMapInfo } from './env.js';
  * copy). libbpf's bpf_object__relocate_core runs before map resolution, so
  * the kernel's verifier only ever sees relocated offsets; `tsbpf prog load`
  * and the runtime's loader both go through here. The target is tsbpf's own
- * types (contextBtf) unless one is given. A relocation the target cannot
- * satisfy is a CoreRelocationError (ENOENT) naming the type and access string.
+ * types (contextBtf) unless one is given. As libbpf, an instruction whose
+ * relocation the target cannot satisfy is poisoned (refused by the verifier
+ * only if reachable); what libbpf refuses outright (ambiguous candidates, an
+ * instruction that does not hold the local value) is a CoreRelocationError.
+ * `log` receives libbpf's debug lines; `cache` shares the candidate lists
+ * between the programs of one object, as libbpf's cand_cache does.
  */
-export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?: Btf): Insn[] {
+export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?: Btf, opts: CoreOptions = {}): Insn[] {
   if (!prog.coreRelos?.length) return cloneInsns(prog.insns);
   // the records name types of the object's BTF: without it they cannot be read
   if (!local) throw new TsbpfError('EINVAL', `${prog.name}: CO-RE relocations without the object's BTF`);
-  return applyCoreRelocations(prog.insns, prog.coreRelos as CoreRelo[], local, target ?? contextBtf());
+  return applyCoreRelocations(prog.insns, prog.coreRelos as CoreRelo[], local, target ?? contextBtf(), { prog: prog.name, ...opts });
+}
+
+/** How a CO-RE pass reports and shares its work (see coreRelocated). */
+export interface CoreOptions {
+  log?: CoreLog;
+  cache?: CoreCandCache;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -49,9 +59,9 @@ export function mapInfoOf(m: MapSpec): VerifierMapInfo {
 export function inputFromSpec(
   coll: CollectionSpec,
   prog: ProgramSpec,
-  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf } = {},
+  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf; core?: CoreOptions } = {},
 ): VerifierInput {
-  const { coreTarget, ...rest } = opts;
+  const { coreTarget, core, ...rest } = opts;
   const maps: VerifierMapInfo[] = [];
   const index = new Map<string, number>();
   const byInsn = new Map<number, number>();
@@ -70,7 +80,7 @@ export function inputFromSpec(
   const kfuncs = new Map<number, string>();
   for (const ref of prog.references) if (ref.kind === 'kfunc' && ref.symbol) kfuncs.set(ref.index, ref.symbol);
   const input: VerifierInput = {
-    insns: coreRelocated(prog, coll.btf, coreTarget),
+    insns: coreRelocated(prog, coll.btf, coreTarget, core),
     progType: prog.type,
     maps,
     mapOfInsn: (i) => byInsn.get(i),

@@ -24,7 +24,17 @@ export type RegType =
   | 'pkt_meta'
   | 'pkt_end'
   | 'mem'
-  | 'func';
+  | 'func'
+  /** PTR_TO_BTF_ID: a kernel object typed by the kernel's BTF (btfId), read through btf_struct_access */
+  | 'btf_id';
+
+/**
+ * The trust flags of a PTR_TO_BTF_ID (the kernel's PTR_TRUSTED, MEM_RCU,
+ * PTR_UNTRUSTED; '' is the plain, "deprecated" PTR_TO_BTF_ID a walk through
+ * an unknown pointer field yields). They decide which helpers and kfuncs
+ * accept the pointer; every kind may be read through.
+ */
+export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted';
 
 export class Reg {
   type: RegType = 'not_init';
@@ -64,6 +74,10 @@ export class Reg {
    * copied and compared; using it as a socket is refused as unsupported.
    */
   sock = false;
+  /** btf_id: the kernel BTF type id of the object pointed to, its name (for the log) and trust */
+  btfId = 0;
+  btfName = '';
+  btfFlags: BtfPtrFlags = '';
 
   clone(): Reg {
     const r = new Reg();
@@ -83,6 +97,9 @@ export class Reg {
     r.linkOff = this.linkOff;
     r.addConst = this.addConst;
     r.sock = this.sock;
+    r.btfId = this.btfId;
+    r.btfName = this.btfName;
+    r.btfFlags = this.btfFlags;
     return r;
   }
 
@@ -110,7 +127,7 @@ export class Reg {
     return r;
   }
 
-  static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly'>> = {}): Reg {
+  static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly' | 'btfId' | 'btfName' | 'btfFlags'>> = {}): Reg {
     const r = new Reg();
     r.type = type;
     r.s = Scalar.known(0n);
@@ -147,8 +164,11 @@ export function regTypeStr(r: Reg): string {
     pkt_end: 'pkt_end',
     mem: 'mem',
     func: 'func',
+    btf_id: 'ptr_',
   };
   let s = base[r.type];
+  // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
+  if (r.type === 'btf_id' && r.btfFlags) s = `${r.btfFlags}_${s}`;
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
   // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check
   // turns it into CONST_PTR_TO_MAP (mark_ptr_or_null_reg): its log says map_value_or_null.

@@ -193,6 +193,9 @@ export class Debugger {
     this.exe.releaseState(this.st);
     this.endRun();
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   private resume(limit: number): StopEvent {
     if (this.closed) throw new Error('debugger closed');

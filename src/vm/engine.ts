@@ -18,6 +18,11 @@ export interface InsnAux {
   safeAccess?: boolean;
   /** the divisor of this div/mod is proven non-zero */
   nonZeroDivisor?: boolean;
+  /**
+   * a load through a kernel-object pointer (PTR_TO_BTF_ID): Linux's BPF_PROBE_MEM, which reads 0
+   * where the memory is not there; the verifier proved the field, not the address
+   */
+  probeMem?: boolean;
 }
 
 export interface ProgramImage {

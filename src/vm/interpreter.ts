@@ -86,6 +86,9 @@ export class InterpExecutable implements Executable, InterpTarget {
     this.closed = true;
     this.pool.length = 0;
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   /** @internal A run state with its stack, from the pool. */
   acquire(args: RunArgs): RunState {

@@ -15,8 +15,7 @@ import { CliUsageError, parse, type OptionSpec } from '../args.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { loadCollectionFile } from '../../runtime/node.js';
 import { RingBufReader } from '../../maps/ringbuf-reader.js';
-import type { RingBuf } from '../../maps/ringbuf.js';
-import { attachTracepoint } from '../../hooks/tracepoint.js';
+import { sectionHook } from '../../hooks/section.js';
 import { formatCounts, formatLog2Hist, histSlots } from '../../hooks/print.js';
 import type { Link } from '../../hooks/link.js';
 
@@ -54,13 +53,13 @@ export async function run(args: string[]): Promise<number> {
   const rt = new Runtime();
   const coll = await loadCollectionFile(objPath, rt);
   const links: Link[] = [];
-  for (const p of coll.programs.values()) links.push(attachTracepoint(p));
+  for (const p of coll.programs.values()) links.push(p.attach(sectionHook(p)));
   const out = process.stdout;
   out.write(`Attaching ${links.length} programs from ${objPath.split('/').slice(-2).join('/')}...\n`);
   for (const l of links) out.write(`  ${l.program.name} -> ${l.hook.name}\n`);
 
   // The slow-request ring buffer, consumed by an async iterator while the traffic runs.
-  const reader = new RingBufReader(coll.map('slow') as unknown as RingBuf);
+  const reader = new RingBufReader(coll.map('slow', 'ringbuf'));
   let slowSeen = 0;
   const show = (rec: Uint8Array): void => {
     const v = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);

@@ -1,11 +1,12 @@
 /**
  * `tsbpf prog|map|link|btf show [id N | pinned PATH] [-j|-p]` over the
- * running kernel's objects (src/kernel/listing.ts), with bpftool's fields,
+ * running kernel's objects (../kernel-listing.ts), with bpftool's fields,
  * JSON and plain layouts. A listing is a JSON array; one object named by id
  * or pin is a JSON object, as in bpftool. Needs root (or CAP_BPF).
  */
 import { CliUsageError, JSON_OPTS, parse } from '../args.js';
 import { TsbpfError } from '../../errors.js';
+import { btfPlain, linkPlain, mapPlain, progPlain } from '../listing.js';
 
 export type Kind = 'prog' | 'map' | 'link' | 'btf';
 
@@ -16,8 +17,7 @@ export const usage = (kind: Kind): string => `Usage: tsbpf ${kind} show [id N | 
 export async function showKernel(kind: Kind, args: string[]): Promise<number> {
   const { positionals, values } = parse(args, JSON_OPTS);
   const json = Boolean(values.json || values.pretty);
-  const k = await import('../../kernel/listing.js');
-  const listing = await k.kernelListing();
+  const listing = await (await import('../kernel-listing.js')).kernelListing();
   let out: unknown;
   if (positionals.length) {
     const [how, what, ...extra] = positionals;
@@ -32,7 +32,7 @@ export async function showKernel(kind: Kind, args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(out, null, values.pretty ? 4 : undefined) + '\n');
     return 0;
   }
-  const plain = { prog: k.progPlain, map: k.mapPlain, link: k.linkPlain, btf: k.btfPlain }[kind] as (x: unknown) => string;
+  const plain = { prog: progPlain, map: mapPlain, link: linkPlain, btf: btfPlain }[kind] as (x: unknown) => string;
   process.stdout.write((Array.isArray(out) ? out : [out]).map(plain).join(''));
   return 0;
 }

@@ -1,25 +1,35 @@
 /**
- * What the `tsbpf map` commands share: opening a pinned map file (the maps
- * layer's pin format, src/maps/pin.ts), bpftool's byte grammar
- * (`key 0x01 2 03` or `key hex 01 02 03`), and bpftool's output formats,
- * formatted by BTF (bpftool's btf_dumper) when the pin keeps the map's BTF.
+ * What the `tsbpf map` commands share: opening the map a command names
+ * (`pinned PATH`: a tsbpf pin file in the maps layer's format,
+ * src/maps/pin.ts, or a kernel map when PATH is in a bpffs; `id N`: a
+ * kernel map), bpftool's byte grammar (`key 0x01 2 03` or `key hex 01 02
+ * 03`), and bpftool's output formats, formatted by BTF (bpftool's
+ * btf_dumper) when the pin keeps the map's BTF or the kernel map has one.
  */
 import { TsbpfError, ERRNO_VALUES, strerror as errnoText } from '../../errors.js';
 import { CliUsageError } from '../args.js';
 import { AddressSpace } from '../../vm/memory.js';
 import type { BpfMap } from '../../maps/map.js';
+import type { MapApi } from '../../runtime/api.js';
+import { isBpffs } from './kernel-show.js';
 import type { Btf } from '../../object/btf/btf.js';
 import { formatJson, formatValue, type Formatted } from '../../object/btf/codec.js';
 import { openPinnedMap, pinMap, pinnedBtf, readPin } from '../../maps/pin.js';
 import { fileError } from '../../bounded-read.js';
 
-export interface PinnedMap {
-  map: BpfMap<unknown>;
-  /** the BTF of its key and value types, when the pin keeps it */
+/** A map a command works on, of either backend. */
+export interface OpenedMap {
+  map: MapApi<unknown>;
+  /** the BTF of its key and value types, when the pin keeps it or the kernel has it */
   btf?: Btf;
-  /** write the (modified) map back to its file */
+  /** write the (modified) map back to its file (a kernel map is changed in place) */
   save(): void;
   close(): void;
+}
+
+/** A tsbpf pin file, opened. */
+export interface PinnedMap extends OpenedMap {
+  map: BpfMap<unknown>;
 }
 
 /** A map context of its own for each command: one small address space. */
@@ -41,10 +51,32 @@ export function openPinPath(path: string): PinnedMap {
   return { map, ...(btf ? { btf } : {}), save: () => savePin(map, path, btf ? { btf } : {}), close: () => map.close() };
 }
 
-/** Open `pinned PATH` from the front of `args`; returns the map and the remaining words. */
-export async function openPinned(args: string[]): Promise<[PinnedMap, string[]]> {
-  if (args[0] !== 'pinned' || !args[1]) throw new CliUsageError("expected 'pinned PATH'");
-  return [openPinPath(args[1]), args.slice(2)];
+/**
+ * Open the map named at the front of `args` (`pinned PATH` or `id N`, as
+ * bpftool's MAP); returns it and the remaining words. `id N` and a PATH in
+ * a bpffs are the kernel's maps (the Linux backend, loaded only then).
+ */
+export async function openMapArg(args: string[]): Promise<[OpenedMap, string[]]> {
+  const [how, what] = args;
+  if (how === 'id' && what !== undefined && /^\d+$/.test(what)) return [await openKernelMap({ id: Number(what) }), args.slice(2)];
+  if (how !== 'pinned' || !what) throw new CliUsageError("expected 'pinned PATH' or 'id N'");
+  if (await isBpffs(args)) return [await openKernelMap({ pinned: what }), args.slice(2)];
+  return [openPinPath(what), args.slice(2)];
+}
+
+/** A kernel map, with its BTF fetched from the kernel when it has one (the entries print by type, as bpftool's). */
+async function openKernelMap(ref: { id: number } | { pinned: string }): Promise<OpenedMap> {
+  const { KernelRuntime } = await import('../../kernel/index.js');
+  const rt = new KernelRuntime();
+  const map = await rt.openMap(ref);
+  try {
+    const btfId = map.spec.btfValueTypeId ? map.info().btfId : 0;
+    const btf = btfId ? await rt.btf(btfId) : undefined;
+    return { map, ...(btf ? { btf } : {}), save: () => undefined, close: () => map.close() };
+  } catch (e) {
+    map.close();
+    throw e;
+  }
 }
 
 /**
@@ -76,22 +108,41 @@ export function parseBytes(words: string[], start: number, size: number, what: s
   return [Uint8Array.from(out), i];
 }
 
-export const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+/** bpftool's fprint_hex: bytes in hex, one space apart, two after every 8th byte, a new line after every 16th. */
+export function hex(b: Uint8Array): string {
+  let s = '';
+  b.forEach((x, i) => {
+    s += (i === 0 ? '' : i % 16 === 0 ? '\n' : i % 8 === 0 ? '  ' : ' ') + x.toString(16).padStart(2, '0');
+  });
+  return s;
+}
 export const jsonBytes = (b: Uint8Array): string[] => Array.from(b, (x) => `0x${x.toString(16).padStart(2, '0')}`);
 
-/** One entry the way `bpftool map dump` prints it (plain). */
-export function formatEntry(key: Uint8Array, value: unknown): string {
+/**
+ * One entry the way `bpftool map dump` prints it (plain; bpftool's
+ * print_entry_plain): key and value on one line when they fit in 24 bytes
+ * and neither is longer than 16, the names on lines of their own when one
+ * is; per-CPU maps a `value (CPU NN):` line per possible CPU; a map of maps
+ * its inner map's id.
+ */
+export function formatEntry(map: { type: string; keySize: number; valueSize: number }, key: Uint8Array, value: unknown): string {
+  const breakNames = map.keySize > 16 || map.valueSize > 16;
   if (Array.isArray(value)) {
-    let s = `key:\n${hex(key)}\n`;
+    let s = map.keySize ? `key:\n${hex(key)}\n` : '';
     (value as Uint8Array[]).forEach((v, cpu) => {
-      s += `value (CPU ${String(cpu).padStart(2, '0')}): ${hex(v)}\n`;
+      s += `value (CPU ${String(cpu).padStart(2, '0')}):${map.valueSize > 16 ? '\n' : ' '}${hex(v)}\n`;
     });
     return s;
   }
   const v = value as Uint8Array;
-  // bpftool breaks long lines: key and value on their own lines when they do not fit.
-  if (key.length + v.length > 24) return `key:\n${hex(key)}\nvalue:\n${hex(v)}\n`;
-  return `key: ${hex(key)}  value: ${hex(v)}\n`;
+  const oneLine = map.keySize + map.valueSize <= 24 && !breakNames;
+  const sep = breakNames ? '\n' : ' ';
+  let s = map.keySize ? `key:${sep}${hex(key)}${oneLine ? '  ' : '\n'}` : '';
+  if (map.valueSize) {
+    if (map.type === 'array_of_maps' || map.type === 'hash_of_maps') s += `inner_map_id:${sep}${new DataView(v.buffer, v.byteOffset, 4).getUint32(0, true)} `;
+    else s += `value:${sep}${hex(v)}`;
+  }
+  return `${s}\n`;
 }
 
 export function jsonEntry(key: Uint8Array, value: unknown): Record<string, unknown> {
@@ -120,7 +171,7 @@ export function strerror(e: unknown): string {
  * or, per-CPU, `{key, values: [{cpu, value}]}`; entries without a key type
  * (global data) show only the value.
  */
-export function formattedEntry(map: BpfMap<unknown>, btf: Btf, key: Uint8Array, value: unknown): { [k: string]: Formatted } {
+export function formattedEntry(map: MapApi<unknown>, btf: Btf, key: Uint8Array, value: unknown): { [k: string]: Formatted } {
   const o: { [k: string]: Formatted } = {};
   if (map.spec.btfKeyTypeId) o.key = formatValue(btf, map.spec.btfKeyTypeId, key);
   const vt = map.spec.btfValueTypeId!;
@@ -130,7 +181,7 @@ export function formattedEntry(map: BpfMap<unknown>, btf: Btf, key: Uint8Array, 
 }
 
 /** bpftool's -j entry with BTF: the bytes, then `"formatted"`. */
-export function jsonEntryWithBtf(map: BpfMap<unknown>, btf: Btf, key: Uint8Array, value: unknown): string {
+export function jsonEntryWithBtf(map: MapApi<unknown>, btf: Btf, key: Uint8Array, value: unknown): string {
   const raw = JSON.stringify(jsonEntry(key, value));
   return `${raw.slice(0, -1)},"formatted":${formatJson(formattedEntry(map, btf, key, value), { json: true, pretty: false })}}`;
 }
@@ -141,13 +192,13 @@ export function isJson(args: string[]): [boolean, string[]] {
 }
 
 /**
- * A command that changes a pinned map (`update`, `delete`): open the pin, let
- * `change` parse the rest of the words and apply it, write the file back.
+ * A command that changes a map (`update`, `delete`): open it, let `change`
+ * parse the rest of the words and apply it, write a pin file back.
  * Errors print as bpftool's do (`<verb> failed: ...`); usage errors go up.
  */
-export async function changePinned(argv: string[], verb: string, change: (map: PinnedMap['map'], rest: string[]) => void): Promise<number> {
+export async function changeMap(argv: string[], verb: string, change: (map: OpenedMap['map'], rest: string[]) => void): Promise<number> {
   const [json, args] = isJson(argv);
-  const [pm, rest] = await openPinned(args);
+  const [pm, rest] = await openMapArg(args);
   try {
     change(pm.map, rest);
     pm.save();

@@ -7,17 +7,18 @@
  */
 import { CliUsageError } from '../args.js';
 import { formatJson } from '../../object/btf/codec.js';
-import { errorOut, exitCodeFor, formatEntry, formattedEntry, isJson, jsonEntry, jsonEntryWithBtf, openPinned, strerror } from './map-common.js';
+import { errorOut, exitCodeFor, formatEntry, formattedEntry, isJson, jsonEntry, jsonEntryWithBtf, openMapArg, strerror } from './map-common.js';
 
-export const usage = `Usage: tsbpf map dump pinned PATH [-j|-p]
+export const usage = `Usage: tsbpf map dump { pinned PATH | id N } [-j|-p]
   Every entry of the map pinned at PATH: bytes in hex ("key: 01 00 00 00  value: ...",
   "Found N elements"), or, when the pin keeps the map's BTF, formatted by type as
   bpftool does (-j: the bytes and "formatted": {"key": ..., "value": ...}).
+  'id N', or a PATH in a bpffs: the running kernel's map (root or CAP_BPF), with its BTF.
 `;
 
 export async function run(argv: string[]): Promise<number> {
   const [json, args] = isJson(argv);
-  const [pm, rest] = await openPinned(args);
+  const [pm, rest] = await openMapArg(args);
   try {
     if (rest.length) throw new CliUsageError(`unexpected '${rest[0]}'`);
     const entries: Array<[Uint8Array, unknown]> = [...pm.map.entries()];
@@ -34,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(entries.length ? `[${body.join(',')}\n]\n` : '[]\n');
     } else {
       let s = '';
-      for (const [k, v] of entries) s += formatEntry(k, v);
+      for (const [k, v] of entries) s += formatEntry(map, k, v);
       s += `Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`;
       process.stdout.write(s);
     }

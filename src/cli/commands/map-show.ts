@@ -4,7 +4,7 @@
  * Linux backend when it is in the build (listing.ts).
  */
 import { CliUsageError } from '../args.js';
-import { isJson, openPinned } from './map-common.js';
+import { isJson, openPinPath } from './map-common.js';
 import { mapPlain, type MapInfo } from '../listing.js';
 
 export const usage = `Usage: tsbpf map { show | list } [pinned PATH] [-j|-p]
@@ -17,7 +17,9 @@ export async function run(argv: string[]): Promise<number> {
   const kernel = await import('./kernel-show.js');
   if (!argv.includes('pinned') || (await kernel.isBpffs(argv))) return kernel.showKernel('map', argv);
   const [json, args] = isJson(argv);
-  const [pm, rest] = await openPinned(args);
+  if (args[0] !== 'pinned' || !args[1]) throw new CliUsageError("expected 'pinned PATH'");
+  const pm = openPinPath(args[1]);
+  const rest = args.slice(2);
   let info: MapInfo;
   try {
     if (rest.length) throw new CliUsageError(`unexpected '${rest[0]}'`);

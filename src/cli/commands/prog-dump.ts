@@ -19,15 +19,17 @@ import { loadObjectFile } from '../../object/file.js';
 import { formatWithLines } from '../../object/btf/lines.js';
 import { Runtime } from '../../runtime/index.js';
 import type { BpfMap } from '../../maps/map.js';
+import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
 
-export const options: OptionSpec = JSON_OPTS;
+export const options: OptionSpec = { ...JSON_OPTS, ...KERNEL_BTF_OPTION };
 
-export const usage = `Usage: tsbpf prog dump xlated FILE PROG [linum] [-j|-p]
-       tsbpf prog dump jited FILE PROG
-  xlated: program PROG of object FILE as loaded (map references as map[id:N]),
-  with its C source lines; linum adds [file:F line_num:N line_col:C].
+export const usage = `Usage: tsbpf prog dump xlated FILE PROG [linum] [--kernel-btf F] [-j|-p]
+       tsbpf prog dump jited FILE PROG [--kernel-btf F]
+  xlated: program PROG of object FILE as loaded (map references as map[id:N],
+  CO-RE relocations applied), with its C source lines; linum adds
+  [file:F line_num:N line_col:C].
   jited: the WebAssembly module the JIT emits for it, as text.
-`;
+${KERNEL_BTF_USAGE}`;
 
 /** bpftool's text for a resolved map lddw: the map's id, and for direct value access the offset. */
 function mapImm(maps: Iterable<BpfMap<unknown>>): (insns: readonly Insn[], i: number) => string | undefined {
@@ -56,7 +58,8 @@ export async function run(args: string[]): Promise<number> {
   const spec = await loadObjectFile(file);
   if (!spec.programs.has(progName))
     throw new TsbpfError('ENOENT', `no program '${progName}' in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
-  const rt = new Runtime({ engine: kind === 'jited' ? 'jit' : 'interpreter' });
+  const kernelBtf = kernelBtfOption(values);
+  const rt = new Runtime({ engine: kind === 'jited' ? 'jit' : 'interpreter', ...(kernelBtf ? { kernelBtf } : {}) });
   try {
     const coll = await rt.load(spec, { programs: [progName] });
     const prog = coll.programs.get(progName);

@@ -9,7 +9,7 @@ import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
 import { verify } from '../../verifier/index.js';
 import { inputFromSpec } from '../../verifier/spec-input.js';
-import { readBtfPath } from '../btf-input.js';
+import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
 import { progress } from '../progress.js';
 import { defaultHelpers } from '../../helpers/index.js';
 import { getFuncIp } from '../../hooks/uprobe.js';
@@ -18,7 +18,8 @@ export const options: OptionSpec = {
   ...JSON_OPTS,
   'log-level': { type: 'string', short: 'l' },
   unprivileged: { type: 'boolean' },
-  'kernel-btf': { type: 'string' },
+  ...KERNEL_BTF_OPTION,
+  kernel: { type: 'boolean' },
 };
 
 export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--kernel-btf BTF] [-d] [-j|-p]
@@ -28,12 +29,15 @@ export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] 
   source line, the registers involved, a hint, the last branch decisions
   that led there).
   --log-level 1   the kernel-style verifier log of every path (2: every instruction's state)
-  -d, --debug     the whole log of a rejected program and every branch decision of its path
+  -d, --debug     the whole log of a rejected program and every branch decision of its path,
+                  and libbpf's CO-RE relocation lines (on stderr, as bpftool -d prints them)
   --unprivileged  verify as for a caller without CAP_BPF / CAP_PERFMON
-  --kernel-btf F  CO-RE relocations against BTF file F (bpftool's kernel_btf; e.g.
-                  /sys/kernel/btf/vmlinux), which also types fentry/fexit/tp_btf
-                  targets; without it, against tsbpf's own types
-  A terminal shows progress on stderr while programs are verified.
+${KERNEL_BTF_USAGE}  A terminal shows progress on stderr while programs are verified.
+       tsbpf prog load FILE PATH --kernel [pinmaps DIR] [autoattach]
+                      [map { name NAME | idx N } { id N | pinned PATH }]... [-l 1|2] [-j]
+  Loads the object into the running kernel (root or CAP_BPF) and pins its first
+  program at PATH, as bpftool prog load ('tsbpf prog loadall' pins every program).
+  A program the kernel refuses: the kernel's message and tsbpf's explanation.
 `;
 
 /** Branch decisions of a rejection's path shown without -d or a log level: the last few. */
@@ -42,15 +46,19 @@ const PATH_SHOWN = 8;
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parse(args, options);
   const debug = process.env.TSBPF_DEBUG === '1';
-  if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const asked = values['log-level'] === undefined ? 0 : Number(values['log-level']);
   if (![0, 1, 2].includes(asked)) throw new CliUsageError('--log-level must be 0, 1 or 2');
   // -d, as bpftool's: the verifier's log (level 1 at least) and every branch of a rejection's path
   const level = debug ? Math.max(asked, 1) : asked;
+  if (values.kernel) {
+    if (values.unprivileged || values['kernel-btf'] !== undefined) throw new CliUsageError('--unprivileged and --kernel-btf are for tsbpf\'s verifier; the kernel uses its own BTF and your privileges');
+    const { loadKernel } = await import('../kernel-load.js');
+    return loadKernel(positionals, { all: false, json: Boolean(values.json || values.pretty), pretty: Boolean(values.pretty), logLevel: asked as 0 | 1 | 2, debug });
+  }
+  if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const [file, name] = positionals as [string, string | undefined];
   const coll = await loadObjectFile(file);
-  const btfPath = values['kernel-btf'];
-  const kernelBtf = typeof btfPath === 'string' ? readBtfPath(btfPath) : undefined;
+  const kernelBtf = kernelBtfOption(values);
   let progs = [...coll.programs.values()];
   // bpftool's load_with_options: an object without programs is an error, not a silent success
   if (!progs.length) throw new TsbpfError('ENOENT', `object file doesn't contain any bpf program: ${file} (no executable section holds a program)`);
@@ -69,11 +77,13 @@ export async function run(args: string[]): Promise<number> {
   const results: unknown[] = [];
   let failed = 0;
   const bar = progress('verifying', progs.length, { json });
+  // -d prints libbpf's CO-RE lines as bpftool -d does; one candidate cache per object, as libbpf's
+  const core = { cache: new Map(), ...(debug ? { log: (l: string) => process.stderr.write(`libbpf: ${l}\n`) } : {}) };
   for (const [n, p] of progs.entries()) {
     bar.update(n, `${p.name} (${p.insns.length} insns)`);
     let input;
     try {
-      input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
+      input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, core, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
     } catch (e) {
       // A CO-RE relocation the target cannot satisfy fails this program's load before the verifier (libbpf's order); the others still load.
       if (!(e instanceof TsbpfError)) throw e;

@@ -11,12 +11,13 @@
  */
 import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
-import { Runtime, type Collection } from '../../runtime/runtime.js';
+import { Runtime } from '../../runtime/runtime.js';
+import type { CollectionApi, ProgramApi, RuntimeApi } from '../../runtime/api.js';
 import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 import { progress } from '../progress.js';
-import { runWithKernel, type KernelRunFlags } from '../prog-run-kernel.js';
+import type { KernelRunFlags } from '../prog-run-kernel.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
@@ -40,16 +41,19 @@ export const options: OptionSpec = {
   uid: { type: 'string' },
   gid: { type: 'string' },
   arch: { type: 'string' },
+  kernel: { type: 'boolean' },
 };
 
 const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid', 'comm', 'uid', 'gid', 'arch'] as const;
 
-export const usage = `Usage: tsbpf prog run FILE PROG data_in F [data_out F [data_size_out L]]
-                      [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret] [-j|-p]
+export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } data_in F [data_out F [data_size_out L]]
+                      [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret | --kernel] [-j|-p]
   Runs program PROG of object FILE once per repeat on the packet in data_in
   and the context in ctx_in (BPF_PROG_TEST_RUN; the whole object is loaded
   so prog_array slots are filled). The words may be spelled --data-in,
   --data-out, --data-size-out, --ctx-in, --ctx-out, --repeat.
+  --kernel                 load FILE into the running kernel and run PROG there (root or CAP_BPF)
+  id N | pinned PATH       a program the kernel holds, as bpftool's PROG (root or CAP_BPF)
   data_out F / ctx_out F   write the packet / context after the run to F;
                            F '-' prints them (hex rows; -j: "data_out"/"ctx_out" byte arrays)
   data_size_out L          the output buffer's size (smaller than the packet: ENOSPC)
@@ -116,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.jit && values.interpret) throw new CliUsageError('--jit and --interpret are exclusive');
   const json = Boolean(values.json || values.pretty);
   if (typeof values['kernel-btf'] === 'string') {
+    if (values.kernel) throw new CliUsageError('--kernel runs the program in the running kernel; --kernel-btf runs it on a modelled one: choose one');
     if (values['data-in'] !== undefined || values.repeat !== undefined || values['data-out'] !== undefined || values['ctx-out'] !== undefined)
       throw new CliUsageError('--kernel-btf runs one event: data_in, data_out, ctx_out and repeat do not apply');
     const flags: KernelRunFlags = { 'kernel-btf': values['kernel-btf'], json: Boolean(values.json), pretty: Boolean(values.pretty) };
@@ -123,6 +128,8 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof values['ctx-in'] === 'string') flags['ctx-in'] = values['ctx-in'];
     if (values.jit) flags.engine = 'jit';
     if (values.interpret) flags.engine = 'interpreter';
+    // The modelled kernel (src/testing) only when asked for: a packet run does not load it.
+    const { runWithKernel } = await import('../prog-run-kernel.js');
     return runWithKernel(file, progName, flags);
   }
   for (const k of KERNEL_FLAGS) if (values[k] !== undefined) throw new CliUsageError(`--${k} describes an event of a modelled kernel: it needs --kernel-btf`);
@@ -133,24 +140,16 @@ export async function run(argv: string[]): Promise<number> {
   if (repeat !== undefined) opts.repeat = repeat;
   const sizeOut = count(values['data-size-out'], 'data_size_out', 0xffffffff);
   if (sizeOut !== undefined) opts.dataSizeOut = sizeOut;
-  const spec = await loadObjectFile(file);
-  if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
-  // Default: the runtime's (the JIT for verified programs).
-  const rt = new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
+  const kernelProg = file === 'id' || file === 'pinned';
+  if ((values.kernel || kernelProg) && (values.jit || values.interpret)) throw new CliUsageError('--jit and --interpret choose tsbpf\'s engine; the kernel runs its own');
+  if (kernelProg && file === 'id' && !/^\d+$/.test(progName)) throw new CliUsageError(`invalid program id '${progName}'`);
+  const target = kernelProg ? await kernelProgram(file === 'id' ? { id: Number(progName) } : { pinned: progName }) : await objectProgram(file, progName, values);
   try {
-    // Load the whole object, like `bpftool prog loadall`, so prog_array slots naming the other
-    // programs are filled; if another program fails to load, fall back to this one alone.
-    let coll: Collection;
-    try {
-      coll = await rt.load(spec);
-    } catch {
-      coll = await rt.load(spec, { programs: [progName] });
-    }
-    const busy = repeat !== undefined && repeat > 100_000 ? progress(`running ${progName} ${repeat} times`, 0, { json }) : undefined;
+    const busy = repeat !== undefined && repeat > 100_000 ? progress(`running ${target.prog.name} ${repeat} times`, 0, { json }) : undefined;
     busy?.update(0, '...');
     let res;
     try {
-      res = coll.program(progName).run(opts);
+      res = target.prog.run(opts);
     } finally {
       busy?.end();
     }
@@ -174,6 +173,42 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    rt.close();
+    target.close();
   }
+}
+
+interface Target {
+  prog: ProgramApi;
+  close(): void;
+}
+
+/**
+ * PROG of FILE, in tsbpf's runtime or (--kernel) the running kernel's. The
+ * whole object is loaded, like `bpftool prog loadall`, so prog_array slots
+ * naming the other programs are filled; if another program fails to load,
+ * this one is loaded alone.
+ */
+async function objectProgram(file: string, progName: string, values: Record<string, unknown>): Promise<Target> {
+  const spec = await loadObjectFile(file);
+  if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
+  // Default: the runtime's (the JIT for verified programs).
+  const rt: RuntimeApi = values.kernel ? new (await import('../../kernel/index.js')).KernelRuntime() : new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
+  try {
+    let coll: CollectionApi;
+    try {
+      coll = await rt.load(spec);
+    } catch {
+      coll = await rt.load(spec, { programs: [progName] });
+    }
+    return { prog: coll.program(progName), close: () => rt.close() };
+  } catch (e) {
+    rt.close();
+    throw e;
+  }
+}
+
+/** A program the kernel holds (`id N`, `pinned PATH`). */
+async function kernelProgram(ref: { id: number } | { pinned: string }): Promise<Target> {
+  const prog = await new (await import('../../kernel/index.js')).KernelRuntime().openProgram(ref);
+  return { prog, close: () => prog.close() };
 }

@@ -3,39 +3,35 @@
  * `prog show` layout and JSON. With FILE, the programs of that object as
  * tsbpf loads them: id, type, name, the kernel's tag of the instructions,
  * gpl, xlated and JIT (WebAssembly) sizes, the ids of the maps they use.
- * Without FILE, the kernel's programs through the Linux backend when it is
- * in the build (listing.ts), else an explanation of why there is nothing to
- * list.
+ * Without FILE (or with `id N`, `pinned PATH`), the running kernel's
+ * programs (kernel-show.ts).
  */
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
 import { Runtime } from '../../runtime/runtime.js';
-import { kernelListing, noListing, progPlain, progTag, type ProgInfo } from '../listing.js';
+import { progPlain, progTag, type ProgInfo } from '../listing.js';
 import { progress } from '../progress.js';
 
 export const options: OptionSpec = { ...JSON_OPTS, interpret: { type: 'boolean' } };
 
-export const usage = `Usage: tsbpf prog { show | list } [FILE [PROG]] [--interpret] [-j|-p]
+export const usage = `Usage: tsbpf prog { show | list } [FILE [PROG] | id N | pinned PATH] [--interpret] [-j|-p]
   FILE: the programs of that object file as tsbpf loads them (verified and
   compiled): id, type, name, tag (the kernel's bpf_prog_calc_tag of the
   instructions), gpl, xlated and jited (WebAssembly) bytes, map_ids; PROG
   (a name) only that one. --interpret: loaded for the interpreter (not jited).
-  Without FILE: the kernel's programs, when tsbpf's Linux backend is in the
-  build (tsbpf keeps no programs between commands and does not pin programs).
+  Without FILE, or with 'id N' or 'pinned PATH': the running kernel's programs,
+  as bpftool lists them (needs root or CAP_BPF).
 `;
 
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parse(args, options);
   const json = Boolean(values.json || values.pretty);
   const [file, progName, ...extra] = positionals;
+  // bpftool's grammar: nothing, `id N` or `pinned PATH` name the kernel's programs
+  if (file === undefined || file === 'id' || file === 'pinned') return (await import('./kernel-show.js')).showKernel('prog', args);
   if (extra.length) throw new CliUsageError(`unexpected '${extra[0]}'`);
-  let infos: ProgInfo[];
-  if (file === undefined) {
-    const k = await kernelListing();
-    if (!k) throw noListing('prog');
-    infos = await k.programs();
-  } else infos = await objectPrograms(file, progName, { interpret: values.interpret === true, json });
+  const infos = await objectPrograms(file, progName, { interpret: values.interpret === true, json });
   // bpftool: one program named prints as an object, a listing as an array
   if (json) process.stdout.write(jsonText(progName !== undefined && infos.length === 1 ? infos[0] : infos, values.pretty));
   else process.stdout.write(infos.map(progPlain).join(''));

@@ -15,6 +15,7 @@ import { LINKTYPE_ETHERNET, PcapWriter, readCapture } from '../../hooks/packet/p
 import { runXdp, XDP_ACTION_NAMES, XDP_PASS } from '../../hooks/packet/xdp.js';
 import { TapDevice } from '../../hooks/packet/tap.js';
 import { tapXdp } from '../../hooks/packet/tap-xdp.js';
+import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
@@ -26,6 +27,7 @@ export const options: OptionSpec = {
   'pass-netns': { type: 'string' },
   frames: { type: 'string' },
   duration: { type: 'string' },
+  ...KERNEL_BTF_OPTION,
 };
 
 export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [-w|--write OUT] [-j|-p]
@@ -39,7 +41,7 @@ export const usage = `Usage: tsbpf xdp FILE PROG --pcap IN [-w|--write OUT] [-j|
   answers on NAME, XDP_REDIRECT sends to the TAP the program names, XDP_PASS
   hands frames to TAP NAME2 (the host side; its frames go out through NAME).
   Runs until Ctrl-C, N frames or SECONDS, then prints counts per action.
-`;
+${KERNEL_BTF_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parse(args, options);
@@ -52,7 +54,8 @@ export async function run(args: string[]): Promise<number> {
     kind: 'capture',
     magic: { prefixes: MAGIC.pcap, error: () => new TsbpfError('EINVAL', `${inPath}: not a pcap or pcapng capture`) },
   });
-  const rt = new Runtime();
+  const kernelBtf = kernelBtfOption(values);
+  const rt = new Runtime(kernelBtf ? { kernelBtf } : {});
   try {
     const coll = await loadCollectionFile(file, rt, { programs: [progName] });
     const prog = coll.program(progName);
@@ -108,7 +111,8 @@ async function runTap(file: string, progName: string, values: Record<string, str
   const seconds = num('duration');
   if (values['pass-netns'] !== undefined && values['pass-to'] === undefined) throw new CliUsageError('--pass-netns needs --pass-to');
   const devs: TapDevice[] = [];
-  const rt = new Runtime();
+  const kernelBtf = kernelBtfOption(values);
+  const rt = new Runtime(kernelBtf ? { kernelBtf } : {});
   try {
     const open = (name: string, netns: string | boolean | undefined): TapDevice => {
       const t = TapDevice.open({ name, up: true, ...(typeof netns === 'string' ? { netns } : {}) });

@@ -190,7 +190,10 @@ export function dgramXdp(socket: Socket): DgramXdpHook {
   return hookOf(hooks, socket, 'dgramXdp', (s) => new DgramXdpHook(s));
 }
 
-/** `attach(program, socket)` for xdp programs. */
+/**
+ * Attach an xdp program to a UDP socket.
+ * @deprecated use `program.attach(dgramXdp(socket))`.
+ */
 export function attachXdpToSocket(p: Program, socket: Socket): Link {
   return p.attach(dgramXdp(socket));
 }

@@ -294,6 +294,9 @@ export class TapXdpHook extends HookPoint {
     if (this.passTarget instanceof TapDevice && this.passTarget.isOpen) this.passTarget.setConsumer(undefined);
     hooks.delete(this.tap);
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 const hooks = new WeakMap<TapDevice, TapXdpHook>();

@@ -12,6 +12,7 @@
  * blob is an error rather than a hang.
  */
 import { BtfError } from './error.js';
+import { essentialName } from './flavor.js';
 import { BtfStrings, StringTableBuilder } from './strings.js';
 import {
   BTF_KIND,
@@ -51,6 +52,7 @@ export class Btf {
   /** byte offset of each of our own types' `struct btf_type` in the blob (for error messages) */
   private readonly typeOffsets: number[];
   private byName?: Map<string, number[]>;
+  private byEssential?: Map<string, number[]>;
   private readonly alignCache = new Map<number, number>();
   readonly base?: Btf;
   /** pointer size of the target (BPF is 64-bit) */
@@ -425,6 +427,26 @@ export class Btf {
       this.byName = m;
     }
     return this.byName.get(name) ?? [];
+  }
+
+  /**
+   * All type ids whose name, without a `___flavor` suffix, is `ess`, in id
+   * order: the candidates of a CO-RE relocation (libbpf's bpf_core_add_cands
+   * scans every type; an index answers the same in one lookup).
+   */
+  idsByEssentialName(ess: string): readonly number[] {
+    if (!this.byEssential) {
+      const m = new Map<string, number[]>();
+      for (const t of this.types) {
+        if (t.name === '') continue;
+        const k = essentialName(t.name);
+        const l = m.get(k);
+        if (l) l.push(t.id);
+        else m.set(k, [t.id]);
+      }
+      this.byEssential = m;
+    }
+    return this.byEssential.get(ess) ?? [];
   }
 
   /** Skip typedef/const/volatile/restrict/type_tag and return the underlying id. */

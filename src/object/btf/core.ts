@@ -20,10 +20,13 @@
  */
 import type { Btf } from './btf.js';
 import { BtfError } from './error.js';
-import type { CoreRelo, CoreReloKind } from './ext.js';
+import { essentialName } from './flavor.js';
+export { essentialName };
+import type { Errno } from '../../errors.js';
+import { CORE_RELO_KINDS, type CoreRelo, type CoreReloKind } from './ext.js';
 import type { BtfType, StructType } from './types.js';
 import type { Insn } from '../../isa/insn.js';
-import { classOf, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_ALU64, BPF_K, sourceOf, sizeOf, sizeBytes, modeOf, BPF_MEM, BPF_MEMSX, BPF_B, BPF_H, BPF_W, BPF_DW, OP_LDDW } from '../../isa/opcodes.js';
+import { classOf, BPF_JMP, BPF_CALL, BPF_LDX, BPF_ST, BPF_STX, BPF_ALU, BPF_ALU64, BPF_K, sourceOf, sizeOf, sizeBytes, modeOf, BPF_MEM, BPF_MEMSX, BPF_B, BPF_H, BPF_W, BPF_DW, OP_LDDW } from '../../isa/opcodes.js';
 
 /** BPF_CORE_SPEC_MAX_LEN: the deepest access path libbpf accepts. */
 const MAX_SPEC_LEN = 64;
@@ -38,9 +41,11 @@ export class CoreRelocationError extends BtfError {
     readonly insnOff: number,
     readonly relo: CoreRelo,
     readonly typeName: string,
-    reason: string,
+    readonly why: string,
+    errno: Errno = 'EINVAL',
+    prog?: string,
   ) {
-    super(-1, `CO-RE relocation #insn ${insnOff} (${relo.kind}) of ${typeName}, access "${relo.accessStr}": ${reason}`, 'ENOENT');
+    super(-1, `${prog ? `prog '${prog}': ` : ''}CO-RE relocation #${relo.reloIdx ?? '?'} at insn #${insnOff} (${relo.kind}) of ${typeName}, access "${relo.accessStr}": ${why}`, errno);
   }
 }
 
@@ -70,17 +75,6 @@ const isEnumvalKind = (k: CoreReloKind): boolean => k.startsWith('enumval_');
 function skip(btf: Btf, id: number): { id: number; t: BtfType } {
   const r = btf.resolve(id);
   return { id: r, t: btf.typeById(r) };
-}
-
-/**
- * The name without a `___flavor` suffix: `task_struct___old` -> `task_struct`.
- * The separator is three underscores neither preceded nor followed by another.
- */
-export function essentialName(name: string): string {
-  for (let i = name.length - 5; i >= 0; i--) {
-    if (name[i] !== '_' && name.startsWith('___', i + 1) && name[i + 4] !== '_') return name.slice(0, i + 1);
-  }
-  return name;
 }
 
 function parseAccess(s: string, relo: CoreRelo, typeName: string): number[] {
@@ -285,22 +279,26 @@ function matchMember(ls: Spec, acc: Accessor, tb: Btf, tid: number, spec: Spec, 
   return undefined;
 }
 
-/** Walk the local spec's access path in target candidate `cand` (bpf_core_spec_match). */
-function matchSpec(ls: Spec, tb: Btf, cand: number, kind: CoreReloKind): Spec | undefined {
+/**
+ * Walk the local spec's access path in target candidate `cand`
+ * (bpf_core_spec_match). Returns the target spec as far as it got (libbpf
+ * logs even a non-matching candidate's partial spec) and whether it matched.
+ */
+function matchSpec(ls: Spec, tb: Btf, cand: number, kind: CoreReloKind): { ts: Spec; ok: boolean } {
   const ts: Spec = { btf: tb, rootId: cand, access: [], raw: [], bitOffset: 0 };
   if (isTypeKind(kind)) {
     const ok = kind === 'type_matches' ? typesMatch(ls.btf, ls.rootId, tb, cand) : typesCompat(ls.btf, ls.rootId, tb, cand);
-    return ok ? ts : undefined;
+    return { ts, ok };
   }
   if (isEnumvalKind(kind)) {
     const { t } = skip(tb, cand);
-    if (t.kind !== 'enum' && t.kind !== 'enum64') return undefined;
+    if (t.kind !== 'enum' && t.kind !== 'enum64') return { ts, ok: false };
     const want = essentialName(ls.access[0]!.name!);
     const i = t.values.findIndex((v) => essentialName(v.name) === want);
-    if (i < 0) return undefined;
+    if (i < 0) return { ts, ok: false };
     ts.access.push({ typeId: cand, idx: i, name: t.values[i]!.name });
     ts.raw.push(i);
-    return ts;
+    return { ts, ok: true };
   }
   let tid = cand;
   for (let i = 0; i < ls.access.length; i++) {
@@ -309,43 +307,93 @@ function matchSpec(ls: Spec, tb: Btf, cand: number, kind: CoreReloKind): Spec | 
     tid = cur.id;
     if (la.name !== undefined) {
       const next = matchMember(ls, la, tb, tid, ts);
-      if (next === undefined) return undefined;
+      if (next === undefined) return { ts, ok: false };
       tid = next;
     } else {
       if (i > 0) {
-        if (cur.t.kind !== 'array') return undefined;
+        if (cur.t.kind !== 'array') return { ts, ok: false };
         const prev = ts.access[ts.access.length - 1]!;
-        if (!isFlexArray(tb, prev, cur.t.nelems) && la.idx >= cur.t.nelems) return undefined;
+        if (!isFlexArray(tb, prev, cur.t.nelems) && la.idx >= cur.t.nelems) return { ts, ok: false };
         tid = skip(tb, cur.t.elemTypeId).id;
       }
-      if (ts.raw.length >= MAX_SPEC_LEN) return undefined;
+      if (ts.raw.length >= MAX_SPEC_LEN) return { ts, ok: false };
       ts.access.push({ typeId: tid, idx: la.idx });
       ts.raw.push(la.idx);
       ts.bitOffset += la.idx * tb.sizeof(tid) * 8;
     }
   }
-  return ts;
+  return { ts, ok: true };
+}
+
+/** libbpf's names of the relocation kinds (core_relo_kind_str), as its log prints them. */
+const KIND_STR: Record<CoreReloKind, string> = {
+  field_byte_offset: 'byte_off',
+  field_byte_size: 'byte_sz',
+  field_exists: 'field_exists',
+  field_signed: 'signed',
+  field_lshift_u64: 'lshift_u64',
+  field_rshift_u64: 'rshift_u64',
+  type_id_local: 'local_type_id',
+  type_id_target: 'target_type_id',
+  type_exists: 'type_exists',
+  type_size: 'type_size',
+  enumval_exists: 'enumval_exists',
+  enumval_value: 'enumval_value',
+  type_matches: 'type_matches',
+};
+
+/**
+ * A spec as libbpf's bpf_core_format_spec prints it:
+ * `<byte_off> [7] struct task_struct___x.__state (0:0 @ offset 0)`.
+ */
+function formatSpec(spec: Spec, kind: CoreReloKind): string {
+  const t = spec.btf.typeById(spec.rootId);
+  let s = `<${KIND_STR[kind]}> [${spec.rootId}] ${t.kind} ${t.name || '<anon>'}`;
+  if (isTypeKind(kind)) return s;
+  if (isEnumvalKind(kind)) {
+    const e = skip(spec.btf, spec.rootId).t;
+    // libbpf's target spec starts zeroed: a candidate without the enumerator prints the first one
+    const v = (e.kind === 'enum' || e.kind === 'enum64') ? e.values[spec.raw[0] ?? 0] : undefined;
+    return v ? `${s}::${v.name} = ${v.value}` : s;
+  }
+  spec.access.forEach((a, i) => {
+    if (a.name !== undefined) s += `.${a.name}`;
+    else if (i > 0 || a.idx > 0) s += `[${a.idx}]`;
+  });
+  const off = spec.bitOffset % 8 ? `${Math.floor(spec.bitOffset / 8)}.${spec.bitOffset % 8}` : `${spec.bitOffset / 8}`;
+  return `${s} (${spec.raw.join(':')} @ offset ${off})`;
 }
 
 interface FieldValue {
   value: number;
-  /** the field's size for load/store size adjustment (0 when not applicable) */
+  /** the field's (element's) size for load/store size adjustment (0 when not applicable) */
   size: number;
+  /** the field's type id, resolved (for the size-adjustment rule) */
+  typeId: number;
   /** whether the instruction must already hold the local value (not for bitfields) */
   validate: boolean;
 }
 
-/** bpf_core_calc_field_relo: the value of a field relocation for one side. */
-function calcField(spec: Spec, kind: CoreReloKind, endian: 'le' | 'be'): FieldValue {
+/** Request to poison the instruction (libbpf's -EUCLEAN). */
+const POISON = Symbol('poison');
+
+/** bpf_core_calc_field_relo: the value of a field relocation for one side (undefined spec: no target). */
+function calcField(spec: Spec | undefined, kind: CoreReloKind, endian: 'le' | 'be', fail: (errno: Errno, why: string) => never): FieldValue | typeof POISON {
+  if (kind === 'field_exists') return { value: spec ? 1 : 0, size: 0, typeId: 0, validate: true };
+  if (!spec) return POISON;
   const btf = spec.btf;
   const acc = spec.access[spec.access.length - 1]!;
-  if (kind === 'field_exists') return { value: 1, size: 0, validate: true };
+  /** the element size of (arrays of) the field's type: what a load of it reads */
+  const elemSize = (id: number): number => {
+    let r = skip(btf, id);
+    while (r.t.kind === 'array') r = skip(btf, r.t.elemTypeId);
+    return btf.sizeof(r.id);
+  };
   if (acc.name === undefined) {
     // array element (or the root itself)
-    const sz = btf.sizeof(acc.typeId);
-    if (kind === 'field_byte_offset') return { value: spec.bitOffset / 8, size: sz, validate: true };
-    if (kind === 'field_byte_size') return { value: sz, size: 0, validate: true };
-    throw new BtfError(-1, `CO-RE: ${kind} cannot be applied to an array element`);
+    if (kind === 'field_byte_offset') return { value: spec.bitOffset / 8, size: elemSize(acc.typeId), typeId: acc.typeId, validate: true };
+    if (kind === 'field_byte_size') return { value: btf.sizeof(acc.typeId), size: 0, typeId: 0, validate: true };
+    fail('EINVAL', `relo ${CORE_RELO_KINDS.indexOf(kind as never)} can't be applied to array access`);
   }
   const st = btf.typeById(acc.typeId) as StructType;
   const m = st.members[acc.idx]!;
@@ -360,7 +408,7 @@ function calcField(spec: Spec, kind: CoreReloKind, endian: 'le' | 'be'): FieldVa
     byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
     // the smallest naturally aligned load that covers the bitfield
     while (bitOff + bitSz - byteOff * 8 > byteSz * 8) {
-      if (byteSz >= 8) throw new BtfError(-1, 'CO-RE: bitfield cannot be read with a 64-bit load');
+      if (byteSz >= 8) fail('E2BIG', `relo ${CORE_RELO_KINDS.indexOf(kind as never)} can't be satisfied for bitfield`);
       byteSz *= 2;
       byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
     }
@@ -371,31 +419,32 @@ function calcField(spec: Spec, kind: CoreReloKind, endian: 'le' | 'be'): FieldVa
   }
   switch (kind) {
     case 'field_byte_offset':
-      return { value: byteOff, size: bitfield ? 0 : byteSz, validate: !bitfield };
+      return { value: byteOff, size: bitfield ? 0 : elemSize(mt.id), typeId: bitfield ? 0 : mt.id, validate: !bitfield };
     case 'field_byte_size':
-      return { value: byteSz, size: 0, validate: !bitfield };
+      return { value: byteSz, size: 0, typeId: 0, validate: !bitfield };
     case 'field_signed': {
       const t = mt.t;
       const signed = ((t.kind === 'enum' || t.kind === 'enum64') && t.signed) || (t.kind === 'int' && t.encoding.signed);
-      return { value: signed ? 1 : 0, size: 0, validate: true };
+      return { value: signed ? 1 : 0, size: 0, typeId: 0, validate: true };
     }
     case 'field_lshift_u64':
       return {
         value: endian === 'le' ? 64 - (bitOff + bitSz - byteOff * 8) : (8 - byteSz) * 8 + (bitOff - byteOff * 8),
         size: 0,
+        typeId: 0,
         validate: !bitfield,
       };
     case 'field_rshift_u64':
-      return { value: 64 - bitSz, size: 0, validate: true };
+      return { value: 64 - bitSz, size: 0, typeId: 0, validate: true };
     default:
-      throw new BtfError(-1, `CO-RE: ${kind} is not a field relocation`);
+      return fail('EOPNOTSUPP', `${kind} is not a field relocation`);
   }
 }
 
-function calcType(spec: Spec | undefined, kind: CoreReloKind): number | bigint {
+/** bpf_core_calc_type_relo: type-based relocations give 0 when the target type is not found. */
+function calcType(spec: Spec | undefined, kind: CoreReloKind): number {
   if (!spec) return 0;
   switch (kind) {
-    case 'type_id_local':
     case 'type_id_target':
       return spec.rootId;
     case 'type_exists':
@@ -408,152 +457,258 @@ function calcType(spec: Spec | undefined, kind: CoreReloKind): number | bigint {
   }
 }
 
-function calcEnumval(spec: Spec | undefined, kind: CoreReloKind): number | bigint | undefined {
+/** bpf_core_calc_enumval_relo: a missing enumerator's value poisons the instruction. */
+function calcEnumval(spec: Spec | undefined, kind: CoreReloKind): number | bigint | typeof POISON {
   if (kind === 'enumval_exists') return spec ? 1 : 0;
-  if (!spec) return undefined;
+  if (!spec) return POISON;
   const t = skip(spec.btf, spec.rootId).t;
-  if (t.kind !== 'enum' && t.kind !== 'enum64') return undefined;
+  if (t.kind !== 'enum' && t.kind !== 'enum64') return POISON;
   return t.values[spec.access[0]!.idx]!.value;
 }
 
-/** The outcome of one relocation: the value compiled in and the one for the target. */
+/** The outcome of one relocation (libbpf's struct bpf_core_relo_res). */
 export interface CoreResult {
   relo: CoreRelo;
   /** the value computed against the local (object's) BTF */
   local: number | bigint;
   /** the value against the target BTF */
   target: number | bigint;
+  /** the instruction cannot be relocated: it becomes a call to an invalid helper (bpf_core_poison_insn) */
+  poison: boolean;
   /** field size on each side, for load/store size adjustment (0: not applicable) */
   localSize: number;
   targetSize: number;
+  /** the sizes differ and the field is neither a pointer nor unsigned: a load/store of it is poisoned */
+  failMemszAdjust: boolean;
   validate: boolean;
   /** target type id the relocation resolved to (0 if none) */
   targetTypeId: number;
 }
 
-/** Compute one relocation against `target` (libbpf's bpf_core_calc_relo_insn, minus the patching). */
-export function calcCoreRelocation(relo: CoreRelo, local: Btf, target: Btf): CoreResult {
-  const root = local.typeById(relo.typeId);
-  const tn = kindName(root);
-  steps = 0;
-  const ls = parseSpec(local, relo);
-  if (relo.kind === 'type_id_local') {
-    return { relo, local: relo.typeId, target: relo.typeId, localSize: 0, targetSize: 0, validate: true, targetTypeId: relo.typeId };
+/** Candidate lists by local root type id, shared by the relocations of one object (libbpf's cand_cache). */
+export type CoreCandCache = Map<number, number[]>;
+
+/** What a relocation pass logs (libbpf's pr_debug/pr_warn lines, without the `libbpf: ` prefix). */
+export type CoreLog = (line: string) => void;
+
+const btfKindCompat = (a: BtfType, b: BtfType): boolean =>
+  a.kind === b.kind || ((a.kind === 'enum' || a.kind === 'enum64') && (b.kind === 'enum' || b.kind === 'enum64'));
+
+/**
+ * bpf_core_find_cands / bpf_core_add_cands: target types of a compatible
+ * kind (enum and enum64 interchangeable) whose essential name (before a
+ * `___flavor`) equals the local root's, in id order. The local root is
+ * taken as it is (a typedef root finds typedefs).
+ */
+function findCands(local: Btf, localId: number, target: Btf, log?: CoreLog): number[] {
+  const lt = local.typeById(localId);
+  const ess = essentialName(lt.name);
+  const out: number[] = [];
+  for (const id of target.idsByEssentialName(ess)) {
+    const t = target.typeById(id);
+    if (!btfKindCompat(t, lt)) continue;
+    log?.(`CO-RE relocating [${localId}] ${lt.kind} ${lt.name}: found target candidate [${id}] ${t.kind} ${t.name} in [vmlinux]`);
+    out.push(id);
   }
-  const rootName = skip(local, relo.typeId).t.name || root.name;
-  if (rootName === '') throw new CoreRelocationError(relo.insnOff, relo, tn, 'the root type is anonymous; CO-RE needs a named type');
-  const ess = essentialName(rootName);
-  const localKind = skip(local, relo.typeId).t.kind;
-  // candidates: same essential name, same kind (enum and enum64 interchangeable)
-  const cands: number[] = [];
-  for (const t of target.types) {
-    if (t.name === '' || essentialName(t.name) !== ess) continue;
-    const same = t.kind === localKind || ((t.kind === 'enum' || t.kind === 'enum64') && (localKind === 'enum' || localKind === 'enum64'));
-    if (same) cands.push(t.id);
-  }
-  let result: CoreResult | undefined;
-  const endian = target.endian;
-  const localVal = (): { v: number | bigint; size: number; validate: boolean } => {
-    if (isFieldKind(relo.kind)) {
-      const f = calcField(ls, relo.kind, local.endian);
-      return { v: f.value, size: f.size, validate: f.validate };
-    }
-    if (isTypeKind(relo.kind)) return { v: calcType(ls, relo.kind), size: 0, validate: true };
-    return { v: calcEnumval(ls, relo.kind) ?? 0, size: 0, validate: true };
+  return out;
+}
+
+/**
+ * Compute one relocation against `target`: libbpf's bpf_core_calc_relo_insn.
+ * A relocation no candidate satisfies gives 0 for the existence kinds and
+ * type-based kinds, and poisons the instruction otherwise; candidates that
+ * disagree, a malformed access string or an anonymous root are errors.
+ */
+export function calcCoreRelocation(
+  relo: CoreRelo,
+  local: Btf,
+  target: Btf,
+  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog } = {},
+): CoreResult {
+  const prog = opts.prog ?? relo.func ?? '?';
+  const idx = relo.reloIdx ?? 0;
+  const log = opts.log;
+  const at = `prog '${prog}': relo #${idx}:`;
+  const fail = (errno: Errno, why: string): never => {
+    log?.(`${at} ${why}`);
+    throw new CoreRelocationError(relo.insnOff, relo, kindName(local.typeById(relo.typeId)), why, errno, prog);
   };
-  const lv = localVal();
-  for (const cand of cands) {
-    const ts = matchSpec(ls, target, cand, relo.kind);
-    if (!ts) continue;
-    let tv: number | bigint;
-    let tsize = 0;
-    if (isFieldKind(relo.kind)) {
-      const f = calcField(ts, relo.kind, endian);
-      tv = f.value;
-      tsize = f.size;
-    } else if (isTypeKind(relo.kind)) tv = calcType(ts, relo.kind);
-    else tv = calcEnumval(ts, relo.kind)!;
-    const r: CoreResult = { relo, local: lv.v, target: tv, localSize: lv.size, targetSize: tsize, validate: lv.validate, targetTypeId: cand };
-    if (result) {
-      // several flavors may match, but they must agree on the answer
-      if (result.target !== r.target || result.targetSize !== r.targetSize)
-        throw new CoreRelocationError(relo.insnOff, relo, tn, `ambiguous: candidates [${result.targetTypeId}] and [${cand}] give ${result.target} and ${r.target}`);
-      // type_id_target must name one type
-      if (relo.kind === 'type_id_target' && result.targetTypeId !== cand)
-        throw new CoreRelocationError(relo.insnOff, relo, tn, `ambiguous: several target types match`);
-      continue;
-    }
-    result = r;
+  const root = local.typeById(relo.typeId);
+  steps = 0;
+  // bpf_core_resolve_relo: the candidates first (cached per local type), then the relocation
+  let cands = relo.kind === 'type_id_local' ? [] : opts.cache?.get(relo.typeId);
+  if (!cands) {
+    if (root.name === '') fail('EINVAL', `target candidate search failed for [${relo.typeId}] ${root.kind} : -22`);
+    cands = findCands(local, relo.typeId, target, log);
+    opts.cache?.set(relo.typeId, cands);
   }
+  let ls: Spec;
+  try {
+    ls = parseSpec(local, relo);
+  } catch (e) {
+    if (!(e instanceof CoreRelocationError)) throw e;
+    return fail('EINVAL', `parsing [${relo.typeId}] ${root.kind} ${root.name || '<anon>'} + ${relo.accessStr} failed: -22 (${e.why})`);
+  }
+  log?.(`${at} ${formatSpec(ls, relo.kind)}`);
+  const res: CoreResult = {
+    relo, local: 0, target: 0, poison: false, localSize: 0, targetSize: 0, failMemszAdjust: false, validate: true, targetTypeId: 0,
+  };
+  if (relo.kind === 'type_id_local') {
+    // the type id in the instruction may have changed in linking: not validated
+    return { ...res, local: relo.typeId, target: relo.typeId, validate: false, targetTypeId: relo.typeId };
+  }
+  /** bpf_core_calc_relo: both sides' values for one target spec (undefined: no target) */
+  const calc = (ts: Spec | undefined): CoreResult => {
+    const r: CoreResult = { ...res };
+    if (isFieldKind(relo.kind)) {
+      const l = calcField(ls, relo.kind, local.endian, fail);
+      if (l === POISON) return { ...r, poison: true };
+      const t = calcField(ts, relo.kind, target.endian, fail);
+      if (t === POISON) return { ...r, local: l.value, validate: l.validate, poison: true };
+      Object.assign(r, { local: l.value, localSize: l.size, validate: l.validate, target: t.value, targetSize: t.size });
+      if (l.size !== t.size) {
+        // only pointers and unsigned integers read correctly at another width
+        const lt = local.typeById(l.typeId);
+        const tt = target.typeById(t.typeId);
+        const unsigned = (x: BtfType): boolean => x.kind === 'int' && !x.encoding.signed;
+        if (!((lt.kind === 'ptr' && tt.kind === 'ptr') || (unsigned(lt) && unsigned(tt)))) r.failMemszAdjust = true;
+      }
+      return r;
+    }
+    if (isTypeKind(relo.kind)) {
+      // the target type id may change in linking: not validated
+      return { ...r, local: calcType(ls, relo.kind), target: calcType(ts, relo.kind), validate: relo.kind !== 'type_id_target' };
+    }
+    if (isEnumvalKind(relo.kind)) {
+      const l = calcEnumval(ls, relo.kind);
+      const t = calcEnumval(ts, relo.kind);
+      if (l === POISON || t === POISON) return { ...r, local: l === POISON ? 0 : l, poison: true };
+      return { ...r, local: l, target: t };
+    }
+    return fail('EOPNOTSUPP', `unrecognized CO-RE relocation ${KIND_STR[relo.kind]} (${CORE_RELO_KINDS.indexOf(relo.kind)}) at insn #${relo.insnOff}`);
+  };
+  let result: CoreResult | undefined;
+  let resultSpec: Spec | undefined;
+  const kept: number[] = [];
+  for (const [i, cand] of cands.entries()) {
+    const { ts, ok } = matchSpec(ls, target, cand, relo.kind);
+    log?.(`${at} ${ok ? 'matching' : 'non-matching'} candidate #${i} ${formatSpec(ts, relo.kind)}`);
+    if (!ok) continue;
+    const r = { ...calc(ts), targetTypeId: cand };
+    if (!result) {
+      result = r;
+      resultSpec = ts;
+    } else if (ts.bitOffset !== resultSpec!.bitOffset) {
+      fail('EINVAL', `field offset ambiguity: ${ts.bitOffset} != ${resultSpec!.bitOffset}`);
+    } else if (r.poison !== result.poison || BigInt(r.target) !== BigInt(result.target)) {
+      const word = (x: CoreResult): string => `${x.poison ? 'failure' : 'success'} ${BigInt.asUintN(64, BigInt(x.target))}`;
+      fail('EINVAL', `relocation decision ambiguity: ${word(r)} != ${word(result)}`);
+    }
+    kept.push(cand);
+  }
+  // the candidates that matched are the ones later relocations of this type try (libbpf prunes its cache)
+  if (kept.length && opts.cache) opts.cache.set(relo.typeId, kept);
   if (result) return result;
-  // nothing matched: existence checks say "no"; the rest cannot be computed
-  if (relo.kind === 'field_exists' || relo.kind === 'type_exists' || relo.kind === 'type_matches' || relo.kind === 'enumval_exists' || relo.kind === 'type_id_target' || relo.kind === 'type_size')
-    return { relo, local: lv.v, target: 0, localSize: 0, targetSize: 0, validate: lv.validate, targetTypeId: 0 };
-  const why = cands.length === 0 ? `no ${localKind} '${ess}' in the target BTF` : `no matching field in the ${cands.length} target candidate(s)`;
-  throw new CoreRelocationError(relo.insnOff, relo, tn, `${why}; tsbpf cannot relocate it`);
+  log?.(`${at} no matching targets found`);
+  return calc(undefined);
 }
 
 const SIZE_CODE: Record<number, number> = { 1: BPF_B, 2: BPF_H, 4: BPF_W, 8: BPF_DW };
 
-/** Patch the instruction at relo.insnOff with the relocated value (bpf_core_patch_insn). */
-function patchInsn(insns: Insn[], r: CoreResult, tn: string): void {
+/** The helper id of a poisoned instruction: 0xbad2310, "bad relo" (libbpf's bpf_core_poison_insn). */
+export const POISON_HELPER_ID = 195896080;
+
+/** Turn slot `i` into a call of the invalid helper; the verifier rejects it only if reachable. */
+function poisonInsn(insns: Insn[], i: number, at: string, log?: CoreLog): void {
+  log?.(`${at} substituting insn #${i} w/ invalid insn`);
+  insns[i] = { code: BPF_JMP | BPF_CALL, dst: 0, src: 0, off: 0, imm: POISON_HELPER_ID };
+}
+
+/** Patch the instruction at relo.insnOff with the relocated value (libbpf's bpf_core_patch_insn). */
+function patchInsn(insns: Insn[], r: CoreResult, tn: string, prog: string, log?: CoreLog): void {
   const i = r.relo.insnOff;
-  const ins = insns[i];
-  const fail = (why: string): never => {
-    throw new CoreRelocationError(i, r.relo, tn, why);
+  const at = `prog '${prog}': relo #${r.relo.reloIdx ?? 0}:`;
+  const fail = (errno: Errno, why: string): never => {
+    log?.(`${at} ${why}`);
+    throw new CoreRelocationError(i, r.relo, tn, why, errno, prog);
   };
-  if (!ins) fail(`instruction ${i} is outside the program (${insns.length} slots)`);
-  const cls = classOf(ins!.code);
-  const localNum = Number(r.local);
-  if (ins!.code === OP_LDDW) {
-    const next = insns[i + 1];
-    if (!next) fail('lddw without its second slot');
-    const cur = (BigInt(next!.imm >>> 0) << 32n) | BigInt(ins!.imm >>> 0);
-    if (r.validate && cur !== BigInt.asUintN(64, BigInt(r.local))) fail(`lddw holds ${cur}, expected the local value ${r.local}`);
-    const v = BigInt.asUintN(64, BigInt(r.target));
-    insns[i] = { ...ins!, imm: Number(BigInt.asIntN(32, v & 0xffffffffn)) };
-    insns[i + 1] = { ...next!, imm: Number(BigInt.asIntN(32, v >> 32n)) };
-    return;
-  }
+  const ins = insns[i];
+  if (!ins) return fail('EINVAL', `insn #${i} is outside the program (${insns.length} insns)`);
+  const poison = (): void => {
+    // the second slot of an lddw too, or the verifier would complain of "unknown opcode 00"
+    if (ins.code === OP_LDDW && insns[i + 1]) poisonInsn(insns, i + 1, at, log);
+    poisonInsn(insns, i, at, log);
+  };
+  if (r.poison) return poison();
+  const cls = classOf(ins.code);
+  const u64 = (v: number | bigint): bigint => BigInt.asUintN(64, BigInt(v));
   if (cls === BPF_ALU || cls === BPF_ALU64) {
-    if (sourceOf(ins!.code) !== BPF_K) fail('ALU instruction with a register source cannot carry a relocated value');
-    if (r.validate && ins!.imm !== localNum) fail(`instruction holds imm ${ins!.imm}, expected the local value ${r.local}`);
-    const v = BigInt(r.target);
-    if (v > 0xffffffffn || v < -0x80000000n) fail(`value ${v} does not fit a 32-bit immediate`);
-    insns[i] = { ...ins!, imm: Number(BigInt.asIntN(32, v)) };
+    if (sourceOf(ins.code) !== BPF_K) return fail('EINVAL', `insn #${i} (ALU/ALU64) has a register source`);
+    if (r.validate && u64(ins.imm >>> 0) !== u64(r.local) && BigInt(ins.imm) !== BigInt(r.local))
+      return fail('EINVAL', `unexpected insn #${i} (ALU/ALU64) value: got ${ins.imm}, exp ${u64(r.local)} -> ${u64(r.target)}`);
+    // the C code stores a u64 into a s32 immediate: it truncates
+    insns[i] = { ...ins, imm: Number(BigInt.asIntN(32, BigInt(r.target))) };
+    log?.(`${at} patched insn #${i} (ALU/ALU64) imm ${u64(ins.imm)} -> ${u64(r.target)}`);
     return;
   }
   if (cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX) {
-    if (r.validate && ins!.off !== localNum) fail(`instruction holds offset ${ins!.off}, expected the local value ${r.local}`);
-    const v = Number(r.target);
-    if (v > 0x7fff) fail(`offset ${v} does not fit the 16-bit offset field`);
-    let code = ins!.code;
-    if (r.localSize && r.targetSize && r.localSize !== r.targetSize) {
-      // the field changed size: load/store the target's width (only plain memory accesses)
-      const mode = modeOf(code);
-      if (mode !== BPF_MEM && mode !== BPF_MEMSX) fail('field size changed for an atomic access');
-      if (sizeBytes(sizeOf(code)) !== r.localSize) fail(`access size ${sizeBytes(sizeOf(code))} differs from the field size ${r.localSize}`);
-      const sc = SIZE_CODE[r.targetSize];
-      if (sc === undefined) fail(`target field size ${r.targetSize} cannot be loaded in one instruction`);
-      code = (code & ~0x18) | sc!;
+    if (r.validate && ins.off !== Number(r.local))
+      return fail('EINVAL', `unexpected insn #${i} (LDX/ST/STX) value: got ${ins.off}, exp ${u64(r.local)} -> ${u64(r.target)}`);
+    if (u64(r.target) > 0x7fffn) return fail('ERANGE', `insn #${i} (LDX/ST/STX) value too big: ${u64(r.target)}`);
+    if (r.failMemszAdjust) {
+      log?.(`${at} insn #${i} (LDX/ST/STX) accesses field incorrectly. Make sure you are accessing pointers, unsigned integers, or fields of matching type and size.`);
+      return poison();
     }
-    insns[i] = { ...ins!, code, off: v };
+    const v = Number(r.target);
+    let code = ins.code;
+    log?.(`${at} patched insn #${i} (LDX/ST/STX) off ${ins.off} -> ${v}`);
+    if (r.localSize !== r.targetSize) {
+      const have = sizeBytes(sizeOf(code));
+      if (have !== r.localSize) return fail('EINVAL', `insn #${i} (LDX/ST/STX) unexpected mem size: got ${have}, exp ${r.localSize}`);
+      const sc = SIZE_CODE[r.targetSize];
+      if (sc === undefined) return fail('EINVAL', `insn #${i} (LDX/ST/STX) invalid new mem size: ${r.targetSize}`);
+      // libbpf keeps mode, size and class: BPF_MEMSX survives the resize
+      code = (code & ~0x18) | sc;
+      log?.(`${at} patched insn #${i} (LDX/ST/STX) mem_sz ${r.localSize} -> ${r.targetSize}`);
+    }
+    insns[i] = { ...ins, code, off: v };
     return;
   }
-  if (cls === BPF_LD) fail('legacy packet access cannot be relocated');
-  fail(`instruction class 0x${cls.toString(16)} cannot be relocated`);
+  if (ins.code === OP_LDDW) {
+    const next = insns[i + 1];
+    if (!next || ins.src !== 0 || ins.off !== 0 || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0)
+      return fail('EINVAL', `insn #${i} (LDIMM64) has unexpected form`);
+    const cur = (BigInt(next.imm >>> 0) << 32n) | BigInt(ins.imm >>> 0);
+    if (r.validate && cur !== u64(r.local)) return fail('EINVAL', `unexpected insn #${i} (LDIMM64) value: got ${cur}, exp ${u64(r.local)} -> ${u64(r.target)}`);
+    const v = u64(r.target);
+    insns[i] = { ...ins, imm: Number(BigInt.asIntN(32, v & 0xffffffffn)) };
+    insns[i + 1] = { ...next, imm: Number(BigInt.asIntN(32, v >> 32n)) };
+    log?.(`${at} patched insn #${i} (LDIMM64) imm64 ${cur} -> ${v}`);
+    return;
+  }
+  fail('EINVAL', `trying to relocate unrecognized insn #${i}, code:0x${ins.code.toString(16)}, src:0x${ins.src.toString(16)}, dst:0x${ins.dst.toString(16)}, off:0x${(ins.off & 0xffff).toString(16)}, imm:0x${(ins.imm >>> 0).toString(16)}`);
 }
 
 /**
- * Apply `relos` (insnOff = slot index into `insns`) against `target`;
- * returns the patched copy. A relocation whose target type tsbpf does not
- * know is a CoreRelocationError naming the type and access string.
+ * Apply `relos` (insnOff = slot index into `insns`) against `target`, as
+ * libbpf's bpf_object__relocate_core: returns the patched copy. An
+ * instruction whose relocation cannot be resolved is poisoned (a call of
+ * helper #195896080 that the verifier refuses only where it is reachable);
+ * what libbpf refuses to relocate at all is a CoreRelocationError.
  */
-export function applyCoreRelocations(insns: readonly Insn[], relos: readonly CoreRelo[], local: Btf, target: Btf): Insn[] {
+export function applyCoreRelocations(
+  insns: readonly Insn[],
+  relos: readonly CoreRelo[],
+  local: Btf,
+  target: Btf,
+  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog } = {},
+): Insn[] {
   const out = insns.map((x) => ({ ...x }));
+  const o = { ...opts, cache: opts.cache ?? new Map() };
   for (const relo of relos) {
-    const r = calcCoreRelocation(relo, local, target);
-    patchInsn(out, r, kindName(local.typeById(relo.typeId)));
+    const prog = relo.func ?? opts.prog ?? '?';
+    const r = calcCoreRelocation(relo, local, target, { ...o, prog });
+    patchInsn(out, r, kindName(local.typeById(relo.typeId)), prog, opts.log);
   }
   return out;
 }

@@ -52,6 +52,10 @@ export interface CoreRelo {
   /** "0:1:2": the access path, first index into an array of the root, then member / element indices */
   accessStr: string;
   kind: CoreReloKind;
+  /** the record's index in its section (libbpf's `relo #N` in its log) */
+  reloIdx?: number;
+  /** the function the instruction belongs to (libbpf's `prog '...'`: a subprogram has its own name) */
+  func?: string;
 }
 
 export interface BtfExtSection {
@@ -145,7 +149,9 @@ export function parseBtfExt(bytes: Uint8Array, endian: 'le' | 'be', btf: Btf): B
       const kind = dv.getUint32(p + 12, le);
       const k = CORE_RELO_KINDS[kind];
       if (k === undefined) throw new BtfError(p + 12, `BTF.ext: unknown CO-RE relocation kind ${kind}`);
-      sec(name).coreRelos.push({
+      const relos = sec(name).coreRelos;
+      relos.push({
+        reloIdx: relos.length,
         insnOff: insnOff(dv.getUint32(p, le), p),
         typeId: typeId(dv.getUint32(p + 4, le), p + 4),
         accessStr: str(dv.getUint32(p + 8, le), p + 8, 'CO-RE access'),

@@ -8,6 +8,7 @@
  * The runtime builds contexts with the same layouts.
  */
 import type { ProgTypeName } from '../../object/spec.js';
+import type { TracingTarget } from './tracing.js';
 import { XDP } from './xdp.js';
 import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB } from './skb.js';
 import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
@@ -26,8 +27,7 @@ import { SK_LOOKUP } from './sk-lookup.js';
 
 /**
  * What a context read yields: a scalar or one of the packet pointers; or,
- * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID),
- * which tsbpf cannot offer.
+ * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID).
  */
 export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock'
   /** a non-NULL socket pointer (PTR_TO_SOCKET, e.g. bpf_sock_addr.sk): tsbpf refuses the read as unsupported */
@@ -61,6 +61,8 @@ export interface ProgTypeRules {
   pktWrite: boolean;
   /** an unprivileged user may load this type (socket filters and cgroup skb) */
   unprivileged: boolean;
+  /** tracing programs: the attach target whose arguments are the context (btf_ctx_access) */
+  tracing?: TracingTarget;
   /** the rules for one expected attach type, where they differ by hook (return ranges of the cgroup hooks) */
   forAttach?(attachType: string | undefined): ProgTypeRules;
 }

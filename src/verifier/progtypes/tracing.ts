@@ -69,9 +69,9 @@ export const PERF_EVENT: ProgTypeRules = {
  * the u64 argument array of the attach target, typed by its BTF prototype
  * (btf_ctx_access). Each argument is one aligned u64 slot, read-only: an
  * integer, enum or struct-by-value argument reads as a number, as does a
- * `void *` or a pointer to an integer; a pointer to a struct is, in Linux,
- * a PTR_TO_BTF_ID into kernel memory, which tsbpf does not have (the read is
- * refused as unsupported rather than typed as something it is not). fexit
+ * `void *` or a pointer to an integer; a pointer to a struct is a trusted
+ * PTR_TO_BTF_ID (btf-access.ts: read through, checked against the kernel's
+ * BTF as btf_struct_access does). fexit
  * and fmod_ret may also read the target's return value in the slot after
  * the last argument. fentry and fexit must return 0; fmod_ret and tp_btf
  * may return anything (check_return_code).
@@ -88,6 +88,9 @@ export interface TracingArg {
   kindStr: string;
   /** a pointer (void *, int *, struct *): read whole (8 bytes) only */
   ptr?: boolean;
+  /** btf_ptr: the kernel BTF id and name of the struct pointed to */
+  btfId?: number;
+  btfName?: string;
 }
 
 export interface TracingTarget {
@@ -103,6 +106,7 @@ export function tracingRules(t: TracingTarget): ProgTypeRules {
   const nr = t.args.length;
   return {
     name: 'tracing',
+    tracing: t,
     ctxSize: 8 * MAX_BPF_FUNC_ARGS,
     ldAbs: false,
     pktWrite: false,

@@ -288,6 +288,9 @@ export class JitExecutable implements Executable {
     // After the grace period: a run still in flight (this program's, nested) keeps its frames until it ends.
     this.image.space.retire(this.stackBase);
   }
+  [Symbol.dispose](): void {
+    this.close();
+  }
 
   private checkOpen(): void {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.image.name} is closed`);

@@ -1,0 +1,44 @@
+/**
+ * Helpers that return kernel-object pointers (PTR_TO_BTF_ID), judged here
+ * until the helper catalog gives them prototypes: bpf_get_current_task_btf
+ * (#158, RET_PTR_TO_BTF_ID_TRUSTED to struct task_struct, GPL only, offered
+ * by bpf_tracing_func_proto to the tracing program types).
+ */
+import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+import { requireGpl } from './call-helper.js';
+import { kernelBtf } from './kernel-btf.js';
+
+export const GET_CURRENT_TASK_BTF = 158;
+
+/** The program types bpf_tracing_func_proto serves (kprobe, tracepoint, raw tracepoint, perf event, tracing, lsm). */
+const TRACING_TYPES: ReadonlySet<string> = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'lsm']);
+
+/** check_helper_call for bpf_get_current_task_btf: r0 = a trusted pointer to the current task. */
+export function currentTaskBtf(env: Verifier, i: number): number {
+  const name = 'bpf_get_current_task_btf';
+  if (!TRACING_TYPES.has(env.rules.name))
+    throw new Reject({
+      errno: 'EINVAL',
+      message: `program of this type cannot use helper ${name}#${GET_CURRENT_TASK_BTF}`,
+      insn: i,
+      rule: `${name} is not available to ${env.rules.name} programs`,
+    });
+  requireGpl(env, i, name);
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const task = btf.typeByName('task_struct', 'struct');
+  if (!task)
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `${name}#${GET_CURRENT_TASK_BTF} needs struct task_struct in the kernel BTF, which tsbpf's shipped subset lacks`,
+      insn: i,
+      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+      rule: 'the kernel BTF given has no struct task_struct',
+    });
+  const regs = env.regs();
+  for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
+  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  regs[0] = Reg.ptr('btf_id', { btfId: task.id, btfName: 'task_struct', btfFlags: 'trusted' });
+  return i + 1;
+}

@@ -1,0 +1,46 @@
+/**
+ * The real-program corpus (issue 14): C programs written the way tracing
+ * tools are (flavoured CO-RE types, existence guards, kernel-object
+ * pointers), built with clang-19 (scripts/build-verifier-c.sh with
+ * SRC_DIR=test/real-progs), one program per object, each with the running
+ * kernel's verdict in verdicts.json (record.sh).
+ *
+ * tsbpf judges them against kernel.btf: the types they touch, cut out of the
+ * recording kernel's /sys/kernel/btf/vmlinux (gen-kernel-btf.ts), so the
+ * test needs neither root nor that kernel.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Btf } from '../../src/object/btf/btf.js';
+import { ROOT } from '../paths.js';
+
+export const DIR = join(ROOT, 'test/real-progs');
+
+/** The kernel types the programs relocate against or walk, with what they contain. */
+export const KERNEL_ROOTS: readonly string[] = [
+  'struct task_struct',
+  'struct mm_struct',
+  'struct pt_regs',
+  'struct cfs_rq',
+  'enum bpf_func_id',
+  // tp_btf targets: the raw tracepoints' handler prototypes
+  'typedef btf_trace_sched_switch',
+  'typedef btf_trace_sched_process_fork',
+];
+
+export interface Recorded {
+  verdict: 'accept' | 'reject';
+  /** the verifier's last line for a rejection (libbpf's CO-RE rewrite undone: see record.sh) */
+  kernelMessage: string | null;
+}
+
+export function recorded(): { kernel: string; objects: Record<string, Recorded> } {
+  return JSON.parse(readFileSync(join(DIR, 'verdicts.json'), 'utf8')) as { kernel: string; objects: Record<string, Recorded> };
+}
+
+let cached: Btf | undefined;
+/** The recording kernel's types (kernel.btf), parsed once. */
+export function corpusKernelBtf(): Btf {
+  cached ??= Btf.parse(new Uint8Array(readFileSync(join(DIR, 'kernel.btf'))));
+  return cached;
+}
