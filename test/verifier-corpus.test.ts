@@ -83,7 +83,7 @@ const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string
   // the kernel's older suite (legacy-*.txt)
   lg_basic_call_3: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'helper #17 has no prototype yet (issue 14 part 3)' },
   lg_calls_14: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type ext is not modelled' },
-  lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'ENOTSUPP', why: 'fentry on bpf_fentry_test7: Linux refuses before verifying, tsbpf at its PTR_TO_BTF_ID argument' },
+  lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'fentry on bpf_fentry_test7: this Linux refuses with EPERM and no log, tsbpf at the atomic on its PTR_TO_BTF_ID argument' },
   lg_sleepable_4: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type lsm is not modelled yet (issue 14 part 4)' },
   lg_precise_6: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
 };
