@@ -3,6 +3,7 @@
 # (test/verifier-corpus/*.txt) into test/verifier-corpus/verdicts.json.
 #   scripts/record-verifier-verdicts.sh                 record every case
 #   scripts/record-verifier-verdicts.sh --only a,b      re-record some cases (others kept)
+#   scripts/record-verifier-verdicts.sh --group legacy- re-record the cases of the files legacy-*.txt
 #   scripts/record-verifier-verdicts.sh --check         compare the live kernel with the recorded file
 # Without --only it also records (or checks) which helpers each program type may call:
 # test/verifier-corpus/helper-availability.json.

@@ -163,3 +163,40 @@ test('bin/tsbpf: no stack trace, -j errors are bpftool\'s JSON, --debug shows th
   assert.equal(plugin.status, 1);
   assert.match(plugin.stderr, /^Error: standard input: .*\(E2BIG\)\n$/);
 });
+
+test('prog load of an object without programs fails with a message (bpftool: "doesn\'t contain any bpf program")', () => {
+  // A relocatable BPF ELF with only a license section: valid, but nothing to load.
+  const shstr = Buffer.from('\0license\0.shstrtab\0');
+  const buf = Buffer.alloc(88 + 3 * 64);
+  buf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], 0);
+  buf.writeUInt16LE(1, 16); // ET_REL
+  buf.writeUInt16LE(247, 18); // EM_BPF
+  buf.writeUInt32LE(1, 20);
+  buf.writeBigUInt64LE(88n, 40); // e_shoff
+  buf.writeUInt16LE(64, 52);
+  buf.writeUInt16LE(64, 58);
+  buf.writeUInt16LE(3, 60);
+  buf.writeUInt16LE(2, 62);
+  buf.write('GPL\0', 64, 'latin1');
+  buf.set(shstr, 68);
+  const sh = (k: number, name: number, type: number, flags: number, off: number, size: number): void => {
+    const b = 88 + k * 64;
+    buf.writeUInt32LE(name, b);
+    buf.writeUInt32LE(type, b + 4);
+    buf.writeBigUInt64LE(BigInt(flags), b + 8);
+    buf.writeBigUInt64LE(BigInt(off), b + 24);
+    buf.writeBigUInt64LE(BigInt(size), b + 32);
+    buf.writeBigUInt64LE(1n, b + 48);
+  };
+  sh(1, 1, 1, 3, 64, 4); // license, PROGBITS, WA
+  sh(2, 9, 3, 0, 68, shstr.length); // .shstrtab
+  const obj = join(tmp, 'no-programs.o');
+  writeFileSync(obj, buf);
+  const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', env: { ...process.env, TSBPF_DEBUG: '' } });
+  const plain = run('prog', 'load', obj);
+  assert.equal(plain.status, 1, plain.stdout);
+  assert.equal(plain.stderr, `Error: object file doesn't contain any bpf program: ${obj} (no executable section holds a program) (ENOENT)\n`);
+  const json = run('-j', 'prog', 'load', obj);
+  assert.equal(json.status, 1);
+  assert.deepEqual(JSON.parse(json.stdout), { error: `object file doesn't contain any bpf program: ${obj} (no executable section holds a program)`, errno: 'ENOENT' });
+});

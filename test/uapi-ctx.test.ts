@@ -24,11 +24,15 @@ const STRUCTS: ReadonlyArray<[keyof typeof CTX, string, string | undefined]> = [
   ['BPF_SYSCTL', 'bpf_sysctl', 'size'],
   ['BPF_SOCKOPT', 'bpf_sockopt', 'size'],
   ['BPF_CGROUP_DEV_CTX', 'bpf_cgroup_dev_ctx', 'size'],
+  ['BPF_SK_LOOKUP', 'bpf_sk_lookup', 'size'],
   ['PT_REGS', 'pt_regs', undefined],
 ];
 
 /** pt_regs's user-space names (uapi/asm/ptrace.h, which tsbpf uses) and the kernel's own (asm/ptrace.h). */
 const KERNEL_NAME: Readonly<Record<string, string>> = { rax: 'ax', rcx: 'cx', rdx: 'dx', rsi: 'si', rdi: 'di', rip: 'ip', rsp: 'sp' };
+
+/** Layout keys that name padding of the kernel's struct (`__u16 :16;`, which BTF leaves out: no member starts there). */
+const ANONYMOUS: Readonly<Record<string, readonly string[]>> = { bpf_sk_lookup: ['pad'] };
 
 /** Byte offsets of a struct's named members, anonymous unions (__bpf_md_ptr) entered. */
 function offsets(btf: Btf, t: BtfType, base = 0, out = new Map<string, number>()): Map<string, number> {
@@ -51,6 +55,7 @@ test('every context layout is the running kernel\'s (vmlinux BTF)', (t) => {
     const layout = CTX[key] as Readonly<Record<string, number>>;
     for (const [field, off] of Object.entries(layout)) {
       if (field === sizeKey) assert.equal(off, st.size, `sizeof(struct ${struct})`);
+      else if (ANONYMOUS[struct]?.includes(field)) assert.ok(off < st.size && ![...kernel.values()].includes(off), `${struct}.${field}: padding at ${off}, where no member starts`);
       else assert.equal(off, kernel.get(field) ?? kernel.get(KERNEL_NAME[field] ?? field), `${struct}.${field}`);
     }
     if (key === 'PT_REGS') assert.equal(CTX.PT_REGS_SIZE, st.size, 'sizeof(struct pt_regs)');

@@ -31,8 +31,24 @@ const UNSUPPORTED: Record<string, RegExp> = {
   // sockets: skb->sk is a PTR_TO_SOCK_COMMON, a sockmap's values are sockets
   uns_tc_sk_deref: /socket pointer \(PTR_TO_SOCK_COMMON, from skb->sk\), which tsbpf does not support/,
   uns_sockmap_update_sk: /bpf_map_update_elem on a sockmap takes or returns a socket \(PTR_TO_SOCKET\), which tsbpf does not support/,
+  // the legacy suite's sk_lookup context read: bpf_sk_lookup.sk is a PTR_TO_SOCKET_OR_NULL
+  lg_ctx_sk_lookup_0: /reads a socket pointer \(PTR_TO_SOCKET\) from the sk_lookup context, which tsbpf does not support/,
 };
 const recorded = readVerdicts();
+
+/**
+ * Cases of the kernel's older suite (legacy-*.txt, converted from
+ * test_verifier's verifier/*.c) where tsbpf does not give Linux's verdict
+ * yet, each with the reason. They count as divergences, never as agreement;
+ * an entry that agrees with the kernel now fails the test, so the list only
+ * shrinks. None is a program Linux refuses and tsbpf accepts, except the
+ * sleepable ones, whose refusal depends on this kernel's configuration.
+ */
+const ERROR_INJECTION = 'this kernel refuses sleepable fentry/fexit/fmod_ret on bpf_fentry_test1 with EPERM and no log: the target is not on its error-injection list (built without CONFIG_FUNCTION_ERROR_INJECTION); tsbpf does not model that list';
+export const LEGACY_PENDING: Record<string, string> = {
+  lg_sleepable_0: ERROR_INJECTION, lg_sleepable_1: ERROR_INJECTION, lg_sleepable_2: ERROR_INJECTION,
+  lg_sleepable_3: 'iter programs (here bpf_iter_task) are not modelled by tsbpf: kernel-object pointers, issue 14 part 2',
+};
 
 /**
  * Rejections where tsbpf's errno is not the one Linux returned, each with the
@@ -60,12 +76,19 @@ const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string
   uns_ld_abs_in_callback: { kernel: 'EFAULT', tsbpf: 'EINVAL', why: 'the kernel fails with an internal error first' },
   // Linux refuses the argument type (EACCES) before the map's compatibility; tsbpf checks compatibility first (sockets are not modelled)
   uns_sockmap_update_in_raw_tp: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'sockets are not modelled, so the map check comes first' },
+  // the kernel's older suite (legacy-*.txt)
+  lg_calls_14: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type ext is not modelled' },
+  lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'fentry on bpf_fentry_test7: this Linux refuses with EPERM and no log, tsbpf at the atomic on its PTR_TO_BTF_ID argument' },
+  lg_sleepable_4: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type lsm is not modelled yet (issue 14 part 4)' },
+  lg_precise_6: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
 };
 
 test('the corpus is large, covers every rule group, and each group accepts and rejects', () => {
   assert.ok(cases.length >= 300, `only ${cases.length} cases`);
   const groups = new Map<string, Set<string>>();
   for (const c of cases) {
+    // the legacy-* groups are the kernel's own files, as they are
+    if (c.group.startsWith('legacy-')) continue;
     const g = groups.get(c.group) ?? new Set<string>();
     g.add(c.expect);
     groups.set(c.group, g);
@@ -151,6 +174,12 @@ test('tsbpf verify() agrees with the kernel on every corpus case', { timeout: 60
       want = c.expect;
       kmsg = `unprivileged: kernel disabled; corpus intends ${c.expect}`;
     } else want = r.verdict;
+    const pending = LEGACY_PENDING[c.name];
+    if (pending) {
+      if (t.verdict !== want && (t.verdict === 'accept' || t.verdict === 'reject')) diverge.push(`  ${c.name}: kernel ${want}, tsbpf ${t.verdict}: ${pending}`);
+      else disagree.push(`  ${c.group}.txt:${c.line} ${c.name}: listed in LEGACY_PENDING but tsbpf gives ${t.verdict} (kernel ${want}): remove it from the list`);
+      return;
+    }
     const unsupported = UNSUPPORTED[c.name];
     if (unsupported) {
       if (t.verdict === 'reject' && t.errno === 'ENOTSUPP' && unsupported.test(t.message)) diverge.push(`  ${c.name}: kernel ${want}, tsbpf ENOTSUPP (${t.message})`);
@@ -171,7 +200,7 @@ test('tsbpf verify() agrees with the kernel on every corpus case', { timeout: 60
     }
   });
   console.log(`corpus: ${agree} agree, ${disagree.length} disagree, ${diverge.length} unsupported by tsbpf (of ${cases.length}; errno equal on ${errnoSame} of ${errnoCompared} agreed rejections)`);
-  if (diverge.length) console.log(`unsupported by tsbpf (refused with ENOTSUPP):\n${diverge.join('\n')}`);
+  if (diverge.length) console.log(`unsupported by tsbpf (refused with ENOTSUPP) or pending (LEGACY_PENDING):\n${diverge.join('\n')}`);
   if (disagree.length) console.log(`disagreements:\n${disagree.join('\n')}`);
   assert.equal(disagree.length, 0, `${disagree.length} corpus cases disagree with the kernel (listed above)`);
   assert.deepEqual(errnoDisagree, [], 'rejections whose errno is not the kernel\'s (fix the verifier, or record the difference in ERRNO_DIFFERS)');

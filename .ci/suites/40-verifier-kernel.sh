@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The verifier corpus's recorded verdicts against the live kernel (issue 5, part 6): kloader
+# The verifier corpus's recorded verdicts against the live kernel (issue 5, part 6; the legacy-*
+# files, the kernel's older test_verifier suite, issue 14 part 6): kloader
 # is rebuilt and every case of test/verifier-corpus/*.txt loaded into Linux; a verdict that
 # differs from test/verifier-corpus/verdicts.json fails the suite. Then the C programs of
 # test/verifier-corpus/c and the fixtures are loaded with bpftool and their recorded verdicts
@@ -14,6 +15,18 @@ skip() { echo "40-verifier-kernel: skipped: $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "not root"
 command -v gcc >/dev/null || skip "gcc is not installed"
 [ -f /usr/include/bpf/bpf.h ] || skip "libbpf-dev is not installed"
+
+# The kernel's older suite (test_verifier's verifier/*.c, issue 14 part 6): the committed
+# legacy-*.txt must be what the converter makes from Debian's linux-source-6.12; their verdicts
+# are then re-checked below with every other case.
+if [ ! -f /usr/src/linux-source-6.12.tar.xz ] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq linux-source-6.12 >/dev/null 2>&1 || true
+fi
+if [ -f /usr/src/linux-source-6.12.tar.xz ]; then
+  scripts/convert-legacy-verifier.sh --check
+else
+  echo "40-verifier-kernel: legacy suite conversion: skipped: linux-source-6.12 is not installable here"
+fi
 
 echo "kernel $(uname -r); kernel.unprivileged_bpf_disabled=$(cat /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null || echo '?')"
 # The unprivileged cases' verdicts are the kernel's own: the script lowers

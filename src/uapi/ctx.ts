@@ -55,6 +55,12 @@ export const BPF_SOCKOPT = { sk: 0, optval: 8, optval_end: 16, level: 24, optnam
 /** struct bpf_cgroup_dev_ctx: cgroup device programs */
 export const BPF_CGROUP_DEV_CTX = { access_type: 0, major: 4, minor: 8, size: 12 } as const;
 
+/** struct bpf_sk_lookup: sk_lookup programs (`pad`: the anonymous 16-bit zero padding after remote_port) */
+export const BPF_SK_LOOKUP = {
+  sk: 0, family: 8, protocol: 12, remote_ip4: 16, remote_ip6: 20, remote_port: 36, pad: 38,
+  local_ip4: 40, local_ip6: 44, local_port: 60, ingress_ifindex: 64, size: 72,
+} as const;
+
 /** sizeof(struct pt_regs) on x86-64: 21 u64 registers */
 export const PT_REGS_SIZE = 168;
 /** Offsets of the x86-64 struct pt_regs fields that carry arguments, the return value and the addresses. */

@@ -230,6 +230,11 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
       insn: i,
       regs: [pr, offr],
     });
+    // Linux keeps an at/beyond-data_end mark (mark_pkt_end) through constant moves, even a
+    // subtraction that brings the pointer back inside the packet, and would then call a branch
+    // dead that runs. tsbpf drops the mark instead: it only ever decides branches, so losing it
+    // costs at most a path explored.
+    if (r.isPkt && r.range < 0) r.range = 0;
     return r;
   }
   if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')

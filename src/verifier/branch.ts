@@ -16,7 +16,7 @@ import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
-import { isPktCompare, pktCompare } from './packet.js';
+import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
 
 /**
@@ -103,7 +103,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     markPtrOrNull(eqSt, like, true);
     markPtrOrNull(neSt, like, false);
   } else if (isPktCompare(dst, src, jmp32)) {
-    pktCompare(tSt, fSt, dst, src, o);
+    pktCompare(tSt, fSt, dst, src, o, ins.dst, x ? ins.src : -1);
   } else if (dst.isPointer || src.isPointer) {
     if (!env.privileged) throw new Reject({
       errno: 'EACCES',
@@ -151,7 +151,7 @@ export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
 
 function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   if (a.type === 'scalar' && b.type === 'scalar') return scalarBranchTaken(a.s, b.s, o, jmp32);
-  if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return -1;
+  if ((a.isPkt || a.type === 'pkt_end') && (b.isPkt || b.type === 'pkt_end')) return jmp32 ? -1 : pktBranchTaken(a, b, o);
   if (jmp32) return -1;
   // A pointer known non-NULL compared with 0.
   let p = a, c = b, opc = o;

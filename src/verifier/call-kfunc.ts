@@ -16,7 +16,14 @@ import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
  * tracked as the kernel tracks them.
  */
 export function checkKfuncCall(env: Verifier, i: number): number {
-  const name = env.input.kfuncOfInsn!(i)!;
+  const name = env.input.kfuncOfInsn?.(i);
+  // fixup_kfunc_call: an unresolved (id 0) call the walk reached
+  if (!name) throw new Reject({
+    errno: 'EINVAL',
+    message: 'invalid kernel function call not eliminated in verifier pass',
+    insn: i,
+    hint: 'the call names no kernel function; guard it with a condition the verifier can prove false, or resolve it',
+  });
   const k = KFUNCS.get(name);
   if (!k) {
     if (LINUX_ONLY_KFUNCS.has(name))

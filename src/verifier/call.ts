@@ -27,12 +27,7 @@ export function checkCall(env: Verifier, i: number, ins: Insn): number {
   });
   if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return checkKfuncCall(env, i);
   if (ins.src === op.BPF_PSEUDO_CALL) {
-    if (!env.privileged) throw new Reject({
-      errno: 'EPERM',
-      message: 'function calls to other bpf functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
-      insn: i,
-      rule: 'bpf-to-bpf calls need privileges',
-    });
+    // unprivileged programs never get here: checkUnprivCalls (check.ts) refused every call first
     const k = env.cfg.subprogOf[calleeStart(ins, i)]!;
     if (env.globals.has(k)) return checkGlobalCall(env, i, k);
     return enterFunc(env, i, calleeStart(ins, i), 0, null);

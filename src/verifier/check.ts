@@ -28,7 +28,8 @@ import { findGlobalFuncs, verifyGlobalFunc } from './call-global.js';
 // ------------------------------------------------------------------
 export function bpfCheck(env: Verifier): void {
   const n = env.insns.length;
-  if (n === 0) throw new Reject({ errno: 'EINVAL', message: 'program is empty', insn: 0 });
+  // bpf_prog_load: insn_cnt 0 is E2BIG, as a program past the size limit
+  if (n === 0) throw new Reject({ errno: 'E2BIG', message: 'program is empty', insn: 0 });
   if (n > COMPLEXITY_LIMIT || (!env.privileged && n > op.BPF_MAXINSNS))
     throw new Reject({
       errno: 'E2BIG',
@@ -46,8 +47,21 @@ export function bpfCheck(env: Verifier): void {
       insn: 0,
       hint: 'use the SEC("syscall") section, which libbpf loads as sleepable',
     });
+  // check_attach_btf_id, can_be_sleepable: which programs may sleep at all
+  const attach = env.input.attachType ?? '';
+  const canSleep = env.rules.name === 'tracing' ? ['trace_fentry', 'trace_fexit', 'modify_return', 'trace_iter'].includes(attach)
+    : env.rules.name === 'lsm' ? attach !== 'lsm_cgroup'
+      : env.rules.name === 'kprobe' || env.rules.name === 'struct_ops' || env.rules.name === 'syscall';
+  if (sleepable && !canSleep)
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable',
+      insn: 0,
+      hint: 'drop BPF_F_SLEEPABLE (a `.s` section suffix), or attach with fentry/fexit/fmod_ret, lsm, iter or uprobe',
+    });
   if (!env.privileged && !env.rules.unprivileged)
     throw new Reject({ errno: 'EPERM', message: `program type ${env.rules.name} needs privileges (CAP_BPF) to load`, insn: 0 });
+  checkUnprivCalls(env);
   try {
     // Malformed encodings first (reserved fields, registers past r10, broken lddw pairs, jumps into the middle of one).
     validateProgram(env.insns);
@@ -123,19 +137,34 @@ export function bpfCheck(env: Verifier): void {
   if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
 }
 
+/**
+ * add_subprog_and_kfunc, the kernel's first pass over the program: without
+ * CAP_BPF, any bpf-to-bpf call, kfunc call or lddw of a function (a
+ * callback), reachable or not, refuses the load before anything else is
+ * looked at.
+ */
+function checkUnprivCalls(env: Verifier): void {
+  if (env.privileged) return;
+  for (let i = 0; i < env.insns.length; i++) {
+    const ins = env.insns[i]!;
+    const call = ins.code === op.OP_CALL && (ins.src === op.BPF_PSEUDO_CALL || ins.src === op.BPF_PSEUDO_KFUNC_CALL);
+    if (call || (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC))
+      throw new Reject({
+        errno: 'EPERM',
+        message: 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        insn: i,
+        hint: 'an unprivileged program is one function: inline the callee (`static __always_inline`)',
+        rule: 'bpf-to-bpf calls, kfunc calls and callbacks need CAP_BPF',
+      });
+  }
+}
+
 /** Static checks that need no state: registers in range, reserved fields, writes to r10. */
 function checkInsnsStatic(env: Verifier): void {
   for (let i = 0; i < env.insns.length; i++) {
     const ins = env.insns[i]!;
     // add_subprog_and_kfunc / add_kfunc_call: every kfunc call, reachable or not, before the walk
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
-      if (!env.privileged)
-        throw new Reject({
-          errno: 'EPERM',
-          message: 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
-          insn: i,
-          rule: 'kfunc calls need privileges',
-        });
       if (!GPL_COMPATIBLE.has(env.input.license ?? 'GPL'))
         throw new Reject({
           errno: 'EINVAL',
@@ -144,7 +173,9 @@ function checkInsnsStatic(env: Verifier): void {
           hint: 'declare `char LICENSE[] SEC("license") = "GPL";`',
           rule: 'kfuncs are only available to GPL-compatible programs',
         });
-      if (!env.input.kfuncOfInsn?.(i))
+      // add_kfunc_call: id 0 with offset 0 (a call the loader left unresolved) is only an error
+      // if the walk reaches it (checkKfuncCall), so that dead calls may stay in the program.
+      if (!env.input.kfuncOfInsn?.(i) && !(ins.imm === 0 && ins.off === 0))
         throw new Reject({
           errno: 'EINVAL',
           message: `kernel btf_id ${ins.imm >>> 0} is not a function`,
@@ -155,6 +186,17 @@ function checkInsnsStatic(env: Verifier): void {
     }
     if (ins.code === op.OP_LDDW) {
       if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({ errno: 'EINVAL', message: 'ldimm64 of a BTF id (ksym) is not supported', insn: i });
+      // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
+      // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
+      const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;
+      if ((mapFd && env.insns[i + 1]!.imm !== 0) || ins.src > op.BPF_PSEUDO_MAP_IDX_VALUE)
+        throw new Reject({
+          errno: 'EINVAL',
+          message: 'unrecognized bpf_ld_imm64 insn',
+          insn: i,
+          hint: mapFd ? 'the second half of a map lddw must be zero: only BPF_PSEUDO_MAP_VALUE carries an offset there' : undefined,
+          rule: 'an lddw with a pseudo source Linux does not define, or a map lddw with a non-zero second immediate',
+        });
       i++;
     }
   }

@@ -124,9 +124,22 @@ export function checkAtomic(env: Verifier, ins: Insn): void {
   });
   // Read then write the location (an atomic needs it initialised and writable).
   const old = memAccess(env, ins.dst, base, ins.off, size, 'read', -1, false)!;
+  // check_stack_read_fixed_off with dst_regno -1: the atomic uses the slot as a scalar, which a
+  // spilled pointer must not become for an unprivileged program (it would reach a map through
+  // the fetched register, or through an add/xchg/cmpxchg of it).
+  if (old.isPointer && base.type === 'fp' && !env.privileged) throw new Reject({
+    errno: 'EACCES',
+    message: `leaking pointer from stack off ${base.off + ins.off + Number(BigInt.asIntN(64, base.s.varOff.value))}`,
+    insn: i,
+    regs: [ins.dst],
+    hint: 'an unprivileged program may not apply an atomic operation to a stack slot that holds a pointer',
+    rule: 'an atomic operation would turn a spilled pointer into a number',
+  });
   memAccess(env, ins.dst, env.regs()[ins.dst]!, ins.off, size, 'write', -1, false);
-  if (ins.imm === op.BPF_CMPXCHG) env.writeReg(0, old.type === 'scalar' ? Reg.scalar(size === 8 ? Scalar.unknown() : Scalar.urange(0n, 0xffffffffn)) : old);
-  else if (ins.imm & op.BPF_FETCH) env.writeReg(ins.src, old.type === 'scalar' ? Reg.scalar(size === 8 ? Scalar.unknown() : Scalar.urange(0n, 0xffffffffn)) : old);
+  // check_atomic_rmw reads the old value into the fetch register as a load would (check_mem_access
+  // with load_reg), so a spilled scalar's bounds carry over (the suite's atomic_bounds case).
+  if (ins.imm === op.BPF_CMPXCHG) env.writeReg(0, old);
+  else if (ins.imm & op.BPF_FETCH) env.writeReg(ins.src, old);
 }
 
 /**

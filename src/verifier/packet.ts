@@ -45,15 +45,22 @@ export function isPktCompare(a: Reg, b: Reg, jmp32: boolean): boolean {
 }
 
 /** find_good_pkt_pointers: the side where `pkt + off <= end` holds learns the range `off`. */
-export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number): void {
+export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src: Reg, o: number, dstNo: number, srcNo: number): void {
   // Normalise to `pkt OP end`, where end is data_end (or data, for data_meta).
-  let pkt = dst, opc = o;
-  if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); }
+  let pkt = dst, opc = o, pktNo = dstNo;
+  if (dst.type === 'pkt_end' || (dst.type === 'pkt' && src.type === 'pkt_meta')) { pkt = src; opc = flipCond(o); pktNo = srcNo; }
   if (pkt.type === 'pkt' && (pkt === dst ? src : dst).type === 'pkt' ) return;
   // The 'end' side of a meta comparison must be the unmodified data pointer.
   const end = pkt === dst ? src : dst;
   if (end.type === 'pkt' && !(end.id === 0 && end.off === 0 && end.s.isConst() && end.s.varOff.value === 0n)) return;
   const apply = (st: VerifierState, cond: number): void => {
+    // mark_pkt_end: where `pkt > data_end` (or `>=`) holds, the register itself (not its copies)
+    // is known to point beyond (at) the end, so a later test of it is decided (pktBranchTaken).
+    if ((cond === op.BPF_JGT || cond === op.BPF_JGE) && pkt.type === 'pkt' && end.type === 'pkt_end') {
+      const r = st.cur.regs[pktNo];
+      if (r?.type === 'pkt') r.range = cond === op.BPF_JGT ? BEYOND_PKT_END : AT_PKT_END;
+      return;
+    }
     let rightOpen: boolean;
     if (cond === op.BPF_JLE) rightOpen = false;
     else if (cond === op.BPF_JLT) rightOpen = true;
@@ -65,6 +72,25 @@ export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src
   };
   apply(tSt, opc);
   apply(fSt, negateCond(opc));
+}
+
+/** mark_pkt_end's ranges: the pointer is at data_end, or at least one byte beyond it (no access fits). */
+export const AT_PKT_END = -1;
+export const BEYOND_PKT_END = -2;
+
+/**
+ * is_pkt_ptr_branch_taken: a test of a packet pointer marked at or beyond
+ * data_end against data_end is decided (1 taken, 0 not, -1 unknown).
+ */
+export function pktBranchTaken(a: Reg, b: Reg, o: number): 0 | 1 | -1 {
+  let pkt = a, opc = o;
+  if (b.type === 'pkt_end') pkt = a;
+  else if (a.type === 'pkt_end') { pkt = b; opc = flipCond(o); }
+  else return -1;
+  if (pkt.range >= 0) return -1;
+  if (opc === op.BPF_JLE || opc === op.BPF_JGT) return pkt.range === BEYOND_PKT_END ? (opc === op.BPF_JGT ? 1 : 0) : -1;
+  if (opc === op.BPF_JLT || opc === op.BPF_JGE) return opc === op.BPF_JGE ? 1 : 0;
+  return -1;
 }
 
 /** A direct load or store through a packet pointer (check_mem_access's PTR_TO_PACKET case). */

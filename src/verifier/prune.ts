@@ -55,6 +55,8 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact = false): boolean {
     return false;
   if (!o.s.includes(c.s)) return false;
   if (o.isPkt && o.range > c.range) return false;
+  // a pointer marked at/beyond data_end decided branches the current one may not (mark_pkt_end)
+  if (o.isPkt && (o.range < 0 || c.range < 0) && o.range !== c.range) return false;
   return ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
 }
 

@@ -30,7 +30,9 @@ function noteDepth(env: Verifier, f: Frame, lowest: number): void {
 export function stackAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, imm: bigint | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
   const f = frameOf(env, base);
-  if (!base.s.isConst()) return stackAccessVar(env, ptrReg, base, off, size, write, f);
+  // check_stack_write_var_off's writing_zero: a register known to be 0, or BPF_ST of 0
+  const zero = write && (val ? val.type === 'scalar' && val.s.isConst() && val.s.varOff.value === 0n : imm === 0n);
+  if (!base.s.isConst()) return stackAccessVar(env, ptrReg, base, off, size, write, f, zero);
   const o = base.off + off + Number(BigInt.asIntN(64, base.s.varOff.value));
   if (o < -op.MAX_BPF_STACK || o + size > 0) {
     throw new Reject({
@@ -73,6 +75,15 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   if (val && aligned && env.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
     env.idBeforeMov(val);
   if (val && size === 8 && aligned) {
+    // check_stack_write_fixed_off: a stack pointer may not be spilled into a caller's frame
+    // (the caller's slot would outlive the callee's frame the pointer may point into).
+    if (val.type === 'fp' && f !== env.cur.cur) throw new Reject({
+      errno: 'EINVAL',
+      message: 'cannot spill pointers to stack into stack frame of the caller',
+      insn: i,
+      hint: 'store stack pointers only in the function\'s own stack frame',
+      rule: 'a stack pointer is written into a caller\'s stack frame',
+    });
     // A whole-register spill keeps the register state (save_register_state).
     slot.t.fill(STACK_SPILL);
     slot.spilled = val.clone();
@@ -201,7 +212,7 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
 }
 
 /** A stack access through a pointer with a variable offset (check_stack_read_var_off / write_var_off). */
-function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, f: Frame): Reg | undefined {
+function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, f: Frame, zero = false): Reg | undefined {
   const i = env.idx;
   const s = base.s;
   if (!env.privileged)
@@ -236,13 +247,17 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
     const byte = -a - 1;
     const slot = f.slot(Math.floor(byte / 8));
     if (write) {
+      // a spilled scalar 0 stays a spilled 0 when the value written is zero
+      const sp = slot.spilled;
+      if (zero && sp && sp.type === 'scalar' && sp.s.isConst() && sp.s.varOff.value === 0n) continue;
       if (slot.isSpill || slot.spilled) {
         for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
         slot.spilled = null;
       }
-      // A variable write may or may not hit each byte: only bytes already written stay initialised.
-      if (slot.t[byte % 8] === STACK_ZERO) slot.t[byte % 8] = STACK_MISC;
-      if (hi - lo === size) slot.t[byte % 8] = STACK_MISC;
+      // A variable write may or may not hit each byte: only bytes already written stay initialised,
+      // and a byte known zero stays zero when the value written is zero too.
+      if (slot.t[byte % 8] === STACK_ZERO && !zero) slot.t[byte % 8] = STACK_MISC;
+      if (hi - lo === size && !(zero && slot.t[byte % 8] === STACK_ZERO)) slot.t[byte % 8] = STACK_MISC;
     } else {
       const t = slot.t[byte % 8]!;
       if (t === STACK_INVALID && !env.privileged)

@@ -25,7 +25,7 @@ export const options: OptionSpec = {
 export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--kernel-btf BTF] [-d] [-j|-p]
   Verifies the programs of a BPF object file (or the one named PROG, by name
   or section) as the kernel does at BPF_PROG_LOAD. Exits 0 when every program
-  is accepted. For a rejected program: an explanation (the rule broken, the
+  is accepted; an object without programs is an error (ENOENT), as in bpftool. For a rejected program: an explanation (the rule broken, the
   source line, the registers involved, a hint, the last branch decisions
   that led there).
   --log-level 1   the kernel-style verifier log of every path (2: every instruction's state)
@@ -60,6 +60,8 @@ export async function run(args: string[]): Promise<number> {
   const coll = await loadObjectFile(file);
   const kernelBtf = kernelBtfOption(values);
   let progs = [...coll.programs.values()];
+  // bpftool's load_with_options: an object without programs is an error, not a silent success
+  if (!progs.length) throw new TsbpfError('ENOENT', `object file doesn't contain any bpf program: ${file} (no executable section holds a program)`);
   if (name !== undefined) {
     progs = progs.filter((p) => p.name === name || p.section === name);
     if (!progs.length) {
