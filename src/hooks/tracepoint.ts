@@ -15,8 +15,6 @@ import type { Program } from '../runtime/runtime.js';
 import type { AddressSpace } from '../vm/memory.js';
 import { HookPoint, memOf, type Link } from './link.js';
 
-/** sizeof(struct tsbpf_tp_common): the kernel's trace_entry, unreadable by programs. */
-const COMMON = 8;
 /** PERF_MAX_TRACE_SIZE: the largest record the verifier lets a tracepoint program read. */
 export const MAX_TRACE_SIZE = 8192;
 
@@ -403,6 +401,3 @@ export function attachTracepoint(p: Program): Link {
   if (!tp) throw new TsbpfError('EINVAL', `program ${p.name}: section ${p.spec.section} names no tracepoint (want tracepoint/<category>/<event>)`);
   return p.attach(tp);
 }
-
-/** For tests: the common header size. */
-export const TP_COMMON_SIZE = COMMON;

@@ -29,10 +29,6 @@ import { validateInsn } from './validate.js';
 export type CpuVersion = 1 | 2 | 3 | 4;
 export type ConformanceGroup = 'base32' | 'base64' | 'atomic32' | 'atomic64' | 'divmul32' | 'divmul64' | 'packet' | 'callx';
 
-export const CONFORMANCE_GROUPS: readonly ConformanceGroup[] = [
-  'base32', 'base64', 'atomic32', 'atomic64', 'divmul32', 'divmul64', 'packet', 'callx',
-];
-
 export interface InsnClassification {
   cpu: CpuVersion;
   group: ConformanceGroup;

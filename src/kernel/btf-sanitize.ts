@@ -18,7 +18,6 @@ export interface BtfFeatures {
   enum64: boolean;
 }
 
-export const ALL_BTF_FEATURES: BtfFeatures = { func: true, funcGlobal: true, datasec: true, float: true, declTag: true, typeTag: true, enum64: true };
 
 /**
  * The sanitised copy of `btf` (or `btf` itself when nothing needs changing).

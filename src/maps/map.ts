@@ -554,9 +554,3 @@ export class MemCache {
     return this.u8c;
   }
 }
-
-/** Compare `len` bytes of a and b at the given offsets. */
-export function bytesEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[ao + i] !== b[bo + i]) return false;
-  return true;
-}

@@ -9,7 +9,7 @@ import { formatInsn } from '../isa/disasm.js';
 import { U64, U32, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import { S64_MIN, S64_MAX, S32_MIN, S32_MAX } from './scalar.js';
 import { type Reg, regTypeStr } from './types.js';
-import { type Frame, type VerifierState, SLOT_CHAR, STACK_INVALID, STACK_SPILL } from './state.js';
+import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL } from './state.js';
 
 export interface MapNames {
   name(map: number): string | undefined;
@@ -144,10 +144,6 @@ export function alignTo(len: number): number {
   const pos = len + 1;
   const want = Math.max(pos + 4, 40);
   return Math.ceil(want / 8) * 8 - pos - 1;
-}
-
-export function isStackInvalid(t: number): boolean {
-  return t === STACK_INVALID;
 }
 
 /**

@@ -7,7 +7,7 @@
  * `___flavor` definitions gets these offsets.
  */
 import { Btf } from './btf.js';
-import { CONTEXT_BTF_BASE64, CONTEXT_BTF_RELEASE } from './context-data.js';
+import { CONTEXT_BTF_BASE64 } from './context-data.js';
 
 /** The root types copied (with everything they contain). */
 export const CONTEXT_TYPES: readonly string[] = [
@@ -36,8 +36,6 @@ export const CONTEXT_TYPES: readonly string[] = [
 
 let cached: Btf | undefined;
 
-/** The Linux release the shipped layouts come from. */
-export const CONTEXT_BTF_FROM = CONTEXT_BTF_RELEASE;
 
 /**
  * tsbpf's context and tracepoint types, with the kernel types the verifier

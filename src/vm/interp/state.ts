@@ -89,14 +89,6 @@ export function stackPool(space: AddressSpace, frameSize: number): StackBlock[] 
   return pool;
 }
 
-export function acquireStack(space: AddressSpace, frameSize: number): StackBlock {
-  return stackPool(space, frameSize).pop() ?? new StackBlock(space, frameSize);
-}
-
-export function releaseStack(b: StackBlock): void {
-  stackPools.get(b.space)?.get(b.frameSize)?.push(b);
-}
-
 export class RunState {
   /** instructions the loop may still execute before consulting `reserve` */
   left = 0;
