@@ -78,6 +78,19 @@ test('progress: drawn on a terminal, erased at the end; nothing under -j or with
   assert.equal(writes[0], '\r\x1b[Kconformance [                              ] 0/4 first');
   assert.equal(writes[1], '\r\x1b[Kconformance [##############################] 4/4 last');
   assert.equal(writes.at(-1), '\r\x1b[K');
+  // with a rate to go by (a second or more in), the line says how long the rest should take
+  const clock = Date.now;
+  try {
+    const t0 = clock();
+    Date.now = () => t0;
+    writes.length = 0;
+    const slow = progress('fuzz', 10, { stream: tty });
+    Date.now = () => t0 + 4000;
+    slow.update(2);
+    assert.match(writes[0]!, / 2\/10 about 16 s left$/);
+  } finally {
+    Date.now = clock;
+  }
   for (const opts of [{ stream: tty, json: true }, { stream: { ...tty, isTTY: false } as unknown as NodeJS.WriteStream }]) {
     writes.length = 0;
     const quiet = progress('x', 2, opts);

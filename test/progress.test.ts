@@ -1,6 +1,6 @@
 /**
- * test/progress.ts: the progress line of long runs is shown on a terminal and nowhere else
- * (`npm run fuzz` here, as a user runs it).
+ * test/progress.ts: the progress line of long runs (src/cli/progress.ts's) is shown on a terminal
+ * and nowhere else (`npm run fuzz` here, as a user runs it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +23,6 @@ test('npm run fuzz: a progress line, rewritten in place, on a terminal', { skip:
   // script(1) runs the fuzzer on a pseudo-terminal and copies what it writes there to stdout.
   const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(FUZZ)} --count 20 --seed 7`, '/dev/null'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /\r\x1b\[2Kverifier fuzz: 20\/20 \(100%\) \d+ s; \d+ accepted, 0 bugs, 0 crashes/);
+  assert.match(r.stdout, /\r\x1b\[Kverifier fuzz: \[#+\] 20\/20 \d+ accepted, 0 bugs, 0 crash/); // cut at the terminal's 80 columns
   assert.match(r.stdout, /verifier fuzz: 20 programs, \d+ accepted/);
 });

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { buildLoader, objectsIn, runObject, summarize, type ProgResult } from './verifier-unseen.js';
-import { Progress } from './progress.js';
+import { testProgress } from './progress.js';
 
 /** tsbpf accepts, Linux rejects: known, analysed, not yet fixed ("object prog"), if any. */
 const KNOWN_ACCEPTS = new Set<string>([
@@ -36,12 +36,12 @@ test('tsbpf and Linux on unseen objects', { skip: why ?? false }, () => {
   const results: ProgResult[] = [];
   const objects = objectsIn(dirs);
   // On a terminal (TSBPF_PROGRESS=1 from .ci/suites/45-verifier-unseen.sh): objects done, programs so far.
-  const progress = new Progress('unseen objects:', objects.length);
+  const progress = testProgress('unseen objects:', objects.length);
   for (const [i, o] of objects.entries()) {
     results.push(...runObject(loader.path, o));
-    progress.tick(i + 1, `${results.length} programs`);
+    progress.update(i + 1, `${results.length} programs`);
   }
-  progress.end();
+  progress.close();
   console.log(summarize(results, dirs));
   assert.ok(results.length > 0, 'no programs found');
   const crashes = results.filter((r) => r.tsbpfErrno === 'CRASH' || /verifier internal error/.test(r.tsbpfMsg));

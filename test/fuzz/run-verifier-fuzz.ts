@@ -10,7 +10,7 @@
  * terminal a progress line counts the programs (test/progress.ts).
  */
 import { describeBug, fuzz } from './verifier-harness.js';
-import { Progress } from '../progress.js';
+import { testProgress } from '../progress.js';
 
 async function main(argv: string[]): Promise<number> {
   const arg = (n: string): string | undefined => {
@@ -25,17 +25,17 @@ async function main(argv: string[]): Promise<number> {
   }
   console.log(`verifier fuzz: seed ${seed}, ${count} programs`);
   const t0 = performance.now();
-  const progress = new Progress('verifier fuzz:', count);
+  const progress = testProgress('verifier fuzz:', count);
   const s = await fuzz(
     seed,
     count,
     (o) => {
-      progress.clear();
+      progress.end();
       console.log(`\n${describeBug(o)}\n`);
     },
-    (done, sum) => progress.tick(done, `${sum.accepted} accepted, ${sum.bugs.length} bugs, ${sum.crashes.length} crashes`),
+    (done, sum) => progress.update(done, `${sum.accepted} accepted, ${sum.bugs.length} bugs, ${sum.crashes.length} crashes`),
   );
-  progress.end();
+  progress.close();
   const secs = (performance.now() - t0) / 1000;
   for (const c of s.crashes) console.log(`\nverifier crash: seed ${c.seed}\n${c.error}\nprogram:\n${c.source}\n`);
   console.log(
