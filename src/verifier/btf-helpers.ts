@@ -1,24 +1,24 @@
 /**
- * Helpers that return kernel-object pointers (PTR_TO_BTF_ID), judged here
- * until the helper catalog gives them prototypes: bpf_get_current_task_btf
- * (#158, RET_PTR_TO_BTF_ID_TRUSTED to struct task_struct, GPL only, offered
- * by bpf_tracing_func_proto to the tracing program types).
+ * Helpers that return kernel-object pointers (PTR_TO_BTF_ID), whose return
+ * value needs the kernel's BTF: bpf_get_current_task_btf (#158,
+ * RET_PTR_TO_BTF_ID_TRUSTED to struct task_struct, GPL only). Which program
+ * types get it and with which privileges is the helper catalog's (Linux 6.18
+ * offers it from bpf_base_func_proto to CAP_PERFMON callers of most types).
  */
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { requireGpl } from './call-helper.js';
 import { kernelBtf } from './kernel-btf.js';
+import { HELPERS, helperAvailable } from '../uapi/helpers.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 
-export const GET_CURRENT_TASK_BTF = 158;
-
-/** The program types bpf_tracing_func_proto serves (kprobe, tracepoint, raw tracepoint, perf event, tracing, lsm). */
-const TRACING_TYPES: ReadonlySet<string> = new Set(['kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'lsm']);
+export const GET_CURRENT_TASK_BTF = BPF_FUNC.get_current_task_btf;
 
 /** check_helper_call for bpf_get_current_task_btf: r0 = a trusted pointer to the current task. */
 export function currentTaskBtf(env: Verifier, i: number): number {
   const name = 'bpf_get_current_task_btf';
-  if (!TRACING_TYPES.has(env.rules.name))
+  if ((!env.privileged && HELPERS.get(GET_CURRENT_TASK_BTF)?.privileged) || !helperAvailable(env.rules.name, GET_CURRENT_TASK_BTF, env.input.attachType))
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${GET_CURRENT_TASK_BTF}`,
