@@ -9,6 +9,7 @@
  * Without a deadline nothing is compiled in: the "off" column is the plain code.
  */
 import { fileURLToPath } from 'node:url';
+import { bestOf8 } from './timing.js';
 import { dirname, resolve } from 'node:path';
 import { Runtime } from '../src/runtime/runtime.js';
 import { assemble } from '../src/isa/asm.js';
@@ -18,18 +19,8 @@ import type { RunDeadline } from '../src/vm/engine.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '..');
 
-/** ns per call: the best of 8 rounds (other processes share the machine). */
-function time(n: number, fn: () => void): number {
-  for (let i = 0; i < Math.min(n, 1000); i++) fn();
-  const per = Math.ceil(n / 8);
-  let best = Infinity;
-  for (let round = 0; round < 8; round++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < per; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / per);
-  }
-  return best;
-}
+/** ns per call of `fn` (bench/timing.ts), warmed with up to 1000 calls. */
+const time = (n: number, fn: () => void): number => bestOf8(n, fn, 1000);
 
 async function measure(engine: 'jit' | 'interpreter', deadline?: RunDeadline): Promise<number[]> {
   const rt = new Runtime({ engine, ...(deadline ? { runDeadline: deadline } : {}) });

@@ -9,6 +9,7 @@
  * All measured in the same run.
  */
 import { fileURLToPath } from 'node:url';
+import { bestOf8 } from './timing.js';
 import { dirname, resolve } from 'node:path';
 import { Runtime } from '../src/runtime/runtime.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
@@ -22,18 +23,8 @@ import { socketFilter } from '../src/hooks/packet/socket-filter.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '..');
 
-/** ns per call of `fn`: the best of 8 rounds of n/8 calls (other processes share the machine: the best round is the least disturbed). */
-function time(n: number, fn: () => void): number {
-  for (let i = 0; i < Math.min(n, 20000); i++) fn();
-  const per = Math.ceil(n / 8);
-  let best = Infinity;
-  for (let round = 0; round < 8; round++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < per; i++) fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / per);
-  }
-  return best;
-}
+/** ns per call of `fn` (bench/timing.ts), warmed with up to 20000 calls. */
+const time = (n: number, fn: () => void): number => bestOf8(n, fn, 20000);
 
 export async function main(): Promise<void> {
   const N = 1_000_000;
