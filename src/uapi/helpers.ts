@@ -194,7 +194,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
 
   // kernel/bpf/cgroup.c
   // get_local_storage: the cgroup storage map's value, never NULL; flags must be 0
-  ['get_local_storage', p('PTR_TO_MAP_VALUE', ['CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.CGROUP }],
+  ['get_local_storage', p('PTR_TO_MAP_VALUE', ['CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.CGROUP_LOCAL_STORAGE }],
   ['get_retval', INT0, { progTypes: T.RETVAL }],
   ['set_retval', p('INTEGER', ['ANYTHING']), { progTypes: T.RETVAL }],
   // sysctl_get_name's buffer is written by the helper (6.18: ARG_PTR_TO_MEM | MEM_WRITE), so it need not be initialised
