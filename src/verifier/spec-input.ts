@@ -62,6 +62,8 @@ export function inputFromSpec(
   opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf; core?: CoreOptions } = {},
 ): VerifierInput {
   const { coreTarget, core, ...rest } = opts;
+  // bpf_object_load_prog: a program whose section named no type fails before the kernel sees it
+  if (prog.typeError) throw new TsbpfError('EINVAL', `prog '${prog.name}': ${prog.typeError}`);
   const maps: VerifierMapInfo[] = [];
   const index = new Map<string, number>();
   const byInsn = new Map<number, number>();
