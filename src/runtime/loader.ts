@@ -14,7 +14,7 @@ import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../vm/engine.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../verifier/spec-input.js';

@@ -7,7 +7,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import type { HelperRegistry } from '../helpers/types.js';
-import type { AddressSpace } from './memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import { TsbpfError } from '../errors.js';
 
 /** Per-instruction facts the verifier proved, which an engine may exploit (or ignore). */
