@@ -13,7 +13,7 @@ import type { HelperRegistry } from '../helpers/types.js';
 import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
-import type { InsnAux } from '../vm/engine.js';
+import type { InsnAux } from '../verifier/insn-aux.js';
 import type { AddressSpace } from '../memory/address-space.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';

@@ -33,7 +33,7 @@
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
-import type { InsnAux } from '../engine.js';
+import type { InsnAux } from '../../verifier/insn-aux.js';
 import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
 import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
