@@ -12,7 +12,7 @@
  * whose fallback is tracing_prog_func_proto, and cgroup_common_func_proto
  * first for lsm_cgroup).
  */
-import type { ProgTypeName } from '../object/spec.js';
+import type { ProgTypeName } from './bpf-types.js';
 
 /** May a program of `type` (with expected attach type `attachType`) call the helper? */
 export type ProgTypeFilter = (type: ProgTypeName, attachType?: string) => boolean;
