@@ -17,7 +17,7 @@ import type { InsnAux } from '../verifier/insn-aux.js';
 import type { AddressSpace } from '../memory/address-space.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';
-import { coreRelocated } from '../verifier/spec-input.js';
+import { coreRelocated } from '../object/relocate.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
@@ -66,7 +66,7 @@ function setImm64(insns: Insn[], i: number, v: number): void {
 }
 
 export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
-  // CO-RE first (verifier/spec-input.ts coreRelocated): the target is the
+  // CO-RE first (object/relocate.ts coreRelocated): the target is the
   // runtime's coreTarget or tsbpf's own types; existence checks the target
   // cannot satisfy become 0, other misses poison their instruction (libbpf).
   const insns = coreRelocated(ps, ctx.spec?.btf, ctx.coreTarget);
