@@ -12,6 +12,7 @@ import { validateProgram } from '../isa/validate.js';
 import type { HelperRegistry } from '../vm/helper-abi.js';
 import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
+import { ArrayMap } from '../maps/array.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../verifier/insn-aux.js';
 import type { AddressSpace } from '../memory/address-space.js';
@@ -53,11 +54,10 @@ export interface PreparedProgram {
 
 /** The address a BPF_PSEUDO_MAP_VALUE lddw designates: the array's value storage plus the offset (array_map_direct_value_addr). */
 function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: number): number {
-  const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
-  if (m.type !== 'array' || valuesAddr === undefined) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
+  if (!(m instanceof ArrayMap)) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
   if (m.maxEntries !== 1) throw new TsbpfError('ENOTSUPP', `${prog}: insn ${i}: direct value access needs a single-element array (${m.name} has ${m.maxEntries})`);
   if (off < 0 || off >= m.valueSize) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: invalid access to map value pointer, value_size=${m.valueSize} off=${off >>> 0}`);
-  return valuesAddr + off;
+  return m.valuesAddr + off;
 }
 
 function setImm64(insns: Insn[], i: number, v: number): void {
@@ -154,9 +154,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
     const t = m.spec.innerMap;
     if (t) info.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags };
-    const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
     // A frozen global-data array's bytes let the verifier treat .rodata reads as constants.
-    if (m.frozen && m.type === 'array' && m.maxEntries === 1 && valuesAddr !== undefined) info.contents = ctx.space.bytes(valuesAddr, m.valueSize).slice();
+    if (m.frozen && m instanceof ArrayMap && m.maxEntries === 1) info.contents = ctx.space.bytes(m.valuesAddr, m.valueSize).slice();
     return info;
   });
   const out = ctx.check({
