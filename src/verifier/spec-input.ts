@@ -8,6 +8,7 @@
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated, type CoreOptions } from '../object/relocate.js';
+import { TsbpfError } from '../errors.js';
 import type { VerifierInput, VerifierMapInfo } from './env.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
