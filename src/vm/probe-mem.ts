@@ -72,9 +72,9 @@ export class ProbeTable {
     return false;
   }
 
-  /** The number of ranges (for tests and diagnostics). */
-  get count(): number {
-    return this.ranges.length;
+  /** The [lo, hi) ranges (for tests and diagnostics). */
+  get list(): ReadonlyArray<readonly [number, number]> {
+    return this.ranges.map(([b, e]) => [b, e] as const);
   }
 
   private publish(): void {
