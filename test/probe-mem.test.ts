@@ -10,12 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { ROOT } from './paths.js';
 import { KernelModel, TestKit, type KernelObject } from '../src/testing/index.js';
 import type { Collection } from '../src/runtime/index.js';
 import { AddressSpace, NULL_GUARD } from '../src/vm/memory.js';
 import { PROBE_TABLE_MAX, probeTable } from '../src/vm/probe-mem.js';
 import { TsbpfError } from '../src/errors.js';
+import { loadBtfFile } from '../src/object/btf/file.js';
 
 const PROG = join(ROOT, 'test/testing-progs/probe_mem.o');
 const ENGINES = ['interpreter', 'jit'] as const;
@@ -112,6 +114,22 @@ for (const engine of ENGINES) {
     assert.equal((await loadsAt(kit, coll, BigInt(t.addr)))[0], 0n, 'not once closed');
   });
 }
+
+const VMLINUX = '/sys/kernel/btf/vmlinux';
+
+test('probe-mem: fentry and fexit arguments of model pointers, on the running kernel\'s BTF, in both engines', async (t) => {
+  if (!existsSync(VMLINUX)) return t.skip(`no ${VMLINUX} on this machine`);
+  const kernelBtf = loadBtfFile(readFileSync(VMLINUX)); // parsed once for both kits
+  for (const engine of ENGINES) {
+    using kit = new TestKit({ kernelBtf, runtime: { engine } });
+    const coll = await kit.load(join(ROOT, 'test/testing-progs/fentry_task.o'));
+    const parent = kit.model.object('task_struct', { tgid: 99 });
+    await kit.fire('fentry/wake_up_new_task', { args: [kit.model.object('task_struct', { pid: 5, real_parent: parent })] });
+    await kit.fire('fexit/security_file_open', { args: [kit.model.object('file', { f_flags: 0o100002 })], ret: -13 });
+    const got = [0, 1, 2, 3].map((i) => new DataView((coll.map('seen').get(i) as Uint8Array).buffer).getBigInt64(0, true));
+    assert.deepEqual(got, [5n, 99n, 0o100002n, -13n], engine);
+  }
+});
 
 test('probe-mem table: ranges are checked, bounded and removable', () => {
   const space = new AddressSpace({ initialPages: 4 });
