@@ -94,8 +94,8 @@ interface Place {
 }
 
 const MAX_DEPTH = 32;
-/** the smallest arena; each new one is at least twice the last, so a model has few */
-const ARENA_MIN = 64 * 1024;
+/** the first arena (about 100 task_structs of a real kernel); each new one is at least twice the last, so a model has few */
+const ARENA_MIN = 1024 * 1024;
 
 /** A block of the space holding this model's objects and nothing else. */
 interface Arena {

@@ -39,6 +39,11 @@ export class ProbeTable {
   /** address of the table block in the space */
   readonly addr: number;
   private readonly ranges: Array<[number, number]> = [];
+  /** pairs written to the block last time */
+  private published = 0;
+  /** the ranges' bounds as flat arrays, for the interpreter's scan */
+  private lo: number[] = [];
+  private hi: number[] = [];
 
   constructor(private readonly space: AddressSpace) {
     this.addr = space.alloc(PROBE_TABLE_BYTES, 8);
@@ -68,7 +73,9 @@ export class ProbeTable {
   readable(lo: number, hi: number, size: number): boolean {
     if (hi !== 0) return false;
     const a = lo >>> 0;
-    for (const [b, e] of this.ranges) if (a >= b && a + size <= e) return true;
+    const los = this.lo;
+    const his = this.hi;
+    for (let i = 0; i < los.length; i++) if (a >= los[i]! && a + size <= his[i]!) return true;
     return false;
   }
 
@@ -79,12 +86,18 @@ export class ProbeTable {
 
   private publish(): void {
     // The ranges first, then the count: a reader on another thread never sees a count past the pairs written.
+    // Pairs past the count are zeroed ([0, 0) holds nothing): the JIT checks the first pair without the count.
     const v = this.space.view;
-    this.ranges.forEach(([b, e], i) => {
-      v.setUint32(this.addr + PROBE_TABLE_RANGES + i * 8, b, true);
-      v.setUint32(this.addr + PROBE_TABLE_RANGES + i * 8 + 4, e, true);
-    });
+    for (let i = 0; i < PROBE_TABLE_MAX; i++) {
+      const r = this.ranges[i];
+      if (!r && i >= this.published) break;
+      v.setUint32(this.addr + PROBE_TABLE_RANGES + i * 8, r ? r[0] : 0, true);
+      v.setUint32(this.addr + PROBE_TABLE_RANGES + i * 8 + 4, r ? r[1] : 0, true);
+    }
     v.setUint32(this.addr, this.ranges.length, true);
+    this.published = this.ranges.length;
+    this.lo = this.ranges.map((r) => r[0]);
+    this.hi = this.ranges.map((r) => r[1]);
   }
 }
 

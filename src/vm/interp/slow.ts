@@ -72,7 +72,7 @@ export function probeLoad(st: RunState, act: Activation, pc: number): void {
   const sum = (R[s]! >>> 0) + off;
   const lo = sum >>> 0;
   const hi = (R[s + 1]! + Math.floor(sum / TWO32)) | 0;
-  if (!probeTable(st.space).readable(lo, hi, size)) {
+  if (!(st.probe ??= probeTable(st.space)).readable(lo, hi, size)) {
     R[d] = 0;
     R[d + 1] = 0;
     return;

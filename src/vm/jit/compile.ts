@@ -39,7 +39,7 @@ import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/con
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../memory.js';
-import { declareProbeFunc, probeFuncBody, probeLoadTail } from './probe-mem.js';
+import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
 import { TsbpfError } from '../../errors.js';
 
 /** Reasons the generated code calls e.fault. */
@@ -774,11 +774,7 @@ class FunctionCompiler {
         const sx = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
         if (this.probeFunc !== undefined && this.opts.aux?.[pc]?.probeMem) {
           // BPF_PROBE_MEM: read only inside kernel memory, 0 elsewhere (never a fault)
-          c.localGet(REG[ins.src]!);
-          c.i64Const32(ins.off);
-          c.op(Op.i64_add);
-          c.i64Const32(op.sizeBytes(size));
-          c.call(this.probeFunc);
+          probeAddress(c, REG[ins.src]!, ins.off, op.sizeBytes(size), this.opts.probeTable!, this.probeFunc, L_T64B, L_T32);
           probeLoadTail(c, LOAD[size]![sx]!, ALIGN[size]!, L_T32);
           c.localSet(REG[ins.dst]!);
           return;

@@ -86,12 +86,47 @@ export function probeFuncBody(table: number): FuncBody {
 }
 
 /**
- * At a load site: with the i32 address the probe function returned on the
- * stack, load with `load` (an i64 load op) and keep the value only when the
- * address is not 0; `t32` is a scratch i32 local. Leaves the i64 result.
+ * A load site: the i32 address to load `size` bytes from [reg + off], or 0,
+ * into `t32`. The first range of the table is checked inline (a kit's model
+ * is one arena until it grows, so this is almost always the hit); the
+ * probe function scans the table otherwise. `t64` is a scratch i64 local.
+ */
+export function probeAddress(b: FuncBody, reg: number, off: number, size: number, table: number, probeFunc: number, t64: number, t32: number): void {
+  b.localGet(reg);
+  b.i64Const32(off);
+  b.op(Op.i64_add);
+  b.localTee(t64);
+  b.i32Const(0);
+  b.mem(Op.i32_load, 2, (table + PROBE_TABLE_RANGES) >>> 0);
+  b.op(Op.i64_extend_i32_u);
+  b.op(Op.i64_ge_u);
+  b.localGet(t64);
+  b.i64Const32(size);
+  b.op(Op.i64_add);
+  b.i32Const(0);
+  b.mem(Op.i32_load, 2, (table + PROBE_TABLE_RANGES + 4) >>> 0);
+  b.op(Op.i64_extend_i32_u);
+  b.op(Op.i64_le_u);
+  b.op(Op.i32_and);
+  b.blockStart(Op.if);
+  b.localGet(t64);
+  b.op(Op.i32_wrap_i64);
+  b.localSet(t32);
+  b.op(Op.else);
+  b.localGet(t64);
+  b.i64Const32(size);
+  b.call(probeFunc);
+  b.localSet(t32);
+  b.end();
+}
+
+/**
+ * After probeAddress: load with `load` (an i64 load op) from `t32` and keep
+ * the value only when the address is not 0 (address 0 is inside the memory,
+ * so the load never traps). Leaves the i64 result.
  */
 export function probeLoadTail(b: FuncBody, load: number, alignLog2: number, t32: number): void {
-  b.localTee(t32);
+  b.localGet(t32);
   b.mem(load, alignLog2, 0);
   b.i64Const32(0);
   b.localGet(t32);
