@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- probe-mem`: what the BPF_PROBE_MEM check (src/vm/probe-mem.ts)
+ * `npm run bench -- probe-mem`: what the BPF_PROBE_MEM check (src/memory/probe-mem.ts)
  * costs a load through a kernel-object pointer, against the same load
  * unchecked, JIT and interpreter: a loop of 100,000 iterations that loads
  * 8 bytes through r6 and adds them up (the worst case: the loop is little
@@ -9,12 +9,13 @@
  */
 import { bestOf8 } from './timing.js';
 import { assemble } from '../src/isa/asm.js';
-import { AddressSpace } from '../src/vm/memory.js';
-import { HelperRegistry } from '../src/helpers/types.js';
-import type { Engine, InsnAux } from '../src/vm/engine.js';
+import { AddressSpace } from '../src/memory/address-space.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
+import type { Engine } from '../src/vm/engine.js';
+import type { InsnAux } from '../src/verifier/insn-aux.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine } from '../src/vm/jit/index.js';
-import { probeTable } from '../src/vm/probe-mem.js';
+import { probeTable } from '../src/memory/probe-mem.js';
 
 const LOOP = 'r6 = r1\nr0 = 0\nr3 = 100000\ntop:\nr2 = *(u64 *)(r6 + 8)\nr0 += r2\nr3 -= 1\nif r3 != 0 goto top\nexit';
 

@@ -1,5 +1,5 @@
 /**
- * BPF_PROBE_MEM (src/vm/probe-mem.ts): a load through a kernel-object
+ * BPF_PROBE_MEM (src/memory/probe-mem.ts): a load through a kernel-object
  * pointer reads the kernel model's memory and nothing else, in both
  * engines. Each escape tried here points the tp_btf arguments of
  * test/testing-progs/probe_mem.c somewhere a program must not read (another
@@ -14,8 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ROOT } from './paths.js';
 import { KernelModel, TestKit, type KernelObject } from '../src/testing/index.js';
 import type { Collection } from '../src/runtime/index.js';
-import { AddressSpace, NULL_GUARD } from '../src/vm/memory.js';
-import { PROBE_TABLE_MAX, probeTable } from '../src/vm/probe-mem.js';
+import { AddressSpace, NULL_GUARD } from '../src/memory/address-space.js';
+import { PROBE_TABLE_MAX, probeTable } from '../src/memory/probe-mem.js';
 import { TsbpfError } from '../src/errors.js';
 import { loadBtfFile } from '../src/object/btf/file.js';
 

@@ -11,7 +11,7 @@
  * (helpers/index.ts unknownHelper). The kit registers them
  * (src/testing/kit.ts).
  */
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { err, inSpace, runOf, u32, type HelperKernel } from './env.js';
@@ -96,7 +96,7 @@ function sendSignal(env: ExecEnv, sig: number, thread: boolean): bigint {
 
 export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
-  // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (vm/probe-mem.ts)
+  // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (memory/probe-mem.ts)
   helper(BPF_FUNC.get_current_task_btf, (env) => kernelOf(env).currentTask()),
   helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),

@@ -24,7 +24,7 @@
  *
  * Objects are cut from arenas, blocks of the space that hold kernel memory
  * only, and each arena is a range of the space's probe-mem table
- * (vm/probe-mem.ts): a load through a BTF pointer reads inside an arena and
+ * (memory/probe-mem.ts): a load through a BTF pointer reads inside an arena and
  * reads 0 anywhere else, so the table stays a few ranges long however many
  * objects a test makes. A freed object's bytes are zeroed and its arena
  * space comes back when the model closes.
@@ -32,8 +32,8 @@
 import { TsbpfError } from '../errors.js';
 import type { Btf } from '../object/btf/btf.js';
 import type { BtfType, Member, StructType } from '../object/btf/types.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
-import { probeTable } from '../vm/probe-mem.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
+import { probeTable } from '../memory/probe-mem.js';
 
 /** What a field may be given as. */
 export type FieldValue =

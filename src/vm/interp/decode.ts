@@ -18,7 +18,7 @@
 import { calleeStart, isPseudoFunc, jumpTarget } from '../../isa/control-flow.js';
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
-import type { InsnAux } from '../engine.js';
+import type { InsnAux } from '../../verifier/insn-aux.js';
 import * as op from '../../isa/opcodes.js';
 
 // exec.ts repeats these values as literal case labels: V8 compiles a switch to

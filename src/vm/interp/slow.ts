@@ -5,14 +5,14 @@
  * the loop stays small enough for V8 to optimise as a whole.
  */
 import * as op from '../../isa/opcodes.js';
-import { NULL_GUARD } from '../memory.js';
-import { probeTable } from '../probe-mem.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
+import { probeTable } from '../../memory/probe-mem.js';
 import { BudgetExceeded, CallDepthExceeded, ExecError, HelperError, UnknownHelper, UnsupportedInsn, VmFault } from '../fault.js';
 import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
 import { Activation, REG_WORDS, type InterpTarget, type RunState } from './state.js';
 import { I_INVALID } from './decode.js';
-import { fn32Signed } from '../../helpers/types.js';
+import { fn32Signed } from '../helper-abi.js';
 
 const TWO32 = 4294967296;
 
@@ -56,7 +56,7 @@ export function resolveAccess(st: RunState, pc: number, lo: number, hi: number, 
 }
 
 /**
- * A BPF_PROBE_MEM load (vm/probe-mem.ts): the bytes when [addr, addr+size)
+ * A BPF_PROBE_MEM load (memory/probe-mem.ts): the bytes when [addr, addr+size)
  * lies inside the space's kernel memory, else 0 in the destination, as the
  * kernel's exception-table fixup (ex_handler_bpf) leaves it. Never a fault.
  */

@@ -33,12 +33,12 @@
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
-import type { InsnAux } from '../engine.js';
+import type { InsnAux } from '../../verifier/insn-aux.js';
 import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
 import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
-import { NULL_GUARD } from '../memory.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
 import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
 import { TsbpfError } from '../../errors.js';
 
@@ -113,7 +113,7 @@ export interface CompileOptions {
    * of the i64 helper ABI; its result is sign-extended when `signed`.
    */
   fast32?: (id: number) => Fast32 | undefined;
-  /** address of the space's probe-mem table (vm/probe-mem.ts); needed when `aux` marks probeMem loads */
+  /** address of the space's probe-mem table (memory/probe-mem.ts); needed when `aux` marks probeMem loads */
   probeTable?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * BPF_PROBE_MEM in the JIT (vm/probe-mem.ts says what and why): one function
+ * BPF_PROBE_MEM in the JIT (memory/probe-mem.ts says what and why): one function
  * per module checks an address against the space's probe-mem table and
  * gives back the address to load from, or 0 when the load must yield 0.
  * The load site then reads from that address (0 is inside the memory, so
@@ -8,7 +8,7 @@
  * its exception-table fixup (ex_handler_bpf).
  */
 import { FuncBody, I32, I64, Op, type ModuleBuilder } from './wasm.js';
-import { PROBE_TABLE_RANGES } from '../probe-mem.js';
+import { PROBE_TABLE_RANGES } from '../../memory/probe-mem.js';
 
 /** Declare `probe(addr i64, size i64) -> i32` in `m`; returns its function index and declaration number. */
 export function declareProbeFunc(m: ModuleBuilder): { index: number; decl: number } {

@@ -22,11 +22,11 @@
  * checks it without leaving WebAssembly: a block of PROBE_TABLE_BYTES at
  * `addr`, holding the number of ranges (u32) at +0 and then [lo, hi) pairs of
  * u32 from +8. Models allocate their objects from a few large arenas
- * (testing/model.ts), so the table holds a handful of ranges and the scan is
+ * (src/testing/model.ts), so the table holds a handful of ranges and the scan is
  * short. Programs cannot write it: it is in no region they may write.
  */
 import { TsbpfError } from '../errors.js';
-import { NULL_GUARD, type AddressSpace } from './memory.js';
+import { NULL_GUARD, type AddressSpace } from './address-space.js';
 
 /** bytes of the table block: the count word, padding, then the ranges */
 export const PROBE_TABLE_BYTES = 1024;
