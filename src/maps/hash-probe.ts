@@ -185,8 +185,13 @@ function hashBody(): FuncBody {
  * below max_entries (the chain's -1 end) or after max_entries + 1 steps.
  */
 function findBody(): FuncBody {
-  const [ST, KEY, HV, MAX, N, I, STEPS, A, J] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const c = new FuncBody([[6, I32]]);
+  const [ST, KEY, HV, MAX, N, I, STEPS, A, J, POOL, SLOT, HASHES, NEXT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const c = new FuncBody([[10, I32]]);
+  // The header words the walk needs, in locals once (V8 does not keep memory loads across iterations).
+  for (const [local, w] of [[POOL, H.POOL], [SLOT, H.SLOT_SIZE], [HASHES, H.HASHES], [NEXT, H.NEXT]] as const) {
+    hdrGet(c, ST, w);
+    c.localSet(local);
+  }
   hdrGet(c, ST, H.MAX_ENTRIES);
   c.localTee(MAX);
   c.i32Const(1);
@@ -220,12 +225,20 @@ function findBody(): FuncBody {
   c.i32Const(1);
   c.op(Op.i32_sub);
   c.localSet(STEPS);
-  arrAddr(c, ST, H.HASHES, I);
+  c.localGet(HASHES);
+  c.localGet(I);
+  c.i32Const(2);
+  c.op(Op.i32_shl);
+  c.op(Op.i32_add);
   c.mem(Op.i32_load, 2, 0);
   c.localGet(HV);
   c.op(Op.i32_ne);
   c.brIf(0);
-  elemAddr(c, ST, I);
+  c.localGet(POOL);
+  c.localGet(I);
+  c.localGet(SLOT);
+  c.op(Op.i32_mul);
+  c.op(Op.i32_add);
   c.localSet(A);
   c.i32Const(0);
   c.localSet(J);
@@ -282,7 +295,11 @@ function findBody(): FuncBody {
   c.localGet(I);
   c.op(Op.return);
   c.end(); // next:
-  arrAddr(c, ST, H.NEXT, I);
+  c.localGet(NEXT);
+  c.localGet(I);
+  c.i32Const(2);
+  c.op(Op.i32_shl);
+  c.op(Op.i32_add);
   c.mem(Op.i32_load, 2, 0);
   c.localSet(I);
   c.br(0);
