@@ -1,5 +1,5 @@
 /**
- * Hash maps probed in WebAssembly (src/maps/hash-probe.ts): a JIT-compiled
+ * Hash maps probed in WebAssembly (src/helpers/hash-probe.ts): a JIT-compiled
  * program's bpf_map_lookup_elem/update/delete on a preallocated hash map run
  * without a call into JS, on the same table the host API and the
  * interpreter use. Each case compares the JIT with the interpreter (the JS
@@ -13,7 +13,7 @@ import type { BpfMap } from '../src/maps/map.js';
 import type { MapSpec } from '../src/object/spec.js';
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED } from '../src/maps/flags.js';
 import { HashMap } from '../src/maps/hash.js';
-import { probeModuleBytes } from '../src/maps/hash-probe.js';
+import { probeModuleBytes } from '../src/helpers/hash-probe.js';
 
 const ENGINES = ['jit', 'interpreter'] as const;
 const OP_LOOKUP = 0;

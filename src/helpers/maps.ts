@@ -5,9 +5,9 @@
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
-import { hashProbe, type ProbeOp } from '../maps/hash-probe.js';
+import { hashProbe, type ProbeOp } from './hash-probe.js';
 import { err, ret, runOf, type HelperMap } from './env.js';
 
 /** The map a program's map pointer designates. A verified program cannot hold anything else. */
@@ -36,7 +36,7 @@ function mapArg32(env: ExecEnv, mapAddr: number): HelperMap {
 /** bpf_map_lookup_elem on the i64 helper ABI. */
 const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
-/** The helper, with its hash-map operation in WebAssembly for the JIT (maps/hash-probe.ts). */
+/** The helper, with its hash-map operation in WebAssembly for the JIT (helpers/hash-probe.ts). */
 const inWasm = (def: HelperDef, op: ProbeOp): HelperDef => ({
   ...def,
   wasm32: (memory, shared, fallback) => hashProbe(op, memory, shared, fallback),

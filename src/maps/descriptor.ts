@@ -10,7 +10,7 @@
  *   +32 hash table state block (hash-layout.ts; preallocated hash kinds, else 0)
  * and the rest is laid out as Linux's struct bpf_map (BPF_MAP_FIELDS).
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import { MapType, type MapSpec, type MapTypeName } from '../object/spec.js';
 
 /** The attributes BPF_MAP_CREATE fixes for a map's life. */
@@ -42,7 +42,7 @@ export const BPF_MAP_FIELDS = {
 
 export const DESC_SIZE = 296;
 
-/** Offset of the hash table state address in the descriptor (read by the WebAssembly probe, hash-probe.ts). */
+/** Offset of the hash table state address in the descriptor (read by the WebAssembly probe, helpers/hash-probe.ts). */
 export const DESC_TABLE_STATE = 32;
 
 /** Write the descriptor block of map `id` at `addr` (bpf_map_init_from_attr's fields). */

@@ -2,7 +2,7 @@
  * The layout of a hash table's state in the address space: the one place
  * that says where each word is, read by the JS table (hash-table.ts, the
  * host API and the interpreter's helpers) and by the WebAssembly probe
- * (hash-probe.ts, the JIT's bpf_map_lookup_elem/update/delete), so the two
+ * (helpers/hash-probe.ts, the JIT's bpf_map_lookup_elem/update/delete), so the two
  * always agree.
  *
  * A preallocated table (and every table of a shared space) keeps its state
@@ -65,7 +65,7 @@ export function stateWords(nBuckets: number, n: number, lru: boolean): number {
 
 /**
  * The key hash (murmur3's 32-bit mixing; the kernel uses jhash with a random
- * seed). Its constants are shared with the WebAssembly copy in hash-probe.ts.
+ * seed). Its constants are shared with the WebAssembly copy in helpers/hash-probe.ts.
  */
 export const MURMUR = { c1: 0xcc9e2d51, c2: 0x1b873593, n: 0xe6546b64, f1: 0x85ebca6b, f2: 0xc2b2ae35 } as const;
 

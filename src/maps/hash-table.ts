@@ -16,7 +16,7 @@
  *
  * Preallocated tables keep those arrays and the counters (count, free-list
  * top, LRU ends) in one state block of the address space (hash-layout.ts),
- * so that the JIT's WebAssembly probe (hash-probe.ts) walks the same table
+ * so that the JIT's WebAssembly probe (helpers/hash-probe.ts) walks the same table
  * as this class without a call into JS. NO_PREALLOC tables of an unshared
  * space keep them in the JS heap (their arrays grow with the map) and the
  * probe hands their operations to the JS ops.
@@ -42,7 +42,7 @@
  * and only when the map is full: a program that works on the kernel's LRU
  * works here, and never sees an eviction the kernel would not allow.
  */
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import { errno, MemCache } from './map.js';
 import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';

@@ -375,7 +375,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
 export class HashMap extends HashBase<Uint8Array> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false) {
     super(spec, ctx, false, lru);
-    // What the JIT's WebAssembly probe does without JS (hash-probe.ts): lookups of non-LRU maps
+    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups of non-LRU maps
     // (an LRU lookup moves the element), and changes where no lock or write check is needed.
     if (!lru) this.table_.setProbe(PROBE_LOOKUP | (this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0));
   }
