@@ -64,10 +64,47 @@ function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
   c.op(Op.i32_shl);
   c.op(Op.i32_add);
 }
+/**
+ * for (; j + size <= n; j += size) body(): the loop every byte walk here uses
+ * (locals j and n). Inside `body`, depth 2 is the block around the loop's caller.
+ */
+function chunks(c: FuncBody, j: number, n: number, size: number, body: () => void): void {
+  c.blockStart(Op.block);
+  c.blockStart(Op.loop);
+  c.localGet(j);
+  c.i32Const(size);
+  c.op(Op.i32_add);
+  c.localGet(n);
+  c.op(Op.i32_gt_u);
+  c.brIf(1);
+  body();
+  c.localGet(j);
+  c.i32Const(size);
+  c.op(Op.i32_add);
+  c.localSet(j);
+  c.br(0);
+  c.end();
+  c.end();
+}
+/** push base + j */
+function at(c: FuncBody, base: number, j: number): void {
+  c.localGet(base);
+  c.localGet(j);
+  c.op(Op.i32_add);
+}
 const rotl = (c: FuncBody, n: number): void => {
   c.i32Const(n);
   c.op(Op.i32_rotl);
 };
+
+/** k on the stack -> rotl(k * c1, 15) * c2 (murmur3's block mix) */
+function mixK(c: FuncBody): void {
+  c.i32Const(MURMUR.c1 | 0);
+  c.op(Op.i32_mul);
+  rotl(c, 15);
+  c.i32Const(MURMUR.c2 | 0);
+  c.op(Op.i32_mul);
+}
 
 /** hash(st, key) -> i32: hash-layout.ts's hashBytes over the key in memory. */
 function hashBody(): FuncBody {
@@ -79,65 +116,33 @@ function hashBody(): FuncBody {
   c.op(Op.i32_xor);
   c.localSet(HV);
   // whole 4-byte words, little-endian
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(I);
-  c.i32Const(4);
-  c.op(Op.i32_add);
-  c.localGet(LEN);
-  c.op(Op.i32_gt_u);
-  c.brIf(1);
-  c.localGet(KEY);
-  c.localGet(I);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load, 0, 0);
-  c.i32Const(MURMUR.c1 | 0);
-  c.op(Op.i32_mul);
-  rotl(c, 15);
-  c.i32Const(MURMUR.c2 | 0);
-  c.op(Op.i32_mul);
-  c.localGet(HV);
-  c.op(Op.i32_xor);
-  rotl(c, 13);
-  c.i32Const(5);
-  c.op(Op.i32_mul);
-  c.i32Const(MURMUR.n | 0);
-  c.op(Op.i32_add);
-  c.localSet(HV);
-  c.localGet(I);
-  c.i32Const(4);
-  c.op(Op.i32_add);
-  c.localSet(I);
-  c.br(0);
-  c.end();
-  c.end();
-  // the tail bytes
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(I);
-  c.localGet(LEN);
-  c.op(Op.i32_ge_u);
-  c.brIf(1);
-  c.localGet(KEY);
-  c.localGet(I);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load8_u, 0, 0);
-  c.localGet(S);
-  c.op(Op.i32_shl);
-  c.localGet(K);
-  c.op(Op.i32_or);
-  c.localSet(K);
-  c.localGet(I);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(I);
-  c.localGet(S);
-  c.i32Const(8);
-  c.op(Op.i32_add);
-  c.localSet(S);
-  c.br(0);
-  c.end();
-  c.end();
+  chunks(c, I, LEN, 4, () => {
+    at(c, KEY, I);
+    c.mem(Op.i32_load, 0, 0);
+    mixK(c);
+    c.localGet(HV);
+    c.op(Op.i32_xor);
+    rotl(c, 13);
+    c.i32Const(5);
+    c.op(Op.i32_mul);
+    c.i32Const(MURMUR.n | 0);
+    c.op(Op.i32_add);
+    c.localSet(HV);
+  });
+  // the tail bytes, k |= byte << s
+  chunks(c, I, LEN, 1, () => {
+    at(c, KEY, I);
+    c.mem(Op.i32_load8_u, 0, 0);
+    c.localGet(S);
+    c.op(Op.i32_shl);
+    c.localGet(K);
+    c.op(Op.i32_or);
+    c.localSet(K);
+    c.localGet(S);
+    c.i32Const(8);
+    c.op(Op.i32_add);
+    c.localSet(S);
+  });
   c.localGet(K);
   c.localGet(LEN);
   c.i32Const(3);
@@ -145,11 +150,7 @@ function hashBody(): FuncBody {
   c.op(Op.i32_or);
   c.blockStart(Op.if);
   c.localGet(K);
-  c.i32Const(MURMUR.c1 | 0);
-  c.op(Op.i32_mul);
-  rotl(c, 15);
-  c.i32Const(MURMUR.c2 | 0);
-  c.op(Op.i32_mul);
+  mixK(c);
   c.localGet(HV);
   c.op(Op.i32_xor);
   c.localSet(HV);
@@ -242,56 +243,17 @@ function findBody(): FuncBody {
   c.localSet(A);
   c.i32Const(0);
   c.localSet(J);
-  // 8 bytes at a time
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(J);
-  c.i32Const(8);
-  c.op(Op.i32_add);
-  c.localGet(N);
-  c.op(Op.i32_gt_u);
-  c.brIf(1);
-  c.localGet(A);
-  c.localGet(J);
-  c.op(Op.i32_add);
-  c.mem(Op.i64_load, 0, 0);
-  c.localGet(KEY);
-  c.localGet(J);
-  c.op(Op.i32_add);
-  c.mem(Op.i64_load, 0, 0);
-  c.op(Op.i64_ne);
-  c.brIf(2); // -> next
-  c.localGet(J);
-  c.i32Const(8);
-  c.op(Op.i32_add);
-  c.localSet(J);
-  c.br(0);
-  c.end();
-  c.end();
-  // the tail bytes
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(J);
-  c.localGet(N);
-  c.op(Op.i32_ge_u);
-  c.brIf(1);
-  c.localGet(A);
-  c.localGet(J);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load8_u, 0, 0);
-  c.localGet(KEY);
-  c.localGet(J);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load8_u, 0, 0);
-  c.op(Op.i32_ne);
-  c.brIf(2); // -> next
-  c.localGet(J);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(J);
-  c.br(0);
-  c.end();
-  c.end();
+  // 8 bytes at a time, then the tail bytes; a difference goes on to the next element
+  for (const [size, load, ne] of [[8, Op.i64_load, Op.i64_ne], [1, Op.i32_load8_u, Op.i32_ne]] as const) {
+    chunks(c, J, N, size, () => {
+      at(c, A, J);
+      c.mem(load, 0, 0);
+      at(c, KEY, J);
+      c.mem(load, 0, 0);
+      c.op(ne);
+      c.brIf(2); // -> next
+    });
+  }
   c.localGet(I);
   c.op(Op.return);
   c.end(); // next:
@@ -313,33 +275,14 @@ function findBody(): FuncBody {
 function copyBody(): FuncBody {
   const [DST, SRC, N, J] = [0, 1, 2, 3];
   const c = new FuncBody([[1, I32]]);
-  const step = (load: number, store: number, size: number): void => {
-    c.blockStart(Op.block);
-    c.blockStart(Op.loop);
-    c.localGet(J);
-    c.i32Const(size);
-    c.op(Op.i32_add);
-    c.localGet(N);
-    c.op(Op.i32_gt_u);
-    c.brIf(1);
-    c.localGet(DST);
-    c.localGet(J);
-    c.op(Op.i32_add);
-    c.localGet(SRC);
-    c.localGet(J);
-    c.op(Op.i32_add);
-    c.mem(load, 0, 0);
-    c.mem(store, 0, 0);
-    c.localGet(J);
-    c.i32Const(size);
-    c.op(Op.i32_add);
-    c.localSet(J);
-    c.br(0);
-    c.end();
-    c.end();
-  };
-  step(Op.i64_load, Op.i64_store, 8);
-  step(Op.i32_load8_u, Op.i32_store8, 1);
+  for (const [size, load, store] of [[8, Op.i64_load, Op.i64_store], [1, Op.i32_load8_u, Op.i32_store8]] as const) {
+    chunks(c, J, N, size, () => {
+      at(c, DST, J);
+      at(c, SRC, J);
+      c.mem(load, 0, 0);
+      c.mem(store, 0, 0);
+    });
+  }
   c.op(Op.end);
   return c;
 }
@@ -348,24 +291,11 @@ function copyBody(): FuncBody {
 function zeroBody(): FuncBody {
   const [DST, N, J] = [0, 1, 2];
   const c = new FuncBody([[1, I32]]);
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(J);
-  c.localGet(N);
-  c.op(Op.i32_ge_u);
-  c.brIf(1);
-  c.localGet(DST);
-  c.localGet(J);
-  c.op(Op.i32_add);
-  c.i64Const32(0);
-  c.mem(Op.i64_store, 0, 0);
-  c.localGet(J);
-  c.i32Const(8);
-  c.op(Op.i32_add);
-  c.localSet(J);
-  c.br(0);
-  c.end();
-  c.end();
+  chunks(c, J, N, 8, () => {
+    at(c, DST, J);
+    c.i64Const32(0);
+    c.mem(Op.i64_store, 0, 0);
+  });
   c.op(Op.end);
   return c;
 }
