@@ -201,13 +201,7 @@ function findBody(): FuncBody {
   hdrGet(c, ST, H.KEY_SIZE);
   c.localSet(N);
   // i = buckets[h & mask]
-  hdrGet(c, ST, H.BUCKETS);
-  c.localGet(HV);
-  hdrGet(c, ST, H.MASK);
-  c.op(Op.i32_and);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  bucketAddr(c, ST, HV);
   c.mem(Op.i32_load, 2, 0);
   c.localSet(I);
   c.blockStart(Op.loop); // walk
@@ -298,6 +292,30 @@ function zeroBody(): FuncBody {
   });
   c.op(Op.end);
   return c;
+}
+
+/** h = hash(st, key); i = find(st, key, h), left on the stack too */
+function hashFind(c: FuncBody, f: Funcs, st: number, key: number, h: number, i: number): void {
+  c.localGet(st);
+  c.localGet(key);
+  c.call(f.hash);
+  c.localSet(h);
+  c.localGet(st);
+  c.localGet(key);
+  c.localGet(h);
+  c.call(f.find);
+  c.localTee(i);
+}
+
+/** the address of h's bucket head: buckets + (h & mask) * 4 */
+function bucketAddr(c: FuncBody, st: number, h: number): void {
+  hdrGet(c, st, H.BUCKETS);
+  c.localGet(h);
+  hdrGet(c, st, H.MASK);
+  c.op(Op.i32_and);
+  c.i32Const(2);
+  c.op(Op.i32_shl);
+  c.op(Op.i32_add);
 }
 
 interface Funcs {
@@ -398,15 +416,7 @@ function updateBody(f: Funcs): FuncBody {
     c.i32Const(BPF_EXIST);
     c.op(Op.i32_gt_u);
   });
-  c.localGet(ST);
-  c.localGet(KEY);
-  c.call(f.hash);
-  c.localSet(HV);
-  c.localGet(ST);
-  c.localGet(KEY);
-  c.localGet(HV);
-  c.call(f.find);
-  c.localTee(I);
+  hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_ge_s);
   c.blockStart(Op.if);
@@ -457,13 +467,7 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(HV);
     c.mem(Op.i32_store, 2, 0);
     // at the head of its bucket
-    hdrGet(c, ST, H.BUCKETS);
-    c.localGet(HV);
-    hdrGet(c, ST, H.MASK);
-    c.op(Op.i32_and);
-    c.i32Const(2);
-    c.op(Op.i32_shl);
-    c.op(Op.i32_add);
+    bucketAddr(c, ST, HV);
     c.localSet(B);
     arrAddr(c, ST, H.NEXT, I);
     c.localGet(B);
@@ -496,15 +500,7 @@ function deleteBody(f: Funcs): FuncBody {
   const [KEY, ST, HV, I, B, P, NX, TOP] = [2, 3, 4, 5, 6, 7, 8, 9];
   const c = new FuncBody([[7, I32]]);
   guard(c, f, 3, ST, PROBE_UPDATE);
-  c.localGet(ST);
-  c.localGet(KEY);
-  c.call(f.hash);
-  c.localSet(HV);
-  c.localGet(ST);
-  c.localGet(KEY);
-  c.localGet(HV);
-  c.call(f.find);
-  c.localTee(I);
+  hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_lt_s);
   c.blockStart(Op.if);
@@ -512,13 +508,7 @@ function deleteBody(f: Funcs): FuncBody {
   c.op(Op.return);
   c.end();
   // unlink (HashTable.removeIndex)
-  hdrGet(c, ST, H.BUCKETS);
-  c.localGet(HV);
-  hdrGet(c, ST, H.MASK);
-  c.op(Op.i32_and);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  bucketAddr(c, ST, HV);
   c.localTee(B);
   c.mem(Op.i32_load, 2, 0);
   c.localTee(P);
