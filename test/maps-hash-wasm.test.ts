@@ -14,6 +14,7 @@ import type { MapSpec } from '../src/object/spec.js';
 import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED } from '../src/maps/flags.js';
 import { HashMap } from '../src/maps/hash.js';
 import { probeModuleBytes } from '../src/helpers/hash-probe.js';
+import { xorshift32 } from './support/random.js';
 
 const ENGINES = ['jit', 'interpreter'] as const;
 const OP_LOOKUP = 0;
@@ -101,17 +102,6 @@ function contents(m: BpfMap<unknown>): string[] {
   return [...m.entries()].map(([k, v]) => `${hex(k)}=${hex(v as Uint8Array)}`);
 }
 
-/** xorshift32, so a failure replays */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
-
 /** Count the JS program-side operations of hash maps while `fn` runs. */
 function countJsOps(fn: () => void): number {
   const proto = HashMap.prototype as unknown as Record<string, (...a: number[]) => number>;
@@ -138,7 +128,7 @@ for (const keySize of [1, 3, 4, 5, 8, 13, 16, 40]) {
     const jit = await side('jit', spec('hash', keySize, maxEntries));
     const interp = await side('interpreter', spec('hash', keySize, maxEntries));
     try {
-      const r = rng(keySize * 7919);
+      const r = xorshift32(keySize * 7919);
       const key = (): Uint8Array => {
         const k = new Uint8Array(keySize);
         const n = r() % 40; // more keys than max_entries: E2BIG happens
