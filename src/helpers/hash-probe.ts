@@ -30,9 +30,9 @@
  */
 import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
-import { H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../maps/hash-layout.js';
-import { DESC_TABLE_STATE } from '../maps/descriptor.js';
-import { BPF_EXIST, BPF_NOEXIST } from '../maps/flags.js';
+import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE, UPDATE_FLAGS } from '../memory/hash-layout.js';
+
+const { BPF_EXIST, BPF_NOEXIST } = UPDATE_FLAGS;
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
 /** the JS operation a probe falls back to: the helper's 32-bit form (pc, args...) -> result */

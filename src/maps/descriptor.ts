@@ -42,8 +42,8 @@ export const BPF_MAP_FIELDS = {
 
 export const DESC_SIZE = 296;
 
-/** Offset of the hash table state address in the descriptor (read by the WebAssembly probe, helpers/hash-probe.ts). */
-export const DESC_TABLE_STATE = 32;
+/** Offset of the hash table state address in the descriptor (memory/hash-layout.ts, read by helpers/hash-probe.ts). */
+export { DESC_TABLE_STATE } from '../memory/hash-layout.js';
 
 /** Write the descriptor block of map `id` at `addr` (bpf_map_init_from_attr's fields). */
 export function writeDescriptor(space: AddressSpace, addr: number, id: number, spec: MapSpec, maxEntries: number): void {

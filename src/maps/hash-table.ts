@@ -47,7 +47,7 @@ import { errno, MemCache } from './map.js';
 import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
 import { ElemCache } from './elem-cache.js';
-import { H, HDR_WORDS, hashBytes, stateWords } from './hash-layout.js';
+import { H, HDR_WORDS, hashBytes, stateWords } from '../memory/hash-layout.js';
 
 export interface HashTableOptions {
   /** may programs write values (false for BPF_F_RDONLY_PROG): the regions' writable bit for checked mode */
@@ -66,7 +66,7 @@ export interface HashTableOptions {
   valueSize?: number;
 }
 
-export { hashBytes } from './hash-layout.js';
+export { hashBytes } from '../memory/hash-layout.js';
 
 const MAX_BUCKETS = 1 << 20;
 

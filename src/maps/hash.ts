@@ -29,7 +29,7 @@ import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type V
 import { HashTable } from './hash-table.js';
 import type { MapLock } from './lock.js';
 import { DESC_TABLE_STATE } from './descriptor.js';
-import { PROBE_LOOKUP, PROBE_UPDATE } from './hash-layout.js';
+import { PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {

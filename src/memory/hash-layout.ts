@@ -1,6 +1,6 @@
 /**
  * The layout of a hash table's state in the address space: the one place
- * that says where each word is, read by the JS table (hash-table.ts, the
+ * that says where each word is, read by the JS table (src/maps/hash-table.ts, the
  * host API and the interpreter's helpers) and by the WebAssembly probe
  * (helpers/hash-probe.ts, the JIT's bpf_map_lookup_elem/update/delete), so the two
  * always agree.
@@ -15,7 +15,7 @@
  * htab_elem keeps key and value together the same way).
  *
  * The map's descriptor carries the block's address at DESC_TABLE_STATE
- * (descriptor.ts), so a program's map pointer leads to its table without a
+ * (src/maps/descriptor.ts), so a program's map pointer leads to its table without a
  * call into JS.
  */
 
@@ -52,6 +52,12 @@ export const H = {
   FREE: 18,
 } as const;
 export const HDR_WORDS = 20;
+
+/** Offset of the state block's address in a hash map's descriptor (src/maps/descriptor.ts). */
+export const DESC_TABLE_STATE = 32;
+
+/** bpf_map_update_elem flags the probe handles itself (include/uapi/linux/bpf.h; src/maps/flags.ts has them all) */
+export const UPDATE_FLAGS = { BPF_ANY: 0, BPF_NOEXIST: 1, BPF_EXIST: 2 } as const;
 
 /** H.PROBE bits. A clear bit sends the operation to the map's JS ops (map-specific rules). */
 export const PROBE_LOOKUP = 1;
