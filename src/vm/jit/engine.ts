@@ -15,6 +15,7 @@
  * on Node 20) instead of a jump; the count of 33 (MAX_TAIL_CALL_CNT) is
  * shared across the chain as in the kernel.
  */
+import { probeTable } from '../../memory/probe-mem.js';
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
@@ -479,6 +480,7 @@ export class JitExecutable implements Executable {
       memMinPages: 0,
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
+      ...(image.aux?.some((a) => a?.probeMem) ? { probeTable: probeTable(space).addr } : {}),
       inliners: this.options.inliners ?? defaultInliners(space),
       fast32: (id) => {
         const def = image.helpers.get(id);
