@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { KernelRuntime } from '../src/kernel/index.js';
+import { kernelUnavailable } from '../src/kernel/index.js';
 
 export const BPFFS = '/sys/fs/bpf';
 
@@ -21,16 +21,8 @@ export async function kernelSkip(): Promise<string | undefined> {
 }
 
 async function probe(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (bpf(2) needs CAP_BPF)';
-  try {
-    await import('koffi');
-  } catch {
-    return 'the koffi package is not installed';
-  }
-  const rt = new KernelRuntime();
-  const f = (await rt.features()).progType('socket_filter');
-  if (!f.ok) return `the kernel refuses BPF programs: ${f.reason}`;
+  const why = await kernelUnavailable();
+  if (why) return why;
   try {
     const mounts = readFileSync('/proc/mounts', 'utf8');
     if (!mounts.split('\n').some((l) => l.split(' ')[1] === BPFFS && l.split(' ')[2] === 'bpf')) execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'ignore' });
