@@ -5,7 +5,7 @@
  */
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
-import { applyCoreRelocations, type CoreCandCache, type CoreLog } from '../object/btf/core.js';
+import { applyCoreRelocations, type CoreCandCache, type CoreLog, type CoreModules } from '../object/btf/core.js';
 import { contextBtf } from '../object/btf/context.js';
 import type { CoreRelo } from '../object/btf/ext.js';
 import { cloneInsns, type Insn } from '../isa/insn.js';
@@ -35,6 +35,8 @@ export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?
 export interface CoreOptions {
   log?: CoreLog;
   cache?: CoreCandCache;
+  /** kernel modules' BTF, searched when vmlinux has no candidate (libbpf load_module_btfs) */
+  modules?: CoreModules;
 }
 
 const BPF_F_RDONLY_PROG = 0x80;

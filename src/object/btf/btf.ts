@@ -66,13 +66,17 @@ export class Btf {
     this.base = base;
   }
 
-  /** Build a Btf from already-made types (tests, the writer); ids must equal positions. */
-  static fromTypes(types: BtfType[]): Btf {
-    const all = types[0]?.kind === 'void' ? types : [{ id: 0, kind: 'void', name: '' } as BtfType, ...types];
+  /**
+   * Build a Btf from already-made types (tests, the writer); ids must equal
+   * positions. With `base`, split BTF: `types` are its own, numbered after
+   * the base's (as a kernel module's are after vmlinux's).
+   */
+  static fromTypes(types: BtfType[], base?: Btf): Btf {
+    const all = base ? [...base.types, ...types] : types[0]?.kind === 'void' ? types : [{ id: 0, kind: 'void', name: '' } as BtfType, ...types];
     all.forEach((t, i) => {
       if (t.id !== i) throw new BtfError(-1, `type at position ${i} has id ${t.id}`);
     });
-    const b = new Btf(all, new BtfStrings(new Uint8Array(1)), 'le', []);
+    const b = new Btf(all, new BtfStrings(new Uint8Array(1)), 'le', [], base);
     b.checkReferences();
     return b;
   }
