@@ -9,15 +9,16 @@ import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
-import type { HelperRegistry } from '../helpers/types.js';
+import type { HelperRegistry } from '../vm/helper-abi.js';
 import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
+import { ArrayMap } from '../maps/array.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
 import type { InsnAux } from '../verifier/insn-aux.js';
 import type { AddressSpace } from '../memory/address-space.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';
-import { coreRelocated } from '../verifier/spec-input.js';
+import { coreRelocated } from '../object/relocate.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
@@ -53,11 +54,10 @@ export interface PreparedProgram {
 
 /** The address a BPF_PSEUDO_MAP_VALUE lddw designates: the array's value storage plus the offset (array_map_direct_value_addr). */
 function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: number): number {
-  const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
-  if (m.type !== 'array' || valuesAddr === undefined) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
+  if (!(m instanceof ArrayMap)) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
   if (m.maxEntries !== 1) throw new TsbpfError('ENOTSUPP', `${prog}: insn ${i}: direct value access needs a single-element array (${m.name} has ${m.maxEntries})`);
   if (off < 0 || off >= m.valueSize) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: invalid access to map value pointer, value_size=${m.valueSize} off=${off >>> 0}`);
-  return valuesAddr + off;
+  return m.valuesAddr + off;
 }
 
 function setImm64(insns: Insn[], i: number, v: number): void {
@@ -66,7 +66,7 @@ function setImm64(insns: Insn[], i: number, v: number): void {
 }
 
 export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
-  // CO-RE first (verifier/spec-input.ts coreRelocated): the target is the
+  // CO-RE first (object/relocate.ts coreRelocated): the target is the
   // runtime's coreTarget or tsbpf's own types; existence checks the target
   // cannot satisfy become 0, other misses poison their instruction (libbpf).
   const insns = coreRelocated(ps, ctx.spec?.btf, ctx.coreTarget);
@@ -154,9 +154,8 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
     const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
     const t = m.spec.innerMap;
     if (t) info.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags };
-    const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
     // A frozen global-data array's bytes let the verifier treat .rodata reads as constants.
-    if (m.frozen && m.type === 'array' && m.maxEntries === 1 && valuesAddr !== undefined) info.contents = ctx.space.bytes(valuesAddr, m.valueSize).slice();
+    if (m.frozen && m instanceof ArrayMap && m.maxEntries === 1) info.contents = ctx.space.bytes(m.valuesAddr, m.valueSize).slice();
     return info;
   });
   const out = ctx.check({

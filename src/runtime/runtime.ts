@@ -15,10 +15,10 @@ import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { JitEngine } from '../vm/jit/index.js';
-import { HelperRegistry } from '../helpers/types.js';
+import { HelperRegistry } from '../vm/helper-abi.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
-import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
+import { createMap, MapTable, ProgArray, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, MapTypeName, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { MapTypes } from '../maps/classes.js';
 import { loadedVariables, type Variable } from './variables.js';
@@ -338,8 +338,7 @@ export class Runtime implements RuntimeApi {
 
   /** The prog_array slot's program, for tail calls. */
   private tailCallTarget(m: BpfMap<unknown>, index: number): Executable | undefined {
-    const pa = m as unknown as { getProgram?(i: number): ProgramRef | undefined };
-    const ref = pa.getProgram?.(index);
+    const ref = m instanceof ProgArray ? m.getProgram(index) : undefined;
     return ref ? this.programs.get(ref.id)?.executable : undefined;
   }
 
@@ -411,7 +410,8 @@ export class Runtime implements RuntimeApi {
             // libbpf fills slots only with programs that were loaded.
             if (!p) continue;
             try {
-              (m as unknown as { setProgram(i: number, p: ProgramRef): void }).setProgram(c.index, p);
+              if (!(m instanceof ProgArray)) throw new TsbpfError('EINVAL', `map '${name}' (${m.type}) holds no programs`);
+              m.setProgram(c.index, p);
             } catch (e) {
               // libbpf bpf_object__init_prog_array: the whole load fails.
               if (e instanceof TsbpfError) throw new TsbpfError(e.errno, `map '${name}': failed to initialize slot [${c.index}] to prog '${p.name}': ${e.message}`);
@@ -492,7 +492,7 @@ export class Runtime implements RuntimeApi {
     });
     const facts = programFacts(ps, this.engine.kind === 'jit');
     // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.
-    for (const m of prepared.maps) if (m.type === 'prog_array') (m as unknown as ProgArray).claim(facts, 'load');
+    for (const m of prepared.maps) if (m instanceof ProgArray) m.claim(facts, 'load');
     const id = ++this.lastProgId;
     const image: ProgramImage = {
       name: ps.name,
@@ -520,7 +520,7 @@ export class Runtime implements RuntimeApi {
   forgetProgram(p: Program): void {
     if (this.programs.get(p.id) !== p) return;
     this.programs.delete(p.id);
-    for (const m of this.maps.values()) if (m.type === 'prog_array') (m as unknown as { forget(id: number): void }).forget(p.id);
+    for (const m of this.maps.values()) if (m instanceof ProgArray) m.forget(p.id);
   }
 
   /** @internal */
