@@ -10,10 +10,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { Cleanup, kernelSkip, sh, which } from './kernel-support.js';
+import { Cleanup, kernelSkip, sh, udpListener, vethIntoNamespace, which } from './kernel-support.js';
 import { FIXTURES } from './paths.js';
 import { loadObjectFile } from '../src/object/file.js';
 import { KernelRuntime, KernelError } from '../src/kernel/index.js';
@@ -30,22 +30,6 @@ async function skipReason(): Promise<string | undefined> {
   return (await kernelSkip()) ?? (which('ip') && which('tc') ? undefined : 'iproute2 (ip, tc) is not installed');
 }
 
-/** A veth pair, its far end in a namespace: names unique to this process (tsk3- prefix). */
-function vethIntoNamespace(undo: Cleanup, tag: string): { dev: string; ns: string; there: string } {
-  const ns = `tsk3-${tag}${process.pid}`;
-  const dev = `tsk3-${tag}${process.pid % 100000}`;
-  const there = `10.215.${(process.pid >> 6) & 0xff}.${(process.pid & 0x3f) * 4 + 2}`;
-  execFileSync('ip', ['netns', 'add', ns]);
-  undo.add(() => execFileSync('ip', ['netns', 'del', ns]));
-  execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  undo.add(() => execFileSync('ip', ['link', 'del', dev]));
-  execFileSync('ip', ['addr', 'add', `${there.replace(/\d+$/, (x) => String(Number(x) - 1))}/30`, 'dev', dev]);
-  execFileSync('ip', ['link', 'set', dev, 'up']);
-  execFileSync('ip', ['-n', ns, 'addr', 'add', `${there}/30`, 'dev', 'eth0']);
-  execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  return { dev, ns, there };
-}
-
 test('kernel tc (legacy): clsact + cls_bpf direct-action filters, as tc filter show lists them, rewriting real traffic', { timeout: 60_000 }, async (t) => {
   const why = await skipReason();
   if (why) return t.skip(why);
@@ -53,7 +37,9 @@ test('kernel tc (legacy): clsact + cls_bpf direct-action filters, as tc filter s
   const rt = new KernelRuntime();
   undo.add(() => rt.close());
   try {
-    const { dev, ns, there } = vethIntoNamespace(undo, 'g');
+    const ns = `tsk3-g${process.pid}`;
+    const dev = `tsk3-g${process.pid % 100000}`;
+    const { there } = vethIntoNamespace(undo, { ns, dev, net: 215 });
     const coll = await rt.load(await loadObjectFile(join(FIXTURES, 'tc_rewrite.o')));
     const rewrite = coll.program('tc_rewrite');
     const count = coll.program('tc_count');
@@ -78,15 +64,11 @@ test('kernel tc (legacy): clsact + cls_bpf direct-action filters, as tc filter s
     assert.throws(() => count.attach({ tc: dev, direction: 'sideways' as 'ingress', legacy: true }), /direction is ingress or egress/);
 
     // the rewriter is live in direct-action mode: datagrams to port 53 arrive at the far end's 5353
-    const listen = "const s=require('dgram').createSocket('udp4');s.on('message',(m)=>console.log('got '+m));s.bind(5353,()=>console.log('listening'))";
-    const far = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
-    undo.add(() => far.kill());
-    let got = '';
-    far.stdout!.on('data', (d: Buffer) => (got += d.toString()));
-    assert.ok(await until(() => got.includes('listening')), got);
+    const far = udpListener(undo, ns, 5353);
+    assert.ok(await until(() => far.output().includes('listening')), far.output());
     const tx = createSocket('udp4');
     undo.add(() => tx.close());
-    assert.ok(await until(() => got.includes('got via cls_bpf'), () => tx.send('via cls_bpf', 53, there)), `received on 5353: ${got}`);
+    assert.ok(await until(() => far.output().includes('got via cls_bpf'), () => tx.send('via cls_bpf', 53, there)), `received on 5353: ${far.output()}`);
 
     // detach: the filter goes; the qdisc tsbpf made goes with the last filter on it
     out.detach();
