@@ -8,6 +8,7 @@
 import { openSys } from './ffi.js';
 import { Features } from './probe.js';
 
+/** Why this process cannot load programs into the running kernel, or undefined when it can. */
 export async function kernelUnavailable(): Promise<string | undefined> {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (bpf(2) needs CAP_BPF)';

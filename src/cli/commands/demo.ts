@@ -6,7 +6,7 @@
  * iterator and printed as they come). The demo drives its own traffic (a
  * fixed mix of routes, a few deliberately slow) through loopback, then
  * prints the maps as bpftrace prints them and exits 0. Then, as root, its
- * kernel mode (demo-kernel.ts) traces the machine with two bundled kernel
+ * kernel mode (../demo-kernel.ts) traces the machine with two bundled kernel
  * examples for --kernel-seconds (default 2; 0 leaves it out); elsewhere it
  * says why it skips that part.
  */
@@ -21,7 +21,7 @@ import { RingBufReader } from '../../maps/ringbuf-reader.js';
 import { sectionHook } from '../../hooks/section.js';
 import { formatCounts, formatLog2Hist, histSlots } from '../../hooks/print.js';
 import type { Link } from '../../hooks/link.js';
-import { kernelMode } from './demo-kernel.js';
+import { kernelMode } from '../demo-kernel.js';
 
 export const options: OptionSpec = { requests: { type: 'string', short: 'n' }, object: { type: 'string' }, 'kernel-seconds': { type: 'string' } };
 

@@ -1,5 +1,5 @@
 /**
- * The demo's kernel mode: as root on a kernel that takes BPF programs, the
+ * `tsbpf demo`'s kernel mode (commands/demo.ts): as root on a kernel that takes BPF programs, the
  * bundled examples/kernel/execsnoop.o (a tracepoint on execve filling a ring
  * buffer) and syscount.o (a raw tracepoint on every system call, counting per
  * process) are loaded into the running kernel through tsbpf/kernel and trace
@@ -12,8 +12,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { release } from 'node:os';
-import { loadObjectFile } from '../../object/file.js';
-import { formatLog2Hist, log2Slot } from '../../hooks/print.js';
+import { loadObjectFile } from '../object/file.js';
+import { formatLog2Hist, log2Slot } from '../hooks/print.js';
 
 type Out = { write(s: string): unknown };
 
@@ -28,7 +28,7 @@ function comm(pid: number): string {
 }
 
 export async function kernelMode(examples: string, seconds: number, out: Out): Promise<void> {
-  const { kernelUnavailable, KernelRuntime, KernelRingBufReader } = await import('../../kernel/index.js');
+  const { kernelUnavailable, KernelRuntime, KernelRingBufReader } = await import('../kernel/index.js');
   const why = await kernelUnavailable();
   if (why) {
     out.write(`Kernel mode skipped: ${why}. As root, the demo also loads examples/kernel/execsnoop.o and syscount.o into the running kernel and traces the machine for ${seconds} s.\n`);
