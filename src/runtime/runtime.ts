@@ -31,7 +31,7 @@ import { pinPathOf, type OpenPinOptions, type PinStore } from '../maps/pin-store
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from '../isa/opcodes.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
-import { attachFuncProto, prepareInsns, type ProgramCheck } from './loader.js';
+import { attachFuncProto, relocate, validate, verify, type PrepareContext, type ProgramCheck, type RelocatedProgram, type Verdict } from './loader.js';
 import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import { checkShareable } from '../maps/shareable.js';
 import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
@@ -477,7 +477,8 @@ export class Runtime implements RuntimeApi {
     if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
     if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
       throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
-    const prepared = prepareInsns(ps, {
+    // The load pipeline (loader.ts; docs/architecture.md, "Load pipeline"): relocate, validate, verify, compile, publish.
+    const ctx: PrepareContext = {
       helpers: this.helpers,
       mapByName,
       mapById: (id) => this.maps.byId(id),
@@ -489,18 +490,27 @@ export class Runtime implements RuntimeApi {
       ...(logLevel !== undefined ? { logLevel } : {}),
       ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
       ...(this.kernelBtf ? { kernelBtf: this.kernelBtf } : {}),
-    });
+    };
+    const prog = relocate(ps, ctx);
+    validate(prog, ctx);
+    const verdict = check ? verify(ps, prog, check, ctx) : undefined;
     const facts = programFacts(ps, this.engine.kind === 'jit');
     // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.
-    for (const m of prepared.maps) if (m instanceof ProgArray) m.claim(facts, 'load');
+    for (const m of prog.maps) if (m instanceof ProgArray) m.claim(facts, 'load');
     const id = ++this.lastProgId;
+    const exe = await this.compile(ps, prog, verdict, domain);
+    return this.publish(id, ps, prog, verdict, exe, facts);
+  }
+
+  /** Step 4, compile: the engine turns the verified instructions into an executable (the JIT's WebAssembly module, or the interpreter's decoded program). */
+  private async compile(ps: ProgramSpec, prog: RelocatedProgram, verdict: Verdict | undefined, domain: CollectionDomain): Promise<Executable> {
     const image: ProgramImage = {
       name: ps.name,
-      insns: prepared.insns,
+      insns: prog.insns,
       helpers: this.helpers,
       space: this.space,
-      verified: prepared.verified,
-      ...(prepared.aux ? { aux: prepared.aux } : {}),
+      verified: verdict !== undefined,
+      ...(verdict?.aux ? { aux: verdict.aux } : {}),
       // Confined probe reads know the program's collection from this (helpers/reach.ts).
       ...(this.probeReach === 'collection' ? { owner: domain } : {}),
       ...(this.runDeadline ? { deadline: this.runDeadline } : {}),
@@ -510,8 +520,12 @@ export class Runtime implements RuntimeApi {
       },
     };
     // The async path when the engine has one: browser main threads refuse synchronous compilation of large modules.
-    const exe = this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
-    const p = new Program(this, id, ps, prepared.insns, exe, prepared.log, facts, prepared.maps);
+    return this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
+  }
+
+  /** Step 5, publish: the program gets its id and the runtime lists it (bpf_prog_alloc_id). */
+  private publish(id: number, ps: ProgramSpec, prog: RelocatedProgram, verdict: Verdict | undefined, exe: Executable, facts: ReturnType<typeof programFacts>): Program {
+    const p = new Program(this, id, ps, prog.insns, exe, verdict?.log, facts, prog.maps);
     this.programs.set(id, p);
     return p;
   }
