@@ -1,7 +1,10 @@
 /**
  * examples/kernel/*.mjs as a user runs them (as root): execsnoop sees an
  * exec this test makes, opensnoop this process's opens (one failing), xdp_count counts packets sent over a veth pair into
- * a network namespace, syscount prints its histogram. Each example runs in
+ * a network namespace, syscount prints its histogram, tc_rewrite rewrites
+ * datagrams on tcx egress of a veth whose far end (in a namespace) receives
+ * them on the rewritten port, and agrees with the user-space runtime on every
+ * packet. Each example runs in
  * its own process and is stopped in `finally`.
  */
 import { test } from 'node:test';
@@ -10,7 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cleanup, kernelSkip, which } from './kernel-support.js';
+import { Cleanup, kernelSkip, udpListener, vethIntoNamespace, which } from './kernel-support.js';
 import { ROOT } from './paths.js';
 
 const EX = join(ROOT, 'examples/kernel');
@@ -92,19 +95,9 @@ test('examples/kernel/xdp_count.mjs counts packets on a veth into a namespace', 
   const why = (await kernelSkip()) ?? (which('ip') ? undefined : 'iproute2 (ip) is not installed');
   if (why) return t.skip(why);
   const undo = new Cleanup();
-  const ns = `tsbpfx${process.pid}`;
-  const dev = `vx0${process.pid % 100000}`;
-  const there = `10.203.${(process.pid >> 6) & 0xff}.${(process.pid & 0x3f) * 4 + 2}`;
-  const here = there.replace(/\d+$/, (x) => String(Number(x) - 1));
   try {
-    execFileSync('ip', ['netns', 'add', ns]);
-    undo.add(() => execFileSync('ip', ['netns', 'del', ns]));
-    execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', 'eth0x', 'netns', ns]);
-    undo.add(() => execFileSync('ip', ['link', 'del', dev]));
-    execFileSync('ip', ['addr', 'add', `${here}/30`, 'dev', dev]);
-    execFileSync('ip', ['link', 'set', dev, 'up']);
-    execFileSync('ip', ['-n', ns, 'addr', 'add', `${there}/30`, 'dev', 'eth0x']);
-    execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0x', 'up']);
+    const dev = `vx0${process.pid % 100000}`;
+    const { there } = vethIntoNamespace(undo, { ns: `tsbpfx${process.pid}`, dev, peer: 'eth0x', net: 203 });
     const ex = start('xdp_count.mjs', [dev, '--seconds', '2']);
     undo.add(() => ex.child.kill());
     const tx = createSocket('udp4');
@@ -113,6 +106,32 @@ test('examples/kernel/xdp_count.mjs counts packets on a veth into a namespace', 
     await until(() => /--- /.test(ex.output()), () => tx.send('x', 9, there));
     assert.equal(await ex.exited, 0, ex.output());
     assert.match(ex.output(), /^(icmp|non-IPv4)\s+[1-9]\d* packets\s+\d+ bytes$/m, ex.output());
+  } finally {
+    undo.run();
+  }
+});
+
+test('examples/kernel/tc_rewrite.mjs rewrites packets through tcx; the far side and the user-space runtime agree', { timeout: 60_000 }, async (t) => {
+  const why = (await kernelSkip()) ?? (which('ip') ? undefined : 'iproute2 (ip) is not installed');
+  if (why) return t.skip(why);
+  const undo = new Cleanup();
+  try {
+    const ns = `tsk3-tc${process.pid}`;
+    const dev = `tsk3-t${process.pid % 100000}`;
+    const { there } = vethIntoNamespace(undo, { ns, dev, net: 213 });
+    // the other side: a UDP listener on port 5353 in the namespace (the datagrams are sent to 53)
+    const far = udpListener(undo, ns, 5353);
+    assert.ok(await until(() => far.output().includes('listening'), () => {}), `listener started: ${far.output()}`);
+    const ex = start('tc_rewrite.mjs', [dev, '--to', there, '--count', '3']);
+    undo.add(() => ex.child.kill());
+    assert.equal(await ex.exited, 0, ex.output());
+    // the kernel rewrote each datagram (captured before and after the rewriter on the same tcx hook)
+    const lines = ex.output().split('\n').filter((l) => l.startsWith('ttl '));
+    assert.equal(lines.length, 3, ex.output());
+    for (const l of lines) assert.match(l, /^ttl \d+ -> 42, udp port 53 -> 5353, ip checksum 0x[0-9a-f]+ -> 0x[0-9a-f]+: user-space runtime: same bytes/);
+    assert.match(ex.output(), /^3\/3 packets rewritten alike by the kernel and the user-space runtime$/m);
+    // and the far side received them on the port the program wrote
+    assert.ok(await until(() => (far.output().match(/^got tsbpf tc_rewrite \d$/gm) ?? []).length === 3, () => {}), `received on 5353:\n${far.output()}`);
   } finally {
     undo.run();
   }

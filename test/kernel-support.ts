@@ -4,9 +4,9 @@
  * a cleanup list run in `finally` so that links, pins and devices go away
  * even when an assertion fails.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { KernelRuntime } from '../src/kernel/index.js';
+import { kernelUnavailable } from '../src/kernel/index.js';
 
 export const BPFFS = '/sys/fs/bpf';
 
@@ -21,16 +21,8 @@ export async function kernelSkip(): Promise<string | undefined> {
 }
 
 async function probe(): Promise<string | undefined> {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (bpf(2) needs CAP_BPF)';
-  try {
-    await import('koffi');
-  } catch {
-    return 'the koffi package is not installed';
-  }
-  const rt = new KernelRuntime();
-  const f = (await rt.features()).progType('socket_filter');
-  if (!f.ok) return `the kernel refuses BPF programs: ${f.reason}`;
+  const why = await kernelUnavailable();
+  if (why) return why;
   try {
     const mounts = readFileSync('/proc/mounts', 'utf8');
     if (!mounts.split('\n').some((l) => l.split(' ')[1] === BPFFS && l.split(' ')[2] === 'bpf')) execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: 'ignore' });
@@ -65,3 +57,34 @@ export function sh(cmd: string, args: string[]): string {
 }
 
 export const exists = existsSync;
+
+/**
+ * A veth pair whose far end (`peer`, default eth0) is in a new network
+ * namespace, each end with an address of a /30 in 10.NET.x.y chosen from
+ * this process's pid; `undo` deletes both. Returns the near and far address.
+ */
+export function vethIntoNamespace(undo: Cleanup, o: { ns: string; dev: string; peer?: string; net: number }): { here: string; there: string } {
+  const peer = o.peer ?? 'eth0';
+  const there = `10.${o.net}.${(process.pid >> 6) & 0xff}.${(process.pid & 0x3f) * 4 + 2}`;
+  const here = there.replace(/\d+$/, (x) => String(Number(x) - 1));
+  execFileSync('ip', ['netns', 'add', o.ns]);
+  undo.add(() => execFileSync('ip', ['netns', 'del', o.ns]));
+  execFileSync('ip', ['link', 'add', o.dev, 'type', 'veth', 'peer', 'name', peer, 'netns', o.ns]);
+  undo.add(() => execFileSync('ip', ['link', 'del', o.dev]));
+  execFileSync('ip', ['addr', 'add', `${here}/30`, 'dev', o.dev]);
+  execFileSync('ip', ['link', 'set', o.dev, 'up']);
+  execFileSync('ip', ['-n', o.ns, 'addr', 'add', `${there}/30`, 'dev', peer]);
+  execFileSync('ip', ['-n', o.ns, 'link', 'set', peer, 'up']);
+  return { here, there };
+}
+
+/** A UDP listener in namespace `ns` on `port` (a child node process, killed by `undo`): it prints `listening`, then `got MSG` per datagram. */
+export function udpListener(undo: Cleanup, ns: string, port: number): { output: () => string } {
+  const listen = `const s=require('dgram').createSocket('udp4');s.on('message',(m)=>console.log('got '+m));s.bind(${port},()=>console.log('listening'))`;
+  const far = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
+  undo.add(() => far.kill());
+  let got = '';
+  far.stdout!.on('data', (d: Buffer) => (got += d.toString()));
+  far.stderr!.on('data', (d: Buffer) => (got += d.toString()));
+  return { output: () => got };
+}

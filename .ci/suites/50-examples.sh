@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The bundled example programs: rebuild examples/*.c with clang-19 and
 # compare with the committed objects (the demo loads those, so it needs no
-# clang), then run the README's first command, `node bin/tsbpf demo`.
+# clang), then run the README's first command, `node bin/tsbpf demo` (as root, CI's case,
+# its kernel mode loads examples/kernel/execsnoop.o and syscount.o and traces the machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f dist/src/cli/main.js ] || npm run build
@@ -25,4 +26,8 @@ else
 fi
 
 echo "--- node bin/tsbpf demo"
-node bin/tsbpf demo
+out="$(node bin/tsbpf demo)"
+printf '%s\n' "$out"
+if [ "$(id -u)" = 0 ]; then
+  printf '%s\n' "$out" | grep -q "^Kernel mode (root): " || { echo "demo: as root, the kernel mode did not run" >&2; exit 1; }
+fi

@@ -30,3 +30,20 @@ printf '%s\n' "$out" | sed -n 1,8p
 echo "--- tsbpf btf show (the kernel's BTF objects)"
 out="$(node bin/tsbpf btf show)"
 printf '%s\n' "$out" | sed -n 1,3p
+
+# a tc program that rewrites packets, on tcx egress of a veth pair whose far end
+# is in a network namespace, checked against the user-space runtime
+if command -v ip >/dev/null; then
+  ns="tsk3-ci$$"; dev="tsk3-c$(( $$ % 100000 ))"
+  cleanup_net() { ip link del "$dev" 2>/dev/null || true; ip netns del "$ns" 2>/dev/null || true; }
+  trap 'cleanup_net; rm -rf "${tmp:-}"' EXIT
+  ip netns add "$ns"
+  ip link add "$dev" type veth peer name eth0 netns "$ns"
+  ip addr add 10.214.0.1/30 dev "$dev"; ip link set "$dev" up
+  ip -n "$ns" addr add 10.214.0.2/30 dev eth0; ip -n "$ns" link set eth0 up
+  echo "--- node examples/kernel/tc_rewrite.mjs $dev --to 10.214.0.2"
+  node examples/kernel/tc_rewrite.mjs "$dev" --to 10.214.0.2 --count 3
+  cleanup_net
+else
+  echo "skip tc_rewrite: iproute2 (ip) is not installed"
+fi

@@ -8,7 +8,8 @@
  *  - raw tracepoints, tp_btf, fentry/fexit/fmod_ret and lsm with
  *    BPF_RAW_TRACEPOINT_OPEN;
  *  - XDP on an interface and tc through tcx with BPF_LINK_CREATE on the
- *    ifindex; cgroup programs on a cgroup v2 directory;
+ *    ifindex, or through a clsact qdisc and a cls_bpf filter (tc-legacy.ts)
+ *    on kernels without tcx; cgroup programs on a cgroup v2 directory;
  *  - socket filters with SO_ATTACH_BPF on a socket of this process.
  * Links are fds: the kernel detaches them when the fd closes, so a process
  * that exits (or crashes) leaves nothing attached unless it pinned the link.
@@ -22,6 +23,7 @@ import { BPF_CMD, kernelError, type Sys } from './ffi.js';
 import { linkInfo, type LinkInfo } from './info.js';
 import { pinFd } from './map.js';
 import { symbolOffset } from './elf-symbols.js';
+import { tcFilterAttach, tcFilterDetach } from './tc-legacy.js';
 import { PERF_COUNT_SW_CPU_CLOCK, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, PERF_FLAG_FD_CLOEXEC, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT, perfEventAttr, onlineCpus } from './perf-event.js';
 
 export type AttachTarget =
@@ -31,6 +33,8 @@ export type AttachTarget =
   | { uprobe: string; symbol?: string; offset?: number; retprobe?: boolean; pid?: number }
   | { xdp: string | number; mode?: 'skb' | 'drv' | 'hw' }
   | { tcx: string | number; direction: 'ingress' | 'egress' }
+  /** tc: through tcx, falling back to a clsact qdisc + cls_bpf filter where the kernel has no tcx; `legacy: true` always takes the filter path */
+  | { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }
   | { cgroup: string; attachType?: string }
   | { socket: number | { _handle?: { fd?: number } } }
   | { perfEvent: { type?: number; config?: number; period?: number; frequency?: number; cpus?: number[] } };
@@ -190,6 +194,28 @@ function linkCreate(sys: Sys, prog: AttachableProgram, targetFd: number, attachT
   return new KernelLink(sys, target, fd, () => sys.close(fd));
 }
 
+/**
+ * tc on an interface: tcx (BPF_LINK_CREATE, Linux 6.6) unless asked for the
+ * filter path; a kernel without tcx refuses the attach type with EINVAL (or
+ * ENOTSUPP/EOPNOTSUPP), and then the clsact + cls_bpf path is taken, as
+ * cilium/ebpf and libbpf users do by hand. A filter is no bpf_link: it is not
+ * taken off when the process exits (as with `tc filter add`), only by detach().
+ */
+function tc(sys: Sys, prog: AttachableProgram, t: { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }): KernelLink {
+  if (t.direction !== 'ingress' && t.direction !== 'egress') throw new TsbpfError('EINVAL', `tc attach of ${prog.name}: direction is ingress or egress, not ${String(t.direction)}`);
+  const ifindex = ifindexOf(sys, t.tc);
+  if (!t.legacy && t.handle === undefined && t.priority === undefined) {
+    const a = new Attr(sys);
+    a.u32(LINK_CREATE.prog_fd, prog.fd).u32(LINK_CREATE.target_fd, ifindex).u32(LINK_CREATE.attach_type, ATTACH_TYPE[`tcx_${t.direction}`]!);
+    const fd = sys.bpfTry(BPF_CMD.LINK_CREATE, a.bytes);
+    if (fd >= 0) return new KernelLink(sys, `tcx ${t.direction} on ifindex ${ifindex}`, fd, () => sys.close(fd));
+    if (fd !== -22 && fd !== -524 && fd !== -95) throw kernelError('bpf(BPF_LINK_CREATE)', -fd, `attach ${prog.name} to tcx ${t.direction} on ifindex ${ifindex}`);
+  }
+  const f = tcFilterAttach(sys, prog, ifindex, t.direction, { handle: t.handle, priority: t.priority });
+  const what = `tc ${t.direction} on ifindex ${ifindex} (cls_bpf direct-action, pref ${f.priority} handle 0x${f.handle.toString(16)})`;
+  return new KernelLink(sys, what, -1, () => tcFilterDetach(sys, f));
+}
+
 function socketFd(s: number | { _handle?: { fd?: number } }): number {
   if (typeof s === 'number') return s;
   const fd = s._handle?.fd;
@@ -215,6 +241,7 @@ export function attachProgram(sys: Sys, prog: AttachableProgram, target?: Attach
     const ifindex = ifindexOf(sys, target.tcx);
     return linkCreate(sys, prog, ifindex, ATTACH_TYPE[`tcx_${target.direction}`]!, 0, `tcx ${target.direction} on ifindex ${ifindex}`);
   }
+  if ('tc' in target) return tc(sys, prog, target);
   if ('cgroup' in target) {
     const at = target.attachType ?? ps.attachType;
     const t = at !== undefined ? ATTACH_TYPE[at] : undefined;

@@ -76,6 +76,9 @@ export class Sys {
       write: libc.func('long write(int, void *, size_t)'),
       read: libc.func('long read(int, void *, size_t)'),
       setsockopt: libc.func('int setsockopt(int, int, int, void *, unsigned int)'),
+      socket: libc.func('int socket(int, int, int)'),
+      send: libc.func('long send(int, void *, size_t, int)'),
+      recv: libc.func('long recv(int, void *, size_t, int)'),
       ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *)'),
       getpagesize: libc.func('int getpagesize()'),
       setaffinity: libc.func('int sched_setaffinity(int, size_t, void *)'),
@@ -178,6 +181,16 @@ export class Sys {
   }
   setsockopt(fd: number, level: number, name: number, val: Uint8Array, what?: string): void {
     this.check('setsockopt', this.fn.setsockopt!(fd, level, name, val, val.length) as number, what);
+  }
+  socket(domain: number, type: number, protocol: number, what?: string): number {
+    return this.check('socket', this.fn.socket!(domain, type, protocol) as number, what);
+  }
+  send(fd: number, buf: Uint8Array, what?: string): number {
+    return this.check('send', this.fn.send!(fd, buf, buf.length, 0) as number, what);
+  }
+  /** recv(2) into buf (blocking): the length received. */
+  recv(fd: number, buf: Uint8Array, what?: string): number {
+    return this.check('recv', this.fn.recv!(fd, buf, buf.length, 0) as number, what);
   }
   /**
    * Run the calling thread on `cpu` only (sched_setaffinity): test runs and

@@ -20,6 +20,7 @@ export { TracePrintkReader } from './trace-pipe.js';
 export { KernelVerifierError } from './verifier-error.js';
 export { KernelError, openSys } from './ffi.js';
 export { Features, type Feature } from './probe.js';
+export { kernelUnavailable } from './available.js';
 export { sanitizeBtf, type BtfFeatures } from './btf-sanitize.js';
 export { ids, fdById, progInfo, mapInfo, linkInfo, btfInfo, type ProgInfo, type MapInfo, type LinkInfo, type BtfInfo, type ObjKind } from './info.js';
 export type { CollectionApi, ProgramApi, MapApi, RuntimeApi, LoadOptionsApi } from '../runtime/api.js';

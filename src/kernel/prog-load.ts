@@ -15,6 +15,8 @@ import { encode, type Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { Btf } from '../object/btf/index.js';
 import { ProgType, type CollectionSpec, type ProgramSpec } from '../object/spec.js';
+import type { CoreModule } from '../object/btf/index.js';
+import { findKernelType } from './module-btf.js';
 import { coreRelocated } from '../object/relocate.js';
 import { ATTACH_TYPE, Attr, PROG_LOAD, cstr, nativeBuf } from './attr.js';
 import type { LoadedBtf } from './btf-load.js';
@@ -31,6 +33,10 @@ export interface ProgLoadContext {
   btf?: LoadedBtf;
   /** the kernel's vmlinux BTF (parsed on first use) */
   vmlinux(): Btf;
+  /** the loaded modules' BTF, split on vmlinux (read on first use; module-btf.ts) */
+  modules?(): readonly CoreModule[];
+  /** an fd of module `name`'s kernel BTF object (attach_btf_obj_fd), owned by the caller's runtime */
+  moduleBtfFd?(name: string): number;
   logLevel?: 0 | 1 | 2;
 }
 
@@ -54,7 +60,7 @@ export class ProgLoadError extends KernelError {
 
 /** The instructions as the kernel must see them (CO-RE applied, fds and BTF ids in place). */
 export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext): Insn[] {
-  const insns = coreRelocated(ps, ctx.spec.btf, ps.coreRelos?.length ? ctx.vmlinux() : undefined);
+  const insns = coreRelocated(ps, ctx.spec.btf, ps.coreRelos?.length ? ctx.vmlinux() : undefined, { modules: () => ctx.modules?.() ?? [] });
   for (const ref of ps.references) {
     const i = ref.index;
     const ins = insns[i];
@@ -98,17 +104,19 @@ export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext): Insn[] {
 /**
  * The BTF id a tracing program attaches to (libbpf libbpf_find_attach_btf_id):
  * fentry/fexit/fmod_ret name a FUNC, lsm `bpf_lsm_<hook>`, tp_btf the
- * typedef `btf_trace_<tracepoint>`, iter `bpf_iter_<target>`.
+ * typedef `btf_trace_<tracepoint>`, iter `bpf_iter_<target>`; looked up in
+ * vmlinux, then in the modules' own types (find_kernel_btf_id), the module
+ * named when it is there.
  */
-export function attachBtfId(ps: ProgramSpec, vmlinux: Btf): number | undefined {
+export function attachBtfId(ps: ProgramSpec, vmlinux: Btf, modules: () => readonly CoreModule[] = () => []): { id: number; module?: string } | undefined {
   if (ps.type !== 'tracing' && ps.type !== 'lsm') return undefined;
   const to = ps.attachTo;
   if (!to) return undefined;
   const [name, kind] =
     ps.type === 'lsm' ? [`bpf_lsm_${to}`, 'func' as const] : ps.attachType === 'trace_raw_tp' ? [`btf_trace_${to}`, 'typedef' as const] : ps.attachType === 'trace_iter' ? [`bpf_iter_${to}`, 'func' as const] : [to, 'func' as const];
-  const t = vmlinux.typeByName(name, kind);
-  if (!t) throw new TsbpfError('ESRCH', `${ps.name}: the attach target ${name} is not in the kernel's BTF`);
-  return t.id;
+  const t = findKernelType(vmlinux, modules, name, kind);
+  if (!t) throw new TsbpfError('ESRCH', `${ps.name}: the attach target ${name} is not in the kernel's BTF (vmlinux or a loaded module's)`);
+  return t;
 }
 
 function funcInfo(ps: ProgramSpec): Uint8Array | undefined {
@@ -152,8 +160,15 @@ function progAttr(ps: ProgramSpec, ctx: ProgLoadContext, code: Uint8Array, log: 
     if (t === undefined) throw new TsbpfError('EINVAL', `${ps.name}: attach type ${ps.attachType} is unknown to the kernel backend`);
     a.u32(PROG_LOAD.expected_attach_type, t);
   }
-  const btfId = attachBtfId(ps, ctx.vmlinux());
-  if (btfId !== undefined) a.u32(PROG_LOAD.attach_btf_id, btfId);
+  const target = attachBtfId(ps, ctx.vmlinux(), () => ctx.modules?.() ?? []);
+  if (target !== undefined) {
+    a.u32(PROG_LOAD.attach_btf_id, target.id);
+    if (target.module) {
+      if (!ctx.moduleBtfFd) throw new TsbpfError('EINVAL', `${ps.name}: the attach target is in module ${target.module}, and this loader cannot name its BTF object`);
+      // attach_btf_obj_fd shares its place with attach_prog_fd (a union in bpf_attr)
+      a.u32(PROG_LOAD.attach_prog_fd, ctx.moduleBtfFd(target.module));
+    }
+  }
   if (ctx.btf) {
     a.u32(PROG_LOAD.prog_btf_fd, ctx.btf.fd);
     const fi = funcInfo(ps);

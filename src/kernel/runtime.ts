@@ -9,9 +9,10 @@
  * latest when the process exits.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TsbpfError } from '../errors.js';
-import { loadBtfFile, type Btf } from '../object/btf/index.js';
+import { loadBtfFile, type Btf, type CoreModule } from '../object/btf/index.js';
+import { moduleBtfObjFd, readModuleBtfs } from './module-btf.js';
 import { MapType, type CollectionSpec, type MapSpec, type MapTypeName, type ProgramSpec, type ProgTypeName } from '../object/spec.js';
 import type { CollectionApi, LoadOptionsApi, ProgramApi, RuntimeApi } from '../runtime/api.js';
 import { loadedVariables, type Variable } from '../runtime/variables.js';
@@ -34,6 +35,8 @@ export interface KernelRuntimeOptions {
   pinPath?: string;
   /** the BTF CO-RE relocations, kfuncs and tracing targets resolve against; default /sys/kernel/btf/vmlinux */
   kernelBtf?: Btf | string;
+  /** kernel modules' BTF (split on kernelBtf) searched after it; default the other files of kernelBtf's directory (/sys/kernel/btf/<module>) */
+  moduleBtf?: readonly CoreModule[];
 }
 
 export interface KernelLoadOptions extends LoadOptionsApi {
@@ -59,6 +62,9 @@ export function possibleCpus(): number {
 export class KernelRuntime implements RuntimeApi {
   private sysP: Promise<Sys> | undefined;
   private vmlinuxBtf: Btf | undefined;
+  private moduleBtfs: readonly CoreModule[] | undefined;
+  /** fds of modules' kernel BTF objects named in attach_btf_obj_fd, closed with the runtime */
+  private readonly moduleFds = new Map<string, { sys: Sys; fd: number }>();
   private readonly collections = new Set<KernelCollection>();
   readonly numCpus = possibleCpus();
   /** the last load's BTF outcome, when the kernel refused the object's BTF: why (libbpf loads on without it) */
@@ -86,6 +92,20 @@ export class KernelRuntime implements RuntimeApi {
     if (!existsSync(k)) throw new TsbpfError('ENOENT', `${k} does not exist: the kernel was built without CONFIG_DEBUG_INFO_BTF, so CO-RE and BTF-typed programs cannot be loaded`);
     this.vmlinuxBtf = loadBtfFile(new Uint8Array(readFileSync(k)));
     return this.vmlinuxBtf;
+  }
+
+  /** The loaded modules' BTF (libbpf load_module_btfs), read on first use. */
+  modules(): readonly CoreModule[] {
+    if (this.moduleBtfs) return this.moduleBtfs;
+    const k = this.opts.kernelBtf ?? '/sys/kernel/btf/vmlinux';
+    this.moduleBtfs = this.opts.moduleBtf ?? (typeof k === 'string' ? readModuleBtfs(this.vmlinux(), dirname(k)) : []);
+    return this.moduleBtfs;
+  }
+
+  private moduleBtfFd(sys: Sys, name: string): number {
+    let m = this.moduleFds.get(name);
+    if (!m) this.moduleFds.set(name, (m = { sys, fd: moduleBtfObjFd(sys, name) }));
+    return m.fd;
   }
 
   async load(spec: CollectionSpec, opts: KernelLoadOptions = {}): Promise<KernelCollection> {
@@ -198,7 +218,7 @@ export class KernelRuntime implements RuntimeApi {
 
   private async loadOne(sys: Sys, spec: CollectionSpec, ps: ProgramSpec, maps: Map<string, KernelMap>, btf: LoadedBtf | undefined, logLevel: 0 | 1 | 2 | undefined): Promise<KernelProgram> {
     try {
-      const r = loadProgram(ps, { sys, spec, mapFd: (n) => maps.get(n)?.fd, ...(btf ? { btf } : {}), vmlinux: () => this.vmlinux(), ...(logLevel !== undefined ? { logLevel } : {}) });
+      const r = loadProgram(ps, { sys, spec, mapFd: (n) => maps.get(n)?.fd, ...(btf ? { btf } : {}), vmlinux: () => this.vmlinux(), modules: () => this.modules(), moduleBtfFd: (n) => this.moduleBtfFd(sys, n), ...(logLevel !== undefined ? { logLevel } : {}) });
       return new KernelProgram(sys, r.fd, progInfo(sys, r.fd).id, ps, r.log);
     } catch (e) {
       if (e instanceof ProgLoadError && e.kernelLog) {
@@ -264,6 +284,8 @@ export class KernelRuntime implements RuntimeApi {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.collections]) c.close();
+    for (const m of this.moduleFds.values()) m.sys.close(m.fd);
+    this.moduleFds.clear();
   }
   [Symbol.dispose](): void {
     this.close();

@@ -52,7 +52,7 @@ import {
 import type { MapLocation } from './maps.js';
 import type { InsnReference, ProgramSpec } from './spec.js';
 import type { Btf } from './btf/btf.js';
-import { applyCoreRelocations, type CoreCandCache, type CoreLog } from './btf/core.js';
+import { applyCoreRelocations, type CoreCandCache, type CoreLog, type CoreModules } from './btf/core.js';
 import { contextBtf } from './btf/context.js';
 import type { CoreRelo } from './btf/ext.js';
 
@@ -328,4 +328,6 @@ export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?
 export interface CoreOptions {
   log?: CoreLog;
   cache?: CoreCandCache;
+  /** kernel modules' BTF, searched when vmlinux has no candidate (libbpf load_module_btfs) */
+  modules?: CoreModules;
 }

@@ -5,7 +5,10 @@
  * per-route counter and a ring buffer of slow requests (read by an async
  * iterator and printed as they come). The demo drives its own traffic (a
  * fixed mix of routes, a few deliberately slow) through loopback, then
- * prints the maps as bpftrace prints them and exits 0.
+ * prints the maps as bpftrace prints them and exits 0. Then, as root, its
+ * kernel mode (../demo-kernel.ts) traces the machine with two bundled kernel
+ * examples for --kernel-seconds (default 2; 0 leaves it out); elsewhere it
+ * says why it skips that part.
  */
 import http from 'node:http';
 import { existsSync } from 'node:fs';
@@ -18,13 +21,17 @@ import { RingBufReader } from '../../maps/ringbuf-reader.js';
 import { sectionHook } from '../../hooks/section.js';
 import { formatCounts, formatLog2Hist, histSlots } from '../../hooks/print.js';
 import type { Link } from '../../hooks/link.js';
+import { kernelMode } from '../demo-kernel.js';
 
-export const options: OptionSpec = { requests: { type: 'string', short: 'n' }, object: { type: 'string' } };
+export const options: OptionSpec = { requests: { type: 'string', short: 'n' }, object: { type: 'string' }, 'kernel-seconds': { type: 'string' } };
 
-export const usage = `Usage: tsbpf demo [-n|--requests N] [--object FILE]
+export const usage = `Usage: tsbpf demo [-n|--requests N] [--object FILE] [--kernel-seconds S]
   Start an HTTP server with examples/http_latency.o attached (latency histogram,
   per-route counter, ring buffer of slow requests), send it N requests
   (default 40, a few of them slow), and print the maps as bpftrace does.
+  Then, as root, load examples/kernel/execsnoop.o and syscount.o into the
+  running kernel and trace the machine for S seconds (default 2, 0: do not);
+  elsewhere say why that part is skipped.
   --object FILE   attach the programs of another object instead
 `;
 
@@ -48,6 +55,8 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parse(args, options);
   const total = values.requests === undefined ? 40 : Number(values.requests);
   if (!Number.isInteger(total) || total < 1 || total > 100000) throw new CliUsageError(`--requests wants an integer from 1 to 100000, not ${String(values.requests)}`);
+  const kernelSeconds = values['kernel-seconds'] === undefined ? 2 : Number(values['kernel-seconds']);
+  if (!Number.isInteger(kernelSeconds) || kernelSeconds < 0 || kernelSeconds > 3600) throw new CliUsageError(`--kernel-seconds wants an integer from 0 to 3600, not ${String(values['kernel-seconds'])}`);
   const objPath = (values.object as string | undefined) ?? resolve(examplesDir(), 'http_latency.o');
 
   const rt = new Runtime();
@@ -116,6 +125,7 @@ export async function run(args: string[]): Promise<number> {
   out.write(formatCounts('requests', coll.map('requests')));
   coll.close();
   rt.close();
+  if (kernelSeconds > 0) await kernelMode(examplesDir(), kernelSeconds, out);
   return 0;
 }
 

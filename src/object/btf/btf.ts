@@ -72,14 +72,18 @@ export class Btf {
     this.first = base ? base.length : 1;
   }
 
-  /** Build a Btf from already-made types (tests, the writer); ids must equal positions. */
-  static fromTypes(types: BtfType[]): Btf {
-    const all = types[0]?.kind === 'void' ? types : [VOID, ...types];
+  /**
+   * Build a Btf from already-made types (tests, the writer); ids must equal
+   * positions. With `base`, split BTF: `types` are its own, numbered after
+   * the base's (as a kernel module's are after vmlinux's).
+   */
+  static fromTypes(types: BtfType[], base?: Btf): Btf {
+    const all = base ? [...base.types, ...types] : types[0]?.kind === 'void' ? types : [VOID, ...types];
     all.forEach((t, i) => {
       if (t.id !== i) throw new BtfError(-1, `type at position ${i} has id ${t.id}`);
     });
-    const b = new Btf(new BtfStrings(new Uint8Array(1)), 'le', all.length, all.slice(), new Uint32Array(0));
-    for (let id = 1; id < all.length; id++) b.checkTypeReferences(id);
+    const b = new Btf(new BtfStrings(new Uint8Array(1)), 'le', all.length, all.slice(), new Uint32Array(0), undefined, base);
+    for (let id = b.first; id < all.length; id++) b.checkTypeReferences(id);
     return b;
   }
 

@@ -483,10 +483,28 @@ export interface CoreResult {
   validate: boolean;
   /** target type id the relocation resolved to (0 if none) */
   targetTypeId: number;
+  /** the BTF that id is in: 'vmlinux' or a module's name (undefined if none) */
+  targetBtf?: string;
+}
+
+/** A target type a relocation may resolve to: its id in `btf`, and where that BTF is from ('vmlinux' or a module's name). */
+export interface CoreCand {
+  btf: Btf;
+  id: number;
+  where: string;
 }
 
 /** Candidate lists by local root type id, shared by the relocations of one object (libbpf's cand_cache). */
-export type CoreCandCache = Map<number, number[]>;
+export type CoreCandCache = Map<number, CoreCand[]>;
+
+/** A kernel module's BTF: split BTF whose base is the vmlinux target (/sys/kernel/btf/<name>). */
+export interface CoreModule {
+  name: string;
+  btf: Btf;
+}
+
+/** The modules, or a function giving them when first needed (reading them costs; most relocations find vmlinux candidates). */
+export type CoreModules = readonly CoreModule[] | (() => readonly CoreModule[]);
 
 /** What a relocation pass logs (libbpf's pr_debug/pr_warn lines, without the `libbpf: ` prefix). */
 export type CoreLog = (line: string) => void;
@@ -498,18 +516,27 @@ const btfKindCompat = (a: BtfType, b: BtfType): boolean =>
  * bpf_core_find_cands / bpf_core_add_cands: target types of a compatible
  * kind (enum and enum64 interchangeable) whose essential name (before a
  * `___flavor`) equals the local root's, in id order. The local root is
- * taken as it is (a typedef root finds typedefs).
+ * taken as it is (a typedef root finds typedefs). As libbpf does, vmlinux
+ * is searched first; only when it has none are the modules' own types
+ * searched (each module's BTF is split on vmlinux, so its candidates are
+ * resolved in it).
  */
-function findCands(local: Btf, localId: number, target: Btf, log?: CoreLog): number[] {
+function findCands(local: Btf, localId: number, target: Btf, log?: CoreLog, modules: CoreModules = []): CoreCand[] {
   const lt = local.typeById(localId);
   const ess = essentialName(lt.name);
-  const out: number[] = [];
-  for (const id of target.idsByEssentialName(ess)) {
-    const t = target.typeById(id);
-    if (!btfKindCompat(t, lt)) continue;
-    log?.(`CO-RE relocating [${localId}] ${lt.kind} ${lt.name}: found target candidate [${id}] ${t.kind} ${t.name} in [vmlinux]`);
-    out.push(id);
-  }
+  const out: CoreCand[] = [];
+  const add = (btf: Btf, where: string, from: number): void => {
+    for (const id of btf.idsByEssentialName(ess)) {
+      if (id < from) continue; // a module's base types were searched as vmlinux's
+      const t = btf.typeById(id);
+      if (!btfKindCompat(t, lt)) continue;
+      log?.(`CO-RE relocating [${localId}] ${lt.kind} ${lt.name}: found target candidate [${id}] ${t.kind} ${t.name} in [${where}]`);
+      out.push({ btf, id, where });
+    }
+  };
+  add(target, 'vmlinux', 0);
+  if (out.length) return out;
+  for (const m of typeof modules === 'function' ? modules() : modules) add(m.btf, m.name, m.btf.base?.types.length ?? 0);
   return out;
 }
 
@@ -523,7 +550,7 @@ export function calcCoreRelocation(
   relo: CoreRelo,
   local: Btf,
   target: Btf,
-  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog } = {},
+  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog; modules?: CoreModules } = {},
 ): CoreResult {
   const prog = opts.prog ?? relo.func ?? '?';
   const idx = relo.reloIdx ?? 0;
@@ -539,7 +566,7 @@ export function calcCoreRelocation(
   let cands = relo.kind === 'type_id_local' ? [] : opts.cache?.get(relo.typeId);
   if (!cands) {
     if (root.name === '') fail('EINVAL', `target candidate search failed for [${relo.typeId}] ${root.kind} : -22`);
-    cands = findCands(local, relo.typeId, target, log);
+    cands = findCands(local, relo.typeId, target, log, opts.modules);
     opts.cache?.set(relo.typeId, cands);
   }
   let ls: Spec;
@@ -558,18 +585,18 @@ export function calcCoreRelocation(
     return { ...res, local: relo.typeId, target: relo.typeId, validate: false, targetTypeId: relo.typeId };
   }
   /** bpf_core_calc_relo: both sides' values for one target spec (undefined: no target) */
-  const calc = (ts: Spec | undefined): CoreResult => {
+  const calc = (ts: Spec | undefined, tb: Btf = target): CoreResult => {
     const r: CoreResult = { ...res };
     if (isFieldKind(relo.kind)) {
       const l = calcField(ls, relo.kind, local.endian, fail);
       if (l === POISON) return { ...r, poison: true };
-      const t = calcField(ts, relo.kind, target.endian, fail);
+      const t = calcField(ts, relo.kind, tb.endian, fail);
       if (t === POISON) return { ...r, local: l.value, validate: l.validate, poison: true };
       Object.assign(r, { local: l.value, localSize: l.size, validate: l.validate, target: t.value, targetSize: t.size });
       if (l.size !== t.size) {
         // only pointers and unsigned integers read correctly at another width
         const lt = local.typeById(l.typeId);
-        const tt = target.typeById(t.typeId);
+        const tt = tb.typeById(t.typeId);
         const unsigned = (x: BtfType): boolean => x.kind === 'int' && !x.encoding.signed;
         if (!((lt.kind === 'ptr' && tt.kind === 'ptr') || (unsigned(lt) && unsigned(tt)))) r.failMemszAdjust = true;
       }
@@ -589,12 +616,12 @@ export function calcCoreRelocation(
   };
   let result: CoreResult | undefined;
   let resultSpec: Spec | undefined;
-  const kept: number[] = [];
+  const kept: CoreCand[] = [];
   for (const [i, cand] of cands.entries()) {
-    const { ts, ok } = matchSpec(ls, target, cand, relo.kind);
+    const { ts, ok } = matchSpec(ls, cand.btf, cand.id, relo.kind);
     log?.(`${at} ${ok ? 'matching' : 'non-matching'} candidate #${i} ${formatSpec(ts, relo.kind)}`);
     if (!ok) continue;
-    const r = { ...calc(ts), targetTypeId: cand };
+    const r = { ...calc(ts, cand.btf), targetTypeId: cand.id, targetBtf: cand.where };
     if (!result) {
       result = r;
       resultSpec = ts;
@@ -701,7 +728,7 @@ export function applyCoreRelocations(
   relos: readonly CoreRelo[],
   local: Btf,
   target: Btf,
-  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog } = {},
+  opts: { prog?: string; cache?: CoreCandCache; log?: CoreLog; modules?: CoreModules } = {},
 ): Insn[] {
   const out = insns.map((x) => ({ ...x }));
   const o = { ...opts, cache: opts.cache ?? new Map() };

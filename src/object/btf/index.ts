@@ -13,6 +13,6 @@ export { formatWithLines, funcSignature, typeToString, type LineAnnotations, typ
 export { loadBtfFile, loadBtfAndExt } from './file.js';
 export { toJson, type JsonValue } from './json.js';
 export { decodeValue, encodeValue, formatValue, formatJson, formatMapDump, BtfValueError, Hex, Plain, type BtfValue, type Formatted, type CodecOptions } from './codec.js';
-export { applyCoreRelocations, calcCoreRelocation, essentialName, CoreRelocationError, POISON_HELPER_ID, type CoreResult, type CoreCandCache, type CoreLog } from './core.js';
+export { applyCoreRelocations, calcCoreRelocation, essentialName, CoreRelocationError, POISON_HELPER_ID, type CoreResult, type CoreCandCache, type CoreCand, type CoreModule, type CoreModules, type CoreLog } from './core.js';
 export { btfSubset } from './subset.js';
 export { contextBtf, CONTEXT_TYPES } from './context.js';
