@@ -50,6 +50,8 @@ export interface HelperMap {
   forEach?(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number;
   /** perf_event_array: deliver a sample to the reader at `index`; 0 or -errno (-ENOENT with no reader) */
   perfOutput?(index: number, data: Uint8Array): number;
+  /** stack_trace: bpf_get_stackid of the chain (innermost first): the id or -errno */
+  stackId?(chain: readonly bigint[], flags: bigint): number;
   /** prog_array: the program in slot `index` */
   progAt?(index: number): Executable | undefined;
 }
