@@ -106,6 +106,8 @@ export interface HelperKernel {
   stack(user: boolean): readonly bigint[];
   /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */
   perfCounter(mapAddr: number, index: number): PerfCounter | undefined;
+  /** the perf event whose sample runs a perf_event program (bpf_perf_prog_read_value) */
+  sampleCounter(): PerfCounter;
   /** a call with an effect outside the program (send_signal, override_return, ...), kept for the test to assert on */
   record(helper: string, args: Record<string, bigint | number>): void;
 }

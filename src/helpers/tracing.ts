@@ -14,7 +14,7 @@
 import type { ExecEnv, HelperDef } from './types.js';
 import { helper } from './def.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { err, inSpace, runOf, u32, type HelperKernel } from './env.js';
+import { err, inSpace, runOf, u32, type HelperKernel, type PerfCounter } from './env.js';
 import { mapArg } from './maps.js';
 import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK } from './perf.js';
 import {
@@ -72,6 +72,13 @@ function getStackId(env: ExecEnv, mapAddr: bigint, flags: bigint): bigint {
   return BigInt(m.stackId(kernelOf(env).stack((flags & BPF_F_USER_STACK) !== 0n), flags));
 }
 
+/** struct bpf_perf_event_value: counter, enabled, running (u64 each) */
+function writePerfValue(env: ExecEnv, at: number, c: PerfCounter): void {
+  env.space.writeU64(at, BigInt.asUintN(64, c.counter));
+  env.space.writeU64(at + 8, BigInt.asUintN(64, c.enabled));
+  env.space.writeU64(at + 16, BigInt.asUintN(64, c.running));
+}
+
 /** bpf_perf_event_read(_value)'s slot: flags select the index (or this CPU's); other bits are -EINVAL, past the end -E2BIG. */
 function perfSlot(env: ExecEnv, mapAddr: bigint, flags: bigint): { map: number; index: number } | bigint {
   if (flags & ~BPF_F_INDEX_MASK) return err('EINVAL');
@@ -119,9 +126,19 @@ export const tracingHelpers: HelperDef[] = [
     if (typeof slot === 'bigint') return fail(slot);
     const c = kernelOf(env).perfCounter(slot.map, slot.index);
     if (!c) return fail(err('ENOENT'));
-    env.space.writeU64(b, BigInt.asUintN(64, c.counter));
-    env.space.writeU64(b + 8, BigInt.asUintN(64, c.enabled));
-    env.space.writeU64(b + 16, BigInt.asUintN(64, c.running));
+    writePerfValue(env, b, c);
+    return 0n;
+  }),
+  // bpf_perf_prog_read_value: the counts of the perf event whose sample runs the program (perf_event_read_local(ctx->event))
+  helper(BPF_FUNC.perf_prog_read_value, (env, _ctx, r2, r3) => {
+    const size = u32(r3);
+    if (!inSpace(env, r2, size)) return err('EFAULT');
+    const b = Number(r2);
+    if (size !== PERF_EVENT_VALUE_SIZE) {
+      env.space.u8.fill(0, b, b + size);
+      return err('EINVAL');
+    }
+    writePerfValue(env, b, kernelOf(env).sampleCounter());
     return 0n;
   }),
   helper(BPF_FUNC.send_signal, (env, r1) => sendSignal(env, u32(r1), false)),
