@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/isa/asm/index.js';
 import type { Insn } from '../src/isa/insn.js';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { HelperRegistry } from '../src/helpers/types.js';
 import type { Executable } from '../src/vm/engine.js';
 import { Interpreter } from '../src/vm/interpreter.js';

@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { ROOT } from './paths.js';
 
-const CORE = ['src/core.ts', 'src/uapi', 'src/isa', 'src/object', 'src/verifier', 'src/vm', 'src/maps', 'src/helpers', 'src/runtime'];
+const CORE = ['src/core.ts', 'src/uapi', 'src/isa', 'src/memory', 'src/object', 'src/verifier', 'src/vm', 'src/maps', 'src/helpers', 'src/runtime'];
 /** Node bridges: file access, pin files, stdin/stdout of the conformance plugin. */
 const NODE_ONLY = new Set(['src/object/file.ts', 'src/maps/pin.ts', 'src/runtime/node.ts']);
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
 import { disassemble } from '../src/isa/disasm.js';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { HelperRegistry } from '../src/helpers/types.js';
 import type { Engine, ProgramImage } from '../src/vm/engine.js';
 import { Interpreter } from '../src/vm/interpreter.js';

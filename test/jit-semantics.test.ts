@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm/index.js';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { HelperRegistry, type HelperDef } from '../src/helpers/types.js';
 import { BudgetExceeded, CallDepthExceeded, HelperError, UnknownHelper, VmFault } from '../src/vm/fault.js';
 import type { Executable, ProgramImage } from '../src/vm/engine.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm.js';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { HelperRegistry, type HelperDef, type HelperFn } from '../src/helpers/types.js';
 import type { Executable, ProgramImage } from '../src/vm/engine.js';
 import { Interpreter, InterpExecutable } from '../src/vm/interpreter.js';

@@ -19,8 +19,8 @@
  *   paths). Anything else reads as a fault: -EFAULT with the destination
  *   zeroed, exactly the kernel's failure path.
  */
-import type { Region } from '../vm/memory.js';
-import { NULL_GUARD } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
+import { NULL_GUARD } from '../memory/address-space.js';
 import type { ExecEnv } from './types.js';
 import type { HelperRun } from './env.js';
 

@@ -6,7 +6,7 @@
  * i64, so the interpreter and the JIT call the very same function. Pointers
  * arrive as addresses in the runtime's {@link AddressSpace}.
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 
 /** What an engine offers a helper for the duration of one program run. */

@@ -40,7 +40,7 @@ import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { HelperDef } from '../helpers/types.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';

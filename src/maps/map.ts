@@ -19,7 +19,7 @@
  * is a real address and the host can read it without a copy (`getView`).
  */
 import { TsbpfError, type Errno, ERRNO_VALUES } from '../errors.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { MapSpec, MapTypeName } from '../object/spec.js';
 import { BPF_MAP_FIELDS, DESC_SIZE, writeDescriptor, writeDescriptorValues, type MapDescriptor } from './descriptor.js';
 import { opsOf, type MapOps, type MapOpsTable } from './ops.js';

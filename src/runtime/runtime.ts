@@ -11,7 +11,7 @@
  * and map-in-map slots named in the object.
  */
 import { TsbpfError } from '../errors.js';
-import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
+import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { JitEngine } from '../vm/jit/index.js';

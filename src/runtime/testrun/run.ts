@@ -6,7 +6,7 @@
  */
 import type { Executable } from '../../vm/engine.js';
 import { releaseHeld, type HelperHost, type HelperRun, type RedirectTarget, type SkbPacket, type XdpPacket } from '../../helpers/env.js';
-import type { AddressSpace } from '../../vm/memory.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import type { NetDevice } from '../netdev.js';
 import { prepareXdp } from './xdp.js';
 import { prepareSkb } from './skb.js';

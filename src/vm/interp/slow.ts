@@ -5,7 +5,7 @@
  * the loop stays small enough for V8 to optimise as a whole.
  */
 import * as op from '../../isa/opcodes.js';
-import { NULL_GUARD } from '../memory.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
 import { BudgetExceeded, CallDepthExceeded, ExecError, HelperError, UnknownHelper, UnsupportedInsn, VmFault } from '../fault.js';
 import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
