@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { assemble } from '../src/isa/asm/index.js';
 import type { Insn } from '../src/isa/insn.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import type { Executable } from '../src/vm/engine.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine, JitExecutable } from '../src/vm/jit/index.js';

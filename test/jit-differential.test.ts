@@ -12,7 +12,7 @@ import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
 import { disassemble } from '../src/isa/disasm.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import type { Engine, ProgramImage } from '../src/vm/engine.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine } from '../src/vm/jit/index.js';

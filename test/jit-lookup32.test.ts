@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { helper } from '../src/helpers/def.js';
 import { mapHelpers } from '../src/helpers/maps.js';
 import { HelperError } from '../src/vm/fault.js';

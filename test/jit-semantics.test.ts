@@ -10,7 +10,7 @@ import { assemble } from '../src/isa/asm/index.js';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-import { HelperRegistry, type HelperDef } from '../src/helpers/types.js';
+import { HelperRegistry, type HelperDef } from '../src/vm/helper-abi.js';
 import { BudgetExceeded, CallDepthExceeded, HelperError, UnknownHelper, VmFault } from '../src/vm/fault.js';
 import type { Executable, ProgramImage } from '../src/vm/engine.js';
 import { JitEngine, JitExecutable, dumpJited, printWat } from '../src/vm/jit/index.js';

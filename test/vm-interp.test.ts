@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm.js';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-import { HelperRegistry, type HelperDef, type HelperFn } from '../src/helpers/types.js';
+import { HelperRegistry, type HelperDef, type HelperFn } from '../src/vm/helper-abi.js';
 import type { Executable, ProgramImage } from '../src/vm/engine.js';
 import { Interpreter, InterpExecutable } from '../src/vm/interpreter.js';
 import { BudgetExceeded, CallDepthExceeded, HelperError, UnknownHelper, UnsupportedInsn, VmFault } from '../src/vm/fault.js';

@@ -6,7 +6,7 @@
  * Also used by `tsbpf run` and the conformance plugin.
  */
 import { TsbpfError } from '../errors.js';
-import { HelperRegistry, type HelperDef } from '../helpers/types.js';
+import { HelperRegistry, type HelperDef } from '../vm/helper-abi.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, BPF_PSEUDO_FUNC } from '../isa/opcodes.js';
 import { assemble } from '../isa/asm.js';

@@ -9,7 +9,7 @@
  * host that builds its own run state (tests, hooks).
  */
 import { TsbpfError, ERRNO_VALUES, type Errno } from '../errors.js';
-import type { ExecEnv } from './types.js';
+import type { ExecEnv } from '../vm/helper-abi.js';
 import type { Executable } from '../vm/engine.js';
 import { NULL_GUARD } from '../memory/address-space.js';
 

@@ -7,7 +7,7 @@
  * _kernel variants on low addresses), as the kernel's failure paths do.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
 import { NULL_GUARD } from '../memory/address-space.js';

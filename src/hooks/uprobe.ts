@@ -41,7 +41,7 @@ import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { AddressSpace, Region } from '../memory/address-space.js';
-import type { HelperDef } from '../helpers/types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from '../helpers/def.js';
 import { runOf } from '../helpers/env.js';
 import { HookPoint, LITTLE_ENDIAN, memOf, type CtxBuffer, type Link, type SpaceMem } from './link.js';

@@ -9,7 +9,7 @@ import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
-import type { HelperRegistry } from '../helpers/types.js';
+import type { HelperRegistry } from '../vm/helper-abi.js';
 import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';

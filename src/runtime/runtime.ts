@@ -15,7 +15,7 @@ import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { JitEngine } from '../vm/jit/index.js';
-import { HelperRegistry } from '../helpers/types.js';
+import { HelperRegistry } from '../vm/helper-abi.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';

@@ -6,7 +6,7 @@
  * {@link Executable}.
  */
 import type { Insn } from '../isa/insn.js';
-import type { HelperRegistry } from '../helpers/types.js';
+import type { HelperRegistry } from './helper-abi.js';
 import type { AddressSpace } from '../memory/address-space.js';
 import type { InsnAux } from '../verifier/insn-aux.js';
 import { TsbpfError } from '../errors.js';

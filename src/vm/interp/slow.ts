@@ -11,7 +11,7 @@ import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
 import { Activation, REG_WORDS, type InterpTarget, type RunState } from './state.js';
 import { I_INVALID } from './decode.js';
-import { fn32Signed } from '../../helpers/types.js';
+import { fn32Signed } from '../helper-abi.js';
 
 const TWO32 = 4294967296;
 
