@@ -299,6 +299,18 @@ test('kernel: map creation checks give the kernel errno', { skip: SKIP }, () => 
     spec('array', 4, 4, 4, 1 << 11),
     spec('hash', 4, 4, (1 << 27) + 1, 1),
     spec('hash', 4, 4, 0xffffffff, 1),
+    // stack_map_alloc: key 4, value whole frames (8, or 32 with BPF_F_STACK_BUILD_ID), at most perf_event_max_stack of them
+    spec('stack_trace', 4, 8, 4),
+    spec('stack_trace', 4, 127 * 8, 4),
+    spec('stack_trace', 4, 128 * 8, 4),
+    spec('stack_trace', 4, 12, 4),
+    spec('stack_trace', 8, 8, 4),
+    spec('stack_trace', 4, 8, 0),
+    spec('stack_trace', 4, 64, 4, 1 << 5),
+    spec('stack_trace', 4, 40, 4, 1 << 5),
+    spec('stack_trace', 4, 128 * 32, 4, 1 << 5),
+    spec('stack_trace', 4, 8, 4, 1 << 3),
+    spec('stack_trace', 4, 8, 4, 1),
   ];
   for (const s of cases) {
     const { k, err } = kcreate(s);

@@ -58,6 +58,31 @@ test('cli: prog run --kernel-btf with a JSON event of model objects', () => {
   }
 });
 
+test('cli: prog run --kernel-btf with a perf_event sample from JSON: period, counter, stacks', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ samplePeriod: 5000, addr: '0x1000', perfCounter: { counter: 99, enabled: 10, running: 9 }, stack: { kernel: ['0xffffffff81000010', '0xffffffff81000020'], user: ['0x401000'] } }));
+    const r = run('prog', 'run', join(PROGS, 'perf_sample.o'), 'sample', '--kernel-btf', 'shipped', '--event', ev, '-j');
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout) as { calls: Array<{ helper: string }>; maps_changed: Record<string, Array<{ key: string; after: string }>> };
+    const seen = o.maps_changed.seen![0]!.after.split(' ').map((h) => parseInt(h, 16));
+    const dv = new DataView(Uint8Array.from(seen).buffer);
+    assert.equal(dv.getBigUint64(24, true), 5000n, 'sample_period');
+    assert.equal(dv.getBigUint64(32, true), 0x1000n, 'addr');
+    assert.equal(dv.getBigUint64(80, true), 99n, 'the counter bpf_perf_prog_read_value read');
+    assert.equal(dv.getBigUint64(128, true), 0xffffffff81000020n, 'get_stack after skip 1');
+    assert.ok(o.maps_changed.stacks, 'bpf_get_stackid stored the user stack');
+    assert.deepEqual(o.calls.map((c) => c.helper), ['send_signal_thread']);
+    writeFileSync(ev, JSON.stringify({ samplePeriod: 'lots' }));
+    const bad = run('prog', 'run', join(PROGS, 'perf_sample.o'), 'sample', '--kernel-btf', 'shipped', '--event', ev);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /samplePeriod: "lots" is not an integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('cli: prog run --kernel-btf runs tp_btf loads through model pointers (JSON event, default event, vmlinux)', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
   try {

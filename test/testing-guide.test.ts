@@ -57,6 +57,55 @@ test('guide: runqlat puts run-queue waits into a log2 histogram', async () => {
   assert.equal(u64(hist.get(8) as Uint8Array), 1n, '300 us falls in slot 8 (256..511)');
 });
 
+test('guide: profile counts perf samples by pid and stacks, the stacks in a stack_trace map', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(EX, 'profile.bpf.o'));
+  const worker = kit.model.object('task_struct', { pid: 42, tgid: 42, comm: 'worker' });
+  const idle = kit.model.object('task_struct', { pid: 0, tgid: 0, comm: 'swapper/0' });
+  const kernel = [0xffffffff81100010n, 0xffffffff81200020n, 0xffffffff81300030n];
+  const user = [0x401136n, 0x401200n, 0x7f00deadb000n];
+  for (let i = 0; i < 3; i++) await kit.fire('perf_event', { task: worker, stack: { kernel, user }, samplePeriod: 1_000_000 });
+  await kit.fire('perf_event', { task: worker, stack: { kernel: [0xffffffff81400040n], user } });
+  await kit.fire('perf_event', { task: idle, stack: { kernel } });
+  const stacks = coll.map('stackmap', 'stack_trace');
+  const got = [...coll.map('counts').entries()].map(([k, v]) => ({ key: kit.decode(coll, 'key_t', k) as Rec, n: u64(v as Uint8Array) }));
+  assert.equal(got.length, 2, 'two distinct (pid, kernel stack, user stack) keys; the idle task is not counted');
+  const hot = got.find((g) => g.n === 3n)!;
+  const cold = got.find((g) => g.n === 1n)!;
+  assert.equal(hot.key.pid, 42);
+  assert.equal(hot.key.comm, 'worker');
+  assert.deepEqual(stacks.frames(hot.key.kern_stack_id as number), kernel);
+  assert.deepEqual(stacks.frames(hot.key.user_stack_id as number), user);
+  assert.deepEqual(stacks.frames(cold.key.kern_stack_id as number), [0xffffffff81400040n]);
+  assert.equal(cold.key.user_stack_id, hot.key.user_stack_id, 'one user stack, one id');
+  assert.equal(stacks.size, 3);
+});
+
+test('guide: offcputime adds the time a task spent switched out to its stacks', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(EX, 'offcputime.bpf.o'));
+  const server = kit.model.object('task_struct', { pid: 100, tgid: 100, comm: 'server' });
+  const client = kit.model.object('task_struct', { pid: 200, tgid: 200, comm: 'client' });
+  const serverStack = { kernel: [0xffffffff81a00100n, 0xffffffff81a00200n], user: [0x401500n] };
+  // server blocks (its stacks are taken while it is still current), client runs
+  await kit.fire('raw_tp/sched_switch', { task: server, stack: serverStack, args: [false, server, client] });
+  kit.clock.advance(5_000_000);
+  await kit.fire('raw_tp/sched_switch', { task: client, stack: { kernel: [0xffffffff81b00100n] }, args: [false, client, server] });
+  const info = [...coll.map('info').entries()].map(([k, v]) => ({ key: kit.decode(coll, 'key_t', k) as Rec, val: kit.decode(coll, 'val_t', v as Uint8Array) as Rec }));
+  assert.equal(info.length, 1, 'only the server has run again');
+  const { key, val } = info[0]!;
+  assert.deepEqual(val, { delta: 5000n, comm: 'server' }, '5 ms off the CPU, in microseconds');
+  assert.equal(key.pid, 100);
+  const stacks = coll.map('stackmap', 'stack_trace');
+  assert.deepEqual(stacks.frames(key.kern_stack_id as number), serverStack.kernel);
+  assert.deepEqual(stacks.frames(key.user_stack_id as number), serverStack.user);
+  // the client's switch-out stored its kernel stack; it had no user stack: bpf_get_stackid is -EFAULT
+  const pending = coll.map('start').get(200) as Uint8Array;
+  const ik = kit.decode(coll, 'internal_key', pending) as { key: Rec };
+  assert.equal(ik.key.user_stack_id, -14, '-EFAULT');
+  assert.deepEqual(stacks.frames(ik.key.kern_stack_id as number), [0xffffffff81b00100n]);
+});
+
 test('guide: the XDP load balancer sends flows to the VIP to one backend each, and passes the rest', async () => {
   using kit = new TestKit();
   const coll = await kit.load(join(EX, 'xdp_lb.bpf.o'));

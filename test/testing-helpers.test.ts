@@ -130,6 +130,41 @@ test('kit: perf counters the test opens, signals recorded as calls', async () =>
   assert.deepEqual(kit.calls.map((c) => c.args.sig), [10, 0, 0, 0]);
 });
 
+test('kit: a perf_event sample — registers, sample_period, addr, the sampling counter, stacks, a signal', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(ROOT, 'test/testing-progs/perf_sample.o'));
+  const get = (): Rec => kit.decode(coll, 'seen', coll.map('seen').get(0) as Uint8Array) as Rec;
+  const stack = { kernel: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n], user: [0x401000n, 0x402000n] };
+  const r = await kit.fire('perf_event', {
+    regs: { ip: 0x401000n, sp: 0x7ffc0000n }, args: [7], samplePeriod: 4000, addr: 0xdead000n,
+    perfCounter: { counter: 123456n, enabled: 1000n, running: 900n }, stack,
+  });
+  const o = get();
+  assert.equal(o.ip, 0x401000n);
+  assert.equal(o.sp, 0x7ffc0000n);
+  assert.equal(o.arg1, 7n);
+  assert.equal(o.period, 4000n);
+  assert.equal(o.addr, 0xdead000n);
+  assert.equal(o.read_ret, 0n);
+  assert.deepEqual(o.value, { counter: 123456n, enabled: 1000n, running: 900n }, 'bpf_perf_prog_read_value: the sampling event');
+  assert.equal(o.bad_size_ret, -22n, 'a size other than sizeof(struct bpf_perf_event_value) is -EINVAL');
+  assert.deepEqual(o.bad, { counter: 0n, enabled: 0n, running: 0n });
+  assert.equal(o.stack_ret, 16n, 'skip 1: two kernel frames, 16 bytes');
+  assert.deepEqual(o.stack, [0xffffffff81000020n, 0xffffffff81000030n, 0n, 0n]);
+  assert.ok((o.stackid_ret as bigint) >= 0n);
+  assert.deepEqual(coll.map('stacks', 'stack_trace').frames(Number(o.stackid_ret)), stack.user);
+  assert.equal(o.signal_ret, 0n);
+  assert.deepEqual(r.calls, [{ helper: 'send_signal_thread', program: 'sample', args: { sig: 27, pid: 1000, tgid: 1000 } }]);
+  // the next sample gives no counter and no stacks: zeros, -EFAULT for the stack id, no signal under the threshold
+  const r2 = await kit.fire('perf_event', { samplePeriod: 10 });
+  const o2 = get();
+  assert.deepEqual(o2.value, { counter: 0n, enabled: 0n, running: 0n });
+  assert.equal(o2.stack_ret, -14n, '-EFAULT: skip 1 of no frames');
+  assert.equal(o2.stackid_ret, -14n);
+  assert.equal(o2.signal_ret, 1n);
+  assert.deepEqual(r2.calls, []);
+});
+
 test('kit: a runtime without a modelled kernel still refuses the tracing helpers at load', async () => {
   const rt = new Runtime({ kernelBtf: shippedKernelBtf() });
   const spec = await loadObjectFile(PROG);

@@ -57,6 +57,13 @@ function scalar(s: string, what: string): bigint | string {
   throw new CliUsageError(`${what}: '${s}' is neither an integer nor a "quoted string"`);
 }
 
+/** An integer of the JSON event: a number, or a string of one (decimal or 0x hex: ips do not fit a JSON number). */
+function jsonInt(v: unknown, what: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(v.trim())) return scalar(v, what) as bigint;
+  throw new CliUsageError(`${what}: ${JSON.stringify(v)} is not an integer`);
+}
+
 /** A value of the JSON event: an object description becomes a model object; strings stay kernel strings. */
 function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
   if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return v;
@@ -113,7 +120,14 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
     if (typeof j.cpu === 'number') ev.cpu = j.cpu;
     if (typeof j.stack === 'object' && j.stack !== null) {
       const s = j.stack as { kernel?: unknown[]; user?: unknown[] };
-      ev.stack = { kernel: (s.kernel ?? []).map((x) => BigInt(x as string)), user: (s.user ?? []).map((x) => BigInt(x as string)) };
+      ev.stack = { kernel: (s.kernel ?? []).map((x, i) => jsonInt(x, `stack.kernel[${i}]`)), user: (s.user ?? []).map((x, i) => jsonInt(x, `stack.user[${i}]`)) };
+    }
+    // perf_event: the sample's period and address, and the sampling event's counts (bpf_perf_prog_read_value)
+    if (j.samplePeriod !== undefined) ev.samplePeriod = jsonInt(j.samplePeriod, 'samplePeriod');
+    if (j.addr !== undefined) ev.addr = jsonInt(j.addr, 'addr');
+    if (typeof j.perfCounter === 'object' && j.perfCounter !== null) {
+      const c = j.perfCounter as Record<string, unknown>;
+      ev.perfCounter = { counter: jsonInt(c.counter ?? 0, 'perfCounter.counter'), enabled: jsonInt(c.enabled ?? 0, 'perfCounter.enabled'), running: jsonInt(c.running ?? 0, 'perfCounter.running') };
     }
   }
   if (f.args !== undefined) ev.args = f.args.split(',').filter((s) => s.trim() !== '').map((s, i) => scalar(s, `--args[${i}]`));

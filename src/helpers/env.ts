@@ -50,6 +50,8 @@ export interface HelperMap {
   forEach?(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number;
   /** perf_event_array: deliver a sample to the reader at `index`; 0 or -errno (-ENOENT with no reader) */
   perfOutput?(index: number, data: Uint8Array): number;
+  /** stack_trace: bpf_get_stackid of the chain (innermost first): the id or -errno */
+  stackId?(chain: readonly bigint[], flags: bigint): number;
   /** prog_array: the program in slot `index` */
   progAt?(index: number): Executable | undefined;
 }
@@ -104,6 +106,8 @@ export interface HelperKernel {
   stack(user: boolean): readonly bigint[];
   /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */
   perfCounter(mapAddr: number, index: number): PerfCounter | undefined;
+  /** the perf event whose sample runs a perf_event program (bpf_perf_prog_read_value) */
+  sampleCounter(): PerfCounter;
   /** a call with an effect outside the program (send_signal, override_return, ...), kept for the test to assert on */
   record(helper: string, args: Record<string, bigint | number>): void;
 }

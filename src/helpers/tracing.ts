@@ -14,19 +14,18 @@
 import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { err, inSpace, runOf, u32, type HelperKernel } from './env.js';
+import { err, inSpace, runOf, u32, type HelperKernel, type PerfCounter } from './env.js';
 import { mapArg } from './maps.js';
 import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK } from './perf.js';
+import {
+  BPF_F_SKIP_FIELD_MASK,
+  BPF_F_USER_BUILD_ID,
+  BPF_F_USER_STACK,
+  BUILD_ID_ENTRY_SIZE,
+  stackMaxDepth,
+  writeBuildIdEntries,
+} from '../uapi/stack-trace.js';
 
-/** include/uapi/linux/bpf.h: bpf_get_stack flags */
-const BPF_F_SKIP_FIELD_MASK = 0xffn;
-const BPF_F_USER_STACK = 1n << 8n;
-const BPF_F_USER_BUILD_ID = 1n << 11n;
-/** sizeof(struct bpf_stack_build_id); status BPF_STACK_BUILD_ID_IP: no build id, the ip instead */
-const BUILD_ID_ENTRY = 32;
-const BPF_STACK_BUILD_ID_IP = 2;
-/** sysctl kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH) */
-const PERF_MAX_STACK_DEPTH = 127;
 /** sizeof(struct bpf_perf_event_value) */
 const PERF_EVENT_VALUE_SIZE = 24;
 /** _NSIG: valid_signal() */
@@ -52,23 +51,32 @@ function getStack(env: ExecEnv, buf: bigint, size: number, flags: bigint): bigin
   const user = (flags & BPF_F_USER_STACK) !== 0n;
   const buildId = (flags & BPF_F_USER_BUILD_ID) !== 0n;
   if (!user && buildId) return fail('EINVAL');
-  const elem = buildId ? BUILD_ID_ENTRY : 8;
+  const elem = buildId ? BUILD_ID_ENTRY_SIZE : 8;
   if (size % elem) return fail('EINVAL');
   const skip = Number(flags & BPF_F_SKIP_FIELD_MASK);
-  const chain = kernelOf(env).stack(user).slice(0, Math.min(PERF_MAX_STACK_DEPTH, size / elem + skip));
+  const chain = kernelOf(env).stack(user).slice(0, stackMaxDepth(size, elem, skip));
   if (chain.length < skip) return fail('EFAULT');
   const ips = chain.slice(skip, skip + size / elem);
-  for (let i = 0; i < ips.length; i++) {
-    if (buildId) {
-      const at = b + i * elem;
-      u8.fill(0, at, at + elem);
-      env.space.view.setInt32(at, BPF_STACK_BUILD_ID_IP, true);
-      env.space.writeU64(at + 24, BigInt.asUintN(64, ips[i]!));
-    } else env.space.writeU64(b + i * 8, BigInt.asUintN(64, ips[i]!));
-  }
+  if (buildId) writeBuildIdEntries(env.space.view, b, ips);
+  else for (let i = 0; i < ips.length; i++) env.space.writeU64(b + i * 8, BigInt.asUintN(64, ips[i]!));
   const copied = ips.length * elem;
   u8.fill(0, b + copied, b + size);
   return BigInt(copied);
+}
+
+/** bpf_get_stackid: the event's chain (BPF_F_USER_STACK picks which) stored in a stack_trace map; its id or -errno. */
+function getStackId(env: ExecEnv, mapAddr: bigint, flags: bigint): bigint {
+  const m = mapArg(env, mapAddr);
+  // The verifier lets only stack_trace maps reach here (check_map_func_compatibility).
+  if (!m.stackId) throw new TypeError(`bpf_get_stackid on a ${m.type} map`);
+  return BigInt(m.stackId(kernelOf(env).stack((flags & BPF_F_USER_STACK) !== 0n), flags));
+}
+
+/** struct bpf_perf_event_value: counter, enabled, running (u64 each) */
+function writePerfValue(env: ExecEnv, at: number, c: PerfCounter): void {
+  env.space.writeU64(at, BigInt.asUintN(64, c.counter));
+  env.space.writeU64(at + 8, BigInt.asUintN(64, c.enabled));
+  env.space.writeU64(at + 16, BigInt.asUintN(64, c.running));
 }
 
 /** bpf_perf_event_read(_value)'s slot: flags select the index (or this CPU's); other bits are -EINVAL, past the end -E2BIG. */
@@ -100,6 +108,7 @@ export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task_btf, (env) => kernelOf(env).currentTask()),
   helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
+  helper(BPF_FUNC.get_stackid, (env, _ctx, r2, r3) => getStackId(env, r2, r3)),
   helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {
     const slot = perfSlot(env, r1, r2);
     if (typeof slot === 'bigint') return slot;
@@ -119,9 +128,19 @@ export const tracingHelpers: HelperDef[] = [
     if (typeof slot === 'bigint') return fail(slot);
     const c = kernelOf(env).perfCounter(slot.map, slot.index);
     if (!c) return fail(err('ENOENT'));
-    env.space.writeU64(b, BigInt.asUintN(64, c.counter));
-    env.space.writeU64(b + 8, BigInt.asUintN(64, c.enabled));
-    env.space.writeU64(b + 16, BigInt.asUintN(64, c.running));
+    writePerfValue(env, b, c);
+    return 0n;
+  }),
+  // bpf_perf_prog_read_value: the counts of the perf event whose sample runs the program (perf_event_read_local(ctx->event))
+  helper(BPF_FUNC.perf_prog_read_value, (env, _ctx, r2, r3) => {
+    const size = u32(r3);
+    if (!inSpace(env, r2, size)) return err('EFAULT');
+    const b = Number(r2);
+    if (size !== PERF_EVENT_VALUE_SIZE) {
+      env.space.u8.fill(0, b, b + size);
+      return err('EINVAL');
+    }
+    writePerfValue(env, b, kernelOf(env).sampleCounter());
     return 0n;
   }),
   helper(BPF_FUNC.send_signal, (env, r1) => sendSignal(env, u32(r1), false)),

@@ -17,6 +17,7 @@ import { ArrayOfMaps, HashOfMaps } from './map-in-map.js';
 import { QueueMap, StackMap } from './queue-stack.js';
 import { BloomFilter } from './bloom-filter.js';
 import { DevMap, DevMapHash } from './devmap.js';
+import { StackTraceMap } from './stack-trace.js';
 
 export type MapClass = new (spec: MapSpec, ctx: MapContext) => BpfMap<unknown>;
 
@@ -43,6 +44,7 @@ export interface MapTypes {
   bloom_filter: BloomFilter;
   devmap: DevMap;
   devmap_hash: DevMapHash;
+  stack_trace: StackTraceMap;
 }
 
 export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { readonly [K in keyof MapTypes]: MapClass } = {
@@ -63,4 +65,5 @@ export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { r
   bloom_filter: BloomFilter,
   devmap: DevMap,
   devmap_hash: DevMapHash,
+  stack_trace: StackTraceMap,
 };

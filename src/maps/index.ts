@@ -27,6 +27,7 @@ import {
   BPF_F_PRESERVE_ELEMS,
   BPF_F_RDONLY,
   BPF_F_RDONLY_PROG,
+  BPF_F_STACK_BUILD_ID,
   BPF_F_WRONLY,
   BPF_F_WRONLY_PROG,
   BPF_F_ZERO_SEED,
@@ -36,6 +37,7 @@ import {
   isPowerOf2,
   roundUp,
 } from './flags.js';
+import { BUILD_ID_ENTRY_SIZE, PERF_MAX_STACK_DEPTH } from '../uapi/stack-trace.js';
 
 export * from './map.js';
 export * from './flags.js';
@@ -54,6 +56,7 @@ export { ProgArray } from './prog-array.js';
 export { ArrayOfMaps, HashOfMaps, checkInnerMap } from './map-in-map.js';
 export { QueueMap, StackMap } from './queue-stack.js';
 export { BloomFilter } from './bloom-filter.js';
+export { StackTraceMap } from './stack-trace.js';
 export { DevMap, DevMapHash } from './devmap.js';
 export { TypedMap, type TypedMapOptions } from './typed.js';
 
@@ -65,6 +68,7 @@ const LPM_CREATE_FLAG_MASK = BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE | BPF_F_ACCESS_
 const QUEUE_STACK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK;
 const BLOOM_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_ACCESS_MASK;
 const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
+const STACK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_STACK_BUILD_ID;
 
 /** bpf_map_flags_access_ok: not both read-only and write-only, on either side. */
 function accessOk(flags: number): boolean {
@@ -153,6 +157,16 @@ export function checkMapSpec(spec: MapSpec): void {
         fail('EINVAL', `${type} needs key_size 4, value_size 4 or 8, max_entries > 0, map_flags within NUMA_NODE|RDONLY|WRONLY`);
       if (type === 'devmap_hash' && me > 2 ** 31) fail('EINVAL', 'devmap_hash max_entries > 2^31');
       return;
+    case 'stack_trace': {
+      // stack_map_alloc: u32 ids; values of u64 ips (or struct bpf_stack_build_id), at most perf_event_max_stack of them.
+      if (flags & ~STACK_CREATE_FLAG_MASK) fail('EINVAL', `map_flags 0x${flags.toString(16)} not allowed for stack_trace`);
+      if (me === 0 || ks !== 4 || vs < 8 || vs % 8) fail('EINVAL', 'stack_trace needs key_size 4, value_size a multiple of 8, max_entries > 0');
+      const frame = flags & BPF_F_STACK_BUILD_ID ? BUILD_ID_ENTRY_SIZE : 8;
+      if (vs % frame || vs / frame > PERF_MAX_STACK_DEPTH)
+        fail('EINVAL', `stack_trace value_size ${vs} must hold whole ${frame}-byte frames, at most ${PERF_MAX_STACK_DEPTH} (perf_event_max_stack)`);
+      if (me > 2 ** 31) fail('E2BIG', `stack_trace max_entries ${me} > 2^31`);
+      return;
+    }
     case 'ringbuf':
       if (flags & ~RINGBUF_CREATE_FLAG_MASK) fail('EINVAL', `map_flags 0x${flags.toString(16)} not allowed for ringbuf`);
       if (ks || vs || !isPowerOf2(me) || me % PAGE_SIZE !== 0)

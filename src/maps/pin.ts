@@ -13,9 +13,10 @@
  * What is kept per type: entries of array, percpu_array, hash, percpu_hash,
  * lru_hash, lru_percpu_hash (recency order is not kept), lpm_trie; queue and
  * stack elements in order; a bloom filter's bits and hash seed. Ring buffers,
- * perf event arrays, prog arrays and maps of maps are pinned as their spec
- * only (their contents are records in flight, host buffers, programs and
- * other maps, which do not outlive the runtime); they reopen empty.
+ * perf event arrays, prog arrays, maps of maps and stack trace maps are
+ * pinned as their spec only (their contents are records in flight, host
+ * buffers, programs, other maps, and call chains only bpf_get_stackid can
+ * store, which do not outlive the runtime); they reopen empty.
  *
  * File format (little-endian): "TSBPFPIN" | u32 version (1) | u32 header
  * length | header JSON | u32 payload length | payload | u32 CRC-32 of all the

@@ -65,6 +65,8 @@ export interface FireOptions extends TracingEvent {
   task?: KernelObject;
   /** the event's call chains, innermost first (bpf_get_stack) */
   stack?: { kernel?: readonly bigint[]; user?: readonly bigint[] };
+  /** perf_event: the counts of the sampling perf event, what bpf_perf_prog_read_value reads (default all 0) */
+  perfCounter?: { counter: bigint | number; enabled?: bigint | number; running?: bigint | number };
   /** the CPU the event happens on (default 0) */
   cpu?: number;
 }
@@ -91,6 +93,7 @@ export class TestKit {
   readonly calls: RecordedCall[] = [];
   private current: KernelObject;
   private stacks: { kernel: readonly bigint[]; user: readonly bigint[] } = { kernel: [], user: [] };
+  private sample: PerfCounter = { counter: 0n, enabled: 0n, running: 0n };
   private readonly counters = new Map<string, PerfCounter>();
   private readonly collections: Collection[] = [];
   private readonly specs = new WeakMap<Collection, CollectionSpec>();
@@ -189,6 +192,8 @@ export class TestKit {
     const prevStacks = this.stacks;
     if (event.task) this.setCurrent(event.task);
     if (event.stack) this.setStack(event.stack);
+    const c = event.perfCounter;
+    this.sample = c ? { counter: BigInt(c.counter), enabled: BigInt(c.enabled ?? 0), running: BigInt(c.running ?? 0) } : { counter: 0n, enabled: 0n, running: 0n };
     const calls0 = this.calls.length;
     const trace0 = this.runtime.trace.length;
     const runs: FireResult['runs'] = [];
@@ -294,6 +299,7 @@ export class TestKit {
       },
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
+      sampleCounter: () => kit.sample,
       record: (helper, args) => {
         kit.calls.push({ helper, program: kit.running, args });
       },

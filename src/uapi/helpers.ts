@@ -158,12 +158,13 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['perf_event_output', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { impl: 'helpers/perf' }],
   ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
   ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT }],
+  ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
   ['read_branch_records', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.PERF_EVENT }],
   ['get_branch_snapshot', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true }],
   ['current_task_under_cgroup', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { privileged: true }],
-  // get_stackid: a stack_trace map (verifier/func-compat.ts); get_stack: R0 is refined to [-MAX_ERRNO, size]
-  ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING }],
+  // get_stackid: a stack_trace map (verifier/func-compat.ts); perf_event programs get bpf_get_stackid_proto_pe,
+  // which is not GPL-only (kernel/bpf/stackmap.c). get_stack: R0 is refined to [-MAX_ERRNO, size]
+  ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING, variant: { types: T.PERF_EVENT, proto: p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']) }, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
   ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
   ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, retBoundedBySize: true, unmodelled: BTF_OBJ }],
   ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'hooks/uprobe', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks'" }],

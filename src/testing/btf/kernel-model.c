@@ -242,6 +242,14 @@ struct user_pt_regs {
 	u64 pstate;
 };
 
+/* include/uapi/linux/bpf_perf_event.h: a perf_event program's context, the sampled registers (x86-64's bpf_user_pt_regs_t is struct pt_regs) and the sample */
+typedef struct pt_regs bpf_user_pt_regs_t;
+struct bpf_perf_event_data {
+	bpf_user_pt_regs_t regs;
+	u64 sample_period;
+	u64 addr;
+};
+
 struct trace_entry {
 	unsigned short type;
 	unsigned char flags;
@@ -352,6 +360,7 @@ struct kernel_model_types {
 	struct sock sk;
 	struct pt_regs regs;
 	struct user_pt_regs uregs;
+	struct bpf_perf_event_data perf_event_data;
 	struct trace_event_raw_sys_enter sys_enter;
 	struct trace_event_raw_sys_exit sys_exit;
 	struct trace_event_raw_sched_process_exec sched_process_exec;
