@@ -22,6 +22,7 @@ import { BPF_CMD, KernelError, openSys, type Sys } from './ffi.js';
 import { mapInfo, progInfo } from './info.js';
 import { kconfigValue } from './kconfig.js';
 import { KernelMap, openPinned, pinFd } from './map.js';
+import { mapAsCreated } from '../object/maps.js';
 import { kernelBtf, kernelMapOf, kernelProgramSpec, openRef, type KernelRef } from './objects.js';
 import { Features } from './probe.js';
 import { loadProgram, ProgLoadError } from './prog-load.js';
@@ -127,7 +128,7 @@ export class KernelRuntime implements RuntimeApi {
           maps.set(name, reuse);
           continue;
         }
-        const ms: MapSpec = { ...ms0, ...opts.mapOverrides?.[name] };
+        const ms: MapSpec = mapAsCreated({ ...ms0, ...opts.mapOverrides?.[name] }, this.numCpus);
         const m = this.pinnedMap(sys, ms) ?? this.createMap(sys, ms, btf);
         if (!opts.replaceMaps?.[name]) made.push(m);
         maps.set(name, m);
@@ -173,9 +174,7 @@ export class KernelRuntime implements RuntimeApi {
 
   /** BPF_MAP_CREATE (with BTF ids when the BTF loaded; retried without them, as libbpf does), then contents, freeze and pin. */
   private createMap(sys: Sys, ms0: MapSpec, btf: LoadedBtf | undefined): KernelMap {
-    const ms = { ...ms0 };
-    // libbpf: perf_event_array with max_entries 0 gets one slot per possible CPU
-    if (ms.type === 'perf_event_array' && ms.maxEntries === 0) ms.maxEntries = this.numCpus;
+    const ms = mapAsCreated(ms0, this.numCpus);
     let innerFd = -1;
     if (ms.innerMap) innerFd = this.createMap(sys, { ...ms.innerMap, contents: [], pinning: 'none' }, undefined).fd;
     const attr = (withBtf: boolean): Attr => {

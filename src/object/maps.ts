@@ -60,6 +60,17 @@ export function mapTypeName(n: number): MapTypeName | undefined {
   return MAP_TYPE_NAMES.get(n);
 }
 
+/**
+ * The map as libbpf creates it from its declaration: a perf_event_array
+ * declared without max_entries gets one slot per possible CPU (libbpf
+ * map_set_def_max_entries, applied before a pinned map is reused or a new one
+ * created). Both runtimes create maps through this.
+ */
+export function mapAsCreated(ms: MapSpec, numCpus: number): MapSpec {
+  if (ms.type === 'perf_event_array' && ms.maxEntries === 0) return { ...ms, maxEntries: numCpus };
+  return ms;
+}
+
 /** Where a map's definition lives in the object, so relocations can find it. */
 export interface MapLocation {
   spec: MapSpec;

@@ -23,6 +23,7 @@ import type { CollectionSpec, MapSpec, MapTypeName, ProgramSpec, ProgTypeName } 
 import type { MapTypes } from '../maps/classes.js';
 import { loadedVariables, type Variable } from './variables.js';
 import { ProgType } from '../object/spec.js';
+import { mapAsCreated } from '../object/maps.js';
 import type { Insn } from '../isa/insn.js';
 import type { Btf } from '../object/btf/btf.js';
 import { RuntimeHost, defaultIdentity, prandom, systemClock, type TraceSink } from './host.js';
@@ -357,7 +358,7 @@ export class Runtime implements RuntimeApi {
           maps.set(name, reuse);
           continue;
         }
-        const ms = { ...ms0, ...opts.mapOverrides?.[name] };
+        const ms = mapAsCreated({ ...ms0, ...opts.mapOverrides?.[name] }, this.numCpus);
         const pinPath = ms.pinning === 'by_name' && opts.pinPath !== undefined ? pinPathOf(opts.pinPath, ms.name) : undefined;
         const pinned = pinPath !== undefined ? this.pinnedAt(pinPath) : undefined;
         if (pinned) {
