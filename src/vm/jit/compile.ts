@@ -112,6 +112,8 @@ export interface CompileOptions {
    * of the i64 helper ABI; its result is sign-extended when `signed`.
    */
   fast32?: (id: number) => Fast32 | undefined;
+  /** record CompiledFunction.marks (which eBPF slot each piece of code comes from) for the text printer */
+  marks?: boolean;
 }
 
 /** A helper's 32-bit import: how many arguments, and whether its result is signed. */
@@ -131,7 +133,7 @@ export interface CompiledFunction {
   /** the CFG was irreducible and went through the dispatch loop */
   dispatch: boolean;
   blocks: number;
-  /** pairs (byte offset in the body, eBPF slot), flattened */
+  /** pairs (byte offset in the body, eBPF slot), flattened; empty unless CompileOptions.marks */
   marks: readonly number[];
 }
 
@@ -255,7 +257,8 @@ export class CompileError extends TsbpfError {
 export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
   const entries = functionStarts(insns);
   const leaders = blockLeaders(insns, entries);
-  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders));
+  const idOf = new Int32Array(insns.length).fill(-1);
+  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders, idOf));
 
   // Helpers the program names by id (imported once each).
   const helperIds: number[] = [];
@@ -432,7 +435,7 @@ class FunctionCompiler {
   ) {
     let slots = 0;
     for (const b of cfg.blocks) slots += b.end - b.start;
-    this.c = new FuncBody(LOCALS, 64 + slots * 12);
+    this.c = new FuncBody(LOCALS, 64 + slots * 12, opts.marks === true);
   }
 
   compile(): { body: FuncBody; dispatch: boolean } {

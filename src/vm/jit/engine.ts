@@ -42,6 +42,8 @@ export interface JitOptions {
    * empty map to call every helper.
    */
   inliners?: ReadonlyMap<number, HelperInliner>;
+  /** keep which eBPF instruction each piece of WebAssembly comes from (CompiledFunction.marks), for printWat */
+  marks?: boolean;
 }
 
 /** Module size up to which prepareAsync still compiles synchronously (Chromium refuses more on a main thread: 4 KB on Android and in older versions). */
@@ -480,6 +482,7 @@ export class JitExecutable implements Executable {
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
       inliners: this.options.inliners ?? defaultInliners(space),
+      marks: this.options.marks === true,
       fast32: (id) => {
         const def = image.helpers.get(id);
         return def?.fn32 ? { arity: def.proto.args.length, signed: fn32Signed(def) } : undefined;
