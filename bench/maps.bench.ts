@@ -9,7 +9,7 @@
  * The kernel is not compared: `bpftool map update` costs a process per
  * operation (~3 ms), which measures process start-up, not the map.
  */
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { createMap, MapTable, type ArrayMap, type HashMap, LpmTrie } from '../src/maps/index.js';
 import type { MapSpec, MapTypeName } from '../src/object/spec.js';
 

@@ -13,23 +13,11 @@ import { Btf, parseBtfExt, dumpRaw, dumpC, decodeValue, formatValue, encodeValue
 import { parseElf } from '../src/object/elf.js';
 import { TsbpfError } from '../src/errors.js';
 import { ROOT } from './paths.js';
+import { xorshift32 as rng } from './support/random.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
 const SEED = Number(process.env.TSBPF_FUZZ_SEED ?? 0x5eed);
 const ITERATIONS = Number(process.env.TSBPF_FUZZ_ITERATIONS ?? 3000);
-
-/** xorshift32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const INTERESTING = [0, 1, 2, 3, 4, 7, 8, 12, 16, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 

@@ -7,13 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { assemble, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
 import { ManualClock, Runtime, type Program } from '../src/runtime/index.js';
 import type { MapSpec, ProgTypeName } from '../src/object/spec.js';
 import { RingBufReader, type BpfMap, type RingBuf } from '../src/maps/index.js';
 import { defaultHelpers, ALL_HELPERS } from '../src/helpers/index.js';
 import { HELPER_PROTOS } from '../src/verifier/index.js';
 import { HELPERS } from '../src/uapi/helpers.js';
+import { mapRefs } from './support/programs.js';
 
 const clock = new ManualClock(5_000_000_000n);
 const traces: string[] = [];
@@ -25,21 +26,6 @@ const rt = new Runtime({
   numCpus: 2,
   trace: (r) => traces.push(r.message),
 });
-
-function mapRefs(insns: Insn[], ...ids: number[]): Insn[] {
-  let n = 0;
-  for (let i = 0; i < insns.length; i++) {
-    if (insns[i]!.code === OP_LDDW) {
-      if (n < ids.length) {
-        insns[i]!.src = BPF_PSEUDO_MAP_FD;
-        insns[i]!.imm = ids[n]!;
-      }
-      n++;
-      i++;
-    }
-  }
-  return insns;
-}
 
 const load = (src: string, maps: BpfMap<unknown>[] = [], type: ProgTypeName = 'xdp'): Promise<Program> =>
   rt.loadProgram({ type, insns: mapRefs(assemble(src), ...maps.map((m) => m.id)) });

@@ -9,16 +9,7 @@ import assert from 'node:assert/strict';
 import {
   csumAdd, csumFold, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub, ipChecksum,
 } from '../src/helpers/csum.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support/random.js';
 
 /** One's-complement 16-bit sum of big-endian words (the RFC 1071 definition), uncomplemented. */
 function ref16(bytes: Uint8Array): number {

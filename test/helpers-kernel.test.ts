@@ -20,6 +20,7 @@ import { readObject } from '../src/object/reader.js';
 import { packetSet } from './runtime-packets.js';
 import { Runtime } from '../src/runtime/index.js';
 import { TsbpfError } from '../src/errors.js';
+import { rng } from './support/random.js';
 
 const SOURCE = join(ROOT, 'test/kernel-progs/helpers.c');
 
@@ -28,18 +29,6 @@ function skipReason(): string | undefined {
   if (k) return k;
   if (!which('clang-19')) return 'clang-19 is not installed';
   return undefined;
-}
-
-/** mulberry32: a small seeded generator, so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Gen = (r: () => number, i: number) => Uint8Array;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { bpfFormat } from '../src/helpers/printf.js';
 
 const space = new AddressSpace({ initialPages: 2 });

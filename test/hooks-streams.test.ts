@@ -6,6 +6,7 @@ import { loadCollectionFile } from '../src/runtime/node.js';
 import { appTracepoint, attachTracepoint } from '../src/hooks/tracepoint.js';
 import { consumeRingbuf, PerfReader, ringbufRecords, TracePipe } from '../src/hooks/streams.js';
 import type { PerfEventArray } from '../src/maps/perf-event-array.js';
+import { MapError } from '../src/maps/map.js';
 import { ROOT } from './paths.js';
 
 const OBJ = resolve(ROOT, 'examples/app_events.o');
@@ -30,6 +31,15 @@ test('ring buffer records through an async iterator, in order', async () => {
   assert.deepEqual(got, [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
   assert.equal(reader.lost, 0);
   reader.close();
+  link.detach();
+  rt.close();
+});
+
+test('a ring buffer reader on a map of another type is EINVAL, not a crash (libbpf ring_buffer__add)', async () => {
+  const { rt, coll, link } = await setup();
+  for (const read of [() => ringbufRecords(coll.map('order_events')), () => consumeRingbuf(coll.map('order_events'), () => {})]) {
+    assert.throws(read, (e: unknown) => e instanceof MapError && e.errno === 'EINVAL' && /order_events is a perf_event_array map, not a ringbuf/.test(e.message));
+  }
   link.detach();
   rt.close();
 });

@@ -12,6 +12,7 @@ import { isLinuxExtension } from '../src/isa/groups.js';
 import { HELPER_NAMES, helperId, helperName } from '../src/uapi/helper-ids.js';
 import { writeObject } from '../src/object/writer.js';
 import { BIN, CONFORMANCE_DIR, CONFORMANCE_MISSING, MULTIARCH_INCLUDE, ROOT } from './paths.js';
+import { xorshift32 as rng } from './support/random.js';
 
 const k = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, opts);
 const l = (insns: Insn[], opts: DisasmOptions = {}): string => formatInsn(insns, 0, { ...opts, dialect: 'llvm' });
@@ -166,19 +167,6 @@ test('every conformance program disassembles and re-assembles to the same bytes'
   }
   assert.ok(n >= 313);
 });
-
-/** Deterministic pseudo-random numbers (xorshift32), so the sweep is the same on every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const isValid = (ins: Insn): boolean => {
   try {

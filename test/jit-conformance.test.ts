@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { JitEngine, printWat } from '../src/vm/jit/index.js';
 import { conformanceNames, helper5, readCase } from './jit-support.js';
 import { CONFORMANCE_MISSING } from './paths.js';

@@ -12,8 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/isa/asm/index.js';
-import { AddressSpace } from '../src/vm/memory.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { AddressSpace } from '../src/memory/address-space.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { JitEngine } from '../src/vm/jit/index.js';
 import { PROGRAMS, kernelAsm, kernelAvailable, sourceOf } from '../bench/jit.bench.js';
 

@@ -1,7 +1,7 @@
 /** Shared by the JIT tests: the conformance suite's files and helper 5, engines side by side. */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fromHex, type Insn } from '../src/isa/insn.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { CONFORMANCE_DIR } from './paths.js';
 
 export interface ConformanceCase {

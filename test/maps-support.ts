@@ -1,5 +1,5 @@
 /** Shared helpers for the maps tests: specs, a small address space, program-side scratch buffers. */
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import type { MapSpec, MapTypeName } from '../src/object/spec.js';
 import { createMap, MapTable, type BpfMap, type MapContext } from '../src/maps/index.js';
 

@@ -15,21 +15,10 @@ import { parseElf, type ElfFile } from '../src/object/elf.js';
 import { summarize } from '../src/cli/commands/object-show.js';
 import { TsbpfError } from '../src/errors.js';
 import { FIXTURE_OBJECTS, fixture } from './object-tools.js';
+import { rng } from './support/random.js';
 
 const ITERATIONS = Number(process.env.TSBPF_FUZZ_ITERATIONS ?? 3000);
 const SEED = Number(process.env.TSBPF_FUZZ_SEED ?? 0x5eed);
-
-/** mulberry32: a small, fast, seedable PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   name: string;

@@ -11,29 +11,14 @@ import { join } from 'node:path';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { FIXTURES } from './paths.js';
-import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { assemble } from '../src/isa/index.js';
 import { loadObjectFile } from '../src/object/file.js';
 import { ManualClock, Runtime } from '../src/runtime/index.js';
 import { RingBufReader, type RingBuf } from '../src/maps/index.js';
 import { loadCollectionFile, Runtime as NodeRuntime } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 import { eth, ip4l4, tcp, udp } from './runtime-packets.js';
-
-/** Point the n-th lddw of a program at a map id (BPF_PSEUDO_MAP_FD, as the kernel takes an fd). */
-function mapRefs(insns: Insn[], ...ids: number[]): Insn[] {
-  let n = 0;
-  for (let i = 0; i < insns.length; i++) {
-    if (insns[i]!.code === OP_LDDW) {
-      if (n < ids.length) {
-        insns[i]!.src = BPF_PSEUDO_MAP_FD;
-        insns[i]!.imm = ids[n]!;
-      }
-      n++;
-      i++;
-    }
-  }
-  return insns;
-}
+import { mapRefs } from './support/programs.js';
 
 for (const engine of ['interpreter', 'jit'] as const) {
   test(`[${engine}] xdp_firewall: counts per protocol, drops blocked sources, map values readable from the host`, async () => {

@@ -15,7 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
 import { Runtime } from '../src/runtime/index.js';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { TsbpfError } from '../src/errors.js';
 
 /** A collector to call, or undefined when the process cannot have one. */

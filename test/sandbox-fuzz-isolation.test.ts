@@ -23,7 +23,7 @@ import { TestRunError } from '../src/runtime/testrun/types.js';
 import { TsbpfError } from '../src/errors.js';
 import type { BpfMap } from '../src/maps/map.js';
 import type { MapSpec } from '../src/object/spec.js';
-import type { Region } from '../src/vm/memory.js';
+import type { Region } from '../src/memory/address-space.js';
 import { BPF_F_NO_PREALLOC } from '../src/maps/flags.js';
 import { generate, Rng, type GenProgram } from './fuzz/verifier-gen.js';
 import { expandMaps, withMapIds } from './fuzz/verifier-harness.js';

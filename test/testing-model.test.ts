@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { AddressSpace } from '../src/vm/memory.js';
+import { AddressSpace } from '../src/memory/address-space.js';
 import { KernelModel } from '../src/testing/model.js';
 import { shippedKernelBtf } from '../src/testing/kernel-btf.js';
 import { contextBtf } from '../src/object/btf/context.js';

@@ -18,7 +18,7 @@ import { ALL_HELPERS, defaultHelpers } from '../src/helpers/index.js';
 import { Btf } from '../src/object/btf/index.js';
 import { HELPERS, helperAvailable } from '../src/uapi/helpers.js';
 import { BPF_FUNC, HELPER_MAX_ID, HELPER_NAMES } from '../src/uapi/helper-ids.js';
-import type { HelperDef } from '../src/helpers/types.js';
+import type { HelperDef } from '../src/vm/helper-abi.js';
 import type { ProgTypeName } from '../src/object/spec.js';
 import { PROBED, PROBED_UNPRIV, readAvailability } from './verifier-corpus/helper-availability.js';
 import { HELPER_DOCS, renderHelperDocs } from './support/helper-docs.js';

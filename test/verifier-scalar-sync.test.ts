@@ -10,17 +10,7 @@ import assert from 'node:assert/strict';
 import { Scalar, S32_MIN, S32_MAX } from '../src/verifier/scalar.js';
 import { scalarAlu } from '../src/verifier/scalar-alu.js';
 import * as op from '../src/isa/opcodes.js';
-
-/** mulberry32, seeded: the same cases on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './support/random.js';
 
 const U32_EDGES = [0, 1, 2, 7, 8, 255, 256, 0xffff, 0x7ffffffe, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff];
 

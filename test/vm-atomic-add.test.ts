@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { insn, lddw, type Insn } from '../src/isa/insn.js';
 import * as op from '../src/isa/opcodes.js';
-import { AddressSpace } from '../src/vm/memory.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { AddressSpace } from '../src/memory/address-space.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine } from '../src/vm/jit/index.js';
 

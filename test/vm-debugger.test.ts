@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm.js';
-import { AddressSpace } from '../src/vm/memory.js';
-import { HelperRegistry } from '../src/helpers/types.js';
+import { AddressSpace } from '../src/memory/address-space.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { Interpreter, type InterpExecutable } from '../src/vm/interpreter.js';
 import { Debugger } from '../src/vm/debugger.js';
 import { VmFault } from '../src/vm/fault.js';

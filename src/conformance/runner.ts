@@ -6,11 +6,11 @@
  * Also used by `tsbpf run` and the conformance plugin.
  */
 import { TsbpfError } from '../errors.js';
-import { HelperRegistry, type HelperDef } from '../helpers/types.js';
+import { HelperRegistry, type HelperDef } from '../vm/helper-abi.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, BPF_PSEUDO_FUNC } from '../isa/opcodes.js';
 import { assemble } from '../isa/asm.js';
-import { AddressSpace } from '../vm/memory.js';
+import { AddressSpace } from '../memory/address-space.js';
 import type { Engine, Executable, ProgramImage } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { UnsupportedInsn } from '../vm/fault.js';

@@ -6,7 +6,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import { HELPERS } from '../uapi/helpers.js';
-import type { HelperDef, HelperFn, HelperFn32 } from './types.js';
+import type { HelperDef, HelperFn, HelperFn32 } from '../vm/helper-abi.js';
 
 export function helper(id: number, fn: HelperFn, fn32?: HelperFn32): HelperDef {
   const info = HELPERS.get(id);

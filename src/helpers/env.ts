@@ -9,9 +9,9 @@
  * host that builds its own run state (tests, hooks).
  */
 import { TsbpfError, ERRNO_VALUES, type Errno } from '../errors.js';
-import type { ExecEnv } from './types.js';
+import type { ExecEnv } from '../vm/helper-abi.js';
 import type { Executable } from '../vm/engine.js';
-import { NULL_GUARD } from '../vm/memory.js';
+import { NULL_GUARD } from '../memory/address-space.js';
 
 /** A map as helpers drive it: all pointers are addresses in the runtime's space. */
 export interface HelperMap {

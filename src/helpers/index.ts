@@ -4,7 +4,7 @@
  * catalog's, src/uapi/helpers.ts).
  */
 import { TsbpfError } from '../errors.js';
-import { HelperRegistry, type HelperDef } from './types.js';
+import { HelperRegistry, type HelperDef } from '../vm/helper-abi.js';
 import { mapHelpers } from './maps.js';
 import { timeHelpers } from './time.js';
 import { traceHelpers } from './trace.js';

@@ -5,7 +5,7 @@
  * instruction index (the runtime resolves BPF_PSEUDO_FUNC lddw that way).
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, u32 } from './env.js';
 import { mapArg } from './maps.js';

@@ -6,7 +6,7 @@
  */
 import { SK_BUFF, XDP_MD } from '../uapi/ctx.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, ret, runOf, u32 } from './env.js';
 import { mapArg } from './maps.js';

@@ -13,7 +13,7 @@
  * A string argument that cannot be read prints as the empty string, as the
  * kernel's copy_from_kernel_nofault failure path does.
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 
 export type PrintfResult = { ok: true; text: string } | { ok: false; errno: 'EINVAL' };
 

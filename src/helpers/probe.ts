@@ -7,10 +7,10 @@
  * _kernel variants on low addresses), as the kernel's failure paths do.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
-import { NULL_GUARD } from '../vm/memory.js';
+import { NULL_GUARD } from '../memory/address-space.js';
 import { probeReadable, probeSpan } from './reach.js';
 
 /**

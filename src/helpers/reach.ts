@@ -19,9 +19,9 @@
  *   paths). Anything else reads as a fault: -EFAULT with the destination
  *   zeroed, exactly the kernel's failure path.
  */
-import type { Region } from '../vm/memory.js';
-import { NULL_GUARD } from '../vm/memory.js';
-import type { ExecEnv } from './types.js';
+import type { Region } from '../memory/address-space.js';
+import { NULL_GUARD } from '../memory/address-space.js';
+import type { ExecEnv } from '../vm/helper-abi.js';
 import type { HelperRun } from './env.js';
 
 /** A collection's memory: the regions a confined program may probe-read besides the run's own context and packet. */

@@ -5,7 +5,7 @@
  * state, where the test run and the hooks read it.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { runOf, u32 } from './env.js';
 import { mapArg } from './maps.js';

@@ -5,7 +5,7 @@
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, ret, runOf, u32, type HelperMap } from './env.js';
 import { mapArg } from './maps.js';

@@ -7,7 +7,7 @@
  */
 import { SK_BUFF } from '../uapi/ctx.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32, type SkbPacket } from './env.js';
 import { csumAdd, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';

@@ -1,6 +1,6 @@
 /** bpf_strncmp (kernel/bpf/helpers.c): lib/string.c strncmp, returning -1, 0 or 1. */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, u32 } from './env.js';
 

@@ -7,7 +7,7 @@
  * The kernel declares it RET_VOID: r0 is not defined after the call.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err } from './env.js';
 

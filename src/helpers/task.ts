@@ -6,7 +6,7 @@
  * bpf_get_smp_processor_id and bpf_get_numa_node_id.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32 } from './env.js';
 

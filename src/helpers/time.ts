@@ -5,7 +5,7 @@
  * clock (configurable, so tests can run on a fixed or stepped clock).
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { HelperDef } from './types.js';
+import type { HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { runOf } from './env.js';
 

@@ -4,7 +4,7 @@
  * with the kernel's format rules (see printf.ts).
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, inSpace, runOf, u32 } from './env.js';
 import { bpfFormat } from './printf.js';

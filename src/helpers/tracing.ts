@@ -11,7 +11,7 @@
  * (helpers/index.ts unknownHelper). The kit registers them
  * (src/testing/kit.ts).
  */
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { err, inSpace, runOf, u32, type HelperKernel } from './env.js';

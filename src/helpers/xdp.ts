@@ -9,7 +9,7 @@
  */
 import { XDP_MD } from '../uapi/ctx.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { ExecEnv, HelperDef } from './types.js';
+import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, runOf, s32, u32, type XdpPacket } from './env.js';
 

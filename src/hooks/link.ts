@@ -11,7 +11,7 @@
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
 import { releaseHeld, type HelperRun } from '../helpers/env.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 
 /** Something `program.attach(hook)` accepts. */
 export interface Attachable<L = Link> {

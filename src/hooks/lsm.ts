@@ -32,7 +32,7 @@ import cp from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import { HookPoint, memOf, type Link } from './link.js';
 
 /** MAX_BPF_FUNC_ARGS u64 slots, what raw_tracepoint programs may read. */

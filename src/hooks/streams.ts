@@ -16,17 +16,23 @@
 import { Readable } from 'node:stream';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
 import { Wakeup, closeOnAbort, type ReaderOptions } from '../maps/wakeup.js';
-import type { RingBuf } from '../maps/ringbuf.js';
+import { RingBuf } from '../maps/ringbuf.js';
 import type { PerfEventArray, PerfRecord } from '../maps/perf-event-array.js';
 import type { TraceRecord } from '../helpers/env.js';
-import type { BpfMap } from '../maps/map.js';
+import { MapError, type BpfMap } from '../maps/map.js';
 
 /**
  * A ring buffer's records as an async iterable.
  * @deprecated use `new RingBufReader(ring, { signal })` (maps/ringbuf-reader.ts), the same reader.
  */
 export function ringbufRecords(ring: RingBuf | BpfMap<unknown>): RingBufReader {
-  return new RingBufReader(ring as unknown as RingBuf);
+  return new RingBufReader(ringOf(ring));
+}
+
+/** The ring buffer behind a map handle; any other map type is EINVAL, as libbpf's ring_buffer__add refuses it. */
+function ringOf(map: RingBuf | BpfMap<unknown>): RingBuf {
+  if (map instanceof RingBuf) return map;
+  throw new MapError('EINVAL', `map ${map.name} is a ${map.type} map, not a ringbuf`, map.name);
 }
 
 export interface Consumer {
@@ -46,7 +52,7 @@ export interface Consumer {
  * @deprecated use `for await (const rec of new RingBufReader(ring, { signal }))`, which waits for the loop body the same way.
  */
 export function consumeRingbuf(ring: RingBuf | BpfMap<unknown>, cb: (rec: Uint8Array) => void | Promise<void>): Consumer {
-  const reader = new RingBufReader(ring as unknown as RingBuf);
+  const reader = new RingBufReader(ringOf(ring));
   let records = 0;
   const done = (async () => {
     for await (const rec of reader) {

@@ -12,7 +12,7 @@
 import dc from 'node:diagnostics_channel';
 import { TsbpfError } from '../errors.js';
 import type { Program } from '../runtime/runtime.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import { HookPoint, memOf, type Link } from './link.js';
 
 /** PERF_MAX_TRACE_SIZE: the largest record the verifier lets a tracepoint program read. */

@@ -15,7 +15,7 @@ import { encode, type Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { Btf } from '../object/btf/index.js';
 import { ProgType, type CollectionSpec, type ProgramSpec } from '../object/spec.js';
-import { coreRelocated } from '../verifier/spec-input.js';
+import { coreRelocated } from '../object/relocate.js';
 import { ATTACH_TYPE, Attr, PROG_LOAD, cstr, nativeBuf } from './attr.js';
 import type { LoadedBtf } from './btf-load.js';
 import { BPF_CMD, KernelError, type Sys } from './ffi.js';

@@ -14,7 +14,7 @@
  * missing or out-of-range key, ENOENT after the last index.
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { arrayNextKey, BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
 

@@ -12,7 +12,7 @@
  * at most 2^31, and lives in the AddressSpace.
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_ANY, BPF_F_ZERO_SEED, roundUpPow2 } from './flags.js';
 import { hashBytes } from './hash-table.js';

@@ -9,7 +9,7 @@
  *   +20 id   +24 values address (array kinds, else 0)  +28 elem size
  * and the rest is laid out as Linux's struct bpf_map (BPF_MAP_FIELDS).
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import { MapType, type MapSpec, type MapTypeName } from '../object/spec.js';
 
 /** The attributes BPF_MAP_CREATE fixes for a map's life. */

@@ -32,7 +32,7 @@
  */
 import { ElemCache } from './elem-cache.js';
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { arrayNextKey, BpfMap, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_ANY, BPF_F_RDONLY_PROG, BPF_NOEXIST } from './flags.js';
 

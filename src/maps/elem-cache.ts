@@ -20,7 +20,7 @@
  *   therefore never holds more than twice max_entries elements.
  */
 import { TsbpfError } from '../errors.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 
 /** Bytes of one slab, unless one element is larger. */
 const SLAB_BYTES = 16384;

@@ -37,7 +37,7 @@
  * and only when the map is full: a program that works on the kernel's LRU
  * works here, and never sees an eviction the kernel would not allow.
  */
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import { errno, MemCache } from './map.js';
 import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';

@@ -22,7 +22,7 @@
 import { ElemCache } from './elem-cache.js';
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
 
 interface TrieNode {

@@ -16,7 +16,7 @@
  * to it.
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, MapError, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { FdArray } from './fd-array.js';
 import { HashBase } from './hash.js';

@@ -19,12 +19,13 @@
  * is a real address and the host can read it without a copy (`getView`).
  */
 import { TsbpfError, type Errno, ERRNO_VALUES } from '../errors.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { MapSpec, MapTypeName } from '../object/spec.js';
 import { BPF_MAP_FIELDS, DESC_SIZE, writeDescriptor, writeDescriptorValues, type MapDescriptor } from './descriptor.js';
 import { opsOf, type MapOps, type MapOpsTable } from './ops.js';
 import { batchElemFlagsError, genericDeleteBatch, genericLookupBatch, genericUpdateBatch, hasBatchOp, type BatchOp } from './batch.js';
 import type { PinStore, PinOptions } from './pin-store.js';
+import type { RingBuf } from './ringbuf.js';
 import {
   BPF_EXIST,
   BPF_F_LOCK,
@@ -152,14 +153,15 @@ export class MapTable {
   private lastId = 0;
   private readonly ids = new Map<number, BpfMap<unknown>>();
   private readonly addrs = new Map<number, BpfMap<unknown>>();
-  private readonly rings: BpfMap<unknown>[] = [];
+  /** the ring buffers, by their type tag (createMap makes a RingBuf for every `ringbuf`) */
+  private readonly rings: RingBuf[] = [];
   allocId(): number {
     return ++this.lastId;
   }
   add(m: BpfMap<unknown>): void {
     this.ids.set(m.id, m);
     this.addrs.set(m.addr, m);
-    if (m.type === 'ringbuf') this.rings.push(m);
+    if (m.type === 'ringbuf') this.rings.push(m as RingBuf);
   }
   /** The map's id is gone (bpf_map_free_id): the host can no longer find it; programs still in flight still can by address. */
   unpublish(m: BpfMap<unknown>): void {
@@ -167,7 +169,7 @@ export class MapTable {
   }
   /** The map's memory is gone (after the grace period): nothing finds it any more. */
   remove(m: BpfMap<unknown>): void {
-    const r = this.rings.indexOf(m);
+    const r = this.rings.indexOf(m as RingBuf);
     if (r >= 0) this.rings.splice(r, 1);
     this.unpublish(m);
     if (this.addrs.get(m.addr) === m) this.addrs.delete(m.addr);
@@ -179,12 +181,8 @@ export class MapTable {
     return this.addrs.get(addr);
   }
   /** The ring buffer whose data area holds `addr` (bpf_ringbuf_submit/discard get only the sample pointer). */
-  ringbufFor(addr: number): BpfMap<unknown> | undefined {
-    for (const m of this.rings) {
-      const r = m as unknown as { containsSample?(a: number): boolean };
-      if (r.containsSample?.(addr)) return m;
-    }
-    return undefined;
+  ringbufFor(addr: number): RingBuf | undefined {
+    return this.rings.find((r) => r.containsSample(addr));
   }
   values(): IterableIterator<BpfMap<unknown>> {
     return this.ids.values();

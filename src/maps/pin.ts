@@ -268,10 +268,12 @@ function restore(map: BpfMap<unknown>, h: PinHeader, p: Uint8Array, path: string
     }
   } else if (h.kind === 'queue') {
     need(map.valueSize * h.count);
-    const q = map as unknown as QueueMap;
+    if (!(map instanceof QueueMap) && !(map instanceof StackMap)) throw new MapError('EINVAL', `pin file holds a queue, map ${map.name} is a ${map.type}`, map.name);
+    const q = map;
     for (let i = 0; i < h.count; i++) q.push(p.slice(i * map.valueSize, (i + 1) * map.valueSize));
   } else if (h.kind === 'bloom') {
-    const bf = map as unknown as BloomFilter;
+    if (!(map instanceof BloomFilter)) throw new MapError('EINVAL', `pin file holds a bloom filter, map ${map.name} is a ${map.type}`, map.name);
+    const bf = map;
     need(bf.nrBits / 8);
     bf.restore(h.bloomSeed ?? 0, p);
   } else need(0);

@@ -23,7 +23,7 @@
  * empty) so a JIT can test a slot without calling out.
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { type MapContext, type ProgramRef } from './map.js';
 import { FdArray } from './fd-array.js';
 

@@ -12,7 +12,7 @@
  * - delete and get-next-key are EINVAL (there are no keys).
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp } from './flags.js';
 

@@ -32,7 +32,7 @@
  * a record committed also sees the sample written before the commit.
  */
 import type { MapSpec } from '../object/spec.js';
-import type { Region } from '../vm/memory.js';
+import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, type KeyInput, type MapContext } from './map.js';
 import { MapLock } from './lock.js';
 import {

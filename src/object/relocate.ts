@@ -16,10 +16,15 @@
  * call's imm to the distance to the appended copy (imm = target - (pc + 1)).
  * Map ids are not known here: `references` names the map of each lddw and
  * the runtime patches the imm when it creates the maps.
+ *
+ * CO-RE is the last relocation and the only one that needs the load's
+ * target BTF (`coreRelocated`, at the end): libbpf's bpf_object__relocate
+ * applies it before the kernel ever verifies, so every loader (the
+ * runtime's, the kernel backend's, `tsbpf prog load`) links here first.
  */
 import { calleeStart, isPseudoCall } from '../isa/control-flow.js';
 import { TsbpfError } from '../errors.js';
-import type { Insn } from '../isa/insn.js';
+import { cloneInsns, type Insn } from '../isa/insn.js';
 import {
   BPF_PSEUDO_BTF_ID,
   BPF_PSEUDO_CALL,
@@ -45,7 +50,11 @@ import {
   type ElfSymbol,
 } from './elf.js';
 import type { MapLocation } from './maps.js';
-import type { InsnReference } from './spec.js';
+import type { InsnReference, ProgramSpec } from './spec.js';
+import type { Btf } from './btf/btf.js';
+import { applyCoreRelocations, type CoreCandCache, type CoreLog } from './btf/core.js';
+import { contextBtf } from './btf/context.js';
+import type { CoreRelo } from './btf/ext.js';
 
 /** A relocation the object layer cannot resolve: names the symbol and the instruction. */
 export class RelocationError extends TsbpfError {
@@ -295,3 +304,28 @@ export function linkProgram(main: Func, limit = MAX_LINKED_INSNS): LinkedProgram
  * the kernel's limit for a privileged program (BPF_COMPLEXITY_LIMIT_INSNS).
  */
 export const MAX_LINKED_INSNS = 1_000_000;
+
+/**
+ * A program's instructions with its CO-RE relocations applied (a patched
+ * copy). libbpf's bpf_object__relocate_core runs before map resolution, so
+ * the kernel's verifier only ever sees relocated offsets; the runtime's
+ * loader, the kernel backend and `tsbpf prog load` all go through here. The target is tsbpf's own
+ * types (contextBtf) unless one is given. As libbpf, an instruction whose
+ * relocation the target cannot satisfy is poisoned (refused by the verifier
+ * only if reachable); what libbpf refuses outright (ambiguous candidates, an
+ * instruction that does not hold the local value) is a CoreRelocationError.
+ * `log` receives libbpf's debug lines; `cache` shares the candidate lists
+ * between the programs of one object, as libbpf's cand_cache does.
+ */
+export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?: Btf, opts: CoreOptions = {}): Insn[] {
+  if (!prog.coreRelos?.length) return cloneInsns(prog.insns);
+  // the records name types of the object's BTF: without it they cannot be read
+  if (!local) throw new TsbpfError('EINVAL', `${prog.name}: CO-RE relocations without the object's BTF`);
+  return applyCoreRelocations(prog.insns, prog.coreRelos as CoreRelo[], local, target ?? contextBtf(), { prog: prog.name, ...opts });
+}
+
+/** How a CO-RE pass reports and shares its work (see coreRelocated). */
+export interface CoreOptions {
+  log?: CoreLog;
+  cache?: CoreCandCache;
+}

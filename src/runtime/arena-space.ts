@@ -18,7 +18,7 @@
  * Programs see the whole memory in any case (WebAssembly bounds it).
  */
 import { TsbpfError } from '../errors.js';
-import { AddressSpace } from '../vm/memory.js';
+import { AddressSpace } from '../memory/address-space.js';
 
 const MIN_BLOCK = 16;
 

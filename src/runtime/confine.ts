@@ -13,7 +13,7 @@
  * no domain: confined reads of it fail, never succeed by mistake.
  */
 import type { BpfMap } from '../maps/map.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { ProbeDomain } from '../helpers/reach.js';
 
 /** The memory of one collection (or one raw program): its maps' tags and its own stack regions. */

@@ -1,23 +1,26 @@
 /**
- * Program preparation at load time, the kernel's order: resolve the lddw
- * map references (resolve_pseudo_ldimm64), refuse helper ids the runtime
- * does not have, check the program (the verifier when there is one, the
- * structural checks otherwise), and hand back the instructions an engine
- * runs.
+ * The steps a program goes through at load time, in the order `Runtime`
+ * runs them (docs/architecture.md, "Load pipeline"): relocate (CO-RE, the
+ * object layer's last relocation, then the lddw map references: libbpf's
+ * bpf_object__relocate and the kernel's resolve_pseudo_ldimm64), validate
+ * (the helpers this runtime runs, well-formed instructions), verify (the
+ * verifier, then the kernel's post-verification fixups). Compiling and
+ * publishing are the runtime's own (Runtime.compile, Runtime.publish).
  */
 import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
-import type { HelperRegistry } from '../helpers/types.js';
+import type { HelperRegistry } from '../vm/helper-abi.js';
 import { unknownHelper } from '../helpers/index.js';
 import type { BpfMap } from '../maps/map.js';
+import { ArrayMap } from '../maps/array.js';
 import type { CollectionSpec, ProgramSpec } from '../object/spec.js';
-import type { InsnAux } from '../vm/engine.js';
-import type { AddressSpace } from '../vm/memory.js';
+import type { InsnAux } from '../verifier/insn-aux.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier/index.js';
 import type { Btf } from '../object/btf/btf.js';
-import { coreRelocated } from '../verifier/spec-input.js';
+import { coreRelocated } from '../object/relocate.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
@@ -42,22 +45,12 @@ export interface PrepareContext {
   kernelBtf?: Btf;
 }
 
-export interface PreparedProgram {
-  insns: Insn[];
-  /** the maps the program references (the kernel's used_maps): the program holds them while loaded */
-  maps: BpfMap<unknown>[];
-  verified: boolean;
-  aux?: ReadonlyArray<InsnAux | undefined>;
-  log?: string;
-}
-
 /** The address a BPF_PSEUDO_MAP_VALUE lddw designates: the array's value storage plus the offset (array_map_direct_value_addr). */
 function directValueAddr(m: BpfMap<unknown>, off: number, prog: string, i: number): number {
-  const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
-  if (m.type !== 'array' || valuesAddr === undefined) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
+  if (!(m instanceof ArrayMap)) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: map ${m.name} (${m.type}) has no direct value access`);
   if (m.maxEntries !== 1) throw new TsbpfError('ENOTSUPP', `${prog}: insn ${i}: direct value access needs a single-element array (${m.name} has ${m.maxEntries})`);
   if (off < 0 || off >= m.valueSize) throw new TsbpfError('EINVAL', `${prog}: insn ${i}: invalid access to map value pointer, value_size=${m.valueSize} off=${off >>> 0}`);
-  return valuesAddr + off;
+  return m.valuesAddr + off;
 }
 
 function setImm64(insns: Insn[], i: number, v: number): void {
@@ -65,19 +58,37 @@ function setImm64(insns: Insn[], i: number, v: number): void {
   insns[i + 1]!.imm = 0;
 }
 
-export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProgram {
-  // CO-RE first (verifier/spec-input.ts coreRelocated): the target is the
-  // runtime's coreTarget or tsbpf's own types; existence checks the target
-  // cannot satisfy become 0, other misses poison their instruction (libbpf).
+/**
+ * A program after relocation: CO-RE applied and every lddw that names a map
+ * resolved to its address, as the kernel sees it after libbpf's
+ * bpf_object__relocate and its own resolve_pseudo_ldimm64.
+ */
+export interface RelocatedProgram {
+  name: string;
+  insns: Insn[];
+  /** the maps the program references (the kernel's used_maps): the program holds them while loaded */
+  maps: BpfMap<unknown>[];
+  /** the map each lddw designates, for the verifier */
+  mapAt: Map<number, BpfMap<unknown>>;
+  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops */
+  kfuncs: Map<number, string>;
+}
+
+/**
+ * Step 1, relocate: CO-RE first (object/relocate.ts coreRelocated: the
+ * target is the runtime's coreTarget or tsbpf's own types; existence checks
+ * the target cannot satisfy become 0, other misses poison their instruction,
+ * as libbpf), then the lddw map references, by name from the object or by id
+ * for raw programs (the kernel ABI's fds).
+ */
+export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram {
   const insns = coreRelocated(ps, ctx.spec?.btf, ctx.coreTarget);
   const name = ps.name;
   const n = insns.length;
   const resolved = new Set<number>();
   const used = new Map<number, BpfMap<unknown>>();
-  /** the map each lddw designates, for the verifier */
   const mapAt = new Map<number, BpfMap<unknown>>();
   const isLddw = (i: number): boolean => i >= 0 && i + 1 < n && insns[i]!.code === op.OP_LDDW;
-  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops */
   const kfuncs = new Map<number, string>();
 
   for (const ref of ps.references) {
@@ -116,19 +127,36 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
 
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (ins.code === op.OP_LDDW && i + 1 < n) {
-      if (!resolved.has(i)) {
-        // Raw programs name maps as the kernel ABI does with fds: here, the map id.
-        if (ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_VALUE) {
-          const m = ctx.mapById(ins.imm >>> 0);
-          if (!m) throw new TsbpfError('EBADF', `${name}: insn ${i}: fd ${ins.imm} is not pointing to valid bpf_map`);
-          used.set(m.addr, m);
-          mapAt.set(i, m);
-          setImm64(insns, i, ins.src === op.BPF_PSEUDO_MAP_FD ? m.addr : directValueAddr(m, insns[i + 1]!.imm, name, i));
-        } else if (ins.src === op.BPF_PSEUDO_MAP_IDX || ins.src === op.BPF_PSEUDO_MAP_IDX_VALUE || ins.src === op.BPF_PSEUDO_BTF_ID) {
-          throw new TsbpfError('EINVAL', `${name}: insn ${i}: unresolved lddw with src ${ins.src}`);
-        }
+    if (ins.code !== op.OP_LDDW || i + 1 >= n) continue;
+    if (!resolved.has(i)) {
+      // Raw programs name maps as the kernel ABI does with fds: here, the map id.
+      if (ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_VALUE) {
+        const m = ctx.mapById(ins.imm >>> 0);
+        if (!m) throw new TsbpfError('EBADF', `${name}: insn ${i}: fd ${ins.imm} is not pointing to valid bpf_map`);
+        used.set(m.addr, m);
+        mapAt.set(i, m);
+        setImm64(insns, i, ins.src === op.BPF_PSEUDO_MAP_FD ? m.addr : directValueAddr(m, insns[i + 1]!.imm, name, i));
+      } else if (ins.src === op.BPF_PSEUDO_MAP_IDX || ins.src === op.BPF_PSEUDO_MAP_IDX_VALUE || ins.src === op.BPF_PSEUDO_BTF_ID) {
+        throw new TsbpfError('EINVAL', `${name}: insn ${i}: unresolved lddw with src ${ins.src}`);
       }
+    }
+    i++;
+  }
+  return { name, insns, maps: [...used.values()], mapAt, kfuncs };
+}
+
+/**
+ * Step 2, validate: every call names a helper this runtime runs (or a
+ * poisoned CO-RE instruction, or a kfunc tsbpf implements), and the
+ * instructions are well formed (isa/validate.ts), before the verifier or
+ * an engine sees them.
+ */
+export function validate(prog: RelocatedProgram, ctx: PrepareContext): void {
+  const { name, insns, kfuncs } = prog;
+  const n = insns.length;
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    if (ins.code === op.OP_LDDW && i + 1 < n) {
       i++;
       continue;
     }
@@ -146,20 +174,32 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
   }
 
   validateProgram(insns);
+}
 
-  const maps = [...used.values()];
-  if (!ctx.check) return { insns, maps, verified: false };
+/** What the verifier proved about a program it accepted. */
+export interface Verdict {
+  aux?: ReadonlyArray<InsnAux | undefined>;
+  log?: string;
+}
+
+/**
+ * Step 3, verify (the kernel's bpf_check): the verifier judges the program
+ * with the maps it references; a rejection throws. An accepted program's
+ * instructions are then fixed up as the kernel does after verification:
+ * implemented kfuncs and poisoned (dead) CO-RE instructions become no-ops.
+ */
+export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCheck, ctx: PrepareContext): Verdict {
+  const { name, insns, mapAt, kfuncs } = prog;
   const mapList = [...new Set(mapAt.values())];
   const infos: VerifierMapInfo[] = mapList.map((m) => {
     const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
     const t = m.spec.innerMap;
     if (t) info.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags };
-    const valuesAddr = (m as unknown as { valuesAddr?: number }).valuesAddr;
     // A frozen global-data array's bytes let the verifier treat .rodata reads as constants.
-    if (m.frozen && m.type === 'array' && m.maxEntries === 1 && valuesAddr !== undefined) info.contents = ctx.space.bytes(valuesAddr, m.valueSize).slice();
+    if (m.frozen && m instanceof ArrayMap && m.maxEntries === 1) info.contents = ctx.space.bytes(m.valuesAddr, m.valueSize).slice();
     return info;
   });
-  const out = ctx.check({
+  const out = check({
     insns,
     progType: ps.type,
     maps: infos,
@@ -196,7 +236,7 @@ export function prepareInsns(ps: ProgramSpec, ctx: PrepareContext): PreparedProg
   // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
   for (const [i, ins] of insns.entries())
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
-  return { insns, maps, verified: true, aux: out.aux, log: out.log };
+  return { aux: out.aux, log: out.log };
 }
 
 /** Program types whose attach target's prototype is part of their context (the kernel's attach_func_proto). */

@@ -11,14 +11,14 @@
  * and map-in-map slots named in the object.
  */
 import { TsbpfError } from '../errors.js';
-import { AddressSpace, type AddressSpaceOptions } from '../vm/memory.js';
+import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
 import { JitEngine } from '../vm/jit/engine.js';
-import { HelperRegistry } from '../helpers/types.js';
+import { HelperRegistry } from '../vm/helper-abi.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
-import { createMap, MapTable, type BpfMap, type MapContext, type ProgArray, type ProgramRef } from '../maps/index.js';
+import { createMap, MapTable, ProgArray, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';
 import type { CollectionSpec, MapSpec, MapTypeName, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { MapTypes } from '../maps/classes.js';
 import { loadedVariables, type Variable } from './variables.js';
@@ -31,7 +31,7 @@ import { pinPathOf, type OpenPinOptions, type PinStore } from '../maps/pin-store
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, OP_LDDW } from '../isa/opcodes.js';
 import { helperMapOf } from './map-adapter.js';
 import { LOOPBACK, type NetDevice } from './netdev.js';
-import { attachFuncProto, prepareInsns, type ProgramCheck } from './loader.js';
+import { attachFuncProto, relocate, validate, verify, type PrepareContext, type ProgramCheck, type RelocatedProgram, type Verdict } from './loader.js';
 import { RunState, testRun, type TestRunEnv } from './testrun/run.js';
 import { checkShareable } from '../maps/shareable.js';
 import { attachShared, shareRuntime, type AttachOptions, type SharedCollection, type SharedRuntime, type ShareOptions } from './shared.js';
@@ -338,8 +338,7 @@ export class Runtime implements RuntimeApi {
 
   /** The prog_array slot's program, for tail calls. */
   private tailCallTarget(m: BpfMap<unknown>, index: number): Executable | undefined {
-    const pa = m as unknown as { getProgram?(i: number): ProgramRef | undefined };
-    const ref = pa.getProgram?.(index);
+    const ref = m instanceof ProgArray ? m.getProgram(index) : undefined;
     return ref ? this.programs.get(ref.id)?.executable : undefined;
   }
 
@@ -411,7 +410,8 @@ export class Runtime implements RuntimeApi {
             // libbpf fills slots only with programs that were loaded.
             if (!p) continue;
             try {
-              (m as unknown as { setProgram(i: number, p: ProgramRef): void }).setProgram(c.index, p);
+              if (!(m instanceof ProgArray)) throw new TsbpfError('EINVAL', `map '${name}' (${m.type}) holds no programs`);
+              m.setProgram(c.index, p);
             } catch (e) {
               // libbpf bpf_object__init_prog_array: the whole load fails.
               if (e instanceof TsbpfError) throw new TsbpfError(e.errno, `map '${name}': failed to initialize slot [${c.index}] to prog '${p.name}': ${e.message}`);
@@ -477,7 +477,8 @@ export class Runtime implements RuntimeApi {
     if (ps.typeError || ps.type === 'unspec' || !(ps.type in ProgType)) throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? `unknown program type ${ps.type}`}`);
     if (!this.privileged && ps.type !== 'socket_filter' && ps.type !== 'cgroup_skb')
       throw new TsbpfError('EPERM', `program ${ps.name}: loading ${ps.type} programs needs privilege (CAP_BPF)`);
-    const prepared = prepareInsns(ps, {
+    // The load pipeline (loader.ts; docs/architecture.md, "Load pipeline"): relocate, validate, verify, compile, publish.
+    const ctx: PrepareContext = {
       helpers: this.helpers,
       mapByName,
       mapById: (id) => this.maps.byId(id),
@@ -489,18 +490,27 @@ export class Runtime implements RuntimeApi {
       ...(logLevel !== undefined ? { logLevel } : {}),
       ...(this.coreTarget ? { coreTarget: this.coreTarget } : {}),
       ...(this.kernelBtf ? { kernelBtf: this.kernelBtf } : {}),
-    });
+    };
+    const prog = relocate(ps, ctx);
+    validate(prog, ctx);
+    const verdict = check ? verify(ps, prog, check, ctx) : undefined;
     const facts = programFacts(ps, this.engine.kind === 'jit');
     // bpf_check_tail_call: a program that references a prog_array uses it, and the first user owns it.
-    for (const m of prepared.maps) if (m.type === 'prog_array') (m as unknown as ProgArray).claim(facts, 'load');
+    for (const m of prog.maps) if (m instanceof ProgArray) m.claim(facts, 'load');
     const id = ++this.lastProgId;
+    const exe = await this.compile(ps, prog, verdict, domain);
+    return this.publish(id, ps, prog, verdict, exe, facts);
+  }
+
+  /** Step 4, compile: the engine turns the verified instructions into an executable (the JIT's WebAssembly module, or the interpreter's decoded program). */
+  private async compile(ps: ProgramSpec, prog: RelocatedProgram, verdict: Verdict | undefined, domain: CollectionDomain): Promise<Executable> {
     const image: ProgramImage = {
       name: ps.name,
-      insns: prepared.insns,
+      insns: prog.insns,
       helpers: this.helpers,
       space: this.space,
-      verified: prepared.verified,
-      ...(prepared.aux ? { aux: prepared.aux } : {}),
+      verified: verdict !== undefined,
+      ...(verdict?.aux ? { aux: verdict.aux } : {}),
       // Confined probe reads know the program's collection from this (helpers/reach.ts).
       ...(this.probeReach === 'collection' ? { owner: domain } : {}),
       ...(this.runDeadline ? { deadline: this.runDeadline } : {}),
@@ -510,8 +520,12 @@ export class Runtime implements RuntimeApi {
       },
     };
     // The async path when the engine has one: browser main threads refuse synchronous compilation of large modules.
-    const exe = this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
-    const p = new Program(this, id, ps, prepared.insns, exe, prepared.log, facts, prepared.maps);
+    return this.engine.prepareAsync ? await this.engine.prepareAsync(image) : this.engine.prepare(image);
+  }
+
+  /** Step 5, publish: the program gets its id and the runtime lists it (bpf_prog_alloc_id). */
+  private publish(id: number, ps: ProgramSpec, prog: RelocatedProgram, verdict: Verdict | undefined, exe: Executable, facts: ReturnType<typeof programFacts>): Program {
+    const p = new Program(this, id, ps, prog.insns, exe, verdict?.log, facts, prog.maps);
     this.programs.set(id, p);
     return p;
   }
@@ -520,7 +534,7 @@ export class Runtime implements RuntimeApi {
   forgetProgram(p: Program): void {
     if (this.programs.get(p.id) !== p) return;
     this.programs.delete(p.id);
-    for (const m of this.maps.values()) if (m.type === 'prog_array') (m as unknown as { forget(id: number): void }).forget(p.id);
+    for (const m of this.maps.values()) if (m instanceof ProgArray) m.forget(p.id);
   }
 
   /** @internal */

@@ -42,9 +42,10 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
-import type { Executable, InsnAux, ProgramImage, RunArgs, RunDeadline } from '../vm/engine.js';
+import type { Executable, ProgramImage, RunArgs, RunDeadline } from '../vm/engine.js';
+import type { InsnAux } from '../verifier/insn-aux.js';
 import { CollectionDomain } from './confine.js';
-import type { HelperRegistry } from '../helpers/types.js';
+import type { HelperRegistry } from '../vm/helper-abi.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
 import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { BpfMap } from '../maps/map.js';

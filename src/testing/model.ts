@@ -25,7 +25,7 @@
 import { TsbpfError } from '../errors.js';
 import type { Btf } from '../object/btf/btf.js';
 import type { BtfType, Member, StructType } from '../object/btf/types.js';
-import type { AddressSpace, Region } from '../vm/memory.js';
+import type { AddressSpace, Region } from '../memory/address-space.js';
 
 /** What a field may be given as. */
 export type FieldValue =

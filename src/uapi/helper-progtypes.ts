@@ -10,7 +10,7 @@
  * "program of this type cannot use helper" means not available); tracing
  * (fentry/fexit, iterators) and lsm follow the sources.
  */
-import type { ProgTypeName } from '../object/spec.js';
+import type { ProgTypeName } from './bpf-types.js';
 
 /** May a program of `type` (with expected attach type `attachType`) call the helper? */
 export type ProgTypeFilter = (type: ProgTypeName, attachType?: string) => boolean;

@@ -21,7 +21,7 @@ import { BPF_FUNC, type HelperName } from './helper-ids.js';
 import type { ArgType, HelperProto, RetType } from './helper-proto.js';
 import * as T from './helper-progtypes.js';
 import type { ProgTypeFilter } from './helper-progtypes.js';
-import type { ProgTypeName } from '../object/spec.js';
+import type { ProgTypeName } from './bpf-types.js';
 
 export interface HelperInfo {
   readonly id: number;

@@ -14,7 +14,7 @@ import * as op from '../isa/opcodes.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
-import type { InsnAux } from '../vm/engine.js';
+import type { InsnAux } from './insn-aux.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import { VerifierState } from './state.js';

@@ -17,7 +17,7 @@
  * control-flow checks, progtypes/ the per-program-type rules, log.ts the
  * log format, reject.ts the value a violation throws.
  */
-import type { InsnAux } from '../vm/engine.js';
+import type { InsnAux } from './insn-aux.js';
 import { Verifier, type VerifierInput, type VerifierStats } from './env.js';
 import { bpfCheck } from './check.js';
 import { Reject } from './reject.js';

@@ -1,41 +1,14 @@
 /**
  * From an object's specs to the verifier's input: the maps a program refers
  * to (with .rodata contents, frozen and read-only for programs, as libbpf
- * creates them) and which map each lddw names.
+ * creates them) and which map each lddw names. The instructions are the
+ * object layer's linked ones (object/relocate.ts coreRelocated): libbpf
+ * relocates before the kernel verifies.
  */
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
-import { applyCoreRelocations, type CoreCandCache, type CoreLog } from '../object/btf/core.js';
-import { contextBtf } from '../object/btf/context.js';
-import type { CoreRelo } from '../object/btf/ext.js';
-import { cloneInsns, type Insn } from '../isa/insn.js';
-import { TsbpfError } from '../errors.js';
+import { coreRelocated, type CoreOptions } from '../object/relocate.js';
 import type { VerifierInput, VerifierMapInfo } from './env.js';
-
-/**
- * A program's instructions with its CO-RE relocations applied (a patched
- * copy). libbpf's bpf_object__relocate_core runs before map resolution, so
- * the kernel's verifier only ever sees relocated offsets; `tsbpf prog load`
- * and the runtime's loader both go through here. The target is tsbpf's own
- * types (contextBtf) unless one is given. As libbpf, an instruction whose
- * relocation the target cannot satisfy is poisoned (refused by the verifier
- * only if reachable); what libbpf refuses outright (ambiguous candidates, an
- * instruction that does not hold the local value) is a CoreRelocationError.
- * `log` receives libbpf's debug lines; `cache` shares the candidate lists
- * between the programs of one object, as libbpf's cand_cache does.
- */
-export function coreRelocated(prog: ProgramSpec, local: Btf | undefined, target?: Btf, opts: CoreOptions = {}): Insn[] {
-  if (!prog.coreRelos?.length) return cloneInsns(prog.insns);
-  // the records name types of the object's BTF: without it they cannot be read
-  if (!local) throw new TsbpfError('EINVAL', `${prog.name}: CO-RE relocations without the object's BTF`);
-  return applyCoreRelocations(prog.insns, prog.coreRelos as CoreRelo[], local, target ?? contextBtf(), { prog: prog.name, ...opts });
-}
-
-/** How a CO-RE pass reports and shares its work (see coreRelocated). */
-export interface CoreOptions {
-  log?: CoreLog;
-  cache?: CoreCandCache;
-}
 
 const BPF_F_RDONLY_PROG = 0x80;
 

@@ -6,24 +6,10 @@
  * {@link Executable}.
  */
 import type { Insn } from '../isa/insn.js';
-import type { HelperRegistry } from '../helpers/types.js';
-import type { AddressSpace } from './memory.js';
+import type { HelperRegistry } from './helper-abi.js';
+import type { AddressSpace } from '../memory/address-space.js';
+import type { InsnAux } from '../verifier/insn-aux.js';
 import { TsbpfError } from '../errors.js';
-
-/** Per-instruction facts the verifier proved, which an engine may exploit (or ignore). */
-export interface InsnAux {
-  /** for a `call map_lookup_elem` etc.: the one map the call can see, when the verifier proved it */
-  mapAddr?: number;
-  /** the access at this instruction is proven in bounds: no runtime check needed */
-  safeAccess?: boolean;
-  /** the divisor of this div/mod is proven non-zero */
-  nonZeroDivisor?: boolean;
-  /**
-   * a load through a kernel-object pointer (PTR_TO_BTF_ID): Linux's BPF_PROBE_MEM, which reads 0
-   * where the memory is not there; the verifier proved the field, not the address
-   */
-  probeMem?: boolean;
-}
 
 export interface ProgramImage {
   name: string;

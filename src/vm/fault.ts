@@ -9,7 +9,7 @@
  * so callers handle both engines alike.
  */
 import { TsbpfError, type Errno } from '../errors.js';
-import type { Region } from './memory.js';
+import type { Region } from '../memory/address-space.js';
 
 /** Base class: something went wrong while a program was running, at instruction `pc`. */
 export class ExecError extends TsbpfError {

@@ -16,7 +16,7 @@
  */
 import { BPF_MAX_LOOPS, MAX_BPF_STACK } from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
-import type { ExecEnv } from '../helpers/types.js';
+import type { ExecEnv } from './helper-abi.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunArgs } from './engine.js';
 import { decodeProgram, type DecodedProgram } from './interp/decode.js';
 import { exec } from './interp/exec.js';

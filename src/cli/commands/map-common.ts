@@ -8,7 +8,7 @@
  */
 import { TsbpfError, ERRNO_VALUES, strerror as errnoText } from '../../errors.js';
 import { CliUsageError } from '../args.js';
-import { AddressSpace } from '../../vm/memory.js';
+import { AddressSpace } from '../../memory/address-space.js';
 import type { BpfMap } from '../../maps/map.js';
 import type { MapApi } from '../../runtime/api.js';
 import { isBpffs } from './kernel-show.js';

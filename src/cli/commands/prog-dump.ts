@@ -19,6 +19,7 @@ import { loadObjectFile } from '../../object/file.js';
 import { formatWithLines } from '../../object/btf/lines.js';
 import { Runtime } from '../../runtime/index.js';
 import type { BpfMap } from '../../maps/map.js';
+import { ArrayMap } from '../../maps/array.js';
 import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
 
 export const options: OptionSpec = { ...JSON_OPTS, ...KERNEL_BTF_OPTION };
@@ -43,8 +44,9 @@ function mapImm(maps: Iterable<BpfMap<unknown>>): (insns: readonly Insn[], i: nu
       return m ? `map[id:${m.id}]` : undefined;
     }
     for (const m of all) {
-      const base = (m as unknown as { valuesAddr?: number }).valuesAddr;
-      if (base !== undefined && addr >= base && addr < base + m.valueSize) return `map[id:${m.id}][0]+${addr - base}`;
+      if (!(m instanceof ArrayMap)) continue;
+      const base = m.valuesAddr;
+      if (addr >= base && addr < base + m.valueSize) return `map[id:${m.id}][0]+${addr - base}`;
     }
     return undefined;
   };

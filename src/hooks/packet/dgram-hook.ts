@@ -21,7 +21,7 @@ import { TsbpfError } from '../../errors.js';
 import type { ProgTypeName } from '../../object/spec.js';
 import type { Program } from '../../runtime/runtime.js';
 import type { RedirectTarget, SkbPacket, XdpPacket } from '../../helpers/env.js';
-import type { AddressSpace, Region } from '../../vm/memory.js';
+import type { AddressSpace, Region } from '../../memory/address-space.js';
 import { HookPoint, HookRun, memOf } from '../link.js';
 import { udpFrameTemplate, writeUdpFrame, type UdpFrameTemplate } from './frame.js';
 

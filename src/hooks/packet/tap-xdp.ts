@@ -30,7 +30,7 @@
 import { XDP_MD } from '../../uapi/ctx.js';
 import { TsbpfError } from '../../errors.js';
 import type { XdpPacket } from '../../helpers/env.js';
-import type { AddressSpace, Region } from '../../vm/memory.js';
+import type { AddressSpace, Region } from '../../memory/address-space.js';
 import { PAGE_SIZE, SKB_SHINFO_SIZE, XDP_PACKET_HEADROOM } from '../../runtime/testrun/types.js';
 import { DevMap, DevMapHash } from '../../maps/devmap.js';
 import type { Program } from '../../runtime/runtime.js';

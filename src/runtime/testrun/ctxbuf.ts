@@ -11,7 +11,7 @@
  *   so that tracing programs can be tested without attaching them.
  */
 import { PT_REGS_SIZE } from '../../uapi/ctx.js';
-import type { AddressSpace } from '../../vm/memory.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import { BPF_F_TEST_RUN_ON_CPU, TestRunError, type TestRunOptions, type TestRunResult } from './types.js';
 import type { PreparedRun } from './run.js';
 

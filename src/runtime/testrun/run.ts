@@ -9,7 +9,7 @@ import type { Insn } from '../../isa/insn.js';
 import { OP_CALL, OP_LDDW, BPF_PSEUDO_HELPER } from '../../isa/opcodes.js';
 import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { releaseHeld, type HelperHost, type HelperRun, type RedirectTarget, type SkbPacket, type XdpPacket } from '../../helpers/env.js';
-import type { AddressSpace } from '../../vm/memory.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import type { NetDevice } from '../netdev.js';
 import { prepareXdp } from './xdp.js';
 import { prepareSkb } from './skb.js';

@@ -16,7 +16,7 @@
  */
 import { SK_BUFF } from '../../uapi/ctx.js';
 import type { SkbPacket } from '../../helpers/env.js';
-import type { AddressSpace } from '../../vm/memory.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import type { NetDevice } from '../netdev.js';
 import { csumFold, csumPartial } from '../../helpers/csum.js';
 import { ctxInit } from './xdp.js';

@@ -10,7 +10,7 @@
 import { XDP_MD } from '../../uapi/ctx.js';
 import { XDP_FRAME_SIZE, metalenInvalid } from '../../helpers/xdp.js';
 import type { XdpPacket } from '../../helpers/env.js';
-import type { AddressSpace } from '../../vm/memory.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import type { NetDevice } from '../netdev.js';
 import {
   BPF_F_TEST_XDP_LIVE_FRAMES, ETH_HLEN, MAX_SKB_FRAGS, PAGE_SIZE, SKB_SHINFO_SIZE, TestRunError, XDP_PACKET_HEADROOM,

@@ -5,13 +5,13 @@
  * the loop stays small enough for V8 to optimise as a whole.
  */
 import * as op from '../../isa/opcodes.js';
-import { NULL_GUARD } from '../memory.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
 import { BudgetExceeded, CallDepthExceeded, ExecError, HelperError, UnknownHelper, UnsupportedInsn, VmFault } from '../fault.js';
 import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
 import { Activation, REG_WORDS, type InterpTarget, type RunState } from './state.js';
 import { I_INVALID } from './decode.js';
-import { fn32Signed } from '../../helpers/types.js';
+import { fn32Signed } from '../helper-abi.js';
 
 const TWO32 = 4294967296;
 

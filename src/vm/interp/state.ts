@@ -6,9 +6,9 @@
  * or a callback entered through ExecEnv.callFunc).
  */
 import { BPF_MAX_LOOPS, MAX_CALL_FRAMES } from '../../isa/opcodes.js';
-import type { ExecEnv, HelperRegistry } from '../../helpers/types.js';
-import type { AddressSpace, Region } from '../memory.js';
-import { NULL_GUARD } from '../memory.js';
+import type { ExecEnv, HelperRegistry } from '../helper-abi.js';
+import type { AddressSpace, Region } from '../../memory/address-space.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
 import { DEADLINE_SLICE, type Executable, type ProgramImage, type RunDeadline } from '../engine.js';
 import { BudgetExceeded, RunDeadlineExceeded } from '../fault.js';
 import type { DecodedProgram } from './decode.js';

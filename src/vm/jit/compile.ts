@@ -34,12 +34,12 @@
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
-import type { InsnAux } from '../engine.js';
+import type { InsnAux } from '../../verifier/insn-aux.js';
 import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
 import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
-import { NULL_GUARD } from '../memory.js';
+import { NULL_GUARD } from '../../memory/address-space.js';
 import { TsbpfError } from '../../errors.js';
 
 /** Reasons the generated code calls e.fault. */

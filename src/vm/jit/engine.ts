@@ -19,9 +19,9 @@ import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
-import { NULL_GUARD, type AddressSpace, type Region } from '../memory.js';
+import { NULL_GUARD, type AddressSpace, type Region } from '../../memory/address-space.js';
 import { checkDeadline, DEADLINE_SLICE, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
-import { fn32Signed, type ExecEnv, type HelperFn } from '../../helpers/types.js';
+import { fn32Signed, type ExecEnv, type HelperFn } from '../helper-abi.js';
 import {
   BudgetExceeded,
   CallDepthExceeded,

@@ -12,7 +12,7 @@
 import type { HelperInliner, InlineSite } from './compile.js';
 import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { Op } from './wasm.js';
-import { NULL_GUARD, type AddressSpace } from '../memory.js';
+import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {

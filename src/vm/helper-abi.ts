@@ -5,8 +5,11 @@
  * returns r0 the same way: the natural form for a WebAssembly import taking
  * i64, so the interpreter and the JIT call the very same function. Pointers
  * arrive as addresses in the runtime's {@link AddressSpace}.
+ *
+ * The vm defines this interface and src/helpers implements it, so the engines
+ * never import a helper (docs/architecture.md, "Dependencies and the core").
  */
-import type { AddressSpace } from '../vm/memory.js';
+import type { AddressSpace } from '../memory/address-space.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 
 /** What an engine offers a helper for the duration of one program run. */
