@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { assemble, type Insn } from '../src/isa/index.js';
+import { LOOKUP_KEY0, mapRefs } from './support/programs.js';
 import { Runtime, TestRunError, type Program } from '../src/runtime/index.js';
 import type { ProgTypeName } from '../src/object/spec.js';
 import { eth, ip4l4, udp } from './runtime-packets.js';
@@ -229,13 +230,8 @@ test('BPF_F_TEST_SKB_CHECKSUM_COMPLETE: skb->csum must follow the packet (BPF_F_
  * calls bpf_redirect(1, 0) and the later ones do not.
  */
 function counting(mapId: number, redirect = false): Insn[] {
-  const insns = assemble(`
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    r1 = 0 ll
-    call 1
+  return mapRefs(
+    assemble(`${LOOKUP_KEY0}
     if r0 == 0 goto out
     r1 = 1
     lock *(u64 *)(r0 + 0) += r1
@@ -246,13 +242,9 @@ function counting(mapId: number, redirect = false): Insn[] {
     exit
   out:
     r0 = 0
-    exit`);
-  for (const i of insns)
-    if (i.code === OP_LDDW) {
-      i.src = BPF_PSEUDO_MAP_FD;
-      i.imm = mapId;
-    }
-  return insns;
+    exit`),
+    mapId,
+  );
 }
 
 test('repeat: the JIT runs the repetitions in its own loop; every one counts, the last r0 is reported', async () => {
