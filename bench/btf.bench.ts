@@ -2,7 +2,11 @@
  * `npm run bench -- btf`: BTF work against baselines measured in the same run:
  *   - parsing the kernel's BTF (/sys/kernel/btf/vmlinux, else the fixture
  *     BTF repeated) vs a bare DataView walk reading every u32 of the blob
- *     (the least any parser must do);
+ *     (the least any parser must do), then the first name lookup (which
+ *     builds the name index) and the first CO-RE candidate lookup;
+ *   - the same in a fresh Node process, as each CLI call pays it (file read
+ *     included), and `tsbpf prog load` of a small CO-RE object with and
+ *     without `--kernel-btf`;
  *   - the raw and C dumps of that BTF vs `bpftool btf dump` on the same file
  *     (when bpftool is installed; includes its process start-up);
  *   - decoding and encoding a 128-byte struct value through its BTF vs
@@ -43,7 +47,44 @@ export async function main(): Promise<void> {
     for (let p = 0; p + 4 <= blob.length; p += 4) sink ^= dv.getUint32(p, true);
   });
   const ms = (x: number): string => `${x.toFixed(1)} ms`;
-  rows.push([`parse ${what}, ${btf.types.length} types`, ms(tParse), ms(tScan), `${(tParse / tScan).toFixed(1)}x a u32 scan`]);
+  rows.push([`parse ${what}, ${btf.length} types`, ms(tParse), ms(tScan), `${(tParse / tScan).toFixed(1)}x a u32 scan`]);
+  const tLookups = best(3, () => {
+    const b = Btf.parse(blob);
+    sink += b.idsByName('task_struct').length + b.idsByEssentialName('sock').length;
+  });
+  rows.push([`parse + first lookups by name and essential name`, ms(tLookups), ms(tScan), `${(tLookups / tScan).toFixed(1)}x a u32 scan`]);
+  if (existsSync(VMLINUX)) {
+    // a fresh process: what one CLI call pays (read + parse + index, cold JIT)
+    // CPU time (user + system), which a loaded machine inflates less than wall time
+    const child = `const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+      const { readBtfPath } = await import(${JSON.stringify(resolve(ROOT, 'dist/src/cli/btf-input.js'))});
+      const t1 = cpu();
+      const b = readBtfPath(${JSON.stringify(VMLINUX)});
+      const t2 = cpu();
+      b.idsByEssentialName('task_struct'); b.idsByName('sock');
+      const t3 = cpu();
+      console.log(JSON.stringify([t2 - t1, t3 - t2]));`;
+    let rp = Infinity;
+    let ix = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8' });
+      const [a, b] = JSON.parse(r.stdout) as [number, number];
+      rp = Math.min(rp, a);
+      ix = Math.min(ix, b);
+    }
+    rows.push([`fresh process: read + parse ${VMLINUX} (CPU)`, ms(rp), '-', '']);
+    rows.push([`fresh process: first lookups, building both name indexes (CPU)`, ms(ix), '-', '']);
+    const obj = resolve(ROOT, 'test/real-progs/btf_current_task.o');
+    if (existsSync(obj)) {
+      const cli = (extra: string[]): number =>
+        best(3, () => {
+          sink += spawnSync(process.execPath, [resolve(ROOT, 'bin/tsbpf'), 'prog', 'load', obj, ...extra]).status ?? 0;
+        });
+      const withBtf = cli(['--kernel-btf', VMLINUX]);
+      const without = cli([]);
+      rows.push([`tsbpf prog load btf_current_task.o --kernel-btf (process)`, ms(withBtf), ms(without), `+${ms(withBtf - without)} for the kernel BTF`]);
+    }
+  }
   const hasBpftool = spawnSync('sh', ['-c', 'command -v bpftool']).status === 0 && existsSync(VMLINUX);
   for (const [label, fn, args] of [
     ['dump raw', () => dumpRaw(btf), ['btf', 'dump', 'file', VMLINUX]],

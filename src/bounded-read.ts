@@ -106,13 +106,20 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 const CHUNK = MiB;
 const displayName = (path: string | number): string => (typeof path === 'number' ? (path === 0 ? '<stdin>' : `fd ${path}`) : path);
 
-/** The read loop's state, shared by the sync and async readers: what to read next, and the checks on what came. */
+/**
+ * The read loop's state, shared by the sync and async readers: what to read next, and the checks on what came.
+ * A read may return less than asked (sysfs files such as /sys/kernel/btf/vmlinux give one page per
+ * read), so the rest of the current buffer is filled before another is allocated.
+ */
 class Collector {
   private readonly chunks: Uint8Array[] = [];
   private total = 0;
   private readonly limit: number;
   private readonly regular: boolean;
   private readonly size: number;
+  /** the buffer being filled, and how much of it is */
+  private buf?: Uint8Array;
+  private fill = 0;
 
   constructor(
     private readonly name: string,
@@ -126,24 +133,31 @@ class Collector {
     this.size = st.size;
   }
 
-  /** The buffer for the next read: a regular file's whole size (plus a byte to notice growth), else a chunk. */
+  /** Where the next read goes: the rest of the current buffer, else a new one (a regular file's whole size plus a byte to notice growth, else a chunk). */
   next(): Uint8Array {
-    const want = this.regular && this.chunks.length === 0 ? Math.min(this.size + 1, this.limit + 1) : Math.min(CHUNK, this.limit + 1 - this.total);
-    return new Uint8Array(Math.max(1, want));
+    if (!this.buf || this.fill === this.buf.length) {
+      if (this.buf) this.chunks.push(this.buf);
+      const want = this.regular && !this.buf ? Math.min(this.size + 1, this.limit + 1) : Math.min(CHUNK, this.limit + 1 - this.total);
+      this.buf = new Uint8Array(Math.max(1, want));
+      this.fill = 0;
+    }
+    return this.buf.subarray(this.fill);
   }
 
-  /** Take what a read returned; true at the end of the file. */
-  take(buf: Uint8Array, n: number): boolean {
+  /** Take the `n` bytes a read put where next() said; true at the end of the file. */
+  take(n: number): boolean {
     if (n === 0) return true;
-    this.chunks.push(buf.subarray(0, n));
+    const first = this.total === 0;
+    this.fill += n;
     this.total += n;
     if (this.total > this.limit) throw tooBig(this.name, this.o);
-    if (!this.regular && this.chunks.length === 1) checkMagic(this.chunks[0]!, this.o);
+    if (!this.regular && first) checkMagic(this.buf!.subarray(0, n), this.o);
     return false;
   }
 
   bytes(): Uint8Array {
-    return concat(this.chunks, this.total);
+    const last = this.buf ? [this.buf.subarray(0, this.fill)] : [];
+    return concat([...this.chunks, ...last], this.total);
   }
 }
 
@@ -168,7 +182,7 @@ export function readBounded(path: string | number, o: ReadOptions): Uint8Array {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // non-blocking stdin: wait for data
         continue;
       }
-      if (c.take(buf, n)) return c.bytes();
+      if (c.take(n)) return c.bytes();
     }
   } catch (e) {
     throw fileError(name, 'read', e);
@@ -189,7 +203,7 @@ export async function readBoundedAsync(path: string, o: ReadOptions): Promise<Ui
     const c = new Collector(path, o, await fh.stat());
     for (;;) {
       const buf = c.next();
-      if (c.take(buf, (await fh.read(buf, 0, buf.length, null)).bytesRead)) return c.bytes();
+      if (c.take((await fh.read(buf, 0, buf.length, null)).bytesRead)) return c.bytes();
     }
   } catch (e) {
     throw fileError(path, 'read', e);

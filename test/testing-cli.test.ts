@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './paths.js';
@@ -53,6 +53,33 @@ test('cli: prog run --kernel-btf with a JSON event of model objects', () => {
     const bad = run('prog', 'run', join(PROGS, 'btf_ptrs.o'), 'raw_switch', '--kernel-btf', 'shipped', '--event', ev);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--event .*ev\.json: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cli: prog run --kernel-btf runs tp_btf loads through model pointers (JSON event, default event, vmlinux)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ args: [true, { object: 'task_struct', fields: { pid: 7 } }, { object: 'task_struct', fields: { pid: 8, real_parent: { tgid: 3 } } }] }));
+    const afters = (btf: string, ...more: string[]): string[] => {
+      const r = run('prog', 'run', join(PROGS, 'btf_ptrs.o'), 'on_switch', '--kernel-btf', btf, ...more, '-j');
+      assert.equal(r.status, 0, r.stderr);
+      const o = JSON.parse(r.stdout) as { maps_changed: Record<string, Array<{ key: string; after: string }>> };
+      return (o.maps_changed.seen ?? []).map((x) => x.after.split(' ')[0]!);
+    };
+    assert.deepEqual(afters('shipped', '--event', ev), ['01', '07', '08', '03']);
+    // the default event: NULL task pointers, whose loads read 0 (nothing changes), and the current task as a BTF pointer
+    assert.deepEqual(afters('shipped'), []);
+    const cur = run('prog', 'run', join(PROGS, 'probe_mem.o'), 'probe', '--kernel-btf', 'shipped', '-j');
+    assert.equal(cur.status, 0, cur.stderr);
+    const seen = (JSON.parse(cur.stdout) as { maps_changed: Record<string, Array<{ key: string; after: string }>> }).maps_changed.seen!;
+    const byKey = new Map(seen.map((x) => [x.key.split(' ')[0], x.after]));
+    assert.equal(byKey.get('05')!.split(' ')[0], 'e8', 'bpf_get_current_task_btf()->pid is 1000');
+    assert.equal(byKey.get('06'), byKey.get('07'), 'get_current_task_btf and get_current_task are the same task');
+    if (!existsSync('/sys/kernel/btf/vmlinux')) return t.skip('no /sys/kernel/btf/vmlinux on this machine');
+    assert.deepEqual(afters('/sys/kernel/btf/vmlinux', '--event', ev), ['01', '07', '08', '03']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

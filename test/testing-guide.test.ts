@@ -45,17 +45,9 @@ test('guide: opensnoop pairs entry and return through its hash map', async () =>
   assert.deepEqual(none.records, {});
 });
 
-test('guide: runqlat puts run-queue waits into a log2 histogram', async (t) => {
+test('guide: runqlat puts run-queue waits into a log2 histogram', async () => {
   using kit = new TestKit();
-  let coll;
-  try {
-    coll = await kit.load(join(EX, 'runqlat.bpf.o'));
-  } catch (e) {
-    // The verifier judges tp_btf pointers; running their loads (Linux's BPF_PROBE_MEM, checked
-    // against the model's regions in both engines) is not built yet: the runtime refuses with ENOTSUPP.
-    if (e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /PTR_TO_BTF_ID/.test(e.message)) return t.skip(`the runtime does not run loads through kernel-object pointers yet: ${e.message}`);
-    throw e;
-  }
+  const coll = await kit.load(join(EX, 'runqlat.bpf.o'));
   const idle = kit.model.object('task_struct', { pid: 0, comm: 'swapper/0', __state: 0 });
   const worker = kit.model.object('task_struct', { pid: 42, comm: 'worker', __state: 1 });
   await kit.fire('tp_btf/sched_wakeup', { args: [worker] });

@@ -7,6 +7,7 @@ import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { TsbpfError } from '../errors.js';
 import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
+import { hashProbe, type ProbeOp } from './hash-probe.js';
 import { err, ret, runOf, type HelperMap } from './env.js';
 
 /** The map a program's map pointer designates. A verified program cannot hold anything else. */
@@ -22,21 +23,42 @@ export function mapArg(env: ExecEnv, r: bigint): HelperMap {
  * same operation without BigInt conversions. Returns the value's address, or 0.
  */
 export function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number): number {
+  return mapArg32(env, mapAddr).lookup(keyAddr, env.cpu) >>> 0;
+}
+
+/** The map at a 32-bit map pointer (mapArg without BigInt). */
+function mapArg32(env: ExecEnv, mapAddr: number): HelperMap {
   const m = runOf(env).host.mapAt(mapAddr);
   if (!m) throw new TsbpfError('EFAULT', `0x${mapAddr.toString(16)} is not a map pointer`);
-  return m.lookup(keyAddr, env.cpu) >>> 0;
+  return m;
 }
 
 /** bpf_map_lookup_elem on the i64 helper ABI. */
 const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
+/** The helper, with its hash-map operation in WebAssembly for the JIT (helpers/hash-probe.ts). */
+const inWasm = (def: HelperDef, op: ProbeOp): HelperDef => ({
+  ...def,
+  wasm32: (memory, shared, fallback) => hashProbe(op, memory, shared, fallback),
+});
+
 export const mapHelpers: HelperDef[] = [
-  helper(BPF_FUNC.map_lookup_elem, mapLookupElemFn, mapLookupElem32),
-  helper(BPF_FUNC.map_update_elem, (env, r1, r2, r3, r4) =>
-    ret(mapArg(env, r1).update(Number(r2), Number(r3), r4, env.cpu)),
+  inWasm(helper(BPF_FUNC.map_lookup_elem, mapLookupElemFn, mapLookupElem32), 'lookup'),
+  inWasm(
+    helper(
+      BPF_FUNC.map_update_elem,
+      (env, r1, r2, r3, r4) => ret(mapArg(env, r1).update(Number(r2), Number(r3), r4, env.cpu)),
+      (env, map, key, value, flags) => mapArg32(env, map).update(key, value, BigInt(flags), env.cpu),
+    ),
+    'update',
   ),
-  helper(BPF_FUNC.map_delete_elem, (env, r1, r2) =>
-    ret(mapArg(env, r1).delete(Number(r2), env.cpu)),
+  inWasm(
+    helper(
+      BPF_FUNC.map_delete_elem,
+      (env, r1, r2) => ret(mapArg(env, r1).delete(Number(r2), env.cpu)),
+      (env, map, key) => mapArg32(env, map).delete(key, env.cpu),
+    ),
+    'delete',
   ),
   // Queue, stack and bloom filter: other map types do not implement these ops (the verifier refuses them).
   helper(BPF_FUNC.map_push_elem, (env, r1, r2, r3) => {

@@ -96,6 +96,8 @@ function sendSignal(env: ExecEnv, sig: number, thread: boolean): bigint {
 
 export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
+  // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (memory/probe-mem.ts)
+  helper(BPF_FUNC.get_current_task_btf, (env) => kernelOf(env).currentTask()),
   helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
   helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {

@@ -7,6 +7,7 @@
  * words are tsbpf's, read by the JIT (all u32, little-endian):
  *   +0 type  +4 key_size  +8 value_size  +12 max_entries  +16 map_flags
  *   +20 id   +24 values address (array kinds, else 0)  +28 elem size
+ *   +32 hash table state block (hash-layout.ts; preallocated hash kinds, else 0)
  * and the rest is laid out as Linux's struct bpf_map (BPF_MAP_FIELDS).
  */
 import type { AddressSpace } from '../memory/address-space.js';
@@ -40,6 +41,9 @@ export const BPF_MAP_FIELDS = {
 } as const;
 
 export const DESC_SIZE = 296;
+
+/** Offset of the hash table state address in the descriptor (memory/hash-layout.ts, read by helpers/hash-probe.ts). */
+export { DESC_TABLE_STATE } from '../memory/hash-layout.js';
 
 /** Write the descriptor block of map `id` at `addr` (bpf_map_init_from_attr's fields). */
 export function writeDescriptor(space: AddressSpace, addr: number, id: number, spec: MapSpec, maxEntries: number): void {

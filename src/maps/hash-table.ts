@@ -10,20 +10,25 @@
  * Without BPF_F_NO_PREALLOC the elements are one preallocated block, as the
  * kernel preallocates; with it each element is allocated on insert from the
  * map's own element cache and retired on delete (elem-cache.ts: reused only
- * by this map, and only after the grace period). Chain links, hashes and the LRU list are typed arrays indexed
- * by element number, so lookups allocate nothing.
+ * by this map, and only after the grace period). Chain links, hashes, the
+ * free stack and the LRU list are i32 arrays indexed by element number, so
+ * lookups allocate nothing.
+ *
+ * Preallocated tables keep those arrays and the counters (count, free-list
+ * top, LRU ends) in one state block of the address space (hash-layout.ts),
+ * so that the JIT's WebAssembly probe (helpers/hash-probe.ts) walks the same table
+ * as this class without a call into JS. NO_PREALLOC tables of an unshared
+ * space keep them in the JS heap (their arrays grow with the map) and the
+ * probe hands their operations to the JS ops.
  *
  * Shared address spaces (programs on several threads, src/runtime/shared.ts):
- * the typed arrays and the counters (count, free-list top, LRU ends) live in
- * one block of the shared memory instead of the JS heap, next to a lock word
- * and a sequence count (lock.ts), so every thread's HashTable over the same
- * block sees one table; elements are always preallocated (a worker cannot
+ * the state block is in the shared memory, next to a lock word and a
+ * sequence count (lock.ts), so every thread's HashTable over the same block
+ * sees one table; elements are always preallocated (a worker cannot
  * allocate). Callers (hash.ts) take `lock` around changes and use `findShared`
  * for lock-free lookups. One lock per map rather than the kernel's one per
  * bucket: the free list, the count and the LRU list are map-wide here (the
  * kernel splits them per CPU), so a change takes a map-wide lock anyway.
- * The block: header words (below), then buckets, next, hashes, free stack
- * and, for LRU, prev/next links: all i32, n = max_entries.
  *
  * LRU (lru_hash, lru_percpu_hash): one recency list; a program lookup or any
  * update moves the element to the front, and inserting into a full map evicts
@@ -42,6 +47,7 @@ import { errno, MemCache } from './map.js';
 import { MapLock, SeqCount } from './lock.js';
 import { BPF_EXIST, BPF_NOEXIST, roundUp, roundUpPow2 } from './flags.js';
 import { ElemCache } from './elem-cache.js';
+import { H, HDR_WORDS, hashBytes, stateWords } from '../memory/hash-layout.js';
 
 export interface HashTableOptions {
   /** may programs write values (false for BPF_F_RDONLY_PROG): the regions' writable bit for checked mode */
@@ -56,45 +62,11 @@ export interface HashTableOptions {
   name: string;
   /** attach to the table whose shared block is at this address (made by another thread) instead of making one */
   attachAt?: number;
+  /** bytes of one value (what a program's update copies); recorded in the state for the WebAssembly probe */
+  valueSize?: number;
 }
 
-// Header words of a table's state (in the shared block, or a private Int32Array).
-const H_LOCK = 0;
-const H_SEQ = 1;
-const H_COUNT = 2;
-const H_FREE_TOP = 3;
-const H_LRU_HEAD = 4;
-const H_LRU_TAIL = 5;
-const H_SEED = 6;
-const H_POOL = 7;
-const HDR_WORDS = 8;
-
-/** A 32-bit hash of key bytes (murmur3-style mixing; the kernel uses jhash with a random seed). */
-export function hashBytes(b: Uint8Array, off: number, len: number, seed: number): number {
-  let h = seed ^ len;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    let k = b[off + i]! | (b[off + i + 1]! << 8) | (b[off + i + 2]! << 16) | (b[off + i + 3]! << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  for (let s = 0; i < len; i++, s += 8) k |= b[off + i]! << s;
-  if (k !== 0 || (len & 3) !== 0) {
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { hashBytes } from '../memory/hash-layout.js';
 
 const MAX_BUCKETS = 1 << 20;
 
@@ -105,20 +77,20 @@ export class HashTable {
   readonly maxEntries: number;
   readonly nBuckets: number;
   private readonly mask: number;
-  readonly buckets: Int32Array;
-  next: Int32Array;
-  private hashes: Uint32Array;
+  private buckets!: Int32Array;
+  next!: Int32Array;
+  private hashes!: Uint32Array;
   /** element number -> address of its slot (0 while free, NO_PREALLOC) */
   elemAddr: Int32Array;
-  private freeStack: Int32Array;
+  private freeStack!: Int32Array;
   /** elements the tables can hold now (max_entries when preallocated) */
   private cap: number;
-  /** counters: H_COUNT, H_FREE_TOP, H_LRU_HEAD, H_LRU_TAIL (in the shared block when shared) */
-  private readonly hdr: Int32Array;
+  /** the header words (hash-layout.ts H): in the state block, or a private Int32Array (NO_PREALLOC) */
+  private hdr!: Int32Array;
   /** shared tables: the map's lock (taken by callers around changes) and the lookups' sequence count */
   readonly lock: MapLock | undefined;
   readonly seq: SeqCount | undefined;
-  /** shared tables: address of the state block (what another thread attaches to) */
+  /** address of the state block (hash-layout.ts), or 0 for an unshared NO_PREALLOC table (JS arrays) */
   readonly stateAddr: number = 0;
   /** set by insert(): whether the last successful insert created the element */
   created = false;
@@ -130,10 +102,12 @@ export class HashTable {
   private readonly region: Region | undefined;
   /** NO_PREALLOC: one region per live element's value area, so checked-mode accesses find it */
   private readonly elemRegions = new Map<number, Region>();
-  private readonly lruPrev: Int32Array | undefined;
-  private readonly lruNext: Int32Array | undefined;
+  private lruPrev: Int32Array | undefined;
+  private lruNext: Int32Array | undefined;
   private readonly seed: number;
   private readonly mem: MemCache;
+  /** the space's generation the views over the state block were made in (an unshared memory's growth detaches them) */
+  private gen = -1;
 
   constructor(
     private readonly space: AddressSpace,
@@ -148,37 +122,27 @@ export class HashTable {
     // tsbpf keeps 2^20 and lets chains grow (the walk order is unspecified either way).
     this.nBuckets = Math.min(roundUpPow2(opts.maxEntries), MAX_BUCKETS);
     this.mask = this.nBuckets - 1;
-    if (space.shared) {
+    if (space.shared || opts.prealloc) {
+      // The state lives in the address space (hash-layout.ts), where the WebAssembly probe and
+      // other threads read it. A worker cannot allocate: shared tables always preallocate.
       const n = this.maxEntries;
-      const words = HDR_WORDS + this.nBuckets + 3 * n + (opts.lru ? 2 * n : 0);
       const attach = opts.attachAt !== undefined;
-      const st = attach ? opts.attachAt! : space.alloc(words * 4, 8);
+      const st = attach ? opts.attachAt! : space.alloc(stateWords(this.nBuckets, n, opts.lru) * 4, 8);
       this.stateAddr = st;
-      const buf = space.memory.buffer;
-      let off = st;
-      const take = (len: number): Int32Array => {
-        const a = new Int32Array(buf, off, len);
-        off += len * 4;
-        return a;
-      };
-      this.hdr = take(HDR_WORDS);
-      this.buckets = take(this.nBuckets);
-      this.next = take(n);
-      this.hashes = new Uint32Array(buf, off, n);
-      off += n * 4;
-      this.freeStack = take(n);
-      if (opts.lru) {
-        this.lruPrev = take(n);
-        this.lruNext = take(n);
+      this.bind();
+      const hdr = this.hdr;
+      if (space.shared) {
+        this.lock = new MapLock(hdr, H.LOCK, `map ${opts.name} lock`);
+        this.seq = new SeqCount(hdr, H.SEQ);
+      } else {
+        this.lock = undefined;
+        this.seq = undefined;
       }
-      this.lock = new MapLock(this.hdr, H_LOCK, `map ${opts.name} lock`);
-      this.seq = new SeqCount(this.hdr, H_SEQ);
       this.cap = n;
       if (attach) {
-        this.seed = this.hdr[H_SEED]! >>> 0;
-        this.pool = this.hdr[H_POOL]! >>> 0;
+        this.seed = hdr[H.SEED]! >>> 0;
+        this.pool = hdr[H.POOL]! >>> 0;
       } else {
-        // A worker cannot allocate: shared tables always preallocate their elements.
         this.seed = opts.seed;
         // Cache-line aligned, so per-CPU slots 64 bytes apart (hash.ts) never share a line.
         try {
@@ -187,16 +151,8 @@ export class HashTable {
           space.free(st);
           throw e;
         }
-        this.hdr[H_SEED] = this.seed | 0;
-        this.hdr[H_POOL] = this.pool;
-        this.buckets.fill(-1);
-        this.next.fill(-1);
-        for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i;
-        this.hdr[H_FREE_TOP] = n;
-        this.hdr[H_LRU_HEAD] = -1;
-        this.hdr[H_LRU_TAIL] = -1;
-        this.lruPrev?.fill(-1);
-        this.lruNext?.fill(-1);
+        this.bind(); // the allocation may have grown the memory
+        this.initState(st);
       }
       this.region = space.addRegion({ base: this.pool, size: n * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: opts.progWritable !== false });
       this.elemAddr = new Int32Array(n);
@@ -205,33 +161,101 @@ export class HashTable {
     }
     this.lock = undefined;
     this.seq = undefined;
-    this.cache = opts.prealloc ? undefined : new ElemCache(space, this.slotSize, opts.maxEntries, opts.name);
+    this.cache = new ElemCache(space, this.slotSize, opts.maxEntries, opts.name);
     this.hdr = new Int32Array(HDR_WORDS);
-    this.hdr[H_LRU_HEAD] = -1;
-    this.hdr[H_LRU_TAIL] = -1;
+    this.hdr[H.LRU_HEAD] = -1;
+    this.hdr[H.LRU_TAIL] = -1;
     this.seed = opts.seed;
-    if (opts.prealloc) {
-      // Allocate the elements first: a map too large for the space fails here with ENOMEM.
-      this.pool = space.alloc(this.maxEntries * this.slotSize, 8);
-      this.region = space.addRegion({ base: this.pool, size: this.maxEntries * this.slotSize, kind: 'map_value', name: `map ${opts.name} elements`, writable: opts.progWritable !== false });
-    } else {
-      this.pool = 0;
-      this.region = undefined;
-    }
+    this.pool = 0;
+    this.region = undefined;
     this.buckets = new Int32Array(this.nBuckets).fill(-1);
     // Without preallocation the per-element tables start small and double as elements come.
-    this.cap = opts.prealloc ? this.maxEntries : Math.min(this.maxEntries, 256);
+    this.cap = Math.min(this.maxEntries, 256);
     this.next = new Int32Array(this.cap).fill(-1);
     this.hashes = new Uint32Array(this.cap);
     this.elemAddr = new Int32Array(this.cap);
     this.freeStack = new Int32Array(this.cap);
     for (let i = 0; i < this.cap; i++) this.freeStack[i] = this.cap - 1 - i;
-    this.hdr[H_FREE_TOP] = this.cap;
-    if (opts.prealloc) for (let i = 0; i < this.maxEntries; i++) this.elemAddr[i] = this.pool + i * this.slotSize;
+    this.hdr[H.FREE_TOP] = this.cap;
     if (opts.lru) {
       this.lruPrev = new Int32Array(this.maxEntries).fill(-1);
       this.lruNext = new Int32Array(this.maxEntries).fill(-1);
     }
+  }
+
+  /** A new state block: the header's constants, empty buckets, every element free (element 0 first). */
+  private initState(st: number): void {
+    const n = this.maxEntries;
+    const hdr = this.hdr;
+    hdr[H.SEED] = this.seed | 0;
+    hdr[H.POOL] = this.pool;
+    hdr[H.MASK] = this.mask;
+    hdr[H.KEY_SIZE] = this.keySize;
+    hdr[H.KEY_ROUND] = this.keyRound;
+    hdr[H.SLOT_SIZE] = this.slotSize;
+    hdr[H.VALUE_SIZE] = this.opts.valueSize ?? 0;
+    hdr[H.MAX_ENTRIES] = n;
+    hdr[H.PROBE] = 0;
+    let off = st + HDR_WORDS * 4;
+    hdr[H.BUCKETS] = off;
+    off += this.nBuckets * 4;
+    hdr[H.NEXT] = off;
+    off += n * 4;
+    hdr[H.HASHES] = off;
+    off += n * 4;
+    hdr[H.FREE] = off;
+    this.buckets.fill(-1);
+    this.next.fill(-1);
+    for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i;
+    hdr[H.FREE_TOP] = n;
+    hdr[H.LRU_HEAD] = -1;
+    hdr[H.LRU_TAIL] = -1;
+    this.lruPrev?.fill(-1);
+    this.lruNext?.fill(-1);
+  }
+
+  /** (Re)make the typed views over the state block (hash-layout.ts's order). */
+  private bind(): void {
+    const n = this.maxEntries;
+    const buf = this.space.memory.buffer;
+    let off = this.stateAddr;
+    const take = (len: number): Int32Array => {
+      const a = new Int32Array(buf, off, len);
+      off += len * 4;
+      return a;
+    };
+    this.hdr = take(HDR_WORDS);
+    this.buckets = take(this.nBuckets);
+    this.next = take(n);
+    this.hashes = new Uint32Array(buf, off, n);
+    off += n * 4;
+    this.freeStack = take(n);
+    if (this.opts.lru) {
+      this.lruPrev = take(n);
+      this.lruNext = take(n);
+    }
+    this.gen = this.space.generation;
+  }
+
+  /**
+   * Views of an unshared memory are detached when it grows: remake them. Every
+   * public method that reads the arrays starts here (shared memories do not detach).
+   */
+  sync(): void {
+    if (this.gen !== this.space.generation && this.stateAddr !== 0 && !this.space.shared) this.bind();
+  }
+
+  /** Which program-side operations the WebAssembly probe may do itself (hash-layout.ts PROBE_*). */
+  setProbe(bits: number): void {
+    if (this.stateAddr === 0) return;
+    this.sync();
+    this.hdr[H.PROBE] = bits;
+  }
+
+  /** First element of bucket b (-1 when empty). */
+  bucketHead(b: number): number {
+    this.sync();
+    return this.buckets[b]!;
   }
 
   /** NO_PREALLOC: double the per-element tables (up to max_entries). */
@@ -244,20 +268,21 @@ export class HashTable {
     const elemAddr = new Int32Array(cap);
     elemAddr.set(this.elemAddr);
     const free = new Int32Array(cap);
-    free.set(this.freeStack.subarray(0, this.hdr[H_FREE_TOP]));
-    let top = this.hdr[H_FREE_TOP]!;
+    free.set(this.freeStack.subarray(0, this.hdr[H.FREE_TOP]));
+    let top = this.hdr[H.FREE_TOP]!;
     for (let i = cap - 1; i >= this.cap; i--) free[top++] = i;
     this.next = next;
     this.hashes = hashes;
     this.elemAddr = elemAddr;
     this.freeStack = free;
-    this.hdr[H_FREE_TOP] = top;
+    this.hdr[H.FREE_TOP] = top;
     this.cap = cap;
   }
 
   /** Number of elements. */
   get count(): number {
-    return this.hdr[H_COUNT]!;
+    this.sync();
+    return this.hdr[H.COUNT]!;
   }
 
   /**
@@ -323,6 +348,7 @@ export class HashTable {
 
   /** Element number of the key at kb[ko..], or -1. `kb` null means the address space. */
   find(kb: Uint8Array | null, ko: number, h = this.hash(kb ?? this.mem.u8, ko)): number {
+    this.sync();
     const u8 = this.mem.u8;
     const k = kb ?? u8;
     const n = this.keySize;
@@ -342,6 +368,7 @@ export class HashTable {
    * a negative errno; `created` tells whether it is new (value area zeroed).
    */
   insert(kb: Uint8Array | null, ko: number, flags: number): number {
+    this.sync();
     this.created = false;
     this.evicted = -1;
     const h = this.hash(kb ?? this.mem.u8, ko);
@@ -353,14 +380,14 @@ export class HashTable {
     }
     if (flags === BPF_EXIST) return errno('ENOENT');
     const hdr = this.hdr;
-    if (hdr[H_FREE_TOP] === 0 && this.cap < this.maxEntries) this.grow();
-    if (hdr[H_FREE_TOP] === 0) {
-      const tail = hdr[H_LRU_TAIL]!;
+    if (hdr[H.FREE_TOP] === 0 && this.cap < this.maxEntries) this.grow();
+    if (hdr[H.FREE_TOP] === 0) {
+      const tail = hdr[H.LRU_TAIL]!;
       if (!this.opts.lru || tail < 0) return errno('E2BIG');
       this.evicted = tail;
       this.removeIndex(tail);
     }
-    const i = this.freeStack[--hdr[H_FREE_TOP]!]!;
+    const i = this.freeStack[--hdr[H.FREE_TOP]!]!;
     let addr: number;
     if (this.opts.prealloc || this.lock) {
       addr = this.elemAddr[i]!;
@@ -369,7 +396,7 @@ export class HashTable {
       try {
         addr = this.cache!.alloc();
       } catch {
-        hdr[H_FREE_TOP]!++;
+        hdr[H.FREE_TOP]!++;
         return errno('ENOMEM');
       }
       this.elemAddr[i] = addr;
@@ -383,7 +410,7 @@ export class HashTable {
     const b = h & this.mask;
     this.next[i] = this.buckets[b]!;
     this.buckets[b] = i;
-    hdr[H_COUNT]!++;
+    hdr[H.COUNT]!++;
     this.created = true;
     if (this.lruPrev) this.lruPushFront(i);
     return i;
@@ -398,6 +425,7 @@ export class HashTable {
   }
 
   removeIndex(i: number): void {
+    this.sync();
     const b = this.hashes[i]! & this.mask;
     let p = this.buckets[b]!;
     if (p === i) this.buckets[b] = this.next[i]!;
@@ -415,27 +443,31 @@ export class HashTable {
       if (r) this.space.afterGracePeriod(() => this.space.removeRegion(r));
       this.elemRegions.delete(i);
     }
-    this.freeStack[this.hdr[H_FREE_TOP]!++] = i;
-    this.hdr[H_COUNT]!--;
+    this.freeStack[this.hdr[H.FREE_TOP]!++] = i;
+    this.hdr[H.COUNT]!--;
   }
 
   /** First element in walk order, starting at bucket `from`; -1 when none. */
   firstFrom(from: number): number {
+    this.sync();
     for (let b = from; b < this.nBuckets; b++) if (this.buckets[b]! >= 0) return this.buckets[b]!;
     return -1;
   }
   /** The element after `i` in walk order, or -1. */
   after(i: number): number {
+    this.sync();
     if (this.next[i]! >= 0) return this.next[i]!;
     return this.firstFrom((this.hashes[i]! & this.mask) + 1);
   }
   bucketOf(i: number): number {
+    this.sync();
     return this.hashes[i]! & this.mask;
   }
 
   /** Mark an element most recently used (LRU only). */
   touch(i: number): void {
-    if (!this.lruPrev || this.hdr[H_LRU_HEAD] === i) return;
+    this.sync();
+    if (!this.lruPrev || this.hdr[H.LRU_HEAD] === i) return;
     this.lruUnlink(i);
     this.lruPushFront(i);
   }
@@ -443,12 +475,12 @@ export class HashTable {
     const prev = this.lruPrev!;
     const next = this.lruNext!;
     const hdr = this.hdr;
-    const head = hdr[H_LRU_HEAD]!;
+    const head = hdr[H.LRU_HEAD]!;
     prev[i] = -1;
     next[i] = head;
     if (head >= 0) prev[head] = i;
-    hdr[H_LRU_HEAD] = i;
-    if (hdr[H_LRU_TAIL]! < 0) hdr[H_LRU_TAIL] = i;
+    hdr[H.LRU_HEAD] = i;
+    if (hdr[H.LRU_TAIL]! < 0) hdr[H.LRU_TAIL] = i;
   }
   private lruUnlink(i: number): void {
     const prev = this.lruPrev!;
@@ -457,26 +489,21 @@ export class HashTable {
     const p = prev[i]!;
     const n = next[i]!;
     if (p >= 0) next[p] = n;
-    else if (hdr[H_LRU_HEAD] === i) hdr[H_LRU_HEAD] = n;
+    else if (hdr[H.LRU_HEAD] === i) hdr[H.LRU_HEAD] = n;
     if (n >= 0) prev[n] = p;
-    else if (hdr[H_LRU_TAIL] === i) hdr[H_LRU_TAIL] = p;
+    else if (hdr[H.LRU_TAIL] === i) hdr[H.LRU_TAIL] = p;
     prev[i] = -1;
     next[i] = -1;
   }
 
   /** Release every block (map close). */
   destroy(): void {
-    if (this.lock) {
+    if (this.stateAddr !== 0) {
       if (this.region) this.space.removeRegion(this.region);
       // A thread that attached to another's table frees nothing: the creator does.
       if (this.opts.attachAt !== undefined) return;
       this.space.free(this.pool);
       this.space.free(this.stateAddr);
-      return;
-    }
-    if (this.opts.prealloc) {
-      this.space.free(this.pool);
-      if (this.region) this.space.removeRegion(this.region);
       return;
     }
     this.cache?.destroy();

@@ -28,6 +28,8 @@ import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { HashTable } from './hash-table.js';
 import type { MapLock } from './lock.js';
+import { DESC_TABLE_STATE } from './descriptor.js';
+import { PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
@@ -58,6 +60,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
         progWritable: !(this.flags & BPF_F_RDONLY_PROG),
         seed: this.flags & BPF_F_ZERO_SEED ? 0 : (Math.random() * 0x100000000) >>> 0,
         name: this.name,
+        valueSize: this.valueSize,
         ...(ctx.attach ? { attachAt: ctx.attach.state } : {}),
       });
     } catch (e) {
@@ -65,6 +68,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
       throw e;
     }
     this.lock = this.table_.lock;
+    this.space.writeU32(this.addr + DESC_TABLE_STATE, this.table_.stateAddr);
   }
 
   /** Shared tables: the address of the table's state block (what a worker attaches to). */
@@ -339,13 +343,13 @@ export abstract class HashBase<V> extends BpfMap<V> {
     let done = false;
     for (;;) {
       let cnt = 0;
-      for (let i = t.buckets[batch]!; i >= 0; i = t.next[i]!) cnt++;
+      for (let i = t.bucketHead(batch); i >= 0; i = t.next[i]!) cnt++;
       if (cnt > count - keys.length) {
         if (keys.length === 0) throw this.err('ENOSPC', `bucket ${batch} holds ${cnt} elements, more than count ${count}`);
         break;
       }
       const members: number[] = [];
-      for (let i = t.buckets[batch]!; i >= 0; i = t.next[i]!) members.push(i);
+      for (let i = t.bucketHead(batch); i >= 0; i = t.next[i]!) members.push(i);
       for (const i of members) {
         keys.push(this.space.bytes(t.keyAddr(i), this.keySize).slice());
         values.push(this.readValue(i));
@@ -371,6 +375,9 @@ export abstract class HashBase<V> extends BpfMap<V> {
 export class HashMap extends HashBase<Uint8Array> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false) {
     super(spec, ctx, false, lru);
+    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups of non-LRU maps
+    // (an LRU lookup moves the element), and changes where no lock or write check is needed.
+    if (!lru) this.table_.setProbe(PROBE_LOOKUP | (this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0));
   }
   protected readValue(i: number): Uint8Array {
     const a = this.valueAddrOf(i, 0);

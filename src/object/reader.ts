@@ -292,7 +292,8 @@ function makeProgram(fn: Func, license: string, kernelVersion: number | undefine
     insns: linked.insns,
     references: linked.references,
   };
-  if (!match) prog.typeError = `section '${fn.section.name}' names no program type (as libbpf names them: xdp, tc, kprobe/..., ...)`;
+  // libbpf 1.x opens such a program with no type (BPF_PROG_TYPE_UNSPEC) and refuses to load it, in these words
+  if (!match) prog.typeError = `missing BPF prog type, check ELF section name '${fn.section.name}' (section '${fn.section.name}' names no program type as libbpf 1.x names them: xdp, tc, kprobe/..., ...)`;
   if (match?.def.attachType) prog.attachType = match.def.attachType;
   if (match?.attachTo) prog.attachTo = match.attachTo;
   if (match?.def.sleepable) prog.sleepable = true;

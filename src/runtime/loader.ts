@@ -226,11 +226,6 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
-  // Loads through kernel-object pointers (PTR_TO_BTF_ID; Linux's BPF_PROBE_MEM) read kernel memory
-  // this runtime does not have: the verdict stands, running it is the tracing test kit's business.
-  const probe = out.aux?.findIndex((a) => a?.probeMem) ?? -1;
-  if (probe >= 0)
-    throw new TsbpfError('ENOTSUPP', `${name}: insn ${probe}: reads a kernel object through a PTR_TO_BTF_ID pointer, which this runtime does not provide (the verifier accepts the program: \`tsbpf prog load\` judges it)`);
   // The kfuncs tsbpf implements do nothing at run time (verifier/kfuncs.ts): once verified, a no-op jump.
   for (const i of kfuncs.keys()) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.

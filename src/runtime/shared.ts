@@ -284,7 +284,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
         readonly boundCpu: number,
       ) {
         validateProgram(image.insns);
-        super(image, decodeProgram(image.insns), !image.verified);
+        super(image, decodeProgram(image.insns, image.aux), !image.verified);
       }
       override acquire(args: RunArgs): ReturnType<InterpExecutable['acquire']> {
         return super.acquire(args.cpu === this.boundCpu ? args : { ...args, cpu: this.boundCpu });

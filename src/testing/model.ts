@@ -21,11 +21,19 @@
  * nothing lets them write it (the verifier refuses stores through
  * PTR_TO_BTF_ID in tracing programs, as Linux does). The test changes it
  * between events with `set`.
+ *
+ * Objects are cut from arenas, blocks of the space that hold kernel memory
+ * only, and each arena is a range of the space's probe-mem table
+ * (memory/probe-mem.ts): a load through a BTF pointer reads inside an arena and
+ * reads 0 anywhere else, so the table stays a few ranges long however many
+ * objects a test makes. A freed object's bytes are zeroed and its arena
+ * space comes back when the model closes.
  */
 import { TsbpfError } from '../errors.js';
 import type { Btf } from '../object/btf/btf.js';
 import type { BtfType, Member, StructType } from '../object/btf/types.js';
 import type { AddressSpace, Region } from '../memory/address-space.js';
+import { probeTable } from '../memory/probe-mem.js';
 
 /** What a field may be given as. */
 export type FieldValue =
@@ -86,9 +94,20 @@ interface Place {
 }
 
 const MAX_DEPTH = 32;
+/** the first arena (about 100 task_structs of a real kernel); each new one is at least twice the last, so a model has few */
+const ARENA_MIN = 1024 * 1024;
+
+/** A block of the space holding this model's objects and nothing else. */
+interface Arena {
+  base: number;
+  size: number;
+  /** first free byte */
+  next: number;
+}
 
 export class KernelModel {
   private readonly owned: Region[] = [];
+  private readonly arenas: Arena[] = [];
   private count = 0;
   private closed = false;
 
@@ -134,24 +153,37 @@ export class KernelModel {
     throw new TsbpfError('ENOENT', `the kernel BTF has no type ${typeName}`);
   }
 
-  /** Free one object (after the runs that may still point at it); what it points at stays. */
+  /**
+   * Free one object: it stops being a region, and its bytes read as zeros
+   * once the runs that may still point at it have ended (the space's grace
+   * period); what it points at stays.
+   */
   free(obj: KernelObject): void {
     const i = this.owned.indexOf(obj.region);
     if (i < 0) return;
     this.owned.splice(i, 1);
     this.space.removeRegion(obj.region);
-    this.space.retire(obj.region.base);
+    const { base, size } = obj.region;
+    this.space.afterGracePeriod(() => {
+      if (!this.closed) this.space.u8.fill(0, base, base + size);
+    });
   }
 
-  /** Free every object (after the runs that may still point at them, the address space's grace period). */
+  /**
+   * Free every object. Loads through pointers into the model read 0 from
+   * now on; its memory is reused after the runs that may still point at it.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const r of this.owned) {
-      this.space.removeRegion(r);
-      this.space.retire(r.base);
-    }
+    for (const r of this.owned) this.space.removeRegion(r);
     this.owned.length = 0;
+    const table = probeTable(this.space);
+    for (const a of this.arenas) {
+      table.remove(a.base);
+      this.space.retire(a.base);
+    }
+    this.arenas.length = 0;
   }
 
   [Symbol.dispose](): void {
@@ -160,10 +192,28 @@ export class KernelModel {
 
   private region(size: number, align: number, name: string): Region {
     if (this.closed) throw new TsbpfError('EBADF', 'the kernel model is closed');
-    const base = this.space.alloc(Math.max(1, size), Math.max(8, align));
+    const base = this.carve(Math.max(1, size), Math.max(8, align));
     const r = this.space.addRegion({ base, size: Math.max(1, size), kind: 'kernel', name: `${name}#${++this.count}`, writable: false });
     this.owned.push(r);
     return r;
+  }
+
+  /** `size` zeroed bytes aligned to `align` from an arena, opening a new arena when none has room. */
+  private carve(size: number, align: number): number {
+    for (const a of this.arenas) {
+      const at = Math.ceil(a.next / align) * align;
+      if (at + size <= a.base + a.size) {
+        a.next = at + size;
+        return at;
+      }
+    }
+    const last = this.arenas[this.arenas.length - 1];
+    const want = Math.max(ARENA_MIN, (last?.size ?? 0) * 2, size + align);
+    const base = this.space.alloc(want, 8);
+    const arenaSize = this.space.sizeOf(base) ?? want;
+    probeTable(this.space).add(base, arenaSize);
+    this.arenas.push({ base, size: arenaSize, next: base });
+    return this.carve(size, align);
   }
 
   private allocate(typeId: number, init: ObjectInit, depth: number): KernelObject {

@@ -8,7 +8,9 @@
  * Checked against the running Linux 6.18 for every helper id and the program
  * types that load without an attach target (a one-call program per pair:
  * "program of this type cannot use helper" means not available); tracing
- * (fentry/fexit, iterators) and lsm follow the sources.
+ * (fentry/fexit, iterators) and lsm follow the sources (lsm: bpf_lsm_func_proto,
+ * whose fallback is tracing_prog_func_proto, and cgroup_common_func_proto
+ * first for lsm_cgroup).
  */
 import type { ProgTypeName } from './bpf-types.js';
 
@@ -24,7 +26,7 @@ const of = (...types: ProgTypeName[]): ProgTypeFilter => (t) => types.includes(t
 const union = (...fs: ProgTypeFilter[]): ProgTypeFilter => (t, a) => fs.some((f) => f(t, a));
 
 /** bpf_trace.c's program types, whose lookups end in bpf_tracing_func_proto (syscall goes through tracing_prog_func_proto). */
-export const TRACING = of('kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall');
+export const TRACING = of('kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall', 'lsm');
 /** Program types whose lookups end in bpf_sk_base_func_proto (filter.c). */
 export const NET = of('socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'xdp', 'cgroup_sock_addr', 'sock_ops', 'sk_msg',
   'sk_skb', 'flow_dissector', 'lwt_in', 'lwt_out', 'lwt_xmit', 'lwt_seg6local', 'sk_lookup');
@@ -73,10 +75,10 @@ export const SOCKET_UID = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_
 /** ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it); cgroup_sock and cgroup_sysctl checked on 6.18 */
 export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock'));
 
-/** The attach types bpf_prog_has_trampoline is true for (tracing programs; LSM is not a program type tsbpf verifies). */
+/** The attach types bpf_prog_has_trampoline is true for, with program type tracing. */
 const TRAMPOLINE_ATTACH: readonly string[] = ['trace_fentry', 'trace_fexit', 'modify_return'];
-/** bpf_prog_has_trampoline: fentry, fexit and fmod_ret programs (get_func_arg, get_func_ret, get_func_arg_cnt) */
-export const TRAMPOLINE: ProgTypeFilter = (t, a) => t === 'tracing' && TRAMPOLINE_ATTACH.includes(a ?? '');
+/** bpf_prog_has_trampoline: fentry, fexit, fmod_ret and lsm (BPF_LSM_MAC, not lsm_cgroup) programs (get_func_arg, get_func_ret, get_func_arg_cnt) */
+export const TRAMPOLINE: ProgTypeFilter = (t, a) => (t === 'tracing' && TRAMPOLINE_ATTACH.includes(a ?? '')) || (t === 'lsm' && a !== 'lsm_cgroup');
 /** get_func_ip (check_get_func_ip): kprobes; for tracing programs only fentry/fexit/fmod_ret */
 export const FUNC_IP: ProgTypeFilter = (t, a) => t === 'kprobe' || TRAMPOLINE(t, a);
 /**
@@ -84,7 +86,7 @@ export const FUNC_IP: ProgTypeFilter = (t, a) => t === 'kprobe' || TRAMPOLINE(t,
  * (BPF_TRACE_RAW_TP) and trampoline programs, not for iterators or syscall programs
  */
 export const ATTACH_COOKIE: ProgTypeFilter = (t, a) => ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint'].includes(t)
-  || (t === 'tracing' && (a === 'trace_raw_tp' || TRAMPOLINE_ATTACH.includes(a ?? '')));
+  || (t === 'tracing' && a === 'trace_raw_tp') || TRAMPOLINE(t, a);
 
 /** Program types whose lookups go through cgroup_common_func_proto (kernel/bpf/cgroup.c). */
 export const CGROUP = of('cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'cgroup_device', 'cgroup_sysctl', 'cgroup_sockopt');
@@ -96,7 +98,7 @@ export const CGROUP = of('cgroup_skb', 'cgroup_sock', 'cgroup_sock_addr', 'sock_
 const NO_RETVAL_ATTACH: ReadonlySet<string> = new Set(['cgroup_inet_ingress', 'cgroup_inet_egress', 'cgroup_sock_ops',
   'cgroup_udp4_recvmsg', 'cgroup_udp6_recvmsg', 'cgroup_unix_recvmsg', 'cgroup_inet4_getpeername', 'cgroup_inet6_getpeername',
   'cgroup_unix_getpeername', 'cgroup_inet4_getsockname', 'cgroup_inet6_getsockname', 'cgroup_unix_getsockname']);
-export const RETVAL: ProgTypeFilter = (t, a) => CGROUP(t) && !NO_RETVAL_ATTACH.has(a ?? 'cgroup_inet_ingress');
+export const RETVAL: ProgTypeFilter = (t, a) => (CGROUP(t) && !NO_RETVAL_ATTACH.has(a ?? 'cgroup_inet_ingress')) || LSM_CGROUP(t, a);
 
 /** The ctx-taking get_socket_cookie protos of the socket hooks (other program types get other protos, or none). */
 export const SOCKET_COOKIE = of('socket_filter', 'cgroup_skb', 'sched_cls', 'sched_act', 'cgroup_sock', 'cgroup_sock_addr', 'sock_ops', 'sk_skb');
@@ -116,17 +118,21 @@ export const SK_RELEASE = union(SOCK_LOOKUP, of('sk_lookup'));
 /** tcp_sock: tc, cg_skb, sock_ops and cg_sockopt */
 export const TCP_SOCK = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'cgroup_sockopt');
 /** sk_storage_get/delete: the socket hooks and syscall programs (cgroup_sock: get only, bpf_sk_storage_get_cg_sock_proto) */
-export const SK_STORAGE_DELETE = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'syscall', 'tracing');
+export const SK_STORAGE_DELETE = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'syscall', 'tracing', 'lsm');
 export const SK_STORAGE_GET = union(SK_STORAGE_DELETE, of('cgroup_sock'));
 /** sk_assign: tc and sk_lookup */
 export const SK_ASSIGN = of('sched_cls', 'sched_act', 'sk_lookup');
 /** bpf_skc_to_*: bpf_sk_base_func_proto, and tracing_prog_func_proto (tracing, syscall) */
-export const SKC_TO = union(NET, of('tracing', 'syscall'));
+export const SKC_TO = union(NET, of('tracing', 'syscall', 'lsm'));
 /** tracing_prog_func_proto's own helpers (skb_output, xdp_output, sock_from_file, d_path): tracing and syscall programs */
-export const TRACING_PROG = of('tracing', 'syscall');
+export const TRACING_PROG = of('tracing', 'syscall', 'lsm');
 /** bpf_iter programs' seq_file helpers */
 export const ITER: ProgTypeFilter = (t, a) => t === 'tracing' && a === 'trace_iter';
 /** bpf_lsm_func_proto */
 export const LSM = of('lsm');
+/** lsm_cgroup programs: bpf_lsm_func_proto asks cgroup_common_func_proto first (get_local_storage, get/set_retval) */
+export const LSM_CGROUP: ProgTypeFilter = (t, a) => t === 'lsm' && a === 'lsm_cgroup';
 /** bpf_tcp_ca's struct_ops programs */
 export const STRUCT_OPS = of('struct_ops');
+/** get_local_storage: cgroup_common_func_proto's users, lsm_cgroup included */
+export const CGROUP_LOCAL_STORAGE: ProgTypeFilter = (t, a) => CGROUP(t) || LSM_CGROUP(t, a);

@@ -121,7 +121,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
   ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
   // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
-  ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true }],
+  ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
   ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], GPL), { privileged: true, unmodelled: BTF_OBJ }],
   ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
   ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
@@ -194,7 +194,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
 
   // kernel/bpf/cgroup.c
   // get_local_storage: the cgroup storage map's value, never NULL; flags must be 0
-  ['get_local_storage', p('PTR_TO_MAP_VALUE', ['CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.CGROUP }],
+  ['get_local_storage', p('PTR_TO_MAP_VALUE', ['CONST_MAP_PTR', 'ANYTHING']), { progTypes: T.CGROUP_LOCAL_STORAGE }],
   ['get_retval', INT0, { progTypes: T.RETVAL }],
   ['set_retval', p('INTEGER', ['ANYTHING']), { progTypes: T.RETVAL }],
   // sysctl_get_name's buffer is written by the helper (6.18: ARG_PTR_TO_MEM | MEM_WRITE), so it need not be initialised

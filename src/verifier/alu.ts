@@ -27,6 +27,14 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
       insn: i,
       regs: [ins.dst],
     });
+    // BPF_NEG of a scalar keeps its range (Linux 6.16+, adjust_scalar_min_max_vals' BPF_NEG):
+    // dst = 0 - dst, with BPF_SUB's bounds and tnum_neg = tnum_sub(0, dst), zero-extended for alu32.
+    if (o === op.BPF_NEG && d.type === 'scalar') {
+      const r = Reg.scalar(Scalar.known(0n));
+      scalarAlu(op.BPF_SUB, r.s, d.s, alu32);
+      env.writeReg(ins.dst, r);
+      return;
+    }
     env.writeReg(ins.dst, Reg.unknown());
     return;
   }

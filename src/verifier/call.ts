@@ -71,7 +71,9 @@ export function checkExit(env: Verifier): number {
   const f = st.cur;
   // prepare_func_exit hands r0 to the caller whatever it holds, uninitialised included (the caller's
   // own use or exit then checks it); only the main program's and a callback's exit read it here.
-  const r0 = st.frames.length > 1 && !f.callbackOf ? env.regs()[0]! : env.readReg(0);
+  // check_return_code: an lsm program on a void hook never reads R0 (the reference and lock checks still apply)
+  const unchecked = st.frames.length === 1 && f.subprog === 0 && env.rules.retUnchecked === true;
+  const r0 = (st.frames.length > 1 && !f.callbackOf) || unchecked ? env.regs()[0]! : env.readReg(0);
   if (st.frames.length > 1) {
     // Return from a bpf-to-bpf call or a callback (prepare_func_exit), which refuses any stack pointer
     // (only the callee's own frame dies, but Linux is conservative).
@@ -110,7 +112,7 @@ export function checkExit(env: Verifier): number {
       hint: 'match every bpf_preempt_disable() with a bpf_preempt_enable() on every path',
       rule: 'the program returns with preemption disabled',
     });
-  if (r0.isPointer && !env.privileged) throw new Reject({
+  if (r0.isPointer && !env.privileged && !unchecked) throw new Reject({
     errno: 'EACCES',
     message: 'R0 leaks addr as return value',
     insn: i,
@@ -118,7 +120,7 @@ export function checkExit(env: Verifier): number {
     hint: 'return a number, not a pointer',
     rule: 'unprivileged programs may not return pointers',
   });
-  const range = env.rules.retRange;
+  const range = unchecked ? undefined : env.rules.retRange;
   if (range) {
     if (r0.type !== 'scalar') throw new Reject({
       errno: 'EINVAL',
@@ -126,7 +128,9 @@ export function checkExit(env: Verifier): number {
       insn: i,
       regs: [0],
     });
-    if (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1]))
+    // retval_range_within: the 64-bit bounds, or the signed 32-bit ones (return_32bit, lsm hooks)
+    const [lo, hi] = env.rules.retRange32 ? [r0.s.s32min, r0.s.s32max] : [r0.s.smin, r0.s.smax];
+    if (lo < BigInt(range[0]) || hi > BigInt(range[1]))
       throw new Reject({
         errno: 'EINVAL',
         message: `At program exit the register R0 has${rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`,

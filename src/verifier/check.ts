@@ -21,6 +21,7 @@ import { returnsScalar } from './global-func.js';
 import { buildCfg, CfgError } from './cfg.js';
 import type { ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
+import { lsmFunc, lsmHookProblem, lsmRules, type LsmAttach } from './progtypes/lsm.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
 import { findGlobalFuncs, verifyGlobalFunc } from './call-global.js';
@@ -203,20 +204,31 @@ function checkInsnsStatic(env: Verifier): void {
 }
 
 const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
+const LSM_ATTACH: ReadonlySet<string> = new Set(['lsm_mac', 'lsm_cgroup']);
 
 /**
- * The rules of a tracing program (fentry/fexit/fmod_ret/tp_btf): its context
- * is its target's arguments (bpf_check_attach_target, btf_ctx_access).
+ * The rules of a tracing program (fentry/fexit/fmod_ret/tp_btf) or an lsm
+ * program: its context is its target's arguments (bpf_check_attach_target,
+ * btf_ctx_access); an lsm program's target is the hook's `bpf_lsm_<hook>`
+ * function (progtypes/lsm.ts).
  */
 export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
-  const attach = input.attachType;
+  const lsm = input.progType === 'lsm';
+  // bpf_prog_load_check_attach: an lsm program's expected attach type is lsm_mac or lsm_cgroup
+  const attach = input.attachType ?? (lsm ? 'lsm_mac' : undefined);
+  if (lsm && !LSM_ATTACH.has(attach!)) throw new Reject({
+    errno: 'EINVAL',
+    message: `lsm programs need the expected attach type lsm_mac or lsm_cgroup, not ${attach}`,
+    insn: 0,
+    hint: 'use SEC("lsm/<hook>"), SEC("lsm.s/<hook>") or SEC("lsm_cgroup/<hook>")',
+  });
   if (!attach || !input.attachTo) throw new Reject({
     errno: 'EINVAL',
     message: 'Tracing programs must provide btf_id',
     insn: 0,
-    hint: 'name the target in the section, e.g. SEC("fentry/bpf_fentry_test1") or SEC("tp_btf/task_newtask")',
+    hint: lsm ? 'name the hook in the section, e.g. SEC("lsm/file_open")' : 'name the target in the section, e.g. SEC("fentry/bpf_fentry_test1") or SEC("tp_btf/task_newtask")',
   });
-  if (!TRACING_ATTACH.has(attach))
+  if (!lsm && !TRACING_ATTACH.has(attach))
     throw new Reject({
       errno: 'ENOTSUPP',
       message: `tracing programs of attach type ${attach} are not supported by tsbpf`,
@@ -224,12 +236,27 @@ export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
       rule: 'tsbpf supports fentry, fexit, fmod_ret and tp_btf tracing programs',
     });
   const btf = input.kernelBtf ?? kernelBtf();
-  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, input.attachTo);
+  const name = lsm ? lsmFunc(input.attachTo) : input.attachTo;
+  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, name);
   if (typeof t === 'string') throw new Reject({
     errno: 'ENOENT',
-    message: `failed to find kernel BTF type ID of '${input.attachTo}': ${t}`,
+    message: `failed to find kernel BTF type ID of '${name}': ${t}`,
     insn: 0,
-    hint: 'tsbpf knows the targets its kernel BTF subset holds (src/verifier/kernel-btf.ts)',
+    hint: input.kernelBtf ? undefined : 'tsbpf knows the targets its kernel BTF subset holds (src/verifier/kernel-btf.ts); pass the kernel\'s BTF (--kernel-btf /sys/kernel/btf/vmlinux) for the others',
   });
-  return tracingRules(t);
+  if (!lsm) return tracingRules(t);
+  const problem = lsmHookProblem(input.attachTo, {
+    // a sleepable lsm_cgroup program is refused before its hook is looked at (bpfCheck, can_be_sleepable)
+    sleepable: (input.sleepable ?? ((input.progFlags ?? 0) & 16) !== 0) && attach !== 'lsm_cgroup',
+    gpl: GPL_COMPATIBLE.has(input.license ?? 'GPL'),
+    btfId: btf.typeByName(name, 'func')?.id ?? 0,
+  });
+  if (problem) throw new Reject({
+    errno: 'EINVAL',
+    message: problem,
+    insn: 0,
+    hint: problem.startsWith('LSM programs') ? 'declare `char LICENSE[] SEC("license") = "GPL";`' : undefined,
+    rule: 'an lsm program must attach to an enabled LSM hook (sleepable only where the hook may sleep) from a GPL program',
+  });
+  return lsmRules(t, input.attachTo, attach as LsmAttach);
 }

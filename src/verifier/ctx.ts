@@ -55,7 +55,7 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     const t = env.rules.tracing;
     const a = t ? (o / 8 < t.args.length ? t.args[o / 8] : t.ret) : undefined;
     if (!a?.btfId) throw new Reject({ errno: 'EACCES', message: `invalid bpf_context access off=${o} size=${size}`, insn: i, regs: [ptrReg] });
-    return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: 'trusted' });
+    return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: t?.untrusted ? '' : 'trusted' });
   }
   if (f === 'flow_keys')
     throw new Reject({
@@ -80,6 +80,22 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     return r;
   }
   if (f === 'scalar') {
+    // is_retval (lsm): the hook's return value so far, a 32-bit number in the hook's range (__mark_reg_s32_range)
+    const rv = env.rules.retvalRead;
+    if (rv && env.rules.tracing && o === 8 * env.rules.tracing.args.length) {
+      const r = Reg.unknown();
+      r.s.s32min = BigInt(rv[0]);
+      r.s.s32max = BigInt(rv[1]);
+      r.s.smin = BigInt(rv[0]);
+      r.s.smax = BigInt(rv[1]);
+      r.s.sync();
+      // then check_mem_access's narrowing of a b/h/w load
+      if (size < 8) {
+        if (signExtend) r.s.signExtend(size as 1 | 2 | 4);
+        else r.s.truncate(size);
+      }
+      return r;
+    }
     if (size === 8) return Reg.unknown();
     const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
     if (signExtend) s.signExtend(size as 1 | 2 | 4);

@@ -137,7 +137,7 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
-    const rules = input.progType === 'tracing' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
+    const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
     this.rules = rules;
     // Inner map templates get indices of their own after the maps the program names.

@@ -9,8 +9,9 @@
  *   (check_ptr_to_map_access), walking these types with btf_struct_walk;
  * - the FUNCs of the kfuncs tsbpf implements, for their signatures;
  * - the tracing targets tsbpf knows by name (fentry/fexit/fmod_ret FUNCs,
- *   tp_btf `btf_trace_<name>` typedefs), for the argument count and types
- *   of their context.
+ *   tp_btf `btf_trace_<name>` typedefs, lsm `bpf_lsm_<hook>` FUNCs), for the
+ *   argument count and types of their context (other targets need the
+ *   kernel's BTF: `--kernel-btf`).
  *
  * The browser has no /sys: shipping the subset keeps the verifier's answer
  * the same everywhere. Layouts are the recorded kernel's (x86-64); a program
@@ -35,6 +36,11 @@ export const KFUNC_NAMES: readonly string[] = ['bpf_rcu_read_lock', 'bpf_rcu_rea
 export const TRACING_TARGETS: readonly string[] = [
   'bpf_fentry_test1', 'bpf_fentry_test2', 'bpf_fentry_test3', 'bpf_fentry_test7', 'bpf_modify_return_test',
   'typedef btf_trace_task_newtask', 'typedef btf_trace_sched_switch',
+  // lsm hooks (progtypes/lsm.ts) of each kind: int, bool, void, sleepable, untrusted, disabled; and a bpf_lsm_ non-hook
+  'bpf_lsm_file_open', 'bpf_lsm_socket_bind', 'bpf_lsm_task_alloc', 'bpf_lsm_task_free', 'bpf_lsm_inode_xattr_skipcap', 'bpf_lsm_bpf',
+  'bpf_lsm_bprm_committed_creds', 'bpf_lsm_vm_enough_memory', 'bpf_lsm_verify_prog', 'bpf_lsm_sk_free_security',
+  // what lsm programs read through their arguments
+  'struct file',
 ];
 
 export const KERNEL_BTF_TYPES: readonly string[] = [

@@ -8,6 +8,7 @@
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated, type CoreOptions } from '../object/relocate.js';
+import { TsbpfError } from '../errors.js';
 import type { VerifierInput, VerifierMapInfo } from './env.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
@@ -35,6 +36,8 @@ export function inputFromSpec(
   opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf; core?: CoreOptions } = {},
 ): VerifierInput {
   const { coreTarget, core, ...rest } = opts;
+  // bpf_object_load_prog: a program whose section named no type fails before the kernel sees it
+  if (prog.typeError) throw new TsbpfError('EINVAL', `prog '${prog.name}': ${prog.typeError}`);
   const maps: VerifierMapInfo[] = [];
   const index = new Map<string, number>();
   const byInsn = new Map<number, number>();

@@ -55,7 +55,16 @@ export interface HelperDef {
   fn: HelperFn;
   /** the 32-bit fast path of `fn` (HelperFn32), where the helper has one */
   fn32?: HelperFn32;
+  /**
+   * A WebAssembly form of the 32-bit import for programs over `memory`
+   * (the JIT links it for verified programs): it does what it can without
+   * leaving WebAssembly and calls `fallback` (the JS import) for the rest.
+   */
+  wasm32?: (memory: WebAssembly.Memory, shared: boolean, fallback: HelperImport32) => HelperImport32;
 }
+
+/** The JIT's h.<id>_32 import: (pc, r1..rN as i32) -> i32. */
+export type HelperImport32 = (pc: number, ...args: number[]) => number;
 
 /** Does a helper's 32-bit result extend to r0 with its sign (an INTEGER return)? */
 export const fn32Signed = (def: HelperDef): boolean => def.proto.ret === 'INTEGER';

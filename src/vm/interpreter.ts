@@ -45,7 +45,7 @@ export class Interpreter implements Engine {
 
   prepare(image: ProgramImage): InterpExecutable {
     validateProgram(image.insns);
-    return new InterpExecutable(image, decodeProgram(image.insns), this.options.checked ?? !image.verified);
+    return new InterpExecutable(image, decodeProgram(image.insns, image.aux), this.options.checked ?? !image.verified);
   }
 }
 

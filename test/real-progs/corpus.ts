@@ -26,6 +26,11 @@ export const KERNEL_ROOTS: readonly string[] = [
   // tp_btf targets: the raw tracepoints' handler prototypes
   'typedef btf_trace_sched_switch',
   'typedef btf_trace_sched_process_fork',
+  // lsm targets and what their programs read
+  'bpf_lsm_file_open',
+  'bpf_lsm_task_free',
+  'bpf_lsm_socket_bind',
+  'struct file',
 ];
 
 export interface Recorded {

@@ -24,8 +24,9 @@ verdict() {
   set -e
   rm -rf "$pin"
   if [ $rc = 0 ]; then echo '{ "verdict": "accept", "kernelMessage": null }'; return; fi
-  msg=$(printf '%s\n' "$out" | grep -v -e '^libbpf: ' -e '^Error' -e '^Warning' -e '^If it used' -e '^processed ' \
-    -e '^verification time' -e '^stack depth' -e '^-- END' -e '^$' | tail -1)
+  # (no line at all: refused before the verifier, e.g. EPERM for lsm programs here; grep finds nothing)
+  msg=$(printf '%s\n' "$out" | { grep -v -e '^libbpf: ' -e '^Error' -e '^Warning' -e '^If it used' -e '^processed ' \
+    -e '^verification time' -e '^stack depth' -e '^-- END' -e '^$' || true; } | tail -1)
   case "$msg" in "failed to resolve CO-RE relocation "*) msg="invalid func unknown#195896080" ;; esac
   printf '{ "verdict": "reject", "kernelMessage": %s }\n' "$(printf '%s' "$msg" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify(s)))')"
 }

@@ -45,6 +45,11 @@ export interface CorpusCase {
   btf: boolean;
   /** tracing programs: the target (kernel function, or raw tracepoint name) the kernel's attach_btf_id names */
   attachBtf?: string;
+  /**
+   * The verdict is derived from the kernel's source, not recorded: the running kernel refuses
+   * the program type before verifying (EPERM, no log; lsm here), which the recording confirms.
+   */
+  derived: boolean;
   /** kfunc calls (`call kfunc:NAME`): slot index -> kernel function name */
   kfuncs: Map<number, string>;
   maps: CorpusMap[];
@@ -70,13 +75,18 @@ export interface VerdictsFile {
 
 export class CorpusError extends Error {}
 
+/** The kernel refused the load before verifying: EPERM and no log (lsm programs on this machine; `derived` cases). */
+export function unjudged(k: { verdict: string; errno: string | null; kernelMessage: string | null }): boolean {
+  return k.verdict === 'reject' && k.errno === 'EPERM' && !k.kernelMessage;
+}
+
 /** Attach types a case may name (enum bpf_attach_type). */
 const ATTACH: Record<string, number> = { none: 0, xdp: 37, xdp_devmap: 33, trace_raw_tp: 23, trace_fentry: 24, trace_fexit: 25, modify_return: 26,
   // cgroup hooks, by libbpf's names (src/object/sections.ts)
   cgroup_inet_egress: 1, cgroup_inet_sock_create: 2, cgroup_inet4_bind: 8, cgroup_inet6_bind: 9, cgroup_inet4_connect: 10, cgroup_inet6_connect: 11,
   cgroup_inet4_post_bind: 12, cgroup_inet6_post_bind: 13, cgroup_udp4_sendmsg: 14, cgroup_udp6_sendmsg: 15, cgroup_sysctl: 18,
   cgroup_udp4_recvmsg: 19, cgroup_udp6_recvmsg: 20, cgroup_inet4_getpeername: 29, cgroup_inet4_getsockname: 31, cgroup_inet_sock_release: 34, cgroup_device: 6,
-  cgroup_sock_ops: 3, cgroup_getsockopt: 21, cgroup_setsockopt: 22, flow_dissector: 17 };
+  cgroup_sock_ops: 3, cgroup_getsockopt: 21, cgroup_setsockopt: 22, flow_dissector: 17, lsm_mac: 27, lsm_cgroup: 43 };
 const ATTACH_NAME = new Map(Object.entries(ATTACH).map(([k, v]) => [v, k]));
 
 /**
@@ -95,6 +105,7 @@ interface Opts {
   license?: string;
   btf?: boolean;
   attachBtf?: string;
+  derived?: boolean;
 }
 
 function parseMap(file: string, line: number, words: string[]): CorpusMap {
@@ -138,6 +149,7 @@ function parseOpts(file: string, line: number, words: string[], into: Opts): voi
     else if (k === 'license' && v) into.license = v.replace(/_/g, ' ');
     else if (k === 'btf' && v === undefined) into.btf = true;
     else if (k === 'attach_btf' && v) into.attachBtf = v === 'none' ? '' : v; // none: no attach_btf_id (overrides @defaults)
+    else if (k === 'derived' && v === undefined) into.derived = true;
     else throw new CorpusError(`${file}:${line}: unknown option '${w}'`);
   }
 }
@@ -236,6 +248,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       license: o.license ?? 'GPL',
       btf: o.btf ?? false,
       ...(o.attachBtf ? { attachBtf: o.attachBtf } : {}),
+      derived: o.derived ?? false,
       kfuncs: kfuncsOf(insns),
       maps: cur.maps ?? defaultMaps,
       source,
@@ -324,7 +337,8 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged): Verifie
     ...(c.btf ? { funcInfo: functionStarts(c.insns).map((insnOff, k) => ({ insnOff, typeId: 3 + k })) } : {}),
     ...(c.kfuncs.size ? { kfuncOfInsn: (i: number) => c.kfuncs.get(i) } : {}),
     ...(ATTACH_NAME.has(c.expectedAttachType) && c.expectedAttachType ? { attachType: ATTACH_NAME.get(c.expectedAttachType)! } : {}),
-    ...(c.attachBtf ? { attachTo: c.attachBtf.replace(/^btf_trace_/, '') } : {}),
+    // the kernel's attach_btf_id names btf_trace_<tp> and bpf_lsm_<hook>; tsbpf takes the tracepoint or hook, as a section names it
+    ...(c.attachBtf ? { attachTo: c.attachBtf.replace(c.type === 'lsm' ? /^bpf_lsm_/ : /^btf_trace_/, '') } : {}),
   };
 }
 

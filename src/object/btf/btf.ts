@@ -14,66 +14,72 @@
 import { BtfError } from './error.js';
 import { essentialName } from './flavor.js';
 import { BtfStrings, StringTableBuilder } from './strings.js';
-import {
-  BTF_KIND,
-  MODIFIER_KINDS,
-  type BtfKind,
-  type BtfType,
-  type FuncLinkage,
-  type Member,
-  type VarLinkage,
-} from './types.js';
+import { hashString, NameIndex } from './name-index.js';
+import { decodeRecord, FUNC_LINKAGE, recordEnd, TYPE_SIZE, VAR_LINKAGE, type TypeSection } from './records.js';
+import { BTF_KIND, MODIFIER_KINDS, type BtfKind, type BtfType } from './types.js';
 
 export const BTF_MAGIC = 0xeb9f;
 export const BTF_VERSION = 1;
 const HEADER_SIZE = 24;
-const TYPE_SIZE = 12;
 /** libbpf's MAX_RESOLVE_DEPTH: longer reference chains are treated as loops. */
 export const MAX_RESOLVE_DEPTH = 32;
 /** BTF_MAX_VLEN / BTF_MAX_TYPE from include/linux/btf.h */
 const BTF_MAX_TYPE = 0x000fffff;
 
-const KIND_BY_NUMBER: (BtfKind | undefined)[] = [];
-for (const [name, n] of Object.entries(BTF_KIND)) if (name !== 'unkn') KIND_BY_NUMBER[n] = name as BtfKind;
-
-const FUNC_LINKAGE: FuncLinkage[] = ['static', 'global', 'extern'];
-const VAR_LINKAGE: VarLinkage[] = ['static', 'global', 'extern'];
+const VOID: BtfType = { id: 0, kind: 'void', name: '' };
 
 export interface BtfParseOptions {
   /** base BTF for split BTF (kernel module BTF on top of vmlinux) */
   base?: Btf;
 }
 
+/**
+ * Parsed BTF. `parse` validates the whole blob in one pass that allocates
+ * nothing per type (the kernel's BTF has ~126k types and a program touches a
+ * few hundred), keeping only each record's offset; a type's object is built
+ * the first time its id is asked for, and the name indexes the first time a
+ * name is looked up.
+ */
 export class Btf {
-  /** index = type id; [0] is void. For split BTF the base types come first. */
-  readonly types: BtfType[];
   readonly strings: BtfStrings;
   readonly endian: 'le' | 'be';
-  /** byte offset of each of our own types' `struct btf_type` in the blob (for error messages) */
-  private readonly typeOffsets: number[];
-  private byName?: Map<string, number[]>;
-  private byEssential?: Map<string, number[]>;
-  private readonly alignCache = new Map<number, number>();
   readonly base?: Btf;
   /** pointer size of the target (BPF is 64-bit) */
   readonly pointerSize = 8;
+  /** the type section of a parsed blob (undefined for built types) */
+  private readonly section?: TypeSection;
+  /** byte offset of each of our own types' `struct btf_type` in the blob, by id - first */
+  private readonly typeOffsets: Uint32Array;
+  /** the first id that is ours (after void, or after the base's types) */
+  private readonly first: number;
+  /** number of type ids, void and the base's included */
+  private readonly count: number;
+  /** types built so far, by id */
+  private readonly decoded: (BtfType | undefined)[];
+  private all?: BtfType[];
+  private byName?: NameIndex;
+  private byEssential?: NameIndex;
+  private readonly alignCache = new Map<number, number>();
 
-  private constructor(types: BtfType[], strings: BtfStrings, endian: 'le' | 'be', offsets: number[], base?: Btf) {
-    this.types = types;
+  private constructor(strings: BtfStrings, endian: 'le' | 'be', count: number, decoded: (BtfType | undefined)[], offsets: Uint32Array, section?: TypeSection, base?: Btf) {
     this.strings = strings;
     this.endian = endian;
+    this.count = count;
+    this.decoded = decoded;
     this.typeOffsets = offsets;
+    this.section = section;
     this.base = base;
+    this.first = base ? base.length : 1;
   }
 
   /** Build a Btf from already-made types (tests, the writer); ids must equal positions. */
   static fromTypes(types: BtfType[]): Btf {
-    const all = types[0]?.kind === 'void' ? types : [{ id: 0, kind: 'void', name: '' } as BtfType, ...types];
+    const all = types[0]?.kind === 'void' ? types : [VOID, ...types];
     all.forEach((t, i) => {
       if (t.id !== i) throw new BtfError(-1, `type at position ${i} has id ${t.id}`);
     });
-    const b = new Btf(all, new BtfStrings(new Uint8Array(1)), 'le', []);
-    b.checkReferences();
+    const b = new Btf(new BtfStrings(new Uint8Array(1)), 'le', all.length, all.slice(), new Uint32Array(0));
+    for (let id = 1; id < all.length; id++) b.checkTypeReferences(id);
     return b;
   }
 
@@ -124,282 +130,208 @@ export class Btf {
     }
     const strings = new BtfStrings(bytes.subarray(strStart, strStart + strLen), base?.strings, strStart);
 
-    const types: BtfType[] = base ? base.types.slice() : [{ id: 0, kind: 'void', name: '' }];
-    const offsets: number[] = [];
+    const first = base ? base.length : 1;
     const start = hdrLen + typeOff;
-    const end = start + typeLen;
-    let p = start;
-    const need = (n: number, what: string): void => {
-      if (end - p < n) throw new BtfError(p, `truncated ${what}: need ${n} bytes, ${end - p} left in the type section`);
-    };
-    const name = (off: number, at: number): string => {
-      if (!strings.valid(off)) throw new BtfError(at, `name offset ${off} outside the string section (${strings.length} bytes)`);
-      return strings.at(off);
-    };
-    const u32 = (o: number): number => dv.getUint32(o, le);
-    while (p < end) {
-      const id = types.length;
-      if (id > BTF_MAX_TYPE) throw new BtfError(p, `too many types (more than ${BTF_MAX_TYPE})`);
-      need(TYPE_SIZE, 'type header');
-      const tp = p;
-      const nameOff = u32(p);
-      const info = u32(p + 4);
-      const sizeOrType = u32(p + 8);
-      const vlen = info & 0xffff;
-      const kindNo = (info >>> 24) & 0x1f;
-      const kindFlag = (info >>> 31) === 1;
-      if ((info & 0x60ff0000) !== 0) throw new BtfError(p + 4, `type [${id}]: reserved info bits set (0x${(info >>> 0).toString(16)})`);
-      const kind = KIND_BY_NUMBER[kindNo];
-      if (!kind || kind === 'void') throw new BtfError(p + 4, `type [${id}]: unknown kind ${kindNo}`);
-      const tname = name(nameOff, p);
-      p += TYPE_SIZE;
-      const noVlen = (): void => {
-        if (vlen !== 0) throw new BtfError(tp + 4, `type [${id}] ${kind}: vlen ${vlen} must be 0`);
-      };
-      const noFlag = (): void => {
-        if (kindFlag) throw new BtfError(tp + 4, `type [${id}] ${kind}: kind_flag must be 0`);
-      };
-      let t: BtfType;
-      switch (kind) {
-        case 'int': {
-          noVlen();
-          noFlag();
-          need(4, 'int data');
-          const data = u32(p);
-          p += 4;
-          const encoding = (data >>> 24) & 0x0f;
-          const offset = (data >>> 16) & 0xff;
-          const bits = data & 0xff;
-          if ((data & 0xf0000000) !== 0 || (data & 0xff00) !== 0) throw new BtfError(p - 4, `type [${id}] int: reserved bits set`);
-          if (![1, 2, 4, 8, 16].includes(sizeOrType)) throw new BtfError(tp + 8, `type [${id}] int: invalid size ${sizeOrType}`);
-          if (bits === 0 || bits > 128 || offset + bits > sizeOrType * 8)
-            throw new BtfError(p - 4, `type [${id}] int: ${bits} bits at offset ${offset} do not fit ${sizeOrType} bytes`);
-          // The kernel allows at most one encoding bit (btf_int_check_meta).
-          if (encoding !== 0 && encoding !== 1 && encoding !== 2 && encoding !== 4)
-            throw new BtfError(p - 4, `type [${id}] int: invalid encoding ${encoding}`);
-          t = {
-            id,
-            kind,
-            name: tname,
-            size: sizeOrType,
-            encoding: { signed: (encoding & 1) !== 0, char: (encoding & 2) !== 0, bool: (encoding & 4) !== 0 },
-            bits,
-            offset,
-          };
-          break;
-        }
-        case 'ptr':
-        case 'typedef':
-        case 'volatile':
-        case 'const':
-        case 'restrict':
-        case 'type_tag':
-          noVlen();
-          if (kind !== 'typedef' && kind !== 'type_tag') noFlag();
-          t = { id, kind, name: tname, typeId: sizeOrType };
-          break;
-        case 'array': {
-          noVlen();
-          noFlag();
-          need(12, 'array data');
-          t = { id, kind, name: tname, elemTypeId: u32(p), indexTypeId: u32(p + 4), nelems: u32(p + 8) };
-          p += 12;
-          break;
-        }
-        case 'struct':
-        case 'union': {
-          need(12 * vlen, `${kind} members`);
-          const members: Member[] = new Array(vlen);
-          for (let i = 0; i < vlen; i++, p += 12) {
-            const off = u32(p + 8);
-            const m: Member = {
-              name: name(u32(p), p),
-              typeId: u32(p + 4),
-              bitOffset: kindFlag ? off & 0xffffff : off,
-              bitfieldSize: kindFlag ? off >>> 24 : 0,
-            };
-            if (m.bitOffset + m.bitfieldSize > sizeOrType * 8)
-              throw new BtfError(p + 8, `type [${id}] ${kind}: member '${m.name}' at bit ${m.bitOffset} lies outside the ${sizeOrType}-byte ${kind}`);
-            members[i] = m;
-          }
-          t = { id, kind, name: tname, size: sizeOrType, members, kindFlag };
-          break;
-        }
-        case 'enum': {
-          need(8 * vlen, 'enum values');
-          if (![1, 2, 4, 8].includes(sizeOrType)) throw new BtfError(tp + 8, `type [${id}] enum: invalid size ${sizeOrType}`);
-          const values = new Array(vlen);
-          for (let i = 0; i < vlen; i++, p += 8)
-            values[i] = { name: name(u32(p), p), value: kindFlag ? dv.getInt32(p + 4, le) : u32(p + 4) };
-          t = { id, kind, name: tname, size: sizeOrType, signed: kindFlag, values };
-          break;
-        }
-        case 'enum64': {
-          need(12 * vlen, 'enum64 values');
-          if (![1, 2, 4, 8].includes(sizeOrType)) throw new BtfError(tp + 8, `type [${id}] enum64: invalid size ${sizeOrType}`);
-          const values = new Array(vlen);
-          for (let i = 0; i < vlen; i++, p += 12) {
-            const v = (BigInt(u32(p + 8)) << 32n) | BigInt(u32(p + 4));
-            values[i] = { name: name(u32(p), p), value: kindFlag ? BigInt.asIntN(64, v) : v };
-          }
-          t = { id, kind, name: tname, size: sizeOrType, signed: kindFlag, values };
-          break;
-        }
-        case 'fwd':
-          noVlen();
-          t = { id, kind, name: tname, union: kindFlag };
-          break;
-        case 'func':
-          noFlag();
-          if (vlen > 2) throw new BtfError(tp + 4, `type [${id}] func: invalid linkage ${vlen}`);
-          t = { id, kind, name: tname, typeId: sizeOrType, linkage: FUNC_LINKAGE[vlen]! };
-          break;
-        case 'func_proto': {
-          noFlag();
-          need(8 * vlen, 'func_proto params');
-          const params = new Array(vlen);
-          for (let i = 0; i < vlen; i++, p += 8) params[i] = { name: name(u32(p), p), typeId: u32(p + 4) };
-          t = { id, kind, name: tname, returnTypeId: sizeOrType, params };
-          break;
-        }
-        case 'var': {
-          noVlen();
-          noFlag();
-          need(4, 'var data');
-          const linkage = u32(p);
-          if (linkage > 2) throw new BtfError(p, `type [${id}] var: invalid linkage ${linkage}`);
-          p += 4;
-          t = { id, kind, name: tname, typeId: sizeOrType, linkage: VAR_LINKAGE[linkage]! };
-          break;
-        }
-        case 'datasec': {
-          noFlag();
-          need(12 * vlen, 'datasec vars');
-          const vars = new Array(vlen);
-          for (let i = 0; i < vlen; i++, p += 12) vars[i] = { typeId: u32(p), offset: u32(p + 4), size: u32(p + 8) };
-          t = { id, kind, name: tname, size: sizeOrType, vars };
-          break;
-        }
-        case 'float':
-          noVlen();
-          noFlag();
-          if (![2, 4, 8, 12, 16].includes(sizeOrType)) throw new BtfError(tp + 8, `type [${id}] float: invalid size ${sizeOrType}`);
-          t = { id, kind, name: tname, size: sizeOrType };
-          break;
-        case 'decl_tag':
-          noVlen();
-          need(4, 'decl_tag data');
-          t = { id, kind, name: tname, typeId: sizeOrType, componentIdx: dv.getInt32(p, le) };
-          p += 4;
-          break;
-      }
-      types.push(t);
-      offsets.push(tp);
+    const section: TypeSection = { dv, le, end: start + typeLen, strings };
+    // every record is at least TYPE_SIZE bytes: this bounds the count
+    const offsets = new Uint32Array(Math.floor(typeLen / TYPE_SIZE));
+    let n = 0;
+    for (let p = start; p < section.end; n++) {
+      if (first + n > BTF_MAX_TYPE) throw new BtfError(p, `too many types (more than ${BTF_MAX_TYPE})`);
+      offsets[n] = p;
+      p = recordEnd(section, p, first + n);
     }
-    const btf = new Btf(types, strings, le ? 'le' : 'be', offsets, base);
+    const btf = new Btf(strings, le ? 'le' : 'be', first + n, new Array(first + n), offsets.slice(0, n), section, base);
     btf.checkReferences();
     return btf;
   }
 
   /** Byte offset of type `id` in its blob, or -1 (void, base types, built types). */
   offsetOf(id: number): number {
-    const first = this.base ? this.base.types.length : 1;
-    return this.typeOffsets[id - first] ?? -1;
+    return this.typeOffsets[id - this.first] ?? -1;
+  }
+
+  /** Every type, by id (built on first use: prefer typeById, length and the name lookups). */
+  get types(): readonly BtfType[] {
+    if (!this.all) {
+      const a = new Array<BtfType>(this.count);
+      for (let id = 0; id < this.count; id++) a[id] = this.typeById(id);
+      this.all = a;
+    }
+    return this.all;
   }
 
   /**
    * Every type id a type refers to must exist, and each reference must point
    * at a kind that makes sense there (a member cannot be a func, a func must
    * point at a func_proto, ...), as the kernel's btf_check_all_types demands.
+   * A parsed blob is first screened on its raw words (no type is built);
+   * a type the screen doubts gets the full check, which says what is wrong.
    */
   private checkReferences(): void {
-    const n = this.types.length;
-    const first = this.base ? this.base.types.length : 1;
-    for (let id = first; id < n; id++) {
-      const t = this.types[id]!;
-      const at = this.offsetOf(id);
-      const ref = (target: number, what: string, allowVoid: boolean): void => {
-        if (target >= n || (!allowVoid && target === 0))
-          throw new BtfError(at, `type [${id}] ${t.kind}: ${what} refers to ${target === 0 ? 'void' : `missing type ${target}`} (${n - 1} types)`);
-      };
-      switch (t.kind) {
-        case 'ptr':
-        case 'typedef':
-        case 'volatile':
-        case 'const':
-        case 'restrict':
-        case 'type_tag':
-          ref(t.typeId, 'type_id', true);
-          if (t.kind === 'typedef' && t.name === '') throw new BtfError(at, `type [${id}] typedef: anonymous typedef`);
-          break;
-        case 'array':
-          ref(t.elemTypeId, 'element type', false);
-          ref(t.indexTypeId, 'index type', false);
-          break;
-        case 'struct':
-        case 'union':
-          for (const m of t.members) ref(m.typeId, `member '${m.name}'`, false);
-          break;
-        case 'func':
-          ref(t.typeId, 'prototype', false);
-          if (this.types[t.typeId]!.kind !== 'func_proto')
-            throw new BtfError(at, `type [${id}] func '${t.name}': type_id ${t.typeId} is a ${this.types[t.typeId]!.kind}, not a func_proto`);
-          break;
-        case 'func_proto':
-          ref(t.returnTypeId, 'return type', true);
-          t.params.forEach((p, i) => {
-            ref(p.typeId, `parameter ${i}`, i === t.params.length - 1);
-          });
-          break;
-        case 'var':
-          ref(t.typeId, 'type_id', false);
-          if (t.name === '') throw new BtfError(at, `type [${id}] var: anonymous var`);
-          break;
-        case 'datasec':
-          for (const v of t.vars) {
-            ref(v.typeId, 'var', false);
-            const k = this.types[v.typeId]!.kind;
-            if (k !== 'var' && k !== 'func') throw new BtfError(at, `type [${id}] datasec '${t.name}': entry ${v.typeId} is a ${k}, not a var`);
-          }
-          break;
-        case 'decl_tag':
-          ref(t.typeId, 'type_id', false);
-          if (t.componentIdx < -1) throw new BtfError(at, `type [${id}] decl_tag: invalid component_idx ${t.componentIdx}`);
-          if (t.componentIdx >= 0) {
-            // a component is a member (struct/union) or a parameter (func)
-            const target = this.types[t.typeId]!;
-            const proto = target.kind === 'func' ? this.types[target.typeId] : undefined;
-            const n =
-              target.kind === 'struct' || target.kind === 'union'
-                ? target.members.length
-                : proto?.kind === 'func_proto'
-                  ? proto.params.length
-                  : 0;
-            if (t.componentIdx >= n)
-              throw new BtfError(at, `type [${id}] decl_tag: component_idx ${t.componentIdx} out of range for a ${target.kind} with ${n} components`);
-          }
-          break;
-        default:
-          break;
+    for (let id = this.first; id < this.count; id++) if (!this.referencesPlainlyValid(id)) this.checkTypeReferences(id);
+  }
+
+  /** The BTF_KIND_* number of type `id` (read from the blob when not built). */
+  private kindNumber(id: number): number {
+    const off = this.typeOffsets[id - this.first];
+    if (off !== undefined && this.section) return (this.section.dv.getUint32(off + 4, this.section.le) >>> 24) & 0x1f;
+    const k = this.typeById(id).kind;
+    return k === 'void' ? 0 : BTF_KIND[k];
+  }
+
+  /** checkTypeReferences' rules on the raw record: true when they certainly hold. */
+  private referencesPlainlyValid(id: number): boolean {
+    const s = this.section!;
+    const at = this.typeOffsets[id - this.first]!;
+    const u32 = (o: number): number => s.dv.getUint32(o, s.le);
+    const n = this.count;
+    const info = u32(at + 4);
+    const vlen = info & 0xffff;
+    const ref = u32(at + 8);
+    const named = (): boolean => !this.strings.isEmpty(u32(at));
+    const some = (k: number): boolean => ref > 0 && ref < n && this.kindNumber(ref) === k;
+    switch ((info >>> 24) & 0x1f) {
+      case BTF_KIND.typedef:
+        return ref < n && named();
+      case BTF_KIND.ptr:
+      case BTF_KIND.volatile:
+      case BTF_KIND.const:
+      case BTF_KIND.restrict:
+      case BTF_KIND.type_tag:
+        return ref < n;
+      case BTF_KIND.array: {
+        const e = u32(at + 12);
+        const i = u32(at + 16);
+        return e > 0 && e < n && i > 0 && i < n;
       }
+      case BTF_KIND.struct:
+      case BTF_KIND.union:
+        for (let i = 0, p = at + 16; i < vlen; i++, p += 12) {
+          const m = u32(p);
+          if (m === 0 || m >= n) return false;
+        }
+        return true;
+      case BTF_KIND.func:
+        return some(BTF_KIND.func_proto);
+      case BTF_KIND.func_proto:
+        if (ref >= n) return false;
+        for (let i = 0, p = at + 16; i < vlen; i++, p += 8) {
+          const t = u32(p);
+          if (t >= n || (t === 0 && i !== vlen - 1)) return false;
+        }
+        return true;
+      case BTF_KIND.var:
+        return ref > 0 && ref < n && named();
+      case BTF_KIND.datasec:
+        for (let i = 0, p = at + 12; i < vlen; i++, p += 12) {
+          const v = u32(p);
+          if (v === 0 || v >= n) return false;
+          const k = this.kindNumber(v);
+          if (k !== BTF_KIND.var && k !== BTF_KIND.func) return false;
+        }
+        return true;
+      case BTF_KIND.decl_tag:
+        return ref > 0 && ref < n && s.dv.getInt32(at + 12, s.le) === -1;
+      default:
+        return true;
+    }
+  }
+
+  /** The reference rules for one type, with a message naming what is wrong. */
+  private checkTypeReferences(id: number): void {
+    const n = this.count;
+    const t = this.typeById(id);
+    const at = this.offsetOf(id);
+    const ref = (target: number, what: string, allowVoid: boolean): void => {
+      if (target >= n || (!allowVoid && target === 0))
+        throw new BtfError(at, `type [${id}] ${t.kind}: ${what} refers to ${target === 0 ? 'void' : `missing type ${target}`} (${n - 1} types)`);
+    };
+    switch (t.kind) {
+      case 'ptr':
+      case 'typedef':
+      case 'volatile':
+      case 'const':
+      case 'restrict':
+      case 'type_tag':
+        ref(t.typeId, 'type_id', true);
+        if (t.kind === 'typedef' && t.name === '') throw new BtfError(at, `type [${id}] typedef: anonymous typedef`);
+        break;
+      case 'array':
+        ref(t.elemTypeId, 'element type', false);
+        ref(t.indexTypeId, 'index type', false);
+        break;
+      case 'struct':
+      case 'union':
+        for (const m of t.members) ref(m.typeId, `member '${m.name}'`, false);
+        break;
+      case 'func': {
+        ref(t.typeId, 'prototype', false);
+        const proto = this.typeById(t.typeId);
+        if (proto.kind !== 'func_proto')
+          throw new BtfError(at, `type [${id}] func '${t.name}': type_id ${t.typeId} is a ${proto.kind}, not a func_proto`);
+        break;
+      }
+      case 'func_proto':
+        ref(t.returnTypeId, 'return type', true);
+        t.params.forEach((p, i) => {
+          ref(p.typeId, `parameter ${i}`, i === t.params.length - 1);
+        });
+        break;
+      case 'var':
+        ref(t.typeId, 'type_id', false);
+        if (t.name === '') throw new BtfError(at, `type [${id}] var: anonymous var`);
+        break;
+      case 'datasec':
+        for (const v of t.vars) {
+          ref(v.typeId, 'var', false);
+          const k = this.typeById(v.typeId).kind;
+          if (k !== 'var' && k !== 'func') throw new BtfError(at, `type [${id}] datasec '${t.name}': entry ${v.typeId} is a ${k}, not a var`);
+        }
+        break;
+      case 'decl_tag':
+        ref(t.typeId, 'type_id', false);
+        if (t.componentIdx < -1) throw new BtfError(at, `type [${id}] decl_tag: invalid component_idx ${t.componentIdx}`);
+        if (t.componentIdx >= 0) {
+          // a component is a member (struct/union) or a parameter (func)
+          const target = this.typeById(t.typeId);
+          const proto = target.kind === 'func' ? this.typeById(target.typeId) : undefined;
+          const n =
+            target.kind === 'struct' || target.kind === 'union'
+              ? target.members.length
+              : proto?.kind === 'func_proto'
+                ? proto.params.length
+                : 0;
+          if (t.componentIdx >= n)
+            throw new BtfError(at, `type [${id}] decl_tag: component_idx ${t.componentIdx} out of range for a ${target.kind} with ${n} components`);
+        }
+        break;
+      default:
+        break;
     }
   }
 
   /** The number of type ids (including void). */
   get length(): number {
-    return this.types.length;
+    return this.count;
   }
 
   /** The type with this id; a BtfError for an id that does not exist. */
   typeById(id: number): BtfType {
-    const t = this.types[id];
-    if (t === undefined || !Number.isInteger(id)) throw new BtfError(-1, `no type with id ${id} (${this.types.length - 1} types)`, 'ENOENT');
-    return t;
+    const t = this.decoded[id];
+    if (t !== undefined) return t;
+    if (!Number.isInteger(id) || id < 0 || id >= this.count) throw new BtfError(-1, `no type with id ${id} (${this.count - 1} types)`, 'ENOENT');
+    if (id < this.first) return this.base ? this.base.typeById(id) : VOID;
+    const built = decodeRecord(this.section!, this.typeOffsets[id - this.first]!, id);
+    this.decoded[id] = built;
+    return built;
   }
 
-  /** The name of type `id` ('' for anonymous types). */
+  /** The name of type `id` ('' for anonymous types), without building the type. */
   nameOf(id: number): string {
-    return this.typeById(id).name;
+    const off = this.typeOffsets[id - this.first];
+    if (off === undefined || !this.section || this.decoded[id]) return this.typeById(id).name;
+    return this.strings.at(this.section.dv.getUint32(off, this.section.le));
   }
 
   /**
@@ -408,7 +340,7 @@ export class Btf {
    */
   typeByName(name: string, kind?: BtfKind): BtfType | undefined {
     for (const id of this.idsByName(name)) {
-      const t = this.types[id]!;
+      const t = this.typeById(id);
       if (kind === undefined || t.kind === kind) return t;
     }
     return undefined;
@@ -416,17 +348,8 @@ export class Btf {
 
   /** All type ids named `name`, in id order. */
   idsByName(name: string): readonly number[] {
-    if (!this.byName) {
-      const m = new Map<string, number[]>();
-      for (const t of this.types) {
-        if (t.name === '') continue;
-        const l = m.get(t.name);
-        if (l) l.push(t.id);
-        else m.set(t.name, [t.id]);
-      }
-      this.byName = m;
-    }
-    return this.byName.get(name) ?? [];
+    this.byName ??= this.nameIndex(false);
+    return this.byName.lookup(name);
   }
 
   /**
@@ -435,18 +358,30 @@ export class Btf {
    * scans every type; an index answers the same in one lookup).
    */
   idsByEssentialName(ess: string): readonly number[] {
-    if (!this.byEssential) {
-      const m = new Map<string, number[]>();
-      for (const t of this.types) {
-        if (t.name === '') continue;
-        const k = essentialName(t.name);
-        const l = m.get(k);
-        if (l) l.push(t.id);
-        else m.set(k, [t.id]);
+    this.byEssential ??= this.nameIndex(true);
+    return this.byEssential.lookup(ess);
+  }
+
+  /** The hash NameIndex files each type id under (0: anonymous), read from the string section. */
+  private nameHashes(essential: boolean): Uint32Array {
+    const out = new Uint32Array(this.count);
+    if (this.base) out.set(this.base.nameHashes(essential).subarray(0, this.first));
+    const s = this.section;
+    if (s) {
+      const nameOffs = new Uint32Array(this.typeOffsets.length);
+      for (let i = 0; i < nameOffs.length; i++) nameOffs[i] = s.dv.getUint32(this.typeOffsets[i]!, s.le);
+      this.strings.hashAll(nameOffs, essential, out, this.first);
+    } else
+      for (let id = this.first; id < this.count; id++) {
+        const name = this.typeById(id).name;
+        if (name !== '') out[id] = hashString(essential ? essentialName(name) : name);
       }
-      this.byEssential = m;
-    }
-    return this.byEssential.get(ess) ?? [];
+    return out;
+  }
+
+  /** The name index: read from the string section, no name decoded. */
+  private nameIndex(essential: boolean): NameIndex {
+    return new NameIndex(this.nameHashes(essential), essential ? (id) => essentialName(this.nameOf(id)) : (id) => this.nameOf(id));
   }
 
   /** Skip typedef/const/volatile/restrict/type_tag and return the underlying id. */
@@ -554,13 +489,13 @@ export class Btf {
    */
   encode(endian: 'le' | 'be' = this.endian): Uint8Array {
     const le = endian === 'le';
-    const first = this.base ? this.base.types.length : 1;
+    const first = this.first;
     const baseStrLen = this.base ? this.base.strings.length : 0;
     const strs = new StringTableBuilder();
     const s = (name: string): number => baseStrLen + strs.add(name);
     // Compute the type section size first.
     let typeLen = 0;
-    for (let id = first; id < this.types.length; id++) typeLen += encodedSize(this.types[id]!);
+    for (let id = first; id < this.count; id++) typeLen += encodedSize(this.typeById(id));
     const tbuf = new Uint8Array(typeLen);
     const dv = new DataView(tbuf.buffer);
     let p = 0;
@@ -573,8 +508,8 @@ export class Btf {
       w(((kindFlag ? 1 : 0) << 31) | (BTF_KIND[t.kind as Exclude<BtfKind, 'void'>] << 24) | (vlen & 0xffff));
       w(sizeOrType);
     };
-    for (let id = first; id < this.types.length; id++) {
-      const t = this.types[id]!;
+    for (let id = first; id < this.count; id++) {
+      const t = this.typeById(id);
       switch (t.kind) {
         case 'void':
           throw new BtfError(-1, `type [${id}] is void; only id 0 may be void`);

@@ -55,6 +55,12 @@ export interface ProgTypeRules {
   ctxAccess(q: CtxAccessQuery): CtxField | null;
   /** the inclusive range the program's return value must lie in, when the kernel enforces one */
   retRange?: [number, number];
+  /** retRange holds for the low 32 bits as a signed number (check_return_code's return_32bit: lsm hooks) */
+  retRange32?: boolean;
+  /** R0 is not looked at on exit (an lsm program on a void hook: check_return_code returns first) */
+  retUnchecked?: boolean;
+  /** reading the return-value slot of the context gives a 32-bit number in this range (btf_ctx_access's is_retval: lsm) */
+  retvalRead?: [number, number];
   /** BPF_LD_ABS / BPF_LD_IND are allowed (socket filters and tc) */
   ldAbs: boolean;
   /** direct packet access through ctx->data may write (may_access_direct_pkt_data) */
@@ -81,5 +87,5 @@ export function progTypeRules(name: ProgTypeName, attachType?: string): ProgType
   return r?.forAttach ? r.forAttach(attachType) : r;
 }
 
-/** Program types the verifier judges ('tracing': fentry/fexit/fmod_ret/tp_btf, its rules built per attach target). */
-export const SUPPORTED_PROG_TYPES: readonly ProgTypeName[] = [...RULES.keys(), 'tracing'];
+/** Program types the verifier judges ('tracing': fentry/fexit/fmod_ret/tp_btf, and 'lsm': their rules built per attach target). */
+export const SUPPORTED_PROG_TYPES: readonly ProgTypeName[] = [...RULES.keys(), 'tracing', 'lsm'];

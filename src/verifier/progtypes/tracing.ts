@@ -76,7 +76,7 @@ export const PERF_EVENT: ProgTypeRules = {
  * the last argument. fentry and fexit must return 0; fmod_ret and tp_btf
  * may return anything (check_return_code).
  */
-export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp';
+export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp' | 'lsm_mac' | 'lsm_cgroup';
 
 /** An argument (or return value) of a tracing target, as btf_ctx_access classifies it. */
 export interface TracingArg {
@@ -100,6 +100,8 @@ export interface TracingTarget {
   args: TracingArg[];
   /** the return value's type; undefined for void */
   ret?: TracingArg;
+  /** its pointer arguments are plain PTR_TO_BTF_ID, not trusted (prog_args_trusted: lsm hooks of objects being freed) */
+  untrusted?: boolean;
 }
 
 export function tracingRules(t: TracingTarget): ProgTypeRules {
@@ -120,7 +122,8 @@ export function tracingRules(t: TracingTarget): ProgTypeRules {
       if (arg > nr) return null;
       let a: TracingArg | undefined;
       if (arg === nr) {
-        if (t.attach === 'trace_fexit') {
+        // btf_ctx_access: lsm programs read the return value as fexit does (a void hook has none)
+        if (t.attach === 'trace_fexit' || t.attach === 'lsm_mac' || t.attach === 'lsm_cgroup') {
           if (!t.ret) return null; // a void function has no return value to read
           a = t.ret;
         } else if (t.attach === 'modify_return') {

@@ -18,6 +18,7 @@
 import { calleeStart, isPseudoFunc, jumpTarget } from '../../isa/control-flow.js';
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import type { Insn } from '../../isa/insn.js';
+import type { InsnAux } from '../../verifier/insn-aux.js';
 import * as op from '../../isa/opcodes.js';
 
 // exec.ts repeats these values as literal case labels: V8 compiles a switch to
@@ -48,6 +49,8 @@ export const I_BE32 = 0x116;
 export const I_BE64 = 0x117;
 export const I_ATOMIC = 0x118;
 export const I_LDPKT = 0x119;
+/** a load through a kernel-object pointer (InsnAux.probeMem): Linux's BPF_PROBE_MEM */
+export const I_PROBE_MEM = 0x11a;
 
 export interface DecodedProgram {
   readonly n: number;
@@ -72,7 +75,8 @@ export interface DecodedProgram {
   readonly clean?: DecodedProgram;
 }
 
-export function decodeProgram(insns: readonly Insn[]): DecodedProgram {
+/** `aux`: the verifier's facts; loads it marks probeMem get I_PROBE_MEM (read 0 outside kernel memory). */
+export function decodeProgram(insns: readonly Insn[], aux?: ReadonlyArray<InsnAux | undefined>): DecodedProgram {
   const n = insns.length;
   const opA = new Uint16Array(n);
   const dstA = new Uint8Array(n);
@@ -148,6 +152,9 @@ export function decodeProgram(insns: readonly Insn[]): DecodedProgram {
       }
       case op.BPF_STX:
         if (op.modeOf(code) === op.BPF_ATOMIC) o = I_ATOMIC;
+        break;
+      case op.BPF_LDX:
+        if (aux?.[i]?.probeMem) o = I_PROBE_MEM;
         break;
     }
     opA[i] = o;

@@ -20,7 +20,7 @@ import { BudgetExceeded, CallDepthExceeded, UnknownHelper, UnsupportedInsn } fro
 import * as D from './decode.js';
 import { FRAME_WORDS, type Activation, type RunState } from './state.js';
 import {
-  BREAK, EXIT, STOP, atomic, callHelper, isInterpTarget, ldPacket, mul64, resolveAccess, runForeign, sdivmod64,
+  BREAK, EXIT, STOP, atomic, callHelper, isInterpTarget, ldPacket, mul64, probeLoad, resolveAccess, runForeign, sdivmod64,
   tailCallTarget, udivmod64,
 } from './slow.js';
 import { BPF_MAX_LOOPS, MAX_CALL_FRAMES } from '../../isa/opcodes.js';
@@ -978,6 +978,10 @@ export function exec(st: RunState, act: Activation): number {
           R[21] = 0;
           continue;
         }
+        pc++;
+        continue;
+      case 0x11a /* I_PROBE_MEM */:
+        probeLoad(st, act, pc);
         pc++;
         continue;
       case 0x101 /* I_BREAK */:

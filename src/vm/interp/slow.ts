@@ -6,6 +6,7 @@
  */
 import * as op from '../../isa/opcodes.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
+import { probeTable } from '../../memory/probe-mem.js';
 import { BudgetExceeded, CallDepthExceeded, ExecError, HelperError, UnknownHelper, UnsupportedInsn, VmFault } from '../fault.js';
 import type { AccessKind } from '../fault.js';
 import type { Executable } from '../engine.js';
@@ -52,6 +53,49 @@ export function resolveAccess(st: RunState, pc: number, lo: number, hi: number, 
     st.rHi = r.base + r.size;
   }
   return a;
+}
+
+/**
+ * A BPF_PROBE_MEM load (memory/probe-mem.ts): the bytes when [addr, addr+size)
+ * lies inside the space's kernel memory, else 0 in the destination, as the
+ * kernel's exception-table fixup (ex_handler_bpf) leaves it. Never a fault.
+ */
+export function probeLoad(st: RunState, act: Activation, pc: number): void {
+  const R = act.R;
+  const prog = act.prog;
+  const code = prog.insns[pc]!.code;
+  const size = op.sizeBytes(op.sizeOf(code));
+  const s = prog.src[pc]!;
+  const d = prog.dst[pc]!;
+  // the 64-bit address, modulo 2^64 (RFC 9669 5.1), as lo/hi words
+  const off = prog.off[pc]!;
+  const sum = (R[s]! >>> 0) + off;
+  const lo = sum >>> 0;
+  const hi = (R[s + 1]! + Math.floor(sum / TWO32)) | 0;
+  if (!(st.probe ??= probeTable(st.space)).readable(lo, hi, size)) {
+    R[d] = 0;
+    R[d + 1] = 0;
+    return;
+  }
+  const dv = st.dv;
+  const sx = op.modeOf(code) === op.BPF_MEMSX;
+  let v: number;
+  switch (size) {
+    case 8:
+      R[d] = dv.getInt32(lo, true);
+      R[d + 1] = dv.getInt32(lo + 4, true);
+      return;
+    case 4:
+      v = dv.getInt32(lo, true);
+      break;
+    case 2:
+      v = sx ? dv.getInt16(lo, true) : dv.getUint16(lo, true);
+      break;
+    default:
+      v = sx ? dv.getInt8(lo) : dv.getUint8(lo);
+  }
+  R[d] = v;
+  R[d + 1] = sx ? v >> 31 : 0;
 }
 
 /** Check an access of `size` bytes at a register+offset, returning the address. */

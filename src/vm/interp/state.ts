@@ -12,6 +12,7 @@ import { NULL_GUARD } from '../../memory/address-space.js';
 import { DEADLINE_SLICE, type Executable, type ProgramImage, type RunDeadline } from '../engine.js';
 import { BudgetExceeded, RunDeadlineExceeded } from '../fault.js';
 import type { DecodedProgram } from './decode.js';
+import type { ProbeTable } from '../../memory/probe-mem.js';
 
 /** Registers r0..r10 as lo/hi int32 pairs (room for the 4-bit encodings up to r15). */
 export const REG_WORDS = 32;
@@ -116,6 +117,8 @@ export class RunState {
   // Views of the address space, rebuilt when it grows.
   buf!: ArrayBufferLike;
   dv!: DataView;
+  /** the space's probe-mem table, looked up at the first BPF_PROBE_MEM load */
+  probe: ProbeTable | undefined;
   u8!: Uint8Array;
   // Access windows: an access [a, a+size) inside [rLo, rHi) (reads) or
   // [wLo, wHi) (writes) needs no further check. Unchecked mode: the whole

@@ -40,6 +40,7 @@ import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/con
 import { structure, type Stmt } from './structure.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
+import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
 import { TsbpfError } from '../../errors.js';
 
 /** Reasons the generated code calls e.fault. */
@@ -115,6 +116,8 @@ export interface CompileOptions {
   fast32?: (id: number) => Fast32 | undefined;
   /** record CompiledFunction.marks (which eBPF slot each piece of code comes from) for the text printer */
   marks?: boolean;
+  /** address of the space's probe-mem table (memory/probe-mem.ts); needed when `aux` marks probeMem loads */
+  probeTable?: number;
 }
 
 /** A helper's 32-bit import: how many arguments, and whether its result is signed. */
@@ -441,9 +444,18 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
     m.setBody(entries.length + 2, b);
   }
 
+  // BPF_PROBE_MEM loads check their address in one shared function (jit/probe-mem.ts).
+  let probeFunc: number | undefined;
+  if (opts.aux?.some((a) => a?.probeMem)) {
+    if (opts.probeTable === undefined) throw new CompileError(opts.aux.findIndex((a) => a?.probeMem), 'a probe-mem load needs the space\'s probe table');
+    const f = declareProbeFunc(m);
+    m.setBody(f.decl, probeFuncBody(opts.probeTable));
+    probeFunc = f.index;
+  }
+
   const functions: CompiledFunction[] = [];
   cfgs.forEach((cfg, n) => {
-    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail);
+    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail, probeFunc);
     const { body, dispatch } = fc.compile();
     m.setBody(n, body);
     functions.push({
@@ -469,6 +481,7 @@ class FunctionCompiler {
     private readonly helperFunc: ReadonlyMap<number, number>,
     private readonly funcIndex: ReadonlyMap<number, number>,
     private readonly mayTail: ReadonlySet<number>,
+    private readonly probeFunc: number | undefined,
   ) {
     let slots = 0;
     for (const b of cfg.blocks) slots += b.end - b.start;
@@ -799,6 +812,13 @@ class FunctionCompiler {
       case op.BPF_LDX: {
         const size = op.sizeOf(ins.code);
         const sx = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
+        if (this.probeFunc !== undefined && this.opts.aux?.[pc]?.probeMem) {
+          // BPF_PROBE_MEM: read only inside kernel memory, 0 elsewhere (never a fault)
+          probeAddress(c, REG[ins.src]!, ins.off, op.sizeBytes(size), this.opts.probeTable!, this.probeFunc, L_T64B, L_T32);
+          probeLoadTail(c, LOAD[size]![sx]!, ALIGN[size]!, L_T32);
+          c.localSet(REG[ins.dst]!);
+          return;
+        }
         const off = this.addr(ins.src, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
         c.mem(LOAD[size]![sx]!, ALIGN[size]!, off);
         c.localSet(REG[ins.dst]!);

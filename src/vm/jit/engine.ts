@@ -15,13 +15,14 @@
  * on Node 20) instead of a jump; the count of 33 (MAX_TAIL_CALL_CNT) is
  * shared across the chain as in the kernel.
  */
+import { probeTable } from '../../memory/probe-mem.js';
 import { HELPER_TAIL_CALL } from '../../uapi/helper-ids.js';
 import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
 import { NULL_GUARD, type AddressSpace, type Region } from '../../memory/address-space.js';
 import { checkDeadline, DEADLINE_SLICE, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
-import { fn32Signed, type ExecEnv, type HelperFn } from '../helper-abi.js';
+import { fn32Signed, type ExecEnv, type HelperFn, type HelperImport32 } from '../helper-abi.js';
 import {
   BudgetExceeded,
   CallDepthExceeded,
@@ -515,6 +516,7 @@ export class JitExecutable implements Executable {
       memMinPages: 0,
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
+      ...(image.aux?.some((a) => a?.probeMem) ? { probeTable: probeTable(space).addr } : {}),
       inliners: this.options.inliners ?? defaultInliners(space),
       marks: this.options.marks === true,
       fast32: (id) => {
@@ -548,13 +550,15 @@ export class JitExecutable implements Executable {
       const fn32 = def.fn32!;
       const name = def.name;
       // The i32 values arrive signed: >>> 0 gives the unsigned register values HelperFn32 takes.
-      helpers[`${id}_32`] = (pc: number, a: number, b: number, c: number, d: number, e: number): number => {
+      const js = (pc: number, a: number, b: number, c: number, d: number, e: number): number => {
         try {
           return fn32(st().env, a >>> 0, b >>> 0, c >>> 0, d >>> 0, e >>> 0);
         } catch (err) {
           throw err instanceof ExecError ? err : new HelperError(pc, id, name, err);
         }
       };
+      // Verified programs (not the checked variant) may take the helper's WebAssembly form (HelperDef.wasm32).
+      helpers[`${id}_32`] = !budget && def.wasm32 ? def.wasm32(mem, space.shared, js as HelperImport32) : js;
     }
     let exports: WebAssembly.Exports | undefined;
     const env = {

@@ -36,6 +36,9 @@ export const Op = {
   global_set: 0x24,
   i32_load: 0x28,
   i64_load: 0x29,
+  i32_load8_u: 0x2d,
+  i32_store: 0x36,
+  i32_store8: 0x3a,
   i64_load8_s: 0x30,
   i64_load8_u: 0x31,
   i64_load16_s: 0x32,
@@ -114,6 +117,9 @@ export const Op = {
 
 /** Sub-opcodes after the 0xFE prefix (threads proposal, "Atomic Memory Accesses"). */
 export const Atomic = {
+  /** atomic.fence (followed by a 0x00 byte) */
+  fence: 0x03,
+  i32_load: 0x10,
   i64_load: 0x11,
   i64_load8_u: 0x14,
   i64_load16_u: 0x15,

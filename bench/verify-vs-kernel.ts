@@ -1,0 +1,136 @@
+/**
+ * Processed instructions and verification time, tsbpf beside the running
+ * kernel, for every program of the BPF objects named (files or directories
+ * of *.o; default: test/real-progs and test/verifier-corpus/c), largest
+ * first by the kernel's processed count:
+ *
+ *   npx tsc -p . && sudo node dist/bench/verify-vs-kernel.js [--top N] [OBJ|DIR ...]
+ *
+ * Kernel: bench/kstats.c (built here with gcc and libbpf), each program
+ * loaded alone with log_level 4 (statistics only, as veristat does), CO-RE
+ * against the running kernel's BTF. tsbpf: the verifier in this process
+ * (`tsbpf prog load`'s path: CO-RE against /sys/kernel/btf/vmlinux, the
+ * kernel BTF parsed once), each program verified twice and the faster time
+ * kept (the first pays V8's warm-up). Not a .bench.ts: it needs root, gcc
+ * and libbpf-dev, and it loads programs into the kernel.
+ */
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, resolve, dirname, basename } from 'node:path';
+import { tmpdir, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadObjectFile } from '../src/object/file.js';
+import { verify } from '../src/verifier/index.js';
+import { inputFromSpec } from '../src/verifier/spec-input.js';
+import { readBtfPath } from '../src/cli/btf-input.js';
+import { defaultHelpers } from '../src/helpers/index.js';
+import { getFuncIp } from '../src/hooks/uprobe.js';
+import type { Btf } from '../src/object/btf/btf.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROOT = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '..');
+const VMLINUX = '/sys/kernel/btf/vmlinux';
+
+interface Row {
+  object: string;
+  prog: string;
+  kVerdict: string;
+  kInsns: number | undefined;
+  kUs: number | undefined;
+  tVerdict: string;
+  tInsns: number | undefined;
+  tUs: number | undefined;
+}
+
+function objects(args: string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    if (statSync(a).isDirectory()) {
+      for (const f of readdirSync(a).sort()) if (f.endsWith('.o')) out.push(join(a, f));
+    } else out.push(a);
+  }
+  return out;
+}
+
+function kernelStats(kstats: string, obj: string): Map<string, [string, number | undefined, number | undefined]> {
+  const r = spawnSync(kstats, [obj], { encoding: 'utf8' });
+  const m = new Map<string, [string, number | undefined, number | undefined]>();
+  for (const line of r.stdout.split('\n')) {
+    const [name, verdict, n, us] = line.split('\t');
+    if (!name || !verdict) continue;
+    m.set(name, [verdict, n === '-' ? undefined : Number(n), us === '-' ? undefined : Number(us)]);
+  }
+  return m;
+}
+
+async function tsbpfStats(obj: string, btf: Btf | undefined): Promise<Map<string, [string, number | undefined, number | undefined]>> {
+  const m = new Map<string, [string, number | undefined, number | undefined]>();
+  const registry = defaultHelpers();
+  registry.register(getFuncIp);
+  let coll;
+  try {
+    coll = await loadObjectFile(obj);
+  } catch {
+    return m; // the object does not open: every program shows as missing
+  }
+  const core = { cache: new Map() };
+  for (const p of coll.programs.values()) {
+    let best: [string, number | undefined, number | undefined] = ['error', undefined, undefined];
+    for (let i = 0; i < 2; i++) {
+      try {
+        const input = inputFromSpec(coll, p, { privileged: true, logLevel: 0, helpers: (id: number) => registry.get(id), core, ...(btf ? { coreTarget: btf, kernelBtf: btf } : {}) });
+        const t0 = performance.now();
+        const res = verify(input);
+        const us = Math.round((performance.now() - t0) * 1000);
+        if (best[2] === undefined || us < best[2]) best = [res.ok ? 'accept' : 'reject', res.stats.processedInsns, us];
+      } catch {
+        best = ['reject', undefined, undefined];
+      }
+    }
+    m.set(p.name, best);
+  }
+  return m;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let top = Infinity;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--top') top = Number(argv[++i]);
+    else rest.push(argv[i]!);
+  }
+  if (process.getuid?.() !== 0) throw new Error('verify-vs-kernel: needs root (it loads programs into the kernel)');
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kstats-'));
+  try {
+    const kstats = join(dir, 'kstats');
+    const cc = spawnSync('gcc', ['-O2', '-o', kstats, resolve(ROOT, 'bench/kstats.c'), '-lbpf'], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`verify-vs-kernel: cannot build bench/kstats.c (gcc, libbpf-dev): ${cc.stderr}`);
+    const btf = existsSync(VMLINUX) ? readBtfPath(VMLINUX) : undefined;
+    const rows: Row[] = [];
+    const load = loadavg()[0]!.toFixed(1);
+    for (const obj of objects(rest.length ? rest : [resolve(ROOT, 'test/real-progs'), resolve(ROOT, 'test/verifier-corpus/c')])) {
+      const k = kernelStats(kstats, obj);
+      const t = await tsbpfStats(obj, btf);
+      for (const [prog, [kv, kn, kus]] of k) {
+        const [tv, tn, tus] = t.get(prog) ?? ['missing', undefined, undefined];
+        rows.push({ object: basename(obj), prog, kVerdict: kv, kInsns: kn, kUs: kus, tVerdict: tv, tInsns: tn, tUs: tus });
+      }
+    }
+    rows.sort((a, b) => (b.kInsns ?? 0) - (a.kInsns ?? 0));
+    const shown = rows.slice(0, top);
+    const f = (x: number | undefined): string => (x === undefined ? '-' : x.toLocaleString('en-US'));
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
+    console.log(`load average ${load} at the start, ${loadavg()[0]!.toFixed(1)} at the end; kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}`);
+    console.log('| program | object | kernel verdict | tsbpf verdict | kernel insns | tsbpf insns | insns ratio | kernel µs | tsbpf µs | time ratio |');
+    console.log('|---|---|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of shown)
+      console.log(`| ${r.prog} | ${r.object} | ${r.kVerdict} | ${r.tVerdict} | ${f(r.kInsns)} | ${f(r.tInsns)} | ${ratio(r.tInsns, r.kInsns)} | ${f(r.kUs)} | ${f(r.tUs)} | ${ratio(r.tUs, r.kUs)} |`);
+    const both = rows.filter((r) => r.kInsns !== undefined && r.tInsns !== undefined && r.kInsns > 0);
+    const within = both.filter((r) => Math.abs(r.tInsns! - r.kInsns!) <= 0.1 * r.kInsns!).length;
+    console.log(`\n${rows.length} programs; processed insns within 10% of the kernel's on ${within} of ${both.length} with counts on both sides`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main(process.argv.slice(2));
