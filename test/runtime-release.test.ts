@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { assemble, type Insn } from '../src/isa/index.js';
+import { LOOKUP_KEY0, mapRefs } from './support/programs.js';
 import { Runtime } from '../src/runtime/index.js';
 import { AddressSpace } from '../src/memory/address-space.js';
 import { TsbpfError } from '../src/errors.js';
@@ -32,25 +33,15 @@ function collector(): (() => void) | undefined {
 
 /** A program with a map reference, a helper call and a stack: what a load takes and a close must give back. */
 function prog(mapId: number): Insn[] {
-  const insns = assemble(`
-    r1 = 0
-    *(u32 *)(r10 - 4) = r1
-    r2 = r10
-    r2 += -4
-    r1 = 0 ll
-    call 1
+  return mapRefs(
+    assemble(`${LOOKUP_KEY0}
     if r0 == 0 goto +2
     r1 = 1
     lock *(u64 *)(r0 + 0) += r1
     r0 = 2
-    exit`);
-  for (const i of insns)
-    if (i.code === OP_LDDW) {
-      i.src = BPF_PSEUDO_MAP_FD;
-      i.imm = mapId;
-      break;
-    }
-  return insns;
+    exit`),
+    mapId,
+  );
 }
 
 for (const engine of ['jit', 'interpreter'] as const) {

@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble } from '../src/isa/index.js';
+import { assemble, type Insn } from '../src/isa/index.js';
+import { LOOKUP_KEY0, mapRefs } from './support/programs.js';
 import { Runtime, TestRunError, type Program } from '../src/runtime/index.js';
 import type { ProgTypeName } from '../src/object/spec.js';
 import { eth, ip4l4, udp } from './runtime-packets.js';
@@ -221,4 +222,62 @@ test('BPF_F_TEST_SKB_CHECKSUM_COMPLETE: skb->csum must follow the packet (BPF_F_
   assert.equal(res.data![32], 0x55);
   refuses(await store(0), { data, flags: 4 }, 'EBADMSG');
   assert.equal((await store(0)).run({ data }).retval, 0);
+});
+
+/**
+ * A counter in an array map: every run adds 1 and returns the count (r0 of
+ * the last run is what a repeat reports). With `redirect`, the first run
+ * calls bpf_redirect(1, 0) and the later ones do not.
+ */
+function counting(mapId: number, redirect = false): Insn[] {
+  return mapRefs(
+    assemble(`${LOOKUP_KEY0}
+    if r0 == 0 goto out
+    r1 = 1
+    lock *(u64 *)(r0 + 0) += r1
+    r6 = *(u64 *)(r0 + 0)
+    ${redirect ? 'if r6 != 1 goto done\n    r1 = 1\n    r2 = 0\n    call 23' : ''}
+  done:
+    r0 = r6
+    exit
+  out:
+    r0 = 0
+    exit`),
+    mapId,
+  );
+}
+
+test('repeat: the JIT runs the repetitions in its own loop; every one counts, the last r0 is reported', async () => {
+  for (const engine of ['jit', 'interpreter'] as const) {
+    const r = new Runtime({ engine });
+    const counter = r.createMap({ name: 'n', type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, pinning: 'none' });
+    const p = await r.loadProgram({ type: 'xdp', insns: counting(counter.id) });
+    const exe = p.executable;
+    let inEngine = 0;
+    const own = exe.runRepeat?.bind(exe);
+    if (own) exe.runRepeat = (...a) => (inEngine++, own(...a));
+    assert.equal(p.run({ data: pkt64(), repeat: 1000 }).retval, 1000, engine);
+    assert.equal(p.run({ data: pkt64(), repeat: 1 }).retval, 1001, engine);
+    assert.equal(new DataView((counter.get(0) as Uint8Array).buffer).getBigUint64(0, true), 1001n, `${engine}: every repetition ran`);
+    assert.equal(inEngine, engine === 'jit' ? 2 : 0, `${engine}: the engine's loop ran the repetitions`);
+    // A deadline is charged per run: the per-run loop, with the same result.
+    assert.equal(p.run({ data: pkt64(), repeat: 10, deadline: { instructions: 1e6 } }).retval, 1011, engine);
+    assert.equal(inEngine, engine === 'jit' ? 2 : 0);
+    r.close();
+  }
+});
+
+test('repeat: a program that redirects runs one repetition at a time (each starts without the last one\'s redirect)', async () => {
+  const r = new Runtime();
+  const counter = r.createMap({ name: 'n', type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, pinning: 'none' });
+  const p = await r.loadProgram({ type: 'xdp', insns: counting(counter.id, true) });
+  let inEngine = 0;
+  const own = p.executable.runRepeat?.bind(p.executable);
+  if (own) p.executable.runRepeat = (...a) => (inEngine++, own(...a));
+  const res = p.run({ data: pkt64(), repeat: 3 });
+  assert.equal(res.retval, 3);
+  assert.equal(res.redirect, undefined, 'only the first run redirected');
+  assert.equal(p.run({ data: pkt64() }).retval, 4);
+  assert.equal(inEngine, 0);
+  r.close();
 });

@@ -14,7 +14,7 @@ import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { Interpreter } from '../vm/interpreter.js';
-import { JitEngine } from '../vm/jit/index.js';
+import { JitEngine } from '../vm/jit/engine.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';

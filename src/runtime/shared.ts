@@ -273,6 +273,9 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
       override runCtx(ctx: number, _cpu: number, run: unknown): number {
         return super.runCtx(ctx, this.boundCpu, run);
       }
+      override runRepeat(ctx: number, _cpu: number, run: unknown, n: number): number | undefined {
+        return super.runRepeat(ctx, this.boundCpu, run, n);
+      }
     }
     /** The same for the interpreter (every run, tail calls included, starts from acquire). */
     class CpuBoundInterp extends InterpExecutable {

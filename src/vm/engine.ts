@@ -101,6 +101,12 @@ export interface Executable {
    */
   runCtx?(ctx: number, cpu: number, run: unknown): number;
   /**
+   * Optional: `n` (>= 1) runs of runCtx in one call, as BPF_PROG_TEST_RUN's
+   * repeat, returning the last run's r0 (low 32 bits, signed); undefined
+   * when this executable cannot now (the caller then loops over run/runCtx).
+   */
+  runRepeat?(ctx: number, cpu: number, run: unknown, n: number): number | undefined;
+  /**
    * Release what the executable holds in the address space (the JIT's stack
    * frames). Runs after close() throw EBADF. Idempotent.
    */

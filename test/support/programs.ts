@@ -19,3 +19,12 @@ export function mapRefs(insns: Insn[], ...ids: number[]): Insn[] {
   }
   return insns;
 }
+
+/** Assembly: r0 = bpf_map_lookup_elem(the program's first lddw's map, &(u32)0); the caller's code checks NULL. */
+export const LOOKUP_KEY0 = `
+    r1 = 0
+    *(u32 *)(r10 - 4) = r1
+    r2 = r10
+    r2 += -4
+    r1 = 0 ll
+    call 1`;

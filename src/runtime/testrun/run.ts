@@ -5,6 +5,9 @@
  * time it, and read the outputs back.
  */
 import type { Executable } from '../../vm/engine.js';
+import type { Insn } from '../../isa/insn.js';
+import { OP_CALL, OP_LDDW, BPF_PSEUDO_HELPER } from '../../isa/opcodes.js';
+import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { releaseHeld, type HelperHost, type HelperRun, type RedirectTarget, type SkbPacket, type XdpPacket } from '../../helpers/env.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import type { NetDevice } from '../netdev.js';
@@ -61,6 +64,22 @@ export interface TestRunEnv {
 const SKB_TYPES = new Set(['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'lwt_in', 'lwt_out', 'lwt_xmit']);
 const CTX_TYPES = new Set(['raw_tracepoint', 'raw_tracepoint_writable', 'syscall', 'kprobe', 'tracepoint', 'tracing']);
 
+/** Helpers that leave a result in RunState.redirect, which every repetition starts without. */
+const REDIRECTS: ReadonlySet<number> = new Set([BPF_FUNC.redirect, BPF_FUNC.redirect_map]);
+
+/**
+ * The repetitions may run in the engine's own loop (Executable.runRepeat)
+ * unless the program sets per-run state the loop here resets (a redirect).
+ */
+function engineLoopFits(insns: readonly Insn[]): boolean {
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i]!;
+    if (ins.code === OP_LDDW) i++;
+    else if (ins.code === OP_CALL && ins.src === BPF_PSEUDO_HELPER && REDIRECTS.has(ins.imm)) return false;
+  }
+  return true;
+}
+
 /** The kernel caps the reported average at U32_MAX ns. */
 const U32_MAX = 0xffffffff;
 
@@ -85,12 +104,19 @@ export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptio
     let r0 = 0n;
     // One RunArgs for every repetition (engines only read it).
     const runArgs = { args, cpu, run: state, ...(opts.deadline ? { deadline: opts.deadline } : {}) };
+    const exec = prog.exec;
+    // The kernel's bpf_test_run loop: in the engine (the JIT's stays in WebAssembly) where it
+    // can, one run per call from here otherwise.
+    const inEngine = exec.runRepeat !== undefined && opts.deadline === undefined && engineLoopFits(exec.image.insns);
     const t0 = now();
     try {
-      for (let i = 0; i < runs; i++) {
-        state.redirect = undefined;
-        r0 = prog.exec.run(runArgs);
-      }
+      const last = inEngine ? exec.runRepeat!(prep.ctx, cpu, state, runs) : undefined;
+      if (last !== undefined) r0 = BigInt(last >>> 0);
+      else
+        for (let i = 0; i < runs; i++) {
+          state.redirect = undefined;
+          r0 = exec.run(runArgs);
+        }
     } finally {
       // A repetition stopped half-way (a deadline) gives back the ring buffer records it reserved.
       releaseHeld(state);

@@ -82,11 +82,14 @@ export function blockLeaders(insns: readonly Insn[], entries: readonly number[])
 
 const NO_SUCC: number[] = [];
 
-/** Build the CFG of the function starting at `entry`. */
-export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array): FunctionCfg {
+/**
+ * Build the CFG of the function starting at `entry`. `idOf` is scratch of
+ * one entry per slot, all -1 (and left so): the functions of one program
+ * share it, so that a program of many functions is not O(slots x functions).
+ */
+export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array, idOf = new Int32Array(insns.length).fill(-1)): FunctionCfg {
   const n = insns.length;
   const blocks: BasicBlock[] = [];
-  const idOf = new Int32Array(n).fill(-1);
   const work: number[] = [];
   const blockAt = (start: number): number => {
     if (start < 0 || start >= n) throw new InstructionError(start, `control flow leaves the program at slot ${start}`);
@@ -135,7 +138,10 @@ export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders:
       }
     }
   }
-  for (const b of blocks) for (const s of b.succ) blocks[s]!.preds.push(b.id);
+  for (const b of blocks) {
+    idOf[b.start] = -1;
+    for (const s of b.succ) blocks[s]!.preds.push(b.id);
+  }
   return analyze(entry, blocks);
 }
 

@@ -19,6 +19,7 @@
  *   funcs    f<slot>(r1..r5 i64) -> i64, exported, one per function entry slot
  *            run(r1..r5 i64, sp i32, cpu i32 [, fuel i32]) -> i64   sets the globals, calls f0
  *            runctx(ctx i32, sp i32, cpu i32 [, fuel i32]) -> i32     the same with r1 = ctx, r2..r5 = 0, r0's low half
+ *            repeat(ctx i32, sp i32, cpu i32, n i32) -> i32   runctx n times in a wasm loop (plain variant, no tail calls)
  *
  * Registers are locals: r1..r5 are the parameters (a bpf-to-bpf call passes
  * them exactly like the kernel's calling convention), r0 and r6..r10 plain
@@ -113,6 +114,8 @@ export interface CompileOptions {
    * of the i64 helper ABI; its result is sign-extended when `signed`.
    */
   fast32?: (id: number) => Fast32 | undefined;
+  /** record CompiledFunction.marks (which eBPF slot each piece of code comes from) for the text printer */
+  marks?: boolean;
   /** address of the space's probe-mem table (memory/probe-mem.ts); needed when `aux` marks probeMem loads */
   probeTable?: number;
 }
@@ -134,7 +137,7 @@ export interface CompiledFunction {
   /** the CFG was irreducible and went through the dispatch loop */
   dispatch: boolean;
   blocks: number;
-  /** pairs (byte offset in the body, eBPF slot), flattened */
+  /** pairs (byte offset in the body, eBPF slot), flattened; empty unless CompileOptions.marks */
   marks: readonly number[];
 }
 
@@ -145,6 +148,8 @@ export interface CompiledModule {
   helperIds: number[];
   /** helper ids whose h.<id>_32 import is used too (CompileOptions.fast32) */
   fast32Ids: number[];
+  /** the module exports `repeat` (the test-run loop in WebAssembly) */
+  hasRepeat: boolean;
 }
 
 // Import and global indices (fixed layout).
@@ -258,7 +263,8 @@ export class CompileError extends TsbpfError {
 export function compileProgram(insns: readonly Insn[], opts: CompileOptions): CompiledModule {
   const entries = functionStarts(insns);
   const leaders = blockLeaders(insns, entries);
-  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders));
+  const idOf = new Int32Array(insns.length).fill(-1);
+  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders, idOf));
 
   // Helpers the program names by id (imported once each).
   const helperIds: number[] = [];
@@ -403,6 +409,40 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
     b.end();
     m.setBody(entries.length + 1, b);
   }
+  // repeat(ctx i32, sp i32, cpu i32, n i32) -> i32: runctx n (>= 1) times in a loop that
+  // stays in WebAssembly, r0's low 32 bits of the last run: BPF_PROG_TEST_RUN's repeat
+  // (the kernel's bpf_test_run loop) without a JS call per run. Only in the plain variant
+  // (budget and deadline runs are charged per run in JS) and when the program cannot take a
+  // tail call (that one returns to engine.ts's trampoline after every run).
+  let hasRepeat = false;
+  if (!opts.budget && !opts.fuel && !mayTail.has(0)) {
+    hasRepeat = true;
+    const idx = m.declareFunc(m.type([I32, I32, I32, I32], [I32]));
+    m.exportFunc('repeat', idx);
+    const b = new FuncBody([[1, I32]], 48);
+    b.localGet(1);
+    b.globalSet(G_SP);
+    b.localGet(2);
+    b.globalSet(G_CPU);
+    b.i32Const(0);
+    b.globalSet(G_TAIL);
+    b.blockStart(Op.loop);
+    b.localGet(0);
+    b.op(Op.i64_extend_i32_u);
+    for (let r = 1; r < 5; r++) b.i64Const32(0);
+    b.call(funcIndex.get(0)!);
+    b.op(Op.i32_wrap_i64);
+    b.localSet(4);
+    b.localGet(3);
+    b.i32Const(1);
+    b.op(Op.i32_sub);
+    b.localTee(3);
+    b.brIf(0);
+    b.end();
+    b.localGet(4);
+    b.end();
+    m.setBody(entries.length + 2, b);
+  }
 
   // BPF_PROBE_MEM loads check their address in one shared function (jit/probe-mem.ts).
   let probeFunc: number | undefined;
@@ -427,7 +467,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       marks: body.marks,
     });
   });
-  return { bytes: m.toBytes(), functions, helperIds, fast32Ids };
+  return { bytes: m.toBytes(), functions, helperIds, fast32Ids, hasRepeat };
 }
 
 class FunctionCompiler {
@@ -445,7 +485,7 @@ class FunctionCompiler {
   ) {
     let slots = 0;
     for (const b of cfg.blocks) slots += b.end - b.start;
-    this.c = new FuncBody(LOCALS, 64 + slots * 12);
+    this.c = new FuncBody(LOCALS, 64 + slots * 12, opts.marks === true);
   }
 
   compile(): { body: FuncBody; dispatch: boolean } {

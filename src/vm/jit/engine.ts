@@ -43,6 +43,8 @@ export interface JitOptions {
    * empty map to call every helper.
    */
   inliners?: ReadonlyMap<number, HelperInliner>;
+  /** keep which eBPF instruction each piece of WebAssembly comes from (CompiledFunction.marks), for printWat */
+  marks?: boolean;
 }
 
 /** Module size up to which prepareAsync still compiles synchronously (Chromium refuses more on a main thread: 4 KB on Android and in older versions). */
@@ -92,6 +94,8 @@ interface Instance {
   /** (the deadline variant takes the first slice of fuel as an eighth argument) */
   readonly entry: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, sp: number, cpu: number, fuel?: number) => bigint;
   readonly ctxEntry: CtxEntry;
+  /** compile.ts `repeat` (the plain variant of a program that takes no tail call) */
+  readonly repeat: RepeatEntry | undefined;
   readonly funcs: ReadonlyMap<number, (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint>;
   readonly sp: WebAssembly.Global;
   readonly tail: WebAssembly.Global;
@@ -102,6 +106,8 @@ interface Instance {
 
 /** The module's i32 entry (compile.ts `runctx`): r1 = ctx, r2..r5 = 0, r0's low 32 bits. */
 type CtxEntry = (ctx: number, sp: number, cpu: number, fuel?: number) => number;
+/** The module's test-run loop (compile.ts `repeat`): runctx `n` times inside WebAssembly. */
+type RepeatEntry = (ctx: number, sp: number, cpu: number, n: number) => number;
 
 /**
  * State of one run, shared along a chain of tail calls. An executable keeps
@@ -370,6 +376,36 @@ export class JitExecutable implements Executable {
     }
   }
 
+  /**
+   * Executable.runRepeat: `n` runs of runCtx in one call into WebAssembly
+   * (the loop of the kernel's bpf_test_run), r0's low 32 bits of the last.
+   * Only for a verified program without a deadline, not already running,
+   * that cannot take a tail call: undefined otherwise, and the caller loops.
+   */
+  runRepeat(ctx: number, cpu: number, run: unknown, n: number): number | undefined {
+    this.checkOpen();
+    const inst = this.plain;
+    if (!this.image.verified || this.image.deadline !== undefined || this.active > 0 || inst.repeat === undefined) return undefined;
+    if (!(Number.isInteger(n) && n >= 1 && n <= 0xffffffff)) throw new UnsupportedInsn(-1, `invalid repeat ${n}`);
+    const state = this.spare ?? new RunState(this);
+    this.spare = undefined;
+    state.reset(cpu, run, undefined);
+    const space = this.image.space;
+    space.enterRun();
+    this.enter(state, inst);
+    try {
+      // (the wasm loop counts an i32 down to 0: up to 2^32 - 1 passes as its bit pattern)
+      return inst.repeat(ctx, this.stackTop, cpu, n | 0);
+    } catch (e) {
+      throw translateError(e);
+    } finally {
+      this.leave(state);
+      state.reset(0, undefined, undefined);
+      this.spare = state;
+      space.exitRun();
+    }
+  }
+
   /** Make `state` the innermost run of this executable, in `inst` (undone by leave; nests). */
   private enter(state: RunState, inst: Instance): void {
     state.savedCur = this.cur;
@@ -482,6 +518,7 @@ export class JitExecutable implements Executable {
       aux: image.aux,
       ...(image.aux?.some((a) => a?.probeMem) ? { probeTable: probeTable(space).addr } : {}),
       inliners: this.options.inliners ?? defaultInliners(space),
+      marks: this.options.marks === true,
       fast32: (id) => {
         const def = image.helpers.get(id);
         return def?.fn32 ? { arity: def.proto.args.length, signed: fn32Signed(def) } : undefined;
@@ -596,6 +633,7 @@ export class JitExecutable implements Executable {
         compiled,
         entry: exports['run'] as Instance['entry'],
         ctxEntry: exports['runctx'] as CtxEntry,
+        repeat: compiled.hasRepeat ? (exports['repeat'] as RepeatEntry) : undefined,
         funcs,
         sp: exports['sp'] as WebAssembly.Global,
         tail: exports['tail'] as WebAssembly.Global,

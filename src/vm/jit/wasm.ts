@@ -239,13 +239,20 @@ export class ByteWriter {
  * instruction's bytes; the JIT composes them into eBPF semantics.
  */
 export class FuncBody extends ByteWriter {
-  /** pairs (byte offset within the code, eBPF slot), flattened, for the text printer */
+  /**
+   * pairs (byte offset within the code, eBPF slot), flattened, for the text
+   * printer; empty unless asked for (a push per instruction is a tenth of a
+   * large program's compile time, and only `prog dump jited` reads them)
+   */
   readonly marks: number[] = [];
+  private readonly marking: boolean;
   constructor(
     readonly locals: ReadonlyArray<[number, ValType]>,
     capacity = 1024,
+    marks = false,
   ) {
     super(capacity);
+    this.marking = marks;
   }
   op(o: number): void {
     this.u8(o);
@@ -327,7 +334,7 @@ export class FuncBody extends ByteWriter {
     this.uleb(f);
   }
   mark(slot: number): void {
-    this.marks.push(this.len, slot);
+    if (this.marking) this.marks.push(this.len, slot);
   }
 }
 

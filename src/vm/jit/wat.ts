@@ -14,7 +14,7 @@ import { Atomic, Op } from './wasm.js';
 
 /** Compile `image` (as the JIT engine would) and print its module. */
 export function dumpJited(image: ProgramImage): string {
-  const exe = new JitExecutable(image);
+  const exe = new JitExecutable(image, { marks: true });
   try {
     return printWat(exe.compiled, image.insns);
   } finally {
@@ -74,7 +74,11 @@ class Reader {
   }
 }
 
-/** Print a compiled module in the text format (with eBPF disassembly comments when `insns` is given). */
+/**
+ * Print a compiled module in the text format, with eBPF disassembly comments
+ * when `insns` is given and the module was compiled with marks
+ * (JitOptions.marks, as dumpJited does).
+ */
 export function printWat(compiled: CompiledModule, insns?: readonly Insn[]): string {
   const r = new Reader(compiled.bytes);
   r.p = 8;
