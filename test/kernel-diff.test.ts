@@ -111,6 +111,8 @@ const USER_SETUP: Record<string, (rt: Runtime) => void> = {
 const USER_REFUSES: Record<string, { errno: string; why: string }> = {
   'examples/testing/execsnoop.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_current_task needs the test kit (tsbpf/testing), which models task_struct' },
   'examples/testing/runqlat.bpf': { errno: 'ENOENT', why: 'tp_btf/sched_wakeup needs the kernel BTF of the test kit, not the BTF the runtime ships' },
+  'examples/testing/profile.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
+  'examples/testing/offcputime.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
 };
 
 test('kernel backend: fixtures list is not empty', () => assert.ok(fixtures.length >= 10));
