@@ -30,9 +30,9 @@
  */
 import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
-import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE, UPDATE_FLAGS } from '../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 
-const { BPF_EXIST, BPF_NOEXIST } = UPDATE_FLAGS;
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
 /** the JS operation a probe falls back to: the helper's 32-bit form (pc, args...) -> result */

@@ -5,9 +5,7 @@
  */
 
 // Update flags (BPF_MAP_UPDATE_ELEM attr->flags, bpf_map_update_elem's flags).
-export const BPF_ANY = 0;
-export const BPF_NOEXIST = 1;
-export const BPF_EXIST = 2;
+export { BPF_ANY, BPF_NOEXIST, BPF_EXIST } from '../uapi/update-flags.js';
 /** Take the value's bpf_spin_lock: only maps whose BTF value has one (tsbpf: none, so EINVAL). */
 export const BPF_F_LOCK = 4;
 

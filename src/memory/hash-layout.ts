@@ -56,9 +56,6 @@ export const HDR_WORDS = 20;
 /** Offset of the state block's address in a hash map's descriptor (src/maps/descriptor.ts). */
 export const DESC_TABLE_STATE = 32;
 
-/** bpf_map_update_elem flags the probe handles itself (include/uapi/linux/bpf.h; src/maps/flags.ts has them all) */
-export const UPDATE_FLAGS = { BPF_ANY: 0, BPF_NOEXIST: 1, BPF_EXIST: 2 } as const;
-
 /** H.PROBE bits. A clear bit sends the operation to the map's JS ops (map-specific rules). */
 export const PROBE_LOOKUP = 1;
 /** update and delete (unshared, writable, non-LRU, non-per-CPU maps) */
