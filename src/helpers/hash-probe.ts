@@ -32,6 +32,7 @@ import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/ji
 import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
+import { at, chunks, copyBody } from './wasm-code.js';
 
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
@@ -62,34 +63,6 @@ function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
   c.localGet(i);
   c.i32Const(2);
   c.op(Op.i32_shl);
-  c.op(Op.i32_add);
-}
-/**
- * for (; j + size <= n; j += size) body(): the loop every byte walk here uses
- * (locals j and n). Inside `body`, depth 2 is the block around the loop's caller.
- */
-function chunks(c: FuncBody, j: number, n: number, size: number, body: () => void): void {
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(j);
-  c.i32Const(size);
-  c.op(Op.i32_add);
-  c.localGet(n);
-  c.op(Op.i32_gt_u);
-  c.brIf(1);
-  body();
-  c.localGet(j);
-  c.i32Const(size);
-  c.op(Op.i32_add);
-  c.localSet(j);
-  c.br(0);
-  c.end();
-  c.end();
-}
-/** push base + j */
-function at(c: FuncBody, base: number, j: number): void {
-  c.localGet(base);
-  c.localGet(j);
   c.op(Op.i32_add);
 }
 const rotl = (c: FuncBody, n: number): void => {
@@ -261,22 +234,6 @@ function findBody(): FuncBody {
   c.br(0);
   c.end();
   c.i32Const(-1);
-  c.op(Op.end);
-  return c;
-}
-
-/** copy(dst, src, n): n bytes, 8 at a time then the tail (dst is never above an overlapping src). */
-function copyBody(): FuncBody {
-  const [DST, SRC, N, J] = [0, 1, 2, 3];
-  const c = new FuncBody([[1, I32]]);
-  for (const [size, load, store] of [[8, Op.i64_load, Op.i64_store], [1, Op.i32_load8_u, Op.i32_store8]] as const) {
-    chunks(c, J, N, size, () => {
-      at(c, DST, J);
-      at(c, SRC, J);
-      c.mem(load, 0, 0);
-      c.mem(store, 0, 0);
-    });
-  }
   c.op(Op.end);
   return c;
 }
