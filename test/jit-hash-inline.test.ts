@@ -59,7 +59,7 @@ function bytes(seed: number, n: number): Uint8Array {
 
 async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 'percpu_hash', keySize: number) {
   const { helpers, calls } = counting();
-  const rt = new Runtime({ engine, helpers });
+  const rt = new Runtime({ engine, helpers, numCpus: 4 });
   const keys = rt.createMap({ name: 'keys', type: 'array', keySize: 4, valueSize: keySize, maxEntries: 1, flags: 0, pinning: 'none' });
   const h = rt.createMap({ name: 'h', type, keySize, valueSize: 8, maxEntries: 16, flags: 0, pinning: 'none' });
   const p = await rt.loadProgram({ type: 'xdp', insns: mapRefs(assemble(PROG), { 1: keys.id, 2: h.id }) });
@@ -68,8 +68,10 @@ async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 
     rt,
     calls,
     h,
-    look(key: Uint8Array): number {
+    look(key: Uint8Array, cpu?: number): number {
       keys.set(u32(0), key);
+      // (the program does not read its context: invoke runs it on a given CPU)
+      if (cpu !== undefined) return Number(p.invoke(0, { cpu }).r0);
       return p.run({ data: new Uint8Array(64) }).retval;
     },
   };
@@ -113,17 +115,35 @@ for (const keySize of [1, 2, 3, 4, 5, 7, 8, 12, 16, 20, 33, MAX_INLINE_KEY, MAX_
   });
 }
 
-for (const type of ['lru_hash', 'percpu_hash'] as const) {
-  test(`jit: ${type} lookups are not inlined (they keep their map's rules) and answer as the interpreter`, async () => {
-    const jit = await world('jit', type, 4);
-    const ref = await world('interpreter', type, 4);
-    const val = (i: number) => (type === 'percpu_hash' ? Array.from({ length: (jit.h as unknown as { numCpus?: number }).numCpus ?? 1 }, () => u64(i)) : u64(i));
-    for (let i = 0; i < 8; i++) {
-      jit.h.set(bytes(i, 4), val(500 + i) as never);
-      ref.h.set(bytes(i, 4), val(500 + i) as never);
+test('jit: lru_hash lookups are not inlined (an LRU lookup moves the element) and answer as the interpreter', async () => {
+  const jit = await world('jit', 'lru_hash', 4);
+  const ref = await world('interpreter', 'lru_hash', 4);
+  for (let i = 0; i < 8; i++) {
+    jit.h.set(bytes(i, 4), u64(500 + i));
+    ref.h.set(bytes(i, 4), u64(500 + i));
+  }
+  for (let i = 0; i < 10; i++) assert.equal(jit.look(bytes(i, 4)), ref.look(bytes(i, 4)));
+  assert.ok(jit.calls.n >= 10, 'through the helper');
+  jit.rt.close();
+  ref.rt.close();
+});
+
+for (const keySize of [4, 6]) {
+  test(`jit: percpu_hash lookups (${keySize}-byte keys) are inlined and give the running CPU's value, as the interpreter`, async () => {
+    const jit = await world('jit', 'percpu_hash', keySize);
+    const ref = await world('interpreter', 'percpu_hash', keySize);
+    const vals = (i: number) => Array.from({ length: 4 }, (_, c) => u64(100 * c + i));
+    for (let i = 0; i < 10; i++) {
+      jit.h.set(bytes(i, keySize), vals(i) as never);
+      ref.h.set(bytes(i, keySize), vals(i) as never);
     }
-    for (let i = 0; i < 10; i++) assert.equal(jit.look(bytes(i, 4)), ref.look(bytes(i, 4)));
-    assert.ok(jit.calls.n >= 10, 'through the helper');
+    for (let i = 0; i < 12; i++)
+      for (const cpu of [0, 1, 3]) {
+        const want = ref.look(bytes(i, keySize), cpu);
+        assert.equal(jit.look(bytes(i, keySize), cpu), want, `key ${i} on CPU ${cpu}`);
+        assert.equal(want, i < 10 ? 100 * cpu + i : 7777);
+      }
+    assert.equal(jit.calls.n, 0, 'every lookup stayed in WebAssembly');
     jit.rt.close();
     ref.rt.close();
   });

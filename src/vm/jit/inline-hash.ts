@@ -9,10 +9,11 @@
  * The generic WebAssembly probe (helpers/hash-probe.ts) reads all of these
  * from the state block on every call; this does none of that.
  *
- * It declines (the call goes to the helper) unless the map is a plain
+ * It declines (the call goes to the helper) unless the map is a
  * preallocated BPF_MAP_TYPE_HASH whose table lets programs look up without
- * JS (H.PROBE has PROBE_LOOKUP: LRU moves the element, per-CPU tables pick
- * the CPU's value, and those stay with the helper), in an unshared memory
+ * JS (H.PROBE has PROBE_LOOKUP; LRU lookups move the element and stay with
+ * the helper) or a preallocated BPF_MAP_TYPE_PERCPU_HASH (the value of the
+ * run's CPU, from the JIT's CPU global), in an unshared memory
  * (a shared table's readers check its seqcount, which the probe does), with
  * a key of at most MAX_INLINE_KEY bytes.
  *
@@ -27,8 +28,9 @@ import { Op, type FuncBody } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
 import { DESC_TABLE_STATE, H, HDR_WORDS, MURMUR, PROBE_LOOKUP } from '../../memory/hash-layout.js';
 
-/** BPF_MAP_TYPE_HASH (include/uapi/linux/bpf.h) */
+/** BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH (include/uapi/linux/bpf.h) */
 const MAP_TYPE_HASH = 1;
+const MAP_TYPE_PERCPU_HASH = 5;
 /** Longest key compared inline (the unrolled code grows with it). */
 export const MAX_INLINE_KEY = 64;
 
@@ -44,6 +46,9 @@ export interface HashMapLayout {
   buckets: number;
   next: number;
   hashes: number;
+  /** per-CPU tables: values per element (the CPUs) and bytes from one CPU's value to the next; 1 and 0 otherwise */
+  slots: number;
+  cpuStride: number;
 }
 
 /** The layout of a map whose lookups may be inlined, read from its descriptor and state block; else undefined. */
@@ -52,11 +57,18 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
     if (space.shared) return undefined;
     if (mapAddr < NULL_GUARD || mapAddr + DESC_TABLE_STATE + 4 > space.size || mapAddr % 4 !== 0) return undefined;
     if (space.regionOf(mapAddr, DESC_TABLE_STATE + 4)?.kind !== 'map') return undefined;
-    if (space.readU32(mapAddr) !== MAP_TYPE_HASH) return undefined;
+    const type = space.readU32(mapAddr);
+    if (type !== MAP_TYPE_HASH && type !== MAP_TYPE_PERCPU_HASH) return undefined;
     const st = space.readU32(mapAddr + DESC_TABLE_STATE);
     if (st === 0 || st + HDR_WORDS * 4 > space.size) return undefined;
     const w = (i: number): number => space.readU32(st + i * 4);
-    if (!(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
+    // A plain table says whether programs may look up without JS (not LRU, whose lookups move
+    // the element); a per-CPU one (never LRU: that is another type) has no lookup-time rule.
+    if (type === MAP_TYPE_HASH && !(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
+    // Per-CPU elements (maps/hash.ts HashBase): the key, then one value_size rounded to 8 per CPU (unshared spaces).
+    const cpuStride = type === MAP_TYPE_PERCPU_HASH ? (w(H.VALUE_SIZE) + 7) & ~7 : 0;
+    const slots = cpuStride ? (w(H.SLOT_SIZE) - w(H.KEY_ROUND)) / cpuStride : 1;
+    if (!Number.isInteger(slots) || slots < 1) return undefined;
     const l: HashMapLayout = {
       seed: w(H.SEED),
       keySize: w(H.KEY_SIZE),
@@ -68,6 +80,8 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
       buckets: w(H.BUCKETS),
       next: w(H.NEXT),
       hashes: w(H.HASHES),
+      slots,
+      cpuStride,
     };
     if (l.keySize === 0 || l.keySize > MAX_INLINE_KEY || l.maxEntries === 0 || l.maxEntries > 0x7fffffff) return undefined;
     return l;
@@ -208,10 +222,19 @@ export function hashMapLookup(layoutOf: (mapAddr: number) => HashMapLayout | und
         c.brIf(0);
       }
     }
-    // found: the value follows the key
+    // found: the value follows the key (a per-CPU element: this CPU's, the CPU number wrapping as HashBase.valueAddrOf does)
     c.localGet(A);
     c.i64ConstNum(l.keyRound);
     c.op(Op.i64_add);
+    if (l.slots > 1) {
+      c.globalGet(s.cpuGlobal);
+      c.i32Const(l.slots);
+      c.op(Op.i32_rem_u);
+      c.i32Const(l.cpuStride);
+      c.op(Op.i32_mul);
+      c.op(Op.i64_extend_i32_u);
+      c.op(Op.i64_add);
+    }
     c.localSet(R0);
     c.br(2);
     c.end(); // next:
