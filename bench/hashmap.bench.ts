@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
 import { JitEngine } from '../src/vm/jit/index.js';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 
 const SOURCE = `
 #include <linux/bpf.h>

@@ -22,7 +22,7 @@
  * the same rounds, for an A/B in one process.
  */
 import { execFileSync } from 'node:child_process';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
