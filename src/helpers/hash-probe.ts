@@ -33,6 +33,7 @@ import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, chunks, copyBody } from './wasm-code.js';
+import { fmix32, mixK, rotl } from '../vm/jit/inline-hash.js';
 
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
@@ -65,20 +66,6 @@ function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
   c.op(Op.i32_shl);
   c.op(Op.i32_add);
 }
-const rotl = (c: FuncBody, n: number): void => {
-  c.i32Const(n);
-  c.op(Op.i32_rotl);
-};
-
-/** k on the stack -> rotl(k * c1, 15) * c2 (murmur3's block mix) */
-function mixK(c: FuncBody): void {
-  c.i32Const(MURMUR.c1 | 0);
-  c.op(Op.i32_mul);
-  rotl(c, 15);
-  c.i32Const(MURMUR.c2 | 0);
-  c.op(Op.i32_mul);
-}
-
 /** hash(st, key) -> i32: hash-layout.ts's hashBytes over the key in memory. */
 function hashBody(): FuncBody {
   const [ST, KEY, LEN, HV, I, K, S] = [0, 1, 2, 3, 4, 5, 6];
@@ -128,26 +115,7 @@ function hashBody(): FuncBody {
   c.op(Op.i32_xor);
   c.localSet(HV);
   c.end();
-  // fmix32
-  const xorShr = (n: number): void => {
-    c.localGet(HV);
-    c.localGet(HV);
-    c.i32Const(n);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_xor);
-    c.localSet(HV);
-  };
-  const mul = (m: number): void => {
-    c.localGet(HV);
-    c.i32Const(m | 0);
-    c.op(Op.i32_mul);
-    c.localSet(HV);
-  };
-  xorShr(16);
-  mul(MURMUR.f1);
-  xorShr(13);
-  mul(MURMUR.f2);
-  xorShr(16);
+  fmix32(c, HV);
   c.localGet(HV);
   c.op(Op.end);
   return c;

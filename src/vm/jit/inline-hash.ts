@@ -88,12 +88,13 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
   };
 }
 
-const rotl = (c: FuncBody, n: number): void => {
+// The murmur3 steps, shared with the generic probe's hash (helpers/hash-probe.ts).
+export const rotl = (c: FuncBody, n: number): void => {
   c.i32Const(n);
   c.op(Op.i32_rotl);
 };
 /** k on the stack -> rotl(k * c1, 15) * c2 (murmur3's block mix) */
-function mixK(c: FuncBody): void {
+export function mixK(c: FuncBody): void {
   c.i32Const(MURMUR.c1 | 0);
   c.op(Op.i32_mul);
   rotl(c, 15);
@@ -135,7 +136,11 @@ function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): vo
     c.op(Op.i32_xor);
     c.localSet(h);
   }
-  // fmix32
+  fmix32(c, h);
+}
+
+/** h (local) = murmur3's fmix32(h) */
+export function fmix32(c: FuncBody, h: number): void {
   for (const [shift, mul] of [[16, MURMUR.f1], [13, MURMUR.f2], [16, 0]] as const) {
     c.localGet(h);
     c.localGet(h);
