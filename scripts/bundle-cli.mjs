@@ -29,9 +29,14 @@ const result = await build({
     // content hashes in every name: the code cache is keyed by file name (compile-cache.ts)
     entryFileNames: '[name]-[hash].cjs',
     chunkFileNames: '[name]-[hash].cjs',
+    // import('koffi') as require: a vm.Script compiled from a code cache loses its dynamic-import
+    // callback (Node 20), so the chunks must not use import() (checked below)
+    dynamicImportInCjs: false,
   },
 });
 const entry = result.output.find((c) => c.type === 'chunk' && c.isEntry);
 if (!entry) throw new Error('rolldown produced no entry chunk');
+const dynamic = result.output.filter((c) => c.type === 'chunk' && /\bimport\(/.test(c.code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
+if (dynamic.length) throw new Error(`import() left in ${dynamic.map((c) => c.fileName).join(', ')}: src/cli/bundle.ts cannot run it`);
 // bin/tsbpf reads the entry's name here; `main` is the tsc output the bundle was built from.
 writeFileSync(resolve(out, 'manifest.json'), JSON.stringify({ entry: entry.fileName, chunks: result.output.length }) + '\n');

@@ -64,9 +64,6 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
   const uncached: { script: vm.Script; file: string }[] = [];
   // packages (koffi, prom-client) and builtins resolve as from the bundle's folder
   const nodeRequire = createRequire(join(dir, manifest.entry));
-  const importDynamically =
-    (vm.constants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER ??
-    ((specifier: string) => import(specifier));
 
   const requireChunk = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : nodeRequire(id));
 
@@ -84,11 +81,8 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
     } catch {
       cachedData = undefined;
     }
-    const script = new vm.Script(WRAPPER[0] + source + WRAPPER[1], {
-      filename,
-      cachedData,
-      importModuleDynamically: importDynamically as vm.ScriptOptions['importModuleDynamically'],
-    });
+    // (no import() in the chunks: scripts/bundle-cli.mjs turns those of packages into require)
+    const script = new vm.Script(WRAPPER[0] + source + WRAPPER[1], { filename, cachedData });
     const hit = cachedData !== undefined && !script.cachedDataRejected;
     chunks.set(name, hit ? 'cached' : 'compiled');
     if (!hit && cacheFile) uncached.push({ script, file: cacheFile });
@@ -106,7 +100,12 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
           writeFileSync(tmp, script.createCachedData());
           renameSync(tmp, file); // atomic: a concurrent run reads the old cache or the new, never half
         } catch {
-          rmSync(tmp, { force: true });
+          // not writable (another user's HOME, a read-only file system): run uncached, say nothing
+          try {
+            rmSync(tmp, { force: true });
+          } catch {
+            // nothing was written
+          }
         }
       }
     });

@@ -79,7 +79,7 @@ export const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
  * Each command's module, imported on first use. Written out (not built from the name) so that a
  * bundler sees every command and splits each into its own chunk (docs/architecture.md, "Start-up").
  */
-const MODULES: Record<string, () => Promise<CommandModule>> = {
+export const MODULES: Record<string, () => Promise<CommandModule>> = {
   asm: () => import('./commands/asm.js'),
   disasm: () => import('./commands/disasm.js'),
   run: () => import('./commands/run.js'),
