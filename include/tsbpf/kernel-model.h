@@ -118,6 +118,7 @@ struct kernfs_node {
 struct cgroup {
 	struct kernfs_node *kn;
 	int level;
+	struct cgroup *ancestors[0];
 };
 
 struct css_set {
@@ -150,6 +151,12 @@ struct gendisk {
 
 typedef unsigned short u16;
 
+typedef long long s64;
+
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
 struct sock_common {
 	u32 skc_daddr;
 	u32 skc_rcv_saddr;
@@ -157,6 +164,7 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	atomic64_t skc_cookie;
 };
 
 struct trace_entry {

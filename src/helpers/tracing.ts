@@ -102,11 +102,28 @@ function sendSignal(env: ExecEnv, sig: number, thread: boolean): bigint {
   return 0n;
 }
 
+/** bpf_current_task_under_cgroup: -E2BIG past the array, -EAGAIN for an empty slot, else 1 if the current task is in the slot's cgroup or below it. */
+function currentTaskUnderCgroup(env: ExecEnv, mapAddr: bigint, index: number): bigint {
+  const m = mapArg(env, mapAddr);
+  // The verifier lets only cgroup_array maps reach here (check_map_func_compatibility).
+  if (!m.cgroupAt) throw new TypeError(`bpf_current_task_under_cgroup on a ${m.type} map`);
+  if (index >= m.maxEntries) return err('E2BIG');
+  const id = m.cgroupAt(index);
+  if (id === undefined) return err('EAGAIN');
+  return kernelOf(env).underCgroup(id) ? 1n : 0n;
+}
+
 export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
   // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (memory/probe-mem.ts)
   helper(BPF_FUNC.get_current_task_btf, (env) => kernelOf(env).currentTask()),
   helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
+  // cgroup_ancestor(task_dfl_cgroup(current), level): an int level; a negative one, or one past the cgroup's own, has no ancestor (0)
+  helper(BPF_FUNC.get_current_ancestor_cgroup_id, (env, r1) => {
+    const level = Number(BigInt.asIntN(32, r1));
+    return level < 0 ? 0n : kernelOf(env).ancestorCgroupId(level);
+  }),
+  helper(BPF_FUNC.current_task_under_cgroup, (env, r1, r2) => currentTaskUnderCgroup(env, r1, u32(r2))),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
   helper(BPF_FUNC.get_stackid, (env, _ctx, r2, r3) => getStackId(env, r2, r3)),
   helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {

@@ -31,6 +31,7 @@ import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
 import { KernelModel, type KernelObject } from './model.js';
+import { CgroupTree, type CgroupOptions } from './cgroups.js';
 import { shippedKernelBtf } from './kernel-btf.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
@@ -87,6 +88,8 @@ export interface FireResult {
 export class TestKit {
   readonly runtime: Runtime;
   readonly model: KernelModel;
+  /** the cgroup v2 hierarchy: every task starts in its root (id 1) */
+  readonly cgroups: CgroupTree;
   readonly clock: ManualClock;
   readonly arch: Arch;
   /** every recorded call since the kit was made */
@@ -112,9 +115,11 @@ export class TestKit {
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
-    const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {} });
+    this.cgroups = new CgroupTree(this.model);
+    const rootCss = this.cgroups.cssSet(this.cgroups.root);
+    const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {}, cgroups: rootCss });
     init.set({ real_parent: init, parent: init, group_leader: init });
-    this.current = this.model.object('task_struct', { pid: 1000, tgid: 1000, comm: 'tsbpf-test', cred: { uid: 1000, gid: 1000 }, real_parent: init, parent: init });
+    this.current = this.model.object('task_struct', { pid: 1000, tgid: 1000, comm: 'tsbpf-test', cred: { uid: 1000, gid: 1000 }, real_parent: init, parent: init, cgroups: rootCss });
     this.current.set({ group_leader: this.current });
   }
 
@@ -127,6 +132,20 @@ export class TestKit {
   setCurrent(task: KernelObject): void {
     if (task.model !== this.model) throw new TsbpfError('EINVAL', 'the task belongs to another kit');
     this.current = task;
+  }
+
+  /**
+   * The cgroup v2 at `path` below the root (`/system.slice/cron.service`),
+   * made with its missing parents; `opts.id` picks its id. Put a task in it
+   * with `setCgroup`, and a cgroup_array slot with `map.set(index, id)`.
+   */
+  cgroup(path: string, opts: CgroupOptions = {}): KernelObject {
+    return this.cgroups.cgroup(path, opts);
+  }
+
+  /** Move `task` (default the current task) into cgroup `cg` (task->cgroups->dfl_cgrp). */
+  setCgroup(cg: KernelObject, task: KernelObject = this.current): void {
+    task.set({ cgroups: this.cgroups.cssSet(cg) });
   }
 
   /** The call chains bpf_get_stack reports from now on (innermost first). */
@@ -284,19 +303,42 @@ export class TestKit {
         return typeof c === 'string' ? c : '';
       },
     };
+    // cgroup_id(task_dfl_cgroup(current)): the kernfs node's id; the root cgroup's (1) when the model gives none.
+    const cgroupId = (): bigint => {
+      try {
+        const v = kit.current.get('cgroups.dfl_cgrp.kn.id');
+        return typeof v === 'bigint' ? BigInt.asUintN(64, v) : 1n;
+      } catch (e) {
+        if (e instanceof TsbpfError) return 1n;
+        throw e;
+      }
+    };
+    /** the address of task_dfl_cgroup(current), undefined when the task has none */
+    const currentCgroup = (): number | undefined => {
+      try {
+        const v = kit.current.get('cgroups.dfl_cgrp');
+        return typeof v === 'bigint' && v !== 0n ? Number(v) : undefined;
+      } catch (e) {
+        if (e instanceof TsbpfError) return undefined;
+        throw e;
+      }
+    };
     return {
       task,
       currentTask: () => kit.current.ptr,
-      // cgroup_id(task_dfl_cgroup(current)): the kernfs node's id; the root cgroup's (1) when the model gives none.
-      cgroupId: () => {
-        try {
-          const v = kit.current.get('cgroups.dfl_cgrp.kn.id');
-          return typeof v === 'bigint' ? BigInt.asUintN(64, v) : 1n;
-        } catch (e) {
-          if (e instanceof TsbpfError) return 1n;
-          throw e;
-        }
+      cgroupId,
+      // task_dfl_cgroup(current)'s ancestors, from the hierarchy; a cgroup the test made by hand is its own only ancestor
+      ancestorCgroupId: (level) => {
+        const at = currentCgroup();
+        const id = at === undefined ? undefined : kit.cgroups.ancestorId(at, level);
+        if (id !== undefined) return id;
+        return BigInt(num('cgroups.dfl_cgrp.level')) === BigInt(level) ? cgroupId() : 0n;
       },
+      underCgroup: (id) => {
+        const at = currentCgroup();
+        return (at === undefined ? undefined : kit.cgroups.isDescendant(at, id)) ?? id === cgroupId();
+      },
+      hasCgroup: (id) => kit.cgroups.has(id),
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
       sampleCounter: () => kit.sample,

@@ -21,6 +21,9 @@ typedef _Bool bool;
 typedef int pid_t;
 typedef unsigned int uid_t;
 typedef unsigned int gid_t;
+typedef struct {
+	s64 counter;
+} atomic64_t;
 typedef unsigned short umode_t;
 typedef long long loff_t;
 
@@ -118,6 +121,8 @@ struct kernfs_node {
 struct cgroup {
 	struct kernfs_node *kn;
 	int level;
+	/* ancestors[level] is the cgroup itself (cgroup_ancestor, cgroup_is_descendant) */
+	struct cgroup *ancestors[0];
 };
 
 struct css_set {
@@ -210,6 +215,8 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	/* sock_gen_cookie's cache: 0 until a cookie is asked for */
+	atomic64_t skc_cookie;
 };
 
 struct sock {
