@@ -232,7 +232,9 @@ export class TestKit {
 
   private runOne(p: Program, event: FireOptions): bigint {
     const wrapper = BigInt(this.kconfig.LINUX_HAS_SYSCALL_WRAPPER ?? 0) !== 0n;
-    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper });
+    const coll = this.collections.find((c) => c.programs.get(p.name) === p);
+    const programBtf = coll && this.specs.get(coll)?.btf;
+    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper, ...(programBtf ? { programBtf } : {}) });
     const space = this.runtime.space;
     const ctx = space.alloc(Math.max(8, bytes.length));
     const region = space.addRegion({ base: ctx, size: Math.max(8, bytes.length), kind: 'ctx', name: `${p.name} context`, writable: false });

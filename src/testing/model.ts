@@ -224,13 +224,13 @@ export class KernelModel {
     const size = this.btf.sizeof(id) + this.flexibleBytes(id, init);
     const r = this.region(size, this.btf.alignof(id), name);
     const obj = new KernelObject(this, r.base, id, name, size, r);
-    this.withRoom(size - this.btf.sizeof(id), () => this.writeValue(id, r.base, 0, undefined, init, name, depth));
+    this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, init, name, depth));
     return obj;
   }
 
   /** @internal write `init` into the object of type `typeId` at `addr`, `size` bytes long (its flexible array included) */
   write(typeId: number, addr: number, init: ObjectInit, path: string, size = this.btf.sizeof(typeId)): void {
-    this.withRoom(size - this.btf.sizeof(typeId), () => this.writeValue(typeId, addr, 0, undefined, init, path, 0));
+    this.within(addr + size, () => this.writeValue(typeId, addr, 0, undefined, init, path, 0));
   }
 
   /**
@@ -250,15 +250,15 @@ export class KernelModel {
     return Math.max(0, Math.ceil(end) - this.btf.sizeof(id));
   }
 
-  /** Bytes past the type's size that the object being written owns (for its flexible array); 0 outside a write. */
-  private room = 0;
-  private withRoom(room: number, write: () => void): void {
-    const saved = this.room;
-    this.room = room;
+  /** The end of the object being written (its flexible array reaches there); 0 outside a write. */
+  private end = 0;
+  private within(end: number, write: () => void): void {
+    const saved = this.end;
+    this.end = end;
     try {
       write();
     } finally {
-      this.room = saved;
+      this.end = saved;
     }
   }
 
@@ -307,7 +307,7 @@ export class KernelModel {
         }
         if (!Array.isArray(v)) throw bad(`an array takes a JS array${esize === 1 ? ', a string or bytes' : ''}`);
         // a flexible array (nelems 0) holds what its object was allocated with room for
-        const fits = t.nelems === 0 ? Math.floor(this.room / Math.max(1, esize)) : t.nelems;
+        const fits = t.nelems === 0 ? Math.max(0, Math.floor((this.end - addr) / Math.max(1, esize))) : t.nelems;
         if (v.length > fits) throw bad(`${v.length} elements do not fit in ${fits}${t.nelems === 0 ? ' (a flexible array: give its elements when the object is made)' : ''}`);
         (v as FieldValue[]).forEach((e, i) => this.writeValue(elemId, addr + i * esize, 0, undefined, e, `${path}[${i}]`, depth + 1));
         return;
@@ -368,9 +368,9 @@ export class KernelModel {
       if (pointee.kind === 'void' || pointee.kind === 'fwd' || pointee.kind === 'func_proto')
         throw new TsbpfError('EINVAL', `${path}: cannot allocate what a pointer to ${pointee.kind} ${pointee.name} points at: pass an object or an address`);
       const id = this.btf.resolve(targetId);
-      const room = this.flexibleBytes(id, v);
-      const r = this.region(this.btf.sizeof(id) + room, this.btf.alignof(id), pointee.name || 'object');
-      this.withRoom(room, () => this.writeValue(id, r.base, 0, undefined, v, path, depth + 1));
+      const size = this.btf.sizeof(id) + this.flexibleBytes(id, v);
+      const r = this.region(size, this.btf.alignof(id), pointee.name || 'object');
+      this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, v, path, depth + 1));
       return BigInt(r.base);
     }
     throw new TsbpfError('EINVAL', `${path}: a pointer takes an object, an address, null${pointee.kind === 'int' ? ', a string' : ''} or the pointed-to fields`);
