@@ -78,7 +78,7 @@ function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
 function snapshot(coll: Collection): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const [name, m] of coll.maps) {
-    if (['ringbuf', 'perf_event_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
+    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
     const entries = new Map<string, string>();
     for (const [k, v] of (m as BpfMap<unknown>).entries()) entries.set(hex(k), Array.isArray(v) ? v.map((x: Uint8Array) => hex(x)).join(' | ') : hex(v as Uint8Array));
     out.set(name, entries);
@@ -118,6 +118,7 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
     if (typeof j.format === 'string') ev.format = readFileSync(j.format, 'utf8');
     if (typeof j.task === 'object' && j.task !== null) taskFields = j.task as Record<string, unknown>;
     if (typeof j.cpu === 'number') ev.cpu = j.cpu;
+    if (j.cookie !== undefined) ev.cookie = jsonInt(j.cookie, 'cookie');
     if (typeof j.stack === 'object' && j.stack !== null) {
       const s = j.stack as { kernel?: unknown[]; user?: unknown[] };
       ev.stack = { kernel: (s.kernel ?? []).map((x, i) => jsonInt(x, `stack.kernel[${i}]`)), user: (s.user ?? []).map((x, i) => jsonInt(x, `stack.user[${i}]`)) };

@@ -110,6 +110,12 @@ export interface HelperKernel {
   underCgroup(id: bigint): boolean;
   /** whether the kernel has a cgroup with this id (a cgroup_array update names it) */
   hasCgroup(id: bigint): boolean;
+  /** the current task's pid namespace (its nsfs dev and inode) and its pid and tgid there (bpf_get_ns_current_pid_tgid) */
+  pidNamespace(): { dev: bigint; ino: bigint; pid: number; tgid: number };
+  /** the running program's attach cookie (bpf_get_attach_cookie) */
+  attachCookie(): bigint;
+  /** the address of the function the running program is attached to (bpf_get_func_ip), 0 if it names none */
+  funcIp(): bigint;
   /** the current event's kernel or user call chain, innermost first (bpf_get_stack) */
   stack(user: boolean): readonly bigint[];
   /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */

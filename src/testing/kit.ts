@@ -25,7 +25,7 @@ import type { CollectionSpec } from '../object/spec.js';
 import { Runtime, type Collection, type LoadOptions, type Program, type RuntimeOptions } from '../runtime/runtime.js';
 import { ManualClock } from '../runtime/host.js';
 import { defaultHelpers } from '../helpers/index.js';
-import { tracingHelpers } from '../helpers/tracing.js';
+import { getFuncIp, tracingHelpers } from '../helpers/tracing.js';
 import type { HelperKernel, PerfCounter, TaskIdentity, TraceRecord } from '../helpers/env.js';
 import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
@@ -70,7 +70,25 @@ export interface FireOptions extends TracingEvent {
   perfCounter?: { counter: bigint | number; enabled?: bigint | number; running?: bigint | number };
   /** the CPU the event happens on (default 0) */
   cpu?: number;
+  /** the attach cookie bpf_get_attach_cookie returns (default the program's, `setAttachCookie`, else 0) */
+  cookie?: bigint | number;
 }
+
+/** A pid namespace as bpf_get_ns_current_pid_tgid matches it, and a task's ids in it. */
+export interface PidNamespace {
+  /** the nsfs device and the namespace's inode (`stat -L -c '%d %i' /proc/PID/ns/pid`) */
+  dev: bigint | number;
+  ino: bigint | number;
+  /** the task's pid and tgid in the namespace (default its own: the initial namespace) */
+  pid?: number;
+  tgid?: number;
+}
+
+/** The initial pid namespace: nsfs is device 4 (0:4) and init_pid_ns's inode PROC_PID_INIT_INO. */
+const INIT_PID_NS = { dev: 4n, ino: 0xeffffffcn };
+/** Where the kit's symbol table starts (x86-64's __START_KERNEL_map + the text offset) and how far apart it puts functions. */
+const KSYM_BASE = 0xffffffff81000000n;
+const KSYM_STEP = 0x1000n;
 
 export interface FireResult {
   /** r0 of the (last) program run, as the 64 bits it returned */
@@ -102,6 +120,11 @@ export class TestKit {
   private readonly specs = new WeakMap<Collection, CollectionSpec>();
   private readonly readers = new Map<string, RingBufReader>();
   private running = '';
+  private runningSection = '';
+  private cookie = 0n;
+  private readonly cookies = new WeakMap<Program, bigint>();
+  private readonly ksyms = new Map<string, bigint>();
+  private readonly pidNs = new WeakMap<KernelObject, { dev: bigint; ino: bigint; pid?: number; tgid?: number }>();
   private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
 
   constructor(opts: TestKitOptions = {}) {
@@ -111,7 +134,7 @@ export class TestKit {
     this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
     const helpers = defaultHelpers();
-    for (const h of tracingHelpers) helpers.register(h);
+    for (const h of [...tracingHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
@@ -146,6 +169,32 @@ export class TestKit {
   /** Move `task` (default the current task) into cgroup `cg` (task->cgroups->dfl_cgrp). */
   setCgroup(cg: KernelObject, task: KernelObject = this.current): void {
     task.set({ cgroups: this.cgroups.cssSet(cg) });
+  }
+
+  /** The cookie bpf_get_attach_cookie returns in `program`'s runs (libbpf's bpf_*_opts.cookie at attach). */
+  setAttachCookie(program: Program, cookie: bigint | number): void {
+    this.cookies.set(program, BigInt.asUintN(64, BigInt(cookie)));
+  }
+
+  /**
+   * A kernel function's address in the kit's symbol table (what
+   * bpf_get_func_ip reports for programs attached to it): `addr` sets it,
+   * otherwise the one given before, or a new one of its own.
+   */
+  symbol(name: string, addr?: bigint | number): bigint {
+    if (addr !== undefined) this.ksyms.set(name, BigInt.asUintN(64, BigInt(addr)));
+    let a = this.ksyms.get(name);
+    if (a === undefined) {
+      a = KSYM_BASE + KSYM_STEP * BigInt(this.ksyms.size);
+      while ([...this.ksyms.values()].includes(a)) a += KSYM_STEP;
+      this.ksyms.set(name, a);
+    }
+    return a;
+  }
+
+  /** Put `task` (default the current task) in a pid namespace, with its ids there (bpf_get_ns_current_pid_tgid). */
+  setPidNamespace(ns: PidNamespace, task: KernelObject = this.current): void {
+    this.pidNs.set(task, { dev: BigInt(ns.dev), ino: BigInt(ns.ino), ...(ns.pid !== undefined ? { pid: ns.pid } : {}), ...(ns.tgid !== undefined ? { tgid: ns.tgid } : {}) });
   }
 
   /** The call chains bpf_get_stack reports from now on (innermost first). */
@@ -240,10 +289,13 @@ export class TestKit {
     const region = space.addRegion({ base: ctx, size: Math.max(8, bytes.length), kind: 'ctx', name: `${p.name} context`, writable: false });
     space.u8.set(bytes, ctx);
     this.running = p.name;
+    this.runningSection = p.spec.section;
+    this.cookie = event.cookie !== undefined ? BigInt.asUintN(64, BigInt(event.cookie)) : (this.cookies.get(p) ?? 0n);
     try {
       return p.invoke(ctx, { cpu: event.cpu ?? 0 }).r0;
     } finally {
       this.running = '';
+      this.runningSection = '';
       space.removeRegion(region);
       space.retire(ctx);
     }
@@ -341,6 +393,15 @@ export class TestKit {
         return (at === undefined ? undefined : kit.cgroups.isDescendant(at, id)) ?? id === cgroupId();
       },
       hasCgroup: (id) => kit.cgroups.has(id),
+      pidNamespace: () => {
+        const ns: { dev: bigint; ino: bigint; pid?: number; tgid?: number } = kit.pidNs.get(kit.current) ?? INIT_PID_NS;
+        return { dev: ns.dev, ino: ns.ino, pid: ns.pid ?? task.pid, tgid: ns.tgid ?? task.tgid };
+      },
+      attachCookie: () => kit.cookie,
+      funcIp: () => {
+        const target = attachTarget(kit.runningSection);
+        return target ? BigInt.asUintN(64, kit.symbol(target.name) + target.offset) : 0n;
+      },
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
       sampleCounter: () => kit.sample,
@@ -349,6 +410,17 @@ export class TestKit {
       },
     };
   }
+}
+
+/**
+ * The kernel function a program's section attaches it to (kprobe/NAME,
+ * kprobe/NAME+OFF, kretprobe/NAME, fentry/NAME, fexit/NAME, fmod_ret/NAME),
+ * undefined for other sections. bpf_get_func_ip reports the probe's
+ * address: kp->addr, the function's plus the offset.
+ */
+function attachTarget(section: string): { name: string; offset: bigint } | undefined {
+  const m = /^(?:kprobe|kretprobe|fentry|fexit|fmod_ret)(?:\.s)?\/([^+/]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(section.replace(/^\?/, ''));
+  return m ? { name: m[1]!, offset: m[2] ? BigInt(m[2]) : 0n } : undefined;
 }
 
 /** A section or hook name in one spelling: `tp/` is `tracepoint/`, `raw_tp/` is `raw_tracepoint/`, no leading `?`. */

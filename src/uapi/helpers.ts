@@ -94,7 +94,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['get_current_cgroup_id', INT0, { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['get_current_ancestor_cgroup_id', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   // get_ns_current_pid_tgid (bpf_base_func_proto): fills a struct bpf_pidns_info
-  ['get_ns_current_pid_tgid', p('INTEGER', ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'])],
+  ['get_ns_current_pid_tgid', p('INTEGER', ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { impl: 'helpers/tracing', optIn: KIT }],
   ['tail_call', p('VOID', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']), { impl: 'helpers/tailcall' }],
   ['strncmp', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR']), { impl: 'helpers/strings' }],
   // strtol/strtoul: arg 4 is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, an aligned writable u64
@@ -169,8 +169,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING, variant: { types: T.PERF_EVENT, proto: p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']) }, impl: 'helpers/tracing', optIn: KIT }],
   ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: KIT }],
   ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, retBoundedBySize: true, unmodelled: BTF_OBJ }],
-  ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'hooks/uprobe', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks'" }],
-  ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE }],
+  ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'helpers/tracing', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks', or a TestKit from 'tsbpf/testing'" }],
+  ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE, impl: 'helpers/tracing', optIn: KIT }],
   // get_func_arg/ret write an aligned u64 (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size 8)
   ['get_func_arg', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],
   ['get_func_ret', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],
