@@ -110,6 +110,21 @@ test('cli: prog run --kernel-btf runs tp_btf loads through model pointers (JSON 
   }
 });
 
+test('cli: prog run --kernel-btf takes the attach cookie from a JSON event', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ cookie: '0x1122334455' }));
+    const r = run('prog', 'run', join(PROGS, 'attach_ids.o'), 'on_entry', '--kernel-btf', 'shipped', '--event', ev, '-j');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout).maps_changed.out as Array<{ key: string; after: string }>;
+    // struct ids of slot 0: the cookie first, little-endian
+    assert.equal(out.find((x) => x.key === '00 00 00 00')!.after.slice(0, 23), '55 44 33 22 11 00 00 00');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('cli: event flags without --kernel-btf, and bad values, are usage errors', () => {
   const r = run('prog', 'run', join(PROGS, 'events.o'), 'tp_exec', '--args', '1');
   assert.equal(r.status, 2);
