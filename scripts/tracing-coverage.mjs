@@ -40,16 +40,39 @@ const kernelBtf = loadBtfFile(readFileSync(btfPath));
 const cause = (e) => `${e?.errno ?? e?.name ?? 'Error'}: ${String(e?.message ?? e).split('\n')[0].replace(/^[\w.]+: /, '').replace(/insn \d+/g, 'insn N').replace(/0x[0-9a-f]+|\b\d+\b/g, 'N').slice(0, 160)}`;
 
 /**
- * What libbpf does to the maps before creating them that tsbpf's loader does
- * not (yet): a perf_event_array without max_entries gets one slot per possible
- * CPU (bpf_object__create_map). Applied here so that the programs behind such
- * maps are measured; the report counts them.
+ * What happens to the maps before they are created that the object alone
+ * does not say. libbpf gives a perf_event_array without max_entries one
+ * slot per possible CPU (bpf_object__create_map; tsbpf's loader does the
+ * same now: counted here as a check). The tools' own user space sizes the
+ * maps they declare without a size, with bpf_map__set_value_size and
+ * bpf_map__set_max_entries: a stack_trace map holds perf_max_stack_depth
+ * frames (default 127) for stack_storage_size stacks (default 1024), and a
+ * map keyed by pid (cpudist's `start`) gets pid_max entries (32768, the
+ * kernel's default). Applied so that the programs behind such maps are
+ * measured; the report counts each kind.
  */
-let fixedUp = 0;
+const fixed = { perfEventArray: 0, userSpaceSized: 0 };
+const PERF_MAX_STACK_DEPTH = 127;
+const STACK_STORAGE_SIZE = 1024;
+const PID_MAX = 32768;
 function libbpfFixups(spec, kit) {
   const o = {};
-  for (const [n, m] of spec.maps) if (m.type === 'perf_event_array' && m.maxEntries === 0) o[n] = { maxEntries: kit.runtime.numCpus };
-  if (Object.keys(o).length) fixedUp++;
+  let perf = false;
+  let sized = false;
+  for (const [n, m] of spec.maps) {
+    if (m.type === 'perf_event_array' && m.maxEntries === 0) {
+      o[n] = { maxEntries: kit.runtime.numCpus };
+      perf = true;
+    } else if (m.type === 'stack_trace' && (m.valueSize === 0 || m.maxEntries === 0)) {
+      o[n] = { valueSize: m.valueSize || PERF_MAX_STACK_DEPTH * 8, maxEntries: m.maxEntries || STACK_STORAGE_SIZE };
+      sized = true;
+    } else if (m.maxEntries === 0 && (m.type === 'hash' || m.type === 'lru_hash')) {
+      o[n] = { maxEntries: PID_MAX };
+      sized = true;
+    }
+  }
+  if (perf) fixed.perfEventArray++;
+  if (sized) fixed.userSpaceSized++;
   return o;
 }
 
@@ -107,13 +130,13 @@ const summary = {
   loadFailed: byCause('load-failed'),
   rejected: byCause('rejected'),
   openFailed: byCause('open-failed'),
-  perfEventArrayFixups: 0,
+  perfEventArrayFixups: fixed.perfEventArray,
+  userSpaceSizedLoads: fixed.userSpaceSized,
 };
-summary.perfEventArrayFixups = fixedUp;
 if (json) console.log(JSON.stringify({ summary, rows }, null, 1));
 else {
   console.log(`\n${summary.programs} tracing programs: ${summary.ran} ran in both engines, ${count('run-failed')} failed to run, ${count('load-failed')} were refused at load outside the verifier, ${count('rejected')} were rejected by the verifier`);
-  console.log(`(loads with a perf_event_array sized to the CPUs, as libbpf does and tsbpf's loader does not: ${fixedUp})`);
+  console.log(`(loads with a perf_event_array sized to the CPUs, as libbpf and tsbpf's loader do: ${fixed.perfEventArray}; with maps sized as the tools' user space sizes them: ${fixed.userSpaceSized})`);
   for (const [title, list] of [['run failed', summary.runFailed], ['load refused (not by the verifier)', summary.loadFailed], ['rejected by the verifier', summary.rejected], ['object not opened', summary.openFailed]]) {
     if (list.length === 0) continue;
     console.log(`\n${title}:`);

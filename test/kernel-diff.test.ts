@@ -113,6 +113,7 @@ const USER_REFUSES: Record<string, { errno: string; why: string }> = {
   'examples/testing/runqlat.bpf': { errno: 'ENOENT', why: 'tp_btf/sched_wakeup needs the kernel BTF of the test kit, not the BTF the runtime ships' },
   'examples/testing/profile.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
   'examples/testing/offcputime.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
+  'examples/testing/cgroupreads.bpf': { errno: 'ENOTSUPP', why: 'bpf_current_task_under_cgroup needs the test kit, which models the cgroup hierarchy' },
 };
 
 test('kernel backend: fixtures list is not empty', () => assert.ok(fixtures.length >= 10));

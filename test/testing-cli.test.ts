@@ -110,6 +110,47 @@ test('cli: prog run --kernel-btf runs tp_btf loads through model pointers (JSON 
   }
 });
 
+test('cli: prog run --kernel-btf takes the attach cookie from a JSON event', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ cookie: '0x1122334455' }));
+    const r = run('prog', 'run', join(PROGS, 'attach_ids.o'), 'on_entry', '--kernel-btf', 'shipped', '--event', ev, '-j');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout).maps_changed.out as Array<{ key: string; after: string }>;
+    // struct ids of slot 0: the cookie first, little-endian
+    assert.equal(out.find((x) => x.key === '00 00 00 00')!.after.slice(0, 23), '55 44 33 22 11 00 00 00');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cli: prog run --kernel-btf --map-size sizes the maps a tool\'s user space sizes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kit-'));
+  try {
+    const obj = join(PROGS, 'unsized.o');
+    // as declared (no value_size, no max_entries) the stack map cannot be made, in Linux either
+    const bare = run('prog', 'run', obj, 'with_stack', '--kernel-btf', 'shipped');
+    assert.notEqual(bare.status, 0);
+    assert.match(bare.stderr, /stack_trace needs key_size 4, value_size a multiple of 8, max_entries > 0 \(EINVAL\)/);
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ stack: { kernel: ['0xffffffff81000010', '0xffffffff81000020'] } }));
+    const r = run('prog', 'run', obj, 'with_stack', '--kernel-btf', 'shipped', '--map-size', 'stackmap=1024:1016', '--event', ev, '-j');
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout);
+    const id = BigInt(o.retval);
+    assert.ok(id >= 0n && id < 1024n, `a stack id (${o.retval})`);
+    const [entry] = o.maps_changed.stackmap as Array<{ key: string; after: string }>;
+    assert.equal(entry!.after.split(' ').length, 1016, 'value_size 1016: 127 frames');
+    assert.equal(entry!.after.slice(0, 23), '10 00 00 81 ff ff ff ff');
+    const bad = run('prog', 'run', obj, 'with_stack', '--kernel-btf', 'shipped', '--map-size', 'stackmap=lots');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /'stackmap=lots' is not NAME=MAX_ENTRIES\[:VALUE_SIZE\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('cli: event flags without --kernel-btf, and bad values, are usage errors', () => {
   const r = run('prog', 'run', join(PROGS, 'events.o'), 'tp_exec', '--args', '1');
   assert.equal(r.status, 2);

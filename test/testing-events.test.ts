@@ -163,3 +163,21 @@ test('events: a CPU the kit lacks, and a program that is not a tracing program, 
   const c2 = await two.load(join(PROGS, 'events.o'));
   assert.equal((await two.fire(c2.program('kp'), { cpu: 1 })).retval, 0n);
 });
+
+test('events: a tracepoint record by event class, by the program\'s CO-RE relocations or its context type', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(ROOT, 'test/testing-progs/records.o'));
+  // tcp_destroy_sock is DEFINE_EVENT(tcp_event_sk, ...): the class's record
+  let r = await kit.fire('tracepoint/tcp/tcp_destroy_sock', { fields: { sport: 443, dport: 5000 } });
+  assert.equal(r.retval, 443n);
+  // an event the kit does not know, read through trace_event_raw_tcp_event_sk___x: that struct's record
+  r = await kit.fire(coll.program('by_relocation'), { fields: { dport: 80, sock_cookie: 1000 } });
+  assert.equal(r.retval, 1080n);
+  // no relocation, a context argument of the class's type
+  r = await kit.fire(coll.program('by_argument'));
+  assert.equal(r.retval, 7n);
+  // nothing names the record: the kit says what to give
+  await assert.rejects(kit.fire(coll.program('unnamed')), (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOENT' && /trace_event_raw_tcp_unnamed_event/.test(e.message));
+  r = await kit.fire(coll.program('unnamed'), { record: 'trace_event_raw_tcp_event_sk' });
+  assert.equal(r.retval, 8n);
+});

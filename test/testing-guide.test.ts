@@ -57,6 +57,27 @@ test('guide: runqlat puts run-queue waits into a log2 histogram', async () => {
   assert.equal(u64(hist.get(8) as Uint8Array), 1n, '300 us falls in slot 8 (256..511)');
 });
 
+test('guide: cgroupreads counts the reads of tasks below the cgroup in slot 0, by cgroup id', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(EX, 'cgroupreads.bpf.o'));
+  const service = kit.cgroup('/system.slice/app.service');
+  const worker = kit.cgroup('/system.slice/app.service/worker', { id: 4242 });
+  const other = kit.cgroup('/system.slice/other.service');
+  coll.map('cgroup_map').set(0, service.get('kn.id') as bigint);
+  const task = kit.model.object('task_struct', { pid: 10, tgid: 10, comm: 'worker' });
+  kit.setCgroup(worker, task);
+  const outsider = kit.model.object('task_struct', { pid: 11, tgid: 11, comm: 'other' });
+  kit.setCgroup(other, outsider);
+  await kit.fire('kprobe/vfs_read', { task });
+  await kit.fire('kprobe/vfs_read', { task });
+  await kit.fire('kprobe/vfs_read', { task: outsider });
+  await kit.fire('kprobe/vfs_read');
+  kit.setCgroup(service);
+  await kit.fire('kprobe/vfs_read');
+  const counts = new Map([...coll.map('reads').entries()].map(([k, v]) => [u64(k), u64(v as Uint8Array)]));
+  assert.deepEqual(counts, new Map([[4242n, 2n], [service.get('kn.id') as bigint, 1n]]));
+});
+
 test('guide: profile counts perf samples by pid and stacks, the stacks in a stack_trace map', async () => {
   using kit = new TestKit();
   const coll = await kit.load(join(EX, 'profile.bpf.o'));

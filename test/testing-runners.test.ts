@@ -17,7 +17,7 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !==
 test('runners: the guide suite passes under node:test through the package name', () => {
   const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', join(ROOT, 'examples/testing/guide.node.test.mjs')], { encoding: 'utf8', cwd: ROOT, env });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^# pass 4$/m);
+  assert.match(r.stdout, /^# pass 5$/m);
   assert.match(r.stdout, /^# fail 0$/m);
 });
 

@@ -77,6 +77,11 @@ for (const engine of ['interpreter', 'jit'] as const) {
       assert.equal(await run([{ map: a.id, off: F.frozen, size: 'u8' }]), 0n);
       a.freeze();
       assert.equal(await run([{ map: a.id, off: F.frozen, size: 'u8' }]), 1n);
+      // a stack_trace map is a struct bpf_stack_map, a cgroup_array a struct bpf_array: both start with struct bpf_map
+      const st = rt.createMap(mapSpec('stacks', 'stack_trace', 4, 8 * 127, 1024));
+      const cg = rt.createMap(mapSpec('cgroups', 'cgroup_array', 4, 4, 3));
+      assert.equal(await run([{ map: st.id, off: F.max_entries, size: 'u32' }]), 1024n);
+      assert.equal(await run([{ map: cg.id, off: F.map_type, size: 'u8' }, { map: cg.id, off: F.max_entries, size: 'u8' }]), (8n << 8n) + 3n);
     } finally {
       rt.close();
     }

@@ -42,6 +42,20 @@ export function guideSuite(test) {
       assert.equal([...coll.map('start').keys()].length, 0);
     }));
 
+  test('cgroupreads counts only the tasks below the cgroup in its cgroup array', () =>
+    withKit(async (kit) => {
+      const coll = await kit.load(obj('cgroupreads.bpf.o'));
+      const service = kit.cgroup('/system.slice/app.service');
+      const worker = kit.cgroup('/system.slice/app.service/worker', { id: 4242 });
+      coll.map('cgroup_map').set(0, service.get('kn.id'));
+      const task = kit.model.object('task_struct', { pid: 10, tgid: 10, comm: 'worker' });
+      kit.setCgroup(worker, task);
+      await kit.fire('kprobe/vfs_read', { task });
+      await kit.fire('kprobe/vfs_read', { task });
+      await kit.fire('kprobe/vfs_read');                  // kit.task, in the root cgroup: not counted
+      assert.deepEqual([...coll.map('reads').entries()].map(([k, v]) => [u64(k), u64(v)]), [[4242n, 2n]]);
+    }));
+
   test('profile counts samples by stack, the stacks in a stack_trace map', () =>
     withKit(async (kit) => {
       const coll = await kit.load(obj('profile.bpf.o'));

@@ -118,6 +118,7 @@ struct kernfs_node {
 struct cgroup {
 	struct kernfs_node *kn;
 	int level;
+	struct cgroup *ancestors[0];
 };
 
 struct css_set {
@@ -150,6 +151,12 @@ struct gendisk {
 
 typedef unsigned short u16;
 
+typedef long long s64;
+
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
 struct sock_common {
 	u32 skc_daddr;
 	u32 skc_rcv_saddr;
@@ -157,6 +164,7 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	atomic64_t skc_cookie;
 };
 
 struct trace_entry {
@@ -346,6 +354,22 @@ struct trace_event_raw_sched_wakeup_template {
 	char __data[0];
 };
 
+typedef unsigned char u8;
+
+struct trace_event_raw_tcp_event_sk {
+	struct trace_entry ent;
+	const void *skaddr;
+	u16 sport;
+	u16 dport;
+	u16 family;
+	u8 saddr[4];
+	u8 daddr[4];
+	u8 saddr_v6[16];
+	u8 daddr_v6[16];
+	u64 sock_cookie;
+	char __data[0];
+};
+
 typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, unsigned int);
 
 typedef void (*btf_trace_sched_wakeup)(void *, struct task_struct *);
@@ -365,6 +389,8 @@ typedef void (*btf_trace_sys_exit)(void *, struct pt_regs *, long);
 typedef void (*btf_trace_block_rq_issue)(void *, struct request *);
 
 typedef void (*btf_trace_block_rq_complete)(void *, struct request *, int, unsigned int);
+
+typedef void (*btf_trace_tcp_destroy_sock)(void *, struct sock *);
 
 struct kernel_model_types {
 	struct qstr qstr_;
@@ -403,6 +429,7 @@ struct kernel_model_types {
 	struct trace_event_raw_sched_process_fork sched_process_fork;
 	struct trace_event_raw_sched_process_exit sched_process_exit;
 	struct trace_event_raw_sched_wakeup_template sched_wakeup;
+	struct trace_event_raw_tcp_event_sk tcp_event_sk;
 	btf_trace_sched_switch tp_sched_switch;
 	btf_trace_sched_wakeup tp_sched_wakeup;
 	btf_trace_sched_wakeup_new tp_sched_wakeup_new;
@@ -413,6 +440,7 @@ struct kernel_model_types {
 	btf_trace_sys_exit tp_sys_exit;
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
+	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
 };
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX

@@ -42,6 +42,7 @@ export interface KernelRunFlags {
   uid?: string;
   gid?: string;
   arch?: string;
+  'map-size'?: string;
   json: boolean;
   pretty: boolean;
   engine?: 'jit' | 'interpreter';
@@ -78,10 +79,27 @@ function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
 function snapshot(coll: Collection): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const [name, m] of coll.maps) {
-    if (['ringbuf', 'perf_event_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
+    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
     const entries = new Map<string, string>();
     for (const [k, v] of (m as BpfMap<unknown>).entries()) entries.set(hex(k), Array.isArray(v) ? v.map((x: Uint8Array) => hex(x)).join(' | ') : hex(v as Uint8Array));
     out.set(name, entries);
+  }
+  return out;
+}
+
+/** `--map-size NAME=MAX_ENTRIES[:VALUE_SIZE],..`: what bpf_map__set_max_entries / bpf_map__set_value_size set before load. */
+function mapSizes(arg: string | undefined, maps: ReadonlyMap<string, unknown>): Record<string, { maxEntries: number; valueSize?: number }> {
+  const out: Record<string, { maxEntries: number; valueSize?: number }> = {};
+  for (const item of (arg ?? '').split(',').filter((x) => x.trim() !== '')) {
+    const m = /^\s*([^=\s]+)=(\d+)(?::(\d+))?\s*$/.exec(item);
+    if (!m) throw new CliUsageError(`--map-size: '${item}' is not NAME=MAX_ENTRIES[:VALUE_SIZE]`);
+    if (!maps.has(m[1]!)) throw new CliUsageError(`--map-size: the object has no map ${m[1]} (it has: ${[...maps.keys()].join(', ')})`);
+    const n = (s: string): number => {
+      const v = Number(s);
+      if (!Number.isSafeInteger(v) || v > 0xffffffff) throw new CliUsageError(`--map-size: ${s} is not a u32`);
+      return v;
+    };
+    out[m[1]!] = { maxEntries: n(m[2]!), ...(m[3] !== undefined ? { valueSize: n(m[3]) } : {}) };
   }
   return out;
 }
@@ -93,11 +111,12 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
   using kit = new TestKit({ kernelBtf: btf, arch, ...(f.engine ? { runtime: { engine: f.engine } } : {}) });
   const spec = await loadObjectFile(file);
   if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
+  const mapOverrides = mapSizes(f['map-size'], spec.maps);
   let coll: Collection;
   try {
-    coll = await kit.load(spec);
+    coll = await kit.load(spec, { mapOverrides });
   } catch {
-    coll = await kit.load(spec, { programs: [progName] });
+    coll = await kit.load(spec, { programs: [progName], mapOverrides });
   }
   const ev: FireOptions = {};
   let taskFields: Record<string, unknown> = {};
@@ -118,6 +137,7 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
     if (typeof j.format === 'string') ev.format = readFileSync(j.format, 'utf8');
     if (typeof j.task === 'object' && j.task !== null) taskFields = j.task as Record<string, unknown>;
     if (typeof j.cpu === 'number') ev.cpu = j.cpu;
+    if (j.cookie !== undefined) ev.cookie = jsonInt(j.cookie, 'cookie');
     if (typeof j.stack === 'object' && j.stack !== null) {
       const s = j.stack as { kernel?: unknown[]; user?: unknown[] };
       ev.stack = { kernel: (s.kernel ?? []).map((x, i) => jsonInt(x, `stack.kernel[${i}]`)), user: (s.user ?? []).map((x, i) => jsonInt(x, `stack.user[${i}]`)) };

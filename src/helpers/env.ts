@@ -52,6 +52,8 @@ export interface HelperMap {
   perfOutput?(index: number, data: Uint8Array): number;
   /** stack_trace: bpf_get_stackid of the chain (innermost first): the id or -errno */
   stackId?(chain: readonly bigint[], flags: bigint): number;
+  /** cgroup_array: the id of the cgroup in slot `index`, undefined when empty */
+  cgroupAt?(index: number): bigint | undefined;
   /** prog_array: the program in slot `index` */
   progAt?(index: number): Executable | undefined;
 }
@@ -102,6 +104,18 @@ export interface HelperKernel {
   currentTask(): bigint;
   /** the current task's cgroup v2 id (bpf_get_current_cgroup_id) */
   cgroupId(): bigint;
+  /** the id of the current task's cgroup's ancestor at `level` (0: the root), 0 when level is past its own (bpf_get_current_ancestor_cgroup_id) */
+  ancestorCgroupId(level: number): bigint;
+  /** whether the current task's cgroup is the cgroup `id` or below it (task_under_cgroup_hierarchy) */
+  underCgroup(id: bigint): boolean;
+  /** whether the kernel has a cgroup with this id (a cgroup_array update names it) */
+  hasCgroup(id: bigint): boolean;
+  /** the current task's pid namespace (its nsfs dev and inode) and its pid and tgid there (bpf_get_ns_current_pid_tgid) */
+  pidNamespace(): { dev: bigint; ino: bigint; pid: number; tgid: number };
+  /** the running program's attach cookie (bpf_get_attach_cookie) */
+  attachCookie(): bigint;
+  /** the address of the function the running program is attached to (bpf_get_func_ip), 0 if it names none */
+  funcIp(): bigint;
   /** the current event's kernel or user call chain, innermost first (bpf_get_stack) */
   stack(user: boolean): readonly bigint[];
   /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */

@@ -16,6 +16,7 @@ import { helper } from './def.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { err, inSpace, runOf, u32, type HelperKernel, type PerfCounter } from './env.js';
 import { mapArg } from './maps.js';
+import { PT_REGS } from '../uapi/ctx.js';
 import { BPF_F_CURRENT_CPU, BPF_F_INDEX_MASK } from './perf.js';
 import {
   BPF_F_SKIP_FIELD_MASK,
@@ -102,11 +103,66 @@ function sendSignal(env: ExecEnv, sig: number, thread: boolean): bigint {
   return 0n;
 }
 
+/** bpf_current_task_under_cgroup: -E2BIG past the array, -EAGAIN for an empty slot, else 1 if the current task is in the slot's cgroup or below it. */
+function currentTaskUnderCgroup(env: ExecEnv, mapAddr: bigint, index: number): bigint {
+  const m = mapArg(env, mapAddr);
+  // The verifier lets only cgroup_array maps reach here (check_map_func_compatibility).
+  if (!m.cgroupAt) throw new TypeError(`bpf_current_task_under_cgroup on a ${m.type} map`);
+  if (index >= m.maxEntries) return err('E2BIG');
+  const id = m.cgroupAt(index);
+  if (id === undefined) return err('EAGAIN');
+  return kernelOf(env).underCgroup(id) ? 1n : 0n;
+}
+
+/** sizeof(struct bpf_pidns_info): pid and tgid, u32 each */
+const PIDNS_INFO_SIZE = 8;
+
+/**
+ * bpf_get_ns_current_pid_tgid: the current task's pid and tgid as its pid
+ * namespace sees them, if that namespace is the one (dev, ino) names
+ * (ns_match); otherwise -EINVAL with the buffer zeroed, as for a size other
+ * than struct bpf_pidns_info's or a dev that is not a dev_t (u32).
+ */
+function nsCurrentPidTgid(env: ExecEnv, dev: bigint, ino: bigint, buf: bigint, size: number): bigint {
+  if (!inSpace(env, buf, size)) return err('EFAULT');
+  const b = Number(buf);
+  const ns = kernelOf(env).pidNamespace();
+  if (size !== PIDNS_INFO_SIZE || dev !== BigInt.asUintN(32, dev) || dev !== ns.dev || ino !== ns.ino) {
+    env.space.u8.fill(0, b, b + size);
+    return err('EINVAL');
+  }
+  env.space.view.setUint32(b, ns.pid, true);
+  env.space.view.setUint32(b + 4, ns.tgid, true);
+  return 0n;
+}
+
+/**
+ * bpf_get_func_ip (bpf_get_func_ip_kprobe, _tracing): the address of the
+ * function the program is attached to, for kretprobes and fexit too (not
+ * the return address). A test kit answers from its symbol table (the
+ * program's target); tsbpf's own probes (src/hooks, enableProbeHelpers)
+ * keep the probed function's address in regs->ip.
+ */
+export const getFuncIp: HelperDef = helper(BPF_FUNC.get_func_ip, (env) => {
+  const run = runOf(env);
+  const k = run.host.kernel;
+  return k ? k.funcIp() : env.space.readU64(run.ctx + PT_REGS.rip);
+});
+
 export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
   // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (memory/probe-mem.ts)
   helper(BPF_FUNC.get_current_task_btf, (env) => kernelOf(env).currentTask()),
   helper(BPF_FUNC.get_current_cgroup_id, (env) => kernelOf(env).cgroupId()),
+  // cgroup_ancestor(task_dfl_cgroup(current), level): an int level; a negative one, or one past the cgroup's own, has no ancestor (0)
+  helper(BPF_FUNC.get_current_ancestor_cgroup_id, (env, r1) => {
+    const level = Number(BigInt.asIntN(32, r1));
+    return level < 0 ? 0n : kernelOf(env).ancestorCgroupId(level);
+  }),
+  helper(BPF_FUNC.current_task_under_cgroup, (env, r1, r2) => currentTaskUnderCgroup(env, r1, u32(r2))),
+  helper(BPF_FUNC.get_ns_current_pid_tgid, (env, r1, r2, r3, r4) => nsCurrentPidTgid(env, r1, r2, r3, u32(r4))),
+  // the cookie of the attachment that runs the program (bpf_get_attach_cookie_kprobe, _trace, _pe, _tracing alike)
+  helper(BPF_FUNC.get_attach_cookie, (env) => kernelOf(env).attachCookie()),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
   helper(BPF_FUNC.get_stackid, (env, _ctx, r2, r3) => getStackId(env, r2, r3)),
   helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {

@@ -42,7 +42,7 @@ import type { Program } from '../runtime/runtime.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { HelperDef } from '../vm/helper-abi.js';
-import { helper } from '../helpers/def.js';
+import { getFuncIp } from '../helpers/tracing.js';
 import { runOf } from '../helpers/env.js';
 import { HookPoint, LITTLE_ENDIAN, memOf, type CtxBuffer, type Link, type SpaceMem } from './link.js';
 import { ALL_WORDS, ctxWordsRead, type HelperCtxReads } from './ctx-reads.js';
@@ -54,14 +54,7 @@ const ARG_REGS = [PT_REGS.rdi, PT_REGS.rsi, PT_REGS.rdx, PT_REGS.rcx, PT_REGS.r8
 const FUNC_IP_BASE = 0x400000n;
 let nextFunc = 1n;
 
-/**
- * bpf_get_func_ip (helper 173) for kprobe programs: the probed function's
- * address, which tsbpf keeps in regs->ip. Add it with `enableProbeHelpers`.
- */
-export const getFuncIp: HelperDef = helper(BPF_FUNC.get_func_ip, (env) => {
-  const run = runOf(env);
-  return env.space.readU64(run.ctx + PT_REGS.rip);
-});
+export { getFuncIp };
 
 /** Register the probe helpers (bpf_get_func_ip) in a runtime before loading probe programs. */
 export function enableProbeHelpers(rt: Runtime): Runtime {

@@ -18,6 +18,7 @@ import { QueueMap, StackMap } from './queue-stack.js';
 import { BloomFilter } from './bloom-filter.js';
 import { DevMap, DevMapHash } from './devmap.js';
 import { StackTraceMap } from './stack-trace.js';
+import { CgroupArray } from './cgroup-array.js';
 
 export type MapClass = new (spec: MapSpec, ctx: MapContext) => BpfMap<unknown>;
 
@@ -45,6 +46,7 @@ export interface MapTypes {
   devmap: DevMap;
   devmap_hash: DevMapHash;
   stack_trace: StackTraceMap;
+  cgroup_array: CgroupArray;
 }
 
 export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { readonly [K in keyof MapTypes]: MapClass } = {
@@ -66,4 +68,5 @@ export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { r
   devmap: DevMap,
   devmap_hash: DevMapHash,
   stack_trace: StackTraceMap,
+  cgroup_array: CgroupArray,
 };

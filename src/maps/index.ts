@@ -57,6 +57,7 @@ export { ArrayOfMaps, HashOfMaps, checkInnerMap } from './map-in-map.js';
 export { QueueMap, StackMap } from './queue-stack.js';
 export { BloomFilter } from './bloom-filter.js';
 export { StackTraceMap } from './stack-trace.js';
+export { CgroupArray } from './cgroup-array.js';
 export { DevMap, DevMapHash } from './devmap.js';
 export { TypedMap, type TypedMapOptions } from './typed.js';
 
@@ -122,6 +123,7 @@ export function checkMapSpec(spec: MapSpec): void {
       return arrayCheck();
     case 'prog_array':
     case 'perf_event_array':
+    case 'cgroup_array':
       return fdArrayCheck();
     case 'array_of_maps':
       fdArrayCheck();

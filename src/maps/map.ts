@@ -90,6 +90,8 @@ export interface MapContext {
   attach?: MapAttach;
   /** devmap: the network devices an update may name (by ifindex); absent: any ifindex is taken. */
   devices?: { has(ifindex: number): boolean };
+  /** cgroup_array: the cgroups an update may name, by id (the runtime's modelled kernel); absent: none, every update is EBADF */
+  cgroups?: { has(id: bigint): boolean };
   /** where `map.pin(path)` pins (the runtime's PinStore); absent: pin() is EOPNOTSUPP */
   pins?: PinStore;
 }

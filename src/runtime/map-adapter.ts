@@ -10,6 +10,7 @@ import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
 import { PerfEventArray } from '../maps/perf-event-array.js';
 import { StackTraceMap } from '../maps/stack-trace.js';
+import { CgroupArray } from '../maps/cgroup-array.js';
 import type { HelperMap } from '../helpers/env.js';
 import type { Executable } from '../vm/engine.js';
 import { owning } from './confine.js';
@@ -47,6 +48,7 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
   // deliver() also wakes the map's readers (PerfEventArray.onRecord), as output() does.
   if (map instanceof PerfEventArray) view.perfOutput = (index, data) => map.deliver(index, data);
   if (map instanceof StackTraceMap) view.stackId = (chain, flags) => map.stackId(chain, flags);
+  if (map instanceof CgroupArray) view.cgroupAt = (i) => map.cgroupAt(i);
   if (map.type === 'prog_array') view.progAt = (i) => programAt(map, i);
   // bpf_for_each_map_elem: array, per-CPU array, hash kinds (kernel: map_ops->map_for_each_callback).
   if (FOR_EACH_TYPES.has(map.type)) {

@@ -255,6 +255,9 @@ export class Runtime implements RuntimeApi {
   mapContext(): MapContext {
     const ctx: MapContext = { space: this.space, numCpus: this.numCpus, table: this.maps, programs: { byId: (id) => this.programs.get(id) }, devices: this.devices };
     if (this.pins) ctx.pins = this.pins;
+    // cgroup_array updates name the modelled kernel's cgroups (a test kit's); with none, no id resolves.
+    const k = this.host.kernel;
+    if (k) ctx.cgroups = { has: (id) => k.hasCgroup(id) };
     return ctx;
   }
 

@@ -17,6 +17,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import type { ProgramSpec } from '../object/spec.js';
+import type { Btf } from '../object/btf/btf.js';
 import { KernelObject, type KernelModel, type ObjectInit } from './model.js';
 import { REGS, regsBytes, type Arch } from './regs.js';
 import { formatRecord, parseFormat } from './tracefs-format.js';
@@ -97,6 +98,8 @@ export interface ContextOptions {
   commonPid?: number;
   /** CONFIG_ARCH_HAS_SYSCALL_WRAPPER: ksyscall contexts point at the user's pt_regs (default true, x86-64 and arm64) */
   syscallWrapper?: boolean;
+  /** the BTF of the program's object: the record type a tracepoint program reads, when the kernel BTF has no trace_event_raw_<event> */
+  programBtf?: Btf;
 }
 
 export function buildContext(model: KernelModel, arch: Arch, ps: ProgramSpec, ev: TracingEvent, opts: ContextOptions = {}): Uint8Array {
@@ -133,7 +136,7 @@ export function buildContext(model: KernelModel, arch: Arch, ps: ProgramSpec, ev
       return out;
     }
     case 'record':
-      return recordOf(model, ps, ev, commonPid);
+      return recordOf(model, ps, ev, commonPid, opts.programBtf);
   }
 }
 
@@ -166,9 +169,19 @@ const EVENT_CLASS: Readonly<Record<string, string>> = {
   sched_process_wait: 'sched_process_template',
   block_rq_issue: 'block_rq',
   block_rq_insert: 'block_rq',
+  // include/trace/events/block.h: DEFINE_EVENT(block_rq_completion, block_rq_complete / block_rq_error)
+  block_rq_complete: 'block_rq_completion',
+  block_rq_error: 'block_rq_completion',
+  // include/trace/events/writeback.h: DEFINE_EVENT(writeback_folio_template, writeback_dirty_folio / folio_wait_writeback)
+  writeback_dirty_folio: 'writeback_folio_template',
+  folio_wait_writeback: 'writeback_folio_template',
+  // include/trace/events/tcp.h: DEFINE_EVENT(tcp_event_sk, tcp_receive_reset / tcp_destroy_sock / tcp_rcv_space_adjust)
+  tcp_receive_reset: 'tcp_event_sk',
+  tcp_destroy_sock: 'tcp_event_sk',
+  tcp_rcv_space_adjust: 'tcp_event_sk',
 };
 
-function recordOf(model: KernelModel, ps: ProgramSpec, ev: TracingEvent, commonPid: number): Uint8Array {
+function recordOf(model: KernelModel, ps: ProgramSpec, ev: TracingEvent, commonPid: number, btf: Btf | undefined): Uint8Array {
   const tp = tracepointName(ps);
   const fields: Record<string, unknown> = { ...ev.fields };
   const syscall = tp?.cat === 'syscalls' ? (/^sys_(enter|exit)_/.exec(tp.name)?.[1] as 'enter' | 'exit' | undefined) : undefined;
@@ -176,7 +189,7 @@ function recordOf(model: KernelModel, ps: ProgramSpec, ev: TracingEvent, commonP
   if (syscall === 'enter' && ev.args && fields.args === undefined) fields.args = ev.args.map((a) => argBits(model, a));
   if (syscall === 'exit' && ev.ret !== undefined && fields.ret === undefined) fields.ret = BigInt.asIntN(64, argBits(model, ev.ret));
   if (ev.format !== undefined) return formatRecord(parseFormat(ev.format), { common_pid: commonPid, ...fields }, (v) => argBits(model, v as ArgValue));
-  const type = ev.record ?? (syscall ? `trace_event_raw_sys_${syscall}` : tp ? recordType(model, tp.name) : undefined);
+  const type = ev.record ?? (syscall ? `trace_event_raw_sys_${syscall}` : tp ? recordType(model, ps, btf, tp.name) : undefined);
   if (!type) throw new TsbpfError('EINVAL', `${ps.name}: section ${ps.section} names no tracepoint; give the event's record type or format`);
   const id = model.typeId(type);
   const st = model.btf.typeById(model.btf.resolve(id));
@@ -213,9 +226,39 @@ function recordOf(model: KernelModel, ps: ProgramSpec, ev: TracingEvent, commonP
   }
 }
 
-function recordType(model: KernelModel, name: string): string {
+/**
+ * The record type of tracepoint `name`: trace_event_raw_<name>, else its
+ * event class's (EVENT_CLASS), else the one the program itself reads the
+ * record as (programRecordType), as libbpf-tools name their contexts.
+ */
+function recordType(model: KernelModel, ps: ProgramSpec, btf: Btf | undefined, name: string): string {
   for (const n of [name, EVENT_CLASS[name]]) {
     if (n && model.btf.typeByName(`trace_event_raw_${n}`, 'struct')) return `trace_event_raw_${n}`;
   }
+  const own = btf && programRecordType(model, ps, btf);
+  if (own) return own;
   throw new TsbpfError('ENOENT', `the kernel BTF has no trace_event_raw_${name}: give the record type (record) or the tracefs format file (format)`);
+}
+
+/**
+ * The trace_event_raw_* type a tracepoint program reads its record as,
+ * when the kernel BTF has it: the one its CO-RE relocations name (a
+ * `___flavour` suffix dropped, as libbpf matches flavours), else the type
+ * its context argument points to. Undefined when it names none, or several.
+ */
+function programRecordType(model: KernelModel, ps: ProgramSpec, btf: Btf): string | undefined {
+  const nameOf = (id: number): string | undefined => {
+    const t = btf.typeById(btf.resolve(id));
+    return t.kind === 'struct' && t.name.startsWith('trace_event_raw_') ? t.name.replace(/___.*$/, '') : undefined;
+  };
+  const known = (names: Iterable<string | undefined>): string[] =>
+    [...new Set(names)].filter((n): n is string => n !== undefined && model.btf.typeByName(n, 'struct') !== undefined);
+  const fromRelos = known((ps.coreRelos ?? []).map((r) => nameOf(r.typeId)));
+  if (fromRelos.length) return fromRelos.length === 1 ? fromRelos[0] : undefined;
+  const fn = ps.funcInfo?.find((f) => f.insnOff === 0);
+  const proto = fn ? btf.typeById(btf.typeById(fn.typeId).kind === 'func' ? (btf.typeById(fn.typeId) as { typeId: number }).typeId : 0) : undefined;
+  const arg = proto?.kind === 'func_proto' ? proto.params[0] : undefined;
+  const ptr = arg ? btf.typeById(btf.resolve(arg.typeId)) : undefined;
+  const fromArg = ptr?.kind === 'ptr' ? known([nameOf(ptr.typeId)]) : [];
+  return fromArg[0];
 }

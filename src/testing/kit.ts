@@ -25,12 +25,13 @@ import type { CollectionSpec } from '../object/spec.js';
 import { Runtime, type Collection, type LoadOptions, type Program, type RuntimeOptions } from '../runtime/runtime.js';
 import { ManualClock } from '../runtime/host.js';
 import { defaultHelpers } from '../helpers/index.js';
-import { tracingHelpers } from '../helpers/tracing.js';
+import { getFuncIp, tracingHelpers } from '../helpers/tracing.js';
 import type { HelperKernel, PerfCounter, TaskIdentity, TraceRecord } from '../helpers/env.js';
 import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
 import { KernelModel, type KernelObject } from './model.js';
+import { CgroupTree, type CgroupOptions } from './cgroups.js';
 import { shippedKernelBtf } from './kernel-btf.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
@@ -69,7 +70,25 @@ export interface FireOptions extends TracingEvent {
   perfCounter?: { counter: bigint | number; enabled?: bigint | number; running?: bigint | number };
   /** the CPU the event happens on (default 0) */
   cpu?: number;
+  /** the attach cookie bpf_get_attach_cookie returns (default the program's, `setAttachCookie`, else 0) */
+  cookie?: bigint | number;
 }
+
+/** A pid namespace as bpf_get_ns_current_pid_tgid matches it, and a task's ids in it. */
+export interface PidNamespace {
+  /** the nsfs device and the namespace's inode (`stat -L -c '%d %i' /proc/PID/ns/pid`) */
+  dev: bigint | number;
+  ino: bigint | number;
+  /** the task's pid and tgid in the namespace (default its own: the initial namespace) */
+  pid?: number;
+  tgid?: number;
+}
+
+/** The initial pid namespace: nsfs is device 4 (0:4) and init_pid_ns's inode PROC_PID_INIT_INO. */
+const INIT_PID_NS = { dev: 4n, ino: 0xeffffffcn };
+/** Where the kit's symbol table starts (x86-64's __START_KERNEL_map + the text offset) and how far apart it puts functions. */
+const KSYM_BASE = 0xffffffff81000000n;
+const KSYM_STEP = 0x1000n;
 
 export interface FireResult {
   /** r0 of the (last) program run, as the 64 bits it returned */
@@ -87,6 +106,8 @@ export interface FireResult {
 export class TestKit {
   readonly runtime: Runtime;
   readonly model: KernelModel;
+  /** the cgroup v2 hierarchy: every task starts in its root (id 1) */
+  readonly cgroups: CgroupTree;
   readonly clock: ManualClock;
   readonly arch: Arch;
   /** every recorded call since the kit was made */
@@ -99,6 +120,11 @@ export class TestKit {
   private readonly specs = new WeakMap<Collection, CollectionSpec>();
   private readonly readers = new Map<string, RingBufReader>();
   private running = '';
+  private runningSection = '';
+  private cookie = 0n;
+  private readonly cookies = new WeakMap<Program, bigint>();
+  private readonly ksyms = new Map<string, bigint>();
+  private readonly pidNs = new WeakMap<KernelObject, { dev: bigint; ino: bigint; pid?: number; tgid?: number }>();
   private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
 
   constructor(opts: TestKitOptions = {}) {
@@ -108,13 +134,15 @@ export class TestKit {
     this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
     const helpers = defaultHelpers();
-    for (const h of tracingHelpers) helpers.register(h);
+    for (const h of [...tracingHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
-    const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {} });
+    this.cgroups = new CgroupTree(this.model);
+    const rootCss = this.cgroups.cssSet(this.cgroups.root);
+    const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {}, cgroups: rootCss });
     init.set({ real_parent: init, parent: init, group_leader: init });
-    this.current = this.model.object('task_struct', { pid: 1000, tgid: 1000, comm: 'tsbpf-test', cred: { uid: 1000, gid: 1000 }, real_parent: init, parent: init });
+    this.current = this.model.object('task_struct', { pid: 1000, tgid: 1000, comm: 'tsbpf-test', cred: { uid: 1000, gid: 1000 }, real_parent: init, parent: init, cgroups: rootCss });
     this.current.set({ group_leader: this.current });
   }
 
@@ -127,6 +155,46 @@ export class TestKit {
   setCurrent(task: KernelObject): void {
     if (task.model !== this.model) throw new TsbpfError('EINVAL', 'the task belongs to another kit');
     this.current = task;
+  }
+
+  /**
+   * The cgroup v2 at `path` below the root (`/system.slice/cron.service`),
+   * made with its missing parents; `opts.id` picks its id. Put a task in it
+   * with `setCgroup`, and a cgroup_array slot with `map.set(index, id)`.
+   */
+  cgroup(path: string, opts: CgroupOptions = {}): KernelObject {
+    return this.cgroups.cgroup(path, opts);
+  }
+
+  /** Move `task` (default the current task) into cgroup `cg` (task->cgroups->dfl_cgrp). */
+  setCgroup(cg: KernelObject, task: KernelObject = this.current): void {
+    task.set({ cgroups: this.cgroups.cssSet(cg) });
+  }
+
+  /** The cookie bpf_get_attach_cookie returns in `program`'s runs (libbpf's bpf_*_opts.cookie at attach). */
+  setAttachCookie(program: Program, cookie: bigint | number): void {
+    this.cookies.set(program, BigInt.asUintN(64, BigInt(cookie)));
+  }
+
+  /**
+   * A kernel function's address in the kit's symbol table (what
+   * bpf_get_func_ip reports for programs attached to it): `addr` sets it,
+   * otherwise the one given before, or a new one of its own.
+   */
+  symbol(name: string, addr?: bigint | number): bigint {
+    if (addr !== undefined) this.ksyms.set(name, BigInt.asUintN(64, BigInt(addr)));
+    let a = this.ksyms.get(name);
+    if (a === undefined) {
+      a = KSYM_BASE + KSYM_STEP * BigInt(this.ksyms.size);
+      while ([...this.ksyms.values()].includes(a)) a += KSYM_STEP;
+      this.ksyms.set(name, a);
+    }
+    return a;
+  }
+
+  /** Put `task` (default the current task) in a pid namespace, with its ids there (bpf_get_ns_current_pid_tgid). */
+  setPidNamespace(ns: PidNamespace, task: KernelObject = this.current): void {
+    this.pidNs.set(task, { dev: BigInt(ns.dev), ino: BigInt(ns.ino), ...(ns.pid !== undefined ? { pid: ns.pid } : {}), ...(ns.tgid !== undefined ? { tgid: ns.tgid } : {}) });
   }
 
   /** The call chains bpf_get_stack reports from now on (innermost first). */
@@ -213,16 +281,21 @@ export class TestKit {
 
   private runOne(p: Program, event: FireOptions): bigint {
     const wrapper = BigInt(this.kconfig.LINUX_HAS_SYSCALL_WRAPPER ?? 0) !== 0n;
-    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper });
+    const coll = this.collections.find((c) => c.programs.get(p.name) === p);
+    const programBtf = coll && this.specs.get(coll)?.btf;
+    const bytes = buildContext(this.model, this.arch, p.spec, event, { commonPid: Number(this.current.get('pid')), syscallWrapper: wrapper, ...(programBtf ? { programBtf } : {}) });
     const space = this.runtime.space;
     const ctx = space.alloc(Math.max(8, bytes.length));
     const region = space.addRegion({ base: ctx, size: Math.max(8, bytes.length), kind: 'ctx', name: `${p.name} context`, writable: false });
     space.u8.set(bytes, ctx);
     this.running = p.name;
+    this.runningSection = p.spec.section;
+    this.cookie = event.cookie !== undefined ? BigInt.asUintN(64, BigInt(event.cookie)) : (this.cookies.get(p) ?? 0n);
     try {
       return p.invoke(ctx, { cpu: event.cpu ?? 0 }).r0;
     } finally {
       this.running = '';
+      this.runningSection = '';
       space.removeRegion(region);
       space.retire(ctx);
     }
@@ -284,18 +357,50 @@ export class TestKit {
         return typeof c === 'string' ? c : '';
       },
     };
+    // cgroup_id(task_dfl_cgroup(current)): the kernfs node's id; the root cgroup's (1) when the model gives none.
+    const cgroupId = (): bigint => {
+      try {
+        const v = kit.current.get('cgroups.dfl_cgrp.kn.id');
+        return typeof v === 'bigint' ? BigInt.asUintN(64, v) : 1n;
+      } catch (e) {
+        if (e instanceof TsbpfError) return 1n;
+        throw e;
+      }
+    };
+    /** the address of task_dfl_cgroup(current), undefined when the task has none */
+    const currentCgroup = (): number | undefined => {
+      try {
+        const v = kit.current.get('cgroups.dfl_cgrp');
+        return typeof v === 'bigint' && v !== 0n ? Number(v) : undefined;
+      } catch (e) {
+        if (e instanceof TsbpfError) return undefined;
+        throw e;
+      }
+    };
     return {
       task,
       currentTask: () => kit.current.ptr,
-      // cgroup_id(task_dfl_cgroup(current)): the kernfs node's id; the root cgroup's (1) when the model gives none.
-      cgroupId: () => {
-        try {
-          const v = kit.current.get('cgroups.dfl_cgrp.kn.id');
-          return typeof v === 'bigint' ? BigInt.asUintN(64, v) : 1n;
-        } catch (e) {
-          if (e instanceof TsbpfError) return 1n;
-          throw e;
-        }
+      cgroupId,
+      // task_dfl_cgroup(current)'s ancestors, from the hierarchy; a cgroup the test made by hand is its own only ancestor
+      ancestorCgroupId: (level) => {
+        const at = currentCgroup();
+        const id = at === undefined ? undefined : kit.cgroups.ancestorId(at, level);
+        if (id !== undefined) return id;
+        return BigInt(num('cgroups.dfl_cgrp.level')) === BigInt(level) ? cgroupId() : 0n;
+      },
+      underCgroup: (id) => {
+        const at = currentCgroup();
+        return (at === undefined ? undefined : kit.cgroups.isDescendant(at, id)) ?? id === cgroupId();
+      },
+      hasCgroup: (id) => kit.cgroups.has(id),
+      pidNamespace: () => {
+        const ns: { dev: bigint; ino: bigint; pid?: number; tgid?: number } = kit.pidNs.get(kit.current) ?? INIT_PID_NS;
+        return { dev: ns.dev, ino: ns.ino, pid: ns.pid ?? task.pid, tgid: ns.tgid ?? task.tgid };
+      },
+      attachCookie: () => kit.cookie,
+      funcIp: () => {
+        const target = attachTarget(kit.runningSection);
+        return target ? BigInt.asUintN(64, kit.symbol(target.name) + target.offset) : 0n;
       },
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
@@ -305,6 +410,17 @@ export class TestKit {
       },
     };
   }
+}
+
+/**
+ * The kernel function a program's section attaches it to (kprobe/NAME,
+ * kprobe/NAME+OFF, kretprobe/NAME, fentry/NAME, fexit/NAME, fmod_ret/NAME),
+ * undefined for other sections. bpf_get_func_ip reports the probe's
+ * address: kp->addr, the function's plus the offset.
+ */
+function attachTarget(section: string): { name: string; offset: bigint } | undefined {
+  const m = /^(?:kprobe|kretprobe|fentry|fexit|fmod_ret)(?:\.s)?\/([^+/]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(section.replace(/^\?/, ''));
+  return m ? { name: m[1]!, offset: m[2] ? BigInt(m[2]) : 0n } : undefined;
 }
 
 /** A section or hook name in one spelling: `tp/` is `tracepoint/`, `raw_tp/` is `raw_tracepoint/`, no leading `?`. */

@@ -64,7 +64,7 @@ export class KernelObject {
 
   /** Write more fields (the rest stay as they are). */
   set(init: ObjectInit): this {
-    this.model.write(this.typeId, this.addr, init, this.typeName);
+    this.model.write(this.typeId, this.addr, init, this.typeName, this.size);
     return this;
   }
 
@@ -221,16 +221,45 @@ export class KernelModel {
     const t = this.btf.typeById(id);
     const name = t.name || this.btf.typeById(typeId).name || `[${id}]`;
     if (t.kind === 'fwd') throw new TsbpfError('EINVAL', `${name} is only declared in the kernel BTF (no layout)`);
-    const size = this.btf.sizeof(id);
+    const size = this.btf.sizeof(id) + this.flexibleBytes(id, init);
     const r = this.region(size, this.btf.alignof(id), name);
     const obj = new KernelObject(this, r.base, id, name, size, r);
-    this.writeValue(id, r.base, 0, undefined, init, name, depth);
+    this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, init, name, depth));
     return obj;
   }
 
-  /** @internal write `init` into the object of type `typeId` at `addr` */
-  write(typeId: number, addr: number, init: ObjectInit, path: string): void {
-    this.writeValue(typeId, addr, 0, undefined, init, path, 0);
+  /** @internal write `init` into the object of type `typeId` at `addr`, `size` bytes long (its flexible array included) */
+  write(typeId: number, addr: number, init: ObjectInit, path: string, size = this.btf.sizeof(typeId)): void {
+    this.within(addr + size, () => this.writeValue(typeId, addr, 0, undefined, init, path, 0));
+  }
+
+  /**
+   * The bytes a struct's flexible array member (its last, declared `[]` or
+   * `[0]`: `struct cgroup *ancestors[]`) needs for the elements `init` gives
+   * it; the object is allocated that much longer, as the kernel's are.
+   */
+  private flexibleBytes(id: number, init: FieldValue): number {
+    const t = this.btf.typeById(id);
+    if (t.kind !== 'struct' || !isPlainObject(init)) return 0;
+    const last = t.members[t.members.length - 1];
+    const v = last?.name ? (init as ObjectInit)[last.name] : undefined;
+    if (!last || !Array.isArray(v)) return 0;
+    const at = this.btf.typeById(this.btf.resolve(last.typeId));
+    if (at.kind !== 'array' || at.nelems !== 0) return 0;
+    const end = last.bitOffset / 8 + v.length * this.btf.sizeof(this.btf.resolve(at.elemTypeId));
+    return Math.max(0, Math.ceil(end) - this.btf.sizeof(id));
+  }
+
+  /** The end of the object being written (its flexible array reaches there); 0 outside a write. */
+  private end = 0;
+  private within(end: number, write: () => void): void {
+    const saved = this.end;
+    this.end = end;
+    try {
+      write();
+    } finally {
+      this.end = saved;
+    }
   }
 
   private writeValue(typeId: number, addr: number, bitOff: number, member: Member | undefined, v: FieldValue, path: string, depth: number): void {
@@ -277,7 +306,9 @@ export class KernelModel {
           return;
         }
         if (!Array.isArray(v)) throw bad(`an array takes a JS array${esize === 1 ? ', a string or bytes' : ''}`);
-        if (v.length > t.nelems) throw bad(`${v.length} elements do not fit in ${t.nelems}`);
+        // a flexible array (nelems 0) holds what its object was allocated with room for
+        const fits = t.nelems === 0 ? Math.max(0, Math.floor((this.end - addr) / Math.max(1, esize))) : t.nelems;
+        if (v.length > fits) throw bad(`${v.length} elements do not fit in ${fits}${t.nelems === 0 ? ' (a flexible array: give its elements when the object is made)' : ''}`);
         (v as FieldValue[]).forEach((e, i) => this.writeValue(elemId, addr + i * esize, 0, undefined, e, `${path}[${i}]`, depth + 1));
         return;
       }
@@ -337,8 +368,9 @@ export class KernelModel {
       if (pointee.kind === 'void' || pointee.kind === 'fwd' || pointee.kind === 'func_proto')
         throw new TsbpfError('EINVAL', `${path}: cannot allocate what a pointer to ${pointee.kind} ${pointee.name} points at: pass an object or an address`);
       const id = this.btf.resolve(targetId);
-      const r = this.region(this.btf.sizeof(id), this.btf.alignof(id), pointee.name || 'object');
-      this.writeValue(id, r.base, 0, undefined, v, path, depth + 1);
+      const size = this.btf.sizeof(id) + this.flexibleBytes(id, v);
+      const r = this.region(size, this.btf.alignof(id), pointee.name || 'object');
+      this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, v, path, depth + 1));
       return BigInt(r.base);
     }
     throw new TsbpfError('EINVAL', `${path}: a pointer takes an object, an address, null${pointee.kind === 'int' ? ', a string' : ''} or the pointed-to fields`);

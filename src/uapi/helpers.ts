@@ -57,6 +57,8 @@ const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
 const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
 const SLEEP = 'it might sleep, and tsbpf does not check that only sleepable programs call it';
+/** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
+const KIT = "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()";
 
 const p = (ret: RetType, args: ArgType[], extra: Omit<HelperProto, 'ret' | 'args'> = {}): HelperProto => ({ ret, args, ...extra });
 const GPL = { gplOnly: true } as const;
@@ -88,11 +90,11 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['get_current_uid_gid', INT0, { impl: 'helpers/task' }],
   // (get_current_uid_gid and get_current_comm were tracing-only in 6.12; Linux 6.18 offers them to every type)
   ['get_current_comm', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { privileged: true, impl: 'helpers/task' }],
-  ['get_current_task', p('INTEGER', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['get_current_cgroup_id', INT0, { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['get_current_ancestor_cgroup_id', p('INTEGER', ['ANYTHING']), { privileged: true }],
+  ['get_current_task', p('INTEGER', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
+  ['get_current_cgroup_id', INT0, { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
+  ['get_current_ancestor_cgroup_id', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   // get_ns_current_pid_tgid (bpf_base_func_proto): fills a struct bpf_pidns_info
-  ['get_ns_current_pid_tgid', p('INTEGER', ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'])],
+  ['get_ns_current_pid_tgid', p('INTEGER', ['ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { impl: 'helpers/tracing', optIn: KIT }],
   ['tail_call', p('VOID', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']), { impl: 'helpers/tailcall' }],
   ['strncmp', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_CONST_STR']), { impl: 'helpers/strings' }],
   // strtol/strtoul: arg 4 is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, an aligned writable u64
@@ -101,8 +103,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['loop', p('INTEGER', ['ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, impl: 'helpers/loop' }],
   ['for_each_map_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, impl: 'helpers/loop' }],
   // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON
-  ['send_signal', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['send_signal_thread', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
+  ['send_signal', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
+  ['send_signal_thread', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
   ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
   ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
@@ -121,7 +123,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
   ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
   // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
-  ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
+  ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], GPL), { privileged: true, unmodelled: BTF_OBJ }],
   ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
   ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
@@ -156,19 +158,19 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   // probe_write_user: the oracle's lockdown (LOCKDOWN_BPF_WRITE_USER) keeps it from every program type
   ['probe_write_user', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.NONE }],
   ['perf_event_output', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { impl: 'helpers/perf' }],
-  ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
+  ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
+  ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
+  ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT, impl: 'helpers/tracing', optIn: KIT }],
   ['read_branch_records', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.PERF_EVENT }],
   ['get_branch_snapshot', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true }],
-  ['current_task_under_cgroup', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { privileged: true }],
+  ['current_task_under_cgroup', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   // get_stackid: a stack_trace map (verifier/func-compat.ts); perf_event programs get bpf_get_stackid_proto_pe,
   // which is not GPL-only (kernel/bpf/stackmap.c). get_stack: R0 is refined to [-MAX_ERRNO, size]
-  ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING, variant: { types: T.PERF_EVENT, proto: p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']) }, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
-  ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()" }],
+  ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING, variant: { types: T.PERF_EVENT, proto: p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']) }, impl: 'helpers/tracing', optIn: KIT }],
+  ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: KIT }],
   ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, retBoundedBySize: true, unmodelled: BTF_OBJ }],
-  ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'hooks/uprobe', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks'" }],
-  ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE }],
+  ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'helpers/tracing', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks', or a TestKit from 'tsbpf/testing'" }],
+  ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE, impl: 'helpers/tracing', optIn: KIT }],
   // get_func_arg/ret write an aligned u64 (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size 8)
   ['get_func_arg', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],
   ['get_func_ret', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_LONG']), { progTypes: T.TRAMPOLINE }],

@@ -27,6 +27,7 @@ export const MAP_BTF_STRUCT: Readonly<Record<string, string>> = {
   array: 'bpf_array', percpu_array: 'bpf_array', prog_array: 'bpf_array', perf_event_array: 'bpf_array', array_of_maps: 'bpf_array',
   hash: 'bpf_htab', percpu_hash: 'bpf_htab', lru_hash: 'bpf_htab', lru_percpu_hash: 'bpf_htab', hash_of_maps: 'bpf_htab',
   lpm_trie: 'lpm_trie', ringbuf: 'bpf_ringbuf_map', queue: 'bpf_queue_stack', stack: 'bpf_queue_stack', bloom_filter: 'bpf_bloom_filter',
+  cgroup_array: 'bpf_array', stack_trace: 'bpf_stack_map',
 };
 
 /** The kfuncs tsbpf implements (see kfuncs.ts); their FUNCs are copied for the signatures. */

@@ -41,10 +41,11 @@ export const options: OptionSpec = {
   uid: { type: 'string' },
   gid: { type: 'string' },
   arch: { type: 'string' },
+  'map-size': { type: 'string' },
   kernel: { type: 'boolean' },
 };
 
-const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid', 'comm', 'uid', 'gid', 'arch'] as const;
+const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid', 'comm', 'uid', 'gid', 'arch', 'map-size'] as const;
 
 export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } data_in F [data_out F [data_size_out L]]
                       [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret | --kernel] [-j|-p]
@@ -63,7 +64,8 @@ export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } d
 
        tsbpf prog run FILE PROG --kernel-btf BTF [--event F.json] [--args A,B,..] [--ret V]
                       [--fields K=V,..] [--format F] [--ctx-in F] [--pid N] [--tgid N]
-                      [--comm S] [--uid N] [--gid N] [--arch x86_64|arm64] [-j|-p]
+                      [--comm S] [--uid N] [--gid N] [--arch x86_64|arm64]
+                      [--map-size NAME=MAX_ENTRIES[:VALUE_SIZE],..] [-j|-p]
   Runs a tracing program (kprobe, tracepoint, raw_tp, tp_btf, fentry, ...) on one
   event of a kernel modelled from BTF (docs/testing.md): BTF is a file
   (/sys/kernel/btf/vmlinux, a BTFHub file) or 'shipped' (tsbpf's small kernel).
@@ -72,6 +74,8 @@ export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } d
   strings); --fields names tracepoint record fields; --format F reads the record's
   layout from a tracefs format file; --event F is a JSON FireOptions (args may be
   {"object": "task_struct", "fields": {...}}; "task" sets the current task's fields).
+  --map-size sizes maps before they are created, as a tool's user space does with
+  bpf_map__set_max_entries / bpf_map__set_value_size (libbpf-tools' stack maps).
   Prints the return value, ring buffer records, recorded helper calls (send_signal,
   ...), bpf_printk lines and the maps the run changed (-j: JSON).
 `;

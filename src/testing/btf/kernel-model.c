@@ -21,6 +21,9 @@ typedef _Bool bool;
 typedef int pid_t;
 typedef unsigned int uid_t;
 typedef unsigned int gid_t;
+typedef struct {
+	s64 counter;
+} atomic64_t;
 typedef unsigned short umode_t;
 typedef long long loff_t;
 
@@ -118,6 +121,8 @@ struct kernfs_node {
 struct cgroup {
 	struct kernfs_node *kn;
 	int level;
+	/* ancestors[level] is the cgroup itself (cgroup_ancestor, cgroup_is_descendant) */
+	struct cgroup *ancestors[0];
 };
 
 struct css_set {
@@ -210,6 +215,8 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	/* sock_gen_cookie's cache: 0 until a cookie is asked for */
+	atomic64_t skc_cookie;
 };
 
 struct sock {
@@ -318,9 +325,25 @@ struct trace_event_raw_sched_wakeup_template {
 	char __data[0];
 };
 
+/* DEFINE_EVENT(tcp_event_sk, tcp_destroy_sock ...): the class's record, as 6.18 lays it out */
+struct trace_event_raw_tcp_event_sk {
+	struct trace_entry ent;
+	const void *skaddr;
+	u16 sport;
+	u16 dport;
+	u16 family;
+	u8 saddr[4];
+	u8 daddr[4];
+	u8 saddr_v6[16];
+	u8 daddr_v6[16];
+	u64 sock_cookie;
+	char __data[0];
+};
+
 /* tp_btf / raw_tp targets: the tracepoints' handler prototypes (btf_trace_<name>) */
 typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, unsigned int);
 typedef void (*btf_trace_sched_wakeup)(void *, struct task_struct *);
+typedef void (*btf_trace_tcp_destroy_sock)(void *, struct sock *);
 typedef void (*btf_trace_sched_wakeup_new)(void *, struct task_struct *);
 typedef void (*btf_trace_sched_process_exec)(void *, struct task_struct *, pid_t, struct linux_binprm *);
 typedef void (*btf_trace_sched_process_fork)(void *, struct task_struct *, struct task_struct *);
@@ -368,6 +391,7 @@ struct kernel_model_types {
 	struct trace_event_raw_sched_process_fork sched_process_fork;
 	struct trace_event_raw_sched_process_exit sched_process_exit;
 	struct trace_event_raw_sched_wakeup_template sched_wakeup;
+	struct trace_event_raw_tcp_event_sk tcp_event_sk;
 	btf_trace_sched_switch tp_sched_switch;
 	btf_trace_sched_wakeup tp_sched_wakeup;
 	btf_trace_sched_wakeup_new tp_sched_wakeup_new;
@@ -378,6 +402,7 @@ struct kernel_model_types {
 	btf_trace_sys_exit tp_sys_exit;
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
+	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
 };
 
 struct kernel_model_types kernel_model_types;
