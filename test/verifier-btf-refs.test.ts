@@ -21,7 +21,7 @@ import { verify } from '../src/verifier/index.js';
 import { Runtime } from '../src/runtime/index.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { TsbpfError } from '../src/errors.js';
-import { loadCorpus, readVerdicts, verifierInput } from './verifier-corpus/corpus.js';
+import { loadCorpus, readVerdicts, verifierInput } from './support/verifier-cases.js';
 import { DIR, corpusKernelBtf } from './real-progs/corpus.js';
 
 const cases = new Map(loadCorpus().filter((c) => c.group === 'btf-ptr' || c.group === 'kfunc-refs').map((c) => [c.name, c]));
