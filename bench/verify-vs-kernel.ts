@@ -128,6 +128,12 @@ export async function main(argv: string[]): Promise<void> {
     const both = rows.filter((r) => r.kInsns !== undefined && r.tInsns !== undefined && r.kInsns > 0);
     const within = both.filter((r) => Math.abs(r.tInsns! - r.kInsns!) <= 0.1 * r.kInsns!).length;
     console.log(`\n${rows.length} programs; processed insns within 10% of the kernel's on ${within} of ${both.length} with counts on both sides`);
+    // the verdicts: where the kernel's verifier gave one (a rejection without a log is a refusal
+    // before verifying, e.g. fentry without trampolines here), does tsbpf give the same?
+    const judged = rows.filter((r) => r.kVerdict === 'accept' || (r.kVerdict === 'reject' && r.kInsns !== undefined));
+    const differ = judged.filter((r) => r.tVerdict !== r.kVerdict);
+    console.log(`verdicts agree on ${judged.length - differ.length} of ${judged.length} programs the kernel judged`);
+    for (const r of differ) console.log(`  differs: ${r.object} ${r.prog}: kernel ${r.kVerdict}, tsbpf ${r.tVerdict}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ import { verify, type VerifierInput } from '../src/verifier/index.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { join } from 'node:path';
 import { FIXTURES } from './paths.js';
+import { shippedKernelBtf } from '../src/testing/kernel-btf.js';
 
 const mapSpec = (name: string, type: MapTypeName, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec =>
   ({ name, type, keySize, valueSize, maxEntries, flags, pinning: 'none' });
@@ -106,6 +107,21 @@ test('fentry: the target\'s arguments, read-only, and a return value of 0', () =
   assert.equal(tracing('trace_fentry', 'bpf_fentry_test7', 'r2 = *(u64 *)(r1 +0)\nr0 = 0\nexit').ok, true);
   const w = tracing('trace_fentry', 'bpf_fentry_test7', 'r2 = *(u64 *)(r1 +0)\nr3 = 0\n*(u64 *)(r2 +0) = r3\nr0 = 0\nexit');
   assert.equal(w.error?.kernelMessage, 'only read is supported');
+});
+
+test('one load through a kernel object on one path and the stack on another is refused, as Linux refuses it', () => {
+  // tp_btf/sched_switch(preempt, prev, next): r3 is the stack or `prev` at one load (save_aux_ptr_type)
+  const sw = (body: string): ReturnType<typeof verify> =>
+    tracing('trace_raw_tp', 'sched_switch', `r6 = r1\ncall 7\nr2 = *(u64 *)(r6 +8)\nr3 = r10\nr3 += -8\nr4 = 0\n*(u64 *)(r10 -8) = r4\n${body}\nr0 = 0\nexit`, {
+      kernelBtf: shippedKernelBtf(),
+    });
+  const r = sw('if r0 == 0 goto +1\nr3 = r2\nr0 = *(u64 *)(r3 +0)');
+  assert.equal(r.ok, false, r.log);
+  assert.equal(r.error?.kernelMessage, 'same insn cannot be used with different pointers');
+  // the stack on both paths is fine, and so are two kernel-object pointers of different trust (allow_trust_mismatch)
+  assert.equal(sw('if r0 == 0 goto +1\nr3 += 0\nr0 = *(u64 *)(r3 +0)').ok, true);
+  const trust = sw('r3 = r2\nif r0 == 0 goto +1\nr3 = *(u64 *)(r2 +72)\nr0 = *(u64 *)(r3 +0)');
+  assert.equal(trust.ok, true, trust.log);
 });
 
 test('fexit and fmod_ret: the return value sits after the arguments', () => {

@@ -13,6 +13,7 @@ import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { Reject } from './reject.js';
+import { isTrustedReg } from './kfunc-args.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
@@ -159,9 +160,9 @@ function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   if (!(c.type === 'scalar' && c.s.isConst())) return -1;
   if (p.maybeNull || c.s.varOff.value !== 0n) return -1;
   // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
-  // comparisons with 0 Linux explores both ways; a PTR_TO_BTF_ID only when trusted), and only
+  // comparisons with 0 Linux explores both ways; a PTR_TO_BTF_ID only when trusted or referenced), and only
   // while base + offset cannot wrap to 0
-  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr' || (p.type === 'btf_id' && p.btfFlags === 'trusted'))) return -1;
+  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr' || (p.type === 'btf_id' && isTrustedReg(p)))) return -1;
   if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
   if (opc === op.BPF_JEQ) return 0;
   if (opc === op.BPF_JNE) return 1;

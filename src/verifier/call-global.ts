@@ -15,6 +15,7 @@ import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './g
 import { helperMemAccess } from './helper-args.js';
 import { callChangesPktData } from './call-helper.js';
 import { explore } from './do-check.js';
+import { unreleasedRef } from './call.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -155,15 +156,7 @@ export function checkGlobalExit(env: Verifier, i: number, r0: Reg): number {
     insn: i,
     hint: 'call bpf_preempt_enable() before returning',
   });
-  if (st.refs.length) {
-    const ref = st.refs[0]!;
-    throw new Reject({
-      errno: 'EINVAL',
-      message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
-      insn: i,
-      hint: `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
-    });
-  }
+  if (st.refs.length) throw unreleasedRef(env, i);
   if (r0.type !== 'scalar')
     throw new Reject({
       errno: 'EINVAL',

@@ -1,12 +1,14 @@
 /**
- * Calls of kernel functions (check_kfunc_call) for the few kfuncs tsbpf
- * implements (kfuncs.ts): the RCU read and preemption sections they open
- * and close are tracked as the kernel tracks them.
+ * Calls of kernel functions (check_kfunc_call) for the kfuncs tsbpf knows
+ * (kfuncs.ts): the RCU read and preemption sections they open and close are
+ * tracked as the kernel tracks them, and the kernel-object arguments and
+ * references of the others are checked (kfunc-args.ts).
  */
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
+import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -31,7 +33,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
         errno: 'ENOTSUPP',
         message: `calling kernel function ${name} is not supported by tsbpf`,
         insn: i,
-        hint: `tsbpf implements the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
+        hint: `tsbpf judges the kfuncs ${[...KFUNCS.keys()].join(', ')}`,
         rule: `${name} is a Linux kfunc that tsbpf does not implement`,
       });
     throw new Reject({
@@ -42,6 +44,14 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       rule: `${name} is not a kfunc programs may call`,
     });
   }
+  // fetch_kfunc_meta: a kfunc registered for other program types only
+  if (k.progTypes && !k.progTypes.includes(env.input.progType))
+    throw new Reject({
+      errno: 'EACCES',
+      message: `calling kernel function ${name} is not allowed`,
+      insn: i,
+      rule: `${name} is not available to ${env.input.progType} programs`,
+    });
   const st = env.cur;
   switch (k.effect) {
     case 'rcu_lock':
@@ -75,8 +85,11 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       st.preemptLock--;
       break;
   }
+  const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
+  if (releaseRef) releaseKfuncRef(env, releaseRef);
   const regs = env.regs();
   for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+  if (k.sig) regs[0] = kfuncRet(env, i, name, k.sig);
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   return i + 1;
 }

@@ -140,17 +140,22 @@ export function checkExit(env: Verifier): number {
         rule: `${env.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`,
       });
   }
-  if (st.refs.length) {
-    const ref = st.refs[0]!;
-    throw new Reject({
-      errno: 'EINVAL',
-      message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
-      insn: i,
-      hint: `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
-      rule: 'a ring buffer reservation is not released on this path',
-    });
-  }
+  if (st.refs.length) throw unreleasedRef(env, i);
   return -1;
+}
+
+/** check_reference_leak: a reference still held at exit (a ring buffer reservation, an acquired kernel object). */
+export function unreleasedRef(env: Verifier, i: number): Reject {
+  const ref = env.cur.refs[0]!;
+  const kfunc = env.input.kfuncOfInsn?.(ref.insn);
+  return new Reject({
+    errno: 'EINVAL',
+    message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
+    insn: i,
+    hint: kfunc ? `every path must release what ${kfunc} (insn ${ref.insn}) returned (bpf_task_release(), bpf_cgroup_release(), ...) before returning, unless it is NULL`
+      : `every path must pass the memory from bpf_ringbuf_reserve (insn ${ref.insn}) to bpf_ringbuf_submit or bpf_ringbuf_discard before returning`,
+    rule: kfunc ? `a reference acquired by ${kfunc} is not released on this path` : 'a ring buffer reservation is not released on this path',
+  });
 }
 
 export function rangeText(r: Reg): string {

@@ -347,8 +347,8 @@ export class Verifier implements MapNames {
   
   
   
-  /** Per load/store instruction: whether its pointer was the context, on the paths seen so far (insn_aux_data.ptr_type). */
-  readonly ctxPtrAt = new Map<number, boolean>();
+  /** Per load/store instruction: what its pointer was (the context, a kernel object, other memory) on the paths seen so far (insn_aux_data.ptr_type). */
+  readonly ptrTypeAt = new Map<number, 'ctx' | 'btf_id' | 'mem'>();
 
   
   

@@ -84,7 +84,8 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
   let off = off0;
   const path: string[] = [];
   for (let depth = 0; depth < 32; depth++) {
-    const tname = t.name;
+    // __btf_name_by_offset: the log names an anonymous struct or member "(anon)"
+    const tname = t.name || '(anon)';
     if (off + size > t.size) {
       // Only a trailing flexible array may be read past the struct's size (walk_flex_arrays).
       const last = t.members[t.members.length - 1];
@@ -135,13 +136,13 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
       }
       if (mt.kind === 'ptr') {
         if (msize !== size || off !== moff)
-          return { kind: 'error', errno: 'EACCES', message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
+          return { kind: 'error', errno: 'EACCES', message: `cannot access ptr member ${m.name || '(anon)'} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
         const targetId = btf.resolve(mt.typeId);
         const target = btf.typeById(targetId);
         if (target.kind === 'struct' || target.kind === 'fwd' || target.kind === 'union') return { kind: 'ptr', field, targetId };
       }
       if (off + size > trueEnd)
-        return { kind: 'error', errno: 'EACCES', message: `access beyond the end of member ${m.name} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}` };
+        return { kind: 'error', errno: 'EACCES', message: `access beyond the end of member ${m.name || '(anon)'} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}` };
       return { kind: 'scalar', field };
     }
     if (!next) return { kind: 'error', errno: 'EINVAL', message: `struct ${tname} doesn't have field at offset ${off}` };

@@ -13,34 +13,79 @@
  * on its thread; Linux counts the nesting and wants it back to 0 at exit).
  * Their BTF signature is `void (void)`. The runtime runs them as no-ops.
  *
+ * The kfuncs that take and return reference-counted kernel objects
+ * (bpf_task_acquire/release, bpf_task_from_pid, bpf_cgroup_acquire/release)
+ * are judged as Linux judges them (kfunc-args.ts: trusted and RCU
+ * arguments, references acquired and released), so that a tool using them
+ * gets Linux's verdict; tsbpf has no tasks or cgroups, so running such a
+ * program is refused at load (runtime 'none').
+ *
  * Other kfuncs Linux offers to every program type (kernel/bpf/helpers.c,
  * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call';
+
+/** An argument: a scalar, or a pointer to the named kernel struct (a PTR_TO_BTF_ID). */
+export type KfuncArg = 'scalar' | { struct: string };
+
+/**
+ * What the verifier needs of a kfunc that takes or returns kernel objects:
+ * its BTF prototype (arguments, return) and its BTF_ID_FLAGS (KF_ACQUIRE,
+ * KF_RELEASE, KF_RET_NULL, KF_RCU, KF_TRUSTED_ARGS; kernel/bpf/helpers.c).
+ */
+export interface KfuncSig {
+  args: readonly KfuncArg[];
+  ret: 'void' | 'scalar' | { struct: string };
+  acquire?: boolean;
+  release?: boolean;
+  retNull?: boolean;
+  rcu?: boolean;
+  trustedArgs?: boolean;
+}
 
 export interface Kfunc {
   name: string;
   effect: KfuncEffect;
-  /** what the call does at run time: nothing (the loader replaces it with a no-op once verified) */
-  runtime: 'nop';
+  /**
+   * what the call does at run time: nothing (the loader replaces it with a no-op once
+   * verified), or nothing tsbpf can do: the verifier judges the program as Linux does, the
+   * loader refuses to run it (ENOTSUPP naming the kfunc)
+   */
+  runtime: 'nop' | 'none';
+  sig?: KfuncSig;
+  /** the program types Linux registers it for (register_btf_kfunc_id_set); all when absent */
+  progTypes?: readonly string[];
 }
 
-export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>(
-  ([
+/** generic_kfunc_set's program types (kfunc_init in kernel/bpf/helpers.c). */
+const GENERIC: readonly string[] = ['tracing', 'sched_cls', 'xdp', 'struct_ops', 'syscall', 'cgroup_skb'];
+const TASK = { struct: 'task_struct' };
+const CGROUP = { struct: 'cgroup' };
+
+export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
+  ...([
     ['bpf_rcu_read_lock', 'rcu_lock'],
     ['bpf_rcu_read_unlock', 'rcu_unlock'],
     ['bpf_preempt_disable', 'preempt_disable'],
     ['bpf_preempt_enable', 'preempt_enable'],
   ] as Array<[string, KfuncEffect]>).map(([name, effect]): [string, Kfunc] => [name, { name, effect, runtime: 'nop' }]),
-);
+  // reference-counted kernel objects (generic_btf_ids): tsbpf has no tasks or cgroups to count
+  ...([
+    ['bpf_task_acquire', { args: [TASK], ret: TASK, acquire: true, rcu: true, retNull: true }],
+    ['bpf_task_release', { args: [TASK], ret: 'void', release: true }],
+    ['bpf_task_from_pid', { args: ['scalar'], ret: TASK, acquire: true, retNull: true }],
+    ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
+    ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
+  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, progTypes: GENERIC }]),
+]);
 
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
-    'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back bpf_task_acquire bpf_task_release ' +
-    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_acquire bpf_cgroup_release bpf_cgroup_ancestor ' +
-    'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_task_from_pid bpf_throw ' +
+    'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
+    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
+    'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
     'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr bpf_iter_num_new bpf_iter_num_next ' +
     'bpf_iter_num_destroy bpf_iter_task_vma_new bpf_iter_task_vma_next bpf_iter_task_vma_destroy bpf_iter_css_task_new ' +
     'bpf_iter_css_task_next bpf_iter_css_task_destroy bpf_iter_css_new bpf_iter_css_next bpf_iter_css_destroy ' +

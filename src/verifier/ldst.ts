@@ -30,21 +30,32 @@ export function checkLdx(env: Verifier, ins: Insn): void {
 
 /**
  * save_aux_ptr_type: Linux rewrites context accesses into accesses of the
- * real kernel struct (convert_ctx_accesses), one rewrite per instruction,
- * so one instruction may not access the context on one path and other
- * memory on another (reg_type_mismatch: the context is never interchangeable).
+ * real kernel struct (convert_ctx_accesses) and loads through kernel-object
+ * pointers into BPF_PROBE_MEM loads, one rewrite per instruction, so one
+ * instruction may not access the context or a PTR_TO_BTF_ID on one path and
+ * other memory on another (reg_type_mismatch_ok is false for both; the
+ * stack, map values, packet and memory regions are interchangeable). A load
+ * through two PTR_TO_BTF_IDs of different trust or type is fine
+ * (allow_trust_mismatch: it becomes the untrusted probe load). Stores pass
+ * no such allowance, but a store through a kernel object is refused before
+ * this check ("only read is supported"), so one kind for all of them is
+ * exact here; atomics are not recorded at all (Linux 6.18's
+ * check_atomic_rmw records only arena pointers). tsbpf marks the kernel
+ * object loads InsnAux.probeMem and the engines read 0 where no kernel
+ * memory is: another pointer reaching the same load would read 0 where
+ * Linux refuses.
  */
 function saveAuxPtrType(env: Verifier, base: Reg): void {
-  const isCtx = base.type === 'ctx';
-  const prev = env.ctxPtrAt.get(env.idx);
-  if (prev === undefined) env.ctxPtrAt.set(env.idx, isCtx);
-  else if (prev !== isCtx)
+  const kind = base.type === 'ctx' ? 'ctx' : base.type === 'btf_id' ? 'btf_id' : 'mem';
+  const prev = env.ptrTypeAt.get(env.idx);
+  if (prev === undefined) env.ptrTypeAt.set(env.idx, kind);
+  else if (prev !== kind)
     throw new Reject({
       errno: 'EINVAL',
       message: 'same insn cannot be used with different pointers',
       insn: env.idx,
-      hint: 'use separate loads or stores for the context and for other memory',
-      rule: 'one instruction accesses the context on one path and other memory on another',
+      hint: 'use separate loads or stores for the context or a kernel object and for other memory',
+      rule: `one instruction accesses ${kind === 'ctx' || prev === 'ctx' ? 'the context' : 'a kernel object (PTR_TO_BTF_ID)'} on one path and other memory on another`,
     });
 }
 

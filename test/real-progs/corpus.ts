@@ -20,6 +20,9 @@ export const DIR = join(ROOT, 'test/real-progs');
 export const KERNEL_ROOTS: readonly string[] = [
   'struct task_struct',
   'struct mm_struct',
+  // what the kfunc corpus (test/verifier-corpus/kfunc-refs.txt) walks to: task->cgroups->dfl_cgrp
+  'struct css_set',
+  'struct cgroup',
   'struct pt_regs',
   'struct cfs_rq',
   'enum bpf_func_id',

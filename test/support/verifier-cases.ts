@@ -19,6 +19,7 @@ import type { Insn } from '../../src/isa/insn.js';
 import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../../src/object/spec.js';
 import type { VerifierInput, VerifierMapInfo } from '../../src/verifier/index.js';
 import { ROOT } from '../paths.js';
+import { corpusKernelBtf } from '../real-progs/corpus.js';
 
 export const CORPUS_DIR = join(ROOT, 'test/verifier-corpus');
 export const VERDICTS_FILE = join(CORPUS_DIR, 'verdicts.json');
@@ -55,6 +56,12 @@ export interface CorpusCase {
   btf: boolean;
   /** tracing programs: the target (kernel function, or raw tracepoint name) the kernel's attach_btf_id names */
   attachBtf?: string;
+  /**
+   * tsbpf judges the case against the recording kernel's own types (test/real-progs/kernel.btf)
+   * instead of the subset it ships: for loads through kernel objects (task_struct, mm_struct)
+   * at the offsets of the kernel the corpus is recorded on
+   */
+  kernelBtf: boolean;
   /**
    * The verdict is derived from the kernel's source, not recorded: the running kernel refuses
    * the program type before verifying (EPERM, no log; lsm here), which the recording confirms.
@@ -115,6 +122,7 @@ interface Opts {
   license?: string;
   btf?: boolean;
   attachBtf?: string;
+  kernelBtf?: boolean;
   derived?: boolean;
 }
 
@@ -159,6 +167,7 @@ function parseOpts(file: string, line: number, words: string[], into: Opts): voi
     else if (k === 'license' && v) into.license = v.replace(/_/g, ' ');
     else if (k === 'btf' && v === undefined) into.btf = true;
     else if (k === 'attach_btf' && v) into.attachBtf = v === 'none' ? '' : v; // none: no attach_btf_id (overrides @defaults)
+    else if (k === 'kernel_btf' && v === undefined) into.kernelBtf = true;
     else if (k === 'derived' && v === undefined) into.derived = true;
     else throw new CorpusError(`${file}:${line}: unknown option '${w}'`);
   }
@@ -259,6 +268,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       license: o.license ?? 'GPL',
       btf: o.btf ?? false,
       ...(o.attachBtf ? { attachBtf: o.attachBtf } : {}),
+      kernelBtf: o.kernelBtf ?? false,
       derived: o.derived ?? false,
       kfuncs: kfuncsOf(insns),
       maps: cur.maps ?? defaultMaps,
@@ -361,6 +371,7 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged, extra: P
     progFlags: c.progFlags,
     // kloader's BTF: type 1 int, 2 the prototype, 3.. one FUNC per function in order.
     ...(c.btf ? { funcInfo: functionStarts(c.insns).map((insnOff, k) => ({ insnOff, typeId: 3 + k })) } : {}),
+    ...(c.kernelBtf ? { kernelBtf: corpusKernelBtf() } : {}),
     ...(c.kfuncs.size ? { kfuncOfInsn: (i: number) => c.kfuncs.get(i) } : {}),
     ...(ATTACH_NAME.has(c.expectedAttachType) && c.expectedAttachType ? { attachType: ATTACH_NAME.get(c.expectedAttachType)! } : {}),
     // the kernel's attach_btf_id names btf_trace_<tp> and bpf_lsm_<hook>; tsbpf takes the tracepoint or hook, as a section names it

@@ -1,0 +1,105 @@
+/**
+ * The arguments and the result of a kfunc that takes or returns kernel
+ * objects (kfuncs.ts KfuncSig), as check_kfunc_args and check_kfunc_call
+ * judge them: a pointer argument must be a PTR_TO_BTF_ID of the struct the
+ * prototype names, not NULL, trusted (or RCU-protected where the kfunc is
+ * KF_RCU), and a KF_RELEASE argument must hold a reference; a KF_ACQUIRE
+ * kfunc returns a referenced pointer (maybe NULL with KF_RET_NULL) that
+ * every path must release before it exits ("Unreleased reference").
+ */
+import { Reg } from './types.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
+import type { KfuncSig } from './kfuncs.js';
+import { kernelBtf } from './kernel-btf.js';
+
+/**
+ * is_trusted_reg: a pointer that holds a reference, or is flagged trusted
+ * (tracing arguments, bpf_get_current_task_btf). is_rcu_reg: MEM_RCU.
+ */
+export function isTrustedReg(r: Reg): boolean {
+  return r.type === 'btf_id' && (r.refObjId !== 0 || r.btfFlags === 'trusted');
+}
+
+/** check_kfunc_args: each argument register against the prototype; returns the reference a KF_RELEASE kfunc releases. */
+export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: KfuncSig): number {
+  const trustedArgs = sig.trustedArgs || sig.release; // is_kfunc_trusted_args: KF_RELEASE implies it
+  let releaseRef = 0;
+  sig.args.forEach((arg, n) => {
+    const regno = n + 1;
+    const reg = env.readReg(regno);
+    const fail = (errno: 'EINVAL' | 'EACCES', message: string, hint?: string): never => {
+      throw new Reject({ errno, message, insn: i, regs: [regno], ...(hint ? { hint } : {}), rule: `argument ${n} of ${name} is not what its prototype asks` });
+    };
+    if (arg === 'scalar') {
+      if (reg.type !== 'scalar') fail('EINVAL', `R${regno} is not a scalar`);
+      return;
+    }
+    if ((trustedArgs || sig.rcu) && (reg.isNull || reg.maybeNull))
+      fail('EACCES', `Possibly NULL pointer passed to trusted arg${n}`, 'compare the pointer with NULL before passing it');
+    if (reg.refObjId && sig.release) releaseRef = reg.refObjId;
+    // get_kfunc_ptr_arg_type: only a kernel object (or a map, typed struct bpf_map) is a PTR_TO_BTF_ID argument;
+    // anything else would be memory, which a struct of pointers cannot be
+    if (reg.type !== 'btf_id' && reg.type !== 'map_ptr')
+      fail('EINVAL', `arg#${n} pointer type STRUCT ${arg.struct} must point to scalar, or struct with scalar`,
+        `pass a pointer to a kernel struct ${arg.struct} (a tracing argument, bpf_get_current_task_btf(), or a pointer acquired from a kfunc)`);
+    if ((trustedArgs || sig.rcu) && reg.type === 'btf_id' && !isTrustedReg(reg)) {
+      if (!sig.rcu) fail('EINVAL', `R${regno} must be referenced or trusted`,
+        'pass a trusted pointer: a tracing argument, bpf_get_current_task_btf(), or one acquired from a kfunc; pointers read from kernel objects are not');
+      if (reg.btfFlags !== 'rcu') fail('EINVAL', `R${regno} must be a rcu pointer`,
+        'pass a trusted or RCU-protected pointer; pointers read from kernel objects through untrusted ones are neither');
+    }
+    // check_func_arg_reg_off: what a release kfunc gets back must be the pointer it handed out
+    if (sig.release && reg.refObjId && (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n))
+      fail('EINVAL', `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+    // process_kf_arg_ptr_to_btf_id: the struct must be the one the prototype names
+    const has = reg.type === 'map_ptr' ? 'bpf_map' : reg.btfName;
+    if (has !== arg.struct || reg.off !== 0)
+      fail('EINVAL', `kernel function ${name} args#${n} expected pointer to STRUCT ${arg.struct} but R${regno} has a pointer to STRUCT ${has}`);
+  });
+  if (sig.release && !releaseRef)
+    throw new Reject({
+      errno: 'EINVAL',
+      message: `release kernel function ${name} expects refcounted PTR_TO_BTF_ID`,
+      insn: i,
+      hint: `pass ${name} a pointer a kfunc acquired (bpf_task_acquire(), bpf_task_from_pid(), ...) and has not been released yet`,
+      rule: `${name} releases a reference, and its argument holds none`,
+    });
+  return releaseRef;
+}
+
+/** The reference's release: every copy of the pointer becomes unusable (release_reference, mark_reg_invalid). */
+export function releaseKfuncRef(env: Verifier, ref: number): void {
+  env.cur.refs = env.cur.refs.filter((x) => x.id !== ref);
+  for (const r of env.cur.allRegs()) if (r.refObjId === ref) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
+}
+
+/** r0 after the call: a pointer to the returned kernel struct (referenced for KF_ACQUIRE, maybe NULL for KF_RET_NULL). */
+export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig): Reg {
+  if (sig.ret === 'void') return Reg.notInit();
+  if (sig.ret === 'scalar') return Reg.unknown();
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const t = btf.typeByName(sig.ret.struct, 'struct');
+  if (!t)
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `${name} returns struct ${sig.ret.struct}, which the kernel BTF given lacks`,
+      insn: i,
+      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+      rule: `the kernel BTF has no struct ${sig.ret.struct}`,
+    });
+  const r0 = Reg.ptr('btf_id', { btfId: t.id, btfName: sig.ret.struct });
+  // check_kfunc_call: KF_RET_NULL takes an id for the NULL check, KF_ACQUIRE another for the
+  // reference, which then serves as both (the numbers the log and "Unreleased reference" print)
+  if (sig.retNull) {
+    r0.maybeNull = true;
+    r0.id = env.newId();
+  }
+  if (sig.acquire) {
+    const ref = env.newId();
+    if (sig.retNull) r0.id = ref;
+    r0.refObjId = ref;
+    env.cur.refs.push({ id: ref, insn: i });
+  }
+  return r0;
+}
