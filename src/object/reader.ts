@@ -33,7 +33,8 @@ import {
   type ElfRelocation,
   type ElfSymbol,
 } from './elf.js';
-import { btfMaps, globalDataMaps, kconfigMap, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { btfMaps, globalDataMaps, kconfigMap, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { legacyMaps, type LegacyPinning } from './legacy-maps.js';
 import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
@@ -49,6 +50,12 @@ export interface ReadObjectOptions {
   name?: string;
   /** Throw for a program whose section names no program type, instead of recording `typeError`. */
   strict?: boolean;
+  /**
+   * The `pinning` field of iproute2-style records in the legacy `maps` section: ignored as
+   * libbpf did (default), or read as tc does ('iproute2': PIN_GLOBAL_NS maps are pinned by
+   * name; load them with pinPath /sys/fs/bpf/tc/globals to share tc's pins). legacy-maps.ts.
+   */
+  legacyPinning?: LegacyPinning;
 }
 
 /** Parse a BPF ELF object (the bytes are untrusted: every failure is a TsbpfError). */
@@ -69,7 +76,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   const mapsSec = elf.sections.find((s) => s.name === '.maps');
   if (mapsSec) maps.push(...btfMaps(elf, mapsSec, btf));
   const legacySec = elf.sections.find((s) => s.name === 'maps');
-  if (legacySec) maps.push(...legacyMaps(elf, legacySec));
+  if (legacySec) maps.push(...legacyMaps(elf, legacySec, opts.legacyPinning));
   const data = globalDataMaps(elf, objectName, btf);
   const kconfig = kconfigMap(objectName, btf);
   const seen = new Set<string>();
