@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// measure-objects.mjs CORPUS_DIR [--kernel-btf PATH] [--json OUT] [--tsbpf BIN]: tsbpf's and libbpf's verdicts
+// measure-objects.mjs CORPUS_DIR [--kernel-btf PATH] [--json OUT] [--tsbpf BIN] [--iproute2]: tsbpf's and libbpf's verdicts
 // on every *.o below CORPUS_DIR (the ebpf-samples corpus, github:vbpf/ebpf-samples, is what it
 // was written for; the corpus is measured locally and never committed). Per object: does
 // libbpf 1.x open it (bpf_object__open_file), does tsbpf open it (`tsbpf prog load -j`); per
 // program opened by both: the running kernel's verdict (libbpf loads each program alone) and
-// tsbpf's verifier verdict. Prints the table by outcome and reason. libbpf's side needs root,
+// tsbpf's verifier verdict. Prints the table by outcome and reason. With --iproute2, an object
+// tsbpf refuses by libbpf's rules is tried again as tc's own loader read it (prog load --iproute2). libbpf's side needs root,
 // gcc and libbpf-dev (scripts/libbpf-verdicts.c is built into a temp dir); without them only
 // tsbpf's side is measured.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,8 +21,9 @@ const kernelBtf = opt('--kernel-btf') ?? (statSync('/sys/kernel/btf/vmlinux', { 
 const jsonOut = opt('--json');
 // another checkout's bin/tsbpf, to measure before and after a change
 const tsbpfBin = opt('--tsbpf') ?? join(root, 'bin/tsbpf');
+const iproute2 = args.includes('--iproute2') ? (args.splice(args.indexOf('--iproute2'), 1), true) : false;
 const [corpus] = args;
-if (!corpus) { console.error('usage: measure-objects.mjs CORPUS_DIR [--kernel-btf PATH] [--json OUT] [--tsbpf BIN]'); process.exit(2); }
+if (!corpus) { console.error('usage: measure-objects.mjs CORPUS_DIR [--kernel-btf PATH] [--json OUT] [--tsbpf BIN] [--iproute2]'); process.exit(2); }
 
 const objects = [];
 (function walk(d) {
@@ -55,8 +57,8 @@ function libbpf(file) {
 }
 
 /** tsbpf's verdict, from `tsbpf prog load FILE -j`: the same shape, plus crash (no JSON). */
-function tsbpf(file) {
-  const r = spawnSync(process.execPath, [tsbpfBin, 'prog', 'load', file, '-j', ...(kernelBtf ? ['--kernel-btf', kernelBtf] : [])], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28 });
+function tsbpf(file, extra = []) {
+  const r = spawnSync(process.execPath, [tsbpfBin, 'prog', 'load', file, '-j', ...extra, ...(kernelBtf ? ['--kernel-btf', kernelBtf] : [])], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 28 });
   const res = { open: false, reason: '', progs: new Map(), crash: false };
   let out;
   try { out = JSON.parse(r.stdout); } catch {
@@ -75,7 +77,10 @@ const rows = [];
 for (const [i, file] of objects.entries()) {
   const name = relative(corpus, file);
   process.stderr.write(`\r[${i + 1}/${objects.length}] ${name.padEnd(60)}`);
-  rows.push({ name, libbpf: libbpf(file), tsbpf: tsbpf(file) });
+  const row = { name, libbpf: libbpf(file), tsbpf: tsbpf(file) };
+  // what libbpf 1.x refuses, read as tc's and ip's own loader did (prog load --iproute2)
+  if (!row.tsbpf.open && iproute2) row.iproute2 = tsbpf(file, ['--iproute2']);
+  rows.push(row);
 }
 process.stderr.write('\n');
 
@@ -95,7 +100,18 @@ for (const [key, names] of [...groups].sort((a, b) => a[0].localeCompare(b[0])))
   const [b, why] = key.split('\t');
   console.log(`${String(names.length).padStart(4)}  ${b}${why ? `  -- ${why}` : ''}\n        ${names.slice(0, 6).join(' ')}${names.length > 6 ? ` ... (+${names.length - 6})` : ''}`);
 }
-console.log(`crashes (no JSON from tsbpf): ${rows.filter((r) => r.tsbpf.crash).length}`);
+console.log(`crashes (no JSON from tsbpf): ${rows.filter((r) => r.tsbpf.crash || r.iproute2?.crash).length}`);
+if (iproute2) {
+  const tried = rows.filter((r) => r.iproute2);
+  const opened = tried.filter((r) => r.iproute2.open);
+  console.log(`\nrefused by tsbpf's default (libbpf) rules: ${tried.length}; opened with --iproute2: ${opened.length}`);
+  const why = new Map();
+  for (const r of tried.filter((x) => !x.iproute2.open)) {
+    const k = r.iproute2.reason.replace(/'[^']*'/g, "'…'").replace(/\/\S+\.o\b/g, 'FILE');
+    why.set(k, [...(why.get(k) ?? []), r.name]);
+  }
+  for (const [k, names] of why) console.log(`${String(names.length).padStart(4)}  still refused -- ${k}\n        ${names.join(' ')}`);
+}
 
 // Programs opened by both: the kernel's verdict beside tsbpf's verifier.
 if (lv) {

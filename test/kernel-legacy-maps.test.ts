@@ -1,6 +1,6 @@
 /**
  * iproute2's map definitions loaded into the running kernel (root): fixtures/elf_maps.o
- * through KernelRuntime with `legacyPinning: 'iproute2'`. The outer array_of_maps is
+ * through KernelRuntime with `loader: 'iproute2'`. The outer array_of_maps is
  * created with slot_a as its inner template and holds slot_a in slot 0 and slot_b in
  * slot 3 (iproute2's bpf_maps_attach_all), PIN_GLOBAL_NS pins pinned_counts by name
  * under the pin path (tc's /sys/fs/bpf/tc/globals/NAME when that is the path), and
@@ -25,7 +25,7 @@ test('kernel: struct bpf_elf_map maps created, wired and pinned as iproute2 does
   mkdirSync(dir);
   const rt = new KernelRuntime({ pinPath: dir });
   try {
-    const spec = await loadObjectFile(fixturePath('elf_maps.o'), { legacyPinning: 'iproute2' });
+    const spec = await loadObjectFile(fixturePath('elf_maps.o'), { loader: 'iproute2' });
     const c = await rt.load(spec);
     const id = (n: string) => c.map(n).id;
     const u32 = (v: number) => Uint8Array.of(v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >>> 24);

@@ -14,7 +14,7 @@
  * - the four bpf_elf_map fields are kept in `MapSpec.elfMap`; bytes past them must be zero
  *   (iproute2 refuses a longer record, libbpf 0.x ignored non-zero ones with a warning);
  * - pinning: libbpf never pinned a legacy map, so by default `pinning` is ignored; with
- *   `{ legacyPinning: 'iproute2' }` PIN_GLOBAL_NS maps are pinned by name (tc's
+ *   `{ loader: 'iproute2' }` PIN_GLOBAL_NS maps are pinned by name (tc's
  *   /sys/fs/bpf/tc/globals/NAME when the load's pinPath is /sys/fs/bpf/tc/globals);
  * - map-in-maps are wired as iproute2 does (bpf_map_attach, bpf_maps_attach_all): the inner
  *   template of a map-in-map is the map whose id is its inner_id, and a map with an id, no
@@ -38,11 +38,11 @@ export const PIN_GLOBAL_NS = 2;
 /** inner_idx of a map that goes into no outer map (iproute2 compares with -1) */
 const NO_INNER_IDX = 0xffffffff;
 
-/** How a legacy record's `pinning` is read: ignored as libbpf did, or as iproute2's tc does. */
-export type LegacyPinning = 'libbpf' | 'iproute2';
+/** Whose rules read the legacy parts of an object (ReadObjectOptions.loader): libbpf's or tc's and ip's own loader's. */
+export type LegacyLoader = 'libbpf' | 'iproute2';
 
 /** The legacy `maps` section: one record per symbol, sized by the symbol. */
-export function legacyMaps(elf: ElfFile, sec: ElfSection, pinningMode: LegacyPinning = 'libbpf'): MapLocation[] {
+export function legacyMaps(elf: ElfFile, sec: ElfSection, loader: LegacyLoader = 'libbpf'): MapLocation[] {
   const le = elf.endian === 'le';
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   const syms = objectSymbols(elf, sec.index).sort((a, b) => a.value - b.value);
@@ -68,7 +68,7 @@ export function legacyMaps(elf: ElfFile, sec: ElfSection, pinningMode: LegacyPin
     if (size > LEGACY_MAP_DEF_SIZE) {
       const elfMap: ElfMapFields = { id: u32(20), pinning: u32(24), innerId: u32(28), innerIdx: size >= ELF_MAP_SIZE ? u32(32) : 0 };
       spec.elfMap = elfMap;
-      if (pinningMode === 'iproute2') spec.pinning = iproute2Pinning(sym.name, elfMap.pinning);
+      if (loader === 'iproute2') spec.pinning = iproute2Pinning(sym.name, elfMap.pinning);
     }
     out.push({ spec, section: sec.index, offset: at, size });
   }

@@ -1,4 +1,6 @@
 /**
+ * Objects libbpf 1.x refuses, read as tc's and ip's own loader read them ({ loader: 'iproute2' },
+ * `prog load --iproute2`): static programs and code sections without function symbols.
  * The legacy `maps` section as iproute2 wrote it (src/object/legacy-maps.ts):
  * struct bpf_elf_map records with id, pinning, inner_id and inner_idx
  * (fixtures/elf_maps.c), pinning ignored as libbpf did or read as tc does,
@@ -8,7 +10,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { BIN } from './paths.js';
+import { TsbpfError } from '../src/errors.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readObject } from '../src/object/reader.js';
@@ -48,14 +53,14 @@ test('struct bpf_elf_map records: the five bpf_map_def fields, then id, pinning,
 });
 
 test("iproute2 pinning: PIN_GLOBAL_NS pins by name; PIN_OBJECT_NS and custom values are refused with the reason", () => {
-  const s = readObject(fixture('elf_maps.o'), { legacyPinning: 'iproute2' });
+  const s = readObject(fixture('elf_maps.o'), { loader: 'iproute2' });
   assert.equal(s.maps.get('pinned_counts')!.pinning, 'by_name');
   assert.equal(s.maps.get('slot_a')!.pinning, 'none');
   const objNs = mutate('elf_maps.o', (elf, dv) => dv.setUint32(field(elf, 'pinned_counts', 24), 1, true));
-  rejects(objNs, 'ENOTSUPP', /'pinned_counts'.*PIN_OBJECT_NS/, { legacyPinning: 'iproute2' });
+  rejects(objNs, 'ENOTSUPP', /'pinned_counts'.*PIN_OBJECT_NS/, { loader: 'iproute2' });
   assert.equal(readObject(objNs).maps.get('pinned_counts')!.pinning, 'none', 'ignored in libbpf mode');
   const custom = mutate('elf_maps.o', (elf, dv) => dv.setUint32(field(elf, 'pinned_counts', 24), 7, true));
-  rejects(custom, 'ENOTSUPP', /pinning 7 .*\/etc\/iproute2\/bpf_pinning/, { legacyPinning: 'iproute2' });
+  rejects(custom, 'ENOTSUPP', /pinning 7 .*\/etc\/iproute2\/bpf_pinning/, { loader: 'iproute2' });
 });
 
 test('map-in-map wiring errors: an inner_id no map has, an inner_idx past max_entries', () => {
@@ -113,13 +118,62 @@ test('user-space runtime: the outer map holds slot_a and slot_b where iproute2 p
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-elfmaps-'));
   const nrt = new NodeRuntime();
   try {
-    const spec = await loadObjectFile(fixturePath('elf_maps.o'), { legacyPinning: 'iproute2' });
+    const spec = await loadObjectFile(fixturePath('elf_maps.o'), { loader: 'iproute2' });
     await nrt.load(spec, { pinPath: dir });
     // PIN_GLOBAL_NS: <pinPath>/NAME, as tc's /sys/fs/bpf/tc/globals/NAME; the others are not pinned
     assert.ok(existsSync(join(dir, 'pinned_counts')));
     assert.deepEqual(readdirSync(dir), ['pinned_counts']);
   } finally {
     nrt.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("static programs and symbol-less code sections: refused or empty by libbpf's rules, programs by iproute2's", () => {
+  // xdp_firewall.o's xdp_pass made static (STB_LOCAL FUNC)
+  const staticProg = mutate('xdp_firewall.o', (elf, dv) => dv.setUint8(symEntry(elf, 'xdp_pass') + 4, 0x02));
+  assert.throws(() => readObject(staticProg), (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /program 'xdp_pass' in section 'xdp' is static and not supported by libbpf 1.x/.test(e.message));
+  assert.deepEqual([...readObject(staticProg, { loader: 'iproute2' }).programs.keys()], ['xdp_firewall', 'xdp_pass']);
+  // elf_maps.o as clang once wrote it: the program's symbol a sizeless STT_NOTYPE
+  const noFunc = mutate('elf_maps.o', (elf, dv) => {
+    dv.setUint8(symEntry(elf, 'elf_maps') + 4, 0x10); // GLOBAL NOTYPE
+    dv.setBigUint64(symEntry(elf, 'elf_maps') + 16, 0n, true);
+  });
+  assert.equal(readObject(noFunc).programs.size, 0, 'libbpf finds programs by STT_FUNC only');
+  const p = readObject(noFunc, { loader: 'iproute2' }).programs.get('elf_maps')!;
+  assert.deepEqual([p.section, p.type, p.insns.length], ['classifier', 'sched_cls', 52]);
+  assert.deepEqual(p.references.filter((r) => r.kind === 'map').map((r) => r.map), ['pinned_counts', 'pinned_counts', 'outer', 'loner']);
+  // with no global symbol at its start, the section names the program
+  const anon = mutate('elf_maps.o', (elf, dv) => {
+    dv.setUint8(symEntry(elf, 'elf_maps') + 4, 0x00); // LOCAL NOTYPE
+    dv.setBigUint64(symEntry(elf, 'elf_maps') + 16, 0n, true);
+  });
+  assert.deepEqual([...readObject(anon, { loader: 'iproute2' }).programs.keys()], ['classifier']);
+});
+
+test('prog load --iproute2 --type: what libbpf refuses verified as tc would load it; a clear error otherwise', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-iproute2-'));
+  try {
+    const obj = join(dir, 'old.o');
+    writeFileSync(obj, mutate('elf_maps.o', (elf, dv) => {
+      dv.setUint8(symEntry(elf, 'elf_maps') + 4, 0x10);
+      dv.setBigUint64(symEntry(elf, 'elf_maps') + 16, 0n, true);
+    }));
+    const run = (...a: string[]) => spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', env: { ...process.env, TSBPF_DEBUG: '' } });
+    const plain = run('prog', 'load', obj);
+    assert.equal(plain.status, 1);
+    assert.match(plain.stderr, /doesn't contain any bpf program/);
+    const ip = run('prog', 'load', obj, '--iproute2', '-j');
+    assert.equal(ip.status, 0, ip.stderr);
+    assert.deepEqual(JSON.parse(ip.stdout).map((r: { name: string; type: string; accepted: boolean }) => [r.name, r.type, r.accepted]), [['elf_maps', 'sched_cls', true]]);
+    // bpftool's `type`: every program of that type whatever its section; socket filters may not write the packet, but this one does not
+    const typed = run('prog', 'load', obj, '--iproute2', '--type', 'socket_filter', '-j');
+    assert.deepEqual(JSON.parse(typed.stdout).map((r: { type: string }) => r.type), ['socket_filter']);
+    const bad = run('prog', 'load', obj, '--type', 'nope');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--type: unknown program type 'nope'/);
+    assert.doesNotMatch(bad.stderr, /at .*\.js/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
