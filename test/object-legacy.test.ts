@@ -177,3 +177,18 @@ test('prog load --iproute2 --type: what libbpf refuses verified as tc would load
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("prog load refuses every program when a map is one the kernel would not create (libbpf's order), not for tsbpf's own gaps", async () => {
+  const { refusedMap } = await import('../src/cli/commands/prog-load.js');
+  const base = { keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, pinning: 'none' as const };
+  // cilium's examples declare a ringbuf with __type(value, ...): the kernel refuses value_size 20
+  const e = refusedMap([{ ...base, name: 'events', type: 'ringbuf', valueSize: 20 }]);
+  assert.ok(e instanceof TsbpfError);
+  assert.equal(e.errno, 'EINVAL');
+  assert.match(e.message, /^failed to create map events: ringbuf needs key_size 0, value_size 0/);
+  assert.equal(refusedMap([{ ...base, name: 'ok', type: 'ringbuf' }]), undefined);
+  // perf_event_array without max_entries gets one slot per CPU, as libbpf sizes it
+  assert.equal(refusedMap([{ ...base, name: 'pe', type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 0 }]), undefined);
+  // a type tsbpf does not implement is not a verdict on the object
+  assert.equal(refusedMap([{ ...base, name: 'st', type: 'sk_storage', keySize: 4, valueSize: 8, maxEntries: 0, flags: 1 }]), undefined);
+});

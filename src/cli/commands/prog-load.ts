@@ -14,6 +14,10 @@ import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-inp
 import { progress } from '../progress.js';
 import { defaultHelpers } from '../../helpers/index.js';
 import { getFuncIp } from '../../hooks/uprobe.js';
+import { checkMapSpec } from '../../maps/index.js';
+import { mapAsCreated } from '../../object/maps.js';
+import { availableParallelism } from 'node:os';
+import type { MapSpec } from '../../object/spec.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
@@ -80,6 +84,10 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
   }
+  // bpftool creates the object's maps before any program (bpf_object__load): a map the kernel
+  // refuses fails every program with libbpf's "map 'NAME': failed to create". A type tsbpf does
+  // not implement (EOPNOTSUPP) is tsbpf's limit, not the kernel's verdict, and does not count.
+  const mapRefusal = refusedMap(coll.maps.values());
   // The helpers a program gets when it is loaded for tsbpf's hooks: the runtime's, plus the probe helper bpf_get_func_ip.
   const registry = defaultHelpers();
   registry.register(getFuncIp);
@@ -92,6 +100,12 @@ export async function run(args: string[]): Promise<number> {
   const core = { cache: new Map(), ...(debug ? { log: (l: string) => process.stderr.write(`libbpf: ${l}\n`) } : {}) };
   for (const [n, p] of progs.entries()) {
     bar.update(n, `${p.name} (${p.insns.length} insns)`);
+    if (mapRefusal) {
+      failed++;
+      if (json) results.push({ name: p.name, section: p.section, type: p.type, accepted: false, error: { errno: mapRefusal.errno, message: mapRefusal.message } });
+      else process.stdout.write(`${p.name}: rejected (${mapRefusal.errno})\n${mapRefusal.message}\n`);
+      continue;
+    }
     let input;
     try {
       input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, core, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
@@ -147,4 +161,18 @@ export async function run(args: string[]): Promise<number> {
   }
   if (json) process.stdout.write(jsonText(name !== undefined && results.length === 1 ? results[0] : results, values.pretty));
   return failed ? 1 : 0;
+}
+
+/** The first map the kernel would refuse to create (checkMapSpec, as map_create does), as libbpf reports it. */
+export function refusedMap(maps: Iterable<MapSpec>): TsbpfError | undefined {
+  for (const ms of maps) {
+    try {
+      checkMapSpec(mapAsCreated(ms, availableParallelism()));
+    } catch (e) {
+      if (!(e instanceof TsbpfError)) throw e;
+      if (e.errno === 'EOPNOTSUPP') continue;
+      return new TsbpfError(e.errno, `failed to create ${e.message}`);
+    }
+  }
+  return undefined;
 }
