@@ -23,7 +23,7 @@ export type { HelperProto, ArgType, RetType } from './uapi/helper-proto.js';
 export { defaultHelpers } from './helpers/index.js';
 export type { HelperHost, HelperRun, HelperMap, TaskIdentity, TraceRecord } from './helpers/index.js';
 export { readObject, writeObject, ElfError, RelocationError, MapType, ProgType } from './object/index.js';
-export type { CollectionSpec, ProgramSpec, MapSpec, MapTypeName, ProgTypeName } from './object/index.js';
+export type { CollectionSpec, ProgramSpec, MapSpec, MapTypeName, ProgTypeName, ElfMapFields, ReadObjectOptions, LegacyLoader } from './object/index.js';
 export { Btf } from './object/btf/index.js';
 export { verify, VerifierError } from './verifier/index.js';
 export type { VerifierInput, VerifierResult } from './verifier/index.js';

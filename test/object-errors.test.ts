@@ -122,7 +122,7 @@ test('legacy map records: unknown type, extra fields', () => {
     assert.match(e.reason, /unknown map type 999/);
   });
   const short = mutate('legacy_maps.o', (elf, dv) => dv.setBigUint64(symOffset(elf, 'legacy_array') + 16, 12n, true));
-  throwsTyped(() => readObject(short), MapDefinitionError, (e) => assert.match(e.reason, /12 bytes, struct bpf_map_def needs 20/));
+  throwsTyped(() => readObject(short), MapDefinitionError, (e) => assert.match(e.reason, /12 bytes: type, key and value size and max_entries need 16/));
 });
 
 test('a corrupt .BTF or version section is a typed error', () => {

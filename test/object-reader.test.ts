@@ -15,8 +15,8 @@ const open = (f: string): CollectionSpec => readObject(fixture(f), { name: objec
  * What libbpf makes of each fixture (programs with subprograms appended:
  * "found program ... code size N insns" plus "added N insns from sub-prog";
  * maps: "found type/key/value/max_entries"), recorded from
- * `bpftool -d prog loadall` with libbpf 1.1. legacy_maps is not opened by
- * libbpf 1.x; its row follows its C source.
+ * `bpftool -d prog loadall` with libbpf 1.1. legacy_maps and elf_maps are not
+ * opened by libbpf 1.x; their rows follow their C sources.
  */
 const EXPECTED: Record<string, { programs: [string, string, string, number][]; maps: [string, string, number, number, number][] }> = {
   'bpf2bpf.o': { programs: [['calls_all', 'xdp', 'xdp', 29], ['calls_mix', 'xdp', 'xdp', 15]], maps: [] },
@@ -37,6 +37,10 @@ const EXPECTED: Record<string, { programs: [string, string, string, number][]; m
       ['.rodata.greetin', 'array', 4, 8, 1],
       ['global_d.bss', 'array', 4, 8, 1],
     ],
+  },
+  'elf_maps.o': {
+    programs: [['elf_maps', 'classifier', 'sched_cls', 52]],
+    maps: [['pinned_counts', 'hash', 4, 8, 32], ['slot_a', 'array', 4, 4, 4], ['slot_b', 'array', 4, 4, 4], ['loner', 'array', 4, 4, 4], ['outer', 'array_of_maps', 4, 4, 4]],
   },
   'legacy_maps.o': {
     programs: [['legacy', 'socket', 'socket_filter', 29]],

@@ -28,7 +28,7 @@ else
     case "$n" in
       *.bpfeb) continue ;; # big-endian objects: for the reader, not this kernel
       # libbpf 1.0+ refuses the legacy "maps" section outright; tsbpf reads it.
-      legacy_maps) echo "skip $n: libbpf v1.0+ does not open legacy 'maps' sections"; continue ;;
+      legacy_maps|elf_maps) echo "skip $n: libbpf v1.0+ does not open legacy 'maps' sections"; continue ;;
     esac
     # Maps with LIBBPF_PIN_BY_NAME are pinned by libbpf under /sys/fs/bpf/NAME:
     # remove afterwards exactly the pins this load created.

@@ -8,4 +8,5 @@ export { writeObject, ObjectWriteError, type WriteObjectInput, type WriteProgram
 export { parseElf, ElfError, type ElfFile, type ElfSection, type ElfSymbol, type ElfRelocation } from './elf.js';
 export { matchSection, SECTION_DEFS, type SectionDef, type SectionMatch } from './sections.js';
 export { MapDefinitionError, mapTypeName } from './maps.js';
+export { PIN_NONE, PIN_OBJECT_NS, PIN_GLOBAL_NS, type LegacyLoader } from './legacy-maps.js';
 export { RelocationError, MAX_LINKED_INSNS } from './relocate.js';

@@ -5,10 +5,10 @@
  *   members encode the attributes (libbpf's bpf_helpers.h macros):
  *   `__uint(name, N)` is `int (*name)[N]` (a pointer to an array of N
  *   elements), `__type(name, T)` is `T *name`, `__array(name, T)` is
- *   `T *name[]`. Initial `values` slots are R_BPF_64_ABS64 relocations in
+ *   `T *name[]`. Initial `values` slots are relocations (R_BPF_64_ABS64, or R_BPF_64_64 from older clang) in
  *   `.rel.maps` at the slot's offset.
- * - the legacy `maps` section: `struct bpf_map_def` records (20 bytes:
- *   type, key_size, value_size, max_entries, map_flags), one per symbol.
+ * - the legacy `maps` section (legacy-maps.ts): `struct bpf_map_def` or
+ *   iproute2's `struct bpf_elf_map` records, one per symbol.
  * - global data (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`,
  *   `.bss.*`): one single-entry array map per section, value = the section.
  */
@@ -17,7 +17,6 @@ import type { Btf } from './btf/index.js';
 import type { BtfType, StructType } from './btf/index.js';
 import {
   ElfError,
-  R_BPF_64_ABS64,
   SHN_UNDEF,
   SHT_NOBITS,
   SHT_PROGBITS,
@@ -36,7 +35,7 @@ export class MapDefinitionError extends TsbpfError {
   constructor(
     readonly map: string,
     readonly reason: string,
-    errno: 'EINVAL' | 'ENOTSUPP' | 'E2BIG' = 'EINVAL',
+    errno: 'EINVAL' | 'ENOTSUPP' | 'E2BIG' | 'ESRCH' = 'EINVAL',
   ) {
     super(errno, `map '${map}': ${reason}`);
   }
@@ -47,8 +46,6 @@ export const BPF_OBJ_NAME_LEN = 16;
 export const BPF_F_NO_PREALLOC = 0x1;
 export const BPF_F_RDONLY_PROG = 0x80;
 export const BPF_F_MMAPABLE = 0x400;
-/** Size of the legacy `struct bpf_map_def`. */
-export const LEGACY_MAP_DEF_SIZE = 20;
 /** libbpf's LIBBPF_PIN_BY_NAME */
 const LIBBPF_PIN_NONE = 0;
 const LIBBPF_PIN_BY_NAME = 1;
@@ -153,49 +150,8 @@ export function globalDataMaps(elf: ElfFile, objectName: string, btf: Btf | unde
 }
 
 /** Symbols defined in section `index` that name objects (not the section or file symbols). */
-function objectSymbols(elf: ElfFile, index: number): ElfSymbol[] {
+export function objectSymbols(elf: ElfFile, index: number): ElfSymbol[] {
   return elf.symbols.filter((s) => s.shndx === index && s.type !== STT_SECTION && s.type !== STT_FILE && s.name !== '');
-}
-
-/** The legacy `maps` section: one `struct bpf_map_def` per symbol, sized by the symbol. */
-export function legacyMaps(elf: ElfFile, sec: ElfSection): MapLocation[] {
-  const le = elf.endian === 'le';
-  const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
-  const syms = objectSymbols(elf, sec.index).sort((a, b) => a.value - b.value);
-  const out: MapLocation[] = [];
-  for (let i = 0; i < syms.length; i++) {
-    const sym = syms[i]!;
-    // Old objects carry no symbol sizes: then a record runs to the next symbol.
-    const size = sym.size !== 0 ? sym.size : (syms[i + 1]?.value ?? sec.size) - sym.value;
-    if (sym.value > sec.size || size > sec.size - sym.value)
-      throw new ElfError(sec.offset + Math.min(sym.value, sec.size), `legacy map '${sym.name}' [${sym.value}, +${size}) is outside section 'maps' (${sec.size} bytes)`);
-    if (size < LEGACY_MAP_DEF_SIZE)
-      throw new MapDefinitionError(sym.name, `legacy map definition is ${size} bytes, struct bpf_map_def needs ${LEGACY_MAP_DEF_SIZE}`);
-    const at = sym.value;
-    const rawType = dv.getUint32(at, le);
-    // Larger records (iproute2's struct bpf_elf_map adds id, pinning, inner
-    // map fields) are accepted as libbpf did: only if the extra bytes are zero.
-    for (let b = at + LEGACY_MAP_DEF_SIZE; b < at + size; b++)
-      if (sec.data[b] !== 0)
-        throw new MapDefinitionError(sym.name, `legacy map definition has non-zero data past byte ${LEGACY_MAP_DEF_SIZE} (at ${b - at}): not supported`, 'ENOTSUPP');
-    const type = mapTypeName(rawType);
-    if (!type) throw new MapDefinitionError(sym.name, `unknown map type ${rawType}`);
-    out.push({
-      spec: {
-        name: sym.name,
-        type,
-        keySize: dv.getUint32(at + 4, le),
-        valueSize: dv.getUint32(at + 8, le),
-        maxEntries: dv.getUint32(at + 12, le),
-        flags: dv.getUint32(at + 16, le),
-        pinning: 'none',
-      },
-      section: sec.index,
-      offset: at,
-      size,
-    });
-  }
-  return out;
 }
 
 interface ParsedDef {
@@ -306,7 +262,8 @@ function specFromDef(name: string, def: ParsedDef): MapSpec {
   if (!type) throw new MapDefinitionError(name, `unknown map type ${def.type}`);
   let pinning: Pinning = 'none';
   if (def.pinning !== undefined && def.pinning !== LIBBPF_PIN_NONE) {
-    if (def.pinning !== LIBBPF_PIN_BY_NAME) throw new MapDefinitionError(name, `pinning ${def.pinning} is not supported (only LIBBPF_PIN_BY_NAME)`, 'ENOTSUPP');
+    // libbpf parse_btf_map_def: "map '%s': invalid pinning value %u." (EINVAL)
+    if (def.pinning !== LIBBPF_PIN_BY_NAME) throw new MapDefinitionError(name, `invalid pinning value ${def.pinning} (libbpf knows LIBBPF_PIN_NONE 0 and LIBBPF_PIN_BY_NAME 1)`);
     pinning = 'by_name';
   }
   const spec: MapSpec = {
@@ -384,7 +341,7 @@ export function btfMaps(elf: ElfFile, sec: ElfSection, btf: Btf | undefined): Ma
 }
 
 /**
- * Initial `values` slots of prog arrays and map-in-maps: each R_BPF_64_ABS64
+ * Initial `values` slots of prog arrays and map-in-maps: each relocation
  * relocation in `.rel.maps` inside a map's `values` member fills slot
  * (offset - start of values) / 8 with the program or map its symbol names.
  */
@@ -413,7 +370,8 @@ export function mapInitialValues(elf: ElfFile, sec: ElfSection, maps: MapLocatio
       const name = loc.spec.name;
       const valuesAt = loc.valuesOffset;
       if (valuesAt === undefined) throw new MapDefinitionError(name, `relocation at offset ${rel.offset - loc.offset} of its definition, but it has no 'values'`);
-      if (rel.type !== R_BPF_64_ABS64) throw new ElfError(rel.fileOffset, `map '${name}': relocation type ${rel.type} for an initial value, expected R_BPF_64_ABS64`);
+      // The relocation's type is not checked, as libbpf's bpf_object__collect_map_relos does not:
+      // older clang wrote R_BPF_64_64 (type 1) for these slots (ebpf-samples build/map_in_map.o), clang 19 R_BPF_64_ABS64.
       const rel0 = rel.offset - loc.offset - valuesAt;
       if (rel0 < 0 || rel0 % 8 !== 0) throw new MapDefinitionError(name, `initial value relocation at offset ${rel.offset - loc.offset} is not a slot of 'values'`);
       const index = rel0 / 8;
@@ -421,12 +379,13 @@ export function mapInitialValues(elf: ElfFile, sec: ElfSection, maps: MapLocatio
       const sym = elf.symbols[rel.symbol]!;
       let content: MapContent;
       if (loc.spec.type === 'prog_array') {
+        // libbpf: ESRCH ".maps relo #N: 'NAME' isn't a valid program reference" (a subprogram of .text is not one)
         if (sym.shndx === SHN_UNDEF || !isProgram(sym))
-          throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which is not a BPF program of this object`);
+          throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which isn't a valid program reference (not an entry-point program of this object)`, 'ESRCH');
         content = { index, program: sym.name };
       } else {
         const inner = at.get(`${sym.shndx}:${sym.value}`);
-        if (!inner) throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which is not a map of this object`);
+        if (!inner) throw new MapDefinitionError(name, `slot ${index} refers to '${sym.name}', which isn't a BTF-defined map of this object`, 'ESRCH');
         content = { index, map: inner.spec.name };
       }
       (loc.spec.contents ??= []).push(content);

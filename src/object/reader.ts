@@ -25,15 +25,19 @@ import {
   ElfError,
   SHF_EXECINSTR,
   SHT_PROGBITS,
+  STB_GLOBAL,
   STB_LOCAL,
   STT_FUNC,
+  STT_NOTYPE,
   parseElf,
   sectionHeaderOffset,
   type ElfFile,
   type ElfRelocation,
+  type ElfSection,
   type ElfSymbol,
 } from './elf.js';
-import { btfMaps, globalDataMaps, kconfigMap, legacyMaps, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { btfMaps, globalDataMaps, kconfigMap, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
+import { legacyMaps, type LegacyLoader } from './legacy-maps.js';
 import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
@@ -49,6 +53,15 @@ export interface ReadObjectOptions {
   name?: string;
   /** Throw for a program whose section names no program type, instead of recording `typeError`. */
   strict?: boolean;
+  /**
+   * Whose rules read what libbpf 1.x refuses (docs/objects.md). 'libbpf' (default): libbpf's,
+   * with legacy `maps` records read as libbpf 0.x read them (their iproute2 `pinning` ignored).
+   * 'iproute2': as tc's and ip's own loader (lib/bpf_legacy.c) did: PIN_GLOBAL_NS maps are
+   * pinned by name (load with pinPath /sys/fs/bpf/tc/globals to share tc's pins), a static
+   * function can be a program, and a code section without function symbols (clang before
+   * it wrote STT_FUNC) is one program, named by its global symbol at offset 0 or by the section.
+   */
+  loader?: LegacyLoader;
 }
 
 /** Parse a BPF ELF object (the bytes are untrusted: every failure is a TsbpfError). */
@@ -69,7 +82,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   const mapsSec = elf.sections.find((s) => s.name === '.maps');
   if (mapsSec) maps.push(...btfMaps(elf, mapsSec, btf));
   const legacySec = elf.sections.find((s) => s.name === 'maps');
-  if (legacySec) maps.push(...legacyMaps(elf, legacySec));
+  if (legacySec) maps.push(...legacyMaps(elf, legacySec, opts.loader));
   const data = globalDataMaps(elf, objectName, btf);
   const kconfig = kconfigMap(objectName, btf);
   const seen = new Set<string>();
@@ -79,7 +92,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   }
 
   // Functions
-  const funcs = collectFuncs(elf);
+  const funcs = collectFuncs(elf, opts.loader ?? 'libbpf');
   if (btf) markHiddenFuncsStatic(elf, btf);
   const ctx: RelocContext = { elf, funcs, maps, dataMaps: new Map(data.map((d) => [d.section, d])) };
   if (kconfig) ctx.kconfig = { map: kconfig.spec.name, offsets: kconfig.offsets };
@@ -188,7 +201,7 @@ function markHiddenFuncsStatic(elf: ElfFile, btf: Btf): void {
 }
 
 /** Every STT_FUNC symbol of every non-empty executable section, by section. */
-function collectFuncs(elf: ElfFile): Map<number, Func[]> {
+function collectFuncs(elf: ElfFile, loader: LegacyLoader): Map<number, Func[]> {
   const out = new Map<number, Func[]>();
   const bySection = new Map<number, ElfSymbol[]>();
   for (const sym of elf.symbols) {
@@ -204,14 +217,17 @@ function collectFuncs(elf: ElfFile): Map<number, Func[]> {
     const code = decode(sec.data, elf.endian);
     const isText = sec.name === '.text';
     const list: Func[] = [];
-    for (const sym of bySection.get(sec.index) ?? []) {
+    const syms = bySection.get(sec.index) ?? [];
+    if (!syms.length && !isText && loader === 'iproute2') syms.push(sectionProgramSymbol(elf, sec));
+    for (const sym of syms) {
       const where = `function '${sym.name}' in '${sec.name}'`;
       if (sym.value % 8 !== 0 || sym.size % 8 !== 0) throw new ElfError(hdr, `${where} at byte ${sym.value}, ${sym.size} bytes, is not slot-aligned`);
       if (sym.size === 0) throw new ElfError(hdr, `${where} has size 0`);
       if (sym.value > sec.size || sym.size > sec.size - sym.value) throw new ElfError(hdr, `${where} [${sym.value}, +${sym.size}) crosses the section's end (${sec.size} bytes)`);
-      // libbpf refuses static functions as programs: nothing outside the object could name them.
-      if (!isText && sym.bind === STB_LOCAL)
-        throw new TsbpfError('ENOTSUPP', `program '${sym.name}' in section '${sec.name}' is static: programs must be global functions`);
+      // libbpf refuses static functions as programs ("sec '%s': program '%s' is static and not
+      // supported", bpf_object__add_programs); iproute2's loader took a section whatever its symbols.
+      if (!isText && sym.bind === STB_LOCAL && loader !== 'iproute2')
+        throw new TsbpfError('ENOTSUPP', `program '${sym.name}' in section '${sec.name}' is static and not supported by libbpf 1.x: programs must be global functions (iproute2's loader took it: { loader: 'iproute2' }, --iproute2)`);
       const start = sym.value / 8;
       const length = sym.size / 8;
       list.push({
@@ -230,6 +246,17 @@ function collectFuncs(elf: ElfFile): Map<number, Func[]> {
     if (list.length) out.set(sec.index, list);
   }
   return out;
+}
+
+/**
+ * iproute2's loader made a program of a whole code section (bpf_fetch_prog), so objects from
+ * clang that wrote no STT_FUNC symbols still load there: the section is one function, named
+ * by the global symbol at its start (samples/bpf's `bpf_prog1` in `socket1`) or by the section.
+ */
+function sectionProgramSymbol(elf: ElfFile, sec: ElfSection): ElfSymbol {
+  const named = elf.symbols.find((s) => s.shndx === sec.index && s.value === 0 && s.bind !== STB_LOCAL && s.type === STT_NOTYPE && s.name !== '');
+  if (named) return { ...named, size: sec.size };
+  return { index: -1, name: sec.name, value: 0, size: sec.size, bind: STB_GLOBAL, type: STT_FUNC, visibility: 0, shndx: sec.index };
 }
 
 /** The relocations of a code section by slot index. */

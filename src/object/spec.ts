@@ -44,6 +44,24 @@ export interface MapSpec {
   /** map_extra (bloom filter hash count, arena address) */
   mapExtra?: bigint;
   numaNode?: number;
+  /**
+   * A legacy `maps` record written as iproute2's `struct bpf_elf_map` (include/bpf_elf.h):
+   * the fields past `flags`, as the object holds them. How `pinning` and the inner-map
+   * wiring are applied is src/object/legacy-maps.ts's business (docs/objects.md).
+   */
+  elfMap?: ElfMapFields;
+}
+
+/** iproute2's `struct bpf_elf_map` fields after the first five (bpf_elf.h). */
+export interface ElfMapFields {
+  /** the map's own id, named by other maps' inner_id */
+  id: number;
+  /** PIN_NONE 0, PIN_OBJECT_NS 1, PIN_GLOBAL_NS 2, or a value of /etc/iproute2/bpf_pinning */
+  pinning: number;
+  /** for a map-in-map: the id of the map that is its inner template; for another map: 0 */
+  innerId: number;
+  /** the slot this map takes in the map-in-maps whose inner_id is its id (0xffffffff: none) */
+  innerIdx: number;
 }
 
 export type MapContent =

@@ -7,22 +7,29 @@
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
 import { loadObjectFile } from '../../object/file.js';
+import { ProgType, type ProgTypeName } from '../../object/spec.js';
 import { verify } from '../../verifier/index.js';
 import { inputFromSpec } from '../../verifier/spec-input.js';
 import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
 import { progress } from '../progress.js';
 import { defaultHelpers } from '../../helpers/index.js';
 import { getFuncIp } from '../../hooks/uprobe.js';
+import { checkMapSpec } from '../../maps/index.js';
+import { mapAsCreated } from '../../object/maps.js';
+import { availableParallelism } from 'node:os';
+import type { MapSpec } from '../../object/spec.js';
 
 export const options: OptionSpec = {
   ...JSON_OPTS,
   'log-level': { type: 'string', short: 'l' },
   unprivileged: { type: 'boolean' },
+  iproute2: { type: 'boolean' },
+  type: { type: 'string' },
   ...KERNEL_BTF_OPTION,
   kernel: { type: 'boolean' },
 };
 
-export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--kernel-btf BTF] [-d] [-j|-p]
+export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] [--unprivileged] [--iproute2] [--type TYPE] [--kernel-btf BTF] [-d] [-j|-p]
   Verifies the programs of a BPF object file (or the one named PROG, by name
   or section) as the kernel does at BPF_PROG_LOAD. Exits 0 when every program
   is accepted; an object without programs is an error (ENOENT), as in bpftool. For a rejected program: an explanation (the rule broken, the
@@ -32,6 +39,11 @@ export const usage = `Usage: tsbpf prog load FILE [PROG] [-l|--log-level 0|1|2] 
   -d, --debug     the whole log of a rejected program and every branch decision of its path,
                   and libbpf's CO-RE relocation lines (on stderr, as bpftool -d prints them)
   --unprivileged  verify as for a caller without CAP_BPF / CAP_PERFMON
+  --iproute2      read the object as tc's and ip's own loader did, where libbpf 1.x refuses it:
+                  static programs, code sections without function symbols (one program each),
+                  iproute2's map pinning (docs/objects.md)
+  --type TYPE     every program is of TYPE (sched_cls, xdp, socket_filter, ...), whatever its
+                  section says: bpftool's 'type', tc's and ip's choice by command
 ${KERNEL_BTF_USAGE}  A terminal shows progress on stderr while programs are verified.
        tsbpf prog load FILE PATH --kernel [pinmaps DIR] [autoattach]
                       [map { name NAME | idx N } { id N | pinned PATH }]... [-l 1|2] [-j]
@@ -51,15 +63,18 @@ export async function run(args: string[]): Promise<number> {
   // -d, as bpftool's: the verifier's log (level 1 at least) and every branch of a rejection's path
   const level = debug ? Math.max(asked, 1) : asked;
   if (values.kernel) {
-    if (values.unprivileged || values['kernel-btf'] !== undefined) throw new CliUsageError('--unprivileged and --kernel-btf are for tsbpf\'s verifier; the kernel uses its own BTF and your privileges');
+    if (values.unprivileged || values.iproute2 || values.type !== undefined || values['kernel-btf'] !== undefined) throw new CliUsageError('--unprivileged, --iproute2, --type and --kernel-btf are for tsbpf\'s verifier; the kernel uses its own BTF and your privileges, and libbpf reads the object');
     const { loadKernel } = await import('../kernel-load.js');
     return loadKernel(positionals, { all: false, json: Boolean(values.json || values.pretty), pretty: Boolean(values.pretty), logLevel: asked as 0 | 1 | 2, debug });
   }
   if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const [file, name] = positionals as [string, string | undefined];
-  const coll = await loadObjectFile(file);
+  const coll = await loadObjectFile(file, values.iproute2 ? { loader: 'iproute2' } : {});
   const kernelBtf = kernelBtfOption(values);
-  let progs = [...coll.programs.values()];
+  const type = values.type as string | undefined;
+  if (type !== undefined && !(type in ProgType && type !== 'unspec')) throw new CliUsageError(`--type: unknown program type '${type}' (bpftool's names: ${Object.keys(ProgType).filter((t) => t !== 'unspec').join(', ')})`);
+  // bpftool's `type`: bpf_program__set_type on every program, so the section no longer decides
+  let progs = [...coll.programs.values()].map((p) => (type === undefined ? p : { ...p, type: type as ProgTypeName, typeError: undefined }));
   // bpftool's load_with_options: an object without programs is an error, not a silent success
   if (!progs.length) throw new TsbpfError('ENOENT', `object file doesn't contain any bpf program: ${file} (no executable section holds a program)`);
   if (name !== undefined) {
@@ -69,6 +84,10 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
   }
+  // bpftool creates the object's maps before any program (bpf_object__load): a map the kernel
+  // refuses fails every program with libbpf's "map 'NAME': failed to create". A type tsbpf does
+  // not implement (EOPNOTSUPP) is tsbpf's limit, not the kernel's verdict, and does not count.
+  const mapRefusal = refusedMap(coll.maps.values());
   // The helpers a program gets when it is loaded for tsbpf's hooks: the runtime's, plus the probe helper bpf_get_func_ip.
   const registry = defaultHelpers();
   registry.register(getFuncIp);
@@ -81,6 +100,12 @@ export async function run(args: string[]): Promise<number> {
   const core = { cache: new Map(), ...(debug ? { log: (l: string) => process.stderr.write(`libbpf: ${l}\n`) } : {}) };
   for (const [n, p] of progs.entries()) {
     bar.update(n, `${p.name} (${p.insns.length} insns)`);
+    if (mapRefusal) {
+      failed++;
+      if (json) results.push({ name: p.name, section: p.section, type: p.type, accepted: false, error: { errno: mapRefusal.errno, message: mapRefusal.message } });
+      else process.stdout.write(`${p.name}: rejected (${mapRefusal.errno})\n${mapRefusal.message}\n`);
+      continue;
+    }
     let input;
     try {
       input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, core, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
@@ -136,4 +161,18 @@ export async function run(args: string[]): Promise<number> {
   }
   if (json) process.stdout.write(jsonText(name !== undefined && results.length === 1 ? results[0] : results, values.pretty));
   return failed ? 1 : 0;
+}
+
+/** The first map the kernel would refuse to create (checkMapSpec, as map_create does), as libbpf reports it. */
+export function refusedMap(maps: Iterable<MapSpec>): TsbpfError | undefined {
+  for (const ms of maps) {
+    try {
+      checkMapSpec(mapAsCreated(ms, availableParallelism()));
+    } catch (e) {
+      if (!(e instanceof TsbpfError)) throw e;
+      if (e.errno === 'EOPNOTSUPP') continue;
+      return new TsbpfError(e.errno, `failed to create ${e.message}`);
+    }
+  }
+  return undefined;
 }
