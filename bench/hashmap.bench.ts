@@ -13,6 +13,9 @@
  * Wall time is each side's own timer; on a loaded machine the CPU time (of
  * this process, and of the bpftool process for the kernel) is the steadier
  * figure. The load average at the start and the end is printed with the table.
+ * In the same rounds, a second runtime whose JIT inlines no helper (every
+ * lookup a call to the generic WebAssembly probe, helpers/hash-probe.ts) is
+ * the A/B baseline for the inlined lookup (vm/jit/inline-hash.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
+import { JitEngine } from '../src/vm/jit/index.js';
 import { which } from '../test/support/tools.js';
 
 const SOURCE = `
@@ -135,15 +139,22 @@ export async function main(): Promise<void> {
     const c = await rt.load(await loadObjectFile(obj));
     const data = new Uint8Array(64);
     c.program('fill').run({ data });
+    // A/B: no inlined helpers, the lookups call the generic probe
+    const rtB = new Runtime({ engine: new JitEngine({ inliners: new Map() }) });
+    const cB = await rtB.load(await loadObjectFile(obj));
+    cB.program('fill').run({ data });
     const k = kernel(obj, pkt);
     const rows: string[] = [];
     try {
       for (const [name, what] of PROGRAMS) {
         const p = c.program(name);
+        const pB = cB.program(name);
         const repeat = 20_000;
         const ours = p.run({ data, repeat: 2_000 });
         if (ours.retval !== XDP_PASS) throw new Error(`${name}: tsbpf returned ${ours.retval}`);
+        if (pB.run({ data, repeat: 2_000 }).retval !== XDP_PASS) throw new Error(`${name}: tsbpf (no inlining) returned the wrong answer`);
         const t: Best = { wall: Infinity, cpu: Infinity };
+        const tB: Best = { wall: Infinity, cpu: Infinity };
         const kb: Best = { wall: Infinity, cpu: Infinity };
         let kernelNote = typeof k === 'string' ? k : '';
         for (let round = 0; round < 5; round++) {
@@ -151,6 +162,10 @@ export async function main(): Promise<void> {
           t.wall = Math.min(t.wall, p.run({ data, repeat }).duration);
           const cu = process.cpuUsage(c0);
           t.cpu = Math.min(t.cpu, ((cu.user + cu.system) * 1000) / repeat);
+          const c1 = process.cpuUsage();
+          tB.wall = Math.min(tB.wall, pB.run({ data, repeat }).duration);
+          const cu1 = process.cpuUsage(c1);
+          tB.cpu = Math.min(tB.cpu, ((cu1.user + cu1.system) * 1000) / repeat);
           if (typeof k !== 'string') {
             const r = k.run(name, repeat * 5);
             if (r.retval !== XDP_PASS) kernelNote = `kernel returned ${r.retval}`;
@@ -161,10 +176,12 @@ export async function main(): Promise<void> {
         const perOp = (ns: number): string => (Number.isFinite(ns) ? (ns / 256).toFixed(1) : '-');
         const ratio = (a: number, b: number): string => (Number.isFinite(b) && !kernelNote ? `${(a / b).toFixed(2)}x` : kernelNote || '-');
         rows.push(`| ${what} | ${perOp(t.wall)} | ${perOp(kb.wall)} | ${ratio(t.wall, kb.wall)} | ${perOp(t.cpu)} | ${perOp(kb.cpu)} | ${ratio(t.cpu, kb.cpu)} |`);
+        rows.push(`| ${what}, A/B baseline: no inlined lookup (generic WebAssembly probe) | ${perOp(tB.wall)} | ${perOp(kb.wall)} | ${ratio(tB.wall, kb.wall)} | ${perOp(tB.cpu)} | ${perOp(kb.cpu)} | ${ratio(tB.cpu, kb.cpu)} |`);
       }
     } finally {
       if (typeof k !== 'string') k.close();
       rt.close();
+      rtB.close();
     }
     console.log('ns per map operation (a run / 256), best of 5 rounds; wall: each side\'s own test-run timer; CPU: the process\'s CPU time');
     console.log('');

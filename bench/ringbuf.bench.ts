@@ -17,6 +17,9 @@
  * tsbpf it includes V8's compiler and GC threads). The two sides alternate for
  * several rounds and each prints its median; the load average is printed
  * beside the figures, since the ratio is what a shared machine keeps.
+ * The ring buffer row is also run with the helpers' JS producer (the
+ * helpers without their WebAssembly forms, as before ringbuf-wasm.ts) in
+ * the same rounds, for an A/B in one process.
  */
 import { execFileSync } from 'node:child_process';
 import { which } from '../test/support/tools.js';
@@ -26,6 +29,8 @@ import { join } from 'node:path';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
 import { RingBufReader } from '../src/maps/ringbuf-reader.js';
+import { defaultHelpers } from '../src/helpers/index.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import type { RingBuf } from '../src/maps/ringbuf.js';
 import type { PerfEventArray } from '../src/maps/perf-event-array.js';
 
@@ -152,48 +157,58 @@ export async function main(): Promise<void> {
   try {
     const { obj, harness, why } = build(dir);
     const spec = await loadObjectFile(obj);
-    const rt = new Runtime({ engine: 'jit' });
-    const c = await rt.load(spec);
-    const data = new Uint8Array(64);
-    const reader = new RingBufReader(c.map('rb') as unknown as RingBuf);
-    const pe = c.map('pe') as unknown as PerfEventArray;
-    pe.openAll(1 << 20);
     let sum = 0;
     const onRecord = (b: Uint8Array, off: number): void => {
       sum += b[off]!;
     };
-    const tsbpf = (mode: 'ring' | 'perf'): Rate => {
-      const p = c.program(mode === 'ring' ? 'ring_out' : 'perf_out');
-      let seen = 0;
-      const batch = (): void => {
-        p.run({ data, repeat: REPEAT });
-        // (consume, the copying reader, where the build predates consumeInPlace: for before/after figures)
-        if (mode === 'ring') seen += reader.consumeInPlace ? reader.consumeInPlace(onRecord) : reader.consume((r) => onRecord(r, 0));
-        else for (const r of pe.read().records) (seen++, (sum += r.data[0]!));
+    const data = new Uint8Array(64);
+    /** One runtime's side: the program, its reader and buffers, and a timed loop of batches. */
+    const side = async (helpers?: HelperRegistry): Promise<{ rate: (mode: 'ring' | 'perf') => Rate; close: () => void }> => {
+      const rt = new Runtime({ engine: 'jit', ...(helpers ? { helpers } : {}) });
+      const c = await rt.load(spec);
+      const reader = new RingBufReader(c.map('rb') as unknown as RingBuf);
+      const pe = c.map('pe') as unknown as PerfEventArray;
+      pe.openAll(1 << 20);
+      const rate = (mode: 'ring' | 'perf'): Rate => {
+        const p = c.program(mode === 'ring' ? 'ring_out' : 'perf_out');
+        let seen = 0;
+        const batch = (): void => {
+          p.run({ data, repeat: REPEAT });
+          // (consume, the copying reader, where the build predates consumeInPlace: for before/after figures)
+          if (mode === 'ring') seen += reader.consumeInPlace ? reader.consumeInPlace(onRecord) : reader.consume((r) => onRecord(r, 0));
+          else for (const r of pe.read().records) (seen++, (sum += r.data[0]!));
+        };
+        batch();
+        batch();
+        seen = 0;
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        for (let b = 0; b < BATCHES; b++) batch();
+        const t = (performance.now() - t0) / 1e3;
+        const cu = process.cpuUsage(c0);
+        // CPU time of every thread of the process (V8's compiler and GC threads included): pessimistic for tsbpf.
+        const cpu = (cu.user + cu.system) / 1e6;
+        if (seen !== PER_RUN * REPEAT * BATCHES) throw new Error(`tsbpf consumer saw ${seen} records, expected ${PER_RUN * REPEAT * BATCHES}`);
+        return { wall: seen / t, cpu: seen / cpu };
       };
-      batch();
-      batch();
-      seen = 0;
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      for (let b = 0; b < BATCHES; b++) batch();
-      const t = (performance.now() - t0) / 1e3;
-      const cu = process.cpuUsage(c0);
-      // CPU time of every thread of the process (V8's compiler and GC threads included): pessimistic for tsbpf.
-      const cpu = (cu.user + cu.system) / 1e6;
-      if (seen !== PER_RUN * REPEAT * BATCHES) throw new Error(`tsbpf consumer saw ${seen} records, expected ${PER_RUN * REPEAT * BATCHES}`);
-      return { wall: seen / t, cpu: seen / cpu };
+      return { rate, close: () => (reader.close(), rt.close()) };
     };
+    const wasm = await side();
+    // The A/B baseline: the same helpers without their WebAssembly forms (the JS producer).
+    const jsOnly = await side(new HelperRegistry([...defaultHelpers()].map(({ wasm32: _w, ...def }) => def)));
+    const tsbpf = wasm.rate;
     console.log(`\n## ringbuf: events/s, program to host consumer (${PER_RUN} x 16-byte records per run, ${REPEAT} runs per batch, consume after each batch; median of ${ROUNDS} interleaved rounds; higher is better)\n`);
     console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     console.log('| buffer | tsbpf (JIT), wall | kernel + libbpf, wall | tsbpf / kernel, wall | tsbpf, CPU time | kernel, CPU time | tsbpf / kernel, CPU |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
+    const jsRows: Rate[] = [];
     for (const mode of ['ring', 'perf'] as const) {
       const ours: Rate[] = [];
       const theirs: Rate[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         if (harness) theirs.push(kernelRate(harness, obj, mode));
         ours.push(tsbpf(mode));
+        if (mode === 'ring') jsRows.push(jsOnly.rate(mode));
       }
       const cells: string[] = [];
       for (const clock of ['wall', 'cpu'] as const) {
@@ -203,10 +218,16 @@ export async function main(): Promise<void> {
       }
       const label = mode === 'ring' ? 'ring buffer (bpf_ringbuf_output, ring_buffer__consume)' : 'perf buffer (bpf_perf_event_output, perf_buffer__consume)';
       console.log(`| ${label} | ${cells.join(' | ')} |`);
+      if (mode === 'ring') {
+        const js = (clock: 'wall' | 'cpu'): number => median(jsRows.map((x) => x[clock]));
+        const k = (clock: 'wall' | 'cpu'): number | undefined => (harness ? median(theirs.map((x) => x[clock])) : undefined);
+        const ratio = (clock: 'wall' | 'cpu'): string => (harness ? `${(js(clock) / k(clock)!).toFixed(2)}x` : '-');
+        console.log(`| ring buffer, JS producer (A/B baseline: helpers without WebAssembly forms) | ${fmt(js('wall'))} | ${fmt(k('wall'))} | ${ratio('wall')} | ${fmt(js('cpu'))} | ${fmt(k('cpu'))} | ${ratio('cpu')} |`);
+      }
     }
     console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    reader.close();
-    rt.close();
+    wasm.close();
+    jsOnly.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -460,12 +460,13 @@ test('shared memory: the module imports it as shared and atomics use the atomic 
   assert.doesNotMatch(dumpJited(image(prog)), /atomic/);
 });
 
+// (plain and per-CPU hash maps are inlined too: jit-hash-inline.test.ts; an LRU hash is one of the maps that are not)
 test('array map lookups are inlined from the map descriptor and agree with the map; other maps call the helper', () => {
   const table = new MapTable();
-  const mk = (type: 'array' | 'hash' | 'percpu_array'): BpfMap<unknown> =>
+  const mk = (type: 'array' | 'lru_hash' | 'percpu_array'): BpfMap<unknown> =>
     createMap({ name: type, type, keySize: 4, valueSize: 12, maxEntries: 10, flags: 0, pinning: 'none' } as MapSpec, { space, table });
   const arr = mk('array');
-  const hash = mk('hash');
+  const hash = mk('lru_hash');
   const calls: number[] = [];
   const helpers = new HelperRegistry([
     def(1, 'map_lookup_elem', (_env, map, key) => {

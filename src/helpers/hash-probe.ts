@@ -32,6 +32,8 @@ import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/ji
 import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
+import { at, chunks, copyBody } from './wasm-code.js';
+import { fmix32, mixK, rotl } from '../vm/jit/inline-hash.js';
 
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
@@ -64,48 +66,6 @@ function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
   c.op(Op.i32_shl);
   c.op(Op.i32_add);
 }
-/**
- * for (; j + size <= n; j += size) body(): the loop every byte walk here uses
- * (locals j and n). Inside `body`, depth 2 is the block around the loop's caller.
- */
-function chunks(c: FuncBody, j: number, n: number, size: number, body: () => void): void {
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  c.localGet(j);
-  c.i32Const(size);
-  c.op(Op.i32_add);
-  c.localGet(n);
-  c.op(Op.i32_gt_u);
-  c.brIf(1);
-  body();
-  c.localGet(j);
-  c.i32Const(size);
-  c.op(Op.i32_add);
-  c.localSet(j);
-  c.br(0);
-  c.end();
-  c.end();
-}
-/** push base + j */
-function at(c: FuncBody, base: number, j: number): void {
-  c.localGet(base);
-  c.localGet(j);
-  c.op(Op.i32_add);
-}
-const rotl = (c: FuncBody, n: number): void => {
-  c.i32Const(n);
-  c.op(Op.i32_rotl);
-};
-
-/** k on the stack -> rotl(k * c1, 15) * c2 (murmur3's block mix) */
-function mixK(c: FuncBody): void {
-  c.i32Const(MURMUR.c1 | 0);
-  c.op(Op.i32_mul);
-  rotl(c, 15);
-  c.i32Const(MURMUR.c2 | 0);
-  c.op(Op.i32_mul);
-}
-
 /** hash(st, key) -> i32: hash-layout.ts's hashBytes over the key in memory. */
 function hashBody(): FuncBody {
   const [ST, KEY, LEN, HV, I, K, S] = [0, 1, 2, 3, 4, 5, 6];
@@ -155,26 +115,7 @@ function hashBody(): FuncBody {
   c.op(Op.i32_xor);
   c.localSet(HV);
   c.end();
-  // fmix32
-  const xorShr = (n: number): void => {
-    c.localGet(HV);
-    c.localGet(HV);
-    c.i32Const(n);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_xor);
-    c.localSet(HV);
-  };
-  const mul = (m: number): void => {
-    c.localGet(HV);
-    c.i32Const(m | 0);
-    c.op(Op.i32_mul);
-    c.localSet(HV);
-  };
-  xorShr(16);
-  mul(MURMUR.f1);
-  xorShr(13);
-  mul(MURMUR.f2);
-  xorShr(16);
+  fmix32(c, HV);
   c.localGet(HV);
   c.op(Op.end);
   return c;
@@ -261,22 +202,6 @@ function findBody(): FuncBody {
   c.br(0);
   c.end();
   c.i32Const(-1);
-  c.op(Op.end);
-  return c;
-}
-
-/** copy(dst, src, n): n bytes, 8 at a time then the tail (dst is never above an overlapping src). */
-function copyBody(): FuncBody {
-  const [DST, SRC, N, J] = [0, 1, 2, 3];
-  const c = new FuncBody([[1, I32]]);
-  for (const [size, load, store] of [[8, Op.i64_load, Op.i64_store], [1, Op.i32_load8_u, Op.i32_store8]] as const) {
-    chunks(c, J, N, size, () => {
-      at(c, DST, J);
-      at(c, SRC, J);
-      c.mem(load, 0, 0);
-      c.mem(store, 0, 0);
-    });
-  }
   c.op(Op.end);
   return c;
 }

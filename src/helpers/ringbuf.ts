@@ -1,7 +1,8 @@
 /**
  * BPF ring buffer helpers (kernel/bpf/ringbuf.c): output, reserve, submit,
  * discard, query. The map implements the ring; reserved records are
- * addresses in the space, so the program writes them in place.
+ * addresses in the space, so the program writes them in place. For the JIT,
+ * bpf_ringbuf_output also has a WebAssembly form (ringbuf-wasm.ts).
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
@@ -9,6 +10,7 @@ import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { err, ret, runOf, u32, type HelperMap } from './env.js';
 import { mapArg } from './maps.js';
+import { ringbufOutputWasm } from './ringbuf-wasm.js';
 
 function ringOf(env: ExecEnv, r: bigint): HelperMap | undefined {
   const m = mapArg(env, r);
@@ -71,11 +73,15 @@ const discard32 = commit32(true);
 const lo = (r: bigint): number => Number(r & 0xffffffffn);
 
 export const ringbufHelpers: HelperDef[] = [
-  helper(BPF_FUNC.ringbuf_output, (env, r1, r2, r3, r4) => {
-    const m = ringOf(env, r1);
-    if (!m?.output) return err('EINVAL');
-    return ret(m.output(Number(r2), u32(r3), r4));
-  }, output32),
+  {
+    ...helper(BPF_FUNC.ringbuf_output, (env, r1, r2, r3, r4) => {
+      const m = ringOf(env, r1);
+      if (!m?.output) return err('EINVAL');
+      return ret(m.output(Number(r2), u32(r3), r4));
+    }, output32),
+    // The JIT's programs write records without leaving WebAssembly (ringbuf-wasm.ts).
+    wasm32: ringbufOutputWasm,
+  },
   helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
     if (!ringOf(env, r1)) return 0n;
     if (r3 > 0xffffffffn) return 0n; // flags must be 0

@@ -27,17 +27,18 @@ export const BPF_F_INNER_MAP = 1 << 12;
 /** The access bits every map type accepts (kernel: BPF_F_ACCESS_MASK). */
 export const BPF_F_ACCESS_MASK = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
 
-// Ring buffer (bpf_ringbuf_output/submit/discard flags, bpf_ringbuf_query selectors).
-export const BPF_RB_NO_WAKEUP = 1 << 0;
-export const BPF_RB_FORCE_WAKEUP = 1 << 1;
-export const BPF_RB_AVAIL_DATA = 0;
-export const BPF_RB_RING_SIZE = 1;
-export const BPF_RB_CONS_POS = 2;
-export const BPF_RB_PROD_POS = 3;
-/** Record header bits (struct bpf_ringbuf_hdr.len). */
-export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
-export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
-export const BPF_RINGBUF_HDR_SZ = 8;
+// Ring buffer flags, query selectors and record header bits: memory/ringbuf-layout.ts (the WebAssembly producer reads them too).
+export {
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RB_AVAIL_DATA,
+  BPF_RB_RING_SIZE,
+  BPF_RB_CONS_POS,
+  BPF_RB_PROD_POS,
+  BPF_RINGBUF_BUSY_BIT,
+  BPF_RINGBUF_DISCARD_BIT,
+  BPF_RINGBUF_HDR_SZ,
+} from '../memory/ringbuf-layout.js';
 
 // bpf_perf_event_output flags.
 export const BPF_F_INDEX_MASK = 0xffffffffn;

@@ -21,20 +21,20 @@
  * to this record and BPF_RB_NO_WAKEUP is not given (the kernel's adaptive
  * notification); wakeups are delivered as a microtask, like irq_work.
  *
- * In a shared address space (producers on worker threads) the rest of the
- * ring's state lives in the control block too, so that every thread's RingBuf
- * over it is one ring:
- *   +16 lock (lock.ts; the kernel's rb->spinlock, taken by reservations)
- *   +20 wakeup word (bumped and notified on every wakeup: readers on other
- *       threads wait on it with Atomics.waitAsync)
- *   +24 pending_pos (u64)   +32 six u32 counters (RingBufStats, in order)
- * Record headers are then written with Atomics.store, so a reader that sees
- * a record committed also sees the sample written before the commit.
+ * The rest of the ring's state lives in the control block too
+ * (memory/ringbuf-layout.ts: pending_pos, the counters, and for a shared
+ * space the lock and the wakeup word), so that the JIT's WebAssembly
+ * producer (helpers/ringbuf-wasm.ts) and, in a shared address space, every
+ * thread's RingBuf over it are one ring. The descriptor carries the control
+ * block's address at DESC_RINGBUF_CTRL. In a shared space record headers are
+ * written with Atomics.store, so a reader that sees a record committed also
+ * sees the sample written before the commit.
  */
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, type KeyInput, type MapContext } from './map.js';
 import { MapLock } from './lock.js';
+import { DATA_OFF, DESC_RINGBUF_CTRL, RB, RINGBUF_STAT_NAMES } from '../memory/ringbuf-layout.js';
 import {
   BPF_RB_AVAIL_DATA,
   BPF_RB_CONS_POS,
@@ -49,14 +49,12 @@ import {
 
 /** kernel: RINGBUF_MAX_RECORD_SZ */
 export const RINGBUF_MAX_RECORD_SZ = 0xffffffff / 4;
-/** The data area's offset from the control block (consumer_pos, producer_pos, shared state). */
-export const DATA_OFF = 64;
-// Shared rings: control block words (i32 index from ctrlAddr).
-const W_LOCK = 4;
-const W_WAKE = 5;
-const W_PENDING = 6;
-const W_STATS = 8;
-const STAT_NAMES = ['submitted', 'discarded', 'dropped', 'wakeups', 'noWakeup', 'forceWakeup'] as const;
+export { DATA_OFF };
+const W_LOCK = RB.LOCK;
+const W_WAKE = RB.WAKE;
+const W_PENDING = RB.PENDING;
+const W_STATS = RB.STATS;
+const STAT_NAMES = RINGBUF_STAT_NAMES;
 type StatName = (typeof STAT_NAMES)[number];
 
 export interface RingBufStats {
@@ -80,7 +78,7 @@ export class RingBuf extends BpfMap<never> {
   /** ring size in bytes (max_entries) */
   readonly ringSize: number;
   readonly mask: number;
-  private pendingPosLocal = 0;
+  /** the counters, read from the control block (the WebAssembly producer counts there too) */
   readonly stats: RingBufStats;
   private readonly listeners = new Set<() => void>();
   private wakeScheduled = false;
@@ -119,15 +117,14 @@ export class RingBuf extends BpfMap<never> {
     this.w32 = new Int32Array(buf, this.ctrlAddr, (DATA_OFF + 2 * this.ringSize) >>> 2);
     this.b8 = new Uint8Array(buf, this.ctrlAddr, DATA_OFF + 2 * this.ringSize);
     if (this.space.shared) {
-      const words = this.w32;
-      this.words = words;
-      this.lock = new MapLock(words, W_LOCK, `ringbuf ${this.name} lock`);
-      const stats = {} as RingBufStats;
-      STAT_NAMES.forEach((k, i) => Object.defineProperty(stats, k, { enumerable: true, get: () => Atomics.load(words, W_STATS + i) >>> 0 }));
-      this.stats = stats;
-    } else {
-      this.stats = { submitted: 0, discarded: 0, dropped: 0, wakeups: 0, noWakeup: 0, forceWakeup: 0 };
+      this.words = this.w32;
+      this.lock = new MapLock(this.w32, W_LOCK, `ringbuf ${this.name} lock`);
     }
+    const stats = {} as RingBufStats;
+    STAT_NAMES.forEach((k, i) => Object.defineProperty(stats, k, { enumerable: true, get: () => Atomics.load(this.words32(), W_STATS + i) >>> 0 }));
+    this.stats = stats;
+    // Not for an attached ring: the thread that made it wrote its descriptor.
+    if (!this.attached) this.space.writeU32(this.addr + DESC_RINGBUF_CTRL, this.ctrlAddr);
   }
 
   /**
@@ -151,22 +148,20 @@ export class RingBuf extends BpfMap<never> {
   }
 
   private count(k: StatName): void {
-    if (this.words) Atomics.add(this.words, W_STATS + STAT_NAMES.indexOf(k), 1);
-    else this.stats[k]++;
+    const i = W_STATS + STAT_NAMES.indexOf(k);
+    if (this.words) Atomics.add(this.words, i, 1);
+    else this.words32()[i]++;
   }
 
-  // The oldest record not yet known to be committed (kernel: rb->pending_pos), shared when the ring is.
+  // The oldest record not yet known to be committed (kernel: rb->pending_pos).
   private get pendingPos(): number {
-    const w = this.words;
-    return w ? (w[W_PENDING]! >>> 0) + (w[W_PENDING + 1]! >>> 0) * 0x100000000 : this.pendingPosLocal;
+    const w = this.words32();
+    return (w[W_PENDING]! >>> 0) + (w[W_PENDING + 1]! >>> 0) * 0x100000000;
   }
   private set pendingPos(v: number) {
-    const w = this.words;
-    if (!w) this.pendingPosLocal = v;
-    else {
-      w[W_PENDING] = v | 0;
-      w[W_PENDING + 1] = Math.floor(v / 0x100000000) | 0;
-    }
+    const w = this.words32();
+    w[W_PENDING] = v | 0;
+    w[W_PENDING + 1] = Math.floor(v / 0x100000000) | 0;
   }
 
   // Positions are u64 in the space; JS numbers hold them exactly up to 2^53 bytes written.
@@ -267,11 +262,9 @@ export class RingBuf extends BpfMap<never> {
       if (flags & BPF_RB_FORCE_WAKEUP) this.count('forceWakeup');
     } else {
       w[i] = len;
-      const st = this.stats;
-      if (discard) st.discarded++;
-      else st.submitted++;
-      if (flags & BPF_RB_NO_WAKEUP) st.noWakeup++;
-      if (flags & BPF_RB_FORCE_WAKEUP) st.forceWakeup++;
+      w[W_STATS + (discard ? 1 : 0)]++;
+      if (flags & BPF_RB_NO_WAKEUP) w[W_STATS + 4]++;
+      if (flags & BPF_RB_FORCE_WAKEUP) w[W_STATS + 5]++;
     }
     if (flags & BPF_RB_FORCE_WAKEUP) this.wake();
     else if (!(flags & BPF_RB_NO_WAKEUP) && ((shared ? Atomics.load(w, 0) : w[0]!) & this.mask) === ((off - DATA_OFF) & this.mask)) this.wake();
@@ -389,7 +382,10 @@ export class RingBuf extends BpfMap<never> {
   protected override freeStorage(): void {
     this.listeners.clear();
     // The thread that made a shared ring frees it, not one that attached.
-    if (this.ctrlAddr && !this.attached) this.space.free(this.ctrlAddr);
+    if (this.ctrlAddr && !this.attached) {
+      this.space.writeU32(this.addr + DESC_RINGBUF_CTRL, 0);
+      this.space.free(this.ctrlAddr);
+    }
     if (this.region) this.space.removeRegion(this.region);
   }
 }

@@ -519,7 +519,7 @@ export class JitExecutable implements Executable {
       memMaxPages: space.shared ? 65536 : undefined,
       aux: image.aux,
       ...(image.aux?.some((a) => a?.probeMem) ? { probeTable: probeTable(space).addr } : {}),
-      inliners: this.options.inliners ?? defaultInliners(space),
+      inliners: this.options.inliners ?? defaultInliners(space, !budget),
       marks: this.options.marks === true,
       fast32: (id) => {
         const def = image.helpers.get(id);

@@ -13,6 +13,7 @@ import type { HelperInliner, InlineSite } from './compile.js';
 import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { Op } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
+import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
@@ -93,11 +94,15 @@ export function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number
 
 /**
  * The inliners every JitEngine uses unless told otherwise:
- * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps.
+ * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps
+ * and, for verified programs (`verified`: not the checked variant, whose
+ * key pointers nothing proved), on plain hash maps (inline-hash.ts).
  */
-export function defaultInliners(space: AddressSpace): ReadonlyMap<number, HelperInliner> {
+export function defaultInliners(space: AddressSpace, verified = true): ReadonlyMap<number, HelperInliner> {
+  const array = arrayMapLookup(arrayLayoutFromDescriptor(space));
+  const hash = verified ? hashMapLookup(hashLayoutFromDescriptor(space)) : undefined;
   return new Map([
     [BPF_FUNC.get_smp_processor_id, smpProcessorId],
-    [BPF_FUNC.map_lookup_elem, arrayMapLookup(arrayLayoutFromDescriptor(space))],
+    [BPF_FUNC.map_lookup_elem, hash ? (s: InlineSite): boolean => array(s) || hash(s) : array],
   ]);
 }

@@ -1,0 +1,51 @@
+/**
+ * Small pieces of hand-assembled WebAssembly the helpers' wasm forms share
+ * (hash-probe.ts, ringbuf-wasm.ts): the byte-walk loop, an address push and
+ * a copy function.
+ */
+import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
+
+/**
+ * for (; j + size <= n; j += size) body(): the loop every byte walk here uses
+ * (locals j and n). Inside `body`, depth 2 is the block around the loop's caller.
+ */
+export function chunks(c: FuncBody, j: number, n: number, size: number, body: () => void): void {
+  c.blockStart(Op.block);
+  c.blockStart(Op.loop);
+  c.localGet(j);
+  c.i32Const(size);
+  c.op(Op.i32_add);
+  c.localGet(n);
+  c.op(Op.i32_gt_u);
+  c.brIf(1);
+  body();
+  c.localGet(j);
+  c.i32Const(size);
+  c.op(Op.i32_add);
+  c.localSet(j);
+  c.br(0);
+  c.end();
+  c.end();
+}
+/** push base + j */
+export function at(c: FuncBody, base: number, j: number): void {
+  c.localGet(base);
+  c.localGet(j);
+  c.op(Op.i32_add);
+}
+/** copy(dst, src, n): n bytes, 8 at a time then the tail (dst is never above an overlapping src). */
+export function copyBody(): FuncBody {
+  const [DST, SRC, N, J] = [0, 1, 2, 3];
+  const c = new FuncBody([[1, I32]]);
+  for (const [size, load, store] of [[8, Op.i64_load, Op.i64_store], [1, Op.i32_load8_u, Op.i32_store8]] as const) {
+    chunks(c, J, N, size, () => {
+      at(c, DST, J);
+      at(c, SRC, J);
+      c.mem(load, 0, 0);
+      c.mem(store, 0, 0);
+    });
+  }
+  c.op(Op.end);
+  return c;
+}
+
