@@ -1,6 +1,6 @@
 /**
  * The README's library example, checked step by step, then every TypeScript and JavaScript
- * snippet of README.md and docs/hooks.md run as written: each is transpiled (scripts/snippet.mjs:
+ * snippet of README.md, docs/hooks.md and docs/variables.md run as written: each is transpiled (scripts/snippet.mjs:
  * TypeScript's transpileModule strips the types, nothing else), written under dist/test/snippets/ inside the
  * repository so that `import ... from 'tsbpf'` resolves through package.json's exports as a
  * user's would (a package may import itself by name), and run by node from the repository root
@@ -60,7 +60,7 @@ const { snippets, toJs } = (await import(pathToFileURL(resolve(ROOT, 'scripts/sn
  */
 const FETCH_FIXTURES = `{ const f = globalThis.fetch; globalThis.fetch = async (url) => (/^[a-z]+:/.test(String(url)) ? f(url) : new Response((await import('node:fs')).readFileSync('fixtures/' + url))); }\n`;
 
-for (const file of ['README.md', 'docs/hooks.md']) {
+for (const file of ['README.md', 'docs/hooks.md', 'docs/variables.md']) {
   const all = snippets(readFileSync(resolve(ROOT, file), 'utf8'));
   test(`${file}: every TypeScript and JavaScript snippet runs as written (${all.length})`, () => {
     assert.ok(all.length > 0, `${file} has snippets`);

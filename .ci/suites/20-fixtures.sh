@@ -5,12 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+source .ci/lib.sh
 status=0
-pindir=""
-cleanup() {
-  [ -n "$pindir" ] && rm -rf "$pindir"
-}
-trap cleanup EXIT
 
 echo "--- rebuild and compare"
 scripts/compare-objects.sh fixtures scripts/build-fixtures.sh || status=1
@@ -19,10 +15,8 @@ echo "--- load into the kernel"
 if [ "$(id -u)" != 0 ] || ! command -v bpftool >/dev/null; then
   echo "SKIP kernel load: needs root and bpftool"
 else
-  mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-  # bpffs refuses names containing a dot (so no mktemp)
-  pindir="/sys/fs/bpf/tsbpf_fixtures_$$"
-  mkdir "$pindir"
+  make_pindir fixtures
+  pindir=$PINDIR
   for f in fixtures/*.o; do
     n="$(basename "$f" .o)"
     case "$n" in

@@ -15,13 +15,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 start=$SECONDS
 
-skip() { echo "45-verifier-unseen: skipped: $*"; exit 0; }
-[ "$(uname -s)" = Linux ] || skip "not Linux"
-[ "$(id -u)" = 0 ] || skip "not root (loading programs into the kernel needs it)"
-[ -r /sys/kernel/btf/vmlinux ] || skip "no /sys/kernel/btf/vmlinux (kernel without BTF)"
-command -v clang-19 >/dev/null || skip "clang-19 is not installed"
-command -v bpftool >/dev/null || skip "bpftool is not installed"
-[ -f /usr/include/bpf/bpf.h ] && [ -f /usr/include/bpf/bpf_helper_defs.h ] || skip "libbpf-dev is not installed"
+source .ci/lib.sh
+require_kernel_toolchain bpf.h bpf_helper_defs.h
 [ -f dist/test/verifier-unseen.test.js ] || { echo "45-verifier-unseen: dist/ is not built (npm ci / npx tsc -p .)"; exit 1; }
 
 TARBALL=/usr/src/linux-source-6.12.tar.xz

@@ -13,13 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 
-skip() { echo "47-real-programs: skipped: $*"; exit 0; }
-[ "$(uname -s)" = Linux ] || skip "not Linux"
-[ "$(id -u)" = 0 ] || skip "not root (loading programs into the kernel needs it)"
-[ -r /sys/kernel/btf/vmlinux ] || skip "no /sys/kernel/btf/vmlinux (kernel without BTF)"
-command -v clang-19 >/dev/null || skip "clang-19 is not installed"
-command -v bpftool >/dev/null || skip "bpftool is not installed"
-[ -f /usr/include/bpf/bpf_helpers.h ] || skip "libbpf-dev is not installed"
+source .ci/lib.sh
+require_kernel_toolchain bpf_helpers.h
 [ -f dist/src/cli/main.js ] || { echo "47-real-programs: dist/ is not built (npm ci / npx tsc -p .)"; exit 1; }
 
 WORK=$(mktemp -d /tmp/tsbpf-47-real.XXXXXX)

@@ -12,12 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 
+source .ci/lib.sh
 status=0
-pindir=""
-cleanup() {
-  [ -n "$pindir" ] && rm -rf "$pindir"
-}
-trap cleanup EXIT
 
 echo "--- rebuild the examples and compare"
 scripts/compare-objects.sh playground/examples playground/examples/build.sh || status=1
@@ -26,9 +22,8 @@ echo "--- Linux's verdicts on the examples"
 if [ "$(id -u)" != 0 ] || ! command -v bpftool >/dev/null; then
   echo "SKIP kernel verdicts: needs root and bpftool"
 else
-  mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-  pindir="/sys/fs/bpf/tsbpf_playground_$$"
-  mkdir "$pindir"
+  make_pindir playground
+  pindir=$PINDIR
   for f in playground/examples/*.o; do
     n="$(basename "$f" .o)"
     # The gallery's promise (playground/src/lib/examples.ts): broken_* are refused.
