@@ -47,6 +47,12 @@ export type AttachTarget =
   | { socket: number | { _handle?: { fd?: number } } }
   | { perfEvent: { type?: number; config?: number; period?: number; frequency?: number; cpus?: number[] } };
 
+/** How attach treats the kernel (KernelRuntimeOptions.assumeMissing). */
+export interface AttachOptions {
+  /** features to take as missing: `tcx` sends `{ tc }` to the clsact + cls_bpf path */
+  missing?: ReadonlySet<string>;
+}
+
 /** What attach needs of a program. */
 export interface AttachableProgram {
   readonly fd: number;
@@ -233,10 +239,10 @@ function linkCreate(sys: Sys, prog: AttachableProgram, targetFd: number, attachT
  * cilium/ebpf and libbpf users do by hand. A filter is no bpf_link: it is not
  * taken off when the process exits (as with `tc filter add`), only by detach().
  */
-function tc(sys: Sys, prog: AttachableProgram, t: { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }): KernelLink {
+function tc(sys: Sys, prog: AttachableProgram, t: { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }, noTcx = false): KernelLink {
   if (t.direction !== 'ingress' && t.direction !== 'egress') throw new TsbpfError('EINVAL', `tc attach of ${prog.name}: direction is ingress or egress, not ${String(t.direction)}`);
   const ifindex = ifindexOf(sys, t.tc);
-  if (!t.legacy && t.handle === undefined && t.priority === undefined) {
+  if (!t.legacy && !noTcx && t.handle === undefined && t.priority === undefined) {
     const a = new Attr(sys);
     a.u32(LINK_CREATE.prog_fd, prog.fd).u32(LINK_CREATE.target_fd, ifindex).u32(LINK_CREATE.attach_type, ATTACH_TYPE[`tcx_${t.direction}`]!);
     const fd = sys.bpfTry(BPF_CMD.LINK_CREATE, a.bytes);
@@ -255,7 +261,7 @@ function socketFd(s: number | { _handle?: { fd?: number } }): number {
   return fd;
 }
 
-export function attachProgram(sys: Sys, prog: AttachableProgram, target?: AttachTarget): KernelLink {
+export function attachProgram(sys: Sys, prog: AttachableProgram, target?: AttachTarget, opts: AttachOptions = {}): KernelLink {
   const ps = prog.spec;
   if (!target) return autoAttach(sys, prog, ps);
   if ('kprobe' in target) return kprobe(sys, prog, target.kprobe, target.offset ?? 0, target.retprobe ?? ps.section.startsWith('kretprobe'));
@@ -276,7 +282,7 @@ export function attachProgram(sys: Sys, prog: AttachableProgram, target?: Attach
     const ifindex = ifindexOf(sys, target.tcx);
     return linkCreate(sys, prog, ifindex, ATTACH_TYPE[`tcx_${target.direction}`]!, 0, `tcx ${target.direction} on ifindex ${ifindex}`);
   }
-  if ('tc' in target) return tc(sys, prog, target);
+  if ('tc' in target) return tc(sys, prog, target, opts.missing?.has('tcx') === true);
   if ('cgroup' in target) {
     const at = target.attachType ?? ps.attachType;
     const t = at !== undefined ? ATTACH_TYPE[at] : undefined;
