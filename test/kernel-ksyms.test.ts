@@ -11,13 +11,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { kernelSkip, which } from './kernel-support.js';
-import { ROOT } from './paths.js';
-import { readObject } from '../src/object/reader.js';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { buildKernelProg, kernelSkip, which } from './kernel-support.js';
 import { Btf, type BtfType, type CoreModule } from '../src/object/btf/index.js';
 import { loadBtfFile } from '../src/object/btf/file.js';
 import { FdArray, kernelInsns, type ProgLoadContext } from '../src/kernel/prog-load.js';
@@ -28,18 +23,7 @@ import type { Sys } from '../src/kernel/ffi.js';
 import type { TsbpfError } from '../src/errors.js';
 
 let built: CollectionSpec | undefined;
-function ksymsSpec(): CollectionSpec {
-  if (!built) {
-    const dir = mkdtempSync(join(tmpdir(), 'tsbpf-ksyms-'));
-    try {
-      execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(ROOT, 'test/kernel-progs/ksyms.c'), '-o', join(dir, 'ksyms.o')], { stdio: 'pipe' });
-      built = readObject(new Uint8Array(readFileSync(join(dir, 'ksyms.o'))), { name: 'ksyms' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  return built;
-}
+const ksymsSpec = (): CollectionSpec => (built ??= buildKernelProg('ksyms.c', 'ksyms'));
 
 /** A module `name` on `base`: mod_kfunc(int) -> int and the variable mod_var (int), its ids after the base's. */
 function moduleOn(base: Btf, name: string): CoreModule & { ids: { kfunc: number; var: number } } {

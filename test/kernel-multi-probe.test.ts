@@ -14,9 +14,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Cleanup, kernelSkip, which } from './kernel-support.js';
+import { Cleanup, buildKernelProg, kernelSkip, which } from './kernel-support.js';
 import { ROOT } from './paths.js';
-import { readObject } from '../src/object/reader.js';
 import { KernelRuntime, KernelFeatureError, type KernelCollection } from '../src/kernel/index.js';
 import { kprobeMultiAttr, kprobeMultiPlan, matchFilterFunctions, uprobeMultiAttr, uprobeMultiPlan } from '../src/kernel/multi-probe.js';
 import { globMatch, patternOffsets, symbolOffset } from '../src/kernel/elf-symbols.js';
@@ -132,8 +131,7 @@ async function skipReason(): Promise<string | undefined> {
 function build(dir: string): { target: string; coll: () => Promise<KernelCollection> } {
   const target = join(dir, 'tsbpf_multi_target');
   execFileSync('clang-19', ['-O1', '-g', '-o', target, join(PROGS, 'multi_target.c')], { stdio: 'pipe' });
-  execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', `-DTARGET="${target}"`, '-c', join(PROGS, 'multi.c'), '-o', join(dir, 'multi.o')], { stdio: 'pipe' });
-  const spec = readObject(new Uint8Array(readFileSync(join(dir, 'multi.o'))), { name: 'multi' });
+  const spec = buildKernelProg('multi.c', 'multi', [`-DTARGET="${target}"`]);
   return { target, coll: async () => new KernelRuntime().load(spec) };
 }
 

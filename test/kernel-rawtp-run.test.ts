@@ -10,13 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { kernelSkip, which } from './kernel-support.js';
-import { ROOT } from './paths.js';
-import { readObject } from '../src/object/reader.js';
+import { buildKernelProg, kernelSkip, which } from './kernel-support.js';
 import { Runtime } from '../src/runtime/index.js';
 import { KernelRuntime, openSys, possibleCpus } from '../src/kernel/index.js';
 import { TsbpfError } from '../src/errors.js';
@@ -24,15 +18,6 @@ import { BPF_F_TEST_RUN_ON_CPU, type TestRunOptions } from '../src/runtime/testr
 import type { CollectionSpec } from '../src/object/spec.js';
 import type { RuntimeApi } from '../src/runtime/api.js';
 
-function build(): CollectionSpec {
-  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-rawtp-'));
-  try {
-    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(ROOT, 'test/kernel-progs/rawtp_run.c'), '-o', join(dir, 'r.o')], { stdio: 'pipe' });
-    return readObject(new Uint8Array(readFileSync(join(dir, 'r.o'))), { name: 'rawtp_run' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const args = (...v: bigint[]): Uint8Array => {
   const b = new Uint8Array(8 * v.length);
@@ -63,7 +48,7 @@ async function observe(rt: RuntimeApi, spec: CollectionSpec, cases: Array<[strin
 test('raw_tp test run: the kernel and the user-space runtime agree on args, CPU, flags and refusals', { timeout: 60_000 }, async (t) => {
   const why = (await kernelSkip()) ?? (which('clang-19') ? undefined : 'clang-19 is not installed');
   if (why) return t.skip(why);
-  const spec = build();
+  const spec = buildKernelProg('rawtp_run.c', 'rawtp_run');
   const cpus = possibleCpus();
   (await openSys()).pinThreadToCpu(0);
   const ON_CPU = BPF_F_TEST_RUN_ON_CPU;
