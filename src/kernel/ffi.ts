@@ -49,9 +49,14 @@ export class KernelFeatureError extends KernelError {
   }
 }
 
+/** What EPERM from bpf(2) means, said once for every error that carries it. */
+export function permissionHint(n: number): string {
+  return n === ERRNO_VALUES.EPERM ? ' (bpf(2) needs root or CAP_BPF, plus CAP_PERFMON for tracing and CAP_NET_ADMIN for networking programs)' : '';
+}
+
 export function kernelError(call: string, n: number, what?: string): KernelError {
   const name = ERRNO_NAMES.get(n);
-  const hint = n === ERRNO_VALUES.EPERM ? ' (bpf(2) needs root or CAP_BPF, plus CAP_PERFMON for tracing and CAP_NET_ADMIN for networking programs)' : '';
+  const hint = permissionHint(n);
   return new KernelError(name ?? 'EINVAL', `${call}${what ? ` ${what}` : ''}: ${name ? strerror(name) : `errno ${n}`}${hint}`, n);
 }
 

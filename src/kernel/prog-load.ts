@@ -21,7 +21,7 @@ import { findKernelType } from './module-btf.js';
 import { coreRelocated } from '../object/relocate.js';
 import { ATTACH_TYPE, Attr, PROG_LOAD, cstr, nativeBuf } from './attr.js';
 import type { LoadedBtf } from './btf-load.js';
-import { BPF_CMD, KernelError, type Sys } from './ffi.js';
+import { BPF_CMD, KernelError, permissionHint, type Sys } from './ffi.js';
 
 export const BPF_F_SLEEPABLE = 1 << 4;
 export const BPF_F_XDP_HAS_FRAGS = 1 << 5;
@@ -55,7 +55,9 @@ export class ProgLoadError extends KernelError {
     readonly program: string,
     readonly kernelLog: string,
   ) {
-    super(syscall.errno, `program ${program}: BPF_PROG_LOAD: ${syscall.errno}`, syscall.errnoNumber);
+    // an EPERM without a verifier log for a caller that is not root is the kernel refusing the caller: say what
+    // it needs (root gets EPERM before verification too, e.g. fentry where the kernel allows no trampolines)
+    super(syscall.errno, `program ${program}: BPF_PROG_LOAD: ${syscall.errno}${kernelLog || process.getuid?.() === 0 ? '' : permissionHint(syscall.errnoNumber)}`, syscall.errnoNumber);
   }
 }
 
