@@ -2,9 +2,13 @@
  * `npm run bench -- startup`: the whole process of `tsbpf prog run` on a
  * small object (start Node, import, open, verify, compile, one test run),
  * beside `node -e 0` (Node's own start) and, as root with bpftool, the
- * kernel's `bpftool prog load` + `prog run` + unpin of the same object. The
- * three alternate for several rounds; medians of wall time, and the load
- * average beside them (the machine may be shared: the ratio is the figure).
+ * kernel's `bpftool prog load` + `prog run` + unpin of the same object.
+ * tsbpf runs three ways: the module tree (TSBPF_BUNDLE=0), the bundle without
+ * its code cache (TSBPF_COMPILE_CACHE=0) and the bundle with it (what
+ * bin/tsbpf does; the cache warmed first in a temporary folder). All alternate
+ * for several rounds; medians of wall time and of CPU time (user + system of
+ * the child, from the shell's `times`: on a shared machine the CPU time and the
+ * difference from `node -e 0` are the figures), with the load average.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,12 +21,26 @@ const ROOT = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '.
 const OBJ = join(ROOT, 'fixtures/xdp_firewall.o');
 const ROUNDS = 9;
 
-function timed(cmd: string, args: string[]): number {
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+
+/** Wall time of `cmd args` and its CPU time (user + system), which bash's `times` prints for its children. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Sample {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const t = performance.now() - t0;
+  const r = spawnSync('bash', ['-c', `${[cmd, ...args].map(quote).join(' ')} >/dev/null || exit 1; times`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString().split('\n')[0]}`);
-  return t;
+  // second line: the children's "0m0.120s 0m0.030s"
+  const children = r.stdout.toString().trim().split('\n')[1] ?? '';
+  const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((t, m) => t + Number(m[1]) * 60e3 + Number(m[2]) * 1e3, 0);
+  return { wall, cpu };
 }
 
 /** Why the kernel column cannot be measured here, or '' when it can. */
@@ -42,13 +60,22 @@ export async function main(): Promise<void> {
     const why = kernelMissing();
     const pin = `/sys/fs/bpf/tsbpf-bench-startup-${process.pid}`;
     if (!why) execFileSync('sh', ['-c', 'mount | grep -q " /sys/fs/bpf " || mount -t bpf bpf /sys/fs/bpf'], { stdio: 'ignore' });
-    const node: number[] = [];
-    const tsbpf: number[] = [];
-    const kernel: number[] = [];
+    const cache = join(dir, 'cache');
+    const bin = join(ROOT, 'bin/tsbpf');
+    const run = ['prog', 'run', OBJ, 'xdp_pass', 'data_in', pkt];
+    const variants: [string, NodeJS.ProcessEnv][] = [
+      ['tsbpf prog run, module tree (TSBPF_BUNDLE=0)', { TSBPF_BUNDLE: '0' }],
+      ['tsbpf prog run, bundle without code cache', { TSBPF_COMPILE_CACHE: '0' }],
+      ['tsbpf prog run, bundle + code cache (bin/tsbpf)', { TSBPF_COMPILE_CACHE: cache }],
+    ];
+    timed(process.execPath, [bin, ...run], { TSBPF_COMPILE_CACHE: cache }); // writes the cache
+    const node: Sample[] = [];
+    const tsbpf: Sample[][] = variants.map(() => []);
+    const kernel: Sample[] = [];
     const load0 = loadavg();
     for (let r = 0; r < ROUNDS; r++) {
       node.push(timed(process.execPath, ['-e', '0']));
-      tsbpf.push(timed(process.execPath, [join(ROOT, 'bin/tsbpf'), 'prog', 'run', OBJ, 'xdp_pass', 'data_in', pkt]));
+      variants.forEach(([, env], i) => tsbpf[i]!.push(timed(process.execPath, [bin, ...run], env)));
       if (!why) {
         const t0 = performance.now();
         try {
@@ -57,18 +84,24 @@ export async function main(): Promise<void> {
         } finally {
           rmSync(pin, { force: true });
         }
-        kernel.push(performance.now() - t0);
+        kernel.push({ wall: performance.now() - t0, cpu: NaN });
       }
     }
     const ms = (x: number): string => `${x.toFixed(1)} ms`;
+    const med = (xs: Sample[], k: keyof Sample): number => median(xs.map((x) => x[k]));
     console.log(`\n## startup: whole process, \`tsbpf prog run\` of fixtures/xdp_firewall.o (xdp_pass), median of ${ROUNDS} interleaved rounds (lower is better)\n`);
     console.log(`load average: ${load0.map((x) => x.toFixed(2)).join(' ')} before, ${loadavg().map((x) => x.toFixed(2)).join(' ')} after\n`);
-    console.log('| process | wall | vs node -e 0 |');
-    console.log('|---|---:|---:|');
-    const n = median(node);
-    console.log(`| node -e 0 | ${ms(n)} | 1.0x |`);
-    console.log(`| tsbpf prog run | ${ms(median(tsbpf))} | ${(median(tsbpf) / n).toFixed(1)}x |`);
-    console.log(`| bpftool prog load + run + unpin | ${why ? `(${why})` : ms(median(kernel))} | ${why ? '-' : `${(median(kernel) / n).toFixed(1)}x`} |`);
+    console.log('| process | wall | wall - node -e 0 | CPU (user + sys) | CPU - node -e 0 |');
+    console.log('|---|---:|---:|---:|---:|');
+    const nw = med(node, 'wall');
+    const nc = med(node, 'cpu');
+    console.log(`| node -e 0 | ${ms(nw)} | - | ${ms(nc)} | - |`);
+    variants.forEach(([name], i) => {
+      const w = med(tsbpf[i]!, 'wall');
+      const c = med(tsbpf[i]!, 'cpu');
+      console.log(`| ${name} | ${ms(w)} | ${ms(w - nw)} | ${ms(c)} | ${ms(c - nc)} |`);
+    });
+    console.log(`| bpftool prog load + run + unpin | ${why ? `(${why})` : ms(med(kernel, 'wall'))} | - | - | - |`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,17 +1,21 @@
 /**
  * Start-up of the CLI (issue 17): a command loads the modules it uses and no
- * others. Which modules load is recorded by an ESM resolve hook (module.register)
- * around `tsbpf prog run` and `tsbpf version`; the time it takes is the
+ * others, in the module tree (dist/src, recorded by an ESM resolve hook around
+ * `tsbpf prog run` and `tsbpf version` with TSBPF_BUNDLE=0) and in the bundle
+ * (dist/cli, the chunks src/cli/bundle.ts reads); the bundle's V8 code cache is
+ * written, taken, and survives a corrupt file. The time all this saves is the
  * startup benchmark's business (bench/startup.bench.ts), not a test's.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FIXTURES, ROOT } from './paths.js';
+import { freshBundle } from '../src/cli/bundle.js';
+import { commandModules, MODULES } from '../src/cli/main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-cli-startup-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -25,7 +29,10 @@ writeFileSync(pkt, new Uint8Array(64));
 
 /** The files (relative to the repository) a CLI invocation loads, and its exit status. */
 function modulesOf(args: string[]): { loaded: string[]; status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, join(ROOT, 'bin/tsbpf'), ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(tmp, 'register.mjs')).href, join(ROOT, 'bin/tsbpf'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, TSBPF_BUNDLE: '0' },
+  });
   const loaded = r.stderr
     .split('\n')
     .filter((l) => l.startsWith('LOADED '))
@@ -62,4 +69,86 @@ test('tsbpf version loads the dispatcher and its own command only', () => {
     [],
     'no runtime, verifier, engines or maps for `version`',
   );
+});
+
+test('every command and verb the dispatcher knows has its module in the (bundler-visible) table', () => {
+  assert.deepEqual(Object.keys(MODULES).sort(), commandModules().sort());
+});
+
+test('the bundle is used only when it is not older than the module tree it was built from', () => {
+  const root = join(tmp, 'fresh');
+  mkdirSync(join(root, 'dist/cli'), { recursive: true });
+  mkdirSync(join(root, 'dist/src/cli'), { recursive: true });
+  writeFileSync(join(root, 'dist/cli/manifest.json'), '{}');
+  writeFileSync(join(root, 'dist/src/cli/main.js'), '');
+  utimesSync(join(root, 'dist/src/cli/main.js'), 1000, 1000);
+  utimesSync(join(root, 'dist/cli/manifest.json'), 1000, 1000); // npm pack gives every file one date
+  assert.equal(freshBundle(root), join(root, 'dist/cli'));
+  utimesSync(join(root, 'dist/src/cli/main.js'), 2000, 2000); // a bare tsc after the bundle
+  assert.equal(freshBundle(root), undefined);
+  rmSync(join(root, 'dist/src/cli/main.js'));
+  assert.equal(freshBundle(root), undefined);
+});
+
+/** dist/cli as `npm run build` leaves it (built here when a bare tsc made it stale). */
+function bundleDir(): string {
+  let dir = freshBundle(ROOT);
+  if (!dir) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    dir = freshBundle(ROOT);
+  }
+  assert.ok(dir, 'dist/cli is built');
+  return dir;
+}
+
+/** `tsbpf ARGS` run from the bundle with its code cache in `cache`: the output and each chunk read, with how. */
+function bundled(cache: string, args: string[]): { out: string; status: number | null; chunks: Record<string, string> } {
+  const script = `
+    const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/cli/bundle.js')).href)});
+    const b = loadBundle(${JSON.stringify(bundleDir())});
+    process.exitCode = await b.exports.main(${JSON.stringify(args)});
+    process.stderr.write('CHUNKS ' + JSON.stringify(Object.fromEntries(b.chunks)) + '\\n');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TSBPF_COMPILE_CACHE: cache } });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('CHUNKS '));
+  assert.ok(line, r.stderr);
+  return { out: r.stdout, status: r.status, chunks: JSON.parse(line.slice(7)) as Record<string, string> };
+}
+
+const PROG_RUN = ['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt];
+
+test('bundled tsbpf prog run reads the chunks of its command, the runtime and the engines; not the kernel backend, hooks or other commands', () => {
+  const { out, status, chunks } = bundled('0', PROG_RUN);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
+  for (const want of ['main', 'prog-run', 'runtime', 'verifier', 'engine']) assert.ok(names.includes(want), `${want} in ${names.join(' ')}`);
+  const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump'].includes(n));
+  assert.deepEqual(unwanted, [], 'chunks prog run does not use');
+  assert.deepEqual(new Set(Object.values(chunks)), new Set(['compiled']), 'TSBPF_COMPILE_CACHE=0: no cache');
+});
+
+/** prog run's answer without its duration */
+const answer = (out: string): string => out.replace(/duration: \d+ns/, 'duration: N');
+
+test("the bundle's code cache: written by the first run, taken by the next, a corrupt file compiled from source and rewritten", () => {
+  const cache = join(tmp, 'cache');
+  const first = bundled(cache, PROG_RUN);
+  assert.equal(first.status, 0, first.out);
+  assert.deepEqual(new Set(Object.values(first.chunks)), new Set(['compiled']));
+  const [dir] = readdirSync(cache);
+  assert.match(dir!, /^v8-/, 'one folder per V8 version');
+  const files = readdirSync(join(cache, dir!)).sort();
+  assert.deepEqual(files, Object.keys(first.chunks).map((c) => `${c}.v8`).sort(), 'a cache file per chunk read');
+
+  const second = bundled(cache, PROG_RUN);
+  assert.equal(answer(second.out), answer(first.out));
+  assert.deepEqual(new Set(Object.values(second.chunks)), new Set(['cached']), 'every chunk from the cache');
+
+  const main = Object.keys(first.chunks).find((c) => c.startsWith('main-'))!;
+  writeFileSync(join(cache, dir!, `${main}.v8`), new Uint8Array(4096).fill(0x5a));
+  const third = bundled(cache, PROG_RUN);
+  assert.equal(answer(third.out), answer(first.out), 'the same answer from source');
+  assert.equal(third.chunks[main], 'compiled', 'V8 rejected the corrupt cache');
+  assert.equal(bundled(cache, PROG_RUN).chunks[main], 'cached', 'and its cache was written again');
 });

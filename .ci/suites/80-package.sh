@@ -16,7 +16,7 @@ tarball=$(npm pack --silent --pack-destination "$tmp" | tail -n 1)
 tar -tzf "$tmp/$tarball" > "$tmp/contents"
 echo "$tarball: $(wc -l < "$tmp/contents") files, $(du -k "$tmp/$tarball" | cut -f1) KiB"
 fail=0
-for f in package/LICENSE package/README.md package/dist/src/index.js package/dist/src/core.d.ts package/bin/tsbpf package/examples/http_latency.o package/dist/playground-site/index.html; do
+for f in package/LICENSE package/README.md package/dist/src/index.js package/dist/cli/manifest.json package/dist/src/core.d.ts package/bin/tsbpf package/examples/http_latency.o package/dist/playground-site/index.html; do
   grep -qxF "$f" "$tmp/contents" || { echo "FAIL: $f is not in the package"; fail=1; }
 done
 if grep -E '\.map$|^package/(src|test|dist/test|dist/bench)/' "$tmp/contents"; then
@@ -44,6 +44,9 @@ echo "--- npx tsbpf"
 v="$(npx --offline tsbpf --version)"
 echo "tsbpf --version: $(head -1 <<<"$v")"
 grep -q '^tsbpf v' <<<"$v" || { echo "FAIL: tsbpf --version printed: $v"; exit 1; }
+# the installed command runs the bundle (dist/cli) and leaves its V8 code cache where it is told
+TSBPF_COMPILE_CACHE="$tmp/cc" npx --offline tsbpf --version >/dev/null
+ls "$tmp"/cc/v8-*/main-*.cjs.v8 >/dev/null || { echo "FAIL: npx tsbpf did not run the bundle with its code cache"; exit 1; }
 npx --offline tsbpf demo --requests 20 | tail -n 5
 
 echo "--- npx tsbpf playground serves the site the package ships"

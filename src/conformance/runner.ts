@@ -34,7 +34,7 @@ export async function loadEngine(kind: EngineKind): Promise<Engine> {
   if (kind === 'interpret') return new Interpreter();
   let mod: { JitEngine?: new () => Engine };
   try {
-    mod = (await import(new URL('../vm/jit/index.js', import.meta.url).href)) as typeof mod;
+    mod = (await import('../vm/jit/index.js')) as typeof mod;
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND')

@@ -11,9 +11,7 @@
  * says why it skips that part.
  */
 import http from 'node:http';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { CliUsageError, parse, type OptionSpec } from '../args.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { loadCollectionFile } from '../../runtime/node.js';
@@ -22,6 +20,7 @@ import { sectionHook } from '../../hooks/section.js';
 import { formatCounts, formatLog2Hist, histSlots } from '../../hooks/print.js';
 import type { Link } from '../../hooks/link.js';
 import { kernelMode } from '../demo-kernel.js';
+import { packageRoot } from '../paths.js';
 
 export const options: OptionSpec = { requests: { type: 'string', short: 'n' }, object: { type: 'string' }, 'kernel-seconds': { type: 'string' } };
 
@@ -41,14 +40,9 @@ const SLOW_MS = 30;
 /** The route mix, cycled: 1 request in 10 is slow. */
 const ROUTES = ['/api/users', '/api/orders', '/api/users', '/health', '/api/users', '/api/orders?page=2', '/api/users', '/api/orders', '/api/users', '/api/report'];
 
-/** examples/ of this package (dist/src/cli/commands/ -> repo root, or src/ when run from sources). */
+/** examples/ of this package. */
 export function examplesDir(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(resolve(d, 'examples/http_latency.o'))) return resolve(d, 'examples');
-    d = dirname(d);
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples');
+  return resolve(packageRoot(), 'examples');
 }
 
 export async function run(args: string[]): Promise<number> {

@@ -52,7 +52,7 @@ async function loadListings(bytes: Uint8Array): Promise<Listing[]> {
   if (ELF_MAGIC.every((b, i) => bytes[i] === b)) {
     let readObject: (b: Uint8Array) => import('../../object/spec.js').CollectionSpec;
     try {
-      ({ readObject } = (await import(new URL('../../object/reader.js', import.meta.url).href)) as {
+      ({ readObject } = (await import('../../object/reader.js')) as {
         readObject: typeof readObject;
       });
     } catch (e) {

@@ -10,16 +10,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { CliUsageError, parse } from '../args.js';
+import { packageRoot } from '../paths.js';
 
 export const usage = `Usage: tsbpf playground [--port N] [--host ADDR]
   Serve the browser playground on http://ADDR:N/ (default 127.0.0.1:8080; --port 0 picks a free port).
 `;
 
-/** The repository (or installed package) root: dist/src/cli/commands -> ../../../.. */
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
+/** The repository (or installed package) root. */
+const ROOT = packageRoot();
 export const SITE_DIR = join(ROOT, 'dist', 'playground-site');
 
 const TYPES: Record<string, string> = {

@@ -4,10 +4,9 @@
  * with -j, `{"version":...,"node_version":...,"features":{...}}`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
-import { packageRoot } from '../paths.js';
+import { libraryDir, packageRoot } from '../paths.js';
 
 export const options: OptionSpec = { ...JSON_OPTS };
 
@@ -19,8 +18,8 @@ export const usage = `Usage: tsbpf version [-j|-p]
 `;
 
 function features(): Record<string, boolean> {
-  // src/kernel beside src/cli (dist/src/kernel when built)
-  const kernel = existsSync(fileURLToPath(new URL('../../kernel/', import.meta.url)));
+  // dist/src/kernel beside dist/src/cli (the bundled command is built from the same files)
+  const kernel = existsSync(join(libraryDir(), 'kernel'));
   return { jit: typeof WebAssembly === 'object', workers: typeof SharedArrayBuffer === 'function', kernel };
 }
 

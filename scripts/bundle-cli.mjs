@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The bundled `tsbpf` command (docs/architecture.md, "Start-up"): dist/src/cli/main.js and what
+// it imports, folded by rolldown into a few CommonJS chunks in dist/cli/ -- the dispatcher, one
+// chunk per command, shared chunks for the runtime, verifier and engines -- so that a command
+// reads a handful of files instead of about 170 modules, and so that bin/tsbpf can compile each
+// chunk through a V8 code cache (src/cli/compile-cache.ts; ES modules have no code cache API
+// before Node 22). Packages (koffi, prom-client) and node: builtins stay outside. Run after tsc
+// (`npm run build`, scripts/build-package.mjs); a bare `tsc` leaves the bundle older than
+// dist/src/cli/main.js, and bin/tsbpf then runs the module tree instead.
+import { rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = resolve(root, 'dist/cli');
+const { build } = await import(pathToFileURL(createRequire(resolve(root, 'package.json')).resolve('rolldown')).href);
+
+rmSync(out, { recursive: true, force: true });
+const result = await build({
+  input: { main: resolve(root, 'dist/src/cli/main.js') },
+  platform: 'node',
+  // a bare specifier is a package the user installs (or not: koffi is optional)
+  external: (id) => !(id.startsWith('.') || isAbsolute(id)),
+  logLevel: 'warn',
+  output: {
+    dir: out,
+    format: 'cjs',
+    // content hashes in every name: the code cache is keyed by file name (compile-cache.ts)
+    entryFileNames: '[name]-[hash].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
+    // import('koffi') as require: a vm.Script compiled from a code cache loses its dynamic-import
+    // callback (Node 20), so the chunks must not use import() (checked below)
+    dynamicImportInCjs: false,
+  },
+});
+const entry = result.output.find((c) => c.type === 'chunk' && c.isEntry);
+if (!entry) throw new Error('rolldown produced no entry chunk');
+const dynamic = result.output.filter((c) => c.type === 'chunk' && /\bimport\(/.test(c.code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
+if (dynamic.length) throw new Error(`import() left in ${dynamic.map((c) => c.fileName).join(', ')}: src/cli/bundle.ts cannot run it`);
+// bin/tsbpf reads the entry's name here; `main` is the tsc output the bundle was built from.
+writeFileSync(resolve(out, 'manifest.json'), JSON.stringify({ entry: entry.fileName, chunks: result.output.length }) + '\n');
