@@ -28,7 +28,7 @@ import type { CollectionSpec } from '../src/object/spec.js';
 import type { TsbpfError } from '../src/errors.js';
 
 const SOURCE = join(ROOT, 'test/kernel-progs/attach.c');
-const HIT = { raw_tp: 0, tp_btf: 1, fentry: 2, kretprobe: 3, uprobe: 4, xdp: 5, tcx: 6, cgroup: 7, socket: 8, tracepoint: 9, fexit: 10, perf_event: 11 } as const;
+const HIT = { raw_tp: 0, tp_btf: 1, fentry: 2, kretprobe: 3, uprobe: 4, xdp: 5, tcx: 6, cgroup: 7, socket: 8, tracepoint: 9, fexit: 10, perf_event: 11, lsm: 12, fmod_ret: 13 } as const;
 
 async function skipReason(): Promise<string | undefined> {
   const k = await kernelSkip();
@@ -92,8 +92,8 @@ test('kernel attach: each kind of hook fires its program, and detach stops it', 
       try {
         c = await rt.load(attachSpec(), { programs: [name] });
       } catch (e) {
-        // kernels without BPF trampolines (no ftrace direct calls, or locked down) refuse fentry/fexit before verifying
-        if ((what === 'fentry' || what === 'fexit') && (e as TsbpfError).errno === 'EPERM') return void t.diagnostic(`${what} not exercised: ${(e as Error).message}`);
+        // kernels without BPF trampolines (no ftrace direct calls, or locked down) refuse fentry/fexit/fmod_ret/lsm before verifying
+        if ((what === 'fentry' || what === 'fexit' || what === 'fmod_ret' || what === 'lsm') && (e as TsbpfError).errno === 'EPERM') return void t.diagnostic(`${what} not exercised: ${(e as Error).message}`);
         throw e;
       }
       undo.add(() => c.close());
@@ -122,6 +122,8 @@ test('kernel attach: each kind of hook fires its program, and detach stops it', 
     await check('tp_btf', (c) => c.program('on_tp_btf').attach(), () => openat());
     await check('fentry', (c) => c.program('on_fentry').attach(), () => openat());
     await check('fexit', (c) => c.program('on_fexit').attach(), () => openat());
+    await check('fmod_ret', (c) => c.program('on_fmod_ret').attach(), () => openat());
+    await check('lsm', (c) => c.program('on_lsm').attach(), () => openat());
     await check('kretprobe', (c) => c.program('on_kretprobe').attach(), () => openat());
     await check('tracepoint', (c) => c.program('on_tracepoint').attach(), () => void process.getuid!());
     // perf-event sampling: the software cpu-clock on every CPU at 1 kHz, while this thread keeps a CPU busy

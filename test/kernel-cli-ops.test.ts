@@ -93,6 +93,11 @@ test('kernel CLI: prog load/loadall --kernel pin as bpftool does; prog run in th
     assert.equal(aa.code, 0, aa.err);
     const link = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show', 'pinned', `${base}-aa/trace_openat`], { encoding: 'utf8' })) as { type: string };
     assert.equal(link.type, 'perf_event');
+    if (!existsSync('/sys/bus/event_source/devices/kprobe')) {
+      // the kprobe is pinned as a program, and the reason is given
+      assert.match(aa.err, /^Program kprobe_openat does not support autoattach, falling back to pinning\n {2}.*CONFIG_KPROBES.*\(ENOTSUPP\)$/m);
+      assert.ok(existsSync(`${base}-aa/kprobe_openat`));
+    }
   } finally {
     undo.run();
   }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cleanup, kernelSkip, udpListener, vethIntoNamespace, which } from './kernel-support.js';
 import { ROOT } from './paths.js';
@@ -51,13 +51,20 @@ test('examples/kernel/execsnoop.mjs prints an exec as it happens', { timeout: 60
   }
 });
 
-test('examples/kernel/opensnoop.mjs prints this process\'s openat() calls with their results', { timeout: 60_000 }, async (t) => {
-  const why = await kernelSkip();
-  if (why) return t.skip(why);
-  const ex = start('opensnoop.mjs', ['--pid', String(process.pid)]);
+/**
+ * opensnoop in one mode (auto: the first of kprobe, fentry, tracepoint the
+ * kernel takes): this process's opens, one failing, printed with their
+ * results; the mode it says it traces with, or why the kernel refused it.
+ */
+async function opensnoop(mode: string): Promise<{ ran: string } | { refused: string }> {
+  const ex = start('opensnoop.mjs', ['--pid', String(process.pid), ...(mode === 'auto' ? [] : ['--mode', mode])]);
   const missing = `/tmp/tsbpf-opensnoop-missing-${process.pid}`;
   try {
-    assert.ok(await until(() => ex.output().includes('PATH'), () => {}), `started: ${ex.output()}`);
+    assert.ok(await until(() => ex.output().includes('PATH') || ex.child.exitCode !== null, () => {}), `started: ${ex.output()}`);
+    if (!ex.output().includes('PATH')) {
+      assert.equal(await ex.exited, 1, ex.output());
+      return { refused: ex.output().trim() };
+    }
     const tryOpen = (): void => {
       try {
         closeSync(openSync(missing, 'r'));
@@ -71,11 +78,54 @@ test('examples/kernel/opensnoop.mjs prints this process\'s openat() calls with t
     // a failed open: fd -1, errno 2 (ENOENT); a successful one: its fd, no error
     assert.match(ex.output(), new RegExp(`^${process.pid}\\s+\\S+\\s+-1\\s+2 ${missing}$`, 'm'));
     assert.match(ex.output(), new RegExp(`^${process.pid}\\s+\\S+\\s+\\d+\\s+0 /proc/self/stat$`, 'm'));
-    assert.ok(ex.output().split('\n').slice(1).filter(Boolean).every((l) => l.startsWith(`${process.pid} `)), '--pid shows only this process');
+    const rows = ex.output().split('\n').filter((l) => l && !l.startsWith('opensnoop:') && !l.startsWith('PID '));
+    assert.ok(rows.every((l) => l.startsWith(`${process.pid} `)), '--pid shows only this process');
+    const ran = /^opensnoop: tracing with (.*)$/m.exec(ex.output());
+    assert.ok(ran, ex.output());
+    return { ran: ran[1]! };
   } finally {
     ex.child.kill('SIGINT');
     await ex.exited;
   }
+}
+
+const PAIRS: Record<string, string> = { kprobe: 'openat2_kprobe + openat2_kretprobe', fentry: 'openat2_fentry + openat2_fexit', tracepoint: 'openat_enter + openat_exit' };
+
+test('examples/kernel/opensnoop.mjs, kprobe mode: do_sys_openat2 entry and return (skips where the kernel has no kprobes)', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const r = await opensnoop('kprobe');
+  if ('refused' in r) {
+    // the kprobe PMU exists only with CONFIG_KPROBES: the example says so, and this mode cannot run here
+    assert.ok(!existsSync('/sys/bus/event_source/devices/kprobe'), `kprobes exist, yet: ${r.refused}`);
+    assert.match(r.refused, /kprobe mode unavailable \(CONFIG_KPROBES\)/);
+    return t.skip(`kprobe path not run: ${r.refused.split('\n')[0]}`);
+  }
+  assert.equal(r.ran, PAIRS['kprobe']);
+});
+
+test('examples/kernel/opensnoop.mjs, fentry mode: the fallback without kprobes (skips where the kernel refuses fentry)', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const r = await opensnoop('fentry');
+  if ('refused' in r) {
+    assert.match(r.refused, /fentry mode unavailable: program openat2_fentry: BPF_PROG_LOAD: E[A-Z]+/);
+    return t.skip(`fentry path not run: ${r.refused.split('\n')[0]}`);
+  }
+  assert.equal(r.ran, PAIRS['fentry']);
+});
+
+test('examples/kernel/opensnoop.mjs, tracepoint mode and auto: the first pair the kernel takes, and why the others were passed over', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const tp = await opensnoop('tracepoint');
+  assert.ok('ran' in tp && tp.ran === PAIRS['tracepoint'], JSON.stringify(tp));
+  const auto = await opensnoop('auto');
+  assert.ok('ran' in auto, JSON.stringify(auto));
+  const chosen = Object.keys(PAIRS).find((m) => PAIRS[m] === auto.ran)!;
+  if (!existsSync('/sys/bus/event_source/devices/kprobe')) assert.notEqual(chosen, 'kprobe', 'no kprobe PMU: auto did not pick kprobes');
+  else assert.equal(chosen, 'kprobe', 'kprobes first where the kernel has them');
+  t.diagnostic(`opensnoop auto mode traced with ${chosen}`);
 });
 
 test('examples/kernel/syscount.mjs prints the busiest processes and a log2 histogram', { timeout: 60_000 }, async (t) => {

@@ -5,7 +5,12 @@
  * even when an assertion fails.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
+import { readObject } from '../src/object/reader.js';
+import type { CollectionSpec } from '../src/object/spec.js';
 import { kernelUnavailable } from '../src/kernel/index.js';
 
 export const BPFFS = '/sys/fs/bpf';
@@ -87,4 +92,20 @@ export function udpListener(undo: Cleanup, ns: string, port: number): { output: 
   far.stdout!.on('data', (d: Buffer) => (got += d.toString()));
   far.stderr!.on('data', (d: Buffer) => (got += d.toString()));
   return { output: () => got };
+}
+
+/**
+ * A BPF C source of test/kernel-progs built with clang-19 (`-O2 -g`, this
+ * machine's multiarch headers, `args` added, e.g. -D...) and read as a
+ * CollectionSpec; the object file goes with its temporary directory.
+ */
+export function buildKernelProg(source: string, name: string, args: string[] = []): CollectionSpec {
+  const dir = mkdtempSync(join(tmpdir(), `tsbpf-${name}-`));
+  try {
+    const obj = join(dir, `${name}.o`);
+    execFileSync('clang-19', ['-O2', '-g', '-target', 'bpf', MULTIARCH_INCLUDE, ...args, '-c', join(ROOT, 'test/kernel-progs', source), '-o', obj], { stdio: 'pipe' });
+    return readObject(new Uint8Array(readFileSync(obj)), { name });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

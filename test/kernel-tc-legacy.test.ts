@@ -5,8 +5,9 @@
  * show` and `tc qdisc show` print; the rewriter on egress must deliver
  * datagrams sent to port 53 at the far end's port 5353; detach removes the
  * filter and the qdisc tsbpf created, but not a qdisc `tc` made. On a kernel
- * with tcx, `{ tc }` without `legacy` takes tcx. Everything is undone in
- * `finally`.
+ * with tcx, `{ tc }` without `legacy` takes tcx; with tcx taken as missing
+ * (`assumeMissing: ['tcx']`, what a kernel before 6.6 gets) it falls back to
+ * the filter by itself. Everything is undone in `finally`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +94,22 @@ test('kernel tc (legacy): clsact + cls_bpf direct-action filters, as tc filter s
     undo.add(() => tcx.detach());
     assert.ok(tcx.fd >= 0 && tcx.target.startsWith('tcx ingress'), tcx.target);
     assert.equal(sh('tc', ['filter', 'show', 'dev', dev, 'ingress']).trim(), '', 'tcx is no cls_bpf filter');
+
+    // the automatic fallback a kernel without tcx takes, forced by treating tcx as missing:
+    // `{ tc }` without `legacy` becomes a cls_bpf filter, rewriting live traffic, and detaches cleanly
+    tcx.detach();
+    const old = new KernelRuntime({ assumeMissing: ['tcx'] });
+    undo.add(() => old.close());
+    const c2 = await old.load(await loadObjectFile(join(FIXTURES, 'tc_rewrite.o')));
+    const fb = c2.program('tc_rewrite').attach({ tc: dev, direction: 'egress' });
+    undo.add(() => fb.detach());
+    assert.equal(fb.fd, -1, 'the fallback is a filter, not a tcx link');
+    assert.match(fb.target, /^tc egress on ifindex \d+ \(cls_bpf direct-action, pref \d+ handle 0x1\)$/);
+    assert.match(sh('tc', ['filter', 'show', 'dev', dev, 'egress']), new RegExp(`tc_rewrite direct-action not_in_hw id ${c2.program('tc_rewrite').id} `));
+    assert.ok(await until(() => far.output().includes('got via fallback'), () => tx.send('via fallback', 53, there)), `received on 5353: ${far.output()}`);
+    fb.detach();
+    assert.equal(sh('tc', ['filter', 'show', 'dev', dev, 'egress']).trim(), '');
+    assert.doesNotMatch(sh('tc', ['qdisc', 'show', 'dev', dev]), /clsact/, 'the fallback\'s qdisc goes with its filter');
   } finally {
     undo.run();
   }

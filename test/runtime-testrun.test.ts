@@ -168,6 +168,10 @@ test('raw_tracepoint: ctx buffer of u64 args; data, repeat and oversized ctx ref
   refuses(p, { ctx, data: new Uint8Array(14) }, 'EINVAL');
   refuses(p, { ctx: new Uint8Array(97) }, 'EINVAL');
   refuses(p, { ctx, cpu: 1 }, 'EINVAL');
+  // bpf_prog_test_run_raw_tp: shorter than the farthest read (max_ctx_offset 16) is EINVAL; unknown flags are ignored
+  refuses(p, { ctx: new Uint8Array(8) }, 'EINVAL');
+  refuses(p, {}, 'EINVAL');
+  assert.equal(p.run({ ctx, flags: 1 << 5 }).retval, 42);
 });
 
 test('syscall: the context is written back; repeat refused', async () => {

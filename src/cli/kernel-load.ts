@@ -91,8 +91,10 @@ export async function loadKernel(words: string[], o: KernelLoadCli): Promise<num
       if (w.autoattach) {
         try {
           link = p.attach();
-        } catch {
+        } catch (e) {
+          // bpftool's line, then why (a kernel without kprobes names CONFIG_KPROBES)
           process.stderr.write(`Program ${p.name} does not support autoattach, falling back to pinning\n`);
+          if (e instanceof TsbpfError) process.stderr.write(`  ${e.message} (${e.errno})\n`);
         }
       }
       if (link) link.pin(at);

@@ -19,10 +19,14 @@ import { execFileSync } from 'node:child_process';
 import { TsbpfError } from '../errors.js';
 import type { ProgramSpec } from '../object/spec.js';
 import { ATTACH_TYPE, Attr, LINK_CREATE, RAW_TP, cstr, nativeBuf } from './attr.js';
-import { BPF_CMD, kernelError, type Sys } from './ffi.js';
+import { ERRNO_VALUES } from '../errors.js';
+import { BPF_CMD, KernelFeatureError, kernelError, type Sys } from './ffi.js';
+import { kernelConfig } from './kconfig.js';
+import { Features } from './probe.js';
+import { kprobeMultiAttr, kprobeMultiPlan, linkCreateMulti, multiLinkError, readFilterFunctions, uprobeMultiAttr, uprobeMultiPlan, type KprobeMultiOptions, type UprobeMultiOptions } from './multi-probe.js';
 import { linkInfo, type LinkInfo } from './info.js';
 import { pinFd } from './map.js';
-import { symbolOffset } from './elf-symbols.js';
+import { resolveBinaryPath, symbolOffset } from './elf-symbols.js';
 import { tcFilterAttach, tcFilterDetach } from './tc-legacy.js';
 import { PERF_COUNT_SW_CPU_CLOCK, PERF_EVENT_IOC_ENABLE, PERF_EVENT_IOC_SET_BPF, PERF_FLAG_FD_CLOEXEC, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT, perfEventAttr, onlineCpus } from './perf-event.js';
 
@@ -31,6 +35,10 @@ export type AttachTarget =
   | { tracepoint: string }
   | { rawTracepoint: string }
   | { uprobe: string; symbol?: string; offset?: number; retprobe?: boolean; pid?: number }
+  /** one link on many kernel functions (BPF_TRACE_KPROBE_MULTI) */
+  | { kprobeMulti: KprobeMultiOptions }
+  /** one link on many functions of one binary (BPF_TRACE_UPROBE_MULTI) */
+  | { uprobeMulti: UprobeMultiOptions }
   | { xdp: string | number; mode?: 'skb' | 'drv' | 'hw' }
   | { tcx: string | number; direction: 'ingress' | 'egress' }
   /** tc: through tcx, falling back to a clsact qdisc + cls_bpf filter where the kernel has no tcx; `legacy: true` always takes the filter path */
@@ -38,6 +46,12 @@ export type AttachTarget =
   | { cgroup: string; attachType?: string }
   | { socket: number | { _handle?: { fd?: number } } }
   | { perfEvent: { type?: number; config?: number; period?: number; frequency?: number; cpus?: number[] } };
+
+/** How attach treats the kernel (KernelRuntimeOptions.assumeMissing). */
+export interface AttachOptions {
+  /** features to take as missing: `tcx` sends `{ tc }` to the clsact + cls_bpf path */
+  missing?: ReadonlySet<string>;
+}
 
 /** What attach needs of a program. */
 export interface AttachableProgram {
@@ -112,7 +126,10 @@ function pmu(kind: 'kprobe' | 'uprobe'): { type: number; retBit: number } {
     const m = /config:(\d+)/.exec(readFileSync(`${dir}/format/retprobe`, 'utf8'));
     return { type, retBit: m ? Number(m[1]) : 0 };
   } catch {
-    throw new TsbpfError('ENOTSUPP', `the ${kind} PMU (${dir}) is missing: the kernel has no perf-based ${kind}s (tracefs kprobe_events is not supported by tsbpf)`);
+    // the PMU is registered by CONFIG_KPROBE_EVENTS / CONFIG_UPROBE_EVENTS, which need CONFIG_KPROBES / CONFIG_UPROBES
+    const config = kind === 'kprobe' ? 'CONFIG_KPROBES' : 'CONFIG_UPROBES';
+    const why = kernelConfig(config) === 'n' ? `${config} is not set in this kernel's config` : `the kernel needs ${config} and ${config.replace(/S$/, '')}_EVENTS`;
+    throw new KernelFeatureError('ENOTSUPP', `the ${kind} PMU (${dir}) is missing: the kernel has no ${kind}s (${why})`, ERRNO_VALUES.ENOTSUPP, `${kind}s`, config);
   }
 }
 
@@ -173,6 +190,27 @@ function uprobe(sys: Sys, prog: AttachableProgram, path: string, offset: number,
   return perfLink(sys, prog, pfd, `${ret ? 'uretprobe' : 'uprobe'}/${path}+0x${offset.toString(16)}`);
 }
 
+const features = new WeakMap<Sys, Features>();
+
+function kprobeMulti(sys: Sys, prog: AttachableProgram, o: KprobeMultiOptions): KernelLink {
+  // ask first: a kernel without the link type gets that said, not a failure to read tracefs's function list
+  let f = features.get(sys);
+  if (!f) features.set(sys, (f = new Features(sys)));
+  const has = f.kprobeMultiLink();
+  if (!has.ok && has.errno !== undefined) throw multiLinkError(-has.errno, 'kprobe.multi', `attach ${prog.name} to kprobe.multi (${has.reason})`);
+  const plan = kprobeMultiPlan(o, () => readFilterFunctions(tracefs()));
+  const target = `${o.retprobe ? 'kretprobe' : 'kprobe'}.multi/${o.pattern ?? `${plan.cnt} functions`}`;
+  const fd = linkCreateMulti(sys, kprobeMultiAttr(sys, prog.fd, plan), 'kprobe.multi', `attach ${prog.name} to ${target}`);
+  return new KernelLink(sys, target, fd, () => sys.close(fd));
+}
+
+function uprobeMulti(sys: Sys, prog: AttachableProgram, o: UprobeMultiOptions): KernelLink {
+  const plan = uprobeMultiPlan(o);
+  const target = `${o.retprobe ? 'uretprobe' : 'uprobe'}.multi/${plan.path}:${o.pattern ?? `${plan.offsets.length} functions`}`;
+  const fd = linkCreateMulti(sys, uprobeMultiAttr(sys, prog.fd, plan), 'uprobe.multi', `attach ${prog.name} to ${target}`);
+  return new KernelLink(sys, target, fd, () => sys.close(fd));
+}
+
 function tracepoint(sys: Sys, prog: AttachableProgram, name: string): KernelLink {
   const [cat, ev] = name.split('/');
   if (!cat || !ev) throw new TsbpfError('EINVAL', `tracepoint ${name}: expected CATEGORY/NAME`);
@@ -214,10 +252,10 @@ function linkCreate(sys: Sys, prog: AttachableProgram, targetFd: number, attachT
  * cilium/ebpf and libbpf users do by hand. A filter is no bpf_link: it is not
  * taken off when the process exits (as with `tc filter add`), only by detach().
  */
-function tc(sys: Sys, prog: AttachableProgram, t: { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }): KernelLink {
+function tc(sys: Sys, prog: AttachableProgram, t: { tc: string | number; direction: 'ingress' | 'egress'; legacy?: boolean; handle?: number; priority?: number }, noTcx = false): KernelLink {
   if (t.direction !== 'ingress' && t.direction !== 'egress') throw new TsbpfError('EINVAL', `tc attach of ${prog.name}: direction is ingress or egress, not ${String(t.direction)}`);
   const ifindex = ifindexOf(sys, t.tc);
-  if (!t.legacy && t.handle === undefined && t.priority === undefined) {
+  if (!t.legacy && !noTcx && t.handle === undefined && t.priority === undefined) {
     const a = new Attr(sys);
     a.u32(LINK_CREATE.prog_fd, prog.fd).u32(LINK_CREATE.target_fd, ifindex).u32(LINK_CREATE.attach_type, ATTACH_TYPE[`tcx_${t.direction}`]!);
     const fd = sys.bpfTry(BPF_CMD.LINK_CREATE, a.bytes);
@@ -236,15 +274,18 @@ function socketFd(s: number | { _handle?: { fd?: number } }): number {
   return fd;
 }
 
-export function attachProgram(sys: Sys, prog: AttachableProgram, target?: AttachTarget): KernelLink {
+export function attachProgram(sys: Sys, prog: AttachableProgram, target?: AttachTarget, opts: AttachOptions = {}): KernelLink {
   const ps = prog.spec;
   if (!target) return autoAttach(sys, prog, ps);
   if ('kprobe' in target) return kprobe(sys, prog, target.kprobe, target.offset ?? 0, target.retprobe ?? ps.section.startsWith('kretprobe'));
   if ('tracepoint' in target) return tracepoint(sys, prog, target.tracepoint);
+  if ('kprobeMulti' in target) return kprobeMulti(sys, prog, { ...target.kprobeMulti, retprobe: target.kprobeMulti.retprobe ?? ps.section.startsWith('kretprobe') });
+  if ('uprobeMulti' in target) return uprobeMulti(sys, prog, { ...target.uprobeMulti, retprobe: target.uprobeMulti.retprobe ?? ps.section.startsWith('uretprobe') });
   if ('rawTracepoint' in target) return rawTp(sys, prog, target.rawTracepoint, `raw_tp/${target.rawTracepoint}`);
   if ('uprobe' in target) {
-    const off = (target.symbol ? symbolOffset(target.uprobe, target.symbol) : 0) + (target.offset ?? 0);
-    return uprobe(sys, prog, target.uprobe, off, target.retprobe ?? ps.section.startsWith('uretprobe'), target.pid ?? -1);
+    const path = resolveBinaryPath(target.uprobe);
+    const off = (target.symbol ? symbolOffset(path, target.symbol) : 0) + (target.offset ?? 0);
+    return uprobe(sys, prog, path, off, target.retprobe ?? ps.section.startsWith('uretprobe'), target.pid ?? -1);
   }
   if ('xdp' in target) {
     const ifindex = ifindexOf(sys, target.xdp);
@@ -254,7 +295,7 @@ export function attachProgram(sys: Sys, prog: AttachableProgram, target?: Attach
     const ifindex = ifindexOf(sys, target.tcx);
     return linkCreate(sys, prog, ifindex, ATTACH_TYPE[`tcx_${target.direction}`]!, 0, `tcx ${target.direction} on ifindex ${ifindex}`);
   }
-  if ('tc' in target) return tc(sys, prog, target);
+  if ('tc' in target) return tc(sys, prog, target, opts.missing?.has('tcx') === true);
   if ('cgroup' in target) {
     const at = target.attachType ?? ps.attachType;
     const t = at !== undefined ? ATTACH_TYPE[at] : undefined;
@@ -341,7 +382,21 @@ function autoAttach(sys: Sys, prog: AttachableProgram, ps: ProgramSpec): KernelL
       // SEC("uprobe/PATH:FUNC[+OFF]") (libbpf attach_uprobe)
       const m = /^(.+):([^:+]+)(?:\+(\d+|0x[0-9a-f]+))?$/i.exec(to);
       if (!m) return none();
-      return uprobe(sys, prog, m[1]!, symbolOffset(m[1]!, m[2]!) + (m[3] ? Number(m[3]) : 0), kind === 'uretprobe', -1);
+      const path = resolveBinaryPath(m[1]!);
+      return uprobe(sys, prog, path, symbolOffset(path, m[2]!) + (m[3] ? Number(m[3]) : 0), kind === 'uretprobe', -1);
+    }
+    case 'kprobe.multi':
+    case 'kretprobe.multi':
+      // SEC("kprobe.multi/PATTERN") (libbpf attach_kprobe_multi)
+      return kprobeMulti(sys, prog, { pattern: to, retprobe: kind === 'kretprobe.multi' });
+    case 'uprobe.multi':
+    case 'uretprobe.multi':
+    case 'uprobe.multi.s':
+    case 'uretprobe.multi.s': {
+      // SEC("uprobe.multi/PATH:PATTERN") (libbpf attach_uprobe_multi)
+      const m = /^(.+):([^:]+)$/.exec(to);
+      if (!m) return none();
+      return uprobeMulti(sys, prog, { path: m[1]!, pattern: m[2]!, retprobe: kind.startsWith('uretprobe') });
     }
     default:
       if (ps.type === 'tracing' || ps.type === 'lsm') return rawTp(sys, prog, undefined, sec);

@@ -53,6 +53,11 @@ export class Attr {
     this.u64(off, buf.length === 0 ? 0n : this.sys.address(b));
     return b;
   }
+  /** Keep `buf` alive as long as the attr (a buffer a pointer inside another buffer points to). */
+  keepAlive(buf: Uint8Array): Uint8Array {
+    this.keep.push(buf);
+    return buf;
+  }
   /** An object name (map_name, prog_name): at most 15 bytes and a NUL. */
   name(off: number, s: string): this {
     this.bytes.set(new TextEncoder().encode(s).subarray(0, OBJ_NAME_LEN - 1), off);
@@ -104,6 +109,10 @@ export const LINK_CREATE = {
   prog_fd: 0, target_fd: 4, target_ifindex: 4, attach_type: 8, flags: 12, target_btf_id: 16,
   perf_event_bpf_cookie: 16, tcx_relative_fd: 16, tcx_expected_revision: 24,
 } as const;
+/** BPF_LINK_CREATE for BPF_TRACE_KPROBE_MULTI (attr.link_create.kprobe_multi) */
+export const KPROBE_MULTI = { flags: 16, cnt: 20, syms: 24, addrs: 32, cookies: 40 } as const;
+/** BPF_LINK_CREATE for BPF_TRACE_UPROBE_MULTI (attr.link_create.uprobe_multi) */
+export const UPROBE_MULTI = { path: 16, offsets: 24, ref_ctr_offsets: 32, cookies: 40, cnt: 48, flags: 52, pid: 56 } as const;
 /** BPF_PROG_ATTACH / BPF_PROG_DETACH */
 export const PROG_ATTACH = { target_fd: 0, attach_bpf_fd: 4, attach_type: 8, attach_flags: 12, replace_bpf_fd: 16 } as const;
 

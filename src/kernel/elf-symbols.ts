@@ -1,19 +1,34 @@
 /**
- * Symbol to file offset in a native ELF64 binary or library, as libbpf's
- * elf_resolve_syms_offsets does for uprobes: look in .symtab, then .dynsym,
- * for a defined STT_FUNC (or STT_GNU_IFUNC) of that name, and turn its
- * virtual address into a file offset through the section that holds it
- * (st_value - sh_addr + sh_offset).
+ * Symbols to file offsets in a native ELF64 binary or library, as libbpf
+ * resolves them for uprobes:
+ *  - one name (elf_resolve_syms_offsets): .symtab, then .dynsym, a defined
+ *    STT_FUNC (or STT_GNU_IFUNC) of that name;
+ *  - a glob (elf_resolve_pattern_offsets, for uprobe.multi): every defined
+ *    STT_FUNC of both tables whose name matches, offsets sorted and
+ *    duplicates (the same function in both tables) dropped.
+ * A virtual address becomes a file offset through the section that holds it
+ * (st_value - sh_addr + sh_offset). Data symbols (`object: true`) give the
+ * file offset of a variable, e.g. a USDT semaphore for ref_ctr_offsets.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { TsbpfError } from '../errors.js';
 
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
+const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 
-export function symbolOffset(path: string, symbol: string): number {
+export interface ElfSymbol {
+  name: string;
+  /** the file offset of the symbol's first byte */
+  offset: number;
+  type: number;
+}
+
+/** Every defined symbol of `path`'s .symtab, then its .dynsym. */
+export function elfSymbols(path: string): ElfSymbol[] {
   let b: Uint8Array;
   try {
     b = new Uint8Array(readFileSync(path));
@@ -39,28 +54,91 @@ export function symbolOffset(path: string, symbol: string): number {
     };
   };
   const dec = new TextDecoder();
+  const out: ElfSymbol[] = [];
   for (const want of [SHT_SYMTAB, SHT_DYNSYM]) {
     for (let i = 0; i < shnum; i++) {
       const s = sh(i);
       if (s.type !== want || s.entsize < 24 || s.offset + s.size > b.length || s.link >= shnum) continue;
       const str = sh(s.link);
       for (let o = s.offset; o + 24 <= s.offset + s.size; o += s.entsize) {
-        const info = b[o + 4]!;
         const shndx = dv.getUint16(o + 6, true);
-        const t = info & 0xf;
-        if ((t !== STT_FUNC && t !== STT_GNU_IFUNC) || shndx === 0 || shndx >= shnum) continue;
+        // SHN_UNDEF and the reserved indexes (SHN_ABS, SHN_COMMON) hold no bytes of the file
+        if (shndx === 0 || shndx >= shnum) continue;
         const nameOff = str.offset + dv.getUint32(o, true);
         if (nameOff >= b.length) continue;
         let end = nameOff;
         while (end < b.length && b[end] !== 0) end++;
-        const name = dec.decode(b.subarray(nameOff, end));
-        // versioned dynamic names (`malloc@@GLIBC_2.2.5`) match their base name
-        if (name !== symbol && name.split('@')[0] !== symbol) continue;
-        const value = Number(dv.getBigUint64(o + 8, true));
         const home = sh(shndx);
-        return value - home.addr + home.offset;
+        out.push({ name: dec.decode(b.subarray(nameOff, end)), offset: Number(dv.getBigUint64(o + 8, true)) - home.addr + home.offset, type: b[o + 4]! & 0xf });
       }
     }
   }
-  throw new TsbpfError('ENOENT', `uprobe: no function ${symbol} in ${path}`);
+  return out;
+}
+
+/** The file offset of function `symbol` (or of a variable, with `object`). */
+export function symbolOffset(path: string, symbol: string, o: { object?: boolean } = {}): number {
+  const types = o.object ? [STT_OBJECT] : [STT_FUNC, STT_GNU_IFUNC];
+  // versioned names (`malloc@@GLIBC_2.2.5`) match their base name
+  const s = elfSymbols(path).find((x) => types.includes(x.type) && (x.name === symbol || x.name.split('@')[0] === symbol));
+  if (!s) throw new TsbpfError('ENOENT', `uprobe: no ${o.object ? 'variable' : 'function'} ${symbol} in ${path}`);
+  return s.offset;
+}
+
+/** libbpf's glob_match: `*` is any run of characters, `?` any one; nothing else is special. */
+export function globMatch(s: string, pat: string): boolean {
+  let si = 0;
+  let pi = 0;
+  let starP = -1;
+  let starS = 0;
+  while (si < s.length) {
+    if (pi < pat.length && (pat[pi] === '?' || pat[pi] === s[si])) {
+      si++;
+      pi++;
+    } else if (pi < pat.length && pat[pi] === '*') {
+      starP = pi++;
+      starS = si;
+    } else if (starP >= 0) {
+      pi = starP + 1;
+      si = ++starS;
+    } else return false;
+  }
+  while (pat[pi] === '*') pi++;
+  return pi === pat.length;
+}
+
+/** The offsets of every function of `path` whose name matches `pattern`, ascending, each once (elf_resolve_pattern_offsets). */
+export function patternOffsets(path: string, pattern: string): number[] {
+  const offs = elfSymbols(path).filter((s) => s.type === STT_FUNC && globMatch(s.name, pattern)).map((s) => s.offset);
+  const uniq = [...new Set(offs)].sort((a, b) => a - b);
+  if (uniq.length === 0) throw new TsbpfError('ENOENT', `uprobe.multi: no function matching ${pattern} in ${path}`);
+  return uniq;
+}
+
+/**
+ * A binary named without a directory, found as libbpf's resolve_full_path
+ * does: a library (`.so` in the name) in LD_LIBRARY_PATH then the system's
+ * library directories, anything else in PATH.
+ */
+export function resolveBinaryPath(name: string): string {
+  if (name.includes('/')) return name;
+  const lib = name.includes('.so');
+  const dirs = lib
+    ? [...(process.env['LD_LIBRARY_PATH'] ?? '').split(delimiter), '/lib64', '/usr/lib64', '/lib', '/usr/lib', `/lib/${multiarch()}`, `/usr/lib/${multiarch()}`]
+    : (process.env['PATH'] ?? '').split(delimiter);
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, lib ? constants.R_OK : constants.X_OK);
+      return p;
+    } catch {
+      // next directory
+    }
+  }
+  throw new TsbpfError('ENOENT', `uprobe: ${name} is not found in ${lib ? 'the library path' : 'PATH'}`);
+}
+
+function multiarch(): string {
+  return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 }

@@ -31,9 +31,32 @@ export class KernelError extends TsbpfError {
   }
 }
 
+/**
+ * The running kernel lacks what an operation needs (a config option, a
+ * link type, a PMU): `feature` names it, `config` the option that gives it.
+ */
+export class KernelFeatureError extends KernelError {
+  constructor(
+    errno: Errno,
+    message: string,
+    errnoNumber: number,
+    /** what is missing, e.g. "kprobe.multi links" */
+    readonly feature: string,
+    /** the kernel config option that provides it, e.g. CONFIG_FPROBE */
+    readonly config?: string,
+  ) {
+    super(errno, message, errnoNumber);
+  }
+}
+
+/** What EPERM from bpf(2) means, said once for every error that carries it. */
+export function permissionHint(n: number): string {
+  return n === ERRNO_VALUES.EPERM ? ' (bpf(2) needs root or CAP_BPF, plus CAP_PERFMON for tracing and CAP_NET_ADMIN for networking programs)' : '';
+}
+
 export function kernelError(call: string, n: number, what?: string): KernelError {
   const name = ERRNO_NAMES.get(n);
-  const hint = n === ERRNO_VALUES.EPERM ? ' (bpf(2) needs root or CAP_BPF, plus CAP_PERFMON for tracing and CAP_NET_ADMIN for networking programs)' : '';
+  const hint = permissionHint(n);
   return new KernelError(name ?? 'EINVAL', `${call}${what ? ` ${what}` : ''}: ${name ? strerror(name) : `errno ${n}`}${hint}`, n);
 }
 

@@ -18,7 +18,7 @@ export { KernelRingBufReader, type KernelRingBufOptions } from './ringbuf.js';
 export { KernelPerfReader, type KernelPerfRecord, type KernelPerfOptions } from './perfbuf.js';
 export { TracePrintkReader } from './trace-pipe.js';
 export { KernelVerifierError } from './verifier-error.js';
-export { KernelError, openSys } from './ffi.js';
+export { KernelError, KernelFeatureError, openSys } from './ffi.js';
 export { Features, type Feature } from './probe.js';
 export { kernelUnavailable } from './available.js';
 export { sanitizeBtf, type BtfFeatures } from './btf-sanitize.js';

@@ -30,14 +30,29 @@ export function kernelVersionCode(rel = release()): number {
 
 let config: Map<string, string> | undefined;
 
-/** The .kconfig map's value with every extern the kernel's config or version defines filled in. */
-export function kconfigValue(spec: MapSpec): Uint8Array {
-  const out = new Uint8Array(spec.valueSize);
-  const dv = new DataView(out.buffer);
+function kernelConfigMap(): Map<string, string> {
   config ??= new Map(configText().split('\n').flatMap((l) => {
     const m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(l);
     return m ? [[m[1]!, m[2]!] as [string, string]] : [];
   }));
+  return config;
+}
+
+/**
+ * One option of the running kernel's config: 'y', 'm', a value, 'n' when
+ * the config says it is not set, undefined when no config can be read.
+ */
+export function kernelConfig(name: string): string | undefined {
+  const c = kernelConfigMap();
+  if (c.size === 0) return undefined;
+  return c.get(name) ?? 'n';
+}
+
+/** The .kconfig map's value with every extern the kernel's config or version defines filled in. */
+export function kconfigValue(spec: MapSpec): Uint8Array {
+  const out = new Uint8Array(spec.valueSize);
+  const dv = new DataView(out.buffer);
+  const config = kernelConfigMap();
   for (const e of spec.externs ?? []) {
     let v: bigint | undefined;
     if (e.name === 'LINUX_KERNEL_VERSION') v = BigInt(kernelVersionCode());

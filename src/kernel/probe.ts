@@ -6,7 +6,7 @@
  */
 import { Btf, type BtfType } from '../object/btf/index.js';
 import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../object/spec.js';
-import { Attr, BTF_LOAD, MAP_CREATE, PROG_LOAD, cstr } from './attr.js';
+import { ATTACH_TYPE, Attr, BTF_LOAD, KPROBE_MULTI, LINK_CREATE, MAP_CREATE, PROG_LOAD, cstr, nativeBuf } from './attr.js';
 import { BPF_CMD, ERRNO_NAMES, type Sys } from './ffi.js';
 import type { BtfFeatures } from './btf-sanitize.js';
 
@@ -14,6 +14,8 @@ export interface Feature {
   ok: boolean;
   /** why not, when not */
   reason?: string;
+  /** the errno the kernel answered, when not */
+  errno?: number;
 }
 
 const why = (rc: number): string => `the kernel answered ${ERRNO_NAMES.get(-rc) ?? `errno ${-rc}`}`;
@@ -91,16 +93,45 @@ export class Features {
   /** Does `r0 = 0; exit` load as this program type (libbpf_probe_bpf_prog_type)? */
   progType(type: ProgTypeName): Feature {
     return this.memo(`prog.${type}`, () => {
-      const insns = new Uint8Array(16);
-      insns[0] = 0xb7; // mov64 r0, 0
-      insns[8] = 0x95; // exit
-      const a = new Attr(this.sys);
-      a.u32(PROG_LOAD.prog_type, ProgType[type]).u32(PROG_LOAD.insn_cnt, 2);
-      a.ptr(PROG_LOAD.insns, insns);
-      a.ptr(PROG_LOAD.license, cstr('GPL'));
-      const fd = this.sys.bpfTry(BPF_CMD.PROG_LOAD, a.bytes);
+      const fd = this.loadTrivial(type);
       if (fd >= 0) this.sys.close(fd);
       return fd >= 0 ? { ok: true } : { ok: false, reason: `BPF_PROG_LOAD of a ${type} program: ${why(fd)}` };
     });
+  }
+
+  /**
+   * Does the kernel make kprobe.multi links (CONFIG_FPROBE, Linux 5.18)? A
+   * kprobe program loaded for BPF_TRACE_KPROBE_MULTI is linked to a symbol
+   * no kernel has: a kernel with the link type looks the name up and says
+   * ENOENT, one without says EOPNOTSUPP (or EINVAL before the attach type).
+   * Nothing gets attached either way.
+   */
+  kprobeMultiLink(): Feature {
+    return this.memo('link.kprobe_multi', () => {
+      const pfd = this.loadTrivial('kprobe', ATTACH_TYPE.trace_kprobe_multi!);
+      if (pfd < 0) return { ok: false, reason: `BPF_PROG_LOAD of a kprobe.multi program: ${why(pfd)}` };
+      const a = new Attr(this.sys);
+      a.u32(LINK_CREATE.prog_fd, pfd).u32(LINK_CREATE.attach_type, ATTACH_TYPE.trace_kprobe_multi!).u32(KPROBE_MULTI.cnt, 1);
+      const name = a.keepAlive(cstr('__tsbpf_no_such_function__'));
+      const syms = nativeBuf(8);
+      new DataView(syms.buffer).setBigUint64(0, this.sys.address(name), true);
+      a.ptr(KPROBE_MULTI.syms, syms);
+      const fd = this.sys.bpfTry(BPF_CMD.LINK_CREATE, a.bytes);
+      if (fd >= 0) this.sys.close(fd);
+      this.sys.close(pfd);
+      return fd >= 0 || ERRNO_NAMES.get(-fd) === 'ENOENT' ? { ok: true } : { ok: false, reason: `BPF_LINK_CREATE(BPF_TRACE_KPROBE_MULTI): ${why(fd)}`, errno: -fd };
+    });
+  }
+
+  /** `r0 = 0; exit` loaded as `type` for `expectedAttachType`: the fd or -errno. */
+  private loadTrivial(type: ProgTypeName, expectedAttachType = 0): number {
+    const insns = new Uint8Array(16);
+    insns[0] = 0xb7; // mov64 r0, 0
+    insns[8] = 0x95; // exit
+    const a = new Attr(this.sys);
+    a.u32(PROG_LOAD.prog_type, ProgType[type]).u32(PROG_LOAD.insn_cnt, 2).u32(PROG_LOAD.expected_attach_type, expectedAttachType);
+    a.ptr(PROG_LOAD.insns, insns);
+    a.ptr(PROG_LOAD.license, cstr('GPL'));
+    return this.sys.bpfTry(BPF_CMD.PROG_LOAD, a.bytes);
   }
 }

@@ -4,7 +4,8 @@
  * relocator (object/btf/core.ts, the same code `tsbpf prog load
  * --kernel-btf` runs), map fds patched into the lddw instructions
  * (BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE, resolve_pseudo_ldimm64's
- * input), kfuncs and typed ksyms resolved to vmlinux BTF ids, the target of
+ * input), kfuncs and typed ksyms resolved to BTF ids of vmlinux or of a
+ * module (its BTF fd in fd_array or the ld_imm64's second slot), the target of
  * tracing programs (attach_btf_id), then BPF_PROG_LOAD with func_info and
  * line_info against the object's loaded BTF. The verifier log is asked for
  * at the level requested, or on failure at level 1 (libbpf's retry), in a
@@ -20,7 +21,7 @@ import { findKernelType } from './module-btf.js';
 import { coreRelocated } from '../object/relocate.js';
 import { ATTACH_TYPE, Attr, PROG_LOAD, cstr, nativeBuf } from './attr.js';
 import type { LoadedBtf } from './btf-load.js';
-import { BPF_CMD, KernelError, type Sys } from './ffi.js';
+import { BPF_CMD, KernelError, permissionHint, type Sys } from './ffi.js';
 
 export const BPF_F_SLEEPABLE = 1 << 4;
 export const BPF_F_XDP_HAS_FRAGS = 1 << 5;
@@ -54,12 +55,58 @@ export class ProgLoadError extends KernelError {
     readonly program: string,
     readonly kernelLog: string,
   ) {
-    super(syscall.errno, `program ${program}: BPF_PROG_LOAD: ${syscall.errno}`, syscall.errnoNumber);
+    // an EPERM without a verifier log for a caller that is not root is the kernel refusing the caller: say what
+    // it needs (root gets EPERM before verification too, e.g. fentry where the kernel allows no trampolines)
+    super(syscall.errno, `program ${program}: BPF_PROG_LOAD: ${syscall.errno}${kernelLog || process.getuid?.() === 0 ? '' : permissionHint(syscall.errnoNumber)}`, syscall.errnoNumber);
   }
 }
 
-/** The instructions as the kernel must see them (CO-RE applied, fds and BTF ids in place). */
-export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext): Insn[] {
+/**
+ * The BTF fds a program's kfunc calls name by index (BPF_PROG_LOAD's
+ * fd_array): a kfunc call's `off` is 0 for vmlinux, else the index of its
+ * module's BTF fd here. Index 0 is never a module's (libbpf's
+ * bpf_object__resolve_ksym_func_btf_id keeps it for vmlinux), so the array
+ * starts with a 0 and each module gets one slot.
+ */
+export class FdArray {
+  readonly fds: number[] = [0];
+  private readonly slots = new Map<number, number>();
+  index(fd: number): number {
+    let i = this.slots.get(fd);
+    if (i === undefined) {
+      if (this.fds.length > 0x7fff) throw new TsbpfError('E2BIG', 'more module BTFs than a kfunc call offset can name');
+      this.slots.set(fd, (i = this.fds.length));
+      this.fds.push(fd);
+    }
+    return i;
+  }
+  /** the array for BPF_PROG_LOAD, or undefined when no module is named */
+  bytes(): Uint8Array | undefined {
+    if (this.fds.length === 1) return undefined;
+    const b = nativeBuf(4 * this.fds.length);
+    const dv = new DataView(b.buffer);
+    this.fds.forEach((fd, k) => dv.setInt32(k * 4, fd, true));
+    return b;
+  }
+}
+
+/**
+ * A kfunc or typed ksym by name (libbpf find_ksym_btf_id): vmlinux first,
+ * then the loaded modules' own types, with the module's BTF object fd.
+ */
+function ksymTarget(ctx: ProgLoadContext, ps: ProgramSpec, i: number, name: string, kind: 'func' | 'var'): { id: number; fd?: number } {
+  const t = findKernelType(ctx.vmlinux(), () => ctx.modules?.() ?? [], name, kind);
+  if (!t) throw new TsbpfError('ENOENT', `${ps.name}: insn ${i}: ${kind === 'func' ? 'kfunc' : 'ksym'} ${name} is not in the kernel's BTF (vmlinux or a loaded module's)`);
+  if (!t.module) return { id: t.id };
+  if (!ctx.moduleBtfFd) throw new TsbpfError('EINVAL', `${ps.name}: ${name} is in module ${t.module}, and this loader cannot name its BTF object`);
+  return { id: t.id, fd: ctx.moduleBtfFd(t.module) };
+}
+
+/**
+ * The instructions as the kernel must see them (CO-RE applied, fds and BTF
+ * ids in place); `fdArray` collects the module BTF fds kfunc calls name.
+ */
+export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext, fdArray = new FdArray()): Insn[] {
   const insns = coreRelocated(ps, ctx.spec.btf, ps.coreRelos?.length ? ctx.vmlinux() : undefined, { modules: () => ctx.modules?.() ?? [] });
   for (const ref of ps.references) {
     const i = ref.index;
@@ -77,21 +124,20 @@ export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext): Insn[] {
         break;
       }
       case 'kfunc': {
-        // libbpf bpf_object__resolve_ksym_func_btf_id: the FUNC of that name in vmlinux (module BTF: not searched)
-        const t = ctx.vmlinux().typeByName(ref.symbol ?? '', 'func');
-        if (!t) throw new TsbpfError('ENOENT', `${ps.name}: insn ${i}: kfunc ${ref.symbol} is not in the kernel's BTF`);
+        // libbpf bpf_object__resolve_ksym_func_btf_id: the FUNC's id, and in `off` the fd_array slot of its module's BTF (0: vmlinux)
+        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', 'func');
         ins.src = op.BPF_PSEUDO_KFUNC_CALL;
         ins.imm = t.id;
-        ins.off = 0;
+        ins.off = t.fd === undefined ? 0 : fdArray.index(t.fd);
         break;
       }
       case 'btf_id': {
-        // typed __ksym: ld_imm64 with BPF_PSEUDO_BTF_ID and the VAR's id (bpf_object__resolve_ksym_var_btf_id)
-        const t = ctx.vmlinux().typeByName(ref.symbol ?? '', 'var');
-        if (!t) throw new TsbpfError('ENOENT', `${ps.name}: insn ${i}: ksym ${ref.symbol} is not in the kernel's BTF`);
+        // typed __ksym: ld_imm64 with BPF_PSEUDO_BTF_ID, the VAR's id, and in the second slot its module's BTF fd (0: vmlinux)
+        // (bpf_object__resolve_ksym_var_btf_id)
+        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', 'var');
         ins.src = op.BPF_PSEUDO_BTF_ID;
         ins.imm = t.id;
-        insns[i + 1]!.imm = 0;
+        insns[i + 1]!.imm = t.fd ?? 0;
         break;
       }
       default:
@@ -146,8 +192,9 @@ function lineInfo(ps: ProgramSpec, btf: LoadedBtf): Uint8Array | undefined {
   return b;
 }
 
-function progAttr(ps: ProgramSpec, ctx: ProgLoadContext, code: Uint8Array, log: Uint8Array | undefined, level: number): Attr {
+function progAttr(ps: ProgramSpec, ctx: ProgLoadContext, code: Uint8Array, fdArray: Uint8Array | undefined, log: Uint8Array | undefined, level: number): Attr {
   const a = new Attr(ctx.sys);
+  if (fdArray) a.ptr(PROG_LOAD.fd_array, fdArray);
   a.u32(PROG_LOAD.prog_type, ProgType[ps.type]);
   a.u32(PROG_LOAD.insn_cnt, code.length / 8);
   a.ptr(PROG_LOAD.insns, code);
@@ -196,14 +243,16 @@ const text = (b: Uint8Array): string => {
 
 export function loadProgram(ps: ProgramSpec, ctx: ProgLoadContext): LoadedProg {
   if (ps.typeError || ps.type === 'unspec') throw new TsbpfError('EINVAL', `program ${ps.name}: ${ps.typeError ?? 'unknown program type'}`);
-  const insns = kernelInsns(ps, ctx);
+  const fds = new FdArray();
+  const insns = kernelInsns(ps, ctx, fds);
   const code = encode(insns, 'le');
+  const fdArray = fds.bytes();
   const level = ctx.logLevel ?? 0;
   // with a log level asked for, load with the log from the start
   let size = level > 0 ? 1 << 20 : 0;
   for (;;) {
     const log = size ? nativeBuf(size) : undefined;
-    const a = progAttr(ps, ctx, code, log, level || 1);
+    const a = progAttr(ps, ctx, code, fdArray, log, level || 1);
     try {
       const fd = ctx.sys.bpf(BPF_CMD.PROG_LOAD, a.bytes, `program ${ps.name}`);
       return log ? { fd, insns, log: text(log) } : { fd, insns };

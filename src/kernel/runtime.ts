@@ -27,7 +27,7 @@ import { kernelBtf, kernelMapOf, kernelProgramSpec, openRef, type KernelRef } fr
 import { Features } from './probe.js';
 import { loadProgram, ProgLoadError } from './prog-load.js';
 import { runTest } from './test-run.js';
-import { attachProgram, type AttachTarget, type KernelLink } from './attach.js';
+import { attachProgram, type AttachOptions, type AttachTarget, type KernelLink } from './attach.js';
 import { explainRejection } from './verifier-error.js';
 import type { TestRunOptions, TestRunResult } from '../runtime/testrun/types.js';
 
@@ -38,6 +38,12 @@ export interface KernelRuntimeOptions {
   kernelBtf?: Btf | string;
   /** kernel modules' BTF (split on kernelBtf) searched after it; default the other files of kernelBtf's directory (/sys/kernel/btf/<module>) */
   moduleBtf?: readonly CoreModule[];
+  /**
+   * Kernel features to treat as missing, as on an older kernel: with `tcx`,
+   * `attach({ tc })` takes the clsact + cls_bpf path a kernel before 6.6
+   * gets (for tests of that path, and kernels whose tcx misbehaves).
+   */
+  assumeMissing?: ReadonlyArray<'tcx'>;
 }
 
 export interface KernelLoadOptions extends LoadOptionsApi {
@@ -218,7 +224,7 @@ export class KernelRuntime implements RuntimeApi {
   private async loadOne(sys: Sys, spec: CollectionSpec, ps: ProgramSpec, maps: Map<string, KernelMap>, btf: LoadedBtf | undefined, logLevel: 0 | 1 | 2 | undefined): Promise<KernelProgram> {
     try {
       const r = loadProgram(ps, { sys, spec, mapFd: (n) => maps.get(n)?.fd, ...(btf ? { btf } : {}), vmlinux: () => this.vmlinux(), modules: () => this.modules(), moduleBtfFd: (n) => this.moduleBtfFd(sys, n), ...(logLevel !== undefined ? { logLevel } : {}) });
-      return new KernelProgram(sys, r.fd, progInfo(sys, r.fd).id, ps, r.log);
+      return new KernelProgram(sys, r.fd, progInfo(sys, r.fd).id, ps, r.log, this.attachOptions());
     } catch (e) {
       if (e instanceof ProgLoadError && e.kernelLog) {
         let vm: Btf | undefined;
@@ -244,13 +250,17 @@ export class KernelRuntime implements RuntimeApi {
     return kernelMapOf(sys, openRef(sys, 'map', ref), this.numCpus, 'id' in ref ? `map id ${ref.id}` : ref.pinned);
   }
 
+  private attachOptions(): AttachOptions {
+    return this.opts.assumeMissing?.length ? { missing: new Set(this.opts.assumeMissing) } : {};
+  }
+
   /** A program the kernel holds, by id or pin: it runs (BPF_PROG_TEST_RUN) and attaches to explicit targets. */
   async openProgram(ref: KernelRef): Promise<KernelProgram> {
     const sys = await this.sys();
     const fd = openRef(sys, 'prog', ref);
     try {
       const spec = kernelProgramSpec(sys, fd, 'id' in ref ? `prog id ${ref.id}` : ref.pinned);
-      return new KernelProgram(sys, fd, progInfo(sys, fd).id, spec);
+      return new KernelProgram(sys, fd, progInfo(sys, fd).id, spec, undefined, this.attachOptions());
     } catch (e) {
       sys.close(fd);
       throw e;
@@ -308,6 +318,7 @@ export class KernelProgram implements ProgramApi {
     readonly spec: ProgramSpec,
     /** the kernel verifier's log, when a log level was asked for */
     readonly verifierLog?: string,
+    private readonly attachOpts: AttachOptions = {},
   ) {
     this.name = spec.name;
     this.type = spec.type;
@@ -331,7 +342,7 @@ export class KernelProgram implements ProgramApi {
    */
   attach(target?: AttachTarget): KernelLink {
     this.check();
-    const l = attachProgram(this.sys, this, target);
+    const l = attachProgram(this.sys, this, target, this.attachOpts);
     this.links.add(l);
     l.onDetach(() => this.links.delete(l));
     return l;

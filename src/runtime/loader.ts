@@ -180,6 +180,8 @@ export function validate(prog: RelocatedProgram, ctx: PrepareContext): void {
 export interface Verdict {
   aux?: ReadonlyArray<InsnAux | undefined>;
   log?: string;
+  /** the end of the farthest context access (prog->aux->max_ctx_offset) */
+  maxCtxOffset?: number;
 }
 
 /**
@@ -231,7 +233,7 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
   // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
   for (const [i, ins] of insns.entries())
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
-  return { aux: out.aux, log: out.log };
+  return { aux: out.aux, log: out.log, maxCtxOffset: out.stats.maxCtxOffset };
 }
 
 /** Program types whose attach target's prototype is part of their context (the kernel's attach_func_proto). */

@@ -530,6 +530,7 @@ export class Runtime implements RuntimeApi {
   /** Step 5, publish: the program gets its id and the runtime lists it (bpf_prog_alloc_id). */
   private publish(id: number, ps: ProgramSpec, prog: RelocatedProgram, verdict: Verdict | undefined, exe: Executable, facts: ReturnType<typeof programFacts>): Program {
     const p = new Program(this, id, ps, prog.insns, exe, verdict?.log, facts, prog.maps);
+    p.maxCtxOffset = verdict?.maxCtxOffset ?? 0;
     this.programs.set(id, p);
     return p;
   }
@@ -608,6 +609,8 @@ export class Program implements ProgramRef, ProgramApi {
   readonly xdpHasFrags: boolean;
   readonly sleepable: boolean;
   readonly attachFuncProto: number | undefined;
+  /** the end of the farthest context access the verifier saw (prog->aux->max_ctx_offset; 0 when unverified) */
+  maxCtxOffset = 0;
   private closed = false;
   constructor(
     readonly runtime: Runtime,
@@ -636,7 +639,7 @@ export class Program implements ProgramRef, ProgramApi {
   /** BPF_PROG_TEST_RUN: run on a packet / context and report r0, the output and the average duration. */
   run(opts: TestRunOptions = {}): TestRunResult {
     if (this.closed) throw new TsbpfError('EBADF', `program ${this.name} is closed`);
-    return testRun(this.runtime.testRunEnv(), { name: this.name, type: this.type, ...(this.expectedAttachType ? { expectedAttachType: this.expectedAttachType } : {}), exec: this.executable }, opts);
+    return testRun(this.runtime.testRunEnv(), { name: this.name, type: this.type, ...(this.expectedAttachType ? { expectedAttachType: this.expectedAttachType } : {}), maxCtxOffset: this.maxCtxOffset, exec: this.executable }, opts);
   }
 
   /** Attach to a hook point (src/hooks: tracepoints, probes, packet and policy hooks); returns the link (bpf_link). */

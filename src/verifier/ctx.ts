@@ -49,6 +49,8 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
       rule: 'the context access is not allowed for this program type',
     });
   }
+  // check_ctx_access: an allowed access raises prog->aux->max_ctx_offset
+  env.maxCtxOffset = Math.max(env.maxCtxOffset, o + size);
   if (write) return undefined;
   if (f === 'btf_ptr') {
     // btf_ctx_access: a struct pointer argument of a tracing target is a trusted PTR_TO_BTF_ID

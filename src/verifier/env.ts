@@ -87,6 +87,8 @@ export interface VerifierStats {
   /** stack depth of each function, main first */
   stackDepth: number[];
   maxStackDepth: number;
+  /** the end of the farthest context access (the kernel's prog->aux->max_ctx_offset; a raw_tp test run needs that much ctx_in) */
+  maxCtxOffset: number;
   timeUs: number;
 }
 
@@ -123,6 +125,8 @@ export class Verifier implements MapNames {
   totalStates = 0;
   curStates = 0;
   peakStates = 0;
+  /** check_ctx_access: the end of the farthest allowed context access */
+  maxCtxOffset = 0;
   readonly explored = new Map<number, Checkpoint[]>();
   readonly work: WorkItem[] = [];
   readonly stackDepth: number[] = [];
@@ -218,6 +222,7 @@ export class Verifier implements MapNames {
       maxStatesPerInsn: maxPer,
       stackDepth: depths,
       maxStackDepth: Math.max(0, ...depths),
+      maxCtxOffset: this.maxCtxOffset,
       timeUs,
     };
   }

@@ -131,5 +131,5 @@ function statsLine(s: VerifierStats): string {
 }
 
 function emptyStats(timeUs: number): VerifierStats {
-  return { processedInsns: 0, peakStates: 0, totalStates: 0, maxStatesPerInsn: 0, stackDepth: [0], maxStackDepth: 0, timeUs };
+  return { processedInsns: 0, peakStates: 0, totalStates: 0, maxStatesPerInsn: 0, stackDepth: [0], maxStackDepth: 0, maxCtxOffset: 0, timeUs };
 }

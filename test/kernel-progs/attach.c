@@ -70,6 +70,14 @@ int on_fexit(__u64 *ctx) { if (mine()) hit(10); return 0; }
 SEC("perf_event")
 int on_perf_event(void *ctx) { hit(11); return 0; }
 
+/* BPF LSM (CONFIG_BPF_LSM and "bpf" in the lsm= list): 0 allows the open */
+SEC("lsm/file_open")
+int on_lsm(__u64 *ctx) { if (mine()) hit(12); return 0; }
+
+/* fmod_ret on a security hook: 0 keeps the return value */
+SEC("fmod_ret/security_file_open")
+int on_fmod_ret(__u64 *ctx) { if (mine()) hit(13); return 0; }
+
 SEC("raw_tp/sys_enter")
 int on_perf(void *ctx)
 {

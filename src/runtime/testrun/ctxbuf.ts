@@ -18,7 +18,7 @@ import type { PreparedRun } from './run.js';
 /** MAX_BPF_FUNC_ARGS * sizeof(u64) */
 const RAW_TP_MAX_CTX = 12 * 8;
 
-export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: TestRunOptions, numCpus: number): PreparedRun {
+export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: TestRunOptions, numCpus: number, maxCtxOffset = 0): PreparedRun {
   const ctxIn = opts.ctx ?? new Uint8Array(0);
   let size = ctxIn.length;
   let writeBack = false;
@@ -26,8 +26,12 @@ export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: Te
   if (progType === 'raw_tracepoint' || progType === 'raw_tracepoint_writable' || progType === 'tracing') {
     if (opts.data || opts.repeat) throw new TestRunError('EINVAL', 'raw tracepoint test runs take no data_in and no repeat');
     if (size > RAW_TP_MAX_CTX) throw new TestRunError('EINVAL', `ctx_in of ${size} bytes exceeds ${RAW_TP_MAX_CTX}`);
+    // bpf_prog_test_run_raw_tp: ctx_size_in < prog->aux->max_ctx_offset is EINVAL (the program would read past it)
+    if (progType !== 'tracing' && size < maxCtxOffset) throw new TestRunError('EINVAL', `ctx_in of ${size} bytes is shorter than the ${maxCtxOffset} the program reads`);
     const flags = opts.flags ?? 0;
-    if (flags & ~BPF_F_TEST_RUN_ON_CPU) throw new TestRunError('EINVAL', 'unknown flags');
+    // bpf_prog_test_run_raw_tp reads BPF_F_TEST_RUN_ON_CPU and ignores the other bits (Linux 6.18 runs with
+    // flags 1 << 5: test/kernel-rawtp-run.test.ts); tsbpf's tracing runs keep refusing them
+    if (progType === 'tracing' && flags & ~BPF_F_TEST_RUN_ON_CPU) throw new TestRunError('EINVAL', 'unknown flags');
     if (!(flags & BPF_F_TEST_RUN_ON_CPU) && opts.cpu) throw new TestRunError('EINVAL', 'cpu needs BPF_F_TEST_RUN_ON_CPU');
     if (opts.cpu && opts.cpu >= numCpus) throw new TestRunError('ENXIO', `cpu ${opts.cpu} is not online`);
   } else if (progType === 'syscall') {

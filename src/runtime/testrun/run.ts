@@ -49,6 +49,8 @@ export interface TestRunTarget {
   name: string;
   type: string;
   expectedAttachType?: string;
+  /** prog->aux->max_ctx_offset: a raw_tp run needs at least this much ctx_in */
+  maxCtxOffset?: number;
   exec: Executable;
 }
 
@@ -93,7 +95,7 @@ export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptio
   else if (SKB_TYPES.has(prog.type)) {
     if (prog.type === 'lwt_xmit') throw new TestRunError('EOPNOTSUPP', 'lwt_xmit test runs need IPv6 routing');
     prep = prepareSkb(env.space, prog.type, opts, env.devices);
-  } else if (CTX_TYPES.has(prog.type)) prep = prepareCtxBuffer(env.space, prog.type, opts, env.numCpus);
+  } else if (CTX_TYPES.has(prog.type)) prep = prepareCtxBuffer(env.space, prog.type, opts, env.numCpus, prog.maxCtxOffset ?? 0);
   // The kernel's BPF_PROG_TEST_RUN: program types without a test_run op give ENOTSUPP.
   else throw new TestRunError('ENOTSUPP', `program type ${prog.type} has no test run`);
   try {
