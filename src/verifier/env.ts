@@ -114,7 +114,7 @@ export class Verifier implements MapNames {
 
   /** The static precision analysis, computed the first time pruning needs it. */
   precision(): Precision {
-    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto), this.rules.retRange !== undefined));
+    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined));
   }
   processed = 0;
   jmpsProcessed = 0;

@@ -56,6 +56,7 @@
 import type { Insn } from '../isa/insn.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
 
 const bit = (r: number): number => 1 << r;
@@ -86,15 +87,21 @@ function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
   return i > 0 && insns[i - 1]!.code === op.OP_LDDW && insns[i]!.code === 0;
 }
 
-/** r1..r5 as far as a helper's checks read their values (see the header); all five when the helper is unknown. */
-export function helperArgSinks(proto: HelperProto | undefined): HelperUse {
+/**
+ * r1..r5 as far as a helper's checks read their values (see the header); all five when the
+ * helper is unknown. A map key's value matters only to bpf_map_lookup_elem, whose result
+ * cannot be NULL for an array's constant key (helper-ret.ts); every other helper checks only
+ * that the key's bytes are initialised (check_stack_range_initialized).
+ */
+export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): HelperUse {
   if (!proto) return { args: ARGS, readsStack: true };
-  const readsStack = proto.args.some((t) => !ARGS_NOT_READING_STACK_VALUES.has(t));
+  const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
+  const readsStack = proto.args.some(reads);
   if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS };
   let m = 0, st = 0;
   proto.args.forEach((t, k) => {
     if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
-    if (k < 5 && !ARGS_NOT_READING_STACK_VALUES.has(t)) st |= bit(k + 1);
+    if (k < 5 && reads(t)) st |= bit(k + 1);
   });
   return { args: m, readsStack, stackArgs: st };
 }
