@@ -6,7 +6,9 @@
  * recorded (and re-checked in CI) like every corpus case; here tsbpf must
  * give it, and, where the kernel accepts, reach it by pruning at the join
  * (the log line `N: safe` or `from M to N: safe`), since that is the point
- * of the rule: the second path is not walked again.
+ * of the rule: the second path is not walked again. (The array_lookup_* cases
+ * pin down what a constant map key is, which decides whether a key's value
+ * must be compared at all.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,7 +36,7 @@ for (const c of cases) {
     const want = recorded[c.name]!;
     const r = verify({ ...verifierInput(c), logLevel: 1 });
     assert.equal(r.ok ? 'accept' : 'reject', want.verdict, r.error?.kernelMessage ?? 'accepted');
-    if (!r.ok) return;
+    if (!r.ok || !c.name.startsWith('prune_')) return;
     const join = joinOf(c);
     assert.match(r.log, new RegExp(`^(from \\d+ to )?${join}: safe$`, 'm'), `the second path is pruned at the join (insn ${join})`);
   });
