@@ -29,7 +29,7 @@ import { AddressSpace } from '../src/memory/address-space.js';
 import { JitEngine } from '../src/vm/jit/index.js';
 import { compileProgram } from '../src/vm/jit/compile.js';
 import { verify } from '../src/verifier/index.js';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 import { bigProgram } from './jit.bench.js';
 
 const ROUNDS = 41;

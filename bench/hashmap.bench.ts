@@ -20,7 +20,7 @@ import { arch, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 
 const SOURCE = `
 #include <linux/bpf.h>

@@ -15,7 +15,7 @@
  * minimum is the least disturbed measurement), per run of the program.
  */
 import { execFileSync } from 'node:child_process';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

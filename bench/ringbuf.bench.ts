@@ -19,7 +19,7 @@
  * beside the figures, since the ratio is what a shared machine keeps.
  */
 import { execFileSync } from 'node:child_process';
-import { which } from './which.js';
+import { which } from '../test/support/tools.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

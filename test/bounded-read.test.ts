@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBounded, readBoundedAsync, FileError } from '../src/bounded-read.js';
+import { which } from './support/tools.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
@@ -21,7 +22,7 @@ test('a sysfs file read a page at a time comes out whole', { skip: !existsSync(V
   assert.throws(() => readBounded(VMLINUX, { kind: 'btf', limit: 4096 }), (e: unknown) => e instanceof FileError && e.errno === 'E2BIG');
 });
 
-test('a pipe written in small pieces comes out whole, and its limit holds', { skip: spawnSync('sh', ['-c', 'command -v mkfifo']).status !== 0 && 'no mkfifo' }, async () => {
+test('a pipe written in small pieces comes out whole, and its limit holds', { skip: !which('mkfifo') && 'no mkfifo' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-bounded-'));
   try {
     const fifo = join(dir, 'f');

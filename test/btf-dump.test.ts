@@ -6,15 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { resolve, join } from 'node:path';
 import { Btf, dumpRaw, dumpRawJson, dumpC, toJson, loadBtfFile, formatRawType } from '../src/object/btf/index.js';
 import { ROOT, BIN } from './paths.js';
+import { which } from './support/tools.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
 const FIXTURES = ['kinds', 'core', 'lines'];
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-const bpftool = have('bpftool');
+const bpftool = which('bpftool');
 
 function bpftoolOut(args: string[]): string {
   const r = spawnSync('bpftool', args, { encoding: 'utf8', maxBuffer: 256 << 20 });

@@ -31,7 +31,7 @@ test('a rejection after a long path explains the last branches; the error keeps 
 });
 
 test('packet access refusal in Linux 6.18\'s format: the access offset twice, id and range', () => {
-  // bpftool -d on test/verifier-c/bad_bounds.c under 6.18: `invalid access to packet, off=36 size=2, R1(id=0,off=36,r=34)`
+  // bpftool -d on test/verifier-corpus/c/bad_bounds.c under 6.18: `invalid access to packet, off=36 size=2, R1(id=0,off=36,r=34)`
   assert.equal(packetAccessMessage(1, 36, 2, { id: 0, range: 34 }), 'invalid access to packet, off=36 size=2, R1(id=0,off=36,r=34)\nR1 offset is outside of the packet');
   assert.equal(packetAccessMessage(3, 23, 4, { id: 2, range: 14 }), 'invalid access to packet, off=23 size=4, R3(id=2,off=23,r=14)\nR3 offset is outside of the packet');
 });

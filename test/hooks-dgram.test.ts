@@ -9,17 +9,14 @@ import { dgramXdp } from '../src/hooks/packet/dgram.js';
 import { socketFilter } from '../src/hooks/packet/socket-filter.js';
 import { assemble } from '../src/isa/asm.js';
 import { ROOT } from './paths.js';
+import { udpPair } from './support/udp.js';
 
 const u64 = (b: unknown): bigint => new DataView((b as Uint8Array).buffer, (b as Uint8Array).byteOffset).getBigUint64(0, true);
 
 test('xdp on a live UDP socket: drop, pass, and answer with XDP_TX (loopback)', async () => {
   const rt = new Runtime();
   const coll = await loadCollectionFile(resolve(ROOT, 'examples/udp_guard.o'), rt);
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair({ bindClient: true });
   const got: string[] = [];
   server.on('message', (m) => got.push(m.toString()));
   const hook = dgramXdp(server);
@@ -30,7 +27,6 @@ test('xdp on a live UDP socket: drop, pass, and answer with XDP_TX (loopback)', 
       assert.equal(r.port, port, 'the answer comes from the server socket');
       replies.push(m.toString());
     });
-    const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
     await send('hello 1');
     await send('drop this');
     await send('ping 42');
@@ -58,10 +54,7 @@ test('xdp on a live UDP socket: drop, pass, and answer with XDP_TX (loopback)', 
 test('socket filter on a live UDP socket: 0 drops, n truncates (examples/udp_filter.o)', async () => {
   const rt = new Runtime();
   const coll = await loadCollectionFile(resolve(ROOT, 'examples/udp_filter.o'), rt);
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair();
   const got: string[] = [];
   server.on('message', (m, r) => {
     assert.equal(r.size, m.length);
@@ -70,7 +63,6 @@ test('socket filter on a live UDP socket: 0 drops, n truncates (examples/udp_fil
   const hook = socketFilter(server);
   const link = coll.program('udp_filter').attach(hook);
   try {
-    const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
     await send('short');
     await send('# a comment, dropped');
     await send('a long datagram, cut to 8 bytes');
@@ -124,16 +116,12 @@ r0 = 0
 exit
 `),
   });
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair();
   const got: Array<[string, number]> = [];
   server.on('message', (m, r) => got.push([m.toString(), r.size]));
   const hook = socketFilter(server);
   const link = prog.attach(hook);
   try {
-    const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
     for (const d of ['hello', '1 trimmed to nothing', 'cut to four', '', 'last']) await send(d);
     while (got.length < 4) await once(server, 'message');
     assert.deepEqual(got, [['hello', 5], ['', 0], ['cut ', 4], ['last', 4]]);
@@ -167,14 +155,10 @@ exit
   const up = await rt.loadProgram({ name: 'up', type: 'xdp', insns: assemble(upper) });
   const up2 = await rt2.loadProgram({ name: 'up2', type: 'xdp', insns: assemble(upper) });
   const trim = await rt.loadProgram({ name: 'trim', type: 'xdp', insns: assemble('r2 = -4\ncall 65\nr0 = 2\nexit\n') });
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair();
   const got: Array<[string, number]> = [];
   server.on('message', (m, r) => got.push([m.toString(), r.size]));
   const hook = dgramXdp(server);
-  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
   const next = async (s: string): Promise<[string, number]> => {
     const want = got.length + 1;
     await send(s);
@@ -211,14 +195,10 @@ test('xdp and a socket filter on one socket: xdp runs first, as on Linux, whatev
   });
   // Drop datagrams whose payload starts with a lowercase 'h'.
   const noH = await rt.loadProgram({ name: 'noh', type: 'socket_filter', insns: assemble('r6 = r1\nr0 = *(u8 *)skb[8]\nif r0 == 0x68 goto +2\nr0 = 0xffff\nexit\nr0 = 0\nexit\n') });
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair();
   const emit = server.emit;
   const got: string[] = [];
   server.on('message', (m) => got.push(m.toString()));
-  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
   const sf = socketFilter(server);
   const lf = noH.attach(sf);
   const lx = up.attach(dgramXdp(server));

@@ -11,7 +11,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +20,7 @@ import { loadCollectionFile } from '../src/runtime/node.js';
 import { socketFilter } from '../src/hooks/packet/socket-filter.js';
 import { MULTIARCH_INCLUDE, ROOT } from './paths.js';
 import { which } from './runtime-kerneltools.js';
+import { udpPair } from './support/udp.js';
 
 const DIR = resolve(ROOT, 'test/hooks-sockfilter');
 /** The datagrams: the first byte chooses the verdict (see fields.c). */
@@ -71,10 +71,7 @@ function kernelRun(obj: string, harness: string): Outcome {
 async function tsbpfRun(obj: string): Promise<Outcome> {
   const rt = new Runtime();
   const coll = await loadCollectionFile(obj, rt);
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+  const { server, client } = await udpPair({ bindClient: true });
   const res: Outcome = { recv: [], seen: [], ports: [client.address().port, server.address().port] };
   server.on('message', (m, r) => {
     assert.equal(r.size, m.length, 'rinfo.size is the length the application gets');

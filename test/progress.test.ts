@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ROOT } from './paths.js';
+import { which } from './support/tools.js';
 
 const FUZZ = resolve(ROOT, 'dist/test/fuzz/run-verifier-fuzz.js');
-const hasScript = spawnSync('sh', ['-c', 'command -v script']).status === 0;
+const hasScript = which('script');
 
 test('npm run fuzz: no progress line when stderr is not a terminal', () => {
   const r = spawnSync(process.execPath, [FUZZ, '--count', '20', '--seed', '7'], { encoding: 'utf8', env: { ...process.env, TSBPF_PROGRESS: '' } });

@@ -22,6 +22,7 @@ import dgram from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { dgramXdp } from '../src/hooks/packet/dgram.js';
+import { udpPair } from './support/udp.js';
 
 const NESTED = join(ROOT, 'test/deadline-progs/nested_loop.o');
 
@@ -94,16 +95,11 @@ test('a policy hook fails closed when a program runs past its deadline (EPERM), 
 test('XDP on a UDP socket counts a run past its deadline as XDP_ABORTED: the datagram is dropped', async () => {
   const rt = new Runtime({ runDeadline: { instructions: 100_000 } });
   const p = (await rt.load(await loadObjectFile(NESTED), { programs: ['nested_xdp'] })).program('nested_xdp');
-  const server = dgram.createSocket('udp4');
-  const client = dgram.createSocket('udp4');
-  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
-  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, client, port, send } = await udpPair({ bindClient: true });
   const got: string[] = [];
   server.on('message', (m) => got.push(m.toString()));
   const hook = dgramXdp(server);
   const link = p.attach(hook);
-  const send = (s: string): Promise<void> => new Promise((r, j) => client.send(s, port, '127.0.0.1', (e) => (e ? j(e) : r())));
   try {
     await send('stopped');
     // Wait until the hook has seen it (no timing assumption: poll the counter between turns of the event loop).

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verify } from '../src/verifier/index.js';
-import { loadCorpus, readVerdicts, verifierInput } from './verifier-corpus/corpus.js';
+import { loadCorpus, readVerdicts, verifierInput } from './support/verifier-cases.js';
 
 const cases = new Map(loadCorpus().filter((c) => c.group === 'unpriv-atomics').map((c) => [c.name, c]));
 const recorded = readVerdicts().cases;

@@ -10,19 +10,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verify } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { FIXTURES, ROOT } from './paths.js';
+import { loadObjectCases, OBJECTS_DIR } from './support/verifier-cases.js';
 import { which } from './support/tools.js';
 
-const CDIR = join(ROOT, 'test/verifier-corpus/c');
-const recorded = JSON.parse(readFileSync(join(CDIR, 'verdicts.json'), 'utf8')) as {
-  objects: Record<string, { verdict: 'accept' | 'reject'; kernelMessage: string | null }>;
-};
+const objects = loadObjectCases();
 
 /** tsbpf's verdict on an object: accept when every program is accepted (as `bpftool prog loadall`). */
 function tsbpfVerdict(path: string): { verdict: 'accept' | 'reject'; why: string } {
@@ -48,12 +46,12 @@ function tsbpfVerdict(path: string): { verdict: 'accept' | 'reject'; why: string
 const UNSUPPORTED_OBJECTS: Record<string, RegExp> = {};
 
 const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.o') && !f.endsWith('.bpfeb.o')).sort();
-const cobjs = Object.keys(recorded.objects).sort();
+const cobjs = objects.map((o) => o.name);
 
 test('the C programs of the corpus have recorded verdicts, both accepting and rejecting', () => {
-  const onDisk = readdirSync(CDIR).filter((f) => f.endsWith('.o')).sort();
+  const onDisk = readdirSync(OBJECTS_DIR).filter((f) => f.endsWith('.o')).sort();
   assert.deepEqual(onDisk, cobjs);
-  const kinds = new Set(cobjs.map((o) => recorded.objects[o]!.verdict));
+  const kinds = new Set(objects.map((o) => o.verdict));
   assert.deepEqual([...kinds].sort(), ['accept', 'reject']);
 });
 
@@ -70,10 +68,9 @@ test('tsbpf agrees with Linux on the fixtures and the corpus C objects', () => {
     }
     if (t.verdict !== 'accept') disagree.push(`  fixtures/${f}: kernel accept, tsbpf reject (${t.why})`);
   }
-  for (const o of cobjs) {
-    const want = recorded.objects[o]!;
-    const t = tsbpfVerdict(join(CDIR, o));
-    if (t.verdict !== want.verdict) disagree.push(`  c/${o}: kernel ${want.verdict}${want.kernelMessage ? ` (${want.kernelMessage})` : ''}, tsbpf ${t.verdict}${t.why ? ` (${t.why})` : ''}`);
+  for (const want of objects) {
+    const t = tsbpfVerdict(want.path);
+    if (t.verdict !== want.verdict) disagree.push(`  c/${want.name}: kernel ${want.verdict}${want.kernelMessage ? ` (${want.kernelMessage})` : ''}, tsbpf ${t.verdict}${t.why ? ` (${t.why})` : ''}`);
   }
   const n = fixtures.length + cobjs.length;
   console.log(`objects: ${n - disagree.length - diverge.length} agree, ${disagree.length} disagree, ${diverge.length} unsupported by tsbpf`);
@@ -102,7 +99,7 @@ test('the recorded verdicts still hold on the running kernel', { skip: kernelSki
     if (got !== want) problems.push(`${path}: recorded ${want}, kernel ${got}: ${r.stderr.split('\n').filter((l) => l && !l.startsWith('libbpf:')).slice(-2).join(' ')}`);
   };
   for (const f of fixtures) check(join(FIXTURES, f), 'accept');
-  for (const o of cobjs) check(join(CDIR, o), recorded.objects[o]!.verdict);
+  for (const o of objects) check(o.path, o.verdict);
   assert.deepEqual(problems, []);
 });
 
@@ -114,9 +111,9 @@ test('freshly built C programs get the recorded verdicts', { skip: clangSkip }, 
     const b = spawnSync('bash', [join(ROOT, 'scripts/build-verifier-c.sh'), dir], { encoding: 'utf8' });
     assert.equal(b.status, 0, b.stderr);
     const disagree: string[] = [];
-    for (const o of cobjs) {
-      const t = tsbpfVerdict(join(dir, o));
-      if (t.verdict !== recorded.objects[o]!.verdict) disagree.push(`${o}: kernel ${recorded.objects[o]!.verdict}, tsbpf ${t.verdict} (${t.why})`);
+    for (const o of objects) {
+      const t = tsbpfVerdict(join(dir, o.name));
+      if (t.verdict !== o.verdict) disagree.push(`${o.name}: kernel ${o.verdict}, tsbpf ${t.verdict} (${t.why})`);
     }
     assert.deepEqual(disagree, []);
   } finally {

@@ -1,7 +1,9 @@
 /**
- * Accept/reject programs per verifier rule (test/verifier-cases.ts), with
- * the verdicts and messages the Linux kernel gives; plus the explanation a
- * rejection carries and the fixtures' verdicts.
+ * What a verdict carries beyond accept/reject, on the corpus's per-rule
+ * programs (test/verifier-corpus/rules.txt, whose verdicts and messages
+ * test/verifier-corpus.test.ts holds to the kernel's): the explanation of a
+ * rejection, the level-2 log, unprivileged mode, calls, callbacks, limits, and
+ * the fixtures' verdicts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,33 +13,18 @@ import type { Insn } from '../src/isa/insn.js';
 import { verify, VerifierError, SUPPORTED_PROG_TYPES, type VerifierInput } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { loadObjectFileSync } from '../src/object/file.js';
-import { CASES, CASE_MAPS, type VerifierCase } from './verifier-cases.js';
+import { caseNamed, loadCorpus, verifierInput, type CorpusCase } from './support/verifier-cases.js';
 import { FIXTURES } from './paths.js';
 
-/** Our own assembly of a case: MAP(name) becomes `map[fd:K]` with K the map's index. */
-export function caseInput(c: VerifierCase, extra: Partial<VerifierInput> = {}): VerifierInput {
-  const src = c.asm.replace(/MAP\((\w+)\)/g, (_, n: string) => `map[fd:${CASE_MAPS.findIndex((m) => m.name === n)}] ll`);
-  const insns: Insn[] = assemble(src, { dialect: 'kernel' });
-  return { insns, progType: c.type, maps: CASE_MAPS, ...extra };
-}
-
-for (const c of CASES) {
-  test(`verifier case ${c.name}: ${c.accept ? 'accepted' : 'rejected'}`, () => {
-    const res = verify(caseInput(c));
-    if (c.accept) {
-      assert.equal(res.ok, true, `expected accept, got: ${res.error?.kernelMessage}`);
-      assert.equal(res.error, undefined);
-    } else {
-      assert.equal(res.ok, false, 'expected a rejection');
-      assert.ok(res.error instanceof VerifierError);
-      if (c.msg) assert.ok(res.error.kernelMessage.includes(c.msg), `message '${res.error.kernelMessage}' lacks '${c.msg}'`);
-      assert.ok(['EACCES', 'EINVAL', 'E2BIG'].includes(res.error.errno));
-    }
-  });
-}
+const rules = loadCorpus().filter((c) => c.group === 'rules');
+const named = (name: string): CorpusCase => caseNamed(name, rules);
+/** tsbpf's input for a case of rules.txt, with changes (log level, privilege, program type). */
+const caseInput = (c: CorpusCase, extra: Partial<VerifierInput> = {}): VerifierInput => verifierInput(c, extra.privileged ?? c.privileged, extra);
+/** The four maps every case of rules.txt has: hash m0, array m1, ringbuf m2, prog_array m3. */
+const RULE_MAPS = caseInput(named('return_zero')).maps;
 
 test('a rejection names the insn, the registers, a hint and the path', () => {
-  const c = CASES.find((x) => x.name === 'pkt_one_past')!;
+  const c = named('pkt_one_past');
   const res = verify(caseInput(c, { logLevel: 1 }));
   const e = res.error!;
   assert.equal(e.errno, 'EACCES');
@@ -53,34 +40,34 @@ test('a rejection names the insn, the registers, a hint and the path', () => {
 });
 
 test('null-check hint for map lookups', () => {
-  const res = verify(caseInput(CASES.find((x) => x.name === 'lookup_unchecked')!));
+  const res = verify(caseInput(named('lookup_unchecked')));
   assert.match(res.error!.hint!, /check the pointer returned by bpf_map_lookup_elem for NULL/);
-  assert.deepEqual(res.error!.registers, ['R0=map_value_or_null(id=1,map=m,ks=4,vs=8)']);
+  assert.deepEqual(res.error!.registers, ['R0=map_value_or_null(id=1,map=m0,ks=4,vs=8)']);
 });
 
 test('the level-2 log prints per-instruction states in the kernel format', () => {
-  const c = CASES.find((x) => x.name === 'lookup_checked')!;
+  const c = named('lookup_checked');
   const res = verify(caseInput(c, { logLevel: 2 }));
   assert.equal(res.ok, true);
   const lines = res.log.split('\n');
   assert.equal(lines[0], '0: R1=ctx() R10=fp0');
   assert.ok(lines.includes('0: (b7) r1 = 0                        ; R1=0'), res.log);
   assert.ok(lines.some((l) => /^1: \(63\) \*\(u32 \*\)\(r10 -4\) = r1 +; R1=0 R10=fp0 fp-8=0000\?\?\?\?$/.test(l)), res.log);
-  assert.ok(lines.some((l) => /call bpf_map_lookup_elem#1 +; R0=map_value_or_null\(id=1,map=m,ks=4,vs=8\)$/.test(l)), res.log);
+  assert.ok(lines.some((l) => /call bpf_map_lookup_elem#1 +; R0=map_value_or_null\(id=1,map=m0,ks=4,vs=8\)$/.test(l)), res.log);
   assert.match(res.log, /from \d+ to \d+: /);
   assert.match(res.log, /processed \d+ insns \(limit 1000000\) max_states_per_insn \d+ total_states \d+ peak_states \d+ mark_read 0\n$/);
 });
 
 test('unprivileged mode: pointer leaks, uninitialised stack and program types', () => {
-  const leak = verify(caseInput(CASES.find((x) => x.name === 'return_pointer_root')!, { privileged: false, progType: 'socket_filter' }));
+  const leak = verify(caseInput(named('return_pointer_root'), { privileged: false, progType: 'socket_filter' }));
   assert.equal(leak.error?.kernelMessage, 'R0 leaks addr as return value');
-  const uninit = verify(caseInput(CASES.find((x) => x.name === 'stack_uninit_read_root')!, { privileged: false, progType: 'socket_filter' }));
+  const uninit = verify(caseInput(named('stack_uninit_read_root'), { privileged: false, progType: 'socket_filter' }));
   assert.match(uninit.error!.kernelMessage, /invalid read from stack off -8\+0 size 8/);
-  const xdp = verify(caseInput(CASES.find((x) => x.name === 'return_zero')!, { privileged: false }));
+  const xdp = verify(caseInput(named('return_zero'), { privileged: false }));
   assert.equal(xdp.error?.errno, 'EPERM');
-  const loop = verify(caseInput(CASES.find((x) => x.name === 'bounded_loop')!, { privileged: false, progType: 'socket_filter' }));
+  const loop = verify(caseInput(named('bounded_loop'), { privileged: false, progType: 'socket_filter' }));
   assert.match(loop.error!.kernelMessage, /back-edge from insn 2 to 1/);
-  const ok = verify(caseInput(CASES.find((x) => x.name === 'return_zero')!, { privileged: false, progType: 'socket_filter' }));
+  const ok = verify(caseInput(named('return_zero'), { privileged: false, progType: 'socket_filter' }));
   assert.equal(ok.ok, true);
 });
 
@@ -231,7 +218,7 @@ test('random programs never crash the verifier (robustness)', () => {
       if (code === 0x18) insns.push({ code: 0, dst: 0, src: 0, off: 0, imm: 0 });
     }
     insns.push({ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });
-    const res = verify({ insns, progType: progTypes[rnd(progTypes.length)]!, maps: CASE_MAPS, complexityLimit: 20000 });
+    const res = verify({ insns, progType: progTypes[rnd(progTypes.length)]!, maps: RULE_MAPS, complexityLimit: 20000 });
     assert.notEqual(res.error?.errno, 'EFAULT', `internal error: ${res.error?.kernelMessage}`);
     if (res.ok) accepted++;
   }

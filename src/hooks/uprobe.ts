@@ -117,6 +117,7 @@ class Probe {
       const n = arguments.length;
       if (entry.links.length !== 0) entry.hit(n, a0, a1, a2, a3, a4, a5, undefined, false);
       // eslint-disable-next-line prefer-rest-params
+      // the arguments object itself (array-like, not an array): no copy per call, as said above
       const r = orig.apply(this, arguments as unknown as unknown[]);
       if (ret.links.length !== 0) ret.hit(n, a0, a1, a2, a3, a4, a5, r, true);
       return r;

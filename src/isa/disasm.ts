@@ -179,8 +179,8 @@ function formatKernel(insns: readonly Insn[], i: number, opts: DisasmOptions): s
       const signed = (o === op.BPF_DIV || o === op.BPF_MOD) && off === 1;
       const opStr = signed ? (o === op.BPF_DIV ? 's/=' : 's%=') : ALU_OP[o]!;
       if (op.sourceOf(code) === op.BPF_X) {
-        const sx = o === op.BPF_MOV && off !== 0 ? `(s${off})` : '';
-        return `${r}${dst} ${opStr} ${sx}${r}${src}`;
+        const movsxCast = o === op.BPF_MOV && off !== 0 ? `(s${off})` : '';
+        return `${r}${dst} ${opStr} ${movsxCast}${r}${src}`;
       }
       return `${r}${dst} ${opStr} ${imm}`;
     }
@@ -293,8 +293,8 @@ function formatLlvm(insns: readonly Insn[], i: number, opts: DisasmOptions): str
       const signed = (o === op.BPF_DIV || o === op.BPF_MOD) && off === 1;
       const opStr = signed ? (o === op.BPF_DIV ? 's/=' : 's%=') : ALU_OP[o]!;
       if (op.sourceOf(code) === op.BPF_X) {
-        const sx = o === op.BPF_MOV && off !== 0 ? `(s${off})` : '';
-        return `${r}${dst} ${opStr} ${sx}${r}${src}`;
+        const movsxCast = o === op.BPF_MOV && off !== 0 ? `(s${off})` : '';
+        return `${r}${dst} ${opStr} ${movsxCast}${r}${src}`;
       }
       return `${r}${dst} ${opStr} ${lhex(imm)}`;
     }
@@ -324,10 +324,10 @@ function formatLlvm(insns: readonly Insn[], i: number, opts: DisasmOptions): str
     case op.BPF_ST:
       return `*(${SIZE_NAME[op.sizeOf(code)]} *)${lmem(dst, off)} = ${lhex(imm)}`;
     case op.BPF_LDX: {
-      const sx = op.modeOf(code) === op.BPF_MEMSX;
+      const signExtending = op.modeOf(code) === op.BPF_MEMSX;
       const sizeBits = op.sizeOf(code);
-      const size = sx ? SIZE_SX[sizeBits] : SIZE_NAME[sizeBits];
-      const r = opts.alu32 && !sx && sizeBits !== op.BPF_DW ? 'w' : 'r';
+      const size = signExtending ? SIZE_SX[sizeBits] : SIZE_NAME[sizeBits];
+      const r = opts.alu32 && !signExtending && sizeBits !== op.BPF_DW ? 'w' : 'r';
       return `${r}${dst} = *(${size} *)${lmem(src, off)}`;
     }
     case op.BPF_LD: {

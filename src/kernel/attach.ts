@@ -141,12 +141,25 @@ function perfLink(sys: Sys, prog: AttachableProgram, pfd: number, target: string
   return new KernelLink(sys, target, -1, () => sys.close(pfd));
 }
 
+/** Where keepAlive puts what it holds: a module variable, which no optimiser may drop a store to. */
+let lastKeptAlive: unknown;
+
+/**
+ * Keep `buf` reachable until this call, as Go's runtime.KeepAlive does. A perf_event_attr holds
+ * only the raw address of a name's bytes (sys.address): the garbage collector does not count it
+ * as a reference, so without a use after the syscall V8 may free the bytes before
+ * perf_event_open has read them. The buffer stays held until the next call (a few bytes).
+ */
+function keepAlive(buf: Uint8Array): void {
+  lastKeptAlive = buf;
+}
+
 function kprobe(sys: Sys, prog: AttachableProgram, fn: string, offset: number, ret: boolean): KernelLink {
   const p = pmu('kprobe');
   const name = cstr(fn);
   const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(name), config2: BigInt(offset) });
   const pfd = sys.perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'kretprobe' : 'kprobe'} ${fn}`);
-  void name; // the name's bytes stay alive until perf_event_open has read them
+  keepAlive(name);
   return perfLink(sys, prog, pfd, `${ret ? 'kretprobe' : 'kprobe'}/${fn}`);
 }
 
@@ -156,7 +169,7 @@ function uprobe(sys: Sys, prog: AttachableProgram, path: string, offset: number,
   const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(file), config2: BigInt(offset) });
   // libbpf: pid -1 with cpu 0 probes every process; a pid probes that one on any CPU
   const pfd = sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'uretprobe' : 'uprobe'} ${path}+${offset}`);
-  void file;
+  keepAlive(file);
   return perfLink(sys, prog, pfd, `${ret ? 'uretprobe' : 'uprobe'}/${path}+0x${offset.toString(16)}`);
 }
 

@@ -71,7 +71,7 @@ export class Features {
 
   btfFeatures(): BtfFeatures {
     const keys = Object.keys(BTF_PROBES) as Array<keyof BtfFeatures>;
-    return Object.fromEntries(keys.map((k) => [k, this.btfKind(k).ok])) as unknown as BtfFeatures;
+    return Object.fromEntries(keys.map((k) => [k, this.btfKind(k).ok])) as Record<keyof BtfFeatures, boolean>;
   }
 
   /** Can a map of this type be created (libbpf_probe_bpf_map_type, with the sizes each type wants)? */

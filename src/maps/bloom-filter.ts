@@ -22,7 +22,8 @@ export class BloomFilter extends BpfMap<Uint8Array> {
   readonly nrBits: number;
   readonly bitsAddr: number;
   private readonly bitMask: number;
-  private readonly seed: number;
+  /** set once at creation, and again only by restore() */
+  private seed: number;
   private region: Region | undefined;
 
   constructor(spec: MapSpec, ctx: MapContext) {
@@ -128,7 +129,7 @@ export class BloomFilter extends BpfMap<Uint8Array> {
   /** Restore a pinned state (same seed and bits). */
   restore(seed: number, bits: Uint8Array): void {
     if (bits.length !== this.nrBits / 8) throw this.err('EINVAL', 'bit array size differs');
-    (this as unknown as { seed: number }).seed = seed >>> 0;
+    this.seed = seed >>> 0;
     this.space.write(this.bitsAddr, bits);
   }
 

@@ -175,11 +175,14 @@ interface BtfFunc {
  * function. The kernel wants func_info (hence FUNCs) as soon as a program
  * uses a callback, and bpftool shows function names from it.
  */
+/** A BTF type before it has an id (Omit applied to each member of the union). */
+type NewBtfType = BtfType extends infer T ? (T extends BtfType ? Omit<T, 'id'> : never) : never;
+
 function objectBtf(maps: readonly WriteMap[], offsets: number[], funcs: readonly BtfFunc[]): { btf: Btf; funcIds: number[] } {
   const types: BtfType[] = [{ id: 0, kind: 'void', name: '' }];
-  const add = (t: Record<string, unknown>): number => {
+  const add = (t: NewBtfType): number => {
     const id = types.length;
-    types.push({ ...t, id } as unknown as BtfType);
+    types.push({ ...t, id } as BtfType);
     return id;
   };
   const int = add({ kind: 'int', name: 'int', size: 4, encoding: { signed: true, char: false, bool: false }, bits: 32, offset: 0 });

@@ -62,6 +62,7 @@ export class MapTags {
     if (this.tags.has(m)) return;
     this.tags.set(m, tag);
     const space = this.space;
+    // the map's inserting methods are wrapped by name (INSERTING): its class declares no index signature
     const obj = m as unknown as Record<string, unknown>;
     for (const name of INSERTING) {
       const f = obj[name];

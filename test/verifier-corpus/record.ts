@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { loadCorpus, kloaderInput, readVerdicts, unjudged, VERDICTS_FILE, type CorpusCase, type KernelVerdict, type VerdictsFile } from './corpus.js';
+import { kernelMessageFragment, loadCorpus, kloaderInput, readVerdicts, unjudged, VERDICTS_FILE, type CorpusCase, type KernelVerdict, type VerdictsFile } from '../support/verifier-cases.js';
 
 interface Raw {
   verdict: 'accept' | 'reject' | 'error';
@@ -120,6 +120,8 @@ function main(argv: string[]): number {
         surprises++;
         console.log(`surprise: ${c.group}.txt:${c.line} ${c.name}: intended ${c.expect}, kernel ${v}${k.kernelMessage ? ` (${k.errno}: ${k.kernelMessage})` : ''}`);
       }
+      if (v === 'reject' && c.messages.length && !k.kernelMessage?.includes(kernelMessageFragment(c)!))
+        console.log(`surprise: ${c.group}.txt:${c.line} ${c.name}: the kernel's message '${k.kernelMessage}' lacks '${kernelMessageFragment(c)}'`);
       if (!v && k.privileged?.verdict === 'reject' && c.expect === 'accept')
         console.log(`surprise: ${c.group}.txt:${c.line} ${c.name}: intended accept unprivileged, but root is refused (${k.privileged.kernelMessage})`);
     }
@@ -174,6 +176,9 @@ function main(argv: string[]): number {
       buildNotes++;
     } else if (rv?.verdict !== kv?.verdict) {
       console.log(`DIFFERS ${c.group}.txt:${c.line} ${c.name}: recorded ${rv?.verdict}, kernel ${kv?.verdict} (${kv?.errno ?? ''} ${kv?.kernelMessage ?? ''})`);
+      bad++;
+    } else if (kv?.verdict === 'reject' && c.messages.length && !kv.kernelMessage?.includes(kernelMessageFragment(c)!)) {
+      console.log(`DIFFERS ${c.group}.txt:${c.line} ${c.name}: the kernel's message '${kv.kernelMessage}' lacks '${kernelMessageFragment(c)}'`);
       bad++;
     } else if (rv?.errno !== kv?.errno) {
       console.log(`note ${c.name}: errno recorded ${rv?.errno}, kernel ${kv?.errno}`);

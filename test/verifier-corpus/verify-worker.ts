@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { verify } from '../../src/verifier/index.js';
-import { loadCorpus, verifierInput } from './corpus.js';
+import { loadCorpus, verifierInput } from '../support/verifier-cases.js';
 
 const cases = loadCorpus();
 parentPort!.on('message', (m: { index: number }) => {

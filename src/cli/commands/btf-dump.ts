@@ -50,6 +50,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   // -p uses bpftool's json_writer layout (array elements on one line, object members indented)
+  // JsonValue admits null, Formatted does not; a raw BTF dump holds none (anonymous names are '(anon)')
   if (values.pretty === true) process.stdout.write(formatJson(dumpRawJson(btf) as unknown as Formatted, { json: true, pretty: true }) + '\n');
   else if (json) process.stdout.write(toJson(dumpRawJson(btf)) + '\n');
   else process.stdout.write(dumpRaw(btf));

@@ -114,12 +114,13 @@ export abstract class DgramHook extends HookPoint {
   private install(): void {
     let chain = chains.get(this.socket);
     if (chain === undefined) {
+      // Monkey-patching emit: Socket['emit'] is a set of overloads, which one plain signature (Emit) stands for
       const orig = this.socket.emit as unknown as Emit;
       // Named parameters and `arguments` forwarded as is: no rest array per event.
       const wrapper = function (this: Socket, event: string | symbol, a?: unknown, b?: unknown): boolean {
         const first = c.hooks[0];
         if (event === 'message' && first !== undefined) return first.deliver(a as Buffer, b as RemoteInfo);
-        // eslint-disable-next-line prefer-rest-params
+        // eslint-disable-next-line prefer-rest-params -- the arguments object, array-like, is forwarded without a copy
         return orig.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
       };
       const c: SocketChain = { orig, wrapper, hooks: [] };

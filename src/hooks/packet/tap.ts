@@ -215,6 +215,7 @@ export class TapDevice implements NetDevice {
         const handle = new Pipe(constants.SOCKET);
         const rc = handle.open(this.fd);
         if (rc !== 0) throw new TsbpfError('EINVAL', `TAP ${this.name}: libuv cannot poll the fd (${rc})`);
+        // `handle` (a Node-internal Pipe) is an undocumented option of net.Socket, absent from its types
         const sock = new Socket({ handle, readable: true, writable: false } as unknown as ConstructorParameters<typeof Socket>[0]);
         // Flowing mode hands over each read(2) as its own chunk: one frame per 'data' event.
         sock.on('data', (b: Buffer) => this.deliver(b));
@@ -266,6 +267,7 @@ let pipeB: PipeBinding | null | undefined;
 function pipeBinding(): PipeBinding | undefined {
   if (pipeB === undefined) {
     try {
+      // process.binding is Node-internal and deprecated, so @types/node does not declare it
       const b = (process as unknown as { binding(n: string): PipeBinding }).binding('pipe_wrap');
       pipeB = typeof b?.Pipe === 'function' ? b : null;
     } catch {

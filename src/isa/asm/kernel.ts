@@ -169,8 +169,8 @@ function assign(b: Builder, w: boolean, dst: number, opStr: string, rhs: string)
     const c = rhs[0]?.toLowerCase();
     if (c === '*' && (m = RHS.load.exec(rhs))) {
       const t = m[1]!.toLowerCase();
-      const sx = t.startsWith('s');
-      const code = op.BPF_LDX | (sx ? op.BPF_MEMSX : op.BPF_MEM) | (sx ? SX_SIZE_OF[t]! : SIZE_OF[t]!);
+      const signExtending = t.startsWith('s');
+      const code = op.BPF_LDX | (signExtending ? op.BPF_MEMSX : op.BPF_MEM) | (signExtending ? SX_SIZE_OF[t]! : SIZE_OF[t]!);
       return b.emit(insn(code, dst, regNum(b, m[2]!), memOff(b, m[3]!, m[4]!)));
     }
     if (c === 'a' && (m = RHS.fetch.exec(rhs))) {

@@ -84,7 +84,7 @@ export class BtfStrings {
     }
     if (end >= b.length) throw new BtfError(this.fileOffset + rel, `string at offset ${off} is not NUL-terminated`);
     let s: string;
-    if (ascii && end - rel < 4096) s = String.fromCharCode.apply(null, b.subarray(rel, end) as unknown as number[]);
+    if (ascii && end - rel < 4096) s = String.fromCharCode(...b.subarray(rel, end));
     else s = utf8.decode(b.subarray(rel, end));
     this.cache.set(off, s);
     return s;

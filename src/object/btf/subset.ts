@@ -27,7 +27,7 @@ export function btfSubset(src: Btf, rootNames: ReadonlyArray<string>): Btf {
     const hit = newId.get(key) ?? (fwd ? newId.get(id) : undefined);
     if (hit !== undefined) return hit;
     const nid = out.length;
-    out.push(undefined as unknown as BtfType); // reserved, filled below
+    out.push({ id: nid, kind: 'void', name: '' }); // reserved: the copy of `id` replaces it below
     newId.set(key, nid);
     pending.push({ id, fwd });
     return nid;

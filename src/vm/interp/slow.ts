@@ -78,7 +78,7 @@ export function probeLoad(st: RunState, act: Activation, pc: number): void {
     return;
   }
   const dv = st.dv;
-  const sx = op.modeOf(code) === op.BPF_MEMSX;
+  const signExtending = op.modeOf(code) === op.BPF_MEMSX;
   let v: number;
   switch (size) {
     case 8:
@@ -89,13 +89,13 @@ export function probeLoad(st: RunState, act: Activation, pc: number): void {
       v = dv.getInt32(lo, true);
       break;
     case 2:
-      v = sx ? dv.getInt16(lo, true) : dv.getUint16(lo, true);
+      v = signExtending ? dv.getInt16(lo, true) : dv.getUint16(lo, true);
       break;
     default:
-      v = sx ? dv.getInt8(lo) : dv.getUint8(lo);
+      v = signExtending ? dv.getInt8(lo) : dv.getUint8(lo);
   }
   R[d] = v;
-  R[d + 1] = sx ? v >> 31 : 0;
+  R[d + 1] = signExtending ? v >> 31 : 0;
 }
 
 /** Check an access of `size` bytes at a register+offset, returning the address. */

@@ -811,16 +811,16 @@ class FunctionCompiler {
         return this.alu32(ins, pc);
       case op.BPF_LDX: {
         const size = op.sizeOf(ins.code);
-        const sx = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
+        const signExtend = op.modeOf(ins.code) === op.BPF_MEMSX ? 1 : 0;
         if (this.probeFunc !== undefined && this.opts.aux?.[pc]?.probeMem) {
           // BPF_PROBE_MEM: read only inside kernel memory, 0 elsewhere (never a fault)
           probeAddress(c, REG[ins.src]!, ins.off, op.sizeBytes(size), this.opts.probeTable!, this.probeFunc, L_T64B, L_T32);
-          probeLoadTail(c, LOAD[size]![sx]!, ALIGN[size]!, L_T32);
+          probeLoadTail(c, LOAD[size]![signExtend]!, ALIGN[size]!, L_T32);
           c.localSet(REG[ins.dst]!);
           return;
         }
         const off = this.addr(ins.src, ins.off, pc, op.sizeBytes(op.sizeOf(ins.code)));
-        c.mem(LOAD[size]![sx]!, ALIGN[size]!, off);
+        c.mem(LOAD[size]![signExtend]!, ALIGN[size]!, off);
         c.localSet(REG[ins.dst]!);
         return;
       }

@@ -229,6 +229,7 @@ export class JitExecutable implements Executable {
     const exe = new JitExecutable(image, options, true);
     try {
       const plain = await exe.instantiateAsync(false);
+      // readonly for everyone else: only this factory fills them in, once, after the async instantiation
       const self = exe as unknown as { plain: Instance; compiled: CompiledModule; compileNs: number };
       self.plain = plain;
       self.compiled = plain.compiled;
@@ -273,6 +274,7 @@ export class JitExecutable implements Executable {
     });
     try {
       // (create() fills these in when deferred: until then the executable does not run)
+      // deferred: a placeholder that create() replaces before the executable can run
       this.plain = deferred ? (undefined as unknown as Instance) : this.instantiate(false);
     } catch (e) {
       this.close();

@@ -142,11 +142,10 @@ export function printWat(compiled: CompiledModule, insns?: readonly Insn[]): str
         for (let i = 0; i < n; i++) {
           const t = VALTYPE[r.u8()];
           const mut = r.u8();
-          const opc = r.u8();
+          r.u8(); // the initialiser's opcode, t.const: the value type already names it
           const v = r.sleb();
           r.u8(); // end
           out.push(`  (global ${globalNames[i] ?? `$g${i}`} ${mut ? `(mut ${t})` : t} (${t}.const ${v}))`);
-          void opc;
         }
         break;
       }

@@ -25,7 +25,7 @@ import { assemble } from '../../../src/isa/asm.js';
 import { formatInsn, insnSlots, rawWord } from '../../../src/isa/disasm.js';
 import type { Insn } from '../../../src/isa/insn.js';
 import { ProgType } from '../../../src/object/spec.js';
-import { CORPUS_DIR, readVerdicts, VERDICTS_FILE } from '../corpus.js';
+import { CORPUS_DIR, readVerdicts, VERDICTS_FILE } from '../../support/verifier-cases.js';
 
 interface LegacyTest {
   file: string;

@@ -1,11 +1,16 @@
 /**
- * The verifier corpus: small programs grouped by rule in test/verifier-corpus/*.txt
- * (format in README.md there), each with the verdict its author intended and,
- * in verdicts.json, the verdict the Linux kernel gave (the truth).
+ * The one loader of verifier cases (issue 13, part 6). Every verifier harness
+ * reads its cases here, in one case format (test/verifier-corpus/README.md):
  *
- * This module parses the corpus, assembles each case with tsbpf's assembler
- * (kernel dialect) and builds what both oracles take: the kloader's input
- * for the kernel and a VerifierInput for tsbpf's verify().
+ * - program cases: test/verifier-corpus/*.txt, each an assembly program with its
+ *   program type, privilege, maps, intended verdict and optional message fragment;
+ *   the Linux kernel's verdict, errno and message (the truth) are in verdicts.json;
+ * - object cases: the clang-built C programs test/verifier-corpus/c/*.o, the kernel's
+ *   verdict and message for each in c/verdicts.json.
+ *
+ * It parses the corpus, assembles each case with tsbpf's assembler (kernel dialect)
+ * and builds what both oracles take: the kloader's input for the kernel and a
+ * VerifierInput for tsbpf's verify().
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +43,11 @@ export interface CorpusCase {
   privileged: boolean;
   /** the verdict the author intended (verdicts.json holds the kernel's) */
   expect: 'accept' | 'reject';
+  /**
+   * `@message TEXT` lines: fragments of the rejection message. tsbpf's message must contain each;
+   * the kernel's recorded message (the last line of its log) must contain the last one.
+   */
+  messages: string[];
   expectedAttachType: number;
   progFlags: number;
   license: string;
@@ -223,7 +233,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
   const defaults: Opts = {};
   let defaultMaps: CorpusMap[] = [];
   const cases: CorpusCase[] = [];
-  let cur: { name: string; line: number; expect: 'accept' | 'reject'; opts: Opts; maps: CorpusMap[] | null; body: string[] } | null = null;
+  let cur: { name: string; line: number; expect: 'accept' | 'reject'; opts: Opts; maps: CorpusMap[] | null; body: string[]; messages: string[] } | null = null;
 
   const finish = (): void => {
     if (!cur) return;
@@ -243,6 +253,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       type: o.type,
       privileged: o.privileged ?? true,
       expect: cur.expect,
+      messages: cur.messages,
       expectedAttachType: o.expectedAttachType ?? 0,
       progFlags: o.progFlags ?? 0,
       license: o.license ?? 'GPL',
@@ -267,7 +278,7 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
       if (expect !== 'accept' && expect !== 'reject') throw new CorpusError(`${file}:${line}: case ${name}: say accept or reject after the name`);
       const opts: Opts = {};
       parseOpts(file, line, rest, opts);
-      cur = { name, line, expect, opts, maps: null, body: [] };
+      cur = { name, line, expect, opts, maps: null, body: [], messages: [] };
     } else if (t.startsWith('@map')) {
       const m = parseMap(file, line, t.split(/\s+/).slice(1));
       if (cur) (cur.maps ??= []).push(m);
@@ -275,6 +286,9 @@ export function parseCorpusFile(path: string, group: string): CorpusCase[] {
     } else if (t.startsWith('@defaults')) {
       if (cur) throw new CorpusError(`${file}:${line}: @defaults must come before the first @case`);
       parseOpts(file, line, t.split(/\s+/).slice(1), defaults);
+    } else if (t.startsWith('@message')) {
+      if (!cur) throw new CorpusError(`${file}:${line}: @message belongs inside a case`);
+      cur.messages.push(t.slice('@message'.length).trim());
     } else if (t.startsWith('@nomaps')) {
       if (cur) cur.maps = [];
     } else if (cur) cur.body.push(raw);
@@ -324,8 +338,20 @@ export function functionStarts(insns: readonly Insn[]): number[] {
   return [...starts].sort((a, b) => a - b);
 }
 
+/** The fragment the kernel's recorded message (its log's last line) must contain: the case's last `@message`. */
+export function kernelMessageFragment(c: CorpusCase): string | undefined {
+  return c.messages.at(-1);
+}
+
+/** One case by name (tests that look at a particular rejection's explanation). */
+export function caseNamed(name: string, cases: readonly CorpusCase[] = loadCorpus()): CorpusCase {
+  const c = cases.find((x) => x.name === name);
+  if (!c) throw new CorpusError(`no corpus case named ${name}`);
+  return c;
+}
+
 /** tsbpf's verifier input for a case (privileged as the case says, unless overridden). */
-export function verifierInput(c: CorpusCase, privileged = c.privileged): VerifierInput {
+export function verifierInput(c: CorpusCase, privileged = c.privileged, extra: Partial<VerifierInput> = {}): VerifierInput {
   return {
     insns: c.insns,
     progType: c.type,
@@ -339,6 +365,7 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged): Verifie
     ...(ATTACH_NAME.has(c.expectedAttachType) && c.expectedAttachType ? { attachType: ATTACH_NAME.get(c.expectedAttachType)! } : {}),
     // the kernel's attach_btf_id names btf_trace_<tp> and bpf_lsm_<hook>; tsbpf takes the tracepoint or hook, as a section names it
     ...(c.attachBtf ? { attachTo: c.attachBtf.replace(c.type === 'lsm' ? /^bpf_lsm_/ : /^btf_trace_/, '') } : {}),
+    ...extra,
   };
 }
 
@@ -359,4 +386,27 @@ export function kloaderInput(c: CorpusCase, name = c.name, privileged = c.privil
 
 export function readVerdicts(path = VERDICTS_FILE): VerdictsFile {
   return JSON.parse(readFileSync(path, 'utf8')) as VerdictsFile;
+}
+
+/** The C programs of the corpus: test/verifier-corpus/c/*.o with the kernel's verdict on each. */
+export const OBJECTS_DIR = join(CORPUS_DIR, 'c');
+
+export interface ObjectCase {
+  /** the object's file name (`bad_bounds.o`) */
+  name: string;
+  path: string;
+  /** the kernel's verdict on the whole object (`bpftool prog loadall`): accept when every program loads */
+  verdict: 'accept' | 'reject';
+  /** the last line of the kernel's verifier log, for a rejection */
+  kernelMessage: string | null;
+}
+
+/** Every object case, by file name, with its recorded verdict (c/verdicts.json, by test/verifier-corpus/record-c.sh). */
+export function loadObjectCases(dir = OBJECTS_DIR): ObjectCase[] {
+  const recorded = JSON.parse(readFileSync(join(dir, 'verdicts.json'), 'utf8')) as {
+    objects: Record<string, { verdict: 'accept' | 'reject'; kernelMessage: string | null }>;
+  };
+  return Object.keys(recorded.objects)
+    .sort()
+    .map((name) => ({ name, path: join(dir, name), ...recorded.objects[name]! }));
 }
