@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { verify } from '../src/verifier/index.js';
 import { OP_JA } from '../src/isa/opcodes.js';
-import { loadCorpus, readVerdicts, verifierInput, type CorpusCase } from './verifier-corpus/corpus.js';
+import { loadCorpus, readVerdicts, verifierInput, type CorpusCase } from './support/verifier-cases.js';
 
 const cases = loadCorpus().filter((c) => c.group === 'pruning');
 const recorded = readVerdicts().cases;
