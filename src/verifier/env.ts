@@ -116,7 +116,22 @@ export class Verifier implements MapNames {
 
   /** The static precision analysis, computed the first time pruning needs it. */
   precision(): Precision {
-    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto), this.rules.retRange !== undefined));
+    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
+      (j) => this.mapKeySizeAt(j)));
+  }
+
+  /**
+   * For the lddw at instruction j of a map pointer: how many bytes of a key the checks of a lookup
+   * read, its key size for an array (a constant key in range makes the value non-NULL, helper-ret.ts)
+   * and 0 for other maps; undefined when j loads no map pointer.
+   */
+  private mapKeySizeAt(j: number): number | undefined {
+    const ins = this.insns[j]!;
+    if (ins.src !== op.BPF_PSEUDO_MAP_FD && ins.src !== op.BPF_PSEUDO_MAP_IDX) return undefined;
+    const m = this.input.mapOfInsn ? this.input.mapOfInsn(j) : ins.imm;
+    const info = m === undefined ? undefined : this.maps[m];
+    if (!info) return undefined;
+    return info.type === 'array' || info.type === 'percpu_array' ? info.keySize : 0;
   }
   processed = 0;
   jmpsProcessed = 0;

@@ -10,7 +10,7 @@ import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
 import type { Verifier } from './env.js';
 import type { CallArgMeta } from './helper-args.js';
-import { STACK_ZERO } from './state.js';
+import { STACK_SPILL, STACK_ZERO } from './state.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 
@@ -56,24 +56,27 @@ function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
   return Reg.ptr('map_value', { map: mapIdx, id: env.newId(), maybeNull: meta.proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
 }
 
-/** The key at `key` is a known constant below the array's max_entries. */
+/**
+ * The key at `key` is a known constant below the array's max_entries (get_constant_map_key):
+ * key_size bytes of STACK_ZERO from the key's first byte down the slot, or a spilled constant
+ * scalar whose spill is exactly key_size bytes there (an 8-byte spill read as a 4-byte key is
+ * not a constant key to Linux).
+ */
 function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolean {
   const m = env.maps[mapIdx];
   if (!m || (m.type !== 'array' && m.type !== 'percpu_array') || key.type !== 'fp' || !key.s.isConst()) return false;
   const o = key.off + Number(BigInt.asIntN(64, key.s.varOff.value));
-  if (o < -op.MAX_BPF_STACK || o + 4 > 0) return false;
-  const f = env.cur.frames[key.frameno]!;
-  const slot = f.stack[Math.floor((-o - 1) / 8)];
+  if (o < -op.MAX_BPF_STACK || o >= 0) return false;
+  const byte = -o - 1, spi = byte >> 3, off = byte & 7;
+  const slot = env.cur.frames[key.frameno]!.stack[spi];
   if (!slot) return false;
+  let zero = 0, spill = 0;
+  for (let i = off; i >= 0 && slot.t[i] === STACK_ZERO; i--) zero++;
   let v: bigint | undefined;
-  if ((-o) % 8 === 0 && slot.isSpill && slot.spilled?.type === 'scalar' && slot.spilled.s.isConst()) v = slot.spilled.s.varOff.value & 0xffffffffn;
-  else {
-    let zero = true;
-    for (let b = 0; b < 4; b++) {
-      const byte = -(o + b) - 1;
-      if (f.stack[Math.floor(byte / 8)]?.t[byte % 8] !== STACK_ZERO) zero = false;
-    }
-    if (zero) v = 0n;
+  if (zero >= m.keySize) v = 0n;
+  else if (slot.isSpill && slot.spilled?.type === 'scalar' && slot.spilled.s.isConst()) {
+    for (let i = off; i >= 0 && slot.t[i] === STACK_SPILL; i--) spill++;
+    if (spill === m.keySize) v = slot.spilled.s.varOff.value;
   }
   return v !== undefined && v < BigInt(m.maxEntries);
 }

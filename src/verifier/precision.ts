@@ -56,6 +56,7 @@
 import type { Insn } from '../isa/insn.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
 
 const bit = (r: number): number => 1 << r;
@@ -77,6 +78,15 @@ export interface HelperUse {
   readsStack: boolean;
   /** the arguments (bits 1-5) through which the helper reads stack values (absent: all five when readsStack) */
   stackArgs?: number;
+  /**
+   * it may read any slot of the stack (an unknown helper, or one calling back into the program,
+   * whose callback reaches the caller's stack around the pointer it is given); otherwise it reads
+   * forward from the pointers it is passed
+   */
+  wholeStack?: boolean;
+  /** the arguments (bits 1-5) that are keys of the map in argument `mapArg`: the helper reads key_size bytes there */
+  keyArgs?: number;
+  mapArg?: number;
 }
 
 /** Registers certainly scalar (or not initialised) at a function's entry: all but the arguments and r10. */
@@ -86,17 +96,25 @@ function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
   return i > 0 && insns[i - 1]!.code === op.OP_LDDW && insns[i]!.code === 0;
 }
 
-/** r1..r5 as far as a helper's checks read their values (see the header); all five when the helper is unknown. */
-export function helperArgSinks(proto: HelperProto | undefined): HelperUse {
-  if (!proto) return { args: ARGS, readsStack: true };
-  const readsStack = proto.args.some((t) => !ARGS_NOT_READING_STACK_VALUES.has(t));
-  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS };
-  let m = 0, st = 0;
+/**
+ * r1..r5 as far as a helper's checks read their values (see the header); all five when the
+ * helper is unknown. A map key's value matters only to bpf_map_lookup_elem, whose result
+ * cannot be NULL for an array's constant key (helper-ret.ts); every other helper checks only
+ * that the key's bytes are initialised (check_stack_range_initialized).
+ */
+export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): HelperUse {
+  if (!proto) return { args: ARGS, readsStack: true, wholeStack: true };
+  const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
+  const readsStack = proto.args.some(reads);
+  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS, wholeStack: true };
+  let m = 0, st = 0, keys = 0;
   proto.args.forEach((t, k) => {
     if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
-    if (k < 5 && !ARGS_NOT_READING_STACK_VALUES.has(t)) st |= bit(k + 1);
+    if (k < 5 && reads(t)) st |= bit(k + 1);
+    if (k < 5 && t === 'PTR_TO_MAP_KEY') keys |= bit(k + 1);
   });
-  return { args: m, readsStack, stackArgs: st };
+  const mapArg = proto.args.indexOf('CONST_MAP_PTR');
+  return { args: m, readsStack, stackArgs: st, ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
 }
 
 /** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
@@ -247,7 +265,8 @@ interface Slots {
  * certainly-scalar and may-point-to-stack sets before it.
  */
 function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse,
-  callerPtrs = ARGS, callee: { args: number; readsCaller: boolean } = { args: ARGS, readsCaller: true }): number {
+  callerPtrs = ARGS, callee: { args: number; readsCaller: boolean } = { args: ARGS, readsCaller: true },
+  fpOffset: (r: number) => number | undefined = () => undefined, keySize: (r: number) => number | undefined = () => undefined): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -330,7 +349,25 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
         if (!x && ins.src === op.BPF_PSEUDO_HELPER) {
           const h = helperUse(ins.imm);
           args = h.args;
-          if (h.readsStack) allSlots();
+          if (h.readsStack && h.wholeStack) allSlots();
+          else if (h.readsStack) {
+            // Through an argument that is r10 plus a constant here, the helper reads at most the
+            // bytes from there up to the frame's top; through any other, perhaps every slot.
+            const via = (h.stackArgs ?? ARGS) & stackPtrs;
+            for (let r = 1; r <= 5; r++) {
+              if (!(via & bit(r))) continue;
+              const off = fpOffset(r);
+              const size = h.keyArgs && h.keyArgs & bit(r) && h.mapArg ? keySize(h.mapArg) : undefined;
+              if (size === 0) continue; // a key whose value no check reads
+              const slots = off === undefined ? undefined : slotsOf(off, size !== undefined && size > 0 && size <= -off ? size : -off);
+              if (!slots) {
+                allSlots();
+                break;
+              }
+              sl.lo = (sl.lo | slots[0]) >>> 0;
+              sl.hi = (sl.hi | slots[1]) >>> 0;
+            }
+          }
           if (h.readsStack && callerPtrs & (h.stackArgs ?? ARGS)) sl.rd = true;
         } else if (x || ins.src !== op.BPF_PSEUDO_CALL) {
           // a kfunc or an indirect call may read this stack, or a caller's, through a pointer
@@ -355,6 +392,63 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
   allSlots();
   sl.rd = true;
   return ALL;
+}
+
+/**
+ * The constant offset from r10 that register r holds before instruction i, when the straight
+ * line of instructions leading to i (no jump lands inside it) computes it as r10 plus
+ * constants, moves included (clang's `r2 = r10; r2 += -16` before a helper call); otherwise
+ * undefined.
+ */
+function fpOffsetBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
+  if (blockStart[i]) return undefined;
+  let want = r, add = 0;
+  for (let j = i - 1; j >= 0; j--) {
+    if (isSecondLddwSlot(insns, j)) continue;
+    const ins = insns[j]!;
+    const cls = op.classOf(ins.code);
+    if (cls === op.BPF_ALU64 && ins.dst === want && ins.code === (op.BPF_ALU64 | op.BPF_ADD | op.BPF_K)) add += ins.imm;
+    else if (cls === op.BPF_ALU64 && ins.dst === want && ins.code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_X) && ins.off === 0) {
+      if (ins.src === 10) return add;
+      want = ins.src;
+    } else if (writesReg(ins, want)) return undefined;
+    if (blockStart[j]) return undefined;
+  }
+  return undefined;
+}
+
+/** The lddw that last set register r on the straight line leading to instruction i, if that is where r comes from. */
+function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
+  if (blockStart[i]) return undefined;
+  for (let j = i - 1; j >= 0; j--) {
+    if (isSecondLddwSlot(insns, j)) continue;
+    const ins = insns[j]!;
+    if (ins.code === op.OP_LDDW && ins.dst === r) return j;
+    if (writesReg(ins, r)) return undefined;
+    if (blockStart[j]) return undefined;
+  }
+  return undefined;
+}
+
+/** Whether the instruction may write register r (conservatively: any doubt is a yes). */
+function writesReg(ins: Insn, r: number): boolean {
+  const cls = op.classOf(ins.code);
+  switch (cls) {
+    case op.BPF_ALU:
+    case op.BPF_ALU64:
+    case op.BPF_LDX:
+      return ins.dst === r;
+    case op.BPF_LD:
+      return ins.code === op.OP_LDDW ? ins.dst === r : r <= 5;
+    case op.BPF_ST:
+      return false;
+    case op.BPF_STX:
+      return op.modeOf(ins.code) === op.BPF_ATOMIC && (r === ins.src || r === 0);
+    default: {
+      const o = op.opOf(ins.code);
+      return o === op.BPF_CALL ? r <= 5 : false;
+    }
+  }
 }
 
 /** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
@@ -383,9 +477,12 @@ export function slotMatters(p: Precision, i: number, spi: number): boolean {
 export function computePrecise(
   insns: readonly Insn[],
   subprogStarts: readonly number[],
-  helperUse: (helperId: number) => HelperUse = () => ({ args: ARGS, readsStack: true }),
+  helperUse: (helperId: number) => HelperUse = () => ({ args: ARGS, readsStack: true, wholeStack: true }),
   mainExitReadsR0 = true,
+  mapKeySize: (lddw: number) => number | undefined = () => undefined,
 ): Precision {
+  // mapKeySize(j): for the lddw at j of a map pointer, how many bytes of a key a lookup's checks
+  // read (0: none, the key's value cannot change the verdict); undefined: unknown.
   const n = insns.length;
   // The main program's own instructions end where the first other function starts. Its exits
   // read r0's value only when the program type checks a return range (check_return_code; the
@@ -394,6 +491,10 @@ export function computePrecise(
   const mainEnd = Math.min(n, ...subprogStarts.filter((s) => s > 0));
   const succ: number[][] = new Array(n);
   for (let i = 0; i < n; i++) succ[i] = isSecondLddwSlot(insns, i) ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
+  // Instructions some path reaches other than from the one before them: jump targets and entries.
+  const blockStart = new Uint8Array(n);
+  for (let i = 0; i < n; i++) for (const t of succ[i]!) if (t !== i + (insns[i]!.code === op.OP_LDDW ? 2 : 1)) blockStart[t] = 1;
+  for (const s of subprogStarts) if (s >= 0 && s < n) blockStart[s] = 1;
 
   // Forward: certainly-scalar registers before each instruction (must-analysis, greatest fixpoint).
   const scIn = new Uint16Array(n).fill(ALL);
@@ -490,7 +591,8 @@ export function computePrecise(
       }
       const v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
         ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
-        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, calleeAt(i)) & ALL;
+        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, calleeAt(i), (r) => fpOffsetBefore(insns, blockStart, i, r),
+          (r) => { const j = lddwBefore(insns, blockStart, i, r); return j === undefined ? undefined : mapKeySize(j); }) & ALL;
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
         readsCaller[i] = rd;

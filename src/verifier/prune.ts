@@ -9,8 +9,8 @@
  * precision.ts: a static, conservative form of the kernel's precision
  * tracking) are compared by type only; every other register in full.
  */
-import type { Reg } from './types.js';
-import { type VerifierState, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { Reg } from './types.js';
+import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
 
 class IdMap {
   /**
@@ -114,6 +114,20 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       const so = fo.stack[spi];
       if (!so) continue;
       const sc = fc.stack[spi];
+      if (!exact) {
+        // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
+        // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
+        // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
+        // old scalar matches any scalar.
+        const oSpill = isScalarSpill64(so), cSpill = isScalarSpill64(sc);
+        const oMisc = !oSpill && isAllMisc(so, ctx.allowUninitStack), cMisc = !cSpill && isAllMisc(sc, ctx.allowUninitStack);
+        if (oMisc && (cSpill || cMisc)) continue;
+        if (oSpill && cMisc) {
+          if (ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
+          if (regsafe(so.spilled!, UNBOUND, ids)) continue;
+          return false;
+        }
+      }
       for (let j = 0; j < 8; j++) {
         const to = so.t[j]!;
         const tc = sc ? sc.t[j]! : STACK_INVALID;
@@ -136,6 +150,24 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     }
   }
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  return true;
+}
+
+/** An unknown scalar: what a load from a slot of MISC bytes gives (the kernel's unbound_reg). */
+const UNBOUND = Reg.unknown();
+
+/** The slot holds a spilled 64-bit scalar (is_spilled_scalar_reg64: its lowest byte is a spill byte). */
+function isScalarSpill64(s: StackSlot | undefined): boolean {
+  return s !== undefined && s.t[0] === STACK_SPILL && s.spilled?.type === 'scalar';
+}
+
+/** Every byte is MISC, or never written where uninitialised reads are allowed (is_stack_all_misc). */
+function isAllMisc(s: StackSlot | undefined, allowUninit: boolean): boolean {
+  for (let j = 0; j < 8; j++) {
+    const t = s ? s.t[j]! : STACK_INVALID;
+    if (t === STACK_MISC || (t === STACK_INVALID && allowUninit)) continue;
+    return false;
+  }
   return true;
 }
 
