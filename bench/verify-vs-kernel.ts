@@ -20,6 +20,7 @@ import { join, resolve, dirname, basename } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadObjectFile } from '../src/object/file.js';
+import { withHostKconfig } from '../src/cli/host-kconfig.js';
 import { verify } from '../src/verifier/index.js';
 import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { readBtfPath } from '../src/cli/btf-input.js';
@@ -69,7 +70,7 @@ async function tsbpfStats(obj: string, btf: Btf | undefined): Promise<Map<string
   registry.register(getFuncIp);
   let coll;
   try {
-    coll = await loadObjectFile(obj);
+    coll = await withHostKconfig(await loadObjectFile(obj));
   } catch {
     return m; // the object does not open: every program shows as missing
   }

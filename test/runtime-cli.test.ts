@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, FIXTURES } from './paths.js';
 import { Runtime } from '../src/runtime/index.js';
@@ -39,6 +39,21 @@ test('prog run: -j prints bpftool\'s {retval, duration}; plain output like bpfto
   assert.match(plain.out, /^Return value: 2, duration \(average\): \d+ns\n$/);
   const one = tsbpf('prog', 'run', fw, 'xdp_pass', 'data_in', pkt, '--interpret');
   assert.match(one.out, /^Return value: 2, duration: \d+ns\n$/);
+});
+
+test('prog run fills .kconfig externs from this machine, as libbpf does', (t) => {
+  // fixtures/externs.c: XDP_ABORTED unless CONFIG_BPF_SYSCALL, then XDP_PASS for LINUX_KERNEL_VERSION >= 5.0.
+  // With the externs left zero (the library's user-space default) it returns XDP_ABORTED (0).
+  let config = false;
+  try {
+    config = process.platform === 'linux' && (existsSync('/proc/config.gz') || existsSync(`/boot/config-${release()}`));
+  } catch {}
+  if (!config) return t.skip('no kernel config here (/proc/config.gz, /boot/config-*): the CLI leaves .kconfig zero');
+  const pkt = join(tmp, 'pkt-kconfig');
+  writeFileSync(pkt, eth(0x0800, ip4l4({}, 6, tcp(1, 2))));
+  const r = tsbpf('prog', 'run', join(FIXTURES, 'externs.o'), 'kernel_version', '--data-in', pkt, '-j');
+  assert.equal(r.code, 0, r.err);
+  assert.equal((JSON.parse(r.out) as { retval: number }).retval, 2);
 });
 
 test('prog run: ctx in/out, and errors with the kernel errno', () => {

@@ -229,7 +229,9 @@ export class TestKit {
     const maps = new Map(spec.maps);
     for (const [name, ms] of spec.maps) {
       if (ms.section !== '.kconfig' || !ms.externs) continue;
-      const value = new Uint8Array(ms.valueSize);
+      // start from values the spec already holds (the CLI's: this machine's, as libbpf reads them)
+      const held = ms.contents?.find((c) => 'key' in c);
+      const value = held && 'key' in held && held.value.length === ms.valueSize ? Uint8Array.from(held.value) : new Uint8Array(ms.valueSize);
       const dv = new DataView(value.buffer);
       for (const e of ms.externs) {
         const v = this.kconfig[e.name];

@@ -11,6 +11,7 @@
  */
 import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
 import { loadObjectFile } from '../../object/file.js';
+import { withHostKconfig } from '../host-kconfig.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { CollectionApi, ProgramApi, RuntimeApi } from '../../runtime/api.js';
 import { TsbpfError } from '../../errors.js';
@@ -193,7 +194,7 @@ interface Target {
  * this one is loaded alone.
  */
 async function objectProgram(file: string, progName: string, values: Record<string, unknown>): Promise<Target> {
-  const spec = await loadObjectFile(file);
+  const spec = await withHostKconfig(await loadObjectFile(file));
   if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   // Default: the runtime's (the JIT for verified programs).
   const rt: RuntimeApi = values.kernel ? new (await import('../../kernel/index.js')).KernelRuntime() : new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
