@@ -30,10 +30,10 @@
  */
 import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
-import { DESC_TABLE_STATE, H, MURMUR, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, chunks, copyBody } from './wasm-code.js';
-import { fmix32, mixK, rotl } from '../vm/jit/inline-hash.js';
+import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';
@@ -79,15 +79,7 @@ function hashBody(): FuncBody {
   chunks(c, I, LEN, 4, () => {
     at(c, KEY, I);
     c.mem(Op.i32_load, 0, 0);
-    mixK(c);
-    c.localGet(HV);
-    c.op(Op.i32_xor);
-    rotl(c, 13);
-    c.i32Const(5);
-    c.op(Op.i32_mul);
-    c.i32Const(MURMUR.n | 0);
-    c.op(Op.i32_add);
-    c.localSet(HV);
+    mixBlock(c, HV);
   });
   // the tail bytes, k |= byte << s
   chunks(c, I, LEN, 1, () => {

@@ -88,8 +88,8 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
   };
 }
 
-// The murmur3 steps, shared with the generic probe's hash (helpers/hash-probe.ts).
-export const rotl = (c: FuncBody, n: number): void => {
+// The murmur3 steps; mixK, mixBlock and fmix32 serve the generic probe's hash too (helpers/hash-probe.ts).
+const rotl = (c: FuncBody, n: number): void => {
   c.i32Const(n);
   c.op(Op.i32_rotl);
 };
@@ -102,6 +102,19 @@ export function mixK(c: FuncBody): void {
   c.op(Op.i32_mul);
 }
 
+/** k on the stack -> h (local) = rotl(h ^ mixK(k), 13) * 5 + n (murmur3's block step) */
+export function mixBlock(c: FuncBody, h: number): void {
+  mixK(c);
+  c.localGet(h);
+  c.op(Op.i32_xor);
+  rotl(c, 13);
+  c.i32Const(5);
+  c.op(Op.i32_mul);
+  c.i32Const(MURMUR.n | 0);
+  c.op(Op.i32_add);
+  c.localSet(h);
+}
+
 /** h (local) = hash-layout.ts hashBytes of the keySize bytes at the i32 address `key()` */
 function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): void {
   c.i32Const((l.seed ^ l.keySize) | 0);
@@ -110,15 +123,7 @@ function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): vo
   for (; i + 4 <= l.keySize; i += 4) {
     key();
     c.mem(Op.i32_load, 0, i);
-    mixK(c);
-    c.localGet(h);
-    c.op(Op.i32_xor);
-    rotl(c, 13);
-    c.i32Const(5);
-    c.op(Op.i32_mul);
-    c.i32Const(MURMUR.n | 0);
-    c.op(Op.i32_add);
-    c.localSet(h);
+    mixBlock(c, h);
   }
   // the tail bytes (1-3), little-endian; with none, hashBytes mixes nothing more
   if (i < l.keySize) {
