@@ -10,9 +10,9 @@
  * from the state block on every call; this does none of that.
  *
  * It declines (the call goes to the helper) unless the map is a
- * preallocated BPF_MAP_TYPE_HASH whose table lets programs look up without
+ * preallocated BPF_MapType.hash whose table lets programs look up without
  * JS (H.PROBE has PROBE_LOOKUP; LRU lookups move the element and stay with
- * the helper) or a preallocated BPF_MAP_TYPE_PERCPU_HASH (the value of the
+ * the helper) or a preallocated BPF_MapType.percpu_hash (the value of the
  * run's CPU, from the JIT's CPU global), in an unshared memory
  * (a shared table's readers check its seqcount, which the probe does), with
  * a key of at most MAX_INLINE_KEY bytes.
@@ -23,14 +23,13 @@
  * are checked against max_entries before they index anything, and the walk
  * stops after max_entries + 1 steps even on a corrupted chain.
  */
-import type { HelperInliner, InlineSite } from './compile.js';
+import type { HelperInliner } from './compile.js';
+import { knownMapInliner } from './known-map.js';
+import { MapType } from '../../uapi/bpf-types.js';
 import { Op, type FuncBody } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
 import { DESC_TABLE_STATE, H, HDR_WORDS, MURMUR, PROBE_LOOKUP } from '../../memory/hash-layout.js';
 
-/** BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH (include/uapi/linux/bpf.h) */
-const MAP_TYPE_HASH = 1;
-const MAP_TYPE_PERCPU_HASH = 5;
 /** Longest key compared inline (the unrolled code grows with it). */
 export const MAX_INLINE_KEY = 64;
 
@@ -58,15 +57,15 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
     if (mapAddr < NULL_GUARD || mapAddr + DESC_TABLE_STATE + 4 > space.size || mapAddr % 4 !== 0) return undefined;
     if (space.regionOf(mapAddr, DESC_TABLE_STATE + 4)?.kind !== 'map') return undefined;
     const type = space.readU32(mapAddr);
-    if (type !== MAP_TYPE_HASH && type !== MAP_TYPE_PERCPU_HASH) return undefined;
+    if (type !== MapType.hash && type !== MapType.percpu_hash) return undefined;
     const st = space.readU32(mapAddr + DESC_TABLE_STATE);
     if (st === 0 || st + HDR_WORDS * 4 > space.size) return undefined;
     const w = (i: number): number => space.readU32(st + i * 4);
     // A plain table says whether programs may look up without JS (not LRU, whose lookups move
     // the element); a per-CPU one (never LRU: that is another type) has no lookup-time rule.
-    if (type === MAP_TYPE_HASH && !(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
+    if (type === MapType.hash && !(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
     // Per-CPU elements (maps/hash.ts HashBase): the key, then one value_size rounded to 8 per CPU (unshared spaces).
-    const cpuStride = type === MAP_TYPE_PERCPU_HASH ? (w(H.VALUE_SIZE) + 7) & ~7 : 0;
+    const cpuStride = type === MapType.percpu_hash ? (w(H.VALUE_SIZE) + 7) & ~7 : 0;
     const slots = cpuStride ? (w(H.SLOT_SIZE) - w(H.KEY_ROUND)) / cpuStride : 1;
     if (!Number.isInteger(slots) || slots < 1) return undefined;
     const l: HashMapLayout = {
@@ -162,11 +161,7 @@ export function fmix32(c: FuncBody, h: number): void {
 
 /** The inliner for bpf_map_lookup_elem on hash maps (`layoutOf` decides which). */
 export function hashMapLookup(layoutOf: (mapAddr: number) => HashMapLayout | undefined): HelperInliner {
-  return (s: InlineSite): boolean => {
-    const mapAddr = s.aux?.mapAddr ?? s.constReg(1);
-    if (mapAddr === undefined) return false;
-    const l = layoutOf(mapAddr);
-    if (!l) return false;
+  return knownMapInliner(layoutOf, (s, l) => {
     const c = s.body;
     // r1..r5 are the helper's to clobber: r2 stays the key, r3 the element
     // number (u32 in i64), r4 the steps left, r5 the element's address.
@@ -257,6 +252,5 @@ export function hashMapLookup(layoutOf: (mapAddr: number) => HashMapLayout | und
     c.br(0);
     c.end();
     c.end();
-    return true;
-  };
+  });
 }

@@ -11,9 +11,11 @@
  */
 import type { HelperInliner, InlineSite } from './compile.js';
 import { BPF_FUNC } from '../../uapi/helper-ids.js';
+import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
 import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
+import { knownMapInliner } from './known-map.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
@@ -41,11 +43,7 @@ export interface ArrayMapLayout {
  * maps that are not plain arrays (the site then calls the helper).
  */
 export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | undefined): HelperInliner {
-  return (s: InlineSite): boolean => {
-    const mapAddr = s.aux?.mapAddr ?? s.constReg(1);
-    if (mapAddr === undefined) return false;
-    const l = layoutOf(mapAddr);
-    if (!l) return false;
+  return knownMapInliner(layoutOf, (s, l) => {
     const c = s.body;
     c.localGet(s.reg(2));
     c.op(Op.i32_wrap_i64);
@@ -65,12 +63,9 @@ export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | u
     c.i64Const32(0);
     c.op(Op.end);
     c.localSet(s.reg(0));
-    return true;
-  };
+  });
 }
 
-/** BPF_MAP_TYPE_ARRAY (include/uapi/linux/bpf.h) */
-const MAP_TYPE_ARRAY = 2;
 
 /**
  * The layout of an array map read from its descriptor in the address space
@@ -83,7 +78,7 @@ export function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number
   return (mapAddr) => {
     if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
     if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;
-    if (space.readU32(mapAddr) !== MAP_TYPE_ARRAY) return undefined;
+    if (space.readU32(mapAddr) !== MapType.array) return undefined;
     const values = space.readU32(mapAddr + 24);
     const stride = space.readU32(mapAddr + 28);
     const maxEntries = space.readU32(mapAddr + 12);
