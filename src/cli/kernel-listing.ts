@@ -40,7 +40,7 @@ function withFd<T>(sys: Sys, kind: ObjKind, id: number, f: (fd: number) => T): T
   }
 }
 
-export function progListed(sys: Sys, fd: number): ProgInfo {
+function progListed(sys: Sys, fd: number): ProgInfo {
   const p = progInfo(sys, fd);
   const out: ProgInfo = {
     id: p.id,
@@ -60,14 +60,14 @@ export function progListed(sys: Sys, fd: number): ProgInfo {
   return out;
 }
 
-export function mapListed(sys: Sys, fd: number): MapInfo {
+function mapListed(sys: Sys, fd: number): MapInfo {
   const m = mapInfo(sys, fd);
   const out: MapInfo = { id: m.id, type: String(m.type), name: m.name, flags: m.flags, bytes_key: m.keySize, bytes_value: m.valueSize, max_entries: m.maxEntries, bytes_memlock: m.bytesMemlock, frozen: m.frozen ? 1 : 0 };
   if (m.btfId) out.btf_id = m.btfId;
   return out;
 }
 
-export function linkListed(sys: Sys, fd: number): LinkInfo {
+function linkListed(sys: Sys, fd: number): LinkInfo {
   const l = linkInfo(sys, fd);
   const out: LinkInfo = { id: l.id, type: l.type, prog_id: l.progId };
   for (const [k, v] of Object.entries(l.details)) out[k] = typeof v === 'bigint' ? Number(v) : v;
@@ -75,7 +75,7 @@ export function linkListed(sys: Sys, fd: number): LinkInfo {
 }
 
 /** A source of the kernel's objects, by kind. */
-export class KernelListing {
+class KernelListing {
   constructor(private readonly sys: Sys) {}
   private all<T>(kind: ObjKind, f: (fd: number) => T): T[] {
     const out: T[] = [];

@@ -42,7 +42,7 @@ export const COMMANDS: Record<string, string[] | null> = {
 /** bpftool's synonyms. */
 const VERB_ALIASES: Record<string, string> = { list: 'show' };
 
-export const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
+const USAGE = `Usage: tsbpf [OPTIONS] COMMAND ...
        tsbpf COMMAND help          (or --help / -h anywhere: that command's usage)
 
   tsbpf asm FILE [-o OUT]                 assemble (kernel log syntax or the conformance %r dialect)

@@ -82,7 +82,7 @@ function valueOf(v: unknown): number {
 const text = (f: Formatted): string => (f instanceof Hex || f instanceof Plain ? f.text : typeof f === 'object' && f !== null ? JSON.stringify(f, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) : String(f));
 
 /** A key as labels: by BTF when the map has a key type, else its integer (or hex bytes). */
-export function keyLabels(map: MapApi<unknown>, btf: Btf | undefined, key: Uint8Array, label = 'key'): Record<string, string> {
+function keyLabels(map: MapApi<unknown>, btf: Btf | undefined, key: Uint8Array, label = 'key'): Record<string, string> {
   if (btf && map.spec.btfKeyTypeId) {
     const f = formatValue(btf, map.spec.btfKeyTypeId, key);
     if (f && typeof f === 'object' && !Array.isArray(f) && !(f instanceof Hex) && !(f instanceof Plain)) return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, text(v)]));

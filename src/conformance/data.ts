@@ -31,7 +31,7 @@ export interface ConformanceTest {
   error?: string;
 }
 
-export class ConformanceFileError extends TsbpfError {
+class ConformanceFileError extends TsbpfError {
   constructor(name: string, reason: string) {
     super('EINVAL', `${name}: ${reason}`);
   }

@@ -24,7 +24,7 @@ export interface PluginResult {
   stderr: string;
 }
 
-export const PLUGIN_USAGE = 'usage: tsbpf-conformance-plugin [MEMHEX] [--interpret|--jit]  (program as hex bytes on stdin)\n';
+const PLUGIN_USAGE = 'usage: tsbpf-conformance-plugin [MEMHEX] [--interpret|--jit]  (program as hex bytes on stdin)\n';
 
 export async function plugin(argv: readonly string[], stdin: string): Promise<PluginResult> {
   let kind: EngineKind = 'interpret';

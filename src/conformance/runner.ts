@@ -19,7 +19,7 @@ import type { ConformanceTest } from './data.js';
 export type EngineKind = 'interpret' | 'jit';
 
 /** The suite's only helper: id 5 returns r1 and does nothing else. */
-export const CONFORMANCE_HELPER: HelperDef = {
+const CONFORMANCE_HELPER: HelperDef = {
   id: 5,
   name: 'conformance_identity',
   proto: { ret: 'INTEGER', args: ['ANYTHING'] },
@@ -50,7 +50,7 @@ export async function loadEngine(kind: EngineKind): Promise<Engine> {
  * ids, which only a runtime can resolve: a raw program using them fails here
  * with a typed error rather than running with a meaningless value.
  */
-export function checkRawLddw(insns: readonly Insn[]): void {
+function checkRawLddw(insns: readonly Insn[]): void {
   for (let i = 0; i < insns.length; i++) {
     const ins = insns[i]!;
     if (ins.code === OP_LDDW) {

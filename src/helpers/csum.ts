@@ -34,7 +34,7 @@ export function csumFrom32to16(sum: number): number {
 }
 
 /** csum16_add: 16-bit add with end-around carry. */
-export function csum16Add(a: number, b: number): number {
+function csum16Add(a: number, b: number): number {
   const s = (a & 0xffff) + (b & 0xffff);
   return s > 0xffff ? s - 0xffff : s;
 }

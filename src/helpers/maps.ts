@@ -22,7 +22,7 @@ export function mapArg(env: ExecEnv, r: bigint): HelperMap {
  * (a map pointer and a key address always do): the helper's HelperFn32, the
  * same operation without BigInt conversions. Returns the value's address, or 0.
  */
-export function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number): number {
+function mapLookupElem32(env: ExecEnv, mapAddr: number, keyAddr: number): number {
   return mapArg32(env, mapAddr).lookup(keyAddr, env.cpu) >>> 0;
 }
 

@@ -17,7 +17,7 @@ export const XDP_TX = 3n;
 export const XDP_REDIRECT = 4n;
 export const TC_ACT_SHOT = 2n;
 export const TC_ACT_REDIRECT = 7n;
-export const BPF_F_INGRESS = 1n;
+const BPF_F_INGRESS = 1n;
 export const BPF_F_BROADCAST = 1n << 3n;
 export const BPF_F_EXCLUDE_INGRESS = 1n << 4n;
 

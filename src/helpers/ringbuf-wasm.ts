@@ -226,7 +226,7 @@ function outputBody(fb: number, copy: number): FuncBody {
 }
 
 /** The producer module (imports e.mem and e.fb, exports output). */
-export function ringbufModuleBytes(): Uint8Array {
+function ringbufModuleBytes(): Uint8Array {
   const m = new ModuleBuilder();
   const outType = m.type([I32, I32, I32, I32, I32], [I32]);
   const fb = m.importFunc('e', 'fb', outType);

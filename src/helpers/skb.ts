@@ -14,11 +14,11 @@ import { csumAdd, csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumR
 
 export const BPF_F_RECOMPUTE_CSUM = 1n << 0n;
 export const BPF_F_INVALIDATE_HASH = 1n << 1n;
-export const BPF_F_HDR_FIELD_MASK = 0xfn;
-export const BPF_F_PSEUDO_HDR = 1n << 4n;
+const BPF_F_HDR_FIELD_MASK = 0xfn;
+const BPF_F_PSEUDO_HDR = 1n << 4n;
 export const BPF_F_MARK_MANGLED_0 = 1n << 5n;
-export const BPF_F_MARK_ENFORCE = 1n << 6n;
-export const BPF_F_IPV6 = 1n << 7n;
+const BPF_F_MARK_ENFORCE = 1n << 6n;
+const BPF_F_IPV6 = 1n << 7n;
 /** CSUM_MANGLED_0: a computed UDP checksum of 0 is sent as all ones (RFC 768). */
 const CSUM_MANGLED_0 = 0xffff;
 const INT_MAX = 0x7fffffff;

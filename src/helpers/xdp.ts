@@ -31,7 +31,7 @@ export interface XdpBounds {
   dataMeta: number;
 }
 
-export function readXdp(env: { space: ExecEnv['space'] }, p: XdpPacket): XdpBounds {
+function readXdp(env: { space: ExecEnv['space'] }, p: XdpPacket): XdpBounds {
   const s = env.space;
   return { data: s.readU32(p.ctx + XDP_MD.data), dataEnd: s.readU32(p.ctx + XDP_MD.data_end), dataMeta: s.readU32(p.ctx + XDP_MD.data_meta) };
 }

@@ -41,7 +41,7 @@ const CTX_SIZE = 12 * 8;
 const errnoNames = new Map<number, string>(Object.entries(ERRNO_VALUES).map(([k, v]) => [v, k]));
 
 /** The error an operation refused with errno `e` (positive) fails with, as Node shapes system errors. */
-export function policyError(e: number, syscall: string, what: string): NodeJS.ErrnoException {
+function policyError(e: number, syscall: string, what: string): NodeJS.ErrnoException {
   const code = errnoNames.get(e) ?? `E${e}`;
   const err = new Error(`${code}: operation refused by policy program, ${syscall} '${what}'`) as NodeJS.ErrnoException;
   err.code = code;

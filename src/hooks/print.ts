@@ -61,7 +61,7 @@ function u64(b: Uint8Array): bigint {
 }
 
 /** A key as bpftrace shows it: a C string for char arrays, else the number. */
-export function formatKey(k: Uint8Array): string {
+function formatKey(k: Uint8Array): string {
   const nul = k.indexOf(0);
   const printable = (nul < 0 ? k : k.subarray(0, nul)).every((c) => c >= 0x20 && c < 0x7f);
   if (k.length > 8 || (nul > 0 && printable)) return new TextDecoder().decode(nul < 0 ? k : k.subarray(0, nul));

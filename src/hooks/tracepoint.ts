@@ -16,20 +16,20 @@ import type { AddressSpace } from '../memory/address-space.js';
 import { HookPoint, memOf, type Link } from './link.js';
 
 /** PERF_MAX_TRACE_SIZE: the largest record the verifier lets a tracepoint program read. */
-export const MAX_TRACE_SIZE = 8192;
+const MAX_TRACE_SIZE = 8192;
 
-export const HTTP_REQUEST_SIZE = 240;
-export const NET_SOCKET_SIZE = 64;
-export const CHILD_PROCESS_SIZE = 152;
-export const WORKER_SIZE = 24;
-export const APP_EVENT_HEADER = 16;
+const HTTP_REQUEST_SIZE = 240;
+const NET_SOCKET_SIZE = 64;
+const CHILD_PROCESS_SIZE = 152;
+const WORKER_SIZE = 24;
+const APP_EVENT_HEADER = 16;
 
 const HTTP_METHODS: Record<string, number> = { GET: 1, HEAD: 2, POST: 3, PUT: 4, DELETE: 5, PATCH: 6, OPTIONS: 7, CONNECT: 8, TRACE: 9 };
 
 const enc = new TextEncoder();
 
 /** Write `s` as a NUL-terminated, zero-padded C string of at most `max` bytes (cut at max-1). */
-export function writeCString(space: AddressSpace, addr: number, s: string, max: number): void {
+function writeCString(space: AddressSpace, addr: number, s: string, max: number): void {
   const b = enc.encode(s);
   const n = Math.min(b.length, max - 1);
   space.u8.set(b.subarray(0, n), addr);

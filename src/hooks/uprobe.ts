@@ -137,7 +137,7 @@ class Probe {
 }
 
 /** The entry or return of a probed function: a hook point for kprobe programs. */
-export class ProbePoint extends HookPoint {
+class ProbePoint extends HookPoint {
   constructor(
     name: string,
     readonly probe: Probe,

@@ -12,7 +12,7 @@ import type { Insn } from './insn.js';
 import * as op from './opcodes.js';
 
 /** BPF_JMP or BPF_JMP32 class: jumps, calls and exit. */
-export function isJmpClass(ins: Insn): boolean {
+function isJmpClass(ins: Insn): boolean {
   const cls = op.classOf(ins.code);
   return cls === op.BPF_JMP || cls === op.BPF_JMP32;
 }

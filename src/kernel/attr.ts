@@ -11,9 +11,9 @@
  */
 import type { Sys } from './ffi.js';
 
-export const ATTR_SIZE = 168;
+const ATTR_SIZE = 168;
 /** BPF_OBJ_NAME_LEN */
-export const OBJ_NAME_LEN = 16;
+const OBJ_NAME_LEN = 16;
 
 /** A zeroed buffer over its own ArrayBuffer (a stable address for the kernel). */
 export function nativeBuf(n: number): Uint8Array {

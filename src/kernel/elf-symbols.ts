@@ -28,7 +28,7 @@ export interface ElfSymbol {
 }
 
 /** Every defined symbol of `path`'s .symtab, then its .dynsym. */
-export function elfSymbols(path: string): ElfSymbol[] {
+function elfSymbols(path: string): ElfSymbol[] {
   let b: Uint8Array;
   try {
     b = new Uint8Array(readFileSync(path));

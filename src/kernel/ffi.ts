@@ -72,8 +72,8 @@ interface Koffi {
 
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
-export const MAP_SHARED = 1;
-export const EPOLLIN = 1;
+const MAP_SHARED = 1;
+const EPOLLIN = 1;
 
 /** The system calls, bound once per process. */
 export class Sys {

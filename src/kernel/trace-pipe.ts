@@ -24,7 +24,7 @@ export interface TraceLine {
 /** `comm-pid [cpu] flags ts: bpf_trace_printk: msg` (the tag is the function name on newer kernels too) */
 const LINE = /^\s*(.+)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+\S+\s+([\d.]+):\s+(?:bpf_trace_printk:\s)?(.*)$/;
 
-export function parseTraceLine(line: string): TraceLine | undefined {
+function parseTraceLine(line: string): TraceLine | undefined {
   const m = LINE.exec(line);
   if (!m) return undefined;
   return { comm: m[1]!.trim(), pid: Number(m[2]), cpu: Number(m[3]), timestamp: Number(m[4]), message: m[5]!, line };

@@ -27,7 +27,7 @@ import { TsbpfError } from '../errors.js';
 
 const SPINS = 64;
 /** How long a taker waits before reporting a lock that is never released (see the module comment). */
-export const LOCK_TIMEOUT_MS = 5000;
+const LOCK_TIMEOUT_MS = 5000;
 
 let blockingOk: boolean | undefined;
 /** May this thread block in Atomics.wait (not on a browser's main thread)? */

@@ -18,7 +18,7 @@ import { HashMap, PerCpuHashMap } from './hash.js';
 import { BPF_F_NO_COMMON_LRU } from './flags.js';
 
 /** htab_map_alloc's max_entries adjustment for per-CPU LRU lists. */
-export function lruMaxEntries(spec: MapSpec, numCpus: number): number {
+function lruMaxEntries(spec: MapSpec, numCpus: number): number {
   if (!(spec.flags & BPF_F_NO_COMMON_LRU)) return spec.maxEntries;
   const up = Math.ceil(spec.maxEntries / numCpus) * numCpus;
   return up >= spec.maxEntries && up <= 0xffffffff ? up : Math.floor(spec.maxEntries / numCpus) * numCpus;

@@ -72,7 +72,7 @@ const CRC_TABLE = (() => {
   }
   return t;
 })();
-export function crc32(b: Uint8Array): number {
+function crc32(b: Uint8Array): number {
   let c = 0xffffffff;
   for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -90,7 +90,7 @@ function specFromJson(j: PinHeader['spec']): MapSpec {
 const ENTRY_TYPES = new Set(['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'devmap', 'devmap_hash']);
 
 /** Serialize a map's state. */
-export function serializeMap(map: BpfMap<unknown>, btf?: Btf): Uint8Array {
+function serializeMap(map: BpfMap<unknown>, btf?: Btf): Uint8Array {
   const chunks: Uint8Array[] = [];
   let count = 0;
   let kind: PinHeader['kind'] = 'spec';
@@ -178,7 +178,7 @@ export function pinMap(map: BpfMap<unknown>, path: string, opts: PinOptions = {}
 }
 
 /** Parse and verify a pin file's bytes. */
-export function parsePin(path: string, b: Uint8Array): { header: PinHeader; payload: Uint8Array } {
+function parsePin(path: string, b: Uint8Array): { header: PinHeader; payload: Uint8Array } {
   const bad = (why: string): never => {
     throw new PinFileError(path, why);
   };

@@ -48,7 +48,7 @@ import {
 } from './flags.js';
 
 /** kernel: RINGBUF_MAX_RECORD_SZ */
-export const RINGBUF_MAX_RECORD_SZ = 0xffffffff / 4;
+const RINGBUF_MAX_RECORD_SZ = 0xffffffff / 4;
 export { DATA_OFF };
 const W_LOCK = RB.LOCK;
 const W_WAKE = RB.WAKE;

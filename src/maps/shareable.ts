@@ -17,7 +17,7 @@ import { MAP_CLASSES } from './classes.js';
 import { RingBuf } from './ringbuf.js';
 
 /** Map types whose whole state lives in the address space. */
-export const SHAREABLE_MAP_TYPES: ReadonlySet<MapTypeName> = new Set<MapTypeName>([
+const SHAREABLE_MAP_TYPES: ReadonlySet<MapTypeName> = new Set<MapTypeName>([
   'array',
   'percpu_array',
   'hash',

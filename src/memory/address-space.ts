@@ -31,7 +31,7 @@
  */
 import { TsbpfError } from '../errors.js';
 
-export const WASM_PAGE = 65536;
+const WASM_PAGE = 65536;
 /** Addresses below this are never allocated: NULL plus small offsets always fault. */
 export const NULL_GUARD = 4096;
 
@@ -84,7 +84,7 @@ export interface AddressSpaceOptions {
 }
 
 /** Shared spaces: the word counting the runs in flight on all threads (the first block allocated). */
-export const GRACE_WORD_ADDR = NULL_GUARD;
+const GRACE_WORD_ADDR = NULL_GUARD;
 
 const MIN_CLASS = 4; // 16 bytes
 const MAX_CLASS = 16; // 64 KiB

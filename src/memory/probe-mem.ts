@@ -29,7 +29,7 @@ import { TsbpfError } from '../errors.js';
 import { NULL_GUARD, type AddressSpace } from './address-space.js';
 
 /** bytes of the table block: the count word, padding, then the ranges */
-export const PROBE_TABLE_BYTES = 1024;
+const PROBE_TABLE_BYTES = 1024;
 /** offset of the first [lo, hi) pair */
 export const PROBE_TABLE_RANGES = 8;
 /** how many ranges one table holds */

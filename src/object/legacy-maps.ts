@@ -26,11 +26,11 @@ import { MapDefinitionError, mapTypeName, objectSymbols, type MapLocation } from
 import type { ElfMapFields, MapSpec } from './spec.js';
 
 /** iproute2's struct bpf_elf_map_min: type, size_key, size_value, max_elem */
-export const ELF_MAP_MIN_SIZE = 16;
+const ELF_MAP_MIN_SIZE = 16;
 /** libbpf 0.x's struct bpf_map_def: the five fields every legacy record starts with */
-export const LEGACY_MAP_DEF_SIZE = 20;
+const LEGACY_MAP_DEF_SIZE = 20;
 /** iproute2's struct bpf_elf_map: bpf_map_def + id, pinning, inner_id, inner_idx */
-export const ELF_MAP_SIZE = 36;
+const ELF_MAP_SIZE = 36;
 /** bpf_elf.h */
 export const PIN_NONE = 0;
 export const PIN_OBJECT_NS = 1;

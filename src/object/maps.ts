@@ -81,7 +81,7 @@ export interface MapLocation {
 export type DataKind = 'data' | 'rodata' | 'bss';
 
 /** Which global-data kind a section is, by libbpf's rules (name and type), or undefined. */
-export function dataSectionKind(sec: ElfSection): DataKind | undefined {
+function dataSectionKind(sec: ElfSection): DataKind | undefined {
   const n = sec.name;
   if (sec.type === SHT_PROGBITS && !(sec.flags & SHF_EXECINSTR)) {
     if (n === '.data' || n.startsWith('.data.')) return 'data';

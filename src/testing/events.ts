@@ -75,12 +75,12 @@ function sectionPrefix(section: string): string {
 }
 
 /** Whether the section's event carries a return value. */
-export function hasReturn(ps: ProgramSpec): boolean {
+function hasReturn(ps: ProgramSpec): boolean {
   return RET_SECTIONS.has(sectionPrefix(ps.section));
 }
 
 /** A value as the 64 bits a register or argument slot holds (strings become kernel strings of the model). */
-export function argBits(model: KernelModel, v: ArgValue | undefined): bigint {
+function argBits(model: KernelModel, v: ArgValue | undefined): bigint {
   if (v === undefined || v === null || v === false) return 0n;
   if (v === true) return 1n;
   if (v instanceof KernelObject) return v.ptr;

@@ -302,7 +302,7 @@ function fixedSizeArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
 }
 
 /** The checks by argument type (check_func_arg's switch on arg_type); a type missing here is refused as unsupported. */
-export const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
+const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   ANYTHING: anythingArg,
   CONST_MAP_PTR: mapPtrArg,
   PTR_TO_MAP_KEY: mapKeyValueArg,

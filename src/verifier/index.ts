@@ -41,7 +41,7 @@ export interface VerifierResult {
 }
 
 /** The source line of instruction `i` from BTF line_info (the last record at or before it). */
-export function sourceLineOf(input: VerifierInput, i: number): SourceLocation | undefined {
+function sourceLineOf(input: VerifierInput, i: number): SourceLocation | undefined {
   const li = input.lineInfo;
   if (!li || !li.length) return undefined;
   let best: (typeof li)[number] | undefined;

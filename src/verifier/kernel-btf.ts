@@ -31,10 +31,10 @@ export const MAP_BTF_STRUCT: Readonly<Record<string, string>> = {
 };
 
 /** The kfuncs tsbpf implements (see kfuncs.ts); their FUNCs are copied for the signatures. */
-export const KFUNC_NAMES: readonly string[] = ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_preempt_disable', 'bpf_preempt_enable'];
+const KFUNC_NAMES: readonly string[] = ['bpf_rcu_read_lock', 'bpf_rcu_read_unlock', 'bpf_preempt_disable', 'bpf_preempt_enable'];
 
 /** Kernel functions and tracepoints tsbpf knows as fentry/fexit and tp_btf targets. */
-export const TRACING_TARGETS: readonly string[] = [
+const TRACING_TARGETS: readonly string[] = [
   'bpf_fentry_test1', 'bpf_fentry_test2', 'bpf_fentry_test3', 'bpf_fentry_test7', 'bpf_modify_return_test',
   'typedef btf_trace_task_newtask', 'typedef btf_trace_sched_switch',
   // lsm hooks (progtypes/lsm.ts) of each kind: int, bool, void, sleepable, untrusted, disabled; and a bpf_lsm_ non-hook
@@ -181,7 +181,7 @@ function tracingArg(btf: Btf, id: number): TracingArg {
 }
 
 /** A short C spelling of a type, for messages. */
-export function cName(btf: Btf, id: number, depth = 0): string {
+function cName(btf: Btf, id: number, depth = 0): string {
   if (depth > 8) return '?';
   const t = btf.typeById(id);
   switch (t.kind) {

@@ -18,11 +18,11 @@ export interface MapNames {
 }
 
 /** Numbers small in magnitude print in decimal, the rest in hex (verbose_snum / verbose_unum). */
-export function snum(v: bigint): string {
+function snum(v: bigint): string {
   const s = BigInt.asIntN(64, v);
   return s >= -32768n && s <= 32767n ? s.toString() : '0x' + BigInt.asUintN(64, s).toString(16);
 }
-export function unum(v: bigint): string {
+function unum(v: bigint): string {
   const u = BigInt.asUintN(64, v);
   return u <= 65535n ? u.toString() : '0x' + u.toString(16);
 }

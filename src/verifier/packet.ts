@@ -75,8 +75,8 @@ export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src
 }
 
 /** mark_pkt_end's ranges: the pointer is at data_end, or at least one byte beyond it (no access fits). */
-export const AT_PKT_END = -1;
-export const BEYOND_PKT_END = -2;
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
 
 /**
  * is_pkt_ptr_branch_taken: a test of a packet pointer marked at or beyond

@@ -13,7 +13,7 @@ import type { VerifierInput, VerifierMapInfo } from './env.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
 
-export function mapInfoOf(m: MapSpec): VerifierMapInfo {
+function mapInfoOf(m: MapSpec): VerifierMapInfo {
   const info: VerifierMapInfo = {
     name: m.name,
     type: m.type,

@@ -30,7 +30,7 @@ export const usage = `Usage: tsbpf conformance [DIR] [--interpret|--jit] [--filt
   -v                              print PASS lines too
 `;
 
-export function defaultSuiteDir(): string {
+function defaultSuiteDir(): string {
   const shared = process.env.TSBPF_SHARED ?? resolve(packageRoot(), '../shared');
   return join(shared, 'bpf-conformance', 'tests');
 }

@@ -41,7 +41,7 @@ const SLOW_MS = 30;
 const ROUTES = ['/api/users', '/api/orders', '/api/users', '/health', '/api/users', '/api/orders?page=2', '/api/users', '/api/orders', '/api/users', '/api/report'];
 
 /** examples/ of this package. */
-export function examplesDir(): string {
+function examplesDir(): string {
   return resolve(packageRoot(), 'examples');
 }
 

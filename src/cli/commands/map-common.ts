@@ -116,7 +116,7 @@ export function hex(b: Uint8Array): string {
   });
   return s;
 }
-export const jsonBytes = (b: Uint8Array): string[] => Array.from(b, (x) => `0x${x.toString(16).padStart(2, '0')}`);
+const jsonBytes = (b: Uint8Array): string[] => Array.from(b, (x) => `0x${x.toString(16).padStart(2, '0')}`);
 
 /**
  * One entry the way `bpftool map dump` prints it (plain; bpftool's

@@ -28,7 +28,7 @@ import { udpFrameTemplate, writeUdpFrame, type UdpFrameTemplate } from './frame.
 export type Emit = (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
 
 /** Run state of a program on a packet hook: the packet helpers (and LD_ABS/LD_IND for skb programs) find the packet here. */
-export class PacketRun extends HookRun {
+class PacketRun extends HookRun {
   packet: XdpPacket | SkbPacket | undefined;
   redirect: RedirectTarget | undefined;
   constructor(

@@ -15,8 +15,8 @@ export const ETH_P_IPV6 = 0x86dd;
 export const IPPROTO_UDP = 17;
 
 /** Locally administered MACs: the "peer" and "this host" of synthesised frames. */
-export const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
-export const HOST_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x02);
+const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x01);
+const HOST_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x02);
 
 export interface UdpDatagram {
   srcAddr: string;
@@ -244,7 +244,7 @@ export function udpPayloadSpan(u8: Uint8Array, start: number, end: number): numb
 
 let localAddrs: Set<string> | undefined;
 /** Whether `addr` is this host's (loopback, or an address of one of its interfaces): Linux routes it over lo. */
-export function isLocalAddress(addr: string): boolean {
+function isLocalAddress(addr: string): boolean {
   const a = addr.toLowerCase().replace(/^::ffff:(?=\d)/, '');
   if (/^127\./.test(a) || a === '::1') return true;
   if (!localAddrs) {

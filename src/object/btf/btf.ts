@@ -19,7 +19,7 @@ import { decodeRecord, FUNC_LINKAGE, recordEnd, TYPE_SIZE, VAR_LINKAGE, type Typ
 import { BTF_KIND, MODIFIER_KINDS, type BtfKind, type BtfType } from './types.js';
 
 export const BTF_MAGIC = 0xeb9f;
-export const BTF_VERSION = 1;
+const BTF_VERSION = 1;
 const HEADER_SIZE = 24;
 /** libbpf's MAX_RESOLVE_DEPTH: longer reference chains are treated as loops. */
 export const MAX_RESOLVE_DEPTH = 32;

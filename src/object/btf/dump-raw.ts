@@ -108,7 +108,7 @@ function* range(a: number, b: number): Iterable<number> {
 }
 
 /** One type as bpftool's `-j` output describes it. */
-export function rawTypeJson(t: BtfType): { [k: string]: JsonValue } {
+function rawTypeJson(t: BtfType): { [k: string]: JsonValue } {
   const o: { [k: string]: JsonValue } = { id: t.id, kind: KIND_UPPER[t.kind], name: anon(t.name) };
   switch (t.kind) {
     case 'void':

@@ -7,7 +7,7 @@ import { BtfError } from './error.js';
 import { parseBtfExt, type BtfExt } from './ext.js';
 import { parseElf } from '../elf.js';
 
-export const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
 /** The BTF of an object file or raw blob. */
 export function loadBtfFile(bytes: Uint8Array, base?: Btf): Btf {

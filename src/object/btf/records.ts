@@ -16,7 +16,7 @@ import { BTF_KIND, type BtfKind, type BtfType, type FuncLinkage, type Member, ty
 
 export const TYPE_SIZE = 12;
 
-export const KIND_BY_NUMBER: (BtfKind | undefined)[] = [];
+const KIND_BY_NUMBER: (BtfKind | undefined)[] = [];
 for (const [name, n] of Object.entries(BTF_KIND)) if (name !== 'unkn') KIND_BY_NUMBER[n] = name as BtfKind;
 
 export const FUNC_LINKAGE: FuncLinkage[] = ['static', 'global', 'extern'];

@@ -168,7 +168,7 @@ export function decodeProgram(insns: readonly Insn[], aux?: ReadonlyArray<InsnAu
   return { n, op: opA, code: codeA, dst: dstA, src: srcA, off: offA, imm: immA, insns };
 }
 
-export function packCode(o: number, d2: number, s2: number): number {
+function packCode(o: number, d2: number, s2: number): number {
   return o | (d2 << 9) | (s2 << 14);
 }
 

@@ -99,7 +99,7 @@ export function probeLoad(st: RunState, act: Activation, pc: number): void {
 }
 
 /** Check an access of `size` bytes at a register+offset, returning the address. */
-export function checkedAddr(st: RunState, pc: number, R: Int32Array, reg: number, off: number, size: number, write: boolean): number {
+function checkedAddr(st: RunState, pc: number, R: Int32Array, reg: number, off: number, size: number, write: boolean): number {
   const a = (R[reg]! >>> 0) + off;
   if (R[reg + 1] === 0 && (write ? a >= st.wLo && a + size <= st.wHi : a >= st.rLo && a + size <= st.rHi)) return a;
   return resolveAccess(st, pc, R[reg]!, R[reg + 1]!, off, size, write);
@@ -109,7 +109,7 @@ export function checkedAddr(st: RunState, pc: number, R: Int32Array, reg: number
 // Arithmetic
 
 /** High 32 bits of the 64-bit product of two unsigned 32-bit values. */
-export function mulhiu(a: number, b: number): number {
+function mulhiu(a: number, b: number): number {
   a >>>= 0;
   b >>>= 0;
   const a0 = a & 0xffff;

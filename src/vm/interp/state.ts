@@ -21,7 +21,7 @@ export const FRAME_WORDS = 10;
 /** Budget is handed to the dispatch loop in chunks that stay small integers (V8 Smis). */
 export const BUDGET_CHUNK = 1 << 30;
 /** Unregistered bytes between stack frames, so that in checked mode overruns fault. */
-export const STACK_GUARD = 512;
+const STACK_GUARD = 512;
 
 /** Executables the dispatch loop can continue into directly on a tail call. */
 export interface InterpTarget extends Executable {
@@ -60,7 +60,7 @@ export class Activation {
  * space needs only as many blocks as it has nested (re-entrant) runs, however
  * many programs it holds.
  */
-export class StackBlock {
+class StackBlock {
   readonly base: number;
   readonly stride: number;
   readonly regions: Region[] = [];
@@ -82,7 +82,7 @@ export class StackBlock {
 const stackPools = new WeakMap<AddressSpace, Map<number, StackBlock[]>>();
 
 /** The pool of idle stack blocks of `frameSize` in `space` (run states keep a reference: one lookup per state, not per run). */
-export function stackPool(space: AddressSpace, frameSize: number): StackBlock[] {
+function stackPool(space: AddressSpace, frameSize: number): StackBlock[] {
   let bySize = stackPools.get(space);
   if (bySize === undefined) stackPools.set(space, (bySize = new Map()));
   let pool = bySize.get(frameSize);

@@ -159,10 +159,10 @@ const F_CALLX = 2;
 const F_LDPKT = 3;
 /** imported only by the deadline variant */
 const F_REFUEL = 4;
-export const G_SP = 0;
-export const G_TAIL = 1;
-export const G_CPU = 2;
-export const G_BUDGET = 3;
+const G_SP = 0;
+const G_TAIL = 1;
+const G_CPU = 2;
+const G_BUDGET = 3;
 /** the fuel global follows budget when both are there */
 const fuelGlobal = (opts: CompileOptions): number => (opts.budget ? G_BUDGET + 1 : G_BUDGET);
 
@@ -250,7 +250,7 @@ const ATOMIC_STORE: Record<number, number> = {
 const ALIGN: Record<number, number> = { [op.BPF_B]: 0, [op.BPF_H]: 1, [op.BPF_W]: 2, [op.BPF_DW]: 3 };
 
 /** An instruction the JIT cannot translate (validateProgram rejects all of these first). */
-export class CompileError extends TsbpfError {
+class CompileError extends TsbpfError {
   constructor(
     readonly pc: number,
     reason: string,

@@ -74,7 +74,7 @@ export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | u
  * move, so what is read at compile time stays true while the map lives.
  * Only plain arrays: per-CPU arrays and every other type are called.
  */
-export function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => ArrayMapLayout | undefined {
+function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => ArrayMapLayout | undefined {
   return (mapAddr) => {
     if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
     if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;

@@ -141,7 +141,7 @@ const UTF8 = new TextEncoder();
 const PAD5 = new Uint8Array(5);
 
 /** A growable byte buffer with the LEB128 encodings of Core Spec 5.2.2. */
-export class ByteWriter {
+class ByteWriter {
   buf: Uint8Array;
   len = 0;
   constructor(capacity = 256) {
