@@ -135,7 +135,10 @@ test('fexit and fmod_ret: the return value sits after the arguments', () => {
 test('tracing targets and kfuncs are found by name, or refused saying which', () => {
   const none = tracing('trace_fentry', 'no_such_function', 'r0 = 0\nexit');
   assert.equal(none.error?.errno, 'ENOENT');
-  assert.match(none.error!.kernelMessage, /no_such_function/);
+  assert.match(none.error!.kernelMessage, /no_such_function in the kernel BTF tsbpf ships$/);
+  // with a kernel BTF given, the reason names that one, not the subset tsbpf ships
+  const given = tracing('trace_fentry', 'no_such_function', 'r0 = 0\nexit', { kernelBtf: shippedKernelBtf() });
+  assert.match(given.error!.kernelMessage, /no_such_function in the kernel BTF given$/);
   const call = assemble('call 1\nr0 = 0\nexit');
   call[0]!.src = op.BPF_PSEUDO_KFUNC_CALL;
   call[0]!.imm = 12345;

@@ -237,7 +237,7 @@ export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
     });
   const btf = input.kernelBtf ?? kernelBtf();
   const name = lsm ? lsmFunc(input.attachTo) : input.attachTo;
-  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, name);
+  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, name, input.kernelBtf ? 'the kernel BTF given' : undefined);
   if (typeof t === 'string') throw new Reject({
     errno: 'ENOENT',
     message: `failed to find kernel BTF type ID of '${name}': ${t}`,

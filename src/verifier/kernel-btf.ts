@@ -199,21 +199,22 @@ function cName(btf: Btf, id: number, depth = 0): string {
  * The attach target of a tracing program, found by name in the kernel's
  * BTF: a FUNC for fentry/fexit/fmod_ret, the `btf_trace_<name>` typedef of
  * a raw tracepoint for tp_btf (whose first `void *__data` argument the
- * program does not see). A string is the reason there is none.
+ * program does not see). A string is the reason there is none; `btfName` says
+ * which BTF was searched, for that reason.
  */
-export function tracingTarget(btf: Btf, attach: TracingAttach, name: string): TracingTarget | string {
+export function tracingTarget(btf: Btf, attach: TracingAttach, name: string, btfName = 'the kernel BTF tsbpf ships'): TracingTarget | string {
   let proto: BtfType | undefined;
   if (attach === 'trace_raw_tp') {
     const td = btf.typeByName(`btf_trace_${name}`, 'typedef');
-    if (!td) return `no raw tracepoint ${name} (typedef btf_trace_${name}) in the kernel BTF tsbpf ships`;
+    if (!td) return `no raw tracepoint ${name} (typedef btf_trace_${name}) in ${btfName}`;
     const p = btf.typeById(btf.resolve(td.id));
     if (p.kind === 'ptr') proto = btf.typeById(btf.resolve(p.typeId));
   } else {
     const f = btf.typeByName(name, 'func');
-    if (!f || f.kind !== 'func') return `no kernel function ${name} in the kernel BTF tsbpf ships`;
+    if (!f || f.kind !== 'func') return `no kernel function ${name} in ${btfName}`;
     proto = btf.typeById(f.typeId);
   }
-  if (!proto || proto.kind !== 'func_proto') return `${name} has no function prototype in the kernel BTF`;
+  if (!proto || proto.kind !== 'func_proto') return `${name} has no function prototype in ${btfName}`;
   let params = proto.params;
   if (attach === 'trace_raw_tp') params = params.slice(1);
   const out: TracingTarget = { attach, name, args: params.map((p) => tracingArg(btf, p.typeId)) };
