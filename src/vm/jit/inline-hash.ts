@@ -116,7 +116,7 @@ export function mixBlock(c: FuncBody, h: number): void {
 
 /** h (local) = hash-layout.ts hashBytes of the keySize bytes at the i32 address `key()` */
 function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): void {
-  c.i32Const((l.seed ^ l.keySize) | 0);
+  c.i32ConstWide((l.seed ^ l.keySize) | 0); // the seed is random per map: the module's size must not be
   c.localSet(h);
   let i = 0;
   for (; i + 4 <= l.keySize; i += 4) {

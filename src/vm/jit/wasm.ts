@@ -281,6 +281,17 @@ export class FuncBody extends ByteWriter {
     this.u8(Op.i32_const);
     this.sleb(v);
   }
+  /**
+   * i32.const with its immediate always 5 bytes (a padded signed LEB128, valid per Core Spec
+   * 5.2.2): for values that differ between runs, such as a hash map's random seed, so the
+   * module's size and layout do not.
+   */
+  i32ConstWide(v: number): void {
+    this.u8(Op.i32_const);
+    v |= 0;
+    for (let k = 0; k < 4; k++) this.u8(((v >> (7 * k)) & 0x7f) | 0x80);
+    this.u8((v >> 28) & 0x7f);
+  }
   /** i64.const of a value given as a signed 32-bit number (sign-extended to 64). */
   i64Const32(v: number): void {
     this.u8(Op.i64_const);
