@@ -219,7 +219,7 @@ test(`structured output${outlined ? ', outlined into regions,' : ''} walks the g
     const blocks = randomGraph(seed);
     const cfg = analyze(0, blocks);
     const { body, dispatch } = structure(cfg);
-    const regions = outlined && !dispatch ? outline(body, () => 1, { above: 0, target: 2, min: 1 }) : [];
+    const regions = outlined && !dispatch ? outline(body, cfg.blocks.length, () => 1, { above: 0, target: 2, min: 1 }) : [];
     if (regions.length) split++;
     for (let trial = 0; trial < 4; trial++) {
       const rand = rng(seed * 7 + trial);

@@ -38,7 +38,7 @@ import type { InsnAux } from '../../verifier/insn-aux.js';
 import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
 import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
-import { outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type OutlineLimits, type Region } from './outline.js';
+import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type OutlineLimits, type Region } from './outline.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
 import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
@@ -507,6 +507,8 @@ class FunctionCompiler {
   private regionIndex: number[] = [];
   /** the region being written, if any */
   private region: Region | undefined;
+  /** the function's instruction slots */
+  private readonly slots: number;
   /** per register: the 32-bit constant an lddw put there in the current block */
   private readonly known: Array<number | undefined> = new Array(11).fill(undefined);
   constructor(
@@ -521,7 +523,10 @@ class FunctionCompiler {
   ) {
     let slots = 0;
     for (const b of cfg.blocks) slots += b.end - b.start;
-    this.c = new FuncBody(LOCALS, 64 + slots * 12, opts.marks === true);
+    this.slots = slots;
+    // An outlined function keeps little more than its skeleton: size the buffer for one region then.
+    const outlineAbove = opts.outline?.above ?? DEFAULT_OUTLINE.above;
+    this.c = new FuncBody(LOCALS, 64 + (slots > outlineAbove ? 256 : slots) * 12, opts.marks === true);
   }
 
   compile(): { body: FuncBody; dispatch: boolean; regions: OutlinedRegion[] } {
@@ -553,7 +558,7 @@ class FunctionCompiler {
     // A dispatch loop's blocks all sit in one br_table's reach: it stays whole.
     if (!dispatch) {
       const blocks = this.cfg.blocks;
-      this.regions = outline(body, (b) => blocks[b]!.end - blocks[b]!.start, this.opts.outline);
+      this.regions = outline(body, this.slots, (b) => blocks[b]!.end - blocks[b]!.start, this.opts.outline);
       const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
       this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
     }
@@ -576,9 +581,7 @@ class FunctionCompiler {
    */
   private regionBody(r: Region): FuncBody {
     const outer = this.c;
-    let n = 0;
-    this.bodyWalk(r.body, (b) => (n += b.end - b.start));
-    const c = (this.c = new FuncBody(REGION_LOCALS, 64 + n * 12, this.opts.marks === true));
+    const c = (this.c = new FuncBody(REGION_LOCALS, 64 + r.size * 12, this.opts.marks === true));
     this.region = r;
     // The frame is the caller's: fp from r10, the may_goto budget from its i64 carrier.
     c.localGet(REG[10]!);

@@ -56,75 +56,89 @@ export interface Region {
   depth: number;
   /** absolute nesting positions (< depth) of the labels its branches escape to, innermost first */
   escapes: number[];
+  /** its instruction count (what `cost` summed) */
+  size: number;
 }
 
 /**
  * Split `root` in place (replacing runs by `{ k: 'region', r }`) when the
- * function is larger than `limits.above`; `cost(b)` is basic block b's
- * instruction count. Returns the regions (none for a small function).
+ * function's `total` cost is larger than `limits.above`; `cost(b)` is basic
+ * block b's instruction count. Returns the regions (none for a small function).
+ *
+ * One post-order walk without recursion: a list is finished after every
+ * construct in it, so its items' sizes are known then. A list is split when
+ * its construct is larger than `target` (then so is every construct around
+ * it), which is exactly when a top-down split would have descended into it.
+ * (Sizes live in per-list arrays: a Map keyed by statement costs more than
+ * the whole walk.)
  */
-export function outline(root: Stmt[], cost: (b: number) => number, limits: OutlineLimits = DEFAULT_OUTLINE): Region[] {
-  const size = sizes(root, cost);
-  let total = 0;
-  for (const s of root) total += size(s);
+export function outline(root: Stmt[], total: number, cost: (b: number) => number, limits: OutlineLimits = DEFAULT_OUTLINE): Region[] {
   if (total <= limits.above) return [];
   const regions: Region[] = [];
-  // Work list of statement lists to split, with their nesting depth (iterative: nesting is unbounded).
-  const todo: Array<{ list: Stmt[]; depth: number }> = [{ list: root, depth: 0 }];
-  while (todo.length) {
-    const { list, depth } = todo.pop()!;
-    const out: Stmt[] = [];
-    let run: Stmt[] = [];
-    let runSize = 0;
-    const flush = (): void => {
-      if (run.length && runSize >= limits.min) {
-        out.push({ k: 'region', r: regions.length });
-        regions.push({ body: run, depth, escapes: escapesOf(run, depth) });
-      } else out.push(...run);
-      run = [];
-      runSize = 0;
-    };
-    for (const s of list) {
-      const n = size(s);
-      if (n > limits.target && (s.k === 'block' || s.k === 'loop' || s.k === 'if')) {
-        flush();
-        out.push(s);
-        todo.push({ list: s.k === 'if' ? s.then : s.body, depth: depth + 1 });
-        continue;
-      }
-      if (runSize + n > limits.target) flush();
-      run.push(s);
-      runSize += n;
+  // One frame per open list (frame t's list is at nesting depth t): the list, the next index, its items' sizes.
+  const lists: Stmt[][] = [root];
+  const next: number[] = [0];
+  const itemSizes: number[][] = [[]];
+  while (lists.length) {
+    const t = lists.length - 1;
+    const list = lists[t]!;
+    const i = next[t]!;
+    if (i < list.length) {
+      next[t] = i + 1;
+      const s = list[i]!;
+      const k = s.k;
+      if (k === 'block' || k === 'loop' || k === 'if') {
+        lists.push(k === 'if' ? s.then : s.body);
+        next.push(0);
+        itemSizes.push([]);
+      } else itemSizes[t]!.push(k === 'code' ? cost(s.b) : k === 'brIf' || k === 'exit' ? 1 : 0);
+      continue;
     }
-    flush();
-    list.length = 0;
-    list.push(...out);
+    // The list is finished: its construct's size is the sum (an `if` adds its condition).
+    const sizes = itemSizes[t]!;
+    let n = 0;
+    for (const x of sizes) n += x;
+    lists.pop();
+    next.pop();
+    itemSizes.pop();
+    if (t > 0) {
+      const parent = lists[t - 1]!;
+      if (parent[next[t - 1]! - 1]!.k === 'if') n++;
+      itemSizes[t - 1]!.push(n);
+    }
+    if (t === 0 || n > limits.target) split(list, sizes, t, limits, regions);
   }
   return regions;
 }
 
-/** Instruction counts of statements (constructs include their bodies), computed once, without recursion. */
-function sizes(root: readonly Stmt[], cost: (b: number) => number): (s: Stmt) => number {
-  const memo = new Map<Stmt, number>();
-  const own = (s: Stmt): number => (s.k === 'code' ? cost(s.b) : s.k === 'brIf' || s.k === 'if' || s.k === 'exit' ? 1 : 0);
-  const inner = (s: Stmt): readonly Stmt[] | undefined => (s.k === 'block' || s.k === 'loop' ? s.body : s.k === 'if' ? s.then : undefined);
-  // Post-order: a construct is summed after all of its children.
-  const stack: Array<{ s: Stmt; open: boolean }> = [];
-  for (const s of root) stack.push({ s, open: false });
-  while (stack.length) {
-    const top = stack.pop()!;
-    const body = inner(top.s);
-    if (!body) memo.set(top.s, own(top.s));
-    else if (top.open) {
-      let n = own(top.s);
-      for (const c of body) n += memo.get(c)!;
-      memo.set(top.s, n);
-    } else {
-      stack.push({ s: top.s, open: true });
-      for (const c of body) stack.push({ s: c, open: false });
+/** Group a list's statements into regions of about `target`; constructs larger than that stay (their lists are split). */
+function split(list: Stmt[], sizes: readonly number[], depth: number, limits: OutlineLimits, regions: Region[]): void {
+  const out: Stmt[] = [];
+  let run: Stmt[] = [];
+  let runSize = 0;
+  const flush = (): void => {
+    if (run.length && runSize >= limits.min) {
+      out.push({ k: 'region', r: regions.length });
+      regions.push({ body: run, depth, escapes: escapesOf(run, depth), size: runSize });
+    } else out.push(...run);
+    run = [];
+    runSize = 0;
+  };
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    const n = sizes[i]!;
+    if (n > limits.target && (s.k === 'block' || s.k === 'loop' || s.k === 'if')) {
+      flush();
+      out.push(s);
+      continue;
     }
+    if (runSize + n > limits.target) flush();
+    run.push(s);
+    runSize += n;
   }
-  return (s) => memo.get(s) ?? 0;
+  flush();
+  list.length = 0;
+  list.push(...out);
 }
 
 /** Labels outside a run (positions < depth) that its branches target, innermost first. */
