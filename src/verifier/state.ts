@@ -165,16 +165,19 @@ export class VerifierState {
   /**
    * Every register and spilled register of every frame that `match` selects, to be changed
    * (id-based refinement, releasing a reference): a matching spill's slot is made the
-   * frame's own first, as Frame.slot does for any write.
+   * frame's own first, as Frame.slot does for any write. (An array, not a generator: it runs
+   * at every branch on a linked scalar, and usually matches nothing.)
    */
-  *allRegs(match: (r: Reg) => boolean): IterableIterator<Reg> {
+  allRegs(match: (r: Reg) => boolean): Reg[] {
+    const out: Reg[] = [];
     for (const f of this.frames) {
-      for (const r of f.regs) if (match(r)) yield r;
+      for (const r of f.regs) if (match(r)) out.push(r);
       const st = f.stack;
       for (let spi = 0; spi < st.length; spi++) {
         const sp = st[spi]?.spilled;
-        if (sp && match(sp)) yield f.slot(spi).spilled!;
+        if (sp && match(sp)) out.push(f.slot(spi).spilled!);
       }
     }
+    return out;
   }
 }
