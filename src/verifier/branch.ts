@@ -141,8 +141,7 @@ export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
   reg.s = s;
   if (reg.id) {
     // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
-    for (const r of st.allRegs()) {
-      if (r === reg || r.type !== 'scalar' || r.id !== reg.id) continue;
+    for (const r of st.allRegs((x) => x !== reg && x.type === 'scalar' && x.id === reg.id)) {
       const v = s.clone();
       if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
       r.s = v;
@@ -189,7 +188,11 @@ function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
       }
     };
     f.regs.forEach(fix);
-    for (const s of f.stack) if (s?.spilled) fix(s.spilled);
+    // (a slot whose spill changes is made the frame's own first: Frame.slot)
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      const sp = f.stack[spi]?.spilled;
+      if (sp && sp.maybeNull && sp.id === id) fix(f.slot(spi).spilled!);
+    }
   }
   // A NULL reservation holds nothing to release.
   if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);

@@ -129,10 +129,10 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     });
   if (meta.releaseRef) {
     env.cur.refs = env.cur.refs.filter((x) => x.id !== meta.releaseRef);
-    for (const r of env.cur.allRegs()) if (r.refObjId === meta.releaseRef) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
+    for (const r of env.cur.allRegs((x) => x.refObjId === meta.releaseRef)) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
   }
   if (proto.changesPktData) {
-    for (const r of env.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
+    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end')) Object.assign(r, Reg.unknown());
   }
   // bpf_loop and bpf_for_each_map_elem: the callback is verified with the arguments the helper passes.
   const callback = pushCallbackCall(env, meta);
@@ -153,7 +153,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     const failed = env.cur.clone();
     failed.path = { insn: i, to: i + 1, taken: false, prev: failed.path };
     pushStack(env, failed, i + 1, i);
-    for (const r of env.cur.allRegs()) if (r.isPkt || r.type === 'pkt_end') Object.assign(r, Reg.unknown());
+    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end')) Object.assign(r, Reg.unknown());
     env.regs()[0] = Reg.unknown();
     env.cur.path = { insn: i, to: env.cur.cur.callsite + 1, taken: true, prev: env.cur.path };
     return checkExit(env);

@@ -27,8 +27,9 @@ function widenCallerStacks(st: VerifierState): void {
   for (let k = 0; k < st.frames.length - 1; k++) {
     const f = st.frames[k]!;
     const before = entry?.[k] ?? [];
-    f.stack.forEach((s, spi) => {
-      if (!s) return;
+    f.stack.forEach((shared, spi) => {
+      if (!shared) return;
+      const s = f.slot(spi); // written below: the frame's own copy (Frame.slot)
       const b = before[spi];
       if (s.spilled && s.spilled.type === 'scalar') {
         const same = b?.spilled && b.spilled.type === 'scalar' && b.spilled.s.equals(s.spilled.s) && b.t.every((t, j) => t === s.t[j]);

@@ -71,7 +71,7 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
 /** The reference's release: every copy of the pointer becomes unusable (release_reference, mark_reg_invalid). */
 export function releaseKfuncRef(env: Verifier, ref: number): void {
   env.cur.refs = env.cur.refs.filter((x) => x.id !== ref);
-  for (const r of env.cur.allRegs()) if (r.refObjId === ref) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
+  for (const r of env.cur.allRegs((x) => x.refObjId === ref)) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
 }
 
 /** r0 after the call: a pointer to the returned kernel struct (referenced for KF_ACQUIRE, maybe NULL for KF_RET_NULL). */

@@ -68,7 +68,7 @@ export function pktCompare(tSt: VerifierState, fSt: VerifierState, dst: Reg, src
     if (pkt.off < 0 || (pkt.off === 0 && rightOpen)) return;
     if (pkt.s.umax > BigInt(MAX_PACKET_OFF) || pkt.s.umax + BigInt(pkt.off) > BigInt(MAX_PACKET_OFF)) return;
     const range = pkt.off + (rightOpen ? 1 : 0);
-    for (const r of st.allRegs()) if (r.type === pkt.type && r.id === pkt.id) r.range = Math.max(r.range, range);
+    for (const r of st.allRegs((x) => x.type === pkt.type && x.id === pkt.id)) r.range = Math.max(r.range, range);
   };
   apply(tSt, opc);
   apply(fSt, negateCond(opc));

@@ -114,6 +114,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       const so = fo.stack[spi];
       if (!so) continue;
       const sc = fc.stack[spi];
+      // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
+      // only a spilled register with ids would still have pairs to record.
+      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId))) continue;
       if (!exact) {
         // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
         // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's

@@ -26,6 +26,12 @@ export class StackSlot {
    */
   readonly t: number[];
   spilled: Reg | null = null;
+  /**
+   * The slot is held by more than one frame (a clone shares its slots rather than copying
+   * them: most of a stack is unchanged between a checkpoint and the paths after it). A shared
+   * slot is never written: Frame.slot hands out a private copy first.
+   */
+  shared = false;
 
   constructor(t?: number[]) {
     this.t = t ?? [STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID];
@@ -79,10 +85,14 @@ export class Frame {
     const regs = new Array<Reg>(src.length);
     for (let r = 0; r < src.length; r++) regs[r] = src[r]!.clone();
     const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
+    // Copy-on-write slots: both frames now share them, and the first write through either
+    // frame's slot() copies the one written.
     const st = this.stack;
-    const stack = new Array<StackSlot | undefined>(st.length);
-    for (let k = 0; k < st.length; k++) stack[k] = st[k]?.clone();
-    f.stack = stack;
+    for (let k = 0; k < st.length; k++) {
+      const s = st[k];
+      if (s) s.shared = true;
+    }
+    f.stack = st.slice();
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
     f.callbackEntry = this.callbackEntry;
@@ -91,10 +101,17 @@ export class Frame {
     return f;
   }
 
+  /**
+   * Slot `spi`, to be written: created when never touched, copied first when shared with
+   * another frame. Reads go through `stack[spi]`; every write must come through here.
+   */
   slot(spi: number): StackSlot {
     let s = this.stack[spi];
     if (!s) {
       s = new StackSlot();
+      this.stack[spi] = s;
+    } else if (s.shared) {
+      s = s.clone();
       this.stack[spi] = s;
     }
     return s;
@@ -145,11 +162,22 @@ export class VerifierState {
     return s;
   }
 
-  /** Every register and spilled register of every frame (for id-based refinement). */
-  *allRegs(): IterableIterator<Reg> {
+  /**
+   * Every register and spilled register of every frame that `match` selects, to be changed
+   * (id-based refinement, releasing a reference): a matching spill's slot is made the
+   * frame's own first, as Frame.slot does for any write. (An array, not a generator: it runs
+   * at every branch on a linked scalar, and usually matches nothing.)
+   */
+  allRegs(match: (r: Reg) => boolean): Reg[] {
+    const out: Reg[] = [];
     for (const f of this.frames) {
-      for (const r of f.regs) yield r;
-      for (const s of f.stack) if (s?.spilled) yield s.spilled;
+      for (const r of f.regs) if (match(r)) out.push(r);
+      const st = f.stack;
+      for (let spi = 0; spi < st.length; spi++) {
+        const sp = st[spi]?.spilled;
+        if (sp && match(sp)) out.push(f.slot(spi).spilled!);
+      }
     }
+    return out;
   }
 }

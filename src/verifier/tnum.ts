@@ -142,6 +142,10 @@ export function tnumIsAligned(a: Tnum, size: number): boolean {
 
 /** Every member of b is a member of a. */
 export function tnumIn(a: Tnum, b: Tnum): boolean {
+  // The two commonest cases without a bigint allocated (it runs on every scalar regsafe):
+  // a known constant, and a fully unknown a (whose value is 0: values are normalised).
+  if (a.mask === 0n) return b.mask === 0n && a.value === b.value;
+  if (a.mask === U64) return a.value === 0n;
   if (b.mask & ~a.mask) return false;
   return a.value === (b.value & ~a.mask);
 }

@@ -43,7 +43,7 @@ export class Reg {
   /** fixed offset of a pointer */
   off = 0;
   /** a scalar's value, or a pointer's variable offset */
-  s: Scalar = Scalar.unknown();
+  s: Scalar;
   id = 0;
   /** the reference this pointer holds (ringbuf reservation), 0 for none */
   refObjId = 0;
@@ -79,12 +79,16 @@ export class Reg {
   btfName = '';
   btfFlags: BtfPtrFlags = '';
 
+  /** `s` given: the register takes it as is (no throw-away unknown scalar on the hot paths). */
+  constructor(s?: Scalar) {
+    this.s = s ?? Scalar.unknown();
+  }
+
   clone(): Reg {
-    const r = new Reg();
+    const r = new Reg(this.s.clone());
     r.type = this.type;
     r.maybeNull = this.maybeNull;
     r.off = this.off;
-    r.s = this.s.clone();
     r.id = this.id;
     r.refObjId = this.refObjId;
     r.map = this.map;
@@ -114,23 +118,20 @@ export class Reg {
   }
 
   static known(v: bigint): Reg {
-    const r = new Reg();
+    const r = new Reg(Scalar.known(v));
     r.type = 'scalar';
-    r.s = Scalar.known(v);
     return r;
   }
 
   static scalar(s: Scalar): Reg {
-    const r = new Reg();
+    const r = new Reg(s);
     r.type = 'scalar';
-    r.s = s;
     return r;
   }
 
   static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly' | 'btfId' | 'btfName' | 'btfFlags'>> = {}): Reg {
-    const r = new Reg();
+    const r = new Reg(Scalar.known(0n));
     r.type = type;
-    r.s = Scalar.known(0n);
     Object.assign(r, fields);
     return r;
   }
