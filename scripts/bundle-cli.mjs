@@ -38,5 +38,16 @@ const entry = result.output.find((c) => c.type === 'chunk' && c.isEntry);
 if (!entry) throw new Error('rolldown produced no entry chunk');
 const dynamic = result.output.filter((c) => c.type === 'chunk' && /\bimport\(/.test(c.code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
 if (dynamic.length) throw new Error(`import() left in ${dynamic.map((c) => c.fileName).join(', ')}: src/cli/bundle.ts cannot run it`);
+// The loader, src/cli/bundle.ts, as one CommonJS file: bin/tsbpf (CommonJS, bin/package.json)
+// requires it, so the command starts without Node's ES module loader (about 8 ms of CPU here,
+// BENCHMARKS.md "Start-up"). It imports node: builtins only.
+const loader = await build({
+  input: resolve(root, 'dist/src/cli/bundle.js'),
+  platform: 'node',
+  external: (id) => !(id.startsWith('.') || isAbsolute(id)),
+  logLevel: 'warn',
+  output: { file: resolve(out, 'loader.cjs'), format: 'cjs' },
+});
+if (loader.output.length !== 1 || /\brequire\("\.\.?\//.test(loader.output[0].code)) throw new Error('dist/cli/loader.cjs must be one file');
 // bin/tsbpf reads the entry's name here; `main` is the tsc output the bundle was built from.
 writeFileSync(resolve(out, 'manifest.json'), JSON.stringify({ entry: entry.fileName, chunks: result.output.length }) + '\n');

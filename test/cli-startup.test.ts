@@ -164,3 +164,21 @@ test("the bundle's code cache: written by the first run, taken by the next, a co
   assert.equal(third.chunks[main], 'compiled', 'V8 rejected the corrupt cache');
   assert.equal(bundled(cache, PROG_RUN).chunks[main], 'cached', 'and its cache was written again');
 });
+
+test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dist/cli/loader.cjs)', () => {
+  // a preload lists the CommonJS files the process required; ES modules never enter require.cache
+  const preload = join(tmp, 'required.cjs');
+  writeFileSync(preload, `process.on('exit', () => process.stderr.write('REQUIRED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));\n`);
+  bundleDir();
+  const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'bin/tsbpf'), ...PROG_RUN], {
+    encoding: 'utf8',
+    env: { ...process.env, TSBPF_COMPILE_CACHE: '0', TSBPF_BUNDLE: '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Return value: 2/);
+  const line = r.stderr.split('\n').find((l) => l.startsWith('REQUIRED '));
+  assert.ok(line, r.stderr);
+  const required = (JSON.parse(line.slice(9)) as string[]).map((f) => relative(ROOT, f));
+  assert.ok(required.includes('bin/tsbpf'), `bin/tsbpf is CommonJS: ${required.join(' ')}`);
+  assert.ok(required.includes('dist/cli/loader.cjs'), 'the loader is the bundled CommonJS one');
+});
