@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -152,9 +152,12 @@ test("the bundle's code cache: written by the first run, taken by the next, a co
   const first = bundled(cache, PROG_RUN);
   assert.equal(first.status, 0, first.out);
   assert.deepEqual(new Set(Object.values(first.chunks)), new Set(['compiled']));
-  const [dir] = readdirSync(cache);
-  assert.match(dir!, /^v8-/, 'one folder per V8 version');
-  const files = readdirSync(join(cache, dir!)).sort();
+  const [v8dir] = readdirSync(cache);
+  assert.match(v8dir!, /^v8-/, 'one folder per V8 version');
+  const [bundleKey] = readdirSync(join(cache, v8dir!));
+  assert.match(bundleKey!, /^[0-9a-f]{8}$/, 'in it one per bundle directory');
+  const dir = join(v8dir!, bundleKey!);
+  const files = readdirSync(join(cache, dir)).sort();
   assert.deepEqual(files, Object.keys(first.chunks).map((c) => `${c}.v8`).sort(), 'a cache file per chunk read');
 
   const second = bundled(cache, PROG_RUN);
@@ -162,7 +165,7 @@ test("the bundle's code cache: written by the first run, taken by the next, a co
   assert.deepEqual(new Set(Object.values(second.chunks)), new Set(['cached']), 'every chunk from the cache');
 
   const main = Object.keys(first.chunks).find((c) => c.startsWith('main-'))!;
-  writeFileSync(join(cache, dir!, `${main}.v8`), new Uint8Array(4096).fill(0x5a));
+  writeFileSync(join(cache, dir, `${main}.v8`), new Uint8Array(4096).fill(0x5a));
   const third = bundled(cache, PROG_RUN);
   assert.equal(answer(third.out), answer(first.out), 'the same answer from source');
   assert.equal(third.chunks[main], 'compiled', 'V8 rejected the corrupt cache');
@@ -185,4 +188,26 @@ test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dis
   const required = (JSON.parse(line.slice(9)) as string[]).map((f) => relative(ROOT, f));
   assert.ok(required.includes('bin/tsbpf'), `bin/tsbpf is CommonJS: ${required.join(' ')}`);
   assert.ok(required.includes('dist/cli/loader.cjs'), 'the loader is the bundled CommonJS one');
+});
+
+test('two copies of the bundle keep separate code caches, so a stack names the copy that ran', () => {
+  // V8 keeps the file name a cache was made with: a shared cache would name the other copy's files
+  const copy = join(ROOT, 'dist', `cli-copy-${process.pid}`);
+  cpSync(bundleDir(), copy, { recursive: true });
+  try {
+    const cache = join(tmp, 'cache-copies');
+    const script = (dir: string): string => `
+      const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/cli/bundle.js')).href)});
+      process.exitCode = await loadBundle(${JSON.stringify(dir)}).exports.main(['--debug', 'prog', 'run', ${JSON.stringify(join(tmp, 'missing.o'))}, 'p', 'data_in', ${JSON.stringify(pkt)}]);`;
+    const run = (dir: string): string =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script(dir)], { encoding: 'utf8', env: { ...process.env, TSBPF_COMPILE_CACHE: cache } }).stderr;
+    run(bundleDir()); // caches the original's chunks
+    const stack = run(copy); // the copy's, with a cache of its own
+    assert.match(stack, /ENOENT/);
+    assert.ok(stack.includes(copy) && !stack.includes(bundleDir() + '/'), stack);
+    const [v8dir] = readdirSync(cache);
+    assert.equal(readdirSync(join(cache, v8dir!)).length, 2, 'a cache folder per bundle directory');
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
