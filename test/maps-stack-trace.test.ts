@@ -157,7 +157,10 @@ test('stack_trace: the ids Linux gave real stacks are the ids tsbpf computes', {
       if (!v) continue;
       const dv = new DataView(v.buffer, v.byteOffset);
       const frames: bigint[] = [];
-      for (let o = 0; o < v.length && dv.getBigUint64(o, true) !== 0n; o += 8) frames.push(dv.getBigUint64(o, true));
+      // every slot, then the trailing zeros off: a user stack can hold a zero ip between two
+      // frames (code without frame pointers), and the kernel hashed the frames after it too
+      for (let o = 0; o < v.length; o += 8) frames.push(dv.getBigUint64(o, true));
+      while (frames.length > 0 && frames[frames.length - 1] === 0n) frames.pop();
       entries.push([new DataView(k.buffer, k.byteOffset).getUint32(0, true), frames]);
     }
   } finally {

@@ -46,7 +46,7 @@ echo "tsbpf --version: $(head -1 <<<"$v")"
 grep -q '^tsbpf v' <<<"$v" || { echo "FAIL: tsbpf --version printed: $v"; exit 1; }
 # the installed command runs the bundle (dist/cli) and leaves its V8 code cache where it is told
 TSBPF_COMPILE_CACHE="$tmp/cc" npx --offline tsbpf --version >/dev/null
-ls "$tmp"/cc/v8-*/main-*.cjs.v8 >/dev/null || { echo "FAIL: npx tsbpf did not run the bundle with its code cache"; exit 1; }
+ls "$tmp"/cc/v8-*/*/main-*.cjs.v8 >/dev/null || { echo "FAIL: npx tsbpf did not run the bundle with its code cache"; exit 1; }
 npx --offline tsbpf demo --requests 20 | tail -n 5
 
 echo "--- npx tsbpf playground serves the site the package ships"

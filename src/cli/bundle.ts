@@ -35,7 +35,7 @@ export function freshBundle(root: string): string | undefined {
   return manifest && tree && manifest.mtimeMs >= tree.mtimeMs ? join(root, 'dist/cli') : undefined;
 }
 
-/** Where chunks' code caches live (one folder per V8 version and architecture), or undefined when off. */
+/** Where chunks' code caches live (one folder per V8 version and architecture, in it one per bundle directory), or undefined when off. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const set = env.TSBPF_COMPILE_CACHE;
   if (set === '0') return undefined;
@@ -56,12 +56,22 @@ const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { 
 
 type Wrapped = (exports: object, require: (id: string) => unknown, module: { exports: object }, filename: string, dirname: string) => void;
 
+/** A short name for a bundle directory (FNV-1a of its path): node:crypto would cost its own start. */
+function dirKey(dir: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Load the bundle in `dir` (its manifest's entry chunk, and the chunks it requires as they are needed). */
 export function loadBundle(dir: string, cache: string | undefined = cacheDir()): LoadedBundle {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const chunks = new Map<string, 'cached' | 'compiled'>();
   const modules = new Map<string, { exports: object }>();
   const uncached: { script: vm.Script; file: string }[] = [];
+  // one folder per bundle directory: a script compiled from a cache keeps the file name the cache
+  // was made with, so two installations sharing caches would name each other's files in stacks
+  const folder = cache === undefined ? undefined : join(cache, dirKey(dir));
   // packages (koffi, prom-client) and builtins resolve as from the bundle's folder
   const nodeRequire = createRequire(join(dir, manifest.entry));
 
@@ -74,7 +84,7 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
     modules.set(name, module);
     const filename = join(dir, name);
     const source = readFileSync(filename, 'utf8');
-    const cacheFile = cache === undefined ? undefined : join(cache, `${name}.v8`);
+    const cacheFile = folder === undefined ? undefined : join(folder, `${name}.v8`);
     let cachedData: Buffer | undefined;
     try {
       if (cacheFile) cachedData = readFileSync(cacheFile);
@@ -96,7 +106,7 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
       for (const { script, file } of uncached) {
         const tmp = `${file}.${process.pid}.tmp`;
         try {
-          mkdirSync(cache, { recursive: true });
+          mkdirSync(folder!, { recursive: true });
           writeFileSync(tmp, script.createCachedData());
           renameSync(tmp, file); // atomic: a concurrent run reads the old cache or the new, never half
         } catch {
