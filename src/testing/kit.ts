@@ -35,6 +35,7 @@ import { CgroupTree, type CgroupOptions } from './cgroups.js';
 import { shippedKernelBtf } from './kernel-btf.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
+import { ModelSockets, type SkcToKind } from './sockets.js';
 
 export interface TestKitOptions {
   /** the kernel's BTF (a Btf, or the bytes of a BTF blob or an ELF with .BTF); default the small kernel tsbpf ships */
@@ -89,6 +90,8 @@ const INIT_PID_NS = { dev: 4n, ino: 0xeffffffcn };
 /** Where the kit's symbol table starts (x86-64's __START_KERNEL_map + the text offset) and how far apart it puts functions. */
 const KSYM_BASE = 0xffffffff81000000n;
 const KSYM_STEP = 0x1000n;
+/** include/linux/sched.h: a kernel thread (no user registers to walk) */
+const PF_KTHREAD = 0x00200000n;
 
 export interface FireResult {
   /** r0 of the (last) program run, as the 64 bits it returned */
@@ -114,6 +117,9 @@ export class TestKit {
   readonly calls: RecordedCall[] = [];
   private current: KernelObject;
   private stacks: { kernel: readonly bigint[]; user: readonly bigint[] } = { kernel: [], user: [] };
+  /** call chains given for particular tasks (bpf_get_task_stack), by the task_struct's address */
+  private readonly taskStacks = new Map<number, { kernel: readonly bigint[]; user: readonly bigint[] }>();
+  private sockets!: ModelSockets;
   private sample: PerfCounter = { counter: 0n, enabled: 0n, running: 0n };
   private readonly counters = new Map<string, PerfCounter>();
   private readonly collections: Collection[] = [];
@@ -139,6 +145,7 @@ export class TestKit {
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
     this.cgroups = new CgroupTree(this.model);
+    this.sockets = new ModelSockets(this.model, (name) => this.symbol(name));
     const rootCss = this.cgroups.cssSet(this.cgroups.root);
     const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {}, cgroups: rootCss });
     init.set({ real_parent: init, parent: init, group_leader: init });
@@ -200,6 +207,17 @@ export class TestKit {
   /** The call chains bpf_get_stack reports from now on (innermost first). */
   setStack(stack: { kernel?: readonly bigint[]; user?: readonly bigint[] }): void {
     this.stacks = { kernel: stack.kernel ?? [], user: stack.user ?? [] };
+  }
+
+  /**
+   * The call chains bpf_get_task_stack reports for `task` (innermost
+   * first). The current task's are the event's (setStack) unless given
+   * here; another task's user chain is never walked (-EOPNOTSUPP, as in
+   * Linux), and a task with none given has an empty one.
+   */
+  setTaskStack(task: KernelObject, stack: { kernel?: readonly bigint[]; user?: readonly bigint[] }): void {
+    if (task.model !== this.model) throw new TsbpfError('EINVAL', 'the task belongs to another kit');
+    this.taskStacks.set(task.addr, { kernel: stack.kernel ?? [], user: stack.user ?? [] });
   }
 
   /** Open a perf event in slot `index` of a perf_event_array, for bpf_perf_event_read(_value). */
@@ -405,6 +423,22 @@ export class TestKit {
         return target ? BigInt.asUintN(64, kit.symbol(target.name) + target.offset) : 0n;
       },
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
+      taskStack: (addr) => {
+        const t = kit.model.at(Number(addr), 'task_struct');
+        if (!t) throw new TsbpfError('EFAULT', `bpf_get_task_stack: 0x${addr.toString(16)} is not a task_struct of the kernel model`);
+        const current = t.addr === kit.current.addr;
+        const given = kit.taskStacks.get(t.addr) ?? (current ? kit.stacks : { kernel: [], user: [] });
+        let flags = 0n;
+        try {
+          const f = t.get('flags');
+          flags = typeof f === 'bigint' ? f : 0n;
+        } catch (e) {
+          if (!(e instanceof TsbpfError)) throw e;
+        }
+        return { ...given, current, kthread: (flags & PF_KTHREAD) !== 0n };
+      },
+      socketCookie: (sk) => kit.sockets.cookie(sk),
+      skcTo: (kind, sk) => kit.sockets.skcTo(kind as SkcToKind, sk),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
       sampleCounter: () => kit.sample,
       record: (helper, args) => {
