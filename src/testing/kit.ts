@@ -32,7 +32,8 @@ import { RingBuf } from '../maps/ringbuf.js';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
 import { KernelModel, type KernelObject } from './model.js';
 import { CgroupTree, type CgroupOptions } from './cgroups.js';
-import { shippedKernelBtf } from './kernel-btf.js';
+import { SHIPPED_KERNEL_VERSION, shippedKernelBtf } from './kernel-btf.js';
+import { kernelVersionCode } from '../uapi/kernel-version.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
 import { ModelSockets, type SkcToKind } from './sockets.js';
@@ -46,7 +47,10 @@ export interface TestKitOptions {
    * Values of the program's `__kconfig` externs (libbpf reads them from the
    * kernel's config). Default: LINUX_HAS_SYSCALL_WRAPPER = 1, as on x86-64
    * and arm64 kernels, so BPF_KSYSCALL programs read their arguments
-   * through the wrapper's pt_regs pointer, which ksyscall events provide.
+   * through the wrapper's pt_regs pointer, which ksyscall events provide;
+   * LINUX_KERNEL_VERSION as libbpf fills it, from the running kernel's
+   * `uname -r` (in Node on Linux, with a kernelBtf given), else the shipped
+   * small kernel's (6.12.0: SHIPPED_KERNEL_VERSION).
    */
   kconfig?: Readonly<Record<string, number | bigint | boolean>>;
   /** CLOCK_MONOTONIC at the start, in ns (default 1 s) */
@@ -131,7 +135,9 @@ export class TestKit {
   private readonly cookies = new WeakMap<Program, bigint>();
   private readonly ksyms = new Map<string, bigint>();
   private readonly pidNs = new WeakMap<KernelObject, { dev: bigint; ino: bigint; pid?: number; tgid?: number }>();
-  private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
+  private kconfig: Readonly<Record<string, number | bigint | boolean>>;
+  /** the kit models the running kernel's BTF, or one the test gave: its LINUX_KERNEL_VERSION is the host's, as libbpf's is */
+  private readonly givenBtf: boolean;
 
   constructor(opts: TestKitOptions = {}) {
     const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : opts.kernelBtf ? loadBtfFile(opts.kernelBtf) : shippedKernelBtf();
@@ -139,6 +145,7 @@ export class TestKit {
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new TsbpfError('EINVAL', `unknown arch ${String(this.arch)}`);
     this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
+    this.givenBtf = opts.kernelBtf !== undefined;
     const helpers = defaultHelpers();
     for (const h of [...tracingHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
@@ -234,12 +241,28 @@ export class TestKit {
       const { loadObjectFile } = await import('../object/file.js');
       spec = await loadObjectFile(obj);
     } else spec = obj instanceof Uint8Array ? readObject(obj) : obj;
+    if (this.kconfig.LINUX_KERNEL_VERSION === undefined) this.kconfig = { ...this.kconfig, LINUX_KERNEL_VERSION: await this.kernelVersion() };
     spec = this.withKconfig(spec);
     const coll = await this.runtime.load(spec, opts);
     this.collections.push(coll);
     this.specs.set(coll, spec);
     for (const [name, m] of coll.maps) if (m instanceof RingBuf && !this.readers.has(name)) this.readers.set(name, new RingBufReader(m));
     return coll;
+  }
+
+  /**
+   * LINUX_KERNEL_VERSION when the test sets none. libbpf takes the running
+   * kernel's (get_kernel_version: uname), whatever BTF it relocates
+   * against; the kit does the same for a kernelBtf the test gave, in Node
+   * on Linux. The shipped small kernel, and a given BTF where there is no
+   * Linux host (a browser), stand for the shipped kernel's version.
+   */
+  private async kernelVersion(): Promise<number> {
+    if (this.givenBtf && typeof process === 'object' && process.platform === 'linux') {
+      const { release } = await import('node:os');
+      return kernelVersionCode(release());
+    }
+    return SHIPPED_KERNEL_VERSION;
   }
 
   /** The spec with its .kconfig map's externs set from the kit's kconfig (libbpf: bpf_object__read_kconfig_mem). */
