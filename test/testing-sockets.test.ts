@@ -12,6 +12,10 @@ import { TestKit } from '../src/testing/index.js';
 import { ModelSockets } from '../src/testing/sockets.js';
 import { TsbpfError } from '../src/errors.js';
 import type { Collection } from '../src/runtime/index.js';
+import type { KernelObject } from '../src/testing/model.js';
+import { tracingHelpers } from '../src/helpers/tracing.js';
+import { BPF_FUNC } from '../src/uapi/helper-ids.js';
+import { BPF_F_USER_STACK } from '../src/uapi/stack-trace.js';
 
 const PROG = join(ROOT, 'test/testing-progs/sockets.o');
 const slot = (coll: Collection, i: number): bigint => ((b) => new DataView(b.buffer, b.byteOffset))(coll.map('seen').get(i) as Uint8Array).getBigUint64(0, true);
@@ -71,4 +75,53 @@ test('sockets: the bpf_skc_to_* casts answer from the socket fields as net/core/
   assert.equal(s.skcTo('tcp_request_sock', req), req);
   assert.equal(s.skcTo('tcp_timewait_sock', sk({ skc_state: TCP_TIME_WAIT })), 0n);
   assert.equal(s.skcTo('tcp_sock', 0n), 0n);
+});
+
+test('sockets: a tp_btf program casts a model socket with bpf_skc_to_* and reads the tcp_sock it gets', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(PROG, { programs: ['casts'] });
+  const tcp = kit.model.object('tcp_sock', { inet_conn: { icsk_inet: { sk: { __sk_common: { skc_family: AF_INET6, skc_state: TCP_ESTABLISHED }, sk_protocol: 6 } } }, srtt_us: 1234 });
+  await kit.fire(coll.program('casts'), { args: [tcp] });
+  assert.deepEqual([2, 3, 4].map((i) => slot(coll, i)), [1234n, 1n, 0n]);
+  const unix = kit.model.object('sock', { __sk_common: { skc_family: AF_UNIX, skc_state: 7 } });
+  await kit.fire(coll.program('casts'), { args: [unix] });
+  assert.deepEqual([2, 3, 4].map((i) => slot(coll, i)), [BigInt.asUintN(64, -1n), 0n, 1n]);
+});
+
+/**
+ * bpf_get_task_stack's run-time side, called as the engines call it (the
+ * verifier's side, a task_struct argument, is judged elsewhere): the chains
+ * the test gives per task, the event's for the current task, and the
+ * kernel's refusals.
+ */
+test('task stacks: bpf_get_task_stack reports the chains a test gives per task, as __bpf_get_stack does', () => {
+  using kit = new TestKit();
+  const fn = tracingHelpers.find((h) => h.id === BPF_FUNC.get_task_stack)!.fn;
+  const space = kit.runtime.space;
+  const buf = space.alloc(32);
+  const env = { space, cpu: 0, callFunc: () => 0n, run: { host: kit.runtime.host, progType: 'tracing', progName: 't', ctx: 0 } };
+  const call = (task: KernelObject, flags = 0n): [bigint, bigint[]] => {
+    const r = fn(env, task.ptr, BigInt(buf), 32n, flags, 0n);
+    return [BigInt.asIntN(64, r), [0, 1, 2, 3].map((i) => space.readU64(buf + 8 * i))];
+  };
+  const other = kit.model.object('task_struct', { pid: 7, tgid: 7, comm: 'worker' });
+  kit.setTaskStack(other, { kernel: [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n], user: [0x401000n] });
+  assert.deepEqual(call(other), [24n, [0xffffffff81000010n, 0xffffffff81000020n, 0xffffffff81000030n, 0n]]);
+  // skip one frame (the flags' low byte)
+  assert.deepEqual(call(other, 1n), [16n, [0xffffffff81000020n, 0xffffffff81000030n, 0n, 0n]]);
+  // another task's user stack: get_perf_callchain cannot walk it
+  assert.deepEqual(call(other, BPF_F_USER_STACK), [-95n, [0n, 0n, 0n, 0n]]);
+  // the current task: the event's chains (setStack) unless given for it
+  kit.setStack({ kernel: [0xffffffff81000100n], user: [0x402000n, 0x402100n] });
+  assert.deepEqual(call(kit.task, BPF_F_USER_STACK), [16n, [0x402000n, 0x402100n, 0n, 0n]]);
+  assert.deepEqual(call(kit.task), [8n, [0xffffffff81000100n, 0n, 0n, 0n]]);
+  // a kernel thread has no user registers: -EFAULT
+  const kthread = kit.model.object('task_struct', { pid: 2, tgid: 2, comm: 'kthreadd', flags: 0x00200000 });
+  kit.setCurrent(kthread);
+  assert.deepEqual(call(kthread, BPF_F_USER_STACK), [-14n, [0n, 0n, 0n, 0n]]);
+  // skipping past the chain: -EFAULT; a task with none given: an empty chain
+  assert.equal(call(other, 5n)[0], -14n);
+  assert.deepEqual(call(kit.model.object('task_struct', { pid: 9 })), [0n, [0n, 0n, 0n, 0n]]);
+  // a pointer that is no task of the model: the test's mistake, said so
+  assert.throws(() => fn(env, 0x7000_0000n, BigInt(buf), 32n, 0n, 0n), (e: unknown) => e instanceof TsbpfError && e.errno === 'EFAULT');
 });
