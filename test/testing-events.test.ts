@@ -214,3 +214,12 @@ test('events: LINUX_KERNEL_VERSION is the shipped kernel\'s, the running kernel\
     await assert.rejects(kit.load(PROG, { programs: ['issue'] }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EACCES');
   }
 });
+
+test('events: a .rodata constant past the value\'s start is judged at its own offset (biolatency\'s targ_single)', async () => {
+  using kit = new TestKit();
+  // single (offset 12) is 1: the verifier must see ctx[1] as dead; first (offset 0) is 0 and would make it live
+  const coll = await kit.load(join(PROGS, 'rodata_off.o'));
+  const p = kit.model.object('task_struct', { pid: 40 });
+  // third (offset 8) is 7 at run time too
+  assert.equal((await kit.fire(coll.program('wakeup'), { args: [p] })).retval, 47n);
+});
