@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ROOT } from './paths.js';
-import { TestKit, parseFormat } from '../src/testing/index.js';
+import { TestKit, parseFormat, shippedKernelBtf, SHIPPED_KERNEL_VERSION } from '../src/testing/index.js';
+import { kernelVersionCode } from '../src/uapi/kernel-version.js';
+import { release } from 'node:os';
 import { TsbpfError } from '../src/errors.js';
 import type { Collection } from '../src/runtime/index.js';
 
@@ -176,8 +178,48 @@ test('events: a tracepoint record by event class, by the program\'s CO-RE reloca
   // no relocation, a context argument of the class's type
   r = await kit.fire(coll.program('by_argument'));
   assert.equal(r.retval, 7n);
-  // nothing names the record: the kit says what to give
-  await assert.rejects(kit.fire(coll.program('unnamed')), (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOENT' && /trace_event_raw_tcp_unnamed_event/.test(e.message));
+  // nothing names the record, and the kernel has no such tracepoint (no btf_trace_tcp_unnamed_event):
+  // the kit says Linux would not attach it, with libbpf's reason, and what to give to fire it anyway
+  await assert.rejects(kit.fire(coll.program('unnamed')), (e: unknown) =>
+    e instanceof TsbpfError && e.errno === 'ENOENT' &&
+    /tcp\/tcp_unnamed_event is not a tracepoint of this kernel/.test(e.message) &&
+    /failed to determine tracepoint 'tcp\/tcp_unnamed_event' perf event ID: No such file or directory/.test(e.message) &&
+    /give the record type \(record\)/.test(e.message));
   r = await kit.fire(coll.program('unnamed'), { record: 'trace_event_raw_tcp_event_sk' });
   assert.equal(r.retval, 8n);
+});
+
+test('events: LINUX_KERNEL_VERSION is the shipped kernel\'s, the running kernel\'s for a given BTF (as libbpf), or the test\'s', async () => {
+  const PROG = join(PROGS, 'kversion.o');
+  {
+    using kit = new TestKit();
+    const coll = await kit.load(PROG);
+    assert.equal((await kit.fire(coll.program('version'))).retval, BigInt(SHIPPED_KERNEL_VERSION));
+    assert.equal(SHIPPED_KERNEL_VERSION, (6 << 16) | (12 << 8));
+    // 6.12's block_rq_issue: the request is the first argument
+    const rq = kit.model.object('request', { __data_len: 4096 });
+    assert.equal((await kit.fire(coll.program('issue'), { args: [rq] })).retval, 4096n);
+  }
+  {
+    using kit = new TestKit({ kernelBtf: shippedKernelBtf() });
+    const coll = await kit.load(PROG, { programs: ['version'] });
+    const want = process.platform === 'linux' ? kernelVersionCode(release()) : SHIPPED_KERNEL_VERSION;
+    assert.equal((await kit.fire(coll.program('version'))).retval, BigInt(want));
+  }
+  {
+    // a 5.10 kernel: the program reads ctx[1], past tp_btf/block_rq_issue's one argument, which the verifier refuses
+    using kit = new TestKit({ kconfig: { LINUX_KERNEL_VERSION: (5 << 16) | (10 << 8) } });
+    const coll = await kit.load(PROG, { programs: ['version'] });
+    assert.equal((await kit.fire(coll.program('version'))).retval, BigInt((5 << 16) | (10 << 8)));
+    await assert.rejects(kit.load(PROG, { programs: ['issue'] }), (e: unknown) => e instanceof TsbpfError && e.errno === 'EACCES');
+  }
+});
+
+test('events: a .rodata constant past the value\'s start is judged at its own offset (biolatency\'s targ_single)', async () => {
+  using kit = new TestKit();
+  // single (offset 12) is 1: the verifier must see ctx[1] as dead; first (offset 0) is 0 and would make it live
+  const coll = await kit.load(join(PROGS, 'rodata_off.o'));
+  const p = kit.model.object('task_struct', { pid: 40 });
+  // third (offset 8) is 7 at run time too
+  assert.equal((await kit.fire(coll.program('wakeup'), { args: [p] })).retval, 47n);
 });

@@ -73,3 +73,57 @@ test('kernel diff: execsnoop on a real execve and on the model give the same rec
   };
   assert.deepEqual(strip(modelRec), strip(kernelRec));
 });
+
+/** struct exec_rec of test/testing-progs/exec_args.c: kind, pid, tgid, ppid, old_pid, uid (u32 each), comm[16], filename[64] */
+const EXEC_REC = 24 + 16 + 64;
+
+test('kernel diff: sched_process_exec by raw_tp and tp_btf, in Linux and on the model, give the same records', { timeout: 60_000 }, async (t) => {
+  const why = await kernelSkip();
+  if (why) return t.skip(why);
+  const obj = join(ROOT, 'test/testing-progs/exec_args.o');
+  const rt = new KernelRuntime();
+  const coll = await rt.load(await loadObjectFile(obj));
+  const reader = new KernelRingBufReader(coll.map('events'));
+  const links = [coll.program('raw_exec').attach(), coll.program('btf_exec').attach()];
+  const kernelRecs = new Map<number, Uint8Array>();
+  let pid = 0;
+  try {
+    const child = spawn('/bin/true', [], { stdio: 'ignore' });
+    pid = child.pid!;
+    const exited = new Promise((r) => child.on('exit', r));
+    for await (const rec of reader) {
+      const dv = new DataView(rec.buffer, rec.byteOffset);
+      if (rec.length === EXEC_REC && dv.getUint32(4, true) === pid) kernelRecs.set(dv.getUint32(0, true), rec.slice());
+      if (kernelRecs.size === 2) break;
+    }
+    await exited;
+  } finally {
+    for (const l of links) l.detach();
+    reader.close();
+    coll.close();
+  }
+  assert.deepEqual([...kernelRecs.keys()].sort(), [1, 2], 'both programs saw the exec');
+  const k = kernelRecs.get(1)!;
+  const dv = new DataView(k.buffer);
+  const str = (a: number, b: number): string => new TextDecoder().decode(k.subarray(a, b)).replace(/\0.*$/s, '');
+  const [tgid, ppid, oldPid, uid] = [dv.getUint32(8, true), dv.getUint32(12, true), dv.getUint32(16, true), dv.getUint32(20, true)];
+  assert.equal(ppid, process.pid, 'the parent is this process');
+  assert.equal(oldPid, pid);
+  assert.equal(str(24, 40), 'true');
+  assert.equal(str(40, 104), '/bin/true');
+  // The raw tracepoint and tp_btf programs read the same three arguments, so the kernel's two records agree but for the kind.
+  assert.deepEqual(kernelRecs.get(2)!.subarray(4), k.subarray(4));
+
+  // The model fed with the values the kernel reported: a task, its parent, the old pid and a linux_binprm.
+  using kit = new TestKit();
+  const mcoll = await kit.load(obj);
+  const parent = kit.model.object('task_struct', { pid: ppid, tgid: ppid, comm: 'node' });
+  const task = kit.model.object('task_struct', { pid, tgid, comm: str(24, 40), real_parent: parent, cred: { uid } });
+  const bprm = kit.model.object('linux_binprm', { filename: str(40, 104) });
+  for (const [kind, prog] of [[1, 'raw_exec'], [2, 'btf_exec']] as const) {
+    const r = await kit.fire(mcoll.program(prog), { task, args: [task, oldPid, bprm] });
+    const modelRec = r.records.events?.[0];
+    assert.ok(modelRec, `${prog} produced a record in the kit`);
+    assert.deepEqual(modelRec, kernelRecs.get(kind), `${prog}: the kit's record is the kernel's, byte for byte`);
+  }
+});

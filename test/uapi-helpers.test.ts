@@ -128,7 +128,6 @@ test('every implementation the catalog names is there, with the catalog\'s whole
 const KNOWN_DIFFERENCES = new Set([
   'root sk_reuseport perf_event_output', 'root flow_dissector perf_event_output',
   'root sk_reuseport skb_load_bytes', 'root sk_reuseport ktime_get_coarse_ns', 'root syscall xdp_get_buff_len',
-  'root sk_reuseport get_socket_cookie', 'root syscall get_socket_cookie',
   ...['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sockopt'].map((t) => `root ${t} get_netns_cookie`),
   ...['socket_filter', 'cgroup_skb'].map((t) => `unpriv ${t} get_netns_cookie`),
   'root cgroup_sockopt setsockopt', 'root cgroup_sockopt getsockopt',

@@ -151,6 +151,8 @@ struct gendisk {
 
 typedef unsigned short u16;
 
+struct proto;
+
 typedef long long s64;
 
 typedef struct {
@@ -164,6 +166,7 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	struct proto *skc_prot;
 	atomic64_t skc_cookie;
 };
 
@@ -243,7 +246,58 @@ struct sock {
 	struct sock_common __sk_common;
 	int sk_rcvbuf;
 	int sk_sndbuf;
+	u16 sk_type;
 	u16 sk_protocol;
+};
+
+struct inet_sock {
+	struct sock sk;
+	u16 inet_sport;
+};
+
+struct inet_connection_sock {
+	struct inet_sock icsk_inet;
+};
+
+struct tcp_sock {
+	struct inet_connection_sock inet_conn;
+	u32 srtt_us;
+};
+
+struct tcp6_sock {
+	struct tcp_sock tcp;
+};
+
+struct udp_sock {
+	struct inet_sock inet;
+};
+
+struct udp6_sock {
+	struct udp_sock udp;
+};
+
+struct unix_sock {
+	struct sock sk;
+};
+
+struct inet_timewait_sock {
+	struct sock_common __tw_common;
+};
+
+struct tcp_timewait_sock {
+	struct inet_timewait_sock tw_sk;
+};
+
+struct request_sock {
+	struct sock_common __req_common;
+};
+
+struct inet_request_sock {
+	struct request_sock req;
+};
+
+struct tcp_request_sock {
+	struct inet_request_sock req;
 };
 
 struct pt_regs {
@@ -419,6 +473,12 @@ struct kernel_model_types {
 	struct file file;
 	struct request rq;
 	struct sock sk;
+	struct tcp_sock tcp_sock_;
+	struct tcp6_sock tcp6_sock_;
+	struct udp6_sock udp6_sock_;
+	struct unix_sock unix_sock_;
+	struct tcp_timewait_sock tcp_timewait_sock_;
+	struct tcp_request_sock tcp_request_sock_;
 	struct pt_regs regs;
 	struct user_pt_regs uregs;
 	struct bpf_perf_event_data perf_event_data;

@@ -118,6 +118,12 @@ export interface HelperKernel {
   funcIp(): bigint;
   /** the current event's kernel or user call chain, innermost first (bpf_get_stack) */
   stack(user: boolean): readonly bigint[];
+  /** a task's call chains, whether it is the current task, and whether it is a kernel thread (no user regs) (bpf_get_task_stack) */
+  taskStack(task: bigint): { kernel: readonly bigint[]; user: readonly bigint[]; current: boolean; kthread: boolean };
+  /** sock_gen_cookie of the socket at `sk` (bpf_get_socket_cookie on a `struct sock *`) */
+  socketCookie(sk: bigint): bigint;
+  /** bpf_skc_to_<kind>: `sk` when the socket is one of that kind, 0 otherwise */
+  skcTo(kind: string, sk: bigint): bigint;
   /** the perf event in slot `index` of the perf_event_array at `mapAddr`, undefined when none is open there */
   perfCounter(mapAddr: number, index: number): PerfCounter | undefined;
   /** the perf event whose sample runs a perf_event program (bpf_perf_prog_read_value) */

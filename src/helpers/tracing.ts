@@ -39,12 +39,19 @@ function kernelOf(env: ExecEnv): HelperKernel {
   return k;
 }
 
-/** __bpf_get_stack: copy the call chain (after `skip` frames) into buf, zero the rest; the bytes copied or -errno with buf zeroed. */
-function getStack(env: ExecEnv, buf: bigint, size: number, flags: bigint): bigint {
+/**
+ * __bpf_get_stack: copy the call chain (after `skip` frames) into buf, zero
+ * the rest; the bytes copied or -errno with buf zeroed. With `task`
+ * (bpf_get_task_stack), that task's chains: its user stack only when it is
+ * the current task and has user registers (a kernel thread has none:
+ * -EFAULT; another task's: -EOPNOTSUPP, as get_perf_callchain cannot walk
+ * it).
+ */
+function getStack(env: ExecEnv, buf: bigint, size: number, flags: bigint, task?: bigint): bigint {
   if (!inSpace(env, buf, size)) return err('EFAULT');
   const b = Number(buf);
   const u8 = env.space.u8;
-  const fail = (e: 'EINVAL' | 'EFAULT'): bigint => {
+  const fail = (e: 'EINVAL' | 'EFAULT' | 'EOPNOTSUPP'): bigint => {
     u8.fill(0, b, b + size);
     return err(e);
   };
@@ -54,8 +61,16 @@ function getStack(env: ExecEnv, buf: bigint, size: number, flags: bigint): bigin
   if (!user && buildId) return fail('EINVAL');
   const elem = buildId ? BUILD_ID_ENTRY_SIZE : 8;
   if (size % elem) return fail('EINVAL');
+  let chain: readonly bigint[];
+  if (task === undefined) chain = kernelOf(env).stack(user);
+  else {
+    const t = kernelOf(env).taskStack(task);
+    if (user && t.kthread) return fail('EFAULT');
+    if (user && !t.current) return fail('EOPNOTSUPP');
+    chain = user ? t.user : t.kernel;
+  }
   const skip = Number(flags & BPF_F_SKIP_FIELD_MASK);
-  const chain = kernelOf(env).stack(user).slice(0, stackMaxDepth(size, elem, skip));
+  chain = chain.slice(0, stackMaxDepth(size, elem, skip));
   if (chain.length < skip) return fail('EFAULT');
   const ips = chain.slice(skip, skip + size / elem);
   if (buildId) writeBuildIdEntries(env.space.view, b, ips);
@@ -149,6 +164,16 @@ export const getFuncIp: HelperDef = helper(BPF_FUNC.get_func_ip, (env) => {
   return k ? k.funcIp() : env.space.readU64(run.ctx + PT_REGS.rip);
 });
 
+/** The bpf_skc_to_* casts of tracing programs, by the type each casts to (net/core/filter.c; skc_to_mptcp_sock takes no BTF pointer). */
+const SKC_TO = [
+  [BPF_FUNC.skc_to_tcp6_sock, 'tcp6_sock'],
+  [BPF_FUNC.skc_to_tcp_sock, 'tcp_sock'],
+  [BPF_FUNC.skc_to_tcp_timewait_sock, 'tcp_timewait_sock'],
+  [BPF_FUNC.skc_to_tcp_request_sock, 'tcp_request_sock'],
+  [BPF_FUNC.skc_to_udp6_sock, 'udp6_sock'],
+  [BPF_FUNC.skc_to_unix_sock, 'unix_sock'],
+] as const;
+
 export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_current_task, (env) => kernelOf(env).currentTask()),
   // the same task as a BTF pointer: its loads are BPF_PROBE_MEM loads of the model (memory/probe-mem.ts)
@@ -165,6 +190,10 @@ export const tracingHelpers: HelperDef[] = [
   helper(BPF_FUNC.get_attach_cookie, (env) => kernelOf(env).attachCookie()),
   helper(BPF_FUNC.get_stack, (env, _ctx, r2, r3, r4) => getStack(env, r2, u32(r3), r4)),
   helper(BPF_FUNC.get_stackid, (env, _ctx, r2, r3) => getStackId(env, r2, r3)),
+  helper(BPF_FUNC.get_task_stack, (env, r1, r2, r3, r4) => getStack(env, r2, u32(r3), r4, r1)),
+  // bpf_get_socket_ptr_cookie: the tracing programs' form, on a `struct sock *` (the socket hooks' take their context)
+  helper(BPF_FUNC.get_socket_cookie, (env, r1) => kernelOf(env).socketCookie(r1)),
+  ...SKC_TO.map(([id, kind]) => helper(id, (env, r1) => kernelOf(env).skcTo(kind, r1))),
   helper(BPF_FUNC.perf_event_read, (env, r1, r2) => {
     const slot = perfSlot(env, r1, r2);
     if (typeof slot === 'bigint') return slot;

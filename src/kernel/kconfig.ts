@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import type { MapSpec } from '../object/spec.js';
+import { kernelVersionCode as versionOf } from '../uapi/kernel-version.js';
 
 function configText(): string {
   try {
@@ -22,10 +23,9 @@ function configText(): string {
   }
 }
 
-/** KERNEL_VERSION(a, b, c) of `uname -r`, with c capped at 255 as the kernel's own macro does. */
+/** KERNEL_VERSION(a, b, c) of `uname -r` (uapi/kernel-version.ts). */
 export function kernelVersionCode(rel = release()): number {
-  const [a = 0, b = 0, c = 0] = rel.split(/[.-]/).map((x) => parseInt(x, 10) || 0);
-  return (a << 16) + (b << 8) + Math.min(c, 255);
+  return versionOf(rel);
 }
 
 let config: Map<string, string> | undefined;

@@ -201,8 +201,15 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (m.frozen && m instanceof ArrayMap && m.maxEntries === 1) info.contents = ctx.space.bytes(m.valuesAddr, m.valueSize).slice();
     return info;
   });
+  // A map-value lddw holds its address by now, its offset folded in; the verifier judges it by map and
+  // offset (check_ld_imm reads insn[1].imm, before the kernel writes the address), so it sees the offset
+  // there again. Without it, a .rodata constant or a bound would be taken at offset 0 of the value.
+  const judged = insns.slice();
+  for (const [i, m] of mapAt) {
+    if (insns[i]!.src === op.BPF_PSEUDO_MAP_VALUE && m instanceof ArrayMap) judged[i + 1] = { ...insns[i + 1]!, imm: (insns[i]!.imm >>> 0) - m.valuesAddr };
+  }
   const out = check({
-    insns,
+    insns: judged,
     progType: ps.type,
     maps: infos,
     mapOfInsn: (i) => {

@@ -5,7 +5,7 @@
  */
 export { TestKit, canonicalSection, type TestKitOptions, type FireOptions, type FireResult, type RecordedCall } from './kit.js';
 export { KernelModel, KernelObject, type FieldValue, type ObjectInit } from './model.js';
-export { shippedKernelBtf } from './kernel-btf.js';
+export { shippedKernelBtf, SHIPPED_KERNEL_VERSION } from './kernel-btf.js';
 export { buildContext, eventKind, type ContextOptions, type TracingEvent, type ArgValue, type EventKind } from './events.js';
 export { parseFormat, formatRecord, type TraceFormat, type FormatField } from './tracefs-format.js';
 export { REGS, type Arch, type RegsLayout } from './regs.js';

@@ -11,6 +11,14 @@
 import { Btf } from '../object/btf/btf.js';
 import { base64Bytes } from '../object/btf/context.js';
 import { KERNEL_MODEL_BTF_BASE64 } from './kernel-btf-data.js';
+import { kernelVersionCode } from '../uapi/kernel-version.js';
+
+/**
+ * The version the shipped small kernel stands for: its layouts follow Linux
+ * 6.12's (task_struct.__state, sched_switch's prev_state argument, ...), so
+ * a program's `LINUX_KERNEL_VERSION` branches take 6.12's side on it.
+ */
+export const SHIPPED_KERNEL_VERSION = kernelVersionCode('6.12.0');
 
 let cached: Btf | undefined;
 

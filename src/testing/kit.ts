@@ -32,9 +32,11 @@ import { RingBuf } from '../maps/ringbuf.js';
 import { RingBufReader } from '../maps/ringbuf-reader.js';
 import { KernelModel, type KernelObject } from './model.js';
 import { CgroupTree, type CgroupOptions } from './cgroups.js';
-import { shippedKernelBtf } from './kernel-btf.js';
+import { SHIPPED_KERNEL_VERSION, shippedKernelBtf } from './kernel-btf.js';
+import { kernelVersionCode } from '../uapi/kernel-version.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
+import { ModelSockets, type SkcToKind } from './sockets.js';
 
 export interface TestKitOptions {
   /** the kernel's BTF (a Btf, or the bytes of a BTF blob or an ELF with .BTF); default the small kernel tsbpf ships */
@@ -45,7 +47,10 @@ export interface TestKitOptions {
    * Values of the program's `__kconfig` externs (libbpf reads them from the
    * kernel's config). Default: LINUX_HAS_SYSCALL_WRAPPER = 1, as on x86-64
    * and arm64 kernels, so BPF_KSYSCALL programs read their arguments
-   * through the wrapper's pt_regs pointer, which ksyscall events provide.
+   * through the wrapper's pt_regs pointer, which ksyscall events provide;
+   * LINUX_KERNEL_VERSION as libbpf fills it, from the running kernel's
+   * `uname -r` (in Node on Linux, with a kernelBtf given), else the shipped
+   * small kernel's (6.12.0: SHIPPED_KERNEL_VERSION).
    */
   kconfig?: Readonly<Record<string, number | bigint | boolean>>;
   /** CLOCK_MONOTONIC at the start, in ns (default 1 s) */
@@ -89,6 +94,8 @@ const INIT_PID_NS = { dev: 4n, ino: 0xeffffffcn };
 /** Where the kit's symbol table starts (x86-64's __START_KERNEL_map + the text offset) and how far apart it puts functions. */
 const KSYM_BASE = 0xffffffff81000000n;
 const KSYM_STEP = 0x1000n;
+/** include/linux/sched.h: a kernel thread (no user registers to walk) */
+const PF_KTHREAD = 0x00200000n;
 
 export interface FireResult {
   /** r0 of the (last) program run, as the 64 bits it returned */
@@ -114,6 +121,9 @@ export class TestKit {
   readonly calls: RecordedCall[] = [];
   private current: KernelObject;
   private stacks: { kernel: readonly bigint[]; user: readonly bigint[] } = { kernel: [], user: [] };
+  /** call chains given for particular tasks (bpf_get_task_stack), by the task_struct's address */
+  private readonly taskStacks = new Map<number, { kernel: readonly bigint[]; user: readonly bigint[] }>();
+  private sockets!: ModelSockets;
   private sample: PerfCounter = { counter: 0n, enabled: 0n, running: 0n };
   private readonly counters = new Map<string, PerfCounter>();
   private readonly collections: Collection[] = [];
@@ -125,7 +135,9 @@ export class TestKit {
   private readonly cookies = new WeakMap<Program, bigint>();
   private readonly ksyms = new Map<string, bigint>();
   private readonly pidNs = new WeakMap<KernelObject, { dev: bigint; ino: bigint; pid?: number; tgid?: number }>();
-  private readonly kconfig: Readonly<Record<string, number | bigint | boolean>>;
+  private kconfig: Readonly<Record<string, number | bigint | boolean>>;
+  /** the kit models the running kernel's BTF, or one the test gave: its LINUX_KERNEL_VERSION is the host's, as libbpf's is */
+  private readonly givenBtf: boolean;
 
   constructor(opts: TestKitOptions = {}) {
     const btf = opts.kernelBtf instanceof Btf ? opts.kernelBtf : opts.kernelBtf ? loadBtfFile(opts.kernelBtf) : shippedKernelBtf();
@@ -133,12 +145,14 @@ export class TestKit {
     if (this.arch !== 'x86_64' && this.arch !== 'arm64') throw new TsbpfError('EINVAL', `unknown arch ${String(this.arch)}`);
     this.clock = new ManualClock(opts.startNs ?? 1_000_000_000n);
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
+    this.givenBtf = opts.kernelBtf !== undefined;
     const helpers = defaultHelpers();
     for (const h of [...tracingHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
     this.cgroups = new CgroupTree(this.model);
+    this.sockets = new ModelSockets(this.model, (name) => this.symbol(name));
     const rootCss = this.cgroups.cssSet(this.cgroups.root);
     const init = this.model.object('task_struct', { pid: 1, tgid: 1, comm: 'systemd', cred: {}, cgroups: rootCss });
     init.set({ real_parent: init, parent: init, group_leader: init });
@@ -202,6 +216,17 @@ export class TestKit {
     this.stacks = { kernel: stack.kernel ?? [], user: stack.user ?? [] };
   }
 
+  /**
+   * The call chains bpf_get_task_stack reports for `task` (innermost
+   * first). The current task's are the event's (setStack) unless given
+   * here; another task's user chain is never walked (-EOPNOTSUPP, as in
+   * Linux), and a task with none given has an empty one.
+   */
+  setTaskStack(task: KernelObject, stack: { kernel?: readonly bigint[]; user?: readonly bigint[] }): void {
+    if (task.model !== this.model) throw new TsbpfError('EINVAL', 'the task belongs to another kit');
+    this.taskStacks.set(task.addr, { kernel: stack.kernel ?? [], user: stack.user ?? [] });
+  }
+
   /** Open a perf event in slot `index` of a perf_event_array, for bpf_perf_event_read(_value). */
   perfCounter(map: BpfMap<unknown>, index: number, value: { counter: bigint | number; enabled?: bigint | number; running?: bigint | number }): void {
     if (map.type !== 'perf_event_array') throw new TsbpfError('EINVAL', `${map.name} is a ${map.type}, not a perf_event_array`);
@@ -216,12 +241,28 @@ export class TestKit {
       const { loadObjectFile } = await import('../object/file.js');
       spec = await loadObjectFile(obj);
     } else spec = obj instanceof Uint8Array ? readObject(obj) : obj;
+    if (this.kconfig.LINUX_KERNEL_VERSION === undefined) this.kconfig = { ...this.kconfig, LINUX_KERNEL_VERSION: await this.kernelVersion() };
     spec = this.withKconfig(spec);
     const coll = await this.runtime.load(spec, opts);
     this.collections.push(coll);
     this.specs.set(coll, spec);
     for (const [name, m] of coll.maps) if (m instanceof RingBuf && !this.readers.has(name)) this.readers.set(name, new RingBufReader(m));
     return coll;
+  }
+
+  /**
+   * LINUX_KERNEL_VERSION when the test sets none. libbpf takes the running
+   * kernel's (get_kernel_version: uname), whatever BTF it relocates
+   * against; the kit does the same for a kernelBtf the test gave, in Node
+   * on Linux. The shipped small kernel, and a given BTF where there is no
+   * Linux host (a browser), stand for the shipped kernel's version.
+   */
+  private async kernelVersion(): Promise<number> {
+    if (this.givenBtf && typeof process === 'object' && process.platform === 'linux') {
+      const { release } = await import('node:os');
+      return kernelVersionCode(release());
+    }
+    return SHIPPED_KERNEL_VERSION;
   }
 
   /** The spec with its .kconfig map's externs set from the kit's kconfig (libbpf: bpf_object__read_kconfig_mem). */
@@ -405,6 +446,22 @@ export class TestKit {
         return target ? BigInt.asUintN(64, kit.symbol(target.name) + target.offset) : 0n;
       },
       stack: (user) => (user ? kit.stacks.user : kit.stacks.kernel),
+      taskStack: (addr) => {
+        const t = kit.model.at(Number(addr), 'task_struct');
+        if (!t) throw new TsbpfError('EFAULT', `bpf_get_task_stack: 0x${addr.toString(16)} is not a task_struct of the kernel model`);
+        const current = t.addr === kit.current.addr;
+        const given = kit.taskStacks.get(t.addr) ?? (current ? kit.stacks : { kernel: [], user: [] });
+        let flags = 0n;
+        try {
+          const f = t.get('flags');
+          flags = typeof f === 'bigint' ? f : 0n;
+        } catch (e) {
+          if (!(e instanceof TsbpfError)) throw e;
+        }
+        return { ...given, current, kthread: (flags & PF_KTHREAD) !== 0n };
+      },
+      socketCookie: (sk) => kit.sockets.cookie(sk),
+      skcTo: (kind, sk) => kit.sockets.skcTo(kind as SkcToKind, sk),
       perfCounter: (mapAddr, index) => kit.counters.get(`${mapAddr}:${index}`),
       sampleCounter: () => kit.sample,
       record: (helper, args) => {

@@ -141,6 +141,19 @@ export class KernelModel {
     return this.owned.some((r) => addr >= r.base && addr + len <= r.base + r.size);
   }
 
+  /**
+   * The object of type `typeName` at `addr`, as a kernel function that is
+   * handed a pointer sees it (a helper's `struct sock *` argument, which may
+   * point into the middle of a larger object: a tcp_sock's sock); undefined
+   * when no object of the model holds all of its bytes.
+   */
+  at(addr: number, typeName: string): KernelObject | undefined {
+    const id = this.btf.resolve(this.typeId(typeName));
+    const size = this.btf.sizeof(id);
+    const r = this.owned.find((o) => addr >= o.base && addr + size <= o.base + o.size);
+    return r ? new KernelObject(this, addr, id, this.btf.typeById(id).name || typeName, size, r) : undefined;
+  }
+
   /** The BTF type id of a name: `task_struct`, `struct task_struct`, `union ...`, or a typedef. */
   typeId(typeName: string): number {
     const m = /^(struct|union|enum|typedef)\s+(.+)$/.exec(typeName.trim());

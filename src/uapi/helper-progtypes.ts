@@ -23,7 +23,7 @@ export const ANY: ProgTypeFilter = () => true;
 export const NONE: ProgTypeFilter = () => false;
 
 const of = (...types: ProgTypeName[]): ProgTypeFilter => (t) => types.includes(t);
-const union = (...fs: ProgTypeFilter[]): ProgTypeFilter => (t, a) => fs.some((f) => f(t, a));
+export const union = (...fs: ProgTypeFilter[]): ProgTypeFilter => (t, a) => fs.some((f) => f(t, a));
 
 /** bpf_trace.c's program types, whose lookups end in bpf_tracing_func_proto (syscall goes through tracing_prog_func_proto). */
 export const TRACING = of('kprobe', 'tracepoint', 'raw_tracepoint', 'perf_event', 'tracing', 'syscall', 'lsm');
@@ -126,6 +126,8 @@ export const SK_ASSIGN = of('sched_cls', 'sched_act', 'sk_lookup');
 export const SKC_TO = union(NET, of('tracing', 'syscall', 'lsm'));
 /** tracing_prog_func_proto's own helpers (skb_output, xdp_output, sock_from_file, d_path): tracing and syscall programs */
 export const TRACING_PROG = of('tracing', 'syscall', 'lsm');
+/** get_socket_cookie of a kernel socket pointer (bpf_get_socket_ptr_cookie_proto): tracing_prog_func_proto's types and sk_reuseport */
+export const PTR_COOKIE = union(TRACING_PROG, SK_REUSEPORT);
 /** bpf_iter programs' seq_file helpers */
 export const ITER: ProgTypeFilter = (t, a) => t === 'tracing' && a === 'trace_iter';
 /** bpf_lsm_func_proto */

@@ -58,6 +58,8 @@ export type ArgType =
   | 'PTR_TO_BTF_ID_OR_NULL'
   /** any socket pointer (struct sock_common and its relatives) */
   | 'PTR_TO_BTF_ID_SOCK_COMMON'
+  /** a socket pointer or NULL (ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL: get_socket_cookie in tracing programs) */
+  | 'PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL'
   /** a socket the program got from a socket helper (ARG_PTR_TO_SOCK_COMMON) */
   | 'PTR_TO_SOCK_COMMON'
   /** a per-CPU kernel variable (ksym) */
@@ -100,4 +102,8 @@ export interface HelperProto {
   releasesArg?: number;
   /** the helper may sleep (only sleepable programs may call it) */
   mightSleep?: boolean;
+  /** the kernel struct a PTR_TO_BTF_ID(_OR_NULL) argument must point to (the proto's argN_btf_id) */
+  argStruct?: string;
+  /** the kernel struct a PTR_TO_BTF_ID(_OR_NULL) return points to (the proto's ret_btf_id) */
+  retStruct?: string;
 }

@@ -263,7 +263,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['check_mtu', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_U32', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.TC_XDP }],
 
   // net/core/filter.c: socket hooks whose socket is the context
-  ['get_socket_cookie', CTX, { progTypes: T.SOCKET_COOKIE }],
+  // tracing_prog_func_proto and sk_reuseport_func_proto: bpf_get_socket_ptr_cookie_proto, a kernel socket pointer or NULL
+  ['get_socket_cookie', CTX, { progTypes: T.union(T.SOCKET_COOKIE, T.PTR_COOKIE), variant: { types: T.PTR_COOKIE, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL']) } }],
   ['get_netns_cookie', p('INTEGER', ['PTR_TO_CTX_OR_NULL']), { progTypes: T.NETNS_COOKIE }],
   ['setsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.SOCKOPT }],
   ['getsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.SOCKOPT }],
@@ -299,8 +300,14 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['sk_ancestor_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.CGROUP_SKB, unmodelled: SOCKET }],
   ['sk_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.SK_STORAGE_GET, unmodelled: SOCKET }],
   ['sk_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SK_STORAGE_DELETE, unmodelled: SOCKET }],
-  ...(['skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock', 'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock'] as const)
-    .map((n): [HelperName, HelperProto, Extra] => [n, p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SKC_TO, privileged: true, unmodelled: SOCKET }]),
+  // bpf_skc_to_*: a socket pointer cast to the socket kind it is, or NULL (ret_btf_id: the kernel's btf_sock_ids);
+  // in tracing programs the argument is a kernel-object pointer (tp_btf/fentry arguments); in the socket
+  // hooks it is a PTR_TO_SOCK_COMMON, which tsbpf does not model (helper-args.ts refuses that as unsupported)
+  ...([['skc_to_tcp6_sock', 'tcp6_sock'], ['skc_to_tcp_sock', 'tcp_sock'], ['skc_to_tcp_timewait_sock', 'tcp_timewait_sock'],
+    ['skc_to_tcp_request_sock', 'tcp_request_sock'], ['skc_to_udp6_sock', 'udp6_sock'], ['skc_to_unix_sock', 'unix_sock']] as const)
+    .map(([n, s]): [HelperName, HelperProto, Extra] => [n, p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID_SOCK_COMMON'], { retStruct: s }), { progTypes: T.SKC_TO, privileged: true }]),
+  // skc_to_mptcp_sock takes ARG_PTR_TO_SOCK_COMMON (not a BTF pointer): a tracing program's socket argument is refused
+  ['skc_to_mptcp_sock', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_SOCK_COMMON'], { retStruct: 'mptcp_sock' }), { progTypes: T.SKC_TO, privileged: true }],
   ['tcp_check_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
   ['tcp_gen_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
   // tcp_raw_*: the headers are ARG_PTR_TO_FIXED_SIZE_MEM of sizeof(struct iphdr / ipv6hdr / tcphdr)

@@ -24,7 +24,7 @@ import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
-import { modelledHelper } from './helper-protos.js';
+import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor } from './check.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
 
@@ -222,7 +222,8 @@ export class Verifier implements MapNames {
   }
 
   helper(id: number): { name: string; proto: HelperProto } | undefined {
-    return this.input.helpers?.(id) ?? modelledHelper(id, this.input.progType, this.input.attachType);
+    const given = this.input.helpers?.(id);
+    return given ? withVariant(id, given, this.input.progType, this.input.attachType) : modelledHelper(id, this.input.progType, this.input.attachType);
   }
 
   stats(timeUs: number): VerifierStats {

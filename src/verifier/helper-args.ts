@@ -17,6 +17,7 @@ import { sockMapUnsupported, sockUnsupported } from './btf-access.js';
 import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
+import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -37,6 +38,8 @@ export interface CallArgMeta {
   releaseRef: number;
   /** the largest value of the last size argument */
   sizeMax: bigint;
+  /** the reference a kernel-object argument holds: a cast (skc_to_*) returns it (meta.ref_obj_id) */
+  castRef?: number;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -301,6 +304,47 @@ function fixedSizeArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   });
 }
 
+/**
+ * PTR_TO_BTF_ID_SOCK_COMMON(_OR_NULL): btf_id_sock_common_types. A kernel
+ * object pointer plain or trusted (not RCU, not untrusted: check_reg_type
+ * compares the type with its flags), not maybe-NULL unless the argument
+ * allows NULL, whose struct is or begins with struct sock_common
+ * (btf_struct_ids_match), at a constant offset (check_func_arg_reg_off).
+ * A socket from skb->sk (PTR_TO_SOCK_COMMON) is refused as unsupported.
+ */
+function sockCommonBtfArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  const orNull = a.t === 'PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL';
+  if (orNull && a.reg.isNull) return; // check_func_arg: register_is_null with a maybe-NULL type skips the type check
+  const accepted = a.reg.type === 'btf_id' && (a.reg.btfFlags === '' || a.reg.btfFlags === 'trusted') && (orNull || !a.reg.maybeNull);
+  if (!accepted) badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
+  btfStructArg(env, meta, a, 'sock_common');
+}
+
+/** PTR_TO_SOCK_COMMON (skc_to_mptcp_sock): a socket hook's socket, which tsbpf does not model; anything else is the wrong type. */
+function sockCommonArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock');
+}
+
+/** check_reg_type's btf_struct_ids_match and check_func_arg_reg_off for a PTR_TO_BTF_ID argument of struct `want`. */
+function btfStructArg(env: Verifier, meta: CallArgMeta, a: HelperArg, want: string): void {
+  const { r, reg } = a;
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const need = btf.typeByName(want, 'struct');
+  if (!need || !structIdsMatch(btf, reg.btfId, reg.off, need.id)) throw new Reject({
+    errno: 'EACCES',
+    message: `R${r} is of type ${reg.btfName} but ${want} is expected`,
+    insn: meta.insn,
+    regs: [r],
+    hint: `pass a pointer to a struct ${want} (or a struct that begins with one)`,
+    rule: `argument ${r} of ${meta.name} must point to a struct ${want}`,
+  });
+  // __check_ptr_off_reg with fixed_off_ok: a constant offset into the object, never a negative or variable one
+  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
+  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
+    throw new Reject({ errno: 'EACCES', message: `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn: meta.insn, regs: [r] });
+  meta.castRef = reg.refObjId;
+}
+
 /** The checks by argument type (check_func_arg's switch on arg_type); a type missing here is refused as unsupported. */
 const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   ANYTHING: anythingArg,
@@ -323,6 +367,9 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_CONST_STR: constStrArg,
   PTR_TO_LONG: fixedSizeArg,
   PTR_TO_U32: fixedSizeArg,
+  PTR_TO_BTF_ID_SOCK_COMMON: sockCommonBtfArg,
+  PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL: sockCommonBtfArg,
+  PTR_TO_SOCK_COMMON: sockCommonArg,
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

@@ -27,3 +27,15 @@ export function modelledHelper(id: number, type?: ProgTypeName, attachType?: str
   if (!h || h.unmodelled) return undefined;
   return h.variant ? { name: h.name, proto: helperProto(h, type, attachType) } : HELPER_PROTOS.get(id);
 }
+
+/**
+ * A registry's helper (src/helpers/def.ts declares it with the catalog's
+ * prototype) in a program type the kernel gives another proto of the same
+ * helper (get_socket_cookie in tracing programs): the type's proto, as the
+ * kernel's get_func_proto returns it. A host's own prototype is kept.
+ */
+export function withVariant(id: number, given: NamedProto, type?: ProgTypeName, attachType?: string): NamedProto {
+  const h = HELPERS.get(id);
+  if (!h?.variant || given.proto !== h.proto) return given;
+  return { name: given.name, proto: helperProto(h, type, attachType) };
+}

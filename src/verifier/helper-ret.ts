@@ -13,6 +13,8 @@ import type { CallArgMeta } from './helper-args.js';
 import { STACK_SPILL, STACK_ZERO } from './state.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
+import { Reject } from './reject.js';
+import { kernelBtf } from './kernel-btf.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -40,7 +42,27 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
     return r0;
   },
   PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
+  PTR_TO_BTF_ID_OR_NULL: btfIdRet,
 };
+
+/**
+ * RET_PTR_TO_BTF_ID_OR_NULL: a pointer to the proto's ret_btf_id struct in
+ * the kernel BTF, or NULL (no trust flag: ptr_or_null_tcp_sock). A cast
+ * (bpf_skc_to_*, is_ptr_cast_function) keeps its argument's reference.
+ */
+function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
+  const want = meta.proto.retStruct ?? '';
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const t = btf.typeByName(want, 'struct');
+  if (!t) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: `${meta.name}#${meta.id} returns struct ${want || '?'}, which the kernel BTF given lacks`,
+    insn: meta.insn,
+    hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+    rule: `the kernel BTF has no struct ${want}`,
+  });
+  return Reg.ptr('btf_id', { btfId: t.id, btfName: want, id: env.newId(), maybeNull: true, ...(meta.castRef ? { refObjId: meta.castRef } : {}) });
+}
 
 /** A map lookup's value (or NULL), a map-in-map lookup's inner map. */
 function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {

@@ -151,6 +151,60 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
   return { kind: 'error', errno: 'EINVAL', message: `struct ${structName}: nesting too deep` };
 }
 
+/**
+ * btf_struct_ids_match (not strict): is the object at offset `off` of the
+ * struct `id` a struct `needId`, or does a struct `needId` begin there once
+ * nested structs are entered (struct tcp_sock starts with inet_connection_sock,
+ * ..., struct sock, struct sock_common)? As btf_struct_walk with a one-byte
+ * access: the member containing `off` is entered while it is a struct or
+ * union; where one starts exactly at `off` the search restarts from it.
+ */
+export function structIdsMatch(btf: Btf, id: number, off: number, needId: number): boolean {
+  let cur = btf.resolve(id);
+  for (let depth = 0; depth < 64; depth++) {
+    if (off === 0 && cur === needId) return true;
+    let t = btf.typeById(cur);
+    let found = false;
+    while (!found) {
+      if ((t.kind !== 'struct' && t.kind !== 'union') || off + 1 > t.size) return false;
+      let entered = false;
+      for (const m of t.members) {
+        let moff = Math.floor(m.bitOffset / 8);
+        if (off + 1 <= moff) break;
+        if (m.bitfieldSize || off < moff) continue;
+        let mid = btf.resolve(m.typeId);
+        let mt: BtfType = btf.typeById(mid);
+        let msize = btf.sizeof(m.typeId);
+        if (off >= moff + msize) continue;
+        if (mt.kind === 'array') {
+          let n = 1;
+          while (mt.kind === 'array') {
+            n *= mt.nelems;
+            mid = btf.resolve(mt.elemTypeId);
+            mt = btf.typeById(mid);
+          }
+          if (msize === 0 || n === 0) continue;
+          msize = msize / n;
+          moff += Math.floor((off - moff) / msize) * msize;
+        }
+        if (mt.kind !== 'struct' && mt.kind !== 'union') return false;
+        if (off === moff) {
+          cur = mid;
+          off = 0;
+          found = true;
+        } else {
+          off -= moff;
+          t = mt;
+        }
+        entered = true;
+        break;
+      }
+      if (!entered) return false;
+    }
+  }
+  return false;
+}
+
 /** Byte offset and size of a member of `struct bpf_map` (for the runtime's map descriptor). */
 export function bpfMapField(name: string): { offset: number; size: number } | undefined {
   const t = kernelBtf().typeByName('bpf_map', 'struct') as StructType | undefined;

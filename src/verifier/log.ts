@@ -65,7 +65,7 @@ export function regStr(r: Reg, frameno: number, maps: MapNames): string {
   if (r.type === 'scalar' && tnumIsConst(r.s.varOff)) return snum(r.s.varOff.value);
   let out = regTypeStr(r);
   // print_reg_state: a PTR_TO_BTF_ID is followed by its type's name (trusted_ptr_task_struct)
-  if (r.type === 'btf_id') out = (r.maybeNull ? out.replace(/_or_null$/, '') : out) + r.btfName + (r.maybeNull ? '_or_null' : '');
+  if (r.type === 'btf_id') out += r.btfName;
   if (r.type === 'fp') {
     if (r.frameno !== frameno) out += `[${r.frameno}]`;
     if (tnumIsConst(r.s.varOff)) return out + snum(r.s.varOff.value + BigInt(r.off));

@@ -174,6 +174,7 @@ export function regTypeStr(r: Reg): string {
   // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check
   // turns it into CONST_PTR_TO_MAP (mark_ptr_or_null_reg): its log says map_value_or_null.
   if (r.maybeNull && r.type === 'map_ptr') s = 'map_value';
-  if (r.maybeNull) s += '_or_null';
+  // reg_type_str: PTR_TO_BTF_ID's postfix goes before the struct's name the log appends (ptr_or_null_tcp_sock)
+  if (r.maybeNull) s += r.type === 'btf_id' ? 'or_null_' : '_or_null';
   return s;
 }

@@ -34,6 +34,14 @@ export const KERNEL_ROOTS: readonly string[] = [
   'bpf_lsm_task_free',
   'bpf_lsm_socket_bind',
   'struct file',
+  // sockets of tp_btf programs (tcppktlat-style): the tracepoints, the socket structs the helpers
+  // check and cast to (btf_sock_ids)
+  'typedef btf_trace_tcp_probe',
+  'typedef btf_trace_tcp_destroy_sock',
+  'struct sock_common',
+  'struct sock',
+  'struct tcp_sock',
+  'struct sk_buff',
 ];
 
 export interface Recorded {

@@ -7,17 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 8);
-	__type(key, __u32);
-	__type(value, __u64);
-} seen SEC(".maps");
-
-static __always_inline void put(__u32 i, __u64 v)
-{
-	bpf_map_update_elem(&seen, &i, &v, BPF_ANY);
-}
+#include "seen.h"
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(probe, bool preempt, struct task_struct *prev, struct task_struct *next)

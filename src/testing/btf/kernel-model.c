@@ -215,6 +215,8 @@ struct sock_common {
 	u16 skc_num;
 	u16 skc_family;
 	volatile unsigned char skc_state;
+	/* the protocol's operations: &tcp_prot, &tcpv6_prot, ... (bpf_skc_to_tcp_timewait_sock compares it) */
+	struct proto *skc_prot;
 	/* sock_gen_cookie's cache: 0 until a cookie is asked for */
 	atomic64_t skc_cookie;
 };
@@ -223,7 +225,60 @@ struct sock {
 	struct sock_common __sk_common;
 	int sk_rcvbuf;
 	int sk_sndbuf;
+	u16 sk_type;
 	u16 sk_protocol;
+};
+
+/* The sockets a struct sock * may be the start of (bpf_skc_to_*): each begins with the one before. */
+struct inet_sock {
+	struct sock sk;
+	u16 inet_sport;
+};
+
+struct inet_connection_sock {
+	struct inet_sock icsk_inet;
+};
+
+struct tcp_sock {
+	struct inet_connection_sock inet_conn;
+	u32 srtt_us;
+};
+
+struct tcp6_sock {
+	struct tcp_sock tcp;
+};
+
+struct udp_sock {
+	struct inet_sock inet;
+};
+
+struct udp6_sock {
+	struct udp_sock udp;
+};
+
+struct unix_sock {
+	struct sock sk;
+};
+
+/* timewait and request sockets share only sock_common with full sockets */
+struct inet_timewait_sock {
+	struct sock_common __tw_common;
+};
+
+struct tcp_timewait_sock {
+	struct inet_timewait_sock tw_sk;
+};
+
+struct request_sock {
+	struct sock_common __req_common;
+};
+
+struct inet_request_sock {
+	struct request_sock req;
+};
+
+struct tcp_request_sock {
+	struct inet_request_sock req;
 };
 
 /* Linux's layouts (x86-64), as programs read them through the context. */
@@ -381,6 +436,12 @@ struct kernel_model_types {
 	struct file file;
 	struct request rq;
 	struct sock sk;
+	struct tcp_sock tcp_sock_;
+	struct tcp6_sock tcp6_sock_;
+	struct udp6_sock udp6_sock_;
+	struct unix_sock unix_sock_;
+	struct tcp_timewait_sock tcp_timewait_sock_;
+	struct tcp_request_sock tcp_request_sock_;
 	struct pt_regs regs;
 	struct user_pt_regs uregs;
 	struct bpf_perf_event_data perf_event_data;
