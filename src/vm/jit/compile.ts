@@ -42,6 +42,7 @@ import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './w
 import { NULL_GUARD } from '../../memory/address-space.js';
 import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
 import { TsbpfError } from '../../errors.js';
+import { AddressSums } from './address-sum.js';
 
 /** Reasons the generated code calls e.fault. */
 export const enum FaultKind {
@@ -474,6 +475,8 @@ class FunctionCompiler {
   private readonly c: FuncBody;
   /** per register: the 32-bit constant an lddw put there in the current block */
   private readonly known: Array<number | undefined> = new Array(11).fill(undefined);
+  /** per register: the registers and constant it is the sum of in the current block (address-sum.ts) */
+  private readonly sums = new AddressSums();
   constructor(
     private readonly insns: readonly Insn[],
     private readonly cfg: FunctionCfg,
@@ -682,12 +685,14 @@ class FunctionCompiler {
     }
     const known = this.known;
     known.fill(undefined);
+    this.sums.reset();
     for (let i = bb.start; i < bb.end; ) {
       const ins = insns[i]!;
       if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
       c.mark(i);
       this.insn(ins, i);
       this.track(ins, i);
+      this.sums.track(ins);
       i += ins.code === op.OP_LDDW ? 2 : 1;
     }
   }
@@ -793,8 +798,24 @@ class FunctionCompiler {
       c.op(Op.i32_wrap_i64);
       return 0;
     }
-    c.localGet(REG[reg]!);
-    c.op(Op.i32_wrap_i64);
+    const sum = this.sums.sumOf(reg);
+    if (sum) {
+      // the same address as wrap(reg), summed in i32 (address-sum.ts)
+      c.localGet(REG[sum.regs[0]!]!);
+      c.op(Op.i32_wrap_i64);
+      if (sum.regs.length > 1) {
+        c.localGet(REG[sum.regs[1]!]!);
+        c.op(Op.i32_wrap_i64);
+        c.op(Op.i32_add);
+      }
+      if (sum.imm !== 0) {
+        c.i32Const(sum.imm);
+        c.op(Op.i32_add);
+      }
+    } else {
+      c.localGet(REG[reg]!);
+      c.op(Op.i32_wrap_i64);
+    }
     if (off >= 0) return off;
     c.i32Const(off);
     c.op(Op.i32_add);
