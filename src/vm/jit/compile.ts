@@ -471,6 +471,19 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   return { bytes: m.toBytes(), functions, helperIds, fast32Ids, hasRepeat };
 }
 
+/** The statement list holds a loop (at any depth). */
+function hasLoop(list: readonly Stmt[]): boolean {
+  const todo: Array<readonly Stmt[]> = [list];
+  while (todo.length) {
+    for (const s of todo.pop()!) {
+      if (s.k === 'loop') return true;
+      if (s.k === 'block') todo.push(s.body);
+      else if (s.k === 'if') todo.push(s.then);
+    }
+  }
+  return false;
+}
+
 class FunctionCompiler {
   private readonly c: FuncBody;
   /** per register: the 32-bit constant an lddw put there in the current block */
@@ -517,7 +530,15 @@ class FunctionCompiler {
       for (const b of this.cfg.blocks) n += this.insnCount(b.start, b.end);
       this.charge(n, this.cfg.entry);
     }
+    // A function with loops runs inside one more `loop`, never branched back to. V8's
+    // TurboFan (Node 20) unrolls and peels small innermost loops only when they sit inside
+    // another loop: an outermost one keeps a stack check and a branch per iteration. The
+    // wrapper makes every loop nested (checksum and strcmp_full 20-25% faster, bench/jit);
+    // it costs one stack check per call and changes nothing else, as no branch targets it.
+    const wrap = !dispatch && hasLoop(body);
+    if (wrap) c.blockStart(Op.loop);
     this.stmts(body);
+    if (wrap) c.end();
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
     c.end();
