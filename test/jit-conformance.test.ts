@@ -19,12 +19,16 @@ describe('the bpf_conformance suite through the JIT', { skip: CONFORMANCE_MISSIN
   });
 
   // Unverified images compile to the checked variant (budget, address checks); verified ones to the plain one.
-  for (const [shared, verified] of [[false, false], [true, true]] as const) {
-    test(`all 313 conformance tests pass through the JIT (${shared ? 'shared' : 'unshared'} memory, ${verified ? 'plain' : 'checked'} code)`, () => {
+  // Outlined: every function split into regions of a statement or two (outline.ts), so
+  // that every branch out of a region, every exit and every loop goes through a region call.
+  const variants = [[false, false, false], [true, true, false], [false, false, true], [true, true, true]] as const;
+  for (const [shared, verified, outlined] of variants) {
+    test(`all 313 conformance tests pass through the JIT (${shared ? 'shared' : 'unshared'} memory, ${verified ? 'plain' : 'checked'} code${outlined ? ', every function outlined' : ''})`, () => {
       const space = new AddressSpace({ initialPages: 16, maximumPages: shared ? 256 : undefined, shared });
-      const engine = new JitEngine();
+      const engine = new JitEngine(outlined ? { outline: { above: 0, target: 2, min: 1 } } : {});
       const helpers = helper5();
       const failures: string[] = [];
+      let regions = 0;
       for (const name of names) {
         const c = readCase(name);
         let addr = 0;
@@ -36,6 +40,7 @@ describe('the bpf_conformance suite through the JIT', { skip: CONFORMANCE_MISSIN
           const exe = engine.prepare({ name, insns: c.insns, helpers, space, verified });
           try {
             const r = exe.run({ args: [BigInt(addr), BigInt(c.mem.length)] });
+            for (const f of exe.compiled.functions) regions += f.regions.length;
             if (r !== c.result) failures.push(`${name}: got 0x${r.toString(16)}, want 0x${c.result.toString(16)}`);
             // The text printer decodes every instruction the compiler emitted.
             const wat = printWat(exe.compiled, c.insns);
@@ -49,6 +54,7 @@ describe('the bpf_conformance suite through the JIT', { skip: CONFORMANCE_MISSIN
         if (addr) space.free(addr);
       }
       assert.deepEqual(failures, []);
+      if (outlined) assert.ok(regions > names.length, `regions: ${regions}`);
     });
   }
 });

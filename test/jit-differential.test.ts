@@ -20,6 +20,8 @@ import { conformanceNames, helper5, readCase } from './jit-support.js';
 import { CONFORMANCE_MISSING } from './paths.js';
 
 const space = new AddressSpace({ initialPages: 64 });
+/** every function split into regions of a few instructions (jit/outline.ts): region calls, returns and escapes everywhere */
+const OUTLINE_ALL = { outline: { above: 0, target: 3, min: 1 } };
 const BUF = 256;
 const STACK_SLOTS = 16;
 
@@ -239,8 +241,9 @@ function runOn(engine: Engine, insns: readonly Insn[], mem: Uint8Array): { r0: b
   return { r0, mem: out };
 }
 
-test('random programs: the JIT and the interpreter agree on r0 and memory', () => {
+test('random programs: the JIT (whole and outlined) and the interpreter agree on r0 and memory', () => {
   const jit = new JitEngine();
+  const outlined = new JitEngine(OUTLINE_ALL);
   const interp = new Interpreter();
   const N = 150;
   for (let seed = 1; seed <= N; seed++) {
@@ -253,6 +256,9 @@ test('random programs: the JIT and the interpreter agree on r0 and memory', () =
     const ctx = (): string => `seed ${seed}\n${disassemble(prog)}`;
     assert.equal(b.r0, a.r0, ctx());
     assert.deepEqual(b.mem, a.mem, ctx());
+    const c = runOn(outlined, prog, mem);
+    assert.equal(c.r0, a.r0, `outlined: ${ctx()}`);
+    assert.deepEqual(c.mem, a.mem, `outlined: ${ctx()}`);
   }
 });
 
@@ -323,11 +329,13 @@ function randomCfg(seed: number): { prog: Insn[]; blocks: number } {
   return { prog, blocks: nb };
 }
 
-test('random control-flow graphs, reducible and irreducible: the JIT takes the same path as the interpreter', () => {
+test('random control-flow graphs, reducible and irreducible: the JIT (whole and outlined) takes the same path as the interpreter', () => {
   const jit = new JitEngine();
+  const outlined = new JitEngine(OUTLINE_ALL);
   const interp = new Interpreter();
   let irreducible = 0;
   let reducibleLoops = 0;
+  let escapes = 0;
   for (let seed = 1; seed <= 250; seed++) {
     const { prog } = randomCfg(seed * 40503);
     const img: ProgramImage = { name: 'cfg', insns: prog, helpers: new HelperRegistry(), space, verified: true };
@@ -338,7 +346,14 @@ test('random control-flow graphs, reducible and irreducible: the JIT takes the s
     const want = interp.prepare(img).run();
     assert.equal(exe.run(), want, `seed ${seed}\n${disassemble(prog)}`);
     exe.close();
+    const o = outlined.prepare(img);
+    assert.equal(o.run(), want, `outlined: seed ${seed}\n${disassemble(prog)}`);
+    const regions = o.compiled.functions[0]!.regions;
+    if (!f.dispatch) assert.ok(regions.length > 0, `seed ${seed}: nothing outlined`);
+    o.close();
+    if (regions.some((x) => x.escapes > 0)) escapes++;
   }
+  assert.ok(escapes > 12, `graphs with a region that branches out of itself: ${escapes}`);
   assert.ok(irreducible > 12, `irreducible graphs: ${irreducible}`);
   assert.ok(reducibleLoops > 12, `reducible graphs with loops: ${reducibleLoops}`);
 });

@@ -18,6 +18,7 @@ import { Runtime } from '../src/runtime/runtime.js';
 import { ManualClock } from '../src/runtime/host.js';
 import { TestRunError } from '../src/runtime/testrun/types.js';
 import { verify } from '../src/verifier/index.js';
+import { JitEngine } from '../src/vm/jit/index.js';
 import type { BpfMap } from '../src/maps/map.js';
 import { generate, Rng, type GenProgram } from './fuzz/verifier-gen.js';
 import { expandMaps, withMapIds } from './fuzz/verifier-harness.js';
@@ -31,9 +32,14 @@ interface Observed {
   maps: string[];
 }
 
-async function observe(engine: 'interpreter' | 'jit', program: GenProgram, seed: number, shift = 0): Promise<Observed> {
+async function observe(engine: 'interpreter' | 'jit' | 'outlined', program: GenProgram, seed: number, shift = 0): Promise<Observed> {
   // A stopped clock and a fixed prandom seed: both engines must see the same helper results.
-  const rt = new Runtime({ engine, seed: 1, clock: new ManualClock() });
+  // 'outlined': every function split into regions of a few instructions (jit/outline.ts).
+  const rt = new Runtime({
+    engine: engine === 'outlined' ? new JitEngine({ outline: { above: 0, target: 3, min: 1 } }) : engine,
+    seed: 1,
+    clock: new ManualClock(),
+  });
   // `shift` moves every later allocation (maps, packets, stacks) to other addresses.
   if (shift) rt.space.alloc(shift);
   try {
@@ -75,7 +81,7 @@ async function observe(engine: 'interpreter' | 'jit', program: GenProgram, seed:
   }
 }
 
-test(`interpreter and JIT agree on ${COUNT} fuzzer programs the verifier accepts (seed ${SEED})`, async () => {
+test(`interpreter and JIT (whole and outlined) agree on ${COUNT} fuzzer programs the verifier accepts (seed ${SEED})`, async () => {
   let compared = 0;
   let addressDependent = 0;
   for (let i = 0; i < COUNT; i++) {
@@ -98,6 +104,7 @@ test(`interpreter and JIT agree on ${COUNT} fuzzer programs the verifier accepts
     }
     const b = await observe('jit', program, seed);
     assert.deepEqual(b, a, `seed ${seed}: the JIT differs from the interpreter\n${program.source}`);
+    assert.deepEqual(await observe('outlined', program, seed), a, `seed ${seed}: the outlined JIT differs from the interpreter\n${program.source}`);
     compared++;
   }
   console.log(`jit differential: ${compared} accepted programs of ${COUNT} compared, ${addressDependent} left out as address-dependent (seed ${SEED})`);

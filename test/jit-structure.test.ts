@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, type BasicBlock, type FunctionCfg } from '../src/vm/jit/cfg.js';
 import { structure, type Stmt } from '../src/vm/jit/structure.js';
+import { outline, type Region } from '../src/vm/jit/outline.js';
 
 function rng(seed: number): () => number {
   let s = (Math.imul(seed, 0x9e3779b1) ^ 0x5bd1e995) >>> 0 || 1;
@@ -135,7 +136,7 @@ test('the reducibility test agrees with T1/T2 reduction on random graphs', () =>
  * every conditional, and record the blocks visited; it must be a walk of the
  * graph along edges (taken = succ[0]).
  */
-function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: number): number[] {
+function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: number, regions: readonly Region[] = []): number[] {
   const path: number[] = [];
   let label = 0;
   let pending: boolean | undefined; // the decision made for the current block's condition
@@ -175,6 +176,17 @@ function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: 
           break;
         case 'brTable':
           return { br: s.depths[label] ?? s.depths[s.depths.length - 1]! };
+        case 'region': {
+          // A region runs where it stands; a branch out of it must be one of its escapes.
+          const r = regions[s.r]!;
+          const o = run(r.body);
+          if (o === 'exit') return o;
+          if (o !== undefined) {
+            assert.ok(r.escapes.includes(r.depth - 1 - o.br), `region ${s.r} left to label ${r.depth - 1 - o.br}, not among its escapes ${r.escapes.join(',')}`);
+            return o;
+          }
+          break;
+        }
         case 'block': {
           const o = run(s.body);
           if (o === 'exit') return o;
@@ -200,11 +212,15 @@ function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: 
   return path;
 }
 
-test('structured output walks the graph: every step follows an edge chosen by the condition', () => {
+for (const outlined of [false, true])
+test(`structured output${outlined ? ', outlined into regions,' : ''} walks the graph: every step follows an edge chosen by the condition`, () => {
+  let split = 0;
   for (let seed = 1; seed <= 300; seed++) {
     const blocks = randomGraph(seed);
     const cfg = analyze(0, blocks);
-    const { body } = structure(cfg);
+    const { body, dispatch } = structure(cfg);
+    const regions = outlined && !dispatch ? outline(body, cfg.blocks.length, () => 1, { above: 0, target: 2, min: 1 }) : [];
+    if (regions.length) split++;
     for (let trial = 0; trial < 4; trial++) {
       const rand = rng(seed * 7 + trial);
       const decisions: boolean[] = [];
@@ -212,7 +228,7 @@ test('structured output walks the graph: every step follows an edge chosen by th
         const d = rand() < 0.5;
         decisions.push(d);
         return d;
-      }, 200);
+      }, 200, regions);
       assert.equal(path[0], 0);
       let di = 0;
       for (let k = 0; k + 1 < path.length; k++) {
@@ -223,4 +239,5 @@ test('structured output walks the graph: every step follows an edge chosen by th
       if (path.length <= 200) assert.equal(cfg.blocks[path[path.length - 1]!]!.term, 'exit', `seed ${seed}: ended in a non-exit block`);
     }
   }
+  if (outlined) assert.ok(split > 200, `graphs outlined: ${split}`);
 });

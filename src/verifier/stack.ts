@@ -69,6 +69,15 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.slot(spi);
   const aligned = (-o) % 8 === 0;
+  // check_stack_write_fixed_off: without pointer leaks allowed, a narrower store may not overwrite
+  // part of a spilled pointer (the bytes left would read back as a number holding half of it).
+  if (!env.privileged && size !== 8 && slot.isSpill && slot.spilled && slot.spilled.type !== 'scalar') throw new Reject({
+    errno: 'EACCES',
+    message: 'attempt to corrupt spilled pointer on stack',
+    insn: i,
+    hint: 'overwrite a spilled pointer with a whole 8-byte store',
+    rule: 'a narrower store overwrites part of a spilled pointer',
+  });
   // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
   // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
   // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).

@@ -38,6 +38,7 @@ import type { InsnAux } from '../../verifier/insn-aux.js';
 import { buildFunctionCfg, blockLeaders, type FunctionCfg } from './cfg.js';
 import { calleeStart, functionStarts, isJump, isPseudoCall } from '../../isa/control-flow.js';
 import { structure, type Stmt } from './structure.js';
+import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type OutlineLimits, type Region } from './outline.js';
 import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
 import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
@@ -119,6 +120,8 @@ export interface CompileOptions {
   marks?: boolean;
   /** address of the space's probe-mem table (memory/probe-mem.ts); needed when `aux` marks probeMem loads */
   probeTable?: number;
+  /** split functions larger than this into regions of their own (outline.ts; default DEFAULT_OUTLINE) */
+  outline?: OutlineLimits;
 }
 
 /** A helper's 32-bit import: how many arguments, and whether its result is signed. */
@@ -140,6 +143,19 @@ export interface CompiledFunction {
   blocks: number;
   /** pairs (byte offset in the body, eBPF slot), flattened; empty unless CompileOptions.marks */
   marks: readonly number[];
+  /** the function's regions outlined into functions of their own (outline.ts), in order */
+  regions: OutlinedRegion[];
+}
+
+/** One outlined region of a function: its own WebAssembly function, not exported. */
+export interface OutlinedRegion {
+  /** function index in the module */
+  index: number;
+  /** `f<entry>.r<k>` */
+  name: string;
+  marks: readonly number[];
+  /** labels outside the region its branches may leave to (a merge block around it, a loop it is in) */
+  escapes: number;
 }
 
 export interface CompiledModule {
@@ -181,6 +197,18 @@ const LOCALS: ReadonlyArray<[number, ValType]> = [
   [8, I64], // r0, r6..r10, t64, t64b
   [5, I32], // addr, fp, label, t32, may_goto budget
 ];
+/**
+ * An outlined region's function keeps the same local layout, so its code is
+ * emitted exactly as inline code: its parameters are locals 0..11 (r1..r5,
+ * r0, r6..r9, r10, and the may_goto budget widened into t64's slot); it
+ * returns locals 0..9, the may_goto budget and a status (outline.ts).
+ */
+const REGION_PARAMS = 12;
+const REGION_LOCALS: ReadonlyArray<[number, ValType]> = [
+  [1, I64], // t64b
+  [5, I32], // addr, fp, label, t32, may_goto budget
+];
+const REGION_RESULTS: readonly ValType[] = [...new Array<ValType>(10).fill(I64), I32, I32];
 /** eBPF register -> local index */
 const REG = [L_R0, 0, 1, 2, 3, 4, 6, 7, 8, 9, 10];
 
@@ -456,8 +484,8 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
 
   const functions: CompiledFunction[] = [];
   cfgs.forEach((cfg, n) => {
-    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail, probeFunc);
-    const { body, dispatch } = fc.compile();
+    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail, probeFunc, m);
+    const { body, dispatch, regions } = fc.compile();
     m.setBody(n, body);
     functions.push({
       entry: cfg.entry,
@@ -466,6 +494,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       dispatch,
       blocks: cfg.blocks.length,
       marks: body.marks,
+      regions,
     });
   });
   return { bytes: m.toBytes(), functions, helperIds, fast32Ids, hasRepeat };
@@ -485,7 +514,15 @@ function hasLoop(list: readonly Stmt[]): boolean {
 }
 
 class FunctionCompiler {
-  private readonly c: FuncBody;
+  /** the body being written: the function's, or an outlined region's while that one is written */
+  private c: FuncBody;
+  /** the function's outlined regions and their function indices */
+  private regions: Region[] = [];
+  private regionIndex: number[] = [];
+  /** the region being written, if any */
+  private region: Region | undefined;
+  /** the function's instruction slots */
+  private readonly slots: number;
   /** per register: the 32-bit constant an lddw put there in the current block */
   private readonly known: Array<number | undefined> = new Array(11).fill(undefined);
   /** per register: the registers and constant it is the sum of in the current block (address-sum.ts) */
@@ -498,13 +535,17 @@ class FunctionCompiler {
     private readonly funcIndex: ReadonlyMap<number, number>,
     private readonly mayTail: ReadonlySet<number>,
     private readonly probeFunc: number | undefined,
+    private readonly m: ModuleBuilder,
   ) {
     let slots = 0;
     for (const b of cfg.blocks) slots += b.end - b.start;
-    this.c = new FuncBody(LOCALS, 64 + slots * 12, opts.marks === true);
+    this.slots = slots;
+    // An outlined function keeps little more than its skeleton: size the buffer for one region then.
+    const outlineAbove = opts.outline?.above ?? DEFAULT_OUTLINE.above;
+    this.c = new FuncBody(LOCALS, 64 + (slots > outlineAbove ? 256 : slots) * 12, opts.marks === true);
   }
 
-  compile(): { body: FuncBody; dispatch: boolean } {
+  compile(): { body: FuncBody; dispatch: boolean; regions: OutlinedRegion[] } {
     const c = this.c;
     const { stackSize } = this.opts;
     // Prologue: this frame is [sp - stackSize, sp); r10 points at its top.
@@ -530,6 +571,13 @@ class FunctionCompiler {
       for (const b of this.cfg.blocks) n += this.insnCount(b.start, b.end);
       this.charge(n, this.cfg.entry);
     }
+    // A dispatch loop's blocks all sit in one br_table's reach: it stays whole.
+    if (!dispatch) {
+      const blocks = this.cfg.blocks;
+      this.regions = outline(body, this.slots, (b) => blocks[b]!.end - blocks[b]!.start, this.opts.outline);
+      const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
+      this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
+    }
     // A function with loops runs inside one more `loop`, never branched back to. V8's
     // TurboFan (Node 20) unrolls and peels small innermost loops only when they sit inside
     // another loop: an outermost one keeps a stack check and a branch per iteration. The
@@ -542,7 +590,87 @@ class FunctionCompiler {
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
     c.end();
-    return { body: c, dispatch };
+    const regions = this.regions.map((r, k): OutlinedRegion => {
+      const b = this.regionBody(r);
+      const index = this.regionIndex[k]!;
+      this.m.setBody(index - this.m.importedFuncCount, b);
+      return { index, name: `f${this.cfg.entry}.r${k}`, marks: b.marks, escapes: r.escapes.length };
+    });
+    return { body: c, dispatch, regions };
+  }
+
+  /**
+   * Region r's function: r's statements inside one block per escape label
+   * (the innermost escape innermost), each block's end returning its status.
+   */
+  private regionBody(r: Region): FuncBody {
+    const outer = this.c;
+    const c = (this.c = new FuncBody(REGION_LOCALS, 64 + r.size * 12, this.opts.marks === true));
+    this.region = r;
+    // The frame is the caller's: fp from r10, the may_goto budget from its i64 carrier.
+    c.localGet(REG[10]!);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_FP);
+    c.localGet(L_T64);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_MAYGOTO);
+    for (let j = 0; j < r.escapes.length; j++) c.blockStart(Op.block);
+    this.stmts(r.body);
+    this.regionReturn(REGION_FALL);
+    for (let j = 0; j < r.escapes.length; j++) {
+      c.end();
+      this.regionReturn(REGION_ESCAPE + j);
+    }
+    c.end();
+    this.region = undefined;
+    this.c = outer;
+    return c;
+  }
+
+  /** Return from a region's function: locals 0..9, the may_goto budget, `status`. */
+  private regionReturn(status: number): void {
+    const c = this.c;
+    for (let l = 0; l < 10; l++) c.localGet(l);
+    c.localGet(L_MAYGOTO);
+    c.i32Const(status);
+    c.op(Op.return);
+  }
+
+  /** Call region k from the function's statement list at nesting `level`, then do what its status says. */
+  private callRegion(k: number, level: number): void {
+    const c = this.c;
+    const r = this.regions[k]!;
+    for (let l = 0; l <= 10; l++) c.localGet(l);
+    c.localGet(L_MAYGOTO);
+    c.op(Op.i64_extend_i32_u);
+    c.call(this.regionIndex[k]!);
+    c.localSet(L_T32);
+    c.localSet(L_MAYGOTO);
+    for (let l = 9; l >= 0; l--) c.localSet(l);
+    c.localGet(L_T32);
+    c.i32Const(REGION_RETURN);
+    c.op(Op.i32_eq);
+    c.blockStart(Op.if);
+    this.ret(L_R0);
+    c.end();
+    r.escapes.forEach((p, j) => {
+      c.localGet(L_T32);
+      c.i32Const(REGION_ESCAPE + j);
+      c.op(Op.i32_eq);
+      c.brIf(level - 1 - p);
+    });
+  }
+
+  /**
+   * The depth to emit for a branch `depth` labels out from nesting `level`
+   * of the list being written: unchanged, except in a region for a label
+   * outside it, which is now the escape block for that label.
+   */
+  private brDepth(depth: number, level: number): number {
+    const r = this.region;
+    if (!r) return depth;
+    const p = r.depth + level - 1 - depth;
+    return p >= r.depth ? depth : level + r.escapes.indexOf(p);
   }
 
   /** Emit a structured statement list (iteratively: a dispatch loop nests one block per basic block). */
@@ -591,10 +719,13 @@ class FunctionCompiler {
           break;
         case 'brIf':
           this.cond(s.b, s.negate);
-          c.brIf(s.depth);
+          c.brIf(this.brDepth(s.depth, top));
           break;
         case 'br':
-          if (!(s.depth === 0 && i === list.length - 1 && forward[top])) c.br(s.depth);
+          if (!(s.depth === 0 && i === list.length - 1 && forward[top])) c.br(this.brDepth(s.depth, top));
+          break;
+        case 'region':
+          this.callRegion(s.r, top);
           break;
         case 'exit':
           c.mark(this.cfg.blocks[s.b]!.last);
@@ -622,19 +753,23 @@ class FunctionCompiler {
     return n;
   }
 
-  /** The instructions of every basic block in a statement list, nested loops included (once each). */
-  private bodyCount(list: readonly Stmt[]): number {
-    let n = 0;
+  /** Visit every basic block of a statement list, nested constructs and outlined regions included (once each). */
+  private bodyWalk(list: readonly Stmt[], visit: (bb: { start: number; end: number }) => void): void {
     const todo: Array<readonly Stmt[]> = [list];
     while (todo.length) {
       for (const s of todo.pop()!) {
-        if (s.k === 'code') {
-          const bb = this.cfg.blocks[s.b]!;
-          n += this.insnCount(bb.start, bb.end);
-        } else if (s.k === 'block' || s.k === 'loop') todo.push(s.body);
+        if (s.k === 'code') visit(this.cfg.blocks[s.b]!);
+        else if (s.k === 'block' || s.k === 'loop') todo.push(s.body);
         else if (s.k === 'if') todo.push(s.then);
+        else if (s.k === 'region') todo.push(this.regions[s.r]!.body);
       }
     }
+  }
+
+  /** The instructions of every basic block in a statement list, nested loops included (once each). */
+  private bodyCount(list: readonly Stmt[]): number {
+    let n = 0;
+    this.bodyWalk(list, (bb) => (n += this.insnCount(bb.start, bb.end)));
     return Math.max(n, 1);
   }
 
@@ -643,6 +778,7 @@ class FunctionCompiler {
     for (const s of list) {
       if (s.k === 'code' || s.k === 'if' || s.k === 'brIf' || s.k === 'exit') return this.cfg.blocks[s.b]!.start;
       if (s.k === 'block' || s.k === 'loop') return this.firstPc(s.body);
+      if (s.k === 'region') return this.firstPc(this.regions[s.r]!.body);
     }
     return this.cfg.entry;
   }
@@ -667,9 +803,17 @@ class FunctionCompiler {
     c.end();
   }
 
-  /** Restore the caller's sp and return the i64 in local `l`. */
+  /** Restore the caller's sp and return the i64 in local `l` (from a region: return, and the caller returns). */
   private ret(l: number): void {
     const c = this.c;
+    if (this.region) {
+      if (l !== L_R0) {
+        c.localGet(l);
+        c.localSet(L_R0);
+      }
+      this.regionReturn(REGION_RETURN);
+      return;
+    }
     c.localGet(L_FP);
     c.globalSet(G_SP);
     c.localGet(l);

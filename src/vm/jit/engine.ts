@@ -34,6 +34,7 @@ import {
   VmFault,
 } from '../fault.js';
 import { compileProgram, FaultKind, type CompiledModule, type HelperInliner } from './compile.js';
+import type { OutlineLimits } from './outline.js';
 import { defaultInliners } from './inline.js';
 
 export interface JitOptions {
@@ -45,6 +46,8 @@ export interface JitOptions {
   inliners?: ReadonlyMap<number, HelperInliner>;
   /** keep which eBPF instruction each piece of WebAssembly comes from (CompiledFunction.marks), for printWat */
   marks?: boolean;
+  /** when large functions are split into regions (CompileOptions.outline); the defaults suit V8 */
+  outline?: OutlineLimits;
 }
 
 /** Module size up to which prepareAsync still compiles synchronously (Chromium refuses more on a main thread: 4 KB on Android and in older versions). */
@@ -521,6 +524,7 @@ export class JitExecutable implements Executable {
       ...(image.aux?.some((a) => a?.probeMem) ? { probeTable: probeTable(space).addr } : {}),
       inliners: this.options.inliners ?? defaultInliners(space, !budget),
       marks: this.options.marks === true,
+      ...(this.options.outline ? { outline: this.options.outline } : {}),
       fast32: (id) => {
         const def = image.helpers.get(id);
         return def?.fn32 ? { arity: def.proto.args.length, signed: fn32Signed(def) } : undefined;

@@ -45,7 +45,9 @@ export type Stmt =
   /** dispatch loop: label := value */
   | { k: 'setLabel'; value: number }
   /** dispatch loop: br_table over the label local */
-  | { k: 'brTable'; depths: number[] };
+  | { k: 'brTable'; depths: number[] }
+  /** call outlined region r (outline.ts), then act on how it ended */
+  | { k: 'region'; r: number };
 
 export interface Structured {
   body: Stmt[];

@@ -88,7 +88,7 @@ export function printWat(compiled: CompiledModule, insns?: readonly Insn[]): str
   const funcTypes: number[] = [];
   const globalNames = ['$sp', '$tail', '$cpu', '$budget'];
   const exportsOf = new Map<number, string>();
-  const byIndex = new Map(compiled.functions.map((f) => [f.index, f]));
+  const byIndex = new Map<number, { name: string; marks: readonly number[] }>(compiled.functions.flatMap((f) => [[f.index, f], ...f.regions.map((r) => [r.index, r] as const)]));
   let importedFuncs = 0;
   while (r.p < r.b.length) {
     const id = r.u8();
