@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- jit`: the JIT against the interpreter, native code
  * (`gcc -O2`, the physical limit) and, where root and bpftool exist, the
- * kernel's own JIT (`bpftool prog run ... repeat N`) on the same programs.
+ * kernel's own JIT (`bpftool prog run ... repeat N`) and uBPF's interpreter
+ * and JIT (built from its public source, bench/ubpf.ts) on the same programs.
  *
  * Every program is one eBPF assembly text, assembled by tsbpf for the
  * interpreter and the JIT and by `clang-19 -target bpf -c` for the kernel,
@@ -17,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { which } from '../test/support/tools.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../src/isa/asm/index.js';
 import type { Insn } from '../src/isa/insn.js';
@@ -26,6 +27,7 @@ import { HelperRegistry } from '../src/vm/helper-abi.js';
 import type { Executable } from '../src/vm/engine.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine, JitExecutable } from '../src/vm/jit/index.js';
+import { ubpfRunner } from './ubpf.js';
 
 export interface BenchProg {
   name: string;
@@ -38,11 +40,24 @@ export interface BenchProg {
   asm: string;
   /** the same algorithm in C: a function body over `uint8_t *p`, returning uint64_t */
   c: string;
+  /** C statements filling `p` (for packets too large for an initializer in the harness) */
+  cFill?: string;
+  /** why the kernel cannot run it, if it cannot */
+  noKernel?: string;
 }
 
 const PROLOGUE = (size: number): string => `
   r6 = *(u32 *)(r1 + 0)
   r7 = *(u32 *)(r1 + 4)
+  r2 = r6
+  r2 += ${size}
+  if r2 > r7 goto fail
+`;
+/** uBPF's calling convention: r1 = the memory, r2 = its length. */
+const UBPF_PROLOGUE = (size: number): string => `
+  r6 = r1
+  r7 = r1
+  r7 += r2
   r2 = r6
   r2 += ${size}
   if r2 > r7 goto fail
@@ -324,6 +339,44 @@ sum:
       s = (s & 0xffff) + (s >> 16); s = (s & 0xffff) + (s >> 16); return s ^ 0xffff;`,
   },
   {
+    // bpf-benchmark's strcmp_full (eunomia-bpf/bpf-benchmark): a bytewise
+    // strcmp of two equal strings to their end, here 2 x 512 KiB in a 1 MiB
+    // buffer, two pointers stepped as clang compiles `while (*a == *b)`. The
+    // kernel cannot run it: XDP test-run data is at most a page, and its
+    // verifier wants a bounds check before each step of a packet pointer.
+    name: 'strcmp_full (2 x 512 KiB)',
+    compute: false,
+    size: 1 << 20,
+    fill: (p) => {
+      const half = p.length >> 1;
+      for (let i = 0; i < half - 1; i++) p[i] = p[half + i] = 97 + (i % 26);
+      p[half - 1] = p[p.length - 1] = 0;
+    },
+    asm: `
+  r8 = r6
+  r9 = r6
+  r9 += 524288
+cmp:
+  r3 = *(u8 *)(r8 + 0)
+  r4 = *(u8 *)(r9 + 0)
+  if r3 != r4 goto differ
+  if r3 == 0 goto same
+  r8 += 1
+  r9 += 1
+  if r9 < r7 goto cmp
+same:
+  r0 = r8
+  r0 -= r6
+  exit
+differ:
+  r0 = r3
+  r0 -= r4
+  exit`,
+    c: `const uint8_t *a = p, *b = p + N(524288), *end = p + (1 << 20); for (; b < end; a++, b++) { if (*a != *b) return *a - *b; if (!*a) break; } return a - p;`,
+    cFill: 'for (int i = 0; i < 524287; i++) p[i] = p[524288 + i] = 97 + i % 26; p[524287] = p[1048575] = 0;',
+    noKernel: 'test-run data > 1 page',
+  },
+  {
     name: 'memcpy 1 MB (1024 x 1 KB)',
     compute: false,
     size: 2048,
@@ -350,6 +403,8 @@ copy:
 ];
 
 export const sourceOf = (p: BenchProg): string => `${PROLOGUE(p.size)}${p.asm}\n${EPILOGUE}`;
+/** The same program for uBPF (r1 = data, r2 = length). */
+const ubpfSourceOf = (p: BenchProg): string => `${UBPF_PROLOGUE(p.size)}${p.asm}\n${EPILOGUE}`;
 
 interface Row {
   name: string;
@@ -359,6 +414,8 @@ interface Row {
   prepareNs: number;
   gcc?: number;
   kernel?: number | string;
+  ubpfInterp?: number | string;
+  ubpfJit?: number | string;
   result: bigint;
 }
 
@@ -398,13 +455,14 @@ function runGcc(dir: string, progs: BenchProg[]): Map<string, { ns: number; resu
     )
     .join('\n');
   const fills = progs.map((p, i) => {
+    if (p.cFill) return `static uint8_t pkt${i}[${p.size}];`;
     const buf = new Uint8Array(p.size);
     p.fill(buf);
     return `static uint8_t pkt${i}[${Math.max(p.size, 2048)}] = {${Array.from(buf).join(',')}};`;
   });
   const runs = progs
     .map(
-      (p, i) => `  { double best = 1e30; uint64_t r = 0; long n = 1;
+      (p, i) => `  { double best = 1e30; uint64_t r = 0; long n = 1;${p.cFill ? ` { uint8_t *p = pkt${i}; ${p.cFill} }` : ''}
     for (;;) { double t0 = now(); for (long k = 0; k < n; k++) r = f${i}(pkt${i}); if (now() - t0 > 5e6 || n > (1L << 24)) break; n *= 2; }
     for (int b = 0; b < 7; b++) { double t0 = now(); for (long k = 0; k < n; k++) r = f${i}(pkt${i}); double t = (now() - t0) / n; if (t < best) best = t; }
     printf("%d %.3f %llu\\n", ${i}, best, (unsigned long long)r); }`,
@@ -522,6 +580,8 @@ export async function main(): Promise<void> {
   const rows: Row[] = [];
   const noKernel = kernelAvailable();
   const quick = process.env['TSBPF_BENCH_QUICK'] === '1';
+  const load0 = loadavg()[0]!;
+  const ubpf = quick ? 'skipped (quick)' : ubpfRunner(dir);
   try {
     for (const [i, p] of PROGRAMS.entries()) {
       const insns = assemble(sourceOf(p));
@@ -556,7 +616,20 @@ export async function main(): Promise<void> {
       const row: Row = { name: p.name, insns: insns.length, jit: 0, prepareNs: compileNs, result };
       row.jit = timeIt(() => exe.run(args), quick ? 3 : 7);
       row.interp = timeIt(() => iexe.run(args), 3, quick ? 20 : 100);
-      if (noKernel === undefined && !quick) {
+      if (typeof ubpf !== 'string') {
+        const b = new Uint8Array(p.size);
+        p.fill(b);
+        const uinsns = assemble(ubpfSourceOf(p));
+        const want = result & 0xffffffffffffffffn;
+        const u = (mode: 'interp' | 'jit'): number | string => {
+          const r = ubpf.run(uinsns, b, mode, mode === 'jit' ? 20 : 100, mode === 'jit' ? 7 : 3);
+          return typeof r === 'string' ? r : r.r0 === want ? r.ns : `r0 ${r.r0} != ${want}`;
+        };
+        row.ubpfInterp = u('interp');
+        row.ubpfJit = u('jit');
+      }
+      if (p.noKernel) row.kernel = p.noKernel;
+      else if (noKernel === undefined && !quick) {
         const k = runKernel(dir, p, i);
         if (typeof k === 'string') row.kernel = k;
         else {
@@ -578,17 +651,22 @@ export async function main(): Promise<void> {
         if (g.result !== r.result) r.name += ` (gcc result ${g.result} != ${r.result}!)`;
       }
     }
-    const header = ['program', 'insns', 'interpreter', 'JIT', 'kernel JIT', 'gcc -O2', 'JIT/kernel', 'JIT/gcc', 'interp/JIT', 'prepare'];
+    const header = ['program', 'insns', 'interpreter', 'uBPF interp', 'JIT', 'kernel JIT', 'uBPF JIT', 'gcc -O2', 'JIT/kernel', 'JIT/uBPF JIT', 'JIT/gcc', 'interp/uBPF interp', 'prepare'];
+    const num = (v: number | string | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
+    const cell = (v: number | string | undefined): string => (typeof v === 'string' ? v : fmt(v));
     const table = rows.map((r) => [
       `${r.name}${PROGRAMS.find((p) => r.name.startsWith(p.name))?.compute ? ' *' : ''}`,
       String(r.insns),
       fmt(r.interp),
+      cell(r.ubpfInterp),
       fmt(r.jit),
-      typeof r.kernel === 'string' ? r.kernel : fmt(r.kernel),
+      cell(r.kernel),
+      cell(r.ubpfJit),
       fmt(r.gcc),
-      ratio(r.jit, typeof r.kernel === 'number' ? r.kernel : undefined),
+      ratio(r.jit, num(r.kernel)),
+      ratio(r.jit, num(r.ubpfJit)),
       ratio(r.jit, r.gcc),
-      ratio(r.interp, r.jit),
+      ratio(r.interp, num(r.ubpfInterp)),
       fmt(r.prepareNs),
     ]);
     const widths = header.map((h, c) => Math.max(h.length, ...table.map((t) => t[c]!.length)));
@@ -597,6 +675,8 @@ export async function main(): Promise<void> {
     console.log(line(header));
     for (const t of table) console.log(line(t));
     if (noKernel) console.log(`kernel JIT: skipped (${noKernel})`);
+    if (typeof ubpf === 'string') console.log(`uBPF: skipped (${ubpf})`);
+    console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores: above 1-2 the machine is shared)`);
     if (typeof gcc === 'string') console.log(`gcc: ${gcc}`);
 
     // Compile time of a large program.

@@ -43,6 +43,7 @@ import { Atomic, FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from './w
 import { NULL_GUARD } from '../../memory/address-space.js';
 import { declareProbeFunc, probeAddress, probeFuncBody, probeLoadTail } from './probe-mem.js';
 import { TsbpfError } from '../../errors.js';
+import { AddressSums } from './address-sum.js';
 
 /** Reasons the generated code calls e.fault. */
 export const enum FaultKind {
@@ -499,6 +500,19 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   return { bytes: m.toBytes(), functions, helperIds, fast32Ids, hasRepeat };
 }
 
+/** The statement list holds a loop (at any depth). */
+function hasLoop(list: readonly Stmt[]): boolean {
+  const todo: Array<readonly Stmt[]> = [list];
+  while (todo.length) {
+    for (const s of todo.pop()!) {
+      if (s.k === 'loop') return true;
+      if (s.k === 'block') todo.push(s.body);
+      else if (s.k === 'if') todo.push(s.then);
+    }
+  }
+  return false;
+}
+
 class FunctionCompiler {
   /** the body being written: the function's, or an outlined region's while that one is written */
   private c: FuncBody;
@@ -511,6 +525,8 @@ class FunctionCompiler {
   private readonly slots: number;
   /** per register: the 32-bit constant an lddw put there in the current block */
   private readonly known: Array<number | undefined> = new Array(11).fill(undefined);
+  /** per register: the registers and constant it is the sum of in the current block (address-sum.ts) */
+  private readonly sums = new AddressSums();
   constructor(
     private readonly insns: readonly Insn[],
     private readonly cfg: FunctionCfg,
@@ -562,7 +578,15 @@ class FunctionCompiler {
       const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
       this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
     }
+    // A function with loops runs inside one more `loop`, never branched back to. V8's
+    // TurboFan (Node 20) unrolls and peels small innermost loops only when they sit inside
+    // another loop: an outermost one keeps a stack check and a branch per iteration. The
+    // wrapper makes every loop nested (checksum and strcmp_full 20-25% faster, bench/jit);
+    // it costs one stack check per call and changes nothing else, as no branch targets it.
+    const wrap = !dispatch && hasLoop(body);
+    if (wrap) c.blockStart(Op.loop);
     this.stmts(body);
+    if (wrap) c.end();
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
     c.end();
@@ -826,12 +850,14 @@ class FunctionCompiler {
     }
     const known = this.known;
     known.fill(undefined);
+    this.sums.reset();
     for (let i = bb.start; i < bb.end; ) {
       const ins = insns[i]!;
       if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
       c.mark(i);
       this.insn(ins, i);
       this.track(ins, i);
+      this.sums.track(ins);
       i += ins.code === op.OP_LDDW ? 2 : 1;
     }
   }
@@ -937,8 +963,24 @@ class FunctionCompiler {
       c.op(Op.i32_wrap_i64);
       return 0;
     }
-    c.localGet(REG[reg]!);
-    c.op(Op.i32_wrap_i64);
+    const sum = this.sums.sumOf(reg);
+    if (sum) {
+      // the same address as wrap(reg), summed in i32 (address-sum.ts)
+      c.localGet(REG[sum.regs[0]!]!);
+      c.op(Op.i32_wrap_i64);
+      if (sum.regs.length > 1) {
+        c.localGet(REG[sum.regs[1]!]!);
+        c.op(Op.i32_wrap_i64);
+        c.op(Op.i32_add);
+      }
+      if (sum.imm !== 0) {
+        c.i32Const(sum.imm);
+        c.op(Op.i32_add);
+      }
+    } else {
+      c.localGet(REG[reg]!);
+      c.op(Op.i32_wrap_i64);
+    }
     if (off >= 0) return off;
     c.i32Const(off);
     c.op(Op.i32_add);
