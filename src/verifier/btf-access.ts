@@ -74,7 +74,8 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   // RCU read section (every non-sleepable tracing program), the fields the kernel lists as
   // inheriting trust keep it (BTF_TYPE_SAFE_TRUSTED / _RCU / _OR_NULL); any other pointer read
   // is untrusted (Linux 6.18: `rcu_ptr_task_struct` -> mm gives `untrusted_ptr_mm_struct`)
-  const field = `${tname}.${w.field}`;
+  // (the safe lists name a field inside anonymous members by its own name: bpf_iter_meta.seq is in a union)
+  const field = `${tname}.${w.field.split('.').filter(Boolean).join('.')}`;
   let flags: BtfPtrFlags = 'untrusted';
   let maybeNull = false;
   if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.input.sleepable) {
