@@ -2,14 +2,7 @@
  * BPF_MAP_TYPE_TASK_STORAGE map, bpf_task_storage_get on a tp_btf task
  * (creating the element), the value NULL-checked, then deleted. Linux
  * accepts it. */
-#include "real.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} starts SEC(".maps");
+#include "task_storage.h"
 
 SEC("tp_btf/sched_switch")
 int task_storage_tp_btf(unsigned long long *ctx)

@@ -1,12 +1,5 @@
 /* bpf_task_storage_get may fail: its value must be NULL-checked. Linux rejects it. */
-#include "real.h"
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} starts SEC(".maps");
+#include "task_storage.h"
 
 SEC("tp_btf/sched_switch")
 int task_storage_unchecked(unsigned long long *ctx)

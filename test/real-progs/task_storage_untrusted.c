@@ -1,18 +1,11 @@
 /* The task of bpf_task_storage_get is a plain, trusted or RCU pointer
  * (or NULL): mm->owner, walked through an untrusted pointer, is none of
  * these. Linux rejects it. */
-#include "real.h"
+#include "task_storage.h"
 
 struct mm_struct___own {
 	struct task_struct *owner;
 } __core;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} starts SEC(".maps");
 
 SEC("tp_btf/sched_switch")
 int task_storage_untrusted(unsigned long long *ctx)
