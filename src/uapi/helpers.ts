@@ -127,8 +127,9 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], GPL), { privileged: true, unmodelled: BTF_OBJ }],
   ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
   ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
-  ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
+  // task local storage (kernel/bpf/bpf_task_storage.c): the task (arg2_btf_id) may be NULL, as may the initial value
+  ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
+  ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true }],
   ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
   ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
   ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
@@ -168,7 +169,7 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   // which is not GPL-only (kernel/bpf/stackmap.c). get_stack: R0 is refined to [-MAX_ERRNO, size]
   ['get_stackid', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { progTypes: T.TRACING, variant: { types: T.PERF_EVENT, proto: p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING']) }, impl: 'helpers/tracing', optIn: KIT }],
   ['get_stack', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.TRACING, retBoundedBySize: true, impl: 'helpers/tracing', optIn: KIT }],
-  ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, retBoundedBySize: true, unmodelled: BTF_OBJ }],
+  ['get_task_stack', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true, retBoundedBySize: true }],
   ['get_func_ip', p('INTEGER', ['PTR_TO_CTX'], GPL), { progTypes: T.FUNC_IP, impl: 'helpers/tracing', optIn: "enableProbeHelpers(runtime) from 'tsbpf/hooks', or a TestKit from 'tsbpf/testing'" }],
   ['get_attach_cookie', CTX, { progTypes: T.ATTACH_COOKIE, impl: 'helpers/tracing', optIn: KIT }],
   // get_func_arg/ret write an aligned u64 (ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED, arg_size 8)
@@ -182,8 +183,9 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
   ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
   ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID']), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
-  ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
-  ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
+  // the seq_file helpers of iterators: arg1 is the iterator's struct seq_file (ctx->meta->seq)
+  ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
+  ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
   ['seq_printf_btf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
   // kernel/bpf/bpf_lsm.c, security: LSM programs
   ['bprm_opts_set', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],

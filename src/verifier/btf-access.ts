@@ -8,7 +8,7 @@
  * unsupported.
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import type { MapTypeName } from '../object/spec.js';
+import { MapType, type MapTypeName } from '../uapi/bpf-types.js';
 import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
@@ -74,7 +74,8 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   // RCU read section (every non-sleepable tracing program), the fields the kernel lists as
   // inheriting trust keep it (BTF_TYPE_SAFE_TRUSTED / _RCU / _OR_NULL); any other pointer read
   // is untrusted (Linux 6.18: `rcu_ptr_task_struct` -> mm gives `untrusted_ptr_mm_struct`)
-  const field = `${tname}.${w.field}`;
+  // (the safe lists name a field inside anonymous members by its own name: bpf_iter_meta.seq is in a union)
+  const field = `${tname}.${w.field.split('.').filter(Boolean).join('.')}`;
   let flags: BtfPtrFlags = 'untrusted';
   let maybeNull = false;
   if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.input.sleepable) {
@@ -216,11 +217,7 @@ export function sockUnsupported(env: Verifier, r: number): Reject {
 const MAP_FIELDS_PROVIDED = new Set(['sha', 'map_type', 'key_size', 'value_size', 'max_entries', 'map_extra', 'map_flags', 'id', 'numa_node',
   'btf_key_type_id', 'btf_value_type_id', 'name', 'frozen']);
 
+/** The kernel's enum bpf_map_type value of a map type (messages: "cannot pass map_type 29 into func ..."). */
 export function mapTypeId(t: MapTypeName): number {
-  const ids: Record<string, number> = {
-    hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6, stack_trace: 7, cgroup_array: 8, lru_hash: 9,
-    lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12, hash_of_maps: 13, devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18,
-    queue: 22, stack: 23, devmap_hash: 25, ringbuf: 27, bloom_filter: 30,
-  };
-  return ids[t] ?? 0;
+  return MapType[t];
 }

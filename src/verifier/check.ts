@@ -21,6 +21,7 @@ import { returnsScalar } from './global-func.js';
 import { buildCfg, CfgError } from './cfg.js';
 import type { ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
+import { iterFunc, iterTarget } from './progtypes/iter.js';
 import { lsmFunc, lsmHookProblem, lsmRules, type LsmAttach } from './progtypes/lsm.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { exceptionCallbackName } from './exception-cb.js';
@@ -203,7 +204,7 @@ function checkInsnsStatic(env: Verifier): void {
   }
 }
 
-const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp']);
+const TRACING_ATTACH: ReadonlySet<string> = new Set(['trace_fentry', 'trace_fexit', 'modify_return', 'trace_raw_tp', 'trace_iter']);
 const LSM_ATTACH: ReadonlySet<string> = new Set(['lsm_mac', 'lsm_cgroup']);
 
 /**
@@ -233,11 +234,17 @@ export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
       errno: 'ENOTSUPP',
       message: `tracing programs of attach type ${attach} are not supported by tsbpf`,
       insn: 0,
-      rule: 'tsbpf supports fentry, fexit, fmod_ret and tp_btf tracing programs',
+      rule: 'tsbpf supports fentry, fexit, fmod_ret, tp_btf and iter tracing programs',
     });
   const btf = input.kernelBtf ?? kernelBtf();
-  const name = lsm ? lsmFunc(input.attachTo) : input.attachTo;
-  const t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, name, input.kernelBtf ? 'the kernel BTF given' : undefined);
+  const iter = attach === 'trace_iter';
+  const name = lsm ? lsmFunc(input.attachTo) : iter ? iterFunc(input.attachTo) : input.attachTo;
+  let t: TracingTarget | string = tracingTarget(btf, attach as TracingAttach, name, input.kernelBtf ? 'the kernel BTF given' : undefined);
+  if (iter && typeof t !== 'string') {
+    const it = iterTarget(input.attachTo, t);
+    if (typeof it === 'string') throw new Reject({ errno: 'ENOTSUPP', message: it, insn: 0, rule: `tsbpf cannot judge iter/${input.attachTo} programs` });
+    t = it;
+  }
   if (typeof t === 'string') throw new Reject({
     errno: 'ENOENT',
     message: `failed to find kernel BTF type ID of '${name}': ${t}`,

@@ -57,7 +57,8 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     const t = env.rules.tracing;
     const a = t ? (o / 8 < t.args.length ? t.args[o / 8] : t.ret) : undefined;
     if (!a?.btfId) throw new Reject({ errno: 'EACCES', message: `invalid bpf_context access off=${o} size=${size}`, insn: i, regs: [ptrReg] });
-    return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: t?.untrusted ? '' : 'trusted' });
+    // (an iterator's ctx_arg_info: maybe NULL, and trusted only where registered so)
+    return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: t?.untrusted || a.plain ? '' : 'trusted', ...(a.maybeNull ? { maybeNull: true, id: env.newId() } : {}) });
   }
   if (f === 'flow_keys')
     throw new Reject({

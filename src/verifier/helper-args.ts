@@ -126,6 +126,12 @@ function mapKeyValueArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   helperMemAccess(env, r, reg, size, t === 'PTR_TO_UNINIT_MAP_VALUE');
 }
 
+/** PTR_TO_MAP_VALUE_OR_NULL (the storage helpers' initial value): NULL, or value_size initialised bytes. */
+function mapValueOrNullArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  if (a.reg.isNull) return;
+  mapKeyValueArg(env, meta, { ...a, t: 'PTR_TO_MAP_VALUE' });
+}
+
 /** PTR_TO_MEM / PTR_TO_MEM_OR_NULL / PTR_TO_UNINIT_MEM */
 function memArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   const { r, reg, t } = a;
@@ -320,6 +326,21 @@ function sockCommonBtfArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void 
   btfStructArg(env, meta, a, 'sock_common');
 }
 
+/**
+ * PTR_TO_BTF_ID: btf_ptr_types, a kernel object pointer plain, trusted or
+ * RCU-protected (not untrusted, not maybe-NULL) of the proto's struct
+ * (argN_btf_id): get_task_stack's task, the seq_file helpers' seq.
+ */
+function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  const want = meta.proto.argStruct;
+  if (!want) throw new Reject({ errno: 'EINVAL', message: `helper argument type ${a.t} of ${meta.name} names no struct`, insn: meta.insn, regs: [a.r] });
+  // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
+  const orNull = a.t === 'PTR_TO_BTF_ID_OR_NULL';
+  if (orNull && a.reg.isNull) return;
+  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
+  btfStructArg(env, meta, a, want);
+}
+
 /** PTR_TO_SOCK_COMMON (skc_to_mptcp_sock): a socket hook's socket, which tsbpf does not model; anything else is the wrong type. */
 function sockCommonArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock');
@@ -370,6 +391,9 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_BTF_ID_SOCK_COMMON: sockCommonBtfArg,
   PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL: sockCommonBtfArg,
   PTR_TO_SOCK_COMMON: sockCommonArg,
+  PTR_TO_BTF_ID: btfIdArg,
+  PTR_TO_BTF_ID_OR_NULL: btfIdArg,
+  PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

@@ -271,7 +271,7 @@ export function tracingTarget(btf: Btf, attach: TracingAttach, name: string, btf
   if (!proto || proto.kind !== 'func_proto') return `${name} has no function prototype in ${btfName}`;
   let params = proto.params;
   if (attach === 'trace_raw_tp') params = params.slice(1);
-  const out: TracingTarget = { attach, name, args: params.map((p) => tracingArg(btf, p.typeId)) };
+  const out: TracingTarget = { attach, name, args: params.map((p) => ({ ...tracingArg(btf, p.typeId), ...(p.name ? { name: p.name } : {}) })) };
   if (proto.returnTypeId !== 0) out.ret = tracingArg(btf, proto.returnTypeId);
   return out;
 }

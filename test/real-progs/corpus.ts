@@ -42,6 +42,13 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct sock',
   'struct tcp_sock',
   'struct sk_buff',
+  // iterators: the functions whose prototypes type their contexts, and what they pass
+  'func bpf_iter_task',
+  'func bpf_iter_tcp',
+  'struct bpf_iter__task',
+  'struct bpf_iter__tcp',
+  'struct bpf_iter_meta',
+  'struct seq_file',
 ];
 
 export interface Recorded {

@@ -13,7 +13,8 @@ import type { BtfType } from './types.js';
 export function btfSubset(src: Btf, rootNames: ReadonlyArray<string>): Btf {
   const roots: number[] = [];
   for (const name of rootNames) {
-    const m = /^(struct|union|enum|typedef) (.+)$/.exec(name);
+    // (`func NAME` where a type of another kind has the name too: the kfunc iterator struct bpf_iter_task, the function bpf_iter_task)
+    const m = /^(struct|union|enum|typedef|func) (.+)$/.exec(name);
     const t = m ? src.typeByName(m[2]!, m[1] as 'struct') : src.typeByName(name);
     if (!t) throw new BtfError(-1, `no type '${name}' to copy`, 'ENOENT');
     roots.push(t.id);

@@ -76,7 +76,7 @@ export const PERF_EVENT: ProgTypeRules = {
  * the last argument. fentry and fexit must return 0; fmod_ret and tp_btf
  * may return anything (check_return_code).
  */
-export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp' | 'lsm_mac' | 'lsm_cgroup';
+export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp' | 'trace_iter' | 'lsm_mac' | 'lsm_cgroup';
 
 /** An argument (or return value) of a tracing target, as btf_ctx_access classifies it. */
 export interface TracingArg {
@@ -91,6 +91,12 @@ export interface TracingArg {
   /** btf_ptr: the kernel BTF id and name of the struct pointed to */
   btfId?: number;
   btfName?: string;
+  /** the parameter's name in the prototype (an iterator's context member) */
+  name?: string;
+  /** btf_ptr: may be NULL (an iterator's ctx_arg_info: PTR_TO_BTF_ID_OR_NULL) */
+  maybeNull?: boolean;
+  /** btf_ptr: a plain PTR_TO_BTF_ID, not trusted (ctx_arg_info without PTR_TRUSTED) */
+  plain?: boolean;
 }
 
 export interface TracingTarget {
@@ -114,6 +120,8 @@ export function tracingRules(t: TracingTarget): ProgTypeRules {
     pktWrite: false,
     unprivileged: false,
     ...(t.attach === 'trace_fentry' || t.attach === 'trace_fexit' ? { retRange: [0, 0] as [number, number] } : {}),
+    // check_return_code: an iterator returns 0 or 1 (the default range)
+    ...(t.attach === 'trace_iter' ? { retRange: [0, 1] as [number, number] } : {}),
     ctxAccess({ off, size, write }) {
       // bpf_tracing_ctx_access, then btf_ctx_access
       if (off < 0 || off >= 8 * MAX_BPF_FUNC_ARGS || write || off % size !== 0) return null;
