@@ -16,6 +16,7 @@ import { Op } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
 import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
 import { knownMapInliner } from './known-map.js';
+import { perCpuArrayLookup } from './inline-percpu-array.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
@@ -91,13 +92,15 @@ function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => Ar
  * The inliners every JitEngine uses unless told otherwise:
  * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps
  * and, for verified programs (`verified`: not the checked variant, whose
- * key pointers nothing proved), on plain hash maps (inline-hash.ts).
+ * key pointers nothing proved), on plain and per-CPU hash maps
+ * (inline-hash.ts) and per-CPU arrays (inline-percpu-array.ts).
  */
 export function defaultInliners(space: AddressSpace, verified = true): ReadonlyMap<number, HelperInliner> {
   const array = arrayMapLookup(arrayLayoutFromDescriptor(space));
   const hash = verified ? hashMapLookup(hashLayoutFromDescriptor(space)) : undefined;
+  const perCpuArray = verified ? perCpuArrayLookup(space) : undefined;
   return new Map([
     [BPF_FUNC.get_smp_processor_id, smpProcessorId],
-    [BPF_FUNC.map_lookup_elem, hash ? (s: InlineSite): boolean => array(s) || hash(s) : array],
+    [BPF_FUNC.map_lookup_elem, hash && perCpuArray ? (s: InlineSite): boolean => array(s) || perCpuArray(s) || hash(s) : array],
   ]);
 }
