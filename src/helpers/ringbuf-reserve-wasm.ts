@@ -43,8 +43,8 @@
  */
 import { FuncBody, I32, I64, ModuleBuilder, Op } from '../vm/jit/wasm.js';
 import type { ExecEnv, HelperImport32 } from '../vm/helper-abi.js';
-import { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, DATA_OFF, DESC_RINGBUF_CTRL, RB } from '../memory/ringbuf-layout.js';
-import { bump, emitReserve, loadRing, statOff, type ReserveLocals } from './ringbuf-wasm.js';
+import { BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, DATA_OFF, DESC_RINGBUF_CTRL, RB } from '../memory/ringbuf-layout.js';
+import { bump, emitReserve, ifWakes, loadRing, statOff, type ReserveLocals } from './ringbuf-wasm.js';
 import { at } from './wasm-code.js';
 import { runOf, type HelperHost } from './env.js';
 
@@ -211,29 +211,19 @@ function commitBody(discard: boolean, f: { fb: number; take: number }): FuncBody
   c.op(Op.i32_sub);
   c.localSet(HDR);
   // a commit that wakes the reader: JS (FORCE_WAKEUP, or no NO_WAKEUP and consumer_pos at this record)
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_FORCE_WAKEUP);
-  c.op(Op.i32_and);
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_NO_WAKEUP);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.localGet(ST);
-  c.mem(Op.i32_load, 2, RB.CONS * 4);
-  c.localGet(HDR);
-  c.localGet(ST);
-  c.op(Op.i32_sub);
-  c.i32Const(DATA_OFF);
-  c.op(Op.i32_sub);
-  c.op(Op.i32_xor);
-  c.localGet(MASK);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.op(Op.i32_and);
-  c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  fallback();
-  c.end();
+  ifWakes(c, FLAGS, () => {
+    c.localGet(ST);
+    c.mem(Op.i32_load, 2, RB.CONS * 4);
+    c.localGet(HDR);
+    c.localGet(ST);
+    c.op(Op.i32_sub);
+    c.i32Const(DATA_OFF);
+    c.op(Op.i32_sub);
+    c.op(Op.i32_xor);
+    c.localGet(MASK);
+    c.op(Op.i32_and);
+    c.op(Op.i32_eqz);
+  }, fallback);
   c.localGet(HDR);
   c.localGet(HDR);
   c.mem(Op.i32_load, 2, 0);

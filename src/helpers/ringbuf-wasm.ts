@@ -208,6 +208,27 @@ export function loadRing(c: FuncBody, map: number, L: ReserveLocals): void {
   c.localSet(L.PROD);
 }
 
+/**
+ * if (a commit with these flags wakes the reader) then(): BPF_RB_FORCE_WAKEUP,
+ * or no BPF_RB_NO_WAKEUP and `caughtUp` (pushes an i32: the reader is at this
+ * record), as bpf_ringbuf_commit decides
+ */
+export function ifWakes(c: FuncBody, flags: number, caughtUp: () => void, then: () => void): void {
+  c.localGet(flags);
+  c.i32Const(BPF_RB_FORCE_WAKEUP);
+  c.op(Op.i32_and);
+  c.localGet(flags);
+  c.i32Const(BPF_RB_NO_WAKEUP);
+  c.op(Op.i32_and);
+  c.op(Op.i32_eqz);
+  caughtUp();
+  c.op(Op.i32_and);
+  c.op(Op.i32_or);
+  c.blockStart(Op.if);
+  then();
+  c.end();
+}
+
 /** output(pc, map, data, size, flags) -> 0 or -errno */
 function outputBody(fb: number, copy: number): FuncBody {
   const [MAP, DATA, SIZE, FLAGS] = [1, 2, 3, 4];
@@ -232,21 +253,11 @@ function outputBody(fb: number, copy: number): FuncBody {
   c.end();
   loadRing(c, MAP, L);
   // A commit that wakes the reader: JS (FORCE_WAKEUP, or no NO_WAKEUP and the reader caught up)
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_FORCE_WAKEUP);
-  c.op(Op.i32_and);
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_NO_WAKEUP);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.localGet(L.CONS);
-  c.localGet(L.PROD);
-  c.op(Op.i64_eq);
-  c.op(Op.i32_and);
-  c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  fallback();
-  c.end();
+  ifWakes(c, FLAGS, () => {
+    c.localGet(L.CONS);
+    c.localGet(L.PROD);
+    c.op(Op.i64_eq);
+  }, fallback);
   c.blockStart(Op.block); // dropped
   emitReserve(c, L);
   // the sample after the header, then the commit: len without BPF_RINGBUF_BUSY_BIT

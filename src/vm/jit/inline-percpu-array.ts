@@ -15,8 +15,8 @@
 import type { HelperInliner } from './compile.js';
 import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
-import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
-import { knownMapInliner } from './known-map.js';
+import type { AddressSpace } from '../../memory/address-space.js';
+import { arrayDescriptor, knownMapInliner } from './known-map.js';
 
 interface PerCpuArrayLayout {
   values: number;
@@ -30,14 +30,9 @@ interface PerCpuArrayLayout {
 
 function layoutOf(space: AddressSpace): (mapAddr: number) => PerCpuArrayLayout | undefined {
   return (mapAddr) => {
-    if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
-    if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;
-    if (space.readU32(mapAddr) !== MapType.percpu_array) return undefined;
-    // descriptor (maps/descriptor.ts): max_entries at +12, the values' address at +24, elem_size at +28
-    const maxEntries = space.readU32(mapAddr + 12);
-    const values = space.readU32(mapAddr + 24);
-    const elem = space.readU32(mapAddr + 28);
-    if (values === 0 || elem === 0 || maxEntries === 0 || maxEntries > 0x7fffffff) return undefined;
+    const d = arrayDescriptor(space, mapAddr, MapType.percpu_array);
+    if (!d) return undefined;
+    const { values, elem, maxEntries } = d;
     const region = space.regionOf(values, 1);
     if (!region || region.base !== values || region.kind !== 'map_value') return undefined;
     const cpuStride = space.shared ? Math.ceil((maxEntries * elem) / 64) * 64 : 0;
