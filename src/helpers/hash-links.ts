@@ -60,7 +60,7 @@ export function bucketAddr(c: FuncBody, st: number, h: number): void {
  * address of word i of the LRU prev (which 0) or next (which 1) array: they
  * follow the free stack, max_entries words each (hash-layout.ts stateWords)
  */
-export function lruAddr(c: FuncBody, st: number, which: 0 | 1, i: number): void {
+function lruAddr(c: FuncBody, st: number, which: 0 | 1, i: number): void {
   hdrGet(c, st, H.FREE);
   hdrGet(c, st, H.MAX_ENTRIES);
   c.i32Const(which + 1);
