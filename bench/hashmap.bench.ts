@@ -15,7 +15,9 @@
  * figure. The load average at the start and the end is printed with the table.
  * In the same rounds, a second runtime whose JIT inlines no helper (every
  * lookup a call to the generic WebAssembly probe, helpers/hash-probe.ts) is
- * the A/B baseline for the inlined lookup (vm/jit/inline-hash.ts).
+ * the A/B baseline for the inlined lookup (vm/jit/inline-hash.ts). The same
+ * two programs run on a BPF_MAP_TYPE_LRU_HASH too (`lru_*`), whose A/B
+ * baseline is a runtime with the helpers' JS forms (no WebAssembly probe).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,8 @@ import { join } from 'node:path';
 import { loadObjectFile } from '../src/object/file.js';
 import { Runtime } from '../src/runtime/index.js';
 import { JitEngine } from '../src/vm/jit/index.js';
+import { defaultHelpers } from '../src/helpers/index.js';
+import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { which } from '../test/support/tools.js';
 
 const SOURCE = `
@@ -76,13 +80,66 @@ int update_lookup256(struct xdp_md *ctx)
 	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} lru SEC(".maps");
+
+SEC("xdp")
+int fill_lru(struct xdp_md *ctx)
+{
+	for (__u32 i = 0; i < 256; i++) {
+		__u32 k = i;
+		__u64 v = i;
+		bpf_map_update_elem(&lru, &k, &v, BPF_ANY);
+	}
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int lru_lookup256(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u32 i = 0; i < 256; i++) {
+		__u32 k = i;
+		__u64 *v = bpf_map_lookup_elem(&lru, &k);
+		if (v)
+			sum += *v;
+	}
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int lru_update_lookup256(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u32 i = 0; i < 256; i++) {
+		__u32 k = i;
+		__u64 v = i;
+		bpf_map_update_elem(&lru, &k, &v, BPF_ANY);
+		__u64 *p = bpf_map_lookup_elem(&lru, &k);
+		if (p)
+			sum += *p;
+	}
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
+}
+
 char LICENSE[] SEC("license") = "GPL";
 `;
 
+/** name, what it does, and the A/B baseline run beside it in the same rounds */
 const PROGRAMS = [
-  ['lookup256', '256 hash lookups per run (u32 key)'],
-  ['update_lookup256', '256 x (hash update + lookup) per run'],
+  ['lookup256', '256 hash lookups per run (u32 key)', 'noInline'],
+  ['update_lookup256', '256 x (hash update + lookup) per run', 'noInline'],
+  ['lru_lookup256', '256 LRU hash lookups per run (u32 key)', 'jsOps'],
+  ['lru_update_lookup256', '256 x (LRU hash update + lookup) per run', 'jsOps'],
 ] as const;
+const BASELINE = {
+  noInline: 'no inlined lookup (generic WebAssembly probe)',
+  jsOps: 'JS map operations (helpers without WebAssembly forms)',
+} as const;
 const XDP_PASS = 2;
 
 /** One side's best round: ns per run of wall time (the test run's own timer) and of CPU time. */
@@ -115,6 +172,7 @@ function kernel(obj: string, pkt: string): Kernel | string {
     return { ns: r.duration, cpuNs: ((u! + sys!) * 1e9) / repeat, retval: r.retval };
   };
   run('fill', 1);
+  run('fill_lru', 1);
   return { run, close: () => rmSync(pin, { recursive: true, force: true }) };
 }
 
@@ -138,21 +196,29 @@ export async function main(): Promise<void> {
     const rt = new Runtime({ engine: 'jit' });
     const c = await rt.load(await loadObjectFile(obj));
     const data = new Uint8Array(64);
-    c.program('fill').run({ data });
+    const fill = (col: typeof c): void => {
+      col.program('fill').run({ data });
+      col.program('fill_lru').run({ data });
+    };
+    fill(c);
     // A/B: no inlined helpers, the lookups call the generic probe
     const rtB = new Runtime({ engine: new JitEngine({ inliners: new Map() }) });
     const cB = await rtB.load(await loadObjectFile(obj));
-    cB.program('fill').run({ data });
+    fill(cB);
+    // A/B for the LRU rows: the helpers without their WebAssembly forms (as before the LRU probe)
+    const rtJ = new Runtime({ engine: 'jit', helpers: new HelperRegistry([...defaultHelpers()].map(({ wasm32: _w, ...def }) => def)) });
+    const cJ = await rtJ.load(await loadObjectFile(obj));
+    fill(cJ);
     const k = kernel(obj, pkt);
     const rows: string[] = [];
     try {
-      for (const [name, what] of PROGRAMS) {
+      for (const [name, what, baseline] of PROGRAMS) {
         const p = c.program(name);
-        const pB = cB.program(name);
+        const pB = (baseline === 'noInline' ? cB : cJ).program(name);
         const repeat = 20_000;
         const ours = p.run({ data, repeat: 2_000 });
         if (ours.retval !== XDP_PASS) throw new Error(`${name}: tsbpf returned ${ours.retval}`);
-        if (pB.run({ data, repeat: 2_000 }).retval !== XDP_PASS) throw new Error(`${name}: tsbpf (no inlining) returned the wrong answer`);
+        if (pB.run({ data, repeat: 2_000 }).retval !== XDP_PASS) throw new Error(`${name}: tsbpf (${BASELINE[baseline]}) returned the wrong answer`);
         const t: Best = { wall: Infinity, cpu: Infinity };
         const tB: Best = { wall: Infinity, cpu: Infinity };
         const kb: Best = { wall: Infinity, cpu: Infinity };
@@ -176,12 +242,13 @@ export async function main(): Promise<void> {
         const perOp = (ns: number): string => (Number.isFinite(ns) ? (ns / 256).toFixed(1) : '-');
         const ratio = (a: number, b: number): string => (Number.isFinite(b) && !kernelNote ? `${(a / b).toFixed(2)}x` : kernelNote || '-');
         rows.push(`| ${what} | ${perOp(t.wall)} | ${perOp(kb.wall)} | ${ratio(t.wall, kb.wall)} | ${perOp(t.cpu)} | ${perOp(kb.cpu)} | ${ratio(t.cpu, kb.cpu)} |`);
-        rows.push(`| ${what}, A/B baseline: no inlined lookup (generic WebAssembly probe) | ${perOp(tB.wall)} | ${perOp(kb.wall)} | ${ratio(tB.wall, kb.wall)} | ${perOp(tB.cpu)} | ${perOp(kb.cpu)} | ${ratio(tB.cpu, kb.cpu)} |`);
+        rows.push(`| ${what}, A/B baseline: ${BASELINE[baseline]} | ${perOp(tB.wall)} | ${perOp(kb.wall)} | ${ratio(tB.wall, kb.wall)} | ${perOp(tB.cpu)} | ${perOp(kb.cpu)} | ${ratio(tB.cpu, kb.cpu)} |`);
       }
     } finally {
       if (typeof k !== 'string') k.close();
       rt.close();
       rtB.close();
+      rtJ.close();
     }
     console.log('ns per map operation (a run / 256), best of 5 rounds; wall: each side\'s own test-run timer; CPU: the process\'s CPU time');
     console.log('');

@@ -17,9 +17,11 @@
  * tsbpf it includes V8's compiler and GC threads). The two sides alternate for
  * several rounds and each prints its median; the load average is printed
  * beside the figures, since the ratio is what a shared machine keeps.
- * The ring buffer row is also run with the helpers' JS producer (the
- * helpers without their WebAssembly forms, as before ringbuf-wasm.ts) in
- * the same rounds, for an A/B in one process.
+ * A second program reserves, fills and submits its 16 records
+ * (bpf_ringbuf_reserve / bpf_ringbuf_submit, what most tools use). The ring
+ * buffer rows are also run with the helpers' JS producer (the helpers
+ * without their WebAssembly forms, as before ringbuf-wasm.ts and
+ * ringbuf-reserve-wasm.ts) in the same rounds, for an A/B in one process.
  */
 import { execFileSync } from 'node:child_process';
 import { which } from '../test/support/tools.js';
@@ -56,6 +58,19 @@ SEC("xdp") int ring_out(struct xdp_md *ctx)
 	}
 	return XDP_PASS;
 }
+SEC("xdp") int ring_reserve(struct xdp_md *ctx)
+{
+#pragma unroll
+	for (int i = 0; i < ${PER_RUN}; i++) {
+		__u64 *ev = bpf_ringbuf_reserve(&rb, 16, 0);
+		if (!ev)
+			continue;
+		ev[0] = i;
+		ev[1] = 42;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return XDP_PASS;
+}
 SEC("xdp") int perf_out(struct xdp_md *ctx)
 {
 	__u64 ev[2] = { 0, 42 };
@@ -86,8 +101,8 @@ int main(int argc, char **argv) {
 	int repeat = atoi(argv[3]), batches = atoi(argv[4]);
 	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 	if (!obj || bpf_object__load(obj)) { fprintf(stderr, "load failed\\n"); return 1; }
-	int ring = !strcmp(mode, "ring");
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, ring ? "ring_out" : "perf_out");
+	int ring = strcmp(mode, "perf") != 0;
+	struct bpf_program *prog = bpf_object__find_program_by_name(obj, !strcmp(mode, "reserve") ? "ring_reserve" : ring ? "ring_out" : "perf_out");
 	struct ring_buffer *rb = NULL; struct perf_buffer *pb = NULL;
 	if (ring) rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "rb"), on_ring, NULL, NULL);
 	else pb = perf_buffer__new(bpf_object__find_map_fd_by_name(obj, "pe"), 256, on_perf, NULL, NULL, NULL);
@@ -135,7 +150,10 @@ interface Rate {
   cpu: number;
 }
 
-function kernelRate(harness: string, obj: string, mode: 'ring' | 'perf'): Rate {
+/** ring: bpf_ringbuf_output; reserve: bpf_ringbuf_reserve + submit; perf: bpf_perf_event_output */
+type Mode = 'ring' | 'reserve' | 'perf';
+
+function kernelRate(harness: string, obj: string, mode: Mode): Rate {
   const out = execFileSync(harness, [obj, mode, String(REPEAT), String(BATCHES)], { encoding: 'utf8' });
   const [seen, wall, cpu] = out.trim().split(' ').map(Number);
   if (seen !== PER_RUN * REPEAT * BATCHES) throw new Error(`kernel consumer saw ${seen} records, expected ${PER_RUN * REPEAT * BATCHES}`);
@@ -163,19 +181,19 @@ export async function main(): Promise<void> {
     };
     const data = new Uint8Array(64);
     /** One runtime's side: the program, its reader and buffers, and a timed loop of batches. */
-    const side = async (helpers?: HelperRegistry): Promise<{ rate: (mode: 'ring' | 'perf') => Rate; close: () => void }> => {
+    const side = async (helpers?: HelperRegistry): Promise<{ rate: (mode: Mode) => Rate; close: () => void }> => {
       const rt = new Runtime({ engine: 'jit', ...(helpers ? { helpers } : {}) });
       const c = await rt.load(spec);
       const reader = new RingBufReader(c.map('rb') as unknown as RingBuf);
       const pe = c.map('pe') as unknown as PerfEventArray;
       pe.openAll(1 << 20);
-      const rate = (mode: 'ring' | 'perf'): Rate => {
-        const p = c.program(mode === 'ring' ? 'ring_out' : 'perf_out');
+      const rate = (mode: Mode): Rate => {
+        const p = c.program(mode === 'ring' ? 'ring_out' : mode === 'reserve' ? 'ring_reserve' : 'perf_out');
         let seen = 0;
         const batch = (): void => {
           p.run({ data, repeat: REPEAT });
           // (consume, the copying reader, where the build predates consumeInPlace: for before/after figures)
-          if (mode === 'ring') seen += reader.consumeInPlace ? reader.consumeInPlace(onRecord) : reader.consume((r) => onRecord(r, 0));
+          if (mode !== 'perf') seen += reader.consumeInPlace ? reader.consumeInPlace(onRecord) : reader.consume((r) => onRecord(r, 0));
           else for (const r of pe.read().records) (seen++, (sum += r.data[0]!));
         };
         batch();
@@ -201,14 +219,14 @@ export async function main(): Promise<void> {
     console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     console.log('| buffer | tsbpf (JIT), wall | kernel + libbpf, wall | tsbpf / kernel, wall | tsbpf, CPU time | kernel, CPU time | tsbpf / kernel, CPU |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
-    const jsRows: Rate[] = [];
-    for (const mode of ['ring', 'perf'] as const) {
+    for (const mode of ['ring', 'reserve', 'perf'] as const) {
+      const jsRows: Rate[] = [];
       const ours: Rate[] = [];
       const theirs: Rate[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         if (harness) theirs.push(kernelRate(harness, obj, mode));
         ours.push(tsbpf(mode));
-        if (mode === 'ring') jsRows.push(jsOnly.rate(mode));
+        if (mode !== 'perf') jsRows.push(jsOnly.rate(mode));
       }
       const cells: string[] = [];
       for (const clock of ['wall', 'cpu'] as const) {
@@ -216,13 +234,17 @@ export async function main(): Promise<void> {
         const k = harness ? median(theirs.map((x) => x[clock])) : undefined;
         cells.push(fmt(o), k === undefined ? `(${why})` : fmt(k), k === undefined ? '-' : `${(o / k).toFixed(2)}x`);
       }
-      const label = mode === 'ring' ? 'ring buffer (bpf_ringbuf_output, ring_buffer__consume)' : 'perf buffer (bpf_perf_event_output, perf_buffer__consume)';
+      const label = {
+        ring: 'ring buffer (bpf_ringbuf_output, ring_buffer__consume)',
+        reserve: 'ring buffer (bpf_ringbuf_reserve + submit, ring_buffer__consume)',
+        perf: 'perf buffer (bpf_perf_event_output, perf_buffer__consume)',
+      }[mode];
       console.log(`| ${label} | ${cells.join(' | ')} |`);
-      if (mode === 'ring') {
+      if (mode !== 'perf') {
         const js = (clock: 'wall' | 'cpu'): number => median(jsRows.map((x) => x[clock]));
         const k = (clock: 'wall' | 'cpu'): number | undefined => (harness ? median(theirs.map((x) => x[clock])) : undefined);
         const ratio = (clock: 'wall' | 'cpu'): string => (harness ? `${(js(clock) / k(clock)!).toFixed(2)}x` : '-');
-        console.log(`| ring buffer, JS producer (A/B baseline: helpers without WebAssembly forms) | ${fmt(js('wall'))} | ${fmt(k('wall'))} | ${ratio('wall')} | ${fmt(js('cpu'))} | ${fmt(k('cpu'))} | ${ratio('cpu')} |`);
+        console.log(`| ${mode === 'ring' ? 'bpf_ringbuf_output' : 'reserve + submit'}, JS producer (A/B baseline: helpers without WebAssembly forms) | ${fmt(js('wall'))} | ${fmt(k('wall'))} | ${ratio('wall')} | ${fmt(js('cpu'))} | ${fmt(k('cpu'))} | ${ratio('cpu')} |`);
       }
     }
     console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

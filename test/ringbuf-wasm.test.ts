@@ -9,21 +9,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
+import { assemble } from '../src/isa/index.js';
 import { Runtime } from '../src/runtime/index.js';
-import { defaultHelpers } from '../src/helpers/index.js';
 import { ringbufOutputWasm } from '../src/helpers/ringbuf-wasm.js';
-import { HelperRegistry, type HelperDef } from '../src/vm/helper-abi.js';
-import { BPF_FUNC } from '../src/uapi/helper-ids.js';
-import { RingBufReader, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP, type RingBuf } from '../src/maps/index.js';
+import { RingBufReader, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP } from '../src/maps/index.js';
 import { DATA_OFF, DESC_RINGBUF_CTRL, RB } from '../src/memory/ringbuf-layout.js';
+import { both, consumeBoth, load, mapRef, side } from './support/ringbuf-sides.js';
 import { AddressSpace } from '../src/memory/address-space.js';
-
-/** Every `r1 = 0 ll` becomes the map's reference. */
-function mapRef(insns: Insn[], id: number): Insn[] {
-  for (const i of insns) if (i.code === OP_LDDW && i.imm === 0 && i.src === 0) (i.src = BPF_PSEUDO_MAP_FD), (i.imm = id);
-  return insns;
-}
 
 /** bpf_ringbuf_output(&rb, stack buffer of `size` bytes filled with `tag`-derived words, size, flags); r0 = its result */
 const outputSrc = (size: number, flags: number, tag: number): string => {
@@ -64,72 +56,6 @@ const heldSrc = (size: number, inner: number, discard: boolean): string => `
     call ${discard ? 133 : 132}
     r0 = 0
     exit`;
-
-/** The JS calls the engines make to bpf_ringbuf_output's 32-bit form (for the JIT: the WebAssembly producer's fallbacks). */
-function countingHelpers(): { helpers: HelperRegistry; calls: { n: number } } {
-  const calls = { n: 0 };
-  const defs = [...defaultHelpers()].map((d): HelperDef => {
-    if (d.id !== BPF_FUNC.ringbuf_output || !d.fn32) return d;
-    const fn32 = d.fn32;
-    return { ...d, fn32: (env, a, b, c, e, f) => (calls.n++, fn32(env, a, b, c, e, f)) };
-  });
-  return { helpers: new HelperRegistry(defs), calls };
-}
-
-interface Side {
-  rt: Runtime;
-  rb: RingBuf;
-  reader: RingBufReader;
-  calls: { n: number };
-  wakes: { n: number };
-  /** the programs by source, loaded once */
-  progs: Map<string, { run(o: { data: Uint8Array }): { retval: number } }>;
-  run(src: string): number;
-  block(): Uint8Array;
-}
-
-async function side(engine: 'interpreter' | 'jit', size = 4096): Promise<Side> {
-  const { helpers, calls } = countingHelpers();
-  const rt = new Runtime({ engine, helpers });
-  const rb = rt.createMap({ name: 'rb', type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: size, flags: 0, pinning: 'none' }) as unknown as RingBuf;
-  const reader = new RingBufReader(rb);
-  const wakes = { n: 0 };
-  rb.onWakeup(() => wakes.n++);
-  const progs: Side['progs'] = new Map();
-  return {
-    rt,
-    rb,
-    reader,
-    calls,
-    wakes,
-    progs,
-    run: (src) => progs.get(src)!.run({ data: new Uint8Array(64) }).retval,
-    block: () => rb.bytes8().slice(),
-  };
-}
-
-async function load(s: Side, src: string): Promise<void> {
-  if (!s.progs.has(src)) s.progs.set(src, await s.rt.loadProgram({ type: 'xdp', insns: mapRef(assemble(src), s.rb.id) }));
-}
-
-/** Run one step on both engines: same r0, same block bytes, same counters. */
-async function both(a: Side, b: Side, src: string, what: string): Promise<number> {
-  await load(a, src);
-  await load(b, src);
-  const ra = a.run(src);
-  const rb = b.run(src);
-  assert.equal(rb, ra, `${what}: r0`);
-  assert.deepEqual(b.block(), a.block(), `${what}: the ring's block`);
-  assert.deepEqual({ ...b.rb.stats }, { ...a.rb.stats }, `${what}: counters`);
-  return ra;
-}
-
-const consumeBoth = (a: Side, b: Side, max = Infinity): void => {
-  const ra = a.reader.read(max).map((r) => Array.from(r));
-  const rb = b.reader.read(max).map((r) => Array.from(r));
-  assert.deepEqual(rb, ra, 'the records read');
-  assert.deepEqual(b.block(), a.block(), 'the block after reading');
-};
 
 test('wasm ringbuf_output: the same bytes as the JS producer through wrap-around, records crossing the end and a full ring', async () => {
   const js = await side('interpreter');

@@ -223,8 +223,10 @@ export interface HelperRun {
    * a run stopped before that (a deadline, a fault) would leave them busy
    * and stall the ring's reader for good, so whoever ran it calls
    * releaseHeld (the kernel never stops a program half-way, tsbpf may).
+   * The JIT's WebAssembly reserve keeps its records elsewhere and puts one
+   * entry here (rec 0) whose discard releases them (ringbuf-reserve-wasm.ts).
    */
-  held?: Array<{ ring: HelperMap; rec: number }>;
+  held?: Array<{ ring: Pick<HelperMap, 'discard'>; rec: number }>;
 }
 
 /** Discard the records a stopped run still held (HelperRun.held). */

@@ -33,6 +33,7 @@ import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, chunks, copyBody } from './wasm-code.js';
+import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, removeBody, touchBody } from './hash-links.js';
 import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
@@ -40,32 +41,6 @@ export type ProbeOp = 'lookup' | 'update' | 'delete';
 /** the JS operation a probe falls back to: the helper's 32-bit form (pc, args...) -> result */
 export type ProbeFallback = (pc: number, ...args: number[]) => number;
 
-/** i32.load/store of header word `w` of the state block whose address is in local `st` */
-function hdrGet(c: FuncBody, st: number, w: number): void {
-  c.localGet(st);
-  c.mem(Op.i32_load, 2, w * 4);
-}
-function hdrSet(c: FuncBody, st: number, w: number, value: (c: FuncBody) => void): void {
-  c.localGet(st);
-  value(c);
-  c.mem(Op.i32_store, 2, w * 4);
-}
-/** element i's address: pool + i * slot (i in local `i`) */
-function elemAddr(c: FuncBody, st: number, i: number): void {
-  hdrGet(c, st, H.POOL);
-  c.localGet(i);
-  hdrGet(c, st, H.SLOT_SIZE);
-  c.op(Op.i32_mul);
-  c.op(Op.i32_add);
-}
-/** address of word i of the array whose address is in header word `arr` */
-function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
-  hdrGet(c, st, arr);
-  c.localGet(i);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
-}
 /** hash(st, key) -> i32: hash-layout.ts's hashBytes over the key in memory. */
 function hashBody(): FuncBody {
   const [ST, KEY, LEN, HV, I, K, S] = [0, 1, 2, 3, 4, 5, 6];
@@ -224,23 +199,16 @@ function hashFind(c: FuncBody, f: Funcs, st: number, key: number, h: number, i: 
   c.localTee(i);
 }
 
-/** the address of h's bucket head: buckets + (h & mask) * 4 */
-function bucketAddr(c: FuncBody, st: number, h: number): void {
-  hdrGet(c, st, H.BUCKETS);
-  c.localGet(h);
-  hdrGet(c, st, H.MASK);
-  c.op(Op.i32_and);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
-}
-
 interface Funcs {
   fb: number;
   hash: number;
   find: number;
   copy: number;
   zero: number;
+  /** hash-links.ts: remove(st, i), touch(st, i), front(st, i) */
+  remove: number;
+  touch: number;
+  front: number;
 }
 
 /**
@@ -317,6 +285,15 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
   c.i32Const(0);
   c.op(Op.return);
   c.end();
+  // an LRU table's program lookup is a use (HashBase.lookupElem; shared LRU tables never get here)
+  if (!shared) {
+    isLru(c, ST);
+    c.blockStart(Op.if);
+    c.localGet(ST);
+    c.localGet(I);
+    c.call(f.touch);
+    c.end();
+  }
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
   c.op(Op.i32_add);
@@ -345,6 +322,9 @@ function updateBody(f: Funcs): FuncBody {
     c.i32Const(-ERRNO_VALUES.EEXIST);
     c.op(Op.return);
     c.end();
+    c.localGet(ST);
+    c.localGet(I);
+    c.call(f.touch);
   }
   c.op(Op.else);
   {
@@ -355,22 +335,47 @@ function updateBody(f: Funcs): FuncBody {
     c.i32Const(-ERRNO_VALUES.ENOENT);
     c.op(Op.return);
     c.end();
-    // pop a free element (a full map: E2BIG, htab_map_update_elem's alloc_htab_elem)
+    // a full map: an LRU table evicts its least recently used element (HashTable.insert), others fail
+    // with E2BIG (htab_map_update_elem's alloc_htab_elem)
     hdrGet(c, ST, H.FREE_TOP);
+    c.op(Op.i32_eqz);
+    c.blockStart(Op.if);
+    hdrGet(c, ST, H.LRU_TAIL);
     c.localTee(TOP);
+    hdrGet(c, ST, H.MAX_ENTRIES);
+    c.op(Op.i32_lt_u);
+    isLru(c, ST);
+    c.op(Op.i32_and);
     c.op(Op.i32_eqz);
     c.blockStart(Op.if);
     c.i32Const(-ERRNO_VALUES.E2BIG);
     c.op(Op.return);
     c.end();
+    c.localGet(ST);
     c.localGet(TOP);
+    c.call(f.remove);
+    c.end();
+    // pop a free element; a top or an element number out of range is a corrupted table: the JS operation
+    hdrGet(c, ST, H.FREE_TOP);
     c.i32Const(1);
     c.op(Op.i32_sub);
-    c.localSet(TOP);
-    hdrSet(c, ST, H.FREE_TOP, () => c.localGet(TOP));
+    c.localTee(TOP);
+    hdrGet(c, ST, H.MAX_ENTRIES);
+    c.op(Op.i32_ge_u);
+    c.blockStart(Op.if);
+    fallback(c, f, 5);
+    c.op(Op.return);
+    c.end();
     arrAddr(c, ST, H.FREE, TOP);
     c.mem(Op.i32_load, 2, 0);
-    c.localSet(I);
+    c.localTee(I);
+    hdrGet(c, ST, H.MAX_ENTRIES);
+    c.op(Op.i32_ge_u);
+    c.blockStart(Op.if);
+    fallback(c, f, 5);
+    c.op(Op.return);
+    c.end();
+    hdrSet(c, ST, H.FREE_TOP, () => c.localGet(TOP));
     // a new element: zeroed, then the key (HashTable.insert's order)
     elemAddr(c, ST, I);
     c.localTee(A);
@@ -398,6 +403,12 @@ function updateBody(f: Funcs): FuncBody {
       c.i32Const(1);
       c.op(Op.i32_add);
     });
+    isLru(c, ST);
+    c.blockStart(Op.if);
+    c.localGet(ST);
+    c.localGet(I);
+    c.call(f.front);
+    c.end();
   }
   c.end();
   // the value
@@ -414,8 +425,8 @@ function updateBody(f: Funcs): FuncBody {
 
 /** delete(pc, map, key) -> 0 or -ENOENT */
 function deleteBody(f: Funcs): FuncBody {
-  const [KEY, ST, HV, I, B, P, NX, TOP] = [2, 3, 4, 5, 6, 7, 8, 9];
-  const c = new FuncBody([[7, I32]]);
+  const [KEY, ST, HV, I] = [2, 3, 4, 5];
+  const c = new FuncBody([[3, I32]]);
   guard(c, f, 3, ST, PROBE_UPDATE);
   hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
@@ -424,63 +435,9 @@ function deleteBody(f: Funcs): FuncBody {
   c.i32Const(-ERRNO_VALUES.ENOENT);
   c.op(Op.return);
   c.end();
-  // unlink (HashTable.removeIndex)
-  bucketAddr(c, ST, HV);
-  c.localTee(B);
-  c.mem(Op.i32_load, 2, 0);
-  c.localTee(P);
+  c.localGet(ST);
   c.localGet(I);
-  c.op(Op.i32_eq);
-  c.blockStart(Op.if);
-  c.localGet(B);
-  arrAddr(c, ST, H.NEXT, I);
-  c.mem(Op.i32_load, 2, 0);
-  c.mem(Op.i32_store, 2, 0);
-  c.op(Op.else);
-  c.blockStart(Op.block);
-  c.blockStart(Op.loop);
-  // p < 0 (or past the elements): not linked, nothing to do
-  c.localGet(P);
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.op(Op.i32_ge_u);
-  c.brIf(1);
-  arrAddr(c, ST, H.NEXT, P);
-  c.mem(Op.i32_load, 2, 0);
-  c.localTee(NX);
-  c.localGet(I);
-  c.op(Op.i32_eq);
-  c.blockStart(Op.if);
-  arrAddr(c, ST, H.NEXT, P);
-  arrAddr(c, ST, H.NEXT, I);
-  c.mem(Op.i32_load, 2, 0);
-  c.mem(Op.i32_store, 2, 0);
-  c.br(2);
-  c.end();
-  c.localGet(NX);
-  c.localSet(P);
-  c.br(0);
-  c.end();
-  c.end();
-  c.end();
-  arrAddr(c, ST, H.NEXT, I);
-  c.i32Const(-1);
-  c.mem(Op.i32_store, 2, 0);
-  // push the element number on the free stack
-  hdrGet(c, ST, H.FREE_TOP);
-  c.localSet(TOP);
-  arrAddr(c, ST, H.FREE, TOP);
-  c.localGet(I);
-  c.mem(Op.i32_store, 2, 0);
-  hdrSet(c, ST, H.FREE_TOP, () => {
-    c.localGet(TOP);
-    c.i32Const(1);
-    c.op(Op.i32_add);
-  });
-  hdrSet(c, ST, H.COUNT, () => {
-    hdrGet(c, ST, H.COUNT);
-    c.i32Const(1);
-    c.op(Op.i32_sub);
-  });
+  c.call(f.remove);
   c.i32Const(0);
   c.op(Op.end);
   return c;
@@ -500,13 +457,19 @@ export function probeModuleBytes(op: ProbeOp, shared: boolean): Uint8Array {
     find: m.declareFunc(m.type([I32, I32, I32], [I32])),
     copy: m.declareFunc(m.type([I32, I32, I32], [])),
     zero: m.declareFunc(m.type([I32, I32], [])),
+    remove: m.declareFunc(m.type([I32, I32], [])),
+    touch: m.declareFunc(m.type([I32, I32], [])),
+    front: m.declareFunc(m.type([I32, I32], [])),
   };
   const main = m.declareFunc(opType);
   m.setBody(0, hashBody());
   m.setBody(1, findBody());
   m.setBody(2, copyBody());
   m.setBody(3, zeroBody());
-  m.setBody(4, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
+  m.setBody(4, removeBody());
+  m.setBody(5, touchBody(f.front));
+  m.setBody(6, frontBody());
+  m.setBody(7, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
   m.exportFunc(op, main);
   return m.toBytes();
 }

@@ -46,15 +46,15 @@ import {
   RB,
   RINGBUF_STAT_NAMES,
 } from '../memory/ringbuf-layout.js';
-import { at, chunks, copyBody } from './wasm-code.js';
+import { at, copyBody } from './wasm-code.js';
 import type { HelperImport32 } from '../vm/helper-abi.js';
 
 /** the descriptor's max_entries word (maps/descriptor.ts) */
 const DESC_MAX_ENTRIES = 12;
-const statOff = (name: (typeof RINGBUF_STAT_NAMES)[number]): number => (RB.STATS + RINGBUF_STAT_NAMES.indexOf(name)) * 4;
+export const statOff = (name: (typeof RINGBUF_STAT_NAMES)[number]): number => (RB.STATS + RINGBUF_STAT_NAMES.indexOf(name)) * 4;
 
 /** counter += 1 for the control block in local `st` */
-function bump(c: FuncBody, st: number, off: number): void {
+export function bump(c: FuncBody, st: number, off: number): void {
   c.localGet(st);
   c.localGet(st);
   c.mem(Op.i32_load, 2, off);
@@ -63,94 +63,86 @@ function bump(c: FuncBody, st: number, off: number): void {
   c.mem(Op.i32_store, 2, off);
 }
 
-/** output(pc, map, data, size, flags) -> 0 or -errno */
-function outputBody(fb: number, copy: number): FuncBody {
-  const [MAP, DATA, SIZE, FLAGS] = [1, 2, 3, 4];
-  const [ST, MASK, LEN, OFF, HL] = [5, 6, 7, 8, 9];
-  const [CONS, PROD, PEND] = [10, 11, 12];
-  const c = new FuncBody([[5, I32], [3, I64]]);
-  const fallback = (): void => {
-    for (let p = 0; p < 5; p++) c.localGet(p);
-    c.call(fb);
-    c.op(Op.return);
-  };
-  // st = the ring's control block; 0 (not a ring) or unknown flags: JS
-  c.localGet(MAP);
-  c.mem(Op.i32_load, 2, DESC_RINGBUF_CTRL);
-  c.localTee(ST);
-  c.op(Op.i32_eqz);
-  c.localGet(FLAGS);
-  c.i32Const(~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP));
-  c.op(Op.i32_and);
-  c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  fallback();
-  c.end();
-  c.localGet(MAP);
-  c.mem(Op.i32_load, 2, DESC_MAX_ENTRIES);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(MASK);
-  c.localGet(ST);
-  c.mem(Op.i64_load, 3, RB.CONS * 4);
-  c.localSet(CONS);
-  c.localGet(ST);
-  c.mem(Op.i64_load, 3, RB.PROD * 4);
-  c.localSet(PROD);
-  // A commit that wakes the reader: JS (FORCE_WAKEUP, or no NO_WAKEUP and the reader caught up)
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_FORCE_WAKEUP);
-  c.op(Op.i32_and);
-  c.localGet(FLAGS);
-  c.i32Const(BPF_RB_NO_WAKEUP);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.localGet(CONS);
-  c.localGet(PROD);
-  c.op(Op.i64_eq);
-  c.op(Op.i32_and);
-  c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  fallback();
-  c.end();
-  c.blockStart(Op.block); // dropped
-  // A sample of the ring's size or more never fits (tested before the rounding, which could wrap).
-  c.localGet(SIZE);
-  c.localGet(MASK);
+/** The locals emitReserve works with (their indices in the function). */
+export interface ReserveLocals {
+  SIZE: number;
+  ST: number;
+  MASK: number;
+  LEN: number;
+  OFF: number;
+  HL: number;
+  STEPS: number;
+  CONS: number;
+  PROD: number;
+  PEND: number;
+}
+
+/**
+ * __bpf_ringbuf_reserve's ring work, emitted inline for the producers here
+ * and in ringbuf-reserve-wasm.ts: ST (control block), MASK, CONS and PROD
+ * are loaded; `br 0` from the caller's level is "no room" (the record is
+ * dropped). On the way through, OFF is the record's offset from ST, its
+ * header has pg_off, and producer_pos has moved past it; the caller writes
+ * the header's len.
+ */
+export function emitReserve(c: FuncBody, L: ReserveLocals): void {
+  // A sample of the ring's size or more never fits (tested before the rounding, which could wrap);
+  // then the record as the JS ring refuses it (RingBuf.reserveRaw: len > ring size), before pending_pos moves.
+  c.localGet(L.SIZE);
+  c.localGet(L.MASK);
   c.op(Op.i32_gt_u);
   c.brIf(0);
-  c.localGet(SIZE);
+  c.localGet(L.SIZE);
   c.i32Const(BPF_RINGBUF_HDR_SZ + 7);
   c.op(Op.i32_add);
   c.i32Const(~7);
   c.op(Op.i32_and);
-  c.localSet(LEN);
-  // pending_pos past the records committed since (__bpf_ringbuf_reserve); each step moves >= 8 bytes toward producer_pos
-  c.localGet(ST);
+  c.localTee(L.LEN);
+  c.localGet(L.MASK);
+  c.i32Const(1);
+  c.op(Op.i32_add);
+  c.op(Op.i32_gt_u);
+  c.brIf(0);
+  // pending_pos past the records committed since (__bpf_ringbuf_reserve); each step moves >= 8 bytes
+  // toward producer_pos, and at most ring size / 8 + 1 steps are taken, so a block the host corrupted
+  // (positions far apart) cannot hold the program in this loop (RingBuf.reserveRaw has the same bound).
+  c.localGet(L.ST);
   c.mem(Op.i64_load, 3, RB.PENDING * 4);
-  c.localSet(PEND);
+  c.localSet(L.PEND);
+  c.localGet(L.MASK);
+  c.i32Const(3);
+  c.op(Op.i32_shr_u);
+  c.i32Const(2);
+  c.op(Op.i32_add);
+  c.localSet(L.STEPS);
   c.blockStart(Op.block);
   c.blockStart(Op.loop);
-  c.localGet(PROD);
-  c.localGet(PEND);
+  c.localGet(L.PROD);
+  c.localGet(L.PEND);
   c.op(Op.i64_sub);
   c.i64Const32(0);
   c.op(Op.i64_gt_s);
   c.op(Op.i32_eqz);
   c.brIf(1);
-  c.localGet(ST);
-  c.localGet(PEND);
+  c.localGet(L.STEPS);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.localTee(L.STEPS);
+  c.op(Op.i32_eqz);
+  c.brIf(1);
+  c.localGet(L.ST);
+  c.localGet(L.PEND);
   c.op(Op.i32_wrap_i64);
-  c.localGet(MASK);
+  c.localGet(L.MASK);
   c.op(Op.i32_and);
   c.op(Op.i32_add);
   c.mem(Op.i32_load, 2, DATA_OFF);
-  c.localTee(HL);
+  c.localTee(L.HL);
   c.i32Const(BPF_RINGBUF_BUSY_BIT | 0);
   c.op(Op.i32_and);
   c.brIf(1);
-  c.localGet(PEND);
-  c.localGet(HL);
+  c.localGet(L.PEND);
+  c.localGet(L.HL);
   c.i32Const(~BPF_RINGBUF_DISCARD_BIT);
   c.op(Op.i32_and);
   c.i32Const(BPF_RINGBUF_HDR_SZ + 7);
@@ -159,67 +151,137 @@ function outputBody(fb: number, copy: number): FuncBody {
   c.op(Op.i32_and);
   c.op(Op.i64_extend_i32_u);
   c.op(Op.i64_add);
-  c.localSet(PEND);
+  c.localSet(L.PEND);
   c.br(0);
   c.end();
   c.end();
-  c.localGet(ST);
-  c.localGet(PEND);
+  c.localGet(L.ST);
+  c.localGet(L.PEND);
   c.mem(Op.i64_store, 3, RB.PENDING * 4);
   // room: new producer_pos at most size-1 ahead of consumer_pos and of pending_pos
-  for (const behind of [CONS, PEND]) {
-    c.localGet(PROD);
-    c.localGet(LEN);
+  for (const behind of [L.CONS, L.PEND]) {
+    c.localGet(L.PROD);
+    c.localGet(L.LEN);
     c.op(Op.i64_extend_i32_u);
     c.op(Op.i64_add);
     c.localGet(behind);
     c.op(Op.i64_sub);
-    c.localGet(MASK);
+    c.localGet(L.MASK);
     c.op(Op.i64_extend_i32_u);
     c.op(Op.i64_gt_u);
     c.brIf(0);
   }
-  // the record at ctrl + DATA_OFF + (prod & mask): header, sample, then the commit
-  c.localGet(PROD);
+  // the record at ctrl + DATA_OFF + (prod & mask)
+  c.localGet(L.PROD);
   c.op(Op.i32_wrap_i64);
-  c.localGet(MASK);
+  c.localGet(L.MASK);
   c.op(Op.i32_and);
   c.i32Const(DATA_OFF);
   c.op(Op.i32_add);
-  c.localSet(OFF);
-  at(c, ST, OFF);
+  c.localSet(L.OFF);
   // pg_off: the header's page offset from the ring's block, as the kernel stores it
-  c.localGet(OFF);
+  at(c, L.ST, L.OFF);
+  c.localGet(L.OFF);
   c.i32Const(12);
   c.op(Op.i32_shr_u);
   c.mem(Op.i32_store, 2, 4);
-  at(c, ST, OFF);
+  c.localGet(L.ST);
+  c.localGet(L.PROD);
+  c.localGet(L.LEN);
+  c.op(Op.i64_extend_i32_u);
+  c.op(Op.i64_add);
+  c.mem(Op.i64_store, 3, RB.PROD * 4);
+}
+
+/** st = the ring's control block, mask, consumer_pos, producer_pos from the map's descriptor (ST already set) */
+export function loadRing(c: FuncBody, map: number, L: ReserveLocals): void {
+  c.localGet(map);
+  c.mem(Op.i32_load, 2, DESC_MAX_ENTRIES);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.localSet(L.MASK);
+  c.localGet(L.ST);
+  c.mem(Op.i64_load, 3, RB.CONS * 4);
+  c.localSet(L.CONS);
+  c.localGet(L.ST);
+  c.mem(Op.i64_load, 3, RB.PROD * 4);
+  c.localSet(L.PROD);
+}
+
+/**
+ * if (a commit with these flags wakes the reader) then(): BPF_RB_FORCE_WAKEUP,
+ * or no BPF_RB_NO_WAKEUP and `caughtUp` (pushes an i32: the reader is at this
+ * record), as bpf_ringbuf_commit decides
+ */
+export function ifWakes(c: FuncBody, flags: number, caughtUp: () => void, then: () => void): void {
+  c.localGet(flags);
+  c.i32Const(BPF_RB_FORCE_WAKEUP);
+  c.op(Op.i32_and);
+  c.localGet(flags);
+  c.i32Const(BPF_RB_NO_WAKEUP);
+  c.op(Op.i32_and);
+  c.op(Op.i32_eqz);
+  caughtUp();
+  c.op(Op.i32_and);
+  c.op(Op.i32_or);
+  c.blockStart(Op.if);
+  then();
+  c.end();
+}
+
+/** output(pc, map, data, size, flags) -> 0 or -errno */
+function outputBody(fb: number, copy: number): FuncBody {
+  const [MAP, DATA, SIZE, FLAGS] = [1, 2, 3, 4];
+  const L: ReserveLocals = { SIZE, ST: 5, MASK: 6, LEN: 7, OFF: 8, HL: 9, STEPS: 10, CONS: 11, PROD: 12, PEND: 13 };
+  const c = new FuncBody([[6, I32], [3, I64]]);
+  const fallback = (): void => {
+    for (let p = 0; p < 5; p++) c.localGet(p);
+    c.call(fb);
+    c.op(Op.return);
+  };
+  // st = the ring's control block; 0 (not a ring) or unknown flags: JS
+  c.localGet(MAP);
+  c.mem(Op.i32_load, 2, DESC_RINGBUF_CTRL);
+  c.localTee(L.ST);
+  c.op(Op.i32_eqz);
+  c.localGet(FLAGS);
+  c.i32Const(~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP));
+  c.op(Op.i32_and);
+  c.op(Op.i32_or);
+  c.blockStart(Op.if);
+  fallback();
+  c.end();
+  loadRing(c, MAP, L);
+  // A commit that wakes the reader: JS (FORCE_WAKEUP, or no NO_WAKEUP and the reader caught up)
+  ifWakes(c, FLAGS, () => {
+    c.localGet(L.CONS);
+    c.localGet(L.PROD);
+    c.op(Op.i64_eq);
+  }, fallback);
+  c.blockStart(Op.block); // dropped
+  emitReserve(c, L);
+  // the sample after the header, then the commit: len without BPF_RINGBUF_BUSY_BIT
+  // (no other thread reads this space's ring mid-record)
+  at(c, L.ST, L.OFF);
   c.i32Const(BPF_RINGBUF_HDR_SZ);
   c.op(Op.i32_add);
   c.localGet(DATA);
   c.localGet(SIZE);
   c.call(copy);
-  c.localGet(ST);
-  c.localGet(PROD);
-  c.localGet(LEN);
-  c.op(Op.i64_extend_i32_u);
-  c.op(Op.i64_add);
-  c.mem(Op.i64_store, 3, RB.PROD * 4);
-  // committed: len without BPF_RINGBUF_BUSY_BIT (no other thread reads this space's ring mid-record)
-  at(c, ST, OFF);
+  at(c, L.ST, L.OFF);
   c.localGet(SIZE);
   c.mem(Op.i32_store, 2, 0);
-  bump(c, ST, statOff('submitted'));
+  bump(c, L.ST, statOff('submitted'));
   c.localGet(FLAGS);
   c.i32Const(BPF_RB_NO_WAKEUP);
   c.op(Op.i32_and);
   c.blockStart(Op.if);
-  bump(c, ST, statOff('noWakeup'));
+  bump(c, L.ST, statOff('noWakeup'));
   c.end();
   c.i32Const(0);
   c.op(Op.return);
   c.end(); // dropped:
-  bump(c, ST, statOff('dropped'));
+  bump(c, L.ST, statOff('dropped'));
   c.i32Const(-ERRNO_VALUES.EAGAIN);
   c.op(Op.end);
   return c;

@@ -2,7 +2,8 @@
  * BPF ring buffer helpers (kernel/bpf/ringbuf.c): output, reserve, submit,
  * discard, query. The map implements the ring; reserved records are
  * addresses in the space, so the program writes them in place. For the JIT,
- * bpf_ringbuf_output also has a WebAssembly form (ringbuf-wasm.ts).
+ * bpf_ringbuf_output has a WebAssembly form (ringbuf-wasm.ts), and so have
+ * reserve, submit and discard (ringbuf-reserve-wasm.ts).
  */
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { ERRNO_VALUES, TsbpfError } from '../errors.js';
@@ -11,6 +12,7 @@ import { helper } from './def.js';
 import { err, ret, runOf, u32, type HelperMap } from './env.js';
 import { mapArg } from './maps.js';
 import { ringbufOutputWasm } from './ringbuf-wasm.js';
+import { ringbufOpWasm } from './ringbuf-reserve-wasm.js';
 
 function ringOf(env: ExecEnv, r: bigint): HelperMap | undefined {
   const m = mapArg(env, r);
@@ -82,21 +84,30 @@ export const ringbufHelpers: HelperDef[] = [
     // The JIT's programs write records without leaving WebAssembly (ringbuf-wasm.ts).
     wasm32: ringbufOutputWasm,
   },
-  helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
-    if (!ringOf(env, r1)) return 0n;
-    if (r3 > 0xffffffffn) return 0n; // flags must be 0
-    return BigInt(reserve32(env, lo(r1), Number(r2 > 0xffffffffn ? 0xffffffffn : r2), lo(r3)));
-  }, reserve32),
-  helper(BPF_FUNC.ringbuf_submit, (env, r1, r2) => {
-    ringOfRecord(env, Number(r1)).submit?.(Number(r1), r2);
-    unhold(env, Number(r1));
-    return 0n;
-  }, submit32),
-  helper(BPF_FUNC.ringbuf_discard, (env, r1, r2) => {
-    ringOfRecord(env, Number(r1)).discard?.(Number(r1), r2);
-    unhold(env, Number(r1));
-    return 0n;
-  }, discard32),
+  {
+    ...helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
+      if (!ringOf(env, r1)) return 0n;
+      if (r3 > 0xffffffffn) return 0n; // flags must be 0
+      return BigInt(reserve32(env, lo(r1), Number(r2 > 0xffffffffn ? 0xffffffffn : r2), lo(r3)));
+    }, reserve32),
+    wasm32: ringbufOpWasm('reserve'),
+  },
+  {
+    ...helper(BPF_FUNC.ringbuf_submit, (env, r1, r2) => {
+      ringOfRecord(env, Number(r1)).submit?.(Number(r1), r2);
+      unhold(env, Number(r1));
+      return 0n;
+    }, submit32),
+    wasm32: ringbufOpWasm('submit'),
+  },
+  {
+    ...helper(BPF_FUNC.ringbuf_discard, (env, r1, r2) => {
+      ringOfRecord(env, Number(r1)).discard?.(Number(r1), r2);
+      unhold(env, Number(r1));
+      return 0n;
+    }, discard32),
+    wasm32: ringbufOpWasm('discard'),
+  },
   helper(BPF_FUNC.ringbuf_query, (env, r1, r2) => {
     const m = ringOf(env, r1);
     return m?.query ? m.query(r2) : 0n;

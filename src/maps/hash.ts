@@ -29,7 +29,7 @@ import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type V
 import { HashTable } from './hash-table.js';
 import type { MapLock } from './lock.js';
 import { DESC_TABLE_STATE } from './descriptor.js';
-import { PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { PROBE_LOOKUP, PROBE_LRU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
@@ -375,9 +375,12 @@ export abstract class HashBase<V> extends BpfMap<V> {
 export class HashMap extends HashBase<Uint8Array> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false) {
     super(spec, ctx, false, lru);
-    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups of non-LRU maps
-    // (an LRU lookup moves the element), and changes where no lock or write check is needed.
-    if (!lru) this.table_.setProbe(PROBE_LOOKUP | (this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0));
+    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups, and changes
+    // where no lock or write check is needed. An LRU lookup moves the element (a change): in a shared
+    // table it takes the lock, so there the probe leaves LRU tables to JS.
+    const update = this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0;
+    if (!lru) this.table_.setProbe(PROBE_LOOKUP | update);
+    else if (this.lock === undefined) this.table_.setProbe(PROBE_LOOKUP | PROBE_LRU | update);
   }
   protected readValue(i: number): Uint8Array {
     const a = this.valueAddrOf(i, 0);

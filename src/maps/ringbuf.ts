@@ -211,7 +211,10 @@ export class RingBuf extends BpfMap<never> {
     const prod = this.producerPos;
     const w = this.words32();
     const shared = this.words !== undefined;
-    while (prod - pend > 0) {
+    // At most ring size / 8 + 1 steps (each moves >= 8 bytes): a block the host corrupted, with the
+    // positions far apart, cannot hold the producer here (helpers/ringbuf-wasm.ts has the same bound).
+    let steps = (this.mask >>> 3) + 2;
+    while (prod - pend > 0 && --steps > 0) {
       const i = (DATA_OFF + (pend & this.mask)) >>> 2;
       const hl = shared ? Atomics.load(w, i) : w[i]!;
       if (hl & BPF_RINGBUF_BUSY_BIT) break;

@@ -60,6 +60,12 @@ export const DESC_TABLE_STATE = 32;
 export const PROBE_LOOKUP = 1;
 /** update and delete (unshared, writable, non-LRU, non-per-CPU maps) */
 export const PROBE_UPDATE = 2;
+/**
+ * the table is LRU: the probe's lookups and updates move the element to the
+ * front of the recency list, and an insert into a full table evicts the
+ * back one (HashTable.touch / insert), with PROBE_LOOKUP / PROBE_UPDATE
+ */
+export const PROBE_LRU = 4;
 
 /** Bytes of the state block of a table with `nBuckets` buckets and `n` elements. */
 export function stateWords(nBuckets: number, n: number, lru: boolean): number {

@@ -59,8 +59,9 @@ export interface HelperDef {
    * A WebAssembly form of the 32-bit import for programs over `memory`
    * (the JIT links it for verified programs): it does what it can without
    * leaving WebAssembly and calls `fallback` (the JS import) for the rest.
+   * `env` is the running program's ExecEnv (for the little it does in JS).
    */
-  wasm32?: (memory: WebAssembly.Memory, shared: boolean, fallback: HelperImport32) => HelperImport32;
+  wasm32?: (memory: WebAssembly.Memory, shared: boolean, fallback: HelperImport32, env: () => ExecEnv) => HelperImport32;
 }
 
 /** The JIT's h.<id>_32 import: (pc, r1..rN as i32) -> i32. */

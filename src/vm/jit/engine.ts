@@ -564,7 +564,7 @@ export class JitExecutable implements Executable {
         }
       };
       // Verified programs (not the checked variant) may take the helper's WebAssembly form (HelperDef.wasm32).
-      helpers[`${id}_32`] = !budget && def.wasm32 ? def.wasm32(mem, space.shared, js as HelperImport32) : js;
+      helpers[`${id}_32`] = !budget && def.wasm32 ? def.wasm32(mem, space.shared, js as HelperImport32, () => st().env) : js;
     }
     let exports: WebAssembly.Exports | undefined;
     const env = {

@@ -13,9 +13,10 @@ import type { HelperInliner, InlineSite } from './compile.js';
 import { BPF_FUNC } from '../../uapi/helper-ids.js';
 import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
-import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
+import type { AddressSpace } from '../../memory/address-space.js';
 import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
-import { knownMapInliner } from './known-map.js';
+import { arrayDescriptor, knownMapInliner } from './known-map.js';
+import { perCpuArrayLookup } from './inline-percpu-array.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
 export const smpProcessorId: HelperInliner = (s: InlineSite): boolean => {
@@ -67,23 +68,11 @@ export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | u
 }
 
 
-/**
- * The layout of an array map read from its descriptor in the address space
- * (src/maps/map.ts: u32 type at +0, max_entries at +12, the values' address
- * at +24 and the element stride at +28, written for the JIT). Blocks never
- * move, so what is read at compile time stays true while the map lives.
- * Only plain arrays: per-CPU arrays and every other type are called.
- */
+/** The layout of a plain array map (known-map.ts arrayDescriptor); per-CPU arrays and other types are undefined. */
 function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => ArrayMapLayout | undefined {
   return (mapAddr) => {
-    if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
-    if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;
-    if (space.readU32(mapAddr) !== MapType.array) return undefined;
-    const values = space.readU32(mapAddr + 24);
-    const stride = space.readU32(mapAddr + 28);
-    const maxEntries = space.readU32(mapAddr + 12);
-    if (values === 0 || stride === 0 || maxEntries === 0 || maxEntries > 0x7fffffff) return undefined;
-    return { values, stride, maxEntries };
+    const d = arrayDescriptor(space, mapAddr, MapType.array);
+    return d && { values: d.values, stride: d.elem, maxEntries: d.maxEntries };
   };
 }
 
@@ -91,13 +80,15 @@ function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => Ar
  * The inliners every JitEngine uses unless told otherwise:
  * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps
  * and, for verified programs (`verified`: not the checked variant, whose
- * key pointers nothing proved), on plain hash maps (inline-hash.ts).
+ * key pointers nothing proved), on plain and per-CPU hash maps
+ * (inline-hash.ts) and per-CPU arrays (inline-percpu-array.ts).
  */
 export function defaultInliners(space: AddressSpace, verified = true): ReadonlyMap<number, HelperInliner> {
   const array = arrayMapLookup(arrayLayoutFromDescriptor(space));
   const hash = verified ? hashMapLookup(hashLayoutFromDescriptor(space)) : undefined;
+  const perCpuArray = verified ? perCpuArrayLookup(space) : undefined;
   return new Map([
     [BPF_FUNC.get_smp_processor_id, smpProcessorId],
-    [BPF_FUNC.map_lookup_elem, hash ? (s: InlineSite): boolean => array(s) || hash(s) : array],
+    [BPF_FUNC.map_lookup_elem, hash && perCpuArray ? (s: InlineSite): boolean => array(s) || perCpuArray(s) || hash(s) : array],
   ]);
 }

@@ -3,6 +3,25 @@
  * lookup): finding the map the call site passes in r1 and its layout at compile time.
  */
 import type { HelperInliner, InlineSite } from './compile.js';
+import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
+
+/**
+ * An array map's descriptor fields as the JIT reads them at compile time
+ * (maps/descriptor.ts: u32 type at +0, max_entries at +12, the values'
+ * address at +24 and the element size at +28), when `mapAddr` is a map
+ * descriptor of type `type` with values; undefined otherwise. Blocks never
+ * move, so what is read stays true while the map lives.
+ */
+export function arrayDescriptor(space: AddressSpace, mapAddr: number, type: number): { values: number; elem: number; maxEntries: number } | undefined {
+  if (mapAddr < NULL_GUARD || mapAddr + 32 > space.size || mapAddr % 4 !== 0) return undefined;
+  if (space.regionOf(mapAddr, 32)?.kind !== 'map') return undefined;
+  if (space.readU32(mapAddr) !== type) return undefined;
+  const values = space.readU32(mapAddr + 24);
+  const elem = space.readU32(mapAddr + 28);
+  const maxEntries = space.readU32(mapAddr + 12);
+  if (values === 0 || elem === 0 || maxEntries === 0 || maxEntries > 0x7fffffff) return undefined;
+  return { values, elem, maxEntries };
+}
 
 /**
  * An inliner for a map helper whose map (r1) is known at the call: InsnAux.mapAddr from the
