@@ -23,7 +23,7 @@ import { frameStr, alignTo, regStr, type MapNames } from './log.js';
 import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
-import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
+import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper } from './helper-protos.js';
 import { tracingRulesFor } from './check.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
@@ -183,6 +183,8 @@ export class Verifier implements MapNames {
         const callsite = st.frames[k + 1]!.callsite;
         return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
       },
+      // Static stack-slot liveness (stack-liveness.ts): the current frame's slots only.
+      liveSlot: (st: VerifierState, k: number, spi: number): boolean => k !== st.frames.length - 1 || slotLive(this.precision(), this.idx, spi),
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
         preciseMask: (st: VerifierState, k: number): number => {

@@ -58,6 +58,7 @@ import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
+import { computeStackLiveness } from './stack-liveness.js';
 
 const bit = (r: number): number => 1 << r;
 const ARGS = 0b111110; // r1..r5
@@ -459,6 +460,15 @@ export interface Precision {
   slots: Uint32Array;
   /** 1 where a value read through a pointer that may point to a caller's stack may matter on the way to the function's exit */
   readsCaller: Uint8Array;
+  /** the slots some path may still access (stack-liveness.ts), words as in `slots` */
+  live: Uint32Array;
+}
+
+/** Whether some path from instruction i may access stack slot `spi` of the current function (stack-liveness.ts). */
+export function slotLive(p: Precision, i: number, spi: number): boolean {
+  if (spi < 0 || spi >= 64) return true;
+  const w = p.live[2 * i + (spi >> 5)]!;
+  return ((w >>> (spi & 31)) & 1) === 1;
 }
 
 /** Whether stack slot `spi` (fp-8*(spi+1) .. fp-8*spi-1) may matter before instruction i. */
@@ -523,6 +533,7 @@ export function computePrecise(
     return at;
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
+  const live = computeStackLiveness(insns, succ, (i) => isSecondLddwSlot(insns, i), spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r));
   const ctxIn = mayPoint(bit(1), ARGS, 0);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack
@@ -603,5 +614,5 @@ export function computePrecise(
       }
     }
   }
-  return { regs: matters, slots, readsCaller };
+  return { regs: matters, slots, readsCaller, live };
 }

@@ -72,6 +72,8 @@ export interface PruneContext {
   preciseMask?(st: VerifierState, frame: number): number;
   /** whether the value spilled in slot spi of frame k may matter (absent: all of them do) */
   preciseSlot?(st: VerifierState, frame: number, spi: number): boolean;
+  /** whether some path from the state's instruction may access slot spi of frame k (absent: all may) */
+  liveSlot?(st: VerifierState, frame: number, spi: number): boolean;
 }
 
 /**
@@ -114,6 +116,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       const so = fo.stack[spi];
       if (!so) continue;
       const sc = fc.stack[spi];
+      // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
+      // "explored state didn't use this" on REG_LIVE_READ).
+      if (!exact && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
       if (!exact) {
         // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
         // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
