@@ -4,10 +4,12 @@
  * contained in one already proven safe from that point on need not be
  * explored again.
  *
- * Dead registers (by the static liveness of cfg.ts) are ignored. Like the
- * kernel, scalars whose value cannot matter from this instruction on (see
- * precision.ts: a static, conservative form of the kernel's precision
- * tracking) are compared by type only; every other register in full.
+ * Dead registers (by the static liveness of cfg.ts) and stack slots no path
+ * reads again (stack-liveness.ts, the kernel's REG_LIVE_READ test in
+ * stacksafe) are ignored. Like the kernel, scalars whose value cannot matter
+ * from this instruction on (see precision.ts: a static, conservative form of
+ * the kernel's precision tracking) are compared by type only; every other
+ * register in full.
  */
 import { Reg } from './types.js';
 import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
