@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "pin-root.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -34,15 +35,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(quiet);
-	struct bpf_object *probe = bpf_object__open_file(argv[1], NULL);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root_make());
+	struct bpf_object *probe = bpf_object__open_file(argv[1], &opts);
 	if (!probe) {
 		fprintf(stderr, "kstats: cannot open %s\n", argv[1]);
+		pin_root_remove();
 		return 1;
 	}
 	struct bpf_program *pp;
 	bpf_object__for_each_program(pp, probe) {
 		const char *want = bpf_program__name(pp);
-		struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+		struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
 		if (!obj)
 			continue;
 		static char log[1 << 20];
@@ -63,7 +66,9 @@ int main(int argc, char **argv)
 		if (n >= 0) printf("%ld\t", n); else printf("-\t");
 		if (us >= 0) printf("%ld\n", us); else printf("-\n");
 		bpf_object__close(obj);
+		pin_root_empty();
 	}
 	bpf_object__close(probe);
+	pin_root_remove();
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "../bench/pin-root.h"
 
 static char last[512];
 
@@ -44,11 +45,13 @@ int main(int argc, char **argv)
 	if (argc != 2) { fprintf(stderr, "usage: libbpf-verdicts OBJ\n"); return 2; }
 	libbpf_set_print(keep_last);
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
-	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root_make());
+	struct bpf_object *obj = bpf_object__open_file(argv[1], &opts);
 	long err = libbpf_get_error(obj);
 	if (err) {
 		clean(last);
 		printf("open\tfail\t%s\t%s\n", strerrorname_np(-err) ?: "?", last);
+		pin_root_remove();
 		return 0;
 	}
 	int n = 0;
@@ -57,8 +60,8 @@ int main(int argc, char **argv)
 	printf("open\tok\t%d\n", n);
 	bpf_object__close(obj);
 	for (int i = 0; i < n; i++) {
-		obj = bpf_object__open_file(argv[1], NULL);
-		if (libbpf_get_error(obj)) return 1;
+		obj = bpf_object__open_file(argv[1], &opts);
+		if (libbpf_get_error(obj)) { pin_root_remove(); return 1; }
 		int j = 0;
 		struct bpf_program *mine = NULL;
 		bpf_object__for_each_program(p, obj) {
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
 			printf("prog\t%s\t%s\tok\n", bpf_program__name(mine), bpf_program__section_name(mine));
 		}
 		bpf_object__close(obj);
+		pin_root_empty();
 	}
+	pin_root_remove();
 	return 0;
 }

@@ -14,27 +14,13 @@ import { readObject } from '../src/object/reader.js';
 import { objectNameFromPath } from '../src/object/maps.js';
 import { writeObject } from '../src/object/writer.js';
 import { MapType, type CollectionSpec, type MapSpec } from '../src/object/spec.js';
+import { BPFFS, bpftoolLoadall } from './support/bpftool.js';
 import { FIXTURE_OBJECTS, fixture, fixturePath, hasTool, isRoot, tool, tryTool } from './object-tools.js';
 
 const skip = (!isRoot() || !hasTool('bpftool')) && 'needs root and bpftool';
-const BPFFS = '/sys/fs/bpf';
 
 function ensureBpffs(): void {
   if (tryTool('mountpoint', ['-q', BPFFS]).status !== 0) tool('mount', ['-t', 'bpf', 'bpf', BPFFS]);
-}
-
-/** `bpftool prog loadall`, then clean up: the pin directory and any by-name map pins it created. */
-function loadall(path: string, spec: CollectionSpec, debug: boolean): { status: number; log: string } {
-  const pin = `${BPFFS}/tsbpf_object_test_${process.pid}`;
-  const byName = [...spec.maps.values()].filter((m) => m.pinning === 'by_name').map((m) => `${BPFFS}/${m.name}`);
-  const fresh = byName.filter((p) => !existsSync(p));
-  try {
-    const r = tryTool('bpftool', [...(debug ? ['-d'] : []), 'prog', 'loadall', path, pin]);
-    return { status: r.status, log: r.stderr + r.stdout };
-  } finally {
-    rmSync(pin, { recursive: true, force: true });
-    for (const p of fresh) rmSync(p, { force: true });
-  }
 }
 
 interface LibbpfView {
@@ -75,7 +61,7 @@ test('libbpf finds the same programs, sub-programs and maps in every fixture', {
     // big-endian objects are not for this kernel; libbpf 1.x refuses the legacy "maps" section
     if (f.includes('.bpfeb.') || f === 'legacy_maps.o' || f === 'elf_maps.o') continue;
     const spec = readObject(fixture(f), { name: objectNameFromPath(f) });
-    const { status, log } = loadall(fixturePath(f), spec, true);
+    const { status, log } = bpftoolLoadall(fixturePath(f), { debug: true, spec });
     assert.equal(status, 0, `${f} does not load:\n${log.slice(-3000)}`);
     const view = parseLibbpfLog(log);
     assert.deepEqual(
@@ -120,7 +106,7 @@ test('objects written from the fixtures\' programs load into the kernel', { skip
       const out = join(dir, f);
       const written = writeObject({ programs, maps: [...spec.maps.values()].filter((m) => used.has(m.name)), license: spec.programs.values().next().value!.license });
       writeFileSync(out, written);
-      const { status, log } = loadall(out, readObject(written), false);
+      const { status, log } = bpftoolLoadall(out, { spec: readObject(written) });
       assert.equal(status, 0, `${f} rewritten does not load:\n${log.slice(-3000)}`);
       loaded++;
     }
@@ -152,7 +138,7 @@ if (process.env.TSBPF_EXTRA_OBJECTS) test('extra objects (TSBPF_EXTRA_OBJECTS) r
     } catch (e) {
       ourError = `${(e as Error).name}: ${(e as Error).message}`;
     }
-    const { status, log } = loadall(path, spec ?? { objectName: '', programs: new Map(), maps: new Map(), endian: 'le' }, true);
+    const { status, log } = bpftoolLoadall(path, { debug: true, spec });
     if (status !== 0) {
       stats.libbpfFailed++;
       if (ourError) stats.ours.set(ourError.split(':')[0]!, (stats.ours.get(ourError.split(':')[0]!) ?? 0) + 1);

@@ -19,6 +19,7 @@ import { loadObjectFileSync } from '../src/object/file.js';
 import { FIXTURES, ROOT } from './paths.js';
 import { loadObjectCases, OBJECTS_DIR } from './support/verifier-cases.js';
 import { which } from './support/tools.js';
+import { bpftoolLoadall } from './support/bpftool.js';
 
 const objects = loadObjectCases();
 
@@ -84,11 +85,9 @@ const kernelSkip =
 
 test('the recorded verdicts still hold on the running kernel', { skip: kernelSkip }, () => {
   spawnSync('sh', ['-c', 'grep -qs " /sys/fs/bpf bpf " /proc/mounts || mount -t bpf bpf /sys/fs/bpf']);
-  const pin = `/sys/fs/bpf/tsbpf_vobj_${process.pid}`;
   const problems: string[] = [];
   const check = (path: string, want: 'accept' | 'reject'): void => {
-    const r = spawnSync('bpftool', ['prog', 'loadall', path, pin], { encoding: 'utf8' });
-    rmSync(pin, { recursive: true, force: true });
+    const r = bpftoolLoadall(path);
     // libbpf 1.x cannot open some objects at all (legacy `maps` section definitions):
     // the kernel never sees those programs, so there is no verdict to compare.
     if (r.status !== 0 && /failed to open object file/.test(r.stderr)) {

@@ -158,35 +158,18 @@ function perfLink(sys: Sys, prog: AttachableProgram, pfd: number, target: string
   return new KernelLink(sys, target, -1, () => sys.close(pfd));
 }
 
-/** Where keepAlive puts what it holds: a module variable, which no optimiser may drop a store to. */
-let lastKeptAlive: unknown;
-
-/**
- * Keep `buf` reachable until this call, as Go's runtime.KeepAlive does. A perf_event_attr holds
- * only the raw address of a name's bytes (sys.address): the garbage collector does not count it
- * as a reference, so without a use after the syscall V8 may free the bytes before
- * perf_event_open has read them. The buffer stays held until the next call (a few bytes).
- */
-function keepAlive(buf: Uint8Array): void {
-  lastKeptAlive = buf;
-}
-
 function kprobe(sys: Sys, prog: AttachableProgram, fn: string, offset: number, ret: boolean): KernelLink {
   const p = pmu('kprobe');
-  const name = cstr(fn);
-  const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(name), config2: BigInt(offset) });
-  const pfd = sys.perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'kretprobe' : 'kprobe'} ${fn}`);
-  keepAlive(name);
+  const attr = perfEventAttr(sys, { type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: cstr(fn), config2: BigInt(offset) });
+  const pfd = sys.perfEventOpen(attr.bytes, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'kretprobe' : 'kprobe'} ${fn}`);
   return perfLink(sys, prog, pfd, `${ret ? 'kretprobe' : 'kprobe'}/${fn}`);
 }
 
 function uprobe(sys: Sys, prog: AttachableProgram, path: string, offset: number, ret: boolean, pid: number): KernelLink {
   const p = pmu('uprobe');
-  const file = cstr(path);
-  const attr = perfEventAttr({ type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: sys.address(file), config2: BigInt(offset) });
+  const attr = perfEventAttr(sys, { type: p.type, config: ret ? 1n << BigInt(p.retBit) : 0n, config1: cstr(path), config2: BigInt(offset) });
   // libbpf: pid -1 with cpu 0 probes every process; a pid probes that one on any CPU
-  const pfd = sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'uretprobe' : 'uprobe'} ${path}+${offset}`);
-  keepAlive(file);
+  const pfd = sys.perfEventOpen(attr.bytes, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC, `${ret ? 'uretprobe' : 'uprobe'} ${path}+${offset}`);
   return perfLink(sys, prog, pfd, `${ret ? 'uretprobe' : 'uprobe'}/${path}+0x${offset.toString(16)}`);
 }
 
@@ -221,7 +204,7 @@ function tracepoint(sys: Sys, prog: AttachableProgram, name: string): KernelLink
   } catch {
     throw new TsbpfError('ENOENT', `tracepoint ${name} does not exist (${idFile})`);
   }
-  const pfd = sys.perfEventOpen(perfEventAttr({ type: PERF_TYPE_TRACEPOINT, config: BigInt(id) }), -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `tracepoint ${name}`);
+  const pfd = sys.perfEventOpen(perfEventAttr(sys, { type: PERF_TYPE_TRACEPOINT, config: BigInt(id) }).bytes, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, `tracepoint ${name}`);
   return perfLink(sys, prog, pfd, `tracepoint/${name}`);
 }
 
@@ -335,12 +318,12 @@ function perfSampling(sys: Sys, prog: AttachableProgram, o: { type?: number; con
   const links: KernelLink[] = [];
   try {
     for (const cpu of cpus) {
-      const attr = perfEventAttr({
+      const attr = perfEventAttr(sys, {
         type: o.type ?? PERF_TYPE_SOFTWARE,
         config: BigInt(o.config ?? PERF_COUNT_SW_CPU_CLOCK),
         ...(o.period !== undefined ? { samplePeriod: BigInt(o.period) } : { sampleFreq: o.frequency ?? 99 }),
       });
-      const pfd = sys.perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf event on CPU ${cpu}`);
+      const pfd = sys.perfEventOpen(attr.bytes, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf event on CPU ${cpu}`);
       links.push(perfLink(sys, prog, pfd, `perf_event/cpu${cpu}`));
     }
   } catch (e) {

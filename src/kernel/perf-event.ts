@@ -4,7 +4,8 @@
  * (attach.ts) and the perf buffer's BPF output events (perfbuf.ts).
  */
 import { readFileSync } from 'node:fs';
-import { nativeBuf } from './attr.js';
+import { Attr } from './attr.js';
+import type { Sys } from './ffi.js';
 
 export const PERF_TYPE_SOFTWARE = 1;
 export const PERF_TYPE_TRACEPOINT = 2;
@@ -17,8 +18,8 @@ export const PERF_EVENT_IOC_SET_BPF = 0x40042408;
 export interface PerfAttr {
   type: number;
   config: bigint;
-  /** kprobe_func / uprobe_path pointer */
-  config1?: bigint;
+  /** kprobe_func / uprobe_path: the NUL-terminated name, which the attr keeps alive (the kernel reads it at perf_event_open) */
+  config1?: Uint8Array;
   /** probe_offset */
   config2?: bigint;
   sampleType?: number;
@@ -32,19 +33,17 @@ export const PERF_COUNT_SW_CPU_CLOCK = 0;
 /** attr.freq: bit 10 of the flags word after read_format */
 const ATTR_FREQ = 1n << 10n;
 
-export function perfEventAttr(a: PerfAttr): Uint8Array {
-  const b = nativeBuf(136);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, a.type, true);
-  dv.setUint32(4, 136, true); // size
-  dv.setBigUint64(8, a.config, true);
+export function perfEventAttr(sys: Sys, a: PerfAttr): Attr {
+  const b = new Attr(sys, 136);
+  b.u32(0, a.type).u32(4, 136); // size
+  b.u64(8, a.config);
   // sample_period (or sample_freq with attr.freq): every event unless asked
-  dv.setBigUint64(16, a.sampleFreq !== undefined ? BigInt(a.sampleFreq) : (a.samplePeriod ?? 1n), true);
-  if (a.sampleFreq !== undefined) dv.setBigUint64(40, ATTR_FREQ, true);
-  dv.setBigUint64(24, BigInt(a.sampleType ?? 0), true);
-  dv.setUint32(48, 1, true); // wakeup_events: wake the reader on every sample
-  dv.setBigUint64(56, a.config1 ?? 0n, true);
-  dv.setBigUint64(64, a.config2 ?? 0n, true);
+  b.u64(16, a.sampleFreq !== undefined ? BigInt(a.sampleFreq) : (a.samplePeriod ?? 1n));
+  if (a.sampleFreq !== undefined) b.u64(40, ATTR_FREQ);
+  b.u64(24, BigInt(a.sampleType ?? 0));
+  b.u32(48, 1); // wakeup_events: wake the reader on every sample
+  if (a.config1) b.ptr(56, a.config1);
+  b.u64(64, a.config2 ?? 0n);
   return b;
 }
 

@@ -73,8 +73,8 @@ export class KernelPerfReader implements AsyncIterable<KernelPerfRecord> {
   }
 
   private open(sys: Sys, cpu: number): void {
-    const attr = perfEventAttr({ type: PERF_TYPE_SOFTWARE, config: BigInt(PERF_COUNT_SW_BPF_OUTPUT), sampleType: PERF_SAMPLE_RAW });
-    const fd = sys.perfEventOpen(attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf buffer on CPU ${cpu}`);
+    const attr = perfEventAttr(sys, { type: PERF_TYPE_SOFTWARE, config: BigInt(PERF_COUNT_SW_BPF_OUTPUT), sampleType: PERF_SAMPLE_RAW });
+    const fd = sys.perfEventOpen(attr.bytes, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC, `perf buffer on CPU ${cpu}`);
     let mem: unknown;
     try {
       mem = sys.mmap(this.page + this.dataSize, PROT_READ | PROT_WRITE, fd, 0, `perf buffer on CPU ${cpu}`);
