@@ -23,7 +23,7 @@ import { frameStr, alignTo, regStr, type MapNames } from './log.js';
 import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
-import { computePrecise, helperArgSinks, slotMatters, type Precision } from './precision.js';
+import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor } from './check.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
@@ -183,6 +183,12 @@ export class Verifier implements MapNames {
         const callsite = st.frames[k + 1]!.callsite;
         return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
       },
+      // Static stack-slot liveness (stack-liveness.ts), every frame (callerSlotsAt).
+      liveSlot: (st: VerifierState, k: number, spi: number): boolean => {
+        const p = this.precision();
+        const at = this.callerSlotsAt(st, k, p.accessesCaller);
+        return at < 0 || slotLive(p, at, spi);
+      },
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
         preciseMask: (st: VerifierState, k: number): number => {
@@ -191,10 +197,31 @@ export class Verifier implements MapNames {
           if (k === top) return p.regs[this.idx]!;
           return p.regs[st.frames[k + 1]!.callsite + 1]! & 0b1111000000;
         },
-        preciseSlot: (st: VerifierState, k: number, spi: number): boolean =>
-          k !== st.frames.length - 1 || slotMatters(this.precision(), this.idx, spi),
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
+          const p = this.precision();
+          const at = this.callerSlotsAt(st, k, p.readsCaller);
+          return at < 0 || slotMatters(p, at, spi);
+        },
       } : {}),
     };
+  }
+
+  /**
+   * Where the static stack analyses are read for frame k's slots in state `st`: the current
+   * instruction for the top frame; for a caller, the instruction after its call (where it
+   * resumes), unless a frame above it may still reach its stack through a pointer it was given
+   * (`reachesCaller`, per instruction of that frame's function: from its current instruction,
+   * or from the one after its own call) or is a callback, which its helper calls again after it
+   * returns: then -1, every slot of frame k counts.
+   */
+  callerSlotsAt(st: VerifierState, k: number, reachesCaller: Uint8Array): number {
+    const top = st.frames.length - 1;
+    if (k === top) return this.idx;
+    for (let j = k + 1; j <= top; j++) {
+      if (st.frames[j]!.callbackOf !== 0) return -1;
+      if (reachesCaller[j === top ? this.idx : st.frames[j + 1]!.callsite + 1]) return -1;
+    }
+    return st.frames[k + 1]!.callsite + 1;
   }
 
   // --- MapNames for the log ---

@@ -58,6 +58,7 @@ import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
+import { computeCallerAccess, computeStackLiveness } from './stack-liveness.js';
 
 const bit = (r: number): number => 1 << r;
 const ARGS = 0b111110; // r1..r5
@@ -87,7 +88,19 @@ export interface HelperUse {
   /** the arguments (bits 1-5) that are keys of the map in argument `mapArg`: the helper reads key_size bytes there */
   keyArgs?: number;
   mapArg?: number;
+  /**
+   * the arguments (bits 1-5) through which the helper may read memory, byte types included (its
+   * checks of initialised stack bytes); absent: all five. Write-only buffers and non-pointers are
+   * left out (stack-liveness.ts).
+   */
+  readsMem?: number;
 }
+
+/** Argument types that never read the memory they may point to: non-pointers and write-only buffers (MEM_UNINIT). */
+const ARGS_NOT_READING_MEM = new Set<string>([
+  'ANYTHING', 'CONST_MAP_PTR', 'CONST_SIZE', 'CONST_SIZE_OR_ZERO', 'CONST_ALLOC_SIZE_OR_ZERO', 'PTR_TO_CTX', 'PTR_TO_CTX_OR_NULL',
+  'PTR_TO_UNINIT_MEM', 'PTR_TO_UNINIT_MAP_VALUE',
+]);
 
 /** Registers certainly scalar (or not initialised) at a function's entry: all but the arguments and r10. */
 const ENTRY_SCALARS = ALL & ~ARGS & ~bit(10);
@@ -107,14 +120,15 @@ export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): H
   const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
   const readsStack = proto.args.some(reads);
   if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS, wholeStack: true };
-  let m = 0, st = 0, keys = 0;
+  let m = 0, st = 0, keys = 0, rm = 0;
   proto.args.forEach((t, k) => {
     if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
+    if (k < 5 && !ARGS_NOT_READING_MEM.has(t)) rm |= bit(k + 1);
     if (k < 5 && reads(t)) st |= bit(k + 1);
     if (k < 5 && t === 'PTR_TO_MAP_KEY') keys |= bit(k + 1);
   });
   const mapArg = proto.args.indexOf('CONST_MAP_PTR');
-  return { args: m, readsStack, stackArgs: st, ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
+  return { args: m, readsStack, stackArgs: st, readsMem: rm, ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
 }
 
 /** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
@@ -459,6 +473,17 @@ export interface Precision {
   slots: Uint32Array;
   /** 1 where a value read through a pointer that may point to a caller's stack may matter on the way to the function's exit */
   readsCaller: Uint8Array;
+  /** the slots some path may still access (stack-liveness.ts), words as in `slots` */
+  live: Uint32Array;
+  /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts) */
+  accessesCaller: Uint8Array;
+}
+
+/** Whether some path from instruction i may access stack slot `spi` of the current function (stack-liveness.ts). */
+export function slotLive(p: Precision, i: number, spi: number): boolean {
+  if (spi < 0 || spi >= 64) return true;
+  const w = p.live[2 * i + (spi >> 5)]!;
+  return ((w >>> (spi & 31)) & 1) === 1;
 }
 
 /** Whether stack slot `spi` (fp-8*(spi+1) .. fp-8*spi-1) may matter before instruction i. */
@@ -523,6 +548,7 @@ export function computePrecise(
     return at;
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
+  const live = computeStackLiveness(insns, succ, (i) => isSecondLddwSlot(insns, i), spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse);
   const ctxIn = mayPoint(bit(1), ARGS, 0);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack
@@ -539,6 +565,7 @@ export function computePrecise(
     } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
   const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0);
+  const accessesCaller = computeCallerAccess(insns, succ, (i) => isSecondLddwSlot(insns, i), callerIn, helperUse);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
@@ -603,5 +630,5 @@ export function computePrecise(
       }
     }
   }
-  return { regs: matters, slots, readsCaller };
+  return { regs: matters, slots, readsCaller, live, accessesCaller };
 }

@@ -4,10 +4,12 @@
  * contained in one already proven safe from that point on need not be
  * explored again.
  *
- * Dead registers (by the static liveness of cfg.ts) are ignored. Like the
- * kernel, scalars whose value cannot matter from this instruction on (see
- * precision.ts: a static, conservative form of the kernel's precision
- * tracking) are compared by type only; every other register in full.
+ * Dead registers (by the static liveness of cfg.ts) and stack slots no path
+ * reads again (stack-liveness.ts, the kernel's REG_LIVE_READ test in
+ * stacksafe) are ignored. Like the kernel, scalars whose value cannot matter
+ * from this instruction on (see precision.ts: a static, conservative form of
+ * the kernel's precision tracking) are compared by type only; every other
+ * register in full.
  */
 import { Reg } from './types.js';
 import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
@@ -72,6 +74,8 @@ export interface PruneContext {
   preciseMask?(st: VerifierState, frame: number): number;
   /** whether the value spilled in slot spi of frame k may matter (absent: all of them do) */
   preciseSlot?(st: VerifierState, frame: number, spi: number): boolean;
+  /** whether some path from the state's instruction may access slot spi of frame k (absent: all may) */
+  liveSlot?(st: VerifierState, frame: number, spi: number): boolean;
 }
 
 /**
@@ -117,6 +121,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
       // only a spilled register with ids would still have pairs to record.
       if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId))) continue;
+      // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
+      // "explored state didn't use this" on REG_LIVE_READ).
+      if (!exact && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
       if (!exact) {
         // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
         // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's

@@ -12,6 +12,8 @@
  */
 import { Reg } from './types.js';
 
+// (stack-liveness.ts counts no store as a read, since no store checks what it overwrites; a
+// slot type a store must check, like the kernel's dynptr and iterator slots, changes that.)
 export const STACK_INVALID = 0;
 export const STACK_SPILL = 1;
 export const STACK_MISC = 2;

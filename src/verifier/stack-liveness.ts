@@ -1,0 +1,162 @@
+/**
+ * Which stack slots some path from an instruction may still read: the
+ * static counterpart of the kernel's stack-slot liveness (REG_LIVE_READ
+ * marks on spilled_ptr, set by mark_reg_read from check_stack_read and
+ * check_stack_range_initialized, and consulted by stacksafe(), which skips a
+ * slot the explored state never read: "explored state didn't use this").
+ *
+ * A slot no path from instruction i reads again before its function
+ * returns cannot change a check on the way: whatever its bytes hold, the
+ * paths from i do the same. states_equal() may then ignore it, bytes and
+ * spilled register alike. Precision (precision.ts) asks a finer question of
+ * the slots that stay: whether a spilled scalar's *value* matters.
+ *
+ * Reads: a load or an atomic through r10 plus a constant reads the slots it
+ * covers; through any other pointer that may point to the stack, every
+ * slot; a call with an argument that may point to the stack and through
+ * which it may read (helper-protos: anything but write-only buffers and
+ * non-pointers; every argument of a kfunc, a function or an unknown helper)
+ * reads the slots from a known r10 offset up to the frame's top, or every
+ * slot when the offset is not known. An exit ends the frame.
+ *
+ * A store is not a read: no check of a store looks at what it overwrites
+ * (stack.ts stackWrite, stackHelperAccess), and the bytes it keeps are
+ * read, if ever, by a later load, which counts then. (A slot type a store
+ * must check, such as the kernel's dynptr and iterator slots, would make a
+ * store to it a read here.) Unlike the kernel's, a store does not screen
+ * the slot from reads after it: the analysis stays a plain union.
+ *
+ * A caller's slots are read after the call returns, from the instruction
+ * after it, and, while the callee runs, only through pointers the callee was
+ * given: `computeCallerAccess` tells, per instruction, whether some path
+ * from there to the function's exit may read memory through a register
+ * that may point to a caller's stack (precision.ts's may-analysis). A
+ * callback's frame is entered again by its helper after it returns: its
+ * callers' slots are all kept live (env.ts).
+ */
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
+import type { HelperUse } from './precision.js';
+
+const ALL_SLOTS = 0xffffffff;
+const ARGS = 0b111110; // r1..r5
+const SIZE_BYTES: Record<number, number> = { [op.BPF_B]: 1, [op.BPF_H]: 2, [op.BPF_W]: 4, [op.BPF_DW]: 8 };
+const ALL: readonly [number, number] = [ALL_SLOTS, ALL_SLOTS];
+const NONE: readonly [number, number] = [0, 0];
+
+/** The slot words (spi 0..31, 32..63) covered by bytes [off, off + size) below r10; undefined when outside the frame. */
+export type SlotsOf = (off: number, size: number) => readonly [number, number] | undefined;
+
+/** r1..r5 through which a call may read memory: a helper's per its prototype, every argument of anything else. */
+function callReadArgs(ins: Insn, helperUse: (id: number) => HelperUse): number {
+  if (op.sourceOf(ins.code) === op.BPF_X || ins.src !== op.BPF_PSEUDO_HELPER) return ARGS;
+  return helperUse(ins.imm).readsMem ?? ARGS;
+}
+
+/**
+ * Slots (lo, hi words) instruction `ins` may read, given the registers that may point to the
+ * stack before it and, for r1..r5, the constant r10 offset they hold when known.
+ */
+function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r: number) => number | undefined,
+  helperUse: (id: number) => HelperUse): readonly [number, number] {
+  const cls = op.classOf(ins.code);
+  switch (cls) {
+    case op.BPF_LDX:
+      if (ins.src === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE; // (outside the frame: refused)
+      return stackPtrs & (1 << ins.src) ? ALL : NONE;
+    case op.BPF_STX:
+      if (op.modeOf(ins.code) !== op.BPF_ATOMIC) return NONE;
+      if (ins.dst === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE;
+      return stackPtrs & (1 << ins.dst) ? ALL : NONE;
+    case op.BPF_JMP:
+    case op.BPF_JMP32: {
+      if (op.opOf(ins.code) !== op.BPF_CALL) return NONE;
+      const via = stackPtrs & callReadArgs(ins, helperUse);
+      let lo = 0, hi = 0;
+      for (let r = 1; r <= 5; r++) {
+        if (!(via & (1 << r))) continue;
+        const off = fpOffset(r);
+        const s = off === undefined ? undefined : slotsOf(off, -off);
+        if (!s) return ALL;
+        lo |= s[0];
+        hi |= s[1];
+      }
+      return [lo >>> 0, hi >>> 0];
+    }
+  }
+  return NONE;
+}
+
+/**
+ * Per instruction i, words 2i and 2i+1: the slots some path from i may read before its
+ * function returns (a least fixpoint, backward over `succ`).
+ */
+export function computeStackLiveness(
+  insns: readonly Insn[],
+  succ: readonly (readonly number[])[],
+  skip: (i: number) => boolean,
+  stackPtrsIn: Uint16Array,
+  slotsOf: SlotsOf,
+  fpOffsetAt: (i: number, r: number) => number | undefined,
+  helperUse: (id: number) => HelperUse,
+): Uint32Array {
+  const n = insns.length;
+  const live = new Uint32Array(2 * n);
+  const own = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    if (skip(i)) continue;
+    const a = readSlots(insns[i]!, stackPtrsIn[i]!, slotsOf, (r) => fpOffsetAt(i, r), helperUse);
+    own[2 * i] = a[0];
+    own[2 * i + 1] = a[1];
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      if (skip(i)) continue;
+      let lo = own[2 * i]!, hi = own[2 * i + 1]!;
+      for (const t of succ[i]!) {
+        lo |= live[2 * t]!;
+        hi |= live[2 * t + 1]!;
+      }
+      lo >>>= 0;
+      hi >>>= 0;
+      if (lo !== live[2 * i] || hi !== live[2 * i + 1]) {
+        live[2 * i] = lo;
+        live[2 * i + 1] = hi;
+        changed = true;
+      }
+    }
+  }
+  return live;
+}
+
+/** Per instruction: 1 when some path from it to its function's exit may read a caller's stack (see the header). */
+export function computeCallerAccess(
+  insns: readonly Insn[],
+  succ: readonly (readonly number[])[],
+  skip: (i: number) => boolean,
+  callerPtrsIn: Uint16Array,
+  helperUse: (id: number) => HelperUse,
+): Uint8Array {
+  const n = insns.length;
+  const out = new Uint8Array(n);
+  const reads = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (skip(i)) continue;
+    const a = readSlots(insns[i]!, callerPtrsIn[i]!, () => undefined, () => undefined, helperUse);
+    reads[i] = a[0] !== 0 || a[1] !== 0 ? 1 : 0;
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = n - 1; i >= 0; i--) {
+      if (skip(i) || out[i]) continue;
+      let v = reads[i] === 1;
+      for (const t of succ[i]!) if (out[t]) v = true;
+      if (v) {
+        out[i] = 1;
+        changed = true;
+      }
+    }
+  }
+  return out;
+}
