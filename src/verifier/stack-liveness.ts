@@ -17,11 +17,16 @@
  * which it may read (helper-protos: anything but write-only buffers and
  * non-pointers; every argument of a kfunc, a function or an unknown helper)
  * reads the slots from a known r10 offset up to the frame's top, or every
- * slot when the offset is not known. An exit ends the frame.
+ * slot when the offset is not known; a bpf-to-bpf function and a helper's
+ * callback may step the pointer down too, so a call to one reads every
+ * slot. An exit ends the frame.
  *
  * A store is not a read: no check of a store looks at what it overwrites
  * (stack.ts stackWrite, stackHelperAccess), and the bytes it keeps are
- * read, if ever, by a later load, which counts then. (A slot type a store
+ * read, if ever, by a later load, which counts then. The one exception,
+ * an unprivileged partial store over a spilled pointer (refused), is not a
+ * read in Linux either, so both prune there alike; what the store leaves
+ * can only leak through a later load, which keeps the slot live. (A slot type a store
  * must check, such as the kernel's dynptr and iterator slots, would make a
  * store to it a read here.) Unlike the kernel's, a store does not screen
  * the slot from reads after it: the analysis stays a plain union.
@@ -53,6 +58,12 @@ function callReadArgs(ins: Insn, helperUse: (id: number) => HelperUse): number {
   return helperUse(ins.imm).readsMem ?? ARGS;
 }
 
+/** A call whose code may reach the stack around a pointer it is passed: a function, an indirect call, a helper with a callback. */
+function reachesAround(ins: Insn, helperUse: (id: number) => HelperUse): boolean {
+  if (op.sourceOf(ins.code) === op.BPF_X || ins.src === op.BPF_PSEUDO_CALL) return true;
+  return ins.src === op.BPF_PSEUDO_HELPER && helperUse(ins.imm).wholeStack === true;
+}
+
 /**
  * Slots (lo, hi words) instruction `ins` may read, given the registers that may point to the
  * stack before it and, for r1..r5, the constant r10 offset they hold when known.
@@ -72,6 +83,10 @@ function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r:
     case op.BPF_JMP32: {
       if (op.opOf(ins.code) !== op.BPF_CALL) return NONE;
       const via = stackPtrs & callReadArgs(ins, helperUse);
+      // A bpf-to-bpf function, or a callback a helper calls, may step a pointer it is given down
+      // as well as up (pointer arithmetic within the caller's frame): every slot, as a kfunc or a
+      // helper reading only [ptr, ptr + size) does not.
+      if (via && reachesAround(ins, helperUse)) return ALL;
       let lo = 0, hi = 0;
       for (let r = 1; r <= 5; r++) {
         if (!(via & (1 << r))) continue;
