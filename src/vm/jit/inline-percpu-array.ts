@@ -16,7 +16,7 @@ import type { HelperInliner } from './compile.js';
 import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
 import type { AddressSpace } from '../../memory/address-space.js';
-import { arrayDescriptor, knownMapInliner } from './known-map.js';
+import { arrayDescriptor, emitArrayIndexLookup, knownMapInliner } from './known-map.js';
 
 interface PerCpuArrayLayout {
   values: number;
@@ -46,32 +46,22 @@ function layoutOf(space: AddressSpace): (mapAddr: number) => PerCpuArrayLayout |
 
 /** The inliner (only for verified programs: the checked variant calls the helper). */
 export function perCpuArrayLookup(space: AddressSpace): HelperInliner {
-  return knownMapInliner(layoutOf(space), (s, l) => {
-    const c = s.body;
-    c.localGet(s.reg(2));
-    c.op(Op.i32_wrap_i64);
-    c.mem(Op.i32_load, 2, 0);
-    c.localTee(s.tmp32);
-    c.i32Const(l.maxEntries | 0);
-    c.op(Op.i32_lt_u);
-    c.u8(Op.if);
-    c.u8(0x7e); // (result i64)
-    // values + key * perIndex + (cpu % slots) * perCpu: below 2^32 (inside the values block)
-    c.localGet(s.tmp32);
-    c.i32Const(l.perIndex | 0);
-    c.op(Op.i32_mul);
-    c.globalGet(s.cpuGlobal);
-    c.i32Const(l.slots);
-    c.op(Op.i32_rem_u);
-    c.i32Const(l.perCpu | 0);
-    c.op(Op.i32_mul);
-    c.op(Op.i32_add);
-    c.i32Const(l.values | 0);
-    c.op(Op.i32_add);
-    c.op(Op.i64_extend_i32_u);
-    c.op(Op.else);
-    c.i64Const32(0);
-    c.op(Op.end);
-    c.localSet(s.reg(0));
-  });
+  return knownMapInliner(layoutOf(space), (s, l) =>
+    emitArrayIndexLookup(s, l.maxEntries, () => {
+      // values + key * perIndex + (cpu % slots) * perCpu: below 2^32 (inside the values block)
+      const c = s.body;
+      c.localGet(s.tmp32);
+      c.i32Const(l.perIndex | 0);
+      c.op(Op.i32_mul);
+      c.globalGet(s.cpuGlobal);
+      c.i32Const(l.slots);
+      c.op(Op.i32_rem_u);
+      c.i32Const(l.perCpu | 0);
+      c.op(Op.i32_mul);
+      c.op(Op.i32_add);
+      c.i32Const(l.values | 0);
+      c.op(Op.i32_add);
+      c.op(Op.i64_extend_i32_u);
+    }),
+  );
 }

@@ -15,7 +15,7 @@ import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
-import { arrayDescriptor, knownMapInliner } from './known-map.js';
+import { arrayDescriptor, emitArrayIndexLookup, knownMapInliner } from './known-map.js';
 import { perCpuArrayLookup } from './inline-percpu-array.js';
 
 /** bpf_get_smp_processor_id(): the run's CPU, kept in a global for the run. */
@@ -44,27 +44,17 @@ export interface ArrayMapLayout {
  * maps that are not plain arrays (the site then calls the helper).
  */
 export function arrayMapLookup(layoutOf: (mapAddr: number) => ArrayMapLayout | undefined): HelperInliner {
-  return knownMapInliner(layoutOf, (s, l) => {
-    const c = s.body;
-    c.localGet(s.reg(2));
-    c.op(Op.i32_wrap_i64);
-    c.mem(0x28 /* i32.load */, 2, 0);
-    c.localTee(s.tmp32);
-    c.i32Const(l.maxEntries | 0);
-    c.op(Op.i32_lt_u);
-    c.u8(Op.if);
-    c.u8(0x7e); // (result i64)
-    c.localGet(s.tmp32);
-    c.op(Op.i64_extend_i32_u);
-    c.i64ConstNum(l.stride);
-    c.op(Op.i64_mul);
-    c.i64ConstNum(l.values);
-    c.op(Op.i64_add);
-    c.op(Op.else);
-    c.i64Const32(0);
-    c.op(Op.end);
-    c.localSet(s.reg(0));
-  });
+  return knownMapInliner(layoutOf, (s, l) =>
+    emitArrayIndexLookup(s, l.maxEntries, () => {
+      const c = s.body;
+      c.localGet(s.tmp32);
+      c.op(Op.i64_extend_i32_u);
+      c.i64ConstNum(l.stride);
+      c.op(Op.i64_mul);
+      c.i64ConstNum(l.values);
+      c.op(Op.i64_add);
+    }),
+  );
 }
 
 

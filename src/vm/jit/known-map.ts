@@ -4,6 +4,7 @@
  */
 import type { HelperInliner, InlineSite } from './compile.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
+import { Op } from './wasm.js';
 
 /**
  * An array map's descriptor fields as the JIT reads them at compile time
@@ -38,4 +39,26 @@ export function knownMapInliner<L>(layoutOf: (mapAddr: number) => L | undefined,
     emit(s, l);
     return true;
   };
+}
+
+/**
+ * The array lookups' shape (array_map_gen_lookup, percpu_array_map_gen_lookup): r0 = key <
+ * maxEntries ? address : NULL, with the key the u32 at r2, kept in `s.tmp32` for `address`,
+ * which leaves the element's address as an i64.
+ */
+export function emitArrayIndexLookup(s: InlineSite, maxEntries: number, address: () => void): void {
+  const c = s.body;
+  c.localGet(s.reg(2));
+  c.op(Op.i32_wrap_i64);
+  c.mem(Op.i32_load, 2, 0);
+  c.localTee(s.tmp32);
+  c.i32Const(maxEntries | 0);
+  c.op(Op.i32_lt_u);
+  c.u8(Op.if);
+  c.u8(0x7e); // (result i64)
+  address();
+  c.op(Op.else);
+  c.i64Const32(0);
+  c.op(Op.end);
+  c.localSet(s.reg(0));
 }
