@@ -41,45 +41,6 @@ struct {
 	__type(value, __u64);
 } h SEC(".maps");
 
-SEC("xdp")
-int fill(struct xdp_md *ctx)
-{
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 v = i;
-		bpf_map_update_elem(&h, &k, &v, BPF_ANY);
-	}
-	return XDP_PASS;
-}
-
-SEC("xdp")
-int lookup256(struct xdp_md *ctx)
-{
-	__u64 sum = 0;
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 *v = bpf_map_lookup_elem(&h, &k);
-		if (v)
-			sum += *v;
-	}
-	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
-}
-
-SEC("xdp")
-int update_lookup256(struct xdp_md *ctx)
-{
-	__u64 sum = 0;
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 v = i;
-		bpf_map_update_elem(&h, &k, &v, BPF_ANY);
-		__u64 *p = bpf_map_lookup_elem(&h, &k);
-		if (p)
-			sum += *p;
-	}
-	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
-}
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
@@ -87,44 +48,45 @@ struct {
 	__type(value, __u64);
 } lru SEC(".maps");
 
-SEC("xdp")
-int fill_lru(struct xdp_md *ctx)
-{
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 v = i;
-		bpf_map_update_elem(&lru, &k, &v, BPF_ANY);
-	}
-	return XDP_PASS;
+/* The same three programs over each map: fill it with keys 0..255, then 256 lookups, or 256
+ * updates each followed by a lookup (the sums check every value was found). */
+#define OPS(MAP, FILL, LOOKUP, UPDATE_LOOKUP)					\\
+SEC("xdp") int FILL(struct xdp_md *ctx)						\\
+{										\\
+	for (__u32 i = 0; i < 256; i++) {					\\
+		__u32 k = i;							\\
+		__u64 v = i;							\\
+		bpf_map_update_elem(&MAP, &k, &v, BPF_ANY);			\\
+	}									\\
+	return XDP_PASS;							\\
+}										\\
+SEC("xdp") int LOOKUP(struct xdp_md *ctx)					\\
+{										\\
+	__u64 sum = 0;								\\
+	for (__u32 i = 0; i < 256; i++) {					\\
+		__u32 k = i;							\\
+		__u64 *v = bpf_map_lookup_elem(&MAP, &k);			\\
+		if (v)								\\
+			sum += *v;						\\
+	}									\\
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;				\\
+}										\\
+SEC("xdp") int UPDATE_LOOKUP(struct xdp_md *ctx)				\\
+{										\\
+	__u64 sum = 0;								\\
+	for (__u32 i = 0; i < 256; i++) {					\\
+		__u32 k = i;							\\
+		__u64 v = i;							\\
+		bpf_map_update_elem(&MAP, &k, &v, BPF_ANY);			\\
+		__u64 *p = bpf_map_lookup_elem(&MAP, &k);			\\
+		if (p)								\\
+			sum += *p;						\\
+	}									\\
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;				\\
 }
 
-SEC("xdp")
-int lru_lookup256(struct xdp_md *ctx)
-{
-	__u64 sum = 0;
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 *v = bpf_map_lookup_elem(&lru, &k);
-		if (v)
-			sum += *v;
-	}
-	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
-}
-
-SEC("xdp")
-int lru_update_lookup256(struct xdp_md *ctx)
-{
-	__u64 sum = 0;
-	for (__u32 i = 0; i < 256; i++) {
-		__u32 k = i;
-		__u64 v = i;
-		bpf_map_update_elem(&lru, &k, &v, BPF_ANY);
-		__u64 *p = bpf_map_lookup_elem(&lru, &k);
-		if (p)
-			sum += *p;
-	}
-	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
-}
+OPS(h, fill, lookup256, update_lookup256)
+OPS(lru, fill_lru, lru_lookup256, lru_update_lookup256)
 
 char LICENSE[] SEC("license") = "GPL";
 `;
