@@ -241,6 +241,16 @@ function fallback(c: FuncBody, f: Funcs, nParams: number): void {
   c.call(f.fb);
 }
 
+/** Take the i32 on the stack: unless it is below the table's max_entries, a corrupted table: the JS operation decides. */
+function fallbackUnlessBelowMax(c: FuncBody, f: Funcs, st: number, nParams: number): void {
+  hdrGet(c, st, H.MAX_ENTRIES);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  fallback(c, f, nParams);
+  c.op(Op.return);
+  c.end();
+}
+
 /** lookup(pc, map, key) -> value address or 0 */
 function lookupBody(f: Funcs, shared: boolean): FuncBody {
   const [KEY, ST, I, S] = [2, 3, 4, 5];
@@ -360,21 +370,11 @@ function updateBody(f: Funcs): FuncBody {
     c.i32Const(1);
     c.op(Op.i32_sub);
     c.localTee(TOP);
-    hdrGet(c, ST, H.MAX_ENTRIES);
-    c.op(Op.i32_ge_u);
-    c.blockStart(Op.if);
-    fallback(c, f, 5);
-    c.op(Op.return);
-    c.end();
+    fallbackUnlessBelowMax(c, f, ST, 5);
     arrAddr(c, ST, H.FREE, TOP);
     c.mem(Op.i32_load, 2, 0);
     c.localTee(I);
-    hdrGet(c, ST, H.MAX_ENTRIES);
-    c.op(Op.i32_ge_u);
-    c.blockStart(Op.if);
-    fallback(c, f, 5);
-    c.op(Op.return);
-    c.end();
+    fallbackUnlessBelowMax(c, f, ST, 5);
     hdrSet(c, ST, H.FREE_TOP, () => c.localGet(TOP));
     // a new element: zeroed, then the key (HashTable.insert's order)
     elemAddr(c, ST, I);
