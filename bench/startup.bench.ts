@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshBundle } from '../src/cli/bundle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = here.includes('/dist/') ? resolve(here, '../..') : resolve(here, '..');
@@ -53,6 +54,12 @@ function kernelMissing(): string {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 export async function main(): Promise<void> {
+  // A stale bundle makes bin/tsbpf fall back to the module tree (by design): every row would
+  // then measure that path under the bundle's name.
+  if (!freshBundle(ROOT)) {
+    console.log('startup: skipped: dist/cli is missing or older than dist/src (a bare tsc): run `npm run build` first');
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-bench-startup-'));
   try {
     const pkt = join(dir, 'pkt');
