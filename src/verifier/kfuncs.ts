@@ -24,7 +24,31 @@
  * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy';
+
+/**
+ * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
+ * its state lives in `slots` 8-byte stack slots of the program, which bpf_iter_<kind>_new
+ * initialises (KF_ITER_NEW), bpf_iter_<kind>_next steps (KF_ITER_NEXT | KF_RET_NULL: NULL once
+ * drained, and NULL ever after) and bpf_iter_<kind>_destroy releases (KF_ITER_DESTROY); the
+ * verifier's side is iter.ts. `next` is what _next returns: an `int *` into the iterator's
+ * state (PTR_TO_MEM of 4 read-only bytes), or a kernel object.
+ */
+export interface IterKind {
+  kind: string;
+  slots: number;
+  /** _new's arguments after the iterator (the kernel's BTF prototype): scalars, or ignored (`__ign`) */
+  newArgs: readonly ('scalar' | 'ignore')[];
+  next: { mem: number };
+}
+
+/** The iterators tsbpf judges and runs (the kernel's common_btf_ids: every program type may use them). */
+export const ITERS: ReadonlyMap<string, IterKind> = new Map<string, IterKind>([
+  // bpf_iter_num_new(it, int start, int end): the integers [start, end); next gives int *
+  ['num', { kind: 'num', slots: 1, newArgs: ['scalar', 'scalar'], next: { mem: 4 } }],
+  // bpf_iter_bits_new(it, const u64 *unsafe_ptr__ign, u32 nr_words): the set bits' indices; next gives int *
+  ['bits', { kind: 'bits', slots: 2, newArgs: ['ignore', 'scalar'], next: { mem: 4 } }],
+]);
 
 /** An argument: a scalar, or a pointer to the named kernel struct (a PTR_TO_BTF_ID). */
 export type KfuncArg = 'scalar' | { struct: string };
@@ -52,8 +76,10 @@ export interface Kfunc {
    * verified), or nothing tsbpf can do: the verifier judges the program as Linux does, the
    * loader refuses to run it (ENOTSUPP naming the kfunc)
    */
-  runtime: 'nop' | 'none';
+  runtime: 'nop' | 'none' | 'iter';
   sig?: KfuncSig;
+  /** the iterator an iter_new/iter_next/iter_destroy kfunc works on */
+  iter?: IterKind;
   /** the program types Linux registers it for (register_btf_kfunc_id_set); all when absent */
   progTypes?: readonly string[];
 }
@@ -78,6 +104,11 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
   ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, progTypes: GENERIC }]),
+  // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
+  ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
+    const name = `bpf_iter_${iter.kind}_${op}`;
+    return [name, { name, effect: `iter_${op}`, runtime: 'iter', iter }];
+  })),
 ]);
 
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
@@ -86,10 +117,10 @@ export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
     'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
     'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
-    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr bpf_iter_num_new bpf_iter_num_next ' +
-    'bpf_iter_num_destroy bpf_iter_task_vma_new bpf_iter_task_vma_next bpf_iter_task_vma_destroy bpf_iter_css_task_new ' +
+    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr ' +
+    'bpf_iter_task_vma_new bpf_iter_task_vma_next bpf_iter_task_vma_destroy bpf_iter_css_task_new ' +
     'bpf_iter_css_task_next bpf_iter_css_task_destroy bpf_iter_css_new bpf_iter_css_next bpf_iter_css_destroy ' +
     'bpf_iter_task_new bpf_iter_task_next bpf_iter_task_destroy bpf_dynptr_adjust bpf_dynptr_is_null bpf_dynptr_is_rdonly ' +
-    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start bpf_iter_bits_new ' +
-    'bpf_iter_bits_next bpf_iter_bits_destroy bpf_copy_from_user_str').split(' '),
+    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
+    'bpf_copy_from_user_str').split(' '),
 );
