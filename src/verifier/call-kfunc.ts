@@ -8,7 +8,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS, type KfuncEffect, type IterKind } from './kfuncs.js';
-import { processIterArg, processIterNextCall } from './iter.js';
+import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 
 /**
@@ -72,6 +72,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
         hint: 'call bpf_rcu_read_lock() first on every path reaching this unlock',
       });
       st.rcuLock = false;
+      rcuUnlockIters(env);
       break;
     case 'preempt_disable':
       st.preemptLock++;
@@ -105,25 +106,23 @@ export function checkKfuncCall(env: Verifier, i: number): number {
  */
 function checkIterKfuncCall(env: Verifier, i: number, effect: KfuncEffect, iter: IterKind): number {
   const op = effect === 'iter_new' ? 'new' : effect === 'iter_next' ? 'next' : 'destroy';
+  const name = `bpf_iter_${iter.kind}_${op}`;
   const loc = processIterArg(env, i, op, iter);
-  if (op === 'new') iter.newArgs.forEach((a, n) => {
-    const regno = n + 2;
-    if (a !== 'scalar') return;
-    if (env.readReg(regno).type !== 'scalar') throw new Reject({
-      errno: 'EINVAL',
-      message: `R${regno} is not a scalar`,
-      insn: i,
-      regs: [regno],
-      rule: `argument ${n + 1} of bpf_iter_${iter.kind}_new is an integer`,
-    });
-  });
+  // the other arguments of _new: scalars, kernel objects (trusted, RCU, nullable), ignored ones
+  if (op === 'new') checkKfuncArgs(env, i, name, { args: ['ignore', ...iter.newArgs], ret: 'void', trustedArgs: iter.trustedArgs, rcu: iter.rcu });
   if (op === 'destroy') releaseKfuncRef(env, loc.ref);
   const regs = env.regs();
   for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
   if (op === 'new') regs[0] = Reg.unknown();
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   if (op === 'next') {
-    regs[0] = Reg.ptr('mem', { memSize: iter.next.mem, rdonly: true, refObjId: loc.ref, maybeNull: true, id: env.newId() });
+    const next = iter.next;
+    if ('mem' in next) regs[0] = Reg.ptr('mem', { memSize: next.mem, rdonly: true, refObjId: loc.ref, maybeNull: true, id: env.newId() });
+    else {
+      // a kernel object: MEM_RCU from an RCU-protected iterator, PTR_TRUSTED otherwise
+      regs[0] = kfuncRet(env, i, name, { args: [], ret: next, retNull: true });
+      regs[0].btfFlags = iterTrust(env, loc) === 'rcu' ? 'rcu' : 'trusted';
+    }
     processIterNextCall(env, i, loc);
   }
   return i + 1;

@@ -37,7 +37,21 @@ export interface IterLoc {
   spi: number;
 }
 
-function fail(env: Verifier, i: number, regno: number, errno: 'EINVAL' | 'ERANGE', message: string, hint: string): never {
+/** The iterator's trust, for what _next returns (MEM_RCU or PTR_TRUSTED). */
+export function iterTrust(env: Verifier, loc: IterLoc): '' | 'rcu' | 'untrusted' {
+  return env.cur.frames[loc.frameno]!.stack[loc.spi]?.iter?.trust ?? '';
+}
+
+/** bpf_rcu_read_unlock: the iterators created inside the section are no longer protected. */
+export function rcuUnlockIters(env: Verifier): void {
+  for (const f of env.cur.frames) {
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      if (f.stack[spi]?.iter?.trust === 'rcu') f.slot(spi).iter!.trust = 'untrusted';
+    }
+  }
+}
+
+function fail(env: Verifier, i: number, regno: number, errno: 'EINVAL' | 'EPROTO', message: string, hint: string): never {
   throw new Reject({ errno, message, insn: i, regs: [regno], hint, rule: 'the iterator argument is not what the iterator kfunc needs' });
 }
 
@@ -64,6 +78,19 @@ function iterSpi(env: Verifier, i: number, regno: number, reg: Reg, iter: IterKi
  */
 export function processIterArg(env: Verifier, i: number, op: 'new' | 'next' | 'destroy', iter: IterKind): IterLoc & { ref: number } {
   const regno = 1;
+  const name = `bpf_iter_${iter.kind}_${op}`;
+  // check_kfunc_args, before process_iter_arg (check_css_task_iter_allowlist)
+  if (iter.cssTaskAllowlist && op === 'new') {
+    const t = env.input.progType;
+    if (t !== 'lsm' && !(t === 'tracing' && env.input.attachType === 'trace_iter') && !env.input.sleepable)
+      throw new Reject({
+        errno: 'EINVAL',
+        message: 'css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs',
+        insn: i,
+        hint: 'use it from an lsm, iter/ or sleepable program',
+        rule: `${name} is not available to ${t} programs`,
+      });
+  }
   const reg = env.readReg(regno);
   if (reg.type !== 'fp')
     fail(env, i, regno, 'EINVAL', 'arg#0 expected pointer to an iterator on stack', `pass the address of a struct bpf_iter_${iter.kind} on the stack`);
@@ -79,14 +106,16 @@ export function processIterArg(env: Verifier, i: number, op: 'new' | 'next' | 'd
     }
     // check_mem_access of each 8-byte word as a write: in-frame, and the frame's depth grows
     for (let k = 0; k < iter.slots; k++) stackAccess(env, regno, reg, k * 8, 8, true, undefined, undefined, false);
-    // mark_stack_slots_iter
+    // mark_stack_slots_iter; a KF_RCU_PROTECTED iterator is MEM_RCU inside an RCU section (every
+    // non-sleepable program is one: in_rcu_cs), PTR_UNTRUSTED outside
+    const trust = !iter.rcuProtected ? '' : env.cur.rcuLock || !env.input.sleepable ? 'rcu' : 'untrusted';
     const ref = env.newId();
     env.cur.refs.push({ id: ref, insn: i });
     for (let k = 0; k < iter.slots; k++) {
       const s = f.slot(spi - k);
       s.t.fill(STACK_ITER);
       s.spilled = null;
-      s.iter = { kind: iter.kind, state: 'active', depth: 0, refObjId: k === 0 ? ref : 0, first: k === 0, untrusted: false };
+      s.iter = { kind: iter.kind, state: 'active', depth: 0, refObjId: k === 0 ? ref : 0, first: k === 0, trust };
       if (env.logLevel > 1 && f === env.cur.cur) env.scratchSlots.add(spi - k);
     }
     return { frameno: reg.frameno, spi, ref };
@@ -101,6 +130,9 @@ export function processIterArg(env: Verifier, i: number, op: 'new' | 'next' | 'd
   if (!valid)
     fail(env, i, regno, 'EINVAL', `expected an initialized iter_${iter.kind} as arg #0`,
       `create the iterator with bpf_iter_${iter.kind}_new() on every path before this call, and do not overwrite or destroy it before`);
+  if (slotAt(0)!.iter!.trust === 'untrusted')
+    fail(env, i, regno, 'EPROTO', `expected an RCU CS when using ${name}`,
+      `create and use the iterator inside bpf_rcu_read_lock() ... bpf_rcu_read_unlock()`);
   const ref = slotAt(0)!.iter!.refObjId;
   if (env.logLevel > 1 && f === env.cur.cur) for (let k = 0; k < iter.slots; k++) env.scratchSlots.add(spi - k);
   if (op === 'destroy') {

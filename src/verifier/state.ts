@@ -35,8 +35,11 @@ export interface IterSlot {
   refObjId: number;
   /** the slot is the iterator's first (highest) one, which holds the reference */
   first: boolean;
-  /** KF_RCU_PROTECTED iterators created outside an RCU section (PTR_UNTRUSTED) */
-  untrusted: boolean;
+  /**
+   * KF_RCU_PROTECTED iterators: 'rcu' when created inside an RCU read section (MEM_RCU, which
+   * bpf_rcu_read_unlock turns into 'untrusted'), 'untrusted' outside one (PTR_UNTRUSTED)
+   */
+  trust: '' | 'rcu' | 'untrusted';
 }
 
 export class StackSlot {
