@@ -149,3 +149,13 @@ test('bpf_iter_bits: one word in the state, several in a copy, the errors of bpf
   assert.equal(errno(h.call('bpf_iter_bits_new', 8n, 1n)), -14, 'unreadable: -EFAULT');
   assert.deepEqual(h.drain('bpf_iter_bits_next'), []);
 });
+
+test('an iterator over kernel objects is judged, and refused at load: tsbpf has no tasks (ENOTSUPP naming it)', async () => {
+  const rt = new Runtime();
+  try {
+    await assert.rejects(rt.load(await loadObjectFile(join(DIR, 'iter_task_open_coded.o'))),
+      (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /kfunc bpf_iter_task_new is not supported/.test(e.message));
+  } finally {
+    rt.close();
+  }
+});
