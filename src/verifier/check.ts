@@ -41,7 +41,7 @@ export function bpfCheck(env: Verifier): void {
   // The kernel (check_attach_btf_id) refuses a syscall program loaded without
   // BPF_F_SLEEPABLE (1 << 4); libbpf sets the flag for SEC("syscall"), and the
   // object reader marks such programs sleepable (ProgramSpec.sleepable).
-  const sleepable = env.input.sleepable ?? ((env.input.progFlags ?? 0) & 16) !== 0;
+  const sleepable = env.sleepable;
   if (env.rules.name === 'syscall' && !sleepable)
     throw new Reject({
       errno: 'EINVAL',
