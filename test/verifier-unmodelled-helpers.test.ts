@@ -25,7 +25,8 @@ test('a spin lock call is unsupported (ENOTSUPP) and says why', () => {
 });
 
 test('every unmodelled helper is refused with ENOTSUPP, and none is also a prototype', () => {
-  assert.ok(UNMODELLED.length > 40);
+  // (the filter finds the catalog's unmodelled entries: spin locks are one)
+  assert.ok(UNMODELLED.some((h) => h.name === 'spin_lock'));
   for (const { id, name } of UNMODELLED) {
     assert.equal(HELPER_PROTOS.has(id), false, `${name} (#${id}) is both a prototype and unmodelled`);
     const r = verify({ insns: call(id), progType: 'kprobe' });

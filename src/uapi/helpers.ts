@@ -184,7 +184,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['get_func_arg_cnt', CTX, { progTypes: T.TRAMPOLINE }],
   // override_return: kprobes, only in kernels built with CONFIG_BPF_KPROBE_OVERRIDE — not the oracle 6.18
   ['override_return', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], GPL), { progTypes: T.NONE }],
-  ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
+  // find_vma: the callback gets (task, vma, ctx) and returns 0 or 1 (callback.ts)
+  ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
   // d_path: only where the kernel knows the path is safe to walk (bpf_d_path_allowed: iterators, sleepable LSM hooks, btf_allowlist_d_path)
   ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { argStruct: 'path' }), { progTypes: T.TRACING_PROG, allowed: 'd_path' }],
   ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'sk_buff' }), { progTypes: T.TRACING_PROG }],

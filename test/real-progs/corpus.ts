@@ -58,6 +58,8 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct linux_binprm',
   'typedef btf_trace_sched_process_exec',
   'typedef btf_trace_kfree_skb',
+  // bpf_find_vma's callback argument
+  'struct vm_area_struct',
 ];
 
 export interface Recorded {
