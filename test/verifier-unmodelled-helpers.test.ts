@@ -71,3 +71,16 @@ test('a Runtime refuses the new prototypes (not run by tsbpf) and the unmodelled
     rt.close();
   }
 });
+
+test('a typed ksym (lddw of a BTF id) is unsupported, not a verdict', () => {
+  // r1 = &runqueues (BPF_PSEUDO_BTF_ID: src 3, imm the variable's BTF id); r0 = 0; exit
+  const insns = [
+    { code: 0x18, dst: 1, src: 3, off: 0, imm: 1234 },
+    { code: 0x00, dst: 0, src: 0, off: 0, imm: 0 },
+    ...assemble('r0 = 0\nexit'),
+  ];
+  const r = verify({ insns, progType: 'kprobe' });
+  assert.equal(r.ok, false);
+  assert.equal(r.error?.errno, 'ENOTSUPP');
+  assert.match(r.log, /typed __ksym variable\) is not supported by tsbpf/);
+});
