@@ -42,6 +42,12 @@ export interface HelperInfo {
   readonly checkedArgs?: number;
   /** why tsbpf's verifier cannot judge a call to it (the state it would need is not modelled) */
   readonly unmodelled?: string;
+  /**
+   * The proto's `allowed` callback, by name (the verifier holds the rule): 'd_path' is
+   * bpf_d_path_allowed, 'lsm_sleepable_hook' bpf_ima_inode_hash_allowed. Where it says no,
+   * the call is refused with "helper call is not allowed in probe".
+   */
+  readonly allowed?: 'd_path' | 'lsm_sleepable_hook';
   /** where tsbpf implements it: a module path under src/ (the registry's helpers); absent if it does not */
   readonly impl?: string;
   /** the call a host makes to register an implemented helper the default registry leaves out */
@@ -56,7 +62,6 @@ const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are no
 const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON / PTR_TO_TCP_SOCK), which tsbpf does not model';
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
 const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
-const SLEEP = 'it might sleep, and tsbpf does not check that only sleepable programs call it';
 /** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
 const KIT = "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()";
 
@@ -124,9 +129,10 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
   // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
   ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
-  ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], GPL), { privileged: true, unmodelled: BTF_OBJ }],
-  ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
-  ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true }), { privileged: true, unmodelled: SLEEP }],
+  ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], { ...GPL, argStruct: 'task_struct', retStruct: 'pt_regs' }), { privileged: true }],
+  // copy_from_user(_task) may fault in user memory: sleepable programs only (might_sleep)
+  ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true }],
+  ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true, argStruct: 'task_struct' }), { privileged: true }],
   // task local storage (kernel/bpf/bpf_task_storage.c): the task (arg2_btf_id) may be NULL, as may the initial value
   ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
   ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true }],
@@ -178,23 +184,26 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['get_func_arg_cnt', CTX, { progTypes: T.TRAMPOLINE }],
   // override_return: kprobes, only in kernels built with CONFIG_BPF_KPROBE_OVERRIDE — not the oracle 6.18
   ['override_return', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], GPL), { progTypes: T.NONE }],
-  ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO']), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
-  ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
-  ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
-  ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID']), { progTypes: T.TRACING_PROG, unmodelled: BTF_OBJ }],
+  // find_vma: the callback gets (task, vma, ctx) and returns 0 or 1 (callback.ts)
+  ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
+  // d_path: only where the kernel knows the path is safe to walk (bpf_d_path_allowed: iterators, sleepable LSM hooks, btf_allowlist_d_path)
+  ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { argStruct: 'path' }), { progTypes: T.TRACING_PROG, allowed: 'd_path' }],
+  ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'sk_buff' }), { progTypes: T.TRACING_PROG }],
+  ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'xdp_buff' }), { progTypes: T.TRACING_PROG }],
+  ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID'], { argStruct: 'file', retStruct: 'socket' }), { progTypes: T.TRACING_PROG }],
   // the seq_file helpers of iterators: arg1 is the iterator's struct seq_file (ctx->meta->seq)
   ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
   ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
-  ['seq_printf_btf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.ITER, unmodelled: BTF_OBJ }],
+  ['seq_printf_btf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
   // kernel/bpf/bpf_lsm.c, security: LSM programs
-  ['bprm_opts_set', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
-  ['ima_inode_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
-  ['ima_file_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  ['bprm_opts_set', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING'], { argStruct: 'linux_binprm' }), { progTypes: T.LSM }],
+  // the IMA hashes: sleepable LSM hooks only (bpf_ima_inode_hash_allowed)
+  ['ima_inode_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true, argStruct: 'inode' }), { progTypes: T.LSM, allowed: 'lsm_sleepable_hook' }],
+  ['ima_file_hash', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], { mightSleep: true, argStruct: 'file' }), { progTypes: T.LSM, allowed: 'lsm_sleepable_hook' }],
   // kernel/bpf/syscall.c: BPF_PROG_TYPE_SYSCALL programs (sleepable)
-  ['sys_bpf', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
-  ['btf_find_by_name_kind', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
-  ['sys_close', p('INTEGER', ['ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL, unmodelled: SLEEP }],
+  ['sys_bpf', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.SYSCALL }],
+  ['btf_find_by_name_kind', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL }],
+  ['sys_close', p('INTEGER', ['ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL }],
   ['kallsyms_lookup_name', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.SYSCALL }],
 
   // kernel/bpf/cgroup.c

@@ -78,7 +78,7 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   const field = `${tname}.${w.field.split('.').filter(Boolean).join('.')}`;
   let flags: BtfPtrFlags = 'untrusted';
   let maybeNull = false;
-  if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.input.sleepable) {
+  if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.sleepable) {
     const safe = SAFE_FIELDS.get(field);
     if (safe) {
       flags = safe.flags;

@@ -21,6 +21,7 @@ import { type CallArgMeta, checkFuncArg } from './helper-args.js';
 import { RET_TYPES } from './helper-ret.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
+import { helperAllowed, D_PATH_ALLOWLIST } from './helper-allowed.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
@@ -90,6 +91,34 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       hint: 'call bpf_preempt_enable() before the tail call',
     });
   if (proto.gplOnly) requireGpl(env, i, name);
+  // the proto's `allowed` callback (bpf_d_path_allowed, bpf_ima_inode_hash_allowed)
+  if (info?.allowed && !helperAllowed(env, info.allowed))
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'helper call is not allowed in probe',
+      insn: i,
+      hint: info.allowed === 'd_path'
+        ? `${name} is allowed in iterators, sleepable LSM hooks and fentry/fexit of ${[...D_PATH_ALLOWLIST].join(', ')}`
+        : `${name} is allowed only in LSM programs on sleepable hooks`,
+      rule: `${name} is not allowed where this program attaches`,
+    });
+  // might_sleep: only a sleepable program may call it, and never while it holds the RCU read lock or has preemption off
+  if (proto.mightSleep && !env.sleepable)
+    throw new Reject({
+      errno: 'EINVAL',
+      message: 'helper call might sleep in a non-sleepable prog',
+      insn: i,
+      hint: `load the program as sleepable (a \`.s\` section: SEC("uprobe.s"), SEC("lsm.s/..."), SEC("fentry.s/..."), SEC("iter.s/...")) to call ${name}`,
+      rule: `${name} may sleep, so only sleepable programs may call it`,
+    });
+  if (proto.mightSleep && (env.cur.rcuLock || env.cur.preemptLock))
+    throw new Reject({
+      errno: 'EINVAL',
+      message: `sleepable helper ${name}#${id} in ${env.cur.rcuLock ? 'rcu_read_lock region' : 'non-preemptible region'}`,
+      insn: i,
+      hint: env.cur.rcuLock ? 'call it after bpf_rcu_read_unlock()' : 'call it after bpf_preempt_enable()',
+      rule: `${name} may sleep, which a program may not do with ${env.cur.rcuLock ? 'the RCU read lock held' : 'preemption disabled'}`,
+    });
   const regs = env.regs();
   const meta: CallArgMeta = { id, name, proto, insn: i, mapIdx: -1, memReg: -1, funcTarget: -1, allocSize: -1, releaseRef: 0, sizeMax: -1n };
   const keyReg = regs[2]!.clone();

@@ -1,7 +1,8 @@
 /**
- * Callbacks of bpf_loop and bpf_for_each_map_elem: entering the callback
- * with the arguments the helper passes (push_callback_call with
- * set_loop_callback_state / set_map_elem_callback_state), and its return,
+ * Callbacks of bpf_loop, bpf_for_each_map_elem and bpf_find_vma: entering
+ * the callback with the arguments the helper passes (push_callback_call with
+ * set_loop_callback_state / set_map_elem_callback_state /
+ * set_find_vma_callback_state), and its return,
  * which explores another iteration while the helper may call it again and
  * widens what the iterations change so that they converge.
  */
@@ -15,6 +16,7 @@ import type { CallArgMeta } from './helper-args.js';
 import { frameStr } from './log.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { enterFunc, rangeText } from './call.js';
+import { kernelBtf } from './kernel-btf.js';
 
 /**
  * Before another callback iteration, forget what the previous iteration
@@ -45,7 +47,7 @@ function widenCallerStacks(st: VerifierState): void {
 }
 
 /**
- * push_callback_call for bpf_loop and bpf_for_each_map_elem: the path that never calls the
+ * push_callback_call for bpf_loop, bpf_for_each_map_elem and bpf_find_vma: the path that never calls the
  * callback goes on the explorer's stack, and this one enters the callback with the arguments
  * the helper passes. Returns the callback's first instruction, or -1 when the call takes none.
  */
@@ -56,12 +58,12 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
   // (callback_depth < umax(R1) in check_helper_call) and never calls it when R1 is 0.
   const loopMax = id === BPF_FUNC.loop && regs[1]!.type === 'scalar' ? regs[1]!.s.umax : -1n;
   // Callbacks: verify the function with the arguments the helper passes.
-  if ((id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem) && meta.funcTarget >= 0 && loopMax !== 0n) {
-    const ctxArg = regs[3]!.clone();
+  if ((id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem || id === BPF_FUNC.find_vma) && meta.funcTarget >= 0 && loopMax !== 0n) {
     let args: Reg[];
-    if (id === BPF_FUNC.loop) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), ctxArg];
+    if (id === BPF_FUNC.loop) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), regs[3]!.clone()];
+    else if (id === BPF_FUNC.find_vma) args = findVmaCallbackArgs(env, regs);
     else {
-      args = [Reg.ptr('map_ptr', { map: meta.mapIdx }), Reg.ptr('map_key', { map: meta.mapIdx }), Reg.ptr('map_value', { map: meta.mapIdx }), ctxArg];
+      args = [Reg.ptr('map_ptr', { map: meta.mapIdx }), Reg.ptr('map_key', { map: meta.mapIdx }), Reg.ptr('map_value', { map: meta.mapIdx }), regs[3]!.clone()];
     }
     // The callback may run zero times: the path that skips it continues after the call.
     const skip = env.cur.clone();
@@ -78,6 +80,23 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
     return next;
   }
   return -1;
+}
+
+/**
+ * set_find_vma_callback_state: the callback gets find_vma's task (the caller's R1), the VMA
+ * found (a plain struct vm_area_struct pointer, never NULL) and the callback context (the
+ * caller's R4).
+ */
+function findVmaCallbackArgs(env: Verifier, regs: Reg[]): Reg[] {
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const vma = btf.typeByName('vm_area_struct', 'struct');
+  if (!vma) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: 'bpf_find_vma passes a struct vm_area_struct, which the kernel BTF given lacks',
+    insn: env.idx,
+    hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+  });
+  return [regs[1]!.clone(), Reg.ptr('btf_id', { btfId: vma.id, btfName: 'vm_area_struct' }), regs[4]!.clone()];
 }
 
 /**

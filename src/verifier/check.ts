@@ -42,7 +42,7 @@ export function bpfCheck(env: Verifier): void {
   // The kernel (check_attach_btf_id) refuses a syscall program loaded without
   // BPF_F_SLEEPABLE (1 << 4); libbpf sets the flag for SEC("syscall"), and the
   // object reader marks such programs sleepable (ProgramSpec.sleepable).
-  const sleepable = env.input.sleepable ?? ((env.input.progFlags ?? 0) & 16) !== 0;
+  const sleepable = env.sleepable;
   if (env.rules.name === 'syscall' && !sleepable)
     throw new Reject({
       errno: 'EINVAL',
@@ -189,7 +189,16 @@ function checkInsnsStatic(env: Verifier): void {
         });
     }
     if (ins.code === op.OP_LDDW) {
-      if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({ errno: 'EINVAL', message: 'ldimm64 of a BTF id (ksym) is not supported', insn: i });
+      // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) is a kernel
+      // variable Linux types from its BTF; tsbpf does not model kernel variables, so this is
+      // unsupported, not a verdict (Linux accepts a ksym its BTF has).
+      if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({
+        errno: 'ENOTSUPP',
+        message: 'ldimm64 of a BTF id (a typed __ksym variable) is not supported by tsbpf',
+        insn: i,
+        hint: 'typed ksyms and the helpers that take them (bpf_per_cpu_ptr, bpf_this_cpu_ptr) are not modelled yet',
+        rule: 'typed ksyms are not supported by tsbpf',
+      });
       // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
       // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
       const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;

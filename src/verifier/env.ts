@@ -241,6 +241,11 @@ export class Verifier implements MapNames {
     if (this.logLevel > 0) this.out.push(line);
   }
 
+  /** BPF_F_SLEEPABLE: the input's `sleepable`, else the flag in its prog_flags (the kernel's prog->sleepable). */
+  get sleepable(): boolean {
+    return this.input.sleepable ?? ((this.input.progFlags ?? 0) & 16) !== 0;
+  }
+
   get logText(): string {
     return this.out.join('\n') + (this.out.length ? '\n' : '');
   }

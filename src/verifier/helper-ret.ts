@@ -43,12 +43,14 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   },
   PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
   PTR_TO_BTF_ID_OR_NULL: btfIdRet,
+  PTR_TO_BTF_ID: btfIdRet,
 };
 
 /**
- * RET_PTR_TO_BTF_ID_OR_NULL: a pointer to the proto's ret_btf_id struct in
- * the kernel BTF, or NULL (no trust flag: ptr_or_null_tcp_sock). A cast
- * (bpf_skc_to_*, is_ptr_cast_function) keeps its argument's reference.
+ * RET_PTR_TO_BTF_ID(_OR_NULL): a pointer to the proto's ret_btf_id struct in
+ * the kernel BTF (no trust flag: ptr_pt_regs, ptr_or_null_tcp_sock), with an
+ * id for the NULL check when it may be NULL. A cast (bpf_skc_to_*,
+ * is_ptr_cast_function) keeps its argument's reference.
  */
 function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
   const want = meta.proto.retStruct ?? '';
@@ -61,7 +63,8 @@ function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
     hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
     rule: `the kernel BTF has no struct ${want}`,
   });
-  return Reg.ptr('btf_id', { btfId: t.id, btfName: want, id: env.newId(), maybeNull: true, ...(meta.castRef ? { refObjId: meta.castRef } : {}) });
+  const orNull = meta.proto.ret === 'PTR_TO_BTF_ID_OR_NULL';
+  return Reg.ptr('btf_id', { btfId: t.id, btfName: want, ...(orNull ? { id: env.newId(), maybeNull: true } : {}), ...(meta.castRef ? { refObjId: meta.castRef } : {}) });
 }
 
 /** A map lookup's value (or NULL), a map-in-map lookup's inner map. */

@@ -89,7 +89,7 @@ export class Frame {
   callsite: number;
   /** first instruction of the function this frame runs */
   subprog: number;
-  /** the frame runs a callback of this helper id (bpf_loop, for_each_map_elem), or 0 */
+  /** the frame runs a callback of this helper id (bpf_loop, for_each_map_elem, find_vma), or 0 */
   callbackOf = 0;
   /** for callbacks: the r1..r4 the helper passes at every iteration */
   callbackArgs: Reg[] | null = null;

@@ -52,6 +52,17 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct bpf_iter__tcp',
   'struct bpf_iter_meta',
   'struct seq_file',
+  // helpers on kernel objects: what they take (d_path's path, sock_from_file's file, skb_output's
+  // sk_buff) and return (task_pt_regs's pt_regs, sock_from_file's socket), and where they are called
+  'func bpf_iter_task_file',
+  'struct bpf_iter__task_file',
+  'struct path',
+  'struct socket',
+  'struct linux_binprm',
+  'typedef btf_trace_sched_process_exec',
+  'typedef btf_trace_kfree_skb',
+  // bpf_find_vma's callback argument
+  'struct vm_area_struct',
 ];
 
 export interface Recorded {

@@ -40,7 +40,7 @@ function progTypes(h: HelperInfo): string {
 function prototype(h: HelperInfo): string {
   const p = h.proto;
   const flags = [p.gplOnly && 'GPL', p.changesPktData && 'moves the packet', p.releasesArg !== undefined && `releases arg ${p.releasesArg + 1}`,
-    p.mightSleep && 'might sleep', h.pktAccess && 'packet memory', h.privileged && 'CAP_BPF/CAP_PERFMON', h.retBoundedBySize && 'R0 ≤ size'].filter(Boolean);
+    p.mightSleep && 'might sleep', h.allowed && `only ${h.allowed === 'd_path' ? 'in iterators, sleepable LSM hooks and allowlisted functions' : 'on sleepable LSM hooks'}`, h.pktAccess && 'packet memory', h.privileged && 'CAP_BPF/CAP_PERFMON', h.retBoundedBySize && 'R0 ≤ size'].filter(Boolean);
   return `\`${p.ret} ${h.name}(${p.args.join(', ')})\`${flags.length ? ` (${flags.join('; ')})` : ''}`;
 }
 

@@ -58,6 +58,9 @@ const SLEEPABLE_HOOKS: ReadonlySet<string> = new Set([
   'task_setscheduler', 'userns_create',
 ]);
 
+/** bpf_lsm_is_sleepable_hook: a hook a sleepable program may attach to (the hook name, without bpf_lsm_). */
+export const isSleepableLsmHook = (hook: string): boolean => SLEEPABLE_HOOKS.has(hook);
+
 /** untrusted_lsm_hooks: hooks whose arguments are being freed, so their pointers are not trusted. */
 const UNTRUSTED_HOOKS: ReadonlySet<string> = new Set([
   'bpf_map_free', 'bpf_prog_free', 'file_alloc_security', 'file_free_security', 'sk_alloc_security', 'sk_free_security', 'task_free',
