@@ -61,7 +61,7 @@ const TASK_ARG = { struct: 'task_struct' };
 const CSS_ARG = { struct: 'cgroup_subsys_state' };
 
 /** The iterators of the kernel's common_btf_ids (kernel/bpf/helpers.c): every program type may use them. */
-export const ITERS: ReadonlyMap<string, IterKind> = new Map<string, IterKind>([
+const ITERS: ReadonlyMap<string, IterKind> = new Map<string, IterKind>([
   // bpf_iter_num_new(it, int start, int end): the integers [start, end); next gives int *
   ['num', { kind: 'num', slots: 1, newArgs: ['scalar', 'scalar'], next: { mem: 4 }, runtime: 'iter' }],
   // bpf_iter_bits_new(it, const u64 *unsafe_ptr__ign, u32 nr_words): the set bits' indices; next gives int *
