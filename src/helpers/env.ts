@@ -130,6 +130,14 @@ export interface HelperKernel {
   sampleCounter(): PerfCounter;
   /** a call with an effect outside the program (send_signal, override_return, ...), kept for the test to assert on */
   record(helper: string, args: Record<string, bigint | number>): void;
+  /** the output buffer of the seq_file at `seq` (an iterator's meta->seq), undefined when no iteration holds one there */
+  seq?(seq: bigint): SeqOutput | undefined;
+}
+
+/** The buffer of a seq_file an iterator program writes to (fs/seq_file.c). */
+export interface SeqOutput {
+  /** append `data` whole (seq_write, seq_bprintf: count + len < size), else mark the buffer overflowed; false on overflow */
+  write(data: Uint8Array): boolean;
 }
 
 /** What the runtime offers every helper, for the life of a loaded collection. */
