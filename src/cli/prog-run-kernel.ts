@@ -86,7 +86,7 @@ function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
 function snapshot(coll: Collection): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const [name, m] of coll.maps) {
-    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
+    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter', 'task_storage', 'inode_storage', 'sk_storage', 'cgrp_storage'].includes(m.type)) continue;
     const entries = new Map<string, string>();
     for (const [k, v] of (m as BpfMap<unknown>).entries()) entries.set(hex(k), Array.isArray(v) ? v.map((x: Uint8Array) => hex(x)).join(' | ') : hex(v as Uint8Array));
     out.set(name, entries);

@@ -56,6 +56,10 @@ export interface HelperMap {
   cgroupAt?(index: number): bigint | undefined;
   /** prog_array: the program in slot `index` */
   progAt?(index: number): Executable | undefined;
+  /** local storage maps: the value of the object at `owner` (its address), made from `initAddr` (0: zeros) when `create`; 0 when none */
+  storageGet?(owner: number, initAddr: number, create: boolean): number;
+  /** local storage maps: 0, or -ENOENT when the object has no value */
+  storageDelete?(owner: number): number;
 }
 
 /** Time sources, in nanoseconds (CLOCK_MONOTONIC, CLOCK_BOOTTIME, coarse monotonic) and jiffies. */

@@ -27,6 +27,7 @@ import { ManualClock } from '../runtime/host.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { getFuncIp, tracingHelpers } from '../helpers/tracing.js';
 import { seqHelpers } from '../helpers/seq.js';
+import { storageHelpers } from '../helpers/storage.js';
 import type { HelperKernel, PerfCounter, TaskIdentity, TraceRecord } from '../helpers/env.js';
 import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
@@ -166,7 +167,7 @@ export class TestKit {
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
     this.givenBtf = opts.kernelBtf !== undefined;
     const helpers = defaultHelpers();
-    for (const h of [...tracingHelpers, ...seqHelpers, getFuncIp]) helpers.register(h);
+    for (const h of [...tracingHelpers, ...seqHelpers, ...storageHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
