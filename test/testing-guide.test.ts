@@ -188,3 +188,15 @@ test('guide: taskps lists every task with its parent, then a count (an iter/task
     'PID     PPID    UID   COMM\n' + '1       1       0     systemd\n' + '300     1       0     sshd\n' + '301     300     1000  bash\n' + '1000    1       1000  tsbpf-test\n' + '4 tasks seen\n',
   );
 });
+
+test('guide: task storage counts wakeups per task and forgets a task at exit', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(ROOT, 'test/testing-progs/task_storage.o'));
+  const cron = kit.model.object('task_struct', { pid: 77, tgid: 77, comm: 'cron' });
+  await kit.fire('tp_btf/sched_wakeup', { args: [cron] });
+  await kit.fire('tp_btf/sched_wakeup', { args: [cron] });
+  const perTask = coll.map('per_task', 'task_storage');
+  assert.equal(new DataView(perTask.getFor(cron)!.buffer).getBigUint64(0, true), 2n);
+  await kit.fire('tp_btf/sched_process_exit', { args: [cron] });
+  assert.equal(perTask.getFor(cron), undefined);
+});
