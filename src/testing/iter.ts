@@ -25,7 +25,7 @@ import type { KernelModel, KernelObject } from './model.js';
 /** PAGE_SIZE << 3: the seq_file buffer bpf_seq_read allocates. */
 export const SEQ_BUF_SIZE = 8 * 4096;
 /** What `cat` asks read() for at a time (coreutils' IO_BUFSIZE). */
-export const DEFAULT_READ_SIZE = 128 * 1024;
+const DEFAULT_READ_SIZE = 128 * 1024;
 /** MAX_ITER_OBJECTS: objects one read visits at most. */
 const MAX_ITER_OBJECTS = 1_000_000;
 
