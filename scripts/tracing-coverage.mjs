@@ -4,7 +4,9 @@
 // --kernel-btf BTF` verifies it) is run once on the default synthetic event
 // (the kit's current task, zeroed arguments) under the kit in both engines,
 // and once by the command itself, `bin/tsbpf prog run OBJ PROG --kernel-btf
-// BTF -j` (the bundled CLI, a process per program; --no-cli skips it).
+// BTF -j` (the bundled CLI, a process per program; --no-cli skips it). An
+// iterator program (iter/task) is read to its end instead (kit.iterate), and
+// the command must print the same output.
 // Prints one line per program and a summary of the failures by cause (-j:
 // JSON).
 //
@@ -19,7 +21,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { TestKit } = await import(join(root, 'dist/src/testing/index.js'));
+const { TestKit, iterTarget } = await import(join(root, 'dist/src/testing/index.js'));
 const { loadBtfFile } = await import(join(root, 'dist/src/object/btf/file.js'));
 const { loadObjectFile } = await import(join(root, 'dist/src/object/file.js'));
 const { VerifierError } = await import(join(root, 'dist/src/verifier/error.js'));
@@ -89,7 +91,7 @@ function libbpfFixups(spec, kit) {
  * The same event by the command: `bin/tsbpf prog run OBJ PROG --kernel-btf
  * BTF -j`, with the maps the tools' user space sizes given as --map-size
  * (the CLI's loader sizes perf_event_arrays itself). Its r0 must be the
- * kit's: one event, one answer.
+ * kit's: one event, one answer (an iterator's: its seq output, byte for byte).
  */
 function runCli(file, prog, overrides, kitRetval) {
   const sizes = Object.entries(overrides)
@@ -105,7 +107,10 @@ function runCli(file, prog, overrides, kitRetval) {
   } catch {
     return { cli: 'failed', cause: `not JSON: ${r.stdout.slice(0, 80)}` };
   }
-  if (kitRetval !== undefined && String(out.retval) !== String(kitRetval)) return { cli: 'failed', cause: `r0 ${out.retval}, the kit's ${kitRetval}` };
+  if (typeof kitRetval === 'object') {
+    const same = Array.isArray(out.output) && out.output.length === kitRetval.length && out.output.every((b, i) => b === kitRetval[i]);
+    if (!same || out.error) return { cli: 'failed', cause: `seq output of ${out.output?.length} bytes${out.error ? ` (${out.error.errno})` : ''}, the kit's ${kitRetval.length}` };
+  } else if (kitRetval !== undefined && String(out.retval) !== String(kitRetval)) return { cli: 'failed', cause: `r0 ${out.retval}, the kit's ${kitRetval}` };
   return { cli: 'ok' };
 }
 
@@ -138,8 +143,16 @@ for (const file of files) {
           break;
         }
         try {
-          const r = await kit.fire(coll.program(name));
-          if (engine === 'jit') kitRetval = r.retval;
+          const prog = coll.program(name);
+          if (iterTarget(prog.spec.section) !== undefined) {
+            // read to its end as cat reads the pinned file; a read error is a failure to run
+            const r = await kit.iterate(prog);
+            if (r.error) throw Object.assign(new Error(r.error.message), { errno: r.error.errno });
+            if (engine === 'jit') kitRetval = r.output;
+          } else {
+            const r = await kit.fire(prog);
+            if (engine === 'jit') kitRetval = r.retval;
+          }
           row[engine] = 'ok';
         } catch (e) {
           row[engine] = 'failed';

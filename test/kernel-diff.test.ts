@@ -126,6 +126,7 @@ const USER_REFUSES: Record<string, { errno: string; why: string }> = {
   'examples/testing/profile.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
   'examples/testing/offcputime.bpf': { errno: 'ENOTSUPP', why: 'bpf_get_stackid needs the test kit, which gives the stacks (test/maps-stack-trace.test.ts compares stack ids with the kernel)' },
   'examples/testing/cgroupreads.bpf': { errno: 'ENOTSUPP', why: 'bpf_current_task_under_cgroup needs the test kit, which models the cgroup hierarchy' },
+  'examples/testing/taskps.bpf': { errno: 'ENOTSUPP', why: 'bpf_seq_printf writes to an iterator\'s seq_file, which only the test kit reads (kit.iterate; test/testing-iter.test.ts)' },
 };
 
 test('kernel backend: fixtures list is not empty', () => assert.ok(fixtures.length >= 10));

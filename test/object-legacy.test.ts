@@ -190,5 +190,8 @@ test("prog load refuses every program when a map is one the kernel would not cre
   // perf_event_array without max_entries gets one slot per CPU, as libbpf sizes it
   assert.equal(refusedMap([{ ...base, name: 'pe', type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 0 }]), undefined);
   // a type tsbpf does not implement is not a verdict on the object
-  assert.equal(refusedMap([{ ...base, name: 'st', type: 'sk_storage', keySize: 4, valueSize: 8, maxEntries: 0, flags: 1 }]), undefined);
+  assert.equal(refusedMap([{ ...base, name: 'um', type: 'user_ringbuf', maxEntries: 4096 }]), undefined);
+  // one it implements is: a socket storage map without BTF types is refused, as Linux refuses it
+  assert.equal(refusedMap([{ ...base, name: 'st', type: 'sk_storage', keySize: 4, valueSize: 8, maxEntries: 0, flags: 1 }])?.errno, 'EINVAL');
+  assert.equal(refusedMap([{ ...base, name: 'st', type: 'sk_storage', keySize: 4, valueSize: 8, maxEntries: 0, flags: 1, btfKeyTypeId: 1, btfValueTypeId: 2 }]), undefined);
 });

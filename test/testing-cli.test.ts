@@ -168,3 +168,23 @@ test('package: tsbpf/testing resolves to the kit', async () => {
   assert.equal(typeof mod.TestKit, 'function');
   assert.equal(typeof mod.KernelModel, 'function');
 });
+
+test('cli: prog run --kernel-btf reads an iterator program as cat reads its pinned file', () => {
+  const r = run('prog', 'run', join(PROGS, 'task_iter.o'), 'ps_lines', '--kernel-btf', 'shipped', '--comm', 'bash');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '    PID     TID COMM\n      1       1 systemd\n   1000    1000 bash\n-- 2 tasks\n');
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-iter-'));
+  try {
+    const ev = join(dir, 'ev.json');
+    writeFileSync(ev, JSON.stringify({ link_info: { task: { tid: 1 } } }));
+    const j = run('prog', 'run', join(PROGS, 'task_iter.o'), 'get_tasks', '--kernel-btf', 'shipped', '--event', ev, '-j');
+    assert.equal(j.status, 0, j.stderr);
+    const o = JSON.parse(j.stdout) as { output: number[]; runs: number; error?: unknown };
+    assert.equal(o.output.length, 64); // one struct task_info: init's
+    assert.equal(o.runs, 2);
+    assert.equal(new TextDecoder().decode(Uint8Array.from(o.output.slice(12, 19))), 'systemd');
+    assert.equal(o.error, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -174,3 +174,29 @@ test('packets: the builders write the checksums a stack would', () => {
   assert.throws(() => ipv6({ src: '1::2::3', dst: '::' }, udp({ sport: 1, dport: 2 })), (e: unknown) => e instanceof TsbpfError);
   assert.throws(() => tcp({ sport: 1, dport: 2, flags: 'X' }), (e: unknown) => e instanceof TsbpfError);
 });
+
+test('guide: taskps lists every task with its parent, then a count (an iter/task program)', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(EX, 'taskps.bpf.o'));
+  const init = kit.model.objects('task_struct').find((t) => t.get('pid') === 1n);
+  const sshd = kit.model.object('task_struct', { pid: 300, tgid: 300, comm: 'sshd', cred: { uid: 0 }, real_parent: init! });
+  kit.model.object('task_struct', { pid: 301, tgid: 301, comm: 'bash', cred: { uid: 1000 }, real_parent: sshd });
+  const r = await kit.iterate(coll.program('taskps'));
+  assert.equal(r.error, undefined);
+  assert.equal(
+    r.text,
+    'PID     PPID    UID   COMM\n' + '1       1       0     systemd\n' + '300     1       0     sshd\n' + '301     300     1000  bash\n' + '1000    1       1000  tsbpf-test\n' + '4 tasks seen\n',
+  );
+});
+
+test('guide: task storage counts wakeups per task and forgets a task at exit', async () => {
+  using kit = new TestKit();
+  const coll = await kit.load(join(ROOT, 'test/testing-progs/task_storage.o'));
+  const cron = kit.model.object('task_struct', { pid: 77, tgid: 77, comm: 'cron' });
+  await kit.fire('tp_btf/sched_wakeup', { args: [cron] });
+  await kit.fire('tp_btf/sched_wakeup', { args: [cron] });
+  const perTask = coll.map('per_task', 'task_storage');
+  assert.equal(new DataView(perTask.getFor(cron)!.buffer).getBigUint64(0, true), 2n);
+  await kit.fire('tp_btf/sched_process_exit', { args: [cron] });
+  assert.equal(perTask.getFor(cron), undefined);
+});

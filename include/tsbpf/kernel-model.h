@@ -5,9 +5,98 @@
 #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
 #endif
 
+typedef unsigned long long u64;
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	union {
+		struct seq_file *seq;
+	};
+	u64 session_id;
+	u64 seq_num;
+};
+
 typedef unsigned int u32;
 
-typedef unsigned long long u64;
+struct thread_info {
+	unsigned long flags;
+	u32 cpu;
+};
+
+typedef int pid_t;
+
+struct cred;
+
+struct mm_struct;
+
+struct files_struct;
+
+struct nsproxy;
+
+struct signal_struct;
+
+struct css_set;
+
+struct task_struct {
+	struct thread_info thread_info;
+	unsigned int __state;
+	unsigned int flags;
+	int on_cpu;
+	int prio;
+	int static_prio;
+	int normal_prio;
+	unsigned int policy;
+	unsigned int sched_reset_on_fork: 1;
+	unsigned int sched_contributes_to_load: 1;
+	unsigned int in_execve: 1;
+	unsigned int in_iowait: 1;
+	int exit_state;
+	int exit_code;
+	int exit_signal;
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct task_struct *parent;
+	struct task_struct *group_leader;
+	u64 utime;
+	u64 stime;
+	u64 start_time;
+	u64 start_boottime;
+	const struct cred *real_cred;
+	const struct cred *cred;
+	char comm[16];
+	struct mm_struct *mm;
+	struct mm_struct *active_mm;
+	struct files_struct *files;
+	struct nsproxy *nsproxy;
+	struct signal_struct *signal;
+	struct css_set *cgroups;
+	void *stack;
+};
+
+typedef unsigned int uid_t;
+
+typedef struct {
+	uid_t val;
+} kuid_t;
+
+typedef unsigned int gid_t;
+
+typedef struct {
+	gid_t val;
+} kgid_t;
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
+};
 
 struct qstr {
 	union {
@@ -21,18 +110,6 @@ struct qstr {
 };
 
 typedef unsigned short umode_t;
-
-typedef unsigned int uid_t;
-
-typedef struct {
-	uid_t val;
-} kuid_t;
-
-typedef unsigned int gid_t;
-
-typedef struct {
-	gid_t val;
-} kgid_t;
 
 typedef long long loff_t;
 
@@ -61,17 +138,6 @@ struct vfsmount {
 struct path {
 	struct vfsmount *mnt;
 	struct dentry *dentry;
-};
-
-struct cred {
-	kuid_t uid;
-	kgid_t gid;
-	kuid_t suid;
-	kgid_t sgid;
-	kuid_t euid;
-	kgid_t egid;
-	kuid_t fsuid;
-	kgid_t fsgid;
 };
 
 struct file;
@@ -134,11 +200,6 @@ struct signal_struct {
 	int group_exit_code;
 };
 
-struct thread_info {
-	unsigned long flags;
-	u32 cpu;
-};
-
 struct request_queue {
 	int id;
 };
@@ -175,45 +236,6 @@ struct trace_entry {
 	unsigned char flags;
 	unsigned char preempt_count;
 	int pid;
-};
-
-typedef int pid_t;
-
-struct task_struct {
-	struct thread_info thread_info;
-	unsigned int __state;
-	unsigned int flags;
-	int on_cpu;
-	int prio;
-	int static_prio;
-	int normal_prio;
-	unsigned int policy;
-	unsigned int sched_reset_on_fork: 1;
-	unsigned int sched_contributes_to_load: 1;
-	unsigned int in_execve: 1;
-	unsigned int in_iowait: 1;
-	int exit_state;
-	int exit_code;
-	int exit_signal;
-	pid_t pid;
-	pid_t tgid;
-	struct task_struct *real_parent;
-	struct task_struct *parent;
-	struct task_struct *group_leader;
-	u64 utime;
-	u64 stime;
-	u64 start_time;
-	u64 start_boottime;
-	const struct cred *real_cred;
-	const struct cred *cred;
-	char comm[16];
-	struct mm_struct *mm;
-	struct mm_struct *active_mm;
-	struct files_struct *files;
-	struct nsproxy *nsproxy;
-	struct signal_struct *signal;
-	struct css_set *cgroups;
-	void *stack;
 };
 
 struct linux_binprm {
@@ -446,6 +468,33 @@ typedef void (*btf_trace_block_rq_complete)(void *, struct request *, int, unsig
 
 typedef void (*btf_trace_tcp_destroy_sock)(void *, struct sock *);
 
+struct bpf_iter__task {
+	union {
+		struct bpf_iter_meta *meta;
+	};
+	union {
+		struct task_struct *task;
+	};
+};
+
+typedef unsigned long size_t;
+
+struct seq_operations;
+
+struct seq_file {
+	char *buf;
+	size_t size;
+	size_t from;
+	size_t count;
+	size_t pad_until;
+	loff_t index;
+	loff_t read_pos;
+	const struct seq_operations *op;
+	int poll_event;
+	const struct file *file;
+	void *private;
+};
+
 struct kernel_model_types {
 	struct qstr qstr_;
 	struct inode inode_;
@@ -501,6 +550,8 @@ struct kernel_model_types {
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
 	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
+	struct bpf_iter__task iter_task;
+	struct seq_file seq_file_;
 };
 
 #ifndef BPF_NO_PRESERVE_ACCESS_INDEX

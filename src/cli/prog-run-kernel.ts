@@ -13,6 +13,12 @@
  * and `"task"` holds the current task's fields. Prints r0, the ring buffer
  * records, the recorded helper calls, bpf_printk lines and the maps the run
  * changed (-j: all as JSON).
+ *
+ * An iterator program (iter/task) is read instead, as `cat` reads its
+ * pinned file (kit.iterate): it prints the seq output as it is (-j: with
+ * the records, calls, trace and maps changed beside it); the JSON event's
+ * `"link_info": {"task": {"tid": N} | {"pid": N}}` narrows the tasks. A
+ * read error is printed after the output, and the exit status is 1.
  */
 import { readFileSync } from 'node:fs';
 import { CliUsageError, jsonText } from './args.js';
@@ -21,12 +27,12 @@ import { readBounded } from '../bounded-read.js';
 import { loadObjectFile } from '../object/file.js';
 import { withHostKconfig } from './host-kconfig.js';
 import { readBtfPath } from './btf-input.js';
-import { TestKit, type FireOptions } from '../testing/kit.js';
+import { iterTarget, TestKit, type FireOptions, type IterateOptions } from '../testing/kit.js';
 import type { ArgValue } from '../testing/events.js';
 import type { KernelObject, ObjectInit } from '../testing/model.js';
 import { shippedKernelBtf } from '../testing/kernel-btf.js';
 import type { BpfMap } from '../maps/map.js';
-import type { Collection } from '../runtime/runtime.js';
+import type { Collection, Program } from '../runtime/runtime.js';
 import { hexPrint } from './commands/prog-run.js';
 
 export interface KernelRunFlags {
@@ -80,7 +86,7 @@ function jsonArg(kit: TestKit, v: unknown, what: string): ArgValue {
 function snapshot(coll: Collection): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const [name, m] of coll.maps) {
-    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter'].includes(m.type)) continue;
+    if (['ringbuf', 'perf_event_array', 'cgroup_array', 'prog_array', 'array_of_maps', 'hash_of_maps', 'queue', 'stack', 'bloom_filter', 'task_storage', 'inode_storage', 'sk_storage', 'cgrp_storage'].includes(m.type)) continue;
     const entries = new Map<string, string>();
     for (const [k, v] of (m as BpfMap<unknown>).entries()) entries.set(hex(k), Array.isArray(v) ? v.map((x: Uint8Array) => hex(x)).join(' | ') : hex(v as Uint8Array));
     out.set(name, entries);
@@ -120,6 +126,7 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
     coll = await kit.load(spec, { programs: [progName], mapOverrides });
   }
   const ev: FireOptions = {};
+  const iterOpts: IterateOptions = {};
   let taskFields: Record<string, unknown> = {};
   if (f.event !== undefined) {
     let j: Record<string, unknown>;
@@ -137,6 +144,10 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
     if (typeof j.record === 'string') ev.record = j.record;
     if (typeof j.format === 'string') ev.format = readFileSync(j.format, 'utf8');
     if (typeof j.task === 'object' && j.task !== null) taskFields = j.task as Record<string, unknown>;
+    if (typeof j.link_info === 'object' && j.link_info !== null) {
+      const t = (j.link_info as { task?: Record<string, unknown> }).task ?? {};
+      iterOpts.task = Object.fromEntries(['tid', 'pid', 'pid_fd'].filter((k) => t[k] !== undefined).map((k) => [k, Number(jsonInt(t[k], `link_info.task.${k}`))]));
+    }
     if (typeof j.cpu === 'number') ev.cpu = j.cpu;
     if (j.cookie !== undefined) ev.cookie = jsonInt(j.cookie, 'cookie');
     if (typeof j.stack === 'object' && j.stack !== null) {
@@ -168,14 +179,10 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
   if (f.comm !== undefined) taskFields.comm = f.comm;
   applyTask(kit.task, taskFields);
   const before = snapshot(coll);
-  const r = await kit.fire(coll.program(progName), ev);
-  const after = snapshot(coll);
-  const changed: Record<string, Array<{ key: string; before: string | null; after: string | null }>> = {};
-  for (const [name, a] of after) {
-    const b = before.get(name)!;
-    const rows = [...new Set([...b.keys(), ...a.keys()])].filter((k) => b.get(k) !== a.get(k)).map((k) => ({ key: k, before: b.get(k) ?? null, after: a.get(k) ?? null }));
-    if (rows.length) changed[name] = rows;
-  }
+  const prog = coll.program(progName);
+  if (iterTarget(prog.spec.section) !== undefined) return await readIter(kit, coll, prog, iterOpts, before, f);
+  const r = await kit.fire(prog, ev);
+  const changed = mapsChanged(before, snapshot(coll));
   const calls = r.calls.map((c) => ({ helper: c.helper, args: Object.fromEntries(Object.entries(c.args).map(([k, v]) => [k, Number(v)])) }));
   if (f.json || f.pretty) {
     const records = Object.fromEntries(Object.entries(r.records).map(([k, v]) => [k, v.map((x) => Array.from(x))]));
@@ -189,6 +196,33 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
   for (const [name, rows] of Object.entries(changed)) for (const row of rows) text += `map ${name}: key ${row.key}: ${row.before ?? '(none)'} -> ${row.after ?? '(deleted)'}\n`;
   process.stdout.write(text);
   return 0;
+}
+
+type MapsChanged = Record<string, Array<{ key: string; before: string | null; after: string | null }>>;
+
+function mapsChanged(before: Map<string, Map<string, string>>, after: Map<string, Map<string, string>>): MapsChanged {
+  const changed: MapsChanged = {};
+  for (const [name, a] of after) {
+    const b = before.get(name)!;
+    const rows = [...new Set([...b.keys(), ...a.keys()])].filter((k) => b.get(k) !== a.get(k)).map((k) => ({ key: k, before: b.get(k) ?? null, after: a.get(k) ?? null }));
+    if (rows.length) changed[name] = rows;
+  }
+  return changed;
+}
+
+/** An iterator's file read to its end: the output as `cat` prints it (-j: with what the runs did beside it). */
+async function readIter(kit: TestKit, coll: Collection, prog: Program, opts: IterateOptions, before: Map<string, Map<string, string>>, f: KernelRunFlags): Promise<number> {
+  const r = await kit.iterate(prog, opts);
+  const changed = mapsChanged(before, snapshot(coll));
+  if (f.json || f.pretty) {
+    const records = Object.fromEntries(Object.entries(r.records).map(([k, v]) => [k, v.map((x) => Array.from(x))]));
+    const calls = r.calls.map((c) => ({ helper: c.helper, args: Object.fromEntries(Object.entries(c.args).map(([k, v]) => [k, Number(v)])) }));
+    process.stdout.write(jsonText({ output_text: r.text, output: Array.from(r.output), runs: r.runs, ...(r.error ? { error: r.error } : {}), records, calls, trace: r.trace.map((t) => t.message), maps_changed: changed }, f.pretty));
+  } else {
+    process.stdout.write(r.output);
+    if (r.error) process.stderr.write(`Error: ${r.error.message} (${r.error.errno})\n`);
+  }
+  return r.error ? 1 : 0;
 }
 
 /** The current task's fields from flags or the JSON event (`cred.uid`-style paths reach nested objects). */

@@ -56,6 +56,10 @@ export interface HelperMap {
   cgroupAt?(index: number): bigint | undefined;
   /** prog_array: the program in slot `index` */
   progAt?(index: number): Executable | undefined;
+  /** local storage maps: the value of the object at `owner` (its address), made from `initAddr` (0: zeros) when `create`; 0 when none */
+  storageGet?(owner: number, initAddr: number, create: boolean): number;
+  /** local storage maps: 0, or -ENOENT when the object has no value */
+  storageDelete?(owner: number): number;
 }
 
 /** Time sources, in nanoseconds (CLOCK_MONOTONIC, CLOCK_BOOTTIME, coarse monotonic) and jiffies. */
@@ -130,6 +134,14 @@ export interface HelperKernel {
   sampleCounter(): PerfCounter;
   /** a call with an effect outside the program (send_signal, override_return, ...), kept for the test to assert on */
   record(helper: string, args: Record<string, bigint | number>): void;
+  /** the output buffer of the seq_file at `seq` (an iterator's meta->seq), undefined when no iteration holds one there */
+  seq?(seq: bigint): SeqOutput | undefined;
+}
+
+/** The buffer of a seq_file an iterator program writes to (fs/seq_file.c). */
+export interface SeqOutput {
+  /** append `data` whole (seq_write, seq_bprintf: count + len < size), else mark the buffer overflowed; false on overflow */
+  write(data: Uint8Array): boolean;
 }
 
 /** What the runtime offers every helper, for the life of a loaded collection. */

@@ -13,7 +13,7 @@ import { probeSpan } from './reach.js';
 /** MAX_BPRINTF_BUF: the trace buffer bstr_printf writes into. */
 const MAX_BPRINTF_BUF = 512;
 /** MAX_BPRINTF_VARARGS */
-const MAX_VARARGS = 12;
+export const MAX_VARARGS = 12;
 
 function emit(env: ExecEnv, fmtAddr: bigint, fmtSize: number, args: bigint[]): bigint {
   if (!inSpace(env, fmtAddr, fmtSize)) return err('EFAULT');
@@ -34,13 +34,13 @@ function emit(env: ExecEnv, fmtAddr: bigint, fmtSize: number, args: bigint[]): b
   return BigInt(bytes.length);
 }
 
-function latin1(s: string): Uint8Array {
+export function latin1(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
   return b;
 }
 
-function readArgs(env: ExecEnv, addr: bigint, len: number): bigint[] | undefined {
+export function readArgs(env: ExecEnv, addr: bigint, len: number): bigint[] | undefined {
   if (len === 0) return [];
   if (!inSpace(env, addr, len)) return undefined;
   const out: bigint[] = [];

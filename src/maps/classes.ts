@@ -19,6 +19,10 @@ import { BloomFilter } from './bloom-filter.js';
 import { DevMap, DevMapHash } from './devmap.js';
 import { StackTraceMap } from './stack-trace.js';
 import { CgroupArray } from './cgroup-array.js';
+import { TaskStorageMap } from './task-storage.js';
+import { InodeStorageMap } from './inode-storage.js';
+import { SkStorageMap } from './sk-storage.js';
+import { CgrpStorageMap } from './cgrp-storage.js';
 
 export type MapClass = new (spec: MapSpec, ctx: MapContext) => BpfMap<unknown>;
 
@@ -47,6 +51,10 @@ export interface MapTypes {
   devmap_hash: DevMapHash;
   stack_trace: StackTraceMap;
   cgroup_array: CgroupArray;
+  task_storage: TaskStorageMap;
+  inode_storage: InodeStorageMap;
+  sk_storage: SkStorageMap;
+  cgrp_storage: CgrpStorageMap;
 }
 
 export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { readonly [K in keyof MapTypes]: MapClass } = {
@@ -69,4 +77,8 @@ export const MAP_CLASSES: Readonly<Partial<Record<MapTypeName, MapClass>>> & { r
   devmap_hash: DevMapHash,
   stack_trace: StackTraceMap,
   cgroup_array: CgroupArray,
+  task_storage: TaskStorageMap,
+  inode_storage: InodeStorageMap,
+  sk_storage: SkStorageMap,
+  cgrp_storage: CgrpStorageMap,
 };

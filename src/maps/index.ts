@@ -23,6 +23,7 @@ import {
   BPF_F_MMAPABLE,
   BPF_F_NO_COMMON_LRU,
   BPF_F_NO_PREALLOC,
+  BPF_F_CLONE,
   BPF_F_NUMA_NODE,
   BPF_F_PRESERVE_ELEMS,
   BPF_F_RDONLY,
@@ -38,6 +39,7 @@ import {
   roundUp,
 } from './flags.js';
 import { BUILD_ID_ENTRY_SIZE, PERF_MAX_STACK_DEPTH } from '../uapi/stack-trace.js';
+import { LOCAL_STORAGE_MAX_VALUE_SIZE } from './local-storage.js';
 
 export * from './map.js';
 export * from './flags.js';
@@ -58,6 +60,11 @@ export { QueueMap, StackMap } from './queue-stack.js';
 export { BloomFilter } from './bloom-filter.js';
 export { StackTraceMap } from './stack-trace.js';
 export { CgroupArray } from './cgroup-array.js';
+export { LocalStorageMap, LOCAL_STORAGE_MAX_VALUE_SIZE, type StorageOwner, type StorageOwnerRef } from './local-storage.js';
+export { TaskStorageMap } from './task-storage.js';
+export { InodeStorageMap } from './inode-storage.js';
+export { SkStorageMap } from './sk-storage.js';
+export { CgrpStorageMap } from './cgrp-storage.js';
 export { DevMap, DevMapHash } from './devmap.js';
 export { TypedMap, type TypedMapOptions } from './typed.js';
 
@@ -173,6 +180,15 @@ export function checkMapSpec(spec: MapSpec): void {
       if (flags & ~RINGBUF_CREATE_FLAG_MASK) fail('EINVAL', `map_flags 0x${flags.toString(16)} not allowed for ringbuf`);
       if (ks || vs || !isPowerOf2(me) || me % PAGE_SIZE !== 0)
         fail('EINVAL', `ringbuf needs key_size 0, value_size 0 and max_entries a power of 2 multiple of ${PAGE_SIZE} (got ${me})`);
+      return;
+    case 'task_storage':
+    case 'inode_storage':
+    case 'sk_storage':
+    case 'cgrp_storage':
+      // bpf_local_storage_map_alloc_check: no capacity, an int (fd) key, BTF for the value (the kernel's dumps need it)
+      if (flags & ~(BPF_F_NO_PREALLOC | BPF_F_CLONE) || !(flags & BPF_F_NO_PREALLOC) || me !== 0 || ks !== 4 || vs === 0 || !spec.btfKeyTypeId || !spec.btfValueTypeId)
+        fail('EINVAL', `${type} needs map_flags BPF_F_NO_PREALLOC (and at most BPF_F_CLONE), max_entries 0, key_size 4 (an fd), value_size > 0, and BTF key and value types`);
+      if (vs > LOCAL_STORAGE_MAX_VALUE_SIZE) fail('E2BIG', `${type} value_size ${vs} > ${LOCAL_STORAGE_MAX_VALUE_SIZE}`);
       return;
     default:
       fail('EOPNOTSUPP', `map type ${type} is not supported by tsbpf`);

@@ -11,6 +11,7 @@ import { RingBuf } from '../maps/ringbuf.js';
 import { PerfEventArray } from '../maps/perf-event-array.js';
 import { StackTraceMap } from '../maps/stack-trace.js';
 import { CgroupArray } from '../maps/cgroup-array.js';
+import { LocalStorageMap } from '../maps/local-storage.js';
 import type { HelperMap } from '../helpers/env.js';
 import type { Executable } from '../vm/engine.js';
 import { owning } from './confine.js';
@@ -50,6 +51,10 @@ export function helperMapOf(map: BpfMap<unknown>, programAt: (m: BpfMap<unknown>
   if (map instanceof StackTraceMap) view.stackId = (chain, flags) => map.stackId(chain, flags);
   if (map instanceof CgroupArray) view.cgroupAt = (i) => map.cgroupAt(i);
   if (map.type === 'prog_array') view.progAt = (i) => programAt(map, i);
+  if (map instanceof LocalStorageMap) {
+    view.storageGet = (owner, init, create) => owning(space, tag, () => map.storageGet(owner, init, create));
+    view.storageDelete = (owner) => map.storageDelete(owner);
+  }
   // bpf_for_each_map_elem: array, per-CPU array, hash kinds (kernel: map_ops->map_for_each_callback).
   if (FOR_EACH_TYPES.has(map.type)) {
     view.forEach = (cpu, visit) => {

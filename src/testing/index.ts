@@ -3,7 +3,8 @@
  * (docs/testing.md). For the user's own test runner: node:test, Vitest and
  * Jest alike.
  */
-export { TestKit, canonicalSection, type TestKitOptions, type FireOptions, type FireResult, type RecordedCall } from './kit.js';
+export { TestKit, canonicalSection, iterTarget, type TestKitOptions, type FireOptions, type FireResult, type RecordedCall, type IterateOptions, type IterateResult } from './kit.js';
+export { SEQ_BUF_SIZE, KIT_ITER_TARGETS, type TaskIterLinkInfo } from './iter.js';
 export { KernelModel, KernelObject, type FieldValue, type ObjectInit } from './model.js';
 export { shippedKernelBtf, SHIPPED_KERNEL_VERSION } from './kernel-btf.js';
 export { buildContext, eventKind, type ContextOptions, type TracingEvent, type ArgValue, type EventKind } from './events.js';

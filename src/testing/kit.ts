@@ -26,6 +26,8 @@ import { Runtime, type Collection, type LoadOptions, type Program, type RuntimeO
 import { ManualClock } from '../runtime/host.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { getFuncIp, tracingHelpers } from '../helpers/tracing.js';
+import { seqHelpers } from '../helpers/seq.js';
+import { storageHelpers } from '../helpers/storage.js';
 import type { HelperKernel, PerfCounter, TaskIdentity, TraceRecord } from '../helpers/env.js';
 import type { BpfMap } from '../maps/map.js';
 import { RingBuf } from '../maps/ringbuf.js';
@@ -37,6 +39,7 @@ import { kernelVersionCode } from '../uapi/kernel-version.js';
 import { buildContext, type TracingEvent } from './events.js';
 import type { Arch } from './regs.js';
 import { ModelSockets, type SkcToKind } from './sockets.js';
+import { iterTasks, KIT_ITER_TARGETS, readIterator, SeqBuffer, type SeqReadResult, type TaskIterLinkInfo } from './iter.js';
 
 export interface TestKitOptions {
   /** the kernel's BTF (a Btf, or the bytes of a BTF blob or an ELF with .BTF); default the small kernel tsbpf ships */
@@ -110,6 +113,19 @@ export interface FireResult {
   trace: TraceRecord[];
 }
 
+export interface IterateOptions {
+  /** iter/task: the tasks to visit, as libbpf's bpf_iter_attach_opts.link_info->task sets them (default every task) */
+  task?: TaskIterLinkInfo;
+  /** the bytes each read() of the iterator's file asks for (default 128 KiB, as `cat` reads) */
+  readSize?: number;
+}
+
+/** An iterator's file read to its end: what `cat /sys/fs/bpf/ITER` prints, and what the runs produced beside it. */
+export interface IterateResult extends SeqReadResult, Omit<FireResult, 'retval' | 'runs'> {
+  /** the output as UTF-8 text */
+  text: string;
+}
+
 export class TestKit {
   readonly runtime: Runtime;
   readonly model: KernelModel;
@@ -136,6 +152,10 @@ export class TestKit {
   private readonly ksyms = new Map<string, bigint>();
   private readonly pidNs = new WeakMap<KernelObject, { dev: bigint; ino: bigint; pid?: number; tgid?: number }>();
   private kconfig: Readonly<Record<string, number | bigint | boolean>>;
+  /** the seq_files of the iterations under way, by the address of their model seq_file (bpf_seq_printf's `m`) */
+  private readonly seqs = new Map<number, SeqBuffer>();
+  /** bpf_iter.c's session_id: one more for every iterator file opened */
+  private sessionId = 0n;
   /** the kit models the running kernel's BTF, or one the test gave: its LINUX_KERNEL_VERSION is the host's, as libbpf's is */
   private readonly givenBtf: boolean;
 
@@ -147,7 +167,7 @@ export class TestKit {
     this.kconfig = { LINUX_HAS_SYSCALL_WRAPPER: 1, ...opts.kconfig };
     this.givenBtf = opts.kernelBtf !== undefined;
     const helpers = defaultHelpers();
-    for (const h of [...tracingHelpers, getFuncIp]) helpers.register(h);
+    for (const h of [...tracingHelpers, ...seqHelpers, ...storageHelpers, getFuncIp]) helpers.register(h);
     const kernel = this.kernelView();
     this.runtime = new Runtime({ numCpus: 1, ...opts.runtime, kernel, kernelBtf: btf, clock: this.clock, helpers });
     this.model = new KernelModel(this.runtime.space, btf);
@@ -299,6 +319,7 @@ export class TestKit {
     const cpu = event.cpu ?? 0;
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.runtime.numCpus) throw new TsbpfError('ENXIO', `cpu ${cpu} is not online (the kit has ${this.runtime.numCpus}: runtime.numCpus)`);
     if (progs.length === 0) throw new TsbpfError('ENOENT', `no loaded program at ${String(target)}`);
+    for (const p of progs) if (iterTarget(p.spec.section) !== undefined) throw new TsbpfError('EINVAL', `${p.name} is an iterator program (${p.spec.section}): read it with kit.iterate()`);
     const prevTask = this.current;
     const prevStacks = this.stacks;
     if (event.task) this.setCurrent(event.task);
@@ -314,12 +335,59 @@ export class TestKit {
       this.current = prevTask;
       this.stacks = prevStacks;
     }
+    return { retval: runs[runs.length - 1]!.retval, runs, ...this.produced(calls0, trace0) };
+  }
+
+  /** The ring buffer records, recorded calls and bpf_printk lines since the calls and trace were `calls0` and `trace0` long. */
+  private produced(calls0: number, trace0: number): Pick<FireResult, 'records' | 'calls' | 'trace'> {
     const records: Record<string, Uint8Array[]> = {};
     for (const [name, r] of this.readers) {
       const got = r.read();
       if (got.length) records[name] = got;
     }
-    return { retval: runs[runs.length - 1]!.retval, runs, records, calls: this.calls.slice(calls0), trace: this.runtime.trace.slice(trace0) };
+    return { records, calls: this.calls.slice(calls0), trace: this.runtime.trace.slice(trace0) };
+  }
+
+  /**
+   * Read an iterator program's file to its end, as `cat` reads the file
+   * libbpf's bpf_iter_create (or `bpftool iter pin`) makes: the program runs
+   * once per object of its target (iter/task: every task of the model, by
+   * pid; `opts.task` narrows it as bpf_iter_link_info does) with
+   * ctx->meta->seq_num counting from 0, then once with a NULL object; what
+   * it writes with bpf_seq_printf / bpf_seq_write is the output, with the
+   * kernel's overflow and retry rules (iter.ts). A read error (EAGAIN,
+   * E2BIG) ends the reading as it ends `cat`: `error` says which, `output`
+   * holds what was read before it.
+   */
+  async iterate(target: Program | string, opts: IterateOptions = {}): Promise<IterateResult> {
+    const progs = typeof target === 'string' ? this.programsAt(target) : [target];
+    if (progs.length !== 1) throw new TsbpfError(progs.length ? 'EINVAL' : 'ENOENT', progs.length ? `${progs.length} programs at ${String(target)}: iterate one (a Program)` : `no loaded program at ${String(target)}`);
+    const p = progs[0]!;
+    const t = iterTarget(p.spec.section);
+    if (t === undefined) throw new TsbpfError('EINVAL', `${p.name} (${p.spec.section}) is not an iterator program: run it with kit.fire()`);
+    if (!(KIT_ITER_TARGETS as readonly string[]).includes(t))
+      throw new TsbpfError('ENOTSUPP', `${p.name}: the kit runs iterators over ${KIT_ITER_TARGETS.join(', ')}; the objects iter/${t} walks are not in its kernel model`);
+    const tasks = iterTasks(this.model, opts.task);
+    const readSize = opts.readSize ?? undefined;
+    if (readSize !== undefined && (!Number.isSafeInteger(readSize) || readSize <= 0)) throw new TsbpfError('EINVAL', `readSize ${readSize} is not a positive byte count`);
+    const seq = new SeqBuffer();
+    const seqFile = this.model.object('seq_file');
+    const meta = this.model.object('bpf_iter_meta', { seq: seqFile, session_id: ++this.sessionId });
+    this.seqs.set(seqFile.addr, seq);
+    const calls0 = this.calls.length;
+    const trace0 = this.runtime.trace.length;
+    let r: SeqReadResult;
+    try {
+      r = readIterator(tasks, (task, seqNum) => {
+        meta.set({ seq_num: seqNum });
+        return this.runOne(p, { args: [meta, task] });
+      }, seq, readSize);
+    } finally {
+      this.seqs.delete(seqFile.addr);
+      this.model.free(meta);
+      this.model.free(seqFile);
+    }
+    return { ...r, text: new TextDecoder().decode(r.output), ...this.produced(calls0, trace0) };
   }
 
   private runOne(p: Program, event: FireOptions): bigint {
@@ -467,6 +535,7 @@ export class TestKit {
       record: (helper, args) => {
         kit.calls.push({ helper, program: kit.running, args });
       },
+      seq: (addr) => kit.seqs.get(Number(addr)),
     };
   }
 }
@@ -480,6 +549,11 @@ export class TestKit {
 function attachTarget(section: string): { name: string; offset: bigint } | undefined {
   const m = /^(?:kprobe|kretprobe|fentry|fexit|fmod_ret)(?:\.s)?\/([^+/]+)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(section.replace(/^\?/, ''));
   return m ? { name: m[1]!, offset: m[2] ? BigInt(m[2]) : 0n } : undefined;
+}
+
+/** The target of an iterator program's section (`iter/task`, `iter.s/task`: task), undefined for other sections. */
+export function iterTarget(section: string): string | undefined {
+  return /^iter(?:\.s)?\/(.+)$/.exec(section.replace(/^\?/, ''))?.[1];
 }
 
 /** A section or hook name in one spelling: `tp/` is `tracepoint/`, `raw_tp/` is `raw_tracepoint/`, no leading `?`. */

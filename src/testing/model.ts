@@ -107,6 +107,8 @@ interface Arena {
 
 export class KernelModel {
   private readonly owned: Region[] = [];
+  /** the objects of struct/union types, by their region, in the order they were made (objects(): what iterators walk) */
+  private readonly made = new Map<Region, KernelObject>();
   private readonly arenas: Arena[] = [];
   private count = 0;
   private closed = false;
@@ -134,6 +136,16 @@ export class KernelModel {
     const addr = this.region(Math.max(1, data.length), 8, name).base;
     this.space.u8.set(data, addr);
     return addr;
+  }
+
+  /**
+   * Every live object of type `typeName` (those made by object() and those a
+   * pointer field's plain init made), in the order they were made: the
+   * kernel objects an iterator walks (kit.iterate: task_struct).
+   */
+  objects(typeName: string): KernelObject[] {
+    const id = this.btf.resolve(this.typeId(typeName));
+    return [...this.made.values()].filter((o) => o.typeId === id);
   }
 
   /** Whether [addr, addr+len) lies inside one object of this model. */
@@ -175,6 +187,7 @@ export class KernelModel {
     const i = this.owned.indexOf(obj.region);
     if (i < 0) return;
     this.owned.splice(i, 1);
+    this.made.delete(obj.region);
     this.space.removeRegion(obj.region);
     const { base, size } = obj.region;
     this.space.afterGracePeriod(() => {
@@ -191,6 +204,7 @@ export class KernelModel {
     this.closed = true;
     for (const r of this.owned) this.space.removeRegion(r);
     this.owned.length = 0;
+    this.made.clear();
     const table = probeTable(this.space);
     for (const a of this.arenas) {
       table.remove(a.base);
@@ -237,6 +251,7 @@ export class KernelModel {
     const size = this.btf.sizeof(id) + this.flexibleBytes(id, init);
     const r = this.region(size, this.btf.alignof(id), name);
     const obj = new KernelObject(this, r.base, id, name, size, r);
+    this.made.set(r, obj);
     this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, init, name, depth));
     return obj;
   }
@@ -383,6 +398,7 @@ export class KernelModel {
       const id = this.btf.resolve(targetId);
       const size = this.btf.sizeof(id) + this.flexibleBytes(id, v);
       const r = this.region(size, this.btf.alignof(id), pointee.name || 'object');
+      if (pointee.kind === 'struct' || pointee.kind === 'union') this.made.set(r, new KernelObject(this, r.base, id, pointee.name || `[${id}]`, size, r));
       this.within(r.base + size, () => this.writeValue(id, r.base, 0, undefined, v, path, depth + 1));
       return BigInt(r.base);
     }

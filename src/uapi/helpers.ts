@@ -134,8 +134,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['copy_from_user', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { mightSleep: true }), { privileged: true }],
   ['copy_from_user_task', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_BTF_ID', 'ANYTHING'], { gplOnly: true, mightSleep: true, argStruct: 'task_struct' }), { privileged: true }],
   // task local storage (kernel/bpf/bpf_task_storage.c): the task (arg2_btf_id) may be NULL, as may the initial value
-  ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
-  ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true }],
+  ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
+  ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
   ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
   ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
   ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
@@ -192,8 +192,8 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'xdp_buff' }), { progTypes: T.TRACING_PROG }],
   ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID'], { argStruct: 'file', retStruct: 'socket' }), { progTypes: T.TRACING_PROG }],
   // the seq_file helpers of iterators: arg1 is the iterator's struct seq_file (ctx->meta->seq)
-  ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
-  ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
+  ['seq_printf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER, impl: 'helpers/seq', optIn: KIT }],
+  ['seq_write', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER, impl: 'helpers/seq', optIn: KIT }],
   ['seq_printf_btf', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { ...GPL, argStruct: 'seq_file' }), { progTypes: T.ITER }],
   // kernel/bpf/bpf_lsm.c, security: LSM programs
   ['bprm_opts_set', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING'], { argStruct: 'linux_binprm' }), { progTypes: T.LSM }],

@@ -79,6 +79,10 @@ export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } d
   bpf_map__set_max_entries / bpf_map__set_value_size (libbpf-tools' stack maps).
   Prints the return value, ring buffer records, recorded helper calls (send_signal,
   ...), bpf_printk lines and the maps the run changed (-j: JSON).
+  An iterator program (iter/task) is read as cat reads its pinned file: once per
+  task of the model, then the stop call; it prints the seq output as it is (-j:
+  "output_text", "output" bytes, "runs", "error"); the --event file's
+  "link_info": {"task": {"tid": N}} or {"task": {"pid": N}} narrows the tasks.
 `;
 
 const WORDS: Record<string, string> = {

@@ -26,6 +26,7 @@ typedef struct {
 } atomic64_t;
 typedef unsigned short umode_t;
 typedef long long loff_t;
+typedef unsigned long size_t;
 
 typedef struct { uid_t val; } kuid_t;
 typedef struct { gid_t val; } kgid_t;
@@ -395,6 +396,46 @@ struct trace_event_raw_tcp_event_sk {
 	char __data[0];
 };
 
+/* bpf iterators (kernel/bpf/bpf_iter.c, task_iter.c): the seq_file an iterator
+ * writes to, the meta every iterator context starts with, and the task
+ * target's context; bpf_iter_task (DEFINE_BPF_ITER_FUNC) types it. */
+struct seq_operations;
+struct seq_file {
+	char *buf;
+	size_t size;
+	size_t from;
+	size_t count;
+	size_t pad_until;
+	loff_t index;
+	loff_t read_pos;
+	const struct seq_operations *op;
+	int poll_event;
+	const struct file *file;
+	void *private;
+};
+
+struct bpf_iter_meta {
+	union {
+		struct seq_file *seq;
+	};
+	u64 session_id;
+	u64 seq_num;
+};
+
+struct bpf_iter__task {
+	union {
+		struct bpf_iter_meta *meta;
+	};
+	union {
+		struct task_struct *task;
+	};
+};
+
+int bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)
+{
+	return 0;
+}
+
 /* tp_btf / raw_tp targets: the tracepoints' handler prototypes (btf_trace_<name>) */
 typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, unsigned int);
 typedef void (*btf_trace_sched_wakeup)(void *, struct task_struct *);
@@ -464,6 +505,8 @@ struct kernel_model_types {
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
 	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
+	struct bpf_iter__task iter_task;
+	struct seq_file seq_file_;
 };
 
 struct kernel_model_types kernel_model_types;
