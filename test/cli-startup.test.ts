@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FIXTURES, ROOT } from './paths.js';
-import { freshBundle } from '../src/cli/bundle.js';
+import { freshBundle, WRAPPER } from '../src/cli/bundle.js';
 import { commandModules, MODULES } from '../src/cli/main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-cli-startup-'));
@@ -142,6 +142,9 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   // non-ASCII character left in code (a string literal) doubles its chunk's memory: write it as \u escape
   const wide = Object.keys(chunks).filter((c) => /[^\x00-\x7f]/.test(readFileSync(join(bundleDir(), c), 'utf8')));
   assert.deepEqual(wide, [], 'chunks with non-ASCII characters');
+  // and each is written inside Node's CommonJS wrapper, so the loader does not concatenate one around it
+  const bare = Object.keys(chunks).filter((c) => !readFileSync(join(bundleDir(), c), 'latin1').startsWith(WRAPPER[0]));
+  assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
 /** prog run's answer without its duration */
