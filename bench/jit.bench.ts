@@ -14,6 +14,9 @@
  *
  * Times are the minimum over several batches (the machine is shared; the
  * minimum is the least disturbed measurement), per run of the program.
+ * "JIT" is one `exe.run()` from JavaScript per run; "JIT repeat" is one pass
+ * of the module's own `repeat` loop (Executable.runRepeat), which like the
+ * kernel's test-run loop pays no call from JavaScript per run.
  */
 import { execFileSync } from 'node:child_process';
 import { which } from '../test/support/tools.js';
@@ -411,6 +414,8 @@ interface Row {
   insns: number;
   interp?: number;
   jit: number;
+  /** per pass of the module's WebAssembly `repeat` loop (Executable.runRepeat): the kernel's test-run loop, no JS call per run */
+  jitRepeat?: number;
   prepareNs: number;
   gcc?: number;
   kernel?: number | string;
@@ -615,6 +620,9 @@ export async function main(): Promise<void> {
       if (iresult !== result) throw new Error(`${p.name}: interpreter ${iresult} != JIT ${result}`);
       const row: Row = { name: p.name, insns: insns.length, jit: 0, prepareNs: compileNs, result };
       row.jit = timeIt(() => exe.run(args), quick ? 3 : 7);
+      // The kernel column is bpf_test_run's in-kernel loop: the like-for-like figure is the
+      // JIT's own test-run loop in WebAssembly, 64 passes per call from JS.
+      if (exe.runRepeat(ctx, 0, undefined, 1) !== undefined) row.jitRepeat = timeIt(() => exe.runRepeat(ctx, 0, undefined, 64), quick ? 3 : 7) / 64;
       row.interp = timeIt(() => iexe.run(args), 3, quick ? 20 : 100);
       if (typeof ubpf !== 'string') {
         const b = new Uint8Array(p.size);
@@ -651,7 +659,7 @@ export async function main(): Promise<void> {
         if (g.result !== r.result) r.name += ` (gcc result ${g.result} != ${r.result}!)`;
       }
     }
-    const header = ['program', 'insns', 'interpreter', 'uBPF interp', 'JIT', 'kernel JIT', 'uBPF JIT', 'gcc -O2', 'JIT/kernel', 'JIT/uBPF JIT', 'JIT/gcc', 'interp/uBPF interp', 'prepare'];
+    const header = ['program', 'insns', 'interpreter', 'uBPF interp', 'JIT', 'JIT repeat', 'kernel JIT', 'uBPF JIT', 'gcc -O2', 'JIT/kernel', 'JIT repeat/kernel', 'JIT/uBPF JIT', 'JIT/gcc', 'interp/uBPF interp', 'prepare'];
     const num = (v: number | string | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
     const cell = (v: number | string | undefined): string => (typeof v === 'string' ? v : fmt(v));
     const table = rows.map((r) => [
@@ -660,10 +668,12 @@ export async function main(): Promise<void> {
       fmt(r.interp),
       cell(r.ubpfInterp),
       fmt(r.jit),
+      fmt(r.jitRepeat),
       cell(r.kernel),
       cell(r.ubpfJit),
       fmt(r.gcc),
       ratio(r.jit, num(r.kernel)),
+      ratio(r.jitRepeat, num(r.kernel)),
       ratio(r.jit, num(r.ubpfJit)),
       ratio(r.jit, r.gcc),
       ratio(r.interp, num(r.ubpfInterp)),

@@ -23,6 +23,19 @@ import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, ty
 import { structure, type Stmt } from './structure.js';
 import { FuncBody, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
+/**
+ * How many never-taken `loop`s a function with loops runs inside. V8's
+ * TurboFan (Node 20, compiler/loop-unrolling.h) unrolls a loop of `size`
+ * nodes at nesting depth d min((d + 1) * 50 / size, 5) times, and not at all
+ * past (d + 1) * 50 nodes: an outermost loop (d = 0) keeps a stack check and
+ * a branch per iteration. One wrapper (d = 1) made checksum and strcmp_full
+ * 20-25% faster; four (d = 4: a small loop's 5, the most V8 unrolls) another
+ * 4-7% on strcmp_full, strcmp and checksum, one stack check per five
+ * iterations instead of per two (A/B in bench/jit, BENCHMARKS.md). More
+ * changed nothing measurable.
+ */
+export const LOOP_WRAPPERS = 4;
+
 /** The statement list holds a loop (at any depth). */
 function hasLoop(list: readonly Stmt[]): boolean {
   const todo: Array<readonly Stmt[]> = [list];
@@ -103,15 +116,12 @@ export class FunctionCompiler {
       const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
       this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
     }
-    // A function with loops runs inside one more `loop`, never branched back to. V8's
-    // TurboFan (Node 20) unrolls and peels small innermost loops only when they sit inside
-    // another loop: an outermost one keeps a stack check and a branch per iteration. The
-    // wrapper makes every loop nested (checksum and strcmp_full 20-25% faster, bench/jit);
-    // it costs one stack check per call and changes nothing else, as no branch targets it.
-    const wrap = !dispatch && hasLoop(body);
-    if (wrap) c.blockStart(Op.loop);
+    // A function with loops runs inside LOOP_WRAPPERS more `loop`s, never branched back to.
+    // They cost one stack check each per call and change nothing else, as no branch targets them.
+    const wrap = !dispatch && hasLoop(body) ? LOOP_WRAPPERS : 0;
+    for (let k = 0; k < wrap; k++) c.blockStart(Op.loop);
     this.stmts(body);
-    if (wrap) c.end();
+    for (let k = 0; k < wrap; k++) c.end();
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
     c.end();
