@@ -39,6 +39,16 @@ const result = await build({
     comments: false,
   },
 });
+// Each chunk is written already inside Node's CommonJS wrapper, which the loader (src/cli/bundle.ts)
+// would otherwise concatenate around its source in every process; and in ASCII, which the loader
+// reads as latin1 and V8 holds as a one-byte string.
+const { WRAPPER } = await import(pathToFileURL(resolve(root, 'dist/src/cli/bundle.js')).href);
+for (const c of result.output) {
+  if (c.type !== 'chunk') continue;
+  const wide = /[^\x00-\x7f]/.exec(c.code);
+  if (wide) throw new Error(`${c.fileName}: non-ASCII character U+${wide[0].codePointAt(0).toString(16)} in code (write it as a \\u escape)`);
+  writeFileSync(resolve(out, c.fileName), WRAPPER[0] + c.code + WRAPPER[1]);
+}
 const entry = result.output.find((c) => c.type === 'chunk' && c.isEntry);
 if (!entry) throw new Error('rolldown produced no entry chunk');
 const dynamic = result.output.filter((c) => c.type === 'chunk' && /\bimport\(/.test(c.code.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));

@@ -11,8 +11,7 @@
  * A failed open, read or write becomes a FileError carrying the errno the
  * system reported (EISDIR stays EISDIR), never a raw Node error.
  */
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { close, closeSync, fstat, fstatSync, open, openSync, read, readSync, writeFileSync } from 'node:fs';
 import { ERRNO_VALUES, TsbpfError, strerror, type Errno } from './errors.js';
 
 const MiB = 1 << 20;
@@ -191,24 +190,29 @@ export function readBounded(path: string | number, o: ReadOptions): Uint8Array {
   }
 }
 
+/** A node:fs callback call as a promise (node:fs/promises would load Node's stream modules into every command's start). */
+function call<T>(f: (cb: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value))));
+}
+
 /** readBounded without blocking the event loop (for the library's async loaders). */
 export async function readBoundedAsync(path: string, o: ReadOptions): Promise<Uint8Array> {
-  let fh: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = await call<number>((cb) => open(path, 'r', cb));
   } catch (e) {
     throw fileError(path, 'open', e);
   }
   try {
-    const c = new Collector(path, o, await fh.stat());
+    const c = new Collector(path, o, await call((cb) => fstat(fd, cb)));
     for (;;) {
       const buf = c.next();
-      if (c.take((await fh.read(buf, 0, buf.length, null)).bytesRead)) return c.bytes();
+      if (c.take(await call<number>((cb) => read(fd, buf, 0, buf.length, null, cb)))) return c.bytes();
     }
   } catch (e) {
     throw fileError(path, 'read', e);
   } finally {
-    await fh.close();
+    await call<void>((cb) => close(fd, (err) => cb(err, undefined)));
   }
 }
 

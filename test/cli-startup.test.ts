@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FIXTURES, ROOT } from './paths.js';
-import { freshBundle } from '../src/cli/bundle.js';
+import { freshBundle, WRAPPER } from '../src/cli/bundle.js';
 import { commandModules, MODULES } from '../src/cli/main.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbpf-cli-startup-'));
@@ -142,6 +142,9 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   // non-ASCII character left in code (a string literal) doubles its chunk's memory: write it as \u escape
   const wide = Object.keys(chunks).filter((c) => /[^\x00-\x7f]/.test(readFileSync(join(bundleDir(), c), 'utf8')));
   assert.deepEqual(wide, [], 'chunks with non-ASCII characters');
+  // and each is written inside Node's CommonJS wrapper, so the loader does not concatenate one around it
+  const bare = Object.keys(chunks).filter((c) => !readFileSync(join(bundleDir(), c), 'latin1').startsWith(WRAPPER[0]));
+  assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
 /** prog run's answer without its duration */
@@ -188,6 +191,31 @@ test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dis
   const required = (JSON.parse(line.slice(9)) as string[]).map((f) => relative(ROOT, f));
   assert.ok(required.includes('bin/tsbpf'), `bin/tsbpf is CommonJS: ${required.join(' ')}`);
   assert.ok(required.includes('dist/cli/loader.cjs'), 'the loader is the bundled CommonJS one');
+});
+
+/** The Node built-in modules `node ARGS` loads beyond what `node -e 0` loads (process.moduleLoadList, printed at exit by a preload). */
+function builtinsOf(args: string[], env: NodeJS.ProcessEnv = {}): { extra: string[]; status: number | null; out: string } {
+  const preload = join(tmp, 'builtins.cjs');
+  writeFileSync(preload, `process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n`);
+  const list = (r: ReturnType<typeof spawnSync>): string[] => {
+    const line = String(r.stderr).split('\n').find((l) => l.startsWith('BUILTINS '));
+    assert.ok(line, String(r.stderr));
+    return (JSON.parse(line.slice(9)) as string[]).filter((m) => m.startsWith('NativeModule '));
+  };
+  const base = new Set(list(spawnSync(process.execPath, ['-r', preload, '-e', '0'], { encoding: 'utf8' })));
+  const r = spawnSync(process.execPath, ['-r', preload, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { extra: list(r).filter((m) => !base.has(m)).map((m) => m.slice('NativeModule '.length)), status: r.status, out: r.stdout };
+}
+
+test("bin/tsbpf prog run loads no Node stream, perf_hooks or fs/promises modules (its output is one write to fd 1, its clock is process.hrtime)", () => {
+  bundleDir();
+  for (const env of [{ TSBPF_COMPILE_CACHE: '0', TSBPF_BUNDLE: '' }, { TSBPF_BUNDLE: '0' }]) {
+    const { extra, status, out } = builtinsOf([join(ROOT, 'bin/tsbpf'), ...PROG_RUN], env);
+    assert.equal(status, 0, out);
+    assert.match(out, /Return value: 2/);
+    const unwanted = extra.filter((m) => /^(stream|fs\/promises|perf_hooks)$|^internal\/(streams|perf|fs\/promises)\//.test(m));
+    assert.deepEqual(unwanted, [], `built-in modules prog run does not need (${env.TSBPF_BUNDLE === '0' ? 'module tree' : 'bundle'})`);
+  }
 });
 
 test('two copies of the bundle keep separate code caches, so a stack names the copy that ran', () => {

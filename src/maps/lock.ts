@@ -24,6 +24,7 @@
  * a program — take no lock at all (the kernel's lookups run under RCU).
  */
 import { TsbpfError } from '../errors.js';
+import { nowMs } from '../clock.js';
 
 const SPINS = 64;
 /** How long a taker waits before reporting a lock that is never released (see the module comment). */
@@ -75,12 +76,12 @@ export class MapLock {
       if (Atomics.load(w, i) === 0 && Atomics.compareExchange(w, i, 0, 1) === 0) return;
     }
     const block = canBlock();
-    const t0 = performance.now();
+    const t0 = nowMs();
     // Mark "held with sleepers" so the holder's release wakes one of us.
     let c = Atomics.exchange(w, i, 2);
     while (c !== 0) {
       if (block) Atomics.wait(w, i, 2, 100);
-      if (performance.now() - t0 > MapLock.timeoutMs)
+      if (nowMs() - t0 > MapLock.timeoutMs)
         throw new TsbpfError('ETIMEDOUT', `${this.name} still held after ${MapLock.timeoutMs} ms: was a thread terminated inside a map operation?`);
       c = Atomics.exchange(w, i, 2);
     }

@@ -4,6 +4,7 @@
  * maps by descriptor address.
  */
 import type { HelperClock, HelperHost, HelperKernel, HelperMap, TaskIdentity, TraceRecord } from '../helpers/env.js';
+import { nowMs } from '../clock.js';
 
 /** Jiffies tick at CONFIG_HZ=250 (Debian's kernels): 4 ms. */
 const TICK_NS = 4_000_000n;
@@ -11,13 +12,13 @@ const TICK_NS = 4_000_000n;
 const INITIAL_JIFFIES = BigInt.asUintN(64, BigInt(-300 * 250));
 
 /**
- * The platform's monotonic clock (performance.now(), in Node and browsers),
+ * The platform's monotonic clock (src/clock.ts, in Node and browsers),
  * offset so that it reads like a machine up for a while: programs that
  * subtract timestamps see real elapsed time.
  */
 export function systemClock(): HelperClock {
   const base = 1_000_000_000n;
-  const nowNs = (): bigint => base + BigInt(Math.round(performance.now() * 1e6));
+  const nowNs = (): bigint => base + BigInt(Math.round(nowMs() * 1e6));
   return {
     monotonicNs: nowNs,
     boottimeNs: nowNs,

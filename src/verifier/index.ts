@@ -24,6 +24,7 @@ import { Reject } from './reject.js';
 import { VerifierError, type SourceLocation } from './error.js';
 import { insnLine } from './log.js';
 import { formatInsn } from '../isa/disasm.js';
+import { nowMs } from '../clock.js';
 
 export type { VerifierInput, VerifierMapInfo, VerifierStats } from './env.js';
 export { VerifierError, type SourceLocation, type VerifierErrorDetails } from './error.js';
@@ -53,12 +54,12 @@ function sourceLineOf(input: VerifierInput, i: number): SourceLocation | undefin
 }
 
 export function verify(input: VerifierInput): VerifierResult {
-  const t0 = performance.now();
+  const t0 = nowMs();
   let v: Verifier | undefined;
   try {
     v = new Verifier(input);
     bpfCheck(v);
-    const timeUs = Math.round((performance.now() - t0) * 1000);
+    const timeUs = Math.round((nowMs() - t0) * 1000);
     const stats = v.stats(timeUs);
     if ((input.logLevel ?? 0) > 0) {
       v.logAlways(`verification time ${timeUs} usec`);
@@ -75,7 +76,7 @@ export function verify(input: VerifierInput): VerifierResult {
         insn: v?.currentInsn ?? 0,
         hint: 'this is a tsbpf bug; please report it with the object file',
       });
-    const timeUs = Math.round((performance.now() - t0) * 1000);
+    const timeUs = Math.round((nowMs() - t0) * 1000);
     const stats = v ? v.stats(timeUs) : emptyStats(timeUs);
     if (v) {
       v.logAlways(e.kernelMessage);

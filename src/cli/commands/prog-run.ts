@@ -18,6 +18,7 @@ import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
 import { progress } from '../progress.js';
+import { writeStdout } from '../stdout.js';
 import type { KernelRunFlags } from '../prog-run-kernel.js';
 
 export const options: OptionSpec = {
@@ -175,10 +176,10 @@ export async function run(argv: string[]): Promise<number> {
     if (json) {
       o.retval = res.retval;
       o.duration = res.duration;
-      process.stdout.write(jsonText(o, values.pretty));
+      writeStdout(jsonText(o, values.pretty));
     } else {
       text += `Return value: ${res.retval}, duration${repeat !== undefined && repeat > 1 ? ' (average)' : ''}: ${res.duration}ns\n`;
-      process.stdout.write(text);
+      writeStdout(text);
     }
     return 0;
   } finally {

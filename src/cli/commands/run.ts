@@ -9,7 +9,7 @@
  * the kind is detected from the content. `--trace` (interpreter only) prints
  * every executed instruction followed by the registers it changed.
  */
-import { writeSync } from 'node:fs';
+import { writeStdout } from '../stdout.js';
 import { TsbpfError } from '../../errors.js';
 import { CliUsageError, parse, JSON_OPTS, type OptionSpec } from '../args.js';
 import { readBounded } from '../../bounded-read.js';
@@ -54,20 +54,6 @@ export function loadProgram(bytes: Uint8Array): { format: ProgramFormat; insns: 
   return { format: 'asm', insns: assemble(s) };
 }
 
-/** Write to standard output synchronously; a closed pipe ends the command quietly. */
-function writeOut(text: string): void {
-  let data = Buffer.from(text);
-  while (data.length > 0) {
-    try {
-      data = data.subarray(writeSync(1, data));
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'EPIPE') process.exit(0);
-      if (code !== 'EAGAIN') throw e;
-    }
-  }
-}
-
 function hex64(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
@@ -92,7 +78,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.trace) {
     r0 = trace(raw.exe as InterpExecutable, runArgs);
   } else r0 = raw.exe.run(runArgs);
-  writeOut(values.json ? JSON.stringify({ r0: hex64(r0), engine: engine.kind }) + '\n' : `${hex64(r0)}\n`);
+  writeStdout(values.json ? JSON.stringify({ r0: hex64(r0), engine: engine.kind }) + '\n' : `${hex64(r0)}\n`);
   return 0;
 }
 
@@ -103,7 +89,7 @@ function trace(exe: InterpExecutable, args: { args: bigint[]; budget?: number })
   // (`| head`) must end it quietly rather than pile up pending writes.
   let buf = '';
   const flush = (): void => {
-    writeOut(buf);
+    writeStdout(buf);
     buf = '';
   };
   const out = {

@@ -15,6 +15,7 @@ import { prepareXdp } from './xdp.js';
 import { prepareSkb } from './skb.js';
 import { prepareCtxBuffer } from './ctxbuf.js';
 import { TestRunError, type TestRunOptions, type TestRunResult } from './types.js';
+import { nowMs } from '../../clock.js';
 
 export interface PreparedRun {
   /** address of the context (r1) */
@@ -85,7 +86,7 @@ function engineLoopFits(insns: readonly Insn[]): boolean {
 /** The kernel caps the reported average at U32_MAX ns. */
 const U32_MAX = 0xffffffff;
 
-const now: () => number = () => performance.now();
+const now: () => number = nowMs;
 
 export function testRun(env: TestRunEnv, prog: TestRunTarget, opts: TestRunOptions = {}): TestRunResult {
   const repeat = opts.repeat ?? 0;

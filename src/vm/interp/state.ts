@@ -13,6 +13,7 @@ import { DEADLINE_SLICE, type Executable, type ProgramImage, type RunDeadline } 
 import { BudgetExceeded, RunDeadlineExceeded } from '../fault.js';
 import type { DecodedProgram } from './decode.js';
 import type { ProbeTable } from '../../memory/probe-mem.js';
+import { nowMs } from '../../clock.js';
 
 /** Registers r0..r10 as lo/hi int32 pairs (room for the 4-bit encodings up to r15). */
 export const REG_WORDS = 32;
@@ -166,7 +167,7 @@ export class RunState {
       // The first chunk is the run's start: the clock is first read a slice later.
       if (!this.sliced) this.sliced = true;
       else {
-        const now = performance.now();
+        const now = nowMs();
         if (this.clockStart === 0) this.clockStart = now;
         else if (now - this.clockStart >= ms) throw new RunDeadlineExceeded(pc, 'time', this.deadline!);
       }

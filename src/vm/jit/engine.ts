@@ -37,6 +37,7 @@ import { compileProgram, type CompiledModule, type HelperInliner } from './compi
 import { FaultKind } from './layout.js';
 import type { OutlineLimits } from './outline.js';
 import { defaultInliners } from './inline.js';
+import { nowMs } from '../../clock.js';
 
 export interface JitOptions {
   /**
@@ -193,7 +194,7 @@ class RunState {
       f += this.takeFuel();
     }
     if (d.ms !== undefined) {
-      const now = performance.now();
+      const now = nowMs();
       if (this.clockStart === 0) this.clockStart = now;
       else if (now - this.clockStart >= d.ms) throw new RunDeadlineExceeded(pc, 'time', d);
     }
@@ -229,7 +230,7 @@ export class JitExecutable implements Executable {
    * (JitEngine.prepareAsync): the same module, never compiled synchronously.
    */
   static async create(image: ProgramImage, options: JitOptions = {}): Promise<JitExecutable> {
-    const t0 = performance.now();
+    const t0 = nowMs();
     const exe = new JitExecutable(image, options, true);
     try {
       const plain = await exe.instantiateAsync(false);
@@ -244,7 +245,7 @@ export class JitExecutable implements Executable {
         if (image.verified) exe.fueled = await exe.instantiateAsync(false, true);
         else exe.fueledBudgeted = await exe.instantiateAsync(true, true);
       }
-      self.compileNs = Math.round((performance.now() - t0) * 1e6);
+      self.compileNs = Math.round((nowMs() - t0) * 1e6);
     } catch (e) {
       exe.close();
       throw e;
@@ -258,7 +259,7 @@ export class JitExecutable implements Executable {
     /** @internal set by create(): the modules are instantiated asynchronously, after construction */
     deferred = false,
   ) {
-    const t0 = performance.now();
+    const t0 = nowMs();
     this.image = image;
     validateProgram(image.insns);
     const space = image.space;
@@ -285,7 +286,7 @@ export class JitExecutable implements Executable {
       throw e;
     }
     this.compiled = this.plain?.compiled;
-    this.compileNs = Math.round((performance.now() - t0) * 1e6);
+    this.compileNs = Math.round((nowMs() - t0) * 1e6);
   }
 
   private closed = false;
