@@ -11,7 +11,7 @@
  * helper's 32-bit import (the JIT's h.<id>_32: pc, then the helper's
  * arguments as i32): it reads the table's address from the map descriptor
  * (DESC_TABLE_STATE) and does the operation itself when the table's PROBE
- * bits allow it; otherwise (another map type, a NO_PREALLOC or LRU or
+ * bits allow it; otherwise (another map type, a NO_PREALLOC or
  * per-CPU table, a shared table's change, flags other than
  * BPF_ANY/NOEXIST/EXIST, a writer inside a shared table) it calls the JS
  * operation it was given, which keeps every other rule in one place.
@@ -33,7 +33,7 @@ import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, chunks, copyBody } from './wasm-code.js';
-import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, removeBody, touchBody } from './hash-links.js';
+import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody } from './hash-links.js';
 import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
@@ -205,10 +205,11 @@ interface Funcs {
   find: number;
   copy: number;
   zero: number;
-  /** hash-links.ts: remove(st, i), touch(st, i), front(st, i) */
+  /** hash-links.ts: remove(st, i), touch(st, i), front(st, i), victim(st) */
   remove: number;
   touch: number;
   front: number;
+  victim: number;
 }
 
 /**
@@ -295,15 +296,8 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
   c.i32Const(0);
   c.op(Op.return);
   c.end();
-  // an LRU table's program lookup is a use (HashBase.lookupElem; shared LRU tables never get here)
-  if (!shared) {
-    isLru(c, ST);
-    c.blockStart(Op.if);
-    c.localGet(ST);
-    c.localGet(I);
-    c.call(f.touch);
-    c.end();
-  }
+  // an LRU table's program lookup sets the element's reference bit (HashBase.lookupElem; a racy store in a shared table, as in the kernel)
+  markRef(c, ST, I);
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
   c.op(Op.i32_add);
@@ -345,18 +339,22 @@ function updateBody(f: Funcs): FuncBody {
     c.i32Const(-ERRNO_VALUES.ENOENT);
     c.op(Op.return);
     c.end();
-    // a full map: an LRU table evicts its least recently used element (HashTable.insert), others fail
+    // a full map: an LRU table evicts (HashTable.insert / victim), others fail
     // with E2BIG (htab_map_update_elem's alloc_htab_elem)
     hdrGet(c, ST, H.FREE_TOP);
     c.op(Op.i32_eqz);
     c.blockStart(Op.if);
-    hdrGet(c, ST, H.LRU_TAIL);
-    c.localTee(TOP);
-    hdrGet(c, ST, H.MAX_ENTRIES);
-    c.op(Op.i32_lt_u);
+    c.i32Const(-1);
+    c.localSet(TOP);
     isLru(c, ST);
-    c.op(Op.i32_and);
-    c.op(Op.i32_eqz);
+    c.blockStart(Op.if);
+    c.localGet(ST);
+    c.call(f.victim);
+    c.localSet(TOP);
+    c.end();
+    c.localGet(TOP);
+    c.i32Const(0);
+    c.op(Op.i32_lt_s);
     c.blockStart(Op.if);
     c.i32Const(-ERRNO_VALUES.E2BIG);
     c.op(Op.return);
@@ -460,6 +458,7 @@ export function probeModuleBytes(op: ProbeOp, shared: boolean): Uint8Array {
     remove: m.declareFunc(m.type([I32, I32], [])),
     touch: m.declareFunc(m.type([I32, I32], [])),
     front: m.declareFunc(m.type([I32, I32], [])),
+    victim: m.declareFunc(m.type([I32], [I32])),
   };
   const main = m.declareFunc(opType);
   m.setBody(0, hashBody());
@@ -469,7 +468,8 @@ export function probeModuleBytes(op: ProbeOp, shared: boolean): Uint8Array {
   m.setBody(4, removeBody());
   m.setBody(5, touchBody(f.front));
   m.setBody(6, frontBody());
-  m.setBody(7, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
+  m.setBody(7, victimBody(f.front));
+  m.setBody(8, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
   m.exportFunc(op, main);
   return m.toBytes();
 }
