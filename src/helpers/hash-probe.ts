@@ -11,8 +11,9 @@
  * helper's 32-bit import (the JIT's h.<id>_32: pc, then the helper's
  * arguments as i32): it reads the table's address from the map descriptor
  * (DESC_TABLE_STATE) and does the operation itself when the table's PROBE
- * bits allow it; otherwise (another map type, a NO_PREALLOC or
- * per-CPU table, a shared table's change, flags other than
+ * bits allow it (a per-CPU table's lookups and updates when the JIT left
+ * the CPU in the header: perCpuOffset); otherwise (another map type, a
+ * NO_PREALLOC table, a shared table's change, flags other than
  * BPF_ANY/NOEXIST/EXIST, a writer inside a shared table) it calls the JS
  * operation it was given, which keeps every other rule in one place.
  *
@@ -30,7 +31,7 @@
  */
 import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
-import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, chunks, copyBody } from './wasm-code.js';
 import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody } from './hash-links.js';
@@ -252,11 +253,71 @@ function fallbackUnlessBelowMax(c: FuncBody, f: Funcs, st: number, nParams: numb
   c.end();
 }
 
+/**
+ * Local `off` = the offset of this call's value in an element's value area:
+ * 0, or for a per-CPU table (PROBE_PERCPU) (cpu % slots) * stride with the
+ * CPU the JIT left in H.CPU (taken: the word is cleared), stride value_size
+ * rounded up to 8 and slots the value area over it (maps/hash.ts HashBase's
+ * layout in an unshared space). No CPU there (a call the JIT did not
+ * prepare) or a table whose sizes make no slots: the JS operation decides.
+ */
+function perCpuOffset(c: FuncBody, f: Funcs, nParams: number, st: number, off: number, stride: number, slots: number): void {
+  c.i32Const(0);
+  c.localSet(off);
+  hdrGet(c, st, H.PROBE);
+  c.i32Const(PROBE_PERCPU);
+  c.op(Op.i32_and);
+  c.blockStart(Op.if);
+  hdrGet(c, st, H.CPU);
+  c.localSet(off);
+  hdrSet(c, st, H.CPU, () => c.i32Const(0));
+  hdrGet(c, st, H.VALUE_SIZE);
+  c.i32Const(7);
+  c.op(Op.i32_add);
+  c.i32Const(-8);
+  c.op(Op.i32_and);
+  c.localTee(stride);
+  c.op(Op.i32_eqz);
+  c.localGet(off);
+  c.op(Op.i32_eqz);
+  c.op(Op.i32_or);
+  c.blockStart(Op.if);
+  fallback(c, f, nParams);
+  c.op(Op.return);
+  c.end();
+  // slots = (slot - keyRound) / stride, then off = ((cpu + 1) - 1) % slots * stride
+  hdrGet(c, st, H.SLOT_SIZE);
+  hdrGet(c, st, H.KEY_ROUND);
+  c.op(Op.i32_sub);
+  c.localGet(stride);
+  c.op(Op.i32_div_u);
+  c.localTee(slots);
+  c.op(Op.i32_eqz);
+  c.blockStart(Op.if);
+  fallback(c, f, nParams);
+  c.op(Op.return);
+  c.end();
+  c.localGet(off);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.localGet(slots);
+  c.op(Op.i32_rem_u);
+  c.localGet(stride);
+  c.op(Op.i32_mul);
+  c.localSet(off);
+  c.end();
+}
+
 /** lookup(pc, map, key) -> value address or 0 */
 function lookupBody(f: Funcs, shared: boolean): FuncBody {
-  const [KEY, ST, I, S] = [2, 3, 4, 5];
-  const c = new FuncBody([[3, I32]]);
+  const [KEY, ST, I, S, OFF, STRIDE, SLOTS] = [2, 3, 4, 5, 6, 7, 8];
+  const c = new FuncBody([[6, I32]]);
   guard(c, f, 3, ST, PROBE_LOOKUP);
+  // (shared tables are never per-CPU here: H.CPU is one word for all threads)
+  if (shared) {
+    c.i32Const(0);
+    c.localSet(OFF);
+  } else perCpuOffset(c, f, 3, ST, OFF, STRIDE, SLOTS);
   if (shared) {
     // A writer inside (odd count), or one that came and went during the walk: the JS lookup retries and locks (lock.ts SeqCount).
     c.localGet(ST);
@@ -301,19 +362,22 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
   c.op(Op.i32_add);
+  c.localGet(OFF);
+  c.op(Op.i32_add);
   c.op(Op.end);
   return c;
 }
 
 /** update(pc, map, key, value, flags) -> 0 or -errno (BPF_ANY, BPF_NOEXIST, BPF_EXIST; other flags go to JS) */
 function updateBody(f: Funcs): FuncBody {
-  const [KEY, VAL, FLAGS, ST, HV, I, A, TOP, B] = [2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const c = new FuncBody([[6, I32]]);
+  const [KEY, VAL, FLAGS, ST, HV, I, A, TOP, B, OFF, STRIDE, SLOTS] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const c = new FuncBody([[9, I32]]);
   guard(c, f, 5, ST, PROBE_UPDATE, () => {
     c.localGet(FLAGS);
     c.i32Const(BPF_EXIST);
     c.op(Op.i32_gt_u);
   });
+  perCpuOffset(c, f, 5, ST, OFF, STRIDE, SLOTS);
   hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_ge_s);
@@ -409,9 +473,11 @@ function updateBody(f: Funcs): FuncBody {
     c.end();
   }
   c.end();
-  // the value
+  // the value (a per-CPU element's: this CPU's; a new one's other CPUs stay zeroed, pcpu_init_value)
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
+  c.op(Op.i32_add);
+  c.localGet(OFF);
   c.op(Op.i32_add);
   c.localGet(VAL);
   hdrGet(c, ST, H.VALUE_SIZE);

@@ -263,6 +263,13 @@ export class HashTable {
     this.hdr[H.PROBE] = bits;
   }
 
+  /** Clear H.CPU (hash-layout.ts): a program's call reached the JS ops, the probe must not take a stale CPU later. */
+  disarmCpu(): void {
+    if (this.stateAddr === 0) return;
+    this.sync();
+    this.hdr[H.CPU] = 0;
+  }
+
   /** First element of bucket b (-1 when empty). */
   bucketHead(b: number): number {
     this.sync();

@@ -29,7 +29,7 @@ import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type V
 import { HashTable } from './hash-table.js';
 import type { MapLock } from './lock.js';
 import { DESC_TABLE_STATE } from './descriptor.js';
-import { PROBE_LOOKUP, PROBE_LRU, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { PROBE_LOOKUP, PROBE_LRU, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
@@ -89,6 +89,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
   // ---- program side
 
   override lookupElem(keyAddr: number, cpu = 0): number {
+    if (this.slots > 1) this.table_.disarmCpu();
     if (this.lock !== undefined) return this.lookupShared(keyAddr, cpu);
     const i = this.table_.find(null, keyAddr);
     if (i < 0) return 0;
@@ -106,6 +107,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   override updateElem(keyAddr: number, valueAddr: number, flags: number, cpu = 0): number {
+    if (this.slots > 1) this.table_.disarmCpu();
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (flags & BPF_F_LOCK) return errno('EINVAL');
@@ -396,6 +398,12 @@ export class HashMap extends HashBase<Uint8Array> {
 export class PerCpuHashMap extends HashBase<Uint8Array[]> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false, maxEntries = spec.maxEntries) {
     super(spec, ctx, true, lru, maxEntries);
+    // The WebAssembly probe takes a program's lookups and updates when the JIT told it the CPU
+    // (H.CPU, hash-layout.ts): one word per table, so only where one thread runs the programs.
+    if (this.lock === undefined) {
+      const update = this.progWriteDenied() ? 0 : PROBE_UPDATE;
+      this.table_.setProbe(PROBE_LOOKUP | PROBE_PERCPU | (lru ? PROBE_LRU : 0) | update);
+    }
   }
   override get perCpu(): boolean {
     return true;

@@ -51,6 +51,13 @@ export const H = {
   NEXT: 16,
   HASHES: 17,
   FREE: 18,
+  /**
+   * per-CPU tables of an unshared space: 1 + the CPU number of the program
+   * call about to reach the WebAssembly probe, stored by the JIT at the
+   * call site (inline-percpu-hash.ts) and cleared by whoever takes the call
+   * (the probe, or the JS ops it falls back to); 0 sends the probe to JS
+   */
+  CPU: 19,
 } as const;
 export const HDR_WORDS = 20;
 
@@ -68,6 +75,12 @@ export const PROBE_UPDATE = 2;
  * second chance (HashTable.mark / touch / victim), with PROBE_LOOKUP / PROBE_UPDATE
  */
 export const PROBE_LRU = 4;
+/**
+ * per-CPU values: the probe's lookups and updates address the value of the
+ * CPU in H.CPU (the element's value area holds one value_size rounded up to
+ * 8 per CPU), with PROBE_LOOKUP / PROBE_UPDATE
+ */
+export const PROBE_PERCPU = 8;
 
 /** Bytes of the state block of a table with `nBuckets` buckets and `n` elements. */
 export function stateWords(nBuckets: number, n: number, lru: boolean): number {
