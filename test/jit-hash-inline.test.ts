@@ -11,8 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
 import { Runtime } from '../src/runtime/index.js';
-import { defaultHelpers } from '../src/helpers/index.js';
-import { HelperRegistry, type HelperDef } from '../src/vm/helper-abi.js';
+import { countingHelpers } from './support/counting-helpers.js';
 import { BPF_FUNC } from '../src/uapi/helper-ids.js';
 import { MAX_INLINE_KEY } from '../src/vm/jit/inline-hash.js';
 import { H, HDR_WORDS, stateWords } from '../src/memory/hash-layout.js';
@@ -44,17 +43,6 @@ const PROG = `
   r0 = *(u64 *)(r0 +0)
   exit`;
 
-/** Helpers whose lookup has no WebAssembly form and counts its JS calls: a JIT lookup that is not inlined shows here. */
-function counting(): { helpers: HelperRegistry; calls: { n: number } } {
-  const calls = { n: 0 };
-  const defs = [...defaultHelpers()].map((d): HelperDef => {
-    if (d.id !== BPF_FUNC.map_lookup_elem) return d;
-    const { wasm32: _w, fn32, fn, ...rest } = d;
-    return { ...rest, fn: (env, a, b, c, e, f) => (calls.n++, fn(env, a, b, c, e, f)), ...(fn32 ? { fn32: (env, a, b, c, e, f) => (calls.n++, fn32(env, a, b, c, e, f)) } : {}) };
-  });
-  return { helpers: new HelperRegistry(defs), calls };
-}
-
 /** A deterministic byte stream (no Math.random in tests). */
 function bytes(seed: number, n: number): Uint8Array {
   let x = seed * 2654435761 + 1;
@@ -62,7 +50,7 @@ function bytes(seed: number, n: number): Uint8Array {
 }
 
 async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 'percpu_hash' | 'lru_percpu_hash', keySize: number) {
-  const { helpers, calls } = counting();
+  const { helpers, calls } = countingHelpers([BPF_FUNC.map_lookup_elem], false);
   const rt = new Runtime({ engine, helpers, numCpus: 4 });
   const keys = rt.createMap({ name: 'keys', type: 'array', keySize: 4, valueSize: keySize, maxEntries: 1, flags: 0, pinning: 'none' });
   const h = rt.createMap({ name: 'h', type, keySize, valueSize: 8, maxEntries: 16, flags: 0, pinning: 'none' });

@@ -10,8 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/index.js';
 import { Runtime } from '../src/runtime/index.js';
-import { defaultHelpers } from '../src/helpers/index.js';
-import { HelperRegistry, type HelperDef } from '../src/vm/helper-abi.js';
+import { countingHelpers } from './support/counting-helpers.js';
 import { BPF_FUNC } from '../src/uapi/helper-ids.js';
 import { MAX_INLINE_KEY } from '../src/vm/jit/inline-hash.js';
 import { mapRefs } from './support/programs.js';
@@ -51,19 +50,8 @@ const PROG = `
   r0 = *(u64 *)(r0 +0)
   exit`;
 
-/** Helpers whose map update and lookup count their JS calls (the probe's fallbacks and the i64 path). */
-function counting(): { helpers: HelperRegistry; calls: { n: number } } {
-  const calls = { n: 0 };
-  const defs = [...defaultHelpers()].map((d): HelperDef => {
-    if (d.id !== BPF_FUNC.map_update_elem && d.id !== BPF_FUNC.map_lookup_elem) return d;
-    const { fn32, fn, ...rest } = d;
-    return { ...rest, fn: (env, a, b, c, e, f) => (calls.n++, fn(env, a, b, c, e, f)), ...(fn32 ? { fn32: (env, a, b, c, e, f) => (calls.n++, fn32(env, a, b, c, e, f)) } : {}) };
-  });
-  return { helpers: new HelperRegistry(defs), calls };
-}
-
 async function world(engine: 'interpreter' | 'jit', type: 'percpu_hash' | 'lru_percpu_hash', keySize: number) {
-  const { helpers, calls } = counting();
+  const { helpers, calls } = countingHelpers([BPF_FUNC.map_update_elem, BPF_FUNC.map_lookup_elem], true);
   const rt = new Runtime({ engine, helpers, numCpus: 4 });
   const keys = rt.createMap({ name: 'keys', type: 'array', keySize: 4, valueSize: keySize, maxEntries: 1, flags: 0, pinning: 'none' });
   const h = rt.createMap({ name: 'h', type, keySize, valueSize: 8, maxEntries: 8, flags: 0, pinning: 'none' });

@@ -18,6 +18,7 @@
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 import { H, LRU_NEXT, LRU_PREV, LRU_REF, PROBE_LRU } from '../memory/hash-layout.js';
+import { decrement, returnIf } from './wasm-code.js';
 
 /** i32.load/store of header word `w` of the state block whose address is in local `st` */
 export function hdrGet(c: FuncBody, st: number, w: number): void {
@@ -114,6 +115,15 @@ function lruUnlink(c: FuncBody, st: number, i: number, p: number, n: number, max
   }
 }
 
+/** max = max_entries; steps = max_entries + 1 (every bounded walk's budget: a corrupted chain or list may be a cycle) */
+export function walkBudget(c: FuncBody, st: number, max: number, steps: number): void {
+  hdrGet(c, st, H.MAX_ENTRIES);
+  c.localTee(max);
+  c.i32Const(1);
+  c.op(Op.i32_add);
+  c.localSet(steps);
+}
+
 /** ref[i] = v (LRU_REF) */
 function setRef(c: FuncBody, st: number, i: number, v: number): void {
   lruAddr(c, st, LRU_REF, i);
@@ -159,16 +169,12 @@ export function touchBody(front: number): FuncBody {
   const c = new FuncBody([[3, I32]]);
   isLru(c, ST);
   c.op(Op.i32_eqz);
-  c.blockStart(Op.if);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => {});
   setRef(c, ST, I, 0);
   hdrGet(c, ST, H.LRU_HEAD);
   c.localGet(I);
   c.op(Op.i32_eq);
-  c.blockStart(Op.if);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => {});
   hdrGet(c, ST, H.MAX_ENTRIES);
   c.localSet(MAX);
   lruUnlink(c, ST, I, P, N, MAX);
@@ -189,34 +195,21 @@ export function touchBody(front: number): FuncBody {
 export function victimBody(front: number): FuncBody {
   const [ST, T, STEPS, MAX, P, N] = [0, 1, 2, 3, 4, 5];
   const c = new FuncBody([[5, I32]]);
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.localTee(MAX);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(STEPS);
+  walkBudget(c, ST, MAX, STEPS);
   c.blockStart(Op.loop);
   hdrGet(c, ST, H.LRU_TAIL);
   c.localTee(T);
   c.localGet(MAX);
   c.op(Op.i32_ge_u);
-  c.blockStart(Op.if);
-  c.i32Const(-1);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => c.i32Const(-1));
   c.localGet(STEPS);
   c.op(Op.i32_eqz);
   lruAddr(c, ST, LRU_REF, T);
   c.mem(Op.i32_load, 2, 0);
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  c.localGet(T);
-  c.op(Op.return);
-  c.end();
-  c.localGet(STEPS);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(STEPS);
+  returnIf(c, () => c.localGet(T));
+  decrement(c, STEPS);
   setRef(c, ST, T, 0);
   lruUnlink(c, ST, T, P, N, MAX);
   c.localGet(ST);
@@ -245,11 +238,7 @@ export function markRef(c: FuncBody, st: number, i: number): void {
 export function removeBody(): FuncBody {
   const [ST, I, B, P, NX, TOP, STEPS, MAX] = [0, 1, 2, 3, 4, 5, 6, 7];
   const c = new FuncBody([[6, I32]]);
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.localTee(MAX);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(STEPS);
+  walkBudget(c, ST, MAX, STEPS);
   // the bucket of hashes[i]
   hdrGet(c, ST, H.BUCKETS);
   arrAddr(c, ST, H.HASHES, I);
@@ -280,10 +269,7 @@ export function removeBody(): FuncBody {
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
   c.brIf(1);
-  c.localGet(STEPS);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(STEPS);
+  decrement(c, STEPS);
   arrAddr(c, ST, H.NEXT, P);
   c.mem(Op.i32_load, 2, 0);
   c.localTee(NX);

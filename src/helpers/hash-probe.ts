@@ -33,8 +33,8 @@ import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/ji
 import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
-import { at, chunks, copyBody } from './wasm-code.js';
-import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody } from './hash-links.js';
+import { at, chunks, copyBody, decrement, returnIf } from './wasm-code.js';
+import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody, walkBudget } from './hash-links.js';
 import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
@@ -102,11 +102,7 @@ function findBody(): FuncBody {
     hdrGet(c, ST, w);
     c.localSet(local);
   }
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.localTee(MAX);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(STEPS);
+  walkBudget(c, ST, MAX, STEPS);
   hdrGet(c, ST, H.KEY_SIZE);
   c.localSet(N);
   // i = buckets[h & mask]
@@ -121,14 +117,8 @@ function findBody(): FuncBody {
   c.localGet(STEPS);
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  c.i32Const(-1);
-  c.op(Op.return);
-  c.end();
-  c.localGet(STEPS);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(STEPS);
+  returnIf(c, () => c.i32Const(-1));
+  decrement(c, STEPS);
   c.localGet(HASHES);
   c.localGet(I);
   c.i32Const(2);
@@ -233,24 +223,22 @@ function guard(c: FuncBody, f: Funcs, nParams: number, ST: number, bit: number, 
     extra();
     c.op(Op.i32_or);
   }
-  c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
-  c.end();
+  fallbackIf(c, f, nParams);
 }
 function fallback(c: FuncBody, f: Funcs, nParams: number): void {
   for (let p = 0; p < nParams; p++) c.localGet(p);
   c.call(f.fb);
+}
+/** With an i32 condition on the stack: if it is nonzero, return what the JS operation returns. */
+function fallbackIf(c: FuncBody, f: Funcs, nParams: number): void {
+  returnIf(c, () => fallback(c, f, nParams));
 }
 
 /** Take the i32 on the stack: unless it is below the table's max_entries, a corrupted table: the JS operation decides. */
 function fallbackUnlessBelowMax(c: FuncBody, f: Funcs, st: number, nParams: number): void {
   hdrGet(c, st, H.MAX_ENTRIES);
   c.op(Op.i32_ge_u);
-  c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
-  c.end();
+  fallbackIf(c, f, nParams);
 }
 
 /**
@@ -281,10 +269,7 @@ function perCpuOffset(c: FuncBody, f: Funcs, nParams: number, st: number, off: n
   c.localGet(off);
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
-  c.end();
+  fallbackIf(c, f, nParams);
   // slots = (slot - keyRound) / stride, then off = ((cpu + 1) - 1) % slots * stride
   hdrGet(c, st, H.SLOT_SIZE);
   hdrGet(c, st, H.KEY_ROUND);
@@ -293,10 +278,7 @@ function perCpuOffset(c: FuncBody, f: Funcs, nParams: number, st: number, off: n
   c.op(Op.i32_div_u);
   c.localTee(slots);
   c.op(Op.i32_eqz);
-  c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
-  c.end();
+  fallbackIf(c, f, nParams);
   c.localGet(off);
   c.i32Const(1);
   c.op(Op.i32_sub);
@@ -325,10 +307,7 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
     c.localTee(S);
     c.i32Const(1);
     c.op(Op.i32_and);
-    c.blockStart(Op.if);
-    fallback(c, f, 3);
-    c.op(Op.return);
-    c.end();
+    fallbackIf(c, f, 3);
   }
   c.localGet(ST);
   c.localGet(KEY);
@@ -345,18 +324,12 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
     c.atomic(Atomic.i32_load, 2, H.SEQ * 4);
     c.localGet(S);
     c.op(Op.i32_ne);
-    c.blockStart(Op.if);
-    fallback(c, f, 3);
-    c.op(Op.return);
-    c.end();
+    fallbackIf(c, f, 3);
   }
   c.localGet(I);
   c.i32Const(0);
   c.op(Op.i32_lt_s);
-  c.blockStart(Op.if);
-  c.i32Const(0);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => c.i32Const(0));
   // an LRU table's program lookup sets the element's reference bit (HashBase.lookupElem; a racy store in a shared table, as in the kernel)
   markRef(c, ST, I);
   elemAddr(c, ST, I);
@@ -386,10 +359,7 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(FLAGS);
     c.i32Const(BPF_NOEXIST);
     c.op(Op.i32_eq);
-    c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.EEXIST);
-    c.op(Op.return);
-    c.end();
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.EEXIST));
     c.localGet(ST);
     c.localGet(I);
     c.call(f.touch);
@@ -399,10 +369,7 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(FLAGS);
     c.i32Const(BPF_EXIST);
     c.op(Op.i32_eq);
-    c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.ENOENT);
-    c.op(Op.return);
-    c.end();
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.ENOENT));
     // a full map: an LRU table evicts (HashTable.insert / victim), others fail
     // with E2BIG (htab_map_update_elem's alloc_htab_elem)
     hdrGet(c, ST, H.FREE_TOP);
@@ -419,10 +386,7 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(TOP);
     c.i32Const(0);
     c.op(Op.i32_lt_s);
-    c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.E2BIG);
-    c.op(Op.return);
-    c.end();
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.E2BIG));
     c.localGet(ST);
     c.localGet(TOP);
     c.call(f.remove);
@@ -495,10 +459,7 @@ function deleteBody(f: Funcs): FuncBody {
   hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_lt_s);
-  c.blockStart(Op.if);
-  c.i32Const(-ERRNO_VALUES.ENOENT);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => c.i32Const(-ERRNO_VALUES.ENOENT));
   c.localGet(ST);
   c.localGet(I);
   c.call(f.remove);
