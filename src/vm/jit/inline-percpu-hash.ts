@@ -13,8 +13,9 @@
  *
  * The inliner emits that store and declines, so the compiler emits the
  * helper call after it (compile.ts imports every inlinable helper for the
- * sites whose inliner declines). Only for verified programs (the probe is
- * only linked into their variant) in an unshared memory (one word per
+ * sites whose inliner declines; calls.ts emits the call after an inliner
+ * returns false). Only for verified programs (the probe is only linked
+ * into their variant) in an unshared memory (one word per
  * table: threads would race for it; shared per-CPU tables go to JS).
  */
 import type { HelperInliner, InlineSite } from './compile.js';
