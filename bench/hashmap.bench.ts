@@ -16,8 +16,12 @@
  * In the same rounds, a second runtime whose JIT inlines no helper (every
  * lookup a call to the generic WebAssembly probe, helpers/hash-probe.ts) is
  * the A/B baseline for the inlined lookup (vm/jit/inline-hash.ts). The same
- * two programs run on a BPF_MAP_TYPE_LRU_HASH too (`lru_*`), whose A/B
- * baseline is a runtime with the helpers' JS forms (no WebAssembly probe).
+ * two programs run on a BPF_MAP_TYPE_LRU_HASH too (`lru_*`): the lookups'
+ * A/B baseline is again the generic probe, the updates' a runtime with the
+ * helpers' JS forms (no WebAssembly probe); and on a BPF_MAP_TYPE_PERCPU_HASH
+ * (`pcpu_*`, the kernel's side pinned to CPU 0 where its fill ran), whose
+ * baseline without inliners is the JS map operations (the probe takes
+ * per-CPU calls only when the JIT told it the CPU: inline-percpu-hash.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +51,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lru SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} pch SEC(".maps");
 
 /* The same three programs over each map: fill it with keys 0..255, then 256 lookups, or 256
  * updates each followed by a lookup (the sums check every value was found). */
@@ -87,6 +98,7 @@ SEC("xdp") int UPDATE_LOOKUP(struct xdp_md *ctx)				\\
 
 OPS(h, fill, lookup256, update_lookup256)
 OPS(lru, fill_lru, lru_lookup256, lru_update_lookup256)
+OPS(pch, fill_pcpu, pcpu_lookup256, pcpu_update_lookup256)
 
 char LICENSE[] SEC("license") = "GPL";
 `;
@@ -95,11 +107,13 @@ char LICENSE[] SEC("license") = "GPL";
 const PROGRAMS = [
   ['lookup256', '256 hash lookups per run (u32 key)', 'noInline'],
   ['update_lookup256', '256 x (hash update + lookup) per run', 'noInline'],
-  ['lru_lookup256', '256 LRU hash lookups per run (u32 key)', 'jsOps'],
+  ['lru_lookup256', '256 LRU hash lookups per run (u32 key)', 'noInline'],
   ['lru_update_lookup256', '256 x (LRU hash update + lookup) per run', 'jsOps'],
+  ['pcpu_lookup256', '256 per-CPU hash lookups per run (u32 key)', 'noInline'],
+  ['pcpu_update_lookup256', '256 x (per-CPU hash update + lookup) per run', 'noInline'],
 ] as const;
 const BASELINE = {
-  noInline: 'no inlined lookup (generic WebAssembly probe)',
+  noInline: 'no inliners (the generic WebAssembly probe; per-CPU maps: JS, the probe not told the CPU)',
   jsOps: 'JS map operations (helpers without WebAssembly forms)',
 } as const;
 const XDP_PASS = 2;
@@ -127,7 +141,8 @@ function kernel(obj: string, pkt: string): Kernel | string {
   }
   const run = (prog: string, repeat: number): { ns: number; cpuNs: number; retval: number } => {
     // bash's time gives the process's CPU seconds; its start-up is a few ms against a run of a second or so.
-    const cmd = `TIMEFORMAT='%3U %3S'; { time bpftool -j prog run pinned ${join(pin, prog)} data_in ${pkt} repeat ${repeat} ; } 2>&1`;
+    // On CPU 0, where the fill ran: a per-CPU map's lookups find the values written on their own CPU.
+    const cmd = `TIMEFORMAT='%3U %3S'; { time taskset -c 0 bpftool -j prog run pinned ${join(pin, prog)} data_in ${pkt} repeat ${repeat} ; } 2>&1`;
     const out = execFileSync('bash', ['-c', cmd], { encoding: 'utf8' }).trim().split('\n');
     const [u, sys] = out.pop()!.split(' ').map(Number);
     const r = JSON.parse(out.join('\n')) as { duration: number; retval: number };
@@ -135,6 +150,7 @@ function kernel(obj: string, pkt: string): Kernel | string {
   };
   run('fill', 1);
   run('fill_lru', 1);
+  run('fill_pcpu', 1);
   return { run, close: () => rmSync(pin, { recursive: true, force: true }) };
 }
 
@@ -161,6 +177,7 @@ export async function main(): Promise<void> {
     const fill = (col: typeof c): void => {
       col.program('fill').run({ data });
       col.program('fill_lru').run({ data });
+      col.program('fill_pcpu').run({ data });
     };
     fill(c);
     // A/B: no inlined helpers, the lookups call the generic probe

@@ -2,17 +2,20 @@
  * The JIT's inlined bpf_map_lookup_elem on hash maps (vm/jit/inline-hash.ts)
  * finds exactly what the map holds: keys of every size up to the inline
  * limit (whole words, tail bytes), chains of colliding keys, deleted and
- * absent keys; the lookup stays out of JS; maps it must not inline (LRU,
- * per-CPU, long keys) still go through the helper.
+ * absent keys; the lookup stays out of JS (LRU lookups too, setting the
+ * element's reference bit as the helper does); long keys still go through
+ * the helper; a table the host corrupted neither holds the inlined walk in
+ * a loop nor lets it write outside the table.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble, OP_LDDW, BPF_PSEUDO_MAP_FD, type Insn } from '../src/isa/index.js';
 import { Runtime } from '../src/runtime/index.js';
-import { defaultHelpers } from '../src/helpers/index.js';
-import { HelperRegistry, type HelperDef } from '../src/vm/helper-abi.js';
+import { countingHelpers } from './support/counting-helpers.js';
 import { BPF_FUNC } from '../src/uapi/helper-ids.js';
 import { MAX_INLINE_KEY } from '../src/vm/jit/inline-hash.js';
+import { H, HDR_WORDS, stateWords } from '../src/memory/hash-layout.js';
+import { xorshift32 } from './support/random.js';
 
 /** `r1 = N ll` with N = 1, 2 become references to the maps with these ids. */
 function mapRefs(insns: Insn[], ids: Record<number, number>): Insn[] {
@@ -40,25 +43,14 @@ const PROG = `
   r0 = *(u64 *)(r0 +0)
   exit`;
 
-/** Helpers whose lookup has no WebAssembly form and counts its JS calls: a JIT lookup that is not inlined shows here. */
-function counting(): { helpers: HelperRegistry; calls: { n: number } } {
-  const calls = { n: 0 };
-  const defs = [...defaultHelpers()].map((d): HelperDef => {
-    if (d.id !== BPF_FUNC.map_lookup_elem) return d;
-    const { wasm32: _w, fn32, fn, ...rest } = d;
-    return { ...rest, fn: (env, a, b, c, e, f) => (calls.n++, fn(env, a, b, c, e, f)), ...(fn32 ? { fn32: (env, a, b, c, e, f) => (calls.n++, fn32(env, a, b, c, e, f)) } : {}) };
-  });
-  return { helpers: new HelperRegistry(defs), calls };
-}
-
 /** A deterministic byte stream (no Math.random in tests). */
 function bytes(seed: number, n: number): Uint8Array {
   let x = seed * 2654435761 + 1;
   return Uint8Array.from({ length: n }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0), x >>> 24));
 }
 
-async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 'percpu_hash', keySize: number) {
-  const { helpers, calls } = counting();
+async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 'percpu_hash' | 'lru_percpu_hash', keySize: number) {
+  const { helpers, calls } = countingHelpers([BPF_FUNC.map_lookup_elem], false);
   const rt = new Runtime({ engine, helpers, numCpus: 4 });
   const keys = rt.createMap({ name: 'keys', type: 'array', keySize: 4, valueSize: keySize, maxEntries: 1, flags: 0, pinning: 'none' });
   const h = rt.createMap({ name: 'h', type, keySize, valueSize: 8, maxEntries: 16, flags: 0, pinning: 'none' });
@@ -68,6 +60,14 @@ async function world(engine: 'interpreter' | 'jit', type: 'hash' | 'lru_hash' | 
     rt,
     calls,
     h,
+    /** the key the next run looks up */
+    setKey(key: Uint8Array): void {
+      keys.set(u32(0), key);
+    },
+    /** a run on CPU 0 with the key set last */
+    invoke(): number {
+      return Number(p.invoke(0, { cpu: 0 }).r0);
+    },
     look(key: Uint8Array, cpu?: number): number {
       keys.set(u32(0), key);
       // (the program does not read its context: invoke runs it on a given CPU)
@@ -115,18 +115,58 @@ for (const keySize of [1, 2, 3, 4, 5, 7, 8, 12, 16, 20, 33, MAX_INLINE_KEY, MAX_
   });
 }
 
-test('jit: lru_hash lookups are not inlined (an LRU lookup moves the element) and answer as the interpreter', async () => {
-  const jit = await world('jit', 'lru_hash', 4);
-  const ref = await world('interpreter', 'lru_hash', 4);
-  for (let i = 0; i < 8; i++) {
-    jit.h.set(bytes(i, 4), u64(500 + i));
-    ref.h.set(bytes(i, 4), u64(500 + i));
-  }
-  for (let i = 0; i < 10; i++) assert.equal(jit.look(bytes(i, 4)), ref.look(bytes(i, 4)));
-  assert.ok(jit.calls.n >= 10, 'through the helper');
-  jit.rt.close();
-  ref.rt.close();
-});
+for (const type of ['lru_hash', 'lru_percpu_hash'] as const) {
+  test(`jit: ${type} lookups are inlined, set the reference bit, and evict as the interpreter does`, async () => {
+    const jit = await world('jit', type, 4);
+    const ref = await world('interpreter', type, 4);
+    const val = (i: number) => (type === 'lru_hash' ? u64(500 + i) : (Array.from({ length: 4 }, () => u64(500 + i)) as never));
+    // full (16 of 16), then programs look up keys 0..3: referenced, they outlive the next evictions
+    for (let i = 0; i < 16; i++) for (const w of [jit, ref]) w.h.set(bytes(i, 4), val(i));
+    for (let i = 0; i < 4; i++) assert.equal(jit.look(bytes(i, 4)), ref.look(bytes(i, 4)));
+    assert.equal(jit.look(bytes(99, 4)), 7777);
+    assert.equal(jit.calls.n, 0, 'every lookup stayed in WebAssembly');
+    // 6 new keys evict 4..9 (the oldest unreferenced), not 0..3, on both engines
+    for (let i = 16; i < 22; i++) for (const w of [jit, ref]) w.h.set(bytes(i, 4), val(i));
+    const has = (w: typeof jit): number[] => Array.from({ length: 22 }, (_, i) => i).filter((i) => w.h.has(bytes(i, 4)));
+    assert.deepEqual(has(jit), has(ref));
+    assert.deepEqual(has(jit), [0, 1, 2, 3, ...Array.from({ length: 12 }, (_, i) => 10 + i)]);
+    jit.rt.close();
+    ref.rt.close();
+  });
+}
+
+for (const type of ['hash', 'lru_hash'] as const) {
+  test(`jit: the inlined ${type} lookup on a corrupted table returns and writes nothing outside the table`, async () => {
+    const w = await world('jit', type, 4);
+    const space = w.rt.space;
+    const m = w.h as unknown as { stateAddr: number };
+    const st = m.stateAddr;
+    const hdr = (i: number): number => space.readU32(st + i * 4);
+    const maxEntries = 16;
+    const stateEnd = st + stateWords(hdr(H.MASK) + 1, maxEntries, type === 'lru_hash') * 4;
+    const pool = hdr(H.POOL);
+    const poolEnd = pool + maxEntries * hdr(H.SLOT_SIZE);
+    for (let i = 0; i < 12; i++) w.h.set(bytes(i, 4), u64(i));
+    const r = xorshift32(type.length * 7);
+    const junk = (): number => [r(), 0xffffffff, r() % 40, r() % maxEntries, maxEntries, 0x7fffffff][r() % 6]!;
+    // the table's own bytes (state and elements) and run stacks may change; nothing else
+    const ours = (a: number): boolean => (a >= st && a < stateEnd) || (a >= pool && a < poolEnd) || space.regionOf(a, 1)?.kind === 'stack';
+    for (let round = 0; round < 40; round++) {
+      // bucket heads, chain links and hashes (cycles, out-of-range numbers, matching hashes), LRU words
+      for (let k = 0; k < 1 + (r() % 12); k++) space.writeU32(st + (HDR_WORDS + (r() % (stateEnd / 4 - st / 4 - HDR_WORDS))) * 4, junk());
+      for (let k = 0; k < 8; k++) {
+        w.setKey(bytes(r() % 16, 4));
+        const before = space.u8.slice();
+        const res = w.invoke();
+        assert.ok(res === 7777 || res < 16, `a value the host wrote, or absent (${res})`);
+        const after = space.u8;
+        for (let a = 0; a < before.length; a++) if (before[a] !== after[a]) assert.ok(ours(a), `round ${round}: byte ${a} outside the table changed`);
+      }
+    }
+    assert.equal(w.calls.n, 0, 'the lookups were the inlined ones');
+    w.rt.close();
+  });
+}
 
 for (const keySize of [4, 6]) {
   test(`jit: percpu_hash lookups (${keySize}-byte keys) are inlined and give the running CPU's value, as the interpreter`, async () => {

@@ -460,13 +460,13 @@ test('shared memory: the module imports it as shared and atomics use the atomic 
   assert.doesNotMatch(dumpJited(image(prog)), /atomic/);
 });
 
-// (plain and per-CPU hash maps are inlined too: jit-hash-inline.test.ts; an LRU hash is one of the maps that are not)
+// (preallocated hash maps of every kind are inlined too: jit-hash-inline.test.ts; a NO_PREALLOC hash is a map that is not)
 test('array map lookups are inlined from the map descriptor and agree with the map; other maps call the helper', () => {
   const table = new MapTable();
-  const mk = (type: 'array' | 'lru_hash' | 'percpu_array'): BpfMap<unknown> =>
-    createMap({ name: type, type, keySize: 4, valueSize: 12, maxEntries: 10, flags: 0, pinning: 'none' } as MapSpec, { space, table });
+  const mk = (type: 'array' | 'hash' | 'percpu_array', flags = 0): BpfMap<unknown> =>
+    createMap({ name: type, type, keySize: 4, valueSize: 12, maxEntries: 10, flags, pinning: 'none' } as MapSpec, { space, table });
   const arr = mk('array');
-  const hash = mk('lru_hash');
+  const hash = mk('hash', 1); // BPF_F_NO_PREALLOC: its table is in the JS heap
   const calls: number[] = [];
   const helpers = new HelperRegistry([
     def(1, 'map_lookup_elem', (_env, map, key) => {

@@ -2,8 +2,8 @@
  * The pieces of the WebAssembly hash probe (hash-probe.ts) that address the
  * table's state block (memory/hash-layout.ts) and change its links: a
  * removal (HashTable.removeIndex: the bucket chain, the free stack, the
- * count) and the LRU recency list (HashTable.touch / lruPushFront /
- * lruUnlink), step for step as hash-table.ts does them, so both see one
+ * count) and the LRU recency list and reference bits (HashTable.mark /
+ * touch / victim / lruPushFront / lruUnlink), step for step as hash-table.ts does them, so both see one
  * table.
  *
  * Safety against a table the host corrupted (the state block is ordinary
@@ -17,7 +17,8 @@
  * outside the table's state and elements.
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
-import { H, PROBE_LRU } from '../memory/hash-layout.js';
+import { H, LRU_NEXT, LRU_PREV, LRU_REF, PROBE_LRU } from '../memory/hash-layout.js';
+import { decrement, returnIf } from './wasm-code.js';
 
 /** i32.load/store of header word `w` of the state block whose address is in local `st` */
 export function hdrGet(c: FuncBody, st: number, w: number): void {
@@ -57,10 +58,10 @@ export function bucketAddr(c: FuncBody, st: number, h: number): void {
 }
 
 /**
- * address of word i of the LRU prev (which 0) or next (which 1) array: they
- * follow the free stack, max_entries words each (hash-layout.ts stateWords)
+ * address of word i of LRU array `which` (hash-layout.ts LRU_PREV, LRU_NEXT,
+ * LRU_REF): they follow the free stack, max_entries words each (lruArray)
  */
-function lruAddr(c: FuncBody, st: number, which: 0 | 1, i: number): void {
+export function lruAddr(c: FuncBody, st: number, which: number, i: number): void {
   hdrGet(c, st, H.FREE);
   hdrGet(c, st, H.MAX_ENTRIES);
   c.i32Const(which + 1);
@@ -90,7 +91,7 @@ function lruUnlink(c: FuncBody, st: number, i: number, p: number, n: number, max
   c.mem(Op.i32_load, 2, 0);
   c.localSet(n);
   // p valid: next[p] = n; else the head moves on (if it was i)
-  for (const [self, other, arr, end] of [[p, n, 1, H.LRU_HEAD], [n, p, 0, H.LRU_TAIL]] as const) {
+  for (const [self, other, arr, end] of [[p, n, LRU_NEXT, H.LRU_HEAD], [n, p, LRU_PREV, H.LRU_TAIL]] as const) {
     c.localGet(self);
     c.localGet(max);
     c.op(Op.i32_lt_u);
@@ -107,30 +108,47 @@ function lruUnlink(c: FuncBody, st: number, i: number, p: number, n: number, max
     c.end();
     c.end();
   }
-  for (const arr of [0, 1] as const) {
+  for (const arr of [LRU_PREV, LRU_NEXT]) {
     lruAddr(c, st, arr, i);
     c.i32Const(-1);
     c.mem(Op.i32_store, 2, 0);
   }
 }
 
-/** front(st, i): element i at the head of the recency list (HashTable.lruPushFront); i < max_entries */
+/** max = max_entries; steps = max_entries + 1 (every bounded walk's budget: a corrupted chain or list may be a cycle) */
+export function walkBudget(c: FuncBody, st: number, max: number, steps: number): void {
+  hdrGet(c, st, H.MAX_ENTRIES);
+  c.localTee(max);
+  c.i32Const(1);
+  c.op(Op.i32_add);
+  c.localSet(steps);
+}
+
+/** ref[i] = v (LRU_REF) */
+function setRef(c: FuncBody, st: number, i: number, v: number): void {
+  lruAddr(c, st, LRU_REF, i);
+  c.i32Const(v);
+  c.mem(Op.i32_store, 2, 0);
+}
+
+/** front(st, i): element i at the head of the recency list, unreferenced (HashTable.lruPushFront); i < max_entries */
 export function frontBody(): FuncBody {
   const [ST, I, HEAD] = [0, 1, 2];
   const c = new FuncBody([[1, I32]]);
   hdrGet(c, ST, H.LRU_HEAD);
   c.localSet(HEAD);
-  lruAddr(c, ST, 0, I);
+  setRef(c, ST, I, 0);
+  lruAddr(c, ST, LRU_PREV, I);
   c.i32Const(-1);
   c.mem(Op.i32_store, 2, 0);
-  lruAddr(c, ST, 1, I);
+  lruAddr(c, ST, LRU_NEXT, I);
   c.localGet(HEAD);
   c.mem(Op.i32_store, 2, 0);
   c.localGet(HEAD);
   hdrGet(c, ST, H.MAX_ENTRIES);
   c.op(Op.i32_lt_u);
   c.blockStart(Op.if);
-  lruAddr(c, ST, 0, HEAD);
+  lruAddr(c, ST, LRU_PREV, HEAD);
   c.localGet(I);
   c.mem(Op.i32_store, 2, 0);
   c.end();
@@ -145,19 +163,18 @@ export function frontBody(): FuncBody {
   return c;
 }
 
-/** touch(st, i, front): i most recently used, if the table is LRU (HashTable.touch); i < max_entries */
+/** touch(st, i, front): an update made i most recently used and unreferenced, if the table is LRU (HashTable.touch); i < max_entries */
 export function touchBody(front: number): FuncBody {
   const [ST, I, P, N, MAX] = [0, 1, 2, 3, 4];
   const c = new FuncBody([[3, I32]]);
   isLru(c, ST);
   c.op(Op.i32_eqz);
+  returnIf(c, () => {});
+  setRef(c, ST, I, 0);
   hdrGet(c, ST, H.LRU_HEAD);
   c.localGet(I);
   c.op(Op.i32_eq);
-  c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => {});
   hdrGet(c, ST, H.MAX_ENTRIES);
   c.localSet(MAX);
   lruUnlink(c, ST, I, P, N, MAX);
@@ -169,6 +186,51 @@ export function touchBody(front: number): FuncBody {
 }
 
 /**
+ * victim(st) -> element number, or -1 (HashTable.victim): from the back of
+ * the recency list, a referenced element loses its bit and moves to the
+ * front, the first unreferenced one is returned; after max_entries + 1
+ * steps the back one; a back end not below max_entries (empty or
+ * corrupted) gives -1.
+ */
+export function victimBody(front: number): FuncBody {
+  const [ST, T, STEPS, MAX, P, N] = [0, 1, 2, 3, 4, 5];
+  const c = new FuncBody([[5, I32]]);
+  walkBudget(c, ST, MAX, STEPS);
+  c.blockStart(Op.loop);
+  hdrGet(c, ST, H.LRU_TAIL);
+  c.localTee(T);
+  c.localGet(MAX);
+  c.op(Op.i32_ge_u);
+  returnIf(c, () => c.i32Const(-1));
+  c.localGet(STEPS);
+  c.op(Op.i32_eqz);
+  lruAddr(c, ST, LRU_REF, T);
+  c.mem(Op.i32_load, 2, 0);
+  c.op(Op.i32_eqz);
+  c.op(Op.i32_or);
+  returnIf(c, () => c.localGet(T));
+  decrement(c, STEPS);
+  setRef(c, ST, T, 0);
+  lruUnlink(c, ST, T, P, N, MAX);
+  c.localGet(ST);
+  c.localGet(T);
+  c.call(front);
+  c.br(0);
+  c.end();
+  c.i32Const(-1);
+  c.op(Op.end);
+  return c;
+}
+
+/** A program looked element i up: ref[i] = 1 if the table is LRU (HashTable.mark, bpf_lru_node_set_ref); i < max_entries */
+export function markRef(c: FuncBody, st: number, i: number): void {
+  isLru(c, st);
+  c.blockStart(Op.if);
+  setRef(c, st, i, 1);
+  c.end();
+}
+
+/**
  * remove(st, i): HashTable.removeIndex for a preallocated table: out of its
  * bucket's chain, out of the recency list (LRU), onto the free stack, one
  * fewer; i < max_entries.
@@ -176,11 +238,7 @@ export function touchBody(front: number): FuncBody {
 export function removeBody(): FuncBody {
   const [ST, I, B, P, NX, TOP, STEPS, MAX] = [0, 1, 2, 3, 4, 5, 6, 7];
   const c = new FuncBody([[6, I32]]);
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.localTee(MAX);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(STEPS);
+  walkBudget(c, ST, MAX, STEPS);
   // the bucket of hashes[i]
   hdrGet(c, ST, H.BUCKETS);
   arrAddr(c, ST, H.HASHES, I);
@@ -211,10 +269,7 @@ export function removeBody(): FuncBody {
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
   c.brIf(1);
-  c.localGet(STEPS);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(STEPS);
+  decrement(c, STEPS);
   arrAddr(c, ST, H.NEXT, P);
   c.mem(Op.i32_load, 2, 0);
   c.localTee(NX);

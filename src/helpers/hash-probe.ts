@@ -11,8 +11,9 @@
  * helper's 32-bit import (the JIT's h.<id>_32: pc, then the helper's
  * arguments as i32): it reads the table's address from the map descriptor
  * (DESC_TABLE_STATE) and does the operation itself when the table's PROBE
- * bits allow it; otherwise (another map type, a NO_PREALLOC or LRU or
- * per-CPU table, a shared table's change, flags other than
+ * bits allow it (a per-CPU table's lookups and updates when the JIT left
+ * the CPU in the header: perCpuOffset); otherwise (another map type, a
+ * NO_PREALLOC table, a shared table's change, flags other than
  * BPF_ANY/NOEXIST/EXIST, a writer inside a shared table) it calls the JS
  * operation it was given, which keeps every other rule in one place.
  *
@@ -30,10 +31,10 @@
  */
 import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
-import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
-import { at, chunks, copyBody } from './wasm-code.js';
-import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, removeBody, touchBody } from './hash-links.js';
+import { at, chunks, copyBody, decrement, returnIf } from './wasm-code.js';
+import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody, walkBudget } from './hash-links.js';
 import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
@@ -101,11 +102,7 @@ function findBody(): FuncBody {
     hdrGet(c, ST, w);
     c.localSet(local);
   }
-  hdrGet(c, ST, H.MAX_ENTRIES);
-  c.localTee(MAX);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(STEPS);
+  walkBudget(c, ST, MAX, STEPS);
   hdrGet(c, ST, H.KEY_SIZE);
   c.localSet(N);
   // i = buckets[h & mask]
@@ -120,14 +117,8 @@ function findBody(): FuncBody {
   c.localGet(STEPS);
   c.op(Op.i32_eqz);
   c.op(Op.i32_or);
-  c.blockStart(Op.if);
-  c.i32Const(-1);
-  c.op(Op.return);
-  c.end();
-  c.localGet(STEPS);
-  c.i32Const(1);
-  c.op(Op.i32_sub);
-  c.localSet(STEPS);
+  returnIf(c, () => c.i32Const(-1));
+  decrement(c, STEPS);
   c.localGet(HASHES);
   c.localGet(I);
   c.i32Const(2);
@@ -205,10 +196,11 @@ interface Funcs {
   find: number;
   copy: number;
   zero: number;
-  /** hash-links.ts: remove(st, i), touch(st, i), front(st, i) */
+  /** hash-links.ts: remove(st, i), touch(st, i), front(st, i), victim(st) */
   remove: number;
   touch: number;
   front: number;
+  victim: number;
 }
 
 /**
@@ -231,31 +223,83 @@ function guard(c: FuncBody, f: Funcs, nParams: number, ST: number, bit: number, 
     extra();
     c.op(Op.i32_or);
   }
-  c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
-  c.end();
+  fallbackIf(c, f, nParams);
 }
 function fallback(c: FuncBody, f: Funcs, nParams: number): void {
   for (let p = 0; p < nParams; p++) c.localGet(p);
   c.call(f.fb);
+}
+/** With an i32 condition on the stack: if it is nonzero, return what the JS operation returns. */
+function fallbackIf(c: FuncBody, f: Funcs, nParams: number): void {
+  returnIf(c, () => fallback(c, f, nParams));
 }
 
 /** Take the i32 on the stack: unless it is below the table's max_entries, a corrupted table: the JS operation decides. */
 function fallbackUnlessBelowMax(c: FuncBody, f: Funcs, st: number, nParams: number): void {
   hdrGet(c, st, H.MAX_ENTRIES);
   c.op(Op.i32_ge_u);
+  fallbackIf(c, f, nParams);
+}
+
+/**
+ * Local `off` = the offset of this call's value in an element's value area:
+ * 0, or for a per-CPU table (PROBE_PERCPU) (cpu % slots) * stride with the
+ * CPU the JIT left in H.CPU (taken: the word is cleared), stride value_size
+ * rounded up to 8 and slots the value area over it (maps/hash.ts HashBase's
+ * layout in an unshared space). No CPU there (a call the JIT did not
+ * prepare) or a table whose sizes make no slots: the JS operation decides.
+ */
+function perCpuOffset(c: FuncBody, f: Funcs, nParams: number, st: number, off: number, stride: number, slots: number): void {
+  c.i32Const(0);
+  c.localSet(off);
+  hdrGet(c, st, H.PROBE);
+  c.i32Const(PROBE_PERCPU);
+  c.op(Op.i32_and);
   c.blockStart(Op.if);
-  fallback(c, f, nParams);
-  c.op(Op.return);
+  hdrGet(c, st, H.CPU);
+  c.localSet(off);
+  hdrSet(c, st, H.CPU, () => c.i32Const(0));
+  hdrGet(c, st, H.VALUE_SIZE);
+  c.i32Const(7);
+  c.op(Op.i32_add);
+  c.i32Const(-8);
+  c.op(Op.i32_and);
+  c.localTee(stride);
+  c.op(Op.i32_eqz);
+  c.localGet(off);
+  c.op(Op.i32_eqz);
+  c.op(Op.i32_or);
+  fallbackIf(c, f, nParams);
+  // slots = (slot - keyRound) / stride, then off = ((cpu + 1) - 1) % slots * stride
+  hdrGet(c, st, H.SLOT_SIZE);
+  hdrGet(c, st, H.KEY_ROUND);
+  c.op(Op.i32_sub);
+  c.localGet(stride);
+  c.op(Op.i32_div_u);
+  c.localTee(slots);
+  c.op(Op.i32_eqz);
+  fallbackIf(c, f, nParams);
+  c.localGet(off);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.localGet(slots);
+  c.op(Op.i32_rem_u);
+  c.localGet(stride);
+  c.op(Op.i32_mul);
+  c.localSet(off);
   c.end();
 }
 
 /** lookup(pc, map, key) -> value address or 0 */
 function lookupBody(f: Funcs, shared: boolean): FuncBody {
-  const [KEY, ST, I, S] = [2, 3, 4, 5];
-  const c = new FuncBody([[3, I32]]);
+  const [KEY, ST, I, S, OFF, STRIDE, SLOTS] = [2, 3, 4, 5, 6, 7, 8];
+  const c = new FuncBody([[6, I32]]);
   guard(c, f, 3, ST, PROBE_LOOKUP);
+  // (shared tables are never per-CPU here: H.CPU is one word for all threads)
+  if (shared) {
+    c.i32Const(0);
+    c.localSet(OFF);
+  } else perCpuOffset(c, f, 3, ST, OFF, STRIDE, SLOTS);
   if (shared) {
     // A writer inside (odd count), or one that came and went during the walk: the JS lookup retries and locks (lock.ts SeqCount).
     c.localGet(ST);
@@ -263,10 +307,7 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
     c.localTee(S);
     c.i32Const(1);
     c.op(Op.i32_and);
-    c.blockStart(Op.if);
-    fallback(c, f, 3);
-    c.op(Op.return);
-    c.end();
+    fallbackIf(c, f, 3);
   }
   c.localGet(ST);
   c.localGet(KEY);
@@ -283,29 +324,18 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
     c.atomic(Atomic.i32_load, 2, H.SEQ * 4);
     c.localGet(S);
     c.op(Op.i32_ne);
-    c.blockStart(Op.if);
-    fallback(c, f, 3);
-    c.op(Op.return);
-    c.end();
+    fallbackIf(c, f, 3);
   }
   c.localGet(I);
   c.i32Const(0);
   c.op(Op.i32_lt_s);
-  c.blockStart(Op.if);
-  c.i32Const(0);
-  c.op(Op.return);
-  c.end();
-  // an LRU table's program lookup is a use (HashBase.lookupElem; shared LRU tables never get here)
-  if (!shared) {
-    isLru(c, ST);
-    c.blockStart(Op.if);
-    c.localGet(ST);
-    c.localGet(I);
-    c.call(f.touch);
-    c.end();
-  }
+  returnIf(c, () => c.i32Const(0));
+  // an LRU table's program lookup sets the element's reference bit (HashBase.lookupElem; a racy store in a shared table, as in the kernel)
+  markRef(c, ST, I);
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
+  c.op(Op.i32_add);
+  c.localGet(OFF);
   c.op(Op.i32_add);
   c.op(Op.end);
   return c;
@@ -313,13 +343,14 @@ function lookupBody(f: Funcs, shared: boolean): FuncBody {
 
 /** update(pc, map, key, value, flags) -> 0 or -errno (BPF_ANY, BPF_NOEXIST, BPF_EXIST; other flags go to JS) */
 function updateBody(f: Funcs): FuncBody {
-  const [KEY, VAL, FLAGS, ST, HV, I, A, TOP, B] = [2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const c = new FuncBody([[6, I32]]);
+  const [KEY, VAL, FLAGS, ST, HV, I, A, TOP, B, OFF, STRIDE, SLOTS] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const c = new FuncBody([[9, I32]]);
   guard(c, f, 5, ST, PROBE_UPDATE, () => {
     c.localGet(FLAGS);
     c.i32Const(BPF_EXIST);
     c.op(Op.i32_gt_u);
   });
+  perCpuOffset(c, f, 5, ST, OFF, STRIDE, SLOTS);
   hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_ge_s);
@@ -328,10 +359,7 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(FLAGS);
     c.i32Const(BPF_NOEXIST);
     c.op(Op.i32_eq);
-    c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.EEXIST);
-    c.op(Op.return);
-    c.end();
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.EEXIST));
     c.localGet(ST);
     c.localGet(I);
     c.call(f.touch);
@@ -341,26 +369,24 @@ function updateBody(f: Funcs): FuncBody {
     c.localGet(FLAGS);
     c.i32Const(BPF_EXIST);
     c.op(Op.i32_eq);
-    c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.ENOENT);
-    c.op(Op.return);
-    c.end();
-    // a full map: an LRU table evicts its least recently used element (HashTable.insert), others fail
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.ENOENT));
+    // a full map: an LRU table evicts (HashTable.insert / victim), others fail
     // with E2BIG (htab_map_update_elem's alloc_htab_elem)
     hdrGet(c, ST, H.FREE_TOP);
     c.op(Op.i32_eqz);
     c.blockStart(Op.if);
-    hdrGet(c, ST, H.LRU_TAIL);
-    c.localTee(TOP);
-    hdrGet(c, ST, H.MAX_ENTRIES);
-    c.op(Op.i32_lt_u);
+    c.i32Const(-1);
+    c.localSet(TOP);
     isLru(c, ST);
-    c.op(Op.i32_and);
-    c.op(Op.i32_eqz);
     c.blockStart(Op.if);
-    c.i32Const(-ERRNO_VALUES.E2BIG);
-    c.op(Op.return);
+    c.localGet(ST);
+    c.call(f.victim);
+    c.localSet(TOP);
     c.end();
+    c.localGet(TOP);
+    c.i32Const(0);
+    c.op(Op.i32_lt_s);
+    returnIf(c, () => c.i32Const(-ERRNO_VALUES.E2BIG));
     c.localGet(ST);
     c.localGet(TOP);
     c.call(f.remove);
@@ -411,9 +437,11 @@ function updateBody(f: Funcs): FuncBody {
     c.end();
   }
   c.end();
-  // the value
+  // the value (a per-CPU element's: this CPU's; a new one's other CPUs stay zeroed, pcpu_init_value)
   elemAddr(c, ST, I);
   hdrGet(c, ST, H.KEY_ROUND);
+  c.op(Op.i32_add);
+  c.localGet(OFF);
   c.op(Op.i32_add);
   c.localGet(VAL);
   hdrGet(c, ST, H.VALUE_SIZE);
@@ -431,10 +459,7 @@ function deleteBody(f: Funcs): FuncBody {
   hashFind(c, f, ST, KEY, HV, I);
   c.i32Const(0);
   c.op(Op.i32_lt_s);
-  c.blockStart(Op.if);
-  c.i32Const(-ERRNO_VALUES.ENOENT);
-  c.op(Op.return);
-  c.end();
+  returnIf(c, () => c.i32Const(-ERRNO_VALUES.ENOENT));
   c.localGet(ST);
   c.localGet(I);
   c.call(f.remove);
@@ -460,6 +485,7 @@ export function probeModuleBytes(op: ProbeOp, shared: boolean): Uint8Array {
     remove: m.declareFunc(m.type([I32, I32], [])),
     touch: m.declareFunc(m.type([I32, I32], [])),
     front: m.declareFunc(m.type([I32, I32], [])),
+    victim: m.declareFunc(m.type([I32], [I32])),
   };
   const main = m.declareFunc(opType);
   m.setBody(0, hashBody());
@@ -469,7 +495,8 @@ export function probeModuleBytes(op: ProbeOp, shared: boolean): Uint8Array {
   m.setBody(4, removeBody());
   m.setBody(5, touchBody(f.front));
   m.setBody(6, frontBody());
-  m.setBody(7, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
+  m.setBody(7, victimBody(f.front));
+  m.setBody(8, op === 'lookup' ? lookupBody(f, shared) : op === 'update' ? updateBody(f) : deleteBody(f));
   m.exportFunc(op, main);
   return m.toBytes();
 }

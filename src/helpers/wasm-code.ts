@@ -1,7 +1,7 @@
 /**
  * Small pieces of hand-assembled WebAssembly the helpers' wasm forms share
- * (hash-probe.ts, ringbuf-wasm.ts): the byte-walk loop, an address push and
- * a copy function.
+ * (hash-probe.ts, hash-links.ts, ringbuf-wasm.ts): the byte-walk loop, an
+ * early return, a counter step, an address push and a copy function.
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 
@@ -26,6 +26,20 @@ export function chunks(c: FuncBody, j: number, n: number, size: number, body: ()
   c.br(0);
   c.end();
   c.end();
+}
+/** With an i32 condition on the stack: if it is nonzero, push what `result` pushes (nothing for a void function) and return. */
+export function returnIf(c: FuncBody, result: () => void): void {
+  c.blockStart(Op.if);
+  result();
+  c.op(Op.return);
+  c.end();
+}
+/** local -= 1 */
+export function decrement(c: FuncBody, local: number): void {
+  c.localGet(local);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.localSet(local);
 }
 /** push base + j */
 export function at(c: FuncBody, base: number, j: number): void {

@@ -30,17 +30,23 @@
  * bucket: the free list, the count and the LRU list are map-wide here (the
  * kernel splits them per CPU), so a change takes a map-wide lock anyway.
  *
- * LRU (lru_hash, lru_percpu_hash): one recency list; a program lookup or any
- * update moves the element to the front, and inserting into a full map evicts
- * the element at the back instead of failing with E2BIG. The kernel instead
- * approximates LRU with active/inactive lists, reference bits (a lookup sets
- * a bit rather than moving the node), per-CPU free lists (so it can evict
- * before the map is completely full, and with BPF_F_NO_COMMON_LRU each CPU
- * evicts only from its own share of the elements) and a node popped before
- * the key is looked up (so even updating an existing key of a full map may
- * evict another one). tsbpf evicts exactly the least recently used element
- * and only when the map is full: a program that works on the kernel's LRU
- * works here, and never sees an eviction the kernel would not allow.
+ * LRU (lru_hash, lru_percpu_hash), after kernel/bpf/bpf_lru_list.c: a
+ * program lookup only sets the element's reference bit
+ * (bpf_lru_node_set_ref: no list is touched, so an inlined lookup is one
+ * store); an update moves the element to the front of the recency list with
+ * the bit clear (the kernel gives an updated key a fresh node, unreferenced);
+ * inserting into a full map evicts from the back, where a referenced element
+ * gets a second chance (its bit cleared, moved to the front, as the kernel's
+ * __bpf_lru_list_shrink_inactive moves referenced nodes to the active list)
+ * and the first unreferenced one goes (after a whole round, the back one:
+ * the kernel's forced shrink). What is not modelled: the kernel frees nodes
+ * in batches (up to LOCAL_FREE_TARGET = 128 per shrink, every unreferenced
+ * inactive node of a small map at once) from per-CPU free lists, so it may
+ * evict before the map is full and more than one element at a time, and
+ * with BPF_F_NO_COMMON_LRU each CPU evicts only from its own share. tsbpf
+ * evicts one element, only when the map is full: a program that works on the
+ * kernel's LRU works here, and the elements it looked up since they last
+ * moved survive the next eviction in both.
  */
 import type { AddressSpace, Region } from '../memory/address-space.js';
 import { errno, MemCache } from './map.js';
@@ -104,6 +110,8 @@ export class HashTable {
   private readonly elemRegions = new Map<number, Region>();
   private lruPrev: Int32Array | undefined;
   private lruNext: Int32Array | undefined;
+  /** LRU: the reference bits (hash-layout.ts LRU_REF) */
+  private lruRef: Int32Array | undefined;
   private readonly seed: number;
   private readonly mem: MemCache;
   /** the space's generation the views over the state block were made in (an unshared memory's growth detaches them) */
@@ -180,6 +188,7 @@ export class HashTable {
     if (opts.lru) {
       this.lruPrev = new Int32Array(this.maxEntries).fill(-1);
       this.lruNext = new Int32Array(this.maxEntries).fill(-1);
+      this.lruRef = new Int32Array(this.maxEntries);
     }
   }
 
@@ -212,6 +221,7 @@ export class HashTable {
     hdr[H.LRU_TAIL] = -1;
     this.lruPrev?.fill(-1);
     this.lruNext?.fill(-1);
+    this.lruRef?.fill(0);
   }
 
   /** (Re)make the typed views over the state block (hash-layout.ts's order). */
@@ -233,6 +243,7 @@ export class HashTable {
     if (this.opts.lru) {
       this.lruPrev = take(n);
       this.lruNext = take(n);
+      this.lruRef = take(n);
     }
     this.gen = this.space.generation;
   }
@@ -250,6 +261,13 @@ export class HashTable {
     if (this.stateAddr === 0) return;
     this.sync();
     this.hdr[H.PROBE] = bits;
+  }
+
+  /** Clear H.CPU (hash-layout.ts): a program's call reached the JS ops, the probe must not take a stale CPU later. */
+  disarmCpu(): void {
+    if (this.stateAddr === 0) return;
+    this.sync();
+    this.hdr[H.CPU] = 0;
   }
 
   /** First element of bucket b (-1 when empty). */
@@ -382,10 +400,10 @@ export class HashTable {
     const hdr = this.hdr;
     if (hdr[H.FREE_TOP] === 0 && this.cap < this.maxEntries) this.grow();
     if (hdr[H.FREE_TOP] === 0) {
-      const tail = hdr[H.LRU_TAIL]!;
-      if (!this.opts.lru || tail < 0) return errno('E2BIG');
-      this.evicted = tail;
-      this.removeIndex(tail);
+      const v = this.opts.lru ? this.victim() : -1;
+      if (v < 0) return errno('E2BIG');
+      this.evicted = v;
+      this.removeIndex(v);
     }
     const i = this.freeStack[--hdr[H.FREE_TOP]!]!;
     let addr: number;
@@ -464,18 +482,47 @@ export class HashTable {
     return this.hashes[i]! & this.mask;
   }
 
-  /** Mark an element most recently used (LRU only). */
+  /** A program looked element i up (LRU only): bpf_lru_node_set_ref. */
+  mark(i: number): void {
+    this.sync();
+    if (this.lruRef) this.lruRef[i] = 1;
+  }
+
+  /** Element i was updated (LRU only): at the front, unreferenced (the kernel's fresh node). */
   touch(i: number): void {
     this.sync();
-    if (!this.lruPrev || this.hdr[H.LRU_HEAD] === i) return;
+    if (!this.lruPrev) return;
+    this.lruRef![i] = 0;
+    if (this.hdr[H.LRU_HEAD] === i) return;
     this.lruUnlink(i);
     this.lruPushFront(i);
+  }
+
+  /**
+   * The element a full LRU table evicts, or -1 when the list is empty: from
+   * the back, a referenced element loses its bit and moves to the front (a
+   * second chance), the first unreferenced one is the victim; after
+   * max_entries + 1 steps (a corrupted list) the back one. The WebAssembly
+   * probe does the same steps (hash-links.ts victimBody).
+   */
+  private victim(): number {
+    const ref = this.lruRef!;
+    const hdr = this.hdr;
+    for (let steps = this.maxEntries + 1; ; steps--) {
+      const t = hdr[H.LRU_TAIL]!;
+      if (t < 0 || t >= this.maxEntries) return -1;
+      if (steps === 0 || ref[t] === 0) return t;
+      ref[t] = 0;
+      this.lruUnlink(t);
+      this.lruPushFront(t);
+    }
   }
   private lruPushFront(i: number): void {
     const prev = this.lruPrev!;
     const next = this.lruNext!;
     const hdr = this.hdr;
     const head = hdr[H.LRU_HEAD]!;
+    this.lruRef![i] = 0;
     prev[i] = -1;
     next[i] = head;
     if (head >= 0) prev[head] = i;

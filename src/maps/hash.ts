@@ -18,8 +18,8 @@
  * In a shared address space (programs on worker threads) the table lives in
  * the shared memory with a per-map lock (hash-table.ts): every change — and
  * the value copy that goes with it — happens under the lock, program lookups
- * of non-LRU maps take none (a sequence count tells them to retry), LRU
- * lookups do (they move the element in the recency list), and host reads
+ * take none (a sequence count tells them to retry; an LRU lookup only sets
+ * the element's reference bit, a racy store as in the kernel), and host reads
  * hold it so a copied value belongs to the key asked for. BPF_F_NO_PREALLOC
  * maps are preallocated there (a worker cannot allocate; the kernel's
  * semantics are the same apart from memory use).
@@ -29,7 +29,7 @@ import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type V
 import { HashTable } from './hash-table.js';
 import type { MapLock } from './lock.js';
 import { DESC_TABLE_STATE } from './descriptor.js';
-import { PROBE_LOOKUP, PROBE_LRU, PROBE_UPDATE } from '../memory/hash-layout.js';
+import { PROBE_LOOKUP, PROBE_LRU, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_F_LOCK, BPF_EXIST, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG, BPF_F_ZERO_SEED, roundUp } from './flags.js';
 
 export abstract class HashBase<V> extends BpfMap<V> {
@@ -89,31 +89,25 @@ export abstract class HashBase<V> extends BpfMap<V> {
   // ---- program side
 
   override lookupElem(keyAddr: number, cpu = 0): number {
+    if (this.slots > 1) this.table_.disarmCpu();
     if (this.lock !== undefined) return this.lookupShared(keyAddr, cpu);
     const i = this.table_.find(null, keyAddr);
     if (i < 0) return 0;
-    this.table_.touch(i);
+    this.table_.mark(i);
     return this.valueAddrOf(i, cpu);
   }
 
   private lookupShared(keyAddr: number, cpu: number): number {
     const t = this.table_;
-    if (!t.opts.lru) {
-      const i = t.findShared(null, keyAddr);
-      return i < 0 ? 0 : this.valueAddrOf(i, cpu);
-    }
-    t.beginWrite();
-    try {
-      const i = t.find(null, keyAddr);
-      if (i < 0) return 0;
-      t.touch(i);
-      return this.valueAddrOf(i, cpu);
-    } finally {
-      t.endWrite();
-    }
+    const i = t.findShared(null, keyAddr);
+    if (i < 0) return 0;
+    // An element evicted and reused meanwhile gets the bit instead: a benign race (htab_lru_map_lookup_elem has it too).
+    t.mark(i);
+    return this.valueAddrOf(i, cpu);
   }
 
   override updateElem(keyAddr: number, valueAddr: number, flags: number, cpu = 0): number {
+    if (this.slots > 1) this.table_.disarmCpu();
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (flags & BPF_F_LOCK) return errno('EINVAL');
@@ -375,12 +369,11 @@ export abstract class HashBase<V> extends BpfMap<V> {
 export class HashMap extends HashBase<Uint8Array> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false) {
     super(spec, ctx, false, lru);
-    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups, and changes
-    // where no lock or write check is needed. An LRU lookup moves the element (a change): in a shared
-    // table it takes the lock, so there the probe leaves LRU tables to JS.
+    // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups (an LRU
+    // lookup only sets the reference bit, lock-free even in a shared table), and changes where no
+    // lock or write check is needed.
     const update = this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0;
-    if (!lru) this.table_.setProbe(PROBE_LOOKUP | update);
-    else if (this.lock === undefined) this.table_.setProbe(PROBE_LOOKUP | PROBE_LRU | update);
+    this.table_.setProbe(PROBE_LOOKUP | (lru ? PROBE_LRU : 0) | update);
   }
   protected readValue(i: number): Uint8Array {
     const a = this.valueAddrOf(i, 0);
@@ -405,6 +398,12 @@ export class HashMap extends HashBase<Uint8Array> {
 export class PerCpuHashMap extends HashBase<Uint8Array[]> {
   constructor(spec: MapSpec, ctx: MapContext, lru = false, maxEntries = spec.maxEntries) {
     super(spec, ctx, true, lru, maxEntries);
+    // The WebAssembly probe takes a program's lookups and updates when the JIT told it the CPU
+    // (H.CPU, hash-layout.ts): one word per table, so only where one thread runs the programs.
+    if (this.lock === undefined) {
+      const update = this.progWriteDenied() ? 0 : PROBE_UPDATE;
+      this.table_.setProbe(PROBE_LOOKUP | PROBE_PERCPU | (lru ? PROBE_LRU : 0) | update);
+    }
   }
   override get perCpu(): boolean {
     return true;

@@ -6,7 +6,7 @@
  *
  * Host lookups do not count as a use (the kernel's
  * htab_lru_map_lookup_elem_sys does not set the reference bit); program
- * lookups and all updates do.
+ * lookups set it, and every update moves the element to the front.
  *
  * With BPF_F_NO_COMMON_LRU the kernel rounds max_entries to a multiple of the
  * CPU count (each CPU gets an equal share); tsbpf does the same rounding but

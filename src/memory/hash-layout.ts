@@ -9,7 +9,8 @@
  * in one block of i32 words: a header (below), then the bucket heads
  * (nBuckets words, -1 when empty), the chain links `next`, the 32-bit
  * hashes and the free-element stack (max_entries words each), and for LRU
- * the prev/next recency links (max_entries words each). The elements
+ * the prev/next recency links and the reference bits (max_entries words
+ * each: lruArray gives their addresses). The elements
  * themselves are a second block, the pool: element i's key at
  * pool + i * slot, its value area at + keyRound (the kernel's struct
  * htab_elem keeps key and value together the same way).
@@ -50,6 +51,13 @@ export const H = {
   NEXT: 16,
   HASHES: 17,
   FREE: 18,
+  /**
+   * per-CPU tables of an unshared space: 1 + the CPU number of the program
+   * call about to reach the WebAssembly probe, stored by the JIT at the
+   * call site (inline-percpu-hash.ts) and cleared by whoever takes the call
+   * (the probe, or the JS ops it falls back to); 0 sends the probe to JS
+   */
+  CPU: 19,
 } as const;
 export const HDR_WORDS = 20;
 
@@ -61,15 +69,32 @@ export const PROBE_LOOKUP = 1;
 /** update and delete (unshared, writable, non-LRU, non-per-CPU maps) */
 export const PROBE_UPDATE = 2;
 /**
- * the table is LRU: the probe's lookups and updates move the element to the
- * front of the recency list, and an insert into a full table evicts the
- * back one (HashTable.touch / insert), with PROBE_LOOKUP / PROBE_UPDATE
+ * the table is LRU: the probe's lookups set the element's reference bit, its
+ * updates move the element to the front of the recency list, and an insert
+ * into a full table evicts from the back, giving referenced elements a
+ * second chance (HashTable.mark / touch / victim), with PROBE_LOOKUP / PROBE_UPDATE
  */
 export const PROBE_LRU = 4;
+/**
+ * per-CPU values: the probe's lookups and updates address the value of the
+ * CPU in H.CPU (the element's value area holds one value_size rounded up to
+ * 8 per CPU), with PROBE_LOOKUP / PROBE_UPDATE
+ */
+export const PROBE_PERCPU = 8;
 
 /** Bytes of the state block of a table with `nBuckets` buckets and `n` elements. */
 export function stateWords(nBuckets: number, n: number, lru: boolean): number {
-  return HDR_WORDS + nBuckets + 3 * n + (lru ? 2 * n : 0);
+  return HDR_WORDS + nBuckets + 3 * n + (lru ? 3 * n : 0);
+}
+
+/** The LRU arrays, in their order after the free stack (max_entries words each). */
+export const LRU_PREV = 0;
+export const LRU_NEXT = 1;
+/** bpf_lru_node's `ref`: 1 once a program looked the element up since it last moved */
+export const LRU_REF = 2;
+/** Byte address of LRU array `which` (LRU_*), given the free stack's address and max_entries. */
+export function lruArray(free: number, maxEntries: number, which: number): number {
+  return free + (which + 1) * maxEntries * 4;
 }
 
 /**

@@ -10,10 +10,12 @@
  * from the state block on every call; this does none of that.
  *
  * It declines (the call goes to the helper) unless the map is a
- * preallocated BPF_MapType.hash whose table lets programs look up without
- * JS (H.PROBE has PROBE_LOOKUP; LRU lookups move the element and stay with
- * the helper) or a preallocated BPF_MapType.percpu_hash (the value of the
- * run's CPU, from the JIT's CPU global), in an unshared memory
+ * preallocated BPF_MapType.hash or lru_hash whose table lets programs look
+ * up without JS (H.PROBE has PROBE_LOOKUP) or a BPF_MapType.percpu_hash or
+ * lru_percpu_hash (the value of the run's CPU, from the JIT's CPU global),
+ * in an unshared memory. An LRU lookup then also stores the element's
+ * reference bit, as the kernel's htab_lru_map_gen_lookup emits
+ * bpf_lru_node_set_ref inline (hash-table.ts says what the bit does)
  * (a shared table's readers check its seqcount, which the probe does), with
  * a key of at most MAX_INLINE_KEY bytes.
  *
@@ -28,7 +30,7 @@ import { knownMapInliner } from './known-map.js';
 import { MapType } from '../../uapi/bpf-types.js';
 import { Op, type FuncBody } from './wasm.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
-import { DESC_TABLE_STATE, H, HDR_WORDS, MURMUR, PROBE_LOOKUP } from '../../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, HDR_WORDS, LRU_REF, MURMUR, PROBE_LOOKUP, lruArray } from '../../memory/hash-layout.js';
 
 /** Longest key compared inline (the unrolled code grows with it). */
 export const MAX_INLINE_KEY = 64;
@@ -48,7 +50,13 @@ export interface HashMapLayout {
   /** per-CPU tables: values per element (the CPUs) and bytes from one CPU's value to the next; 1 and 0 otherwise */
   slots: number;
   cpuStride: number;
+  /** LRU tables: the address of the reference bits (hash-layout.ts LRU_REF); 0 otherwise */
+  ref: number;
 }
+
+const PLAIN = new Set<number>([MapType.hash, MapType.lru_hash]);
+const PER_CPU = new Set<number>([MapType.percpu_hash, MapType.lru_percpu_hash]);
+const LRU = new Set<number>([MapType.lru_hash, MapType.lru_percpu_hash]);
 
 /** The layout of a map whose lookups may be inlined, read from its descriptor and state block; else undefined. */
 export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => HashMapLayout | undefined {
@@ -57,15 +65,14 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
     if (mapAddr < NULL_GUARD || mapAddr + DESC_TABLE_STATE + 4 > space.size || mapAddr % 4 !== 0) return undefined;
     if (space.regionOf(mapAddr, DESC_TABLE_STATE + 4)?.kind !== 'map') return undefined;
     const type = space.readU32(mapAddr);
-    if (type !== MapType.hash && type !== MapType.percpu_hash) return undefined;
+    if (!PLAIN.has(type) && !PER_CPU.has(type)) return undefined;
     const st = space.readU32(mapAddr + DESC_TABLE_STATE);
     if (st === 0 || st + HDR_WORDS * 4 > space.size) return undefined;
     const w = (i: number): number => space.readU32(st + i * 4);
-    // A plain table says whether programs may look up without JS (not LRU, whose lookups move
-    // the element); a per-CPU one (never LRU: that is another type) has no lookup-time rule.
-    if (type === MapType.hash && !(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
+    // A plain table says whether programs may look up without JS; a per-CPU one has no lookup-time rule.
+    if (PLAIN.has(type) && !(w(H.PROBE) & PROBE_LOOKUP)) return undefined;
     // Per-CPU elements (maps/hash.ts HashBase): the key, then one value_size rounded to 8 per CPU (unshared spaces).
-    const cpuStride = type === MapType.percpu_hash ? (w(H.VALUE_SIZE) + 7) & ~7 : 0;
+    const cpuStride = PER_CPU.has(type) ? (w(H.VALUE_SIZE) + 7) & ~7 : 0;
     const slots = cpuStride ? (w(H.SLOT_SIZE) - w(H.KEY_ROUND)) / cpuStride : 1;
     if (!Number.isInteger(slots) || slots < 1) return undefined;
     const l: HashMapLayout = {
@@ -81,6 +88,7 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
       hashes: w(H.HASHES),
       slots,
       cpuStride,
+      ref: LRU.has(type) ? lruArray(w(H.FREE), w(H.MAX_ENTRIES), LRU_REF) : 0,
     };
     if (l.keySize === 0 || l.keySize > MAX_INLINE_KEY || l.maxEntries === 0 || l.maxEntries > 0x7fffffff) return undefined;
     return l;
@@ -227,7 +235,15 @@ export function hashMapLookup(layoutOf: (mapAddr: number) => HashMapLayout | und
         c.brIf(0);
       }
     }
-    // found: the value follows the key (a per-CPU element: this CPU's, the CPU number wrapping as HashBase.valueAddrOf does)
+    // found: an LRU element is referenced now (i < max_entries: the walk checked it)
+    if (l.ref !== 0) {
+      wrap(I)();
+      c.i32Const(2);
+      c.op(Op.i32_shl);
+      c.i32Const(1);
+      c.mem(Op.i32_store, 2, l.ref);
+    }
+    // the value follows the key (a per-CPU element: this CPU's, the CPU number wrapping as HashBase.valueAddrOf does)
     c.localGet(A);
     c.i64ConstNum(l.keyRound);
     c.op(Op.i64_add);

@@ -15,6 +15,7 @@ import { MapType } from '../../uapi/bpf-types.js';
 import { Op } from './wasm.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import { hashLayoutFromDescriptor, hashMapLookup } from './inline-hash.js';
+import { perCpuHashCall, perCpuHashCpuWord } from './inline-percpu-hash.js';
 import { arrayDescriptor, emitArrayIndexLookup, knownMapInliner } from './known-map.js';
 import { perCpuArrayLookup } from './inline-percpu-array.js';
 
@@ -70,15 +71,20 @@ function arrayLayoutFromDescriptor(space: AddressSpace): (mapAddr: number) => Ar
  * The inliners every JitEngine uses unless told otherwise:
  * bpf_get_smp_processor_id, and bpf_map_lookup_elem on plain array maps
  * and, for verified programs (`verified`: not the checked variant, whose
- * key pointers nothing proved), on plain and per-CPU hash maps
- * (inline-hash.ts) and per-CPU arrays (inline-percpu-array.ts).
+ * key pointers nothing proved), on hash maps of every preallocated kind
+ * (inline-hash.ts) and per-CPU arrays (inline-percpu-array.ts); and for
+ * those, the CPU the WebAssembly probe needs before a per-CPU hash map's
+ * lookup or update call (inline-percpu-hash.ts).
  */
 export function defaultInliners(space: AddressSpace, verified = true): ReadonlyMap<number, HelperInliner> {
   const array = arrayMapLookup(arrayLayoutFromDescriptor(space));
   const hash = verified ? hashMapLookup(hashLayoutFromDescriptor(space)) : undefined;
   const perCpuArray = verified ? perCpuArrayLookup(space) : undefined;
+  if (!hash || !perCpuArray) return new Map([[BPF_FUNC.get_smp_processor_id, smpProcessorId], [BPF_FUNC.map_lookup_elem, array]]);
+  const perCpuHash = perCpuHashCall(perCpuHashCpuWord(space));
   return new Map([
     [BPF_FUNC.get_smp_processor_id, smpProcessorId],
-    [BPF_FUNC.map_lookup_elem, hash && perCpuArray ? (s: InlineSite): boolean => array(s) || perCpuArray(s) || hash(s) : array],
+    [BPF_FUNC.map_lookup_elem, (s: InlineSite): boolean => array(s) || perCpuArray(s) || hash(s) || perCpuHash(s)],
+    [BPF_FUNC.map_update_elem, perCpuHash],
   ]);
 }
