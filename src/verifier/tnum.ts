@@ -26,7 +26,8 @@ const BYTE_MASKS: readonly bigint[] = [0n, 0xffn, 0xffffn, 0xffffffn, 0xffffffff
 export const tnumUnknown: Tnum = Object.freeze({ value: 0n, mask: U64 });
 
 export function tnumConst(v: bigint): Tnum {
-  return TN(v, 0n);
+  // a value already in [0, 2^64) is taken as is (no masking: a bigint allocated per constant)
+  return v >= 0n && v <= U64 ? { value: v, mask: 0n } : TN(v, 0n);
 }
 
 /** Position of the highest set bit, 1-based (fls64); 0 for 0. */
