@@ -18,7 +18,9 @@
  * an ALU operation changes it, scalar-branch.ts what a comparison decides
  * and teaches each side.
  */
-import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn } from './tnum.js';
+import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn, lo32, hi32 } from './tnum.js';
+
+export { lo32, hi32 };
 
 export const S64_MIN = -(1n << 63n);
 export const S64_MAX = (1n << 63n) - 1n;
@@ -26,8 +28,6 @@ export const S64_MAX = (1n << 63n) - 1n;
 export const S32_MIN = -0x80000000;
 export const S32_MAX = 0x7fffffff;
 export const U32_MAX = 0xffffffff;
-const TWO32 = 0x100000000;
-const SAFE = Number.MAX_SAFE_INTEGER;
 
 export const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -40,26 +40,10 @@ const HI32 = U64 ^ U32;
 const S32_MIN_BIG = -(1n << 31n);
 const S32_MAX_BIG = (1n << 31n) - 1n;
 export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
-
-/** The low 32 bits of a bigint (any sign; two's complement), unsigned, as a number. */
-export function lo32(v: bigint): number {
-  const d = Number(v);
-  // ToUint32 of an exact integer is its value modulo 2^32: no bigint allocated.
-  if (d <= SAFE && d >= -SAFE) return d >>> 0;
-  if (v === U64 || v === S64_MAX) return U32_MAX;
-  if (v === S64_MIN) return 0;
-  return Number(v & U32);
-}
-
-/** `v >> 32` (arithmetic: the signed upper half of a negative v), as a number. */
-export function hi32(v: bigint): number {
-  const d = Number(v);
-  if (d <= SAFE && d >= -SAFE) return Math.floor(d / TWO32);
-  if (v === U64) return U32_MAX;
-  if (v === S64_MAX) return S32_MAX;
-  if (v === S64_MIN) return S32_MIN;
-  return Number(v >> 32n);
-}
+/** s64(v) that returns an in-range v itself (BigInt.asIntN allocates a new bigint even then). */
+const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : s64(v));
+/** u64(v), likewise. */
+const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
 
 /** The low 32 bits of a bigint, signed. */
 export const slo32 = (v: bigint): number => lo32(v) | 0;
@@ -212,11 +196,32 @@ export class Scalar {
 
   /** __update_reg64_bounds */
   updateBounds64(): void {
-    const v = this.varOff;
-    this.smin = max(this.smin, s64(v.value | (v.mask & BIT63)));
-    this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
-    this.umin = max(this.umin, v.value);
-    this.umax = min(this.umax, v.value | v.mask);
+    const v = this.varOff.value, m = this.varOff.mask;
+    if (m === U64 && this.smin >= S64_MIN && this.smax <= S64_MAX && this.umin >= 0n && this.umax <= U64) return; // (unknown: nothing to learn)
+    if (m === 0n) {
+      // a constant tnum: every bound is pulled to it
+      const sv = toS64(v);
+      this.smin = max(this.smin, sv);
+      this.smax = min(this.smax, sv);
+      this.umin = max(this.umin, v);
+      this.umax = min(this.umax, v);
+      return;
+    }
+    if (m <= S64_MAX && v <= S64_MAX) {
+      // sign bit known 0: the signed and unsigned candidates coincide; v | m only if it can tighten
+      this.smin = max(this.smin, v);
+      this.umin = max(this.umin, v);
+      if (this.smax > v || this.umax > v) {
+        const vm = v | m;
+        this.smax = min(this.smax, vm);
+        this.umax = min(this.umax, vm);
+      }
+      return;
+    }
+    this.smin = max(this.smin, s64(v | (m & BIT63)));
+    this.smax = min(this.smax, s64(v | (m & S64_MAX)));
+    this.umin = max(this.umin, v);
+    this.umax = min(this.umax, v | m);
   }
 
   updateBounds(): void {
@@ -271,22 +276,23 @@ export class Scalar {
     }
   }
 
+  /** __reg64_deduce_bounds */
   private deduce64(): void {
-    if (s64(this.umin) <= s64(this.umax)) {
-      this.smin = max(this.smin, s64(this.umin));
-      this.smax = min(this.smax, s64(this.umax));
+    if (toS64(this.umin) <= toS64(this.umax)) {
+      this.smin = max(this.smin, toS64(this.umin));
+      this.smax = min(this.smax, toS64(this.umax));
     }
-    if (u64(this.smin) <= u64(this.smax)) {
-      this.umin = max(this.umin, u64(this.smin));
-      this.umax = min(this.umax, u64(this.smax));
-    } else if (this.umax < u64(this.smin)) {
+    if (toU64(this.smin) <= toU64(this.smax)) {
+      this.umin = max(this.umin, toU64(this.smin));
+      this.umax = min(this.umax, toU64(this.smax));
+    } else if (this.umax < toU64(this.smin)) {
       // The unsigned range only overlaps the non-negative part of the signed range.
-      this.smin = s64(this.umin);
-      this.umax = min(this.umax, u64(this.smax));
-    } else if (u64(this.smax) < this.umin) {
+      this.smin = toS64(this.umin);
+      this.umax = min(this.umax, toU64(this.smax));
+    } else if (toU64(this.smax) < this.umin) {
       // ... or only its negative part.
-      this.smax = s64(this.umax);
-      this.umin = max(this.umin, u64(this.smin));
+      this.smax = toS64(this.umax);
+      this.umin = max(this.umin, toU64(this.smin));
     }
   }
 
