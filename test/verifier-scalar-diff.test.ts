@@ -105,6 +105,8 @@ test('ALU ops, branches, casts and predicates give the same scalars as the bigin
   const pool: [RefScalar, Scalar][] = [];
   const add = (ref: RefScalar, mine: Scalar, what: string): void => {
     assert.equal(fields(mine), fields(ref), what);
+    // every tnum made is normalised (no bit both known 1 and unknown), as tnum.c's operations keep them
+    assert.equal(mine.varOff.value & mine.varOff.mask, 0n, `${what}: tnum not normalised`);
     if (ref.isEmpty()) return;
     if (pool.length < 64) pool.push([ref, mine]);
     else pool[Math.floor(r() * pool.length)] = [ref, mine];
