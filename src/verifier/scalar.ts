@@ -45,12 +45,9 @@ const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : s64(v))
 /** u64(v), likewise. */
 const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
 
-/** The low 32 bits of a bigint, signed. */
-export const slo32 = (v: bigint): number => lo32(v) | 0;
-
 /** BigInt(n) for the small non-negative numbers the 32-bit views hand to the 64-bit ones, without allocating. */
 const SMALL_BIG: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
-export function big(n: number): bigint {
+function big(n: number): bigint {
   if (n >= 0 && n <= 1024) return SMALL_BIG[n]!;
   if (n === U32_MAX) return U32;
   return BigInt(n);
