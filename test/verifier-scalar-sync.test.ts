@@ -20,9 +20,10 @@ function fields(s: Scalar): string {
 
 test('sync(): the number route equals the bigint reconciliation on small scalars', () => {
   const r = rng(20261122);
-  const u32 = (): bigint => BigInt(r() < 0.4 ? U32_EDGES[Math.floor(r() * U32_EDGES.length)]! : Math.floor(r() * 2 ** (1 + Math.floor(r() * 32))));
-  const s32 = (): bigint => BigInt.asIntN(32, u32());
-  const pair = (f: () => bigint): [bigint, bigint] => {
+  const u32n = (): number => (r() < 0.4 ? U32_EDGES[Math.floor(r() * U32_EDGES.length)]! : Math.floor(r() * 2 ** (1 + Math.floor(r() * 32))));
+  const u32 = (): bigint => BigInt(u32n());
+  const s32 = (): number => u32n() | 0;
+  const pair = <T extends number | bigint>(f: () => T): [T, T] => {
     const a = f(), b = f();
     // Mostly ordered ranges, sometimes contradictory ones (as a refined branch can leave them).
     return r() < 0.85 ? (a <= b ? [a, b] : [b, a]) : [a, b];
@@ -33,7 +34,7 @@ test('sync(): the number route equals the bigint reconciliation on small scalars
     const value = u32() & ~mask;
     const [umin, umax] = pair(u32);
     const [smin, smax] = pair(u32);
-    const [u32min, u32max] = pair(u32);
+    const [u32min, u32max] = pair(u32n);
     const [s32min, s32max] = r() < 0.5 ? pair(s32) : [S32_MIN, S32_MAX];
     const make = (): Scalar => new Scalar({ value, mask }, smin, smax, umin, umax, s32min, s32max, u32min, u32max);
     const a = make(), b = make();

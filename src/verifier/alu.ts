@@ -116,7 +116,7 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
   if (ins.dst === op.REG_FP) env.writeReg(10, d);
   if (x && (o === op.BPF_DIV || o === op.BPF_MOD) && src.type === 'scalar') {
     // For the engines: whether every path reaching this division has a non-zero divisor.
-    const nz = alu32 ? src.s.u32min > 0n : src.s.umin > 0n;
+    const nz = alu32 ? src.s.u32min > 0 : src.s.umin > 0n;
     const a = (env.aux[i] ??= {});
     a.nonZeroDivisor = (a.nonZeroDivisor ?? true) && nz;
   }

@@ -129,7 +129,7 @@ export function checkExit(env: Verifier): number {
       regs: [0],
     });
     // retval_range_within: the 64-bit bounds, or the signed 32-bit ones (return_32bit, lsm hooks)
-    const [lo, hi] = env.rules.retRange32 ? [r0.s.s32min, r0.s.s32max] : [r0.s.smin, r0.s.smax];
+    const [lo, hi] = env.rules.retRange32 ? [BigInt(r0.s.s32min), BigInt(r0.s.s32max)] : [r0.s.smin, r0.s.smax];
     if (lo < BigInt(range[0]) || hi > BigInt(range[1]))
       throw new Reject({
         errno: 'EINVAL',

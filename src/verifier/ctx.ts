@@ -87,8 +87,8 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     const rv = env.rules.retvalRead;
     if (rv && env.rules.tracing && o === 8 * env.rules.tracing.args.length) {
       const r = Reg.unknown();
-      r.s.s32min = BigInt(rv[0]);
-      r.s.s32max = BigInt(rv[1]);
+      r.s.s32min = rv[0];
+      r.s.s32max = rv[1];
       r.s.smin = BigInt(rv[0]);
       r.s.smax = BigInt(rv[1]);
       r.s.sync();

@@ -114,9 +114,9 @@ function constKeyInRange(env: Verifier, mapIdx: number, key: Reg): boolean {
 function retBoundedBySize(sizeMax: bigint): Scalar {
   const s = Scalar.unknown();
   s.smax = sizeMax;
-  s.s32max = sizeMax;
+  s.s32max = Number(sizeMax);
   s.smin = -4095n;
-  s.s32min = -4095n;
+  s.s32min = -4095;
   s.sync();
   return s;
 }

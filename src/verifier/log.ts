@@ -6,8 +6,8 @@
  */
 import type { Insn } from '../isa/insn.js';
 import { formatInsn } from '../isa/disasm.js';
-import { U64, U32, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
-import { S64_MIN, S64_MAX, S32_MIN, S32_MAX } from './scalar.js';
+import { U64, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
+import { S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX } from './scalar.js';
 import { type Reg, regTypeStr } from './types.js';
 import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL, STACK_ITER } from './state.js';
 
@@ -36,10 +36,10 @@ function scalarRanges(r: Reg): string[] {
     { name: 'smax', val: BigInt.asUintN(64, s.smax), omit: s.smax === S64_MAX },
     { name: 'umin', val: s.umin, omit: s.umin === 0n },
     { name: 'umax', val: s.umax, omit: s.umax === U64 },
-    { name: 'smin32', val: BigInt.asUintN(64, s32v(s.s32min)), omit: s.s32min === S32_MIN },
-    { name: 'smax32', val: BigInt.asUintN(64, s32v(s.s32max)), omit: s.s32max === S32_MAX },
-    { name: 'umin32', val: s.u32min, omit: s.u32min === 0n },
-    { name: 'umax32', val: s.u32max, omit: s.u32max === U32 },
+    { name: 'smin32', val: BigInt.asUintN(64, s32v(BigInt(s.s32min))), omit: s.s32min === S32_MIN },
+    { name: 'smax32', val: BigInt.asUintN(64, s32v(BigInt(s.s32max))), omit: s.s32max === S32_MAX },
+    { name: 'umin32', val: BigInt(s.u32min), omit: s.u32min === 0 },
+    { name: 'umax32', val: BigInt(s.u32max), omit: s.u32max === U32_MAX },
   ];
   const out: string[] = [];
   for (let i = 0; i < m.length; i++) {

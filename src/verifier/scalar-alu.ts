@@ -6,7 +6,7 @@
  */
 import * as op from '../isa/opcodes.js';
 import { tnumAdd, tnumSub, U64, U32, tnumIsConst, tnumSubreg, tnumOr, tnumAnd, tnumXor, tnumMul, tnumLshift, tnumRshift, tnumArshift, tnumSubregIsConst } from './tnum.js';
-import { Scalar, S64_MIN, S64_MAX, S32_MIN, S32_MAX, s64, u64, s32, u32, max, min } from './scalar.js';
+import { Scalar, S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX, s64, u64, s32, u32, max, min, lo32 } from './scalar.js';
 
 /** The kernel tracks ranges only for these ops, and for shifts only by a constant below the width. */
 function canComputeRange(opc: number, src: Scalar, alu32: boolean): boolean {
@@ -24,12 +24,13 @@ function canComputeRange(opc: number, src: Scalar, alu32: boolean): boolean {
   }
 }
 
+// The 32-bit bounds are numbers: sums, differences and the tracked products stay far below 2^53, exact.
 function add32(d: Scalar, s: Scalar): void {
   const a = d.s32min + s.s32min, b = d.s32max + s.s32max;
   if (a < S32_MIN || a > S32_MAX || b < S32_MIN || b > S32_MAX) { d.s32min = S32_MIN; d.s32max = S32_MAX; }
   else { d.s32min = a; d.s32max = b; }
   const c = d.u32min + s.u32min, e = d.u32max + s.u32max;
-  if (c > U32 || e > U32) { d.u32min = 0n; d.u32max = U32; } else { d.u32min = c; d.u32max = e; }
+  if (c > U32_MAX || e > U32_MAX) { d.u32min = 0; d.u32max = U32_MAX; } else { d.u32min = c; d.u32max = e; }
 }
 function add64(d: Scalar, s: Scalar): void {
   const a = d.smin + s.smin, b = d.smax + s.smax;
@@ -42,7 +43,7 @@ function sub32(d: Scalar, s: Scalar): void {
   const a = d.s32min - s.s32max, b = d.s32max - s.s32min;
   if (a < S32_MIN || a > S32_MAX || b < S32_MIN || b > S32_MAX) { d.s32min = S32_MIN; d.s32max = S32_MAX; }
   else { d.s32min = a; d.s32max = b; }
-  if (d.u32min < s.u32max) { d.u32min = 0n; d.u32max = U32; }
+  if (d.u32min < s.u32max) { d.u32min = 0; d.u32max = U32_MAX; }
   else { d.u32min -= s.u32max; d.u32max -= s.u32min; }
 }
 function sub64(d: Scalar, s: Scalar): void {
@@ -54,8 +55,8 @@ function sub64(d: Scalar, s: Scalar): void {
 }
 function mul32(d: Scalar, s: Scalar): void {
   // Only non-negative factors small enough not to overflow are tracked, as the kernel does.
-  if (s.s32min < 0n || d.s32min < 0n) return d.mark32Unbounded();
-  if (s.u32max > 0xffffn || d.u32max > 0xffffn) return d.mark32Unbounded();
+  if (s.s32min < 0 || d.s32min < 0) return d.mark32Unbounded();
+  if (s.u32max > 0xffff || d.u32max > 0xffff) return d.mark32Unbounded();
   d.u32min *= s.u32min;
   d.u32max *= s.u32max;
   if (d.u32max > S32_MAX) { d.s32min = S32_MIN; d.s32max = S32_MAX; }
@@ -70,7 +71,7 @@ function mul64(d: Scalar, s: Scalar): void {
   else { d.smin = d.umin; d.smax = d.umax; }
 }
 function signed32FromU32(d: Scalar): void {
-  if (s32(d.u32min) <= s32(d.u32max)) { d.s32min = s32(d.u32min); d.s32max = s32(d.u32max); }
+  if ((d.u32min | 0) <= (d.u32max | 0)) { d.s32min = d.u32min | 0; d.s32max = d.u32max | 0; }
   else { d.s32min = S32_MIN; d.s32max = S32_MAX; }
 }
 function signed64FromU64(d: Scalar): void {
@@ -78,10 +79,10 @@ function signed64FromU64(d: Scalar): void {
   else { d.smin = S64_MIN; d.smax = S64_MAX; }
 }
 function and32(d: Scalar, s: Scalar): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(v.value);
-  d.u32min = v.value;
-  d.u32max = min(d.u32max, s.u32max);
+  const tv = lo32(d.varOff.value);
+  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(tv);
+  d.u32min = tv;
+  d.u32max = Math.min(d.u32max, s.u32max);
   signed32FromU32(d);
 }
 function and64(d: Scalar, s: Scalar): void {
@@ -92,10 +93,10 @@ function and64(d: Scalar, s: Scalar): void {
   d.updateBounds();
 }
 function or32(d: Scalar, s: Scalar): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(v.value);
-  d.u32min = max(d.u32min, s.u32min);
-  d.u32max = v.value | v.mask;
+  const tv = lo32(d.varOff.value);
+  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(tv);
+  d.u32min = Math.max(d.u32min, s.u32min);
+  d.u32max = (tv | lo32(d.varOff.mask)) >>> 0;
   signed32FromU32(d);
 }
 function or64(d: Scalar, s: Scalar): void {
@@ -106,10 +107,10 @@ function or64(d: Scalar, s: Scalar): void {
   d.updateBounds();
 }
 function xor32(d: Scalar, s: Scalar): void {
-  const v = tnumSubreg(d.varOff);
-  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(v.value);
-  d.u32min = v.value;
-  d.u32max = v.value | v.mask;
+  const tv = lo32(d.varOff.value);
+  if (tnumSubregIsConst(s.varOff) && tnumSubregIsConst(d.varOff)) return d.markKnown32(tv);
+  d.u32min = tv;
+  d.u32max = (tv | lo32(d.varOff.mask)) >>> 0;
   signed32FromU32(d);
 }
 function xor64(d: Scalar, s: Scalar): void {
@@ -119,35 +120,36 @@ function xor64(d: Scalar, s: Scalar): void {
   signed64FromU64(d);
   d.updateBounds();
 }
-function lsh32Bounds(d: Scalar, umin: bigint, umax: bigint): void {
+function lsh32Bounds(d: Scalar, umin: number, umax: number): void {
   d.s32min = S32_MIN;
   d.s32max = S32_MAX;
-  if (umax > 31n || d.u32max > 1n << (31n - umax)) { d.u32min = 0n; d.u32max = U32; }
-  else { d.u32min <<= umin; d.u32max <<= umax; }
+  // (multiplications by powers of two: the shifted bounds are at most 2^31, exact)
+  if (umax > 31 || d.u32max > 2 ** (31 - umax)) { d.u32min = 0; d.u32max = U32_MAX; }
+  else { d.u32min *= 2 ** umin; d.u32max *= 2 ** umax; }
 }
 function lsh32(d: Scalar, s: Scalar): void {
   const sub = tnumSubreg(d.varOff);
   lsh32Bounds(d, s.u32min, s.u32max);
-  d.varOff = tnumSubreg(tnumLshift(sub, Number(s.u32min)));
+  d.varOff = tnumSubreg(tnumLshift(sub, s.u32min));
   d.mark64Unbounded();
   d.updateBounds32();
 }
 function lsh64(d: Scalar, s: Scalar): void {
   const umin = s.umin, umax = s.umax;
-  if (umin === 32n && umax === 32n) { d.smax = d.s32max << 32n; d.smin = d.s32min << 32n; }
+  if (umin === 32n && umax === 32n) { d.smax = BigInt(d.s32max) << 32n; d.smin = BigInt(d.s32min) << 32n; }
   else { d.smax = S64_MAX; d.smin = S64_MIN; }
   if (d.umax > 1n << (63n - umax)) { d.umin = 0n; d.umax = U64; }
   else { d.umin = u64(d.umin << umin); d.umax = u64(d.umax << umax); }
-  lsh32Bounds(d, umin, umax);
+  lsh32Bounds(d, Number(umin), Number(umax));
   d.varOff = tnumLshift(d.varOff, Number(umin));
   d.updateBounds();
 }
 function rsh32(d: Scalar, s: Scalar): void {
   const sub = tnumSubreg(d.varOff);
   d.s32min = S32_MIN; d.s32max = S32_MAX;
-  d.varOff = tnumRshift(sub, Number(s.u32min));
-  d.u32min >>= s.u32max;
-  d.u32max >>= s.u32min;
+  d.varOff = tnumRshift(sub, s.u32min);
+  d.u32min = Math.floor(d.u32min / 2 ** s.u32max);
+  d.u32max = Math.floor(d.u32max / 2 ** s.u32min);
   d.mark64Unbounded();
   d.updateBounds32();
 }
@@ -161,10 +163,11 @@ function rsh64(d: Scalar, s: Scalar): void {
 }
 function arsh32(d: Scalar, s: Scalar): void {
   const sh = s.u32min;
-  d.s32min = d.s32min >> sh;
-  d.s32max = d.s32max >> sh;
-  d.varOff = tnumArshift(tnumSubreg(d.varOff), Number(sh), 32);
-  d.u32min = 0n; d.u32max = U32;
+  // floor division: the bigint >> of the kernel's s32 bounds
+  d.s32min = Math.floor(d.s32min / 2 ** sh);
+  d.s32max = Math.floor(d.s32max / 2 ** sh);
+  d.varOff = tnumArshift(tnumSubreg(d.varOff), sh, 32);
+  d.u32min = 0; d.u32max = U32_MAX;
   d.mark64Unbounded();
   d.updateBounds32();
 }

@@ -4,8 +4,8 @@
  * learns (regs_refine_cond_op), for 64- and 32-bit jumps.
  */
 import * as op from '../isa/opcodes.js';
-import { tnumConst, tnumIsConst, tnumIntersect, tnumSubreg, tnumOr, tnumAnd, tnumWithSubreg, tnumOverlap } from './tnum.js';
-import { Scalar, s64, u64, s32, u32, max, min } from './scalar.js';
+import { tnumConst, tnumIsConst, tnumIntersect, tnumSubreg, tnumOr, tnumAnd, tnumWithSubreg, tnumOverlap, tnumSubregIsConst } from './tnum.js';
+import { Scalar, s64, u64, max, min, lo32 } from './scalar.js';
 
 /** Swap the operands of a comparison: a > b is b < a. */
 export function flipCond(opc: number): number {
@@ -46,23 +46,25 @@ export function negateCond(opc: number): number {
 
 /** 1 if `a OP b` always holds, 0 if never, -1 when it depends. */
 export function scalarBranchTaken(a: Scalar, b: Scalar, opc: number, jmp32: boolean): 0 | 1 | -1 {
-  const t1 = jmp32 ? tnumSubreg(a.varOff) : a.varOff;
-  const t2 = jmp32 ? tnumSubreg(b.varOff) : b.varOff;
-  const umin1 = jmp32 ? a.u32min : a.umin, umax1 = jmp32 ? a.u32max : a.umax;
-  const smin1 = jmp32 ? a.s32min : a.smin, smax1 = jmp32 ? a.s32max : a.smax;
-  const umin2 = jmp32 ? b.u32min : b.umin, umax2 = jmp32 ? b.u32max : b.umax;
-  const smin2 = jmp32 ? b.s32min : b.smin, smax2 = jmp32 ? b.s32max : b.smax;
-  const disjoint = (): boolean =>
-    !tnumOverlap(t1, t2) || umin1 > umax2 || umax1 < umin2 || smin1 > smax2 || smax1 < smin2 ||
-    (!jmp32 && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min));
   switch (opc) {
     case op.BPF_JEQ:
-      if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value === t2.value ? 1 : 0;
-      return disjoint() ? 0 : -1;
-    case op.BPF_JNE:
-      if (tnumIsConst(t1) && tnumIsConst(t2)) return t1.value !== t2.value ? 1 : 0;
-      return disjoint() ? 1 : -1;
+    case op.BPF_JNE: {
+      // Both constants: decided by their values; otherwise only disjoint ranges decide (never equal).
+      let bothConst: boolean, same: boolean;
+      if (jmp32) {
+        bothConst = tnumSubregIsConst(a.varOff) && tnumSubregIsConst(b.varOff);
+        same = bothConst && lo32(a.varOff.value) === lo32(b.varOff.value);
+      } else {
+        bothConst = tnumIsConst(a.varOff) && tnumIsConst(b.varOff);
+        same = bothConst && a.varOff.value === b.varOff.value;
+      }
+      const eq = bothConst ? same : disjoint(a, b, jmp32) ? false : undefined;
+      if (eq === undefined) return -1;
+      return eq === (opc === op.BPF_JEQ) ? 1 : 0;
+    }
     case op.BPF_JSET: {
+      const t1 = jmp32 ? tnumSubreg(a.varOff) : a.varOff;
+      const t2 = jmp32 ? tnumSubreg(b.varOff) : b.varOff;
       let x = t1, y = t2, yc = b.isConstIn(jmp32);
       if (!yc) { x = t2; y = t1; yc = a.isConstIn(jmp32); }
       if (!yc) return -1;
@@ -74,6 +76,28 @@ export function scalarBranchTaken(a: Scalar, b: Scalar, opc: number, jmp32: bool
       const r = scalarBranchTaken(a, b, op.BPF_JSET, jmp32);
       return r === -1 ? -1 : r === 1 ? 0 : 1;
     }
+  }
+  return jmp32
+    ? ordered(opc, a.u32min, a.u32max, a.s32min, a.s32max, b.u32min, b.u32max, b.s32min, b.s32max)
+    : ordered(opc, a.umin, a.umax, a.smin, a.smax, b.umin, b.umax, b.smin, b.smax);
+}
+
+/** No value satisfies both operands' views (the register-width ones; a 64-bit jump also looks at the 32-bit views). */
+function disjoint(a: Scalar, b: Scalar, jmp32: boolean): boolean {
+  if (jmp32) {
+    const am = lo32(a.varOff.mask), bm = lo32(b.varOff.mask);
+    const mu = ~am & ~bm;
+    if (((lo32(a.varOff.value) & mu) >>> 0) !== ((lo32(b.varOff.value) & mu) >>> 0)) return true; // !tnum_overlap
+  } else {
+    if (!tnumOverlap(a.varOff, b.varOff)) return true;
+    if (a.umin > b.umax || a.umax < b.umin || a.smin > b.smax || a.smax < b.smin) return true;
+  }
+  return a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min;
+}
+
+/** The range comparisons of is_scalar_branch_taken, on one width's bounds (bigints or numbers). */
+function ordered<T extends number | bigint>(opc: number, umin1: T, umax1: T, smin1: T, smax1: T, umin2: T, umax2: T, smin2: T, smax2: T): 0 | 1 | -1 {
+  switch (opc) {
     case op.BPF_JGT: return umin1 > umax2 ? 1 : umax1 <= umin2 ? 0 : -1;
     case op.BPF_JSGT: return smin1 > smax2 ? 1 : smax1 <= smin2 ? 0 : -1;
     case op.BPF_JLT: return umax1 < umin2 ? 1 : umin1 >= umax2 ? 0 : -1;
@@ -99,8 +123,8 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
   switch (opc) {
     case op.BPF_JEQ:
       if (jmp32) {
-        r1.u32min = max(r1.u32min, r2.u32min); r1.u32max = min(r1.u32max, r2.u32max);
-        r1.s32min = max(r1.s32min, r2.s32min); r1.s32max = min(r1.s32max, r2.s32max);
+        r1.u32min = Math.max(r1.u32min, r2.u32min); r1.u32max = Math.min(r1.u32max, r2.u32max);
+        r1.s32min = Math.max(r1.s32min, r2.s32min); r1.s32max = Math.min(r1.s32max, r2.s32max);
         r2.u32min = r1.u32min; r2.u32max = r1.u32max; r2.s32min = r1.s32min; r2.s32max = r1.s32max;
         const t = tnumIntersect(tnumSubreg(r1.varOff), tnumSubreg(r2.varOff));
         r1.varOff = tnumWithSubreg(r1.varOff, t);
@@ -119,10 +143,11 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
       const v = r2.constValue(jmp32);
       // Only an excluded value at the edge of a range narrows it.
       if (jmp32) {
-        if (r1.u32min === u32(v)) r1.u32min++;
-        if (r1.u32max === u32(v)) r1.u32max--;
-        if (r1.s32min === s32(v)) r1.s32min++;
-        if (r1.s32max === s32(v)) r1.s32max--;
+        const lo = lo32(v);
+        if (r1.u32min === lo) r1.u32min++;
+        if (r1.u32max === lo) r1.u32max--;
+        if (r1.s32min === (lo | 0)) r1.s32min++;
+        if (r1.s32max === (lo | 0)) r1.s32max--;
       } else {
         if (r1.umin === v) r1.umin++;
         if (r1.umax === v) r1.umax--;
@@ -150,19 +175,19 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
       break;
     }
     case op.BPF_JLE:
-      if (jmp32) { r1.u32max = min(r1.u32max, r2.u32max); r2.u32min = max(r1.u32min, r2.u32min); }
+      if (jmp32) { r1.u32max = Math.min(r1.u32max, r2.u32max); r2.u32min = Math.max(r1.u32min, r2.u32min); }
       else { r1.umax = min(r1.umax, r2.umax); r2.umin = max(r1.umin, r2.umin); }
       break;
     case op.BPF_JLT:
-      if (jmp32) { r1.u32max = min(r1.u32max, u32(r2.u32max - 1n)); r2.u32min = max(u32(r1.u32min + 1n), r2.u32min); }
+      if (jmp32) { r1.u32max = Math.min(r1.u32max, (r2.u32max - 1) >>> 0); r2.u32min = Math.max((r1.u32min + 1) >>> 0, r2.u32min); }
       else { r1.umax = min(r1.umax, u64(r2.umax - 1n)); r2.umin = max(u64(r1.umin + 1n), r2.umin); }
       break;
     case op.BPF_JSLE:
-      if (jmp32) { r1.s32max = min(r1.s32max, r2.s32max); r2.s32min = max(r1.s32min, r2.s32min); }
+      if (jmp32) { r1.s32max = Math.min(r1.s32max, r2.s32max); r2.s32min = Math.max(r1.s32min, r2.s32min); }
       else { r1.smax = min(r1.smax, r2.smax); r2.smin = max(r1.smin, r2.smin); }
       break;
     case op.BPF_JSLT:
-      if (jmp32) { r1.s32max = min(r1.s32max, s32(r2.s32max - 1n)); r2.s32min = max(s32(r1.s32min + 1n), r2.s32min); }
+      if (jmp32) { r1.s32max = Math.min(r1.s32max, (r2.s32max - 1) | 0); r2.s32min = Math.max((r1.s32min + 1) | 0, r2.s32min); }
       else { r1.smax = min(r1.smax, s64(r2.smax - 1n)); r2.smin = max(s64(r1.smin + 1n), r2.smin); }
       break;
   }

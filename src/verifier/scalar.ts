@@ -6,20 +6,28 @@
  * (reg_bounds_sync), so that a fact learned in one view (say, `if w1 s< 8`)
  * tightens the others.
  *
- * 64-bit bounds are bigints: smin/smax signed, umin/umax in [0, 2^64); the
- * 32-bit bounds are bigints too (s32 signed, u32 unsigned) so every
- * comparison reads like the kernel's.
+ * 64-bit bounds are bigints: smin/smax signed, umin/umax in [0, 2^64). The
+ * 32-bit bounds are plain numbers (s32 signed, u32 unsigned): they fit a
+ * double exactly, and bigint arithmetic allocates a heap object per result,
+ * which on large programs made the garbage collector a quarter of the
+ * verification time. Where a 32-bit view is read out of a 64-bit bigint
+ * (lo32/hi32 below) no bigint is allocated for values below 2^53 in
+ * magnitude and for the all-ones / sign-bit edges.
  *
  * This module holds the domain and its reconciliation; scalar-alu.ts is how
  * an ALU operation changes it, scalar-branch.ts what a comparison decides
  * and teaches each side.
  */
-import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn } from './tnum.js';
+import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn, lo32, hi32 } from './tnum.js';
+
+export { lo32, hi32 };
 
 export const S64_MIN = -(1n << 63n);
 export const S64_MAX = (1n << 63n) - 1n;
-export const S32_MIN = -(1n << 31n);
-export const S32_MAX = (1n << 31n) - 1n;
+/** The 32-bit bounds' limits, as numbers. */
+export const S32_MIN = -0x80000000;
+export const S32_MAX = 0x7fffffff;
+export const U32_MAX = 0xffffffff;
 
 export const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -29,7 +37,21 @@ export const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 // Hoisted so that the hot paths below do not rebuild them on every call.
 const BIT63 = 1n << 63n;
 const HI32 = U64 ^ U32;
+const S32_MIN_BIG = -(1n << 31n);
+const S32_MAX_BIG = (1n << 31n) - 1n;
 export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+/** s64(v) that returns an in-range v itself (BigInt.asIntN allocates a new bigint even then). */
+const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : s64(v));
+/** u64(v), likewise. */
+const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
+
+/** BigInt(n) for the small non-negative numbers the 32-bit views hand to the 64-bit ones, without allocating. */
+const SMALL_BIG: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
+function big(n: number): bigint {
+  if (n >= 0 && n <= 1024) return SMALL_BIG[n]!;
+  if (n === U32_MAX) return U32;
+  return BigInt(n);
+}
 
 export class Scalar {
   constructor(
@@ -40,8 +62,8 @@ export class Scalar {
     public umax = U64,
     public s32min = S32_MIN,
     public s32max = S32_MAX,
-    public u32min = 0n,
-    public u32max = U32,
+    public u32min = 0,
+    public u32max = U32_MAX,
   ) {}
 
   static unknown(): Scalar {
@@ -68,18 +90,20 @@ export class Scalar {
   }
 
   markKnown(v: bigint): void {
-    const u = u64(v);
+    const u = v >= 0n && v <= U64 ? v : u64(v);
     this.varOff = tnumConst(u);
-    this.smin = this.smax = s64(u);
+    this.smin = this.smax = u <= S64_MAX ? u : s64(u);
     this.umin = this.umax = u;
-    this.s32min = this.s32max = s32(u);
-    this.u32min = this.u32max = u32(u);
+    const lo = lo32(u);
+    this.u32min = this.u32max = lo;
+    this.s32min = this.s32max = lo | 0;
   }
 
-  markKnown32(v: bigint): void {
-    this.varOff = tnumWithSubreg(this.varOff, tnumConst(u32(v)));
-    this.s32min = this.s32max = s32(v);
-    this.u32min = this.u32max = u32(v);
+  /** The subregister is the constant `v` (unsigned 32-bit). */
+  markKnown32(v: number): void {
+    this.varOff = tnumWithSubreg(this.varOff, tnumConst(big(v)));
+    this.s32min = this.s32max = v | 0;
+    this.u32min = this.u32max = v;
   }
 
   markUnbounded(): void {
@@ -92,7 +116,7 @@ export class Scalar {
   }
 
   mark32Unbounded(): void {
-    this.s32min = S32_MIN; this.s32max = S32_MAX; this.u32min = 0n; this.u32max = U32;
+    this.s32min = S32_MIN; this.s32max = S32_MAX; this.u32min = 0; this.u32max = U32_MAX;
   }
 
   markUnknown(): void {
@@ -107,8 +131,11 @@ export class Scalar {
   /** A constant in every view (tnum and all four ranges agree on one value). */
   isExactConst(): boolean {
     const v = this.varOff.value;
-    return this.varOff.mask === 0n && this.umin === v && this.umax === v && this.smin === s64(v) && this.smax === this.smin &&
-      this.u32min === u32(v) && this.u32max === this.u32min && this.s32min === s32(v) && this.s32max === this.s32min;
+    if (this.varOff.mask !== 0n || this.umin !== v || this.umax !== v || this.smax !== this.smin) return false;
+    // s64(v) without allocating: equal to v below 2^63, v - 2^64 above
+    if (v <= S64_MAX ? this.smin !== v : this.smin !== s64(v)) return false;
+    const lo = lo32(v);
+    return this.u32min === lo && this.u32max === lo && this.s32min === (lo | 0) && this.s32max === this.s32min;
   }
 
   /** The kernel's is_reg_const: a constant in the 64- or 32-bit view. */
@@ -117,17 +144,19 @@ export class Scalar {
   }
 
   constValue(jmp32: boolean): bigint {
-    return jmp32 ? u32(this.varOff.value) : this.varOff.value;
+    return jmp32 ? this.varOff.value & U32 : this.varOff.value;
   }
 
   isUnknown(): boolean {
     return this.varOff.mask === U64 && this.smin === S64_MIN && this.smax === S64_MAX && this.umin === 0n &&
-      this.umax === U64 && this.s32min === S32_MIN && this.s32max === S32_MAX && this.u32min === 0n && this.u32max === U32;
+      this.umax === U64 && this.s32min === S32_MIN && this.s32max === S32_MAX && this.u32min === 0 && this.u32max === U32_MAX;
   }
 
   /** Whether the concrete 64-bit value v satisfies every view (for property tests and the fuzzer). */
   contains(v: bigint): boolean {
-    const u = u64(v), s = s64(v), lo = u32(v), slo = s32(v);
+    const u = v >= 0n && v <= U64 ? v : u64(v);
+    const s = u <= S64_MAX ? u : s64(u);
+    const lo = lo32(u), slo = lo | 0;
     return tnumContains(this.varOff, u) && u >= this.umin && u <= this.umax && s >= this.smin && s <= this.smax &&
       lo >= this.u32min && lo <= this.u32max && slo >= this.s32min && slo <= this.s32max;
   }
@@ -153,20 +182,43 @@ export class Scalar {
 
   // --- bounds reconciliation (__update_reg_bounds, __reg_deduce_bounds, __reg_bound_offset) ---
 
+  /** __update_reg32_bounds */
   updateBounds32(): void {
-    const v = tnumSubreg(this.varOff);
-    this.s32min = max(this.s32min, s32(v.value | (v.mask & 0x80000000n)));
-    this.s32max = min(this.s32max, s32(v.value | (v.mask & 0x7fffffffn)));
-    this.u32min = max(this.u32min, v.value);
-    this.u32max = min(this.u32max, v.value | v.mask);
+    const tv = lo32(this.varOff.value), tm = lo32(this.varOff.mask);
+    this.s32min = Math.max(this.s32min, tv | (tm & 0x80000000));
+    this.s32max = Math.min(this.s32max, tv | (tm & 0x7fffffff));
+    this.u32min = Math.max(this.u32min, tv);
+    this.u32max = Math.min(this.u32max, (tv | tm) >>> 0);
   }
 
+  /** __update_reg64_bounds */
   updateBounds64(): void {
-    const v = this.varOff;
-    this.smin = max(this.smin, s64(v.value | (v.mask & BIT63)));
-    this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
-    this.umin = max(this.umin, v.value);
-    this.umax = min(this.umax, v.value | v.mask);
+    const v = this.varOff.value, m = this.varOff.mask;
+    if (m === U64 && this.smin >= S64_MIN && this.smax <= S64_MAX && this.umin >= 0n && this.umax <= U64) return; // (unknown: nothing to learn)
+    if (m === 0n) {
+      // a constant tnum: every bound is pulled to it
+      const sv = toS64(v);
+      this.smin = max(this.smin, sv);
+      this.smax = min(this.smax, sv);
+      this.umin = max(this.umin, v);
+      this.umax = min(this.umax, v);
+      return;
+    }
+    if (m <= S64_MAX && v <= S64_MAX) {
+      // sign bit known 0: the signed and unsigned candidates coincide; v | m only if it can tighten
+      this.smin = max(this.smin, v);
+      this.umin = max(this.umin, v);
+      if (this.smax > v || this.umax > v) {
+        const vm = v | m;
+        this.smax = min(this.smax, vm);
+        this.umax = min(this.umax, vm);
+      }
+      return;
+    }
+    this.smin = max(this.smin, s64(v | (m & BIT63)));
+    this.smax = min(this.smax, s64(v | (m & S64_MAX)));
+    this.umin = max(this.umin, v);
+    this.umax = min(this.umax, v | m);
   }
 
   updateBounds(): void {
@@ -174,84 +226,100 @@ export class Scalar {
     this.updateBounds64();
   }
 
+  /** __reg32_deduce_bounds: the 64-bit ranges' low halves, where their upper halves allow it. */
   private deduce32(): void {
-    if (this.umin >> 32n === this.umax >> 32n) {
-      this.u32min = max(this.u32min, u32(this.umin));
-      this.u32max = min(this.u32max, u32(this.umax));
-      if (s32(this.umin) <= s32(this.umax)) {
-        this.s32min = max(this.s32min, s32(this.umin));
-        this.s32max = min(this.s32max, s32(this.umax));
+    const uminHi = hi32(this.umin), umaxHi = hi32(this.umax), uminLo = lo32(this.umin), umaxLo = lo32(this.umax);
+    const sminHi = hi32(this.smin), smaxHi = hi32(this.smax), sminLo = lo32(this.smin), smaxLo = lo32(this.smax);
+    if (uminHi === umaxHi) {
+      this.u32min = Math.max(this.u32min, uminLo);
+      this.u32max = Math.min(this.u32max, umaxLo);
+      if ((uminLo | 0) <= (umaxLo | 0)) {
+        this.s32min = Math.max(this.s32min, uminLo | 0);
+        this.s32max = Math.min(this.s32max, umaxLo | 0);
       }
     }
-    if (this.smin >> 32n === this.smax >> 32n) {
-      if (u32(this.smin) <= u32(this.smax)) {
-        this.u32min = max(this.u32min, u32(this.smin));
-        this.u32max = min(this.u32max, u32(this.smax));
+    if (sminHi === smaxHi) {
+      if (sminLo <= smaxLo) {
+        this.u32min = Math.max(this.u32min, sminLo);
+        this.u32max = Math.min(this.u32max, smaxLo);
       }
-      if (s32(this.smin) <= s32(this.smax)) {
-        this.s32min = max(this.s32min, s32(this.smin));
-        this.s32max = min(this.s32max, s32(this.smax));
+      if ((sminLo | 0) <= (smaxLo | 0)) {
+        this.s32min = Math.max(this.s32min, sminLo | 0);
+        this.s32max = Math.min(this.s32max, smaxLo | 0);
       }
     }
     // Upper halves are two consecutive numbers while the low halves cross from negative to non-negative.
-    if (u32((this.umin >> 32n) + 1n) === u32(this.umax >> 32n) && s32(this.umin) < 0n && s32(this.umax) >= 0n) {
-      this.s32min = max(this.s32min, s32(this.umin));
-      this.s32max = min(this.s32max, s32(this.umax));
+    if ((uminHi + 1) >>> 0 === umaxHi >>> 0 && (uminLo | 0) < 0 && (umaxLo | 0) >= 0) {
+      this.s32min = Math.max(this.s32min, uminLo | 0);
+      this.s32max = Math.min(this.s32max, umaxLo | 0);
     }
-    if (u32((this.smin >> 32n) + 1n) === u32(this.smax >> 32n) && s32(this.smin) < 0n && s32(this.smax) >= 0n) {
-      this.s32min = max(this.s32min, s32(this.smin));
-      this.s32max = min(this.s32max, s32(this.smax));
+    if ((sminHi + 1) >>> 0 === smaxHi >>> 0 && (sminLo | 0) < 0 && (smaxLo | 0) >= 0) {
+      this.s32min = Math.max(this.s32min, sminLo | 0);
+      this.s32max = Math.min(this.s32max, smaxLo | 0);
     }
-    if (s32(this.u32min) <= s32(this.u32max)) {
-      this.s32min = max(this.s32min, s32(this.u32min));
-      this.s32max = min(this.s32max, s32(this.u32max));
+    if ((this.u32min | 0) <= (this.u32max | 0)) {
+      this.s32min = Math.max(this.s32min, this.u32min | 0);
+      this.s32max = Math.min(this.s32max, this.u32max | 0);
     }
-    if (u32(this.s32min) <= u32(this.s32max)) {
-      this.u32min = max(this.u32min, u32(this.s32min));
-      this.u32max = min(this.u32max, u32(this.s32max));
-    } else if (this.u32max < u32(this.s32min)) {
-      this.s32min = s32(this.u32min);
-      this.u32max = min(this.u32max, u32(this.s32max));
-    } else if (u32(this.s32max) < this.u32min) {
-      this.s32max = s32(this.u32max);
-      this.u32min = max(this.u32min, u32(this.s32min));
+    if (this.s32min >>> 0 <= this.s32max >>> 0) {
+      this.u32min = Math.max(this.u32min, this.s32min >>> 0);
+      this.u32max = Math.min(this.u32max, this.s32max >>> 0);
+    } else if (this.u32max < this.s32min >>> 0) {
+      this.s32min = this.u32min | 0;
+      this.u32max = Math.min(this.u32max, this.s32max >>> 0);
+    } else if (this.s32max >>> 0 < this.u32min) {
+      this.s32max = this.u32max | 0;
+      this.u32min = Math.max(this.u32min, this.s32min >>> 0);
     }
   }
 
+  /** __reg64_deduce_bounds */
   private deduce64(): void {
-    if (s64(this.umin) <= s64(this.umax)) {
-      this.smin = max(this.smin, s64(this.umin));
-      this.smax = min(this.smax, s64(this.umax));
+    if (toS64(this.umin) <= toS64(this.umax)) {
+      this.smin = max(this.smin, toS64(this.umin));
+      this.smax = min(this.smax, toS64(this.umax));
     }
-    if (u64(this.smin) <= u64(this.smax)) {
-      this.umin = max(this.umin, u64(this.smin));
-      this.umax = min(this.umax, u64(this.smax));
-    } else if (this.umax < u64(this.smin)) {
+    if (toU64(this.smin) <= toU64(this.smax)) {
+      this.umin = max(this.umin, toU64(this.smin));
+      this.umax = min(this.umax, toU64(this.smax));
+    } else if (this.umax < toU64(this.smin)) {
       // The unsigned range only overlaps the non-negative part of the signed range.
-      this.smin = s64(this.umin);
-      this.umax = min(this.umax, u64(this.smax));
-    } else if (u64(this.smax) < this.umin) {
+      this.smin = toS64(this.umin);
+      this.umax = min(this.umax, toU64(this.smax));
+    } else if (toU64(this.smax) < this.umin) {
       // ... or only its negative part.
-      this.smax = s64(this.umax);
-      this.umin = max(this.umin, u64(this.smin));
+      this.smax = toS64(this.umax);
+      this.umin = max(this.umin, toU64(this.smin));
     }
   }
 
+  /**
+   * __reg_deduce_mixed_bounds: the 64-bit bounds with their low halves
+   * replaced by the 32-bit ones, where that tightens them. Replacing the low
+   * half keeps the upper one, so the new bound is the tighter one exactly
+   * when its low half is: no bigint is built unless a bound moves.
+   */
   private deduceMixed(): void {
-    const HI = HI32;
-    const newUmin = (this.umin & HI) | this.u32min;
-    const newUmax = (this.umax & HI) | this.u32max;
-    this.umin = max(this.umin, newUmin);
-    this.umax = min(this.umax, newUmax);
-    const newSmin = s64((u64(this.smin) & HI) | this.u32min);
-    const newSmax = s64((u64(this.smax) & HI) | this.u32max);
-    this.smin = max(this.smin, newSmin);
-    this.smax = min(this.smax, newSmax);
-    if (this.s32min >= 0n && this.smin >= S32_MIN && this.smax <= S32_MAX) {
-      this.smin = this.s32min;
-      this.smax = this.s32max;
-      this.umin = this.s32min;
-      this.umax = this.s32max;
+    if (this.u32min >= 0 && this.u32max <= U32_MAX && this.u32max >= 0 && this.u32min <= U32_MAX &&
+      this.umin >= 0n && this.umax <= U64 && this.umax >= 0n && this.umin <= U64 &&
+      this.smin >= S64_MIN && this.smax <= S64_MAX && this.smax >= S64_MIN && this.smin <= S64_MAX) {
+      const uminLo = lo32(this.umin), umaxLo = lo32(this.umax), sminLo = lo32(this.smin), smaxLo = lo32(this.smax);
+      if (this.u32min > uminLo) this.umin += big(this.u32min - uminLo);
+      if (this.u32max < umaxLo) this.umax -= big(umaxLo - this.u32max);
+      if (this.u32min > sminLo) this.smin += big(this.u32min - sminLo);
+      if (this.u32max < smaxLo) this.smax -= big(smaxLo - this.u32max);
+    } else {
+      // A contradictory state (a bound stepped past its type's edge by a refinement): the
+      // kernel's bit operations, literally, so that even its emptiness is the same.
+      const u32min = BigInt(this.u32min), u32max = BigInt(this.u32max);
+      this.umin = max(this.umin, (this.umin & HI32) | u32min);
+      this.umax = min(this.umax, (this.umax & HI32) | u32max);
+      this.smin = max(this.smin, s64((u64(this.smin) & HI32) | u32min));
+      this.smax = min(this.smax, s64((u64(this.smax) & HI32) | u32max));
+    }
+    if (this.s32min >= 0 && this.smin >= S32_MIN_BIG && this.smax <= S32_MAX_BIG) {
+      this.smin = this.umin = big(this.s32min);
+      this.smax = this.umax = BigInt(this.s32max);
       this.varOff = tnumIntersect(this.varOff, tnumRange(this.smin, this.smax));
     }
   }
@@ -262,9 +330,19 @@ export class Scalar {
     this.deduceMixed();
   }
 
+  /** __reg_bound_offset: the tnum learns from the ranges (64-bit, then the subregister from the 32-bit one). */
   boundOffset(): void {
-    const v64 = tnumIntersect(this.varOff, tnumRange(this.umin, this.umax));
-    const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(this.u32min, this.u32max));
+    // An unbounded unsigned range teaches the tnum nothing (tnum_range is unknown).
+    const v64 = this.umin === 0n && this.umax === U64 ? this.varOff : tnumIntersect(this.varOff, tnumRange(this.umin, this.umax));
+    if (this.u32min >= 0 && this.u32max <= U32_MAX && this.u32max >= 0 && this.u32min <= U32_MAX) {
+      // tnum_intersect(tnum_subreg(v64), tnum_range(u32min, u32max)) on numbers; a new tnum only if it moved
+      const lv = lo32(v64.value), lm = lo32(v64.mask);
+      rangeSmall(this.u32min, this.u32max);
+      const mu = (lm & rm) >>> 0, v = ((lv | rv) & ~mu) >>> 0;
+      this.varOff = v === lv && mu === lm ? v64 : tnumOr(tnumClearSubreg(v64), { value: big(v), mask: big(mu) });
+      return;
+    }
+    const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(BigInt(this.u32min), BigInt(this.u32max)));
     this.varOff = tnumOr(tnumClearSubreg(v64), v32);
   }
 
@@ -272,19 +350,19 @@ export class Scalar {
   sync(): void {
     // Fast path: nothing known in any view stays so (every step below would be a no-op).
     if (this.varOff.mask === U64 && this.umin === 0n && this.umax === U64 && this.smin === S64_MIN && this.smax === S64_MAX &&
-      this.u32min === 0n && this.u32max === U32 && this.s32min === S32_MIN && this.s32max === S32_MAX) return;
+      this.u32min === 0 && this.u32max === U32_MAX && this.s32min === S32_MIN && this.s32max === S32_MAX) return;
     // Fast path: a known constant consistent with every view is exactly that constant
     // (the full reconciliation reaches the same result, more slowly).
     if (this.varOff.mask === 0n) {
       const v = this.varOff.value;
       if (this.contains(v)) {
-        this.markKnown(v);
+        if (!this.isExactConst()) this.markKnown(v);
         return;
       }
     }
     // Values whose every 64-bit view lies in [0, 2^32): the same steps on numbers.
     if (this.umin <= U32 && this.umax <= U32 && this.smin >= 0n && this.smin <= U32 && this.smax >= 0n && this.smax <= U32 &&
-      (this.varOff.value | this.varOff.mask) <= U32 && this.u32min <= U32 && this.u32max <= U32 &&
+      this.varOff.value <= U32 && this.varOff.mask <= U32 && this.u32min <= U32_MAX && this.u32max <= U32_MAX &&
       this.s32min >= S32_MIN && this.s32min <= S32_MAX && this.s32max >= S32_MIN && this.s32max <= S32_MAX && syncSmall(this)) return;
     this.syncReference();
   }
@@ -311,11 +389,11 @@ export class Scalar {
   /** zext_32_to_64: an ALU32 result has its upper half zero. */
   zext32(): void {
     this.varOff = tnumSubreg(this.varOff);
-    this.umin = this.u32min;
-    this.umax = this.u32max;
-    if (this.s32min >= 0n && this.s32max >= 0n) {
-      this.smin = this.s32min;
-      this.smax = this.s32max;
+    this.umin = big(this.u32min);
+    this.umax = big(this.u32max);
+    if (this.s32min >= 0 && this.s32max >= 0) {
+      this.smin = big(this.s32min);
+      this.smax = big(this.s32max);
     } else {
       this.smin = 0n;
       this.smax = U32;
@@ -352,60 +430,62 @@ export class Scalar {
       const a = BigInt.asIntN(size * 8, this.smax), b = BigInt.asIntN(size * 8, this.smin);
       const hi = max(a, b), lo = min(a, b);
       if ((hi >= 0n) === (lo >= 0n)) {
-        this.smin = this.s32min = lo;
-        this.smax = this.s32max = hi;
-        this.umin = u64(lo); this.u32min = u32(lo);
-        this.umax = u64(hi); this.u32max = u32(hi);
-        this.varOff = tnumRange(u64(lo), u64(hi));
+        // lo and hi are sign-extended values of at most 32 bits: exact as numbers
+        this.smin = lo; this.s32min = Number(lo);
+        this.smax = hi; this.s32max = Number(hi);
+        this.umin = u64(lo); this.u32min = this.s32min >>> 0;
+        this.umax = u64(hi); this.u32max = this.s32max >>> 0;
+        this.varOff = tnumRange(this.umin, this.umax);
         return;
       }
     }
     const lim = 1n << (bits - 1n);
-    this.smin = this.s32min = -lim;
-    this.smax = this.s32max = lim - 1n;
-    if (size === 4) { this.s32min = S32_MIN; this.s32max = S32_MAX; }
-    this.umin = this.u32min = 0n;
+    this.smin = -lim;
+    this.smax = lim - 1n;
+    this.s32min = -Number(lim);
+    this.s32max = Number(lim) - 1;
+    this.umin = 0n; this.u32min = 0;
     this.umax = U64;
-    this.u32max = U32;
+    this.u32max = U32_MAX;
     this.varOff = tnumUnknown;
   }
 
   /** coerce_subreg_to_size_sx: sign-extend the low 1 or 2 bytes into the 32-bit subregister (movsx w). */
   signExtendSubreg(size: 1 | 2): void {
-    const bits = BigInt(size * 8);
+    const bits = size * 8, pad = 32 - bits;
     if (tnumIsConst(this.varOff)) {
-      const v = u32(BigInt.asIntN(size * 8, this.varOff.value));
-      this.varOff = tnumConst(v);
-      this.s32min = this.s32max = s32(v);
+      const v = ((lo32(this.varOff.value) << pad) >> pad) >>> 0;
+      this.varOff = tnumConst(big(v));
+      this.s32min = this.s32max = v | 0;
       this.u32min = this.u32max = v;
       return;
     }
-    const topMax = (u32(this.s32max) >> bits) << bits;
-    const topMin = (u32(this.s32min) >> bits) << bits;
-    if (topMax === topMin) {
-      const a = BigInt.asIntN(size * 8, this.s32max), b = BigInt.asIntN(size * 8, this.s32min);
-      const hi = max(a, b), lo = min(a, b);
-      if ((hi >= 0n) === (lo >= 0n)) {
+    // the bits above the low `size` bytes of both signed bounds are equal
+    if (this.s32max >>> 0 >>> bits === this.s32min >>> 0 >>> bits) {
+      const a = (this.s32max << pad) >> pad, b = (this.s32min << pad) >> pad;
+      const hi = Math.max(a, b), lo = Math.min(a, b);
+      if ((hi >= 0) === (lo >= 0)) {
         this.s32min = lo; this.s32max = hi;
-        this.u32min = u32(lo); this.u32max = u32(hi);
-        this.varOff = tnumSubreg(tnumRange(u32(lo), u32(hi)));
+        this.u32min = lo >>> 0; this.u32max = hi >>> 0;
+        this.varOff = tnumSubreg(tnumRange(big(this.u32min), big(this.u32max)));
         return;
       }
     }
-    const lim = 1n << (bits - 1n);
-    this.s32min = -lim; this.s32max = lim - 1n;
-    this.u32min = 0n; this.u32max = U32;
+    const lim = 2 ** (bits - 1);
+    this.s32min = -lim; this.s32max = lim - 1;
+    this.u32min = 0; this.u32max = U32_MAX;
     this.varOff = tnumSubreg(tnumUnknown);
   }
 }
 
 /** The smallest tnum covering [min, max] for 0 <= min, max < 2^32 (tnumRange on numbers). */
-function rangeSmall(min: number, max: number): [number, number] {
-  if (min === max) return [min, 0];
+function rangeSmall(min: number, max: number): void {
+  if (min === max) { rv = min; rm = 0; return; }
   const chi = (min ^ max) >>> 0;
   const bits = chi === 0 ? 0 : 32 - Math.clz32(chi);
   const delta = bits >= 32 ? 0xffffffff : ((1 << bits) - 1) >>> 0;
-  return [(min & ~delta) >>> 0, delta];
+  rv = (min & ~delta) >>> 0;
+  rm = delta;
 }
 
 /**
@@ -420,106 +500,118 @@ function rangeSmall(min: number, max: number): [number, number] {
  * step would leave that range (an empty 32-bit signed range copied into the
  * 64-bit one): the caller then takes the bigint route.
  */
+// syncSmall's working state: module variables rather than a closure's, so that a sync allocates nothing.
+let tv = 0, tm = 0, umin = 0, umax = 0, smin = 0, smax = 0, u32min = 0, u32max = 0, s32min = 0, s32max = 0;
+/** rangeSmall's result */
+let rv = 0, rm = 0;
+
+function smallUpdateBounds(): void {
+  // __update_reg32_bounds
+  s32min = Math.max(s32min, (tv | (tm & 0x80000000)) | 0);
+  s32max = Math.min(s32max, (tv | (tm & 0x7fffffff)) | 0);
+  u32min = Math.max(u32min, tv);
+  u32max = Math.min(u32max, (tv | tm) >>> 0);
+  // __update_reg64_bounds (the sign bit of the tnum is known 0)
+  smin = Math.max(smin, tv);
+  smax = Math.min(smax, (tv | tm) >>> 0);
+  umin = Math.max(umin, tv);
+  umax = Math.min(umax, (tv | tm) >>> 0);
+}
+
+function smallDeduce(): boolean {
+  // __reg32_deduce_bounds: the upper halves are equal (zero) in both 64-bit ranges
+  u32min = Math.max(u32min, umin);
+  u32max = Math.min(u32max, umax);
+  if ((umin | 0) <= (umax | 0)) {
+    s32min = Math.max(s32min, umin | 0);
+    s32max = Math.min(s32max, umax | 0);
+  }
+  if (smin <= smax) {
+    u32min = Math.max(u32min, smin);
+    u32max = Math.min(u32max, smax);
+  }
+  if ((smin | 0) <= (smax | 0)) {
+    s32min = Math.max(s32min, smin | 0);
+    s32max = Math.min(s32max, smax | 0);
+  }
+  // (the two "upper halves differ by one" cases cannot apply: both are zero)
+  if ((u32min | 0) <= (u32max | 0)) {
+    s32min = Math.max(s32min, u32min | 0);
+    s32max = Math.min(s32max, u32max | 0);
+  }
+  if (s32min >>> 0 <= s32max >>> 0) {
+    u32min = Math.max(u32min, s32min >>> 0);
+    u32max = Math.min(u32max, s32max >>> 0);
+  } else if (u32max < s32min >>> 0) {
+    s32min = u32min | 0;
+    u32max = Math.min(u32max, s32max >>> 0);
+  } else if (s32max >>> 0 < u32min) {
+    s32max = u32max | 0;
+    u32min = Math.max(u32min, s32min >>> 0);
+  }
+  // __reg64_deduce_bounds: both 64-bit ranges are non-negative
+  if (umin <= umax) {
+    smin = Math.max(smin, umin);
+    smax = Math.min(smax, umax);
+  }
+  if (smin <= smax) {
+    umin = Math.max(umin, smin);
+    umax = Math.min(umax, smax);
+  } else if (umax < smin) {
+    smin = umin;
+    umax = Math.min(umax, smax);
+  } else if (smax < umin) {
+    smax = umax;
+    umin = Math.max(umin, smin);
+  }
+  // __reg_deduce_mixed_bounds: the upper halves are zero
+  umin = Math.max(umin, u32min);
+  umax = Math.min(umax, u32max);
+  smin = Math.max(smin, u32min);
+  smax = Math.min(smax, u32max);
+  if (s32min >= 0 && smax <= 0x7fffffff) {
+    if (s32max < 0) return false;
+    smin = s32min;
+    smax = s32max;
+    umin = s32min;
+    umax = s32max;
+    rangeSmall(smin, smax);
+    const v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
+    tv = (v & ~mu) >>> 0;
+    tm = mu;
+  }
+  return true;
+}
+
 function syncSmall(sc: Scalar): boolean {
-  let tv = Number(sc.varOff.value), tm = Number(sc.varOff.mask);
-  let umin = Number(sc.umin), umax = Number(sc.umax), smin = Number(sc.smin), smax = Number(sc.smax);
-  let u32min = Number(sc.u32min), u32max = Number(sc.u32max), s32min = Number(sc.s32min), s32max = Number(sc.s32max);
-  const updateBounds = (): void => {
-    // __update_reg32_bounds
-    s32min = Math.max(s32min, (tv | (tm & 0x80000000)) | 0);
-    s32max = Math.min(s32max, (tv | (tm & 0x7fffffff)) | 0);
-    u32min = Math.max(u32min, tv);
-    u32max = Math.min(u32max, (tv | tm) >>> 0);
-    // __update_reg64_bounds (the sign bit of the tnum is known 0)
-    smin = Math.max(smin, tv);
-    smax = Math.min(smax, (tv | tm) >>> 0);
-    umin = Math.max(umin, tv);
-    umax = Math.min(umax, (tv | tm) >>> 0);
-  };
-  const deduce = (): boolean => {
-    // __reg32_deduce_bounds: the upper halves are equal (zero) in both 64-bit ranges
-    u32min = Math.max(u32min, umin);
-    u32max = Math.min(u32max, umax);
-    if ((umin | 0) <= (umax | 0)) {
-      s32min = Math.max(s32min, umin | 0);
-      s32max = Math.min(s32max, umax | 0);
-    }
-    if (smin <= smax) {
-      u32min = Math.max(u32min, smin);
-      u32max = Math.min(u32max, smax);
-    }
-    if ((smin | 0) <= (smax | 0)) {
-      s32min = Math.max(s32min, smin | 0);
-      s32max = Math.min(s32max, smax | 0);
-    }
-    // (the two "upper halves differ by one" cases cannot apply: both are zero)
-    if ((u32min | 0) <= (u32max | 0)) {
-      s32min = Math.max(s32min, u32min | 0);
-      s32max = Math.min(s32max, u32max | 0);
-    }
-    if (s32min >>> 0 <= s32max >>> 0) {
-      u32min = Math.max(u32min, s32min >>> 0);
-      u32max = Math.min(u32max, s32max >>> 0);
-    } else if (u32max < s32min >>> 0) {
-      s32min = u32min | 0;
-      u32max = Math.min(u32max, s32max >>> 0);
-    } else if (s32max >>> 0 < u32min) {
-      s32max = u32max | 0;
-      u32min = Math.max(u32min, s32min >>> 0);
-    }
-    // __reg64_deduce_bounds: both 64-bit ranges are non-negative
-    if (umin <= umax) {
-      smin = Math.max(smin, umin);
-      smax = Math.min(smax, umax);
-    }
-    if (smin <= smax) {
-      umin = Math.max(umin, smin);
-      umax = Math.min(umax, smax);
-    } else if (umax < smin) {
-      smin = umin;
-      umax = Math.min(umax, smax);
-    } else if (smax < umin) {
-      smax = umax;
-      umin = Math.max(umin, smin);
-    }
-    // __reg_deduce_mixed_bounds: the upper halves are zero
-    umin = Math.max(umin, u32min);
-    umax = Math.min(umax, u32max);
-    smin = Math.max(smin, u32min);
-    smax = Math.min(smax, u32max);
-    if (s32min >= 0 && smax <= 0x7fffffff) {
-      if (s32max < 0) return false;
-      smin = s32min;
-      smax = s32max;
-      umin = s32min;
-      umax = s32max;
-      const [rv, rm] = rangeSmall(smin, smax);
-      const v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
-      tv = (v & ~mu) >>> 0;
-      tm = mu;
-    }
-    return true;
-  };
-  updateBounds();
+  const tv0 = Number(sc.varOff.value), tm0 = Number(sc.varOff.mask);
+  const umin0 = Number(sc.umin), umax0 = Number(sc.umax), smin0 = Number(sc.smin), smax0 = Number(sc.smax);
+  tv = tv0; tm = tm0; umin = umin0; umax = umax0; smin = smin0; smax = smax0;
+  u32min = sc.u32min; u32max = sc.u32max; s32min = sc.s32min; s32max = sc.s32max;
+  smallUpdateBounds();
   for (let round = 0; round < 3; round++) {
     const a = tv, b = tm, c = umin, d = umax, e = smin, f = smax, g = u32min, h = u32max, i = s32min, j = s32max;
-    if (!deduce()) return false;
+    if (!smallDeduce()) return false;
     if (a === tv && b === tm && c === umin && d === umax && e === smin && f === smax && g === u32min && h === u32max && i === s32min && j === s32max) break;
   }
   // __reg_bound_offset: the 64-bit and 32-bit tnums coincide
   {
-    const [rv, rm] = rangeSmall(umin, umax);
+    rangeSmall(umin, umax);
     let v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
     const v64 = (v & ~mu) >>> 0, m64 = mu;
-    const [qv, qm] = rangeSmall(u32min, u32max);
-    v = (v64 | qv) >>> 0;
-    mu = (m64 & qm) >>> 0;
+    rangeSmall(u32min, u32max);
+    v = (v64 | rv) >>> 0;
+    mu = (m64 & rm) >>> 0;
     tv = (v & ~mu) >>> 0;
     tm = mu;
   }
-  updateBounds();
-  sc.varOff = { value: BigInt(tv), mask: BigInt(tm) };
-  sc.umin = BigInt(umin); sc.umax = BigInt(umax); sc.smin = BigInt(smin); sc.smax = BigInt(smax);
-  sc.u32min = BigInt(u32min); sc.u32max = BigInt(u32max); sc.s32min = BigInt(s32min); sc.s32max = BigInt(s32max);
+  smallUpdateBounds();
+  // Only what moved becomes a new bigint (a sync mostly confirms what is known).
+  if (tv !== tv0 || tm !== tm0) sc.varOff = { value: big(tv), mask: big(tm) };
+  if (umin !== umin0) sc.umin = big(umin);
+  if (umax !== umax0) sc.umax = big(umax);
+  if (smin !== smin0) sc.smin = big(smin);
+  if (smax !== smax0) sc.smax = big(smax);
+  sc.u32min = u32min; sc.u32max = u32max; sc.s32min = s32min; sc.s32max = s32max;
   return true;
 }

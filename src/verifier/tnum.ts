@@ -26,26 +26,60 @@ const BYTE_MASKS: readonly bigint[] = [0n, 0xffn, 0xffffn, 0xffffffn, 0xffffffff
 export const tnumUnknown: Tnum = Object.freeze({ value: 0n, mask: U64 });
 
 export function tnumConst(v: bigint): Tnum {
-  return TN(v, 0n);
+  // a value already in [0, 2^64) is taken as is (no masking: a bigint allocated per constant)
+  return v >= 0n && v <= U64 ? { value: v, mask: 0n } : TN(v, 0n);
+}
+
+const TWO32 = 0x100000000;
+const SAFE = Number.MAX_SAFE_INTEGER;
+const S64_MAX = (1n << 63n) - 1n;
+const S64_MIN = -(1n << 63n);
+
+/**
+ * The low 32 bits of a bigint (any sign; two's complement), unsigned, as a
+ * number. No bigint is allocated below 2^53 in magnitude (ToUint32 of an
+ * exact integer is its value modulo 2^32) nor at the all-ones and sign edges.
+ */
+export function lo32(v: bigint): number {
+  const d = Number(v);
+  if (d <= SAFE && d >= -SAFE) return d >>> 0;
+  if (v === U64 || v === S64_MAX) return 0xffffffff;
+  if (v === S64_MIN) return 0;
+  return Number(v & U32);
+}
+
+/** `v >> 32` (arithmetic: the signed upper half of a negative v), as a number, allocating as lo32 does. */
+export function hi32(v: bigint): number {
+  const d = Number(v);
+  if (d <= SAFE && d >= -SAFE) return Math.floor(d / TWO32);
+  if (v === U64) return 0xffffffff;
+  if (v === S64_MAX) return 0x7fffffff;
+  if (v === S64_MIN) return -0x80000000;
+  return Number(v >> 32n);
 }
 
 /** Position of the highest set bit, 1-based (fls64); 0 for 0. */
 function fls64(v: bigint): number {
   // On the two 32-bit halves as numbers: v.toString(2) allocates a string on a hot path
   // (tnumRange runs on every bounds sync).
-  const hi = Number(v >> 32n);
+  const hi = hi32(v);
   if (hi) return 64 - Math.clz32(hi);
-  return 32 - Math.clz32(Number(v & 0xffffffffn));
+  return 32 - Math.clz32(lo32(v));
 }
+
+/** 2^n - 1 and its complement in 64 bits, for n = 0..64 (tnumRange's delta, built once). */
+const LOW_MASKS: readonly bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
+const HIGH_MASKS: readonly bigint[] = LOW_MASKS.map((m) => U64 ^ m);
 
 /** The smallest tnum covering every value in [min, max] (unsigned). */
 export function tnumRange(min: bigint, max: bigint): Tnum {
-  if (min === max) return TN(min, 0n);
-  const chi = u64(min) ^ u64(max);
+  if (min === max) return tnumConst(min);
+  const inRange = min >= 0n && min <= U64 && max >= 0n && max <= U64;
+  const chi = inRange ? min ^ max : u64(min) ^ u64(max);
   const bits = fls64(chi);
   if (bits > 63) return tnumUnknown;
-  const delta = (1n << BigInt(bits)) - 1n;
-  return TN(min & ~delta, delta);
+  // (min & ~delta) of an in-range min is in range: no normalising needed
+  return inRange ? TNraw(min & HIGH_MASKS[bits]!, LOW_MASKS[bits]!) : TN(min & ~LOW_MASKS[bits]!, LOW_MASKS[bits]!);
 }
 
 export const tnumLshift = (a: Tnum, s: number): Tnum => TN(a.value << BigInt(s), a.mask << BigInt(s));
