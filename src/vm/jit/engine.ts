@@ -33,7 +33,8 @@ import {
   UnsupportedInsn,
   VmFault,
 } from '../fault.js';
-import { compileProgram, FaultKind, type CompiledModule, type HelperInliner } from './compile.js';
+import { compileProgram, type CompiledModule, type HelperInliner } from './compile.js';
+import { FaultKind } from './layout.js';
 import type { OutlineLimits } from './outline.js';
 import { defaultInliners } from './inline.js';
 

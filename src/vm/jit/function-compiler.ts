@@ -1,0 +1,356 @@
+/**
+ * One eBPF function (or subprogram) to one WebAssembly function body: the
+ * prologue (its frame below the caller's), the structured statements
+ * structure.ts derives from its CFG, outlined regions (outline.ts) as
+ * functions of their own, and each basic block's instructions through the
+ * emitters (alu.ts, memory-access.ts, calls.ts, condition.ts, metering.ts),
+ * which write into {@link FunctionCompiler.c}.
+ */
+import type { Insn } from '../../isa/insn.js';
+import * as op from '../../isa/opcodes.js';
+import { isJump } from '../../isa/control-flow.js';
+import { alu32, alu64, lddw } from './alu.js';
+import { AddressSums } from './address-sum.js';
+import { call } from './calls.js';
+import type { FunctionCfg } from './cfg.js';
+import type { CompileOptions, OutlinedRegion } from './compile.js';
+import { CompileError } from './compile-error.js';
+import { cond } from './condition.js';
+import { F_FAULT, FaultKind, G_SP, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
+import { ldPacket, load, store } from './memory-access.js';
+import { bodyCount, charge, chargeBudget, firstPc, insnCount } from './metering.js';
+import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type Region } from './outline.js';
+import { structure, type Stmt } from './structure.js';
+import { FuncBody, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
+
+/** The statement list holds a loop (at any depth). */
+function hasLoop(list: readonly Stmt[]): boolean {
+  const todo: Array<readonly Stmt[]> = [list];
+  while (todo.length) {
+    for (const s of todo.pop()!) {
+      if (s.k === 'loop') return true;
+      if (s.k === 'block') todo.push(s.body);
+      else if (s.k === 'if') todo.push(s.then);
+    }
+  }
+  return false;
+}
+
+export class FunctionCompiler {
+  /** the body being written: the function's, or an outlined region's while that one is written */
+  c: FuncBody;
+  /** the function's outlined regions and their function indices */
+  regions: Region[] = [];
+  private regionIndex: number[] = [];
+  /** the region being written, if any */
+  private region: Region | undefined;
+  /** the function's instruction slots */
+  private readonly slots: number;
+  /** per register: the 32-bit constant an lddw put there in the current block */
+  readonly known: Array<number | undefined> = new Array(11).fill(undefined);
+  /** per register: the registers and constant it is the sum of in the current block (address-sum.ts) */
+  readonly sums = new AddressSums();
+  /** the function went through the dispatch loop */
+  private dispatch = false;
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly cfg: FunctionCfg,
+    readonly opts: CompileOptions,
+    readonly helperFunc: ReadonlyMap<number, number>,
+    readonly funcIndex: ReadonlyMap<number, number>,
+    readonly mayTail: ReadonlySet<number>,
+    readonly probeFunc: number | undefined,
+    private readonly m: ModuleBuilder,
+  ) {
+    let slots = 0;
+    for (const b of cfg.blocks) slots += b.end - b.start;
+    this.slots = slots;
+    // An outlined function keeps little more than its skeleton: size the buffer for one region then.
+    const outlineAbove = opts.outline?.above ?? DEFAULT_OUTLINE.above;
+    this.c = new FuncBody(LOCALS, 64 + (slots > outlineAbove ? 256 : slots) * 12, opts.marks === true);
+  }
+
+  compile(): { body: FuncBody; dispatch: boolean; regions: OutlinedRegion[] } {
+    const c = this.c;
+    const { stackSize } = this.opts;
+    // Prologue: this frame is [sp - stackSize, sp); r10 points at its top.
+    c.globalGet(G_SP);
+    c.localTee(L_FP);
+    c.op(Op.i64_extend_i32_u);
+    c.localSet(REG[10]!);
+    // Callers check the depth (at the call site, so that the fault names it).
+    c.localGet(L_FP);
+    c.i32Const(stackSize);
+    c.op(Op.i32_sub);
+    c.globalSet(G_SP);
+    // may_goto (Linux 6.9): the kernel initialises its counter to
+    // BPF_MAX_LOOPS in the prologue of every function that uses it.
+    if (this.insns.some((x) => x.code === op.OP_MAY_GOTO)) {
+      c.i32Const(op.BPF_MAX_LOOPS);
+      c.localSet(L_MAYGOTO);
+    }
+    const { body, dispatch } = structure(this.cfg);
+    this.dispatch = dispatch;
+    if (this.opts.fuel) {
+      let n = 0;
+      for (const b of this.cfg.blocks) n += insnCount(this, b.start, b.end);
+      charge(this, n, this.cfg.entry);
+    }
+    // A dispatch loop's blocks all sit in one br_table's reach: it stays whole.
+    if (!dispatch) {
+      const blocks = this.cfg.blocks;
+      this.regions = outline(body, this.slots, (b) => blocks[b]!.end - blocks[b]!.start, this.opts.outline);
+      const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
+      this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
+    }
+    // A function with loops runs inside one more `loop`, never branched back to. V8's
+    // TurboFan (Node 20) unrolls and peels small innermost loops only when they sit inside
+    // another loop: an outermost one keeps a stack check and a branch per iteration. The
+    // wrapper makes every loop nested (checksum and strcmp_full 20-25% faster, bench/jit);
+    // it costs one stack check per call and changes nothing else, as no branch targets it.
+    const wrap = !dispatch && hasLoop(body);
+    if (wrap) c.blockStart(Op.loop);
+    this.stmts(body);
+    if (wrap) c.end();
+    // Every path ends in a return or branch; the validator needs to know the end is unreachable.
+    c.op(Op.unreachable);
+    c.end();
+    const regions = this.regions.map((r, k): OutlinedRegion => {
+      const b = this.regionBody(r);
+      const index = this.regionIndex[k]!;
+      this.m.setBody(index - this.m.importedFuncCount, b);
+      return { index, name: `f${this.cfg.entry}.r${k}`, marks: b.marks, escapes: r.escapes.length };
+    });
+    return { body: c, dispatch, regions };
+  }
+
+  /**
+   * Region r's function: r's statements inside one block per escape label
+   * (the innermost escape innermost), each block's end returning its status.
+   */
+  private regionBody(r: Region): FuncBody {
+    const outer = this.c;
+    const c = (this.c = new FuncBody(REGION_LOCALS, 64 + r.size * 12, this.opts.marks === true));
+    this.region = r;
+    // The frame is the caller's: fp from r10, the may_goto budget from its i64 carrier.
+    c.localGet(REG[10]!);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_FP);
+    c.localGet(L_T64);
+    c.op(Op.i32_wrap_i64);
+    c.localSet(L_MAYGOTO);
+    for (let j = 0; j < r.escapes.length; j++) c.blockStart(Op.block);
+    this.stmts(r.body);
+    this.regionReturn(REGION_FALL);
+    for (let j = 0; j < r.escapes.length; j++) {
+      c.end();
+      this.regionReturn(REGION_ESCAPE + j);
+    }
+    c.end();
+    this.region = undefined;
+    this.c = outer;
+    return c;
+  }
+
+  /** Return from a region's function: locals 0..9, the may_goto budget, `status`. */
+  private regionReturn(status: number): void {
+    const c = this.c;
+    for (let l = 0; l < 10; l++) c.localGet(l);
+    c.localGet(L_MAYGOTO);
+    c.i32Const(status);
+    c.op(Op.return);
+  }
+
+  /** Call region k from the function's statement list at nesting `level`, then do what its status says. */
+  private callRegion(k: number, level: number): void {
+    const c = this.c;
+    const r = this.regions[k]!;
+    for (let l = 0; l <= 10; l++) c.localGet(l);
+    c.localGet(L_MAYGOTO);
+    c.op(Op.i64_extend_i32_u);
+    c.call(this.regionIndex[k]!);
+    c.localSet(L_T32);
+    c.localSet(L_MAYGOTO);
+    for (let l = 9; l >= 0; l--) c.localSet(l);
+    c.localGet(L_T32);
+    c.i32Const(REGION_RETURN);
+    c.op(Op.i32_eq);
+    c.blockStart(Op.if);
+    this.ret(L_R0);
+    c.end();
+    r.escapes.forEach((p, j) => {
+      c.localGet(L_T32);
+      c.i32Const(REGION_ESCAPE + j);
+      c.op(Op.i32_eq);
+      c.brIf(level - 1 - p);
+    });
+  }
+
+  /**
+   * The depth to emit for a branch `depth` labels out from nesting `level`
+   * of the list being written: unchanged, except in a region for a label
+   * outside it, which is now the escape block for that label.
+   */
+  private brDepth(depth: number, level: number): number {
+    const r = this.region;
+    if (!r) return depth;
+    const p = r.depth + level - 1 - depth;
+    return p >= r.depth ? depth : level + r.escapes.indexOf(p);
+  }
+
+  /** Emit a structured statement list (iteratively: a dispatch loop nests one block per basic block). */
+  private stmts(root: readonly Stmt[]): void {
+    const c = this.c;
+    const lists: Array<readonly Stmt[]> = [root];
+    const pos: number[] = [0];
+    /** the list is the body of a block or if: a trailing `br 0` there is a plain fall-through */
+    const forward: boolean[] = [false];
+    while (lists.length) {
+      const top = lists.length - 1;
+      const list = lists[top]!;
+      const i = pos[top]!;
+      if (i === list.length) {
+        lists.pop();
+        pos.pop();
+        forward.pop();
+        if (lists.length) c.end(); // closes the block/loop/if that opened this list
+        continue;
+      }
+      pos[top] = i + 1;
+      const s = list[i]!;
+      switch (s.k) {
+        case 'block':
+        case 'loop':
+          c.blockStart(s.k === 'block' ? Op.block : Op.loop);
+          // Every iteration passes its loop's head: charge the body there (a dispatch loop charges per block).
+          if (s.k === 'loop' && this.opts.fuel && !this.dispatch) charge(this, bodyCount(this, s.body), firstPc(this, s.body));
+          lists.push(s.body);
+          pos.push(0);
+          forward.push(s.k === 'block');
+          break;
+        case 'if':
+          cond(this, s.b, s.negate);
+          c.blockStart(Op.if);
+          lists.push(s.then);
+          pos.push(0);
+          forward.push(true);
+          break;
+        case 'code':
+          if (this.opts.fuel && this.dispatch) {
+            const bb = this.cfg.blocks[s.b]!;
+            charge(this, insnCount(this, bb.start, bb.end), bb.start);
+          }
+          this.blockCode(s.b);
+          break;
+        case 'brIf':
+          cond(this, s.b, s.negate);
+          c.brIf(this.brDepth(s.depth, top));
+          break;
+        case 'br':
+          if (!(s.depth === 0 && i === list.length - 1 && forward[top])) c.br(this.brDepth(s.depth, top));
+          break;
+        case 'region':
+          this.callRegion(s.r, top);
+          break;
+        case 'exit':
+          c.mark(this.cfg.blocks[s.b]!.last);
+          this.ret(L_R0);
+          break;
+        case 'setLabel':
+          c.i32Const(s.value);
+          c.localSet(L_LABEL);
+          break;
+        case 'brTable':
+          c.localGet(L_LABEL);
+          c.brTable(s.depths, s.depths[s.depths.length - 1]!);
+          break;
+      }
+    }
+  }
+
+
+  /** Restore the caller's sp and return the i64 in local `l` (from a region: return, and the caller returns). */
+  ret(l: number): void {
+    const c = this.c;
+    if (this.region) {
+      if (l !== L_R0) {
+        c.localGet(l);
+        c.localSet(L_R0);
+      }
+      this.regionReturn(REGION_RETURN);
+      return;
+    }
+    c.localGet(L_FP);
+    c.globalSet(G_SP);
+    c.localGet(l);
+    c.op(Op.return);
+  }
+
+  fault(kind: FaultKind, pc: number, arg = 0): void {
+    const c = this.c;
+    c.i32Const(kind);
+    c.i32Const(pc);
+    c.i64Const32(arg);
+    c.call(F_FAULT);
+    c.op(Op.unreachable);
+  }
+
+  private blockCode(b: number): void {
+    const bb = this.cfg.blocks[b]!;
+    const insns = this.insns;
+    const c = this.c;
+    if (this.opts.budget) chargeBudget(this, insnCount(this, bb.start, bb.end), bb.start);
+    const known = this.known;
+    known.fill(undefined);
+    this.sums.reset();
+    for (let i = bb.start; i < bb.end; ) {
+      const ins = insns[i]!;
+      if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
+      c.mark(i);
+      this.insn(ins, i);
+      this.track(ins, i);
+      this.sums.track(ins);
+      i += ins.code === op.OP_LDDW ? 2 : 1;
+    }
+  }
+
+  /** Update {@link known} after `ins`: lddw defines a constant, anything that writes a register forgets it. */
+  private track(ins: Insn, pc: number): void {
+    const known = this.known;
+    const cls = op.classOf(ins.code);
+    if (ins.code === op.OP_LDDW) {
+      const hi = this.insns[pc + 1]!.imm;
+      known[ins.dst] = hi === 0 && ins.src !== op.BPF_PSEUDO_FUNC ? ins.imm >>> 0 : undefined;
+    } else if (cls === op.BPF_ALU || cls === op.BPF_ALU64 || cls === op.BPF_LDX || cls === op.BPF_LD) {
+      known[ins.dst] = undefined;
+      if (cls === op.BPF_LD) known[0] = undefined; // LD_ABS/IND write r0
+    } else if (cls === op.BPF_STX && op.modeOf(ins.code) === op.BPF_ATOMIC) {
+      known[ins.src] = undefined;
+      known[ins.dst] = undefined;
+      known[0] = undefined;
+    } else if (cls === op.BPF_JMP) {
+      for (let r = 0; r <= 5; r++) known[r] = undefined; // calls clobber r0..r5
+    }
+  }
+
+  /** One instruction that is not its block's jump or exit (those are the structure's). */
+  private insn(ins: Insn, pc: number): void {
+    switch (op.classOf(ins.code)) {
+      case op.BPF_ALU64:
+        return alu64(this, ins, pc);
+      case op.BPF_ALU:
+        return alu32(this, ins, pc);
+      case op.BPF_LDX:
+        return load(this, ins, pc);
+      case op.BPF_ST:
+      case op.BPF_STX:
+        return store(this, ins, pc);
+      case op.BPF_LD:
+        if (ins.code === op.OP_LDDW) return lddw(this, ins, pc);
+        return ldPacket(this, ins, pc);
+      case op.BPF_JMP:
+        return call(this, ins, pc);
+    }
+    throw new CompileError(pc, `cannot compile opcode 0x${ins.code.toString(16)}`);
+  }
+}
