@@ -28,6 +28,7 @@ export type Errno =
   | 'ENODEV'
   | 'ENXIO'
   | 'EBADMSG'
+  | 'EPROTO'
   | 'ETIME'
   | 'ETIMEDOUT'
   // file-system errnos, for input and output files (as the system reports them)
@@ -75,6 +76,7 @@ export const ERRNO_VALUES: Record<Errno, number> = {
   ENXIO: 6,
   ENODEV: 19,
   EBADMSG: 74,
+  EPROTO: 71,
   ETIME: 62,
   ETIMEDOUT: 110,
   ELOOP: 40,
@@ -140,6 +142,7 @@ const ERRNO_TEXT: Partial<Record<Errno, string>> = {
   ENOTEMPTY: 'Directory not empty',
   ELOOP: 'Too many levels of symbolic links',
   EBADMSG: 'Bad message',
+  EPROTO: 'Protocol error',
   EOPNOTSUPP: 'Operation not supported',
   ETIMEDOUT: 'Connection timed out',
   EDQUOT: 'Disk quota exceeded',

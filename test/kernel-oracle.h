@@ -32,6 +32,7 @@ static const char *errno_name(int e)
 	case ENOSYS: return "ENOSYS";
 	case ELOOP: return "ELOOP";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EPROTO: return "EPROTO";
 	case 524: return "ENOTSUPP";
 	default: return "E?";
 	}

@@ -22,6 +22,7 @@ import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../object/relocate.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
+import { ITER_KFUNC_FNS } from '../helpers/iter-kfuncs.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { HELPERS } from '../uapi/helpers.js';
@@ -70,7 +71,7 @@ export interface RelocatedProgram {
   maps: BpfMap<unknown>[];
   /** the map each lddw designates, for the verifier */
   mapAt: Map<number, BpfMap<unknown>>;
-  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops */
+  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops or iterator calls */
   kfuncs: Map<number, string>;
 }
 
@@ -113,7 +114,7 @@ export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram
         break;
       }
       case 'kfunc':
-        if (ctx.check && ref.symbol && KFUNCS.get(ref.symbol)?.runtime === 'nop') {
+        if (ctx.check && ref.symbol && (KFUNCS.get(ref.symbol)?.runtime === 'nop' || KFUNCS.get(ref.symbol)?.runtime === 'iter')) {
           kfuncs.set(i, ref.symbol);
           break;
         }
@@ -235,8 +236,12 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
-  // The kfuncs tsbpf implements do nothing at run time (verifier/kfuncs.ts): once verified, a no-op jump.
-  for (const i of kfuncs.keys()) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
+  // The kfuncs tsbpf implements (verifier/kfuncs.ts), once verified: the no-op ones become a jump
+  // to the next instruction, the iterators' a call of their run-time function (helpers/iter-kfuncs.ts).
+  for (const [i, name] of kfuncs) {
+    const fn = ITER_KFUNC_FNS.get(name);
+    insns[i] = fn ? { code: op.OP_CALL, dst: 0, src: op.BPF_PSEUDO_HELPER, off: 0, imm: fn.id } : { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
+  }
   // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
   for (const [i, ins] of insns.entries())
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };

@@ -46,6 +46,7 @@ import type { Executable, ProgramImage, RunArgs, RunDeadline } from '../vm/engin
 import type { InsnAux } from '../verifier/insn-aux.js';
 import { CollectionDomain } from './confine.js';
 import type { HelperRegistry } from '../vm/helper-abi.js';
+import { execHelpers } from '../helpers/iter-kfuncs.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
 import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { BpfMap } from '../maps/map.js';
@@ -301,7 +302,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
       const image: ProgramImage = {
         name: info.name,
         insns: info.insns,
-        helpers: rt.helpers,
+        helpers: execHelpers(rt.helpers),
         space,
         verified: info.verified,
         ...(info.aux ? { aux: info.aux } : {}),

@@ -7,7 +7,8 @@
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
-import { KFUNCS, LINUX_ONLY_KFUNCS } from './kfuncs.js';
+import { KFUNCS, LINUX_ONLY_KFUNCS, type KfuncEffect, type IterKind } from './kfuncs.js';
+import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 
 /**
@@ -71,6 +72,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
         hint: 'call bpf_rcu_read_lock() first on every path reaching this unlock',
       });
       st.rcuLock = false;
+      rcuUnlockIters(env);
       break;
     case 'preempt_disable':
       st.preemptLock++;
@@ -85,11 +87,43 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       st.preemptLock--;
       break;
   }
+  if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
   const regs = env.regs();
   for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
   if (k.sig) regs[0] = kfuncRet(env, i, name, k.sig);
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  return i + 1;
+}
+
+/**
+ * An iterator kfunc (iter.ts): r1 is the iterator (process_iter_arg), _new's other arguments are
+ * scalars or ignored (`__ign`); _new returns an int (0 or an errno), _next a pointer into the
+ * iterator (PTR_TO_MEM, read-only, maybe NULL, tied to the iterator's reference, so that
+ * _destroy invalidates it) and forks the path (process_iter_next_call), _destroy releases the
+ * iterator's reference.
+ */
+function checkIterKfuncCall(env: Verifier, i: number, effect: KfuncEffect, iter: IterKind): number {
+  const op = effect === 'iter_new' ? 'new' : effect === 'iter_next' ? 'next' : 'destroy';
+  const name = `bpf_iter_${iter.kind}_${op}`;
+  const loc = processIterArg(env, i, op, iter);
+  // the other arguments of _new: scalars, kernel objects (trusted, RCU, nullable), ignored ones
+  if (op === 'new') checkKfuncArgs(env, i, name, { args: ['ignore', ...iter.newArgs], ret: 'void', trustedArgs: iter.trustedArgs, rcu: iter.rcu });
+  if (op === 'destroy') releaseKfuncRef(env, loc.ref);
+  const regs = env.regs();
+  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+  if (op === 'new') regs[0] = Reg.unknown();
+  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  if (op === 'next') {
+    const next = iter.next;
+    if ('mem' in next) regs[0] = Reg.ptr('mem', { memSize: next.mem, rdonly: true, refObjId: loc.ref, maybeNull: true, id: env.newId() });
+    else {
+      // a kernel object: MEM_RCU from an RCU-protected iterator, PTR_TRUSTED otherwise
+      regs[0] = kfuncRet(env, i, name, { args: [], ret: next, retNull: true });
+      regs[0].btfFlags = iterTrust(env, loc) === 'rcu' ? 'rcu' : 'trusted';
+    }
+    processIterNextCall(env, i, loc);
+  }
   return i + 1;
 }

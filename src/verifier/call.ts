@@ -148,6 +148,14 @@ export function checkExit(env: Verifier): number {
 export function unreleasedRef(env: Verifier, i: number): Reject {
   const ref = env.cur.refs[0]!;
   const kfunc = env.input.kfuncOfInsn?.(ref.insn);
+  const iter = /^bpf_iter_(\w+)_new$/.exec(kfunc ?? '')?.[1];
+  if (iter) return new Reject({
+    errno: 'EINVAL',
+    message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
+    insn: i,
+    hint: `every path must call bpf_iter_${iter}_destroy on the iterator that ${kfunc} created (insn ${ref.insn}), also when it leaves the loop early, and must not overwrite it before`,
+    rule: `an iterator created by ${kfunc} is not destroyed on this path`,
+  });
   return new Reject({
     errno: 'EINVAL',
     message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,

@@ -19,6 +19,7 @@ import { kernelBtf, tracingTarget } from './kernel-btf.js';
 import { explore } from './do-check.js';
 import { returnsScalar } from './global-func.js';
 import { buildCfg, CfgError } from './cfg.js';
+import { KFUNCS } from './kfuncs.js';
 import type { ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
 import { iterFunc, iterTarget } from './progtypes/iter.js';
@@ -85,6 +86,7 @@ export function bpfCheck(env: Verifier): void {
     if (e instanceof CfgError) throw new Reject({ errno: 'EINVAL', message: e.message, insn: e.insn });
     throw e;
   }
+  markIterNext(env);
   checkInsnsStatic(env);
   if (!env.input.funcInfo?.length) {
     const e = checkAbnormalReturn(env.insns, env.cfg.subprogStarts);
@@ -266,4 +268,20 @@ export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
     rule: 'an lsm program must attach to an enabled LSM hook (sleepable only where the hook may sleep) from a GPL program',
   });
   return lsmRules(t, input.attachTo, attach as LsmAttach);
+}
+
+/**
+ * visit_insn: a call of an iterator's _next is a prune point where a checkpoint is always made
+ * (mark_prune_point, mark_force_checkpoint): iterator loops converge there (iter.ts).
+ */
+function markIterNext(env: Verifier): void {
+  const kfuncOf = env.input.kfuncOfInsn;
+  if (!kfuncOf) return;
+  for (let i = 0; i < env.insns.length; i++) {
+    const ins = env.insns[i]!;
+    if (ins.code !== op.OP_CALL || ins.src !== op.BPF_PSEUDO_KFUNC_CALL) continue;
+    if (KFUNCS.get(kfuncOf(i) ?? '')?.effect !== 'iter_next') continue;
+    env.iterNext.add(i);
+    env.cfg.prunePoint[i] = 1;
+  }
 }

@@ -15,6 +15,7 @@ import { VerifierState } from './state.js';
 import { checkExit, checkCall } from './call.js';
 import { frameStr, stateStr, insnLine } from './log.js';
 import { statesEqual, statesMaybeLooping } from './prune.js';
+import { iterActiveAt, iterActiveDepthsDiffer } from './iter.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
@@ -104,6 +105,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   let inLoop = false;
   // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
+  const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
   if (list) {
     // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
     // calls_callback checkpoint) converges this way; a jump back to the callback's first
@@ -123,6 +125,16 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           c.hit++;
           return true;
         }
+      } else if (isIterNext) {
+        inLoop = true;
+        // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
+        // NULL sooner or later and ever after, so a state contained, range for range and with no
+        // liveness or precision excused, in an earlier iteration's state at this call while the
+        // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
+        if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
+          c.hit++;
+          return true;
+        }
       } else {
         inLoop = true;
         // A loop through a may_goto ends (the counter runs out): a state
@@ -131,7 +143,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           c.hit++;
           return true;
         }
-        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
+        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
           // The very same state again on this path: a loop that makes no progress.
           throw new Reject({
             errno: 'EINVAL',
@@ -156,7 +168,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
   // at every pass of a loop inside the callback that jumps back to its first instruction)
   const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
-  const force = isMayGoto || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
+  const force = isMayGoto || isIterNext || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
   // Inside a loop, iterations rarely match each other: remember states less often.
   const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
   if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;

@@ -110,6 +110,8 @@ export class Verifier implements MapNames {
   readonly logLevel: number;
   readonly aux: InsnAux[];
   cfg!: Cfg;
+  /** the calls of an iterator's _next (check.ts markIterNext): forced checkpoints where iterator loops converge */
+  readonly iterNext = new Set<number>();
   readonly out: string[] = [];
   idGen = 0;
   preciseIn: Precision | undefined;

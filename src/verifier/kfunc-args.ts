@@ -27,6 +27,7 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
   let releaseRef = 0;
   sig.args.forEach((arg, n) => {
     const regno = n + 1;
+    if (arg === 'ignore') return;
     const reg = env.readReg(regno);
     const fail = (errno: 'EINVAL' | 'EACCES', message: string, hint?: string): never => {
       throw new Reject({ errno, message, insn: i, regs: [regno], ...(hint ? { hint } : {}), rule: `argument ${n} of ${name} is not what its prototype asks` });
@@ -35,7 +36,9 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
       if (reg.type !== 'scalar') fail('EINVAL', `R${regno} is not a scalar`);
       return;
     }
-    if ((trustedArgs || sig.rcu) && (reg.isNull || reg.maybeNull))
+    // is_kfunc_arg_nullable: NULL passes, and a maybe-NULL pointer is not refused for it
+    if (arg.nullable && reg.isNull) return;
+    if ((trustedArgs || sig.rcu) && (reg.isNull || reg.maybeNull) && !arg.nullable)
       fail('EACCES', `Possibly NULL pointer passed to trusted arg${n}`, 'compare the pointer with NULL before passing it');
     if (reg.refObjId && sig.release) releaseRef = reg.refObjId;
     // get_kfunc_ptr_arg_type: only a kernel object (or a map, typed struct bpf_map) is a PTR_TO_BTF_ID argument;

@@ -20,14 +20,68 @@
  * gets Linux's verdict; tsbpf has no tasks or cgroups, so running such a
  * program is refused at load (runtime 'none').
  *
+ * The open-coded iterators' kfuncs (bpf_iter_num_*, bpf_iter_bits_*; ITERS below) are judged
+ * as Linux judges them (iter.ts) and run (runtime 'iter': helpers/iter-kfuncs.ts).
+ *
  * Other kfuncs Linux offers to every program type (kernel/bpf/helpers.c,
  * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy';
 
-/** An argument: a scalar, or a pointer to the named kernel struct (a PTR_TO_BTF_ID). */
-export type KfuncArg = 'scalar' | { struct: string };
+/**
+ * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
+ * its state lives in `slots` 8-byte stack slots of the program, which bpf_iter_<kind>_new
+ * initialises (KF_ITER_NEW), bpf_iter_<kind>_next steps (KF_ITER_NEXT | KF_RET_NULL: NULL once
+ * drained, and NULL ever after) and bpf_iter_<kind>_destroy releases (KF_ITER_DESTROY); the
+ * verifier's side is iter.ts. `next` is what _next returns: an `int *` into the iterator's
+ * state (PTR_TO_MEM of 4 read-only bytes), or a kernel object.
+ */
+export interface IterKind {
+  kind: string;
+  slots: number;
+  /**
+   * _new's arguments after the iterator (the kernel's BTF prototype): scalars, ignored (`__ign`),
+   * or kernel objects (`__nullable`: NULL allowed)
+   */
+  newArgs: readonly ('scalar' | 'ignore' | { struct: string; nullable?: boolean })[];
+  /** _new's flags: KF_TRUSTED_ARGS, KF_RCU (its object arguments), KF_RCU_PROTECTED (the iterator) */
+  trustedArgs?: boolean;
+  rcu?: boolean;
+  rcuProtected?: boolean;
+  /** what _next returns: an `int *` of `mem` bytes into the iterator, or a kernel object */
+  next: { mem: number } | { struct: string };
+  /** check_css_task_iter_allowlist: only lsm, iter/ tracing and sleepable programs */
+  cssTaskAllowlist?: boolean;
+  /** whether tsbpf runs it ('iter': helpers/iter-kfuncs.ts) or only judges it ('none': refused at load) */
+  runtime: 'iter' | 'none';
+}
+
+const TASK_ARG = { struct: 'task_struct' };
+const CSS_ARG = { struct: 'cgroup_subsys_state' };
+
+/** The iterators of the kernel's common_btf_ids (kernel/bpf/helpers.c): every program type may use them. */
+export const ITERS: ReadonlyMap<string, IterKind> = new Map<string, IterKind>([
+  // bpf_iter_num_new(it, int start, int end): the integers [start, end); next gives int *
+  ['num', { kind: 'num', slots: 1, newArgs: ['scalar', 'scalar'], next: { mem: 4 }, runtime: 'iter' }],
+  // bpf_iter_bits_new(it, const u64 *unsafe_ptr__ign, u32 nr_words): the set bits' indices; next gives int *
+  ['bits', { kind: 'bits', slots: 2, newArgs: ['ignore', 'scalar'], next: { mem: 4 }, runtime: 'iter' }],
+  // kernel objects, which tsbpf has none of: judged, not run
+  // bpf_iter_task_new(it, struct task_struct *task__nullable, unsigned int flags)
+  ['task', { kind: 'task', slots: 3, newArgs: [{ ...TASK_ARG, nullable: true }, 'scalar'], trustedArgs: true, rcuProtected: true, next: TASK_ARG, runtime: 'none' }],
+  // bpf_iter_task_vma_new(it, struct task_struct *task, u64 addr)
+  ['task_vma', { kind: 'task_vma', slots: 1, newArgs: [TASK_ARG, 'scalar'], rcu: true, next: { struct: 'vm_area_struct' }, runtime: 'none' }],
+  // bpf_iter_css_task_new(it, struct cgroup_subsys_state *css, unsigned int flags)
+  ['css_task', { kind: 'css_task', slots: 1, newArgs: [CSS_ARG, 'scalar'], trustedArgs: true, next: TASK_ARG, cssTaskAllowlist: true, runtime: 'none' }],
+  // bpf_iter_css_new(it, struct cgroup_subsys_state *start, unsigned int flags)
+  ['css', { kind: 'css', slots: 3, newArgs: [CSS_ARG, 'scalar'], trustedArgs: true, rcuProtected: true, next: CSS_ARG, runtime: 'none' }],
+]);
+
+/**
+ * An argument: a scalar, a pointer to the named kernel struct (a PTR_TO_BTF_ID; `nullable`: the
+ * kernel's `__nullable` suffix, NULL allowed), or one checked elsewhere (an iterator, `__ign`).
+ */
+export type KfuncArg = 'scalar' | 'ignore' | { struct: string; nullable?: boolean };
 
 /**
  * What the verifier needs of a kfunc that takes or returns kernel objects:
@@ -52,8 +106,10 @@ export interface Kfunc {
    * verified), or nothing tsbpf can do: the verifier judges the program as Linux does, the
    * loader refuses to run it (ENOTSUPP naming the kfunc)
    */
-  runtime: 'nop' | 'none';
+  runtime: 'nop' | 'none' | 'iter';
   sig?: KfuncSig;
+  /** the iterator an iter_new/iter_next/iter_destroy kfunc works on */
+  iter?: IterKind;
   /** the program types Linux registers it for (register_btf_kfunc_id_set); all when absent */
   progTypes?: readonly string[];
 }
@@ -78,6 +134,11 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
   ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, progTypes: GENERIC }]),
+  // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
+  ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
+    const name = `bpf_iter_${iter.kind}_${op}`;
+    return [name, { name, effect: `iter_${op}`, runtime: iter.runtime, iter }];
+  })),
 ]);
 
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
@@ -86,10 +147,8 @@ export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
     'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
     'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
-    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr bpf_iter_num_new bpf_iter_num_next ' +
-    'bpf_iter_num_destroy bpf_iter_task_vma_new bpf_iter_task_vma_next bpf_iter_task_vma_destroy bpf_iter_css_task_new ' +
-    'bpf_iter_css_task_next bpf_iter_css_task_destroy bpf_iter_css_new bpf_iter_css_next bpf_iter_css_destroy ' +
-    'bpf_iter_task_new bpf_iter_task_next bpf_iter_task_destroy bpf_dynptr_adjust bpf_dynptr_is_null bpf_dynptr_is_rdonly ' +
-    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start bpf_iter_bits_new ' +
-    'bpf_iter_bits_next bpf_iter_bits_destroy bpf_copy_from_user_str').split(' '),
+    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr ' +
+    'bpf_dynptr_adjust bpf_dynptr_is_null bpf_dynptr_is_rdonly ' +
+    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
+    'bpf_copy_from_user_str').split(' '),
 );

@@ -9,7 +9,7 @@ import { formatInsn } from '../isa/disasm.js';
 import { U64, U32, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import { S64_MIN, S64_MAX, S32_MIN, S32_MAX } from './scalar.js';
 import { type Reg, regTypeStr } from './types.js';
-import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL } from './state.js';
+import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL, STACK_ITER } from './state.js';
 
 export interface MapNames {
   name(map: number): string | undefined;
@@ -93,6 +93,11 @@ export function regStr(r: Reg, frameno: number, maps: MapNames): string {
 function slotStr(f: Frame, spi: number, maps: MapNames): string | null {
   const s = f.stack[spi];
   if (!s || s.isEmpty) return null;
+  // print_verifier_state: an iterator prints once, at its first slot (the one with the reference)
+  if (s.iter && s.t[7] === STACK_ITER) {
+    if (!s.iter.first) return null;
+    return `fp${-(spi + 1) * 8}=iter_${s.iter.kind}(ref_id=${s.iter.refObjId},state=${s.iter.state},depth=${s.iter.depth})`;
+  }
   let types = '';
   for (let j = 0; j < 8; j++) types += SLOT_CHAR[s.t[j]!];
   if (s.isSpill && s.spilled) {

@@ -12,7 +12,7 @@
  * register in full.
  */
 import { Reg } from './types.js';
-import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from './state.js';
+import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_ITER } from './state.js';
 
 class IdMap {
   /**
@@ -52,9 +52,11 @@ function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
     o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId) && o.linkOff === c.linkOff && o.addConst === c.addConst;
 }
 
-function regsafe(o: Reg, c: Reg, ids: IdMap, exact = false): boolean {
-  if (exact) return regsExact(o, c, ids);
-  if (o.type === 'not_init') return true;
+function regsafe(o: Reg, c: Reg, ids: IdMap, exact: Exactness = false): boolean {
+  if (exact === true) return regsExact(o, c, ids);
+  // RANGE_WITHIN: an uninitialised register matches only another (the explored state's marks
+  // are not final inside an iterator loop, so nothing counts as unused)
+  if (o.type === 'not_init') return exact !== 'range' || c.type === 'not_init';
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
   if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
@@ -85,12 +87,19 @@ export interface PruneContext {
 }
 
 /**
+ * How states_equal compares (the kernel's enum exact_level): false is NOT_EXACT (liveness and
+ * precision excuse differences); 'range' is RANGE_WITHIN (every register and stack byte
+ * counts, values by containment: iterator convergence, iter.ts); true is EXACT.
+ */
+export type Exactness = boolean | 'range';
+
+/**
  * Whether every concrete state described by `cur` is described by `old`;
  * with `exact`, whether they are the same abstract state (every register,
  * live or not, and every stack byte), which on the same path means a loop
  * that cannot make progress (the kernel's EXACT mode).
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact = false): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact: Exactness = false): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   // bpf_rcu_read_lock / bpf_preempt_disable sections (the kernel's states_equal compares them too)
@@ -106,7 +115,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       if (ao.length !== ac.length) return false;
       for (let a = 0; a < ao.length; a++) if (!regsafe(ao[a]!, ac[a]!, ids)) return false;
     }
-    const live = exact ? 0x7ff : ctx.liveMask(cur, k);
+    const live = exact !== false ? 0x7ff : ctx.liveMask(cur, k);
     let precise = -1;
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
@@ -115,7 +124,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's
       // !precise case). Asked only on a mismatch, so that the analysis runs only where it helps
       // (comparing it anyway only records more id pairs: never less safe).
-      if (!exact && o.type === 'scalar' && c.type === 'scalar' && ctx.preciseMask) {
+      if (exact === false && o.type === 'scalar' && c.type === 'scalar' && ctx.preciseMask) {
         if (precise < 0) precise = ctx.preciseMask(cur, k);
         if (!(precise & (1 << r))) continue;
       }
@@ -127,11 +136,11 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       const sc = fc.stack[spi];
       // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
       // only a spilled register with ids would still have pairs to record.
-      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId))) continue;
+      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId)) && !so.iter) continue;
       // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
       // "explored state didn't use this" on REG_LIVE_READ).
-      if (!exact && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
-      if (!exact) {
+      if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
+      if (exact === false) {
         // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
         // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
         // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
@@ -148,7 +157,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       for (let j = 0; j < 8; j++) {
         const to = so.t[j]!;
         const tc = sc ? sc.t[j]! : STACK_INVALID;
-        if (exact) {
+        if (exact !== false) {
           if (to !== tc) return false;
           continue;
         }
@@ -157,11 +166,18 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
         if (to === STACK_MISC && tc === STACK_ZERO) continue;
         if (to !== tc) return false;
       }
+      // Iterator slots: the same kind and ACTIVE/DRAINED state, references in correspondence; the
+      // depth does not count (stacksafe's STACK_ITER case).
+      if (so.t[7] === STACK_ITER) {
+        const io = so.iter, ic = sc?.iter;
+        if (!io || !ic || io.kind !== ic.kind || io.state !== ic.state || !ids.check(io.refObjId, ic.refObjId)) return false;
+        continue;
+      }
       if (so.t[7] === STACK_SPILL && so.spilled) {
         if (!sc?.spilled) return false;
         if (regsafe(so.spilled, sc.spilled, ids, exact)) continue;
         // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
-        if (!exact && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
+        if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
         return false;
       }
     }

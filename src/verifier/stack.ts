@@ -14,7 +14,7 @@ import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { loadedScalar } from './ldst.js';
-import { Frame, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID } from './state.js';
+import { Frame, type StackSlot, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID, STACK_ITER } from './state.js';
 
 /** Which frame a stack pointer points into. */
 export function frameOf(env: Verifier, r: Reg): Frame {
@@ -68,6 +68,7 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   const i = env.idx;
   const spi = Math.floor((-o - 1) / 8);
   const slot = f.slot(spi);
+  scrubIter(slot);
   const aligned = (-o) % 8 === 0;
   // check_stack_write_fixed_off: without pointer leaks allowed, a narrower store may not overwrite
   // part of a spilled pointer (the bytes left would read back as a number holding half of it).
@@ -140,6 +141,17 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     const s = f.slot(Math.floor(byte / 8));
     s.t[byte % 8] = zero ? STACK_ZERO : STACK_MISC;
   }
+}
+
+/**
+ * scrub_special_slot: a store into an iterator's slot is not refused; it turns the whole slot
+ * into STACK_MISC (the iterator is gone: its _next and _destroy now fail, and its reference is
+ * never released: "Unreleased reference").
+ */
+function scrubIter(slot: StackSlot): void {
+  if (!slot.iter) return;
+  for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_ITER) slot.t[j] = STACK_MISC;
+  slot.iter = null;
 }
 
 function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: number, signExtend: boolean): Reg {
@@ -265,11 +277,11 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
       }
       // A variable write may or may not hit each byte: only bytes already written stay initialised,
       // and a byte known zero stays zero when the value written is zero too.
-      if (slot.t[byte % 8] === STACK_ZERO && !zero) slot.t[byte % 8] = STACK_MISC;
+      if ((slot.t[byte % 8] === STACK_ZERO && !zero) || slot.t[byte % 8] === STACK_ITER) slot.t[byte % 8] = STACK_MISC;
       if (hi - lo === size && !(zero && slot.t[byte % 8] === STACK_ZERO)) slot.t[byte % 8] = STACK_MISC;
     } else {
       const t = slot.t[byte % 8]!;
-      if (t === STACK_INVALID && !env.privileged)
+      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER)
         throw new Reject({
           errno: 'EACCES',
           message: `invalid read from stack R${ptrReg} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
@@ -322,6 +334,7 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     for (let a = lo; a < hi; a++) {
       const byte = -a - 1;
       const slot = f.slot(Math.floor(byte / 8));
+      scrubIter(slot);
       if (slot.isSpill || slot.spilled) {
         for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
         slot.spilled = null;
@@ -335,7 +348,7 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     for (let a = lo; a < hi; a++) {
       const byte = -a - 1;
       const t = f.stack[Math.floor(byte / 8)]?.t[byte % 8] ?? STACK_INVALID;
-      if (t === STACK_INVALID && !env.privileged) throw new Reject({
+      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER) throw new Reject({
         errno: 'EACCES',
         message: `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`,
         insn: i,
@@ -349,8 +362,8 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     const byte = -(start + b) - 1;
     const slot = f.stack[Math.floor(byte / 8)];
     const t = slot ? slot.t[byte % 8]! : STACK_INVALID;
-    if (t !== STACK_INVALID) continue;
-    if (env.privileged) {
+    if (t !== STACK_INVALID && t !== STACK_ITER) continue;
+    if (env.privileged && t === STACK_INVALID) {
       // Root may pass uninitialised stack to helpers; it reads as unknown bytes.
       f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;
       continue;

@@ -15,13 +15,35 @@ import { Reg } from './types.js';
 /** (Reg.notInit() is one frozen object, shared rather than copied.) */
 const NOT_INIT = Reg.notInit();
 
-// (stack-liveness.ts counts no store as a read, since no store checks what it overwrites; a
-// slot type a store must check, like the kernel's dynptr and iterator slots, changes that.)
+// (stack-liveness.ts counts no store as a read, since no store checks what it overwrites: a
+// store over an iterator's slot scrubs it unchecked, as the kernel's scrub_special_slot does.)
 export const STACK_INVALID = 0;
 export const STACK_SPILL = 1;
 export const STACK_MISC = 2;
 export const STACK_ZERO = 3;
-export const SLOT_CHAR = ['?', 'r', 'm', '0'];
+/** a slot of an open-coded iterator's state (STACK_ITER; iter.ts) */
+export const STACK_ITER = 4;
+export const SLOT_CHAR = ['?', 'r', 'm', '0', 'i'];
+
+/**
+ * What the kernel keeps in an iterator slot's spilled_ptr (struct bpf_reg_state's iter): the
+ * iterator's kind (the BTF struct bpf_iter_<kind>), ACTIVE or DRAINED, how many iterations
+ * the path has simulated (only for the infinite-loop check), and, in the first slot, the
+ * reference that bpf_iter_<kind>_new acquired and _destroy releases.
+ */
+export interface IterSlot {
+  kind: string;
+  state: 'active' | 'drained';
+  depth: number;
+  refObjId: number;
+  /** the slot is the iterator's first (highest) one, which holds the reference */
+  first: boolean;
+  /**
+   * KF_RCU_PROTECTED iterators: 'rcu' when created inside an RCU read section (MEM_RCU, which
+   * bpf_rcu_read_unlock turns into 'untrusted'), 'untrusted' outside one (PTR_UNTRUSTED)
+   */
+  trust: '' | 'rcu' | 'untrusted';
+}
 
 export class StackSlot {
   /**
@@ -31,6 +53,8 @@ export class StackSlot {
    */
   readonly t: number[];
   spilled: Reg | null = null;
+  /** the iterator state, when the bytes are STACK_ITER */
+  iter: IterSlot | null = null;
   /**
    * The slot is held by more than one frame (a clone shares its slots rather than copying
    * them: most of a stack is unchanged between a checkpoint and the paths after it). A shared
@@ -46,6 +70,7 @@ export class StackSlot {
     const t = this.t;
     const s = new StackSlot([t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!]);
     s.spilled = this.spilled ? this.spilled.clone() : null;
+    if (this.iter) s.iter = { ...this.iter };
     return s;
   }
 

@@ -23,6 +23,9 @@ export const KERNEL_ROOTS: readonly string[] = [
   // what the kfunc corpus (test/verifier-corpus/kfunc-refs.txt) walks to: task->cgroups->dfl_cgrp
   'struct css_set',
   'struct cgroup',
+  // what open-coded iterators return (test/verifier-corpus/iters-kobj.txt)
+  'struct vm_area_struct',
+  'struct cgroup_subsys_state',
   'struct pt_regs',
   'struct cfs_rq',
   'enum bpf_func_id',
