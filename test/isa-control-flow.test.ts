@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { assemble } from '../src/isa/index.js';
 import { BPF_PSEUDO_FUNC } from '../src/isa/opcodes.js';
-import { calleeStart, functionStarts, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, slotsOf, successors } from '../src/isa/control-flow.js';
+import { calleeStart, functionStarts, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, slotsOf, successors, successorTable } from '../src/isa/control-flow.js';
 import { ROOT } from './paths.js';
 
 test('jump targets: ja and conditional jumps use off, gotol uses imm, may_goto is a conditional jump', () => {
@@ -28,6 +28,28 @@ test('calls and lddw: a call returns to the next slot, an lddw takes two, exit e
   assert.deepEqual(successors(p, 3), [4], 'callees are not successors');
   assert.equal(calleeStart(p[3]!, 3), 5);
   assert.deepEqual(successors(p, 4), []);
+});
+
+test('the successor table holds successors() of every slot, in range, none for an lddw\'s second slot', () => {
+  const progs = [
+    assemble('if r1 == 0 goto +2\ngoto +1\ngotol +0\nmay_goto +0\nr0 = 0\nexit'),
+    assemble('r1 = 5 ll\ncall 5\ncall fn\nexit\nfn:\nr0 = 0\nexit'),
+    assemble('r0 = 0\nl:\nr0 += 1\nif r0 < 9 goto l\nexit'),
+  ];
+  for (const p of progs) {
+    const t = successorTable(p);
+    const flat = (i: number): number[] => Array.from(t.to.subarray(t.off[i]!, t.off[i + 1]!));
+    p.forEach((ins, i) => {
+      const second = i > 0 && p[i - 1]!.code === 0x18;
+      assert.equal(t.second[i], second ? 1 : 0);
+      assert.deepEqual(flat(i), second ? [] : successors(p, i).filter((x) => x >= 0 && x < p.length), `slot ${i}`);
+    });
+  }
+  // a jump past the end (refused later by the CFG checks) is left out of the table
+  const out = assemble('if r1 == 0 goto +5\nexit');
+  assert.deepEqual(Array.from(successorTable(out).to.subarray(0, successorTable(out).off[1]!)), [1]);
+  // only the loop's back-edge makes a program not "forward"
+  assert.deepEqual(progs.map((p) => successorTable(p).forward), [true, true, false]);
 });
 
 test('function starts: slot 0, bpf-to-bpf call targets and callbacks (function-pointer lddw)', () => {

@@ -40,6 +40,18 @@ test('the map descriptor lays struct bpf_map out as the shipped kernel BTF does'
   assert.match((w as { message: string }).message, /access beyond the end of member key_size \(mend:72\) in struct bpf_map/);
 });
 
+test('a struct walk is answered once per (type, offset, size) of a BTF, and each triple gets its own answer', () => {
+  const btf = kernelBtf();
+  const first = structWalk(btf, 'bpf_map', BPF_MAP_FIELDS.key_size, 4);
+  assert.equal(first.kind, 'scalar');
+  assert.equal(structWalk(btf, 'bpf_map', BPF_MAP_FIELDS.key_size, 4), first, 'the same triple: the remembered answer');
+  // another size or offset of the same type is walked on its own, errors included
+  const wide = structWalk(btf, 'bpf_map', BPF_MAP_FIELDS.key_size, 8);
+  assert.equal(wide.kind, 'error');
+  assert.notEqual(structWalk(btf, 'bpf_map', BPF_MAP_FIELDS.value_size, 4), first);
+  assert.equal(structWalk(btf, 'bpf_map', BPF_MAP_FIELDS.key_size, 8), wide);
+});
+
 /** `r0 = *(SIZE *)(map + off)` for each map, summed; map i is lddw'd by id. */
 function fieldProgram(reads: Array<{ map: number; off: number; size: 'u8' | 'u32' | 'u64' }>): ReturnType<typeof assemble> {
   let src = 'r0 = 0\n';

@@ -84,3 +84,59 @@ export function functionStarts(insns: readonly Insn[]): number[] {
   }
   return [...set].sort((a, b) => a - b);
 }
+
+/**
+ * The successor relation of a whole program in flat form, for the analyses that iterate over
+ * it to a fixpoint (the verifier's liveness and precision): the slots instruction i may go to
+ * are `to[off[i]] .. to[off[i + 1] - 1]`, in `successors` order, targets outside the program
+ * left out; the second slot of an lddw (`second[i]`) has none. Index loops over typed arrays
+ * instead of an array per instruction: these loops run over every instruction several times
+ * per verification.
+ */
+export interface SuccessorTable {
+  off: Int32Array;
+  to: Int32Array;
+  /** 1 at the second slot of an lddw */
+  second: Uint8Array;
+  /**
+   * every successor comes after its instruction (no loops): a fixpoint over the table then
+   * settles in one pass in program order (forward analyses) or its reverse (backward ones)
+   */
+  forward: boolean;
+}
+
+export function successorTable(insns: readonly Insn[]): SuccessorTable {
+  const n = insns.length;
+  const off = new Int32Array(n + 1);
+  const to = new Int32Array(2 * n);
+  const second = new Uint8Array(n);
+  let k = 0, forward = true;
+  for (let i = 0; i < n; i++) {
+    off[i] = k;
+    const ins = insns[i]!;
+    if (i > 0 && ins.code === 0 && insns[i - 1]!.code === op.OP_LDDW) {
+      second[i] = 1;
+      continue;
+    }
+    if (ins.code === op.OP_LDDW) {
+      if (i + 2 < n) to[k++] = i + 2;
+      continue;
+    }
+    if (!isJmpClass(ins)) {
+      if (i + 1 < n) to[k++] = i + 1;
+      continue;
+    }
+    const o = op.opOf(ins.code);
+    if (o === op.BPF_EXIT) continue;
+    if (o === op.BPF_CALL) {
+      if (i + 1 < n) to[k++] = i + 1;
+      continue;
+    }
+    if (o !== op.BPF_JA && i + 1 < n) to[k++] = i + 1;
+    const t = jumpTarget(ins, i);
+    if (t >= 0 && t < n) to[k++] = t;
+    if (t <= i) forward = false;
+  }
+  off[n] = k;
+  return { off, to, second, forward };
+}

@@ -9,7 +9,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
-import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors } from '../isa/control-flow.js';
+import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 
 export class CfgError extends Error {
   constructor(readonly insn: number, message: string) {
@@ -27,6 +27,8 @@ export interface Cfg {
   liveIn: Uint16Array;
   /** static call graph: function index -> callee function indices (calls and callbacks) */
   callees: Array<Set<number>>;
+  /** the successor relation (control-flow.ts), for the other analyses that walk it */
+  succ: SuccessorTable;
 }
 
 export interface CfgOptions {
@@ -121,32 +123,39 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   const prunePoint = new Uint8Array(n);
   const state = new Uint8Array(n); // 0 unseen, 1 on stack, 2 done
   const callees: Array<Set<number>> = subprogStarts.map(() => new Set<number>());
-  const edgesOf = (i: number): number[] => {
+  const succ = successorTable(insns);
+  const { off, to } = succ;
+  // An explicit stack of (instruction, next edge): each instruction is pushed once. Its edges are
+  // its successors, then the function a call or function pointer names.
+  const stackInsn = new Int32Array(n), stackEdge = new Int32Array(n), calleeOf = new Int32Array(n).fill(-1);
+  let sp = 0;
+  const push = (i: number): void => {
     const ins = insns[i]!;
-    const out = successors(insns, i);
     if (isPseudoCall(ins) || isPseudoFunc(ins)) {
       const t = calleeStart(ins, i);
       callees[subprogOf[i]!]!.add(subprogOf[t]!);
-      out.push(t);
+      calleeOf[i] = t;
     }
-    return out;
+    state[i] = 1;
+    stackInsn[sp] = i;
+    stackEdge[sp++] = 0;
   };
-  const stack: Array<{ i: number; succ: number[]; k: number }> = [{ i: 0, succ: edgesOf(0), k: 0 }];
-  state[0] = 1;
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    if (top.k >= top.succ.length) {
-      state[top.i] = 2;
-      stack.pop();
+  push(0);
+  while (sp) {
+    const i = stackInsn[sp - 1]!;
+    const k = stackEdge[sp - 1]!;
+    const ns = off[i + 1]! - off[i]!;
+    if (k >= ns + (calleeOf[i]! >= 0 ? 1 : 0)) {
+      state[i] = 2;
+      sp--;
       continue;
     }
-    const w = top.succ[top.k++]!;
-    if (state[w] === 0) {
-      state[w] = 1;
-      stack.push({ i: w, succ: edgesOf(w), k: 0 });
-    } else if (state[w] === 1) {
-      const isCall = insns[top.i]!.code === op.OP_CALL || insns[top.i]!.code === op.OP_LDDW;
-      if (!opts.allowLoops && !isCall) throw new CfgError(top.i, `back-edge from insn ${top.i} to ${w}`);
+    stackEdge[sp - 1] = k + 1;
+    const w = k < ns ? to[off[i]! + k]! : calleeOf[i]!;
+    if (state[w] === 0) push(w);
+    else if (state[w] === 1) {
+      const isCall = insns[i]!.code === op.OP_CALL || insns[i]!.code === op.OP_LDDW;
+      if (!opts.allowLoops && !isCall) throw new CfgError(i, `back-edge from insn ${i} to ${w}`);
     }
   }
   for (let i = 0; i < n; i++) {
@@ -170,18 +179,17 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   for (const s of subprogStarts) if (s !== 0) prunePoint[s] = 1;
   // Liveness: backward fixpoint over the successor relation.
   const use = new Uint16Array(n), def = new Uint16Array(n), liveIn = new Uint16Array(n);
-  const succ: number[][] = new Array(n);
   for (let i = 0; i < n; i++) {
     const [u, d] = useDef(insns[i]!, opts.helperArgs);
     use[i] = u;
     def[i] = d;
-    succ[i] = insns[i]!.code === 0 && i > 0 && insns[i - 1]!.code === op.OP_LDDW ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
   }
-  for (let changed = true; changed; ) {
+  // (without loops, the pass in reverse order is the fixpoint: no second pass to confirm it)
+  for (let changed = true; changed; changed &&= !succ.forward) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       let out = 0;
-      for (const t of succ[i]!) out |= liveIn[t]!;
+      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) out |= liveIn[to[e]!]!;
       const v = use[i]! | (out & ~def[i]!);
       if (v !== liveIn[i]) {
         liveIn[i] = v;
@@ -189,5 +197,5 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
       }
     }
   }
-  return { subprogStarts, subprogOf, prunePoint, liveIn, callees };
+  return { subprogStarts, subprogOf, prunePoint, liveIn, callees, succ };
 }

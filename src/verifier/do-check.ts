@@ -100,7 +100,7 @@ function endPath(env: Verifier): void {
 
 /** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
 export function isStateVisited(env: Verifier, i: number): boolean {
-  let list = env.explored.get(i);
+  const list = env.explored.get(i);
   const cur = env.cur;
   let inLoop = false;
   // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
@@ -159,8 +159,10 @@ export function isStateVisited(env: Verifier, i: number): boolean {
     // States that keep failing to match cost time and never prune: drop them, as the kernel does
     // (losing a state only costs pruning, never soundness).
     if (list.length > 8) {
-      list = list.filter((c) => c.miss <= c.hit * 3 + 3);
-      env.explored.set(i, list);
+      // (in place, and only when one goes: the list is at most 64 long, and this runs at every visit)
+      let k = 0;
+      for (const c of list) if (c.miss <= c.hit * 3 + 3) list[k++] = c;
+      list.length = k;
     }
   }
   // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not

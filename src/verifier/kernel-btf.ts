@@ -75,8 +75,26 @@ export function structWalk(btf: Btf, structName: string, off0: number, size: num
   return structWalkId(btf, t.id, off0, size);
 }
 
+/**
+ * The answers given so far, per BTF (a kernel BTF is parsed once and shared by every load of the
+ * process): a tracing program reads the same few fields at every path through it, and the walk
+ * is a pure function of (type, offset, size). The answers are never changed by their users.
+ */
+const walks = new WeakMap<Btf, Map<number, StructWalk>>();
+
 /** structWalk from a type id (a PTR_TO_BTF_ID's btf_id): struct or union. */
 export function structWalkId(btf: Btf, id: number, off0: number, size: number): StructWalk {
+  // (offsets are non-negative here, checked by the caller; the key is exact below 2^53)
+  if (off0 < 0 || off0 >= 1 << 26 || size < 0 || size >= 16) return walkStruct(btf, id, off0, size);
+  let m = walks.get(btf);
+  if (!m) walks.set(btf, (m = new Map()));
+  const key = id * 2 ** 30 + off0 * 16 + size;
+  let w = m.get(key);
+  if (!w) m.set(key, (w = walkStruct(btf, id, off0, size)));
+  return w;
+}
+
+function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWalk {
   const t0 = btf.typeById(btf.resolve(id));
   if (t0.kind !== 'struct' && t0.kind !== 'union') return { kind: 'error', errno: 'EINVAL', message: `Type '${t0.name}' is not a struct` };
   let t: StructType = t0;

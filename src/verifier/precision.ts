@@ -57,7 +57,7 @@ import type { Insn } from '../isa/insn.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { calleeStart, isPseudoCall, isPseudoFunc, successors } from '../isa/control-flow.js';
+import { calleeStart, isPseudoCall, isPseudoFunc, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 import { computeCallerAccess, computeStackLiveness } from './stack-liveness.js';
 
 const bit = (r: number): number => 1 << r;
@@ -505,6 +505,7 @@ export function computePrecise(
   helperUse: (helperId: number) => HelperUse = () => ({ args: ARGS, readsStack: true, wholeStack: true }),
   mainExitReadsR0 = true,
   mapKeySize: (lddw: number) => number | undefined = () => undefined,
+  table: SuccessorTable = successorTable(insns),
 ): Precision {
   // mapKeySize(j): for the lddw at j of a map pointer, how many bytes of a key a lookup's checks
   // read (0: none, the key's value cannot change the verdict); undefined: unknown.
@@ -514,11 +515,24 @@ export function computePrecise(
   // kernel marks R0 precise only then); a function's exit hands r0 to its caller, where it may
   // matter (the call's transfer above does not follow it), so those exits stay sinks.
   const mainEnd = Math.min(n, ...subprogStarts.filter((s) => s > 0));
-  const succ: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) succ[i] = isSecondLddwSlot(insns, i) ? [] : successors(insns, i).filter((t) => t >= 0 && t < n);
+  // (The fixpoints below run over every instruction a few times: index loops over the flat
+  // successor table, and one answer per helper id, as helperArgSinks builds a new one per call.)
+  const { off, to, second } = table;
+  // Without loops, and with every bpf-to-bpf call going to a later function (whose entry the
+  // backward pass reaches first), one pass in program order (forward analyses) or its reverse
+  // (backward ones) reaches the fixpoint: the second pass would only confirm it.
+  let oneBackwardPass = table.forward;
+  for (let i = 0; i < n; i++) if (isPseudoCall(insns[i]!) && !second[i] && calleeStart(insns[i]!, i) <= i) oneBackwardPass = false;
+  const uses = new Map<number, HelperUse>();
+  const baseUse = helperUse;
+  helperUse = (id) => {
+    let u = uses.get(id);
+    if (!u) uses.set(id, (u = baseUse(id)));
+    return u;
+  };
   // Instructions some path reaches other than from the one before them: jump targets and entries.
   const blockStart = new Uint8Array(n);
-  for (let i = 0; i < n; i++) for (const t of succ[i]!) if (t !== i + (insns[i]!.code === op.OP_LDDW ? 2 : 1)) blockStart[t] = 1;
+  for (let i = 0; i < n; i++) for (let e = off[i]!; e < off[i + 1]!; e++) if (to[e] !== i + (insns[i]!.code === op.OP_LDDW ? 2 : 1)) blockStart[to[e]!] = 1;
   for (const s of subprogStarts) if (s >= 0 && s < n) blockStart[s] = 1;
 
   // Forward: certainly-scalar registers before each instruction (must-analysis, greatest fixpoint).
@@ -531,12 +545,13 @@ export function computePrecise(
   const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number): Uint16Array => {
     const at = new Uint16Array(n);
     for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : typeof entrySub === 'number' ? entrySub : entrySub(i);
-    for (let changed = true; changed;) {
+    for (let changed = true; changed; changed &&= !table.forward) {
       changed = false;
       for (let i = 0; i < n; i++) {
-        if (isSecondLddwSlot(insns, i)) continue;
+        if (second[i]) continue;
         const after = stackPtrsAfter(insns[i]!, at[i]!) | always;
-        for (const t of succ[i]!) {
+        for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+          const t = to[e]!;
           const v = at[t]! | after;
           if (v !== at[t]) {
             at[t] = v;
@@ -548,7 +563,7 @@ export function computePrecise(
     return at;
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
-  const live = computeStackLiveness(insns, succ, (i) => isSecondLddwSlot(insns, i), spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse);
+  const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse);
   const ctxIn = mayPoint(bit(1), ARGS, 0);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack
@@ -556,7 +571,7 @@ export function computePrecise(
   const argsFromCallers = new Uint16Array(n), calledOtherwise = new Uint8Array(n), called = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
-    if (isSecondLddwSlot(insns, i)) continue;
+    if (second[i]) continue;
     const t = calleeStart(ins, i);
     if (t < 0 || t >= n) continue;
     if (isPseudoCall(ins)) {
@@ -565,18 +580,19 @@ export function computePrecise(
     } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
   const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0);
-  const accessesCaller = computeCallerAccess(insns, succ, (i) => isSecondLddwSlot(insns, i), callerIn, helperUse);
+  const accessesCaller = computeCallerAccess(insns, table, callerIn, helperUse);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; changed &&= !table.forward) {
     changed = false;
     for (let i = 0; i < n; i++) {
-      if (isSecondLddwSlot(insns, i)) continue;
+      if (second[i]) continue;
       mp.lo = mpIn[2 * i]!;
       mp.hi = mpIn[2 * i + 1]!;
       const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp) & ~bit(10);
-      for (const t of succ[i]!) {
+      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+        const t = to[e]!;
         const v = scIn[t]! & after;
         const lo = (mpIn[2 * t]! | mp.lo) >>> 0, hi = (mpIn[2 * t + 1]! | mp.hi) >>> 0;
         if (v !== scIn[t] || lo !== mpIn[2 * t] || hi !== mpIn[2 * t + 1]) {
@@ -594,32 +610,42 @@ export function computePrecise(
   // The arguments a bpf-to-bpf call's target uses (what matters at its first instruction,
   // from the same fixpoint: it only grows, so the slots it makes matter only grow too).
   const readsCaller = new Uint8Array(n);
+  const anyCallee = { args: ARGS, readsCaller: true };
   const calleeAt = (i: number): { args: number; readsCaller: boolean } => {
     const ins = insns[i]!;
     const t = calleeStart(ins, i);
-    if (!isPseudoCall(ins) || t < 0 || t >= n) return { args: ARGS, readsCaller: true };
+    if (!isPseudoCall(ins) || t < 0 || t >= n) return anyCallee;
     return { args: matters[t]! & ARGS, readsCaller: readsCaller[t] === 1 };
+  };
+  // the instruction the two closures below answer for (one pair for the whole fixpoint)
+  let at = 0;
+  const fpOffset = (r: number): number | undefined => fpOffsetBefore(insns, blockStart, at, r);
+  const keySize = (r: number): number | undefined => {
+    const j = lddwBefore(insns, blockStart, at, r);
+    return j === undefined ? undefined : mapKeySize(j);
   };
   const slots = new Uint32Array(2 * n);
   const sl: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; changed &&= !oneBackwardPass) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
-      if (isSecondLddwSlot(insns, i)) continue;
+      if (second[i]) continue;
       let out = 0;
       sl.lo = 0;
       sl.hi = 0;
       sl.rd = false;
-      for (const t of succ[i]!) {
+      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+        const t = to[e]!;
         if (readsCaller[t]) sl.rd = true;
         out |= matters[t]!;
         sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
         sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
       }
+      at = i;
       const v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
         ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
-        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, calleeAt(i), (r) => fpOffsetBefore(insns, blockStart, i, r),
-          (r) => { const j = lddwBefore(insns, blockStart, i, r); return j === undefined ? undefined : mapKeySize(j); }) & ALL;
+        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
+          fpOffset, keySize) & ALL;
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
         readsCaller[i] = rd;

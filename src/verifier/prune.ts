@@ -23,6 +23,12 @@ class IdMap {
   private pairs: number[] | null = null;
   private tmp = 1 << 30;
 
+  /** Forget every pair: one map serves every comparison (statesEqual does not nest). */
+  reset(): void {
+    if (this.pairs) this.pairs.length = 0;
+    this.tmp = 1 << 30;
+  }
+
   /** old and cur ids must correspond one to one (check_ids). */
   check(oldId: number, curId: number): boolean {
     if (!oldId && !curId) return true;
@@ -98,7 +104,8 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   if (old.refs.length !== cur.refs.length) return false;
   // bpf_rcu_read_lock / bpf_preempt_disable sections (the kernel's states_equal compares them too)
   if (old.rcuLock !== cur.rcuLock || old.preemptLock !== cur.preemptLock) return false;
-  const ids = new IdMap();
+  const ids = IDS;
+  ids.reset();
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
@@ -178,6 +185,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   return true;
 }
+
+/** The id map of the comparison under way (one for all: a comparison runs at every prune point, for every stored state). */
+const IDS = new IdMap();
 
 /** An unknown scalar: what a load from a slot of MISC bytes gives (the kernel's unbound_reg). */
 const UNBOUND = Reg.unknown();

@@ -42,6 +42,7 @@
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { HelperUse } from './precision.js';
+import type { SuccessorTable } from '../isa/control-flow.js';
 
 const ALL_SLOTS = 0xffffffff;
 const ARGS = 0b111110; // r1..r5
@@ -108,28 +109,29 @@ function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r:
  */
 export function computeStackLiveness(
   insns: readonly Insn[],
-  succ: readonly (readonly number[])[],
-  skip: (i: number) => boolean,
+  succ: SuccessorTable,
   stackPtrsIn: Uint16Array,
   slotsOf: SlotsOf,
   fpOffsetAt: (i: number, r: number) => number | undefined,
   helperUse: (id: number) => HelperUse,
 ): Uint32Array {
   const n = insns.length;
+  const { off, to, second } = succ;
   const live = new Uint32Array(2 * n);
   const own = new Uint32Array(2 * n);
   for (let i = 0; i < n; i++) {
-    if (skip(i)) continue;
+    if (second[i]) continue;
     const a = readSlots(insns[i]!, stackPtrsIn[i]!, slotsOf, (r) => fpOffsetAt(i, r), helperUse);
     own[2 * i] = a[0];
     own[2 * i + 1] = a[1];
   }
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; changed &&= !succ.forward) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
-      if (skip(i)) continue;
+      if (second[i]) continue;
       let lo = own[2 * i]!, hi = own[2 * i + 1]!;
-      for (const t of succ[i]!) {
+      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+        const t = to[e]!;
         lo |= live[2 * t]!;
         hi |= live[2 * t + 1]!;
       }
@@ -148,25 +150,25 @@ export function computeStackLiveness(
 /** Per instruction: 1 when some path from it to its function's exit may read a caller's stack (see the header). */
 export function computeCallerAccess(
   insns: readonly Insn[],
-  succ: readonly (readonly number[])[],
-  skip: (i: number) => boolean,
+  succ: SuccessorTable,
   callerPtrsIn: Uint16Array,
   helperUse: (id: number) => HelperUse,
 ): Uint8Array {
   const n = insns.length;
+  const { off, to, second } = succ;
   const out = new Uint8Array(n);
   const reads = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (skip(i)) continue;
+    if (second[i]) continue;
     const a = readSlots(insns[i]!, callerPtrsIn[i]!, () => undefined, () => undefined, helperUse);
     reads[i] = a[0] !== 0 || a[1] !== 0 ? 1 : 0;
   }
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; changed &&= !succ.forward) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
-      if (skip(i) || out[i]) continue;
+      if (second[i] || out[i]) continue;
       let v = reads[i] === 1;
-      for (const t of succ[i]!) if (out[t]) v = true;
+      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) if (out[to[e]!]) v = true;
       if (v) {
         out[i] = 1;
         changed = true;

@@ -12,6 +12,9 @@
  */
 import { Reg } from './types.js';
 
+/** (Reg.notInit() is one frozen object, shared rather than copied.) */
+const NOT_INIT = Reg.notInit();
+
 // (stack-liveness.ts counts no store as a read, since no store checks what it overwrites: a
 // store over an iterator's slot scrubs it unchecked, as the kernel's scrub_special_slot does.)
 export const STACK_INVALID = 0;
@@ -110,7 +113,10 @@ export class Frame {
     // throw-away registers and no closures.
     const src = this.regs;
     const regs = new Array<Reg>(src.length);
-    for (let r = 0; r < src.length; r++) regs[r] = src[r]!.clone();
+    for (let r = 0; r < src.length; r++) {
+      const x = src[r]!;
+      regs[r] = x === NOT_INIT ? x : x.clone();
+    }
     const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
     // Copy-on-write slots: both frames now share them, and the first write through either
     // frame's slot() copies the one written.

@@ -107,8 +107,14 @@ export class Reg {
     return r;
   }
 
+  /**
+   * The register no instruction has written: one shared, frozen object (about half the
+   * registers a state clone meets are unwritten; Frame.clone passes this one on instead of
+   * copying it). Writing into it throws, so a write meant for a fresh register fails loudly
+   * (an internal error), never changes another state.
+   */
   static notInit(): Reg {
-    return new Reg();
+    return NOT_INIT;
   }
 
   static unknown(): Reg {
@@ -149,6 +155,8 @@ export class Reg {
     return this.type === 'scalar' && this.s.isConst() && this.s.varOff.value === 0n;
   }
 }
+
+const NOT_INIT: Reg = Object.freeze(new Reg(Object.freeze(Scalar.unknown()) as Scalar)) as Reg;
 
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */
 export function regTypeStr(r: Reg): string {
