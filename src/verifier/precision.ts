@@ -155,6 +155,14 @@ function computeSlots(off: number, size: number): readonly [number, number] | un
 
 const SIZE_BYTES: Record<number, number> = { [op.BPF_B]: 1, [op.BPF_H]: 2, [op.BPF_W]: 4, [op.BPF_DW]: 8 };
 
+/** An 8-byte constant stored through r10 replaces its slot: whatever the slot held is gone. */
+function constStore(ins: Insn, sl: Slots): void {
+  const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+  if (!slots) return;
+  sl.lo = (sl.lo & ~slots[0]) >>> 0;
+  sl.hi = (sl.hi & ~slots[1]) >>> 0;
+}
+
 /**
  * Forward transfer of a "may hold a pointer of some kind" set (to the stack, to the context, to
  * a caller's stack) over instruction i. `sl` (in and out) holds this frame's stack slots that may
@@ -183,14 +191,9 @@ function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number): 
       if (slots) return (sl.lo & slots[0]) | (sl.hi & slots[1]) ? inSet | d : inSet & ~d;
       return inSet | d;
     }
-    case op.BPF_ST: {
-      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
-      if (slots) {
-        sl.lo = (sl.lo & ~slots[0]) >>> 0;
-        sl.hi = (sl.hi & ~slots[1]) >>> 0;
-      }
+    case op.BPF_ST:
+      constStore(ins, sl);
       return inSet;
-    }
     case op.BPF_STX: {
       const holds = (inSet & bit(ins.src)) !== 0;
       const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW && op.modeOf(ins.code) !== op.BPF_ATOMIC ? slotsOf(ins.off, 8) : undefined;
@@ -257,14 +260,9 @@ function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: numb
       const slots = ins.src === 10 ? slotsOf(ins.off, 8) : undefined;
       return slots && !(mp.lo & slots[0]) && !(mp.hi & slots[1]) ? inSet | d : inSet & ~d;
     }
-    case op.BPF_ST: {
-      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
-      if (slots) {
-        mp.lo = (mp.lo & ~slots[0]) >>> 0;
-        mp.hi = (mp.hi & ~slots[1]) >>> 0;
-      }
+    case op.BPF_ST:
+      constStore(ins, mp);
       return inSet;
-    }
     case op.BPF_STX:
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
         if (stackPtrs & d) mp.lo = mp.hi = ALL_SLOTS;
