@@ -99,77 +99,65 @@ function endPath(env: Verifier): void {
 
 /** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
 export function isStateVisited(env: Verifier, i: number): boolean {
-  const list = env.explored.get(i);
+  let list = env.explored.get(i);
   const cur = env.cur;
+  let inLoop = false;
   // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
-  // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
-  // at every pass of a loop inside the callback that jumps back to its first instruction)
-  const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
-  const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i);
-  const force = isMayGoto || (isCallbackEntry && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
-  // is_state_visited's heuristics: a new state only after at least 2 jumps and 8 instructions
-  // since the last one (or where a checkpoint is forced); a path still inside a loop (below)
-  // may veto it. Which states are kept decides only how much is explored, never a verdict.
-  let addNewState = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   if (list) {
     // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
     // calls_callback checkpoint) converges this way; a jump back to the callback's first
     // instruction from inside it is an ordinary loop, checked for progress below.
-    const reentry = isCallbackEntry && enteredBy === op.OP_EXIT;
-    // The kernel keeps each instruction's states newest first and walks them in that order:
-    // it decides which state a path hits and, through addNewState, which misses are counted.
-    for (let k = list.length - 1; k >= 0; k--) {
-      const c = list[k]!;
+    const from = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom] : undefined;
+    const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
+    for (const c of list) {
       if (c.branches === 0) {
         if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
           c.hit++;
           return true;
         }
-      } else {
-        if (reentry) {
-          // Callback re-entry: the helper bounds the iterations, so containment in an
-          // iteration still being explored is a fixpoint (the kernel's calls_callback case).
-          if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
-            c.hit++;
-            return true;
-          }
-        } else {
-          // A loop through a may_goto ends (the counter runs out): a state
-          // contained in an earlier one at another may_goto depth has converged.
-          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
-            c.hit++;
-            return true;
-          }
-          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
-            // The very same state again on this path: a loop that makes no progress.
-            throw new Reject({
-              errno: 'EINVAL',
-              message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
-              insn: i,
-              hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
-              rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
-            });
-          }
+      } else if (isCallbackEntry) {
+        // Callback re-entry: the helper bounds the iterations, so containment in an
+        // iteration still being explored is a fixpoint (the kernel's calls_callback case).
+        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+          c.hit++;
+          return true;
         }
-        // Inside a loop, iterations rarely match each other: a new state only after 20 jumps or
-        // 100 instructions (skip_inf_loop_check).
-        if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) addNewState = false;
+      } else {
+        inLoop = true;
+        // A loop through a may_goto ends (the counter runs out): a state
+        // contained in an earlier one at another may_goto depth has converged.
+        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+          c.hit++;
+          return true;
+        }
+        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
+          // The very same state again on this path: a loop that makes no progress.
+          throw new Reject({
+            errno: 'EINVAL',
+            message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
+            insn: i,
+            hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
+            rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
+          });
+        }
       }
-      // A miss counts only when a state is to be added, so that the iterations of a loop do not
-      // evict the states of its first ones; a state that keeps missing is dropped (losing a
-      // state only costs pruning, never soundness), after more misses at a forced checkpoint
-      // still being explored (iterator and may_goto convergence). Unlike the kernel, only where
-      // an instruction holds more than 8 states: tsbpf's states are less general than the
-      // kernel's (precision.ts is static: a scalar compared by a branch is always precise), so
-      // a state evicted after 3 misses is often one a later path would have matched (bpf_loop
-      // callbacks: fixtures/bpf_loop.c loop_sum 2,929 insns with the guard, 251,378 without).
-      if (addNewState) c.miss++;
-      const n = force && c.branches > 0 ? 64 : 3;
-      if (list.length > 8 && c.miss > c.hit * n + n) list.splice(k, 1);
+      c.miss++;
+    }
+    // States that keep failing to match cost time and never prune: drop them, as the kernel does
+    // (losing a state only costs pruning, never soundness).
+    if (list.length > 8) {
+      list = list.filter((c) => c.miss <= c.hit * 3 + 3);
+      env.explored.set(i, list);
     }
   }
-  if (!addNewState) return false;
+  // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
+  // at every pass of a loop inside the callback that jumps back to its first instruction)
+  const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
+  const force = isMayGoto || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
+  // Inside a loop, iterations rarely match each other: remember states less often.
+  const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
+  if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
   const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0 };
