@@ -56,35 +56,24 @@ export const LEGACY_PENDING: Record<string, string> = {
  * Rejections where tsbpf's errno is not the one Linux returned, each with the
  * kernel's errno (recorded in verdicts.json) and tsbpf's. Every other agreed
  * rejection must carry the kernel's errno; an entry here that no longer
- * differs fails too, so the list only shrinks. Most are tsbpf returning
- * EACCES where Linux 6.18's pointer-arithmetic and variable-offset stack
- * checks return EINVAL (to fix in the verifier, then drop from here).
+ * differs fails too, so the list only shrinks. What is left: models tsbpf
+ * does not have (fds, ext, sockets), an internal kernel error, and the
+ * variable-offset stack write bounds (EINVAL in Linux 6.18, to fix in the
+ * verifier, then drop from here).
  */
 const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string }> = {
   // Linux has no bpf_get_func_ip for tracepoints (ENOTSUPP from the prototype lookup); tsbpf's per-type table refuses the helper
   known_get_func_ip_tracepoint: { kernel: 'ENOTSUPP', tsbpf: 'EINVAL', why: 'helper availability table gives EINVAL for every type' },
   // a map fd that is no map: Linux fails fdget (EBADF); tsbpf has map indices, not fds
   limit_bad_map_fd: { kernel: 'EBADF', tsbpf: 'EINVAL', why: 'no file descriptors in tsbpf' },
-  mv_var_off_unbounded: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  mv_signed_check_only: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  ptr_stack_huge_const: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  fill_u64_over_u32_spill_and_zero_bytes: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  fill_u64_over_two_zero_u32_spills: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  spill_u64_fill_u32_narrowing_breaks_id: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  st_imm_u32_zero_spills_are_not_stack_zero: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  st_imm_u32_negative_fill_u32: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
   stack_var_offset_out_of_bounds: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'variable-offset stack write bounds (check_stack_write_var_off)' },
   // Linux reports its own internal error (EFAULT, "verifier bug: callback unexpected regs"); tsbpf refuses the load as the rule says
   uns_ld_abs_in_callback: { kernel: 'EFAULT', tsbpf: 'EINVAL', why: 'the kernel fails with an internal error first' },
   // Linux refuses the argument type (EACCES) before the map's compatibility; tsbpf checks compatibility first (sockets are not modelled)
   uns_sockmap_update_in_raw_tp: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'sockets are not modelled, so the map check comes first' },
-  // rules.txt (the per-rule programs that were test/verifier-cases.ts, whose harness took any of EACCES/EINVAL/E2BIG)
-  array_index_signed_unchecked: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
-  jmp32_bound_64bit_use: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
   // the kernel's older suite (legacy-*.txt)
   lg_calls_14: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type ext is not modelled' },
   lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'fentry on bpf_fentry_test7: this Linux refuses with EPERM and no log, tsbpf at the atomic on its PTR_TO_BTF_ID argument' },
-  lg_precise_6: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'pointer arithmetic bounds (adjust_ptr_min_max_vals)' },
 };
 
 test('the corpus is large, covers every rule group, and each group accepts and rejects', () => {

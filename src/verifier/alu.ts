@@ -227,13 +227,15 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
     });
   const s = off.s;
   const r = ptr.clone();
+  // The four bounds refusals below are check_reg_sane_offset's, which adjust_ptr_min_max_vals
+  // turns into EINVAL (not the EACCES of its other refusals).
   if (s.isConst()) {
     const v = BigInt.asIntN(64, s.varOff.value);
     if (v >= BigInt(BPF_MAX_VAR_OFF) || v <= -BigInt(BPF_MAX_VAR_OFF))
-      throw new Reject({ errno: 'EACCES', message: `math between ${tname} pointer and ${v} is not allowed`, insn: i, regs: [pr, offr] });
+      throw new Reject({ errno: 'EINVAL', message: `math between ${tname} pointer and ${v} is not allowed`, insn: i, regs: [pr, offr] });
     r.off = o === op.BPF_ADD ? ptr.off + Number(v) : ptr.off - Number(v);
     if (Math.abs(r.off) >= BPF_MAX_VAR_OFF) throw new Reject({
-      errno: 'EACCES',
+      errno: 'EINVAL',
       message: `value ${r.off} makes ${tname} pointer be out of bounds`,
       insn: i,
       regs: [pr, offr],
@@ -247,7 +249,7 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
   }
   if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
     throw new Reject({
-      errno: 'EACCES',
+      errno: 'EINVAL',
       message: `math between ${tname} pointer and register with unbounded min value is not allowed`,
       insn: i,
       regs: [pr, offr],
@@ -282,7 +284,9 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
   if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
     if (ptr.type !== 'fp' || !env.privileged)
       throw new Reject({
-        errno: 'EACCES',
+        // check_reg_sane_offset (EINVAL) looks at smin only; a pointer whose smax alone is out
+        // of bounds gets through it and Linux refuses its first access instead (EACCES)
+        errno: n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smin >= BigInt(BPF_MAX_VAR_OFF) ? 'EINVAL' : 'EACCES',
         message: `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`,
         insn: i,
         regs: [pr, offr],

@@ -29,9 +29,10 @@
  * "May be a pointer" comes from a forward must-analysis of registers that are
  * certainly scalar (or uninitialised) before each instruction: constants, the
  * results of ALU operations that the kernel only allows on scalars, copies of
- * scalars, and loads narrower than 8 bytes through a pointer that cannot be
- * the context (only context reads of 4 bytes give packet pointers; a narrow
- * read anywhere else is a scalar or refused). Other loads, call results and
+ * scalars, loads of 1 or 2 bytes and sign-extending loads, and 4-byte loads
+ * through a pointer that cannot be the context (only plain context reads of 4
+ * bytes give packet pointers; a narrow read anywhere else is a scalar or
+ * refused). Other loads, call results and
  * function arguments may be pointers; "may be the context" is a may-analysis
  * like the stack one below (r1 at entry, function arguments, copies, offsets
  * and 8-byte loads).
@@ -154,8 +155,25 @@ function computeSlots(off: number, size: number): readonly [number, number] | un
 
 const SIZE_BYTES: Record<number, number> = { [op.BPF_B]: 1, [op.BPF_H]: 2, [op.BPF_W]: 4, [op.BPF_DW]: 8 };
 
-/** Forward transfer of the "may point to the stack" set over instruction i. */
-function stackPtrsAfter(ins: Insn, inSet: number): number {
+/** An 8-byte constant stored through r10 replaces its slot: whatever the slot held is gone. */
+function constStore(ins: Insn, sl: Slots): void {
+  const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
+  if (!slots) return;
+  sl.lo = (sl.lo & ~slots[0]) >>> 0;
+  sl.hi = (sl.hi & ~slots[1]) >>> 0;
+}
+
+/**
+ * Forward transfer of a "may hold a pointer of some kind" set (to the stack, to the context, to
+ * a caller's stack) over instruction i. `sl` (in and out) holds this frame's stack slots that may
+ * hold such a pointer, spilled; `viaStack`: the registers that may point to a stack before i.
+ * Only a fill can load such a pointer back: a load through any other pointer (map value,
+ * context, packet, kernel object) gives a scalar or another kind of pointer, and no helper
+ * writes a pointer into the stack (its writes are STACK_MISC). A narrower store over a spilled
+ * pointer leaves the slot's bit set (the kernel scrubs the spill to MISC: setting is the safe
+ * side).
+ */
+function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -167,21 +185,42 @@ function stackPtrsAfter(ins: Insn, inSet: number): number {
       if (o === op.BPF_MOV) return x && !ins.off && inSet & bit(ins.src) ? inSet | d : inSet & ~d;
       if (o === op.BPF_ADD || o === op.BPF_SUB) return inSet & d || (x && inSet & bit(ins.src)) ? inSet | d : inSet;
       return inSet & ~d;
-    case op.BPF_LDX:
-      return op.sizeOf(ins.code) === op.BPF_DW ? inSet | d : inSet & ~d;
-    case op.BPF_STX:
+    case op.BPF_LDX: {
+      if (op.sizeOf(ins.code) !== op.BPF_DW || !(viaStack & bit(ins.src))) return inSet & ~d;
+      const slots = ins.src === 10 ? slotsOf(ins.off, 8) : undefined;
+      if (slots) return (sl.lo & slots[0]) | (sl.hi & slots[1]) ? inSet | d : inSet & ~d;
+      return inSet | d;
+    }
+    case op.BPF_ST:
+      constStore(ins, sl);
+      return inSet;
+    case op.BPF_STX: {
+      const holds = (inSet & bit(ins.src)) !== 0;
+      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW && op.modeOf(ins.code) !== op.BPF_ATOMIC ? slotsOf(ins.off, 8) : undefined;
+      if (slots) {
+        sl.lo = holds ? (sl.lo | slots[0]) >>> 0 : (sl.lo & ~slots[0]) >>> 0;
+        sl.hi = holds ? (sl.hi | slots[1]) >>> 0 : (sl.hi & ~slots[1]) >>> 0;
+      } else if (holds && viaStack & d) sl.lo = sl.hi = ALL_SLOTS;
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
+        // (an atomic exchange through a stack pointer may load back what any slot holds)
+        if (viaStack & d) sl.lo = sl.hi = ALL_SLOTS;
         if (ins.imm === op.BPF_CMPXCHG) return inSet | 1;
         if (ins.imm & op.BPF_FETCH) return inSet | bit(ins.src);
         if (ins.imm === op.BPF_LOAD_ACQ) return inSet | d;
       }
       return inSet;
+    }
     case op.BPF_LD:
       return ins.code === op.OP_LDDW ? inSet & ~d : inSet & ~CALLER_SAVED;
     case op.BPF_JMP:
     case op.BPF_JMP32:
-      // No helper returns a stack pointer, and a function may not return one to its caller.
-      return o === op.BPF_CALL ? inSet & ~CALLER_SAVED : inSet;
+      // No helper returns a stack pointer, and a function may not return one to its caller. A
+      // function, kfunc or indirect call may spill one into this stack through a pointer to it.
+      if (o === op.BPF_CALL) {
+        if (x || ins.src !== op.BPF_PSEUDO_HELPER) sl.lo = sl.hi = ALL_SLOTS;
+        return inSet & ~CALLER_SAVED;
+      }
+      return inSet;
   }
   return inSet;
 }
@@ -213,18 +252,17 @@ function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: numb
       // Every other operation on a pointer is refused: an accepted result is a scalar.
       return inSet | d;
     case op.BPF_LDX: {
-      if (op.sizeOf(ins.code) !== op.BPF_DW) return !(ctxPtrs & bit(ins.src)) ? inSet | d : inSet & ~d;
+      // A pointer read from the context is a 4-byte packet pointer or an 8-byte one (every
+      // *_is_valid_access refuses narrower or sign-extending reads of a pointer field), so only
+      // a plain 4-byte read through what may be the context may give one.
+      if (op.sizeOf(ins.code) !== op.BPF_DW)
+        return op.sizeOf(ins.code) !== op.BPF_W || op.modeOf(ins.code) === op.BPF_MEMSX || !(ctxPtrs & bit(ins.src)) ? inSet | d : inSet & ~d;
       const slots = ins.src === 10 ? slotsOf(ins.off, 8) : undefined;
       return slots && !(mp.lo & slots[0]) && !(mp.hi & slots[1]) ? inSet | d : inSet & ~d;
     }
-    case op.BPF_ST: {
-      const slots = ins.dst === 10 && op.sizeOf(ins.code) === op.BPF_DW ? slotsOf(ins.off, 8) : undefined;
-      if (slots) {
-        mp.lo = (mp.lo & ~slots[0]) >>> 0;
-        mp.hi = (mp.hi & ~slots[1]) >>> 0;
-      }
+    case op.BPF_ST:
+      constStore(ins, mp);
       return inSet;
-    }
     case op.BPF_STX:
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
         if (stackPtrs & d) mp.lo = mp.hi = ALL_SLOTS;
@@ -542,19 +580,27 @@ export function computePrecise(
   for (let i = 0; i < n; i++) if (isEntry[i]) scIn[i] = i === 0 ? ALL & ~bit(1) & ~bit(10) : ENTRY_SCALARS;
   // Forward: registers that may point to the stack, and those that may point to the context
   // (may-analyses, least fixpoints; the same transfer: copies, offsets, 8-byte loads).
-  const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number): Uint16Array => {
+  // (with the slots of each frame that may hold such a pointer, spilled: none at a function's entry)
+  const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number, viaStack?: Uint16Array): Uint16Array => {
     const at = new Uint16Array(n);
+    const atSlots = new Uint32Array(2 * n);
+    const sl: Slots = { lo: 0, hi: 0 };
     for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : typeof entrySub === 'number' ? entrySub : entrySub(i);
     for (let changed = true; changed; changed &&= !table.forward) {
       changed = false;
       for (let i = 0; i < n; i++) {
         if (second[i]) continue;
-        const after = stackPtrsAfter(insns[i]!, at[i]!) | always;
+        sl.lo = atSlots[2 * i]!;
+        sl.hi = atSlots[2 * i + 1]!;
+        const after = stackPtrsAfter(insns[i]!, at[i]!, sl, viaStack ? viaStack[i]! : at[i]!) | always;
         for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
           const t = to[e]!;
           const v = at[t]! | after;
-          if (v !== at[t]) {
+          const lo = (atSlots[2 * t]! | sl.lo) >>> 0, hi = (atSlots[2 * t + 1]! | sl.hi) >>> 0;
+          if (v !== at[t] || lo !== atSlots[2 * t] || hi !== atSlots[2 * t + 1]) {
             at[t] = v;
+            atSlots[2 * t] = lo;
+            atSlots[2 * t + 1] = hi;
             changed = true;
           }
         }
@@ -564,7 +610,7 @@ export function computePrecise(
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
   const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse);
-  const ctxIn = mayPoint(bit(1), ARGS, 0);
+  const ctxIn = mayPoint(bit(1), ARGS, 0, spIn);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack
   // at one of its call sites; all five for a function also called some other way (a callback).
@@ -579,7 +625,7 @@ export function computePrecise(
       argsFromCallers[t]! |= spIn[i]! & ARGS;
     } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
-  const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0);
+  const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn);
   const accessesCaller = computeCallerAccess(insns, table, callerIn, helperUse);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
