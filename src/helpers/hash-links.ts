@@ -61,7 +61,7 @@ export function bucketAddr(c: FuncBody, st: number, h: number): void {
  * address of word i of LRU array `which` (hash-layout.ts LRU_PREV, LRU_NEXT,
  * LRU_REF): they follow the free stack, max_entries words each (lruArray)
  */
-export function lruAddr(c: FuncBody, st: number, which: number, i: number): void {
+function lruAddr(c: FuncBody, st: number, which: number, i: number): void {
   hdrGet(c, st, H.FREE);
   hdrGet(c, st, H.MAX_ENTRIES);
   c.i32Const(which + 1);
