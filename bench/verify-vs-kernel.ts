@@ -105,14 +105,24 @@ async function tsbpfStats(obj: string, btf: Btf | undefined): Promise<Map<string
   return m;
 }
 
+/** Say how to call it (and what was wrong, if anything) instead of a stack trace. */
+function usage(problem?: string): void {
+  if (problem) console.error(`verify-vs-kernel: ${problem}`);
+  console.error('usage (as root): node dist/bench/verify-vs-kernel.js [--top N] [OBJ|DIR ...]');
+  process.exitCode = problem ? 2 : 0;
+}
+
 export async function main(argv: string[]): Promise<void> {
   let top = Infinity;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--top') top = Number(argv[++i]);
+    else if (argv[i]!.startsWith('-')) return usage(argv[i] === '--help' || argv[i] === '-h' ? undefined : `unknown option ${argv[i]}`);
+    else if (!existsSync(argv[i]!)) return usage(`no such object or directory: ${argv[i]}`);
     else rest.push(argv[i]!);
   }
-  if (process.getuid?.() !== 0) throw new Error('verify-vs-kernel: needs root (it loads programs into the kernel)');
+  if (!(top > 0)) return usage('--top takes a positive number');
+  if (process.getuid?.() !== 0) return usage('needs root (it loads programs into the kernel)');
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kstats-'));
   try {
     const kstats = join(dir, 'kstats');
