@@ -9,7 +9,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { requireGpl } from './call-helper.js';
-import { kernelBtf } from './kernel-btf.js';
+import { kernelStruct } from './kernel-btf.js';
 import { HELPERS, helperAvailable } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 
@@ -26,16 +26,7 @@ export function currentTaskBtf(env: Verifier, i: number): number {
       rule: `${name} is not available to ${env.rules.name} programs`,
     });
   requireGpl(env, i, name);
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const task = btf.typeByName('task_struct', 'struct');
-  if (!task)
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `${name}#${GET_CURRENT_TASK_BTF} needs struct task_struct in the kernel BTF, which tsbpf's shipped subset lacks`,
-      insn: i,
-      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
-      rule: 'the kernel BTF given has no struct task_struct',
-    });
+  const task = kernelStruct(env, 'task_struct', i, `${name}#${GET_CURRENT_TASK_BTF} needs struct task_struct in the kernel BTF, which tsbpf's shipped subset lacks`);
   const regs = env.regs();
   for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);

@@ -16,7 +16,7 @@ import type { CallArgMeta } from './helper-args.js';
 import { frameStr } from './log.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { enterFunc, rangeText } from './call.js';
-import { kernelBtf } from './kernel-btf.js';
+import { kernelStruct } from './kernel-btf.js';
 
 /**
  * Before another callback iteration, forget what the previous iteration
@@ -88,14 +88,7 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
  * caller's R4).
  */
 function findVmaCallbackArgs(env: Verifier, regs: Reg[]): Reg[] {
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const vma = btf.typeByName('vm_area_struct', 'struct');
-  if (!vma) throw new Reject({
-    errno: 'ENOTSUPP',
-    message: 'bpf_find_vma passes a struct vm_area_struct, which the kernel BTF given lacks',
-    insn: env.idx,
-    hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
-  });
+  const vma = kernelStruct(env, 'vm_area_struct', env.idx, 'bpf_find_vma passes a struct vm_area_struct, which the kernel BTF given lacks');
   return [regs[1]!.clone(), Reg.ptr('btf_id', { btfId: vma.id, btfName: 'vm_area_struct' }), regs[4]!.clone()];
 }
 

@@ -14,7 +14,7 @@ import { STACK_SPILL, STACK_ZERO } from './state.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { Reject } from './reject.js';
-import { kernelBtf } from './kernel-btf.js';
+import { kernelStruct } from './kernel-btf.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -54,15 +54,7 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
  */
 function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
   const want = meta.proto.retStruct ?? '';
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const t = btf.typeByName(want, 'struct');
-  if (!t) throw new Reject({
-    errno: 'ENOTSUPP',
-    message: `${meta.name}#${meta.id} returns struct ${want || '?'}, which the kernel BTF given lacks`,
-    insn: meta.insn,
-    hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
-    rule: `the kernel BTF has no struct ${want}`,
-  });
+  const t = kernelStruct(env, want, meta.insn, `${meta.name}#${meta.id} returns struct ${want || '?'}, which the kernel BTF given lacks`);
   const orNull = meta.proto.ret === 'PTR_TO_BTF_ID_OR_NULL';
   return Reg.ptr('btf_id', { btfId: t.id, btfName: want, ...(orNull ? { id: env.newId(), maybeNull: true } : {}), ...(meta.castRef ? { refObjId: meta.castRef } : {}) });
 }

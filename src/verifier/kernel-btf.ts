@@ -18,6 +18,8 @@
  * built with CO-RE against vmlinux.h gets its offsets from the same source.
  */
 import type { Btf } from '../object/btf/btf.js';
+import { Reject } from './reject.js';
+import type { Verifier } from './env.js';
 import { contextBtf } from '../object/btf/context.js';
 import type { BtfType, StructType } from '../object/btf/types.js';
 import type { TracingArg, TracingAttach, TracingTarget } from './progtypes/tracing.js';
@@ -54,6 +56,23 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
 /** The kernel types above (with the context types: one shipped subset, parsed once). */
 export function kernelBtf(): Btf {
   return contextBtf();
+}
+
+/**
+ * A struct of the kernel BTF the program is judged against (the input's, else the shipped
+ * subset) that a helper, kfunc or callback hands out; without it tsbpf cannot type the pointer,
+ * so the program is unsupported (ENOTSUPP, `message` saying who needs it), not judged.
+ */
+export function kernelStruct(env: Verifier, name: string, insn: number, message: string): BtfType {
+  const t = (env.input.kernelBtf ?? kernelBtf()).typeByName(name, 'struct');
+  if (!t) throw new Reject({
+    errno: 'ENOTSUPP',
+    message,
+    insn,
+    hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+    rule: `the kernel BTF has no struct ${name}`,
+  });
+  return t;
 }
 
 export type StructWalk =

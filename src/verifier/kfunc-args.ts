@@ -11,7 +11,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
-import { kernelBtf } from './kernel-btf.js';
+import { kernelStruct } from './kernel-btf.js';
 
 /**
  * is_trusted_reg: a pointer that holds a reference, or is flagged trusted
@@ -81,16 +81,7 @@ export function releaseKfuncRef(env: Verifier, ref: number): void {
 export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig): Reg {
   if (sig.ret === 'void') return Reg.notInit();
   if (sig.ret === 'scalar') return Reg.unknown();
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const t = btf.typeByName(sig.ret.struct, 'struct');
-  if (!t)
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `${name} returns struct ${sig.ret.struct}, which the kernel BTF given lacks`,
-      insn: i,
-      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
-      rule: `the kernel BTF has no struct ${sig.ret.struct}`,
-    });
+  const t = kernelStruct(env, sig.ret.struct, i, `${name} returns struct ${sig.ret.struct}, which the kernel BTF given lacks`);
   const r0 = Reg.ptr('btf_id', { btfId: t.id, btfName: sig.ret.struct });
   // check_kfunc_call: KF_RET_NULL takes an id for the NULL check, KF_ACQUIRE another for the
   // reference, which then serves as both (the numbers the log and "Unreleased reference" print)
