@@ -17,8 +17,9 @@
  * (bpf_task_acquire/release, bpf_task_from_pid, bpf_cgroup_acquire/release)
  * are judged as Linux judges them (kfunc-args.ts: trusted and RCU
  * arguments, references acquired and released), so that a tool using them
- * gets Linux's verdict; tsbpf has no tasks or cgroups, so running such a
- * program is refused at load (runtime 'none').
+ * gets Linux's verdict, and run against the test kit's kernel model (runtime
+ * 'object': helpers/object-kfuncs.ts; without a model there are no tasks,
+ * and bpf_task_from_pid finds none).
  *
  * The open-coded iterators' kfuncs (bpf_iter_num_*, bpf_iter_bits_*; ITERS below) are judged
  * as Linux judges them (iter.ts) and run (runtime 'iter': helpers/iter-kfuncs.ts).
@@ -103,10 +104,11 @@ export interface Kfunc {
   effect: KfuncEffect;
   /**
    * what the call does at run time: nothing (the loader replaces it with a no-op once
-   * verified), or nothing tsbpf can do: the verifier judges the program as Linux does, the
-   * loader refuses to run it (ENOTSUPP naming the kfunc)
+   * verified), an iterator's or a kernel object's run-time function (helpers/kfunc-fns.ts),
+   * or nothing tsbpf can do: the verifier judges the program as Linux does, the loader
+   * refuses to run it (ENOTSUPP naming the kfunc)
    */
-  runtime: 'nop' | 'none' | 'iter';
+  runtime: 'nop' | 'none' | 'iter' | 'object';
   sig?: KfuncSig;
   /** the iterator an iter_new/iter_next/iter_destroy kfunc works on */
   iter?: IterKind;
@@ -161,7 +163,7 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_task_from_pid', { args: ['scalar'], ret: TASK, acquire: true, retNull: true }],
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
-  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: GENERIC }]),
+  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'object', sig, hooks: GENERIC }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
   ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
     const name = `bpf_iter_${iter.kind}_${op}`;
