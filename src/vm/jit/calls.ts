@@ -12,7 +12,8 @@ import type { CompileOptions, InlineSite } from './compile.js';
 import { CompileError } from './compile-error.js';
 import type { FunctionCfg } from './cfg.js';
 import type { FunctionCompiler } from './function-compiler.js';
-import { F_CALLX, F_TAIL, FaultKind, G_CPU, G_SP, G_TAIL, L_R0, L_T32, L_T64, REG } from './layout.js';
+import { FaultKind, G_CPU, G_SP, G_TAIL, L_R0, L_T32, L_T64, REG } from './layout.js';
+import { Service } from './runtime-imports.js';
 import { Op } from './wasm.js';
 
 /** helperFunc key of helper id's h.<id>_32 import (helper ids are >= 0) */
@@ -107,7 +108,7 @@ export function call(fc: FunctionCompiler, ins: Insn, pc: number): void {
     c.i32Const(pc);
     c.localGet(REG[ins.dst]!);
     for (let r = 1; r <= 5; r++) c.localGet(REG[r]!);
-    c.call(F_CALLX);
+    c.call(fc.runtime.func(Service.Callx, pc));
     c.localSet(L_R0);
     unwindIfTail(fc);
     return;
@@ -123,7 +124,7 @@ export function call(fc: FunctionCompiler, ins: Insn, pc: number): void {
       c.localGet(REG[1]!);
       c.localGet(REG[2]!);
       c.localGet(REG[3]!);
-      c.call(F_TAIL);
+      c.call(fc.runtime.func(Service.Tail, pc));
       c.blockStart(Op.if);
       c.i32Const(1);
       c.globalSet(G_TAIL);

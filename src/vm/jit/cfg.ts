@@ -81,6 +81,7 @@ export function blockLeaders(insns: readonly Insn[], entries: readonly number[])
 }
 
 const NO_SUCC: number[] = [];
+const NO_PREDS: number[] = [];
 
 /**
  * Build the CFG of the function starting at `entry`. `idOf` is scratch of
@@ -97,7 +98,7 @@ export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders:
     if (id < 0) {
       id = blocks.length;
       idOf[start] = id;
-      blocks.push({ id, start, end: start, last: start, term: 'goto', succ: NO_SUCC, preds: [] });
+      blocks.push({ id, start, end: start, last: start, term: 'goto', succ: NO_SUCC, preds: NO_PREDS });
       work.push(id);
     }
     return id;
@@ -138,9 +139,24 @@ export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders:
       }
     }
   }
-  for (const b of blocks) {
+  // Predecessor lists of their exact length: an empty array grown by push
+  // reserves 17 elements, most of a block's memory (this runs once per
+  // compile, mostly in unoptimised code, so indexed loops rather than for-of).
+  const nb = blocks.length;
+  const inDegree = new Int32Array(nb);
+  for (let k = 0; k < nb; k++) {
+    const b = blocks[k]!;
     idOf[b.start] = -1;
-    for (const s of b.succ) blocks[s]!.preds.push(b.id);
+    const succ = b.succ;
+    for (let j = 0; j < succ.length; j++) inDegree[succ[j]!]!++;
+  }
+  for (let k = 0; k < nb; k++) if (inDegree[k]! > 0) blocks[k]!.preds = new Array<number>(inDegree[k]!);
+  for (let k = 0; k < nb; k++) {
+    const succ = blocks[k]!.succ;
+    for (let j = 0; j < succ.length; j++) {
+      const t = succ[j]!;
+      blocks[t]!.preds[--inDegree[t]!] = k;
+    }
   }
   return analyze(entry, blocks);
 }
@@ -178,7 +194,7 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
     }
   }
   const rpoNum = new Int32Array(nb).fill(-1);
-  rpo.forEach((b, i) => (rpoNum[b] = i));
+  for (let i = 0; i < nb; i++) rpoNum[rpo[i]!] = i;
 
   // Cooper, Harvey & Kennedy, "A Simple, Fast Dominance Algorithm" (2001):
   // iterate idom over reverse postorder until nothing changes.
@@ -190,7 +206,9 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
     for (let k = 1; k < rpo.length; k++) {
       const b = rpo[k]!;
       let nd = -1;
-      for (const p of blocks[b]!.preds) {
+      const preds = blocks[b]!.preds;
+      for (let j = 0; j < preds.length; j++) {
+        const p = preds[j]!;
         if (idom[p] === -1) continue;
         if (nd === -1) {
           nd = p;
@@ -212,8 +230,8 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
   }
 
   const domChildren: number[][] = new Array(nb).fill(NO_CHILDREN);
-  for (const b of rpo) {
-    if (b === 0) continue;
+  for (let k = 1; k < nb; k++) {
+    const b = rpo[k]!;
     const p = idom[b]!;
     if (domChildren[p] === NO_CHILDREN) domChildren[p] = [b];
     else domChildren[p]!.push(b);
@@ -247,9 +265,12 @@ export function analyze(entry: number, blocks: BasicBlock[]): FunctionCfg {
   const loopHeader = new Uint8Array(nb);
   const mergeNode = new Uint8Array(nb);
   let reducible = true;
-  for (const b of rpo) {
+  for (let k = 0; k < nb; k++) {
+    const b = rpo[k]!;
     let forwardIn = 0;
-    for (const p of blocks[b]!.preds) {
+    const preds = blocks[b]!.preds;
+    for (let j = 0; j < preds.length; j++) {
+      const p = preds[j]!;
       if (rpoNum[p] === -1) continue;
       if (rpoNum[p]! >= rpoNum[b]!) {
         // A retreating edge. Reducible graphs have only back edges, whose

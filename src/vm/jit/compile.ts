@@ -8,6 +8,7 @@
  *            e.tail(pc i32, ctx i64, map i64, idx i64) -> i32   1 = tail call taken
  *            e.callx(pc i32, id i64, r1..r5 i64) -> i64   call a helper by run-time id
  *            e.ldpkt(pc i32, r6 i64, off i32, size i32) -> i64   legacy packet load, -1 = out of bounds
+ *            (each of these only when the code may call it: runtime-imports.ts)
  *            h.<id>(pc i32, r1..r5 i64) -> i64            one per helper the program calls
  *            e.mem                                        the runtime's address space
  *   globals  sp (i32): lowest byte of the innermost frame; a call takes the next 512 bytes below
@@ -49,6 +50,7 @@ import { fast32Key, mayTailCall, programHelpers } from './calls.js';
 import { FunctionCompiler } from './function-compiler.js';
 import { fuelGlobal, G_BUDGET, G_CPU, G_SP, G_TAIL } from './layout.js';
 import { runEntries } from './run-entries.js';
+import { RuntimeImports, servicesUsed } from './runtime-imports.js';
 
 /**
  * What a helper inliner sees: it may emit code that computes r0 from r1..r5
@@ -172,14 +174,12 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   const helperIds = programHelpers(insns, opts);
 
   const m = new ModuleBuilder();
-  const tHelper = m.type([I32, I64, I64, I64, I64, I64], [I64]);
-  m.importFunc('e', 'fault', m.type([I32, I32, I64], []));
-  m.importFunc('e', 'tail', m.type([I32, I64, I64, I64], [I32]));
-  m.importFunc('e', 'callx', m.type([I32, I64, I64, I64, I64, I64, I64], [I64]));
-  m.importFunc('e', 'ldpkt', m.type([I32, I64, I32, I32], [I64]));
-  if (opts.fuel) m.importFunc('e', 'refuel', m.type([I32, I32], [I32]));
+  const runtime = new RuntimeImports(m, servicesUsed(insns, opts));
   const helperFunc = new Map<number, number>();
-  for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
+  if (helperIds.length) {
+    const tHelper = m.type([I32, I64, I64, I64, I64, I64], [I64]);
+    for (const id of helperIds) helperFunc.set(id, m.importFunc('h', String(id), tHelper));
+  }
   const fast32Ids: number[] = [];
   for (const id of helperIds) {
     const f = opts.fast32?.(id);
@@ -221,7 +221,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
 
   const functions: CompiledFunction[] = [];
   cfgs.forEach((cfg, n) => {
-    const fc = new FunctionCompiler(insns, cfg, opts, helperFunc, funcIndex, mayTail, probeFunc, m);
+    const fc = new FunctionCompiler(insns, cfg, opts, runtime, helperFunc, funcIndex, mayTail, probeFunc, m);
     const { body, dispatch, regions } = fc.compile();
     m.setBody(n, body);
     functions.push({

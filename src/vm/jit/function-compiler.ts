@@ -16,10 +16,11 @@ import type { FunctionCfg } from './cfg.js';
 import type { CompileOptions, OutlinedRegion } from './compile.js';
 import { CompileError } from './compile-error.js';
 import { cond } from './condition.js';
-import { F_FAULT, FaultKind, G_SP, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
+import { FaultKind, G_SP, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
 import { ldPacket, load, store } from './memory-access.js';
 import { bodyCount, charge, chargeBudget, firstPc, insnCount } from './metering.js';
 import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type Region } from './outline.js';
+import { type RuntimeImports, Service } from './runtime-imports.js';
 import { structure, type Stmt } from './structure.js';
 import { FuncBody, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
@@ -59,6 +60,8 @@ export class FunctionCompiler {
   private region: Region | undefined;
   /** the function's instruction slots */
   private readonly slots: number;
+  /** the function holds a may_goto (scanned over its own blocks: over the whole program, a program of many functions would cost slots x functions) */
+  private readonly mayGoto: boolean;
   /** per register: the 32-bit constant an lddw put there in the current block */
   readonly known: Array<number | undefined> = new Array(11).fill(undefined);
   /** per register: the registers and constant it is the sum of in the current block (address-sum.ts) */
@@ -69,6 +72,7 @@ export class FunctionCompiler {
     readonly insns: readonly Insn[],
     readonly cfg: FunctionCfg,
     readonly opts: CompileOptions,
+    readonly runtime: RuntimeImports,
     readonly helperFunc: ReadonlyMap<number, number>,
     readonly funcIndex: ReadonlyMap<number, number>,
     readonly mayTail: ReadonlySet<number>,
@@ -76,8 +80,13 @@ export class FunctionCompiler {
     private readonly m: ModuleBuilder,
   ) {
     let slots = 0;
-    for (const b of cfg.blocks) slots += b.end - b.start;
+    let mayGoto = false;
+    for (const b of cfg.blocks) {
+      slots += b.end - b.start;
+      for (let i = b.start; i < b.end && !mayGoto; i++) mayGoto = insns[i]!.code === op.OP_MAY_GOTO;
+    }
     this.slots = slots;
+    this.mayGoto = mayGoto;
     // An outlined function keeps little more than its skeleton: size the buffer for one region then.
     const outlineAbove = opts.outline?.above ?? DEFAULT_OUTLINE.above;
     this.c = new FuncBody(LOCALS, 64 + (slots > outlineAbove ? 256 : slots) * 12, opts.marks === true);
@@ -98,7 +107,7 @@ export class FunctionCompiler {
     c.globalSet(G_SP);
     // may_goto (Linux 6.9): the kernel initialises its counter to
     // BPF_MAX_LOOPS in the prologue of every function that uses it.
-    if (this.insns.some((x) => x.code === op.OP_MAY_GOTO)) {
+    if (this.mayGoto) {
       c.i32Const(op.BPF_MAX_LOOPS);
       c.localSet(L_MAYGOTO);
     }
@@ -301,7 +310,7 @@ export class FunctionCompiler {
     c.i32Const(kind);
     c.i32Const(pc);
     c.i64Const32(arg);
-    c.call(F_FAULT);
+    c.call(this.runtime.func(Service.Fault, pc));
     c.op(Op.unreachable);
   }
 

@@ -1,7 +1,6 @@
 /**
  * The fixed layout every compiled module shares (compile.ts's header
- * describes the whole module): the indices of the imported functions and
- * of the globals, the locals each function keeps the eBPF registers in,
+ * describes the whole module): the indices of the globals, the locals each function keeps the eBPF registers in,
  * and the fault kinds e.fault reports to engine.ts.
  */
 import type { CompileOptions } from './compile.js';
@@ -17,13 +16,7 @@ export const enum FaultKind {
   Memory = 5,
 }
 
-// Import and global indices (fixed layout).
-export const F_FAULT = 0;
-export const F_TAIL = 1;
-export const F_CALLX = 2;
-export const F_LDPKT = 3;
-/** imported only by the deadline variant */
-export const F_REFUEL = 4;
+// Global indices (fixed layout; the imported functions are runtime-imports.ts's).
 export const G_SP = 0;
 export const G_TAIL = 1;
 export const G_CPU = 2;

@@ -8,8 +8,9 @@ import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
 import type { FunctionCompiler } from './function-compiler.js';
-import { F_FAULT, F_LDPKT, FaultKind, L_ADDR, L_R0, L_T32, L_T64, L_T64B, REG } from './layout.js';
+import { FaultKind, L_ADDR, L_R0, L_T32, L_T64, L_T64B, REG } from './layout.js';
 import { probeAddress, probeLoadTail } from './probe-mem.js';
+import { Service } from './runtime-imports.js';
 import { Atomic, Op } from './wasm.js';
 
 const LOAD: Record<number, [number, number]> = {
@@ -103,7 +104,7 @@ export function addr(fc: FunctionCompiler, reg: number, off: number, pc: number,
     c.i32Const(FaultKind.Memory);
     c.i32Const(pc);
     c.localGet(L_T64B);
-    c.call(F_FAULT);
+    c.call(fc.runtime.func(Service.Fault, pc));
     c.op(Op.unreachable);
     c.end();
     c.localGet(L_T64B);
@@ -153,7 +154,7 @@ export function ldPacket(fc: FunctionCompiler, ins: Insn, pc: number): void {
     c.op(Op.i32_add);
   } else c.i32Const(ins.imm);
   c.i32Const(op.sizeBytes(op.sizeOf(ins.code)));
-  c.call(F_LDPKT);
+  c.call(fc.runtime.func(Service.Ldpkt, pc));
   c.localTee(L_T64);
   c.i64Const32(0);
   c.op(Op.i64_lt_s);

@@ -5,8 +5,9 @@
  */
 import * as op from '../../isa/opcodes.js';
 import type { FunctionCompiler } from './function-compiler.js';
-import { F_REFUEL, FaultKind, fuelGlobal, G_BUDGET, L_T32, L_T64 } from './layout.js';
+import { FaultKind, fuelGlobal, G_BUDGET, L_T32, L_T64 } from './layout.js';
 import type { Stmt } from './structure.js';
+import { Service } from './runtime-imports.js';
 import { Op } from './wasm.js';
 
 /** Instruction slots [start, end) as instructions (an lddw is one). */
@@ -61,7 +62,7 @@ export function charge(fc: FunctionCompiler, n: number, pc: number): void {
   c.blockStart(Op.if);
   c.i32Const(pc);
   c.localGet(L_T32);
-  c.call(F_REFUEL);
+  c.call(fc.runtime.func(Service.Refuel, pc));
   c.globalSet(g);
   c.end();
 }

@@ -97,7 +97,7 @@ export function outline(root: Stmt[], total: number, cost: (b: number) => number
     // The list is finished: its construct's size is the sum (an `if` adds its condition).
     const sizes = itemSizes[t]!;
     let n = 0;
-    for (const x of sizes) n += x;
+    for (let j = 0; j < sizes.length; j++) n += sizes[j]!;
     lists.pop();
     next.pop();
     itemSizes.pop();

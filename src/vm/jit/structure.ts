@@ -59,12 +59,6 @@ export function structure(cfg: FunctionCfg): Structured {
   return cfg.reducible ? { body: relooper(cfg), dispatch: false } : { body: dispatchLoop(cfg), dispatch: true };
 }
 
-interface Task {
-  x: number;
-  depth: number;
-  out: Stmt[];
-}
-
 function relooper(cfg: FunctionCfg): Stmt[] {
   const { blocks, rpoNum, domChildren, loopHeader, mergeNode } = cfg;
   const nb = blocks.length;
@@ -73,7 +67,15 @@ function relooper(cfg: FunctionCfg): Stmt[] {
   /** nesting position of the `block` a merge node follows */
   const followPos = new Int32Array(nb).fill(-1);
   const root: Stmt[] = [];
-  const tasks: Task[] = [{ x: 0, depth: 0, out: root }];
+  // The work list as three stacks (node, nesting depth, list to append to): no object per task.
+  const taskX: number[] = [0];
+  const taskDepth: number[] = [0];
+  const taskOut: Stmt[][] = [root];
+  const push = (x: number, depth: number, out: Stmt[]): void => {
+    taskX.push(x);
+    taskDepth.push(depth);
+    taskOut.push(out);
+  };
 
   /** br depth from x (at nesting `d`) to y, or undefined when x immediately dominates y (y's code goes here) */
   const brDepth = (x: number, y: number, d: number): number | undefined => {
@@ -81,9 +83,10 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     if (mergeNode[y]) return d - 1 - followPos[y]!;
     return undefined;
   };
-  while (tasks.length) {
-    const t = tasks.pop()!;
-    let { x, depth, out } = t;
+  while (taskX.length) {
+    const x = taskX.pop()!;
+    let depth = taskDepth.pop()!;
+    let out = taskOut.pop()!;
     // doTree(x): a loop header's code sits in a loop labelled by it.
     if (loopHeader[x]) {
       const body: Stmt[] = [];
@@ -103,7 +106,7 @@ function relooper(cfg: FunctionCfg): Stmt[] {
       out.push({ k: 'block', body: inner });
       followPos[y] = depth;
       // y's code follows the block, at the block's own depth.
-      tasks.push({ x: y, depth, out });
+      push(y, depth, out);
       out = inner;
       depth++;
     }
@@ -115,29 +118,30 @@ function relooper(cfg: FunctionCfg): Stmt[] {
       const y = bb.succ[0]!;
       const d = brDepth(x, y, depth);
       if (d !== undefined) out.push({ k: 'br', depth: d });
-      else tasks.push({ x: y, depth, out });
+      else push(y, depth, out);
     } else {
-      const [taken, fall] = bb.succ as [number, number];
+      const taken = bb.succ[0]!;
+      const fall = bb.succ[1]!;
       const dt = brDepth(x, taken, depth);
       const df = brDepth(x, fall, depth);
       if (taken === fall) {
         // Both edges agree: the condition does not matter.
         if (dt !== undefined) out.push({ k: 'br', depth: dt });
-        else tasks.push({ x: taken, depth, out });
+        else push(taken, depth, out);
       } else if (dt !== undefined) {
         out.push({ k: 'brIf', b: x, negate: false, depth: dt });
         if (df !== undefined) out.push({ k: 'br', depth: df });
-        else tasks.push({ x: fall, depth, out });
+        else push(fall, depth, out);
       } else if (df !== undefined) {
         out.push({ k: 'brIf', b: x, negate: true, depth: df });
-        tasks.push({ x: taken, depth, out });
+        push(taken, depth, out);
       } else {
         // Both successors are immediately dominated by x: the taken side
         // inside an `if`, the fall-through side after it.
         const then: Stmt[] = [];
         out.push({ k: 'if', b: x, negate: false, then });
-        tasks.push({ x: taken, depth: depth + 1, out: then });
-        tasks.push({ x: fall, depth, out });
+        push(taken, depth + 1, then);
+        push(fall, depth, out);
       }
     }
   }
