@@ -111,7 +111,7 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
         hint: `shift counts must be in 0..${alu32 ? 31 : 63}`,
         rule: 'a shift by a constant at least the operand width',
       });
-    src = Reg.known(alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+    src = immOperand(ins.imm, alu32);
   }
   if (ins.dst === op.REG_FP) env.writeReg(10, d);
   if (x && (o === op.BPF_DIV || o === op.BPF_MOD) && src.type === 'scalar') {
@@ -174,6 +174,31 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
     env.writeReg(ins.dst, ptrArith(env, o, ins.src, src, d, ins.dst));
   }
 }
+
+/**
+ * The source operand of an instruction with an immediate (BPF_K): the known
+ * scalar imm, zero-extended for a 32-bit op, sign-extended to 64 bits
+ * otherwise, as the kernel reads it. Every ALU and conditional jump with an
+ * immediate needs one and only reads it, so one frozen register per value is
+ * shared (a write into it throws: an internal error, never a changed
+ * operand) instead of a register, a scalar and their bigints built per
+ * instruction visited. The caches are bounded: a program with more distinct
+ * immediates starts them afresh.
+ */
+export function immOperand(imm: number, as32: boolean): Reg {
+  const cache = as32 ? IMM32 : IMM64;
+  let r = cache.get(imm);
+  if (r) return r;
+  if (cache.size >= IMM_CACHE_MAX) cache.clear();
+  r = Reg.known(as32 ? BigInt(imm >>> 0) : BigInt(imm));
+  Object.freeze(r.s.varOff);
+  Object.freeze(r.s);
+  Object.freeze(r);
+  cache.set(imm, r);
+  return r;
+}
+const IMM_CACHE_MAX = 4096;
+const IMM32 = new Map<number, Reg>(), IMM64 = new Map<number, Reg>();
 
 /** adjust_ptr_min_max_vals: ptr OP scalar. */
 function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {

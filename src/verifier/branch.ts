@@ -12,6 +12,7 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
+import { immOperand } from './alu.js';
 import { Reject } from './reject.js';
 import { isTrustedReg } from './kfunc-args.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
@@ -74,7 +75,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
   const dst = env.readReg(ins.dst);
-  const src = x ? env.readReg(ins.src) : Reg.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+  const src = x ? env.readReg(ins.src) : immOperand(ins.imm, jmp32);
   const target = jumpTarget(ins, i);
   const fall = i + 1;
   const taken = branchTaken(dst, src, o, jmp32);

@@ -211,10 +211,18 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
 /** What a load of `size` bytes the verifier knows nothing about yields: zero-extended, or sign-extended by BPF_MEMSX. */
 export function loadedScalar(size: number, signExtend: boolean): Reg {
   if (size === 8) return Reg.unknown();
-  if (signExtend) {
-    const s = Scalar.unknown();
-    s.signExtend(size as 1 | 2 | 4);
-    return Reg.scalar(s);
-  }
-  return Reg.scalar(Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n));
+  return Reg.scalar((signExtend ? LOADED_SX : LOADED_ZX)[size]!.clone());
+}
+
+/**
+ * The scalars of loadedScalar by size (1, 2, 4), built once: a load is the
+ * commonest instruction, and building its range afresh (tnum_range and a
+ * bounds sync on bigints) gave the same scalar every time.
+ */
+const LOADED_ZX: Scalar[] = [], LOADED_SX: Scalar[] = [];
+for (const size of [1, 2, 4] as const) {
+  LOADED_ZX[size] = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
+  const sx = Scalar.unknown();
+  sx.signExtend(size);
+  LOADED_SX[size] = sx;
 }

@@ -338,7 +338,7 @@ export class Scalar {
       // tnum_intersect(tnum_subreg(v64), tnum_range(u32min, u32max)) on numbers; a new tnum only if it moved
       const lv = lo32(v64.value), lm = lo32(v64.mask);
       rangeSmall(this.u32min, this.u32max);
-      const mu = (lm & rm) >>> 0, v = ((lv | rv) & ~mu) >>> 0;
+      const mu = (lm & W.rm) >>> 0, v = ((lv | W.rv) & ~mu) >>> 0;
       this.varOff = v === lv && mu === lm ? v64 : tnumOr(tnumClearSubreg(v64), { value: big(v), mask: big(mu) });
       return;
     }
@@ -480,12 +480,12 @@ export class Scalar {
 
 /** The smallest tnum covering [min, max] for 0 <= min, max < 2^32 (tnumRange on numbers). */
 function rangeSmall(min: number, max: number): void {
-  if (min === max) { rv = min; rm = 0; return; }
+  if (min === max) { W.rv = min; W.rm = 0; return; }
   const chi = (min ^ max) >>> 0;
   const bits = chi === 0 ? 0 : 32 - Math.clz32(chi);
   const delta = bits >= 32 ? 0xffffffff : ((1 << bits) - 1) >>> 0;
-  rv = (min & ~delta) >>> 0;
-  rm = delta;
+  W.rv = (min & ~delta) >>> 0;
+  W.rm = delta;
 }
 
 /**
@@ -500,85 +500,90 @@ function rangeSmall(min: number, max: number): void {
  * step would leave that range (an empty 32-bit signed range copied into the
  * 64-bit one): the caller then takes the bigint route.
  */
-// syncSmall's working state: module variables rather than a closure's, so that a sync allocates nothing.
-let tv = 0, tm = 0, umin = 0, umax = 0, smin = 0, smax = 0, u32min = 0, u32max = 0, s32min = 0, s32max = 0;
-/** rangeSmall's result */
-let rv = 0, rm = 0;
+/**
+ * syncSmall's working state (rangeSmall's result in rv, rm), in one object
+ * rather than module variables: a module (script context) variable holding
+ * a number past the small-integer range (2^30) is boxed anew on every store
+ * in Node.js 20's V8, so a sync allocated a heap number per step, while an
+ * object field created as a double is updated in place. The fields start as
+ * doubles (0.5) so that their representation never changes.
+ */
+const W = { tv: 0.5, tm: 0.5, umin: 0.5, umax: 0.5, smin: 0.5, smax: 0.5, u32min: 0.5, u32max: 0.5, s32min: 0.5, s32max: 0.5, rv: 0.5, rm: 0.5 };
 
 function smallUpdateBounds(): void {
   // __update_reg32_bounds
-  s32min = Math.max(s32min, (tv | (tm & 0x80000000)) | 0);
-  s32max = Math.min(s32max, (tv | (tm & 0x7fffffff)) | 0);
-  u32min = Math.max(u32min, tv);
-  u32max = Math.min(u32max, (tv | tm) >>> 0);
+  W.s32min = Math.max(W.s32min, (W.tv | (W.tm & 0x80000000)) | 0);
+  W.s32max = Math.min(W.s32max, (W.tv | (W.tm & 0x7fffffff)) | 0);
+  W.u32min = Math.max(W.u32min, W.tv);
+  W.u32max = Math.min(W.u32max, (W.tv | W.tm) >>> 0);
   // __update_reg64_bounds (the sign bit of the tnum is known 0)
-  smin = Math.max(smin, tv);
-  smax = Math.min(smax, (tv | tm) >>> 0);
-  umin = Math.max(umin, tv);
-  umax = Math.min(umax, (tv | tm) >>> 0);
+  W.smin = Math.max(W.smin, W.tv);
+  W.smax = Math.min(W.smax, (W.tv | W.tm) >>> 0);
+  W.umin = Math.max(W.umin, W.tv);
+  W.umax = Math.min(W.umax, (W.tv | W.tm) >>> 0);
 }
 
 function smallDeduce(): boolean {
   // __reg32_deduce_bounds: the upper halves are equal (zero) in both 64-bit ranges
-  u32min = Math.max(u32min, umin);
-  u32max = Math.min(u32max, umax);
-  if ((umin | 0) <= (umax | 0)) {
-    s32min = Math.max(s32min, umin | 0);
-    s32max = Math.min(s32max, umax | 0);
+  W.u32min = Math.max(W.u32min, W.umin);
+  W.u32max = Math.min(W.u32max, W.umax);
+  if ((W.umin | 0) <= (W.umax | 0)) {
+    W.s32min = Math.max(W.s32min, W.umin | 0);
+    W.s32max = Math.min(W.s32max, W.umax | 0);
   }
-  if (smin <= smax) {
-    u32min = Math.max(u32min, smin);
-    u32max = Math.min(u32max, smax);
+  if (W.smin <= W.smax) {
+    W.u32min = Math.max(W.u32min, W.smin);
+    W.u32max = Math.min(W.u32max, W.smax);
   }
-  if ((smin | 0) <= (smax | 0)) {
-    s32min = Math.max(s32min, smin | 0);
-    s32max = Math.min(s32max, smax | 0);
+  if ((W.smin | 0) <= (W.smax | 0)) {
+    W.s32min = Math.max(W.s32min, W.smin | 0);
+    W.s32max = Math.min(W.s32max, W.smax | 0);
   }
   // (the two "upper halves differ by one" cases cannot apply: both are zero)
-  if ((u32min | 0) <= (u32max | 0)) {
-    s32min = Math.max(s32min, u32min | 0);
-    s32max = Math.min(s32max, u32max | 0);
+  if ((W.u32min | 0) <= (W.u32max | 0)) {
+    W.s32min = Math.max(W.s32min, W.u32min | 0);
+    W.s32max = Math.min(W.s32max, W.u32max | 0);
   }
-  if (s32min >>> 0 <= s32max >>> 0) {
-    u32min = Math.max(u32min, s32min >>> 0);
-    u32max = Math.min(u32max, s32max >>> 0);
-  } else if (u32max < s32min >>> 0) {
-    s32min = u32min | 0;
-    u32max = Math.min(u32max, s32max >>> 0);
-  } else if (s32max >>> 0 < u32min) {
-    s32max = u32max | 0;
-    u32min = Math.max(u32min, s32min >>> 0);
+  if (W.s32min >>> 0 <= W.s32max >>> 0) {
+    W.u32min = Math.max(W.u32min, W.s32min >>> 0);
+    W.u32max = Math.min(W.u32max, W.s32max >>> 0);
+  } else if (W.u32max < W.s32min >>> 0) {
+    W.s32min = W.u32min | 0;
+    W.u32max = Math.min(W.u32max, W.s32max >>> 0);
+  } else if (W.s32max >>> 0 < W.u32min) {
+    W.s32max = W.u32max | 0;
+    W.u32min = Math.max(W.u32min, W.s32min >>> 0);
   }
   // __reg64_deduce_bounds: both 64-bit ranges are non-negative
-  if (umin <= umax) {
-    smin = Math.max(smin, umin);
-    smax = Math.min(smax, umax);
+  if (W.umin <= W.umax) {
+    W.smin = Math.max(W.smin, W.umin);
+    W.smax = Math.min(W.smax, W.umax);
   }
-  if (smin <= smax) {
-    umin = Math.max(umin, smin);
-    umax = Math.min(umax, smax);
-  } else if (umax < smin) {
-    smin = umin;
-    umax = Math.min(umax, smax);
-  } else if (smax < umin) {
-    smax = umax;
-    umin = Math.max(umin, smin);
+  if (W.smin <= W.smax) {
+    W.umin = Math.max(W.umin, W.smin);
+    W.umax = Math.min(W.umax, W.smax);
+  } else if (W.umax < W.smin) {
+    W.smin = W.umin;
+    W.umax = Math.min(W.umax, W.smax);
+  } else if (W.smax < W.umin) {
+    W.smax = W.umax;
+    W.umin = Math.max(W.umin, W.smin);
   }
   // __reg_deduce_mixed_bounds: the upper halves are zero
-  umin = Math.max(umin, u32min);
-  umax = Math.min(umax, u32max);
-  smin = Math.max(smin, u32min);
-  smax = Math.min(smax, u32max);
-  if (s32min >= 0 && smax <= 0x7fffffff) {
-    if (s32max < 0) return false;
-    smin = s32min;
-    smax = s32max;
-    umin = s32min;
-    umax = s32max;
-    rangeSmall(smin, smax);
-    const v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
-    tv = (v & ~mu) >>> 0;
-    tm = mu;
+  W.umin = Math.max(W.umin, W.u32min);
+  W.umax = Math.min(W.umax, W.u32max);
+  W.smin = Math.max(W.smin, W.u32min);
+  W.smax = Math.min(W.smax, W.u32max);
+  if (W.s32min >= 0 && W.smax <= 0x7fffffff) {
+    if (W.s32max < 0) return false;
+    W.smin = W.s32min;
+    W.smax = W.s32max;
+    W.umin = W.s32min;
+    W.umax = W.s32max;
+    rangeSmall(W.smin, W.smax);
+    const v = (W.tv | W.rv) >>> 0, mu = (W.tm & W.rm) >>> 0;
+    W.tv = (v & ~mu) >>> 0;
+    W.tm = mu;
   }
   return true;
 }
@@ -586,32 +591,32 @@ function smallDeduce(): boolean {
 function syncSmall(sc: Scalar): boolean {
   const tv0 = Number(sc.varOff.value), tm0 = Number(sc.varOff.mask);
   const umin0 = Number(sc.umin), umax0 = Number(sc.umax), smin0 = Number(sc.smin), smax0 = Number(sc.smax);
-  tv = tv0; tm = tm0; umin = umin0; umax = umax0; smin = smin0; smax = smax0;
-  u32min = sc.u32min; u32max = sc.u32max; s32min = sc.s32min; s32max = sc.s32max;
+  W.tv = tv0; W.tm = tm0; W.umin = umin0; W.umax = umax0; W.smin = smin0; W.smax = smax0;
+  W.u32min = sc.u32min; W.u32max = sc.u32max; W.s32min = sc.s32min; W.s32max = sc.s32max;
   smallUpdateBounds();
   for (let round = 0; round < 3; round++) {
-    const a = tv, b = tm, c = umin, d = umax, e = smin, f = smax, g = u32min, h = u32max, i = s32min, j = s32max;
+    const a = W.tv, b = W.tm, c = W.umin, d = W.umax, e = W.smin, f = W.smax, g = W.u32min, h = W.u32max, i = W.s32min, j = W.s32max;
     if (!smallDeduce()) return false;
-    if (a === tv && b === tm && c === umin && d === umax && e === smin && f === smax && g === u32min && h === u32max && i === s32min && j === s32max) break;
+    if (a === W.tv && b === W.tm && c === W.umin && d === W.umax && e === W.smin && f === W.smax && g === W.u32min && h === W.u32max && i === W.s32min && j === W.s32max) break;
   }
   // __reg_bound_offset: the 64-bit and 32-bit tnums coincide
   {
-    rangeSmall(umin, umax);
-    let v = (tv | rv) >>> 0, mu = (tm & rm) >>> 0;
+    rangeSmall(W.umin, W.umax);
+    let v = (W.tv | W.rv) >>> 0, mu = (W.tm & W.rm) >>> 0;
     const v64 = (v & ~mu) >>> 0, m64 = mu;
-    rangeSmall(u32min, u32max);
-    v = (v64 | rv) >>> 0;
-    mu = (m64 & rm) >>> 0;
-    tv = (v & ~mu) >>> 0;
-    tm = mu;
+    rangeSmall(W.u32min, W.u32max);
+    v = (v64 | W.rv) >>> 0;
+    mu = (m64 & W.rm) >>> 0;
+    W.tv = (v & ~mu) >>> 0;
+    W.tm = mu;
   }
   smallUpdateBounds();
   // Only what moved becomes a new bigint (a sync mostly confirms what is known).
-  if (tv !== tv0 || tm !== tm0) sc.varOff = { value: big(tv), mask: big(tm) };
-  if (umin !== umin0) sc.umin = big(umin);
-  if (umax !== umax0) sc.umax = big(umax);
-  if (smin !== smin0) sc.smin = big(smin);
-  if (smax !== smax0) sc.smax = big(smax);
-  sc.u32min = u32min; sc.u32max = u32max; sc.s32min = s32min; sc.s32max = s32max;
+  if (W.tv !== tv0 || W.tm !== tm0) sc.varOff = { value: big(W.tv), mask: big(W.tm) };
+  if (W.umin !== umin0) sc.umin = big(W.umin);
+  if (W.umax !== umax0) sc.umax = big(W.umax);
+  if (W.smin !== smin0) sc.smin = big(W.smin);
+  if (W.smax !== smax0) sc.smax = big(W.smax);
+  sc.u32min = W.u32min; sc.u32max = W.u32max; sc.s32min = W.s32min; sc.s32max = W.s32max;
   return true;
 }
