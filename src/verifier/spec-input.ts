@@ -83,7 +83,7 @@ export function inputFromSpec(
  * id, and a weak one the kernel lacks loads 0 (bpf_ksym_exists() is then
  * false). A missing strong one keeps id 0, which the verifier refuses.
  */
-export function resolveKsyms(prog: ProgramSpec, insns: readonly Insn[], kernel: Btf): void {
+function resolveKsyms(prog: ProgramSpec, insns: readonly Insn[], kernel: Btf): void {
   for (const ref of prog.references) {
     if (ref.kind !== 'btf_id' || !ref.symbol) continue;
     const t = kernel.typeByName(ref.symbol, ref.ksymFunc ? 'func' : 'var');
