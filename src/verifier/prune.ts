@@ -120,6 +120,12 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
       const o = fo.regs[r]!, c = fc.regs[r]!;
+      // A register both states still share (copy-on-write, state.ts) equals itself: only its ids
+      // are left to record, as regsafe would.
+      if (o === c) {
+        if (sameRegIds(o, ids, exact)) continue;
+        return false;
+      }
       if (regsafe(o, c, ids, exact)) continue;
       // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's
       // !precise case). Asked only on a mismatch, so that the analysis runs only where it helps
@@ -184,6 +190,16 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   }
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   return true;
+}
+
+/**
+ * regsafe(r, r): the id pairs it records, and whether they hold (regs_exact checks id and
+ * ref_obj_id of every type; otherwise a scalar its id, a pointer both, an unwritten one none).
+ */
+function sameRegIds(r: Reg, ids: IdMap, exact: Exactness): boolean {
+  if (r.type === 'not_init' && exact !== true) return true;
+  if (r.type === 'scalar' && exact !== true) return !r.id || ids.check(r.id, r.id);
+  return (!r.id || ids.check(r.id, r.id)) && (!r.refObjId || ids.check(r.refObjId, r.refObjId));
 }
 
 /** The id map of the comparison under way (one for all: a comparison runs at every prune point, for every stored state). */
