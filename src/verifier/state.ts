@@ -9,6 +9,11 @@
  * slot whose bytes are all "spill" holds the spilled register itself.
  * Byte j of a slot is the byte at fp - 8*spi - j - 1, as the kernel indexes
  * slot_type[], so the log prints a slot from its highest address down.
+ *
+ * Copies are copy-on-write: a clone shares registers (frozen), the stack array
+ * and the slots; Frame.reg and Frame.slot hand out a private copy before a
+ * change. A new field of the state is copied in VerifierState.clone or
+ * Frame.clone and compared in prune.ts statesEqual.
  */
 import { Reg } from './types.js';
 
