@@ -24,6 +24,13 @@ function stateWithSpill(): VerifierState {
   return st;
 }
 
+/** An unknown scalar with an id: a copy of another register (or of several). */
+function linked(id: number): Reg {
+  const r = Reg.unknown();
+  r.id = id;
+  return r;
+}
+
 const ctx: PruneContext = { liveMask: () => 0x7ff, allowUninitStack: false };
 
 test('a clone shares its stack slots until one side writes', () => {
@@ -56,8 +63,7 @@ test('states_equal on a shared slot still pairs the ids of its spilled register'
   // inconsistent (check_ids): skipping the shared slot would wrongly call the states equal.
   const old = stateWithSpill();
   old.cur.stack[0]!.spilled!.id = 5;
-  old.cur.regs[1] = Reg.unknown();
-  old.cur.regs[1]!.id = 5;
+  old.cur.regs[1] = linked(5);
   const cur = old.clone();
   assert.ok(statesEqual(old, cur, ctx), 'a state equals its clone');
   cur.cur.reg(1).id = 6;
@@ -92,8 +98,7 @@ test('a clone shares its registers, frozen, until one side writes through Frame.
 
 test('allRegs gives registers that are the frame\'s own to change', () => {
   const a = stateWithSpill();
-  a.cur.regs[4] = Reg.unknown();
-  a.cur.regs[4]!.id = 9;
+  a.cur.regs[4] = linked(9);
   const b = a.clone();
   const got = b.allRegs((r) => r.id === 9);
   assert.equal(got.length, 1);
@@ -118,10 +123,8 @@ test('states_equal on a shared register still pairs its ids', () => {
   // old: r1 and r2 are copies of one scalar (id 5); cur shares r1 (id 5) but r2 now has id 6:
   // pairing 5 with 5 and 5 with 6 is inconsistent, even though r1 is the very same object.
   const old = stateWithSpill();
-  old.cur.regs[1] = Reg.unknown();
-  old.cur.regs[1]!.id = 5;
-  old.cur.regs[2] = Reg.unknown();
-  old.cur.regs[2]!.id = 5;
+  old.cur.regs[1] = linked(5);
+  old.cur.regs[2] = linked(5);
   const cur = old.clone();
   assert.ok(statesEqual(old, cur, ctx), 'a state equals its clone');
   cur.cur.reg(2).id = 6;
