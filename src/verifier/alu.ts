@@ -63,8 +63,7 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
         return;
       }
       // A copy of an unknown scalar shares an id with it, so a bounds check on one applies to both.
-      if (s.type === 'scalar') env.idBeforeMov(s);
-      env.writeReg(ins.dst, s.clone());
+      env.writeReg(ins.dst, (s.type === 'scalar' ? env.idBeforeMov(ins.src) : s).clone());
       return;
     }
     if (s.type !== 'scalar') {
@@ -78,8 +77,7 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
     if (!ins.off && s.s.umax <= 0xffffffffn) {
       // w1 = w2 with r2 known to fit in 32 bits copies r2 exactly: the copy shares r2's id, so a
       // bounds check on either refines both (check_alu_op: is_src_reg_u32, copy_register_state)
-      env.idBeforeMov(s);
-      const c = s.clone();
+      const c = env.idBeforeMov(ins.src).clone();
       c.s.zext32();
       c.s.sync();
       env.writeReg(ins.dst, c);

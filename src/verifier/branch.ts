@@ -83,7 +83,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
     return taken === 1 ? target : fall;
   }
-  const other = env.cur.clone();
+  const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1);
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
   let tOk = true, fOk = true;
@@ -177,24 +177,17 @@ function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean):
 function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
   const id = like.id;
   if (!id) return;
-  for (const f of st.frames) {
-    const fix = (r: Reg): void => {
-      if (!r.maybeNull || r.id !== id) return;
-      if (isNull) {
-        const z = Reg.known(0n);
-        Object.assign(r, z);
-      } else {
-        r.maybeNull = false;
-        if (!r.refObjId) r.id = 0;
-      }
-    };
-    f.regs.forEach(fix);
-    // (a slot whose spill changes is made the frame's own first: Frame.slot)
-    for (let spi = 0; spi < f.stack.length; spi++) {
-      const sp = f.stack[spi]?.spilled;
-      if (sp && sp.maybeNull && sp.id === id) fix(f.slot(spi).spilled!);
+  const fix = (r: Reg): void => {
+    if (isNull) {
+      const z = Reg.known(0n);
+      Object.assign(r, z);
+    } else {
+      r.maybeNull = false;
+      if (!r.refObjId) r.id = 0;
     }
-  }
+  };
+  // (a register or slot that changes is made the frame's own first: Frame.reg, Frame.slot)
+  for (const r of st.allRegs((x) => x.maybeNull && x.id === id)) fix(r);
   // A NULL reservation holds nothing to release.
   if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
 }

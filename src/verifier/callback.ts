@@ -128,6 +128,7 @@ export function callbackReturn(env: Verifier, r0: Reg): number {
     for (let r = 0; r <= 9; r++) af.regs[r] = Reg.notInit();
     for (let r = 1; r <= 5; r++) af.regs[r] = af.callbackArgs?.[r - 1]?.clone() ?? Reg.notInit();
     af.stack = [];
+    af.stackOwned = true;
     af.callbackIter++;
     again.path = { insn: i, to: af.subprog, taken: true, prev: again.path };
     pushStack(env, again, af.subprog, i);

@@ -42,45 +42,51 @@ const bit = (r: number): number => 1 << r;
 const ARGS = 0b111110; // r1..r5
 const CALLER_SAVED = 0b111111; // r0..r5
 
-function useDef(ins: Insn, helperArgs: (id: number) => number): [number, number] {
+const ud = (use: number, def: number): number => use | (def << 16);
+
+/**
+ * The registers instruction `ins` reads (use) and writes (def), packed as use | def << 16: one
+ * number rather than a pair, since it runs once per instruction of every program verified.
+ */
+function useDef(ins: Insn, helperArgs: (id: number) => number): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
   switch (cls) {
     case op.BPF_ALU:
     case op.BPF_ALU64:
-      if (o === op.BPF_MOV) return [x ? bit(ins.src) : 0, bit(ins.dst)];
-      if (o === op.BPF_END || o === op.BPF_NEG) return [bit(ins.dst), bit(ins.dst)];
-      return [bit(ins.dst) | (x ? bit(ins.src) : 0), bit(ins.dst)];
+      if (o === op.BPF_MOV) return ud(x ? bit(ins.src) : 0, bit(ins.dst));
+      if (o === op.BPF_END || o === op.BPF_NEG) return ud(bit(ins.dst), bit(ins.dst));
+      return ud(bit(ins.dst) | (x ? bit(ins.src) : 0), bit(ins.dst));
     case op.BPF_LDX:
-      return [bit(ins.src), bit(ins.dst)];
+      return ud(bit(ins.src), bit(ins.dst));
     case op.BPF_ST:
-      return [bit(ins.dst), 0];
+      return ud(bit(ins.dst), 0);
     case op.BPF_STX:
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
-        if (ins.imm === op.BPF_CMPXCHG) return [bit(ins.dst) | bit(ins.src) | 1, 1];
-        if (ins.imm & op.BPF_FETCH) return [bit(ins.dst) | bit(ins.src), bit(ins.src)];
-        if (ins.imm === op.BPF_LOAD_ACQ) return [bit(ins.src), bit(ins.dst)];
+        if (ins.imm === op.BPF_CMPXCHG) return ud(bit(ins.dst) | bit(ins.src) | 1, 1);
+        if (ins.imm & op.BPF_FETCH) return ud(bit(ins.dst) | bit(ins.src), bit(ins.src));
+        if (ins.imm === op.BPF_LOAD_ACQ) return ud(bit(ins.src), bit(ins.dst));
       }
-      return [bit(ins.dst) | bit(ins.src), 0];
+      return ud(bit(ins.dst) | bit(ins.src), 0);
     case op.BPF_LD:
-      if (ins.code === op.OP_LDDW) return [0, bit(ins.dst)];
-      return [bit(6) | (op.modeOf(ins.code) === op.BPF_IND ? bit(ins.src) : 0), CALLER_SAVED];
+      if (ins.code === op.OP_LDDW) return ud(0, bit(ins.dst));
+      return ud(bit(6) | (op.modeOf(ins.code) === op.BPF_IND ? bit(ins.src) : 0), CALLER_SAVED);
     case op.BPF_JMP:
     case op.BPF_JMP32:
-      if (o === op.BPF_EXIT) return [1, 0];
-      if (o === op.BPF_JA || o === op.BPF_JCOND) return [0, 0]; // may_goto reads no register
+      if (o === op.BPF_EXIT) return ud(1, 0);
+      if (o === op.BPF_JA || o === op.BPF_JCOND) return ud(0, 0); // may_goto reads no register
       if (o === op.BPF_CALL) {
-        if (x) return [ARGS | bit(ins.dst), CALLER_SAVED];
+        if (x) return ud(ARGS | bit(ins.dst), CALLER_SAVED);
         if (ins.src === op.BPF_PSEUDO_HELPER) {
           const n = Math.min(5, helperArgs(ins.imm));
-          return [((1 << (n + 1)) - 1) & ~1, CALLER_SAVED];
+          return ud(((1 << (n + 1)) - 1) & ~1, CALLER_SAVED);
         }
-        return [ARGS, CALLER_SAVED];
+        return ud(ARGS, CALLER_SAVED);
       }
-      return [bit(ins.dst) | (x ? bit(ins.src) : 0), 0];
+      return ud(bit(ins.dst) | (x ? bit(ins.src) : 0), 0);
   }
-  return [0, 0];
+  return ud(0, 0);
 }
 
 export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
@@ -180,9 +186,9 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   // Liveness: backward fixpoint over the successor relation.
   const use = new Uint16Array(n), def = new Uint16Array(n), liveIn = new Uint16Array(n);
   for (let i = 0; i < n; i++) {
-    const [u, d] = useDef(insns[i]!, opts.helperArgs);
-    use[i] = u;
-    def[i] = d;
+    const packed = useDef(insns[i]!, opts.helperArgs);
+    use[i] = packed & 0xffff;
+    def[i] = packed >>> 16;
   }
   // (without loops, the pass in reverse order is the fixpoint: no second pass to confirm it)
   for (let changed = true; changed; changed &&= !succ.forward) {

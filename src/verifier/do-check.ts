@@ -14,7 +14,7 @@ import type { Verifier } from './env.js';
 import { VerifierState } from './state.js';
 import { checkExit, checkCall } from './call.js';
 import { frameStr, stateStr, insnLine } from './log.js';
-import { statesEqual, statesMaybeLooping } from './prune.js';
+import { statesEqual, statesMaybeLooping, lastMiss } from './prune.js';
 import { iterActiveAt, iterActiveDepthsDiffer } from './iter.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
@@ -114,10 +114,11 @@ export function isStateVisited(env: Verifier, i: number): boolean {
     const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
     for (const c of list) {
       if (c.branches === 0) {
-        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, false, c.missAt))) {
           c.hit++;
           return true;
         }
+        c.missAt = lastMiss();
       } else if (isCallbackEntry) {
         // Callback re-entry: the helper bounds the iterations, so containment in an
         // iteration still being explored is a fixpoint (the kernel's calls_callback case).
@@ -174,7 +175,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
-  const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0 };
+  const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1 };
   env.cp = cp;
   env.totalStates++;
   const l = list ?? [];
@@ -245,6 +246,8 @@ export interface Checkpoint {
   parent: Checkpoint | null;
   hit: number;
   miss: number;
+  /** where the last comparison with this state found a register that differs (prune.ts lastMiss), tried first next time */
+  missAt: number;
 }
 
 export interface WorkItem {

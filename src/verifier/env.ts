@@ -375,14 +375,24 @@ export class Verifier implements MapNames {
    * assign_scalar_id_before_mov: before rX = rY (or a spill of rY), a link of rY to another
    * register plus a constant (BPF_ADD_CONST) is dropped, since a copy cannot carry a second
    * offset; then rY gets an id, if it has none and is not constant, that the copy shares.
+   * rY is a register number or register object of the top frame; returns rY as it now is (a
+   * private copy when it changed: Frame.reg).
    */
-  idBeforeMov(r: Reg): void {
-    if (r.addConst) {
-      r.id = 0;
-      r.addConst = false;
-      r.linkOff = 0;
+  idBeforeMov(y: number | Reg): Reg {
+    const f = this.cur.cur;
+    const regno = typeof y === 'number' ? y : f.regs.indexOf(y);
+    let r = typeof y === 'number' ? f.regs[y]! : y;
+    if (r.addConst || (!r.id && !r.s.isConst())) {
+      if (regno >= 0) r = f.reg(regno);
+      else if (r.shared) throw new Error('idBeforeMov: a shared register outside the current frame');
+      if (r.addConst) {
+        r.id = 0;
+        r.addConst = false;
+        r.linkOff = 0;
+      }
+      if (!r.id && !r.s.isConst()) r.id = this.newId();
     }
-    if (!r.id && !r.s.isConst()) r.id = this.newId();
+    return r;
   }
 
   newId(): number {

@@ -167,7 +167,7 @@ export function processIterNextCall(env: Verifier, i: number, loc: IterLoc): voi
     qi.state = 'active';
     qi.depth++;
     if (prev) widenImpreciseScalars(env, prev.state, queued);
-    queued.cur.regs[0]!.maybeNull = false;
+    queued.cur.reg(0).maybeNull = false;
     pushStack(env, queued, i + 1, i);
   }
   iterSlot(cur, loc).state = 'drained';

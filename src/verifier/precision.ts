@@ -311,6 +311,12 @@ interface Slots {
   rd?: boolean;
 }
 
+/** Every slot of the frame (a module function, not a closure made per instruction and pass). */
+function allSlots(sl: Slots): void {
+  sl.lo = ALL_SLOTS;
+  sl.hi = ALL_SLOTS;
+}
+
 /**
  * Backward transfer: what matters before instruction i, given what matters
  * after it (`out`, and the slots in `sl`, updated in place) and the
@@ -323,10 +329,6 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
   const d = bit(ins.dst), s = bit(ins.src);
-  const allSlots = (): void => {
-    sl.lo = ALL_SLOTS;
-    sl.hi = ALL_SLOTS;
-  };
   switch (cls) {
     case op.BPF_ALU:
     case op.BPF_ALU64: {
@@ -349,7 +351,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
         if (slots) {
           sl.lo = (sl.lo | slots[0]) >>> 0;
           sl.hi = (sl.hi | slots[1]) >>> 0;
-        } else if (stackPtrs & s) allSlots();
+        } else if (stackPtrs & s) allSlots(sl);
         if (callerPtrs & s) sl.rd = true;
       }
       return (out & ~d) | s;
@@ -365,7 +367,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
     }
     case op.BPF_STX: {
       if (op.modeOf(ins.code) === op.BPF_ATOMIC) {
-        if (stackPtrs & d) allSlots();
+        if (stackPtrs & d) allSlots(sl);
         if (callerPtrs & d) sl.rd = true;
         if (ins.imm === op.BPF_LOAD_ACQ) return (out & ~d) | s;
         return out | d | s | (ins.imm === op.BPF_CMPXCHG ? 1 : 0);
@@ -401,7 +403,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
         if (!x && ins.src === op.BPF_PSEUDO_HELPER) {
           const h = helperUse(ins.imm);
           args = h.args;
-          if (h.readsStack && h.wholeStack) allSlots();
+          if (h.readsStack && h.wholeStack) allSlots(sl);
           else if (h.readsStack) {
             // Through an argument that is r10 plus a constant here, the helper reads at most the
             // bytes from there up to the frame's top; through any other, perhaps every slot.
@@ -413,7 +415,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
               if (size === 0) continue; // a key whose value no check reads
               const slots = off === undefined ? undefined : slotsOf(off, size !== undefined && size > 0 && size <= -off ? size : -off);
               if (!slots) {
-                allSlots();
+                allSlots(sl);
                 break;
               }
               sl.lo = (sl.lo | slots[0]) >>> 0;
@@ -423,11 +425,11 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
           if (h.readsStack && callerPtrs & (h.stackArgs ?? ARGS)) sl.rd = true;
         } else if (x || ins.src !== op.BPF_PSEUDO_CALL) {
           // a kfunc or an indirect call may read this stack, or a caller's, through a pointer
-          allSlots();
+          allSlots(sl);
           sl.rd = true;
         } else if (callee.readsCaller && stackPtrs & callee.args) {
           // a function that reads through an argument that may point to this stack
-          allSlots();
+          allSlots(sl);
           if (callerPtrs & callee.args) sl.rd = true;
         }
         // (A function reaches its caller's stack only through its arguments: stack pointers
@@ -441,7 +443,7 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
       return out | d | (x ? s : 0);
   }
   // Unknown classes: everything matters.
-  allSlots();
+  allSlots(sl);
   sl.rd = true;
   return ALL;
 }

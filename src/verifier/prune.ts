@@ -16,30 +16,38 @@ import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SP
 
 class IdMap {
   /**
-   * (old, cur) pairs seen so far, flat. A state comparison runs for every
-   * stored state at every prune point and usually meets a handful of ids, so
-   * a lazily created array beats a pair of Maps allocated per comparison.
+   * (old, cur) pairs seen so far, flat, the first `n` entries. A state comparison runs for
+   * every stored state at every prune point and usually meets a handful of ids, so one array
+   * reused by every comparison (never shrunk: setting its length to 0 frees its store) beats
+   * a pair of Maps allocated per comparison.
    */
-  private pairs: number[] | null = null;
+  private pairs: number[] = [];
+  private n = 0;
   private tmp = 1 << 30;
+
+  /** @param lax every pair holds: for the id-blind quick test (surelyUnsafe) */
+  constructor(private readonly lax = false) {}
 
   /** Forget every pair: one map serves every comparison (statesEqual does not nest). */
   reset(): void {
-    if (this.pairs) this.pairs.length = 0;
+    this.n = 0;
     this.tmp = 1 << 30;
   }
 
   /** old and cur ids must correspond one to one (check_ids). */
   check(oldId: number, curId: number): boolean {
+    if (this.lax) return true;
     if (!oldId && !curId) return true;
     if (!oldId) oldId = ++this.tmp;
     if (!curId) curId = ++this.tmp;
-    const p = (this.pairs ??= []);
-    for (let k = 0; k < p.length; k += 2) {
+    const p = this.pairs, n = this.n;
+    for (let k = 0; k < n; k += 2) {
       const a = p[k]!, b = p[k + 1]!;
       if (a === oldId || b === curId) return a === oldId && b === curId;
     }
-    p.push(oldId, curId);
+    p[n] = oldId;
+    p[n + 1] = curId;
+    this.n = n + 2;
     return true;
   }
 }
@@ -99,11 +107,18 @@ export type Exactness = boolean | 'range';
  * live or not, and every stack byte), which on the same path means a loop
  * that cannot make progress (the kernel's EXACT mode).
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact: Exactness = false): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact: Exactness = false, hint = -1): boolean {
+  missAt = -1;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   // bpf_rcu_read_lock / bpf_preempt_disable sections (the kernel's states_equal compares them too)
   if (old.rcuLock !== cur.rcuLock || old.preemptLock !== cur.preemptLock) return false;
+  // Most comparisons fail, and a stored state tends to fail again on the same register: test
+  // that one first (the result is the same, only found sooner).
+  if (hint >= 0 && exact === false && surelyUnsafe(old, cur, ctx, hint >> 4, hint & 15)) {
+    missAt = hint;
+    return false;
+  }
   const ids = IDS;
   ids.reset();
   for (let k = 0; k < old.frames.length; k++) {
@@ -120,6 +135,12 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
       const o = fo.regs[r]!, c = fc.regs[r]!;
+      // A register both states still share (copy-on-write, state.ts) equals itself: only its ids
+      // are left to record, as regsafe would.
+      if (o === c) {
+        if (sameRegIds(o, ids, exact)) continue;
+        return false;
+      }
       if (regsafe(o, c, ids, exact)) continue;
       // An imprecise scalar: any scalar value is as safe as the one already explored (regsafe's
       // !precise case). Asked only on a mismatch, so that the analysis runs only where it helps
@@ -128,6 +149,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
         if (precise < 0) precise = ctx.preciseMask(cur, k);
         if (!(precise & (1 << r))) continue;
       }
+      missAt = (k << 4) | r;
       return false;
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
@@ -185,6 +207,42 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   return true;
 }
+
+/**
+ * regsafe(r, r): the id pairs it records, and whether they hold (regs_exact checks id and
+ * ref_obj_id of every type; otherwise a scalar its id, a pointer both, an unwritten one none).
+ */
+function sameRegIds(r: Reg, ids: IdMap, exact: Exactness): boolean {
+  if (r.type === 'not_init' && exact !== true) return true;
+  if (r.type === 'scalar' && exact !== true) return !r.id || ids.check(r.id, r.id);
+  return (!r.id || ids.check(r.id, r.id)) && (!r.refObjId || ids.check(r.refObjId, r.refObjId));
+}
+
+/** Where the last statesEqual found a register that differs (frame << 4 | register), or -1 (lastMiss). */
+let missAt = -1;
+
+/** Where the last statesEqual call failed on a register (frame << 4 | register), or -1: a hint for the next comparison with the same stored state. */
+export function lastMiss(): number {
+  return missAt;
+}
+
+/**
+ * A necessary condition for statesEqual(old, cur) to fail, on register r of frame k alone:
+ * it is live, not the same object, unsafe even with every id pair allowed, and not an
+ * imprecise scalar pair. (Ids only add failures, so this never fails a pair statesEqual passes.)
+ */
+function surelyUnsafe(old: VerifierState, cur: VerifierState, ctx: PruneContext, k: number, r: number): boolean {
+  const fo = old.frames[k], fc = cur.frames[k];
+  if (!fo || !fc || r >= 10) return false;
+  if (!(ctx.liveMask(cur, k) & (1 << r))) return false;
+  const o = fo.regs[r]!, c = fc.regs[r]!;
+  if (o === c || regsafe(o, c, LAX)) return false;
+  if (o.type === 'scalar' && c.type === 'scalar' && ctx.preciseMask && !(ctx.preciseMask(cur, k) & (1 << r))) return false;
+  return true;
+}
+
+/** An id map in which every pair holds (surelyUnsafe). */
+const LAX = new IdMap(true);
 
 /** The id map of the comparison under way (one for all: a comparison runs at every prune point, for every stored state). */
 const IDS = new IdMap();

@@ -69,7 +69,7 @@ function reachesAround(ins: Insn, helperUse: (id: number) => HelperUse): boolean
  * Slots (lo, hi words) instruction `ins` may read, given the registers that may point to the
  * stack before it and, for r1..r5, the constant r10 offset they hold when known.
  */
-function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r: number) => number | undefined,
+function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined,
   helperUse: (id: number) => HelperUse): readonly [number, number] {
   const cls = op.classOf(ins.code);
   switch (cls) {
@@ -91,7 +91,7 @@ function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r:
       let lo = 0, hi = 0;
       for (let r = 1; r <= 5; r++) {
         if (!(via & (1 << r))) continue;
-        const off = fpOffset(r);
+        const off = fpOffsetAt(i, r);
         const s = off === undefined ? undefined : slotsOf(off, -off);
         if (!s) return ALL;
         lo |= s[0];
@@ -102,6 +102,10 @@ function readSlots(ins: Insn, stackPtrs: number, slotsOf: SlotsOf, fpOffset: (r:
   }
   return NONE;
 }
+
+/** computeCallerAccess asks only whether a caller's stack may be read: no offsets, no slots. */
+const NO_SLOTS_OF: SlotsOf = () => undefined;
+const NO_OFFSET = (): undefined => undefined;
 
 /**
  * Per instruction i, words 2i and 2i+1: the slots some path from i may read before its
@@ -121,7 +125,7 @@ export function computeStackLiveness(
   const own = new Uint32Array(2 * n);
   for (let i = 0; i < n; i++) {
     if (second[i]) continue;
-    const a = readSlots(insns[i]!, stackPtrsIn[i]!, slotsOf, (r) => fpOffsetAt(i, r), helperUse);
+    const a = readSlots(insns[i]!, i, stackPtrsIn[i]!, slotsOf, fpOffsetAt, helperUse);
     own[2 * i] = a[0];
     own[2 * i + 1] = a[1];
   }
@@ -160,7 +164,7 @@ export function computeCallerAccess(
   const reads = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     if (second[i]) continue;
-    const a = readSlots(insns[i]!, callerPtrsIn[i]!, () => undefined, () => undefined, helperUse);
+    const a = readSlots(insns[i]!, i, callerPtrsIn[i]!, NO_SLOTS_OF, NO_OFFSET, helperUse);
     reads[i] = a[0] !== 0 || a[1] !== 0 ? 1 : 0;
   }
   for (let changed = true; changed; changed &&= !succ.forward) {

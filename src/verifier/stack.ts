@@ -83,7 +83,7 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
   // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
   if (val && aligned && env.privileged && val.type === 'scalar' && (size === 8 || val.s.umax < (1n << BigInt(size * 8))))
-    env.idBeforeMov(val);
+    val = env.idBeforeMov(val);
   if (val && size === 8 && aligned) {
     // check_stack_write_fixed_off: a stack pointer may not be spilled into a caller's frame
     // (the caller's slot would outlive the callee's frame the pointer may point into).

@@ -9,11 +9,24 @@
  * slot whose bytes are all "spill" holds the spilled register itself.
  * Byte j of a slot is the byte at fp - 8*spi - j - 1, as the kernel indexes
  * slot_type[], so the log prints a slot from its highest address down.
+ *
+ * Copies are copy-on-write: a clone shares registers (frozen), the stack array
+ * and the slots; Frame.reg and Frame.slot hand out a private copy before a
+ * change. A new field of the state is copied in VerifierState.clone or
+ * Frame.clone and compared in prune.ts statesEqual.
  */
 import { Reg } from './types.js';
 
-/** (Reg.notInit() is one frozen object, shared rather than copied.) */
-const NOT_INIT = Reg.notInit();
+/**
+ * Mark a register as held by more than one frame, and freeze it and its Scalar: from now on
+ * it is only read, and a change goes to a copy (Frame.reg). (A register is shared once: every
+ * later clone passes the same frozen object on.)
+ */
+function shareReg(r: Reg): void {
+  r.shared = true;
+  Object.freeze(r.s);
+  Object.freeze(r);
+}
 
 // (stack-liveness.ts counts no store as a read, since no store checks what it overwrites: a
 // store over an iterator's slot scrubs it unchecked, as the kernel's scrub_special_slot does.)
@@ -87,6 +100,7 @@ export class StackSlot {
 
 export class Frame {
   regs: Reg[];
+  /** the slots by spi; read it directly, write only through slot() (copy-on-write) */
   stack: Array<StackSlot | undefined> = [];
   /** instruction index of the call that created this frame (-1 for the main frame) */
   callsite: number;
@@ -102,6 +116,12 @@ export class Frame {
   callbackIter = 0;
   callbackMax = -1;
 
+  /**
+   * `stack` is this frame's own array; when false it is shared with another frame (Frame.clone)
+   * and is never written: slot() copies it first. A frame that gives itself a new array sets it.
+   */
+  stackOwned = true;
+
   constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[]) {
     this.regs = regs ?? Array.from({ length: 11 }, () => Reg.notInit());
     this.callsite = callsite;
@@ -109,23 +129,20 @@ export class Frame {
   }
 
   clone(): Frame {
-    // Clones happen at every branch and checkpoint: build the copies directly, with no
-    // throw-away registers and no closures.
-    const src = this.regs;
-    const regs = new Array<Reg>(src.length);
-    for (let r = 0; r < src.length; r++) {
-      const x = src[r]!;
-      regs[r] = x === NOT_INIT ? x : x.clone();
+    // Clones happen at every branch and checkpoint: copy-on-write registers, like the slots
+    // below. Both frames now hold the same register objects, frozen (shareReg), and the first
+    // write through either frame's reg() copies the one written. Most registers are not
+    // written before the next clone or the end of the path.
+    const regs = this.regs.slice();
+    for (let r = 0; r < regs.length; r++) {
+      const x = regs[r]!;
+      if (!x.shared) shareReg(x);
     }
     const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
-    // Copy-on-write slots: both frames now share them, and the first write through either
-    // frame's slot() copies the one written.
-    const st = this.stack;
-    for (let k = 0; k < st.length; k++) {
-      const s = st[k];
-      if (s) s.shared = true;
-    }
-    f.stack = st.slice();
+    // Copy-on-write stack: both frames now hold the same array, and the first write through
+    // either frame's slot() gives that frame its own array, then its own copy of the slot.
+    f.stack = this.stack;
+    f.stackOwned = this.stackOwned = false;
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
     f.callbackEntry = this.callbackEntry;
@@ -134,11 +151,37 @@ export class Frame {
     return f;
   }
 
+  /** A private copy of a shared stack array; the slots in it are still shared with the other holders. */
+  private ownStack(): void {
+    const st = this.stack.slice();
+    for (let k = 0; k < st.length; k++) {
+      const s = st[k];
+      if (s) s.shared = true;
+    }
+    this.stack = st;
+    this.stackOwned = true;
+  }
+
+  /**
+   * Register r, to be changed in place: copied first when shared with another frame. Reads,
+   * and writes of a whole new register (`regs[r] = ...`), go through `regs` directly; every
+   * change of a register's fields must come through here.
+   */
+  reg(r: number): Reg {
+    let x = this.regs[r]!;
+    if (x.shared) {
+      x = x.clone();
+      this.regs[r] = x;
+    }
+    return x;
+  }
+
   /**
    * Slot `spi`, to be written: created when never touched, copied first when shared with
    * another frame. Reads go through `stack[spi]`; every write must come through here.
    */
   slot(spi: number): StackSlot {
+    if (!this.stackOwned) this.ownStack();
     let s = this.stack[spi];
     if (!s) {
       s = new StackSlot();
@@ -197,14 +240,15 @@ export class VerifierState {
 
   /**
    * Every register and spilled register of every frame that `match` selects, to be changed
-   * (id-based refinement, releasing a reference): a matching spill's slot is made the
-   * frame's own first, as Frame.slot does for any write. (An array, not a generator: it runs
+   * (id-based refinement, releasing a reference): a matching register or spill's slot is made
+   * the frame's own first, as Frame.reg and Frame.slot do for any write. (An array, not a generator: it runs
    * at every branch on a linked scalar, and usually matches nothing.)
    */
   allRegs(match: (r: Reg) => boolean): Reg[] {
     const out: Reg[] = [];
     for (const f of this.frames) {
-      for (const r of f.regs) if (match(r)) out.push(r);
+      const regs = f.regs;
+      for (let r = 0; r < regs.length; r++) if (match(regs[r]!)) out.push(f.reg(r));
       const st = f.stack;
       for (let spi = 0; spi < st.length; spi++) {
         const sp = st[spi]?.spilled;
@@ -212,5 +256,17 @@ export class VerifierState {
       }
     }
     return out;
+  }
+
+  /**
+   * A clone for the other side of a branch whose sides are then refined in place: registers
+   * `a` and `b` (-1: none) of the top frame are made private in both states first.
+   */
+  cloneOwning(a: number, b: number): VerifierState {
+    const c = this.clone();
+    const f = this.cur, g = c.cur;
+    if (a >= 0) { f.reg(a); g.reg(a); }
+    if (b >= 0) { f.reg(b); g.reg(b); }
+    return c;
   }
 }

@@ -78,6 +78,12 @@ export class Reg {
   btfId = 0;
   btfName = '';
   btfFlags: BtfPtrFlags = '';
+  /**
+   * The register is held by more than one frame (state.ts: a state clone shares its registers
+   * rather than copying them) and is frozen, its Scalar too: it is never written again, and a
+   * write that skipped Frame.reg() (which hands out a private copy first) fails loudly.
+   */
+  shared = false;
 
   /** `s` given: the register takes it as is (no throw-away unknown scalar on the hot paths). */
   constructor(s?: Scalar) {
@@ -156,7 +162,9 @@ export class Reg {
   }
 }
 
-const NOT_INIT: Reg = Object.freeze(new Reg(Object.freeze(Scalar.unknown()) as Scalar)) as Reg;
+const NOT_INIT: Reg = new Reg(Object.freeze(Scalar.unknown()) as Scalar);
+NOT_INIT.shared = true;
+Object.freeze(NOT_INIT);
 
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */
 export function regTypeStr(r: Reg): string {
