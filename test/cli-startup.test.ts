@@ -239,3 +239,45 @@ test('two copies of the bundle keep separate code caches, so a stack names the c
     rmSync(copy, { recursive: true, force: true });
   }
 });
+
+/** The `programs` option of every Runtime.load `tsbpf prog run ARGS` makes (the module tree, with Runtime.prototype.load wrapped by a preload), and the run's output. */
+function loadsOf(args: string[]): { loads: (string[] | null)[]; status: number | null; out: string } {
+  const spy = join(tmp, 'load-spy.mjs');
+  writeFileSync(
+    spy,
+    `import { Runtime } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/runtime/runtime.js')).href)};
+const load = Runtime.prototype.load;
+Runtime.prototype.load = function (spec, opts) { process.stderr.write('LOAD ' + JSON.stringify(opts?.programs ?? null) + '\\n'); return load.call(this, spec, opts); };\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(spy).href, join(ROOT, 'bin/tsbpf'), ...args], { encoding: 'utf8', env: { ...process.env, TSBPF_BUNDLE: '0' } });
+  const loads = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('LOAD '))
+    .map((l) => JSON.parse(l.slice(5)) as string[] | null);
+  return { loads, status: r.status, out: r.stdout + r.stderr };
+}
+
+test('prog run loads only the program it runs when no map slot names a program (the others are not verified or compiled)', () => {
+  const { loads, status, out } = loadsOf(PROG_RUN);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  // xdp_firewall.o holds xdp_firewall too, which no prog_array can reach
+  assert.deepEqual(loads, [['xdp_pass']]);
+});
+
+test("prog run loads the whole object when a prog_array's slots name its programs, so a tail call reaches them", () => {
+  // tail_call.o: dispatch tail-calls jump_table[len & 3]; slot 0 is tail_a (XDP_DROP), slot 2 tail_b (XDP_TX), slot 1 empty
+  const cases: [number, number][] = [
+    [64, 1],
+    [66, 3],
+    [65, 2],
+  ];
+  for (const [len, retval] of cases) {
+    const data = join(tmp, `pkt-${len}`);
+    writeFileSync(data, new Uint8Array(len));
+    const { loads, status, out } = loadsOf(['prog', 'run', join(FIXTURES, 'tail_call.o'), 'dispatch', 'data_in', data]);
+    assert.equal(status, 0, out);
+    assert.deepEqual(loads, [null], 'one load of the whole object');
+    assert.match(out, new RegExp(`Return value: ${retval},`), `a ${len}-byte packet`);
+  }
+});
