@@ -281,3 +281,27 @@ test("prog run loads the whole object when a prog_array's slots name its program
     assert.match(out, new RegExp(`Return value: ${retval},`), `a ${len}-byte packet`);
   }
 });
+
+/** Whether `tsbpf ARGS` (the module tree) built the helper catalog (src/uapi/helpers.ts's HELPERS, a LazyMap), and its output. */
+function catalogBuiltBy(args: string[]): { built: boolean; status: number | null; out: string } {
+  const probe = join(tmp, 'catalog-probe.mjs');
+  writeFileSync(
+    probe,
+    `import { HELPERS } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/uapi/helpers.js')).href)};
+process.on('exit', () => process.stderr.write('CATALOG ' + HELPERS.isBuilt + '\\n'));\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(probe).href, join(ROOT, 'bin/tsbpf'), ...args], { encoding: 'utf8', env: { ...process.env, TSBPF_BUNDLE: '0' } });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('CATALOG '));
+  assert.ok(line, r.stderr);
+  return { built: line === 'CATALOG true', status: r.status, out: r.stdout + r.stderr };
+}
+
+test('the helper catalog is built only when a program calls a helper: not by prog run of xdp_pass, by prog run of xdp_firewall (bpf_map_lookup_elem)', () => {
+  const pass = catalogBuiltBy(PROG_RUN);
+  assert.equal(pass.status, 0, pass.out);
+  assert.match(pass.out, /Return value: 2/);
+  assert.equal(pass.built, false, 'prog run of a program without helper calls');
+  const fw = catalogBuiltBy(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_firewall', 'data_in', pkt]);
+  assert.equal(fw.status, 0, fw.out);
+  assert.equal(fw.built, true, 'prog run of a program that looks up a map');
+});
