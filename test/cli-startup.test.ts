@@ -52,7 +52,7 @@ const PROG_RUN_FOLDERS = new Set(
   ),
 );
 
-test('tsbpf prog run loads its command, the runtime and the engines from their folders only; no other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
+test('tsbpf prog run loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
   const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt]);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
@@ -65,9 +65,19 @@ test('tsbpf prog run loads its command, the runtime and the engines from their f
       (!PROG_RUN_FOLDERS.has(dirname(f)) ||
         /^dist\/src\/object\/btf\/(dump-c|dump-raw|json)\.js$/.test(f) ||
         // the WebAssembly text printer is `prog dump jited`'s
-        f === 'dist/src/vm/jit/wat.js'),
+        f === 'dist/src/vm/jit/wat.js' ||
+        // the interpreter is --interpret's: a run on the JIT (the default) does not load it
+        f === 'dist/src/vm/interpreter.js' ||
+        f.startsWith('dist/src/vm/interp/')),
   );
   assert.deepEqual(unwanted, [], 'modules prog run does not use');
+});
+
+test('tsbpf prog run --interpret loads the interpreter, when it first prepares a program, and runs on it', () => {
+  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, '--interpret']);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  assert.ok(loaded.includes('dist/src/vm/interpreter.js'), loaded.join(' '));
 });
 
 test('tsbpf version loads the dispatcher and its own command only', () => {
@@ -129,13 +139,14 @@ function bundled(cache: string, args: string[]): { out: string; status: number |
 
 const PROG_RUN = ['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt];
 
-test('bundled tsbpf prog run reads the chunks of its command, the runtime and the engines; not the kernel backend, hooks or other commands', () => {
+test('bundled tsbpf prog run reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
   const { out, status, chunks } = bundled('0', PROG_RUN);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
   for (const want of ['main', 'prog-run', 'runtime', 'verifier', 'engine']) assert.ok(names.includes(want), `${want} in ${names.join(' ')}`);
-  const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump'].includes(n));
+  // (the interpreter's chunk is --interpret's: a run on the JIT, the default, does not read it)
+  const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump', 'interpreter'].includes(n));
   assert.deepEqual(unwanted, [], 'chunks prog run does not use');
   assert.deepEqual(new Set(Object.values(chunks)), new Set(['compiled']), 'TSBPF_COMPILE_CACHE=0: no cache');
   // scripts/bundle-cli.mjs drops comments so that V8 holds every chunk as a one-byte string; a
@@ -145,6 +156,14 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   // and each is written inside Node's CommonJS wrapper, so the loader does not concatenate one around it
   const bare = Object.keys(chunks).filter((c) => !readFileSync(join(bundleDir(), c), 'latin1').startsWith(WRAPPER[0]));
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
+});
+
+test('bundled tsbpf prog run --interpret reads the interpreter chunk', () => {
+  const { out, status, chunks } = bundled('0', [...PROG_RUN, '--interpret']);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
+  assert.ok(names.includes('interpreter'), names.join(' '));
 });
 
 /** prog run's answer without its duration */
