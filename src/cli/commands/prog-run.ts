@@ -53,8 +53,9 @@ const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid',
 export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } data_in F [data_out F [data_size_out L]]
                       [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret | --kernel] [-j|-p]
   Runs program PROG of object FILE once per repeat on the packet in data_in
-  and the context in ctx_in (BPF_PROG_TEST_RUN; the whole object is loaded
-  so prog_array slots are filled). The words may be spelled --data-in,
+  and the context in ctx_in (BPF_PROG_TEST_RUN; when prog_array slots name
+  programs, the whole object is loaded so tail calls reach them, otherwise
+  PROG alone). The words may be spelled --data-in,
   --data-out, --data-size-out, --ctx-in, --ctx-out, --repeat.
   --kernel                 load FILE into the running kernel and run PROG there (root or CAP_BPF)
   id N | pinned PATH       a program the kernel holds, as bpftool's PROG (root or CAP_BPF)
