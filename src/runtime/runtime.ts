@@ -12,7 +12,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
-import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
+import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { JitEngine } from '../vm/jit/engine.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
 import { execHelpers } from '../helpers/iter-kfuncs.js';
@@ -194,7 +194,7 @@ export class Runtime implements RuntimeApi {
     this.pins = opts.pins;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
-    else if (this.engineOpt === 'interpreter') this.engineImpl = new LazyInterpreter();
+    else if (this.engineOpt === 'interpreter') this.engineImpl = loadedEngines.interpreter?.() ?? new LazyInterpreter();
     else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
     else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
@@ -581,8 +581,9 @@ function machineCpus(): number {
 }
 
 /**
- * The interpreter as a runtime's engine: its module is imported when the runtime first prepares
- * a program (prepareAsync, which the runtime's compile step uses), so a runtime on the JIT, the
+ * The interpreter as the engine of a runtime built where its module is not loaded (the CLI; see
+ * loadedEngines in src/vm/engine.ts): the module is imported when the runtime first prepares a
+ * program (prepareAsync, which the runtime's compile step uses), so a process on the JIT, the
  * default, never loads it (issue 17; test/cli-startup.test.ts). `prepare` works once a program
  * has been prepared; before that the module is not there to call synchronously.
  */
