@@ -226,7 +226,7 @@ async function objectProgram(file: string, progName: string, values: Record<stri
 }
 
 /** Does a map of `spec` start with slots naming programs (so that loading them changes what a run can reach)? */
-export function namesPrograms(spec: CollectionSpec): boolean {
+function namesPrograms(spec: CollectionSpec): boolean {
   for (const m of spec.maps.values()) if (m.contents?.some((c) => 'program' in c)) return true;
   return false;
 }
