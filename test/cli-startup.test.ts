@@ -52,7 +52,7 @@ const PROG_RUN_FOLDERS = new Set(
   ),
 );
 
-test('tsbpf prog run loads its command, the runtime and the engines from their folders only; no other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
+test('tsbpf prog run loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
   const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt]);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
@@ -65,9 +65,19 @@ test('tsbpf prog run loads its command, the runtime and the engines from their f
       (!PROG_RUN_FOLDERS.has(dirname(f)) ||
         /^dist\/src\/object\/btf\/(dump-c|dump-raw|json)\.js$/.test(f) ||
         // the WebAssembly text printer is `prog dump jited`'s
-        f === 'dist/src/vm/jit/wat.js'),
+        f === 'dist/src/vm/jit/wat.js' ||
+        // the interpreter is --interpret's: a run on the JIT (the default) does not load it
+        f === 'dist/src/vm/interpreter.js' ||
+        f.startsWith('dist/src/vm/interp/')),
   );
   assert.deepEqual(unwanted, [], 'modules prog run does not use');
+});
+
+test('tsbpf prog run --interpret loads the interpreter, when it first prepares a program, and runs on it', () => {
+  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, '--interpret']);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  assert.ok(loaded.includes('dist/src/vm/interpreter.js'), loaded.join(' '));
 });
 
 test('tsbpf version loads the dispatcher and its own command only', () => {
@@ -129,13 +139,14 @@ function bundled(cache: string, args: string[]): { out: string; status: number |
 
 const PROG_RUN = ['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt];
 
-test('bundled tsbpf prog run reads the chunks of its command, the runtime and the engines; not the kernel backend, hooks or other commands', () => {
+test('bundled tsbpf prog run reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
   const { out, status, chunks } = bundled('0', PROG_RUN);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
   for (const want of ['main', 'prog-run', 'runtime', 'verifier', 'engine']) assert.ok(names.includes(want), `${want} in ${names.join(' ')}`);
-  const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump'].includes(n));
+  // (the interpreter's chunk is --interpret's: a run on the JIT, the default, does not read it)
+  const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump', 'interpreter'].includes(n));
   assert.deepEqual(unwanted, [], 'chunks prog run does not use');
   assert.deepEqual(new Set(Object.values(chunks)), new Set(['compiled']), 'TSBPF_COMPILE_CACHE=0: no cache');
   // scripts/bundle-cli.mjs drops comments so that V8 holds every chunk as a one-byte string; a
@@ -145,6 +156,14 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   // and each is written inside Node's CommonJS wrapper, so the loader does not concatenate one around it
   const bare = Object.keys(chunks).filter((c) => !readFileSync(join(bundleDir(), c), 'latin1').startsWith(WRAPPER[0]));
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
+});
+
+test('bundled tsbpf prog run --interpret reads the interpreter chunk', () => {
+  const { out, status, chunks } = bundled('0', [...PROG_RUN, '--interpret']);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
+  assert.ok(names.includes('interpreter'), names.join(' '));
 });
 
 /** prog run's answer without its duration */
@@ -238,4 +257,70 @@ test('two copies of the bundle keep separate code caches, so a stack names the c
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
+});
+
+/** The `programs` option of every Runtime.load `tsbpf prog run ARGS` makes (the module tree, with Runtime.prototype.load wrapped by a preload), and the run's output. */
+function loadsOf(args: string[]): { loads: (string[] | null)[]; status: number | null; out: string } {
+  const spy = join(tmp, 'load-spy.mjs');
+  writeFileSync(
+    spy,
+    `import { Runtime } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/runtime/runtime.js')).href)};
+const load = Runtime.prototype.load;
+Runtime.prototype.load = function (spec, opts) { process.stderr.write('LOAD ' + JSON.stringify(opts?.programs ?? null) + '\\n'); return load.call(this, spec, opts); };\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(spy).href, join(ROOT, 'bin/tsbpf'), ...args], { encoding: 'utf8', env: { ...process.env, TSBPF_BUNDLE: '0' } });
+  const loads = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('LOAD '))
+    .map((l) => JSON.parse(l.slice(5)) as string[] | null);
+  return { loads, status: r.status, out: r.stdout + r.stderr };
+}
+
+test('prog run loads only the program it runs when no map slot names a program (the others are not verified or compiled)', () => {
+  const { loads, status, out } = loadsOf(PROG_RUN);
+  assert.equal(status, 0, out);
+  assert.match(out, /Return value: 2/);
+  // xdp_firewall.o holds xdp_firewall too, which no prog_array can reach
+  assert.deepEqual(loads, [['xdp_pass']]);
+});
+
+test("prog run loads the whole object when a prog_array's slots name its programs, so a tail call reaches them", () => {
+  // tail_call.o: dispatch tail-calls jump_table[len & 3]; slot 0 is tail_a (XDP_DROP), slot 2 tail_b (XDP_TX), slot 1 empty
+  const cases: [number, number][] = [
+    [64, 1],
+    [66, 3],
+    [65, 2],
+  ];
+  for (const [len, retval] of cases) {
+    const data = join(tmp, `pkt-${len}`);
+    writeFileSync(data, new Uint8Array(len));
+    const { loads, status, out } = loadsOf(['prog', 'run', join(FIXTURES, 'tail_call.o'), 'dispatch', 'data_in', data]);
+    assert.equal(status, 0, out);
+    assert.deepEqual(loads, [null], 'one load of the whole object');
+    assert.match(out, new RegExp(`Return value: ${retval},`), `a ${len}-byte packet`);
+  }
+});
+
+/** Whether `tsbpf ARGS` (the module tree) built the helper catalog (src/uapi/helpers.ts's HELPERS, a LazyMap), and its output. */
+function catalogBuiltBy(args: string[]): { built: boolean; status: number | null; out: string } {
+  const probe = join(tmp, 'catalog-probe.mjs');
+  writeFileSync(
+    probe,
+    `import { HELPERS } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/uapi/helpers.js')).href)};
+process.on('exit', () => process.stderr.write('CATALOG ' + HELPERS.isBuilt + '\\n'));\n`,
+  );
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(probe).href, join(ROOT, 'bin/tsbpf'), ...args], { encoding: 'utf8', env: { ...process.env, TSBPF_BUNDLE: '0' } });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('CATALOG '));
+  assert.ok(line, r.stderr);
+  return { built: line === 'CATALOG true', status: r.status, out: r.stdout + r.stderr };
+}
+
+test('the helper catalog is built only when a program calls a helper: not by prog run of xdp_pass, by prog run of xdp_firewall (bpf_map_lookup_elem)', () => {
+  const pass = catalogBuiltBy(PROG_RUN);
+  assert.equal(pass.status, 0, pass.out);
+  assert.match(pass.out, /Return value: 2/);
+  assert.equal(pass.built, false, 'prog run of a program without helper calls');
+  const fw = catalogBuiltBy(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_firewall', 'data_in', pkt]);
+  assert.equal(fw.status, 0, fw.out);
+  assert.equal(fw.built, true, 'prog run of a program that looks up a map');
 });

@@ -37,10 +37,9 @@ function mapArg32(env: ExecEnv, mapAddr: number): HelperMap {
 const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
 /** The helper, with its hash-map operation in WebAssembly for the JIT (helpers/hash-probe.ts). */
-const inWasm = (def: HelperDef, op: ProbeOp): HelperDef => ({
-  ...def,
-  wasm32: (memory, shared, fallback) => hashProbe(op, memory, shared, fallback),
-});
+const inWasm = (def: HelperDef, op: ProbeOp): HelperDef =>
+  // (assigned, not spread: a spread would read the prototype, and so build the catalog, at import)
+  Object.assign(def, { wasm32: ((memory, shared, fallback) => hashProbe(op, memory, shared, fallback)) satisfies HelperDef['wasm32'] });
 
 export const mapHelpers: HelperDef[] = [
   inWasm(helper(BPF_FUNC.map_lookup_elem, mapLookupElemFn, mapLookupElem32), 'lookup'),

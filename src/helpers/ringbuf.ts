@@ -75,39 +75,47 @@ const discard32 = commit32(true);
 const lo = (r: bigint): number => Number(r & 0xffffffffn);
 
 export const ringbufHelpers: HelperDef[] = [
-  {
-    ...helper(BPF_FUNC.ringbuf_output, (env, r1, r2, r3, r4) => {
+  helper(
+    BPF_FUNC.ringbuf_output,
+    (env, r1, r2, r3, r4) => {
       const m = ringOf(env, r1);
       if (!m?.output) return err('EINVAL');
       return ret(m.output(Number(r2), u32(r3), r4));
-    }, output32),
+    },
+    output32,
     // The JIT's programs write records without leaving WebAssembly (ringbuf-wasm.ts).
-    wasm32: ringbufOutputWasm,
-  },
-  {
-    ...helper(BPF_FUNC.ringbuf_reserve, (env, r1, r2, r3) => {
+    ringbufOutputWasm,
+  ),
+  helper(
+    BPF_FUNC.ringbuf_reserve,
+    (env, r1, r2, r3) => {
       if (!ringOf(env, r1)) return 0n;
       if (r3 > 0xffffffffn) return 0n; // flags must be 0
       return BigInt(reserve32(env, lo(r1), Number(r2 > 0xffffffffn ? 0xffffffffn : r2), lo(r3)));
-    }, reserve32),
-    wasm32: ringbufOpWasm('reserve'),
-  },
-  {
-    ...helper(BPF_FUNC.ringbuf_submit, (env, r1, r2) => {
+    },
+    reserve32,
+    ringbufOpWasm('reserve'),
+  ),
+  helper(
+    BPF_FUNC.ringbuf_submit,
+    (env, r1, r2) => {
       ringOfRecord(env, Number(r1)).submit?.(Number(r1), r2);
       unhold(env, Number(r1));
       return 0n;
-    }, submit32),
-    wasm32: ringbufOpWasm('submit'),
-  },
-  {
-    ...helper(BPF_FUNC.ringbuf_discard, (env, r1, r2) => {
+    },
+    submit32,
+    ringbufOpWasm('submit'),
+  ),
+  helper(
+    BPF_FUNC.ringbuf_discard,
+    (env, r1, r2) => {
       ringOfRecord(env, Number(r1)).discard?.(Number(r1), r2);
       unhold(env, Number(r1));
       return 0n;
-    }, discard32),
-    wasm32: ringbufOpWasm('discard'),
-  },
+    },
+    discard32,
+    ringbufOpWasm('discard'),
+  ),
   helper(BPF_FUNC.ringbuf_query, (env, r1, r2) => {
     const m = ringOf(env, r1);
     return m?.query ? m.query(r2) : 0n;

@@ -12,8 +12,7 @@
  */
 import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
-import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
-import { Interpreter } from '../vm/interpreter.js';
+import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { JitEngine } from '../vm/jit/engine.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
 import { execHelpers } from '../helpers/kfunc-fns.js';
@@ -195,7 +194,7 @@ export class Runtime implements RuntimeApi {
     this.pins = opts.pins;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
-    else if (this.engineOpt === 'interpreter') this.engineImpl = new Interpreter();
+    else if (this.engineOpt === 'interpreter') this.engineImpl = loadedEngines.interpreter?.() ?? new LazyInterpreter();
     else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
     else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
@@ -579,6 +578,28 @@ function machineCpus(): number {
     process?: { getBuiltinModule?: (id: string) => { availableParallelism?: () => number } | undefined };
   };
   return g.navigator?.hardwareConcurrency ?? g.process?.getBuiltinModule?.('node:os')?.availableParallelism?.() ?? 1;
+}
+
+/**
+ * The interpreter as the engine of a runtime built where its module is not loaded (the CLI; see
+ * loadedEngines in src/vm/engine.ts): the module is imported when the runtime first prepares a
+ * program (prepareAsync, which the runtime's compile step uses), so a process on the JIT, the
+ * default, never loads it (issue 17; test/cli-startup.test.ts). `prepare` works once a program
+ * has been prepared; before that the module is not there to call synchronously.
+ */
+class LazyInterpreter implements Engine {
+  readonly kind = 'interpreter';
+  private impl: Engine | undefined;
+
+  prepare(image: ProgramImage): Executable {
+    if (!this.impl) throw new TsbpfError('EINVAL', 'the runtime loads its interpreter with its first program: call prepareAsync (or load a program) first');
+    return this.impl.prepare(image);
+  }
+
+  async prepareAsync(image: ProgramImage): Promise<Executable> {
+    this.impl ??= new (await import('../vm/interpreter.js')).Interpreter();
+    return this.impl.prepare(image);
+  }
 }
 
 /** The verifier is imported on first load (it is the largest module of the runtime's dependencies). */

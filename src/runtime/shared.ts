@@ -52,9 +52,8 @@ import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { BpfMap } from '../maps/map.js';
 import { attachMap, sharedStateOf, SharedProgArray } from '../maps/shareable.js';
 import { ArenaSpace } from './arena-space.js';
-import { InterpExecutable } from '../vm/interpreter.js';
-import { decodeProgram } from '../vm/interp/decode.js';
 import { validateProgram } from '../isa/validate.js';
+import type { InterpExecutable as InterpExecutableType } from '../vm/interpreter.js';
 import type { TraceSink } from './host.js';
 import { Program, programFacts, Runtime } from './runtime.js';
 
@@ -209,6 +208,27 @@ export class SharedCollection {
 }
 
 /** Runtime.attachShared: see the module comment. */
+/**
+ * The interpreter's executables bound to `cpu` (every run, tail calls included, starts from
+ * acquire), its modules imported only by a thread that runs the interpreter (issue 17).
+ */
+async function cpuBoundInterp(cpu: number): Promise<(image: ProgramImage) => Executable> {
+  const [{ InterpExecutable }, { decodeProgram }] = await Promise.all([import('../vm/interpreter.js'), import('../vm/interp/decode.js')]);
+  class CpuBoundInterp extends InterpExecutable {
+    constructor(
+      image: ProgramImage,
+      readonly boundCpu: number,
+    ) {
+      validateProgram(image.insns);
+      super(image, decodeProgram(image.insns, image.aux), !image.verified);
+    }
+    override acquire(args: RunArgs): ReturnType<InterpExecutableType['acquire']> {
+      return super.acquire(args.cpu === this.boundCpu ? args : { ...args, cpu: this.boundCpu });
+    }
+  }
+  return (image) => new CpuBoundInterp(image, cpu);
+}
+
 export async function attachShared(desc: SharedRuntime, opts: AttachOptions): Promise<SharedCollection> {
   if (!desc || desc.kind !== 'tsbpf.shared-runtime' || desc.version !== 1) throw new TsbpfError('EINVAL', 'not a shared runtime description (runtime.share())');
   const cpu = opts.cpu;
@@ -278,20 +298,7 @@ async function attachClaimed(desc: SharedRuntime, opts: AttachOptions, arena: { 
         return super.runRepeat(ctx, this.boundCpu, run, n);
       }
     }
-    /** The same for the interpreter (every run, tail calls included, starts from acquire). */
-    class CpuBoundInterp extends InterpExecutable {
-      constructor(
-        image: ProgramImage,
-        readonly boundCpu: number,
-      ) {
-        validateProgram(image.insns);
-        super(image, decodeProgram(image.insns, image.aux), !image.verified);
-      }
-      override acquire(args: RunArgs): ReturnType<InterpExecutable['acquire']> {
-        return super.acquire(args.cpu === this.boundCpu ? args : { ...args, cpu: this.boundCpu });
-      }
-    }
-    const prepare = (image: ProgramImage): Executable => (opts.engine === 'interpreter' ? new CpuBoundInterp(image, cpu) : new CpuBoundJit(image, cpu));
+    const prepare = opts.engine === 'interpreter' ? await cpuBoundInterp(cpu) : (image: ProgramImage): Executable => new CpuBoundJit(image, cpu);
     const tailCallTarget = (mapAddr: number, index: number): Executable | undefined => {
       const m = rt.maps.byAddr(mapAddr);
       const ref = m instanceof SharedProgArray ? m.getProgram(index) : undefined;

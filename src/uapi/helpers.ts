@@ -22,6 +22,7 @@ import type { ArgType, HelperProto, RetType } from './helper-proto.js';
 import * as T from './helper-progtypes.js';
 import type { ProgTypeFilter } from './helper-progtypes.js';
 import type { ProgTypeName } from './bpf-types.js';
+import { LazyMap } from '../lazy-map.js';
 
 export interface HelperInfo {
   readonly id: number;
@@ -74,7 +75,8 @@ const CTX_ANY = p('INTEGER', ['PTR_TO_CTX', 'ANYTHING']);
 const CTX_ANY_PKT = p('INTEGER', ['PTR_TO_CTX', 'ANYTHING'], PKT);
 const PROBE_READ = p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL);
 
-const entries: Array<[HelperName, HelperProto, Extra?]> = [
+/** The catalog's rows: a function, run once when HELPERS is first read. */
+const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // kernel/bpf/helpers.c: maps, time, identity, strings, loops (bpf_base_func_proto)
   ['map_lookup_elem', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY']), { pktAccess: true, impl: 'helpers/maps' }],
   ['map_update_elem', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'ANYTHING']), { pktAccess: true, impl: 'helpers/maps' }],
@@ -334,13 +336,18 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['rc_pointer_rel', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.LIRC }],
 ];
 
-/** Every helper Linux defines, by id. */
-export const HELPERS: ReadonlyMap<number, HelperInfo> = new Map(entries.map(([name, proto, extra = {}]) => {
+/**
+ * Every helper Linux defines, by id. Built on first use: the registry's helpers
+ * (src/helpers/def.ts) take their names from helper-ids.ts and read their
+ * prototypes here only when an engine or the verifier asks, so a program that
+ * calls no helper runs without the catalog being built (issue 17).
+ */
+export const HELPERS: LazyMap<number, HelperInfo> = new LazyMap(() => new Map(entries().map(([name, proto, extra = {}]) => {
   const info: HelperInfo = {
     id: BPF_FUNC[name], name, proto, progTypes: T.ANY, privileged: false, pktAccess: false, retBoundedBySize: false, ...extra,
   };
   return [info.id, info];
-}));
+})));
 
 /** The prototype program type `type` gets for helper `id` (most helpers have one for every type). */
 export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: string): HelperProto {

@@ -10,15 +10,16 @@
 import { HELPERS, helperProto, type HelperInfo } from '../uapi/helpers.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import type { ProgTypeName } from '../object/spec.js';
+import { LazyMap } from '../lazy-map.js';
 
 export interface NamedProto {
   name: string;
   proto: HelperProto;
 }
 
-/** The modelled helpers' prototypes by id (for the program types without a per-type variant). */
-export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new Map(
-  [...HELPERS.values()].filter((h) => !h.unmodelled).map((h): [number, NamedProto] => [h.id, { name: h.name, proto: h.proto }]),
+/** The modelled helpers' prototypes by id (for the program types without a per-type variant); built on first use, as the catalog is. */
+export const HELPER_PROTOS: ReadonlyMap<number, NamedProto> = new LazyMap(
+  () => new Map([...HELPERS.values()].filter((h) => !h.unmodelled).map((h): [number, NamedProto] => [h.id, { name: h.name, proto: h.proto }])),
 );
 
 /** The prototype the verifier checks a call to modelled helper `id` against in a program of `type`. */

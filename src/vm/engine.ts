@@ -122,3 +122,13 @@ export interface Engine {
    */
   prepareAsync?(image: ProgramImage): Promise<Executable>;
 }
+
+/**
+ * Engines whose modules are loaded, by kind: src/vm/interpreter.ts sets `interpreter` when it is
+ * imported (the library's entry points, src/index.ts and src/core.ts, import it). A runtime built
+ * with `engine: 'interpreter'` takes it from here, so that its `engine` is an `Interpreter` from
+ * construction on (the public contract, test/api-public.test.ts); where the module is not loaded
+ * (the CLI imports the runtime's module directly), the runtime imports it with its first
+ * program, so that a command running on the JIT never loads the interpreter (issue 17).
+ */
+export const loadedEngines: { interpreter?: () => Engine } = {};

@@ -17,7 +17,7 @@
 import { BPF_MAX_LOOPS, MAX_BPF_STACK } from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
 import type { ExecEnv } from './helper-abi.js';
-import { checkDeadline, type Engine, type Executable, type ProgramImage, type RunArgs } from './engine.js';
+import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunArgs } from './engine.js';
 import { decodeProgram, type DecodedProgram } from './interp/decode.js';
 import { exec } from './interp/exec.js';
 import { EXIT, callFunc, regU64 } from './interp/slow.js';
@@ -48,6 +48,8 @@ export class Interpreter implements Engine {
     return new InterpExecutable(image, decodeProgram(image.insns, image.aux), this.options.checked ?? !image.verified);
   }
 }
+
+loadedEngines.interpreter = () => new Interpreter();
 
 class RunEnv implements ExecEnv {
   constructor(

@@ -17,6 +17,7 @@ import type { CollectionApi, ProgramApi, RuntimeApi } from '../../runtime/api.js
 import { TsbpfError } from '../../errors.js';
 import { readBounded, writeOutput } from '../../bounded-read.js';
 import type { TestRunOptions } from '../../runtime/testrun/types.js';
+import type { CollectionSpec } from '../../object/spec.js';
 import { progress } from '../progress.js';
 import { writeStdout } from '../stdout.js';
 import type { KernelRunFlags } from '../prog-run-kernel.js';
@@ -52,8 +53,9 @@ const KERNEL_FLAGS = ['event', 'args', 'ret', 'fields', 'format', 'pid', 'tgid',
 export const usage = `Usage: tsbpf prog run { FILE PROG | id N | pinned PATH } data_in F [data_out F [data_size_out L]]
                       [ctx_in F [ctx_out F]] [repeat N] [--jit | --interpret | --kernel] [-j|-p]
   Runs program PROG of object FILE once per repeat on the packet in data_in
-  and the context in ctx_in (BPF_PROG_TEST_RUN; the whole object is loaded
-  so prog_array slots are filled). The words may be spelled --data-in,
+  and the context in ctx_in (BPF_PROG_TEST_RUN; when prog_array slots name
+  programs, the whole object is loaded so tail calls reach them, otherwise
+  PROG alone). The words may be spelled --data-in,
   --data-out, --data-size-out, --ctx-in, --ctx-out, --repeat.
   --kernel                 load FILE into the running kernel and run PROG there (root or CAP_BPF)
   id N | pinned PATH       a program the kernel holds, as bpftool's PROG (root or CAP_BPF)
@@ -193,10 +195,13 @@ interface Target {
 }
 
 /**
- * PROG of FILE, in tsbpf's runtime or (--kernel) the running kernel's. The
- * whole object is loaded, like `bpftool prog loadall`, so prog_array slots
- * naming the other programs are filled; if another program fails to load,
- * this one is loaded alone.
+ * PROG of FILE, in tsbpf's runtime or (--kernel) the running kernel's. When a
+ * map's initial contents name programs (prog_array slots, libbpf's
+ * `__array(values, ...)`), the whole object is loaded, like `bpftool prog
+ * loadall`, so those slots are filled and tail calls reach their programs; if
+ * another program fails to load, this one is loaded alone. Otherwise no other
+ * program can be reached from this one, and it is loaded alone from the start:
+ * verifying and compiling the others would only cost start-up time (issue 17).
  */
 async function objectProgram(file: string, progName: string, values: Record<string, unknown>): Promise<Target> {
   const spec = await withHostKconfig(await loadObjectFile(file));
@@ -204,17 +209,26 @@ async function objectProgram(file: string, progName: string, values: Record<stri
   // Default: the runtime's (the JIT for verified programs).
   const rt: RuntimeApi = values.kernel ? new (await import('../../kernel/index.js')).KernelRuntime() : new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});
   try {
+    const alone = { programs: [progName] };
     let coll: CollectionApi;
-    try {
-      coll = await rt.load(spec);
-    } catch {
-      coll = await rt.load(spec, { programs: [progName] });
-    }
+    if (!namesPrograms(spec)) coll = await rt.load(spec, alone);
+    else
+      try {
+        coll = await rt.load(spec);
+      } catch {
+        coll = await rt.load(spec, alone);
+      }
     return { prog: coll.program(progName), close: () => rt.close() };
   } catch (e) {
     rt.close();
     throw e;
   }
+}
+
+/** Does a map of `spec` start with slots naming programs (so that loading them changes what a run can reach)? */
+function namesPrograms(spec: CollectionSpec): boolean {
+  for (const m of spec.maps.values()) if (m.contents?.some((c) => 'program' in c)) return true;
+  return false;
 }
 
 /** A program the kernel holds (`id N`, `pinned PATH`). */
