@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Runtime, type Program } from '../src/runtime/runtime.js';
 import { assemble } from '../src/isa/asm.js';
 import type { MapSpec } from '../src/object/spec.js';
-import { BPF_F_NO_PREALLOC } from '../src/maps/flags.js';
+import { BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG } from '../src/maps/flags.js';
 import { LpmTrie } from '../src/maps/lpm-trie.js';
 import { MapError } from '../src/maps/map.js';
 import { lpmProbe } from '../src/helpers/lpm-probe.js';
@@ -101,19 +101,19 @@ const u32v = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buff
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const contents = (m: LpmTrie): string[] => [...m.entries()].map(([k, v]) => `${hex(k)}=${hex(v)}`);
 
-/** Count LpmTrie's JS program-side lookups while `fn` runs. */
-function countJsLookups(fn: () => void): number {
-  const proto = LpmTrie.prototype as unknown as Record<string, (...a: number[]) => number>;
-  const saved = proto['lookupElem']!;
+/** Count the map's JS program-side `op` calls (its ops table, which the helpers call) while `fn` runs. */
+function countJs(map: LpmTrie, op: 'lookupElem' | 'updateElem', fn: () => void): number {
+  const ops = map.ops as unknown as Record<string, (...a: number[]) => number>;
+  const saved = ops[op]!;
   let calls = 0;
-  proto['lookupElem'] = function (this: unknown, ...a: number[]): number {
+  ops[op] = (...a: number[]): number => {
     calls++;
-    return saved.apply(this, a);
+    return saved(...a);
   };
   try {
     fn();
   } finally {
-    proto['lookupElem'] = saved;
+    ops[op] = saved;
   }
   return calls;
 }
@@ -137,6 +137,8 @@ for (const keySize of [5, 8, 20]) {
       };
       let found = 0;
       let jsLookups = 0;
+      let updates = 0;
+      let jsUpdates = 0;
       for (let step = 0; step < 1500; step++) {
         const roll = r() % 100;
         if (roll < 4) {
@@ -155,7 +157,11 @@ for (const keySize of [5, 8, 20]) {
         const k = key(op === OP_LOOKUP);
         const p = packet(op, flags, k, r() >>> 0);
         let a = 0;
-        jsLookups += countJsLookups(() => (a = jit.prog.run({ data: p }).retval));
+        const jsUp = countJs(jit.map, 'updateElem', () => (jsLookups += countJs(jit.map, 'lookupElem', () => (a = jit.prog.run({ data: p }).retval))));
+        if (op === OP_UPDATE) {
+          updates++;
+          jsUpdates += jsUp;
+        }
         const b = interp.prog.run({ data: p }).retval;
         assert.equal(a, b, `step ${step} op ${op} flags ${flags} key ${hex(k)}`);
         if (op === OP_LOOKUP && a !== 0xdead) found++;
@@ -164,6 +170,8 @@ for (const keySize of [5, 8, 20]) {
       assert.deepEqual(contents(jit.map), contents(interp.map));
       assert.ok(found > 50, `lookups found prefixes (${found})`);
       assert.equal(jsLookups, 0, 'no JIT lookup went to the JS trie');
+      // replacing a stored prefix's value stays in WebAssembly; new prefixes, bad flags and long prefixes go to JS
+      assert.ok(jsUpdates > 0 && jsUpdates < updates, `updates in JS: ${jsUpdates} of ${updates}`);
     } finally {
       jit.rt.close();
       interp.rt.close();
@@ -176,7 +184,7 @@ test('lpm_trie: the JIT lookup goes on to JS for other map types and the interpr
   try {
     interp.map.set(LpmTrie.key(8, [10, 0, 0, 0]), u32v(5));
     let v = 0;
-    const n = countJsLookups(() => (v = interp.prog.run({ data: packet(OP_LOOKUP, 0, LpmTrie.key(32, [10, 1, 2, 3]), 0) }).retval));
+    const n = countJs(interp.map, 'lookupElem', () => (v = interp.prog.run({ data: packet(OP_LOOKUP, 0, LpmTrie.key(32, [10, 1, 2, 3]), 0) }).retval));
     assert.equal(v, 5);
     assert.equal(n, 1);
   } finally {
@@ -187,13 +195,34 @@ test('lpm_trie: the JIT lookup goes on to JS for other map types and the interpr
     const space = rt.space;
     const hash = rt.createMap({ name: 'h', type: 'hash', keySize: 8, valueSize: 4, maxEntries: 4, flags: BPF_F_NO_PREALLOC, pinning: 'none' }) as unknown as { addr: number };
     const calls: number[][] = [];
-    const lookup = lpmProbe(space.memory, (...a) => (calls.push(a), 77));
+    const lookup = lpmProbe('lookup', space.memory, (...a) => (calls.push(a), 77));
     assert.equal(lookup(3, hash.addr, space.alloc(8)), 77, 'a map without trie state goes to the fallback');
     assert.equal(calls.length, 1);
     assert.equal(calls[0]![0], 3);
     assert.equal(calls[0]![1], hash.addr);
   } finally {
     rt.close();
+  }
+});
+
+test('lpm_trie: BPF_F_RDONLY_PROG: a program\'s update is EPERM in both engines, and NOEXIST on a stored prefix EEXIST', async () => {
+  for (const engine of ['jit', 'interpreter'] as const) {
+    const ro = await side(engine, { ...spec(8, 4), flags: BPF_F_NO_PREALLOC | BPF_F_RDONLY_PROG });
+    const rw = await side(engine, spec(8, 4));
+    try {
+      const k = LpmTrie.key(24, [10, 1, 2, 0]);
+      ro.map.set(k, u32v(1));
+      rw.map.set(k, u32v(1));
+      assert.equal(ro.prog.run({ data: packet(OP_UPDATE, 0, k, 7) }).retval | 0, -1, `${engine}: EPERM`);
+      assert.deepEqual([...ro.map.get(k)!], [1, 0, 0, 0]);
+      assert.equal(rw.prog.run({ data: packet(OP_UPDATE, 1, k, 7) }).retval | 0, -17, `${engine}: EEXIST`);
+      assert.equal(rw.prog.run({ data: packet(OP_UPDATE, 2, k, 7) }).retval, 0);
+      assert.deepEqual([...rw.map.get(k)!], [7, 0, 0, 0]);
+      assert.equal(rw.prog.run({ data: packet(OP_UPDATE, 2, LpmTrie.key(23, [10, 1, 2, 0]), 7) }).retval | 0, -2, `${engine}: ENOENT`);
+    } finally {
+      ro.rt.close();
+      rw.rt.close();
+    }
   }
 });
 
@@ -250,7 +279,9 @@ test('lpm_trie: a corrupted trie neither holds the WebAssembly walk in a loop no
     for (let n = 0; n < cap; n++) values.add(space.readU32(pool + n * slot + N.VALUE));
     const key = space.alloc(8);
     const fb = { n: 0 };
-    const lookup = lpmProbe(space.memory, () => (fb.n++, 0));
+    const lookup = lpmProbe('lookup', space.memory, () => (fb.n++, 0));
+    const update = lpmProbe('update', space.memory, () => (fb.n++, 0));
+    const valAddr = space.alloc(8);
     const r = xorshift32(4242);
     const before = space.u8.slice();
     const poolEnd = pool + cap * slot;
@@ -267,12 +298,16 @@ test('lpm_trie: a corrupted trie neither holds the WebAssembly walk in a loop no
       space.write(key, LpmTrie.key(r() % 3 === 0 ? r() >>> 0 : r() % 40, [10 + (r() & 3), r() & 0xf0, r() & 0xff, r() & 0xff]));
       const v = lookup(0, m.addr, key) >>> 0;
       assert.ok(values.has(v), `round ${round}: the answer 0x${v.toString(16)} is a node's value word or 0`);
+      space.writeU32(valAddr, round);
+      const u = update(0, m.addr, key, valAddr, r() % 3) | 0;
+      assert.ok(u === 0 || u === -17, `round ${round}: update gave ${u}`);
     }
-    assert.equal(fb.n, 0);
-    // the walk wrote nothing: only the test's own corruptions (state, pool, key) changed
+    assert.ok(fb.n > 0, 'some updates went on to the fallback');
+    // the walks wrote nothing but node data and the nodes' values: else only the test's own corruptions (state, pool, key) changed
     const after = space.u8;
     for (let i = 0; i < before.length; i++) {
-      if ((i >= st && i < st + 32) || (i >= pool && i < poolEnd) || (i >= key && i < key + 8)) continue;
+      if ((i >= st && i < st + 32) || (i >= pool && i < poolEnd) || (i >= key && i < key + 8) || (i >= valAddr && i < valAddr + 8)) continue;
+      if ([...values].some((v) => v !== 0 && i >= v && i < v + 4)) continue;
       if (before[i] !== after[i]) assert.fail(`byte 0x${i.toString(16)} changed`);
     }
   } finally {

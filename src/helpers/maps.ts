@@ -39,13 +39,13 @@ const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt
 
 /**
  * The helper, with its hash-map operation in WebAssembly for the JIT
- * (helpers/hash-probe.ts); a lookup that is not a hash map's goes on to the
- * LPM trie walk (helpers/lpm-probe.ts; unshared memories: tries are not
- * shareable), and what neither takes to the JS operation.
+ * (helpers/hash-probe.ts); a lookup or update that is not a hash map's goes
+ * on to the LPM trie's (helpers/lpm-probe.ts; unshared memories: tries are
+ * not shareable), and what neither takes to the JS operation.
  */
 const inWasm = (def: HelperDef, op: ProbeOp): HelperDef => ({
   ...def,
-  wasm32: (memory, shared, fallback) => hashProbe(op, memory, shared, op === 'lookup' && !shared ? lpmProbe(memory, fallback) : fallback),
+  wasm32: (memory, shared, fallback) => hashProbe(op, memory, shared, op !== 'delete' && !shared ? lpmProbe(op, memory, fallback) : fallback),
 });
 
 export const mapHelpers: HelperDef[] = [

@@ -24,7 +24,7 @@ import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import type { Region } from '../memory/address-space.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
-import { DESC_LPM_STATE, L, LPM_HDR_WORDS, maxNodes, N, NODE_IM, nodeSlot } from '../memory/lpm-layout.js';
+import { DESC_LPM_STATE, L, LPM_HDR_WORDS, maxNodes, N, NODE_IM, nodeSlot, PROG_UPDATE } from '../memory/lpm-layout.js';
 
 /** The pool's first size in nodes (it doubles from there, up to maxNodes). */
 const FIRST_CAP = 16;
@@ -65,6 +65,8 @@ export class LpmTrie extends BpfMap<Uint8Array> {
       this.hdrSet(L.SLOT, this.slot);
       this.hdrSet(L.MAX_PREFIXLEN, this.maxPrefixlen);
       this.hdrSet(L.DATA_SIZE, this.dataSize);
+      this.hdrSet(L.VALUE_SIZE, this.valueSize);
+      this.hdrSet(L.PROBE, this.progWriteDenied() ? 0 : PROG_UPDATE);
     } catch (e) {
       this.close();
       throw e;

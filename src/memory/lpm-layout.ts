@@ -37,6 +37,10 @@ export const L = {
   MAX_PREFIXLEN: 4,
   /** key_size - 4 */
   DATA_SIZE: 5,
+  /** value_size: what a program's update copies */
+  VALUE_SIZE: 6,
+  /** PROG_UPDATE when programs may replace values in place (not BPF_F_RDONLY_PROG) */
+  PROBE: 7,
 } as const;
 export const LPM_HDR_WORDS = 8;
 
@@ -52,6 +56,9 @@ export const N = {
   VALUE: 16,
   DATA: 24,
 } as const;
+
+/** L.PROBE bit: the WebAssembly update may replace an existing prefix's value itself (helpers/lpm-probe.ts). */
+export const PROG_UPDATE = 1;
 
 /** lpm_trie.c's LPM_TREE_NODE_FLAG_IM */
 export const NODE_IM = 1;
