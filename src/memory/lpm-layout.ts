@@ -44,8 +44,8 @@ export const L = {
 } as const;
 export const LPM_HDR_WORDS = 8;
 
-/** Offset of the state block's address in an LPM trie's descriptor (after the hash state word, DESC_TABLE_STATE). */
-export const DESC_LPM_STATE = 36;
+/** Offset of the state block's address in an LPM trie's descriptor (after DESC_TABLE_STATE and DESC_RINGBUF_CTRL: every other map type has 0 here). */
+export const DESC_LPM_STATE = 40;
 
 /** byte offsets in a node */
 export const N = {
