@@ -100,6 +100,16 @@ function walkStart(c: FuncBody, w: Walk, nParams: number, tooLong: () => void): 
   c.localSet(w.STEPS);
 }
 
+/** push min(x, y), unsigned */
+function minU(c: FuncBody, x: number, y: number): void {
+  c.localGet(x);
+  c.localGet(y);
+  c.localGet(x);
+  c.localGet(y);
+  c.op(Op.i32_lt_u);
+  c.op(Op.select);
+}
+
 /**
  * Inside the walk's loop (its block `done` at depth 1): leave when the node
  * is none (-1) or not one of the pool's, or the walk is longer than the
@@ -124,12 +134,8 @@ function nodeMatch(c: FuncBody, w: Walk): void {
   c.op(Op.i32_add);
   c.localTee(w.A);
   c.mem(Op.i32_load, 2, N.PREFIXLEN);
-  c.localTee(w.NP);
-  c.localGet(w.PLEN);
-  c.localGet(w.NP);
-  c.localGet(w.PLEN);
-  c.op(Op.i32_lt_u);
-  c.op(Op.select);
+  c.localSet(w.NP);
+  minU(c, w.NP, w.PLEN);
   c.localSet(w.LIMIT);
   c.i32Const(0);
   c.localSet(w.M);
@@ -173,13 +179,7 @@ function nodeMatch(c: FuncBody, w: Walk): void {
   c.br(0);
   c.end();
   c.end();
-  // m = min(m, limit)
-  c.localGet(w.M);
-  c.localGet(w.LIMIT);
-  c.localGet(w.M);
-  c.localGet(w.LIMIT);
-  c.op(Op.i32_lt_u);
-  c.op(Op.select);
+  minU(c, w.M, w.LIMIT);
   c.localSet(w.M);
 }
 
