@@ -342,7 +342,7 @@ export type LpmOp = 'lookup' | 'update';
 const ARITY: Record<LpmOp, number> = { lookup: 3, update: 5 };
 
 /** The module of one operation (imports e.mem, an unshared memory, and e.fb; exports op). */
-export function lpmProbeModuleBytes(op: LpmOp): Uint8Array {
+function lpmProbeModuleBytes(op: LpmOp): Uint8Array {
   const m = new ModuleBuilder();
   const t = m.type(Array.from({ length: ARITY[op] }, (): ValType => I32), [I32]);
   m.importFunc('e', 'fb', t);
