@@ -22,6 +22,11 @@
  * (`pcpu_*`, the kernel's side pinned to CPU 0 where its fill ran), whose
  * baseline without inliners is the JS map operations (the probe takes
  * per-CPU calls only when the JIT told it the CPU: inline-percpu-hash.ts).
+ * A BPF_MAP_TYPE_LPM_TRIE shaped like a routing table (a /8, 256 /16s and
+ * 256 /24s) takes 256 /32 lookups per run (`lpm_lookup256`) and 256 x (a /24
+ * update + a /32 lookup) (`lpm_update_lookup256`); their A/B baseline is the
+ * JS trie (helpers without WebAssembly forms: no helpers/lpm-probe.ts walk).
+ * TSBPF_HASHMAP_ROWS=lpm (a prefix of the program names) runs only those rows.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +42,7 @@ import { which } from '../test/support/tools.js';
 const SOURCE = `
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -96,6 +102,62 @@ SEC("xdp") int UPDATE_LOOKUP(struct xdp_md *ctx)				\\
 	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;				\\
 }
 
+/* An LPM trie shaped like a routing table: 10.0.0.0/8, 10.i.0.0/16 and 10.i.i.0/24 for i < 256
+ * (513 prefixes); the lookups are /32 addresses 10.i.i.7, each matching its /24 (value i). */
+struct lpm_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__type(key, struct lpm_key);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} lpm SEC(".maps");
+
+SEC("xdp") int fill_lpm(struct xdp_md *ctx)
+{
+	struct lpm_key k = { 8, bpf_htonl(0x0a000000) };
+	__u64 v = 1000;
+	bpf_map_update_elem(&lpm, &k, &v, BPF_ANY);
+	for (__u32 i = 0; i < 256; i++) {
+		struct lpm_key k16 = { 16, bpf_htonl(0x0a000000 | (i << 16)) };
+		struct lpm_key k24 = { 24, bpf_htonl(0x0a000000 | (i << 16) | (i << 8)) };
+		__u64 v16 = 1000 + i;
+		__u64 v24 = i;
+		bpf_map_update_elem(&lpm, &k16, &v16, BPF_ANY);
+		bpf_map_update_elem(&lpm, &k24, &v24, BPF_ANY);
+	}
+	return XDP_PASS;
+}
+SEC("xdp") int lpm_lookup256(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u32 i = 0; i < 256; i++) {
+		struct lpm_key k = { 32, bpf_htonl(0x0a000007 | (i << 16) | (i << 8)) };
+		__u64 *v = bpf_map_lookup_elem(&lpm, &k);
+		if (v)
+			sum += *v;
+	}
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
+}
+SEC("xdp") int lpm_update_lookup256(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	for (__u32 i = 0; i < 256; i++) {
+		struct lpm_key k24 = { 24, bpf_htonl(0x0a000000 | (i << 16) | (i << 8)) };
+		struct lpm_key k = { 32, bpf_htonl(0x0a000007 | (i << 16) | (i << 8)) };
+		__u64 v = i;
+		bpf_map_update_elem(&lpm, &k24, &v, BPF_ANY);
+		__u64 *p = bpf_map_lookup_elem(&lpm, &k);
+		if (p)
+			sum += *p;
+	}
+	return sum == 255 * 128 ? XDP_PASS : XDP_DROP;
+}
+
 OPS(h, fill, lookup256, update_lookup256)
 OPS(lru, fill_lru, lru_lookup256, lru_update_lookup256)
 OPS(pch, fill_pcpu, pcpu_lookup256, pcpu_update_lookup256)
@@ -111,6 +173,8 @@ const PROGRAMS = [
   ['lru_update_lookup256', '256 x (LRU hash update + lookup) per run', 'jsOps'],
   ['pcpu_lookup256', '256 per-CPU hash lookups per run (u32 key)', 'noInline'],
   ['pcpu_update_lookup256', '256 x (per-CPU hash update + lookup) per run', 'noInline'],
+  ['lpm_lookup256', '256 LPM trie lookups per run (/32 among 513 prefixes)', 'jsOps'],
+  ['lpm_update_lookup256', '256 x (LPM trie update of a /24 + /32 lookup) per run', 'jsOps'],
 ] as const;
 const BASELINE = {
   noInline: 'no inliners (the generic WebAssembly probe; per-CPU maps: JS, the probe not told the CPU)',
@@ -151,6 +215,7 @@ function kernel(obj: string, pkt: string): Kernel | string {
   run('fill', 1);
   run('fill_lru', 1);
   run('fill_pcpu', 1);
+  run('fill_lpm', 1);
   return { run, close: () => rmSync(pin, { recursive: true, force: true }) };
 }
 
@@ -178,6 +243,7 @@ export async function main(): Promise<void> {
       col.program('fill').run({ data });
       col.program('fill_lru').run({ data });
       col.program('fill_pcpu').run({ data });
+      col.program('fill_lpm').run({ data });
     };
     fill(c);
     // A/B: no inlined helpers, the lookups call the generic probe
@@ -191,7 +257,9 @@ export async function main(): Promise<void> {
     const k = kernel(obj, pkt);
     const rows: string[] = [];
     try {
+      const only = process.env['TSBPF_HASHMAP_ROWS'];
       for (const [name, what, baseline] of PROGRAMS) {
+        if (only && !name.startsWith(only)) continue;
         const p = c.program(name);
         const pB = (baseline === 'noInline' ? cB : cJ).program(name);
         const repeat = 20_000;

@@ -8,6 +8,7 @@ import { TsbpfError } from '../errors.js';
 import type { ExecEnv, HelperDef } from '../vm/helper-abi.js';
 import { helper } from './def.js';
 import { hashProbe, type ProbeOp } from './hash-probe.js';
+import { lpmProbe } from './lpm-probe.js';
 import { err, ret, runOf, type HelperMap } from './env.js';
 
 /** The map a program's map pointer designates. A verified program cannot hold anything else. */
@@ -36,10 +37,18 @@ function mapArg32(env: ExecEnv, mapAddr: number): HelperMap {
 /** bpf_map_lookup_elem on the i64 helper ABI. */
 const mapLookupElemFn = (env: ExecEnv, r1: bigint, r2: bigint): bigint => BigInt(mapArg(env, r1).lookup(Number(r2), env.cpu) >>> 0);
 
-/** The helper, with its hash-map operation in WebAssembly for the JIT (helpers/hash-probe.ts). */
+/**
+ * The helper, with its hash-map operation in WebAssembly for the JIT
+ * (helpers/hash-probe.ts); a lookup or update that is not a hash map's goes
+ * on to the LPM trie's (helpers/lpm-probe.ts; unshared memories: tries are
+ * not shareable), and what neither takes to the JS operation.
+ */
 const inWasm = (def: HelperDef, op: ProbeOp): HelperDef =>
   // (assigned, not spread: a spread would read the prototype, and so build the catalog, at import)
-  Object.assign(def, { wasm32: ((memory, shared, fallback) => hashProbe(op, memory, shared, fallback)) satisfies HelperDef['wasm32'] });
+  Object.assign(def, {
+    wasm32: ((memory, shared, fallback) =>
+      hashProbe(op, memory, shared, op !== 'delete' && !shared ? lpmProbe(op, memory, fallback) : fallback)) satisfies HelperDef['wasm32'],
+  });
 
 export const mapHelpers: HelperDef[] = [
   inWasm(helper(BPF_FUNC.map_lookup_elem, mapLookupElemFn, mapLookupElem32), 'lookup'),

@@ -8,6 +8,8 @@
  *   +0 type  +4 key_size  +8 value_size  +12 max_entries  +16 map_flags
  *   +20 id   +24 values address (array kinds, else 0)  +28 elem size
  *   +32 hash table state block (hash-layout.ts; preallocated hash kinds, else 0)
+ *   +36 ring buffer control block (ringbuf-layout.ts; ringbuf, else 0)
+ *   +40 LPM trie state block (lpm-layout.ts; lpm_trie, else 0)
  * and the rest is laid out as Linux's struct bpf_map (BPF_MAP_FIELDS).
  */
 import type { AddressSpace } from '../memory/address-space.js';

@@ -24,15 +24,12 @@ import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import type { Region } from '../memory/address-space.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_F_RDONLY_PROG, BPF_NOEXIST, roundUp } from './flags.js';
+import { DESC_LPM_STATE, L, LPM_HDR_WORDS, maxNodes, N, NODE_IM, nodeSlot, PROG_UPDATE } from '../memory/lpm-layout.js';
 
-interface TrieNode {
-  prefixlen: number;
-  data: Uint8Array;
-  child: [TrieNode | null, TrieNode | null];
-  im: boolean;
-  /** value address in the space (0 for intermediate nodes) */
-  valueAddr: number;
-}
+/** The pool's first size in nodes (it doubles from there, up to maxNodes). */
+const FIRST_CAP = 16;
+/** no node (a child slot's or the root's -1) */
+const NONE = -1;
 
 function bit(data: Uint8Array, index: number): 0 | 1 {
   return ((data[index >> 3]! >> (7 - (index & 7))) & 1) as 0 | 1;
@@ -41,47 +38,178 @@ function bit(data: Uint8Array, index: number): 0 | 1 {
 export class LpmTrie extends BpfMap<Uint8Array> {
   readonly dataSize: number;
   readonly maxPrefixlen: number;
-  private root: TrieNode | null = null;
   private nEntries = 0;
+  /** the state block (memory/lpm-layout.ts L) and the node pool */
+  private readonly state: number;
+  private pool = 0;
+  private cap = 0;
+  private readonly slot: number;
+  private readonly nodeLimit: number;
+  /** node numbers not in the trie, popped by alloc */
+  private freeNodes: number[] = [];
+  /** views over the memory, remade when it grows (an unshared memory's growth detaches them) */
+  private gen = -1;
+  private w32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private m8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
   constructor(spec: MapSpec, ctx: MapContext) {
     super(spec, ctx);
     this.dataSize = this.keySize - 4;
     this.maxPrefixlen = this.dataSize * 8;
+    this.slot = nodeSlot(this.dataSize);
+    this.nodeLimit = maxNodes(this.maxEntries);
+    try {
+      this.state = this.space.alloc(LPM_HDR_WORDS * 4, 8);
+      this.views();
+      this.hdrSet(L.ROOT, NONE);
+      this.hdrSet(L.SLOT, this.slot);
+      this.hdrSet(L.MAX_PREFIXLEN, this.maxPrefixlen);
+      this.hdrSet(L.DATA_SIZE, this.dataSize);
+      this.hdrSet(L.VALUE_SIZE, this.valueSize);
+      this.hdrSet(L.PROBE, this.progWriteDenied() ? 0 : PROG_UPDATE);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.space.writeU32(this.addr + DESC_LPM_STATE, this.state);
   }
 
   get size(): number {
     return this.nEntries;
   }
 
-  private lpm(node: TrieNode, prefixlen: number, data: Uint8Array): number {
-    const limit = Math.min(node.prefixlen, prefixlen);
-    let n = 0;
-    for (let i = 0; n < limit; i++) {
-      const x = node.data[i]! ^ data[i]!;
-      if (x === 0) {
-        n += 8;
-        continue;
-      }
-      n += Math.clz32(x) - 24;
-      break;
-    }
-    return Math.min(n, limit);
+  // ---- the layout (memory/lpm-layout.ts), through views remade after growth
+
+  private views(): void {
+    if (this.gen === this.space.generation && this.m8.byteLength !== 0) return;
+    this.m8 = this.space.u8;
+    this.w32 = new Int32Array(this.m8.buffer, this.m8.byteOffset, this.m8.byteLength >> 2);
+    this.gen = this.space.generation;
+  }
+  private hdr(w: number): number {
+    this.views();
+    return this.w32[(this.state >> 2) + w]!;
+  }
+  private hdrSet(w: number, v: number): void {
+    this.views();
+    this.w32[(this.state >> 2) + w] = v;
+  }
+  private at(n: number): number {
+    return this.pool + n * this.slot;
+  }
+  private plen(n: number): number {
+    this.views();
+    return this.w32[(this.at(n) + N.PREFIXLEN) >> 2]!;
+  }
+  private isIm(n: number): boolean {
+    this.views();
+    return (this.w32[(this.at(n) + N.FLAGS) >> 2]! & NODE_IM) !== 0;
+  }
+  private child(n: number, side: 0 | 1): number {
+    this.views();
+    return this.w32[(this.at(n) + N.CHILD + side * 4) >> 2]!;
+  }
+  private setChild(n: number, side: 0 | 1, c: number): void {
+    this.views();
+    this.w32[(this.at(n) + N.CHILD + side * 4) >> 2] = c;
+  }
+  private valueAt(n: number): number {
+    this.views();
+    return this.w32[(this.at(n) + N.VALUE) >> 2]! >>> 0;
+  }
+  private setFields(n: number, prefixlen: number, im: boolean, value: number): void {
+    this.views();
+    const a = this.at(n) >> 2;
+    this.w32[a + (N.PREFIXLEN >> 2)] = prefixlen;
+    this.w32[a + (N.FLAGS >> 2)] = im ? NODE_IM : 0;
+    this.w32[a + (N.VALUE >> 2)] = value;
+  }
+  private setData(n: number, data: Uint8Array): void {
+    this.views();
+    this.m8.set(data, this.at(n) + N.DATA);
+  }
+  private dataOf(n: number): Uint8Array {
+    this.views();
+    const a = this.at(n) + N.DATA;
+    return this.m8.slice(a, a + this.dataSize);
+  }
+  private bitOf(n: number, index: number): 0 | 1 {
+    this.views();
+    return ((this.m8[this.at(n) + N.DATA + (index >> 3)]! >> (7 - (index & 7))) & 1) as 0 | 1;
+  }
+  /** the root, or the child slot `side` of node `owner` (owner NONE: the root) */
+  private slotGet(owner: number, side: 0 | 1): number {
+    return owner === NONE ? this.hdr(L.ROOT) : this.child(owner, side);
+  }
+  private slotSet(owner: number, side: 0 | 1, n: number): void {
+    if (owner === NONE) this.hdrSet(L.ROOT, n);
+    else this.setChild(owner, side, n);
   }
 
-  /** trie_lookup_elem: the node holding the longest matching prefix. */
-  private longest(prefixlen: number, data: Uint8Array): TrieNode | null {
-    let found: TrieNode | null = null;
-    if (prefixlen > this.maxPrefixlen) return null;
-    for (let node = this.root; node; ) {
+  /** A free node with no children (the pool doubles when none is left); throws ENOMEM past the space. */
+  private allocNode(): number {
+    if (this.freeNodes.length === 0) this.grow();
+    const n = this.freeNodes.pop()!;
+    this.setChild(n, 0, NONE);
+    this.setChild(n, 1, NONE);
+    return n;
+  }
+  private freeNode(n: number): void {
+    this.setFields(n, 0, false, 0);
+    this.freeNodes.push(n);
+  }
+  private grow(): void {
+    const cap = Math.min(this.nodeLimit, Math.max(FIRST_CAP, this.cap * 2));
+    if (cap <= this.cap) throw this.err('ENOMEM', 'node pool exhausted');
+    const pool = this.space.alloc(cap * this.slot, 8);
+    const old = this.pool;
+    if (this.cap > 0) {
+      this.views();
+      this.m8.copyWithin(pool, old, old + this.cap * this.slot);
+      // A program's lookup holds no node across calls (it runs to its end in one call), but a run in flight may
+      // still be inside one on another stack frame of this thread: the old pool goes after the grace period.
+      this.space.retire(old);
+    }
+    for (let n = cap - 1; n >= this.cap; n--) this.freeNodes.push(n);
+    this.pool = pool;
+    this.cap = cap;
+    this.hdrSet(L.POOL, pool);
+    this.hdrSet(L.CAP, cap);
+  }
+
+  /** longest_prefix_match: leading bits node `n` and the key agree on, at most min(both prefix lengths). */
+  private lpm(n: number, prefixlen: number, data: Uint8Array): number {
+    this.views();
+    const limit = Math.min(this.plen(n), prefixlen);
+    const u8 = this.m8;
+    const a = this.at(n) + N.DATA;
+    let m = 0;
+    for (let i = 0; m < limit; i++) {
+      const x = u8[a + i]! ^ data[i]!;
+      if (x === 0) {
+        m += 8;
+        continue;
+      }
+      m += Math.clz32(x) - 24;
+      break;
+    }
+    return Math.min(m, limit);
+  }
+
+  /** trie_lookup_elem: the node holding the longest matching prefix, or NONE. */
+  private longest(prefixlen: number, data: Uint8Array): number {
+    let found = NONE;
+    if (prefixlen > this.maxPrefixlen) return NONE;
+    for (let node = this.hdr(L.ROOT); node !== NONE; ) {
       const m = this.lpm(node, prefixlen, data);
       if (m === this.maxPrefixlen) {
         found = node;
         break;
       }
-      if (m < node.prefixlen) break;
-      if (!node.im) found = node;
-      node = node.child[bit(data, node.prefixlen)];
+      const np = this.plen(node);
+      if (m < np) break;
+      if (!this.isIm(node)) found = node;
+      node = this.child(node, bit(data, np));
     }
     return found;
   }
@@ -108,8 +236,24 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     this.regions.delete(a);
   }
 
+  /** A new real node for (prefixlen, data) with a fresh value. */
+  private newNode(prefixlen: number, data: Uint8Array): number {
+    // Node first: a pool growth may move the memory's views, never the values.
+    const n = this.allocNode();
+    let value: number;
+    try {
+      value = this.newValue();
+    } catch (e) {
+      this.freeNode(n);
+      throw e;
+    }
+    this.setFields(n, prefixlen, false, value);
+    this.setData(n, data);
+    return n;
+  }
+
   /** trie_update_elem; returns the node whose value to write, or a negative errno. */
-  private insert(prefixlen: number, data: Uint8Array, flags: number): TrieNode | number {
+  private insert(prefixlen: number, data: Uint8Array, flags: number): number {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (flags & BPF_F_LOCK) return errno('EINVAL');
     if (prefixlen > this.maxPrefixlen) return errno('EINVAL');
@@ -118,62 +262,67 @@ export class LpmTrie extends BpfMap<Uint8Array> {
       if (this.nEntries === this.maxEntries) return errno('ENOSPC');
       return 0;
     };
-    const mk = (): TrieNode => ({ prefixlen, data: data.slice(), child: [null, null], im: false, valueAddr: this.newValue() });
-    let parent: TrieNode | null = null;
+    let parent = NONE;
     let side: 0 | 1 = 0;
-    let node = this.root;
+    let node = this.hdr(L.ROOT);
     let m = 0;
-    while (node) {
+    while (node !== NONE) {
       m = this.lpm(node, prefixlen, data);
-      if (node.prefixlen !== m || node.prefixlen === prefixlen || node.prefixlen === this.maxPrefixlen) break;
+      const np = this.plen(node);
+      if (np !== m || np === prefixlen || np === this.maxPrefixlen) break;
       parent = node;
-      side = bit(data, node.prefixlen);
-      node = node.child[side];
+      side = bit(data, np);
+      node = this.child(node, side);
     }
-    const put = (n: TrieNode): void => {
-      if (parent) parent.child[side] = n;
-      else this.root = n;
-    };
-    if (!node) {
+    if (node === NONE) {
       const rc = checkAdd();
       if (rc) return rc;
-      const n = mk();
-      put(n);
+      const n = this.newNode(prefixlen, data);
+      this.slotSet(parent, side, n);
       this.nEntries++;
       return n;
     }
-    if (node.prefixlen === m) {
+    if (this.plen(node) === m) {
       // Exact match (node.prefixlen === prefixlen): replace the value, or turn an intermediate node into a real one.
-      if (!node.im) {
+      if (!this.isIm(node)) {
         if (flags === BPF_NOEXIST) return errno('EEXIST');
-        node.data = data.slice();
+        this.setData(node, data);
         return node;
       }
       const rc = checkAdd();
       if (rc) return rc;
-      node.im = false;
-      node.data = data.slice();
-      node.valueAddr = this.newValue();
+      this.setFields(node, prefixlen, false, this.newValue());
+      this.setData(node, data);
       this.nEntries++;
       return node;
     }
     const rc = checkAdd();
     if (rc) return rc;
-    const n = mk();
+    // The nodes this takes before any link changes: a failed allocation leaves the trie as it was.
+    const n = this.newNode(prefixlen, data);
     if (m === prefixlen) {
       // The new prefix covers the node: it becomes its parent.
-      n.child[bit(node.data, m)] = node;
-      put(n);
+      this.setChild(n, this.bitOf(node, m), node);
+      this.slotSet(parent, side, n);
     } else {
-      const im: TrieNode = { prefixlen: m, data: node.data.slice(), child: [null, null], im: true, valueAddr: 0 };
-      if (bit(data, m)) {
-        im.child[0] = node;
-        im.child[1] = n;
-      } else {
-        im.child[0] = n;
-        im.child[1] = node;
+      let im: number;
+      try {
+        im = this.allocNode();
+      } catch (e) {
+        this.freeValue(this.valueAt(n));
+        this.freeNode(n);
+        throw e;
       }
-      put(im);
+      this.setFields(im, m, true, 0);
+      this.setData(im, this.dataOf(node));
+      if (bit(data, m)) {
+        this.setChild(im, 0, node);
+        this.setChild(im, 1, n);
+      } else {
+        this.setChild(im, 0, n);
+        this.setChild(im, 1, node);
+      }
+      this.slotSet(parent, side, im);
     }
     this.nEntries++;
     return n;
@@ -182,39 +331,37 @@ export class LpmTrie extends BpfMap<Uint8Array> {
   /** trie_delete_elem */
   private remove(prefixlen: number, data: Uint8Array): number {
     if (prefixlen > this.maxPrefixlen) return errno('EINVAL');
-    // Slots are represented as (owner, side); owner null = root.
-    type Slot = { owner: TrieNode | null; side: 0 | 1 };
-    const get = (s: Slot): TrieNode | null => (s.owner ? s.owner.child[s.side] : this.root);
-    const set = (s: Slot, n: TrieNode | null): void => {
-      if (s.owner) s.owner.child[s.side] = n;
-      else this.root = n;
-    };
-    let trim: Slot = { owner: null, side: 0 };
-    let trim2: Slot = trim;
-    let parent: TrieNode | null = null;
-    let node = get(trim);
+    // Slots are (owner, side); owner NONE = the root.
+    let trim: [number, 0 | 1] = [NONE, 0];
+    let trim2 = trim;
+    let parent = NONE;
+    let node = this.slotGet(NONE, 0);
     let m = 0;
-    while (node) {
+    while (node !== NONE) {
       m = this.lpm(node, prefixlen, data);
-      if (node.prefixlen !== m || node.prefixlen === prefixlen) break;
+      const np = this.plen(node);
+      if (np !== m || np === prefixlen) break;
       parent = node;
       trim2 = trim;
-      trim = { owner: node, side: bit(data, node.prefixlen) };
-      node = get(trim);
+      trim = [node, bit(data, np)];
+      node = this.slotGet(trim[0], trim[1]);
     }
-    if (!node || node.prefixlen !== prefixlen || node.prefixlen !== m || node.im) return errno('ENOENT');
+    if (node === NONE || this.plen(node) !== prefixlen || this.plen(node) !== m || this.isIm(node)) return errno('ENOENT');
     this.nEntries--;
-    this.freeValue(node.valueAddr);
-    node.valueAddr = 0;
-    if (node.child[0] && node.child[1]) {
-      node.im = true;
+    this.freeValue(this.valueAt(node));
+    const [c0, c1] = [this.child(node, 0), this.child(node, 1)];
+    if (c0 !== NONE && c1 !== NONE) {
+      this.setFields(node, this.plen(node), true, 0);
       return 0;
     }
-    if (parent && parent.im && !node.child[0] && !node.child[1]) {
-      set(trim2, parent.child[0] === node ? parent.child[1] : parent.child[0]);
+    if (parent !== NONE && this.isIm(parent) && c0 === NONE && c1 === NONE) {
+      this.slotSet(trim2[0], trim2[1], this.child(parent, 0) === node ? this.child(parent, 1) : this.child(parent, 0));
+      this.freeNode(parent);
+      this.freeNode(node);
       return 0;
     }
-    set(trim, node.child[0] ?? node.child[1]);
+    this.slotSet(trim[0], trim[1], c0 !== NONE ? c0 : c1);
+    this.freeNode(node);
     return 0;
   }
 
@@ -222,14 +369,22 @@ export class LpmTrie extends BpfMap<Uint8Array> {
 
   override lookupElem(keyAddr: number, _cpu = 0): number {
     const { prefixlen, data } = this.parseKey(this.space.u8, keyAddr);
-    return this.longest(prefixlen, data)?.valueAddr ?? 0;
+    const n = this.longest(prefixlen, data);
+    return n === NONE ? 0 : this.valueAt(n);
   }
   override updateElem(keyAddr: number, valueAddr: number, flags: number, _cpu = 0): number {
     if (this.progWriteDenied()) return errno('EPERM');
     const { prefixlen, data } = this.parseKey(this.space.u8, keyAddr);
-    const n = this.insert(prefixlen, data, flags);
-    if (typeof n === 'number') return n;
-    this.space.u8.copyWithin(n.valueAddr, valueAddr, valueAddr + this.valueSize);
+    let n: number;
+    try {
+      n = this.insert(prefixlen, data, flags);
+    } catch {
+      return errno('ENOMEM'); // the space cannot hold another node or value (kmalloc failing in trie_update_elem)
+    }
+    if (n < 0) return n;
+    const u8 = this.space.u8;
+    const v = this.valueAt(n);
+    u8.copyWithin(v, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
   override deleteElem(keyAddr: number, _cpu = 0): number {
@@ -252,7 +407,7 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     this.checkHostRead();
     const { prefixlen, data } = this.parseKey(this.key(key), 0);
     const n = this.longest(prefixlen, data);
-    return n ? this.space.bytes(n.valueAddr, this.valueSize) : undefined;
+    return n !== NONE ? this.space.bytes(this.valueAt(n), this.valueSize) : undefined;
   }
   override get(key: KeyInput): Uint8Array | undefined {
     return this.getView(key)?.slice();
@@ -263,11 +418,11 @@ export class LpmTrie extends BpfMap<Uint8Array> {
     const { prefixlen, data } = this.parseKey(this.key(key), 0);
     if (prefixlen > this.maxPrefixlen) throw this.err('EINVAL', `prefixlen ${prefixlen} > ${this.maxPrefixlen}`);
     const n = this.insert(prefixlen, data, flags);
-    if (typeof n === 'number') {
+    if (n < 0) {
       this.throwErrno(n, n === errno('EEXIST') ? 'prefix exists (BPF_NOEXIST)' : n === errno('ENOENT') ? 'prefix does not exist (BPF_EXIST)' : n === errno('ENOSPC') ? `trie is full (max_entries ${this.maxEntries})` : `bad update flags ${flags}`);
       return;
     }
-    this.space.write(n.valueAddr, v);
+    this.space.write(this.valueAt(n), v);
   }
   override delete(key: KeyInput): void {
     this.checkHostWrite();
@@ -279,50 +434,55 @@ export class LpmTrie extends BpfMap<Uint8Array> {
   /** trie_get_next_key: postorder successor; a missing key restarts at the leftmost node. */
   override nextKey(key?: KeyInput): Uint8Array | undefined {
     this.checkHostRead();
-    const leftmost = (from: TrieNode | null): TrieNode | null => {
-      let next: TrieNode | null = null;
-      for (let node = from; node; ) {
-        if (node.im) node = node.child[0];
+    const leftmost = (from: number): number => {
+      let next = NONE;
+      for (let node = from; node !== NONE; ) {
+        if (this.isIm(node)) node = this.child(node, 0);
         else {
           next = node;
-          node = node.child[0] ?? next.child[1];
+          const c0 = this.child(node, 0);
+          node = c0 !== NONE ? c0 : this.child(node, 1);
         }
       }
       return next;
     };
-    const out = (n: TrieNode | null): Uint8Array | undefined => (n ? LpmTrie.key(n.prefixlen, n.data) : undefined);
-    if (key === undefined) return out(leftmost(this.root));
+    const out = (n: number): Uint8Array | undefined => (n !== NONE ? LpmTrie.key(this.plen(n), this.dataOf(n)) : undefined);
+    const root = this.hdr(L.ROOT);
+    if (key === undefined) return out(leftmost(root));
     const { prefixlen, data } = this.parseKey(this.key(key), 0);
-    if (prefixlen > this.maxPrefixlen) return out(leftmost(this.root));
-    const stack: TrieNode[] = [];
-    let node = this.root;
+    if (prefixlen > this.maxPrefixlen) return out(leftmost(root));
+    const stack: number[] = [];
+    let node = root;
     let m = 0;
-    while (node) {
+    while (node !== NONE) {
       stack.push(node);
       m = this.lpm(node, prefixlen, data);
-      if (node.prefixlen !== m || node.prefixlen === prefixlen) break;
-      node = node.child[bit(data, node.prefixlen)];
+      const np = this.plen(node);
+      if (np !== m || np === prefixlen) break;
+      node = this.child(node, bit(data, np));
     }
-    if (!node || node.prefixlen !== m || node.im) return out(leftmost(this.root));
+    if (node === NONE || this.plen(node) !== m || this.isIm(node)) return out(leftmost(root));
     let cur = stack[stack.length - 1]!;
     for (let sp = stack.length - 1; sp > 0; sp--) {
       const parent = stack[sp - 1]!;
-      if (parent.child[0] === cur && parent.child[1]) return out(leftmost(parent.child[1]));
-      if (!parent.im) return out(parent);
+      const p1 = this.child(parent, 1);
+      if (this.child(parent, 0) === cur && p1 !== NONE) return out(leftmost(p1));
+      if (!this.isIm(parent)) return out(parent);
       cur = parent;
     }
     return undefined;
   }
 
   protected override freeStorage(): void {
-    const walk = (n: TrieNode | null): void => {
-      if (!n) return;
-      walk(n.child[0]);
-      walk(n.child[1]);
-      n.valueAddr = 0;
-    };
-    walk(this.root);
-    this.root = null;
+    // No program can reach the trie once the map is released: the pool and the state go now, the values' cache with its blocks.
+    if (this.state !== undefined) {
+      this.space.writeU32(this.addr + DESC_LPM_STATE, 0);
+      if (this.pool) this.space.free(this.pool);
+      this.space.free(this.state);
+    }
+    this.pool = 0;
+    this.cap = 0;
+    this.freeNodes = [];
     for (const r of this.regions.values()) this.space.removeRegion(r);
     this.regions.clear();
     this.cache?.destroy();
