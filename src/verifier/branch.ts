@@ -186,7 +186,8 @@ function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, becomes?: 
       } else {
         r.maybeNull = false;
         if (becomes) r.type = becomes;
-        if (!r.refObjId) r.id = 0;
+        // (a socket's reference lives on in ref_obj_id alone: Linux logs `sock(ref_obj_id=2)`)
+        if (!r.refObjId || isSock(r)) r.id = 0;
       }
     };
     f.regs.forEach(fix);

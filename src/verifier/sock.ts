@@ -197,3 +197,16 @@ export function sockMapLookupRet(env: Verifier, meta: CallArgMeta): Reg | undefi
   env.cur.refs.push({ id: ref, insn: meta.insn });
   return Reg.ptr('map_value', { map: meta.mapIdx, id: ref, refObjId: ref, maybeNull: true });
 }
+
+/** check_reference_leak's explanation when the reference held at exit is a socket (a lookup at insn `at`). */
+export function sockRefLeak(env: Verifier, at: number): { hint: string; rule: string } | undefined {
+  const ins = env.insns[at];
+  const id = ins?.imm ?? -1;
+  const name = id === BPF_FUNC.map_lookup_elem ? 'bpf_map_lookup_elem on a sockmap/sockhash'
+    : id === BPF_FUNC.sk_lookup_tcp ? 'bpf_sk_lookup_tcp' : id === BPF_FUNC.sk_lookup_udp ? 'bpf_sk_lookup_udp' : id === BPF_FUNC.skc_lookup_tcp ? 'bpf_skc_lookup_tcp' : undefined;
+  if (!name || ins?.src !== 0 || (id === BPF_FUNC.map_lookup_elem && !env.cur.refs.some((r) => r.insn === at))) return undefined;
+  return {
+    hint: `every path must pass the socket from ${name} (insn ${at}) to bpf_sk_release before returning, unless it is NULL`,
+    rule: `a socket reference acquired by ${name} is not released on this path`,
+  };
+}
