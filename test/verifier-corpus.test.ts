@@ -28,11 +28,6 @@ const cases = loadCorpus();
  */
 const UNSUPPORTED: Record<string, RegExp> = {
   mapf_ops_pointer: /map\.ops of struct bpf_array, which tsbpf does not provide/,
-  // sockets: skb->sk is a PTR_TO_SOCK_COMMON, a sockmap's values are sockets
-  uns_tc_sk_deref: /socket pointer \(PTR_TO_SOCK_COMMON, from skb->sk\), which tsbpf does not support/,
-  uns_sockmap_update_sk: /bpf_map_update_elem on a sockmap takes or returns a socket \(PTR_TO_SOCKET\), which tsbpf does not support/,
-  // the legacy suite's sk_lookup context read: bpf_sk_lookup.sk is a PTR_TO_SOCKET_OR_NULL
-  lg_ctx_sk_lookup_0: /reads a socket pointer \(PTR_TO_SOCKET\) from the sk_lookup context, which tsbpf does not support/,
 };
 const recorded = readVerdicts();
 
@@ -69,8 +64,6 @@ const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string
   stack_var_offset_out_of_bounds: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'variable-offset stack write bounds (check_stack_write_var_off)' },
   // Linux reports its own internal error (EFAULT, "verifier bug: callback unexpected regs"); tsbpf refuses the load as the rule says
   uns_ld_abs_in_callback: { kernel: 'EFAULT', tsbpf: 'EINVAL', why: 'the kernel fails with an internal error first' },
-  // Linux refuses the argument type (EACCES) before the map's compatibility; tsbpf checks compatibility first (sockets are not modelled)
-  uns_sockmap_update_in_raw_tp: { kernel: 'EACCES', tsbpf: 'EINVAL', why: 'sockets are not modelled, so the map check comes first' },
   // the kernel's older suite (legacy-*.txt)
   lg_calls_14: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'program type ext is not modelled' },
   lg_atomic_fetch_add_5: { kernel: 'EPERM', tsbpf: 'EINVAL', why: 'fentry on bpf_fentry_test7: this Linux refuses with EPERM and no log, tsbpf at the atomic on its PTR_TO_BTF_ID argument' },

@@ -66,11 +66,15 @@ test('cgroup sock_addr: the return range follows the hook', () => {
   assert.equal(ok(1, 'cgroup_udp4_recvmsg'), true);
 });
 
-test('cgroup sock_addr: reading ctx->sk is refused as unsupported, not judged', () => {
-  const r = verify({ insns: assemble('r2 = *(u64 *)(r1 +64)\nr0 = 1\nexit'), progType: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect' });
-  assert.equal(r.ok, false);
-  assert.equal(r.error?.errno, 'ENOTSUPP');
-  assert.match(r.log, /PTR_TO_SOCKET/);
+test('cgroup sock_addr: ctx->sk is a socket (PTR_TO_SOCKET): its fields read, never written or moved', () => {
+  const v = (src: string) => verify({ insns: assemble(src), progType: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect', logLevel: 2 });
+  const read = v('r2 = *(u64 *)(r1 +64)\nr0 = *(u32 *)(r2 +4)\nr0 = 1\nexit');
+  assert.equal(read.ok, true, read.log);
+  assert.match(read.log, /R2=sock\(\)/);
+  const write = v('r2 = *(u64 *)(r1 +64)\n*(u32 *)(r2 +4) = 0\nr0 = 1\nexit');
+  assert.equal(write.error?.kernelMessage, 'R2 cannot write into sock');
+  const moved = v('r2 = *(u64 *)(r1 +64)\nr2 += 4\nr0 = 1\nexit');
+  assert.equal(moved.error?.kernelMessage, 'R2 pointer arithmetic on sock prohibited');
 });
 
 test('program types without a hook load verified in a Runtime and refuse to run (ENOTSUPP)', async () => {

@@ -68,6 +68,13 @@ test('a Runtime refuses the new prototypes (not run by tsbpf) and the unmodelled
       e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_check_mtu#163 is known to the verifier but not implemented/.test(e.message));
     await assert.rejects(rt.loadProgram({ type: 'sched_cls', insns: call(93) }), (e: unknown) =>
       e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_spin_lock/.test(e.message));
+    // the socket helpers are judged (a lookup released on every path verifies) but the runtime has no sockets
+    const lookup = assemble(['*(u64 *)(r10 -16) = 0', '*(u32 *)(r10 -8) = 0', 'r2 = r10', 'r2 += -16', 'r3 = 12', 'r4 = -1', 'r5 = 0',
+      'call 84', 'if r0 == 0 goto +2', 'r1 = r0', 'call 86', 'r0 = 0', 'exit'].join('\n'));
+    assert.equal(verify({ insns: lookup, progType: 'sched_cls' }).ok, true);
+    assert.equal(defaultHelpers().has(84), false, 'the test assumes tsbpf does not run bpf_sk_lookup_tcp');
+    await assert.rejects(rt.loadProgram({ type: 'sched_cls', insns: lookup }), (e: unknown) =>
+      e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_sk_lookup_tcp#84 is known to the verifier but not implemented/.test(e.message));
   } finally {
     rt.close();
   }

@@ -28,6 +28,9 @@ export const BPF_SOCK = {
   dst_port: 48, dst_ip4: 52, dst_ip6: 56, state: 72, rx_queue_mapping: 76, size: 80,
 } as const;
 
+/** struct bpf_tcp_sock: what a PTR_TO_TCP_SOCK (bpf_tcp_sock) reads; u32 fields but two u64 counters, ending at icsk_retransmits */
+export const BPF_TCP_SOCK = { bytes_received: 80, bytes_acked: 88, size: 112 } as const;
+
 /** struct bpf_sock_addr: cgroup sock_addr programs (bind, connect, sendmsg, ...) */
 export const BPF_SOCK_ADDR = {
   user_family: 0, user_ip4: 4, user_ip6: 8, user_port: 24, family: 28, type: 32, protocol: 36,

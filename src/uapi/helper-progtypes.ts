@@ -122,6 +122,12 @@ export const SK_STORAGE_DELETE = of('sched_cls', 'sched_act', 'cgroup_skb', 'soc
 export const SK_STORAGE_GET = union(SK_STORAGE_DELETE, of('cgroup_sock'));
 /** sk_assign: tc and sk_lookup */
 export const SK_ASSIGN = of('sched_cls', 'sched_act', 'sk_lookup');
+/** sk_lookup programs alone (their own sk_assign proto) */
+export const SK_LOOKUP_PROG = of('sk_lookup');
+/** tracing programs alone (their own sk_storage_* protos) */
+export const TRACING_PROG_ONLY = of('tracing');
+/** cgroup sock programs alone (their own sk_storage_get proto, the context as the socket) */
+export const CGROUP_SOCK = of('cgroup_sock');
 /** bpf_skc_to_*: bpf_sk_base_func_proto, and tracing_prog_func_proto (tracing, syscall) */
 export const SKC_TO = union(NET, of('tracing', 'syscall', 'lsm'));
 /** tracing_prog_func_proto's own helpers (skb_output, xdp_output, sock_from_file, d_path): tracing and syscall programs */

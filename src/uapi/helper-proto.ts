@@ -62,6 +62,9 @@ export type ArgType =
   | 'PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL'
   /** a socket the program got from a socket helper (ARG_PTR_TO_SOCK_COMMON) */
   | 'PTR_TO_SOCK_COMMON'
+  /** a full socket (ARG_PTR_TO_SOCKET), or one or NULL (ARG_PTR_TO_SOCKET_OR_NULL: sk_lookup's sk_assign) */
+  | 'PTR_TO_SOCKET'
+  | 'PTR_TO_SOCKET_OR_NULL'
   /** a per-CPU kernel variable (ksym) */
   | 'PTR_TO_PERCPU_BTF_ID'
   /** a kptr field of a map value (ARG_KPTR_XCHG_DEST) */
@@ -79,10 +82,11 @@ export type RetType =
   /** ringbuf_reserve: pointer to `size` bytes (the constant arg 2) or NULL; acquires a reference */
   | 'PTR_TO_RINGBUF_MEM_OR_NULL'
   | 'PTR_TO_MEM_OR_NULL'
-  /** the return types of helpers tsbpf's verifier does not model (sockets, kernel objects, dynptr memory) */
+  /** a socket or NULL (RET_PTR_TO_SOCKET / TCP_SOCK / SOCK_COMMON _OR_NULL) */
   | 'PTR_TO_SOCKET_OR_NULL'
   | 'PTR_TO_TCP_SOCK_OR_NULL'
   | 'PTR_TO_SOCK_COMMON_OR_NULL'
+  /** kernel objects (PTR_TO_BTF_ID), and kinds tsbpf's verifier does not model (per-CPU kernel variables, dynptr memory) */
   | 'PTR_TO_BTF_ID'
   | 'PTR_TO_BTF_ID_OR_NULL'
   | 'PTR_TO_BTF_ID_TRUSTED'
@@ -106,4 +110,6 @@ export interface HelperProto {
   argStruct?: string;
   /** the kernel struct a PTR_TO_BTF_ID(_OR_NULL) return points to (the proto's ret_btf_id) */
   retStruct?: string;
+  /** the byte size of each PTR_TO_FIXED_SIZE_MEM argument, by argument index (the proto's argN_size) */
+  argSize?: readonly (number | undefined)[];
 }

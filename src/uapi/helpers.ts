@@ -30,7 +30,7 @@ export interface HelperInfo {
   readonly name: HelperName;
   readonly proto: HelperProto;
   /** a different prototype some program types get (the kernel's per-type protos of one helper) */
-  readonly variant?: { readonly types: ProgTypeFilter; readonly proto: HelperProto };
+  readonly variant?: HelperVariant | readonly HelperVariant[];
   /** the program types whose get_func_proto returns a proto for it (root's view) */
   readonly progTypes: ProgTypeFilter;
   /** offered only to a loader with CAP_BPF or CAP_PERFMON (bpf_base_func_proto's capability checks) */
@@ -45,14 +45,21 @@ export interface HelperInfo {
   readonly unmodelled?: string;
   /**
    * The proto's `allowed` callback, by name (the verifier holds the rule): 'd_path' is
-   * bpf_d_path_allowed, 'lsm_sleepable_hook' bpf_ima_inode_hash_allowed. Where it says no,
+   * bpf_d_path_allowed, 'lsm_sleepable_hook' bpf_ima_inode_hash_allowed, 'sk_storage_tracing'
+   * bpf_sk_storage_tracing_allowed (its tracing proto's only). Where it says no,
    * the call is refused with "helper call is not allowed in probe".
    */
-  readonly allowed?: 'd_path' | 'lsm_sleepable_hook';
+  readonly allowed?: 'd_path' | 'lsm_sleepable_hook' | 'sk_storage_tracing';
   /** where tsbpf implements it: a module path under src/ (the registry's helpers); absent if it does not */
   readonly impl?: string;
   /** the call a host makes to register an implemented helper the default registry leaves out */
   readonly optIn?: string;
+}
+
+/** A prototype some program types get instead of the helper's usual one. */
+export interface HelperVariant {
+  readonly types: ProgTypeFilter;
+  readonly proto: HelperProto;
 }
 
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
@@ -60,7 +67,6 @@ type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 const SPIN_LOCK = 'spin locks (ARG_PTR_TO_SPIN_LOCK, lock state across the program) are not modelled by tsbpf';
 const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
 const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
-const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON / PTR_TO_TCP_SOCK), which tsbpf does not model';
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
 const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
 /** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
@@ -301,18 +307,26 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['msg_pop_data', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'ANYTHING'], PKT), { progTypes: T.SK_MSG }],
   ['sk_select_reuseport', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SK_REUSEPORT }],
   // sockets as values: lookups, conversions, storage, syncookies
-  ['sk_lookup_tcp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
-  ['sk_lookup_udp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
-  ['skc_lookup_tcp', p('PTR_TO_SOCK_COMMON_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true, unmodelled: SOCKET }],
-  ['sk_release', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON'], { releasesArg: 0 }), { progTypes: T.SK_RELEASE, unmodelled: SOCKET }],
-  ['sk_fullsock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB, unmodelled: SOCKET }],
-  ['tcp_sock', p('PTR_TO_TCP_SOCK_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TCP_SOCK, unmodelled: SOCKET }],
-  ['get_listener_sock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB, unmodelled: SOCKET }],
-  ['sk_assign', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.SK_ASSIGN, unmodelled: SOCKET }],
-  ['sk_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.CGROUP_SKB, unmodelled: SOCKET }],
-  ['sk_ancestor_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.CGROUP_SKB, unmodelled: SOCKET }],
-  ['sk_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.SK_STORAGE_GET, unmodelled: SOCKET }],
-  ['sk_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SK_STORAGE_DELETE, unmodelled: SOCKET }],
+  ['sk_lookup_tcp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true }],
+  ['sk_lookup_udp', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true }],
+  ['skc_lookup_tcp', p('PTR_TO_SOCK_COMMON_OR_NULL', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'ANYTHING']), { progTypes: T.SOCK_LOOKUP, pktAccess: true }],
+  ['sk_release', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON'], { releasesArg: 0 }), { progTypes: T.SK_RELEASE }],
+  ['sk_fullsock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB }],
+  ['tcp_sock', p('PTR_TO_TCP_SOCK_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TCP_SOCK }],
+  ['get_listener_sock', p('PTR_TO_SOCKET_OR_NULL', ['PTR_TO_SOCK_COMMON']), { progTypes: T.TC_CGROUP_SKB }],
+  // sk_assign: sk_lookup programs get bpf_sk_lookup_assign_proto (a full socket or NULL)
+  ['sk_assign', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.SK_ASSIGN, variant: { types: T.SK_LOOKUP_PROG, proto: p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_SOCKET_OR_NULL', 'ANYTHING']) } }],
+  ['sk_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.CGROUP_SKB }],
+  ['sk_ancestor_cgroup_id', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING']), { progTypes: T.CGROUP_SKB }],
+  // sk storage (net/core/bpf_sk_storage.c): cgroup sock programs pass their context (bpf_sk_storage_get_cg_sock_proto),
+  // tracing programs a socket kernel object or NULL (bpf_sk_storage_*_tracing_proto, allowed where
+  // bpf_sk_storage_tracing_allowed says: iterators, raw tracepoints, fentry/fexit of other functions)
+  ['sk_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.SK_STORAGE_GET,
+    variant: [{ types: T.CGROUP_SOCK, proto: p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_CTX', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']) },
+      { types: T.TRACING_PROG_ONLY, proto: p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'sock_common' }) }],
+    allowed: 'sk_storage_tracing' }],
+  ['sk_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_SOCK_COMMON']), { progTypes: T.SK_STORAGE_DELETE,
+    variant: { types: T.TRACING_PROG_ONLY, proto: p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'sock_common' }) }, allowed: 'sk_storage_tracing' }],
   // bpf_skc_to_*: a socket pointer cast to the socket kind it is, or NULL (ret_btf_id: the kernel's btf_sock_ids);
   // in tracing programs the argument is a kernel-object pointer (tp_btf/fentry arguments); in the socket
   // hooks it is a PTR_TO_SOCK_COMMON, which tsbpf does not model (helper-args.ts refuses that as unsupported)
@@ -321,13 +335,13 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
     .map(([n, s]): [HelperName, HelperProto, Extra] => [n, p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID_SOCK_COMMON'], { retStruct: s }), { progTypes: T.SKC_TO, privileged: true }]),
   // skc_to_mptcp_sock takes ARG_PTR_TO_SOCK_COMMON (not a BTF pointer): a tracing program's socket argument is refused
   ['skc_to_mptcp_sock', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_SOCK_COMMON'], { retStruct: 'mptcp_sock' }), { progTypes: T.SKC_TO, privileged: true }],
-  ['tcp_check_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
-  ['tcp_gen_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
-  // tcp_raw_*: the headers are ARG_PTR_TO_FIXED_SIZE_MEM of sizeof(struct iphdr / ipv6hdr / tcphdr)
-  ['tcp_raw_gen_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
-  ['tcp_raw_gen_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
-  ['tcp_raw_check_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
-  ['tcp_raw_check_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], GPL), { progTypes: T.TC_XDP, pktAccess: true, unmodelled: SOCKET }],
+  ['tcp_check_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_gen_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true }],
+  // tcp_raw_*: the headers are ARG_PTR_TO_FIXED_SIZE_MEM of sizeof(struct iphdr / ipv6hdr / tcphdr): 20, 40, 20 bytes
+  ['tcp_raw_gen_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [20] }), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_raw_gen_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [40] }), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_raw_check_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], { ...GPL, argSize: [20, 20] }), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_raw_check_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], { ...GPL, argSize: [40, 20] }), { progTypes: T.TC_XDP, pktAccess: true }],
   ['tcp_send_ack', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.STRUCT_OPS, unmodelled: BTF_OBJ }],
 
   // drivers/media/rc/bpf-lirc.c: infrared decoders (lirc_mode2, a program type tsbpf does not load)
@@ -351,7 +365,9 @@ export const HELPERS: LazyMap<number, HelperInfo> = new LazyMap(() => new Map(en
 
 /** The prototype program type `type` gets for helper `id` (most helpers have one for every type). */
 export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: string): HelperProto {
-  return type !== undefined && info.variant?.types(type, attachType) ? info.variant.proto : info.proto;
+  if (type === undefined || !info.variant) return info.proto;
+  const vs: readonly HelperVariant[] = Array.isArray(info.variant) ? info.variant : [info.variant as HelperVariant];
+  return vs.find((v) => v.types(type, attachType))?.proto ?? info.proto;
 }
 
 /** Does `type`'s get_func_proto return a proto for helper `id` (root's view; `privileged` is separate)? */

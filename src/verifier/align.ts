@@ -18,6 +18,10 @@ const DESC: Partial<Record<Reg['type'], string>> = {
   map_value: 'value ',
   ctx: 'context ',
   fp: 'stack ',
+  sock: 'sock ',
+  sock_common: 'sock_common ',
+  tcp_sock: 'tcp_sock ',
+  xdp_sock: 'xdp_sock ',
 };
 
 /**

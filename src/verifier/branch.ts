@@ -9,12 +9,13 @@
 import { jumpTarget } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
-import { Reg } from './types.js';
+import { Reg, type RegType } from './types.js';
 import { Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { immOperand } from './alu.js';
 import { Reject } from './reject.js';
 import { isTrustedReg } from './kfunc-args.js';
+import { isSock, sockOfMapValue } from './sock.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
@@ -103,7 +104,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
     const like = dst.clone();
     markPtrOrNull(eqSt, like, true);
-    markPtrOrNull(neSt, like, false);
+    markPtrOrNull(neSt, like, false, sockOfMapValue(env, like));
   } else if (isPktCompare(dst, src, jmp32)) {
     pktCompare(tSt, fSt, dst, src, o, ins.dst, x ? ins.src : -1);
   } else if (dst.isPointer || src.isPointer) {
@@ -162,7 +163,7 @@ function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
   // comparisons with 0 Linux explores both ways; a PTR_TO_BTF_ID only when trusted or referenced), and only
   // while base + offset cannot wrap to 0
-  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr' || (p.type === 'btf_id' && isTrustedReg(p)))) return -1;
+  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr' || isSock(p) || (p.type === 'btf_id' && isTrustedReg(p)))) return -1;
   if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
   if (opc === op.BPF_JEQ) return 0;
   if (opc === op.BPF_JNE) return 1;
@@ -174,7 +175,7 @@ function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean):
 }
 
 /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, becomes?: RegType): void {
   const id = like.id;
   if (!id) return;
   const fix = (r: Reg): void => {
@@ -183,13 +184,16 @@ function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
       Object.assign(r, z);
     } else {
       r.maybeNull = false;
-      if (!r.refObjId) r.id = 0;
+      if (becomes) r.type = becomes;
+      // (a socket's reference lives on in ref_obj_id alone: Linux logs `sock(ref_obj_id=2)`)
+      if (!r.refObjId || isSock(r)) r.id = 0;
     }
   };
   // (a register or slot that changes is made the frame's own first: Frame.reg, Frame.slot)
   for (const r of st.allRegs((x) => x.maybeNull && x.id === id)) fix(r);
-  // A NULL reservation holds nothing to release.
-  if (isNull && like.refObjId) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
+  // A NULL reservation or lookup holds nothing to release; a NULL cast of a referenced pointer (sk_fullsock,
+  // bpf_tcp_sock, skc_to_*) leaves its source's reference held (mark_ptr_or_null_regs: ref_obj_id == id only)
+  if (isNull && like.refObjId && (like.refObjId === like.id || like.ringbuf)) st.refs = st.refs.filter((r) => r.id !== like.refObjId);
 }
 
 /** may_goto passes on one path after which precise scalars are widened too (checkMayGoto) */

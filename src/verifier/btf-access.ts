@@ -3,16 +3,13 @@
  * tracing arguments, bpf_get_current_task_btf, pointers walked from them),
  * reads of a map's own kernel structure through its pointer
  * (check_ptr_to_map_access), both walked with the kernel's BTF as
- * btf_struct_access does; and the socket pointers (PTR_TO_SOCK_COMMON,
- * PTR_TO_SOCKET) Linux types from BTF and tsbpf does not model, refused as
- * unsupported.
+ * btf_struct_access does. (The socket pointers PTR_TO_SOCKET and its
+ * relatives are read through their uapi mirrors: sock.ts.)
  */
-import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { MapType, type MapTypeName } from '../uapi/bpf-types.js';
 import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
-import { mapFuncIncompatibility } from './func-compat.js';
 import { kernelBtf, structWalk, structWalkId, MAP_BTF_STRUCT } from './kernel-btf.js';
 import { GPL_COMPATIBLE } from './env.js';
 import { tnumStr } from './tnum.js';
@@ -166,45 +163,6 @@ export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: numb
       rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
     });
   return loadedScalar(size, signExtend);
-}
-
-/**
- * A sockmap/sockhash holds sockets: a lookup returns a referenced
- * PTR_TO_SOCKET and an update takes one (resolve_map_arg_type), which tsbpf
- * does not model. Where Linux would refuse the helper for that map anyway
- * (check_map_func_compatibility), say so; otherwise refuse as unsupported.
- */
-export function sockMapUnsupported(env: Verifier, id: number, name: string, mapIdx: number): void {
-  const mt = env.maps[mapIdx]?.type;
-  if ((mt !== 'sockmap' && mt !== 'sockhash') || (id !== BPF_FUNC.map_lookup_elem && id !== BPF_FUNC.map_update_elem)) return;
-  const why = mapFuncIncompatibility(mt, mapTypeId(mt), id, name, env.rules.name, env.input.attachType);
-  if (why) throw new Reject({
-    errno: 'EINVAL',
-    message: why,
-    insn: env.idx,
-    regs: [1],
-    rule: `${name} cannot be used with a ${mt} map in ${env.rules.name} programs`,
-  });
-  throw new Reject({
-    errno: 'ENOTSUPP',
-    message: `${name} on a ${mt} takes or returns a socket (PTR_TO_SOCKET), which tsbpf does not support`,
-    insn: env.idx,
-    regs: [1],
-    hint: 'tsbpf has no sockets; sockmap and sockhash can only have elements deleted',
-    rule: 'socket pointers are not supported by tsbpf',
-  });
-}
-
-/** A socket pointer (skb->sk) used as a socket: Linux's PTR_TO_SOCK_COMMON, which tsbpf does not model. */
-export function sockUnsupported(env: Verifier, r: number): Reject {
-  return new Reject({
-    errno: 'ENOTSUPP',
-    message: `R${r} is a socket pointer (PTR_TO_SOCK_COMMON, from skb->sk), which tsbpf does not support`,
-    insn: env.idx,
-    regs: [r],
-    hint: 'tsbpf has no sockets: read the packet and the __sk_buff fields instead',
-    rule: 'socket pointers are not supported by tsbpf',
-  });
 }
 
 /**

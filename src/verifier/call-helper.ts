@@ -99,7 +99,8 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       insn: i,
       hint: info.allowed === 'd_path'
         ? `${name} is allowed in iterators, sleepable LSM hooks and fentry/fexit of ${[...D_PATH_ALLOWLIST].join(', ')}`
-        : `${name} is allowed only in LSM programs on sleepable hooks`,
+        : info.allowed === 'sk_storage_tracing' ? `${name} is allowed in iterators, raw tracepoints and fentry/fexit of functions other than bpf_sk_storage*`
+          : `${name} is allowed only in LSM programs on sleepable hooks`,
       rule: `${name} is not allowed where this program attaches`,
     });
   // might_sleep: only a sleepable program may call it, and never while it holds the RCU read lock or has preemption off

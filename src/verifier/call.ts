@@ -18,6 +18,7 @@ import { checkGlobalCall, checkGlobalExit } from './call-global.js';
 import { checkKfuncCall } from './call-kfunc.js';
 import { checkHelperCall } from './call-helper.js';
 import { callbackReturn } from './callback.js';
+import { sockRefLeak } from './sock.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
   if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
@@ -155,6 +156,13 @@ export function unreleasedRef(env: Verifier, i: number): Reject {
     insn: i,
     hint: `every path must call bpf_iter_${iter}_destroy on the iterator that ${kfunc} created (insn ${ref.insn}), also when it leaves the loop early, and must not overwrite it before`,
     rule: `an iterator created by ${kfunc} is not destroyed on this path`,
+  });
+  const sock = sockRefLeak(env, ref.insn);
+  if (sock) return new Reject({
+    errno: 'EINVAL',
+    message: `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}\nBPF_EXIT instruction in main prog would lead to reference leak`,
+    insn: i,
+    ...sock,
   });
   return new Reject({
     errno: 'EINVAL',

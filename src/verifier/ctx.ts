@@ -10,6 +10,7 @@ import { tnumStr } from './tnum.js';
 import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
+import { ctxSock } from './sock.js';
 
 export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
@@ -68,20 +69,10 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
       regs: [ptrReg],
       rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
     });
-  if (f === 'sock_ptr')
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${env.insns[i]!.dst} reads a socket pointer (PTR_TO_SOCKET) from the ${env.rules.name} context, which tsbpf does not support`,
-      insn: i,
-      regs: [ptrReg],
-      hint: 'tsbpf has no sockets: use the address and port fields of the context instead',
-      rule: 'socket pointers are not supported by tsbpf',
-    });
-  if (f === 'sock') {
-    const r = Reg.unknown();
-    r.sock = true;
-    return r;
-  }
+  // the socket a context field points to (the is_valid_access callbacks' PTR_TO_SOCKET(_OR_NULL), PTR_TO_SOCK_COMMON_OR_NULL)
+  if (f === 'sock') return ctxSock(env, 'sock_common', true);
+  if (f === 'sock_ptr') return ctxSock(env, 'sock', false);
+  if (f === 'sock_or_null') return ctxSock(env, 'sock', true);
   if (f === 'scalar') {
     // is_retval (lsm): the hook's return value so far, a 32-bit number in the hook's range (__mark_reg_s32_range)
     const rv = env.rules.retvalRead;

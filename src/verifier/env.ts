@@ -15,7 +15,7 @@ import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import type { InsnAux } from './insn-aux.js';
-import { Reg } from './types.js';
+import { Reg, type RegType } from './types.js';
 import { Reject } from './reject.js';
 import { VerifierState } from './state.js';
 import type { GlobalProto } from './global-func.js';
@@ -413,7 +413,7 @@ export class Verifier implements MapNames {
   
   
   /** Per load/store instruction: what its pointer was (the context, a kernel object, other memory) on the paths seen so far (insn_aux_data.ptr_type). */
-  readonly ptrTypeAt = new Map<number, 'ctx' | 'btf_id' | 'mem'>();
+  readonly ptrTypeAt = new Map<number, RegType>();
 
   
   

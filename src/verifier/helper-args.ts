@@ -13,7 +13,7 @@ import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { strictAlignError } from './align.js';
-import { sockMapUnsupported, sockUnsupported } from './btf-access.js';
+import { sockArg, sockCommonArg, fullSockArg } from './sock.js';
 import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
@@ -71,7 +71,6 @@ export function checkFuncArg(env: Verifier, meta: CallArgMeta, r: number, t: Arg
 
 /** The register's type is not one the argument type accepts (the kernel's check_reg_type). */
 function badArg(env: Verifier, meta: CallArgMeta, a: HelperArg, expected: string): never {
-  if (a.reg.sock) throw sockUnsupported(env, a.r);
   throw new Reject({
     errno: 'EACCES',
     message: `R${a.r} type=${regTypeStr(a.reg)} expected=${expected}`,
@@ -100,7 +99,6 @@ function mapPtrArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
   if (reg.type !== 'map_ptr' || reg.maybeNull) badArg(env, meta, a, 'map_ptr');
   meta.mapIdx = reg.map;
-  sockMapUnsupported(env, meta.id, meta.name, meta.mapIdx);
 }
 
 /** PTR_TO_MAP_KEY / PTR_TO_MAP_VALUE / PTR_TO_UNINIT_MAP_VALUE */
@@ -114,6 +112,11 @@ function mapKeyValueArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
     insn: i,
     regs: [r],
   });
+  // resolve_map_arg_type: a sockmap's or sockhash's value is a socket
+  if (t !== 'PTR_TO_MAP_KEY' && (m.type === 'sockmap' || m.type === 'sockhash')) {
+    if (t !== 'PTR_TO_MAP_VALUE') throw new Reject({ errno: 'EINVAL', message: 'invalid arg_type for sockmap/sockhash', insn: i, regs: [r] });
+    return sockCommonBtfArg(env, meta, { ...a, t: 'PTR_TO_BTF_ID_SOCK_COMMON' });
+  }
   if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value');
   const size = t === 'PTR_TO_MAP_KEY' ? m.keySize : m.valueSize;
   if (size === 0) throw new Reject({
@@ -321,6 +324,7 @@ function fixedSizeArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
 function sockCommonBtfArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   const orNull = a.t === 'PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL';
   if (orNull && a.reg.isNull) return; // check_func_arg: register_is_null with a maybe-NULL type skips the type check
+  if (sockArg(env, meta, a, false)) return; // a socket pointer (sock.ts)
   const accepted = a.reg.type === 'btf_id' && (a.reg.btfFlags === '' || a.reg.btfFlags === 'trusted') && (orNull || !a.reg.maybeNull);
   if (!accepted) badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
   btfStructArg(env, meta, a, 'sock_common');
@@ -341,9 +345,12 @@ function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   btfStructArg(env, meta, a, want);
 }
 
-/** PTR_TO_SOCK_COMMON (skc_to_mptcp_sock): a socket hook's socket, which tsbpf does not model; anything else is the wrong type. */
-function sockCommonArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
-  badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock');
+/** PTR_TO_FIXED_SIZE_MEM: readable memory of the proto's arg_size (the tcp_raw_*_syncookie headers). */
+function fixedSizeMemArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  const size = meta.proto.argSize?.[a.r - 1];
+  if (size === undefined) throw new Reject({ errno: 'EINVAL', message: `helper argument type ${a.t} of ${meta.name} has no size`, insn: meta.insn, regs: [a.r] });
+  memArg(env, meta, a);
+  helperMemAccess(env, a.r, a.reg, size, false);
 }
 
 /** check_reg_type's btf_struct_ids_match and check_func_arg_reg_off for a PTR_TO_BTF_ID argument of struct `want`. */
@@ -390,7 +397,10 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_U32: fixedSizeArg,
   PTR_TO_BTF_ID_SOCK_COMMON: sockCommonBtfArg,
   PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL: sockCommonBtfArg,
-  PTR_TO_SOCK_COMMON: sockCommonArg,
+  PTR_TO_SOCK_COMMON: (env, meta, a) => sockCommonArg(env, meta, a, (e) => badArg(env, meta, a, e)),
+  PTR_TO_SOCKET: (env, meta, a) => fullSockArg(env, meta, a, (e) => badArg(env, meta, a, e)),
+  PTR_TO_SOCKET_OR_NULL: (env, meta, a) => fullSockArg(env, meta, a, (e) => badArg(env, meta, a, e)),
+  PTR_TO_FIXED_SIZE_MEM: fixedSizeMemArg,
   PTR_TO_BTF_ID: btfIdArg,
   PTR_TO_BTF_ID_OR_NULL: btfIdArg,
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,

@@ -15,6 +15,7 @@ import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { Reject } from './reject.js';
 import { kernelStruct } from './kernel-btf.js';
+import { sockRet, sockMapLookupRet } from './sock.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -42,6 +43,9 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
     return r0;
   },
   PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
+  PTR_TO_SOCKET_OR_NULL: sockRet('sock'),
+  PTR_TO_SOCK_COMMON_OR_NULL: sockRet('sock_common'),
+  PTR_TO_TCP_SOCK_OR_NULL: sockRet('tcp_sock'),
   PTR_TO_BTF_ID_OR_NULL: btfIdRet,
   PTR_TO_BTF_ID: btfIdRet,
 };
@@ -62,6 +66,8 @@ function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
 /** A map lookup's value (or NULL), a map-in-map lookup's inner map. */
 function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
   const mapIdx = meta.mapIdx;
+  const sk = sockMapLookupRet(env, meta);
+  if (sk) return sk;
   if (mapIdx >= 0 && env.innerOf[mapIdx]! >= 0) {
     // A map of maps holds map pointers: the lookup yields the inner map (or NULL).
     return Reg.ptr('map_ptr', { map: env.innerOf[mapIdx]!, id: env.newId(), maybeNull: true });

@@ -29,7 +29,7 @@ export function checkLdAbs(env: Verifier, ins: Insn): number {
     insn: i,
     hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
   });
-  if (env.cur.refs.length) throw new Reject({ errno: 'EINVAL', message: 'BPF_LD_[ABS|IND] cannot be mixed with socket references', insn: i });
+  if (env.cur.refs.length) throw new Reject({ errno: 'EINVAL', message: 'BPF_LD_[ABS|IND] would lead to reference leak', insn: i });
   if (env.cur.rcuLock) throw new Reject({
     errno: 'EINVAL',
     message: 'BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region',

@@ -13,7 +13,8 @@ import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { Scalar } from './scalar.js';
 import { strictAlignError } from './align.js';
-import { sockUnsupported, mapPtrAccess, btfIdAccess } from './btf-access.js';
+import { mapPtrAccess, btfIdAccess } from './btf-access.js';
+import { isSock, sockAccess } from './sock.js';
 import { ctxAccess } from './ctx.js';
 import { stackAccess } from './stack.js';
 import { mapValueAccess, memRegionAccess } from './map-value.js';
@@ -46,7 +47,8 @@ export function checkLdx(env: Verifier, ins: Insn): void {
  * Linux refuses.
  */
 function saveAuxPtrType(env: Verifier, base: Reg): void {
-  const kind = base.type === 'ctx' ? 'ctx' : base.type === 'btf_id' ? 'btf_id' : 'mem';
+  // reg_type_mismatch_ok: the context, kernel objects and each socket type are kinds of their own
+  const kind = base.type === 'ctx' || base.type === 'btf_id' || isSock(base) ? base.type : 'mem';
   const prev = env.ptrTypeAt.get(env.idx);
   if (prev === undefined) env.ptrTypeAt.set(env.idx, kind);
   else if (prev !== kind)
@@ -180,7 +182,6 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
     case 'scalar':
     case 'pkt_end':
     case 'func':
-      if (base.sock) throw sockUnsupported(env, ptrReg);
       throw new Reject({
         errno: 'EACCES',
         message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`,
@@ -204,6 +205,11 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
       return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'btf_id':
       return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
+    case 'sock':
+    case 'sock_common':
+    case 'tcp_sock':
+    case 'xdp_sock':
+      return sockAccess(env, ptrReg, base, off, size, write, signExtend);
   }
   throw new Reject({ errno: 'EACCES', message: `R${ptrReg} invalid mem access '${regTypeStr(base)}'`, insn: i, regs: [ptrReg] });
 }

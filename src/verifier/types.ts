@@ -26,7 +26,12 @@ export type RegType =
   | 'mem'
   | 'func'
   /** PTR_TO_BTF_ID: a kernel object typed by the kernel's BTF (btfId), read through btf_struct_access */
-  | 'btf_id';
+  | 'btf_id'
+  /** the socket pointers (PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK): read through their uapi mirrors (sock.ts) */
+  | SockRegType;
+
+/** The kernel's socket pointer types (type_is_sk_pointer), read as struct bpf_sock, bpf_tcp_sock, bpf_xdp_sock. */
+export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
 
 /**
  * The trust flags of a PTR_TO_BTF_ID (the kernel's PTR_TRUSTED, MEM_RCU,
@@ -68,12 +73,6 @@ export class Reg {
   addConst = false;
   /** func: instruction index of the function */
   subprog = 0;
-  /**
-   * A scalar read from a socket pointer field (skb->sk): Linux's
-   * PTR_TO_SOCK_COMMON_OR_NULL, which tsbpf does not model. It may be read,
-   * copied and compared; using it as a socket is refused as unsupported.
-   */
-  sock = false;
   /** btf_id: the kernel BTF type id of the object pointed to, its name (for the log) and trust */
   btfId = 0;
   btfName = '';
@@ -106,7 +105,6 @@ export class Reg {
     r.subprog = this.subprog;
     r.linkOff = this.linkOff;
     r.addConst = this.addConst;
-    r.sock = this.sock;
     r.btfId = this.btfId;
     r.btfName = this.btfName;
     r.btfFlags = this.btfFlags;
@@ -182,6 +180,10 @@ export function regTypeStr(r: Reg): string {
     mem: 'mem',
     func: 'func',
     btf_id: 'ptr_',
+    sock: 'sock',
+    sock_common: 'sock_common',
+    tcp_sock: 'tcp_sock',
+    xdp_sock: 'xdp_sock',
   };
   let s = base[r.type];
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name

@@ -29,9 +29,13 @@ import { SK_LOOKUP } from './sk-lookup.js';
  * What a context read yields: a scalar or one of the packet pointers; or,
  * for tracing programs, a pointer to a kernel struct (Linux's PTR_TO_BTF_ID).
  */
-export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr' | 'sock'
-  /** a non-NULL socket pointer (PTR_TO_SOCKET, e.g. bpf_sock_addr.sk): tsbpf refuses the read as unsupported */
+export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr'
+  /** a socket or NULL (PTR_TO_SOCK_COMMON_OR_NULL: __sk_buff.sk) */
+  | 'sock'
+  /** a socket (PTR_TO_SOCKET: bpf_sock_addr.sk, sk_msg_md.sk, bpf_sockopt.sk) */
   | 'sock_ptr'
+  /** a full socket or NULL (PTR_TO_SOCKET_OR_NULL: bpf_sock_ops.sk, bpf_sk_lookup.sk) */
+  | 'sock_or_null'
   /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS): refused as unsupported */
   | 'flow_keys';
 

@@ -23,7 +23,7 @@ export const SK_LOOKUP: ProgTypeRules = {
   retRange: [0, 1],
   ctxAccess({ off, size, write }) {
     if (write || off < 0 || off >= L.ingress_ifindex + 4 || off % size !== 0) return null;
-    if (off < L.family) return off === L.sk && size === 8 ? 'sock_ptr' : null;
+    if (off < L.family) return off === L.sk && size === 8 ? 'sock_or_null' : null;
     if (off >= L.remote_port && off < L.pad) return size === 4 || narrowOk(size, 2) ? 'scalar' : null;
     if (off >= L.pad && off < L.local_ip4) return narrowOk(size, 2) ? 'scalar' : null;
     return narrowOk(size, 4) ? 'scalar' : null;

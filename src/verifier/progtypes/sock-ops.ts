@@ -31,7 +31,7 @@ export const SOCK_OPS: ProgTypeRules = {
     if (off < 0 || off >= O.size || off % size !== 0) return null;
     if (write) return (off === O.reply || off === O.sk_txhash) && size === 4 ? 'scalar' : null;
     if (within(off, O.bytes_received, 16) || within(off, O.skb_hwtstamp, 8)) return size === 8 ? 'scalar' : null;
-    if (within(off, O.sk, 8)) return size === 8 ? 'sock_ptr' : null;
+    if (within(off, O.sk, 8)) return size === 8 ? 'sock_or_null' : null;
     if (within(off, O.skb_data, 8)) return size === 8 && !signExtend ? 'pkt' : null;
     if (within(off, O.skb_data_end, 8)) return size === 8 && !signExtend ? 'pkt_end' : null;
     if (off === O.skb_tcp_flags) return narrowOk(size, 4) ? 'scalar' : null;

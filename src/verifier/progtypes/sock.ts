@@ -23,7 +23,7 @@ const S = BPF_SOCK;
 const within = (off: number, start: number, len: number): boolean => off >= start && off < start + len;
 
 /** bpf_sock_is_valid_access: what any reader of a struct bpf_sock may read (writes are decided by the caller). */
-function bpfSockValid(off: number, size: number): boolean {
+export function bpfSockValid(off: number, size: number): boolean {
   if (off < 0 || off >= S.size || off % size !== 0) return false;
   switch (off) {
     case S.state: case S.family: case S.type: case S.protocol: case S.src_port: case S.rx_queue_mapping:
