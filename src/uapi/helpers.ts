@@ -136,10 +136,12 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   // task local storage (kernel/bpf/bpf_task_storage.c): the task (arg2_btf_id) may be NULL, as may the initial value
   ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
   ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
-  ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
-  ['inode_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  // cgroup and inode local storage (kernel/bpf/bpf_cgrp_storage.c, bpf_inode_storage.c): the same protos,
+  // the owner (arg2_btf_id) a struct cgroup / struct inode or NULL; inode storage is offered to LSM programs only
+  ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'cgroup' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
+  ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'cgroup' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
+  ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'inode' }), { progTypes: T.LSM, impl: 'helpers/storage', optIn: KIT }],
+  ['inode_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'inode' }), { progTypes: T.LSM, impl: 'helpers/storage', optIn: KIT }],
 
   // kernel/bpf/ringbuf.c
   ['ringbuf_output', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { impl: 'helpers/ringbuf' }],

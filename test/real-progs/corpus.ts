@@ -32,6 +32,8 @@ export const KERNEL_ROOTS: readonly string[] = [
   // tp_btf targets: the raw tracepoints' handler prototypes
   'typedef btf_trace_sched_switch',
   'typedef btf_trace_sched_process_fork',
+  // cgroup local storage: the tracepoint that hands out a cgroup
+  'typedef btf_trace_cgroup_mkdir',
   // lsm targets and what their programs read
   'bpf_lsm_file_open',
   'bpf_lsm_task_free',
