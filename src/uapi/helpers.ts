@@ -125,8 +125,9 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, unmodelled: DYNPTR }],
   ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
   ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true, unmodelled: KPTR }],
-  ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
+  // per_cpu_ptr / this_cpu_ptr: a CPU's copy of a per-CPU kernel variable (a typed __ksym), judged in verifier/ksym.ts
+  ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true }],
+  ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true }],
   // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
   ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], { ...GPL, argStruct: 'task_struct', retStruct: 'pt_regs' }), { privileged: true }],

@@ -7,6 +7,7 @@
  * and then of each global function it calls (do_check_subprogs), and last
  * the stack depth of each call chain (check_max_stack_depth).
  */
+import { resolveKsym } from './ksym.js';
 import * as op from '../isa/opcodes.js';
 import type { Btf } from '../object/btf/btf.js';
 import { InstructionError } from '../errors.js';
@@ -189,16 +190,9 @@ function checkInsnsStatic(env: Verifier): void {
         });
     }
     if (ins.code === op.OP_LDDW) {
-      // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) is a kernel
-      // variable Linux types from its BTF; tsbpf does not model kernel variables, so this is
-      // unsupported, not a verdict (Linux accepts a ksym its BTF has).
-      if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({
-        errno: 'ENOTSUPP',
-        message: 'ldimm64 of a BTF id (a typed __ksym variable) is not supported by tsbpf',
-        insn: i,
-        hint: 'typed ksyms and the helpers that take them (bpf_per_cpu_ptr, bpf_this_cpu_ptr) are not modelled yet',
-        rule: 'typed ksyms are not supported by tsbpf',
-      });
+      // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) must be a
+      // variable (or function) of the kernel BTF, for every lddw, reached or not (ksym.ts).
+      if (ins.src === op.BPF_PSEUDO_BTF_ID) resolveKsym(env, i);
       // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
       // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
       const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;

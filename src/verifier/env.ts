@@ -75,6 +75,14 @@ export interface VerifierInput {
   attachTo?: string;
   /** the kfunc each BPF_PSEUDO_KFUNC_CALL at slot i calls, by name (from the object's `__ksym` relocations) */
   kfuncOfInsn?: (insnIndex: number) => string | undefined;
+  /** the kernel variable each BPF_PSEUDO_BTF_ID lddw at slot i loads, by name (the object's `__ksym` variables; ksym.ts) */
+  ksymOfInsn?: (insnIndex: number) => string | undefined;
+  /**
+   * Whether the kernel's kallsyms has a symbol (kallsyms_lookup_name, which gives a ksym's lddw its
+   * address): a kernel without CONFIG_KALLSYMS_ALL has no data symbols. Default: every symbol of the
+   * kernel BTF has an address.
+   */
+  kernelSymbols?: (name: string) => boolean;
   /** kernel BTF to find tracing targets in (e.g. /sys/kernel/btf/vmlinux); default: the subset tsbpf ships (kernel-btf.ts) */
   kernelBtf?: Btf;
 }

@@ -15,6 +15,7 @@ import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { Reject } from './reject.js';
 import { kernelStruct } from './kernel-btf.js';
+import { memOrBtfIdRet } from './ksym.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -44,6 +45,8 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
   PTR_TO_BTF_ID_OR_NULL: btfIdRet,
   PTR_TO_BTF_ID: btfIdRet,
+  PTR_TO_MEM_OR_BTF_ID: memOrBtfIdRet,
+  PTR_TO_MEM_OR_BTF_ID_OR_NULL: memOrBtfIdRet,
 };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * BPF_LD | BPF_IMM | BPF_DW, the two-slot load of a 64-bit constant, a map
  * pointer, a pointer into a map's value (global data) or a function
- * pointer (check_ld_imm), by the pseudo source register it carries.
+ * pointer or a kernel variable (ksym.ts) (check_ld_imm), by the pseudo
+ * source register it carries.
  */
 import { calleeStart } from '../isa/control-flow.js';
 import type { Insn } from '../isa/insn.js';
@@ -9,6 +10,7 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
+import { ksymReg } from './ksym.js';
 
 function mapIndex(env: Verifier, i: number): number {
   const m = env.input.mapOfInsn ? env.input.mapOfInsn(i) : env.insns[i]!.imm;
@@ -59,6 +61,9 @@ export function checkLdImm64(env: Verifier, i: number, ins: Insn): void {
       env.writeReg(ins.dst, Reg.ptr('map_value', { map: m, off }));
       return;
     }
+    case op.BPF_PSEUDO_BTF_ID:
+      env.writeReg(ins.dst, ksymReg(env, i));
+      return;
     case op.BPF_PSEUDO_FUNC: {
       if (!env.input.funcInfo?.length) throw new Reject({
         errno: 'EINVAL',

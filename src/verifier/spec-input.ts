@@ -33,7 +33,7 @@ function mapInfoOf(m: MapSpec): VerifierMapInfo {
 export function inputFromSpec(
   coll: CollectionSpec,
   prog: ProgramSpec,
-  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf; core?: CoreOptions } = {},
+  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf' | 'kernelSymbols'> & { coreTarget?: Btf; core?: CoreOptions } = {},
 ): VerifierInput {
   const { coreTarget, core, ...rest } = opts;
   // bpf_object_load_prog: a program whose section named no type fails before the kernel sees it
@@ -55,6 +55,8 @@ export function inputFromSpec(
   }
   const kfuncs = new Map<number, string>();
   for (const ref of prog.references) if (ref.kind === 'kfunc' && ref.symbol) kfuncs.set(ref.index, ref.symbol);
+  const ksyms = new Map<number, string>();
+  for (const ref of prog.references) if (ref.kind === 'btf_id' && ref.symbol) ksyms.set(ref.index, ref.symbol);
   const input: VerifierInput = {
     insns: coreRelocated(prog, coll.btf, coreTarget, core),
     progType: prog.type,
@@ -64,6 +66,7 @@ export function inputFromSpec(
     ...rest,
   };
   if (kfuncs.size) input.kfuncOfInsn = (i) => kfuncs.get(i);
+  if (ksyms.size) input.ksymOfInsn = (i) => ksyms.get(i);
   if (prog.attachType) input.attachType = prog.attachType;
   if (prog.attachTo) input.attachTo = prog.attachTo;
   if (prog.lineInfo) input.lineInfo = prog.lineInfo;

@@ -67,6 +67,20 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct vm_area_struct',
 ];
 
+/**
+ * The per-CPU kernel variables the typed-ksym programs (ksym_*.c) load: kernel.btf keeps their
+ * VARs in a DATASEC `.data..percpu` of their own (the kernel's lists all 352), and kallsyms.txt
+ * which of them the recording kernel's /proc/kallsyms has (none without CONFIG_KALLSYMS_ALL).
+ */
+export const KERNEL_PERCPU_VARS: readonly string[] = ['runqueues', 'bpf_prog_active'];
+
+let symbols: ReadonlySet<string> | undefined;
+/** The recording kernel's kallsyms, as far as the corpus needs it (kallsyms.txt, by gen-kernel-btf.ts). */
+export function corpusKernelSymbols(): (name: string) => boolean {
+  symbols ??= new Set(readFileSync(join(DIR, 'kallsyms.txt'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')));
+  return (name) => symbols!.has(name);
+}
+
 export interface Recorded {
   verdict: 'accept' | 'reject';
   /** the verifier's last line for a rejection (libbpf's CO-RE rewrite undone: see record.sh) */
