@@ -1,5 +1,5 @@
 /**
- * Helpers Linux has but tsbpf's verifier cannot judge (spin locks, timers,
+ * Helpers Linux has but tsbpf's verifier cannot judge (timers,
  * dynptrs, sockets, kernel objects: the helper catalog's `unmodelled`,
  * src/uapi/helpers.ts) are refused with ENOTSUPP naming the helper and what
  * is missing, never with "invalid func unknown#N" (a wrong EINVAL verdict).
@@ -16,17 +16,17 @@ const UNMODELLED = [...HELPERS.values()].filter((h) => h.unmodelled);
 
 const call = (id: number) => assemble(`r1 = 0\nr2 = 0\ncall ${id}\nr0 = 0\nexit`);
 
-test('a spin lock call is unsupported (ENOTSUPP) and says why', () => {
-  const r = verify({ insns: call(93), progType: 'sched_cls' });
+test('an unmodelled helper call is unsupported (ENOTSUPP) and says why', () => {
+  const r = verify({ insns: call(116), progType: 'sched_cls' });
   assert.equal(r.ok, false);
   assert.equal(r.error?.errno, 'ENOTSUPP');
-  assert.match(r.log, /bpf_spin_lock#93 is not supported by tsbpf: spin locks .* are not modelled/);
+  assert.match(r.log, /bpf_tcp_send_ack#116 is not supported by tsbpf: it takes or returns a kernel object/);
   assert.doesNotMatch(r.log, /unknown#/);
 });
 
 test('every unmodelled helper is refused with ENOTSUPP, and none is also a prototype', () => {
-  // (the filter finds the catalog's unmodelled entries: spin locks are one)
-  assert.ok(UNMODELLED.some((h) => h.name === 'spin_lock'));
+  // (the filter finds the catalog's unmodelled entries: tcp_send_ack is one)
+  assert.ok(UNMODELLED.some((h) => h.name === 'tcp_send_ack'));
   for (const { id, name } of UNMODELLED) {
     assert.equal(HELPER_PROTOS.has(id), false, `${name} (#${id}) is both a prototype and unmodelled`);
     const r = verify({ insns: call(id), progType: 'kprobe' });
@@ -65,8 +65,8 @@ test('a Runtime refuses the new prototypes (not run by tsbpf) and the unmodelled
     const mtu = assemble('r3 = r10\nr3 += -4\nr2 = 0\nr4 = 0\nr5 = 0\ncall 163\nr0 = 2\nexit');
     await assert.rejects(rt.loadProgram({ type: 'xdp', insns: mtu }), (e: unknown) =>
       e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_check_mtu#163 is known to the verifier but not implemented/.test(e.message));
-    await assert.rejects(rt.loadProgram({ type: 'sched_cls', insns: call(93) }), (e: unknown) =>
-      e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_spin_lock/.test(e.message));
+    await assert.rejects(rt.loadProgram({ type: 'sched_cls', insns: call(116) }), (e: unknown) =>
+      e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_tcp_send_ack/.test(e.message));
   } finally {
     rt.close();
   }

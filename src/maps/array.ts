@@ -13,6 +13,7 @@
  * E2BIG on update and ENOENT on lookup; get-next-key returns index+1, 0 for a
  * missing or out-of-range key, ENOENT after the last index.
  */
+import { hasSpinLock, zeroSpecialFields } from './special-fields.js';
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../memory/address-space.js';
 import { arrayNextKey, BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
@@ -73,6 +74,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     const u8 = this.mem.u8;
     const dst = this.slotAddr(index, cpu);
     u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    if (this.specialFields.length) zeroSpecialFields(u8, dst, this.specialFields);
     return 0;
   }
 
@@ -85,7 +87,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (index >= this.maxEntries) return errno('E2BIG');
     if (flags & BPF_NOEXIST) return errno('EEXIST');
-    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) return errno('EINVAL');
     return 0;
   }
 
@@ -97,7 +99,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
 
   protected hostWriteCheck(key: KeyInput, flags: number): number {
     this.checkHostWrite();
-    if (flags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
     const index = this.index(key);
     const rc = this.checkFlagsIndex(flags, index);
     if (rc !== 0) this.throwErrno(rc, rc === errno('E2BIG') ? `index ${index} >= max_entries ${this.maxEntries}` : rc === errno('EEXIST') ? 'array elements always exist (BPF_NOEXIST)' : `bad update flags ${flags}`);
@@ -153,6 +155,7 @@ export class ArrayMap extends ArrayBase<Uint8Array> {
     const v = this.value(value);
     const index = this.hostWriteCheck(key, flags);
     this.mem.u8.set(v, this.slotAddr(index));
+    if (this.specialFields.length) zeroSpecialFields(this.mem.u8, this.slotAddr(index), this.specialFields);
   }
 }
 

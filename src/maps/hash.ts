@@ -24,6 +24,7 @@
  * maps are preallocated there (a worker cannot allocate; the kernel's
  * semantics are the same apart from memory use).
  */
+import { hasSpinLock, zeroSpecialFields } from './special-fields.js';
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { HashTable } from './hash-table.js';
@@ -110,7 +111,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
     if (this.slots > 1) this.table_.disarmCpu();
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
-    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) return errno('EINVAL');
     if (this.lock !== undefined) {
       this.table_.beginWrite();
       try {
@@ -123,11 +124,12 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   private updateUnlocked(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
-    const i = this.table_.insert(null, keyAddr, flags);
+    const i = this.table_.insert(null, keyAddr, flags & ~BPF_F_LOCK);
     if (i < 0) return i;
     // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
     const dst = this.valueAddrOf(i, cpu);
     this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    if (this.specialFields.length) zeroSpecialFields(this.mem.u8, dst, this.specialFields);
     return 0;
   }
 
@@ -384,7 +386,9 @@ export class HashMap extends HashBase<Uint8Array> {
     if (this.lock !== undefined) {
       this.table_.beginWrite();
       try {
-        this.mem.u8.set(v, this.valueAddrOf(this.insertHost(key, flags), 0));
+        const at = this.valueAddrOf(this.insertHost(key, flags), 0);
+        this.mem.u8.set(v, at);
+        if (this.specialFields.length) zeroSpecialFields(this.mem.u8, at, this.specialFields);
       } finally {
         this.table_.endWrite();
       }
@@ -392,6 +396,7 @@ export class HashMap extends HashBase<Uint8Array> {
     }
     const i = this.insertHost(key, flags);
     this.mem.u8.set(v, this.valueAddrOf(i, 0));
+    if (this.specialFields.length) zeroSpecialFields(this.mem.u8, this.valueAddrOf(i, 0), this.specialFields);
   }
 }
 

@@ -56,7 +56,6 @@ export interface HelperInfo {
 
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 
-const SPIN_LOCK = 'spin locks (ARG_PTR_TO_SPIN_LOCK, lock state across the program) are not modelled by tsbpf';
 const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
 const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
 const SOCKET = 'it takes or returns a socket (PTR_TO_SOCKET / PTR_TO_SOCK_COMMON / PTR_TO_TCP_SOCK), which tsbpf does not model';
@@ -110,8 +109,9 @@ const entries: Array<[HelperName, HelperProto, Extra?]> = [
   // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON
   ['send_signal', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['send_signal_thread', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
-  ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
-  ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
+  // spin locks in map values: judged in verifier/spin-lock.ts; no-ops at run time (helpers/spin-lock.ts says why)
+  ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
+  ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
   ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],

@@ -19,6 +19,7 @@ import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
+import { keepsLockId } from './spin-lock.js';
 
 /**
  * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
@@ -102,7 +103,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
     const like = dst.clone();
     markPtrOrNull(eqSt, like, true);
-    markPtrOrNull(neSt, like, false);
+    markPtrOrNull(neSt, like, false, keepsLockId(env, like));
   } else if (isPktCompare(dst, src, jmp32)) {
     pktCompare(tSt, fSt, dst, src, o, ins.dst, x ? ins.src : -1);
   } else if (dst.isPointer || src.isPointer) {
@@ -173,7 +174,7 @@ function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean):
 }
 
 /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
+function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, keepId = false): void {
   const id = like.id;
   if (!id) return;
   for (const f of st.frames) {
@@ -184,7 +185,8 @@ function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean): void {
         Object.assign(r, z);
       } else {
         r.maybeNull = false;
-        if (!r.refObjId) r.id = 0;
+        // (a map value with a bpf_spin_lock keeps its id: it names the lock, reg_may_point_to_spin_lock)
+        if (!r.refObjId && !keepId) r.id = 0;
       }
     };
     f.regs.forEach(fix);

@@ -8,6 +8,7 @@
  * the stack depth of each call chain (check_max_stack_depth).
  */
 import { resolveKsym } from './ksym.js';
+import { checkLockMapProgType } from './spin-lock.js';
 import * as op from '../isa/opcodes.js';
 import type { Btf } from '../object/btf/btf.js';
 import { InstructionError } from '../errors.js';
@@ -193,6 +194,11 @@ function checkInsnsStatic(env: Verifier): void {
       // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) must be a
       // variable (or function) of the kernel BTF, for every lddw, reached or not (ksym.ts).
       if (ins.src === op.BPF_PSEUDO_BTF_ID) resolveKsym(env, i);
+      // check_map_prog_compatibility, for every map the program refers to
+      if (ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX || ins.src === op.BPF_PSEUDO_MAP_VALUE || ins.src === op.BPF_PSEUDO_MAP_IDX_VALUE) {
+        const m = env.maps[(env.input.mapOfInsn ? env.input.mapOfInsn(i) : ins.imm) ?? -1];
+        if (m) checkLockMapProgType(env, i, m);
+      }
       // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
       // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
       const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;

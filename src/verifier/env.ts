@@ -9,6 +9,7 @@
  * what must hold and how a step changes the state (state.ts, types.ts and
  * scalar.ts hold what is known).
  */
+import type { MapValueFields } from './spin-lock.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
@@ -41,6 +42,10 @@ export interface VerifierMapInfo {
   contents?: Uint8Array;
   /** for array_of_maps / hash_of_maps: the inner map template (a lookup yields a map pointer) */
   inner?: VerifierMapInfo;
+  /** the map has BTF for its value (a lock needs it) */
+  btf?: boolean;
+  /** where the value's special fields are (its bpf_spin_lock, bpf_timer: spin-lock.ts mapValueFields) */
+  fields?: MapValueFields;
 }
 
 export interface VerifierInput {

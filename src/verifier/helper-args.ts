@@ -19,6 +19,7 @@ import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import { percpuBtfIdArg } from './ksym.js';
+import { spinLockArg } from './spin-lock.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -398,6 +399,7 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_BTF_ID_OR_NULL: btfIdArg,
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
   PTR_TO_PERCPU_BTF_ID: (env, meta, a) => percpuBtfIdArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
+  PTR_TO_SPIN_LOCK: (env, meta, a) => spinLockArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

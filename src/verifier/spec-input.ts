@@ -5,6 +5,7 @@
  * object layer's linked ones (object/relocate.ts coreRelocated): libbpf
  * relocates before the kernel verifies.
  */
+import { mapValueFields } from './spin-lock.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated, type CoreOptions } from '../object/relocate.js';
@@ -30,6 +31,13 @@ function mapInfoOf(m: MapSpec): VerifierMapInfo {
   return info;
 }
 
+/** The map's value BTF: that it has one, and where its lock and timer are (spin-lock.ts). */
+export function withValueFields(info: VerifierMapInfo, m: MapSpec, btf: Btf | undefined): VerifierMapInfo {
+  if (!btf || !m.btfValueTypeId) return info;
+  const fields = mapValueFields(btf, m.btfValueTypeId);
+  return { ...info, btf: true, ...(fields ? { fields } : {}) };
+}
+
 export function inputFromSpec(
   coll: CollectionSpec,
   prog: ProgramSpec,
@@ -48,7 +56,7 @@ export function inputFromSpec(
       const spec = coll.maps.get(ref.map);
       if (!spec) continue;
       k = maps.length;
-      maps.push(mapInfoOf(spec));
+      maps.push(withValueFields(mapInfoOf(spec), spec, coll.btf));
       index.set(ref.map, k);
     }
     byInsn.set(ref.index, k);

@@ -10,6 +10,7 @@
  * Byte j of a slot is the byte at fp - 8*spi - j - 1, as the kernel indexes
  * slot_type[], so the log prints a slot from its highest address down.
  */
+import type { ActiveLock } from './spin-lock.js';
 import { Reg } from './types.js';
 
 /** (Reg.notInit() is one frozen object, shared rather than copied.) */
@@ -175,6 +176,8 @@ export class VerifierState {
   rcuLock = false;
   /** bpf_preempt_disable() calls not yet matched by bpf_preempt_enable() (active_preempt_lock) */
   preemptLock = 0;
+  /** the bpf_spin_lock held (the kernel's active_lock; spin-lock.ts), null when none */
+  activeLock: ActiveLock | null = null;
 
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
@@ -192,6 +195,7 @@ export class VerifierState {
     s.mayGotoDepth = this.mayGotoDepth;
     s.rcuLock = this.rcuLock;
     s.preemptLock = this.preemptLock;
+    s.activeLock = this.activeLock;
     return s;
   }
 
