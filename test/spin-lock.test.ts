@@ -113,3 +113,31 @@ for (const engine of ['jit', 'interpreter'] as const) {
     assert.throws(() => coll.map('plain', 'array').set(0, new Uint8Array(8), 4), (e: unknown) => e instanceof TsbpfError && e.errno === 'EINVAL');
   });
 }
+
+test('in a shared space the lock word is taken and given back with Atomics; a held lock survives an update', async () => {
+  using rt = new Runtime({ shared: true });
+  const coll = await rt.load(loadObjectFileSync(join(DIR, 'spin_lock_counter.o')));
+  const counters = coll.map('counters', 'hash');
+  counters.set(8, new Uint8Array(24));
+  const frame = new Uint8Array(60);
+  frame[12] = 0x08;
+  coll.program('spin_lock_counter').run({ data: frame });
+  assert.equal(new DataView(counters.get(8)!.buffer).getBigUint64(8, true), 1n);
+  // the word itself, in the map's memory: free after the run
+  const addr = (counters as unknown as { lookupElem(k: number): number }).lookupElem(keyAt(rt, 8));
+  const words = new Int32Array(rt.space.memory.buffer);
+  assert.equal(Atomics.load(words, addr >>> 2), 0);
+  // held (as by a program on another thread): an update copies around it, a host read shows 0
+  Atomics.store(words, addr >>> 2, 1);
+  counters.set(8, new Uint8Array(24).fill(3));
+  assert.equal(Atomics.load(words, addr >>> 2), 1);
+  assert.deepEqual([...counters.get(8)!.subarray(0, 4)], [0, 0, 0, 0]);
+  Atomics.store(words, addr >>> 2, 0);
+});
+
+/** A u32 key written into the runtime's space (for the map's address-based lookup). */
+function keyAt(rt: Runtime, k: number): number {
+  const a = rt.space.alloc(4, 4);
+  new DataView(rt.space.memory.buffer).setUint32(a, k, true);
+  return a;
+}

@@ -222,6 +222,10 @@ export abstract class BpfMap<V = Uint8Array> implements MapDescriptor {
   readonly flags: number;
   /** the value's bpf_spin_lock / bpf_timer, which updates leave zeroed (special-fields.ts); set by the loader from the value's BTF */
   specialFields: SpecialFields = [];
+  /** Learn the value's special fields (the runtime, from the object's BTF, before any program uses the map). */
+  setSpecialFields(fields: SpecialFields): void {
+    this.specialFields = fields;
+  }
   readonly numCpus: number;
   readonly space: AddressSpace;
   /** cached bytes of the space, for hot paths */

@@ -3,10 +3,10 @@
  * `struct bpf_spin_lock` or `struct bpf_timer` that the value's BTF places
  * in it. Programs may not touch them (the verifier refuses it), and updates
  * leave them alone: the kernel's copy_map_value copies a value around its
- * special fields, and check_and_init_map_value zeroes them in a new element.
- * tsbpf's bpf_spin_lock is a no-op (helpers/spin-lock.ts), so a lock word
- * is always 0: an update zeroes the fields it would otherwise have copied
- * from the new value, and the host never sees anything but zeros there.
+ * special fields (a lock another thread holds stays held; a new element's
+ * are zero, as check_and_init_map_value makes them), and a value copied out
+ * to user space has them zeroed. A lock word is 0 unless a program on
+ * another thread of a shared space holds it (helpers/spin-lock.ts).
  */
 import type { Btf } from '../object/btf/btf.js';
 import type { MapSpec } from '../object/spec.js';
@@ -30,7 +30,15 @@ export function hasSpinLock(fields: SpecialFields): boolean {
   return fields.some(([, size]) => size === 4);
 }
 
-/** Zero the special fields of the value at `addr`. */
+/** Zero the special fields of the value at `addr` (a copy handed to the host). */
 export function zeroSpecialFields(u8: Uint8Array, addr: number, fields: SpecialFields): void {
   for (const [off, size] of fields) u8.fill(0, addr + off, addr + off + size);
+}
+
+/** copy_map_value: write `valueSize` bytes from `src` (an address of `u8`, or bytes) to `dst`, around the special fields. */
+export function copyMapValue(u8: Uint8Array, dst: number, src: number | Uint8Array, valueSize: number, fields: SpecialFields): void {
+  const kept = fields.map(([off, size]) => u8.slice(dst + off, dst + off + size));
+  if (typeof src === 'number') u8.copyWithin(dst, src, src + valueSize);
+  else u8.set(src, dst);
+  fields.forEach(([off], k) => u8.set(kept[k]!, dst + off));
 }

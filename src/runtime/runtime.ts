@@ -376,7 +376,7 @@ export class Runtime implements RuntimeApi {
           continue;
         }
         const m = this.createMap(ms);
-        m.specialFields = specialFieldsOf(ms, spec.btf);
+        m.setSpecialFields(specialFieldsOf(ms, spec.btf));
         created.push(m);
         maps.set(name, m);
         if (pinPath !== undefined) toPin.push([pinPath, m]);
