@@ -70,8 +70,9 @@ function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
     return Reg.ptr('map_ptr', { map: env.innerOf[mapIdx]!, id: env.newId(), maybeNull: true });
   }
   if (meta.id === BPF_FUNC.map_lookup_elem && constKeyInRange(env, mapIdx, keyReg)) {
-    // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check).
-    return Reg.ptr('map_value', { map: mapIdx });
+    // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check);
+    // a value with a bpf_spin_lock still gets an id, which names the lock (check_helper_call)
+    return Reg.ptr('map_value', { map: mapIdx, ...(env.maps[mapIdx]?.fields?.spinLock !== undefined ? { id: env.newId() } : {}) });
   }
   return Reg.ptr('map_value', { map: mapIdx, id: env.newId(), maybeNull: meta.proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
 }
