@@ -10,7 +10,7 @@
  */
 import type { Btf } from '../object/btf/btf.js';
 import type { MapSpec } from '../object/spec.js';
-import { mapValueFields } from '../verifier/spin-lock.js';
+import { mapValueFields } from '../object/btf/map-fields.js';
 
 /** [offset, size] of each special field of a value. */
 export type SpecialFields = ReadonlyArray<readonly [number, number]>;

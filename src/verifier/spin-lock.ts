@@ -27,20 +27,13 @@
  * The state's lock (VerifierState.activeLock) is compared in states_equal
  * (prune.ts) by map and, through the id map, by value pointer.
  */
-import type { Btf } from '../object/btf/btf.js';
+import type { MapValueFields } from '../object/btf/map-fields.js';
+export { mapValueFields, type MapValueFields } from '../object/btf/map-fields.js';
 import { Reject } from './reject.js';
 import type { Verifier, VerifierMapInfo } from './env.js';
 import type { Reg } from './types.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { ProgTypeName } from '../object/spec.js';
-
-/** The special fields of a map value (the kernel's btf_record), by byte offset. */
-export interface MapValueFields {
-  /** struct bpf_spin_lock (4 bytes) */
-  spinLock?: number;
-  /** struct bpf_timer (16 bytes) */
-  timer?: number;
-}
 
 /** The state's held lock (the kernel's active_lock {ptr, id}): the map, and the value pointer's id. */
 export interface ActiveLock {
@@ -49,35 +42,7 @@ export interface ActiveLock {
 }
 
 const FIELD_SIZE = { spinLock: 4, timer: 16 } as const;
-const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 const FIELD_NAME = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
-
-/**
- * btf_parse_fields for the fields tsbpf models: where `struct bpf_spin_lock` and
- * `struct bpf_timer` sit in the value type `typeId` (members, and members of nested
- * structs; the first of each kind). Undefined when the value has neither.
- */
-export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undefined {
-  const out: MapValueFields = {};
-  const walk = (id: number, base: number, depth: number): void => {
-    if (depth > 8) return;
-    const t = btf.typeById(btf.resolve(id));
-    if (t.kind !== 'struct' && t.kind !== 'union') return;
-    for (const m of t.members) {
-      const mt = btf.typeById(btf.resolve(m.typeId));
-      const off = base + Math.floor(m.bitOffset / 8);
-      if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
-      else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
-      else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
-    }
-  };
-  try {
-    walk(typeId, 0, 0);
-  } catch {
-    return undefined;
-  }
-  return out.spinLock === undefined && out.timer === undefined ? undefined : out;
-}
 
 /** reg_may_point_to_spin_lock: a map value pointer whose NULL check keeps its id (the lock's identity). */
 export function keepsLockId(env: Verifier, r: Reg): boolean {
