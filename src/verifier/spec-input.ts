@@ -32,7 +32,7 @@ function mapInfoOf(m: MapSpec): VerifierMapInfo {
 }
 
 /** The map's value BTF: that it has one, and where its lock and timer are (spin-lock.ts). */
-export function withValueFields(info: VerifierMapInfo, m: MapSpec, btf: Btf | undefined): VerifierMapInfo {
+function withValueFields(info: VerifierMapInfo, m: MapSpec, btf: Btf | undefined): VerifierMapInfo {
   if (!btf || !m.btfValueTypeId) return info;
   const fields = mapValueFields(btf, m.btfValueTypeId);
   return { ...info, btf: true, ...(fields ? { fields } : {}) };
