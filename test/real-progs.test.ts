@@ -22,7 +22,8 @@ import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { TsbpfError } from '../src/errors.js';
 import { BIN, ROOT } from './paths.js';
 import { which } from './support/tools.js';
-import { DIR, corpusKernelBtf, recorded } from './real-progs/corpus.js';
+import { DIR, corpusKernelBtf, corpusKernelSymbols, recorded } from './real-progs/corpus.js';
+import { runningKernelSymbols } from '../src/cli/kallsyms.js';
 
 const rec = recorded();
 const objs = Object.keys(rec.objects).sort();
@@ -41,12 +42,12 @@ function want(o: string): { verdict: 'accept' | 'reject'; kernelMessage: string 
 }
 
 /** tsbpf's verdict on the one program of an object, against kernel BTF `k` (as `bpftool prog load` with libbpf's CO-RE). */
-function tsbpf(path: string, k: Btf, log?: (l: string) => void): { verdict: 'accept' | 'reject'; message: string | null } {
+function tsbpf(path: string, k: Btf, log?: (l: string) => void, kernelSymbols = corpusKernelSymbols()): { verdict: 'accept' | 'reject'; message: string | null } {
   const coll = loadObjectFileSync(path);
   const progs = [...coll.programs.values()];
   assert.equal(progs.length, 1, `${path}: one program per object`);
   try {
-    const r = verify(inputFromSpec(coll, progs[0]!, { privileged: true, coreTarget: k, kernelBtf: k, core: log ? { log } : {} }));
+    const r = verify(inputFromSpec(coll, progs[0]!, { privileged: true, coreTarget: k, kernelBtf: k, kernelSymbols, core: log ? { log } : {} }));
     // record.sh keeps the log's last line; a message of two lines ("Unreleased reference ...") is compared by its last
     return r.ok ? { verdict: 'accept', message: null } : { verdict: 'reject', message: r.error!.kernelMessage.split('\n').pop()! };
   } catch (e) {
@@ -104,7 +105,7 @@ test('on the running kernel: the recorded verdicts hold, and tsbpf against its v
   const r = spawnSync('bash', [join(DIR, 'record.sh'), '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const vmlinux = Btf.parse(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
-  const disagree = objs.filter((o) => tsbpf(join(DIR, o), vmlinux).verdict !== want(o).verdict);
+  const disagree = objs.filter((o) => tsbpf(join(DIR, o), vmlinux, undefined, runningKernelSymbols('/sys/kernel/btf/vmlinux')).verdict !== want(o).verdict);
   assert.deepEqual(disagree, []);
 });
 

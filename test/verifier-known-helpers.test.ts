@@ -42,7 +42,7 @@ test('bpf_get_stack: verify() judges the call; a Runtime refuses it with ENOTSUP
 });
 
 test('an id no prototype names is still an unknown helper', () => {
-  // 212 is past Linux's last helper (__BPF_FUNC_MAX_ID); 211 (cgrp_storage_delete) is an unmodelled one
+  // 212 is past Linux's last helper (__BPF_FUNC_MAX_ID; 211 is cgrp_storage_delete)
   const r = verify({ insns: assemble('call 212\nr0 = 0\nexit'), progType: 'kprobe' });
   assert.equal(r.ok, false);
   assert.equal(r.error?.errno, 'EINVAL');

@@ -98,27 +98,6 @@ struct cred {
 	kgid_t fsgid;
 };
 
-typedef int s32;
-
-struct kernfs_node;
-
-struct cgroup {
-	struct kernfs_node *kn;
-	int level;
-	struct cgroup *ancestors[0];
-};
-
-struct qstr {
-	union {
-		struct {
-			u32 hash;
-			u32 len;
-		};
-		u64 hash_len;
-	};
-	const unsigned char *name;
-};
-
 typedef unsigned short umode_t;
 
 typedef long long loff_t;
@@ -132,12 +111,33 @@ struct inode {
 	loff_t i_size;
 };
 
+struct qstr {
+	union {
+		struct {
+			u32 hash;
+			u32 len;
+		};
+		u64 hash_len;
+	};
+	const unsigned char *name;
+};
+
 struct dentry {
 	unsigned int d_flags;
 	struct dentry *d_parent;
 	struct qstr d_name;
 	struct inode *d_inode;
 	unsigned char d_iname[40];
+};
+
+typedef int s32;
+
+struct kernfs_node;
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+	struct cgroup *ancestors[0];
 };
 
 struct vfsmount {
@@ -472,6 +472,8 @@ typedef void (*btf_trace_block_rq_complete)(void *, struct request *, int, unsig
 
 typedef void (*btf_trace_tcp_destroy_sock)(void *, struct sock *);
 
+typedef void (*btf_trace_cgroup_mkdir)(void *, struct cgroup *, const char *);
+
 struct bpf_iter__task {
 	union {
 		struct bpf_iter_meta *meta;
@@ -554,6 +556,7 @@ struct kernel_model_types {
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
 	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
+	btf_trace_cgroup_mkdir tp_cgroup_mkdir;
 	struct bpf_iter__task iter_task;
 	struct seq_file seq_file_;
 };

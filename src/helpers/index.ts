@@ -19,11 +19,12 @@ import { perfHelpers } from './perf.js';
 import { loopHelpers } from './loop.js';
 import { stringHelpers } from './strings.js';
 import { tailCallHelpers } from './tailcall.js';
+import { spinLockHelpers } from './spin-lock.js';
 
 export const ALL_HELPERS: readonly HelperDef[] = [
   ...mapHelpers, ...timeHelpers, ...traceHelpers, ...randomHelpers, ...taskHelpers, ...probeHelpers,
   ...skbHelpers, ...xdpHelpers, ...redirectHelpers, ...ringbufHelpers, ...perfHelpers, ...loopHelpers,
-  ...stringHelpers, ...tailCallHelpers,
+  ...stringHelpers, ...tailCallHelpers, ...spinLockHelpers,
 ];
 
 /** A fresh registry holding every helper tsbpf implements. */

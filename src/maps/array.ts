@@ -13,6 +13,7 @@
  * E2BIG on update and ENOENT on lookup; get-next-key returns index+1, 0 for a
  * missing or out-of-range key, ENOENT after the last index.
  */
+import { copyMapValue, hasSpinLock, zeroSpecialFields } from './special-fields.js';
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../memory/address-space.js';
 import { arrayNextKey, BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
@@ -72,7 +73,8 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     const index = this.space.readU32(keyAddr);
     const u8 = this.mem.u8;
     const dst = this.slotAddr(index, cpu);
-    u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    if (this.specialFields.length) copyMapValue(u8, dst, valueAddr, this.valueSize, this.specialFields);
+    else u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
 
@@ -85,7 +87,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
     if (index >= this.maxEntries) return errno('E2BIG');
     if (flags & BPF_NOEXIST) return errno('EEXIST');
-    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) return errno('EINVAL');
     return 0;
   }
 
@@ -97,7 +99,7 @@ abstract class ArrayBase<V> extends BpfMap<V> {
 
   protected hostWriteCheck(key: KeyInput, flags: number): number {
     this.checkHostWrite();
-    if (flags & BPF_F_LOCK) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) throw this.err('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value');
     const index = this.index(key);
     const rc = this.checkFlagsIndex(flags, index);
     if (rc !== 0) this.throwErrno(rc, rc === errno('E2BIG') ? `index ${index} >= max_entries ${this.maxEntries}` : rc === errno('EEXIST') ? 'array elements always exist (BPF_NOEXIST)' : `bad update flags ${flags}`);
@@ -147,12 +149,15 @@ export class ArrayMap extends ArrayBase<Uint8Array> {
     const index = this.index(key);
     if (index >= this.maxEntries) return undefined;
     const a = this.valuesAddr + index * this.elemSize;
-    return this.mem.u8.slice(a, a + this.valueSize);
+    const out = this.mem.u8.slice(a, a + this.valueSize);
+    if (this.specialFields.length) zeroSpecialFields(out, 0, this.specialFields);
+    return out;
   }
   override set(key: KeyInput, value: ValueInput, flags = 0): void {
     const v = this.value(value);
     const index = this.hostWriteCheck(key, flags);
-    this.mem.u8.set(v, this.slotAddr(index));
+    if (this.specialFields.length) copyMapValue(this.mem.u8, this.slotAddr(index), v, this.valueSize, this.specialFields);
+    else this.mem.u8.set(v, this.slotAddr(index));
   }
 }
 

@@ -24,6 +24,7 @@
  * maps are preallocated there (a worker cannot allocate; the kernel's
  * semantics are the same apart from memory use).
  */
+import { copyMapValue, hasSpinLock, zeroSpecialFields, type SpecialFields } from './special-fields.js';
 import type { MapSpec } from '../object/spec.js';
 import { BpfMap, errno, type BatchResult, type KeyInput, type MapContext, type ValueInput } from './map.js';
 import { HashTable } from './hash-table.js';
@@ -110,7 +111,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
     if (this.slots > 1) this.table_.disarmCpu();
     if (this.progWriteDenied()) return errno('EPERM');
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST || flags < 0) return errno('EINVAL');
-    if (flags & BPF_F_LOCK) return errno('EINVAL');
+    if (flags & BPF_F_LOCK && !hasSpinLock(this.specialFields)) return errno('EINVAL');
     if (this.lock !== undefined) {
       this.table_.beginWrite();
       try {
@@ -123,11 +124,12 @@ export abstract class HashBase<V> extends BpfMap<V> {
   }
 
   private updateUnlocked(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
-    const i = this.table_.insert(null, keyAddr, flags);
+    const i = this.table_.insert(null, keyAddr, flags & ~BPF_F_LOCK);
     if (i < 0) return i;
     // A new per-CPU element starts zeroed on the other CPUs (kernel: pcpu_init_value).
     const dst = this.valueAddrOf(i, cpu);
-    this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
+    if (this.specialFields.length) copyMapValue(this.mem.u8, dst, valueAddr, this.valueSize, this.specialFields);
+    else this.mem.u8.copyWithin(dst, valueAddr, valueAddr + this.valueSize);
     return 0;
   }
 
@@ -367,7 +369,7 @@ export abstract class HashBase<V> extends BpfMap<V> {
 }
 
 export class HashMap extends HashBase<Uint8Array> {
-  constructor(spec: MapSpec, ctx: MapContext, lru = false) {
+  constructor(spec: MapSpec, ctx: MapContext, private readonly lru = false) {
     super(spec, ctx, false, lru);
     // What the JIT's WebAssembly probe does without JS (helpers/hash-probe.ts): lookups (an LRU
     // lookup only sets the reference bit, lock-free even in a shared table), and changes where no
@@ -375,23 +377,30 @@ export class HashMap extends HashBase<Uint8Array> {
     const update = this.lock === undefined && !this.progWriteDenied() ? PROBE_UPDATE : 0;
     this.table_.setProbe(PROBE_LOOKUP | (lru ? PROBE_LRU : 0) | update);
   }
+  /** A value with a lock or timer is copied around them (copyMapValue), which the WebAssembly probe's update does not do. */
+  override setSpecialFields(fields: SpecialFields): void {
+    super.setSpecialFields(fields);
+    if (fields.length) this.table_.setProbe(PROBE_LOOKUP | (this.lru ? PROBE_LRU : 0));
+  }
   protected readValue(i: number): Uint8Array {
     const a = this.valueAddrOf(i, 0);
-    return this.mem.u8.slice(a, a + this.valueSize);
+    const out = this.mem.u8.slice(a, a + this.valueSize);
+    if (this.specialFields.length) zeroSpecialFields(out, 0, this.specialFields);
+    return out;
   }
   override set(key: KeyInput, value: ValueInput, flags = 0): void {
     const v = this.value(value);
     if (this.lock !== undefined) {
       this.table_.beginWrite();
       try {
-        this.mem.u8.set(v, this.valueAddrOf(this.insertHost(key, flags), 0));
+        copyMapValue(this.mem.u8, this.valueAddrOf(this.insertHost(key, flags), 0), v, this.valueSize, this.specialFields);
       } finally {
         this.table_.endWrite();
       }
       return;
     }
     const i = this.insertHost(key, flags);
-    this.mem.u8.set(v, this.valueAddrOf(i, 0));
+    copyMapValue(this.mem.u8, this.valueAddrOf(i, 0), v, this.valueSize, this.specialFields);
   }
 }
 

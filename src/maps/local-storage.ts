@@ -17,6 +17,7 @@
  * Each value is its own block of the space (a writable map_value region),
  * freed after the grace period when deleted.
  */
+import { copyMapValue, zeroSpecialFields } from './special-fields.js';
 import type { MapSpec } from '../object/spec.js';
 import type { Region } from '../memory/address-space.js';
 import { BpfMap, errno, type KeyInput, type MapContext, type ValueInput } from './map.js';
@@ -60,6 +61,8 @@ export abstract class LocalStorageMap extends BpfMap<Uint8Array> {
     if (init) this.space.u8.set(init.subarray(0, this.valueSize), addr);
     else if (initAddr) this.space.u8.copyWithin(addr, initAddr, initAddr + this.valueSize);
     else this.space.u8.fill(0, addr, addr + this.valueSize);
+    // a new element's lock and timer start zeroed (check_and_init_map_value)
+    zeroSpecialFields(this.space.u8, addr, this.specialFields);
     this.elems.set(owner, { addr, region });
     return addr;
   }
@@ -92,7 +95,10 @@ export abstract class LocalStorageMap extends BpfMap<Uint8Array> {
   getFor(obj: StorageOwnerRef): Uint8Array | undefined {
     this.checkHostRead();
     const e = this.elems.get(obj.addr);
-    return e ? this.space.bytes(e.addr, this.valueSize).slice() : undefined;
+    if (!e) return undefined;
+    const out = this.space.bytes(e.addr, this.valueSize).slice();
+    zeroSpecialFields(out, 0, this.specialFields);
+    return out;
   }
 
   /** Give the object a value (bpf_local_storage_update): BPF_NOEXIST when it has one is EEXIST, BPF_EXIST when it has none ENOENT. */
@@ -103,7 +109,7 @@ export abstract class LocalStorageMap extends BpfMap<Uint8Array> {
     const e = this.elems.get(obj.addr);
     if (e && flags === BPF_NOEXIST) throw this.err('EEXIST', `0x${obj.addr.toString(16)} already has a value`);
     if (!e && flags === BPF_EXIST) throw this.err('ENOENT', `0x${obj.addr.toString(16)} has no value`);
-    if (e) this.space.u8.set(v, e.addr);
+    if (e) copyMapValue(this.space.u8, e.addr, v, this.valueSize, this.specialFields);
     else this.make(obj.addr, v);
   }
 

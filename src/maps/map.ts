@@ -18,6 +18,7 @@
  * Storage lives in the AddressSpace, so a value pointer handed to a program
  * is a real address and the host can read it without a copy (`getView`).
  */
+import type { SpecialFields } from './special-fields.js';
 import { TsbpfError, type Errno, ERRNO_VALUES } from '../errors.js';
 import type { AddressSpace, Region } from '../memory/address-space.js';
 import type { MapSpec, MapTypeName } from '../object/spec.js';
@@ -219,6 +220,12 @@ export abstract class BpfMap<V = Uint8Array> implements MapDescriptor {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags: number;
+  /** the value's bpf_spin_lock / bpf_timer, which updates leave zeroed (special-fields.ts); set by the loader from the value's BTF */
+  specialFields: SpecialFields = [];
+  /** Learn the value's special fields (the runtime, from the object's BTF, before any program uses the map). */
+  setSpecialFields(fields: SpecialFields): void {
+    this.specialFields = fields;
+  }
   readonly numCpus: number;
   readonly space: AddressSpace;
   /** cached bytes of the space, for hot paths */

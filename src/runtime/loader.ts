@@ -225,6 +225,15 @@ export interface Verdict {
   maxCtxOffset?: number;
 }
 
+/** A map's value BTF as the verifier needs it (spin-lock.ts): from the map's special fields. */
+function withSpecialFields(info: VerifierMapInfo, m: BpfMap<unknown>): VerifierMapInfo {
+  if (m.spec.btfValueTypeId === undefined) return info;
+  const lock = m.specialFields.find(([, size]) => size === 4)?.[0];
+  const timer = m.specialFields.find(([, size]) => size === 16)?.[0];
+  const fields = { ...(lock !== undefined ? { spinLock: lock } : {}), ...(timer !== undefined ? { timer } : {}) };
+  return { ...info, btf: true, ...(lock !== undefined || timer !== undefined ? { fields } : {}) };
+}
+
 /**
  * Step 3, verify (the kernel's bpf_check): the verifier judges the program
  * with the maps it references; a rejection throws. An accepted program's
@@ -240,7 +249,8 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (t) info.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, flags: t.flags };
     // A frozen global-data array's bytes let the verifier treat .rodata reads as constants.
     if (m.frozen && m instanceof ArrayMap && m.maxEntries === 1) info.contents = ctx.space.bytes(m.valuesAddr, m.valueSize).slice();
-    return info;
+    // the value's BTF: that it has one, and its lock and timer (what the map learnt at creation)
+    return withSpecialFields(info, m);
   });
   // A map-value lddw holds its address by now, its offset folded in; the verifier judges it by map and
   // offset (check_ld_imm reads insn[1].imm, before the kernel writes the address), so it sees the offset

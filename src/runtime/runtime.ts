@@ -10,6 +10,7 @@
  * else the structural checks), prepare it in the engine, and fill prog_array
  * and map-in-map slots named in the object.
  */
+import { specialFieldsOf } from '../maps/special-fields.js';
 import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
@@ -374,6 +375,7 @@ export class Runtime implements RuntimeApi {
           continue;
         }
         const m = this.createMap(ms);
+        m.setSpecialFields(specialFieldsOf(ms, spec.btf));
         created.push(m);
         maps.set(name, m);
         if (pinPath !== undefined) toPin.push([pinPath, m]);

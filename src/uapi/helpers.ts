@@ -64,7 +64,6 @@ export interface HelperVariant {
 
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 
-const SPIN_LOCK = 'spin locks (ARG_PTR_TO_SPIN_LOCK, lock state across the program) are not modelled by tsbpf';
 const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
 const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
@@ -118,8 +117,9 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // send_signal, send_signal_thread: bpf_tracing_func_proto in 6.12; Linux 6.18 offers them to every type, with CAP_PERFMON
   ['send_signal', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['send_signal_thread', p('INTEGER', ['ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
-  ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
-  ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, unmodelled: SPIN_LOCK }],
+  // spin locks in map values: judged in verifier/spin-lock.ts; no-ops at run time (helpers/spin-lock.ts says why)
+  ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
+  ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
   ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
@@ -133,8 +133,9 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, unmodelled: DYNPTR }],
   ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
   ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true, unmodelled: KPTR }],
-  ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true, unmodelled: BTF_OBJ }],
+  // per_cpu_ptr / this_cpu_ptr: a CPU's copy of a per-CPU kernel variable (a typed __ksym), judged in verifier/ksym.ts
+  ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true }],
+  ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true }],
   // modelled by the verifier in verifier/btf-helpers.ts (its trusted task_struct pointer)
   ['get_current_task_btf', p('PTR_TO_BTF_ID_TRUSTED', [], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['task_pt_regs', p('PTR_TO_BTF_ID', ['PTR_TO_BTF_ID'], { ...GPL, argStruct: 'task_struct', retStruct: 'pt_regs' }), { privileged: true }],
@@ -144,10 +145,12 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // task local storage (kernel/bpf/bpf_task_storage.c): the task (arg2_btf_id) may be NULL, as may the initial value
   ['task_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
   ['task_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'task_struct' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
-  ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { privileged: true, unmodelled: BTF_OBJ }],
-  ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
-  ['inode_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL']), { progTypes: T.LSM, unmodelled: BTF_OBJ }],
+  // cgroup and inode local storage (kernel/bpf/bpf_cgrp_storage.c, bpf_inode_storage.c): the same protos,
+  // the owner (arg2_btf_id) a struct cgroup / struct inode or NULL; inode storage is offered to LSM programs only
+  ['cgrp_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'cgroup' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
+  ['cgrp_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'cgroup' }), { privileged: true, impl: 'helpers/storage', optIn: KIT }],
+  ['inode_storage_get', p('PTR_TO_MAP_VALUE_OR_NULL', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL', 'PTR_TO_MAP_VALUE_OR_NULL', 'ANYTHING'], { argStruct: 'inode' }), { progTypes: T.LSM, impl: 'helpers/storage', optIn: KIT }],
+  ['inode_storage_delete', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_BTF_ID_OR_NULL'], { argStruct: 'inode' }), { progTypes: T.LSM, impl: 'helpers/storage', optIn: KIT }],
 
   // kernel/bpf/ringbuf.c
   ['ringbuf_output', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { impl: 'helpers/ringbuf' }],

@@ -21,6 +21,7 @@ import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
+import { keepsLockId } from './spin-lock.js';
 
 /**
  * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
@@ -104,7 +105,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     // dst belongs to the fall-through state, which the marking rewrites: keep its ids first.
     const like = dst.clone();
     markPtrOrNull(eqSt, like, true);
-    markPtrOrNull(neSt, like, false, sockOfMapValue(env, like));
+    markPtrOrNull(neSt, like, false, sockOfMapValue(env, like), keepsLockId(env, like));
   } else if (isPktCompare(dst, src, jmp32)) {
     pktCompare(tSt, fSt, dst, src, o, ins.dst, x ? ins.src : -1);
   } else if (dst.isPointer || src.isPointer) {
@@ -175,7 +176,7 @@ function isNullCheck(dst: Reg, src: Reg, o: number, jmp32: boolean, x: boolean):
 }
 
 /** mark_ptr_or_null_regs: every copy of the pointer becomes NULL (a scalar 0) or a valid pointer. */
-function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, becomes?: RegType): void {
+function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, becomes?: RegType, keepId = false): void {
   const id = like.id;
   if (!id) return;
   const fix = (r: Reg): void => {
@@ -185,8 +186,9 @@ function markPtrOrNull(st: VerifierState, like: Reg, isNull: boolean, becomes?: 
     } else {
       r.maybeNull = false;
       if (becomes) r.type = becomes;
-      // (a socket's reference lives on in ref_obj_id alone: Linux logs `sock(ref_obj_id=2)`)
-      if (!r.refObjId || isSock(r)) r.id = 0;
+      // (a socket's reference lives on in ref_obj_id alone: Linux logs `sock(ref_obj_id=2)`; a map
+      // value with a bpf_spin_lock keeps its id: it names the lock, reg_may_point_to_spin_lock)
+      if (isSock(r) || (!r.refObjId && !keepId)) r.id = 0;
     }
   };
   // (a register or slot that changes is made the frame's own first: Frame.reg, Frame.slot)

@@ -14,6 +14,7 @@ import { kernelBtf, structWalk, structWalkId, MAP_BTF_STRUCT } from './kernel-bt
 import { GPL_COMPATIBLE } from './env.js';
 import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
+import { checkPercpuAccess } from './ksym.js';
 
 /**
  * check_ptr_to_btf_access for a tracing program: a read of `size` bytes at
@@ -48,6 +49,7 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
       regs: [ptrReg],
       hint: 'kernel objects are read at constant offsets: read the field whole, or copy it out with bpf_probe_read_kernel()',
     });
+  checkPercpuAccess(env, ptrReg, base, o);
   if (write)
     throw new Reject({
       errno: 'EACCES',

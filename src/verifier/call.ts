@@ -19,6 +19,7 @@ import { checkKfuncCall } from './call-kfunc.js';
 import { checkHelperCall } from './call-helper.js';
 import { callbackReturn } from './callback.js';
 import { sockRefLeak } from './sock.js';
+import { checkCallUnderLock, checkNoLock } from './spin-lock.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
   if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
@@ -26,13 +27,21 @@ export function checkCall(env: Verifier, i: number, ins: Insn): number {
     message: 'callx (indirect calls) are not supported by the verifier',
     insn: i,
   });
-  if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) return checkKfuncCall(env, i);
+  // with a bpf_spin_lock held, only bpf_spin_unlock and bpf-to-bpf functions (spin-lock.ts)
+  if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
+    checkCallUnderLock(env, i, 'kfunc');
+    return checkKfuncCall(env, i);
+  }
   if (ins.src === op.BPF_PSEUDO_CALL) {
     // unprivileged programs never get here: checkUnprivCalls (check.ts) refused every call first
     const k = env.cfg.subprogOf[calleeStart(ins, i)]!;
-    if (env.globals.has(k)) return checkGlobalCall(env, i, k);
+    if (env.globals.has(k)) {
+      checkCallUnderLock(env, i, 'global');
+      return checkGlobalCall(env, i, k);
+    }
     return enterFunc(env, i, calleeStart(ins, i), 0, null);
   }
+  checkCallUnderLock(env, i, 'helper', ins.imm);
   return checkHelperCall(env, i, ins.imm);
 }
 
@@ -73,6 +82,8 @@ export function checkExit(env: Verifier): number {
   // prepare_func_exit hands r0 to the caller whatever it holds, uninitialised included (the caller's
   // own use or exit then checks it); only the main program's and a callback's exit read it here.
   // check_return_code: an lsm program on a void hook never reads R0 (the reference and lock checks still apply)
+  // check_resource_leak: the program may not end holding a bpf_spin_lock (first of its checks, Linux 6.18)
+  if (st.frames.length === 1) checkNoLock(env, i, 'BPF_EXIT instruction in main prog');
   const unchecked = st.frames.length === 1 && f.subprog === 0 && env.rules.retUnchecked === true;
   const r0 = (st.frames.length > 1 && !f.callbackOf) || unchecked ? env.regs()[0]! : env.readReg(0);
   if (st.frames.length > 1) {

@@ -7,6 +7,8 @@
  * and then of each global function it calls (do_check_subprogs), and last
  * the stack depth of each call chain (check_max_stack_depth).
  */
+import { resolveKsym } from './ksym.js';
+import { checkLockMapProgType } from './spin-lock.js';
 import * as op from '../isa/opcodes.js';
 import type { Btf } from '../object/btf/btf.js';
 import { InstructionError } from '../errors.js';
@@ -16,7 +18,6 @@ import { Reject } from './reject.js';
 import { type Verifier, GPL_COMPATIBLE, type VerifierInput, COMPLEXITY_LIMIT } from './env.js';
 import { VerifierState, Frame } from './state.js';
 import { kernelBtf, tracingTarget } from './kernel-btf.js';
-import { ksymBtfFunc } from './ld-imm64.js';
 import { explore } from './do-check.js';
 import { returnsScalar } from './global-func.js';
 import { buildCfg, CfgError } from './cfg.js';
@@ -190,17 +191,14 @@ function checkInsnsStatic(env: Verifier): void {
         });
     }
     if (ins.code === op.OP_LDDW) {
-      // check_pseudo_btf_id: a kfunc named as a value (bpf_ksym_exists) is judged (ksymBtfFunc); a
-      // typed ksym (`extern const struct rq runqueues __ksym;`) is a kernel variable Linux types
-      // from its BTF; tsbpf does not model kernel variables, so that is unsupported, not a
-      // verdict (Linux accepts a ksym its BTF has).
-      if (ins.src === op.BPF_PSEUDO_BTF_ID && !ksymBtfFunc(env, i)) throw new Reject({
-        errno: 'ENOTSUPP',
-        message: 'ldimm64 of a BTF id (a typed __ksym variable) is not supported by tsbpf',
-        insn: i,
-        hint: 'typed ksyms and the helpers that take them (bpf_per_cpu_ptr, bpf_this_cpu_ptr) are not modelled yet',
-        rule: 'typed ksyms are not supported by tsbpf',
-      });
+      // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) must be a
+      // variable (or function) of the kernel BTF, for every lddw, reached or not (ksym.ts).
+      if (ins.src === op.BPF_PSEUDO_BTF_ID) resolveKsym(env, i);
+      // check_map_prog_compatibility, for every map the program refers to
+      if (ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX || ins.src === op.BPF_PSEUDO_MAP_VALUE || ins.src === op.BPF_PSEUDO_MAP_IDX_VALUE) {
+        const m = env.maps[(env.input.mapOfInsn ? env.input.mapOfInsn(i) : ins.imm) ?? -1];
+        if (m) checkLockMapProgType(env, i, m);
+      }
       // resolve_pseudo_ldimm64: a map-fd lddw's second imm must be 0 (only a map value's carries
       // an offset), and the pseudo source must be one Linux knows; dead code is no exception.
       const mapFd = ins.src === op.BPF_PSEUDO_MAP_FD || ins.src === op.BPF_PSEUDO_MAP_IDX;

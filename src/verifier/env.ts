@@ -9,6 +9,7 @@
  * what must hold and how a step changes the state (state.ts, types.ts and
  * scalar.ts hold what is known).
  */
+import type { MapValueFields } from './spin-lock.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import type { MapTypeName, ProgTypeName, ProgramSpec } from '../object/spec.js';
@@ -41,6 +42,10 @@ export interface VerifierMapInfo {
   contents?: Uint8Array;
   /** for array_of_maps / hash_of_maps: the inner map template (a lookup yields a map pointer) */
   inner?: VerifierMapInfo;
+  /** the map has BTF for its value (a lock needs it) */
+  btf?: boolean;
+  /** where the value's special fields are (its bpf_spin_lock, bpf_timer: spin-lock.ts mapValueFields) */
+  fields?: MapValueFields;
 }
 
 export interface VerifierInput {
@@ -75,6 +80,14 @@ export interface VerifierInput {
   attachTo?: string;
   /** the kfunc each BPF_PSEUDO_KFUNC_CALL at slot i calls, by name (from the object's `__ksym` relocations) */
   kfuncOfInsn?: (insnIndex: number) => string | undefined;
+  /** the kernel variable each BPF_PSEUDO_BTF_ID lddw at slot i loads, by name (the object's `__ksym` variables; ksym.ts) */
+  ksymOfInsn?: (insnIndex: number) => string | undefined;
+  /**
+   * Whether the kernel's kallsyms has a symbol (kallsyms_lookup_name, which gives a ksym's lddw its
+   * address): a kernel without CONFIG_KALLSYMS_ALL has no data symbols. Default: every symbol of the
+   * kernel BTF has an address.
+   */
+  kernelSymbols?: (name: string) => boolean;
   /** kernel BTF to find tracing targets in (e.g. /sys/kernel/btf/vmlinux); default: the subset tsbpf ships (kernel-btf.ts) */
   kernelBtf?: Btf;
 }

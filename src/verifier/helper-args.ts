@@ -18,6 +18,8 @@ import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
+import { percpuBtfIdArg } from './ksym.js';
+import { spinLockArg } from './spin-lock.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -40,6 +42,8 @@ export interface CallArgMeta {
   sizeMax: bigint;
   /** the reference a kernel-object argument holds: a cast (skc_to_*) returns it (meta.ref_obj_id) */
   castRef?: number;
+  /** the type of a per-CPU variable argument, which bpf_per_cpu_ptr / bpf_this_cpu_ptr return (meta.ret_btf_id; ksym.ts) */
+  retBtfId?: number;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -341,7 +345,7 @@ function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
   const orNull = a.t === 'PTR_TO_BTF_ID_OR_NULL';
   if (orNull && a.reg.isNull) return;
-  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
+  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
   btfStructArg(env, meta, a, want);
 }
 
@@ -404,6 +408,8 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_BTF_ID: btfIdArg,
   PTR_TO_BTF_ID_OR_NULL: btfIdArg,
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
+  PTR_TO_PERCPU_BTF_ID: (env, meta, a) => percpuBtfIdArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
+  PTR_TO_SPIN_LOCK: (env, meta, a) => spinLockArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

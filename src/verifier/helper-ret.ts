@@ -16,6 +16,7 @@ import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { Reject } from './reject.js';
 import { kernelStruct } from './kernel-btf.js';
 import { sockRet, sockMapLookupRet } from './sock.js';
+import { memOrBtfIdRet } from './ksym.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -48,6 +49,8 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   PTR_TO_TCP_SOCK_OR_NULL: sockRet('tcp_sock'),
   PTR_TO_BTF_ID_OR_NULL: btfIdRet,
   PTR_TO_BTF_ID: btfIdRet,
+  PTR_TO_MEM_OR_BTF_ID: memOrBtfIdRet,
+  PTR_TO_MEM_OR_BTF_ID_OR_NULL: memOrBtfIdRet,
 };
 
 /**
@@ -73,8 +76,9 @@ function mapValueRet(env: Verifier, meta: CallArgMeta, keyReg: Reg): Reg {
     return Reg.ptr('map_ptr', { map: env.innerOf[mapIdx]!, id: env.newId(), maybeNull: true });
   }
   if (meta.id === BPF_FUNC.map_lookup_elem && constKeyInRange(env, mapIdx, keyReg)) {
-    // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check).
-    return Reg.ptr('map_value', { map: mapIdx });
+    // An array lookup with a constant key below max_entries cannot fail (Linux 6.18 skips the NULL check);
+    // a value with a bpf_spin_lock still gets an id, which names the lock (check_helper_call)
+    return Reg.ptr('map_value', { map: mapIdx, ...(env.maps[mapIdx]?.fields?.spinLock !== undefined ? { id: env.newId() } : {}) });
   }
   return Reg.ptr('map_value', { map: mapIdx, id: env.newId(), maybeNull: meta.proto.ret === 'PTR_TO_MAP_VALUE_OR_NULL' });
 }

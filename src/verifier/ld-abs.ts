@@ -4,6 +4,7 @@
  * r1-r5, and the hidden early return of 0 that the kernel's rewrite
  * (bpf_gen_ld_abs) adds for a load outside the packet.
  */
+import { checkNoLock } from './spin-lock.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
@@ -29,6 +30,7 @@ export function checkLdAbs(env: Verifier, ins: Insn): number {
     insn: i,
     hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
   });
+  checkNoLock(env, i, 'BPF_LD_[ABS|IND]');
   if (env.cur.refs.length) throw new Reject({ errno: 'EINVAL', message: 'BPF_LD_[ABS|IND] would lead to reference leak', insn: i });
   if (env.cur.rcuLock) throw new Reject({
     errno: 'EINVAL',

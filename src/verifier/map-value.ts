@@ -4,6 +4,7 @@
  * the lowest and the highest byte an access may touch, given the pointer's
  * fixed offset and the bounds of its variable offset, must lie inside it.
  */
+import { checkMapFields } from './spin-lock.js';
 import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
 import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './env.js';
@@ -57,6 +58,8 @@ export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: numbe
       rule: `the access may go past the end of the ${what === 'map' ? 'map value' : 'memory region'}`,
     });
   }
+  // check_map_access: the value's lock and timer are not the program's to read or write
+  if (what === 'map' && base.type === 'map_value') checkMapFields(env, ptrReg, base, off, size);
 }
 
 /** check_map_access_type and check_map_access: a load or store through a map value (or a callback's key) pointer. */

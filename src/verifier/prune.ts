@@ -11,6 +11,7 @@
  * the kernel's precision tracking) are compared by type only; every other
  * register in full.
  */
+import { locksEqual } from './spin-lock.js';
 import { Reg } from './types.js';
 import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_ITER } from './state.js';
 
@@ -121,6 +122,8 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   }
   const ids = IDS;
   ids.reset();
+  // the held bpf_spin_lock: the same map's, through corresponding value pointers (check_ids)
+  if ((old.activeLock || cur.activeLock) && !locksEqual(old.activeLock, cur.activeLock, (a, b) => ids.check(a, b))) return false;
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;

@@ -5,6 +5,7 @@
  * object layer's linked ones (object/relocate.ts coreRelocated): libbpf
  * relocates before the kernel verifies.
  */
+import { mapValueFields } from './spin-lock.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated, type CoreOptions } from '../object/relocate.js';
@@ -33,10 +34,17 @@ function mapInfoOf(m: MapSpec): VerifierMapInfo {
   return info;
 }
 
+/** The map's value BTF: that it has one, and where its lock and timer are (spin-lock.ts). */
+function withValueFields(info: VerifierMapInfo, m: MapSpec, btf: Btf | undefined): VerifierMapInfo {
+  if (!btf || !m.btfValueTypeId) return info;
+  const fields = mapValueFields(btf, m.btfValueTypeId);
+  return { ...info, btf: true, ...(fields ? { fields } : {}) };
+}
+
 export function inputFromSpec(
   coll: CollectionSpec,
   prog: ProgramSpec,
-  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf'> & { coreTarget?: Btf; core?: CoreOptions } = {},
+  opts: Pick<VerifierInput, 'privileged' | 'logLevel' | 'helpers' | 'kernelBtf' | 'kernelSymbols'> & { coreTarget?: Btf; core?: CoreOptions } = {},
 ): VerifierInput {
   const { coreTarget, core, ...rest } = opts;
   // bpf_object_load_prog: a program whose section named no type fails before the kernel sees it
@@ -51,13 +59,15 @@ export function inputFromSpec(
       const spec = coll.maps.get(ref.map);
       if (!spec) continue;
       k = maps.length;
-      maps.push(mapInfoOf(spec));
+      maps.push(withValueFields(mapInfoOf(spec), spec, coll.btf));
       index.set(ref.map, k);
     }
     byInsn.set(ref.index, k);
   }
   const kfuncs = new Map<number, string>();
   for (const ref of prog.references) if (ref.kind === 'kfunc' && ref.symbol) kfuncs.set(ref.index, ref.symbol);
+  const ksyms = new Map<number, string>();
+  for (const ref of prog.references) if (ref.kind === 'btf_id' && ref.symbol) ksyms.set(ref.index, ref.symbol);
   const input: VerifierInput = {
     insns: coreRelocated(prog, coll.btf, coreTarget, core),
     progType: prog.type,
@@ -67,6 +77,7 @@ export function inputFromSpec(
     ...rest,
   };
   if (kfuncs.size) input.kfuncOfInsn = (i) => kfuncs.get(i);
+  if (ksyms.size) input.ksymOfInsn = (i) => ksyms.get(i);
   resolveKsyms(prog, input.insns, opts.kernelBtf ?? kernelBtf());
   if (prog.attachType) input.attachType = prog.attachType;
   if (prog.attachTo) input.attachTo = prog.attachTo;

@@ -15,6 +15,7 @@
  * change. A new field of the state is copied in VerifierState.clone or
  * Frame.clone and compared in prune.ts statesEqual.
  */
+import type { ActiveLock } from './spin-lock.js';
 import { Reg } from './types.js';
 
 /**
@@ -218,6 +219,8 @@ export class VerifierState {
   rcuLock = false;
   /** bpf_preempt_disable() calls not yet matched by bpf_preempt_enable() (active_preempt_lock) */
   preemptLock = 0;
+  /** the bpf_spin_lock held (the kernel's active_lock; spin-lock.ts), null when none */
+  activeLock: ActiveLock | null = null;
 
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
@@ -235,6 +238,7 @@ export class VerifierState {
     s.mayGotoDepth = this.mayGotoDepth;
     s.rcuLock = this.rcuLock;
     s.preemptLock = this.preemptLock;
+    s.activeLock = this.activeLock;
     return s;
   }
 

@@ -37,9 +37,10 @@ export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
  * The trust flags of a PTR_TO_BTF_ID (the kernel's PTR_TRUSTED, MEM_RCU,
  * PTR_UNTRUSTED; '' is the plain, "deprecated" PTR_TO_BTF_ID a walk through
  * an unknown pointer field yields). They decide which helpers and kfuncs
- * accept the pointer; every kind may be read through.
+ * accept the pointer; every kind may be read through but 'percpu' (MEM_PERCPU:
+ * a per-CPU kernel variable, ksym.ts).
  */
-export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted';
+export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted' | 'percpu';
 
 export class Reg {
   type: RegType = 'not_init';

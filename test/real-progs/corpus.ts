@@ -32,6 +32,8 @@ export const KERNEL_ROOTS: readonly string[] = [
   // tp_btf targets: the raw tracepoints' handler prototypes
   'typedef btf_trace_sched_switch',
   'typedef btf_trace_sched_process_fork',
+  // cgroup local storage: the tracepoint that hands out a cgroup
+  'typedef btf_trace_cgroup_mkdir',
   // lsm targets and what their programs read
   'bpf_lsm_file_open',
   'bpf_lsm_task_free',
@@ -64,6 +66,20 @@ export const KERNEL_ROOTS: readonly string[] = [
   // bpf_find_vma's callback argument
   'struct vm_area_struct',
 ];
+
+/**
+ * The per-CPU kernel variables the typed-ksym programs (ksym_*.c) load: kernel.btf keeps their
+ * VARs in a DATASEC `.data..percpu` of their own (the kernel's lists all 352), and kallsyms.txt
+ * which of them the recording kernel's /proc/kallsyms has (none without CONFIG_KALLSYMS_ALL).
+ */
+export const KERNEL_PERCPU_VARS: readonly string[] = ['runqueues', 'bpf_prog_active'];
+
+let symbols: ReadonlySet<string> | undefined;
+/** The recording kernel's kallsyms, as far as the corpus needs it (kallsyms.txt, by gen-kernel-btf.ts). */
+export function corpusKernelSymbols(): (name: string) => boolean {
+  symbols ??= new Set(readFileSync(join(DIR, 'kallsyms.txt'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')));
+  return (name) => symbols!.has(name);
+}
 
 export interface Recorded {
   verdict: 'accept' | 'reject';

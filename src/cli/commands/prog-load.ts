@@ -12,6 +12,7 @@ import { ProgType, type ProgTypeName } from '../../object/spec.js';
 import { verify } from '../../verifier/index.js';
 import { inputFromSpec } from '../../verifier/spec-input.js';
 import { KERNEL_BTF_OPTION, KERNEL_BTF_USAGE, kernelBtfOption } from '../btf-input.js';
+import { runningKernelSymbols } from '../kallsyms.js';
 import { progress } from '../progress.js';
 import { defaultHelpers } from '../../helpers/index.js';
 import { getFuncIp } from '../../hooks/uprobe.js';
@@ -72,6 +73,7 @@ export async function run(args: string[]): Promise<number> {
   const [file, name] = positionals as [string, string | undefined];
   const coll = await withHostKconfig(await loadObjectFile(file, values.iproute2 ? { loader: 'iproute2' } : {}));
   const kernelBtf = kernelBtfOption(values);
+  const kernelSymbols = runningKernelSymbols(values['kernel-btf']);
   const type = values.type as string | undefined;
   if (type !== undefined && !(type in ProgType && type !== 'unspec')) throw new CliUsageError(`--type: unknown program type '${type}' (bpftool's names: ${Object.keys(ProgType).filter((t) => t !== 'unspec').join(', ')})`);
   // bpftool's `type`: bpf_program__set_type on every program, so the section no longer decides
@@ -109,7 +111,7 @@ export async function run(args: string[]): Promise<number> {
     }
     let input;
     try {
-      input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, core, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}) });
+      input = inputFromSpec(coll, p, { privileged: !values.unprivileged, logLevel: level as 0 | 1 | 2, helpers, core, ...(kernelBtf ? { coreTarget: kernelBtf, kernelBtf } : {}), ...(kernelSymbols ? { kernelSymbols } : {}) });
     } catch (e) {
       // A CO-RE relocation the target cannot satisfy fails this program's load before the verifier (libbpf's order); the others still load.
       if (!(e instanceof TsbpfError)) throw e;

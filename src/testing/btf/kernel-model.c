@@ -436,6 +436,12 @@ int bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)
 	return 0;
 }
 
+/* lsm targets: the hooks' functions (bpf_lsm_<hook>, kernel/bpf/bpf_lsm.c), with the LSM hook's arguments */
+int bpf_lsm_inode_create(struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	return 0;
+}
+
 /* The kfuncs the kit runs (src/helpers/object-kfuncs.ts), tagged as the kernel's __bpf_kfunc
  * tags them, so that a program may take their addresses (bpf_ksym_exists) and
  * `tsbpf btf dump ... format c --kfuncs` declares them. */
@@ -475,6 +481,7 @@ typedef void (*btf_trace_sys_enter)(void *, struct pt_regs *, long);
 typedef void (*btf_trace_sys_exit)(void *, struct pt_regs *, long);
 typedef void (*btf_trace_block_rq_issue)(void *, struct request *);
 typedef void (*btf_trace_block_rq_complete)(void *, struct request *, int, unsigned int);
+typedef void (*btf_trace_cgroup_mkdir)(void *, struct cgroup *, const char *);
 
 /* One use of each type by value, so that clang -g emits each whole in the object's BTF (a type reached only through pointers may come out as a forward declaration). */
 struct kernel_model_types {
@@ -532,6 +539,7 @@ struct kernel_model_types {
 	btf_trace_block_rq_issue tp_block_rq_issue;
 	btf_trace_block_rq_complete tp_block_rq_complete;
 	btf_trace_tcp_destroy_sock tp_tcp_destroy_sock;
+	btf_trace_cgroup_mkdir tp_cgroup_mkdir;
 	struct bpf_iter__task iter_task;
 	struct seq_file seq_file_;
 };

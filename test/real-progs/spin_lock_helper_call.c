@@ -1,0 +1,16 @@
+/* A helper called with the lock held. Linux rejects it. */
+#include "spin_lock.h"
+
+SEC("tc")
+int spin_lock_helper_call(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+	struct counter *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (!v)
+		return 0;
+	bpf_spin_lock(&v->lock);
+	v->bytes = bpf_ktime_get_ns();
+	bpf_spin_unlock(&v->lock);
+	return 0;
+}
