@@ -18,6 +18,7 @@ import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
+import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -40,6 +41,9 @@ export interface CallArgMeta {
   sizeMax: bigint;
   /** the reference a kernel-object argument holds: a cast (skc_to_*) returns it (meta.ref_obj_id) */
   castRef?: number;
+  /** the initialised dynptr argument (dynptr_data's slice, dynptr_write to an skb), or the register of the one released */
+  dynptr?: DynptrInfo;
+  dynptrRelease?: number;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -394,6 +398,10 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_BTF_ID: btfIdArg,
   PTR_TO_BTF_ID_OR_NULL: btfIdArg,
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
+  PTR_TO_DYNPTR: dynptrHelperArg,
+  PTR_TO_UNINIT_DYNPTR_LOCAL: dynptrHelperArg,
+  PTR_TO_UNINIT_DYNPTR_RINGBUF: dynptrHelperArg,
+  PTR_TO_DYNPTR_RINGBUF: dynptrHelperArg,
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

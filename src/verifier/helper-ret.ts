@@ -15,12 +15,13 @@ import { HELPERS } from '../uapi/helpers.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { Reject } from './reject.js';
 import { kernelStruct } from './kernel-btf.js';
+import { dynptrDataRet } from './dynptr.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
 /**
  * r0 after a helper call, by the prototype's return type (check_helper_call's switch on ret_type).
- * A return type missing here (sockets, kernel objects, dynptr memory) is refused as unsupported.
+ * A return type missing here (sockets, kernel objects) is refused as unsupported.
  */
 export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   INTEGER: (_env, meta) => {
@@ -44,6 +45,7 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   PTR_TO_MEM_OR_NULL: (env) => Reg.ptr('mem', { memSize: 0, id: env.newId(), maybeNull: true }),
   PTR_TO_BTF_ID_OR_NULL: btfIdRet,
   PTR_TO_BTF_ID: btfIdRet,
+  PTR_TO_DYNPTR_MEM_OR_NULL: dynptrDataRet,
 };
 
 /**
