@@ -7,9 +7,8 @@
  *   dynptr, which becomes an SKB or XDP dynptr;
  * - bpf_dynptr_slice / _slice_rdwr(p, offset, buffer__opt, buffer__szk) (KF_RET_NULL): a
  *   pointer to `buffer__szk` (a constant) bytes, maybe NULL: PTR_TO_MEM carrying the dynptr's
- *   type and id, read-only for _slice; _slice_rdwr only where the program type may write
- *   packet data (may_access_direct_pkt_data), whatever the dynptr's type; the buffer, when not
- *   NULL, must be readable and writable for that size;
+ *   type and id, read-only for _slice (Linux 6.18 refuses _slice_rdwr outright, EPERM); the
+ *   buffer, when not NULL, must be readable and writable for that size;
  * - bpf_dynptr_adjust(p, start, end), _is_null, _is_rdonly, _size: an initialised dynptr;
  * - bpf_dynptr_clone(p, clone__uninit): the clone gets the parent's type and shares its
  *   reference (releasing either releases both).
@@ -119,15 +118,18 @@ export function checkDynptrKfunc(env: Verifier, i: number, name: string): number
       scalarArg(env, i, 2, name);
       const size = sliceBuffer(env, i, name);
       const rdwr = name === 'bpf_dynptr_slice_rdwr';
-      if (rdwr && !env.rules.pktWrite)
+      // Linux 6.18 as recorded (test/verifier-corpus/dynptr.txt) refuses every call of
+      // bpf_dynptr_slice_rdwr once its arguments are checked, with EPERM, in every program type
+      // (6.12 allowed it where may_access_direct_pkt_data allows writes)
+      if (rdwr)
         throw new Reject({
-          errno: 'EINVAL',
-          message: 'the prog does not allow writes to packet data',
+          errno: 'EPERM',
+          message: 'bpf_dynptr_slice_rdwr() is not allowed',
           insn: i,
-          hint: 'use bpf_dynptr_slice (read-only) or bpf_dynptr_write in this program type',
-          rule: `${name} is only for program types that may write packet data`,
+          hint: 'read with bpf_dynptr_slice and write with bpf_dynptr_write',
+          rule: 'Linux 6.18 does not allow bpf_dynptr_slice_rdwr',
         });
-      r0 = Reg.ptr('mem', { memSize: size, rdonly: !rdwr, maybeNull: true, id: env.newId(), dynptrType: d.type, dynptrId: d.id });
+      r0 = Reg.ptr('mem', { memSize: size, rdonly: true, maybeNull: true, id: env.newId(), dynptrType: d.type, dynptrId: d.id });
       break;
     }
     case 'bpf_dynptr_adjust':
