@@ -114,7 +114,7 @@ export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram
         break;
       }
       case 'kfunc':
-        if (ctx.check && ref.symbol && (KFUNCS.get(ref.symbol)?.runtime === 'nop' || KFUNCS.get(ref.symbol)?.runtime === 'iter')) {
+        if (ctx.check && ref.symbol && ['nop', 'iter', 'dynptr'].includes(KFUNCS.get(ref.symbol)?.runtime ?? '')) {
           kfuncs.set(i, ref.symbol);
           break;
         }
@@ -237,7 +237,7 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
   // The kfuncs tsbpf implements (verifier/kfuncs.ts), once verified: the no-op ones become a jump
-  // to the next instruction, the iterators' a call of their run-time function (helpers/iter-kfuncs.ts).
+  // to the next instruction, the iterators' and dynptrs' a call of their run-time function (helpers/iter-kfuncs.ts).
   for (const [i, name] of kfuncs) {
     const fn = ITER_KFUNC_FNS.get(name);
     insns[i] = fn ? { code: op.OP_CALL, dst: 0, src: op.BPF_PSEUDO_HELPER, off: 0, imm: fn.id } : { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
