@@ -64,40 +64,29 @@ const skbStore = byId(skbHelpers, BPF_FUNC.skb_store_bytes);
 const xdpLoad = byId(xdpHelpers, BPF_FUNC.xdp_load_bytes);
 const xdpStore = byId(xdpHelpers, BPF_FUNC.xdp_store_bytes);
 
-/** __bpf_dynptr_read: `len` bytes at the dynptr's `off` into `dst`. */
-function read(env: ExecEnv, dst: bigint, len: number, k: Kern, off: number, flags: bigint): bigint {
-  if (!k.data || flags !== 0n) return err('EINVAL');
+/**
+ * __bpf_dynptr_read (`store` false: `len` bytes at the dynptr's `off` into `buf`) and
+ * __bpf_dynptr_write (true: from `buf` to the dynptr, refused for a read-only one).
+ */
+function copy(env: ExecEnv, k: Kern, off: number, buf: bigint, len: number, flags: bigint, store: boolean): bigint {
+  if (!k.data || (store ? k.rdonly : flags !== 0n)) return err('EINVAL');
   const e = checkOffLen(k, off, len);
   if (e) return err(e);
-  const at = k.offset + off;
-  switch (k.type) {
-    case LOCAL:
-    case RINGBUF:
-      env.space.u8.copyWithin(Number(dst), k.data + at, k.data + at + len);
-      return 0n;
-    case SKB: return skbLoad(env, 0n, BigInt(at), dst, BigInt(len), 0n);
-    case XDP: return xdpLoad(env, 0n, BigInt(at), dst, BigInt(len), 0n);
-  }
-  return err('EFAULT');
-}
-
-/** __bpf_dynptr_write: `len` bytes of `src` to the dynptr's `off`. */
-function write(env: ExecEnv, k: Kern, off: number, src: bigint, len: number, flags: bigint): bigint {
-  if (!k.data || k.rdonly) return err('EINVAL');
-  const e = checkOffLen(k, off, len);
-  if (e) return err(e);
-  const at = k.offset + off;
+  const at = k.offset + off, b = Number(buf), u8 = env.space.u8;
   switch (k.type) {
     case LOCAL:
     case RINGBUF:
       if (flags !== 0n) return err('EINVAL');
-      env.space.u8.copyWithin(k.data + at, Number(src), Number(src) + len);
+      if (store) u8.copyWithin(k.data + at, b, b + len);
+      else u8.copyWithin(b, k.data + at, k.data + at + len);
       return 0n;
-    case SKB: return skbStore(env, 0n, BigInt(at), src, BigInt(len), flags);
-    case XDP: return flags !== 0n ? err('EINVAL') : xdpStore(env, 0n, BigInt(at), src, BigInt(len), 0n);
+    case SKB: return (store ? skbStore : skbLoad)(env, 0n, BigInt(at), buf, BigInt(len), store ? flags : 0n);
+    case XDP: return flags !== 0n ? err('EINVAL') : (store ? xdpStore : xdpLoad)(env, 0n, BigInt(at), buf, BigInt(len), 0n);
   }
   return err('EFAULT');
 }
+
+const read = (env: ExecEnv, dst: bigint, len: number, k: Kern, off: number, flags: bigint): bigint => copy(env, k, off, dst, len, flags, false);
 
 /** The packet's linear bytes [start, end) an skb or xdp dynptr reads directly. */
 function linear(env: ExecEnv, k: Kern): [number, number] | undefined {
@@ -159,7 +148,7 @@ export const dynptrHelpers: HelperDef[] = [
     return 0n;
   })),
   helper(BPF_FUNC.dynptr_read, (env, dst, len, src, off, flags) => read(env, dst, lo32(len), load(env, src), lo32(off), flags)),
-  helper(BPF_FUNC.dynptr_write, (env, d, off, src, len, flags) => write(env, load(env, d), lo32(off), src, lo32(len), flags)),
+  helper(BPF_FUNC.dynptr_write, (env, d, off, src, len, flags) => copy(env, load(env, d), lo32(off), src, lo32(len), flags, true)),
   helper(BPF_FUNC.dynptr_data, (env, d, off, len) => {
     const k = load(env, d);
     if (!k.data || k.rdonly || checkOffLen(k, lo32(off), lo32(len))) return 0n;
