@@ -203,7 +203,7 @@ export function destroyIfDynptr(env: Verifier, f: Frame, spi: number): void {
  * unmark_stack_slots_dynptr for a helper that releases a ringbuf dynptr: the reference goes, and
  * with it every slice and every clone of the dynptr in its frame.
  */
-export function releaseDynptr(env: Verifier, regno: number): void {
+function releaseDynptr(env: Verifier, regno: number): void {
   const reg = env.regs()[regno]!;
   const f = env.cur.frames[reg.frameno]!;
   const spi = dynptrSpi(reg) as number;
