@@ -30,7 +30,9 @@ command -v bpftool >/dev/null || { echo "tracing-coverage: bpftool not found" >&
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/inc" "$work/obj" "$work/libbpf/bpf"
-bpftool btf dump file "$BTF" format c > "$work/inc/vmlinux.h"
+# with the kfunc prototypes bcc's own vmlinux.h has (bpftool >= 7.5 prints them; Debian's 7.1 does
+# not): sigsnoop calls bpf_task_from_pid without declaring it
+node "$root/bin/tsbpf" btf dump "$BTF" format c --kfuncs > "$work/inc/vmlinux.h"
 inc=(-I"$work/inc")
 if [ -n "$libbpf" ]; then
   for h in bpf_helpers.h bpf_helper_defs.h bpf_tracing.h bpf_core_read.h bpf_endian.h usdt.bpf.h; do cp "$libbpf/$h" "$work/libbpf/bpf/"; done

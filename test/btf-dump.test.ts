@@ -125,6 +125,44 @@ test('raw lines for hand-built types of every kind', () => {
   assert.match(dumpC(btf), /^#ifndef __VMLINUX_H__/);
 });
 
+test('with kfuncs, the C dump ends with a weak __ksym prototype of each tagged kfunc', () => {
+  const btf = Btf.fromTypes([
+    { id: 1, kind: 'int', name: 'int', size: 4, bits: 32, offset: 0, encoding: { signed: true, char: false, bool: false } },
+    { id: 2, kind: 'struct', name: 'task_struct', size: 4, kindFlag: false, members: [{ name: 'pid', typeId: 1, bitOffset: 0, bitfieldSize: 0 }] },
+    { id: 3, kind: 'ptr', name: '', typeId: 2 },
+    { id: 4, kind: 'func_proto', name: '', returnTypeId: 3, params: [{ name: 'pid', typeId: 1 }] },
+    { id: 5, kind: 'func', name: 'bpf_task_from_pid', typeId: 4, linkage: 'static' },
+    { id: 6, kind: 'decl_tag', name: 'bpf_kfunc', typeId: 5, componentIdx: -1 },
+    // a function without the tag, and a tag on a parameter: neither is a kfunc
+    { id: 7, kind: 'func', name: 'not_a_kfunc', typeId: 4, linkage: 'static' },
+    { id: 8, kind: 'decl_tag', name: 'bpf_kfunc', typeId: 7, componentIdx: 0 },
+  ]);
+  const plain = dumpC(btf);
+  assert.doesNotMatch(plain, /__ksym/, 'off by default, as the bpftool this is compared with prints');
+  const c = dumpC(btf, { kfuncs: true });
+  assert.match(c, /#ifndef __ksym\n#define __ksym __attribute__\(\(section\("\.ksyms"\)\)\)\n#endif/);
+  assert.match(c, /#ifndef BPF_NO_KFUNC_PROTOTYPES\nextern struct task_struct \*bpf_task_from_pid\(int pid\) __weak __ksym;\n#endif/);
+  assert.doesNotMatch(c, /not_a_kfunc\(/);
+  // the prototypes follow every type they use, inside the header's guard
+  assert.ok(c.indexOf('struct task_struct {') < c.indexOf('extern struct task_struct'));
+  assert.ok(c.endsWith('#endif /* __VMLINUX_H__ */\n'));
+});
+
+test('the kernel BTF dump with kfuncs compiles, and declares the kfuncs programs call', { skip: (!existsSync(VMLINUX) && `no ${VMLINUX}`) || (!which('clang-19') && !which('clang') && 'clang not installed') }, () => {
+  const c = dumpC(loadBtfFile(new Uint8Array(readFileSync(VMLINUX))), { kfuncs: true });
+  assert.match(c, /^extern struct task_struct \*bpf_task_from_pid\(s32 pid\) __weak __ksym;$/m);
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kfuncs-'));
+  try {
+    writeFileSync(join(dir, 'vmlinux.h'), c);
+    // a program that tests a kfunc with bpf_ksym_exists()'s idiom and calls it, with no declaration of its own
+    writeFileSync(join(dir, 'p.c'), '#include "vmlinux.h"\nint f(int pid) { if (!&bpf_task_from_pid) return 0; struct task_struct *t = bpf_task_from_pid(pid); if (t) bpf_task_release(t); return t != 0; }\n');
+    const r = spawnSync(which('clang-19') ? 'clang-19' : 'clang', ['-target', 'bpf', '-O2', '-c', join(dir, 'p.c'), '-o', join(dir, 'p.o')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('tsbpf btf dump prints what bpftool prints, and reports bad files as typed errors', () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'btf', 'dump', ...args], { encoding: 'utf8' });
   const raw = run(`${FIX}/kinds.o`);

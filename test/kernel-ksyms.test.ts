@@ -37,7 +37,7 @@ function moduleOn(base: Btf, name: string): CoreModule & { ids: { kfunc: number;
   return { name, btf: loadBtfFile(Btf.fromTypes(own, base).encode(), base), ids: { kfunc: n + 1, var: n + 2 } };
 }
 
-/** A small "vmlinux": int and the two rcu kfuncs. */
+/** A small "vmlinux": int, the two rcu kfuncs and two task kfuncs (ids 3-6; their prototypes do not matter here). */
 function smallVmlinux(): Btf {
   return Btf.parse(
     Btf.fromTypes([
@@ -45,6 +45,8 @@ function smallVmlinux(): Btf {
       { id: 2, kind: 'func_proto', name: '', returnTypeId: 0, params: [] },
       { id: 3, kind: 'func', name: 'bpf_rcu_read_lock', typeId: 2, linkage: 'global' },
       { id: 4, kind: 'func', name: 'bpf_rcu_read_unlock', typeId: 2, linkage: 'global' },
+      { id: 5, kind: 'func', name: 'bpf_task_from_pid', typeId: 2, linkage: 'global' },
+      { id: 6, kind: 'func', name: 'bpf_task_release', typeId: 2, linkage: 'global' },
     ]).encode(),
   );
 }
@@ -95,6 +97,19 @@ test('kfuncs and ksyms: vmlinux ids with off 0; a module\'s with its fd_array sl
   assert.throws(() => kernelInsns(spec.programs.get('mod')!, none), (e: TsbpfError) => e.errno === 'ENOENT' && /kfunc mod_kfunc is not in the kernel's BTF \(vmlinux or a loaded module's\)/.test(e.message));
 });
 
+test('a kfunc named as a value: its FUNC id in a BTF-id lddw; a weak one the kernel lacks loads 0 and calls id 0', (t) => {
+  if (!which('clang-19')) return t.skip('clang-19 is not installed');
+  const spec = ksymsSpec();
+  const ctx: ProgLoadContext = { sys: undefined as unknown as Sys, spec, mapFd: () => undefined, vmlinux: smallVmlinux };
+  const insns = kernelInsns(spec.programs.get('weak')!, ctx);
+  const lds = insns.flatMap((ins, i) => (ins.code === (op.BPF_LD | op.BPF_IMM | op.BPF_DW) ? [[ins.src, ins.imm, insns[i + 1]!.imm]] : []));
+  assert.deepEqual(lds, [[op.BPF_PSEUDO_BTF_ID, 5, 0], [0, 0, 0]], 'bpf_task_from_pid: its vmlinux FUNC id; tsbpf_no_such_kfunc: 0');
+  const calls = insns.filter((i) => i.code === (op.BPF_JMP | op.BPF_CALL)).map((i) => [i.src, i.imm, i.off]);
+  assert.deepEqual(calls, [[op.BPF_PSEUDO_KFUNC_CALL, 5, 0], [op.BPF_PSEUDO_KFUNC_CALL, 6, 0], [op.BPF_PSEUDO_KFUNC_CALL, 0, 0]]);
+  // the strong kfunc the kernel lacks stays an error
+  assert.throws(() => kernelInsns(spec.programs.get('mod')!, ctx), (e: TsbpfError) => e.errno === 'ENOENT');
+});
+
 test('kernel: vmlinux kfuncs load; a module kfunc goes through fd_array to the kernel', { timeout: 60_000 }, async (t) => {
   const why = (await kernelSkip()) ?? (which('clang-19') ? undefined : 'clang-19 is not installed');
   if (why) return t.skip(why);
@@ -104,6 +119,9 @@ test('kernel: vmlinux kfuncs load; a module kfunc goes through fd_array to the k
     const c = await plain.load(spec, { programs: ['vm'] });
     assert.equal(c.program('vm').run({ data: new Uint8Array(64) }).retval, 0, 'vmlinux kfuncs (off 0, no fd_array) load and run');
     c.close();
+    const w = await plain.load(spec, { programs: ['weak'] });
+    assert.equal(w.program('weak').run({ data: new Uint8Array(64) }).retval, 1, 'the kfunc the kernel has exists, the weak one it lacks does not');
+    w.close();
     // no module of any kernel defines mod_kfunc: named, not crashed on
     await assert.rejects(plain.load(spec, { programs: ['mod'] }), (e: TsbpfError) => e.errno === 'ENOENT' && /kfunc mod_kfunc is not in the kernel's BTF/.test(e.message));
     const mods = existsSync('/sys/kernel/btf') ? readdirSync('/sys/kernel/btf').filter((f) => f !== 'vmlinux') : [];

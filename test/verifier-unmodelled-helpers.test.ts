@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/index.js';
 import { verify, HELPER_PROTOS } from '../src/verifier/index.js';
 import { HELPERS } from '../src/uapi/helpers.js';
+import { Btf } from '../src/object/btf/index.js';
 
 const UNMODELLED = [...HELPERS.values()].filter((h) => h.unmodelled);
 
@@ -72,15 +73,42 @@ test('a Runtime refuses the new prototypes (not run by tsbpf) and the unmodelled
   }
 });
 
-test('a typed ksym (lddw of a BTF id) is unsupported, not a verdict', () => {
-  // r1 = &runqueues (BPF_PSEUDO_BTF_ID: src 3, imm the variable's BTF id); r0 = 0; exit
-  const insns = [
-    { code: 0x18, dst: 1, src: 3, off: 0, imm: 1234 },
-    { code: 0x00, dst: 0, src: 0, off: 0, imm: 0 },
-    ...assemble('r0 = 0\nexit'),
-  ];
-  const r = verify({ insns, progType: 'kprobe' });
+/** A kernel BTF with an int (1), a variable of it (2), a function prototype (3) and a kfunc (4). */
+const ksymKernel = Btf.fromTypes([
+  { id: 1, kind: 'int', name: 'int', size: 4, bits: 32, offset: 0, encoding: { signed: true, char: false, bool: false } },
+  { id: 2, kind: 'var', name: 'runqueues', typeId: 1, linkage: 'global' },
+  { id: 3, kind: 'func_proto', name: '', returnTypeId: 1, params: [] },
+  { id: 4, kind: 'func', name: 'bpf_some_kfunc', typeId: 3, linkage: 'global' },
+]);
+/** r1 = the kernel symbol of BTF id `id` (BPF_PSEUDO_BTF_ID: src 3), then `rest` */
+const ksymLoad = (id: number, rest: string) => [
+  { code: 0x18, dst: 1, src: 3, off: 0, imm: id },
+  { code: 0x00, dst: 0, src: 0, off: 0, imm: 0 },
+  ...assemble(rest),
+];
+
+test('a typed ksym (lddw of a variable\'s BTF id) is unsupported, not a verdict', () => {
+  const r = verify({ insns: ksymLoad(2, 'r0 = 0\nexit'), progType: 'kprobe', kernelBtf: ksymKernel });
   assert.equal(r.ok, false);
   assert.equal(r.error?.errno, 'ENOTSUPP');
   assert.match(r.log, /typed __ksym variable\) is not supported by tsbpf/);
+});
+
+test('a kfunc\'s BTF id in an lddw is read-only memory of size 0, as __check_pseudo_btf_id types it', () => {
+  // bpf_ksym_exists(): the address compared with 0 is accepted
+  const ok = verify({ insns: ksymLoad(4, 'r0 = 0\nif r1 == 0 goto +1\nr0 = 1\nexit'), progType: 'kprobe', kernelBtf: ksymKernel });
+  assert.equal(ok.ok, true, ok.log);
+  // a read through it is past its 0 bytes; a write to it is to read-only memory
+  for (const body of ['r0 = *(u8 *)(r1 + 0)\nexit', 'r0 = 0\n*(u8 *)(r1 + 0) = r0\nexit']) {
+    const r = verify({ insns: ksymLoad(4, body), progType: 'kprobe', kernelBtf: ksymKernel });
+    assert.equal(r.ok, false, body);
+    assert.equal(r.error?.errno, 'EACCES', `${body}: ${r.log}`);
+  }
+  // an id the kernel BTF does not have, or one of another kind: the kernel's refusals
+  const none = verify({ insns: ksymLoad(99, 'r0 = 0\nexit'), progType: 'kprobe', kernelBtf: ksymKernel });
+  assert.equal(none.error?.errno, 'ENOENT');
+  assert.match(none.log, /ldimm64 insn specifies invalid btf_id 99\./);
+  const proto = verify({ insns: ksymLoad(3, 'r0 = 0\nexit'), progType: 'kprobe', kernelBtf: ksymKernel });
+  assert.equal(proto.error?.errno, 'EINVAL');
+  assert.match(proto.log, /pseudo btf_id 3 in ldimm64 isn't KIND_VAR or KIND_FUNC/);
 });

@@ -98,6 +98,16 @@ struct cred {
 	kgid_t fsgid;
 };
 
+typedef int s32;
+
+struct kernfs_node;
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+	struct cgroup *ancestors[0];
+};
+
 struct qstr {
 	union {
 		struct {
@@ -179,12 +189,6 @@ struct nsproxy {
 struct kernfs_node {
 	const char *name;
 	u64 id;
-};
-
-struct cgroup {
-	struct kernfs_node *kn;
-	int level;
-	struct cgroup *ancestors[0];
 };
 
 struct css_set {

@@ -104,6 +104,8 @@ export interface PerfCounter {
 export interface HelperKernel {
   /** the current task's identity, a live view (get_current_pid_tgid, _uid_gid, _comm) */
   readonly task: TaskIdentity;
+  /** the task_struct whose pid (thread id) is `pid` in the initial pid namespace, 0 when none (bpf_task_from_pid) */
+  taskByPid?(pid: number): bigint;
   /** address of the current task_struct in the space (bpf_get_current_task) */
   currentTask(): bigint;
   /** the current task's cgroup v2 id (bpf_get_current_cgroup_id) */

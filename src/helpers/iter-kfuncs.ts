@@ -6,7 +6,7 @@
  * (runtime/loader.ts), under an id no kernel helper has (ITER_KFUNC_ID_BASE and up). They are
  * not in the registry the verifier consults, so a program cannot name them itself: only the
  * loader's rewrite of a kfunc call the verifier judged as an iterator call reaches them
- * (`execHelpers`). The iterator's state is the program's own stack bytes (struct
+ * (helpers/kfunc-fns.ts). The iterator's state is the program's own stack bytes (struct
  * bpf_iter_<kind>, which the verifier keeps the program from reading or writing), laid out as
  * the kernel lays out its _kern structs:
  *
@@ -19,8 +19,7 @@
  *   (the kernel's bpf_mem_alloc), freed by _destroy; _next returns the address of `bit`, the
  *   next set bit's index.
  */
-import type { ExecEnv, HelperDef, HelperFn, HelperRegistry } from '../vm/helper-abi.js';
-import { HelperRegistry as Registry } from '../vm/helper-abi.js';
+import type { ExecEnv, HelperDef, HelperFn } from '../vm/helper-abi.js';
 import { err } from './env.js';
 import { probeReadable } from './reach.js';
 import { DYNPTR_KFUNC_IMPLS } from './dynptr.js';
@@ -119,40 +118,3 @@ const FNS: ReadonlyArray<[string, HelperFn, 'INTEGER' | 'VOID' | 'PTR_TO_MEM_OR_
 /** The run-time functions of the iterator kfuncs (and of the dynptr kfuncs, helpers/dynptr.ts), by kfunc name. */
 export const ITER_KFUNC_FNS: ReadonlyMap<string, HelperDef> = new Map([...FNS, ...DYNPTR_KFUNC_IMPLS.map(([n, fn]) => [n, fn, 'INTEGER'] as const)].map(([name, fn, ret], k): [string, HelperDef] =>
   [name, { id: ITER_KFUNC_ID_BASE + k, name: name.replace(/^bpf_/, ''), proto: { ret, args: ['ANYTHING', 'ANYTHING', 'ANYTHING'] }, fn }]));
-
-/** The runtime's registry seen through, with the iterator functions added on top. */
-class ExecRegistry extends Registry {
-  constructor(private readonly base: HelperRegistry) {
-    super(ITER_KFUNC_FNS.values());
-  }
-
-  override get(id: number): HelperDef | undefined {
-    return super.get(id) ?? this.base.get(id);
-  }
-
-  override has(id: number): boolean {
-    return super.has(id) || this.base.has(id);
-  }
-
-  override byNameOf(name: string): HelperDef | undefined {
-    return super.byNameOf(name) ?? this.base.byNameOf(name);
-  }
-
-  override *[Symbol.iterator](): IterableIterator<HelperDef> {
-    yield* this.base;
-    yield* super[Symbol.iterator]();
-  }
-}
-
-const withIters = new WeakMap<HelperRegistry, HelperRegistry>();
-
-/**
- * The registry the engines run a program with: the runtime's helpers (looked up live, so that
- * helpers registered later count) plus the iterator kfuncs' functions, which only the loader's
- * rewrite of a verified kfunc call names.
- */
-export function execHelpers(helpers: HelperRegistry): HelperRegistry {
-  let r = withIters.get(helpers);
-  if (!r) withIters.set(helpers, (r = new ExecRegistry(helpers)));
-  return r;
-}

@@ -94,8 +94,10 @@ export class FdArray {
  * A kfunc or typed ksym by name (libbpf find_ksym_btf_id): vmlinux first,
  * then the loaded modules' own types, with the module's BTF object fd.
  */
-function ksymTarget(ctx: ProgLoadContext, ps: ProgramSpec, i: number, name: string, kind: 'func' | 'var'): { id: number; fd?: number } {
+function ksymTarget(ctx: ProgLoadContext, ps: ProgramSpec, i: number, name: string, kind: 'func' | 'var', weak = false): { id: number; fd?: number } | undefined {
   const t = findKernelType(ctx.vmlinux(), () => ctx.modules?.() ?? [], name, kind);
+  // libbpf bpf_object__resolve_ksyms_btf_id: a weak extern the kernel lacks stays unresolved (0)
+  if (!t && weak) return undefined;
   if (!t) throw new TsbpfError('ENOENT', `${ps.name}: insn ${i}: ${kind === 'func' ? 'kfunc' : 'ksym'} ${name} is not in the kernel's BTF (vmlinux or a loaded module's)`);
   if (!t.module) return { id: t.id };
   if (!ctx.moduleBtfFd) throw new TsbpfError('EINVAL', `${ps.name}: ${name} is in module ${t.module}, and this loader cannot name its BTF object`);
@@ -125,19 +127,21 @@ export function kernelInsns(ps: ProgramSpec, ctx: ProgLoadContext, fdArray = new
       }
       case 'kfunc': {
         // libbpf bpf_object__resolve_ksym_func_btf_id: the FUNC's id, and in `off` the fd_array slot of its module's BTF (0: vmlinux)
-        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', 'func');
+        // (a weak kfunc the kernel lacks: id 0, which the verifier refuses only where the walk reaches it)
+        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', 'func', ref.weak);
         ins.src = op.BPF_PSEUDO_KFUNC_CALL;
-        ins.imm = t.id;
-        ins.off = t.fd === undefined ? 0 : fdArray.index(t.fd);
+        ins.imm = t?.id ?? 0;
+        ins.off = t?.fd === undefined ? 0 : fdArray.index(t.fd);
         break;
       }
       case 'btf_id': {
-        // typed __ksym: ld_imm64 with BPF_PSEUDO_BTF_ID, the VAR's id, and in the second slot its module's BTF fd (0: vmlinux)
-        // (bpf_object__resolve_ksym_var_btf_id)
-        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', 'var');
-        ins.src = op.BPF_PSEUDO_BTF_ID;
-        ins.imm = t.id;
-        insns[i + 1]!.imm = t.fd ?? 0;
+        // typed __ksym: ld_imm64 with BPF_PSEUDO_BTF_ID, the VAR's id (a kfunc's FUNC id when the extern is a
+        // function), and in the second slot its module's BTF fd (0: vmlinux) (bpf_object__resolve_ksym_var_btf_id,
+        // _func_btf_id); a weak one the kernel lacks loads 0, which is how bpf_ksym_exists() says it is absent
+        const t = ksymTarget(ctx, ps, i, ref.symbol ?? '', ref.ksymFunc ? 'func' : 'var', ref.weak);
+        ins.src = t ? op.BPF_PSEUDO_BTF_ID : 0;
+        ins.imm = t?.id ?? 0;
+        insns[i + 1]!.imm = t?.fd ?? 0;
         break;
       }
       default:

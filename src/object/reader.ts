@@ -96,6 +96,7 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
   if (btf) markHiddenFuncsStatic(elf, btf);
   const ctx: RelocContext = { elf, funcs, maps, dataMaps: new Map(data.map((d) => [d.section, d])) };
   if (kconfig) ctx.kconfig = { map: kconfig.spec.name, offsets: kconfig.offsets };
+  if (btf) ctx.externFuncs = new Set(btf.types.flatMap((t) => (t.kind === 'func' && t.linkage === 'extern' ? [t.name] : [])));
   indexContext(ctx);
   for (const [secIdx, list] of funcs) {
     const relocs = codeRelocations(elf, secIdx);

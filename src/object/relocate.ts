@@ -101,6 +101,8 @@ export interface RelocContext {
   dataMaps: Map<number, MapLocation>;
   /** `.kconfig` externs: the map and each extern's offset in its value */
   kconfig?: { map: string; offsets: Map<string, number> };
+  /** extern functions the object's BTF declares (libbpf find_extern_btf_id): a `__ksym` extern that is one is a kfunc */
+  externFuncs?: ReadonlySet<string>;
 }
 
 /** Build the lookup tables relocation needs (once per object). */
@@ -180,13 +182,19 @@ export function relocateFunc(fn: Func, relocs: Map<number, ElfRelocation>, ctx: 
         // An extern function is a kernel function the verifier resolves by BTF id.
         ins.src = BPF_PSEUDO_KFUNC_CALL;
         ins.imm = 0;
-        fn.references.push({ index: i, kind: 'kfunc', symbol: sym.name });
+        fn.references.push({ index: i, kind: 'kfunc', symbol: sym.name, ...(sym.bind === STB_WEAK ? { weak: true as const } : {}) });
       } else {
         // An extern variable (__ksym): a kernel symbol's address by BTF id.
         ins.src = BPF_PSEUDO_BTF_ID;
         ins.imm = 0;
         insns[i + 1]!.imm = 0;
-        fn.references.push({ index: i, kind: 'btf_id', symbol: sym.name });
+        fn.references.push({
+          index: i,
+          kind: 'btf_id',
+          symbol: sym.name,
+          ...(ctx.externFuncs?.has(sym.name) ? { ksymFunc: true as const } : {}),
+          ...(sym.bind === STB_WEAK ? { weak: true as const } : {}),
+        });
         i++;
       }
       continue;

@@ -78,6 +78,14 @@ export interface InsnReference {
   map?: string;
   /** kfunc / extern symbol name */
   symbol?: string;
+  /**
+   * 'btf_id': the extern is a function (a kfunc named as a value, as
+   * bpf_ksym_exists() does), which the kernel types as read-only memory of
+   * size 0, not a variable
+   */
+  ksymFunc?: true;
+  /** 'kfunc' / 'btf_id': a weak extern, which libbpf resolves to 0 (a call: id 0) when the kernel lacks it */
+  weak?: true;
 }
 
 export interface ProgramSpec {

@@ -22,7 +22,7 @@ import type { VerifierInput, VerifierMapInfo, VerifierResult } from '../verifier
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated } from '../object/relocate.js';
 import { KFUNCS } from '../verifier/kfuncs.js';
-import { ITER_KFUNC_FNS } from '../helpers/iter-kfuncs.js';
+import { KFUNC_FNS } from '../helpers/kfunc-fns.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { HELPERS } from '../uapi/helpers.js';
@@ -71,8 +71,22 @@ export interface RelocatedProgram {
   maps: BpfMap<unknown>[];
   /** the map each lddw designates, for the verifier */
   mapAt: Map<number, BpfMap<unknown>>;
-  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops or iterator calls */
+  /** kfunc calls tsbpf implements (verifier/kfuncs.ts), by slot: judged by the verifier, then run as no-ops or calls of their run-time functions */
   kfuncs: Map<number, string>;
+  /** lddw slots that load a kfunc's address (bpf_ksym_exists): BTF ids for the verifier, then a constant */
+  ksymFuncs: Set<number>;
+}
+
+/**
+ * Where a kfunc's address loads from once verified: a fixed, non-zero value in
+ * the kernel's text range (the program can only compare it: the verifier gives
+ * it 0 readable bytes), distinct per BTF id.
+ */
+const KSYM_FUNC_ADDR = 0xffff_ffff_8100_0000n;
+
+/** Whether this runtime runs kfunc `name` (verifier/kfuncs.ts `runtime`), which needs the verifier to judge it first. */
+function runsKfunc(ctx: PrepareContext, name: string | undefined): name is string {
+  return !!ctx.check && name !== undefined && (KFUNCS.get(name)?.runtime ?? 'none') !== 'none';
 }
 
 /**
@@ -91,6 +105,7 @@ export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram
   const mapAt = new Map<number, BpfMap<unknown>>();
   const isLddw = (i: number): boolean => i >= 0 && i + 1 < n && insns[i]!.code === op.OP_LDDW;
   const kfuncs = new Map<number, string>();
+  const ksymFuncs = new Set<number>();
 
   for (const ref of ps.references) {
     const i = ref.index;
@@ -114,13 +129,37 @@ export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram
         break;
       }
       case 'kfunc':
-        if (ctx.check && ref.symbol && ['nop', 'iter', 'dynptr'].includes(KFUNCS.get(ref.symbol)?.runtime ?? '')) {
+        if (runsKfunc(ctx, ref.symbol)) {
           kfuncs.set(i, ref.symbol);
           break;
         }
+        // A weak kfunc this runtime lacks is, as libbpf leaves it for a kernel without it, a call
+        // of BTF id 0: the verifier refuses it only where its walk reaches it (bpf_ksym_exists guards).
+        if (ctx.check && ref.weak) {
+          insns[i]!.imm = 0;
+          insns[i]!.off = 0;
+          break;
+        }
         throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc ${ref.symbol ?? '?'} is not supported by tsbpf`);
-      case 'btf_id':
+      case 'btf_id': {
+        // A kfunc's address (bpf_ksym_exists): its BTF id in the kernel BTF for the verifier, when this
+        // runtime runs it; 0 when it is weak and the runtime lacks it, as libbpf resolves it.
+        const t = ref.ksymFunc && runsKfunc(ctx, ref.symbol) ? (ctx.kernelBtf ?? kernelBtf()).typeByName(ref.symbol, 'func') : undefined;
+        if (t && isLddw(i)) {
+          insns[i]!.src = op.BPF_PSEUDO_BTF_ID;
+          setImm64(insns, i, t.id);
+          ksymFuncs.add(i);
+          resolved.add(i);
+          break;
+        }
+        if (ref.ksymFunc && ctx.check && ref.weak && isLddw(i)) {
+          insns[i]!.src = 0;
+          setImm64(insns, i, 0);
+          resolved.add(i);
+          break;
+        }
         throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: ksym ${ref.symbol ?? '?'} (BTF id) is not supported by tsbpf`);
+      }
       default:
         break;
     }
@@ -143,7 +182,7 @@ export function relocate(ps: ProgramSpec, ctx: PrepareContext): RelocatedProgram
     }
     i++;
   }
-  return { name, insns, maps: [...used.values()], mapAt, kfuncs };
+  return { name, insns, maps: [...used.values()], mapAt, kfuncs, ksymFuncs };
 }
 
 /**
@@ -171,7 +210,8 @@ export function validate(prog: RelocatedProgram, ctx: PrepareContext): void {
       if (info) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: helper bpf_${info.name}#${ins.imm} is known to the verifier but not implemented by tsbpf`);
       throw unknownHelper(ins.imm, i);
     }
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
+    // (a weak kfunc this runtime lacks: id 0, judged by the verifier where reachable, then dead)
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i) && !(ctx.check && ins.imm === 0 && ins.off === 0)) throw new TsbpfError('ENOTSUPP', `${name}: insn ${i}: kfunc calls are not supported by tsbpf`);
   }
 
   validateProgram(insns);
@@ -192,7 +232,7 @@ export interface Verdict {
  * implemented kfuncs and poisoned (dead) CO-RE instructions become no-ops.
  */
 export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCheck, ctx: PrepareContext): Verdict {
-  const { name, insns, mapAt, kfuncs } = prog;
+  const { name, insns, mapAt, kfuncs, ksymFuncs } = prog;
   const mapList = [...new Set(mapAt.values())];
   const infos: VerifierMapInfo[] = mapList.map((m) => {
     const info: VerifierMapInfo = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, frozen: m.frozen };
@@ -237,11 +277,20 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
   // The kfuncs tsbpf implements (verifier/kfuncs.ts), once verified: the no-op ones become a jump
-  // to the next instruction, the iterators' and dynptrs' a call of their run-time function (helpers/iter-kfuncs.ts).
+  // to the next instruction, the others a call of their run-time function (helpers/kfunc-fns.ts);
+  // a kfunc's address becomes a constant.
   for (const [i, name] of kfuncs) {
-    const fn = ITER_KFUNC_FNS.get(name);
+    const fn = KFUNC_FNS.get(name);
     insns[i] = fn ? { code: op.OP_CALL, dst: 0, src: op.BPF_PSEUDO_HELPER, off: 0, imm: fn.id } : { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   }
+  for (const i of ksymFuncs) {
+    const addr = KSYM_FUNC_ADDR + BigInt(insns[i]!.imm >>> 0) * 16n;
+    insns[i] = { ...insns[i]!, src: 0, imm: Number(BigInt.asIntN(32, addr)) };
+    insns[i + 1] = { ...insns[i + 1]!, imm: Number(BigInt.asIntN(32, addr >> 32n)) };
+  }
+  // Calls of weak kfuncs this runtime lacks (id 0) the verifier found unreachable: dead code, as poisoned ones.
+  for (const [i, ins] of insns.entries())
+    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
   for (const [i, ins] of insns.entries())
     if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };

@@ -16,7 +16,7 @@ import { checkDeadline, type Engine, type Executable, type ProgramImage, type Ru
 import { Interpreter } from '../vm/interpreter.js';
 import { JitEngine } from '../vm/jit/engine.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
-import { execHelpers } from '../helpers/iter-kfuncs.js';
+import { execHelpers } from '../helpers/kfunc-fns.js';
 import { defaultHelpers } from '../helpers/index.js';
 import { releaseHeld, type HelperClock, type HelperKernel, type HelperMap, type RedirectTarget, type SkbPacket, type TaskIdentity, type TraceRecord, type XdpPacket } from '../helpers/env.js';
 import { createMap, MapTable, ProgArray, type BpfMap, type MapContext, type ProgramRef } from '../maps/index.js';

@@ -46,7 +46,7 @@ import type { Executable, ProgramImage, RunArgs, RunDeadline } from '../vm/engin
 import type { InsnAux } from '../verifier/insn-aux.js';
 import { CollectionDomain } from './confine.js';
 import type { HelperRegistry } from '../vm/helper-abi.js';
-import { execHelpers } from '../helpers/iter-kfuncs.js';
+import { execHelpers } from '../helpers/kfunc-fns.js';
 import type { HelperClock, TaskIdentity } from '../helpers/env.js';
 import type { MapSpec, ProgramSpec, ProgTypeName } from '../object/spec.js';
 import type { BpfMap } from '../maps/map.js';

@@ -490,6 +490,8 @@ export class TestKit {
     };
     return {
       task,
+      // find_task_by_pid_ns(pid, &init_pid_ns): the task with that pid (the idle task, pid 0, is in no pid table)
+      taskByPid: (pid) => (pid > 0 ? (iterTasks(kit.model, { tid: pid })[0]?.ptr ?? 0n) : 0n),
       currentTask: () => kit.current.ptr,
       cgroupId,
       // task_dfl_cgroup(current)'s ancestors, from the hierarchy; a cgroup the test made by hand is its own only ancestor

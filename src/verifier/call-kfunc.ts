@@ -7,7 +7,7 @@
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
-import { KFUNCS, LINUX_ONLY_KFUNCS, type KfuncEffect, type IterKind } from './kfuncs.js';
+import { KFUNCS, LINUX_ONLY_KFUNCS, kfuncHook, type KfuncEffect, type IterKind } from './kfuncs.js';
 import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
@@ -46,8 +46,9 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       rule: `${name} is not a kfunc programs may call`,
     });
   }
-  // fetch_kfunc_meta: a kfunc registered for other program types only
-  if (k.progTypes && !k.progTypes.includes(env.input.progType))
+  // fetch_kfunc_meta: a kfunc registered for other hooks only (btf_kfunc_id_set_contains)
+  const hook = kfuncHook(env.input.progType);
+  if (k.hooks && !(hook && k.hooks.includes(hook)))
     throw new Reject({
       errno: 'EACCES',
       message: `calling kernel function ${name} is not allowed`,

@@ -16,6 +16,7 @@ import { Reject } from './reject.js';
 import { type Verifier, GPL_COMPATIBLE, type VerifierInput, COMPLEXITY_LIMIT } from './env.js';
 import { VerifierState, Frame } from './state.js';
 import { kernelBtf, tracingTarget } from './kernel-btf.js';
+import { ksymBtfFunc } from './ld-imm64.js';
 import { explore } from './do-check.js';
 import { returnsScalar } from './global-func.js';
 import { buildCfg, CfgError } from './cfg.js';
@@ -189,10 +190,11 @@ function checkInsnsStatic(env: Verifier): void {
         });
     }
     if (ins.code === op.OP_LDDW) {
-      // check_pseudo_btf_id: a typed ksym (`extern const struct rq runqueues __ksym;`) is a kernel
-      // variable Linux types from its BTF; tsbpf does not model kernel variables, so this is
-      // unsupported, not a verdict (Linux accepts a ksym its BTF has).
-      if (ins.src === op.BPF_PSEUDO_BTF_ID) throw new Reject({
+      // check_pseudo_btf_id: a kfunc named as a value (bpf_ksym_exists) is judged (ksymBtfFunc); a
+      // typed ksym (`extern const struct rq runqueues __ksym;`) is a kernel variable Linux types
+      // from its BTF; tsbpf does not model kernel variables, so that is unsupported, not a
+      // verdict (Linux accepts a ksym its BTF has).
+      if (ins.src === op.BPF_PSEUDO_BTF_ID && !ksymBtfFunc(env, i)) throw new Reject({
         errno: 'ENOTSUPP',
         message: 'ldimm64 of a BTF id (a typed __ksym variable) is not supported by tsbpf',
         insn: i,

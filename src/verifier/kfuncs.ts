@@ -17,8 +17,9 @@
  * (bpf_task_acquire/release, bpf_task_from_pid, bpf_cgroup_acquire/release)
  * are judged as Linux judges them (kfunc-args.ts: trusted and RCU
  * arguments, references acquired and released), so that a tool using them
- * gets Linux's verdict; tsbpf has no tasks or cgroups, so running such a
- * program is refused at load (runtime 'none').
+ * gets Linux's verdict, and run against the test kit's kernel model (runtime
+ * 'object': helpers/object-kfuncs.ts; without a model there are no tasks,
+ * and bpf_task_from_pid finds none).
  *
  * The dynptr kfuncs (bpf_dynptr_from_skb/xdp, _slice, _slice_rdwr, _adjust, _is_null,
  * _is_rdonly, _size, _clone) are judged as Linux judges them (dynptr-kfuncs.ts).
@@ -108,19 +109,48 @@ export interface Kfunc {
   effect: KfuncEffect;
   /**
    * what the call does at run time: nothing (the loader replaces it with a no-op once
-   * verified), or nothing tsbpf can do: the verifier judges the program as Linux does, the
-   * loader refuses to run it (ENOTSUPP naming the kfunc)
+   * verified), an iterator's or a kernel object's run-time function (helpers/kfunc-fns.ts),
+   * or nothing tsbpf can do: the verifier judges the program as Linux does, the loader
+   * refuses to run it (ENOTSUPP naming the kfunc)
    */
-  runtime: 'nop' | 'none' | 'iter' | 'dynptr';
+  runtime: 'nop' | 'none' | 'iter' | 'object' | 'dynptr';
   sig?: KfuncSig;
   /** the iterator an iter_new/iter_next/iter_destroy kfunc works on */
   iter?: IterKind;
-  /** the program types Linux registers it for (register_btf_kfunc_id_set); all when absent */
-  progTypes?: readonly string[];
+  /** the hooks Linux registers it for (register_btf_kfunc_id_set, by kfuncHook); all when absent */
+  hooks?: readonly KfuncHook[];
 }
 
-/** generic_kfunc_set's program types (kfunc_init in kernel/bpf/helpers.c). */
-const GENERIC: readonly string[] = ['tracing', 'sched_cls', 'xdp', 'struct_ops', 'syscall', 'cgroup_skb'];
+/** The kernel's enum btf_kfunc_hook: kfunc sets are registered per hook, not per program type. */
+export type KfuncHook = 'common' | 'xdp' | 'tc' | 'struct_ops' | 'tracing' | 'syscall' | 'cgroup' | 'sched_act' | 'sk_skb' | 'socket_filter' | 'lwt' | 'netfilter' | 'kprobe';
+
+/**
+ * bpf_prog_type_to_kfunc_hook (kernel/bpf/btf.c): the hook whose kfuncs a
+ * program of `type` may call. A set registered for BPF_PROG_TYPE_TRACING is
+ * thereby open to tracepoint, perf_event and lsm programs too, one for
+ * CGROUP_SKB to every cgroup program type; other types have none.
+ */
+export function kfuncHook(type: string): KfuncHook | undefined {
+  switch (type) {
+    case 'unspec': return 'common';
+    case 'xdp': return 'xdp';
+    case 'sched_cls': return 'tc';
+    case 'struct_ops': return 'struct_ops';
+    case 'tracing': case 'tracepoint': case 'perf_event': case 'lsm': return 'tracing';
+    case 'syscall': return 'syscall';
+    case 'cgroup_skb': case 'cgroup_sock': case 'cgroup_device': case 'cgroup_sock_addr': case 'cgroup_sockopt': case 'cgroup_sysctl': return 'cgroup';
+    case 'sched_act': return 'sched_act';
+    case 'sk_skb': return 'sk_skb';
+    case 'socket_filter': return 'socket_filter';
+    case 'lwt_in': case 'lwt_out': case 'lwt_xmit': case 'lwt_seg6local': return 'lwt';
+    case 'netfilter': return 'netfilter';
+    case 'kprobe': return 'kprobe';
+    default: return undefined;
+  }
+}
+
+/** generic_kfunc_set's registrations (kfunc_init in kernel/bpf/helpers.c), as hooks. */
+const GENERIC: readonly KfuncHook[] = ['tracing', 'tc', 'xdp', 'struct_ops', 'syscall', 'cgroup'];
 const TASK = { struct: 'task_struct' };
 const CGROUP = { struct: 'cgroup' };
 
@@ -138,7 +168,7 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_task_from_pid', { args: ['scalar'], ret: TASK, acquire: true, retNull: true }],
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
-  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, progTypes: GENERIC }]),
+  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'object', sig, hooks: GENERIC }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
   ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
     const name = `bpf_iter_${iter.kind}_${op}`;

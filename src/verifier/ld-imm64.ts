@@ -9,6 +9,7 @@ import * as op from '../isa/opcodes.js';
 import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
+import { kernelBtf } from './kernel-btf.js';
 
 function mapIndex(env: Verifier, i: number): number {
   const m = env.input.mapOfInsn ? env.input.mapOfInsn(i) : env.insns[i]!.imm;
@@ -20,6 +21,26 @@ function mapIndex(env: Verifier, i: number): number {
       hint: 'the instruction refers to a map the loader did not provide',
     });
   return m;
+}
+
+/**
+ * __check_pseudo_btf_id for a kernel function: an lddw of a kfunc's BTF id
+ * (libbpf writes one where a program takes a kfunc's address, as
+ * bpf_ksym_exists() does) is the function's address, typed as read-only
+ * memory of size 0. True when the id names a function of the kernel BTF;
+ * false for a variable (a typed ksym, which tsbpf does not model); an id
+ * that names neither is the kernel's refusal.
+ */
+export function ksymBtfFunc(env: Verifier, i: number): boolean {
+  const id = env.insns[i]!.imm >>> 0;
+  // a module's BTF (its fd in the second slot) is not one the verifier has
+  if (env.insns[i + 1]!.imm !== 0) return false;
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const t = id > 0 && id < btf.types.length ? btf.types[id] : undefined;
+  if (!t) throw new Reject({ errno: 'ENOENT', message: `ldimm64 insn specifies invalid btf_id ${id}.`, insn: i });
+  if (t.kind === 'func') return true;
+  if (t.kind === 'var') return false;
+  throw new Reject({ errno: 'EINVAL', message: `pseudo btf_id ${id} in ldimm64 isn't KIND_VAR or KIND_FUNC`, insn: i });
 }
 
 export function checkLdImm64(env: Verifier, i: number, ins: Insn): void {
@@ -59,6 +80,10 @@ export function checkLdImm64(env: Verifier, i: number, ins: Insn): void {
       env.writeReg(ins.dst, Reg.ptr('map_value', { map: m, off }));
       return;
     }
+    case op.BPF_PSEUDO_BTF_ID:
+      // check_ld_imm: the type __check_pseudo_btf_id gave a function (check.ts refused the rest)
+      env.writeReg(ins.dst, Reg.ptr('mem', { memSize: 0, rdonly: true }));
+      return;
     case op.BPF_PSEUDO_FUNC: {
       if (!env.input.funcInfo?.length) throw new Reject({
         errno: 'EINVAL',

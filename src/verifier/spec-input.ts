@@ -9,7 +9,10 @@ import type { CollectionSpec, MapSpec, ProgramSpec } from '../object/spec.js';
 import type { Btf } from '../object/btf/btf.js';
 import { coreRelocated, type CoreOptions } from '../object/relocate.js';
 import { TsbpfError } from '../errors.js';
+import type { Insn } from '../isa/insn.js';
+import * as op from '../isa/opcodes.js';
 import type { VerifierInput, VerifierMapInfo } from './env.js';
+import { kernelBtf } from './kernel-btf.js';
 
 const BPF_F_RDONLY_PROG = 0x80;
 
@@ -64,6 +67,7 @@ export function inputFromSpec(
     ...rest,
   };
   if (kfuncs.size) input.kfuncOfInsn = (i) => kfuncs.get(i);
+  resolveKsyms(prog, input.insns, opts.kernelBtf ?? kernelBtf());
   if (prog.attachType) input.attachType = prog.attachType;
   if (prog.attachTo) input.attachTo = prog.attachTo;
   if (prog.lineInfo) input.lineInfo = prog.lineInfo;
@@ -71,4 +75,21 @@ export function inputFromSpec(
   if (prog.funcInfo) input.funcInfo = prog.funcInfo;
   if (coll.btf !== undefined) input.btf = coll.btf;
   return input;
+}
+
+/**
+ * libbpf bpf_object__resolve_ksyms_btf_id for the `__ksym` externs a program
+ * loads (typed ksyms, kfuncs named as values): each lddw gets its kernel BTF
+ * id, and a weak one the kernel lacks loads 0 (bpf_ksym_exists() is then
+ * false). A missing strong one keeps id 0, which the verifier refuses.
+ */
+export function resolveKsyms(prog: ProgramSpec, insns: readonly Insn[], kernel: Btf): void {
+  for (const ref of prog.references) {
+    if (ref.kind !== 'btf_id' || !ref.symbol) continue;
+    const t = kernel.typeByName(ref.symbol, ref.ksymFunc ? 'func' : 'var');
+    const ins = insns[ref.index];
+    if (!ins) continue;
+    if (t) ins.imm = t.id;
+    else if (ref.weak) ins.src = 0;
+  }
 }

@@ -11,12 +11,15 @@ import { dumpC } from '../../object/btf/dump-c.js';
 import { toJson } from '../../object/btf/json.js';
 import { formatJson, type Formatted } from '../../object/btf/codec.js';
 
-export const options: OptionSpec = { ...JSON_OPTS, 'base-btf': { type: 'string', short: 'B' } };
+export const options: OptionSpec = { ...JSON_OPTS, 'base-btf': { type: 'string', short: 'B' }, kfuncs: { type: 'boolean' } };
 
-export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-B|--base-btf BASE_FILE] [-j|-p]
+export const usage = `Usage: tsbpf btf dump [file] FILE [format c|raw] [base BASE_FILE] [-B|--base-btf BASE_FILE] [--kfuncs] [-j|-p]
   FILE is a BPF object (.o with a .BTF section) or a raw BTF blob (/sys/kernel/btf/vmlinux).
   For split BTF (e.g. /sys/kernel/btf/<module>) give the base: -B /sys/kernel/btf/vmlinux.
   format raw (default) prints bpftool's listing, format c a header of C declarations.
+  --kfuncs (format c) ends the header with extern prototypes of the kernel's kfuncs,
+  as bpftool 7.5 and later print them, for programs that call kfuncs such as
+  bpf_task_from_pid without declaring them.
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -46,7 +49,7 @@ export async function run(args: string[]): Promise<number> {
       process.stdout.write(toJson({ error: 'JSON output for C-syntax dump is not supported' }) + '\n');
       return 1;
     }
-    process.stdout.write(dumpC(btf));
+    process.stdout.write(dumpC(btf, { kfuncs: values.kfuncs === true }));
     return 0;
   }
   // -p uses bpftool's json_writer layout (array elements on one line, object members indented)

@@ -44,6 +44,22 @@ const HEADER = `#ifndef __VMLINUX_H__
 #endif
 
 `;
+/**
+ * With kfunc prototypes: the attributes the `extern` declarations use, for
+ * programs that include vmlinux.h before <bpf/bpf_helpers.h> (which defines
+ * the same two macros, hence the guards).
+ */
+const KSYM_MACROS = `#ifndef __ksym
+#define __ksym __attribute__((section(".ksyms")))
+#endif
+
+#ifndef __weak
+#define __weak __attribute__((weak))
+#endif
+
+`;
+/** The BTF decl tag the kernel's __bpf_kfunc puts on every kfunc (include/linux/btf.h). */
+const KFUNC_DECL_TAG = 'bpf_kfunc';
 const FOOTER = `#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 #pragma clang attribute pop
 #endif
@@ -164,6 +180,26 @@ class CDumper {
 
   result(): string {
     return this.out.join('');
+  }
+
+  /**
+   * `extern RET name(ARGS) __weak __ksym;` for each function the kernel
+   * tagged as a kfunc, so that programs can call them (and test them with
+   * bpf_ksym_exists()) without declaring them by hand. Weak, because a
+   * kernel without one must still load the program: libbpf resolves a
+   * missing weak ksym to 0.
+   */
+  dumpKfuncs(): void {
+    this.p('\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n');
+    for (const tag of this.btf.types) {
+      if (tag.kind !== 'decl_tag' || tag.componentIdx !== -1 || tag.name !== KFUNC_DECL_TAG) continue;
+      const fn = this.btf.types[tag.typeId];
+      if (fn?.kind !== 'func') continue;
+      this.p('extern ');
+      this.emitTypeDecl(fn.typeId, fn.name, 0);
+      this.p(' __weak __ksym;\n');
+    }
+    this.p('#endif\n\n');
   }
 
   /**
@@ -631,13 +667,21 @@ class CDumper {
 export interface DumpCOptions {
   /** print `__attribute__((mode(byte|word)))` on 1- and 8-byte enums, as libbpf >= 1.2 does */
   enumModes?: boolean;
+  /**
+   * end with `extern` prototypes of the kernel's kfuncs (functions with the
+   * `bpf_kfunc` decl tag), as bpftool 7.5 and later do; off by default to
+   * match the bpftool of Debian 12/13 (7.1), which does not
+   */
+  kfuncs?: boolean;
 }
 
 export function dumpC(btf: Btf, options: DumpCOptions = {}): string {
   const d = new CDumper(btf, options.enumModes);
   const first = btf.base ? btf.base.types.length : 1;
   for (let id = first; id < btf.types.length; id++) d.dumpType(id);
-  return HEADER + d.result() + FOOTER;
+  if (!options.kfuncs) return HEADER + d.result() + FOOTER;
+  d.dumpKfuncs();
+  return HEADER + KSYM_MACROS + d.result() + FOOTER;
 }
 
 /** Just the C definitions of `ids` (and what they depend on), without the vmlinux.h wrapper. */

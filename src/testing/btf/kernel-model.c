@@ -436,6 +436,33 @@ int bpf_iter_task(struct bpf_iter_meta *meta, struct task_struct *task)
 	return 0;
 }
 
+/* The kfuncs the kit runs (src/helpers/object-kfuncs.ts), tagged as the kernel's __bpf_kfunc
+ * tags them, so that a program may take their addresses (bpf_ksym_exists) and
+ * `tsbpf btf dump ... format c --kfuncs` declares them. */
+#define __bpf_kfunc __attribute__((btf_decl_tag("bpf_kfunc")))
+__bpf_kfunc struct task_struct *bpf_task_from_pid(s32 pid)
+{
+	return 0;
+}
+
+__bpf_kfunc struct task_struct *bpf_task_acquire(struct task_struct *p)
+{
+	return p;
+}
+
+__bpf_kfunc void bpf_task_release(struct task_struct *p)
+{
+}
+
+__bpf_kfunc struct cgroup *bpf_cgroup_acquire(struct cgroup *cgrp)
+{
+	return cgrp;
+}
+
+__bpf_kfunc void bpf_cgroup_release(struct cgroup *cgrp)
+{
+}
+
 /* tp_btf / raw_tp targets: the tracepoints' handler prototypes (btf_trace_<name>) */
 typedef void (*btf_trace_sched_switch)(void *, bool, struct task_struct *, struct task_struct *, unsigned int);
 typedef void (*btf_trace_sched_wakeup)(void *, struct task_struct *);
