@@ -25,9 +25,6 @@ import { BPF_MAX_VAR_OFF } from './env.js';
 /** The program types whose context is the struct __sk_buff bpf_dynptr_from_skb takes. */
 const SKB_CTX = new Set(['sched_cls', 'sched_act', 'sk_skb', 'socket_filter', 'cgroup_skb', 'lwt_out', 'lwt_in', 'lwt_xmit', 'lwt_seg6local']);
 
-/** bpf_kfunc_set_skb's program types (bpf_kfunc_init in net/core/filter.c); bpf_dynptr_from_xdp is XDP's only. */
-export const FROM_SKB_TYPES: readonly string[] = [...SKB_CTX, 'netfilter', 'tracing'];
-export const FROM_XDP_TYPES: readonly string[] = ['xdp'];
 
 /** The dynptr kfuncs by name (their effect 'dynptr' in kfuncs.ts). */
 export const DYNPTR_KFUNCS: readonly string[] = [

@@ -31,7 +31,7 @@
  * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
-import { DYNPTR_KFUNCS, FROM_SKB_TYPES, FROM_XDP_TYPES } from './dynptr-kfuncs.js';
+import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 
 export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr';
 
@@ -151,6 +151,9 @@ export function kfuncHook(type: string): KfuncHook | undefined {
 
 /** generic_kfunc_set's registrations (kfunc_init in kernel/bpf/helpers.c), as hooks. */
 const GENERIC: readonly KfuncHook[] = ['tracing', 'tc', 'xdp', 'struct_ops', 'syscall', 'cgroup'];
+/** bpf_kfunc_set_skb's and bpf_kfunc_set_xdp's registrations (bpf_kfunc_init in net/core/filter.c), as hooks. */
+const FROM_SKB_HOOKS: readonly KfuncHook[] = ['tc', 'sched_act', 'sk_skb', 'socket_filter', 'cgroup', 'lwt', 'netfilter', 'tracing'];
+const FROM_XDP_HOOKS: readonly KfuncHook[] = ['xdp'];
 const TASK = { struct: 'task_struct' };
 const CGROUP = { struct: 'cgroup' };
 
@@ -177,7 +180,7 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
   // dynptrs (dynptr-kfuncs.ts), run by the runtime's dynptr calls (helpers/dynptr.ts)
   ...DYNPTR_KFUNCS.map((name): [string, Kfunc] => [name, {
     name, effect: 'dynptr', runtime: 'dynptr',
-    ...(name === 'bpf_dynptr_from_skb' ? { progTypes: FROM_SKB_TYPES } : name === 'bpf_dynptr_from_xdp' ? { progTypes: FROM_XDP_TYPES } : {}),
+    ...(name === 'bpf_dynptr_from_skb' ? { hooks: FROM_SKB_HOOKS } : name === 'bpf_dynptr_from_xdp' ? { hooks: FROM_XDP_HOOKS } : {}),
   }]),
 ]);
 
