@@ -15,6 +15,7 @@ import { skbHelpers } from './skb.js';
 import { xdpHelpers } from './xdp.js';
 import { redirectHelpers } from './redirect.js';
 import { ringbufHelpers } from './ringbuf.js';
+import { dynptrHelpers } from './dynptr.js';
 import { perfHelpers } from './perf.js';
 import { loopHelpers } from './loop.js';
 import { stringHelpers } from './strings.js';
@@ -23,7 +24,7 @@ import { spinLockHelpers } from './spin-lock.js';
 
 export const ALL_HELPERS: readonly HelperDef[] = [
   ...mapHelpers, ...timeHelpers, ...traceHelpers, ...randomHelpers, ...taskHelpers, ...probeHelpers,
-  ...skbHelpers, ...xdpHelpers, ...redirectHelpers, ...ringbufHelpers, ...perfHelpers, ...loopHelpers,
+  ...skbHelpers, ...xdpHelpers, ...redirectHelpers, ...ringbufHelpers, ...dynptrHelpers, ...perfHelpers, ...loopHelpers,
   ...stringHelpers, ...tailCallHelpers, ...spinLockHelpers,
 ];
 

@@ -22,6 +22,7 @@
 import type { ExecEnv, HelperDef, HelperFn } from '../vm/helper-abi.js';
 import { err } from './env.js';
 import { probeReadable } from './reach.js';
+import { DYNPTR_KFUNC_IMPLS } from './dynptr.js';
 
 /** kernel/bpf/verifier.c BPF_MAX_LOOPS: the longest range bpf_iter_num_new accepts */
 const BPF_MAX_LOOPS = 8 * 1024 * 1024;
@@ -114,6 +115,6 @@ const FNS: ReadonlyArray<[string, HelperFn, 'INTEGER' | 'VOID' | 'PTR_TO_MEM_OR_
   ['bpf_iter_bits_destroy', bitsDestroy, 'VOID'],
 ];
 
-/** The run-time functions of the iterator kfuncs, by kfunc name. */
-export const ITER_KFUNC_FNS: ReadonlyMap<string, HelperDef> = new Map(FNS.map(([name, fn, ret], k): [string, HelperDef] =>
+/** The run-time functions of the iterator kfuncs (and of the dynptr kfuncs, helpers/dynptr.ts), by kfunc name. */
+export const ITER_KFUNC_FNS: ReadonlyMap<string, HelperDef> = new Map([...FNS, ...DYNPTR_KFUNC_IMPLS.map(([n, fn]) => [n, fn, 'INTEGER'] as const)].map(([name, fn, ret], k): [string, HelperDef] =>
   [name, { id: ITER_KFUNC_ID_BASE + k, name: name.replace(/^bpf_/, ''), proto: { ret, args: ['ANYTHING', 'ANYTHING', 'ANYTHING'] }, fn }]));

@@ -13,7 +13,7 @@
 import type { HelperDef, HelperFn } from '../vm/helper-abi.js';
 import { runOf } from './env.js';
 
-/** The first id of these functions: after the iterators' (iter-kfuncs.ts ITER_KFUNC_ID_BASE, six of them). */
+/** The first id of these functions: after the iterators' and dynptrs' (iter-kfuncs.ts ITER_KFUNC_ID_BASE, fifteen of them). */
 const OBJECT_KFUNC_ID_BASE = 0x7fff_0100;
 
 // bpf_task_from_pid: find_task_by_pid_ns(pid, &init_pid_ns), NULL when no task has that pid;

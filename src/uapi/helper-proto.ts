@@ -50,8 +50,14 @@ export type ArgType =
   | 'PTR_TO_SPIN_LOCK'
   /** pointer to a struct bpf_timer inside a map value */
   | 'PTR_TO_TIMER'
-  /** pointer to a dynptr on the stack */
+  /** an initialised dynptr of any type the helper does not change (ARG_PTR_TO_DYNPTR | MEM_RDONLY) */
   | 'PTR_TO_DYNPTR'
+  /** stack slots the helper makes a LOCAL dynptr (ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT) */
+  | 'PTR_TO_UNINIT_DYNPTR_LOCAL'
+  /** stack slots the helper makes a RINGBUF dynptr holding a reference (ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT) */
+  | 'PTR_TO_UNINIT_DYNPTR_RINGBUF'
+  /** a RINGBUF dynptr the helper releases (ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE) */
+  | 'PTR_TO_DYNPTR_RINGBUF'
   /** a socket, task or other kernel object: tsbpf programs cannot obtain these */
   | 'PTR_TO_BTF_ID'
   /** a kernel object or NULL (the storage helpers' owner) */

@@ -65,7 +65,6 @@ export interface HelperVariant {
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 
 const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
-const DYNPTR = 'dynptrs (ARG_PTR_TO_DYNPTR, stack slots holding a dynptr) are not modelled by tsbpf';
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
 const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
 /** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
@@ -124,14 +123,15 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
   ['timer_cancel', p('INTEGER', ['PTR_TO_TIMER'], GPL), { privileged: true, unmodelled: TIMER }],
-  ['dynptr_from_mem', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_DYNPTR']), { privileged: true, unmodelled: DYNPTR }],
-  ['ringbuf_reserve_dynptr', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING', 'PTR_TO_DYNPTR']), { privileged: true, unmodelled: DYNPTR }],
-  ['ringbuf_submit_dynptr', p('VOID', ['PTR_TO_DYNPTR', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, unmodelled: DYNPTR }],
-  ['ringbuf_discard_dynptr', p('VOID', ['PTR_TO_DYNPTR', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, unmodelled: DYNPTR }],
-  ['dynptr_read', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'PTR_TO_DYNPTR', 'ANYTHING', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
-  ['dynptr_write', p('INTEGER', ['PTR_TO_DYNPTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
-  ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, unmodelled: DYNPTR }],
-  ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true, unmodelled: DYNPTR }],
+  // kernel/bpf/helpers.c and ringbuf.c: dynptrs (verifier/dynptr.ts)
+  ['dynptr_from_mem', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_UNINIT_DYNPTR_LOCAL']), { privileged: true, impl: 'helpers/dynptr' }],
+  ['ringbuf_reserve_dynptr', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_DYNPTR_RINGBUF']), { privileged: true, impl: 'helpers/dynptr' }],
+  ['ringbuf_submit_dynptr', p('VOID', ['PTR_TO_DYNPTR_RINGBUF', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, impl: 'helpers/dynptr' }],
+  ['ringbuf_discard_dynptr', p('VOID', ['PTR_TO_DYNPTR_RINGBUF', 'ANYTHING'], { releasesArg: 0 }), { privileged: true, impl: 'helpers/dynptr' }],
+  ['dynptr_read', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'PTR_TO_DYNPTR', 'ANYTHING', 'ANYTHING']), { privileged: true, impl: 'helpers/dynptr' }],
+  ['dynptr_write', p('INTEGER', ['PTR_TO_DYNPTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, impl: 'helpers/dynptr' }],
+  ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, impl: 'helpers/dynptr' }],
+  ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true }],
   ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true, unmodelled: KPTR }],
   // per_cpu_ptr / this_cpu_ptr: a CPU's copy of a per-CPU kernel variable (a typed __ksym), judged in verifier/ksym.ts
   ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true }],

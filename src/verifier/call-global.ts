@@ -16,6 +16,7 @@ import { helperMemAccess } from './helper-args.js';
 import { callChangesPktData } from './call-helper.js';
 import { explore } from './do-check.js';
 import { unreleasedRef } from './call.js';
+import { isPktSlice } from './dynptr.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -134,7 +135,7 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
     env.log(`Func#${k} ('${name}') is global and assumed valid.`);
   }
   g.called = true;
-  if (g.changesPkt) for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end')) Object.assign(r, Reg.unknown());
+  if (g.changesPkt) for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end' || isPktSlice(x))) Object.assign(r, Reg.unknown());
   for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
   regs[0] = Reg.unknown();
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);

@@ -22,6 +22,7 @@ import { RET_TYPES } from './helper-ret.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
 import { helperAllowed, D_PATH_ALLOWLIST } from './helper-allowed.js';
+import { dynptrHelperCall, isPktSlice } from './dynptr.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
@@ -157,12 +158,14 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       regs: [2],
       hint: 'pass 0 as the flags argument',
     });
+  // the dynptr helpers' own checks and releases (dynptr.ts); bpf_dynptr_write may move an skb's data
+  const dynptrPkt = meta.dynptr !== undefined || meta.dynptrRelease !== undefined || id === BPF_FUNC.dynptr_from_mem ? dynptrHelperCall(env, meta) : false;
   if (meta.releaseRef) {
     env.cur.refs = env.cur.refs.filter((x) => x.id !== meta.releaseRef);
     for (const r of env.cur.allRegs((x) => x.refObjId === meta.releaseRef)) Object.assign(r, env.privileged ? Reg.unknown() : Reg.notInit());
   }
-  if (proto.changesPktData) {
-    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end')) Object.assign(r, Reg.unknown());
+  if (proto.changesPktData || dynptrPkt) {
+    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end' || isPktSlice(x))) Object.assign(r, Reg.unknown());
   }
   // bpf_loop and bpf_for_each_map_elem: the callback is verified with the arguments the helper passes.
   const callback = pushCallbackCall(env, meta);
@@ -183,7 +186,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     const failed = env.cur.clone();
     failed.path = { insn: i, to: i + 1, taken: false, prev: failed.path };
     pushStack(env, failed, i + 1, i);
-    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end')) Object.assign(r, Reg.unknown());
+    for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end' || isPktSlice(x))) Object.assign(r, Reg.unknown());
     env.regs()[0] = Reg.unknown();
     env.cur.path = { insn: i, to: env.cur.cur.callsite + 1, taken: true, prev: env.cur.path };
     return checkExit(env);

@@ -10,6 +10,7 @@ import type { Verifier } from './env.js';
 import { KFUNCS, LINUX_ONLY_KFUNCS, kfuncHook, type KfuncEffect, type IterKind } from './kfuncs.js';
 import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
+import { checkDynptrKfunc } from './dynptr-kfuncs.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -89,6 +90,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       break;
   }
   if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
+  if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
   const regs = env.regs();

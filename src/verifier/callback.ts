@@ -1,8 +1,9 @@
 /**
- * Callbacks of bpf_loop, bpf_for_each_map_elem and bpf_find_vma: entering
- * the callback with the arguments the helper passes (push_callback_call with
- * set_loop_callback_state / set_map_elem_callback_state /
- * set_find_vma_callback_state), and its return,
+ * Callbacks of bpf_loop, bpf_for_each_map_elem, bpf_find_vma and
+ * bpf_user_ringbuf_drain: entering the callback with the arguments the helper
+ * passes (push_callback_call with set_loop_callback_state /
+ * set_map_elem_callback_state / set_find_vma_callback_state /
+ * set_user_ringbuf_callback_state), and its return,
  * which explores another iteration while the helper may call it again and
  * widens what the iterations change so that they converge.
  */
@@ -17,6 +18,7 @@ import { frameStr } from './log.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { enterFunc, rangeText } from './call.js';
 import { kernelStruct } from './kernel-btf.js';
+import { callbackDynptr } from './dynptr.js';
 
 /**
  * Before another callback iteration, forget what the previous iteration
@@ -58,10 +60,12 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): number {
   // (callback_depth < umax(R1) in check_helper_call) and never calls it when R1 is 0.
   const loopMax = id === BPF_FUNC.loop && regs[1]!.type === 'scalar' ? regs[1]!.s.umax : -1n;
   // Callbacks: verify the function with the arguments the helper passes.
-  if ((id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem || id === BPF_FUNC.find_vma) && meta.funcTarget >= 0 && loopMax !== 0n) {
+  if ((id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem || id === BPF_FUNC.find_vma || id === BPF_FUNC.user_ringbuf_drain) && meta.funcTarget >= 0 && loopMax !== 0n) {
     let args: Reg[];
     if (id === BPF_FUNC.loop) args = [Reg.scalar(Scalar.urange(0n, 0xffffffffn)), regs[3]!.clone()];
     else if (id === BPF_FUNC.find_vma) args = findVmaCallbackArgs(env, regs);
+    // set_user_ringbuf_callback_state: a const LOCAL dynptr over the sample, and the context
+    else if (id === BPF_FUNC.user_ringbuf_drain) args = [callbackDynptr(env), regs[3]!.clone()];
     else {
       args = [Reg.ptr('map_ptr', { map: meta.mapIdx }), Reg.ptr('map_key', { map: meta.mapIdx }), Reg.ptr('map_value', { map: meta.mapIdx }), regs[3]!.clone()];
     }

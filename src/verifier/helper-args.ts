@@ -20,6 +20,7 @@ import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import { percpuBtfIdArg } from './ksym.js';
 import { spinLockArg } from './spin-lock.js';
+import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -44,6 +45,9 @@ export interface CallArgMeta {
   castRef?: number;
   /** the type of a per-CPU variable argument, which bpf_per_cpu_ptr / bpf_this_cpu_ptr return (meta.ret_btf_id; ksym.ts) */
   retBtfId?: number;
+  /** the initialised dynptr argument (dynptr_data's slice, dynptr_write to an skb), or the register of the one released */
+  dynptr?: DynptrInfo;
+  dynptrRelease?: number;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -410,6 +414,10 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
   PTR_TO_PERCPU_BTF_ID: (env, meta, a) => percpuBtfIdArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_SPIN_LOCK: (env, meta, a) => spinLockArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
+  PTR_TO_DYNPTR: dynptrHelperArg,
+  PTR_TO_UNINIT_DYNPTR_LOCAL: dynptrHelperArg,
+  PTR_TO_UNINIT_DYNPTR_RINGBUF: dynptrHelperArg,
+  PTR_TO_DYNPTR_RINGBUF: dynptrHelperArg,
 };
 
 /** check_helper_mem_access: `size` bytes at the pointer, read (initialised) or written. */

@@ -17,12 +17,13 @@ import { Reject } from './reject.js';
 import { kernelStruct } from './kernel-btf.js';
 import { sockRet, sockMapLookupRet } from './sock.js';
 import { memOrBtfIdRet } from './ksym.js';
+import { dynptrDataRet } from './dynptr.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
 /**
  * r0 after a helper call, by the prototype's return type (check_helper_call's switch on ret_type).
- * A return type missing here (sockets, kernel objects, dynptr memory) is refused as unsupported.
+ * A return type missing here (sockets, kernel objects) is refused as unsupported.
  */
 export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   INTEGER: (_env, meta) => {
@@ -51,6 +52,7 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
   PTR_TO_BTF_ID: btfIdRet,
   PTR_TO_MEM_OR_BTF_ID: memOrBtfIdRet,
   PTR_TO_MEM_OR_BTF_ID_OR_NULL: memOrBtfIdRet,
+  PTR_TO_DYNPTR_MEM_OR_NULL: dynptrDataRet,
 };
 
 /**

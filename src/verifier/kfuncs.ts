@@ -21,6 +21,9 @@
  * 'object': helpers/object-kfuncs.ts; without a model there are no tasks,
  * and bpf_task_from_pid finds none).
  *
+ * The dynptr kfuncs (bpf_dynptr_from_skb/xdp, _slice, _slice_rdwr, _adjust, _is_null,
+ * _is_rdonly, _size, _clone) are judged as Linux judges them (dynptr-kfuncs.ts).
+ *
  * The open-coded iterators' kfuncs (bpf_iter_num_*, bpf_iter_bits_*; ITERS below) are judged
  * as Linux judges them (iter.ts) and run (runtime 'iter': helpers/iter-kfuncs.ts).
  *
@@ -28,7 +31,9 @@
  * common_btf_ids and generic_btf_ids) are refused as not supported by tsbpf;
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy';
+import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
+
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr';
 
 /**
  * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
@@ -108,7 +113,7 @@ export interface Kfunc {
    * or nothing tsbpf can do: the verifier judges the program as Linux does, the loader
    * refuses to run it (ENOTSUPP naming the kfunc)
    */
-  runtime: 'nop' | 'none' | 'iter' | 'object';
+  runtime: 'nop' | 'none' | 'iter' | 'object' | 'dynptr';
   sig?: KfuncSig;
   /** the iterator an iter_new/iter_next/iter_destroy kfunc works on */
   iter?: IterKind;
@@ -146,6 +151,9 @@ export function kfuncHook(type: string): KfuncHook | undefined {
 
 /** generic_kfunc_set's registrations (kfunc_init in kernel/bpf/helpers.c), as hooks. */
 const GENERIC: readonly KfuncHook[] = ['tracing', 'tc', 'xdp', 'struct_ops', 'syscall', 'cgroup'];
+/** bpf_kfunc_set_skb's and bpf_kfunc_set_xdp's registrations (bpf_kfunc_init in net/core/filter.c), as hooks. */
+const FROM_SKB_HOOKS: readonly KfuncHook[] = ['tc', 'sched_act', 'sk_skb', 'socket_filter', 'cgroup', 'lwt', 'netfilter', 'tracing'];
+const FROM_XDP_HOOKS: readonly KfuncHook[] = ['xdp'];
 const TASK = { struct: 'task_struct' };
 const CGROUP = { struct: 'cgroup' };
 
@@ -169,6 +177,11 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     const name = `bpf_iter_${iter.kind}_${op}`;
     return [name, { name, effect: `iter_${op}`, runtime: iter.runtime, iter }];
   })),
+  // dynptrs (dynptr-kfuncs.ts), run by the runtime's dynptr calls (helpers/dynptr.ts)
+  ...DYNPTR_KFUNCS.map((name): [string, Kfunc] => [name, {
+    name, effect: 'dynptr', runtime: 'dynptr',
+    ...(name === 'bpf_dynptr_from_skb' ? { hooks: FROM_SKB_HOOKS } : name === 'bpf_dynptr_from_xdp' ? { hooks: FROM_XDP_HOOKS } : {}),
+  }]),
 ]);
 
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
@@ -177,8 +190,6 @@ export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
     'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
     'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
-    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_dynptr_slice bpf_dynptr_slice_rdwr ' +
-    'bpf_dynptr_adjust bpf_dynptr_is_null bpf_dynptr_is_rdonly ' +
-    'bpf_dynptr_size bpf_dynptr_clone bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
+    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
     'bpf_copy_from_user_str').split(' '),
 );

@@ -9,7 +9,7 @@ import { formatInsn } from '../isa/disasm.js';
 import { U64, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import { S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX } from './scalar.js';
 import { type Reg, regTypeStr } from './types.js';
-import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL, STACK_ITER } from './state.js';
+import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL, STACK_ITER, STACK_DYNPTR } from './state.js';
 
 export interface MapNames {
   name(map: number): string | undefined;
@@ -97,6 +97,12 @@ function slotStr(f: Frame, spi: number, maps: MapNames): string | null {
   if (s.iter && s.t[7] === STACK_ITER) {
     if (!s.iter.first) return null;
     return `fp${-(spi + 1) * 8}=iter_${s.iter.kind}(ref_id=${s.iter.refObjId},state=${s.iter.state},depth=${s.iter.depth})`;
+  }
+  // print_verifier_state: a dynptr prints once, at its first slot
+  if (s.dynptr && s.t[0] === STACK_DYNPTR) {
+    if (!s.dynptr.first) return null;
+    const d = s.dynptr;
+    return `fp${-(spi + 1) * 8}=dynptr_${d.type}(${[d.id ? `id=${d.id}` : '', d.refObjId ? `ref_id=${d.refObjId}` : ''].filter(Boolean).join(',')})`;
   }
   let types = '';
   for (let j = 0; j < 8; j++) types += SLOT_CHAR[s.t[j]!];

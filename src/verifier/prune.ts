@@ -13,7 +13,7 @@
  */
 import { locksEqual } from './spin-lock.js';
 import { Reg } from './types.js';
-import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_ITER } from './state.js';
+import { type VerifierState, type StackSlot, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_ITER, STACK_DYNPTR } from './state.js';
 
 class IdMap {
   /**
@@ -57,7 +57,7 @@ class IdMap {
 function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
   return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off && o.map === c.map && o.frameno === c.frameno &&
     o.memSize === c.memSize && o.ringbuf === c.ringbuf && o.rdonly === c.rdonly && o.subprog === c.subprog && o.range === c.range &&
-    o.btfId === c.btfId && o.btfFlags === c.btfFlags &&
+    o.btfId === c.btfId && o.btfFlags === c.btfFlags && o.dynptrType === c.dynptrType && o.dynptrId === c.dynptrId &&
     o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId) && o.linkOff === c.linkOff && o.addConst === c.addConst;
 }
 
@@ -70,7 +70,7 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: Exactness = false): boolean 
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
   if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
     o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog ||
-    o.btfId !== c.btfId || o.btfFlags !== c.btfFlags)
+    o.btfId !== c.btfId || o.btfFlags !== c.btfFlags || o.dynptrType !== c.dynptrType || o.dynptrId !== c.dynptrId)
     return false;
   if (!o.s.includes(c.s)) return false;
   if (o.isPkt && o.range > c.range) return false;
@@ -161,7 +161,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       const sc = fc.stack[spi];
       // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
       // only a spilled register with ids would still have pairs to record.
-      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId)) && !so.iter) continue;
+      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId)) && !so.iter && !so.dynptr) continue;
       // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
       // "explored state didn't use this" on REG_LIVE_READ).
       if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
@@ -196,6 +196,13 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
       if (so.t[7] === STACK_ITER) {
         const io = so.iter, ic = sc?.iter;
         if (!io || !ic || io.kind !== ic.kind || io.state !== ic.state || !ids.check(io.refObjId, ic.refObjId)) return false;
+        continue;
+      }
+      // Dynptr slots: the same type and slot, references in correspondence (stacksafe's
+      // STACK_DYNPTR case; the id slices carry is compared on the slices themselves).
+      if (so.t[0] === STACK_DYNPTR) {
+        const d = so.dynptr, e = sc?.dynptr;
+        if (!d || !e || d.type !== e.type || d.first !== e.first || !ids.check(d.refObjId, e.refObjId)) return false;
         continue;
       }
       if (so.t[7] === STACK_SPILL && so.spilled) {

@@ -26,10 +26,14 @@
  * read, if ever, by a later load, which counts then. The one exception,
  * an unprivileged partial store over a spilled pointer (refused), is not a
  * read in Linux either, so both prune there alike; what the store leaves
- * can only leak through a later load, which keeps the slot live. (A slot type a store
- * must check, such as the kernel's dynptr and iterator slots, would make a
- * store to it a read here.) Unlike the kernel's, a store does not screen
- * the slot from reads after it: the analysis stays a plain union.
+ * can only leak through a later load, which keeps the slot live. A store
+ * over a dynptr's slot is checked (dynptr.ts destroyIfDynptr: refused for a
+ * ringbuf dynptr) without counting as a read, as in the kernel, whose
+ * destroy_if_dynptr_stack_slot marks nothing read: the reference such a
+ * dynptr holds must match in states_equal's reference check, and a safe
+ * explored state that holds it elsewhere releases it there. Unlike the
+ * kernel's, a store does not screen the slot from reads after it: the
+ * analysis stays a plain union.
  *
  * A caller's slots are read after the call returns, from the instruction
  * after it, and, while the callee runs, only through pointers the callee was

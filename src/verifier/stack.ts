@@ -14,7 +14,8 @@ import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { loadedScalar } from './ldst.js';
-import { Frame, type StackSlot, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID, STACK_ITER } from './state.js';
+import { Frame, type StackSlot, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID, STACK_ITER, STACK_DYNPTR } from './state.js';
+import { destroyIfDynptr, refuseWriteOverDynptr } from './dynptr.js';
 
 /** Which frame a stack pointer points into. */
 export function frameOf(env: Verifier, r: Reg): Frame {
@@ -79,6 +80,8 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     hint: 'overwrite a spilled pointer with a whole 8-byte store',
     rule: 'a narrower store overwrites part of a spilled pointer',
   });
+  // destroy_if_dynptr_stack_slot: the store destroys a dynptr there (refused for a referenced one)
+  if (slot.t[0] === STACK_DYNPTR) destroyIfDynptr(env, f, spi);
   // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
   // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
   // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
@@ -264,6 +267,8 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
     });
   const lo = Number(min), hi = Number(max) + size;
   noteDepth(env, f, lo);
+  // check_stack_write_var_off: every dynptr the write may touch is destroyed first
+  if (write) for (let a = lo; a < hi; a++) destroyIfDynptr(env, f, Math.floor((-a - 1) / 8));
   for (let a = lo; a < hi; a++) {
     const byte = -a - 1;
     const slot = f.slot(Math.floor(byte / 8));
@@ -281,7 +286,7 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
       if (hi - lo === size && !(zero && slot.t[byte % 8] === STACK_ZERO)) slot.t[byte % 8] = STACK_MISC;
     } else {
       const t = slot.t[byte % 8]!;
-      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER)
+      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER || t === STACK_DYNPTR)
         throw new Reject({
           errno: 'EACCES',
           message: `invalid read from stack R${ptrReg} var_off ${tnumStr(s.varOff)}+${base.off + off} size ${size}`,
@@ -331,6 +336,7 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     });
   noteDepth(env, f, lo);
   if (write) {
+    refuseWriteOverDynptr(env, f, lo, hi);
     for (let a = lo; a < hi; a++) {
       const byte = -a - 1;
       const slot = f.slot(Math.floor(byte / 8));
@@ -348,7 +354,7 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     for (let a = lo; a < hi; a++) {
       const byte = -a - 1;
       const t = f.stack[Math.floor(byte / 8)]?.t[byte % 8] ?? STACK_INVALID;
-      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER) throw new Reject({
+      if ((t === STACK_INVALID && !env.privileged) || t === STACK_ITER || t === STACK_DYNPTR) throw new Reject({
         errno: 'EACCES',
         message: `invalid indirect read from stack R${r} var_off ${tnumStr(s.varOff)}+${reg.off} size ${size}`,
         insn: i,
@@ -362,7 +368,7 @@ export function stackHelperAccess(env: Verifier, r: number, reg: Reg, size: numb
     const byte = -(start + b) - 1;
     const slot = f.stack[Math.floor(byte / 8)];
     const t = slot ? slot.t[byte % 8]! : STACK_INVALID;
-    if (t !== STACK_INVALID && t !== STACK_ITER) continue;
+    if (t !== STACK_INVALID && t !== STACK_ITER && t !== STACK_DYNPTR) continue;
     if (env.privileged && t === STACK_INVALID) {
       // Root may pass uninitialised stack to helpers; it reads as unknown bytes.
       f.slot(Math.floor(byte / 8)).t[byte % 8] = STACK_MISC;

@@ -16,7 +16,7 @@
  * Frame.clone and compared in prune.ts statesEqual.
  */
 import type { ActiveLock } from './spin-lock.js';
-import { Reg } from './types.js';
+import { Reg, type DynptrType } from './types.js';
 
 /**
  * Mark a register as held by more than one frame, and freeze it and its Scalar: from now on
@@ -37,7 +37,21 @@ export const STACK_MISC = 2;
 export const STACK_ZERO = 3;
 /** a slot of an open-coded iterator's state (STACK_ITER; iter.ts) */
 export const STACK_ITER = 4;
-export const SLOT_CHAR = ['?', 'r', 'm', '0', 'i'];
+/** a slot of a dynptr (STACK_DYNPTR, two slots; dynptr.ts) */
+export const STACK_DYNPTR = 5;
+export const SLOT_CHAR = ['?', 'r', 'm', '0', 'i', 'd'];
+
+/**
+ * What the kernel keeps in a dynptr slot's spilled_ptr: the dynptr's type, whether this is its
+ * first (higher) slot, the id its slices carry (dynptr_id), and the reference a ringbuf dynptr
+ * holds (shared by its clones).
+ */
+export interface DynptrSlot {
+  type: DynptrType;
+  first: boolean;
+  id: number;
+  refObjId: number;
+}
 
 /**
  * What the kernel keeps in an iterator slot's spilled_ptr (struct bpf_reg_state's iter): the
@@ -69,6 +83,8 @@ export class StackSlot {
   spilled: Reg | null = null;
   /** the iterator state, when the bytes are STACK_ITER */
   iter: IterSlot | null = null;
+  /** the dynptr state, when the bytes are STACK_DYNPTR */
+  dynptr: DynptrSlot | null = null;
   /**
    * The slot is held by more than one frame (a clone shares its slots rather than copying
    * them: most of a stack is unchanged between a checkpoint and the paths after it). A shared
@@ -85,6 +101,7 @@ export class StackSlot {
     const s = new StackSlot([t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!]);
     s.spilled = this.spilled ? this.spilled.clone() : null;
     if (this.iter) s.iter = { ...this.iter };
+    if (this.dynptr) s.dynptr = { ...this.dynptr };
     return s;
   }
 

@@ -28,10 +28,15 @@ export type RegType =
   /** PTR_TO_BTF_ID: a kernel object typed by the kernel's BTF (btfId), read through btf_struct_access */
   | 'btf_id'
   /** the socket pointers (PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK): read through their uapi mirrors (sock.ts) */
-  | SockRegType;
+  | SockRegType
+  /** CONST_PTR_TO_DYNPTR: a read-only dynptr a helper hands a callback (dynptr.ts) */
+  | 'dynptr';
 
 /** The kernel's socket pointer types (type_is_sk_pointer), read as struct bpf_sock, bpf_tcp_sock, bpf_xdp_sock. */
 export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
+
+/** enum bpf_dynptr_type: what a dynptr's memory is (dynptr.ts) */
+export type DynptrType = 'local' | 'ringbuf' | 'skb' | 'xdp';
 
 /**
  * The trust flags of a PTR_TO_BTF_ID (the kernel's PTR_TRUSTED, MEM_RCU,
@@ -84,6 +89,13 @@ export class Reg {
    * write that skipped Frame.reg() (which hands out a private copy first) fails loudly.
    */
   shared = false;
+  /**
+   * dynptr: its type; mem: the type of the dynptr it is a slice of (an skb or xdp slice moves
+   * with the packet, the kernel's DYNPTR_TYPE_* flag on PTR_TO_MEM); '' for none
+   */
+  dynptrType: DynptrType | '' = '';
+  /** mem: the id of the dynptr it is a slice of, which destroying the dynptr invalidates (dynptr_id) */
+  dynptrId = 0;
 
   /** `s` given: the register takes it as is (no throw-away unknown scalar on the hot paths). */
   constructor(s?: Scalar) {
@@ -109,6 +121,8 @@ export class Reg {
     r.btfId = this.btfId;
     r.btfName = this.btfName;
     r.btfFlags = this.btfFlags;
+    r.dynptrType = this.dynptrType;
+    r.dynptrId = this.dynptrId;
     return r;
   }
 
@@ -140,7 +154,7 @@ export class Reg {
     return r;
   }
 
-  static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly' | 'btfId' | 'btfName' | 'btfFlags'>> = {}): Reg {
+  static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly' | 'btfId' | 'btfName' | 'btfFlags' | 'dynptrType' | 'dynptrId'>> = {}): Reg {
     const r = new Reg(Scalar.known(0n));
     r.type = type;
     Object.assign(r, fields);
@@ -185,6 +199,7 @@ export function regTypeStr(r: Reg): string {
     sock_common: 'sock_common',
     tcp_sock: 'tcp_sock',
     xdp_sock: 'xdp_sock',
+    dynptr: 'dynptr_ptr',
   };
   let s = base[r.type];
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
