@@ -130,7 +130,6 @@ const KNOWN_DIFFERENCES = new Set([
   'root sk_reuseport skb_load_bytes', 'root sk_reuseport ktime_get_coarse_ns', 'root syscall xdp_get_buff_len',
   ...['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sockopt'].map((t) => `root ${t} get_netns_cookie`),
   ...['socket_filter', 'cgroup_skb'].map((t) => `unpriv ${t} get_netns_cookie`),
-  'root cgroup_sockopt setsockopt', 'root cgroup_sockopt getsockopt',
 ]);
 
 test('the catalog\'s program types are the running kernel\'s (recorded availability)', () => {

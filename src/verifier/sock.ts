@@ -38,7 +38,7 @@ import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
 
-export const SOCK_TYPES: ReadonlySet<RegType> = new Set<SockRegType>(['sock', 'sock_common', 'tcp_sock', 'xdp_sock']);
+const SOCK_TYPES: ReadonlySet<RegType> = new Set<SockRegType>(['sock', 'sock_common', 'tcp_sock', 'xdp_sock']);
 
 /** type_is_sk_pointer (any flags). */
 export const isSock = (r: Reg): boolean => SOCK_TYPES.has(r.type);
