@@ -16,7 +16,7 @@ import { helperMemAccess } from './helper-args.js';
 import { callChangesPktData } from './call-helper.js';
 import { explore } from './do-check.js';
 import { unreleasedRef } from './call.js';
-import { isPktSlice } from './dynptr.js';
+import { callbackDynptr, isPktSlice, processDynptrArg } from './dynptr.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -70,7 +70,8 @@ export function verifyGlobalFunc(env: Verifier, k: number, g: { start: number; t
   const st = new VerifierState();
   const f = new Frame(0, -1, g.start);
   p.args.forEach((a, j) => {
-    f.regs[j + 1] = a.kind === 'ctx' ? Reg.ptr('ctx') : a.kind === 'scalar' ? Reg.unknown()
+    // (a dynptr argument: do_check_common assumes a const LOCAL dynptr, as a drain callback's)
+    f.regs[j + 1] = a.kind === 'ctx' ? Reg.ptr('ctx') : a.kind === 'scalar' ? Reg.unknown() : a.kind === 'dynptr' ? callbackDynptr(env)
       : Reg.ptr('mem', { memSize: a.size, maybeNull: a.nullable, id: env.newId() });
   });
   f.regs[10] = Reg.ptr('fp', { frameno: 0 });
@@ -115,6 +116,16 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
       if (reg.type === 'ctx' && (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n))
         invalid(`dereference of modified ctx ptr R${r} off=${reg.off} disallowed`, 'EINVAL', [r], 'pass the context pointer the program received, unmoved');
       if (reg.type !== 'ctx') invalid(`arg#${j} expects pointer to ctx`, 'EINVAL', [r], `argument ${j} of ${name}() is the program's context in its prototype`);
+      return;
+    }
+    if (a.kind === 'dynptr') {
+      // btf_check_func_arg_match: process_dynptr_func on an initialised dynptr, read-only
+      try {
+        processDynptrArg(env, i, r, { rdonly: true }, false);
+      } catch (e) {
+        if (e instanceof Reject) invalid(e.kernelMessage, e.errno, [r], `argument ${j} of ${name}() is an initialised struct bpf_dynptr`);
+        throw e;
+      }
       return;
     }
     // check_mem_reg: NULL is fine; otherwise `size` bytes the callee may read and write

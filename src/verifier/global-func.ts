@@ -17,7 +17,7 @@ import type { Btf } from '../object/btf/btf.js';
 import type { ProgTypeName } from '../object/spec.js';
 import type { Errno } from '../errors.js';
 
-export type GlobalArg = { kind: 'ctx' } | { kind: 'scalar' } | { kind: 'mem'; size: number; nullable: boolean };
+export type GlobalArg = { kind: 'ctx' } | { kind: 'scalar' } | { kind: 'dynptr' } | { kind: 'mem'; size: number; nullable: boolean };
 
 export interface GlobalProto {
   name: string;
@@ -63,6 +63,12 @@ function isCtxPointer(btf: Btf, ptrTarget: number, progType: ProgTypeName): bool
   return t.name === names[0] || t.name === names[1];
 }
 
+/** btf_is_dynptr_ptr: a pointer to `struct bpf_dynptr` (or its forward declaration), modifiers skipped. */
+function isDynptrPointer(btf: Btf, ptrTarget: number): boolean {
+  const t = btf.typeById(btf.resolve(ptrTarget));
+  return (t.kind === 'struct' || (t.kind === 'fwd' && !t.union)) && t.name === 'bpf_dynptr';
+}
+
 /** `arg:NAME` decl tags on parameter `i` of FUNC `funcId`. */
 function argTags(btf: Btf, funcId: number, i: number): string[] {
   const out: string[] = [];
@@ -98,6 +104,12 @@ export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | und
       if (tags.includes('ctx') || isCtxPointer(btf, t.typeId, progType)) {
         if (tags.some((x) => x !== 'ctx')) return { errno: 'EINVAL', message: `arg#${i} has invalid combination of tags` };
         args.push({ kind: 'ctx' });
+        continue;
+      }
+      // btf_prepare_func_args: ARG_PTR_TO_DYNPTR | MEM_RDONLY, any initialised dynptr of the caller
+      if (isDynptrPointer(btf, t.typeId)) {
+        if (tags.length) return { errno: 'EINVAL', message: `arg#${i} has invalid combination of tags` };
+        args.push({ kind: 'dynptr' });
         continue;
       }
       const target = btf.resolve(t.typeId);
