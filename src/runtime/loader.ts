@@ -298,12 +298,12 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     insns[i] = { ...insns[i]!, src: 0, imm: Number(BigInt.asIntN(32, addr)) };
     insns[i + 1] = { ...insns[i + 1]!, imm: Number(BigInt.asIntN(32, addr >> 32n)) };
   }
-  // Calls of weak kfuncs this runtime lacks (id 0) the verifier found unreachable: dead code, as poisoned ones.
+  // Calls left that the verifier found unreachable are dead code, as the kernel's sanitize_dead_code
+  // rewrites them: poisoned CO-RE instructions, and calls of weak kfuncs this runtime lacks (id 0;
+  // the implemented ones were rewritten above).
   for (const [i, ins] of insns.entries())
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && !kfuncs.has(i)) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
-  // Poisoned CO-RE instructions of a verified program are dead code: the kernel's sanitize_dead_code rewrites them too.
-  for (const [i, ins] of insns.entries())
-    if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
+    if (ins.code === op.OP_CALL && ((ins.src === op.BPF_PSEUDO_HELPER && ins.imm === POISON_HELPER_ID) || ins.src === op.BPF_PSEUDO_KFUNC_CALL))
+      insns[i] = { code: op.OP_JA, dst: 0, src: 0, off: 0, imm: 0 };
   return { aux: out.aux, log: out.log, maxCtxOffset: out.stats.maxCtxOffset };
 }
 
