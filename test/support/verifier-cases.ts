@@ -98,7 +98,7 @@ export function unjudged(k: { verdict: string; errno: string | null; kernelMessa
 }
 
 /** Attach types a case may name (enum bpf_attach_type). */
-const ATTACH: Record<string, number> = { none: 0, xdp: 37, xdp_devmap: 33, trace_raw_tp: 23, trace_fentry: 24, trace_fexit: 25, modify_return: 26,
+const ATTACH: Record<string, number> = { none: 0, xdp: 37, xdp_devmap: 33, trace_raw_tp: 23, trace_fentry: 24, trace_fexit: 25, modify_return: 26, trace_iter: 28,
   // cgroup hooks, by libbpf's names (src/object/sections.ts)
   cgroup_inet_egress: 1, cgroup_inet_sock_create: 2, cgroup_inet4_bind: 8, cgroup_inet6_bind: 9, cgroup_inet4_connect: 10, cgroup_inet6_connect: 11,
   cgroup_inet4_post_bind: 12, cgroup_inet6_post_bind: 13, cgroup_udp4_sendmsg: 14, cgroup_udp6_sendmsg: 15, cgroup_sysctl: 18,
@@ -374,8 +374,9 @@ export function verifierInput(c: CorpusCase, privileged = c.privileged, extra: P
     ...(c.kernelBtf ? { kernelBtf: corpusKernelBtf() } : {}),
     ...(c.kfuncs.size ? { kfuncOfInsn: (i: number) => c.kfuncs.get(i) } : {}),
     ...(ATTACH_NAME.has(c.expectedAttachType) && c.expectedAttachType ? { attachType: ATTACH_NAME.get(c.expectedAttachType)! } : {}),
-    // the kernel's attach_btf_id names btf_trace_<tp> and bpf_lsm_<hook>; tsbpf takes the tracepoint or hook, as a section names it
-    ...(c.attachBtf ? { attachTo: c.attachBtf.replace(c.type === 'lsm' ? /^bpf_lsm_/ : /^btf_trace_/, '') } : {}),
+    // the kernel's attach_btf_id names btf_trace_<tp>, bpf_lsm_<hook> and bpf_iter_<target>; tsbpf takes the
+    // tracepoint, hook or iterator target, as a section names it
+    ...(c.attachBtf ? { attachTo: c.attachBtf.replace(c.type === 'lsm' ? /^bpf_lsm_/ : c.expectedAttachType === ATTACH.trace_iter ? /^bpf_iter_/ : /^btf_trace_/, '') } : {}),
     ...extra,
   };
 }

@@ -216,6 +216,8 @@ export function convertTest(t: LegacyTest, recorded: Record<string, { verdict: s
   if (t.btf || t.funcInfo.length) opts.push('btf');
   const ab = attachBtfName(t);
   if (ab) opts.push(`attach_btf=${ab}`);
+  // iterator targets (bpf_iter_<target>) are not in the BTF tsbpf ships: judge them against the recorded kernel's
+  if (ab && t.attach === 28) opts.push('kernel_btf');
   const out: string[] = [`# ${t.file}.c #${t.index}: ${t.descr}`];
   const variants: [boolean, number][] = [[false, t.result]];
   if (runsUnpriv(t)) variants.push([true, t.resultUnpriv || t.result]);
