@@ -229,7 +229,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       name: `f${cfg.entry}`,
       index: funcIndex.get(cfg.entry)!,
       dispatch,
-      blocks: cfg.blocks.length,
+      blocks: cfg.n,
       marks: body.marks,
       regions,
     });
