@@ -101,30 +101,65 @@ export function blockLeaders(insns: readonly Insn[], entries: readonly number[])
   return lead;
 }
 
-/** Grow a block array to `cap` entries, keeping its contents. */
-function grown<T extends Int32Array | Uint8Array>(a: T, cap: number): T {
-  const b = new (a.constructor as { new (n: number): T })(cap);
-  b.set(a);
-  return b;
+/**
+ * Block leaders from each function entry up to the next one (entries sorted):
+ * the number of blocks of a function whose code lies in that range, in one
+ * pass over the program whatever the number of functions.
+ */
+export function blockCounts(leaders: Uint8Array, entries: readonly number[], n: number): number[] {
+  return entries.map((e, k) => {
+    const to = k + 1 < entries.length ? entries[k + 1]! : n;
+    let c = 0;
+    for (let i = e; i < to; i++) c += leaders[i]!;
+    return c;
+  });
 }
+
+/**
+ * Cuts one zeroed Int32Array into columns: a typed array of more than 64
+ * bytes has a backing store of its own outside the heap (an allocation and
+ * external-memory bookkeeping each), so the CFG's dozen columns share one.
+ */
+class Columns {
+  private readonly pool: Int32Array;
+  private at = 0;
+  constructor(total: number) {
+    this.pool = new Int32Array(total);
+  }
+  take(len: number): Int32Array {
+    return this.pool.subarray(this.at, (this.at += len));
+  }
+}
+
+const BUILD_COLUMNS = 6; // start, end, last, succ0, succ1, work
 
 /**
  * Build the CFG of the function starting at `entry`. `idOf` is scratch of
  * one entry per slot, all -1 (and left so): the functions of one program
  * share it, so that a program of many functions is not O(slots x functions).
+ * `capacity` is a guess at the number of blocks (the arrays grow past it):
+ * {@link blockCounts} gives one that is exact for a function laid out in one
+ * piece, which spares the copies of growing.
  */
-export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders: Uint8Array, idOf = new Int32Array(insns.length).fill(-1)): FunctionCfg {
+export function buildFunctionCfg(
+  insns: readonly Insn[],
+  entry: number,
+  leaders: Uint8Array,
+  idOf = new Int32Array(insns.length).fill(-1),
+  capacity = 64,
+): FunctionCfg {
   const n = insns.length;
-  let cap = 64;
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let last = new Int32Array(cap);
+  let cap = Math.max(capacity, 4);
+  let cols = new Columns(cap * BUILD_COLUMNS);
+  let start = cols.take(cap);
+  let end = cols.take(cap);
+  let last = cols.take(cap);
   let term = new Uint8Array(cap);
-  let succ0 = new Int32Array(cap);
-  let succ1 = new Int32Array(cap);
+  let succ0 = cols.take(cap);
+  let succ1 = cols.take(cap);
   let nb = 0;
   // Blocks are numbered in discovery order; the work list holds the ids not yet scanned.
-  let work = new Int32Array(cap);
+  let work = cols.take(cap);
   let nw = 0;
   const blockAt = (slot: number): number => {
     if (slot < 0 || slot >= n) throw new InstructionError(slot, `control flow leaves the program at slot ${slot}`);
@@ -132,13 +167,21 @@ export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders:
     if (id < 0) {
       if (nb === cap) {
         cap *= 2;
-        start = grown(start, cap);
-        end = grown(end, cap);
-        last = grown(last, cap);
-        term = grown(term, cap);
-        succ0 = grown(succ0, cap);
-        succ1 = grown(succ1, cap);
-        work = grown(work, cap);
+        cols = new Columns(cap * BUILD_COLUMNS);
+        const grow = (a: Int32Array): Int32Array => {
+          const b = cols.take(cap);
+          b.set(a);
+          return b;
+        };
+        start = grow(start);
+        end = grow(end);
+        last = grow(last);
+        succ0 = grow(succ0);
+        succ1 = grow(succ1);
+        work = grow(work);
+        const t = new Uint8Array(cap);
+        t.set(term);
+        term = t;
       }
       id = nb++;
       idOf[slot] = id;
@@ -200,16 +243,20 @@ export function buildFunctionCfg(insns: readonly Insn[], entry: number, leaders:
     term: term.subarray(0, nb),
     succ0: succ0.subarray(0, nb),
     succ1: succ1.subarray(0, nb),
-    predOff: new Int32Array(nb + 1),
-    preds: new Int32Array(0),
+    predOff: NONE,
+    preds: NONE,
   };
   predecessors(g);
   return analyze(entry, g);
 }
 
+const NONE = new Int32Array(0);
+
 /** Fill g.predOff and g.preds from the successors (counting sort by target: one pass each way). */
 function predecessors(g: BlockGraph): void {
-  const { n, succ0, succ1, predOff } = g;
+  const { n, succ0, succ1 } = g;
+  const cols = new Columns(2 * n + 1);
+  const predOff = (g.predOff = cols.take(n + 1));
   for (let k = 0; k < n; k++) {
     const a = succ0[k]!;
     const b = succ1[k]!;
@@ -218,7 +265,8 @@ function predecessors(g: BlockGraph): void {
   }
   for (let k = 0; k < n; k++) predOff[k + 1]! += predOff[k]!;
   const preds = new Int32Array(predOff[n]!);
-  const fill = predOff.slice(0, n);
+  const fill = cols.take(n);
+  fill.set(predOff.subarray(0, n));
   for (let k = 0; k < n; k++) {
     const a = succ0[k]!;
     const b = succ1[k]!;
@@ -239,8 +287,8 @@ export function analyzeBlocks(entry: number, blocks: readonly BlockSpec[]): Func
     term: new Uint8Array(n),
     succ0: new Int32Array(n).fill(-1),
     succ1: new Int32Array(n).fill(-1),
-    predOff: new Int32Array(n + 1),
-    preds: new Int32Array(0),
+    predOff: NONE,
+    preds: NONE,
   };
   blocks.forEach((b, k) => {
     g.start[k] = b.start;
@@ -257,12 +305,14 @@ export function analyzeBlocks(entry: number, blocks: readonly BlockSpec[]): Func
 /** Orders, dominators, reducibility, loop headers and merge nodes of a block graph. */
 export function analyze(entry: number, g: BlockGraph): FunctionCfg {
   const { n: nb, succ0, succ1, predOff, preds } = g;
+  const cols = new Columns(11 * nb + 1);
+  const flags = new Uint8Array(4 * nb);
   // Iterative DFS for the postorder (deep programs would overflow a recursive one).
-  const rpo = new Int32Array(nb);
+  const rpo = cols.take(nb);
   let postCount = 0;
-  const seen = new Uint8Array(nb);
-  const stack = new Int32Array(nb);
-  const next = new Uint8Array(nb);
+  const seen = flags.subarray(0, nb);
+  const stack = cols.take(nb);
+  const next = flags.subarray(nb, 2 * nb);
   let sp = 0;
   stack[sp++] = 0;
   seen[0] = 1;
@@ -283,12 +333,12 @@ export function analyze(entry: number, g: BlockGraph): FunctionCfg {
       sp--;
     }
   }
-  const rpoNum = new Int32Array(nb).fill(-1);
+  const rpoNum = cols.take(nb).fill(-1);
   for (let i = 0; i < nb; i++) rpoNum[rpo[i]!] = i;
 
   // Cooper, Harvey & Kennedy, "A Simple, Fast Dominance Algorithm" (2001):
   // iterate idom over reverse postorder until nothing changes.
-  const idom = new Int32Array(nb).fill(-1);
+  const idom = cols.take(nb).fill(-1);
   idom[0] = 0;
   let changed = true;
   while (changed) {
@@ -319,12 +369,13 @@ export function analyze(entry: number, g: BlockGraph): FunctionCfg {
   }
 
   // Dominator-tree children, in reverse postorder (counting sort by parent over the rpo).
-  const domOff = new Int32Array(nb + 1);
+  const domOff = cols.take(nb + 1);
   for (let k = 1; k < nb; k++) domOff[idom[rpo[k]!]! + 1]!++;
   for (let k = 0; k < nb; k++) domOff[k + 1]! += domOff[k]!;
-  const domKids = new Int32Array(Math.max(nb - 1, 0));
+  const domKids = cols.take(Math.max(nb - 1, 0));
   {
-    const fill = domOff.slice(0, nb);
+    const fill = cols.take(nb);
+    fill.set(domOff.subarray(0, nb));
     for (let k = 1; k < nb; k++) {
       const b = rpo[k]!;
       domKids[fill[idom[b]!]!++] = b;
@@ -332,12 +383,12 @@ export function analyze(entry: number, g: BlockGraph): FunctionCfg {
   }
 
   // Pre/post numbers of the dominator tree make "a dominates b" O(1).
-  const pre = new Int32Array(nb);
-  const postN = new Int32Array(nb);
+  const pre = cols.take(nb);
+  const postN = cols.take(nb);
   {
     let clock = 0;
-    const st = new Int32Array(nb);
-    const pos = new Int32Array(nb);
+    const st = cols.take(nb);
+    const pos = cols.take(nb);
     let top = 0;
     st[0] = 0;
     pre[0] = clock++;
@@ -357,8 +408,8 @@ export function analyze(entry: number, g: BlockGraph): FunctionCfg {
   }
   const dominates = (a: number, b: number): boolean => pre[a]! <= pre[b]! && postN[b]! <= postN[a]!;
 
-  const loopHeader = new Uint8Array(nb);
-  const mergeNode = new Uint8Array(nb);
+  const loopHeader = flags.subarray(2 * nb, 3 * nb);
+  const mergeNode = flags.subarray(3 * nb, 4 * nb);
   let reducible = true;
   for (let k = 0; k < nb; k++) {
     const b = rpo[k]!;
