@@ -77,6 +77,11 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     taskOut.push(out);
   };
 
+  // Statements are never changed once made: one `br` per depth serves every
+  // branch of that depth (two of the ten or so statements of a branch diamond).
+  const brs: Stmt[] = [];
+  const br = (depth: number): Stmt => (brs[depth] ??= { k: 'br', depth });
+
   /** br depth from x (at nesting `d`) to y, or undefined when x immediately dominates y (y's code goes here) */
   const brDepth = (x: number, y: number, d: number): number | undefined => {
     if (rpoNum[y]! <= rpoNum[x]!) return d - 1 - loopPos[y]!; // back edge
@@ -116,7 +121,7 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     } else if (t === TERM_GOTO) {
       const y = succ0[x]!;
       const d = brDepth(x, y, depth);
-      if (d !== undefined) out.push({ k: 'br', depth: d });
+      if (d !== undefined) out.push(br(d));
       else push(y, depth, out);
     } else {
       const taken = succ0[x]!;
@@ -125,11 +130,11 @@ function relooper(cfg: FunctionCfg): Stmt[] {
       const df = brDepth(x, fall, depth);
       if (taken === fall) {
         // Both edges agree: the condition does not matter.
-        if (dt !== undefined) out.push({ k: 'br', depth: dt });
+        if (dt !== undefined) out.push(br(dt));
         else push(taken, depth, out);
       } else if (dt !== undefined) {
         out.push({ k: 'brIf', b: x, negate: false, depth: dt });
-        if (df !== undefined) out.push({ k: 'br', depth: df });
+        if (df !== undefined) out.push(br(df));
         else push(fall, depth, out);
       } else if (df !== undefined) {
         out.push({ k: 'brIf', b: x, negate: true, depth: df });
