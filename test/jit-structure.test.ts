@@ -6,7 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyze, type BasicBlock, type FunctionCfg } from '../src/vm/jit/cfg.js';
+import { analyzeBlocks, TERM_COND, TERM_EXIT, type FunctionCfg } from '../src/vm/jit/cfg.js';
+
+/** A hand-made block: its id and successors (start = end - 1 = last = id), with its predecessors for the naive checks. */
+interface BasicBlock {
+  id: number;
+  start: number;
+  end: number;
+  last: number;
+  succ: number[];
+  preds: number[];
+}
 import { structure, type Stmt } from '../src/vm/jit/structure.js';
 import { outline, type Region } from '../src/vm/jit/outline.js';
 
@@ -51,7 +61,7 @@ function randomGraph(seed: number): BasicBlock[] {
   const blocks: BasicBlock[] = [];
   for (const [old, nid] of [...id].sort((a, b) => a[1] - b[1])) {
     const s = succ[old]!.map((x) => id.get(x)!);
-    blocks[nid] = { id: nid, start: nid, end: nid + 1, last: nid, term: s.length === 0 ? 'exit' : s.length === 1 ? 'goto' : 'cond', succ: s, preds: [] };
+    blocks[nid] = { id: nid, start: nid, end: nid + 1, last: nid, succ: s, preds: [] };
   }
   for (const b of blocks) for (const s of b.succ) blocks[s]!.preds.push(b.id);
   return blocks;
@@ -106,7 +116,7 @@ function naiveReducible(blocks: BasicBlock[]): boolean {
 test('Cooper-Harvey-Kennedy dominators equal the set-intersection definition on random graphs', () => {
   for (let seed = 1; seed <= 300; seed++) {
     const blocks = randomGraph(seed);
-    const cfg = analyze(0, blocks);
+    const cfg = analyzeBlocks(0, blocks);
     const dom = naiveDominators(blocks);
     for (const b of blocks) {
       // idom(b) is the dominator of b (other than b) that every other dominator dominates.
@@ -124,7 +134,7 @@ test('the reducibility test agrees with T1/T2 reduction on random graphs', () =>
   for (let seed = 1; seed <= 300; seed++) {
     const blocks = randomGraph(seed);
     const want = naiveReducible(blocks);
-    assert.equal(analyze(0, blocks).reducible, want, `seed ${seed}: ${JSON.stringify(blocks.map((b) => b.succ))}`);
+    assert.equal(analyzeBlocks(0, blocks).reducible, want, `seed ${seed}: ${JSON.stringify(blocks.map((b) => b.succ))}`);
     if (want) reducible++;
     else irreducible++;
   }
@@ -152,7 +162,7 @@ function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: 
       switch (s.k) {
         case 'code':
           path.push(s.b);
-          pending = cfg.blocks[s.b]!.term === 'cond' ? choices() : undefined;
+          pending = cfg.term[s.b] === TERM_COND ? choices() : undefined;
           break;
         case 'exit':
           return 'exit';
@@ -217,9 +227,9 @@ test(`structured output${outlined ? ', outlined into regions,' : ''} walks the g
   let split = 0;
   for (let seed = 1; seed <= 300; seed++) {
     const blocks = randomGraph(seed);
-    const cfg = analyze(0, blocks);
+    const cfg = analyzeBlocks(0, blocks);
     const { body, dispatch } = structure(cfg);
-    const regions = outlined && !dispatch ? outline(body, cfg.blocks.length, () => 1, { above: 0, target: 2, min: 1 }) : [];
+    const regions = outlined && !dispatch ? outline(body, cfg.n, () => 1, { above: 0, target: 2, min: 1 }) : [];
     if (regions.length) split++;
     for (let trial = 0; trial < 4; trial++) {
       const rand = rng(seed * 7 + trial);
@@ -232,11 +242,11 @@ test(`structured output${outlined ? ', outlined into regions,' : ''} walks the g
       assert.equal(path[0], 0);
       let di = 0;
       for (let k = 0; k + 1 < path.length; k++) {
-        const b = cfg.blocks[path[k]!]!;
-        const expect = b.term === 'cond' ? b.succ[decisions[di++]! ? 0 : 1] : b.succ[0];
-        assert.equal(path[k + 1], expect, `seed ${seed}: step ${k} from ${b.id}, path ${path.join(',')}`);
+        const b = path[k]!;
+        const expect = cfg.term[b] === TERM_COND ? (decisions[di++]! ? cfg.succ0[b] : cfg.succ1[b]) : cfg.succ0[b];
+        assert.equal(path[k + 1], expect, `seed ${seed}: step ${k} from ${b}, path ${path.join(',')}`);
       }
-      if (path.length <= 200) assert.equal(cfg.blocks[path[path.length - 1]!]!.term, 'exit', `seed ${seed}: ended in a non-exit block`);
+      if (path.length <= 200) assert.equal(cfg.term[path[path.length - 1]!], TERM_EXIT, `seed ${seed}: ended in a non-exit block`);
     }
   }
   if (outlined) assert.ok(split > 200, `graphs outlined: ${split}`);

@@ -62,8 +62,8 @@ export function mayTailCall(insns: readonly Insn[], cfgs: readonly FunctionCfg[]
   const calls = new Map<number, number[]>();
   for (const cfg of cfgs) {
     const callees: number[] = [];
-    for (const b of cfg.blocks) {
-      for (let i = b.start; i < b.end; i++) {
+    for (let b = 0; b < cfg.n; b++) {
+      for (let i = cfg.start[b]!, end = cfg.end[b]!; i < end; i++) {
         const ins = insns[i]!;
         if (ins.code === op.OP_LDDW) i++;
         else if (ins.code === op.OP_CALLX || (ins.code === op.OP_CALL && ins.src === 0 && ins.imm === HELPER_TAIL_CALL))

@@ -40,7 +40,7 @@
  */
 import type { Insn } from '../../isa/insn.js';
 import type { InsnAux } from '../../verifier/insn-aux.js';
-import { buildFunctionCfg, blockLeaders } from './cfg.js';
+import { blockCounts, blockLeaders, buildFunctionCfg } from './cfg.js';
 import { functionStarts } from '../../isa/control-flow.js';
 import type { OutlineLimits } from './outline.js';
 import { I32, I64, ModuleBuilder, type FuncBody, type ValType } from './wasm.js';
@@ -168,7 +168,8 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
   const entries = functionStarts(insns);
   const leaders = blockLeaders(insns, entries);
   const idOf = new Int32Array(insns.length).fill(-1);
-  const cfgs = entries.map((e) => buildFunctionCfg(insns, e, leaders, idOf));
+  const counts = blockCounts(leaders, entries, insns.length);
+  const cfgs = entries.map((e, k) => buildFunctionCfg(insns, e, leaders, idOf, counts[k]));
 
   // Helpers the program names by id (imported once each).
   const helperIds = programHelpers(insns, opts);
@@ -229,7 +230,7 @@ export function compileProgram(insns: readonly Insn[], opts: CompileOptions): Co
       name: `f${cfg.entry}`,
       index: funcIndex.get(cfg.entry)!,
       dispatch,
-      blocks: cfg.blocks.length,
+      blocks: cfg.n,
       marks: body.marks,
       regions,
     });

@@ -36,10 +36,10 @@ const CMP32: Record<number, [number, number]> = {
 
 /** Push the i32 condition of block b's conditional jump (negated if asked). */
 export function cond(fc: FunctionCompiler, b: number, negate: boolean): void {
-  const bb = fc.cfg.blocks[b]!;
-  const ins = fc.insns[bb.last]!;
+  const last = fc.cfg.last[b]!;
+  const ins = fc.insns[last]!;
   const c = fc.c;
-  c.mark(bb.last);
+  c.mark(last);
   if (ins.code === op.OP_MAY_GOTO) {
     // Taken once the budget is spent; otherwise it falls through and the
     // budget drops by one: push (budget == 0), then budget -= (budget != 0).

@@ -81,9 +81,11 @@ export class FunctionCompiler {
   ) {
     let slots = 0;
     let mayGoto = false;
-    for (const b of cfg.blocks) {
-      slots += b.end - b.start;
-      for (let i = b.start; i < b.end && !mayGoto; i++) mayGoto = insns[i]!.code === op.OP_MAY_GOTO;
+    for (let b = 0; b < cfg.n; b++) {
+      const start = cfg.start[b]!;
+      const end = cfg.end[b]!;
+      slots += end - start;
+      for (let i = start; i < end && !mayGoto; i++) mayGoto = insns[i]!.code === op.OP_MAY_GOTO;
     }
     this.slots = slots;
     this.mayGoto = mayGoto;
@@ -115,13 +117,13 @@ export class FunctionCompiler {
     this.dispatch = dispatch;
     if (this.opts.fuel) {
       let n = 0;
-      for (const b of this.cfg.blocks) n += insnCount(this, b.start, b.end);
+      for (let b = 0; b < this.cfg.n; b++) n += insnCount(this, this.cfg.start[b]!, this.cfg.end[b]!);
       charge(this, n, this.cfg.entry);
     }
     // A dispatch loop's blocks all sit in one br_table's reach: it stays whole.
     if (!dispatch) {
-      const blocks = this.cfg.blocks;
-      this.regions = outline(body, this.slots, (b) => blocks[b]!.end - blocks[b]!.start, this.opts.outline);
+      const { start, end } = this.cfg;
+      this.regions = outline(body, this.slots, (b) => end[b]! - start[b]!, this.opts.outline);
       const t = this.m.type(new Array<ValType>(REGION_PARAMS).fill(I64), REGION_RESULTS);
       this.regionIndex = this.regions.map(() => this.m.declareFunc(t));
     }
@@ -256,8 +258,8 @@ export class FunctionCompiler {
           break;
         case 'code':
           if (this.opts.fuel && this.dispatch) {
-            const bb = this.cfg.blocks[s.b]!;
-            charge(this, insnCount(this, bb.start, bb.end), bb.start);
+            const start = this.cfg.start[s.b]!;
+            charge(this, insnCount(this, start, this.cfg.end[s.b]!), start);
           }
           this.blockCode(s.b);
           break;
@@ -272,7 +274,7 @@ export class FunctionCompiler {
           this.callRegion(s.r, top);
           break;
         case 'exit':
-          c.mark(this.cfg.blocks[s.b]!.last);
+          c.mark(this.cfg.last[s.b]!);
           this.ret(L_R0);
           break;
         case 'setLabel':
@@ -315,16 +317,18 @@ export class FunctionCompiler {
   }
 
   private blockCode(b: number): void {
-    const bb = this.cfg.blocks[b]!;
+    const start = this.cfg.start[b]!;
+    const end = this.cfg.end[b]!;
+    const last = this.cfg.last[b]!;
     const insns = this.insns;
     const c = this.c;
-    if (this.opts.budget) chargeBudget(this, insnCount(this, bb.start, bb.end), bb.start);
+    if (this.opts.budget) chargeBudget(this, insnCount(this, start, end), start);
     const known = this.known;
     known.fill(undefined);
     this.sums.reset();
-    for (let i = bb.start; i < bb.end; ) {
+    for (let i = start; i < end; ) {
       const ins = insns[i]!;
-      if (i === bb.last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
+      if (i === last && (isJump(ins) || ins.code === op.OP_EXIT)) break;
       c.mark(i);
       this.insn(ins, i);
       this.track(ins, i);

@@ -18,11 +18,11 @@ export function insnCount(fc: FunctionCompiler, start: number, end: number): num
 }
 
 /** Visit every basic block of a statement list, nested constructs and outlined regions included (once each). */
-function bodyWalk(fc: FunctionCompiler, list: readonly Stmt[], visit: (bb: { start: number; end: number }) => void): void {
+function bodyWalk(fc: FunctionCompiler, list: readonly Stmt[], visit: (start: number, end: number) => void): void {
   const todo: Array<readonly Stmt[]> = [list];
   while (todo.length) {
     for (const s of todo.pop()!) {
-      if (s.k === 'code') visit(fc.cfg.blocks[s.b]!);
+      if (s.k === 'code') visit(fc.cfg.start[s.b]!, fc.cfg.end[s.b]!);
       else if (s.k === 'block' || s.k === 'loop') todo.push(s.body);
       else if (s.k === 'if') todo.push(s.then);
       else if (s.k === 'region') todo.push(fc.regions[s.r]!.body);
@@ -33,14 +33,14 @@ function bodyWalk(fc: FunctionCompiler, list: readonly Stmt[], visit: (bb: { sta
 /** The instructions of every basic block in a statement list, nested loops included (once each). */
 export function bodyCount(fc: FunctionCompiler, list: readonly Stmt[]): number {
   let n = 0;
-  bodyWalk(fc, list, (bb) => (n += insnCount(fc, bb.start, bb.end)));
+  bodyWalk(fc, list, (start, end) => (n += insnCount(fc, start, end)));
   return Math.max(n, 1);
 }
 
 /** The first instruction a statement list runs (for the deadline error's pc). */
 export function firstPc(fc: FunctionCompiler, list: readonly Stmt[]): number {
   for (const s of list) {
-    if (s.k === 'code' || s.k === 'if' || s.k === 'brIf' || s.k === 'exit') return fc.cfg.blocks[s.b]!.start;
+    if (s.k === 'code' || s.k === 'if' || s.k === 'brIf' || s.k === 'exit') return fc.cfg.start[s.b]!;
     if (s.k === 'block' || s.k === 'loop') return firstPc(fc, s.body);
     if (s.k === 'region') return firstPc(fc, fc.regions[s.r]!.body);
   }

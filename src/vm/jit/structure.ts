@@ -28,7 +28,7 @@
  * a jump sets the label and branches to the loop head, a fall-through to
  * the next block in order costs nothing.
  */
-import type { FunctionCfg } from './cfg.js';
+import { TERM_EXIT, TERM_GOTO, type FunctionCfg } from './cfg.js';
 
 export type Stmt =
   | { k: 'block'; body: Stmt[] }
@@ -60,8 +60,8 @@ export function structure(cfg: FunctionCfg): Structured {
 }
 
 function relooper(cfg: FunctionCfg): Stmt[] {
-  const { blocks, rpoNum, domChildren, loopHeader, mergeNode } = cfg;
-  const nb = blocks.length;
+  const { rpoNum, domOff, domKids, loopHeader, mergeNode, term, succ0, succ1 } = cfg;
+  const nb = cfg.n;
   /** nesting position of the `loop` headed by a node */
   const loopPos = new Int32Array(nb).fill(-1);
   /** nesting position of the `block` a merge node follows */
@@ -76,6 +76,11 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     taskDepth.push(depth);
     taskOut.push(out);
   };
+
+  // Statements are never changed once made: one `br` per depth serves every
+  // branch of that depth (two of the ten or so statements of a branch diamond).
+  const brs: Stmt[] = [];
+  const br = (depth: number): Stmt => (brs[depth] ??= { k: 'br', depth });
 
   /** br depth from x (at nesting `d`) to y, or undefined when x immediately dominates y (y's code goes here) */
   const brDepth = (x: number, y: number, d: number): number | undefined => {
@@ -97,10 +102,9 @@ function relooper(cfg: FunctionCfg): Stmt[] {
     }
     // nodeWithin(x, merge children): the highest-numbered merge child's
     // block is outermost, so its code comes last.
-    const kids = domChildren[x]!;
-    // domChildren are in reverse postorder already: walk them backwards.
-    for (let k = kids.length - 1; k >= 0; k--) {
-      const y = kids[k]!;
+    // Dominator-tree children are in reverse postorder already: walk them backwards.
+    for (let k = domOff[x + 1]! - 1; k >= domOff[x]!; k--) {
+      const y = domKids[k]!;
       if (!mergeNode[y]) continue;
       const inner: Stmt[] = [];
       out.push({ k: 'block', body: inner });
@@ -110,27 +114,27 @@ function relooper(cfg: FunctionCfg): Stmt[] {
       out = inner;
       depth++;
     }
-    const bb = blocks[x]!;
+    const t = term[x]!;
     out.push({ k: 'code', b: x });
-    if (bb.term === 'exit') {
+    if (t === TERM_EXIT) {
       out.push({ k: 'exit', b: x });
-    } else if (bb.term === 'goto') {
-      const y = bb.succ[0]!;
+    } else if (t === TERM_GOTO) {
+      const y = succ0[x]!;
       const d = brDepth(x, y, depth);
-      if (d !== undefined) out.push({ k: 'br', depth: d });
+      if (d !== undefined) out.push(br(d));
       else push(y, depth, out);
     } else {
-      const taken = bb.succ[0]!;
-      const fall = bb.succ[1]!;
+      const taken = succ0[x]!;
+      const fall = succ1[x]!;
       const dt = brDepth(x, taken, depth);
       const df = brDepth(x, fall, depth);
       if (taken === fall) {
         // Both edges agree: the condition does not matter.
-        if (dt !== undefined) out.push({ k: 'br', depth: dt });
+        if (dt !== undefined) out.push(br(dt));
         else push(taken, depth, out);
       } else if (dt !== undefined) {
         out.push({ k: 'brIf', b: x, negate: false, depth: dt });
-        if (df !== undefined) out.push({ k: 'br', depth: df });
+        if (df !== undefined) out.push(br(df));
         else push(fall, depth, out);
       } else if (df !== undefined) {
         out.push({ k: 'brIf', b: x, negate: true, depth: df });
@@ -149,7 +153,7 @@ function relooper(cfg: FunctionCfg): Stmt[] {
 }
 
 function dispatchLoop(cfg: FunctionCfg): Stmt[] {
-  const { blocks, rpo, rpoNum } = cfg;
+  const { rpo, rpoNum, term, succ0, succ1 } = cfg;
   const n = rpo.length;
   // Order blocks by reverse postorder so that fall-through edges mostly go to the next block.
   // Structure: loop { block_{n-1} { ... block_0 { br_table } code_0 } ... code_{n-1} }.
@@ -158,7 +162,7 @@ function dispatchLoop(cfg: FunctionCfg): Stmt[] {
   for (let i = 0; i < n; i++) {
     const seq: Stmt[] = [{ k: 'block', body: inner }];
     const x = rpo[i]!;
-    const bb = blocks[x]!;
+    const t = term[x]!;
     const depth = n - i; // open labels around code_i: loop + blocks i+1..n-1
     const jump = (y: number, d: number, out: Stmt[]): void => {
       const j = rpoNum[y]!;
@@ -166,13 +170,13 @@ function dispatchLoop(cfg: FunctionCfg): Stmt[] {
       out.push({ k: 'setLabel', value: j }, { k: 'br', depth: d - 1 });
     };
     seq.push({ k: 'code', b: x });
-    if (bb.term === 'exit') seq.push({ k: 'exit', b: x });
-    else if (bb.term === 'goto') jump(bb.succ[0]!, depth, seq);
+    if (t === TERM_EXIT) seq.push({ k: 'exit', b: x });
+    else if (t === TERM_GOTO) jump(succ0[x]!, depth, seq);
     else {
       const then: Stmt[] = [];
       seq.push({ k: 'if', b: x, negate: false, then });
-      jump(bb.succ[0]!, depth + 1, then); // never a fall-through: the if adds a level
-      jump(bb.succ[1]!, depth, seq);
+      jump(succ0[x]!, depth + 1, then); // never a fall-through: the if adds a level
+      jump(succ1[x]!, depth, seq);
     }
     inner = seq;
   }
