@@ -41,8 +41,8 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
   }
   if (o === op.BPF_MOV) {
     if (!x) {
-      const v = alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
-      env.writeReg(ins.dst, Reg.known(v));
+      // a copy of the shared operand's scalar: the constant, without building it again
+      env.writeReg(ins.dst, Reg.scalar(immOperand(ins.imm, alu32).s.clone()));
       return;
     }
     const s = env.readReg(ins.src);
