@@ -201,6 +201,8 @@ test('tnum operations on 32-bit halves equal the bigint tnum.c ones, bit for bit
     assert.deepEqual(T.tnumSubreg(a), RT.tnumSubreg(a), `subreg ${what}`);
     assert.deepEqual(T.tnumClearSubreg(a), RT.tnumClearSubreg(a), `clear subreg ${what}`);
     assert.deepEqual(T.tnumWithSubreg(a, b), RT.tnumWithSubreg(a, b), `with subreg ${what}`);
+    const low = RT.tnumSubreg(b);
+    assert.deepEqual(T.tnumWithLow(a, Number(low.value), Number(low.mask)), RT.tnumWithSubreg(a, low), `with low half ${what}`);
     assert.equal(T.tnumSubregIsConst(a), RT.tnumSubregIsConst(a), `subreg is const ${what}`);
     assert.equal(T.tnumIn(a, b), RT.tnumIn(a, b), `in ${what}`);
     assert.equal(T.tnumOverlap(a, b), RT.tnumOverlap(a, b), `overlap ${what}`);

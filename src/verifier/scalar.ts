@@ -10,15 +10,15 @@
  * 32-bit bounds are plain numbers (s32 signed, u32 unsigned): they fit a
  * double exactly, and bigint arithmetic allocates a heap object per result,
  * which on large programs made the garbage collector a quarter of the
- * verification time. Where a 32-bit view is read out of a 64-bit bigint
- * (lo32/hi32 below) no bigint is allocated for values below 2^53 in
- * magnitude and for the all-ones / sign-bit edges.
+ * verification time. A 32-bit half of a 64-bit bigint (lo32/hi32, from
+ * tnum.ts) is read through a typed array, without Number()'s cost or a
+ * bigint allocated, and the tnum operations run on such halves.
  *
  * This module holds the domain and its reconciliation; scalar-alu.ts is how
  * an ALU operation changes it, scalar-branch.ts what a comparison decides
  * and teaches each side.
  */
-import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn, lo32, hi32, small32 } from './tnum.js';
+import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumCast, tnumContains, tnumIn, lo32, hi32, small32, tnumWithLow } from './tnum.js';
 
 export { lo32, hi32 };
 
@@ -101,7 +101,7 @@ export class Scalar {
 
   /** The subregister is the constant `v` (unsigned 32-bit). */
   markKnown32(v: number): void {
-    this.varOff = tnumWithSubreg(this.varOff, tnumConst(big(v)));
+    this.varOff = tnumWithLow(this.varOff, v, 0);
     this.s32min = this.s32max = v | 0;
     this.u32min = this.u32max = v;
   }
@@ -164,7 +164,19 @@ export class Scalar {
   /** No concrete value satisfies every view (an infeasible branch). */
   isEmpty(): boolean {
     return this.umin > this.umax || this.smin > this.smax || this.u32min > this.u32max || this.s32min > this.s32max ||
-      (tnumIsConst(this.varOff) && !this.contains(this.varOff.value));
+      (tnumIsConst(this.varOff) && !this.boundsContain(this.varOff.value));
+  }
+
+  /**
+   * contains(v) for v the value of this scalar's constant tnum: the tnum test, which such a
+   * v passes by construction, left out with its temporaries.
+   */
+  private boundsContain(v: bigint): boolean {
+    if (v < 0n || v > U64) return false; // (an unnormalised tnum: tnum_contains fails, as in contains())
+    const s = v <= S64_MAX ? v : s64(v);
+    const lo = lo32(v), slo = lo | 0;
+    return v >= this.umin && v <= this.umax && s >= this.smin && s <= this.smax &&
+      lo >= this.u32min && lo <= this.u32max && slo >= this.s32min && slo <= this.s32max;
   }
 
   /** Every value of `other` is a value of this (range_within + tnum_in, as regsafe uses it). */
@@ -339,7 +351,7 @@ export class Scalar {
       const lv = lo32(v64.value), lm = lo32(v64.mask);
       rangeSmall(this.u32min, this.u32max);
       const mu = (lm & W.rm) >>> 0, v = ((lv | W.rv) & ~mu) >>> 0;
-      this.varOff = v === lv && mu === lm ? v64 : tnumOr(tnumClearSubreg(v64), { value: big(v), mask: big(mu) });
+      this.varOff = v === lv && mu === lm ? v64 : tnumWithLow(v64, v, mu);
       return;
     }
     const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(BigInt(this.u32min), BigInt(this.u32max)));
@@ -369,12 +381,12 @@ export class Scalar {
    * built for a constant below 2^63.
    */
   private syncConst(v: bigint): boolean {
+    if (v < 0n || v > U64) return false; // (an unnormalised tnum: contains() fails)
     const s = v <= S64_MAX ? v : s64(v);
     const lo = lo32(v), slo = lo | 0;
     if (this.umin === v && this.umax === v && this.smin === s && this.smax === s &&
       this.u32min === lo && this.u32max === lo && this.s32min === slo && this.s32max === slo) return true;
-    if (v >= this.umin && v <= this.umax && s >= this.smin && s <= this.smax &&
-      lo >= this.u32min && lo <= this.u32max && slo >= this.s32min && slo <= this.s32max) {
+    if (this.boundsContain(v)) {
       this.markKnown(v);
       return true;
     }

@@ -30,7 +30,6 @@ export function tnumConst(v: bigint): Tnum {
   return v >= 0n && v <= U64 ? { value: v, mask: 0n } : TN(v, 0n);
 }
 
-const S64_MAX = (1n << 63n) - 1n;
 const S64_MIN = -(1n << 63n);
 
 /**
@@ -292,6 +291,13 @@ export function tnumWithSubreg(reg: Tnum, subreg: Tnum): Tnum {
   halves(reg.value);
   const vh = H.hi;
   return fromHalves(halves(subreg.value), vh, halves(subreg.mask), mh);
+}
+/** tnumWithSubreg(reg, tnum(vl, ml)) for a low half given as numbers (vl & ml == 0). */
+export function tnumWithLow(reg: Tnum, vl: number, ml: number): Tnum {
+  halves(reg.mask);
+  const mh = H.hi;
+  halves(reg.value);
+  return fromHalves(vl, H.hi, ml, mh);
 }
 export const tnumSubregIsConst = (a: Tnum): boolean => lo32(a.mask) === 0;
 
