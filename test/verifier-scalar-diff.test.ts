@@ -6,8 +6,9 @@
  * stood before (test/support/scalar-ref, every value a bigint) and require
  * the same result field by field: bounds reconciliation (reg_bounds_sync),
  * every tracked ALU op in both widths, both sides of every conditional jump,
- * is_scalar_branch_taken, the narrowing and sign-extending casts, and the
- * predicates regsafe and the log read. Values are drawn around the edges
+ * is_scalar_branch_taken, the narrowing and sign-extending casts, the
+ * predicates regsafe and the log read, and the tnum operations themselves
+ * (computed on 32-bit halves). Values are drawn around the edges
  * where the halves meet: 2^31, 2^32, 2^53, 2^63, 2^64 and their negatives.
  */
 import { test } from 'node:test';
@@ -19,6 +20,9 @@ import { Scalar as RefScalar } from './support/scalar-ref/scalar.js';
 import { scalarAlu as refAlu } from './support/scalar-ref/scalar-alu.js';
 import { branchScalars as refBranch, scalarBranchTaken as refTaken } from './support/scalar-ref/scalar-branch.js';
 import * as op from '../src/isa/opcodes.js';
+import * as T from '../src/verifier/tnum.js';
+import * as RT from './support/scalar-ref/tnum.js';
+import type { Tnum as RefTnum } from './support/scalar-ref/tnum.js';
 import { rng } from './support/random.js';
 
 const U64 = (1n << 64n) - 1n;
@@ -170,4 +174,41 @@ test('ALU ops, branches, casts and predicates give the same scalars as the bigin
   }
   // the walk reached both decided and undecided comparisons
   assert.ok(branches > 10000 && decided > 1000 && decided < branches - 1000, `${decided} of ${branches} branches decided`);
+});
+
+test('tnum operations on 32-bit halves equal the bigint tnum.c ones, bit for bit', () => {
+  const r = rng(7777);
+  const next = values(r);
+  const tnum = (): RefTnum => {
+    const k = r();
+    if (k < 0.15) return RT.tnumConst(next());
+    if (k < 0.25) return RT.tnumUnknown;
+    if (k < 0.5) { const a = next(), b = next(); return RT.tnumRange(a < b ? a : b, a < b ? b : a); }
+    const mask = next();
+    return { value: next() & ~mask, mask };
+  };
+  const show = (t: RefTnum): string => `(${t.value}; ${t.mask})`;
+  for (let k = 0; k < 30000; k++) {
+    const a = tnum(), b = tnum();
+    const what = `a=${show(a)} b=${show(b)}`;
+    assert.deepEqual(T.tnumAdd(a, b), RT.tnumAdd(a, b), `add ${what}`);
+    assert.deepEqual(T.tnumSub(a, b), RT.tnumSub(a, b), `sub ${what}`);
+    assert.deepEqual(T.tnumAnd(a, b), RT.tnumAnd(a, b), `and ${what}`);
+    assert.deepEqual(T.tnumOr(a, b), RT.tnumOr(a, b), `or ${what}`);
+    assert.deepEqual(T.tnumXor(a, b), RT.tnumXor(a, b), `xor ${what}`);
+    if (k % 4 === 0) assert.deepEqual(T.tnumMul(a, b), RT.tnumMul(a, b), `mul ${what}`);
+    assert.deepEqual(T.tnumIntersect(a, b), RT.tnumIntersect(a, b), `intersect ${what}`);
+    assert.deepEqual(T.tnumSubreg(a), RT.tnumSubreg(a), `subreg ${what}`);
+    assert.deepEqual(T.tnumClearSubreg(a), RT.tnumClearSubreg(a), `clear subreg ${what}`);
+    assert.deepEqual(T.tnumWithSubreg(a, b), RT.tnumWithSubreg(a, b), `with subreg ${what}`);
+    const low = RT.tnumSubreg(b);
+    assert.deepEqual(T.tnumWithLow(a, Number(low.value), Number(low.mask)), RT.tnumWithSubreg(a, low), `with low half ${what}`);
+    assert.equal(T.tnumSubregIsConst(a), RT.tnumSubregIsConst(a), `subreg is const ${what}`);
+    assert.equal(T.tnumIn(a, b), RT.tnumIn(a, b), `in ${what}`);
+    assert.equal(T.tnumOverlap(a, b), RT.tnumOverlap(a, b), `overlap ${what}`);
+    const v = r() < 0.5 ? next() : b.value;
+    assert.equal(T.tnumContains(a, v), RT.tnumContains(a, v), `contains ${v} ${what}`);
+    const lo = next(), hi = next();
+    assert.deepEqual(T.tnumRange(lo < hi ? lo : hi, lo < hi ? hi : lo), RT.tnumRange(lo < hi ? lo : hi, lo < hi ? hi : lo), `range ${lo} ${hi}`);
+  }
 });

@@ -41,8 +41,8 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
   }
   if (o === op.BPF_MOV) {
     if (!x) {
-      const v = alu32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm);
-      env.writeReg(ins.dst, Reg.known(v));
+      // a copy of the shared operand's scalar: the constant, without building it again
+      env.writeReg(ins.dst, Reg.scalar(immOperand(ins.imm, alu32).s.clone()));
       return;
     }
     const s = env.readReg(ins.src);
@@ -185,19 +185,33 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
  * immediates starts them afresh.
  */
 export function immOperand(imm: number, as32: boolean): Reg {
+  // The commonest immediates (small offsets, sizes, flags) from an array: a Map lookup of a
+  // number key was a per-instruction cost of its own.
+  const k = imm + IMM_DENSE_BIAS;
+  if (k >= 0 && k < IMM_DENSE) {
+    const dense = as32 ? IMM32_DENSE : IMM64_DENSE;
+    return (dense[k] ??= frozenKnown(as32 ? BigInt(imm >>> 0) : BigInt(imm)));
+  }
   const cache = as32 ? IMM32 : IMM64;
   let r = cache.get(imm);
   if (r) return r;
   if (cache.size >= IMM_CACHE_MAX) cache.clear();
-  r = Reg.known(as32 ? BigInt(imm >>> 0) : BigInt(imm));
-  Object.freeze(r.s.varOff);
-  Object.freeze(r.s);
-  Object.freeze(r);
+  r = frozenKnown(as32 ? BigInt(imm >>> 0) : BigInt(imm));
   cache.set(imm, r);
   return r;
 }
+function frozenKnown(v: bigint): Reg {
+  const r = Reg.known(v);
+  Object.freeze(r.s.varOff);
+  Object.freeze(r.s);
+  return Object.freeze(r);
+}
 const IMM_CACHE_MAX = 4096;
 const IMM32 = new Map<number, Reg>(), IMM64 = new Map<number, Reg>();
+/** Immediates in [-IMM_DENSE_BIAS, IMM_DENSE - IMM_DENSE_BIAS) are cached by index. */
+const IMM_DENSE_BIAS = 512, IMM_DENSE = 2048;
+const IMM32_DENSE: (Reg | undefined)[] = new Array(IMM_DENSE).fill(undefined);
+const IMM64_DENSE: (Reg | undefined)[] = new Array(IMM_DENSE).fill(undefined);
 
 /** adjust_ptr_min_max_vals: ptr OP scalar. */
 function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr: number): Reg {

@@ -6,7 +6,7 @@
  */
 import * as op from '../isa/opcodes.js';
 import { tnumAdd, tnumSub, U64, U32, tnumIsConst, tnumSubreg, tnumOr, tnumAnd, tnumXor, tnumMul, tnumLshift, tnumRshift, tnumArshift, tnumSubregIsConst } from './tnum.js';
-import { Scalar, S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX, s64, u64, s32, u32, max, min, lo32 } from './scalar.js';
+import { Scalar, S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX, s64, u64, s32, u32, max, min, lo32, toS64, toU64 } from './scalar.js';
 
 /** The kernel tracks ranges only for these ops, and for shifts only by a constant below the width. */
 function canComputeRange(opc: number, src: Scalar, alu32: boolean): boolean {
@@ -75,7 +75,8 @@ function signed32FromU32(d: Scalar): void {
   else { d.s32min = S32_MIN; d.s32max = S32_MAX; }
 }
 function signed64FromU64(d: Scalar): void {
-  if (s64(d.umin) <= s64(d.umax)) { d.smin = s64(d.umin); d.smax = s64(d.umax); }
+  const a = toS64(d.umin), b = toS64(d.umax);
+  if (a <= b) { d.smin = a; d.smax = b; }
   else { d.smin = S64_MIN; d.smax = S64_MAX; }
 }
 function and32(d: Scalar, s: Scalar): void {
@@ -258,15 +259,15 @@ function constAlu(opc: number, a: bigint, b: bigint, alu32: boolean): bigint | u
     return undefined;
   }
   switch (opc) {
-    case op.BPF_ADD: return u64(a + b);
-    case op.BPF_SUB: return u64(a - b);
-    case op.BPF_MUL: return u64(a * b);
+    case op.BPF_ADD: return toU64(a + b);
+    case op.BPF_SUB: return toU64(a - b);
+    case op.BPF_MUL: return toU64(a * b);
     case op.BPF_AND: return a & b;
     case op.BPF_OR: return a | b;
     case op.BPF_XOR: return a ^ b;
-    case op.BPF_LSH: return u64(a << b);
+    case op.BPF_LSH: return toU64(a << b);
     case op.BPF_RSH: return a >> b;
-    case op.BPF_ARSH: return u64(s64(a) >> b);
+    case op.BPF_ARSH: return toU64(s64(a) >> b);
   }
   return undefined;
 }

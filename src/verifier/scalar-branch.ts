@@ -5,7 +5,7 @@
  */
 import * as op from '../isa/opcodes.js';
 import { tnumConst, tnumIsConst, tnumIntersect, tnumSubreg, tnumOr, tnumAnd, tnumWithSubreg, tnumOverlap, tnumSubregIsConst } from './tnum.js';
-import { Scalar, s64, u64, max, min, lo32 } from './scalar.js';
+import { Scalar, u64, max, min, lo32, toS64, toU64 } from './scalar.js';
 
 /** Swap the operands of a comparison: a > b is b < a. */
 export function flipCond(opc: number): number {
@@ -151,8 +151,9 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
       } else {
         if (r1.umin === v) r1.umin++;
         if (r1.umax === v) r1.umax--;
-        if (r1.smin === s64(v)) r1.smin++;
-        if (r1.smax === s64(v)) r1.smax--;
+        const sv = toS64(v);
+        if (r1.smin === sv) r1.smin++;
+        if (r1.smax === sv) r1.smax--;
       }
       break;
     }
@@ -180,7 +181,7 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
       break;
     case op.BPF_JLT:
       if (jmp32) { r1.u32max = Math.min(r1.u32max, (r2.u32max - 1) >>> 0); r2.u32min = Math.max((r1.u32min + 1) >>> 0, r2.u32min); }
-      else { r1.umax = min(r1.umax, u64(r2.umax - 1n)); r2.umin = max(u64(r1.umin + 1n), r2.umin); }
+      else { r1.umax = min(r1.umax, toU64(r2.umax - 1n)); r2.umin = max(toU64(r1.umin + 1n), r2.umin); }
       break;
     case op.BPF_JSLE:
       if (jmp32) { r1.s32max = Math.min(r1.s32max, r2.s32max); r2.s32min = Math.max(r1.s32min, r2.s32min); }
@@ -188,7 +189,7 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
       break;
     case op.BPF_JSLT:
       if (jmp32) { r1.s32max = Math.min(r1.s32max, (r2.s32max - 1) | 0); r2.s32min = Math.max((r1.s32min + 1) | 0, r2.s32min); }
-      else { r1.smax = min(r1.smax, s64(r2.smax - 1n)); r2.smin = max(s64(r1.smin + 1n), r2.smin); }
+      else { r1.smax = min(r1.smax, toS64(r2.smax - 1n)); r2.smin = max(toS64(r1.smin + 1n), r2.smin); }
       break;
   }
 }

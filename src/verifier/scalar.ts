@@ -10,15 +10,15 @@
  * 32-bit bounds are plain numbers (s32 signed, u32 unsigned): they fit a
  * double exactly, and bigint arithmetic allocates a heap object per result,
  * which on large programs made the garbage collector a quarter of the
- * verification time. Where a 32-bit view is read out of a 64-bit bigint
- * (lo32/hi32 below) no bigint is allocated for values below 2^53 in
- * magnitude and for the all-ones / sign-bit edges.
+ * verification time. A 32-bit half of a 64-bit bigint (lo32/hi32, from
+ * tnum.ts) is read through a typed array, without Number()'s cost or a
+ * bigint allocated, and the tnum operations run on such halves.
  *
  * This module holds the domain and its reconciliation; scalar-alu.ts is how
  * an ALU operation changes it, scalar-branch.ts what a comparison decides
  * and teaches each side.
  */
-import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumWithSubreg, tnumCast, tnumContains, tnumIn, lo32, hi32 } from './tnum.js';
+import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumCast, tnumContains, tnumIn, lo32, hi32, small32, tnumWithLow } from './tnum.js';
 
 export { lo32, hi32 };
 
@@ -41,9 +41,9 @@ const S32_MIN_BIG = -(1n << 31n);
 const S32_MAX_BIG = (1n << 31n) - 1n;
 export const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 /** s64(v) that returns an in-range v itself (BigInt.asIntN allocates a new bigint even then). */
-const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : s64(v));
+export const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : s64(v));
 /** u64(v), likewise. */
-const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
+export const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
 
 /** BigInt(n) for the small non-negative numbers the 32-bit views hand to the 64-bit ones, without allocating. */
 const SMALL_BIG: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
@@ -101,7 +101,7 @@ export class Scalar {
 
   /** The subregister is the constant `v` (unsigned 32-bit). */
   markKnown32(v: number): void {
-    this.varOff = tnumWithSubreg(this.varOff, tnumConst(big(v)));
+    this.varOff = tnumWithLow(this.varOff, v, 0);
     this.s32min = this.s32max = v | 0;
     this.u32min = this.u32max = v;
   }
@@ -164,7 +164,19 @@ export class Scalar {
   /** No concrete value satisfies every view (an infeasible branch). */
   isEmpty(): boolean {
     return this.umin > this.umax || this.smin > this.smax || this.u32min > this.u32max || this.s32min > this.s32max ||
-      (tnumIsConst(this.varOff) && !this.contains(this.varOff.value));
+      (tnumIsConst(this.varOff) && !this.boundsContain(this.varOff.value));
+  }
+
+  /**
+   * contains(v) for v the value of this scalar's constant tnum: the tnum test, which such a
+   * v passes by construction, left out with its temporaries.
+   */
+  private boundsContain(v: bigint): boolean {
+    if (v < 0n || v > U64) return false; // (an unnormalised tnum: tnum_contains fails, as in contains())
+    const s = v <= S64_MAX ? v : s64(v);
+    const lo = lo32(v), slo = lo | 0;
+    return v >= this.umin && v <= this.umax && s >= this.smin && s <= this.smax &&
+      lo >= this.u32min && lo <= this.u32max && slo >= this.s32min && slo <= this.s32max;
   }
 
   /** Every value of `other` is a value of this (range_within + tnum_in, as regsafe uses it). */
@@ -339,7 +351,7 @@ export class Scalar {
       const lv = lo32(v64.value), lm = lo32(v64.mask);
       rangeSmall(this.u32min, this.u32max);
       const mu = (lm & W.rm) >>> 0, v = ((lv | W.rv) & ~mu) >>> 0;
-      this.varOff = v === lv && mu === lm ? v64 : tnumOr(tnumClearSubreg(v64), { value: big(v), mask: big(mu) });
+      this.varOff = v === lv && mu === lm ? v64 : tnumWithLow(v64, v, mu);
       return;
     }
     const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(BigInt(this.u32min), BigInt(this.u32max)));
@@ -348,23 +360,37 @@ export class Scalar {
 
   /** reg_bounds_sync */
   sync(): void {
+    const vo = this.varOff;
     // Fast path: nothing known in any view stays so (every step below would be a no-op).
-    if (this.varOff.mask === U64 && this.umin === 0n && this.umax === U64 && this.smin === S64_MIN && this.smax === S64_MAX &&
+    if (vo.mask === U64 && this.umin === 0n && this.umax === U64 && this.smin === S64_MIN && this.smax === S64_MAX &&
       this.u32min === 0 && this.u32max === U32_MAX && this.s32min === S32_MIN && this.s32max === S32_MAX) return;
     // Fast path: a known constant consistent with every view is exactly that constant
     // (the full reconciliation reaches the same result, more slowly).
-    if (this.varOff.mask === 0n) {
-      const v = this.varOff.value;
-      if (this.contains(v)) {
-        if (!this.isExactConst()) this.markKnown(v);
-        return;
-      }
-    }
+    if (vo.mask === 0n && this.syncConst(vo.value)) return;
     // Values whose every 64-bit view lies in [0, 2^32): the same steps on numbers.
     if (this.umin <= U32 && this.umax <= U32 && this.smin >= 0n && this.smin <= U32 && this.smax >= 0n && this.smax <= U32 &&
-      this.varOff.value <= U32 && this.varOff.mask <= U32 && this.u32min <= U32_MAX && this.u32max <= U32_MAX &&
+      vo.value <= U32 && vo.mask <= U32 && this.u32min <= U32_MAX && this.u32max <= U32_MAX &&
       this.s32min >= S32_MIN && this.s32min <= S32_MAX && this.s32max >= S32_MIN && this.s32max <= S32_MAX && syncSmall(this)) return;
     this.syncReference();
+  }
+
+  /**
+   * sync() of a scalar whose tnum is the constant v: when every view contains v, the scalar
+   * becomes exactly v (true); otherwise nothing changes (false). contains() and isExactConst()
+   * with the tnum test, which a constant tnum passes by construction, left out: no bigint is
+   * built for a constant below 2^63.
+   */
+  private syncConst(v: bigint): boolean {
+    if (v < 0n || v > U64) return false; // (an unnormalised tnum: contains() fails)
+    const s = v <= S64_MAX ? v : s64(v);
+    const lo = lo32(v), slo = lo | 0;
+    if (this.umin === v && this.umax === v && this.smin === s && this.smax === s &&
+      this.u32min === lo && this.u32max === lo && this.s32min === slo && this.s32max === slo) return true;
+    if (this.boundsContain(v)) {
+      this.markKnown(v);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -589,8 +615,10 @@ function smallDeduce(): boolean {
 }
 
 function syncSmall(sc: Scalar): boolean {
-  const tv0 = Number(sc.varOff.value), tm0 = Number(sc.varOff.mask);
-  const umin0 = Number(sc.umin), umax0 = Number(sc.umax), smin0 = Number(sc.smin), smax0 = Number(sc.smax);
+  // (every value is in [0, 2^32), the caller checked: small32 reads it without Number()'s cost)
+  const tv0 = small32(sc.varOff.value), tm0 = small32(sc.varOff.mask);
+  const umin0 = small32(sc.umin), umax0 = small32(sc.umax);
+  const smin0 = small32(sc.smin), smax0 = small32(sc.smax);
   W.tv = tv0; W.tm = tm0; W.umin = umin0; W.umax = umax0; W.smin = smin0; W.smax = smax0;
   W.u32min = sc.u32min; W.u32max = sc.u32max; W.s32min = sc.s32min; W.s32max = sc.s32max;
   smallUpdateBounds();
