@@ -59,6 +59,8 @@ export class Btf {
   private all?: BtfType[];
   private byName?: NameIndex;
   private byEssential?: NameIndex;
+  /** nameHashes' answer, until both name indexes are built */
+  private hashes?: readonly [Uint32Array, Uint32Array];
   private readonly alignCache = new Map<number, number>();
 
   private constructor(strings: BtfStrings, endian: 'le' | 'be', count: number, decoded: (BtfType | undefined)[], offsets: Uint32Array, section?: TypeSection, base?: Btf) {
@@ -366,26 +368,39 @@ export class Btf {
     return this.byEssential.lookup(ess);
   }
 
-  /** The hash NameIndex files each type id under (0: anonymous), read from the string section. */
-  private nameHashes(essential: boolean): Uint32Array {
-    const out = new Uint32Array(this.count);
-    if (this.base) out.set(this.base.nameHashes(essential).subarray(0, this.first));
+  /**
+   * The hashes NameIndex files each type id under (0: anonymous), by name and by essential
+   * name, read from the string section in one pass; kept until both indexes are built.
+   */
+  private nameHashes(): readonly [Uint32Array, Uint32Array] {
+    if (this.hashes) return this.hashes;
+    const plain = new Uint32Array(this.count);
+    const ess = new Uint32Array(this.count);
+    if (this.base) {
+      const [bp, be] = this.base.nameHashes();
+      plain.set(bp.subarray(0, this.first));
+      ess.set(be.subarray(0, this.first));
+    }
     const s = this.section;
     if (s) {
       const nameOffs = new Uint32Array(this.typeOffsets.length);
       for (let i = 0; i < nameOffs.length; i++) nameOffs[i] = s.dv.getUint32(this.typeOffsets[i]!, s.le);
-      this.strings.hashAll(nameOffs, essential, out, this.first);
+      this.strings.hashAll(nameOffs, plain, ess, this.first);
     } else
       for (let id = this.first; id < this.count; id++) {
         const name = this.typeById(id).name;
-        if (name !== '') out[id] = hashString(essential ? essentialName(name) : name);
+        if (name === '') continue;
+        plain[id] = hashString(name);
+        ess[id] = hashString(essentialName(name));
       }
-    return out;
+    return (this.hashes = [plain, ess]);
   }
 
   /** The name index: read from the string section, no name decoded. */
   private nameIndex(essential: boolean): NameIndex {
-    return new NameIndex(this.nameHashes(essential), essential ? (id) => essentialName(this.nameOf(id)) : (id) => this.nameOf(id));
+    const index = new NameIndex(this.nameHashes()[essential ? 1 : 0], essential ? (id) => essentialName(this.nameOf(id)) : (id) => this.nameOf(id));
+    if (this.byName || this.byEssential) this.hashes = undefined; // the other index exists: the hashes are done with
+    return index;
   }
 
   /** Skip typedef/const/volatile/restrict/type_tag and return the underlying id. */
