@@ -16,7 +16,7 @@
  * verifier), two figures, each a minimum over its runs:
  * - warm, what a long-running loader pays: in this process, one untimed
  *   round verifies every program of every object (V8 compiles the
- *   verifier's paths), then K timed rounds (default 3) verify every program
+ *   verifier's paths), then K timed rounds (default 5) verify every program
  *   again, one program after another as a loader would; the best of the K.
  *   The "at most the kernel's time" comparison is made on this one.
  * - cold, what a CLI user pays: for each program shown, R fresh Node
@@ -209,7 +209,7 @@ function usage(problem?: string): void {
   if (problem) console.error(`verify-vs-kernel: ${problem}`);
   console.error('usage (as root): node dist/bench/verify-vs-kernel.js [--top N] [--rounds K] [--cold R] [OBJ|DIR ...]');
   console.error('  --top N     show the N largest programs (by the kernel\'s processed count); cold runs are for those only');
-  console.error('  --rounds K  timed warm rounds after the untimed one (default 3)');
+  console.error('  --rounds K  timed warm rounds after the untimed one (default 5)');
   console.error('  --cold R    fresh processes per shown program (default 3; 0: no cold figures)');
   process.exitCode = problem ? 2 : 0;
 }
@@ -219,7 +219,7 @@ const loadNow = (): string => loadavg()[0]!.toFixed(1);
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--cold-one') return coldOne(argv[1]!, argv[2]!);
   let top = Infinity;
-  let rounds = 3;
+  let rounds = 5;
   let cold = 3;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
