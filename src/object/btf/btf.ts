@@ -186,20 +186,20 @@ export class Btf {
     return k === 'void' ? 0 : BTF_KIND[k];
   }
 
-  /** checkTypeReferences' rules on the raw record: true when they certainly hold. */
+  /**
+   * checkTypeReferences' rules on the raw record: true when they certainly hold. No closures
+   * in here: it runs once per type of every BTF parsed (126k for vmlinux), mostly cold.
+   */
   private referencesPlainlyValid(id: number): boolean {
-    const s = this.section!;
+    const { dv, le } = this.section!;
     const at = this.typeOffsets[id - this.first]!;
-    const u32 = (o: number): number => s.dv.getUint32(o, s.le);
     const n = this.count;
-    const info = u32(at + 4);
+    const info = dv.getUint32(at + 4, le);
     const vlen = info & 0xffff;
-    const ref = u32(at + 8);
-    const named = (): boolean => !this.strings.isEmpty(u32(at));
-    const some = (k: number): boolean => ref > 0 && ref < n && this.kindNumber(ref) === k;
+    const ref = dv.getUint32(at + 8, le);
     switch ((info >>> 24) & 0x1f) {
       case BTF_KIND.typedef:
-        return ref < n && named();
+        return ref < n && !this.strings.isEmpty(dv.getUint32(at, le));
       case BTF_KIND.ptr:
       case BTF_KIND.volatile:
       case BTF_KIND.const:
@@ -207,38 +207,38 @@ export class Btf {
       case BTF_KIND.type_tag:
         return ref < n;
       case BTF_KIND.array: {
-        const e = u32(at + 12);
-        const i = u32(at + 16);
+        const e = dv.getUint32(at + 12, le);
+        const i = dv.getUint32(at + 16, le);
         return e > 0 && e < n && i > 0 && i < n;
       }
       case BTF_KIND.struct:
       case BTF_KIND.union:
         for (let i = 0, p = at + 16; i < vlen; i++, p += 12) {
-          const m = u32(p);
+          const m = dv.getUint32(p, le);
           if (m === 0 || m >= n) return false;
         }
         return true;
       case BTF_KIND.func:
-        return some(BTF_KIND.func_proto);
+        return ref > 0 && ref < n && this.kindNumber(ref) === BTF_KIND.func_proto;
       case BTF_KIND.func_proto:
         if (ref >= n) return false;
         for (let i = 0, p = at + 16; i < vlen; i++, p += 8) {
-          const t = u32(p);
+          const t = dv.getUint32(p, le);
           if (t >= n || (t === 0 && i !== vlen - 1)) return false;
         }
         return true;
       case BTF_KIND.var:
-        return ref > 0 && ref < n && named();
+        return ref > 0 && ref < n && !this.strings.isEmpty(dv.getUint32(at, le));
       case BTF_KIND.datasec:
         for (let i = 0, p = at + 12; i < vlen; i++, p += 12) {
-          const v = u32(p);
+          const v = dv.getUint32(p, le);
           if (v === 0 || v >= n) return false;
           const k = this.kindNumber(v);
           if (k !== BTF_KIND.var && k !== BTF_KIND.func) return false;
         }
         return true;
       case BTF_KIND.decl_tag:
-        return ref > 0 && ref < n && s.dv.getInt32(at + 12, s.le) === -1;
+        return ref > 0 && ref < n && dv.getInt32(at + 12, le) === -1;
       default:
         return true;
     }
