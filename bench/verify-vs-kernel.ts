@@ -4,7 +4,7 @@
  * of *.o; default: test/real-progs and test/verifier-corpus/c), largest
  * first by the kernel's processed count:
  *
- *   npx tsc -p . && sudo node dist/bench/verify-vs-kernel.js [--top N] [--rounds K] [--cold R] [OBJ|DIR ...]
+ *   npx tsc -p . && sudo node dist/bench/verify-vs-kernel.js [--top N] [--warmup W] [--rounds K] [--cold R] [OBJ|DIR ...]
  *
  * Kernel: bench/kstats.c (built here with gcc and libbpf), each program
  * loaded alone with log_level 4 (statistics only, as veristat does), CO-RE
@@ -14,9 +14,11 @@
  * tsbpf (`tsbpf prog load`'s path: CO-RE against /sys/kernel/btf/vmlinux,
  * then verify(); only verify() is timed, as the kernel times only its
  * verifier), two figures, each a minimum over its runs:
- * - warm, what a long-running loader pays: in this process, one untimed
- *   round verifies every program of every object (V8 compiles the
- *   verifier's paths), then K timed rounds (default 5) verify every program
+ * - warm, what a long-running loader pays: in this process, untimed rounds
+ *   verify every program of every object until at least W verifications
+ *   (default 400, at least one round: V8 compiles the verifier's paths, as
+ *   in a loader that has loaded a few hundred programs, whatever the number
+ *   of objects named), then K timed rounds (default 5) verify every program
  *   again, one program after another as a loader would; the best of the K.
  *   The "at most the kernel's time" comparison is made on this one.
  * - cold, what a CLI user pays: for each program shown, R fresh Node
@@ -207,9 +209,10 @@ const median = (xs: number[]): number => {
 /** Say how to call it (and what was wrong, if anything) instead of a stack trace. */
 function usage(problem?: string): void {
   if (problem) console.error(`verify-vs-kernel: ${problem}`);
-  console.error('usage (as root): node dist/bench/verify-vs-kernel.js [--top N] [--rounds K] [--cold R] [OBJ|DIR ...]');
+  console.error('usage (as root): node dist/bench/verify-vs-kernel.js [--top N] [--warmup W] [--rounds K] [--cold R] [OBJ|DIR ...]');
   console.error('  --top N     show the N largest programs (by the kernel\'s processed count); cold runs are for those only');
-  console.error('  --rounds K  timed warm rounds after the untimed one (default 5)');
+  console.error('  --warmup W  untimed verifications before the warm rounds, at least one round (default 400)');
+  console.error('  --rounds K  timed warm rounds after the untimed ones (default 5)');
   console.error('  --cold R    fresh processes per shown program (default 3; 0: no cold figures)');
   process.exitCode = problem ? 2 : 0;
 }
@@ -221,11 +224,13 @@ export async function main(argv: string[]): Promise<void> {
   let top = Infinity;
   let rounds = 5;
   let cold = 3;
+  let warmup = 400;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--top') top = Number(argv[++i]);
     else if (argv[i] === '--rounds') rounds = Number(argv[++i]);
     else if (argv[i] === '--cold') cold = Number(argv[++i]);
+    else if (argv[i] === '--warmup') warmup = Number(argv[++i]);
     else if (argv[i]!.startsWith('-')) return usage(argv[i] === '--help' || argv[i] === '-h' ? undefined : `unknown option ${argv[i]}`);
     else if (!existsSync(argv[i]!)) return usage(`no such object or directory: ${argv[i]}`);
     else rest.push(argv[i]!);
@@ -233,6 +238,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!(top > 0)) return usage('--top takes a positive number');
   if (!(Number.isInteger(rounds) && rounds > 0)) return usage('--rounds takes a positive integer');
   if (!(Number.isInteger(cold) && cold >= 0)) return usage('--cold takes an integer, 0 or more');
+  if (!(Number.isInteger(warmup) && warmup >= 0)) return usage('--warmup takes an integer, 0 or more');
   if (process.getuid?.() !== 0) return usage('needs root (it loads programs into the kernel)');
   const dir = mkdtempSync(join(tmpdir(), 'tsbpf-kstats-'));
   try {
@@ -243,21 +249,26 @@ export async function main(argv: string[]): Promise<void> {
     const loads: string[] = [`${loadNow()} at the start (kernel)`];
     const files = objects(rest.length ? rest : [resolve(ROOT, 'test/real-progs'), resolve(ROOT, 'test/verifier-corpus/c')]);
     const kernel = files.map((obj) => kernelStats(kstats, obj));
-    // Warm: one untimed round over every program, then the timed rounds, one program after another.
+    // Warm: untimed rounds over every program (at least `warmup` verifications), then the timed
+    // rounds, one program after another.
     loads.push(`${loadNow()} before the warm rounds`);
     const subjects = await Promise.all(files.map((obj) => Subject.open(obj, btf)));
     const warm = files.map(() => new Map<string, [string, number | undefined, Timing | undefined]>());
-    for (let round = 0; round <= rounds; round++) {
+    let untimed = 0;
+    const round = (timed: boolean): void =>
       files.forEach((_, k) => {
         const s = subjects[k];
         if (!s) return;
         for (const p of s.coll.programs.values()) {
           const [v, n, t] = s.run(p);
-          const prev = warm[k]!.get(p.name);
-          warm[k]!.set(p.name, [v, n, round === 0 || !t ? undefined : prev?.[2] ? best(prev[2], t) : t]);
+          if (!timed) untimed++;
+          const prev = warm[k]!.get(p.name)?.[2];
+          warm[k]!.set(p.name, [v, n, !timed || !t ? undefined : prev ? best(prev, t) : t]);
         }
       });
-    }
+    do round(false);
+    while (untimed > 0 && untimed < warmup);
+    for (let r = 0; r < rounds; r++) round(true);
     const rows: Row[] = [];
     files.forEach((obj, k) => {
       for (const [prog, [kv, kn, kus]] of kernel[k]!) {
@@ -279,7 +290,7 @@ export async function main(argv: string[]): Promise<void> {
     const f = (x: number | undefined): string => (x === undefined ? '-' : x.toLocaleString('en-US'));
     const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
     console.log(`load average ${loads.join(', ')}; kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}; ${cpus()}`);
-    console.log(`tsbpf warm: best of ${rounds} rounds after an untimed one, in one process; cold: best of ${cold} fresh processes, each timing its first verify(); µs`);
+    console.log(`tsbpf warm: best of ${rounds} rounds after ${untimed} untimed verifications, in one process; cold: best of ${cold} fresh processes, each timing its first verify(); µs`);
     console.log('| program | object | kernel verdict | tsbpf verdict | kernel insns | tsbpf insns | insns ratio | kernel µs | tsbpf warm µs, wall | warm / kernel | tsbpf warm µs, CPU | tsbpf cold µs, wall | cold / kernel | tsbpf cold µs, CPU |');
     console.log('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of shown)
