@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Btf, BtfError, essentialName, loadBtfFile, type BtfType } from '../src/object/btf/index.js';
-import { NameIndex, hashBytes, hashString, essentialEnd } from '../src/object/btf/name-index.js';
+import { NameIndex, hashBytes, hashBytesBoth, hashString, essentialEnd } from '../src/object/btf/name-index.js';
 import { ROOT } from './paths.js';
 
 const VMLINUX = '/sys/kernel/btf/vmlinux';
@@ -124,10 +124,15 @@ test('names that share a hash bucket are told apart by their names', () => {
 
 test('the index hashes strings and their UTF-8 bytes alike, and cuts flavours as essentialName does', () => {
   const enc = new TextEncoder();
-  for (const s of ['task_struct', 'naïve_ü', 'x', '', 'task_struct___o', 'a____b', '___x', 'a___b___c', 'a___', 'é___old']) {
+  for (const s of ['task_struct', 'naïve_ü', 'x', '', 'task_struct___o', 'a____b', '___x', 'a___b___c', 'a___', 'é___old', 'a___b', 'a___bc___', '_a___b', 'ab___c_', 'x___y____z', 'x____y___z']) {
     const b = enc.encode(s);
     assert.equal(hashString(s), hashBytes(b, 0, b.length), s);
     const ess = enc.encode(essentialName(s));
     assert.equal(essentialEnd(b, 0, b.length), ess.length, `essential part of ${s}`);
+    // the one-pass hashing the indexes are built from gives both hashes
+    const plain = new Uint32Array(1), essential = new Uint32Array(1);
+    hashBytesBoth(b, 0, b.length, plain, essential, 0);
+    assert.equal(plain[0], hashBytes(b, 0, b.length), `hash of ${s}`);
+    assert.equal(essential[0], hashString(essentialName(s)), `essential hash of ${s}`);
   }
 });

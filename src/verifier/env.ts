@@ -269,9 +269,15 @@ export class Verifier implements MapNames {
   }
 
   helper(id: number): { name: string; proto: HelperProto } | undefined {
+    // asked by the CFG's liveness, the static precision and every call the walk checks: resolved
+    // once per id (a registry lookup, and a new proto for a helper with per-type variants)
+    if (this.helpers.has(id)) return this.helpers.get(id);
     const given = this.input.helpers?.(id);
-    return given ? withVariant(id, given, this.input.progType, this.input.attachType) : modelledHelper(id, this.input.progType, this.input.attachType);
+    const h = given ? withVariant(id, given, this.input.progType, this.input.attachType) : modelledHelper(id, this.input.progType, this.input.attachType);
+    this.helpers.set(id, h);
+    return h;
   }
+  private readonly helpers = new Map<number, { name: string; proto: HelperProto } | undefined>();
 
   stats(timeUs: number): VerifierStats {
     // The kernel allocates stack in 8-byte slots and reports that.

@@ -10,13 +10,28 @@
  */
 import type { Btf } from '../object/btf/btf.js';
 
+/**
+ * The exception callbacks an object's BTF declares, by the type id of the function tagged: one
+ * scan of its types per BTF, not one per program verified (a scan builds every type).
+ */
+const tagsOf = new WeakMap<Btf, ReadonlyMap<number, string>>();
+
+function exceptionCallbackTags(b: Btf): ReadonlyMap<number, string> {
+  let m = tagsOf.get(b);
+  if (!m) {
+    const found = new Map<number, string>();
+    for (const t of b.types) {
+      if (t.kind === 'decl_tag' && t.componentIdx === -1 && t.name.startsWith('exception_callback:') && !found.has(t.typeId))
+        found.set(t.typeId, t.name.slice('exception_callback:'.length));
+    }
+    tagsOf.set(b, (m = found));
+  }
+  return m;
+}
+
 /** The exception callback the main function's BTF names, if any. */
 export function exceptionCallbackName(btf: unknown, mainTypeId: number | undefined): string | undefined {
   const b = btf as Btf | undefined;
   if (mainTypeId === undefined || !b || !Array.isArray((b as { types?: unknown }).types)) return undefined;
-  for (const t of b.types) {
-    if (t.kind === 'decl_tag' && t.typeId === mainTypeId && t.componentIdx === -1 && t.name.startsWith('exception_callback:'))
-      return t.name.slice('exception_callback:'.length);
-  }
-  return undefined;
+  return exceptionCallbackTags(b).get(mainTypeId);
 }

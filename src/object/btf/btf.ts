@@ -59,6 +59,8 @@ export class Btf {
   private all?: BtfType[];
   private byName?: NameIndex;
   private byEssential?: NameIndex;
+  /** nameHashes' answer, until both name indexes are built */
+  private hashes?: readonly [Uint32Array, Uint32Array];
   private readonly alignCache = new Map<number, number>();
 
   private constructor(strings: BtfStrings, endian: 'le' | 'be', count: number, decoded: (BtfType | undefined)[], offsets: Uint32Array, section?: TypeSection, base?: Btf) {
@@ -184,20 +186,20 @@ export class Btf {
     return k === 'void' ? 0 : BTF_KIND[k];
   }
 
-  /** checkTypeReferences' rules on the raw record: true when they certainly hold. */
+  /**
+   * checkTypeReferences' rules on the raw record: true when they certainly hold. No closures
+   * in here: it runs once per type of every BTF parsed (126k for vmlinux), mostly cold.
+   */
   private referencesPlainlyValid(id: number): boolean {
-    const s = this.section!;
+    const { dv, le } = this.section!;
     const at = this.typeOffsets[id - this.first]!;
-    const u32 = (o: number): number => s.dv.getUint32(o, s.le);
     const n = this.count;
-    const info = u32(at + 4);
+    const info = dv.getUint32(at + 4, le);
     const vlen = info & 0xffff;
-    const ref = u32(at + 8);
-    const named = (): boolean => !this.strings.isEmpty(u32(at));
-    const some = (k: number): boolean => ref > 0 && ref < n && this.kindNumber(ref) === k;
+    const ref = dv.getUint32(at + 8, le);
     switch ((info >>> 24) & 0x1f) {
       case BTF_KIND.typedef:
-        return ref < n && named();
+        return ref < n && !this.strings.isEmpty(dv.getUint32(at, le));
       case BTF_KIND.ptr:
       case BTF_KIND.volatile:
       case BTF_KIND.const:
@@ -205,38 +207,38 @@ export class Btf {
       case BTF_KIND.type_tag:
         return ref < n;
       case BTF_KIND.array: {
-        const e = u32(at + 12);
-        const i = u32(at + 16);
+        const e = dv.getUint32(at + 12, le);
+        const i = dv.getUint32(at + 16, le);
         return e > 0 && e < n && i > 0 && i < n;
       }
       case BTF_KIND.struct:
       case BTF_KIND.union:
         for (let i = 0, p = at + 16; i < vlen; i++, p += 12) {
-          const m = u32(p);
+          const m = dv.getUint32(p, le);
           if (m === 0 || m >= n) return false;
         }
         return true;
       case BTF_KIND.func:
-        return some(BTF_KIND.func_proto);
+        return ref > 0 && ref < n && this.kindNumber(ref) === BTF_KIND.func_proto;
       case BTF_KIND.func_proto:
         if (ref >= n) return false;
         for (let i = 0, p = at + 16; i < vlen; i++, p += 8) {
-          const t = u32(p);
+          const t = dv.getUint32(p, le);
           if (t >= n || (t === 0 && i !== vlen - 1)) return false;
         }
         return true;
       case BTF_KIND.var:
-        return ref > 0 && ref < n && named();
+        return ref > 0 && ref < n && !this.strings.isEmpty(dv.getUint32(at, le));
       case BTF_KIND.datasec:
         for (let i = 0, p = at + 12; i < vlen; i++, p += 12) {
-          const v = u32(p);
+          const v = dv.getUint32(p, le);
           if (v === 0 || v >= n) return false;
           const k = this.kindNumber(v);
           if (k !== BTF_KIND.var && k !== BTF_KIND.func) return false;
         }
         return true;
       case BTF_KIND.decl_tag:
-        return ref > 0 && ref < n && s.dv.getInt32(at + 12, s.le) === -1;
+        return ref > 0 && ref < n && dv.getInt32(at + 12, le) === -1;
       default:
         return true;
     }
@@ -366,26 +368,39 @@ export class Btf {
     return this.byEssential.lookup(ess);
   }
 
-  /** The hash NameIndex files each type id under (0: anonymous), read from the string section. */
-  private nameHashes(essential: boolean): Uint32Array {
-    const out = new Uint32Array(this.count);
-    if (this.base) out.set(this.base.nameHashes(essential).subarray(0, this.first));
+  /**
+   * The hashes NameIndex files each type id under (0: anonymous), by name and by essential
+   * name, read from the string section in one pass; kept until both indexes are built.
+   */
+  private nameHashes(): readonly [Uint32Array, Uint32Array] {
+    if (this.hashes) return this.hashes;
+    const plain = new Uint32Array(this.count);
+    const ess = new Uint32Array(this.count);
+    if (this.base) {
+      const [bp, be] = this.base.nameHashes();
+      plain.set(bp.subarray(0, this.first));
+      ess.set(be.subarray(0, this.first));
+    }
     const s = this.section;
     if (s) {
       const nameOffs = new Uint32Array(this.typeOffsets.length);
       for (let i = 0; i < nameOffs.length; i++) nameOffs[i] = s.dv.getUint32(this.typeOffsets[i]!, s.le);
-      this.strings.hashAll(nameOffs, essential, out, this.first);
+      this.strings.hashAll(nameOffs, plain, ess, this.first);
     } else
       for (let id = this.first; id < this.count; id++) {
         const name = this.typeById(id).name;
-        if (name !== '') out[id] = hashString(essential ? essentialName(name) : name);
+        if (name === '') continue;
+        plain[id] = hashString(name);
+        ess[id] = hashString(essentialName(name));
       }
-    return out;
+    return (this.hashes = [plain, ess]);
   }
 
   /** The name index: read from the string section, no name decoded. */
   private nameIndex(essential: boolean): NameIndex {
-    return new NameIndex(this.nameHashes(essential), essential ? (id) => essentialName(this.nameOf(id)) : (id) => this.nameOf(id));
+    const index = new NameIndex(this.nameHashes()[essential ? 1 : 0], essential ? (id) => essentialName(this.nameOf(id)) : (id) => this.nameOf(id));
+    if (this.byName || this.byEssential) this.hashes = undefined; // the other index exists: the hashes are done with
+    return index;
   }
 
   /** Skip typedef/const/volatile/restrict/type_tag and return the underlying id. */

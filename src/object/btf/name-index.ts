@@ -29,6 +29,27 @@ export function essentialEnd(bytes: Uint8Array, start: number, end: number): num
   return end;
 }
 
+/**
+ * hashBytes of the name at bytes[start, end) into plain[k], and of its part before a
+ * `___flavor` suffix (essentialEnd) into essential[k], in one forward pass: FNV-1a is
+ * sequential, so the essential hash is the running hash where the last separator starts.
+ * The name indexes of the kernel's BTF (by name, by CO-RE essential name) are both built
+ * in a CLI call that relocates CO-RE; one pass over its ~126k names serves both.
+ */
+export function hashBytesBoth(bytes: Uint8Array, start: number, end: number, plain: Uint32Array, essential: Uint32Array, k: number): void {
+  let h = 0x811c9dc5;
+  let ess = -1;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    // the separator of essentialEnd: i - 1 not '_', i..i+2 '_', i + 3 inside the name and not '_'
+    if (c === UNDERSCORE && i > start && i + 3 < end && bytes[i - 1] !== UNDERSCORE && bytes[i + 1] === UNDERSCORE && bytes[i + 2] === UNDERSCORE && bytes[i + 3] !== UNDERSCORE)
+      ess = h;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  plain[k] = h >>> 0 || 1;
+  essential[k] = ess === -1 ? plain[k]! : ess >>> 0 || 1;
+}
+
 const utf8 = new TextEncoder();
 
 /** Hash of a query string, equal to hashBytes of its UTF-8 encoding. */

@@ -4,7 +4,7 @@
  * a NUL, so anonymous types use name_off 0).
  */
 import { BtfError } from './error.js';
-import { essentialEnd, hashBytes } from './name-index.js';
+import { hashBytesBoth } from './name-index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -39,32 +39,25 @@ export class BtfStrings {
   }
 
   /**
-   * NameIndex's hash of the string at each offset of `offs` (of its part
-   * before a CO-RE flavour suffix when `essential`), 0 for the empty
-   * string, into `out` from `at`. One tight loop: it runs over every name of
-   * the kernel's BTF.
+   * NameIndex's hashes of the string at each offset of `offs`, whole into `plain` and its part
+   * before a CO-RE flavour suffix into `essential` (0 in both for the empty string), from `at`.
+   * One tight loop: it runs over every name of the kernel's BTF.
    */
-  hashAll(offs: ArrayLike<number>, essential: boolean, out: Uint32Array, at: number): void {
+  hashAll(offs: ArrayLike<number>, plain: Uint32Array, essential: Uint32Array, at: number): void {
     const baseLen = this.base?.length ?? 0;
     const b = this.bytes;
     for (let i = 0; i < offs.length; i++) {
       const off = offs[i]!;
       if (off < baseLen) {
-        out[at + i] = this.base!.hashOne(off, essential);
+        this.base!.hashAll([off], plain, essential, at + i);
         continue;
       }
       const start = off - baseLen;
       if (b[start] === 0) continue;
       let end = start;
       while (b[end] !== 0) end++;
-      out[at + i] = hashBytes(b, start, essential ? essentialEnd(b, start, end) : end);
+      hashBytesBoth(b, start, end, plain, essential, at + i);
     }
-  }
-
-  private hashOne(off: number, essential: boolean): number {
-    const out = new Uint32Array(1);
-    this.hashAll([off], essential, out, 0);
-    return out[0]!;
   }
 
   /** The string at `off`; a BtfError if `off` is outside the section. */
