@@ -13,8 +13,9 @@
  * The module's one export has the helper's 32-bit import signature
  * (pc, map, key) -> value address or 0. A map whose descriptor has no trie
  * state (DESC_LPM_STATE 0: every other map type) goes to the operation it
- * was given: the hash probe links this in as its lookup's fallback
- * (helpers/maps.ts), and this one falls back to the JS helper.
+ * was given: for a lookup the hash probe, which this one stands in front of
+ * (helpers/maps.ts); for an update the JS helper (this one stands behind the
+ * hash probe's update).
  *
  * Safety: linked only into the JIT's plain variant (verified programs: the
  * map pointer is a map's descriptor, the key has key_size readable bytes)
@@ -22,18 +23,26 @@
  * prefix length above the trie's maximum finds nothing (as the kernel's
  * lookup), so every key byte read is below data_size; a node number is
  * checked below the pool's node count before it is used, the walk is cut
- * after that many steps, and the bytes compared in a node are at most
- * min(its prefix length, the key's) / 8 rounded up, within the node's
- * data_size bytes, whatever the node's stored prefix length says. The bit
- * that picks the child is at the node's prefix length, which the walk only
- * reaches when it is below the match length, itself at most the key's
- * prefix length: inside the key.
+ * after that many steps, and the data compared in a node is read a word
+ * or a byte at a time only while it lies within data_size bytes (the key's
+ * data; a node's slot holds as many), whatever the node's stored prefix
+ * length says. The bit that picks the child is at the node's prefix length,
+ * which the walk only reaches when it is below the match length, itself at
+ * most the key's prefix length: inside the key (and, from w0, inside its
+ * first word, read only when data_size >= 4).
+ *
+ * Speed (issue 17): a lookup is a chain of dependent loads, a node's child
+ * number to its address to its prefix length to the key's bit to the next
+ * child, as in the kernel; this code keeps the chain as short: the key's
+ * first word in a local (no load for a bit below 32), the node's address by
+ * a shift when the slot size is a power of two (no multiply), and the
+ * prefix compared a word at a time.
  */
 import { FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { DESC_LPM_STATE, L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
-import { copyBody, decrement, returnIf } from './wasm-code.js';
+import { at, chunks, copyBody, decrement, returnIf } from './wasm-code.js';
 import type { ProbeFallback } from './hash-probe.js';
 
 /** The locals both operations use (after their parameters). */
@@ -53,10 +62,15 @@ interface Walk {
   M: number;
   I: number;
   X: number;
+  K: number;
+  DS: number;
+  SH: number;
+  /** the key's first data word in network order (bits 0..31 of its prefix), 0 when the data is shorter */
+  W0: number;
 }
-const WALK_LOCALS = 14;
+const WALK_LOCALS = 18;
 function walkLocals(first: number, key: number): Walk {
-  const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X'] as const;
+  const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'W0', 'SH'] as const;
   const w = { KEY: key } as Walk;
   names.forEach((n, i) => (w[n] = first + i));
   return w;
@@ -95,7 +109,35 @@ function walkStart(c: FuncBody, w: Walk, nParams: number, tooLong: () => void): 
   hdr(L.POOL, w.POOL);
   hdr(L.SLOT, w.SLOT);
   hdr(L.CAP, w.CAP);
+  c.localGet(w.SLOT);
+  c.localGet(w.SLOT);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.op(Op.i32_and);
+  c.op(Op.i32_eqz);
+  c.blockStart(Op.if);
+  c.localGet(w.SLOT);
+  c.op(Op.i32_ctz);
+  c.localSet(w.SH);
+  c.end();
   hdr(L.ROOT, w.NODE);
+  hdr(L.DATA_SIZE, w.DS);
+  // w0 = the key's bytes 0..3 big-endian (a bswap: rotl(x & 0xff00ff00, 8) | rotr(x & 0x00ff00ff, 8)), read only when data_size >= 4
+  c.localGet(w.DS);
+  c.i32Const(4);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  for (const [mask, rot] of [[0xff00ff00, Op.i32_rotl], [0x00ff00ff, Op.i32_rotr]] as const) {
+    c.localGet(w.KEY);
+    c.mem(Op.i32_load, 0, 4);
+    c.i32Const(mask | 0);
+    c.op(Op.i32_and);
+    c.i32Const(8);
+    c.op(rot);
+  }
+  c.op(Op.i32_or);
+  c.localSet(w.W0);
+  c.end();
   c.localGet(w.CAP);
   c.localSet(w.STEPS);
 }
@@ -114,9 +156,18 @@ function minU(c: FuncBody, x: number, y: number): void {
  * Inside the walk's loop (its block `done` at depth 1): leave when the node
  * is none (-1) or not one of the pool's, or the walk is longer than the
  * pool (a cycle); else a = the node's address, np its prefix length and
- * m = longest_prefix_match(node, key): the leading bits equal, a byte at a
- * time, at most min(np, the key's prefix length) (unsigned: a corrupted
- * node's length cannot lift it past the key's).
+ * m = longest_prefix_match(node, key): the leading bits equal, at most
+ * min(np, the key's prefix length) (unsigned: a corrupted node's length
+ * cannot lift it past the key's). As the kernel's longest_prefix_match, a
+ * word at a time (4 bytes; then single bytes for a data size not a multiple
+ * of 4), stopping at the first word that differs or reaches the limit.
+ * A word is loaded little-endian, so its first byte in network order is its
+ * low byte: the first differing byte starts at bit k = ctz(x) & 24 of
+ * x = node ^ key, and the bits equal before it are k plus the leading zeros
+ * of that byte (clz(x >> k << 24)); x == 0 gives 0 + 32, the whole word.
+ * A word is read only while it lies within data_size bytes (the key's);
+ * before the byte at i the match is 8 * i < limit <= max_prefixlen, so
+ * every byte read is inside the key's data.
  */
 function nodeMatch(c: FuncBody, w: Walk): void {
   c.localGet(w.NODE);
@@ -128,9 +179,17 @@ function nodeMatch(c: FuncBody, w: Walk): void {
   c.brIf(1);
   decrement(c, w.STEPS);
   c.localGet(w.POOL);
+  c.localGet(w.SH);
+  c.u8(Op.if);
+  c.u8(I32);
+  c.localGet(w.NODE);
+  c.localGet(w.SH);
+  c.op(Op.i32_shl);
+  c.op(Op.else);
   c.localGet(w.NODE);
   c.localGet(w.SLOT);
   c.op(Op.i32_mul);
+  c.op(Op.end);
   c.op(Op.i32_add);
   c.localTee(w.A);
   c.mem(Op.i32_load, 2, N.PREFIXLEN);
@@ -142,50 +201,89 @@ function nodeMatch(c: FuncBody, w: Walk): void {
   c.i32Const(0);
   c.localSet(w.I);
   c.blockStart(Op.block); // cmp
-  c.blockStart(Op.loop);
-  c.localGet(w.M);
-  c.localGet(w.LIMIT);
-  c.op(Op.i32_ge_u);
-  c.brIf(1);
-  c.localGet(w.A);
-  c.localGet(w.I);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load8_u, 0, N.DATA);
-  c.localGet(w.KEY);
-  c.localGet(w.I);
-  c.op(Op.i32_add);
-  c.mem(Op.i32_load8_u, 0, 4);
-  c.op(Op.i32_xor);
-  c.localTee(w.X);
-  c.blockStart(Op.if);
-  // the first differing bit: clz over the byte (in the low 8 bits of 32)
-  c.localGet(w.M);
-  c.localGet(w.X);
-  c.op(Op.i32_clz);
-  c.op(Op.i32_add);
-  c.i32Const(24);
-  c.op(Op.i32_sub);
-  c.localSet(w.M);
-  c.br(2);
-  c.end();
-  c.localGet(w.M);
-  c.i32Const(8);
-  c.op(Op.i32_add);
-  c.localSet(w.M);
-  c.localGet(w.I);
-  c.i32Const(1);
-  c.op(Op.i32_add);
-  c.localSet(w.I);
-  c.br(0);
-  c.end();
+  // m += the equal leading bits of x = node ^ key (pushed by `xor`); out of cmp once x differs or m reaches the limit
+  const step = (xor: () => void, bits: () => void): void => {
+    xor();
+    c.localSet(w.X);
+    c.localGet(w.M);
+    bits();
+    c.op(Op.i32_add);
+    c.localTee(w.M);
+    c.localGet(w.LIMIT);
+    c.op(Op.i32_ge_u);
+    c.localGet(w.X);
+    c.op(Op.i32_or);
+    c.brIf(2);
+  };
+  const xorAt = (load: number): void => {
+    at(c, w.A, w.I);
+    c.mem(load, 0, N.DATA);
+    at(c, w.KEY, w.I);
+    c.mem(load, 0, 4);
+    c.op(Op.i32_xor);
+  };
+  chunks(c, w.I, w.DS, 4, () =>
+    step(
+      () => xorAt(Op.i32_load),
+      () => {
+        // k + clz(x >> k << 24), k = ctz(x) & 24
+        c.localGet(w.X);
+        c.op(Op.i32_ctz);
+        c.i32Const(24);
+        c.op(Op.i32_and);
+        c.localTee(w.K);
+        c.localGet(w.X);
+        c.localGet(w.K);
+        c.op(Op.i32_shr_u);
+        c.i32Const(24);
+        c.op(Op.i32_shl);
+        c.op(Op.i32_clz);
+        c.op(Op.i32_add);
+      },
+    ),
+  );
+  chunks(c, w.I, w.DS, 1, () =>
+    step(
+      () => xorAt(Op.i32_load8_u),
+      () => {
+        // clz(x << 24 | 1 << 23): 8 when x == 0
+        c.localGet(w.X);
+        c.i32Const(24);
+        c.op(Op.i32_shl);
+        c.i32Const(1 << 23);
+        c.op(Op.i32_or);
+        c.op(Op.i32_clz);
+      },
+    ),
+  );
   c.end();
   minU(c, w.M, w.LIMIT);
   c.localSet(w.M);
 }
 
-/** node = child[bit np of the key's data], then on round the loop (np < max_prefixlen here: the callers' proofs). */
+/**
+ * node = child[bit np of the key's data] (the kernel's extract_bit), then on
+ * round the loop (np < max_prefixlen here: the callers' proofs). A bit of
+ * the first word comes from w0 (no load on the walk's chain of dependent
+ * loads); a later one from its byte of the key.
+ */
 function nextChild(c: FuncBody, w: Walk): void {
   c.localGet(w.A);
+  c.localGet(w.NP);
+  c.i32Const(32);
+  c.op(Op.i32_lt_u);
+  c.localGet(w.DS);
+  c.i32Const(4);
+  c.op(Op.i32_ge_u);
+  c.op(Op.i32_and);
+  c.u8(Op.if);
+  c.u8(I32);
+  c.localGet(w.W0);
+  c.localGet(w.NP);
+  c.op(Op.i32_shl);
+  c.i32Const(31);
+  c.op(Op.i32_shr_u);
+  c.op(Op.else);
   c.localGet(w.KEY);
   c.localGet(w.NP);
   c.i32Const(3);
@@ -200,6 +298,7 @@ function nextChild(c: FuncBody, w: Walk): void {
   c.op(Op.i32_shr_u);
   c.i32Const(1);
   c.op(Op.i32_and);
+  c.op(Op.end);
   c.i32Const(2);
   c.op(Op.i32_shl);
   c.op(Op.i32_add);
