@@ -42,7 +42,7 @@ import { FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.j
 import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { DESC_LPM_STATE, L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
-import { at, chunks, copyBody, decrement, returnIf } from './wasm-code.js';
+import { at, callWithParams, chunks, copyBody, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
 import type { ProbeFallback } from './hash-probe.js';
 
 /** The locals both operations use (after their parameters). */
@@ -78,8 +78,7 @@ function walkLocals(first: number, key: number): Walk {
 
 /** Push the call's parameters and return what the next operation returns. */
 function fallback(c: FuncBody, nParams: number): void {
-  for (let p = 0; p < nParams; p++) c.localGet(p);
-  c.call(0);
+  callWithParams(c, 0, nParams);
 }
 
 /**
@@ -89,8 +88,7 @@ function fallback(c: FuncBody, nParams: number): void {
  */
 function walkStart(c: FuncBody, w: Walk, nParams: number, tooLong: () => void): void {
   const hdr = (word: number, local: number): void => {
-    c.localGet(w.ST);
-    c.mem(Op.i32_load, 2, word * 4);
+    hdrGet(c, w.ST, word);
     c.localSet(local);
   };
   c.localGet(1); // the map pointer
@@ -170,12 +168,7 @@ function minU(c: FuncBody, x: number, y: number): void {
  * every byte read is inside the key's data.
  */
 function nodeMatch(c: FuncBody, w: Walk): void {
-  c.localGet(w.NODE);
-  c.localGet(w.CAP);
-  c.op(Op.i32_ge_u);
-  c.localGet(w.STEPS);
-  c.op(Op.i32_eqz);
-  c.op(Op.i32_or);
+  walkEnds(c, w.NODE, w.CAP, w.STEPS);
   c.brIf(1);
   decrement(c, w.STEPS);
   c.localGet(w.POOL);
@@ -299,9 +292,7 @@ function nextChild(c: FuncBody, w: Walk): void {
   c.i32Const(1);
   c.op(Op.i32_and);
   c.op(Op.end);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
   c.mem(Op.i32_load, 2, N.CHILD);
   c.localSet(w.NODE);
   c.br(0);
@@ -371,8 +362,7 @@ function updateBody(copy: number): FuncBody {
   c.localGet(FLAGS);
   c.i32Const(BPF_EXIST);
   c.op(Op.i32_gt_u);
-  c.localGet(w.ST);
-  c.mem(Op.i32_load, 2, L.PROBE * 4);
+  hdrGet(c, w.ST, L.PROBE);
   c.i32Const(PROG_UPDATE);
   c.op(Op.i32_and);
   c.op(Op.i32_eqz);
@@ -423,14 +413,12 @@ function updateBody(copy: number): FuncBody {
   c.localGet(KEY);
   c.i32Const(4);
   c.op(Op.i32_add);
-  c.localGet(w.ST);
-  c.mem(Op.i32_load, 2, L.DATA_SIZE * 4);
+  hdrGet(c, w.ST, L.DATA_SIZE);
   c.call(copy);
   c.localGet(w.A);
   c.mem(Op.i32_load, 2, N.VALUE);
   c.localGet(VAL);
-  c.localGet(w.ST);
-  c.mem(Op.i32_load, 2, L.VALUE_SIZE * 4);
+  hdrGet(c, w.ST, L.VALUE_SIZE);
   c.call(copy);
   c.i32Const(0);
   c.op(Op.end);
