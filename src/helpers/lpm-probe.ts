@@ -28,17 +28,17 @@
  * data; a node's slot holds as many), whatever the node's stored prefix
  * length says. The bit that picks the child is at the node's prefix length,
  * which the walk only reaches when it is below the match length, itself at
- * most the key's prefix length: inside the key (and, from w0, inside its
- * first word, read only when data_size >= 4).
+ * most the key's prefix length: inside the key (and, from W, inside its
+ * first 4 or 8 bytes, read only when data_size is as long).
  *
  * Speed (issue 17): a lookup is a chain of dependent loads, a node's child
  * number to its address to its prefix length to the key's bit to the next
  * child, as in the kernel; this code keeps the chain as short: the key's
- * first word in a local (no load for a bit below 32), the node's address by
+ * first 8 bytes in a local (no load for a bit below 64), the node's address by
  * a shift when the slot size is a power of two (no multiply), and the
  * prefix compared a word at a time.
  */
-import { FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
+import { FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { DESC_LPM_STATE, L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
@@ -65,13 +65,16 @@ interface Walk {
   K: number;
   DS: number;
   SH: number;
-  /** the key's first data word in network order (bits 0..31 of its prefix), 0 when the data is shorter */
-  W0: number;
+  /** how many of the key's leading bits W holds: 64, 32 or 0 (data_size 8 or more, 4 to 7, less) */
+  KB: number;
+  /** (i64) the key's first KB bits in network order, from the top bit down */
+  W: number;
 }
+/** the i32 locals; W, an i64, follows them and the caller's own i32 locals (`more`) */
 const WALK_LOCALS = 18;
-function walkLocals(first: number, key: number): Walk {
-  const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'W0', 'SH'] as const;
-  const w = { KEY: key } as Walk;
+function walkLocals(first: number, key: number, more: number): Walk {
+  const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'KB', 'SH'] as const;
+  const w = { KEY: key, W: first + WALK_LOCALS + more } as Walk;
   names.forEach((n, i) => (w[n] = first + i));
   return w;
 }
@@ -120,22 +123,7 @@ function walkStart(c: FuncBody, w: Walk, nParams: number, tooLong: () => void): 
   c.end();
   hdr(L.ROOT, w.NODE);
   hdr(L.DATA_SIZE, w.DS);
-  // w0 = the key's bytes 0..3 big-endian (a bswap: rotl(x & 0xff00ff00, 8) | rotr(x & 0x00ff00ff, 8)), read only when data_size >= 4
-  c.localGet(w.DS);
-  c.i32Const(4);
-  c.op(Op.i32_ge_u);
-  c.blockStart(Op.if);
-  for (const [mask, rot] of [[0xff00ff00, Op.i32_rotl], [0x00ff00ff, Op.i32_rotr]] as const) {
-    c.localGet(w.KEY);
-    c.mem(Op.i32_load, 0, 4);
-    c.i32Const(mask | 0);
-    c.op(Op.i32_and);
-    c.i32Const(8);
-    c.op(rot);
-  }
-  c.op(Op.i32_or);
-  c.localSet(w.W0);
-  c.end();
+  keyBits(c, w);
   c.localGet(w.CAP);
   c.localSet(w.STEPS);
 }
@@ -255,27 +243,77 @@ function nodeMatch(c: FuncBody, w: Walk): void {
 }
 
 /**
+ * W = the key's first 8 data bytes big-endian (KB = 64) when it has 8, else
+ * its first 4 in W's top half (KB = 32) when it has 4, else nothing (KB = 0):
+ * a byte swap, (x >> 8 & m8) | (x & m8) << 8 with m8 = 0x00ff.., the same
+ * for 16-bit halves, then the 32-bit halves swapped by a rotation. Only
+ * bytes inside the key's data are read.
+ */
+function keyBits(c: FuncBody, w: Walk): void {
+  const swap = (shift: number, mask: bigint): void => {
+    c.localGet(w.W);
+    c.i64Const32(shift);
+    c.op(Op.i64_shr_u);
+    c.i64Const(mask);
+    c.op(Op.i64_and);
+    c.localGet(w.W);
+    c.i64Const(mask);
+    c.op(Op.i64_and);
+    c.i64Const32(shift);
+    c.op(Op.i64_shl);
+    c.op(Op.i64_or);
+    c.localSet(w.W);
+  };
+  c.localGet(w.DS);
+  c.i32Const(4);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  c.localGet(w.DS);
+  c.i32Const(8);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  c.localGet(w.KEY);
+  c.mem(Op.i64_load, 0, 4);
+  c.localSet(w.W);
+  c.i32Const(64);
+  c.localSet(w.KB);
+  c.op(Op.else);
+  // the 4 bytes in W's low half: after the swap they are its top half
+  c.localGet(w.KEY);
+  c.mem(Op.i64_load32_u, 0, 4);
+  c.localSet(w.W);
+  c.i32Const(32);
+  c.localSet(w.KB);
+  c.end();
+  swap(8, 0x00ff00ff00ff00ffn);
+  swap(16, 0x0000ffff0000ffffn);
+  c.localGet(w.W);
+  c.i64Const32(32);
+  c.op(Op.i64_rotl);
+  c.localSet(w.W);
+  c.end();
+}
+
+/**
  * node = child[bit np of the key's data] (the kernel's extract_bit), then on
- * round the loop (np < max_prefixlen here: the callers' proofs). A bit of
- * the first word comes from w0 (no load on the walk's chain of dependent
- * loads); a later one from its byte of the key.
+ * round the loop (np < max_prefixlen here: the callers' proofs). A bit
+ * among the key's first KB comes from W (no load on the walk's chain of
+ * dependent loads); a later one from its byte of the key.
  */
 function nextChild(c: FuncBody, w: Walk): void {
   c.localGet(w.A);
   c.localGet(w.NP);
-  c.i32Const(32);
+  c.localGet(w.KB);
   c.op(Op.i32_lt_u);
-  c.localGet(w.DS);
-  c.i32Const(4);
-  c.op(Op.i32_ge_u);
-  c.op(Op.i32_and);
   c.u8(Op.if);
   c.u8(I32);
-  c.localGet(w.W0);
+  c.localGet(w.W);
   c.localGet(w.NP);
-  c.op(Op.i32_shl);
-  c.i32Const(31);
-  c.op(Op.i32_shr_u);
+  c.op(Op.i64_extend_i32_u);
+  c.op(Op.i64_shl);
+  c.i64Const32(63);
+  c.op(Op.i64_shr_u);
+  c.op(Op.i32_wrap_i64);
   c.op(Op.else);
   c.localGet(w.KEY);
   c.localGet(w.NP);
@@ -300,9 +338,9 @@ function nextChild(c: FuncBody, w: Walk): void {
 
 /** lookup(pc, map, key) -> value address or 0 (trie_lookup_elem, LpmTrie.longest) */
 function lookupBody(): FuncBody {
-  const w = walkLocals(3, 2);
+  const w = walkLocals(3, 2, 1);
   const FOUND = 3 + WALK_LOCALS;
-  const c = new FuncBody([[WALK_LOCALS + 1, I32]]);
+  const c = new FuncBody([[WALK_LOCALS + 1, I32], [1, I64]]);
   // a prefix length past the data finds nothing
   walkStart(c, w, 3, () => c.i32Const(0));
   c.i32Const(0);
@@ -356,8 +394,8 @@ function lookupBody(): FuncBody {
  */
 function updateBody(copy: number): FuncBody {
   const [KEY, VAL, FLAGS] = [2, 3, 4];
-  const w = walkLocals(5, KEY);
-  const c = new FuncBody([[WALK_LOCALS, I32]]);
+  const w = walkLocals(5, KEY, 0);
+  const c = new FuncBody([[WALK_LOCALS, I32], [1, I64]]);
   walkStart(c, w, 5, () => fallback(c, 5));
   c.localGet(FLAGS);
   c.i32Const(BPF_EXIST);
