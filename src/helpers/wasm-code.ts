@@ -1,6 +1,6 @@
 /**
  * Small pieces of hand-assembled WebAssembly the helpers' wasm forms share
- * (hash-probe.ts, hash-links.ts, lpm-probe.ts, ringbuf-wasm.ts,
+ * (hash-probe.ts, hash-links.ts, lpm-probe.ts, lpm-walk.ts, ringbuf-wasm.ts,
  * ringbuf-reserve-wasm.ts): the byte-walk loop, an early return, a counter
  * step, a bounded walk's end test, address pushes, the call of the operation
  * a probe falls back to and a copy function.
