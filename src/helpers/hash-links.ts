@@ -18,13 +18,9 @@
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 import { H, LRU_NEXT, LRU_PREV, LRU_REF, PROBE_LRU } from '../memory/hash-layout.js';
-import { decrement, returnIf } from './wasm-code.js';
+import { decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
 
-/** i32.load/store of header word `w` of the state block whose address is in local `st` */
-export function hdrGet(c: FuncBody, st: number, w: number): void {
-  c.localGet(st);
-  c.mem(Op.i32_load, 2, w * 4);
-}
+/** i32.store of header word `w` of the state block whose address is in local `st` (wasm-code.ts hdrGet reads one) */
 export function hdrSet(c: FuncBody, st: number, w: number, value: (c: FuncBody) => void): void {
   c.localGet(st);
   value(c);
@@ -42,9 +38,7 @@ export function elemAddr(c: FuncBody, st: number, i: number): void {
 export function arrAddr(c: FuncBody, st: number, arr: number, i: number): void {
   hdrGet(c, st, arr);
   c.localGet(i);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
 }
 /** the address of h's bucket head: buckets + (h & mask) * 4 */
 export function bucketAddr(c: FuncBody, st: number, h: number): void {
@@ -52,9 +46,7 @@ export function bucketAddr(c: FuncBody, st: number, h: number): void {
   c.localGet(h);
   hdrGet(c, st, H.MASK);
   c.op(Op.i32_and);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
 }
 
 /**
@@ -68,9 +60,7 @@ function lruAddr(c: FuncBody, st: number, which: number, i: number): void {
   c.op(Op.i32_mul);
   c.localGet(i);
   c.op(Op.i32_add);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
 }
 
 /** push 1 if the table keeps a recency list (PROBE has PROBE_LRU), else 0 */
@@ -245,9 +235,7 @@ export function removeBody(): FuncBody {
   c.mem(Op.i32_load, 2, 0);
   hdrGet(c, ST, H.MASK);
   c.op(Op.i32_and);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
   c.localTee(B);
   c.mem(Op.i32_load, 2, 0);
   c.localTee(P);
@@ -262,12 +250,7 @@ export function removeBody(): FuncBody {
   c.blockStart(Op.block);
   c.blockStart(Op.loop);
   // p < 0 (or past the elements, or the walk went round too often): not linked, nothing to do
-  c.localGet(P);
-  c.localGet(MAX);
-  c.op(Op.i32_ge_u);
-  c.localGet(STEPS);
-  c.op(Op.i32_eqz);
-  c.op(Op.i32_or);
+  walkEnds(c, P, MAX, STEPS);
   c.brIf(1);
   decrement(c, STEPS);
   arrAddr(c, ST, H.NEXT, P);

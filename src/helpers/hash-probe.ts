@@ -33,8 +33,8 @@ import { Atomic, FuncBody, I32, ModuleBuilder, Op, type ValType } from '../vm/ji
 import { ERRNO_VALUES } from '../errors.js';
 import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_PERCPU, PROBE_UPDATE } from '../memory/hash-layout.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
-import { at, chunks, copyBody, decrement, returnIf } from './wasm-code.js';
-import { arrAddr, bucketAddr, elemAddr, frontBody, hdrGet, hdrSet, isLru, markRef, removeBody, touchBody, victimBody, walkBudget } from './hash-links.js';
+import { at, callWithParams, chunks, copyBody, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
+import { arrAddr, bucketAddr, elemAddr, frontBody, hdrSet, isLru, markRef, removeBody, touchBody, victimBody, walkBudget } from './hash-links.js';
 import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
 
 
@@ -111,19 +111,12 @@ function findBody(): FuncBody {
   c.localSet(I);
   c.blockStart(Op.loop); // walk
   c.blockStart(Op.block); // next
-  c.localGet(I);
-  c.localGet(MAX);
-  c.op(Op.i32_ge_u);
-  c.localGet(STEPS);
-  c.op(Op.i32_eqz);
-  c.op(Op.i32_or);
+  walkEnds(c, I, MAX, STEPS);
   returnIf(c, () => c.i32Const(-1));
   decrement(c, STEPS);
   c.localGet(HASHES);
   c.localGet(I);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
   c.mem(Op.i32_load, 2, 0);
   c.localGet(HV);
   c.op(Op.i32_ne);
@@ -152,9 +145,7 @@ function findBody(): FuncBody {
   c.end(); // next:
   c.localGet(NEXT);
   c.localGet(I);
-  c.i32Const(2);
-  c.op(Op.i32_shl);
-  c.op(Op.i32_add);
+  plusWords(c);
   c.mem(Op.i32_load, 2, 0);
   c.localSet(I);
   c.br(0);
@@ -226,8 +217,7 @@ function guard(c: FuncBody, f: Funcs, nParams: number, ST: number, bit: number, 
   fallbackIf(c, f, nParams);
 }
 function fallback(c: FuncBody, f: Funcs, nParams: number): void {
-  for (let p = 0; p < nParams; p++) c.localGet(p);
-  c.call(f.fb);
+  callWithParams(c, f.fb, nParams);
 }
 /** With an i32 condition on the stack: if it is nonzero, return what the JS operation returns. */
 function fallbackIf(c: FuncBody, f: Funcs, nParams: number): void {

@@ -45,7 +45,7 @@ import { FuncBody, I32, I64, ModuleBuilder, Op } from '../vm/jit/wasm.js';
 import type { ExecEnv, HelperImport32 } from '../vm/helper-abi.js';
 import { BPF_RB_NO_WAKEUP, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, DATA_OFF, DESC_RINGBUF_CTRL, RB } from '../memory/ringbuf-layout.js';
 import { bump, emitReserve, ifWakes, loadRing, statOff, type ReserveLocals } from './ringbuf-wasm.js';
-import { at } from './wasm-code.js';
+import { at, callWithParams } from './wasm-code.js';
 import { runOf, type HelperHost } from './env.js';
 
 /** records a program may hold at once in WebAssembly; more go through the JS reserve */
@@ -130,8 +130,7 @@ function reserveBody(f: { fb: number; note: number; room: number; hold: number; 
   const L: ReserveLocals = { SIZE, ST: 4, MASK: 5, LEN: 6, OFF: 7, HL: 8, STEPS: 9, CONS: 10, PROD: 11, PEND: 12 };
   const c = new FuncBody([[6, I32], [3, I64]]);
   const fallback = (): void => {
-    for (let p = 0; p < 4; p++) c.localGet(p);
-    c.call(f.fb);
+    callWithParams(c, f.fb, 4);
     c.op(Op.return);
   };
   // not a ring, or no free slot: the JS reserve
@@ -186,8 +185,7 @@ function commitBody(discard: boolean, f: { fb: number; take: number }): FuncBody
   const [MAP, ST, MASK, HDR] = [3, 4, 5, 6];
   const c = new FuncBody([[4, I32]]);
   const fallback = (): void => {
-    for (let p = 0; p < 3; p++) c.localGet(p);
-    c.call(f.fb);
+    callWithParams(c, f.fb, 3);
     c.op(Op.return);
   };
   // a record this code did not reserve: the JS commit

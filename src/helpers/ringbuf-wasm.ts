@@ -46,7 +46,7 @@ import {
   RB,
   RINGBUF_STAT_NAMES,
 } from '../memory/ringbuf-layout.js';
-import { at, copyBody } from './wasm-code.js';
+import { at, callWithParams, copyBody } from './wasm-code.js';
 import type { HelperImport32 } from '../vm/helper-abi.js';
 
 /** the descriptor's max_entries word (maps/descriptor.ts) */
@@ -235,8 +235,7 @@ function outputBody(fb: number, copy: number): FuncBody {
   const L: ReserveLocals = { SIZE, ST: 5, MASK: 6, LEN: 7, OFF: 8, HL: 9, STEPS: 10, CONS: 11, PROD: 12, PEND: 13 };
   const c = new FuncBody([[6, I32], [3, I64]]);
   const fallback = (): void => {
-    for (let p = 0; p < 5; p++) c.localGet(p);
-    c.call(fb);
+    callWithParams(c, fb, 5);
     c.op(Op.return);
   };
   // st = the ring's control block; 0 (not a ring) or unknown flags: JS

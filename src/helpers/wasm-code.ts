@@ -1,7 +1,9 @@
 /**
  * Small pieces of hand-assembled WebAssembly the helpers' wasm forms share
- * (hash-probe.ts, hash-links.ts, ringbuf-wasm.ts): the byte-walk loop, an
- * early return, a counter step, an address push and a copy function.
+ * (hash-probe.ts, hash-links.ts, lpm-probe.ts, lpm-walk.ts, ringbuf-wasm.ts,
+ * ringbuf-reserve-wasm.ts): the byte-walk loop, an early return, a counter
+ * step, a bounded walk's end test, address pushes, the call of the operation
+ * a probe falls back to and a copy function.
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 
@@ -40,6 +42,35 @@ export function decrement(c: FuncBody, local: number): void {
   c.i32Const(1);
   c.op(Op.i32_sub);
   c.localSet(local);
+}
+/**
+ * push (i >=u max) | (steps == 0): where every walk of a chain of element
+ * numbers ends, at a number past the array (-1, none, included) or when its
+ * step budget (the most elements there are: a corrupted, cyclic chain) is spent.
+ */
+export function walkEnds(c: FuncBody, i: number, max: number, steps: number): void {
+  c.localGet(i);
+  c.localGet(max);
+  c.op(Op.i32_ge_u);
+  c.localGet(steps);
+  c.op(Op.i32_eqz);
+  c.op(Op.i32_or);
+}
+/** With an address and an index i on the stack: push address + i * 4 (word i of an i32 array). */
+export function plusWords(c: FuncBody): void {
+  c.i32Const(2);
+  c.op(Op.i32_shl);
+  c.op(Op.i32_add);
+}
+/** push the function's first n parameters and call `fn` with them (a probe's fallback: the operation it was given, same signature) */
+export function callWithParams(c: FuncBody, fn: number, n: number): void {
+  for (let p = 0; p < n; p++) c.localGet(p);
+  c.call(fn);
+}
+/** push i32 header word `w` of the state block whose address is in local `st` (the hash table's, the LPM trie's) */
+export function hdrGet(c: FuncBody, st: number, w: number): void {
+  c.localGet(st);
+  c.mem(Op.i32_load, 2, w * 4);
 }
 /** push base + j */
 export function at(c: FuncBody, base: number, j: number): void {

@@ -75,6 +75,7 @@ export const Op = {
   i64_ge_s: 0x59,
   i64_ge_u: 0x5a,
   i32_clz: 0x67,
+  i32_ctz: 0x68,
   i32_add: 0x6a,
   i32_sub: 0x6b,
   i32_mul: 0x6c,

@@ -1,0 +1,301 @@
+/**
+ * The steps of the LPM trie walk the WebAssembly lookup and update share
+ * (lpm-probe.ts says what they do and why they are safe): the walk's locals
+ * and start, one node's longest_prefix_match (kernel/bpf/lpm_trie.c), the
+ * key's leading bits kept in a local, and the step to the child the key's
+ * next bit picks (extract_bit).
+ */
+import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
+import { DESC_LPM_STATE, L, N } from '../memory/lpm-layout.js';
+import { at, callWithParams, chunks, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
+
+/** The locals both operations use (after their parameters). */
+export interface Walk {
+  KEY: number;
+  ST: number;
+  PLEN: number;
+  MAX: number;
+  POOL: number;
+  SLOT: number;
+  CAP: number;
+  NODE: number;
+  STEPS: number;
+  A: number;
+  NP: number;
+  LIMIT: number;
+  M: number;
+  I: number;
+  X: number;
+  K: number;
+  DS: number;
+  SH: number;
+  /** how many of the key's leading bits W holds: 64, 32 or 0 (data_size 8 or more, 4 to 7, less) */
+  KB: number;
+  /** (i64) the key's first KB bits in network order, from the top bit down */
+  W: number;
+}
+/** the i32 locals; W, an i64, follows them and the caller's own i32 locals (`more`) */
+export const WALK_LOCALS = 18;
+export function walkLocals(first: number, key: number, more: number): Walk {
+  const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'KB', 'SH'] as const;
+  const w = { KEY: key, W: first + WALK_LOCALS + more } as Walk;
+  names.forEach((n, i) => (w[n] = first + i));
+  return w;
+}
+
+/** Push the call's parameters and return what the next operation returns. */
+export function fallback(c: FuncBody, nParams: number): void {
+  callWithParams(c, 0, nParams);
+}
+
+/**
+ * The walk's start: st from the descriptor (none: not a trie, the next
+ * operation decides), the key's prefix length (past the data: `tooLong`
+ * decides), the header words in locals, node = the root.
+ */
+export function walkStart(c: FuncBody, w: Walk, nParams: number, tooLong: () => void): void {
+  const hdr = (word: number, local: number): void => {
+    hdrGet(c, w.ST, word);
+    c.localSet(local);
+  };
+  c.localGet(1); // the map pointer
+  c.mem(Op.i32_load, 2, DESC_LPM_STATE);
+  c.localTee(w.ST);
+  c.op(Op.i32_eqz);
+  returnIf(c, () => fallback(c, nParams));
+  c.localGet(w.KEY);
+  c.mem(Op.i32_load, 0, 0);
+  c.localSet(w.PLEN);
+  hdr(L.MAX_PREFIXLEN, w.MAX);
+  c.localGet(w.PLEN);
+  c.localGet(w.MAX);
+  c.op(Op.i32_gt_u);
+  returnIf(c, tooLong);
+  hdr(L.POOL, w.POOL);
+  hdr(L.SLOT, w.SLOT);
+  hdr(L.CAP, w.CAP);
+  c.localGet(w.SLOT);
+  c.localGet(w.SLOT);
+  c.i32Const(1);
+  c.op(Op.i32_sub);
+  c.op(Op.i32_and);
+  c.op(Op.i32_eqz);
+  c.blockStart(Op.if);
+  c.localGet(w.SLOT);
+  c.op(Op.i32_ctz);
+  c.localSet(w.SH);
+  c.end();
+  hdr(L.ROOT, w.NODE);
+  hdr(L.DATA_SIZE, w.DS);
+  keyBits(c, w);
+  c.localGet(w.CAP);
+  c.localSet(w.STEPS);
+}
+
+/** push min(x, y), unsigned */
+function minU(c: FuncBody, x: number, y: number): void {
+  c.localGet(x);
+  c.localGet(y);
+  c.localGet(x);
+  c.localGet(y);
+  c.op(Op.i32_lt_u);
+  c.op(Op.select);
+}
+
+/**
+ * Inside the walk's loop (its block `done` at depth 1): leave when the node
+ * is none (-1) or not one of the pool's, or the walk is longer than the
+ * pool (a cycle); else a = the node's address, np its prefix length and
+ * m = longest_prefix_match(node, key): the leading bits equal, at most
+ * min(np, the key's prefix length) (unsigned: a corrupted node's length
+ * cannot lift it past the key's). As the kernel's longest_prefix_match, a
+ * word at a time (4 bytes; then single bytes for a data size not a multiple
+ * of 4), stopping at the first word that differs or reaches the limit.
+ * A word is loaded little-endian, so its first byte in network order is its
+ * low byte: the first differing byte starts at bit k = ctz(x) & 24 of
+ * x = node ^ key, and the bits equal before it are k plus the leading zeros
+ * of that byte (clz(x >> k << 24)); x == 0 gives 0 + 32, the whole word.
+ * A word is read only while it lies within data_size bytes (the key's);
+ * before the byte at i the match is 8 * i < limit <= max_prefixlen, so
+ * every byte read is inside the key's data.
+ */
+export function nodeMatch(c: FuncBody, w: Walk): void {
+  walkEnds(c, w.NODE, w.CAP, w.STEPS);
+  c.brIf(1);
+  decrement(c, w.STEPS);
+  c.localGet(w.POOL);
+  c.localGet(w.SH);
+  c.u8(Op.if);
+  c.u8(I32);
+  c.localGet(w.NODE);
+  c.localGet(w.SH);
+  c.op(Op.i32_shl);
+  c.op(Op.else);
+  c.localGet(w.NODE);
+  c.localGet(w.SLOT);
+  c.op(Op.i32_mul);
+  c.op(Op.end);
+  c.op(Op.i32_add);
+  c.localTee(w.A);
+  c.mem(Op.i32_load, 2, N.PREFIXLEN);
+  c.localSet(w.NP);
+  minU(c, w.NP, w.PLEN);
+  c.localSet(w.LIMIT);
+  c.i32Const(0);
+  c.localSet(w.M);
+  c.i32Const(0);
+  c.localSet(w.I);
+  c.blockStart(Op.block); // cmp
+  // m += the equal leading bits of x = node ^ key (pushed by `xor`); out of cmp once x differs or m reaches the limit
+  const step = (xor: () => void, bits: () => void): void => {
+    xor();
+    c.localSet(w.X);
+    c.localGet(w.M);
+    bits();
+    c.op(Op.i32_add);
+    c.localTee(w.M);
+    c.localGet(w.LIMIT);
+    c.op(Op.i32_ge_u);
+    c.localGet(w.X);
+    c.op(Op.i32_or);
+    c.brIf(2);
+  };
+  const xorAt = (load: number): void => {
+    at(c, w.A, w.I);
+    c.mem(load, 0, N.DATA);
+    at(c, w.KEY, w.I);
+    c.mem(load, 0, 4);
+    c.op(Op.i32_xor);
+  };
+  chunks(c, w.I, w.DS, 4, () =>
+    step(
+      () => xorAt(Op.i32_load),
+      () => {
+        // k + clz(x >> k << 24), k = ctz(x) & 24
+        c.localGet(w.X);
+        c.op(Op.i32_ctz);
+        c.i32Const(24);
+        c.op(Op.i32_and);
+        c.localTee(w.K);
+        c.localGet(w.X);
+        c.localGet(w.K);
+        c.op(Op.i32_shr_u);
+        c.i32Const(24);
+        c.op(Op.i32_shl);
+        c.op(Op.i32_clz);
+        c.op(Op.i32_add);
+      },
+    ),
+  );
+  chunks(c, w.I, w.DS, 1, () =>
+    step(
+      () => xorAt(Op.i32_load8_u),
+      () => {
+        // clz(x << 24 | 1 << 23): 8 when x == 0
+        c.localGet(w.X);
+        c.i32Const(24);
+        c.op(Op.i32_shl);
+        c.i32Const(1 << 23);
+        c.op(Op.i32_or);
+        c.op(Op.i32_clz);
+      },
+    ),
+  );
+  c.end();
+  minU(c, w.M, w.LIMIT);
+  c.localSet(w.M);
+}
+
+/**
+ * W = the key's first 8 data bytes big-endian (KB = 64) when it has 8, else
+ * its first 4 in W's top half (KB = 32) when it has 4, else nothing (KB = 0):
+ * a byte swap, (x >> 8 & m8) | (x & m8) << 8 with m8 = 0x00ff.., the same
+ * for 16-bit halves, then the 32-bit halves swapped by a rotation. Only
+ * bytes inside the key's data are read.
+ */
+function keyBits(c: FuncBody, w: Walk): void {
+  const swap = (shift: number, mask: bigint): void => {
+    c.localGet(w.W);
+    c.i64Const32(shift);
+    c.op(Op.i64_shr_u);
+    c.i64Const(mask);
+    c.op(Op.i64_and);
+    c.localGet(w.W);
+    c.i64Const(mask);
+    c.op(Op.i64_and);
+    c.i64Const32(shift);
+    c.op(Op.i64_shl);
+    c.op(Op.i64_or);
+    c.localSet(w.W);
+  };
+  c.localGet(w.DS);
+  c.i32Const(4);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  c.localGet(w.DS);
+  c.i32Const(8);
+  c.op(Op.i32_ge_u);
+  c.blockStart(Op.if);
+  c.localGet(w.KEY);
+  c.mem(Op.i64_load, 0, 4);
+  c.localSet(w.W);
+  c.i32Const(64);
+  c.localSet(w.KB);
+  c.op(Op.else);
+  // the 4 bytes in W's low half: after the swap they are its top half
+  c.localGet(w.KEY);
+  c.mem(Op.i64_load32_u, 0, 4);
+  c.localSet(w.W);
+  c.i32Const(32);
+  c.localSet(w.KB);
+  c.end();
+  swap(8, 0x00ff00ff00ff00ffn);
+  swap(16, 0x0000ffff0000ffffn);
+  c.localGet(w.W);
+  c.i64Const32(32);
+  c.op(Op.i64_rotl);
+  c.localSet(w.W);
+  c.end();
+}
+
+/**
+ * node = child[bit np of the key's data] (the kernel's extract_bit), then on
+ * round the loop (np < max_prefixlen here: the callers' proofs). A bit
+ * among the key's first KB comes from W (no load on the walk's chain of
+ * dependent loads); a later one from its byte of the key.
+ */
+export function nextChild(c: FuncBody, w: Walk): void {
+  c.localGet(w.A);
+  c.localGet(w.NP);
+  c.localGet(w.KB);
+  c.op(Op.i32_lt_u);
+  c.u8(Op.if);
+  c.u8(I32);
+  c.localGet(w.W);
+  c.localGet(w.NP);
+  c.op(Op.i64_extend_i32_u);
+  c.op(Op.i64_shl);
+  c.i64Const32(63);
+  c.op(Op.i64_shr_u);
+  c.op(Op.i32_wrap_i64);
+  c.op(Op.else);
+  c.localGet(w.KEY);
+  c.localGet(w.NP);
+  c.i32Const(3);
+  c.op(Op.i32_shr_u);
+  c.op(Op.i32_add);
+  c.mem(Op.i32_load8_u, 0, 4);
+  c.i32Const(7);
+  c.localGet(w.NP);
+  c.i32Const(7);
+  c.op(Op.i32_and);
+  c.op(Op.i32_sub);
+  c.op(Op.i32_shr_u);
+  c.i32Const(1);
+  c.op(Op.i32_and);
+  c.op(Op.end);
+  plusWords(c);
+  c.mem(Op.i32_load, 2, N.CHILD);
+  c.localSet(w.NODE);
+  c.br(0);
+}
