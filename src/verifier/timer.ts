@@ -31,7 +31,6 @@ import type { Verifier } from './env.js';
 import { VerifierState, Frame } from './state.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { frameStr } from './log.js';
 
 /** ARG_PTR_TO_TIMER: check_reg_type (a map value, not NULL), then process_timer_func. */
 export function timerArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
@@ -112,10 +111,6 @@ export function pushAsyncCallback(env: Verifier, meta: CallArgMeta): void {
   env.work.push({ st, insn: meta.funcTarget, from: i, cp: null });
   env.curStates++;
   if (env.curStates > env.peakStates) env.peakStates = env.curStates;
-  if (env.logLevel > 0) {
-    env.flushInsnLog();
-    env.log(`async callback:\n ${frameStr(f, env)}`);
-  }
 }
 
 /** An async callback's frame (frame 0 of its own state): its exit is checked as check_return_code's in_async_callback_fn. */
