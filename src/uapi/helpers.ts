@@ -64,7 +64,6 @@ export interface HelperVariant {
 
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 
-const TIMER = 'timers (ARG_PTR_TO_TIMER in a map value, async callbacks) are not modelled by tsbpf';
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
 const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
 /** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
@@ -119,10 +118,11 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // spin locks in map values: judged in verifier/spin-lock.ts; no-ops at run time (helpers/spin-lock.ts says why)
   ['spin_lock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
   ['spin_unlock', p('VOID', ['PTR_TO_SPIN_LOCK']), { privileged: true, impl: 'helpers/spin-lock' }],
-  ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
-  ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true, unmodelled: TIMER }],
-  ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true, unmodelled: TIMER }],
-  ['timer_cancel', p('INTEGER', ['PTR_TO_TIMER'], GPL), { privileged: true, unmodelled: TIMER }],
+  // timers in map values: judged in verifier/timer.ts (the callback verified as an async callback)
+  ['timer_init', p('INTEGER', ['PTR_TO_TIMER', 'CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true }],
+  ['timer_set_callback', p('INTEGER', ['PTR_TO_TIMER', 'PTR_TO_FUNC'], GPL), { privileged: true }],
+  ['timer_start', p('INTEGER', ['PTR_TO_TIMER', 'ANYTHING', 'ANYTHING'], GPL), { privileged: true }],
+  ['timer_cancel', p('INTEGER', ['PTR_TO_TIMER'], GPL), { privileged: true }],
   // kernel/bpf/helpers.c and ringbuf.c: dynptrs (verifier/dynptr.ts)
   ['dynptr_from_mem', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_UNINIT_DYNPTR_LOCAL']), { privileged: true, impl: 'helpers/dynptr' }],
   ['ringbuf_reserve_dynptr', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_DYNPTR_RINGBUF']), { privileged: true, impl: 'helpers/dynptr' }],

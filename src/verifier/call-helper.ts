@@ -17,6 +17,7 @@ import { BPF_FUNC, HELPER_TAIL_CALL } from '../uapi/helper-ids.js';
 import { mapTypeId } from './btf-access.js';
 import { checkExit } from './call.js';
 import { pushCallbackCall } from './callback.js';
+import { pushAsyncCallback } from './timer.js';
 import { type CallArgMeta, checkFuncArg } from './helper-args.js';
 import { RET_TYPES } from './helper-ret.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
@@ -170,6 +171,8 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   // bpf_loop and bpf_for_each_map_elem: the callback is verified with the arguments the helper passes.
   const callback = pushCallbackCall(env, meta);
   if (callback >= 0) return callback;
+  // bpf_timer_set_callback: the callback is verified later, on its own (timer.ts)
+  if (id === BPF_FUNC.timer_set_callback && meta.funcTarget >= 0) pushAsyncCallback(env, meta);
   for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   const ret = RET_TYPES[proto.ret];

@@ -20,6 +20,7 @@ import { checkHelperCall } from './call-helper.js';
 import { callbackReturn } from './callback.js';
 import { sockRefLeak } from './sock.js';
 import { checkCallUnderLock, checkNoLock } from './spin-lock.js';
+import { ASYNC_CALLBACK_RET, isAsyncCallbackFrame } from './timer.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
   if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
@@ -106,7 +107,9 @@ export function checkExit(env: Verifier): number {
     if (env.logLevel > 0) { env.flushInsnLog(); env.log(`returning from callee:\n ${frameStr(f, env)}\nto caller at ${f.callsite + 1}:\n ${frameStr(caller, env)}`); }
     return f.callsite + 1;
   }
-  if (f.subprog !== 0) return checkGlobalExit(env, i, r0);
+  // an async callback (timer.ts) ends like a program of its own, with R0 checked against [0, 0]
+  const asyncCb = isAsyncCallbackFrame(f);
+  if (f.subprog !== 0 && !asyncCb) return checkGlobalExit(env, i, r0);
   if (st.rcuLock)
     throw new Reject({
       errno: 'EINVAL',
@@ -132,24 +135,25 @@ export function checkExit(env: Verifier): number {
     hint: 'return a number, not a pointer',
     rule: 'unprivileged programs may not return pointers',
   });
-  const range = unchecked ? undefined : env.rules.retRange;
+  const range = asyncCb ? ASYNC_CALLBACK_RET : unchecked ? undefined : env.rules.retRange;
+  const where = asyncCb ? 'At async callback return' : 'At program exit';
   if (range) {
     if (r0.type !== 'scalar') throw new Reject({
       errno: 'EINVAL',
-      message: `At program exit the register R0 is not a known value (${regTypeStr(r0)})`,
+      message: `${where} the register R0 is not a known value (${regTypeStr(r0)})`,
       insn: i,
       regs: [0],
     });
     // retval_range_within: the 64-bit bounds, or the signed 32-bit ones (return_32bit, lsm hooks)
-    const [lo, hi] = env.rules.retRange32 ? [BigInt(r0.s.s32min), BigInt(r0.s.s32max)] : [r0.s.smin, r0.s.smax];
+    const [lo, hi] = env.rules.retRange32 && !asyncCb ? [BigInt(r0.s.s32min), BigInt(r0.s.s32max)] : [r0.s.smin, r0.s.smax];
     if (lo < BigInt(range[0]) || hi > BigInt(range[1]))
       throw new Reject({
         errno: 'EINVAL',
-        message: `At program exit the register R0 has${rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`,
+        message: `${where} the register R0 has${rangeText(r0)} should have been in [${range[0]}, ${range[1]}]`,
         insn: i,
         regs: [0],
         hint: `return a value in [${range[0]}, ${range[1]}]`,
-        rule: `${env.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`,
+        rule: asyncCb ? 'a timer callback must return 0' : `${env.rules.name} programs must return a value in [${range[0]}, ${range[1]}]`,
       });
   }
   if (st.refs.length) throw unreleasedRef(env, i);

@@ -9,6 +9,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 
 export class CfgError extends Error {
@@ -178,7 +179,8 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
     else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[jumpTarget(ins, i)] = 1;
     else if (ins.code === op.OP_CALL) {
       if (i + 1 < n) prunePoint[i + 1] = 1;
-      if (ins.src === op.BPF_PSEUDO_CALL) prunePoint[i] = 1;
+      // (and an async-callback-calling helper: is_state_visited before it pushes another async state)
+      if (ins.src === op.BPF_PSEUDO_CALL || (ins.src === 0 && ins.imm === BPF_FUNC.timer_set_callback)) prunePoint[i] = 1;
     }
     if (ins.code === op.OP_LDDW) i++;
   }

@@ -139,7 +139,7 @@ export function bpfCheck(env: Verifier): void {
   }
   // check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack.
   const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(env.rules.name);
-  const e = checkMaxStackDepth(env.insns, env.cfg.subprogStarts, (k) => env.stackDepth[k] ?? 0, privStackType);
+  const e = checkMaxStackDepth(env.insns, env.cfg.subprogStarts, (k) => env.stackDepth[k] ?? 0, privStackType, env.asyncCallbacks);
   if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
 }
 

@@ -160,6 +160,8 @@ export class Verifier implements MapNames {
   readonly explored = new Map<number, Checkpoint[]>();
   readonly work: WorkItem[] = [];
   readonly stackDepth: number[] = [];
+  /** async callbacks (bpf_timer_set_callback's; the kernel's is_async_cb), by first instruction: the maps they were entered with (timer.ts); stack-depth roots */
+  readonly asyncCallbacks = new Map<number, Set<number>>();
   cur!: VerifierState;
   cp: Checkpoint | null = null;
   idx = 0;

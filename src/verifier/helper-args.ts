@@ -20,6 +20,7 @@ import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import { percpuBtfIdArg } from './ksym.js';
 import { spinLockArg } from './spin-lock.js';
+import { timerArg, checkTimerMap } from './timer.js';
 import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
@@ -48,6 +49,8 @@ export interface CallArgMeta {
   /** the initialised dynptr argument (dynptr_data's slice, dynptr_write to an skb), or the register of the one released */
   dynptr?: DynptrInfo;
   dynptrRelease?: number;
+  /** the map of a PTR_TO_TIMER argument (timer.ts), which a later CONST_MAP_PTR must be */
+  timerMap?: number;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -106,6 +109,7 @@ function mapPtrArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   const { reg } = a;
   // A map-in-map lookup's result is a map pointer only once null-checked (mark_ptr_or_null_reg).
   if (reg.type !== 'map_ptr' || reg.maybeNull) badArg(env, meta, a, 'map_ptr');
+  checkTimerMap(env, meta, a.r, reg.map);
   meta.mapIdx = reg.map;
 }
 
@@ -414,6 +418,7 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
   PTR_TO_PERCPU_BTF_ID: (env, meta, a) => percpuBtfIdArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_SPIN_LOCK: (env, meta, a) => spinLockArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
+  PTR_TO_TIMER: (env, meta, a) => timerArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_DYNPTR: dynptrHelperArg,
   PTR_TO_UNINIT_DYNPTR_LOCAL: dynptrHelperArg,
   PTR_TO_UNINIT_DYNPTR_RINGBUF: dynptrHelperArg,

@@ -10,6 +10,7 @@ import { U64, tnumIsConst, tnumIsUnknown, tnumStr } from './tnum.js';
 import { S64_MIN, S64_MAX, S32_MIN, S32_MAX, U32_MAX } from './scalar.js';
 import { type Reg, regTypeStr } from './types.js';
 import { type Frame, type VerifierState, SLOT_CHAR, STACK_SPILL, STACK_ITER, STACK_DYNPTR } from './state.js';
+import { isAsyncCallbackFrame } from './timer.js';
 
 export interface MapNames {
   name(map: number): string | undefined;
@@ -129,7 +130,8 @@ export function frameStr(f: Frame, maps: MapNames, only?: { regs: Set<number>; s
     if (s) out.push(s);
   }
   if (refs && refs.length) out.push(`refs=${refs.join(',')}`);
-  if (f.callbackOf) out.push('cb');
+  // (print_verifier_state: an async callback's frame is marked apart)
+  if (f.callbackOf) out.push(isAsyncCallbackFrame(f) ? 'async_cb' : 'cb');
   return out.join(' ');
 }
 

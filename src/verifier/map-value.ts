@@ -28,7 +28,7 @@ export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: numbe
     throw new Reject({
       errno: 'EACCES',
       message: (what === 'map'
-      ? `invalid access to map value, value_size=${limit} off=${lo} size=${size}`
+      ? `invalid access to map ${base.type === 'map_key' ? 'key, key_size' : 'value, value_size'}=${limit} off=${lo} size=${size}`
       : `invalid access to memory, mem_size=${limit} off=${lo} size=${size}`) + `\nR${ptrReg} min value is outside of the allowed memory range`,
       insn: i,
       regs: [ptrReg],
@@ -50,7 +50,7 @@ export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: numbe
     throw new Reject({
       errno: 'EACCES',
       message: (what === 'map'
-      ? `invalid access to map value, value_size=${limit} off=${hi} size=${size}`
+      ? `invalid access to map ${base.type === 'map_key' ? 'key, key_size' : 'value, value_size'}=${limit} off=${hi} size=${size}`
       : `invalid access to memory, mem_size=${limit} off=${hi} size=${size}`) + `\nR${ptrReg} max value is outside of the allowed memory range`,
       insn: i,
       regs: [ptrReg],

@@ -49,10 +49,17 @@ export function keepsLockId(env: Verifier, r: Reg): boolean {
   return r.type === 'map_value' && env.maps[r.map]?.fields?.spinLock !== undefined;
 }
 
-/** check_map_prog_compatibility: the program types that may not use a map holding a lock. */
+/** check_map_prog_compatibility: the program types that may not use a map holding a lock (or a timer). */
 export function checkLockMapProgType(env: Verifier, i: number, m: VerifierMapInfo): void {
-  if (m.fields?.spinLock === undefined) return;
   const t: ProgTypeName = env.input.progType;
+  if (m.fields?.timer !== undefined && m.fields.spinLock === undefined && TRACING_TYPES.has(t)) throw new Reject({
+    errno: 'EINVAL',
+    message: 'tracing progs cannot use bpf_timer yet',
+    insn: i,
+    hint: 'keep the timer in a map only fentry/fexit, tc, xdp, syscall or other program types use',
+    rule: `${t} programs may not use a map whose value holds a bpf_timer`,
+  });
+  if (m.fields?.spinLock === undefined) return;
   const why = t === 'socket_filter' ? 'socket filter progs cannot use bpf_spin_lock yet'
     : TRACING_TYPES.has(t) ? 'tracing progs cannot use bpf_spin_lock yet' : undefined;
   if (why) throw new Reject({

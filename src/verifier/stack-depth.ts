@@ -16,6 +16,9 @@
  * - a function that makes a tail call is not entered with 256 or more bytes
  *   of callers' stack below it (32 tail calls x 256 bytes bound the stack);
  * - no LD_ABS/LD_IND in a callback or a function a callback calls.
+ * An async callback (bpf_timer_set_callback's) runs on a stack of its own: its
+ * chains are walked from it as another root, and the main program's walk
+ * follows it only where a function calls it directly (not its ld_imm64).
  */
 import { calleeStart, isPseudoCall, isPseudoFunc } from '../isa/control-flow.js';
 import { HELPER_TAIL_CALL } from '../uapi/helper-ids.js';
@@ -37,6 +40,8 @@ export function checkMaxStackDepth(
   stackDepth: (k: number) => number,
   /** the program type has JIT private stacks (bpf_enable_priv_stack) */
   privStackType = false,
+  /** the first instructions of the async callbacks (the kernel's is_async_cb subprogs) */
+  asyncCallbacks: { has(start: number): boolean } = new Set(),
 ): StackDepthError | undefined {
   const depthOf = (k: number): number => Math.ceil(stackDepth(k) / 16) * 16;
   const n = insns.length;
@@ -61,52 +66,67 @@ export function checkMaxStackDepth(
   const privStack = privStackType && !hasTailCall.some((x) => x);
   /** PRIV_STACK_ADAPTIVE: the frame is on a private stack (BPF_PRIV_STACK_MIN_SIZE = 64) */
   const adaptive = (k: number): boolean => privStack && depthOf(k) >= 64;
-  // An explicit stack, as the kernel's (recursion would follow a recursive program forever).
-  const retInsn: number[] = [];
-  const retProg: number[] = [];
-  let idx = 0;
-  let i = starts[0]!;
-  let depth = 0;
-  let frame = 0;
-  for (;;) {
-    // process_func: entering function idx
-    if (hasLdAbs[idx] && (isCb[idx] || retProg.slice(0, frame).some((k) => isCb[k])))
-      return { errno: 'EINVAL', message: 'cannot use BPF_LD_[ABS|IND] within callback', insn: starts[idx]!, hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
-        rule: 'legacy packet loads cannot be used in a callback, which has no way to end the program' };
-    if (idx && hasTailCall[idx] && depth >= 256)
-      return { errno: 'EACCES', message: `tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, insn: starts[idx]!,
-        hint: 'use less stack in the functions that call this one, or move the tail call to a shallower function',
-        rule: 'a function that tail-calls must be entered with less than 256 bytes of stack below it' };
-    if (!adaptive(idx)) depth += depthOf(idx);
-    if (depth > op.MAX_BPF_STACK)
-      return { errno: 'EACCES', message: `combined stack size of ${frame + 1} calls is ${depth}. Too large`, insn: starts[idx]!,
-        hint: 'move large buffers into a per-CPU array map', rule: 'the stack frames of a call chain exceed 512 bytes together' };
-    // continue_func: scan the rest of function idx for calls
-    let entered = false;
-    while (!entered) {
-      for (; i < end(idx); i++) {
-        const ins = insns[i]!;
-        if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
-        retInsn[frame] = i + 1;
-        retProg[frame] = idx;
-        const next = calleeStart(ins, i);
-        i = next;
-        idx = subprogOf(next);
-        frame++;
-        if (frame >= op.MAX_CALL_FRAMES)
-          return { errno: 'E2BIG', message: `the call stack of ${frame} frames is too deep !`, insn: retInsn[frame - 1]! - 1,
-            hint: 'flatten the call chain (at most 8 nested functions); recursion is never allowed, whatever its run-time bound',
-            rule: 'the static call graph has a chain of more than 8 functions (or a recursive call)' };
-        entered = true;
-        break;
+  const isAsync = starts.map((s) => asyncCallbacks.has(s));
+  // check_max_stack_depth: the async callbacks' roots, last function first, then the main program's
+  for (let k = starts.length - 1; k >= 0; k--) {
+    if (k && !isAsync[k]) continue;
+    const e = walk(k);
+    if (e) return e;
+  }
+  return undefined;
+
+  function walk(root: number): StackDepthError | undefined {
+    // (private stacks are the main program's only)
+    const adapt = (k: number): boolean => root === 0 && adaptive(k);
+    // An explicit stack, as the kernel's (recursion would follow a recursive program forever).
+    const retInsn: number[] = [];
+    const retProg: number[] = [];
+    let idx = root;
+    let i = starts[root]!;
+    let depth = 0;
+    let frame = 0;
+    for (;;) {
+      // process_func: entering function idx
+      if (hasLdAbs[idx] && (isCb[idx] || retProg.slice(0, frame).some((k) => isCb[k])))
+        return { errno: 'EINVAL', message: 'cannot use BPF_LD_[ABS|IND] within callback', insn: starts[idx]!, hint: 'read packet bytes with bpf_skb_load_bytes() inside callbacks',
+          rule: 'legacy packet loads cannot be used in a callback, which has no way to end the program' };
+      if (idx && hasTailCall[idx] && depth >= 256)
+        return { errno: 'EACCES', message: `tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, insn: starts[idx]!,
+          hint: 'use less stack in the functions that call this one, or move the tail call to a shallower function',
+          rule: 'a function that tail-calls must be entered with less than 256 bytes of stack below it' };
+      if (!adapt(idx)) depth += depthOf(idx);
+      if (depth > op.MAX_BPF_STACK)
+        return { errno: 'EACCES', message: `combined stack size of ${frame + 1} calls is ${depth}. Too large`, insn: starts[idx]!,
+          hint: 'move large buffers into a per-CPU array map', rule: 'the stack frames of a call chain exceed 512 bytes together' };
+      // continue_func: scan the rest of function idx for calls
+      let entered = false;
+      while (!entered) {
+        for (; i < end(idx); i++) {
+          const ins = insns[i]!;
+          if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
+          // async callbacks don't increase the program's stack unless called directly
+          if (isPseudoFunc(ins) && isAsync[subprogOf(calleeStart(ins, i))]) continue;
+          retInsn[frame] = i + 1;
+          retProg[frame] = idx;
+          const next = calleeStart(ins, i);
+          i = next;
+          idx = subprogOf(next);
+          frame++;
+          if (frame >= op.MAX_CALL_FRAMES)
+            return { errno: 'E2BIG', message: `the call stack of ${frame} frames is too deep !`, insn: retInsn[frame - 1]! - 1,
+              hint: 'flatten the call chain (at most 8 nested functions); recursion is never allowed, whatever its run-time bound',
+              rule: 'the static call graph has a chain of more than 8 functions (or a recursive call)' };
+          entered = true;
+          break;
+        }
+        if (entered) break;
+        // the end of function idx: return to the caller
+        if (frame === 0) return undefined;
+        if (!adapt(idx)) depth -= depthOf(idx);
+        frame--;
+        i = retInsn[frame]!;
+        idx = retProg[frame]!;
       }
-      if (entered) break;
-      // the end of function idx: return to the caller
-      if (frame === 0) return undefined;
-      if (!adaptive(idx)) depth -= depthOf(idx);
-      frame--;
-      i = retInsn[frame]!;
-      idx = retProg[frame]!;
     }
   }
 }

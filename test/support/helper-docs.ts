@@ -70,8 +70,8 @@ and what tsbpf does with a call to it:
 - **runs**: tsbpf implements it (${implemented} helpers), in the module named;
 - **verified**: \`tsbpf prog load\` and \`verify()\` judge the program as Linux does; a
   \`Runtime\` refuses to load it with ENOTSUPP naming the helper (${judged - implemented} helpers);
-- **refused**: the verifier does not model what the helper needs (locks, timers, dynptrs,
-  sockets, kernel objects) and refuses the program with ENOTSUPP, never with a verdict
+- **refused**: the verifier does not model what the helper needs (kptrs, kernel objects of
+  struct_ops) and refuses the program with ENOTSUPP, never with a verdict
   Linux would not give (${HELPERS.size - judged} helpers).
 
 | id | helper | prototype | program types | tsbpf |

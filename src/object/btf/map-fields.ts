@@ -19,7 +19,7 @@ const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 /**
  * btf_parse_fields for the fields tsbpf models: where `struct bpf_spin_lock` and
  * `struct bpf_timer` sit in the value type `typeId` (members, and members of nested
- * structs; the first of each kind). Undefined when the value has neither.
+ * structs; or a global data section's variables; the first of each kind). Undefined when the value has neither.
  */
 export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undefined {
   const out: MapValueFields = {};
@@ -35,8 +35,22 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
       else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
     }
   };
+  // a global data section's value (.bss, .data): its variables, each at its offset (btf_find_datasec_var)
+  const datasec = (): boolean => {
+    const t = btf.typeById(btf.resolve(typeId));
+    if (t.kind !== 'datasec') return false;
+    for (const v of t.vars) {
+      const vt = btf.typeById(v.typeId);
+      if (vt.kind !== 'var') continue;
+      const mt = btf.typeById(btf.resolve(vt.typeId));
+      if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= v.offset;
+      else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= v.offset;
+      else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, v.offset, 1);
+    }
+    return true;
+  };
   try {
-    walk(typeId, 0, 0);
+    if (!datasec()) walk(typeId, 0, 0);
   } catch {
     return undefined;
   }
