@@ -205,6 +205,19 @@ export class Frame {
   }
 
   /**
+   * Register r made the frame's own as reg() does, but a copy keeps the Scalar it shares: for a
+   * caller that replaces the register's Scalar (`reg.s = ...`) before any other change.
+   */
+  regForNewScalar(r: number): Reg {
+    let x = this.regs[r]!;
+    if (x.shared) {
+      x = x.clone(x.s);
+      this.regs[r] = x;
+    }
+    return x;
+  }
+
+  /**
    * Slot `spi`, to be written: created when never touched, copied first when shared with
    * another frame. Reads go through `stack[spi]`; every write must come through here.
    */
@@ -292,11 +305,19 @@ export class VerifierState {
 
   /**
    * A clone for the other side of a branch whose sides are then refined in place: registers
-   * `a` and `b` (-1: none) of the top frame are made private in both states first.
+   * `a` and `b` (-1: none) of the top frame are made private in both states first. With
+   * `newScalars`, the refinement gives both registers new Scalars (a comparison of two scalars,
+   * branch.ts setScalar) or drops the state: their copies share the old Scalar meanwhile
+   * instead of copying it (Frame.regForNewScalar).
    */
-  cloneOwning(a: number, b: number): VerifierState {
+  cloneOwning(a: number, b: number, newScalars = false): VerifierState {
     const c = this.clone();
     const f = this.cur, g = c.cur;
+    if (newScalars) {
+      if (a >= 0) { f.regForNewScalar(a); g.regForNewScalar(a); }
+      if (b >= 0) { f.regForNewScalar(b); g.regForNewScalar(b); }
+      return c;
+    }
     if (a >= 0) { f.reg(a); g.reg(a); }
     if (b >= 0) { f.reg(b); g.reg(b); }
     return c;

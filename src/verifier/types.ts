@@ -103,8 +103,12 @@ export class Reg {
     this.s = s ?? Scalar.unknown();
   }
 
-  clone(): Reg {
-    const r = new Reg(this.s.clone());
+  /**
+   * A copy; with `s`, one that takes that Scalar as is instead of a copy of this one's (for a
+   * caller that replaces the scalar before any change: state.ts cloneOwning).
+   */
+  clone(s?: Scalar): Reg {
+    const r = new Reg(s ?? this.s.clone());
     r.type = this.type;
     r.maybeNull = this.maybeNull;
     r.off = this.off;
