@@ -129,7 +129,7 @@ export class StackSlot {
 export class Frame {
   regs: Reg[];
   /** the slots by spi; read it directly, write only through slot() (copy-on-write) */
-  stack: Array<StackSlot | undefined> = [];
+  stack: Array<StackSlot | undefined>;
   /** instruction index of the call that created this frame (-1 for the main frame) */
   callsite: number;
   /** first instruction of the function this frame runs */
@@ -150,8 +150,10 @@ export class Frame {
    */
   stackOwned = true;
 
-  constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[]) {
+  /** `regs` and `stack` given: the frame takes them as they are (a clone makes no throw-away arrays). */
+  constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[], stack?: Array<StackSlot | undefined>) {
     this.regs = regs ?? Array.from({ length: 11 }, () => Reg.notInit());
+    this.stack = stack ?? [];
     this.callsite = callsite;
     this.subprog = subprog;
   }
@@ -166,10 +168,9 @@ export class Frame {
       const x = regs[r]!;
       if (!x.shared) shareReg(x);
     }
-    const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
     // Copy-on-write stack: both frames now hold the same array, and the first write through
     // either frame's slot() gives that frame its own array, then its own copy of the slot.
-    f.stack = this.stack;
+    const f = new Frame(this.frameno, this.callsite, this.subprog, regs, this.stack);
     f.stackOwned = this.stackOwned = false;
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
@@ -249,8 +250,8 @@ export interface PathStep {
 }
 
 export class VerifierState {
-  frames: Frame[] = [];
-  refs: RefState[] = [];
+  frames: Frame[];
+  refs: RefState[];
   /** the branch decisions that led here, newest first */
   path: PathStep | null = null;
   /** may_goto fall-throughs taken on this path (the kernel's may_goto_depth) */
@@ -262,6 +263,12 @@ export class VerifierState {
   /** the bpf_spin_lock held (the kernel's active_lock; spin-lock.ts), null when none */
   activeLock: ActiveLock | null = null;
 
+  /** `frames` and `refs` given: the state takes them as they are (a clone makes no throw-away arrays). */
+  constructor(frames?: Frame[], refs?: RefState[]) {
+    this.frames = frames ?? [];
+    this.refs = refs ?? [];
+  }
+
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
   }
@@ -271,10 +278,8 @@ export class VerifierState {
   }
 
   clone(): VerifierState {
-    const s = new VerifierState();
-    s.frames = this.frames.map((f) => f.clone());
     // (a reference's entry is never changed, only added or removed: the array is copied, not them)
-    s.refs = this.refs.length ? this.refs.slice() : [];
+    const s = new VerifierState(this.frames.map((f) => f.clone()), this.refs.length ? this.refs.slice() : []);
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
     s.rcuLock = this.rcuLock;
