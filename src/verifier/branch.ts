@@ -85,7 +85,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
     return taken === 1 ? target : fall;
   }
-  const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1);
+  const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
   let tOk = true, fOk = true;

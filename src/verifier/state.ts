@@ -10,7 +10,7 @@
  * Byte j of a slot is the byte at fp - 8*spi - j - 1, as the kernel indexes
  * slot_type[], so the log prints a slot from its highest address down.
  *
- * Copies are copy-on-write: a clone shares registers (frozen), the stack array
+ * Copies are copy-on-write: a clone shares registers (shareReg), the stack array
  * and the slots; Frame.reg and Frame.slot hand out a private copy before a
  * change. A new field of the state is copied in VerifierState.clone or
  * Frame.clone and compared in prune.ts statesEqual.
@@ -19,14 +19,24 @@ import type { ActiveLock } from './spin-lock.js';
 import { Reg, type DynptrType } from './types.js';
 
 /**
- * Mark a register as held by more than one frame, and freeze it and its Scalar: from now on
- * it is only read, and a change goes to a copy (Frame.reg). (A register is shared once: every
- * later clone passes the same frozen object on.)
+ * Whether a shared register is frozen, so that a write that skips Frame.reg throws instead of
+ * changing another state. Freezing costs a runtime call per register shared (a tenth of the
+ * walk's time on large programs), so the verifier runs without it; the tests turn it on, to
+ * catch a write that breaks copy-on-write.
+ */
+export const cowGuard = { freeze: false };
+
+/**
+ * Mark a register as held by more than one frame: from now on it is only read, and a change
+ * goes to a copy (Frame.reg). (A register is shared once: every later clone passes the same
+ * object on.) With cowGuard.freeze, it and its Scalar are frozen too.
  */
 function shareReg(r: Reg): void {
   r.shared = true;
-  Object.freeze(r.s);
-  Object.freeze(r);
+  if (cowGuard.freeze) {
+    Object.freeze(r.s);
+    Object.freeze(r);
+  }
 }
 
 // (stack-liveness.ts counts no store as a read, since no store checks what it overwrites: a
@@ -119,7 +129,7 @@ export class StackSlot {
 export class Frame {
   regs: Reg[];
   /** the slots by spi; read it directly, write only through slot() (copy-on-write) */
-  stack: Array<StackSlot | undefined> = [];
+  stack: Array<StackSlot | undefined>;
   /** instruction index of the call that created this frame (-1 for the main frame) */
   callsite: number;
   /** first instruction of the function this frame runs */
@@ -140,15 +150,17 @@ export class Frame {
    */
   stackOwned = true;
 
-  constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[]) {
+  /** `regs` and `stack` given: the frame takes them as they are (a clone makes no throw-away arrays). */
+  constructor(public frameno: number, callsite: number, subprog: number, regs?: Reg[], stack?: Array<StackSlot | undefined>) {
     this.regs = regs ?? Array.from({ length: 11 }, () => Reg.notInit());
+    this.stack = stack ?? [];
     this.callsite = callsite;
     this.subprog = subprog;
   }
 
   clone(): Frame {
     // Clones happen at every branch and checkpoint: copy-on-write registers, like the slots
-    // below. Both frames now hold the same register objects, frozen (shareReg), and the first
+    // below. Both frames now hold the same register objects (shareReg), and the first
     // write through either frame's reg() copies the one written. Most registers are not
     // written before the next clone or the end of the path.
     const regs = this.regs.slice();
@@ -156,10 +168,9 @@ export class Frame {
       const x = regs[r]!;
       if (!x.shared) shareReg(x);
     }
-    const f = new Frame(this.frameno, this.callsite, this.subprog, regs);
     // Copy-on-write stack: both frames now hold the same array, and the first write through
     // either frame's slot() gives that frame its own array, then its own copy of the slot.
-    f.stack = this.stack;
+    const f = new Frame(this.frameno, this.callsite, this.subprog, regs, this.stack);
     f.stackOwned = this.stackOwned = false;
     f.callbackOf = this.callbackOf;
     f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
@@ -189,6 +200,19 @@ export class Frame {
     let x = this.regs[r]!;
     if (x.shared) {
       x = x.clone();
+      this.regs[r] = x;
+    }
+    return x;
+  }
+
+  /**
+   * Register r made the frame's own as reg() does, but a copy keeps the Scalar it shares: for a
+   * caller that replaces the register's Scalar (`reg.s = ...`) before any other change.
+   */
+  regForNewScalar(r: number): Reg {
+    let x = this.regs[r]!;
+    if (x.shared) {
+      x = x.clone(x.s);
       this.regs[r] = x;
     }
     return x;
@@ -226,8 +250,8 @@ export interface PathStep {
 }
 
 export class VerifierState {
-  frames: Frame[] = [];
-  refs: RefState[] = [];
+  frames: Frame[];
+  refs: RefState[];
   /** the branch decisions that led here, newest first */
   path: PathStep | null = null;
   /** may_goto fall-throughs taken on this path (the kernel's may_goto_depth) */
@@ -239,6 +263,12 @@ export class VerifierState {
   /** the bpf_spin_lock held (the kernel's active_lock; spin-lock.ts), null when none */
   activeLock: ActiveLock | null = null;
 
+  /** `frames` and `refs` given: the state takes them as they are (a clone makes no throw-away arrays). */
+  constructor(frames?: Frame[], refs?: RefState[]) {
+    this.frames = frames ?? [];
+    this.refs = refs ?? [];
+  }
+
   get cur(): Frame {
     return this.frames[this.frames.length - 1]!;
   }
@@ -248,9 +278,8 @@ export class VerifierState {
   }
 
   clone(): VerifierState {
-    const s = new VerifierState();
-    s.frames = this.frames.map((f) => f.clone());
-    s.refs = this.refs.map((r) => ({ ...r }));
+    // (a reference's entry is never changed, only added or removed: the array is copied, not them)
+    const s = new VerifierState(this.frames.map((f) => f.clone()), this.refs.length ? this.refs.slice() : []);
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
     s.rcuLock = this.rcuLock;
@@ -281,11 +310,19 @@ export class VerifierState {
 
   /**
    * A clone for the other side of a branch whose sides are then refined in place: registers
-   * `a` and `b` (-1: none) of the top frame are made private in both states first.
+   * `a` and `b` (-1: none) of the top frame are made private in both states first. With
+   * `newScalars`, the refinement gives both registers new Scalars (a comparison of two scalars,
+   * branch.ts setScalar) or drops the state: their copies share the old Scalar meanwhile
+   * instead of copying it (Frame.regForNewScalar).
    */
-  cloneOwning(a: number, b: number): VerifierState {
+  cloneOwning(a: number, b: number, newScalars = false): VerifierState {
     const c = this.clone();
     const f = this.cur, g = c.cur;
+    if (newScalars) {
+      if (a >= 0) { f.regForNewScalar(a); g.regForNewScalar(a); }
+      if (b >= 0) { f.regForNewScalar(b); g.regForNewScalar(b); }
+      return c;
+    }
     if (a >= 0) { f.reg(a); g.reg(a); }
     if (b >= 0) { f.reg(b); g.reg(b); }
     return c;

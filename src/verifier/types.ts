@@ -85,8 +85,9 @@ export class Reg {
   btfFlags: BtfPtrFlags = '';
   /**
    * The register is held by more than one frame (state.ts: a state clone shares its registers
-   * rather than copying them) and is frozen, its Scalar too: it is never written again, and a
-   * write that skipped Frame.reg() (which hands out a private copy first) fails loudly.
+   * rather than copying them): it is never written again; Frame.reg() hands out a private copy
+   * first (with state.ts cowGuard.freeze, as in the tests, it is frozen, its Scalar too, so a
+   * write that skipped Frame.reg() fails loudly).
    */
   shared = false;
   /**
@@ -102,8 +103,12 @@ export class Reg {
     this.s = s ?? Scalar.unknown();
   }
 
-  clone(): Reg {
-    const r = new Reg(this.s.clone());
+  /**
+   * A copy; with `s`, one that takes that Scalar as is instead of a copy of this one's (for a
+   * caller that replaces the scalar before any change: state.ts cloneOwning).
+   */
+  clone(s?: Scalar): Reg {
+    const r = new Reg(s ?? this.s.clone());
     r.type = this.type;
     r.maybeNull = this.maybeNull;
     r.off = this.off;
@@ -179,29 +184,31 @@ const NOT_INIT: Reg = new Reg(Object.freeze(Scalar.unknown()) as Scalar);
 NOT_INIT.shared = true;
 Object.freeze(NOT_INIT);
 
+/** The kernel's names of the register types before any flag (reg_type_str's table). */
+const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
+  not_init: '?',
+  scalar: 'scalar',
+  ctx: 'ctx',
+  map_ptr: 'map_ptr',
+  map_value: 'map_value',
+  map_key: 'map_key',
+  fp: 'fp',
+  pkt: 'pkt',
+  pkt_meta: 'pkt_meta',
+  pkt_end: 'pkt_end',
+  mem: 'mem',
+  func: 'func',
+  btf_id: 'ptr_',
+  sock: 'sock',
+  sock_common: 'sock_common',
+  tcp_sock: 'tcp_sock',
+  xdp_sock: 'xdp_sock',
+  dynptr: 'dynptr_ptr',
+};
+
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */
 export function regTypeStr(r: Reg): string {
-  const base: Record<RegType, string> = {
-    not_init: '?',
-    scalar: 'scalar',
-    ctx: 'ctx',
-    map_ptr: 'map_ptr',
-    map_value: 'map_value',
-    map_key: 'map_key',
-    fp: 'fp',
-    pkt: 'pkt',
-    pkt_meta: 'pkt_meta',
-    pkt_end: 'pkt_end',
-    mem: 'mem',
-    func: 'func',
-    btf_id: 'ptr_',
-    sock: 'sock',
-    sock_common: 'sock_common',
-    tcp_sock: 'tcp_sock',
-    xdp_sock: 'xdp_sock',
-    dynptr: 'dynptr_ptr',
-  };
-  let s = base[r.type];
+  let s = REG_TYPE_BASE[r.type];
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
   if (r.type === 'btf_id' && r.btfFlags) s = `${r.btfFlags}_${s}`;
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');

@@ -19,7 +19,11 @@ import type { Insn } from '../../src/isa/insn.js';
 import { MapType, ProgType, type MapTypeName, type ProgTypeName } from '../../src/object/spec.js';
 import type { VerifierInput, VerifierMapInfo } from '../../src/verifier/index.js';
 import { ROOT } from '../paths.js';
+import { cowGuard } from '../../src/verifier/state.js';
 import { corpusKernelBtf } from '../real-progs/corpus.js';
+
+// The tests run the verifier with shared registers frozen: a write that skips copy-on-write throws.
+cowGuard.freeze = true;
 
 export const CORPUS_DIR = join(ROOT, 'test/verifier-corpus');
 export const VERDICTS_FILE = join(CORPUS_DIR, 'verdicts.json');
