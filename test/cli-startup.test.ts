@@ -212,6 +212,39 @@ test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dis
   assert.ok(required.includes('dist/cli/loader.cjs'), 'the loader is the bundled CommonJS one');
 });
 
+test('bin/tsbpf ends a finished command with process.exit (no isolate teardown): exit listeners and the code cache still run; a pending timer or beforeExit listener keeps Node\'s exit', () => {
+  bundleDir();
+  // a preload reports, from an 'exit' listener, whether process.exit() is on the stack
+  const how = join(tmp, 'exit-how.cjs');
+  writeFileSync(how, `process.on('exit', () => process.stderr.write('EXIT ' + (/at process\\.exit /.test(new Error().stack) ? 'process.exit' : 'natural') + '\\n'));\n`);
+  const run = (preloads: string[], cache: string) =>
+    spawnSync(process.execPath, [...preloads.flatMap((p) => ['-r', p]), join(ROOT, 'bin/tsbpf'), ...PROG_RUN], {
+      encoding: 'utf8',
+      env: { ...process.env, TSBPF_COMPILE_CACHE: cache, TSBPF_BUNDLE: '' },
+    });
+  const cache = join(tmp, 'cache-exit');
+  const r = run([how], cache);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Return value: 2/);
+  assert.match(r.stderr, /^EXIT process\.exit$/m);
+  const [v8dir] = readdirSync(cache);
+  const [bundleKey] = readdirSync(join(cache, v8dir!));
+  assert.ok(readdirSync(join(cache, v8dir!, bundleKey!)).some((f) => f.startsWith('prog-run-')), 'the code cache was written at exit');
+  // something still scheduled when main() returns (a timer, here from a preload) runs, and Node ends on its own
+  const timer = join(tmp, 'late-timer.cjs');
+  writeFileSync(timer, `setTimeout(() => process.stderr.write('LATE\\n'), 200);\n`);
+  const t = run([how, timer], '0');
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stderr, /^LATE$/m);
+  assert.match(t.stderr, /^EXIT natural$/m);
+  const before = join(tmp, 'before-exit.cjs');
+  writeFileSync(before, `process.once('beforeExit', () => process.stderr.write('BEFORE\\n'));\n`);
+  const b = run([how, before], '0');
+  assert.equal(b.status, 0, b.stderr);
+  assert.match(b.stderr, /^BEFORE$/m);
+  assert.match(b.stderr, /^EXIT natural$/m);
+});
+
 /** The Node built-in modules `node ARGS` loads beyond what `node -e 0` loads (process.moduleLoadList, printed at exit by a preload). */
 function builtinsOf(args: string[], env: NodeJS.ProcessEnv = {}): { extra: string[]; status: number | null; out: string } {
   const preload = join(tmp, 'builtins.cjs');

@@ -15,10 +15,10 @@
  * TSBPF_COMPILE_CACHE=DIR puts the cache elsewhere, TSBPF_COMPILE_CACHE=0 turns it off. A cache
  * that cannot be read or written costs nothing but the time: the command runs from source.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import vm from 'node:vm';
 
 /** What scripts/bundle-cli.mjs writes beside the chunks. */
@@ -68,6 +68,31 @@ function dirKey(dir: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/**
+ * The bytes of `file` in `scratch` (grown when too small).
+ * One buffer serves every chunk and code cache a process reads: readFileSync would allocate a new
+ * one per file, and each fresh page costs a page fault (about 13 us of CPU on the VM the start-up
+ * bench runs on, BENCHMARKS.md "Start-up"); both the source (copied into a string) and the cache
+ * (which V8 deserializes inside the vm.Script constructor, node_contextify.cc, without keeping it)
+ * are done with before the next file is read.
+ */
+function readInto(scratch: { buf: Buffer }, file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (scratch.buf.length < size) scratch.buf = Buffer.allocUnsafeSlow(Math.max(size, 2 * scratch.buf.length));
+    let n = 0;
+    while (n < size) {
+      const got = readSync(fd, scratch.buf, n, size - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return scratch.buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Load the bundle in `dir` (its manifest's entry chunk, and the chunks it requires as they are needed). */
 export function loadBundle(dir: string, cache: string | undefined = cacheDir()): LoadedBundle {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -81,19 +106,22 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
   const nodeRequire = createRequire(join(dir, manifest.entry));
 
   const requireChunk = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : nodeRequire(id));
+  const scratch = { buf: Buffer.allocUnsafeSlow(0) };
 
   function load(name: string): object {
     const known = modules.get(name);
     if (known) return known.exports;
     const module = { exports: {} };
     modules.set(name, module);
-    const filename = join(dir, name);
+    // names joined by hand: path.join on every chunk (two calls each, 40 chunks for prog run) made
+    // its normalizeString hot enough for V8 to optimize it, at start-up, on a second thread
+    const filename = dir + sep + name;
     // latin1: the chunks are ASCII (scripts/bundle-cli.mjs checks), so no UTF-8 decoding is needed
-    const source = readFileSync(filename, 'latin1');
-    const cacheFile = folder === undefined ? undefined : join(folder, `${name}.v8`);
+    const source = readInto(scratch, filename).toString('latin1');
+    const cacheFile = folder === undefined ? undefined : folder + sep + name + '.v8';
     let cachedData: Buffer | undefined;
     try {
-      if (cacheFile) cachedData = readFileSync(cacheFile);
+      if (cacheFile) cachedData = readInto(scratch, cacheFile);
     } catch {
       cachedData = undefined;
     }
