@@ -33,6 +33,21 @@ import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 import { ROOT } from './paths.js';
+import { Btf } from '../src/object/btf/btf.js';
+
+/**
+ * TSBPF_UNSEEN_KERNEL_BTF=/sys/kernel/btf/vmlinux: tsbpf judges against that kernel BTF (as
+ * `--kernel-btf` does, for the verifier and as the CO-RE target) instead of its shipped
+ * subset, so that kernel objects the subset lacks (task_struct, cgroup, bpf_cpumask, ...) are
+ * typed as the kernel types them. Off by default.
+ */
+const KERNEL_BTF_PATH = process.env.TSBPF_UNSEEN_KERNEL_BTF;
+let kernelBtfCache: Btf | undefined;
+function unseenKernelBtf(): { kernelBtf?: Btf; coreTarget?: Btf } {
+  if (!KERNEL_BTF_PATH) return {};
+  kernelBtfCache ??= Btf.parse(new Uint8Array(readFileSync(KERNEL_BTF_PATH)));
+  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache };
+}
 
 export type Outcome = 'agree-accept' | 'agree-reject' | 'tsbpf-unsupported' | 'kernel-load-error' | 'core-target-differs' | 'DISAGREE';
 
@@ -152,7 +167,7 @@ export function runObject(loader: string, obj: string, only?: string): ProgResul
         r.tsbpfMsg = 'object: program not found by tsbpf\'s reader';
       } else {
         try {
-          const res = verify(inputFromSpec(coll, prog));
+          const res = verify(inputFromSpec(coll, prog, unseenKernelBtf()));
           r.timeUs = res.stats.timeUs;
           if (res.ok) r.tsbpf = 'accept';
           else {
