@@ -69,7 +69,9 @@ const TRACING_TYPES: ReadonlySet<string> = new Set(['kprobe', 'tracepoint', 'per
 
 /**
  * check_map_access's field check: a load, store or helper access that overlaps
- * a special field of the value (the lock, the timer) is refused.
+ * a special field of the value (the lock, the timer) is refused; one that
+ * overlaps a kptr must be `direct` (a load or store, not a helper's) and take it
+ * whole (kptr.ts).
  */
 export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, direct = false): void {
   const f = env.maps[base.map]?.fields;
