@@ -34,6 +34,7 @@ import { loadObjectFileSync } from '../src/object/file.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 import { ROOT } from './paths.js';
 import { Btf } from '../src/object/btf/btf.js';
+import { runningKernelSymbols } from '../src/cli/kallsyms.js';
 
 /**
  * TSBPF_UNSEEN_KERNEL_BTF=/sys/kernel/btf/vmlinux: tsbpf judges against that kernel BTF (as
@@ -43,10 +44,12 @@ import { Btf } from '../src/object/btf/btf.js';
  */
 const KERNEL_BTF_PATH = process.env.TSBPF_UNSEEN_KERNEL_BTF;
 let kernelBtfCache: Btf | undefined;
-function unseenKernelBtf(): { kernelBtf?: Btf; coreTarget?: Btf } {
+function unseenKernelBtf(): { kernelBtf?: Btf; coreTarget?: Btf; kernelSymbols?: (name: string) => boolean } {
   if (!KERNEL_BTF_PATH) return {};
   kernelBtfCache ??= Btf.parse(new Uint8Array(readFileSync(KERNEL_BTF_PATH)));
-  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache };
+  // the running kernel's kallsyms, as the CLI reads them with --kernel-btf (typed ksyms' addresses)
+  const kernelSymbols = runningKernelSymbols(KERNEL_BTF_PATH);
+  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache, ...(kernelSymbols ? { kernelSymbols } : {}) };
 }
 
 export type Outcome = 'agree-accept' | 'agree-reject' | 'tsbpf-unsupported' | 'kernel-load-error' | 'core-target-differs' | 'DISAGREE';
