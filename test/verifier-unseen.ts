@@ -33,6 +33,24 @@ import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 import { ROOT } from './paths.js';
+import { Btf } from '../src/object/btf/btf.js';
+import { runningKernelSymbols } from '../src/cli/kallsyms.js';
+
+/**
+ * TSBPF_UNSEEN_KERNEL_BTF=/sys/kernel/btf/vmlinux: tsbpf judges against that kernel BTF (as
+ * `--kernel-btf` does, for the verifier and as the CO-RE target) instead of its shipped
+ * subset, so that kernel objects the subset lacks (task_struct, cgroup, bpf_cpumask, ...) are
+ * typed as the kernel types them. Off by default.
+ */
+const KERNEL_BTF_PATH = process.env.TSBPF_UNSEEN_KERNEL_BTF;
+let kernelBtfCache: Btf | undefined;
+function unseenKernelBtf(): { kernelBtf?: Btf; coreTarget?: Btf; kernelSymbols?: (name: string) => boolean } {
+  if (!KERNEL_BTF_PATH) return {};
+  kernelBtfCache ??= Btf.parse(new Uint8Array(readFileSync(KERNEL_BTF_PATH)));
+  // the running kernel's kallsyms, as the CLI reads them with --kernel-btf (typed ksyms' addresses)
+  const kernelSymbols = runningKernelSymbols(KERNEL_BTF_PATH);
+  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache, ...(kernelSymbols ? { kernelSymbols } : {}) };
+}
 
 export type Outcome = 'agree-accept' | 'agree-reject' | 'tsbpf-unsupported' | 'kernel-load-error' | 'core-target-differs' | 'DISAGREE';
 
@@ -152,7 +170,7 @@ export function runObject(loader: string, obj: string, only?: string): ProgResul
         r.tsbpfMsg = 'object: program not found by tsbpf\'s reader';
       } else {
         try {
-          const res = verify(inputFromSpec(coll, prog));
+          const res = verify(inputFromSpec(coll, prog, unseenKernelBtf()));
           r.timeUs = res.stats.timeUs;
           if (res.ok) r.tsbpf = 'accept';
           else {

@@ -1,7 +1,7 @@
 /**
  * The special fields of a map value (the kernel's btf_record): a
- * `struct bpf_spin_lock` or `struct bpf_timer` that the value's BTF places
- * in it. Programs may not touch them (the verifier refuses it), and updates
+ * `struct bpf_spin_lock`, `struct bpf_timer` or kptr that the value's BTF
+ * places in it. Programs may not touch them (the verifier refuses it), and updates
  * leave them alone: the kernel's copy_map_value copies a value around its
  * special fields (a lock another thread holds stays held; a new element's
  * are zero, as check_and_init_map_value makes them), and a value copied out
@@ -11,6 +11,9 @@
 import type { Btf } from '../object/btf/btf.js';
 import type { MapSpec } from '../object/spec.js';
 import { mapValueFields } from '../object/btf/map-fields.js';
+
+/** A kptr field's size: a pointer (the runtime refuses programs using such a map: runtime/loader.ts). */
+export const KPTR_SIZE = 8;
 
 /** [offset, size] of each special field of a value. */
 export type SpecialFields = ReadonlyArray<readonly [number, number]>;
@@ -22,6 +25,7 @@ export function specialFieldsOf(spec: MapSpec, btf: Btf | undefined): SpecialFie
   const out: Array<readonly [number, number]> = [];
   if (f?.spinLock !== undefined) out.push([f.spinLock, 4]);
   if (f?.timer !== undefined) out.push([f.timer, 16]);
+  for (const k of f?.kptrs ?? []) out.push([k.off, KPTR_SIZE]);
   return out;
 }
 

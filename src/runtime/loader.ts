@@ -8,6 +8,7 @@
  * publishing are the runtime's own (Runtime.compile, Runtime.publish).
  */
 import { TsbpfError } from '../errors.js';
+import { KPTR_SIZE, specialFieldsOf } from '../maps/special-fields.js';
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { validateProgram } from '../isa/validate.js';
@@ -255,6 +256,11 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
   // A map-value lddw holds its address by now, its offset folded in; the verifier judges it by map and
   // offset (check_ld_imm reads insn[1].imm, before the kernel writes the address), so it sees the offset
   // there again. Without it, a .rodata constant or a bound would be taken at offset 0 of the value.
+  // kptrs (verifier/kptr.ts): judged as Linux judges them, not run: the runtime keeps no
+  // references to kernel objects in map values (nor frees them with the map)
+  const kptrMap = mapList.find((m) => m.specialFields.some(([, size]) => size === KPTR_SIZE)
+    || (m.spec.innerMap !== undefined && specialFieldsOf(m.spec.innerMap, ctx.spec?.btf).some(([, size]) => size === KPTR_SIZE)));
+  if (kptrMap) throw new TsbpfError('ENOTSUPP', `${name}: map ${kptrMap.name}: its value holds kptr fields (__kptr), which tsbpf verifies but does not run`);
   const judged = insns.slice();
   for (const [i, m] of mapAt) {
     if (insns[i]!.src === op.BPF_PSEUDO_MAP_VALUE && m instanceof ArrayMap) judged[i + 1] = { ...insns[i + 1]!, imm: (insns[i]!.imm >>> 0) - m.valuesAddr };

@@ -65,7 +65,6 @@ export interface HelperVariant {
 type Extra = Partial<Omit<HelperInfo, 'id' | 'name' | 'proto'>>;
 
 const BTF_OBJ = 'it takes or returns a kernel object (PTR_TO_BTF_ID), which tsbpf does not provide';
-const KPTR = 'kptrs (referenced kernel pointers stored in map values) are not modelled by tsbpf';
 /** How a host gets the helpers that read the kernel a test kit models (src/helpers/tracing.ts). */
 const KIT = "new TestKit() from 'tsbpf/testing' (it models the kernel) and load through kit.load()";
 
@@ -132,7 +131,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['dynptr_write', p('INTEGER', ['PTR_TO_DYNPTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING']), { privileged: true, impl: 'helpers/dynptr' }],
   ['dynptr_data', p('PTR_TO_DYNPTR_MEM_OR_NULL', ['PTR_TO_DYNPTR', 'ANYTHING', 'CONST_ALLOC_SIZE_OR_ZERO']), { privileged: true, impl: 'helpers/dynptr' }],
   ['user_ringbuf_drain', p('INTEGER', ['CONST_MAP_PTR', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING']), { privileged: true }],
-  ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true, unmodelled: KPTR }],
+  ['kptr_xchg', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_KPTR', 'PTR_TO_BTF_ID_OR_NULL'], { releasesArg: 1 }), { privileged: true }],
   // per_cpu_ptr / this_cpu_ptr: a CPU's copy of a per-CPU kernel variable (a typed __ksym), judged in verifier/ksym.ts
   ['per_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID_OR_NULL', ['PTR_TO_PERCPU_BTF_ID', 'ANYTHING']), { privileged: true }],
   ['this_cpu_ptr', p('PTR_TO_MEM_OR_BTF_ID', ['PTR_TO_PERCPU_BTF_ID']), { privileged: true }],

@@ -22,6 +22,9 @@ import { percpuBtfIdArg } from './ksym.js';
 import { spinLockArg } from './spin-lock.js';
 import { timerArg, checkTimerMap } from './timer.js';
 import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
+import { kptrXchgDestArg, kptrXchgSrcArg } from './kptr.js';
+import type { KptrField } from '../object/btf/map-fields.js';
+import { BPF_FUNC } from '../uapi/helper-ids.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -51,6 +54,8 @@ export interface CallArgMeta {
   dynptrRelease?: number;
   /** the map of a PTR_TO_TIMER argument (timer.ts), which a later CONST_MAP_PTR must be */
   timerMap?: number;
+  /** bpf_kptr_xchg's kptr field (meta.kptr_field): its struct types the second argument and r0 (kptr.ts) */
+  kptr?: KptrField;
 }
 
 /** The argument being checked: register rN, its state, and its type in the prototype. */
@@ -348,6 +353,7 @@ function sockCommonBtfArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void 
  * (argN_btf_id): get_task_stack's task, the seq_file helpers' seq.
  */
 function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
+  if (meta.id === BPF_FUNC.kptr_xchg) return kptrXchgSrcArg(env, meta, a, (expected) => badArg(env, meta, a, expected));
   const want = meta.proto.argStruct;
   if (!want) throw new Reject({ errno: 'EINVAL', message: `helper argument type ${a.t} of ${meta.name} names no struct`, insn: meta.insn, regs: [a.r] });
   // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
@@ -417,6 +423,7 @@ const ARG_CHECKS: Partial<Record<ArgType, ArgCheck>> = {
   PTR_TO_BTF_ID_OR_NULL: btfIdArg,
   PTR_TO_MAP_VALUE_OR_NULL: mapValueOrNullArg,
   PTR_TO_PERCPU_BTF_ID: (env, meta, a) => percpuBtfIdArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
+  PTR_TO_KPTR: (env, meta, a) => kptrXchgDestArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_SPIN_LOCK: (env, meta, a) => spinLockArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_TIMER: (env, meta, a) => timerArg(env, meta, a, (expected) => badArg(env, meta, a, expected)),
   PTR_TO_DYNPTR: dynptrHelperArg,

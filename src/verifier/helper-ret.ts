@@ -18,6 +18,7 @@ import { kernelStruct } from './kernel-btf.js';
 import { sockRet, sockMapLookupRet } from './sock.js';
 import { memOrBtfIdRet } from './ksym.js';
 import { dynptrDataRet } from './dynptr.js';
+import { kptrXchgRet } from './kptr.js';
 
 type RetSetter = (env: Verifier, meta: CallArgMeta, keyReg: Reg) => Reg;
 
@@ -62,6 +63,7 @@ export const RET_TYPES: Partial<Record<RetType, RetSetter>> = {
  * is_ptr_cast_function) keeps its argument's reference.
  */
 function btfIdRet(env: Verifier, meta: CallArgMeta): Reg {
+  if (meta.kptr) return kptrXchgRet(env, meta);
   const want = meta.proto.retStruct ?? '';
   const t = kernelStruct(env, want, meta.insn, `${meta.name}#${meta.id} returns struct ${want || '?'}, which the kernel BTF given lacks`);
   const orNull = meta.proto.ret === 'PTR_TO_BTF_ID_OR_NULL';

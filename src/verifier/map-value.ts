@@ -9,9 +9,10 @@ import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
 import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './env.js';
 import { loadedScalar } from './ldst.js';
+import { kptrAt, kptrAccess } from './kptr.js';
 
 /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
-export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem'): void {
+export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem', direct = false): void {
   const i = env.idx;
   const s = base.s;
   if (s.smin < 0n && !(s.isConst()))
@@ -59,7 +60,7 @@ export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: numbe
     });
   }
   // check_map_access: the value's lock and timer are not the program's to read or write
-  if (what === 'map' && base.type === 'map_value') checkMapFields(env, ptrReg, base, off, size);
+  if (what === 'map' && base.type === 'map_value') checkMapFields(env, ptrReg, base, off, size, direct);
 }
 
 /** check_map_access_type and check_map_access: a load or store through a map value (or a callback's key) pointer. */
@@ -97,7 +98,10 @@ export function mapValueAccess(env: Verifier, ptrReg: number, base: Reg, off: nu
       regs: [ptrReg],
       rule: 'the map is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)',
     });
-  checkRegion(env, ptrReg, base, off, size, limit, 'map');
+  checkRegion(env, ptrReg, base, off, size, limit, 'map', true);
+  // check_mem_access: an access at a kptr field is typed by the field (kptr.ts)
+  const kptr = base.type === 'map_value' && base.s.isConst() ? kptrAt(env, base.map, base.off + off + Number(base.s.varOff.value)) : undefined;
+  if (kptr) return kptrAccess(env, kptr, write, valReg);
   if (!write && base.type === 'map_value' && m && m.frozen && (m.flags & BPF_F_RDONLY_PROG) && m.contents && base.s.isConst() && size <= 8) {
     const start = base.off + off + Number(base.s.varOff.value);
     if (start >= 0 && start + size <= m.contents.length) {

@@ -132,6 +132,11 @@ export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): H
   return { args: m, readsStack, stackArgs: st, readsMem: rm, ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
 }
 
+/** An 8-byte BPF_MEM store of a register through a pointer other than r10 (what may fill a kptr field). */
+function isDwStore(ins: Insn): boolean {
+  return ins.code === (op.BPF_STX | op.BPF_MEM | op.BPF_DW) && ins.dst !== 10;
+}
+
 /** The 8-byte stack slots (bit spi, spi 0..31 and 32..63 in two words) covered by bytes [off, off+size) below r10. */
 const slotCache = new Map<number, readonly [number, number] | undefined>();
 function slotsOf(off: number, size: number): readonly [number, number] | undefined {
@@ -546,7 +551,11 @@ export function computePrecise(
   mainExitReadsR0 = true,
   mapKeySize: (lddw: number) => number | undefined = () => undefined,
   table: SuccessorTable = successorTable(insns),
+  storeSinks = false,
 ): Precision {
+  // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
+  // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
+  // precise), so programs whose maps hold kptrs (kptr.ts) ask for it.
   // mapKeySize(j): for the lddw at j of a map pointer, how many bytes of a key a lookup's checks
   // read (0: none, the key's value cannot change the verdict); undefined: unknown.
   const n = insns.length;
@@ -690,10 +699,11 @@ export function computePrecise(
         sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
       }
       at = i;
-      const v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
+      let v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
         ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
         : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
           fpOffset, keySize) & ALL;
+      if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
         readsCaller[i] = rd;

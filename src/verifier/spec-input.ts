@@ -36,9 +36,11 @@ function mapInfoOf(m: MapSpec): VerifierMapInfo {
 
 /** The map's value BTF: that it has one, and where its lock and timer are (spin-lock.ts). */
 function withValueFields(info: VerifierMapInfo, m: MapSpec, btf: Btf | undefined): VerifierMapInfo {
-  if (!btf || !m.btfValueTypeId) return info;
+  // a map of maps: the inner map's value has its fields too (a lookup in it yields such values)
+  const inner = info.inner && m.innerMap ? withValueFields(info.inner, m.innerMap, btf) : info.inner;
+  if (!btf || !m.btfValueTypeId) return inner === info.inner ? info : { ...info, inner: inner! };
   const fields = mapValueFields(btf, m.btfValueTypeId);
-  return { ...info, btf: true, ...(fields ? { fields } : {}) };
+  return { ...info, btf: true, ...(fields ? { fields } : {}), ...(inner ? { inner } : {}) };
 }
 
 export function inputFromSpec(

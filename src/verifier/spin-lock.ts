@@ -34,6 +34,7 @@ import type { Verifier, VerifierMapInfo } from './env.js';
 import type { Reg } from './types.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { ProgTypeName } from '../object/spec.js';
+import { checkKptrOverlap } from './kptr.js';
 
 /** The state's held lock (the kernel's active_lock {ptr, id}): the map, and the value pointer's id. */
 export interface ActiveLock {
@@ -75,11 +76,14 @@ const TRACING_TYPES: ReadonlySet<string> = new Set(['kprobe', 'tracepoint', 'per
 
 /**
  * check_map_access's field check: a load, store or helper access that overlaps
- * a special field of the value (the lock, the timer) is refused.
+ * a special field of the value (the lock, the timer) is refused; one that
+ * overlaps a kptr must be `direct` (a load or store, not a helper's) and take it
+ * whole (kptr.ts).
  */
-export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: number, size: number): void {
+export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, direct = false): void {
   const f = env.maps[base.map]?.fields;
   if (!f) return;
+  if (f.kptrs) checkKptrOverlap(env, ptrReg, base, off, size, direct);
   const lo = BigInt(base.off + off) + base.s.smin, hi = BigInt(base.off + off) + base.s.umax + BigInt(size);
   for (const k of ['spinLock', 'timer'] as const) {
     const p = f[k];

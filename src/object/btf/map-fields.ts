@@ -1,8 +1,10 @@
 /**
  * The special fields of a map value that its BTF declares (the kernel's
- * btf_parse_fields, for the ones tsbpf models): a `struct bpf_spin_lock` and
- * a `struct bpf_timer`. The verifier (verifier/spin-lock.ts) keeps programs
- * off them; the maps (maps/special-fields.ts) copy values around them.
+ * btf_parse_fields, for the ones tsbpf models): a `struct bpf_spin_lock`,
+ * a `struct bpf_timer`, and kptrs (pointer members tagged `__kptr`,
+ * `__kptr_untrusted`, `__percpu_kptr`). The verifier (verifier/spin-lock.ts,
+ * verifier/kptr.ts) keeps programs off them or types what they load; the maps
+ * (maps/special-fields.ts) copy values around them.
  */
 import type { Btf } from './btf.js';
 
@@ -12,6 +14,46 @@ export interface MapValueFields {
   spinLock?: number;
   /** struct bpf_timer (16 bytes) */
   timer?: number;
+  /** kptrs (8 bytes each), by offset */
+  kptrs?: readonly KptrField[];
+}
+
+/** The kernel's BPF_KPTR_REF, BPF_KPTR_UNREF, BPF_KPTR_PERCPU: the BTF type tag on the pointer. */
+export type KptrKind = 'kptr' | 'kptr_untrusted' | 'percpu_kptr';
+
+/** A kptr field of a map value (btf_find_kptr): `struct NAME __kptr *` and its relatives. */
+export interface KptrField {
+  off: number;
+  kind: KptrKind;
+  /** the struct pointed to, by name: btf_parse_kptr looks it up in the kernel's BTF */
+  struct: string;
+  /** its id in the program's BTF (a program-local type where the kernel has none by that name) */
+  typeId: number;
+}
+
+const KPTR_TAGS: ReadonlySet<string> = new Set<KptrKind>(['kptr', 'kptr_untrusted', 'percpu_kptr']);
+
+/**
+ * btf_find_kptr: a member of type `[volatile] PTR -> TYPE_TAG(kptr...) -> [modifiers] STRUCT`
+ * (arrays of them flattened, btf_find_field_one); undefined for any other member. A tag
+ * the kernel does not know, two tags or a pointee that is no struct make the kernel
+ * refuse the map (-EINVAL): 'invalid'.
+ */
+function kptrOf(btf: Btf, typeId: number): { kind: KptrKind; struct: string; typeId: number; nelems: number } | 'invalid' | undefined {
+  let t = btf.typeById(typeId);
+  let nelems = 1;
+  for (let d = 0; d < 32 && t.kind === 'array'; d++) {
+    nelems *= t.nelems;
+    t = btf.typeById(t.elemTypeId);
+  }
+  if (t.kind === 'volatile') t = btf.typeById(t.typeId);
+  if (t.kind !== 'ptr') return undefined;
+  const tag = btf.typeById(t.typeId);
+  if (tag.kind !== 'type_tag') return undefined;
+  if (btf.typeById(tag.typeId).kind === 'type_tag' || !KPTR_TAGS.has(tag.name)) return 'invalid';
+  const target = btf.typeById(btf.resolve(tag.typeId));
+  if (target.kind !== 'struct') return 'invalid';
+  return { kind: tag.name as KptrKind, struct: target.name, typeId: target.id, nelems };
 }
 
 const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
@@ -19,10 +61,15 @@ const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 /**
  * btf_parse_fields for the fields tsbpf models: where `struct bpf_spin_lock` and
  * `struct bpf_timer` sit in the value type `typeId` (members, and members of nested
- * structs; or a global data section's variables; the first of each kind). Undefined when the value has neither.
+ * structs, or a global data section's variables; the first of each kind), and its kptrs.
+ * Undefined when the value has none.
  */
 export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undefined {
   const out: MapValueFields = {};
+  const kptrs: KptrField[] = [];
+  const addKptrs = (k: NonNullable<Exclude<ReturnType<typeof kptrOf>, 'invalid'>>, off: number): void => {
+    for (let e = 0; e < k.nelems; e++) kptrs.push({ off: off + 8 * e, kind: k.kind, struct: k.struct, typeId: k.typeId });
+  };
   const walk = (id: number, base: number, depth: number): void => {
     if (depth > 8) return;
     const t = btf.typeById(btf.resolve(id));
@@ -30,6 +77,12 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     for (const m of t.members) {
       const mt = btf.typeById(btf.resolve(m.typeId));
       const off = base + Math.floor(m.bitOffset / 8);
+      const k = kptrOf(btf, m.typeId);
+      if (k === 'invalid') continue;
+      if (k) {
+        addKptrs(k, off);
+        continue;
+      }
       if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
       else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
       else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
@@ -42,6 +95,12 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     for (const v of t.vars) {
       const vt = btf.typeById(v.typeId);
       if (vt.kind !== 'var') continue;
+      const k = kptrOf(btf, vt.typeId);
+      if (k === 'invalid') continue;
+      if (k) {
+        addKptrs(k, v.offset);
+        continue;
+      }
       const mt = btf.typeById(btf.resolve(vt.typeId));
       if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= v.offset;
       else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= v.offset;
@@ -54,6 +113,7 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
   } catch {
     return undefined;
   }
-  return out.spinLock === undefined && out.timer === undefined ? undefined : out;
+  if (kptrs.length) out.kptrs = kptrs;
+  return out.spinLock === undefined && out.timer === undefined && !kptrs.length ? undefined : out;
 }
 
