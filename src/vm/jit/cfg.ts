@@ -303,7 +303,7 @@ export function analyzeBlocks(entry: number, blocks: readonly BlockSpec[]): Func
 }
 
 /** Orders, dominators, reducibility, loop headers and merge nodes of a block graph. */
-export function analyze(entry: number, g: BlockGraph): FunctionCfg {
+function analyze(entry: number, g: BlockGraph): FunctionCfg {
   const { n: nb, succ0, succ1, predOff, preds } = g;
   const cols = new Columns(11 * nb + 1);
   const flags = new Uint8Array(4 * nb);
