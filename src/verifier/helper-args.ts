@@ -13,7 +13,7 @@ import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { strictAlignError } from './align.js';
-import { sockArg, sockCommonArg, fullSockArg } from './sock.js';
+import { sockArg, sockCommonArg, fullSockArg, releasedSocket, socketReference } from './sock.js';
 import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
@@ -345,6 +345,8 @@ function sockCommonBtfArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void 
   const accepted = a.reg.type === 'btf_id' && (a.reg.btfFlags === '' || a.reg.btfFlags === 'trusted') && (orNull || !a.reg.maybeNull);
   if (!accepted) badArg(env, meta, a, 'sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_');
   btfStructArg(env, meta, a, 'sock_common');
+  // bpf_sk_release of a kernel socket pointer: a cast of a lookup's socket (bpf_skc_to_tcp_sock) holds its reference
+  if (releasedSocket(meta, a)) socketReference(meta, a);
 }
 
 /**

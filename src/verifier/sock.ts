@@ -108,25 +108,39 @@ export function sockArg(env: Verifier, meta: CallArgMeta, a: HelperArg, full: bo
   const { reg } = a;
   const orNull = a.t === 'PTR_TO_SOCKET_OR_NULL' || a.t === 'PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL';
   if (!(full ? reg.type === 'sock' : isSock(reg)) || (reg.maybeNull && !orNull)) return false;
-  const release = meta.proto.releasesArg === a.r - 1;
-  // check_func_arg_reg_off: a released pointer at offset 0, any other socket pointer unmoved (__check_ptr_off_reg)
-  if (release && reg.off)
-    throw new Reject({ errno: 'EINVAL', message: `R${a.r} must have zero offset when passed to release func or trusted arg to kfunc`, insn: meta.insn, regs: [a.r] });
+  const release = releasedSocket(meta, a);
   ptrOffUnmoved(meta, a);
-  if (release) {
-    if (!reg.refObjId)
-      throw new Reject({
-        errno: 'EINVAL',
-        message: `R${a.r} must be referenced when passed to release function`,
-        insn: meta.insn,
-        regs: [a.r],
-        hint: `${meta.name} releases a socket a lookup (bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp) returned; this one holds no reference`,
-        rule: `only a socket the program acquired can be released`,
-      });
-    meta.releaseRef = reg.refObjId;
-  }
+  if (release) socketReference(meta, a);
   if (reg.refObjId) meta.castRef = reg.refObjId;
   return true;
+}
+
+/**
+ * check_func_arg_reg_off for a release argument (bpf_sk_release's): the pointer at offset 0.
+ * True when argument `a` is the one the helper releases.
+ */
+export function releasedSocket(meta: CallArgMeta, a: HelperArg): boolean {
+  if (meta.proto.releasesArg !== a.r - 1) return false;
+  if (a.reg.off)
+    throw new Reject({ errno: 'EINVAL', message: `R${a.r} must have zero offset when passed to release func or trusted arg to kfunc`, insn: meta.insn, regs: [a.r] });
+  return true;
+}
+
+/**
+ * check_func_arg's release step: the socket must hold a reference (a lookup's, or a cast of
+ * one: is_ptr_cast_function hands the reference on), which the call releases.
+ */
+export function socketReference(meta: CallArgMeta, a: HelperArg): void {
+  if (!a.reg.refObjId)
+    throw new Reject({
+      errno: 'EINVAL',
+      message: `R${a.r} must be referenced when passed to release function`,
+      insn: meta.insn,
+      regs: [a.r],
+      hint: `${meta.name} releases a socket a lookup (bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp) returned; this one holds no reference`,
+      rule: `only a socket the program acquired can be released`,
+    });
+  meta.releaseRef = a.reg.refObjId;
 }
 
 /** __check_ptr_off_reg with fixed_off_ok false (the default case of check_func_arg_reg_off). */
