@@ -118,4 +118,10 @@ export interface HelperProto {
   retStruct?: string;
   /** the byte size of each PTR_TO_FIXED_SIZE_MEM argument, by argument index (the proto's argN_size) */
   argSize?: readonly (number | undefined)[];
+  /**
+   * PTR_TO_MEM(_OR_NULL) arguments, by index, that Linux declares without MEM_RDONLY (plain
+   * ARG_PTR_TO_MEM: the helper may write there): check_reg_type refuses a trusted kernel-object
+   * pointer for them, as for PTR_TO_UNINIT_MEM, where it takes one for a read-only argument
+   */
+  writesMem?: readonly number[];
 }

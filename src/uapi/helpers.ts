@@ -163,8 +163,8 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['trace_printk', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE'], GPL), { privileged: true, checkedArgs: 2, impl: 'helpers/trace' }],
   ['trace_vprintk', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true, impl: 'helpers/trace' }],
   // snprintf: arg 1 is ARG_PTR_TO_MEM_OR_NULL | MEM_WRITE (checked on 6.18: NULL with size 0 passes, and it is GPL-only)
-  ['snprintf', p('INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true, impl: 'helpers/trace' }],
-  ['snprintf_btf', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING']), { privileged: true }],
+  ['snprintf', p('INTEGER', ['PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'PTR_TO_CONST_STR', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO'], { ...GPL, writesMem: [0] }), { privileged: true, impl: 'helpers/trace' }],
+  ['snprintf_btf', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], { writesMem: [0] }), { privileged: true }],
   // probe_read, probe_read_str: bpf_tracing_func_proto (CONFIG_ARCH_HAS_NON_OVERLAPPING_ADDRESS_SPACE, as on x86-64)
   ['probe_read', PROBE_READ, { progTypes: T.TRACING, privileged: true, impl: 'helpers/probe' }],
   ['probe_read_str', PROBE_READ, { progTypes: T.TRACING, privileged: true, retBoundedBySize: true, impl: 'helpers/probe' }],
@@ -178,7 +178,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT, impl: 'helpers/tracing', optIn: KIT }],
-  ['read_branch_records', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], GPL), { progTypes: T.PERF_EVENT }],
+  ['read_branch_records', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM_OR_NULL', 'CONST_SIZE_OR_ZERO', 'ANYTHING'], { ...GPL, writesMem: [1] }), { progTypes: T.PERF_EVENT }],
   ['get_branch_snapshot', p('INTEGER', ['PTR_TO_UNINIT_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { privileged: true }],
   ['current_task_under_cgroup', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING']), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   // get_stackid: a stack_trace map (verifier/func-compat.ts); perf_event programs get bpf_get_stackid_proto_pe,
@@ -197,7 +197,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // find_vma: the callback gets (task, vma, ctx) and returns 0 or 1 (callback.ts)
   ['find_vma', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING', 'PTR_TO_FUNC', 'PTR_TO_STACK_OR_NULL', 'ANYTHING'], { argStruct: 'task_struct' }), { privileged: true }],
   // d_path: only where the kernel knows the path is safe to walk (bpf_d_path_allowed: iterators, sleepable LSM hooks, btf_allowlist_d_path)
-  ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { argStruct: 'path' }), { progTypes: T.TRACING_PROG, allowed: 'd_path' }],
+  ['d_path', p('INTEGER', ['PTR_TO_BTF_ID', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { argStruct: 'path', writesMem: [1] }), { progTypes: T.TRACING_PROG, allowed: 'd_path' }],
   ['skb_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'sk_buff' }), { progTypes: T.TRACING_PROG }],
   ['xdp_output', p('INTEGER', ['PTR_TO_BTF_ID', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argStruct: 'xdp_buff' }), { progTypes: T.TRACING_PROG }],
   ['sock_from_file', p('PTR_TO_BTF_ID_OR_NULL', ['PTR_TO_BTF_ID'], { argStruct: 'file', retStruct: 'socket' }), { progTypes: T.TRACING_PROG }],
@@ -214,7 +214,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['sys_bpf', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], { mightSleep: true }), { progTypes: T.SYSCALL }],
   ['btf_find_by_name_kind', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING', 'ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL }],
   ['sys_close', p('INTEGER', ['ANYTHING'], { mightSleep: true }), { progTypes: T.SYSCALL }],
-  ['kallsyms_lookup_name', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_LONG']), { progTypes: T.SYSCALL }],
+  ['kallsyms_lookup_name', p('INTEGER', ['PTR_TO_MEM', 'CONST_SIZE_OR_ZERO', 'ANYTHING', 'PTR_TO_LONG'], { writesMem: [0] }), { progTypes: T.SYSCALL }],
 
   // kernel/bpf/cgroup.c
   // get_local_storage: the cgroup storage map's value, never NULL; flags must be 0
@@ -279,7 +279,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['xdp_get_buff_len', CTX, { progTypes: T.XDP, impl: 'helpers/xdp' }],
   ['xdp_load_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']), { progTypes: T.XDP, impl: 'helpers/xdp' }],
   ['xdp_store_bytes', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.XDP, impl: 'helpers/xdp' }],
-  ['fib_lookup', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], GPL), { progTypes: T.TC_XDP }],
+  ['fib_lookup', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE', 'ANYTHING'], { ...GPL, writesMem: [1] }), { progTypes: T.TC_XDP }],
   // check_mtu: mtu_len is ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED with arg_size 4 (6.18 accepts it uninitialised)
   ['check_mtu', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'PTR_TO_U32', 'ANYTHING', 'ANYTHING'], GPL), { progTypes: T.TC_XDP }],
 
@@ -343,8 +343,8 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['tcp_check_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true }],
   ['tcp_gen_syncookie', p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_SIZE', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.TC_XDP, pktAccess: true }],
   // tcp_raw_*: the headers are ARG_PTR_TO_FIXED_SIZE_MEM of sizeof(struct iphdr / ipv6hdr / tcphdr): 20, 40, 20 bytes
-  ['tcp_raw_gen_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [20] }), { progTypes: T.TC_XDP, pktAccess: true }],
-  ['tcp_raw_gen_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [40] }), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_raw_gen_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [20], writesMem: [1] }), { progTypes: T.TC_XDP, pktAccess: true }],
+  ['tcp_raw_gen_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], { ...GPL, argSize: [40], writesMem: [1] }), { progTypes: T.TC_XDP, pktAccess: true }],
   ['tcp_raw_check_syncookie_ipv4', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], { ...GPL, argSize: [20, 20] }), { progTypes: T.TC_XDP, pktAccess: true }],
   ['tcp_raw_check_syncookie_ipv6', p('INTEGER', ['PTR_TO_FIXED_SIZE_MEM', 'PTR_TO_FIXED_SIZE_MEM'], { ...GPL, argSize: [40, 20] }), { progTypes: T.TC_XDP, pktAccess: true }],
   ['tcp_send_ack', p('INTEGER', ['PTR_TO_BTF_ID', 'ANYTHING']), { progTypes: T.STRUCT_OPS, unmodelled: BTF_OBJ }],

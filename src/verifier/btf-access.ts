@@ -23,9 +23,10 @@ import { checkPercpuAccess } from './ksym.js';
  * whole gives another PTR_TO_BTF_ID. Programs cannot write kernel objects
  * ("only read is supported"). Loads through these pointers are marked for
  * the engines (InsnAux.probeMem): in Linux they are BPF_PROBE_MEM loads that
- * read 0 where the kernel memory is not there.
+ * read 0 where the kernel memory is not there. A helper's read of the object
+ * (check_helper_mem_access) passes `load` false: no instruction loads.
  */
-export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean): Reg {
+export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean, load = true): Reg {
   const i = env.idx;
   const btf = env.input.kernelBtf ?? kernelBtf();
   const tname = base.btfName;
@@ -67,6 +68,8 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
       regs: [ptrReg],
       rule: `the read is not a field of struct ${tname}`,
     });
+  // a load the engines make a probe-mem read; a helper's read of the fields (load false) is the helper's
+  if (!load) return Reg.unknown();
   env.aux[i] = { ...(env.aux[i] ?? {}), probeMem: true };
   if (w.kind === 'scalar') return loadedScalar(size, signExtend);
   // check_ptr_to_btf_access's flags for a walked pointer: from a trusted or RCU parent inside an

@@ -20,6 +20,7 @@ import { stackHelperAccess } from './stack.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import { percpuBtfIdArg } from './ksym.js';
 import { spinLockArg } from './spin-lock.js';
+import { btfIdAccess } from './btf-access.js';
 import { timerArg, checkTimerMap } from './timer.js';
 import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
 import { kptrXchgDestArg, kptrXchgSrcArg } from './kptr.js';
@@ -156,6 +157,20 @@ function mapValueOrNullArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void
 function memArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   const { r, reg, t } = a;
   if (t === 'PTR_TO_MEM_OR_NULL' && reg.isNull) { meta.memReg = r; return; }
+  if (reg.type === 'btf_id' && reg.btfFlags === 'trusted' && !reg.maybeNull) {
+    // check_reg_type: mem_types take a trusted kernel-object pointer, but only where the helper reads (MEM_RDONLY)
+    if (t === 'PTR_TO_UNINIT_MEM' || meta.proto.writesMem?.includes(r - 1))
+      throw new Reject({
+        errno: 'EACCES',
+        message: `${meta.name}() may write into memory pointed by R${r} type=${regTypeStr(reg)}`,
+        insn: meta.insn,
+        regs: [r],
+        hint: 'kernel objects are read-only to programs: pass a buffer on the stack or in a map',
+        rule: `argument ${r} of ${meta.name} is memory the helper writes`,
+      });
+    meta.memReg = r;
+    return;
+  }
   if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem');
   meta.memReg = r;
 }
@@ -486,6 +501,12 @@ export function helperMemAccess(env: Verifier, r: number, reg: Reg, size: number
     case 'fp':
       stackHelperAccess(env, r, reg, size, write);
       return;
+    case 'btf_id':
+      // check_helper_mem_access: a read of the object's fields (memArg let only a trusted pointer of a read-only argument here)
+      if (!write) {
+        btfIdAccess(env, r, reg, 0, size, false, false, false);
+        return;
+      }
   }
   throw new Reject({
     errno: 'EACCES',
