@@ -11,7 +11,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
-import { kernelStruct } from './kernel-btf.js';
+import { kernelBtf, kernelStruct, structIdsMatch } from './kernel-btf.js';
 
 /**
  * is_trusted_reg: a pointer that holds a reference, or is flagged trusted
@@ -19,6 +19,13 @@ import { kernelStruct } from './kernel-btf.js';
  */
 export function isTrustedReg(r: Reg): boolean {
   return r.type === 'btf_id' && (r.refObjId !== 0 || r.btfFlags === 'trusted');
+}
+
+/** btf_struct_ids_match, not strict: a struct `want` at the kernel object pointer's constant offset. */
+function beginsWith(env: Verifier, reg: Reg, want: string): boolean {
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const need = btf.typeByName(want, 'struct');
+  return need !== undefined && reg.off >= 0 && reg.s.isConst() && reg.s.varOff.value === 0n && structIdsMatch(btf, reg.btfId, reg.off, need.id);
 }
 
 /** check_kfunc_args: each argument register against the prototype; returns the reference a KF_RELEASE kfunc releases. */
@@ -55,9 +62,11 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
     // check_func_arg_reg_off: what a release kfunc gets back must be the pointer it handed out
     if (sig.release && reg.refObjId && (reg.off !== 0 || !reg.s.isConst() || reg.s.varOff.value !== 0n))
       fail('EINVAL', `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
-    // process_kf_arg_ptr_to_btf_id: the struct must be the one the prototype names
+    // process_kf_arg_ptr_to_btf_id: the struct must be the one the prototype names, exactly for a
+    // release of a reference (strict_type_match), else also a struct that begins with one at the
+    // pointer's offset (btf_struct_ids_match: &cgrp->self is a struct cgroup_subsys_state)
     const has = reg.type === 'map_ptr' ? 'bpf_map' : reg.btfName;
-    if (has !== arg.struct || reg.off !== 0)
+    if ((has !== arg.struct || reg.off !== 0) && (reg.type !== 'btf_id' || (sig.release && reg.refObjId !== 0) || !beginsWith(env, reg, arg.struct)))
       fail('EINVAL', `kernel function ${name} args#${n} expected pointer to STRUCT ${arg.struct} but R${regno} has a pointer to STRUCT ${has}`);
   });
   if (sig.release && !releaseRef)
