@@ -50,7 +50,9 @@ ls "$tmp"/cc/v8-*/*/main-*.cjs.v8 >/dev/null || { echo "FAIL: npx tsbpf did not 
 npx --offline tsbpf demo --requests 20 | tail -n 5
 
 echo "--- npx tsbpf playground serves the site the package ships"
-npx --offline tsbpf playground --port 0 > playground.out 2>&1 &
+# in a session of its own: npx runs the server as a child, and killing npx alone would leave it
+# running after the suite; `kill -- -$pg` ends the whole group
+setsid npx --offline tsbpf playground --port 0 > playground.out 2>&1 &
 pg=$!
 site=""
 for _ in $(seq 1 50); do
@@ -58,11 +60,11 @@ for _ in $(seq 1 50); do
   [ -n "$site" ] && break
   sleep 0.2
 done
-[ -n "$site" ] || { kill "$pg" 2>/dev/null || true; cat playground.out; echo "FAIL: tsbpf playground did not start"; exit 1; }
-page="$(node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })' "$site")" || { kill "$pg"; echo "FAIL: GET $site"; exit 1; }
+[ -n "$site" ] || { kill -- -"$pg" 2>/dev/null || true; cat playground.out; echo "FAIL: tsbpf playground did not start"; exit 1; }
+page="$(node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })' "$site")" || { kill -- -"$pg"; echo "FAIL: GET $site"; exit 1; }
 script="$(grep -o 'src="\./assets/[^"]*\.js"' <<<"$page" | head -1 | sed 's/^src="\.\///; s/"$//')"
-node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1))' "$site$script" || { kill "$pg"; echo "FAIL: GET $site$script"; exit 1; }
-kill "$pg"; wait "$pg" 2>/dev/null || true
+node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1))' "$site$script" || { kill -- -"$pg"; echo "FAIL: GET $site$script"; exit 1; }
+kill -- -"$pg"; wait "$pg" 2>/dev/null || true
 echo "ok   tsbpf playground served index.html and $script"
 
 echo "--- types: tsbpf/core without @types/node, the Node entries with it"
