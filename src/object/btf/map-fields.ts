@@ -67,26 +67,24 @@ const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undefined {
   const out: MapValueFields = {};
   const kptrs: KptrField[] = [];
-  const addKptrs = (k: NonNullable<Exclude<ReturnType<typeof kptrOf>, 'invalid'>>, off: number): void => {
-    for (let e = 0; e < k.nelems; e++) kptrs.push({ off: off + 8 * e, kind: k.kind, struct: k.struct, typeId: k.typeId });
+  // one member of a struct, or one variable of a global data section, at byte `off`
+  const field = (id: number, off: number, depth: number): void => {
+    const k = kptrOf(btf, id);
+    if (k === 'invalid') return;
+    if (k) {
+      for (let e = 0; e < k.nelems; e++) kptrs.push({ off: off + 8 * e, kind: k.kind, struct: k.struct, typeId: k.typeId });
+      return;
+    }
+    const mt = btf.typeById(btf.resolve(id));
+    if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
+    else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
+    else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
   };
   const walk = (id: number, base: number, depth: number): void => {
     if (depth > 8) return;
     const t = btf.typeById(btf.resolve(id));
     if (t.kind !== 'struct' && t.kind !== 'union') return;
-    for (const m of t.members) {
-      const mt = btf.typeById(btf.resolve(m.typeId));
-      const off = base + Math.floor(m.bitOffset / 8);
-      const k = kptrOf(btf, m.typeId);
-      if (k === 'invalid') continue;
-      if (k) {
-        addKptrs(k, off);
-        continue;
-      }
-      if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
-      else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
-      else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
-    }
+    for (const m of t.members) field(m.typeId, base + Math.floor(m.bitOffset / 8), depth);
   };
   // a global data section's value (.bss, .data): its variables, each at its offset (btf_find_datasec_var)
   const datasec = (): boolean => {
@@ -94,17 +92,7 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     if (t.kind !== 'datasec') return false;
     for (const v of t.vars) {
       const vt = btf.typeById(v.typeId);
-      if (vt.kind !== 'var') continue;
-      const k = kptrOf(btf, vt.typeId);
-      if (k === 'invalid') continue;
-      if (k) {
-        addKptrs(k, v.offset);
-        continue;
-      }
-      const mt = btf.typeById(btf.resolve(vt.typeId));
-      if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= v.offset;
-      else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= v.offset;
-      else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, v.offset, 1);
+      if (vt.kind === 'var') field(vt.typeId, v.offset, 0);
     }
     return true;
   };
