@@ -17,7 +17,7 @@ import { sockArg, sockCommonArg, fullSockArg, releasedSocket, socketReference } 
 import { checkRegion } from './map-value.js';
 import { checkPacket } from './packet.js';
 import { stackHelperAccess } from './stack.js';
-import { kernelBtf, structIdsMatch } from './kernel-btf.js';
+import { pointsToStruct } from './kernel-btf.js';
 import { percpuBtfIdArg } from './ksym.js';
 import { spinLockArg } from './spin-lock.js';
 import { btfIdAccess } from './btf-access.js';
@@ -391,9 +391,7 @@ function fixedSizeMemArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
 /** check_reg_type's btf_struct_ids_match and check_func_arg_reg_off for a PTR_TO_BTF_ID argument of struct `want`. */
 function btfStructArg(env: Verifier, meta: CallArgMeta, a: HelperArg, want: string): void {
   const { r, reg } = a;
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const need = btf.typeByName(want, 'struct');
-  if (!need || !structIdsMatch(btf, reg.btfId, reg.off, need.id)) throw new Reject({
+  if (!pointsToStruct(env, reg, want)) throw new Reject({
     errno: 'EACCES',
     message: `R${r} is of type ${reg.btfName} but ${want} is expected`,
     insn: meta.insn,

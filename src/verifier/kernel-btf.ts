@@ -20,6 +20,7 @@
 import type { Btf } from '../object/btf/btf.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
+import type { Reg } from './types.js';
 import { contextBtf } from '../object/btf/context.js';
 import type { BtfType, StructType } from '../object/btf/types.js';
 import type { TracingArg, TracingAttach, TracingTarget } from './progtypes/tracing.js';
@@ -240,6 +241,17 @@ export function structIdsMatch(btf: Btf, id: number, off: number, needId: number
     }
   }
   return false;
+}
+
+/**
+ * structIdsMatch by name, in the kernel BTF the program is judged against: is there a struct
+ * `want` at the kernel object pointer's fixed offset (the first member of a struct that begins
+ * with one included)? False where that BTF has no struct `want`.
+ */
+export function pointsToStruct(env: Verifier, reg: Reg, want: string): boolean {
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const need = btf.typeByName(want, 'struct');
+  return need !== undefined && structIdsMatch(btf, reg.btfId, reg.off, need.id);
 }
 
 /** Byte offset and size of a member of `struct bpf_map` (for the runtime's map descriptor). */

@@ -11,7 +11,7 @@ import { Reg } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
-import { kernelBtf, kernelStruct, structIdsMatch } from './kernel-btf.js';
+import { kernelStruct, pointsToStruct } from './kernel-btf.js';
 
 /**
  * is_trusted_reg: a pointer that holds a reference, or is flagged trusted
@@ -23,9 +23,7 @@ export function isTrustedReg(r: Reg): boolean {
 
 /** btf_struct_ids_match, not strict: a struct `want` at the kernel object pointer's constant offset. */
 function beginsWith(env: Verifier, reg: Reg, want: string): boolean {
-  const btf = env.input.kernelBtf ?? kernelBtf();
-  const need = btf.typeByName(want, 'struct');
-  return need !== undefined && reg.off >= 0 && reg.s.isConst() && reg.s.varOff.value === 0n && structIdsMatch(btf, reg.btfId, reg.off, need.id);
+  return reg.off >= 0 && reg.s.isConst() && reg.s.varOff.value === 0n && pointsToStruct(env, reg, want);
 }
 
 /** check_kfunc_args: each argument register against the prototype; returns the reference a KF_RELEASE kfunc releases. */
