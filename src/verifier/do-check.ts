@@ -16,6 +16,7 @@ import { checkExit, checkCall } from './call.js';
 import { frameStr, stateStr, insnLine } from './log.js';
 import { statesEqual, statesMaybeLooping, lastMiss } from './prune.js';
 import { iterActiveAt, iterActiveDepthsDiffer } from './iter.js';
+import { callsCallback } from './cfg.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
@@ -47,7 +48,6 @@ export function explore(env: Verifier, st: VerifierState, start: number): void {
 /** Explore from the current state until the path ends; returns when it exits or is pruned. */
 function runPath(env: Verifier, from: number): void {
   let startOfPath = from >= 0;
-  env.arrivedFrom = from;
   for (;;) {
     const i = env.idx;
     if (++env.processed > env.limit)
@@ -83,7 +83,6 @@ function runPath(env: Verifier, from: number): void {
       endPath(env);
       return;
     }
-    env.arrivedFrom = i;
     env.idx = next;
   }
 }
@@ -106,23 +105,21 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
+  // a helper call that calls its callback again after each return (the kernel's calls_callback)
+  const isCallsCallback = callsCallback(env.insns[i]!);
   if (list) {
-    // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
-    // calls_callback checkpoint) converges this way; a jump back to the callback's first
-    // instruction from inside it is an ordinary loop, checked for progress below.
-    const from = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom] : undefined;
-    const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
     for (const c of list) {
       if (c.branches === 0) {
-        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, false, c.missAt))) {
+        if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
           return true;
         }
         c.missAt = lastMiss();
-      } else if (isCallbackEntry) {
-        // Callback re-entry: the helper bounds the iterations, so containment in an
-        // iteration still being explored is a fixpoint (the kernel's calls_callback case).
-        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+      } else if (isCallsCallback) {
+        // A callback's return to its helper call (pushCallbackCall, callbackReturn): a state
+        // contained, range for range, in an earlier iteration's state at this call still being
+        // explored is a fixpoint (the helper bounds the calls). No infinite-loop check here.
+        if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
           c.hit++;
           return true;
         }
@@ -140,11 +137,11 @@ export function isStateVisited(env: Verifier, i: number): boolean {
         inLoop = true;
         // A loop through a may_goto ends (the counter runs out): a state
         // contained in an earlier one at another may_goto depth has converged.
-        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
+        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
           c.hit++;
           return true;
         }
-        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
+        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
           // The very same state again on this path: a loop that makes no progress.
           throw new Reject({
             errno: 'EINVAL',
@@ -166,10 +163,8 @@ export function isStateVisited(env: Verifier, i: number): boolean {
       list.length = k;
     }
   }
-  // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
-  // at every pass of a loop inside the callback that jumps back to its first instruction)
-  const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
-  const force = isMayGoto || isIterNext || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
+  // forced checkpoints (mark_force_checkpoint): may_goto, an iterator's _next, a callback-calling helper
+  const force = isMayGoto || isIterNext || isCallsCallback;
   // Inside a loop, iterations rarely match each other: remember states less often.
   const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
   if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
@@ -255,31 +250,4 @@ export interface WorkItem {
   insn: number;
   from: number;
   cp: Checkpoint | null;
-}
-
-/**
- * func_states_equal's callback_depth rule: an old state covers the current
- * one only if every callback frame had at least as many calls of its
- * callback left (bpf_loop's nr_loops bound), since the old state's
- * exploration stopped iterating where it ran out.
- */
-function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
-  const n = Math.min(old.frames.length, cur.frames.length);
-  for (let k = 0; k < n; k++) {
-    const o = old.frames[k]!, c = cur.frames[k]!;
-    if (c.callbackMax < 0) continue;
-    if (o.callbackMax >= 0 && o.callbackMax - o.callbackIter < c.callbackMax - c.callbackIter) return false;
-  }
-  return true;
-}
-
-/**
- * The kernel's callback_unroll_depth, as far as the state's frames hold it:
- * is_state_visited reports an infinite loop only between states at the same
- * callback iteration (a bpf_loop callback entered again is progress).
- */
-function callbackUnroll(st: VerifierState): number {
-  let n = 0;
-  for (const f of st.frames) n += f.callbackIter;
-  return n;
 }
