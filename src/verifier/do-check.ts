@@ -97,89 +97,88 @@ function endPath(env: Verifier): void {
   }
 }
 
-/** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
+/**
+ * Remember the state at a prune point, or stop when a proven state contains it
+ * (is_state_visited). The stored states at an instruction are tried newest first; a miss
+ * counts only when the current state is going to be stored, and a state that keeps missing is
+ * dropped (miss_cnt > hit_cnt * n + n; n = 64 for a forced checkpoint still being explored, else
+ * 3): losing a state only costs pruning, never soundness.
+ */
 export function isStateVisited(env: Verifier, i: number): boolean {
   const list = env.explored.get(i);
   const cur = env.cur;
-  let inLoop = false;
-  // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
+  // forced checkpoints (mark_force_checkpoint): may_goto, an iterator's _next, a helper call that
+  // calls its callback again after each return (the kernel's calls_callback)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
-  // a helper call that calls its callback again after each return (the kernel's calls_callback)
   const isCallsCallback = callsCallback(env.insns[i]!);
+  const force = isMayGoto || isIterNext || isCallsCallback;
+  // Not before 2 jumps and 8 instructions since the last stored state, unless forced.
+  let add = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
+  const statesCnt = list ? list.length : 0;
   if (list) {
-    for (const c of list) {
+    for (let k = list.length - 1; k >= 0; k--) {
+      const c = list[k]!;
       if (c.branches === 0) {
         if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
           return true;
         }
         c.missAt = lastMiss();
-      } else if (isCallsCallback) {
-        // A callback's return to its helper call (pushCallbackCall, callbackReturn): a state
-        // contained, range for range, in an earlier iteration's state at this call still being
-        // explored is a fixpoint (the helper bounds the calls). No infinite-loop check here.
-        if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
-          c.hit++;
-          return true;
-        }
-      } else if (isIterNext) {
-        inLoop = true;
-        // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
-        // NULL sooner or later and ever after, so a state contained, range for range and with no
-        // liveness or precision excused, in an earlier iteration's state at this call while the
-        // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
-        if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
-          c.hit++;
-          return true;
-        }
       } else {
-        inLoop = true;
-        // A loop through a may_goto ends (the counter runs out): a state
-        // contained in an earlier one at another may_goto depth has converged.
-        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
-          c.hit++;
-          return true;
+        if (isCallsCallback) {
+          // A callback's return to its helper call (callback.ts): a state contained, range for
+          // range, in an earlier iteration's state at this call still being explored is a
+          // fixpoint (the helper bounds the calls). No infinite-loop check here.
+          if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
+            c.hit++;
+            return true;
+          }
+        } else if (isIterNext) {
+          // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
+          // NULL sooner or later and ever after, so a state contained, range for range and with no
+          // liveness or precision excused, in an earlier iteration's state at this call while the
+          // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
+          if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
+            c.hit++;
+            return true;
+          }
+        } else {
+          // A loop through a may_goto ends (the counter runs out): a state
+          // contained in an earlier one at another may_goto depth has converged.
+          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
+            c.hit++;
+            return true;
+          }
+          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
+            // The very same state again on this path: a loop that makes no progress.
+            throw new Reject({
+              errno: 'EINVAL',
+              message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
+              insn: i,
+              hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
+              rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
+            });
+          }
         }
-        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
-          // The very same state again on this path: a loop that makes no progress.
-          throw new Reject({
-            errno: 'EINVAL',
-            message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
-            insn: i,
-            hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
-            rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
-          });
-        }
+        // Inside a loop, iterations rarely match each other: store a state only after 20 jumps or
+        // 100 instructions (skip_inf_loop_check).
+        if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) add = false;
       }
-      c.miss++;
-    }
-    // States that keep failing to match cost time and never prune: drop them, as the kernel does
-    // (losing a state only costs pruning, never soundness).
-    if (list.length > 8) {
-      // (in place, and only when one goes: the list is at most 64 long, and this runs at every visit)
-      let k = 0;
-      for (const c of list) if (c.miss <= c.hit * 3 + 3) list[k++] = c;
-      list.length = k;
+      if (add) c.miss++;
+      const n = force && c.branches > 0 ? 64 : 3;
+      if (c.miss > c.hit * n + n) list.splice(k, 1);
     }
   }
-  // forced checkpoints (mark_force_checkpoint): may_goto, an iterator's _next, a callback-calling helper
-  const force = isMayGoto || isIterNext || isCallsCallback;
-  // Inside a loop, iterations rarely match each other: remember states less often.
-  const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
-  if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
+  // (unprivileged: at most 64 states per instruction, BPF_COMPLEXITY_LIMIT_STATES)
+  if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
   const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1 };
   env.cp = cp;
   env.totalStates++;
-  const l = list ?? [];
-  if (l.length >= 64) {
-    const k = l.findIndex((x) => x.branches === 0);
-    l.splice(k >= 0 ? k : 0, 1);
-  }
-  l.push(cp);
-  if (!list) env.explored.set(i, l);
+  if (list) list.push(cp);
+  else env.explored.set(i, [cp]);
   return false;
 }
 
