@@ -168,9 +168,8 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
   if (proto.changesPktData || dynptrPkt) {
     for (const r of env.cur.allRegs((x) => x.isPkt || x.type === 'pkt_end' || isPktSlice(x))) Object.assign(r, Reg.unknown());
   }
-  // bpf_loop and bpf_for_each_map_elem: the callback is verified with the arguments the helper passes.
-  const callback = pushCallbackCall(env, meta);
-  if (callback >= 0) return callback;
+  // bpf_loop, bpf_for_each_map_elem, ...: the callback is queued with the arguments the helper passes.
+  pushCallbackCall(env, meta);
   // bpf_timer_set_callback: the callback is verified later, on its own (timer.ts)
   if (id === BPF_FUNC.timer_set_callback && meta.funcTarget >= 0) pushAsyncCallback(env, meta);
   for (let r = 1; r <= 5; r++) regs[r] = Reg.notInit();

@@ -62,8 +62,6 @@ export function enterFunc(env: Verifier, callsite: number, target: number, callb
   if (args) {
     for (let r = 1; r <= 5; r++) f.regs[r] = args[r - 1] ? args[r - 1]!.clone() : Reg.notInit();
     f.callbackOf = callbackOf;
-    f.callbackArgs = args.map((a) => a.clone());
-    f.callbackEntry = st.frames.map((fr) => fr.stack.map((x) => x?.clone()));
   } else {
     for (let r = 1; r <= 5; r++) f.regs[r] = caller.regs[r]!.clone();
   }

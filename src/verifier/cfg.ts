@@ -12,6 +12,17 @@ import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 
+/**
+ * A helper call that calls a callback synchronously, any number of times (the kernel's
+ * is_sync_callback_calling_insn, marked calls_callback): bpf_loop, bpf_for_each_map_elem,
+ * bpf_find_vma, bpf_user_ringbuf_drain. Each return from the callback comes back to this call.
+ */
+export function callsCallback(ins: Insn): boolean {
+  if (ins.code !== op.OP_CALL || ins.src !== 0) return false;
+  const id = ins.imm;
+  return id === BPF_FUNC.loop || id === BPF_FUNC.for_each_map_elem || id === BPF_FUNC.find_vma || id === BPF_FUNC.user_ringbuf_drain;
+}
+
 export class CfgError extends Error {
   constructor(readonly insn: number, message: string) {
     super(message);
@@ -181,6 +192,9 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
       if (i + 1 < n) prunePoint[i + 1] = 1;
       // (and an async-callback-calling helper: is_state_visited before it pushes another async state)
       if (ins.src === op.BPF_PSEUDO_CALL || (ins.src === 0 && ins.imm === BPF_FUNC.timer_set_callback)) prunePoint[i] = 1;
+      // (a helper that calls its callback synchronously is entered again after each call: a
+      // forced checkpoint there finds the iteration that converges, do-check.ts)
+      if (callsCallback(ins)) prunePoint[i] = 1;
     }
     if (ins.code === op.OP_LDDW) i++;
   }

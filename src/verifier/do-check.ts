@@ -16,6 +16,7 @@ import { checkExit, checkCall } from './call.js';
 import { frameStr, stateStr, insnLine } from './log.js';
 import { statesEqual, statesMaybeLooping, lastMiss } from './prune.js';
 import { iterActiveAt, iterActiveDepthsDiffer } from './iter.js';
+import { callsCallback } from './cfg.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
@@ -47,7 +48,6 @@ export function explore(env: Verifier, st: VerifierState, start: number): void {
 /** Explore from the current state until the path ends; returns when it exits or is pruned. */
 function runPath(env: Verifier, from: number): void {
   let startOfPath = from >= 0;
-  env.arrivedFrom = from;
   for (;;) {
     const i = env.idx;
     if (++env.processed > env.limit)
@@ -83,7 +83,6 @@ function runPath(env: Verifier, from: number): void {
       endPath(env);
       return;
     }
-    env.arrivedFrom = i;
     env.idx = next;
   }
 }
@@ -98,93 +97,88 @@ function endPath(env: Verifier): void {
   }
 }
 
-/** Remember the state at a prune point, or stop when a proven state contains it (is_state_visited). */
+/**
+ * Remember the state at a prune point, or stop when a proven state contains it
+ * (is_state_visited). The stored states at an instruction are tried newest first; a miss
+ * counts only when the current state is going to be stored, and a state that keeps missing is
+ * dropped (miss_cnt > hit_cnt * n + n; n = 64 for a forced checkpoint still being explored, else
+ * 3): losing a state only costs pruning, never soundness.
+ */
 export function isStateVisited(env: Verifier, i: number): boolean {
   const list = env.explored.get(i);
   const cur = env.cur;
-  let inLoop = false;
-  // the kernel forces a checkpoint at every may_goto (mark_force_checkpoint)
+  // forced checkpoints (mark_force_checkpoint): may_goto, an iterator's _next, a helper call that
+  // calls its callback again after each return (the kernel's calls_callback)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
+  const isCallsCallback = callsCallback(env.insns[i]!);
+  const force = isMayGoto || isIterNext || isCallsCallback;
+  // Not before 2 jumps and 8 instructions since the last stored state, unless forced.
+  let add = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
+  const statesCnt = list ? list.length : 0;
   if (list) {
-    // Only a re-entry after the callback's exit (the helper calling it again, the kernel's
-    // calls_callback checkpoint) converges this way; a jump back to the callback's first
-    // instruction from inside it is an ordinary loop, checked for progress below.
-    const from = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom] : undefined;
-    const isCallbackEntry = cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && from?.code === op.OP_EXIT;
-    for (const c of list) {
+    for (let k = list.length - 1; k >= 0; k--) {
+      const c = list[k]!;
       if (c.branches === 0) {
-        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, false, c.missAt))) {
+        if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
           return true;
         }
         c.missAt = lastMiss();
-      } else if (isCallbackEntry) {
-        // Callback re-entry: the helper bounds the iterations, so containment in an
-        // iteration still being explored is a fixpoint (the kernel's calls_callback case).
-        if ((callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
-          c.hit++;
-          return true;
-        }
-      } else if (isIterNext) {
-        inLoop = true;
-        // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
-        // NULL sooner or later and ever after, so a state contained, range for range and with no
-        // liveness or precision excused, in an earlier iteration's state at this call while the
-        // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
-        if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
-          c.hit++;
-          return true;
-        }
       } else {
-        inLoop = true;
-        // A loop through a may_goto ends (the counter runs out): a state
-        // contained in an earlier one at another may_goto depth has converged.
-        if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx))) {
-          c.hit++;
-          return true;
+        if (isCallsCallback) {
+          // A callback's return to its helper call (callback.ts): a state contained, range for
+          // range, in an earlier iteration's state at this call still being explored is a
+          // fixpoint (the helper bounds the calls). No infinite-loop check here.
+          if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
+            c.hit++;
+            return true;
+          }
+        } else if (isIterNext) {
+          // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
+          // NULL sooner or later and ever after, so a state contained, range for range and with no
+          // liveness or precision excused, in an earlier iteration's state at this call while the
+          // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
+          if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
+            c.hit++;
+            return true;
+          }
+        } else {
+          // A loop through a may_goto ends (the counter runs out): a state
+          // contained in an earlier one at another may_goto depth has converged.
+          if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
+            c.hit++;
+            return true;
+          }
+          if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
+            // The very same state again on this path: a loop that makes no progress.
+            throw new Reject({
+              errno: 'EINVAL',
+              message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
+              insn: i,
+              hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
+              rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
+            });
+          }
         }
-        if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && callbackUnroll(c.state) === callbackUnroll(cur) && (callbacksCovered(c.state, cur) && statesEqual(c.state, cur, env.pruneCtx, true))) {
-          // The very same state again on this path: a loop that makes no progress.
-          throw new Reject({
-            errno: 'EINVAL',
-            message: `infinite loop detected at insn ${i}\ncur state: ${stateStr(cur, env)}\nold state: ${stateStr(c.state, env)}`,
-            insn: i,
-            hint: 'make the loop condition depend on a counter that changes every iteration and is bounded',
-            rule: 'the loop can repeat in the same state forever: the verifier cannot prove that it terminates',
-          });
-        }
+        // Inside a loop, iterations rarely match each other: store a state only after 20 jumps or
+        // 100 instructions (skip_inf_loop_check).
+        if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.processed - env.prevInsnProcessed < 100) add = false;
       }
-      c.miss++;
-    }
-    // States that keep failing to match cost time and never prune: drop them, as the kernel does
-    // (losing a state only costs pruning, never soundness).
-    if (list.length > 8) {
-      // (in place, and only when one goes: the list is at most 64 long, and this runs at every visit)
-      let k = 0;
-      for (const c of list) if (c.miss <= c.hit * 3 + 3) list[k++] = c;
-      list.length = k;
+      if (add) c.miss++;
+      const n = force && c.branches > 0 ? 64 : 3;
+      if (c.miss > c.hit * n + n) list.splice(k, 1);
     }
   }
-  // a checkpoint at every callback entry from the helper's call or a re-entry after its exit (not
-  // at every pass of a loop inside the callback that jumps back to its first instruction)
-  const enteredBy = env.arrivedFrom >= 0 ? env.insns[env.arrivedFrom]!.code : -1;
-  const force = isMayGoto || isIterNext || (cur.cur.callbackOf !== 0 && env.cfg.subprogStarts.includes(i) && (enteredBy === op.OP_CALL || enteredBy === op.OP_EXIT));
-  // Inside a loop, iterations rarely match each other: remember states less often.
-  const minJmps = inLoop ? 20 : 2, minInsns = inLoop ? 100 : 8;
-  if (!force && !(env.jmpsProcessed - env.prevJmpsProcessed >= minJmps && env.processed - env.prevInsnProcessed >= minInsns)) return false;
+  // (unprivileged: at most 64 states per instruction, BPF_COMPLEXITY_LIMIT_STATES)
+  if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
   const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1 };
   env.cp = cp;
   env.totalStates++;
-  const l = list ?? [];
-  if (l.length >= 64) {
-    const k = l.findIndex((x) => x.branches === 0);
-    l.splice(k >= 0 ? k : 0, 1);
-  }
-  l.push(cp);
-  if (!list) env.explored.set(i, l);
+  if (list) list.push(cp);
+  else env.explored.set(i, [cp]);
   return false;
 }
 
@@ -255,31 +249,4 @@ export interface WorkItem {
   insn: number;
   from: number;
   cp: Checkpoint | null;
-}
-
-/**
- * func_states_equal's callback_depth rule: an old state covers the current
- * one only if every callback frame had at least as many calls of its
- * callback left (bpf_loop's nr_loops bound), since the old state's
- * exploration stopped iterating where it ran out.
- */
-function callbacksCovered(old: VerifierState, cur: VerifierState): boolean {
-  const n = Math.min(old.frames.length, cur.frames.length);
-  for (let k = 0; k < n; k++) {
-    const o = old.frames[k]!, c = cur.frames[k]!;
-    if (c.callbackMax < 0) continue;
-    if (o.callbackMax >= 0 && o.callbackMax - o.callbackIter < c.callbackMax - c.callbackIter) return false;
-  }
-  return true;
-}
-
-/**
- * The kernel's callback_unroll_depth, as far as the state's frames hold it:
- * is_state_visited reports an infinite loop only between states at the same
- * callback iteration (a bpf_loop callback entered again is progress).
- */
-function callbackUnroll(st: VerifierState): number {
-  let n = 0;
-  for (const f of st.frames) n += f.callbackIter;
-  return n;
 }

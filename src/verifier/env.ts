@@ -194,11 +194,14 @@ export class Verifier implements MapNames {
     this.limit = Math.min(COMPLEXITY_LIMIT, input.complexityLimit ?? COMPLEXITY_LIMIT);
     this.pruneCtx = {
       allowUninitStack: this.privileged,
+      // A caller frame resumes after its call with r6-r9; below a callback it resumes at the
+      // helper call itself (callback.ts), with the arguments it passes again.
       liveMask: (st, k) => {
         const top = st.frames.length - 1;
         if (k === top) return this.cfg.liveIn[this.idx]!;
-        const callsite = st.frames[k + 1]!.callsite;
-        return this.cfg.liveIn[callsite + 1]! & 0b1111000000;
+        const above = st.frames[k + 1]!;
+        if (above.callbackOf !== 0) return this.cfg.liveIn[above.callsite]!;
+        return this.cfg.liveIn[above.callsite + 1]! & 0b1111000000;
       },
       // Static stack-slot liveness (stack-liveness.ts), every frame (callerSlotsAt).
       liveSlot: (st: VerifierState, k: number, spi: number): boolean => {
@@ -212,7 +215,9 @@ export class Verifier implements MapNames {
           const p = this.precision();
           const top = st.frames.length - 1;
           if (k === top) return p.regs[this.idx]!;
-          return p.regs[st.frames[k + 1]!.callsite + 1]! & 0b1111000000;
+          const above = st.frames[k + 1]!;
+          if (above.callbackOf !== 0) return p.regs[above.callsite]!;
+          return p.regs[above.callsite + 1]! & 0b1111000000;
         },
         preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
           const p = this.precision();
@@ -315,8 +320,17 @@ export class Verifier implements MapNames {
   
   
   
-  /** The instruction the current one was reached from (-1 at the start of the program). */
-  arrivedFrom = -1;
+  /**
+   * How a callback's return to its helper call widens (callback.ts): false, every scalar that
+   * changed since the previous iteration (Linux widens the imprecise ones, and its precision is
+   * learned along the path; tsbpf's static precision counts a callback's context stored back
+   * through its pointer as precise); true, only statically imprecise ones, with small bpf_loop
+   * bounds unrolled exactly. verify() runs again with true when a run that widened a precise
+   * scalar rejects.
+   */
+  callbackExact = false;
+  /** a callback's return widened a scalar static precision counts as precise (callbackExact false) */
+  callbackWidenedPrecise = false;
 
   logInsnPending: string | null = null;
   lastLine: unknown = undefined;

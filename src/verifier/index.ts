@@ -58,7 +58,16 @@ export function verify(input: VerifierInput): VerifierResult {
   let v: Verifier | undefined;
   try {
     v = new Verifier(input);
-    bpfCheck(v);
+    try {
+      bpfCheck(v);
+    } catch (first) {
+      // A callback's iterations widened a precise scalar and the program was refused: verify
+      // again keeping precise scalars exact (env.ts callbackExact).
+      if (!v.callbackWidenedPrecise) throw first;
+      v = new Verifier(input);
+      v.callbackExact = true;
+      bpfCheck(v);
+    }
     const timeUs = Math.round((nowMs() - t0) * 1000);
     const stats = v.stats(timeUs);
     if ((input.logLevel ?? 0) > 0) {

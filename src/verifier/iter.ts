@@ -176,13 +176,14 @@ export function processIterNextCall(env: Verifier, i: number, loc: IterLoc): voi
 
 /**
  * find_prev_entry: the nearest checkpoint at this instruction, with the same call sites, on the
- * path that led here (not the one is_state_visited just made for this very state).
+ * path that led here (at an iterator's _next, not the one is_state_visited just made for this
+ * very state: `own`; a callback's return to its helper call has made none yet).
  */
-function findPrevEntry(env: Verifier, i: number): Checkpoint | undefined {
+export function findPrevEntry(env: Verifier, i: number, own = true): Checkpoint | undefined {
   const list = env.explored.get(i);
   if (!list) return undefined;
   let c = env.cp;
-  if (c && list.includes(c)) c = c.parent;
+  if (own && c && list.includes(c)) c = c.parent;
   for (; c; c = c.parent) {
     if (c.branches > 0 && list.includes(c) && sameCallsites(c.state, env.cur)) return c;
   }
@@ -197,30 +198,42 @@ function sameCallsites(a: VerifierState, b: VerifierState): boolean {
 
 /**
  * widen_imprecise_scalars: a scalar register or spilled scalar of `cur` whose value may not
- * matter from here on (static precision) and that is not exactly the one of the previous
- * iteration's entry `old` becomes unknown. Without static precision (unprivileged loads, where
- * Linux makes every scalar precise) nothing is widened.
+ * matter from here on (static precision, read at env.idx) and that is not exactly the one of the
+ * previous iteration's entry `old` becomes unknown. Without static precision (unprivileged loads,
+ * where Linux makes every scalar precise) nothing is widened. `all`: every scalar that differs,
+ * precise or not (always sound; only exactness is lost). Returns whether a scalar that differs
+ * was precise (kept, or with `all` widened all the same).
  */
-function widenImpreciseScalars(env: Verifier, old: VerifierState, cur: VerifierState): void {
+export function widenImpreciseScalars(env: Verifier, old: VerifierState, cur: VerifierState, all = false): boolean {
   const ctx = env.pruneCtx;
-  if (!ctx.preciseMask || !ctx.preciseSlot) return;
+  if (!ctx.preciseMask || !ctx.preciseSlot) return false;
+  let preciseDiffers = false;
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
-    const precise = ctx.preciseMask(cur, k);
+    let precise = -1;
     for (let r = 0; r < 10; r++) {
-      if (precise & (1 << r)) continue;
       const o = fo.regs[r]!, c = fc.regs[r]!;
-      if (o.type === 'scalar' && c.type === 'scalar' && !sameScalar(o, c)) fc.regs[r] = Reg.unknown();
+      if (o.type !== 'scalar' || c.type !== 'scalar' || sameScalar(o, c)) continue;
+      if (precise < 0) precise = ctx.preciseMask(cur, k);
+      if (precise & (1 << r)) {
+        preciseDiffers = true;
+        if (!all) continue;
+      }
+      fc.regs[r] = Reg.unknown();
     }
     const n = Math.min(fo.stack.length, fc.stack.length);
     for (let spi = 0; spi < n; spi++) {
       const so = fo.stack[spi], sc = fc.stack[spi];
       if (!so?.spilled || !sc?.spilled || so.t[7] !== STACK_SPILL || sc.t[7] !== STACK_SPILL) continue;
       if (so.spilled.type !== 'scalar' || sc.spilled.type !== 'scalar' || sameScalar(so.spilled, sc.spilled)) continue;
-      if (ctx.preciseSlot(cur, k, spi)) continue;
+      if (ctx.preciseSlot(cur, k, spi)) {
+        preciseDiffers = true;
+        if (!all) continue;
+      }
       fc.slot(spi).spilled = Reg.unknown();
     }
   }
+  return preciseDiffers;
 }
 
 /** regs_exact for two scalars (ids compared as they are: a mismatch only widens, which is safe). */

@@ -127,12 +127,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
-    // A callback's next iteration starts from the arguments the helper passes: they must match too.
-    if (fo.callbackArgs || fc.callbackArgs) {
-      const ao = fo.callbackArgs ?? [], ac = fc.callbackArgs ?? [];
-      if (ao.length !== ac.length) return false;
-      for (let a = 0; a < ao.length; a++) if (!regsafe(ao[a]!, ac[a]!, ids)) return false;
-    }
+    // func_states_equal: a state whose helper had made more calls of its callback could call it
+    // fewer times more (bpf_loop's nr_loops), so it does not cover one that made fewer.
+    if (fo.callbackDepth > fc.callbackDepth) return false;
     const live = exact !== false ? 0x7ff : ctx.liveMask(cur, k);
     let precise = -1;
     for (let r = 0; r < 10; r++) {

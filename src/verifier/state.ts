@@ -136,13 +136,13 @@ export class Frame {
   subprog: number;
   /** the frame runs a callback of this helper id (bpf_loop, for_each_map_elem, find_vma), or 0 */
   callbackOf = 0;
-  /** for callbacks: the r1..r4 the helper passes at every iteration */
-  callbackArgs: Reg[] | null = null;
-  /** for callbacks: the callers' stacks when the helper was called (for widening across iterations) */
-  callbackEntry: Array<Array<StackSlot | undefined>> | null = null;
-  /** for callbacks: which call of the callback this is (1 = the first), and how many the helper makes at most (-1: no bound known) */
+  /** an async callback's frame 0: how many async entries lead to it (timer.ts) */
   callbackIter = 0;
-  callbackMax = -1;
+  /**
+   * Calls of a callback this frame's helper call has made so far on this path (the kernel's
+   * callback_depth): bpf_loop calls its callback again only while it is below nr_loops.
+   */
+  callbackDepth = 0;
 
   /**
    * `stack` is this frame's own array; when false it is shared with another frame (Frame.clone)
@@ -173,10 +173,8 @@ export class Frame {
     const f = new Frame(this.frameno, this.callsite, this.subprog, regs, this.stack);
     f.stackOwned = this.stackOwned = false;
     f.callbackOf = this.callbackOf;
-    f.callbackArgs = this.callbackArgs ? this.callbackArgs.map((r) => r.clone()) : null;
-    f.callbackEntry = this.callbackEntry;
     f.callbackIter = this.callbackIter;
-    f.callbackMax = this.callbackMax;
+    f.callbackDepth = this.callbackDepth;
     return f;
   }
 
@@ -256,6 +254,8 @@ export class VerifierState {
   path: PathStep | null = null;
   /** may_goto fall-throughs taken on this path (the kernel's may_goto_depth) */
   mayGotoDepth = 0;
+  /** callbacks entered on this path (the kernel's callback_unroll_depth): another one is progress, not an infinite loop */
+  callbackUnrollDepth = 0;
   /** inside a bpf_rcu_read_lock() section (the kernel's active_rcu_lock) */
   rcuLock = false;
   /** bpf_preempt_disable() calls not yet matched by bpf_preempt_enable() (active_preempt_lock) */
@@ -282,6 +282,7 @@ export class VerifierState {
     const s = new VerifierState(this.frames.map((f) => f.clone()), this.refs.length ? this.refs.slice() : []);
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
+    s.callbackUnrollDepth = this.callbackUnrollDepth;
     s.rcuLock = this.rcuLock;
     s.preemptLock = this.preemptLock;
     s.activeLock = this.activeLock;
