@@ -43,14 +43,14 @@ import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
 import { copyBody, hdrGet, returnIf } from './wasm-code.js';
-import { WALK_LOCALS, fallback, nextChild, nodeMatch, walkLocals, walkStart } from './lpm-walk.js';
+import { WALK_LOCALS, WALK_LOCALS64, fallback, nextChild, nodeMatch, walkLocals, walkStart } from './lpm-walk.js';
 import type { ProbeFallback } from './hash-probe.js';
 
 /** lookup(pc, map, key) -> value address or 0 (trie_lookup_elem, LpmTrie.longest) */
 function lookupBody(): FuncBody {
   const w = walkLocals(3, 2, 1);
   const FOUND = 3 + WALK_LOCALS;
-  const c = new FuncBody([[WALK_LOCALS + 1, I32], [1, I64]]);
+  const c = new FuncBody([[WALK_LOCALS + 1, I32], [WALK_LOCALS64, I64]]);
   // a prefix length past the data finds nothing
   walkStart(c, w, 3, () => c.i32Const(0));
   c.i32Const(0);
@@ -105,7 +105,7 @@ function lookupBody(): FuncBody {
 function updateBody(copy: number): FuncBody {
   const [KEY, VAL, FLAGS] = [2, 3, 4];
   const w = walkLocals(5, KEY, 0);
-  const c = new FuncBody([[WALK_LOCALS, I32], [1, I64]]);
+  const c = new FuncBody([[WALK_LOCALS, I32], [WALK_LOCALS64, I64]]);
   walkStart(c, w, 5, () => fallback(c, 5));
   c.localGet(FLAGS);
   c.i32Const(BPF_EXIST);

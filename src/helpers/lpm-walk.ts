@@ -7,7 +7,7 @@
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 import { DESC_LPM_STATE, L, N } from '../memory/lpm-layout.js';
-import { at, callWithParams, chunks, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
+import { at, callWithParams, chunks, decrement, hdrGet, returnIf, walkEnds } from './wasm-code.js';
 
 /** The locals both operations use (after their parameters). */
 export interface Walk {
@@ -33,12 +33,16 @@ export interface Walk {
   KB: number;
   /** (i64) the key's first KB bits in network order, from the top bit down */
   W: number;
+  /** (i64) the node's two children, child[0] in the low half */
+  CH: number;
 }
-/** the i32 locals; W, an i64, follows them and the caller's own i32 locals (`more`) */
+/** the i32 locals; W and CH, i64s, follow them and the caller's own i32 locals (`more`) */
 export const WALK_LOCALS = 18;
+/** the i64 locals */
+export const WALK_LOCALS64 = 2;
 export function walkLocals(first: number, key: number, more: number): Walk {
   const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'KB', 'SH'] as const;
-  const w = { KEY: key, W: first + WALK_LOCALS + more } as Walk;
+  const w = { KEY: key, W: first + WALK_LOCALS + more, CH: first + WALK_LOCALS + more + 1 } as Walk;
   names.forEach((n, i) => (w[n] = first + i));
   return w;
 }
@@ -262,10 +266,21 @@ function keyBits(c: FuncBody, w: Walk): void {
  * node = child[bit np of the key's data] (the kernel's extract_bit), then on
  * round the loop (np < max_prefixlen here: the callers' proofs). A bit
  * among the key's first KB comes from W (no load on the walk's chain of
- * dependent loads); a later one from its byte of the key.
+ * dependent loads); a later one from its byte of the key. Both children are
+ * read as one i64 (child[0] its low half: little-endian) and the bit selects
+ * one: that load needs only the node's address, so it runs beside the
+ * prefix length's load, and the chain from a node to the next is one load
+ * (its prefix length, the bit) and a select, not a second load after the bit.
  */
 export function nextChild(c: FuncBody, w: Walk): void {
   c.localGet(w.A);
+  c.mem(Op.i64_load, 2, N.CHILD);
+  c.localTee(w.CH);
+  c.i64Const32(32);
+  c.op(Op.i64_shr_u);
+  c.op(Op.i32_wrap_i64);
+  c.localGet(w.CH);
+  c.op(Op.i32_wrap_i64);
   c.localGet(w.NP);
   c.localGet(w.KB);
   c.op(Op.i32_lt_u);
@@ -294,8 +309,7 @@ export function nextChild(c: FuncBody, w: Walk): void {
   c.i32Const(1);
   c.op(Op.i32_and);
   c.op(Op.end);
-  plusWords(c);
-  c.mem(Op.i32_load, 2, N.CHILD);
+  c.op(Op.select);
   c.localSet(w.NODE);
   c.br(0);
 }
