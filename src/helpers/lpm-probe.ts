@@ -43,7 +43,7 @@ import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
 import { copyBody, hdrGet, returnIf } from './wasm-code.js';
-import { WALK_LOCALS, WALK_LOCALS64, fallback, nextChild, nodeMatch, walkLocals, walkStart } from './lpm-walk.js';
+import { WALK_LOCALS, WALK_LOCALS64, fallback, nextChild, nodeMatch, walkLocals, walkSpecialised, walkStart } from './lpm-walk.js';
 import type { ProbeFallback } from './hash-probe.js';
 
 /** lookup(pc, map, key) -> value address or 0 (trie_lookup_elem, LpmTrie.longest) */
@@ -55,39 +55,41 @@ function lookupBody(): FuncBody {
   walkStart(c, w, 3, () => c.i32Const(0));
   c.i32Const(0);
   c.localSet(FOUND);
-  c.blockStart(Op.block); // done
-  c.blockStart(Op.loop); // walk
-  nodeMatch(c, w);
-  // a match of the whole data: this node (both prefixes are full length)
-  c.localGet(w.M);
-  c.localGet(w.MAX);
-  c.op(Op.i32_eq);
-  c.blockStart(Op.if);
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.VALUE);
-  c.localSet(FOUND);
-  c.br(2);
-  c.end();
-  // the key leaves the node's prefix: the best so far stands
-  c.localGet(w.M);
-  c.localGet(w.NP);
-  c.op(Op.i32_lt_u);
-  c.brIf(1);
-  // a real node matched: the best so far
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.FLAGS);
-  c.i32Const(NODE_IM);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.blockStart(Op.if);
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.VALUE);
-  c.localSet(FOUND);
-  c.end();
-  // np <= m < max_prefixlen
-  nextChild(c, w);
-  c.end();
-  c.end();
+  walkSpecialised(c, w, (ds) => {
+    c.blockStart(Op.block); // done
+    c.blockStart(Op.loop); // walk
+    nodeMatch(c, w, ds);
+    // a match of the whole data: this node (both prefixes are full length)
+    c.localGet(w.M);
+    c.localGet(w.MAX);
+    c.op(Op.i32_eq);
+    c.blockStart(Op.if);
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.VALUE);
+    c.localSet(FOUND);
+    c.br(2);
+    c.end();
+    // the key leaves the node's prefix: the best so far stands
+    c.localGet(w.M);
+    c.localGet(w.NP);
+    c.op(Op.i32_lt_u);
+    c.brIf(1);
+    // a real node matched: the best so far
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.FLAGS);
+    c.i32Const(NODE_IM);
+    c.op(Op.i32_and);
+    c.op(Op.i32_eqz);
+    c.blockStart(Op.if);
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.VALUE);
+    c.localSet(FOUND);
+    c.end();
+    // np <= m < max_prefixlen
+    nextChild(c, w);
+    c.end();
+    c.end();
+  });
   c.localGet(FOUND);
   c.op(Op.end);
   return c;
