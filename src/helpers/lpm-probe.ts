@@ -33,10 +33,13 @@
  *
  * Speed (issue 17): a lookup is a chain of dependent loads, a node's child
  * number to its address to its prefix length to the key's bit to the next
- * child, as in the kernel; this code keeps the chain as short: the key's
- * first 8 bytes in a local (no load for a bit below 64), the node's address by
- * a shift when the slot size is a power of two (no multiply), and the
- * prefix compared a word at a time. Those steps are lpm-walk.ts's.
+ * child, as in the kernel; this code keeps the chain shorter: the key's
+ * first 8 bytes in a local (no load for a bit below 64), both children read
+ * in one load beside the prefix length (the bit selects, no load after it),
+ * the node's address by a shift when the slot size is a power of two (no
+ * multiply), and the prefix compared a word at a time; for IPv4's and IPv6's
+ * data sizes in straight code against the key's words in locals. Those
+ * steps are lpm-walk.ts's.
  */
 import { FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
