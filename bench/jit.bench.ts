@@ -16,7 +16,9 @@
  * minimum is the least disturbed measurement), per run of the program.
  * "JIT" is one `exe.run()` from JavaScript per run; "JIT repeat" is one pass
  * of the module's own `repeat` loop (Executable.runRepeat), which like the
- * kernel's test-run loop pays no call from JavaScript per run.
+ * kernel's test-run loop pays no call from JavaScript per run; "paired" is
+ * that loop timed in a batch right after each of the kernel's batches (as
+ * many runs), so the pair is measured at the same moments.
  */
 import { execFileSync } from 'node:child_process';
 import { which } from '../test/support/tools.js';
@@ -416,6 +418,8 @@ interface Row {
   jit: number;
   /** per pass of the module's WebAssembly `repeat` loop (Executable.runRepeat): the kernel's test-run loop, no JS call per run */
   jitRepeat?: number;
+  /** the same, each batch run right after one of the kernel's (runKernel's `between`): the like-for-like pair */
+  jitRepeatPaired?: number;
   prepareNs: number;
   gcc?: number;
   kernel?: number | string;
@@ -511,8 +515,12 @@ export function kernelAsm(p: BenchProg, fn: string): string {
   return `\t.text\n\t.section\txdp,"ax",@progbits\n\t.globl\t${fn}\n\t.p2align\t3\n\t.type\t${fn},@function\n${fn}:\n${body}\n.Lend:\n\t.size\t${fn}, .Lend-${fn}\n\t.section\tlicense,"aw",@progbits\n\t.ascii\t"GPL"\n\t.byte\t0\n`;
 }
 
-/** The kernel's JIT: the same assembly through clang-19 and bpftool. */
-function runKernel(dir: string, p: BenchProg, i: number): { ns: number; retval: number } | string {
+/**
+ * The kernel's JIT: the same assembly through clang-19 and bpftool. `between(repeat)`, when
+ * given, runs after each of the kernel's batches, so a batch of the JIT's can be timed at the
+ * same moment (the machine's speed moves between runs even when idle).
+ */
+function runKernel(dir: string, p: BenchProg, i: number, between?: (repeat: number) => void): { ns: number; retval: number } | string {
   const fn = `bench${i}`;
   const s = kernelAsm(p, fn);
   const asmFile = join(dir, `${fn}.s`);
@@ -540,6 +548,7 @@ function runKernel(dir: string, p: BenchProg, i: number): { ns: number; retval: 
       const r = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'run', 'pinned', pin, 'data_in', pkt, 'repeat', String(repeat)], { encoding: 'utf8' })) as { retval: number; duration: number };
       best = Math.min(best, r.duration);
       retval = r.retval;
+      between?.(repeat);
     }
     return { ns: best, retval };
   } finally {
@@ -638,7 +647,13 @@ export async function main(): Promise<void> {
       }
       if (p.noKernel) row.kernel = p.noKernel;
       else if (noKernel === undefined && !quick) {
-        const k = runKernel(dir, p, i);
+        // A pass of the JIT's repeat loop after each kernel batch, as many runs: minima of interleaved batches.
+        const paired = row.jitRepeat === undefined ? undefined : (n: number): void => {
+          const t0 = cpuNs();
+          exe.runRepeat(ctx, 0, undefined, n);
+          row.jitRepeatPaired = Math.min(row.jitRepeatPaired ?? Infinity, (cpuNs() - t0) / n);
+        };
+        const k = runKernel(dir, p, i, paired);
         if (typeof k === 'string') row.kernel = k;
         else {
           row.kernel = k.ns;
@@ -659,7 +674,7 @@ export async function main(): Promise<void> {
         if (g.result !== r.result) r.name += ` (gcc result ${g.result} != ${r.result}!)`;
       }
     }
-    const header = ['program', 'insns', 'interpreter', 'uBPF interp', 'JIT', 'JIT repeat', 'kernel JIT', 'uBPF JIT', 'gcc -O2', 'JIT/kernel', 'JIT repeat/kernel', 'JIT/uBPF JIT', 'JIT/gcc', 'interp/uBPF interp', 'prepare'];
+    const header = ['program', 'insns', 'interpreter', 'uBPF interp', 'JIT', 'JIT repeat', 'kernel JIT', 'uBPF JIT', 'gcc -O2', 'JIT/kernel', 'JIT repeat/kernel', 'paired/kernel', 'JIT/uBPF JIT', 'JIT/gcc', 'interp/uBPF interp', 'prepare'];
     const num = (v: number | string | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
     const cell = (v: number | string | undefined): string => (typeof v === 'string' ? v : fmt(v));
     const table = rows.map((r) => [
@@ -674,6 +689,7 @@ export async function main(): Promise<void> {
       fmt(r.gcc),
       ratio(r.jit, num(r.kernel)),
       ratio(r.jitRepeat, num(r.kernel)),
+      ratio(r.jitRepeatPaired, num(r.kernel)),
       ratio(r.jit, num(r.ubpfJit)),
       ratio(r.jit, r.gcc),
       ratio(r.interp, num(r.ubpfInterp)),
@@ -684,6 +700,7 @@ export async function main(): Promise<void> {
     console.log('\n## JIT (eBPF -> WebAssembly): time per program run (min of batches); * = compute-bound');
     console.log(line(header));
     for (const t of table) console.log(line(t));
+    console.log('paired/kernel: a batch of the JIT repeat loop right after each of the kernel\'s 7 (as many runs), minimum over those batches, CPU time, against the kernel\'s minimum');
     if (noKernel) console.log(`kernel JIT: skipped (${noKernel})`);
     if (typeof ubpf === 'string') console.log(`uBPF: skipped (${ubpf})`);
     console.log(`load average ${load0.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end (2 cores: above 1-2 the machine is shared)`);

@@ -33,61 +33,66 @@
  *
  * Speed (issue 17): a lookup is a chain of dependent loads, a node's child
  * number to its address to its prefix length to the key's bit to the next
- * child, as in the kernel; this code keeps the chain as short: the key's
- * first 8 bytes in a local (no load for a bit below 64), the node's address by
- * a shift when the slot size is a power of two (no multiply), and the
- * prefix compared a word at a time. Those steps are lpm-walk.ts's.
+ * child, as in the kernel; this code keeps the chain shorter: the key's
+ * first 8 bytes in a local (no load for a bit below 64), both children read
+ * in one load beside the prefix length (the bit selects, no load after it),
+ * the node's address by a shift when the slot size is a power of two (no
+ * multiply), and the prefix compared a word at a time; for IPv4's and IPv6's
+ * data sizes in straight code against the key's words in locals. Those
+ * steps are lpm-walk.ts's.
  */
 import { FuncBody, I32, I64, ModuleBuilder, Op, type ValType } from '../vm/jit/wasm.js';
 import { ERRNO_VALUES } from '../errors.js';
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { L, N, NODE_IM, PROG_UPDATE } from '../memory/lpm-layout.js';
 import { copyBody, hdrGet, returnIf } from './wasm-code.js';
-import { WALK_LOCALS, fallback, nextChild, nodeMatch, walkLocals, walkStart } from './lpm-walk.js';
+import { WALK_LOCALS, WALK_LOCALS64, fallback, nextChild, nodeMatch, walkLocals, walkSpecialised, walkStart } from './lpm-walk.js';
 import type { ProbeFallback } from './hash-probe.js';
 
 /** lookup(pc, map, key) -> value address or 0 (trie_lookup_elem, LpmTrie.longest) */
 function lookupBody(): FuncBody {
   const w = walkLocals(3, 2, 1);
   const FOUND = 3 + WALK_LOCALS;
-  const c = new FuncBody([[WALK_LOCALS + 1, I32], [1, I64]]);
+  const c = new FuncBody([[WALK_LOCALS + 1, I32], [WALK_LOCALS64, I64]]);
   // a prefix length past the data finds nothing
   walkStart(c, w, 3, () => c.i32Const(0));
   c.i32Const(0);
   c.localSet(FOUND);
-  c.blockStart(Op.block); // done
-  c.blockStart(Op.loop); // walk
-  nodeMatch(c, w);
-  // a match of the whole data: this node (both prefixes are full length)
-  c.localGet(w.M);
-  c.localGet(w.MAX);
-  c.op(Op.i32_eq);
-  c.blockStart(Op.if);
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.VALUE);
-  c.localSet(FOUND);
-  c.br(2);
-  c.end();
-  // the key leaves the node's prefix: the best so far stands
-  c.localGet(w.M);
-  c.localGet(w.NP);
-  c.op(Op.i32_lt_u);
-  c.brIf(1);
-  // a real node matched: the best so far
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.FLAGS);
-  c.i32Const(NODE_IM);
-  c.op(Op.i32_and);
-  c.op(Op.i32_eqz);
-  c.blockStart(Op.if);
-  c.localGet(w.A);
-  c.mem(Op.i32_load, 2, N.VALUE);
-  c.localSet(FOUND);
-  c.end();
-  // np <= m < max_prefixlen
-  nextChild(c, w);
-  c.end();
-  c.end();
+  walkSpecialised(c, w, (ds) => {
+    c.blockStart(Op.block); // done
+    c.blockStart(Op.loop); // walk
+    nodeMatch(c, w, ds);
+    // a match of the whole data: this node (both prefixes are full length)
+    c.localGet(w.M);
+    c.localGet(w.MAX);
+    c.op(Op.i32_eq);
+    c.blockStart(Op.if);
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.VALUE);
+    c.localSet(FOUND);
+    c.br(2);
+    c.end();
+    // the key leaves the node's prefix: the best so far stands
+    c.localGet(w.M);
+    c.localGet(w.NP);
+    c.op(Op.i32_lt_u);
+    c.brIf(1);
+    // a real node matched: the best so far
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.FLAGS);
+    c.i32Const(NODE_IM);
+    c.op(Op.i32_and);
+    c.op(Op.i32_eqz);
+    c.blockStart(Op.if);
+    c.localGet(w.A);
+    c.mem(Op.i32_load, 2, N.VALUE);
+    c.localSet(FOUND);
+    c.end();
+    // np <= m < max_prefixlen
+    nextChild(c, w);
+    c.end();
+    c.end();
+  });
   c.localGet(FOUND);
   c.op(Op.end);
   return c;
@@ -105,7 +110,7 @@ function lookupBody(): FuncBody {
 function updateBody(copy: number): FuncBody {
   const [KEY, VAL, FLAGS] = [2, 3, 4];
   const w = walkLocals(5, KEY, 0);
-  const c = new FuncBody([[WALK_LOCALS, I32], [1, I64]]);
+  const c = new FuncBody([[WALK_LOCALS, I32], [WALK_LOCALS64, I64]]);
   walkStart(c, w, 5, () => fallback(c, 5));
   c.localGet(FLAGS);
   c.i32Const(BPF_EXIST);

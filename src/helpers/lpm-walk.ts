@@ -7,7 +7,7 @@
  */
 import { FuncBody, I32, Op } from '../vm/jit/wasm.js';
 import { DESC_LPM_STATE, L, N } from '../memory/lpm-layout.js';
-import { at, callWithParams, chunks, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
+import { at, callWithParams, chunks, decrement, hdrGet, returnIf, walkEnds } from './wasm-code.js';
 
 /** The locals both operations use (after their parameters). */
 export interface Walk {
@@ -31,15 +31,22 @@ export interface Walk {
   SH: number;
   /** how many of the key's leading bits W holds: 64, 32 or 0 (data_size 8 or more, 4 to 7, less) */
   KB: number;
+  /** the key's data words 0..3 (little-endian loads), kept by a walk specialised for its data size */
+  KW: readonly number[];
   /** (i64) the key's first KB bits in network order, from the top bit down */
   W: number;
+  /** (i64) the node's two children, child[0] in the low half */
+  CH: number;
 }
-/** the i32 locals; W, an i64, follows them and the caller's own i32 locals (`more`) */
-export const WALK_LOCALS = 18;
+/** the i32 locals; W and CH, i64s, follow them and the caller's own i32 locals (`more`) */
+export const WALK_LOCALS = 22;
+/** the i64 locals */
+export const WALK_LOCALS64 = 2;
 export function walkLocals(first: number, key: number, more: number): Walk {
   const names = ['ST', 'PLEN', 'MAX', 'POOL', 'SLOT', 'CAP', 'NODE', 'STEPS', 'A', 'NP', 'LIMIT', 'M', 'I', 'X', 'K', 'DS', 'KB', 'SH'] as const;
-  const w = { KEY: key, W: first + WALK_LOCALS + more } as Walk;
+  const w = { KEY: key, W: first + WALK_LOCALS + more, CH: first + WALK_LOCALS + more + 1 } as Walk;
   names.forEach((n, i) => (w[n] = first + i));
+  w.KW = [0, 1, 2, 3].map((k) => first + names.length + k);
   return w;
 }
 
@@ -102,6 +109,56 @@ function minU(c: FuncBody, x: number, y: number): void {
   c.op(Op.select);
 }
 
+/** The data sizes a walk is specialised for (IPv4's and IPv6's keys): see walkSpecialised. */
+export const SPECIALISED_SIZES = [4, 16] as const;
+export type SpecialisedSize = (typeof SPECIALISED_SIZES)[number];
+
+/**
+ * m += the equal leading bits of x = node ^ key (pushed by `xor`); out of the
+ * compare (the block `out` levels up) once x differs or m reaches the limit.
+ */
+function stepAt(c: FuncBody, w: Walk, xor: () => void, bits: () => void, out: number): void {
+  xor();
+  c.localSet(w.X);
+  c.localGet(w.M);
+  bits();
+  c.op(Op.i32_add);
+  c.localTee(w.M);
+  c.localGet(w.LIMIT);
+  c.op(Op.i32_ge_u);
+  c.localGet(w.X);
+  c.op(Op.i32_or);
+  c.brIf(out);
+}
+
+/**
+ * Run `walk(ds)` specialised for the trie's data size when it is one of
+ * SPECIALISED_SIZES (its key words first loaded into locals), else the
+ * generic `walk()`. A specialised walk compares a node's data in straight
+ * code with the key's words in locals: no loop over the data per node, no
+ * load of the key's, fewer locals live across the walk's back edge.
+ */
+export function walkSpecialised(c: FuncBody, w: Walk, walk: (ds?: SpecialisedSize) => void): void {
+  const variant = (k: number): void => {
+    const ds = SPECIALISED_SIZES[k];
+    if (ds === undefined) return walk();
+    c.localGet(w.DS);
+    c.i32Const(ds);
+    c.op(Op.i32_eq);
+    c.blockStart(Op.if);
+    for (let j = 0; j < ds / 4; j++) {
+      c.localGet(w.KEY);
+      c.mem(Op.i32_load, 0, 4 + 4 * j);
+      c.localSet(w.KW[j]!);
+    }
+    walk(ds);
+    c.op(Op.else);
+    variant(k + 1);
+    c.end();
+  };
+  variant(0);
+}
+
 /**
  * Inside the walk's loop (its block `done` at depth 1): leave when the node
  * is none (-1) or not one of the pool's, or the walk is longer than the
@@ -119,7 +176,7 @@ function minU(c: FuncBody, x: number, y: number): void {
  * before the byte at i the match is 8 * i < limit <= max_prefixlen, so
  * every byte read is inside the key's data.
  */
-export function nodeMatch(c: FuncBody, w: Walk): void {
+export function nodeMatch(c: FuncBody, w: Walk, ds?: SpecialisedSize): void {
   walkEnds(c, w.NODE, w.CAP, w.STEPS);
   c.brIf(1);
   decrement(c, w.STEPS);
@@ -146,20 +203,8 @@ export function nodeMatch(c: FuncBody, w: Walk): void {
   c.i32Const(0);
   c.localSet(w.I);
   c.blockStart(Op.block); // cmp
-  // m += the equal leading bits of x = node ^ key (pushed by `xor`); out of cmp once x differs or m reaches the limit
-  const step = (xor: () => void, bits: () => void): void => {
-    xor();
-    c.localSet(w.X);
-    c.localGet(w.M);
-    bits();
-    c.op(Op.i32_add);
-    c.localTee(w.M);
-    c.localGet(w.LIMIT);
-    c.op(Op.i32_ge_u);
-    c.localGet(w.X);
-    c.op(Op.i32_or);
-    c.brIf(2);
-  };
+  // (a chunk's body is two levels inside the compare)
+  const step = (xor: () => void, bits: () => void): void => stepAt(c, w, xor, bits, 2);
   const xorAt = (load: number): void => {
     at(c, w.A, w.I);
     c.mem(load, 0, N.DATA);
@@ -167,40 +212,49 @@ export function nodeMatch(c: FuncBody, w: Walk): void {
     c.mem(load, 0, 4);
     c.op(Op.i32_xor);
   };
-  chunks(c, w.I, w.DS, 4, () =>
-    step(
-      () => xorAt(Op.i32_load),
-      () => {
-        // k + clz(x >> k << 24), k = ctz(x) & 24
-        c.localGet(w.X);
-        c.op(Op.i32_ctz);
-        c.i32Const(24);
-        c.op(Op.i32_and);
-        c.localTee(w.K);
-        c.localGet(w.X);
-        c.localGet(w.K);
-        c.op(Op.i32_shr_u);
-        c.i32Const(24);
-        c.op(Op.i32_shl);
-        c.op(Op.i32_clz);
-        c.op(Op.i32_add);
-      },
-    ),
-  );
-  chunks(c, w.I, w.DS, 1, () =>
-    step(
-      () => xorAt(Op.i32_load8_u),
-      () => {
-        // clz(x << 24 | 1 << 23): 8 when x == 0
-        c.localGet(w.X);
-        c.i32Const(24);
-        c.op(Op.i32_shl);
-        c.i32Const(1 << 23);
-        c.op(Op.i32_or);
-        c.op(Op.i32_clz);
-      },
-    ),
-  );
+  const wordBits = (): void => {
+    // k + clz(x >> k << 24), k = ctz(x) & 24
+    c.localGet(w.X);
+    c.op(Op.i32_ctz);
+    c.i32Const(24);
+    c.op(Op.i32_and);
+    c.localTee(w.K);
+    c.localGet(w.X);
+    c.localGet(w.K);
+    c.op(Op.i32_shr_u);
+    c.i32Const(24);
+    c.op(Op.i32_shl);
+    c.op(Op.i32_clz);
+    c.op(Op.i32_add);
+  };
+  if (ds !== undefined) {
+    // data_size known (walkSpecialised): its words one after another, the key's from locals
+    for (let j = 0; j < ds / 4; j++) {
+      const xorWord = (): void => {
+        c.localGet(w.A);
+        c.mem(Op.i32_load, 0, N.DATA + 4 * j);
+        c.localGet(w.KW[j]!);
+        c.op(Op.i32_xor);
+      };
+      stepAt(c, w, xorWord, wordBits, 0);
+    }
+  } else {
+    chunks(c, w.I, w.DS, 4, () => step(() => xorAt(Op.i32_load), wordBits));
+    chunks(c, w.I, w.DS, 1, () =>
+      step(
+        () => xorAt(Op.i32_load8_u),
+        () => {
+          // clz(x << 24 | 1 << 23): 8 when x == 0
+          c.localGet(w.X);
+          c.i32Const(24);
+          c.op(Op.i32_shl);
+          c.i32Const(1 << 23);
+          c.op(Op.i32_or);
+          c.op(Op.i32_clz);
+        },
+      ),
+    );
+  }
   c.end();
   minU(c, w.M, w.LIMIT);
   c.localSet(w.M);
@@ -262,10 +316,21 @@ function keyBits(c: FuncBody, w: Walk): void {
  * node = child[bit np of the key's data] (the kernel's extract_bit), then on
  * round the loop (np < max_prefixlen here: the callers' proofs). A bit
  * among the key's first KB comes from W (no load on the walk's chain of
- * dependent loads); a later one from its byte of the key.
+ * dependent loads); a later one from its byte of the key. Both children are
+ * read as one i64 (child[0] its low half: little-endian) and the bit selects
+ * one: that load needs only the node's address, so it runs beside the
+ * prefix length's load, and the chain from a node to the next is one load
+ * (its prefix length, the bit) and a select, not a second load after the bit.
  */
 export function nextChild(c: FuncBody, w: Walk): void {
   c.localGet(w.A);
+  c.mem(Op.i64_load, 2, N.CHILD);
+  c.localTee(w.CH);
+  c.i64Const32(32);
+  c.op(Op.i64_shr_u);
+  c.op(Op.i32_wrap_i64);
+  c.localGet(w.CH);
+  c.op(Op.i32_wrap_i64);
   c.localGet(w.NP);
   c.localGet(w.KB);
   c.op(Op.i32_lt_u);
@@ -294,8 +359,7 @@ export function nextChild(c: FuncBody, w: Walk): void {
   c.i32Const(1);
   c.op(Op.i32_and);
   c.op(Op.end);
-  plusWords(c);
-  c.mem(Op.i32_load, 2, N.CHILD);
+  c.op(Op.select);
   c.localSet(w.NODE);
   c.br(0);
 }
