@@ -75,6 +75,12 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       });
       st.rcuLock = false;
       rcuUnlockIters(env);
+      // check_kfunc_call's rcu_unlock: every MEM_RCU pointer (a kptr loaded in the section, ...)
+      // becomes untrusted and no longer maybe-NULL: a KF_RCU kfunc then refuses it
+      for (const r of st.allRegs((x) => x.type === 'btf_id' && x.btfFlags === 'rcu')) {
+        r.btfFlags = 'untrusted';
+        r.maybeNull = false;
+      }
       break;
     case 'preempt_disable':
       st.preemptLock++;

@@ -32,6 +32,7 @@
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
 import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
+import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 
 export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr';
 
@@ -172,6 +173,15 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
   ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'object', sig, hooks: GENERIC }]),
+  // the other cgroup kfuncs of generic_btf_ids: judged, not run (the kernel model has no cgroup objects)
+  ...([
+    ['bpf_cgroup_ancestor', { args: [CGROUP, 'scalar'], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
+    ['bpf_cgroup_from_id', { args: ['scalar'], ret: CGROUP, acquire: true, retNull: true }],
+    ['bpf_task_under_cgroup', { args: [TASK, CGROUP], ret: 'scalar', rcu: true }],
+    ['bpf_task_get_cgroup1', { args: [TASK, 'scalar'], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
+  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: GENERIC }]),
+  // cpumasks (kfuncs-cpumask.ts): judged, not run
+  ...CPUMASK_KFUNCS.map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: CPUMASK_HOOKS }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
   ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
     const name = `bpf_iter_${iter.kind}_${op}`;
@@ -188,8 +198,7 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
-    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
-    'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
+    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_throw ' +
     'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
     'bpf_copy_from_user_str').split(' '),
 );
