@@ -11,6 +11,7 @@ import { KFUNCS, LINUX_ONLY_KFUNCS, kfuncHook, type KfuncEffect, type IterKind }
 import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
+import { castKfuncRet } from './kfuncs-cast.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -99,9 +100,11 @@ export function checkKfuncCall(env: Verifier, i: number): number {
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
+  const cast = k.effect === 'cast' ? castKfuncRet(env, i, name) : undefined;
   const regs = env.regs();
   for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
   if (k.sig) regs[0] = kfuncRet(env, i, name, k.sig);
+  if (cast) regs[0] = cast;
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   return i + 1;
 }

@@ -33,8 +33,9 @@
  */
 import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
+import { CAST_KFUNCS } from './kfuncs-cast.js';
 
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast';
 
 /**
  * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
@@ -180,6 +181,8 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_task_under_cgroup', { args: [TASK, CGROUP], ret: 'scalar', rcu: true }],
     ['bpf_task_get_cgroup1', { args: [TASK, 'scalar'], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
   ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: GENERIC }]),
+  // casts (kfuncs-cast.ts): judged, not run (tsbpf's contexts are not the kernel's structs)
+  ...CAST_KFUNCS.map((name): [string, Kfunc] => [name, { name, effect: 'cast', runtime: 'none' }]),
   // cpumasks (kfuncs-cpumask.ts): judged, not run
   ...CPUMASK_KFUNCS.map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: CPUMASK_HOOKS }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
@@ -199,6 +202,6 @@ export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
     'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_throw ' +
-    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
+    'bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
     'bpf_copy_from_user_str').split(' '),
 );
