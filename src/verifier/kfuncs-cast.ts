@@ -15,7 +15,7 @@
  * nothing behind it to read: programs calling these are judged, then refused at load
  * (runtime 'none').
  */
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, type RegType } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { kernelBtf, kernelStruct } from './kernel-btf.js';
@@ -29,9 +29,17 @@ export function castKfuncRet(env: Verifier, i: number, name: string): Reg {
   return name === 'bpf_cast_to_kern_ctx' ? castToKernCtx(env, i, name) : rdonlyCast(env, i);
 }
 
+/** The register types check_func_arg_reg_off lets through at any offset (its first cases), and PTR_TO_BTF_ID. */
+const ANY_OFFSET: ReadonlySet<RegType> = new Set<RegType>(['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'scalar', 'btf_id']);
+
 function castToKernCtx(env: Verifier, i: number, name: string): Reg {
   const reg = env.readReg(1);
-  checkPtrUnmoved(i, 1, reg);
+  // Linux 6.18 checks the argument as a trusted one first: NULL is refused as such
+  if (reg.isNull) throw new Reject({ errno: 'EACCES', message: 'Possibly NULL pointer passed to trusted arg0', insn: i, regs: [1], hint: 'pass the program\'s context' });
+  // check_func_arg_reg_off: a context (or socket, ...) must be unmoved; stack, packet, map and
+  // memory pointers and scalars may be at any offset (then refused below: not a context), and a
+  // kernel object at a fixed one
+  if (!ANY_OFFSET.has(reg.type)) checkPtrUnmoved(i, 1, reg);
   if (reg.type !== 'ctx')
     throw new Reject({ errno: 'EINVAL', message: `arg#0 expected pointer to ctx, but got ${regTypeStr(reg)}`, insn: i, regs: [1], rule: `${name} takes the program's context` });
   const struct = kernCtxStruct(env.input.progType);
