@@ -57,6 +57,16 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       rule: `${name} is not available to ${env.input.progType} programs`,
     });
   const st = env.cur;
+  // check_kfunc_call: a KF_SLEEPABLE kfunc needs a sleepable program, outside RCU read and
+  // non-preemptible sections
+  if (k.sig?.sleepable) {
+    const sleepFail = (message: string, hint: string): never => {
+      throw new Reject({ errno: 'EACCES', message, insn: i, hint, rule: `${name} may sleep` });
+    };
+    if (!env.sleepable) sleepFail(`program must be sleepable to call sleepable kfunc ${name}`, 'load the program as sleepable (a `.s` section, BPF_F_SLEEPABLE)');
+    if (st.rcuLock) sleepFail(`kernel func ${name} is sleepable within rcu_read_lock region`, 'call it after bpf_rcu_read_unlock()');
+    if (st.preemptLock) sleepFail(`kernel func ${name} is sleepable within non-preemptible region`, 'call it after bpf_preempt_enable()');
+  }
   switch (k.effect) {
     case 'rcu_lock':
       if (st.rcuLock) throw new Reject({

@@ -7,7 +7,8 @@
  * kfunc returns a referenced pointer (maybe NULL with KF_RET_NULL) that
  * every path must release before it exits ("Unreleased reference").
  */
-import { Reg } from './types.js';
+import { Reg, regTypeStr } from './types.js';
+import { BPF_MAX_VAR_OFF } from './env.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
@@ -36,6 +37,7 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
   sig.args.forEach((arg, n) => {
     const regno = n + 1;
     if (arg === 'ignore') return;
+    if (arg === 'mem_size') return kfuncMemSizePair(env, i, name, regno, 'pass a buffer and its size (sizeof the buffer, or a bounded length)');
     const reg = env.readReg(regno);
     const fail = (errno: 'EINVAL' | 'EACCES', message: string, hint?: string): never => {
       throw new Reject({ errno, message, insn: i, regs: [regno], ...(hint ? { hint } : {}), rule: `argument ${n} of ${name} is not what its prototype asks` });
@@ -127,6 +129,39 @@ function kfuncMemArg(env: Verifier, i: number, regno: number, reg: Reg, size: nu
   asNonNull.maybeNull = false;
   helperMemAccess(env, regno, asNonNull, size, false);
   if (reg.type !== 'fp') helperMemAccess(env, regno, asNonNull, size, true);
+}
+
+/**
+ * KF_ARG_PTR_TO_MEM_SIZE (check_kfunc_mem_size_reg): the buffer in `bufReg` and its size in the
+ * next register; the size a bounded, non-negative scalar (0 allowed), the buffer readable and
+ * writable for its largest value (a maybe-NULL buffer checked as if not NULL).
+ */
+export function kfuncMemSizePair(env: Verifier, i: number, name: string, bufReg: number, hint: string): void {
+  const buf = env.readReg(bufReg), size = env.readReg(bufReg + 1);
+  const sizeReg = bufReg + 1;
+  try {
+    const bad = (message: string): never => {
+      throw new Reject({ errno: 'EACCES', message, insn: i, regs: [sizeReg] });
+    };
+    if (size.type !== 'scalar') bad(`R${sizeReg} type=${regTypeStr(size)} expected=scalar`);
+    const s = size.s;
+    if (s.smin < 0n) bad(`R${sizeReg} min value is negative, either use unsigned or 'var &= const'`);
+    if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) bad(`R${sizeReg} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    const b = buf.clone();
+    b.maybeNull = false;
+    helperMemAccess(env, bufReg, b, Number(s.umax), false);
+    helperMemAccess(env, bufReg, b, Number(s.umax), true);
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    throw new Reject({
+      errno: e.errno,
+      message: `${e.kernelMessage}\narg#${bufReg - 1} arg#${bufReg} memory, len pair leads to invalid memory access`,
+      insn: i,
+      regs: [bufReg, sizeReg],
+      hint,
+      rule: `the buffer of ${name} is not valid for its size`,
+    });
+  }
 }
 
 /** The reference's release: every copy of the pointer becomes unusable (release_reference, mark_reg_invalid). */
