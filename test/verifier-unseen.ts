@@ -70,8 +70,11 @@ export interface ProgResult {
   timeUs: number;
 }
 
-/** Messages by which tsbpf says "this is outside what I model", not "this is unsafe". */
-const UNSUPPORTED = /not supported|does not support|unsupported|tsbpf does not|no program type|no kernel function .* in the kernel|no raw tracepoint/i;
+/**
+ * Messages by which tsbpf says "this is outside what I model", not "this is unsafe" (Linux's own
+ * "Unsupported reg type X for bpf_dynptr_from_mem data" is a verdict, not one of them).
+ */
+const UNSUPPORTED = /not supported|does not support|unsupported(?! reg type)|tsbpf does not|no program type|no kernel function .* in the kernel|no raw tracepoint/i;
 
 interface KernelLine { prog: string; section: string; verdict: 'accept' | 'reject' | 'error'; errno: string; msg: string }
 

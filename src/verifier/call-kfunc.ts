@@ -11,6 +11,7 @@ import { KFUNCS, LINUX_ONLY_KFUNCS, kfuncHook, type KfuncEffect, type IterKind }
 import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
+import { castKfuncRet } from './kfuncs-cast.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -56,6 +57,16 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       rule: `${name} is not available to ${env.input.progType} programs`,
     });
   const st = env.cur;
+  // check_kfunc_call: a KF_SLEEPABLE kfunc needs a sleepable program, outside RCU read and
+  // non-preemptible sections
+  if (k.sig?.sleepable) {
+    const sleepFail = (message: string, hint: string): never => {
+      throw new Reject({ errno: 'EACCES', message, insn: i, hint, rule: `${name} may sleep` });
+    };
+    if (!env.sleepable) sleepFail(`program must be sleepable to call sleepable kfunc ${name}`, 'load the program as sleepable (a `.s` section, BPF_F_SLEEPABLE)');
+    if (st.rcuLock) sleepFail(`kernel func ${name} is sleepable within rcu_read_lock region`, 'call it after bpf_rcu_read_unlock()');
+    if (st.preemptLock) sleepFail(`kernel func ${name} is sleepable within non-preemptible region`, 'call it after bpf_preempt_enable()');
+  }
   switch (k.effect) {
     case 'rcu_lock':
       if (st.rcuLock) throw new Reject({
@@ -75,6 +86,12 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       });
       st.rcuLock = false;
       rcuUnlockIters(env);
+      // check_kfunc_call's rcu_unlock: every MEM_RCU pointer (a kptr loaded in the section, ...)
+      // becomes untrusted and no longer maybe-NULL: a KF_RCU kfunc then refuses it
+      for (const r of st.allRegs((x) => x.type === 'btf_id' && x.btfFlags === 'rcu')) {
+        r.btfFlags = 'untrusted';
+        r.maybeNull = false;
+      }
       break;
     case 'preempt_disable':
       st.preemptLock++;
@@ -93,9 +110,11 @@ export function checkKfuncCall(env: Verifier, i: number): number {
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
+  const cast = k.effect === 'cast' ? castKfuncRet(env, i, name) : undefined;
   const regs = env.regs();
   for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
   if (k.sig) regs[0] = kfuncRet(env, i, name, k.sig);
+  if (cast) regs[0] = cast;
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   return i + 1;
 }

@@ -19,8 +19,7 @@ import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { processDynptrArg, type DynptrInfo } from './dynptr.js';
-import { helperMemAccess } from './helper-args.js';
-import { BPF_MAX_VAR_OFF } from './env.js';
+import { kfuncMemSizePair } from './kfunc-args.js';
 
 /** The program types whose context is the struct __sk_buff bpf_dynptr_from_skb takes. */
 const SKB_CTX = new Set(['sched_cls', 'sched_act', 'sk_skb', 'socket_filter', 'cgroup_skb', 'lwt_out', 'lwt_in', 'lwt_xmit', 'lwt_seg6local']);
@@ -66,29 +65,8 @@ function ctxArg(env: Verifier, i: number, name: string, skb: boolean): void {
  */
 function sliceBuffer(env: Verifier, i: number, name: string): number {
   const buf = env.readReg(3), size = env.readReg(4);
-  if (!buf.isNull) {
-    try {
-      if (size.type !== 'scalar') fail(i, 4, 'EACCES', `R4 type=${regTypeStr(size)} expected=scalar`, name);
-      const s = size.s;
-      if (s.smin < 0n) fail(i, 4, 'EACCES', "R4 min value is negative, either use unsigned or 'var &= const'", name);
-      if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) fail(i, 4, 'EACCES', "R4 unbounded memory access, use 'var &= const' or 'if (var < const)'", name);
-      // the buffer is read and written for the size (a maybe-NULL pointer is checked as if not NULL)
-      const b = buf.clone();
-      b.maybeNull = false;
-      helperMemAccess(env, 3, b, Number(s.umax), false);
-      helperMemAccess(env, 3, b, Number(s.umax), true);
-    } catch (e) {
-      if (!(e instanceof Reject)) throw e;
-      throw new Reject({
-        errno: e.errno,
-        message: `${e.kernelMessage}\narg#2 arg#3 memory, len pair leads to invalid memory access`,
-        insn: i,
-        regs: [3, 4],
-        hint: 'pass a buffer of at least buffer__szk bytes (or NULL) and a constant size',
-        rule: `the buffer of ${name} is not valid for its size`,
-      });
-    }
-  }
+  // the buffer is __opt: a NULL one needs no size check
+  if (!buf.isNull) kfuncMemSizePair(env, i, name, 3, 'pass a buffer of at least buffer__szk bytes (or NULL) and a constant size');
   if (size.type !== 'scalar' || !size.s.isConst())
     fail(i, 4, 'EINVAL', 'R4 must be a known constant', name, 'pass sizeof() of the buffer: the slice\'s size must be a constant');
   return Number(size.s.varOff.value);

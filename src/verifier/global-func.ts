@@ -41,6 +41,11 @@ const CTX_STRUCT: Partial<Record<ProgTypeName, [string, string]>> = {
   perf_event: ['bpf_perf_event_data', 'bpf_perf_event_data_kern'],
 };
 
+/** The kernel-side context struct of `progType` (bpf_ctx_convert's kern type: sk_buff for __sk_buff), if tsbpf knows it. */
+export function kernCtxStruct(progType: ProgTypeName): string | undefined {
+  return CTX_STRUCT[progType]?.[1];
+}
+
 /** btf_type_str: the kernel's upper-case kind names. */
 function kindStr(k: string): string {
   return k === 'void' ? 'UNKN' : k.toUpperCase();

@@ -47,11 +47,15 @@ const TRACING_TARGETS: readonly string[] = [
   'struct file',
 ];
 
+/** Kernel objects kfuncs hand out and take (kfuncs-cpumask.ts: a bpf_cpumask is a cpumask with a count; kfuncs.ts: the cgroup kfuncs). */
+const KFUNC_OBJECTS: readonly string[] = ['struct bpf_cpumask', 'struct cpumask', 'struct cgroup'];
+
 export const KERNEL_BTF_TYPES: readonly string[] = [
   'struct bpf_map',
   ...[...new Set(Object.values(MAP_BTF_STRUCT))].map((s) => `struct ${s}`),
   ...KFUNC_NAMES,
   ...TRACING_TARGETS,
+  ...KFUNC_OBJECTS,
 ];
 
 /** The kernel types above (with the context types: one shipped subset, parsed once). */

@@ -7,11 +7,15 @@
  * kfunc returns a referenced pointer (maybe NULL with KF_RET_NULL) that
  * every path must release before it exits ("Unreleased reference").
  */
-import { Reg } from './types.js';
+import { Reg, regTypeStr } from './types.js';
+import { BPF_MAX_VAR_OFF } from './env.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
-import { kernelStruct, pointsToStruct } from './kernel-btf.js';
+import { kernelBtf, kernelStruct, pointsToStruct } from './kernel-btf.js';
+import { helperMemAccess } from './helper-args.js';
+import { checkPtrUnmoved } from './sock.js';
+import type { BtfType } from '../object/btf/types.js';
 
 /**
  * is_trusted_reg: a pointer that holds a reference, or is flagged trusted
@@ -33,6 +37,7 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
   sig.args.forEach((arg, n) => {
     const regno = n + 1;
     if (arg === 'ignore') return;
+    if (arg === 'mem_size') return kfuncMemSizePair(env, i, name, regno, 'pass a buffer and its size (sizeof the buffer, or a bounded length)');
     const reg = env.readReg(regno);
     const fail = (errno: 'EINVAL' | 'EACCES', message: string, hint?: string): never => {
       throw new Reject({ errno, message, insn: i, regs: [regno], ...(hint ? { hint } : {}), rule: `argument ${n} of ${name} is not what its prototype asks` });
@@ -48,6 +53,16 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
     if (reg.refObjId && sig.release) releaseRef = reg.refObjId;
     // get_kfunc_ptr_arg_type: only a kernel object (or a map, typed struct bpf_map) is a PTR_TO_BTF_ID argument;
     // anything else would be memory, which a struct of pointers cannot be
+    if (reg.type !== 'btf_id' && reg.type !== 'map_ptr' && reg.type !== 'sock' && reg.type !== 'sock_common' && reg.type !== 'tcp_sock') {
+      // KF_ARG_PTR_TO_MEM: a struct of scalars only (struct cpumask, struct bpf_cpumask) is
+      // memory of its size the kfunc may read and write (check_mem_reg)
+      const size = scalarStructSize(env, arg.struct);
+      // Linux 6.18 (recorded: cm_release_twice, cm_acquire_stack) wants a trusted kernel object
+      // for a KF_TRUSTED_ARGS or KF_RELEASE kfunc's struct even where the struct is all scalars
+      if (size !== undefined && trustedArgs) fail('EINVAL', `R${regno} must be referenced or trusted`,
+        'pass a pointer a kfunc acquired and has not released yet');
+      if (size !== undefined) return kfuncMemArg(env, i, regno, reg, size);
+    }
     if (reg.type !== 'btf_id' && reg.type !== 'map_ptr')
       fail('EINVAL', `arg#${n} pointer type STRUCT ${arg.struct} must point to scalar, or struct with scalar`,
         `pass a pointer to a kernel struct ${arg.struct} (a tracing argument, bpf_get_current_task_btf(), or a pointer acquired from a kfunc)`);
@@ -76,6 +91,77 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
       rule: `${name} releases a reference, and its argument holds none`,
     });
   return releaseRef;
+}
+
+/**
+ * __btf_type_is_scalar_struct: the size of struct `name` of the kernel BTF the program is judged
+ * against if its members are scalars, arrays of scalars or such structs (three levels deep at
+ * most), else undefined.
+ */
+function scalarStructSize(env: Verifier, name: string): number | undefined {
+  const btf = env.input.kernelBtf ?? kernelBtf();
+  const scalarOnly = (t: BtfType, rec: number): boolean => {
+    if (t.kind !== 'struct' && t.kind !== 'union') return false;
+    for (const m of t.members) {
+      let mt = btf.typeById(btf.resolve(m.typeId));
+      if (mt.kind === 'struct' || mt.kind === 'union') {
+        if (rec >= 3 || !scalarOnly(mt, rec + 1)) return false;
+        continue;
+      }
+      if (mt.kind === 'array') {
+        if (!mt.nelems) return false;
+        mt = btf.typeById(btf.resolve(mt.elemTypeId));
+      }
+      if (mt.kind !== 'int' && mt.kind !== 'enum' && mt.kind !== 'enum64') return false;
+    }
+    return true;
+  };
+  const t = btf.typeByName(name, 'struct');
+  return t?.kind === 'struct' && scalarOnly(t, 0) ? t.size : undefined;
+}
+
+/** check_func_arg_reg_off then check_mem_reg for a KF_ARG_PTR_TO_MEM argument: `size` bytes the kfunc may read and write. */
+function kfuncMemArg(env: Verifier, i: number, regno: number, reg: Reg, size: number): void {
+  if (reg.type !== 'scalar' && reg.type !== 'fp' && reg.type !== 'pkt' && reg.type !== 'pkt_meta' && reg.type !== 'map_key' && reg.type !== 'map_value' && reg.type !== 'mem')
+    checkPtrUnmoved(i, regno, reg);
+  if (reg.isNull) return;
+  const asNonNull = reg.clone();
+  asNonNull.maybeNull = false;
+  helperMemAccess(env, regno, asNonNull, size, false);
+  if (reg.type !== 'fp') helperMemAccess(env, regno, asNonNull, size, true);
+}
+
+/**
+ * KF_ARG_PTR_TO_MEM_SIZE (check_kfunc_mem_size_reg): the buffer in `bufReg` and its size in the
+ * next register; the size a bounded, non-negative scalar (0 allowed), the buffer readable and
+ * writable for its largest value (a maybe-NULL buffer checked as if not NULL).
+ */
+export function kfuncMemSizePair(env: Verifier, i: number, name: string, bufReg: number, hint: string): void {
+  const buf = env.readReg(bufReg), size = env.readReg(bufReg + 1);
+  const sizeReg = bufReg + 1;
+  try {
+    const bad = (message: string): never => {
+      throw new Reject({ errno: 'EACCES', message, insn: i, regs: [sizeReg] });
+    };
+    if (size.type !== 'scalar') bad(`R${sizeReg} type=${regTypeStr(size)} expected=scalar`);
+    const s = size.s;
+    if (s.smin < 0n) bad(`R${sizeReg} min value is negative, either use unsigned or 'var &= const'`);
+    if (s.umax >= BigInt(BPF_MAX_VAR_OFF)) bad(`R${sizeReg} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    const b = buf.clone();
+    b.maybeNull = false;
+    helperMemAccess(env, bufReg, b, Number(s.umax), false);
+    helperMemAccess(env, bufReg, b, Number(s.umax), true);
+  } catch (e) {
+    if (!(e instanceof Reject)) throw e;
+    throw new Reject({
+      errno: e.errno,
+      message: `${e.kernelMessage}\narg#${bufReg - 1} arg#${bufReg} memory, len pair leads to invalid memory access`,
+      insn: i,
+      regs: [bufReg, sizeReg],
+      hint,
+      rule: `the buffer of ${name} is not valid for its size`,
+    });
+  }
 }
 
 /** The reference's release: every copy of the pointer becomes unusable (release_reference, mark_reg_invalid). */

@@ -32,8 +32,10 @@
  * a kernel function that is no kfunc at all is refused as Linux refuses it.
  */
 import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
+import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
+import { CAST_KFUNCS } from './kfuncs-cast.js';
 
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast';
 
 /**
  * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
@@ -85,9 +87,11 @@ const ITERS: ReadonlyMap<string, IterKind> = new Map<string, IterKind>([
 
 /**
  * An argument: a scalar, a pointer to the named kernel struct (a PTR_TO_BTF_ID; `nullable`: the
- * kernel's `__nullable` suffix, NULL allowed), or one checked elsewhere (an iterator, `__ign`).
+ * kernel's `__nullable` suffix, NULL allowed), memory whose size is the next argument (`__sz`:
+ * KF_ARG_PTR_TO_MEM_SIZE; the size's own entry is 'ignore'), or one checked elsewhere (an
+ * iterator, `__ign`).
  */
-export type KfuncArg = 'scalar' | 'ignore' | { struct: string; nullable?: boolean };
+export type KfuncArg = 'scalar' | 'ignore' | 'mem_size' | { struct: string; nullable?: boolean };
 
 /**
  * What the verifier needs of a kfunc that takes or returns kernel objects:
@@ -102,6 +106,8 @@ export interface KfuncSig {
   retNull?: boolean;
   rcu?: boolean;
   trustedArgs?: boolean;
+  /** KF_SLEEPABLE: only a sleepable program may call it, outside RCU and non-preemptible sections */
+  sleepable?: boolean;
 }
 
 export interface Kfunc {
@@ -172,6 +178,20 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     ['bpf_cgroup_acquire', { args: [CGROUP], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
     ['bpf_cgroup_release', { args: [CGROUP], ret: 'void', release: true }],
   ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'object', sig, hooks: GENERIC }]),
+  // the other cgroup kfuncs of generic_btf_ids: judged, not run (the kernel model has no cgroup objects)
+  ...([
+    ['bpf_cgroup_ancestor', { args: [CGROUP, 'scalar'], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
+    ['bpf_cgroup_from_id', { args: ['scalar'], ret: CGROUP, acquire: true, retNull: true }],
+    ['bpf_task_under_cgroup', { args: [TASK, CGROUP], ret: 'scalar', rcu: true }],
+    ['bpf_task_get_cgroup1', { args: [TASK, 'scalar'], ret: CGROUP, acquire: true, rcu: true, retNull: true }],
+  ] as Array<[string, KfuncSig]>).map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: GENERIC }]),
+  // bpf_copy_from_user_str(void *dst, u32 dst__sz, const void __user *unsafe_ptr__ign, u64 flags),
+  // KF_SLEEPABLE, of common_btf_ids: judged, not run
+  ['bpf_copy_from_user_str', { name: 'bpf_copy_from_user_str', effect: 'call', runtime: 'none', sig: { args: ['mem_size', 'ignore', 'ignore', 'scalar'], ret: 'scalar', sleepable: true } }],
+  // casts (kfuncs-cast.ts): judged, not run (tsbpf's contexts are not the kernel's structs)
+  ...CAST_KFUNCS.map((name): [string, Kfunc] => [name, { name, effect: 'cast', runtime: 'none' }]),
+  // cpumasks (kfuncs-cpumask.ts): judged, not run
+  ...CPUMASK_KFUNCS.map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: CPUMASK_HOOKS }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
   ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
     const name = `bpf_iter_${iter.kind}_${op}`;
@@ -188,8 +208,6 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
-    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_cgroup_ancestor ' +
-    'bpf_cgroup_from_id bpf_task_under_cgroup bpf_task_get_cgroup1 bpf_throw ' +
-    'bpf_cast_to_kern_ctx bpf_rdonly_cast bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start ' +
-    'bpf_copy_from_user_str').split(' '),
+    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_throw ' +
+    'bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start').split(' '),
 );

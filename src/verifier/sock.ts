@@ -145,12 +145,16 @@ export function socketReference(meta: CallArgMeta, a: HelperArg): void {
 
 /** __check_ptr_off_reg with fixed_off_ok false (the default case of check_func_arg_reg_off). */
 function ptrOffUnmoved(meta: CallArgMeta, a: HelperArg): void {
-  const { r, reg } = a;
+  checkPtrUnmoved(meta.insn, a.r, a.reg);
+}
+
+/** __check_ptr_off_reg with fixed_off_ok false, for register `r` of the call at `insn` (helpers and kfuncs). */
+export function checkPtrUnmoved(insn: number, r: number, reg: Reg): void {
   const t = regTypeStr(reg);
-  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${t} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
-  if (reg.off) throw new Reject({ errno: 'EACCES', message: `dereference of modified ${t} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
+  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${t} ptr R${r} off=${reg.off} disallowed`, insn, regs: [r] });
+  if (reg.off) throw new Reject({ errno: 'EACCES', message: `dereference of modified ${t} ptr R${r} off=${reg.off} disallowed`, insn, regs: [r] });
   if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    throw new Reject({ errno: 'EACCES', message: `variable ${t} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn: meta.insn, regs: [r] });
+    throw new Reject({ errno: 'EACCES', message: `variable ${t} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn, regs: [r] });
 }
 
 /** ARG_PTR_TO_SOCK_COMMON: any socket pointer, not NULL. */

@@ -56,6 +56,9 @@ function kptrOf(btf: Btf, typeId: number): { kind: KptrKind; struct: string; typ
   return { kind: tag.name as KptrKind, struct: target.name, typeId: target.id, nelems };
 }
 
+/** BTF_FIELDS_MAX (include/linux/bpf.h): the most special fields one map value may have. */
+const BTF_FIELDS_MAX = 11;
+
 const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 
 /**
@@ -79,6 +82,20 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
     else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
     else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
+    else if (mt.kind === 'array') nestedArray(mt.id, off, depth);
+  };
+  // btf_find_nested_struct: an array of structs (flattened) repeats the element's kptrs at each
+  // element's offset (btf_repeat_fields, which repeats kptrs only: the kernel refuses a repeated
+  // lock or timer, and tsbpf keeps the first)
+  const nestedArray = (id: number, off: number, depth: number): void => {
+    let t = btf.typeById(id);
+    let nelems = 1;
+    for (let d = 0; d < 32 && t.kind === 'array'; d++) {
+      nelems *= t.nelems;
+      t = btf.typeById(btf.resolve(t.elemTypeId));
+    }
+    if (t.kind !== 'struct' && t.kind !== 'union') return;
+    for (let e = 0; e < nelems; e++) walk(t.id, off + e * t.size, depth + 1);
   };
   const walk = (id: number, base: number, depth: number): void => {
     if (depth > 8) return;
@@ -101,6 +118,9 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
   } catch {
     return undefined;
   }
+  // btf_parse_fields: more than BTF_FIELDS_MAX special fields is -E2BIG, and a map whose
+  // record is an error has none (map_check_btf keeps IS_ERR_OR_NULL records as no record)
+  if (kptrs.length + (out.spinLock === undefined ? 0 : 1) + (out.timer === undefined ? 0 : 1) > BTF_FIELDS_MAX) return undefined;
   if (kptrs.length) out.kptrs = kptrs;
   return out.spinLock === undefined && out.timer === undefined && !kptrs.length ? undefined : out;
 }
