@@ -47,11 +47,19 @@ const TRACING_TARGETS: readonly string[] = [
   'struct file',
 ];
 
+/**
+ * Kernel objects helpers hand out (bpf_get_current_task_btf's task_struct, bpf_skc_to_tcp_sock's
+ * tcp_sock): copied whole with what they embed; what they point to stays a forward declaration,
+ * and a read through a pointer to one is unsupported with the shipped subset (structWalkId).
+ */
+const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_sock'];
+
 export const KERNEL_BTF_TYPES: readonly string[] = [
   'struct bpf_map',
   ...[...new Set(Object.values(MAP_BTF_STRUCT))].map((s) => `struct ${s}`),
   ...KFUNC_NAMES,
   ...TRACING_TARGETS,
+  ...KERNEL_OBJECTS,
 ];
 
 /** The kernel types above (with the context types: one shipped subset, parsed once). */
@@ -80,7 +88,7 @@ export type StructWalk =
   | { kind: 'scalar'; field: string }
   /** a pointer member read whole: the id of the struct/union/fwd it points to */
   | { kind: 'ptr'; field: string; targetId: number }
-  | { kind: 'error'; errno: 'EACCES' | 'EINVAL'; message: string };
+  | { kind: 'error'; errno: 'EACCES' | 'EINVAL' | 'ENOTSUPP'; message: string };
 
 /**
  * btf_struct_walk + btf_struct_access for a read of `size` bytes at `off`
@@ -116,6 +124,10 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
 
 function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWalk {
   const t0 = btf.typeById(btf.resolve(id));
+  // The shipped subset cuts the kernel's types at pointers: a struct it holds only as a forward
+  // declaration is a full struct in the kernel's BTF, whose fields tsbpf does not know.
+  if (t0.kind === 'fwd' && btf === kernelBtf())
+    return { kind: 'error', errno: 'ENOTSUPP', message: `struct ${t0.name} is not in tsbpf's shipped kernel BTF (only declared there): reading it needs the kernel's BTF` };
   if (t0.kind !== 'struct' && t0.kind !== 'union') return { kind: 'error', errno: 'EINVAL', message: `Type '${t0.name}' is not a struct` };
   let t: StructType = t0;
   const structName = t0.name;
