@@ -37,22 +37,16 @@ export function checkThrow(env: Verifier, i: number): number {
   checkCookie(env, i);
   const st = env.cur;
   checkNoLock(env, i, BPF_THROW);
-  if (st.rcuLock)
-    throw new Reject({
-      errno: 'EINVAL',
-      message: `${BPF_THROW} cannot be used inside bpf_rcu_read_lock-ed region`,
-      insn: i,
-      hint: 'call bpf_rcu_read_unlock() before throwing',
-      rule: 'bpf_throw inside a bpf_rcu_read_lock() section',
-    });
-  if (st.preemptLock)
-    throw new Reject({
-      errno: 'EINVAL',
-      message: `${BPF_THROW} cannot be used inside bpf_preempt_disable-ed region`,
-      insn: i,
-      hint: 'call bpf_preempt_enable() before throwing',
-      rule: 'bpf_throw with preemption disabled',
-    });
+  // check_resource_leak(exception_exit): no section the unwinding would skip the end of
+  for (const [open, section, close] of [[st.rcuLock, 'bpf_rcu_read_lock', 'bpf_rcu_read_unlock'], [st.preemptLock > 0, 'bpf_preempt_disable', 'bpf_preempt_enable']] as const)
+    if (open)
+      throw new Reject({
+        errno: 'EINVAL',
+        message: `${BPF_THROW} cannot be used inside ${section}-ed region`,
+        insn: i,
+        hint: `call ${close}() before throwing`,
+        rule: `bpf_throw inside a ${section}() section`,
+      });
   // check_reference_leak(exception_exit): every frame's references, a callee's too
   if (st.refs.length) {
     // (Linux 6.18's words: "Unreleased reference id=N alloc_insn=M\nbpf_throw would lead to reference leak")
