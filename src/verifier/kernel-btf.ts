@@ -122,8 +122,21 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
   return w;
 }
 
+/**
+ * The shipped subset cuts the kernel's types at pointers: a pointer member's target is a forward
+ * declaration there even where the subset holds that struct whole elsewhere (struct sock, embedded
+ * in tcp_sock). In the kernel's BTF both are the one struct, so a forward declaration of the
+ * shipped subset stands for the struct of its name where the subset has one. (A BTF given with
+ * --kernel-btf is taken as it is.)
+ */
+export function subsetDefinition(btf: Btf, id: number): number {
+  const t = btf.typeById(id);
+  if (t.kind !== 'fwd' || btf !== kernelBtf()) return id;
+  return btf.typeByName(t.name, t.union ? 'union' : 'struct')?.id ?? id;
+}
+
 function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWalk {
-  const t0 = btf.typeById(btf.resolve(id));
+  const t0 = btf.typeById(subsetDefinition(btf, btf.resolve(id)));
   // The shipped subset cuts the kernel's types at pointers: a struct it holds only as a forward
   // declaration is a full struct in the kernel's BTF, whose fields tsbpf does not know.
   if (t0.kind === 'fwd' && btf === kernelBtf())
@@ -210,7 +223,7 @@ function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWal
  * union; where one starts exactly at `off` the search restarts from it.
  */
 export function structIdsMatch(btf: Btf, id: number, off: number, needId: number): boolean {
-  let cur = btf.resolve(id);
+  let cur = subsetDefinition(btf, btf.resolve(id));
   for (let depth = 0; depth < 64; depth++) {
     if (off === 0 && cur === needId) return true;
     let t = btf.typeById(cur);
@@ -263,6 +276,15 @@ export function structIdsMatch(btf: Btf, id: number, off: number, needId: number
 export function pointsToStruct(env: Verifier, reg: Reg, want: string): boolean {
   const btf = env.input.kernelBtf ?? kernelBtf();
   const need = btf.typeByName(want, 'struct');
+  // a struct the shipped subset only declares: whether a `want` begins it is in the kernel's BTF only
+  const has = btf.typeById(subsetDefinition(btf, btf.resolve(reg.btfId)));
+  if (has.kind === 'fwd' && btf === kernelBtf())
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `struct ${has.name} is not in tsbpf's shipped kernel BTF (only declared there): whether it is a struct ${want} needs the kernel's BTF`,
+      insn: env.idx,
+      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+    });
   return need !== undefined && structIdsMatch(btf, reg.btfId, reg.off, need.id);
 }
 
