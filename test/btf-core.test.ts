@@ -205,7 +205,7 @@ test(
   },
 );
 
-test('tsbpf context types are a CO-RE target: pt_regs relocates, task_struct is poisoned', () => {
+test('tsbpf context types are a CO-RE target: pt_regs and task_struct relocate, a target without task_struct poisons', () => {
   const { btf, relos, insns } = openCore();
   const ctx = contextBtf();
   for (const name of CONTEXT_TYPES) assert.ok(ctx.typeByName(name.replace(/^struct /, ''), 'struct'), `${name} in the context BTF`);
@@ -214,8 +214,14 @@ test('tsbpf context types are a CO-RE target: pt_regs relocates, task_struct is 
   const out = applyCoreRelocations(insns, regs, btf, ctx);
   // x86-64 struct pt_regs: si is the 14th and di the 15th unsigned long
   assert.deepEqual([out[4]!.off, out[23]!.off], [104, 112]);
+  // the shipped types hold the kernel's struct task_struct (bpf_get_current_task_btf's): its first field
+  // relocation lands at the kernel's offset; a target cut without it poisons the instruction
   const task = relos.find((r) => btf.nameOf(r.typeId) === 'task_struct' && r.kind === 'field_byte_offset')!;
-  assert.equal(applyCoreRelocations(insns, [task], btf, ctx)[task.insnOff]!.imm, POISON_HELPER_ID);
+  const relocated = applyCoreRelocations(insns, [task], btf, ctx)[task.insnOff]!;
+  assert.notEqual(relocated.imm, POISON_HELPER_ID);
+  assert.notDeepEqual(relocated, insns[task.insnOff]);
+  const noTask = btfSubset(ctx, ['struct pt_regs']);
+  assert.equal(applyCoreRelocations(insns, [task], btf, noTask)[task.insnOff]!.imm, POISON_HELPER_ID);
   const xdp = ctx.typeByName('xdp_md', 'struct')!;
   assert.equal(ctx.sizeof(xdp.id), 24);
   const skb = ctx.typeByName('__sk_buff', 'struct')!;

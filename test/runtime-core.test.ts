@@ -7,7 +7,8 @@
  * Fixture test/fixtures-btf/core_ctx.c (built by core_ctx.sh, .o committed):
  * xdp_core reads struct xdp_md through a local flavor whose members are in
  * another order and include one the target lacks; task_core reads struct
- * task_struct, which tsbpf does not know. Where root and bpftool exist, the
+ * task_struct (tsbpf's shipped types have the kernel's; a target without it
+ * poisons the read). Where root and bpftool exist, the
  * kernel (libbpf relocating against vmlinux) runs the same object on the
  * same packets and must return the same values.
  */
@@ -24,6 +25,7 @@ import { TsbpfError } from '../src/errors.js';
 import { VerifierError } from '../src/verifier/error.js';
 import { POISON_HELPER_ID } from '../src/object/btf/core.js';
 import { contextBtf } from '../src/object/btf/context.js';
+import { btfSubset } from '../src/object/btf/subset.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 
 const FIX = resolve(ROOT, 'test/fixtures-btf');
@@ -81,8 +83,9 @@ for (const mode of [{ verify: 'auto' as const }, { verify: 'structural' as const
   });
 }
 
-test('a relocation against a type tsbpf lacks is poisoned, and the verifier refuses it where reached', async () => {
-  const rt = new Runtime();
+test('a relocation against a type the target lacks is poisoned, and the verifier refuses it where reached', async () => {
+  // a target with pt_regs and no task_struct (cut out of tsbpf's own types)
+  const rt = new Runtime({ coreTarget: btfSubset(contextBtf(), ['struct pt_regs']) });
   try {
     // libbpf's bpf_core_poison_insn: insn 0 (pt_regs->di, a type tsbpf has) relocates, insn 1
     // (task_struct->tgid) becomes a call of helper 0xbad2310, which this program reaches
@@ -102,8 +105,19 @@ test('a relocation against a type tsbpf lacks is poisoned, and the verifier refu
 
 test('RuntimeOptions.coreTarget replaces the default target', async () => {
   assert.ok(contextBtf().types.some((t) => t.name === 'xdp_md'));
-  // task_struct is there only as a forward declaration (a tracing target's pointer argument): no layout to relocate against
-  assert.ok(!contextBtf().types.some((t) => t.name === 'task_struct' && t.kind === 'struct'));
+  // the default target has the recording kernel's struct task_struct (tgid at 1268 on 6.18 x86-64)
+  const byDefault = new Runtime({ verify: 'structural' });
+  try {
+    const insns = (await byDefault.load(await spec(), { programs: ['task_core'] })).program('task_core').insns;
+    const offsetOf = (struct: string, field: string): number | undefined => {
+      const t = contextBtf().typeByName(struct, 'struct');
+      return t?.kind === 'struct' ? t.members.find((m) => m.name === field)!.bitOffset / 8 : undefined;
+    };
+    // pt_regs.di and task_struct.tgid at the kernel's offsets (112 and 1268 on 6.18 x86-64)
+    assert.deepEqual([insns[0]!.off, insns[1]!.imm], [offsetOf('pt_regs', 'di'), offsetOf('task_struct', 'tgid')]);
+  } finally {
+    byDefault.close();
+  }
   // core.o's BTF has no xdp_md: xdp_core cannot relocate against it
   const noXdp = new Runtime({ coreTarget: (await loadObjectFile(join(FIX, 'core.o'))).btf!, verify: 'structural' });
   try {

@@ -5,7 +5,9 @@
  * as libbpf loads it, by test/verifier-unseen/oloader.c) and through tsbpf's
  * verify(); the verdicts are compared.
  *
- *   node dist/test/verifier-unseen.js DIR... [--md FILE] [--json FILE] [--only NAME]
+ *   node dist/test/verifier-unseen.js DIR... [--md FILE] [--json FILE] [--only OBJ[:PROG]]
+ *
+ * (TSBPF_UNSEEN_MODES and TSBPF_UNSEEN_KERNEL_BTF choose the modes: see unseenModes below.)
  *
  * Each program lands in one row of the summary:
  * - agree-accept / agree-reject: same verdict;
@@ -37,24 +39,44 @@ import { Btf } from '../src/object/btf/btf.js';
 import { runningKernelSymbols } from '../src/cli/kallsyms.js';
 
 /**
- * TSBPF_UNSEEN_KERNEL_BTF=/sys/kernel/btf/vmlinux: tsbpf judges against that kernel BTF (as
- * `--kernel-btf` does, for the verifier and as the CO-RE target) instead of its shipped
- * subset, so that kernel objects the subset lacks (task_struct, cgroup, bpf_cpumask, ...) are
- * typed as the kernel types them. Off by default.
+ * Each program is judged by tsbpf in two modes against one kernel verdict:
+ * - `subset`: tsbpf's shipped kernel-BTF subset (object/btf/context.ts), what the browser and a
+ *   machine without /sys/kernel/btf get;
+ * - `kernel-btf`: the running kernel's BTF (TSBPF_UNSEEN_KERNEL_BTF, default
+ *   /sys/kernel/btf/vmlinux) for the verifier and as the CO-RE target, as a user's `--kernel-btf`
+ *   gives, so that kernel objects the subset lacks (cgroup, bpf_cpumask, ...) are typed as the
+ *   kernel types them.
+ * TSBPF_UNSEEN_MODES=subset or =kernel-btf keeps one; both by default (kernel-btf only where the
+ * file exists).
  */
-const KERNEL_BTF_PATH = process.env.TSBPF_UNSEEN_KERNEL_BTF;
+export type Mode = 'subset' | 'kernel-btf';
+export const MODES: readonly Mode[] = ['subset', 'kernel-btf'];
+
+const KERNEL_BTF_PATH = process.env.TSBPF_UNSEEN_KERNEL_BTF || '/sys/kernel/btf/vmlinux';
+
+/** The modes to judge in (TSBPF_UNSEEN_MODES, else both where the kernel BTF exists). */
+export function unseenModes(): Mode[] {
+  const want = (process.env.TSBPF_UNSEEN_MODES ?? '').split(',').filter(Boolean);
+  for (const m of want) if (!MODES.includes(m as Mode)) throw new Error(`TSBPF_UNSEEN_MODES: unknown mode '${m}' (${MODES.join(', ')})`);
+  if (want.length) return want as Mode[];
+  return existsSync(KERNEL_BTF_PATH) ? [...MODES] : ['subset'];
+}
+
 let kernelBtfCache: Btf | undefined;
-function unseenKernelBtf(): { kernelBtf?: Btf; coreTarget?: Btf; kernelSymbols?: (name: string) => boolean } {
-  if (!KERNEL_BTF_PATH) return {};
+let kernelSymbolsCache: ((name: string) => boolean) | undefined | null;
+function unseenKernelBtf(mode: Mode): { kernelBtf?: Btf; coreTarget?: Btf; kernelSymbols?: (name: string) => boolean } {
+  if (mode === 'subset') return {};
   kernelBtfCache ??= Btf.parse(new Uint8Array(readFileSync(KERNEL_BTF_PATH)));
   // the running kernel's kallsyms, as the CLI reads them with --kernel-btf (typed ksyms' addresses)
-  const kernelSymbols = runningKernelSymbols(KERNEL_BTF_PATH);
-  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache, ...(kernelSymbols ? { kernelSymbols } : {}) };
+  if (kernelSymbolsCache === undefined) kernelSymbolsCache = runningKernelSymbols(KERNEL_BTF_PATH) ?? null;
+  return { kernelBtf: kernelBtfCache, coreTarget: kernelBtfCache, ...(kernelSymbolsCache ? { kernelSymbols: kernelSymbolsCache } : {}) };
 }
 
 export type Outcome = 'agree-accept' | 'agree-reject' | 'tsbpf-unsupported' | 'kernel-load-error' | 'core-target-differs' | 'DISAGREE';
 
 export interface ProgResult {
+  /** which kernel BTF tsbpf judged against (the kernel's verdict is the same row's in every mode) */
+  mode: Mode;
   object: string;
   prog: string;
   section: string;
@@ -67,6 +89,7 @@ export interface ProgResult {
   /** the selftest's own expectation (__success / __failure), when annotated */
   expect?: 'success' | 'failure';
   outcome: Outcome;
+  /** tsbpf's wall time on it: CO-RE relocation and verify() (the first kernel-btf row also parses that BTF) */
   timeUs: number;
 }
 
@@ -140,7 +163,7 @@ function firstLine(s: string): string {
   return (s.split('\n').find((l) => l.trim()) ?? '').trim().slice(0, 200);
 }
 
-export function runObject(loader: string, obj: string, only?: string): ProgResult[] {
+export function runObject(loader: string, obj: string, only?: string, modes: readonly Mode[] = unseenModes()): ProgResult[] {
   const name = basename(obj);
   const kv = kernelVerdicts(loader, obj);
   let coll: CollectionSpec | undefined;
@@ -152,67 +175,79 @@ export function runObject(loader: string, obj: string, only?: string): ProgResul
   }
   if (!Array.isArray(kv)) {
     // libbpf could not even open it: nothing the kernel verified.
-    return [{ object: name, prog: '*', section: '', kernel: 'error', kernelErrno: 'E?', kernelMsg: kv.openFail, tsbpf: coll ? 'accept' : 'unsupported', tsbpfErrno: '', tsbpfMsg: openErr, outcome: 'kernel-load-error', timeUs: 0 }];
+    return modes.map((mode) => ({ mode, object: name, prog: '*', section: '', kernel: 'error', kernelErrno: 'E?', kernelMsg: kv.openFail, tsbpf: coll ? 'accept' : 'unsupported', tsbpfErrno: '', tsbpfMsg: openErr, outcome: 'kernel-load-error', timeUs: 0 }));
   }
   const expect = coll ? expectations(coll) : new Map<string, 'success' | 'failure'>();
   const results: ProgResult[] = [];
   for (const k of kv) {
     if (only !== undefined && k.prog !== only) continue;
-    const r: ProgResult = {
-      object: name, prog: k.prog, section: k.section, kernel: k.verdict, kernelErrno: k.errno, kernelMsg: k.msg,
-      tsbpf: 'unsupported', tsbpfErrno: '', tsbpfMsg: '', outcome: 'DISAGREE', timeUs: 0,
-    };
-    const ex = expect.get(k.prog);
-    if (ex) r.expect = ex;
-    if (!coll) {
-      r.tsbpfErrno = openErr.split(' ')[0]!;
-      r.tsbpfMsg = `object: ${openErr.slice(r.tsbpfErrno.length + 1)}`;
-    } else {
-      const prog = coll.programs.get(k.prog);
-      if (!prog) {
-        r.tsbpfMsg = 'object: program not found by tsbpf\'s reader';
-      } else {
-        try {
-          const res = verify(inputFromSpec(coll, prog, unseenKernelBtf()));
-          r.timeUs = res.stats.timeUs;
-          if (res.ok) r.tsbpf = 'accept';
-          else {
-            r.tsbpfErrno = res.error!.errno;
-            r.tsbpfMsg = firstLine(res.error!.kernelMessage);
-            r.tsbpf = UNSUPPORTED.test(r.tsbpfMsg) || res.error!.errno === 'ENOTSUPP' || unmodelledHelper(r.tsbpfMsg) ? 'unsupported' : 'reject';
-          }
-        } catch (e) {
-          const errno = (e as { errno?: string }).errno;
-          if (errno) {
-            // A typed error before verification (e.g. a CO-RE relocation with no target in
-            // tsbpf's context BTF): the program uses something tsbpf does not provide.
-            r.tsbpfErrno = errno;
-            r.tsbpfMsg = `load: ${firstLine((e as Error).message).replace(/#insn \d+/, '#insn N')}`;
-          } else {
-            r.tsbpf = 'reject';
-            r.tsbpfErrno = 'CRASH';
-            r.tsbpfMsg = firstLine(String((e as Error)?.stack ?? e));
-          }
-        }
-      }
+    for (const mode of modes) {
+      const r: ProgResult = {
+        mode, object: name, prog: k.prog, section: k.section, kernel: k.verdict, kernelErrno: k.errno, kernelMsg: k.msg,
+        tsbpf: 'unsupported', tsbpfErrno: '', tsbpfMsg: '', outcome: 'DISAGREE', timeUs: 0,
+      };
+      const ex = expect.get(k.prog);
+      if (ex) r.expect = ex;
+      judge(r, coll, openErr, mode);
+      r.outcome = outcomeOf(r);
+      results.push(r);
     }
-    if (r.kernel === 'error') r.outcome = 'kernel-load-error';
-    // libbpf relocates CO-RE against the running kernel's vmlinux BTF, tsbpf against its own
-    // context types: a relocation that has no target in vmlinux is no verdict on the code.
-    else if (r.kernel === 'reject' && /failed to resolve CO-RE relocation/.test(r.kernelMsg) && r.tsbpf === 'accept') r.outcome = 'core-target-differs';
-    // and the other way: a relocation tsbpf's own types cannot satisfy is poisoned (libbpf's rule) where vmlinux has the type
-    else if (r.kernel === 'accept' && r.tsbpf === 'reject' && r.tsbpfMsg === `invalid func unknown#${POISON_HELPER_ID}`) r.outcome = 'core-target-differs';
-    else if (r.tsbpf === 'unsupported') r.outcome = 'tsbpf-unsupported';
-    // A kfunc the kernel has and tsbpf does not provide (tsbpf's own message for an unknown kfunc).
-    else if (r.kernel === 'accept' && r.tsbpf === 'reject' && /^calling kernel function \S+ is not allowed$/.test(r.tsbpfMsg)) {
-      r.tsbpf = 'unsupported';
-      r.outcome = 'tsbpf-unsupported';
-    }
-    else if (r.kernel === r.tsbpf) r.outcome = r.kernel === 'accept' ? 'agree-accept' : 'agree-reject';
-    else r.outcome = 'DISAGREE';
-    results.push(r);
   }
   return results;
+}
+
+/** tsbpf's verdict on one program in one mode, into `r` (wall time of relocation and verify in timeUs). */
+function judge(r: ProgResult, coll: CollectionSpec | undefined, openErr: string, mode: Mode): void {
+  if (!coll) {
+    r.tsbpfErrno = openErr.split(' ')[0]!;
+    r.tsbpfMsg = `object: ${openErr.slice(r.tsbpfErrno.length + 1)}`;
+    return;
+  }
+  const prog = coll.programs.get(r.prog);
+  if (!prog) {
+    r.tsbpfMsg = 'object: program not found by tsbpf\'s reader';
+    return;
+  }
+  const t0 = performance.now();
+  try {
+    const res = verify(inputFromSpec(coll, prog, unseenKernelBtf(mode)));
+    if (res.ok) r.tsbpf = 'accept';
+    else {
+      r.tsbpfErrno = res.error!.errno;
+      r.tsbpfMsg = firstLine(res.error!.kernelMessage);
+      r.tsbpf = UNSUPPORTED.test(r.tsbpfMsg) || res.error!.errno === 'ENOTSUPP' || unmodelledHelper(r.tsbpfMsg) ? 'unsupported' : 'reject';
+    }
+  } catch (e) {
+    const errno = (e as { errno?: string }).errno;
+    if (errno) {
+      // A typed error before verification (e.g. a CO-RE relocation with no target in
+      // tsbpf's context BTF): the program uses something tsbpf does not provide.
+      r.tsbpfErrno = errno;
+      r.tsbpfMsg = `load: ${firstLine((e as Error).message).replace(/#insn \d+/, '#insn N')}`;
+    } else {
+      r.tsbpf = 'reject';
+      r.tsbpfErrno = 'CRASH';
+      r.tsbpfMsg = firstLine(String((e as Error)?.stack ?? e));
+    }
+  }
+  r.timeUs = Math.round((performance.now() - t0) * 1000);
+}
+
+function outcomeOf(r: ProgResult): Outcome {
+  if (r.kernel === 'error') return 'kernel-load-error';
+  // libbpf relocates CO-RE against the running kernel's vmlinux BTF, tsbpf against its own
+  // context types: a relocation that has no target in vmlinux is no verdict on the code.
+  if (r.kernel === 'reject' && /failed to resolve CO-RE relocation/.test(r.kernelMsg) && r.tsbpf === 'accept') return 'core-target-differs';
+  // and the other way: a relocation tsbpf's own types cannot satisfy is poisoned (libbpf's rule) where vmlinux has the type
+  if (r.kernel === 'accept' && r.tsbpf === 'reject' && r.tsbpfMsg === `invalid func unknown#${POISON_HELPER_ID}`) return 'core-target-differs';
+  if (r.tsbpf === 'unsupported') return 'tsbpf-unsupported';
+  // A kfunc the kernel has and tsbpf does not provide (tsbpf's own message for an unknown kfunc).
+  if (r.kernel === 'accept' && r.tsbpf === 'reject' && /^calling kernel function \S+ is not allowed$/.test(r.tsbpfMsg)) {
+    r.tsbpf = 'unsupported';
+    return 'tsbpf-unsupported';
+  }
+  if (r.kernel === r.tsbpf) return r.kernel === 'accept' ? 'agree-accept' : 'agree-reject';
+  return 'DISAGREE';
 }
 
 /**
@@ -232,48 +267,64 @@ function reasonOf(msg: string): string {
   return msg.replace(/^R\d+ /, 'Rn ').replace(/\b\d+\b/g, 'N').replace(/'[^']*'/g, "'…'").slice(0, 110);
 }
 
+const OUTCOMES: readonly Outcome[] = ['agree-accept', 'agree-reject', 'tsbpf-unsupported', 'kernel-load-error', 'core-target-differs', 'DISAGREE'];
+
+/** The report: one outcome table with a column per mode, then each mode's unsupported reasons and disagreements. */
 export function summarize(results: ProgResult[], dirs: string[]): string {
-  const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
+  const modes = MODES.filter((m) => results.some((r) => r.mode === m));
+  const of = (m: Mode) => results.filter((r) => r.mode === m);
+  const first = of(modes[0] ?? 'subset');
   const lines: string[] = [];
-  lines.push(`Objects: ${new Set(results.map((r) => r.object)).size} from ${dirs.join(', ')}; programs: ${results.length}`);
+  lines.push(`Objects: ${new Set(first.map((r) => r.object)).size} from ${dirs.join(', ')}; programs: ${first.length}; ` +
+    `tsbpf judged each against ${modes.map((m) => `\`${m}\``).join(' and ')} (kernel BTF: ${modes.includes('kernel-btf') ? KERNEL_BTF_PATH : 'not used'})`);
   lines.push('');
-  lines.push('| outcome | programs |');
-  lines.push('|---|---|');
-  for (const o of ['agree-accept', 'agree-reject', 'tsbpf-unsupported', 'kernel-load-error', 'core-target-differs', 'DISAGREE'] as Outcome[]) lines.push(`| ${o} | ${count(o)} |`);
-  const annotated = results.filter((r) => r.expect && r.kernel !== 'error');
-  if (annotated.length) {
+  lines.push(`| outcome | ${modes.join(' | ')} |`);
+  lines.push(`|---|${modes.map(() => '---:').join('|')}|`);
+  for (const o of OUTCOMES) lines.push(`| ${o} | ${modes.map((m) => of(m).filter((r) => r.outcome === o).length).join(' | ')} |`);
+  lines.push(`| tsbpf time (s) | ${modes.map((m) => (of(m).reduce((a, r) => a + r.timeUs, 0) / 1e6).toFixed(1)).join(' | ')} |`);
+  for (const m of modes) {
+    const annotated = of(m).filter((r) => r.expect && r.kernel !== 'error');
+    if (!annotated.length) continue;
     const kOk = annotated.filter((r) => (r.expect === 'success') === (r.kernel === 'accept')).length;
     const tOk = annotated.filter((r) => r.tsbpf !== 'unsupported' && (r.expect === 'success') === (r.tsbpf === 'accept')).length;
     const tN = annotated.filter((r) => r.tsbpf !== 'unsupported').length;
     lines.push('');
-    lines.push(`Selftest annotations (__success/__failure): kernel matches ${kOk}/${annotated.length}; tsbpf matches ${tOk}/${tN} of those it models.`);
+    lines.push(`Selftest annotations (__success/__failure), \`${m}\`: kernel matches ${kOk}/${annotated.length}; tsbpf matches ${tOk}/${tN} of those it models.`);
   }
-  const byReason = (o: Outcome, pick: (r: ProgResult) => string) => {
-    const m = new Map<string, number>();
-    for (const r of results) if (r.outcome === o) m.set(pick(r), (m.get(pick(r)) ?? 0) + 1);
-    return [...m].sort((a, b) => b[1] - a[1]);
+  const byReason = (rows: ProgResult[], o: Outcome, pick: (r: ProgResult) => string) => {
+    const c = new Map<string, number>();
+    for (const r of rows) if (r.outcome === o) c.set(pick(r), (c.get(pick(r)) ?? 0) + 1);
+    return [...c].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   };
-  lines.push('');
-  lines.push('### tsbpf-unsupported, by reason');
-  lines.push('');
-  for (const [why, n] of byReason('tsbpf-unsupported', (r) => reasonOf(r.tsbpfMsg))) lines.push(`- ${n} × ${why}`);
+  for (const m of modes) {
+    lines.push('');
+    lines.push(`### tsbpf-unsupported, by reason (\`${m}\`)`);
+    lines.push('');
+    for (const [why, n] of byReason(of(m), 'tsbpf-unsupported', (r) => reasonOf(r.tsbpfMsg))) lines.push(`- ${n} × ${why}`);
+  }
   lines.push('');
   lines.push('### kernel-load-error (no verifier verdict), by reason');
   lines.push('');
-  for (const [why, n] of byReason('kernel-load-error', (r) => reasonOf(`${r.kernelErrno} ${r.kernelMsg}`))) lines.push(`- ${n} × ${why}`);
-  lines.push('');
-  lines.push('### core-target-differs (CO-RE relocations one side cannot resolve: libbpf against vmlinux, tsbpf against its own types)');
-  lines.push('');
-  for (const r of results) if (r.outcome === 'core-target-differs') lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.kernelMsg}`);
-  lines.push('');
-  lines.push('### DISAGREE');
-  lines.push('');
-  const dis = results.filter((r) => r.outcome === 'DISAGREE');
-  if (!dis.length) lines.push('(none)');
-  for (const r of dis) {
-    lines.push(`- \`${r.object}\` \`${r.prog}\` (${r.section})${r.expect ? ` [selftest expects ${r.expect}]` : ''}`);
-    lines.push(`  - kernel ${r.kernel}${r.kernel !== 'accept' ? ` ${r.kernelErrno}: ${r.kernelMsg}` : ''}`);
-    lines.push(`  - tsbpf ${r.tsbpf}${r.tsbpf !== 'accept' ? ` ${r.tsbpfErrno}: ${r.tsbpfMsg}` : ''}`);
+  for (const [why, n] of byReason(first, 'kernel-load-error', (r) => reasonOf(`${r.kernelErrno} ${r.kernelMsg}`))) lines.push(`- ${n} × ${why}`);
+  for (const m of modes) {
+    lines.push('');
+    lines.push(`### core-target-differs (CO-RE relocations one side cannot resolve: libbpf against vmlinux, tsbpf against ${m === 'subset' ? 'its own types' : 'the kernel BTF'}), \`${m}\``);
+    lines.push('');
+    const differs = of(m).filter((r) => r.outcome === 'core-target-differs');
+    if (!differs.length) lines.push('(none)');
+    for (const r of differs) lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.kernelMsg}`);
+  }
+  for (const m of modes) {
+    lines.push('');
+    lines.push(`### DISAGREE (\`${m}\`)`);
+    lines.push('');
+    const dis = of(m).filter((r) => r.outcome === 'DISAGREE');
+    if (!dis.length) lines.push('(none)');
+    for (const r of dis) {
+      lines.push(`- \`${r.object}\` \`${r.prog}\` (${r.section})${r.expect ? ` [selftest expects ${r.expect}]` : ''}`);
+      lines.push(`  - kernel ${r.kernel}${r.kernel !== 'accept' ? ` ${r.kernelErrno}: ${r.kernelMsg}` : ''}`);
+      lines.push(`  - tsbpf ${r.tsbpf}${r.tsbpf !== 'accept' ? ` ${r.tsbpfErrno}: ${r.tsbpfMsg}` : ''}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

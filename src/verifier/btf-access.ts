@@ -66,7 +66,9 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
       message: w.message,
       insn: i,
       regs: [ptrReg],
-      rule: `the read is not a field of struct ${tname}`,
+      ...(w.errno === 'ENOTSUPP'
+        ? { hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`' }
+        : { rule: `the read is not a field of struct ${tname}` }),
     });
   // a load the engines make a probe-mem read; a helper's read of the fields (load false) is the helper's
   if (!load) return Reg.unknown();

@@ -12,6 +12,7 @@ import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from '
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
 import { castKfuncRet } from './kfuncs-cast.js';
+import { checkThrow } from './throw.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -106,6 +107,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
       st.preemptLock--;
       break;
   }
+  if (k.effect === 'throw') return checkThrow(env, i);
   if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;

@@ -27,7 +27,8 @@ import { tracingRules, type TracingAttach, type TracingTarget } from './progtype
 import { iterFunc, iterTarget } from './progtypes/iter.js';
 import { lsmFunc, lsmHookProblem, lsmRules, type LsmAttach } from './progtypes/lsm.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
-import { exceptionCallbackName } from './exception-cb.js';
+import { findExceptionCallback } from './exception-cb.js';
+import { BPF_THROW } from './throw.js';
 import { findGlobalFuncs, verifyGlobalFunc } from './call-global.js';
 
 // ------------------------------------------------------------------
@@ -110,13 +111,23 @@ export function bpfCheck(env: Verifier): void {
       rule: 'a function that may return early (LD_ABS/LD_IND, tail call) must return an integer',
     });
   }
-  const exCb = exceptionCallbackName(env.input.btf, env.input.funcInfo?.find((x) => x.insnOff === 0)?.typeId);
-  if (exCb !== undefined)
+  // bpf_find_exception_callback_insn_off (exception-cb.ts): a tag the kernel cannot follow refuses the
+  // load; a callback it finds is verified by rules tsbpf does not model (ENOTSUPP)
+  const exCb = findExceptionCallback(env.input.btf, env.input.funcInfo);
+  if (exCb.kind === 'error')
+    throw new Reject({
+      errno: exCb.errno,
+      message: exCb.message,
+      insn: 0,
+      hint: 'tag the main program with one __exception_cb(NAME) naming a global, non-hidden function the program contains',
+      rule: 'the exception callback tag names no function of the program',
+    });
+  if (exCb.kind === 'found')
     throw new Reject({
       errno: 'ENOTSUPP',
-      message: `exception callback ${exCb} (bpf_throw unwinding) is not supported by tsbpf`,
+      message: `exception callback ${exCb.name} (bpf_throw unwinding) is not supported by tsbpf`,
       insn: 0,
-      hint: 'remove the __exception_cb() tag; tsbpf has no bpf_throw',
+      hint: 'remove the __exception_cb() tag: without it bpf_throw(cookie) makes the program return the cookie',
       rule: 'exception callbacks are not supported by tsbpf',
     });
   findGlobalFuncs(env);
@@ -139,7 +150,8 @@ export function bpfCheck(env: Verifier): void {
   }
   // check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack.
   const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(env.rules.name);
-  const e = checkMaxStackDepth(env.insns, env.cfg.subprogStarts, (k) => env.stackDepth[k] ?? 0, privStackType, env.asyncCallbacks);
+  const e = checkMaxStackDepth(env.insns, env.cfg.subprogStarts, (k) => env.stackDepth[k] ?? 0, privStackType, env.asyncCallbacks,
+    (i) => env.input.kfuncOfInsn?.(i) === BPF_THROW);
   if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
 }
 

@@ -49,6 +49,12 @@ const TRACING_TARGETS: readonly string[] = [
 
 /** Kernel objects kfuncs hand out and take (kfuncs-cpumask.ts: a bpf_cpumask is a cpumask with a count; kfuncs.ts: the cgroup kfuncs). */
 const KFUNC_OBJECTS: readonly string[] = ['struct bpf_cpumask', 'struct cpumask', 'struct cgroup'];
+/**
+ * Kernel objects helpers hand out (bpf_get_current_task_btf's task_struct, bpf_skc_to_tcp_sock's
+ * tcp_sock): copied whole with what they embed; what they point to stays a forward declaration,
+ * and a read through a pointer to one is unsupported with the shipped subset (structWalkId).
+ */
+const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_sock'];
 
 export const KERNEL_BTF_TYPES: readonly string[] = [
   'struct bpf_map',
@@ -56,6 +62,7 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
   ...KFUNC_NAMES,
   ...TRACING_TARGETS,
   ...KFUNC_OBJECTS,
+  ...KERNEL_OBJECTS,
 ];
 
 /** The kernel types above (with the context types: one shipped subset, parsed once). */
@@ -84,7 +91,7 @@ export type StructWalk =
   | { kind: 'scalar'; field: string }
   /** a pointer member read whole: the id of the struct/union/fwd it points to */
   | { kind: 'ptr'; field: string; targetId: number }
-  | { kind: 'error'; errno: 'EACCES' | 'EINVAL'; message: string };
+  | { kind: 'error'; errno: 'EACCES' | 'EINVAL' | 'ENOTSUPP'; message: string };
 
 /**
  * btf_struct_walk + btf_struct_access for a read of `size` bytes at `off`
@@ -118,8 +125,25 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
   return w;
 }
 
+/**
+ * The shipped subset cuts the kernel's types at pointers: a pointer member's target is a forward
+ * declaration there even where the subset holds that struct whole elsewhere (struct sock, embedded
+ * in tcp_sock). In the kernel's BTF both are the one struct, so a forward declaration of the
+ * shipped subset stands for the struct of its name where the subset has one. (A BTF given with
+ * --kernel-btf is taken as it is.)
+ */
+export function subsetDefinition(btf: Btf, id: number): number {
+  const t = btf.typeById(id);
+  if (t.kind !== 'fwd' || btf !== kernelBtf()) return id;
+  return btf.typeByName(t.name, t.union ? 'union' : 'struct')?.id ?? id;
+}
+
 function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWalk {
-  const t0 = btf.typeById(btf.resolve(id));
+  const t0 = btf.typeById(subsetDefinition(btf, btf.resolve(id)));
+  // The shipped subset cuts the kernel's types at pointers: a struct it holds only as a forward
+  // declaration is a full struct in the kernel's BTF, whose fields tsbpf does not know.
+  if (t0.kind === 'fwd' && btf === kernelBtf())
+    return { kind: 'error', errno: 'ENOTSUPP', message: `struct ${t0.name} is not in tsbpf's shipped kernel BTF (only declared there): reading it needs the kernel's BTF` };
   if (t0.kind !== 'struct' && t0.kind !== 'union') return { kind: 'error', errno: 'EINVAL', message: `Type '${t0.name}' is not a struct` };
   let t: StructType = t0;
   const structName = t0.name;
@@ -202,7 +226,7 @@ function walkStruct(btf: Btf, id: number, off0: number, size: number): StructWal
  * union; where one starts exactly at `off` the search restarts from it.
  */
 export function structIdsMatch(btf: Btf, id: number, off: number, needId: number): boolean {
-  let cur = btf.resolve(id);
+  let cur = subsetDefinition(btf, btf.resolve(id));
   for (let depth = 0; depth < 64; depth++) {
     if (off === 0 && cur === needId) return true;
     let t = btf.typeById(cur);
@@ -255,6 +279,15 @@ export function structIdsMatch(btf: Btf, id: number, off: number, needId: number
 export function pointsToStruct(env: Verifier, reg: Reg, want: string): boolean {
   const btf = env.input.kernelBtf ?? kernelBtf();
   const need = btf.typeByName(want, 'struct');
+  // a struct the shipped subset only declares: whether a `want` begins it is in the kernel's BTF only
+  const has = btf.typeById(subsetDefinition(btf, btf.resolve(reg.btfId)));
+  if (has.kind === 'fwd' && btf === kernelBtf())
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `struct ${has.name} is not in tsbpf's shipped kernel BTF (only declared there): whether it is a struct ${want} needs the kernel's BTF`,
+      insn: env.idx,
+      hint: 'give the kernel\'s BTF: `tsbpf prog load --kernel-btf /sys/kernel/btf/vmlinux`',
+    });
   return need !== undefined && structIdsMatch(btf, reg.btfId, reg.off, need.id);
 }
 

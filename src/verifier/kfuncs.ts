@@ -35,7 +35,7 @@ import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 import { CAST_KFUNCS } from './kfuncs-cast.js';
 
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw';
 
 /**
  * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
@@ -197,6 +197,8 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
     const name = `bpf_iter_${iter.kind}_${op}`;
     return [name, { name, effect: `iter_${op}`, runtime: iter.runtime, iter }];
   })),
+  // bpf_throw (throw.ts): judged as Linux judges it; tsbpf does not unwind, so the loader refuses to run it
+  ['bpf_throw', { name: 'bpf_throw', effect: 'throw', runtime: 'none', hooks: GENERIC }],
   // dynptrs (dynptr-kfuncs.ts), run by the runtime's dynptr calls (helpers/dynptr.ts)
   ...DYNPTR_KFUNCS.map((name): [string, Kfunc] => [name, {
     name, effect: 'dynptr', runtime: 'dynptr',
@@ -208,6 +210,6 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_obj_new_impl bpf_percpu_obj_new_impl bpf_obj_drop_impl bpf_percpu_obj_drop_impl bpf_refcount_acquire_impl ' +
     'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
-    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first bpf_throw ' +
+    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first ' +
     'bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start').split(' '),
 );

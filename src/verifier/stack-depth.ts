@@ -42,6 +42,8 @@ export function checkMaxStackDepth(
   privStackType = false,
   /** the first instructions of the async callbacks (the kernel's is_async_cb subprogs) */
   asyncCallbacks: { has(start: number): boolean } = new Set(),
+  /** the instruction is a call of the kfunc bpf_throw (is_bpf_throw_kfunc) */
+  isThrow: (insn: number) => boolean = () => false,
 ): StackDepthError | undefined {
   const depthOf = (k: number): number => Math.ceil(stackDepth(k) / 16) * 16;
   const n = insns.length;
@@ -103,6 +105,12 @@ export function checkMaxStackDepth(
       while (!entered) {
         for (; i < end(idx); i++) {
           const ins = insns[i]!;
+          // a callback cannot unwind its caller's program: no bpf_throw in one, or below one
+          if (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && ins.off === 0 && isThrow(i) &&
+              (isCb[idx] || retProg.slice(0, frame).some((k) => isCb[k])))
+            return { errno: 'EINVAL', message: `bpf_throw kfunc (insn ${i}) cannot be called from callback subprog ${idx}`, insn: i,
+              hint: 'return an error code from the callback and throw in the program after the helper that called it returns',
+              rule: 'bpf_throw cannot unwind through a callback' };
           if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
           // async callbacks don't increase the program's stack unless called directly
           if (isPseudoFunc(ins) && isAsync[subprogOf(calleeStart(ins, i))]) continue;
