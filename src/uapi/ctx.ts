@@ -64,6 +64,11 @@ export const BPF_SK_LOOKUP = {
   local_ip4: 40, local_ip6: 44, local_port: 60, ingress_ifindex: 64, size: 72,
 } as const;
 
+/** struct sk_reuseport_md: sk_reuseport programs (data, data_end, sk, migrating_sk: __bpf_md_ptr, 8 bytes each) */
+export const SK_REUSEPORT_MD = {
+  data: 0, data_end: 8, len: 16, eth_protocol: 20, ip_protocol: 24, bind_inany: 28, hash: 32, sk: 40, migrating_sk: 48, size: 56,
+} as const;
+
 /** sizeof(struct pt_regs) on x86-64: 21 u64 registers */
 export const PT_REGS_SIZE = 168;
 /** Offsets of the x86-64 struct pt_regs fields that carry arguments, the return value and the addresses. */
