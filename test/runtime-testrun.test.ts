@@ -197,6 +197,18 @@ test('program types without a test run give ENOTSUPP', async () => {
   refuses(p, {}, 'ENOTSUPP');
 });
 
+test('flow dissectors: no test run; one that reads flow_keys is refused at load, naming it', async () => {
+  const p = await load('flow_dissector', 'r2 = *(u32 *)(r1 +76)\nr0 = 0\nexit');
+  refuses(p, { data: new Uint8Array(64) }, 'ENOTSUPP');
+  await assert.rejects(load('flow_dissector', 'r6 = *(u64 *)(r1 +144)\n*(u16 *)(r6 +0) = 14\nr0 = 0\nexit'),
+    (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /flow_keys/.test((e as Error).message));
+});
+
+test('sk_reuseport programs load and have no test run', async () => {
+  const p = await load('sk_reuseport', 'r2 = *(u32 *)(r1 +32)\nr0 = 1\nexit');
+  refuses(p, { data: new Uint8Array(64) }, 'ENOTSUPP');
+});
+
 test('data_size_out smaller than the output gives ENOSPC', async () => {
   const p = await load('xdp', 'r0 = 2\nexit');
   refuses(p, { data: pkt64(), dataSizeOut: 10 }, 'ENOSPC');

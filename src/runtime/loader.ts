@@ -27,6 +27,7 @@ import { KFUNC_FNS } from '../helpers/kfunc-fns.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { HELPERS } from '../uapi/helpers.js';
+import { SK_BUFF } from '../uapi/ctx.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -292,6 +293,10 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // A flow dissector's ctx->flow_keys points to the struct bpf_flow_keys the kernel's dissector
+  // hands it (bpf_flow_dissect); tsbpf builds none, so a program that reads it is verified, not run.
+  if (ps.type === 'flow_dissector' && out.stats.maxCtxOffset > SK_BUFF.flow_keys)
+    throw new TsbpfError('ENOTSUPP', `${name}: flow_keys (struct bpf_flow_keys) is verified but not provided by tsbpf's runtime: flow dissector programs that read it are not run`);
   // The kfuncs tsbpf implements (verifier/kfuncs.ts), once verified: the no-op ones become a jump
   // to the next instruction, the others a call of their run-time function (helpers/kfunc-fns.ts);
   // a kfunc's address becomes a constant.

@@ -37,7 +37,7 @@ export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr'
   | 'sock_ptr'
   /** a full socket or NULL (PTR_TO_SOCKET_OR_NULL: bpf_sock_ops.sk, bpf_sk_lookup.sk) */
   | 'sock_or_null'
-  /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS): refused as unsupported */
+  /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS) */
   | 'flow_keys';
 
 export interface CtxAccessQuery {
