@@ -287,12 +287,17 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     // tracing programs' targets and kfunc names (verifier/progtypes/tracing.ts, verifier/kfuncs.ts)
     ...(ps.attachType ? { attachType: ps.attachType } : {}),
     ...(ps.attachTo ? { attachTo: ps.attachTo } : {}),
+    ...(ps.structOps ? { structOps: ps.structOps } : {}),
     ...(kfuncs.size ? { kfuncOfInsn: (i: number) => kfuncs.get(i) } : {}),
   });
   if (!out.ok) {
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // struct_ops programs run as members of a kernel ops struct (tcp_congestion_ops, ...) the kernel
+  // calls; tsbpf has none to register them in: verified, never run.
+  if (ps.type === 'struct_ops')
+    throw new TsbpfError('ENOTSUPP', `${name}: struct_ops programs (${ps.structOps ? `${ps.structOps.struct}.${ps.structOps.member}` : 'no ops struct'}) are verified but not run by tsbpf: it has no kernel ops struct to attach them to`);
   // A flow dissector's ctx->flow_keys points to the struct bpf_flow_keys the kernel's dissector
   // hands it (bpf_flow_dissect); tsbpf builds none, so a program that reads it is verified, not run.
   if (ps.type === 'flow_dissector' && out.stats.maxCtxOffset > SK_BUFF.flow_keys)
