@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './paths.js';
 import { readObject } from '../src/object/reader.js';
 import { internalMapName, objectNameFromPath } from '../src/object/maps.js';
 import { parseElf, STT_FUNC } from '../src/object/elf.js';
@@ -354,3 +358,29 @@ test('libbpf object names and global-data map names', () => {
   assert.equal(readObject(fixture('global_data.o')).maps.has('.rodata'), true, 'no name: no prefix');
 });
 
+
+test('struct_ops programs get the ops struct member whose .struct_ops slot points to them', (t) => {
+  if (!hasTool('clang-19')) return t.skip('clang-19 not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'tsbpf-struct-ops-'));
+  try {
+    // a `___flavour` of the ops struct in .struct_ops.link; one program no slot names
+    const src = join(dir, 'so.c');
+    writeFileSync(src, `#include "${join(ROOT, 'test/verifier-corpus/c/struct_ops_cc_common.h')}"
+SEC("struct_ops/ssthresh") __u32 BPF_PROG(a_ssthresh, struct sock *sk) { return 2; }
+SEC("struct_ops/undo_cwnd") __u32 BPF_PROG(b_undo, struct sock *sk) { return 2; }
+SEC("struct_ops/cong_avoid") void BPF_PROG(c_unused, struct sock *sk, __u32 ack, __u32 acked) {}
+struct tcp_congestion_ops___v2 { __u32 (*ssthresh)(struct sock *sk); __u32 (*undo_cwnd)(struct sock *sk); char name[16]; };
+SEC(".struct_ops.link") struct tcp_congestion_ops___v2 flav = { .ssthresh = (void *)a_ssthresh, .undo_cwnd = (void *)b_undo, .name = "x" };
+char _license[] SEC("license") = "GPL";
+`);
+    const out = join(dir, 'so.o');
+    tool('clang-19', ['-target', 'bpfel', '-O2', '-g', `-I/usr/include/${arch() === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`, '-c', src, '-o', out]);
+    const coll = readObject(new Uint8Array(readFileSync(out)));
+    assert.deepEqual(coll.programs.get('a_ssthresh')?.structOps, { struct: 'tcp_congestion_ops', member: 'ssthresh' });
+    assert.deepEqual(coll.programs.get('b_undo')?.structOps, { struct: 'tcp_congestion_ops', member: 'undo_cwnd' });
+    assert.equal(coll.programs.get('c_unused')?.type, 'struct_ops');
+    assert.equal(coll.programs.get('c_unused')?.structOps, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

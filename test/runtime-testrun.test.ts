@@ -12,6 +12,9 @@ import { LOOKUP_KEY0, mapRefs } from './support/programs.js';
 import { Runtime, TestRunError, type Program } from '../src/runtime/index.js';
 import type { ProgTypeName } from '../src/object/spec.js';
 import { eth, ip4l4, udp } from './runtime-packets.js';
+import { join } from 'node:path';
+import { loadObjectFileSync } from '../src/object/file.js';
+import { ROOT } from './paths.js';
 
 const rt = new Runtime();
 const load = (type: ProgTypeName, src: string): Promise<Program> => rt.loadProgram({ type, insns: assemble(src) });
@@ -195,6 +198,24 @@ test('kprobe and tracepoint: tsbpf runs them on a context buffer (struct pt_regs
 test('program types without a test run give ENOTSUPP', async () => {
   const p = await load('perf_event', 'r0 = 0\nexit');
   refuses(p, {}, 'ENOTSUPP');
+});
+
+test('flow dissectors: no test run; one that reads flow_keys is refused at load, naming it', async () => {
+  const p = await load('flow_dissector', 'r2 = *(u32 *)(r1 +76)\nr0 = 0\nexit');
+  refuses(p, { data: new Uint8Array(64) }, 'ENOTSUPP');
+  await assert.rejects(load('flow_dissector', 'r6 = *(u64 *)(r1 +144)\n*(u16 *)(r6 +0) = 14\nr0 = 0\nexit'),
+    (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /flow_keys/.test((e as Error).message));
+});
+
+test('sk_reuseport programs load and have no test run', async () => {
+  const p = await load('sk_reuseport', 'r2 = *(u32 *)(r1 +32)\nr0 = 1\nexit');
+  refuses(p, { data: new Uint8Array(64) }, 'ENOTSUPP');
+});
+
+test('struct_ops programs are verified, then refused at load: no kernel ops struct to attach them to', async () => {
+  const coll = loadObjectFileSync(join(ROOT, 'test/verifier-corpus/c/struct_ops_cc_read.o'));
+  await assert.rejects(rt.load(coll),
+    (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /struct_ops.*tcp_congestion_ops\.(ssthresh|cong_avoid|undo_cwnd)/.test((e as Error).message));
 });
 
 test('data_size_out smaller than the output gives ENOSPC', async () => {

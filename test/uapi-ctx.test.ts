@@ -25,6 +25,8 @@ const STRUCTS: ReadonlyArray<[keyof typeof CTX, string, string | undefined]> = [
   ['BPF_SOCKOPT', 'bpf_sockopt', 'size'],
   ['BPF_CGROUP_DEV_CTX', 'bpf_cgroup_dev_ctx', 'size'],
   ['BPF_SK_LOOKUP', 'bpf_sk_lookup', 'size'],
+  ['SK_REUSEPORT_MD', 'sk_reuseport_md', 'size'],
+  ['BPF_FLOW_KEYS', 'bpf_flow_keys', 'size'],
   ['PT_REGS', 'pt_regs', undefined],
 ];
 

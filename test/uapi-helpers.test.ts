@@ -126,8 +126,7 @@ test('every implementation the catalog names is there, with the catalog\'s whole
  * these going away.
  */
 const KNOWN_DIFFERENCES = new Set([
-  'root sk_reuseport perf_event_output', 'root flow_dissector perf_event_output',
-  'root sk_reuseport skb_load_bytes', 'root sk_reuseport ktime_get_coarse_ns', 'root syscall xdp_get_buff_len',
+  'root syscall xdp_get_buff_len',
   ...['socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sockopt'].map((t) => `root ${t} get_netns_cookie`),
   ...['socket_filter', 'cgroup_skb'].map((t) => `unpriv ${t} get_netns_cookie`),
 ]);

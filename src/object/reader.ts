@@ -40,6 +40,7 @@ import { btfMaps, globalDataMaps, kconfigMap, mapInitialValues, BPF_OBJ_NAME_LEN
 import { legacyMaps, type LegacyLoader } from './legacy-maps.js';
 import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
+import { structOpsSlots } from './struct-ops.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
 
 export { objectNameFromPath, internalMapName } from './maps.js';
@@ -120,6 +121,12 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
       budget -= prog.insns.length;
       programs.set(fn.name, prog);
     }
+  }
+
+  // struct_ops programs: the ops struct member each fills (the kernel's attach_btf_id and expected_attach_type)
+  for (const [name, slot] of structOpsSlots(elf, btf)) {
+    const p = programs.get(name);
+    if (p?.type === 'struct_ops') p.structOps = slot;
   }
 
   const mapSpecs = new Map<string, MapSpec>();

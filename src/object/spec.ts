@@ -7,6 +7,7 @@
 import type { Insn } from '../isa/insn.js';
 import type { Btf } from './btf/index.js';
 import type { MapTypeName, ProgTypeName } from '../uapi/bpf-types.js';
+import type { StructOpsSlot } from './struct-ops.js';
 
 // The kernel's map and program type enums are UAPI facts (src/uapi/bpf-types.ts); the specs
 // speak of them, so they are re-exported here for the specs' readers.
@@ -119,6 +120,8 @@ export interface ProgramSpec {
   sleepable?: boolean;
   /** `xdp.frags`: the program accepts multi-buffer packets (BPF_F_XDP_HAS_FRAGS) */
   xdpFrags?: boolean;
+  /** struct_ops programs: the kernel ops struct and member whose slot (in `.struct_ops` / `.struct_ops.link`) points to it (struct-ops.ts) */
+  structOps?: StructOpsSlot;
   /**
    * Set when the section name maps to no program type (`type` is then
    * 'unspec'): the reason, for the error the runtime gives if this program

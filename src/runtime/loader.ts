@@ -27,6 +27,7 @@ import { KFUNC_FNS } from '../helpers/kfunc-fns.js';
 import { kernelBtf } from '../verifier/kernel-btf.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { HELPERS } from '../uapi/helpers.js';
+import { SK_BUFF } from '../uapi/ctx.js';
 
 /** The verifier's entry point (src/verifier/index.ts verify), as the runtime calls it. */
 export type ProgramCheck = (input: VerifierInput) => VerifierResult;
@@ -286,12 +287,21 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     // tracing programs' targets and kfunc names (verifier/progtypes/tracing.ts, verifier/kfuncs.ts)
     ...(ps.attachType ? { attachType: ps.attachType } : {}),
     ...(ps.attachTo ? { attachTo: ps.attachTo } : {}),
+    ...(ps.structOps ? { structOps: ps.structOps } : {}),
     ...(kfuncs.size ? { kfuncOfInsn: (i: number) => kfuncs.get(i) } : {}),
   });
   if (!out.ok) {
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // struct_ops programs run as members of a kernel ops struct (tcp_congestion_ops, ...) the kernel
+  // calls; tsbpf has none to register them in: verified, never run.
+  if (ps.type === 'struct_ops')
+    throw new TsbpfError('ENOTSUPP', `${name}: struct_ops programs (${ps.structOps ? `${ps.structOps.struct}.${ps.structOps.member}` : 'no ops struct'}) are verified but not run by tsbpf: it has no kernel ops struct to attach them to`);
+  // A flow dissector's ctx->flow_keys points to the struct bpf_flow_keys the kernel's dissector
+  // hands it (bpf_flow_dissect); tsbpf builds none, so a program that reads it is verified, not run.
+  if (ps.type === 'flow_dissector' && out.stats.maxCtxOffset > SK_BUFF.flow_keys)
+    throw new TsbpfError('ENOTSUPP', `${name}: flow_keys (struct bpf_flow_keys) is verified but not provided by tsbpf's runtime: flow dissector programs that read it are not run`);
   // The kfuncs tsbpf implements (verifier/kfuncs.ts), once verified: the no-op ones become a jump
   // to the next instruction, the others a call of their run-time function (helpers/kfunc-fns.ts);
   // a kfunc's address becomes a constant.

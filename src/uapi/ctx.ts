@@ -64,6 +64,17 @@ export const BPF_SK_LOOKUP = {
   local_ip4: 40, local_ip6: 44, local_port: 60, ingress_ifindex: 64, size: 72,
 } as const;
 
+/** struct sk_reuseport_md: sk_reuseport programs (data, data_end, sk, migrating_sk: __bpf_md_ptr, 8 bytes each) */
+export const SK_REUSEPORT_MD = {
+  data: 0, data_end: 8, len: 16, eth_protocol: 20, ip_protocol: 24, bind_inany: 28, hash: 32, sk: 40, migrating_sk: 48, size: 56,
+} as const;
+
+/** struct bpf_flow_keys: what a flow dissector program fills (__sk_buff.flow_keys points to it) */
+export const BPF_FLOW_KEYS = {
+  nhoff: 0, thoff: 2, addr_proto: 4, is_frag: 6, is_first_frag: 7, is_encap: 8, ip_proto: 9, n_proto: 10,
+  sport: 12, dport: 14, ipv4_src: 16, ipv4_dst: 20, ipv6_src: 16, ipv6_dst: 32, flags: 48, flow_label: 52, size: 56,
+} as const;
+
 /** sizeof(struct pt_regs) on x86-64: 21 u64 registers */
 export const PT_REGS_SIZE = 168;
 /** Offsets of the x86-64 struct pt_regs fields that carry arguments, the return value and the addresses. */

@@ -66,14 +66,14 @@ export const TC_SK_SKB_LWT = union(TC, SK_SKB, LWT);
 export const TC_CGROUP_SKB = of('sched_cls', 'sched_act', 'cgroup_skb');
 /** lwt_in_func_proto and lwt_xmit_func_proto (lwt_push_encap) */
 export const LWT_IN_XMIT = of('lwt_in', 'lwt_xmit');
-/** skb_load_bytes: tc, sk_filter_func_proto (socket filters; cgroup_skb falls back to it), lwt, sk_skb, flow_dissector */
-export const SKB_LOAD_BYTES = union(TC, LWT, of('socket_filter', 'cgroup_skb', 'sk_skb', 'flow_dissector'));
+/** skb_load_bytes: tc, sk_filter_func_proto (socket filters; cgroup_skb falls back to it), lwt, sk_skb, flow_dissector, sk_reuseport */
+export const SKB_LOAD_BYTES = union(TC, LWT, of('socket_filter', 'cgroup_skb', 'sk_skb', 'flow_dissector', 'sk_reuseport'));
 /** skb_load_bytes_relative: sk_filter_func_proto, tc, cgroup_skb and sk_reuseport */
 export const SKB_LOAD_BYTES_RELATIVE = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_reuseport');
 /** get_socket_uid: sk_filter_func_proto, tc, cgroup_skb, sk_skb */
 export const SOCKET_UID = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_skb');
-/** ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it); cgroup_sock and cgroup_sysctl checked on 6.18 */
-export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock'));
+/** ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it); cgroup_sock and cgroup_sysctl checked on 6.18; sk_reuseport_func_proto */
+export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock', 'sk_reuseport'));
 
 /** The attach types bpf_prog_has_trampoline is true for, with program type tracing. */
 const TRAMPOLINE_ATTACH: readonly string[] = ['trace_fentry', 'trace_fexit', 'modify_return'];
@@ -142,6 +142,12 @@ export const ITER: ProgTypeFilter = (t, a) => t === 'tracing' && a === 'trace_it
 export const LSM = of('lsm');
 /** lsm_cgroup programs: bpf_lsm_func_proto asks cgroup_common_func_proto first (get_local_storage, get/set_retval) */
 export const LSM_CGROUP: ProgTypeFilter = (t, a) => t === 'lsm' && a === 'lsm_cgroup';
+/**
+ * perf_event_output: every type's get_func_proto offers one (bpf_skb_event_output,
+ * bpf_xdp_event_output, the tracing and cgroup ones) except sk_reuseport_func_proto,
+ * flow_dissector_func_proto and the struct_ops ones (bpf_base_func_proto has none)
+ */
+export const PERF_EVENT_OUTPUT: ProgTypeFilter = (t) => t !== 'sk_reuseport' && t !== 'flow_dissector' && t !== 'struct_ops';
 /** bpf_tcp_ca's struct_ops programs */
 export const STRUCT_OPS = of('struct_ops');
 /** get_local_storage: cgroup_common_func_proto's users, lsm_cgroup included */

@@ -174,7 +174,7 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   ['probe_read_kernel_str', PROBE_READ, { privileged: true, retBoundedBySize: true, impl: 'helpers/probe' }],
   // probe_write_user: the oracle's lockdown (LOCKDOWN_BPF_WRITE_USER) keeps it from every program type
   ['probe_write_user', p('INTEGER', ['ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE'], GPL), { progTypes: T.NONE }],
-  ['perf_event_output', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { impl: 'helpers/perf' }],
+  ['perf_event_output', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE_OR_ZERO'], GPL), { progTypes: T.PERF_EVENT_OUTPUT, impl: 'helpers/perf' }],
   ['perf_event_read', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['perf_event_read_value', p('INTEGER', ['CONST_MAP_PTR', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { privileged: true, impl: 'helpers/tracing', optIn: KIT }],
   ['perf_prog_read_value', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE'], GPL), { progTypes: T.PERF_EVENT, impl: 'helpers/tracing', optIn: KIT }],

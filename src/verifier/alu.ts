@@ -229,7 +229,8 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
   // adjust_ptr_min_max_vals: data_end never moves; a map pointer only by adding a known 0 (the kernel
   // allows `r = 0; r += map_ptr`); a function pointer may move (it must be back at offset 0 to be called)
   // (the socket pointers never move: adjust_ptr_min_max_vals' default case)
-  if (ptr.type === 'pkt_end' || isSock(ptr) || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
+  // (the flow keys move by known amounts only)
+  if (ptr.type === 'pkt_end' || isSock(ptr) || (ptr.type === 'flow_keys' && !off.s.isConst()) || (ptr.type === 'map_ptr' && !(o === op.BPF_ADD && off.s.isConst() && off.s.varOff.value === 0n)))
     throw new Reject({
       errno: 'EACCES',
       message: `R${pr} pointer arithmetic on ${tname} prohibited`,

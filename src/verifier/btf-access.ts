@@ -51,6 +51,15 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
       hint: 'kernel objects are read at constant offsets: read the field whole, or copy it out with bpf_probe_read_kernel()',
     });
   checkPercpuAccess(env, ptrReg, base, o);
+  // struct_ops: the ops' own btf_struct_access decides which fields may be written
+  // (bpf_tcp_ca_btf_struct_access, bpf_dummy_ops_btf_struct_access), which tsbpf does not model
+  if (write && env.rules.name === 'struct_ops')
+    throw new Reject({
+      errno: 'ENOTSUPP',
+      message: `R${ptrReg} writes struct ${tname} at off ${o}: the struct_ops' btf_struct_access is not supported by tsbpf`,
+      insn: i,
+      regs: [ptrReg],
+    });
   if (write)
     throw new Reject({
       errno: 'EACCES',

@@ -26,6 +26,7 @@ import type { ProgTypeRules } from './progtypes/index.js';
 import { tracingRules, type TracingAttach, type TracingTarget } from './progtypes/tracing.js';
 import { iterFunc, iterTarget } from './progtypes/iter.js';
 import { lsmFunc, lsmHookProblem, lsmRules, type LsmAttach } from './progtypes/lsm.js';
+import { structOpsRules } from './progtypes/struct-ops.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { findExceptionCallback } from './exception-cb.js';
 import { BPF_THROW } from './throw.js';
@@ -236,6 +237,15 @@ const LSM_ATTACH: ReadonlySet<string> = new Set(['lsm_mac', 'lsm_cgroup']);
  * btf_ctx_access); an lsm program's target is the hook's `bpf_lsm_<hook>`
  * function (progtypes/lsm.ts).
  */
+/** check_struct_ops_btf_id (progtypes/struct-ops.ts), against the kernel BTF given or the shipped subset. */
+export function structOpsRulesFor(input: VerifierInput): ProgTypeRules {
+  if (!GPL_COMPATIBLE.has(input.license ?? 'GPL'))
+    throw new Reject({ errno: 'EINVAL', message: 'struct ops programs must have a GPL compatible license', insn: 0 });
+  const r = structOpsRules(input.kernelBtf ?? kernelBtf(), input.structOps, input.kernelBtf ? 'the kernel BTF given' : undefined);
+  if ('errno' in r) throw new Reject({ errno: r.errno, message: r.message, insn: 0 });
+  return r;
+}
+
 export function tracingRulesFor(input: VerifierInput): ProgTypeRules {
   const lsm = input.progType === 'lsm';
   // bpf_prog_load_check_attach: an lsm program's expected attach type is lsm_mac or lsm_cgroup

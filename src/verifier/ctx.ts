@@ -61,14 +61,7 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     // (an iterator's ctx_arg_info: maybe NULL, and trusted only where registered so)
     return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: t?.untrusted || a.plain ? '' : 'trusted', ...(a.maybeNull ? { maybeNull: true, id: env.newId() } : {}) });
   }
-  if (f === 'flow_keys')
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${env.insns[i]!.dst} reads flow_keys (PTR_TO_FLOW_KEYS), which tsbpf does not support`,
-      insn: i,
-      regs: [ptrReg],
-      rule: 'the flow dissector\'s flow keys are not supported by tsbpf',
-    });
+  if (f === 'flow_keys') return Reg.ptr('flow_keys');
   // the socket a context field points to (the is_valid_access callbacks' PTR_TO_SOCKET(_OR_NULL), PTR_TO_SOCK_COMMON_OR_NULL)
   if (f === 'sock') return ctxSock(env, 'sock_common', true);
   if (f === 'sock_ptr') return ctxSock(env, 'sock', false);

@@ -26,7 +26,7 @@ import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
-import { tracingRulesFor } from './check.js';
+import { tracingRulesFor, structOpsRulesFor } from './check.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
 
 export interface VerifierMapInfo {
@@ -78,6 +78,8 @@ export interface VerifierInput {
   attachType?: string;
   /** tracing programs: the kernel function or raw tracepoint attached to (the kernel's attach_btf_id, by name) */
   attachTo?: string;
+  /** struct_ops programs: the kernel ops struct (attach_btf_id) and the member (expected_attach_type) they implement */
+  structOps?: { struct: string; member: string };
   /** the kfunc each BPF_PSEUDO_KFUNC_CALL at slot i calls, by name (from the object's `__ksym` relocations) */
   kfuncOfInsn?: (insnIndex: number) => string | undefined;
   /** the kernel variable each BPF_PSEUDO_BTF_ID lddw at slot i loads, by name (the object's `__ksym` variables; ksym.ts) */
@@ -173,7 +175,8 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
-    const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input) : progTypeRules(input.progType, input.attachType);
+    const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input)
+      : input.progType === 'struct_ops' ? structOpsRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
     this.rules = rules;
     // Inner map templates get indices of their own after the maps the program names.

@@ -63,6 +63,9 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
   ...TRACING_TARGETS,
   ...KFUNC_OBJECTS,
   ...KERNEL_OBJECTS,
+  // struct_ops (progtypes/struct-ops.ts): the ops structs, their registrations and the member stubs that say which arguments are NULL-able
+  'struct bpf_dummy_ops', 'struct bpf_struct_ops_bpf_dummy_ops', 'bpf_dummy_ops__test_1', 'bpf_dummy_test_2', 'bpf_dummy_test_sleepable',
+  'struct tcp_congestion_ops', 'struct bpf_struct_ops_tcp_congestion_ops',
 ];
 
 /** The kernel types above (with the context types: one shipped subset, parsed once). */
@@ -318,6 +321,39 @@ function tracingArg(btf: Btf, id: number): TracingArg {
   const p = btf.typeById(btf.resolve(t.typeId));
   if (p.kind === 'int') return { kind: 'scalar', type, kindStr, ptr: true };
   return { kind: 'btf_ptr', type, kindStr, ptr: true, btfId: btf.resolve(t.typeId), btfName: p.name };
+}
+
+/**
+ * A struct_ops program's target (check_struct_ops_btf_id): member `member` of
+ * the kernel's `struct <struct>`, which must be registered (vmlinux has
+ * `struct bpf_struct_ops_<struct>` for each) and be a function pointer; its
+ * prototype types the context as a tracing target's does. An argument is
+ * NULL-able where the kernel's stub for the member (cfi_stubs, a static
+ * function named `..._<member>`) names it `*__nullable`
+ * (bpf_struct_ops_desc_init's prepare_arg_info); one named `*__ref` (a
+ * referenced argument) is refused as unsupported.
+ */
+export function structOpsTarget(btf: Btf, struct: string, member: string, btfName = 'the kernel BTF tsbpf ships'): TracingTarget | string {
+  const st = btf.typeByName(struct, 'struct');
+  if (!st || st.kind !== 'struct' || !btf.typeByName(`bpf_struct_ops_${struct}`, 'struct'))
+    return `struct_ops ${struct} is not registered in ${btfName} (no struct bpf_struct_ops_${struct})`;
+  const m = st.members.find((x) => x.name === member);
+  if (!m) return `struct ${struct} has no member ${member} in ${btfName}`;
+  const p = btf.typeById(btf.resolve(m.typeId));
+  const proto = p.kind === 'ptr' ? btf.typeById(btf.resolve(p.typeId)) : undefined;
+  if (!proto || proto.kind !== 'func_proto') return `attach to invalid member ${member} of struct ${struct}`;
+  const out: TracingTarget = { attach: 'struct_ops', name: member, args: proto.params.map((q) => ({ ...tracingArg(btf, q.typeId), ...(q.name ? { name: q.name } : {}) })) };
+  if (proto.returnTypeId !== 0) out.ret = tracingArg(btf, proto.returnTypeId);
+  for (const t of btf.types) {
+    if (t.kind !== 'func' || t.linkage !== 'static' || !t.name.endsWith(`_${member}`)) continue;
+    const sp = btf.typeById(t.typeId);
+    if (sp.kind !== 'func_proto' || sp.params.length !== out.args.length) continue;
+    for (const [k, q] of sp.params.entries()) {
+      if (q.name.endsWith('__ref')) return `${member}'s argument ${q.name} is a referenced (__ref) argument, which tsbpf does not model`;
+      if (q.name.endsWith('__nullable') && out.args[k]!.kind === 'btf_ptr') out.args[k]!.maybeNull = true;
+    }
+  }
+  return out;
 }
 
 /** A short C spelling of a type, for messages. */

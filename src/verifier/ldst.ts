@@ -19,6 +19,7 @@ import { ctxAccess } from './ctx.js';
 import { stackAccess } from './stack.js';
 import { mapValueAccess, memRegionAccess } from './map-value.js';
 import { packetAccess } from './packet.js';
+import { flowKeysAccess } from './flow-keys.js';
 
 export function checkLdx(env: Verifier, ins: Insn): void {
   const base = env.readReg(ins.src);
@@ -73,7 +74,7 @@ export function checkAtomic(env: Verifier, ins: Insn): void {
   const size = op.sizeBytes(op.sizeOf(ins.code));
   const i = env.idx;
   // atomic_ptr_type_ok: no atomics on the context or the packet
-  const atomicPtrOk = (r: Reg): boolean => !(r.type === 'ctx' || r.isPkt || r.type === 'pkt_end');
+  const atomicPtrOk = (r: Reg): boolean => !(r.type === 'ctx' || r.isPkt || r.type === 'pkt_end' || r.type === 'flow_keys');
   // check_mem_access(..., strict_alignment_once): atomics are naturally aligned on every pointer type
   const align = (ptrReg: number, r: Reg): void => {
     if (!r.isPointer || r.type === 'fp' || r.maybeNull) return;
@@ -205,6 +206,8 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
       return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'btf_id':
       return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
+    case 'flow_keys':
+      return flowKeysAccess(env, ptrReg, base, off, size, write, val, signExtend);
     case 'sock':
     case 'sock_common':
     case 'tcp_sock':

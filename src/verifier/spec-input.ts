@@ -83,6 +83,7 @@ export function inputFromSpec(
   resolveKsyms(prog, input.insns, opts.kernelBtf ?? kernelBtf());
   if (prog.attachType) input.attachType = prog.attachType;
   if (prog.attachTo) input.attachTo = prog.attachTo;
+  if (prog.structOps) input.structOps = prog.structOps;
   if (prog.lineInfo) input.lineInfo = prog.lineInfo;
   if (prog.sleepable) input.sleepable = true;
   if (prog.funcInfo) input.funcInfo = prog.funcInfo;

@@ -30,7 +30,9 @@ export type RegType =
   /** the socket pointers (PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK): read through their uapi mirrors (sock.ts) */
   | SockRegType
   /** CONST_PTR_TO_DYNPTR: a read-only dynptr a helper hands a callback (dynptr.ts) */
-  | 'dynptr';
+  | 'dynptr'
+  /** PTR_TO_FLOW_KEYS: a flow dissector's struct bpf_flow_keys (progtypes/flow-dissector.ts) */
+  | 'flow_keys';
 
 /** The kernel's socket pointer types (type_is_sk_pointer), read as struct bpf_sock, bpf_tcp_sock, bpf_xdp_sock. */
 export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
@@ -204,6 +206,7 @@ const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
   tcp_sock: 'tcp_sock',
   xdp_sock: 'xdp_sock',
   dynptr: 'dynptr_ptr',
+  flow_keys: 'flow_keys',
 };
 
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */

@@ -107,7 +107,8 @@ const ATTACH: Record<string, number> = { none: 0, xdp: 37, xdp_devmap: 33, trace
   cgroup_inet_egress: 1, cgroup_inet_sock_create: 2, cgroup_inet4_bind: 8, cgroup_inet6_bind: 9, cgroup_inet4_connect: 10, cgroup_inet6_connect: 11,
   cgroup_inet4_post_bind: 12, cgroup_inet6_post_bind: 13, cgroup_udp4_sendmsg: 14, cgroup_udp6_sendmsg: 15, cgroup_sysctl: 18,
   cgroup_udp4_recvmsg: 19, cgroup_udp6_recvmsg: 20, cgroup_inet4_getpeername: 29, cgroup_inet4_getsockname: 31, cgroup_inet_sock_release: 34, cgroup_device: 6,
-  cgroup_sock_ops: 3, cgroup_getsockopt: 21, cgroup_setsockopt: 22, flow_dissector: 17, lsm_mac: 27, lsm_cgroup: 43 };
+  cgroup_sock_ops: 3, cgroup_getsockopt: 21, cgroup_setsockopt: 22, flow_dissector: 17, lsm_mac: 27, lsm_cgroup: 43,
+  sk_reuseport_select: 39, sk_reuseport_select_or_migrate: 40 };
 const ATTACH_NAME = new Map(Object.entries(ATTACH).map(([k, v]) => [v, k]));
 
 /**

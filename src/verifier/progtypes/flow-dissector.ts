@@ -3,10 +3,11 @@
  * `struct __sk_buff`, of which net/core/filter.c
  * flow_dissector_is_valid_access admits only data / data_end (whole u32,
  * not sign-extended; the packet is read-only) and `flow_keys`, a pointer to
- * the struct bpf_flow_keys the program fills (PTR_TO_FLOW_KEYS), which
- * tsbpf does not model: reading it is refused as unsupported. No LD_ABS, no
- * return-value check. Linux's test run for this type dissects a packet;
- * tsbpf has none, so the runtime refuses to run it (ENOTSUPP).
+ * the struct bpf_flow_keys the program fills (PTR_TO_FLOW_KEYS: whole u64
+ * read; its accesses are flow-keys.ts's). No LD_ABS, no return-value check.
+ * Linux's test run for this type dissects a packet; tsbpf has none, so the
+ * runtime refuses a test run (ENOTSUPP), and refuses at load a program that
+ * reads flow_keys (runtime/loader.ts), which it has no struct to point to.
  */
 import { SK_BUFF as B } from '../../uapi/ctx.js';
 import type { ProgTypeRules } from './index.js';

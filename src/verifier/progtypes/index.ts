@@ -24,6 +24,7 @@ import { SOCK_OPS } from './sock-ops.js';
 import { CGROUP_SOCKOPT } from './sockopt.js';
 import { FLOW_DISSECTOR } from './flow-dissector.js';
 import { SK_LOOKUP } from './sk-lookup.js';
+import { SK_REUSEPORT } from './sk-reuseport.js';
 
 /**
  * What a context read yields: a scalar or one of the packet pointers; or,
@@ -36,7 +37,7 @@ export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr'
   | 'sock_ptr'
   /** a full socket or NULL (PTR_TO_SOCKET_OR_NULL: bpf_sock_ops.sk, bpf_sk_lookup.sk) */
   | 'sock_or_null'
-  /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS): refused as unsupported */
+  /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS) */
   | 'flow_keys';
 
 export interface CtxAccessQuery {
@@ -83,7 +84,7 @@ export function narrowOk(size: number, fieldSize: number): boolean {
 }
 
 const RULES = new Map<ProgTypeName, ProgTypeRules>(
-  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE, SK_MSG, SK_SKB, SOCK_OPS, CGROUP_SOCKOPT, FLOW_DISSECTOR, SK_LOOKUP].map((r) => [r.name, r]),
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE, SK_MSG, SK_SKB, SOCK_OPS, CGROUP_SOCKOPT, FLOW_DISSECTOR, SK_LOOKUP, SK_REUSEPORT].map((r) => [r.name, r]),
 );
 
 export function progTypeRules(name: ProgTypeName, attachType?: string): ProgTypeRules | undefined {

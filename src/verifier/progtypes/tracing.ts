@@ -76,7 +76,7 @@ export const PERF_EVENT: ProgTypeRules = {
  * the last argument. fentry and fexit must return 0; fmod_ret and tp_btf
  * may return anything (check_return_code).
  */
-export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp' | 'trace_iter' | 'lsm_mac' | 'lsm_cgroup';
+export type TracingAttach = 'trace_fentry' | 'trace_fexit' | 'modify_return' | 'trace_raw_tp' | 'trace_iter' | 'lsm_mac' | 'lsm_cgroup' | 'struct_ops';
 
 /** An argument (or return value) of a tracing target, as btf_ctx_access classifies it. */
 export interface TracingArg {

@@ -1,0 +1,41 @@
+/**
+ * struct_ops programs (BPF_PROG_TYPE_STRUCT_OPS, SEC("struct_ops/...")):
+ * each implements one function pointer member of a kernel ops struct
+ * (`tcp_congestion_ops.ssthresh`, `bpf_dummy_ops.test_1`, ...), named by the
+ * `.struct_ops` / `.struct_ops.link` slot that points to it (object/struct-ops.ts).
+ * The kernel's check_struct_ops_btf_id: a GPL-compatible license, a
+ * registered ops struct (else ENOTSUPP: attach_btf_id 0, or a module's ops
+ * struct not loaded), a function pointer member; the context is the
+ * member's arguments as u64s, typed from its prototype as a tracing
+ * target's are (btf_ctx_access; pointers trusted, NULL-able where the
+ * member's stub says so: kernel-btf.ts structOpsTarget; a congestion
+ * control's `struct sock *` is a tcp_sock, bpf_tcp_ca_is_valid_access).
+ * check_return_code: nothing for a void member, else R0 must be set (no
+ * range). Writes through kernel pointers follow each ops' own
+ * btf_struct_access, which tsbpf does not model: refused as unsupported
+ * (btf-access.ts).
+ */
+import type { ProgTypeRules } from './index.js';
+import { tracingRules } from './tracing.js';
+import { structOpsTarget } from '../kernel-btf.js';
+import type { Btf } from '../../object/btf/btf.js';
+
+/** The rules for a struct_ops program, or the reason (errno, message) it cannot be judged. */
+export function structOpsRules(btf: Btf, slot: { struct: string; member: string } | undefined, btfName?: string): ProgTypeRules | { errno: 'ENOTSUPP' | 'EINVAL'; message: string } {
+  if (!slot) return { errno: 'ENOTSUPP', message: 'struct_ops program fills no slot of a .struct_ops map: no attach_btf_id (tsbpf does not support it)' };
+  const t = structOpsTarget(btf, slot.struct, slot.member, btfName);
+  if (typeof t === 'string')
+    return { errno: /^attach to invalid member/.test(t) ? 'EINVAL' : 'ENOTSUPP', message: /^attach to invalid member/.test(t) ? t : `${t}: struct_ops not supported by tsbpf here` };
+  // bpf_tcp_ca_is_valid_access: a congestion control's `struct sock *` arguments are tcp_socks
+  if (slot.struct === 'tcp_congestion_ops') {
+    const tcp = btf.typeByName('tcp_sock', 'struct');
+    for (const a of t.args) {
+      if (a.kind !== 'btf_ptr' || a.btfName !== 'sock') continue;
+      if (!tcp) return { errno: 'ENOTSUPP', message: `struct tcp_sock is not in ${btfName ?? 'the kernel BTF tsbpf ships'}: struct_ops not supported by tsbpf here` };
+      a.btfId = tcp.id;
+      a.btfName = 'tcp_sock';
+    }
+  }
+  const base = tracingRules(t);
+  return { ...base, name: 'struct_ops', ...(t.ret ? {} : { retUnchecked: true }) };
+}
