@@ -597,10 +597,12 @@ export function computePrecise(
     const atSlots = new Uint32Array(2 * n);
     const sl: Slots = { lo: 0, hi: 0 };
     for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : typeof entrySub === 'number' ? entrySub : entrySub(i);
-    for (let changed = true; changed; changed &&= !table.forward) {
-      changed = false;
+    const dirty = new Uint8Array(n).fill(1);
+    for (let again = true; again;) {
+      again = false;
       for (let i = 0; i < n; i++) {
-        if (second[i]) continue;
+        if (!dirty[i] || second[i]) continue;
+        dirty[i] = 0;
         sl.lo = atSlots[2 * i]!;
         sl.hi = atSlots[2 * i + 1]!;
         const after = stackPtrsAfter(insns[i]!, at[i]!, sl, viaStack ? viaStack[i]! : at[i]!) | always;
@@ -612,7 +614,8 @@ export function computePrecise(
             at[t] = v;
             atSlots[2 * t] = lo;
             atSlots[2 * t + 1] = hi;
-            changed = true;
+            dirty[t] = 1;
+            if (t <= i) again = true;
           }
         }
       }
@@ -641,10 +644,12 @@ export function computePrecise(
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed; changed &&= !table.forward) {
-    changed = false;
+  const scDirty = new Uint8Array(n).fill(1);
+  for (let again = true; again;) {
+    again = false;
     for (let i = 0; i < n; i++) {
-      if (second[i]) continue;
+      if (!scDirty[i] || second[i]) continue;
+      scDirty[i] = 0;
       mp.lo = mpIn[2 * i]!;
       mp.hi = mpIn[2 * i + 1]!;
       const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp) & ~bit(10);
@@ -656,7 +661,8 @@ export function computePrecise(
           scIn[t] = v;
           mpIn[2 * t] = lo;
           mpIn[2 * t + 1] = hi;
-          changed = true;
+          scDirty[t] = 1;
+          if (t <= i) again = true;
         }
       }
     }
@@ -683,10 +689,21 @@ export function computePrecise(
   };
   const slots = new Uint32Array(2 * n);
   const sl: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed; changed &&= !oneBackwardPass) {
+  const inputChanged = (i: number, since: number): boolean => {
+    for (let e = off[i]!, end = off[i + 1]!; e < end; e++) if (stamp[to[e]!]! >= since) return true;
+    const ins = insns[i]!;
+    if (!isPseudoCall(ins)) return false;
+    const t = calleeStart(ins, i);
+    return t >= 0 && t < n && stamp[t]! >= since;
+  };
+  // (stamp[i]: the last pass that changed what instruction i has; a pass after the first redoes
+  // only the instructions with a successor, or a callee's entry, changed since their last turn)
+  const stamp = new Int32Array(n);
+  for (let pass = 1, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       if (second[i]) continue;
+      if (pass > 1 && !inputChanged(i, pass - 1)) continue;
       let out = 0;
       sl.lo = 0;
       sl.hi = 0;
@@ -707,6 +724,7 @@ export function computePrecise(
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
         readsCaller[i] = rd;
+        stamp[i] = pass;
         matters[i] = v;
         slots[2 * i] = sl.lo;
         slots[2 * i + 1] = sl.hi;
