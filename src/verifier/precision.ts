@@ -520,7 +520,7 @@ export interface Precision {
   readsCaller: Uint8Array;
   /** the slots some path may still access (stack-liveness.ts), words as in `slots` */
   live: Uint32Array;
-  /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts) */
+  /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts); all 0 in a program of one function */
   accessesCaller: Uint8Array;
 }
 
@@ -629,9 +629,11 @@ export function computePrecise(
   // A function's arguments that may point to a caller's stack: those that may point to the stack
   // at one of its call sites; all five for a function also called some other way (a callback).
   const argsFromCallers = new Uint16Array(n), calledOtherwise = new Uint8Array(n), called = new Uint8Array(n);
+  let otherFrames = mainEnd < n;
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     if (second[i]) continue;
+    if (isPseudoCall(ins) || isPseudoFunc(ins)) otherFrames = true;
     const t = calleeStart(ins, i);
     if (t < 0 || t >= n) continue;
     if (isPseudoCall(ins)) {
@@ -639,8 +641,11 @@ export function computePrecise(
       argsFromCallers[t]! |= spIn[i]! & ARGS;
     } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
-  const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn);
-  const accessesCaller = computeCallerAccess(insns, table, callerIn, helperUse);
+  // Without another function, a bpf-to-bpf call or a function pointer (a callback), the walk never has a frame
+  // above main's, and main has no caller: readsCaller and accessesCaller are only asked of the
+  // frames below the top one (env.ts callerSlotsAt), so neither analysis needs to run.
+  const callerIn = otherFrames ? mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn) : new Uint16Array(n);
+  const accessesCaller = otherFrames ? computeCallerAccess(insns, table, callerIn, helperUse) : new Uint8Array(n);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
