@@ -564,8 +564,9 @@ export function computePrecise(
   // kernel marks R0 precise only then); a function's exit hands r0 to its caller, where it may
   // matter (the call's transfer above does not follow it), so those exits stay sinks.
   const mainEnd = Math.min(n, ...subprogStarts.filter((s) => s > 0));
-  // (The fixpoints below run over every instruction a few times: index loops over the flat
-  // successor table, and one answer per helper id, as helperArgSinks builds a new one per call.)
+  // (The fixpoints below run over every instruction once, then again over what changed: index
+  // loops over the flat successor table, and one answer per helper id, as helperArgSinks builds
+  // a new one per call.)
   const { off, to, second } = table;
   // Without loops, and with every bpf-to-bpf call going to a later function (whose entry the
   // backward pass reaches first), one pass in program order (forward analyses) or its reverse
