@@ -520,7 +520,7 @@ export interface Precision {
   readsCaller: Uint8Array;
   /** the slots some path may still access (stack-liveness.ts), words as in `slots` */
   live: Uint32Array;
-  /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts) */
+  /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts); all 0 in a program of one function */
   accessesCaller: Uint8Array;
 }
 
@@ -564,8 +564,9 @@ export function computePrecise(
   // kernel marks R0 precise only then); a function's exit hands r0 to its caller, where it may
   // matter (the call's transfer above does not follow it), so those exits stay sinks.
   const mainEnd = Math.min(n, ...subprogStarts.filter((s) => s > 0));
-  // (The fixpoints below run over every instruction a few times: index loops over the flat
-  // successor table, and one answer per helper id, as helperArgSinks builds a new one per call.)
+  // (The fixpoints below run over every instruction once, then again over what changed: index
+  // loops over the flat successor table, and one answer per helper id, as helperArgSinks builds
+  // a new one per call.)
   const { off, to, second } = table;
   // Without loops, and with every bpf-to-bpf call going to a later function (whose entry the
   // backward pass reaches first), one pass in program order (forward analyses) or its reverse
@@ -597,10 +598,12 @@ export function computePrecise(
     const atSlots = new Uint32Array(2 * n);
     const sl: Slots = { lo: 0, hi: 0 };
     for (let i = 0; i < n; i++) if (isEntry[i]) at[i] = i === 0 ? entryMain : typeof entrySub === 'number' ? entrySub : entrySub(i);
-    for (let changed = true; changed; changed &&= !table.forward) {
-      changed = false;
+    const dirty = new Uint8Array(n).fill(1);
+    for (let again = true; again;) {
+      again = false;
       for (let i = 0; i < n; i++) {
-        if (second[i]) continue;
+        if (!dirty[i] || second[i]) continue;
+        dirty[i] = 0;
         sl.lo = atSlots[2 * i]!;
         sl.hi = atSlots[2 * i + 1]!;
         const after = stackPtrsAfter(insns[i]!, at[i]!, sl, viaStack ? viaStack[i]! : at[i]!) | always;
@@ -612,7 +615,8 @@ export function computePrecise(
             at[t] = v;
             atSlots[2 * t] = lo;
             atSlots[2 * t + 1] = hi;
-            changed = true;
+            dirty[t] = 1;
+            if (t <= i) again = true;
           }
         }
       }
@@ -626,9 +630,11 @@ export function computePrecise(
   // A function's arguments that may point to a caller's stack: those that may point to the stack
   // at one of its call sites; all five for a function also called some other way (a callback).
   const argsFromCallers = new Uint16Array(n), calledOtherwise = new Uint8Array(n), called = new Uint8Array(n);
+  let otherFrames = mainEnd < n;
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     if (second[i]) continue;
+    if (isPseudoCall(ins) || isPseudoFunc(ins)) otherFrames = true;
     const t = calleeStart(ins, i);
     if (t < 0 || t >= n) continue;
     if (isPseudoCall(ins)) {
@@ -636,15 +642,20 @@ export function computePrecise(
       argsFromCallers[t]! |= spIn[i]! & ARGS;
     } else if (isPseudoFunc(ins)) calledOtherwise[t] = 1;
   }
-  const callerIn = mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn);
-  const accessesCaller = computeCallerAccess(insns, table, callerIn, helperUse);
+  // Without another function, a bpf-to-bpf call or a function pointer (a callback), the walk never has a frame
+  // above main's, and main has no caller: readsCaller and accessesCaller are only asked of the
+  // frames below the top one (env.ts callerSlotsAt), so neither analysis needs to run.
+  const callerIn = otherFrames ? mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn) : new Uint16Array(n);
+  const accessesCaller = otherFrames ? computeCallerAccess(insns, table, callerIn, helperUse) : new Uint8Array(n);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed; changed &&= !table.forward) {
-    changed = false;
+  const scDirty = new Uint8Array(n).fill(1);
+  for (let again = true; again;) {
+    again = false;
     for (let i = 0; i < n; i++) {
-      if (second[i]) continue;
+      if (!scDirty[i] || second[i]) continue;
+      scDirty[i] = 0;
       mp.lo = mpIn[2 * i]!;
       mp.hi = mpIn[2 * i + 1]!;
       const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp) & ~bit(10);
@@ -656,7 +667,8 @@ export function computePrecise(
           scIn[t] = v;
           mpIn[2 * t] = lo;
           mpIn[2 * t + 1] = hi;
-          changed = true;
+          scDirty[t] = 1;
+          if (t <= i) again = true;
         }
       }
     }
@@ -683,10 +695,21 @@ export function computePrecise(
   };
   const slots = new Uint32Array(2 * n);
   const sl: Slots = { lo: 0, hi: 0 };
-  for (let changed = true; changed; changed &&= !oneBackwardPass) {
+  const inputChanged = (i: number, since: number): boolean => {
+    for (let e = off[i]!, end = off[i + 1]!; e < end; e++) if (stamp[to[e]!]! >= since) return true;
+    const ins = insns[i]!;
+    if (!isPseudoCall(ins)) return false;
+    const t = calleeStart(ins, i);
+    return t >= 0 && t < n && stamp[t]! >= since;
+  };
+  // (stamp[i]: the last pass that changed what instruction i has; a pass after the first redoes
+  // only the instructions with a successor, or a callee's entry, changed since their last turn)
+  const stamp = new Int32Array(n);
+  for (let pass = 1, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       if (second[i]) continue;
+      if (pass > 1 && !inputChanged(i, pass - 1)) continue;
       let out = 0;
       sl.lo = 0;
       sl.hi = 0;
@@ -707,6 +730,7 @@ export function computePrecise(
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
         readsCaller[i] = rd;
+        stamp[i] = pass;
         matters[i] = v;
         slots[2 * i] = sl.lo;
         slots[2 * i + 1] = sl.hi;
