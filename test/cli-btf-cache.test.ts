@@ -75,6 +75,8 @@ test('a changed file is parsed again, not answered from the old state', () => {
     utimesSync(file, new Date(0), new Date(0));
     const again = readBtfPath(file, undefined, cache);
     assert.deepEqual(answers(again), answers(Btf.parse(raw)));
+    // the old file's state is replaced, not kept beside the new one
+    assert.equal(states(cache.dir).length, 1);
   });
 });
 

@@ -1,5 +1,5 @@
 /** A BTF file named on the command line (`btf dump FILE`, `-B BASE`, `--kernel-btf F`): bounded, ELF or raw BTF. */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { fnv1a, userCacheBase } from './cache-dir.js';
 import { TsbpfError } from '../errors.js';
@@ -19,7 +19,9 @@ export function readBtfPath(path: string, base?: Btf, cache: BtfCache | undefine
   // a file replaced or written while it was read is parsed, not cached
   if (dir === undefined || before === undefined || before !== statIdentity(path) || bytes.length < cache!.minBytes || !isRawBtf(bytes) || !LITTLE_ENDIAN_HOST)
     return loadBtfFile(bytes, base);
-  const file = join(dir, `${fnv1a(before)}.btfstate`);
+  // one state per path: a new boot or kernel replaces the last one's (writeState)
+  const prefix = `${fnv1a(path)}-`;
+  const file = join(dir, `${prefix}${fnv1a(before)}.btfstate`);
   const state = readState(file, before);
   if (state) {
     try {
@@ -30,7 +32,7 @@ export function readBtfPath(path: string, base?: Btf, cache: BtfCache | undefine
   }
   const btf = loadBtfFile(bytes);
   const fresh = btf.parseState();
-  if (fresh) writeState(dir, file, before, fresh);
+  if (fresh) writeState(dir, file, before, fresh, prefix);
   return btf;
 }
 
@@ -105,8 +107,11 @@ function readState(file: string, id: string): BtfParseState | undefined {
   return { typeOffsets, plainHashes, essentialHashes };
 }
 
-/** Write the state atomically (a concurrent call reads the old file or the new, never half); a cache that cannot be written is no error. */
-function writeState(dir: string, file: string, id: string, s: BtfParseState): void {
+/**
+ * Write the state atomically (a concurrent call reads the old file or the new, never half) and
+ * remove the path's older states; a cache that cannot be written is no error.
+ */
+function writeState(dir: string, file: string, id: string, s: BtfParseState, prefix: string): void {
   const idBytes = Buffer.from(id, 'utf8');
   const idWords = Math.ceil(idBytes.length / 4);
   const words = new Uint32Array(3 + idWords + 2 + s.typeOffsets.length + 2 * s.plainHashes.length);
@@ -125,6 +130,8 @@ function writeState(dir: string, file: string, id: string, s: BtfParseState): vo
     mkdirSync(dir, { recursive: true });
     writeFileSync(tmp, words);
     renameSync(tmp, file);
+    // the same path's states of earlier boots (or of a file since rewritten)
+    for (const f of readdirSync(dir)) if (f.startsWith(prefix) && f.endsWith('.btfstate') && join(dir, f) !== file) rmSync(join(dir, f), { force: true });
   } catch {
     try {
       rmSync(tmp, { force: true });
