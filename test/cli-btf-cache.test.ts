@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Btf, BtfError, essentialName } from '../src/object/btf/index.js';
-import { readBtfPath, type BtfCache } from '../src/cli/btf-input.js';
+import { btfCache, readBtfPath, type BtfCache } from '../src/cli/btf-input.js';
 import { parseElf } from '../src/object/elf.js';
 import { ROOT } from './paths.js';
 
@@ -37,13 +37,26 @@ function answers(btf: Btf): unknown {
 
 const states = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.btfstate'));
 
+/** kernel.btf copied into `dir`, read once through a cache there: the state is kept. */
+function kept(dir: string): { cache: BtfCache; file: string; first: Btf } {
+  const cache: BtfCache = { dir: join(dir, 'cache'), minBytes: 0 };
+  const file = join(dir, 'vmlinux');
+  copyFileSync(KERNEL_BTF, file);
+  return { cache, file, first: readBtfPath(file, undefined, cache) };
+}
+
+/** The kept state file's path, its 32-bit words (a copy) and the index of its first offset. */
+function stateWords(cache: BtfCache): { path: string; words: Uint32Array; offsetsAt: number } {
+  const path = join(cache.dir, states(cache.dir)[0]!);
+  const b = readFileSync(path);
+  const words = new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  return { path, words, offsetsAt: 3 + Math.ceil(words[2]! / 4) + 2 };
+}
+
 test('a second call answers from the kept state, as a parse does', () => {
   withDir((dir) => {
-    const cache: BtfCache = { dir: join(dir, 'cache'), minBytes: 0 };
-    const file = join(dir, 'vmlinux');
-    copyFileSync(KERNEL_BTF, file);
+    const { cache, file, first } = kept(dir);
     const parsed = Btf.parse(new Uint8Array(readFileSync(file)));
-    const first = readBtfPath(file, undefined, cache);
     assert.equal(states(cache.dir).length, 1);
     const second = readBtfPath(file, undefined, cache);
     // lookups before any type is built: the kept name hashes answer them
@@ -53,26 +66,21 @@ test('a second call answers from the kept state, as a parse does', () => {
     assert.deepEqual(answers(second), answers(parsed));
     assert.deepEqual(answers(first), answers(parsed));
     // and it is the state that answers (no parse): with its name hashes zeroed, no name is found
-    const statePath = join(cache.dir, states(cache.dir)[0]!);
-    const kept = readFileSync(statePath);
-    const words = new Uint32Array(kept.buffer.slice(kept.byteOffset, kept.byteOffset + kept.length));
-    const at = 3 + Math.ceil(words[2]! / 4);
-    words.fill(0, at + 2 + words[at]!);
-    writeFileSync(statePath, words);
+    const { path, words, offsetsAt } = stateWords(cache);
+    words.fill(0, offsetsAt + words[offsetsAt - 2]!);
+    writeFileSync(path, words);
     assert.deepEqual(readBtfPath(file, undefined, cache).idsByName('task_struct'), []);
   });
 });
 
 test('a changed file is parsed again, not answered from the old state', () => {
   withDir((dir) => {
-    const cache: BtfCache = { dir: join(dir, 'cache'), minBytes: 0 };
-    const file = join(dir, 'vmlinux');
-    copyFileSync(KERNEL_BTF, file);
-    readBtfPath(file, undefined, cache);
+    const { cache, file } = kept(dir);
     // another blob at the same path, with the old modification time put back
+    const old = statSync(file);
     const raw = sectionBytes(readFileSync(resolve(ROOT, 'test/fixtures-btf/core.o')), '.BTF');
     writeFileSync(file, raw);
-    utimesSync(file, new Date(0), new Date(0));
+    utimesSync(file, old.atime, old.mtime);
     const again = readBtfPath(file, undefined, cache);
     assert.deepEqual(answers(again), answers(Btf.parse(raw)));
     // the old file's state is replaced, not kept beside the new one
@@ -82,21 +90,15 @@ test('a changed file is parsed again, not answered from the old state', () => {
 
 test('a state that does not fit the blob is not used', () => {
   withDir((dir) => {
-    const cache: BtfCache = { dir: join(dir, 'cache'), minBytes: 0 };
-    const file = join(dir, 'vmlinux');
-    copyFileSync(KERNEL_BTF, file);
-    readBtfPath(file, undefined, cache);
-    const [name] = states(cache.dir);
-    const statePath = join(cache.dir, name!);
-    const kept = readFileSync(statePath);
+    const { cache, file } = kept(dir);
+    const { path: statePath, words, offsetsAt } = stateWords(cache);
+    const kept0 = readFileSync(statePath);
     // offsets past the type section: reopen refuses them and the call parses
-    const words = new Uint32Array(kept.buffer.slice(kept.byteOffset, kept.byteOffset + kept.length));
-    const at = 3 + Math.ceil(words[2]! / 4) + 2;
-    words[at + 1] = 0xfffffff0;
+    words[offsetsAt + 1] = 0xfffffff0;
     writeFileSync(statePath, words);
     assert.deepEqual(answers(readBtfPath(file, undefined, cache)), answers(Btf.parse(new Uint8Array(readFileSync(file)))));
     // a truncated state is no state
-    writeFileSync(statePath, kept.subarray(0, kept.length - 8));
+    writeFileSync(statePath, kept0.subarray(0, kept0.length - 8));
     assert.deepEqual(answers(readBtfPath(file, undefined, cache)), answers(Btf.parse(new Uint8Array(readFileSync(file)))));
   });
 });
@@ -122,6 +124,9 @@ test('without a cache (TSBPF_BTF_CACHE=0) or below the size, nothing is written'
     readBtfPath(file, undefined, small);
     readBtfPath(file, undefined, undefined);
     assert.throws(() => readdirSync(small.dir), /ENOENT/);
+    assert.equal(btfCache({ TSBPF_BTF_CACHE: '0' }), undefined);
+    assert.equal(btfCache({ TSBPF_BTF_CACHE: dir })?.dir, dir);
+    assert.equal(btfCache({ XDG_CACHE_HOME: dir })?.dir, join(dir, 'tsbpf', 'btf'));
   });
 });
 
