@@ -45,12 +45,16 @@ function kept(dir: string): { cache: BtfCache; file: string; first: Btf } {
   return { cache, file, first: readBtfPath(file, undefined, cache) };
 }
 
-/** The kept state file's path, its 32-bit words (a copy) and the index of its first offset. */
-function stateWords(cache: BtfCache): { path: string; words: Uint32Array; offsetsAt: number } {
+/** The kept state file's path, its 32-bit words (a copy), where its offsets, hashes and blob start. */
+function stateWords(cache: BtfCache): { path: string; words: Uint32Array; offsetsAt: number; hashesAt: number; nHashes: number; blob: Uint8Array } {
   const path = join(cache.dir, states(cache.dir)[0]!);
   const b = readFileSync(path);
   const words = new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-  return { path, words, offsetsAt: 3 + Math.ceil(words[2]! / 4) + 2 };
+  const offsetsAt = 3 + Math.ceil(words[2]! / 4) + 3;
+  const [nOffsets, nHashes, nBlob] = words.subarray(offsetsAt - 3, offsetsAt);
+  const hashesAt = offsetsAt + nOffsets!;
+  const blobAt = (hashesAt + 2 * nHashes!) * 4;
+  return { path, words, offsetsAt, hashesAt, nHashes: nHashes!, blob: new Uint8Array(words.buffer, blobAt, nBlob) };
 }
 
 test('a second call answers from the kept state, as a parse does', () => {
@@ -65,9 +69,11 @@ test('a second call answers from the kept state, as a parse does', () => {
     assert.ok(task.length > 0);
     assert.deepEqual(answers(second), answers(parsed));
     assert.deepEqual(answers(first), answers(parsed));
+    // the state keeps the blob itself (the next call reads it instead of the file)
+    const { path, words, hashesAt, nHashes, blob } = stateWords(cache);
+    assert.deepEqual(blob, new Uint8Array(readFileSync(file)));
     // and it is the state that answers (no parse): with its name hashes zeroed, no name is found
-    const { path, words, offsetsAt } = stateWords(cache);
-    words.fill(0, offsetsAt + words[offsetsAt - 2]!);
+    words.fill(0, hashesAt, hashesAt + 2 * nHashes);
     writeFileSync(path, words);
     assert.deepEqual(readBtfPath(file, undefined, cache).idsByName('task_struct'), []);
   });
