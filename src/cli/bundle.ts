@@ -17,9 +17,9 @@
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join, sep } from 'node:path';
 import vm from 'node:vm';
+import { fnv1a, userCacheBase } from './cache-dir.js';
 
 /** What scripts/bundle-cli.mjs writes beside the chunks. */
 interface Manifest {
@@ -39,7 +39,7 @@ export function freshBundle(root: string): string | undefined {
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const set = env.TSBPF_COMPILE_CACHE;
   if (set === '0') return undefined;
-  const base = set || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tsbpf');
+  const base = set || userCacheBase(env);
   return join(base, `v8-${process.versions.v8}-${process.arch}`);
 }
 
@@ -60,13 +60,6 @@ export interface LoadedBundle {
 export const WRAPPER = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'] as const;
 
 type Wrapped = (exports: object, require: (id: string) => unknown, module: { exports: object }, filename: string, dirname: string) => void;
-
-/** A short name for a bundle directory (FNV-1a of its path): node:crypto would cost its own start. */
-function dirKey(dir: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < dir.length; i++) h = Math.imul(h ^ dir.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
 
 /**
  * The bytes of `file` in `scratch` (grown when too small).
@@ -101,7 +94,7 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
   const uncached: { script: vm.Script; file: string }[] = [];
   // one folder per bundle directory: a script compiled from a cache keeps the file name the cache
   // was made with, so two installations sharing caches would name each other's files in stacks
-  const folder = cache === undefined ? undefined : join(cache, dirKey(dir));
+  const folder = cache === undefined ? undefined : join(cache, fnv1a(dir)) /* a short name for the bundle directory */;
   // packages (koffi, prom-client) and builtins resolve as from the bundle's folder
   const nodeRequire = createRequire(join(dir, manifest.entry));
 

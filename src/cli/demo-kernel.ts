@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { release } from 'node:os';
-import { loadObjectFile } from '../object/file.js';
+import { loadObjectFileSync } from '../object/file.js';
 import { formatLog2Hist, log2Slot } from '../hooks/print.js';
 
 type Out = { write(s: string): unknown };
@@ -37,8 +37,8 @@ export async function kernelMode(examples: string, seconds: number, out: Out): P
   const dir = resolve(examples, 'kernel');
   const rt = new KernelRuntime();
   try {
-    const exec = await rt.load(await loadObjectFile(resolve(dir, 'execsnoop.o')));
-    const sys = await rt.load(await loadObjectFile(resolve(dir, 'syscount.o')));
+    const exec = await rt.load(loadObjectFileSync(resolve(dir, 'execsnoop.o')));
+    const sys = await rt.load(loadObjectFileSync(resolve(dir, 'syscount.o')));
     const links = [exec.program('execsnoop').attach(), sys.program('syscount').attach()];
     out.write(`Kernel mode (root): examples/kernel/execsnoop.o and syscount.o loaded into Linux ${release()}, tracing the machine for ${seconds} s...\n`);
     for (const l of links) out.write(`  ${l.target}\n`);

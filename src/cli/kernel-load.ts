@@ -14,7 +14,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliUsageError, jsonText } from './args.js';
 import { TsbpfError } from '../errors.js';
-import { loadObjectFile } from '../object/file.js';
+import { loadObjectFileSync } from '../object/file.js';
 import { VerifierError } from '../verifier/error.js';
 import type { KernelMap } from '../kernel/map.js';
 
@@ -61,7 +61,7 @@ function badWord(what: string): never {
 
 export async function loadKernel(words: string[], o: KernelLoadCli): Promise<number> {
   const w = parseWords(words, o.all ? 'loadall' : 'load');
-  const spec = await loadObjectFile(w.file);
+  const spec = loadObjectFileSync(w.file);
   const { KernelRuntime } = await import('../kernel/index.js');
   const rt = new KernelRuntime();
   const made: string[] = [];

@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { CliUsageError, jsonText } from './args.js';
 import { TsbpfError } from '../errors.js';
 import { readBounded } from '../bounded-read.js';
-import { loadObjectFile } from '../object/file.js';
+import { loadObjectFileSync } from '../object/file.js';
 import { withHostKconfig } from './host-kconfig.js';
 import { readBtfPath } from './btf-input.js';
 import { iterTarget, TestKit, type FireOptions, type IterateOptions } from '../testing/kit.js';
@@ -116,7 +116,7 @@ export async function runWithKernel(file: string, progName: string, f: KernelRun
   const arch = f.arch ?? 'x86_64';
   if (arch !== 'x86_64' && arch !== 'arm64') throw new CliUsageError(`unknown --arch ${arch} (x86_64, arm64)`);
   using kit = new TestKit({ kernelBtf: btf, arch, ...(f.engine ? { runtime: { engine: f.engine } } : {}) });
-  const spec = await withHostKconfig(await loadObjectFile(file));
+  const spec = await withHostKconfig(loadObjectFileSync(file));
   if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   const mapOverrides = mapSizes(f['map-size'], spec.maps);
   let coll: Collection;

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliUsageError, parse, type OptionSpec } from '../args.js';
 import { TsbpfError } from '../../errors.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { CollectionApi, RuntimeApi } from '../../runtime/api.js';
 import { checkConfig, mapMetric, programMetrics, type PromMetric } from '../metrics.js';
@@ -57,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const cfg = checkConfig(raw);
   const { Registry } = await promClient();
-  const spec = await loadObjectFile(resolve(dirname(path), cfg.object));
+  const spec = loadObjectFileSync(resolve(dirname(path), cfg.object));
   const kernel = cfg.backend !== 'user';
   const k = kernel ? await import('../../kernel/index.js') : undefined;
   const rt: RuntimeApi = k ? new k.KernelRuntime() : new Runtime();

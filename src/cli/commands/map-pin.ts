@@ -9,7 +9,7 @@
  * lives in the process that loads it, so an object file is where one comes from.
  */
 import { TsbpfError } from '../../errors.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { CliUsageError } from '../args.js';
 import { isJson, openPinPath, savePin } from './map-common.js';
@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     const words = w[0] === 'object' ? w.slice(1) : w;
     const [obj, nameWord, name, file, ...extra] = words;
     if (!obj || nameWord !== 'name' || !name || !file || extra.length) throw new CliUsageError('expected [object] OBJ name NAME FILE');
-    const spec = await loadObjectFile(obj);
+    const spec = loadObjectFileSync(obj);
     if (!spec.maps.has(name)) throw new TsbpfError('ENOENT', `no map '${name}' in ${obj} (it has: ${[...spec.maps.keys()].join(', ') || 'none'})`);
     const rt = new Runtime();
     try {

@@ -5,7 +5,7 @@
  * `{"programs":[{"name","section","type","insns"}],"maps":[{"name","type","key_size","value_size","max_entries"}]}`.
  */
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import type { CollectionSpec } from '../../object/spec.js';
 
 export const options: OptionSpec = JSON_OPTS;
@@ -42,7 +42,7 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parse(args, options);
   if (positionals.length !== 1) throw new CliUsageError('expected exactly one FILE');
-  const spec = await loadObjectFile(positionals[0]!);
+  const spec = loadObjectFileSync(positionals[0]!);
   const s = summarize(spec);
   if (values.json || values.pretty) {
     process.stdout.write(jsonText(s, values.pretty));

@@ -15,7 +15,7 @@ import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../a
 import { formatInsn, disassembleLines } from '../../isa/disasm.js';
 import { lddwImm64, type Insn } from '../../isa/insn.js';
 import { BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE } from '../../isa/opcodes.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { withHostKconfig } from '../host-kconfig.js';
 import { formatWithLines } from '../../object/btf/lines.js';
 import { Runtime } from '../../runtime/index.js';
@@ -58,7 +58,7 @@ export async function run(args: string[]): Promise<number> {
   const [kind, file, progName, ...rest] = positionals;
   if ((kind !== 'xlated' && kind !== 'jited') || !file || !progName) throw new CliUsageError('expected xlated|jited FILE PROG');
   const linum = rest.includes('linum');
-  const spec = await withHostKconfig(await loadObjectFile(file));
+  const spec = await withHostKconfig(loadObjectFileSync(file));
   if (!spec.programs.has(progName))
     throw new TsbpfError('ENOENT', `no program '${progName}' in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   const kernelBtf = kernelBtfOption(values);

@@ -6,7 +6,7 @@
  */
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { withHostKconfig } from '../host-kconfig.js';
 import { ProgType, type ProgTypeName } from '../../object/spec.js';
 import { verify } from '../../verifier/index.js';
@@ -71,7 +71,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (positionals.length < 1 || positionals.length > 2) throw new CliUsageError('expected FILE [PROG]');
   const [file, name] = positionals as [string, string | undefined];
-  const coll = await withHostKconfig(await loadObjectFile(file, values.iproute2 ? { loader: 'iproute2' } : {}));
+  const coll = await withHostKconfig(loadObjectFileSync(file, values.iproute2 ? { loader: 'iproute2' } : {}));
   const kernelBtf = kernelBtfOption(values);
   const kernelSymbols = runningKernelSymbols(values['kernel-btf']);
   const type = values.type as string | undefined;

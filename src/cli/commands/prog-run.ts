@@ -10,7 +10,7 @@
  * duration: Nns` or `{"retval":N,"duration":N}`.
  */
 import { CliUsageError, parse, JSON_OPTS, type OptionSpec, jsonText } from '../args.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { withHostKconfig } from '../host-kconfig.js';
 import { Runtime } from '../../runtime/runtime.js';
 import type { CollectionApi, ProgramApi, RuntimeApi } from '../../runtime/api.js';
@@ -204,7 +204,9 @@ interface Target {
  * verifying and compiling the others would only cost start-up time (issue 17).
  */
 async function objectProgram(file: string, progName: string, values: Record<string, unknown>): Promise<Target> {
-  const spec = await withHostKconfig(await loadObjectFile(file));
+  // read synchronously, as data_in is: one asynchronous fs call starts libuv's thread pool (four
+  // threads) for a command that does nothing else meanwhile (BENCHMARKS.md, "Start-up")
+  const spec = await withHostKconfig(loadObjectFileSync(file));
   if (!spec.programs.has(progName)) throw new TsbpfError('ENOENT', `no program ${progName} in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   // Default: the runtime's (the JIT for verified programs).
   const rt: RuntimeApi = values.kernel ? new (await import('../../kernel/index.js')).KernelRuntime() : new Runtime(values.jit ? { engine: 'jit' } : values.interpret ? { engine: 'interpreter' } : {});

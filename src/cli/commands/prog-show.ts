@@ -8,7 +8,7 @@
  */
 import { CliUsageError, JSON_OPTS, parse, type OptionSpec, jsonText } from '../args.js';
 import { TsbpfError } from '../../errors.js';
-import { loadObjectFile } from '../../object/file.js';
+import { loadObjectFileSync } from '../../object/file.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { progPlain, progTag, type ProgInfo } from '../listing.js';
 import { progress } from '../progress.js';
@@ -39,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 async function objectPrograms(file: string, progName: string | undefined, o: { interpret: boolean; json: boolean }): Promise<ProgInfo[]> {
-  const spec = await loadObjectFile(file);
+  const spec = loadObjectFileSync(file);
   if (progName !== undefined && !spec.programs.has(progName))
     throw new TsbpfError('ENOENT', `no program '${progName}' in ${file} (it has: ${[...spec.programs.keys()].join(', ')})`);
   const rt = new Runtime(o.interpret ? { engine: 'interpreter' } : {});

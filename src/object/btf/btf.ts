@@ -33,6 +33,15 @@ export interface BtfParseOptions {
   base?: Btf;
 }
 
+/** What a parse found, for `Btf.reopen` (see `Btf.parseState`). */
+export interface BtfParseState {
+  /** byte offset of each type's record in the blob, for ids 1.. */
+  readonly typeOffsets: Uint32Array;
+  /** NameIndex's hash of each type id's name and of its essential name (0: anonymous), void included */
+  readonly plainHashes: Uint32Array;
+  readonly essentialHashes: Uint32Array;
+}
+
 /**
  * Parsed BTF. `parse` validates the whole blob in one pass that allocates
  * nothing per type (the kernel's BTF has ~126k types and a program touches a
@@ -95,6 +104,60 @@ export class Btf {
    * order tried first.
    */
   static parse(bytes: Uint8Array, endian: 'le' | 'be' = 'le', options: BtfParseOptions = {}): Btf {
+    const { section, start, first, base } = Btf.header(bytes, endian, options);
+    const { strings, le } = section;
+    // every record is at least TYPE_SIZE bytes: this bounds the count
+    const offsets = new Uint32Array(Math.floor((section.end - start) / TYPE_SIZE));
+    let n = 0;
+    for (let p = start; p < section.end; n++) {
+      if (first + n > BTF_MAX_TYPE) throw new BtfError(p, `too many types (more than ${BTF_MAX_TYPE})`);
+      offsets[n] = p;
+      p = recordEnd(section, p, first + n);
+    }
+    const btf = new Btf(strings, le ? 'le' : 'be', first + n, new Array(first + n), offsets.slice(0, n), section, base);
+    btf.checkReferences();
+    return btf;
+  }
+
+  /**
+   * What `parse` found that `reopen` takes back instead of checking the blob again: each
+   * record's offset, and the hashes the name indexes are built from (computed here when no
+   * lookup by name has needed them yet). Undefined for built types and split BTF.
+   */
+  parseState(): BtfParseState | undefined {
+    if (!this.section || this.base) return undefined;
+    const [plain, essential] = this.hashes ?? this.nameHashes();
+    return { typeOffsets: this.typeOffsets, plainHashes: plain, essentialHashes: essential };
+  }
+
+  /**
+   * The Btf of a blob that `parse` accepted before, in this process or another, from the
+   * `parseState` it left: no record or reference is checked again (for the kernel's 126k types
+   * that check is most of a parse). Only for bytes known to be the very blob that was parsed:
+   * src/cli/btf-input.ts keeps the state in the user's own cache keyed by the file's identity.
+   * The header is read again and the state must fit it (offsets rising inside the type section,
+   * one hash per type), or this throws as parse would on a corrupt blob.
+   */
+  static reopen(bytes: Uint8Array, state: BtfParseState, endian: 'le' | 'be' = 'le'): Btf {
+    const { section, start, first } = Btf.header(bytes, endian, {});
+    const offs = state.typeOffsets;
+    const count = first + offs.length;
+    if (state.plainHashes.length !== count || state.essentialHashes.length !== count)
+      throw new BtfError(-1, `parse state: ${state.plainHashes.length} name hashes for ${count} types`);
+    let prev = start - TYPE_SIZE;
+    for (let i = 0; i < offs.length; i++) {
+      const o = offs[i]!;
+      if (o < prev + TYPE_SIZE || o + TYPE_SIZE > section.end) throw new BtfError(o, `parse state: type [${first + i}] at an offset the blob does not have`);
+      prev = o;
+    }
+    if (offs.length && start === section.end) throw new BtfError(start, 'parse state: types in an empty type section');
+    const btf = new Btf(section.strings, section.le ? 'le' : 'be', count, new Array(count), offs, section);
+    btf.hashes = [state.plainHashes, state.essentialHashes];
+    return btf;
+  }
+
+  /** The header, checked as the kernel's btf_parse_hdr does, and where the type section lies. */
+  private static header(bytes: Uint8Array, endian: 'le' | 'be', options: BtfParseOptions): { section: TypeSection; start: number; first: number; base?: Btf } {
     if (!(bytes instanceof Uint8Array)) throw new BtfError(0, 'input is not a byte array');
     if (bytes.length < HEADER_SIZE) throw new BtfError(0, `truncated header: ${bytes.length} bytes, need ${HEADER_SIZE}`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -139,17 +202,7 @@ export class Btf {
     const first = base ? base.length : 1;
     const start = hdrLen + typeOff;
     const section: TypeSection = { dv, le, end: start + typeLen, strings };
-    // every record is at least TYPE_SIZE bytes: this bounds the count
-    const offsets = new Uint32Array(Math.floor(typeLen / TYPE_SIZE));
-    let n = 0;
-    for (let p = start; p < section.end; n++) {
-      if (first + n > BTF_MAX_TYPE) throw new BtfError(p, `too many types (more than ${BTF_MAX_TYPE})`);
-      offsets[n] = p;
-      p = recordEnd(section, p, first + n);
-    }
-    const btf = new Btf(strings, le ? 'le' : 'be', first + n, new Array(first + n), offsets.slice(0, n), section, base);
-    btf.checkReferences();
-    return btf;
+    return { section, start, first, base };
   }
 
   /** Byte offset of type `id` in its blob, or -1 (void, base types, built types). */

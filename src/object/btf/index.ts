@@ -2,7 +2,7 @@
  * BTF and BTF.ext: types, parsing, dumping, value codec, CO-RE.
  * The public surface other layers use (object loader, map dump, prog dump).
  */
-export { Btf, BTF_MAGIC, MAX_RESOLVE_DEPTH, type BtfParseOptions } from './btf.js';
+export { Btf, BTF_MAGIC, MAX_RESOLVE_DEPTH, type BtfParseOptions, type BtfParseState } from './btf.js';
 export { BtfError } from './error.js';
 export { BtfStrings } from './strings.js';
 export * from './types.js';
