@@ -11,6 +11,7 @@ import { KFUNCS, LINUX_ONLY_KFUNCS, kfuncHook, type KfuncEffect, type IterKind }
 import { processIterArg, processIterNextCall, iterTrust, rcuUnlockIters } from './iter.js';
 import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
+import { checkAllocKfunc } from './alloc-obj.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -91,6 +92,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
   }
   if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
+  if (k.effect === 'alloc') return checkAllocKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
   const regs = env.regs();
