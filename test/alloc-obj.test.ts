@@ -44,7 +44,7 @@ test('bpf_obj_new returns a maybe-NULL owning pointer; bpf_refcount_acquire of a
 });
 
 test('a stashed struct is the program\'s where no kernel struct could be it', () => {
-  // tree_item holds a bpf_rb_node, which no kernel struct holds: the program's, with the shipped subset too
+  // tree_item holds a bpf_rb_node, which no kernel struct holds: the program's, whatever the kernel BTF
   assert.equal(judge('alloc_stash.o').ok, true);
   assert.equal(judge('alloc_stash.o', corpusKernelBtf()).ok, true);
   // a kernel-typed pointer never goes into a program's struct field, nor the other way

@@ -180,18 +180,17 @@ const GRAPH_OR_REFCOUNT: ReadonlySet<string> = new Set(['bpf_list_head', 'bpf_li
 /**
  * btf_parse_kptr's program-local case: a referenced kptr (`struct T __kptr *`) whose struct the
  * kernel's BTF lacks holds objects of the program's own struct T, which bpf_obj_new allocates.
- * The caller found no kernel struct of that name. With the kernel's whole BTF (--kernel-btf) that
- * settles it; tsbpf's shipped subset has only a few kernel structs, so there T counts as the
- * program's only where it holds a list or rbtree head or node or a bpf_refcount, which no kernel
- * struct does (else the field stays unsupported: a kernel struct the subset lacks must never be
- * taken for a program's, whose objects programs may write).
+ * The caller found no kernel struct of that name, but tsbpf's shipped subset has only a few, and
+ * even the vmlinux BTF --kernel-btf gives lacks the modules' structs, which Linux also searches
+ * (bpf_find_btf_id). So T counts as the program's only where it holds a list or rbtree head or
+ * node or a bpf_refcount, which no kernel struct does (else the field stays unsupported: a kernel
+ * struct must never be taken for a program's, whose objects programs may write).
  */
 export function localKptrType(env: Verifier, k: { kind: string; typeId: number }): BtfType | undefined {
   const btf = progBtf(env);
   if (!btf || k.kind !== 'kptr') return undefined;
   const t = btf.typeById(k.typeId);
   if (t.kind !== 'struct') return undefined;
-  if (env.input.kernelBtf) return t;
   return structMeta(btf, t.id)?.fields.some((f) => GRAPH_OR_REFCOUNT.has(f.kind)) ? t : undefined;
 }
 
