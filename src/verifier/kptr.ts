@@ -141,12 +141,12 @@ export function kptrAccess(env: Verifier, k: KptrField, write: boolean, valReg: 
  * whose struct is the field's (exactly for a referenced field; for an untrusted one a struct
  * that begins with it, btf_struct_ids_match).
  */
-function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno: number): void {
+function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno: number, errno: 'EINVAL' | 'EACCES' = 'EINVAL'): void {
   const i = env.idx;
   const badType = (): never => {
     const name = reg.type === 'btf_id' ? reg.btfName : '';
     throw new Reject({
-      errno: 'EINVAL',
+      errno,
       message: `invalid kptr access, R${regno} type=${regTypeStr(reg)}${name} expected=ptr_${k.struct}${k.kind === 'kptr_untrusted' ? ` or untrusted_ptr_${k.struct}` : ''}`,
       insn: i,
       regs: [regno],
@@ -217,7 +217,8 @@ export function kptrXchgSrcArg(env: Verifier, meta: CallArgMeta, a: HelperArg, b
     regs: [r],
     hint: 'compare the pointer with NULL before passing it',
   });
-  kptrMatchType(env, k, kptrStruct(env, k, i), reg, r);
+  // (check_reg_type turns any mismatch into -EACCES)
+  kptrMatchType(env, k, kptrStruct(env, k, i), reg, r, 'EACCES');
   if (reg.off !== 0) throw new Reject({ errno: 'EINVAL', message: `R${r} must have zero offset when passed to release func or trusted arg to kfunc`, insn: i, regs: [r] });
   if (!reg.refObjId) throw new Reject({
     errno: 'EINVAL',
