@@ -13,6 +13,7 @@ import { checkKfuncArgs, kfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { checkDynptrKfunc } from './dynptr-kfuncs.js';
 import { castKfuncRet } from './kfuncs-cast.js';
 import { checkThrow } from './throw.js';
+import { checkAllocKfunc } from './alloc-obj.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -110,6 +111,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
   if (k.effect === 'throw') return checkThrow(env, i);
   if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
+  if (k.effect === 'alloc') return checkAllocKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
   const cast = k.effect === 'cast' ? castKfuncRet(env, i, name) : undefined;

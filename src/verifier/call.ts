@@ -20,6 +20,7 @@ import { checkHelperCall } from './call-helper.js';
 import { callbackReturn } from './callback.js';
 import { sockRefLeak } from './sock.js';
 import { checkCallUnderLock, checkNoLock } from './spin-lock.js';
+import { GRAPH_API_KFUNCS } from './alloc-obj.js';
 import { ASYNC_CALLBACK_RET, isAsyncCallbackFrame } from './timer.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
@@ -30,7 +31,8 @@ export function checkCall(env: Verifier, i: number, ins: Insn): number {
   });
   // with a bpf_spin_lock held, only bpf_spin_unlock and bpf-to-bpf functions (spin-lock.ts)
   if (ins.src === op.BPF_PSEUDO_KFUNC_CALL) {
-    checkCallUnderLock(env, i, 'kfunc');
+    // (is_bpf_graph_api_kfunc: the graph kfuncs work under the lock; of them tsbpf judges bpf_refcount_acquire)
+    if (!GRAPH_API_KFUNCS.has(env.input.kfuncOfInsn?.(i) ?? '')) checkCallUnderLock(env, i, 'kfunc');
     return checkKfuncCall(env, i);
   }
   if (ins.src === op.BPF_PSEUDO_CALL) {

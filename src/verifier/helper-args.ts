@@ -171,7 +171,7 @@ function memArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
     meta.memReg = r;
     return;
   }
-  if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem');
+  if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
   meta.memReg = r;
 }
 
@@ -376,7 +376,7 @@ function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
   const orNull = a.t === 'PTR_TO_BTF_ID_OR_NULL';
   if (orNull && a.reg.isNull) return;
-  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
+  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || a.reg.btfFlags === 'alloc' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
   btfStructArg(env, meta, a, want);
 }
 

@@ -79,7 +79,8 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
     // release of a reference (strict_type_match), else also a struct that begins with one at the
     // pointer's offset (btf_struct_ids_match: &cgrp->self is a struct cgroup_subsys_state)
     const has = reg.type === 'map_ptr' ? 'bpf_map' : reg.btfName;
-    if ((has !== arg.struct || reg.off !== 0) && (reg.type !== 'btf_id' || (sig.release && reg.refObjId !== 0) || !beginsWith(env, reg, arg.struct)))
+    // (a program-allocated object's struct is one of the program's BTF, never the kernel's: btf_struct_ids_match compares the BTFs too)
+    if ((has !== arg.struct || reg.off !== 0 || reg.btfFlags === 'alloc') && (reg.type !== 'btf_id' || reg.btfFlags === 'alloc' || (sig.release && reg.refObjId !== 0) || !beginsWith(env, reg, arg.struct)))
       fail('EINVAL', `kernel function ${name} args#${n} expected pointer to STRUCT ${arg.struct} but R${regno} has a pointer to STRUCT ${has}`);
   });
   if (sig.release && !releaseRef)
@@ -176,6 +177,12 @@ export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig):
   if (sig.ret === 'scalar') return Reg.unknown();
   const t = kernelStruct(env, sig.ret.struct, i, `${name} returns struct ${sig.ret.struct}, which the kernel BTF given lacks`);
   const r0 = Reg.ptr('btf_id', { btfId: t.id, btfName: sig.ret.struct });
+  markKfuncRet(env, i, r0, sig);
+  return r0;
+}
+
+/** check_kfunc_call's marks on the pointer r0: maybe NULL for KF_RET_NULL, referenced for KF_ACQUIRE. */
+export function markKfuncRet(env: Verifier, i: number, r0: Reg, sig: Pick<KfuncSig, 'acquire' | 'retNull'>): void {
   // check_kfunc_call: KF_RET_NULL takes an id for the NULL check, KF_ACQUIRE another for the
   // reference, which then serves as both (the numbers the log and "Unreleased reference" print)
   if (sig.retNull) {
@@ -188,5 +195,4 @@ export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig):
     r0.refObjId = ref;
     env.cur.refs.push({ id: ref, insn: i });
   }
-  return r0;
 }

@@ -24,9 +24,11 @@
  *
  * The kernel resolves the field's struct by name in its own BTF
  * (btf_parse_kptr); a struct the kernel lacks is a program-local type of
- * bpf_obj_new (MEM_ALLOC), and so is every `__percpu_kptr`'s: tsbpf does not
- * model those yet and refuses them as unsupported, as it does a struct its
- * kernel BTF (the shipped subset, or --kernel-btf) does not have.
+ * bpf_obj_new (MEM_ALLOC, alloc-obj.ts localKptrType): bpf_kptr_xchg moves
+ * such objects in and out (exactly the field's struct, MEM_ALLOC both ways);
+ * loading one directly, `__kptr_untrusted` local types and `__percpu_kptr`s
+ * are not modelled and refused as unsupported, as is a struct tsbpf cannot
+ * place (absent from its kernel BTF, yet maybe the kernel's).
  */
 import * as op from '../isa/opcodes.js';
 import type { KptrField } from '../object/btf/map-fields.js';
@@ -37,6 +39,7 @@ import { tnumStr } from './tnum.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { BtfType } from '../object/btf/types.js';
+import { isAllocObj, isLocalKptr, localKptrType } from './alloc-obj.js';
 
 /** The kptr field of map `mapIdx` at byte `off` (btf_record_find), if any. */
 export function kptrAt(env: Verifier, mapIdx: number, off: number): KptrField | undefined {
@@ -65,10 +68,14 @@ export function checkKptrOverlap(env: Verifier, ptrReg: number, base: Reg, off: 
   }
 }
 
-/** btf_parse_kptr: the kernel struct of the field, or unsupported (a program-local type, or one tsbpf's kernel BTF lacks). */
+/**
+ * btf_parse_kptr: the kernel struct of the field, or the program-local struct of a referenced
+ * kptr holding a bpf_obj_new object (localKptrType), or unsupported (a per-CPU kptr, or a struct
+ * tsbpf cannot place).
+ */
 function kptrStruct(env: Verifier, k: KptrField, insn: number): BtfType {
   const btf = env.input.kernelBtf ?? kernelBtf();
-  const t = k.kind === 'percpu_kptr' ? undefined : btf.typeByName(k.struct, 'struct');
+  const t = k.kind === 'percpu_kptr' ? undefined : btf.typeByName(k.struct, 'struct') ?? localKptrType(env, k);
   if (!t) throw new Reject({
     errno: 'ENOTSUPP',
     message: `kptr to struct ${k.struct} is not supported by tsbpf: ${k.kind === 'percpu_kptr' ? 'per-CPU kptrs hold bpf_percpu_obj_new objects' : 'the kernel BTF given has no such struct (a program-local type of bpf_obj_new, or a kernel type: give --kernel-btf)'}`,
@@ -100,8 +107,17 @@ export function kptrAccess(env: Verifier, k: KptrField, write: boolean, valReg: 
   if (op.modeOf(ins.code) !== op.BPF_MEM)
     fail('kptr in map can only be accessed using BPF_MEM instruction mode', 'no atomic operation on a kptr field', 'use bpf_kptr_xchg() to swap the pointer');
   const t = kptrStruct(env, k, i);
+  const local = isLocalKptr(env, k, t);
   if (cls !== op.BPF_LDX && k.kind === 'kptr')
     fail('store to referenced kptr disallowed', 'a referenced kptr changes only through bpf_kptr_xchg()', 'use bpf_kptr_xchg(&v->field, ptr) to store it');
+  // btf_ld_kptr_type's MEM_ALLOC | MEM_RCU (and NON_OWN_REF) pointers to program-allocated objects are not modelled
+  if (local) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: `${write ? 'store to' : 'load from'} a kptr to program-allocated struct ${k.struct} is not supported by tsbpf`,
+    insn: i,
+    regs: valReg >= 0 ? [valReg] : [],
+    rule: 'tsbpf moves program-allocated objects in and out of maps with bpf_kptr_xchg() only',
+  });
   if (!write) {
     // btf_ld_kptr_type: PTR_MAYBE_NULL, and MEM_RCU or PTR_UNTRUSTED
     const rcu = k.kind === 'kptr' && RCU_PROTECTED.has(k.struct) && inRcuCs(env);
@@ -125,12 +141,12 @@ export function kptrAccess(env: Verifier, k: KptrField, write: boolean, valReg: 
  * whose struct is the field's (exactly for a referenced field; for an untrusted one a struct
  * that begins with it, btf_struct_ids_match).
  */
-function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno: number): void {
+function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno: number, errno: 'EINVAL' | 'EACCES' = 'EINVAL'): void {
   const i = env.idx;
   const badType = (): never => {
     const name = reg.type === 'btf_id' ? reg.btfName : '';
     throw new Reject({
-      errno: 'EINVAL',
+      errno,
       message: `invalid kptr access, R${regno} type=${regTypeStr(reg)}${name} expected=ptr_${k.struct}${k.kind === 'kptr_untrusted' ? ` or untrusted_ptr_${k.struct}` : ''}`,
       insn: i,
       regs: [regno],
@@ -139,6 +155,12 @@ function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno:
     });
   };
   if (reg.type !== 'btf_id') badType();
+  // a program-allocated object goes only into a field of its own struct (the program's BTF; strict
+  // match: at offset 0), and only such an object goes there (btf_struct_ids_match compares the BTFs)
+  if (isLocalKptr(env, k, t) || reg.btfFlags === 'alloc') {
+    if (!(isLocalKptr(env, k, t) && reg.btfFlags === 'alloc' && reg.off === 0 && reg.s.isConst() && reg.s.varOff.value === 0n && reg.btfId === t.id)) badType();
+    return;
+  }
   const ok = reg.btfFlags === '' || reg.btfFlags === 'trusted' || reg.btfFlags === 'rcu' || (reg.btfFlags === 'untrusted' && k.kind === 'kptr_untrusted');
   if (!ok) badType();
   // __check_ptr_off_reg(fixed_off_ok): a constant, non-negative offset
@@ -154,6 +176,13 @@ function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno:
 export function kptrXchgDestArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
   const { r, reg } = a;
   const i = meta.insn;
+  if (isAllocObj(reg) && !reg.maybeNull) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: 'bpf_kptr_xchg into a kptr of a program-allocated object is not supported by tsbpf',
+    insn: i,
+    regs: [r],
+    rule: 'tsbpf models kptrs of map values only',
+  });
   if (reg.type !== 'map_value' || reg.maybeNull) badArg('map_value, ptr_');
   const fail = (errno: 'EINVAL' | 'EACCES', message: string, rule: string): never => {
     throw new Reject({ errno, message, insn: i, regs: [r], rule, hint: 'pass &value->field, where the field is a `struct T __kptr *`' });
@@ -179,7 +208,8 @@ export function kptrXchgSrcArg(env: Verifier, meta: CallArgMeta, a: HelperArg, b
   const i = meta.insn;
   if (reg.isNull) return;
   const k = meta.kptr!;
-  if (reg.type !== 'btf_id' || (reg.btfFlags !== '' && reg.btfFlags !== 'trusted' && reg.btfFlags !== 'rcu')) badArg('ptr_, trusted_ptr_, rcu_ptr_');
+  // (check_reg_type drops MEM_ALLOC from bpf_kptr_xchg's source: a program-allocated object may be stashed)
+  if (reg.type !== 'btf_id' || (reg.btfFlags !== '' && reg.btfFlags !== 'trusted' && reg.btfFlags !== 'rcu' && reg.btfFlags !== 'alloc')) badArg('ptr_, trusted_ptr_, rcu_ptr_');
   if (reg.maybeNull) throw new Reject({
     errno: 'EACCES',
     message: `Possibly NULL pointer passed to helper arg${r}`,
@@ -187,7 +217,8 @@ export function kptrXchgSrcArg(env: Verifier, meta: CallArgMeta, a: HelperArg, b
     regs: [r],
     hint: 'compare the pointer with NULL before passing it',
   });
-  kptrMatchType(env, k, kptrStruct(env, k, i), reg, r);
+  // (check_reg_type turns any mismatch into -EACCES)
+  kptrMatchType(env, k, kptrStruct(env, k, i), reg, r, 'EACCES');
   if (reg.off !== 0) throw new Reject({ errno: 'EINVAL', message: `R${r} must have zero offset when passed to release func or trusted arg to kfunc`, insn: i, regs: [r] });
   if (!reg.refObjId) throw new Reject({
     errno: 'EINVAL',
@@ -207,5 +238,6 @@ export function kptrXchgRet(env: Verifier, meta: CallArgMeta): Reg {
   env.newId(); // the maybe-NULL id check_helper_call takes first, then replaces with the reference's
   const ref = env.newId();
   env.cur.refs.push({ id: ref, insn: meta.insn });
-  return Reg.ptr('btf_id', { btfId: t.id, btfName: k.struct, id: ref, refObjId: ref, maybeNull: true });
+  // (a program-allocated object comes back MEM_ALLOC: check_helper_call for bpf_kptr_xchg)
+  return Reg.ptr('btf_id', { btfId: t.id, btfName: k.struct, id: ref, refObjId: ref, maybeNull: true, ...(isLocalKptr(env, k, t) ? { btfFlags: 'alloc' as const } : {}) });
 }

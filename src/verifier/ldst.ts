@@ -14,6 +14,7 @@ import type { Verifier } from './env.js';
 import { Scalar } from './scalar.js';
 import { strictAlignError } from './align.js';
 import { mapPtrAccess, btfIdAccess } from './btf-access.js';
+import { allocObjAccess } from './alloc-obj.js';
 import { isSock, sockAccess } from './sock.js';
 import { ctxAccess } from './ctx.js';
 import { stackAccess } from './stack.js';
@@ -205,6 +206,7 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
     case 'pkt_meta':
       return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'btf_id':
+      if (base.btfFlags === 'alloc') return allocObjAccess(env, ptrReg, base, off, size, write, signExtend);
       return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
     case 'flow_keys':
       return flowKeysAccess(env, ptrReg, base, off, size, write, val, signExtend);

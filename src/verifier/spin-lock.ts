@@ -103,6 +103,14 @@ export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: nu
 export function spinLockArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
   const { r, reg } = a;
   const i = meta.insn;
+  // spin_lock_types: a lock inside a program-allocated object (PTR_TO_BTF_ID | MEM_ALLOC) is not modelled
+  if (reg.type === 'btf_id' && reg.btfFlags === 'alloc' && !reg.maybeNull) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: `${meta.name} of a lock in a program-allocated object is not supported by tsbpf`,
+    insn: i,
+    regs: [r],
+    rule: 'tsbpf models bpf_spin_lock fields of map values only',
+  });
   if (reg.type !== 'map_value' || reg.maybeNull) badArg('map_value, ptr_');
   const fail = (message: string, rule: string, hint?: string): never => {
     throw new Reject({ errno: 'EINVAL', message, insn: i, regs: [r], rule, ...(hint ? { hint } : {}) });

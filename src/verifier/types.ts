@@ -45,9 +45,11 @@ export type DynptrType = 'local' | 'ringbuf' | 'skb' | 'xdp';
  * PTR_UNTRUSTED; '' is the plain, "deprecated" PTR_TO_BTF_ID a walk through
  * an unknown pointer field yields). They decide which helpers and kfuncs
  * accept the pointer; every kind may be read through but 'percpu' (MEM_PERCPU:
- * a per-CPU kernel variable, ksym.ts).
+ * a per-CPU kernel variable, ksym.ts). 'alloc' is MEM_ALLOC: an owning pointer to an
+ * object bpf_obj_new allocated, whose btfId is a struct of the program's own BTF
+ * (alloc-obj.ts); the log prints no prefix for it.
  */
-export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted' | 'percpu';
+export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted' | 'percpu' | 'alloc';
 
 export class Reg {
   type: RegType = 'not_init';
@@ -213,7 +215,7 @@ const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
 export function regTypeStr(r: Reg): string {
   let s = REG_TYPE_BASE[r.type];
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
-  if (r.type === 'btf_id' && r.btfFlags) s = `${r.btfFlags}_${s}`;
+  if (r.type === 'btf_id' && r.btfFlags && r.btfFlags !== 'alloc') s = `${r.btfFlags}_${s}`;
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
   // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check
   // turns it into CONST_PTR_TO_MAP (mark_ptr_or_null_reg): its log says map_value_or_null.

@@ -1,0 +1,58 @@
+/**
+ * Program-allocated objects (src/verifier/alloc-obj.ts, src/object/btf/struct-meta.ts).
+ * The kernel's verdicts on the C programs of test/real-progs/alloc_*.c are recorded
+ * (test/real-progs.test.ts holds tsbpf to them); here: the special fields of a local
+ * struct, the pointers bpf_obj_new and bpf_refcount_acquire return, which stashed
+ * structs tsbpf takes for the program's own, and the runtime, which refuses to run
+ * a program allocating objects.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { verify } from '../src/verifier/index.js';
+import { inputFromSpec } from '../src/verifier/spec-input.js';
+import { Runtime } from '../src/runtime/index.js';
+import { loadObjectFileSync } from '../src/object/file.js';
+import { structMeta } from '../src/object/btf/struct-meta.js';
+import { TsbpfError } from '../src/errors.js';
+import { DIR, corpusKernelBtf } from './real-progs/corpus.js';
+
+function judge(obj: string, kernelBtf?: ReturnType<typeof corpusKernelBtf>): { ok: boolean; errno?: string; message?: string; log: string } {
+  const coll = loadObjectFileSync(join(DIR, obj));
+  const prog = [...coll.programs.values()][0]!;
+  const r = verify(inputFromSpec(coll, prog, { logLevel: 2, ...(kernelBtf ? { kernelBtf } : {}) }));
+  return { ok: r.ok, errno: r.error?.errno, message: r.error?.kernelMessage.split('\n').pop(), log: r.log ?? '' };
+}
+
+test('a local struct has a record where a member is a special field: its fields and its bpf_refcount', () => {
+  const btf = loadObjectFileSync(join(DIR, 'alloc_refcount.o')).btf!;
+  const id = (name: string): number => btf.typeByName(name, 'struct')!.id;
+  assert.deepEqual(structMeta(btf, id('counted')), { fields: [{ off: 8, size: 4, kind: 'bpf_refcount' }], refcountOff: 8 });
+  const plain = loadObjectFileSync(join(DIR, 'alloc_new_drop.o')).btf!;
+  assert.equal(structMeta(plain, plain.typeByName('point', 'struct')!.id), undefined);
+  const stash = loadObjectFileSync(join(DIR, 'alloc_stash.o')).btf!;
+  assert.deepEqual(structMeta(stash, stash.typeByName('tree_item', 'struct')!.id), { fields: [{ off: 8, size: 32, kind: 'bpf_rb_node' }] });
+});
+
+test('bpf_obj_new returns a maybe-NULL owning pointer; bpf_refcount_acquire of an owning one is never NULL', () => {
+  const r = judge('alloc_refcount.o');
+  assert.equal(r.ok, true, r.message);
+  assert.match(r.log, /R0(_w)?=ptr_or_null_counted\(/);
+  // after bpf_refcount_acquire: r0 is used without a NULL check, and is a plain (owning) pointer
+  assert.match(r.log, /R0(_w)?=ptr_counted\(/);
+  assert.doesNotMatch(r.log, /alloc_ptr|rcu_ptr_counted/);
+});
+
+test('a stashed struct is the program\'s where no kernel struct could be it', () => {
+  // tree_item holds a bpf_rb_node, which no kernel struct holds: the program's, whatever the kernel BTF
+  assert.equal(judge('alloc_stash.o').ok, true);
+  assert.equal(judge('alloc_stash.o', corpusKernelBtf()).ok, true);
+  // a kernel-typed pointer never goes into a program's struct field, nor the other way
+  assert.equal(judge('alloc_stash_wrong_type.o').message, 'invalid kptr access, R2 type=ptr_point expected=ptr_tree_item');
+});
+
+test('the runtime refuses to run a program allocating objects, naming the kfunc', async () => {
+  using rt = new Runtime({});
+  await assert.rejects(rt.load(loadObjectFileSync(join(DIR, 'alloc_new_drop.o'))),
+    (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_obj_new_impl/.test(e.message));
+});
