@@ -43,9 +43,6 @@ import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
 import { releaseKfuncRef, markKfuncRet } from './kfunc-args.js';
 
-/** The kfuncs of this file (kfuncs.ts effect 'alloc'). */
-export const ALLOC_KFUNCS: readonly string[] = ['bpf_obj_new_impl', 'bpf_obj_drop_impl', 'bpf_refcount_acquire_impl'];
-
 /** The program's own BTF (env->prog->aux->btf), where local types live. */
 export function progBtf(env: Verifier): Btf | undefined {
   return env.input.btf as Btf | undefined;

@@ -38,7 +38,6 @@
 import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 import { CAST_KFUNCS } from './kfuncs-cast.js';
-import { ALLOC_KFUNCS } from './alloc-obj.js';
 
 export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw' | 'alloc';
 
@@ -204,8 +203,9 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
   })),
   // bpf_throw (throw.ts): judged as Linux judges it; tsbpf does not unwind, so the loader refuses to run it
   ['bpf_throw', { name: 'bpf_throw', effect: 'throw', runtime: 'none', hooks: GENERIC }],
-  // program-allocated objects (alloc-obj.ts): judged; tsbpf has no allocator for them, so not run
-  ...ALLOC_KFUNCS.map((name): [string, Kfunc] => [name, { name, effect: 'alloc', runtime: 'none', hooks: GENERIC }]),
+  // program-allocated objects (alloc-obj.ts: it imports this table, so the names live here): judged;
+  // tsbpf has no allocator for them, so not run
+  ...['bpf_obj_new_impl', 'bpf_obj_drop_impl', 'bpf_refcount_acquire_impl'].map((name): [string, Kfunc] => [name, { name, effect: 'alloc', runtime: 'none', hooks: GENERIC }]),
   // dynptrs (dynptr-kfuncs.ts), run by the runtime's dynptr calls (helpers/dynptr.ts)
   ...DYNPTR_KFUNCS.map((name): [string, Kfunc] => [name, {
     name, effect: 'dynptr', runtime: 'dynptr',
