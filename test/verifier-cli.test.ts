@@ -8,12 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './paths.js';
 import { Btf } from '../src/object/btf/btf.js';
 import { loadBtfFile } from '../src/object/btf/file.js';
-import { readFileSync } from 'node:fs';
+import { contextBtf } from '../src/object/btf/context.js';
+import { btfSubset } from '../src/object/btf/subset.js';
 
 const CORE_CTX = join(ROOT, 'test/fixtures-btf/core_ctx.o');
 const VMLINUX = '/sys/kernel/btf/vmlinux';
@@ -33,17 +35,27 @@ test('prog load verifies CO-RE-relocated code: struct xdp_md offsets moved to th
   assert.match(r.out, /xdp_core: accepted/);
 });
 
-test('prog load: a CO-RE relocation the target lacks is poisoned and rejected where reached; the others still load', () => {
-  const r = tsbpf('prog', 'load', CORE_CTX);
+/** A target BTF with xdp_md and pt_regs but no task_struct (tsbpf's shipped types have it), as a --kernel-btf file. */
+function targetWithoutTask(): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'tsbpf-vcli-')), 'no-task.btf');
+  writeFileSync(f, btfSubset(contextBtf(), ['struct xdp_md', 'struct pt_regs']).encode('le'));
+  return f;
+}
+
+test('prog load: a CO-RE relocation the target lacks is poisoned and rejected where reached; the others still load', (t) => {
+  const target = targetWithoutTask();
+  t.after(() => rmSync(join(target, '..'), { recursive: true, force: true }));
+  const load = (...args: string[]) => tsbpf(...args, '--kernel-btf', target);
+  const r = load('prog', 'load', CORE_CTX);
   assert.equal(r.code, 1);
   assert.match(r.out, /xdp_core: accepted/);
   assert.match(r.out, /task_core: rejected \(EINVAL\)\n.*CO-RE relocation .* was poisoned/);
   assert.match(r.out, /kernel: invalid func unknown#195896080/);
-  const j = tsbpf('prog', 'load', CORE_CTX, '-j');
+  const j = load('prog', 'load', CORE_CTX, '-j');
   const rows = JSON.parse(j.out) as Array<{ name: string; accepted: boolean; error?: { errno: string } }>;
   assert.deepEqual(rows.map((x) => [x.name, x.accepted, x.error?.errno]), [['xdp_core', true, undefined], ['task_core', false, 'EINVAL']]);
   // -d: libbpf's relocation lines on stderr, as bpftool -d prints them
-  const d = tsbpf('prog', 'load', CORE_CTX, 'task_core', '-d');
+  const d = load('prog', 'load', CORE_CTX, 'task_core', '-d');
   assert.match(d.err, /^libbpf: prog 'task_core': relo #\d+: <byte_off> \[\d+\] struct task_struct\.tgid \(0:1 @ offset 4\)$/m);
   assert.match(d.err, /^libbpf: prog 'task_core': relo #\d+: substituting insn #1 w\/ invalid insn$/m);
 });
