@@ -13,7 +13,7 @@ import { HelperRegistry } from '../src/vm/helper-abi.js';
 import { Interpreter } from '../src/vm/interpreter.js';
 import { JitEngine } from '../src/vm/jit/index.js';
 import { DEFAULT_TIER_UP_RUNS, TieredEngine, TieredExecutable } from '../src/vm/tiered.js';
-import type { Engine } from '../src/vm/engine.js';
+import type { Engine, Executable } from '../src/vm/engine.js';
 import { Runtime } from '../src/runtime/index.js';
 import { loadCollectionFile } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
@@ -116,6 +116,44 @@ test('no switch inside a run: a nested run of the program stays on the tier of t
   assert.equal(exe.tier, 'jit');
   assert.deepEqual(seen, ['interpreter', 'jit']);
   exe.close();
+});
+
+test('background: the interpreter runs on while the JIT compiles with prepareAsync; the switch comes after', async () => {
+  const space = new AddressSpace({ initialPages: 16 });
+  const engine = new TieredEngine(new Interpreter(), new JitEngine(), { after: 1, background: true });
+  const exe = engine.prepare({ name: 'bg', insns: assemble('r0 = r1\nr0 <<= 2\nexit'), helpers: new HelperRegistry(), space, verified: true });
+  assert.equal(exe.run({ args: [1n] }), 4n);
+  assert.equal(exe.compiling, undefined);
+  assert.equal(exe.run({ args: [2n] }), 8n, 'the run that starts the compile');
+  assert.ok(exe.compiling !== undefined);
+  assert.equal(exe.tier, 'interpreter');
+  await exe.compiling;
+  assert.equal(exe.tier, 'interpreter', 'the switch waits for a run');
+  assert.equal(exe.run({ args: [3n] }), 12n);
+  assert.equal(exe.tier, 'jit');
+  assert.equal(exe.tierUpError, undefined);
+  exe.close();
+  // closed while compiling: the executable the compile made is closed too
+  const jit = new JitEngine();
+  const made: Executable[] = [];
+  const spy: Engine = {
+    kind: 'jit',
+    prepare: (image) => jit.prepare(image),
+    prepareAsync: async (image) => {
+      const e = await jit.prepareAsync(image);
+      made.push(e);
+      return e;
+    },
+  };
+  const gone = new TieredEngine(new Interpreter(), spy, { after: 1, background: true }).prepare({ name: 'bg2', insns: assemble('r0 = 1\nexit'), helpers: new HelperRegistry(), space, verified: true });
+  gone.run();
+  gone.run();
+  const done = gone.compiling;
+  gone.close();
+  await done;
+  assert.throws(() => gone.run(), (e: unknown) => e instanceof TsbpfError && e.errno === 'EBADF');
+  assert.equal(made.length, 1);
+  assert.throws(() => made[0]!.run(), (e: unknown) => e instanceof TsbpfError && e.errno === 'EBADF');
 });
 
 test('a program the JIT cannot compile stays on the interpreter, and says why', () => {

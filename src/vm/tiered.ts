@@ -29,6 +29,15 @@ import type { Engine, Executable, ProgramImage, RunArgs } from './engine.js';
 export interface TieredOptions {
   /** runs on the interpreter before the JIT compiles the program (default {@link DEFAULT_TIER_UP_RUNS}; 0: compile at the first run) */
   after?: number;
+  /**
+   * Compile with the JIT engine's prepareAsync (WebAssembly.instantiate),
+   * where it has one, and keep running on the interpreter until that is
+   * done: browsers refuse to compile large modules synchronously on their
+   * main thread. The switch comes at the first run after the compile ends.
+   * (In Node the front end still runs in the run that starts it; V8's
+   * validation moves off the thread.)
+   */
+  background?: boolean;
 }
 
 /**
@@ -44,6 +53,7 @@ export class TieredEngine implements Engine {
   /** the executables end up on the JIT (prog_array compatibility: a jited program) */
   readonly kind = 'jit' as const;
   private readonly after: number;
+  private readonly background: boolean;
   constructor(
     private readonly interpreter: Engine,
     private readonly jit: Engine,
@@ -52,18 +62,19 @@ export class TieredEngine implements Engine {
     const after = options.after ?? DEFAULT_TIER_UP_RUNS;
     if (!(Number.isSafeInteger(after) && after >= 0)) throw new TsbpfError('EINVAL', `invalid tier-up run count: ${after}`);
     this.after = after;
+    this.background = options.background === true;
   }
 
   prepare(image: ProgramImage): TieredExecutable {
     const inner = tierImage(image);
-    return new TieredExecutable(inner, this.interpreter.prepare(inner), this.jit, this.after);
+    return new TieredExecutable(inner, this.interpreter.prepare(inner), this.jit, this.after, this.background);
   }
 
   /** The interpreter's executable, prepared asynchronously where its engine can (the runtime's lazily loaded interpreter). */
   async prepareAsync(image: ProgramImage): Promise<TieredExecutable> {
     const inner = tierImage(image);
     const first = this.interpreter.prepareAsync ? await this.interpreter.prepareAsync(inner) : this.interpreter.prepare(inner);
-    return new TieredExecutable(inner, first, this.jit, this.after);
+    return new TieredExecutable(inner, first, this.jit, this.after, this.background);
   }
 }
 
@@ -90,6 +101,10 @@ export class TieredExecutable implements Executable {
   /** the executable runs go to: the interpreter's, then the JIT's */
   private cur: Executable;
   private jited: Executable | undefined;
+  /** a background compile's executable, taken at the next switch */
+  private ready: Executable | undefined;
+  /** the background compile in progress or done (TieredOptions.background) */
+  private pending: Promise<void> | undefined;
   /** runs started so far (a repeat of n counts n) */
   private runs = 0;
   /** runs of this executable in progress (nested runs included): no switch while any is */
@@ -103,6 +118,7 @@ export class TieredExecutable implements Executable {
     private readonly first: Executable,
     private readonly jit: Engine,
     private readonly after: number,
+    private readonly background = false,
   ) {
     this.cur = first;
   }
@@ -131,15 +147,41 @@ export class TieredExecutable implements Executable {
   }
 
   private tierUp(): void {
-    try {
-      this.jited = this.jit.prepare(this.image);
-    } catch (e) {
-      this.tierUpError = e;
-      return;
+    let exe = this.ready;
+    if (exe === undefined) {
+      if (this.background && this.jit.prepareAsync) {
+        this.compileInBackground(this.jit.prepareAsync.bind(this.jit));
+        return;
+      }
+      try {
+        exe = this.jit.prepare(this.image);
+      } catch (e) {
+        this.tierUpError = e;
+        return;
+      }
     }
     // The interpreter's executable stays open until close(): a chain of tail
     // calls that entered it from another program may still be running in it.
-    this.cur = this.jited;
+    this.ready = undefined;
+    this.jited = exe;
+    this.cur = exe;
+  }
+
+  private compileInBackground(prepareAsync: (image: ProgramImage) => Promise<Executable>): void {
+    this.pending ??= prepareAsync(this.image).then(
+      (exe) => {
+        if (this.closed) exe.close?.();
+        else this.ready = exe;
+      },
+      (e: unknown) => {
+        this.tierUpError = e;
+      },
+    );
+  }
+
+  /** The background compile (TieredOptions.background), once one has started: it settles when the JIT's executable is ready or failed. */
+  get compiling(): Promise<void> | undefined {
+    return this.pending;
   }
 
   run(args?: RunArgs): bigint {
@@ -182,5 +224,6 @@ export class TieredExecutable implements Executable {
     this.closed = true;
     this.first.close?.();
     this.jited?.close?.();
+    this.ready?.close?.();
   }
 }
