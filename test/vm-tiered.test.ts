@@ -19,7 +19,7 @@ import { loadCollectionFile } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 import { conformanceNames, helper5, readCase } from './jit-support.js';
 import { CONFORMANCE_MISSING, FIXTURES } from './paths.js';
-import { mapRefs } from './support/programs.js';
+import { countThenTailCall, mapRefs } from './support/programs.js';
 import { eth, ip4l4, tcp, udp } from './runtime-packets.js';
 
 const tiered = (after: number, jit: Engine = new JitEngine()): TieredEngine => new TieredEngine(new Interpreter(), jit, { after });
@@ -202,28 +202,7 @@ test('a cycle of tail calls that crosses tiers still stops after 33 (the chain c
     rt.loadProgram({
       name: `p${slot}`,
       type: 'xdp',
-      insns: mapRefs(
-        assemble(`
-          r6 = r1
-          r7 = 0
-          *(u32 *)(r10 -4) = r7
-          r2 = r10
-          r2 += -4
-          r1 = 0 ll
-          call 1
-          if r0 == 0 goto +3
-          r1 = *(u64 *)(r0 +0)
-          r1 += 1
-          *(u64 *)(r0 +0) = r1
-          r1 = r6
-          r2 = 0 ll
-          r3 = ${1 - slot}
-          call 12
-          r0 = 7
-          exit`),
-        counter.id,
-        table.id,
-      ),
+      insns: mapRefs(assemble(countThenTailCall(1 - slot)), counter.id, table.id),
     });
   const a = await prog(0);
   const b = await prog(1);
