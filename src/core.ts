@@ -15,6 +15,8 @@ export type { Engine, Executable, ProgramImage, RunArgs, RunDeadline } from './v
 export type { InsnAux } from './verifier/insn-aux.js';
 export { Interpreter } from './vm/interpreter.js';
 export { JitEngine, dumpJited } from './vm/jit/index.js';
+export { TieredEngine, TieredExecutable, DEFAULT_TIER_UP_RUNS } from './vm/tiered.js';
+export type { TieredOptions } from './vm/tiered.js';
 export { Debugger } from './vm/debugger.js';
 export { ExecError, VmFault, BudgetExceeded, CallDepthExceeded, UnknownHelper, RunDeadlineExceeded } from './vm/fault.js';
 export type { HelperDef, HelperFn, ExecEnv } from './vm/helper-abi.js';

@@ -18,7 +18,7 @@ import { RingBufReader, type RingBuf } from '../src/maps/index.js';
 import { loadCollectionFile, Runtime as NodeRuntime } from '../src/runtime/node.js';
 import { TsbpfError } from '../src/errors.js';
 import { eth, ip4l4, tcp, udp } from './runtime-packets.js';
-import { mapRefs } from './support/programs.js';
+import { countThenTailCall, mapRefs } from './support/programs.js';
 
 for (const engine of ['interpreter', 'jit'] as const) {
   test(`[${engine}] xdp_firewall: counts per protocol, drops blocked sources, map values readable from the host`, async () => {
@@ -50,28 +50,7 @@ for (const engine of ['interpreter', 'jit'] as const) {
 
     const counter = rt.createMap({ name: 'count', type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, pinning: 'none' });
     const table = rt.createMap({ name: 'self', type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, pinning: 'none' });
-    const insns = mapRefs(
-      assemble(`
-        r6 = r1
-        r7 = 0
-        *(u32 *)(r10 -4) = r7
-        r2 = r10
-        r2 += -4
-        r1 = 0 ll
-        call 1
-        if r0 == 0 goto +3
-        r1 = *(u64 *)(r0 +0)
-        r1 += 1
-        *(u64 *)(r0 +0) = r1
-        r1 = r6
-        r2 = 0 ll
-        r3 = 0
-        call 12
-        r0 = 7
-        exit`),
-      counter.id,
-      table.id,
-    );
+    const insns = mapRefs(assemble(countThenTailCall(0)), counter.id, table.id);
     const self = await rt.loadProgram({ name: 'self', type: 'xdp', insns });
     table.set(0, self.id);
     const res = self.run({ data: new Uint8Array(64) });

@@ -15,6 +15,7 @@ import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
 import { JitEngine } from '../vm/jit/engine.js';
+import { TieredEngine } from '../vm/tiered.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
 import { execHelpers } from '../helpers/kfunc-fns.js';
 import { defaultHelpers } from '../helpers/index.js';
@@ -46,9 +47,12 @@ export interface RuntimeOptions {
    * relies on the verifier and WebAssembly's sandbox and emits no per-access
    * checks), 'interpreter' (the default with verify: 'structural': unverified
    * programs run in checked mode, every access inside a registered region),
-   * or an Engine instance.
+   * 'tiered' (each program on the interpreter for its first
+   * DEFAULT_TIER_UP_RUNS runs, then compiled by the JIT: the first run comes
+   * sooner, src/vm/tiered.ts), or an Engine instance (a TieredEngine with
+   * another run count, for one).
    */
-  engine?: 'interpreter' | 'jit' | Engine;
+  engine?: 'interpreter' | 'jit' | 'tiered' | Engine;
   /** CPUs (per-CPU map slots, bpf_get_smp_processor_id range); default: the machine's (hardwareConcurrency / availableParallelism) */
   numCpus?: number;
   /** run as root: every program type may load. Unprivileged runtimes load only socket filters and cgroup_skb (like kernel.unprivileged_bpf_disabled=0). Default true. */
@@ -162,7 +166,7 @@ const MAX_TRACE = 1000;
 export class Runtime implements RuntimeApi {
   readonly space: AddressSpace;
   private readonly engineImpl: Engine;
-  private readonly engineOpt: 'interpreter' | 'jit' | Engine;
+  private readonly engineOpt: 'interpreter' | 'jit' | 'tiered' | Engine;
   readonly numCpus: number;
   readonly privileged: boolean;
   readonly helpers: HelperRegistry;
@@ -197,6 +201,7 @@ export class Runtime implements RuntimeApi {
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
     else if (this.engineOpt === 'interpreter') this.engineImpl = loadedEngines.interpreter?.() ?? new LazyInterpreter();
     else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
+    else if (this.engineOpt === 'tiered') this.engineImpl = new TieredEngine(loadedEngines.interpreter?.() ?? new LazyInterpreter(), new JitEngine());
     else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
     this.privileged = opts.privileged ?? true;

@@ -89,6 +89,13 @@ export interface RunArgs {
   budget?: number;
   /** stop the run when it passes this (default: ProgramImage.deadline) */
   deadline?: RunDeadline;
+  /**
+   * @internal Tail calls already taken in this chain: a tail call into
+   * another engine's executable (a tiered program on the other tier) runs it
+   * with the chain's count, which MAX_TAIL_CALL_CNT bounds across engines as
+   * the kernel's tail_call_cnt does across programs.
+   */
+  tailCalls?: number;
 }
 
 export interface Executable {

@@ -104,7 +104,7 @@ export class InterpExecutable implements Executable, InterpTarget {
     if (!(budget >= 0)) throw new TsbpfError('EINVAL', `invalid instruction budget ${budget}`);
     const deadline = args.deadline ?? this.image.deadline;
     st.limit(budget, deadline && checkDeadline(deadline));
-    st.tailCalls = 0;
+    st.tailCalls = args.tailCalls ?? 0;
     st.cpu = args.cpu ?? 0;
     st.runArg = args.run;
     st.cur = undefined;

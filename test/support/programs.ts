@@ -28,3 +28,27 @@ export const LOOKUP_KEY0 = `
     r2 += -4
     r1 = 0 ll
     call 1`;
+
+/**
+ * Assembly: count the run in the first lddw's map (an array of one u64),
+ * then bpf_tail_call(ctx, the second lddw's prog_array, `slot`); r0 = 7 when
+ * the tail call does not happen.
+ */
+export const countThenTailCall = (slot: number): string => `
+    r6 = r1
+    r7 = 0
+    *(u32 *)(r10 -4) = r7
+    r2 = r10
+    r2 += -4
+    r1 = 0 ll
+    call 1
+    if r0 == 0 goto +3
+    r1 = *(u64 *)(r0 +0)
+    r1 += 1
+    *(u64 *)(r0 +0) = r1
+    r1 = r6
+    r2 = 0 ll
+    r3 = ${slot}
+    call 12
+    r0 = 7
+    exit`;

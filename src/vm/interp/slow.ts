@@ -485,7 +485,7 @@ export function runForeign(st: RunState, act: Activation, target: Executable, pc
   const left = st.left + st.reserve;
   let r: bigint;
   try {
-    r = target.run({ args: [regU64(act.R, 2)], cpu: st.cpu, run: st.runArg, budget: left });
+    r = target.run({ args: [regU64(act.R, 2)], cpu: st.cpu, run: st.runArg, budget: left, tailCalls: st.tailCalls });
   } catch (e) {
     if (e instanceof BudgetExceeded) throw new BudgetExceeded(pc, st.budget);
     throw e;

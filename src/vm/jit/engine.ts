@@ -321,6 +321,7 @@ export class JitExecutable implements Executable {
     else state = new RunState(this);
     const deadline = args.deadline ?? this.image.deadline;
     state.reset(args.cpu ?? 0, args.run, budget, deadline && checkDeadline(deadline));
+    if (args.tailCalls !== undefined) state.tailCount = args.tailCalls;
     const space = this.image.space;
     space.enterRun();
     try {
@@ -444,9 +445,8 @@ export class JitExecutable implements Executable {
       state.pending = undefined;
       if (target instanceof JitExecutable) r = target.invoke(state, state.pendingCtx, 0n, 0n, 0n, 0n);
       else {
-        // Another engine: its own run, with what is left of the budget (its
-        // tail-call count starts afresh).
-        const rest: RunArgs = { args: [state.pendingCtx], cpu: state.cpu, run: state.run };
+        // Another engine: its own run, with what is left of the budget and the chain's tail-call count.
+        const rest: RunArgs = { args: [state.pendingCtx], cpu: state.cpu, run: state.run, tailCalls: state.tailCount };
         if (state.budget !== undefined) rest.budget = state.budgetLeft;
         if (state.deadline !== undefined) rest.deadline = state.deadline;
         return target.run(rest);
