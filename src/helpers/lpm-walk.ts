@@ -110,7 +110,7 @@ function minU(c: FuncBody, x: number, y: number): void {
 }
 
 /** The data sizes a walk is specialised for (IPv4's and IPv6's keys): see walkSpecialised. */
-export const SPECIALISED_SIZES = [4, 16] as const;
+const SPECIALISED_SIZES = [4, 16] as const;
 export type SpecialisedSize = (typeof SPECIALISED_SIZES)[number];
 
 /**

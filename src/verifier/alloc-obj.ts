@@ -44,7 +44,7 @@ import { loadedScalar } from './ldst.js';
 import { releaseKfuncRef, markKfuncRet } from './kfunc-args.js';
 
 /** The program's own BTF (env->prog->aux->btf), where local types live. */
-export function progBtf(env: Verifier): Btf | undefined {
+function progBtf(env: Verifier): Btf | undefined {
   return env.input.btf as Btf | undefined;
 }
 

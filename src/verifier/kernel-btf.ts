@@ -135,7 +135,7 @@ export function structWalkId(btf: Btf, id: number, off0: number, size: number): 
  * shipped subset stands for the struct of its name where the subset has one. (A BTF given with
  * --kernel-btf is taken as it is.)
  */
-export function subsetDefinition(btf: Btf, id: number): number {
+function subsetDefinition(btf: Btf, id: number): number {
   const t = btf.typeById(id);
   if (t.kind !== 'fwd' || btf !== kernelBtf()) return id;
   return btf.typeByName(t.name, t.union ? 'union' : 'struct')?.id ?? id;
