@@ -19,6 +19,7 @@ import { unreleasedRef } from './call.js';
 import { callbackDynptr, isPktSlice, processDynptrArg } from './dynptr.js';
 import { kernelBtf, pointsToStruct } from './kernel-btf.js';
 import { tnumStr } from './tnum.js';
+import { isTrustedReg } from './kfunc-args.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -134,8 +135,11 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
       return;
     }
     if (a.kind === 'trusted') {
-      // check_reg_type against btf_ptr_types (NULL itself passes a nullable argument), btf_struct_ids_match, check_func_arg_reg_off
+      // btf_check_func_arg_match: NULL itself passes a nullable argument; otherwise a pointer that holds a
+      // reference or is trusted (is_trusted_reg: Linux 6.18 refuses RCU and plain kernel pointers, which
+      // 6.12 took), then check_reg_type against btf_ptr_types, btf_struct_ids_match, check_func_arg_reg_off
       if (a.nullable && reg.isNull) return;
+      if (!isTrustedReg(reg)) invalid(`R${r} must be referenced or trusted`, 'EINVAL', [r], `argument ${j} of ${name}() is a trusted pointer: pass one the program was given trusted, or acquired`);
       if (reg.type !== 'btf_id' || reg.btfFlags === 'untrusted' || reg.btfFlags === 'percpu' || reg.btfFlags === 'alloc' || (reg.maybeNull && !a.nullable))
         invalid(`R${r} type=${regTypeStr(reg)} expected=ptr_, trusted_ptr_, rcu_ptr_`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
       if (!pointsToStruct(env, reg, a.btfName))
