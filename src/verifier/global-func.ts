@@ -113,14 +113,17 @@ function trustedTarget(btf: Btf, kern: KernTypes, i: number, ptrTarget: number):
   if (!t.name) return { errno: 'EINVAL', message: `${what} candidate matching error: -22` };
   const ess = essentialName(t.name);
   const cands = kern.btf.idsByEssentialName(ess).filter((id) => kern.btf.typeById(id).kind === t.kind);
-  if (cands.length === 1) return { btfId: cands[0]!, btfName: kern.btf.typeById(cands[0]!).name };
-  if (kern.shipped) {
-    const fwd = (t.kind === 'struct' || t.kind === 'union') && cands.length === 0
+  if (!kern.shipped) {
+    if (cands.length === 1) return { btfId: cands[0]!, btfName: kern.btf.typeById(cands[0]!).name };
+  } else if (t.kind === 'struct' || t.kind === 'union') {
+    // (the subset's forward declarations are its own cuts, not the kernel's: only a struct or union is looked up there)
+    if (cands.length === 1) return { btfId: cands[0]!, btfName: kern.btf.typeById(cands[0]!).name };
+    const fwd = cands.length === 0
       ? kern.btf.idsByName(ess).find((id) => { const f = kern.btf.typeById(id); return f.kind === 'fwd' && f.union === (t.kind === 'union'); })
       : undefined;
     if (fwd !== undefined) return { btfId: fwd, btfName: ess };
-    return { errno: 'ENOTSUPP', message: `${what}: ${kindStr(t.kind).toLowerCase()} ${ess} is not in tsbpf's shipped kernel BTF; __arg_trusted needs the kernel's BTF` };
   }
+  if (kern.shipped) return { errno: 'ENOTSUPP', message: `${what}: ${kindStr(t.kind).toLowerCase()} ${ess} is not in tsbpf's shipped kernel BTF; __arg_trusted needs the kernel's BTF` };
   return cands.length === 0 ? { errno: 'ENOENT', message: `${what} has no matches` } : { errno: 'ESRCH', message: `${what} is ambiguous` };
 }
 
