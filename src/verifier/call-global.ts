@@ -17,6 +17,9 @@ import { callChangesPktData } from './call-helper.js';
 import { explore } from './do-check.js';
 import { unreleasedRef } from './call.js';
 import { callbackDynptr, isPktSlice, processDynptrArg } from './dynptr.js';
+import { kernelBtf, pointsToStruct } from './kernel-btf.js';
+import { tnumStr } from './tnum.js';
+import { isTrustedReg } from './kfunc-args.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -45,7 +48,8 @@ export function findGlobalFuncs(env: Verifier): void {
 function globalProto(env: Verifier, k: number, at: number): GlobalProto {
   const g = env.globals.get(k)!;
   if (g.proto) return g.proto;
-  const p = prepareGlobalFunc(env.input.btf as Btf, g.typeId, env.rules.name, k);
+  const kern = env.input.kernelBtf ? { btf: env.input.kernelBtf, shipped: false } : { btf: kernelBtf(), shipped: true };
+  const p = prepareGlobalFunc(env.input.btf as Btf, g.typeId, env.rules.name, k, kern);
   if ('message' in p) {
     const name = funcName(env.input.btf as Btf, g.typeId, k);
     throw new Reject({
@@ -71,7 +75,9 @@ export function verifyGlobalFunc(env: Verifier, k: number, g: { start: number; t
   const f = new Frame(0, -1, g.start);
   p.args.forEach((a, j) => {
     // (a dynptr argument: do_check_common assumes a const LOCAL dynptr, as a drain callback's)
+    // (a trusted argument holds no reference: the callee may use it, never release it)
     f.regs[j + 1] = a.kind === 'ctx' ? Reg.ptr('ctx') : a.kind === 'scalar' ? Reg.unknown() : a.kind === 'dynptr' ? callbackDynptr(env)
+      : a.kind === 'trusted' ? Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName, btfFlags: 'trusted', maybeNull: a.nullable, id: env.newId() })
       : Reg.ptr('mem', { memSize: a.size, maybeNull: a.nullable, id: env.newId() });
   });
   f.regs[10] = Reg.ptr('fp', { frameno: 0 });
@@ -126,6 +132,20 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
         if (e instanceof Reject) invalid(e.kernelMessage, e.errno, [r], `argument ${j} of ${name}() is an initialised struct bpf_dynptr`);
         throw e;
       }
+      return;
+    }
+    if (a.kind === 'trusted') {
+      // btf_check_func_arg_match: NULL itself passes a nullable argument; otherwise a pointer that holds a
+      // reference or is trusted (is_trusted_reg: Linux 6.18 refuses RCU and plain kernel pointers, which
+      // 6.12 took), then check_reg_type against btf_ptr_types, btf_struct_ids_match, check_func_arg_reg_off
+      if (a.nullable && reg.isNull) return;
+      if (!isTrustedReg(reg)) invalid(`R${r} must be referenced or trusted`, 'EINVAL', [r], `argument ${j} of ${name}() is a trusted pointer: pass one the program was given trusted, or acquired`);
+      if (reg.type !== 'btf_id' || reg.btfFlags === 'untrusted' || reg.btfFlags === 'percpu' || reg.btfFlags === 'alloc' || (reg.maybeNull && !a.nullable))
+        invalid(`R${r} type=${regTypeStr(reg)} expected=ptr_, trusted_ptr_, rcu_ptr_`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
+      if (!pointsToStruct(env, reg, a.btfName))
+        invalid(`R${r} is of type ${reg.btfName} but ${a.btfName} is expected`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
+      if (reg.off < 0) invalid(`negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, 'EACCES', [r]);
+      if (!reg.s.isConst() || reg.s.varOff.value !== 0n) invalid(`variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, 'EACCES', [r]);
       return;
     }
     // check_mem_reg: NULL is fine; otherwise `size` bytes the callee may read and write

@@ -8,6 +8,9 @@
  * The prototype types each argument:
  * - a pointer to the program type's context struct (or one tagged
  *   `__arg_ctx`): the context (PTR_TO_CTX);
+ * - a pointer tagged `__arg_trusted`: a trusted pointer to the kernel struct
+ *   of the same (essential) name (PTR_TO_BTF_ID | PTR_TRUSTED), NULL too if
+ *   also tagged `__arg_nullable`;
  * - any other pointer to a sized type: memory of that size, or NULL (the
  *   callee must check) unless tagged `__arg_nonnull`;
  * - an integer or enum: an unknown number.
@@ -16,8 +19,21 @@
 import type { Btf } from '../object/btf/btf.js';
 import type { ProgTypeName } from '../object/spec.js';
 import type { Errno } from '../errors.js';
+import { essentialName } from '../object/btf/flavor.js';
 
-export type GlobalArg = { kind: 'ctx' } | { kind: 'scalar' } | { kind: 'dynptr' } | { kind: 'mem'; size: number; nullable: boolean };
+export type GlobalArg =
+  | { kind: 'ctx' }
+  | { kind: 'scalar' }
+  | { kind: 'dynptr' }
+  | { kind: 'mem'; size: number; nullable: boolean }
+  /** `__arg_trusted`: a trusted pointer to kernel type btfId (of the kernel BTF the program is judged against) */
+  | { kind: 'trusted'; btfId: number; btfName: string; nullable: boolean };
+
+/** The kernel BTF `__arg_trusted` types resolve in; `shipped` when it is tsbpf's subset (which may lack a type the kernel has). */
+export interface KernTypes {
+  btf: Btf;
+  shipped: boolean;
+}
 
 export interface GlobalProto {
   name: string;
@@ -84,8 +100,35 @@ function argTags(btf: Btf, funcId: number, i: number): string[] {
   return out;
 }
 
+/**
+ * btf_get_ptr_to_btf_id: the one kernel type a `__arg_trusted` pointer's target names (CO-RE
+ * candidate matching, bpf_core_find_cands: same kind, same name up to a `___flavor` suffix).
+ * The shipped subset lacks most kernel types or holds them only declared: there a missing or
+ * declared-only struct is unsupported (ENOTSUPP) rather than judged, and a declaration stands
+ * for the struct (whose accesses and kfunc arguments then need the kernel's BTF).
+ */
+function trustedTarget(btf: Btf, kern: KernTypes, i: number, ptrTarget: number): { btfId: number; btfName: string } | ProtoError {
+  const t = btf.typeById(btf.resolve(ptrTarget));
+  const what = `arg#${i} reference type('${kindStr(t.kind)} ${t.name}')`;
+  if (!t.name) return { errno: 'EINVAL', message: `${what} candidate matching error: -22` };
+  const ess = essentialName(t.name);
+  const cands = kern.btf.idsByEssentialName(ess).filter((id) => kern.btf.typeById(id).kind === t.kind);
+  if (!kern.shipped) {
+    if (cands.length === 1) return { btfId: cands[0]!, btfName: kern.btf.typeById(cands[0]!).name };
+  } else if (t.kind === 'struct' || t.kind === 'union') {
+    // (the subset's forward declarations are its own cuts, not the kernel's: only a struct or union is looked up there)
+    if (cands.length === 1) return { btfId: cands[0]!, btfName: kern.btf.typeById(cands[0]!).name };
+    const fwd = cands.length === 0
+      ? kern.btf.idsByName(ess).find((id) => { const f = kern.btf.typeById(id); return f.kind === 'fwd' && f.union === (t.kind === 'union'); })
+      : undefined;
+    if (fwd !== undefined) return { btfId: fwd, btfName: ess };
+  }
+  if (kern.shipped) return { errno: 'ENOTSUPP', message: `${what}: ${kindStr(t.kind).toLowerCase()} ${ess} is not in tsbpf's shipped kernel BTF; __arg_trusted needs the kernel's BTF` };
+  return cands.length === 0 ? { errno: 'ENOENT', message: `${what} has no matches` } : { errno: 'ESRCH', message: `${what} is ambiguous` };
+}
+
 /** btf_prepare_func_args for a global function: its argument types, or the kernel's reason to refuse it. */
-export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | undefined, progType: ProgTypeName, subprog: number): GlobalProto | ProtoError {
+export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | undefined, progType: ProgTypeName, subprog: number, kern: KernTypes): GlobalProto | ProtoError {
   if (!btf || !funcTypeId) return { errno: 'EFAULT', message: 'Global functions need valid BTF' };
   const fn = btf.typeById(funcTypeId);
   if (fn.kind !== 'func') return { errno: 'EFAULT', message: `BTF of func#${subprog} doesn't point to KIND_FUNC` };
@@ -100,9 +143,9 @@ export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | und
   for (let i = 0; i < proto.params.length; i++) {
     const tags = argTags(btf, fn.id, i);
     for (const tag of tags) {
-      if (tag === 'trusted' || tag === 'arena' || tag === 'nullable')
+      if (tag === 'arena')
         return { errno: 'ENOTSUPP', message: `arg#${i} of ${name}() is tagged __arg_${tag}, which tsbpf does not support` };
-      if (tag !== 'ctx' && tag !== 'nonnull') return { errno: 'EOPNOTSUPP', message: `arg#${i} has unsupported set of tags` };
+      if (tag !== 'ctx' && tag !== 'nonnull' && tag !== 'trusted' && tag !== 'nullable') return { errno: 'EOPNOTSUPP', message: `arg#${i} has unsupported set of tags` };
     }
     const t = btf.typeById(btf.resolve(proto.params[i]!.typeId));
     if (t.kind === 'ptr') {
@@ -117,6 +160,15 @@ export function prepareGlobalFunc(btf: Btf | undefined, funcTypeId: number | und
         args.push({ kind: 'dynptr' });
         continue;
       }
+      if (tags.includes('trusted')) {
+        if (tags.includes('nonnull')) return { errno: 'EINVAL', message: `arg#${i} has invalid combination of tags` };
+        const k = trustedTarget(btf, kern, i, t.typeId);
+        if ('message' in k) return k;
+        args.push({ kind: 'trusted', ...k, nullable: tags.includes('nullable') });
+        continue;
+      }
+      // a generic memory pointer is NULL-able unless __arg_nonnull; __arg_nullable is for trusted ones
+      if (tags.includes('nullable')) return { errno: 'EINVAL', message: `arg#${i} has invalid combination of tags` };
       const target = btf.resolve(t.typeId);
       let size: number;
       try {
