@@ -164,7 +164,7 @@ function branchTaken(a: Reg, b: Reg, o: number, jmp32: boolean): 0 | 1 | -1 {
   // reg_not_null: only these bases are never NULL (not ctx, the stack or the packet, whose
   // comparisons with 0 Linux explores both ways; a PTR_TO_BTF_ID only when trusted or referenced), and only
   // while base + offset cannot wrap to 0
-  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'map_ptr' || isSock(p) || (p.type === 'btf_id' && isTrustedReg(p)))) return -1;
+  if (!(p.type === 'map_value' || p.type === 'map_key' || p.type === 'mem' || p.type === 'buf' || p.type === 'map_ptr' || isSock(p) || (p.type === 'btf_id' && isTrustedReg(p)))) return -1;
   if (p.s.smin <= -BigInt(BPF_MAX_VAR_OFF) || p.s.smax >= BigInt(BPF_MAX_VAR_OFF)) return -1;
   if (opc === op.BPF_JEQ) return 0;
   if (opc === op.BPF_JNE) return 1;

@@ -91,9 +91,11 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
   const field = `${tname}.${w.field.split('.').filter(Boolean).join('.')}`;
   let flags: BtfPtrFlags = 'untrusted';
   let maybeNull = false;
-  if ((base.btfFlags === 'trusted' || base.btfFlags === 'rcu') && !env.sleepable) {
+  if (base.btfFlags === 'trusted' || base.btfFlags === 'rcu') {
     const safe = SAFE_FIELDS.get(field);
-    if (safe) {
+    // type_is_trusted(_or_null) hold in a sleepable program too; the RCU lists only inside an RCU
+    // read section (a sleepable iter.s program's ctx->meta->seq stays trusted)
+    if (safe && (safe.flags === 'trusted' || !env.sleepable)) {
       flags = safe.flags;
       maybeNull = safe.orNull;
     }

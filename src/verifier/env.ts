@@ -104,6 +104,9 @@ export interface VerifierStats {
   maxStackDepth: number;
   /** the end of the farthest context access (the kernel's prog->aux->max_ctx_offset; a raw_tp test run needs that much ctx_in) */
   maxCtxOffset: number;
+  /** the end of the farthest access through a read-only / writable PTR_TO_BUF (prog->aux->max_rdonly_access, max_rdwr_access: an iterator's attach checks them against the map's key and value sizes) */
+  maxRdonlyAccess?: number;
+  maxRdwrAccess?: number;
   timeUs: number;
 }
 
@@ -159,6 +162,9 @@ export class Verifier implements MapNames {
   peakStates = 0;
   /** check_ctx_access: the end of the farthest allowed context access */
   maxCtxOffset = 0;
+  /** check_buffer_access: the ends of the farthest read-only and writable buffer accesses (buf.ts) */
+  maxRdonlyAccess = 0;
+  maxRdwrAccess = 0;
   readonly explored = new Map<number, Checkpoint[]>();
   readonly work: WorkItem[] = [];
   readonly stackDepth: number[] = [];
@@ -302,6 +308,8 @@ export class Verifier implements MapNames {
       stackDepth: depths,
       maxStackDepth: Math.max(0, ...depths),
       maxCtxOffset: this.maxCtxOffset,
+      ...(this.maxRdonlyAccess ? { maxRdonlyAccess: this.maxRdonlyAccess } : {}),
+      ...(this.maxRdwrAccess ? { maxRdwrAccess: this.maxRdwrAccess } : {}),
       timeUs,
     };
   }

@@ -26,6 +26,7 @@ import { dynptrHelperArg, type DynptrInfo } from './dynptr.js';
 import { kptrXchgDestArg, kptrXchgSrcArg } from './kptr.js';
 import type { KptrField } from '../object/btf/map-fields.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
+import { checkBufferAccess } from './buf.js';
 
 /** What the checks of one call's arguments learn for the checks after them (the kernel's struct bpf_call_arg_meta). */
 export interface CallArgMeta {
@@ -171,7 +172,8 @@ function memArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
     meta.memReg = r;
     return;
   }
-  if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
+  // check_reg_type's mem_types: PTR_TO_BUF too (an iterator's key or value buffer, buf.ts)
+  if (!['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'buf'].includes(reg.type) || reg.maybeNull) badArg(env, meta, a, 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_');
   meta.memReg = r;
 }
 
@@ -495,6 +497,9 @@ export function helperMemAccess(env: Verifier, r: number, reg: Reg, size: number
     case 'mem':
       if (write && reg.rdonly) throw new Reject({ errno: 'EACCES', message: `R${r} cannot write into ${regTypeStr(reg)}`, insn: i, regs: [r] });
       checkRegion(env, r, reg, 0, size, reg.memSize, 'mem');
+      return;
+    case 'buf':
+      checkBufferAccess(env, r, reg, 0, size, write);
       return;
     case 'fp':
       stackHelperAccess(env, r, reg, size, write);

@@ -45,6 +45,8 @@ const TRACING_TARGETS: readonly string[] = [
   'bpf_lsm_bprm_committed_creds', 'bpf_lsm_vm_enough_memory', 'bpf_lsm_verify_prog', 'bpf_lsm_sk_free_security',
   // what lsm programs read through their arguments
   'struct file',
+  // iterators whose contexts hand key and value buffers (progtypes/iter.ts, buf.ts), and the meta->seq they print to
+  'bpf_iter_bpf_map_elem', 'bpf_iter_sockmap', 'bpf_iter_bpf_sk_storage_map', 'struct bpf_iter_meta', 'struct seq_file',
 ];
 
 /** Kernel objects kfuncs hand out and take (kfuncs-cpumask.ts: a bpf_cpumask is a cpumask with a count; kfuncs.ts: the cgroup kfuncs). */

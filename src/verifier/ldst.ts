@@ -21,6 +21,7 @@ import { stackAccess } from './stack.js';
 import { mapValueAccess, memRegionAccess } from './map-value.js';
 import { packetAccess } from './packet.js';
 import { flowKeysAccess } from './flow-keys.js';
+import { bufAccess } from './buf.js';
 
 export function checkLdx(env: Verifier, ins: Insn): void {
   const base = env.readReg(ins.src);
@@ -210,6 +211,8 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
       return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
     case 'flow_keys':
       return flowKeysAccess(env, ptrReg, base, off, size, write, val, signExtend);
+    case 'buf':
+      return bufAccess(env, ptrReg, base, off, size, write, signExtend);
     case 'sock':
     case 'sock_common':
     case 'tcp_sock':

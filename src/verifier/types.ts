@@ -32,7 +32,9 @@ export type RegType =
   /** CONST_PTR_TO_DYNPTR: a read-only dynptr a helper hands a callback (dynptr.ts) */
   | 'dynptr'
   /** PTR_TO_FLOW_KEYS: a flow dissector's struct bpf_flow_keys (progtypes/flow-dissector.ts) */
-  | 'flow_keys';
+  | 'flow_keys'
+  /** PTR_TO_BUF: an iterator's key or value buffer, read-only where `rdonly` (MEM_RDONLY); its size is checked at attach (buf.ts) */
+  | 'buf';
 
 /** The kernel's socket pointer types (type_is_sk_pointer), read as struct bpf_sock, bpf_tcp_sock, bpf_xdp_sock. */
 export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
@@ -209,6 +211,7 @@ const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
   xdp_sock: 'xdp_sock',
   dynptr: 'dynptr_ptr',
   flow_keys: 'flow_keys',
+  buf: 'buf',
 };
 
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */
@@ -217,6 +220,7 @@ export function regTypeStr(r: Reg): string {
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
   if (r.type === 'btf_id' && r.btfFlags && r.btfFlags !== 'alloc') s = `${r.btfFlags}_${s}`;
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
+  if (r.type === 'buf' && r.rdonly) s = 'rdonly_buf';
   // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check
   // turns it into CONST_PTR_TO_MAP (mark_ptr_or_null_reg): its log says map_value_or_null.
   if (r.maybeNull && r.type === 'map_ptr') s = 'map_value';

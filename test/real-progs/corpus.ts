@@ -54,6 +54,13 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct bpf_iter__tcp',
   'struct bpf_iter_meta',
   'struct seq_file',
+  // iterators whose contexts hand key and value buffers (PTR_TO_BUF: test/verifier-corpus/iter-buf.txt)
+  'func bpf_iter_bpf_map_elem',
+  'func bpf_iter_sockmap',
+  'func bpf_iter_bpf_sk_storage_map',
+  'struct bpf_iter__bpf_map_elem',
+  'struct bpf_iter__sockmap',
+  'struct bpf_iter__bpf_sk_storage_map',
   // helpers on kernel objects: what they take (d_path's path, sock_from_file's file, skb_output's
   // sk_buff) and return (task_pt_regs's pt_regs, sock_from_file's socket), and where they are called
   'func bpf_iter_task_file',

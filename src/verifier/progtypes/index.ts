@@ -38,7 +38,9 @@ export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr'
   /** a full socket or NULL (PTR_TO_SOCKET_OR_NULL: bpf_sock_ops.sk, bpf_sk_lookup.sk) */
   | 'sock_or_null'
   /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS) */
-  | 'flow_keys';
+  | 'flow_keys'
+  /** an iterator's key or value buffer, or NULL (PTR_TO_BUF | PTR_MAYBE_NULL, with MEM_RDONLY for rdonly_buf: buf.ts) */
+  | 'buf' | 'rdonly_buf';
 
 export interface CtxAccessQuery {
   off: number;

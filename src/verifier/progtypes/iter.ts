@@ -10,15 +10,18 @@
  */
 import type { TracingTarget } from './tracing.js';
 
-/** A target's ctx_arg_info: maybe-NULL kernel pointers, trusted or plain; buffers (PTR_TO_BUF) tsbpf does not model. */
-type CtxArg = 'trusted' | 'plain' | 'buf';
+/**
+ * A target's ctx_arg_info: maybe-NULL kernel pointers, trusted or plain; maybe-NULL key and
+ * value buffers (PTR_TO_BUF, read-only for 'rdonly_buf': buf.ts).
+ */
+type CtxArg = 'trusted' | 'plain' | 'buf' | 'rdonly_buf';
 
 const ITER_CTX_ARGS: Readonly<Record<string, Readonly<Record<string, CtxArg>>>> = {
   task: { task: 'trusted' },
   task_file: { task: 'plain', file: 'plain' },
   task_vma: { task: 'plain', vma: 'plain' },
   bpf_map: { map: 'trusted' },
-  bpf_map_elem: { key: 'buf', value: 'buf' },
+  bpf_map_elem: { key: 'rdonly_buf', value: 'buf' },
   bpf_prog: { prog: 'plain' },
   bpf_link: { link: 'plain' },
   cgroup: { cgroup: 'trusted' },
@@ -29,7 +32,7 @@ const ITER_CTX_ARGS: Readonly<Record<string, Readonly<Record<string, CtxArg>>>> 
   netlink: { sk: 'plain' },
   ipv6_route: { rt: 'plain' },
   bpf_sk_storage_map: { sk: 'plain', value: 'buf' },
-  sockmap: { key: 'buf', sk: 'plain' },
+  sockmap: { key: 'rdonly_buf', sk: 'plain' },
 };
 
 /** The kernel function whose prototype types an iterator's context. */
@@ -39,17 +42,16 @@ export function iterFunc(target: string): string {
 
 /**
  * The iterator's context arguments, flagged as its ctx_arg_info registers
- * them; or why tsbpf cannot judge the target (an unknown one, or buffer arguments).
+ * them; or why tsbpf cannot judge the target (an unknown one).
  */
 export function iterTarget(target: string, t: TracingTarget): TracingTarget | string {
   const info = ITER_CTX_ARGS[target];
   if (!info) return `the iterator target ${target} is not one tsbpf knows the context of (${Object.keys(ITER_CTX_ARGS).join(', ')})`;
-  const bufs = Object.keys(info).filter((k) => info[k] === 'buf');
-  if (bufs.length) return `the ${target} iterator's ${bufs.join(' and ')} ${bufs.length > 1 ? 'are buffers' : 'is a buffer'} (PTR_TO_BUF), which tsbpf does not model`;
   return {
     ...t,
     args: t.args.map((a) => {
       const f = a.name !== undefined ? info[a.name] : undefined;
+      if (f === 'buf' || f === 'rdonly_buf') return { ...a, buf: f === 'buf' ? 'rdwr' as const : 'rdonly' as const };
       return f ? { ...a, maybeNull: true, ...(f === 'plain' ? { plain: true } : {}) } : a;
     }),
   };

@@ -97,6 +97,8 @@ export interface TracingArg {
   maybeNull?: boolean;
   /** btf_ptr: a plain PTR_TO_BTF_ID, not trusted (ctx_arg_info without PTR_TRUSTED) */
   plain?: boolean;
+  /** an iterator's key or value buffer (ctx_arg_info's PTR_TO_BUF | PTR_MAYBE_NULL, MEM_RDONLY for 'rdonly'): buf.ts */
+  buf?: 'rdonly' | 'rdwr';
 }
 
 export interface TracingTarget {
@@ -141,6 +143,8 @@ export function tracingRules(t: TracingTarget): ProgTypeRules {
       } else a = t.args[arg]!;
       if (a.kind === 'other') return null;
       if (a.ptr && size !== 8) return null;
+      // btf_ctx_access looks up ctx_arg_info's buffers before the argument's type
+      if (a.buf) return a.buf === 'rdonly' ? 'rdonly_buf' : 'buf';
       if (a.kind === 'btf_ptr') return 'btf_ptr';
       return 'scalar';
     },
