@@ -207,6 +207,19 @@ test('flow dissectors: no test run; one that reads flow_keys is refused at load,
     (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /flow_keys/.test((e as Error).message));
 });
 
+test('raw_tracepoint_writable: verified, refused at load (no writable tracepoint); no test run, as in the kernel', async () => {
+  const src = 'r6 = *(u64 *)(r1 +0)\n*(u64 *)(r6 +0) = 1\nr0 = 0\nexit';
+  await assert.rejects(load('raw_tracepoint_writable', src),
+    (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /raw_tracepoint_writable/.test((e as Error).message));
+  // the verifier judges first: a write before the buffer is its EACCES, not the runtime's ENOTSUPP
+  await assert.rejects(load('raw_tracepoint_writable', 'r6 = *(u64 *)(r1 +0)\n*(u64 *)(r6 -8) = 1\nr0 = 0\nexit'),
+    (e: unknown) => (e as { errno?: string }).errno === 'EACCES' && /invalid tracepoint buffer access: off=-8/.test((e as { kernelMessage?: string }).kernelMessage ?? ''));
+  // unverified (structural checks only), it loads; BPF_PROG_TEST_RUN has no test_run for the type:
+  // a ctx_in would hand the program a buffer nobody sized against its writes
+  const p = await unverified.loadProgram({ type: 'raw_tracepoint_writable', insns: assemble(src) });
+  refuses(p, { ctx: new Uint8Array(8) }, 'ENOTSUPP');
+});
+
 test('sk_reuseport programs load and have no test run', async () => {
   const p = await load('sk_reuseport', 'r2 = *(u32 *)(r1 +32)\nr0 = 1\nexit');
   refuses(p, { data: new Uint8Array(64) }, 'ENOTSUPP');

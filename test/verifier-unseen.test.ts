@@ -15,8 +15,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildLoader, objectsIn, runObject, summarize, unseenModes, type ProgResult } from './verifier-unseen.js';
 import { testProgress } from './progress.js';
+import { ROOT } from './paths.js';
 
 /** tsbpf accepts, Linux rejects: known, analysed, not yet fixed ("object prog"), if any. */
 const KNOWN_ACCEPTS = new Set<string>([
@@ -55,6 +57,21 @@ test('tsbpf and Linux on unseen objects', { skip: why ?? false }, () => {
   assert.deepEqual(unsound.map((r) => `[${r.mode}] ${r.object} ${r.prog}: kernel ${r.kernelErrno} ${r.kernelMsg}`), []);
   const strict = results.filter((r) => r.outcome === 'DISAGREE' && r.tsbpf === 'reject');
   assert.deepEqual(strict.map((r) => `[${r.mode}] ${r.object} ${r.prog}: tsbpf ${r.tsbpfErrno} ${r.tsbpfMsg}`), []);
+});
+
+// The loader itself (test/verifier-unseen/oloader.c): a load the kernel refused before its verifier
+// walked the program (a log of the statistics alone, "processed 0 insns") is no verdict, not an
+// accept; the accepted control beside it stays one.
+test('a load the kernel refuses before verifying is a kernel-load-error, not an accept', { skip: process.getuid?.() !== 0 ? 'loading programs into the kernel needs root' : false }, (t) => {
+  const loader = buildLoader();
+  if (!loader.path) return t.skip(loader.why);
+  const rows = runObject(loader.path, join(ROOT, 'test/verifier-unseen/progs/unwalked.o'), undefined, ['subset']);
+  const got = Object.fromEntries(rows.map((r) => [r.prog, `${r.kernel} ${r.kernelErrno} ${r.outcome}`]));
+  assert.deepEqual(got, {
+    not_an_iterator: 'error EINVAL kernel-load-error',
+    accepted: 'accept - agree-accept',
+  });
+  assert.match(rows.find((r) => r.prog === 'not_an_iterator')!.kernelMsg, /before its verifier walked it \(processed 0 insns\)/);
 });
 
 if (why) console.log(`verifier-unseen: skipped (${why})`);

@@ -298,6 +298,12 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
   // calls; tsbpf has none to register them in: verified, never run.
   if (ps.type === 'struct_ops')
     throw new TsbpfError('ENOTSUPP', `${name}: struct_ops programs (${ps.structOps ? `${ps.structOps.struct}.${ps.structOps.member}` : 'no ops struct'}) are verified but not run by tsbpf: it has no kernel ops struct to attach them to`);
+  // A raw_tracepoint_writable program writes into its tracepoint's buffer (PTR_TO_TP_BUFFER, up to
+  // max_tp_access bytes, which bpf_probe_register checks against the tracepoint's writable_size at
+  // attach). tsbpf has no writable tracepoint to size that buffer, and the kernel has no test run for
+  // the type: verified, never run.
+  if (ps.type === 'raw_tracepoint_writable')
+    throw new TsbpfError('ENOTSUPP', `${name}: raw_tracepoint_writable programs are verified but not run by tsbpf: it has no writable tracepoint (whose buffer size bounds the program's writes) to attach them to`);
   // A flow dissector's ctx->flow_keys points to the struct bpf_flow_keys the kernel's dissector
   // hands it (bpf_flow_dissect); tsbpf builds none, so a program that reads it is verified, not run.
   if (ps.type === 'flow_dissector' && out.stats.maxCtxOffset > SK_BUFF.flow_keys)

@@ -368,14 +368,23 @@ export const HELPERS: LazyMap<number, HelperInfo> = new LazyMap(() => new Map(en
   return [info.id, info];
 })));
 
+/**
+ * The program type whose get_func_proto `type` uses: raw_tracepoint_writable_verifier_ops has
+ * raw_tracepoint's, raw_tp_prog_func_proto (kernel/trace/bpf_trace.c).
+ */
+function funcProtoType(type: ProgTypeName): ProgTypeName {
+  return type === 'raw_tracepoint_writable' ? 'raw_tracepoint' : type;
+}
+
 /** The prototype program type `type` gets for helper `id` (most helpers have one for every type). */
 export function helperProto(info: HelperInfo, type?: ProgTypeName, attachType?: string): HelperProto {
   if (type === undefined || !info.variant) return info.proto;
+  type = funcProtoType(type);
   const vs: readonly HelperVariant[] = Array.isArray(info.variant) ? info.variant : [info.variant as HelperVariant];
   return vs.find((v) => v.types(type, attachType))?.proto ?? info.proto;
 }
 
 /** Does `type`'s get_func_proto return a proto for helper `id` (root's view; `privileged` is separate)? */
 export function helperAvailable(type: ProgTypeName, id: number, attachType?: string): boolean {
-  return HELPERS.get(id)?.progTypes(type, attachType) ?? false;
+  return HELPERS.get(id)?.progTypes(funcProtoType(type), attachType) ?? false;
 }

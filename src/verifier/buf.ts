@@ -27,10 +27,23 @@ export function checkBufferAccess(env: Verifier, ptrReg: number, base: Reg, off:
     hint: 'an iterator\'s key buffer is read-only: copy the key to the stack to change it',
     rule: 'a read-only buffer (PTR_TO_BUF | MEM_RDONLY) is written',
   });
+  const o = checkBufferOffset(env, ptrReg, base, off, size, base.rdonly ? 'rdonly' : 'rdwr',
+    'access the buffer at constant offsets: its size is known only when the iterator is attached');
+  if (base.rdonly) env.maxRdonlyAccess = Math.max(env.maxRdonlyAccess, o + size);
+  else env.maxRdwrAccess = Math.max(env.maxRdwrAccess, o + size);
+}
+
+/**
+ * __check_buffer_access, shared by the buffers whose size the verifier does not know (PTR_TO_BUF,
+ * PTR_TO_TP_BUFFER: tp-buffer.ts): a constant, non-negative offset. Returns the offset from the
+ * buffer's start (the pointer's fixed offset plus `off`).
+ */
+export function checkBufferOffset(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, bufInfo: string, hint: string): number {
+  const i = env.idx;
   const o = base.off + off;
   if (o < 0) throw new Reject({
     errno: 'EACCES',
-    message: `R${ptrReg} invalid ${base.rdonly ? 'rdonly' : 'rdwr'} buffer access: off=${o}, size=${size}`,
+    message: `R${ptrReg} invalid ${bufInfo} buffer access: off=${o}, size=${size}`,
     insn: i,
     regs: [ptrReg],
     rule: 'a buffer is accessed before its start',
@@ -40,11 +53,10 @@ export function checkBufferAccess(env: Verifier, ptrReg: number, base: Reg, off:
     message: `R${ptrReg} invalid variable buffer offset: off=${o}, var_off=${tnumStr(base.s.varOff)}`,
     insn: i,
     regs: [ptrReg],
-    hint: 'access the buffer at constant offsets: its size is known only when the iterator is attached',
+    hint,
     rule: 'a buffer is accessed at a variable offset',
   });
-  if (base.rdonly) env.maxRdonlyAccess = Math.max(env.maxRdonlyAccess, o + size);
-  else env.maxRdwrAccess = Math.max(env.maxRdwrAccess, o + size);
+  return o;
 }
 
 /** A load or store through a PTR_TO_BUF (check_mem_access): a load yields an unknown number of its size. */

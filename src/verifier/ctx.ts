@@ -62,6 +62,8 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     return Reg.ptr('btf_id', { btfId: a.btfId, btfName: a.btfName ?? '', btfFlags: t?.untrusted || a.plain ? '' : 'trusted', ...(a.maybeNull ? { maybeNull: true, id: env.newId() } : {}) });
   }
   if (f === 'flow_keys') return Reg.ptr('flow_keys');
+  // raw_tp_writable_prog_is_valid_access: the first slot is the tracepoint's buffer (tp-buffer.ts)
+  if (f === 'tp_buffer') return Reg.ptr('tp_buffer');
   // btf_ctx_access: an iterator's ctx_arg_info buffer, PTR_TO_BUF_OR_NULL (buf.ts)
   if (f === 'buf' || f === 'rdonly_buf') return Reg.ptr('buf', { rdonly: f === 'rdonly_buf', maybeNull: true, id: env.newId() });
   // the socket a context field points to (the is_valid_access callbacks' PTR_TO_SOCKET(_OR_NULL), PTR_TO_SOCK_COMMON_OR_NULL)

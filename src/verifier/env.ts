@@ -107,6 +107,8 @@ export interface VerifierStats {
   /** the end of the farthest access through a read-only / writable PTR_TO_BUF (prog->aux->max_rdonly_access, max_rdwr_access: an iterator's attach checks them against the map's key and value sizes) */
   maxRdonlyAccess?: number;
   maxRdwrAccess?: number;
+  /** the end of the farthest access through PTR_TO_TP_BUFFER (prog->aux->max_tp_access: a writable raw tracepoint's attach checks it against the tracepoint's writable_size) */
+  maxTpAccess?: number;
   timeUs: number;
 }
 
@@ -165,6 +167,8 @@ export class Verifier implements MapNames {
   /** check_buffer_access: the ends of the farthest read-only and writable buffer accesses (buf.ts) */
   maxRdonlyAccess = 0;
   maxRdwrAccess = 0;
+  /** check_tp_buffer_access: the end of the farthest access through a writable tracepoint's buffer (tp-buffer.ts) */
+  maxTpAccess = 0;
   readonly explored = new Map<number, Checkpoint[]>();
   readonly work: WorkItem[] = [];
   readonly stackDepth: number[] = [];
@@ -310,6 +314,7 @@ export class Verifier implements MapNames {
       maxCtxOffset: this.maxCtxOffset,
       ...(this.maxRdonlyAccess ? { maxRdonlyAccess: this.maxRdonlyAccess } : {}),
       ...(this.maxRdwrAccess ? { maxRdwrAccess: this.maxRdwrAccess } : {}),
+      ...(this.maxTpAccess ? { maxTpAccess: this.maxTpAccess } : {}),
       timeUs,
     };
   }

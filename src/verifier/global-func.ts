@@ -54,6 +54,7 @@ const CTX_STRUCT: Partial<Record<ProgTypeName, [string, string]>> = {
   cgroup_skb: ['__sk_buff', 'sk_buff'],
   kprobe: ['pt_regs', 'pt_regs'],
   raw_tracepoint: ['bpf_raw_tracepoint_args', 'bpf_raw_tracepoint_args'],
+  raw_tracepoint_writable: ['bpf_raw_tracepoint_args', 'bpf_raw_tracepoint_args'],
   perf_event: ['bpf_perf_event_data', 'bpf_perf_event_data_kern'],
 };
 

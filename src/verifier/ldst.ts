@@ -22,6 +22,7 @@ import { mapValueAccess, memRegionAccess } from './map-value.js';
 import { packetAccess } from './packet.js';
 import { flowKeysAccess } from './flow-keys.js';
 import { bufAccess } from './buf.js';
+import { tpBufferAccess } from './tp-buffer.js';
 
 export function checkLdx(env: Verifier, ins: Insn): void {
   const base = env.readReg(ins.src);
@@ -213,6 +214,8 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
       return flowKeysAccess(env, ptrReg, base, off, size, write, val, signExtend);
     case 'buf':
       return bufAccess(env, ptrReg, base, off, size, write, signExtend);
+    case 'tp_buffer':
+      return tpBufferAccess(env, ptrReg, base, off, size, write, signExtend);
     case 'sock':
     case 'sock_common':
     case 'tcp_sock':

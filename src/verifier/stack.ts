@@ -82,6 +82,9 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
   });
   // destroy_if_dynptr_stack_slot: the store destroys a dynptr there (refused for a referenced one)
   if (slot.t[0] === STACK_DYNPTR) destroyIfDynptr(env, f, spi);
+  // is_spillable_regtype: PTR_TO_TP_BUFFER is not one of the kernel's spillable types; a store of
+  // it, at any width, is plain data (STACK_MISC) and reads back as a number
+  if (val?.type === 'tp_buffer') return plainWrite(f, slot, o, size, false);
   // check_stack_write_fixed_off: a privileged spill of a scalar whose value fits the store's width
   // first gives the register an id (assign_scalar_id_before_mov), so that the register and the slot,
   // and any register later filled from it, learn the same bounds from a comparison (sync_linked_regs).
@@ -134,7 +137,11 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     slot.spilled = Reg.known(imm);
     return;
   }
-  // Any other write destroys a spilled register in the slot.
+  plainWrite(f, slot, o, size, zero);
+}
+
+/** A store that spills no register: it destroys a spilled register in the slot and marks the bytes STACK_ZERO or STACK_MISC. */
+function plainWrite(f: Frame, slot: StackSlot, o: number, size: number, zero: boolean): void {
   if (slot.isSpill || slot.spilled) {
     for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC;
     slot.spilled = null;

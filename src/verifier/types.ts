@@ -34,7 +34,9 @@ export type RegType =
   /** PTR_TO_FLOW_KEYS: a flow dissector's struct bpf_flow_keys (progtypes/flow-dissector.ts) */
   | 'flow_keys'
   /** PTR_TO_BUF: an iterator's key or value buffer, read-only where `rdonly` (MEM_RDONLY); its size is checked at attach (buf.ts) */
-  | 'buf';
+  | 'buf'
+  /** PTR_TO_TP_BUFFER: a writable raw tracepoint's buffer; its size is checked at attach (tp-buffer.ts) */
+  | 'tp_buffer';
 
 /** The kernel's socket pointer types (type_is_sk_pointer), read as struct bpf_sock, bpf_tcp_sock, bpf_xdp_sock. */
 export type SockRegType = 'sock' | 'sock_common' | 'tcp_sock' | 'xdp_sock';
@@ -212,6 +214,7 @@ const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
   dynptr: 'dynptr_ptr',
   flow_keys: 'flow_keys',
   buf: 'buf',
+  tp_buffer: 'tp_buffer',
 };
 
 /** The kernel's names of the register types, as its log prints them (reg_type_str). */

@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../paths.js';
-import { HELPERS, type HelperInfo } from '../../src/uapi/helpers.js';
+import { HELPERS, helperAvailable, type HelperInfo } from '../../src/uapi/helpers.js';
 import { ProgType, type ProgTypeName } from '../../src/object/spec.js';
 
 export const HELPER_DOCS = join(ROOT, 'docs/helpers.md');
@@ -29,7 +29,7 @@ function progTypes(h: HelperInfo): string {
   const parts: string[] = [];
   for (const t of TYPES) {
     const attaches = ATTACH_SAMPLES[t] ?? [undefined];
-    const ok = attaches.filter((a) => h.progTypes(t, a));
+    const ok = attaches.filter((a) => helperAvailable(t, h.id, a));
     if (ok.length === attaches.length) parts.push(t);
     else if (ok.length) parts.push(`${t} (${ok.join(', ')})`);
   }

@@ -31,7 +31,7 @@ export const PROBED: ReadonlyArray<{ type: ProgTypeName; attach: number; attachN
   { type: 'tracepoint', attach: 0 }, { type: 'xdp', attach: 0 }, { type: 'perf_event', attach: 0 }, { type: 'cgroup_skb', attach: 0 },
   { type: 'cgroup_sock', attach: 0, attachName: 'cgroup_inet_sock_create' }, { type: 'lwt_in', attach: 0 }, { type: 'lwt_out', attach: 0 }, { type: 'lwt_xmit', attach: 0 },
   { type: 'sock_ops', attach: 0 }, { type: 'sk_skb', attach: 0 }, { type: 'cgroup_device', attach: 0 }, { type: 'sk_msg', attach: 0 },
-  { type: 'raw_tracepoint', attach: 0 }, { type: 'cgroup_sock_addr', attach: 10, attachName: 'cgroup_inet4_connect' },
+  { type: 'raw_tracepoint', attach: 0 }, { type: 'raw_tracepoint_writable', attach: 0 }, { type: 'cgroup_sock_addr', attach: 10, attachName: 'cgroup_inet4_connect' },
   { type: 'lwt_seg6local', attach: 0 }, { type: 'sk_reuseport', attach: 0 }, { type: 'flow_dissector', attach: 0 },
   { type: 'cgroup_sysctl', attach: 0 }, { type: 'cgroup_sockopt', attach: 22, attachName: 'cgroup_setsockopt' },
   { type: 'sk_lookup', attach: 36, attachName: 'sk_lookup' },

@@ -12,11 +12,21 @@
  *
  *   RESULT <name>\t<section>\t<accept|reject|error>\t<errno name>\t<message>\t<usec>
  *
+ * `accept` means the kernel's verifier walked the program and passed it: the
+ * load succeeded, or the log's statistics say it processed instructions and
+ * the load that failed was libbpf's step after the kernel's (filling a
+ * prog_array with programs whose autoload is off gives EBADF).
  * `reject` means the kernel's verifier said no (the log has the reason; the
  * message is its last line before the statistics). `error` means the load
- * failed before or outside the verifier (libbpf could not create a map,
- * resolve a kfunc or attach target, or the kernel refused the load with an
- * empty log); the message is then libbpf's last warning.
+ * failed before or outside the verifier: libbpf could not create a map,
+ * resolve a kfunc or attach target (empty log; the message is libbpf's last
+ * warning), or the kernel refused the program without a reason in its log.
+ * The last is what bpf_check does when it refuses a program before walking
+ * it (check_attach_btf_id: an iterator target this kernel will not verify,
+ * a struct_ops type whose module is not loaded): it still prints the
+ * statistics, "processed 0 insns", so a log of statistics alone is not an
+ * accept unless the verifier processed instructions and the kernel's load
+ * itself did not fail (libbpf's "prog 'NAME': failed to load" says it did).
  *
  * Build: cc -O2 -o oloader oloader.c -lbpf
  */
@@ -32,6 +42,8 @@
 
 static char *logbuf;
 static char lastwarn[512];
+/* libbpf said the kernel refused this program's BPF_PROG_LOAD ("prog 'NAME': failed to load: ERR"). */
+static int prog_load_failed;
 
 
 /* Keep libbpf's last warning: it says why a load failed outside the verifier. */
@@ -41,6 +53,8 @@ static int on_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 		return 0;
 	char tmp[512];
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	if (strstr(tmp, "prog '") && strstr(tmp, "': failed to load"))
+		prog_load_failed = 1;
 	size_t n = strlen(tmp);
 	while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == ' '))
 		tmp[--n] = 0;
@@ -49,6 +63,16 @@ static int on_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	    !strstr(tmp, "failed to load object"))
 		snprintf(lastwarn, sizeof lastwarn, "%s", tmp);
 	return 0;
+}
+
+/* The verifier's instruction count from the log's statistics ("processed N insns"), -1 without them. */
+static long processed_insns(const char *log)
+{
+	long n = -1;
+	for (const char *p = log; (p = strstr(p, "processed ")); p += 10)
+		if (p == log || p[-1] == '\n')
+			n = strtol(p + 10, NULL, 10);
+	return n;
 }
 
 static void clean(char *s)
@@ -105,6 +129,7 @@ int main(int argc, char **argv)
 		bpf_program__set_autoload(mine, true);
 		logbuf[0] = 0;
 		lastwarn[0] = 0;
+		prog_load_failed = 0;
 		bpf_program__set_log_buf(mine, logbuf, LOG_SIZE);
 		/* OLOADER_LOG_LEVEL=4 (stats only) times the verifier without the cost of its log. */
 		const char *lv = getenv("OLOADER_LOG_LEVEL");
@@ -115,14 +140,24 @@ int main(int argc, char **argv)
 		if (err) {
 			err = -err;
 			last_line(logbuf, msg, sizeof msg);
+			long insns = processed_insns(logbuf);
 			if (logbuf[0] && strcmp(msg, "-")) {
 				verdict = "reject";
-			} else if (logbuf[0]) {
-				/* Only the statistics: the verifier accepted it and a later
-				 * step failed (libbpf filling a prog_array with programs
-				 * whose autoload is off gives EBADF). */
+			} else if (insns > 0 && !prog_load_failed) {
+				/* Only the statistics of a walk, and the kernel's load
+				 * succeeded: the verifier accepted it and a later
+				 * step of libbpf's failed. */
 				verdict = "accept";
 				snprintf(msg, sizeof msg, "verifier accepted; libbpf failed after the load");
+			} else if (logbuf[0]) {
+				/* The kernel refused it and its log gives no reason:
+				 * refused before the walk (processed 0 insns), or by a
+				 * silent step after it. No verifier verdict either way. */
+				verdict = "error";
+				if (insns > 0)
+					snprintf(msg, sizeof msg, "kernel refused the load after its verifier walked it (processed %ld insns), with no reason in the log", insns);
+				else
+					snprintf(msg, sizeof msg, "kernel refused the load before its verifier walked it (processed 0 insns)");
 			} else {
 				verdict = "error";
 				snprintf(msg, sizeof msg, "%s", lastwarn[0] ? lastwarn : "-");

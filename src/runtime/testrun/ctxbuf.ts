@@ -23,7 +23,7 @@ export function prepareCtxBuffer(space: AddressSpace, progType: string, opts: Te
   let size = ctxIn.length;
   let writeBack = false;
   // tracing (tp_btf, fentry, ...): the context is the target's u64 argument array, like a raw tracepoint's
-  if (progType === 'raw_tracepoint' || progType === 'raw_tracepoint_writable' || progType === 'tracing') {
+  if (progType === 'raw_tracepoint' || progType === 'tracing') {
     if (opts.data || opts.repeat) throw new TestRunError('EINVAL', 'raw tracepoint test runs take no data_in and no repeat');
     if (size > RAW_TP_MAX_CTX) throw new TestRunError('EINVAL', `ctx_in of ${size} bytes exceeds ${RAW_TP_MAX_CTX}`);
     // bpf_prog_test_run_raw_tp: ctx_size_in < prog->aux->max_ctx_offset is EINVAL (the program would read past it)

@@ -11,7 +11,7 @@ import type { ProgTypeName } from '../../object/spec.js';
 import type { TracingTarget } from './tracing.js';
 import { XDP } from './xdp.js';
 import { SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB } from './skb.js';
-import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT } from './tracing.js';
+import { KPROBE, TRACEPOINT, RAW_TRACEPOINT, RAW_TRACEPOINT_WRITABLE, PERF_EVENT } from './tracing.js';
 import { SYSCALL } from './syscall.js';
 import { CGROUP_SOCK_ADDR } from './sock-addr.js';
 import { CGROUP_SOCK } from './sock.js';
@@ -40,7 +40,9 @@ export type CtxField = 'scalar' | 'pkt' | 'pkt_end' | 'pkt_meta' | 'btf_ptr'
   /** the flow dissector's struct bpf_flow_keys (PTR_TO_FLOW_KEYS) */
   | 'flow_keys'
   /** an iterator's key or value buffer, or NULL (PTR_TO_BUF | PTR_MAYBE_NULL, with MEM_RDONLY for rdonly_buf: buf.ts) */
-  | 'buf' | 'rdonly_buf';
+  | 'buf' | 'rdonly_buf'
+  /** a writable raw tracepoint's buffer (PTR_TO_TP_BUFFER: tp-buffer.ts) */
+  | 'tp_buffer';
 
 export interface CtxAccessQuery {
   off: number;
@@ -86,7 +88,7 @@ export function narrowOk(size: number, fieldSize: number): boolean {
 }
 
 const RULES = new Map<ProgTypeName, ProgTypeRules>(
-  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE, SK_MSG, SK_SKB, SOCK_OPS, CGROUP_SOCKOPT, FLOW_DISSECTOR, SK_LOOKUP, SK_REUSEPORT].map((r) => [r.name, r]),
+  [XDP, SOCKET_FILTER, SCHED_CLS, SCHED_ACT, CGROUP_SKB, KPROBE, TRACEPOINT, RAW_TRACEPOINT, RAW_TRACEPOINT_WRITABLE, PERF_EVENT, SYSCALL, CGROUP_SOCK_ADDR, CGROUP_SOCK, CGROUP_SYSCTL, LWT_IN, LWT_OUT, LWT_XMIT, CGROUP_DEVICE, SK_MSG, SK_SKB, SOCK_OPS, CGROUP_SOCKOPT, FLOW_DISSECTOR, SK_LOOKUP, SK_REUSEPORT].map((r) => [r.name, r]),
 );
 
 export function progTypeRules(name: ProgTypeName, attachType?: string): ProgTypeRules | undefined {

@@ -50,6 +50,24 @@ export const RAW_TRACEPOINT: ProgTypeRules = {
   },
 };
 
+/**
+ * raw_tracepoint_writable (raw_tp.w/NAME): a raw tracepoint's context whose first slot, read as a
+ * whole u64, is the tracepoint's writable buffer (raw_tp_writable_prog_is_valid_access:
+ * PTR_TO_TP_BUFFER, tp-buffer.ts); a narrower read or a write of that slot is refused, the other
+ * slots are raw_tracepoint's.
+ */
+export const RAW_TRACEPOINT_WRITABLE: ProgTypeRules = {
+  ...RAW_TRACEPOINT,
+  name: 'raw_tracepoint_writable',
+  ctxAccess(q) {
+    if (q.off === 0) {
+      if (q.size !== 8 || q.write) return null;
+      return 'tp_buffer';
+    }
+    return RAW_TRACEPOINT.ctxAccess(q);
+  },
+};
+
 export const PERF_EVENT: ProgTypeRules = {
   name: 'perf_event',
   ctxSize: PT_REGS_SIZE + 16,
