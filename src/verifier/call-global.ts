@@ -12,13 +12,12 @@ import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { VerifierState, Frame } from './state.js';
 import { prepareGlobalFunc, isGlobalFunc, funcName, type GlobalProto } from './global-func.js';
-import { helperMemAccess } from './helper-args.js';
+import { BTF_ID_ARG_TYPES, btfStructArgFault, helperMemAccess, isBtfIdArgType } from './helper-args.js';
 import { callChangesPktData } from './call-helper.js';
 import { explore } from './do-check.js';
 import { unreleasedRef } from './call.js';
 import { callbackDynptr, isPktSlice, processDynptrArg } from './dynptr.js';
-import { kernelBtf, pointsToStruct } from './kernel-btf.js';
-import { tnumStr } from './tnum.js';
+import { kernelBtf } from './kernel-btf.js';
 import { isTrustedReg } from './kfunc-args.js';
 
 export function findGlobalFuncs(env: Verifier): void {
@@ -140,12 +139,10 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
       // 6.12 took), then check_reg_type against btf_ptr_types, btf_struct_ids_match, check_func_arg_reg_off
       if (a.nullable && reg.isNull) return;
       if (!isTrustedReg(reg)) invalid(`R${r} must be referenced or trusted`, 'EINVAL', [r], `argument ${j} of ${name}() is a trusted pointer: pass one the program was given trusted, or acquired`);
-      if (reg.type !== 'btf_id' || reg.btfFlags === 'untrusted' || reg.btfFlags === 'percpu' || reg.btfFlags === 'alloc' || (reg.maybeNull && !a.nullable))
-        invalid(`R${r} type=${regTypeStr(reg)} expected=ptr_, trusted_ptr_, rcu_ptr_`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
-      if (!pointsToStruct(env, reg, a.btfName))
-        invalid(`R${r} is of type ${reg.btfName} but ${a.btfName} is expected`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
-      if (reg.off < 0) invalid(`negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, 'EACCES', [r]);
-      if (!reg.s.isConst() || reg.s.varOff.value !== 0n) invalid(`variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, 'EACCES', [r]);
+      const hint = `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`;
+      if (!isBtfIdArgType(reg, a.nullable)) invalid(`R${r} type=${regTypeStr(reg)} expected=${BTF_ID_ARG_TYPES}`, 'EACCES', [r], hint);
+      const fault = btfStructArgFault(env, r, reg, a.btfName);
+      if (fault) invalid(fault.message, 'EACCES', [r], fault.structMismatch ? hint : undefined);
       return;
     }
     // check_mem_reg: NULL is fine; otherwise `size` bytes the callee may read and write

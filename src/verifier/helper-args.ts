@@ -378,7 +378,7 @@ function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
   const orNull = a.t === 'PTR_TO_BTF_ID_OR_NULL';
   if (orNull && a.reg.isNull) return;
-  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || a.reg.btfFlags === 'alloc' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
+  if (!isBtfIdArgType(a.reg, orNull)) badArg(env, meta, a, BTF_ID_ARG_TYPES);
   btfStructArg(env, meta, a, want);
 }
 
@@ -390,21 +390,41 @@ function fixedSizeMemArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   helperMemAccess(env, a.r, a.reg, size, false);
 }
 
+/** btf_ptr_types as check_reg_type prints them: what a PTR_TO_BTF_ID argument may be. */
+export const BTF_ID_ARG_TYPES = 'ptr_, trusted_ptr_, rcu_ptr_';
+
+/** check_reg_type against btf_ptr_types: a kernel object pointer, not untrusted, per-CPU or allocated, NULL only where allowed. */
+export function isBtfIdArgType(reg: Reg, nullable: boolean): boolean {
+  return reg.type === 'btf_id' && reg.btfFlags !== 'untrusted' && reg.btfFlags !== 'percpu' && reg.btfFlags !== 'alloc' && (nullable || !reg.maybeNull);
+}
+
+/**
+ * btf_struct_ids_match then check_func_arg_reg_off (fixed_off_ok) for a pointer argument to struct `want`:
+ * the kernel's message of the first check that fails, or undefined. Helpers and global functions share
+ * the checks and report them each in their own words.
+ */
+export function btfStructArgFault(env: Verifier, r: number, reg: Reg, want: string): { message: string; structMismatch: boolean } | undefined {
+  if (!pointsToStruct(env, reg, want)) return { message: `R${r} is of type ${reg.btfName} but ${want} is expected`, structMismatch: true };
+  if (reg.off < 0) return { message: `negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, structMismatch: false };
+  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
+    return { message: `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, structMismatch: false };
+  return undefined;
+}
+
 /** check_reg_type's btf_struct_ids_match and check_func_arg_reg_off for a PTR_TO_BTF_ID argument of struct `want`. */
 function btfStructArg(env: Verifier, meta: CallArgMeta, a: HelperArg, want: string): void {
   const { r, reg } = a;
-  if (!pointsToStruct(env, reg, want)) throw new Reject({
+  const fault = btfStructArgFault(env, r, reg, want);
+  if (fault) throw new Reject({
     errno: 'EACCES',
-    message: `R${r} is of type ${reg.btfName} but ${want} is expected`,
+    message: fault.message,
     insn: meta.insn,
     regs: [r],
-    hint: `pass a pointer to a struct ${want} (or a struct that begins with one)`,
-    rule: `argument ${r} of ${meta.name} must point to a struct ${want}`,
+    ...(fault.structMismatch ? {
+      hint: `pass a pointer to a struct ${want} (or a struct that begins with one)`,
+      rule: `argument ${r} of ${meta.name} must point to a struct ${want}`,
+    } : {}),
   });
-  // __check_ptr_off_reg with fixed_off_ok: a constant offset into the object, never a negative or variable one
-  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    throw new Reject({ errno: 'EACCES', message: `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn: meta.insn, regs: [r] });
   meta.castRef = reg.refObjId;
 }
 
