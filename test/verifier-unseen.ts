@@ -121,18 +121,29 @@ export function buildLoader(): { path?: string; why?: string } {
   return { why: 'no C compiler (cc, gcc, clang) found' };
 }
 
-function kernelVerdicts(loader: string, obj: string): KernelLine[] | { openFail: string } {
+/** How long the kernel side may take on one object (TSBPF_UNSEEN_KERNEL_TIMEOUT seconds; Tracee's 169 programs take minutes). */
+const KERNEL_TIMEOUT_MS = Number(process.env.TSBPF_UNSEEN_KERNEL_TIMEOUT || 600) * 1000;
+
+/**
+ * The kernel's verdicts on an object's programs, cached. A loader that was stopped (timeout,
+ * signal) printed only some programs: that is not cached, and `stopped` says why, so that the
+ * programs it did not reach are counted as having no kernel verdict rather than left out.
+ */
+function kernelVerdicts(loader: string, obj: string): { lines: KernelLine[]; stopped?: string } | { openFail: string } {
   const st = statSync(obj);
   const cacheDir = join(tmpdir(), 'tsbpf-unseen-kernel');
-  const key = createHash('sha1').update(`${obj}\0${st.size}\0${st.mtimeMs}\0${basename(loader)}`).digest('hex').slice(0, 16);
+  // OLOADER_SIZE_MAPS changes what the loader does (oloader.c): part of the key
+  const key = createHash('sha1').update(`${obj}\0${st.size}\0${st.mtimeMs}\0${basename(loader)}\0${process.env.OLOADER_SIZE_MAPS ?? ''}`).digest('hex').slice(0, 16);
   const cache = join(cacheDir, `${basename(obj)}-${key}.txt`);
   let text: string;
+  let stopped: string | undefined;
   if (existsSync(cache)) text = readFileSync(cache, 'utf8');
   else {
-    const r = spawnSync(loader, [obj], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+    const r = spawnSync(loader, [obj], { encoding: 'utf8', timeout: KERNEL_TIMEOUT_MS, maxBuffer: 64 << 20 });
     text = r.stdout ?? '';
+    if (r.signal) stopped = `the kernel-side loader was stopped by ${r.signal}${r.error ? ` (${r.error.message})` : ''}`;
     if (r.status !== 0 && !text) text = `OPENFAIL\tE?\tloader exited ${r.status ?? r.signal}: ${(r.stderr ?? '').split('\n')[0]}\n`;
-    writeFileSync(cache, text);
+    if (!stopped) writeFileSync(cache, text);
   }
   const out: KernelLine[] = [];
   for (const line of text.split('\n')) {
@@ -141,7 +152,7 @@ function kernelVerdicts(loader: string, obj: string): KernelLine[] | { openFail:
     const [prog, section, verdict, errno, msg] = line.slice(7).split('\t') as [string, string, KernelLine['verdict'], string, string];
     out.push({ prog, section, verdict, errno, msg: msg ?? '' });
   }
-  return out;
+  return stopped ? { lines: out, stopped } : { lines: out };
 }
 
 /** The selftests' per-function expectations (bpf_misc.h's __success / __failure decl tags). */
@@ -173,13 +184,20 @@ export function runObject(loader: string, obj: string, only?: string, modes: rea
   } catch (e) {
     openErr = `${(e as { errno?: string }).errno ?? 'E?'} ${(e as Error).message}`;
   }
-  if (!Array.isArray(kv)) {
+  if ('openFail' in kv) {
     // libbpf could not even open it: nothing the kernel verified.
     return modes.map((mode) => ({ mode, object: name, prog: '*', section: '', kernel: 'error', kernelErrno: 'E?', kernelMsg: kv.openFail, tsbpf: coll ? 'accept' : 'unsupported', tsbpfErrno: '', tsbpfMsg: openErr, outcome: 'kernel-load-error', timeUs: 0 }));
   }
   const expect = coll ? expectations(coll) : new Map<string, 'success' | 'failure'>();
   const results: ProgResult[] = [];
-  for (const k of kv) {
+  const lines = [...kv.lines];
+  if (kv.stopped && coll) {
+    // the programs the loader did not reach: no kernel verdict (kernel-load-error), not silence
+    const seen = new Set(lines.map((k) => k.prog));
+    for (const [prog, p] of coll.programs)
+      if (!seen.has(prog)) lines.push({ prog, section: p.section, verdict: 'error', errno: 'E?', msg: kv.stopped });
+  }
+  for (const k of lines) {
     if (only !== undefined && k.prog !== only) continue;
     for (const mode of modes) {
       const r: ProgResult = {

@@ -28,6 +28,13 @@
  * accept unless the verifier processed instructions and the kernel's load
  * itself did not fail (libbpf's "prog 'NAME': failed to load" says it did).
  *
+ * OLOADER_SIZE_MAPS=1 sizes what a real tool's user space sizes before it
+ * loads (Falco's probe leaves max_entries 0 in the object and sets it at run
+ * time): a map of max_entries 0 gets the number of possible CPUs (a ring
+ * buffer 64 KiB), an inner map template of max_entries 0 one such map, and an
+ * arena map (which this kernel refuses to create; tools probe for it and drop
+ * it) is not created. Without it the object is loaded as it is.
+ *
  * Build: cc -O2 -o oloader oloader.c -lbpf
  */
 #include <errno.h>
@@ -36,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <bpf/bpf.h>
 #include "../kernel-oracle.h"
 
 #define LOG_SIZE (64u << 20)
@@ -83,6 +91,32 @@ static void clean(char *s)
 }
 
 
+#define MAP_TYPE_ARENA 33 /* BPF_MAP_TYPE_ARENA: newer than some libbpf-dev headers */
+#define SIZED_RINGBUF (64u << 10)
+
+/* OLOADER_SIZE_MAPS: what the tool's loader would set with bpf_map__set_max_entries & co. */
+static void size_maps(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__type(m) == MAP_TYPE_ARENA) {
+			bpf_map__set_autocreate(m, false);
+			continue;
+		}
+		/* An inner template has no object of its own to resize: give the outer map one. */
+		struct bpf_map *in = bpf_map__inner_map(m);
+		if (in && bpf_map__max_entries(in) == 0) {
+			int fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in), bpf_map__value_size(in),
+						bpf_map__type(in) == BPF_MAP_TYPE_RINGBUF ? SIZED_RINGBUF : 1, NULL);
+			if (fd >= 0)
+				bpf_map__set_inner_map_fd(m, fd);
+		}
+		if (bpf_map__max_entries(m) == 0)
+			bpf_map__set_max_entries(m, bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF ? SIZED_RINGBUF
+											  : (unsigned)libbpf_num_possible_cpus());
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2 && argc != 3) {
@@ -93,6 +127,8 @@ int main(int argc, char **argv)
 	if (!logbuf)
 		return 1;
 	libbpf_set_print(on_print);
+	const char *sz = getenv("OLOADER_SIZE_MAPS");
+	int size = sz && strcmp(sz, "0") && *sz;
 	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 	if (!obj) {
 		clean(lastwarn);
@@ -134,6 +170,8 @@ int main(int argc, char **argv)
 		/* OLOADER_LOG_LEVEL=4 (stats only) times the verifier without the cost of its log. */
 		const char *lv = getenv("OLOADER_LOG_LEVEL");
 		bpf_program__set_log_level(mine, lv ? atoi(lv) : 1);
+		if (size)
+			size_maps(obj);
 		int err = bpf_object__load(obj);
 		char msg[512];
 		const char *verdict = "accept";
