@@ -4,7 +4,10 @@
  * The C corpus (test/verifier-corpus/c/struct_ops_*) holds the kernel's verdicts on the
  * rest; a sleepable struct_ops program (SEC("struct_ops.s/...")) cannot be loaded by the
  * libbpf 1.1 the corpus is recorded with ("is not struct_ops BPF program"), so this rule
- * is held to net/bpf/bpf_dummy_struct_ops.c here.
+ * is held to net/bpf/bpf_dummy_struct_ops.c here; Linux 6.18 gave the same verdicts when
+ * struct_ops_dummy_write.o was loaded through libbpf with bpf_program__set_flags(prog,
+ * BPF_F_SLEEPABLE): EINVAL "attach to unsupported member test_1 of struct bpf_dummy_ops",
+ * and an accept with the program in the test_sleepable slot.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

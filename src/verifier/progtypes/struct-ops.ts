@@ -62,5 +62,6 @@ export function structOpsRules(btf: Btf, slot: { struct: string; member: string 
     }
   }
   const base = tracingRules(t);
-  return { ...base, name: 'struct_ops', ...(t.ret ? {} : { retUnchecked: true }) };
+  // bpf_dummy_verifier_ops has no get_func_proto: its programs may call no helper
+  return { ...base, name: 'struct_ops', ...(t.ret ? {} : { retUnchecked: true }), ...(slot.struct === 'bpf_dummy_ops' ? { noHelpers: true } : {}) };
 }
