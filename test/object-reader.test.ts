@@ -12,6 +12,7 @@ import { BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VAL
 import { decode, encode } from '../src/isa/insn.js';
 import type { CollectionSpec } from '../src/object/spec.js';
 import { FIXTURE_OBJECTS, fixture, fixturePath, hasTool, tool } from './object-tools.js';
+import { inputFromSpec } from '../src/verifier/spec-input.js';
 
 const open = (f: string): CollectionSpec => readObject(fixture(f), { name: objectNameFromPath(f) });
 
@@ -380,6 +381,13 @@ char _license[] SEC("license") = "GPL";
     assert.deepEqual(coll.programs.get('b_undo')?.structOps, { struct: 'tcp_congestion_ops', member: 'undo_cwnd' });
     assert.equal(coll.programs.get('c_unused')?.type, 'struct_ops');
     assert.equal(coll.programs.get('c_unused')?.structOps, undefined);
+    // libbpf refuses a struct_ops program no slot names before the kernel sees it, and one whose
+    // ops struct the kernel BTF does not register (this object's own BTF has no bpf_struct_ops_*)
+    assert.throws(() => inputFromSpec(coll, coll.programs.get('c_unused')!),
+      (e: unknown) => (e as { errno?: string }).errno === 'EINVAL' && /'c_unused': SEC\("struct_ops"\) program isn't referenced anywhere/.test((e as Error).message));
+    assert.throws(() => inputFromSpec(coll, coll.programs.get('a_ssthresh')!, { kernelBtf: coll.btf! }),
+      (e: unknown) => (e as { errno?: string }).errno === 'ESRCH' && /struct bpf_struct_ops_tcp_congestion_ops is not found in kernel BTF/.test((e as Error).message));
+    assert.equal(inputFromSpec(coll, coll.programs.get('a_ssthresh')!).structOps?.member, 'ssthresh');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -231,6 +231,11 @@ test('struct_ops programs are verified, then refused at load: no kernel ops stru
     (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /struct_ops.*tcp_congestion_ops\.(ssthresh|cong_avoid|undo_cwnd)/.test((e as Error).message));
 });
 
+test('struct_ops programs calling the congestion control kfuncs are verified, then refused at load', async () => {
+  const coll = loadObjectFileSync(join(ROOT, 'test/verifier-corpus/c/struct_ops_cc_kfuncs.o'));
+  await assert.rejects(rt.load(coll), (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /struct_ops|tcp_reno|cubictcp|tcp_slow_start|tcp_cong_avoid_ai/.test((e as Error).message));
+});
+
 test('data_size_out smaller than the output gives ENOSPC', async () => {
   const p = await load('xdp', 'r0 = 2\nexit');
   refuses(p, { data: pkt64(), dataSizeOut: 10 }, 'ENOSPC');

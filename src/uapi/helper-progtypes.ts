@@ -73,7 +73,9 @@ export const SKB_LOAD_BYTES_RELATIVE = of('socket_filter', 'sched_cls', 'sched_a
 /** get_socket_uid: sk_filter_func_proto, tc, cgroup_skb, sk_skb */
 export const SOCKET_UID = of('socket_filter', 'sched_cls', 'sched_act', 'cgroup_skb', 'sk_skb');
 /** ktime_get_coarse_ns: bpf_sk_base_func_proto only (not bpf_base_func_proto, so no tracing type has it); cgroup_sock and cgroup_sysctl checked on 6.18; sk_reuseport_func_proto */
-export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock', 'sk_reuseport'));
+/** a congestion control's struct_ops programs (bpf_tcp_ca_get_func_proto): the ops struct is their attach type here */
+const TCP_CA: ProgTypeFilter = (t, a) => t === 'struct_ops' && a === 'tcp_congestion_ops';
+export const COARSE_NS = union(NET, of('cgroup_sysctl', 'cgroup_sock', 'sk_reuseport'), TCP_CA);
 
 /** The attach types bpf_prog_has_trampoline is true for, with program type tracing. */
 const TRAMPOLINE_ATTACH: readonly string[] = ['trace_fentry', 'trace_fexit', 'modify_return'];
@@ -120,7 +122,7 @@ export const SK_RELEASE = union(SOCK_LOOKUP, of('sk_lookup'));
 /** tcp_sock: tc, cg_skb, sock_ops and cg_sockopt */
 export const TCP_SOCK = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'cgroup_sockopt');
 /** sk_storage_get/delete: the socket hooks and syscall programs (cgroup_sock: get only, bpf_sk_storage_get_cg_sock_proto) */
-export const SK_STORAGE_DELETE = of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'syscall', 'tracing', 'lsm');
+export const SK_STORAGE_DELETE = union(of('sched_cls', 'sched_act', 'cgroup_skb', 'sock_ops', 'sk_msg', 'cgroup_sock_addr', 'cgroup_sockopt', 'syscall', 'tracing', 'lsm'), TCP_CA);
 export const SK_STORAGE_GET = union(SK_STORAGE_DELETE, of('cgroup_sock'));
 /** sk_assign: tc and sk_lookup */
 export const SK_ASSIGN = of('sched_cls', 'sched_act', 'sk_lookup');

@@ -15,6 +15,7 @@ import { GPL_COMPATIBLE } from './env.js';
 import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
 import { checkPercpuAccess } from './ksym.js';
+import { structOpsWrite } from './struct-ops-access.js';
 
 /**
  * check_ptr_to_btf_access for a tracing program: a read of `size` bytes at
@@ -52,14 +53,21 @@ export function btfIdAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
     });
   checkPercpuAccess(env, ptrReg, base, o);
   // struct_ops: the ops' own btf_struct_access decides which fields may be written
-  // (bpf_tcp_ca_btf_struct_access, bpf_dummy_ops_btf_struct_access), which tsbpf does not model
-  if (write && env.rules.name === 'struct_ops')
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${ptrReg} writes struct ${tname} at off ${o}: the struct_ops' btf_struct_access is not supported by tsbpf`,
-      insn: i,
-      regs: [ptrReg],
-    });
+  // (struct-ops-access.ts: bpf_tcp_ca_btf_struct_access, bpf_dummy_ops_btf_struct_access)
+  // (an untrusted pointer, one walked from another kernel object, is never written: "only read is supported")
+  if (write && env.rules.name === 'struct_ops' && base.btfFlags !== 'untrusted') {
+    const ops = env.input.structOps?.struct ?? '';
+    const why = structOpsWrite(btf, ops, tname, o, size);
+    if (why === undefined)
+      throw new Reject({
+        errno: 'ENOTSUPP',
+        message: `R${ptrReg} writes struct ${tname} at off ${o}: ${ops || 'this'} struct_ops' btf_struct_access is not supported by tsbpf`,
+        insn: i,
+        regs: [ptrReg],
+      });
+    if (why !== null) throw new Reject({ errno: 'EACCES', message: why, insn: i, regs: [ptrReg], rule: `${ops} programs may write only some fields of kernel structs` });
+    return Reg.notInit();
+  }
   if (write)
     throw new Reject({
       errno: 'EACCES',

@@ -18,7 +18,7 @@ export const GET_CURRENT_TASK_BTF = BPF_FUNC.get_current_task_btf;
 /** check_helper_call for bpf_get_current_task_btf: r0 = a trusted pointer to the current task. */
 export function currentTaskBtf(env: Verifier, i: number): number {
   const name = 'bpf_get_current_task_btf';
-  if ((!env.privileged && HELPERS.get(GET_CURRENT_TASK_BTF)?.privileged) || !helperAvailable(env.rules.name, GET_CURRENT_TASK_BTF, env.input.attachType))
+  if ((!env.privileged && HELPERS.get(GET_CURRENT_TASK_BTF)?.privileged) || env.rules.noHelpers || !helperAvailable(env.rules.name, GET_CURRENT_TASK_BTF, env.input.attachType))
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${GET_CURRENT_TASK_BTF}`,

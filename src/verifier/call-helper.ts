@@ -63,7 +63,8 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
       rule: `${name} needs privileges (CAP_BPF or CAP_PERFMON)`,
     });
   // the per-type get_func_proto (the catalog's program types; a host's own helper beyond Linux's ids has none)
-  if (info && !helperAvailable(env.rules.name, id, env.input.attachType))
+  // (a struct_ops program's helpers are its ops struct's: bpf_tcp_ca_get_func_proto's for a congestion control)
+  if (info && (env.rules.noHelpers || !helperAvailable(env.rules.name, id, env.input.attachType ?? env.input.structOps?.struct)))
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${id}`,

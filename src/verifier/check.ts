@@ -241,7 +241,7 @@ const LSM_ATTACH: ReadonlySet<string> = new Set(['lsm_mac', 'lsm_cgroup']);
 export function structOpsRulesFor(input: VerifierInput): ProgTypeRules {
   if (!GPL_COMPATIBLE.has(input.license ?? 'GPL'))
     throw new Reject({ errno: 'EINVAL', message: 'struct ops programs must have a GPL compatible license', insn: 0 });
-  const r = structOpsRules(input.kernelBtf ?? kernelBtf(), input.structOps, input.kernelBtf ? 'the kernel BTF given' : undefined);
+  const r = structOpsRules(input.kernelBtf ?? kernelBtf(), input.structOps, input.kernelBtf ? 'the kernel BTF given' : undefined, !!input.sleepable);
   if ('errno' in r) throw new Reject({ errno: r.errno, message: r.message, insn: 0 });
   return r;
 }

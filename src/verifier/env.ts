@@ -464,7 +464,7 @@ export class Verifier implements MapNames {
   
   
   /** Per load/store instruction: what its pointer was (the context, a kernel object, other memory) on the paths seen so far (insn_aux_data.ptr_type). */
-  readonly ptrTypeAt = new Map<number, RegType>();
+  readonly ptrTypeAt = new Map<number, string>();
 
   
   

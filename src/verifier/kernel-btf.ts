@@ -66,7 +66,7 @@ export const KERNEL_BTF_TYPES: readonly string[] = [
   ...KFUNC_OBJECTS,
   ...KERNEL_OBJECTS,
   // struct_ops (progtypes/struct-ops.ts): the ops structs, their registrations and the member stubs that say which arguments are NULL-able
-  'struct bpf_dummy_ops', 'struct bpf_struct_ops_bpf_dummy_ops', 'bpf_dummy_ops__test_1', 'bpf_dummy_test_2', 'bpf_dummy_test_sleepable',
+  'struct bpf_dummy_ops', 'struct bpf_dummy_ops_state', 'struct bpf_struct_ops_bpf_dummy_ops', 'bpf_dummy_ops__test_1', 'bpf_dummy_test_2', 'bpf_dummy_test_sleepable',
   'struct tcp_congestion_ops', 'struct bpf_struct_ops_tcp_congestion_ops',
 ];
 

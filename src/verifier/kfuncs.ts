@@ -38,6 +38,7 @@
 import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 import { CAST_KFUNCS } from './kfuncs-cast.js';
+import { TCP_CA_KFUNCS, TCP_CA_HOOKS } from './kfuncs-tcp-ca.js';
 
 export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw' | 'alloc';
 
@@ -196,6 +197,8 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
   ...CAST_KFUNCS.map((name): [string, Kfunc] => [name, { name, effect: 'cast', runtime: 'none' }]),
   // cpumasks (kfuncs-cpumask.ts): judged, not run
   ...CPUMASK_KFUNCS.map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: CPUMASK_HOOKS }]),
+  // congestion control building blocks for struct_ops programs (kfuncs-tcp-ca.ts): judged, not run
+  ...TCP_CA_KFUNCS.map(([name, sig]): [string, Kfunc] => [name, { name, effect: 'call', runtime: 'none', sig, hooks: TCP_CA_HOOKS }]),
   // open-coded iterators (iter.ts), run by the runtime's iterator calls (runtime/iter-kfuncs.ts)
   ...[...ITERS.values()].flatMap((iter) => (['new', 'next', 'destroy'] as const).map((op): [string, Kfunc] => {
     const name = `bpf_iter_${iter.kind}_${op}`;

@@ -42,17 +42,17 @@ export function checkLdx(env: Verifier, ins: Insn): void {
  * stack, map values, packet and memory regions are interchangeable). A load
  * through two PTR_TO_BTF_IDs of different trust or type is fine
  * (allow_trust_mismatch: it becomes the untrusted probe load). Stores pass
- * no such allowance, but a store through a kernel object is refused before
- * this check ("only read is supported"), so one kind for all of them is
- * exact here; atomics are not recorded at all (Linux 6.18's
+ * no such allowance: a store through kernel objects (a struct_ops program's
+ * writes, struct-ops-access.ts) must see one type, flags included, on every
+ * path; atomics are not recorded at all (Linux 6.18's
  * check_atomic_rmw records only arena pointers). tsbpf marks the kernel
  * object loads InsnAux.probeMem and the engines read 0 where no kernel
  * memory is: another pointer reaching the same load would read 0 where
  * Linux refuses.
  */
-function saveAuxPtrType(env: Verifier, base: Reg): void {
+function saveAuxPtrType(env: Verifier, base: Reg, store = false): void {
   // reg_type_mismatch_ok: the context, kernel objects and each socket type are kinds of their own
-  const kind = base.type === 'ctx' || base.type === 'btf_id' || isSock(base) ? base.type : 'mem';
+  const kind = store && base.type === 'btf_id' ? `btf_id/${base.btfFlags}` : base.type === 'ctx' || base.type === 'btf_id' || isSock(base) ? base.type : 'mem';
   const prev = env.ptrTypeAt.get(env.idx);
   if (prev === undefined) env.ptrTypeAt.set(env.idx, kind);
   else if (prev !== kind)
@@ -70,7 +70,7 @@ export function checkStore(env: Verifier, ins: Insn, stx: boolean): void {
   const size = op.sizeBytes(op.sizeOf(ins.code));
   if (stx) env.readReg(ins.src);
   memAccess(env, ins.dst, base, ins.off, size, 'write', stx ? ins.src : -1, false, stx ? undefined : BigInt(ins.imm));
-  saveAuxPtrType(env, base);
+  saveAuxPtrType(env, base, true);
 }
 
 export function checkAtomic(env: Verifier, ins: Insn): void {

@@ -51,6 +51,7 @@ export function inputFromSpec(
   const { coreTarget, core, ...rest } = opts;
   // bpf_object_load_prog: a program whose section named no type fails before the kernel sees it
   if (prog.typeError) throw new TsbpfError('EINVAL', `prog '${prog.name}': ${prog.typeError}`);
+  if (prog.type === 'struct_ops') structOpsPrepare(prog, opts.kernelBtf);
   const maps: VerifierMapInfo[] = [];
   const index = new Map<string, number>();
   const byInsn = new Map<number, number>();
@@ -106,4 +107,19 @@ function resolveKsyms(prog: ProgramSpec, insns: readonly Insn[], kernel: Btf): v
     if (t) ins.imm = t.id;
     else if (ref.weak) ins.src = 0;
   }
+}
+
+/**
+ * What libbpf refuses of a struct_ops program before the kernel sees it: one that fills no
+ * slot of a `.struct_ops` map (libbpf 1.4+: "isn't referenced anywhere", EINVAL), and, against
+ * a kernel BTF given, one whose ops struct that BTF does not register
+ * (find_struct_ops_kern_types, while it creates the object's struct_ops maps: ESRCH).
+ */
+function structOpsPrepare(prog: ProgramSpec, kernel: Btf | undefined): void {
+  if (!prog.structOps)
+    throw new TsbpfError('EINVAL', `prog '${prog.name}': SEC("struct_ops") program isn't referenced anywhere, did you forget to use it?`);
+  const { struct } = prog.structOps;
+  for (const name of [`bpf_struct_ops_${struct}`, struct])
+    if (kernel && !kernel.typeByName(name, 'struct'))
+      throw new TsbpfError('ESRCH', `struct_ops init_kern: struct ${name} is not found in kernel BTF`);
 }

@@ -22,6 +22,8 @@ const ATTACH_SAMPLES: Partial<Record<ProgTypeName, readonly string[]>> = {
   cgroup_sock_addr: ['cgroup_inet4_connect', 'cgroup_inet4_bind', 'cgroup_udp4_recvmsg', 'cgroup_unix_getpeername'],
   cgroup_skb: ['cgroup_inet_ingress'],
   cgroup_sockopt: ['cgroup_getsockopt', 'cgroup_setsockopt'],
+  // struct_ops: the ops struct (a congestion control's helpers are its own; bpf_dummy_ops has none: docs/verifier.md)
+  struct_ops: ['tcp_congestion_ops', 'sched_ext_ops'],
 };
 const TYPES = (Object.keys(ProgType) as ProgTypeName[]).filter((t) => t !== 'unspec');
 

@@ -78,6 +78,8 @@ export interface ProgTypeRules {
   unprivileged: boolean;
   /** tracing programs: the attach target whose arguments are the context (btf_ctx_access) */
   tracing?: TracingTarget;
+  /** no helper at all: the verifier ops have no get_func_proto (a bpf_dummy_ops struct_ops program) */
+  noHelpers?: boolean;
   /** the rules for one expected attach type, where they differ by hook (return ranges of the cgroup hooks) */
   forAttach?(attachType: string | undefined): ProgTypeRules;
 }
