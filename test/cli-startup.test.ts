@@ -52,8 +52,8 @@ const PROG_RUN_FOLDERS = new Set(
   ),
 );
 
-test('tsbpf prog run loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
-  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt]);
+test('tsbpf prog run ... repeat 2 loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
+  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, 'repeat', '2']);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   for (const want of ['dist/src/cli/commands/prog-run.js', 'dist/src/runtime/runtime.js', 'dist/src/verifier/index.js', 'dist/src/vm/jit/engine.js'])
@@ -66,18 +66,20 @@ test('tsbpf prog run loads its command, the runtime and the JIT from their folde
         /^dist\/src\/object\/btf\/(dump-c|dump-raw|json)\.js$/.test(f) ||
         // the WebAssembly text printer is `prog dump jited`'s
         f === 'dist/src/vm/jit/wat.js' ||
-        // the interpreter is --interpret's: a run on the JIT (the default) does not load it
+        // the interpreter is --interpret's and one run's: repeated runs on the JIT (their default) do not load it
         f === 'dist/src/vm/interpreter.js' ||
         f.startsWith('dist/src/vm/interp/')),
   );
   assert.deepEqual(unwanted, [], 'modules prog run does not use');
 });
 
-test('tsbpf prog run --interpret loads the interpreter, when it first prepares a program, and runs on it', () => {
-  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, '--interpret']);
-  assert.equal(status, 0, out);
-  assert.match(out, /Return value: 2/);
-  assert.ok(loaded.includes('dist/src/vm/interpreter.js'), loaded.join(' '));
+test('tsbpf prog run --interpret, and one run on the tiered engine (the default), load the interpreter when they first prepare a program; --jit does not', () => {
+  for (const [flags, interpreted] of [[['--interpret'], true], [[], true], [['repeat', '1'], true], [['--jit'], false]] as const) {
+    const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, ...flags]);
+    assert.equal(status, 0, out);
+    assert.match(out, /Return value: 2/);
+    assert.equal(loaded.includes('dist/src/vm/interpreter.js'), interpreted, `${flags.join(' ')}: ${loaded.join(' ')}`);
+  }
 });
 
 test('tsbpf version loads the dispatcher and its own command only', () => {
@@ -139,13 +141,13 @@ function bundled(cache: string, args: string[]): { out: string; status: number |
 
 const PROG_RUN = ['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt];
 
-test('bundled tsbpf prog run reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
-  const { out, status, chunks } = bundled('0', PROG_RUN);
+test('bundled tsbpf prog run ... repeat 2 reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
+  const { out, status, chunks } = bundled('0', [...PROG_RUN, 'repeat', '2']);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
   for (const want of ['main', 'prog-run', 'runtime', 'verifier', 'engine']) assert.ok(names.includes(want), `${want} in ${names.join(' ')}`);
-  // (the interpreter's chunk is --interpret's: a run on the JIT, the default, does not read it)
+  // (the interpreter's chunk is --interpret's and one run's: repeated runs on the JIT, their default, do not read it)
   const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump', 'interpreter'].includes(n));
   assert.deepEqual(unwanted, [], 'chunks prog run does not use');
   assert.deepEqual(new Set(Object.values(chunks)), new Set(['compiled']), 'TSBPF_COMPILE_CACHE=0: no cache');
@@ -158,12 +160,14 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
-test('bundled tsbpf prog run --interpret reads the interpreter chunk', () => {
-  const { out, status, chunks } = bundled('0', [...PROG_RUN, '--interpret']);
-  assert.equal(status, 0, out);
-  assert.match(out, /Return value: 2/);
-  const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
-  assert.ok(names.includes('interpreter'), names.join(' '));
+test('bundled tsbpf prog run --interpret, and one run (the default, tiered), read the interpreter chunk', () => {
+  for (const flags of [['--interpret'], []]) {
+    const { out, status, chunks } = bundled('0', [...PROG_RUN, ...flags]);
+    assert.equal(status, 0, out);
+    assert.match(out, /Return value: 2/);
+    const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
+    assert.ok(names.includes('interpreter'), names.join(' '));
+  }
 });
 
 /** prog run's answer without its duration */
