@@ -127,10 +127,10 @@ function bundleDir(): string {
 }
 
 /** `tsbpf ARGS` run from the bundle with its code cache in `cache`: the output and each chunk read, with how. */
-function bundled(cache: string, args: string[]): { out: string; status: number | null; chunks: Record<string, string> } {
+function bundled(cache: string, args: string[], longCommandCpuUs?: number): { out: string; status: number | null; chunks: Record<string, string> } {
   const script = `
     const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/cli/bundle.js')).href)});
-    const b = loadBundle(${JSON.stringify(bundleDir())});
+    const b = loadBundle(${JSON.stringify(bundleDir())}, undefined, ${JSON.stringify(longCommandCpuUs)});
     process.exitCode = await b.exports.main(${JSON.stringify(args)});
     process.stderr.write('CHUNKS ' + JSON.stringify(Object.fromEntries(b.chunks)) + '\\n');`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TSBPF_COMPILE_CACHE: cache } });
@@ -196,6 +196,32 @@ test("the bundle's code cache: written by the first run, taken by the next, a co
   assert.equal(answer(third.out), answer(first.out), 'the same answer from source');
   assert.equal(third.chunks[main], 'compiled', 'V8 rejected the corrupt cache');
   assert.equal(bundled(cache, PROG_RUN).chunks[main], 'cached', 'and its cache was written again');
+});
+
+test("the code cache's generations: written by the first command, rewritten by the next two long ones, then kept; a short command leaves it", () => {
+  const cache = join(tmp, 'cache-generations');
+  const files = (): Map<string, Buffer> => {
+    const [v8dir] = readdirSync(cache);
+    const [bundleKey] = readdirSync(join(cache, v8dir!));
+    const dir = join(cache, v8dir!, bundleKey!);
+    return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+  };
+  const generations = (m: Map<string, Buffer>): Set<number> => new Set([...m.values()].map((b) => b[b.length - 1]!));
+  const never = Number.MAX_SAFE_INTEGER;
+  assert.equal(bundled(cache, PROG_RUN, never).status, 0);
+  const first = files();
+  assert.deepEqual(generations(first), new Set([1]), 'the first command writes generation 1');
+  bundled(cache, PROG_RUN, never);
+  assert.deepEqual(files(), first, 'a short command leaves every cache as it is');
+  const second = bundled(cache, PROG_RUN, 0);
+  assert.deepEqual(new Set(Object.values(second.chunks)), new Set(['cached']), 'a long command reads the caches');
+  assert.deepEqual(generations(files()), new Set([2]), 'and writes them again');
+  bundled(cache, PROG_RUN, 0);
+  const third = files();
+  assert.deepEqual(generations(third), new Set([3]), 'the second long command too');
+  const last = bundled(cache, PROG_RUN, 0);
+  assert.deepEqual(new Set(Object.values(last.chunks)), new Set(['cached']));
+  assert.deepEqual(files(), third, 'then they stay');
 });
 
 test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dist/cli/loader.cjs)', () => {
