@@ -52,8 +52,8 @@ const PROG_RUN_FOLDERS = new Set(
   ),
 );
 
-test('tsbpf prog run loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
-  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt]);
+test('tsbpf prog run ... repeat 2 loads its command, the runtime and the JIT from their folders only; no interpreter, other command, kernel backend, hooks, BTF dumpers, WebAssembly printer or packages', () => {
+  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, 'repeat', '2']);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   for (const want of ['dist/src/cli/commands/prog-run.js', 'dist/src/runtime/runtime.js', 'dist/src/verifier/index.js', 'dist/src/vm/jit/engine.js'])
@@ -66,18 +66,20 @@ test('tsbpf prog run loads its command, the runtime and the JIT from their folde
         /^dist\/src\/object\/btf\/(dump-c|dump-raw|json)\.js$/.test(f) ||
         // the WebAssembly text printer is `prog dump jited`'s
         f === 'dist/src/vm/jit/wat.js' ||
-        // the interpreter is --interpret's: a run on the JIT (the default) does not load it
+        // the interpreter is --interpret's and one run's: repeated runs on the JIT (their default) do not load it
         f === 'dist/src/vm/interpreter.js' ||
         f.startsWith('dist/src/vm/interp/')),
   );
   assert.deepEqual(unwanted, [], 'modules prog run does not use');
 });
 
-test('tsbpf prog run --interpret loads the interpreter, when it first prepares a program, and runs on it', () => {
-  const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, '--interpret']);
-  assert.equal(status, 0, out);
-  assert.match(out, /Return value: 2/);
-  assert.ok(loaded.includes('dist/src/vm/interpreter.js'), loaded.join(' '));
+test('tsbpf prog run --interpret, and one run on the tiered engine (the default), load the interpreter when they first prepare a program; --jit does not', () => {
+  for (const [flags, interpreted] of [[['--interpret'], true], [[], true], [['repeat', '1'], true], [['--jit'], false]] as const) {
+    const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, ...flags]);
+    assert.equal(status, 0, out);
+    assert.match(out, /Return value: 2/);
+    assert.equal(loaded.includes('dist/src/vm/interpreter.js'), interpreted, `${flags.join(' ')}: ${loaded.join(' ')}`);
+  }
 });
 
 test('tsbpf version loads the dispatcher and its own command only', () => {
@@ -125,10 +127,10 @@ function bundleDir(): string {
 }
 
 /** `tsbpf ARGS` run from the bundle with its code cache in `cache`: the output and each chunk read, with how. */
-function bundled(cache: string, args: string[]): { out: string; status: number | null; chunks: Record<string, string> } {
+function bundled(cache: string, args: string[], longCommandCpuUs?: number): { out: string; status: number | null; chunks: Record<string, string> } {
   const script = `
     const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/src/cli/bundle.js')).href)});
-    const b = loadBundle(${JSON.stringify(bundleDir())});
+    const b = loadBundle(${JSON.stringify(bundleDir())}, undefined, ${JSON.stringify(longCommandCpuUs)});
     process.exitCode = await b.exports.main(${JSON.stringify(args)});
     process.stderr.write('CHUNKS ' + JSON.stringify(Object.fromEntries(b.chunks)) + '\\n');`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, TSBPF_COMPILE_CACHE: cache } });
@@ -139,13 +141,13 @@ function bundled(cache: string, args: string[]): { out: string; status: number |
 
 const PROG_RUN = ['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt];
 
-test('bundled tsbpf prog run reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
-  const { out, status, chunks } = bundled('0', PROG_RUN);
+test('bundled tsbpf prog run ... repeat 2 reads the chunks of its command, the runtime and the JIT; not the interpreter, kernel backend, hooks or other commands', () => {
+  const { out, status, chunks } = bundled('0', [...PROG_RUN, 'repeat', '2']);
   assert.equal(status, 0, out);
   assert.match(out, /Return value: 2/);
   const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
   for (const want of ['main', 'prog-run', 'runtime', 'verifier', 'engine']) assert.ok(names.includes(want), `${want} in ${names.join(' ')}`);
-  // (the interpreter's chunk is --interpret's: a run on the JIT, the default, does not read it)
+  // (the interpreter's chunk is --interpret's and one run's: repeated runs on the JIT, their default, do not read it)
   const unwanted = names.filter((n) => ['kernel', 'prog-run-kernel', 'objects', 'wat', 'demo', 'xdp', 'export', 'prog-load', 'btf-dump', 'interpreter'].includes(n));
   assert.deepEqual(unwanted, [], 'chunks prog run does not use');
   assert.deepEqual(new Set(Object.values(chunks)), new Set(['compiled']), 'TSBPF_COMPILE_CACHE=0: no cache');
@@ -158,12 +160,14 @@ test('bundled tsbpf prog run reads the chunks of its command, the runtime and th
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
-test('bundled tsbpf prog run --interpret reads the interpreter chunk', () => {
-  const { out, status, chunks } = bundled('0', [...PROG_RUN, '--interpret']);
-  assert.equal(status, 0, out);
-  assert.match(out, /Return value: 2/);
-  const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
-  assert.ok(names.includes('interpreter'), names.join(' '));
+test('bundled tsbpf prog run --interpret, and one run (the default, tiered), read the interpreter chunk', () => {
+  for (const flags of [['--interpret'], []]) {
+    const { out, status, chunks } = bundled('0', [...PROG_RUN, ...flags]);
+    assert.equal(status, 0, out);
+    assert.match(out, /Return value: 2/);
+    const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
+    assert.ok(names.includes('interpreter'), names.join(' '));
+  }
 });
 
 /** prog run's answer without its duration */
@@ -192,6 +196,32 @@ test("the bundle's code cache: written by the first run, taken by the next, a co
   assert.equal(answer(third.out), answer(first.out), 'the same answer from source');
   assert.equal(third.chunks[main], 'compiled', 'V8 rejected the corrupt cache');
   assert.equal(bundled(cache, PROG_RUN).chunks[main], 'cached', 'and its cache was written again');
+});
+
+test("the code cache's generations: written by the first command, rewritten by the next two long ones, then kept; a short command leaves it", () => {
+  const cache = join(tmp, 'cache-generations');
+  const files = (): Map<string, Buffer> => {
+    const [v8dir] = readdirSync(cache);
+    const [bundleKey] = readdirSync(join(cache, v8dir!));
+    const dir = join(cache, v8dir!, bundleKey!);
+    return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
+  };
+  const generations = (m: Map<string, Buffer>): Set<number> => new Set([...m.values()].map((b) => b[b.length - 1]!));
+  const never = Number.MAX_SAFE_INTEGER;
+  assert.equal(bundled(cache, PROG_RUN, never).status, 0);
+  const first = files();
+  assert.deepEqual(generations(first), new Set([1]), 'the first command writes generation 1');
+  bundled(cache, PROG_RUN, never);
+  assert.deepEqual(files(), first, 'a short command leaves every cache as it is');
+  const second = bundled(cache, PROG_RUN, 0);
+  assert.deepEqual(new Set(Object.values(second.chunks)), new Set(['cached']), 'a long command reads the caches');
+  assert.deepEqual(generations(files()), new Set([2]), 'and writes them again');
+  bundled(cache, PROG_RUN, 0);
+  const third = files();
+  assert.deepEqual(generations(third), new Set([3]), 'the second long command too');
+  const last = bundled(cache, PROG_RUN, 0);
+  assert.deepEqual(new Set(Object.values(last.chunks)), new Set(['cached']));
+  assert.deepEqual(files(), third, 'then they stay');
 });
 
 test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dist/cli/loader.cjs)', () => {

@@ -12,14 +12,30 @@
  * code; V8 itself rejects a cache from another V8 version or flag set (`cachedDataRejected`), and
  * the chunk is then compiled from source and its cache written again.
  *
+ * A cache holds only the functions of the command that wrote it: after a `prog run` of a small
+ * program, most of the verifier's are compiled lazily by every later process that needs them. So
+ * a cache is written again, with what the command compiled besides, at the exit of each of the
+ * first {@link LONG_COMMAND_UPGRADES} long commands (at least {@link LONG_COMMAND_CPU_US} of CPU
+ * after the loader started: a verification, not a small run) that read it; then it stays. A cold
+ * `prog load` of fsdist's file_read_exit runs 345.5 M instructions with the caches a `prog run` of
+ * xdp_pass wrote, 307.9 M once `prog load`s of execsnoop and biostacks rewrote them (BENCHMARKS.md,
+ * "Start-up"). Each cache file ends in one byte after V8's data: its generation, how many commands
+ * wrote it.
+ *
  * TSBPF_COMPILE_CACHE=DIR puts the cache elsewhere, TSBPF_COMPILE_CACHE=0 turns it off. A cache
  * that cannot be read or written costs nothing but the time: the command runs from source.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import vm from 'node:vm';
 import { fnv1a, userCacheBase } from './cache-dir.js';
+
+/** Long commands that rewrite a chunk's cache after the one that first wrote it (see the file's comment). */
+export const LONG_COMMAND_UPGRADES = 2;
+
+/** A command is long, for the code cache, from this much CPU (user + system, µs) after the loader started: a `prog run` of a small program takes about a third of it. */
+export const LONG_COMMAND_CPU_US = 100_000;
 
 /** What scripts/bundle-cli.mjs writes beside the chunks. */
 interface Manifest {
@@ -86,12 +102,17 @@ function readInto(scratch: { buf: Buffer }, file: string): Buffer {
   }
 }
 
-/** Load the bundle in `dir` (its manifest's entry chunk, and the chunks it requires as they are needed). */
-export function loadBundle(dir: string, cache: string | undefined = cacheDir()): LoadedBundle {
+/**
+ * Load the bundle in `dir` (its manifest's entry chunk, and the chunks it requires as they are
+ * needed), with the code caches in `cache`; `longCommandCpuUs` is for tests (0: every command is long).
+ */
+export function loadBundle(dir: string, cache: string | undefined = cacheDir(), longCommandCpuUs = LONG_COMMAND_CPU_US): LoadedBundle {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
   const chunks = new Map<string, 'cached' | 'compiled'>();
   const modules = new Map<string, { exports: object }>();
-  const uncached: { script: vm.Script; file: string }[] = [];
+  // chunks whose cache is written at exit: without one (generation 0), or with one a long command may still rewrite
+  const toWrite: { script: vm.Script; file: string; generation: number; size: number }[] = [];
+  const cpuAtStart = process.cpuUsage();
   // one folder per bundle directory: a script compiled from a cache keeps the file name the cache
   // was made with, so two installations sharing caches would name each other's files in stacks
   const folder = cache === undefined ? undefined : join(cache, fnv1a(dir)) /* a short name for the bundle directory */;
@@ -113,8 +134,13 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
     const source = readInto(scratch, filename).toString('latin1');
     const cacheFile = folder === undefined ? undefined : folder + sep + name + '.v8';
     let cachedData: Buffer | undefined;
+    let generation = 0;
     try {
-      if (cacheFile) cachedData = readInto(scratch, cacheFile);
+      if (cacheFile) {
+        const bytes = readInto(scratch, cacheFile);
+        // V8's data, then the generation byte
+        if (bytes.length > 1) [cachedData, generation] = [bytes.subarray(0, bytes.length - 1), bytes[bytes.length - 1]!];
+      }
     } catch {
       cachedData = undefined;
     }
@@ -122,7 +148,7 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
     const script = new vm.Script(source, { filename, cachedData });
     const hit = cachedData !== undefined && !script.cachedDataRejected;
     chunks.set(name, hit ? 'cached' : 'compiled');
-    if (!hit && cacheFile) uncached.push({ script, file: cacheFile });
+    if (cacheFile && (!hit || generation <= LONG_COMMAND_UPGRADES)) toWrite.push({ script, file: cacheFile, generation: hit ? generation : 0, size: hit ? cachedData!.length : 0 });
     (script.runInThisContext() as Wrapped).call(module.exports, module.exports, requireChunk, module, filename, dir);
     return module.exports;
   }
@@ -130,11 +156,22 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
   if (cache !== undefined)
     process.once('exit', () => {
       // at exit: the cache then holds every function this command compiled, not only the top level
-      for (const { script, file } of uncached) {
+      const cpu = process.cpuUsage(cpuAtStart);
+      const long = cpu.user + cpu.system >= longCommandCpuUs;
+      for (const { script, file, generation, size } of toWrite) {
+        if (generation > 0 && !long) continue;
         const tmp = `${file}.${process.pid}.tmp`;
         try {
+          const data = script.createCachedData();
+          // the rewrite holds what the cache held (deserialized) and what this command compiled; V8
+          // may have flushed the bytecode of functions that did not run, so a smaller one is not taken
+          // (but counted, so that a chunk whose functions are all cached is not serialized forever)
+          if (data.length < size) {
+            bumpGeneration(file, size, generation + 1);
+            continue;
+          }
           mkdirSync(folder!, { recursive: true });
-          writeFileSync(tmp, script.createCachedData());
+          writeFileSync(tmp, Buffer.concat([data, Buffer.of(generation + 1)]));
           renameSync(tmp, file); // atomic: a concurrent run reads the old cache or the new, never half
         } catch {
           // not writable (another user's HOME, a read-only file system): run uncached, say nothing
@@ -147,4 +184,14 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir()):
       }
     });
   return { exports: load(manifest.entry) as Record<string, unknown>, chunks };
+}
+
+/** Set the generation byte of the cache `file` (after `size` bytes of V8's data) in place: one byte, old or new to a concurrent reader. */
+function bumpGeneration(file: string, size: number, generation: number): void {
+  const fd = openSync(file, 'r+');
+  try {
+    if (fstatSync(fd).size === size + 1) writeSync(fd, Buffer.of(generation), 0, 1, size);
+  } finally {
+    closeSync(fd);
+  }
 }
