@@ -16,7 +16,7 @@ import type { FunctionCfg } from './cfg.js';
 import type { CompileOptions, OutlinedRegion } from './compile.js';
 import { CompileError } from './compile-error.js';
 import { cond } from './condition.js';
-import { FaultKind, G_SP, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
+import { FaultKind, G_SP, L_BASE, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
 import { ldPacket, load, store } from './memory-access.js';
 import { bodyCount, charge, chargeBudget, firstPc, insnCount } from './metering.js';
 import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type Region } from './outline.js';
@@ -106,6 +106,7 @@ export class FunctionCompiler {
     c.localGet(L_FP);
     c.i32Const(stackSize);
     c.op(Op.i32_sub);
+    c.localTee(L_BASE);
     c.globalSet(G_SP);
     // may_goto (Linux 6.9): the kernel initialises its counter to
     // BPF_MAX_LOOPS in the prologue of every function that uses it.
@@ -157,7 +158,10 @@ export class FunctionCompiler {
     // The frame is the caller's: fp from r10, the may_goto budget from its i64 carrier.
     c.localGet(REG[10]!);
     c.op(Op.i32_wrap_i64);
-    c.localSet(L_FP);
+    c.localTee(L_FP);
+    c.i32Const(this.opts.stackSize);
+    c.op(Op.i32_sub);
+    c.localSet(L_BASE);
     c.localGet(L_T64);
     c.op(Op.i32_wrap_i64);
     c.localSet(L_MAYGOTO);
