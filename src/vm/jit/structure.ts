@@ -41,7 +41,7 @@
  */
 import { TERM_EXIT, TERM_GOTO, type FunctionCfg } from './cfg.js';
 
-/** Statement kinds; a record is {@link STRIDE} words: kind, block, negate, depth (or value, or count). */
+// Statement kinds; a record is STRIDE words: kind, block, negate, depth (or value, or count).
 /** opens a `block` (closed by an {@link S_END}) */
 export const S_BLOCK = 0;
 /** opens a `loop` */
