@@ -17,7 +17,7 @@ interface BasicBlock {
   succ: number[];
   preds: number[];
 }
-import { structure, type Stmt } from '../src/vm/jit/structure.js';
+import { S_BLOCK, S_BR, S_BR_IF, S_BR_TABLE, S_CODE, S_END, S_EXIT, S_IF, S_LOOP, S_SET_LABEL, STRIDE, stmtEnd, structure, type Stmts } from '../src/vm/jit/structure.js';
 import { outline, type Region } from '../src/vm/jit/outline.js';
 
 function rng(seed: number): () => number {
@@ -146,8 +146,9 @@ test('the reducibility test agrees with T1/T2 reduction on random graphs', () =>
  * every conditional, and record the blocks visited; it must be a walk of the
  * graph along edges (taken = succ[0]).
  */
-function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: number, regions: readonly Region[] = []): number[] {
+function walk(cfg: FunctionCfg, body: Stmts, choices: () => boolean, maxSteps: number, regions: readonly Region[] = []): number[] {
   const path: number[] = [];
+  const w = body.w;
   let label = 0;
   let pending: boolean | undefined; // the decision made for the current block's condition
   type Out = { br: number } | 'exit' | undefined;
@@ -156,68 +157,75 @@ function walk(cfg: FunctionCfg, body: Stmt[], choices: () => boolean, maxSteps: 
     const taken = pending;
     return negate ? !taken : taken;
   };
-  const run = (list: readonly Stmt[]): Out => {
-    for (const s of list) {
+  // The statements in [from, to), one list: a construct runs its body up to its end; regions run where they start.
+  const run = (from: number, to: number, inRegion: boolean): Out => {
+    for (let p = from; p < to; ) {
       if (path.length > maxSteps) return 'exit';
-      switch (s.k) {
-        case 'code':
-          path.push(s.b);
-          pending = cfg.term[s.b] === TERM_COND ? choices() : undefined;
-          break;
-        case 'exit':
-          return 'exit';
-        case 'br':
-          return { br: s.depth };
-        case 'brIf':
-          if (decide(s.b, s.negate)) return { br: s.depth };
-          break;
-        case 'if':
-          if (decide(s.b, s.negate)) {
-            const o = run(s.then);
-            if (o === 'exit') return o;
-            if (o !== undefined) {
-              if (o.br > 0) return { br: o.br - 1 };
-              break; // br 0 out of the if
-            }
-          }
-          break;
-        case 'setLabel':
-          label = s.value;
-          break;
-        case 'brTable':
-          return { br: s.depths[label] ?? s.depths[s.depths.length - 1]! };
-        case 'region': {
-          // A region runs where it stands; a branch out of it must be one of its escapes.
-          const r = regions[s.r]!;
-          const o = run(r.body);
-          if (o === 'exit') return o;
-          if (o !== undefined) {
-            assert.ok(r.escapes.includes(r.depth - 1 - o.br), `region ${s.r} left to label ${r.depth - 1 - o.br}, not among its escapes ${r.escapes.join(',')}`);
-            return o;
-          }
-          break;
+      const r = inRegion ? -1 : regions.findIndex((x) => x.from === p);
+      if (r >= 0) {
+        // A region runs where it stands; a branch out of it must be one of its escapes.
+        const reg = regions[r]!;
+        const o = run(reg.from, reg.to, true);
+        if (o === 'exit') return o;
+        if (o !== undefined) {
+          assert.ok(reg.escapes.includes(reg.depth - 1 - o.br), `region ${r} left to label ${reg.depth - 1 - o.br}, not among its escapes ${reg.escapes.join(',')}`);
+          return o;
         }
-        case 'block': {
-          const o = run(s.body);
+        p = reg.to;
+        continue;
+      }
+      const k = w[p]!;
+      const b = w[p + 1]!;
+      const negate = w[p + 2] !== 0;
+      const d = w[p + 3]!;
+      if (k === S_BLOCK || k === S_LOOP || k === S_IF) {
+        const end = stmtEnd(body, p);
+        const inner = (): Out => run(p + STRIDE, end - STRIDE, inRegion);
+        if (k === S_BLOCK) {
+          const o = inner();
           if (o === 'exit') return o;
           if (o !== undefined && o.br > 0) return { br: o.br - 1 };
-          break;
-        }
-        case 'loop': {
+        } else if (k === S_LOOP) {
           for (;;) {
-            const o = run(s.body);
+            const o = inner();
             if (o === 'exit') return o;
             if (o === undefined) break;
             if (o.br > 0) return { br: o.br - 1 };
             // br 0 continues the loop
           }
-          break;
+        } else if (decide(b, negate)) {
+          const o = inner();
+          if (o === 'exit') return o;
+          if (o !== undefined && o.br > 0) return { br: o.br - 1 };
         }
+        p = end;
+        continue;
+      }
+      p += STRIDE;
+      switch (k) {
+        case S_CODE:
+          path.push(b);
+          pending = cfg.term[b] === TERM_COND ? choices() : undefined;
+          break;
+        case S_EXIT:
+          return 'exit';
+        case S_BR:
+          return { br: d };
+        case S_BR_IF:
+          if (decide(b, negate)) return { br: d };
+          break;
+        case S_SET_LABEL:
+          label = d;
+          break;
+        case S_BR_TABLE:
+          return { br: label < d ? label : d - 1 };
+        case S_END:
+          throw new Error(`unbalanced end at ${p - STRIDE}`);
       }
     }
     return undefined;
   };
-  const o = run(body);
+  const o = run(0, body.n, false);
   assert.ok(o === 'exit' || path.length > maxSteps, `fell off the end or branched out (${JSON.stringify(o)})`);
   return path;
 }

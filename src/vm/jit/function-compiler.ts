@@ -16,12 +16,12 @@ import type { FunctionCfg } from './cfg.js';
 import type { CompileOptions, OutlinedRegion } from './compile.js';
 import { CompileError } from './compile-error.js';
 import { cond } from './condition.js';
-import { FaultKind, G_SP, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
+import { FaultKind, G_SP, L_BASE, L_FP, L_LABEL, L_MAYGOTO, L_R0, L_T32, L_T64, LOCALS, REG, REGION_LOCALS, REGION_PARAMS, REGION_RESULTS } from './layout.js';
 import { ldPacket, load, store } from './memory-access.js';
 import { bodyCount, charge, chargeBudget, firstPc, insnCount } from './metering.js';
 import { DEFAULT_OUTLINE, outline, REGION_ESCAPE, REGION_FALL, REGION_RETURN, type Region } from './outline.js';
 import { type RuntimeImports, Service } from './runtime-imports.js';
-import { structure, type Stmt } from './structure.js';
+import { S_BLOCK, S_BR, S_BR_IF, S_BR_TABLE, S_CODE, S_END, S_EXIT, S_IF, S_LOOP, S_SET_LABEL, STRIDE, stmtEnd, structure, type Stmts } from './structure.js';
 import { FuncBody, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
 
 /**
@@ -37,15 +37,11 @@ import { FuncBody, I64, ModuleBuilder, Op, type ValType } from './wasm.js';
  */
 export const LOOP_WRAPPERS = 4;
 
-/** The statement list holds a loop (at any depth). */
-function hasLoop(list: readonly Stmt[]): boolean {
-  const todo: Array<readonly Stmt[]> = [list];
-  while (todo.length) {
-    for (const s of todo.pop()!) {
-      if (s.k === 'loop') return true;
-      if (s.k === 'block') todo.push(s.body);
-      else if (s.k === 'if') todo.push(s.then);
-    }
+/** The function's own statements (its outlined regions' not) hold a loop (at any depth). */
+function hasLoop(s: Stmts, regions: readonly Region[]): boolean {
+  for (let p = 0; p < s.n; p += STRIDE) {
+    if (s.w[p] !== S_LOOP) continue;
+    if (!regions.some((r) => r.from <= p && p < r.to)) return true;
   }
   return false;
 }
@@ -53,6 +49,8 @@ function hasLoop(list: readonly Stmt[]): boolean {
 export class FunctionCompiler {
   /** the body being written: the function's, or an outlined region's while that one is written */
   c: FuncBody;
+  /** the function's structured statements (structure.ts) */
+  stmtList!: Stmts;
   /** the function's outlined regions and their function indices */
   regions: Region[] = [];
   private regionIndex: number[] = [];
@@ -68,6 +66,8 @@ export class FunctionCompiler {
   readonly sums = new AddressSums();
   /** the function went through the dispatch loop */
   private dispatch = false;
+  /** scratch for stmts(): the kinds of the open constructs */
+  private readonly openKinds: number[] = [];
   constructor(
     readonly insns: readonly Insn[],
     readonly cfg: FunctionCfg,
@@ -106,6 +106,7 @@ export class FunctionCompiler {
     c.localGet(L_FP);
     c.i32Const(stackSize);
     c.op(Op.i32_sub);
+    c.localTee(L_BASE);
     c.globalSet(G_SP);
     // may_goto (Linux 6.9): the kernel initialises its counter to
     // BPF_MAX_LOOPS in the prologue of every function that uses it.
@@ -114,6 +115,7 @@ export class FunctionCompiler {
       c.localSet(L_MAYGOTO);
     }
     const { body, dispatch } = structure(this.cfg);
+    this.stmtList = body;
     this.dispatch = dispatch;
     if (this.opts.fuel) {
       let n = 0;
@@ -129,9 +131,9 @@ export class FunctionCompiler {
     }
     // A function with loops runs inside LOOP_WRAPPERS more `loop`s, never branched back to.
     // They cost one stack check each per call and change nothing else, as no branch targets them.
-    const wrap = !dispatch && hasLoop(body) ? LOOP_WRAPPERS : 0;
+    const wrap = !dispatch && hasLoop(body, this.regions) ? LOOP_WRAPPERS : 0;
     for (let k = 0; k < wrap; k++) c.blockStart(Op.loop);
-    this.stmts(body);
+    this.stmts(0, body.n);
     for (let k = 0; k < wrap; k++) c.end();
     // Every path ends in a return or branch; the validator needs to know the end is unreachable.
     c.op(Op.unreachable);
@@ -156,12 +158,15 @@ export class FunctionCompiler {
     // The frame is the caller's: fp from r10, the may_goto budget from its i64 carrier.
     c.localGet(REG[10]!);
     c.op(Op.i32_wrap_i64);
-    c.localSet(L_FP);
+    c.localTee(L_FP);
+    c.i32Const(this.opts.stackSize);
+    c.op(Op.i32_sub);
+    c.localSet(L_BASE);
     c.localGet(L_T64);
     c.op(Op.i32_wrap_i64);
     c.localSet(L_MAYGOTO);
     for (let j = 0; j < r.escapes.length; j++) c.blockStart(Op.block);
-    this.stmts(r.body);
+    this.stmts(r.from, r.to);
     this.regionReturn(REGION_FALL);
     for (let j = 0; j < r.escapes.length; j++) {
       c.end();
@@ -219,76 +224,89 @@ export class FunctionCompiler {
     return p >= r.depth ? depth : level + r.escapes.indexOf(p);
   }
 
-  /** Emit a structured statement list (iteratively: a dispatch loop nests one block per basic block). */
-  private stmts(root: readonly Stmt[]): void {
+  /**
+   * Emit the statements in [from, to) (word positions of the stream): the
+   * function's (then each region's range is a call to it) or one region's.
+   */
+  private stmts(from: number, to: number): void {
     const c = this.c;
-    const lists: Array<readonly Stmt[]> = [root];
-    const pos: number[] = [0];
-    /** the list is the body of a block or if: a trailing `br 0` there is a plain fall-through */
-    const forward: boolean[] = [false];
-    while (lists.length) {
-      const top = lists.length - 1;
-      const list = lists[top]!;
-      const i = pos[top]!;
-      if (i === list.length) {
-        lists.pop();
-        pos.pop();
-        forward.pop();
-        if (lists.length) c.end(); // closes the block/loop/if that opened this list
+    const w = this.stmtList.w;
+    /** per open construct of this range: its kind (a trailing `br 0` in a block or if is a plain fall-through) */
+    const kinds = this.openKinds;
+    let level = 0;
+    // The function's own statements call its regions where their ranges start, in stream order.
+    const order = this.region ? [] : this.regions.map((_, k) => k).sort((a, b) => this.regions[a]!.from - this.regions[b]!.from);
+    let next = 0;
+    let nextFrom = order.length ? this.regions[order[0]!]!.from : -1;
+    for (let p = from; p < to; p += STRIDE) {
+      if (p === nextFrom) {
+        const k = order[next++]!;
+        this.callRegion(k, level);
+        p = this.regions[k]!.to - STRIDE;
+        nextFrom = next < order.length ? this.regions[order[next]!]!.from : -1;
         continue;
       }
-      pos[top] = i + 1;
-      const s = list[i]!;
-      switch (s.k) {
-        case 'block':
-        case 'loop':
-          c.blockStart(s.k === 'block' ? Op.block : Op.loop);
+      const kind = w[p]!;
+      switch (kind) {
+        case S_BLOCK:
+        case S_LOOP:
+          c.blockStart(kind === S_BLOCK ? Op.block : Op.loop);
           // Every iteration passes its loop's head: charge the body there (a dispatch loop charges per block).
-          if (s.k === 'loop' && this.opts.fuel && !this.dispatch) charge(this, bodyCount(this, s.body), firstPc(this, s.body));
-          lists.push(s.body);
-          pos.push(0);
-          forward.push(s.k === 'block');
-          break;
-        case 'if':
-          cond(this, s.b, s.negate);
-          c.blockStart(Op.if);
-          lists.push(s.then);
-          pos.push(0);
-          forward.push(true);
-          break;
-        case 'code':
-          if (this.opts.fuel && this.dispatch) {
-            const start = this.cfg.start[s.b]!;
-            charge(this, insnCount(this, start, this.cfg.end[s.b]!), start);
+          if (kind === S_LOOP && this.opts.fuel && !this.dispatch) {
+            const end = stmtEnd(this.stmtList, p) - STRIDE;
+            charge(this, bodyCount(this, p + STRIDE, end), firstPc(this, p + STRIDE, end));
           }
-          this.blockCode(s.b);
+          kinds[level++] = kind;
           break;
-        case 'brIf':
-          cond(this, s.b, s.negate);
-          c.brIf(this.brDepth(s.depth, top));
+        case S_IF:
+          cond(this, w[p + 1]!, w[p + 2]! !== 0);
+          c.blockStart(Op.if);
+          kinds[level++] = kind;
           break;
-        case 'br':
-          if (!(s.depth === 0 && i === list.length - 1 && forward[top])) c.br(this.brDepth(s.depth, top));
+        case S_END:
+          c.end();
+          level--;
           break;
-        case 'region':
-          this.callRegion(s.r, top);
+        case S_CODE: {
+          const b = w[p + 1]!;
+          if (this.opts.fuel && this.dispatch) {
+            const start = this.cfg.start[b]!;
+            charge(this, insnCount(this, start, this.cfg.end[b]!), start);
+          }
+          this.blockCode(b);
           break;
-        case 'exit':
-          c.mark(this.cfg.last[s.b]!);
+        }
+        case S_BR_IF:
+          cond(this, w[p + 1]!, w[p + 2]! !== 0);
+          c.brIf(this.brDepth(w[p + 3]!, level));
+          break;
+        case S_BR: {
+          const depth = w[p + 3]!;
+          const last = p + STRIDE < to && w[p + STRIDE] === S_END && level > 0 && kinds[level - 1] !== S_LOOP;
+          if (!(depth === 0 && last)) c.br(this.brDepth(depth, level));
+          break;
+        }
+        case S_EXIT:
+          c.mark(this.cfg.last[w[p + 1]!]!);
           this.ret(L_R0);
           break;
-        case 'setLabel':
-          c.i32Const(s.value);
+        case S_SET_LABEL:
+          c.i32Const(w[p + 3]!);
           c.localSet(L_LABEL);
           break;
-        case 'brTable':
+        case S_BR_TABLE: {
+          // br_table 0, 1, .., n - 1 with n - 1 as the default
+          const n = w[p + 3]!;
           c.localGet(L_LABEL);
-          c.brTable(s.depths, s.depths[s.depths.length - 1]!);
+          c.op(Op.br_table);
+          c.uleb(n);
+          for (let d = 0; d < n; d++) c.uleb(d);
+          c.uleb(n - 1);
           break;
+        }
       }
     }
   }
-
 
   /** Restore the caller's sp and return the i64 in local `l` (from a region: return, and the caller returns). */
   ret(l: number): void {

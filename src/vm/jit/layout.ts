@@ -34,9 +34,15 @@ export const L_LABEL = 15;
 export const L_T32 = 16;
 /** may_goto's budget, per function invocation (the kernel's hidden stack slot) */
 export const L_MAYGOTO = 17;
+/**
+ * The frame's lowest byte (fp - stackSize, i32): a stack access [r10 + off]
+ * is `local.get base` with stackSize + off as the memarg's offset, which
+ * cannot be negative (memory-access.ts).
+ */
+export const L_BASE = 18;
 export const LOCALS: ReadonlyArray<[number, ValType]> = [
   [8, I64], // r0, r6..r10, t64, t64b
-  [5, I32], // addr, fp, label, t32, may_goto budget
+  [6, I32], // addr, fp, label, t32, may_goto budget, base
 ];
 /**
  * An outlined region's function keeps the same local layout, so its code is
@@ -47,7 +53,7 @@ export const LOCALS: ReadonlyArray<[number, ValType]> = [
 export const REGION_PARAMS = 12;
 export const REGION_LOCALS: ReadonlyArray<[number, ValType]> = [
   [1, I64], // t64b
-  [5, I32], // addr, fp, label, t32, may_goto budget
+  [6, I32], // addr, fp, label, t32, may_goto budget, base
 ];
 export const REGION_RESULTS: readonly ValType[] = [...new Array<ValType>(10).fill(I64), I32, I32];
 /** eBPF register -> local index */

@@ -8,7 +8,7 @@ import type { Insn } from '../../isa/insn.js';
 import * as op from '../../isa/opcodes.js';
 import { NULL_GUARD } from '../../memory/address-space.js';
 import type { FunctionCompiler } from './function-compiler.js';
-import { FaultKind, L_ADDR, L_R0, L_T32, L_T64, L_T64B, REG } from './layout.js';
+import { FaultKind, L_ADDR, L_BASE, L_R0, L_T32, L_T64, L_T64B, REG } from './layout.js';
 import { probeAddress, probeLoadTail } from './probe-mem.js';
 import { Service } from './runtime-imports.js';
 import { Atomic, Op } from './wasm.js';
@@ -112,6 +112,14 @@ export function addr(fc: FunctionCompiler, reg: number, off: number, pc: number,
     return 0;
   }
   const sum = fc.sums.sumOf(reg);
+  // The frame pointer (r10, read-only in a verified program) or a sum of it and a constant:
+  // the frame's base local and a non-negative memarg offset, 2 bytes and one operation
+  // instead of wrap, const and add (at ~1 stack access in 7 instructions, a tenth of the code).
+  const fpOff = reg === 10 ? off : sum && sum.regs.length === 1 && sum.regs[0] === 10 ? sum.imm + off : undefined;
+  if (fpOff !== undefined && fpOff + fc.opts.stackSize >= 0) {
+    c.localGet(L_BASE);
+    return fpOff + fc.opts.stackSize;
+  }
   if (sum) {
     // the same address as wrap(reg), summed in i32 (address-sum.ts)
     c.localGet(REG[sum.regs[0]!]!);

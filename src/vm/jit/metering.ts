@@ -6,7 +6,7 @@
 import * as op from '../../isa/opcodes.js';
 import type { FunctionCompiler } from './function-compiler.js';
 import { FaultKind, fuelGlobal, G_BUDGET, L_T32, L_T64 } from './layout.js';
-import type { Stmt } from './structure.js';
+import { S_BR_IF, S_CODE, S_EXIT, S_IF, STRIDE } from './structure.js';
 import { Service } from './runtime-imports.js';
 import { Op } from './wasm.js';
 
@@ -17,32 +17,24 @@ export function insnCount(fc: FunctionCompiler, start: number, end: number): num
   return n;
 }
 
-/** Visit every basic block of a statement list, nested constructs and outlined regions included (once each). */
-function bodyWalk(fc: FunctionCompiler, list: readonly Stmt[], visit: (start: number, end: number) => void): void {
-  const todo: Array<readonly Stmt[]> = [list];
-  while (todo.length) {
-    for (const s of todo.pop()!) {
-      if (s.k === 'code') visit(fc.cfg.start[s.b]!, fc.cfg.end[s.b]!);
-      else if (s.k === 'block' || s.k === 'loop') todo.push(s.body);
-      else if (s.k === 'if') todo.push(s.then);
-      else if (s.k === 'region') todo.push(fc.regions[s.r]!.body);
-    }
-  }
-}
-
-/** The instructions of every basic block in a statement list, nested loops included (once each). */
-export function bodyCount(fc: FunctionCompiler, list: readonly Stmt[]): number {
+/**
+ * The instructions of every basic block in the statements [from, to) of the
+ * function's stream, nested loops and outlined regions included (a region's
+ * statements are a range of the same stream).
+ */
+export function bodyCount(fc: FunctionCompiler, from: number, to: number): number {
+  const w = fc.stmtList.w;
   let n = 0;
-  bodyWalk(fc, list, (start, end) => (n += insnCount(fc, start, end)));
+  for (let p = from; p < to; p += STRIDE) if (w[p] === S_CODE) n += insnCount(fc, fc.cfg.start[w[p + 1]!]!, fc.cfg.end[w[p + 1]!]!);
   return Math.max(n, 1);
 }
 
-/** The first instruction a statement list runs (for the deadline error's pc). */
-export function firstPc(fc: FunctionCompiler, list: readonly Stmt[]): number {
-  for (const s of list) {
-    if (s.k === 'code' || s.k === 'if' || s.k === 'brIf' || s.k === 'exit') return fc.cfg.start[s.b]!;
-    if (s.k === 'block' || s.k === 'loop') return firstPc(fc, s.body);
-    if (s.k === 'region') return firstPc(fc, fc.regions[s.r]!.body);
+/** The first instruction the statements [from, to) run (for the deadline error's pc). */
+export function firstPc(fc: FunctionCompiler, from: number, to: number): number {
+  const w = fc.stmtList.w;
+  for (let p = from; p < to; p += STRIDE) {
+    const k = w[p]!;
+    if (k === S_CODE || k === S_IF || k === S_BR_IF || k === S_EXIT) return fc.cfg.start[w[p + 1]!]!;
   }
   return fc.cfg.entry;
 }

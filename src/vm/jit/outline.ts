@@ -15,7 +15,8 @@
  * caches (and on this machine's paravirtualised kernel, fresh pages cost a
  * trap each); small functions reuse the same hot memory.
  *
- * A region is a run of consecutive statements of one statement list, which
+ * A region is a run of consecutive statements of one statement list (a
+ * range of the flat statement stream of structure.ts), which
  * is always single-entry in structured control flow: no branch from outside
  * the run can target a label opened inside it. Control leaves it by falling
  * off its end, by returning (an `exit`, or a tail call or LD_ABS unwinding),
@@ -29,9 +30,11 @@
  * of about `target` instructions; a statement larger than that (a block
  * or loop with a long body) stays in place and its own body is split. So a
  * region never contains another, and only the function's skeleton (its big
- * blocks and loops) and the calls remain in the function itself.
+ * blocks and loops) and the calls remain in the function itself (the
+ * function compiler calls a region where its range starts and resumes
+ * after it).
  */
-import type { Stmt } from './structure.js';
+import { S_BLOCK, S_BR, S_BR_IF, S_CODE, S_END, S_EXIT, S_IF, S_LOOP, STRIDE, type Stmts } from './structure.js';
 
 /** When to split: the defaults suit V8; tests make them small to outline every program. */
 export interface OutlineLimits {
@@ -50,8 +53,9 @@ export const REGION_RETURN = 1;
 export const REGION_ESCAPE = 2;
 
 export interface Region {
-  /** the statements, compiled at nesting `depth` of the original function */
-  body: Stmt[];
+  /** its statements: the stream's records in [from, to) (word positions) */
+  from: number;
+  to: number;
   /** number of labels open around the run in the original function */
   depth: number;
   /** absolute nesting positions (< depth) of the labels its branches escape to, innermost first */
@@ -61,99 +65,102 @@ export interface Region {
 }
 
 /**
- * Split `root` in place (replacing runs by `{ k: 'region', r }`) when the
- * function's `total` cost is larger than `limits.above`; `cost(b)` is basic
- * block b's instruction count. Returns the regions (none for a small function).
+ * Split the statement stream `s` into regions when the function's `total`
+ * cost is larger than `limits.above`; `cost(b)` is basic block b's
+ * instruction count. Returns the regions (none for a small function), in
+ * the order their lists end (inner lists first).
  *
- * One post-order walk without recursion: a list is finished after every
+ * One pass over the stream: a list is finished at its `end`, after every
  * construct in it, so its items' sizes are known then. A list is split when
  * its construct is larger than `target` (then so is every construct around
  * it), which is exactly when a top-down split would have descended into it.
- * (Sizes live in per-list arrays: a Map keyed by statement costs more than
- * the whole walk.)
+ * The open lists' items (start position and size) sit on one shared stack.
  */
-export function outline(root: Stmt[], total: number, cost: (b: number) => number, limits: OutlineLimits = DEFAULT_OUTLINE): Region[] {
+export function outline(s: Stmts, total: number, cost: (b: number) => number, limits: OutlineLimits = DEFAULT_OUTLINE): Region[] {
   if (total <= limits.above) return [];
   const regions: Region[] = [];
-  // One frame per open list (frame t's list is at nesting depth t): the list, the next index, its items' sizes.
-  const lists: Stmt[][] = [root];
-  const next: number[] = [0];
-  const itemSizes: number[][] = [[]];
-  while (lists.length) {
-    const t = lists.length - 1;
-    const list = lists[t]!;
-    const i = next[t]!;
-    if (i < list.length) {
-      next[t] = i + 1;
-      const s = list[i]!;
-      const k = s.k;
-      if (k === 'block' || k === 'loop' || k === 'if') {
-        lists.push(k === 'if' ? s.then : s.body);
-        next.push(0);
-        itemSizes.push([]);
-      } else itemSizes[t]!.push(k === 'code' ? cost(s.b) : k === 'brIf' || k === 'exit' ? 1 : 0);
+  const w = s.w;
+  // Items of the open lists: start position and size; list t's items from base[t].
+  const itemStart: number[] = [];
+  const itemSize: number[] = [];
+  /** per open list: its first item, and the item that is its construct (in the parent list; -1 for the root) */
+  const base: number[] = [0];
+  const owner: number[] = [-1];
+  for (let p = 0; p <= s.n; p += STRIDE) {
+    const k = p < s.n ? w[p]! : S_END; // the stream's end closes the root list
+    if (k === S_BLOCK || k === S_LOOP || k === S_IF) {
+      owner.push(itemStart.length);
+      itemStart.push(p);
+      itemSize.push(0);
+      base.push(itemStart.length);
+      continue;
+    }
+    if (k !== S_END) {
+      itemStart.push(p);
+      itemSize.push(k === S_CODE ? cost(w[p + 1]!) : k === S_BR_IF || k === S_EXIT ? 1 : 0);
       continue;
     }
     // The list is finished: its construct's size is the sum (an `if` adds its condition).
-    const sizes = itemSizes[t]!;
+    const t = base.length - 1;
+    const from = base[t]!;
     let n = 0;
-    for (let j = 0; j < sizes.length; j++) n += sizes[j]!;
-    lists.pop();
-    next.pop();
-    itemSizes.pop();
-    if (t > 0) {
-      const parent = lists[t - 1]!;
-      if (parent[next[t - 1]! - 1]!.k === 'if') n++;
-      itemSizes[t - 1]!.push(n);
-    }
-    if (t === 0 || n > limits.target) split(list, sizes, t, limits, regions);
+    for (let j = from; j < itemStart.length; j++) n += itemSize[j]!;
+    const o = owner.pop()!;
+    if (o >= 0 && w[itemStart[o]!] === S_IF) n++;
+    if (t === 0 || n > limits.target) split(s, itemStart, itemSize, from, p, t, limits, regions);
+    itemStart.length = from;
+    itemSize.length = from;
+    base.pop();
+    if (o >= 0) itemSize[o] = n;
   }
   return regions;
 }
 
-/** Group a list's statements into regions of about `target`; constructs larger than that stay (their lists are split). */
-function split(list: Stmt[], sizes: readonly number[], depth: number, limits: OutlineLimits, regions: Region[]): void {
-  const out: Stmt[] = [];
-  let run: Stmt[] = [];
+/**
+ * Group a list's items [from, starts.length) (the list ends at stream position
+ * `end`) into regions of about `target`; constructs larger than that stay
+ * (their lists are split).
+ */
+function split(s: Stmts, starts: readonly number[], sizes: readonly number[], from: number, end: number, depth: number, limits: OutlineLimits, regions: Region[]): void {
+  const w = s.w;
+  let run = -1; // first item of the run, if any
   let runSize = 0;
-  const flush = (): void => {
-    if (run.length && runSize >= limits.min) {
-      out.push({ k: 'region', r: regions.length });
-      regions.push({ body: run, depth, escapes: escapesOf(run, depth), size: runSize });
-    } else out.push(...run);
-    run = [];
+  /** the run ends before item upTo */
+  const flush = (upTo: number): void => {
+    if (run >= 0 && runSize >= limits.min) {
+      const a = starts[run]!;
+      const b = upTo < starts.length ? starts[upTo]! : end;
+      regions.push({ from: a, to: b, depth, escapes: escapesOf(s, a, b, depth), size: runSize });
+    }
+    run = -1;
     runSize = 0;
   };
-  for (let i = 0; i < list.length; i++) {
-    const s = list[i]!;
+  for (let i = from; i < starts.length; i++) {
     const n = sizes[i]!;
-    if (n > limits.target && (s.k === 'block' || s.k === 'loop' || s.k === 'if')) {
-      flush();
-      out.push(s);
+    const k = w[starts[i]!]!;
+    if (n > limits.target && (k === S_BLOCK || k === S_LOOP || k === S_IF)) {
+      flush(i);
       continue;
     }
-    if (runSize + n > limits.target) flush();
-    run.push(s);
+    if (runSize + n > limits.target) flush(i);
+    if (run < 0) run = i;
     runSize += n;
   }
-  flush();
-  list.length = 0;
-  list.push(...out);
+  flush(starts.length);
 }
 
-/** Labels outside a run (positions < depth) that its branches target, innermost first. */
-function escapesOf(run: readonly Stmt[], depth: number): number[] {
-  const found = new Set<number>();
-  const todo: Array<{ list: readonly Stmt[]; level: number }> = [{ list: run, level: 0 }];
-  while (todo.length) {
-    const { list, level } = todo.pop()!;
-    for (const s of list) {
-      if (s.k === 'br' || s.k === 'brIf') {
-        const p = depth + level - 1 - s.depth;
-        if (p < depth) found.add(p);
-      } else if (s.k === 'block' || s.k === 'loop') todo.push({ list: s.body, level: level + 1 });
-      else if (s.k === 'if') todo.push({ list: s.then, level: level + 1 });
-    }
+/** Labels outside the run [from, to) at nesting `depth` (positions < depth) that its branches target, innermost first. */
+function escapesOf(s: Stmts, from: number, to: number, depth: number): number[] {
+  const w = s.w;
+  const found: number[] = [];
+  let level = 0;
+  for (let p = from; p < to; p += STRIDE) {
+    const k = w[p]!;
+    if (k === S_BR || k === S_BR_IF) {
+      const q = depth + level - 1 - w[p + 3]!;
+      if (q < depth && !found.includes(q)) found.push(q);
+    } else if (k === S_BLOCK || k === S_LOOP || k === S_IF) level++;
+    else if (k === S_END) level--;
   }
-  return [...found].sort((a, b) => b - a);
+  return found.sort((a, b) => b - a);
 }
