@@ -7,7 +7,7 @@
 import * as op from '../isa/opcodes.js';
 import type { Errno } from '../errors.js';
 import type { Btf } from '../object/btf/btf.js';
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { VerifierState, Frame } from './state.js';
@@ -140,7 +140,7 @@ export function checkGlobalCall(env: Verifier, i: number, k: number): number {
       // 6.12 took), then check_reg_type against btf_ptr_types, btf_struct_ids_match, check_func_arg_reg_off
       if (a.nullable && reg.isNull) return;
       if (!isTrustedReg(reg)) invalid(`R${r} must be referenced or trusted`, 'EINVAL', [r], `argument ${j} of ${name}() is a trusted pointer: pass one the program was given trusted, or acquired`);
-      if (reg.type !== 'btf_id' || reg.btfFlags === 'untrusted' || reg.btfFlags === 'percpu' || reg.btfFlags === 'alloc' || (reg.maybeNull && !a.nullable))
+      if (reg.type !== 'btf_id' || reg.btfFlags === 'untrusted' || reg.btfFlags === 'percpu' || isMemAlloc(reg.btfFlags) || (reg.maybeNull && !a.nullable))
         invalid(`R${r} type=${regTypeStr(reg)} expected=ptr_, trusted_ptr_, rcu_ptr_`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);
       if (!pointsToStruct(env, reg, a.btfName))
         invalid(`R${r} is of type ${reg.btfName} but ${a.btfName} is expected`, 'EACCES', [r], `argument ${j} of ${name}() is a trusted pointer to struct ${a.btfName}`);

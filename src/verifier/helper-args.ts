@@ -7,7 +7,7 @@
  * from the verifier's helper lookup (Verifier.helper).
  */
 import type { HelperProto, ArgType } from '../uapi/helper-proto.js';
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
@@ -378,7 +378,7 @@ function btfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg): void {
   // PTR_TO_BTF_ID_OR_NULL (the storage helpers' owner): NULL itself skips the type check, a maybe-NULL pointer is fine
   const orNull = a.t === 'PTR_TO_BTF_ID_OR_NULL';
   if (orNull && a.reg.isNull) return;
-  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || a.reg.btfFlags === 'alloc' || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
+  if (a.reg.type !== 'btf_id' || a.reg.btfFlags === 'untrusted' || a.reg.btfFlags === 'percpu' || isMemAlloc(a.reg.btfFlags) || (a.reg.maybeNull && !orNull)) badArg(env, meta, a, 'ptr_, trusted_ptr_, rcu_ptr_');
   btfStructArg(env, meta, a, want);
 }
 
