@@ -1,5 +1,5 @@
 /**
- * The program's own linked lists (src/verifier/graph.ts, src/object/btf/graph-root.ts). The
+ * The program's own linked lists and rbtrees (src/verifier/graph.ts, src/object/btf/graph-root.ts). The
  * kernel's verdicts on the C programs of test/real-progs/graph_*.c are recorded
  * (test/real-progs.test.ts holds tsbpf to them); here: the roots the BTF declares (their
  * `__contains`, in map values, global data and allocated objects), the pointers the list
@@ -67,10 +67,26 @@ test('the list kfuncs want the head\'s own lock held and the node the head conta
   assert.equal(judge('graph_list_head_access.o').message, 'bpf_list_head cannot be accessed directly by load/store');
 });
 
+test('bpf_rbtree_add calls its less callback with two non-owning nodes, under the tree\'s lock', () => {
+  const add = judge('graph_rbtree_add.o');
+  assert.equal(add.ok, true, add.message);
+  // the callback's frame: R1 and R2 are tree_items at the node's offset (8), not NULL, not referenced
+  assert.match(add.log, /R1(_w)?=ptr_tree_item\(off=8\) R2(_w)?=ptr_tree_item\(off=8\)/);
+  assert.equal(judge('graph_rbtree_less_write.o').ok, true);
+  assert.equal(judge('graph_rbtree_less_unlock.o').message, 'can\'t spin_{lock,unlock} in rbtree cb');
+  assert.equal(judge('graph_rbtree_no_lock.o').message, 'bpf_spin_lock at off=16 must be held for bpf_rb_root');
+  // bpf_rbtree_first's node is the tree's: gone past the unlock
+  assert.equal(judge('graph_rbtree_first_after_unlock.o').message, 'R6 invalid mem access \'scalar\'');
+  // Linux 6.16 on: bpf_rbtree_remove takes an owning node too
+  assert.equal(judge('graph_rbtree_remove_owning.o').ok, true);
+});
+
 for (const engine of ['interpreter', 'jit'] as const) {
-  test(`the runtime (${engine}) refuses to run a program using a list, naming the kfunc`, async () => {
+  test(`the runtime (${engine}) refuses to run a program using a list or an rbtree, naming the kfunc`, async () => {
     using rt = new Runtime({ engine });
     await assert.rejects(rt.load(loadObjectFileSync(join(DIR, 'graph_list_wrong_lock.o'))),
       (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_list_pop_front/.test(e.message));
+    await assert.rejects(rt.load(loadObjectFileSync(join(DIR, 'graph_rbtree_first_after_unlock.o'))),
+      (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_rbtree_first/.test(e.message));
   });
 }

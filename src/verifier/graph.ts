@@ -24,8 +24,16 @@
  * (process_spin_lock): its identity is the program's BTF (ALLOC_LOCK_MAP)
  * and the pointer's id.
  *
- * Not modelled (refused as unsupported): bpf_list_front/back, the rbtree
- * kfuncs. At run time tsbpf has no allocator: the kfuncs are refused at load
+ * The rbtree kfuncs likewise (a bpf_rb_root and bpf_rb_node): bpf_rbtree_add_impl(root, node,
+ * less, meta__ign, off__k) takes an owning node as a push does, and calls `less(a, b)`
+ * synchronously, any number of times (push_callback_call with set_rbtree_add_callback_state:
+ * two non-owning nodes, r0 in [0, 1], under the caller's lock, which it may not take or release:
+ * "can't spin_{lock,unlock} in rbtree cb"); bpf_rbtree_first(root) (KF_RET_NULL) returns a
+ * non-owning node, bpf_rbtree_remove(root, node) takes a non-owning one (or, since Linux 6.16, an
+ * owning one) and returns it owning (KF_ACQUIRE | KF_RET_NULL).
+ *
+ * Not modelled (refused as unsupported): bpf_list_front/back, bpf_rbtree_root/left/right, the
+ * graph kfuncs inside an rbtree callback. At run time tsbpf has no allocator: the kfuncs are refused at load
  * (ENOTSUPP naming them; kfuncs.ts runtime 'none').
  */
 import { Reg, regTypeStr, type BtfPtrFlags } from './types.js';
@@ -36,12 +44,12 @@ import { nodeKindOf, type GraphRootInfo, type GraphRootKind } from '../object/bt
 import { progBtf } from './alloc-obj.js';
 import { markKfuncRet, releaseKfuncRef } from './kfunc-args.js';
 import { tnumStr } from './tnum.js';
+import { pushCallbackEntry, RBTREE_ADD_CB } from './callback.js';
+import { RBTREE_ADD } from './kfuncs.js';
 
 /** active_lock.ptr of a lock inside an allocated object: the program's BTF, not a map (map indices are >= 0). */
 export const ALLOC_LOCK_MAP = -1;
 
-/** The list kfuncs graph.ts judges (the names live in kfuncs.ts, which imports them from here). */
-export const LIST_KFUNCS: readonly string[] = ['bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front', 'bpf_list_pop_back'];
 
 type Fail = (errno: 'EINVAL' | 'EACCES', message: string, hint?: string) => never;
 
@@ -51,19 +59,47 @@ function failer(i: number, name: string, regno: number): Fail {
   };
 }
 
-/** check_kfunc_call for the list kfuncs. */
+/** in_rbtree_lock_required_cb: the walk is inside bpf_rbtree_add_impl's `less` callback. */
+export function inRbtreeCb(env: Verifier): boolean {
+  return env.cur.frames.some((f) => f.callbackOf === RBTREE_ADD_CB);
+}
+
+/** check_kfunc_call for the list and rbtree kfuncs. */
 export function checkGraphKfunc(env: Verifier, i: number, name: string): number {
-  const root = graphRootArg(env, i, name, 1, 'bpf_list_head');
+  // (Linux refuses some of them there, "rbtree_remove not allowed in rbtree cb", and checks the
+  // others against the lock the callback inherits; tsbpf does not model that)
+  if (inRbtreeCb(env)) throw new Reject({
+    errno: 'ENOTSUPP',
+    message: `calling kernel function ${name} inside an rbtree callback is not supported by tsbpf`,
+    insn: i,
+    rule: 'tsbpf judges the graph kfuncs outside bpf_rbtree_add\'s callback only',
+  });
+  const rb = name.startsWith('bpf_rbtree_');
+  const rootKind: GraphRootKind = rb ? 'bpf_rb_root' : 'bpf_list_head';
+  const root = graphRootArg(env, i, name, 1, rootKind);
   let r0 = Reg.unknown();
-  if (name === 'bpf_list_push_front_impl' || name === 'bpf_list_push_back_impl') {
-    const ref = graphNodeArg(env, i, name, 2, 'bpf_list_head', root);
-    constArg(env, i, 4);
-    // check_kfunc_call: the list owns the node now
+  if (name === 'bpf_list_push_front_impl' || name === 'bpf_list_push_back_impl' || name === RBTREE_ADD) {
+    const ref = graphNodeArg(env, i, name, 2, rootKind, root);
+    if (name === RBTREE_ADD) {
+      // KF_ARG_PTR_TO_CALLBACK, then push_callback_call with set_rbtree_add_callback_state
+      const less = env.readReg(3);
+      if (less.type !== 'func') throw new Reject({ errno: 'EINVAL', message: 'arg2 expected pointer to func', insn: i, regs: [3], rule: 'bpf_rbtree_add\'s less is a function of the program' });
+      constArg(env, i, 5);
+      pushCallbackEntry(env, i, less.subprog, RBTREE_ADD_CB, [graphNode(root, 'alloc_nonown'), graphNode(root, 'alloc_nonown')]);
+    } else constArg(env, i, 4);
+    // check_kfunc_call: the list or tree owns the node now
     refConvertOwningNonOwning(env, ref);
     releaseKfuncRef(env, ref);
+  } else if (name === 'bpf_rbtree_remove') {
+    removeNodeArg(env, i, name, root);
+    r0 = graphNode(root, 'alloc');
+    markKfuncRet(env, i, r0, { acquire: true, retNull: true });
+  } else if (name === 'bpf_rbtree_first') {
+    // KF_RET_NULL, then ref_set_non_owning
+    r0 = graphNode(root, 'alloc_nonown');
+    markKfuncRet(env, i, r0, { retNull: true });
   } else {
-    // mark_reg_graph_node: a T, at its node member
-    r0 = Reg.ptr('btf_id', { btfId: root.valueTypeId, btfName: root.valueName, btfFlags: 'alloc', off: root.nodeOffset });
+    r0 = graphNode(root, 'alloc');
     markKfuncRet(env, i, r0, { acquire: true, retNull: true });
   }
   const regs = env.regs();
@@ -71,6 +107,24 @@ export function checkGraphKfunc(env: Verifier, i: number, name: string): number 
   regs[0] = r0;
   if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
   return i + 1;
+}
+
+/** mark_reg_graph_node: a T, at its node member. */
+function graphNode(root: GraphRootInfo, flags: BtfPtrFlags): Reg {
+  return Reg.ptr('btf_id', { btfId: root.valueTypeId, btfName: root.valueName, btfFlags: flags, off: root.nodeOffset });
+}
+
+/**
+ * bpf_rbtree_remove's node (KF_ARG_PTR_TO_RB_NODE): a non-owning reference to a T at its node, or
+ * (Linux 6.16 on, recorded: graph_rbtree_remove_owning) an owning one, which stays the program's.
+ */
+function removeNodeArg(env: Verifier, i: number, name: string, root: GraphRootInfo): void {
+  const reg = env.readReg(2);
+  const fail = failer(i, name, 2);
+  ptrOffCheck(reg, 2, fail);
+  if (!(reg.type === 'btf_id' && ((reg.btfFlags === 'alloc_nonown' && !reg.maybeNull) || (reg.btfFlags === 'alloc' && reg.refObjId && !reg.maybeNull))))
+    fail('EINVAL', `${name} can only take non-owning or refcounted bpf_rb_node pointer`, 'pass a node bpf_rbtree_first() gave, or one added under this lock');
+  nodeAt(env, reg, 2, 'bpf_rb_root', root, fail);
 }
 
 /** check_func_arg_reg_off for a PTR_TO_BTF_ID argument: no negative or variable offset. */
@@ -124,10 +178,18 @@ function graphRootArg(env: Verifier, i: number, name: string, regno: number, kin
 function graphNodeArg(env: Verifier, i: number, name: string, regno: number, rootKind: GraphRootKind, root: GraphRootInfo): number {
   const reg = env.readReg(regno);
   const fail = failer(i, name, regno);
-  const kind = nodeKindOf(rootKind);
   ptrOffCheck(reg, regno, fail);
-  if (!(isOwning(reg.type, reg.btfFlags) && !reg.maybeNull)) fail('EINVAL', `arg#${regno - 1} expected pointer to allocated object`, 'pass &obj->node of an object bpf_obj_new() returned');
+  // (bpf_rbtree_add_impl takes any MEM_ALLOC pointer here, type_is_ptr_alloc_obj, then wants its reference)
+  const allocOk = rootKind === 'bpf_rb_root' ? reg.type === 'btf_id' && (reg.btfFlags === 'alloc' || reg.btfFlags === 'alloc_nonown') : isOwning(reg.type, reg.btfFlags);
+  if (!(allocOk && !reg.maybeNull)) fail('EINVAL', `arg#${regno - 1} expected pointer to allocated object`, 'pass &obj->node of an object bpf_obj_new() returned');
   if (!reg.refObjId) fail('EINVAL', 'allocated object must be referenced', 'pass an object the program owns (bpf_obj_new(), or popped from a list)');
+  nodeAt(env, reg, regno, rootKind, root, fail);
+  return reg.refObjId;
+}
+
+/** __process_kf_arg_ptr_to_graph_node's checks: a node member of the root's struct T, the one its __contains names. */
+function nodeAt(env: Verifier, reg: Reg, regno: number, rootKind: GraphRootKind, root: GraphRootInfo, fail: Fail): void {
+  const kind = nodeKindOf(rootKind);
   const off = reg.off;
   if (!structMeta(progBtf(env)!, reg.btfId)?.fields.some((f) => f.kind === kind && f.off === off))
     fail('EINVAL', `${kind} not found at offset=${off}`, `pass the address of a struct ${kind} member`);
@@ -135,8 +197,7 @@ function graphNodeArg(env: Verifier, i: number, name: string, regno: number, roo
   // (btf_struct_ids_match, strict: the very struct)
   if (reg.btfId !== root.valueTypeId)
     fail('EINVAL', `operation on ${rootKind} expects arg#1 ${kind} at offset=${root.nodeOffset} in struct ${root.valueName}, but arg is at offset=${off} in struct ${reg.btfName}`, hint);
-  if (off !== root.nodeOffset) fail('EINVAL', `arg#1 offset=${off}, but expected ${kind} at offset=${root.nodeOffset} in struct ${root.valueName}`, hint);
-  return reg.refObjId;
+  if (off !== root.nodeOffset) fail('EINVAL', `arg#${regno - 1} offset=${off}, but expected ${kind} at offset=${root.nodeOffset} in struct ${root.valueName}`, hint);
 }
 
 /** A `__k` argument (check_kfunc_args): a scalar, a known constant. */

@@ -36,7 +36,7 @@ import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { ProgTypeName } from '../object/spec.js';
 import { checkKptrOverlap } from './kptr.js';
 import { GRAPH_ROOT_SIZE } from '../object/btf/graph-root.js';
-import { allocLockArg, invalidateNonOwningRefs, ALLOC_LOCK_MAP } from './graph.js';
+import { allocLockArg, invalidateNonOwningRefs, inRbtreeCb, ALLOC_LOCK_MAP } from './graph.js';
 
 /** The state's held lock (the kernel's active_lock {ptr, id}): the map, and the value pointer's id. */
 export interface ActiveLock {
@@ -120,6 +120,7 @@ export function spinLockArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badA
   // spin_lock_types: a map value, or a program-allocated object (PTR_TO_BTF_ID | MEM_ALLOC, owning)
   const alloc = reg.type === 'btf_id' && reg.btfFlags === 'alloc' && !reg.maybeNull;
   if (!alloc && (reg.type !== 'map_value' || reg.maybeNull)) badArg('map_value, ptr_');
+  if (inRbtreeCb(env)) throw new Reject({ errno: 'EACCES', message: 'can\'t spin_{lock,unlock} in rbtree cb', insn: i, regs: [r], rule: 'bpf_rbtree_add\'s callback runs under the tree\'s lock' });
   const fail = (message: string, rule: string, hint?: string): never => {
     throw new Reject({ errno: 'EINVAL', message, insn: i, regs: [r], rule, ...(hint ? { hint } : {}) });
   };
