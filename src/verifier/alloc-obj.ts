@@ -41,7 +41,7 @@ import { structWalkId, kernelBtf } from './kernel-btf.js';
 import type { BtfType } from '../object/btf/types.js';
 import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
-import { releaseKfuncRef, markKfuncRet } from './kfunc-args.js';
+import { releaseKfuncRef, markKfuncRet, setKfuncResult } from './kfunc-args.js';
 
 /** The program's own BTF (env->prog->aux->btf), where local types live. */
 export function progBtf(env: Verifier): Btf | undefined {
@@ -61,11 +61,7 @@ export function checkAllocKfunc(env: Verifier, i: number, name: string): number 
   else if (name === 'bpf_obj_drop_impl') releaseRef = allocArg(env, i, name, 'alloc');
   else r0 = refcountAcquire(env, i, name);
   if (releaseRef) releaseKfuncRef(env, releaseRef);
-  const regs = env.regs();
-  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
-  regs[0] = r0;
-  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
-  return i + 1;
+  return setKfuncResult(env, i, r0);
 }
 
 function objNew(env: Verifier, i: number): Reg {

@@ -42,7 +42,7 @@ import type { Verifier } from './env.js';
 import { structMeta } from '../object/btf/struct-meta.js';
 import { nodeKindOf, type GraphRootInfo, type GraphRootKind } from '../object/btf/graph-root.js';
 import { progBtf } from './alloc-obj.js';
-import { markKfuncRet, releaseKfuncRef } from './kfunc-args.js';
+import { markKfuncRet, releaseKfuncRef, setKfuncResult } from './kfunc-args.js';
 import { tnumStr } from './tnum.js';
 import { pushCallbackEntry, RBTREE_ADD_CB } from './callback.js';
 import { RBTREE_ADD } from './kfuncs.js';
@@ -102,11 +102,7 @@ export function checkGraphKfunc(env: Verifier, i: number, name: string): number 
     r0 = graphNode(root, 'alloc');
     markKfuncRet(env, i, r0, { acquire: true, retNull: true });
   }
-  const regs = env.regs();
-  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
-  regs[0] = r0;
-  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
-  return i + 1;
+  return setKfuncResult(env, i, r0);
 }
 
 /** mark_reg_graph_node: a T, at its node member. */

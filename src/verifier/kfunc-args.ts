@@ -181,6 +181,15 @@ export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig):
   return r0;
 }
 
+/** check_kfunc_call's end: r0-r5 clobbered (clear_caller_saved_regs), r0 the result; the next instruction. */
+export function setKfuncResult(env: Verifier, i: number, r0: Reg): number {
+  const regs = env.regs();
+  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+  regs[0] = r0;
+  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  return i + 1;
+}
+
 /** check_kfunc_call's marks on the pointer r0: maybe NULL for KF_RET_NULL, referenced for KF_ACQUIRE. */
 export function markKfuncRet(env: Verifier, i: number, r0: Reg, sig: Pick<KfuncSig, 'acquire' | 'retNull'>): void {
   // check_kfunc_call: KF_RET_NULL takes an id for the NULL check, KF_ACQUIRE another for the
