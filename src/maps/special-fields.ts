@@ -1,6 +1,6 @@
 /**
  * The special fields of a map value (the kernel's btf_record): a
- * `struct bpf_spin_lock`, `struct bpf_timer` or kptr that the value's BTF
+ * `struct bpf_spin_lock`, `struct bpf_timer`, kptr or list or rbtree root that the value's BTF
  * places in it. Programs may not touch them (the verifier refuses it), and updates
  * leave them alone: the kernel's copy_map_value copies a value around its
  * special fields (a lock another thread holds stays held; a new element's
@@ -11,6 +11,7 @@
 import type { Btf } from '../object/btf/btf.js';
 import type { MapSpec } from '../object/spec.js';
 import { mapValueFields } from '../object/btf/map-fields.js';
+import { GRAPH_ROOT_SIZE } from '../object/btf/graph-root.js';
 
 /** A kptr field's size: a pointer (the runtime refuses programs using such a map: runtime/loader.ts). */
 export const KPTR_SIZE = 8;
@@ -26,6 +27,7 @@ export function specialFieldsOf(spec: MapSpec, btf: Btf | undefined): SpecialFie
   if (f?.spinLock !== undefined) out.push([f.spinLock, 4]);
   if (f?.timer !== undefined) out.push([f.timer, 16]);
   for (const k of f?.kptrs ?? []) out.push([k.off, KPTR_SIZE]);
+  for (const g of f?.graphRoots ?? []) out.push([g.off, GRAPH_ROOT_SIZE]);
   return out;
 }
 

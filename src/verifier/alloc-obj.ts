@@ -24,9 +24,9 @@
  *   of an integer one). A pointer member read whole would give a pointer to
  *   another local type, which tsbpf does not model (refused as unsupported).
  *
- * Not modelled (refused as unsupported, never misjudged): the percpu
- * variants, the graph kfuncs (bpf_list_*, bpf_rbtree_*) and the non-owning
- * references they create, a bpf_spin_lock inside an allocated object, and
+ * The list kfuncs, the non-owning references they create and a bpf_spin_lock
+ * inside an allocated object are graph.ts's. Not modelled (refused as
+ * unsupported, never misjudged): the percpu variants, the rbtree kfuncs, and
  * kptrs of local types loaded from a map (MEM_ALLOC | MEM_RCU).
  *
  * At run time tsbpf has no allocator for these objects: the kfuncs are
@@ -41,10 +41,10 @@ import { structWalkId, kernelBtf } from './kernel-btf.js';
 import type { BtfType } from '../object/btf/types.js';
 import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
-import { releaseKfuncRef, markKfuncRet } from './kfunc-args.js';
+import { releaseKfuncRef, markKfuncRet, setKfuncResult } from './kfunc-args.js';
 
 /** The program's own BTF (env->prog->aux->btf), where local types live. */
-function progBtf(env: Verifier): Btf | undefined {
+export function progBtf(env: Verifier): Btf | undefined {
   return env.input.btf as Btf | undefined;
 }
 
@@ -61,11 +61,7 @@ export function checkAllocKfunc(env: Verifier, i: number, name: string): number 
   else if (name === 'bpf_obj_drop_impl') releaseRef = allocArg(env, i, name, 'alloc');
   else r0 = refcountAcquire(env, i, name);
   if (releaseRef) releaseKfuncRef(env, releaseRef);
-  const regs = env.regs();
-  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
-  regs[0] = r0;
-  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
-  return i + 1;
+  return setKfuncResult(env, i, r0);
 }
 
 function objNew(env: Verifier, i: number): Reg {
@@ -125,7 +121,8 @@ function allocArg(env: Verifier, i: number, name: string, kind: 'alloc' | 'refco
     if (!reg.refObjId) fail('EINVAL', 'allocated object must be referenced', 'pass a pointer bpf_obj_new() returned, not yet dropped or given away');
     return reg.refObjId;
   }
-  if (!isAllocObj(reg)) fail('EINVAL', 'arg#0 is neither owning or non-owning ref', 'pass a pointer bpf_obj_new() returned');
+  // (a non-owning reference, graph.ts, is one too)
+  if (!isAllocObj(reg) && !(reg.type === 'btf_id' && reg.btfFlags === 'alloc_nonown')) fail('EINVAL', 'arg#0 is neither owning or non-owning ref', 'pass a pointer bpf_obj_new() returned');
   // reg_btf_record: a struct without special fields has no record at all, which Linux (6.18) reports as its own bug
   const meta = structMeta(progBtf(env)!, reg.btfId);
   if (!meta) throw new Reject({ errno: 'EFAULT', message: 'verifier bug: Couldn\'t find btf_record', insn: i, regs: [1], hint: 'give the struct a `struct bpf_refcount` member', rule: `argument 0 of ${name} is a struct without a bpf_refcount` });
@@ -200,7 +197,8 @@ export function isLocalKptr(env: Verifier, k: { typeId: number }, t: BtfType): b
 /**
  * is_bpf_graph_api_kfunc (Linux 6.18): the list and rbtree kfuncs and bpf_refcount_acquire, the
  * kfuncs a program may call while it holds a bpf_spin_lock (the graph's lock). tsbpf judges
- * bpf_refcount_acquire and refuses the others as unsupported (kfuncs.ts LINUX_ONLY_KFUNCS).
+ * bpf_refcount_acquire and the list kfuncs (graph.ts) and refuses the others as unsupported
+ * (kfuncs.ts LINUX_ONLY_KFUNCS).
  */
 export const GRAPH_API_KFUNCS: ReadonlySet<string> = new Set([
   'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back',

@@ -14,6 +14,7 @@ import { checkDynptrKfunc } from './dynptr-kfuncs.js';
 import { castKfuncRet } from './kfuncs-cast.js';
 import { checkThrow } from './throw.js';
 import { checkAllocKfunc } from './alloc-obj.js';
+import { checkGraphKfunc } from './graph.js';
 
 /**
  * check_kfunc_call for the kfuncs tsbpf implements (kfuncs.ts): the name
@@ -112,6 +113,7 @@ export function checkKfuncCall(env: Verifier, i: number): number {
   if (k.iter) return checkIterKfuncCall(env, i, k.effect, k.iter);
   if (k.effect === 'dynptr') return checkDynptrKfunc(env, i, name);
   if (k.effect === 'alloc') return checkAllocKfunc(env, i, name);
+  if (k.effect === 'graph') return checkGraphKfunc(env, i, name);
   const releaseRef = k.sig ? checkKfuncArgs(env, i, name, k.sig) : 0;
   if (releaseRef) releaseKfuncRef(env, releaseRef);
   const cast = k.effect === 'cast' ? castKfuncRet(env, i, name) : undefined;

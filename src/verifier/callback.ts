@@ -49,21 +49,34 @@ export function pushCallbackCall(env: Verifier, meta: CallArgMeta): void {
   else {
     args = [Reg.ptr('map_ptr', { map: meta.mapIdx }), Reg.ptr('map_key', { map: meta.mapIdx }), Reg.ptr('map_value', { map: meta.mapIdx }), regs[3]!.clone()];
   }
+  pushCallbackEntry(env, i, meta.funcTarget, id, args);
+}
+
+/**
+ * push_callback_call's entry for a callback `target` the call at `i` makes (callbackOf: the helper
+ * id, or a kfunc's pseudo id, RBTREE_ADD_CB) with the arguments `args`.
+ */
+export function pushCallbackEntry(env: Verifier, i: number, target: number, callbackOf: number, args: Reg[]): void {
+  const st = env.cur;
+  const caller = st.cur;
   // The entry keeps the caller's registers as they are at the call (the arguments included):
   // the callback's exit comes back to this call with them.
   const entry = st.clone();
   env.cur = entry;
   try {
-    enterFunc(env, i, meta.funcTarget, id, args);
+    enterFunc(env, i, target, callbackOf, args);
   } finally {
     env.cur = st;
   }
   entry.callbackUnrollDepth++;
   entry.frames[entry.frames.length - 2]!.callbackDepth++;
   caller.callbackDepth = 0;
-  entry.path = { insn: i, to: meta.funcTarget, taken: true, prev: entry.path };
-  pushStack(env, entry, meta.funcTarget, i);
+  entry.path = { insn: i, to: target, taken: true, prev: entry.path };
+  pushStack(env, entry, target, i);
 }
+
+/** Frame.callbackOf of bpf_rbtree_add_impl's `less` callback (helper ids are positive). */
+export const RBTREE_ADD_CB = -2;
 
 /**
  * set_find_vma_callback_state: the callback gets find_vma's task (the caller's R1), the VMA

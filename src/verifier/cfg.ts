@@ -48,6 +48,8 @@ export interface CfgOptions {
   allowLoops: boolean;
   /** number of arguments a helper reads (for liveness) */
   helperArgs: (id: number) => number;
+  /** a kfunc call that calls its callback synchronously (bpf_rbtree_add_impl: is_sync_callback_calling_kfunc) */
+  syncCallbackKfunc?: (insn: number) => boolean;
 }
 
 const bit = (r: number): number => 1 << r;
@@ -194,7 +196,7 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
       if (ins.src === op.BPF_PSEUDO_CALL || (ins.src === 0 && ins.imm === BPF_FUNC.timer_set_callback)) prunePoint[i] = 1;
       // (a helper that calls its callback synchronously is entered again after each call: a
       // forced checkpoint there finds the iteration that converges, do-check.ts)
-      if (callsCallback(ins)) prunePoint[i] = 1;
+      if (callsCallback(ins) || (ins.src === op.BPF_PSEUDO_KFUNC_CALL && opts.syncCallbackKfunc?.(i))) prunePoint[i] = 1;
     }
     if (ins.code === op.OP_LDDW) i++;
   }

@@ -7,6 +7,7 @@
  * (prune.ts: states_equal), and a path that comes back to the same state
  * with no progress is an infinite loop.
  */
+import { RBTREE_ADD } from './kfuncs.js';
 import { jumpTarget } from '../isa/control-flow.js';
 import * as op from '../isa/opcodes.js';
 import { Reject } from './reject.js';
@@ -111,7 +112,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   // calls its callback again after each return (the kernel's calls_callback)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
-  const isCallsCallback = callsCallback(env.insns[i]!);
+  const isCallsCallback = callsCallback(env.insns[i]!) || (env.insns[i]!.src === op.BPF_PSEUDO_KFUNC_CALL && env.insns[i]!.code === op.OP_CALL && env.input.kfuncOfInsn?.(i) === RBTREE_ADD);
   const force = isMayGoto || isIterNext || isCallsCallback;
   // Not before 2 jumps and 8 instructions since the last stored state, unless forced.
   let add = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);

@@ -7,7 +7,7 @@
  * from the verifier's helper lookup (Verifier.helper).
  */
 import type { HelperProto, ArgType } from '../uapi/helper-proto.js';
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
@@ -395,7 +395,7 @@ export const BTF_ID_ARG_TYPES = 'ptr_, trusted_ptr_, rcu_ptr_';
 
 /** check_reg_type against btf_ptr_types: a kernel object pointer, not untrusted, per-CPU or allocated, NULL only where allowed. */
 export function isBtfIdArgType(reg: Reg, nullable: boolean): boolean {
-  return reg.type === 'btf_id' && reg.btfFlags !== 'untrusted' && reg.btfFlags !== 'percpu' && reg.btfFlags !== 'alloc' && (nullable || !reg.maybeNull);
+  return reg.type === 'btf_id' && reg.btfFlags !== 'untrusted' && reg.btfFlags !== 'percpu' && !isMemAlloc(reg.btfFlags) && (nullable || !reg.maybeNull);
 }
 
 /**

@@ -7,7 +7,7 @@
  * kfunc returns a referenced pointer (maybe NULL with KF_RET_NULL) that
  * every path must release before it exits ("Unreleased reference").
  */
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { BPF_MAX_VAR_OFF } from './env.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
@@ -80,7 +80,7 @@ export function checkKfuncArgs(env: Verifier, i: number, name: string, sig: Kfun
     // pointer's offset (btf_struct_ids_match: &cgrp->self is a struct cgroup_subsys_state)
     const has = reg.type === 'map_ptr' ? 'bpf_map' : reg.btfName;
     // (a program-allocated object's struct is one of the program's BTF, never the kernel's: btf_struct_ids_match compares the BTFs too)
-    if ((has !== arg.struct || reg.off !== 0 || reg.btfFlags === 'alloc') && (reg.type !== 'btf_id' || reg.btfFlags === 'alloc' || (sig.release && reg.refObjId !== 0) || !beginsWith(env, reg, arg.struct)))
+    if ((has !== arg.struct || reg.off !== 0 || isMemAlloc(reg.btfFlags)) && (reg.type !== 'btf_id' || isMemAlloc(reg.btfFlags) || (sig.release && reg.refObjId !== 0) || !beginsWith(env, reg, arg.struct)))
       fail('EINVAL', `kernel function ${name} args#${n} expected pointer to STRUCT ${arg.struct} but R${regno} has a pointer to STRUCT ${has}`);
   });
   if (sig.release && !releaseRef)
@@ -179,6 +179,15 @@ export function kfuncRet(env: Verifier, i: number, name: string, sig: KfuncSig):
   const r0 = Reg.ptr('btf_id', { btfId: t.id, btfName: sig.ret.struct });
   markKfuncRet(env, i, r0, sig);
   return r0;
+}
+
+/** check_kfunc_call's end: r0-r5 clobbered (clear_caller_saved_regs), r0 the result; the next instruction. */
+export function setKfuncResult(env: Verifier, i: number, r0: Reg): number {
+  const regs = env.regs();
+  for (let r = 0; r <= 5; r++) regs[r] = Reg.notInit();
+  regs[0] = r0;
+  if (env.logLevel > 1) for (let r = 0; r <= 5; r++) env.scratchRegs.add(r);
+  return i + 1;
 }
 
 /** check_kfunc_call's marks on the pointer r0: maybe NULL for KF_RET_NULL, referenced for KF_ACQUIRE. */

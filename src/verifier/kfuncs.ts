@@ -22,8 +22,9 @@
  * and bpf_task_from_pid finds none).
  *
  * bpf_obj_new_impl, bpf_obj_drop_impl and bpf_refcount_acquire_impl (program-allocated
- * objects of the program's own struct types) are judged as Linux judges them (alloc-obj.ts);
- * tsbpf has no allocator for them and refuses to run a program calling them.
+ * objects of the program's own struct types) are judged as Linux judges them (alloc-obj.ts), and
+ * so are the list kfuncs (bpf_list_push_front_impl/_back_impl, bpf_list_pop_front/_back:
+ * graph.ts); tsbpf has no allocator for them and refuses to run a program calling them.
  *
  * The dynptr kfuncs (bpf_dynptr_from_skb/xdp, _slice, _slice_rdwr, _adjust, _is_null,
  * _is_rdonly, _size, _clone) are judged as Linux judges them (dynptr-kfuncs.ts).
@@ -40,7 +41,7 @@ import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 import { CAST_KFUNCS } from './kfuncs-cast.js';
 import { TCP_CA_KFUNCS, TCP_CA_HOOKS } from './kfuncs-tcp-ca.js';
 
-export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw' | 'alloc';
+export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw' | 'alloc' | 'graph';
 
 /**
  * An open-coded iterator (struct bpf_iter_<kind>, include/linux/bpf.h and kernel/bpf/helpers.c):
@@ -160,6 +161,15 @@ export function kfuncHook(type: string): KfuncHook | undefined {
   }
 }
 
+/** bpf_rbtree_add_impl: the kfunc that calls its callback (`less`) synchronously (is_sync_callback_calling_kfunc). */
+export const RBTREE_ADD = 'bpf_rbtree_add_impl';
+
+/** The list and rbtree kfuncs graph.ts judges. */
+const GRAPH_KFUNCS: readonly string[] = [
+  'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front', 'bpf_list_pop_back',
+  RBTREE_ADD, 'bpf_rbtree_remove', 'bpf_rbtree_first',
+];
+
 /** generic_kfunc_set's registrations (kfunc_init in kernel/bpf/helpers.c), as hooks. */
 const GENERIC: readonly KfuncHook[] = ['tracing', 'tc', 'xdp', 'struct_ops', 'syscall', 'cgroup'];
 /** bpf_kfunc_set_skb's and bpf_kfunc_set_xdp's registrations (bpf_kfunc_init in net/core/filter.c), as hooks. */
@@ -209,6 +219,8 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
   // program-allocated objects (alloc-obj.ts: it imports this table, so the names live here): judged;
   // tsbpf has no allocator for them, so not run
   ...['bpf_obj_new_impl', 'bpf_obj_drop_impl', 'bpf_refcount_acquire_impl'].map((name): [string, Kfunc] => [name, { name, effect: 'alloc', runtime: 'none', hooks: GENERIC }]),
+  // the program's linked lists and rbtrees (graph.ts): judged; not run (no allocator)
+  ...GRAPH_KFUNCS.map((name): [string, Kfunc] => [name, { name, effect: 'graph', runtime: 'none', hooks: GENERIC }]),
   // dynptrs (dynptr-kfuncs.ts), run by the runtime's dynptr calls (helpers/dynptr.ts)
   ...DYNPTR_KFUNCS.map((name): [string, Kfunc] => [name, {
     name, effect: 'dynptr', runtime: 'dynptr',
@@ -219,8 +231,6 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_percpu_obj_new_impl bpf_percpu_obj_drop_impl ' +
-    'bpf_list_push_front_impl bpf_list_push_back_impl bpf_list_pop_front bpf_list_pop_back ' +
-    'bpf_rbtree_remove bpf_rbtree_add_impl bpf_rbtree_first ' +
     'bpf_list_front bpf_list_back bpf_rbtree_root bpf_rbtree_left bpf_rbtree_right ' +
     'bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start').split(' '),
 );

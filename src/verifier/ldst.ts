@@ -8,7 +8,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
-import { Reg, regTypeStr } from './types.js';
+import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { Scalar } from './scalar.js';
@@ -208,7 +208,7 @@ function memAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: 
     case 'pkt_meta':
       return packetAccess(env, ptrReg, base, off, size, write, valReg, signExtend);
     case 'btf_id':
-      if (base.btfFlags === 'alloc') return allocObjAccess(env, ptrReg, base, off, size, write, signExtend);
+      if (isMemAlloc(base.btfFlags)) return allocObjAccess(env, ptrReg, base, off, size, write, signExtend);
       return btfIdAccess(env, ptrReg, base, off, size, write, signExtend);
     case 'flow_keys':
       return flowKeysAccess(env, ptrReg, base, off, size, write, val, signExtend);

@@ -35,6 +35,8 @@ import type { Reg } from './types.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { ProgTypeName } from '../object/spec.js';
 import { checkKptrOverlap } from './kptr.js';
+import { GRAPH_ROOT_SIZE } from '../object/btf/graph-root.js';
+import { allocLockArg, invalidateNonOwningRefs, inRbtreeCb, ALLOC_LOCK_MAP } from './graph.js';
 
 /** The state's held lock (the kernel's active_lock {ptr, id}): the map, and the value pointer's id. */
 export interface ActiveLock {
@@ -85,6 +87,18 @@ export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: nu
   if (!f) return;
   if (f.kptrs) checkKptrOverlap(env, ptrReg, base, off, size, direct);
   const lo = BigInt(base.off + off) + base.s.smin, hi = BigInt(base.off + off) + base.s.umax + BigInt(size);
+  // (a list or rbtree root is the kernel's too: graph.ts)
+  for (const g of f.graphRoots ?? []) {
+    if (!(lo < BigInt(g.off + GRAPH_ROOT_SIZE) && BigInt(g.off) < hi)) continue;
+    throw new Reject({
+      errno: 'EACCES',
+      message: `${g.kind} cannot be accessed directly by load/store`,
+      insn: env.idx,
+      regs: [ptrReg],
+      hint: 'use the bpf_list_* / bpf_rbtree_* kfuncs on it, holding the value\'s bpf_spin_lock',
+      rule: `the ${g.kind} field of a map value is the kernel's, not the program's`,
+    });
+  }
   for (const k of ['spinLock', 'timer'] as const) {
     const p = f[k];
     if (p === undefined || !(lo < BigInt(p + FIELD_SIZE[k]) && BigInt(p) < hi)) continue;
@@ -103,34 +117,37 @@ export function checkMapFields(env: Verifier, ptrReg: number, base: Reg, off: nu
 export function spinLockArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
   const { r, reg } = a;
   const i = meta.insn;
-  // spin_lock_types: a lock inside a program-allocated object (PTR_TO_BTF_ID | MEM_ALLOC) is not modelled
-  if (reg.type === 'btf_id' && reg.btfFlags === 'alloc' && !reg.maybeNull) throw new Reject({
-    errno: 'ENOTSUPP',
-    message: `${meta.name} of a lock in a program-allocated object is not supported by tsbpf`,
-    insn: i,
-    regs: [r],
-    rule: 'tsbpf models bpf_spin_lock fields of map values only',
-  });
-  if (reg.type !== 'map_value' || reg.maybeNull) badArg('map_value, ptr_');
+  // spin_lock_types: a map value, or a program-allocated object (PTR_TO_BTF_ID | MEM_ALLOC, owning)
+  const alloc = reg.type === 'btf_id' && reg.btfFlags === 'alloc' && !reg.maybeNull;
+  if (!alloc && (reg.type !== 'map_value' || reg.maybeNull)) badArg('map_value, ptr_');
+  if (inRbtreeCb(env)) throw new Reject({ errno: 'EACCES', message: 'can\'t spin_{lock,unlock} in rbtree cb', insn: i, regs: [r], rule: 'bpf_rbtree_add\'s callback runs under the tree\'s lock' });
   const fail = (message: string, rule: string, hint?: string): never => {
     throw new Reject({ errno: 'EINVAL', message, insn: i, regs: [r], rule, ...(hint ? { hint } : {}) });
   };
   if (!reg.s.isConst())
     fail(`R${r} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, 'the lock pointer must be at a constant offset');
+  if (alloc) return lockOrUnlock(env, meta.id === SPIN_LOCK, { map: ALLOC_LOCK_MAP, id: reg.id }, allocLockArg(env, reg), fail);
   const m = env.maps[reg.map]!;
   if (!m.btf) fail(`map '${m.name ?? ''}' has to have BTF in order to use bpf_spin_lock`, 'a lock lives in a map value typed by BTF', 'declare the map with BTF (the __type/__uint macros of a SEC(".maps") definition)');
   const at = m.fields?.spinLock;
   if (at === undefined) fail(`map '${m.name ?? ''}' has no valid bpf_spin_lock`, 'the map value has no struct bpf_spin_lock');
   const off = Number(reg.s.varOff.value) + reg.off;
   if (off !== at) fail(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${at}`, 'the pointer must be the lock field\'s address', `pass &value->lock (offset ${at})`);
+  lockOrUnlock(env, meta.id === SPIN_LOCK, { map: reg.map, id: reg.id }, undefined, fail);
+}
+
+/** process_spin_lock's end: take the lock `l`, or give it back (the non-owning references die with it). */
+function lockOrUnlock(env: Verifier, lock: boolean, l: ActiveLock, bad: string | undefined, fail: (message: string, rule: string, hint?: string) => never): void {
+  if (bad) fail(bad, 'the lock pointer must be the lock field of an object that has one');
   const st = env.cur;
-  if (meta.id === SPIN_LOCK) {
+  if (lock) {
     if (st.activeLock) fail('Locking two bpf_spin_locks are not allowed', 'a program holds one lock at a time');
-    st.activeLock = { map: reg.map, id: reg.id };
+    st.activeLock = l;
     return;
   }
   if (!st.activeLock) fail('bpf_spin_unlock without taking a lock', 'unlock a lock the program took');
-  if (st.activeLock!.map !== reg.map || st.activeLock!.id !== reg.id) fail('bpf_spin_unlock of different lock', 'unlock the lock the program took, through the same value pointer');
+  if (st.activeLock!.map !== l.map || st.activeLock!.id !== l.id) fail('bpf_spin_unlock of different lock', 'unlock the lock the program took, through the same value pointer');
+  invalidateNonOwningRefs(env);
   st.activeLock = null;
 }
 const SPIN_LOCK = 93;

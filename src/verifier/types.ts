@@ -51,9 +51,16 @@ export type DynptrType = 'local' | 'ringbuf' | 'skb' | 'xdp';
  * accept the pointer; every kind may be read through but 'percpu' (MEM_PERCPU:
  * a per-CPU kernel variable, ksym.ts). 'alloc' is MEM_ALLOC: an owning pointer to an
  * object bpf_obj_new allocated, whose btfId is a struct of the program's own BTF
- * (alloc-obj.ts); the log prints no prefix for it.
+ * (alloc-obj.ts); the log prints no prefix for it. 'alloc_nonown' is MEM_ALLOC |
+ * NON_OWN_REF: a non-owning reference to such an object, which a list or rbtree owns now
+ * (graph.ts), valid while the graph's lock is held.
  */
-export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted' | 'percpu' | 'alloc';
+export type BtfPtrFlags = '' | 'trusted' | 'rcu' | 'untrusted' | 'percpu' | 'alloc' | 'alloc_nonown';
+
+/** type_is_alloc: MEM_ALLOC, owning or not (a program-allocated object's struct is of the program's BTF). */
+export function isMemAlloc(f: BtfPtrFlags): boolean {
+  return f === 'alloc' || f === 'alloc_nonown';
+}
 
 export class Reg {
   type: RegType = 'not_init';
@@ -221,7 +228,7 @@ const REG_TYPE_BASE: Readonly<Record<RegType, string>> = {
 export function regTypeStr(r: Reg): string {
   let s = REG_TYPE_BASE[r.type];
   // reg_type_str: the flag prefixes, then "ptr_"; the log appends the struct's name
-  if (r.type === 'btf_id' && r.btfFlags && r.btfFlags !== 'alloc') s = `${r.btfFlags}_${s}`;
+  if (r.type === 'btf_id' && r.btfFlags && !isMemAlloc(r.btfFlags)) s = `${r.btfFlags}_${s}`;
   if (r.type === 'mem') s = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_mem' : 'mem');
   if (r.type === 'buf' && r.rdonly) s = 'rdonly_buf';
   // The kernel types a map-in-map lookup's result PTR_TO_MAP_VALUE_OR_NULL until the null check

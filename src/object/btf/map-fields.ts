@@ -7,6 +7,7 @@
  * (maps/special-fields.ts) copy values around them.
  */
 import type { Btf } from './btf.js';
+import { graphRootOf, type GraphRootInfo, type GraphRootKind } from './graph-root.js';
 
 /** The special fields of a map value (the kernel's btf_record), by byte offset. */
 export interface MapValueFields {
@@ -16,6 +17,18 @@ export interface MapValueFields {
   timer?: number;
   /** kptrs (8 bytes each), by offset */
   kptrs?: readonly KptrField[];
+  /** struct bpf_list_head and struct bpf_rb_root (16 bytes each), by offset (graph-root.ts) */
+  graphRoots?: readonly GraphRootField[];
+}
+
+/**
+ * A list or rbtree root of a map value: what its `__contains` tag says ('invalid' where Linux
+ * refuses the map, btf_parse_graph_root).
+ */
+export interface GraphRootField {
+  off: number;
+  kind: GraphRootKind;
+  root: GraphRootInfo | 'invalid';
 }
 
 /** The kernel's BPF_KPTR_REF, BPF_KPTR_UNREF, BPF_KPTR_PERCPU: the BTF type tag on the pointer. */
@@ -60,6 +73,7 @@ function kptrOf(btf: Btf, typeId: number): { kind: KptrKind; struct: string; typ
 const BTF_FIELDS_MAX = 11;
 
 const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
+const GRAPH_ROOTS: ReadonlySet<string> = new Set<GraphRootKind>(['bpf_list_head', 'bpf_rb_root']);
 
 /**
  * btf_parse_fields for the fields tsbpf models: where `struct bpf_spin_lock` and
@@ -70,8 +84,10 @@ const FIELD_STRUCT = { spinLock: 'bpf_spin_lock', timer: 'bpf_timer' } as const;
 export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undefined {
   const out: MapValueFields = {};
   const kptrs: KptrField[] = [];
-  // one member of a struct, or one variable of a global data section, at byte `off`
-  const field = (id: number, off: number, depth: number): void => {
+  const graphRoots: GraphRootField[] = [];
+  // one member of a struct (member `idx` of struct `owner`), or one variable of a global data
+  // section (the VAR `owner`, idx -1), at byte `off`
+  const field = (id: number, off: number, depth: number, owner: number, idx: number): void => {
     const k = kptrOf(btf, id);
     if (k === 'invalid') return;
     if (k) {
@@ -81,18 +97,24 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     const mt = btf.typeById(btf.resolve(id));
     if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.spinLock) out.spinLock ??= off;
     else if (mt.kind === 'struct' && mt.name === FIELD_STRUCT.timer) out.timer ??= off;
+    else if (mt.kind === 'struct' && GRAPH_ROOTS.has(mt.name)) graphRoots.push({ off, kind: mt.name as GraphRootKind, root: graphRootOf(btf, owner, idx, mt.name as GraphRootKind) });
     else if (mt.kind === 'struct' || mt.kind === 'union') walk(mt.id, off, depth + 1);
-    else if (mt.kind === 'array') nestedArray(mt.id, off, depth);
+    else if (mt.kind === 'array') nestedArray(mt.id, off, depth, owner, idx);
   };
   // btf_find_nested_struct: an array of structs (flattened) repeats the element's kptrs at each
   // element's offset (btf_repeat_fields, which repeats kptrs only: the kernel refuses a repeated
   // lock or timer, and tsbpf keeps the first)
-  const nestedArray = (id: number, off: number, depth: number): void => {
+  const nestedArray = (id: number, off: number, depth: number, owner: number, idx: number): void => {
     let t = btf.typeById(id);
     let nelems = 1;
     for (let d = 0; d < 32 && t.kind === 'array'; d++) {
       nelems *= t.nelems;
       t = btf.typeById(btf.resolve(t.elemTypeId));
+    }
+    // an array of list or rbtree roots: one root per element, all with the array's tag (btf_repeat_fields)
+    if (t.kind === 'struct' && GRAPH_ROOTS.has(t.name)) {
+      for (let e = 0; e < nelems; e++) graphRoots.push({ off: off + e * t.size, kind: t.name as GraphRootKind, root: graphRootOf(btf, owner, idx, t.name as GraphRootKind) });
+      return;
     }
     if (t.kind !== 'struct' && t.kind !== 'union') return;
     for (let e = 0; e < nelems; e++) walk(t.id, off + e * t.size, depth + 1);
@@ -101,7 +123,7 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     if (depth > 8) return;
     const t = btf.typeById(btf.resolve(id));
     if (t.kind !== 'struct' && t.kind !== 'union') return;
-    for (const m of t.members) field(m.typeId, base + Math.floor(m.bitOffset / 8), depth);
+    t.members.forEach((m, idx) => field(m.typeId, base + Math.floor(m.bitOffset / 8), depth, t.id, idx));
   };
   // a global data section's value (.bss, .data): its variables, each at its offset (btf_find_datasec_var)
   const datasec = (): boolean => {
@@ -109,7 +131,7 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
     if (t.kind !== 'datasec') return false;
     for (const v of t.vars) {
       const vt = btf.typeById(v.typeId);
-      if (vt.kind === 'var') field(vt.typeId, v.offset, 0);
+      if (vt.kind === 'var') field(vt.typeId, v.offset, 0, vt.id, -1);
     }
     return true;
   };
@@ -120,8 +142,9 @@ export function mapValueFields(btf: Btf, typeId: number): MapValueFields | undef
   }
   // btf_parse_fields: more than BTF_FIELDS_MAX special fields is -E2BIG, and a map whose
   // record is an error has none (map_check_btf keeps IS_ERR_OR_NULL records as no record)
-  if (kptrs.length + (out.spinLock === undefined ? 0 : 1) + (out.timer === undefined ? 0 : 1) > BTF_FIELDS_MAX) return undefined;
+  if (kptrs.length + graphRoots.length + (out.spinLock === undefined ? 0 : 1) + (out.timer === undefined ? 0 : 1) > BTF_FIELDS_MAX) return undefined;
   if (kptrs.length) out.kptrs = kptrs;
-  return out.spinLock === undefined && out.timer === undefined && !kptrs.length ? undefined : out;
+  if (graphRoots.length) out.graphRoots = graphRoots;
+  return out.spinLock === undefined && out.timer === undefined && !kptrs.length && !graphRoots.length ? undefined : out;
 }
 

@@ -11,6 +11,7 @@
  * those kinds that btf_parse_fields finds in it.
  */
 import type { Btf } from './btf.js';
+import { graphRootOf, type GraphRootInfo, type GraphRootKind } from './graph-root.js';
 
 /** btf_field_type_name of the field kinds a local struct's record holds. */
 export type AllocFieldKind = 'bpf_spin_lock' | 'bpf_list_head' | 'bpf_list_node' | 'bpf_rb_root' | 'bpf_rb_node' | 'bpf_refcount' | 'kptr';
@@ -19,6 +20,8 @@ export interface AllocField {
   off: number;
   size: number;
   kind: AllocFieldKind;
+  /** a bpf_list_head's or bpf_rb_root's `__contains` (graph-root.ts) */
+  root?: GraphRootInfo | 'invalid';
 }
 
 /** A local struct's record: its special fields, and where its bpf_refcount is (refcount_off). */
@@ -61,7 +64,7 @@ function parseStructMeta(btf: Btf, typeId: number): StructMeta | undefined {
   const fields: AllocField[] = [];
   let refcountOff: number | undefined;
   let has = false;
-  for (const mem of t.members) {
+  for (const [idx, mem] of t.members.entries()) {
     const off = Math.floor(mem.bitOffset / 8);
     const direct = btf.typeById(mem.typeId);
     const kptrs = kptrCount(btf, mem.typeId);
@@ -74,7 +77,8 @@ function parseStructMeta(btf: Btf, typeId: number): StructMeta | undefined {
     const mt = btf.typeById(btf.resolve(mem.typeId));
     if (mt.kind !== 'struct' || !ALLOC_OBJ_FIELDS.has(mt.name)) continue;
     if (direct.kind === 'struct') has = true;
-    fields.push({ off, size: mt.size, kind: mt.name as AllocFieldKind });
+    const root = mt.name === 'bpf_list_head' || mt.name === 'bpf_rb_root' ? { root: graphRootOf(btf, t.id, idx, mt.name as GraphRootKind) } : {};
+    fields.push({ off, size: mt.size, kind: mt.name as AllocFieldKind, ...root });
     if (mt.name === 'bpf_refcount') refcountOff ??= off;
   }
   if (!has) return undefined;
