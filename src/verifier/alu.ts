@@ -321,12 +321,16 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
     n.varOff = tnumSub(ps.varOff, s.varOff);
   }
   n.sync();
-  if (n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
-    if (ptr.type !== 'fp' || !env.privileged)
+  const sminOut = n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smin >= BigInt(BPF_MAX_VAR_OFF);
+  if (sminOut || n.smax >= BigInt(BPF_MAX_VAR_OFF)) {
+    // check_reg_sane_offset (EINVAL) looks at smin only. A pointer whose smax alone is out of
+    // bounds gets through it; for root (bypass_spec_v1) sanitize_check_bounds checks nothing
+    // more, so the pointer stands (it may still be compared, or handed to a helper as a number,
+    // as bpf_probe_read_kernel's source is) and its first access is refused (EACCES; the access
+    // checks look at umax). Without root this stays refused here.
+    if ((ptr.type !== 'fp' || !env.privileged) && (sminOut || !env.privileged))
       throw new Reject({
-        // check_reg_sane_offset (EINVAL) looks at smin only; a pointer whose smax alone is out
-        // of bounds gets through it and Linux refuses its first access instead (EACCES)
-        errno: n.smin <= -BigInt(BPF_MAX_VAR_OFF) || n.smin >= BigInt(BPF_MAX_VAR_OFF) ? 'EINVAL' : 'EACCES',
+        errno: sminOut ? 'EINVAL' : 'EACCES',
         message: `value ${n.smin <= -BigInt(BPF_MAX_VAR_OFF) ? n.smin : n.smax} makes ${tname} pointer be out of bounds`,
         insn: i,
         regs: [pr, offr],

@@ -17,6 +17,7 @@
  * the same everywhere. Layouts are the recorded kernel's (x86-64); a program
  * built with CO-RE against vmlinux.h gets its offsets from the same source.
  */
+import { rawTpArgFlags } from './raw-tp-null-args.js';
 import type { Btf } from '../object/btf/btf.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
@@ -397,5 +398,13 @@ export function tracingTarget(btf: Btf, attach: TracingAttach, name: string, btf
   if (attach === 'trace_raw_tp') params = params.slice(1);
   const out: TracingTarget = { attach, name, args: params.map((p) => ({ ...tracingArg(btf, p.typeId), ...(p.name ? { name: p.name } : {}) })) };
   if (proto.returnTypeId !== 0) out.ret = tracingArg(btf, proto.returnTypeId);
+  for (const [k, a] of out.args.entries()) {
+    if (a.kind !== 'btf_ptr') continue;
+    // btf_ctx_access: a parameter named `*__nullable` may be NULL; a raw tracepoint's
+    // argument may be NULL or an ERR_PTR as raw_tp_null_args lists (then it is a number)
+    const f = attach === 'trace_raw_tp' ? rawTpArgFlags(name, k) : { maybeNull: false, maybeErr: false };
+    if (f.maybeErr) out.args[k] = { kind: 'scalar', type: a.type, kindStr: a.kindStr, ptr: true, ...(a.name ? { name: a.name } : {}) };
+    else if (f.maybeNull || a.name?.endsWith('__nullable')) a.maybeNull = true;
+  }
   return out;
 }

@@ -70,6 +70,9 @@ export const KERNEL_ROOTS: readonly string[] = [
   'struct linux_binprm',
   'typedef btf_trace_sched_process_exec',
   'typedef btf_trace_kfree_skb',
+  // a raw tracepoint whose argument may hold an ERR_PTR (raw_tp_null_args: test/verifier-corpus/tracing-raw-tp-null.txt)
+  'typedef btf_trace_signal_deliver',
+  'struct k_sigaction',
   // bpf_find_vma's callback argument
   'struct vm_area_struct',
 ];
