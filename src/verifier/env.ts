@@ -165,7 +165,8 @@ export class Verifier implements MapNames {
   /** check_buffer_access: the ends of the farthest read-only and writable buffer accesses (buf.ts) */
   maxRdonlyAccess = 0;
   maxRdwrAccess = 0;
-  readonly explored = new Map<number, Checkpoint[]>();
+  /** the explored states by instruction (the kernel's explored_states): the prune points' lists */
+  readonly explored = new ExploredStates();
   readonly work: WorkItem[] = [];
   readonly stackDepth: number[] = [];
   /** async callbacks (bpf_timer_set_callback's; the kernel's is_async_cb), by first instruction: the maps they were entered with (timer.ts); stack-depth roots */
@@ -504,4 +505,29 @@ export class Verifier implements MapNames {
   
 }
 
+/**
+ * The stored states by instruction, with the Map interface the walk and its helpers use, kept in
+ * an array indexed by instruction: is_state_visited looks its list up at every prune point the
+ * walk reaches, and a Map's hashed lookup there was a third of that function's own time.
+ */
+export class ExploredStates {
+  private readonly lists: Array<Checkpoint[] | undefined> = [];
 
+  get(i: number): Checkpoint[] | undefined {
+    return this.lists[i];
+  }
+
+  set(i: number, list: Checkpoint[]): void {
+    // (the array is filled up to i first: a store far past its end would turn it into a dictionary)
+    const l = this.lists;
+    while (l.length < i) l.push(undefined);
+    l[i] = list;
+  }
+
+  /** Every instruction's list (in instruction order). */
+  values(): Checkpoint[][] {
+    const out: Checkpoint[][] = [];
+    for (const l of this.lists) if (l) out.push(l);
+    return out;
+  }
+}
