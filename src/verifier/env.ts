@@ -299,8 +299,7 @@ export class Verifier implements MapNames {
   stats(timeUs: number): VerifierStats {
     // The kernel allocates stack in 8-byte slots and reports that.
     const depths = this.cfg ? this.cfg.subprogStarts.map((_, k) => Math.ceil((this.stackDepth[k] ?? 0) / 8) * 8) : [0];
-    let maxPer = 0;
-    for (const l of this.explored.values()) maxPer = Math.max(maxPer, l.length);
+    const maxPer = this.explored.maxLength();
     return {
       processedInsns: this.processed,
       peakStates: this.peakStates,
@@ -506,7 +505,7 @@ export class Verifier implements MapNames {
 }
 
 /**
- * The stored states by instruction, with the Map interface the walk and its helpers use, kept in
+ * The stored states by instruction, with the get and set the walk and its helpers used on a Map, kept in
  * an array indexed by instruction: is_state_visited looks its list up at every prune point the
  * walk reaches, and a Map's hashed lookup there was a third of that function's own time.
  */
@@ -524,10 +523,14 @@ export class ExploredStates {
     l[i] = list;
   }
 
-  /** Every instruction's list (in instruction order). */
-  values(): Checkpoint[][] {
-    const out: Checkpoint[][] = [];
-    for (const l of this.lists) if (l) out.push(l);
-    return out;
+  /** The longest list's length (the statistics' states per instruction). */
+  maxLength(): number {
+    const l = this.lists;
+    let m = 0;
+    for (let i = 0; i < l.length; i++) {
+      const x = l[i];
+      if (x && x.length > m) m = x.length;
+    }
+    return m;
   }
 }
