@@ -120,12 +120,23 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
     a.nonZeroDivisor = (a.nonZeroDivisor ?? true) && nz;
   }
   if (d.type === 'scalar' && src.type === 'scalar') {
-    const r = Reg.scalar(d.s.clone());
+    const id = d.id, addConst = d.addConst;
+    // The result is a new scalar register: the destination itself when this state holds it alone
+    // (Frame.reg: a register shared with a stored state is copied first), changed in place rather
+    // than a new register and Scalar per instruction; a new one when it is also the operand.
+    let r: Reg;
+    if (d === src) r = Reg.scalar(d.s.clone());
+    else {
+      r = env.cur.cur.reg(ins.dst);
+      r.id = 0;
+      r.addConst = false;
+      r.linkOff = 0;
+    }
     // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
-    if (env.privileged && o === op.BPF_ADD && !alu32 && d.id && src.s.isConst()) {
+    if (env.privileged && o === op.BPF_ADD && !alu32 && id && src.s.isConst()) {
       const val = src.s.varOff.value;
-      if (!d.addConst && val <= 0x7fffffffn) {
-        r.id = d.id;
+      if (!addConst && val <= 0x7fffffffn) {
+        r.id = id;
         r.addConst = true;
         r.linkOff = Number(val);
       }

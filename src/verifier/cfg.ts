@@ -10,7 +10,7 @@
 import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successors, successorTable, type SuccessorTable } from '../isa/control-flow.js';
+import { calleeStart, isCondJump, isJump, isPseudoCall, isPseudoFunc, jumpTarget, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 
 /**
  * A helper call that calls a callback synchronously, any number of times (the kernel's
@@ -133,9 +133,10 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     if (isJump(ins)) {
-      for (const t of successors(insns, i)) {
-        if (t < 0 || t >= n || subprogOf[t] !== subprogOf[i]) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
-      }
+      // successors(insns, i) without an array per jump: the fall-through first, then the target
+      const t = jumpTarget(ins, i), fall = op.opOf(ins.code) !== op.BPF_JA;
+      if (fall && (i + 1 >= n || subprogOf[i + 1] !== subprogOf[i])) throw new CfgError(i, `jump out of range from insn ${i} to ${i + 1}`);
+      if (t < 0 || t >= n || subprogOf[t] !== subprogOf[i]) throw new CfgError(i, `jump out of range from insn ${i} to ${t}`);
     }
     if (ins.code === op.OP_LDDW) i++;
   }

@@ -7,10 +7,11 @@
  */
 import { Reg } from './types.js';
 import { tnumStr } from './tnum.js';
-import { Scalar } from './scalar.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { ctxSock } from './sock.js';
+import { loadedScalar } from './ldst.js';
+import type { CtxAccessQuery } from './progtypes/index.js';
 
 export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, val: Reg | undefined, signExtend: boolean): Reg | undefined {
   const i = env.idx;
@@ -39,7 +40,10 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
     regs: [ptrReg],
   });
   const o = base.off + off;
-  const f = env.rules.ctxAccess({ off: o, size, write, signExtend, privileged: env.privileged, ...(env.input.attachType ? { attachType: env.input.attachType } : {}) });
+  // (the query built without a spread: an object spread is a runtime call on every context access)
+  const q: CtxAccessQuery = { off: o, size, write, signExtend, privileged: env.privileged };
+  if (env.input.attachType) q.attachType = env.input.attachType;
+  const f = env.rules.ctxAccess(q);
   if (!f) {
     throw new Reject({
       errno: 'EACCES',
@@ -87,10 +91,8 @@ export function ctxAccess(env: Verifier, ptrReg: number, base: Reg, off: number,
       }
       return r;
     }
-    if (size === 8) return Reg.unknown();
-    const s = Scalar.urange(0n, (1n << BigInt(size * 8)) - 1n);
-    if (signExtend) s.signExtend(size as 1 | 2 | 4);
-    return Reg.scalar(s);
+    // (the scalar of a load the verifier knows nothing about, built once per size: ldst.ts)
+    return loadedScalar(size, signExtend);
   }
   return Reg.ptr(f as 'pkt' | 'pkt_end' | 'pkt_meta');
 }

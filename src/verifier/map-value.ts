@@ -10,11 +10,22 @@ import { Reject } from './reject.js';
 import { type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAX_VAR_OFF } from './env.js';
 import { loadedScalar } from './ldst.js';
 import { kptrAt, kptrAccess } from './kptr.js';
+import { small32, U32 } from './tnum.js';
 
 /** Bounds of a map value / memory region access with a variable offset (check_map_access, check_mem_region_access). */
 export function checkRegion(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, limit: number, what: 'map' | 'mem', direct = false): void {
-  const i = env.idx;
   const s = base.s;
+  // The common case on numbers: an offset in [0, 2^32) that fits, checked without the bigints
+  // the checks below build (BigInt() of the offset, size and limit, each a heap allocation);
+  // anything else, a failure included, goes through them, which also say why.
+  if (s.smin >= 0n && s.smin <= U32 && s.umax <= U32) {
+    const o = base.off + off, umax = small32(s.umax), lo = o + small32(s.smin);
+    if (lo >= 0 && lo + size <= limit && umax < BPF_MAX_VAR_OFF && o + umax + size <= limit) {
+      if (what === 'map' && base.type === 'map_value') checkMapFields(env, ptrReg, base, off, size, direct);
+      return;
+    }
+  }
+  const i = env.idx;
   if (s.smin < 0n && !(s.isConst()))
     throw new Reject({
       errno: 'EACCES',
