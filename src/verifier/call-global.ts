@@ -19,6 +19,7 @@ import { unreleasedRef } from './call.js';
 import { callbackDynptr, isPktSlice, processDynptrArg } from './dynptr.js';
 import { kernelBtf } from './kernel-btf.js';
 import { isTrustedReg } from './kfunc-args.js';
+import { checkExceptionCbProto } from './exception-entry.js';
 
 export function findGlobalFuncs(env: Verifier): void {
   const fi = env.input.funcInfo;
@@ -70,6 +71,7 @@ export function verifyGlobalFunc(env: Verifier, k: number, g: { start: number; t
     env.log('');
     env.log(`Validating ${p.name}() func#${k}...`);
   }
+  checkExceptionCbProto(env, k, p);
   const st = new VerifierState();
   const f = new Frame(0, -1, g.start);
   p.args.forEach((a, j) => {

@@ -22,6 +22,7 @@ import { sockRefLeak } from './sock.js';
 import { checkCallUnderLock, checkNoLock } from './spin-lock.js';
 import { GRAPH_API_KFUNCS } from './alloc-obj.js';
 import { ASYNC_CALLBACK_RET, isAsyncCallbackFrame } from './timer.js';
+import { inExceptionCb } from './exception-entry.js';
 
 export function checkCall(env: Verifier, i: number, ins: Insn): number {
   if (op.sourceOf(ins.code) === op.BPF_X) throw new Reject({
@@ -85,7 +86,9 @@ export function checkExit(env: Verifier): number {
   // check_return_code: an lsm program on a void hook never reads R0 (the reference and lock checks still apply)
   // check_resource_leak: the program may not end holding a bpf_spin_lock (first of its checks, Linux 6.18)
   if (st.frames.length === 1) checkNoLock(env, i, 'BPF_EXIT instruction in main prog');
-  const unchecked = st.frames.length === 1 && f.subprog === 0 && env.rules.retUnchecked === true;
+  // (the exception callback's exit is the program's: check_return_code's in_exception_callback_fn)
+  const programExit = f.subprog === 0 || inExceptionCb(env, f.subprog);
+  const unchecked = st.frames.length === 1 && programExit && env.rules.retUnchecked === true;
   const r0 = (st.frames.length > 1 && !f.callbackOf) || unchecked ? env.regs()[0]! : env.readReg(0);
   if (st.frames.length > 1) {
     // Return from a bpf-to-bpf call or a callback (prepare_func_exit), which refuses any stack pointer
@@ -109,7 +112,7 @@ export function checkExit(env: Verifier): number {
   }
   // an async callback (timer.ts) ends like a program of its own, with R0 checked against [0, 0]
   const asyncCb = isAsyncCallbackFrame(f);
-  if (f.subprog !== 0 && !asyncCb) return checkGlobalExit(env, i, r0);
+  if (!programExit && !asyncCb) return checkGlobalExit(env, i, r0);
   if (st.rcuLock)
     throw new Reject({
       errno: 'EINVAL',

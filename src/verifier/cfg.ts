@@ -50,6 +50,8 @@ export interface CfgOptions {
   helperArgs: (id: number) => number;
   /** a kfunc call that calls its callback synchronously (bpf_rbtree_add_impl: is_sync_callback_calling_kfunc) */
   syncCallbackKfunc?: (insn: number) => boolean;
+  /** the exception callback's first instruction (exception-entry.ts): a function, and a root of the walk, even if nothing refers to it */
+  exceptionCb?: number;
 }
 
 const bit = (r: number): number => 1 << r;
@@ -107,6 +109,11 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   const n = insns.length;
   // Function boundaries: bpf-to-bpf call targets and function-pointer lddw targets.
   const starts = new Set<number>([0]);
+  // add_subprog_and_kfunc: add_subprog(ex_cb_insn)
+  if (opts.exceptionCb !== undefined) {
+    if (opts.exceptionCb < 0 || opts.exceptionCb >= n) throw new CfgError(0, 'call to invalid destination');
+    starts.add(opts.exceptionCb);
+  }
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
     if (isPseudoCall(ins) || isPseudoFunc(ins)) {
@@ -162,7 +169,14 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
     stackEdge[sp++] = 0;
   };
   push(0);
-  while (sp) {
+  // check_cfg: after the main program's walk, the exception callback's (ex_done)
+  let exRoot = opts.exceptionCb;
+  for (;;) {
+    if (!sp) {
+      if (exRoot === undefined || state[exRoot] !== 0) break;
+      push(exRoot);
+      exRoot = undefined;
+    }
     const i = stackInsn[sp - 1]!;
     const k = stackEdge[sp - 1]!;
     const ns = off[i + 1]! - off[i]!;

@@ -31,6 +31,7 @@ import { structOpsRules } from './progtypes/struct-ops.js';
 import { checkAbnormalReturn, checkAbnormalReturnType, checkMaxStackDepth } from './stack-depth.js';
 import { findExceptionCallback } from './exception-cb.js';
 import { BPF_THROW } from './throw.js';
+import { markExceptionCbCalled } from './exception-entry.js';
 import { findGlobalFuncs, verifyGlobalFunc } from './call-global.js';
 
 // ------------------------------------------------------------------
@@ -82,11 +83,25 @@ export function bpfCheck(env: Verifier): void {
     });
     throw e;
   }
+  // bpf_find_exception_callback_insn_off (exception-cb.ts), in add_subprog_and_kfunc: a tag the kernel
+  // cannot follow refuses the load; the callback it finds is a function of its own and a second root
+  // of check_cfg (exception-entry.ts)
+  const exCb = findExceptionCallback(env.input.btf, env.input.funcInfo);
+  if (exCb.kind === 'error')
+    throw new Reject({
+      errno: exCb.errno,
+      message: exCb.message,
+      insn: 0,
+      hint: 'tag the main program with one __exception_cb(NAME) naming a global, non-hidden function the program contains',
+      rule: 'the exception callback tag names no function of the program',
+    });
+  if (exCb.kind === 'found') env.exceptionCb = exCb.insnOff;
   try {
     env.cfg = buildCfg(env.insns, {
       allowLoops: env.privileged,
       helperArgs: (id) => env.helper(id)?.proto.args.length ?? 5,
       syncCallbackKfunc: (i) => env.input.kfuncOfInsn?.(i) === RBTREE_ADD,
+      ...(env.exceptionCb !== undefined ? { exceptionCb: env.exceptionCb } : {}),
     });
   } catch (e) {
     if (e instanceof CfgError) throw new Reject({ errno: 'EINVAL', message: e.message, insn: e.insn });
@@ -114,26 +129,8 @@ export function bpfCheck(env: Verifier): void {
       rule: 'a function that may return early (LD_ABS/LD_IND, tail call) must return an integer',
     });
   }
-  // bpf_find_exception_callback_insn_off (exception-cb.ts): a tag the kernel cannot follow refuses the
-  // load; a callback it finds is verified by rules tsbpf does not model (ENOTSUPP)
-  const exCb = findExceptionCallback(env.input.btf, env.input.funcInfo);
-  if (exCb.kind === 'error')
-    throw new Reject({
-      errno: exCb.errno,
-      message: exCb.message,
-      insn: 0,
-      hint: 'tag the main program with one __exception_cb(NAME) naming a global, non-hidden function the program contains',
-      rule: 'the exception callback tag names no function of the program',
-    });
-  if (exCb.kind === 'found')
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `exception callback ${exCb.name} (bpf_throw unwinding) is not supported by tsbpf`,
-      insn: 0,
-      hint: 'remove the __exception_cb() tag: without it bpf_throw(cookie) makes the program return the cookie',
-      rule: 'exception callbacks are not supported by tsbpf',
-    });
   findGlobalFuncs(env);
+  markExceptionCbCalled(env);
   const st = new VerifierState();
   const f = new Frame(0, -1, 0);
   f.regs[1] = Reg.ptr('ctx');
@@ -154,7 +151,7 @@ export function bpfCheck(env: Verifier): void {
   // check_max_stack_depth (stack-depth.ts): the static call graph's chains, at most 8 frames and 512 bytes of stack.
   const privStackType = ['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'tracing'].includes(env.rules.name);
   const e = checkMaxStackDepth(env.insns, env.cfg.subprogStarts, (k) => env.stackDepth[k] ?? 0, privStackType, env.asyncCallbacks,
-    (i) => env.input.kfuncOfInsn?.(i) === BPF_THROW);
+    (i) => env.input.kfuncOfInsn?.(i) === BPF_THROW, env.exceptionCb);
   if (e) throw new Reject({ errno: e.errno, message: e.message, insn: e.insn, hint: e.hint, rule: e.rule });
 }
 

@@ -175,6 +175,8 @@ export class Verifier implements MapNames {
   readonly stackDepth: number[] = [];
   /** async callbacks (bpf_timer_set_callback's; the kernel's is_async_cb), by first instruction: the maps they were entered with (timer.ts); stack-depth roots */
   readonly asyncCallbacks = new Map<number, Set<number>>();
+  /** the exception callback's first instruction, when the main program names one (exception-entry.ts) */
+  exceptionCb: number | undefined = undefined;
   cur!: VerifierState;
   cp: Checkpoint | null = null;
   idx = 0;

@@ -6,9 +6,8 @@
  * BTF and the function's code through func_info
  * (bpf_find_exception_callback_insn_off, in add_subprog_and_kfunc_calls:
  * before any instruction is walked), and refuses a tag it cannot follow.
- * A program whose callback is found is then verified with the callback as a
- * subprogram of its own rules, which tsbpf does not model: such a program is
- * refused as unsupported rather than judged by rules it does not have.
+ * The callback it finds is then verified by rules of its own
+ * (exception-entry.ts).
  *
  * (libbpf 1.3+ appends the named function to the program's code,
  * bpf_prog_assign_exc_cb; older libbpf, and tsbpf's object loader, append

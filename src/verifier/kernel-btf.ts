@@ -48,6 +48,12 @@ const TRACING_TARGETS: readonly string[] = [
   'struct file',
   // iterators whose contexts hand key and value buffers (progtypes/iter.ts, buf.ts), and the meta->seq they print to
   'bpf_iter_bpf_map_elem', 'bpf_iter_sockmap', 'bpf_iter_bpf_sk_storage_map', 'struct bpf_iter_meta', 'struct seq_file',
+  // the iterators, raw tracepoints and kernel functions the kernel's selftests and real tools attach to most (suite 45)
+  'func bpf_iter_task', 'func bpf_iter_task_vma', 'func bpf_iter_cgroup', 'func bpf_iter_ksym', 'func bpf_iter_unix',
+  'struct kallsym_iter', 'struct unix_sock', 'struct unix_address', 'struct kernfs_node',
+  // and their context structs, which programs read with CO-RE
+  'struct bpf_iter__task', 'struct bpf_iter__task_vma', 'struct bpf_iter__cgroup', 'struct bpf_iter__ksym', 'struct bpf_iter__unix',
+  'typedef btf_trace_sys_enter', 'typedef btf_trace_tcp_destroy_sock', 'bpf_fentry_test4',
 ];
 
 /** Kernel objects kfuncs hand out and take (kfuncs-cpumask.ts: a bpf_cpumask is a cpumask with a count; kfuncs.ts: the cgroup kfuncs). */
@@ -57,7 +63,12 @@ const KFUNC_OBJECTS: readonly string[] = ['struct bpf_cpumask', 'struct cpumask'
  * tcp_sock): copied whole with what they embed; what they point to stays a forward declaration,
  * and a read through a pointer to one is unsupported with the shipped subset (structWalkId).
  */
-const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_sock'];
+const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_sock',
+  // bpf_cast_to_kern_ctx's of an XDP context, bpf_find_vma's callback argument (not bpf_skc_to_tcp_request_sock's
+  // tcp_request_sock: 64 KB of BTF for one helper)
+  'struct xdp_buff', 'struct vm_area_struct',
+  // skb_shinfo() as programs write it: bpf_rdonly_cast(head + end, bpf_core_type_id_kernel(struct skb_shared_info))
+  'struct skb_shared_info'];
 
 export const KERNEL_BTF_TYPES: readonly string[] = [
   'struct bpf_map',

@@ -15,10 +15,14 @@
  *   more lives on its own stack and does not count;
  * - a function that makes a tail call is not entered with 256 or more bytes
  *   of callers' stack below it (32 tail calls x 256 bytes bound the stack);
- * - no LD_ABS/LD_IND in a callback or a function a callback calls.
+ * - no LD_ABS/LD_IND in a callback or a function a callback calls;
+ * - no tail call in a function a callback calls (Linux 6.18: "cannot tail call
+ *   within callback").
  * An async callback (bpf_timer_set_callback's) runs on a stack of its own: its
  * chains are walked from it as another root, and the main program's walk
- * follows it only where a function calls it directly (not its ld_imm64).
+ * follows it only where a function calls it directly (not its ld_imm64); it may
+ * not tail-call itself. The exception callback (exception-entry.ts) is one of
+ * these, and no function may call it directly.
  */
 import { calleeStart, isPseudoCall, isPseudoFunc } from '../isa/control-flow.js';
 import { HELPER_TAIL_CALL } from '../uapi/helper-ids.js';
@@ -26,7 +30,7 @@ import type { Insn } from '../isa/insn.js';
 import * as op from '../isa/opcodes.js';
 
 export interface StackDepthError {
-  errno: 'E2BIG' | 'EACCES' | 'EINVAL';
+  errno: 'E2BIG' | 'EACCES' | 'EINVAL' | 'EFAULT';
   message: string;
   insn: number;
   hint: string;
@@ -44,6 +48,8 @@ export function checkMaxStackDepth(
   asyncCallbacks: { has(start: number): boolean } = new Set(),
   /** the instruction is a call of the kfunc bpf_throw (is_bpf_throw_kfunc) */
   isThrow: (insn: number) => boolean = () => false,
+  /** the exception callback's first instruction (mark_subprog_exc_cb: a callback, an async one) */
+  exceptionCb?: number,
 ): StackDepthError | undefined {
   const depthOf = (k: number): number => Math.ceil(stackDepth(k) / 16) * 16;
   const n = insns.length;
@@ -68,7 +74,9 @@ export function checkMaxStackDepth(
   const privStack = privStackType && !hasTailCall.some((x) => x);
   /** PRIV_STACK_ADAPTIVE: the frame is on a private stack (BPF_PRIV_STACK_MIN_SIZE = 64) */
   const adaptive = (k: number): boolean => privStack && depthOf(k) >= 64;
-  const isAsync = starts.map((s) => asyncCallbacks.has(s));
+  const isAsync = starts.map((s) => asyncCallbacks.has(s) || s === exceptionCb);
+  const exCb = exceptionCb === undefined ? -1 : starts.indexOf(exceptionCb);
+  if (exCb > 0) isCb[exCb] = true;
   // check_max_stack_depth: the async callbacks' roots, last function first, then the main program's
   for (let k = starts.length - 1; k >= 0; k--) {
     if (k && !isAsync[k]) continue;
@@ -87,6 +95,8 @@ export function checkMaxStackDepth(
     let i = starts[root]!;
     let depth = 0;
     let frame = 0;
+    // a function entered along the walk tail-calls (the kernel's tail_call_reachable, never reset within a root)
+    let tailCallReachable = false;
     for (;;) {
       // process_func: entering function idx
       if (hasLdAbs[idx] && (isCb[idx] || retProg.slice(0, frame).some((k) => isCb[k])))
@@ -112,13 +122,24 @@ export function checkMaxStackDepth(
               hint: 'return an error code from the callback and throw in the program after the helper that called it returns',
               rule: 'bpf_throw cannot unwind through a callback' };
           if (!isPseudoCall(ins) && !isPseudoFunc(ins)) continue;
-          // async callbacks don't increase the program's stack unless called directly
-          if (isPseudoFunc(ins) && isAsync[subprogOf(calleeStart(ins, i))]) continue;
+          const next = calleeStart(ins, i);
+          const callee = subprogOf(next);
+          if (isAsync[callee]) {
+            // (Linux 6.18's words; an async callback is a program of its own, which a tail call would leave)
+            if (hasTailCall[callee])
+              return { errno: 'EFAULT', message: 'verifier bug: subprog has tail_call and async cb', insn: i, hint: 'move the tail call out of the timer or exception callback',
+                rule: 'an async or exception callback cannot tail-call' };
+            // async callbacks don't increase the program's stack unless called directly
+            if (isPseudoFunc(ins)) continue;
+            if (callee === exCb)
+              return { errno: 'EINVAL', message: `insn ${i} cannot call exception cb directly`, insn: i,
+                hint: 'the exception callback runs only when bpf_throw() unwinds the program: call another function', rule: 'the exception callback is called directly' };
+          }
           retInsn[frame] = i + 1;
           retProg[frame] = idx;
-          const next = calleeStart(ins, i);
           i = next;
-          idx = subprogOf(next);
+          idx = callee;
+          if (hasTailCall[idx]) tailCallReachable = true;
           frame++;
           if (frame >= op.MAX_CALL_FRAMES)
             return { errno: 'E2BIG', message: `the call stack of ${frame} frames is too deep !`, insn: retInsn[frame - 1]! - 1,
@@ -128,7 +149,12 @@ export function checkMaxStackDepth(
           break;
         }
         if (entered) break;
-        // the end of function idx: return to the caller
+        // the end of function idx: no callback below which a function tail-calls (tail_call_reachable)
+        if (tailCallReachable && retProg.slice(0, frame).some((k) => isCb[k]))
+          return { errno: 'EINVAL', message: 'cannot tail call within callback', insn: starts[idx]!,
+            hint: 'a callback returns to the helper that called it: tail-call from the program after that helper returns',
+            rule: 'a function a callback calls makes a tail call' };
+        // return to the caller
         if (frame === 0) return undefined;
         if (!adapt(idx)) depth -= depthOf(idx);
         frame--;

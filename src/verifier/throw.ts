@@ -1,14 +1,16 @@
 /**
  * bpf_throw(u64 cookie) (Linux 6.7+, kernel/bpf/helpers.c): the kfunc that
  * unwinds the whole program at once. With no exception callback the program
- * returns the cookie; with one (`__exception_cb(NAME)`, exception-cb.ts)
- * the callback runs with the cookie and its return value is the program's.
+ * returns the cookie; with one (`__exception_cb(NAME)`, exception-cb.ts,
+ * verified as exception-entry.ts says) the callback runs with the cookie and
+ * its return value is the program's.
  *
  * The verifier's side, as Linux 6.18 judges it:
  * - check_kfunc_call: the cookie is a scalar argument; with the default
  *   callback it becomes the program's return value, so check_return_code
  *   holds R1 to the program type's return range (a global function being
- *   verified on its own only needs a scalar there);
+ *   verified on its own only needs a scalar there; with an exception callback
+ *   any scalar will do);
  * - do_check's exceptional exit (process_bpf_exit_full with exception_exit):
  *   no bpf_spin_lock, RCU read section or preemption-disabled section may be
  *   open, and no reference may be held in any frame (check_resource_leak);
@@ -33,7 +35,7 @@ export function checkThrow(env: Verifier, i: number): number {
   const cookie = env.regs()[1]!;
   if (cookie.type !== 'scalar')
     throw new Reject({ errno: 'EINVAL', message: 'R1 is not a scalar', insn: i, regs: [1], hint: 'pass the cookie, a number, in r1', rule: 'bpf_throw takes a u64 cookie' });
-  // (a program with an exception callback is refused before its walk: check.ts)
+  // (with an exception callback the cookie is its argument: exception-entry.ts)
   checkCookie(env, i);
   const st = env.cur;
   checkNoLock(env, i, BPF_THROW);
@@ -70,6 +72,8 @@ export function checkThrow(env: Verifier, i: number): number {
 function checkCookie(env: Verifier, i: number): void {
   const st = env.cur;
   const r1 = env.readReg(1);
+  // with an exception callback the cookie is the callback's argument, not the program's return value
+  if (env.exceptionCb !== undefined) return;
   if (st.frames[0]!.subprog !== 0) {
     if (r1.type !== 'scalar')
       throw new Reject({

@@ -28,6 +28,9 @@ verdict() {
   msg=$(printf '%s\n' "$out" | { grep -v -e '^libbpf: ' -e '^Error' -e '^Warning' -e '^If it used' -e '^processed ' \
     -e '^verification time' -e '^stack depth' -e '^-- END' -e '^$' || true; } | tail -1)
   case "$msg" in "failed to resolve CO-RE relocation "*) msg="invalid func unknown#195896080" ;; esac
+  # (a kernel message printed without its newline runs into the statistics: Linux 6.18's
+  # "insn N cannot call exception cb directly")
+  msg=${msg%verification time * usec}
   printf '{ "verdict": "reject", "kernelMessage": %s }\n' "$(printf '%s' "$msg" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.stringify(s)))')"
 }
 if [ -n "$one" ]; then verdict "$one"; exit 0; fi
