@@ -156,9 +156,9 @@ test('tracing targets and kfuncs are found by name, or refused saying which', ()
   call[0]!.imm = 12345;
   const unnamed = verify({ insns: call, progType: 'xdp' });
   assert.equal(unnamed.error?.kernelMessage, 'kernel btf_id 12345 is not a function');
-  const linuxOnly = verify({ insns: call, progType: 'xdp', kfuncOfInsn: () => 'bpf_list_push_front_impl' });
+  const linuxOnly = verify({ insns: call, progType: 'xdp', kfuncOfInsn: () => 'bpf_wq_start' });
   assert.equal(linuxOnly.error?.errno, 'ENOTSUPP');
-  assert.match(linuxOnly.error!.kernelMessage, /bpf_list_push_front_impl is not supported by tsbpf/);
+  assert.match(linuxOnly.error!.kernelMessage, /bpf_wq_start is not supported by tsbpf/);
 });
 
 for (const engine of ['interpreter', 'jit'] as const) {
