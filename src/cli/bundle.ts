@@ -32,10 +32,10 @@ import vm from 'node:vm';
 import { fnv1a, userCacheBase } from './cache-dir.js';
 
 /** Long commands that rewrite a chunk's cache after the one that first wrote it (see the file's comment). */
-export const LONG_COMMAND_UPGRADES = 2;
+const LONG_COMMAND_UPGRADES = 2;
 
 /** A command is long, for the code cache, from this much CPU (user + system, µs) after the loader started: a `prog run` of a small program takes about a third of it. */
-export const LONG_COMMAND_CPU_US = 100_000;
+const LONG_COMMAND_CPU_US = 100_000;
 
 /** What scripts/bundle-cli.mjs writes beside the chunks. */
 interface Manifest {

@@ -516,7 +516,7 @@ export class Verifier implements MapNames {
  * an array indexed by instruction: is_state_visited looks its list up at every prune point the
  * walk reaches, and a Map's hashed lookup there was a third of that function's own time.
  */
-export class ExploredStates {
+class ExploredStates {
   private readonly lists: Array<Checkpoint[] | undefined> = [];
 
   get(i: number): Checkpoint[] | undefined {

@@ -27,7 +27,7 @@ import type { Verifier } from './env.js';
 import type { GlobalProto } from './global-func.js';
 
 /** The exception callback's function index, or -1 (env.exceptionCb is its first instruction). */
-export function exceptionCbSubprog(env: Verifier): number {
+function exceptionCbSubprog(env: Verifier): number {
   return env.exceptionCb === undefined ? -1 : env.cfg.subprogStarts.indexOf(env.exceptionCb);
 }
 

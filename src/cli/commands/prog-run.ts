@@ -201,7 +201,7 @@ export async function run(argv: string[]): Promise<number> {
  * ownership, src/runtime/runtime.ts programFacts) as on the JIT. Repeated runs stay on the JIT,
  * whose duration `repeat` measures.
  */
-export function engineFor(values: Record<string, unknown>, repeat: number | undefined): 'jit' | 'interpreter' | 'tiered' {
+function engineFor(values: Record<string, unknown>, repeat: number | undefined): 'jit' | 'interpreter' | 'tiered' {
   if (values.jit) return 'jit';
   if (values.interpret) return 'interpreter';
   return repeat !== undefined && repeat > 1 ? 'jit' : 'tiered';
