@@ -222,13 +222,14 @@ interface PageReport {
   worker: RunReport;
 }
 
-function pageReport(dom: string, stderr: string): PageReport {
+function pageReport(dom: string, stderr: string, served: string): PageReport {
   const m = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom);
   assert.ok(m, `no <pre id="result"> in the dumped DOM:\n${dom.slice(0, 2000)}\nstderr:\n${stderr}`);
   const text = m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&');
   assert.notEqual(text, 'pending', `the page's module script never finished; Chromium's stderr:\n${stderr}`);
   const report = JSON.parse(text) as PageReport & { pageError?: string };
-  assert.equal(report.pageError, undefined, `the page failed: ${report.pageError}`);
+  // a module graph that did not load says only "could not load": name what the server saw, and Chromium's words
+  assert.equal(report.pageError, undefined, `the page failed: ${report.pageError}\n${served}\nChromium's stderr:\n${stderr}`);
   return report;
 }
 
@@ -243,7 +244,7 @@ test('the core runs in headless Chromium: parse, verify, JIT to WebAssembly, tes
   let page: PageReport;
   try {
     const { dom, stderr } = await dumpDom(chromium, `${origin}/`);
-    page = pageReport(dom, stderr);
+    page = pageReport(dom, stderr, `${requests.length} requests served; not found: ${notFound.join(' ') || 'none'}; last: ${requests.slice(-5).join(' ')}`);
   } finally {
     await stop();
   }
