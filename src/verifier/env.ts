@@ -139,7 +139,21 @@ export class Verifier implements MapNames {
   /** The static precision analysis, computed the first time pruning needs it. */
   precision(): Precision {
     return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
-      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs)));
+      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j)));
+  }
+
+  /**
+   * For the lddw at instruction j of a map pointer: the key and value sizes helper checks read
+   * through a key or value argument (mapKeyValueArg); undefined when j loads no map pointer, or
+   * for a sockmap or sockhash, whose value argument is a socket.
+   */
+  private mapSizesAt(j: number): { keySize: number; valueSize: number } | undefined {
+    const ins = this.insns[j]!;
+    if (ins.src !== op.BPF_PSEUDO_MAP_FD && ins.src !== op.BPF_PSEUDO_MAP_IDX) return undefined;
+    const m = this.input.mapOfInsn ? this.input.mapOfInsn(j) : ins.imm;
+    const info = m === undefined ? undefined : this.maps[m];
+    if (!info || info.type === 'sockmap' || info.type === 'sockhash') return undefined;
+    return { keySize: info.keySize, valueSize: info.valueSize };
   }
 
   /**
