@@ -11,9 +11,10 @@
  * spilled register alike. Precision (precision.ts) asks a finer question of
  * the slots that stay: whether a spilled scalar's *value* matters.
  *
- * Reads: a load or an atomic through r10 plus a constant reads the slots it
- * covers; through any other pointer that may point to the stack, every
- * slot; a call with an argument that may point to the stack and through
+ * Reads: a load or an atomic through r10 plus a constant, or through a
+ * register the straight line before it sets to r10 plus a constant, reads
+ * the slots it covers; through any other pointer that may point to the
+ * stack, every slot; a call with an argument that may point to the stack and through
  * which it may read (helper-protos: anything but write-only buffers and
  * non-pointers; every argument of a kfunc, a function or an unknown helper)
  * reads the slots from a known r10 offset up to the frame's top (a helper's
@@ -82,11 +83,11 @@ function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fp
   switch (cls) {
     case op.BPF_LDX:
       if (ins.src === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE; // (outside the frame: refused)
-      return stackPtrs & (1 << ins.src) ? ALL : NONE;
+      return stackPtrs & (1 << ins.src) ? viaPointer(ins.src, ins, i, slotsOf, fpOffsetAt) : NONE;
     case op.BPF_STX:
       if (op.modeOf(ins.code) !== op.BPF_ATOMIC) return NONE;
       if (ins.dst === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE;
-      return stackPtrs & (1 << ins.dst) ? ALL : NONE;
+      return stackPtrs & (1 << ins.dst) ? viaPointer(ins.dst, ins, i, slotsOf, fpOffsetAt) : NONE;
     case op.BPF_JMP:
     case op.BPF_JMP32: {
       if (op.opOf(ins.code) !== op.BPF_CALL) return NONE;
@@ -129,6 +130,16 @@ function wholeSlotWritten(ins: Insn, slotsOf: SlotsOf): readonly [number, number
 
 /** How many bytes the helper `use` called at instruction i reads through register r, when known. */
 export type ReachBytes = (i: number, r: number, use: HelperUse) => number | undefined;
+
+/**
+ * The slots an access through register r reads, r10 plus a known constant before instruction i
+ * (clang's `r1 = r10; r1 += -128; r3 = *(u64 *)(r1 + 8)`): those its bytes cover, as
+ * check_stack_read_fixed_off reads them; every slot when the offset is not known.
+ */
+function viaPointer(r: number, ins: Insn, i: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined): readonly [number, number] {
+  const base = fpOffsetAt(i, r);
+  return (base === undefined ? undefined : slotsOf(base + ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!)) ?? ALL;
+}
 
 /** computeCallerAccess asks only whether a caller's stack may be read: no offsets, no slots. */
 const NO_SLOTS_OF: SlotsOf = () => undefined;
