@@ -58,6 +58,7 @@ import type { Insn } from '../isa/insn.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
+import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 import { computeCallerAccess, computeStackLiveness } from './stack-liveness.js';
 
@@ -132,6 +133,9 @@ function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
  * that the key's bytes are initialised (check_stack_range_initialized).
  */
 export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): HelperUse {
+  // A poisoned CO-RE relocation (libbpf's bpf_core_poison_insn) is refused wherever it is
+  // reached (call-helper.ts), so a state proven safe never reaches it: it reads nothing.
+  if (!proto && helperId === POISON_HELPER_ID) return { args: 0, readsStack: false, stackArgs: 0, readsMem: 0 };
   if (!proto) return { args: ARGS, readsStack: true, wholeStack: true };
   const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
   const readsStack = proto.args.some(reads);
