@@ -172,6 +172,8 @@ export class Verifier implements MapNames {
   processed = 0;
   jmpsProcessed = 0;
   prevInsnProcessed = 0;
+  /** the processed count at which the current instruction was last recorded in the path's instruction history (noteInsnHist) */
+  private histMark = -1;
   prevJmpsProcessed = 0;
   totalStates = 0;
   curStates = 0;
@@ -300,6 +302,17 @@ export class Verifier implements MapNames {
   /** Append a final line even at log level 0 (the rejection reason). */
   logAlways(line: string): void {
     this.out.push(line);
+  }
+
+  /**
+   * Record the current instruction in the path's instruction history, once however many reasons
+   * it has (push_insn_history's cur_hist_ent): a jump point, a register spilled to or filled from
+   * the stack (INSN_F_STACK_ACCESS).
+   */
+  noteInsnHist(): void {
+    if (this.histMark === this.processed) return;
+    this.histMark = this.processed;
+    this.cur.insnHist++;
   }
 
   helper(id: number): { name: string; proto: HelperProto } | undefined {
