@@ -35,6 +35,12 @@ export interface Cfg {
   /** function index of each slot */
   subprogOf: Int32Array;
   prunePoint: Uint8Array;
+  /**
+   * where the kernel's check_cfg puts jump points (mark_jmp_point): jump targets, the instruction
+   * after a call, a function's entry and a call that calls its callback again; the walk records
+   * each one it passes in the path's instruction history (do-check.ts)
+   */
+  jmpPoint: Uint8Array;
   /** registers live before each instruction (bit n = rn) */
   liveIn: Uint16Array;
   /** static call graph: function index -> callee function indices (calls and callbacks) */
@@ -149,6 +155,7 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
   }
   // Depth-first search from insn 0 through calls: reachability and back-edges.
   const prunePoint = new Uint8Array(n);
+  const jmpPoint = new Uint8Array(n);
   const state = new Uint8Array(n); // 0 unseen, 1 on stack, 2 done
   const callees: Array<Set<number>> = subprogStarts.map(() => new Set<number>());
   const succ = successorTable(insns);
@@ -203,10 +210,16 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
     if (isCondJump(ins)) {
       prunePoint[i] = 1;
       prunePoint[jumpTarget(ins, i)] = 1;
+      jmpPoint[jumpTarget(ins, i)] = 1;
     }
-    else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) prunePoint[jumpTarget(ins, i)] = 1;
+    else if (ins.code === op.OP_JA || ins.code === op.OP_JA32) {
+      prunePoint[jumpTarget(ins, i)] = 1;
+      jmpPoint[jumpTarget(ins, i)] = 1;
+    }
     else if (ins.code === op.OP_CALL) {
       if (i + 1 < n) prunePoint[i + 1] = 1;
+      if (i + 1 < n) jmpPoint[i + 1] = 1;
+      if (callsCallback(ins)) jmpPoint[i] = 1;
       // (and an async-callback-calling helper: is_state_visited before it pushes another async state)
       if (ins.src === op.BPF_PSEUDO_CALL || (ins.src === 0 && ins.imm === BPF_FUNC.timer_set_callback)) prunePoint[i] = 1;
       // (a helper that calls its callback synchronously is entered again after each call: a
@@ -215,7 +228,10 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
     }
     if (ins.code === op.OP_LDDW) i++;
   }
-  for (const s of subprogStarts) if (s !== 0) prunePoint[s] = 1;
+  for (const s of subprogStarts) if (s !== 0) {
+    prunePoint[s] = 1;
+    jmpPoint[s] = 1;
+  }
   // Liveness: backward fixpoint over the successor relation.
   const use = new Uint16Array(n), def = new Uint16Array(n), liveIn = new Uint16Array(n);
   for (let i = 0; i < n; i++) {
@@ -236,5 +252,5 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
       }
     }
   }
-  return { subprogStarts, subprogOf, prunePoint, liveIn, callees, succ };
+  return { subprogStarts, subprogOf, prunePoint, jmpPoint, liveIn, callees, succ };
 }

@@ -66,6 +66,8 @@ function runPath(env: Verifier, from: number): void {
       }
     }
     startOfPath = false;
+    // do_check: a jump point goes into the path's instruction history (after is_state_visited)
+    if (env.cfg.jmpPoint[i]) env.noteInsnHist();
     if (env.logLevel > 0) {
       if (env.logLevel > 1) {
         env.scratchRegs.clear();
@@ -113,7 +115,9 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
   const isCallsCallback = callsCallback(env.insns[i]!) || (env.insns[i]!.src === op.BPF_PSEUDO_KFUNC_CALL && env.insns[i]!.code === op.OP_CALL && env.input.kfuncOfInsn?.(i) === RBTREE_ADD);
-  const force = isMayGoto || isIterNext || isCallsCallback;
+  // (and a path whose instruction history since its last checkpoint grew past 40 entries: the
+  // kernel forces one to avoid accumulating an infinitely long history)
+  const force = isMayGoto || isIterNext || isCallsCallback || cur.insnHist > 40;
   // Not before 2 jumps and 8 instructions since the last stored state, unless forced.
   let add = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   const statesCnt = list ? list.length : 0;
@@ -175,6 +179,8 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.processed;
+  // a new checkpoint starts the path's history afresh (insn_hist_start = insn_hist_end)
+  cur.insnHist = 0;
   const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1 };
   env.cp = cp;
   env.totalStates++;

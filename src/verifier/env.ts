@@ -139,7 +139,21 @@ export class Verifier implements MapNames {
   /** The static precision analysis, computed the first time pruning needs it. */
   precision(): Precision {
     return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
-      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs)));
+      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j)));
+  }
+
+  /**
+   * For the lddw at instruction j of a map pointer: the key and value sizes helper checks read
+   * through a key or value argument (mapKeyValueArg); undefined when j loads no map pointer, or
+   * for a sockmap or sockhash, whose value argument is a socket.
+   */
+  private mapSizesAt(j: number): { keySize: number; valueSize: number } | undefined {
+    const ins = this.insns[j]!;
+    if (ins.src !== op.BPF_PSEUDO_MAP_FD && ins.src !== op.BPF_PSEUDO_MAP_IDX) return undefined;
+    const m = this.input.mapOfInsn ? this.input.mapOfInsn(j) : ins.imm;
+    const info = m === undefined ? undefined : this.maps[m];
+    if (!info || info.type === 'sockmap' || info.type === 'sockhash') return undefined;
+    return { keySize: info.keySize, valueSize: info.valueSize };
   }
 
   /**
@@ -158,6 +172,8 @@ export class Verifier implements MapNames {
   processed = 0;
   jmpsProcessed = 0;
   prevInsnProcessed = 0;
+  /** the processed count at which the current instruction was last recorded in the path's instruction history (noteInsnHist) */
+  private histMark = -1;
   prevJmpsProcessed = 0;
   totalStates = 0;
   curStates = 0;
@@ -289,6 +305,17 @@ export class Verifier implements MapNames {
   /** Append a final line even at log level 0 (the rejection reason). */
   logAlways(line: string): void {
     this.out.push(line);
+  }
+
+  /**
+   * Record the current instruction in the path's instruction history, once however many reasons
+   * it has (push_insn_history's cur_hist_ent): a jump point, a register spilled to or filled from
+   * the stack (INSN_F_STACK_ACCESS).
+   */
+  noteInsnHist(): void {
+    if (this.histMark === this.processed) return;
+    this.histMark = this.processed;
+    this.cur.insnHist++;
   }
 
   helper(id: number): { name: string; proto: HelperProto } | undefined {

@@ -58,6 +58,7 @@ import type { Insn } from '../isa/insn.js';
 import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
+import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 import { computeCallerAccess, computeStackLiveness } from './stack-liveness.js';
 
@@ -95,6 +96,21 @@ export interface HelperUse {
    * left out (stack-liveness.ts).
    */
   readsMem?: number;
+  /**
+   * per register r (index 1..5), how far the helper's checks read through it when it points to
+   * the stack: its map's key or value size, or the constant in the size argument after it
+   * (check_helper_mem_access's access size); absent: anywhere up to the frame's top
+   */
+  reach?: readonly (ArgReach | undefined)[];
+}
+
+/** Where the number of bytes a helper reads through a pointer argument comes from (HelperUse.reach). */
+export type ArgReach = { readonly map: number; readonly part: 'key' | 'value' } | { readonly sizeArg: number };
+
+/** A map's key and value sizes, for the lddw of its pointer. */
+export interface MapSizes {
+  keySize: number;
+  valueSize: number;
 }
 
 /** Argument types that never read the memory they may point to: non-pointers and write-only buffers (MEM_UNINIT). */
@@ -117,19 +133,29 @@ function isSecondLddwSlot(insns: readonly Insn[], i: number): boolean {
  * that the key's bytes are initialised (check_stack_range_initialized).
  */
 export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): HelperUse {
+  // A poisoned CO-RE relocation (libbpf's bpf_core_poison_insn) is refused wherever it is
+  // reached (call-helper.ts), so a state proven safe never reaches it: it reads nothing.
+  if (!proto && helperId === POISON_HELPER_ID) return { args: 0, readsStack: false, stackArgs: 0, readsMem: 0 };
   if (!proto) return { args: ARGS, readsStack: true, wholeStack: true };
   const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
   const readsStack = proto.args.some(reads);
   if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS, wholeStack: true };
   let m = 0, st = 0, keys = 0, rm = 0;
+  const mapArg = proto.args.indexOf('CONST_MAP_PTR');
+  const reach: (ArgReach | undefined)[] = [];
   proto.args.forEach((t, k) => {
     if (k < 5 && t !== 'ANYTHING') m |= bit(k + 1);
     if (k < 5 && !ARGS_NOT_READING_MEM.has(t)) rm |= bit(k + 1);
     if (k < 5 && reads(t)) st |= bit(k + 1);
     if (k < 5 && t === 'PTR_TO_MAP_KEY') keys |= bit(k + 1);
+    // check_func_arg: a map key or value is key_size / value_size bytes of the map argument's
+    // map; a memory argument is as long as the size argument after it says (check_mem_size_reg)
+    if (k >= 5) return;
+    if ((t === 'PTR_TO_MAP_KEY' || t === 'PTR_TO_MAP_VALUE') && mapArg >= 0 && mapArg < 5) reach[k + 1] = { map: mapArg + 1, part: t === 'PTR_TO_MAP_KEY' ? 'key' : 'value' };
+    const next = proto.args[k + 1];
+    if ((t === 'PTR_TO_MEM' || t === 'PTR_TO_MEM_OR_NULL') && k + 1 < 5 && (next === 'CONST_SIZE' || next === 'CONST_SIZE_OR_ZERO')) reach[k + 1] = { sizeArg: k + 2 };
   });
-  const mapArg = proto.args.indexOf('CONST_MAP_PTR');
-  return { args: m, readsStack, stackArgs: st, readsMem: rm, ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
+  return { args: m, readsStack, stackArgs: st, readsMem: rm, ...(reach.length ? { reach } : {}), ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
 }
 
 /** An 8-byte BPF_MEM store of a register through a pointer other than r10 (what may fill a kptr field). */
@@ -489,6 +515,24 @@ function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r
   return undefined;
 }
 
+/**
+ * The constant register r holds before instruction i, when the straight line leading to i sets it
+ * last with a move of an immediate (clang's `r2 = 64` before a helper call); otherwise undefined.
+ */
+function constBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
+  if (blockStart[i]) return undefined;
+  for (let j = i - 1; j >= 0; j--) {
+    if (isSecondLddwSlot(insns, j)) continue;
+    const ins = insns[j]!;
+    // BPF_MOV | BPF_K, off 0: a 64-bit move sign-extends the immediate, a 32-bit one zero-extends it
+    if (ins.code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_K) && ins.dst === r && ins.off === 0) return ins.imm;
+    if (ins.code === (op.BPF_ALU | op.BPF_MOV | op.BPF_K) && ins.dst === r && ins.off === 0) return ins.imm >>> 0;
+    if (writesReg(ins, r)) return undefined;
+    if (blockStart[j]) return undefined;
+  }
+  return undefined;
+}
+
 /** Whether the instruction may write register r (conservatively: any doubt is a yes). */
 function writesReg(ins: Insn, r: number): boolean {
   const cls = op.classOf(ins.code);
@@ -552,6 +596,7 @@ export function computePrecise(
   mapKeySize: (lddw: number) => number | undefined = () => undefined,
   table: SuccessorTable = successorTable(insns),
   storeSinks = false,
+  mapSizes: (lddw: number) => MapSizes | undefined = () => undefined,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -624,7 +669,17 @@ export function computePrecise(
     return at;
   };
   const spIn = mayPoint(bit(10), bit(10) | ARGS, bit(10));
-  const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse);
+  // How many bytes a helper call at i reads through r (HelperUse.reach), when the straight line
+  // before the call tells: its map's lddw, or a constant moved into the size register.
+  const reachBytes = (i: number, r: number, use: HelperUse): number | undefined => {
+    const a = use.reach?.[r];
+    if (!a) return undefined;
+    if ('sizeArg' in a) return constBefore(insns, blockStart, i, a.sizeArg);
+    const j = lddwBefore(insns, blockStart, i, a.map);
+    const m = j === undefined ? undefined : mapSizes(j);
+    return m === undefined ? undefined : a.part === 'key' ? m.keySize : m.valueSize;
+  };
+  const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse, reachBytes);
   const ctxIn = mayPoint(bit(1), ARGS, 0, spIn);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack

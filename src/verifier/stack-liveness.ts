@@ -11,13 +11,16 @@
  * spilled register alike. Precision (precision.ts) asks a finer question of
  * the slots that stay: whether a spilled scalar's *value* matters.
  *
- * Reads: a load or an atomic through r10 plus a constant reads the slots it
- * covers; through any other pointer that may point to the stack, every
- * slot; a call with an argument that may point to the stack and through
+ * Reads: a load or an atomic through r10 plus a constant, or through a
+ * register the straight line before it sets to r10 plus a constant, reads
+ * the slots it covers; through any other pointer that may point to the
+ * stack, every slot; a call with an argument that may point to the stack and through
  * which it may read (helper-protos: anything but write-only buffers and
  * non-pointers; every argument of a kfunc, a function or an unknown helper)
- * reads the slots from a known r10 offset up to the frame's top, or every
- * slot when the offset is not known; a bpf-to-bpf function and a helper's
+ * reads the slots from a known r10 offset up to the frame's top (a helper's
+ * map key or value, or a buffer whose size argument is a constant set just
+ * before the call: that many bytes, as check_helper_mem_access checks), or
+ * every slot when the offset is not known; a bpf-to-bpf function and a helper's
  * callback may step the pointer down too, so a call to one reads every
  * slot. An exit ends the frame.
  *
@@ -31,9 +34,10 @@
  * ringbuf dynptr) without counting as a read, as in the kernel, whose
  * destroy_if_dynptr_stack_slot marks nothing read: the reference such a
  * dynptr holds must match in states_equal's reference check, and a safe
- * explored state that holds it elsewhere releases it there. Unlike the
- * kernel's, a store does not screen the slot from reads after it: the
- * analysis stays a plain union.
+ * explored state that holds it elsewhere releases it there. As in the
+ * kernel (REG_LIVE_WRITTEN), an 8-byte store through r10 that covers a slot
+ * whole screens it from the reads after it: before that store the slot is
+ * live only if some path reads it first. A narrower store screens nothing.
  *
  * A caller's slots are read after the call returns, from the instruction
  * after it, and, while the callee runs, only through pointers the callee was
@@ -74,16 +78,16 @@ function reachesAround(ins: Insn, helperUse: (id: number) => HelperUse): boolean
  * stack before it and, for r1..r5, the constant r10 offset they hold when known.
  */
 function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined,
-  helperUse: (id: number) => HelperUse): readonly [number, number] {
+  helperUse: (id: number) => HelperUse, reachBytes?: ReachBytes): readonly [number, number] {
   const cls = op.classOf(ins.code);
   switch (cls) {
     case op.BPF_LDX:
       if (ins.src === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE; // (outside the frame: refused)
-      return stackPtrs & (1 << ins.src) ? ALL : NONE;
+      return stackPtrs & (1 << ins.src) ? viaPointer(ins.src, ins, i, slotsOf, fpOffsetAt) : NONE;
     case op.BPF_STX:
       if (op.modeOf(ins.code) !== op.BPF_ATOMIC) return NONE;
       if (ins.dst === 10) return slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) ?? NONE;
-      return stackPtrs & (1 << ins.dst) ? ALL : NONE;
+      return stackPtrs & (1 << ins.dst) ? viaPointer(ins.dst, ins, i, slotsOf, fpOffsetAt) : NONE;
     case op.BPF_JMP:
     case op.BPF_JMP32: {
       if (op.opOf(ins.code) !== op.BPF_CALL) return NONE;
@@ -93,10 +97,14 @@ function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fp
       // helper reading only [ptr, ptr + size) does not.
       if (via && reachesAround(ins, helperUse)) return ALL;
       let lo = 0, hi = 0;
+      const use = op.sourceOf(ins.code) === op.BPF_K && ins.src === op.BPF_PSEUDO_HELPER ? helperUse(ins.imm) : undefined;
       for (let r = 1; r <= 5; r++) {
         if (!(via & (1 << r))) continue;
         const off = fpOffsetAt(i, r);
-        const s = off === undefined ? undefined : slotsOf(off, -off);
+        // [off, off + size) when the call's size is known (a map's key or value, a constant
+        // length: check_helper_mem_access), else up to the frame's top
+        const size = off === undefined || !use || !reachBytes ? undefined : reachBytes(i, r, use);
+        const s = off === undefined ? undefined : slotsOf(off, size !== undefined && size > 0 && size <= -off ? size : -off);
         if (!s) return ALL;
         lo |= s[0];
         hi |= s[1];
@@ -105,6 +113,32 @@ function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fp
     }
   }
   return NONE;
+}
+
+/**
+ * The slot an 8-byte store through r10 at a slot boundary overwrites whole: what any path reads
+ * there after it is what it stored, never what was there before (the kernel's REG_LIVE_WRITTEN,
+ * set by check_stack_write_fixed_off only when size == BPF_REG_SIZE, which stops mark_reg_read's
+ * walk up the parentage chain; liveness.c's must_write in later kernels).
+ */
+function wholeSlotWritten(ins: Insn, slotsOf: SlotsOf): readonly [number, number] | undefined {
+  const cls = op.classOf(ins.code);
+  if ((cls !== op.BPF_STX && cls !== op.BPF_ST) || op.modeOf(ins.code) !== op.BPF_MEM) return undefined;
+  if (ins.dst !== 10 || op.sizeOf(ins.code) !== op.BPF_DW || ins.off % 8 !== 0) return undefined;
+  return slotsOf(ins.off, 8);
+}
+
+/** How many bytes the helper `use` called at instruction i reads through register r, when known. */
+export type ReachBytes = (i: number, r: number, use: HelperUse) => number | undefined;
+
+/**
+ * The slots an access through register r reads, r10 plus a known constant before instruction i
+ * (clang's `r1 = r10; r1 += -128; r3 = *(u64 *)(r1 + 8)`): those its bytes cover, as
+ * check_stack_read_fixed_off reads them; every slot when the offset is not known.
+ */
+function viaPointer(r: number, ins: Insn, i: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined): readonly [number, number] {
+  const base = fpOffsetAt(i, r);
+  return (base === undefined ? undefined : slotsOf(base + ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!)) ?? ALL;
 }
 
 /** computeCallerAccess asks only whether a caller's stack may be read: no offsets, no slots. */
@@ -122,29 +156,37 @@ export function computeStackLiveness(
   slotsOf: SlotsOf,
   fpOffsetAt: (i: number, r: number) => number | undefined,
   helperUse: (id: number) => HelperUse,
+  reachBytes?: ReachBytes,
 ): Uint32Array {
   const n = insns.length;
   const { off, to, second } = succ;
   const live = new Uint32Array(2 * n);
   const own = new Uint32Array(2 * n);
+  // the slot an instruction overwrites whole (all bits set: none), screening it from reads after it
+  const keep = new Uint32Array(2 * n).fill(ALL_SLOTS);
   for (let i = 0; i < n; i++) {
     if (second[i]) continue;
-    const a = readSlots(insns[i]!, i, stackPtrsIn[i]!, slotsOf, fpOffsetAt, helperUse);
+    const a = readSlots(insns[i]!, i, stackPtrsIn[i]!, slotsOf, fpOffsetAt, helperUse, reachBytes);
     own[2 * i] = a[0];
     own[2 * i + 1] = a[1];
+    const w = wholeSlotWritten(insns[i]!, slotsOf);
+    if (w) {
+      keep[2 * i] = ~w[0] >>> 0;
+      keep[2 * i + 1] = ~w[1] >>> 0;
+    }
   }
   for (let changed = true; changed; changed &&= !succ.forward) {
     changed = false;
     for (let i = n - 1; i >= 0; i--) {
       if (second[i]) continue;
-      let lo = own[2 * i]!, hi = own[2 * i + 1]!;
+      let lo = 0, hi = 0;
       for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
         const t = to[e]!;
         lo |= live[2 * t]!;
         hi |= live[2 * t + 1]!;
       }
-      lo >>>= 0;
-      hi >>>= 0;
+      lo = ((lo & keep[2 * i]!) | own[2 * i]!) >>> 0;
+      hi = ((hi & keep[2 * i + 1]!) | own[2 * i + 1]!) >>> 0;
       if (lo !== live[2 * i] || hi !== live[2 * i + 1]) {
         live[2 * i] = lo;
         live[2 * i + 1] = hi;

@@ -100,7 +100,9 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
       hint: 'store stack pointers only in the function\'s own stack frame',
       rule: 'a stack pointer is written into a caller\'s stack frame',
     });
-    // A whole-register spill keeps the register state (save_register_state).
+    // A whole-register spill keeps the register state (save_register_state); the kernel records
+    // it in the path's history when it is a pointer or a privileged scalar.
+    if (env.privileged || val.type !== 'scalar') env.noteInsnHist();
     slot.t.fill(STACK_SPILL);
     slot.spilled = val.clone();
     return;
@@ -114,6 +116,8 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     rule: 'a pointer is stored with a partial-width store',
   });
   if (val && val.type === 'scalar' && aligned && env.privileged) {
+    // (check_stack_write_fixed_off keeps INSN_F_STACK_ACCESS for any privileged scalar spill at a slot boundary)
+    env.noteInsnHist();
     // A narrower spill of a scalar keeps its value when it fits (the kernel tracks 1/2/4-byte spills too).
     const fits = val.s.umax < (1n << BigInt(size * 8));
     const wasSpill = slot.isSpill;
@@ -131,6 +135,7 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     // check_stack_write_fixed_off: a privileged BPF_ST at a slot boundary spills the immediate
     // (sign-extended) as a known scalar of the store's width, like a register spill, so that
     // fills count its bytes as a spill, not as STACK_ZERO/STACK_MISC.
+    env.noteInsnHist();
     if (slot.isSpill || slot.spilled) { for (let j = 0; j < 8; j++) if (slot.t[j] === STACK_SPILL) slot.t[j] = STACK_MISC; }
     for (let j = 8 - size; j < 8; j++) slot.t[j] = STACK_SPILL;
     for (let j = 0; j < 8 - size; j++) if (slot.t[j] !== STACK_INVALID && slot.t[j] !== STACK_ZERO) slot.t[j] = STACK_MISC;
@@ -176,6 +181,7 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
     // check_stack_read_fixed_off: only a whole 8-byte spill read back whole is the register; an
     // 8-byte read over a narrower spill is built from the slot's bytes below.
     if (size === 8 && aligned && spillBytes === 8) {
+      env.noteInsnHist(); // a register fill (INSN_F_STACK_ACCESS kept)
       return sp.clone();
     }
     if (sp.type !== 'scalar') {
@@ -193,6 +199,7 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
     // (check_stack_read_fixed_off breaks the relation only on a narrowing fill). A sign-extending
     // fill may change the value, so it is never linked.
     if (aligned && size <= spillBytes) {
+      env.noteInsnHist();
       const r = sp.clone();
       if (size < 8) {
         const fits = r.s.umax < (1n << BigInt(size * 8));
@@ -217,7 +224,12 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
         regs: [ptrReg],
       });
     }
-    if ((spillCnt === size && sp.isNull) || zeroCnt === size) return Reg.known(0n);
+    // (a fill of a spilled zero keeps INSN_F_STACK_ACCESS; one of STACK_ZERO bytes does not)
+    if (spillCnt === size && sp.isNull) {
+      env.noteInsnHist();
+      return Reg.known(0n);
+    }
+    if (zeroCnt === size) return Reg.known(0n);
     return loadedScalar(size, signExtend);
   }
   let allZero = true;

@@ -256,6 +256,12 @@ export class VerifierState {
   mayGotoDepth = 0;
   /** callbacks entered on this path (the kernel's callback_unroll_depth): another one is progress, not an infinite loop */
   callbackUnrollDepth = 0;
+  /**
+   * instructions on this path since its last checkpoint that the kernel records in its
+   * instruction history (jump points, register spills and fills; the kernel's insn_hist_end -
+   * insn_hist_start): past 40, the next prune point forces a checkpoint (is_state_visited)
+   */
+  insnHist = 0;
   /** inside a bpf_rcu_read_lock() section (the kernel's active_rcu_lock) */
   rcuLock = false;
   /** bpf_preempt_disable() calls not yet matched by bpf_preempt_enable() (active_preempt_lock) */
@@ -283,6 +289,7 @@ export class VerifierState {
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
     s.callbackUnrollDepth = this.callbackUnrollDepth;
+    s.insnHist = this.insnHist;
     s.rcuLock = this.rcuLock;
     s.preemptLock = this.preemptLock;
     s.activeLock = this.activeLock;

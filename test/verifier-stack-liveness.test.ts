@@ -1,0 +1,99 @@
+/**
+ * Static stack-slot liveness (src/verifier/stack-liveness.ts), the slots
+ * states_equal may ignore at a prune point: an 8-byte store screens its slot
+ * from the reads after it (the kernel's REG_LIVE_WRITTEN), a load through a
+ * register holding r10 plus a constant reads only the slot it covers, a
+ * helper reads only as many bytes as its size argument or map says, and a
+ * poisoned CO-RE call reads nothing. Tracee's sys_enter_submit went from
+ * 73,094 processed instructions to about 8,300 with these (the kernel: 7,647).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assemble } from '../src/isa/asm.js';
+import { computePrecise, helperArgSinks, slotLive, type HelperUse } from '../src/verifier/precision.js';
+import { POISON_HELPER_ID } from '../src/object/btf/core.js';
+
+const FP8 = 0; // spi of fp-8
+const FP16 = 1; // spi of fp-16
+
+const live = (src: string, helperUse?: (id: number) => HelperUse) => {
+  const insns = assemble(src, { dialect: 'kernel' });
+  return computePrecise(insns, [0], helperUse);
+};
+
+test('stack liveness: an 8-byte store screens its slot from the reads after it', () => {
+  const p = live(`
+    r1 = 1
+    *(u64 *)(r10 -16) = r1
+    r0 = *(u64 *)(r10 -16)
+    exit`);
+  assert.equal(slotLive(p, 1, FP16), false, 'before the store, fp-16 is not read first');
+  assert.equal(slotLive(p, 2, FP16), true, 'after it, the load reads it');
+});
+
+test('stack liveness: a narrower store does not screen its slot', () => {
+  const p = live(`
+    r1 = 1
+    *(u32 *)(r10 -16) = r1
+    r0 = *(u64 *)(r10 -16)
+    exit`);
+  assert.equal(slotLive(p, 1, FP16), true, 'the load reads the four bytes the store left');
+});
+
+test('stack liveness: a load through r10 plus a constant in another register reads only its slot', () => {
+  const p = live(`
+    r1 = r10
+    r1 += -16
+    r0 = *(u64 *)(r1 +8)
+    exit`);
+  assert.equal(slotLive(p, 2, FP8), true, 'r1 + 8 is fp-8');
+  assert.equal(slotLive(p, 2, FP16), false, 'fp-16 is not read');
+});
+
+test('stack liveness: a load through a pointer of unknown offset reads every slot', () => {
+  const p = live(`
+    r1 = r10
+    r1 += -16
+    if r0 > 3 goto +1
+    r1 += -8
+    r0 = *(u64 *)(r1 +8)
+    exit`);
+  assert.equal(slotLive(p, 4, FP16), true, 'after the join the offset is not known');
+});
+
+test('stack liveness: a helper reads as many bytes as its constant size argument', () => {
+  // a helper reading memory through r1, as long as r2 says (PTR_TO_MEM, CONST_SIZE)
+  const use: HelperUse = { args: 0b110, readsStack: false, stackArgs: 0, readsMem: 0b10, reach: [undefined, { sizeArg: 2 }] };
+  const src = (size: number): string => `
+    r1 = r10
+    r1 += -16
+    r2 = ${size}
+    call 6
+    r0 = 0
+    exit`;
+  const p8 = live(src(8), () => use);
+  assert.equal(slotLive(p8, 3, FP16), true);
+  assert.equal(slotLive(p8, 3, FP8), false, '8 bytes from fp-16 stop short of fp-8');
+  const p16 = live(src(16), () => use);
+  assert.equal(slotLive(p16, 3, FP8), true, '16 bytes from fp-16 reach fp-8');
+  // without a known size, up to the frame's top
+  const { reach: _, ...unsized } = use;
+  assert.equal(slotLive(live(src(8), () => unsized), 3, FP8), true);
+});
+
+test('stack liveness: the helper prototypes say which argument sizes which', () => {
+  const u = helperArgSinks({ ret: 'INTEGER', args: ['PTR_TO_MEM', 'CONST_SIZE', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE'] } as never);
+  assert.deepEqual(u.reach?.[1], { sizeArg: 2 });
+  assert.deepEqual(u.reach?.[4], { map: 3, part: 'key' });
+  assert.deepEqual(u.reach?.[5], { map: 3, part: 'value' });
+  assert.equal(u.reach?.[2], undefined);
+});
+
+test('stack liveness: a poisoned CO-RE call reads no slot and no register', () => {
+  const u = helperArgSinks(undefined, POISON_HELPER_ID);
+  assert.equal(u.args, 0);
+  assert.equal(u.readsStack, false);
+  assert.equal(u.readsMem, 0);
+  const other = helperArgSinks(undefined, 12345);
+  assert.equal(other.wholeStack, true, 'an unknown helper still reads every slot');
+});
