@@ -68,7 +68,10 @@ const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_soc
   // tcp_request_sock: 64 KB of BTF for one helper)
   'struct xdp_buff', 'struct vm_area_struct',
   // skb_shinfo() as programs write it: bpf_rdonly_cast(head + end, bpf_core_type_id_kernel(struct skb_shared_info))
-  'struct skb_shared_info'];
+  'struct skb_shared_info',
+  // the protocol headers network programs size and read through CO-RE (Tracee's cgroup_skb programs
+  // pass bpf_core_type_size(struct iphdr) to bpf_skb_load_bytes_relative: 0 for a type the target lacks)
+  'struct ethhdr', 'struct iphdr', 'struct ipv6hdr', 'struct tcphdr', 'struct udphdr'];
 
 export const KERNEL_BTF_TYPES: readonly string[] = [
   'struct bpf_map',
