@@ -32,8 +32,9 @@
  * At run time tsbpf has no allocator for these objects: the kfuncs are
  * refused at load (ENOTSUPP naming them), kfuncs.ts runtime 'none'.
  */
-import { Reg, regTypeStr } from './types.js';
+import { Reg } from './types.js';
 import { Reject } from './reject.js';
+import { ptrOffFault } from './ptr-off.js';
 import type { Verifier } from './env.js';
 import type { Btf } from '../object/btf/btf.js';
 import { structMeta } from '../object/btf/struct-meta.js';
@@ -112,9 +113,8 @@ function allocArg(env: Verifier, i: number, name: string, kind: 'alloc' | 'refco
   if (release && reg.refObjId && reg.off !== 0)
     fail('EINVAL', 'R1 must have zero offset when passed to release func or trusted arg to kfunc', 'pass the pointer bpf_obj_new() returned, not one into the object');
   if (reg.type === 'btf_id' || (release && reg.refObjId)) {
-    const t = regTypeStr(reg);
-    if (reg.off < 0) fail('EACCES', `negative offset ${t} ptr R1 off=${reg.off} disallowed`, 'pass the object\'s own pointer');
-    if (!reg.s.isConst() || reg.s.varOff.value !== 0n) fail('EACCES', `variable ${t} access var_off=${tnumStr(reg.s.varOff)} disallowed`, 'pass the object\'s own pointer');
+    const message = ptrOffFault(reg, 1, true);
+    if (message) fail('EACCES', message, 'pass the object\'s own pointer');
   }
   if (release) {
     if (!isAllocObj(reg)) fail('EINVAL', 'arg#0 expected pointer to allocated object', 'pass a pointer bpf_obj_new() returned');

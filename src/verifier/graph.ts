@@ -36,14 +36,14 @@
  * graph kfuncs inside an rbtree callback. At run time tsbpf has no allocator: the kfuncs are refused at load
  * (ENOTSUPP naming them; kfuncs.ts runtime 'none').
  */
-import { Reg, regTypeStr, type BtfPtrFlags } from './types.js';
+import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
+import { ptrOffFault } from './ptr-off.js';
 import type { Verifier } from './env.js';
 import { structMeta } from '../object/btf/struct-meta.js';
 import { nodeKindOf, type GraphRootInfo, type GraphRootKind } from '../object/btf/graph-root.js';
 import { progBtf } from './alloc-obj.js';
 import { markKfuncRet, releaseKfuncRef, setKfuncResult } from './kfunc-args.js';
-import { tnumStr } from './tnum.js';
 import { pushCallbackEntry, RBTREE_ADD_CB } from './callback.js';
 import { RBTREE_ADD } from './kfuncs.js';
 
@@ -125,10 +125,8 @@ function removeNodeArg(env: Verifier, i: number, name: string, root: GraphRootIn
 
 /** check_func_arg_reg_off for a PTR_TO_BTF_ID argument: no negative or variable offset. */
 function ptrOffCheck(reg: Reg, regno: number, fail: Fail): void {
-  if (reg.type !== 'btf_id') return;
-  const t = regTypeStr(reg);
-  if (reg.off < 0) fail('EACCES', `negative offset ${t} ptr R${regno} off=${reg.off} disallowed`);
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n) fail('EACCES', `variable ${t} access var_off=${tnumStr(reg.s.varOff)} disallowed`);
+  const message = reg.type === 'btf_id' ? ptrOffFault(reg, regno, true) : undefined;
+  if (message) fail('EACCES', message);
 }
 
 /**

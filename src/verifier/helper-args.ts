@@ -10,6 +10,7 @@ import type { HelperProto, ArgType } from '../uapi/helper-proto.js';
 import { Reg, regTypeStr, isMemAlloc } from './types.js';
 import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
+import { ptrOffFault } from './ptr-off.js';
 import { BPF_MAX_VAR_OFF, type Verifier, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from './env.js';
 import { HELPERS } from '../uapi/helpers.js';
 import { strictAlignError } from './align.js';
@@ -405,10 +406,8 @@ export function isBtfIdArgType(reg: Reg, nullable: boolean): boolean {
  */
 export function btfStructArgFault(env: Verifier, r: number, reg: Reg, want: string): { message: string; structMismatch: boolean } | undefined {
   if (!pointsToStruct(env, reg, want)) return { message: `R${r} is of type ${reg.btfName} but ${want} is expected`, structMismatch: true };
-  if (reg.off < 0) return { message: `negative offset ${regTypeStr(reg)} ptr R${r} off=${reg.off} disallowed`, structMismatch: false };
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    return { message: `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, structMismatch: false };
-  return undefined;
+  const off = ptrOffFault(reg, r, true);
+  return off === undefined ? undefined : { message: off, structMismatch: false };
 }
 
 /** check_reg_type's btf_struct_ids_match and check_func_arg_reg_off for a PTR_TO_BTF_ID argument of struct `want`. */

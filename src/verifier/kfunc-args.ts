@@ -14,7 +14,7 @@ import type { Verifier } from './env.js';
 import type { KfuncSig } from './kfuncs.js';
 import { kernelBtf, kernelStruct, pointsToStruct } from './kernel-btf.js';
 import { helperMemAccess } from './helper-args.js';
-import { checkPtrUnmoved } from './sock.js';
+import { checkPtrUnmoved } from './ptr-off.js';
 import type { BtfType } from '../object/btf/types.js';
 
 /**

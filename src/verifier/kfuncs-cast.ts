@@ -20,7 +20,7 @@ import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import { kernelBtf, kernelStruct } from './kernel-btf.js';
 import { kernCtxStruct } from './global-func.js';
-import { checkPtrUnmoved } from './sock.js';
+import { checkPtrUnmoved } from './ptr-off.js';
 
 export const CAST_KFUNCS: readonly string[] = ['bpf_cast_to_kern_ctx', 'bpf_rdonly_cast'];
 

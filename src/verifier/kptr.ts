@@ -34,8 +34,8 @@ import * as op from '../isa/opcodes.js';
 import type { KptrField } from '../object/btf/map-fields.js';
 import { Reg, regTypeStr } from './types.js';
 import { Reject } from './reject.js';
+import { ptrOffFault } from './ptr-off.js';
 import type { Verifier } from './env.js';
-import { tnumStr } from './tnum.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { BtfType } from '../object/btf/types.js';
@@ -164,9 +164,8 @@ function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno:
   const ok = reg.btfFlags === '' || reg.btfFlags === 'trusted' || reg.btfFlags === 'rcu' || (reg.btfFlags === 'untrusted' && k.kind === 'kptr_untrusted');
   if (!ok) badType();
   // __check_ptr_off_reg(fixed_off_ok): a constant, non-negative offset
-  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${regTypeStr(reg)} ptr R${regno} off=${reg.off} disallowed`, insn: i, regs: [regno] });
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    throw new Reject({ errno: 'EACCES', message: `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn: i, regs: [regno] });
+  const offFault = ptrOffFault(reg, regno, true);
+  if (offFault) throw new Reject({ errno: 'EACCES', message: offFault, insn: i, regs: [regno] });
   const btf = env.input.kernelBtf ?? kernelBtf();
   const match = k.kind === 'kptr_untrusted' ? structIdsMatch(btf, reg.btfId, reg.off, t.id) : reg.off === 0 && btf.resolve(reg.btfId) === t.id;
   if (!match) badType();

@@ -28,11 +28,11 @@
  */
 import type { Btf } from '../object/btf/btf.js';
 import type { BtfType } from '../object/btf/types.js';
-import { Reg, regTypeStr } from './types.js';
+import { Reg } from './types.js';
 import { Reject } from './reject.js';
+import { checkPtrUnmoved } from './ptr-off.js';
 import type { Verifier } from './env.js';
 import { kernelBtf } from './kernel-btf.js';
-import { tnumStr } from './tnum.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 
 /** What an lddw of a ksym loads: the register it makes (check_pseudo_btf_id's aux->btf_var). */
@@ -154,11 +154,7 @@ export function checkPercpuAccess(env: Verifier, ptrReg: number, base: Reg, off:
 export function percpuBtfIdArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
   const { r, reg } = a;
   if (reg.type !== 'btf_id' || reg.btfFlags !== 'percpu' || reg.maybeNull) badArg('percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_');
-  const str = regTypeStr(reg);
-  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${str} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
-  if (reg.off !== 0) throw new Reject({ errno: 'EACCES', message: `dereference of modified ${str} ptr R${r} off=${reg.off} disallowed`, insn: meta.insn, regs: [r] });
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    throw new Reject({ errno: 'EACCES', message: `variable ${str} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn: meta.insn, regs: [r] });
+  checkPtrUnmoved(meta.insn, r, reg);
   meta.retBtfId = reg.btfId;
 }
 

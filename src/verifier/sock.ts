@@ -35,8 +35,8 @@ import type { CallArgMeta, HelperArg } from './helper-args.js';
 import { BPF_SOCK, BPF_TCP_SOCK } from '../uapi/ctx.js';
 import { bpfSockValid } from './progtypes/sock.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
-import { tnumStr } from './tnum.js';
 import { loadedScalar } from './ldst.js';
+import { checkPtrUnmoved } from './ptr-off.js';
 
 const SOCK_TYPES: ReadonlySet<RegType> = new Set<SockRegType>(['sock', 'sock_common', 'tcp_sock', 'xdp_sock']);
 
@@ -146,15 +146,6 @@ export function socketReference(meta: CallArgMeta, a: HelperArg): void {
 /** __check_ptr_off_reg with fixed_off_ok false (the default case of check_func_arg_reg_off). */
 function ptrOffUnmoved(meta: CallArgMeta, a: HelperArg): void {
   checkPtrUnmoved(meta.insn, a.r, a.reg);
-}
-
-/** __check_ptr_off_reg with fixed_off_ok false, for register `r` of the call at `insn` (helpers and kfuncs). */
-export function checkPtrUnmoved(insn: number, r: number, reg: Reg): void {
-  const t = regTypeStr(reg);
-  if (reg.off < 0) throw new Reject({ errno: 'EACCES', message: `negative offset ${t} ptr R${r} off=${reg.off} disallowed`, insn, regs: [r] });
-  if (reg.off) throw new Reject({ errno: 'EACCES', message: `dereference of modified ${t} ptr R${r} off=${reg.off} disallowed`, insn, regs: [r] });
-  if (!reg.s.isConst() || reg.s.varOff.value !== 0n)
-    throw new Reject({ errno: 'EACCES', message: `variable ${t} access var_off=${tnumStr(reg.s.varOff)} disallowed`, insn, regs: [r] });
 }
 
 /** ARG_PTR_TO_SOCK_COMMON: any socket pointer, not NULL. */
