@@ -217,14 +217,14 @@ export function buildCfg(insns: readonly Insn[], opts: CfgOptions): Cfg {
       jmpPoint[jumpTarget(ins, i)] = 1;
     }
     else if (ins.code === op.OP_CALL) {
-      if (i + 1 < n) prunePoint[i + 1] = 1;
-      if (i + 1 < n) jmpPoint[i + 1] = 1;
-      if (callsCallback(ins)) jmpPoint[i] = 1;
+      if (i + 1 < n) prunePoint[i + 1] = jmpPoint[i + 1] = 1;
+      const cb = callsCallback(ins);
+      if (cb) jmpPoint[i] = 1;
       // (and an async-callback-calling helper: is_state_visited before it pushes another async state)
       if (ins.src === op.BPF_PSEUDO_CALL || (ins.src === 0 && ins.imm === BPF_FUNC.timer_set_callback)) prunePoint[i] = 1;
       // (a helper that calls its callback synchronously is entered again after each call: a
       // forced checkpoint there finds the iteration that converges, do-check.ts)
-      if (callsCallback(ins) || (ins.src === op.BPF_PSEUDO_KFUNC_CALL && opts.syncCallbackKfunc?.(i))) prunePoint[i] = 1;
+      if (cb || opts.syncCallbackKfunc?.(i)) prunePoint[i] = 1;
     }
     if (ins.code === op.OP_LDDW) i++;
   }

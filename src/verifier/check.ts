@@ -7,7 +7,7 @@
  * and then of each global function it calls (do_check_subprogs), and last
  * the stack depth of each call chain (check_max_stack_depth).
  */
-import { RBTREE_ADD } from './kfuncs.js';
+import { callsKfuncCallback } from './kfuncs.js';
 import { resolveKsym } from './ksym.js';
 import { checkLockMapProgType } from './spin-lock.js';
 import * as op from '../isa/opcodes.js';
@@ -100,7 +100,7 @@ export function bpfCheck(env: Verifier): void {
     env.cfg = buildCfg(env.insns, {
       allowLoops: env.privileged,
       helperArgs: (id) => env.helper(id)?.proto.args.length ?? 5,
-      syncCallbackKfunc: (i) => env.input.kfuncOfInsn?.(i) === RBTREE_ADD,
+      syncCallbackKfunc: (i) => callsKfuncCallback(env, i),
       ...(env.exceptionCb !== undefined ? { exceptionCb: env.exceptionCb } : {}),
     });
   } catch (e) {

@@ -7,7 +7,7 @@
  * (prune.ts: states_equal), and a path that comes back to the same state
  * with no progress is an infinite loop.
  */
-import { RBTREE_ADD } from './kfuncs.js';
+import { callsKfuncCallback } from './kfuncs.js';
 import { jumpTarget } from '../isa/control-flow.js';
 import * as op from '../isa/opcodes.js';
 import { Reject } from './reject.js';
@@ -114,7 +114,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   // calls its callback again after each return (the kernel's calls_callback)
   const isMayGoto = env.insns[i]?.code === op.OP_MAY_GOTO;
   const isIterNext = env.iterNext.size !== 0 && env.iterNext.has(i);
-  const isCallsCallback = callsCallback(env.insns[i]!) || (env.insns[i]!.src === op.BPF_PSEUDO_KFUNC_CALL && env.insns[i]!.code === op.OP_CALL && env.input.kfuncOfInsn?.(i) === RBTREE_ADD);
+  const isCallsCallback = callsCallback(env.insns[i]!) || callsKfuncCallback(env, i);
   // (and a path whose instruction history since its last checkpoint grew past 40 entries: the
   // kernel forces one to avoid accumulating an infinitely long history)
   const force = isMayGoto || isIterNext || isCallsCallback || cur.insnHist > 40;

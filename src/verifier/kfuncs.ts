@@ -40,6 +40,8 @@ import { DYNPTR_KFUNCS } from './dynptr-kfuncs.js';
 import { CPUMASK_KFUNCS, CPUMASK_HOOKS } from './kfuncs-cpumask.js';
 import { CAST_KFUNCS } from './kfuncs-cast.js';
 import { TCP_CA_KFUNCS, TCP_CA_HOOKS } from './kfuncs-tcp-ca.js';
+import * as op from '../isa/opcodes.js';
+import type { Verifier } from './env.js';
 
 export type KfuncEffect = 'rcu_lock' | 'rcu_unlock' | 'preempt_disable' | 'preempt_enable' | 'call' | 'iter_new' | 'iter_next' | 'iter_destroy' | 'dynptr' | 'cast' | 'throw' | 'alloc' | 'graph';
 
@@ -163,6 +165,12 @@ export function kfuncHook(type: string): KfuncHook | undefined {
 
 /** bpf_rbtree_add_impl: the kfunc that calls its callback (`less`) synchronously (is_sync_callback_calling_kfunc). */
 export const RBTREE_ADD = 'bpf_rbtree_add_impl';
+
+/** is_sync_callback_calling_kfunc for the call at `i`: the CFG's prune points and the walk's forced checkpoints ask it. */
+export function callsKfuncCallback(env: Verifier, i: number): boolean {
+  const ins = env.insns[i]!;
+  return ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL && env.input.kfuncOfInsn?.(i) === RBTREE_ADD;
+}
 
 /** The list and rbtree kfuncs graph.ts judges. */
 const GRAPH_KFUNCS: readonly string[] = [
