@@ -122,7 +122,13 @@ export function buildLoader(): { path?: string; why?: string } {
 }
 
 /** How long the kernel side may take on one object (TSBPF_UNSEEN_KERNEL_TIMEOUT seconds; Tracee's 169 programs take minutes). */
-const KERNEL_TIMEOUT_MS = Number(process.env.TSBPF_UNSEEN_KERNEL_TIMEOUT || 600) * 1000;
+const KERNEL_TIMEOUT_MS = kernelTimeoutMs(process.env.TSBPF_UNSEEN_KERNEL_TIMEOUT);
+
+function kernelTimeoutMs(v: string | undefined): number {
+  const s = Number(v || 600);
+  if (!Number.isFinite(s) || s <= 0) throw new Error(`TSBPF_UNSEEN_KERNEL_TIMEOUT: '${v}' is not a positive number of seconds`);
+  return s * 1000;
+}
 
 /**
  * The kernel's verdicts on an object's programs, cached. A loader that was stopped (timeout,
