@@ -89,6 +89,8 @@ export interface ProgResult {
   /** the selftest's own expectation (__success / __failure), when annotated */
   expect?: 'success' | 'failure';
   outcome: Outcome;
+  /** a core-target-differs row found by judging again with vmlinux as the CO-RE target: both verdicts */
+  coreNote?: string;
   /** tsbpf's wall time on it: CO-RE relocation and verify() (the first kernel-btf row also parses that BTF) */
   timeUs: number;
 }
@@ -212,16 +214,40 @@ export function runObject(loader: string, obj: string, only?: string, modes: rea
       };
       const ex = expect.get(k.prog);
       if (ex) r.expect = ex;
-      judge(r, coll, openErr, mode);
-      r.outcome = outcomeOf(r);
+      judgeRow(r, coll, openErr);
       results.push(r);
     }
   }
   return results;
 }
 
-/** tsbpf's verdict on one program in one mode, into `r` (wall time of relocation and verify in timeUs). */
-function judge(r: ProgResult, coll: CollectionSpec | undefined, openErr: string, mode: Mode): void {
+/** tsbpf's verdict on one row (its mode, its kernel verdict) and the row's outcome. */
+export function judgeRow(r: ProgResult, coll: CollectionSpec | undefined, openErr = ''): void {
+  judge(r, coll, openErr, unseenKernelBtf(r.mode));
+  r.outcome = outcomeOf(r);
+  if (r.outcome === 'DISAGREE' && r.mode === 'subset') relocatedElsewhere(r, coll, openErr);
+}
+
+/**
+ * A subset-mode disagreement that is only about the CO-RE target: the subset lacks a type
+ * vmlinux has, so libbpf's rules give tsbpf other constants (bpf_core_type_size() of a missing
+ * type is 0, a field_exists guard is false) and the kernel never judged the code tsbpf judged.
+ * tsbpf judges the program again with the subset for everything but the relocations, which go
+ * against the running kernel's BTF as libbpf's did; if that verdict is the kernel's, the row is
+ * core-target-differs, with the second verdict in its note. Any other disagreement stands.
+ */
+function relocatedElsewhere(r: ProgResult, coll: CollectionSpec | undefined, openErr: string): void {
+  if (!existsSync(KERNEL_BTF_PATH)) return;
+  const { coreTarget } = unseenKernelBtf('kernel-btf');
+  const again: ProgResult = { ...r, tsbpf: 'unsupported', tsbpfErrno: '', tsbpfMsg: '' };
+  judge(again, coll, openErr, { coreTarget });
+  if (again.tsbpf !== r.kernel) return;
+  r.outcome = 'core-target-differs';
+  r.coreNote = `tsbpf ${r.tsbpf}${r.tsbpf !== 'accept' ? ` (${r.tsbpfMsg})` : ''} with the subset as CO-RE target, ${again.tsbpf} relocated against vmlinux`;
+}
+
+/** tsbpf's verdict on one program with the given kernel BTF and CO-RE target, into `r` (wall time of relocation and verify in timeUs). */
+function judge(r: ProgResult, coll: CollectionSpec | undefined, openErr: string, btf: ReturnType<typeof unseenKernelBtf>): void {
   if (!coll) {
     r.tsbpfErrno = openErr.split(' ')[0]!;
     r.tsbpfMsg = `object: ${openErr.slice(r.tsbpfErrno.length + 1)}`;
@@ -234,7 +260,7 @@ function judge(r: ProgResult, coll: CollectionSpec | undefined, openErr: string,
   }
   const t0 = performance.now();
   try {
-    const res = verify(inputFromSpec(coll, prog, unseenKernelBtf(mode)));
+    const res = verify(inputFromSpec(coll, prog, btf));
     if (res.ok) r.tsbpf = 'accept';
     else {
       r.tsbpfErrno = res.error!.errno;
@@ -336,7 +362,7 @@ export function summarize(results: ProgResult[], dirs: string[]): string {
     lines.push('');
     const differs = of(m).filter((r) => r.outcome === 'core-target-differs');
     if (!differs.length) lines.push('(none)');
-    for (const r of differs) lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.kernelMsg}`);
+    for (const r of differs) lines.push(`- \`${r.object}\` \`${r.prog}\`: ${r.coreNote ?? r.kernelMsg}`);
   }
   for (const m of modes) {
     lines.push('');
