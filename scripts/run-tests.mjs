@@ -13,7 +13,9 @@
  * never a wait without end. `--test-force-exit` is not used: it ends a file's process as soon as
  * the tests registered so far are done, silently dropping tests registered after an `await`.
  *
- * Usage: node scripts/run-tests.mjs [FILE...]   (default: every test file under dist/test)
+ * Usage: node scripts/run-tests.mjs [NODE-OPTION...] [FILE...]
+ *   FILE: default every test file under dist/test; NODE-OPTION (anything starting with `-`, such
+ *   as --test-name-pattern=X) is given to each file's process.
  * TSBPF_TEST_JOBS: files run at once (default: the number of cores less one, at least one).
  */
 import { spawn } from 'node:child_process';
@@ -38,8 +40,11 @@ const exitGrace = seconds('TSBPF_TEST_EXIT_GRACE', 30);
 const fileTimeout = seconds('TSBPF_TEST_FILE_TIMEOUT', 1800);
 const jobs = Math.floor(seconds('TSBPF_TEST_JOBS', Math.max(1, availableParallelism() - 1)));
 
-const files = process.argv.length > 2
-  ? process.argv.slice(2)
+const args = process.argv.slice(2);
+const nodeOptions = args.filter((a) => a.startsWith('-'));
+const named = args.filter((a) => !a.startsWith('-'));
+const files = named.length > 0
+  ? named
   : readdirSync('dist/test', { recursive: true })
       .map(String)
       .filter((f) => f.endsWith('.test.js'))
@@ -66,7 +71,7 @@ const children = new Set();
 /** Runs one file; resolves to { file, summary, status, note }. */
 function runFile(file, stream) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test-reporter=spec', file], {
+    const child = spawn(process.execPath, ['--test-reporter=spec', ...nodeOptions, file], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.add(child);

@@ -42,7 +42,7 @@ fi
 echo "--- BTF fuzz, longer run"
 npx tsc -p tsconfig.json >/dev/null || true
 for seed in 1 2; do
-  TSBPF_FUZZ_SEED=$seed TSBPF_FUZZ_ITERATIONS=10000 node --test dist/test/btf-fuzz.test.js >"$tmp/fuzz.log" 2>&1 \
+  TSBPF_FUZZ_SEED=$seed TSBPF_FUZZ_ITERATIONS=10000 node scripts/run-tests.mjs dist/test/btf-fuzz.test.js >"$tmp/fuzz.log" 2>&1 \
     && echo "ok   fuzz seed $seed (10000 iterations)" \
     || { echo "FAIL fuzz seed $seed"; tail -40 "$tmp/fuzz.log"; status=1; }
 done

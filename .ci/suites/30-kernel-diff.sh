@@ -17,7 +17,7 @@ fi
 [ -f dist/test/runtime-kernel.test.js ] || npx tsc -p .
 
 echo "kernel $(uname -r); $(bpftool version | head -1)"
-node --test --test-reporter=spec dist/test/runtime-kernel.test.js dist/test/helpers-kernel.test.js
+node scripts/run-tests.mjs dist/test/runtime-kernel.test.js dist/test/helpers-kernel.test.js
 
 # CLI level: one run of each XDP / tc / socket program on an IPv4/UDP packet.
 tmp=$(mktemp -d)

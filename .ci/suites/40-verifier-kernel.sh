@@ -34,7 +34,7 @@ echo "kernel $(uname -r); kernel.unprivileged_bpf_disabled=$(cat /proc/sys/kerne
 scripts/record-verifier-verdicts.sh --check
 
 if command -v bpftool >/dev/null; then
-  node --test --test-reporter=spec --test-name-pattern='running kernel' dist/test/verifier-objects.test.js
+  node scripts/run-tests.mjs --test-name-pattern='running kernel' dist/test/verifier-objects.test.js
 else
   echo "40-verifier-kernel: C objects: skipped: bpftool is not installed"
 fi

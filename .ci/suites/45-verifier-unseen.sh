@@ -112,6 +112,6 @@ rc=0
 # On a terminal the test shows a progress line (objects done) on /dev/tty; in CI logs nothing.
 progress=0
 [ -t 2 ] && progress=1
-TMPDIR=$WORK TSBPF_UNSEEN_OBJECTS=$OUT TSBPF_PROGRESS=$progress node --test --test-reporter=spec dist/test/verifier-unseen.test.js || rc=$?
+TMPDIR=$WORK TSBPF_UNSEEN_OBJECTS=$OUT TSBPF_PROGRESS=$progress TSBPF_TEST_FILE_TIMEOUT=14400 node scripts/run-tests.mjs dist/test/verifier-unseen.test.js || rc=$?
 echo "verdicts compared in $((SECONDS - run_start))s; suite took $((SECONDS - start))s"
 exit "$rc"

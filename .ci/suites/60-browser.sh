@@ -30,4 +30,4 @@ have_chromium && { "${TSBPF_CHROMIUM:-chromium}" --version 2>/dev/null | grep -v
 
 [ -f dist/test/browser-core.test.js ] || npm run build
 # Without Chromium the test prints why it skips.
-node --test dist/test/browser-core.test.js
+node scripts/run-tests.mjs dist/test/browser-core.test.js

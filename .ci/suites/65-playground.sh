@@ -45,5 +45,5 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${TSBPF_CHROMIUM:-}" ]; then
 fi
 [ -f dist/test/playground-e2e.test.js ] || npm run build
 npm run build:playground
-node --test dist/test/playground-e2e.test.js || status=1
+node scripts/run-tests.mjs dist/test/playground-e2e.test.js || status=1
 exit $status
