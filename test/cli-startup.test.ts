@@ -232,31 +232,6 @@ test("the code cache's generations: written by the first command, rewritten by t
   assert.deepEqual(files(), third, 'then they stay');
 });
 
-/** The code cache files of the one bundle directory in `cache`, by name. */
-function cacheFiles(cache: string): Map<string, Buffer> {
-  const [v8dir] = readdirSync(cache);
-  const [bundleKey] = readdirSync(join(cache, v8dir!));
-  const dir = join(cache, v8dir!, bundleKey!);
-  return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
-}
-
-test("a short command that reads a chunk no earlier command cached writes again the caches of the chunks it shares with them, keeping their generation", () => {
-  const cache = join(tmp, 'cache-new-path');
-  const never = Number.MAX_SAFE_INTEGER;
-  // one run (tiered: the JIT's chunk is not read), then --jit, whose compile runs functions of shared chunks (the CFG, the runtime) one run did not
-  assert.equal(bundled(cache, PROG_RUN, never).status, 0);
-  const before = cacheFiles(cache);
-  const jit = bundled(cache, [...PROG_RUN, '--jit'], never);
-  assert.equal(jit.status, 0, jit.out);
-  const after = cacheFiles(cache);
-  assert.ok(after.size > before.size, 'the JIT chunks are cached');
-  const rewritten = [...before.keys()].filter((f) => !after.get(f)!.equals(before.get(f)!));
-  assert.ok(rewritten.length > 0, 'caches of chunks both commands read were written again');
-  assert.deepEqual(new Set([...after.values()].map((b) => b[b.length - 1]!)), new Set([1]), 'every cache still at generation 1');
-  bundled(cache, [...PROG_RUN, '--jit'], never);
-  assert.deepEqual(cacheFiles(cache), after, 'the same command again leaves them');
-});
-
 test('bin/tsbpf is CommonJS and runs the bundle through its CommonJS loader (dist/cli/loader.cjs)', () => {
   // a preload lists the CommonJS files the process required; ES modules never enter require.cache
   const preload = join(tmp, 'required.cjs');

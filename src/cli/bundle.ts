@@ -20,11 +20,7 @@
  * `prog load` of fsdist's file_read_exit runs 345.5 M instructions with the caches a `prog run` of
  * xdp_pass wrote, 307.9 M once `prog load`s of execsnoop and biostacks rewrote them (BENCHMARKS.md,
  * "Start-up"). Each cache file ends in one byte after V8's data: its generation, how many commands
- * wrote it. A command that reads a chunk no earlier command cached took a path none took before
- * (`prog run --jit` after one-run `prog run`s, whose tiered engine never loads the JIT): what it
- * ran in the chunks it shares with them is in none of their caches, so those are written again
- * too, keeping their generation (bounded: a chunk is new once). Without it such a `--jit` run cost
- * 188.6 M instructions until a long command rewrote the caches, against 185.2 M.
+ * wrote it.
  *
  * TSBPF_COMPILE_CACHE=DIR puts the cache elsewhere, TSBPF_COMPILE_CACHE=0 turns it off. A cache
  * that cannot be read or written costs nothing but the time: the command runs from source.
@@ -162,11 +158,8 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir(), 
       // at exit: the cache then holds every function this command compiled, not only the top level
       const cpu = process.cpuUsage(cpuAtStart);
       const long = cpu.user + cpu.system >= longCommandCpuUs;
-      const newPath = toWrite.some((w) => w.generation === 0);
       for (const { script, file, generation, size } of toWrite) {
-        if (generation > 0 && !long && !newPath) continue;
-        // (a new path's rewrite keeps the generation: it happens once per chunk at most)
-        const next = generation > 0 && !long ? generation : generation + 1;
+        if (generation > 0 && !long) continue;
         const tmp = `${file}.${process.pid}.tmp`;
         try {
           const data = script.createCachedData();
@@ -174,11 +167,11 @@ export function loadBundle(dir: string, cache: string | undefined = cacheDir(), 
           // may have flushed the bytecode of functions that did not run, so a smaller one is not taken
           // (but counted, so that a chunk whose functions are all cached is not serialized forever)
           if (data.length < size) {
-            if (next !== generation) bumpGeneration(file, size, next);
+            bumpGeneration(file, size, generation + 1);
             continue;
           }
           mkdirSync(folder!, { recursive: true });
-          writeFileSync(tmp, Buffer.concat([data, Buffer.of(next)]));
+          writeFileSync(tmp, Buffer.concat([data, Buffer.of(generation + 1)]));
           renameSync(tmp, file); // atomic: a concurrent run reads the old cache or the new, never half
         } catch {
           // not writable (another user's HOME, a read-only file system): run uncached, say nothing
