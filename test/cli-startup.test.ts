@@ -73,12 +73,17 @@ test('tsbpf prog run ... repeat 2 loads its command, the runtime and the JIT fro
   assert.deepEqual(unwanted, [], 'modules prog run does not use');
 });
 
-test('tsbpf prog run --interpret, and one run on the tiered engine (the default), load the interpreter when they first prepare a program; --jit does not', () => {
+test('tsbpf prog run --interpret, and one run on the tiered engine (the default), load the interpreter when they first prepare a program and never the JIT; --jit the JIT only', () => {
   for (const [flags, interpreted] of [[['--interpret'], true], [[], true], [['repeat', '1'], true], [['--jit'], false]] as const) {
     const { loaded, status, out } = modulesOf(['prog', 'run', join(FIXTURES, 'xdp_firewall.o'), 'xdp_pass', 'data_in', pkt, ...flags]);
     assert.equal(status, 0, out);
     assert.match(out, /Return value: 2/);
     assert.equal(loaded.includes('dist/src/vm/interpreter.js'), interpreted, `${flags.join(' ')}: ${loaded.join(' ')}`);
+    // the tiered engine imports the JIT when a program tiers up (its 65th run): one run never does
+    // (the WebAssembly encoder and murmur3's steps are the helpers' probes' too: src/helpers/hash-probe.ts)
+    const jit = loaded.filter((f) => f.startsWith('dist/src/vm/jit/') && !/\/(wasm|murmur)\.js$/.test(f));
+    if (interpreted) assert.deepEqual(jit, [], `${flags.join(' ')}: no JIT module`);
+    else for (const want of ['engine', 'compile', 'inline-hash']) assert.ok(jit.includes(`dist/src/vm/jit/${want}.js`), `${flags.join(' ')}: ${loaded.join(' ')}`);
   }
 });
 
@@ -160,13 +165,16 @@ test('bundled tsbpf prog run ... repeat 2 reads the chunks of its command, the r
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
-test('bundled tsbpf prog run --interpret, and one run (the default, tiered), read the interpreter chunk', () => {
-  for (const flags of [['--interpret'], []]) {
+test("bundled tsbpf prog run --interpret, and one run (the default, tiered), read the interpreter chunk and not the JIT's; --jit the JIT's and not the interpreter's", () => {
+  for (const [flags, interpreted] of [[['--interpret'], true], [[], true], [['--jit'], false]] as const) {
     const { out, status, chunks } = bundled('0', [...PROG_RUN, ...flags]);
     assert.equal(status, 0, out);
     assert.match(out, /Return value: 2/);
     const names = Object.keys(chunks).map((f) => f.replace(/-[\w-]{8}\.cjs$/, ''));
-    assert.ok(names.includes('interpreter'), names.join(' '));
+    assert.equal(names.includes('interpreter'), interpreted, names.join(' '));
+    // the JIT's chunk (src/vm/jit/engine.ts and its compiler), named by what it defines
+    const jit = Object.keys(chunks).filter((c) => /\b(class JitEngine|JitEngine = class)\b/.test(readFileSync(join(bundleDir(), c), 'latin1')));
+    assert.equal(jit.length, interpreted ? 0 : 1, `${flags.join(' ')}: ${jit.join(' ')}`);
   }
 });
 

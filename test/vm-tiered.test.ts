@@ -156,6 +156,45 @@ test('background: the interpreter runs on while the JIT compiles with prepareAsy
   assert.throws(() => made[0]!.run(), (e: unknown) => e instanceof TsbpfError && e.errno === 'EBADF');
 });
 
+test('a JIT that cannot prepare synchronously yet (Engine.ready false: the CLI\'s lazily imported one) is loaded at the tier-up, in the background; a program that never tiers up never loads it', async () => {
+  const space = new AddressSpace({ initialPages: 16 });
+  const jit = new JitEngine();
+  let loads = 0;
+  let loaded = false;
+  // the shape of the runtime's lazy engine (src/runtime/runtime.ts): prepare() throws until prepareAsync has loaded it
+  const lazy: Engine = {
+    kind: 'jit',
+    get ready() {
+      return loaded;
+    },
+    prepare(image) {
+      if (!loaded) throw new TsbpfError('EINVAL', 'not loaded');
+      return jit.prepare(image);
+    },
+    async prepareAsync(image) {
+      loads++;
+      await Promise.resolve();
+      loaded = true;
+      return jit.prepareAsync(image);
+    },
+  };
+  const engine = new TieredEngine(new Interpreter(), lazy, { after: 2 });
+  const image = { name: 'lazy', insns: assemble('r0 = r1\nr0 += 5\nexit'), helpers: new HelperRegistry(), space, verified: true };
+  const once = engine.prepare(image);
+  assert.equal(once.run({ args: [1n] }), 6n);
+  once.close();
+  assert.equal(loads, 0, 'one run: the JIT is not loaded');
+  const exe = engine.prepare(image);
+  for (let k = 0n; k < 3n; k++) assert.equal(exe.run({ args: [k] }), k + 5n);
+  assert.equal(loads, 1, 'the third run (after: 2) starts its load');
+  assert.equal(exe.tier, 'interpreter', 'and still runs on the interpreter');
+  assert.equal(exe.tierUpError, undefined);
+  await exe.compiling;
+  assert.equal(exe.run({ args: [7n] }), 12n);
+  assert.equal(exe.tier, 'jit', 'the first run after the load is on the JIT');
+  exe.close();
+});
+
 test('a program the JIT cannot compile stays on the interpreter, and says why', () => {
   const space = new AddressSpace({ initialPages: 16 });
   const broken: Engine = {

@@ -35,7 +35,7 @@ import { DESC_TABLE_STATE, H, PROBE_LOOKUP, PROBE_PERCPU, PROBE_UPDATE } from '.
 import { BPF_EXIST, BPF_NOEXIST } from '../uapi/update-flags.js';
 import { at, callWithParams, chunks, copyBody, decrement, hdrGet, plusWords, returnIf, walkEnds } from './wasm-code.js';
 import { arrAddr, bucketAddr, elemAddr, frontBody, hdrSet, isLru, markRef, removeBody, touchBody, victimBody, walkBudget } from './hash-links.js';
-import { fmix32, mixBlock, mixK } from '../vm/jit/inline-hash.js';
+import { fmix32, mixBlock, mixK } from '../vm/jit/murmur.js';
 
 
 export type ProbeOp = 'lookup' | 'update' | 'delete';

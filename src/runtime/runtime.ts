@@ -14,7 +14,6 @@ import { specialFieldsOf } from '../maps/special-fields.js';
 import { TsbpfError } from '../errors.js';
 import { AddressSpace, type AddressSpaceOptions } from '../memory/address-space.js';
 import { checkDeadline, loadedEngines, type Engine, type Executable, type ProgramImage, type RunDeadline } from '../vm/engine.js';
-import { JitEngine } from '../vm/jit/engine.js';
 import { TieredEngine } from '../vm/tiered.js';
 import { HelperRegistry } from '../vm/helper-abi.js';
 import { execHelpers } from '../helpers/kfunc-fns.js';
@@ -199,9 +198,9 @@ export class Runtime implements RuntimeApi {
     this.pins = opts.pins;
     this.engineOpt = opts.engine ?? (this.verifyMode === 'structural' ? 'interpreter' : 'jit');
     if (typeof this.engineOpt === 'object') this.engineImpl = this.engineOpt;
-    else if (this.engineOpt === 'interpreter') this.engineImpl = loadedEngines.interpreter?.() ?? new LazyInterpreter();
-    else if (this.engineOpt === 'jit') this.engineImpl = new JitEngine();
-    else if (this.engineOpt === 'tiered') this.engineImpl = new TieredEngine(loadedEngines.interpreter?.() ?? new LazyInterpreter(), new JitEngine());
+    else if (this.engineOpt === 'interpreter') this.engineImpl = lazyInterpreter();
+    else if (this.engineOpt === 'jit') this.engineImpl = lazyJit();
+    else if (this.engineOpt === 'tiered') this.engineImpl = new TieredEngine(lazyInterpreter(), lazyJit());
     else throw new TsbpfError('EINVAL', `unknown engine ${String(this.engineOpt)}`);
     this.numCpus = Math.max(1, Math.floor(opts.numCpus ?? machineCpus()));
     this.privileged = opts.privileged ?? true;
@@ -588,25 +587,44 @@ function machineCpus(): number {
 }
 
 /**
- * The interpreter as the engine of a runtime built where its module is not loaded (the CLI; see
- * loadedEngines in src/vm/engine.ts): the module is imported when the runtime first prepares a
- * program (prepareAsync, which the runtime's compile step uses), so a process on the JIT, the
- * default, never loads it (issue 17; test/cli-startup.test.ts). `prepare` works once a program
- * has been prepared; before that the module is not there to call synchronously.
+ * An engine of a runtime built where its module is not loaded (the CLI; see loadedEngines in
+ * src/vm/engine.ts): the module is imported when the runtime first prepares a program
+ * (prepareAsync, which the runtime's compile step uses), so a process on the JIT, the default,
+ * never loads the interpreter (issue 17; test/cli-startup.test.ts), and one on the tiered engine
+ * loads the JIT only when a program tiers up (src/vm/tiered.ts: while `ready` is false the tier-up
+ * compiles in the background). `prepare` works once the module is loaded; before that it is not
+ * there to call synchronously.
  */
-class LazyInterpreter implements Engine {
-  readonly kind = 'interpreter';
+class LazyEngine implements Engine {
   private impl: Engine | undefined;
+  private loading: Promise<Engine> | undefined;
+
+  constructor(
+    readonly kind: 'interpreter' | 'jit',
+    private readonly load: () => Promise<Engine>,
+  ) {}
+
+  get ready(): boolean {
+    return this.impl !== undefined;
+  }
 
   prepare(image: ProgramImage): Executable {
-    if (!this.impl) throw new TsbpfError('EINVAL', 'the runtime loads its interpreter with its first program: call prepareAsync (or load a program) first');
+    if (!this.impl) throw new TsbpfError('EINVAL', `the runtime loads its ${this.kind === 'jit' ? 'JIT' : 'interpreter'} with its first program: call prepareAsync (or load a program) first`);
     return this.impl.prepare(image);
   }
 
   async prepareAsync(image: ProgramImage): Promise<Executable> {
-    this.impl ??= new (await import('../vm/interpreter.js')).Interpreter();
-    return this.impl.prepare(image);
+    const impl = (this.impl ??= await (this.loading ??= this.load()));
+    return impl.prepareAsync ? impl.prepareAsync(image) : impl.prepare(image);
   }
+}
+
+function lazyInterpreter(): Engine {
+  return loadedEngines.interpreter?.() ?? new LazyEngine('interpreter', async () => new (await import('../vm/interpreter.js')).Interpreter());
+}
+
+function lazyJit(): Engine {
+  return loadedEngines.jit?.() ?? new LazyEngine('jit', async () => new (await import('../vm/jit/engine.js')).JitEngine());
 }
 
 /** The verifier is imported on first load (it is the largest module of the runtime's dependencies). */

@@ -128,14 +128,20 @@ export interface Engine {
    * main threads refuse to compile large WebAssembly modules synchronously.
    */
   prepareAsync?(image: ProgramImage): Promise<Executable>;
+  /**
+   * false while prepare() cannot run yet: an engine whose module is imported by its first
+   * prepareAsync (the runtime's lazily loaded engines, src/runtime/runtime.ts). Absent: it can.
+   */
+  readonly ready?: boolean;
 }
 
 /**
- * Engines whose modules are loaded, by kind: src/vm/interpreter.ts sets `interpreter` when it is
- * imported (the library's entry points, src/index.ts and src/core.ts, import it). A runtime built
- * with `engine: 'interpreter'` takes it from here, so that its `engine` is an `Interpreter` from
- * construction on (the public contract, test/api-public.test.ts); where the module is not loaded
- * (the CLI imports the runtime's module directly), the runtime imports it with its first
- * program, so that a command running on the JIT never loads the interpreter (issue 17).
+ * Engines whose modules are loaded, by kind: src/vm/interpreter.ts sets `interpreter` and
+ * src/vm/jit/engine.ts `jit` when they are imported (the library's entry points, src/index.ts and
+ * src/core.ts, import both). A runtime takes its engine from here, so that its `engine` is an
+ * `Interpreter` or a `JitEngine` from construction on (the public contract,
+ * test/api-public.test.ts); where the module is not loaded (the CLI imports the runtime's module
+ * directly), the runtime imports it with its first program, so that a command running on the JIT
+ * never loads the interpreter, and one run on the tiered engine never loads the JIT (issue 17).
  */
-export const loadedEngines: { interpreter?: () => Engine } = {};
+export const loadedEngines: { interpreter?: () => Engine; jit?: () => Engine } = {};

@@ -21,7 +21,11 @@
  * (test/vm-tiered.test.ts); each owns its stack frames, and the
  * interpreter's stays usable after the switch. If the JIT cannot compile
  * the program, it stays on the interpreter (the error is in
- * {@link TieredExecutable.tierUpError}).
+ * {@link TieredExecutable.tierUpError}). A JIT engine that cannot prepare
+ * synchronously yet (`Engine.ready` false: the runtime's, in a process that
+ * has not imported the JIT's module, such as the CLI) is loaded when a
+ * program tiers up, as with `background`: the switch comes at the first run
+ * after it is ready, and a program that never tiers up never loads it.
  */
 import { TsbpfError } from '../errors.js';
 import type { Engine, Executable, ProgramImage, RunArgs } from './engine.js';
@@ -149,7 +153,9 @@ export class TieredExecutable implements Executable {
   private tierUp(): void {
     let exe = this.ready;
     if (exe === undefined) {
-      if (this.background && this.jit.prepareAsync) {
+      // (a JIT whose module is not loaded yet, the runtime's lazy one, compiles in the background
+      // too: its import is asynchronous, and one run of a program never loads it)
+      if ((this.background || this.jit.ready === false) && this.jit.prepareAsync) {
         this.compileInBackground(this.jit.prepareAsync.bind(this.jit));
         return;
       }

@@ -21,7 +21,7 @@ import { validateProgram } from '../../isa/validate.js';
 import { TsbpfError } from '../../errors.js';
 import { MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, sizeBytes, sizeOf } from '../../isa/opcodes.js';
 import { NULL_GUARD, type AddressSpace, type Region } from '../../memory/address-space.js';
-import { checkDeadline, DEADLINE_SLICE, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
+import { checkDeadline, DEADLINE_SLICE, loadedEngines, type Engine, type Executable, type ProgramImage, type RunArgs, type RunDeadline } from '../engine.js';
 import { fn32Signed, type ExecEnv, type HelperFn, type HelperImport32 } from '../helper-abi.js';
 import {
   BudgetExceeded,
@@ -93,6 +93,8 @@ export class JitEngine implements Engine {
     return JitExecutable.create(image, this.options);
   }
 }
+
+loadedEngines.jit = () => new JitEngine();
 
 interface Instance {
   readonly compiled: CompiledModule;

@@ -29,8 +29,9 @@ import type { HelperInliner } from './compile.js';
 import { knownMapInliner } from './known-map.js';
 import { MapType } from '../../uapi/bpf-types.js';
 import { Op, type FuncBody } from './wasm.js';
+import { fmix32, mixBlock, mixK } from './murmur.js';
 import { NULL_GUARD, type AddressSpace } from '../../memory/address-space.js';
-import { DESC_TABLE_STATE, H, HDR_WORDS, LRU_REF, MURMUR, PROBE_LOOKUP, lruArray } from '../../memory/hash-layout.js';
+import { DESC_TABLE_STATE, H, HDR_WORDS, LRU_REF, PROBE_LOOKUP, lruArray } from '../../memory/hash-layout.js';
 
 /** Longest key compared inline (the unrolled code grows with it). */
 export const MAX_INLINE_KEY = 64;
@@ -95,33 +96,6 @@ export function hashLayoutFromDescriptor(space: AddressSpace): (mapAddr: number)
   };
 }
 
-// The murmur3 steps; mixK, mixBlock and fmix32 serve the generic probe's hash too (helpers/hash-probe.ts).
-const rotl = (c: FuncBody, n: number): void => {
-  c.i32Const(n);
-  c.op(Op.i32_rotl);
-};
-/** k on the stack -> rotl(k * c1, 15) * c2 (murmur3's block mix) */
-export function mixK(c: FuncBody): void {
-  c.i32Const(MURMUR.c1 | 0);
-  c.op(Op.i32_mul);
-  rotl(c, 15);
-  c.i32Const(MURMUR.c2 | 0);
-  c.op(Op.i32_mul);
-}
-
-/** k on the stack -> h (local) = rotl(h ^ mixK(k), 13) * 5 + n (murmur3's block step) */
-export function mixBlock(c: FuncBody, h: number): void {
-  mixK(c);
-  c.localGet(h);
-  c.op(Op.i32_xor);
-  rotl(c, 13);
-  c.i32Const(5);
-  c.op(Op.i32_mul);
-  c.i32Const(MURMUR.n | 0);
-  c.op(Op.i32_add);
-  c.localSet(h);
-}
-
 /** h (local) = hash-layout.ts hashBytes of the keySize bytes at the i32 address `key()` */
 function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): void {
   c.i32ConstWide((l.seed ^ l.keySize) | 0); // the seed is random per map: the module's size must not be
@@ -149,22 +123,6 @@ function emitHash(c: FuncBody, l: HashMapLayout, key: () => void, h: number): vo
     c.localSet(h);
   }
   fmix32(c, h);
-}
-
-/** h (local) = murmur3's fmix32(h) */
-export function fmix32(c: FuncBody, h: number): void {
-  for (const [shift, mul] of [[16, MURMUR.f1], [13, MURMUR.f2], [16, 0]] as const) {
-    c.localGet(h);
-    c.localGet(h);
-    c.i32Const(shift);
-    c.op(Op.i32_shr_u);
-    c.op(Op.i32_xor);
-    if (mul !== 0) {
-      c.i32Const(mul | 0);
-      c.op(Op.i32_mul);
-    }
-    c.localSet(h);
-  }
 }
 
 /** The inliner for bpf_map_lookup_elem on hash maps (`layoutOf` decides which). */
