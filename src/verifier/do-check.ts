@@ -247,7 +247,7 @@ export interface Checkpoint {
   parent: Checkpoint | null;
   hit: number;
   miss: number;
-  /** where the last comparison with this state found a register that differs (prune.ts lastMiss), tried first next time */
+  /** where the last comparison with this state found a register or stack slot that differs (prune.ts lastMiss), tried first next time */
   missAt: number;
 }
 
