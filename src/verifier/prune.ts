@@ -123,7 +123,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   const ids = IDS;
   ids.reset();
   // the held bpf_spin_lock: the same map's, through corresponding value pointers (check_ids)
-  if ((old.activeLock || cur.activeLock) && !locksEqual(old.activeLock, cur.activeLock, (a, b) => ids.check(a, b))) return false;
+  if ((old.activeLock || cur.activeLock) && !locksEqual(old.activeLock, cur.activeLock, checkIds)) return false;
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
@@ -276,6 +276,9 @@ const LAX = new IdMap(true);
 
 /** The id map of the comparison under way (one for all: a comparison runs at every prune point, for every stored state). */
 const IDS = new IdMap();
+
+/** check_ids in IDS. (A module function: a closure over statesEqual's locals would cost a context allocation per comparison.) */
+const checkIds = (a: number, b: number): boolean => IDS.check(a, b);
 
 /** An unknown scalar: what a load from a slot of MISC bytes gives (the kernel's unbound_reg). */
 const UNBOUND = Reg.unknown();
