@@ -68,14 +68,7 @@ function runPath(env: Verifier, from: number): void {
     startOfPath = false;
     // do_check: a jump point goes into the path's instruction history (after is_state_visited)
     if (env.cfg.jmpPoint[i]) env.noteInsnHist();
-    if (env.logLevel > 0) {
-      if (env.logLevel > 1) {
-        env.scratchRegs.clear();
-        env.scratchSlots.clear();
-      }
-      env.logSourceLine(i);
-      env.logInsnPending = insnLine(env.insns, i, (id) => env.helperLogName(id), () => env.input.kfuncOfInsn?.(i));
-    }
+    if (env.logLevel > 0) logInsnStart(env, i);
     const next = step(env, i);
     if (env.logLevel > 0) {
       // The kernel prints no state after an exit.
@@ -88,6 +81,19 @@ function runPath(env: Verifier, from: number): void {
     }
     env.idx = next;
   }
+}
+
+/**
+ * The log's line for instruction i, before it runs. (Its own function: closures over the walk's
+ * loop variable would make V8 allocate a context for every instruction, logging or not.)
+ */
+function logInsnStart(env: Verifier, i: number): void {
+  if (env.logLevel > 1) {
+    env.scratchRegs.clear();
+    env.scratchSlots.clear();
+  }
+  env.logSourceLine(i);
+  env.logInsnPending = insnLine(env.insns, i, (id) => env.helperLogName(id), () => env.input.kfuncOfInsn?.(i));
 }
 
 function endPath(env: Verifier): void {
@@ -247,7 +253,7 @@ export interface Checkpoint {
   parent: Checkpoint | null;
   hit: number;
   miss: number;
-  /** where the last comparison with this state found a register that differs (prune.ts lastMiss), tried first next time */
+  /** where the last comparison with this state found a register or stack slot that differs (prune.ts lastMiss), tried first next time */
   missAt: number;
 }
 

@@ -136,9 +136,17 @@ export class Verifier implements MapNames {
   idGen = 0;
   preciseIn: Precision | undefined;
 
-  /** The static precision analysis, computed the first time pruning needs it. */
+  /**
+   * The static precision analysis, computed the first time pruning needs it. (Asked for every
+   * stack slot a state comparison reaches: the closures that compute it live in another method,
+   * since a function holding closures over `this` allocates a context on every call.)
+   */
   precision(): Precision {
-    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
+    return this.preciseIn ?? this.computePrecision();
+  }
+
+  private computePrecision(): Precision {
+    return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j)));
   }
 

@@ -114,16 +114,16 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
   if (old.refs.length !== cur.refs.length) return false;
   // bpf_rcu_read_lock / bpf_preempt_disable sections (the kernel's states_equal compares them too)
   if (old.rcuLock !== cur.rcuLock || old.preemptLock !== cur.preemptLock) return false;
-  // Most comparisons fail, and a stored state tends to fail again on the same register: test
-  // that one first (the result is the same, only found sooner).
-  if (hint >= 0 && exact === false && surelyUnsafe(old, cur, ctx, hint >> 4, hint & 15)) {
+  // Most comparisons fail, and a stored state tends to fail again on the same register or stack
+  // slot: test that one first (the result is the same, only found sooner).
+  if (hint >= 0 && exact === false && surelyUnsafe(old, cur, ctx, hint)) {
     missAt = hint;
     return false;
   }
   const ids = IDS;
   ids.reset();
   // the held bpf_spin_lock: the same map's, through corresponding value pointers (check_ids)
-  if ((old.activeLock || cur.activeLock) && !locksEqual(old.activeLock, cur.activeLock, (a, b) => ids.check(a, b))) return false;
+  if ((old.activeLock || cur.activeLock) && !locksEqual(old.activeLock, cur.activeLock, checkIds)) return false;
   for (let k = 0; k < old.frames.length; k++) {
     const fo = old.frames[k]!, fc = cur.frames[k]!;
     if (fo.callsite !== fc.callsite || fo.callbackOf !== fc.callbackOf || fo.subprog !== fc.subprog) return false;
@@ -154,64 +154,74 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
-      if (!so) continue;
-      const sc = fc.stack[spi];
-      // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
-      // only a spilled register with ids would still have pairs to record.
-      if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId)) && !so.iter && !so.dynptr) continue;
-      // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
-      // "explored state didn't use this" on REG_LIVE_READ).
-      if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
-      if (exact === false) {
-        // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
-        // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
-        // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
-        // old scalar matches any scalar.
-        const oSpill = isScalarSpill64(so), cSpill = isScalarSpill64(sc);
-        const oMisc = !oSpill && isAllMisc(so, ctx.allowUninitStack), cMisc = !cSpill && isAllMisc(sc, ctx.allowUninitStack);
-        if (oMisc && (cSpill || cMisc)) continue;
-        if (oSpill && cMisc) {
-          if (ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
-          if (regsafe(so.spilled!, UNBOUND, ids)) continue;
-          return false;
-        }
-      }
-      for (let j = 0; j < 8; j++) {
-        const to = so.t[j]!;
-        const tc = sc ? sc.t[j]! : STACK_INVALID;
-        if (exact !== false) {
-          if (to !== tc) return false;
-          continue;
-        }
-        if (to === STACK_INVALID) continue;
-        if (ctx.allowUninitStack && to === STACK_MISC) continue;
-        if (to === STACK_MISC && tc === STACK_ZERO) continue;
-        if (to !== tc) return false;
-      }
-      // Iterator slots: the same kind and ACTIVE/DRAINED state, references in correspondence; the
-      // depth does not count (stacksafe's STACK_ITER case).
-      if (so.t[7] === STACK_ITER) {
-        const io = so.iter, ic = sc?.iter;
-        if (!io || !ic || io.kind !== ic.kind || io.state !== ic.state || !ids.check(io.refObjId, ic.refObjId)) return false;
-        continue;
-      }
-      // Dynptr slots: the same type and slot, references in correspondence (stacksafe's
-      // STACK_DYNPTR case; the id slices carry is compared on the slices themselves).
-      if (so.t[0] === STACK_DYNPTR) {
-        const d = so.dynptr, e = sc?.dynptr;
-        if (!d || !e || d.type !== e.type || d.first !== e.first || !ids.check(d.refObjId, e.refObjId)) return false;
-        continue;
-      }
-      if (so.t[7] === STACK_SPILL && so.spilled) {
-        if (!sc?.spilled) return false;
-        if (regsafe(so.spilled, sc.spilled, ids, exact)) continue;
-        // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
-        if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) continue;
-        return false;
-      }
+      if (!so || slotSafe(so, fc.stack[spi], ids, exact, ctx, cur, k, spi)) continue;
+      missAt = SLOT_MISS | (k << 6) | spi;
+      return false;
     }
   }
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  return true;
+}
+
+/**
+ * Slot spi of frame k: whether the explored state's slot `so` covers the current one's `sc`
+ * (the per-slot part of the kernel's stacksafe), recording id pairs in `ids`. (A slot that passes
+ * with every id pair allowed, LAX, may still fail on its ids; one that fails with LAX fails.)
+ */
+function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: Exactness, ctx: PruneContext, cur: VerifierState, k: number, spi: number): boolean {
+  // A slot both states still share (copy-on-write, state.ts) equals itself, in either mode;
+  // only a spilled register with ids would still have pairs to record.
+  if (so === sc && (!so.spilled || (!so.spilled.id && !so.spilled.refObjId)) && !so.iter && !so.dynptr) return true;
+  // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
+  // "explored state didn't use this" on REG_LIVE_READ).
+  if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) return true;
+  if (exact === false) {
+    // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
+    // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
+    // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
+    // old scalar matches any scalar.
+    const oSpill = isScalarSpill64(so), cSpill = isScalarSpill64(sc);
+    const oMisc = !oSpill && isAllMisc(so, ctx.allowUninitStack), cMisc = !cSpill && isAllMisc(sc, ctx.allowUninitStack);
+    if (oMisc && (cSpill || cMisc)) return true;
+    if (oSpill && cMisc) {
+      if (ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
+      if (regsafe(so.spilled!, UNBOUND, ids)) return true;
+      return false;
+    }
+  }
+  for (let j = 0; j < 8; j++) {
+    const to = so.t[j]!;
+    const tc = sc ? sc.t[j]! : STACK_INVALID;
+    if (exact !== false) {
+      if (to !== tc) return false;
+      continue;
+    }
+    if (to === STACK_INVALID) continue;
+    if (ctx.allowUninitStack && to === STACK_MISC) continue;
+    if (to === STACK_MISC && tc === STACK_ZERO) continue;
+    if (to !== tc) return false;
+  }
+  // Iterator slots: the same kind and ACTIVE/DRAINED state, references in correspondence; the
+  // depth does not count (stacksafe's STACK_ITER case).
+  if (so.t[7] === STACK_ITER) {
+    const io = so.iter, ic = sc?.iter;
+    if (!io || !ic || io.kind !== ic.kind || io.state !== ic.state || !ids.check(io.refObjId, ic.refObjId)) return false;
+    return true;
+  }
+  // Dynptr slots: the same type and slot, references in correspondence (stacksafe's
+  // STACK_DYNPTR case; the id slices carry is compared on the slices themselves).
+  if (so.t[0] === STACK_DYNPTR) {
+    const d = so.dynptr, e = sc?.dynptr;
+    if (!d || !e || d.type !== e.type || d.first !== e.first || !ids.check(d.refObjId, e.refObjId)) return false;
+    return true;
+  }
+  if (so.t[7] === STACK_SPILL && so.spilled) {
+    if (!sc?.spilled) return false;
+    if (regsafe(so.spilled, sc.spilled, ids, exact)) return true;
+    // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
+    if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
+    return false;
+  }
   return true;
 }
 
@@ -225,20 +235,33 @@ function sameRegIds(r: Reg, ids: IdMap, exact: Exactness): boolean {
   return (!r.id || ids.check(r.id, r.id)) && (!r.refObjId || ids.check(r.refObjId, r.refObjId));
 }
 
-/** Where the last statesEqual found a register that differs (frame << 4 | register), or -1 (lastMiss). */
+/**
+ * Where the last statesEqual found a register (frame << 4 | register) or a stack slot
+ * (SLOT_MISS | frame << 6 | spi) that differs, or -1 (lastMiss).
+ */
 let missAt = -1;
 
-/** Where the last statesEqual call failed on a register (frame << 4 | register), or -1: a hint for the next comparison with the same stored state. */
+/** missAt's flag for a stack slot (a frame has at most 64 slots: MAX_BPF_STACK / 8). */
+const SLOT_MISS = 1 << 16;
+
+/** Where the last statesEqual call failed on a register or stack slot (missAt), or -1: a hint for the next comparison with the same stored state. */
 export function lastMiss(): number {
   return missAt;
 }
 
 /**
- * A necessary condition for statesEqual(old, cur) to fail, on register r of frame k alone:
- * it is live, not the same object, unsafe even with every id pair allowed, and not an
- * imprecise scalar pair. (Ids only add failures, so this never fails a pair statesEqual passes.)
+ * A sufficient condition for statesEqual(old, cur) to fail, on the one register or stack slot
+ * `hint` names (missAt): a register that is live, not the same object, unsafe even with every id
+ * pair allowed, and not an imprecise scalar pair; a slot slotSafe refuses with every id pair
+ * allowed. (Ids only add failures, so this never fails a pair statesEqual passes.)
  */
-function surelyUnsafe(old: VerifierState, cur: VerifierState, ctx: PruneContext, k: number, r: number): boolean {
+function surelyUnsafe(old: VerifierState, cur: VerifierState, ctx: PruneContext, hint: number): boolean {
+  if (hint & SLOT_MISS) {
+    const k = (hint & ~SLOT_MISS) >> 6, spi = hint & 63;
+    const so = old.frames[k]?.stack[spi], fc = cur.frames[k];
+    return so !== undefined && fc !== undefined && !slotSafe(so, fc.stack[spi], LAX, false, ctx, cur, k, spi);
+  }
+  const k = hint >> 4, r = hint & 15;
   const fo = old.frames[k], fc = cur.frames[k];
   if (!fo || !fc || r >= 10) return false;
   if (!(ctx.liveMask(cur, k) & (1 << r))) return false;
@@ -253,6 +276,9 @@ const LAX = new IdMap(true);
 
 /** The id map of the comparison under way (one for all: a comparison runs at every prune point, for every stored state). */
 const IDS = new IdMap();
+
+/** check_ids in IDS. (A module function: a closure over statesEqual's locals would cost a context allocation per comparison.) */
+const checkIds = (a: number, b: number): boolean => IDS.check(a, b);
 
 /** An unknown scalar: what a load from a slot of MISC bytes gives (the kernel's unbound_reg). */
 const UNBOUND = Reg.unknown();
@@ -278,6 +304,8 @@ export function statesMaybeLooping(old: VerifierState, cur: VerifierState): bool
   const ro = old.frames[old.frames.length - 1]!.regs, rc = cur.frames[cur.frames.length - 1]!.regs;
   for (let r = 0; r < 10; r++) {
     const a = ro[r]!, b = rc[r]!;
+    // (a register both states still share, state.ts copy-on-write, is identical: not read again)
+    if (a === b) continue;
     if (a.type !== b.type || a.off !== b.off || !a.s.equals(b.s)) return false;
   }
   return true;

@@ -285,7 +285,10 @@ export class VerifierState {
 
   clone(): VerifierState {
     // (a reference's entry is never changed, only added or removed: the array is copied, not them)
-    const s = new VerifierState(this.frames.map((f) => f.clone()), this.refs.length ? this.refs.slice() : []);
+    // (a loop, not map(): no closure per clone; push keeps the array packed)
+    const frames: Frame[] = [];
+    for (let k = 0; k < this.frames.length; k++) frames.push(this.frames[k]!.clone());
+    const s = new VerifierState(frames, this.refs.length ? this.refs.slice() : []);
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
     s.callbackUnrollDepth = this.callbackUnrollDepth;
