@@ -14,6 +14,7 @@ import { inputFromSpec } from '../src/verifier/spec-input.js';
 import { Runtime } from '../src/runtime/index.js';
 import { loadObjectFileSync } from '../src/object/file.js';
 import { structMeta } from '../src/object/btf/struct-meta.js';
+import { buildNameFilter, filterHas, mayBeKernelStruct } from '../src/object/btf/kernel-struct-names.js';
 import { TsbpfError } from '../src/errors.js';
 import { DIR, corpusKernelBtf } from './real-progs/corpus.js';
 
@@ -49,6 +50,36 @@ test('a stashed struct is the program\'s where no kernel struct could be it', ()
   assert.equal(judge('alloc_stash.o', corpusKernelBtf()).ok, true);
   // a kernel-typed pointer never goes into a program's struct field, nor the other way
   assert.equal(judge('alloc_stash_wrong_type.o').message, 'invalid kptr access, R2 type=ptr_point expected=ptr_tree_item');
+});
+
+test('a local struct\'s kptrs are in its record, with their struct; a FWD pointee makes none', () => {
+  const btf = loadObjectFileSync(join(DIR, 'kptr_obj_xchg.o')).btf!;
+  const point = btf.typeByName('point', 'struct')!.id;
+  assert.deepEqual(structMeta(btf, btf.typeByName('holder', 'struct')!.id), { fields: [{ off: 0, size: 8, kind: 'kptr', kptr: { off: 0, kind: 'kptr', struct: 'point', typeId: point } }] });
+  // (kptr_fwd_pointee.c: a member tagged kptr whose struct clang only declared is plain memory)
+  const fwd = loadObjectFileSync(join(DIR, 'kptr_fwd_pointee.o')).btf!;
+  for (const t of fwd.types) if (t.kind === 'struct' && t.name) assert.equal(structMeta(fwd, t.id), undefined, t.name);
+});
+
+test('bpf_kptr_xchg into an object\'s kptr, and kptrs to plain local structs, in every kernel BTF', () => {
+  for (const k of [undefined, corpusKernelBtf()]) {
+    assert.equal(judge('kptr_obj_xchg.o', k).ok, true);
+    assert.equal(judge('kptr_obj_not_kptr.o', k).message, 'off=8 doesn\'t point to kptr');
+    assert.equal(judge('kptr_obj_wrong_type.o', k).message, 'invalid kptr access, R2 type=ptr_counted expected=ptr_point');
+    // struct point has no field only a program's struct has; the kernel has no struct of that name
+    assert.equal(judge('kptr_local_plain.o', k).ok, true);
+    assert.match(judge('kptr_local_plain.o', k).log, /R0(_w)?=ptr_or_null_point\(/);
+  }
+  assert.equal(mayBeKernelStruct('point'), false);
+  assert.equal(mayBeKernelStruct('task_struct'), true);
+});
+
+test('the kernel struct name filter holds every name it was built of and few others', () => {
+  const names = Array.from({ length: 500 }, (_, i) => `s${i}`);
+  const f = buildNameFilter(names);
+  for (const n of names) assert.equal(filterHas(f, n), true, n);
+  const others = Array.from({ length: 2000 }, (_, i) => `other_${i}`).filter((n) => filterHas(f, n));
+  assert.ok(others.length < 40, `${others.length} false positives of 2000`);
 });
 
 test('the runtime refuses to run a program allocating objects, naming the kfunc', async () => {

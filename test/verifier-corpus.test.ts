@@ -28,8 +28,6 @@ const cases = loadCorpus();
  */
 const UNSUPPORTED: Record<string, RegExp> = {
   mapf_ops_pointer: /map\.ops of struct bpf_array, which tsbpf does not provide/,
-  // a struct the shipped kernel-BTF subset holds only as a forward declaration (kernel-btf.ts)
-  ks_task_btf_mm_read: /struct mm_struct is not in tsbpf's shipped kernel BTF/,
 };
 const recorded = readVerdicts();
 

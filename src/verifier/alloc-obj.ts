@@ -26,8 +26,9 @@
  *
  * The list kfuncs, the non-owning references they create and a bpf_spin_lock
  * inside an allocated object are graph.ts's. Not modelled (refused as
- * unsupported, never misjudged): the percpu variants, the rbtree kfuncs, and
- * kptrs of local types loaded from a map (MEM_ALLOC | MEM_RCU).
+ * unsupported, never misjudged): the percpu variants, and kptrs of local
+ * types loaded from a map (MEM_ALLOC | MEM_RCU). An object's own kptrs are
+ * bpf_kptr_xchg destinations (kptr.ts).
  *
  * At run time tsbpf has no allocator for these objects: the kfuncs are
  * refused at load (ENOTSUPP naming them), kfuncs.ts runtime 'none'.
@@ -38,6 +39,7 @@ import { ptrOffFault } from './ptr-off.js';
 import type { Verifier } from './env.js';
 import type { Btf } from '../object/btf/btf.js';
 import { structMeta } from '../object/btf/struct-meta.js';
+import { mayBeKernelStruct } from '../object/btf/kernel-struct-names.js';
 import { structWalkId, kernelBtf } from './kernel-btf.js';
 import type { BtfType } from '../object/btf/types.js';
 import { tnumStr } from './tnum.js';
@@ -176,15 +178,20 @@ const GRAPH_OR_REFCOUNT: ReadonlySet<string> = new Set(['bpf_list_head', 'bpf_li
  * kernel's BTF lacks holds objects of the program's own struct T, which bpf_obj_new allocates.
  * The caller found no kernel struct of that name, but tsbpf's shipped subset has only a few, and
  * even the vmlinux BTF --kernel-btf gives lacks the modules' structs, which Linux also searches
- * (bpf_find_btf_id). So T counts as the program's only where it holds a list or rbtree head or
- * node or a bpf_refcount, which no kernel struct does (else the field stays unsupported: a kernel
- * struct must never be taken for a program's, whose objects programs may write).
+ * (bpf_find_btf_id). So T counts as the program's only where the recorded kernel's vmlinux has
+ * no struct of that name either (kernel-struct-names.ts, a filter that may only err towards
+ * "the kernel's"), or where it holds a list or rbtree head or node or a bpf_refcount, which no
+ * kernel struct does; else the field stays unsupported: a kernel struct must never be taken for a
+ * program's, whose objects programs may write. (A module's struct of the same name, which Linux
+ * would find first, is beyond what tsbpf can see without the module's BTF.)
  */
 export function localKptrType(env: Verifier, k: { kind: string; typeId: number }): BtfType | undefined {
   const btf = progBtf(env);
   if (!btf || k.kind !== 'kptr') return undefined;
   const t = btf.typeById(k.typeId);
   if (t.kind !== 'struct') return undefined;
+  // no struct of the recorded kernel's vmlinux has the name either (kernel-struct-names.ts): bpf_find_btf_id's -ENOENT
+  if (!mayBeKernelStruct(t.name)) return t;
   return structMeta(btf, t.id)?.fields.some((f) => GRAPH_OR_REFCOUNT.has(f.kind)) ? t : undefined;
 }
 

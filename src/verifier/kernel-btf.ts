@@ -65,8 +65,10 @@ const KFUNC_OBJECTS: readonly string[] = ['struct bpf_cpumask', 'struct cpumask'
  */
 const KERNEL_OBJECTS: readonly string[] = ['struct task_struct', 'struct tcp_sock',
   // bpf_cast_to_kern_ctx's of an XDP context, bpf_find_vma's callback argument (not bpf_skc_to_tcp_request_sock's
-  // tcp_request_sock: 64 KB of BTF for one helper)
+  // tcp_request_sock: 64 KB of BTF for one helper, +77% of the subset, measured on 6.18)
   'struct xdp_buff', 'struct vm_area_struct',
+  // task_struct.mm, the pointer tracing programs follow most (3.4 KB of BTF)
+  'struct mm_struct',
   // skb_shinfo() as programs write it: bpf_rdonly_cast(head + end, bpf_core_type_id_kernel(struct skb_shared_info))
   'struct skb_shared_info',
   // the protocol headers network programs size and read through CO-RE (Tracee's cgroup_skb programs

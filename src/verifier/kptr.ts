@@ -17,7 +17,8 @@
  *   referenced kptr is never stored to directly ("store to referenced kptr
  *   disallowed"); an `__kptr_untrusted` one takes NULL (a constant 0, made
  *   precise) or a kernel object pointer of its struct (map_kptr_match_type);
- * - bpf_kptr_xchg(dst, src): dst a map value pointer at a referenced kptr
+ * - bpf_kptr_xchg(dst, src): dst a map value pointer at a referenced kptr, or
+ *   a program-allocated object's pointer at one of its struct's kptrs
  *   (process_kptr_func), src NULL or a referenced pointer of exactly the
  *   field's struct, released by the call; it returns the old pointer, maybe
  *   NULL, holding a new reference that must be released or stored back.
@@ -28,7 +29,7 @@
  * such objects in and out (exactly the field's struct, MEM_ALLOC both ways);
  * loading one directly, `__kptr_untrusted` local types and `__percpu_kptr`s
  * are not modelled and refused as unsupported, as is a struct tsbpf cannot
- * place (absent from its kernel BTF, yet maybe the kernel's).
+ * place (absent from its kernel BTF, yet maybe the kernel's: localKptrType).
  */
 import * as op from '../isa/opcodes.js';
 import type { KptrField } from '../object/btf/map-fields.js';
@@ -39,7 +40,8 @@ import type { Verifier } from './env.js';
 import { kernelBtf, structIdsMatch } from './kernel-btf.js';
 import type { CallArgMeta, HelperArg } from './helper-args.js';
 import type { BtfType } from '../object/btf/types.js';
-import { isAllocObj, isLocalKptr, localKptrType } from './alloc-obj.js';
+import { isAllocObj, isLocalKptr, localKptrType, progBtf } from './alloc-obj.js';
+import { structMeta } from '../object/btf/struct-meta.js';
 
 /** The kptr field of map `mapIdx` at byte `off` (btf_record_find), if any. */
 export function kptrAt(env: Verifier, mapIdx: number, off: number): KptrField | undefined {
@@ -175,17 +177,12 @@ function kptrMatchType(env: Verifier, k: KptrField, t: BtfType, reg: Reg, regno:
 export function kptrXchgDestArg(env: Verifier, meta: CallArgMeta, a: HelperArg, badArg: (expected: string) => never): void {
   const { r, reg } = a;
   const i = meta.insn;
-  if (isAllocObj(reg) && !reg.maybeNull) throw new Reject({
-    errno: 'ENOTSUPP',
-    message: 'bpf_kptr_xchg into a kptr of a program-allocated object is not supported by tsbpf',
-    insn: i,
-    regs: [r],
-    rule: 'tsbpf models kptrs of map values only',
-  });
-  if (reg.type !== 'map_value' || reg.maybeNull) badArg('map_value, ptr_');
   const fail = (errno: 'EINVAL' | 'EACCES', message: string, rule: string): never => {
     throw new Reject({ errno, message, insn: i, regs: [r], rule, hint: 'pass &value->field, where the field is a `struct T __kptr *`' });
   };
+  // kptr_xchg_dest_types: a map value, or a program-allocated object (PTR_TO_BTF_ID | MEM_ALLOC, an owning reference)
+  if (isAllocObj(reg) && !reg.maybeNull) return allocKptrDest(env, meta, a, fail);
+  if (reg.type !== 'map_value' || reg.maybeNull) badArg('map_value, ptr_');
   const m = env.maps[reg.map]!;
   if (!m.btf) fail('EINVAL', `map '${m.name ?? ''}' has to have BTF in order to use bpf_kptr_xchg`, 'a kptr lives in a map value typed by BTF');
   if (!reg.s.isConst()) fail('EINVAL', `R${r} doesn't have constant offset. kptr has to be at the constant offset`, 'the kptr pointer must be at a constant offset');
@@ -195,6 +192,25 @@ export function kptrXchgDestArg(env: Verifier, meta: CallArgMeta, a: HelperArg, 
   if (!k) fail('EACCES', `off=${off} doesn't point to kptr`, 'the pointer must be a kptr field\'s address');
   if (k!.kind === 'kptr_untrusted') fail('EACCES', `off=${off} kptr isn't referenced kptr`, 'bpf_kptr_xchg swaps referenced kptrs (`__kptr`) only');
   meta.kptr = k!;
+}
+
+/**
+ * process_kptr_func for a program-allocated destination: check_func_arg_reg_off lets a
+ * PTR_TO_BTF_ID | MEM_ALLOC have a fixed offset but no variable one, and the kptr is looked up
+ * in the object's struct's record (reg_btf_record: btf_parse_struct_metas lists its kptrs).
+ */
+function allocKptrDest(env: Verifier, meta: CallArgMeta, a: HelperArg, fail: (errno: 'EINVAL' | 'EACCES', message: string, rule: string) => never): void {
+  const { r, reg } = a;
+  const offFault = ptrOffFault(reg, r, true);
+  if (offFault) throw new Reject({ errno: 'EACCES', message: offFault, insn: meta.insn, regs: [r] });
+  const btf = progBtf(env)!;
+  const kptrs = (structMeta(btf, reg.btfId)?.fields ?? []).filter((f) => f.kind === 'kptr');
+  if (!kptrs.length) fail('EINVAL', `R${r} has no valid kptr`, `struct ${reg.btfName} has no kptr field`);
+  const f = kptrs.find((k) => k.off === reg.off);
+  if (!f) fail('EACCES', `off=${reg.off} doesn't point to kptr`, 'the pointer must be a kptr field\'s address');
+  const k = f!.kptr!;
+  if (k.kind === 'kptr_untrusted') fail('EACCES', `off=${reg.off} kptr isn't referenced kptr`, 'bpf_kptr_xchg swaps referenced kptrs (`__kptr`) only');
+  meta.kptr = k;
 }
 
 /**

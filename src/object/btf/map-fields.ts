@@ -52,7 +52,7 @@ const KPTR_TAGS: ReadonlySet<string> = new Set<KptrKind>(['kptr', 'kptr_untruste
  * the kernel does not know, two tags or a pointee that is no struct make the kernel
  * refuse the map (-EINVAL): 'invalid'.
  */
-function kptrOf(btf: Btf, typeId: number): { kind: KptrKind; struct: string; typeId: number; nelems: number } | 'invalid' | undefined {
+export function kptrOf(btf: Btf, typeId: number): { kind: KptrKind; struct: string; typeId: number; nelems: number } | 'invalid' | undefined {
   let t = btf.typeById(typeId);
   let nelems = 1;
   for (let d = 0; d < 32 && t.kind === 'array'; d++) {

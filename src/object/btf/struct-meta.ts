@@ -12,6 +12,7 @@
  */
 import type { Btf } from './btf.js';
 import { graphRootOf, type GraphRootInfo, type GraphRootKind } from './graph-root.js';
+import { kptrOf, type KptrField } from './map-fields.js';
 
 /** btf_field_type_name of the field kinds a local struct's record holds. */
 export type AllocFieldKind = 'bpf_spin_lock' | 'bpf_list_head' | 'bpf_list_node' | 'bpf_rb_root' | 'bpf_rb_node' | 'bpf_refcount' | 'kptr';
@@ -22,6 +23,8 @@ export interface AllocField {
   kind: AllocFieldKind;
   /** a bpf_list_head's or bpf_rb_root's `__contains` (graph-root.ts) */
   root?: GraphRootInfo | 'invalid';
+  /** a kptr's tag and struct (btf_find_kptr, as for a map value's: bpf_kptr_xchg into the object) */
+  kptr?: KptrField;
 }
 
 /** A local struct's record: its special fields, and where its bpf_refcount is (refcount_off). */
@@ -32,20 +35,6 @@ export interface StructMeta {
 
 /** alloc_obj_fields (kernel/bpf/btf.c): the structs whose presence as a member gives a struct a record. */
 const ALLOC_OBJ_FIELDS: ReadonlySet<string> = new Set(['bpf_spin_lock', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount']);
-const KPTR_TAGS: ReadonlySet<string> = new Set(['kptr', 'kptr_untrusted', 'percpu_kptr']);
-
-/** btf_find_kptr: `PTR -> TYPE_TAG(kptr...) -> STRUCT` (arrays of them counted), as a member's type. */
-function kptrCount(btf: Btf, typeId: number): number {
-  let t = btf.typeById(typeId);
-  let n = 1;
-  for (let d = 0; d < 32 && t.kind === 'array'; d++) {
-    n *= t.nelems;
-    t = btf.typeById(t.elemTypeId);
-  }
-  if (t.kind !== 'ptr') return 0;
-  const tag = btf.typeById(t.typeId);
-  return tag.kind === 'type_tag' && KPTR_TAGS.has(tag.name) ? n : 0;
-}
 
 const metas = new WeakMap<Btf, Map<number, StructMeta | null>>();
 
@@ -67,11 +56,17 @@ function parseStructMeta(btf: Btf, typeId: number): StructMeta | undefined {
   for (const [idx, mem] of t.members.entries()) {
     const off = Math.floor(mem.bitOffset / 8);
     const direct = btf.typeById(mem.typeId);
-    const kptrs = kptrCount(btf, mem.typeId);
-    if (kptrs) {
+    // btf_find_kptr, as for a map value (map-fields.ts): a pointee that is no struct (a FWD, where
+    // clang never saw the struct whole) makes no kptr, and the member is plain memory
+    const k = kptrOf(btf, mem.typeId);
+    if (k === 'invalid') continue;
+    if (k) {
       // (btf_parse_struct_metas looks for the kptr's pointer type itself among the members)
       if (direct.kind === 'ptr') has = true;
-      for (let e = 0; e < kptrs; e++) fields.push({ off: off + 8 * e, size: 8, kind: 'kptr' });
+      for (let e = 0; e < k.nelems; e++) {
+        const at = off + 8 * e;
+        fields.push({ off: at, size: 8, kind: 'kptr', kptr: { off: at, kind: k.kind, struct: k.struct, typeId: k.typeId } });
+      }
       continue;
     }
     const mt = btf.typeById(btf.resolve(mem.typeId));
