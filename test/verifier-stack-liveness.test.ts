@@ -100,7 +100,7 @@ test('stack liveness: a poisoned CO-RE call reads no slot and no register', () =
 });
 
 // main: fp-24 = 0, r1 = fp-24, call f (at 5); f's body after the call's exit
-const withCallee = (body: string, global = false) => {
+const withCallee = (body: string, global = false, starts = [0, 7]) => {
   const insns = assemble(`
     r1 = 0
     *(u64 *)(r10 -24) = r1
@@ -111,7 +111,7 @@ const withCallee = (body: string, global = false) => {
     exit
     f:
     ${body}`, { dialect: 'kernel' });
-  return computePrecise(insns, [0, 7], undefined, true, undefined, undefined, false, undefined, () => global);
+  return computePrecise(insns, starts, undefined, true, undefined, undefined, false, undefined, () => global);
 };
 const FP24 = 2;
 const CALL = 4;
@@ -136,34 +136,21 @@ test('stack liveness: a function\'s reads at a constant offset from its pointer,
 });
 
 test('stack liveness: a function passing its pointer on reads what the next one reads', () => {
-  const p = withCallee(`
+  const body = `
     r1 += 16
     call g
     r0 = 0
     exit
     g:
     r0 = *(u64 *)(r1 +0)
-    exit`);
-  // (the second function starts at 11: its own entry)
-  const q = computePrecise(assemble(`
-    r1 = 0
-    *(u64 *)(r10 -24) = r1
-    r1 = r10
-    r1 += -24
-    call f
-    r0 = 0
-    exit
-    f:
-    r1 += 16
-    call g
-    r0 = 0
-    exit
-    g:
-    r0 = *(u64 *)(r1 +0)
-    exit`, { dialect: 'kernel' }), [0, 7, 11], undefined, true, undefined, undefined, false, undefined, () => false);
+    exit`;
+  // g starts at 11, its own function's entry
+  const q = withCallee(body, false, [0, 7, 11]);
   assert.equal(slotLive(q, CALL, FP8), true, 'fp-24 + 16 is fp-8');
   assert.equal(slotLive(q, CALL, FP16), false);
+  const p = withCallee(body);
   assert.equal(slotLive(p, CALL, FP8), true, 'unknown where the nested function starts: every slot');
+  assert.equal(slotLive(p, CALL, FP16), true);
 });
 
 test('stack liveness: a function reading through an offset it cannot tell, or a global one, reads every slot', () => {
