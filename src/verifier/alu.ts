@@ -132,13 +132,17 @@ export function checkAlu(env: Verifier, ins: Insn, alu32: boolean): void {
       r.addConst = false;
       r.linkOff = 0;
     }
-    // Adding a small constant keeps the link to the copies of the register (BPF_ADD_CONST).
-    if (env.privileged && o === op.BPF_ADD && !alu32 && id && src.s.isConst()) {
-      const val = src.s.varOff.value;
-      if (!addConst && val <= 0x7fffffffn) {
+    // Adding or subtracting a constant that fits in s32 keeps the link to the copies of the
+    // register (BPF_ADD_CONST), the offset negated for a subtraction, S32_MIN's excepted (Linux
+    // 6.18's adjust_reg_min_max_vals; 6.12 linked additions of 0..S32_MAX only: `r2 += -72`
+    // shows as `id=N-72` in 6.18's log). A register already so offset loses its link.
+    if (env.privileged && (o === op.BPF_ADD || o === op.BPF_SUB) && !alu32 && id && src.s.isConst()) {
+      const val = BigInt.asIntN(64, src.s.varOff.value);
+      const fits = val >= -0x80000000n && val <= 0x7fffffffn && !(o === op.BPF_SUB && val === -0x80000000n);
+      if (!addConst && fits) {
         r.id = id;
         r.addConst = true;
-        r.linkOff = Number(val);
+        r.linkOff = o === op.BPF_SUB ? -Number(val) : Number(val);
       }
     }
     scalarAlu(o, r.s, src.s, alu32);

@@ -80,11 +80,17 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   const src = x ? env.readReg(ins.src) : immOperand(ins.imm, jmp32);
   const target = jumpTarget(ins, i);
   const fall = i + 1;
+  // A comparison of a stack pointer is an entry of the path's instruction history
+  // (check_cond_jmp_op's INSN_F_DST_REG_STACK / INSN_F_SRC_REG_STACK).
+  if (dst.type === 'fp' || (x && src.type === 'fp')) env.noteInsnHist();
   const taken = branchTaken(dst, src, o, jmp32);
   if (taken === 1 || taken === 0) {
     // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
     return taken === 1 ? target : fall;
   }
+  // So is an undecided one of a scalar other registers or spills share an id with: the kernel
+  // records the linked registers there for backtracking (collect_linked_regs, push_insn_history).
+  if (linkedCount(env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0) > 1) env.noteInsnHist();
   const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
@@ -139,6 +145,19 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (fOk) return fall;
   return -1;
 }
+
+/** How many scalar registers and spills of `st` carry id a or b (collect_linked_regs, at most LINKED_REGS_MAX). */
+function linkedCount(st: VerifierState, a: number, b: number): number {
+  if (!a && !b) return 0;
+  let n = 0;
+  const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
+  for (const f of st.frames) {
+    for (let r = 0; r < 10; r++) if (has(f.regs[r])) n++;
+    for (const slot of f.stack) if (has(slot?.spilled ?? undefined)) n++;
+  }
+  return Math.min(n, LINKED_REGS_MAX);
+}
+const LINKED_REGS_MAX = 6;
 
 export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
   reg.s = s;

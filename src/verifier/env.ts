@@ -147,7 +147,8 @@ export class Verifier implements MapNames {
 
   private computePrecision(): Precision {
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
-      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j)));
+      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
+      (start) => [...this.globals.values()].some((g) => g.start === start)));
   }
 
   /**

@@ -60,7 +60,7 @@ import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { calleeStart, isPseudoCall, isPseudoFunc, successorTable, type SuccessorTable } from '../isa/control-flow.js';
-import { computeCallerAccess, computeStackLiveness } from './stack-liveness.js';
+import { computeCalleeReach, computeCallerAccess, computeStackLiveness, type CalleeReach } from './stack-liveness.js';
 
 const bit = (r: number): number => 1 << r;
 const ARGS = 0b111110; // r1..r5
@@ -197,14 +197,15 @@ function constStore(ins: Insn, sl: Slots): void {
 /**
  * Forward transfer of a "may hold a pointer of some kind" set (to the stack, to the context, to
  * a caller's stack) over instruction i. `sl` (in and out) holds this frame's stack slots that may
- * hold such a pointer, spilled; `viaStack`: the registers that may point to a stack before i.
+ * hold such a pointer, spilled; `viaStack`: the registers that may point to a stack before i;
+ * `stackKind`: the pointers are stack pointers (to this frame or a caller's).
  * Only a fill can load such a pointer back: a load through any other pointer (map value,
  * context, packet, kernel object) gives a scalar or another kind of pointer, and no helper
  * writes a pointer into the stack (its writes are STACK_MISC). A narrower store over a spilled
  * pointer leaves the slot's bit set (the kernel scrubs the spill to MISC: setting is the safe
  * side).
  */
-function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number): number {
+function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number, stackKind: boolean): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -246,9 +247,12 @@ function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number): 
     case op.BPF_JMP:
     case op.BPF_JMP32:
       // No helper returns a stack pointer, and a function may not return one to its caller. A
-      // function, kfunc or indirect call may spill one into this stack through a pointer to it.
+      // function, kfunc or indirect call may spill a pointer into this stack through a pointer
+      // to it, but never a stack pointer (`stackKind`): check_stack_write_fixed_off refuses to
+      // spill one into a frame other than the current one ("cannot spill pointers to stack
+      // into stack frame of the caller"), and a kfunc's writes are bytes.
       if (o === op.BPF_CALL) {
-        if (x || ins.src !== op.BPF_PSEUDO_HELPER) sl.lo = sl.hi = ALL_SLOTS;
+        if (!stackKind && (x || ins.src !== op.BPF_PSEUDO_HELPER)) sl.lo = sl.hi = ALL_SLOTS;
         return inSet & ~CALLER_SAVED;
       }
       return inSet;
@@ -502,6 +506,29 @@ function fpOffsetBefore(insns: readonly Insn[], blockStart: Uint8Array, i: numbe
   return undefined;
 }
 
+/**
+ * Where register r points before instruction i when the straight line from its function's entry
+ * (`entryOnly`: entered by calls alone, no jump) sets it only from an argument register plus
+ * constants (`r3 = r1; r3 += 8`): that argument and offset, as fpOffsetBefore for r10.
+ */
+function argOffsetBefore(insns: readonly Insn[], blockStart: Uint8Array, entryOnly: Uint8Array, i: number, r: number): { arg: number; off: number } | undefined {
+  let want = r, add = 0;
+  const arg = (): { arg: number; off: number } | undefined => (want >= 1 && want <= 5 ? { arg: want, off: add } : undefined);
+  if (entryOnly[i]) return arg();
+  if (blockStart[i]) return undefined;
+  for (let j = i - 1; j >= 0; j--) {
+    if (isSecondLddwSlot(insns, j)) continue;
+    const ins = insns[j]!;
+    const cls = op.classOf(ins.code);
+    if (cls === op.BPF_ALU64 && ins.dst === want && ins.code === (op.BPF_ALU64 | op.BPF_ADD | op.BPF_K)) add += ins.imm;
+    else if (cls === op.BPF_ALU64 && ins.dst === want && ins.code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_X) && ins.off === 0) want = ins.src;
+    else if (writesReg(ins, want)) return undefined;
+    if (entryOnly[j]) return arg();
+    if (blockStart[j]) return undefined;
+  }
+  return undefined;
+}
+
 /** The lddw that last set register r on the straight line leading to instruction i, if that is where r comes from. */
 function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
   if (blockStart[i]) return undefined;
@@ -597,6 +624,9 @@ export function computePrecise(
   table: SuccessorTable = successorTable(insns),
   storeSinks = false,
   mapSizes: (lddw: number) => MapSizes | undefined = () => undefined,
+  // whether the function starting at an instruction has global linkage (its body is verified on
+  // its own; a call to it reads what its argument's BTF type covers): every slot a pointer reaches
+  isGlobalFunc: (start: number) => boolean = () => true,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -638,7 +668,7 @@ export function computePrecise(
   // Forward: registers that may point to the stack, and those that may point to the context
   // (may-analyses, least fixpoints; the same transfer: copies, offsets, 8-byte loads).
   // (with the slots of each frame that may hold such a pointer, spilled: none at a function's entry)
-  const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number, viaStack?: Uint16Array): Uint16Array => {
+  const mayPoint = (entryMain: number, entrySub: number | ((start: number) => number), always: number, viaStack?: Uint16Array, stackKind = true): Uint16Array => {
     const at = new Uint16Array(n);
     const atSlots = new Uint32Array(2 * n);
     const sl: Slots = { lo: 0, hi: 0 };
@@ -651,7 +681,7 @@ export function computePrecise(
         dirty[i] = 0;
         sl.lo = atSlots[2 * i]!;
         sl.hi = atSlots[2 * i + 1]!;
-        const after = stackPtrsAfter(insns[i]!, at[i]!, sl, viaStack ? viaStack[i]! : at[i]!) | always;
+        const after = stackPtrsAfter(insns[i]!, at[i]!, sl, viaStack ? viaStack[i]! : at[i]!, stackKind) | always;
         for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
           const t = to[e]!;
           const v = at[t]! | after;
@@ -679,8 +709,7 @@ export function computePrecise(
     const m = j === undefined ? undefined : mapSizes(j);
     return m === undefined ? undefined : a.part === 'key' ? m.keySize : m.valueSize;
   };
-  const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse, reachBytes);
-  const ctxIn = mayPoint(bit(1), ARGS, 0, spIn);
+  const ctxIn = mayPoint(bit(1), ARGS, 0, spIn, false);
   // (and those that may point to a caller's stack: a function's arguments, copies, offsets, 8-byte loads)
   // A function's arguments that may point to a caller's stack: those that may point to the stack
   // at one of its call sites; all five for a function also called some other way (a callback).
@@ -702,6 +731,31 @@ export function computePrecise(
   // frames below the top one (env.ts callerSlotsAt), so neither analysis needs to run.
   const callerIn = otherFrames ? mayPoint(0, (s) => (called[s] && !calledOtherwise[s] ? argsFromCallers[s]! : ARGS), 0, spIn) : new Uint16Array(n);
   const accessesCaller = otherFrames ? computeCallerAccess(insns, table, callerIn, helperUse) : new Uint8Array(n);
+  // What each function reads through the stack pointers it is given (stack-liveness.ts
+  // computeCalleeReach), for the slots a call to it reads in its caller's frame.
+  const starts = [...new Set(subprogStarts.filter((x) => x >= 0 && x < n))].sort((a, b) => a - b);
+  const entryOnly = new Uint8Array(n);
+  for (const x of starts) entryOnly[x] = 1;
+  for (let i = 0; i < n; i++) {
+    if (second[i]) continue;
+    const next = i + (insns[i]!.code === op.OP_LDDW ? 2 : 1);
+    for (let e = off[i]!; e < off[i + 1]!; e++) if (to[e] !== next) entryOnly[to[e]!] = 0;
+  }
+  const reachOf = new Map<number, CalleeReach | null>(); // null: being computed (recursion: unknown)
+  const calleeReads = (i: number): CalleeReach | undefined => {
+    const t = calleeStart(insns[i]!, i);
+    if (t <= 0 || t >= n || !entryOnly[t] || isGlobalFunc(t)) return undefined;
+    const known = reachOf.get(t);
+    if (known !== undefined) return known ?? undefined;
+    reachOf.set(t, null);
+    const end = starts.find((x) => x > t) ?? n;
+    const r = computeCalleeReach(insns, t, end, second, callerIn, (j, reg) => argOffsetBefore(insns, blockStart, entryOnly, j, reg), helperUse,
+      calleeReads, (j) => isGlobalFunc(calleeStart(insns[j]!, j)), reachBytes);
+    reachOf.set(t, r);
+    return r;
+  };
+  const live = computeStackLiveness(insns, table, spIn, slotsOf, (i, r) => fpOffsetBefore(insns, blockStart, i, r), helperUse, reachBytes,
+    otherFrames ? calleeReads : undefined);
   // (with the slots that may hold a spilled pointer: a may-set growing from none, iterated together)
   const mpIn = new Uint32Array(2 * n);
   const mp: Slots = { lo: 0, hi: 0 };

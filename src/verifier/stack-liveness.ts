@@ -20,9 +20,12 @@
  * reads the slots from a known r10 offset up to the frame's top (a helper's
  * map key or value, or a buffer whose size argument is a constant set just
  * before the call: that many bytes, as check_helper_mem_access checks), or
- * every slot when the offset is not known; a bpf-to-bpf function and a helper's
- * callback may step the pointer down too, so a call to one reads every
- * slot. An exit ends the frame.
+ * every slot when the offset is not known; a helper's callback may step the
+ * pointer down too, so a call of such a helper reads every slot, and a
+ * bpf-to-bpf call reads what its function reads through each pointer, at
+ * offsets its straight lines tell from its arguments (computeCalleeReach;
+ * every slot when they do not, and for a global function). An exit ends
+ * the frame.
  *
  * A store is not a read: no check of a store looks at what it overwrites
  * (stack.ts stackWrite, stackHelperAccess), and the bytes it keeps are
@@ -78,7 +81,7 @@ function reachesAround(ins: Insn, helperUse: (id: number) => HelperUse): boolean
  * stack before it and, for r1..r5, the constant r10 offset they hold when known.
  */
 function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined,
-  helperUse: (id: number) => HelperUse, reachBytes?: ReachBytes): readonly [number, number] {
+  helperUse: (id: number) => HelperUse, reachBytes?: ReachBytes, calleeReads?: CalleeReads): readonly [number, number] {
   const cls = op.classOf(ins.code);
   switch (cls) {
     case op.BPF_LDX:
@@ -95,7 +98,7 @@ function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fp
       // A bpf-to-bpf function, or a callback a helper calls, may step a pointer it is given down
       // as well as up (pointer arithmetic within the caller's frame): every slot, as a kfunc or a
       // helper reading only [ptr, ptr + size) does not.
-      if (via && reachesAround(ins, helperUse)) return ALL;
+      if (via && reachesAround(ins, helperUse)) return calleeSlots(ins, i, via, slotsOf, fpOffsetAt, calleeReads);
       let lo = 0, hi = 0;
       const use = op.sourceOf(ins.code) === op.BPF_K && ins.src === op.BPF_PSEUDO_HELPER ? helperUse(ins.imm) : undefined;
       for (let r = 1; r <= 5; r++) {
@@ -113,6 +116,121 @@ function readSlots(ins: Insn, i: number, stackPtrs: number, slotsOf: SlotsOf, fp
     }
   }
   return NONE;
+}
+
+/**
+ * What a bpf-to-bpf function may read through each argument register r1..r5 (index r), in bytes
+ * around the pointer it is given: [lo, hi) (hi Infinity: up to the caller's frame top; lo > hi:
+ * nothing), or undefined when it cannot be told.
+ */
+export type CalleeReach = ({ lo: number; hi: number } | undefined)[];
+/** The CalleeReach of the function a bpf-to-bpf call at instruction i enters; undefined: unknown (every slot). */
+export type CalleeReads = (i: number) => CalleeReach | undefined;
+
+/**
+ * The caller's slots a bpf-to-bpf call reads through the stack pointers `via` it passes: what
+ * its function reads through each (computeCalleeReach), at the r10 offset the pointer holds. The
+ * kernel reads them per call chain (6.18's liveness.c: a callee's reads of a caller's frame are
+ * that frame's reads at the call); every slot when a pointer's offset or the callee's reach is
+ * not known, or for a callback or a global function, whose body the walk does not follow here.
+ */
+function calleeSlots(ins: Insn, i: number, via: number, slotsOf: SlotsOf, fpOffsetAt: (i: number, r: number) => number | undefined,
+  calleeReads: CalleeReads | undefined): readonly [number, number] {
+  const reach = ins.src === op.BPF_PSEUDO_CALL && op.sourceOf(ins.code) === op.BPF_K && calleeReads ? calleeReads(i) : undefined;
+  if (!reach) return ALL;
+  let lo = 0, hi = 0;
+  for (let r = 1; r <= 5; r++) {
+    if (!(via & (1 << r))) continue;
+    const a = reach[r];
+    if (!a) return ALL;
+    if (a.lo >= a.hi) continue;
+    const off = fpOffsetAt(i, r);
+    if (off === undefined) return ALL;
+    const end = Math.min(off + a.hi, 0);
+    if (end <= off + a.lo) continue;
+    const s = slotsOf(off + a.lo, end - off - a.lo);
+    if (!s) return ALL;
+    lo |= s[0];
+    hi |= s[1];
+  }
+  return [lo >>> 0, hi >>> 0];
+}
+
+/** Where register r before instruction i points: argument register `arg` at its function's entry plus `off`; undefined when not known. */
+export type ArgOffsetAt = (i: number, r: number) => { arg: number; off: number } | undefined;
+
+/**
+ * For the function [start, end): what it may read through each argument register, from the
+ * instructions that read through a register that may point to a caller's stack (`callerPtrsIn`,
+ * as computeCallerAccess): a load or an atomic reads its bytes; a helper its known size or up to
+ * the frame's top; a kfunc up to the frame's top; a bpf-to-bpf call what its own function reads
+ * (`inner`, undefined: unknown). A read through a register whose argument and offset are not
+ * known makes every argument's reach unknown.
+ */
+export function computeCalleeReach(
+  insns: readonly Insn[],
+  start: number,
+  end: number,
+  second: Uint8Array,
+  callerPtrsIn: Uint16Array,
+  argOffsetAt: ArgOffsetAt,
+  helperUse: (id: number) => HelperUse,
+  inner: CalleeReads,
+  isGlobalAt: (i: number) => boolean,
+  reachBytes?: ReachBytes,
+): CalleeReach {
+  const reach: CalleeReach = [];
+  for (let r = 1; r <= 5; r++) reach[r] = { lo: Infinity, hi: -Infinity };
+  let unknown = false;
+  const add = (i: number, r: number, d: number, size: number): void => {
+    const a = argOffsetAt(i, r);
+    const x = a && reach[a.arg];
+    if (!a || !x) {
+      unknown = true;
+      return;
+    }
+    x.lo = Math.min(x.lo, a.off + d);
+    x.hi = Math.max(x.hi, a.off + d + size);
+  };
+  for (let i = start; i < end && !unknown; i++) {
+    if (second[i]) continue;
+    const ins = insns[i]!;
+    const ptrs = callerPtrsIn[i]!;
+    if (!ptrs) continue;
+    const cls = op.classOf(ins.code);
+    if (cls === op.BPF_LDX) {
+      if (ptrs & (1 << ins.src)) add(i, ins.src, ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!);
+    } else if (cls === op.BPF_STX) {
+      if (op.modeOf(ins.code) === op.BPF_ATOMIC && ptrs & (1 << ins.dst)) add(i, ins.dst, ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!);
+    } else if ((cls === op.BPF_JMP || cls === op.BPF_JMP32) && op.opOf(ins.code) === op.BPF_CALL) {
+      const via = ptrs & callReadArgs(ins, helperUse);
+      if (!via) continue;
+      const pseudo = op.sourceOf(ins.code) === op.BPF_K && ins.src === op.BPF_PSEUDO_CALL;
+      if (reachesAround(ins, helperUse) && (!pseudo || isGlobalAt(i))) {
+        unknown = true;
+        break;
+      }
+      const use = !pseudo && op.sourceOf(ins.code) === op.BPF_K && ins.src === op.BPF_PSEUDO_HELPER ? helperUse(ins.imm) : undefined;
+      const sub = pseudo ? inner(i) : undefined;
+      if (pseudo && !sub) {
+        unknown = true;
+        break;
+      }
+      for (let r = 1; r <= 5; r++) {
+        if (!(via & (1 << r))) continue;
+        if (sub) {
+          const a = sub[r];
+          if (!a) unknown = true;
+          else if (a.lo < a.hi) add(i, r, a.lo, a.hi - a.lo);
+          continue;
+        }
+        const size = use && reachBytes ? reachBytes(i, r, use) : undefined;
+        add(i, r, 0, size !== undefined && size > 0 ? size : Infinity);
+      }
+    }
+  }
+  if (unknown) return [];
+  return reach;
 }
 
 /**
@@ -157,6 +275,7 @@ export function computeStackLiveness(
   fpOffsetAt: (i: number, r: number) => number | undefined,
   helperUse: (id: number) => HelperUse,
   reachBytes?: ReachBytes,
+  calleeReads?: CalleeReads,
 ): Uint32Array {
   const n = insns.length;
   const { off, to, second } = succ;
@@ -166,7 +285,7 @@ export function computeStackLiveness(
   const keep = new Uint32Array(2 * n).fill(ALL_SLOTS);
   for (let i = 0; i < n; i++) {
     if (second[i]) continue;
-    const a = readSlots(insns[i]!, i, stackPtrsIn[i]!, slotsOf, fpOffsetAt, helperUse, reachBytes);
+    const a = readSlots(insns[i]!, i, stackPtrsIn[i]!, slotsOf, fpOffsetAt, helperUse, reachBytes, calleeReads);
     own[2 * i] = a[0];
     own[2 * i + 1] = a[1];
     const w = wholeSlotWritten(insns[i]!, slotsOf);
