@@ -138,7 +138,13 @@ export class Verifier implements MapNames {
 
   /** The static precision analysis, computed the first time pruning needs it. */
   precision(): Precision {
-    return (this.preciseIn ??= computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
+    // (the analysis is built in another method: a method holding closures over `this` allocates
+    // their context on every call, and this one runs at every state comparison that misses)
+    return this.preciseIn ?? this.computePrecision();
+  }
+
+  private computePrecision(): Precision {
+    return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j)));
   }
 
