@@ -196,8 +196,44 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
 
 /** Both sides of a branch on scalars: [taken, not taken] copies of (a, b), each synced; null where infeasible. */
 export function branchScalars(a: Scalar, b: Scalar, opc: number, jmp32: boolean): { t: [Scalar, Scalar] | null; f: [Scalar, Scalar] | null } {
-  const ta = a.clone(), tb = b.clone(), fa = a.clone(), fb = b.clone();
+  const out: BranchSides = { ta: null, tb: null, fa: null, fb: null };
+  branchScalarsInto(a, b, opc, jmp32, true, out);
+  return { t: out.ta ? [out.ta, out.tb!] : null, f: out.fa ? [out.fa, out.fb!] : null };
+}
+
+/** What branchScalarsInto learnt: each side's refined operands, null where that side is infeasible. */
+export interface BranchSides {
+  ta: Scalar | null;
+  tb: Scalar | null;
+  fa: Scalar | null;
+  fb: Scalar | null;
+}
+
+/** The refined copies of an operand whose refinement is not kept (a K operand): only tested for emptiness. */
+const SCRATCH_T = new Scalar(), SCRATCH_F = new Scalar();
+
+function copyInto(d: Scalar, s: Scalar): Scalar {
+  d.varOff = s.varOff;
+  d.smin = s.smin; d.smax = s.smax; d.umin = s.umin; d.umax = s.umax;
+  d.s32min = s.s32min; d.s32max = s.s32max; d.u32min = s.u32min; d.u32max = s.u32max;
+  return d;
+}
+
+/**
+ * branchScalars into `out`, which the caller reuses (a conditional jump is one of the commonest
+ * instructions; the result arrays and a K operand's two copies were a fifth of what a branch
+ * allocated). Without `keepB`, b's refined copies are scratch objects, still refined and synced
+ * and tested for emptiness (reg_set_min_max does the same to the kernel's fake register for
+ * the immediate), but not handed out: out.tb and out.fb stay null.
+ */
+export function branchScalarsInto(a: Scalar, b: Scalar, opc: number, jmp32: boolean, keepB: boolean, out: BranchSides): void {
+  const ta = a.clone(), fa = a.clone();
+  const tb = keepB ? b.clone() : copyInto(SCRATCH_T, b), fb = keepB ? b.clone() : copyInto(SCRATCH_F, b);
   refineCond(ta, tb, opc, jmp32); ta.sync(); tb.sync();
   refineCond(fa, fb, negateCond(opc), jmp32); fa.sync(); fb.sync();
-  return { t: ta.isEmpty() || tb.isEmpty() ? null : [ta, tb], f: fa.isEmpty() || fb.isEmpty() ? null : [fa, fb] };
+  const tOk = !(ta.isEmpty() || tb.isEmpty()), fOk = !(fa.isEmpty() || fb.isEmpty());
+  out.ta = tOk ? ta : null;
+  out.tb = tOk && keepB ? tb : null;
+  out.fa = fOk ? fa : null;
+  out.fb = fOk && keepB ? fb : null;
 }
