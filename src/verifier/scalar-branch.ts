@@ -209,26 +209,16 @@ export interface BranchSides {
   fb: Scalar | null;
 }
 
-/** The refined copies of an operand whose refinement is not kept (a K operand): only tested for emptiness. */
-const SCRATCH_T = new Scalar(), SCRATCH_F = new Scalar();
-
-function copyInto(d: Scalar, s: Scalar): Scalar {
-  d.varOff = s.varOff;
-  d.smin = s.smin; d.smax = s.smax; d.umin = s.umin; d.umax = s.umax;
-  d.s32min = s.s32min; d.s32max = s.s32max; d.u32min = s.u32min; d.u32max = s.u32max;
-  return d;
-}
-
 /**
  * branchScalars into `out`, which the caller reuses (a conditional jump is one of the commonest
- * instructions; the result arrays and a K operand's two copies were a fifth of what a branch
- * allocated). Without `keepB`, b's refined copies are scratch objects, still refined and synced
- * and tested for emptiness (reg_set_min_max does the same to the kernel's fake register for
- * the immediate), but not handed out: out.tb and out.fb stay null.
+ * instructions: the result arrays were a fifth of what a branch allocated). Without `keepB`, b's
+ * refined copies are still made, synced and tested for emptiness (reg_set_min_max does the same
+ * to the kernel's fake register for an immediate) but not handed out: out.tb and out.fb stay null.
+ * (Scratch scalars kept across calls for them cost more than the copies: every store of a new
+ * bigint into an object the collector has promoted goes through its write barrier.)
  */
 export function branchScalarsInto(a: Scalar, b: Scalar, opc: number, jmp32: boolean, keepB: boolean, out: BranchSides): void {
-  const ta = a.clone(), fa = a.clone();
-  const tb = keepB ? b.clone() : copyInto(SCRATCH_T, b), fb = keepB ? b.clone() : copyInto(SCRATCH_F, b);
+  const ta = a.clone(), tb = b.clone(), fa = a.clone(), fb = b.clone();
   refineCond(ta, tb, opc, jmp32); ta.sync(); tb.sync();
   refineCond(fa, fb, negateCond(opc), jmp32); fa.sync(); fb.sync();
   const tOk = !(ta.isEmpty() || tb.isEmpty()), fOk = !(fa.isEmpty() || fb.isEmpty());
