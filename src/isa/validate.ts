@@ -38,38 +38,35 @@ export interface ValidateOptions {
  * {@link InstructionError} naming index `i` and the reason.
  */
 export function validateInsn(ins: Insn, i: number, opts: ValidateOptions = {}): void {
-  const fail = (reason: string): never => {
-    throw new InstructionError(i, reason);
-  };
   const { code, dst, src, off, imm } = ins;
-  if (dst > op.MAX_REG) fail(`invalid dst register r${dst}`);
-  if (src > op.MAX_REG && !(code === op.OP_LDDW)) fail(`invalid src register r${src}`);
+  if (dst > op.MAX_REG) fail(i, `invalid dst register r${dst}`);
+  if (src > op.MAX_REG && !(code === op.OP_LDDW)) fail(i, `invalid src register r${src}`);
   const cls = op.classOf(code);
   switch (cls) {
     case op.BPF_ALU:
     case op.BPF_ALU64: {
       const o = op.opOf(code);
       const x = op.sourceOf(code) === op.BPF_X;
-      if (!ALU_OPS.has(o)) fail(`unknown opcode 0x${hex2(code)}`);
+      if (!ALU_OPS.has(o)) fail(i, `unknown opcode 0x${hex2(code)}`);
       if (o === op.BPF_END) {
-        if (cls === op.BPF_ALU64 && x) fail(`unknown opcode 0x${hex2(code)}`);
-        if (src !== 0 || off !== 0) fail('BPF_END uses reserved fields');
-        if (imm !== 16 && imm !== 32 && imm !== 64) fail(`BPF_END with invalid width ${imm}`);
+        if (cls === op.BPF_ALU64 && x) fail(i, `unknown opcode 0x${hex2(code)}`);
+        if (src !== 0 || off !== 0) fail(i, 'BPF_END uses reserved fields');
+        if (imm !== 16 && imm !== 32 && imm !== 64) fail(i, `BPF_END with invalid width ${imm}`);
         return;
       }
       if (o === op.BPF_NEG) {
-        if (x || src !== 0 || off !== 0 || imm !== 0) fail('BPF_NEG uses reserved fields');
+        if (x || src !== 0 || off !== 0 || imm !== 0) fail(i, 'BPF_NEG uses reserved fields');
         return;
       }
       if (o === op.BPF_MOV && off !== 0) {
         // MOVSX (v4): off is the source width, register source only.
         const widths = cls === op.BPF_ALU64 ? [8, 16, 32] : [8, 16];
-        if (!x || imm !== 0 || !widths.includes(off)) fail('BPF_MOV uses reserved fields');
+        if (!x || imm !== 0 || !widths.includes(off)) fail(i, 'BPF_MOV uses reserved fields');
         return;
       }
-      if ((o === op.BPF_DIV || o === op.BPF_MOD) && off !== 0 && off !== 1) fail(`${o === op.BPF_DIV ? 'BPF_DIV' : 'BPF_MOD'} uses reserved fields`);
-      if (o !== op.BPF_DIV && o !== op.BPF_MOD && off !== 0) fail('BPF_ALU uses reserved fields');
-      if (x ? imm !== 0 : src !== 0) fail('BPF_ALU uses reserved fields');
+      if ((o === op.BPF_DIV || o === op.BPF_MOD) && off !== 0 && off !== 1) fail(i, `${o === op.BPF_DIV ? 'BPF_DIV' : 'BPF_MOD'} uses reserved fields`);
+      if (o !== op.BPF_DIV && o !== op.BPF_MOD && off !== 0) fail(i, 'BPF_ALU uses reserved fields');
+      if (x ? imm !== 0 : src !== 0) fail(i, 'BPF_ALU uses reserved fields');
       return;
     }
     case op.BPF_JMP:
@@ -77,75 +74,75 @@ export function validateInsn(ins: Insn, i: number, opts: ValidateOptions = {}): 
       const o = op.opOf(code);
       const x = op.sourceOf(code) === op.BPF_X;
       if (o === op.BPF_JA) {
-        if (x) fail(`unknown opcode 0x${hex2(code)}`);
-        if (dst !== 0 || src !== 0) fail('BPF_JA uses reserved fields');
+        if (x) fail(i, `unknown opcode 0x${hex2(code)}`);
+        if (dst !== 0 || src !== 0) fail(i, 'BPF_JA uses reserved fields');
         // JMP|JA uses off; JMP32|JA ("gotol", v4) uses imm and needs off == 0.
-        if (cls === op.BPF_JMP ? imm !== 0 : off !== 0) fail('BPF_JA uses reserved fields');
+        if (cls === op.BPF_JMP ? imm !== 0 : off !== 0) fail(i, 'BPF_JA uses reserved fields');
         return;
       }
       if (o === op.BPF_CALL) {
-        if (cls !== op.BPF_JMP) fail(`unknown opcode 0x${hex2(code)}`);
+        if (cls !== op.BPF_JMP) fail(i, `unknown opcode 0x${hex2(code)}`);
         if (x) {
           // callx: the target register is in dst (as the conformance suite encodes it).
-          if (src !== 0 || off !== 0 || imm !== 0) fail('BPF_CALLX uses reserved fields');
+          if (src !== 0 || off !== 0 || imm !== 0) fail(i, 'BPF_CALLX uses reserved fields');
           return;
         }
-        if (dst !== 0) fail('BPF_CALL uses reserved fields');
+        if (dst !== 0) fail(i, 'BPF_CALL uses reserved fields');
         if (src !== op.BPF_PSEUDO_HELPER && src !== op.BPF_PSEUDO_CALL && src !== op.BPF_PSEUDO_KFUNC_CALL)
-          fail('BPF_CALL uses reserved fields');
+          fail(i, 'BPF_CALL uses reserved fields');
         // off selects the module BTF of a kfunc; it must be 0 for the others.
-        if (src !== op.BPF_PSEUDO_KFUNC_CALL && off !== 0) fail('BPF_CALL uses reserved fields');
+        if (src !== op.BPF_PSEUDO_KFUNC_CALL && off !== 0) fail(i, 'BPF_CALL uses reserved fields');
         return;
       }
       if (o === op.BPF_JCOND) {
         // may_goto (Linux 6.9, kernel check_cond_jmp_op): JMP class, K source,
         // src BPF_MAY_GOTO, dst and imm zero; off is the jump offset.
-        if (code !== op.OP_MAY_GOTO) fail(`unknown opcode 0x${hex2(code)}`);
-        if (src !== op.BPF_MAY_GOTO || dst !== 0 || imm !== 0) fail('BPF_JCOND uses reserved fields');
+        if (code !== op.OP_MAY_GOTO) fail(i, `unknown opcode 0x${hex2(code)}`);
+        if (src !== op.BPF_MAY_GOTO || dst !== 0 || imm !== 0) fail(i, 'BPF_JCOND uses reserved fields');
         return;
       }
       if (o === op.BPF_EXIT) {
         if (cls !== op.BPF_JMP || x || dst !== 0 || src !== 0 || off !== 0 || imm !== 0)
-          fail('BPF_EXIT uses reserved fields');
+          fail(i, 'BPF_EXIT uses reserved fields');
         return;
       }
-      if (!COND_JMP_OPS.has(o)) fail(`unknown opcode 0x${hex2(code)}`);
-      if (x ? imm !== 0 : src !== 0) fail('BPF_JMP/JMP32 uses reserved fields');
+      if (!COND_JMP_OPS.has(o)) fail(i, `unknown opcode 0x${hex2(code)}`);
+      if (x ? imm !== 0 : src !== 0) fail(i, 'BPF_JMP/JMP32 uses reserved fields');
       return;
     }
     case op.BPF_LD: {
       const mode = op.modeOf(code);
       const size = op.sizeOf(code);
       if (mode === op.BPF_IMM) {
-        if (size !== op.BPF_DW) fail(`unknown opcode 0x${hex2(code)}`);
-        if (off !== 0) fail('BPF_LD_IMM64 uses reserved fields');
-        if (src > op.BPF_PSEUDO_MAP_IDX_VALUE) fail(`invalid bpf_ld_imm64 src ${src}`);
+        if (size !== op.BPF_DW) fail(i, `unknown opcode 0x${hex2(code)}`);
+        if (off !== 0) fail(i, 'BPF_LD_IMM64 uses reserved fields');
+        if (src > op.BPF_PSEUDO_MAP_IDX_VALUE) fail(i, `invalid bpf_ld_imm64 src ${src}`);
         return;
       }
       if (mode === op.BPF_ABS || mode === op.BPF_IND) {
-        if (size === op.BPF_DW) fail(`unknown opcode 0x${hex2(code)}`);
+        if (size === op.BPF_DW) fail(i, `unknown opcode 0x${hex2(code)}`);
         if (dst !== 0 || off !== 0 || (mode === op.BPF_ABS && src !== 0))
-          fail('BPF_LD_[ABS|IND] uses reserved fields');
+          fail(i, 'BPF_LD_[ABS|IND] uses reserved fields');
         return;
       }
-      return fail(`unknown opcode 0x${hex2(code)}`);
+      return fail(i, `unknown opcode 0x${hex2(code)}`);
     }
     case op.BPF_LDX: {
       const mode = op.modeOf(code);
-      if (mode !== op.BPF_MEM && mode !== op.BPF_MEMSX) fail(`unknown opcode 0x${hex2(code)}`);
-      if (mode === op.BPF_MEMSX && op.sizeOf(code) === op.BPF_DW) fail(`unknown opcode 0x${hex2(code)}`);
-      if (imm !== 0) fail('BPF_LDX uses reserved fields');
+      if (mode !== op.BPF_MEM && mode !== op.BPF_MEMSX) fail(i, `unknown opcode 0x${hex2(code)}`);
+      if (mode === op.BPF_MEMSX && op.sizeOf(code) === op.BPF_DW) fail(i, `unknown opcode 0x${hex2(code)}`);
+      if (imm !== 0) fail(i, 'BPF_LDX uses reserved fields');
       return;
     }
     case op.BPF_ST: {
-      if (op.modeOf(code) !== op.BPF_MEM) fail(`unknown opcode 0x${hex2(code)}`);
-      if (src !== 0) fail('BPF_ST uses reserved fields');
+      if (op.modeOf(code) !== op.BPF_MEM) fail(i, `unknown opcode 0x${hex2(code)}`);
+      if (src !== 0) fail(i, 'BPF_ST uses reserved fields');
       return;
     }
     case op.BPF_STX: {
       const mode = op.modeOf(code);
       if (mode === op.BPF_MEM) {
-        if (imm !== 0) fail('BPF_STX uses reserved fields');
+        if (imm !== 0) fail(i, 'BPF_STX uses reserved fields');
         return;
       }
       if (mode === op.BPF_ATOMIC) {
@@ -153,11 +150,11 @@ export function validateInsn(ins: Insn, i: number, opts: ValidateOptions = {}): 
         const ldAcqStRel =
           (opts.loadAcquireStoreRelease ?? true) && (imm === op.BPF_LOAD_ACQ || imm === op.BPF_STORE_REL);
         if (ldAcqStRel) return;
-        if (size !== op.BPF_W && size !== op.BPF_DW) fail(`unknown opcode 0x${hex2(code)}`);
-        if (!ATOMIC_OPS.has(imm)) fail(`BPF_ATOMIC uses invalid atomic opcode 0x${hex2(imm)}`);
+        if (size !== op.BPF_W && size !== op.BPF_DW) fail(i, `unknown opcode 0x${hex2(code)}`);
+        if (!ATOMIC_OPS.has(imm)) fail(i, `BPF_ATOMIC uses invalid atomic opcode 0x${hex2(imm)}`);
         return;
       }
-      return fail(`unknown opcode 0x${hex2(code)}`);
+      return fail(i, `unknown opcode 0x${hex2(code)}`);
     }
   }
 }
@@ -206,6 +203,11 @@ export function validateProgram(insns: readonly Insn[], opts: ValidateOptions = 
   const lastCode = insns[last]!.code;
   if (lastCode !== op.OP_EXIT && lastCode !== op.OP_JA && lastCode !== op.OP_JA32)
     throw new InstructionError(last, 'last insn is not an exit or jmp');
+}
+
+/** (a module function, not a closure per instruction: validateInsn runs for every instruction loaded) */
+function fail(i: number, reason: string): never {
+  throw new InstructionError(i, reason);
 }
 
 function hex2(v: number): string {

@@ -17,7 +17,7 @@ import { Reject } from './reject.js';
 import { isTrustedReg } from './kfunc-args.js';
 import { isSock, sockOfMapValue } from './sock.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
-import { scalarBranchTaken, branchScalars, flipCond } from './scalar-branch.js';
+import { scalarBranchTaken, branchScalarsInto, flipCond, type BranchSides } from './scalar-branch.js';
 import { VerifierState } from './state.js';
 import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
@@ -96,14 +96,16 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   const tSt = other, fSt = env.cur;
   let tOk = true, fOk = true;
   if (dst.type === 'scalar' && src.type === 'scalar') {
-    const b = branchScalars(dst.s, src.s, o, jmp32);
-    if (b.t) {
-      setScalar(tSt, tRegs[ins.dst]!, b.t[0]);
-      if (x) setScalar(tSt, tRegs[ins.src]!, b.t[1]);
+    // (a K operand's refinement is not kept: it is the shared immediate)
+    const b = SIDES;
+    branchScalarsInto(dst.s, src.s, o, jmp32, x, b);
+    if (b.ta) {
+      setScalar(tSt, tRegs[ins.dst]!, b.ta);
+      if (x) setScalar(tSt, tRegs[ins.src]!, b.tb!);
     } else tOk = false;
-    if (b.f) {
-      setScalar(fSt, fRegs[ins.dst]!, b.f[0]);
-      if (x) setScalar(fSt, fRegs[ins.src]!, b.f[1]);
+    if (b.fa) {
+      setScalar(fSt, fRegs[ins.dst]!, b.fa);
+      if (x) setScalar(fSt, fRegs[ins.src]!, b.fb!);
     } else fOk = false;
   } else if (isNullCheck(dst, src, o, jmp32, x)) {
     const eqSt = o === op.BPF_JEQ ? tSt : fSt;
@@ -129,12 +131,10 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
       if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
     }
   }
-  const step = (st: VerifierState, to: number, t: boolean): void => {
-    st.path = { insn: i, to, taken: t, prev: st.path };
-  };
   if (tOk && fOk) {
-    step(tSt, target, true);
-    step(fSt, fall, false);
+    // (the decisions are written out here: a closure for them was a context and a function per jump)
+    tSt.path = { insn: i, to: target, taken: true, prev: tSt.path };
+    fSt.path = { insn: i, to: fall, taken: false, prev: fSt.path };
     pushStack(env, tSt, target, i);
     return fall;
   }
@@ -158,6 +158,8 @@ function linkedCount(st: VerifierState, a: number, b: number): number {
   return Math.min(n, LINKED_REGS_MAX);
 }
 const LINKED_REGS_MAX = 6;
+/** checkCondJmp's branchScalarsInto result, reused (a branch's refinement does not nest). */
+const SIDES: BranchSides = { ta: null, tb: null, fa: null, fb: null };
 
 export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
   reg.s = s;

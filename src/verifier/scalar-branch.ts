@@ -196,8 +196,34 @@ function refineCond(r1: Scalar, r2: Scalar, opc: number, jmp32: boolean): void {
 
 /** Both sides of a branch on scalars: [taken, not taken] copies of (a, b), each synced; null where infeasible. */
 export function branchScalars(a: Scalar, b: Scalar, opc: number, jmp32: boolean): { t: [Scalar, Scalar] | null; f: [Scalar, Scalar] | null } {
+  const out: BranchSides = { ta: null, tb: null, fa: null, fb: null };
+  branchScalarsInto(a, b, opc, jmp32, true, out);
+  return { t: out.ta ? [out.ta, out.tb!] : null, f: out.fa ? [out.fa, out.fb!] : null };
+}
+
+/** What branchScalarsInto learnt: each side's refined operands, null where that side is infeasible. */
+export interface BranchSides {
+  ta: Scalar | null;
+  tb: Scalar | null;
+  fa: Scalar | null;
+  fb: Scalar | null;
+}
+
+/**
+ * branchScalars into `out`, which the caller reuses (a conditional jump is one of the commonest
+ * instructions: the result arrays were a fifth of what a branch allocated). Without `keepB`, b's
+ * refined copies are still made, synced and tested for emptiness (reg_set_min_max does the same
+ * to the kernel's fake register for an immediate) but not handed out: out.tb and out.fb stay null.
+ * (Scratch scalars kept across calls for them cost more than the copies: every store of a new
+ * bigint into an object the collector has promoted goes through its write barrier.)
+ */
+export function branchScalarsInto(a: Scalar, b: Scalar, opc: number, jmp32: boolean, keepB: boolean, out: BranchSides): void {
   const ta = a.clone(), tb = b.clone(), fa = a.clone(), fb = b.clone();
   refineCond(ta, tb, opc, jmp32); ta.sync(); tb.sync();
   refineCond(fa, fb, negateCond(opc), jmp32); fa.sync(); fb.sync();
-  return { t: ta.isEmpty() || tb.isEmpty() ? null : [ta, tb], f: fa.isEmpty() || fb.isEmpty() ? null : [fa, fb] };
+  const tOk = !(ta.isEmpty() || tb.isEmpty()), fOk = !(fa.isEmpty() || fb.isEmpty());
+  out.ta = tOk ? ta : null;
+  out.tb = tOk && keepB ? tb : null;
+  out.fa = fOk ? fa : null;
+  out.fb = fOk && keepB ? fb : null;
 }
