@@ -43,7 +43,8 @@
  * Stack slots of the current function are tracked too, for the accesses
  * clang emits for spills (r10 plus a constant): a spilled scalar matters if
  * it is loaded back into a register that matters. A load through any other
- * pointer that may reach the stack, a call to a function, a kfunc or a helper
+ * pointer that may reach the stack reads the slots the walk has seen it read
+ * (StackReadsSeen) or, before that, any; a call to a function, a kfunc or a helper
  * that reads stack contents for its checks (a map key, a callback's context)
  * makes every slot matter. The caller frames' stacks are always compared in
  * full.
@@ -363,7 +364,8 @@ function allSlots(sl: Slots): void {
  */
 function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse,
   callerPtrs = ARGS, callee: { args: number; readsCaller: boolean } = { args: ARGS, readsCaller: true },
-  fpOffset: (r: number) => number | undefined = () => undefined, keySize: (r: number) => number | undefined = () => undefined): number {
+  fpOffset: (r: number) => number | undefined = () => undefined, keySize: (r: number) => number | undefined = () => undefined,
+  readsSeen: () => ReadonlyArray<number> | undefined = () => undefined): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -390,9 +392,13 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
         // clang's `r6 = r10; r6 += -64; ... r1 = *(u64 *)(r6 +8)`).
         const base = ins.src === 10 ? 0 : stackPtrs & s ? fpOffset(ins.src) : undefined;
         const slots = base !== undefined ? slotsOf(base + ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) : undefined;
+        const seen = slots || !(stackPtrs & s) ? undefined : readsSeen();
         if (slots) {
           sl.lo = (sl.lo | slots[0]) >>> 0;
           sl.hi = (sl.hi | slots[1]) >>> 0;
+        } else if (seen) {
+          sl.lo = (sl.lo | seen[0]!) >>> 0;
+          sl.hi = (sl.hi | seen[1]!) >>> 0;
         } else if (stackPtrs & s) allSlots(sl);
         if (callerPtrs & s) sl.rd = true;
       }
@@ -653,6 +659,20 @@ function writesReg(ins: Insn, r: number): boolean {
   }
 }
 
+/**
+ * The slots of its own frame each load the walk has verified read through a pointer other than
+ * r10 (a copy of r10 plus a register the walk knows, `r1 = r10; r1 += -64; r1 += r7`), words
+ * as in Precision.slots. A pruning decision compares against a state whose every path has been
+ * walked, so the loads on those paths have all been seen: what a load reads on a path not yet
+ * walked cannot matter to it (the kernel marks precise only the slot a fill on the path read:
+ * backtrack_insn's stack access in the jump history). Consulted only where the pointer is not
+ * r10 plus a constant on the straight line; undefined where no such load has been seen (every
+ * slot may matter: the static rule).
+ */
+export interface StackReadsSeen {
+  at(i: number): ReadonlyArray<number> | undefined;
+}
+
 /** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
 export interface Precision {
   /** bit n = rn */
@@ -696,6 +716,7 @@ export function computePrecise(
   table: SuccessorTable = successorTable(insns),
   storeSinks = false,
   mapSizes: (lddw: number) => MapSizes | undefined = () => undefined,
+  stackReadsSeen?: StackReadsSeen,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -845,6 +866,7 @@ export function computePrecise(
   // the instruction the two closures below answer for (one pair for the whole fixpoint)
   let at = 0;
   const fpOffset = (r: number): number | undefined => fpOffsetBefore(insns, blockStart, at, r);
+  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at);
   const keySize = (r: number): number | undefined => {
     const j = lddwBefore(insns, blockStart, at, r);
     return j === undefined ? undefined : mapKeySize(j);
@@ -881,7 +903,7 @@ export function computePrecise(
       let v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
         ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
         : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
-          fpOffset, keySize) & ALL;
+          fpOffset, keySize, readsSeen) & ALL;
       if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
