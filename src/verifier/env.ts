@@ -135,11 +135,15 @@ export class Verifier implements MapNames {
   readonly out: string[] = [];
   idGen = 0;
   preciseIn: Precision | undefined;
+  /** per load, the slots of its own frame it was seen reading through a pointer other than r10 (precision.ts StackReadsSeen) */
+  private readonly stackReadsSeen = new Map<number, number[]>();
+  private readonly readsSeen = { at: (i: number): ReadonlyArray<number> | undefined => this.stackReadsSeen.get(i) };
 
   /**
-   * The static precision analysis, computed the first time pruning needs it. (Asked for every
-   * stack slot a state comparison reaches: the closures that compute it live in another method,
-   * since a function holding closures over `this` allocates a context on every call.)
+   * The static precision analysis, computed the first time pruning needs it, and again after a
+   * load reads a slot it was not seen reading. (Asked for every stack slot a state comparison
+   * reaches: the closures that compute it live in another method, since a function holding
+   * closures over `this` allocates a context on every call.)
    */
   precision(): Precision {
     return this.preciseIn ?? this.computePrecision();
@@ -148,7 +152,24 @@ export class Verifier implements MapNames {
   private computePrecision(): Precision {
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start)));
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen));
+  }
+
+  /** The load at i reads bytes [lo, hi) below r10 of its own frame through a pointer other than r10. */
+  noteStackRead(i: number, lo: number, hi: number): void {
+    let w = this.stackReadsSeen.get(i);
+    if (!w) this.stackReadsSeen.set(i, (w = [0, 0]));
+    let a = w[0]!, b = w[1]!;
+    for (let byte = lo; byte < hi; byte++) {
+      const spi = (-byte - 1) >> 3;
+      if (spi < 0 || spi >= 64) continue;
+      if (spi < 32) a = (a | (1 << spi)) >>> 0;
+      else b = (b | (1 << (spi - 32))) >>> 0;
+    }
+    if (a === w[0] && b === w[1]) return;
+    w[0] = a;
+    w[1] = b;
+    this.preciseIn = undefined;
   }
 
   /**

@@ -32,8 +32,8 @@
  * scalars, loads of 1 or 2 bytes and sign-extending loads, and 4-byte loads
  * through a pointer that cannot be the context (only plain context reads of 4
  * bytes give packet pointers; a narrow read anywhere else is a scalar or
- * refused). Other loads, call results and
- * function arguments may be pointers; "may be the context" is a may-analysis
+ * refused), and r0 after a helper whose prototype returns an integer or nothing. Other loads,
+ * other call results and function arguments may be pointers; "may be the context" is a may-analysis
  * like the stack one below (r1 at entry, function arguments, copies, offsets
  * and 8-byte loads).
  * "May point to the stack" is a forward may-analysis: r10, copies of it and
@@ -43,7 +43,8 @@
  * Stack slots of the current function are tracked too, for the accesses
  * clang emits for spills (r10 plus a constant): a spilled scalar matters if
  * it is loaded back into a register that matters. A load through any other
- * pointer that may reach the stack, a call to a function, a kfunc or a helper
+ * pointer that may reach the stack reads the slots the walk has seen it read
+ * (StackReadsSeen) or, before that, any; a call to a function, a kfunc or a helper
  * that reads stack contents for its checks (a map key, a callback's context)
  * makes every slot matter. The caller frames' stacks are always compared in
  * full.
@@ -59,7 +60,7 @@ import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
-import { calleeStart, isPseudoCall, isPseudoFunc, successorTable, type SuccessorTable } from '../isa/control-flow.js';
+import { calleeStart, isCondJump, isPseudoCall, isPseudoFunc, jumpTarget, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 import { computeCalleeReach, computeCallerAccess, computeStackLiveness, type CalleeReach } from './stack-liveness.js';
 
 const bit = (r: number): number => 1 << r;
@@ -102,6 +103,11 @@ export interface HelperUse {
    * (check_helper_mem_access's access size); absent: anywhere up to the frame's top
    */
   reach?: readonly (ArgReach | undefined)[];
+  /**
+   * r0 after the call is a scalar or not initialised (RET_INTEGER, RET_VOID: check_helper_call
+   * gives an unknown scalar or NOT_INIT): the certainly-scalar analysis keeps it
+   */
+  retScalar?: boolean;
 }
 
 /** Where the number of bytes a helper reads through a pointer argument comes from (HelperUse.reach). */
@@ -139,7 +145,8 @@ export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): H
   if (!proto) return { args: ARGS, readsStack: true, wholeStack: true };
   const reads = (t: string): boolean => !ARGS_NOT_READING_STACK_VALUES.has(t) && (t !== 'PTR_TO_MAP_KEY' || helperId === BPF_FUNC.map_lookup_elem);
   const readsStack = proto.args.some(reads);
-  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS, wholeStack: true };
+  const retScalar = proto.ret === 'INTEGER' || proto.ret === 'VOID';
+  if (proto.args.some((t) => t === 'PTR_TO_FUNC')) return { args: ARGS, readsStack: true, stackArgs: ARGS, wholeStack: true, retScalar };
   let m = 0, st = 0, keys = 0, rm = 0;
   const mapArg = proto.args.indexOf('CONST_MAP_PTR');
   const reach: (ArgReach | undefined)[] = [];
@@ -155,7 +162,7 @@ export function helperArgSinks(proto: HelperProto | undefined, helperId = -1): H
     const next = proto.args[k + 1];
     if ((t === 'PTR_TO_MEM' || t === 'PTR_TO_MEM_OR_NULL') && k + 1 < 5 && (next === 'CONST_SIZE' || next === 'CONST_SIZE_OR_ZERO')) reach[k + 1] = { sizeArg: k + 2 };
   });
-  return { args: m, readsStack, stackArgs: st, readsMem: rm, ...(reach.length ? { reach } : {}), ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
+  return { args: m, readsStack, stackArgs: st, readsMem: rm, retScalar, ...(reach.length ? { reach } : {}), ...(keys && mapArg >= 0 && mapArg < 5 ? { keyArgs: keys, mapArg: mapArg + 1 } : {}) };
 }
 
 /** An 8-byte BPF_MEM store of a register through a pointer other than r10 (what may fill a kptr field). */
@@ -265,7 +272,7 @@ function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number, s
  * (in and out) holds the stack slots that may hold a spilled pointer: an
  * 8-byte fill from any other slot through r10 is a scalar.
  */
-function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: number, mp: Slots): number {
+function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: number, mp: Slots, helperUse: (helperId: number) => HelperUse): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -324,11 +331,13 @@ function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: numb
       return inSet | CALLER_SAVED;
     case op.BPF_JMP:
     case op.BPF_JMP32:
-      // A call leaves r1..r5 uninitialised and r0 possibly a pointer. A function, kfunc or
-      // indirect call may spill pointers into this stack through a pointer to it; helpers do not.
+      // A call leaves r1..r5 uninitialised and r0 possibly a pointer, but for a helper whose
+      // prototype returns an integer or nothing. A function, kfunc or indirect call may spill
+      // pointers into this stack through a pointer to it; helpers do not.
       if (o === op.BPF_CALL) {
-        if (x || ins.src !== op.BPF_PSEUDO_HELPER) mp.lo = mp.hi = ALL_SLOTS;
-        return (inSet | ARGS) & ~1;
+        const helper = !x && ins.src === op.BPF_PSEUDO_HELPER;
+        if (!helper) mp.lo = mp.hi = ALL_SLOTS;
+        return helper && helperUse(ins.imm).retScalar ? inSet | ARGS | 1 : (inSet | ARGS) & ~1;
       }
       return inSet;
   }
@@ -359,7 +368,8 @@ function allSlots(sl: Slots): void {
  */
 function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs: number, helperUse: (helperId: number) => HelperUse,
   callerPtrs = ARGS, callee: { args: number; readsCaller: boolean } = { args: ARGS, readsCaller: true },
-  fpOffset: (r: number) => number | undefined = () => undefined, keySize: (r: number) => number | undefined = () => undefined): number {
+  fpOffset: (r: number) => number | undefined = () => undefined, keySize: (r: number) => number | undefined = () => undefined,
+  readsSeen: () => ReadonlyArray<number> | undefined = () => undefined): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -381,11 +391,18 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
     }
     case op.BPF_LDX: {
       if (out & d) {
-        // The loaded value matters: so does what it was loaded from, when that may be the stack.
-        const slots = ins.src === 10 ? slotsOf(ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) : undefined;
+        // The loaded value matters: so does what it was loaded from, when that may be the stack
+        // (the bytes read, when the pointer is r10 plus a constant on the straight line here, as
+        // clang's `r6 = r10; r6 += -64; ... r1 = *(u64 *)(r6 +8)`).
+        const base = ins.src === 10 ? 0 : stackPtrs & s ? fpOffset(ins.src) : undefined;
+        const slots = base !== undefined ? slotsOf(base + ins.off, SIZE_BYTES[op.sizeOf(ins.code)]!) : undefined;
+        const seen = slots || !(stackPtrs & s) ? undefined : readsSeen();
         if (slots) {
           sl.lo = (sl.lo | slots[0]) >>> 0;
           sl.hi = (sl.hi | slots[1]) >>> 0;
+        } else if (seen) {
+          sl.lo = (sl.lo | seen[0]!) >>> 0;
+          sl.hi = (sl.hi | seen[1]!) >>> 0;
         } else if (stackPtrs & s) allSlots(sl);
         if (callerPtrs & s) sl.rd = true;
       }
@@ -560,6 +577,94 @@ function constBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, 
   return undefined;
 }
 
+/**
+ * The 64-bit value register r holds before instruction i, when the straight line leading to i
+ * sets it last with a constant: a move of an immediate or an lddw of a plain 64-bit constant
+ * (what libbpf leaves of a CO-RE `bpf_core_enum_value_exists` or `bpf_core_field_exists`).
+ */
+function constValueBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): bigint | undefined {
+  const k = constBefore(insns, blockStart, i, r);
+  if (k !== undefined) return BigInt.asUintN(64, BigInt(k));
+  const j = lddwBefore(insns, blockStart, i, r);
+  if (j === undefined || insns[j]!.src !== 0 || j + 1 >= insns.length) return undefined;
+  return (BigInt(insns[j + 1]!.imm >>> 0) << 32n) | BigInt(insns[j]!.imm >>> 0);
+}
+
+/**
+ * Whether the conditional jump `if rX op imm` is taken when rX holds v (RFC 9669 4.3; 64-bit
+ * operands for JMP, the low 32 bits for JMP32, the immediate sign-extended); undefined for an
+ * operation that is not a comparison with an immediate.
+ */
+function jumpTakenWith(ins: Insn, v: bigint): boolean | undefined {
+  const w = op.classOf(ins.code) === op.BPF_JMP32 ? 32 : 64;
+  const a = BigInt.asUintN(w, v), b = BigInt.asUintN(w, BigInt(ins.imm));
+  const sa = BigInt.asIntN(w, a), sb = BigInt.asIntN(w, b);
+  switch (op.opOf(ins.code)) {
+    case op.BPF_JEQ: return a === b;
+    case op.BPF_JNE: return a !== b;
+    case op.BPF_JGT: return a > b;
+    case op.BPF_JGE: return a >= b;
+    case op.BPF_JLT: return a < b;
+    case op.BPF_JLE: return a <= b;
+    case op.BPF_JSGT: return sa > sb;
+    case op.BPF_JSGE: return sa >= sb;
+    case op.BPF_JSLT: return sa < sb;
+    case op.BPF_JSLE: return sa <= sb;
+    case op.BPF_JSET: return (a & b) !== 0n;
+  }
+  return undefined;
+}
+
+/**
+ * The successor table without the edges of conditional jumps that compare a register holding a
+ * constant (on the straight line before the jump) with an immediate: the walk decides such a
+ * branch from the constant and never follows the other edge (is_branch_taken on a known
+ * register), so no path the walk explores goes there, and what matters on that edge cannot
+ * matter on any path it does explore.
+ */
+function withoutConstantBranches(insns: readonly Insn[], table: SuccessorTable, blockStart: Uint8Array, entries: readonly number[]): SuccessorTable {
+  const n = insns.length;
+  let off: Int32Array | undefined, to: Int32Array | undefined;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const ins = insns[i]!;
+    let drop = -1;
+    if (!table.second[i] && isCondJump(ins) && op.sourceOf(ins.code) === op.BPF_K && op.opOf(ins.code) !== op.BPF_JCOND) {
+      const v = constValueBefore(insns, blockStart, i, ins.dst);
+      const taken = v === undefined ? undefined : jumpTakenWith(ins, v);
+      if (taken !== undefined) drop = taken ? i + 1 : jumpTarget(ins, i);
+      if (jumpTarget(ins, i) === i + 1) drop = -1;
+    }
+    if (drop >= 0 && !off) {
+      off = table.off.slice();
+      to = table.to.slice();
+      k = table.off[i]!;
+    }
+    if (!off || !to) continue;
+    off[i] = k;
+    for (let e = table.off[i]!; e < table.off[i + 1]!; e++) if (table.to[e] !== drop) to[k++] = table.to[e]!;
+  }
+  if (!off || !to) return table;
+  off[n] = k;
+  // An instruction only a dropped edge led to is never reached either: it keeps no successor,
+  // so that the forward analyses, which visit every instruction, carry nothing from it.
+  const reached = new Uint8Array(n);
+  const work: number[] = [];
+  for (const s of entries) if (s >= 0 && s < n && !reached[s]) (reached[s] = 1, work.push(s));
+  while (work.length) {
+    const i = work.pop()!;
+    for (let e = off[i]!; e < off[i + 1]!; e++) if (!reached[to[e]!]) (reached[to[e]!] = 1, work.push(to[e]!));
+  }
+  const off2 = new Int32Array(n + 1), to2 = new Int32Array(to.length);
+  k = 0;
+  for (let i = 0; i < n; i++) {
+    off2[i] = k;
+    if (reached[i]) for (let e = off[i]!; e < off[i + 1]!; e++) to2[k++] = to[e]!;
+  }
+  off2[n] = k;
+  return { off: off2, to: to2, second: table.second, forward: table.forward };
+}
+
 /** Whether the instruction may write register r (conservatively: any doubt is a yes). */
 function writesReg(ins: Insn, r: number): boolean {
   const cls = op.classOf(ins.code);
@@ -579,6 +684,20 @@ function writesReg(ins: Insn, r: number): boolean {
       return o === op.BPF_CALL ? r <= 5 : false;
     }
   }
+}
+
+/**
+ * The slots of its own frame each load the walk has verified read through a pointer other than
+ * r10 (a copy of r10 plus a register the walk knows, `r1 = r10; r1 += -64; r1 += r7`), words
+ * as in Precision.slots. A pruning decision compares against a state whose every path has been
+ * walked, so the loads on those paths have all been seen: what a load reads on a path not yet
+ * walked cannot matter to it (the kernel marks precise only the slot a fill on the path read:
+ * backtrack_insn's stack access in the jump history). Consulted only where the pointer is not
+ * r10 plus a constant on the straight line; undefined where no such load has been seen (every
+ * slot may matter: the static rule).
+ */
+export interface StackReadsSeen {
+  at(i: number): ReadonlyArray<number> | undefined;
 }
 
 /** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
@@ -627,6 +746,7 @@ export function computePrecise(
   // whether the function starting at an instruction has global linkage (its body is verified on
   // its own; a call to it reads what its argument's BTF type covers): every slot a pointer reaches
   isGlobalFunc: (start: number) => boolean = () => true,
+  stackReadsSeen?: StackReadsSeen,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -642,6 +762,12 @@ export function computePrecise(
   // (The fixpoints below run over every instruction once, then again over what changed: index
   // loops over the flat successor table, and one answer per helper id, as helperArgSinks builds
   // a new one per call.)
+  // Instructions some path reaches other than from the one before them: jump targets and entries.
+  const blockStart = new Uint8Array(n);
+  for (let i = 0; i < n; i++) for (let e = table.off[i]!; e < table.off[i + 1]!; e++) if (table.to[e] !== i + (insns[i]!.code === op.OP_LDDW ? 2 : 1)) blockStart[table.to[e]!] = 1;
+  for (const s of subprogStarts) if (s >= 0 && s < n) blockStart[s] = 1;
+  // (every analysis below follows only the edges the walk may take)
+  table = withoutConstantBranches(insns, table, blockStart, [0, ...subprogStarts]);
   const { off, to, second } = table;
   // Without loops, and with every bpf-to-bpf call going to a later function (whose entry the
   // backward pass reaches first), one pass in program order (forward analyses) or its reverse
@@ -655,10 +781,6 @@ export function computePrecise(
     if (!u) uses.set(id, (u = baseUse(id)));
     return u;
   };
-  // Instructions some path reaches other than from the one before them: jump targets and entries.
-  const blockStart = new Uint8Array(n);
-  for (let i = 0; i < n; i++) for (let e = off[i]!; e < off[i + 1]!; e++) if (to[e] !== i + (insns[i]!.code === op.OP_LDDW ? 2 : 1)) blockStart[to[e]!] = 1;
-  for (const s of subprogStarts) if (s >= 0 && s < n) blockStart[s] = 1;
 
   // Forward: certainly-scalar registers before each instruction (must-analysis, greatest fixpoint).
   const scIn = new Uint16Array(n).fill(ALL);
@@ -767,7 +889,7 @@ export function computePrecise(
       scDirty[i] = 0;
       mp.lo = mpIn[2 * i]!;
       mp.hi = mpIn[2 * i + 1]!;
-      const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp) & ~bit(10);
+      const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp, helperUse) & ~bit(10);
       for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
         const t = to[e]!;
         const v = scIn[t]! & after;
@@ -798,6 +920,7 @@ export function computePrecise(
   // the instruction the two closures below answer for (one pair for the whole fixpoint)
   let at = 0;
   const fpOffset = (r: number): number | undefined => fpOffsetBefore(insns, blockStart, at, r);
+  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at);
   const keySize = (r: number): number | undefined => {
     const j = lddwBefore(insns, blockStart, at, r);
     return j === undefined ? undefined : mapKeySize(j);
@@ -834,7 +957,7 @@ export function computePrecise(
       let v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
         ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
         : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
-          fpOffset, keySize) & ALL;
+          fpOffset, keySize, readsSeen) & ALL;
       if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
       const rd = sl.rd ? 1 : 0;
       if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {

@@ -62,7 +62,14 @@ export function stackAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
     stackWrite(env, f, o, size, val, imm);
     return undefined;
   }
+  noteLoadThroughCopy(env, ptrReg, f, o, o + size);
   return stackRead(env, ptrReg, f, o, size, signExtend);
+}
+
+/** A load of the executing frame's stack through a pointer other than r10: what it read (precision.ts StackReadsSeen). */
+function noteLoadThroughCopy(env: Verifier, ptrReg: number, f: Frame, lo: number, hi: number): void {
+  if (ptrReg === 10 || f !== env.cur.cur || op.classOf(env.insns[env.idx]!.code) !== op.BPF_LDX) return;
+  env.noteStackRead(env.idx, lo, hi);
 }
 
 function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
@@ -286,6 +293,7 @@ function stackAccessVar(env: Verifier, ptrReg: number, base: Reg, off: number, s
     });
   const lo = Number(min), hi = Number(max) + size;
   noteDepth(env, f, lo);
+  if (!write) noteLoadThroughCopy(env, ptrReg, f, lo, hi);
   // check_stack_write_var_off: every dynptr the write may touch is destroyed first
   if (write) for (let a = lo; a < hi; a++) destroyIfDynptr(env, f, Math.floor((-a - 1) / 8));
   for (let a = lo; a < hi; a++) {
