@@ -389,10 +389,8 @@ function prepareProgram(fn: Func, layout: LinkLayout, ext: BtfExt | undefined): 
     const lo = func.start;
     const hi = func.start + func.length;
     const at = (insnOff: number): number => insnOff - lo + offset;
-    // literals in the records' own key order, not spreads: Tracee's programs carry 150k line records
-    for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ insnOff: at(r.insnOff), typeId: r.typeId });
-    for (const r of slice(recs.lineInfo, lo, hi))
-      lineInfo.push({ insnOff: at(r.insnOff), fileName: r.fileName, line: r.line, lineNum: r.lineNum, lineCol: r.lineCol });
+    for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
+    for (const r of slice(recs.lineInfo, lo, hi)) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
     for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff), func: func.name });
   }
   return { insns: linked.insns, references: linked.references, funcInfo, lineInfo, coreRelos };

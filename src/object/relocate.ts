@@ -313,8 +313,8 @@ export function linkProgram(main: Func, limit = MAX_LINKED_INSNS, layout: LinkLa
   const at = new Map<Func, number>();
   for (const { func, offset } of layout) at.set(func, offset);
   for (const { func, offset } of layout) {
-    // a literal of the Insn shape, not a spread: this copies every slot of every program
-    for (const ins of func.insns) insns.push({ code: ins.code, dst: ins.dst, src: ins.src, off: ins.off, imm: ins.imm });
+    // a spread, not a literal: one clone operation, measured faster on a cold start
+    for (const ins of func.insns) insns.push({ ...ins });
     for (const r of func.references) references.push({ ...r, index: r.index + offset });
   }
   for (const { func, offset } of layout) for (const call of func.calls) insns[offset + call.index]!.imm = at.get(call.target)! - (offset + call.index) - 1;
