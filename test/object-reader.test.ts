@@ -151,6 +151,31 @@ test('subprograms are appended once each, depth first, calls pointing at the cop
   assert.ok(all.lineInfo!.some((l) => l.insnOff >= 24 && /a \* 31/.test(l.line)), 'line info of mix moved with it');
 });
 
+test('programs are prepared when first read: same keys, values and errors as copied at open', () => {
+  const spec = open('bpf2bpf.o');
+  const all = spec.programs.get('calls_all')!;
+  // the keys a spec had when everything was copied at open, in that order, all enumerable
+  assert.deepEqual(Object.keys(all).filter((k) => ['insns', 'references', 'funcInfo', 'lineInfo', 'coreRelos'].includes(k)), ['insns', 'references', 'funcInfo', 'lineInfo']);
+  const copy = { ...all };
+  assert.equal(copy.insns.length, 29);
+  // the same arrays on every read, and a second open prepares its own copies
+  assert.equal(all.insns, copy.insns);
+  assert.equal(all.funcInfo, copy.funcInfo);
+  const again = open('bpf2bpf.o').programs.get('calls_all')!;
+  assert.notEqual(again.insns, all.insns);
+  assert.deepEqual(again.insns, all.insns);
+  assert.deepEqual(structuredClone(again), structuredClone(all));
+  // writable as a plain property, before or after it is first read
+  const mix = open('bpf2bpf.o').programs.get('calls_mix')!;
+  mix.insns = [];
+  assert.deepEqual(mix.insns, []);
+  assert.equal(mix.lineInfo!.length > 0, true);
+  // programs of one object share no instruction objects (each patched its own call imms)
+  const other = spec.programs.get('calls_mix')!;
+  const shared = new Set(other.insns);
+  assert.ok(!all.insns.some((i) => shared.has(i)));
+});
+
 test('a callback address becomes lddw src=BPF_PSEUDO_FUNC pointing at the appended callback', () => {
   const p = open('bpf_loop.o').programs.get('loop_sum')!;
   const at = p.insns.findIndex((i) => i.code === OP_LDDW && i.src === BPF_PSEUDO_FUNC);

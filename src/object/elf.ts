@@ -129,7 +129,8 @@ export interface ElfRelocationSection {
   section: ElfSection;
   /** the section these entries patch (sh_info) */
   target: number;
-  entries: ElfRelocation[];
+  /** read from the file when first asked for (parseElf has checked them all) */
+  readonly entries: ElfRelocation[];
 }
 
 export interface ElfFile {
@@ -343,20 +344,41 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       throw new ElfError(hdr + 44, `relocation section '${s.name}' applies to section ${s.info}, which does not exist`);
     if (!symtab || s.link !== symtab.index)
       throw new ElfError(hdr + 40, `relocation section '${s.name}' links to section ${s.link}, not the symbol table`);
-    const entries: ElfRelocation[] = [];
+    // Every entry is checked here, so a bad one is an error however the object is used, but
+    // the entry objects are made when first asked for: Tracee's object has 190k entries in
+    // .rel.BTF.ext (DWARF-style relocations no loader applies) beside 25k for its code.
+    // The section's contents were checked against the file above, so fields are read directly.
     const n = s.size / esize;
+    const dv = r.dv;
+    const hiAt = le ? 4 : 0;
+    const loAt = le ? 0 : 4;
     for (let i = 0; i < n; i++) {
       const p = s.offset + i * esize;
-      const offset = r.size64(p, `relocation ${i} of '${s.name}' r_offset`);
+      if (dv.getUint32(p + hiAt, le) >= 0x200000) r.size64(p, `relocation ${i} of '${s.name}' r_offset`); // throws: past 2^53
       // r_info: symbol index in the high half, type in the low half
-      const [sym, rtype] = r.halves(p + 8);
+      const sym = dv.getUint32(p + 8 + hiAt, le);
       if (sym >= symbols.length) throw new ElfError(p + 8, `relocation ${i} of '${s.name}' refers to symbol ${sym}, past the ${symbols.length} symbols`);
-      const e: ElfRelocation = { offset, symbol: sym, type: rtype, fileOffset: p };
-      if (rela) e.addend = BigInt.asIntN(64, r.u64(p + 16));
-      entries.push(e);
     }
+    let entries: ElfRelocation[] | undefined;
+    const read = (): ElfRelocation[] => {
+      const out: ElfRelocation[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = s.offset + i * esize;
+        const offset = dv.getUint32(p + hiAt, le) * 0x100000000 + dv.getUint32(p + loAt, le);
+        const symbol = dv.getUint32(p + 8 + hiAt, le);
+        const type = dv.getUint32(p + 8 + loAt, le);
+        out.push(rela ? { offset, symbol, type, fileOffset: p, addend: BigInt.asIntN(64, dv.getBigUint64(p + 16, le)) } : { offset, symbol, type, fileOffset: p });
+      }
+      return out;
+    };
     const list = relocations.get(s.info) ?? [];
-    list.push({ section: s, target: s.info, entries });
+    list.push({
+      section: s,
+      target: s.info,
+      get entries() {
+        return (entries ??= read());
+      },
+    });
     relocations.set(s.info, list);
   }
 

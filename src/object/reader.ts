@@ -38,7 +38,7 @@ import {
 } from './elf.js';
 import { btfMaps, globalDataMaps, kconfigMap, mapInitialValues, BPF_OBJ_NAME_LEN, type MapLocation } from './maps.js';
 import { legacyMaps, type LegacyLoader } from './legacy-maps.js';
-import { indexContext, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type RelocContext } from './relocate.js';
+import { indexContext, linkLayout, linkProgram, relocateFunc, MAX_LINKED_INSNS, type Func, type LinkLayout, type RelocContext } from './relocate.js';
 import { matchSection } from './sections.js';
 import { structOpsSlots } from './struct-ops.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from './spec.js';
@@ -117,8 +117,8 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Col
     for (const fn of list) {
       if (!fn.isProgram) continue;
       if (programs.has(fn.name)) throw new TsbpfError('EEXIST', `two programs are named '${fn.name}'`);
-      const prog = makeProgram(fn, license, kernelVersion, ext, opts.strict ?? false, Math.min(budget, MAX_LINKED_INSNS));
-      budget -= prog.insns.length;
+      const { prog, size } = makeProgram(fn, license, kernelVersion, ext, opts.strict ?? false, Math.min(budget, MAX_LINKED_INSNS));
+      budget -= size;
       programs.set(fn.name, prog);
     }
   }
@@ -222,6 +222,8 @@ function collectFuncs(elf: ElfFile, loader: LegacyLoader): Map<number, Func[]> {
     if (sec.type !== SHT_PROGBITS || !(sec.flags & SHF_EXECINSTR) || sec.size === 0) continue;
     const hdr = sectionHeaderOffset(elf, sec.index);
     if (sec.size % 8 !== 0) throw new ElfError(hdr + 32, `code section '${sec.name}' is ${sec.size} bytes, not a multiple of 8`);
+    // decoded once a section, and each function's slots copied: measured faster than decoding
+    // each function's own bytes (cold, Tracee's object)
     const code = decode(sec.data, elf.endian);
     const isText = sec.name === '.text';
     const list: Func[] = [];
@@ -267,17 +269,19 @@ function sectionProgramSymbol(elf: ElfFile, sec: ElfSection): ElfSymbol {
   return { index: -1, name: sec.name, value: 0, size: sec.size, bind: STB_GLOBAL, type: STT_FUNC, visibility: 0, shndx: sec.index };
 }
 
-/** The relocations of a code section by slot index. */
-function codeRelocations(elf: ElfFile, secIdx: number): Map<number, ElfRelocation> {
-  const out = new Map<number, ElfRelocation>();
+/** The relocations of a code section by slot index (an array over the section's slots: Tracee's sections hold 200k). */
+function codeRelocations(elf: ElfFile, secIdx: number): Array<ElfRelocation | undefined> {
   const sec = elf.sections[secIdx]!;
+  // filled, not new Array(n): a large n makes a slow dictionary array in V8
+  const out: Array<ElfRelocation | undefined> = [];
+  for (let i = sec.size / 8; i > 0; i--) out.push(undefined);
   for (const rs of elf.relocations.get(secIdx) ?? []) {
     for (const rel of rs.entries) {
       if (rel.offset % 8 !== 0 || rel.offset >= sec.size)
         throw new ElfError(rel.fileOffset, `relocation at byte ${rel.offset} of '${sec.name}' is not on an instruction of the section (${sec.size} bytes)`);
       const slot = rel.offset / 8;
-      if (out.has(slot)) throw new ElfError(rel.fileOffset, `two relocations for instruction ${slot} of '${sec.name}'`);
-      out.set(slot, rel);
+      if (out[slot]) throw new ElfError(rel.fileOffset, `two relocations for instruction ${slot} of '${sec.name}'`);
+      out[slot] = rel;
     }
   }
   return out;
@@ -290,43 +294,63 @@ function sortedExt(ext: BtfExt, section: string): BtfExtSection | undefined {
   if (!cache) sortedCache.set(ext, (cache = new Map()));
   if (!cache.has(section)) {
     const r = ext.sections.get(section);
-    const by = (a: { insnOff: number }, b: { insnOff: number }) => a.insnOff - b.insnOff;
-    cache.set(section, r && { ...r, funcInfo: [...r.funcInfo].sort(by), lineInfo: [...r.lineInfo].sort(by), coreRelos: [...r.coreRelos].sort(by) });
+    cache.set(section, r && { ...r, funcInfo: sortedByInsn(r.funcInfo), lineInfo: sortedByInsn(r.lineInfo), coreRelos: sortedByInsn(r.coreRelos) });
   }
   return cache.get(section);
 }
 
-/** The records with lo <= insnOff < hi of a sorted list (binary search, so linking stays linear). */
-function slice<T extends { insnOff: number }>(list: readonly T[], lo: number, hi: number): readonly T[] {
-  const first = (x: number): number => {
-    let a = 0;
-    let b = list.length;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (list[m]!.insnOff < x) a = m + 1;
-      else b = m;
-    }
-    return a;
-  };
-  return list.slice(first(lo), first(hi));
+/** The list itself when already in order (as clang writes it), else a sorted copy (a stable sort: equal offsets keep their order). */
+function sortedByInsn<T extends { insnOff: number }>(list: T[]): T[] {
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.insnOff > list[i]!.insnOff) return [...list].sort((a, b) => a.insnOff - b.insnOff);
+  return list;
 }
+
+/** The index of the first record with insnOff >= x in a sorted list (binary search, so linking stays linear). */
+function firstAt(list: readonly { insnOff: number }[], x: number): number {
+  let a = 0;
+  let b = list.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (list[m]!.insnOff < x) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/** The records with lo <= insnOff < hi of a sorted list. */
+function slice<T extends { insnOff: number }>(list: readonly T[], lo: number, hi: number): readonly T[] {
+  return list.slice(firstAt(list, lo), firstAt(list, hi));
+}
+
+/** Has a sorted list a record with lo <= insnOff < hi? */
+const anyIn = (list: readonly { insnOff: number }[], lo: number, hi: number): boolean => firstAt(list, lo) < firstAt(list, hi);
 
 /** The most instructions all programs of one object may add up to, subprograms appended. */
 export const MAX_OBJECT_INSNS = 4_000_000;
 
-function makeProgram(fn: Func, license: string, kernelVersion: number | undefined, ext: BtfExt | undefined, strict: boolean, limit: number): ProgramSpec {
-  const linked = linkProgram(fn, limit);
+/**
+ * A program's spec. Its linked instructions, references and BTF.ext records are made when one
+ * of them is first read (each program of Tracee's 13 MB object copies its subprograms: 430k
+ * instructions and 150k line records in all, most of the cost of opening it, and a command
+ * usually wants one program). Everything that can fail is decided here, at open: the linked
+ * length is known from the layout (linkLayout), and which record lists are non-empty, so the
+ * spec has the same keys, in the same order, as when all was copied at once.
+ */
+function makeProgram(fn: Func, license: string, kernelVersion: number | undefined, ext: BtfExt | undefined, strict: boolean, limit: number): { prog: ProgramSpec; size: number } {
+  const { layout, total } = linkLayout(fn, limit);
   const match = matchSection(fn.section.name);
   if (!match && strict)
     throw new TsbpfError('EINVAL', `program '${fn.name}': section '${fn.section.name}' names no program type`);
-  const prog: ProgramSpec = {
+  let prepared: PreparedProgram | undefined;
+  const prepare = (): PreparedProgram => (prepared ??= prepareProgram(fn, layout, ext));
+  const prog = {
     name: fn.name,
     section: fn.section.name,
     type: match?.def.type ?? 'unspec',
     license,
-    insns: linked.insns,
-    references: linked.references,
-  };
+  } as ProgramSpec;
+  lazy(prog, 'insns', () => prepare().insns);
+  lazy(prog, 'references', () => prepare().references);
   // libbpf 1.x opens such a program with no type (BPF_PROG_TYPE_UNSPEC) and refuses to load it, in these words
   if (!match) prog.typeError = `missing BPF prog type, check ELF section name '${fn.section.name}' (section '${fn.section.name}' names no program type as libbpf 1.x names them: xdp, tc, kprobe/..., ...)`;
   if (match?.def.attachType) prog.attachType = match.def.attachType;
@@ -335,22 +359,51 @@ function makeProgram(fn: Func, license: string, kernelVersion: number | undefine
   if (match?.def.xdpFrags) prog.xdpFrags = true;
   if (kernelVersion !== undefined) prog.kernelVersion = kernelVersion;
   if (ext) {
-    const funcInfo: NonNullable<ProgramSpec['funcInfo']> = [];
-    const lineInfo: NonNullable<ProgramSpec['lineInfo']> = [];
-    const coreRelos: NonNullable<ProgramSpec['coreRelos']> = [];
-    for (const { func, offset } of linked.layout) {
+    const has = { funcInfo: false, lineInfo: false, coreRelos: false };
+    for (const { func } of layout) {
       const recs = sortedExt(ext, func.section.name);
       if (!recs) continue;
-      const lo = func.start;
       const hi = func.start + func.length;
-      const at = (insnOff: number): number => insnOff - lo + offset;
-      for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
-      for (const r of slice(recs.lineInfo, lo, hi)) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
-      for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff), func: func.name });
+      has.funcInfo ||= anyIn(recs.funcInfo, func.start, hi);
+      has.lineInfo ||= anyIn(recs.lineInfo, func.start, hi);
+      has.coreRelos ||= anyIn(recs.coreRelos, func.start, hi);
     }
-    if (funcInfo.length) prog.funcInfo = funcInfo;
-    if (lineInfo.length) prog.lineInfo = lineInfo;
-    if (coreRelos.length) prog.coreRelos = coreRelos;
+    if (has.funcInfo) lazy(prog, 'funcInfo', () => prepare().funcInfo);
+    if (has.lineInfo) lazy(prog, 'lineInfo', () => prepare().lineInfo);
+    if (has.coreRelos) lazy(prog, 'coreRelos', () => prepare().coreRelos);
   }
-  return prog;
+  return { prog, size: total };
+}
+
+type PreparedProgram = Required<Pick<ProgramSpec, 'insns' | 'references' | 'funcInfo' | 'lineInfo' | 'coreRelos'>>;
+
+/** The linked program and its BTF.ext records moved to where each function landed. */
+function prepareProgram(fn: Func, layout: LinkLayout, ext: BtfExt | undefined): PreparedProgram {
+  const linked = linkProgram(fn, MAX_LINKED_INSNS, layout);
+  const funcInfo: PreparedProgram['funcInfo'] = [];
+  const lineInfo: PreparedProgram['lineInfo'] = [];
+  const coreRelos: PreparedProgram['coreRelos'] = [];
+  for (const { func, offset } of ext ? layout : []) {
+    const recs = sortedExt(ext!, func.section.name);
+    if (!recs) continue;
+    const lo = func.start;
+    const hi = func.start + func.length;
+    const at = (insnOff: number): number => insnOff - lo + offset;
+    for (const r of slice(recs.funcInfo, lo, hi)) funcInfo.push({ ...r, insnOff: at(r.insnOff) });
+    for (const r of slice(recs.lineInfo, lo, hi)) lineInfo.push({ ...r, insnOff: at(r.insnOff) });
+    for (const r of slice(recs.coreRelos, lo, hi)) coreRelos.push({ ...r, insnOff: at(r.insnOff), func: func.name });
+  }
+  return { insns: linked.insns, references: linked.references, funcInfo, lineInfo, coreRelos };
+}
+
+/**
+ * An enumerable property computed when first read (or replaced when first written): it reads
+ * and spreads, clones and compares as a plain one.
+ */
+function lazy<K extends keyof ProgramSpec>(obj: ProgramSpec, key: K, get: () => ProgramSpec[K]): void {
+  const settle = (value: ProgramSpec[K]): ProgramSpec[K] => {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(obj, key, { get: () => settle(get()), set: settle, enumerable: true, configurable: true });
 }

@@ -130,14 +130,14 @@ function symbolName(elf: ElfFile, s: ElfSymbol): string {
  * the function's section) and record its calls; fills `fn.insns`,
  * `fn.references`, `fn.calls`.
  */
-export function relocateFunc(fn: Func, relocs: Map<number, ElfRelocation>, ctx: RelocContext): void {
+export function relocateFunc(fn: Func, relocs: ReadonlyArray<ElfRelocation | undefined>, ctx: RelocContext): void {
   const { elf } = ctx;
   const insns = fn.insns;
   fn.references = [];
   fn.calls = [];
   for (let i = 0; i < insns.length; i++) {
     const ins = insns[i]!;
-    const rel = relocs.get(fn.start + i);
+    const rel = relocs[fn.start + i];
     const isCall = ins.code === OP_CALL;
     const isLddw = ins.code === OP_LDDW;
     if (isLddw && i + 1 >= insns.length)
@@ -261,33 +261,33 @@ export interface LinkedProgram {
   insns: Insn[];
   references: InsnReference[];
   /** where each function landed (the program itself at 0) */
-  layout: Array<{ func: Func; offset: number }>;
+  layout: LinkLayout;
 }
 
-/**
- * The program with every subprogram it reaches appended once, calls and
- * function addresses pointing at the appended copies.
- */
-export function linkProgram(main: Func, limit = MAX_LINKED_INSNS): LinkedProgram {
-  const insns: Insn[] = [];
-  const references: InsnReference[] = [];
-  const placed = new Map<Func, number>();
-  const layout: LinkedProgram['layout'] = [];
+/** Where each function of a linked program lands, the program itself at 0, in libbpf's order. */
+export type LinkLayout = Array<{ func: Func; offset: number }>;
 
-  const place = (fn: Func): number => {
-    const base = insns.length;
-    if (base + fn.insns.length > limit)
+/**
+ * Where the program and every subprogram it reaches land when each is appended once, without
+ * copying any instruction (so an object's programs can be sized, and refused, at open, and
+ * copied only when asked for); `total` is the linked program's length.
+ */
+export function linkLayout(main: Func, limit = MAX_LINKED_INSNS): { layout: LinkLayout; total: number } {
+  const placed = new Set<Func>();
+  const layout: LinkLayout = [];
+  let total = 0;
+  const place = (fn: Func): void => {
+    if (total + fn.insns.length > limit)
       throw new TsbpfError('E2BIG', `program '${main.name}': more than ${limit} instructions with its subprograms appended`);
-    placed.set(fn, base);
-    layout.push({ func: fn, offset: base });
-    for (const ins of fn.insns) insns.push({ ...ins });
-    for (const r of fn.references) references.push({ ...r, index: r.index + base });
-    return base;
+    placed.add(fn);
+    layout.push({ func: fn, offset: total });
+    total += fn.insns.length;
   };
   // Depth first, as libbpf: a callee's own callees are appended before the
   // caller's later calls are looked at. An explicit stack, since a forged
   // object can chain thousands of functions.
-  const stack: Array<{ fn: Func; base: number; next: number }> = [{ fn: main, base: place(main), next: 0 }];
+  place(main);
+  const stack: Array<{ fn: Func; next: number }> = [{ fn: main, next: 0 }];
   while (stack.length) {
     const frame = stack[stack.length - 1]!;
     if (frame.next >= frame.fn.calls.length) {
@@ -295,14 +295,29 @@ export function linkProgram(main: Func, limit = MAX_LINKED_INSNS): LinkedProgram
       continue;
     }
     const call = frame.fn.calls[frame.next++]!;
-    const at = frame.base + call.index;
-    let dest = placed.get(call.target);
-    if (dest === undefined) {
-      dest = place(call.target);
-      stack.push({ fn: call.target, base: dest, next: 0 });
+    if (!placed.has(call.target)) {
+      place(call.target);
+      stack.push({ fn: call.target, next: 0 });
     }
-    insns[at]!.imm = dest - at - 1;
   }
+  return { layout, total };
+}
+
+/**
+ * The program with every subprogram it reaches appended once, calls and
+ * function addresses pointing at the appended copies (imm = target - (pc + 1)).
+ */
+export function linkProgram(main: Func, limit = MAX_LINKED_INSNS, layout: LinkLayout = linkLayout(main, limit).layout): LinkedProgram {
+  const insns: Insn[] = [];
+  const references: InsnReference[] = [];
+  const at = new Map<Func, number>();
+  for (const { func, offset } of layout) at.set(func, offset);
+  for (const { func, offset } of layout) {
+    // a spread, not a literal: one clone operation, measured faster on a cold start
+    for (const ins of func.insns) insns.push({ ...ins });
+    for (const r of func.references) references.push({ ...r, index: r.index + offset });
+  }
+  for (const { func, offset } of layout) for (const call of func.calls) insns[offset + call.index]!.imm = at.get(call.target)! - (offset + call.index) - 1;
   references.sort((a, b) => a.index - b.index);
   return { insns, references, layout };
 }

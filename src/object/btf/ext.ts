@@ -105,8 +105,8 @@ export function parseBtfExt(bytes: Uint8Array, endian: 'le' | 'be', btf: Btf): B
     return id;
   };
 
-  /** Walk one info block, calling `rec` for each record. */
-  const block = (hdrField: number, minRec: number, what: string, rec: (name: string, p: number) => void): void => {
+  /** Walk one info block, calling `rec` for each record with its section's lists. */
+  const block = (hdrField: number, minRec: number, what: string, rec: (into: BtfExtSection, p: number) => void): void => {
     const off = dv.getUint32(hdrField, le);
     const len = dv.getUint32(hdrField + 4, le);
     if (len === 0) return;
@@ -127,15 +127,16 @@ export function parseBtfExt(bytes: Uint8Array, endian: 'le' | 'be', btf: Btf): B
       if (num === 0) throw new BtfError(p + 4, `BTF.ext: ${what} for '${name}' has no records`);
       p += 8;
       if (num > (end - p) / recSize) throw new BtfError(p - 4, `BTF.ext: ${num} ${what} records for '${name}' exceed the section`);
-      for (let i = 0; i < num; i++, p += recSize) rec(name, p);
+      const into = sec(name);
+      for (let i = 0; i < num; i++, p += recSize) rec(into, p);
     }
   };
-  block(8, 8, 'func_info', (name, p) => {
-    sec(name).funcInfo.push({ insnOff: insnOff(dv.getUint32(p, le), p), typeId: typeId(dv.getUint32(p + 4, le), p + 4) });
+  block(8, 8, 'func_info', (into, p) => {
+    into.funcInfo.push({ insnOff: insnOff(dv.getUint32(p, le), p), typeId: typeId(dv.getUint32(p + 4, le), p + 4) });
   });
-  block(16, 16, 'line_info', (name, p) => {
+  block(16, 16, 'line_info', (into, p) => {
     const lineCol = dv.getUint32(p + 12, le);
-    sec(name).lineInfo.push({
+    into.lineInfo.push({
       insnOff: insnOff(dv.getUint32(p, le), p),
       fileName: str(dv.getUint32(p + 4, le), p + 4, 'line_info file name'),
       line: str(dv.getUint32(p + 8, le), p + 8, 'line_info line'),
@@ -145,11 +146,11 @@ export function parseBtfExt(bytes: Uint8Array, endian: 'le' | 'be', btf: Btf): B
     });
   });
   if (hdrLen >= 32) {
-    block(24, 16, 'core_relo', (name, p) => {
+    block(24, 16, 'core_relo', (into, p) => {
       const kind = dv.getUint32(p + 12, le);
       const k = CORE_RELO_KINDS[kind];
       if (k === undefined) throw new BtfError(p + 12, `BTF.ext: unknown CO-RE relocation kind ${kind}`);
-      const relos = sec(name).coreRelos;
+      const relos = into.coreRelos;
       relos.push({
         reloIdx: relos.length,
         insnOff: insnOff(dv.getUint32(p, le), p),
