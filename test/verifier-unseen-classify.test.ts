@@ -18,15 +18,15 @@ process.env.TSBPF_UNSEEN_KERNEL_BTF = join(ROOT, 'test/real-progs/kernel.btf');
 const { judgeRow } = await import('./verifier-unseen.js');
 type Row = Parameters<typeof judgeRow>[0];
 
-// struct vdso_image is in the recorded kernel BTF and not in tsbpf's shipped subset.
+// struct rt_prio_array (the scheduler's) is in the recorded kernel BTF and not in tsbpf's shipped subset.
 const SOURCE = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
-struct vdso_image { int size; } __attribute__((preserve_access_index));
+struct rt_prio_array { int bitmap; } __attribute__((preserve_access_index));
 SEC("socket") int size_guard(struct __sk_buff *skb)
 {
 	char buf[16];
-	__u32 n = bpf_core_type_size(struct vdso_image);
+	__u32 n = bpf_core_type_size(struct rt_prio_array);
 	if (n > sizeof(buf))
 		n = sizeof(buf);
 	bpf_skb_load_bytes(skb, 0, buf, n);
