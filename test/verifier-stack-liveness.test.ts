@@ -189,3 +189,17 @@ test('stack liveness: a stack pointer spilled before a call is the only one load
   assert.equal(slotLive(p(false), 8, FP16), false, 'fp-8 holds a scalar: nothing is read through it');
   assert.equal(slotLive(p(false), 8, FP24), false);
 });
+
+test('stack liveness: a caller slot its function does not read is dead at the call, and the second path is pruned there', async () => {
+  const { loadCorpus, readVerdicts, verifierInput } = await import('./support/verifier-cases.js');
+  const { verify } = await import('../src/verifier/index.js');
+  const c = loadCorpus().find((k) => k.name === 'caller_slot_not_read_by_callee_pruned_at_call');
+  assert.ok(c, 'the corpus case is there');
+  assert.equal(readVerdicts().cases[c.name]?.verdict, 'accept');
+  const r = verify({ ...verifierInput(c), logLevel: 1 });
+  assert.ok(r.ok, r.error?.kernelMessage);
+  // the call (insn 19) is the prune point both paths reach with fp-16 differing (a spilled
+  // context pointer against MISC bytes): only a dead fp-16 lets the second path stop there
+  assert.match(r.log, /^19: safe$/m);
+  assert.doesNotMatch(r.log, /^22: .*\n(.*\n)*22: /m, 'the function is walked once');
+});
