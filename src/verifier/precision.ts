@@ -60,6 +60,8 @@ import type { HelperProto } from '../uapi/helper-proto.js';
 import * as op from '../isa/opcodes.js';
 import { BPF_FUNC } from '../uapi/helper-ids.js';
 import { POISON_HELPER_ID } from '../object/btf/core.js';
+import { Scalar } from './scalar.js';
+import { scalarBranchTaken } from './scalar-branch.js';
 import { calleeStart, isCondJump, isPseudoCall, isPseudoFunc, jumpTarget, successorTable, type SuccessorTable } from '../isa/control-flow.js';
 import { computeCalleeReach, computeCallerAccess, computeStackLiveness, type CalleeReach } from './stack-liveness.js';
 
@@ -591,28 +593,15 @@ function constValueBefore(insns: readonly Insn[], blockStart: Uint8Array, i: num
 }
 
 /**
- * Whether the conditional jump `if rX op imm` is taken when rX holds v (RFC 9669 4.3; 64-bit
- * operands for JMP, the low 32 bits for JMP32, the immediate sign-extended); undefined for an
- * operation that is not a comparison with an immediate.
+ * Whether the conditional jump `if rX op imm` is taken when rX holds v, decided as the walk decides
+ * it (scalarBranchTaken, is_scalar_branch_taken, on the constant and the immediate as
+ * checkCondJmp makes it): an edge is dropped here only where the walk never follows it.
  */
 function jumpTakenWith(ins: Insn, v: bigint): boolean | undefined {
-  const w = op.classOf(ins.code) === op.BPF_JMP32 ? 32 : 64;
-  const a = BigInt.asUintN(w, v), b = BigInt.asUintN(w, BigInt(ins.imm));
-  const sa = BigInt.asIntN(w, a), sb = BigInt.asIntN(w, b);
-  switch (op.opOf(ins.code)) {
-    case op.BPF_JEQ: return a === b;
-    case op.BPF_JNE: return a !== b;
-    case op.BPF_JGT: return a > b;
-    case op.BPF_JGE: return a >= b;
-    case op.BPF_JLT: return a < b;
-    case op.BPF_JLE: return a <= b;
-    case op.BPF_JSGT: return sa > sb;
-    case op.BPF_JSGE: return sa >= sb;
-    case op.BPF_JSLT: return sa < sb;
-    case op.BPF_JSLE: return sa <= sb;
-    case op.BPF_JSET: return (a & b) !== 0n;
-  }
-  return undefined;
+  const jmp32 = op.classOf(ins.code) === op.BPF_JMP32;
+  const imm = Scalar.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+  const taken = scalarBranchTaken(Scalar.known(v), imm, op.opOf(ins.code), jmp32);
+  return taken === -1 ? undefined : taken === 1;
 }
 
 /**
