@@ -3,7 +3,7 @@
  * kernel's verdicts on the C programs of test/real-progs/graph_*.c are recorded
  * (test/real-progs.test.ts holds tsbpf to them); here: the roots the BTF declares (their
  * `__contains`, in map values, global data and allocated objects), the pointers the list
- * kfuncs leave behind, and the runtime, which refuses to run a program using a list.
+ * and rbtree kfuncs leave behind, and the runtime, which refuses to run a program using a list.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,37 @@ test('bpf_rbtree_add calls its less callback with two non-owning nodes, under th
   assert.equal(judge('graph_rbtree_remove_owning.o').ok, true);
 });
 
+test('Linux 6.16\'s peeks and tree walks give non-owning nodes, usable under the lock only', () => {
+  const front = judge('graph_list_front.o');
+  assert.equal(front.ok, true, front.message);
+  // r0 after bpf_list_front: an elem at node2's offset, maybe NULL, holding no reference
+  assert.match(front.log, /call bpf_list_front#\d+ +; R0(_w)?=ptr_or_null_elem\(id=\d+,off=32\)/);
+  assert.equal(judge('graph_list_front_store.o').ok, true);
+  assert.equal(judge('graph_list_front_after_unlock.o').message, 'R6 invalid mem access \'scalar\'');
+  // (a copy spilled to the stack dies with the lock too)
+  assert.equal(judge('graph_list_front_escape.o').message, 'R1 invalid mem access \'scalar\'');
+  assert.equal(judge('graph_list_front_drop.o').message, 'R1 must be referenced or trusted');
+  assert.equal(judge('graph_list_front_unchecked.o').message, 'R0 invalid mem access \'ptr_or_null_\'');
+  assert.equal(judge('graph_list_front_no_lock.o').message, 'bpf_spin_lock at off=16 must be held for bpf_list_head');
+  const walk = judge('graph_rbtree_walk.o');
+  assert.equal(walk.ok, true, walk.message);
+  assert.equal(judge('graph_rbtree_left_owning.o').ok, true);
+  assert.equal(judge('graph_rbtree_root_no_lock.o').message, 'bpf_spin_lock at off=16 must be held for bpf_rb_root');
+  const unchecked = judge('graph_rbtree_left_unchecked.o');
+  assert.deepEqual([unchecked.errno, unchecked.message], ['EACCES', 'Possibly NULL pointer passed to trusted arg1']);
+  assert.equal(judge('graph_rbtree_right_after_unlock.o').message, 'bpf_rbtree_right can only take non-owning or refcounted bpf_rb_node pointer');
+});
+
+test('inside the less callback the caller\'s lock is held: peeks pass, the tree may not be walked or changed', () => {
+  const first = judge('graph_rbtree_first_in_less.o');
+  assert.equal(first.ok, true, first.message);
+  assert.equal(judge('graph_rbtree_left_in_less.o').message, 'bpf_rbtree_left not allowed in rbtree cb');
+  assert.equal(judge('graph_rbtree_remove_in_less.o').message, 'bpf_rbtree_remove not allowed in rbtree cb');
+  // a list under another lock than the tree's
+  assert.equal(judge('graph_list_in_less.o').message, 'bpf_spin_lock at off=0 must be held for bpf_list_head');
+  assert.equal(judge('graph_rbtree_new_in_less.o').message, 'function calls are not allowed while holding a lock');
+});
+
 for (const engine of ['interpreter', 'jit'] as const) {
   test(`the runtime (${engine}) refuses to run a program using a list or an rbtree, naming the kfunc`, async () => {
     using rt = new Runtime({ engine });
@@ -88,5 +119,7 @@ for (const engine of ['interpreter', 'jit'] as const) {
       (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_list_pop_front/.test(e.message));
     await assert.rejects(rt.load(loadObjectFileSync(join(DIR, 'graph_rbtree_first_after_unlock.o'))),
       (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_rbtree_first/.test(e.message));
+    await assert.rejects(rt.load(loadObjectFileSync(join(DIR, 'graph_rbtree_walk.o'))),
+      (e: unknown) => e instanceof TsbpfError && e.errno === 'ENOTSUPP' && /bpf_rbtree_root/.test(e.message));
   });
 }

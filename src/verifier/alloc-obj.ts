@@ -204,8 +204,7 @@ export function isLocalKptr(env: Verifier, k: { typeId: number }, t: BtfType): b
 /**
  * is_bpf_graph_api_kfunc (Linux 6.18): the list and rbtree kfuncs and bpf_refcount_acquire, the
  * kfuncs a program may call while it holds a bpf_spin_lock (the graph's lock). tsbpf judges
- * bpf_refcount_acquire and the list kfuncs (graph.ts) and refuses the others as unsupported
- * (kfuncs.ts LINUX_ONLY_KFUNCS).
+ * bpf_refcount_acquire (here) and the list and rbtree kfuncs (graph.ts).
  */
 export const GRAPH_API_KFUNCS: ReadonlySet<string> = new Set([
   'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front', 'bpf_list_pop_back', 'bpf_list_front', 'bpf_list_back',

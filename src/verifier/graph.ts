@@ -32,9 +32,22 @@
  * non-owning node, bpf_rbtree_remove(root, node) takes a non-owning one (or, since Linux 6.16, an
  * owning one) and returns it owning (KF_ACQUIRE | KF_RET_NULL).
  *
- * Not modelled (refused as unsupported): bpf_list_front/back, bpf_rbtree_root/left/right, the
- * graph kfuncs inside an rbtree callback. At run time tsbpf has no allocator: the kfuncs are refused at load
- * (ENOTSUPP naming them; kfuncs.ts runtime 'none').
+ * Linux 6.16's peeks (KF_RET_NULL, no reference): bpf_list_front/back(head) and
+ * bpf_rbtree_root(root) give a non-owning node as bpf_rbtree_first does (check_kfunc_call's
+ * ref_set_non_owning for a returned bpf_list_node or bpf_rb_node that is not acquired);
+ * bpf_rbtree_left/right(root, node) take the node bpf_rbtree_remove takes and give another
+ * non-owning one.
+ *
+ * Every pointer argument of these kfuncs is refused where it may be NULL ("Possibly NULL pointer
+ * passed to trusted arg%d": the running 6.18 checks every kfunc's pointer arguments, not only
+ * KF_TRUSTED_ARGS ones; recorded: graph_rbtree_left_unchecked).
+ *
+ * Inside bpf_rbtree_add's `less` callback (in_rbtree_lock_required_cb) the caller's lock is held,
+ * so the graph kfuncs are judged as outside it, except that bpf_rbtree_remove/left/right are
+ * refused there ("%s not allowed in rbtree cb", after their node's own checks; recorded:
+ * graph_rbtree_{first,left,remove}_in_less). Not modelled (refused as unsupported): a nested
+ * bpf_rbtree_add inside the callback. At run time tsbpf has no allocator: the kfuncs are refused
+ * at load (ENOTSUPP naming them; kfuncs.ts runtime 'none').
  */
 import { Reg, type BtfPtrFlags } from './types.js';
 import { Reject } from './reject.js';
@@ -64,15 +77,19 @@ export function inRbtreeCb(env: Verifier): boolean {
   return env.cur.frames.some((f) => f.callbackOf === RBTREE_ADD_CB);
 }
 
+/** The peeks (Linux 6.16): KF_RET_NULL, a non-owning node (ref_set_non_owning). */
+const PEEKS: ReadonlySet<string> = new Set(['bpf_list_front', 'bpf_list_back', 'bpf_rbtree_first', 'bpf_rbtree_root']);
+/** The kfuncs whose second argument is a node the tree already holds (KF_ARG_PTR_TO_RB_NODE, not an insertion). */
+const TREE_NODE_ARG: ReadonlySet<string> = new Set(['bpf_rbtree_remove', 'bpf_rbtree_left', 'bpf_rbtree_right']);
+
 /** check_kfunc_call for the list and rbtree kfuncs. */
 export function checkGraphKfunc(env: Verifier, i: number, name: string): number {
-  // (Linux refuses some of them there, "rbtree_remove not allowed in rbtree cb", and checks the
-  // others against the lock the callback inherits; tsbpf does not model that)
-  if (inRbtreeCb(env)) throw new Reject({
+  // (the callback would be pushed again, inside itself: tsbpf does not follow that)
+  if (name === RBTREE_ADD && inRbtreeCb(env)) throw new Reject({
     errno: 'ENOTSUPP',
     message: `calling kernel function ${name} inside an rbtree callback is not supported by tsbpf`,
     insn: i,
-    rule: 'tsbpf judges the graph kfuncs outside bpf_rbtree_add\'s callback only',
+    rule: 'tsbpf judges bpf_rbtree_add outside bpf_rbtree_add\'s callback only',
   });
   const rb = name.startsWith('bpf_rbtree_');
   const rootKind: GraphRootKind = rb ? 'bpf_rb_root' : 'bpf_list_head';
@@ -91,10 +108,12 @@ export function checkGraphKfunc(env: Verifier, i: number, name: string): number 
     refConvertOwningNonOwning(env, ref);
     releaseKfuncRef(env, ref);
   } else if (name === 'bpf_rbtree_remove') {
-    removeNodeArg(env, i, name, root);
+    treeNodeArg(env, i, name, root);
     r0 = graphNode(root, 'alloc');
     markKfuncRet(env, i, r0, { acquire: true, retNull: true });
-  } else if (name === 'bpf_rbtree_first') {
+  } else if (PEEKS.has(name) || TREE_NODE_ARG.has(name)) {
+    // (bpf_rbtree_left/right)
+    if (TREE_NODE_ARG.has(name)) treeNodeArg(env, i, name, root);
     // KF_RET_NULL, then ref_set_non_owning
     r0 = graphNode(root, 'alloc_nonown');
     markKfuncRet(env, i, r0, { retNull: true });
@@ -111,16 +130,28 @@ function graphNode(root: GraphRootInfo, flags: BtfPtrFlags): Reg {
 }
 
 /**
- * bpf_rbtree_remove's node (KF_ARG_PTR_TO_RB_NODE): a non-owning reference to a T at its node, or
- * (Linux 6.16 on, recorded: graph_rbtree_remove_owning) an owning one, which stays the program's.
+ * The node of bpf_rbtree_remove/left/right (KF_ARG_PTR_TO_RB_NODE): a non-owning reference to a T
+ * at its node, or (Linux 6.16 on, recorded: graph_rbtree_remove_owning, graph_rbtree_left_owning)
+ * an owning one, which stays the program's; never inside the rbtree callback.
  */
-function removeNodeArg(env: Verifier, i: number, name: string, root: GraphRootInfo): void {
+function treeNodeArg(env: Verifier, i: number, name: string, root: GraphRootInfo): void {
   const reg = env.readReg(2);
   const fail = failer(i, name, 2);
+  nullArgCheck(reg, 2, fail);
   ptrOffCheck(reg, 2, fail);
-  if (!(reg.type === 'btf_id' && ((reg.btfFlags === 'alloc_nonown' && !reg.maybeNull) || (reg.btfFlags === 'alloc' && reg.refObjId && !reg.maybeNull))))
+  if (!(reg.type === 'btf_id' && (reg.btfFlags === 'alloc_nonown' || (reg.btfFlags === 'alloc' && reg.refObjId))))
     fail('EINVAL', `${name} can only take non-owning or refcounted bpf_rb_node pointer`, 'pass a node bpf_rbtree_first() gave, or one added under this lock');
+  if (inRbtreeCb(env)) fail('EINVAL', `${name} not allowed in rbtree cb`, 'walk or change the tree after bpf_rbtree_add() returns');
   nodeAt(env, reg, 2, 'bpf_rb_root', root, fail);
+}
+
+/**
+ * check_kfunc_args (Linux 6.18, as the running kernel judges it): a pointer argument that is NULL
+ * or may be is refused, whatever the kfunc's flags (no graph kfunc's argument is __nullable).
+ */
+function nullArgCheck(reg: Reg, regno: number, fail: Fail): void {
+  if (reg.isNull || (reg.isPointer && reg.maybeNull))
+    fail('EACCES', `Possibly NULL pointer passed to trusted arg${regno - 1}`, 'compare the pointer with NULL before passing it');
 }
 
 /** check_func_arg_reg_off for a PTR_TO_BTF_ID argument: no negative or variable offset. */
@@ -136,6 +167,7 @@ function ptrOffCheck(reg: Reg, regno: number, fail: Fail): void {
 function graphRootArg(env: Verifier, i: number, name: string, regno: number, kind: GraphRootKind): GraphRootInfo {
   const reg = env.readReg(regno);
   const fail = failer(i, name, regno);
+  nullArgCheck(reg, regno, fail);
   ptrOffCheck(reg, regno, fail);
   const alloc = isOwning(reg.type, reg.btfFlags) && !reg.maybeNull;
   if (!alloc && (reg.type !== 'map_value' || reg.maybeNull))
@@ -172,6 +204,7 @@ function graphRootArg(env: Verifier, i: number, name: string, regno: number, kin
 function graphNodeArg(env: Verifier, i: number, name: string, regno: number, rootKind: GraphRootKind, root: GraphRootInfo): number {
   const reg = env.readReg(regno);
   const fail = failer(i, name, regno);
+  nullArgCheck(reg, regno, fail);
   ptrOffCheck(reg, regno, fail);
   // (bpf_rbtree_add_impl takes any MEM_ALLOC pointer here, type_is_ptr_alloc_obj, then wants its reference)
   const allocOk = rootKind === 'bpf_rb_root' ? reg.type === 'btf_id' && (reg.btfFlags === 'alloc' || reg.btfFlags === 'alloc_nonown') : isOwning(reg.type, reg.btfFlags);

@@ -23,8 +23,8 @@
  *
  * bpf_obj_new_impl, bpf_obj_drop_impl and bpf_refcount_acquire_impl (program-allocated
  * objects of the program's own struct types) are judged as Linux judges them (alloc-obj.ts), and
- * so are the list kfuncs (bpf_list_push_front_impl/_back_impl, bpf_list_pop_front/_back:
- * graph.ts); tsbpf has no allocator for them and refuses to run a program calling them.
+ * so are the list and rbtree kfuncs (bpf_list_push_front_impl/_back_impl, bpf_list_pop_front/_back,
+ * bpf_list_front/_back, bpf_rbtree_*: graph.ts); tsbpf has no allocator for them and refuses to run a program calling them.
  *
  * The dynptr kfuncs (bpf_dynptr_from_skb/xdp, _slice, _slice_rdwr, _adjust, _is_null,
  * _is_rdonly, _size, _clone) are judged as Linux judges them (dynptr-kfuncs.ts).
@@ -176,6 +176,8 @@ export function callsKfuncCallback(env: Verifier, i: number): boolean {
 const GRAPH_KFUNCS: readonly string[] = [
   'bpf_list_push_front_impl', 'bpf_list_push_back_impl', 'bpf_list_pop_front', 'bpf_list_pop_back',
   RBTREE_ADD, 'bpf_rbtree_remove', 'bpf_rbtree_first',
+  // Linux 6.16's peeks and tree walks
+  'bpf_list_front', 'bpf_list_back', 'bpf_rbtree_root', 'bpf_rbtree_left', 'bpf_rbtree_right',
 ];
 
 /** generic_kfunc_set's registrations (kfunc_init in kernel/bpf/helpers.c), as hooks. */
@@ -239,6 +241,5 @@ export const KFUNCS: ReadonlyMap<string, Kfunc> = new Map<string, Kfunc>([
 /** kfuncs Linux registers for all (or most) program types that tsbpf does not implement. */
 export const LINUX_ONLY_KFUNCS: ReadonlySet<string> = new Set(
   ('bpf_percpu_obj_new_impl bpf_percpu_obj_drop_impl ' +
-    'bpf_list_front bpf_list_back bpf_rbtree_root bpf_rbtree_left bpf_rbtree_right ' +
     'bpf_wq_init bpf_wq_set_callback_impl bpf_wq_start').split(' '),
 );

@@ -1,0 +1,13 @@
+/* Linux 6.16's graph peeks: bpf_list_front/back and bpf_rbtree_root/left/right give non-owning
+ * references (KF_RET_NULL) to nodes the list or tree keeps, usable under its lock only. */
+#ifndef GRAPH_WALK_H
+#define GRAPH_WALK_H
+#include "graph_rbtree.h"
+
+extern struct bpf_list_node *bpf_list_front(struct bpf_list_head *head) __ksym;
+extern struct bpf_list_node *bpf_list_back(struct bpf_list_head *head) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_root(struct bpf_rb_root *root) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_left(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
+extern struct bpf_rb_node *bpf_rbtree_right(struct bpf_rb_root *root, struct bpf_rb_node *node) __ksym;
+
+#endif
