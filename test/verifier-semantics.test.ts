@@ -101,6 +101,32 @@ for (const engine of ['interpreter', 'jit'] as const) {
   });
 }
 
+for (const engine of ['interpreter', 'jit'] as const) {
+  test(`${engine}: a read of map.ops is judged as Linux judges it, and the program is refused at load`, async () => {
+    // Linux types map.ops as a PTR_TO_BTF_ID of struct bpf_map_ops (recorded: mapf_ops_pointer)
+    const prog = (): ReturnType<typeof assemble> => {
+      const insns = assemble('r1 = 0 ll\nr2 = *(u64 *)(r1 +40)\nr0 = 0\nif r2 == 0 goto +1\nr0 = 1\nexit');
+      insns[0]!.src = op.BPF_PSEUDO_MAP_FD;
+      return insns;
+    };
+    const v = verify({ insns: prog(), progType: 'xdp', privileged: true, logLevel: 2, maps: [{ name: 'a', type: 'array', keySize: 4, valueSize: 8, maxEntries: 1, flags: 0 }] });
+    assert.equal(v.ok, true, v.error?.kernelMessage);
+    assert.match(v.log ?? '', /R2(_w)?=ptr_bpf_map_ops\(\)/);
+    // (the lddw is instructions 0 and 1)
+    assert.equal(v.aux[2]?.unprovided, 'map.ops of struct bpf_array');
+    const rt = new Runtime({ engine });
+    try {
+      const a = rt.createMap(mapSpec('ops_arr', 'array', 4, 8, 1));
+      const insns = prog();
+      insns[0]!.imm = a.id;
+      await assert.rejects(rt.loadProgram({ type: 'xdp', insns }),
+        (e: unknown) => (e as { errno?: string }).errno === 'ENOTSUPP' && /map\.ops of struct bpf_array/.test(String((e as Error).message)));
+    } finally {
+      rt.close();
+    }
+  });
+}
+
 function tracing(attachType: string, attachTo: string, src: string, extra: Partial<VerifierInput> = {}): ReturnType<typeof verify> {
   return verify({ insns: assemble(src), progType: 'tracing', attachType, attachTo, ...extra });
 }

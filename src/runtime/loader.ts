@@ -294,6 +294,11 @@ export function verify(ps: ProgramSpec, prog: RelocatedProgram, check: ProgramCh
     if (out.error) throw out.error;
     throw new TsbpfError('EACCES', `${name}: the verifier rejected the program\n${out.log}`);
   }
+  // a read the verifier typed but tsbpf's runtime cannot serve (verifier/btf-access.ts: a field of a
+  // map's kernel struct its descriptor lacks): refused, never run with a value Linux would not give
+  const unprovided = out.aux.findIndex((a) => a?.unprovided);
+  if (unprovided >= 0)
+    throw new TsbpfError('ENOTSUPP', `${name}: insn ${unprovided}: reads ${out.aux[unprovided]!.unprovided}, which tsbpf's maps do not provide (verified, not run)`);
   // struct_ops programs run as members of a kernel ops struct (tcp_congestion_ops, ...) the kernel
   // calls; tsbpf has none to register them in: verified, never run.
   if (ps.type === 'struct_ops')

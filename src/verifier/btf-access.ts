@@ -143,9 +143,12 @@ const SAFE_FIELDS: ReadonlyMap<string, SafeField> = new Map([
  * (struct bpf_array, bpf_htab, ... each starting with struct bpf_map)
  * through the map pointer, as a PTR_TO_BTF_ID walked with vmlinux BTF.
  * tsbpf walks the same layout (kernel-btf.ts) and so refuses what Linux
- * refuses; of what Linux allows, it serves the struct bpf_map fields its
- * map descriptor holds (BPF_MAP_FIELDS in maps/map.ts) and says ENOTSUPP
- * for the rest (kernel pointers, locks and reference counts it does not have).
+ * refuses, and types what Linux allows as Linux does (a pointer member, such
+ * as map.ops, a PTR_TO_BTF_ID of its struct; any other field a scalar). At
+ * run time tsbpf serves the struct bpf_map fields its map descriptor holds
+ * (BPF_MAP_FIELDS in maps/map.ts); a read of another (kernel pointers, locks
+ * and reference counts it does not have) is marked (InsnAux.unprovided) and
+ * the runtime refuses to load the program (ENOTSUPP naming the field).
  */
 export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: number, size: number, write: boolean, signExtend: boolean): Reg | undefined {
   const i = env.idx;
@@ -178,17 +181,25 @@ export function mapPtrAccess(env: Verifier, ptrReg: number, base: Reg, off: numb
     hint: `struct ${sname} has ${kernelBtf().sizeof(kernelBtf().typeByName(sname, 'struct')!.id)} bytes; read one of its fields whole`,
     rule: `the read is not a field of struct ${sname}`,
   });
+  // mark_btf_ld_reg with btf_struct_access's result: a pointer member gives a PTR_TO_BTF_ID of its
+  // struct (no flags: the map's struct is walked as a plain PTR_TO_BTF_ID), anything else a scalar
   const field = w.field.replace(/^map\./, '');
   if (w.kind === 'ptr' || !MAP_FIELDS_PROVIDED.has(field))
-    throw new Reject({
-      errno: 'ENOTSUPP',
-      message: `R${ptrReg} reads ${w.field} of struct ${sname}, which tsbpf does not provide`,
-      insn: i,
-      regs: [ptrReg],
-      hint: `tsbpf maps expose ${[...MAP_FIELDS_PROVIDED].filter((f) => f !== 'sha').join(', ')}`,
-      rule: `${w.field} of struct ${sname} is kernel ${w.kind === 'ptr' ? 'pointer' : 'bookkeeping'} that tsbpf's maps do not have`,
-    });
+    // (what tsbpf's map descriptor lacks: the runtime refuses to load the program, runtime/loader.ts)
+    env.aux[i] = { ...(env.aux[i] ?? {}), unprovided: `${w.field} of struct ${sname}` };
+  if (w.kind === 'ptr') return mapPtrField(env, w.targetId);
   return loadedScalar(size, signExtend);
+}
+
+/**
+ * The PTR_TO_BTF_ID a pointer member of a map's struct gives, typed in the kernel BTF the program
+ * is judged against (the walk went through the shipped subset, which holds the map structs).
+ */
+function mapPtrField(env: Verifier, subsetId: number): Reg {
+  const t = kernelBtf().typeById(subsetId);
+  const btf = env.input.kernelBtf;
+  const own = btf ? (btf.typeByName(t.name, 'struct') ?? btf.typeByName(t.name, 'union')) : undefined;
+  return Reg.ptr('btf_id', { btfId: own ? own.id : subsetId, btfName: t.name });
 }
 
 /**

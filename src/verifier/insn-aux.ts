@@ -19,4 +19,10 @@ export interface InsnAux {
    * where the memory is not there; the verifier proved the field, not the address
    */
   probeMem?: boolean;
+  /**
+   * a read the verifier types as Linux does but tsbpf's runtime cannot serve (a field of a map's
+   * kernel struct its map descriptor lacks, such as `map.ops of struct bpf_array`): the loader
+   * refuses the program (ENOTSUPP naming it)
+   */
+  unprovided?: string;
 }
