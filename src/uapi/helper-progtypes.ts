@@ -108,9 +108,15 @@ export const SOCKET_COOKIE = of('socket_filter', 'cgroup_skb', 'sched_cls', 'sch
 export const NETNS_COOKIE = of('cgroup_sock_addr', 'cgroup_sock');
 /** sock_addr_func_proto: no setsockopt/getsockopt for the unix getpeername/getsockname hooks. */
 const SOCKOPT_UNAVAILABLE: ReadonlySet<string> = new Set(['cgroup_unix_getpeername', 'cgroup_unix_getsockname']);
-export const SOCKOPT: ProgTypeFilter = (t, a) => t === 'sock_ops' || (t === 'cgroup_sock_addr' && !SOCKOPT_UNAVAILABLE.has(a ?? '')) || SETSOCKOPT_HOOK(t, a);
+export const SOCKOPT: ProgTypeFilter = (t, a) => t === 'sock_ops' || (t === 'cgroup_sock_addr' && !SOCKOPT_UNAVAILABLE.has(a ?? '')) || SK_SOCKOPT(t, a);
 /** cg_sockopt_func_proto: the setsockopt hook (not getsockopt's) may call bpf_setsockopt/getsockopt, on the socket it is given. */
 export const SETSOCKOPT_HOOK: ProgTypeFilter = (t, a) => t === 'cgroup_sockopt' && a === 'cgroup_setsockopt';
+/**
+ * bpf_sk_setsockopt_proto / bpf_sk_getsockopt_proto (a socket, not the context): the setsockopt hook
+ * and a congestion control (bpf_tcp_ca_get_func_proto; not its release member, which
+ * progtypes/struct-ops.ts refuses: the ops struct is the attach type here, not the member)
+ */
+export const SK_SOCKOPT: ProgTypeFilter = (t, a) => SETSOCKOPT_HOOK(t, a) || (t === 'struct_ops' && a === 'tcp_congestion_ops');
 /** bind: the connect hooks of sock_addr_func_proto */
 export const BIND: ProgTypeFilter = (t, a) => t === 'cgroup_sock_addr' && (a === 'cgroup_inet4_connect' || a === 'cgroup_inet6_connect');
 

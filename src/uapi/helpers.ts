@@ -287,11 +287,11 @@ const entries = (): Array<[HelperName, HelperProto, Extra?]> => [
   // tracing_prog_func_proto and sk_reuseport_func_proto: bpf_get_socket_ptr_cookie_proto, a kernel socket pointer or NULL
   ['get_socket_cookie', CTX, { progTypes: T.union(T.SOCKET_COOKIE, T.PTR_COOKIE), variant: { types: T.PTR_COOKIE, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON_OR_NULL']) } }],
   ['get_netns_cookie', p('INTEGER', ['PTR_TO_CTX_OR_NULL']), { progTypes: T.NETNS_COOKIE }],
-  // (the setsockopt hook's are bpf_sk_setsockopt/getsockopt_proto: the socket, ctx->sk, not the context)
+  // (the setsockopt hook's and a congestion control's are bpf_sk_setsockopt/getsockopt_proto: the socket, not the context)
   ['setsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']),
-    { progTypes: T.SOCKOPT, variant: { types: T.SETSOCKOPT_HOOK, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']) } }],
+    { progTypes: T.SOCKOPT, variant: { types: T.SK_SOCKOPT, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING', 'ANYTHING', 'PTR_TO_MEM', 'CONST_SIZE']) } }],
   ['getsockopt', p('INTEGER', ['PTR_TO_CTX', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']),
-    { progTypes: T.SOCKOPT, variant: { types: T.SETSOCKOPT_HOOK, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']) } }],
+    { progTypes: T.SOCKOPT, variant: { types: T.SK_SOCKOPT, proto: p('INTEGER', ['PTR_TO_BTF_ID_SOCK_COMMON', 'ANYTHING', 'ANYTHING', 'PTR_TO_UNINIT_MEM', 'CONST_SIZE']) } }],
   ['bind', p('INTEGER', ['PTR_TO_CTX', 'PTR_TO_MEM', 'CONST_SIZE']), { progTypes: T.BIND }],
   ['sock_ops_cb_flags_set', CTX_ANY, { progTypes: T.SOCK_OPS }],
   ['sock_map_update', p('INTEGER', ['PTR_TO_CTX', 'CONST_MAP_PTR', 'PTR_TO_MAP_KEY', 'ANYTHING']), { progTypes: T.SOCK_OPS }],

@@ -24,6 +24,7 @@ import { POISON_HELPER_ID } from '../object/btf/core.js';
 import { currentTaskBtf, GET_CURRENT_TASK_BTF } from './btf-helpers.js';
 import { helperAllowed, D_PATH_ALLOWLIST } from './helper-allowed.js';
 import { dynptrHelperCall, isPktSlice } from './dynptr.js';
+import { structOpsHelperRefused } from './progtypes/struct-ops.js';
 
 export function checkHelperCall(env: Verifier, i: number, id: number): number {
   const h = env.helper(id);
@@ -64,7 +65,7 @@ export function checkHelperCall(env: Verifier, i: number, id: number): number {
     });
   // the per-type get_func_proto (the catalog's program types; a host's own helper beyond Linux's ids has none)
   // (a struct_ops program's helpers are its ops struct's: bpf_tcp_ca_get_func_proto's for a congestion control)
-  if (info && (env.rules.noHelpers || !helperAvailable(env.rules.name, id, env.input.attachType ?? env.input.structOps?.struct)))
+  if (info && (env.rules.noHelpers || !helperAvailable(env.rules.name, id, env.input.attachType ?? env.input.structOps?.struct) || structOpsHelperRefused(env.input.structOps, h.name)))
     throw new Reject({
       errno: 'EINVAL',
       message: `program of this type cannot use helper ${name}#${id}`,

@@ -353,7 +353,9 @@ export class Verifier implements MapNames {
     // once per id (a registry lookup, and a new proto for a helper with per-type variants)
     if (this.helpers.has(id)) return this.helpers.get(id);
     const given = this.input.helpers?.(id);
-    const h = given ? withVariant(id, given, this.input.progType, this.input.attachType) : modelledHelper(id, this.input.progType, this.input.attachType);
+    // (a struct_ops program's attach type is its ops struct here, as for helperAvailable: call-helper.ts)
+    const attach = this.input.attachType ?? this.input.structOps?.struct;
+    const h = given ? withVariant(id, given, this.input.progType, attach) : modelledHelper(id, this.input.progType, attach);
     this.helpers.set(id, h);
     return h;
   }

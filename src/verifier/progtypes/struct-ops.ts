@@ -65,3 +65,12 @@ export function structOpsRules(btf: Btf, slot: { struct: string; member: string 
   // bpf_dummy_verifier_ops has no get_func_proto: its programs may call no helper
   return { ...base, name: 'struct_ops', ...(t.ret ? {} : { retUnchecked: true }), ...(slot.struct === 'bpf_dummy_ops' ? { noHelpers: true } : {}) };
 }
+
+/**
+ * bpf_tcp_ca_get_func_proto: a congestion control's release member gets neither bpf_setsockopt nor
+ * bpf_getsockopt (the socket is retiring its congestion control: no new resources), which its other
+ * members get (uapi/helper-progtypes.ts SK_SOCKOPT).
+ */
+export function structOpsHelperRefused(slot: { struct: string; member: string } | undefined, helper: string): boolean {
+  return slot?.struct === 'tcp_congestion_ops' && slot.member === 'release' && (helper === 'setsockopt' || helper === 'getsockopt');
+}
