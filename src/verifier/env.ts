@@ -21,7 +21,7 @@ import { Reject } from './reject.js';
 import { VerifierState } from './state.js';
 import type { GlobalProto } from './global-func.js';
 import { frameStr, alignTo, regStr, type MapNames } from './log.js';
-import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
+import { type CtxAccessQuery, type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
@@ -152,7 +152,14 @@ export class Verifier implements MapNames {
   private computePrecision(): Precision {
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen));
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, (off) => this.ctxScalarAt(off)));
+  }
+
+  /** Whether a plain 4-byte read of the context at `off` gives a scalar (ctx.ts asks the same rules). */
+  private ctxScalarAt(off: number): boolean {
+    const q: CtxAccessQuery = { off, size: 4, write: false, signExtend: false, privileged: this.privileged };
+    if (this.input.attachType) q.attachType = this.input.attachType;
+    return this.rules.ctxAccess(q) === 'scalar';
   }
 
   /** The load at i reads bytes [lo, hi) below r10 of its own frame through a pointer other than r10. */

@@ -32,7 +32,9 @@
  * scalars, loads of 1 or 2 bytes and sign-extending loads, and 4-byte loads
  * through a pointer that cannot be the context (only plain context reads of 4
  * bytes give packet pointers; a narrow read anywhere else is a scalar or
- * refused), and r0 after a helper whose prototype returns an integer or nothing. Other loads,
+ * refused), 4-byte reads at an offset where the program type's context holds
+ * a scalar (xdp_md's ingress_ifindex: the walk's ctx access refuses a moved
+ * context pointer, so the instruction's offset is the field's), and r0 after a helper whose prototype returns an integer or nothing. Other loads,
  * other call results and function arguments may be pointers; "may be the context" is a may-analysis
  * like the stack one below (r1 at entry, function arguments, copies, offsets
  * and 8-byte loads).
@@ -271,7 +273,7 @@ function stackPtrsAfter(ins: Insn, inSet: number, sl: Slots, viaStack: number, s
  * (in and out) holds the stack slots that may hold a spilled pointer: an
  * 8-byte fill from any other slot through r10 is a scalar.
  */
-function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: number, mp: Slots, helperUse: (helperId: number) => HelperUse): number {
+function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: number, mp: Slots, helperUse: (helperId: number) => HelperUse, ctxScalarAt: (off: number) => boolean): number {
   const cls = op.classOf(ins.code);
   const o = op.opOf(ins.code);
   const x = op.sourceOf(ins.code) === op.BPF_X;
@@ -295,9 +297,10 @@ function scalarsAfter(ins: Insn, inSet: number, ctxPtrs: number, stackPtrs: numb
     case op.BPF_LDX: {
       // A pointer read from the context is a 4-byte packet pointer or an 8-byte one (every
       // *_is_valid_access refuses narrower or sign-extending reads of a pointer field), so only
-      // a plain 4-byte read through what may be the context may give one.
+      // a plain 4-byte read through what may be the context may give one, and only where the
+      // context has a pointer field (a context pointer moved by a constant is refused).
       if (op.sizeOf(ins.code) !== op.BPF_DW)
-        return op.sizeOf(ins.code) !== op.BPF_W || op.modeOf(ins.code) === op.BPF_MEMSX || !(ctxPtrs & bit(ins.src)) ? inSet | d : inSet & ~d;
+        return op.sizeOf(ins.code) !== op.BPF_W || op.modeOf(ins.code) === op.BPF_MEMSX || !(ctxPtrs & bit(ins.src)) || ctxScalarAt(ins.off) ? inSet | d : inSet & ~d;
       const slots = ins.src === 10 ? slotsOf(ins.off, 8) : undefined;
       return slots && !(mp.lo & slots[0]) && !(mp.hi & slots[1]) ? inSet | d : inSet & ~d;
     }
@@ -622,6 +625,9 @@ export function computePrecise(
   // its own; a call to it reads what its argument's BTF type covers): every slot a pointer reaches
   isGlobalFunc: (start: number) => boolean = () => true,
   stackReadsSeen?: StackReadsSeen,
+  // whether a 4-byte read of the program's context at this offset gives a scalar (the program
+  // type's ctx access rules); by default any may give a packet pointer
+  ctxScalarAt: (off: number) => boolean = () => false,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -764,7 +770,7 @@ export function computePrecise(
       scDirty[i] = 0;
       mp.lo = mpIn[2 * i]!;
       mp.hi = mpIn[2 * i + 1]!;
-      const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp, helperUse) & ~bit(10);
+      const after = scalarsAfter(insns[i]!, scIn[i]!, ctxIn[i]!, spIn[i]!, mp, helperUse, ctxScalarAt) & ~bit(10);
       for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
         const t = to[e]!;
         const v = scIn[t]! & after;
