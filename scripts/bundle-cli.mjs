@@ -56,7 +56,7 @@ const { WRAPPER } = await import(pathToFileURL(resolve(root, 'dist/src/cli/bundl
 const lazyNames = new Set(result.output.filter((c) => c.type === 'chunk' && c.moduleIds.length > 0 && c.moduleIds.every((id) => LAZY.test(id))).map((c) => c.fileName));
 for (const c of result.output) {
   if (c.type !== 'chunk') continue;
-  const code = lazyRequires(c.code, lazyNames);
+  const code = plainExports(lazyRequires(c.code, lazyNames));
   const wide = /[^\x00-\x7f]/.exec(code);
   if (wide) throw new Error(`${c.fileName}: non-ASCII character U+${wide[0].codePointAt(0).toString(16)} in code (write it as a \\u escape)`);
   writeFileSync(resolve(out, c.fileName), WRAPPER[0] + code + WRAPPER[1]);
@@ -78,6 +78,22 @@ function lazyRequires(code, lazy) {
     const names = [...new Set(uses.map((m) => m[2]))];
     const load = `${binding}$load`;
     return `let ${binding}$m; const ${load} = () => ${binding}$m ??= require("./${file}"); const ${binding} = { ${names.map((n) => `get ${n}() { return ${load}().${n}; }`).join(', ')} };`;
+  });
+}
+
+/**
+ * rolldown exports each binding of a chunk as an accessor (a live binding), defined at the chunk's
+ * end: `Object.defineProperty(exports, "x", { enumerable: true, get: function() { return x; } })`.
+ * Where `x` is a const, function or class the chunk never assigns again, the value cannot change,
+ * and a plain property at the same place reads the same: about 220 accessors (a closure and a
+ * DefineProperty call each) on prog run's path (BENCHMARKS.md, "Start-up").
+ */
+function plainExports(code) {
+  return code.replace(/^Object\.defineProperty\(exports, "([\w$]+)", \{\n\tenumerable: true,\n\tget: function\(\) \{\n\t\treturn ([\w$]+);\n\t\}\n\}\);$/gm, (line, name, local) => {
+    const esc = local.replace(/\$/g, '\\$');
+    const declared = new RegExp(`^(const ${esc} = |function\\*? ${esc}\\(|async function ${esc}\\(|class ${esc}\\b|var ${esc} = class\\b)`, 'm').test(code);
+    const assigned = new RegExp(`(^|[^.\\w$])${esc}\\s*([-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?!=)`, 'm').test(code.replace(new RegExp(`^(const|let|var) ${esc} = `, 'gm'), ''));
+    return declared && !assigned ? `exports.${name} = ${local};` : line;
   });
 }
 
