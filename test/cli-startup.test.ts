@@ -165,6 +165,20 @@ test('bundled tsbpf prog run ... repeat 2 reads the chunks of its command, the r
   assert.deepEqual(bare, [], 'chunks not written inside the wrapper');
 });
 
+test('bundled prog run of xdp_pass does not read the lazy chunks (disassembler, context BTF, BTF value codec); a command that uses one reads it when it does', () => {
+  // the chunks by what they define (scripts/bundle-cli.mjs LAZY: required at the first use of an export)
+  const defining = (chunks: Record<string, string>, re: RegExp): string[] => Object.keys(chunks).filter((c) => re.test(readFileSync(join(bundleDir(), c), 'latin1')));
+  const LAZY = /\bCONTEXT_BTF_BASE64 = |\bfunction formatInsn\(|\bfunction decodeValue\(/;
+  const one = bundled('0', PROG_RUN);
+  assert.equal(one.status, 0, one.out);
+  assert.match(one.out, /Return value: 2/);
+  assert.deepEqual(defining(one.chunks, LAZY), [], 'lazy chunks read by one run');
+  const dis = bundled('0', ['disasm', join(FIXTURES, 'xdp_firewall.o')]);
+  assert.equal(dis.status, 0, dis.out);
+  assert.match(dis.out, /^ +0: \(b7\) r0 = 1$/m);
+  assert.equal(defining(dis.chunks, /\bfunction formatInsn\(/).length, 1, 'disasm reads the disassembler');
+});
+
 test("bundled tsbpf prog run --interpret, and one run (the default, tiered), read the interpreter chunk and not the JIT's; --jit the JIT's and not the interpreter's", () => {
   for (const [flags, interpreted] of [[['--interpret'], true], [[], true], [['--jit'], false]] as const) {
     const { out, status, chunks } = bundled('0', [...PROG_RUN, ...flags]);

@@ -175,46 +175,61 @@ class Reader {
     this.check(off, 8, 'field');
     return this.dv.getBigUint64(off, this.le);
   }
-  /** The high and low 32-bit halves of a 64-bit field (no BigInt: this is the hot path). */
-  halves(off: number): [hi: number, lo: number] {
+  /** The high and low 32-bit halves of a 64-bit field (no BigInt, no array: this is the hot path). */
+  hi(off: number): number {
     this.check(off, 8, 'field');
-    const a = this.dv.getUint32(off, this.le);
-    const b = this.dv.getUint32(off + 4, this.le);
-    return this.le ? [b, a] : [a, b];
+    return this.dv.getUint32(this.le ? off + 4 : off, this.le);
+  }
+  lo(off: number): number {
+    return this.dv.getUint32(this.le ? off : off + 4, this.le);
   }
   /** A 64-bit value as a number, or Number.MAX_SAFE_INTEGER when it does not fit in 53 bits. */
   u64n(off: number): number {
-    const [hi, lo] = this.halves(off);
-    return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + lo;
+    const hi = this.hi(off);
+    return hi >= 0x200000 ? Number.MAX_SAFE_INTEGER : hi * 0x100000000 + this.lo(off);
   }
-  /** A 64-bit size/offset that must fit in the file: anything larger cannot be valid. */
-  size64(off: number, what: string): number {
-    const [hi, lo] = this.halves(off);
-    if (hi >= 0x200000) throw new ElfError(off, `${what} 0x${this.u64(off).toString(16)} is out of range`);
-    return hi * 0x100000000 + lo;
+  /**
+   * A 64-bit size/offset that must fit in the file: anything larger cannot be valid. `what` names
+   * the field, prefixed by `section N` when `section` is given: the message is built only for an
+   * error (a template string per field of every section header was most of a small object's parse).
+   */
+  size64(off: number, what: string, section?: number): number {
+    const hi = this.hi(off);
+    if (hi >= 0x200000)
+      throw new ElfError(off, `${section === undefined ? '' : `section ${section} `}${what} 0x${this.u64(off).toString(16)} is out of range`);
+    return hi * 0x100000000 + this.lo(off);
   }
 }
 
-/** A NUL-terminated name from a string table section. */
-function stringAt(table: ElfSection | undefined, index: number, fieldOffset: number, what: string): string {
+/**
+ * A NUL-terminated name from a string table section; `kind` and `n` name whose (section 3, symbol
+ * 7) in an error, built only then.
+ */
+function stringAt(table: ElfSection | undefined, index: number, fieldOffset: number, kind: 'section' | 'symbol', n: number): string {
   if (index === 0) return '';
+  const data = table?.type === SHT_STRTAB && index < table.size ? table.data : undefined;
+  const end = data ? data.indexOf(0, index) : -1;
+  if (end >= 0) return latin1(data!, index, end);
+  const what = `${kind} ${n}`;
   if (!table) throw new ElfError(fieldOffset, `${what} name refers to a missing string table`);
   if (table.type !== SHT_STRTAB) throw new ElfError(fieldOffset, `${what} name table (section ${table.index}) is not SHT_STRTAB`);
   if (index >= table.size)
     throw new ElfError(fieldOffset, `${what} name offset ${index} is outside the string table (${table.size} bytes)`);
-  const data = table.data;
-  const end = data.indexOf(0, index);
-  if (end < 0) throw new ElfError(table.offset + index, `${what} name is not NUL-terminated`);
-  return latin1(data.subarray(index, end));
+  throw new ElfError(table.offset + index, `${what} name is not NUL-terminated`);
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+/**
+ * The contents of a section without any (SHT_NULL): one shared empty array, as a zero-length
+ * `new Uint8Array(0)` is V8's slow path (a fresh empty ArrayBuffer, about 1 us each).
+ */
+const EMPTY: Uint8Array = new Uint8Array(0);
 /** Names are ASCII in practice: build those directly, decode anything else as UTF-8. */
-function latin1(b: Uint8Array): string {
+function latin1(b: Uint8Array, start: number, end: number): string {
   let s = '';
-  for (let i = 0; i < b.length; i++) {
+  for (let i = start; i < end; i++) {
     const c = b[i]!;
-    if (c >= 0x80) return decoder.decode(b);
+    if (c >= 0x80) return decoder.decode(b.subarray(start, end));
     s += String.fromCharCode(c);
   }
   return s;
@@ -258,10 +273,21 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     for (let i = 0; i < shnum; i++) {
       const h = shoff + i * SHDR_SIZE;
       const stype = r.u32(h + 4);
-      const sflags = r.halves(h + 8)[1];
-      const offset = r.size64(h + 24, `section ${i} sh_offset`);
-      const size = r.size64(h + 32, `section ${i} sh_size`);
-      const sec: ElfSection = {
+      const sflags = r.lo(h + 8);
+      const offset = r.size64(h + 24, 'sh_offset', i);
+      const size = r.size64(h + 32, 'sh_size', i);
+      let data: Uint8Array = EMPTY;
+      if (stype === SHT_NOBITS) {
+        // .bss takes no file space, but a forged size must not make us allocate
+        // gigabytes: the kernel caps a map value at KMALLOC_MAX_SIZE anyway.
+        nobits += size;
+        if (nobits > MAX_NOBITS) throw new ElfError(h + 32, `section ${i} (SHT_NOBITS) size ${size} is too large`, 'E2BIG');
+        data = new Uint8Array(size);
+      } else if (stype !== SHT_NULL) {
+        if (!(offset + size <= bytes.length)) r.check(offset, size, `section ${i} contents at 0x${offset.toString(16)}`); // throws
+        data = bytes.subarray(offset, offset + size);
+      }
+      sections.push({
         index: i,
         name: '',
         type: stype,
@@ -270,21 +296,10 @@ export function parseElf(bytes: Uint8Array): ElfFile {
         size,
         link: r.u32(h + 40),
         info: r.u32(h + 44),
-        addralign: r.size64(h + 48, `section ${i} sh_addralign`),
-        entsize: r.size64(h + 56, `section ${i} sh_entsize`),
-        data: new Uint8Array(0),
-      };
-      if (stype === SHT_NOBITS) {
-        // .bss takes no file space, but a forged size must not make us allocate
-        // gigabytes: the kernel caps a map value at KMALLOC_MAX_SIZE anyway.
-        nobits += size;
-        if (nobits > MAX_NOBITS) throw new ElfError(h + 32, `section ${i} (SHT_NOBITS) size ${size} is too large`, 'E2BIG');
-        sec.data = new Uint8Array(size);
-      } else if (stype !== SHT_NULL) {
-        r.check(offset, size, `section ${i} contents at 0x${offset.toString(16)}`);
-        sec.data = bytes.subarray(offset, offset + size);
-      }
-      sections.push(sec);
+        addralign: r.size64(h + 48, 'sh_addralign', i),
+        entsize: r.size64(h + 56, 'sh_entsize', i),
+        data,
+      });
     }
   }
   if (sections.length > 0) {
@@ -292,7 +307,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     const strtab = shstrndx === 0 ? undefined : sections[shstrndx];
     for (const s of sections) {
       const nameOff = r.u32(shoff + s.index * SHDR_SIZE);
-      s.name = stringAt(strtab, nameOff, shoff + s.index * SHDR_SIZE, `section ${s.index}`);
+      s.name = stringAt(strtab, nameOff, shoff + s.index * SHDR_SIZE, 'section', s.index);
     }
   }
 
@@ -320,7 +335,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       }
       symbols.push({
         index: i,
-        name: stringAt(strtab, r.u32(p), p, `symbol ${i}`),
+        name: stringAt(strtab, r.u32(p), p, 'symbol', i),
         // Values beyond 2^53 cannot be offsets into this file; keep them out of range.
         value: r.u64n(p + 8),
         size: r.u64n(p + 16),

@@ -227,14 +227,20 @@ export type HelperName = keyof typeof BPF_FUNC;
 export const HELPER_MAX_ID = 212;
 
 /** `bpf_<name>` by id, 0 (`bpf_unspec`) to HELPER_MAX_ID - 1. */
-export const HELPER_NAMES: readonly string[] = Object.entries(BPF_FUNC)
-  .sort((a, b) => a[1] - b[1])
-  .map(([name]) => `bpf_${name}`);
+export const HELPER_NAMES: readonly string[] = namesById();
+
+/** Each name at its id: one pass, no sort (this runs at every start of the CLI, BENCHMARKS.md "Start-up"). */
+function namesById(): string[] {
+  const names: string[] = [];
+  for (const name in BPF_FUNC) names[BPF_FUNC[name as keyof typeof BPF_FUNC]] = 'bpf_' + name;
+  return names;
+}
 
 /** bpf_tail_call: the helper the engines and the verifier treat as control flow. */
 export const HELPER_TAIL_CALL = BPF_FUNC.tail_call;
 
-const BY_NAME = new Map<string, number>(HELPER_NAMES.map((n, i) => [n, i]));
+/** Ids by name, built at the first lookup by name (most commands make none). */
+let byName: Map<string, number> | undefined;
 
 /** The kernel name of helper `id` (e.g. 1 -> "bpf_map_lookup_elem"), or undefined. */
 export function helperName(id: number): string | undefined {
@@ -243,5 +249,6 @@ export function helperName(id: number): string | undefined {
 
 /** The id of a helper by its kernel name, with or without the `bpf_` prefix. */
 export function helperId(name: string): number | undefined {
-  return BY_NAME.get(name) ?? BY_NAME.get(`bpf_${name}`);
+  byName ??= new Map(HELPER_NAMES.map((n, i) => [n, i]));
+  return byName.get(name) ?? byName.get(`bpf_${name}`);
 }

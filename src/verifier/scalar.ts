@@ -18,7 +18,7 @@
  * an ALU operation changes it, scalar-branch.ts what a comparison decides
  * and teaches each side.
  */
-import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumCast, tnumContains, tnumIn, lo32, hi32, small32, tnumWithLow } from './tnum.js';
+import { tnumConst, type Tnum, U64, U32, tnumIsConst, tnumUnknown, tnumRange, tnumIntersect, tnumSubreg, tnumClearSubreg, tnumOr, tnumSubregIsConst, tnumCast, tnumContains, tnumIn, lo32, hi32, small32, tnumWithLow, smallBig } from './tnum.js';
 
 export { lo32, hi32 };
 
@@ -46,9 +46,8 @@ export const toS64 = (v: bigint): bigint => (v >= S64_MIN && v <= S64_MAX ? v : 
 export const toU64 = (v: bigint): bigint => (v >= 0n && v <= U64 ? v : u64(v));
 
 /** BigInt(n) for the small non-negative numbers the 32-bit views hand to the 64-bit ones, without allocating. */
-const SMALL_BIG: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
 function big(n: number): bigint {
-  if (n >= 0 && n <= 1024) return SMALL_BIG[n]!;
+  if (n >= 0 && n <= 1024) return smallBig(n);
   if (n === U32_MAX) return U32;
   return BigInt(n);
 }

@@ -139,14 +139,22 @@ function fromHalves(vl: number, vh: number, ml: number, mh: number): Tnum {
 const U64_HALVES = new BigUint64Array(HALVES64.buffer);
 /** The bigint hi * 2^32 + lo. */
 function bigOf(lo: number, hi: number): bigint {
-  if (hi === 0) return lo <= 1024 ? SMALL[lo]! : lo === 0xffffffff ? U32 : BigInt(lo);
+  if (hi === 0) return lo <= 1024 ? smallBig(lo) : lo === 0xffffffff ? U32 : BigInt(lo);
   if (hi < 0x200000) return BigInt(hi * 0x100000000 + lo); // (below 2^53: exact as a double)
   if (hi === 0xffffffff && lo === 0xffffffff) return U64;
   HALVES32[LO] = lo;
   HALVES32[HI] = hi;
   return U64_HALVES[0]!;
 }
-const SMALL: readonly bigint[] = Array.from({ length: 1025 }, (_, i) => BigInt(i));
+/**
+ * BigInt(n) for 0 <= n <= 1024 without allocating, each made at its first use: the whole table
+ * built at import (1,025 bigints, twice: scalar.ts had its own) was part of every command's start,
+ * verifying or not (BENCHMARKS.md, "Start-up").
+ */
+const SMALL: bigint[] = new Array<bigint>(1025);
+export function smallBig(n: number): bigint {
+  return SMALL[n] ?? (SMALL[n] = BigInt(n));
+}
 
 /** tnum_add on halves; the result in R. */
 function addHalves(av: number, avh: number, am: number, amh: number, bv: number, bvh: number, bm: number, bmh: number): void {
