@@ -27,6 +27,7 @@ import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor, structOpsRulesFor } from './check.js';
+import type { SccVisits } from './scc.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
 
 export interface VerifierMapInfo {
@@ -406,6 +407,8 @@ export class Verifier implements MapNames {
   callbackExact = false;
   /** a callback's return widened a scalar static precision counts as precise (callbackExact false) */
   callbackWidenedPrecise = false;
+  /** the loops' visits (scc.ts; do-check.ts makes it at the first prune point): null without loops */
+  sccVisits: SccVisits | null | undefined = undefined;
 
   logInsnPending: string | null = null;
   lastLine: unknown = undefined;

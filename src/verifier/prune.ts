@@ -98,9 +98,12 @@ export interface PruneContext {
 /**
  * How states_equal compares (the kernel's enum exact_level): false is NOT_EXACT (liveness and
  * precision excuse differences); 'range' is RANGE_WITHIN (every register and stack byte
- * counts, values by containment: iterator convergence, iter.ts); true is EXACT.
+ * counts, values by containment: iterator convergence, iter.ts); 'within' is RANGE_WITHIN as
+ * Linux 6.15+ applies it to a state of a loop whose marks are incomplete (scc.ts): the registers
+ * live at the instruction (func_states_equal's live_regs_before) and every stack byte, values
+ * by containment; true is EXACT.
  */
-export type Exactness = boolean | 'range';
+export type Exactness = boolean | 'range' | 'within';
 
 /**
  * Whether every concrete state described by `cur` is described by `old`;
@@ -108,7 +111,9 @@ export type Exactness = boolean | 'range';
  * live or not, and every stack byte), which on the same path means a loop
  * that cannot make progress (the kernel's EXACT mode).
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact: Exactness = false, hint = -1): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exactness: Exactness = false, hint = -1, cleaned = false): boolean {
+  // ('within' compares registers and slots as 'range' does, only over the live registers)
+  const exact = exactness === 'within' ? 'range' : exactness;
   missAt = -1;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -130,7 +135,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     // func_states_equal: a state whose helper had made more calls of its callback could call it
     // fewer times more (bpf_loop's nr_loops), so it does not cover one that made fewer.
     if (fo.callbackDepth > fc.callbackDepth) return false;
-    const live = exact !== false ? 0x7ff : ctx.liveMask(cur, k);
+    const live = exact !== false && exactness !== 'within' ? 0x7ff : ctx.liveMask(cur, k);
     let precise = -1;
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
@@ -154,7 +159,8 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
-      if (!so || slotSafe(so, fc.stack[spi], ids, exact, ctx, cur, k, spi)) continue;
+      if (!so) continue;
+      if (cleaned && exactness === 'within' ? cleanedSlotSafe(so, fc.stack[spi], ids, ctx, cur, k, spi) : slotSafe(so, fc.stack[spi], ids, exact, ctx, cur, k, spi)) continue;
       missAt = SLOT_MISS | (k << 6) | spi;
       return false;
     }
@@ -222,6 +228,20 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
     if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
     return false;
   }
+  return true;
+}
+
+/**
+ * RANGE_WITHIN against a state the kernel has cleaned (clean_verifier_state: a stored state whose
+ * loop marks were complete when a later path met it): a slot no path accesses any more became
+ * STACK_INVALID there (iterator and dynptr slots excepted), and RANGE_WITHIN wants the same byte
+ * types, so the current slot must be unwritten too.
+ */
+function cleanedSlotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, ctx: PruneContext, cur: VerifierState, k: number, spi: number): boolean {
+  const special = so.t[7] === STACK_ITER || so.t[0] === STACK_DYNPTR;
+  if (special || !ctx.liveSlot || ctx.liveSlot(cur, k, spi)) return slotSafe(so, sc, ids, 'range', ctx, cur, k, spi);
+  if (!sc) return true;
+  for (let j = 0; j < 8; j++) if (sc.t[j] !== STACK_INVALID) return false;
   return true;
 }
 
