@@ -59,6 +59,10 @@ function runPath(env: Verifier, from: number): void {
         insn: i,
         rule: 'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching',
       });
+    if (!env.visited[i]) {
+      env.visited[i] = 1;
+      env.visitedCount++;
+    }
     if (env.cfg.prunePoint[i]) {
       if (isStateVisited(env, i)) {
         if (env.logLevel > 0) env.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
