@@ -160,7 +160,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
       if (!so) continue;
-      if (cleaned && exactness === 'within' ? cleanedSlotSafe(so, fc.stack[spi], ids, ctx, cur, k, spi) : slotSafe(so, fc.stack[spi], ids, exact, ctx, cur, k, spi)) continue;
+      // (a slot clean_verifier_state forgot as dead reads as never written: it matches anything)
+      if (cleaned && exactness === 'within' && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
+      if (slotSafe(so, fc.stack[spi], ids, exactness, ctx, cur, k, spi)) continue;
       missAt = SLOT_MISS | (k << 6) | spi;
       return false;
     }
@@ -181,7 +183,12 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
   // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
   // "explored state didn't use this" on REG_LIVE_READ).
   if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) return true;
-  if (exact === false) {
+  // 'within' (a loop's state with incomplete marks): byte types as NOT_EXACT compares them, values
+  // by containment, nothing excused as unread or imprecise (Linux 6.18 matches a state whose slot
+  // holds MISC bytes with one that never wrote it, root allowed uninitialised reads)
+  const within = exact === 'within';
+  const rexact: Exactness = within ? 'range' : exact;
+  if (exact === false || within) {
     // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
     // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
     // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
@@ -190,15 +197,15 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
     const oMisc = !oSpill && isAllMisc(so, ctx.allowUninitStack), cMisc = !cSpill && isAllMisc(sc, ctx.allowUninitStack);
     if (oMisc && (cSpill || cMisc)) return true;
     if (oSpill && cMisc) {
-      if (ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
-      if (regsafe(so.spilled!, UNBOUND, ids)) return true;
+      if (!within && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
+      if (regsafe(so.spilled!, UNBOUND, ids, rexact)) return true;
       return false;
     }
   }
   for (let j = 0; j < 8; j++) {
     const to = so.t[j]!;
     const tc = sc ? sc.t[j]! : STACK_INVALID;
-    if (exact !== false) {
+    if (exact !== false && !within) {
       if (to !== tc) return false;
       continue;
     }
@@ -223,25 +230,11 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
   }
   if (so.t[7] === STACK_SPILL && so.spilled) {
     if (!sc?.spilled) return false;
-    if (regsafe(so.spilled, sc.spilled, ids, exact)) return true;
+    if (regsafe(so.spilled, sc.spilled, ids, rexact)) return true;
     // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
     if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
     return false;
   }
-  return true;
-}
-
-/**
- * RANGE_WITHIN against a state the kernel has cleaned (clean_verifier_state: a stored state whose
- * loop marks were complete when a later path met it): a slot no path accesses any more became
- * STACK_INVALID there (iterator and dynptr slots excepted), and RANGE_WITHIN wants the same byte
- * types, so the current slot must be unwritten too.
- */
-function cleanedSlotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, ctx: PruneContext, cur: VerifierState, k: number, spi: number): boolean {
-  const special = so.t[7] === STACK_ITER || so.t[0] === STACK_DYNPTR;
-  if (special || !ctx.liveSlot || ctx.liveSlot(cur, k, spi)) return slotSafe(so, sc, ids, 'range', ctx, cur, k, spi);
-  if (!sc) return true;
-  for (let j = 0; j < 8; j++) if (sc.t[j] !== STACK_INVALID) return false;
   return true;
 }
 
