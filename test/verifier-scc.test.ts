@@ -11,15 +11,18 @@ import { Frame, VerifierState } from '../src/verifier/state.js';
 
 const none = (): boolean => false;
 
-test('compute_scc: a loop body shares one number, straight code and a lone instruction get 0', () => {
-  const insns = assemble(`
+/** a counted loop: instructions 1 and 2 form it */
+const COUNTED_LOOP = `
     r1 = 0
   loop:
     r1 += 1
     if r1 < 10 goto loop
     r0 = 0
     exit
-  `);
+  `;
+
+test('compute_scc: a loop body shares one number, straight code and a lone instruction get 0', () => {
+  const insns = assemble(COUNTED_LOOP);
   const scc = computeScc(insns, successorTable(insns), none);
   assert.equal(scc[0], 0);
   assert.ok(scc[1]! > 0);
@@ -43,14 +46,7 @@ test('compute_scc: a jump to itself is a loop, and so is a call that calls a cal
 });
 
 test('SCC visits: backedges make the loop incomplete until its entry state finishes', () => {
-  const insns = assemble(`
-    r1 = 0
-  loop:
-    r1 += 1
-    if r1 < 10 goto loop
-    r0 = 0
-    exit
-  `);
+  const insns = assemble(COUNTED_LOOP);
   const v = new SccVisits(computeScc(insns, successorTable(insns), none));
   const st = new VerifierState([new Frame(0, -1, 0)]);
   assert.equal(v.callchain(st, 0), undefined);

@@ -182,7 +182,20 @@ export class Verifier implements MapNames {
 
   /** walkedPrecision's registers of frame k in state `st` (the frame rule of the prune context's preciseMask) */
   walkedPreciseMask(st: VerifierState, k: number): number {
-    const p = this.walkedPrecision();
+    return this.preciseRegsOf(this.walkedPrecision(), st, k);
+  }
+
+  /** walkedPrecision's stack slots (the frame rule of the prune context's preciseSlot) */
+  walkedPreciseSlot(st: VerifierState, k: number, spi: number): boolean {
+    return this.preciseSlotOf(this.walkedPrecision(), st, k, spi);
+  }
+
+  /**
+   * The registers of frame k in `st` whose value may matter by `p`: at the current instruction
+   * for the top frame; a caller resumes after its call with r6-r9, below a callback at the helper
+   * call itself.
+   */
+  private preciseRegsOf(p: Precision, st: VerifierState, k: number): number {
     const top = st.frames.length - 1;
     if (k === top) return p.regs[this.idx]!;
     const above = st.frames[k + 1]!;
@@ -190,9 +203,8 @@ export class Verifier implements MapNames {
     return p.regs[above.callsite + 1]! & 0b1111000000;
   }
 
-  /** walkedPrecision's stack slots (the frame rule of the prune context's preciseSlot) */
-  walkedPreciseSlot(st: VerifierState, k: number, spi: number): boolean {
-    const p = this.walkedPrecision();
+  /** Whether slot spi of frame k in `st` may matter by `p` (callerSlotsAt's frame rule). */
+  private preciseSlotOf(p: Precision, st: VerifierState, k: number, spi: number): boolean {
     const at = this.callerSlotsAt(st, k, p.readsCaller);
     return at < 0 || slotMatters(p, at, spi);
   }
@@ -322,19 +334,8 @@ export class Verifier implements MapNames {
       },
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
-        preciseMask: (st: VerifierState, k: number): number => {
-          const p = this.precision();
-          const top = st.frames.length - 1;
-          if (k === top) return p.regs[this.idx]!;
-          const above = st.frames[k + 1]!;
-          if (above.callbackOf !== 0) return p.regs[above.callsite]!;
-          return p.regs[above.callsite + 1]! & 0b1111000000;
-        },
-        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
-          const p = this.precision();
-          const at = this.callerSlotsAt(st, k, p.readsCaller);
-          return at < 0 || slotMatters(p, at, spi);
-        },
+        preciseMask: (st: VerifierState, k: number): number => this.preciseRegsOf(this.precision(), st, k),
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => this.preciseSlotOf(this.precision(), st, k, spi),
       } : {}),
     };
   }
