@@ -186,8 +186,8 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           }
         } else if (isIterNext) {
           // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
-          // NULL sooner or later and ever after, so a state contained, range for range and with no
-          // liveness or precision excused, in an earlier iteration's state at this call while the
+          // NULL sooner or later and ever after, so a state contained, range for range (the live
+          // registers, every stack byte, no precision excused), in an earlier iteration's state at this call while the
           // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
             c.hit++;

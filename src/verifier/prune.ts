@@ -63,8 +63,8 @@ function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
 
 function regsafe(o: Reg, c: Reg, ids: IdMap, exact: Exactness = false): boolean {
   if (exact === true) return regsExact(o, c, ids);
-  // RANGE_WITHIN: an uninitialised register matches only another (the explored state's marks
-  // are not final inside an iterator loop, so nothing counts as unused)
+  // RANGE_WITHIN: an uninitialised register matches only another (of the registers live there:
+  // func_states_equal compares only those, Linux 6.15+)
   if (o.type === 'not_init') return exact !== 'range' || c.type === 'not_init';
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
@@ -97,11 +97,11 @@ export interface PruneContext {
 
 /**
  * How states_equal compares (the kernel's enum exact_level): false is NOT_EXACT (liveness and
- * precision excuse differences); 'range' is RANGE_WITHIN (every register and stack byte
- * counts, values by containment: iterator convergence, iter.ts); 'within' is RANGE_WITHIN as
- * Linux 6.15+ applies it to a state of a loop whose marks are incomplete (scc.ts): the registers
- * live at the instruction (func_states_equal's live_regs_before) and every stack byte, values
- * by containment; true is EXACT.
+ * precision excuse differences); 'range' is RANGE_WITHIN at an iterator's or callback's
+ * convergence (iter.ts, callback.ts): the registers live at the instruction (func_states_equal's
+ * live_regs_before, Linux 6.15+) and every stack byte of the same type, values by containment;
+ * 'within' is RANGE_WITHIN against a state of a loop whose marks are incomplete (scc.ts): the
+ * same, with stack bytes typed as NOT_EXACT types them; true is EXACT.
  */
 export type Exactness = boolean | 'range' | 'within';
 
@@ -112,7 +112,7 @@ export type Exactness = boolean | 'range' | 'within';
  * that cannot make progress (the kernel's EXACT mode).
  */
 export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exactness: Exactness = false, hint = -1, cleaned = false): boolean {
-  // ('within' compares registers and slots as 'range' does, only over the live registers)
+  // ('within' compares registers as 'range' does; its slots, slotSafe)
   const exact = exactness === 'within' ? 'range' : exactness;
   missAt = -1;
   if (old.frames.length !== cur.frames.length) return false;
@@ -135,7 +135,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     // func_states_equal: a state whose helper had made more calls of its callback could call it
     // fewer times more (bpf_loop's nr_loops), so it does not cover one that made fewer.
     if (fo.callbackDepth > fc.callbackDepth) return false;
-    const live = exact !== false && exactness !== 'within' ? 0x7ff : ctx.liveMask(cur, k);
+    const live = exact === true ? 0x7ff : ctx.liveMask(cur, k);
     let precise = -1;
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
