@@ -41,7 +41,6 @@ const ERROR_INJECTION = 'this kernel refuses sleepable fentry/fexit/fmod_ret on 
 export const LEGACY_PENDING: Record<string, string> = {
   lg_sleepable_0: ERROR_INJECTION, lg_sleepable_1: ERROR_INJECTION, lg_sleepable_2: ERROR_INJECTION,
   lg_sleepable_4: 'this machine refuses every lsm program with EPERM before verifying (ctx-lsm.txt); the source, and the 6.12 suite, accept a sleepable lsm program on bpf_lsm_bpf, and so does tsbpf',
-  it_num_precise_after_change: 'widen_imprecise_scalars forgets a scalar that is not precise *yet* (its use not explored); tsbpf\'s precision is static (precision.ts), so the index stays precise and the safe program is accepted',
 };
 
 /**

@@ -302,7 +302,7 @@ function ptrArith(env: Verifier, o: number, pr: number, ptr: Reg, off: Reg, offr
     if (r.isPkt && r.range < 0) r.range = 0;
     return r;
   }
-  if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD && ptr.type !== 'fp')
+  if (s.smin <= -BigInt(BPF_MAX_VAR_OFF) && o === op.BPF_ADD)
     throw new Reject({
       errno: 'EINVAL',
       message: `math between ${tname} pointer and register with unbounded min value is not allowed`,

@@ -90,7 +90,8 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   }
   // So is an undecided one of a scalar other registers or spills share an id with: the kernel
   // records the linked registers there for backtracking (collect_linked_regs, push_insn_history).
-  if (linkedCount(env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0) > 1) env.noteInsnHist();
+  const linked = linkedRegs(env, env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0);
+  if (linked.length > 1) env.noteInsnHist();
   const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
@@ -100,12 +101,12 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     const b = SIDES;
     branchScalarsInto(dst.s, src.s, o, jmp32, x, b);
     if (b.ta) {
-      setScalar(tSt, tRegs[ins.dst]!, b.ta);
-      if (x) setScalar(tSt, tRegs[ins.src]!, b.tb!);
+      setScalar(tSt, tRegs[ins.dst]!, b.ta, linked);
+      if (x) setScalar(tSt, tRegs[ins.src]!, b.tb!, linked);
     } else tOk = false;
     if (b.fa) {
-      setScalar(fSt, fRegs[ins.dst]!, b.fa);
-      if (x) setScalar(fSt, fRegs[ins.src]!, b.fb!);
+      setScalar(fSt, fRegs[ins.dst]!, b.fa, linked);
+      if (x) setScalar(fSt, fRegs[ins.src]!, b.fb!, linked);
     } else fOk = false;
   } else if (isNullCheck(dst, src, o, jmp32, x)) {
     const eqSt = o === op.BPF_JEQ ? tSt : fSt;
@@ -146,26 +147,52 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   return -1;
 }
 
-/** How many scalar registers and spills of `st` carry id a or b (collect_linked_regs, at most LINKED_REGS_MAX). */
-function linkedCount(st: VerifierState, a: number, b: number): number {
-  if (!a && !b) return 0;
-  let n = 0;
+/**
+ * collect_linked_regs (Linux 6.18): the scalars of `st` sharing id a or b that a branch's
+ * refinement reaches, from the innermost frame out: the registers live at the frame's
+ * instruction (live_regs_before at frame_insn_idx: the branch, or the call a caller waits at),
+ * then the spills in slots some path may still read (stack liveness: Linux 6.18 leaves a dead
+ * caller's spill unrefined, Falco's recvmmsg_x at 1555); at most LINKED_REGS_MAX in all, the
+ * compared registers among them. Each is a position: frame << 8 | r for a register,
+ * frame << 8 | 0x80 | spi for a spill.
+ */
+function linkedRegs(env: Verifier, st: VerifierState, a: number, b: number): number[] {
+  const out: number[] = [];
+  if (!a && !b) return out;
   const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
-  for (const f of st.frames) {
-    for (let r = 0; r < 10; r++) if (has(f.regs[r])) n++;
-    for (const slot of f.stack) if (has(slot?.spilled ?? undefined)) n++;
+  const last = st.frames.length - 1;
+  for (let k = last; k >= 0; k--) {
+    const f = st.frames[k]!;
+    const live = env.cfg.liveIn[k === last ? env.idx : st.frames[k + 1]!.callsite]!;
+    for (let r = 0; r < 10; r++) {
+      if (!(live & (1 << r)) || !has(f.regs[r])) continue;
+      out.push((k << 8) | r);
+      if (out.length === LINKED_REGS_MAX) return out;
+    }
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
+      if (env.pruneCtx.liveSlot && !env.pruneCtx.liveSlot(st, k, spi)) continue;
+      out.push((k << 8) | 0x80 | spi);
+      if (out.length === LINKED_REGS_MAX) return out;
+    }
   }
-  return Math.min(n, LINKED_REGS_MAX);
+  return out;
 }
 const LINKED_REGS_MAX = 6;
 /** checkCondJmp's branchScalarsInto result, reused (a branch's refinement does not nest). */
 const SIDES: BranchSides = { ta: null, tb: null, fa: null, fb: null };
 
-export function setScalar(st: VerifierState, reg: Reg, s: Scalar): void {
+export function setScalar(st: VerifierState, reg: Reg, s: Scalar, linked: readonly number[]): void {
   reg.s = s;
   if (reg.id) {
-    // Copies of the same scalar learn the same bounds, shifted by their constant offsets (sync_linked_regs).
-    for (const r of st.allRegs((x) => x !== reg && x.type === 'scalar' && x.id === reg.id)) {
+    // Copies of the same scalar learn the same bounds, shifted by their constant offsets
+    // (sync_linked_regs), those collect_linked_regs found (linkedRegs).
+    for (const pos of linked) {
+      const f = st.frames[pos >> 8]!;
+      const p = pos & 0xff;
+      const cur = p & 0x80 ? f.stack[p & 0x7f]?.spilled : f.regs[p];
+      if (!cur || cur === reg || cur.type !== 'scalar' || cur.id !== reg.id) continue;
+      const r = p & 0x80 ? f.slot(p & 0x7f).spilled! : f.reg(p);
       const v = s.clone();
       if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
       r.s = v;

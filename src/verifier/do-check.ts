@@ -18,6 +18,7 @@ import { frameStr, stateStr, insnLine } from './log.js';
 import { statesEqual, statesMaybeLooping, lastMiss } from './prune.js';
 import { iterActiveAt, iterActiveDepthsDiffer } from './iter.js';
 import { callsCallback } from './cfg.js';
+import { SccVisits, computeScc } from './scc.js';
 import { checkLdx, checkStore, checkAtomic } from './ldst.js';
 import { checkLdImm64 } from './ld-imm64.js';
 import { checkLdAbs } from './ld-abs.js';
@@ -58,6 +59,10 @@ function runPath(env: Verifier, from: number): void {
         insn: i,
         rule: 'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching',
       });
+    if (!env.visited[i]) {
+      env.visited[i] = 1;
+      env.visitedCount++;
+    }
     if (env.cfg.prunePoint[i]) {
       if (isStateVisited(env, i)) {
         if (env.logLevel > 0) env.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
@@ -102,8 +107,25 @@ function endPath(env: Verifier): void {
   while (c) {
     c.branches--;
     if (c.branches > 0) break;
+    // update_branch_counts' maybe_exit_scc: every path from a loop's entry state is explored
+    env.sccVisits?.exit(c, c.state, c.insn);
     c = c.parent;
   }
+}
+
+/** The loops' visits (scc.ts), made at the first prune point; null for a program without loops. */
+function sccVisitsOf(env: Verifier): SccVisits | null {
+  if (env.sccVisits === undefined) {
+    const scc = computeScc(env.insns, env.cfg.succ, (i) => callsCallback(env.insns[i]!) || callsKfuncCallback(env, i));
+    env.sccVisits = scc.some((x) => x !== 0) ? new SccVisits(scc) : null;
+  }
+  return env.sccVisits;
+}
+
+function sameCallsites(a: VerifierState, b: VerifierState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
+  return true;
 }
 
 /**
@@ -127,15 +149,31 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   // Not before 2 jumps and 8 instructions since the last stored state, unless forced.
   let add = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.processed - env.prevInsnProcessed >= 8);
   const statesCnt = list ? list.length : 0;
+  const scc = list ? sccVisitsOf(env) : null;
+  // incomplete_read_marks for the states here with cur's call sites (the others cannot match)
+  const loop = scc !== null && scc.incomplete(cur, i);
+  if (list && scc && !loop) {
+    // clean_live_states: a finished state whose loop marks are complete is cleaned (its dead
+    // registers and stack slots forgotten), which a later RANGE_WITHIN comparison sees
+    for (const c of list) if (c.branches === 0 && !c.cleaned && sameCallsites(c.state, cur)) c.cleaned = true;
+  }
   if (list) {
     for (let k = list.length - 1; k >= 0; k--) {
       const c = list[k]!;
       if (c.branches === 0) {
-        if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
+        // A state of a loop whose visit has backedges: its marks are not final, so RANGE_WITHIN
+        // (is_state_visited's `loop ? RANGE_WITHIN : NOT_EXACT`, Linux 6.17+); a match is one
+        // more backedge.
+        if (loop && sameCallsites(c.state, cur)) {
+          if (statesEqual(c.state, cur, env.pruneCtx, 'within', -1, c.cleaned)) {
+            c.hit++;
+            scc.addBackedge(c.state, i);
+            return true;
+          }
+        } else if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
           return true;
-        }
-        c.missAt = lastMiss();
+        } else c.missAt = lastMiss();
       } else {
         if (isCallsCallback) {
           // A callback's return to its helper call (callback.ts): a state contained, range for
@@ -143,15 +181,17 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // fixpoint (the helper bounds the calls). No infinite-loop check here.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
             c.hit++;
+            scc?.addBackedge(c.state, i);
             return true;
           }
         } else if (isIterNext) {
           // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
-          // NULL sooner or later and ever after, so a state contained, range for range and with no
-          // liveness or precision excused, in an earlier iteration's state at this call while the
+          // NULL sooner or later and ever after, so a state contained, range for range (the live
+          // registers, every stack byte, no precision excused), in an earlier iteration's state at this call while the
           // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
             c.hit++;
+            scc?.addBackedge(c.state, i);
             return true;
           }
         } else {
@@ -159,6 +199,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // contained in an earlier one at another may_goto depth has converged.
           if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
             c.hit++;
+            scc?.addBackedge(c.state, i);
             return true;
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
@@ -187,8 +228,9 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   env.prevInsnProcessed = env.processed;
   // a new checkpoint starts the path's history afresh (insn_hist_start = insn_hist_end)
   cur.insnHist = 0;
-  const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1 };
+  const cp: Checkpoint = { state: cur.clone(), branches: 1, parent: env.cp, hit: 0, miss: 0, missAt: -1, insn: i, cleaned: false };
   env.cp = cp;
+  (scc ?? sccVisitsOf(env))?.enter(cp, cp.state, i);
   env.totalStates++;
   if (list) list.push(cp);
   else env.explored.set(i, [cp]);
@@ -255,6 +297,10 @@ export interface Checkpoint {
   miss: number;
   /** where the last comparison with this state found a register or stack slot that differs (prune.ts lastMiss), tried first next time */
   missAt: number;
+  /** its instruction */
+  insn: number;
+  /** clean_live_states has cleaned it (scc.ts): its dead slots read as never written in a RANGE_WITHIN comparison */
+  cleaned: boolean;
 }
 
 export interface WorkItem {

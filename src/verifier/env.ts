@@ -27,6 +27,7 @@ import type { PruneContext } from './prune.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor, structOpsRulesFor } from './check.js';
+import type { SccVisits } from './scc.js';
 import type { Checkpoint, WorkItem } from './do-check.js';
 
 export interface VerifierMapInfo {
@@ -149,6 +150,65 @@ export class Verifier implements MapNames {
     return this.preciseIn ?? this.computePrecision();
   }
 
+  /** 1 for each instruction the walk has processed so far (walkedPrecision) */
+  visited!: Uint8Array;
+  visitedCount = 0;
+  private walkedIn: Precision | undefined;
+  private walkedAt = -1;
+
+  /**
+   * The static precision analysis over only the instructions the walk has processed so far and
+   * the edges between them: what may matter along the paths explored until now. The kernel's
+   * marks come from the paths it has backtracked (mark_chain_precision), so at a loop's
+   * widening (iter.ts) a scalar whose only use is still unexplored is not precise there yet.
+   */
+  walkedPrecision(): Precision {
+    if (this.walkedIn && this.walkedAt === this.visitedCount) return this.walkedIn;
+    const { off, to, second, forward } = this.cfg.succ;
+    const v = this.visited, n = this.insns.length;
+    const off2 = new Int32Array(n + 1), to2 = new Int32Array(to.length);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      off2[i] = k;
+      if (!v[i]) continue;
+      for (let e = off[i]!; e < off[i + 1]!; e++) if (v[to[e]!]) to2[k++] = to[e]!;
+    }
+    off2[n] = k;
+    this.walkedAt = this.visitedCount;
+    return (this.walkedIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
+      (j) => this.mapKeySizeAt(j), { off: off2, to: to2, second, forward }, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen));
+  }
+
+  /** walkedPrecision's registers of frame k in state `st` (the frame rule of the prune context's preciseMask) */
+  walkedPreciseMask(st: VerifierState, k: number): number {
+    return this.preciseRegsOf(this.walkedPrecision(), st, k);
+  }
+
+  /** walkedPrecision's stack slots (the frame rule of the prune context's preciseSlot) */
+  walkedPreciseSlot(st: VerifierState, k: number, spi: number): boolean {
+    return this.preciseSlotOf(this.walkedPrecision(), st, k, spi);
+  }
+
+  /**
+   * The registers of frame k in `st` whose value may matter by `p`: at the current instruction
+   * for the top frame; a caller resumes after its call with r6-r9, below a callback at the helper
+   * call itself.
+   */
+  private preciseRegsOf(p: Precision, st: VerifierState, k: number): number {
+    const top = st.frames.length - 1;
+    if (k === top) return p.regs[this.idx]!;
+    const above = st.frames[k + 1]!;
+    if (above.callbackOf !== 0) return p.regs[above.callsite]!;
+    return p.regs[above.callsite + 1]! & 0b1111000000;
+  }
+
+  /** Whether slot spi of frame k in `st` may matter by `p` (callerSlotsAt's frame rule). */
+  private preciseSlotOf(p: Precision, st: VerifierState, k: number, spi: number): boolean {
+    const at = this.callerSlotsAt(st, k, p.readsCaller);
+    return at < 0 || slotMatters(p, at, spi);
+  }
+
   private computePrecision(): Precision {
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
@@ -241,6 +301,7 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
+    this.visited = new Uint8Array(input.insns.length);
     const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input)
       : input.progType === 'struct_ops' ? structOpsRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
@@ -280,19 +341,8 @@ export class Verifier implements MapNames {
       },
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
-        preciseMask: (st: VerifierState, k: number): number => {
-          const p = this.precision();
-          const top = st.frames.length - 1;
-          if (k === top) return p.regs[this.idx]!;
-          const above = st.frames[k + 1]!;
-          if (above.callbackOf !== 0) return p.regs[above.callsite]!;
-          return p.regs[above.callsite + 1]! & 0b1111000000;
-        },
-        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
-          const p = this.precision();
-          const at = this.callerSlotsAt(st, k, p.readsCaller);
-          return at < 0 || slotMatters(p, at, spi);
-        },
+        preciseMask: (st: VerifierState, k: number): number => this.preciseRegsOf(this.precision(), st, k),
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => this.preciseSlotOf(this.precision(), st, k, spi),
       } : {}),
     };
   }
@@ -415,6 +465,8 @@ export class Verifier implements MapNames {
   callbackExact = false;
   /** a callback's return widened a scalar static precision counts as precise (callbackExact false) */
   callbackWidenedPrecise = false;
+  /** the loops' visits (scc.ts; do-check.ts makes it at the first prune point): null without loops */
+  sccVisits: SccVisits | null | undefined = undefined;
 
   logInsnPending: string | null = null;
   lastLine: unknown = undefined;

@@ -63,8 +63,8 @@ function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
 
 function regsafe(o: Reg, c: Reg, ids: IdMap, exact: Exactness = false): boolean {
   if (exact === true) return regsExact(o, c, ids);
-  // RANGE_WITHIN: an uninitialised register matches only another (the explored state's marks
-  // are not final inside an iterator loop, so nothing counts as unused)
+  // RANGE_WITHIN: an uninitialised register matches only another (of the registers live there:
+  // func_states_equal compares only those, Linux 6.15+)
   if (o.type === 'not_init') return exact !== 'range' || c.type === 'not_init';
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
@@ -97,10 +97,13 @@ export interface PruneContext {
 
 /**
  * How states_equal compares (the kernel's enum exact_level): false is NOT_EXACT (liveness and
- * precision excuse differences); 'range' is RANGE_WITHIN (every register and stack byte
- * counts, values by containment: iterator convergence, iter.ts); true is EXACT.
+ * precision excuse differences); 'range' is RANGE_WITHIN at an iterator's or callback's
+ * convergence (iter.ts, callback.ts): the registers live at the instruction (func_states_equal's
+ * live_regs_before, Linux 6.15+) and every stack byte of the same type, values by containment;
+ * 'within' is RANGE_WITHIN against a state of a loop whose marks are incomplete (scc.ts): the
+ * same, with stack bytes typed as NOT_EXACT types them; true is EXACT.
  */
-export type Exactness = boolean | 'range';
+export type Exactness = boolean | 'range' | 'within';
 
 /**
  * Whether every concrete state described by `cur` is described by `old`;
@@ -108,7 +111,9 @@ export type Exactness = boolean | 'range';
  * live or not, and every stack byte), which on the same path means a loop
  * that cannot make progress (the kernel's EXACT mode).
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exact: Exactness = false, hint = -1): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneContext, exactness: Exactness = false, hint = -1, cleaned = false): boolean {
+  // ('within' compares registers as 'range' does; its slots, slotSafe)
+  const exact = exactness === 'within' ? 'range' : exactness;
   missAt = -1;
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -130,7 +135,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     // func_states_equal: a state whose helper had made more calls of its callback could call it
     // fewer times more (bpf_loop's nr_loops), so it does not cover one that made fewer.
     if (fo.callbackDepth > fc.callbackDepth) return false;
-    const live = exact !== false ? 0x7ff : ctx.liveMask(cur, k);
+    const live = exact === true ? 0x7ff : ctx.liveMask(cur, k);
     let precise = -1;
     for (let r = 0; r < 10; r++) {
       if (!(live & (1 << r))) continue;
@@ -154,7 +159,10 @@ export function statesEqual(old: VerifierState, cur: VerifierState, ctx: PruneCo
     }
     for (let spi = 0; spi < fo.stack.length; spi++) {
       const so = fo.stack[spi];
-      if (!so || slotSafe(so, fc.stack[spi], ids, exact, ctx, cur, k, spi)) continue;
+      if (!so) continue;
+      // (a slot clean_verifier_state forgot as dead reads as never written: it matches anything)
+      if (cleaned && exactness === 'within' && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) continue;
+      if (slotSafe(so, fc.stack[spi], ids, exactness, ctx, cur, k, spi)) continue;
       missAt = SLOT_MISS | (k << 6) | spi;
       return false;
     }
@@ -175,7 +183,12 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
   // A slot no path from here accesses again: its bytes cannot decide anything (stacksafe's
   // "explored state didn't use this" on REG_LIVE_READ).
   if (exact === false && ctx.liveSlot && !ctx.liveSlot(cur, k, spi)) return true;
-  if (exact === false) {
+  // 'within' (a loop's state with incomplete marks): byte types as NOT_EXACT compares them, values
+  // by containment, nothing excused as unread or imprecise (Linux 6.18 matches a state whose slot
+  // holds MISC bytes with one that never wrote it, root allowed uninitialised reads)
+  const within = exact === 'within';
+  const rexact: Exactness = within ? 'range' : exact;
+  if (exact === false || within) {
     // A 64-bit scalar spill against a slot of all-MISC bytes, either way round: a load from
     // the MISC slot gives an unbound scalar, so both compare as registers (the kernel's
     // scalar_reg_for_stack in stacksafe). The unbound one is imprecise, and an imprecise
@@ -184,15 +197,15 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
     const oMisc = !oSpill && isAllMisc(so, ctx.allowUninitStack), cMisc = !cSpill && isAllMisc(sc, ctx.allowUninitStack);
     if (oMisc && (cSpill || cMisc)) return true;
     if (oSpill && cMisc) {
-      if (ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
-      if (regsafe(so.spilled!, UNBOUND, ids)) return true;
+      if (!within && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
+      if (regsafe(so.spilled!, UNBOUND, ids, rexact)) return true;
       return false;
     }
   }
   for (let j = 0; j < 8; j++) {
     const to = so.t[j]!;
     const tc = sc ? sc.t[j]! : STACK_INVALID;
-    if (exact !== false) {
+    if (exact !== false && !within) {
       if (to !== tc) return false;
       continue;
     }
@@ -217,7 +230,7 @@ function slotSafe(so: StackSlot, sc: StackSlot | undefined, ids: IdMap, exact: E
   }
   if (so.t[7] === STACK_SPILL && so.spilled) {
     if (!sc?.spilled) return false;
-    if (regsafe(so.spilled, sc.spilled, ids, exact)) return true;
+    if (regsafe(so.spilled, sc.spilled, ids, rexact)) return true;
     // A spilled scalar whose value cannot matter any more: any spilled scalar will do.
     if (exact === false && so.spilled.type === 'scalar' && sc.spilled.type === 'scalar' && ctx.preciseSlot && !ctx.preciseSlot(cur, k, spi)) return true;
     return false;
