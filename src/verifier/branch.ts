@@ -22,6 +22,7 @@ import { VerifierState } from './state.js';
 import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
 import { keepsLockId } from './spin-lock.js';
+import { BRANCH_FALL, BRANCH_SINK, BRANCH_TARGET } from './precision.js';
 
 /**
  * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
@@ -85,12 +86,18 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (dst.type === 'fp' || (x && src.type === 'fp')) env.noteInsnHist();
   const taken = branchTaken(dst, src, o, jmp32);
   if (taken === 1 || taken === 0) {
-    // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
+    // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule
+    // applies. The operands decided it (mark_chain_precision after is_branch_taken).
+    env.noteBranch(i, BRANCH_SINK | (taken === 1 ? BRANCH_TARGET : BRANCH_FALL));
     return taken === 1 ? target : fall;
   }
   // So is an undecided one of a scalar other registers or spills share an id with: the kernel
   // records the linked registers there for backtracking (collect_linked_regs, push_insn_history).
-  if (linkedCount(env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0) > 1) env.noteInsnHist();
+  // (and the comparison narrows them with the operands: the operands' values matter to them)
+  if (linkedCount(env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0) > 1) {
+    env.noteInsnHist();
+    env.noteBranch(i, BRANCH_SINK);
+  }
   const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
@@ -131,6 +138,9 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
       if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
     }
   }
+  // A side the comparison's narrowing finds impossible is decided by the operands too.
+  if (!tOk || !fOk) env.noteBranch(i, BRANCH_SINK);
+  env.noteBranch(i, (tOk ? BRANCH_TARGET : 0) | (fOk ? BRANCH_FALL : 0));
   if (tOk && fOk) {
     // (the decisions are written out here: a closure for them was a context and a function per jump)
     tSt.path = { insn: i, to: target, taken: true, prev: tSt.path };

@@ -130,9 +130,11 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   if (list) {
     for (let k = list.length - 1; k >= 0; k--) {
       const c = list[k]!;
+      env.prunePrecisionFor(c.state, i);
       if (c.branches === 0) {
         if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
+          env.prunePrecisionFor(undefined, i);
           return true;
         }
         c.missAt = lastMiss();
@@ -143,6 +145,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // fixpoint (the helper bounds the calls). No infinite-loop check here.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
             c.hit++;
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
         } else if (isIterNext) {
@@ -152,6 +155,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
             c.hit++;
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
         } else {
@@ -159,6 +163,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // contained in an earlier one at another may_goto depth has converged.
           if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
             c.hit++;
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
@@ -181,6 +186,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
       if (c.miss > c.hit * n + n) list.splice(k, 1);
     }
   }
+  env.prunePrecisionFor(undefined, i);
   // (unprivileged: at most 64 states per instruction, BPF_COMPLEXITY_LIMIT_STATES)
   if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;

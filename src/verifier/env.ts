@@ -24,6 +24,9 @@ import { frameStr, alignTo, regStr, type MapNames } from './log.js';
 import { type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
+import { Scalar } from './scalar.js';
+import { scalarBranchTaken } from './scalar-branch.js';
+import { isCondJump, jumpTarget } from '../isa/control-flow.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor, structOpsRulesFor } from './check.js';
@@ -138,6 +141,14 @@ export class Verifier implements MapNames {
   /** per load, the slots of its own frame it was seen reading through a pointer other than r10 (precision.ts StackReadsSeen) */
   private readonly stackReadsSeen = new Map<number, number[]>();
   private readonly readsSeen = { at: (i: number): ReadonlyArray<number> | undefined => this.stackReadsSeen.get(i) };
+  /**
+   * Per conditional jump, what the walk has recorded of it (precision.ts BRANCH_SINK,
+   * BRANCH_FALL, BRANCH_TARGET). Undefined where the records are not used: a program with
+   * may_goto, whose loops are pruned against states whose paths are not all walked
+   * (isStateVisited).
+   */
+  private readonly branchesNoted: Uint8Array | undefined;
+  private readonly walkedBranch: ((i: number) => number) | undefined;
 
   /**
    * The static precision analysis, computed the first time pruning needs it, and again after a
@@ -146,19 +157,71 @@ export class Verifier implements MapNames {
    * closures over `this` allocates a context on every call.)
    */
   precision(): Precision {
-    return this.preciseIn ?? this.computePrecision();
+    const p = this.preciseIn;
+    if (!p) return this.computePrecision();
+    if (this.precisionDirty.length) {
+      p.resolve!(this.precisionDirty);
+      this.precisionDirty.length = 0;
+    }
+    return p;
   }
+  /** the instructions the walk's records gave more sinks since the analysis last solved (precision.ts resolve) */
+  private readonly precisionDirty: number[] = [];
 
   private computePrecision(): Precision {
+    this.precisionDirty.length = 0;
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen));
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, this.walkedBranch));
+  }
+
+  /**
+   * Where the top frame's precision is read while the current state is compared with the
+   * explored state `old` at instruction i (isStateVisited): when i is a conditional jump that
+   * old's scalar operands decide, the one successor the walk took from old, with the operands
+   * themselves (a current state whose operands lie within old's decides the same way, so no path
+   * from it takes the other edge). The kernel's marks are per state: only the paths walked from
+   * old made anything precise (mark_chain_precision from is_branch_taken, nothing from the edge
+   * never taken); the static masks of i hold both edges'.
+   */
+  prunePrecisionFor(old: VerifierState | undefined, i: number): void {
+    this.pruneSucc = -1;
+    this.pruneOps = 0;
+    const ins = this.insns[i]!;
+    if (!old || !isCondJump(ins) || op.opOf(ins.code) === op.BPF_JCOND) return;
+    const regs = old.cur.regs;
+    const dst = regs[ins.dst]!;
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const jmp32 = op.classOf(ins.code) === op.BPF_JMP32;
+    const src = x ? regs[ins.src]! : undefined;
+    if (dst.type !== 'scalar' || (src && src.type !== 'scalar')) return;
+    const taken = scalarBranchTaken(dst.s, src ? src.s : Scalar.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm)), op.opOf(ins.code), jmp32);
+    if (taken < 0) return;
+    this.pruneSucc = taken === 1 ? jumpTarget(ins, i) : i + 1;
+    this.pruneOps = (1 << ins.dst) | (x ? 1 << ins.src : 0);
+  }
+  /** (prunePrecisionFor: the successor whose masks hold for the comparison in progress, or -1, and the operands) */
+  private pruneSucc = -1;
+  private pruneOps = 0;
+
+  /**
+   * What the walk met at the conditional jump at i (precision.ts BRANCH_*): the edges it goes on
+   * by, and whether the operands decided it (check_cond_jmp_op's is_branch_taken, or one side
+   * impossible) or its comparison narrows another scalar sharing an operand's id.
+   */
+  noteBranch(i: number, bits: number): void {
+    const d = this.branchesNoted;
+    if (!d || (d[i]! & bits) === bits) return;
+    d[i]! |= bits;
+    if (this.preciseIn) this.precisionDirty.push(i);
   }
 
   /** The load at i reads bytes [lo, hi) below r10 of its own frame through a pointer other than r10. */
   noteStackRead(i: number, lo: number, hi: number): void {
     let w = this.stackReadsSeen.get(i);
-    if (!w) this.stackReadsSeen.set(i, (w = [0, 0]));
+    // (a load seen for the first time reads fewer slots than the static rule's every one: the
+    // analysis starts again; one seen reading more only grows, and is solved again from where it was)
+    if (!w) (this.stackReadsSeen.set(i, (w = [0, 0])), (this.preciseIn = undefined));
     let a = w[0]!, b = w[1]!;
     for (let byte = lo; byte < hi; byte++) {
       const spi = (-byte - 1) >> 3;
@@ -169,7 +232,7 @@ export class Verifier implements MapNames {
     if (a === w[0] && b === w[1]) return;
     w[0] = a;
     w[1] = b;
-    this.preciseIn = undefined;
+    if (this.preciseIn) this.precisionDirty.push(i);
   }
 
   /**
@@ -234,6 +297,10 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
+    if (!this.insns.some((ins) => ins.code === op.OP_MAY_GOTO)) {
+      const d = (this.branchesNoted = new Uint8Array(this.insns.length));
+      this.walkedBranch = (i) => d[i]!;
+    } else this.branchesNoted = this.walkedBranch = undefined;
     const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input)
       : input.progType === 'struct_ops' ? structOpsRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
@@ -276,14 +343,14 @@ export class Verifier implements MapNames {
         preciseMask: (st: VerifierState, k: number): number => {
           const p = this.precision();
           const top = st.frames.length - 1;
-          if (k === top) return p.regs[this.idx]!;
+          if (k === top) return this.pruneSucc >= 0 ? p.regs[this.pruneSucc]! | this.pruneOps : p.regs[this.idx]!;
           const above = st.frames[k + 1]!;
           if (above.callbackOf !== 0) return p.regs[above.callsite]!;
           return p.regs[above.callsite + 1]! & 0b1111000000;
         },
         preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
           const p = this.precision();
-          const at = this.callerSlotsAt(st, k, p.readsCaller);
+          const at = k === st.frames.length - 1 && this.pruneSucc >= 0 ? this.pruneSucc : this.callerSlotsAt(st, k, p.readsCaller);
           return at < 0 || slotMatters(p, at, spi);
         },
       } : {}),

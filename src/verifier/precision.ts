@@ -11,8 +11,9 @@
  * the value of rN before instruction i "matters" if, on some path from i, it
  * flows (through moves and ALU operations) into a *sink*:
  *
- * - an operand of a conditional jump (more than the kernel, which counts only
- *   predicted branches: never less precise, so pruning stays sound);
+ * - an operand of a conditional jump: every one, or, given the walk's records
+ *   (BRANCH_*), one the walk decided or that narrowed a linked scalar
+ *   (undecidedBranchBefore), following only the edges the walk took;
  * - the base of a memory access, any atomic operand, and the value of a
  *   store through a pointer that may point to the stack other than r10 itself
  *   (stores elsewhere — map values, context, packet — are not tracked by the
@@ -500,6 +501,28 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
 }
 
 /**
+ * What matters before a conditional jump the walk has never decided (is_branch_taken gave no
+ * answer and both sides were possible on every path it walked there) and where no other scalar
+ * shared an id with an operand (none narrowed with it: sync_linked_regs): its operands matter only
+ * through what its comparison narrows, the operands themselves. So with a register operand both
+ * matter when either does after the jump (backtrack_insn's `dreg <cond> sreg`); with an immediate,
+ * nothing new. The kernel marks a jump's operands precise only when it decided it
+ * (mark_chain_precision after is_branch_taken) or through linked registers
+ * (bt_sync_linked_regs); a jump the walk decided, or met with linked scalars, stays a sink
+ * (mattersBefore), as does every jump when the walk's records are not used.
+ *
+ * Sound for pruning against a state all of whose paths the walk has finished, as
+ * StackReadsSeen is: every decision and every link at this jump on those paths is recorded, so
+ * on them it narrowed only its operands and both sides were walked. A current state whose
+ * operands lie within the explored one's narrows them to within what one of those sides had
+ * (more links in the current state only narrow it further), or takes one side only.
+ */
+function undecidedBranchBefore(ins: Insn, out: number): number {
+  const ops = bit(ins.dst) | (op.sourceOf(ins.code) === op.BPF_X ? bit(ins.src) : 0);
+  return out & ops ? out | ops : out;
+}
+
+/**
  * Whether the conditional jump `if rX op imm` is taken when rX holds v, decided as the walk decides
  * it (scalarBranchTaken, is_scalar_branch_taken, on the constant and the immediate as
  * checkCondJmp makes it): an edge is dropped here only where the walk never follows it.
@@ -575,6 +598,20 @@ export interface StackReadsSeen {
   at(i: number): ReadonlyArray<number> | undefined;
 }
 
+/**
+ * What the walk has recorded of a conditional jump (env.ts noteBranch), bits: BRANCH_SINK, it
+ * decided the jump on some path (is_branch_taken, or one side impossible) or met it with another
+ * scalar sharing an operand's id; BRANCH_FALL and BRANCH_TARGET, it went on to the next
+ * instruction, or to the jump's target. The analysis follows only the edges taken (a jump never
+ * reached has none) and makes the operands sinks only with BRANCH_SINK (undecidedBranchBefore).
+ * Sound for pruning against a state all of whose paths the walk has finished, as StackReadsSeen
+ * is: every edge those paths took, and every decision and link on them, is recorded, and a state
+ * agreeing with it on what matters takes the same edges (a decided jump's operands matter).
+ */
+export const BRANCH_SINK = 1;
+export const BRANCH_FALL = 2;
+export const BRANCH_TARGET = 4;
+
 /** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
 export interface Precision {
   /** bit n = rn */
@@ -587,6 +624,11 @@ export interface Precision {
   live: Uint32Array;
   /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts); all 0 in a program of one function */
   accessesCaller: Uint8Array;
+  /**
+   * solve again, in place, after the walk's records (StackReadsSeen, BRANCH_*) gave the
+   * instructions in `dirty` more sinks
+   */
+  resolve?(dirty: readonly number[]): void;
 }
 
 /** Whether some path from instruction i may access stack slot `spi` of the current function (stack-liveness.ts). */
@@ -622,6 +664,9 @@ export function computePrecise(
   // its own; a call to it reads what its argument's BTF type covers): every slot a pointer reaches
   isGlobalFunc: (start: number) => boolean = () => true,
   stackReadsSeen?: StackReadsSeen,
+  // what the walk has recorded of the conditional jump at an instruction (BRANCH_* bits);
+  // absent: every conditional jump's operands are sinks and both its edges are followed
+  walkedBranch?: (i: number) => number,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -812,38 +857,54 @@ export function computePrecise(
   // (stamp[i]: the last pass that changed what instruction i has; a pass after the first redoes
   // only the instructions with a successor, or a callee's entry, changed since their last turn)
   const stamp = new Int32Array(n);
-  for (let pass = 1, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
-    changed = false;
-    for (let i = n - 1; i >= 0; i--) {
-      if (second[i]) continue;
-      if (pass > 1 && !inputChanged(i, pass - 1)) continue;
-      let out = 0;
-      sl.lo = 0;
-      sl.hi = 0;
-      sl.rd = false;
-      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
-        const t = to[e]!;
-        if (readsCaller[t]) sl.rd = true;
-        out |= matters[t]!;
-        sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
-        sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
-      }
-      at = i;
-      let v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
-        ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
-        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
-          fpOffset, keySize, readsSeen) & ALL;
-      if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
-      const rd = sl.rd ? 1 : 0;
-      if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
-        readsCaller[i] = rd;
-        stamp[i] = pass;
-        matters[i] = v;
-        slots[2 * i] = sl.lo;
-        slots[2 * i + 1] = sl.hi;
-        changed = true;
+  let passNo = 0;
+  // One solve from nothing, or (`dirty`) again from the last solution after the walk's records
+  // gave the instructions in `dirty` more sinks: every transfer only grows with them, so the last
+  // solution lies below the new least fixpoint and iterating from it reaches that fixpoint.
+  const solve = (dirty?: readonly number[]): void => {
+    const mark = dirty ? new Uint8Array(n) : undefined;
+    if (dirty && mark) for (const d of dirty) mark[d] = 1;
+    const first = passNo + 1;
+    for (let pass = first, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
+      passNo = pass;
+      changed = false;
+      for (let i = n - 1; i >= 0; i--) {
+        if (second[i]) continue;
+        if (pass === first ? mark && !mark[i] && !inputChanged(i, pass) : !inputChanged(i, pass - 1)) continue;
+        let out = 0;
+        sl.lo = 0;
+        sl.hi = 0;
+        sl.rd = false;
+        const ins = insns[i]!;
+        // (a conditional jump, with the walk's records: only the edges it has taken)
+        const walked = walkedBranch && isCondJump(ins) && op.opOf(ins.code) !== op.BPF_JCOND ? walkedBranch(i) : -1;
+        for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+          const t = to[e]!;
+          if (walked >= 0 && !(walked & (t === i + 1 ? BRANCH_FALL : 0)) && !(walked & (t === jumpTarget(ins, i) ? BRANCH_TARGET : 0))) continue;
+          if (readsCaller[t]) sl.rd = true;
+          out |= matters[t]!;
+          sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
+          sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
+        }
+        at = i;
+        let v = !mainExitReadsR0 && i < mainEnd && ins.code === op.OP_EXIT
+          ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
+          : walked >= 0 && !(walked & BRANCH_SINK) ? undecidedBranchBefore(ins, out)
+          : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
+            fpOffset, keySize, readsSeen) & ALL;
+        if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
+        const rd = sl.rd ? 1 : 0;
+        if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
+          readsCaller[i] = rd;
+          stamp[i] = pass;
+          matters[i] = v;
+          slots[2 * i] = sl.lo;
+          slots[2 * i + 1] = sl.hi;
+          changed = true;
+        }
       }
     }
-  }
-  return { regs: matters, slots, readsCaller, live, accessesCaller };
+  };
+  solve();
+  return { regs: matters, slots, readsCaller, live, accessesCaller, resolve: solve };
 }
