@@ -94,9 +94,10 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   // So is an undecided one of a scalar other registers or spills share an id with: the kernel
   // records the linked registers there for backtracking (collect_linked_regs, push_insn_history).
   // (and the comparison narrows them with the operands: the operands' values matter to them)
-  if (linkedCount(env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0) > 1) {
+  const ida = dst.type === 'scalar' ? dst.id : 0, idb = x && src.type === 'scalar' ? src.id : 0;
+  if (linkedCount(env.cur, ida, idb) > 1) {
     env.noteInsnHist();
-    env.noteBranch(i, BRANCH_SINK);
+    noteLinks(env, i, ida, idb);
   }
   const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
@@ -168,6 +169,32 @@ function linkedCount(st: VerifierState, a: number, b: number): number {
   return Math.min(n, LINKED_REGS_MAX);
 }
 const LINKED_REGS_MAX = 6;
+
+/**
+ * The registers and spills of the current frame sharing id a or b at the jump at i, for the
+ * static precision (env.noteBranchLinks: the operands matter where one of them does, as
+ * bt_sync_linked_regs marks them); one in another frame makes the operands sinks.
+ */
+function noteLinks(env: Verifier, i: number, a: number, b: number): void {
+  const st = env.cur, top = st.frames.length - 1;
+  const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
+  let regs = 0, lo = 0, hi = 0;
+  for (let k = 0; k <= top; k++) {
+    const f = st.frames[k]!;
+    for (let r = 0; r < 10; r++) {
+      if (!has(f.regs[r])) continue;
+      if (k !== top) return env.noteBranch(i, BRANCH_SINK);
+      regs |= 1 << r;
+    }
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
+      if (k !== top || spi >= 64) return env.noteBranch(i, BRANCH_SINK);
+      if (spi < 32) lo = (lo | (1 << spi)) >>> 0;
+      else hi = (hi | (1 << (spi - 32))) >>> 0;
+    }
+  }
+  env.noteBranchLinks(i, regs, lo, hi);
+}
 /** checkCondJmp's branchScalarsInto result, reused (a branch's refinement does not nest). */
 const SIDES: BranchSides = { ta: null, tb: null, fa: null, fb: null };
 

@@ -149,6 +149,8 @@ export class Verifier implements MapNames {
    */
   private readonly branchesNoted: Uint8Array | undefined;
   private readonly walkedBranch: ((i: number) => number) | undefined;
+  /** per conditional jump, 3 words: the current frame's registers and slots (lo, hi) linked to an operand there (noteBranchLinks) */
+  private readonly branchLinks: Uint32Array | undefined;
 
   /**
    * The static precision analysis, computed the first time pruning needs it, and again after a
@@ -172,7 +174,7 @@ export class Verifier implements MapNames {
     this.precisionDirty.length = 0;
     return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
       (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, this.walkedBranch));
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, this.walkedBranch, this.branchLinks));
   }
 
   /**
@@ -207,8 +209,19 @@ export class Verifier implements MapNames {
   /**
    * What the walk met at the conditional jump at i (precision.ts BRANCH_*): the edges it goes on
    * by, and whether the operands decided it (check_cond_jmp_op's is_branch_taken, or one side
-   * impossible) or its comparison narrows another scalar sharing an operand's id.
+   * impossible) or its comparison narrows a scalar of another frame sharing an operand's id;
+   * noteBranchLinks: the registers (bits) and slots (lo, hi) of the current frame it narrows so.
    */
+  noteBranchLinks(i: number, regs: number, lo: number, hi: number): void {
+    const l = this.branchLinks;
+    if (!l) return;
+    const r = l[3 * i]! | regs, a = (l[3 * i + 1]! | lo) >>> 0, b = (l[3 * i + 2]! | hi) >>> 0;
+    if (r === l[3 * i] && a === l[3 * i + 1] && b === l[3 * i + 2]) return;
+    l[3 * i] = r;
+    l[3 * i + 1] = a;
+    l[3 * i + 2] = b;
+    if (this.preciseIn) this.precisionDirty.push(i);
+  }
   noteBranch(i: number, bits: number): void {
     const d = this.branchesNoted;
     if (!d || (d[i]! & bits) === bits) return;
@@ -300,7 +313,8 @@ export class Verifier implements MapNames {
     if (!this.insns.some((ins) => ins.code === op.OP_MAY_GOTO)) {
       const d = (this.branchesNoted = new Uint8Array(this.insns.length));
       this.walkedBranch = (i) => d[i]!;
-    } else this.branchesNoted = this.walkedBranch = undefined;
+      this.branchLinks = new Uint32Array(3 * this.insns.length);
+    } else this.branchesNoted = this.walkedBranch = this.branchLinks = undefined;
     const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input)
       : input.progType === 'struct_ops' ? structOpsRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });

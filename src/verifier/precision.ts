@@ -502,24 +502,26 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
 
 /**
  * What matters before a conditional jump the walk has never decided (is_branch_taken gave no
- * answer and both sides were possible on every path it walked there) and where no other scalar
- * shared an id with an operand (none narrowed with it: sync_linked_regs): its operands matter only
- * through what its comparison narrows, the operands themselves. So with a register operand both
- * matter when either does after the jump (backtrack_insn's `dreg <cond> sreg`); with an immediate,
- * nothing new. The kernel marks a jump's operands precise only when it decided it
- * (mark_chain_precision after is_branch_taken) or through linked registers
- * (bt_sync_linked_regs); a jump the walk decided, or met with linked scalars, stays a sink
+ * answer and both sides were possible on every path it walked there): its operands matter only
+ * through what its comparison narrows: the operands themselves, and the scalars sharing their id
+ * (sync_linked_regs). So with a register operand both matter when either does after the jump
+ * (backtrack_insn's `dreg <cond> sreg`), and both matter when a register or slot the walk saw
+ * linked to them there (`links`, 3 words per jump) does (bt_sync_linked_regs). The kernel marks a
+ * jump's operands precise only so, or when it decided the jump (mark_chain_precision after
+ * is_branch_taken); a jump the walk decided, or met with a link into another frame, stays a sink
  * (mattersBefore), as does every jump when the walk's records are not used.
  *
  * Sound for pruning against a state all of whose paths the walk has finished, as
  * StackReadsSeen is: every decision and every link at this jump on those paths is recorded, so
- * on them it narrowed only its operands and both sides were walked. A current state whose
- * operands lie within the explored one's narrows them to within what one of those sides had
+ * on them it narrowed only its operands and what the record names, and both sides were walked.
+ * A current state agreeing on what matters narrows them to within what one of those sides had
  * (more links in the current state only narrow it further), or takes one side only.
  */
-function undecidedBranchBefore(ins: Insn, out: number): number {
+function undecidedBranchBefore(ins: Insn, out: number, sl: Slots, links: Uint32Array | undefined, i: number): number {
   const ops = bit(ins.dst) | (op.sourceOf(ins.code) === op.BPF_X ? bit(ins.src) : 0);
-  return out & ops ? out | ops : out;
+  if (op.sourceOf(ins.code) === op.BPF_X && out & ops) return out | ops;
+  if (links && ((out & links[3 * i]! & ~ops) || (sl.lo & links[3 * i + 1]!) || (sl.hi & links[3 * i + 2]!))) return out | ops;
+  return out;
 }
 
 /**
@@ -667,6 +669,9 @@ export function computePrecise(
   // what the walk has recorded of the conditional jump at an instruction (BRANCH_* bits);
   // absent: every conditional jump's operands are sinks and both its edges are followed
   walkedBranch?: (i: number) => number,
+  // per conditional jump, 3 words: the registers and slots (lo, hi) of its frame the walk saw
+  // linked to an operand there (undecidedBranchBefore)
+  branchLinks?: Uint32Array,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -889,7 +894,7 @@ export function computePrecise(
         at = i;
         let v = !mainExitReadsR0 && i < mainEnd && ins.code === op.OP_EXIT
           ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
-          : walked >= 0 && !(walked & BRANCH_SINK) ? undecidedBranchBefore(ins, out)
+          : walked >= 0 && !(walked & BRANCH_SINK) ? undecidedBranchBefore(ins, out, sl, branchLinks, i)
           : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
             fpOffset, keySize, readsSeen) & ALL;
         if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
