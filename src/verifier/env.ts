@@ -233,8 +233,12 @@ export class Verifier implements MapNames {
   noteStackRead(i: number, lo: number, hi: number): void {
     let w = this.stackReadsSeen.get(i);
     // (a load seen for the first time reads fewer slots than the static rule's every one: the
-    // analysis starts again; one seen reading more only grows, and is solved again from where it was)
-    if (!w) (this.stackReadsSeen.set(i, (w = [0, 0])), (this.preciseIn = undefined));
+    // analysis starts again, unless the jump records are used, where an unseen load reads
+    // nothing; one seen reading more only grows, and is solved again from where it was)
+    if (!w) {
+      this.stackReadsSeen.set(i, (w = [0, 0]));
+      if (!this.walkedBranch) this.preciseIn = undefined;
+    }
     let a = w[0]!, b = w[1]!;
     for (let byte = lo; byte < hi; byte++) {
       const spi = (-byte - 1) >> 3;

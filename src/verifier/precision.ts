@@ -610,6 +610,7 @@ export interface StackReadsSeen {
  * is: every edge those paths took, and every decision and link on them, is recorded, and a state
  * agreeing with it on what matters takes the same edges (a decided jump's operands matter).
  */
+const NOTHING_READ: readonly number[] = [0, 0];
 export const BRANCH_SINK = 1;
 export const BRANCH_FALL = 2;
 export const BRANCH_TARGET = 4;
@@ -845,7 +846,9 @@ export function computePrecise(
   // the instruction the two closures below answer for (one pair for the whole fixpoint)
   let at = 0;
   const fpOffset = (r: number): number | undefined => fpOffsetBefore(insns, blockStart, at, r);
-  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at);
+  // (with the walk's jump records too, a load the walk has not run yet reads nothing: it lies on
+  // no path of a state whose every path has been walked, the only kind pruned against)
+  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at) ?? (walkedBranch ? NOTHING_READ : undefined);
   const keySize = (r: number): number | undefined => {
     const j = lddwBefore(insns, blockStart, at, r);
     return j === undefined ? undefined : mapKeySize(j);
