@@ -124,6 +124,19 @@ export const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
 export const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
 
+/**
+ * An instruction that lets isStateVisited end a path against a state still being explored:
+ * may_goto, and the loops of iterators (kfuncs) and callbacks (a function pointer). A state whose
+ * path ended so is finished before what follows its loop is walked, so the walk's records
+ * (precision.ts BRANCH_*, an unseen load reading nothing) would miss what matters there; such
+ * programs keep the static rules (Linux compares a loop's states RANGE_WITHIN until its loop
+ * entry is done: is_state_visited's force_exact).
+ */
+function prunesAgainstUnfinished(ins: Insn): boolean {
+  return ins.code === op.OP_MAY_GOTO || (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) ||
+    (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC);
+}
+
 export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
   readonly rules: ProgTypeRules;
@@ -143,9 +156,8 @@ export class Verifier implements MapNames {
   private readonly readsSeen = { at: (i: number): ReadonlyArray<number> | undefined => this.stackReadsSeen.get(i) };
   /**
    * Per conditional jump, what the walk has recorded of it (precision.ts BRANCH_SINK,
-   * BRANCH_FALL, BRANCH_TARGET). Undefined where the records are not used: a program with
-   * may_goto, whose loops are pruned against states whose paths are not all walked
-   * (isStateVisited).
+   * BRANCH_FALL, BRANCH_TARGET). Undefined where the records are not used: a program whose
+   * loops may be pruned against states whose paths are not all walked (prunesAgainstUnfinished).
    */
   private readonly branchesNoted: Uint8Array | undefined;
   private readonly walkedBranch: ((i: number) => number) | undefined;
@@ -314,7 +326,7 @@ export class Verifier implements MapNames {
 
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
-    if (!this.insns.some((ins) => ins.code === op.OP_MAY_GOTO)) {
+    if (!this.insns.some(prunesAgainstUnfinished)) {
       const d = (this.branchesNoted = new Uint8Array(this.insns.length));
       this.walkedBranch = (i) => d[i]!;
       this.branchLinks = new Uint32Array(3 * this.insns.length);
