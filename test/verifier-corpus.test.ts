@@ -58,6 +58,7 @@ const ERRNO_DIFFERS: Record<string, { kernel: string; tsbpf: string; why: string
   // a map fd that is no map: Linux fails fdget (EBADF); tsbpf has map indices, not fds
   limit_bad_map_fd: { kernel: 'EBADF', tsbpf: 'EINVAL', why: 'no file descriptors in tsbpf' },
   stack_var_offset_out_of_bounds: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'variable-offset stack write bounds (check_stack_write_var_off)' },
+  prune_undecided_branch_linked_scalar: { kernel: 'EINVAL', tsbpf: 'EACCES', why: 'variable-offset stack read bounds (check_stack_access_within_bounds)' },
   // Linux reports its own internal error (EFAULT, "verifier bug: callback unexpected regs"); tsbpf refuses the load as the rule says
   uns_ld_abs_in_callback: { kernel: 'EFAULT', tsbpf: 'EINVAL', why: 'the kernel fails with an internal error first' },
   // the kernel's older suite (legacy-*.txt)

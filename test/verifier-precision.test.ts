@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assemble } from '../src/isa/asm.js';
 import { verify } from '../src/verifier/index.js';
-import { computePrecise, slotMatters } from '../src/verifier/precision.js';
+import { computePrecise, slotMatters, BRANCH_FALL, BRANCH_SINK, BRANCH_TARGET } from '../src/verifier/precision.js';
+import { successorTable } from '../src/isa/control-flow.js';
 import type { ProgTypeName } from '../src/object/spec.js';
 
 const PREFIX = `
@@ -138,4 +139,50 @@ test('precision: a scalar read from the context is a scalar (xdp ingress_ifindex
   assert.equal(at(12, scalarAt12) & 1, 0, 'r0 imprecise at the join');
   assert.equal(at(0, scalarAt12) & 1, 1, 'r0 precise at the join: data (offset 0) may give a packet pointer');
   assert.equal(at(12) & 1, 1, 'r0 precise at the join without the program type: any 4-byte context read may give a pointer');
+});
+
+test('precision: a jump the walk never decided is no sink; an edge it never took is no path', () => {
+  // r6 decides the jump at J; r7 is a stack offset on its target edge only; r8 is compared with r6
+  // by a second jump at K and is itself an offset after it.
+  const insns = assemble(`
+    call bpf_get_prandom_u32
+    r6 = r0
+    call bpf_get_prandom_u32
+    r7 = r0
+    r8 = 3
+    if r6 > 5 goto a
+    r0 = 0
+    exit
+  a:
+    r1 = r10
+    r1 += -16
+    r1 += r7
+    r0 = *(u8 *)(r1 +0)
+    if r8 > r6 goto b
+    r0 = 0
+    exit
+  b:
+    r1 = r10
+    r1 += -16
+    r1 += r8
+    r0 = *(u8 *)(r1 +0)
+    exit`, { dialect: 'kernel' });
+  const J = 5, K = 12;
+  const at = (bits: Record<number, number> | undefined): number => {
+    const walked = bits && ((i: number): number => bits[i] ?? 0);
+    return computePrecise(insns, [0], undefined, true, undefined, successorTable(insns), false, undefined, undefined, undefined, undefined, walked).regs[J]!;
+  };
+  const r = (n: number): number => 1 << n;
+  const BOTH = BRANCH_FALL | BRANCH_TARGET;
+  // without the walk's records every operand is a sink (the static rule)
+  assert.equal(at(undefined) & (r(6) | r(7) | r(8)), r(6) | r(7) | r(8));
+  // both jumps undecided on every walked path: r6 matters only because K compares it with r8,
+  // an offset after K (backtrack_insn: `dreg <cond> sreg` makes both precise)
+  assert.equal(at({ [J]: BOTH, [K]: BOTH }) & (r(6) | r(7) | r(8)), r(6) | r(7) | r(8));
+  // K's target never taken: r8 is no offset on a walked path, so neither it nor r6 matters there
+  assert.equal(at({ [J]: BOTH, [K]: BRANCH_FALL }) & (r(6) | r(7) | r(8)), r(7));
+  // J decided on some path (a sink) and its target never taken: r6 matters, r7 does not
+  assert.equal(at({ [J]: BRANCH_SINK | BRANCH_FALL, [K]: BOTH }) & (r(6) | r(7) | r(8)), r(6));
+  // J never reached (no edge recorded): nothing from it on matters but for the exits
+  assert.equal(at({}) & (r(6) | r(7) | r(8)), 0);
 });

@@ -22,6 +22,7 @@ import { VerifierState } from './state.js';
 import { isPktCompare, pktBranchTaken, pktCompare } from './packet.js';
 import { pushStack } from './do-check.js';
 import { keepsLockId } from './spin-lock.js';
+import { BRANCH_FALL, BRANCH_SINK, BRANCH_TARGET } from './precision.js';
 
 /**
  * may_goto (Linux 6.9, check_cond_jmp_op's BPF_JCOND case): either side is
@@ -85,13 +86,21 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (dst.type === 'fp' || (x && src.type === 'fp')) env.noteInsnHist();
   const taken = branchTaken(dst, src, o, jmp32);
   if (taken === 1 || taken === 0) {
-    // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule applies.
+    // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule
+    // applies. The operands decided it (mark_chain_precision after is_branch_taken).
+    env.noteBranch(i, BRANCH_SINK | (taken === 1 ? BRANCH_TARGET : BRANCH_FALL));
     return taken === 1 ? target : fall;
   }
   // So is an undecided one of a scalar other registers or spills share an id with: the kernel
   // records the linked registers there for backtracking (collect_linked_regs, push_insn_history).
-  const linked = linkedRegs(env, env.cur, dst.type === 'scalar' ? dst.id : 0, x && src.type === 'scalar' ? src.id : 0);
-  if (linked.length > 1) env.noteInsnHist();
+  // (and the comparison narrows them with the operands: the operands' values matter to them)
+  const ida = dst.type === 'scalar' ? dst.id : 0, idb = x && src.type === 'scalar' ? src.id : 0;
+  const linked = linkedRegs(env, env.cur, ida, idb);
+  if (linked.length > 1) {
+    env.noteInsnHist();
+    // noteLinks records every same-id copy, a superset of what linkedRegs narrows: sound.
+    noteLinks(env, i, ida, idb);
+  }
   const other = env.cur.cloneOwning(ins.dst, x ? ins.src : -1, dst.type === 'scalar' && src.type === 'scalar');
   const tRegs = other.cur.regs, fRegs = env.cur.cur.regs;
   const tSt = other, fSt = env.cur;
@@ -132,6 +141,9 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
       if (!src.maybeNull && dst.maybeNull) er[ins.dst]!.maybeNull = false;
     }
   }
+  // A side the comparison's narrowing finds impossible is decided by the operands too.
+  if (!tOk || !fOk) env.noteBranch(i, BRANCH_SINK);
+  env.noteBranch(i, (tOk ? BRANCH_TARGET : 0) | (fOk ? BRANCH_FALL : 0));
   if (tOk && fOk) {
     // (the decisions are written out here: a closure for them was a context and a function per jump)
     tSt.path = { insn: i, to: target, taken: true, prev: tSt.path };
@@ -179,6 +191,32 @@ function linkedRegs(env: Verifier, st: VerifierState, a: number, b: number): num
   return out;
 }
 const LINKED_REGS_MAX = 6;
+
+/**
+ * The registers and spills of the current frame sharing id a or b at the jump at i, for the
+ * static precision (env.noteBranchLinks: the operands matter where one of them does, as
+ * bt_sync_linked_regs marks them); one in another frame makes the operands sinks.
+ */
+function noteLinks(env: Verifier, i: number, a: number, b: number): void {
+  const st = env.cur, top = st.frames.length - 1;
+  const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
+  let regs = 0, lo = 0, hi = 0;
+  for (let k = 0; k <= top; k++) {
+    const f = st.frames[k]!;
+    for (let r = 0; r < 10; r++) {
+      if (!has(f.regs[r])) continue;
+      if (k !== top) return env.noteBranch(i, BRANCH_SINK);
+      regs |= 1 << r;
+    }
+    for (let spi = 0; spi < f.stack.length; spi++) {
+      if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
+      if (k !== top || spi >= 64) return env.noteBranch(i, BRANCH_SINK);
+      if (spi < 32) lo = (lo | (1 << spi)) >>> 0;
+      else hi = (hi | (1 << (spi - 32))) >>> 0;
+    }
+  }
+  env.noteBranchLinks(i, regs, lo, hi);
+}
 /** checkCondJmp's branchScalarsInto result, reused (a branch's refinement does not nest). */
 const SIDES: BranchSides = { ta: null, tb: null, fa: null, fb: null };
 

@@ -160,6 +160,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   if (list) {
     for (let k = list.length - 1; k >= 0; k--) {
       const c = list[k]!;
+      env.prunePrecisionFor(c.state, i);
       if (c.branches === 0) {
         // A state of a loop whose visit has backedges: its marks are not final, so RANGE_WITHIN
         // (is_state_visited's `loop ? RANGE_WITHIN : NOT_EXACT`, Linux 6.17+); a match is one
@@ -168,10 +169,12 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'within', -1, c.cleaned)) {
             c.hit++;
             scc.addBackedge(c.state, i);
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
         } else if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
+          env.prunePrecisionFor(undefined, i);
           return true;
         } else c.missAt = lastMiss();
       } else {
@@ -182,6 +185,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
             c.hit++;
             scc?.addBackedge(c.state, i);
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
         } else if (isIterNext) {
@@ -192,6 +196,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
             c.hit++;
             scc?.addBackedge(c.state, i);
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
         } else {
@@ -200,6 +205,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
             c.hit++;
             scc?.addBackedge(c.state, i);
+            env.prunePrecisionFor(undefined, i);
             return true;
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
@@ -222,6 +228,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
       if (c.miss > c.hit * n + n) list.splice(k, 1);
     }
   }
+  env.prunePrecisionFor(undefined, i);
   // (unprivileged: at most 64 states per instruction, BPF_COMPLEXITY_LIMIT_STATES)
   if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;

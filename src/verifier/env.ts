@@ -24,6 +24,9 @@ import { frameStr, alignTo, regStr, type MapNames } from './log.js';
 import { type CtxAccessQuery, type ProgTypeRules, progTypeRules } from './progtypes/index.js';
 import type { Cfg } from './cfg.js';
 import type { PruneContext } from './prune.js';
+import { Scalar } from './scalar.js';
+import { scalarBranchTaken } from './scalar-branch.js';
+import { isCondJump, jumpTarget } from '../isa/control-flow.js';
 import { computePrecise, helperArgSinks, slotLive, slotMatters, type Precision } from './precision.js';
 import { modelledHelper, withVariant } from './helper-protos.js';
 import { tracingRulesFor, structOpsRulesFor } from './check.js';
@@ -122,6 +125,19 @@ export const COMPLEXITY_LIMIT = op.BPF_COMPLEXITY_LIMIT_INSNS;
 export const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
 
+/**
+ * An instruction that lets isStateVisited end a path against a state still being explored:
+ * may_goto, and the loops of iterators (kfuncs) and callbacks (a function pointer). A state whose
+ * path ended so is finished before what follows its loop is walked, so the walk's records
+ * (precision.ts BRANCH_*, an unseen load reading nothing) would miss what matters there; such
+ * programs keep the static rules (Linux compares a loop's states RANGE_WITHIN until its loop
+ * entry is done: is_state_visited's force_exact).
+ */
+function prunesAgainstUnfinished(ins: Insn): boolean {
+  return ins.code === op.OP_MAY_GOTO || (ins.code === op.OP_CALL && ins.src === op.BPF_PSEUDO_KFUNC_CALL) ||
+    (ins.code === op.OP_LDDW && ins.src === op.BPF_PSEUDO_FUNC);
+}
+
 export class Verifier implements MapNames {
   readonly insns: readonly Insn[];
   readonly rules: ProgTypeRules;
@@ -139,6 +155,15 @@ export class Verifier implements MapNames {
   /** per load, the slots of its own frame it was seen reading through a pointer other than r10 (precision.ts StackReadsSeen) */
   private readonly stackReadsSeen = new Map<number, number[]>();
   private readonly readsSeen = { at: (i: number): ReadonlyArray<number> | undefined => this.stackReadsSeen.get(i) };
+  /**
+   * Per conditional jump, what the walk has recorded of it (precision.ts BRANCH_SINK,
+   * BRANCH_FALL, BRANCH_TARGET). Undefined where the records are not used: a program whose
+   * loops may be pruned against states whose paths are not all walked (prunesAgainstUnfinished).
+   */
+  private readonly branchesNoted: Uint8Array | undefined;
+  private readonly walkedBranch: ((i: number) => number) | undefined;
+  /** per conditional jump, 3 words: the current frame's registers and slots (lo, hi) linked to an operand there (noteBranchLinks) */
+  private readonly branchLinks: Uint32Array | undefined;
 
   /**
    * The static precision analysis, computed the first time pruning needs it, and again after a
@@ -147,8 +172,16 @@ export class Verifier implements MapNames {
    * closures over `this` allocates a context on every call.)
    */
   precision(): Precision {
-    return this.preciseIn ?? this.computePrecision();
+    const p = this.preciseIn;
+    if (!p) return this.computePrecision();
+    if (this.precisionDirty.length) {
+      p.resolve!(this.precisionDirty);
+      this.precisionDirty.length = 0;
+    }
+    return p;
   }
+  /** the instructions the walk's records gave more sinks since the analysis last solved (precision.ts resolve) */
+  private readonly precisionDirty: number[] = [];
 
   /** 1 for each instruction the walk has processed so far (walkedPrecision) */
   visited!: Uint8Array;
@@ -175,9 +208,7 @@ export class Verifier implements MapNames {
     }
     off2[n] = k;
     this.walkedAt = this.visitedCount;
-    return (this.walkedIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
-      (j) => this.mapKeySizeAt(j), { off: off2, to: to2, second, forward }, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen));
+    return (this.walkedIn = this.precisionOver({ off: off2, to: to2, second, forward }));
   }
 
   /** walkedPrecision's registers of frame k in state `st` (the frame rule of the prune context's preciseMask) */
@@ -210,9 +241,15 @@ export class Verifier implements MapNames {
   }
 
   private computePrecision(): Precision {
-    return (this.preciseIn = computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
-      (j) => this.mapKeySizeAt(j), this.cfg.succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
-      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, (off) => this.ctxScalarAt(off)));
+    this.precisionDirty.length = 0;
+    return (this.preciseIn = this.precisionOver(this.cfg.succ));
+  }
+
+  /** The static precision analysis (precision.ts) of this program over the edges `succ`. */
+  private precisionOver(succ: Cfg['succ']): Precision {
+    return computePrecise(this.insns, this.cfg.subprogStarts, (id) => helperArgSinks(this.helper(id)?.proto, id), this.rules.retRange !== undefined,
+      (j) => this.mapKeySizeAt(j), succ, this.maps.some((m) => m.fields?.kptrs), (j) => this.mapSizesAt(j),
+      (start) => [...this.globals.values()].some((g) => g.start === start), this.readsSeen, (off) => this.ctxScalarAt(off), this.walkedBranch, this.branchLinks);
   }
 
   /** Whether a plain 4-byte read of the context at `off` gives a scalar (ctx.ts asks the same rules). */
@@ -222,10 +259,68 @@ export class Verifier implements MapNames {
     return this.rules.ctxAccess(q) === 'scalar';
   }
 
+  /**
+   * Where the top frame's precision is read while the current state is compared with the
+   * explored state `old` at instruction i (isStateVisited): when i is a conditional jump that
+   * old's scalar operands decide, the one successor the walk took from old, with the operands
+   * themselves (a current state whose operands lie within old's decides the same way, so no path
+   * from it takes the other edge). The kernel's marks are per state: only the paths walked from
+   * old made anything precise (mark_chain_precision from is_branch_taken, nothing from the edge
+   * never taken); the static masks of i hold both edges'.
+   */
+  prunePrecisionFor(old: VerifierState | undefined, i: number): void {
+    this.pruneSucc = -1;
+    this.pruneOps = 0;
+    const ins = this.insns[i]!;
+    if (!old || !isCondJump(ins) || op.opOf(ins.code) === op.BPF_JCOND) return;
+    const regs = old.cur.regs;
+    const dst = regs[ins.dst]!;
+    const x = op.sourceOf(ins.code) === op.BPF_X;
+    const jmp32 = op.classOf(ins.code) === op.BPF_JMP32;
+    const src = x ? regs[ins.src]! : undefined;
+    if (dst.type !== 'scalar' || (src && src.type !== 'scalar')) return;
+    const taken = scalarBranchTaken(dst.s, src ? src.s : Scalar.known(jmp32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm)), op.opOf(ins.code), jmp32);
+    if (taken < 0) return;
+    this.pruneSucc = taken === 1 ? jumpTarget(ins, i) : i + 1;
+    this.pruneOps = (1 << ins.dst) | (x ? 1 << ins.src : 0);
+  }
+  /** (prunePrecisionFor: the successor whose masks hold for the comparison in progress, or -1, and the operands) */
+  private pruneSucc = -1;
+  private pruneOps = 0;
+
+  /**
+   * What the walk met at the conditional jump at i (precision.ts BRANCH_*): the edges it goes on
+   * by, and whether the operands decided it (check_cond_jmp_op's is_branch_taken, or one side
+   * impossible) or its comparison narrows a scalar of another frame sharing an operand's id;
+   * noteBranchLinks: the registers (bits) and slots (lo, hi) of the current frame it narrows so.
+   */
+  noteBranchLinks(i: number, regs: number, lo: number, hi: number): void {
+    const l = this.branchLinks;
+    if (!l) return;
+    const r = l[3 * i]! | regs, a = (l[3 * i + 1]! | lo) >>> 0, b = (l[3 * i + 2]! | hi) >>> 0;
+    if (r === l[3 * i] && a === l[3 * i + 1] && b === l[3 * i + 2]) return;
+    l[3 * i] = r;
+    l[3 * i + 1] = a;
+    l[3 * i + 2] = b;
+    if (this.preciseIn) this.precisionDirty.push(i);
+  }
+  noteBranch(i: number, bits: number): void {
+    const d = this.branchesNoted;
+    if (!d || (d[i]! & bits) === bits) return;
+    d[i]! |= bits;
+    if (this.preciseIn) this.precisionDirty.push(i);
+  }
+
   /** The load at i reads bytes [lo, hi) below r10 of its own frame through a pointer other than r10. */
   noteStackRead(i: number, lo: number, hi: number): void {
     let w = this.stackReadsSeen.get(i);
-    if (!w) this.stackReadsSeen.set(i, (w = [0, 0]));
+    // (a load seen for the first time reads fewer slots than the static rule's every one: the
+    // analysis starts again, unless the jump records are used, where an unseen load reads
+    // nothing; one seen reading more only grows, and is solved again from where it was)
+    if (!w) {
+      this.stackReadsSeen.set(i, (w = [0, 0]));
+      if (!this.walkedBranch) this.preciseIn = undefined;
+    }
     let a = w[0]!, b = w[1]!;
     for (let byte = lo; byte < hi; byte++) {
       const spi = (-byte - 1) >> 3;
@@ -236,7 +331,7 @@ export class Verifier implements MapNames {
     if (a === w[0] && b === w[1]) return;
     w[0] = a;
     w[1] = b;
-    this.preciseIn = undefined;
+    if (this.preciseIn) this.precisionDirty.push(i);
   }
 
   /**
@@ -302,6 +397,11 @@ export class Verifier implements MapNames {
   constructor(readonly input: VerifierInput) {
     this.insns = input.insns;
     this.visited = new Uint8Array(input.insns.length);
+    if (!this.insns.some(prunesAgainstUnfinished)) {
+      const d = (this.branchesNoted = new Uint8Array(this.insns.length));
+      this.walkedBranch = (i) => d[i]!;
+      this.branchLinks = new Uint32Array(3 * this.insns.length);
+    } else this.branchesNoted = this.walkedBranch = this.branchLinks = undefined;
     const rules = input.progType === 'tracing' || input.progType === 'lsm' ? tracingRulesFor(input)
       : input.progType === 'struct_ops' ? structOpsRulesFor(input) : progTypeRules(input.progType, input.attachType);
     if (!rules) throw new Reject({ errno: 'EINVAL', message: `program type ${input.progType} is not supported`, insn: 0 });
@@ -341,8 +441,14 @@ export class Verifier implements MapNames {
       },
       // Static precision (precision.ts), for privileged loads: the same frame rule as liveMask.
       ...(this.privileged ? {
-        preciseMask: (st: VerifierState, k: number): number => this.preciseRegsOf(this.precision(), st, k),
-        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => this.preciseSlotOf(this.precision(), st, k, spi),
+        preciseMask: (st: VerifierState, k: number): number => {
+          const p = this.precision();
+          return k === st.frames.length - 1 && this.pruneSucc >= 0 ? p.regs[this.pruneSucc]! | this.pruneOps : this.preciseRegsOf(p, st, k);
+        },
+        preciseSlot: (st: VerifierState, k: number, spi: number): boolean => {
+          const p = this.precision();
+          return k === st.frames.length - 1 && this.pruneSucc >= 0 ? slotMatters(p, this.pruneSucc, spi) : this.preciseSlotOf(p, st, k, spi);
+        },
       } : {}),
     };
   }

@@ -11,8 +11,9 @@
  * the value of rN before instruction i "matters" if, on some path from i, it
  * flows (through moves and ALU operations) into a *sink*:
  *
- * - an operand of a conditional jump (more than the kernel, which counts only
- *   predicted branches: never less precise, so pruning stays sound);
+ * - an operand of a conditional jump: every one, or, given the walk's records
+ *   (BRANCH_*), one the walk decided or that narrowed a linked scalar
+ *   (undecidedBranchBefore), following only the edges the walk took;
  * - the base of a memory access, any atomic operand, and the value of a
  *   store through a pointer that may point to the stack other than r10 itself
  *   (stores elsewhere — map values, context, packet — are not tracked by the
@@ -503,6 +504,30 @@ function mattersBefore(ins: Insn, out: number, sl: Slots, sc: number, stackPtrs:
 }
 
 /**
+ * What matters before a conditional jump the walk has never decided (is_branch_taken gave no
+ * answer and both sides were possible on every path it walked there): its operands matter only
+ * through what its comparison narrows: the operands themselves, and the scalars sharing their id
+ * (sync_linked_regs). So with a register operand both matter when either does after the jump
+ * (backtrack_insn's `dreg <cond> sreg`), and both matter when a register or slot the walk saw
+ * linked to them there (`links`, 3 words per jump) does (bt_sync_linked_regs). The kernel marks a
+ * jump's operands precise only so, or when it decided the jump (mark_chain_precision after
+ * is_branch_taken); a jump the walk decided, or met with a link into another frame, stays a sink
+ * (mattersBefore), as does every jump when the walk's records are not used.
+ *
+ * Sound for pruning against a state all of whose paths the walk has finished, as
+ * StackReadsSeen is: every decision and every link at this jump on those paths is recorded, so
+ * on them it narrowed only its operands and what the record names, and both sides were walked.
+ * A current state agreeing on what matters narrows them to within what one of those sides had
+ * (more links in the current state only narrow it further), or takes one side only.
+ */
+function undecidedBranchBefore(ins: Insn, out: number, sl: Slots, links: Uint32Array | undefined, i: number): number {
+  const ops = bit(ins.dst) | (op.sourceOf(ins.code) === op.BPF_X ? bit(ins.src) : 0);
+  if (op.sourceOf(ins.code) === op.BPF_X && out & ops) return out | ops;
+  if (links && ((out & links[3 * i]! & ~ops) || (sl.lo & links[3 * i + 1]!) || (sl.hi & links[3 * i + 2]!))) return out | ops;
+  return out;
+}
+
+/**
  * Whether the conditional jump `if rX op imm` is taken when rX holds v, decided as the walk decides
  * it (scalarBranchTaken, is_scalar_branch_taken, on the constant and the immediate as
  * checkCondJmp makes it): an edge is dropped here only where the walk never follows it.
@@ -578,6 +603,21 @@ export interface StackReadsSeen {
   at(i: number): ReadonlyArray<number> | undefined;
 }
 
+/**
+ * What the walk has recorded of a conditional jump (env.ts noteBranch), bits: BRANCH_SINK, it
+ * decided the jump on some path (is_branch_taken, or one side impossible) or met it with another
+ * scalar sharing an operand's id; BRANCH_FALL and BRANCH_TARGET, it went on to the next
+ * instruction, or to the jump's target. The analysis follows only the edges taken (a jump never
+ * reached has none) and makes the operands sinks only with BRANCH_SINK (undecidedBranchBefore).
+ * Sound for pruning against a state all of whose paths the walk has finished, as StackReadsSeen
+ * is: every edge those paths took, and every decision and link on them, is recorded, and a state
+ * agreeing with it on what matters takes the same edges (a decided jump's operands matter).
+ */
+const NOTHING_READ: readonly number[] = [0, 0];
+export const BRANCH_SINK = 1;
+export const BRANCH_FALL = 2;
+export const BRANCH_TARGET = 4;
+
 /** Per instruction: the registers and the current function's stack slots whose value may matter from it on. */
 export interface Precision {
   /** bit n = rn */
@@ -590,6 +630,11 @@ export interface Precision {
   live: Uint32Array;
   /** 1 where some path to the function's exit may access a caller's stack (stack-liveness.ts); all 0 in a program of one function */
   accessesCaller: Uint8Array;
+  /**
+   * solve again, in place, after the walk's records (StackReadsSeen, BRANCH_*) gave the
+   * instructions in `dirty` more sinks
+   */
+  resolve?(dirty: readonly number[]): void;
 }
 
 /** Whether some path from instruction i may access stack slot `spi` of the current function (stack-liveness.ts). */
@@ -628,6 +673,12 @@ export function computePrecise(
   // whether a 4-byte read of the program's context at this offset gives a scalar (the program
   // type's ctx access rules); by default any may give a packet pointer
   ctxScalarAt: (off: number) => boolean = () => false,
+  // what the walk has recorded of the conditional jump at an instruction (BRANCH_* bits);
+  // absent: every conditional jump's operands are sinks and both its edges are followed
+  walkedBranch?: (i: number) => number,
+  // per conditional jump, 3 words: the registers and slots (lo, hi) of its frame the walk saw
+  // linked to an operand there (undecidedBranchBefore)
+  branchLinks?: Uint32Array,
 ): Precision {
   // storeSinks: the value of an 8-byte store through a pointer other than r10 is a sink too. A
   // map value's kptr field takes a scalar only if it is 0 (check_map_kptr_access marks it
@@ -801,7 +852,9 @@ export function computePrecise(
   // the instruction the two closures below answer for (one pair for the whole fixpoint)
   let at = 0;
   const fpOffset = (r: number): number | undefined => fpOffsetBefore(insns, blockStart, at, r);
-  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at);
+  // (with the walk's jump records too, a load the walk has not run yet reads nothing: it lies on
+  // no path of a state whose every path has been walked, the only kind pruned against)
+  const readsSeen = (): ReadonlyArray<number> | undefined => stackReadsSeen?.at(at) ?? (walkedBranch ? NOTHING_READ : undefined);
   const keySize = (r: number): number | undefined => {
     const j = lddwBefore(insns, blockStart, at, r);
     return j === undefined ? undefined : mapKeySize(j);
@@ -818,38 +871,54 @@ export function computePrecise(
   // (stamp[i]: the last pass that changed what instruction i has; a pass after the first redoes
   // only the instructions with a successor, or a callee's entry, changed since their last turn)
   const stamp = new Int32Array(n);
-  for (let pass = 1, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
-    changed = false;
-    for (let i = n - 1; i >= 0; i--) {
-      if (second[i]) continue;
-      if (pass > 1 && !inputChanged(i, pass - 1)) continue;
-      let out = 0;
-      sl.lo = 0;
-      sl.hi = 0;
-      sl.rd = false;
-      for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
-        const t = to[e]!;
-        if (readsCaller[t]) sl.rd = true;
-        out |= matters[t]!;
-        sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
-        sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
-      }
-      at = i;
-      let v = !mainExitReadsR0 && i < mainEnd && insns[i]!.code === op.OP_EXIT
-        ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
-        : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
-          fpOffset, keySize, readsSeen) & ALL;
-      if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
-      const rd = sl.rd ? 1 : 0;
-      if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
-        readsCaller[i] = rd;
-        stamp[i] = pass;
-        matters[i] = v;
-        slots[2 * i] = sl.lo;
-        slots[2 * i + 1] = sl.hi;
-        changed = true;
+  let passNo = 0;
+  // One solve from nothing, or (`dirty`) again from the last solution after the walk's records
+  // gave the instructions in `dirty` more sinks: every transfer only grows with them, so the last
+  // solution lies below the new least fixpoint and iterating from it reaches that fixpoint.
+  const solve = (dirty?: readonly number[]): void => {
+    const mark = dirty ? new Uint8Array(n) : undefined;
+    if (dirty && mark) for (const d of dirty) mark[d] = 1;
+    const first = passNo + 1;
+    for (let pass = first, changed = true; changed; changed &&= !oneBackwardPass, pass++) {
+      passNo = pass;
+      changed = false;
+      for (let i = n - 1; i >= 0; i--) {
+        if (second[i]) continue;
+        if (pass === first ? mark && !mark[i] && !inputChanged(i, pass) : !inputChanged(i, pass - 1)) continue;
+        let out = 0;
+        sl.lo = 0;
+        sl.hi = 0;
+        sl.rd = false;
+        const ins = insns[i]!;
+        // (a conditional jump, with the walk's records: only the edges it has taken)
+        const walked = walkedBranch && isCondJump(ins) && op.opOf(ins.code) !== op.BPF_JCOND ? walkedBranch(i) : -1;
+        for (let e = off[i]!, end = off[i + 1]!; e < end; e++) {
+          const t = to[e]!;
+          if (walked >= 0 && !(walked & (t === i + 1 ? BRANCH_FALL : 0)) && !(walked & (t === jumpTarget(ins, i) ? BRANCH_TARGET : 0))) continue;
+          if (readsCaller[t]) sl.rd = true;
+          out |= matters[t]!;
+          sl.lo = (sl.lo | slots[2 * t]!) >>> 0;
+          sl.hi = (sl.hi | slots[2 * t + 1]!) >>> 0;
+        }
+        at = i;
+        let v = !mainExitReadsR0 && i < mainEnd && ins.code === op.OP_EXIT
+          ? (sl.lo = sl.hi = NO_SLOTS, sl.rd = false, 0)
+          : walked >= 0 && !(walked & BRANCH_SINK) ? undecidedBranchBefore(ins, out, sl, branchLinks, i)
+          : mattersBefore(insns[i]!, out, sl, scIn[i]!, spIn[i]!, helperUse, callerIn[i]!, insns[i]!.code === op.OP_CALL ? calleeAt(i) : anyCallee,
+            fpOffset, keySize, readsSeen) & ALL;
+        if (storeSinks && isDwStore(insns[i]!)) v |= bit(insns[i]!.src);
+        const rd = sl.rd ? 1 : 0;
+        if (v !== matters[i] || sl.lo !== slots[2 * i] || sl.hi !== slots[2 * i + 1] || rd !== readsCaller[i]) {
+          readsCaller[i] = rd;
+          stamp[i] = pass;
+          matters[i] = v;
+          slots[2 * i] = sl.lo;
+          slots[2 * i + 1] = sl.hi;
+          changed = true;
+        }
       }
     }
-  }
-  return { regs: matters, slots, readsCaller, live, accessesCaller };
+  };
+  solve();
+  return { regs: matters, slots, readsCaller, live, accessesCaller, resolve: solve };
 }
