@@ -31,7 +31,8 @@ export const cowGuard = { freeze: false };
  * goes to a copy (Frame.reg). (A register is shared once: every later clone passes the same
  * object on.) With cowGuard.freeze, it and its Scalar are frozen too.
  */
-function shareReg(r: Reg): void {
+export function shareReg(r: Reg): void {
+  if (r.shared) return;
   r.shared = true;
   if (cowGuard.freeze) {
     Object.freeze(r.s);
@@ -109,10 +110,28 @@ export class StackSlot {
   clone(): StackSlot {
     const t = this.t;
     const s = new StackSlot([t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!]);
-    s.spilled = this.spilled ? this.spilled.clone() : null;
+    // (the spilled register is shared too: ownSpilled copies it before a change)
+    const sp = this.spilled;
+    if (sp) {
+      shareReg(sp);
+      s.spilled = sp;
+    }
     if (this.iter) s.iter = { ...this.iter };
     if (this.dynptr) s.dynptr = { ...this.dynptr };
     return s;
+  }
+
+  /**
+   * The spilled register, to be changed in place: copied first when shared (a spill, a fill and
+   * a slot copy share the register rather than copying it). Call on a slot Frame.slot handed out.
+   */
+  ownSpilled(): Reg | null {
+    let sp = this.spilled;
+    if (sp && sp.shared) {
+      sp = sp.clone();
+      this.spilled = sp;
+    }
+    return sp;
   }
 
   /** The slot holds a spilled register (its top byte is a spill byte, as the kernel tests). */
@@ -324,7 +343,7 @@ export class VerifierState {
       const st = f.stack;
       for (let spi = 0; spi < st.length; spi++) {
         const sp = st[spi]?.spilled;
-        if (sp && match(sp)) out.push(f.slot(spi).spilled!);
+        if (sp && match(sp)) out.push(f.slot(spi).ownSpilled()!);
       }
     }
     return out;
