@@ -122,6 +122,14 @@ export class PtrInfo {
   }
 }
 
+/** A pointer field of `r` written: its `p` is replaced by a changed copy (a PtrInfo is never changed in place), unless nothing changes. */
+function setPtr<K extends keyof PtrInfo>(r: Reg, k: K, v: PtrInfo[K]): void {
+  if (r.p[k] === v) return;
+  const p = r.p.clone();
+  p[k] = v;
+  r.p = p;
+}
+
 /** The pointer fields of every register that never had any set (scalars, not_init). */
 const NO_PTR: PtrInfo = Object.freeze(new PtrInfo()) as PtrInfo;
 
@@ -156,31 +164,31 @@ export class Reg {
   /** the pointer-only fields, read and written through the accessors below; never changed in place */
   p: PtrInfo = NO_PTR;
 
-  // The pointer fields: a write replaces `p` with a changed copy (PtrInfo), unless it changes nothing.
+  // The pointer fields, read from and written to `p`.
   get map(): number { return this.p.map; }
-  set map(v: number) { if (this.p.map !== v) { const p = this.p.clone(); p.map = v; this.p = p; } }
+  set map(v: number) { setPtr(this, 'map', v); }
   get range(): number { return this.p.range; }
-  set range(v: number) { if (this.p.range !== v) { const p = this.p.clone(); p.range = v; this.p = p; } }
+  set range(v: number) { setPtr(this, 'range', v); }
   get memSize(): number { return this.p.memSize; }
-  set memSize(v: number) { if (this.p.memSize !== v) { const p = this.p.clone(); p.memSize = v; this.p = p; } }
+  set memSize(v: number) { setPtr(this, 'memSize', v); }
   get ringbuf(): boolean { return this.p.ringbuf; }
-  set ringbuf(v: boolean) { if (this.p.ringbuf !== v) { const p = this.p.clone(); p.ringbuf = v; this.p = p; } }
+  set ringbuf(v: boolean) { setPtr(this, 'ringbuf', v); }
   get rdonly(): boolean { return this.p.rdonly; }
-  set rdonly(v: boolean) { if (this.p.rdonly !== v) { const p = this.p.clone(); p.rdonly = v; this.p = p; } }
+  set rdonly(v: boolean) { setPtr(this, 'rdonly', v); }
   get frameno(): number { return this.p.frameno; }
-  set frameno(v: number) { if (this.p.frameno !== v) { const p = this.p.clone(); p.frameno = v; this.p = p; } }
+  set frameno(v: number) { setPtr(this, 'frameno', v); }
   get subprog(): number { return this.p.subprog; }
-  set subprog(v: number) { if (this.p.subprog !== v) { const p = this.p.clone(); p.subprog = v; this.p = p; } }
+  set subprog(v: number) { setPtr(this, 'subprog', v); }
   get btfId(): number { return this.p.btfId; }
-  set btfId(v: number) { if (this.p.btfId !== v) { const p = this.p.clone(); p.btfId = v; this.p = p; } }
+  set btfId(v: number) { setPtr(this, 'btfId', v); }
   get btfName(): string { return this.p.btfName; }
-  set btfName(v: string) { if (this.p.btfName !== v) { const p = this.p.clone(); p.btfName = v; this.p = p; } }
+  set btfName(v: string) { setPtr(this, 'btfName', v); }
   get btfFlags(): BtfPtrFlags { return this.p.btfFlags; }
-  set btfFlags(v: BtfPtrFlags) { if (this.p.btfFlags !== v) { const p = this.p.clone(); p.btfFlags = v; this.p = p; } }
+  set btfFlags(v: BtfPtrFlags) { setPtr(this, 'btfFlags', v); }
   get dynptrType(): DynptrType | '' { return this.p.dynptrType; }
-  set dynptrType(v: DynptrType | '') { if (this.p.dynptrType !== v) { const p = this.p.clone(); p.dynptrType = v; this.p = p; } }
+  set dynptrType(v: DynptrType | '') { setPtr(this, 'dynptrType', v); }
   get dynptrId(): number { return this.p.dynptrId; }
-  set dynptrId(v: number) { if (this.p.dynptrId !== v) { const p = this.p.clone(); p.dynptrId = v; this.p = p; } }
+  set dynptrId(v: number) { setPtr(this, 'dynptrId', v); }
 
   /** `s` given: the register takes it as is (no throw-away unknown scalar on the hot paths). */
   constructor(s?: Scalar) {
