@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VerifierState, Frame, STACK_MISC, STACK_SPILL, STACK_ZERO, cowGuard } from '../src/verifier/state.js';
+import { VerifierState, Frame, STACK_MISC, STACK_SPILL, STACK_ZERO, cowGuard, shareReg } from '../src/verifier/state.js';
 import { Reg } from '../src/verifier/types.js';
 import { statesEqual, type PruneContext } from '../src/verifier/prune.js';
 
@@ -73,9 +73,34 @@ test('states_equal on a shared slot still pairs the ids of its spilled register'
   assert.equal(old.cur.stack[0], cur.cur.stack[0], 'the slot is shared');
   assert.equal(statesEqual(old, cur, ctx), false);
   // Without the spill's id, r1's new id alone is a consistent renaming.
-  cur.cur.slot(0).spilled!.id = 0;
-  old.cur.slot(0).spilled!.id = 0;
+  cur.cur.slot(0).ownSpilled()!.id = 0;
+  old.cur.slot(0).ownSpilled()!.id = 0;
   assert.ok(statesEqual(old, cur, ctx));
+});
+
+test('a spilled register shared with a register (a spill, a fill) changes on neither side through the other', () => {
+  // stack.ts spills and fills by sharing one register object between the slot and the register
+  const a = stateWithSpill();
+  const sp = a.cur.stack[0]!.spilled!;
+  shareReg(sp);
+  a.cur.regs[3] = sp;
+  assert.throws(() => { a.cur.stack[0]!.spilled!.id = 4; }, TypeError, 'a write that skips ownSpilled fails loudly');
+  const r = a.cur.reg(3);
+  r.s.markKnown(8n);
+  assert.equal(a.cur.stack[0]!.spilled!.s.varOff.value, 7n, 'the slot does not see the register\'s write');
+  a.cur.regs[3] = sp;
+  const s = a.cur.slot(0).ownSpilled()!;
+  s.id = 6;
+  assert.notEqual(s, sp);
+  assert.equal(a.cur.regs[3]!.id, 0, 'the register does not see the slot\'s write');
+  // a slot copied for a clone shares its spilled register too, and allRegs copies it before a change
+  const b = a.clone();
+  b.cur.slot(0);
+  assert.equal(b.cur.stack[0]!.spilled, s, 'the copied slot shares the spilled register');
+  const got = b.allRegs((x) => x.id === 6);
+  assert.equal(got.length, 1);
+  got[0]!.id = 7;
+  assert.equal(a.cur.stack[0]!.spilled!.id, 6, 'the original spill is unchanged');
 });
 
 test('a clone shares its registers, frozen, until one side writes through Frame.reg', () => {

@@ -55,9 +55,9 @@ class IdMap {
 
 /** Exact equality (the kernel's regs_exact), for loop detection. */
 function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
-  return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off && o.map === c.map && o.frameno === c.frameno &&
-    o.memSize === c.memSize && o.ringbuf === c.ringbuf && o.rdonly === c.rdonly && o.subprog === c.subprog && o.range === c.range &&
-    o.btfId === c.btfId && o.btfFlags === c.btfFlags && o.dynptrType === c.dynptrType && o.dynptrId === c.dynptrId &&
+  // (registers that share their pointer fields, types.ts PtrInfo, compare them by identity)
+  return o.type === c.type && o.maybeNull === c.maybeNull && o.off === c.off &&
+    (o.p === c.p || (o.p.range === c.p.range && o.p.sameBesidesRange(c.p))) &&
     o.s.equals(c.s) && ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId) && o.linkOff === c.linkOff && o.addConst === c.addConst;
 }
 
@@ -68,14 +68,15 @@ function regsafe(o: Reg, c: Reg, ids: IdMap, exact: Exactness = false): boolean 
   if (o.type === 'not_init') return exact !== 'range' || c.type === 'not_init';
   if (o.type !== c.type) return false;
   if (o.type === 'scalar') return o.s.includes(c.s) && ids.check(o.id, c.id) && (!o.id || (o.linkOff === c.linkOff && o.addConst === c.addConst));
-  if (o.maybeNull !== c.maybeNull || o.off !== c.off || o.map !== c.map || o.frameno !== c.frameno ||
-    o.memSize !== c.memSize || o.ringbuf !== c.ringbuf || o.rdonly !== c.rdonly || o.subprog !== c.subprog ||
-    o.btfId !== c.btfId || o.btfFlags !== c.btfFlags || o.dynptrType !== c.dynptrType || o.dynptrId !== c.dynptrId)
-    return false;
+  if (o.maybeNull !== c.maybeNull || o.off !== c.off) return false;
+  const op = o.p, cp = c.p;
+  if (op !== cp) {
+    if (!op.sameBesidesRange(cp)) return false;
+    if (o.isPkt && op.range > cp.range) return false;
+    // a pointer marked at/beyond data_end decided branches the current one may not (mark_pkt_end)
+    if (o.isPkt && (op.range < 0 || cp.range < 0) && op.range !== cp.range) return false;
+  }
   if (!o.s.includes(c.s)) return false;
-  if (o.isPkt && o.range > c.range) return false;
-  // a pointer marked at/beyond data_end decided branches the current one may not (mark_pkt_end)
-  if (o.isPkt && (o.range < 0 || c.range < 0) && o.range !== c.range) return false;
   return ids.check(o.id, c.id) && ids.check(o.refObjId, c.refObjId);
 }
 

@@ -14,7 +14,7 @@ import { tnumStr } from './tnum.js';
 import { Reject } from './reject.js';
 import { BPF_MAX_VAR_OFF, type Verifier } from './env.js';
 import { loadedScalar } from './ldst.js';
-import { Frame, type StackSlot, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID, STACK_ITER, STACK_DYNPTR } from './state.js';
+import { Frame, shareReg, type StackSlot, STACK_MISC, STACK_SPILL, STACK_ZERO, STACK_INVALID, STACK_ITER, STACK_DYNPTR } from './state.js';
 import { destroyIfDynptr, refuseWriteOverDynptr } from './dynptr.js';
 
 /** Which frame a stack pointer points into. */
@@ -111,7 +111,9 @@ function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg |
     // it in the path's history when it is a pointer or a privileged scalar.
     if (env.privileged || val.type !== 'scalar') env.noteInsnHist();
     slot.t.fill(STACK_SPILL);
-    slot.spilled = val.clone();
+    // the slot and the register share one object (state.ts shareReg): a change of either copies it
+    shareReg(val);
+    slot.spilled = val;
     return;
   }
   if (val?.isPointer && env.privileged === false) throw new Reject({ errno: 'EACCES', message: 'invalid size of register spill', insn: i });
@@ -189,7 +191,9 @@ function stackRead(env: Verifier, ptrReg: number, f: Frame, o: number, size: num
     // 8-byte read over a narrower spill is built from the slot's bytes below.
     if (size === 8 && aligned && spillBytes === 8) {
       env.noteInsnHist(); // a register fill (INSN_F_STACK_ACCESS kept)
-      return sp.clone();
+      // the register and the slot share one object (state.ts shareReg): a change of either copies it
+      shareReg(sp);
+      return sp;
     }
     if (sp.type !== 'scalar') {
       throw new Reject({

@@ -31,7 +31,8 @@ export const cowGuard = { freeze: false };
  * goes to a copy (Frame.reg). (A register is shared once: every later clone passes the same
  * object on.) With cowGuard.freeze, it and its Scalar are frozen too.
  */
-function shareReg(r: Reg): void {
+export function shareReg(r: Reg): void {
+  if (r.shared) return;
   r.shared = true;
   if (cowGuard.freeze) {
     Object.freeze(r.s);
@@ -109,10 +110,28 @@ export class StackSlot {
   clone(): StackSlot {
     const t = this.t;
     const s = new StackSlot([t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!]);
-    s.spilled = this.spilled ? this.spilled.clone() : null;
+    // (the spilled register is shared too: ownSpilled copies it before a change)
+    const sp = this.spilled;
+    if (sp) {
+      shareReg(sp);
+      s.spilled = sp;
+    }
     if (this.iter) s.iter = { ...this.iter };
     if (this.dynptr) s.dynptr = { ...this.dynptr };
     return s;
+  }
+
+  /**
+   * The spilled register, to be changed in place: copied first when shared (a spill, a fill and
+   * a slot copy share the register rather than copying it). Call on a slot Frame.slot handed out.
+   */
+  ownSpilled(): Reg | null {
+    let sp = this.spilled;
+    if (sp && sp.shared) {
+      sp = sp.clone();
+      this.spilled = sp;
+    }
+    return sp;
   }
 
   /** The slot holds a spilled register (its top byte is a spill byte, as the kernel tests). */
@@ -158,7 +177,13 @@ export class Frame {
     this.subprog = subprog;
   }
 
-  clone(): Frame {
+  /**
+   * A copy of the frame. Registers `ownA` and `ownB` (-1: none) are about to be changed in both
+   * frames (VerifierState.cloneOwning): one this frame holds alone stays its own and the copy
+   * gets a register of its own (sharing the Scalar with `keepScalars`, for a caller that replaces
+   * both Scalars), one copy instead of sharing it and then copying it on both sides.
+   */
+  clone(ownA = -1, ownB = -1, keepScalars = false): Frame {
     // Clones happen at every branch and checkpoint: copy-on-write registers, like the slots
     // below. Both frames now hold the same register objects (shareReg), and the first
     // write through either frame's reg() copies the one written. Most registers are not
@@ -166,7 +191,9 @@ export class Frame {
     const regs = this.regs.slice();
     for (let r = 0; r < regs.length; r++) {
       const x = regs[r]!;
-      if (!x.shared) shareReg(x);
+      if (x.shared) continue;
+      if (r === ownA || r === ownB) regs[r] = keepScalars ? x.clone(x.s) : x.clone();
+      else shareReg(x);
     }
     // Copy-on-write stack: both frames now hold the same array, and the first write through
     // either frame's slot() gives that frame its own array, then its own copy of the slot.
@@ -283,11 +310,14 @@ export class VerifierState {
     return this.cur.regs;
   }
 
-  clone(): VerifierState {
+  /** A copy of the state; `ownA`, `ownB` and `keepScalars` apply to the top frame (Frame.clone, cloneOwning). */
+  clone(ownA = -1, ownB = -1, keepScalars = false): VerifierState {
     // (a reference's entry is never changed, only added or removed: the array is copied, not them)
     // (a loop, not map(): no closure per clone; push keeps the array packed)
     const frames: Frame[] = [];
-    for (let k = 0; k < this.frames.length; k++) frames.push(this.frames[k]!.clone());
+    const top = this.frames.length - 1;
+    for (let k = 0; k < top; k++) frames.push(this.frames[k]!.clone());
+    if (top >= 0) frames.push(this.frames[top]!.clone(ownA, ownB, keepScalars));
     const s = new VerifierState(frames, this.refs.length ? this.refs.slice() : []);
     s.path = this.path;
     s.mayGotoDepth = this.mayGotoDepth;
@@ -313,7 +343,7 @@ export class VerifierState {
       const st = f.stack;
       for (let spi = 0; spi < st.length; spi++) {
         const sp = st[spi]?.spilled;
-        if (sp && match(sp)) out.push(f.slot(spi).spilled!);
+        if (sp && match(sp)) out.push(f.slot(spi).ownSpilled()!);
       }
     }
     return out;
@@ -327,7 +357,9 @@ export class VerifierState {
    * instead of copying it (Frame.regForNewScalar).
    */
   cloneOwning(a: number, b: number, newScalars = false): VerifierState {
-    const c = this.clone();
+    // (a register this state held alone is copied once, for the clone, by Frame.clone; a shared
+    // one is copied on both sides below)
+    const c = this.clone(a, b, newScalars);
     const f = this.cur, g = c.cur;
     if (newScalars) {
       if (a >= 0) { f.regForNewScalar(a); g.regForNewScalar(a); }

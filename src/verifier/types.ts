@@ -62,17 +62,15 @@ export function isMemAlloc(f: BtfPtrFlags): boolean {
   return f === 'alloc' || f === 'alloc_nonown';
 }
 
-export class Reg {
-  type: RegType = 'not_init';
-  /** PTR_MAYBE_NULL: the pointer must be compared with 0 before use */
-  maybeNull = false;
-  /** fixed offset of a pointer */
-  off = 0;
-  /** a scalar's value, or a pointer's variable offset */
-  s: Scalar;
-  id = 0;
-  /** the reference this pointer holds (ringbuf reservation), 0 for none */
-  refObjId = 0;
+/**
+ * The fields only a pointer has (the parts of struct bpf_reg_state a scalar leaves at zero): kept
+ * apart from the register so that copying a register (a first write after a state clone, a move)
+ * copies one reference instead of a dozen fields, and two registers that share them compare
+ * them by identity (prune.ts). Never changed once a register holds it: Reg's setters write
+ * into a copy (copy-on-write by always copying; pointer fields are set when a pointer is made,
+ * rarely after), so any number of registers may hold the same one.
+ */
+export class PtrInfo {
   /** map index into VerifierInput.maps (map_ptr, map_value, map_key) */
   map = -1;
   /** packet: bytes [0, range) past the pointer are known to be inside the packet */
@@ -85,13 +83,6 @@ export class Reg {
   rdonly = false;
   /** fp: the frame whose stack this points into */
   frameno = 0;
-  /**
-   * scalar linked to the registers sharing `id` plus this constant (the
-   * kernel's BPF_ADD_CONST): `r2 = r1; r2 += 4` keeps r2 == r1 + 4, so a
-   * bounds check on either refines both
-   */
-  linkOff = 0;
-  addConst = false;
   /** func: instruction index of the function */
   subprog = 0;
   /** btf_id: the kernel BTF type id of the object pointed to, its name (for the log) and trust */
@@ -99,19 +90,105 @@ export class Reg {
   btfName = '';
   btfFlags: BtfPtrFlags = '';
   /**
-   * The register is held by more than one frame (state.ts: a state clone shares its registers
-   * rather than copying them): it is never written again; Frame.reg() hands out a private copy
-   * first (with state.ts cowGuard.freeze, as in the tests, it is frozen, its Scalar too, so a
-   * write that skipped Frame.reg() fails loudly).
-   */
-  shared = false;
-  /**
    * dynptr: its type; mem: the type of the dynptr it is a slice of (an skb or xdp slice moves
    * with the packet, the kernel's DYNPTR_TYPE_* flag on PTR_TO_MEM); '' for none
    */
   dynptrType: DynptrType | '' = '';
   /** mem: the id of the dynptr it is a slice of, which destroying the dynptr invalidates (dynptr_id) */
   dynptrId = 0;
+
+  clone(): PtrInfo {
+    const p = new PtrInfo();
+    p.map = this.map;
+    p.range = this.range;
+    p.memSize = this.memSize;
+    p.ringbuf = this.ringbuf;
+    p.rdonly = this.rdonly;
+    p.frameno = this.frameno;
+    p.subprog = this.subprog;
+    p.btfId = this.btfId;
+    p.btfName = this.btfName;
+    p.btfFlags = this.btfFlags;
+    p.dynptrType = this.dynptrType;
+    p.dynptrId = this.dynptrId;
+    return p;
+  }
+
+  /** Every field but `range` equal (regsafe compares a packet pointer's range as an inclusion). */
+  sameBesidesRange(o: PtrInfo): boolean {
+    return this.map === o.map && this.frameno === o.frameno && this.memSize === o.memSize && this.ringbuf === o.ringbuf &&
+      this.rdonly === o.rdonly && this.subprog === o.subprog && this.btfId === o.btfId && this.btfFlags === o.btfFlags &&
+      this.dynptrType === o.dynptrType && this.dynptrId === o.dynptrId;
+  }
+}
+
+/** A pointer field of `r` written: its `p` is replaced by a changed copy (a PtrInfo is never changed in place), unless nothing changes. */
+function setPtr<K extends keyof PtrInfo>(r: Reg, k: K, v: PtrInfo[K]): void {
+  if (r.p[k] === v) return;
+  const p = r.p.clone();
+  p[k] = v;
+  r.p = p;
+}
+
+/** The pointer fields of every register that never had any set (scalars, not_init). */
+const NO_PTR: PtrInfo = Object.freeze(new PtrInfo()) as PtrInfo;
+
+/** The keys of PtrInfo, for Reg.ptr's field list. */
+const PTR_KEYS: ReadonlySet<string> = new Set(Object.keys(NO_PTR));
+
+export class Reg {
+  type: RegType = 'not_init';
+  /** PTR_MAYBE_NULL: the pointer must be compared with 0 before use */
+  maybeNull = false;
+  /** fixed offset of a pointer */
+  off = 0;
+  /** a scalar's value, or a pointer's variable offset */
+  s: Scalar;
+  id = 0;
+  /** the reference this pointer holds (ringbuf reservation), 0 for none */
+  refObjId = 0;
+  /**
+   * scalar linked to the registers sharing `id` plus this constant (the
+   * kernel's BPF_ADD_CONST): `r2 = r1; r2 += 4` keeps r2 == r1 + 4, so a
+   * bounds check on either refines both
+   */
+  linkOff = 0;
+  addConst = false;
+  /**
+   * The register is held by more than one frame (state.ts: a state clone shares its registers
+   * rather than copying them): it is never written again; Frame.reg() hands out a private copy
+   * first (with state.ts cowGuard.freeze, as in the tests, it is frozen, its Scalar too, so a
+   * write that skipped Frame.reg() fails loudly).
+   */
+  shared = false;
+  /** the pointer-only fields, read and written through the accessors below; never changed in place */
+  p: PtrInfo = NO_PTR;
+
+  // The pointer fields, read from and written to `p`.
+  get map(): number { return this.p.map; }
+  set map(v: number) { setPtr(this, 'map', v); }
+  get range(): number { return this.p.range; }
+  set range(v: number) { setPtr(this, 'range', v); }
+  get memSize(): number { return this.p.memSize; }
+  set memSize(v: number) { setPtr(this, 'memSize', v); }
+  get ringbuf(): boolean { return this.p.ringbuf; }
+  set ringbuf(v: boolean) { setPtr(this, 'ringbuf', v); }
+  get rdonly(): boolean { return this.p.rdonly; }
+  set rdonly(v: boolean) { setPtr(this, 'rdonly', v); }
+  get frameno(): number { return this.p.frameno; }
+  set frameno(v: number) { setPtr(this, 'frameno', v); }
+  get subprog(): number { return this.p.subprog; }
+  set subprog(v: number) { setPtr(this, 'subprog', v); }
+  get btfId(): number { return this.p.btfId; }
+  set btfId(v: number) { setPtr(this, 'btfId', v); }
+  get btfName(): string { return this.p.btfName; }
+  set btfName(v: string) { setPtr(this, 'btfName', v); }
+  get btfFlags(): BtfPtrFlags { return this.p.btfFlags; }
+  set btfFlags(v: BtfPtrFlags) { setPtr(this, 'btfFlags', v); }
+  get dynptrType(): DynptrType | '' { return this.p.dynptrType; }
+  set dynptrType(v: DynptrType | '') { setPtr(this, 'dynptrType', v); }
+  get dynptrId(): number { return this.p.dynptrId; }
+  set dynptrId(v: number) { setPtr(this, 'dynptrId', v); }
 
   /** `s` given: the register takes it as is (no throw-away unknown scalar on the hot paths). */
   constructor(s?: Scalar) {
@@ -129,20 +206,9 @@ export class Reg {
     r.off = this.off;
     r.id = this.id;
     r.refObjId = this.refObjId;
-    r.map = this.map;
-    r.range = this.range;
-    r.memSize = this.memSize;
-    r.ringbuf = this.ringbuf;
-    r.rdonly = this.rdonly;
-    r.frameno = this.frameno;
-    r.subprog = this.subprog;
     r.linkOff = this.linkOff;
     r.addConst = this.addConst;
-    r.btfId = this.btfId;
-    r.btfName = this.btfName;
-    r.btfFlags = this.btfFlags;
-    r.dynptrType = this.dynptrType;
-    r.dynptrId = this.dynptrId;
+    r.p = this.p;
     return r;
   }
 
@@ -177,7 +243,11 @@ export class Reg {
   static ptr(type: RegType, fields: Partial<Pick<Reg, 'off' | 'map' | 'frameno' | 'memSize' | 'subprog' | 'range' | 'id' | 'refObjId' | 'maybeNull' | 'ringbuf' | 'rdonly' | 'btfId' | 'btfName' | 'btfFlags' | 'dynptrType' | 'dynptrId'>> = {}): Reg {
     const r = new Reg(Scalar.known(0n));
     r.type = type;
-    Object.assign(r, fields);
+    // the pointer fields go into one new PtrInfo (a setter per field would copy it each time)
+    const p = new PtrInfo();
+    const pf = p as unknown as Record<string, unknown>, rf = r as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(fields)) (PTR_KEYS.has(k) ? pf : rf)[k] = v;
+    r.p = p;
     return r;
   }
 
