@@ -230,7 +230,7 @@ export function setScalar(st: VerifierState, reg: Reg, s: Scalar, linked: readon
       const p = pos & 0xff;
       const cur = p & 0x80 ? f.stack[p & 0x7f]?.spilled : f.regs[p];
       if (!cur || cur === reg || cur.type !== 'scalar' || cur.id !== reg.id) continue;
-      const r = p & 0x80 ? f.slot(p & 0x7f).spilled! : f.reg(p);
+      const r = p & 0x80 ? f.slot(p & 0x7f).ownSpilled()! : f.reg(p);
       const v = s.clone();
       if ((r.addConst || reg.addConst) && r.linkOff !== reg.linkOff) scalarAlu(op.BPF_ADD, v, Scalar.known(BigInt(r.linkOff - reg.linkOff)), false);
       r.s = v;
