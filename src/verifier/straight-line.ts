@@ -59,17 +59,24 @@ export function argOffsetBefore(insns: readonly Insn[], blockStart: Uint8Array, 
   return undefined;
 }
 
-/** The lddw that last set register r on the straight line leading to instruction i, if that is where r comes from. */
-export function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
+/**
+ * The instruction that last writes register r on the straight line leading to instruction i (no
+ * jump lands between them), or undefined when the line starts before any does.
+ */
+function lastWriterBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
   if (blockStart[i]) return undefined;
   for (let j = i - 1; j >= 0; j--) {
     if (isSecondLddwSlot(insns, j)) continue;
-    const ins = insns[j]!;
-    if (ins.code === op.OP_LDDW && ins.dst === r) return j;
-    if (writesReg(ins, r)) return undefined;
+    if (writesReg(insns[j]!, r)) return j;
     if (blockStart[j]) return undefined;
   }
   return undefined;
+}
+
+/** The lddw that last set register r on the straight line leading to instruction i, if that is where r comes from. */
+export function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
+  const j = lastWriterBefore(insns, blockStart, i, r);
+  return j !== undefined && insns[j]!.code === op.OP_LDDW ? j : undefined;
 }
 
 /**
@@ -77,16 +84,13 @@ export function lddwBefore(insns: readonly Insn[], blockStart: Uint8Array, i: nu
  * last with a move of an immediate (clang's `r2 = 64` before a helper call); otherwise undefined.
  */
 export function constBefore(insns: readonly Insn[], blockStart: Uint8Array, i: number, r: number): number | undefined {
-  if (blockStart[i]) return undefined;
-  for (let j = i - 1; j >= 0; j--) {
-    if (isSecondLddwSlot(insns, j)) continue;
-    const ins = insns[j]!;
-    // BPF_MOV | BPF_K, off 0: a 64-bit move sign-extends the immediate, a 32-bit one zero-extends it
-    if (ins.code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_K) && ins.dst === r && ins.off === 0) return ins.imm;
-    if (ins.code === (op.BPF_ALU | op.BPF_MOV | op.BPF_K) && ins.dst === r && ins.off === 0) return ins.imm >>> 0;
-    if (writesReg(ins, r)) return undefined;
-    if (blockStart[j]) return undefined;
-  }
+  const j = lastWriterBefore(insns, blockStart, i, r);
+  if (j === undefined) return undefined;
+  const ins = insns[j]!;
+  if (ins.off !== 0) return undefined;
+  // BPF_MOV | BPF_K: a 64-bit move sign-extends the immediate, a 32-bit one zero-extends it
+  if (ins.code === (op.BPF_ALU64 | op.BPF_MOV | op.BPF_K)) return ins.imm;
+  if (ins.code === (op.BPF_ALU | op.BPF_MOV | op.BPF_K)) return ins.imm >>> 0;
   return undefined;
 }
 
