@@ -54,7 +54,7 @@ export function checkMayGoto(env: Verifier, i: number, ins: Insn): number {
     if (c.branches !== 0 && c.state.mayGotoDepth < fall.mayGotoDepth && (!prev || c.state.mayGotoDepth > prev.mayGotoDepth)) prev = c.state;
   }
   if (prev && prev.frames.length === fall.frames.length) {
-    const p = env.privileged && fall.mayGotoDepth < MAY_GOTO_EXACT_DEPTH && env.processed <= env.limit / 4 ? env.precision() : undefined;
+    const p = env.privileged && fall.mayGotoDepth < MAY_GOTO_EXACT_DEPTH && env.processed <= env.limit / 4 ? env.marks.precision() : undefined;
     const top = fall.frames.length - 1;
     for (let k = 0; k < fall.frames.length; k++) {
       const regs = fall.frames[k]!.regs, old = prev.frames[k]!.regs;
@@ -88,7 +88,7 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
   if (taken === 1 || taken === 0) {
     // Only one side is possible (a non-NULL pointer against 0 included): no pointer-compare rule
     // applies. The operands decided it (mark_chain_precision after is_branch_taken).
-    env.noteBranch(i, BRANCH_SINK | (taken === 1 ? BRANCH_TARGET : BRANCH_FALL));
+    env.marks.noteBranch(i, BRANCH_SINK | (taken === 1 ? BRANCH_TARGET : BRANCH_FALL));
     return taken === 1 ? target : fall;
   }
   // So is an undecided one of a scalar other registers or spills share an id with: the kernel
@@ -142,8 +142,8 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
     }
   }
   // A side the comparison's narrowing finds impossible is decided by the operands too.
-  if (!tOk || !fOk) env.noteBranch(i, BRANCH_SINK);
-  env.noteBranch(i, (tOk ? BRANCH_TARGET : 0) | (fOk ? BRANCH_FALL : 0));
+  if (!tOk || !fOk) env.marks.noteBranch(i, BRANCH_SINK);
+  env.marks.noteBranch(i, (tOk ? BRANCH_TARGET : 0) | (fOk ? BRANCH_FALL : 0));
   if (tOk && fOk) {
     // (the decisions are written out here: a closure for them was a context and a function per jump)
     tSt.path = { insn: i, to: target, taken: true, prev: tSt.path };
@@ -194,7 +194,7 @@ const LINKED_REGS_MAX = 6;
 
 /**
  * The registers and spills of the current frame sharing id a or b at the jump at i, for the
- * static precision (env.noteBranchLinks: the operands matter where one of them does, as
+ * static precision (env.marks.noteBranchLinks: the operands matter where one of them does, as
  * bt_sync_linked_regs marks them); one in another frame makes the operands sinks.
  */
 function noteLinks(env: Verifier, i: number, a: number, b: number): void {
@@ -205,17 +205,17 @@ function noteLinks(env: Verifier, i: number, a: number, b: number): void {
     const f = st.frames[k]!;
     for (let r = 0; r < 10; r++) {
       if (!has(f.regs[r])) continue;
-      if (k !== top) return env.noteBranch(i, BRANCH_SINK);
+      if (k !== top) return env.marks.noteBranch(i, BRANCH_SINK);
       regs |= 1 << r;
     }
     for (let spi = 0; spi < f.stack.length; spi++) {
       if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
-      if (k !== top || spi >= 64) return env.noteBranch(i, BRANCH_SINK);
+      if (k !== top || spi >= 64) return env.marks.noteBranch(i, BRANCH_SINK);
       if (spi < 32) lo = (lo | (1 << spi)) >>> 0;
       else hi = (hi | (1 << (spi - 32))) >>> 0;
     }
   }
-  env.noteBranchLinks(i, regs, lo, hi);
+  env.marks.noteBranchLinks(i, regs, lo, hi);
 }
 /** checkCondJmp's branchScalarsInto result, reused (a branch's refinement does not nest). */
 const SIDES: BranchSides = { ta: null, tb: null, fa: null, fb: null };

@@ -59,10 +59,7 @@ function runPath(env: Verifier, from: number): void {
         insn: i,
         rule: 'the verifier explored more than 1,000,000 instructions across all paths; simplify loops or reduce branching',
       });
-    if (!env.visited[i]) {
-      env.visited[i] = 1;
-      env.visitedCount++;
-    }
+    env.marks.noteVisited(i);
     if (env.cfg.prunePoint[i]) {
       if (isStateVisited(env, i)) {
         if (env.logLevel > 0) env.log(startOfPath ? `from ${from} to ${i}: safe` : `${i}: safe`);
@@ -160,7 +157,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
   if (list) {
     for (let k = list.length - 1; k >= 0; k--) {
       const c = list[k]!;
-      env.prunePrecisionFor(c.state, i);
+      env.marks.prunePrecisionFor(c.state, i);
       if (c.branches === 0) {
         // A state of a loop whose visit has backedges: its marks are not final, so RANGE_WITHIN
         // (is_state_visited's `loop ? RANGE_WITHIN : NOT_EXACT`, Linux 6.17+); a match is one
@@ -169,12 +166,12 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'within', -1, c.cleaned)) {
             c.hit++;
             scc.addBackedge(c.state, i);
-            env.prunePrecisionFor(undefined, i);
+            env.marks.prunePrecisionFor(undefined, i);
             return true;
           }
         } else if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
           c.hit++;
-          env.prunePrecisionFor(undefined, i);
+          env.marks.prunePrecisionFor(undefined, i);
           return true;
         } else c.missAt = lastMiss();
       } else {
@@ -185,7 +182,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
             c.hit++;
             scc?.addBackedge(c.state, i);
-            env.prunePrecisionFor(undefined, i);
+            env.marks.prunePrecisionFor(undefined, i);
             return true;
           }
         } else if (isIterNext) {
@@ -196,7 +193,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
             c.hit++;
             scc?.addBackedge(c.state, i);
-            env.prunePrecisionFor(undefined, i);
+            env.marks.prunePrecisionFor(undefined, i);
             return true;
           }
         } else {
@@ -205,7 +202,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
             c.hit++;
             scc?.addBackedge(c.state, i);
-            env.prunePrecisionFor(undefined, i);
+            env.marks.prunePrecisionFor(undefined, i);
             return true;
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
@@ -228,7 +225,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
       if (c.miss > c.hit * n + n) list.splice(k, 1);
     }
   }
-  env.prunePrecisionFor(undefined, i);
+  env.marks.prunePrecisionFor(undefined, i);
   // (unprivileged: at most 64 states per instruction, BPF_COMPLEXITY_LIMIT_STATES)
   if (!add || (!env.privileged && statesCnt > 64)) return false;
   env.prevJmpsProcessed = env.jmpsProcessed;

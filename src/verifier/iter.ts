@@ -201,7 +201,7 @@ function sameCallsites(a: VerifierState, b: VerifierState): boolean {
  * matter from here on (static precision, read at env.idx) and that is not exactly the one of the
  * previous iteration's entry `old` becomes unknown. Without static precision (unprivileged loads,
  * where Linux makes every scalar precise) nothing is widened. `walked`: a scalar counts as precise
- * only if it also may matter along the paths walked so far (env.walkedPrecision: Linux's marks
+ * only if it also may matter along the paths walked so far (env.marks.walkedPrecision: Linux's marks
  * grow as paths are explored, so a value whose use is not explored yet is widened; an iterator's
  * _next). `all`: every scalar that differs,
  * precise or not (always sound; only exactness is lost). Returns whether a scalar that differs
@@ -217,7 +217,7 @@ export function widenImpreciseScalars(env: Verifier, old: VerifierState, cur: Ve
     for (let r = 0; r < 10; r++) {
       const o = fo.regs[r]!, c = fc.regs[r]!;
       if (o.type !== 'scalar' || c.type !== 'scalar' || sameScalar(o, c)) continue;
-      if (precise < 0) precise = ctx.preciseMask(cur, k) & (walked ? env.walkedPreciseMask(cur, k) : -1);
+      if (precise < 0) precise = ctx.preciseMask(cur, k) & (walked ? env.marks.walkedPreciseMask(cur, k) : -1);
       if (precise & (1 << r)) {
         preciseDiffers = true;
         if (!all) continue;
@@ -229,7 +229,7 @@ export function widenImpreciseScalars(env: Verifier, old: VerifierState, cur: Ve
       const so = fo.stack[spi], sc = fc.stack[spi];
       if (!so?.spilled || !sc?.spilled || so.t[7] !== STACK_SPILL || sc.t[7] !== STACK_SPILL) continue;
       if (so.spilled.type !== 'scalar' || sc.spilled.type !== 'scalar' || sameScalar(so.spilled, sc.spilled)) continue;
-      if (ctx.preciseSlot(cur, k, spi) && (!walked || env.walkedPreciseSlot(cur, k, spi))) {
+      if (ctx.preciseSlot(cur, k, spi) && (!walked || env.marks.walkedPreciseSlot(cur, k, spi))) {
         preciseDiffers = true;
         if (!all) continue;
       }

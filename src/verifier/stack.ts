@@ -69,7 +69,7 @@ export function stackAccess(env: Verifier, ptrReg: number, base: Reg, off: numbe
 /** A load of the executing frame's stack through a pointer other than r10: what it read (precision.ts StackReadsSeen). */
 function noteLoadThroughCopy(env: Verifier, ptrReg: number, f: Frame, lo: number, hi: number): void {
   if (ptrReg === 10 || f !== env.cur.cur || op.classOf(env.insns[env.idx]!.code) !== op.BPF_LDX) return;
-  env.noteStackRead(env.idx, lo, hi);
+  env.marks.noteStackRead(env.idx, lo, hi);
 }
 
 function stackWrite(env: Verifier, f: Frame, o: number, size: number, val: Reg | undefined, imm: bigint | undefined): void {
