@@ -171,18 +171,17 @@ export function checkCondJmp(env: Verifier, i: number, ins: Insn, jmp32: boolean
 function linkedRegs(env: Verifier, st: VerifierState, a: number, b: number): number[] {
   const out: number[] = [];
   if (!a && !b) return out;
-  const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
   const last = st.frames.length - 1;
   for (let k = last; k >= 0; k--) {
     const f = st.frames[k]!;
     const live = env.cfg.liveIn[k === last ? env.idx : st.frames[k + 1]!.callsite]!;
     for (let r = 0; r < 10; r++) {
-      if (!(live & (1 << r)) || !has(f.regs[r])) continue;
+      if (!(live & (1 << r)) || !sharesId(f.regs[r], a, b)) continue;
       out.push((k << 8) | r);
       if (out.length === LINKED_REGS_MAX) return out;
     }
     for (let spi = 0; spi < f.stack.length; spi++) {
-      if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
+      if (!sharesId(f.stack[spi]?.spilled, a, b)) continue;
       if (env.pruneCtx.liveSlot && !env.pruneCtx.liveSlot(st, k, spi)) continue;
       out.push((k << 8) | 0x80 | spi);
       if (out.length === LINKED_REGS_MAX) return out;
@@ -192,6 +191,11 @@ function linkedRegs(env: Verifier, st: VerifierState, a: number, b: number): num
 }
 const LINKED_REGS_MAX = 6;
 
+/** Whether r is a scalar carrying the non-zero id a or b (a copy a comparison of a or b narrows). */
+function sharesId(r: Reg | null | undefined, a: number, b: number): boolean {
+  return r != null && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
+}
+
 /**
  * The registers and spills of the current frame sharing id a or b at the jump at i, for the
  * static precision (env.marks.noteBranchLinks: the operands matter where one of them does, as
@@ -199,17 +203,16 @@ const LINKED_REGS_MAX = 6;
  */
 function noteLinks(env: Verifier, i: number, a: number, b: number): void {
   const st = env.cur, top = st.frames.length - 1;
-  const has = (r: Reg | undefined): boolean => r !== undefined && r.type === 'scalar' && r.id !== 0 && (r.id === a || r.id === b);
   let regs = 0, lo = 0, hi = 0;
   for (let k = 0; k <= top; k++) {
     const f = st.frames[k]!;
     for (let r = 0; r < 10; r++) {
-      if (!has(f.regs[r])) continue;
+      if (!sharesId(f.regs[r], a, b)) continue;
       if (k !== top) return env.marks.noteBranch(i, BRANCH_SINK);
       regs |= 1 << r;
     }
     for (let spi = 0; spi < f.stack.length; spi++) {
-      if (!has(f.stack[spi]?.spilled ?? undefined)) continue;
+      if (!sharesId(f.stack[spi]?.spilled, a, b)) continue;
       if (k !== top || spi >= 64) return env.marks.noteBranch(i, BRANCH_SINK);
       if (spi < 32) lo = (lo | (1 << spi)) >>> 0;
       else hi = (hi | (1 << (spi - 32))) >>> 0;
