@@ -119,6 +119,17 @@ function sccVisitsOf(env: Verifier): SccVisits | null {
   return env.sccVisits;
 }
 
+/**
+ * isStateVisited's end on a match with the explored state c at i: one more hit for c, a backedge
+ * of its loop where the comparison was one (scc, else null), and no comparison in progress.
+ */
+function pruned(env: Verifier, c: Checkpoint, scc: SccVisits | null, i: number): true {
+  c.hit++;
+  scc?.addBackedge(c.state, i);
+  env.marks.prunePrecisionFor(undefined, i);
+  return true;
+}
+
 function sameCallsites(a: VerifierState, b: VerifierState): boolean {
   if (a.frames.length !== b.frames.length) return false;
   for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
@@ -164,15 +175,10 @@ export function isStateVisited(env: Verifier, i: number): boolean {
         // more backedge.
         if (loop && sameCallsites(c.state, cur)) {
           if (statesEqual(c.state, cur, env.pruneCtx, 'within', -1, c.cleaned)) {
-            c.hit++;
-            scc.addBackedge(c.state, i);
-            env.marks.prunePrecisionFor(undefined, i);
-            return true;
+            return pruned(env, c, scc, i);
           }
         } else if (statesEqual(c.state, cur, env.pruneCtx, false, c.missAt)) {
-          c.hit++;
-          env.marks.prunePrecisionFor(undefined, i);
-          return true;
+          return pruned(env, c, null, i);
         } else c.missAt = lastMiss();
       } else {
         if (isCallsCallback) {
@@ -180,10 +186,7 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // range, in an earlier iteration's state at this call still being explored is a
           // fixpoint (the helper bounds the calls). No infinite-loop check here.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range')) {
-            c.hit++;
-            scc?.addBackedge(c.state, i);
-            env.marks.prunePrecisionFor(undefined, i);
-            return true;
+            return pruned(env, c, scc, i);
           }
         } else if (isIterNext) {
           // An iterator loop (is_state_visited's is_iter_next_insn case; iter.ts): _next returns
@@ -191,19 +194,13 @@ export function isStateVisited(env: Verifier, i: number): boolean {
           // registers, every stack byte, no precision excused), in an earlier iteration's state at this call while the
           // iterator is still ACTIVE is a fixpoint. No infinite-loop check at these calls.
           if (statesEqual(c.state, cur, env.pruneCtx, 'range') && iterActiveAt(cur)) {
-            c.hit++;
-            scc?.addBackedge(c.state, i);
-            env.marks.prunePrecisionFor(undefined, i);
-            return true;
+            return pruned(env, c, scc, i);
           }
         } else {
           // A loop through a may_goto ends (the counter runs out): a state
           // contained in an earlier one at another may_goto depth has converged.
           if (isMayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, env.pruneCtx)) {
-            c.hit++;
-            scc?.addBackedge(c.state, i);
-            env.marks.prunePrecisionFor(undefined, i);
-            return true;
+            return pruned(env, c, scc, i);
           }
           if (statesMaybeLooping(c.state, cur) && c.state.mayGotoDepth === cur.mayGotoDepth && !iterActiveDepthsDiffer(c.state, cur) && c.state.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(c.state, cur, env.pruneCtx, true)) {
             // The very same state again on this path: a loop that makes no progress.
