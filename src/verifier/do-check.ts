@@ -12,7 +12,7 @@ import { jumpTarget } from '../isa/control-flow.js';
 import * as op from '../isa/opcodes.js';
 import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
-import { VerifierState } from './state.js';
+import { VerifierState, sameCallsites } from './state.js';
 import { checkExit, checkCall } from './call.js';
 import { frameStr, stateStr, insnLine } from './log.js';
 import { statesEqual, statesMaybeLooping, lastMiss } from './prune.js';
@@ -127,12 +127,6 @@ function pruned(env: Verifier, c: Checkpoint, scc: SccVisits | null, i: number):
   c.hit++;
   scc?.addBackedge(c.state, i);
   env.marks.prunePrecisionFor(undefined, i);
-  return true;
-}
-
-function sameCallsites(a: VerifierState, b: VerifierState): boolean {
-  if (a.frames.length !== b.frames.length) return false;
-  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
   return true;
 }
 

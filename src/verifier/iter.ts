@@ -27,7 +27,7 @@ import { Reject } from './reject.js';
 import type { Verifier } from './env.js';
 import type { Checkpoint } from './do-check.js';
 import type { IterKind } from './kfuncs.js';
-import { type VerifierState, STACK_ITER, STACK_SPILL } from './state.js';
+import { type VerifierState, STACK_ITER, STACK_SPILL, sameCallsites } from './state.js';
 import { stackAccess } from './stack.js';
 import { pushStack } from './do-check.js';
 
@@ -188,12 +188,6 @@ export function findPrevEntry(env: Verifier, i: number, own = true): Checkpoint 
     if (c.branches > 0 && list.includes(c) && sameCallsites(c.state, env.cur)) return c;
   }
   return undefined;
-}
-
-function sameCallsites(a: VerifierState, b: VerifierState): boolean {
-  if (a.frames.length !== b.frames.length) return false;
-  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
-  return true;
 }
 
 /**

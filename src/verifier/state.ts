@@ -274,6 +274,13 @@ export interface PathStep {
   prev: PathStep | null;
 }
 
+/** Whether two states are in the same functions called from the same instructions (their frames' call sites). */
+export function sameCallsites(a: VerifierState, b: VerifierState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let k = 0; k < a.frames.length; k++) if (a.frames[k]!.callsite !== b.frames[k]!.callsite) return false;
+  return true;
+}
+
 export class VerifierState {
   frames: Frame[];
   refs: RefState[];
